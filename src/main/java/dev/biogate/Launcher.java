@@ -1,0 +1,63 @@
+package dev.biogate;
+
+import dev.biogate.config.BiogateConfig;
+import dev.biogate.config.SandboxOptions;
+import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.sandbox.SandboxServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts a whole process: the private Redis and the in-process sandbox when they are not configured (zero-config
+ * run), then the gateway. Says in the log which defaults are in use.
+ */
+final class Launcher {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
+
+  private Launcher() {
+  }
+
+  static Vertx vertx() {
+    return Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
+  }
+
+  static void serve(BiogateConfig config) throws Exception {
+    if (config.redis().embedded()) {
+      EmbeddedRedis redis = EmbeddedRedis.start();
+      LOG.info("no REDIS_URL configured: using a private redis-server on 127.0.0.1:{} (data is not persisted)", redis.port());
+      config = config.withRedis(config.redis().withUrl(redis.url()));
+    }
+    Vertx vertx = vertx();
+    LOG.info("transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
+    if (config.linktree().apiBase() == null) {
+      SandboxOptions so = config.sandbox();
+      SandboxServer sandbox = new SandboxServer(so);
+      vertx.deployVerticle(sandbox).await();
+      String base = "http://" + so.host() + ":" + sandbox.actualPort();
+      LOG.info("no LINKTREE_API_BASE configured: started the sandbox upstream at {} with demo profiles (demo, alice, bob)", base);
+      config = config.withLinktree(config.linktree().withUpstream(base, so.token()));
+    }
+    Gateway gateway = Gateway.start(vertx, config).await();
+    LOG.info("biogate listening on http://{}:{} ({} event loops); try: curl http://{}:{}/v1/profiles/demo",
+      config.http().host(), gateway.port(), config.http().instances(), config.http().host(), gateway.port());
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        gateway.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // shutting down anyway
+      }
+    }, "biogate-shutdown"));
+  }
+
+  static void sandbox(BiogateConfig config) {
+    Vertx vertx = vertx();
+    SandboxServer sandbox = new SandboxServer(config.sandbox());
+    vertx.deployVerticle(sandbox).await();
+    LOG.info("sandbox upstream listening on http://{}:{} (token '{}', demo profiles demo, alice, bob)",
+      config.sandbox().host(), sandbox.actualPort(), SandboxOptions.DEFAULT_TOKEN.equals(config.sandbox().token()) ? config.sandbox().token() : "****");
+  }
+}

@@ -1,0 +1,56 @@
+package dev.biogate;
+
+import dev.biogate.config.BiogateConfig;
+import dev.biogate.config.ConfigException;
+import dev.biogate.config.ConfigLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Command line: {@code java -jar biogate.jar [serve|sandbox]}. Invalid configuration prints one line naming the
+ * setting and exits with status 2; a failed start exits with status 1.
+ */
+public final class Main {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    String command = args.length == 0 ? "serve" : args[0];
+    BiogateConfig config;
+    try {
+      config = ConfigLoader.load();
+    } catch (ConfigException e) {
+      System.err.println("biogate: invalid configuration: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    try {
+      switch (command) {
+        case "serve":
+          Launcher.serve(config);
+          break;
+        case "sandbox":
+          Launcher.sandbox(config);
+          break;
+        case "-h":
+        case "--help":
+        case "help":
+          System.out.println("usage: java -jar biogate.jar [serve|sandbox]");
+          return;
+        default:
+          System.err.println("biogate: unknown command '" + command + "' (expected serve or sandbox)");
+          System.exit(2);
+      }
+    } catch (ConfigException e) {
+      System.err.println("biogate: invalid configuration: " + e.getMessage());
+      System.exit(2);
+    } catch (Exception e) {
+      LOG.error("biogate failed to start: {}", e.getMessage());
+      System.err.println("biogate: failed to start: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package dev.biogate.config;
+
+import io.vertx.core.json.JsonObject;
+
+import java.util.Map;
+
+/**
+ * The gateway's whole typed configuration, built from the merged JSON (see {@link ConfigLoader}).
+ * Construction validates every setting; the first problem surfaces as a {@link ConfigException}.
+ */
+public final class BiogateConfig {
+
+  private final JsonObject source;
+  private final HttpOptions http;
+  private final RedisConfig redis;
+  private final LinktreeOptions linktree;
+  private final CacheOptions cache;
+  private final SandboxOptions sandbox;
+
+  public BiogateConfig(JsonObject json) {
+    this(json, Map.of());
+  }
+
+  BiogateConfig(JsonObject json, Map<String, String> origins) {
+    Settings root = new Settings(json, "", origins);
+    this.source = json.copy();
+    this.http = new HttpOptions(root.section("http"));
+    this.redis = new RedisConfig(root.section("redis"));
+    this.linktree = new LinktreeOptions(root.section("linktree"));
+    this.cache = new CacheOptions(root.section("cache"));
+    this.sandbox = new SandboxOptions(root.section("sandbox"));
+  }
+
+  private BiogateConfig(BiogateConfig base, RedisConfig redis, LinktreeOptions linktree) {
+    this.source = base.source;
+    this.http = base.http;
+    this.redis = redis;
+    this.linktree = linktree;
+    this.cache = base.cache;
+    this.sandbox = base.sandbox;
+  }
+
+  public HttpOptions http() { return http; }
+  public RedisConfig redis() { return redis; }
+  public LinktreeOptions linktree() { return linktree; }
+  public CacheOptions cache() { return cache; }
+  public SandboxOptions sandbox() { return sandbox; }
+
+  /** The merged source JSON, for sections read by later stages. Contains secrets: never log it. */
+  public JsonObject source() { return source; }
+
+  public BiogateConfig withRedis(RedisConfig r) {
+    return new BiogateConfig(this, r, linktree);
+  }
+
+  public BiogateConfig withLinktree(LinktreeOptions l) {
+    return new BiogateConfig(this, redis, l);
+  }
+
+  /** A dump safe to log: secrets are left out. */
+  public JsonObject toJson() {
+    return new JsonObject().put("http", http.toJson()).put("redis", redis.toJson())
+      .put("linktree", linktree.toJson()).put("cache", cache.toJson()).put("sandbox", sandbox.toJson());
+  }
+}

@@ -1,0 +1,49 @@
+package dev.biogate.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/** Where and how the gateway listens. */
+public final class HttpOptions {
+
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  public static final int DEFAULT_PORT = 8080;
+  /** 0 = one HTTP verticle per available core. */
+  public static final int DEFAULT_INSTANCES = 0;
+
+  private final String host;
+  private final int port;
+  private final int instances;
+  private final List<String> corsOrigins;
+
+  public HttpOptions(JsonObject json) {
+    this(Settings.of(json));
+  }
+
+  HttpOptions(Settings s) {
+    this.host = s.string("host", DEFAULT_HOST);
+    this.port = s.intIn("port", DEFAULT_PORT, 0, 65535);
+    this.instances = s.intIn("instances", DEFAULT_INSTANCES, 0, 256);
+    this.corsOrigins = List.copyOf(s.list("corsOrigins"));
+    for (String origin : corsOrigins) {
+      if (origin.contains("*")) {
+        throw s.invalid("corsOrigins", "wildcard origins are not allowed; list each origin");
+      }
+      if (!origin.startsWith("http://") && !origin.startsWith("https://")) {
+        throw s.invalid("corsOrigins", "'" + origin + "' must start with http:// or https://");
+      }
+    }
+  }
+
+  public String host() { return host; }
+  public int port() { return port; }
+  public int instances() { return instances == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors()) : instances; }
+  public List<String> corsOrigins() { return corsOrigins; }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("host", host).put("port", port).put("instances", instances)
+      .put("corsOrigins", new JsonArray(corsOrigins));
+  }
+}

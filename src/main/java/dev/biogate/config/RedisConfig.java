@@ -1,0 +1,87 @@
+package dev.biogate.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/**
+ * How to reach Redis. Nothing configured means {@link #embedded()}: the gateway starts a private
+ * {@code redis-server} on loopback. {@code REDIS_URL} selects a standalone server; Sentinel and Cluster are
+ * configured in a config file ({@code type}, {@code endpoints}, {@code masterName}).
+ */
+public final class RedisConfig {
+
+  public enum Type { STANDALONE, SENTINEL, CLUSTER }
+
+  public static final int DEFAULT_POOL_SIZE = 16;
+  public static final int DEFAULT_MAX_WAITING = 2048;
+
+  private final Type type;
+  private final List<String> endpoints;
+  private final String masterName;
+  private final int poolSize;
+  private final int maxWaiting;
+  private final Secret password;
+
+  public RedisConfig(JsonObject json) {
+    this(Settings.of(json));
+  }
+
+  RedisConfig(Settings s) {
+    String t = s.string("type", "standalone").toUpperCase();
+    try {
+      this.type = Type.valueOf(t);
+    } catch (IllegalArgumentException e) {
+      throw s.invalid("type", "must be standalone, sentinel or cluster, got '" + t.toLowerCase() + "'");
+    }
+    String url = s.string("url", null);
+    List<String> eps = s.list("endpoints");
+    if (url != null) {
+      eps = List.of(url);
+    }
+    for (String ep : eps) {
+      if (!ep.startsWith("redis://") && !ep.startsWith("rediss://") && !ep.startsWith("unix://")) {
+        throw s.invalid(url != null ? "url" : "endpoints", "must be a redis:// or rediss:// URL");
+      }
+    }
+    this.endpoints = List.copyOf(eps);
+    this.masterName = s.string("masterName", "mymaster");
+    if (type != Type.STANDALONE && endpoints.isEmpty()) {
+      throw s.invalid("endpoints", "is required for redis type " + type.name().toLowerCase());
+    }
+    this.poolSize = s.intIn("poolSize", DEFAULT_POOL_SIZE, 1, 1024);
+    this.maxWaiting = s.intIn("maxWaiting", DEFAULT_MAX_WAITING, 1, 1_000_000);
+    this.password = Secret.of(s.string("password", null));
+  }
+
+  /** True when no Redis is configured and the gateway must start its own. */
+  public boolean embedded() {
+    return endpoints.isEmpty();
+  }
+
+  public Type type() { return type; }
+  public List<String> endpoints() { return endpoints; }
+  public String masterName() { return masterName; }
+  public int poolSize() { return poolSize; }
+  public int maxWaiting() { return maxWaiting; }
+  public Secret password() { return password; }
+
+  /** A copy pointing at the given standalone URL (used once the embedded server is up). */
+  public RedisConfig withUrl(String url) {
+    JsonObject j = toJson();
+    j.put("type", "standalone").put("url", url).remove("endpoints");
+    if (password != null) {
+      j.put("password", password.reveal());
+    }
+    return new RedisConfig(j);
+  }
+
+  /** JSON form; credentials in endpoint URLs and the password are redacted. */
+  public JsonObject toJson() {
+    JsonArray eps = new JsonArray();
+    endpoints.forEach(e -> eps.add(e.replaceAll("//[^@/]*@", "//****@")));
+    return new JsonObject().put("type", type.name().toLowerCase()).put("endpoints", eps)
+      .put("masterName", masterName).put("poolSize", poolSize).put("maxWaiting", maxWaiting);
+  }
+}

@@ -1,0 +1,179 @@
+package dev.biogate.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Typed, validating reads over a JSON configuration section. Values may be JSON numbers/booleans or the
+ * strings an environment variable carries. Every failure names the setting the operator actually wrote:
+ * the environment variable when the value came from one, else the JSON path.
+ */
+public final class Settings {
+
+  private final JsonObject json;
+  private final String prefix;
+  private final Map<String, String> origins;
+
+  public Settings(JsonObject json, String prefix, Map<String, String> origins) {
+    this.json = json == null ? new JsonObject() : json;
+    this.prefix = prefix;
+    this.origins = origins;
+  }
+
+  /** Settings over a plain JSON object, with errors reported by JSON path. */
+  public static Settings of(JsonObject json) {
+    return new Settings(json, "", Map.of());
+  }
+
+  public Settings section(String key) {
+    Object v = json.getValue(key);
+    if (v != null && !(v instanceof JsonObject)) {
+      throw new ConfigException(name(key), "must be a JSON object");
+    }
+    return new Settings((JsonObject) v, path(key), origins);
+  }
+
+  public boolean has(String key) {
+    return json.getValue(key) != null;
+  }
+
+  public String string(String key, String def) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    if (v instanceof JsonObject || v instanceof JsonArray) {
+      throw new ConfigException(name(key), "must be a string");
+    }
+    String s = v.toString().trim();
+    return s.isEmpty() ? def : s;
+  }
+
+  public int intIn(String key, int def, int min, int max) {
+    long v = longIn(key, def, min, max);
+    return (int) v;
+  }
+
+  public long longIn(String key, long def, long min, long max) {
+    Object v = json.getValue(key);
+    if (v == null || (v instanceof String && ((String) v).isBlank())) {
+      return def;
+    }
+    long n;
+    if (v instanceof Number && !(v instanceof Double || v instanceof Float)) {
+      n = ((Number) v).longValue();
+    } else {
+      try {
+        n = Long.parseLong(v.toString().trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException(name(key), "must be a whole number between " + min + " and " + max + ", got '" + printable(v) + "'");
+      }
+    }
+    if (n < min || n > max) {
+      throw new ConfigException(name(key), "must be between " + min + " and " + max + ", got " + n);
+    }
+    return n;
+  }
+
+  public double doubleIn(String key, double def, double min, double max) {
+    Object v = json.getValue(key);
+    if (v == null || (v instanceof String && ((String) v).isBlank())) {
+      return def;
+    }
+    double d;
+    try {
+      d = v instanceof Number ? ((Number) v).doubleValue() : Double.parseDouble(v.toString().trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException(name(key), "must be a number between " + min + " and " + max + ", got '" + printable(v) + "'");
+    }
+    if (!(d >= min && d <= max)) {
+      throw new ConfigException(name(key), "must be between " + min + " and " + max + ", got " + d);
+    }
+    return d;
+  }
+
+  public boolean bool(String key, boolean def) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    if (v instanceof Boolean) {
+      return (Boolean) v;
+    }
+    switch (v.toString().trim().toLowerCase()) {
+      case "true": case "1": case "yes": case "on": return true;
+      case "false": case "0": case "no": case "off": return false;
+      case "": return def;
+      default: throw new ConfigException(name(key), "must be true or false, got '" + printable(v) + "'");
+    }
+  }
+
+  /** A list from a JSON array or a comma-separated string; blanks dropped. */
+  public List<String> list(String key) {
+    Object v = json.getValue(key);
+    List<String> out = new ArrayList<>();
+    if (v == null) {
+      return out;
+    }
+    if (v instanceof JsonArray) {
+      for (Object o : (JsonArray) v) {
+        if (o != null && !o.toString().isBlank()) {
+          out.add(o.toString().trim());
+        }
+      }
+    } else {
+      for (String s : v.toString().split(",")) {
+        if (!s.isBlank()) {
+          out.add(s.trim());
+        }
+      }
+    }
+    return out;
+  }
+
+  /** An absolute http(s) URL without query or credentials, trailing slash removed; {@code null} if unset. */
+  public String httpUrl(String key) {
+    String s = string(key, null);
+    if (s == null) {
+      return null;
+    }
+    URI uri;
+    try {
+      uri = new URI(s);
+    } catch (Exception e) {
+      throw new ConfigException(name(key), "is not a valid URL");
+    }
+    if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https")) || uri.getHost() == null) {
+      throw new ConfigException(name(key), "must be an absolute http:// or https:// URL");
+    }
+    if (uri.getRawUserInfo() != null || uri.getRawQuery() != null) {
+      throw new ConfigException(name(key), "must not carry credentials or a query string");
+    }
+    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+  }
+
+  public ConfigException invalid(String key, String problem) {
+    return new ConfigException(name(key), problem);
+  }
+
+  private String path(String key) {
+    return prefix.isEmpty() ? key : prefix + "." + key;
+  }
+
+  /** The operator-facing name of a setting: the env var it came from, else its JSON path. */
+  public String name(String key) {
+    String p = path(key);
+    return origins.getOrDefault(p, p);
+  }
+
+  private static String printable(Object v) {
+    String s = v.toString();
+    s = s.replaceAll("\\p{Cntrl}", "?");
+    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+  }
+}

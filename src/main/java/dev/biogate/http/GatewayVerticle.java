@@ -1,0 +1,71 @@
+package dev.biogate.http;
+
+import dev.biogate.profile.ProfileHandler;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+
+import java.util.function.IntConsumer;
+import java.util.function.Supplier;
+
+/**
+ * One HTTP server per event loop. Profile reads ({@code GET|HEAD /v1/profiles/{username}}) are dispatched straight
+ * to {@link ProfileHandler} without going through the router: the hot path pays for one prefix check and one
+ * username scan. Everything else is routed.
+ */
+public final class GatewayVerticle extends VerticleBase {
+
+  static final String PROFILES = "/v1/profiles/";
+
+  private final String host;
+  private final int port;
+  private final ProfileHandler profiles;
+  private final Supplier<Router> routes;
+  private final IntConsumer boundPort;
+  private HttpServer server;
+
+  public GatewayVerticle(String host, int port, ProfileHandler profiles, Supplier<Router> routes, IntConsumer boundPort) {
+    this.host = host;
+    this.port = port;
+    this.profiles = profiles;
+    this.routes = routes;
+    this.boundPort = boundPort;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = routes.get();
+    server = vertx.createHttpServer(new HttpServerOptions()
+      .setHost(host)
+      .setPort(port)
+      .setTcpNoDelay(true)
+      .setTcpFastOpen(true)
+      .setCompressionSupported(false)
+      .setMaxInitialLineLength(4096)
+      .setMaxHeaderSize(16384)
+      .setIdleTimeout(120));
+    Handler<HttpServerRequest> front = req -> {
+      String path = req.path();
+      HttpMethod m = req.method();
+      if ((m == HttpMethod.GET || m == HttpMethod.HEAD) && path.startsWith(PROFILES) && path.indexOf('/', PROFILES.length()) < 0) {
+        String username = Usernames.normalize(path, PROFILES.length(), path.length());
+        if (username != null) {
+          profiles.handle(req, username);
+          return;
+        }
+      }
+      router.handle(req);
+    };
+    return server.requestHandler(front).listen().onSuccess(s -> boundPort.accept(s.actualPort()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.shutdown();
+  }
+}

@@ -1,0 +1,77 @@
+package dev.biogate.ops;
+
+import dev.biogate.upstream.LinktreeClient;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+
+/**
+ * {@code /health} (per-service status and latency; 200 unless down), {@code /health/live} (the process answers) and
+ * {@code /health/ready} (Redis answers, so the instance can share caches and budgets).
+ */
+public final class HealthHandler {
+
+  private static final long PING_TIMEOUT_MS = 1_000;
+
+  private final Redis redis;
+  private final LinktreeClient upstream;
+
+  public HealthHandler(Redis redis, LinktreeClient upstream) {
+    this.redis = redis;
+    this.upstream = upstream;
+  }
+
+  public void mount(Router router) {
+    router.get("/health/live").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "up")));
+    router.get("/health/ready").handler(ctx -> redisStatus().onComplete(ar -> {
+      boolean ok = "healthy".equals(ar.result().getString("status"));
+      json(ctx.response(), ok ? 200 : 503, new JsonObject().put("status", ok ? "ready" : "not_ready")
+        .put("services", new JsonObject().put("redis", ar.result())));
+    }));
+    router.get("/health").handler(ctx -> redisStatus().onComplete(ar -> {
+      JsonObject redisStatus = ar.result();
+      JsonObject linktree = linktreeStatus();
+      String overall = "healthy";
+      if (!"healthy".equals(redisStatus.getString("status")) || !"healthy".equals(linktree.getString("status"))) {
+        overall = "degraded";
+      }
+      if ("down".equals(redisStatus.getString("status")) && "down".equals(linktree.getString("status"))) {
+        overall = "down";
+      }
+      json(ctx.response(), "down".equals(overall) ? 503 : 200, new JsonObject().put("status", overall)
+        .put("services", new JsonObject().put("redis", redisStatus).put("linktree", linktree)));
+    }));
+  }
+
+  private Future<JsonObject> redisStatus() {
+    long start = System.nanoTime();
+    return redis.send(Request.cmd(Command.PING))
+      .timeout(PING_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+      .map(r -> new JsonObject().put("status", "healthy").put("latencyMs", elapsedMs(start)))
+      .otherwise(err -> new JsonObject().put("status", "down").put("latencyMs", elapsedMs(start))
+        .put("error", err instanceof java.util.concurrent.TimeoutException ? "timeout" : "unreachable"));
+  }
+
+  /** The upstream as the gateway currently sees it, without spending budget on a probe. */
+  private JsonObject linktreeStatus() {
+    CircuitBreakerState breaker = upstream.breakerState();
+    String status = breaker == CircuitBreakerState.OPEN ? "down"
+      : breaker == CircuitBreakerState.HALF_OPEN || upstream.budget().blockedForMs() > 0 ? "degraded" : "healthy";
+    return new JsonObject().put("status", status).put("latencyMs", 0).put("breaker", breaker.name().toLowerCase())
+      .put("rateLimitedForMs", upstream.budget().blockedForMs());
+  }
+
+  private static long elapsedMs(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  static void json(io.vertx.core.http.HttpServerResponse resp, int status, JsonObject body) {
+    resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+      .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").end(body.toBuffer());
+  }
+}

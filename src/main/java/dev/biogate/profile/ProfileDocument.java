@@ -1,0 +1,101 @@
+package dev.biogate.profile;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.zip.Deflater;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Turns an upstream profile into the gateway's canonical document and its ready-to-serve forms. Only the contract's
+ * fields are kept ({@code username, bio, avatar_url, theme, links[]} with {@code id, title, url, position,
+ * thumbnail_url}); links are ordered by position. This is the one place a profile is serialised.
+ */
+public final class ProfileDocument {
+
+  private ProfileDocument() {
+  }
+
+  public static JsonObject canonical(String username, JsonObject upstream) {
+    JsonArray links = new JsonArray();
+    JsonArray raw = upstream.getJsonArray("links", new JsonArray());
+    List<JsonObject> sorted = new ArrayList<>();
+    for (int i = 0; i < raw.size(); i++) {
+      Object o = raw.getValue(i);
+      if (o instanceof JsonObject) {
+        sorted.add((JsonObject) o);
+      }
+    }
+    sorted.sort(Comparator.comparingLong(l -> position(l)));
+    for (JsonObject l : sorted) {
+      Object id = l.getValue("id");
+      if (id == null) {
+        continue;
+      }
+      links.add(new JsonObject()
+        .put("id", id.toString())
+        .put("title", l.getString("title", ""))
+        .put("url", l.getString("url"))
+        .put("position", position(l))
+        .put("thumbnail_url", l.getString("thumbnail_url")));
+    }
+    return new JsonObject()
+      .put("username", upstream.getString("username", username))
+      .put("bio", upstream.getString("bio", ""))
+      .put("avatar_url", upstream.getString("avatar_url"))
+      .put("theme", upstream.getValue("theme"))
+      .put("links", links);
+  }
+
+  private static long position(JsonObject link) {
+    Object p = link.getValue("position");
+    return p instanceof Number ? ((Number) p).longValue() : Long.MAX_VALUE;
+  }
+
+  /** A servable copy of a found profile. */
+  public static CachedProfile found(String username, JsonObject canonical, long fetchedAtMs) {
+    Buffer json = canonical.toBuffer();
+    return new CachedProfile(username, true, fetchedAtMs, json, gzip(json), etag(json));
+  }
+
+  /** A servable copy of "no such profile". */
+  public static CachedProfile notFound(String username, long fetchedAtMs) {
+    Buffer json = new JsonObject().put("error", "profile_not_found")
+      .put("message", "no profile named '" + username + "'").toBuffer();
+    return new CachedProfile(username, false, fetchedAtMs, json, null, null);
+  }
+
+  static Buffer gzip(Buffer json) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(json.length() / 3 + 64);
+    try (GZIPOutputStream gz = new GZIPOutputStream(out, 8192) {
+      {
+        def.setLevel(Deflater.BEST_COMPRESSION);
+      }
+    }) {
+      gz.write(json.getBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return Buffer.buffer(out.toByteArray());
+  }
+
+  /** Strong validator: a digest of the exact bytes served (identity form; gzip form differs only in encoding). */
+  static String etag(Buffer json) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(json.getBytes());
+      return '"' + Base64.getUrlEncoder().withoutPadding().encodeToString(d).substring(0, 27) + '"';
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

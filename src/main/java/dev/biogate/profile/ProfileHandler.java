@@ -1,0 +1,143 @@
+package dev.biogate.profile;
+
+import dev.biogate.config.CacheOptions;
+import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.HttpTokens;
+import io.netty.util.AsciiString;
+import io.vertx.core.Context;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * {@code GET /v1/profiles/{username}}: the hot path. A fresh L1 copy is written straight from its stored bytes
+ * with pre-built header values: no JSON work, no Redis round trip, no logging, no allocation beyond the response.
+ * Stale copies are served while one background refresh runs; everything else goes to {@link ProfileService}.
+ */
+public final class ProfileHandler {
+
+  static final AsciiString X_CACHE = AsciiString.cached("x-cache");
+  static final AsciiString CACHE_STATUS = AsciiString.cached("cache-status");
+  static final AsciiString APPLICATION_JSON = AsciiString.cached("application/json");
+  static final AsciiString GZIP = AsciiString.cached("gzip");
+  static final AsciiString ACCEPT_ENCODING = AsciiString.cached("Accept-Encoding");
+  static final AsciiString HIT = AsciiString.cached("HIT");
+  static final AsciiString MISS = AsciiString.cached("MISS");
+  static final AsciiString STALE = AsciiString.cached("STALE");
+
+  // RFC 9211 Cache-Status values, one per way a copy reaches the client.
+  static final AsciiString CS_HIT = AsciiString.cached("biogate; hit");
+  static final AsciiString CS_SHARED_HIT = AsciiString.cached("biogate; hit; detail=shared");
+  static final AsciiString CS_STALE = AsciiString.cached("biogate; hit; detail=stale-while-revalidate");
+  static final AsciiString CS_STALE_IF_ERROR = AsciiString.cached("biogate; fwd=stale; detail=stale-if-error");
+  static final AsciiString CS_MISS = AsciiString.cached("biogate; fwd=uri-miss; stored");
+
+  private static final AsciiString[] AGES = new AsciiString[3600];
+
+  static {
+    for (int i = 0; i < AGES.length; i++) {
+      AGES[i] = AsciiString.cached(Integer.toString(i));
+    }
+  }
+
+  private final ProfileService service;
+  private final ProfileCache cache;
+  private final Freshness freshness;
+  private final AsciiString cacheControlFound;
+  private final AsciiString cacheControlNotFound;
+
+  public ProfileHandler(ProfileService service, CacheOptions options) {
+    this.service = service;
+    this.cache = service.cache();
+    this.freshness = service.freshness();
+    this.cacheControlFound = AsciiString.cached("public, max-age=" + options.freshTtlMs() / 1000
+      + ", stale-while-revalidate=" + options.staleWhileRevalidateMs() / 1000
+      + ", stale-if-error=" + options.staleIfErrorMs() / 1000);
+    this.cacheControlNotFound = AsciiString.cached("public, max-age=" + options.negativeTtlMs() / 1000);
+  }
+
+  /** Serves one read; {@code username} is already validated and normalised. */
+  public void handle(HttpServerRequest req, String username) {
+    long now = service.now();
+    CachedProfile held = cache.get(username);
+    if (held != null) {
+      Freshness.State state = freshness.of(held, now);
+      if (state == Freshness.State.FRESH) {
+        write(req, held, now, HIT, CS_HIT);
+        return;
+      }
+      if (state == Freshness.State.STALE) {
+        service.revalidate(username, held);
+        write(req, held, now, STALE, CS_STALE);
+        return;
+      }
+    }
+    Context ctx = Vertx.currentContext();
+    service.resolve(username, held).onComplete(ar -> {
+      if (Vertx.currentContext() == ctx) {
+        complete(req, ar);
+      } else {
+        ctx.runOnContext(v -> complete(req, ar));
+      }
+    });
+  }
+
+  private void complete(HttpServerRequest req, io.vertx.core.AsyncResult<ProfileService.Result> ar) {
+    if (ar.failed()) {
+      ErrorResponses.send(req.response(), ar.cause());
+      return;
+    }
+    ProfileService.Result r = ar.result();
+    switch (r.outcome) {
+      case SHARED_HIT:
+        write(req, r.profile, service.now(), HIT, CS_SHARED_HIT);
+        break;
+      case STALE_IF_ERROR:
+        write(req, r.profile, service.now(), STALE, CS_STALE_IF_ERROR);
+        break;
+      case HIT:
+        write(req, r.profile, service.now(), HIT, CS_HIT);
+        break;
+      case STALE:
+        write(req, r.profile, service.now(), STALE, CS_STALE);
+        break;
+      default:
+        write(req, r.profile, service.now(), MISS, CS_MISS);
+    }
+  }
+
+  private void write(HttpServerRequest req, CachedProfile p, long now, AsciiString xCache, AsciiString cacheStatus) {
+    HttpServerResponse resp = req.response();
+    MultiMap h = resp.headers();
+    h.add(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON);
+    h.add(X_CACHE, xCache);
+    h.add(CACHE_STATUS, cacheStatus);
+    h.add(HttpHeaders.AGE, age(p.ageMs(now)));
+    if (!p.found()) {
+      h.add(HttpHeaders.CACHE_CONTROL, cacheControlNotFound);
+      resp.setStatusCode(404).end(p.json());
+      return;
+    }
+    h.add(HttpHeaders.ETAG, p.etag());
+    h.add(HttpHeaders.CACHE_CONTROL, cacheControlFound);
+    h.add(HttpHeaders.VARY, ACCEPT_ENCODING);
+    MultiMap in = req.headers();
+    if (HttpTokens.noneMatchHits(in.get(HttpHeaders.IF_NONE_MATCH), p.etag())) {
+      resp.setStatusCode(304).end();
+      return;
+    }
+    if (HttpTokens.acceptsGzip(in.get(HttpHeaders.ACCEPT_ENCODING))) {
+      h.add(HttpHeaders.CONTENT_ENCODING, GZIP);
+      resp.end(p.gzip());
+    } else {
+      resp.end(p.json());
+    }
+  }
+
+  static CharSequence age(long ageMs) {
+    long s = ageMs / 1000;
+    return s < AGES.length ? AGES[(int) s] : Long.toString(s);
+  }
+}

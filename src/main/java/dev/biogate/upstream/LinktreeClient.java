@@ -1,0 +1,211 @@
+package dev.biogate.upstream;
+
+import dev.biogate.config.LinktreeOptions;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.circuitbreaker.OpenCircuitException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The Linktree API as the gateway calls it. Every request takes a budget permit, then runs through the circuit
+ * breaker; 5xx, timeouts and connection failures are retried with exponential backoff and full jitter. A 429 is not
+ * an upstream fault: it stops every caller until its {@code Retry-After} and does not trip the breaker. A profile is
+ * returned only whole: all link pages assembled, or a failure.
+ */
+public final class LinktreeClient {
+
+  private final Vertx vertx;
+  private final LinktreeOptions options;
+  private final UpstreamBudget budget;
+  private final WebClient client;
+  private final CircuitBreaker breaker;
+  private final String authorization;
+  private volatile long openedAtMs;
+
+  public LinktreeClient(Vertx vertx, LinktreeOptions options, UpstreamBudget budget) {
+    this.vertx = vertx;
+    this.options = options;
+    this.budget = budget;
+    this.client = WebClient.create(vertx, new WebClientOptions()
+      .setUserAgent("biogate")
+      .setKeepAlive(true)
+      .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.profileTimeoutMs())),
+      new PoolOptions().setHttp1MaxSize(32));
+    this.authorization = "Bearer " + (options.token() == null ? "" : options.token().reveal());
+    this.breaker = CircuitBreaker.create("linktree", vertx, new CircuitBreakerOptions()
+      .setMaxFailures(options.breakerMaxFailures())
+      .setResetTimeout(options.breakerResetMs())
+      .setTimeout(-1)
+      .setMaxRetries(0)
+      .setFailuresRollingWindow(Math.max(1000, options.breakerResetMs() * 10)))
+      .openHandler(v -> openedAtMs = System.currentTimeMillis());
+    breaker.failurePolicy(LinktreeClient::isBreakerFailure);
+  }
+
+  /** Only upstream faults count against the breaker: not 404s, not 429s, not our own budget denials. */
+  private static boolean isBreakerFailure(Future<?> outcome) {
+    if (outcome.succeeded()) {
+      return false;
+    }
+    Throwable cause = outcome.cause();
+    return !(cause instanceof UpstreamException) || ((UpstreamException) cause).isUpstreamFault();
+  }
+
+  /** A whole profile: the profile fields plus {@code links} holding every page, in upstream order. */
+  public Future<JsonObject> fetchProfile(String username, Lane lane) {
+    String base = "/profiles/" + username;
+    return get(base, lane, options.profileTimeoutMs(), 0)
+      .compose(profile -> collectLinks(base, lane, profile, profile.getJsonArray("links", new JsonArray()),
+        profile.getString("links_next_cursor"), new HashSet<>(), 1));
+  }
+
+  private Future<JsonObject> collectLinks(String base, Lane lane, JsonObject profile, JsonArray links, String cursor,
+                                          Set<String> seen, int pages) {
+    if (cursor == null || cursor.isEmpty()) {
+      profile.remove("links_next_cursor");
+      return Future.succeededFuture(profile.put("links", links));
+    }
+    if (pages >= options.maxLinkPages() || !seen.add(cursor)) {
+      return Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE, "link pagination did not terminate"));
+    }
+    String path = base + "/links?cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8);
+    return get(path, lane, options.profileTimeoutMs(), 0).compose(page -> {
+      JsonArray data = page.getJsonArray("data");
+      if (data == null) {
+        return Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE, "links page without data"));
+      }
+      links.addAll(data);
+      return collectLinks(base, lane, profile, links, page.getString("next_cursor"), seen, pages + 1);
+    });
+  }
+
+  /** The token's own profile ({@code GET /me}); used by preflight. */
+  public Future<HttpResponse<Buffer>> rawGet(String path) {
+    return client.getAbs(options.apiBase() + path)
+      .putHeader(HttpHeaders.AUTHORIZATION.toString(), authorization)
+      .putHeader(HttpHeaders.ACCEPT.toString(), HttpHeaderValues.APPLICATION_JSON.toString())
+      .timeout(options.profileTimeoutMs())
+      .send();
+  }
+
+  private Future<JsonObject> get(String path, Lane lane, long timeoutMs, int attempt) {
+    return budget.acquire(lane)
+      .compose(v -> breaker.<JsonObject>execute(() -> send(path, timeoutMs)))
+      .recover(err -> {
+        if (err instanceof OpenCircuitException) {
+          return Future.failedFuture(new UpstreamException(UpstreamException.Kind.CIRCUIT_OPEN, "upstream circuit open",
+            breakerRetryAfterMs(), 0));
+        }
+        if (err instanceof UpstreamException && ((UpstreamException) err).retriable() && attempt < options.maxRetries()
+          && breaker.state() == CircuitBreakerState.CLOSED) {
+          return vertx.timer(backoffMs(attempt)).compose(t -> get(path, lane, timeoutMs, attempt + 1));
+        }
+        return Future.failedFuture(err);
+      });
+  }
+
+  /** Exponential backoff with full jitter: uniform in [0, min(max, base * 2^attempt)]. */
+  long backoffMs(int attempt) {
+    long cap = Math.min(options.retryMaxDelayMs(), options.retryBaseDelayMs() << Math.min(attempt, 20));
+    return 1 + ThreadLocalRandom.current().nextLong(cap);
+  }
+
+  private Future<JsonObject> send(String path, long timeoutMs) {
+    return client.getAbs(options.apiBase() + path)
+      .putHeader(HttpHeaders.AUTHORIZATION.toString(), authorization)
+      .putHeader(HttpHeaders.ACCEPT.toString(), HttpHeaderValues.APPLICATION_JSON.toString())
+      .timeout(timeoutMs)
+      .send()
+      .recover(err -> Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE,
+        err instanceof java.util.concurrent.TimeoutException || String.valueOf(err.getMessage()).contains("timeout")
+          ? "upstream timed out" : "upstream connection failed")))
+      .compose(this::interpret);
+  }
+
+  private Future<JsonObject> interpret(HttpResponse<Buffer> resp) {
+    String remaining = resp.getHeader("X-RateLimit-Remaining");
+    if (remaining != null) {
+      try {
+        budget.observeRemaining(Integer.parseInt(remaining.trim()));
+      } catch (NumberFormatException ignored) {
+        // A malformed header says nothing about our quota.
+      }
+    }
+    int status = resp.statusCode();
+    if (status == 200) {
+      try {
+        JsonObject body = resp.bodyAsJsonObject();
+        if (body == null) {
+          throw new IllegalStateException();
+        }
+        return Future.succeededFuture(body);
+      } catch (RuntimeException e) {
+        return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "upstream sent malformed JSON", 0, status));
+      }
+    }
+    if (status == 404) {
+      return Future.failedFuture(new UpstreamException(UpstreamException.Kind.NOT_FOUND, "no such profile upstream", 0, 404));
+    }
+    if (status == 429) {
+      long retryAfterMs = retryAfterMs(resp.getHeader("Retry-After"));
+      budget.backOff(retryAfterMs);
+      return Future.failedFuture(new UpstreamException(UpstreamException.Kind.RATE_LIMITED, "upstream rate limit", retryAfterMs, 429));
+    }
+    if (status == 401 || status == 403) {
+      return Future.failedFuture(new UpstreamException(UpstreamException.Kind.AUTH,
+        status == 401 ? "upstream rejected the API token" : "upstream token lacks permission", 0, status));
+    }
+    return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "upstream answered " + status, 0, status));
+  }
+
+  /** Retry-After in delta-seconds; absent or unparseable means one minute, the upstream's window. */
+  static long retryAfterMs(String header) {
+    if (header != null) {
+      try {
+        long s = Long.parseLong(header.trim());
+        if (s >= 0) {
+          return Math.min(s, 3600) * 1000L;
+        }
+      } catch (NumberFormatException ignored) {
+        // HTTP-date form is not used by this upstream; fall through to the default.
+      }
+    }
+    return 60_000L;
+  }
+
+  public CircuitBreakerState breakerState() {
+    return breaker.state();
+  }
+
+  /** Time until the open breaker lets a probe through, at least one second. */
+  public long breakerRetryAfterMs() {
+    long left = options.breakerResetMs() - (System.currentTimeMillis() - openedAtMs);
+    return Math.max(1000, left);
+  }
+
+  public UpstreamBudget budget() {
+    return budget;
+  }
+
+  public void close() {
+    breaker.close();
+    client.close();
+  }
+}

@@ -1,0 +1,23 @@
+package dev.biogate.upstream;
+
+import io.vertx.core.Future;
+
+/**
+ * Permits to call the upstream API. Every upstream request takes one permit first. A denied permit fails with
+ * {@link UpstreamException} of kind {@link UpstreamException.Kind#BUDGET_EXHAUSTED} carrying the time until the
+ * next permit.
+ */
+public interface UpstreamBudget {
+
+  Future<Void> acquire(Lane lane);
+
+  /** The upstream answered 429: nobody may call it until {@code retryAfterMs} from now. */
+  void backOff(long retryAfterMs);
+
+  /** The upstream reported its remaining quota ({@code X-RateLimit-Remaining}). */
+  default void observeRemaining(int remaining) {
+  }
+
+  /** Milliseconds until calls are allowed again after a 429, 0 when not blocked. */
+  long blockedForMs();
+}
