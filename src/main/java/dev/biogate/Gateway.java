@@ -75,8 +75,6 @@ public final class Gateway {
   private Router routes(LinksHandler links, HealthHandler health) {
     Router r = Router.router(vertx);
     r.get("/v1/profiles/:username/links").handler(links);
-    r.route("/v1/profiles/:username").handler(ctx -> ErrorResponses.send(ctx.response(),
-      new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]")));
     health.mount(r);
     r.route().last().handler(ctx -> ErrorResponses.send(ctx.response(), new ApiException(404, "not_found", "no such resource")));
     r.errorHandler(405, ErrorResponses::handle);

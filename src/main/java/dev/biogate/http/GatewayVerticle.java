@@ -21,6 +21,7 @@ import java.util.function.Supplier;
 public final class GatewayVerticle extends VerticleBase {
 
   static final String PROFILES = "/v1/profiles/";
+  static final ApiException INVALID_USERNAME = new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
 
   private final String host;
   private final int port;
@@ -56,8 +57,10 @@ public final class GatewayVerticle extends VerticleBase {
         String username = Usernames.normalize(path, PROFILES.length(), path.length());
         if (username != null) {
           profiles.handle(req, username);
-          return;
+        } else {
+          ErrorResponses.send(req.response(), INVALID_USERNAME);
         }
+        return;
       }
       router.handle(req);
     };

@@ -1,0 +1,79 @@
+package dev.biogate.sandbox;
+
+import dev.biogate.config.SandboxOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * A simulated Linktree API (contract section 5) for tests, demos and load scripts. It serves
+ * {@code GET /health}, {@code /me}, {@code /profiles/{username}} and {@code /profiles/{username}/links?cursor=C};
+ * every API request needs {@code Authorization: Bearer <token>}, is limited per token (an exact sliding log
+ * of {@code rateLimitPerMin} per {@code rateWindowMs}, answered {@code 429} with {@code Retry-After}) and every
+ * API answer carries {@code X-RateLimit-Remaining}. The {@code /__sandbox} endpoints (stats, faults,
+ * profile replacement, reset) need no token and are never limited, counted or faulted. Errors are
+ * {@code {"error","message"}} JSON.
+ *
+ * <p>Deployment fails if the port cannot be bound; with port 0, read {@link #actualPort()} after it.
+ */
+public final class SandboxServer extends VerticleBase {
+
+  private static final long MAX_BODY_BYTES = 1024 * 1024;
+
+  private final SandboxOptions options;
+  private final SandboxState state;
+  private volatile HttpServer server;
+
+  public SandboxServer(SandboxOptions options) {
+    this.options = options;
+    this.state = new SandboxState(options);
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.createHttpServer()
+      .requestHandler(router())
+      .listen(options.port(), options.host())
+      .onSuccess(s -> server = s)
+      .mapEmpty();
+  }
+
+  /** The port the server listens on; meaningful once deployment has succeeded. */
+  public int actualPort() {
+    HttpServer s = server;
+    if (s == null) {
+      throw new IllegalStateException("sandbox server is not listening");
+    }
+    return s.actualPort();
+  }
+
+  /** The sandbox's live state, for driving it in-process. */
+  public SandboxState state() {
+    return state;
+  }
+
+  private Router router() {
+    Router router = Router.router(vertx);
+    SandboxAdmin admin = new SandboxAdmin(state);
+    router.route("/__sandbox/*").handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES));
+    router.get("/__sandbox/stats").handler(admin::stats);
+    router.get("/__sandbox/faults").handler(admin::faults);
+    router.post("/__sandbox/faults").handler(admin::setFaults);
+    router.put("/__sandbox/profiles/:username").handler(admin::putProfile);
+    router.post("/__sandbox/reset").handler(admin::reset);
+    router.route("/__sandbox/*").handler(ctx -> ctx.fail(SandboxException.notFound("no such sandbox endpoint")));
+
+    SandboxApi api = new SandboxApi(state);
+    router.route().handler(new SandboxGate(vertx, state, options.token()));
+    router.get("/health").handler(api::health);
+    router.get("/me").handler(api::me);
+    router.get("/profiles/:username").handler(api::profile);
+    router.get("/profiles/:username/links").handler(api::links);
+    router.route().handler(ctx -> ctx.fail(SandboxException.notFound("no such endpoint")));
+
+    router.route().failureHandler(new SandboxFailureHandler());
+    return router;
+  }
+}

@@ -1,0 +1,112 @@
+package dev.biogate.config;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigLoaderTest {
+
+  @TempDir
+  Path dir;
+
+  private Path base() throws IOException {
+    Path p = dir.resolve("biogate.json");
+    Files.writeString(p, new JsonObject().put("http", new JsonObject().put("port", 8080).put("host", "127.0.0.1"))
+      .put("cache", new JsonObject().put("freshTtlMs", 60_000)).encode());
+    return p;
+  }
+
+  @Test
+  void environmentWinsOverConfigFileWhichWinsOverBase() throws IOException {
+    Path extra = dir.resolve("extra.json");
+    Files.writeString(extra, "{\"http\":{\"port\":9000,\"host\":\"0.0.0.0\"},\"cache\":{\"freshTtlMs\":5000}}");
+    Map<String, String> env = Map.of("BIOGATE_CONFIG", extra.toString(), "BIOGATE_HTTP_PORT", "9100");
+    BiogateConfig c = ConfigLoader.load(env, base());
+    assertEquals(9100, c.http().port());
+    assertEquals("0.0.0.0", c.http().host());
+    assertEquals(5000, c.cache().freshTtlMs());
+  }
+
+  @Test
+  void zeroConfigMeansEmbeddedRedisAndSandboxUpstream() throws IOException {
+    BiogateConfig c = ConfigLoader.load(Map.of(), base());
+    assertTrue(c.redis().embedded());
+    assertNull(c.linktree().apiBase());
+    assertEquals(90, c.linktree().rateLimitPerMin());
+  }
+
+  @Test
+  void redisUrlAndUpstreamBaseDisableTheEmbeddedServices() throws IOException {
+    BiogateConfig c = ConfigLoader.load(Map.of("REDIS_URL", "redis://10.0.0.5:6380/2", "LINKTREE_API_BASE", "https://api.linktr.ee/v1/"), base());
+    assertFalse(c.redis().embedded());
+    assertEquals("https://api.linktr.ee/v1", c.linktree().apiBase());
+  }
+
+  @Test
+  void readsSecretsFromMountedFilesAndNeverDumpsThem() throws IOException {
+    Path token = dir.resolve("token");
+    Files.writeString(token, "lt_secret_value\n");
+    BiogateConfig c = ConfigLoader.load(Map.of("LINKTREE_API_TOKEN_FILE", token.toString()), base());
+    assertEquals("lt_secret_value", c.linktree().token().reveal());
+    assertEquals("****", c.linktree().token().toString());
+    assertFalse(c.toJson().encode().contains("lt_secret_value"));
+  }
+
+  @Test
+  void namesTheEnvironmentVariableOfAnInvalidValue() throws IOException {
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("BIOGATE_HTTP_PORT", "eighty"), base()));
+    assertEquals("BIOGATE_HTTP_PORT", e.setting());
+    assertTrue(e.getMessage().startsWith("BIOGATE_HTTP_PORT:"));
+    ConfigException range = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("LINKTREE_RATE_LIMIT_PER_MIN", "0"), base()));
+    assertEquals("LINKTREE_RATE_LIMIT_PER_MIN", range.setting());
+    ConfigException url = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("LINKTREE_API_BASE", "ftp://x"), base()));
+    assertEquals("LINKTREE_API_BASE", url.setting());
+    ConfigException cors = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("BIOGATE_CORS_ORIGINS", "*"), base()));
+    assertEquals("BIOGATE_CORS_ORIGINS", cors.setting());
+  }
+
+  @Test
+  void namesTheJsonPathOfAnInvalidFileValue() throws IOException {
+    Path extra = dir.resolve("bad.json");
+    Files.writeString(extra, "{\"cache\":{\"freshTtlMs\":\"soon\"}}");
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("BIOGATE_CONFIG", extra.toString()), base()));
+    assertEquals("cache.freshTtlMs", e.setting());
+    ConfigException missing = assertThrows(ConfigException.class,
+      () -> ConfigLoader.load(Map.of("BIOGATE_CONFIG", dir.resolve("nope.json").toString()), base()));
+    assertEquals("BIOGATE_CONFIG", missing.setting());
+  }
+
+  @Test
+  void badConfigurationExitsNonZeroWithOneLineNamingTheSetting() throws Exception {
+    Map<String, String> env = new HashMap<>();
+    env.put("BIOGATE_HTTP_PORT", "99999");
+    Process p = java(env);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "process exits promptly");
+    String err = new String(p.getErrorStream().readAllBytes()).trim();
+    assertEquals(2, p.exitValue());
+    assertEquals(1, err.lines().count(), "one line: " + err);
+    assertTrue(err.contains("BIOGATE_HTTP_PORT") && err.contains("65535"), err);
+  }
+
+  private Process java(Map<String, String> env) throws IOException {
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), "dev.biogate.Main");
+    pb.environment().keySet().removeIf(k -> k.startsWith("BIOGATE_") || k.startsWith("LINKTREE_") || k.equals("REDIS_URL"));
+    pb.environment().putAll(env);
+    pb.directory(dir.toFile());
+    return pb.start();
+  }
+}

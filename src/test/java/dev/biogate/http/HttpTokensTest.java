@@ -1,0 +1,47 @@
+package dev.biogate.http;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HttpTokensTest {
+
+  @Test
+  void acceptsGzipOnlyWhenOfferedWithNonZeroQuality() {
+    assertTrue(HttpTokens.acceptsGzip("gzip"));
+    assertTrue(HttpTokens.acceptsGzip("gzip, deflate, br"));
+    assertTrue(HttpTokens.acceptsGzip("br;q=1.0, GZIP;q=0.5"));
+    assertTrue(HttpTokens.acceptsGzip("*"));
+    assertFalse(HttpTokens.acceptsGzip(null));
+    assertFalse(HttpTokens.acceptsGzip("identity"));
+    assertFalse(HttpTokens.acceptsGzip("gzip;q=0"));
+    assertFalse(HttpTokens.acceptsGzip("gzip;q=0.000, br"));
+    assertFalse(HttpTokens.acceptsGzip("x-gzip2"));
+  }
+
+  @Test
+  void ifNoneMatchUsesWeakComparisonOverLists() {
+    String etag = "\"abc\"";
+    assertTrue(HttpTokens.noneMatchHits("\"abc\"", etag));
+    assertTrue(HttpTokens.noneMatchHits("W/\"abc\"", etag));
+    assertTrue(HttpTokens.noneMatchHits("\"x\", \"abc\"", etag));
+    assertTrue(HttpTokens.noneMatchHits("*", etag));
+    assertFalse(HttpTokens.noneMatchHits("\"abcd\"", etag));
+    assertFalse(HttpTokens.noneMatchHits("abc", etag));
+    assertFalse(HttpTokens.noneMatchHits("", etag));
+  }
+
+  @Test
+  void usernamesAreValidatedAndLowerCased() {
+    assertEquals("alice", Usernames.normalize("Alice"));
+    assertEquals("a.b_c-1", Usernames.normalize("a.b_c-1"));
+    assertNull(Usernames.normalize(".."));
+    assertNull(Usernames.normalize(""));
+    assertNull(Usernames.normalize("a%2fb"));
+    assertNull(Usernames.normalize("x".repeat(65)));
+    assertNull(Usernames.normalize("ali ce"));
+  }
+}

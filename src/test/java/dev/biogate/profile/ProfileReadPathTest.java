@@ -1,0 +1,359 @@
+package dev.biogate.profile;
+
+import dev.biogate.Gateway;
+import dev.biogate.support.Harness;
+import dev.biogate.support.ManualClock;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The cached read path end to end: real Redis, the sandbox as Linktree, real HTTP. */
+@ExtendWith(VertxExtension.class)
+class ProfileReadPathTest {
+
+  private static final JsonObject SHORT_WINDOWS = new JsonObject()
+    .put("cache", new JsonObject().put("freshTtlMs", 10_000).put("staleWhileRevalidateMs", 60_000)
+      .put("staleIfErrorMs", 600_000).put("negativeTtlMs", 5_000));
+
+  private Harness h;
+  private final ManualClock clock = new ManualClock();
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void movesFromMissToHitToStaleAndRefreshesOnceInTheBackground(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/demo").compose(first -> {
+      assertEquals(200, first.statusCode());
+      assertEquals("MISS", first.getHeader("X-Cache"));
+      assertTrue(first.getHeader("Cache-Status").contains("fwd=uri-miss"));
+      assertEquals(25, first.bodyAsJsonObject().getJsonArray("links").size(), "all link pages assembled");
+      return h.get(g, "/v1/profiles/demo");
+    }).compose(second -> {
+      assertEquals("HIT", second.getHeader("X-Cache"));
+      assertEquals("biogate; hit", second.getHeader("Cache-Status"));
+      clock.advance(11_000);
+      return h.get(g, "/v1/profiles/demo");
+    }).compose(stale -> {
+      assertEquals(200, stale.statusCode());
+      assertEquals("STALE", stale.getHeader("X-Cache"));
+      assertEquals("11", stale.getHeader("Age"));
+      // Reads during the refresh stay STALE and start no second refresh; then the new copy is served fresh.
+      return eventually(() -> h.get(g, "/v1/profiles/demo").map(r -> "HIT".equals(r.getHeader("X-Cache"))
+        && "0".equals(r.getHeader("Age"))), 5_000);
+    })).compose(v -> h.upstreamCalls("/profiles/demo")).onComplete(ctx.succeeding(n -> ctx.verify(() -> {
+      assertEquals(2, n, "one initial fetch and exactly one background refresh");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void answers304WhenIfNoneMatchCarriesTheCurrentEtag(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/alice").compose(first -> {
+      String etag = first.getHeader("ETag");
+      assertNotNull(etag);
+      assertTrue(etag.startsWith("\"") && etag.endsWith("\""), "strong quoted etag");
+      return Future.all(
+        h.http.get(g.port(), "127.0.0.1", "/v1/profiles/alice").putHeader("If-None-Match", etag).send(),
+        h.http.get(g.port(), "127.0.0.1", "/v1/profiles/alice").putHeader("If-None-Match", "\"other\", W/" + etag).send(),
+        h.http.get(g.port(), "127.0.0.1", "/v1/profiles/alice").putHeader("If-None-Match", "\"other\"").send());
+    })).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+      HttpResponse<Buffer> exact = all.resultAt(0);
+      HttpResponse<Buffer> listed = all.resultAt(1);
+      HttpResponse<Buffer> other = all.resultAt(2);
+      assertEquals(304, exact.statusCode());
+      assertNull(exact.body(), "304 has no body");
+      assertNotNull(exact.getHeader("ETag"));
+      assertEquals(304, listed.statusCode(), "weak comparison over a list");
+      assertEquals(200, other.statusCode());
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void servesGzipBytesWhenAcceptedAndIdentityOtherwise(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/demo").compose(plain ->
+      h.http.get(g.port(), "127.0.0.1", "/v1/profiles/demo").putHeader("Accept-Encoding", "br, gzip;q=0.8").send()
+        .compose(gz -> h.http.get(g.port(), "127.0.0.1", "/v1/profiles/demo").putHeader("Accept-Encoding", "gzip;q=0").send()
+          .map(refused -> {
+            assertEquals("gzip", gz.getHeader("Content-Encoding"));
+            assertEquals("Accept-Encoding", gz.getHeader("Vary"));
+            assertTrue(gz.body().length() < plain.body().length());
+            assertEquals(plain.bodyAsString(), gunzip(gz.body()));
+            assertNull(refused.getHeader("Content-Encoding"), "q=0 refuses gzip");
+            return null;
+          }))))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void cachesUnknownProfilesBrieflyAs404(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/nobody").compose(first -> {
+      assertEquals(404, first.statusCode());
+      assertEquals("profile_not_found", first.bodyAsJsonObject().getString("error"));
+      return h.get(g, "/v1/profiles/nobody");
+    }).compose(second -> {
+      assertEquals(404, second.statusCode());
+      assertEquals("HIT", second.getHeader("X-Cache"));
+      return h.upstreamCalls("/profiles/nobody");
+    }).compose(calls -> {
+      assertEquals(1, calls, "second 404 answered from the negative cache");
+      clock.advance(6_000);
+      return h.get(g, "/v1/profiles/nobody");
+    }).compose(afterTtl -> {
+      assertEquals(404, afterTtl.statusCode());
+      return h.upstreamCalls("/profiles/nobody");
+    })).onComplete(ctx.succeeding(calls -> ctx.verify(() -> {
+      assertEquals(2, calls, "negative entry expired after its TTL");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void coalesces200ConcurrentFirstReadsIntoOneUpstreamFetch(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> {
+      List<Future<HttpResponse<Buffer>>> reads = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        reads.add(h.get(g, "/v1/profiles/demo"));
+      }
+      return Future.all(reads).map(all -> {
+        for (int i = 0; i < 200; i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(200, r.statusCode());
+          assertEquals(25, r.bodyAsJsonObject().getJsonArray("links").size());
+        }
+        return null;
+      });
+    }).compose(v -> h.sandboxStats()).onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+      JsonObject byPath = stats.getJsonObject("by_path");
+      assertEquals(1, byPath.getInteger("/profiles/demo"), "one profile fetch");
+      assertEquals(2, byPath.getInteger("/profiles/demo/links"), "one call per further link page (25 links, pages of 10)");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void secondInstanceServesItsFirstReadFromTheSharedCopy(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(a -> h.get(a, "/v1/profiles/bob"))
+      .compose(warm -> h.gateway(SHORT_WINDOWS, clock).compose(b -> h.get(b, "/v1/profiles/bob")).map(fromB -> {
+        assertEquals(200, fromB.statusCode());
+        assertEquals("HIT", fromB.getHeader("X-Cache"));
+        assertEquals("biogate; hit; detail=shared", fromB.getHeader("Cache-Status"));
+        assertEquals(warm.getHeader("ETag"), fromB.getHeader("ETag"));
+        assertEquals(warm.bodyAsString(), fromB.bodyAsString());
+        return null;
+      }))
+      .compose(v -> h.upstreamCalls("/profiles/bob"))
+      .onComplete(ctx.succeeding(n -> ctx.verify(() -> {
+        assertEquals(1, n, "instance B cost no upstream call");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void breakerOpensAfterFiveFailuresAndStopsUpstreamCalls(VertxTestContext ctx) {
+    JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 60_000));
+    h.fault(new JsonObject().put("mode", "error").put("error_rate", 1.0))
+      .compose(v -> h.gateway(cfg, clock))
+      .compose(g -> sequentially(g, List.of("u1", "u2", "u3", "u4", "u5")).map(responses -> {
+        responses.forEach(r -> assertEquals(503, r.statusCode()));
+        assertEquals(CircuitBreakerState.OPEN, g.upstream().breakerState());
+        return g;
+      }))
+      .compose(g -> h.sandboxStats().compose(before -> sequentially(g, List.of("u6", "u7", "demo")).compose(responses -> {
+        for (HttpResponse<Buffer> r : responses) {
+          assertEquals(503, r.statusCode());
+          assertEquals("upstream_unavailable", r.bodyAsJsonObject().getString("error"));
+          long retryAfter = Long.parseLong(r.getHeader("Retry-After"));
+          assertTrue(retryAfter >= 1 && retryAfter <= 60, "Retry-After within the breaker reset: " + retryAfter);
+        }
+        return h.sandboxStats().map(after -> {
+          assertEquals(5, before.getInteger("requests"));
+          assertEquals(before.getInteger("requests"), after.getInteger("requests"), "no upstream call while open");
+          return null;
+        });
+      })))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void servesTheLastGoodCopyWhenTheUpstreamIsDown(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/demo").compose(warm -> {
+      clock.advance(120_000); // past stale-while-revalidate: must try the upstream first
+      return h.fault(new JsonObject().put("mode", "down")).compose(v -> h.get(g, "/v1/profiles/demo")).map(down -> {
+        assertEquals(200, down.statusCode());
+        assertEquals("STALE", down.getHeader("X-Cache"));
+        assertTrue(down.getHeader("Cache-Status").contains("stale-if-error"));
+        assertEquals(warm.bodyAsString(), down.bodyAsString(), "the whole last good copy, never a partial one");
+        assertEquals("120", down.getHeader("Age"));
+        return null;
+      });
+    })).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void answers503WithRetryAfterWhenNothingIsCachedAndTheUpstreamIsDown(VertxTestContext ctx) {
+    h.fault(new JsonObject().put("mode", "down"))
+      .compose(v -> h.gateway(SHORT_WINDOWS, clock))
+      .compose(g -> h.get(g, "/v1/profiles/demo"))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(503, r.statusCode());
+        assertEquals("application/json", r.getHeader("Content-Type"));
+        assertEquals("upstream_unavailable", r.bodyAsJsonObject().getString("error"));
+        assertNotNull(r.bodyAsJsonObject().getString("message"));
+        assertTrue(Long.parseLong(r.getHeader("Retry-After")) >= 1);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void halfOpenProbeClosesTheBreakerWhenTheUpstreamRecovers(VertxTestContext ctx) {
+    JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 300));
+    h.fault(new JsonObject().put("mode", "error").put("error_rate", 1.0))
+      .compose(v -> h.gateway(cfg, clock))
+      .compose(g -> sequentially(g, List.of("u1", "u2", "u3", "u4", "u5")).map(r -> {
+        assertEquals(CircuitBreakerState.OPEN, g.upstream().breakerState());
+        return g;
+      }))
+      .compose(g -> h.fault(new JsonObject().put("mode", "ok"))
+        .compose(v -> eventually(() -> Future.succeededFuture(g.upstream().breakerState() == CircuitBreakerState.HALF_OPEN), 5_000))
+        .compose(v -> h.get(g, "/v1/profiles/demo"))
+        .map(probe -> {
+          assertEquals(200, probe.statusCode());
+          assertEquals(CircuitBreakerState.CLOSED, g.upstream().breakerState());
+          return null;
+        }))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void upstream429HonoursRetryAfterWithoutTrippingTheBreaker(VertxTestContext ctx) {
+    JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 2));
+    h.fault(new JsonObject().put("mode", "ratelimit").put("retry_after_s", 7))
+      .compose(v -> h.gateway(cfg, clock))
+      .compose(g -> sequentially(g, List.of("demo", "alice", "bob", "u1", "u2", "u3")).compose(responses -> {
+        for (HttpResponse<Buffer> r : responses) {
+          assertEquals(503, r.statusCode());
+          long retryAfter = Long.parseLong(r.getHeader("Retry-After"));
+          assertTrue(retryAfter >= 6 && retryAfter <= 7, "Retry-After follows the upstream's: " + retryAfter);
+        }
+        assertEquals(CircuitBreakerState.CLOSED, g.upstream().breakerState(), "429 is not a breaker failure");
+        return h.sandboxStats();
+      }))
+      .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        assertEquals(1, stats.getInteger("requests"), "after the 429 nobody calls until Retry-After passes, retries included");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void pagesLinksWithOpaqueCursors(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> collectPages(g, "/v1/profiles/demo/links?limit=10", new JsonArray(), 0)
+      .compose(all -> {
+        assertEquals(25, all.size());
+        for (int i = 0; i < 25; i++) {
+          assertEquals(i, all.getJsonObject(i).getInteger("position"));
+        }
+        return Future.all(h.get(g, "/v1/profiles/demo/links?cursor=bm9wZQ"), h.get(g, "/v1/profiles/demo/links?limit=0"),
+          h.get(g, "/v1/profiles/nobody/links"));
+      })).onComplete(ctx.succeeding(bad -> ctx.verify(() -> {
+        HttpResponse<Buffer> badCursor = bad.resultAt(0);
+        HttpResponse<Buffer> badLimit = bad.resultAt(1);
+        HttpResponse<Buffer> unknown = bad.resultAt(2);
+        assertEquals(400, badCursor.statusCode());
+        assertEquals("invalid_cursor", badCursor.bodyAsJsonObject().getString("error"));
+        assertEquals(400, badLimit.statusCode());
+        assertEquals(404, unknown.statusCode());
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void rejectsMalformedUsernamesWithJson400(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> Future.all(
+        h.get(g, "/v1/profiles/%2e%2e"), h.get(g, "/v1/profiles/" + "x".repeat(65)), h.get(g, "/v1/profiles/a%00b")))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        for (int i = 0; i < 3; i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(400, r.statusCode());
+          assertEquals("invalid_username", r.bodyAsJsonObject().getString("error"));
+        }
+        ctx.completeNow();
+      })));
+  }
+
+  private Future<JsonArray> collectPages(Gateway g, String path, JsonArray acc, int guard) {
+    if (guard > 10) {
+      return Future.failedFuture("cursor loop");
+    }
+    return h.get(g, path).compose(r -> {
+      assertEquals(200, r.statusCode(), r.bodyAsString());
+      JsonObject body = r.bodyAsJsonObject();
+      acc.addAll(body.getJsonArray("links"));
+      String next = body.getString("next_cursor");
+      return next == null ? Future.succeededFuture(acc)
+        : collectPages(g, "/v1/profiles/demo/links?limit=10&cursor=" + next, acc, guard + 1);
+    });
+  }
+
+  private Future<List<HttpResponse<Buffer>>> sequentially(Gateway g, List<String> usernames) {
+    Future<List<HttpResponse<Buffer>>> chain = Future.succeededFuture(new ArrayList<>());
+    for (String u : usernames) {
+      chain = chain.compose(list -> h.get(g, "/v1/profiles/" + u).map(r -> {
+        list.add(r);
+        return list;
+      }));
+    }
+    return chain;
+  }
+
+  private Future<Void> eventually(java.util.function.Supplier<Future<Boolean>> condition, long timeoutMs) {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    return condition.get().compose(ok -> {
+      if (ok) {
+        return Future.succeededFuture();
+      }
+      if (System.currentTimeMillis() > deadline) {
+        return Future.failedFuture("condition not met within " + timeoutMs + " ms");
+      }
+      return h.vertx.timer(25).compose(t -> eventually(condition, deadline - System.currentTimeMillis()));
+    });
+  }
+
+  private static String gunzip(Buffer b) {
+    try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(b.getBytes()))) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+}
