@@ -16,6 +16,8 @@ public final class BiogateConfig {
   private final LinktreeOptions linktree;
   private final CacheOptions cache;
   private final SandboxOptions sandbox;
+  private final WebhookOptions webhooks;
+  private final AdminOptions admin;
 
   public BiogateConfig(JsonObject json) {
     this(json, Map.of());
@@ -29,6 +31,8 @@ public final class BiogateConfig {
     this.linktree = new LinktreeOptions(root.section("linktree"));
     this.cache = new CacheOptions(root.section("cache"));
     this.sandbox = new SandboxOptions(root.section("sandbox"));
+    this.webhooks = new WebhookOptions(root.section("webhooks"));
+    this.admin = new AdminOptions(root.section("admin"));
   }
 
   private BiogateConfig(BiogateConfig base, RedisConfig redis, LinktreeOptions linktree) {
@@ -38,6 +42,8 @@ public final class BiogateConfig {
     this.linktree = linktree;
     this.cache = base.cache;
     this.sandbox = base.sandbox;
+    this.webhooks = base.webhooks;
+    this.admin = base.admin;
   }
 
   public HttpOptions http() { return http; }
@@ -45,6 +51,8 @@ public final class BiogateConfig {
   public LinktreeOptions linktree() { return linktree; }
   public CacheOptions cache() { return cache; }
   public SandboxOptions sandbox() { return sandbox; }
+  public WebhookOptions webhooks() { return webhooks; }
+  public AdminOptions admin() { return admin; }
 
   /** The merged source JSON, for sections read by later stages. Contains secrets: never log it. */
   public JsonObject source() { return source; }
@@ -60,6 +68,7 @@ public final class BiogateConfig {
   /** A dump safe to log: secrets are left out. */
   public JsonObject toJson() {
     return new JsonObject().put("http", http.toJson()).put("redis", redis.toJson())
-      .put("linktree", linktree.toJson()).put("cache", cache.toJson()).put("sandbox", sandbox.toJson());
+      .put("linktree", linktree.toJson()).put("cache", cache.toJson()).put("sandbox", sandbox.toJson())
+      .put("webhooks", webhooks.toJson()).put("admin", admin.toJson());
   }
 }

@@ -7,6 +7,7 @@ import dev.biogate.upstream.UpstreamException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Resolves profiles that L1 cannot answer by itself. Concurrent callers for one username in this instance share one
@@ -126,6 +128,34 @@ public final class ProfileService {
         revalidateBackoff.remove(username);
       }
     });
+  }
+
+  /**
+   * Applies a change announced with a complete payload to the held copy (L1, else L2) without an upstream call,
+   * and publishes the result to L1 and L2. Completes with {@code false} when no copy is held: there is nothing to
+   * update, and the next read fetches the current profile anyway.
+   */
+  public Future<Boolean> patch(String username, UnaryOperator<JsonObject> change) {
+    CachedProfile held = l1.get(username);
+    Future<CachedProfile> base = held != null ? Future.succeededFuture(held) : sharedCopy(username);
+    return base.compose(copy -> {
+      if (copy == null || !copy.found()) {
+        return Future.succeededFuture(false);
+      }
+      JsonObject changed = change.apply(copy.document().copy());
+      CachedProfile next = ProfileDocument.found(username, ProfileDocument.canonical(username, changed), now());
+      return publish(next).map(true);
+    });
+  }
+
+  /** Drops this instance's L1 copy (another instance published a newer one to L2). */
+  public void invalidateLocal(String username) {
+    l1.invalidate(username);
+  }
+
+  /** The username whose cached profile holds this link id, or {@code null} if no cached profile does. */
+  public Future<String> ownerOfLink(String linkId) {
+    return l2.ownerOfLink(linkId);
   }
 
   /** Fetches a fresh copy now (a webhook announced a change), bypassing L1 and L2 freshness. */

@@ -3,6 +3,7 @@ package dev.biogate.profile;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -30,11 +31,29 @@ public final class ProfileStore {
       .map(r -> r == null ? null : ProfileCodec.decode(username, r.toBuffer()));
   }
 
-  /** Stores the copy for as long as it can be served at all. */
+  /**
+   * Stores the copy for as long as it can be served at all, and records which username owns each of its links
+   * (link webhooks name only the link).
+   */
   public Future<Void> put(CachedProfile p, long nowMs) {
-    return redis.send(Request.cmd(Command.SET).arg(RedisKeys.profile(p.username())).arg(ProfileCodec.encode(p))
-        .arg("PX").arg(freshness.remainingMs(p, nowMs)))
-      .mapEmpty();
+    Future<?> set = redis.send(Request.cmd(Command.SET).arg(RedisKeys.profile(p.username())).arg(ProfileCodec.encode(p))
+      .arg("PX").arg(freshness.remainingMs(p, nowMs)));
+    if (!p.found()) {
+      return set.mapEmpty();
+    }
+    JsonArray links = p.document().getJsonArray("links");
+    if (links == null || links.isEmpty()) {
+      return set.mapEmpty();
+    }
+    Request index = Request.cmd(Command.HSET).arg(RedisKeys.LINK_OWNERS);
+    for (int i = 0; i < links.size(); i++) {
+      index.arg(links.getJsonObject(i).getString("id")).arg(p.username());
+    }
+    return Future.all(set, redis.send(index)).mapEmpty();
+  }
+
+  public Future<String> ownerOfLink(String linkId) {
+    return redis.send(Request.cmd(Command.HGET).arg(RedisKeys.LINK_OWNERS).arg(linkId)).map(r -> r == null ? null : r.toString());
   }
 
   public Future<Void> delete(String username) {

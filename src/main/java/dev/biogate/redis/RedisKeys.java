@@ -6,6 +6,9 @@ package dev.biogate.redis;
  */
 public final class RedisKeys {
 
+  /** Hash: link id → username of the cached profile holding it. */
+  public static final String LINK_OWNERS = "bg:link-owners";
+
   private RedisKeys() {
   }
 
