@@ -17,6 +17,14 @@ public final class HttpOptions {
   private final int port;
   private final int instances;
   private final List<String> corsOrigins;
+  private final double inboundRatePerSec;
+  private final int inboundBurst;
+  private final List<String> trustedProxies;
+  private final boolean exemptLoopback;
+
+  /** Per-client request rate at the edge; generous, it only stops abusive clients. 0 disables the limit. */
+  public static final double DEFAULT_INBOUND_RATE_PER_SEC = 200;
+  public static final int DEFAULT_INBOUND_BURST = 400;
 
   public HttpOptions(JsonObject json) {
     this(Settings.of(json));
@@ -27,6 +35,11 @@ public final class HttpOptions {
     this.port = s.intIn("port", DEFAULT_PORT, 0, 65535);
     this.instances = s.intIn("instances", DEFAULT_INSTANCES, 0, 256);
     this.corsOrigins = List.copyOf(s.list("corsOrigins"));
+    Settings inbound = s.section("inbound");
+    this.inboundRatePerSec = inbound.doubleIn("ratePerSec", DEFAULT_INBOUND_RATE_PER_SEC, 0, 10_000_000);
+    this.inboundBurst = inbound.intIn("burst", DEFAULT_INBOUND_BURST, 1, 100_000_000);
+    this.trustedProxies = List.copyOf(inbound.list("trustedProxies"));
+    this.exemptLoopback = inbound.bool("exemptLoopback", true);
     for (String origin : corsOrigins) {
       if (origin.contains("*")) {
         throw s.invalid("corsOrigins", "wildcard origins are not allowed; list each origin");
@@ -41,9 +54,17 @@ public final class HttpOptions {
   public int port() { return port; }
   public int instances() { return instances == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors()) : instances; }
   public List<String> corsOrigins() { return corsOrigins; }
+  public double inboundRatePerSec() { return inboundRatePerSec; }
+  public int inboundBurst() { return inboundBurst; }
+  /** Peers whose {@code X-Forwarded-For} is believed (exact addresses). */
+  public List<String> trustedProxies() { return trustedProxies; }
+  /** Loopback clients (local load tests, sidecars, health probes) are not limited. */
+  public boolean exemptLoopback() { return exemptLoopback; }
 
   public JsonObject toJson() {
     return new JsonObject().put("host", host).put("port", port).put("instances", instances)
-      .put("corsOrigins", new JsonArray(corsOrigins));
+      .put("corsOrigins", new JsonArray(corsOrigins))
+      .put("inbound", new JsonObject().put("ratePerSec", inboundRatePerSec).put("burst", inboundBurst)
+        .put("trustedProxies", new JsonArray(trustedProxies)).put("exemptLoopback", exemptLoopback));
   }
 }

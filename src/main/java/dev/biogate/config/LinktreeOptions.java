@@ -21,6 +21,10 @@ public final class LinktreeOptions {
   public static final int DEFAULT_MAX_LINK_PAGES = 50;
   /** Share of the budget only foreground misses may use (see the upstream budget). */
   public static final double DEFAULT_FOREGROUND_RESERVE = 0.3;
+  /** Share kept from background revalidation for webhook-announced refreshes. */
+  public static final double DEFAULT_REFRESH_RESERVE = 0.2;
+  /** How often an instance announces itself to the shared budget (and probes Redis while degraded). */
+  public static final long DEFAULT_HEARTBEAT_MS = 1_000;
 
   private final String apiBase;
   private final Secret token;
@@ -35,6 +39,8 @@ public final class LinktreeOptions {
   private final long breakerResetMs;
   private final int maxLinkPages;
   private final double foregroundReserve;
+  private final double refreshReserve;
+  private final long heartbeatMs;
 
   public LinktreeOptions(JsonObject json) {
     this(Settings.of(json));
@@ -54,6 +60,11 @@ public final class LinktreeOptions {
     this.breakerResetMs = s.longIn("breakerResetMs", DEFAULT_BREAKER_RESET_MS, 10, 3_600_000);
     this.maxLinkPages = s.intIn("maxLinkPages", DEFAULT_MAX_LINK_PAGES, 1, 1000);
     this.foregroundReserve = s.doubleIn("foregroundReserve", DEFAULT_FOREGROUND_RESERVE, 0.0, 0.9);
+    this.refreshReserve = s.doubleIn("refreshReserve", DEFAULT_REFRESH_RESERVE, 0.0, 0.9);
+    if (foregroundReserve + refreshReserve >= 1.0) {
+      throw s.invalid("refreshReserve", "foregroundReserve + refreshReserve must leave some budget for background refreshes");
+    }
+    this.heartbeatMs = s.longIn("heartbeatMs", DEFAULT_HEARTBEAT_MS, 50, 60_000);
   }
 
   /** Upstream base URL, or {@code null} when the in-process sandbox should play Linktree. */
@@ -70,6 +81,8 @@ public final class LinktreeOptions {
   public long breakerResetMs() { return breakerResetMs; }
   public int maxLinkPages() { return maxLinkPages; }
   public double foregroundReserve() { return foregroundReserve; }
+  public double refreshReserve() { return refreshReserve; }
+  public long heartbeatMs() { return heartbeatMs; }
 
   /** A copy aimed at another base URL and token (used when the in-process sandbox starts). */
   public LinktreeOptions withUpstream(String base, String newToken) {
@@ -84,6 +97,7 @@ public final class LinktreeOptions {
       .put("analyticsTimeoutMs", analyticsTimeoutMs).put("maxRetries", maxRetries)
       .put("retryBaseDelayMs", retryBaseDelayMs).put("retryMaxDelayMs", retryMaxDelayMs)
       .put("breakerMaxFailures", breakerMaxFailures).put("breakerResetMs", breakerResetMs)
-      .put("maxLinkPages", maxLinkPages).put("foregroundReserve", foregroundReserve);
+      .put("maxLinkPages", maxLinkPages).put("foregroundReserve", foregroundReserve)
+      .put("refreshReserve", refreshReserve).put("heartbeatMs", heartbeatMs);
   }
 }

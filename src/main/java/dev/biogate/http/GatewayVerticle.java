@@ -27,10 +27,13 @@ public final class GatewayVerticle extends VerticleBase {
   private final int port;
   private final ProfileHandler profiles;
   private final Supplier<Router> routes;
+  private final InboundLimiter limiter;
   private final IntConsumer boundPort;
   private HttpServer server;
 
-  public GatewayVerticle(String host, int port, ProfileHandler profiles, Supplier<Router> routes, IntConsumer boundPort) {
+  public GatewayVerticle(String host, int port, ProfileHandler profiles, Supplier<Router> routes, InboundLimiter limiter,
+                         IntConsumer boundPort) {
+    this.limiter = limiter.enabled() ? limiter : null;
     this.host = host;
     this.port = port;
     this.profiles = profiles;
@@ -52,6 +55,9 @@ public final class GatewayVerticle extends VerticleBase {
       .setIdleTimeout(120));
     Handler<HttpServerRequest> front = req -> {
       String path = req.path();
+      if (limiter != null && !path.startsWith("/health") && !limiter.admit(req)) {
+        return;
+      }
       HttpMethod m = req.method();
       if ((m == HttpMethod.GET || m == HttpMethod.HEAD) && path.startsWith(PROFILES) && path.indexOf('/', PROFILES.length()) < 0) {
         String username = Usernames.normalize(path, PROFILES.length(), path.length());

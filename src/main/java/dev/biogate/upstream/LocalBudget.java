@@ -57,6 +57,15 @@ public final class LocalBudget implements UpstreamBudget {
     return Math.max(1, expiring + periodNanos - now);
   }
 
+  /** Counts {@code n} permits as taken now (capped at the limit): the share others already used. */
+  public synchronized void preload(int n) {
+    long now = System.nanoTime();
+    for (int i = 0; i < n && size < limit; i++) {
+      log[(head + size) % limit] = now;
+      size++;
+    }
+  }
+
   /** Permits taken in the current window. */
   public synchronized int used() {
     long now = System.nanoTime();
