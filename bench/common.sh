@@ -1,0 +1,185 @@
+# shellcheck shell=bash
+# Shared by bench/run.sh and bench/webhooks.sh (sourced, not run): tool
+# installation, starting biogate, and stopping exactly what was started.
+#
+# The caller sets, before sourcing or before calling the functions:
+#   ROOT_DIR, BIOGATE_JAR, BIOGATE_CMD, JAVA_OPTS, BIOGATE_HTTP_PORT,
+#   BIOGATE_SANDBOX_PORT, STARTUP_TIMEOUT, PROFILE, KEEP_TMP
+# and may export extra environment for the gateway (e.g. LINKTREE_WEBHOOK_SECRET).
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [[ "$(id -u)" == 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root or sudo to run: $*"
+  fi
+}
+
+# apt_install PKG...: installs the Debian/Ubuntu packages (root or sudo needed).
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "missing $* and no apt-get: install them by hand"
+  log "installing $* with apt-get (needs root or sudo)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# DURATION (wrk syntax: 10, 10s, 2m, 1h) in seconds.
+duration_seconds() {
+  local d="$1"
+  [[ "$d" =~ ^[1-9][0-9]*[smh]?$ ]] || die "a duration must look like 10s, 2m or 1h, got '$d'"
+  case "$d" in
+    *h) echo $(( ${d%h} * 3600 )) ;;
+    *m) echo $(( ${d%m} * 60 )) ;;
+    *s) echo $(( ${d%s} )) ;;
+    *) echo $(( d )) ;;
+  esac
+}
+
+# wrk latency (512.00us, 1.23ms, 2.01s, 1.00m) -> milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+    if (u == "us") n = n / 1000; else if (u == "s") n = n * 1000; else if (u == "m") n = n * 60000;
+    printf "%.3f", n }'
+}
+
+port_free() {  # true when nothing listens on 127.0.0.1:$1
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+http_code() {  # http_code URL [curl args]: prints the status (000 = no answer)
+  local url="$1"; shift
+  curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$url" || true
+}
+
+# ---- process bookkeeping -------------------------------------------------------
+TMP_DIR=""
+BIOGATE_PID=""
+NGINX_PID=""
+WRK_PID=""
+
+stop_pid() {  # stop_pid PID NAME SIGNAL: signal, wait up to 15 s, then KILL
+  local pid="$1" name="$2" sig="$3" i
+  [[ -n "$pid" ]] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill "-$sig" "$pid" 2>/dev/null || true
+  for ((i = 0; i < 150; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name (pid $pid) did not stop, killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$? children c
+  trap - EXIT INT TERM
+  if [[ -n "$WRK_PID" ]]; then
+    stop_pid "$WRK_PID" wrk TERM
+  fi
+  if [[ -n "$NGINX_PID" ]]; then
+    stop_pid "$NGINX_PID" nginx QUIT
+  fi
+  if [[ -n "$BIOGATE_PID" ]]; then
+    # The gateway may have started children (its private redis-server):
+    # note them first so that none outlives the run.
+    children="$(ps -o pid= --ppid "$BIOGATE_PID" 2>/dev/null | tr -s ' \n' ' ' || true)"
+    stop_pid "$BIOGATE_PID" biogate TERM
+    for c in $children; do
+      stop_pid "$c" "biogate child" TERM
+    done
+  fi
+  if [[ -n "$TMP_DIR" && -d "$TMP_DIR" ]]; then
+    if [[ "$KEEP_TMP" == 1 || $rc -ne 0 ]]; then
+      log "work files kept in $TMP_DIR"
+    else
+      rm -rf "$TMP_DIR"
+    fi
+  fi
+  exit "$rc"
+}
+
+install_traps() {
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# run_bounded SECONDS OUTFILE CMD...: runs CMD under `timeout`, output to
+# OUTFILE, in the background so that a signal to this script is handled at
+# once (cleanup stops it); returns CMD's status.
+run_bounded() {
+  local limit="$1" outfile="$2" rc=0
+  shift 2
+  timeout "$limit" "$@" >"$outfile" 2>&1 &
+  WRK_PID=$!
+  wait "$WRK_PID" || rc=$?
+  WRK_PID=""
+  return "$rc"
+}
+
+make_tmp_dir() {
+  TMP_DIR="$(mktemp -d "${TMPDIR:-/tmp}/biogate-bench.XXXXXX")"
+}
+
+# start_biogate: builds the jar if needed, starts the gateway on loopback with
+# its sandbox, waits for /health/live (or, if that is 404, for the profile URL)
+# and checks GET /v1/profiles/$PROFILE answers 200. Logs go to $TMP_DIR/biogate.log.
+start_biogate() {
+  local p
+  for p in "$BIOGATE_HTTP_PORT" "$BIOGATE_SANDBOX_PORT"; do
+    port_free "$p" || die "port $p on 127.0.0.1 is in use (set BIOGATE_HTTP_PORT / BIOGATE_SANDBOX_PORT)"
+  done
+  local -a cmd
+  if [[ -n "$BIOGATE_CMD" ]]; then
+    read -r -a cmd <<<"$BIOGATE_CMD"
+  else
+    if [[ ! -f "$BIOGATE_JAR" ]]; then
+      [[ "$BIOGATE_JAR" == "$ROOT_DIR/target/biogate.jar" ]] || die "BIOGATE_JAR=$BIOGATE_JAR does not exist"
+      command -v mvn >/dev/null 2>&1 || die "$BIOGATE_JAR is missing and mvn is not installed to build it"
+      log "building $BIOGATE_JAR (mvn -B -q package -DskipTests)"
+      (cd "$ROOT_DIR" && mvn -B -q package -DskipTests)
+      [[ -f "$BIOGATE_JAR" ]] || die "the build did not produce $BIOGATE_JAR"
+    fi
+    command -v java >/dev/null 2>&1 || die "java is not installed"
+    local -a opts=()
+    if [[ -n "$JAVA_OPTS" ]]; then read -r -a opts <<<"$JAVA_OPTS"; fi
+    cmd=(java "${opts[@]}" -jar "$BIOGATE_JAR")
+  fi
+  log "starting biogate: ${cmd[*]} (http 127.0.0.1:$BIOGATE_HTTP_PORT, sandbox 127.0.0.1:$BIOGATE_SANDBOX_PORT)"
+  BIOGATE_HTTP_HOST=127.0.0.1 BIOGATE_HTTP_PORT="$BIOGATE_HTTP_PORT" BIOGATE_SANDBOX_PORT="$BIOGATE_SANDBOX_PORT" \
+    "${cmd[@]}" >"$TMP_DIR/biogate.log" 2>&1 &
+  BIOGATE_PID=$!
+
+  local base="http://127.0.0.1:$BIOGATE_HTTP_PORT" deadline=$((SECONDS + STARTUP_TIMEOUT)) code probe="/health/live"
+  while :; do
+    if ! kill -0 "$BIOGATE_PID" 2>/dev/null; then
+      tail -n 40 "$TMP_DIR/biogate.log" >&2
+      die "biogate exited during startup (log above)"
+    fi
+    code="$(http_code "$base$probe")"
+    if [[ "$code" == 200 ]]; then
+      break
+    elif [[ "$code" == 404 && "$probe" == /health/live ]]; then
+      log "/health/live answers 404; waiting for /v1/profiles/$PROFILE instead"
+      probe="/v1/profiles/$PROFILE"
+      continue
+    fi
+    if (( SECONDS >= deadline )); then
+      tail -n 40 "$TMP_DIR/biogate.log" >&2
+      die "biogate not ready after ${STARTUP_TIMEOUT}s ($base$probe -> $code)"
+    fi
+    sleep 0.5
+  done
+  code="$(http_code "$base/v1/profiles/$PROFILE")"
+  [[ "$code" == 200 ]] || die "GET $base/v1/profiles/$PROFILE answers $code, not 200"
+  log "biogate is up (pid $BIOGATE_PID)"
+}

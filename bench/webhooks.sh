@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Webhook ingest throughput of ONE biogate instance: wrk replays pre-signed
+# Linktree deliveries (POST /webhooks/linktree), each with its own delivery id,
+# and reports req/s, p50/p99 latency and how many were answered
+# {"received":true} vs {"duplicate":true}. Loopback only, bounded in time, and
+# it stops only what it started. See bench/README.md.
+#
+#   bench/webhooks.sh
+#   DURATION=30s CONNECTIONS=128 REQUESTS=400000 bench/webhooks.sh
+#
+# The webhook endpoint is being built: a gateway build without it answers 404,
+# and this script then stops with a clear message.
+#
+# Needs: Debian/Ubuntu (wrk, curl and python3 are apt-get installed when
+# missing, which needs root or sudo), Java 17 (and Maven to build the jar).
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+# ---- knobs ----------------------------------------------------------------
+BIOGATE_JAR="${BIOGATE_JAR:-$ROOT_DIR/target/biogate.jar}"
+BIOGATE_CMD="${BIOGATE_CMD:-}"                 # overrides "java $JAVA_OPTS -jar $BIOGATE_JAR"
+JAVA_OPTS="${JAVA_OPTS:-}"
+BIOGATE_HTTP_PORT="${BIOGATE_HTTP_PORT:-18080}"
+BIOGATE_SANDBOX_PORT="${BIOGATE_SANDBOX_PORT:-18090}"
+PROFILE="${PROFILE:-demo}"                     # only used to wait for readiness
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-64}"
+WRK_THREADS="${WRK_THREADS:-2}"
+WRK_TIMEOUT="${WRK_TIMEOUT:-5s}"
+REQUESTS="${REQUESTS:-200000}"                 # pre-signed deliveries (all threads together)
+STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"
+RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
+KEEP_TMP="${KEEP_TMP:-0}"
+WRK_BIN="${WRK_BIN:-}"
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$SCRIPT_DIR/common.sh"
+
+[[ "$WRK_THREADS" =~ ^[1-9][0-9]*$ ]] || die "WRK_THREADS must be a positive integer"
+[[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be one positive integer"
+(( CONNECTIONS >= WRK_THREADS )) || die "CONNECTIONS must be >= WRK_THREADS"
+[[ "$REQUESTS" =~ ^[1-9][0-9]*$ ]] || die "REQUESTS must be a positive integer"
+(( REQUESTS >= WRK_THREADS )) || die "REQUESTS must be >= WRK_THREADS"
+DURATION_S="$(duration_seconds "$DURATION")"
+
+# A throwaway secret unless one is given; the gateway gets the same one. It is
+# passed through the environment only, never on a command line or in a log.
+if [[ -z "${LINKTREE_WEBHOOK_SECRET:-}" ]]; then
+  LINKTREE_WEBHOOK_SECRET="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+fi
+export LINKTREE_WEBHOOK_SECRET
+# k6 and this script sign with the first secret of a rotation list.
+SIGNING_SECRET="${LINKTREE_WEBHOOK_SECRET%%,*}"
+export SIGNING_SECRET
+
+ensure_tools() {
+  local missing=()
+  if [[ -z "$WRK_BIN" ]] && ! command -v wrk >/dev/null 2>&1; then missing+=(wrk); fi
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  if (( ${#missing[@]} > 0 )); then
+    apt_install "${missing[@]}"
+  fi
+  WRK_BIN="${WRK_BIN:-$(command -v wrk)}"
+  [[ -x "$WRK_BIN" ]] || die "wrk not found"
+}
+
+# sign_requests PREFIX THREADS TOTAL RUN_ID: writes PREFIX.<thread>.txt, one
+# signed delivery a line (id TAB timestamp TAB signature TAB body).
+sign_requests() {
+  python3 - "$@" <<'PY'
+import hashlib, hmac, json, os, sys, time
+
+prefix, threads, total, run_id = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+key = os.environ["SIGNING_SECRET"].encode("utf-8")
+ts = str(int(time.time()))
+iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+per_thread = total // threads
+for t in range(threads):
+    with open("%s.%d.txt" % (prefix, t), "w", encoding="utf-8") as out:
+        for n in range(per_thread):
+            link = "lnk_%d_%d" % (t, n)
+            body = json.dumps({
+                "type": "link.updated",
+                "data": {"link_id": link, "title": "Bench link " + link,
+                         "url": "https://example.com/bench/" + link, "position": n % 20,
+                         "thumbnail_url": "https://cdn.example.com/bench/" + link + ".png"},
+                "timestamp": iso,
+            }, separators=(",", ":"))
+            sig = hmac.new(key, (ts + "." + body).encode("utf-8"), hashlib.sha256).hexdigest()
+            out.write("wh-%s-%d-%d\t%s\t%s\t%s\n" % (run_id, t, n, ts, sig, body))
+PY
+}
+
+# probe: one signed delivery with curl; stops the script unless it is accepted.
+probe_endpoint() {
+  local url="$1" run_id="$2" file="$TMP_DIR/probe" line id ts sig body code
+  sign_requests "$file" 1 1 "$run_id-probe"
+  line="$(head -n 1 "$file.0.txt")"
+  IFS=$'\t' read -r id ts sig body <<<"$line"
+  code="$(curl -s -o "$TMP_DIR/probe.body" -w '%{http_code}' --max-time 10 -X POST \
+    -H 'Content-Type: application/json' -H "x-linktree-delivery-id: $id" \
+    -H "x-linktree-timestamp: $ts" -H "x-linktree-signature: $sig" \
+    --data-binary "$body" "$url" || true)"
+  case "$code" in
+    200)
+      grep -q '"received"[[:space:]]*:[[:space:]]*true' "$TMP_DIR/probe.body" \
+        || die "probe delivery answered 200 but not {\"received\":true}: $(head -c 300 "$TMP_DIR/probe.body")" ;;
+    404)
+      die "POST $url answers 404: this biogate build has no Linktree webhook endpoint yet (it is being built). Nothing to measure." ;;
+    503)
+      die "POST $url answers 503: the gateway did not pick up LINKTREE_WEBHOOK_SECRET ($(head -c 300 "$TMP_DIR/probe.body"))" ;;
+    401|403)
+      die "POST $url rejected the signed probe ($code): $(head -c 300 "$TMP_DIR/probe.body")" ;;
+    000)
+      die "POST $url: no answer" ;;
+    *)
+      die "POST $url answered $code: $(head -c 300 "$TMP_DIR/probe.body")" ;;
+  esac
+  # The same delivery again must be recognised as a duplicate.
+  sign_requests "$file" 1 1 "$run_id-probe"
+  IFS=$'\t' read -r id ts sig body <"$file.0.txt"
+  code="$(curl -s -o "$TMP_DIR/probe.body" -w '%{http_code}' --max-time 10 -X POST \
+    -H 'Content-Type: application/json' -H "x-linktree-delivery-id: $id" \
+    -H "x-linktree-timestamp: $ts" -H "x-linktree-signature: $sig" \
+    --data-binary "$body" "$url" || true)"
+  if [[ "$code" != 200 ]] || ! grep -q '"duplicate"[[:space:]]*:[[:space:]]*true' "$TMP_DIR/probe.body"; then
+    log "warning: a repeated probe delivery answered $code $(head -c 200 "$TMP_DIR/probe.body") (expected {\"duplicate\":true})"
+  fi
+}
+
+# ---- main ----------------------------------------------------------------------
+install_traps
+ensure_tools
+make_tmp_dir
+mkdir -p "$RESULTS_DIR"
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+RESULT_FILE="$RESULTS_DIR/$STAMP-webhooks.txt"
+RUN_ID="$STAMP-$$"
+URL="http://127.0.0.1:$BIOGATE_HTTP_PORT/webhooks/linktree"
+
+start_biogate
+probe_endpoint "$URL" "$RUN_ID"
+
+log "signing $REQUESTS deliveries"
+sign_requests "$TMP_DIR/requests" "$WRK_THREADS" "$REQUESTS" "$RUN_ID"
+
+{
+  echo "biogate webhook ingest benchmark, $STAMP"
+  echo "host: $(uname -srm), $(nproc) CPUs; $("$WRK_BIN" -v 2>&1 | head -n 1 | cut -c1-60)"
+  echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/webhook.lua $URL"
+  echo "$REQUESTS pre-signed deliveries, $((REQUESTS / WRK_THREADS)) per thread, each with its own delivery id"
+  echo
+} | tee "$RESULT_FILE"
+
+OUT="$TMP_DIR/wrk.txt"
+if ! run_bounded "$((DURATION_S + 60))" "$OUT" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" \
+    --timeout "$WRK_TIMEOUT" --latency -s "$SCRIPT_DIR/webhook.lua" "$URL" -- "$TMP_DIR/requests"; then
+  cat "$OUT" >&2
+  die "wrk failed"
+fi
+
+rps="$(awk '/^Requests\/sec:/ {print $2}' "$OUT")"
+p50="$(awk '$1 == "50%" {print $2}' "$OUT")"
+p99="$(awk '$1 == "99%" {print $2}' "$OUT")"
+total="$(awk '/requests in/ {print $1}' "$OUT")"
+received="$(awk -F': ' '/^webhook received:/ {print $2}' "$OUT")"
+duplicate="$(awk -F': ' '/^webhook duplicate:/ {print $2}' "$OUT")"
+other="$(awk -F': ' '/^webhook other:/ {print $2}' "$OUT")"
+wrapped="$(awk -F': ' '/^webhook wrapped:/ {print $2}' "$OUT")"
+socket_errors="$(awk '/Socket errors:/ {s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i; print s}' "$OUT")"
+[[ -n "$rps" && -n "$p50" && -n "$p99" && -n "$received" ]] || { cat "$OUT" >&2; die "could not parse wrk output"; }
+
+{
+  sed -n '/Thread Stats/,$p' "$OUT"
+  echo
+  printf '%-28s %s\n' "requests/s" "$rps"
+  printf '%-28s %s ms\n' "latency p50" "$(to_ms "$p50")"
+  printf '%-28s %s ms\n' "latency p99" "$(to_ms "$p99")"
+  printf '%-28s %s\n' "requests completed" "${total:-?}"
+  printf '%-28s %s\n' "200 {\"received\":true}" "$received"
+  printf '%-28s %s\n' "200 {\"duplicate\":true}" "$duplicate"
+  printf '%-28s %s\n' "other answers" "$other"
+  printf '%-28s %s\n' "socket errors" "${socket_errors:-0}"
+  if [[ "${wrapped:-0}" != 0 ]]; then
+    echo
+    echo "NOTE: wrk used up the pre-signed deliveries $wrapped time(s) and started over; the repeats are"
+    echo "      the duplicates above. Raise REQUESTS to measure first deliveries only."
+  fi
+  if [[ "${other:-0}" != 0 ]]; then
+    echo
+    echo "WARNING: $other answers were neither received nor duplicate, e.g.:"
+    grep '^webhook first other answer:' "$OUT" || true
+  fi
+} | tee -a "$RESULT_FILE"
+log "results written to $RESULT_FILE"
+if [[ "${other:-0}" != 0 ]]; then
+  exit 1
+fi

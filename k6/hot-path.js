@@ -1,0 +1,85 @@
+// Hot path: cached profile reads at a constant arrival rate.
+//
+//   k6 run k6/hot-path.js
+//   k6 run -e RATE=1000 -e DURATION=1m -e PROFILE=alice k6/hot-path.js
+//
+// setup() warms GET /v1/profiles/{PROFILE} a few times so that the measured
+// phase only sees the gateway's cache. The run fails (exit 99) when:
+//   - more than 1% of reads fail (http_req_failed),
+//   - p95 / p99 latency exceed P95_MS / P99_MS,
+//   - fewer than HIT_RATE_MIN of the reads answer `X-Cache: HIT` (cache_hit).
+import http from 'k6/http';
+import { check, sleep } from 'k6';
+import { Rate } from 'k6/metrics';
+import {
+  PROFILE, env, envInt, envFloat, header, profileUrl, requireGateway, snippet,
+} from './lib/config.js';
+
+const RATE = envInt('RATE', 200);                 // requests per second
+const DURATION = env('DURATION', '30s');
+const PRE_VUS = envInt('PRE_VUS', 20);
+const MAX_VUS = envInt('MAX_VUS', 200);
+const P95_MS = envFloat('P95_MS', 50);
+const P99_MS = envFloat('P99_MS', 150);
+const HIT_RATE_MIN = envFloat('HIT_RATE_MIN', 0.99);
+const WARMUP_REQUESTS = envInt('WARMUP_REQUESTS', 3);
+
+const URL = profileUrl(PROFILE);
+
+// Share of measured reads answered from the gateway cache (X-Cache: HIT).
+const cacheHit = new Rate('cache_hit');
+
+export const options = {
+  scenarios: {
+    hot: {
+      executor: 'constant-arrival-rate',
+      rate: RATE,
+      timeUnit: '1s',
+      duration: DURATION,
+      preAllocatedVUs: PRE_VUS,
+      maxVUs: MAX_VUS,
+      exec: 'hot',
+    },
+  },
+  thresholds: {
+    'http_req_failed{scenario:hot}': ['rate<0.01'],
+    'http_req_duration{scenario:hot}': ['p(95)<' + P95_MS, 'p(99)<' + P99_MS],
+    'checks{scenario:hot}': ['rate>0.99'],
+    cache_hit: ['rate>' + HIT_RATE_MIN],
+  },
+  summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
+};
+
+export function setup() {
+  requireGateway();
+  let res = null;
+  for (let i = 0; i < WARMUP_REQUESTS; i++) {
+    res = http.get(URL, { tags: { name: 'setup: warm profile' } });
+    sleep(0.2);
+  }
+  if (!res || res.status !== 200) {
+    throw new Error('warm-up GET ' + URL + ' did not answer 200: ' + snippet(res));
+  }
+  const xCache = header(res, 'X-Cache');
+  if (xCache !== 'HIT') {
+    console.warn('after ' + WARMUP_REQUESTS + ' warm-up reads X-Cache is "' + xCache +
+      '" (expected HIT); the cache_hit threshold will probably fail');
+  }
+  return { url: URL };
+}
+
+export function hot() {
+  const res = http.get(URL, { tags: { name: 'GET /v1/profiles/{username}' } });
+  const hit = header(res, 'X-Cache') === 'HIT';
+  cacheHit.add(hit);
+  check(res, {
+    'status is 200': function (r) { return r.status === 200; },
+    'body is a profile': function (r) {
+      return typeof r.body === 'string' && r.body.indexOf('"links"') >= 0;
+    },
+  });
+}
+
+export default function () {
+  hot();
+}
