@@ -1,12 +1,18 @@
 package dev.biogate;
 
+import dev.biogate.analytics.AnalyticsModule;
 import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.LinktreeOptions;
 import dev.biogate.http.ApiException;
+import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.GatewayVerticle;
 import dev.biogate.http.InboundLimiter;
+import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
+import dev.biogate.ops.Metrics;
+import dev.biogate.ops.StreamGauges;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.biogate.profile.Freshness;
 import dev.biogate.profile.LinksHandler;
 import dev.biogate.profile.ProfileCache;
@@ -35,26 +41,35 @@ public final class Gateway {
   private final Vertx vertx;
   private final BiogateConfig config;
   private final Redis redis;
+  private final PrometheusMeterRegistry registry;
   private final RedisBudget budget;
+  private final Redis budgetRedis;
   private final LinktreeClient upstream;
   private final ProfileService profiles;
   private final WebhookModule webhooks;
+  private final StreamGauges streams;
+  private final AnalyticsModule analytics;
   private volatile int port;
   private String deploymentId;
 
-  private Gateway(Vertx vertx, BiogateConfig config, LongSupplier clock) {
+  private Gateway(Vertx vertx, BiogateConfig config, LongSupplier clock, PrometheusMeterRegistry registry) {
     this.vertx = vertx;
     this.config = config;
+    this.registry = registry;
     this.redis = RedisClients.create(vertx, config.redis());
     LinktreeOptions lt = config.linktree();
-    this.budget = new RedisBudget(vertx, redis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(),
+    // The budget has its own small pool: a storm of cache traffic must not starve its heartbeats and permits.
+    this.budgetRedis = Redis.createClient(vertx, RedisClients.options(config.redis()).setMaxPoolSize(2));
+    this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(),
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve()));
-    this.upstream = new LinktreeClient(vertx, lt, budget);
+    this.upstream = new LinktreeClient(vertx, lt, budget, registry);
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,
       config.cache().lockTtlMs(), config.cache().lockWaitMs(), config.cache().lockPollMs());
     this.webhooks = new WebhookModule(vertx, config, redis, profiles, clock);
+    this.streams = new StreamGauges(vertx, redis, registry);
+    this.analytics = new AnalyticsModule(vertx, config, redis, profiles, clock);
   }
 
   public static Future<Gateway> start(Vertx vertx, BiogateConfig config) {
@@ -63,28 +78,47 @@ public final class Gateway {
 
   /** Starts an instance; {@code clock} (epoch ms) drives cache freshness, so tests can move time. */
   public static Future<Gateway> start(Vertx vertx, BiogateConfig config, LongSupplier clock) {
-    Gateway g = new Gateway(vertx, config, clock);
+    return start(vertx, config, clock, Metrics.newRegistry());
+  }
+
+  /** Starts an instance reporting into {@code registry} (the one Vert.x's own metrics use, when it has them). */
+  public static Future<Gateway> start(Vertx vertx, BiogateConfig config, LongSupplier clock, PrometheusMeterRegistry registry) {
+    Gateway g = new Gateway(vertx, config, clock, registry);
     return g.deploy().map(g);
   }
 
   private Future<Void> deploy() {
     budget.start(config.linktree().heartbeatMs());
     ProfileHandler profileHandler = new ProfileHandler(profiles, config.cache());
+    GatewayMetrics.bind(registry, profileHandler.stats(), profiles.cache(), budget, upstream);
+    GatewayMetrics.bindWebhooks(registry, webhooks.deliveries());
+    GatewayMetrics.bindEvents(registry, webhooks.stats());
+    streams.start();
     LinksHandler links = new LinksHandler(profiles);
     HealthHandler health = new HealthHandler(redis, upstream);
     InboundLimiter limiter = new InboundLimiter(config.http());
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
-          () -> routes(links, health), limiter, p -> port = p),
+          () -> routes(links, health), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
+          .shutdownGrace(config.http().shutdownGraceMs()),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
-      .compose(id -> webhooks.start());
+      .compose(id -> webhooks.start())
+      .compose(v -> analytics.start());
   }
 
   private Router routes(LinksHandler links, HealthHandler health) {
     Router r = Router.router(vertx);
     r.get("/v1/profiles/:username/links").handler(links);
     health.mount(r);
+    r.get("/metrics").handler(ctx -> vertx.executeBlocking(registry::scrape).onComplete(ar -> {
+      if (ar.failed()) {
+        ErrorResponses.send(ctx.response(), ar.cause());
+      } else {
+        ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
+      }
+    }));
     webhooks.mount(r);
+    analytics.mount(r);
     r.route().last().handler(ctx -> ErrorResponses.send(ctx.response(), new ApiException(404, "not_found", "no such resource")));
     r.errorHandler(405, ErrorResponses::handle);
     r.errorHandler(500, ErrorResponses::handle);
@@ -110,8 +144,16 @@ public final class Gateway {
     return budget;
   }
 
+  public AnalyticsModule analytics() {
+    return analytics;
+  }
+
   public WebhookModule webhooks() {
     return webhooks;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
   }
 
   public Redis redis() {
@@ -120,8 +162,10 @@ public final class Gateway {
 
   public Future<Void> close() {
     Future<Void> undeploy = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
-    return undeploy.eventually(webhooks::stop).eventually(() -> {
+    return undeploy.eventually(analytics::stop).eventually(webhooks::stop).eventually(() -> {
       budget.stop();
+      streams.stop();
+      budgetRedis.close();
       upstream.close();
       redis.close();
       return Future.succeededFuture();

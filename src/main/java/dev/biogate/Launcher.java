@@ -2,6 +2,9 @@ package dev.biogate;
 
 import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.SandboxOptions;
+import dev.biogate.ops.Metrics;
+import dev.biogate.ops.Preflight;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.biogate.redis.EmbeddedRedis;
 import dev.biogate.sandbox.SandboxServer;
 import io.vertx.core.Vertx;
@@ -24,13 +27,18 @@ final class Launcher {
     return Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
   }
 
+  static Vertx vertx(PrometheusMeterRegistry registry) {
+    return Metrics.newVertx(new VertxOptions().setPreferNativeTransport(true), registry);
+  }
+
   static void serve(BiogateConfig config) throws Exception {
     if (config.redis().embedded()) {
       EmbeddedRedis redis = EmbeddedRedis.start();
       LOG.info("no REDIS_URL configured: using a private redis-server on 127.0.0.1:{} (data is not persisted)", redis.port());
       config = config.withRedis(config.redis().withUrl(redis.url()));
     }
-    Vertx vertx = vertx();
+    PrometheusMeterRegistry registry = Metrics.newRegistry();
+    Vertx vertx = vertx(registry);
     LOG.info("transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
     if (config.linktree().apiBase() == null) {
       SandboxOptions so = config.sandbox();
@@ -40,17 +48,30 @@ final class Launcher {
       LOG.info("no LINKTREE_API_BASE configured: started the sandbox upstream at {} with demo profiles (demo, alice, bob)", base);
       config = config.withLinktree(config.linktree().withUpstream(base, so.token()));
     }
-    Gateway gateway = Gateway.start(vertx, config).await();
+    Gateway gateway = Gateway.start(vertx, config, System::currentTimeMillis, registry).await();
     LOG.info("biogate listening on http://{}:{} ({} event loops); try: curl http://{}:{}/v1/profiles/demo",
       config.http().host(), gateway.port(), config.http().instances(), config.http().host(), gateway.port());
+    long deadline = config.http().shutdownGraceMs() + 5_000;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("stopping: no new connections; finishing in-flight requests and events (deadline {} ms)", deadline);
       try {
-        gateway.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
-      } catch (Exception ignored) {
-        // shutting down anyway
+        gateway.close().toCompletionStage().toCompletableFuture().get(deadline, java.util.concurrent.TimeUnit.MILLISECONDS);
+        vertx.close().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        LOG.info("stopped cleanly");
+      } catch (Exception e) {
+        LOG.warn("shutdown deadline passed; exiting with work left to other instances ({})", e.getClass().getSimpleName());
       }
     }, "biogate-shutdown"));
+  }
+
+  /** Runs the deployment checks; returns the number of failures. */
+  static int preflight(BiogateConfig config) {
+    Vertx vertx = vertx();
+    try {
+      return new Preflight(vertx, config, System.out).run(System.getenv("LINKTREE_WEBHOOK_URL"));
+    } finally {
+      vertx.close();
+    }
   }
 
   static void sandbox(BiogateConfig config) {

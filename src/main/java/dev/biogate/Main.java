@@ -7,7 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Command line: {@code java -jar biogate.jar [serve|sandbox]}. Invalid configuration prints one line naming the
+ * Command line: {@code java -jar biogate.jar [serve|sandbox|preflight]}. Invalid configuration prints one line naming the
  * setting and exits with status 2; a failed start exits with status 1.
  */
 public final class Main {
@@ -35,13 +35,16 @@ public final class Main {
         case "sandbox":
           Launcher.sandbox(config);
           break;
+        case "preflight":
+          System.exit(Launcher.preflight(config) == 0 ? 0 : 1);
+          return;
         case "-h":
         case "--help":
         case "help":
-          System.out.println("usage: java -jar biogate.jar [serve|sandbox]");
+          System.out.println("usage: java -jar biogate.jar [serve|sandbox|preflight]");
           return;
         default:
-          System.err.println("biogate: unknown command '" + command + "' (expected serve or sandbox)");
+          System.err.println("biogate: unknown command '" + command + "' (expected serve, sandbox or preflight)");
           System.exit(2);
       }
     } catch (ConfigException e) {

@@ -18,6 +18,8 @@ public final class BiogateConfig {
   private final SandboxOptions sandbox;
   private final WebhookOptions webhooks;
   private final AdminOptions admin;
+  private final KlaviyoOptions klaviyo;
+  private final AnalyticsOptions analytics;
 
   public BiogateConfig(JsonObject json) {
     this(json, Map.of());
@@ -33,6 +35,8 @@ public final class BiogateConfig {
     this.sandbox = new SandboxOptions(root.section("sandbox"));
     this.webhooks = new WebhookOptions(root.section("webhooks"));
     this.admin = new AdminOptions(root.section("admin"));
+    this.klaviyo = new KlaviyoOptions(root.section("klaviyo"));
+    this.analytics = new AnalyticsOptions(root.section("analytics"));
   }
 
   private BiogateConfig(BiogateConfig base, RedisConfig redis, LinktreeOptions linktree) {
@@ -44,6 +48,8 @@ public final class BiogateConfig {
     this.sandbox = base.sandbox;
     this.webhooks = base.webhooks;
     this.admin = base.admin;
+    this.klaviyo = base.klaviyo;
+    this.analytics = base.analytics;
   }
 
   public HttpOptions http() { return http; }
@@ -53,6 +59,8 @@ public final class BiogateConfig {
   public SandboxOptions sandbox() { return sandbox; }
   public WebhookOptions webhooks() { return webhooks; }
   public AdminOptions admin() { return admin; }
+  public KlaviyoOptions klaviyo() { return klaviyo; }
+  public AnalyticsOptions analytics() { return analytics; }
 
   /** The merged source JSON, for sections read by later stages. Contains secrets: never log it. */
   public JsonObject source() { return source; }
@@ -69,6 +77,7 @@ public final class BiogateConfig {
   public JsonObject toJson() {
     return new JsonObject().put("http", http.toJson()).put("redis", redis.toJson())
       .put("linktree", linktree.toJson()).put("cache", cache.toJson()).put("sandbox", sandbox.toJson())
-      .put("webhooks", webhooks.toJson()).put("admin", admin.toJson());
+      .put("webhooks", webhooks.toJson()).put("admin", admin.toJson())
+      .put("klaviyo", klaviyo.toJson()).put("analytics", analytics.toJson());
   }
 }

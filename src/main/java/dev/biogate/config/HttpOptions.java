@@ -21,6 +21,10 @@ public final class HttpOptions {
   private final int inboundBurst;
   private final List<String> trustedProxies;
   private final boolean exemptLoopback;
+  private final long shutdownGraceMs;
+
+  /** Deadline for a graceful stop: in-flight requests and stream entries get this long to finish. */
+  public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
   /** Per-client request rate at the edge; generous, it only stops abusive clients. 0 disables the limit. */
   public static final double DEFAULT_INBOUND_RATE_PER_SEC = 200;
@@ -40,6 +44,7 @@ public final class HttpOptions {
     this.inboundBurst = inbound.intIn("burst", DEFAULT_INBOUND_BURST, 1, 100_000_000);
     this.trustedProxies = List.copyOf(inbound.list("trustedProxies"));
     this.exemptLoopback = inbound.bool("exemptLoopback", true);
+    this.shutdownGraceMs = s.longIn("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
     for (String origin : corsOrigins) {
       if (origin.contains("*")) {
         throw s.invalid("corsOrigins", "wildcard origins are not allowed; list each origin");
@@ -60,9 +65,10 @@ public final class HttpOptions {
   public List<String> trustedProxies() { return trustedProxies; }
   /** Loopback clients (local load tests, sidecars, health probes) are not limited. */
   public boolean exemptLoopback() { return exemptLoopback; }
+  public long shutdownGraceMs() { return shutdownGraceMs; }
 
   public JsonObject toJson() {
-    return new JsonObject().put("host", host).put("port", port).put("instances", instances)
+    return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs)
       .put("corsOrigins", new JsonArray(corsOrigins))
       .put("inbound", new JsonObject().put("ratePerSec", inboundRatePerSec).put("burst", inboundBurst)
         .put("trustedProxies", new JsonArray(trustedProxies)).put("exemptLoopback", exemptLoopback));

@@ -21,6 +21,8 @@ import java.util.function.Supplier;
 public final class GatewayVerticle extends VerticleBase {
 
   static final String PROFILES = "/v1/profiles/";
+  /** The route template metrics report for fast-path reads (a bounded label, never the username). */
+  static final String PROFILE_ROUTE = "/v1/profiles/:username";
   static final ApiException INVALID_USERNAME = new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
 
   private final String host;
@@ -28,17 +30,26 @@ public final class GatewayVerticle extends VerticleBase {
   private final ProfileHandler profiles;
   private final Supplier<Router> routes;
   private final InboundLimiter limiter;
+  private final EdgeHeaders edge;
   private final IntConsumer boundPort;
   private HttpServer server;
+  private long shutdownGraceMs = 10_000;
 
   public GatewayVerticle(String host, int port, ProfileHandler profiles, Supplier<Router> routes, InboundLimiter limiter,
-                         IntConsumer boundPort) {
+                         EdgeHeaders edge, IntConsumer boundPort) {
+    this.edge = edge;
     this.limiter = limiter.enabled() ? limiter : null;
     this.host = host;
     this.port = port;
     this.profiles = profiles;
     this.routes = routes;
     this.boundPort = boundPort;
+  }
+
+  /** How long a stopping server waits for in-flight requests. */
+  public GatewayVerticle shutdownGrace(long ms) {
+    this.shutdownGraceMs = ms;
+    return this;
   }
 
   @Override
@@ -54,6 +65,9 @@ public final class GatewayVerticle extends VerticleBase {
       .setMaxHeaderSize(16384)
       .setIdleTimeout(120));
     Handler<HttpServerRequest> front = req -> {
+      if (edge.apply(req)) {
+        return;
+      }
       String path = req.path();
       if (limiter != null && !path.startsWith("/health") && !limiter.admit(req)) {
         return;
@@ -62,6 +76,7 @@ public final class GatewayVerticle extends VerticleBase {
       if ((m == HttpMethod.GET || m == HttpMethod.HEAD) && path.startsWith(PROFILES) && path.indexOf('/', PROFILES.length()) < 0) {
         String username = Usernames.normalize(path, PROFILES.length(), path.length());
         if (username != null) {
+          req.routed(PROFILE_ROUTE);
           profiles.handle(req, username);
         } else {
           ErrorResponses.send(req.response(), INVALID_USERNAME);
@@ -75,6 +90,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.shutdown();
+    // Stop accepting, let in-flight requests finish, then close what is left at the deadline.
+    return server == null ? Future.succeededFuture() : server.shutdown(shutdownGraceMs, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 }

@@ -39,22 +39,34 @@ public final class ProfileDocument {
     sorted.sort(Comparator.comparingLong(l -> position(l)));
     for (JsonObject l : sorted) {
       Object id = l.getValue("id");
+      String url = ProfileSanitizer.linkUrl(string(l, "url"));
       if (id == null) {
         continue;
       }
+      if (url == null) {
+        ProfileSanitizer.countDropped();
+        continue;
+      }
       links.add(new JsonObject()
-        .put("id", id.toString())
-        .put("title", l.getString("title", ""))
-        .put("url", l.getString("url"))
+        .put("id", ProfileSanitizer.text(id.toString(), 128))
+        .put("title", ProfileSanitizer.text(string(l, "title") == null ? "" : string(l, "title"), ProfileSanitizer.MAX_TITLE))
+        .put("url", url)
         .put("position", position(l))
-        .put("thumbnail_url", l.getString("thumbnail_url")));
+        .put("thumbnail_url", ProfileSanitizer.imageUrl(string(l, "thumbnail_url"))));
     }
+    Object theme = upstream.getValue("theme");
     return new JsonObject()
-      .put("username", upstream.getString("username", username))
-      .put("bio", upstream.getString("bio", ""))
-      .put("avatar_url", upstream.getString("avatar_url"))
-      .put("theme", upstream.getValue("theme"))
+      .put("username", username)
+      .put("bio", ProfileSanitizer.text(string(upstream, "bio") == null ? "" : string(upstream, "bio"), ProfileSanitizer.MAX_BIO))
+      .put("avatar_url", ProfileSanitizer.imageUrl(string(upstream, "avatar_url")))
+      .put("theme", theme instanceof String ? ProfileSanitizer.text((String) theme, 64) : null)
       .put("links", links);
+  }
+
+  /** A string field, tolerating other JSON types (numbers become text, objects and arrays are ignored). */
+  private static String string(JsonObject o, String key) {
+    Object v = o.getValue(key);
+    return v instanceof String ? (String) v : v instanceof Number || v instanceof Boolean ? v.toString() : null;
   }
 
   private static long position(JsonObject link) {

@@ -47,6 +47,7 @@ public final class ProfileHandler {
   private final Freshness freshness;
   private final AsciiString cacheControlFound;
   private final AsciiString cacheControlNotFound;
+  private final CacheStats stats = new CacheStats();
 
   public ProfileHandler(ProfileService service, CacheOptions options) {
     this.service = service;
@@ -65,10 +66,12 @@ public final class ProfileHandler {
     if (held != null) {
       Freshness.State state = freshness.of(held, now);
       if (state == Freshness.State.FRESH) {
+        stats.hit.increment();
         write(req, held, now, HIT, CS_HIT);
         return;
       }
       if (state == Freshness.State.STALE) {
+        stats.stale.increment();
         service.revalidate(username, held);
         write(req, held, now, STALE, CS_STALE);
         return;
@@ -86,24 +89,30 @@ public final class ProfileHandler {
 
   private void complete(HttpServerRequest req, io.vertx.core.AsyncResult<ProfileService.Result> ar) {
     if (ar.failed()) {
+      stats.unavailable.increment();
       ErrorResponses.send(req.response(), ar.cause());
       return;
     }
     ProfileService.Result r = ar.result();
     switch (r.outcome) {
       case SHARED_HIT:
+        stats.sharedHit.increment();
         write(req, r.profile, service.now(), HIT, CS_SHARED_HIT);
         break;
       case STALE_IF_ERROR:
+        stats.staleIfError.increment();
         write(req, r.profile, service.now(), STALE, CS_STALE_IF_ERROR);
         break;
       case HIT:
+        stats.hit.increment();
         write(req, r.profile, service.now(), HIT, CS_HIT);
         break;
       case STALE:
+        stats.stale.increment();
         write(req, r.profile, service.now(), STALE, CS_STALE);
         break;
       default:
+        stats.miss.increment();
         write(req, r.profile, service.now(), MISS, CS_MISS);
     }
   }
@@ -134,6 +143,10 @@ public final class ProfileHandler {
     } else {
       resp.end(p.json());
     }
+  }
+
+  public CacheStats stats() {
+    return stats;
   }
 
   static CharSequence age(long ageMs) {

@@ -200,6 +200,11 @@ public final class ProfileService {
 
   /** Takes the cluster-wide fetch lock and fetches, or waits for whoever holds it to publish a copy. */
   private Future<Result> fetchUnderLock(String username, CachedProfile best, Lane lane, long deadline) {
+    long denied = upstream.budget().deniedForMs(lane);
+    if (denied > 0) {
+      // Known without a round trip: no permit for this lane yet. Don't take the lock only to give it back.
+      return fallback(best, new UpstreamException(UpstreamException.Kind.BUDGET_EXHAUSTED, "upstream budget exhausted", denied, 0));
+    }
     return l2.tryLock(username, owner, lockTtlMs)
       .otherwise(err -> {
         degraded(err);

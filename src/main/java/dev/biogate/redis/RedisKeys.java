@@ -34,4 +34,83 @@ public final class RedisKeys {
   public static String fetchLock(String username) {
     return "bg:lock:{" + username + "}";
   }
+
+  // ---- Webhooks and events. Every key below carries the {bg} hash tag: the ingest, ack, dead-letter and replay
+  // scripts touch several of them at once, and in Redis Cluster all keys of one script must share a slot.
+
+  /** Stream of verified, deduplicated webhook deliveries waiting to be handled (consumer group {@link #EVENTS_GROUP}). */
+  public static final String EVENTS_STREAM = "bg:events:{bg}";
+
+  /** The consumer group every instance reads {@link #EVENTS_STREAM} through (one consumer per instance). */
+  public static final String EVENTS_GROUP = "biogate";
+
+  /** Stream of deliveries whose handling failed {@code maxAttempts} times; replayed through {@code /admin}. */
+  public static final String DEAD_LETTERS = "bg:events:{bg}:dead";
+
+  /** Stream of LinkMe {@code link.click} events for click analytics (fields event_id, link_id, ts, source). */
+  public static final String CLICKS_STREAM = "bg:clicks:{bg}";
+
+  /** Pub/sub channel: "{@code <instance id> <username>}" tells every other instance to drop its L1 copy. */
+  public static final String INVALIDATE_CHANNEL = "bg:invalidate";
+
+  /** A dedupe marker for one delivery, e.g. {@code webhookDedupe("linktree", "id", deliveryId)}. */
+  public static String webhookDedupe(String provider, String kind, String value) {
+    return "bg:wh:{bg}:dedupe:" + provider + ":" + kind + ":" + value;
+  }
+
+  /** Hash: one delivery's history (received, type, deliveries, attempts, outcome), kept as long as its dedupe marker. */
+  public static String webhookDelivery(String provider, String deliveryId) {
+    return "bg:wh:{bg}:delivery:" + provider + ":" + deliveryId;
+  }
+
+  /** Short lock serialising webhook-driven changes to one profile's shared copy across instances. */
+  public static String profilePatchLock(String username) {
+    return "bg:patch-lock:{" + username + "}";
+  }
+
+  // ---- Click analytics and the Klaviyo sink (analytics/, sink/). Counters are per creator: their keys carry the
+  // username as hash tag, so one click's dedupe marker and its three bucket hashes share a slot and one Lua script
+  // can update them atomically in Redis Cluster. Streams, the dead letters and the API-key index use {bg}.
+
+  /** Consumer group on {@link #CLICKS_STREAM} that maintains the click counters (every instance reads through it). */
+  public static final String CLICKS_COUNTER_GROUP = "analytics";
+
+  /** Hash: one creator's clicks in one time bucket, link id → count; {@code unit} is m, h or d, {@code index} the bucket start / unit. */
+  public static String clickBucket(String username, char unit, long index) {
+    return "bg:an:{" + username + "}:" + unit + ":" + index;
+  }
+
+  /** String: this click event has been counted for this creator (see redis/click_count.lua). */
+  public static String clickCounted(String username, String eventId) {
+    return "bg:an:{" + username + "}:seen:" + eventId;
+  }
+
+  /** Hash: clicks no creator could be found for (LinkMe link ids no cached profile holds), link id → count. */
+  public static final String CLICKS_UNATTRIBUTED = "bg:an:{bg}:unattributed";
+
+  public static String clickCountedUnattributed(String eventId) {
+    return "bg:an:{bg}:unattributed:seen:" + eventId;
+  }
+
+  /** Hash: SHA-256 (hex) of a creator API key → {@code <username>:<key id>}. */
+  public static final String CREATOR_KEY_INDEX = "bg:keys:{bg}:index";
+
+  /** Hash: one creator's API keys, key id → {@code <sha-256 hex>:<created epoch ms>}. */
+  public static String creatorKeys(String username) {
+    return "bg:keys:{bg}:creator:" + username;
+  }
+
+  /** Consumer group on {@link #CLICKS_STREAM} (and {@link #KLAVIYO_RETRY}) feeding the Klaviyo sink. */
+  public static final String KLAVIYO_GROUP = "klaviyo";
+
+  /** Stream: Klaviyo events that exhausted their attempts or were rejected; replayed through {@code /admin}. */
+  public static final String KLAVIYO_DLQ = "bg:sink:klaviyo:dlq:{bg}";
+
+  /** Stream: dead letters put back for delivery (read by the sink like the clicks stream). */
+  public static final String KLAVIYO_RETRY = "bg:sink:klaviyo:retry:{bg}";
+
+  /** String: Klaviyo accepted this event id; a repeated stream entry is not sent again. Tagged per event. */
+  public static String klaviyoSent(String eventId) {
+    return "bg:sink:klaviyo:sent:{" + eventId + "}";
+  }
 }

@@ -24,11 +24,18 @@ public final class SandboxServer extends VerticleBase {
 
   private final SandboxOptions options;
   private final SandboxState state;
+  private final SandboxKlaviyo klaviyo;
   private volatile HttpServer server;
 
   public SandboxServer(SandboxOptions options) {
+    this(options, SandboxKlaviyoOptions.defaults());
+  }
+
+  /** Also plays Klaviyo's events API ({@link SandboxKlaviyo}) with these settings. */
+  public SandboxServer(SandboxOptions options, SandboxKlaviyoOptions klaviyoOptions) {
     this.options = options;
     this.state = new SandboxState(options);
+    this.klaviyo = new SandboxKlaviyo(klaviyoOptions);
   }
 
   @Override
@@ -54,6 +61,11 @@ public final class SandboxServer extends VerticleBase {
     return state;
   }
 
+  /** The simulated Klaviyo API, for driving it in-process. */
+  public SandboxKlaviyo klaviyo() {
+    return klaviyo;
+  }
+
   private Router router() {
     Router router = Router.router(vertx);
     SandboxAdmin admin = new SandboxAdmin(state);
@@ -63,6 +75,7 @@ public final class SandboxServer extends VerticleBase {
     router.post("/__sandbox/faults").handler(admin::setFaults);
     router.put("/__sandbox/profiles/:username").handler(admin::putProfile);
     router.post("/__sandbox/reset").handler(admin::reset);
+    klaviyo.mount(router);
     router.route("/__sandbox/*").handler(ctx -> ctx.fail(SandboxException.notFound("no such sandbox endpoint")));
 
     SandboxApi api = new SandboxApi(state);

@@ -1,6 +1,8 @@
 package dev.biogate.upstream;
 
 import dev.biogate.config.LinktreeOptions;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
@@ -22,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The Linktree API as the gateway calls it. Every request takes a budget permit, then runs through the circuit
@@ -37,10 +40,12 @@ public final class LinktreeClient {
   private final WebClient client;
   private final CircuitBreaker breaker;
   private final String authorization;
+  private final MeterRegistry registry;
   private volatile long openedAtMs;
 
-  public LinktreeClient(Vertx vertx, LinktreeOptions options, UpstreamBudget budget) {
+  public LinktreeClient(Vertx vertx, LinktreeOptions options, UpstreamBudget budget, MeterRegistry registry) {
     this.vertx = vertx;
+    this.registry = registry;
     this.options = options;
     this.budget = budget;
     this.client = WebClient.create(vertx, new WebClientOptions()
@@ -128,6 +133,29 @@ public final class LinktreeClient {
   }
 
   private Future<JsonObject> send(String path, long timeoutMs) {
+    long start = System.nanoTime();
+    return request(path, timeoutMs).onComplete(ar -> record(start, ar.failed() ? ar.cause() : null));
+  }
+
+  /** Latency and outcome of every upstream request: {@code biogate_upstream_request_duration_seconds{outcome}}. */
+  private void record(long startNanos, Throwable failure) {
+    String outcome = "ok";
+    if (failure instanceof UpstreamException) {
+      UpstreamException ue = (UpstreamException) failure;
+      switch (ue.kind()) {
+        case NOT_FOUND: outcome = "not_found"; break;
+        case RATE_LIMITED: outcome = "rate_limited"; break;
+        case AUTH: outcome = ue.status() == 403 ? "forbidden" : "unauthorized"; break;
+        default: outcome = ue.getMessage().contains("timed out") ? "timeout" : ue.status() >= 500 ? "server_error" : "error";
+      }
+    } else if (failure != null) {
+      outcome = "error";
+    }
+    Timer.builder("biogate.upstream.request.duration").description("Linktree API requests by outcome")
+      .tag("outcome", outcome).register(registry).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private Future<JsonObject> request(String path, long timeoutMs) {
     return client.getAbs(options.apiBase() + path)
       .putHeader(HttpHeaders.AUTHORIZATION.toString(), authorization)
       .putHeader(HttpHeaders.ACCEPT.toString(), HttpHeaderValues.APPLICATION_JSON.toString())

@@ -29,7 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class RedisBudget implements UpstreamBudget {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisBudget.class);
-  private static final long REDIS_TIMEOUT_MS = 500;
+  private static final long REDIS_TIMEOUT_MS = 1_000;
+  /** Heartbeats that must fail in a row before the instance degrades: one slow answer is not an outage. */
+  private static final int HEARTBEAT_FAILURES_TO_DEGRADE = 2;
 
   private final Vertx vertx;
   private final Redis redis;
@@ -49,9 +51,12 @@ public final class RedisBudget implements UpstreamBudget {
   private final AtomicInteger sharedUsed = new AtomicInteger();
   private final AtomicInteger upstreamRemaining = new AtomicInteger(-1);
   private volatile long blockedUntilMs;
+  /** Per lane: until when the budget told us this lane has no permit (epoch ms). Saves round trips in a storm. */
+  private final long[] deniedUntilMs = new long[Lane.values().length];
   private volatile LocalBudget degraded;
   private final List<Long> degradedGrants = new ArrayList<>();
   private long heartbeatTimer = -1;
+  private int heartbeatFailures;
 
   public RedisBudget(Vertx vertx, Redis redis, String name, int limit, long periodMs, LaneShares shares) {
     this.vertx = vertx;
@@ -82,13 +87,18 @@ public final class RedisBudget implements UpstreamBudget {
         Long.toString(periodMs * 1000L)))
       .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .onSuccess(r -> {
+        heartbeatFailures = 0;
         liveInstances.set(Math.max(1, r.get(0).toInteger()));
         sharedUsed.set(r.get(1).toInteger());
         if (degraded != null) {
           recover();
         }
       })
-      .onFailure(this::degrade);
+      .onFailure(err -> {
+        if (++heartbeatFailures >= HEARTBEAT_FAILURES_TO_DEGRADE) {
+          degrade(err);
+        }
+      });
   }
 
   @Override
@@ -96,6 +106,10 @@ public final class RedisBudget implements UpstreamBudget {
     long blocked = blockedForMs();
     if (blocked > 0) {
       return Future.failedFuture(rateLimited(blocked));
+    }
+    long denied = deniedUntil(lane) - System.currentTimeMillis();
+    if (denied > 0) {
+      return Future.failedFuture(exhausted(denied));
     }
     LocalBudget local = degraded;
     if (local != null) {
@@ -111,11 +125,11 @@ public final class RedisBudget implements UpstreamBudget {
           LocalBudget fallback = degraded;
           return fallback == null ? Future.failedFuture(ar.cause()) : acquireLocally(fallback, lane);
         }
-        return decide(ar.result());
+        return decide(lane, ar.result());
       });
   }
 
-  private Future<Void> decide(Response r) {
+  private Future<Void> decide(Lane lane, Response r) {
     boolean granted = r.get(0).toInteger() == 1;
     long waitMs = Math.max(1, (r.get(1).toLong() + 999) / 1000);
     int used = r.get(2).toInteger();
@@ -128,7 +142,33 @@ public final class RedisBudget implements UpstreamBudget {
       noteBlocked(waitMs);
       return Future.failedFuture(rateLimited(waitMs));
     }
-    return Future.failedFuture(new UpstreamException(UpstreamException.Kind.BUDGET_EXHAUSTED, "upstream budget exhausted", waitMs, 0));
+    noteDenied(lane, waitMs);
+    return Future.failedFuture(exhausted(waitMs));
+  }
+
+  /** A lane denied until T means every lower lane is too (their ceilings are lower). */
+  private void noteDenied(Lane lane, long waitMs) {
+    long until = System.currentTimeMillis() + waitMs;
+    synchronized (deniedUntilMs) {
+      for (int i = lane.ordinal(); i < deniedUntilMs.length; i++) {
+        deniedUntilMs[i] = Math.max(deniedUntilMs[i], until);
+      }
+    }
+  }
+
+  private long deniedUntil(Lane lane) {
+    synchronized (deniedUntilMs) {
+      return deniedUntilMs[lane.ordinal()];
+    }
+  }
+
+  @Override
+  public long deniedForMs(Lane lane) {
+    return Math.max(blockedForMs(), deniedUntil(lane) - System.currentTimeMillis());
+  }
+
+  private static UpstreamException exhausted(long waitMs) {
+    return new UpstreamException(UpstreamException.Kind.BUDGET_EXHAUSTED, "upstream budget exhausted", Math.max(1, waitMs), 0);
   }
 
   private Future<Void> acquireLocally(LocalBudget local, Lane lane) {

@@ -20,4 +20,12 @@ public interface UpstreamBudget {
 
   /** Milliseconds until calls are allowed again after a 429, 0 when not blocked. */
   long blockedForMs();
+
+  /**
+   * A local, round-trip-free answer to "would this lane be denied right now?": the time until the lane can expect a
+   * permit, as last learned from the budget, or 0 when it should ask. Lets a miss storm fail fast.
+   */
+  default long deniedForMs(Lane lane) {
+    return blockedForMs();
+  }
 }

@@ -116,4 +116,86 @@ public final class Harness {
     gateways.forEach(g -> closing.add(g.close()));
     return Future.join(closing).mapEmpty();
   }
+
+  // ---- Helpers for webhook, events and admin tests.
+
+  /** POSTs {@code body} with {@code headers} to a gateway. */
+  public Future<HttpResponse<Buffer>> post(Gateway g, String path, io.vertx.core.MultiMap headers, Buffer body) {
+    return http.post(g.port(), "127.0.0.1", path).putHeaders(headers).sendBuffer(body);
+  }
+
+  /** Polls {@code condition} every 25 ms (on a Vert.x timer, never sleeping) until it holds or {@code timeoutMs} passes. */
+  public Future<Void> eventually(java.util.function.Supplier<Future<Boolean>> condition, long timeoutMs) {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    return pollUntil(condition, deadline, timeoutMs);
+  }
+
+  private Future<Void> pollUntil(java.util.function.Supplier<Future<Boolean>> condition, long deadline, long timeoutMs) {
+    return condition.get().recover(err -> Future.succeededFuture(false)).compose(ok -> {
+      if (ok) {
+        return Future.succeededFuture();
+      }
+      if (System.currentTimeMillis() > deadline) {
+        return Future.failedFuture("condition not met within " + timeoutMs + " ms");
+      }
+      return vertx.timer(25).compose(t -> pollUntil(condition, deadline, timeoutMs));
+    });
+  }
+
+  private Redis testRedis;
+
+  /** Sends one command to this harness's Redis (a client of the test's own, released when the Vert.x instance closes). */
+  public synchronized Future<io.vertx.redis.client.Response> redis(Request request) {
+    if (testRedis == null) {
+      testRedis = Redis.createClient(vertx, redisUrl);
+    }
+    return testRedis.send(request);
+  }
+
+  /** Closes one gateway now (an instance going away mid-test); {@link #close()} will not close it again. */
+  public Future<Void> close(Gateway g) {
+    gateways.remove(g);
+    return g.close();
+  }
+
+  // ---- Klaviyo sandbox and analytics helpers (appended for the analytics and sink tests).
+
+  /** Like {@link #start(String, JsonObject)}, with the sandbox's simulated Klaviyo API configured. */
+  public Future<Harness> start(String redisUrl, JsonObject sandboxOptions, dev.biogate.sandbox.SandboxKlaviyoOptions klaviyo) {
+    this.redisUrl = redisUrl;
+    sandbox = new SandboxServer(new SandboxOptions(new JsonObject().put("port", 0).mergeIn(sandboxOptions)), klaviyo);
+    Redis r = Redis.createClient(vertx, redisUrl);
+    return vertx.deployVerticle(sandbox)
+      .compose(id -> r.send(Request.cmd(Command.FLUSHDB)))
+      .eventually(() -> {
+        r.close();
+        return Future.succeededFuture();
+      })
+      .map(this);
+  }
+
+  /** The sandbox's base URL (it also plays Klaviyo: {@code /api/events/}). */
+  public String sandboxBase() {
+    return "http://127.0.0.1:" + sandboxPort();
+  }
+
+  /** {@code GET /__sandbox/klaviyo/stats}. */
+  public Future<JsonObject> klaviyoStats() {
+    return http.get(sandboxPort(), "127.0.0.1", "/__sandbox/klaviyo/stats").send().map(HttpResponse::bodyAsJsonObject);
+  }
+
+  /** {@code POST /__sandbox/klaviyo/faults}. */
+  public Future<Void> klaviyoFault(JsonObject fault) {
+    return http.post(sandboxPort(), "127.0.0.1", "/__sandbox/klaviyo/faults").sendJsonObject(fault).compose(r ->
+      r.statusCode() == 200 ? Future.succeededFuture() : Future.failedFuture("klaviyo fault not accepted: " + r.bodyAsString()));
+  }
+
+  /** A request to a gateway with {@code Authorization: Bearer <bearer>} (none when null); redirects are not followed. */
+  public Future<HttpResponse<Buffer>> send(io.vertx.core.http.HttpMethod method, Gateway g, String path, String bearer) {
+    io.vertx.ext.web.client.HttpRequest<Buffer> req = http.request(method, g.port(), "127.0.0.1", path).followRedirects(false);
+    if (bearer != null) {
+      req.putHeader("Authorization", "Bearer " + bearer);
+    }
+    return req.send();
+  }
 }

@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * The shared signature vectors ({@code vectors/webhook-signatures.json} beside CONTRACT.md), found through the
- * {@code biogate.shared.dir} system property (set by the pom) or {@code ../shared} from the working directory.
+ * {@code biogate.shared.dir} system property (set by the pom) or {@code ../shared} from the working directory, with
+ * a copy in the test resources as fallback.
  */
 final class WebhookVectors {
 
@@ -86,9 +87,21 @@ final class WebhookVectors {
     }
   }
 
+  /**
+   * The vectors beside CONTRACT.md when this checkout sits next to {@code shared/}; otherwise the copy kept in the
+   * test resources (same file, so a clone built anywhere still verifies against the provider vectors).
+   */
   private static Path path() {
     String dir = System.getProperty("biogate.shared.dir");
     Path shared = dir != null ? Path.of(dir) : Path.of(System.getProperty("user.dir"), "..", "shared");
-    return shared.resolve("vectors").resolve("webhook-signatures.json").normalize();
+    Path file = shared.resolve("vectors").resolve("webhook-signatures.json").normalize();
+    if (Files.isRegularFile(file)) {
+      return file;
+    }
+    try {
+      return Path.of(WebhookVectors.class.getResource("/vectors/webhook-signatures.json").toURI());
+    } catch (java.net.URISyntaxException | NullPointerException e) {
+      return file;
+    }
   }
 }

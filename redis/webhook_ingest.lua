@@ -1,0 +1,49 @@
+-- Record a verified webhook delivery once and queue it for handling, or recognise it as a duplicate.
+--
+-- KEYS[1]    the events stream (bg:events:{bg})
+-- KEYS[2]    this delivery's history hash (bg:wh:{bg}:delivery:<provider>:<id>)
+-- KEYS[3..n] dedupe markers; the delivery is a duplicate if ANY of them exists. Linktree passes two: one keyed by
+--            the delivery id header (a provider retry reuses it) and one by a digest of the signature (the delivery
+--            id is not signed, so a captured body replayed under a new id must still be caught). LinkMe passes one,
+--            keyed by the signed envelope id.
+-- ARGV[1] dedupe window in seconds (markers and history live this long)
+-- ARGV[2] approximate stream cap (MAXLEN ~)
+-- ARGV[3] provider, ARGV[4] delivery id, ARGV[5] event type, ARGV[6] received (epoch ms), ARGV[7] raw body
+--
+-- Returns {1, <stream entry id>} when recorded and queued, {0, <existing marker value>} for a duplicate.
+--
+-- Atomicity: a delivery must end up either deduplicated AND queued, or neither; never marked without being queued
+-- (it would be lost: every retry answered "duplicate") and never queued twice.
+--  * A script runs without any other command interleaving, on every instance's behalf, so the EXISTS checks and
+--    the writes below form one step: two instances receiving the same delivery at once cannot both see "absent".
+--  * Redis does not roll back a script that fails half-way, so the order of the writes matters. All reads come
+--    first. XADD is the first write: if it fails (OOM under noeviction, a wrong-typed key) the script stops with
+--    nothing written and the caller answers 503, so the sender retries. Redis refuses writes for OOM only before a
+--    script's first write (a script that has written is allowed to finish), so once XADD succeeded the SETs and the
+--    HSET cannot be refused; they can only fail on wrong-typed keys, which nothing but this script writes.
+--  * All keys carry the {bg} hash tag, so in Redis Cluster they live in one slot and the script can run at all.
+--
+-- Windows: markers expire after the dedupe window (7 days by default), longer than Linktree's whole retry horizon
+-- (5 retries over ~20 min, webhook disabled after 72 h) and than the signed-timestamp tolerance (73 h), so any
+-- replay the signature check still accepts is caught here.
+for i = 3, #KEYS do
+  local seen = redis.call('GET', KEYS[i])
+  if seen then
+    -- A retry of a delivery we still remember: count it in the history (best effort; pcall so that an OOM
+    -- refusal of this bookkeeping never turns a duplicate into an error the sender would retry forever).
+    if redis.call('EXISTS', KEYS[2]) == 1 then
+      pcall(redis.call, 'HINCRBY', KEYS[2], 'deliveries', 1)
+    end
+    return {0, seen}
+  end
+end
+
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
+  'provider', ARGV[3], 'delivery_id', ARGV[4], 'type', ARGV[5], 'received', ARGV[6], 'body', ARGV[7])
+for i = 3, #KEYS do
+  redis.call('SET', KEYS[i], id, 'EX', ARGV[1])
+end
+redis.call('HSET', KEYS[2], 'provider', ARGV[3], 'delivery_id', ARGV[4], 'type', ARGV[5], 'received', ARGV[6],
+  'deliveries', 1, 'attempts', 0, 'outcome', 'queued', 'stream_id', id)
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return {1, id}

@@ -1,0 +1,72 @@
+package dev.biogate.analytics;
+
+import dev.biogate.http.ApiException;
+import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.Usernames;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
+
+/**
+ * {@code GET /v1/analytics/{username}/clicks?from&to&granularity}: one creator's click counts, for that creator's own
+ * API key only. No key or an unknown/revoked key → {@code 401}; another creator's key → {@code 403}; bad parameters →
+ * {@code 400} (checked after the key, so they reveal nothing to strangers). The whole query has a time budget
+ * ({@code queryTimeoutMs}, 30 s): past it, or with Redis unavailable, the answer is a {@code 503}.
+ */
+public final class AnalyticsHandler implements Handler<RoutingContext> {
+
+  private static final ApiException NO_KEY = new ApiException(401, "unauthorized", "an analytics API key is required (Authorization: Bearer <key>)");
+  private static final ApiException BAD_KEY = new ApiException(401, "unauthorized", "this API key is not valid");
+  private static final ApiException FOREIGN = new ApiException(403, "forbidden", "this API key belongs to another creator");
+  private static final ApiException TIMEOUT = new ApiException(503, "timeout", "the analytics query took too long; retry later", 5);
+  private static final ApiException UNAVAILABLE = new ApiException(503, "unavailable", "analytics are unavailable; retry later", 5);
+
+  private final CreatorKeys keys;
+  private final ClickQuery query;
+  private final long timeoutMs;
+  private final int maxBuckets;
+  private final LongSupplier clock;
+
+  public AnalyticsHandler(CreatorKeys keys, ClickQuery query, long timeoutMs, int maxBuckets, LongSupplier clock) {
+    this.keys = keys;
+    this.query = query;
+    this.timeoutMs = timeoutMs;
+    this.maxBuckets = maxBuckets;
+    this.clock = clock;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    String presented = AdminAuth.bearer(ctx.request());
+    if (presented == null) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      ErrorResponses.send(ctx.response(), NO_KEY);
+      return;
+    }
+    String username = Usernames.normalize(ctx.pathParam("username"));
+    keys.owner(presented).compose(owner -> {
+      if (owner == null) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        return Future.failedFuture(BAD_KEY);
+      }
+      if (!owner.equals(username)) {
+        return Future.failedFuture(FOREIGN);
+      }
+      return query.clicks(username, QueryRange.parse(ctx.queryParams(), clock.getAsLong(), maxBuckets));
+    }).timeout(timeoutMs, TimeUnit.MILLISECONDS).onComplete(ar -> {
+      if (ar.succeeded()) {
+        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .putHeader(HttpHeaders.CACHE_CONTROL, "private, no-store").end(ar.result().toBuffer());
+      } else if (ar.cause() instanceof ApiException) {
+        ErrorResponses.send(ctx.response(), ar.cause());
+      } else {
+        ErrorResponses.send(ctx.response(), ar.cause() instanceof TimeoutException ? TIMEOUT : UNAVAILABLE);
+      }
+    });
+  }
+}

@@ -1,0 +1,127 @@
+package dev.biogate.analytics;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Request;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * One click on a creator's link, as it travels through the clicks stream, the journal and the sinks: a unique event
+ * id (the idempotency key everywhere), the creator when known, the link id, when it happened (epoch ms) and where it
+ * was recorded ({@code redirect} by the gateway, {@code linkme} from LinkMe webhooks).
+ *
+ * @param username the creator, or {@code null} when the source did not say (LinkMe: resolved from the link id)
+ */
+public record ClickEvent(String eventId, String username, String linkId, long ts, String source) {
+
+  public static final String SOURCE_REDIRECT = "redirect";
+  public static final String SOURCE_LINKME = "linkme";
+  private static final int MAX_ID = 128;
+
+  /** A click the gateway's own redirect recorded now: a fresh random event id. */
+  public static ClickEvent redirect(String username, String linkId, long ts) {
+    return new ClickEvent(UUID.randomUUID().toString(), username, linkId, ts, SOURCE_REDIRECT);
+  }
+
+  /** Link ids: 1-128 of {@code [A-Za-z0-9._:-]}, so they are safe as hash fields, key parts and JSON. */
+  public static boolean validLinkId(String s) {
+    return validToken(s);
+  }
+
+  /** Event ids: 1-128 of {@code [A-Za-z0-9._:-]} (UUIDs, provider delivery ids). */
+  public static boolean validEventId(String s) {
+    return validToken(s);
+  }
+
+  private static boolean validToken(String s) {
+    if (s == null || s.isEmpty() || s.length() > MAX_ID) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+        || c == '-' || c == ':')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Appends this event's fields to an {@code XADD}. */
+  public Request appendFields(Request xadd) {
+    xadd.arg("event_id").arg(eventId);
+    if (username != null) {
+      xadd.arg("username").arg(username);
+    }
+    return xadd.arg("link_id").arg(linkId).arg("ts").arg(ts).arg("source").arg(source);
+  }
+
+  /** The journal's line form (same field names as the stream). */
+  public JsonObject toJson() {
+    JsonObject j = new JsonObject().put("event_id", eventId);
+    if (username != null) {
+      j.put("username", username);
+    }
+    return j.put("link_id", linkId).put("ts", ts).put("source", source);
+  }
+
+  public static ClickEvent fromJson(JsonObject j) {
+    return fromFields(Map.of(), j, 0);
+  }
+
+  /**
+   * Reads a stream entry's fields (or a journal line); {@code null} when it is not a usable click: no valid event or
+   * link id. {@code ts} may be epoch ms, epoch seconds or ISO-8601 (LinkMe); unreadable, it falls back to the
+   * stream entry's own time, {@code entryMs}.
+   */
+  public static ClickEvent fromFields(Map<String, String> fields, long entryMs) {
+    return fromFields(fields, null, entryMs);
+  }
+
+  private static ClickEvent fromFields(Map<String, String> fields, JsonObject json, long entryMs) {
+    String id = value(fields, json, "event_id");
+    String link = value(fields, json, "link_id");
+    if (!validEventId(id) || !validLinkId(link)) {
+      return null;
+    }
+    String user = value(fields, json, "username");
+    String source = value(fields, json, "source");
+    long ts = parseTs(value(fields, json, "ts"), entryMs);
+    return new ClickEvent(id, user == null || user.isEmpty() ? null : user, link, ts,
+      source == null || source.isEmpty() ? SOURCE_REDIRECT : source);
+  }
+
+  private static String value(Map<String, String> fields, JsonObject json, String key) {
+    if (json != null) {
+      Object v = json.getValue(key);
+      return v == null ? null : v.toString();
+    }
+    return fields.get(key);
+  }
+
+  static long parseTs(String raw, long fallback) {
+    if (raw == null || raw.isBlank()) {
+      return fallback;
+    }
+    String s = raw.trim();
+    try {
+      double n = Double.parseDouble(s);
+      // Below ~5138 AD in seconds, above 1973 in ms: a bare number under 1e11 is epoch seconds.
+      return n < 1e11 ? (long) (n * 1000) : (long) n;
+    } catch (NumberFormatException notNumeric) {
+      try {
+        return Instant.parse(s).toEpochMilli();
+      } catch (DateTimeParseException notIso) {
+        try {
+          return OffsetDateTime.parse(s).toInstant().toEpochMilli();
+        } catch (DateTimeParseException e) {
+          return fallback;
+        }
+      }
+    }
+  }
+}

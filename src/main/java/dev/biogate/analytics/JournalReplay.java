@@ -1,0 +1,168 @@
+package dev.biogate.analytics;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Whether clicks may go straight to Redis, and the way back after an outage. Once a write fails, clicks are journaled
+ * (also every later one, so the stream keeps their order), Redis is probed every {@code probeMs}, and when it answers
+ * the journal is replayed in order, chunk by chunk: a chunk's position is committed only after its {@code XADD}s
+ * succeeded, so a failure mid-replay repeats at most that chunk (harmless: consumers dedupe on event ids). Direct
+ * writes resume only when the journal is empty, checked and truncated in one step on the journal's thread, so a line
+ * appended meanwhile is never stranded. Confined to the analytics context.
+ */
+final class JournalReplay {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JournalReplay.class);
+  private static final long RETRY_MS = 1_000;
+
+  private final Vertx vertx;
+  private final ClickStreamWriter writer;
+  private final ClickJournal journal;
+  private final int chunkSize;
+  private final long probeMs;
+  private final Runnable resumed;
+  private final LongAdder replayed = new LongAdder();
+  private boolean healthy = true;
+  private boolean journaling;
+  private boolean replaying;
+  private boolean stopping;
+  private long timer = -1;
+
+  JournalReplay(Vertx vertx, ClickStreamWriter writer, ClickJournal journal, int chunkSize, long probeMs, Runnable resumed) {
+    this.vertx = vertx;
+    this.writer = writer;
+    this.journal = journal;
+    this.chunkSize = chunkSize;
+    this.probeMs = probeMs;
+    this.resumed = resumed;
+  }
+
+  /** True when new clicks may be written straight to Redis (healthy, nothing journaled waiting). */
+  boolean direct() {
+    return healthy && !journaling;
+  }
+
+  /** Clicks were written to the journal: later ones must follow them there until it is replayed. */
+  void journaled() {
+    journaling = true;
+  }
+
+  /** The journal holds clicks from a previous run: replay them now. */
+  void leftOver() {
+    journaling = true;
+    replay();
+  }
+
+  /** A write to Redis failed: journal from now on and probe until Redis answers. */
+  void down(Throwable err) {
+    journaling = true;
+    if (healthy) {
+      healthy = false;
+      LOG.warn("redis unavailable for click recording ({}); journaling clicks to {} until it answers again",
+        err.getClass().getSimpleName(), journal.path());
+    }
+    probeLater();
+  }
+
+  /** Whether a replay step is in flight. */
+  boolean busy() {
+    return replaying;
+  }
+
+  /** No new replay steps or probes; the step in flight finishes. */
+  void stop() {
+    stopping = true;
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
+  }
+
+  long replayed() {
+    return replayed.sum();
+  }
+
+  private void probeLater() {
+    if (timer >= 0 || stopping) {
+      return;
+    }
+    timer = vertx.setTimer(probeMs, id -> writer.ping().onComplete(ar -> {
+      timer = -1;
+      if (ar.failed()) {
+        probeLater();
+        return;
+      }
+      if (!healthy) {
+        healthy = true;
+        LOG.info("redis answers again; replaying {} journaled clicks", journal.depth());
+      }
+      replay();
+    }));
+  }
+
+  private void replay() {
+    if (!replaying && healthy && journaling && !stopping) {
+      replaying = true;
+      next();
+    }
+  }
+
+  private void next() {
+    if (stopping || !healthy) {
+      replaying = false;
+      return;
+    }
+    journal.read(chunkSize).onComplete(ar -> {
+      if (ar.failed()) {
+        failed(ar.cause());
+        return;
+      }
+      ClickJournal.Chunk chunk = ar.result();
+      if (chunk.lines() == 0) {
+        finish();
+        return;
+      }
+      Future<Void> sent = chunk.events().isEmpty() ? Future.succeededFuture() : writer.write(chunk.events());
+      sent.compose(v -> journal.commit(chunk)).onComplete(w -> {
+        if (w.failed()) {
+          replaying = false;
+          down(w.cause());
+        } else {
+          replayed.add(chunk.events().size());
+          next();
+        }
+      });
+    });
+  }
+
+  private void finish() {
+    journaling = false;
+    journal.truncateIfDrained().onComplete(ar -> {
+      if (ar.succeeded() && ar.result()) {
+        replaying = false;
+        LOG.info("click journal replayed; recording straight to redis again");
+        resumed.run();
+      } else {
+        journaling = true;
+        if (ar.succeeded()) {
+          next();
+        } else {
+          failed(ar.cause());
+        }
+      }
+    });
+  }
+
+  private void failed(Throwable cause) {
+    replaying = false;
+    LOG.error("click journal {} cannot be replayed ({}); retrying", journal.path(), cause.toString());
+    if (!stopping) {
+      vertx.setTimer(RETRY_MS, id -> replay());
+    }
+  }
+}

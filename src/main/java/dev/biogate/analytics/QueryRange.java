@@ -1,0 +1,71 @@
+package dev.biogate.analytics;
+
+import dev.biogate.http.ApiException;
+import io.vertx.core.MultiMap;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+
+/**
+ * The time range of an analytics query: {@code from} (inclusive) to {@code to} (exclusive), ISO-8601 instants (with
+ * {@code Z} or an offset) or dates (UTC midnight), counted in whole buckets of {@code granularity}: the first bucket
+ * is the one holding {@code from}, the last the one holding the instant before {@code to}. Defaults: the 24 hours
+ * before now, by hour. Every problem is a {@code 400}: unreadable dates, {@code from >= to}, an unknown granularity,
+ * more than {@code maxBuckets} buckets.
+ *
+ * @param firstBucket start (epoch ms) of the first bucket
+ * @param buckets how many buckets the range covers
+ */
+public record QueryRange(long fromMs, long toMs, Granularity granularity, long firstBucket, int buckets) {
+
+  static final long DEFAULT_SPAN_MS = 86_400_000L;
+
+  public static QueryRange parse(MultiMap params, long nowMs, int maxBuckets) {
+    String g = params.get("granularity");
+    Granularity granularity = g == null ? Granularity.HOUR : Granularity.parse(g);
+    if (granularity == null) {
+      throw bad("invalid_granularity", "granularity must be minute, hour or day");
+    }
+    long to = params.get("to") == null ? nowMs : instant(params.get("to"), "to");
+    long from = params.get("from") == null ? to - DEFAULT_SPAN_MS : instant(params.get("from"), "from");
+    if (from >= to) {
+      throw bad("invalid_range", "from must be before to");
+    }
+    long first = granularity.floor(from);
+    long last = granularity.floor(to - 1);
+    long buckets = (last - first) / granularity.millis() + 1;
+    if (buckets > maxBuckets) {
+      throw bad("range_too_large", "the range spans " + buckets + " " + granularity.name().toLowerCase()
+        + " buckets; at most " + maxBuckets + " are allowed (use a coarser granularity)");
+    }
+    return new QueryRange(from, to, granularity, first, (int) buckets);
+  }
+
+  /** Start (epoch ms) of the {@code i}-th bucket. */
+  public long bucket(int i) {
+    return firstBucket + i * granularity.millis();
+  }
+
+  static long instant(String raw, String name) {
+    // A '+' of an offset arrives as a space when the client did not percent-encode it.
+    String s = raw.trim().replace(' ', '+');
+    try {
+      if (s.length() == 10) {
+        return LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+      }
+      if (s.endsWith("Z") || s.endsWith("z")) {
+        return Instant.parse(s.toUpperCase()).toEpochMilli();
+      }
+      return OffsetDateTime.parse(s).toInstant().toEpochMilli();
+    } catch (DateTimeParseException | ArithmeticException e) {
+      throw bad("invalid_" + name, name + " must be an ISO-8601 instant, e.g. 2025-01-31T12:00:00Z");
+    }
+  }
+
+  private static ApiException bad(String code, String message) {
+    return new ApiException(400, code, message);
+  }
+}

@@ -1,0 +1,106 @@
+package dev.biogate.config;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Click recording and analytics. The journal ({@code journal.path}) is where click events go while Redis is
+ * unreachable; it is group-committed: appends are written at once (a process crash loses nothing that was written)
+ * and fsynced every {@code journal.fsyncIntervalMs} (a power loss or kernel crash can lose at most that much);
+ * {@code 0} fsyncs every append batch, trading throughput for that last window.
+ *
+ * <p>Retention is per bucket size: minute buckets are kept {@code minuteRetentionS}, hour buckets
+ * {@code hourRetentionS}, day buckets {@code dayRetentionS} after the bucket starts. A click is counted once per event
+ * id while its marker lives ({@code dedupeTtlS}): longer than any journal replay or stream redelivery is expected to
+ * take.
+ */
+public final class AnalyticsOptions {
+
+  public static final String DEFAULT_JOURNAL_PATH = "./data/clicks.journal";
+  public static final long DEFAULT_FSYNC_INTERVAL_MS = 200;
+  public static final long DEFAULT_REDIS_TIMEOUT_MS = 1_000;
+  public static final long DEFAULT_PROBE_MS = 500;
+  public static final int DEFAULT_BATCH_SIZE = 500;
+  public static final long DEFAULT_STREAM_MAX_LEN = 1_000_000;
+  public static final int DEFAULT_READ_COUNT = 200;
+  public static final long DEFAULT_POLL_MS = 100;
+  public static final long DEFAULT_CLAIM_IDLE_MS = 30_000;
+  public static final long DEFAULT_CLAIM_INTERVAL_MS = 5_000;
+  public static final long DEFAULT_DEDUPE_TTL_S = 7 * 86_400L;
+  public static final long DEFAULT_MINUTE_RETENTION_S = 8 * 86_400L;
+  public static final long DEFAULT_HOUR_RETENTION_S = 400 * 86_400L;
+  public static final long DEFAULT_DAY_RETENTION_S = 5 * 366 * 86_400L;
+  public static final long DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+  public static final int DEFAULT_MAX_BUCKETS = 1440;
+
+  private final String journalPath;
+  private final long fsyncIntervalMs;
+  private final long redisTimeoutMs;
+  private final long probeMs;
+  private final int batchSize;
+  private final long streamMaxLen;
+  private final int readCount;
+  private final long pollMs;
+  private final long claimIdleMs;
+  private final long claimIntervalMs;
+  private final long dedupeTtlS;
+  private final long minuteRetentionS;
+  private final long hourRetentionS;
+  private final long dayRetentionS;
+  private final long queryTimeoutMs;
+  private final int maxBuckets;
+
+  public AnalyticsOptions(JsonObject json) {
+    this(Settings.of(json));
+  }
+
+  AnalyticsOptions(Settings s) {
+    Settings journal = s.section("journal");
+    this.journalPath = journal.string("path", DEFAULT_JOURNAL_PATH);
+    this.fsyncIntervalMs = journal.longIn("fsyncIntervalMs", DEFAULT_FSYNC_INTERVAL_MS, 0, 60_000);
+    this.redisTimeoutMs = s.longIn("redisTimeoutMs", DEFAULT_REDIS_TIMEOUT_MS, 10, 60_000);
+    this.probeMs = s.longIn("probeMs", DEFAULT_PROBE_MS, 10, 60_000);
+    this.batchSize = s.intIn("batchSize", DEFAULT_BATCH_SIZE, 1, 10_000);
+    this.streamMaxLen = s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1000, 1_000_000_000L);
+    this.readCount = s.intIn("readCount", DEFAULT_READ_COUNT, 1, 10_000);
+    this.pollMs = s.longIn("pollMs", DEFAULT_POLL_MS, 1, 60_000);
+    this.claimIdleMs = s.longIn("claimIdleMs", DEFAULT_CLAIM_IDLE_MS, 100, 86_400_000L);
+    this.claimIntervalMs = s.longIn("claimIntervalMs", DEFAULT_CLAIM_INTERVAL_MS, 10, 3_600_000L);
+    this.dedupeTtlS = s.longIn("dedupeTtlS", DEFAULT_DEDUPE_TTL_S, 60, 365 * 86_400L);
+    this.minuteRetentionS = s.longIn("minuteRetentionS", DEFAULT_MINUTE_RETENTION_S, 3600, 3650 * 86_400L);
+    this.hourRetentionS = s.longIn("hourRetentionS", DEFAULT_HOUR_RETENTION_S, 3600, 3650 * 86_400L);
+    this.dayRetentionS = s.longIn("dayRetentionS", DEFAULT_DAY_RETENTION_S, 86_400, 36_500 * 86_400L);
+    this.queryTimeoutMs = s.longIn("queryTimeoutMs", DEFAULT_QUERY_TIMEOUT_MS, 1, 300_000);
+    this.maxBuckets = s.intIn("maxBuckets", DEFAULT_MAX_BUCKETS, 1, 100_000);
+  }
+
+  /** The journal file; another instance on the same host holding its lock makes this one use {@code <path>.<n>}. */
+  public String journalPath() { return journalPath; }
+  /** Group-commit interval for the journal; 0 = fsync each append batch. */
+  public long fsyncIntervalMs() { return fsyncIntervalMs; }
+  /** How long a click write to Redis may take before the events are journaled instead. */
+  public long redisTimeoutMs() { return redisTimeoutMs; }
+  /** How often Redis is probed while clicks are being journaled. */
+  public long probeMs() { return probeMs; }
+  public int batchSize() { return batchSize; }
+  public long streamMaxLen() { return streamMaxLen; }
+  public int readCount() { return readCount; }
+  public long pollMs() { return pollMs; }
+  public long claimIdleMs() { return claimIdleMs; }
+  public long claimIntervalMs() { return claimIntervalMs; }
+  public long dedupeTtlS() { return dedupeTtlS; }
+  public long minuteRetentionS() { return minuteRetentionS; }
+  public long hourRetentionS() { return hourRetentionS; }
+  public long dayRetentionS() { return dayRetentionS; }
+  public long queryTimeoutMs() { return queryTimeoutMs; }
+  public int maxBuckets() { return maxBuckets; }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+      .put("journal", new JsonObject().put("path", journalPath).put("fsyncIntervalMs", fsyncIntervalMs))
+      .put("redisTimeoutMs", redisTimeoutMs).put("probeMs", probeMs).put("batchSize", batchSize)
+      .put("streamMaxLen", streamMaxLen).put("readCount", readCount).put("pollMs", pollMs)
+      .put("claimIdleMs", claimIdleMs).put("claimIntervalMs", claimIntervalMs).put("dedupeTtlS", dedupeTtlS)
+      .put("minuteRetentionS", minuteRetentionS).put("hourRetentionS", hourRetentionS).put("dayRetentionS", dayRetentionS)
+      .put("queryTimeoutMs", queryTimeoutMs).put("maxBuckets", maxBuckets);
+  }
+}

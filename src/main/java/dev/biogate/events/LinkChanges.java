@@ -1,0 +1,62 @@
+package dev.biogate.events;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/**
+ * What a Linktree link event carries, and how it changes a cached profile document: created/updated insert or
+ * replace the link (the canonical form re-sorts links by position), deleted removes it. A payload is complete when
+ * it holds every field the change needs (created: link_id, title, url, position; updated: also thumbnail_url;
+ * deleted: link_id); only complete payloads are applied.
+ */
+final class LinkChanges {
+
+  private static final List<String> CREATED = List.of("link_id", "title", "url", "position");
+  private static final List<String> UPDATED = List.of("link_id", "title", "url", "position", "thumbnail_url");
+
+  private LinkChanges() {
+  }
+
+  /** The link id as the cached document stores it (a string), or {@code null}. */
+  static String linkId(JsonObject data) {
+    Object id = data.getValue("link_id");
+    return id instanceof String && !((String) id).isEmpty() || id instanceof Number ? id.toString() : null;
+  }
+
+  static boolean complete(String type, JsonObject data) {
+    if ("link.deleted".equals(type)) {
+      return linkId(data) != null;
+    }
+    List<String> needed = "link.created".equals(type) ? CREATED : UPDATED;
+    for (String f : needed) {
+      if (!data.containsKey(f)) {
+        return false;
+      }
+    }
+    return linkId(data) != null && data.getValue("url") instanceof String && data.getValue("position") instanceof Number;
+  }
+
+  /** Applies the change to {@code doc} (a copy the caller owns) and returns it. */
+  static JsonObject apply(String type, JsonObject data, JsonObject doc) {
+    String id = linkId(data);
+    JsonArray links = doc.getJsonArray("links", new JsonArray());
+    JsonArray kept = new JsonArray();
+    for (int i = 0; i < links.size(); i++) {
+      Object l = links.getValue(i);
+      if (!(l instanceof JsonObject) || !id.equals(String.valueOf(((JsonObject) l).getValue("id")))) {
+        kept.add(l);
+      }
+    }
+    if (!"link.deleted".equals(type)) {
+      kept.add(new JsonObject()
+        .put("id", id)
+        .put("title", data.getValue("title") instanceof String ? data.getString("title") : "")
+        .put("url", data.getString("url"))
+        .put("position", ((Number) data.getValue("position")).longValue())
+        .put("thumbnail_url", data.getValue("thumbnail_url") instanceof String ? data.getString("thumbnail_url") : null));
+    }
+    return doc.put("links", kept);
+  }
+}

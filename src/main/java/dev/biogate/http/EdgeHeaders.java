@@ -1,0 +1,72 @@
+package dev.biogate.http;
+
+import io.netty.util.AsciiString;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Headers every response carries, set once at the edge: security headers for a JSON API (no sniffing, no
+ * framing, no referrer, nothing loadable) and CORS for the configured origins only, never {@code *}. A request from
+ * any other origin gets no CORS headers, so browsers refuse to share the response.
+ */
+public final class EdgeHeaders {
+
+  private static final AsciiString NOSNIFF = AsciiString.cached("nosniff");
+  private static final AsciiString DENY = AsciiString.cached("DENY");
+  private static final AsciiString NO_REFERRER = AsciiString.cached("no-referrer");
+  private static final AsciiString CSP = AsciiString.cached("default-src 'none'; frame-ancestors 'none'");
+  private static final AsciiString X_CONTENT_TYPE_OPTIONS = AsciiString.cached("X-Content-Type-Options");
+  private static final AsciiString X_FRAME_OPTIONS = AsciiString.cached("X-Frame-Options");
+  private static final AsciiString REFERRER_POLICY = AsciiString.cached("Referrer-Policy");
+  private static final AsciiString CONTENT_SECURITY_POLICY = AsciiString.cached("Content-Security-Policy");
+  private static final AsciiString ORIGIN = AsciiString.cached("Origin");
+  private static final AsciiString ALLOW_METHODS = AsciiString.cached("GET, HEAD, OPTIONS");
+  private static final AsciiString ALLOW_HEADERS = AsciiString.cached("Authorization, If-None-Match, Content-Type");
+  private static final AsciiString EXPOSE_HEADERS = AsciiString.cached("ETag, Age, X-Cache, Cache-Status, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset");
+  private static final AsciiString PREFLIGHT_MAX_AGE = AsciiString.cached("600");
+
+  private final Set<String> origins;
+
+  public EdgeHeaders(List<String> corsOrigins) {
+    this.origins = Set.copyOf(corsOrigins);
+  }
+
+  /**
+   * Adds the edge headers to the response. Returns {@code true} when the request was a CORS preflight and has been
+   * answered.
+   */
+  public boolean apply(HttpServerRequest req) {
+    MultiMap h = req.response().headers();
+    h.add(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    h.add(X_FRAME_OPTIONS, DENY);
+    h.add(REFERRER_POLICY, NO_REFERRER);
+    h.add(CONTENT_SECURITY_POLICY, CSP);
+    if (origins.isEmpty()) {
+      return false;
+    }
+    String origin = req.headers().get(ORIGIN);
+    boolean allowed = origin != null && origins.contains(origin);
+    h.add(HttpHeaders.VARY, ORIGIN);
+    if (allowed) {
+      h.add(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+      h.add(HttpHeaders.ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE_HEADERS);
+    }
+    if (req.method() == HttpMethod.OPTIONS && req.headers().contains(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD)) {
+      if (allowed) {
+        h.add(HttpHeaders.ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS);
+        h.add(HttpHeaders.ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS);
+        h.add(HttpHeaders.ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE);
+        req.response().setStatusCode(204).end();
+      } else {
+        ErrorResponses.send(req.response(), new ApiException(403, "origin_not_allowed", "this origin may not call the API"));
+      }
+      return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,137 @@
+package dev.biogate.ops;
+
+import dev.biogate.config.AdminOptions;
+import dev.biogate.config.Secret;
+import dev.biogate.events.CacheInvalidation;
+import dev.biogate.events.DeadLetters;
+import dev.biogate.events.DeliveryHistory;
+import dev.biogate.http.ApiException;
+import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.Usernames;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * The operator API under {@code /admin/*}, behind {@code Authorization: Bearer <admin token>} (compared in constant
+ * time). Without a configured token every {@code /admin/*} request is refused with 401, as is a missing or wrong
+ * token; the check guards the whole prefix, including admin routes other modules mount after this one.
+ * <ul>
+ *   <li>{@code GET /admin/dead-letters?limit=N}: count and the oldest N dead letters (no payloads)</li>
+ *   <li>{@code POST /admin/dead-letters/{id}/replay}, {@code POST /admin/dead-letters/replay}: replay one / all</li>
+ *   <li>{@code GET /admin/deliveries/{deliveryId}}: a delivery's history (received, attempts, outcome)</li>
+ *   <li>{@code POST /admin/cache/purge/{username}}: drop the shared copy and every instance's L1 copy</li>
+ * </ul>
+ */
+public final class AdminHandler {
+
+  private static final ApiException UNAUTHORIZED = new ApiException(401, "unauthorized", "a valid admin bearer token is required");
+  private static final ApiException UNAVAILABLE = new ApiException(503, "unavailable", "redis is unavailable; retry later", 5);
+  private static final Pattern STREAM_ID = Pattern.compile("\\d{1,20}-\\d{1,20}");
+  private static final int DEFAULT_LIMIT = 100;
+  private static final int MAX_LIMIT = 1000;
+
+  private final Secret token;
+  private final DeadLetters deadLetters;
+  private final DeliveryHistory history;
+  private final CacheInvalidation invalidation;
+
+  public AdminHandler(AdminOptions options, DeadLetters deadLetters, DeliveryHistory history, CacheInvalidation invalidation) {
+    this.token = options.token();
+    this.deadLetters = deadLetters;
+    this.history = history;
+    this.invalidation = invalidation;
+  }
+
+  public void mount(Router router) {
+    router.route("/admin/*").handler(this::authenticate);
+    router.get("/admin/dead-letters").handler(ctx -> answer(ctx, () -> limit(ctx), deadLetters::list));
+    router.post("/admin/dead-letters/replay").handler(ctx -> answer(ctx, () -> null,
+      v -> deadLetters.replayAll().map(n -> new JsonObject().put("replayed", n))));
+    router.post("/admin/dead-letters/:id/replay").handler(ctx -> answer(ctx, () -> streamId(ctx.pathParam("id")),
+      id -> deadLetters.replay(id).compose(newId -> newId == null ? Future.failedFuture(notFound("no dead letter " + id))
+        : Future.succeededFuture(new JsonObject().put("replayed", 1).put("id", id).put("stream_id", newId)))));
+    router.get("/admin/deliveries/:deliveryId").handler(ctx -> answer(ctx, () -> deliveryId(ctx.pathParam("deliveryId")),
+      id -> history.lookup(id).compose(h -> h == null ? Future.failedFuture(notFound("no delivery recorded under this id"))
+        : Future.succeededFuture(h))));
+    router.post("/admin/cache/purge/:username").handler(ctx -> answer(ctx, () -> username(ctx.pathParam("username")),
+      u -> invalidation.purge(u).map(v -> new JsonObject().put("purged", true).put("username", u))));
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+    String presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
+    if (token == null || !token.matches(presented)) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      ErrorResponses.send(ctx.response(), UNAUTHORIZED);
+      return;
+    }
+    ctx.next();
+  }
+
+  /** Runs {@code action} on a validated input and writes its JSON; validation and Redis failures become JSON errors. */
+  private static <T> void answer(RoutingContext ctx, Supplier<T> input, Function<T, Future<JsonObject>> action) {
+    Future<JsonObject> result;
+    try {
+      result = action.apply(input.get());
+    } catch (ApiException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onComplete(ar -> {
+      if (ar.failed()) {
+        ErrorResponses.send(ctx.response(), ar.cause() instanceof ApiException ? ar.cause() : UNAVAILABLE);
+        return;
+      }
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        .end(ar.result().toBuffer());
+    });
+  }
+
+  private static Integer limit(RoutingContext ctx) {
+    String raw = ctx.queryParams().get("limit");
+    if (raw == null) {
+      return DEFAULT_LIMIT;
+    }
+    try {
+      int n = Integer.parseInt(raw);
+      if (n >= 1 && n <= MAX_LIMIT) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through
+    }
+    throw new ApiException(400, "invalid_limit", "limit must be 1-" + MAX_LIMIT);
+  }
+
+  private static String streamId(String id) {
+    if (id == null || !STREAM_ID.matcher(id).matches()) {
+      throw new ApiException(400, "invalid_id", "dead-letter ids look like 1700000000000-0");
+    }
+    return id;
+  }
+
+  private static String deliveryId(String id) {
+    if (id == null || id.isEmpty() || id.length() > 200) {
+      throw new ApiException(400, "invalid_id", "delivery ids are 1-200 characters");
+    }
+    return id;
+  }
+
+  private static String username(String raw) {
+    String u = Usernames.normalize(raw);
+    if (u == null) {
+      throw new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
+    }
+    return u;
+  }
+
+  private static ApiException notFound(String message) {
+    return new ApiException(404, "not_found", message);
+  }
+}

@@ -1,0 +1,78 @@
+package dev.biogate.ops;
+
+import dev.biogate.events.EventStats;
+import dev.biogate.profile.CacheStats;
+import dev.biogate.webhook.WebhookStats;
+import dev.biogate.profile.ProfileCache;
+import dev.biogate.profile.ProfileSanitizer;
+import dev.biogate.upstream.LinktreeClient;
+import dev.biogate.upstream.RedisBudget;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The gateway's own meters, read from the components when Prometheus scrapes (nothing is recorded per hit beyond a
+ * {@code LongAdder} increment). Names follow Prometheus conventions once rendered: {@code biogate_*_total} counters,
+ * {@code _seconds} units, no unbounded labels.
+ */
+public final class GatewayMetrics {
+
+  private GatewayMetrics() {
+  }
+
+  public static void bind(MeterRegistry r, CacheStats reads, ProfileCache l1, RedisBudget budget, LinktreeClient upstream) {
+    read(r, reads, "hit", CacheStats::hits);
+    read(r, reads, "shared_hit", CacheStats::sharedHits);
+    read(r, reads, "stale", CacheStats::stale);
+    read(r, reads, "stale_if_error", CacheStats::staleIfError);
+    read(r, reads, "miss", CacheStats::misses);
+    read(r, reads, "unavailable", CacheStats::unavailable);
+    Gauge.builder("biogate.profile.l1.entries", l1, ProfileCache::size).description("Profiles held in this instance's L1").register(r);
+    FunctionCounter.builder("biogate.profile.links.dropped", ProfileSanitizer.class, c -> ProfileSanitizer.droppedLinks())
+      .description("Links dropped because their URL scheme was unsafe (javascript:, data:, ...)").register(r);
+
+    Gauge.builder("biogate.upstream.budget.limit", budget, RedisBudget::limit)
+      .description("Upstream calls allowed per budget window, cluster-wide").register(r);
+    Gauge.builder("biogate.upstream.budget.used", budget, RedisBudget::used)
+      .description("Upstream calls made in the current budget window, cluster-wide").register(r);
+    Gauge.builder("biogate.upstream.budget.degraded", budget, b -> b.isDegraded() ? 1 : 0)
+      .description("1 while Redis is unreachable and this instance limits itself to its local share").register(r);
+    Gauge.builder("biogate.upstream.backoff.seconds", budget, b -> b.blockedForMs() / 1000.0)
+      .description("Time left before calling the upstream again after a 429").register(r);
+    Gauge.builder("biogate.upstream.ratelimit.remaining", budget, RedisBudget::upstreamRemaining)
+      .description("X-RateLimit-Remaining last reported by the upstream (-1 before the first call)").register(r);
+    Gauge.builder("biogate.upstream.circuit.state", upstream, u -> state(u.breakerState()))
+      .description("Upstream circuit breaker: 0 closed, 1 half-open, 2 open").register(r);
+  }
+
+  /** Webhook deliveries by provider and result; the label values are a closed set. */
+  public static void bindWebhooks(MeterRegistry r, WebhookStats stats) {
+    for (String provider : WebhookStats.PROVIDERS) {
+      for (String result : WebhookStats.RESULTS) {
+        FunctionCounter.builder("biogate.webhook.deliveries", stats, s -> s.count(provider, result))
+          .tags("provider", provider, "result", result).description("Webhook deliveries by how they were answered").register(r);
+      }
+    }
+  }
+
+  /** Event handling on this instance. */
+  public static void bindEvents(MeterRegistry r, EventStats stats) {
+    FunctionCounter.builder("biogate.events.handled", stats, EventStats::handled).description("Events handled successfully").register(r);
+    FunctionCounter.builder("biogate.events.failed.attempts", stats, EventStats::failedAttempts).description("Failed handling attempts").register(r);
+    FunctionCounter.builder("biogate.events.dead.lettered", stats, EventStats::deadLettered).description("Events moved to dead letters").register(r);
+    FunctionCounter.builder("biogate.events.reclaimed", stats, EventStats::claimed).description("Pending events taken over from a dead instance").register(r);
+  }
+
+  private static void read(MeterRegistry r, CacheStats reads, String result, ToDoubleFunction<CacheStats> f) {
+    FunctionCounter.builder("biogate.profile.reads", reads, f).tag("result", result)
+      .description("Profile reads by how they were answered").register(r);
+  }
+
+  private static double state(CircuitBreakerState s) {
+    return s == CircuitBreakerState.CLOSED ? 0 : s == CircuitBreakerState.HALF_OPEN ? 1 : 2;
+  }
+}

@@ -1,0 +1,55 @@
+package dev.biogate.ops;
+
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+
+import java.time.Duration;
+import java.util.EnumSet;
+
+/**
+ * The Prometheus registry and how Vert.x reports into it. Only bounded labels are enabled (route template, method,
+ * status code, pool): never the path, the client address or a username. Latency timers publish histograms so
+ * p50/p95/p99 can be computed across instances with {@code histogram_quantile}.
+ */
+public final class Metrics {
+
+  private Metrics() {
+  }
+
+  public static PrometheusMeterRegistry newRegistry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().meterFilter(new MeterFilter() {
+      @Override
+      public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
+        String n = id.getName();
+        if (n.startsWith("vertx.http.server.response.time") || n.startsWith("vertx.http.client.response.time")
+          || n.startsWith("biogate.upstream.request.duration")) {
+          return DistributionStatisticConfig.builder()
+            .percentilesHistogram(true)
+            .minimumExpectedValue((double) Duration.ofMillis(1).toNanos())
+            .maximumExpectedValue((double) Duration.ofSeconds(30).toNanos())
+            .build().merge(config);
+        }
+        return config;
+      }
+    });
+    return registry;
+  }
+
+  /** A Vert.x that reports HTTP server/client and pool metrics into {@code registry}. */
+  public static Vertx newVertx(VertxOptions options, PrometheusMeterRegistry registry) {
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+      .setEnabled(true)
+      .setJvmMetricsEnabled(true)
+      .setLabels(EnumSet.of(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME));
+    return Vertx.builder().with(options.setMetricsOptions(metrics)).withMetrics(new MicrometerMetricsFactory(registry)).build();
+  }
+}

@@ -1,0 +1,198 @@
+package dev.biogate.ops;
+
+import dev.biogate.config.BiogateConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * {@code java -jar biogate.jar preflight}: validates a deployment before traffic arrives, following the providers'
+ * production checklists. Prints one line per check and returns the number of failed checks (the exit status is
+ * non-zero when any failed). Nothing secret is printed.
+ */
+public final class Preflight {
+
+  static final long TIMEOUT_MS = 5_000;
+  static final int MIN_HEADROOM = 20;
+
+  private final Vertx vertx;
+  private final BiogateConfig config;
+  private final PrintStream out;
+  private final WebClient http;
+  private final List<String> failures = new ArrayList<>();
+
+  public Preflight(Vertx vertx, BiogateConfig config, PrintStream out) {
+    this.vertx = vertx;
+    this.config = config;
+    this.out = out;
+    this.http = WebClient.create(vertx, new WebClientOptions().setConnectTimeout((int) TIMEOUT_MS));
+  }
+
+  /** Runs every check (blocking the calling thread, which must not be an event loop); returns the failures. */
+  public int run(String webhookUrl) {
+    out.println("biogate preflight");
+    pass("configuration is valid");
+    String base = config.linktree().apiBase();
+    if (base == null) {
+      fail("LINKTREE_API_BASE is not set: the gateway would use its in-process sandbox");
+    } else {
+      upstream(base);
+    }
+    redis();
+    secrets();
+    klaviyo();
+    if (webhookUrl != null && !webhookUrl.isBlank()) {
+      webhookEndpoint(webhookUrl.trim());
+    }
+    out.println(failures.isEmpty() ? "all checks passed" : failures.size() + " check(s) failed");
+    http.close();
+    return failures.size();
+  }
+
+  private void upstream(String base) {
+    outcome(get(base + "/health", null), "upstream reachable (GET /health)", r -> r.statusCode() == 200, null);
+    String token = config.linktree().token() == null ? null : "Bearer " + config.linktree().token().reveal();
+    if (token == null) {
+      fail("LINKTREE_API_TOKEN is not set");
+      return;
+    }
+    HttpResponse<Buffer> me = outcome(get(base + "/me", token), "API token valid (GET /me)", r -> r.statusCode() == 200,
+      r -> r.statusCode() == 401 ? "401: the token is invalid or revoked"
+        : r.statusCode() == 403 ? "403: the token lacks the permissions biogate needs" : "unexpected status " + r.statusCode());
+    if (me != null) {
+      String remaining = me.getHeader("X-RateLimit-Remaining");
+      if (remaining == null) {
+        fail("rate-limit headroom: upstream sent no X-RateLimit-Remaining");
+      } else if (Integer.parseInt(remaining.trim()) > MIN_HEADROOM) {
+        pass("rate-limit headroom: " + remaining.trim() + " requests left in the window");
+      } else {
+        fail("rate-limit headroom low: " + remaining.trim() + " left (need > " + MIN_HEADROOM + ")");
+      }
+    }
+  }
+
+  private void redis() {
+    if (config.redis().embedded()) {
+      fail("REDIS_URL is not set: instances would each start a private Redis and share nothing");
+      return;
+    }
+    Redis client = Redis.createClient(vertx, dev.biogate.redis.RedisClients.options(config.redis()));
+    try {
+      client.send(Request.cmd(Command.PING)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).await();
+      pass("redis answers PING (" + config.redis().type().name().toLowerCase() + ")");
+    } catch (Exception e) {
+      fail("redis unreachable: " + describe(e));
+    } finally {
+      client.close();
+    }
+  }
+
+  private void secrets() {
+    if (config.webhooks().linktreeSecrets().isEmpty()) {
+      fail("LINKTREE_WEBHOOK_SECRET is not set: /webhooks/linktree would answer 503");
+    } else {
+      pass("Linktree webhook secret present (" + config.webhooks().linktreeSecrets().size() + " configured)");
+    }
+    if (!config.webhooks().linkmeEnabled()) {
+      pass("LinkMe webhooks switched off by configuration");
+    } else if (config.webhooks().linkmeSecrets().isEmpty()) {
+      fail("LINKME_WEBHOOK_SECRET is not set: /webhooks/linkme would answer 503");
+    } else {
+      pass("LinkMe webhook secret present (" + config.webhooks().linkmeSecrets().size() + " configured)");
+    }
+    if (config.admin().token() == null) {
+      pass("admin API disabled (no BIOGATE_ADMIN_TOKEN)");
+    } else {
+      pass("admin token present");
+    }
+  }
+
+  private void klaviyo() {
+    JsonObject k = config.source().getJsonObject("klaviyo", new JsonObject());
+    boolean enabled = Boolean.parseBoolean(String.valueOf(k.getValue("enabled", "false")).trim());
+    if (!enabled) {
+      pass("Klaviyo sink disabled");
+      return;
+    }
+    String key = k.getString("privateKey");
+    if (key == null || key.isBlank()) {
+      fail("KLAVIYO_ENABLED is true but KLAVIYO_PRIVATE_KEY is not set");
+      return;
+    }
+    String base = k.getString("apiBase", "https://a.klaviyo.com").replaceAll("/+$", "");
+    Future<HttpResponse<Buffer>> accounts = http.getAbs(base + "/api/accounts/")
+      .putHeader("Authorization", "Klaviyo-API-Key " + key).putHeader("revision", "2024-10-15")
+      .putHeader("Accept", "application/vnd.api+json").timeout(TIMEOUT_MS).send();
+    outcome(accounts, "Klaviyo key valid (GET /api/accounts/)", r -> r.statusCode() == 200,
+      r -> r.statusCode() == 401 || r.statusCode() == 403 ? r.statusCode() + ": the key is invalid or lacks scopes" : "unexpected status " + r.statusCode());
+  }
+
+  private void webhookEndpoint(String url) {
+    Future<HttpResponse<Buffer>> head = http.requestAbs(HttpMethod.HEAD, url).timeout(TIMEOUT_MS).send();
+    outcome(head, "webhook endpoint reachable (HEAD " + url.replaceAll("\\?.*$", "") + ")", r -> r.statusCode() < 500, null);
+  }
+
+  private Future<HttpResponse<Buffer>> get(String url, String authorization) {
+    var req = http.getAbs(url).putHeader("Accept", "application/json").timeout(TIMEOUT_MS);
+    if (authorization != null) {
+      req.putHeader("Authorization", authorization);
+    }
+    return req.send();
+  }
+
+  private HttpResponse<Buffer> outcome(Future<HttpResponse<Buffer>> f, String what, java.util.function.Predicate<HttpResponse<Buffer>> ok,
+                                       java.util.function.Function<HttpResponse<Buffer>, String> why) {
+    long start = System.nanoTime();
+    try {
+      HttpResponse<Buffer> r = f.await();
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      if (ok.test(r)) {
+        pass(what + " - " + r.statusCode() + " in " + ms + " ms");
+        return r;
+      }
+      fail(what + " - " + (why == null ? "status " + r.statusCode() : why.apply(r)));
+    } catch (Exception e) {
+      fail(what + " - " + describe(e));
+    }
+    return null;
+  }
+
+  /** Timeouts are told apart from refusals and from auth errors. */
+  static String describe(Throwable e) {
+    Throwable c = e;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    String m = String.valueOf(c.getMessage()).toLowerCase();
+    if (c instanceof TimeoutException || m.contains("timeout") || m.contains("timed out")) {
+      return "timed out after " + TIMEOUT_MS + " ms (network problem, not an auth error)";
+    }
+    if (m.contains("refused")) {
+      return "connection refused";
+    }
+    return c.getClass().getSimpleName();
+  }
+
+  private void pass(String line) {
+    out.println("  [PASS] " + line);
+  }
+
+  private void fail(String line) {
+    failures.add(line);
+    out.println("  [FAIL] " + line);
+  }
+}

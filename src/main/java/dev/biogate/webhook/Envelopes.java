@@ -1,0 +1,132 @@
+package dev.biogate.webhook;
+
+import dev.biogate.http.ApiException;
+import dev.biogate.redis.RedisKeys;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Reads the envelope of a delivery whose signature has already been verified: the JSON must parse and carry the
+ * provider's required fields, else 400. Only called after verification, so nothing unsigned is ever parsed.
+ */
+final class Envelopes {
+
+  static final String DELIVERY_ID_HEADER = "x-linktree-delivery-id";
+  private static final int MAX_ID_LENGTH = 200;
+  private static final int MAX_TYPE_LENGTH = 100;
+
+  static final ApiException MALFORMED = new ApiException(400, "malformed_json", "the body is not a JSON object");
+  static final ApiException NO_DELIVERY_ID = new ApiException(400, "missing_delivery_id",
+    "x-linktree-delivery-id is required: 1-200 visible ASCII characters");
+  static final ApiException LINKTREE_FIELDS = new ApiException(400, "invalid_envelope",
+    "a Linktree event needs a string 'type' and an object 'data'");
+  static final ApiException LINKME_FIELDS = new ApiException(400, "invalid_envelope",
+    "a LinkMe envelope needs a non-empty 'id', a string 'event' and an object 'data'");
+  static final ApiException LINKME_STALE = new ApiException(403, "stale_timestamp",
+    "the envelope 'ts' is older than the replay window");
+
+  private Envelopes() {
+  }
+
+  static Delivery linktree(MultiMap headers, Buffer raw) {
+    String id = headers.get(DELIVERY_ID_HEADER);
+    if (!validId(id)) {
+      throw NO_DELIVERY_ID;
+    }
+    JsonObject json = parse(raw);
+    Object type = json.getValue("type");
+    if (!(type instanceof String) || !validType((String) type) || !(json.getValue("data") instanceof JsonObject)) {
+      throw LINKTREE_FIELDS;
+    }
+    // The delivery id header is not covered by the signature: key the delivery by the signature too, so a captured
+    // body replayed under a fresh delivery id is still a duplicate.
+    String signature = headers.get(LinktreeVerifier.SIGNATURE_HEADER);
+    return new Delivery(Delivery.LINKTREE, id, (String) type, List.of(
+      RedisKeys.webhookDedupe(Delivery.LINKTREE, "id", id),
+      RedisKeys.webhookDedupe(Delivery.LINKTREE, "sig", sha256(signature))), raw.toString(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * LinkMe signs no timestamp header; replays are stopped by deduplicating the signed envelope id. An envelope whose
+   * own (signed) {@code ts} is older than {@code maxAgeMs} could outlive its dedupe marker, so it is refused.
+   */
+  static Delivery linkme(Buffer raw, long nowMs, long maxAgeMs) {
+    JsonObject json = parse(raw);
+    Object rawId = json.getValue("id");
+    String id = rawId instanceof String || rawId instanceof Number ? rawId.toString() : null;
+    Object event = json.getValue("event");
+    if (!validId(id) || !(event instanceof String) || !validType((String) event) || !(json.getValue("data") instanceof JsonObject)) {
+      throw LINKME_FIELDS;
+    }
+    long ts = epochMs(json.getValue("ts"));
+    if (ts > 0 && nowMs - ts > maxAgeMs) {
+      throw LINKME_STALE;
+    }
+    return new Delivery(Delivery.LINKME, id, (String) event, List.of(RedisKeys.webhookDedupe(Delivery.LINKME, "id", id)),
+      raw.toString(StandardCharsets.UTF_8));
+  }
+
+  private static JsonObject parse(Buffer raw) {
+    try {
+      Object value = raw.toJsonValue();
+      if (value instanceof JsonObject) {
+        return (JsonObject) value;
+      }
+    } catch (DecodeException | IllegalArgumentException e) {
+      // fall through
+    }
+    throw MALFORMED;
+  }
+
+  /** Ids become Redis key parts and admin URL segments: visible ASCII only, bounded. */
+  static boolean validId(String id) {
+    if (id == null || id.isEmpty() || id.length() > MAX_ID_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (c < 0x21 || c > 0x7e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean validType(String type) {
+    return !type.isEmpty() && type.length() <= MAX_TYPE_LENGTH;
+  }
+
+  /** ISO-8601 text or epoch seconds/milliseconds; -1 when absent or unreadable (then only dedupe applies). */
+  static long epochMs(Object ts) {
+    if (ts instanceof Number) {
+      long n = ((Number) ts).longValue();
+      return n > 100_000_000_000L ? n : n * 1000;
+    }
+    if (ts instanceof String) {
+      try {
+        return Instant.parse((String) ts).toEpochMilli();
+      } catch (DateTimeParseException e) {
+        return -1;
+      }
+    }
+    return -1;
+  }
+
+  private static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.ISO_8859_1)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

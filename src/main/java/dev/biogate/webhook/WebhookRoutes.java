@@ -1,0 +1,160 @@
+package dev.biogate.webhook;
+
+import dev.biogate.config.WebhookOptions;
+import dev.biogate.http.ApiException;
+import dev.biogate.http.ErrorResponses;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.util.Locale;
+import java.util.function.LongSupplier;
+
+/**
+ * {@code POST /webhooks/linktree} and {@code POST /webhooks/linkme}. In order: the provider must be configured (503),
+ * the declared and the actual size must fit (413), the body must be JSON (415); then the signature is verified
+ * from the raw bytes (401/403) before anything parses them (400); then the delivery is deduplicated and queued and
+ * answered {@code 200 {"received":true}} or {@code 200 {"duplicate":true}}. Handling happens later, in the events
+ * consumer: the answer never waits for it. Every answer is JSON.
+ */
+final class WebhookRoutes {
+
+  private static final Buffer RECEIVED = Buffer.buffer("{\"received\":true}");
+  private static final Buffer DUPLICATE = Buffer.buffer("{\"duplicate\":true}");
+  private static final ApiException TOO_LARGE = new ApiException(413, "payload_too_large", "webhook bodies are limited in size");
+  private static final ApiException NOT_JSON = new ApiException(415, "unsupported_media_type",
+    "webhook bodies must be application/json (UTF-8)");
+  private static final ApiException LINKTREE_DISABLED = new ApiException(503, "webhook_disabled",
+    "linktree webhooks are not accepted: no signing secret is configured");
+  private static final ApiException LINKME_DISABLED = new ApiException(503, "webhook_disabled",
+    "linkme webhooks are not accepted: no signing secret is configured, or LinkMe ingestion is switched off");
+  private static final ApiException MISSING = new ApiException(401, "missing_signature", "the delivery is not signed");
+  private static final ApiException INVALID = new ApiException(403, "invalid_signature", "the signature does not match");
+  private static final ApiException STALE = new ApiException(403, "stale_timestamp",
+    "the signed timestamp is outside the accepted window");
+
+  private final WebhookOptions options;
+  private final WebhookStats stats;
+  private final WebhookIngest ingest;
+  private final LongSupplier clock;
+  private final WebhookVerifier linktree;
+  private final WebhookVerifier linkme;
+
+  WebhookRoutes(WebhookOptions options, WebhookIngest ingest, LongSupplier clock, WebhookStats stats) {
+    this.stats = stats;
+    this.options = options;
+    this.ingest = ingest;
+    this.clock = clock;
+    this.linktree = options.linktreeSecrets().isEmpty() ? null
+      : new LinktreeVerifier(options.linktreeSecrets(), options.pastToleranceS(), options.futureToleranceS());
+    this.linkme = options.linkmeSecrets().isEmpty() || !options.linkmeEnabled() ? null : new LinkmeVerifier(options.linkmeSecrets());
+  }
+
+  void mount(Router router) {
+    mount(router, "/webhooks/linktree", linktree, Delivery.LINKTREE);
+    mount(router, "/webhooks/linkme", linkme, Delivery.LINKME);
+  }
+
+  private void mount(Router router, String path, WebhookVerifier verifier, String provider) {
+    // Two routes on one path: vert.x-web runs a body handler before any user handler of its route, and the
+    // checks that need no body (provider configured, declared size, content type) must come before reading it.
+    router.post(path).handler(ctx -> precheck(ctx, verifier, provider)).failureHandler(ctx -> refuse(ctx, provider));
+    router.post(path).handler(bodyHandler()).handler(ctx -> receive(ctx, verifier, provider)).failureHandler(ctx -> refuse(ctx, provider));
+  }
+
+  /** Every refusal passes here: counted by the error code the sender gets, then answered as JSON. */
+  private void refuse(RoutingContext ctx, String provider) {
+    Throwable f = ctx.failure();
+    String code = !(f instanceof ApiException) ? (ctx.statusCode() == 413 ? "payload_too_large" : "other")
+      : ((ApiException) f).status() == 400 ? "bad_request" : ((ApiException) f).code();
+    stats.record(provider, code);
+    ErrorResponses.handle(ctx);
+  }
+
+  private BodyHandler bodyHandler() {
+    // A body over the limit fails the route with 413 (also while streaming a chunked body); failureHandler makes it JSON.
+    return BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()).setMergeFormAttributes(false);
+  }
+
+  /** Everything that can be refused before reading the body. */
+  private void precheck(RoutingContext ctx, WebhookVerifier verifier, String provider) {
+    HttpServerRequest req = ctx.request();
+    if (verifier == null) {
+      ctx.fail(Delivery.LINKTREE.equals(provider) ? LINKTREE_DISABLED : LINKME_DISABLED);
+      return;
+    }
+    String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (length != null && declaredTooLarge(length)) {
+      ctx.fail(TOO_LARGE);
+      return;
+    }
+    if (!isJson(req.getHeader(HttpHeaders.CONTENT_TYPE))) {
+      ctx.fail(NOT_JSON);
+      return;
+    }
+    ctx.next();
+  }
+
+  private void receive(RoutingContext ctx, WebhookVerifier verifier, String provider) {
+    Buffer raw = ctx.body().buffer();
+    if (raw == null) {
+      raw = Buffer.buffer();
+    }
+    long nowMs = clock.getAsLong();
+    Verdict verdict = verifier.verify(ctx.request().headers(), raw, nowMs / 1000);
+    if (!verdict.isValid()) {
+      ctx.fail(verdict.outcome() == Verdict.Outcome.MISSING ? MISSING : verdict.outcome() == Verdict.Outcome.STALE ? STALE : INVALID);
+      return;
+    }
+    Delivery delivery;
+    try {
+      delivery = Delivery.LINKTREE.equals(provider) ? Envelopes.linktree(ctx.request().headers(), raw)
+        : Envelopes.linkme(raw, nowMs, (options.dedupeWindowS() - options.futureToleranceS()) * 1000);
+    } catch (ApiException e) {
+      ctx.fail(e);
+      return;
+    }
+    ingest.ingest(delivery).onComplete(ar -> {
+      if (ar.failed()) {
+        stats.record(provider, "unavailable");
+        ErrorResponses.send(ctx.response(), ar.cause());
+        return;
+      }
+      stats.record(provider, ar.result() ? "received" : "duplicate");
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        .end(ar.result() ? RECEIVED : DUPLICATE);
+    });
+  }
+
+  private boolean declaredTooLarge(String length) {
+    try {
+      return Long.parseLong(length.trim()) > options.maxBodyBytes();
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  /** {@code application/json}, optionally with {@code charset=utf-8}; any other charset is refused. */
+  static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    String[] parts = contentType.split(";");
+    if (!parts[0].trim().equalsIgnoreCase("application/json")) {
+      return false;
+    }
+    for (int i = 1; i < parts.length; i++) {
+      String p = parts[i].trim().toLowerCase(Locale.ROOT);
+      if (p.startsWith("charset=")) {
+        String cs = p.substring("charset=".length()).replace("\"", "");
+        if (!cs.equals("utf-8") && !cs.equals("utf8")) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,233 @@
+package dev.biogate.analytics;
+
+import dev.biogate.Gateway;
+import dev.biogate.redis.RedisKeys;
+import dev.biogate.support.Harness;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The creator-scoped analytics API and its keys, over counters maintained from the clicks stream. */
+@ExtendWith(VertxExtension.class)
+class AnalyticsApiTest {
+
+  private static final long HOUR = 3_600_000;
+  private static final long MINUTE = 60_000;
+
+  @TempDir
+  Path dir;
+  private Harness h;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Gateway> gateway() {
+    return h.gateway(Clicks.config(dir.resolve("clicks.journal")));
+  }
+
+  private static void click(Gateway g, String user, String link, long ts, int times) {
+    for (int i = 0; i < times; i++) {
+      g.analytics().recorder().record(ClickEvent.redirect(user, link, ts));
+    }
+  }
+
+  @Test
+  void countsEachCreatorsClicksPerLinkAndBucket(Vertx vertx, VertxTestContext ctx) {
+    long base = System.currentTimeMillis() / HOUR * HOUR - 2 * HOUR;
+    gateway().compose(g -> {
+      click(g, "demo", "lnk_demo_01", base + MINUTE + 5, 3);
+      click(g, "demo", "lnk_demo_01", base + 61 * MINUTE, 2);
+      click(g, "demo", "lnk_demo_02", base + 62 * MINUTE + 59_999, 1);
+      click(g, "alice", "lnk_alice_01", base + 5 * MINUTE, 4);
+      return Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().counter().counted() == 10), 5_000, "10 counted")
+        .compose(v -> Future.all(Clicks.issueKey(h, g, "demo"), Clicks.issueKey(h, g, "alice")))
+        .compose(keys -> Future.all(List.of(
+          Clicks.query(h, g, keys.resultAt(0), "demo", base, base + 2 * HOUR, "minute"),
+          Clicks.query(h, g, keys.resultAt(0), "demo", base + 30 * MINUTE, base + 2 * HOUR - 1, "hour"),
+          Clicks.query(h, g, keys.resultAt(0), "demo", base, base + 2 * HOUR, "day"),
+          Clicks.query(h, g, keys.resultAt(1), "alice", base, base + 2 * HOUR, "minute"))));
+    }).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+      JsonObject minutes = all.resultAt(0);
+      assertEquals("demo", minutes.getString("username"));
+      assertEquals(6, minutes.getLong("total"));
+      assertEquals(new JsonObject().put("lnk_demo_01", 5).put("lnk_demo_02", 1), minutes.getJsonObject("links"));
+      JsonArray series = minutes.getJsonArray("series");
+      assertEquals(120, series.size());
+      assertEquals(java.time.Instant.ofEpochMilli(base + MINUTE).toString(), series.getJsonObject(1).getString("t"));
+      assertEquals(3, series.getJsonObject(1).getLong("count"));
+      assertEquals(2, series.getJsonObject(61).getLong("count"));
+      assertEquals(1, series.getJsonObject(62).getLong("count"));
+      assertEquals(0, series.getJsonObject(0).getLong("count"));
+      JsonArray hours = ((JsonObject) all.resultAt(1)).getJsonArray("series");
+      assertEquals(2, hours.size(), "a range inside two hours covers both buckets");
+      assertEquals(3, hours.getJsonObject(0).getLong("count"));
+      assertEquals(3, hours.getJsonObject(1).getLong("count"));
+      assertEquals(6, ((JsonObject) all.resultAt(2)).getLong("total"));
+      JsonObject alice = all.resultAt(3);
+      assertEquals(4, alice.getLong("total"));
+      assertEquals(new JsonObject().put("lnk_alice_01", 4), alice.getJsonObject("links"), "only alice's own links");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void refusesMissingUnknownRevokedAndOtherCreatorsKeys(VertxTestContext ctx) {
+    String path = "/v1/analytics/demo/clicks";
+    gateway().compose(g -> Future.all(Clicks.issueKey(h, g, "demo"), Clicks.issueKey(h, g, "alice")).compose(keys -> {
+      String demoKey = keys.resultAt(0);
+      String aliceKey = keys.resultAt(1);
+      return sequence(List.of(
+          () -> h.send(HttpMethod.GET, g, path, null),
+          () -> h.send(HttpMethod.GET, g, path, "bgk_0123456789abcdef_forged"),
+          () -> h.send(HttpMethod.GET, g, path, aliceKey),
+          () -> h.send(HttpMethod.GET, g, path, demoKey),
+          () -> h.send(HttpMethod.GET, g, "/admin/creators/demo/keys", Clicks.ADMIN)))
+        .compose(rs -> {
+          assertEquals(401, rs.get(0).statusCode(), "no key");
+          assertEquals("Bearer", rs.get(0).getHeader("WWW-Authenticate"));
+          assertEquals(401, rs.get(1).statusCode(), "unknown key");
+          assertEquals(403, rs.get(2).statusCode(), "another creator's key");
+          assertEquals(200, rs.get(3).statusCode(), "own key");
+          JsonArray listed = rs.get(4).bodyAsJsonObject().getJsonArray("keys");
+          assertEquals(1, listed.size());
+          assertFalse(rs.get(4).bodyAsString().contains(demoKey.substring(21)), "listing never shows the key");
+          String keyId = listed.getJsonObject(0).getString("key_id");
+          return h.send(HttpMethod.DELETE, g, "/admin/creators/demo/keys/" + keyId, Clicks.ADMIN)
+            .compose(revoked -> h.send(HttpMethod.GET, g, path, demoKey).compose(after ->
+              h.send(HttpMethod.DELETE, g, "/admin/creators/demo/keys/" + keyId, Clicks.ADMIN).map(again -> {
+                assertEquals(200, revoked.statusCode());
+                assertEquals(401, after.statusCode(), "revoked key");
+                assertEquals(404, again.statusCode());
+                return demoKey;
+              })));
+        })
+        .compose(issued -> g.redis().send(Request.cmd(Command.HGETALL).arg(RedisKeys.CREATOR_KEY_INDEX)).map(index -> {
+          assertFalse(index.toString().contains(issued), "only hashes are stored");
+          return null;
+        }));
+    })).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void guardsKeyAdministrationWithTheAdminToken(VertxTestContext ctx) {
+    gateway().compose(g -> h.gateway(new JsonObject().put("analytics", new JsonObject().put("journal",
+        new JsonObject().put("path", dir.resolve("other.journal").toString())))).compose(noAdmin -> sequence(List.of(
+      () -> h.send(HttpMethod.POST, g, "/admin/creators/demo/keys", null),
+      () -> h.send(HttpMethod.POST, g, "/admin/creators/demo/keys", "wrong-token-wrong-token"),
+      () -> h.send(HttpMethod.POST, noAdmin, "/admin/creators/demo/keys", Clicks.ADMIN),
+      () -> h.send(HttpMethod.POST, g, "/admin/sinks/klaviyo/replay", null)))))
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        rs.forEach(r -> assertEquals(401, r.statusCode()));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void rejectsBadQueryParametersWith400(VertxTestContext ctx) {
+    String base = "/v1/analytics/demo/clicks?";
+    gateway().compose(g -> Clicks.issueKey(h, g, "demo").compose(key -> sequence(List.of(
+      () -> h.send(HttpMethod.GET, g, base + "from=yesterday&to=2025-01-02T00:00:00Z", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=2025-01-01T00:00:00Z&to=2025-01-02T00:00:00Z&granularity=week", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=2025-01-01T00:00:00Z&to=2025-01-03T00:00:00Z&granularity=minute", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=2025-01-01T00:00:00%2B02:00&to=2025-01-31T00:00:00Z&granularity=hour", key)))))
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        String[] codes = {"invalid_from", "invalid_range", "invalid_granularity", "range_too_large"};
+        for (int i = 0; i < codes.length; i++) {
+          assertEquals(400, rs.get(i).statusCode(), codes[i]);
+          assertEquals(codes[i], rs.get(i).bodyAsJsonObject().getString("error"));
+        }
+        assertEquals(200, rs.get(4).statusCode(), "30 days and 2 hours by hour is 722 buckets: allowed");
+        assertEquals(722, rs.get(4).bodyAsJsonObject().getJsonArray("series").size(), "the +02:00 offset is honoured");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void attributesLinkmeClicksThroughTheLinkIndexAndCountsUnknownLinksUnattributed(Vertx vertx, VertxTestContext ctx) {
+    long now = System.currentTimeMillis();
+    gateway().compose(g -> h.get(g, "/v1/profiles/demo").compose(warm -> Future.all(
+        xadd(g, "lm-1", "lnk_demo_05", Long.toString(now / 1000)),
+        xadd(g, "lm-1", "lnk_demo_05", Long.toString(now / 1000)),
+        xadd(g, "lm-2", "lnk_gone_99", java.time.Instant.ofEpochMilli(now).toString())))
+      .compose(v -> Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().counter().repeats() == 1
+        && g.analytics().counter().unattributed() == 1), 5_000, "LinkMe clicks handled"))
+      .compose(v -> Clicks.issueKey(h, g, "demo"))
+      .compose(key -> Clicks.query(h, g, key, "demo", now - HOUR, now + HOUR, "hour"))
+      .compose(demo -> g.redis().send(Request.cmd(Command.HGET).arg(RedisKeys.CLICKS_UNATTRIBUTED).arg("lnk_gone_99"))
+        .compose(un -> g.redis().send(Request.cmd(Command.XPENDING).arg(RedisKeys.CLICKS_STREAM).arg(RedisKeys.CLICKS_COUNTER_GROUP))
+          .map(pending -> {
+            assertEquals(1, demo.getLong("total"), "counted once for the link's owner");
+            assertEquals(new JsonObject().put("lnk_demo_05", 1), demo.getJsonObject("links"));
+            assertEquals("1", un.toString(), "unknown link counted under no creator");
+            assertEquals(0, pending.get(0).toLong(), "every entry acknowledged");
+            return null;
+          }))))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void answers503WhenTheQueryExceedsItsTimeBudget(VertxTestContext ctx) {
+    JsonObject cfg = Clicks.config(dir.resolve("clicks.journal"));
+    cfg.getJsonObject("analytics").put("queryTimeoutMs", 300);
+    h.gateway(cfg).compose(g -> Clicks.issueKey(h, g, "demo").compose(key ->
+        // Redis stops answering (every client paused for a second): the query must give up after its budget.
+        g.redis().send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(1_000)).compose(v -> {
+          long start = System.currentTimeMillis();
+          return h.send(HttpMethod.GET, g, "/v1/analytics/demo/clicks", key).map(r -> {
+            assertEquals(503, r.statusCode());
+            assertEquals("timeout", r.bodyAsJsonObject().getString("error"));
+            assertTrue(System.currentTimeMillis() - start < 900, "answered within the budget, not when Redis came back");
+            return null;
+          });
+        })))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static Future<Void> xadd(Gateway g, String eventId, String linkId, String ts) {
+    return g.redis().send(Request.cmd(Command.XADD).arg(RedisKeys.CLICKS_STREAM).arg("*").arg("event_id").arg(eventId)
+      .arg("link_id").arg(linkId).arg("ts").arg(ts).arg("source").arg("linkme")).mapEmpty();
+  }
+
+  /** Runs the requests one after another (order matters: revocation). */
+  static Future<List<HttpResponse<Buffer>>> sequence(List<java.util.function.Supplier<Future<HttpResponse<Buffer>>>> calls) {
+    Future<List<HttpResponse<Buffer>>> acc = Future.succeededFuture(new ArrayList<>());
+    for (java.util.function.Supplier<Future<HttpResponse<Buffer>>> call : calls) {
+      acc = acc.compose(list -> call.get().map(r -> {
+        list.add(r);
+        return list;
+      }));
+    }
+    return acc;
+  }
+}

@@ -1,0 +1,80 @@
+package dev.biogate.analytics;
+
+import dev.biogate.Gateway;
+import dev.biogate.support.Harness;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The click journal on disk: what a crashed run leaves behind is replayed on start, and instances never share one. */
+@ExtendWith(VertxExtension.class)
+class ClickJournalTest {
+
+  @TempDir
+  Path dir;
+  private Harness h;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static String line(String id, String link, long ts) {
+    return ClickEvent.redirect("bob", link, ts).toJson().put("event_id", id).encode() + "\n";
+  }
+
+  @Test
+  void replaysAJournalLeftByACrashedRunOnceAndSkipsItsTornLine(Vertx vertx, VertxTestContext ctx) throws Exception {
+    long now = System.currentTimeMillis();
+    Path journal = dir.resolve("clicks.journal");
+    // Three clicks, the second one twice (replayed before the crash), a garbage line, and a torn last line.
+    String content = line("e-1", "lnk_bob_01", now) + line("e-2", "lnk_bob_02", now) + line("e-2", "lnk_bob_02", now)
+      + "not json\n" + line("e-3", "lnk_bob_03", now) + "{\"event_id\":\"e-4\",\"link_";
+    Files.writeString(journal, content, StandardCharsets.UTF_8);
+    h.gateway(Clicks.config(journal)).compose(g -> Clicks.issueKey(h, g, "bob").compose(key ->
+        Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().journalDepth() == 0
+          && g.analytics().counter().counted() == 3 && g.analytics().counter().repeats() == 1), 5_000, "journal replayed")
+          .compose(v -> {
+            g.analytics().recorder().record(ClickEvent.redirect("bob", "lnk_bob_01", now));
+            return Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().counter().counted() == 4), 5_000, "live click");
+          })
+          .compose(v -> Clicks.query(h, g, key, "bob", now - 60_000, now + 60_000, "minute"))))
+      .onComplete(ctx.succeeding(answer -> ctx.verify(() -> {
+        assertEquals(new JsonObject().put("lnk_bob_01", 2).put("lnk_bob_02", 1).put("lnk_bob_03", 1), answer.getJsonObject("links"));
+        assertEquals(0, Files.size(journal), "the replayed journal is emptied");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void aSecondInstanceOnTheSameHostUsesItsOwnJournalFile(VertxTestContext ctx) {
+    JsonObject cfg = Clicks.config(dir.resolve("clicks.journal"));
+    Future.all(h.gateway(cfg), h.gateway(cfg)).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+      Path a = ((Gateway) all.resultAt(0)).analytics().journalPath();
+      Path b = ((Gateway) all.resultAt(1)).analytics().journalPath();
+      assertTrue(!a.equals(b), "each instance locks its own file: " + a + " " + b);
+      assertTrue(a.getFileName().toString().startsWith("clicks.journal") && b.getFileName().toString().startsWith("clicks.journal"));
+      ctx.completeNow();
+    })));
+  }
+}

@@ -1,0 +1,123 @@
+package dev.biogate.analytics;
+
+import dev.biogate.Gateway;
+import dev.biogate.support.Harness;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/** {@code GET /r/{username}/{linkId}}: only to a URL the creator's profile holds, only http(s), and counted. */
+@ExtendWith(VertxExtension.class)
+class ClickRedirectTest {
+
+  @TempDir
+  Path dir;
+  private Harness h;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void redirectsToTheProfilesLinkUncachedAndCountsTheClick(Vertx vertx, VertxTestContext ctx) {
+    long from = System.currentTimeMillis() - 60_000;
+    h.gateway(Clicks.config(dir.resolve("clicks.journal"))).compose(g -> Clicks.issueKey(h, g, "demo").compose(key ->
+        h.send(HttpMethod.GET, g, "/r/DEMO/lnk_demo_03", null).compose(r -> {
+          assertEquals(302, r.statusCode());
+          assertEquals("https://shop.example.com/demo", r.getHeader("Location"));
+          assertEquals("no-store", r.getHeader("Cache-Control"));
+          return Clicks.eventually(vertx, () -> Clicks.query(h, g, key, "demo", from, from + 600_000, "minute")
+            .map(a -> a.getLong("total") == 1), 5_000, "the click is counted");
+        })
+        .compose(v -> Clicks.query(h, g, key, "demo", from, from + 600_000, "minute"))))
+      .onComplete(ctx.succeeding(answer -> ctx.verify(() -> {
+        assertEquals(new JsonObject().put("lnk_demo_03", 1), answer.getJsonObject("links"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void answers404ForLinksOrProfilesItDoesNotHaveAnd400ForMalformedIds(VertxTestContext ctx) {
+    h.gateway(Clicks.config(dir.resolve("clicks.journal"))).compose(g -> all(g, List.of(
+        "/r/demo/lnk_alice_01", "/r/demo/no-such-link", "/r/nobody/lnk_demo_01",
+        "/r/demo/bad%20id", "/r/demo/" + "x".repeat(129), "/r/bad!user/lnk_demo_01", "/r/demo/a%2Fb")))
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        int[] expected = {404, 404, 404, 400, 400, 400, 400};
+        String[] codes = {"link_not_found", "link_not_found", "profile_not_found", "invalid_link_id", "invalid_link_id",
+          "invalid_username", "invalid_link_id"};
+        for (int i = 0; i < expected.length; i++) {
+          assertEquals(expected[i], rs.get(i).statusCode(), "request " + i);
+          assertEquals(codes[i], rs.get(i).bodyAsJsonObject().getString("error"), "request " + i);
+          assertNull(rs.get(i).getHeader("Location"));
+        }
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void neverRedirectsToANonHttpUrlEvenWhenTheProfileHoldsOne(VertxTestContext ctx) {
+    String[] urls = {"javascript:alert(document.cookie)", "JavaScript:alert(1)", " javascript:alert(1)",
+      "data:text/html,<script>alert(1)</script>", "//evil.example/phish", "https://user:pw@evil.example/",
+      "vbscript:msgbox(1)", "https://ok.example/path?q=1"};
+    JsonArray links = new JsonArray();
+    for (int i = 0; i < urls.length; i++) {
+      links.add(new JsonObject().put("id", "m" + i).put("title", "t" + i).put("url", urls[i]));
+    }
+    h.putProfile("mallory", new JsonObject().put("username", "mallory").put("links", links))
+      .compose(v -> h.gateway(Clicks.config(dir.resolve("clicks.journal"))))
+      .compose(g -> {
+        List<String> paths = new ArrayList<>();
+        for (int i = 0; i < urls.length; i++) {
+          paths.add("/r/mallory/m" + i);
+        }
+        return all(g, paths);
+      })
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        for (int i = 0; i < urls.length - 1; i++) {
+          assertEquals(404, rs.get(i).statusCode(), urls[i]);
+          assertNull(rs.get(i).getHeader("Location"), urls[i]);
+        }
+        HttpResponse<Buffer> ok = rs.get(urls.length - 1);
+        assertEquals(302, ok.statusCode());
+        assertEquals("https://ok.example/path?q=1", ok.getHeader("Location"));
+        ctx.completeNow();
+      })));
+  }
+
+  private Future<List<HttpResponse<Buffer>>> all(Gateway g, List<String> paths) {
+    List<Future<HttpResponse<Buffer>>> rs = new ArrayList<>();
+    paths.forEach(p -> rs.add(h.send(HttpMethod.GET, g, p, null)));
+    return Future.all(rs).map(cf -> {
+      List<HttpResponse<Buffer>> out = new ArrayList<>();
+      for (int i = 0; i < paths.size(); i++) {
+        out.add(cf.resultAt(i));
+      }
+      return out;
+    });
+  }
+}

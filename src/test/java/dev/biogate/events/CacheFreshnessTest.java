@@ -1,0 +1,127 @@
+package dev.biogate.events;
+
+import dev.biogate.Gateway;
+import dev.biogate.support.Harness;
+import dev.biogate.webhook.Deliveries;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Profile and link webhooks keep every instance's cache fresh without spending upstream budget. */
+@ExtendWith(VertxExtension.class)
+class CacheFreshnessTest {
+
+  private Harness h;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void profileUpdatedOnOneInstanceIsServedByTheOtherWithinOneSecondWithoutAnUpstreamCall(VertxTestContext ctx) {
+    JsonObject update = new JsonObject().put("username", "demo").put("bio", "Fresh bio from a webhook")
+      .put("avatar_url", "https://cdn.example.net/avatars/demo-2.png").put("theme", "sunrise");
+    Buffer body = Deliveries.linktreeEvent("profile.updated", update);
+    h.gateway(Deliveries.config()).compose(a -> h.gateway(Deliveries.config()).compose(b ->
+      h.get(a, "/v1/profiles/demo").compose(warmA -> h.get(b, "/v1/profiles/demo")).compose(warmB -> {
+        assertEquals("HIT", warmB.getHeader("X-Cache"), "B holds the shared copy in its L1");
+        return h.sandboxStats();
+      }).compose(before -> h.post(a, "/webhooks/linktree", Deliveries.linktree("pu-1", body), body).compose(accepted -> {
+        assertEquals(200, accepted.statusCode());
+        long sent = System.currentTimeMillis();
+        return servedBy(b, "demo", p -> "Fresh bio from a webhook".equals(p.getString("bio")), 1_000).map(p -> {
+          assertTrue(System.currentTimeMillis() - sent < 1_000, "B served the new bio within a second");
+          assertEquals("sunrise", p.getValue("theme"));
+          assertEquals("https://cdn.example.net/avatars/demo-2.png", p.getString("avatar_url"));
+          assertEquals(25, p.getJsonArray("links").size(), "links untouched by a profile update");
+          return null;
+        }).compose(v -> servedBy(a, "demo", p -> "Fresh bio from a webhook".equals(p.getString("bio")), 1_000))
+          .compose(v -> h.sandboxStats()).map(after -> {
+            assertEquals(before.getJsonObject("by_path"), after.getJsonObject("by_path"), "no upstream call for the update");
+            return null;
+          });
+      })))).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void linkEventsPatchTheCachedLinksOfTheirCreatorFoundByLinkId(VertxTestContext ctx) {
+    JsonObject updated = new JsonObject().put("link_id", "lnk_bob_02").put("title", "Order online, now with delivery")
+      .put("url", "https://bakery.example.com/order?delivery").put("position", 1).put("thumbnail_url", "https://cdn.example.net/t.png");
+    JsonObject created = new JsonObject().put("username", "bob").put("link_id", "lnk_bob_99").put("title", "Weekend specials")
+      .put("url", "https://bakery.example.com/weekend").put("position", 5);
+    JsonObject deleted = new JsonObject().put("link_id", "lnk_bob_03").put("deleted_at", "2025-01-01T00:00:00Z");
+    h.gateway(Deliveries.config()).compose(a -> h.gateway(Deliveries.config()).compose(b ->
+      h.get(a, "/v1/profiles/bob").compose(warm -> h.get(b, "/v1/profiles/bob")).compose(warm -> h.sandboxStats())
+        .compose(before -> Future.all(
+            send(a, "l-1", "link.updated", updated), send(b, "l-2", "link.created", created), send(a, "l-3", "link.deleted", deleted))
+          .compose(sent -> servedBy(b, "bob", p -> p.getJsonArray("links").size() == 3
+            && "lnk_bob_99".equals(p.getJsonArray("links").getJsonObject(2).getString("id"))
+            && "Order online, now with delivery".equals(p.getJsonArray("links").getJsonObject(1).getString("title")), 3_000))
+          .map(p -> {
+            JsonArray links = p.getJsonArray("links");
+            List<String> ids = new ArrayList<>();
+            links.forEach(l -> ids.add(((JsonObject) l).getString("id")));
+            assertEquals(List.of("lnk_bob_01", "lnk_bob_02", "lnk_bob_99"), ids, "ordered by position, deleted link gone");
+            assertEquals("https://cdn.example.net/t.png", links.getJsonObject(1).getString("thumbnail_url"));
+            assertEquals("https://bakery.example.com/weekend", links.getJsonObject(2).getString("url"));
+            return before;
+          })
+          .compose(v -> h.sandboxStats().map(after -> {
+            assertEquals(before.getJsonObject("by_path"), after.getJsonObject("by_path"), "no upstream call for link events");
+            return null;
+          }))))).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void anIncompletePayloadPurgesEveryCopySoTheNextReadFetchesTheCurrentProfile(VertxTestContext ctx) {
+    JsonObject partial = new JsonObject().put("username", "alice").put("bio", "only the bio");
+    h.gateway(Deliveries.config()).compose(a -> h.gateway(Deliveries.config()).compose(b ->
+      h.get(a, "/v1/profiles/alice").compose(warm -> h.get(b, "/v1/profiles/alice"))
+        .compose(warm -> send(a, "pp-1", "profile.updated", partial))
+        .compose(v -> h.eventually(() -> h.get(b, "/v1/profiles/alice").map(r -> "MISS".equals(r.getHeader("X-Cache"))), 1_000))
+        .compose(v -> h.upstreamCalls("/profiles/alice"))
+        .map(calls -> {
+          assertEquals(2, calls, "the purged profile was fetched again, once");
+          return null;
+        }))).onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<?> send(Gateway g, String deliveryId, String type, JsonObject data) {
+    Buffer body = Deliveries.linktreeEvent(type, data);
+    return h.post(g, "/webhooks/linktree", Deliveries.linktree(deliveryId, body), body).map(r -> {
+      assertEquals(200, r.statusCode(), r.bodyAsString());
+      return null;
+    });
+  }
+
+  /** Polls a gateway's profile until {@code condition} holds; completes with that profile. */
+  private Future<JsonObject> servedBy(Gateway g, String username, Predicate<JsonObject> condition, long timeoutMs) {
+    JsonObject[] last = new JsonObject[1];
+    return h.eventually(() -> h.get(g, "/v1/profiles/" + username).map(r -> {
+      last[0] = r.bodyAsJsonObject();
+      return r.statusCode() == 200 && condition.test(last[0]);
+    }), timeoutMs).map(v -> last[0]);
+  }
+}

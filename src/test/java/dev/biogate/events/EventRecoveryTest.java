@@ -1,0 +1,169 @@
+package dev.biogate.events;
+
+import dev.biogate.Gateway;
+import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.redis.RedisKeys;
+import dev.biogate.support.Harness;
+import dev.biogate.support.TestRedis;
+import dev.biogate.webhook.Deliveries;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Processing survives a dead instance and a Redis restart; ingestion refuses with 503 rather than losing anything. */
+@ExtendWith(VertxExtension.class)
+class EventRecoveryTest {
+
+  private static final int PENDING = 20;
+
+  private Harness h;
+  private EmbeddedRedis dedicated;
+  private HttpServer alertSink;
+
+  @AfterEach
+  void stop(Vertx vertx, VertxTestContext ctx) {
+    Future<Void> sink = alertSink == null ? Future.succeededFuture() : alertSink.close();
+    h.close().compose(v -> sink).compose(v -> vertx.executeBlocking(() -> {
+      if (dedicated != null) {
+        dedicated.stop();
+      }
+      return null;
+    })).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void anotherInstanceFinishesWhatAStoppedInstanceLeftPending(Vertx vertx, VertxTestContext ctx) {
+    AtomicInteger status = new AtomicInteger(500);
+    Set<String> delivered = ConcurrentHashMap.newKeySet();
+    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
+      if (status.get() == 200) {
+        delivered.add(req.getHeader("X-Biogate-Delivery"));
+      }
+      req.response().setStatusCode(status.get()).end();
+    }));
+    h = new Harness(vertx);
+    JsonObject alerts = new JsonObject();
+    alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).compose(x -> {
+      String url = "http://127.0.0.1:" + alertSink.actualPort() + "/alerts";
+      // A: every handling fails and the retry is a minute away, so A holds all entries pending when it goes away.
+      JsonObject slowA = Deliveries.config().put("webhooks", Deliveries.webhooks().put("retryBaseMs", 60_000).put("maxAttempts", 5)
+        .put("alerts", alerts.copy().put("url", url)));
+      JsonObject b = Deliveries.config().put("webhooks", Deliveries.webhooks().put("alerts", alerts.copy().put("url", url)));
+      return h.gateway(slowA).compose(a -> {
+        List<Future<?>> sends = new ArrayList<>();
+        for (int i = 0; i < PENDING; i++) {
+          Buffer body = Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", "l" + i)
+            .put("metric", "clicks").put("value", 100).put("threshold", 100));
+          sends.add(h.post(a, "/webhooks/linktree", Deliveries.linktree("p-" + i, body), body));
+        }
+        return Future.all(sends)
+          .compose(v -> h.eventually(() -> Future.succeededFuture(a.webhooks().stats().failedAttempts() >= PENDING), 5_000))
+          .compose(v -> pending())
+          .compose(pending -> {
+            assertEquals(PENDING, pending, "A holds every entry, unacknowledged");
+            return h.close(a);
+          });
+      }).compose(v -> {
+        status.set(200);
+        return h.gateway(b);
+      }).compose(gb -> h.eventually(() -> Future.succeededFuture(gb.webhooks().stats().handled() >= PENDING), 10_000)
+        .compose(v -> pending())
+        .map(pending -> {
+          assertEquals(PENDING, gb.webhooks().stats().claimed(), "B took A's entries over with XAUTOCLAIM");
+          assertEquals(PENDING, gb.webhooks().stats().handled());
+          assertEquals(PENDING, delivered.size(), "every event forwarded once it could be");
+          assertEquals(0L, pending, "nothing left pending");
+          return null;
+        }));
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void aSlowHandlerKeepsItsEntryWhileTheOtherInstanceSweepsForAbandonedOnes(Vertx vertx, VertxTestContext ctx) {
+    List<String> forwarded = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // The sink answers after 3 x claimIdleMs: only the holder's heartbeat keeps the entry from being claimed meanwhile.
+    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
+      forwarded.add(req.getHeader("X-Biogate-Delivery"));
+      vertx.setTimer(1_500, t -> req.response().setStatusCode(200).end());
+    }));
+    h = new Harness(vertx);
+    alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).compose(x -> {
+      JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks()
+        .put("alerts", new JsonObject().put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts")));
+      return h.gateway(cfg).compose(a -> h.gateway(cfg).compose(b -> {
+        List<Future<?>> sends = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+          Buffer body = Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", "l" + i)
+            .put("metric", "clicks").put("value", 100).put("threshold", 100));
+          sends.add(h.post(i % 2 == 0 ? a : b, "/webhooks/linktree", Deliveries.linktree("slow-" + i, body), body));
+        }
+        return Future.all(sends)
+          .compose(v -> h.eventually(() -> Future.succeededFuture(
+            a.webhooks().stats().handled() + b.webhooks().stats().handled() >= 4), 10_000))
+          .compose(v -> pending())
+          .map(pending -> {
+            assertEquals(0, a.webhooks().stats().claimed() + b.webhooks().stats().claimed(), "no live holder lost an entry");
+            assertEquals(4, forwarded.size(), "each event forwarded once: " + forwarded);
+            assertEquals(4, a.webhooks().stats().handled() + b.webhooks().stats().handled());
+            assertEquals(0L, pending);
+            return null;
+          });
+      }));
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void answers503WithRetryAfterWhileRedisIsDownAndResumesAfterItRestarts(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    vertx.executeBlocking(() -> dedicated = TestRedis.dedicated())
+      .compose(r -> h.start(r.url(), new JsonObject()))
+      .compose(x -> h.gateway(Deliveries.config()))
+      .compose(g -> click(g, "before").compose(r -> {
+        assertEquals(200, r.statusCode());
+        return h.eventually(() -> Future.succeededFuture(g.webhooks().stats().handled() == 1), 5_000);
+      }).compose(v -> vertx.executeBlocking(() -> {
+        dedicated.stop();
+        return null;
+      })).compose(v -> click(g, "during")).compose(down -> {
+        assertEquals(503, down.statusCode());
+        assertEquals("application/json", down.getHeader("Content-Type"));
+        assertEquals("unavailable", down.bodyAsJsonObject().getString("error"));
+        assertTrue(Long.parseLong(down.getHeader("Retry-After")) >= 1);
+        return vertx.executeBlocking(() -> {
+          dedicated.restart();
+          return null;
+        });
+      }).compose(v -> h.eventually(() -> click(g, "during").map(r -> r.statusCode() == 200), 10_000))
+        .compose(v -> h.eventually(() -> Future.succeededFuture(g.webhooks().stats().handled() == 2), 10_000)))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<HttpResponse<Buffer>> click(Gateway g, String id) {
+    Buffer body = Deliveries.click(id, "lnk_demo_01");
+    return h.post(g, "/webhooks/linkme", Deliveries.linkme(body), body);
+  }
+
+  private Future<Long> pending() {
+    return h.redis(Request.cmd(Command.XPENDING).arg(RedisKeys.EVENTS_STREAM).arg(RedisKeys.EVENTS_GROUP))
+      .map(r -> r.get(0).toLong());
+  }
+}

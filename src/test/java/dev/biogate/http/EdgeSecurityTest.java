@@ -1,0 +1,118 @@
+package dev.biogate.http;
+
+import dev.biogate.support.Harness;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@ExtendWith(VertxExtension.class)
+class EdgeSecurityTest {
+
+  private static final JsonObject CORS = new JsonObject().put("http", new JsonObject()
+    .put("corsOrigins", new JsonArray().add("https://bio.example.com")));
+
+  private Harness h;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void everyResponseCarriesSecurityHeaders(VertxTestContext ctx) {
+    h.gateway(new JsonObject()).compose(g -> Future.all(h.get(g, "/v1/profiles/demo"), h.get(g, "/nope"), h.get(g, "/v1/profiles/%00")))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        for (int i = 0; i < 3; i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals("nosniff", r.getHeader("X-Content-Type-Options"));
+          assertEquals("DENY", r.getHeader("X-Frame-Options"));
+          assertEquals("no-referrer", r.getHeader("Referrer-Policy"));
+          assertTrue(r.getHeader("Content-Security-Policy").contains("default-src 'none'"));
+        }
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void corsAllowsOnlyConfiguredOriginsNeverWildcard(VertxTestContext ctx) {
+    h.gateway(CORS).compose(g -> Future.all(
+        h.http.get(g.port(), "127.0.0.1", "/v1/profiles/demo").putHeader("Origin", "https://bio.example.com").send(),
+        h.http.get(g.port(), "127.0.0.1", "/v1/profiles/demo").putHeader("Origin", "https://evil.example").send(),
+        h.http.request(HttpMethod.OPTIONS, g.port(), "127.0.0.1", "/v1/profiles/demo").putHeader("Origin", "https://bio.example.com")
+          .putHeader("Access-Control-Request-Method", "GET").send(),
+        h.http.request(HttpMethod.OPTIONS, g.port(), "127.0.0.1", "/v1/profiles/demo").putHeader("Origin", "https://evil.example")
+          .putHeader("Access-Control-Request-Method", "GET").send()))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        HttpResponse<Buffer> allowed = all.resultAt(0);
+        HttpResponse<Buffer> other = all.resultAt(1);
+        HttpResponse<Buffer> preflight = all.resultAt(2);
+        HttpResponse<Buffer> badPreflight = all.resultAt(3);
+        assertEquals("https://bio.example.com", allowed.getHeader("Access-Control-Allow-Origin"));
+        assertTrue(allowed.headers().getAll("Vary").contains("Origin"));
+        assertNull(other.getHeader("Access-Control-Allow-Origin"));
+        assertEquals(204, preflight.statusCode());
+        assertTrue(preflight.getHeader("Access-Control-Allow-Methods").contains("GET"));
+        assertEquals(403, badPreflight.statusCode());
+        assertEquals("origin_not_allowed", badPreflight.bodyAsJsonObject().getString("error"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void unsafeLinksAndMarkupNeverReachAClient(VertxTestContext ctx) {
+    JsonObject hostile = new JsonObject().put("username", "mallory").put("bio", "<script>alert(1)</script>Hi\u0007 there")
+      .put("avatar_url", "javascript:alert(1)").put("theme", "dark")
+      .put("links", new JsonArray()
+        .add(link("l1", "<b>Shop</b>", "https://shop.example.com", 0))
+        .add(link("l2", "Click", "javascript:alert(document.cookie)", 1))
+        .add(link("l3", "Data", "data:text/html;base64,PHNjcmlwdD4=", 2))
+        .add(link("l4", "Tabbed", "java\tscript:alert(1)", 3))
+        .add(link("l5", "Mail", "mailto:hi@example.com", 4))
+        .add(link("l6", "Phone", "tel:+15551234567", 5))
+        .add(link("l7", "Upper", "JAVASCRIPT:alert(1)", 6)));
+    h.putProfile("mallory", hostile)
+      .compose(v -> h.gateway(new JsonObject()))
+      .compose(g -> h.get(g, "/v1/profiles/mallory"))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(200, r.statusCode());
+        String body = r.bodyAsString();
+        assertFalse(body.toLowerCase().contains("javascript"), body);
+        assertFalse(body.contains("data:text"), body);
+        assertFalse(body.contains("<"), body);
+        JsonObject p = r.bodyAsJsonObject();
+        assertEquals("alert(1)Hi there", p.getString("bio"));
+        assertNull(p.getString("avatar_url"));
+        JsonArray links = p.getJsonArray("links");
+        assertEquals(3, links.size(), "only https, mailto and tel links survive: " + links);
+        assertEquals("Shop", links.getJsonObject(0).getString("title"));
+        assertEquals("mailto:hi@example.com", links.getJsonObject(1).getString("url"));
+        assertEquals("tel:+15551234567", links.getJsonObject(2).getString("url"));
+        ctx.completeNow();
+      })));
+  }
+
+  private static JsonObject link(String id, String title, String url, int position) {
+    return new JsonObject().put("id", id).put("title", title).put("url", url).put("position", position);
+  }
+}

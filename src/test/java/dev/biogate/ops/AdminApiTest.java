@@ -1,0 +1,93 @@
+package dev.biogate.ops;
+
+import dev.biogate.Gateway;
+import dev.biogate.support.Harness;
+import dev.biogate.webhook.Deliveries;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The operator API: bearer token or 401, JSON everywhere, cache purge reaching every instance. */
+@ExtendWith(VertxExtension.class)
+class AdminApiTest {
+
+  private Harness h;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void refusesRequestsWithoutTheRightBearerTokenAndEverythingWhenNoTokenIsConfigured(VertxTestContext ctx) {
+    h.gateway(Deliveries.config()).compose(g -> h.gateway(new JsonObject().put("webhooks", Deliveries.webhooks())).compose(noToken ->
+      Future.all(List.of(
+        request(g, HttpMethod.GET, "/admin/dead-letters", null).send(),
+        request(g, HttpMethod.GET, "/admin/dead-letters", "wrong-token-wrong-token-123").send(),
+        request(g, HttpMethod.POST, "/admin/dead-letters/replay", "Basic " + Deliveries.ADMIN_TOKEN).send(),
+        request(g, HttpMethod.POST, "/admin/cache/purge/demo", Deliveries.ADMIN_TOKEN.substring(1)).send(),
+        request(noToken, HttpMethod.GET, "/admin/dead-letters", Deliveries.ADMIN_TOKEN).send(),
+        request(g, HttpMethod.GET, "/admin/dead-letters", Deliveries.ADMIN_TOKEN).send(),
+        request(g, HttpMethod.GET, "/admin/deliveries/nope", Deliveries.ADMIN_TOKEN).send(),
+        request(g, HttpMethod.GET, "/admin/dead-letters?limit=0", Deliveries.ADMIN_TOKEN).send()))))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        for (int i = 0; i < 5; i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(401, r.statusCode(), "request " + i);
+          assertEquals("application/json", r.getHeader("Content-Type"));
+          assertEquals("unauthorized", r.bodyAsJsonObject().getString("error"));
+        }
+        HttpResponse<Buffer> ok = all.resultAt(5);
+        assertEquals(200, ok.statusCode());
+        assertEquals(new JsonObject().put("count", 0).put("dead_letters", new io.vertx.core.json.JsonArray()), ok.bodyAsJsonObject());
+        assertEquals(404, all.<HttpResponse<Buffer>>resultAt(6).statusCode());
+        assertEquals(400, all.<HttpResponse<Buffer>>resultAt(7).statusCode());
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void cachePurgeDropsTheSharedCopyAndEveryInstancesLocalCopy(VertxTestContext ctx) {
+    h.gateway(Deliveries.config()).compose(a -> h.gateway(Deliveries.config()).compose(b ->
+      h.get(a, "/v1/profiles/alice").compose(r -> h.get(b, "/v1/profiles/alice")).compose(warm -> {
+        assertEquals("HIT", warm.getHeader("X-Cache"));
+        return request(a, HttpMethod.POST, "/admin/cache/purge/Alice", Deliveries.ADMIN_TOKEN).send();
+      }).compose(purged -> {
+        assertEquals(200, purged.statusCode(), purged.bodyAsString());
+        assertEquals(new JsonObject().put("purged", true).put("username", "alice"), purged.bodyAsJsonObject());
+        // B drops its L1 copy on the broadcast; with L2 gone too, its next read goes upstream.
+        return h.eventually(() -> h.get(b, "/v1/profiles/alice").map(r -> "MISS".equals(r.getHeader("X-Cache"))), 1_000);
+      }).compose(v -> h.upstreamCalls("/profiles/alice")).map(calls -> {
+        assertEquals(2, calls, "one fetch before the purge, one after");
+        return null;
+      }))).onComplete(ctx.succeedingThenComplete());
+  }
+
+  private HttpRequest<Buffer> request(Gateway g, HttpMethod method, String path, String token) {
+    HttpRequest<Buffer> r = h.http.request(method, g.port(), "127.0.0.1", path);
+    if (token != null) {
+      r.putHeader("Authorization", token.startsWith("Basic ") ? token : "Bearer " + token);
+    }
+    return r;
+  }
+}

@@ -1,0 +1,147 @@
+package dev.biogate.ops;
+
+import dev.biogate.Gateway;
+import dev.biogate.config.BiogateConfig;
+import dev.biogate.config.SandboxOptions;
+import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.support.Harness;
+import dev.biogate.support.TestRedis;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Health transitions, Prometheus metrics and preflight, against real Redis and the sandbox. */
+@ExtendWith(VertxExtension.class)
+class OperationsTest {
+
+  @Test
+  void metricsExposeTheDocumentedNamesWithBoundedLabels(VertxTestContext ctx) {
+    PrometheusMeterRegistry registry = Metrics.newRegistry();
+    Vertx vertx = Metrics.newVertx(new VertxOptions(), registry);
+    Harness h = new Harness(vertx);
+    h.start()
+      .compose(v -> Gateway.start(vertx, h.config(new JsonObject()), System::currentTimeMillis, registry))
+      .compose(g -> h.get(g, "/v1/profiles/demo").compose(r -> h.get(g, "/v1/profiles/demo"))
+        .compose(r -> h.get(g, "/v1/profiles/nobody")).compose(r -> h.get(g, "/metrics"))
+        .eventually(g::close))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        vertx.close();
+        assertEquals(200, r.statusCode());
+        assertTrue(r.getHeader("Content-Type").startsWith("text/plain"));
+        String text = r.bodyAsString();
+        for (String name : new String[] {
+          "vertx_http_server_requests_total", "vertx_http_server_response_time_seconds_bucket",
+          "biogate_profile_reads_total{result=\"hit\"}", "biogate_profile_reads_total{result=\"miss\"}",
+          "biogate_upstream_request_duration_seconds_bucket", "biogate_upstream_budget_used", "biogate_upstream_budget_limit",
+          "biogate_upstream_ratelimit_remaining", "biogate_upstream_circuit_state", "biogate_upstream_backoff_seconds",
+          "biogate_profile_links_dropped_total", "biogate_profile_l1_entries"}) {
+          assertTrue(text.contains(name), "missing " + name);
+        }
+        assertTrue(text.contains("route=\"/v1/profiles/:username\""), "fast path reports its route template");
+        Matcher hit = Pattern.compile("biogate_profile_reads_total\\{result=\"hit\"} (\\S+)").matcher(text);
+        assertTrue(hit.find());
+        assertEquals(1.0, Double.parseDouble(hit.group(1)));
+        Matcher labels = Pattern.compile("\\{[^}]*}").matcher(text);
+        while (labels.find()) {
+          assertFalse(labels.group().contains("demo") || labels.group().contains("nobody"), "no usernames as labels: " + labels.group());
+        }
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void healthDegradesWhenRedisStopsAndWhenTheUpstreamRateLimits(Vertx vertx, VertxTestContext ctx) throws Exception {
+    EmbeddedRedis redis = TestRedis.dedicated();
+    Harness h = new Harness(vertx);
+    h.start(redis.url(), new JsonObject())
+      .compose(v -> h.gateway(new JsonObject()))
+      .compose(g -> h.get(g, "/health").compose(healthy -> {
+        assertEquals(200, healthy.statusCode());
+        JsonObject body = healthy.bodyAsJsonObject();
+        assertEquals("healthy", body.getString("status"));
+        assertEquals("healthy", body.getJsonObject("services").getJsonObject("redis").getString("status"));
+        assertTrue(body.getJsonObject("services").getJsonObject("redis").containsKey("latencyMs"));
+        return h.fault(new JsonObject().put("mode", "ratelimit").put("retry_after_s", 30));
+      }).compose(v -> h.get(g, "/v1/profiles/demo")).compose(limited -> h.get(g, "/health")).compose(afterLimit -> {
+        JsonObject body = afterLimit.bodyAsJsonObject();
+        assertEquals(200, afterLimit.statusCode());
+        assertEquals("degraded", body.getString("status"), body.encode());
+        assertEquals("degraded", body.getJsonObject("services").getJsonObject("linktree").getString("status"));
+        return vertx.executeBlocking(() -> {
+          redis.stop();
+          return null;
+        });
+      }).compose(v -> Future.all(h.get(g, "/health"), h.get(g, "/health/ready"), h.get(g, "/health/live"))).map(all -> {
+        io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer> health = all.resultAt(0);
+        io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer> ready = all.resultAt(1);
+        io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer> live = all.resultAt(2);
+        assertEquals("down", health.bodyAsJsonObject().getJsonObject("services").getJsonObject("redis").getString("status"));
+        assertTrue(health.bodyAsJsonObject().getString("status").matches("degraded|down"));
+        assertEquals(503, ready.statusCode(), "not ready without Redis");
+        assertEquals(200, live.statusCode(), "still alive");
+        return null;
+      }))
+      .eventually(h::close)
+      .eventually(() -> vertx.executeBlocking(() -> {
+        redis.stop();
+        return null;
+      }))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void preflightPassesAgainstTheSandboxAndFailsOnAWrongToken(Vertx vertx) throws Exception {
+    // Preflight blocks its caller (it is a command-line tool), so it runs here on the test thread, not on Vert.x.
+    Harness h = new Harness(vertx);
+    h.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    JsonObject good = new JsonObject().put("webhooks", new JsonObject()
+      .put("linktree", new JsonObject().put("secrets", "whsec_preflight")).put("linkme", new JsonObject().put("secrets", "lm_preflight")));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int failures = new Preflight(vertx, h.config(good), new PrintStream(out, true, StandardCharsets.UTF_8)).run(null);
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, failures, text);
+    assertTrue(text.contains("all checks passed"));
+
+    BiogateConfig wrong = h.config(good.copy().put("linktree", new JsonObject().put("token", "not-the-token")));
+    ByteArrayOutputStream out2 = new ByteArrayOutputStream();
+    int failures2 = new Preflight(vertx, wrong, new PrintStream(out2, true, StandardCharsets.UTF_8)).run(null);
+    String text2 = out2.toString(StandardCharsets.UTF_8);
+    assertEquals(1, failures2, text2);
+    assertTrue(text2.contains("[FAIL] API token valid") && text2.contains("401"), text2);
+    assertFalse(text2.contains("not-the-token"), "the token is never printed");
+
+    // The command exits non-zero when a check fails: here the wrong token against the same sandbox.
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+      System.getProperty("java.class.path"), "dev.biogate.Main", "preflight").redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("BIOGATE_") || k.startsWith("LINKTREE_") || k.startsWith("LINKME_") || k.equals("REDIS_URL"));
+    pb.environment().put("LINKTREE_API_BASE", "http://127.0.0.1:" + h.sandboxPort());
+    pb.environment().put("LINKTREE_API_TOKEN", "not-the-token");
+    pb.environment().put("REDIS_URL", TestRedis.url());
+    pb.environment().put("LINKTREE_WEBHOOK_SECRET", "whsec_preflight");
+    pb.environment().put("LINKME_WEBHOOK_SECRET", "lm_preflight");
+    Process p = pb.start();
+    String printed = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(1, p.exitValue(), printed);
+    assertTrue(printed.contains("401"), printed);
+    h.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,229 @@
+package dev.biogate.sink;
+
+import dev.biogate.Gateway;
+import dev.biogate.analytics.ClickEvent;
+import dev.biogate.analytics.Clicks;
+import dev.biogate.redis.RedisKeys;
+import dev.biogate.sandbox.SandboxKlaviyoOptions;
+import dev.biogate.support.Harness;
+import dev.biogate.support.TestRedis;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The Klaviyo sink against the sandbox's simulated Klaviyo API, over a real Redis. */
+@ExtendWith(VertxExtension.class)
+class KlaviyoSinkTest {
+
+  @TempDir
+  Path dir;
+  private Harness h;
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Gateway> start(Vertx vertx, SandboxKlaviyoOptions sandbox, JsonObject klaviyo) {
+    h = new Harness(vertx);
+    return h.start(TestRedis.url(), new JsonObject(), sandbox).compose(v -> h.gateway(config("a.journal", klaviyo)));
+  }
+
+  private JsonObject config(String journal, JsonObject klaviyo) {
+    return Clicks.config(dir.resolve(journal)).put("klaviyo", new JsonObject().put("enabled", true)
+      .put("apiBase", h.sandboxBase()).put("privateKey", SandboxKlaviyoOptions.DEFAULT_KEY)
+      .put("retryBaseMs", 20).put("retryMaxMs", 200).put("breakerResetMs", 500).mergeIn(klaviyo));
+  }
+
+  private static Set<String> click(Gateway g, int n) {
+    Set<String> ids = new HashSet<>();
+    for (int i = 0; i < n; i++) {
+      ClickEvent e = ClickEvent.redirect("demo", String.format("lnk_demo_%02d", i % 25 + 1), System.currentTimeMillis());
+      ids.add(e.eventId());
+      g.analytics().recorder().record(e);
+    }
+    return ids;
+  }
+
+  private Future<Void> accepted(Vertx vertx, int n) {
+    return Clicks.eventually(vertx, () -> h.klaviyoStats().map(s -> s.getInteger("unique") == n), 15_000, n + " events accepted");
+  }
+
+  @Test
+  void deliversEachClickOnceWithKlaviyoHeadersAndBodyWithinTheRate(Vertx vertx, VertxTestContext ctx) {
+    SandboxKlaviyoOptions referee = new SandboxKlaviyoOptions(SandboxKlaviyoOptions.DEFAULT_KEY, 40, 900, 100);
+    Set<String> ids = new HashSet<>();
+    start(vertx, referee, new JsonObject().put("ratePerSec", 40)).compose(g -> {
+      ids.addAll(click(g, 100));
+      return accepted(vertx, 100).compose(v -> h.klaviyoStats());
+    }).onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+      assertEquals(100, stats.getInteger("received"), "each event sent once, no 429 and no retry");
+      assertEquals(0, stats.getInteger("duplicates"));
+      assertFalse(stats.getJsonObject("by_status").containsKey("429"), "paced below the 40/s limit");
+      JsonArray recent = stats.getJsonArray("recent");
+      for (int i = 0; i < recent.size(); i++) {
+        JsonObject r = recent.getJsonObject(i);
+        JsonObject headers = r.getJsonObject("headers");
+        assertEquals("2024-10-15", headers.getString("revision"));
+        assertEquals("application/vnd.api+json", headers.getString("content_type"));
+        assertEquals("application/vnd.api+json", headers.getString("accept"));
+        assertTrue(headers.getBoolean("authorized"));
+        JsonObject attributes = r.getJsonObject("body").getJsonObject("data").getJsonObject("attributes");
+        assertTrue(ids.contains(attributes.getString("unique_id")), "unique_id is the click's event id");
+        assertEquals("Link Clicked", attributes.getJsonObject("metric").getJsonObject("data").getJsonObject("attributes").getString("name"));
+        assertEquals("demo", attributes.getJsonObject("profile").getJsonObject("data").getJsonObject("attributes").getString("external_id"));
+        assertTrue(attributes.getJsonObject("properties").getString("link_id").startsWith("lnk_demo_"));
+        assertTrue(attributes.getString("time").endsWith("Z"));
+      }
+      long first = recent.getJsonObject(0).getLong("at_ms");
+      long last = recent.getJsonObject(recent.size() - 1).getLong("at_ms");
+      assertTrue(last - first >= 1_000, "100 events at 40/s take more than two windows: " + (last - first) + " ms");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void sendsARepeatedStreamEntryOnlyOnce(Vertx vertx, VertxTestContext ctx) {
+    start(vertx, SandboxKlaviyoOptions.defaults(), new JsonObject()).compose(g -> {
+      Request twice = Request.cmd(Command.XADD).arg(RedisKeys.CLICKS_STREAM).arg("*");
+      ClickEvent.redirect("demo", "lnk_demo_01", System.currentTimeMillis()).appendFields(twice);
+      return g.redis().send(twice).compose(v -> accepted(vertx, 1)).compose(v -> g.redis().send(twice))
+        .compose(v -> Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().sink().stats().duplicates() == 1),
+          5_000, "the repeat is recognised"))
+        .compose(v -> h.klaviyoStats());
+    }).onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+      assertEquals(1, stats.getInteger("received"));
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void waitsRetryAfterWhenKlaviyoAnswers429(Vertx vertx, VertxTestContext ctx) {
+    start(vertx, SandboxKlaviyoOptions.defaults(), new JsonObject())
+      .compose(g -> h.klaviyoFault(new JsonObject().put("mode", "ratelimit").put("retry_after_s", 1).put("count", 1)).map(g))
+      .compose(g -> {
+        click(g, 1);
+        return accepted(vertx, 1).compose(v -> h.klaviyoStats());
+      }).onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        JsonArray recent = stats.getJsonArray("recent");
+        assertEquals(2, recent.size());
+        assertEquals(429, recent.getJsonObject(0).getInteger("status"));
+        assertEquals(202, recent.getJsonObject(1).getInteger("status"));
+        long waited = recent.getJsonObject(1).getLong("at_ms") - recent.getJsonObject(0).getLong("at_ms");
+        assertTrue(waited >= 1_000, "retried after Retry-After: 1 s, not before: " + waited + " ms");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void opensTheBreakerDuringAnOutageKeepsTheEventsAndDeliversThemAfter(Vertx vertx, VertxTestContext ctx) {
+    JsonObject cfg = new JsonObject().put("breakerMaxFailures", 3).put("breakerResetMs", 300).put("maxAttempts", 100);
+    Gateway[] g = new Gateway[1];
+    start(vertx, SandboxKlaviyoOptions.defaults(), cfg)
+      .compose(gw -> h.klaviyoFault(new JsonObject().put("mode", "down")).map(g[0] = gw))
+      .compose(v -> {
+        click(g[0], 20);
+        return Clicks.eventually(vertx, () -> Future.succeededFuture(g[0].analytics().sink().breakerState() == CircuitBreakerState.OPEN),
+          5_000, "breaker open");
+      })
+      .compose(v -> vertx.timer(1_000))
+      .compose(v -> h.klaviyoStats().compose(during -> g[0].analytics().sink().deadLetterCount().map(dead -> {
+        assertEquals(0, during.getInteger("unique"), "nothing got through");
+        assertTrue(during.getInteger("received") < 40, "the open breaker stops calls: " + during.getInteger("received"));
+        assertEquals(0L, dead, "events are kept, not dead-lettered");
+        return null;
+      })))
+      .compose(v -> h.klaviyoFault(new JsonObject().put("mode", "ok")))
+      .compose(v -> accepted(vertx, 20))
+      .compose(v -> h.klaviyoStats())
+      .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        assertEquals(0, stats.getInteger("duplicates"));
+        assertEquals(CircuitBreakerState.CLOSED, g[0].analytics().sink().breakerState());
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void deadLettersExhaustedEventsAndReplaysThemOnRequest(Vertx vertx, VertxTestContext ctx) {
+    JsonObject cfg = new JsonObject().put("maxAttempts", 2).put("breakerMaxFailures", 1000);
+    Gateway[] g = new Gateway[1];
+    start(vertx, SandboxKlaviyoOptions.defaults(), cfg)
+      .compose(gw -> h.klaviyoFault(new JsonObject().put("mode", "error").put("error_rate", 1.0)).map(g[0] = gw))
+      .compose(v -> {
+        click(g[0], 3);
+        return Clicks.eventually(vertx, () -> g[0].analytics().sink().deadLetterCount().map(n -> n == 3), 5_000, "3 dead letters");
+      })
+      .compose(v -> h.klaviyoFault(new JsonObject().put("mode", "ok")))
+      .compose(v -> h.send(HttpMethod.POST, g[0], "/admin/sinks/klaviyo/replay", Clicks.ADMIN))
+      .compose(replay -> {
+        assertEquals(200, replay.statusCode());
+        assertEquals(3, replay.bodyAsJsonObject().getInteger("replayed"));
+        return accepted(vertx, 3);
+      })
+      .compose(v -> h.klaviyoStats())
+      .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        assertEquals(6, stats.getJsonObject("by_status").getInteger("500"), "two attempts each before dead-lettering");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void pausesWithoutRetryingWhenTheKeyIsRefusedAndKeepsTheEvents(Vertx vertx, VertxTestContext ctx) {
+    JsonObject wrongKey = new JsonObject().put("privateKey", "pk_revoked_key").put("authProbeMs", 60_000);
+    Gateway[] g = new Gateway[1];
+    start(vertx, SandboxKlaviyoOptions.defaults(), wrongKey)
+      .compose(gw -> {
+        g[0] = gw;
+        click(gw, 5);
+        return Clicks.eventually(vertx, () -> Future.succeededFuture(gw.analytics().sink().paused()), 5_000, "sink paused");
+      })
+      .compose(v -> vertx.timer(700))
+      .compose(v -> h.klaviyoStats().map(stats -> {
+        assertTrue(stats.getJsonObject("by_status").getInteger("401") <= 5, "no retry storm: " + stats);
+        assertEquals(0, stats.getInteger("unique"));
+        return null;
+      }))
+      // The operator fixes the key: a new instance takes over the kept events (claimed once idle) and delivers them.
+      .compose(v -> h.gateway(config("b.journal", new JsonObject())))
+      .compose(v -> accepted(vertx, 5))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void disabledSinkReadsNothingAndSendsNothing(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start(TestRedis.url(), new JsonObject(), SandboxKlaviyoOptions.defaults())
+      .compose(v -> h.gateway(Clicks.config(dir.resolve("c.journal"))))
+      .compose(g -> {
+        click(g, 3);
+        return Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().counter().counted() == 3), 5_000, "counted")
+          .compose(v -> g.redis().send(Request.cmd(Command.XINFO).arg("GROUPS").arg(RedisKeys.CLICKS_STREAM)))
+          .compose(groups -> h.klaviyoStats().map(stats -> {
+            assertTrue(groups.toString().contains(RedisKeys.CLICKS_COUNTER_GROUP));
+            assertFalse(groups.toString().contains(RedisKeys.KLAVIYO_GROUP), "no klaviyo consumer group: " + groups);
+            assertEquals(0, stats.getInteger("received"));
+            assertEquals(null, g.analytics().sink());
+            return null;
+          }));
+      }).onComplete(ctx.succeedingThenComplete());
+  }
+}
