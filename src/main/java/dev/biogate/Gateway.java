@@ -60,7 +60,7 @@ public final class Gateway {
     LinktreeOptions lt = config.linktree();
     // The budget has its own small pool: a storm of cache traffic must not starve its heartbeats and permits.
     this.budgetRedis = Redis.createClient(vertx, RedisClients.options(config.redis()).setMaxPoolSize(2));
-    this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(),
+    this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(), lt.profileTimeoutMs(),
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve()));
     this.upstream = new LinktreeClient(vertx, lt, budget, registry);
     Freshness freshness = new Freshness(config.cache());

@@ -79,7 +79,7 @@ final class KlaviyoDelivery {
         long wait = permit.cause() instanceof UpstreamException ? ((UpstreamException) permit.cause()).retryAfterMs() : 100;
         return control.sleep(Math.max(1, wait)).compose(v -> attempt(e, username, body));
       }
-      return client.sendEvent(body).compose(r -> outcome(e, username, body, r));
+      return client.sendEvent(body).onComplete(x -> permit.result().settle()).compose(r -> outcome(e, username, body, r));
     });
   }
 

@@ -53,7 +53,7 @@ public final class KlaviyoSink implements StreamGroupReader.Handler, KlaviyoDeli
     this.profiles = profiles;
     this.client = new KlaviyoClient(vertx, options);
     this.pause = new KeyPause(options.authProbeMs(), client::checkAccount);
-    this.budget = new RedisBudget(vertx, redis, "klaviyo", options.ratePerSec(), 1000, new LaneShares(0, 0));
+    this.budget = new RedisBudget(vertx, redis, "klaviyo", options.ratePerSec(), 1000, options.requestTimeoutMs(), new LaneShares(0, 0));
     this.deadLetters = new KlaviyoDeadLetters(redis);
     this.delivery = new KlaviyoDelivery(options, redis, client, budget, deadLetters, stats, this);
     StreamGroupReader.Settings batch = new StreamGroupReader.Settings(options.concurrency(), reading.pollMs(),

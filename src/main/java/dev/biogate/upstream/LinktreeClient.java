@@ -112,7 +112,7 @@ public final class LinktreeClient {
 
   private Future<JsonObject> get(String path, Lane lane, long timeoutMs, int attempt) {
     return budget.acquire(lane)
-      .compose(v -> breaker.<JsonObject>execute(() -> send(path, timeoutMs)))
+      .compose(permit -> breaker.<JsonObject>execute(() -> send(path, timeoutMs)).onComplete(ar -> permit.settle()))
       .recover(err -> {
         if (err instanceof OpenCircuitException) {
           return Future.failedFuture(new UpstreamException(UpstreamException.Kind.CIRCUIT_OPEN, "upstream circuit open",

@@ -7,7 +7,8 @@ import io.vertx.core.Future;
  * holds in every rolling window, not just aligned ones (a GCRA with a full burst would allow close to twice the
  * limit across a window boundary). Lanes have ceilings (see {@link LaneShares}): a lower lane stops taking permits
  * while the higher lanes' reserve is still available to them. Used alone by a single instance and as the fallback
- * share when the shared Redis budget is unreachable.
+ * share when the shared Redis budget is unreachable. Its window should include the longest a request may take (see
+ * {@link RedisBudget}), because a permit is counted from its grant, while the upstream counts the arrival.
  */
 public final class LocalBudget implements UpstreamBudget {
 
@@ -27,14 +28,14 @@ public final class LocalBudget implements UpstreamBudget {
   }
 
   @Override
-  public Future<Void> acquire(Lane lane) {
+  public Future<Permit> acquire(Lane lane) {
     long blocked = blockedForMs();
     if (blocked > 0) {
       return Future.failedFuture(new UpstreamException(UpstreamException.Kind.RATE_LIMITED, "upstream asked us to back off", blocked, 429));
     }
     long waitNanos = tryTake(lane, System.nanoTime());
     if (waitNanos == 0) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(Permit.NONE);
     }
     return Future.failedFuture(new UpstreamException(UpstreamException.Kind.BUDGET_EXHAUSTED, "upstream budget exhausted",
       Math.max(1, (waitNanos + 999_999) / 1_000_000L), 0));

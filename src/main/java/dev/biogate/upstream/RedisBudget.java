@@ -31,7 +31,7 @@ public final class RedisBudget implements UpstreamBudget {
   private static final Logger LOG = LoggerFactory.getLogger(RedisBudget.class);
   private static final long REDIS_TIMEOUT_MS = 1_000;
   /** Heartbeats that must fail in a row before the instance degrades: one slow answer is not an outage. */
-  private static final int HEARTBEAT_FAILURES_TO_DEGRADE = 2;
+  private static final int HEARTBEAT_FAILURES_TO_DEGRADE = 3;
 
   private final Vertx vertx;
   private final Redis redis;
@@ -47,6 +47,8 @@ public final class RedisBudget implements UpstreamBudget {
   private final LuaScript backoff = LuaScript.load("backoff");
   private final LuaScript heartbeat = LuaScript.load("heartbeat");
   private final LuaScript restore = LuaScript.load("budget_restore");
+  private final LuaScript settle = LuaScript.load("budget_settle");
+  private final long maxRequestMs;
   private final AtomicInteger liveInstances = new AtomicInteger(1);
   private final AtomicInteger sharedUsed = new AtomicInteger();
   private final AtomicInteger upstreamRemaining = new AtomicInteger(-1);
@@ -58,8 +60,13 @@ public final class RedisBudget implements UpstreamBudget {
   private long heartbeatTimer = -1;
   private int heartbeatFailures;
 
-  public RedisBudget(Vertx vertx, Redis redis, String name, int limit, long periodMs, LaneShares shares) {
+  /**
+   * @param maxRequestMs the longest an upstream request may take (its timeout); the local fallback window is widened
+   *                     by it, since locally a permit cannot be re-stamped at completion
+   */
+  public RedisBudget(Vertx vertx, Redis redis, String name, int limit, long periodMs, long maxRequestMs, LaneShares shares) {
     this.vertx = vertx;
+    this.maxRequestMs = maxRequestMs;
     this.redis = redis;
     this.limit = limit;
     this.periodMs = periodMs;
@@ -102,7 +109,7 @@ public final class RedisBudget implements UpstreamBudget {
   }
 
   @Override
-  public Future<Void> acquire(Lane lane) {
+  public Future<Permit> acquire(Lane lane) {
     long blocked = blockedForMs();
     if (blocked > 0) {
       return Future.failedFuture(rateLimited(blocked));
@@ -121,21 +128,27 @@ public final class RedisBudget implements UpstreamBudget {
       .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .transform(ar -> {
         if (ar.failed()) {
+          if (isTimeout(ar.cause())) {
+            // A slow answer is not an outage (an overloaded instance sees these): deny this one call rather than
+            // go local while the others keep using the shared log. Heartbeats decide about real outages.
+            return Future.failedFuture(exhausted(REDIS_TIMEOUT_MS));
+          }
           degrade(ar.cause());
           LocalBudget fallback = degraded;
           return fallback == null ? Future.failedFuture(ar.cause()) : acquireLocally(fallback, lane);
         }
-        return decide(lane, ar.result());
+        return decide(lane, member, ar.result());
       });
   }
 
-  private Future<Void> decide(Lane lane, Response r) {
+  private Future<Permit> decide(Lane lane, String member, Response r) {
     boolean granted = r.get(0).toInteger() == 1;
     long waitMs = Math.max(1, (r.get(1).toLong() + 999) / 1000);
     int used = r.get(2).toInteger();
     if (granted) {
       sharedUsed.set(used);
-      return Future.succeededFuture();
+      return Future.succeededFuture(() -> settle.run(redis, List.of(logKey), List.of(member))
+        .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS));
     }
     if (used < 0) {
       // The shared back-off is set: another instance saw a 429. Adopt it locally too.
@@ -171,7 +184,7 @@ public final class RedisBudget implements UpstreamBudget {
     return new UpstreamException(UpstreamException.Kind.BUDGET_EXHAUSTED, "upstream budget exhausted", Math.max(1, waitMs), 0);
   }
 
-  private Future<Void> acquireLocally(LocalBudget local, Lane lane) {
+  private Future<Permit> acquireLocally(LocalBudget local, Lane lane) {
     return local.acquire(lane).onSuccess(v -> {
       synchronized (degradedGrants) {
         degradedGrants.add(System.currentTimeMillis());
@@ -184,7 +197,7 @@ public final class RedisBudget implements UpstreamBudget {
       return;
     }
     int live = Math.max(1, liveInstances.get());
-    LocalBudget local = new LocalBudget(Math.max(1, limit / live), periodMs, shares);
+    LocalBudget local = new LocalBudget(Math.max(1, limit / live), periodMs + maxRequestMs, shares);
     // For the rest of this window only what the cluster had not yet used is split between the live instances.
     int leftNow = Math.max(0, limit - sharedUsed.get()) / live;
     local.preload(Math.max(0, limit / live - leftNow));
@@ -258,6 +271,11 @@ public final class RedisBudget implements UpstreamBudget {
   @Override
   public long blockedForMs() {
     return Math.max(0, blockedUntilMs - System.currentTimeMillis());
+  }
+
+  private static boolean isTimeout(Throwable t) {
+    return t instanceof java.util.concurrent.TimeoutException || t instanceof io.vertx.core.impl.NoStackTraceTimeoutException
+      || String.valueOf(t.getMessage()).toLowerCase().contains("timeout") || String.valueOf(t.getMessage()).toLowerCase().contains("timed out");
   }
 
   private static UpstreamException rateLimited(long ms) {

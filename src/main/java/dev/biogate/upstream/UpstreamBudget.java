@@ -9,7 +9,8 @@ import io.vertx.core.Future;
  */
 public interface UpstreamBudget {
 
-  Future<Void> acquire(Lane lane);
+  /** A permit for one call; the caller settles it when the call has completed. */
+  Future<Permit> acquire(Lane lane);
 
   /** The upstream answered 429: nobody may call it until {@code retryAfterMs} from now. */
   void backOff(long retryAfterMs);
