@@ -23,6 +23,7 @@ public final class GatewayVerticle extends VerticleBase {
   static final String PROFILES = "/v1/profiles/";
   /** The route template metrics report for fast-path reads (a bounded label, never the username). */
   static final String PROFILE_ROUTE = "/v1/profiles/:username";
+  static final ApiException MALFORMED_URI = new ApiException(400, "malformed_uri", "the request URI has an invalid percent-encoding");
   static final ApiException INVALID_USERNAME = new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
 
   private final String host;
@@ -83,9 +84,39 @@ public final class GatewayVerticle extends VerticleBase {
         }
         return;
       }
+      if (!validEscapes(req.uri())) {
+        ErrorResponses.send(req.response(), MALFORMED_URI);
+        return;
+      }
       router.handle(req);
     };
-    return server.requestHandler(front).listen().onSuccess(s -> boundPort.accept(s.actualPort()));
+    return server.requestHandler(front).invalidRequestHandler(GatewayVerticle::invalid).listen().onSuccess(s -> boundPort.accept(s.actualPort()));
+  }
+
+  /** Every {@code %} in the URI starts a two-hex-digit escape; anything else cannot be decoded into a path or query. */
+  static boolean validEscapes(String uri) {
+    for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
+      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0 || Character.digit(uri.charAt(i + 2), 16) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Requests the HTTP codec could not decode still get a JSON error, with the status Netty's failure implies. */
+  static void invalid(HttpServerRequest req) {
+    Throwable cause = req.decoderResult().cause();
+    int status = 400;
+    String code = "bad_request";
+    String message = "the request is not valid HTTP";
+    if (cause instanceof io.netty.handler.codec.TooLongFrameException) {
+      boolean line = String.valueOf(cause.getMessage()).contains("line");
+      status = line ? 414 : 431;
+      code = line ? "uri_too_long" : "headers_too_large";
+      message = line ? "the request line is too long" : "the request headers are too large";
+    }
+    req.response().setStatusCode(status).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
+      .end(ErrorResponses.body(code, message));
   }
 
   @Override
