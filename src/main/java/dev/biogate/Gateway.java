@@ -93,9 +93,10 @@ public final class Gateway {
     GatewayMetrics.bind(registry, profileHandler.stats(), profiles.cache(), budget, upstream);
     GatewayMetrics.bindWebhooks(registry, webhooks.deliveries());
     GatewayMetrics.bindEvents(registry, webhooks.stats());
+    GatewayMetrics.bindAnalytics(registry, analytics);
     streams.start();
     LinksHandler links = new LinksHandler(profiles);
-    HealthHandler health = new HealthHandler(redis, upstream);
+    HealthHandler health = new HealthHandler(redis, upstream, analytics::sink);
     InboundLimiter limiter = new InboundLimiter(config.http());
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
           () -> routes(links, health), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)

@@ -6,7 +6,9 @@ import dev.biogate.ops.Metrics;
 import dev.biogate.ops.Preflight;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.sandbox.SandboxKlaviyoOptions;
 import dev.biogate.sandbox.SandboxServer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.slf4j.Logger;
@@ -42,11 +44,15 @@ final class Launcher {
     LOG.info("transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
     if (config.linktree().apiBase() == null) {
       SandboxOptions so = config.sandbox();
-      SandboxServer sandbox = new SandboxServer(so);
+      SandboxServer sandbox = new SandboxServer(so, sandboxKlaviyo(config));
       vertx.deployVerticle(sandbox).await();
       String base = "http://" + so.host() + ":" + sandbox.actualPort();
       LOG.info("no LINKTREE_API_BASE configured: started the sandbox upstream at {} with demo profiles (demo, alice, bob)", base);
       config = config.withLinktree(config.linktree().withUpstream(base, so.token()));
+      if (config.klaviyo().enabled() && !config.klaviyo().apiBaseConfigured()) {
+        config = config.withKlaviyo(config.klaviyo().withApi(base, sandboxKlaviyo(config).key()));
+        LOG.info("KLAVIYO_ENABLED without KLAVIYO_API_BASE: the Klaviyo sink delivers to the sandbox at {}/api/events/", base);
+      }
     }
     Gateway gateway = Gateway.start(vertx, config, System::currentTimeMillis, registry).await();
     LOG.info("biogate listening on http://{}:{} ({} event loops); try: curl http://{}:{}/v1/profiles/demo",
@@ -64,6 +70,11 @@ final class Launcher {
     }, "biogate-shutdown"));
   }
 
+  static SandboxKlaviyoOptions sandboxKlaviyo(BiogateConfig config) {
+    JsonObject sandbox = config.source().getJsonObject("sandbox", new JsonObject());
+    return SandboxKlaviyoOptions.fromJson(sandbox.getJsonObject("klaviyo", new JsonObject()));
+  }
+
   /** Runs the deployment checks; returns the number of failures. */
   static int preflight(BiogateConfig config) {
     Vertx vertx = vertx();
@@ -76,7 +87,7 @@ final class Launcher {
 
   static void sandbox(BiogateConfig config) {
     Vertx vertx = vertx();
-    SandboxServer sandbox = new SandboxServer(config.sandbox());
+    SandboxServer sandbox = new SandboxServer(config.sandbox(), sandboxKlaviyo(config));
     vertx.deployVerticle(sandbox).await();
     LOG.info("sandbox upstream listening on http://{}:{} (token '{}', demo profiles demo, alice, bob)",
       config.sandbox().host(), sandbox.actualPort(), SandboxOptions.DEFAULT_TOKEN.equals(config.sandbox().token()) ? config.sandbox().token() : "****");

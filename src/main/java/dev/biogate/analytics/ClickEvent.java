@@ -21,23 +21,15 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
   public static final String SOURCE_REDIRECT = "redirect";
   public static final String SOURCE_LINKME = "linkme";
   private static final int MAX_ID = 128;
+  private static final int MAX_FOREIGN_ID = 200;
 
   /** A click the gateway's own redirect recorded now: a fresh random event id. */
   public static ClickEvent redirect(String username, String linkId, long ts) {
     return new ClickEvent(UUID.randomUUID().toString(), username, linkId, ts, SOURCE_REDIRECT);
   }
 
-  /** Link ids: 1-128 of {@code [A-Za-z0-9._:-]}, so they are safe as hash fields, key parts and JSON. */
+  /** Link ids the redirect accepts: 1-128 of {@code [A-Za-z0-9._:-]}, safe as hash fields, key parts and JSON. */
   public static boolean validLinkId(String s) {
-    return validToken(s);
-  }
-
-  /** Event ids: 1-128 of {@code [A-Za-z0-9._:-]} (UUIDs, provider delivery ids). */
-  public static boolean validEventId(String s) {
-    return validToken(s);
-  }
-
-  private static boolean validToken(String s) {
     if (s == null || s.isEmpty() || s.length() > MAX_ID) {
       return false;
     }
@@ -45,6 +37,23 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
       char c = s.charAt(i);
       if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
         || c == '-' || c == ':')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Ids taken from other sources (LinkMe delivery and link ids): 1-200 visible ASCII characters. Laxer than
+   * {@link #validLinkId}, so a provider's id format never makes a click unreadable, still safe in keys and JSON.
+   */
+  public static boolean usableId(String s) {
+    if (s == null || s.isEmpty() || s.length() > MAX_FOREIGN_ID) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c <= ' ' || c > '~') {
         return false;
       }
     }
@@ -74,9 +83,9 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
   }
 
   /**
-   * Reads a stream entry's fields (or a journal line); {@code null} when it is not a usable click: no valid event or
-   * link id. {@code ts} may be epoch ms, epoch seconds or ISO-8601 (LinkMe); unreadable, it falls back to the
-   * stream entry's own time, {@code entryMs}.
+   * Reads a stream entry's fields (or a journal line); {@code null} when it is not a usable click: no event or link
+   * id (see {@link #usableId}). {@code ts} may be epoch ms, epoch seconds or ISO-8601 (LinkMe); unreadable, it falls
+   * back to the stream entry's own time, {@code entryMs}.
    */
   public static ClickEvent fromFields(Map<String, String> fields, long entryMs) {
     return fromFields(fields, null, entryMs);
@@ -85,7 +94,7 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
   private static ClickEvent fromFields(Map<String, String> fields, JsonObject json, long entryMs) {
     String id = value(fields, json, "event_id");
     String link = value(fields, json, "link_id");
-    if (!validEventId(id) || !validLinkId(link)) {
+    if (!usableId(id) || !usableId(link)) {
       return null;
     }
     String user = value(fields, json, "username");

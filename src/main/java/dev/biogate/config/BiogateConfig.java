@@ -40,6 +40,10 @@ public final class BiogateConfig {
   }
 
   private BiogateConfig(BiogateConfig base, RedisConfig redis, LinktreeOptions linktree) {
+    this(base, redis, linktree, base.klaviyo);
+  }
+
+  private BiogateConfig(BiogateConfig base, RedisConfig redis, LinktreeOptions linktree, KlaviyoOptions klaviyo) {
     this.source = base.source;
     this.http = base.http;
     this.redis = redis;
@@ -48,7 +52,7 @@ public final class BiogateConfig {
     this.sandbox = base.sandbox;
     this.webhooks = base.webhooks;
     this.admin = base.admin;
-    this.klaviyo = base.klaviyo;
+    this.klaviyo = klaviyo;
     this.analytics = base.analytics;
   }
 
@@ -67,6 +71,10 @@ public final class BiogateConfig {
 
   public BiogateConfig withRedis(RedisConfig r) {
     return new BiogateConfig(this, r, linktree);
+  }
+
+  public BiogateConfig withKlaviyo(KlaviyoOptions k) {
+    return new BiogateConfig(this, redis, linktree, k);
   }
 
   public BiogateConfig withLinktree(LinktreeOptions l) {

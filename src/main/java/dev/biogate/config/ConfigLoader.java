@@ -38,6 +38,7 @@ public final class ConfigLoader {
     ENV.put("KLAVIYO_API_BASE", "klaviyo.apiBase");
     ENV.put("BIOGATE_ADMIN_TOKEN", "admin.token");
     ENV.put("BIOGATE_SANDBOX_PORT", "sandbox.port");
+    ENV.put("BIOGATE_CLICK_JOURNAL", "analytics.journal.path");
   }
 
   /** Variables that may instead be given as {@code NAME_FILE}, a path to a file holding the value. */

@@ -1,6 +1,11 @@
 package dev.biogate.ops;
 
+import dev.biogate.analytics.AnalyticsModule;
+import dev.biogate.analytics.ClickCounter;
+import dev.biogate.analytics.ClickRecorder;
 import dev.biogate.events.EventStats;
+import dev.biogate.sink.KlaviyoSink;
+import dev.biogate.sink.SinkStats;
 import dev.biogate.profile.CacheStats;
 import dev.biogate.webhook.WebhookStats;
 import dev.biogate.profile.ProfileCache;
@@ -65,6 +70,45 @@ public final class GatewayMetrics {
     FunctionCounter.builder("biogate.events.failed.attempts", stats, EventStats::failedAttempts).description("Failed handling attempts").register(r);
     FunctionCounter.builder("biogate.events.dead.lettered", stats, EventStats::deadLettered).description("Events moved to dead letters").register(r);
     FunctionCounter.builder("biogate.events.reclaimed", stats, EventStats::claimed).description("Pending events taken over from a dead instance").register(r);
+  }
+
+  /** Click recording, the local journal, counting, and the Klaviyo sink when it is enabled. */
+  public static void bindAnalytics(MeterRegistry r, AnalyticsModule a) {
+    ClickRecorder rec = a.recorder();
+    Gauge.builder("biogate.clicks.journal.depth", a, AnalyticsModule::journalDepth)
+      .description("Click events held in the local journal, waiting for Redis").register(r);
+    Gauge.builder("biogate.clicks.queued", rec, ClickRecorder::queued).description("Click events queued in memory").register(r);
+    FunctionCounter.builder("biogate.clicks.recorded", rec, ClickRecorder::recorded).description("Click events written to the stream").register(r);
+    FunctionCounter.builder("biogate.clicks.journaled", rec, ClickRecorder::journaled).description("Click events written to the local journal").register(r);
+    FunctionCounter.builder("biogate.clicks.replayed", rec, ClickRecorder::replayed).description("Journaled click events replayed to the stream").register(r);
+    ClickCounter c = a.counter();
+    counted(r, c, "counted", ClickCounter::counted);
+    counted(r, c, "repeat", ClickCounter::repeats);
+    counted(r, c, "unattributed", ClickCounter::unattributed);
+    counted(r, c, "dropped", ClickCounter::dropped);
+    KlaviyoSink sink = a.sink();
+    if (sink == null) {
+      return;
+    }
+    SinkStats st = sink.stats();
+    sink(r, st, "delivered", SinkStats::delivered);
+    sink(r, st, "duplicate", SinkStats::duplicates);
+    sink(r, st, "dead_lettered", SinkStats::deadLettered);
+    sink(r, st, "rate_limited", SinkStats::rateLimited);
+    sink(r, st, "error", SinkStats::faults);
+    Gauge.builder("biogate.sink.paused", sink, k -> k.paused() ? 1 : 0).tag("sink", "klaviyo")
+      .description("1 while the sink is paused because the provider refused its key (401/403)").register(r);
+    Gauge.builder("biogate.sink.circuit.state", sink, k -> state(k.breakerState())).tag("sink", "klaviyo")
+      .description("Sink circuit breaker: 0 closed, 1 half-open, 2 open").register(r);
+  }
+
+  private static void counted(MeterRegistry r, ClickCounter c, String result, ToDoubleFunction<ClickCounter> f) {
+    FunctionCounter.builder("biogate.clicks.counted", c, f).tag("result", result).description("Click events taken off the stream by result").register(r);
+  }
+
+  private static void sink(MeterRegistry r, SinkStats s, String result, ToDoubleFunction<SinkStats> f) {
+    FunctionCounter.builder("biogate.sink.deliveries", s, f).tags("sink", "klaviyo", "result", result)
+      .description("Events sent to the sink by outcome").register(r);
   }
 
   private static void read(MeterRegistry r, CacheStats reads, String result, ToDoubleFunction<CacheStats> f) {

@@ -1,6 +1,7 @@
 package dev.biogate.ops;
 
 import dev.biogate.upstream.LinktreeClient;
+import dev.biogate.sink.KlaviyoSink;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
@@ -10,8 +11,10 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
+import java.util.function.Supplier;
+
 /**
- * {@code /health} (per-service status and latency; 200 unless down), {@code /health/live} (the process answers) and
+ * {@code /health} (per-service status and latency; 200 unless down; Klaviyo only when enabled), {@code /health/live} (the process answers) and
  * {@code /health/ready} (Redis answers, so the instance can share caches and budgets).
  */
 public final class HealthHandler {
@@ -20,10 +23,13 @@ public final class HealthHandler {
 
   private final Redis redis;
   private final LinktreeClient upstream;
+  private final Supplier<KlaviyoSink> klaviyo;
 
-  public HealthHandler(Redis redis, LinktreeClient upstream) {
+  /** {@code klaviyo} yields the sink when it is enabled, else {@code null} (then it is not reported). */
+  public HealthHandler(Redis redis, LinktreeClient upstream, Supplier<KlaviyoSink> klaviyo) {
     this.redis = redis;
     this.upstream = upstream;
+    this.klaviyo = klaviyo;
   }
 
   public void mount(Router router) {
@@ -36,15 +42,22 @@ public final class HealthHandler {
     router.get("/health").handler(ctx -> redisStatus().onComplete(ar -> {
       JsonObject redisStatus = ar.result();
       JsonObject linktree = linktreeStatus();
+      JsonObject services = new JsonObject().put("redis", redisStatus).put("linktree", linktree);
+      KlaviyoSink sink = klaviyo.get();
+      if (sink != null) {
+        services.put("klaviyo", new JsonObject().put("status", sink.status()).put("latencyMs", 0)
+          .put("breaker", sink.breakerState().name().toLowerCase()).put("keyRefused", sink.paused()));
+      }
       String overall = "healthy";
-      if (!"healthy".equals(redisStatus.getString("status")) || !"healthy".equals(linktree.getString("status"))) {
-        overall = "degraded";
+      for (String name : services.fieldNames()) {
+        if (!"healthy".equals(services.getJsonObject(name).getString("status"))) {
+          overall = "degraded";
+        }
       }
       if ("down".equals(redisStatus.getString("status")) && "down".equals(linktree.getString("status"))) {
         overall = "down";
       }
-      json(ctx.response(), "down".equals(overall) ? 503 : 200, new JsonObject().put("status", overall)
-        .put("services", new JsonObject().put("redis", redisStatus).put("linktree", linktree)));
+      json(ctx.response(), "down".equals(overall) ? 503 : 200, new JsonObject().put("status", overall).put("services", services));
     }));
   }
 

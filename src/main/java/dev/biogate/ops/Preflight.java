@@ -122,20 +122,19 @@ public final class Preflight {
   }
 
   private void klaviyo() {
-    JsonObject k = config.source().getJsonObject("klaviyo", new JsonObject());
-    boolean enabled = Boolean.parseBoolean(String.valueOf(k.getValue("enabled", "false")).trim());
-    if (!enabled) {
+    var k = config.klaviyo();
+    if (!k.enabled()) {
       pass("Klaviyo sink disabled");
       return;
     }
-    String key = k.getString("privateKey");
-    if (key == null || key.isBlank()) {
+    if (k.privateKey() == null) {
       fail("KLAVIYO_ENABLED is true but KLAVIYO_PRIVATE_KEY is not set");
       return;
     }
-    String base = k.getString("apiBase", "https://a.klaviyo.com").replaceAll("/+$", "");
+    String key = k.privateKey().reveal();
+    String base = k.apiBase().replaceAll("/+$", "");
     Future<HttpResponse<Buffer>> accounts = http.getAbs(base + "/api/accounts/")
-      .putHeader("Authorization", "Klaviyo-API-Key " + key).putHeader("revision", "2024-10-15")
+      .putHeader("Authorization", "Klaviyo-API-Key " + key).putHeader("revision", k.revision())
       .putHeader("Accept", "application/vnd.api+json").timeout(TIMEOUT_MS).send();
     outcome(accounts, "Klaviyo key valid (GET /api/accounts/)", r -> r.statusCode() == 200,
       r -> r.statusCode() == 401 || r.statusCode() == 403 ? r.statusCode() + ": the key is invalid or lacks scopes" : "unexpected status " + r.statusCode());

@@ -16,6 +16,9 @@ import io.vertx.ext.web.handler.BodyHandler;
  * profile replacement, reset) need no token and are never limited, counted or faulted. Errors are
  * {@code {"error","message"}} JSON.
  *
+ * <p>The same server also plays Klaviyo's events API for the Klaviyo sink ({@link SandboxKlaviyo}: {@code /api/events/},
+ * {@code /api/accounts/}, {@code /__sandbox/klaviyo/*}).
+ *
  * <p>Deployment fails if the port cannot be bound; with port 0, read {@link #actualPort()} after it.
  */
 public final class SandboxServer extends VerticleBase {

@@ -94,7 +94,7 @@ class ClickDurabilityTest {
       .compose(b -> {
         assertEquals(10_000, seq, "10,000 clicks sent");
         return Clicks.eventually(vertx, () -> totals(b, keys, from).map(t -> t == 10_000 && b.analytics().journalDepth() == 0),
-          20_000, "all 10,000 clicks counted and the journal drained").map(b);
+          30_000, "all 10,000 clicks counted and the journal drained").map(b);
       })
       .compose(b -> Future.all(Clicks.query(h, b, keys[0], "demo", from, from + 1_200_000, "minute"),
         Clicks.query(h, b, keys[1], "alice", from, from + 1_200_000, "hour")))

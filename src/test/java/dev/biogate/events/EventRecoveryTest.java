@@ -86,6 +86,8 @@ class EventRecoveryTest {
         status.set(200);
         return h.gateway(b);
       }).compose(gb -> h.eventually(() -> Future.succeededFuture(gb.webhooks().stats().handled() >= PENDING), 10_000)
+        // "handled" counts when the handler succeeds; the XACK lands just after, so wait for it rather than race it.
+        .compose(v -> h.eventually(() -> pending().map(p -> p == 0L), 5_000).otherwiseEmpty())
         .compose(v -> pending())
         .map(pending -> {
           assertEquals(PENDING, gb.webhooks().stats().claimed(), "B took A's entries over with XAUTOCLAIM");

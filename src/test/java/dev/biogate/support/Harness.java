@@ -67,6 +67,7 @@ public final class Harness {
     JsonObject base = new JsonObject()
       .put("http", new JsonObject().put("port", 0).put("instances", 1))
       .put("redis", new JsonObject().put("url", redisUrl))
+      .put("analytics", new JsonObject().put("journal", new JsonObject().put("path", tempJournal())))
       .put("linktree", new JsonObject().put("apiBase", "http://127.0.0.1:" + sandboxPort())
         .put("token", SandboxOptions.DEFAULT_TOKEN).put("retryBaseDelayMs", 10).put("retryMaxDelayMs", 50));
     for (String section : overrides.fieldNames()) {
@@ -78,6 +79,17 @@ public final class Harness {
       }
     }
     return new BiogateConfig(base);
+  }
+
+  /** Each gateway journals clicks into its own temporary directory unless a test names a journal. */
+  private static String tempJournal() {
+    try {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("biogate-journal");
+      dir.toFile().deleteOnExit();
+      return dir.resolve("clicks.journal").toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   public Future<Gateway> gateway(JsonObject overrides, LongSupplier clock) {
