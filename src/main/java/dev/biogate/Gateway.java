@@ -11,6 +11,7 @@ import dev.biogate.http.InboundLimiter;
 import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
 import dev.biogate.ops.Metrics;
+import dev.biogate.ops.RequestMetrics;
 import dev.biogate.ops.StreamGauges;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.biogate.profile.Freshness;
@@ -27,6 +28,7 @@ import dev.biogate.webhook.WebhookModule;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.redis.client.Redis;
 
@@ -89,7 +91,8 @@ public final class Gateway {
 
   private Future<Void> deploy() {
     budget.start(config.linktree().heartbeatMs());
-    ProfileHandler profileHandler = new ProfileHandler(profiles, config.cache());
+    RequestMetrics requests = config.http().requestMetrics() ? new RequestMetrics(registry) : RequestMetrics.OFF;
+    ProfileHandler profileHandler = new ProfileHandler(profiles, config.cache(), requests);
     GatewayMetrics.bind(registry, profileHandler.stats(), profiles.cache(), budget, upstream);
     GatewayMetrics.bindWebhooks(registry, webhooks.deliveries());
     GatewayMetrics.bindEvents(registry, webhooks.stats());
@@ -99,7 +102,7 @@ public final class Gateway {
     HealthHandler health = new HealthHandler(redis, upstream, analytics::sink);
     InboundLimiter limiter = new InboundLimiter(config.http());
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
-          () -> routes(links, health), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
+          () -> routes(links, health, requests), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
           .shutdownGrace(config.http().shutdownGraceMs()),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
@@ -107,8 +110,17 @@ public final class Gateway {
       .compose(v -> analytics.start());
   }
 
-  private Router routes(LinksHandler links, HealthHandler health) {
+  private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests) {
     Router r = Router.router(vertx);
+    r.route().order(Integer.MIN_VALUE).handler(ctx -> {
+      long start = System.nanoTime();
+      ctx.addEndHandler(v -> {
+        Route route = ctx.currentRoute();
+        String template = route == null || route.getPath() == null ? "unmatched" : route.getPath();
+        requests.record(template, ctx.request().method().name(), ctx.response().getStatusCode(), System.nanoTime() - start);
+      });
+      ctx.next();
+    });
     r.get("/v1/profiles/:username/links").handler(links);
     health.mount(r);
     r.get("/metrics").handler(ctx -> vertx.executeBlocking(registry::scrape).onComplete(ar -> {

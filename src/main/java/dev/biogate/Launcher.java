@@ -40,7 +40,7 @@ final class Launcher {
       config = config.withRedis(config.redis().withUrl(redis.url()));
     }
     PrometheusMeterRegistry registry = Metrics.newRegistry();
-    Vertx vertx = vertx(registry);
+    Vertx vertx = config.http().requestMetrics() ? vertx(registry) : vertx();
     LOG.info("transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
     if (config.linktree().apiBase() == null) {
       SandboxOptions so = config.sandbox();

@@ -12,7 +12,24 @@ import org.slf4j.LoggerFactory;
  */
 public final class Main {
 
+  static {
+    // Vert.x switches for a JSON API that never serves WebSockets: every header value the gateway writes is a
+    // constant or validated before use (usernames, ETags, sanitised URLs), so per-write validation is redundant;
+    // immutable response header names and common request headers are cached/interned.
+    defaultProperty("vertx.disableWebsockets", "true");
+    defaultProperty("vertx.disableContextTimings", "true");
+    defaultProperty("vertx.disableHttpHeadersValidation", "true");
+    defaultProperty("vertx.cacheImmutableHttpResponseHeaders", "true");
+    defaultProperty("vertx.internCommonHttpRequestHeadersToLowerCase", "true");
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private static void defaultProperty(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
 
   private Main() {
   }

@@ -22,6 +22,7 @@ public final class HttpOptions {
   private final List<String> trustedProxies;
   private final boolean exemptLoopback;
   private final long shutdownGraceMs;
+  private final boolean requestMetrics;
 
   /** Deadline for a graceful stop: in-flight requests and stream entries get this long to finish. */
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -45,6 +46,7 @@ public final class HttpOptions {
     this.trustedProxies = List.copyOf(inbound.list("trustedProxies"));
     this.exemptLoopback = inbound.bool("exemptLoopback", true);
     this.shutdownGraceMs = s.longIn("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
+    this.requestMetrics = s.bool("requestMetrics", true);
     for (String origin : corsOrigins) {
       if (origin.contains("*")) {
         throw s.invalid("corsOrigins", "wildcard origins are not allowed; list each origin");
@@ -66,9 +68,11 @@ public final class HttpOptions {
   /** Loopback clients (local load tests, sidecars, health probes) are not limited. */
   public boolean exemptLoopback() { return exemptLoopback; }
   public long shutdownGraceMs() { return shutdownGraceMs; }
+  /** Per-request HTTP metrics (latency histograms per route); the gateway's own counters are always on. */
+  public boolean requestMetrics() { return requestMetrics; }
 
   public JsonObject toJson() {
-    return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs)
+    return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs).put("requestMetrics", requestMetrics)
       .put("corsOrigins", new JsonArray(corsOrigins))
       .put("inbound", new JsonObject().put("ratePerSec", inboundRatePerSec).put("burst", inboundBurst)
         .put("trustedProxies", new JsonArray(trustedProxies)).put("exemptLoopback", exemptLoopback));

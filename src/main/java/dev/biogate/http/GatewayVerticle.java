@@ -21,8 +21,6 @@ import java.util.function.Supplier;
 public final class GatewayVerticle extends VerticleBase {
 
   static final String PROFILES = "/v1/profiles/";
-  /** The route template metrics report for fast-path reads (a bounded label, never the username). */
-  static final String PROFILE_ROUTE = "/v1/profiles/:username";
   static final ApiException MALFORMED_URI = new ApiException(400, "malformed_uri", "the request URI has an invalid percent-encoding");
   static final ApiException INVALID_USERNAME = new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
 
@@ -62,6 +60,7 @@ public final class GatewayVerticle extends VerticleBase {
       .setTcpNoDelay(true)
       .setTcpFastOpen(true)
       .setCompressionSupported(false)
+      .setHttp2ClearTextEnabled(false)
       .setMaxInitialLineLength(4096)
       .setMaxHeaderSize(16384)
       .setIdleTimeout(120));
@@ -77,7 +76,6 @@ public final class GatewayVerticle extends VerticleBase {
       if ((m == HttpMethod.GET || m == HttpMethod.HEAD) && path.startsWith(PROFILES) && path.indexOf('/', PROFILES.length()) < 0) {
         String username = Usernames.normalize(path, PROFILES.length(), path.length());
         if (username != null) {
-          req.routed(PROFILE_ROUTE);
           profiles.handle(req, username);
         } else {
           ErrorResponses.send(req.response(), INVALID_USERNAME);

@@ -1,8 +1,12 @@
 package dev.biogate.profile;
 
+import io.netty.buffer.Unpooled;
 import io.netty.util.AsciiString;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+
+import java.nio.ByteBuffer;
 
 /**
  * One cached answer for a username, stored ready to write: the encoded JSON, its gzip form and its ETag are
@@ -23,9 +27,20 @@ public final class CachedProfile {
     this.username = username;
     this.found = found;
     this.fetchedAtMs = fetchedAtMs;
-    this.json = json;
-    this.gzip = gzip;
+    this.json = direct(json);
+    this.gzip = gzip == null ? null : direct(gzip);
     this.etag = etag == null ? null : AsciiString.of(etag);
+  }
+
+  /**
+   * The bytes in an off-heap buffer, so every response hands the socket memory it can write as is (a heap buffer is
+   * copied to a direct one on each write). The JDK buffer is freed by the garbage collector when the copy is
+   * dropped; the Netty wrapper is unreleasable, so no response can free it early.
+   */
+  private static Buffer direct(Buffer b) {
+    ByteBuffer bytes = ByteBuffer.allocateDirect(b.length());
+    bytes.put(b.getBytes()).flip();
+    return BufferInternal.buffer(Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(bytes)));
   }
 
   public String username() { return username; }

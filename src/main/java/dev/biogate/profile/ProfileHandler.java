@@ -3,6 +3,7 @@ package dev.biogate.profile;
 import dev.biogate.config.CacheOptions;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.HttpTokens;
+import dev.biogate.ops.RequestMetrics;
 import io.netty.util.AsciiString;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
@@ -48,9 +49,11 @@ public final class ProfileHandler {
   private final AsciiString cacheControlFound;
   private final AsciiString cacheControlNotFound;
   private final CacheStats stats = new CacheStats();
+  private final RequestMetrics metrics;
 
-  public ProfileHandler(ProfileService service, CacheOptions options) {
+  public ProfileHandler(ProfileService service, CacheOptions options, RequestMetrics metrics) {
     this.service = service;
+    this.metrics = metrics;
     this.cache = service.cache();
     this.freshness = service.freshness();
     this.cacheControlFound = AsciiString.cached("public, max-age=" + options.freshTtlMs() / 1000
@@ -61,63 +64,67 @@ public final class ProfileHandler {
 
   /** Serves one read; {@code username} is already validated and normalised. */
   public void handle(HttpServerRequest req, String username) {
+    long start = System.nanoTime();
     long now = service.now();
     CachedProfile held = cache.get(username);
     if (held != null) {
       Freshness.State state = freshness.of(held, now);
       if (state == Freshness.State.FRESH) {
         stats.hit.increment();
-        write(req, held, now, HIT, CS_HIT);
+        int status = write(req, held, now, HIT, CS_HIT);
+        metrics.profile(status, metrics.sampled(start) ? System.nanoTime() - start : -1);
         return;
       }
       if (state == Freshness.State.STALE) {
         stats.stale.increment();
         service.revalidate(username, held);
-        write(req, held, now, STALE, CS_STALE);
+        int status = write(req, held, now, STALE, CS_STALE);
+        metrics.profile(status, metrics.sampled(start) ? System.nanoTime() - start : -1);
         return;
       }
     }
     Context ctx = Vertx.currentContext();
     service.resolve(username, held).onComplete(ar -> {
       if (Vertx.currentContext() == ctx) {
-        complete(req, ar);
+        complete(req, ar, start);
       } else {
-        ctx.runOnContext(v -> complete(req, ar));
+        ctx.runOnContext(v -> complete(req, ar, start));
       }
     });
   }
 
-  private void complete(HttpServerRequest req, io.vertx.core.AsyncResult<ProfileService.Result> ar) {
+  private void complete(HttpServerRequest req, io.vertx.core.AsyncResult<ProfileService.Result> ar, long start) {
     if (ar.failed()) {
       stats.unavailable.increment();
       ErrorResponses.send(req.response(), ar.cause());
+      metrics.profile(req.response().getStatusCode(), System.nanoTime() - start);
       return;
     }
-    ProfileService.Result r = ar.result();
+    metrics.profile(completed(req, ar.result()), System.nanoTime() - start);
+  }
+
+  private int completed(HttpServerRequest req, ProfileService.Result r) {
     switch (r.outcome) {
       case SHARED_HIT:
         stats.sharedHit.increment();
-        write(req, r.profile, service.now(), HIT, CS_SHARED_HIT);
-        break;
+        return write(req, r.profile, service.now(), HIT, CS_SHARED_HIT);
       case STALE_IF_ERROR:
         stats.staleIfError.increment();
-        write(req, r.profile, service.now(), STALE, CS_STALE_IF_ERROR);
-        break;
+        return write(req, r.profile, service.now(), STALE, CS_STALE_IF_ERROR);
       case HIT:
         stats.hit.increment();
-        write(req, r.profile, service.now(), HIT, CS_HIT);
-        break;
+        return write(req, r.profile, service.now(), HIT, CS_HIT);
       case STALE:
         stats.stale.increment();
-        write(req, r.profile, service.now(), STALE, CS_STALE);
-        break;
+        return write(req, r.profile, service.now(), STALE, CS_STALE);
       default:
         stats.miss.increment();
-        write(req, r.profile, service.now(), MISS, CS_MISS);
+        return write(req, r.profile, service.now(), MISS, CS_MISS);
     }
   }
 
-  private void write(HttpServerRequest req, CachedProfile p, long now, AsciiString xCache, AsciiString cacheStatus) {
+  /** Writes the copy and returns the status sent. */
+  private int write(HttpServerRequest req, CachedProfile p, long now, AsciiString xCache, AsciiString cacheStatus) {
     HttpServerResponse resp = req.response();
     MultiMap h = resp.headers();
     h.add(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON);
@@ -127,7 +134,7 @@ public final class ProfileHandler {
     if (!p.found()) {
       h.add(HttpHeaders.CACHE_CONTROL, cacheControlNotFound);
       resp.setStatusCode(404).end(p.json());
-      return;
+      return 404;
     }
     h.add(HttpHeaders.ETAG, p.etag());
     h.add(HttpHeaders.CACHE_CONTROL, cacheControlFound);
@@ -135,7 +142,7 @@ public final class ProfileHandler {
     MultiMap in = req.headers();
     if (HttpTokens.noneMatchHits(in.get(HttpHeaders.IF_NONE_MATCH), p.etag())) {
       resp.setStatusCode(304).end();
-      return;
+      return 304;
     }
     if (HttpTokens.acceptsGzip(in.get(HttpHeaders.ACCEPT_ENCODING))) {
       h.add(HttpHeaders.CONTENT_ENCODING, GZIP);
@@ -143,6 +150,7 @@ public final class ProfileHandler {
     } else {
       resp.end(p.json());
     }
+    return 200;
   }
 
   public CacheStats stats() {

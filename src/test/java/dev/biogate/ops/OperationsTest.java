@@ -40,7 +40,8 @@ class OperationsTest {
     h.start()
       .compose(v -> Gateway.start(vertx, h.config(new JsonObject()), System::currentTimeMillis, registry))
       .compose(g -> h.get(g, "/v1/profiles/demo").compose(r -> h.get(g, "/v1/profiles/demo"))
-        .compose(r -> h.get(g, "/v1/profiles/nobody")).compose(r -> h.get(g, "/metrics"))
+        .compose(r -> h.get(g, "/v1/profiles/nobody")).compose(r -> h.get(g, "/v1/profiles/demo/links"))
+        .compose(r -> h.get(g, "/metrics"))
         .eventually(g::close))
       .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
         vertx.close();
@@ -48,14 +49,17 @@ class OperationsTest {
         assertTrue(r.getHeader("Content-Type").startsWith("text/plain"));
         String text = r.bodyAsString();
         for (String name : new String[] {
-          "vertx_http_server_requests_total", "vertx_http_server_response_time_seconds_bucket",
+          "biogate_http_server_responses_total", "biogate_http_server_requests_seconds_bucket", "vertx_http_client_requests_total",
           "biogate_profile_reads_total{result=\"hit\"}", "biogate_profile_reads_total{result=\"miss\"}",
           "biogate_upstream_request_duration_seconds_bucket", "biogate_upstream_budget_used", "biogate_upstream_budget_limit",
           "biogate_upstream_ratelimit_remaining", "biogate_upstream_circuit_state", "biogate_upstream_backoff_seconds",
           "biogate_profile_links_dropped_total", "biogate_profile_l1_entries"}) {
           assertTrue(text.contains(name), "missing " + name);
         }
-        assertTrue(text.contains("route=\"/v1/profiles/:username\""), "fast path reports its route template");
+        assertTrue(text.contains("biogate_http_server_responses_total{method=\"GET\",route=\"/v1/profiles/:username\",status=\"200\"} 2.0"),
+          "fast path counts every response under its route template");
+        assertTrue(text.contains("biogate_http_server_responses_total{method=\"GET\",route=\"/v1/profiles/:username/links\",status=\"200\"} 1.0"),
+          "routed requests report their route template");
         Matcher hit = Pattern.compile("biogate_profile_reads_total\\{result=\"hit\"} (\\S+)").matcher(text);
         assertTrue(hit.find());
         assertEquals(1.0, Double.parseDouble(hit.group(1)));
