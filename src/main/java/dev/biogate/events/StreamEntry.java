@@ -1,17 +1,16 @@
 package dev.biogate.events;
 
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.StreamReplies;
 import io.vertx.redis.client.Response;
 
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * One entry of the events stream: a queued delivery ({@code provider, delivery_id, type, received, body}). Also reads
- * the shapes Redis answers stream commands with, in RESP2 (arrays) and RESP3 (maps) alike.
+ * One entry of the events stream: a queued delivery ({@code provider, delivery_id, type, received, body}), read from
+ * Redis's replies by {@link StreamReplies}.
  */
 public final class StreamEntry {
 
@@ -35,46 +34,20 @@ public final class StreamEntry {
 
   /** Entries of an {@code XREADGROUP}/{@code XREAD} reply for one stream; empty on timeout. */
   static List<StreamEntry> fromRead(Response reply) {
-    if (reply == null || reply.size() == 0) {
-      return List.of();
-    }
-    Response perStream = reply.isMap() ? reply.get(reply.getKeys().iterator().next()) : reply.get(0).get(1);
-    return entries(perStream);
+    return StreamReplies.fromRead(reply, StreamEntry::of);
   }
 
   /** Entries of an {@code XRANGE}-shaped list; an entry whose fields are nil (deleted) keeps an empty map. */
   static List<StreamEntry> entries(Response list) {
-    if (list == null) {
-      return List.of();
-    }
-    List<StreamEntry> out = new ArrayList<>(list.size());
-    for (Response e : list) {
-      if (e == null || e.size() == 0) {
-        continue;
-      }
-      Response f = e.size() > 1 ? e.get(1) : null;
-      out.add(new StreamEntry(e.get(0).toString(), f == null ? Collections.emptyMap() : fields(f)));
-    }
-    return out;
+    return StreamReplies.entries(list, StreamEntry::of);
+  }
+
+  private static StreamEntry of(String id, Map<String, String> fields) {
+    return new StreamEntry(id, fields == null ? Collections.emptyMap() : fields);
   }
 
   /** A flat field/value list or a RESP3 map (HGETALL, stream entry fields) as a map. */
   public static Map<String, String> fields(Response r) {
-    Map<String, String> out = new HashMap<>();
-    if (r == null) {
-      return out;
-    }
-    if (r.isMap()) {
-      for (String k : r.getKeys()) {
-        Response v = r.get(k);
-        out.put(k, v == null ? null : v.toString());
-      }
-      return out;
-    }
-    for (int i = 0; i + 1 < r.size(); i += 2) {
-      Response v = r.get(i + 1);
-      out.put(r.get(i).toString(), v == null ? null : v.toString());
-    }
-    return out;
+    return StreamReplies.fields(r);
   }
 }
