@@ -24,6 +24,7 @@ public final class EventsVerticle extends VerticleBase {
   private final ProfileService profiles;
   private final CacheInvalidation invalidation;
   private final EventStats stats;
+  private final boolean milestonesToKlaviyo;
   private WebClient client;
   private EventStream stream;
   private EventProcessor processor;
@@ -31,7 +32,8 @@ public final class EventsVerticle extends VerticleBase {
   private EventClaims claims;
 
   public EventsVerticle(Redis redis, WebhookOptions options, LongSupplier clock, String consumerName,
-                        ProfileService profiles, CacheInvalidation invalidation, EventStats stats) {
+                        ProfileService profiles, CacheInvalidation invalidation, EventStats stats, boolean milestonesToKlaviyo) {
+    this.milestonesToKlaviyo = milestonesToKlaviyo;
     this.redis = redis;
     this.options = options;
     this.clock = clock;
@@ -45,7 +47,7 @@ public final class EventsVerticle extends VerticleBase {
   public Future<?> start() {
     client = WebClient.create(vertx);
     EventRouter router = new EventRouter(new ProfileEventHandler(profiles, invalidation, new PatchLock(vertx, redis)),
-      new MilestoneForwarder(client, options.alertUrl(), options.alertSecret()), new ClickRecorder(redis, options.streamMaxLen()));
+      new MilestoneForwarder(client, options.alertUrl(), options.alertSecret(), redis, milestonesToKlaviyo), new ClickRecorder(redis, options.streamMaxLen()));
     stream = new EventStream(redis, options, clock, consumerName);
     processor = new EventProcessor(vertx, options, stream, router, stats);
     consumer = new EventConsumer(vertx, redis, stream, processor);

@@ -1,7 +1,12 @@
 package dev.biogate.events;
 
 import dev.biogate.config.Secret;
+import dev.biogate.redis.RedisKeys;
+import dev.biogate.sink.Milestone;
 import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
@@ -25,14 +30,48 @@ final class MilestoneForwarder {
   private final WebClient client;
   private final String alertUrl;
   private final Secret secret;
+  private final Redis redis;
+  private final boolean toKlaviyo;
 
-  MilestoneForwarder(WebClient client, String alertUrl, Secret secret) {
+  /** {@code toKlaviyo}: also queue each milestone for the Klaviyo sink (which resolves the creator from the link). */
+  MilestoneForwarder(WebClient client, String alertUrl, Secret secret, Redis redis, boolean toKlaviyo) {
     this.client = client;
     this.alertUrl = alertUrl;
     this.secret = secret;
+    this.redis = redis;
+    this.toKlaviyo = toKlaviyo;
   }
 
+  /**
+   * Queues the milestone for Klaviyo (when enabled), then posts it to the alert URL (when set). A failure retries the
+   * whole event; queueing twice is harmless, since Klaviyo and the sink deduplicate on the delivery id.
+   */
   Future<Void> forward(StreamEntry e, JsonObject data) {
+    return queueForKlaviyo(e, data).compose(v -> alert(e, data));
+  }
+
+  private Future<Void> queueForKlaviyo(StreamEntry e, JsonObject data) {
+    String linkId = data.getValue("link_id") == null ? null : data.getValue("link_id").toString();
+    if (!toKlaviyo || linkId == null || e.deliveryId() == null) {
+      return Future.succeededFuture();
+    }
+    Request xadd = Request.cmd(Command.XADD).arg(RedisKeys.KLAVIYO_RETRY).arg("*")
+      .arg("event_id").arg(e.deliveryId()).arg("link_id").arg(linkId)
+      .arg("ts").arg(e.fields.getOrDefault("received", "0")).arg("source").arg("linktree");
+    Object username = data.getValue("username");
+    if (username instanceof String) {
+      xadd.arg("username").arg((String) username);
+    }
+    new Milestone(text(data, "metric"), text(data, "value"), text(data, "threshold")).appendFields(xadd);
+    return redis.send(xadd).mapEmpty();
+  }
+
+  private static String text(JsonObject data, String key) {
+    Object v = data.getValue(key);
+    return v == null ? "" : v.toString();
+  }
+
+  private Future<Void> alert(StreamEntry e, JsonObject data) {
     if (alertUrl == null) {
       return Future.succeededFuture();
     }

@@ -29,9 +29,13 @@ final class KlaviyoDeadLetters {
     this.redis = redis;
   }
 
-  Future<Void> add(ClickEvent e, String username, String reason, int status, int attempts, long nowMs) {
+  Future<Void> add(ClickEvent e, String username, Milestone m, String reason, int status, int attempts, long nowMs) {
     Request xadd = Request.cmd(Command.XADD).arg(RedisKeys.KLAVIYO_DLQ).arg("MAXLEN").arg("~").arg(MAX_LEN).arg("*");
-    new ClickEvent(e.eventId(), username, e.linkId(), e.ts(), e.source()).appendFields(xadd)
+    new ClickEvent(e.eventId(), username, e.linkId(), e.ts(), e.source()).appendFields(xadd);
+    if (m != null) {
+      m.appendFields(xadd);
+    }
+    xadd
       .arg("reason").arg(reason).arg("status").arg(status).arg("attempts").arg(attempts).arg("failed_at").arg(nowMs);
     return redis.send(xadd).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).mapEmpty();
   }

@@ -65,25 +65,26 @@ final class KlaviyoDelivery {
     this.control = control;
   }
 
-  Future<Done> deliver(ClickEvent e, String username) {
-    return alreadySent(e.eventId()).compose(sent -> sent ? Future.succeededFuture(Done.DUPLICATE)
-      : attempt(e, username, KlaviyoPayload.click(e, username, options.metric())));
+  /** Delivers a click, or the milestone {@code m} when it is not {@code null}. */
+  Future<Done> deliver(ClickEvent e, String username, Milestone m) {
+    Buffer body = m == null ? KlaviyoPayload.click(e, username, options.metric()) : KlaviyoPayload.milestone(e, username, m);
+    return alreadySent(e.eventId()).compose(sent -> sent ? Future.succeededFuture(Done.DUPLICATE) : attempt(e, username, m, body));
   }
 
-  private Future<Done> attempt(ClickEvent e, String username, Buffer body) {
+  private Future<Done> attempt(ClickEvent e, String username, Milestone m, Buffer body) {
     if (control.halted()) {
       return Future.succeededFuture(Done.KEPT);
     }
     return budget.acquire(Lane.FOREGROUND).transform(permit -> {
       if (permit.failed()) {
         long wait = permit.cause() instanceof UpstreamException ? ((UpstreamException) permit.cause()).retryAfterMs() : 100;
-        return control.sleep(Math.max(1, wait)).compose(v -> attempt(e, username, body));
+        return control.sleep(Math.max(1, wait)).compose(v -> attempt(e, username, m, body));
       }
-      return client.sendEvent(body).onComplete(x -> permit.result().settle()).compose(r -> outcome(e, username, body, r));
+      return client.sendEvent(body).onComplete(x -> permit.result().settle()).compose(r -> outcome(e, username, m, body, r));
     });
   }
 
-  private Future<Done> outcome(ClickEvent e, String username, Buffer body, KlaviyoClient.Result r) {
+  private Future<Done> outcome(ClickEvent e, String username, Milestone m, Buffer body, KlaviyoClient.Result r) {
     switch (r.kind()) {
       case SENT:
         failures.remove(e.eventId());
@@ -92,24 +93,24 @@ final class KlaviyoDelivery {
       case RATE_LIMITED:
         stats.rateLimited.increment();
         budget.backOff(r.retryAfterMs());
-        return control.sleep(r.retryAfterMs()).compose(v -> attempt(e, username, body));
+        return control.sleep(r.retryAfterMs()).compose(v -> attempt(e, username, m, body));
       case AUTH:
         control.refused(r.status());
         return Future.succeededFuture(Done.KEPT);
       case CIRCUIT_OPEN:
         return Future.succeededFuture(Done.KEPT);
       case REJECTED:
-        return deadLetter(e, username, "rejected", r.status(), failures.getOrDefault(e.eventId(), 0) + 1);
+        return deadLetter(e, username, m, "rejected", r.status(), failures.getOrDefault(e.eventId(), 0) + 1);
       default:
         stats.faults.increment();
         int failed = failures.merge(e.eventId(), 1, Integer::sum);
         if (failed >= options.maxAttempts()) {
-          return deadLetter(e, username, "exhausted", r.status(), failed);
+          return deadLetter(e, username, m, "exhausted", r.status(), failed);
         }
         if (client.breakerState() == CircuitBreakerState.OPEN) {
           return Future.succeededFuture(Done.KEPT);
         }
-        return control.sleep(backoffMs(failed)).compose(v -> attempt(e, username, body));
+        return control.sleep(backoffMs(failed)).compose(v -> attempt(e, username, m, body));
     }
   }
 
@@ -119,8 +120,8 @@ final class KlaviyoDelivery {
     return cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1);
   }
 
-  private Future<Done> deadLetter(ClickEvent e, String username, String reason, int status, int attempts) {
-    return deadLetters.add(e, username, reason, status, attempts, System.currentTimeMillis()).transform(ar -> {
+  private Future<Done> deadLetter(ClickEvent e, String username, Milestone m, String reason, int status, int attempts) {
+    return deadLetters.add(e, username, m, reason, status, attempts, System.currentTimeMillis()).transform(ar -> {
       if (ar.failed()) {
         return Future.succeededFuture(Done.KEPT);
       }

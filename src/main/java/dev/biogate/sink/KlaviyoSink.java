@@ -122,7 +122,7 @@ public final class KlaviyoSink implements StreamGroupReader.Handler, KlaviyoDeli
         stats.unattributed.increment();
         return Future.succeededFuture(r.id());
       }
-      return delivery.deliver(e, Usernames.normalize(username)).map(done -> {
+      return delivery.deliver(e, Usernames.normalize(username), Milestone.of(r.fields())).map(done -> {
         if (done == KlaviyoDelivery.Done.DUPLICATE) {
           stats.duplicates.increment();
         }

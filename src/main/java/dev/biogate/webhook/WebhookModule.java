@@ -33,6 +33,7 @@ public final class WebhookModule {
   private final Vertx vertx;
   private final Redis redis;
   private final WebhookOptions options;
+  private final boolean klaviyoEnabled;
   private final LongSupplier clock;
   private final ProfileService profiles;
   private final String instanceId = UUID.randomUUID().toString();
@@ -47,6 +48,7 @@ public final class WebhookModule {
     this.vertx = vertx;
     this.redis = redis;
     this.options = config.webhooks();
+    this.klaviyoEnabled = config.klaviyo().enabled();
     this.clock = clock;
     this.profiles = profiles;
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
@@ -62,7 +64,8 @@ public final class WebhookModule {
 
   /** Starts consumers and subscriptions once per instance. */
   public Future<Void> start() {
-    return vertx.deployVerticle(new EventsVerticle(redis, options, clock, instanceId, profiles, invalidation, stats))
+    return vertx.deployVerticle(new EventsVerticle(redis, options, clock, instanceId, profiles, invalidation, stats,
+        klaviyoEnabled))
       .onSuccess(id -> deploymentId = id)
       .mapEmpty();
   }

@@ -3,6 +3,9 @@ package dev.biogate.sink;
 import dev.biogate.Gateway;
 import dev.biogate.analytics.ClickEvent;
 import dev.biogate.analytics.Clicks;
+import dev.biogate.config.Secret;
+import dev.biogate.webhook.LinktreeVerifier;
+import io.vertx.core.buffer.Buffer;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.sandbox.SandboxKlaviyoOptions;
 import dev.biogate.support.Harness;
@@ -227,5 +230,40 @@ class KlaviyoSinkTest {
             return null;
           }));
       }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void forwardsLinktreeMilestonesAsKlaviyoEventsAttributedToTheLinksCreator(Vertx vertx, VertxTestContext ctx) {
+    String secret = "whsec_milestone_test_secret";
+    String deliveryId = "dlv_milestone_" + System.nanoTime();
+    Buffer body = new JsonObject().put("type", "analytics.milestone").put("data", new JsonObject().put("link_id", "lnk_demo_03")
+      .put("metric", "clicks").put("value", 1000).put("threshold", 1000)).put("timestamp", "2026-11-22T10:00:00Z").toBuffer();
+    String ts = Long.toString(System.currentTimeMillis() / 1000);
+    h = new Harness(vertx);
+    h.start(TestRedis.url(), new JsonObject(), SandboxKlaviyoOptions.defaults())
+      .compose(v -> h.gateway(config("m.journal", new JsonObject())
+        .put("webhooks", new JsonObject().put("linktree", new JsonObject().put("secrets", secret)))))
+      // Reading the profile caches it, which records who owns lnk_demo_03: milestones name only the link.
+      .compose(g -> h.get(g, "/v1/profiles/demo").compose(r -> h.http.post(g.port(), "127.0.0.1", "/webhooks/linktree")
+        .putHeader("Content-Type", "application/json").putHeader("x-linktree-timestamp", ts)
+        .putHeader("x-linktree-signature", LinktreeVerifier.sign(Secret.of(secret), ts, body))
+        .putHeader("x-linktree-delivery-id", deliveryId).sendBuffer(body)))
+      .compose(r -> {
+        assertEquals(200, r.statusCode(), r.bodyAsString());
+        return accepted(vertx, 1);
+      })
+      .compose(v -> h.klaviyoStats())
+      .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        JsonObject event = stats.getJsonArray("recent").getJsonObject(0);
+        assertEquals(deliveryId, event.getString("unique_id"), "Klaviyo dedupes on the webhook delivery id");
+        JsonObject attributes = new JsonObject(event.getValue("body").toString()).getJsonObject("data").getJsonObject("attributes");
+        assertEquals("Link Milestone Reached", attributes.getJsonObject("metric").getJsonObject("data").getJsonObject("attributes").getString("name"));
+        assertEquals("demo", attributes.getJsonObject("profile").getJsonObject("data").getJsonObject("attributes").getString("external_id"));
+        JsonObject props = attributes.getJsonObject("properties");
+        assertEquals("lnk_demo_03", props.getString("link_id"));
+        assertEquals("clicks", props.getString("metric"));
+        assertEquals(1000L, props.getLong("threshold"));
+        ctx.completeNow();
+      })));
   }
 }

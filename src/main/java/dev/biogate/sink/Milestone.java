@@ -1,0 +1,28 @@
+package dev.biogate.sink;
+
+import io.vertx.redis.client.Request;
+
+import java.util.Map;
+
+/**
+ * An {@code analytics.milestone} announced by Linktree (a link reached {@code threshold} of {@code metric}), carried
+ * to Klaviyo through the sink's retry stream next to the click fields it shares ({@code event_id} = the delivery id,
+ * {@code link_id}, {@code ts}). {@code null} stands for "a plain click" wherever a milestone is optional.
+ */
+public record Milestone(String metric, String value, String threshold) {
+
+  public static final String KIND = "milestone";
+
+  /** The milestone an entry carries, or {@code null} for a click. */
+  static Milestone of(Map<String, String> fields) {
+    if (fields == null || !KIND.equals(fields.get("kind"))) {
+      return null;
+    }
+    return new Milestone(fields.getOrDefault("metric", ""), fields.getOrDefault("value", ""), fields.getOrDefault("threshold", ""));
+  }
+
+  /** Adds this milestone's fields to an {@code XADD}, so a dead letter replays as the milestone it was. */
+  public Request appendFields(Request xadd) {
+    return xadd.arg("kind").arg(KIND).arg("metric").arg(metric).arg("value").arg(value).arg("threshold").arg(threshold);
+  }
+}
