@@ -8,6 +8,7 @@ import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.GatewayVerticle;
 import dev.biogate.http.InboundLimiter;
+import dev.biogate.ops.AdminAuth;
 import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
 import dev.biogate.ops.Metrics;
@@ -101,8 +102,9 @@ public final class Gateway {
     LinksHandler links = new LinksHandler(profiles);
     HealthHandler health = new HealthHandler(redis, upstream, analytics::sink);
     InboundLimiter limiter = new InboundLimiter(config.http());
+    AdminAuth adminAuth = new AdminAuth(config.admin().token());
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
-          () -> routes(links, health, requests), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
+          () -> routes(links, health, requests, adminAuth), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
           .shutdownGrace(config.http().shutdownGraceMs()),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
@@ -110,7 +112,7 @@ public final class Gateway {
       .compose(v -> analytics.start());
   }
 
-  private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests) {
+  private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests, AdminAuth adminAuth) {
     Router r = Router.router(vertx);
     r.route().order(Integer.MIN_VALUE).handler(ctx -> {
       long start = System.nanoTime();
@@ -123,6 +125,7 @@ public final class Gateway {
     });
     r.get("/v1/profiles/:username/links").handler(links);
     health.mount(r);
+    r.route("/admin/*").handler(adminAuth);
     r.get("/metrics").handler(ctx -> vertx.executeBlocking(registry::scrape).onComplete(ar -> {
       if (ar.failed()) {
         ErrorResponses.send(ctx.response(), ar.cause());

@@ -2,6 +2,7 @@ package dev.biogate.analytics;
 
 import dev.biogate.http.ApiException;
 import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.HttpTokens;
 import dev.biogate.http.Usernames;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -42,7 +43,7 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    String presented = AdminAuth.bearer(ctx.request());
+    String presented = HttpTokens.bearer(ctx.request().getHeader("Authorization"));
     if (presented == null) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
       ErrorResponses.send(ctx.response(), NO_KEY);

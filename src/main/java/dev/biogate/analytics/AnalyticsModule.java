@@ -53,12 +53,11 @@ public final class AnalyticsModule {
     this.counterReader = new StreamGroupReader(vertx, redis, RedisKeys.CLICKS_STREAM, RedisKeys.CLICKS_COUNTER_GROUP, consumer,
       reading, counter);
     this.sink = klaviyo(vertx, config.klaviyo(), redis, profiles, consumer, reading);
-    AdminAuth admin = new AdminAuth(config.admin().token());
     CreatorKeys keys = new CreatorKeys(redis);
     this.redirect = new RedirectHandler(profiles, recorder, clock);
     this.analytics = new AnalyticsHandler(keys, new ClickQuery(redis), o.queryTimeoutMs(), o.maxBuckets(), clock);
-    this.keysAdmin = new CreatorKeysAdmin(keys, admin, clock);
-    this.klaviyoAdmin = new KlaviyoAdmin(sink, admin);
+    this.keysAdmin = new CreatorKeysAdmin(keys, clock);
+    this.klaviyoAdmin = new KlaviyoAdmin(sink);
   }
 
   private static KlaviyoSink klaviyo(Vertx vertx, KlaviyoOptions k, Redis redis, ProfileService profiles, String consumer,

@@ -29,17 +29,14 @@ public final class CreatorKeysAdmin {
   private static final ApiException UNAVAILABLE = new ApiException(503, "unavailable", "the key store is unavailable; retry later", 5);
 
   private final CreatorKeys keys;
-  private final AdminAuth auth;
   private final LongSupplier clock;
 
-  public CreatorKeysAdmin(CreatorKeys keys, AdminAuth auth, LongSupplier clock) {
+  public CreatorKeysAdmin(CreatorKeys keys, LongSupplier clock) {
     this.keys = keys;
-    this.auth = auth;
     this.clock = clock;
   }
 
   public void mount(Router router) {
-    router.route("/admin/creators/*").handler(auth);
     router.post("/admin/creators/:username/keys").handler(ctx -> answer(ctx, 201, u -> keys.issue(u, clock.getAsLong())
       .map(k -> new JsonObject().put("username", u).put("key_id", k.keyId()).put("key", k.key())
         .put("created_at", Instant.ofEpochMilli(k.createdAtMs()).toString()))));

@@ -3,6 +3,7 @@ package dev.biogate.events;
 import dev.biogate.config.Secret;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.sink.Milestone;
+import dev.biogate.webhook.HmacSha256;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -11,10 +12,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
-import java.security.GeneralSecurityException;
-import java.util.HexFormat;
 
 /**
  * Forwards Linktree {@code analytics.milestone} events to the configured alert sink: {@code POST} of a JSON body
@@ -89,12 +86,7 @@ final class MilestoneForwarder {
 
   /** {@code sha256=<lowercase hex HMAC-SHA256(secret, body)>}. */
   static String sign(Secret secret, Buffer body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret.bytes(), "HmacSHA256"));
-      return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body.getBytes()));
-    } catch (GeneralSecurityException ex) {
-      throw new IllegalStateException("cannot initialise HmacSHA256");
-    }
+    return "sha256=" + HmacSha256.sign(secret, new byte[0], body.getBytes());
   }
+
 }

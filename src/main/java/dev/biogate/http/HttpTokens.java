@@ -1,12 +1,21 @@
 package dev.biogate.http;
 
 /**
- * Allocation-free parsing of the request headers the hot path reads: {@code Accept-Encoding} and
- * {@code If-None-Match}.
+ * Parsing of request headers: allocation-free for the ones the hot path reads ({@code Accept-Encoding},
+ * {@code If-None-Match}), and the bearer credential of {@code Authorization}.
  */
 public final class HttpTokens {
 
   private HttpTokens() {
+  }
+
+  /** The credential of an {@code Authorization: Bearer <credential>} header, or {@code null} when there is none. */
+  public static String bearer(String authorization) {
+    if (authorization == null || authorization.length() <= 7 || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return null;
+    }
+    String v = authorization.substring(7).trim();
+    return v.isEmpty() ? null : v;
   }
 
   /** Whether {@code Accept-Encoding} admits gzip: a {@code gzip} or {@code *} token whose q-value is not zero. */

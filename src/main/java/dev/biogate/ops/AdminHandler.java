@@ -1,7 +1,5 @@
 package dev.biogate.ops;
 
-import dev.biogate.config.AdminOptions;
-import dev.biogate.config.Secret;
 import dev.biogate.events.CacheInvalidation;
 import dev.biogate.events.DeadLetters;
 import dev.biogate.events.DeliveryHistory;
@@ -31,26 +29,23 @@ import java.util.regex.Pattern;
  */
 public final class AdminHandler {
 
-  private static final ApiException UNAUTHORIZED = new ApiException(401, "unauthorized", "a valid admin bearer token is required");
   private static final ApiException UNAVAILABLE = new ApiException(503, "unavailable", "redis is unavailable; retry later", 5);
   private static final Pattern STREAM_ID = Pattern.compile("\\d{1,20}-\\d{1,20}");
   private static final int DEFAULT_LIMIT = 100;
   private static final int MAX_LIMIT = 1000;
 
-  private final Secret token;
   private final DeadLetters deadLetters;
   private final DeliveryHistory history;
   private final CacheInvalidation invalidation;
 
-  public AdminHandler(AdminOptions options, DeadLetters deadLetters, DeliveryHistory history, CacheInvalidation invalidation) {
-    this.token = options.token();
+  /** The routes only; {@link AdminAuth} guards {@code /admin/*} for every admin route. */
+  public AdminHandler(DeadLetters deadLetters, DeliveryHistory history, CacheInvalidation invalidation) {
     this.deadLetters = deadLetters;
     this.history = history;
     this.invalidation = invalidation;
   }
 
   public void mount(Router router) {
-    router.route("/admin/*").handler(this::authenticate);
     router.get("/admin/dead-letters").handler(ctx -> answer(ctx, () -> limit(ctx), deadLetters::list));
     router.post("/admin/dead-letters/replay").handler(ctx -> answer(ctx, () -> null,
       v -> deadLetters.replayAll().map(n -> new JsonObject().put("replayed", n))));
@@ -62,17 +57,6 @@ public final class AdminHandler {
         : Future.succeededFuture(h))));
     router.post("/admin/cache/purge/:username").handler(ctx -> answer(ctx, () -> username(ctx.pathParam("username")),
       u -> invalidation.purge(u).map(v -> new JsonObject().put("purged", true).put("username", u))));
-  }
-
-  private void authenticate(RoutingContext ctx) {
-    String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-    String presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
-    if (token == null || !token.matches(presented)) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      ErrorResponses.send(ctx.response(), UNAUTHORIZED);
-      return;
-    }
-    ctx.next();
   }
 
   /** Runs {@code action} on a validated input and writes its JSON; validation and Redis failures become JSON errors. */

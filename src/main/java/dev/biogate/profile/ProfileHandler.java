@@ -111,12 +111,6 @@ public final class ProfileHandler {
       case STALE_IF_ERROR:
         stats.staleIfError.increment();
         return write(req, r.profile, service.now(), STALE, CS_STALE_IF_ERROR);
-      case HIT:
-        stats.hit.increment();
-        return write(req, r.profile, service.now(), HIT, CS_HIT);
-      case STALE:
-        stats.stale.increment();
-        return write(req, r.profile, service.now(), STALE, CS_STALE);
       default:
         stats.miss.increment();
         return write(req, r.profile, service.now(), MISS, CS_MISS);

@@ -30,8 +30,8 @@ public final class ProfileService {
   private static final Logger LOG = LoggerFactory.getLogger(ProfileService.class);
   private static final long REVALIDATE_BACKOFF_MS = 5_000;
 
-  /** How a copy reached the caller. */
-  public enum Outcome { HIT, SHARED_HIT, MISS, STALE, STALE_IF_ERROR }
+  /** How a resolved copy reached the caller (fresh and stale L1 hits never get here: the handler serves them). */
+  public enum Outcome { SHARED_HIT, MISS, STALE_IF_ERROR }
 
   /** A resolved copy and how it was obtained. */
   public static final class Result {

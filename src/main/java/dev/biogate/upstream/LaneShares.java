@@ -1,5 +1,7 @@
 package dev.biogate.upstream;
 
+import dev.biogate.config.LinktreeOptions;
+
 /**
  * How much of the window's budget each lane may use. Foreground may use all of it; webhook refreshes stop when only
  * the foreground reserve is left; background revalidation stops earlier still, leaving the refresh lane its own
@@ -7,8 +9,6 @@ package dev.biogate.upstream;
  */
 public final class LaneShares {
 
-  public static final double DEFAULT_FOREGROUND_RESERVE = 0.3;
-  public static final double DEFAULT_REFRESH_RESERVE = 0.2;
 
   private final double foregroundReserve;
   private final double refreshReserve;
@@ -22,7 +22,7 @@ public final class LaneShares {
   }
 
   public static LaneShares defaults() {
-    return new LaneShares(DEFAULT_FOREGROUND_RESERVE, DEFAULT_REFRESH_RESERVE);
+    return new LaneShares(LinktreeOptions.DEFAULT_FOREGROUND_RESERVE, LinktreeOptions.DEFAULT_REFRESH_RESERVE);
   }
 
   /** The most permits the lane may see used in one window (counting everyone's), at least 1 for foreground. */

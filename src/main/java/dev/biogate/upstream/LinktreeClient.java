@@ -118,7 +118,7 @@ public final class LinktreeClient {
           return Future.failedFuture(new UpstreamException(UpstreamException.Kind.CIRCUIT_OPEN, "upstream circuit open",
             breakerRetryAfterMs(), 0));
         }
-        if (err instanceof UpstreamException && ((UpstreamException) err).retriable() && attempt < options.maxRetries()
+        if (err instanceof UpstreamException && ((UpstreamException) err).isUpstreamFault() && attempt < options.maxRetries()
           && breaker.state() == CircuitBreakerState.CLOSED) {
           return vertx.timer(backoffMs(attempt)).compose(t -> get(path, lane, timeoutMs, attempt + 1));
         }

@@ -50,12 +50,10 @@ public final class UpstreamException extends VertxException {
     return status;
   }
 
-  /** Whether another attempt may succeed soon (5xx, timeouts). */
-  public boolean retriable() {
-    return kind == Kind.UNAVAILABLE;
-  }
-
-  /** Whether this outcome says something is wrong with the upstream (a breaker failure). */
+  /**
+   * Whether this outcome says something is wrong with the upstream (5xx, timeout, connection, malformed answer): a
+   * breaker failure, and worth another attempt. 404, 429, auth and our own budget denials are neither.
+   */
   public boolean isUpstreamFault() {
     return kind == Kind.UNAVAILABLE;
   }

@@ -16,7 +16,7 @@ import java.util.List;
  * {@link Mac} is stateful and not thread-safe, so each secret keeps an initialised prototype and every thread
  * gets its own clone on first use: no key schedule per request, no sharing between event loops.
  */
-final class HmacSha256 {
+public final class HmacSha256 {
 
   /** Length of a hex-encoded SHA-256 MAC. */
   static final int HEX_LENGTH = 64;
@@ -66,7 +66,7 @@ final class HmacSha256 {
   }
 
   /** Lowercase hex MAC of {@code prefix} then {@code body} under {@code secret}. */
-  static String sign(Secret secret, byte[] prefix, byte[] body) {
+  public static String sign(Secret secret, byte[] prefix, byte[] body) {
     if (secret == null) {
       throw new IllegalArgumentException("secret is required");
     }

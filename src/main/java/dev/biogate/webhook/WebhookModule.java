@@ -53,7 +53,7 @@ public final class WebhookModule {
     this.profiles = profiles;
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
     this.routes = new WebhookRoutes(options, new WebhookIngest(redis, options, clock), clock, deliveries);
-    this.admin = new AdminHandler(config.admin(), new DeadLetters(redis, options, clock), new DeliveryHistory(redis), invalidation);
+    this.admin = new AdminHandler(new DeadLetters(redis, options, clock), new DeliveryHistory(redis), invalidation);
   }
 
   /** Mounts {@code /webhooks/*} and {@code /admin/*} on the router of one HTTP verticle. */

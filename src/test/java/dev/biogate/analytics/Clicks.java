@@ -1,5 +1,6 @@
 package dev.biogate.analytics;
 
+import dev.biogate.support.Eventually;
 import dev.biogate.Gateway;
 import dev.biogate.support.Harness;
 import io.vertx.core.Future;
@@ -48,20 +49,8 @@ public final class Clicks {
       : Future.failedFuture("analytics query failed: " + r.statusCode() + " " + r.bodyAsString()));
   }
 
-  /** Polls {@code check} every 25 ms (a Vert.x timer, never a sleep) until true; fails after {@code timeoutMs}. */
+  /** See {@link Eventually}. */
   public static Future<Void> eventually(Vertx vertx, Supplier<Future<Boolean>> check, long timeoutMs, String what) {
-    return poll(vertx, check, System.currentTimeMillis() + timeoutMs, what);
-  }
-
-  private static Future<Void> poll(Vertx vertx, Supplier<Future<Boolean>> check, long deadline, String what) {
-    return check.get().otherwise(false).compose(ok -> {
-      if (ok) {
-        return Future.succeededFuture();
-      }
-      if (System.currentTimeMillis() > deadline) {
-        return Future.failedFuture(new AssertionError("timed out waiting for: " + what));
-      }
-      return vertx.timer(25).compose(t -> poll(vertx, check, deadline, what));
-    });
+    return Eventually.until(vertx, check, timeoutMs, what);
   }
 }

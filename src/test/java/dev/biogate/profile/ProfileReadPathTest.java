@@ -68,7 +68,7 @@ class ProfileReadPathTest {
       assertEquals("STALE", stale.getHeader("X-Cache"));
       assertEquals("11", stale.getHeader("Age"));
       // Reads during the refresh stay STALE and start no second refresh; then the new copy is served fresh.
-      return eventually(() -> h.get(g, "/v1/profiles/demo").map(r -> "HIT".equals(r.getHeader("X-Cache"))
+      return h.eventually(() -> h.get(g, "/v1/profiles/demo").map(r -> "HIT".equals(r.getHeader("X-Cache"))
         && "0".equals(r.getHeader("Age"))), 5_000);
     })).compose(v -> h.upstreamCalls("/profiles/demo")).onComplete(ctx.succeeding(n -> ctx.verify(() -> {
       assertEquals(2, n, "one initial fetch and exactly one background refresh");
@@ -245,7 +245,7 @@ class ProfileReadPathTest {
         return g;
       }))
       .compose(g -> h.fault(new JsonObject().put("mode", "ok"))
-        .compose(v -> eventually(() -> Future.succeededFuture(g.upstream().breakerState() == CircuitBreakerState.HALF_OPEN), 5_000))
+        .compose(v -> h.eventually(() -> Future.succeededFuture(g.upstream().breakerState() == CircuitBreakerState.HALF_OPEN), 5_000))
         .compose(v -> h.get(g, "/v1/profiles/demo"))
         .map(probe -> {
           assertEquals(200, probe.statusCode());
@@ -334,19 +334,6 @@ class ProfileReadPathTest {
       }));
     }
     return chain;
-  }
-
-  private Future<Void> eventually(java.util.function.Supplier<Future<Boolean>> condition, long timeoutMs) {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    return condition.get().compose(ok -> {
-      if (ok) {
-        return Future.succeededFuture();
-      }
-      if (System.currentTimeMillis() > deadline) {
-        return Future.failedFuture("condition not met within " + timeoutMs + " ms");
-      }
-      return h.vertx.timer(25).compose(t -> eventually(condition, deadline - System.currentTimeMillis()));
-    });
   }
 
   private static String gunzip(Buffer b) {

@@ -136,22 +136,9 @@ public final class Harness {
     return http.post(g.port(), "127.0.0.1", path).putHeaders(headers).sendBuffer(body);
   }
 
-  /** Polls {@code condition} every 25 ms (on a Vert.x timer, never sleeping) until it holds or {@code timeoutMs} passes. */
+  /** See {@link Eventually}. */
   public Future<Void> eventually(java.util.function.Supplier<Future<Boolean>> condition, long timeoutMs) {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    return pollUntil(condition, deadline, timeoutMs);
-  }
-
-  private Future<Void> pollUntil(java.util.function.Supplier<Future<Boolean>> condition, long deadline, long timeoutMs) {
-    return condition.get().recover(err -> Future.succeededFuture(false)).compose(ok -> {
-      if (ok) {
-        return Future.succeededFuture();
-      }
-      if (System.currentTimeMillis() > deadline) {
-        return Future.failedFuture("condition not met within " + timeoutMs + " ms");
-      }
-      return vertx.timer(25).compose(t -> pollUntil(condition, deadline, timeoutMs));
-    });
+    return Eventually.until(vertx, condition, timeoutMs);
   }
 
   private Redis testRedis;

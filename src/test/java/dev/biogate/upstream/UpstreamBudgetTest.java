@@ -3,6 +3,7 @@ package dev.biogate.upstream;
 import dev.biogate.Gateway;
 import dev.biogate.redis.EmbeddedRedis;
 import dev.biogate.support.Harness;
+import dev.biogate.support.Eventually;
 import dev.biogate.support.ManualClock;
 import dev.biogate.support.TestRedis;
 import io.vertx.core.Future;
@@ -22,7 +23,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -181,7 +181,7 @@ class UpstreamBudgetTest {
           })
           .compose(stats -> {
             assertEquals(1, stats.getInteger("requests"), "nobody called upstream during the back-off");
-            return waitUntil(vertx, () -> h.get(b, "/v1/profiles/alice").map(r -> r.statusCode() == 200), 5_000);
+            return Eventually.until(vertx, () -> h.get(b, "/v1/profiles/alice").map(r -> r.statusCode() == 200), 5_000);
           })
           .map(v -> {
             assertTrue(System.currentTimeMillis() - start >= 1_900, "calls resumed only after Retry-After");
@@ -218,7 +218,7 @@ class UpstreamBudgetTest {
       .compose(gs -> vertx.executeBlocking(() -> {
         ownRedis.restart();
         return null;
-      }).compose(v -> waitUntil(vertx, () -> Future.succeededFuture(gs.stream().noneMatch(g -> g.budget().isDegraded())), 10_000)))
+      }).compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().noneMatch(g -> g.budget().isDegraded())), 10_000)))
       .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -305,18 +305,5 @@ class UpstreamBudgetTest {
 
   private Future<HttpResponse<Buffer>> forwardedFor(Gateway g, String xff) {
     return h.http.get(g.port(), "127.0.0.1", "/v1/profiles/demo").putHeader("X-Forwarded-For", xff).send();
-  }
-
-  private static Future<Void> waitUntil(Vertx vertx, Supplier<Future<Boolean>> condition, long timeoutMs) {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    return condition.get().compose(ok -> {
-      if (ok) {
-        return Future.succeededFuture();
-      }
-      if (System.currentTimeMillis() > deadline) {
-        return Future.failedFuture("condition not met within " + timeoutMs + " ms");
-      }
-      return vertx.timer(50).compose(t -> waitUntil(vertx, condition, deadline - System.currentTimeMillis()));
-    });
   }
 }

@@ -1,0 +1,33 @@
+package dev.biogate.ops;
+
+import dev.biogate.config.Secret;
+import dev.biogate.http.ApiException;
+import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.HttpTokens;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The one guard of {@code /admin/*}, mounted before every admin route: {@code Authorization: Bearer <admin token>},
+ * compared in constant time. Without a configured token every request is refused ({@code 401}): the admin API is off.
+ */
+public final class AdminAuth implements Handler<RoutingContext> {
+
+  static final ApiException UNAUTHORIZED = new ApiException(401, "unauthorized", "a valid admin bearer token is required");
+
+  private final Secret token;
+
+  public AdminAuth(Secret token) {
+    this.token = token;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    if (token == null || !token.matches(HttpTokens.bearer(ctx.request().getHeader("Authorization")))) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      ErrorResponses.send(ctx.response(), UNAUTHORIZED);
+      return;
+    }
+    ctx.next();
+  }
+}
