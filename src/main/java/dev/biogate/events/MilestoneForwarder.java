@@ -3,7 +3,7 @@ package dev.biogate.events;
 import dev.biogate.config.Secret;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.sink.Milestone;
-import dev.biogate.webhook.HmacSha256;
+import dev.biogate.crypto.HmacSha256;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;

@@ -3,7 +3,7 @@ package dev.biogate.profile;
 import dev.biogate.config.CacheOptions;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.HttpTokens;
-import dev.biogate.ops.RequestMetrics;
+import dev.biogate.http.RequestMetrics;
 import io.netty.util.AsciiString;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;

@@ -1,5 +1,6 @@
 package dev.biogate.webhook;
 
+import dev.biogate.crypto.HmacSha256;
 import dev.biogate.config.Secret;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;

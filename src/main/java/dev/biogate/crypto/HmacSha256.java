@@ -1,4 +1,4 @@
-package dev.biogate.webhook;
+package dev.biogate.crypto;
 
 import dev.biogate.config.Secret;
 
@@ -19,14 +19,14 @@ import java.util.List;
 public final class HmacSha256 {
 
   /** Length of a hex-encoded SHA-256 MAC. */
-  static final int HEX_LENGTH = 64;
+  public static final int HEX_LENGTH = 64;
 
   private static final String ALGORITHM = "HmacSHA256";
   private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   private final List<ThreadLocal<Mac>> macs;
 
-  HmacSha256(List<Secret> secrets) {
+  public HmacSha256(List<Secret> secrets) {
     if (secrets == null || secrets.isEmpty()) {
       throw new IllegalArgumentException("at least one webhook secret is required");
     }
@@ -43,7 +43,7 @@ public final class HmacSha256 {
     this.macs = List.copyOf(list);
   }
 
-  int size() {
+  public int size() {
     return macs.size();
   }
 
@@ -53,7 +53,7 @@ public final class HmacSha256 {
    * not depend on where the bytes differ. Stopping at the first matching secret only tells a sender who already
    * holds a valid signature which secret it was made with.
    */
-  int match(byte[] prefix, byte[] body, byte[] presentedHex) {
+  public int match(byte[] prefix, byte[] body, byte[] presentedHex) {
     for (int i = 0; i < macs.size(); i++) {
       Mac mac = macs.get(i).get();
       mac.update(prefix);

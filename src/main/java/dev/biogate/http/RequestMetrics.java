@@ -1,4 +1,4 @@
-package dev.biogate.ops;
+package dev.biogate.http;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;

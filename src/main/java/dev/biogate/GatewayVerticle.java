@@ -1,5 +1,10 @@
-package dev.biogate.http;
+package dev.biogate;
 
+import dev.biogate.http.ApiException;
+import dev.biogate.http.EdgeHeaders;
+import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.InboundLimiter;
+import dev.biogate.http.Usernames;
 import dev.biogate.profile.ProfileHandler;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
