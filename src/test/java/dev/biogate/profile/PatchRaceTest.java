@@ -63,7 +63,7 @@ class PatchRaceTest {
         .compose(v -> h.fault(SLOW))
         .compose(v -> {
           Future<HttpResponse<Buffer>> firstRead = h.get(g[0], "/v1/profiles/" + user);
-          return raceWebhook(g, user, "a-" + i, 1).compose(v2 -> firstRead);
+          return raceWebhook(g, user, "a-" + i, 1, true).compose(v2 -> firstRead);
         })
         .compose(first -> settleAndRead(g, user));
     })).onComplete(ctx.succeeding(outcomes -> {
@@ -75,8 +75,18 @@ class PatchRaceTest {
   /** Case B: a stale copy on both instances, a background revalidation in flight, then the webhook. */
   @Test
   void aWebhookDuringABackgroundRevalidationLeavesTheNewBioOnEveryInstance(VertxTestContext ctx) {
+    revalidationRace("B", true, ctx);
+  }
+
+  /** Case B with a payload too partial to apply: the purge's tombstone beats the revalidation; the next read fetches. */
+  @Test
+  void aPartialWebhookDuringABackgroundRevalidationMakesTheNextReadFetchTheNewBio(VertxTestContext ctx) {
+    revalidationRace("B-partial", false, ctx);
+  }
+
+  private void revalidationRace(String race, boolean complete, VertxTestContext ctx) {
     twoGateways().compose(g -> repeat(i -> {
-      String user = "race-b-" + i;
+      String user = "race-" + race.toLowerCase() + "-" + i;
       return h.putProfile(user, Profiles.withBio("old bio"))
         .compose(v -> Profiles.bio(h, g[0], user)).compose(v -> Profiles.bio(h, g[1], user))
         .compose(v -> {
@@ -85,11 +95,11 @@ class PatchRaceTest {
         })
         .compose(v -> h.get(g[0], "/v1/profiles/" + user)).compose(stale -> {
           assertEquals("STALE", stale.getHeader("X-Cache"), "the stale copy is served while it is revalidated");
-          return raceWebhook(g, user, "b-" + i, 2);
+          return raceWebhook(g, user, race + "-" + i, 2, complete);
         })
         .compose(v -> settleAndRead(g, user));
     })).onComplete(ctx.succeeding(outcomes -> {
-      ctx.verify(() -> report("B", outcomes));
+      ctx.verify(() -> report(race, outcomes));
       ctx.completeNow();
     }));
   }
@@ -100,12 +110,13 @@ class PatchRaceTest {
 
   /**
    * Waits until the in-flight fetch has read the profile fields (its {@code linksCall}-th links page is pending),
-   * then changes the upstream and delivers the webhook through instance B.
+   * then changes the upstream and delivers the webhook (complete, or only the bio) through instance B.
    */
-  private Future<Void> raceWebhook(Gateway[] g, String user, String id, int linksCall) {
+  private Future<Void> raceWebhook(Gateway[] g, String user, String id, int linksCall, boolean complete) {
     return h.eventually(() -> h.upstreamCalls("/profiles/" + user + "/links").map(n -> n >= linksCall), 5_000)
       .compose(v -> h.putProfile(user, Profiles.withBio("new bio")))
-      .compose(v -> Profiles.announceBio(h, g[1], "race-" + id, user, "new bio"));
+      .compose(v -> complete ? Profiles.announceBio(h, g[1], "race-" + id, user, "new bio")
+        : Profiles.announce(h, g[1], "race-" + id, new JsonObject().put("username", user).put("bio", "new bio")));
   }
 
   /** After the fetch completed: what A and B serve now, and again just before the fresh TTL ends. */

@@ -103,4 +103,34 @@ class SharedCopyTest {
         ctx.completeNow();
       })));
   }
+
+  @Test
+  void aLockAttemptThatTimesOutIsNeverTakenForTheLock(VertxTestContext ctx) {
+    ManualClock clock = new ManualClock();
+    int redisPort = URI.create(TestRedis.url()).getPort();
+    proxy = new HoldingRedisProxy(h.vertx, redisPort);
+    proxy.start().compose(viaProxy -> h.gateway(CACHE.copy().put("redis", new JsonObject().put("url", viaProxy)), clock))
+      .compose(g -> Profiles.bio(h, g, "alice").compose(warm -> h.sandboxStats()).compose(before -> {
+        clock.advance(FRESH_MS + 61_000); // past stale-while-revalidate: a read refreshes first if it can
+        // The lock attempt never reaches Redis: it fails by timeout while L2 reads still work.
+        Future<Void> held = proxy.holdNext(RedisKeys.fetchLock("alice"));
+        return h.get(g, "/v1/profiles/alice").compose(r -> held.map(v -> {
+          assertEquals(200, r.statusCode());
+          assertEquals("STALE", r.getHeader("X-Cache"), "the held copy is served, nothing fetched uncoordinated");
+          return null;
+        })).compose(v -> h.sandboxStats()).map(after -> {
+          assertEquals(before.getInteger("requests"), after.getInteger("requests"), "no upstream call without the lock");
+          return null;
+        });
+      }))
+      .onComplete(ar -> {
+        proxy.release();
+        ctx.verify(() -> {
+          if (ar.failed()) {
+            throw new AssertionError(ar.cause());
+          }
+        });
+        ctx.completeNow();
+      });
+  }
 }
