@@ -67,12 +67,13 @@ public final class ProfileStore {
   /**
    * Writes {@code copy} if the profile's version is still {@code readVersion}; completes with the copy stamped with
    * its new version, or {@code null} when refused. Accepted copies with links also record which username owns each
-   * link (link webhooks name only the link).
+   * link (link webhooks name only the link; best effort: the copy is written either way).
    */
   public Future<CachedProfile> put(Write kind, CachedProfile copy, long readVersion, long nowMs) {
     return run(copy.username(), List.of(kind.name().toLowerCase(Locale.ROOT), Long.toString(readVersion),
       ProfileCodec.encode(copy), Long.toString(freshness.remainingMs(copy, nowMs))))
-      .compose(version -> version == REFUSED ? Future.succeededFuture(null) : indexLinks(copy).map(copy.withVersion(version)));
+      .compose(version -> version == REFUSED ? Future.succeededFuture(null)
+        : indexLinks(copy).otherwiseEmpty().map(copy.withVersion(version)));
   }
 
   /** Deletes the copy and moves the version (a tombstone no older fetch can beat); completes with the new version. */

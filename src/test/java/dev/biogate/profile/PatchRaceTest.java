@@ -3,6 +3,7 @@ package dev.biogate.profile;
 import dev.biogate.Gateway;
 import dev.biogate.support.Harness;
 import dev.biogate.support.ManualClock;
+import dev.biogate.support.TestRedis;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -35,8 +36,11 @@ class PatchRaceTest {
 
   private static final int REPETITIONS = Integer.getInteger("biogate.patchRace.repetitions", 3);
   private static final long FRESH_MS = 10_000;
+  // Budgets far above what the repetitions spend: the race, not the budget, is under test.
+  private static final int BUDGET = 100_000;
   private static final JsonObject CONFIG = Deliveries.config().put("cache", new JsonObject().put("freshTtlMs", FRESH_MS)
-    .put("staleWhileRevalidateMs", 60_000).put("staleIfErrorMs", 600_000));
+    .put("staleWhileRevalidateMs", 60_000).put("staleIfErrorMs", 600_000))
+    .put("linktree", new JsonObject().put("rateLimitPerMin", BUDGET));
   private static final JsonObject SLOW = new JsonObject().put("mode", "slow").put("latency_ms", 300);
   private static final JsonObject OK = new JsonObject().put("mode", "ok");
 
@@ -46,7 +50,7 @@ class PatchRaceTest {
   @BeforeEach
   void start(Vertx vertx, VertxTestContext ctx) {
     h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
+    h.start(TestRedis.url(), new JsonObject().put("rateLimitPerMin", BUDGET)).onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach
