@@ -164,8 +164,8 @@ final class SharedFetch {
         l1.put(ar.result());
         return Future.succeededFuture(new Result(ar.result(), Outcome.MISS));
       }
-      return l2.get(copy.username()).map(now -> {
-        CachedProfile newer = now.copy();
+      return l2.get(copy.username()).map(current -> {
+        CachedProfile newer = current.copy();
         if (newer != null && freshness.of(newer, now()) != Freshness.State.EXPIRED) {
           l1.put(newer);
           return new Result(newer, Outcome.SHARED_HIT);
