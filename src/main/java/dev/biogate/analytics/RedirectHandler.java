@@ -3,6 +3,7 @@ package dev.biogate.analytics;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.Usernames;
+import dev.biogate.profile.ProfileErrors;
 import dev.biogate.profile.ProfileService;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
@@ -52,7 +53,7 @@ public final class RedirectHandler implements Handler<RoutingContext> {
     }
     profiles.lookup(username).onComplete(ar -> {
       if (ar.failed()) {
-        ErrorResponses.send(ctx.response(), ar.cause());
+        ErrorResponses.send(ctx.response(), ProfileErrors.toHttp(ar.cause()));
         return;
       }
       if (!ar.result().found()) {

@@ -15,11 +15,12 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Keeps every instance's L1 in step with L2 through Redis pub/sub ({@code bg:invalidate}). After an instance changes
- * a profile's shared copy it {@link #broadcast}s "{@code <instance id> <username>}"; every other instance, subscribed
- * on a dedicated connection, drops its L1 copy and reads the new one from L2 on the next request. Messages are
- * delivered in well under a second. The subscription is re-established with backoff after Redis restarts;
- * invalidations published while an instance was cut off are lost to it (its L1 copy then ages out normally).
+ * Keeps every instance's L1 in step with L2 through Redis pub/sub ({@code bg:invalidate}). Every accepted write of a
+ * profile's shared copy (redis/profile_write.lua) publishes "{@code <writer id> <username> <version>}"; every
+ * instance, subscribed on a dedicated connection, drops its L1 copy older than that version and reads the new one
+ * from L2 on the next request (the writer's own copy has that version and stays). Messages are delivered in well
+ * under a second. The subscription is re-established with backoff after Redis restarts; invalidations published
+ * while an instance was cut off are lost to it (its L1 copy then ages out normally).
  */
 public final class CacheInvalidation {
 
@@ -29,30 +30,21 @@ public final class CacheInvalidation {
   private final Vertx vertx;
   private final Redis redis;
   private final ProfileService profiles;
-  private final String instanceId;
   private RedisConnection conn;
   private boolean stopped;
   private long backoffMs = 100;
   private long timer = -1;
 
+  /** {@code instanceId} is not needed any more (messages name their writer and version); kept for the wiring. */
   public CacheInvalidation(Vertx vertx, Redis redis, ProfileService profiles, String instanceId) {
     this.vertx = vertx;
     this.redis = redis;
     this.profiles = profiles;
-    this.instanceId = instanceId;
   }
 
-  /** Tells every other instance to drop its L1 copy of {@code username}. */
-  public Future<Void> broadcast(String username) {
-    return redis.send(Request.cmd(Command.PUBLISH).arg(RedisKeys.INVALIDATE_CHANNEL).arg(instanceId + " " + username)).mapEmpty();
-  }
-
-  /** Drops every copy of {@code username}: L2, this instance's L1, and (by broadcast) every other instance's L1. */
+  /** Drops every copy of {@code username}: L2 (leaving a tombstone), and every instance's L1. */
   public Future<Void> purge(String username) {
-    profiles.invalidateLocal(username);
-    return redis.send(Request.cmd(Command.DEL).arg(RedisKeys.profile(username)))
-      .compose(r -> broadcast(username))
-      .onComplete(ar -> profiles.invalidateLocal(username));
+    return profiles.purge(username);
   }
 
   /** Subscribes; completes when subscribed, or after a short wait with retries continuing in the background. */
@@ -90,14 +82,20 @@ public final class CacheInvalidation {
   }
 
   private void onMessage(Response msg) {
-    // ["message", channel, "<instance id> <username>"]; subscribe confirmations are ignored.
+    // ["message", channel, "<writer id> <username> <version>"]; subscribe confirmations are ignored.
     if (msg == null || msg.size() != 3 || !"message".equals(msg.get(0).toString())) {
       return;
     }
     String payload = msg.get(2).toString();
-    int space = payload.indexOf(' ');
-    if (space > 0 && !payload.substring(0, space).equals(instanceId)) {
-      profiles.invalidateLocal(payload.substring(space + 1));
+    int first = payload.indexOf(' ');
+    int last = payload.lastIndexOf(' ');
+    if (first <= 0 || last <= first) {
+      return;
+    }
+    try {
+      profiles.invalidateLocal(payload.substring(first + 1, last), Long.parseLong(payload.substring(last + 1)));
+    } catch (NumberFormatException e) {
+      LOG.debug("ignored a malformed invalidation message");
     }
   }
 

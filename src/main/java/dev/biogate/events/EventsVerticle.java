@@ -46,7 +46,7 @@ public final class EventsVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     client = WebClient.create(vertx);
-    EventRouter router = new EventRouter(new ProfileEventHandler(profiles, invalidation, new PatchLock(vertx, redis)),
+    EventRouter router = new EventRouter(new ProfileEventHandler(profiles),
       new MilestoneForwarder(client, options.alertUrl(), options.alertSecret(), redis, milestonesToKlaviyo), new ClickRecorder(redis, options.streamMaxLen()));
     stream = new EventStream(redis, options, clock, consumerName);
     processor = new EventProcessor(vertx, options, stream, router, stats);

@@ -13,27 +13,23 @@ import java.util.function.Supplier;
 
 /**
  * Keeps cached profiles fresh from Linktree's profile and link events without spending upstream budget. A complete
- * payload is applied to the held copy with {@link ProfileService#patch} (which republishes it to this instance's L1
- * and to L2), then every other instance is told to drop its L1 copy. Nothing cached: nothing to do (the next read
- * fetches the current profile). An incomplete payload cannot be applied, so every cached copy is purged instead.
+ * payload is applied to the shared copy with {@link ProfileService#patch}; an incomplete one cannot be applied, so
+ * every copy is purged with {@link ProfileService#purge}. Both are versioned writes: they tell every instance to
+ * drop its older L1 copy, and a fetch already in flight can no longer publish its older copy over them. With no
+ * shared copy, a patch leaves a tombstone, so the next read fetches the current profile.
  * <p>
- * Changes to one profile are applied one at a time, cluster-wide (queued per profile on this instance, and under a
- * short Redis lock across instances), and each starts from the shared L2 copy rather than this instance's L1,
- * which may predate another instance's latest change.
+ * Changes to one profile are queued on this instance so they apply in stream order; across instances, the
+ * versioned write makes a patch that raced another write read the copy again instead of overwriting it.
  */
 final class ProfileEventHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProfileEventHandler.class);
 
   private final ProfileService profiles;
-  private final CacheInvalidation invalidation;
-  private final PatchLock lock;
   private final Map<String, Future<Void>> tails = new HashMap<>();
 
-  ProfileEventHandler(ProfileService profiles, CacheInvalidation invalidation, PatchLock lock) {
+  ProfileEventHandler(ProfileService profiles) {
     this.profiles = profiles;
-    this.invalidation = invalidation;
-    this.lock = lock;
   }
 
   Future<Void> profileUpdated(JsonObject data) {
@@ -44,7 +40,7 @@ final class ProfileEventHandler {
       return Future.succeededFuture();
     }
     if (!data.containsKey("bio") || !data.containsKey("avatar_url") || !data.containsKey("theme")) {
-      return serialized(username, () -> invalidation.purge(username));
+      return serialized(username, () -> profiles.purge(username));
     }
     return apply(username, doc -> doc.put("bio", data.getValue("bio")).put("avatar_url", data.getValue("avatar_url"))
       .put("theme", data.getValue("theme")));
@@ -62,26 +58,20 @@ final class ProfileEventHandler {
         return Future.succeededFuture();
       }
       if (!LinkChanges.complete(type, data)) {
-        return serialized(username, () -> invalidation.purge(username));
+        return serialized(username, () -> profiles.purge(username));
       }
       return apply(username, doc -> LinkChanges.apply(type, data, doc));
     });
   }
 
   private Future<Void> apply(String username, java.util.function.UnaryOperator<JsonObject> change) {
-    return serialized(username, () -> {
-      profiles.invalidateLocal(username);
-      return profiles.patch(username, change).compose(applied -> invalidation.broadcast(username));
-    });
+    return serialized(username, () -> profiles.patch(username, change).mapEmpty());
   }
 
-  /**
-   * Runs {@code work} after every earlier change to the same profile on this instance has finished, and under the
-   * cluster-wide {@link PatchLock} so that changes made by other instances are not overwritten either.
-   */
+  /** Runs {@code work} after every earlier change to the same profile on this instance has finished. */
   private Future<Void> serialized(String username, Supplier<Future<Void>> work) {
     Future<Void> previous = tails.getOrDefault(username, Future.succeededFuture());
-    Future<Void> next = previous.transform(ar -> lock.run(username, work));
+    Future<Void> next = previous.transform(ar -> work.get());
     tails.put(username, next);
     next.onComplete(ar -> tails.remove(username, next));
     return next;

@@ -11,13 +11,15 @@ import java.nio.ByteBuffer;
 /**
  * One cached answer for a username, stored ready to write: the encoded JSON, its gzip form and its ETag are
  * computed once when the copy is made, so serving it costs no JSON work. A copy is either a profile (200) or a
- * remembered "no such profile" (404, negatively cached).
+ * remembered "no such profile" (404, negatively cached). Its {@link #version()} orders it among the copies of the
+ * same profile: the shared copy's version (see redis/profile_write.lua), 0 for a copy no shared write accepted yet.
  */
 public final class CachedProfile {
 
   private final String username;
   private final boolean found;
   private final long fetchedAtMs;
+  private final long version;
   private final Buffer json;
   private final Buffer gzip;
   private final AsciiString etag;
@@ -30,6 +32,31 @@ public final class CachedProfile {
     this.json = direct(json);
     this.gzip = gzip == null ? null : direct(gzip);
     this.etag = etag == null ? null : AsciiString.of(etag);
+    this.version = 0;
+  }
+
+  private CachedProfile(CachedProfile p, long version) {
+    this.username = p.username;
+    this.found = p.found;
+    this.fetchedAtMs = p.fetchedAtMs;
+    this.json = p.json;
+    this.gzip = p.gzip;
+    this.etag = p.etag;
+    this.parsed = p.parsed;
+    this.version = version;
+  }
+
+  /** The same copy (same bytes, no copying) stamped with the version its shared write was accepted at. */
+  CachedProfile withVersion(long version) {
+    return version == this.version ? this : new CachedProfile(this, version);
+  }
+
+  /** Version of the shared write that made this copy; 0 when none did (Redis unreachable). */
+  public long version() { return version; }
+
+  /** Whether this copy supersedes {@code other}: a later shared write, or the same one fetched later. */
+  boolean newerThan(CachedProfile other) {
+    return version != other.version ? version > other.version : fetchedAtMs > other.fetchedAtMs;
   }
 
   /**

@@ -44,6 +44,11 @@ public final class Freshness {
     return Math.max(1, (p.found() ? retentionMs : negativeMs) - age);
   }
 
+  /** How long a found copy is kept at all (fresh + stale-while-revalidate + stale-if-error). */
+  public long retentionMs() {
+    return retentionMs;
+  }
+
   public long freshMs() {
     return freshMs;
   }

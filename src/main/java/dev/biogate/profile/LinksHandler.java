@@ -45,7 +45,7 @@ public final class LinksHandler implements Handler<RoutingContext> {
     }
     service.lookup(username).onComplete(ar -> {
       if (ar.failed()) {
-        ErrorResponses.send(ctx.response(), ar.cause());
+        ErrorResponses.send(ctx.response(), ProfileErrors.toHttp(ar.cause()));
         return;
       }
       CachedProfile p = ar.result();

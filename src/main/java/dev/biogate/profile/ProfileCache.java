@@ -10,10 +10,21 @@ import java.util.function.LongSupplier;
 /**
  * L1: the in-process tier, shared by every event loop of the instance and bounded by bytes. A read is one Caffeine
  * lookup; entries leave when their copy can no longer be served at all, or when the byte bound evicts them.
+ * <p>
+ * Copies are ordered by {@link CachedProfile#version()}: an invalidation names the version of the write that caused
+ * it, drops older copies, and is remembered for a while as a floor, so that a read of L2 that started before the
+ * write and answers after the invalidation cannot put the older copy back.
  */
 public final class ProfileCache {
 
+  /** How long an invalidation's version is remembered: far longer than any L2 read in flight takes. */
+  private static final long FLOOR_MS = 60_000;
+
   private final Cache<String, CachedProfile> cache;
+  private final Cache<String, Long> floors = Caffeine.newBuilder()
+    .expireAfterWrite(FLOOR_MS, TimeUnit.MILLISECONDS)
+    .maximumSize(100_000)
+    .build();
 
   public ProfileCache(long maxBytes, Freshness freshness, LongSupplier clock) {
     this.cache = Caffeine.newBuilder()
@@ -42,11 +53,25 @@ public final class ProfileCache {
     return cache.getIfPresent(username);
   }
 
-  /** Keeps the newer of the held and the offered copy, so a late, older answer never replaces a newer one. */
+  /**
+   * Keeps the newer of the held and the offered copy, so a late, older answer never replaces a newer one; a copy
+   * older than the last invalidation of its profile is not kept at all.
+   */
   public void put(CachedProfile p) {
-    cache.asMap().merge(p.username(), p, (held, offered) -> offered.fetchedAtMs() >= held.fetchedAtMs() ? offered : held);
+    Long floor = floors.getIfPresent(p.username());
+    if (floor != null && p.version() < floor) {
+      return;
+    }
+    cache.asMap().merge(p.username(), p, (held, offered) -> held.newerThan(offered) ? held : offered);
   }
 
+  /** Drops the held copy if it is older than {@code version}, and refuses such copies for a while. */
+  public void invalidate(String username, long version) {
+    floors.asMap().merge(username, version, Math::max);
+    cache.asMap().computeIfPresent(username, (u, held) -> held.version() < version ? null : held);
+  }
+
+  /** Drops the held copy, whatever its version. */
   public void invalidate(String username) {
     cache.invalidate(username);
   }

@@ -96,7 +96,7 @@ public final class ProfileHandler {
   private void complete(HttpServerRequest req, io.vertx.core.AsyncResult<ProfileService.Result> ar, long start) {
     if (ar.failed()) {
       stats.unavailable.increment();
-      ErrorResponses.send(req.response(), ar.cause());
+      ErrorResponses.send(req.response(), ProfileErrors.toHttp(ar.cause()));
       metrics.profile(req.response().getStatusCode(), System.nanoTime() - start);
       return;
     }

@@ -1,34 +1,30 @@
 package dev.biogate.profile;
 
-import dev.biogate.http.ApiException;
 import dev.biogate.upstream.Lane;
 import dev.biogate.upstream.LinktreeClient;
-import dev.biogate.upstream.UpstreamException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
 import io.vertx.core.json.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
 
 /**
- * Resolves profiles that L1 cannot answer by itself. Concurrent callers for one username in this instance share one
- * resolution (single flight); across instances a short Redis lock lets one instance fetch while the others poll L2
- * for its copy. When the upstream fails, the last good copy is served for as long as stale-if-error allows;
- * without one, the caller gets a 503 with {@code Retry-After}. Redis trouble degrades to fetching without the lock,
- * never to failing the read.
+ * Resolves profiles that L1 cannot answer by itself, and changes shared copies when webhooks announce changes.
+ * Concurrent callers for one username in this instance share one resolution (single flight), which
+ * {@link SharedFetch} carries out across instances. Every write of a shared copy is versioned
+ * ({@link ProfileStore}): a fetch that began before a change can never publish over it. Failures are
+ * {@link ProfileFailure}s; handlers answer them through {@link ProfileErrors}.
  */
 public final class ProfileService {
 
-  private static final Logger LOG = LoggerFactory.getLogger(ProfileService.class);
   private static final long REVALIDATE_BACKOFF_MS = 5_000;
+  /** Patches retried at once when another write to the same profile slipped in between read and write. */
+  private static final int PATCH_ATTEMPTS = 5;
 
   /** How a resolved copy reached the caller (fresh and stale L1 hits never get here: the handler serves them). */
   public enum Outcome { SHARED_HIT, MISS, STALE_IF_ERROR }
@@ -44,31 +40,21 @@ public final class ProfileService {
     }
   }
 
-  private final Vertx vertx;
   private final ProfileCache l1;
   private final ProfileStore l2;
-  private final LinktreeClient upstream;
   private final Freshness freshness;
   private final LongSupplier clock;
-  private final long lockTtlMs;
-  private final long lockWaitMs;
-  private final long lockPollMs;
-  private final String owner = UUID.randomUUID().toString();
+  private final SharedFetch fetcher;
   private final Map<String, Future<Result>> inflight = new ConcurrentHashMap<>();
   private final Map<String, Long> revalidateBackoff = new ConcurrentHashMap<>();
-  private final AtomicBoolean redisDegraded = new AtomicBoolean();
 
   public ProfileService(Vertx vertx, ProfileCache l1, ProfileStore l2, LinktreeClient upstream, Freshness freshness,
                         LongSupplier clock, long lockTtlMs, long lockWaitMs, long lockPollMs) {
-    this.vertx = vertx;
     this.l1 = l1;
     this.l2 = l2;
-    this.upstream = upstream;
     this.freshness = freshness;
     this.clock = clock;
-    this.lockTtlMs = lockTtlMs;
-    this.lockWaitMs = lockWaitMs;
-    this.lockPollMs = lockPollMs;
+    this.fetcher = new SharedFetch(vertx, l1, l2, upstream, freshness, clock, lockTtlMs, lockWaitMs, lockPollMs);
   }
 
   public ProfileCache cache() {
@@ -131,26 +117,50 @@ public final class ProfileService {
   }
 
   /**
-   * Applies a change announced with a complete payload to the held copy (L1, else L2) without an upstream call,
-   * and publishes the result to L1 and L2. Completes with {@code false} when no copy is held: there is nothing to
-   * update, and the next read fetches the current profile anyway.
+   * Applies a change announced with a complete payload to the shared copy, without an upstream call: reads the copy
+   * with its version, changes it, and writes it back only if no other write happened in between (else reads again).
+   * With no copy to change, leaves a tombstone instead: a fetch already in flight cannot publish its older copy over
+   * it, and the next read fetches the current profile. Completes with whether a copy was changed; every instance's
+   * older L1 copy is dropped either way.
    */
   public Future<Boolean> patch(String username, UnaryOperator<JsonObject> change) {
-    CachedProfile held = l1.get(username);
-    Future<CachedProfile> base = held != null ? Future.succeededFuture(held) : sharedCopy(username);
-    return base.compose(copy -> {
+    return patch(username, change, PATCH_ATTEMPTS);
+  }
+
+  private Future<Boolean> patch(String username, UnaryOperator<JsonObject> change, int attempts) {
+    return l2.get(username).compose(shared -> {
+      CachedProfile copy = shared.copy();
       if (copy == null || !copy.found()) {
-        return Future.succeededFuture(false);
+        return purge(username).map(false);
       }
       JsonObject changed = change.apply(copy.document().copy());
       CachedProfile next = ProfileDocument.found(username, ProfileDocument.canonical(username, changed), now());
-      return publish(next).map(true);
+      return l2.put(ProfileStore.Write.PATCH, next, shared.version(), now()).compose(stored -> {
+        if (stored != null) {
+          l1.put(stored);
+          return Future.succeededFuture(true);
+        }
+        return attempts > 1 ? patch(username, change, attempts - 1)
+          : Future.failedFuture(new VertxException("the profile kept changing while it was patched", true));
+      });
     });
   }
 
-  /** Drops this instance's L1 copy (another instance published a newer one to L2). */
-  public void invalidateLocal(String username) {
+  /**
+   * Drops every copy of {@code username}: the shared one (leaving a tombstone no older fetch can beat), this
+   * instance's L1 copy, and (by the write's invalidation) every other instance's.
+   */
+  public Future<Void> purge(String username) {
     l1.invalidate(username);
+    return l2.purge(username).map(version -> {
+      l1.invalidate(username, version);
+      return null;
+    });
+  }
+
+  /** Another instance's write made {@code version}: drops this instance's older L1 copy. */
+  public void invalidateLocal(String username, long version) {
+    l1.invalidate(username, version);
   }
 
   /** The username whose cached profile holds this link id, or {@code null} if no cached profile does. */
@@ -158,16 +168,12 @@ public final class ProfileService {
     return l2.ownerOfLink(linkId);
   }
 
-  /** Fetches a fresh copy now (a webhook announced a change), bypassing L1 and L2 freshness. */
-  public Future<Result> refresh(String username, Lane lane) {
-    return singleFlight(username, null, lane, true);
+  /** Whether this instance is resolving {@code username} now (a read's fetch is in flight). */
+  boolean resolving(String username) {
+    return inflight.containsKey(username);
   }
 
   private Future<Result> singleFlight(String username, CachedProfile held, Lane lane) {
-    return singleFlight(username, held, lane, false);
-  }
-
-  private Future<Result> singleFlight(String username, CachedProfile held, Lane lane, boolean force) {
     Promise<Result> promise = Promise.promise();
     Future<Result> existing = inflight.putIfAbsent(username, promise.future());
     if (existing != null) {
@@ -175,8 +181,7 @@ public final class ProfileService {
     }
     Future<Result> work;
     try {
-      work = force ? fetchUnderLock(username, newest(held, l1.get(username)), lane, now() + lockWaitMs)
-        : fromSharedOrUpstream(username, held, lane);
+      work = fetcher.resolve(username, held, lane);
     } catch (RuntimeException e) {
       work = Future.failedFuture(e);
     }
@@ -185,119 +190,5 @@ public final class ProfileService {
       promise.handle(ar);
     });
     return promise.future();
-  }
-
-  private Future<Result> fromSharedOrUpstream(String username, CachedProfile held, Lane lane) {
-    return sharedCopy(username).compose(shared -> {
-      if (shared != null && freshness.of(shared, now()) == Freshness.State.FRESH
-        && (held == null || shared.fetchedAtMs() > held.fetchedAtMs())) {
-        l1.put(shared);
-        return Future.succeededFuture(new Result(shared, Outcome.SHARED_HIT));
-      }
-      return fetchUnderLock(username, newest(held, shared), lane, now() + lockWaitMs);
-    });
-  }
-
-  /** Takes the cluster-wide fetch lock and fetches, or waits for whoever holds it to publish a copy. */
-  private Future<Result> fetchUnderLock(String username, CachedProfile best, Lane lane, long deadline) {
-    long denied = upstream.budget().deniedForMs(lane);
-    if (denied > 0) {
-      // Known without a round trip: no permit for this lane yet. Don't take the lock only to give it back.
-      return fallback(best, new UpstreamException(UpstreamException.Kind.BUDGET_EXHAUSTED, "upstream budget exhausted", denied, 0));
-    }
-    return l2.tryLock(username, owner, lockTtlMs)
-      .otherwise(err -> {
-        degraded(err);
-        return Boolean.TRUE;
-      })
-      .compose(locked -> {
-        if (locked) {
-          return fetch(username, best, lane).eventually(() -> l2.unlock(username, owner).otherwiseEmpty());
-        }
-        return awaitPeer(username, best, lane, deadline);
-      });
-  }
-
-  private Future<Result> awaitPeer(String username, CachedProfile best, Lane lane, long deadline) {
-    if (now() >= deadline) {
-      return fallback(best, new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "another instance is still fetching", 1000, 0));
-    }
-    return vertx.timer(lockPollMs).compose(t -> sharedCopy(username)).compose(shared -> {
-      if (shared != null && (best == null || shared.fetchedAtMs() > best.fetchedAtMs())
-        && freshness.of(shared, now()) != Freshness.State.EXPIRED) {
-        l1.put(shared);
-        return Future.succeededFuture(new Result(shared, Outcome.MISS));
-      }
-      return fetchUnderLock(username, best, lane, deadline);
-    });
-  }
-
-  private Future<Result> fetch(String username, CachedProfile best, Lane lane) {
-    return upstream.fetchProfile(username, lane)
-      .map(json -> ProfileDocument.found(username, ProfileDocument.canonical(username, json), now()))
-      .recover(err -> err instanceof UpstreamException && ((UpstreamException) err).kind() == UpstreamException.Kind.NOT_FOUND
-        ? Future.succeededFuture(ProfileDocument.notFound(username, now()))
-        : Future.failedFuture(err))
-      .compose(copy -> publish(copy).map(v -> new Result(copy, Outcome.MISS)))
-      .recover(err -> fallback(best, err));
-  }
-
-  /** Makes a new copy visible: L1 at once, L2 before the lock is released so waiting instances find it. */
-  private Future<Void> publish(CachedProfile copy) {
-    l1.put(copy);
-    return l2.put(copy, now()).otherwise(err -> {
-      degraded(err);
-      return null;
-    });
-  }
-
-  /** Stale-if-error: the last good copy if it may still be served, else a 503 telling the client when to retry. */
-  private Future<Result> fallback(CachedProfile best, Throwable err) {
-    if (best != null && best.found() && freshness.of(best, now()) != Freshness.State.EXPIRED) {
-      return Future.succeededFuture(new Result(best, Outcome.STALE_IF_ERROR));
-    }
-    if (!(err instanceof UpstreamException)) {
-      return Future.failedFuture(err);
-    }
-    UpstreamException ue = (UpstreamException) err;
-    long retryAfter = ue.retryAfterMs() > 0 ? ue.retryAfterMs() : 5_000;
-    String message;
-    switch (ue.kind()) {
-      case CIRCUIT_OPEN: message = "the profile upstream is failing; no cached copy to serve"; break;
-      case RATE_LIMITED:
-      case BUDGET_EXHAUSTED: message = "the upstream request budget is spent; no cached copy to serve"; break;
-      case AUTH: message = "the gateway cannot authenticate to the profile upstream"; break;
-      default: message = "the profile upstream is unavailable; no cached copy to serve";
-    }
-    return Future.failedFuture(new ApiException(503, "upstream_unavailable", message, ApiException.seconds(retryAfter)));
-  }
-
-  private Future<CachedProfile> sharedCopy(String username) {
-    return l2.get(username).map(c -> {
-      if (redisDegraded.compareAndSet(true, false)) {
-        LOG.info("redis reachable again; shared profile cache restored");
-      }
-      return c;
-    }).otherwise(err -> {
-      degraded(err);
-      return null;
-    });
-  }
-
-  private void degraded(Throwable err) {
-    if (redisDegraded.compareAndSet(false, true)) {
-      LOG.warn("redis unavailable for the shared profile cache ({}); serving from L1 and fetching without the cluster lock",
-        err.getClass().getSimpleName());
-    }
-  }
-
-  private static CachedProfile newest(CachedProfile a, CachedProfile b) {
-    if (a == null) {
-      return b;
-    }
-    if (b == null) {
-      return a;
-    }
-    return b.fetchedAtMs() > a.fetchedAtMs() ? b : a;
   }
 }

@@ -7,66 +7,120 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
- * L2: copies shared by every instance through Redis, plus the short per-profile fetch lock that makes one instance
- * fetch while the others wait for its copy.
+ * L2: copies shared by every instance through Redis, each with the version of the write that made it, plus the
+ * short per-profile fetch lock that makes one instance fetch while the others wait for its copy.
+ * <p>
+ * Every write goes through redis/profile_write.lua, which refuses a copy whose writer read an older version than
+ * the current one and tells every instance to drop older L1 copies. The lock is an optimisation (one upstream call
+ * per change, cluster-wide), never what keeps a copy correct. Every call fails after {@value #TIMEOUT_MS} ms.
  */
 public final class ProfileStore {
 
+  /** What one L2 read found: the copy ({@code null} if none) and the profile's current version (0 if none). */
+  public record Shared(CachedProfile copy, long version) {
+  }
+
+  /** Why a copy is written: each kind is one mode of the write script (purges go through {@link #purge}). */
+  enum Write { FETCH, PATCH }
+
+  /** Returned by a write the script refused: a newer write happened since the writer read the version. */
+  static final long REFUSED = -1;
+
+  static final long TIMEOUT_MS = 1_000;
+  /** How long a version outlives the longest-lived copy: longer than any fetch or patch can take. */
+  private static final long VERSION_MARGIN_MS = 600_000;
+
   private final Redis redis;
   private final Freshness freshness;
+  /** Names this instance's writes in invalidation messages. */
+  private final String writer;
+  private final long versionTtlMs;
+  private final LuaScript write = LuaScript.load("profile_write");
   private final LuaScript unlock = LuaScript.load("lock_release");
 
   public ProfileStore(Redis redis, Freshness freshness) {
     this.redis = redis;
     this.freshness = freshness;
+    this.writer = UUID.randomUUID().toString();
+    this.versionTtlMs = freshness.retentionMs() + VERSION_MARGIN_MS;
   }
 
-  /** The shared copy, or {@code null} when there is none (or it is unreadable). */
-  public Future<CachedProfile> get(String username) {
-    return redis.send(Request.cmd(Command.GET).arg(RedisKeys.profile(username)))
-      .map(r -> r == null ? null : ProfileCodec.decode(username, r.toBuffer()));
+  /** The shared copy and version, read together (both keys share the profile's slot). */
+  public Future<Shared> get(String username) {
+    return send(Request.cmd(Command.MGET).arg(RedisKeys.profile(username)).arg(RedisKeys.profileVersion(username)))
+      .map(r -> {
+        long version = r.get(1) == null ? 0 : r.get(1).toLong();
+        CachedProfile copy = r.get(0) == null ? null : ProfileCodec.decode(username, r.get(0).toBuffer());
+        return new Shared(copy == null ? null : copy.withVersion(version), version);
+      });
   }
 
   /**
-   * Stores the copy for as long as it can be served at all, and records which username owns each of its links
-   * (link webhooks name only the link).
+   * Writes {@code copy} if the profile's version is still {@code readVersion}; completes with the copy stamped with
+   * its new version, or {@code null} when refused. Accepted copies with links also record which username owns each
+   * link (link webhooks name only the link; best effort: the copy is written either way).
    */
-  public Future<Void> put(CachedProfile p, long nowMs) {
-    Future<?> set = redis.send(Request.cmd(Command.SET).arg(RedisKeys.profile(p.username())).arg(ProfileCodec.encode(p))
-      .arg("PX").arg(freshness.remainingMs(p, nowMs)));
+  public Future<CachedProfile> put(Write kind, CachedProfile copy, long readVersion, long nowMs) {
+    return run(copy.username(), List.of(kind.name().toLowerCase(Locale.ROOT), Long.toString(readVersion),
+      ProfileCodec.encode(copy), Long.toString(freshness.remainingMs(copy, nowMs))))
+      .compose(version -> version == REFUSED ? Future.succeededFuture(null)
+        : indexLinks(copy).otherwiseEmpty().map(copy.withVersion(version)));
+  }
+
+  /** Deletes the copy and moves the version (a tombstone no older fetch can beat); completes with the new version. */
+  public Future<Long> purge(String username) {
+    return run(username, List.of("purge", "0", "", "1"));
+  }
+
+  private Future<Long> run(String username, List<Object> args) {
+    List<Object> all = new ArrayList<>(args);
+    all.add(Long.toString(versionTtlMs));
+    all.add(RedisKeys.INVALIDATE_CHANNEL);
+    all.add(writer + " " + username);
+    return write.run(redis, List.of(RedisKeys.profile(username), RedisKeys.profileVersion(username)), all)
+      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+      .map(r -> r.get(0).toInteger() == 1 ? r.get(1).toLong() : REFUSED);
+  }
+
+  private Future<Void> indexLinks(CachedProfile p) {
     if (!p.found()) {
-      return set.mapEmpty();
+      return Future.succeededFuture();
     }
     JsonArray links = p.document().getJsonArray("links");
     if (links == null || links.isEmpty()) {
-      return set.mapEmpty();
+      return Future.succeededFuture();
     }
     Request index = Request.cmd(Command.HSET).arg(RedisKeys.LINK_OWNERS);
     for (int i = 0; i < links.size(); i++) {
       index.arg(links.getJsonObject(i).getString("id")).arg(p.username());
     }
-    return Future.all(set, redis.send(index)).mapEmpty();
+    return send(index).mapEmpty();
   }
 
   public Future<String> ownerOfLink(String linkId) {
-    return redis.send(Request.cmd(Command.HGET).arg(RedisKeys.LINK_OWNERS).arg(linkId)).map(r -> r == null ? null : r.toString());
+    return send(Request.cmd(Command.HGET).arg(RedisKeys.LINK_OWNERS).arg(linkId)).map(r -> r == null ? null : r.toString());
   }
 
-  public Future<Void> delete(String username) {
-    return redis.send(Request.cmd(Command.DEL).arg(RedisKeys.profile(username))).mapEmpty();
-  }
-
-  /** {@code SET NX PX}: true when this caller now holds the fetch lock. */
+  /** {@code SET NX PX}: true when this caller now holds the fetch lock; fails (never "true") on a Redis error. */
   public Future<Boolean> tryLock(String username, String token, long ttlMs) {
-    return redis.send(Request.cmd(Command.SET).arg(RedisKeys.fetchLock(username)).arg(token).arg("NX").arg("PX").arg(ttlMs))
+    return send(Request.cmd(Command.SET).arg(RedisKeys.fetchLock(username)).arg(token).arg("NX").arg("PX").arg(ttlMs))
       .map(r -> r != null && "OK".equals(r.toString()));
   }
 
   public Future<Void> unlock(String username, String token) {
-    return unlock.run(redis, List.of(RedisKeys.fetchLock(username)), List.of(token)).mapEmpty();
+    return unlock.run(redis, List.of(RedisKeys.fetchLock(username)), List.of(token)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).mapEmpty();
+  }
+
+  private Future<Response> send(Request request) {
+    return redis.send(request).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS);
   }
 }

@@ -1,6 +1,7 @@
 package dev.biogate.redis;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -52,8 +53,8 @@ public final class LuaScript {
     return sha;
   }
 
-  /** Runs the script; keys first, then args. */
-  public Future<Response> run(Redis redis, List<String> keys, List<String> args) {
+  /** Runs the script; keys first, then args (strings, or {@link Buffer}s sent as raw bytes). */
+  public Future<Response> run(Redis redis, List<String> keys, List<?> args) {
     return redis.send(request(Command.EVALSHA, sha, keys, args))
       .recover(err -> {
         if (err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT")) {
@@ -64,13 +65,17 @@ public final class LuaScript {
       });
   }
 
-  private static Request request(Command cmd, String sha, List<String> keys, List<String> args) {
+  private static Request request(Command cmd, String sha, List<String> keys, List<?> args) {
     Request r = Request.cmd(cmd).arg(sha).arg(keys.size());
     for (String k : keys) {
       r.arg(k);
     }
-    for (String a : args) {
-      r.arg(a);
+    for (Object a : args) {
+      if (a instanceof Buffer) {
+        r.arg((Buffer) a);
+      } else {
+        r.arg(a.toString());
+      }
     }
     return r;
   }

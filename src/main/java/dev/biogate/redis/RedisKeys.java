@@ -31,6 +31,11 @@ public final class RedisKeys {
     return "bg:profile:{" + username + "}";
   }
 
+  /** The version of the profile's shared copy (see redis/profile_write.lua); outlives the copy as a tombstone. */
+  public static String profileVersion(String username) {
+    return "bg:profile:{" + username + "}:version";
+  }
+
   public static String fetchLock(String username) {
     return "bg:lock:{" + username + "}";
   }
@@ -61,11 +66,6 @@ public final class RedisKeys {
   /** Hash: one delivery's history (received, type, deliveries, attempts, outcome), kept as long as its dedupe marker. */
   public static String webhookDelivery(String provider, String deliveryId) {
     return "bg:wh:{bg}:delivery:" + provider + ":" + deliveryId;
-  }
-
-  /** Short lock serialising webhook-driven changes to one profile's shared copy across instances. */
-  public static String profilePatchLock(String username) {
-    return "bg:patch-lock:{" + username + "}";
   }
 
   // ---- Click analytics and the Klaviyo sink (analytics/, sink/). Counters are per creator: their keys carry the

@@ -108,6 +108,24 @@ class CacheFreshnessTest {
         }))).onComplete(ctx.succeedingThenComplete());
   }
 
+  @Test
+  void concurrentLinkEventsHandledByTwoInstancesAreAllApplied(VertxTestContext ctx) {
+    // No lock serialises patches across instances: each is a versioned write that reads again when another won.
+    int events = 12;
+    h.gateway(Deliveries.config()).compose(a -> h.gateway(Deliveries.config()).compose(b ->
+      h.get(a, "/v1/profiles/bob").compose(warm -> h.get(b, "/v1/profiles/bob")).compose(warm -> {
+        List<Future<?>> sent = new ArrayList<>();
+        for (int i = 0; i < events; i++) {
+          JsonObject created = new JsonObject().put("username", "bob").put("link_id", "lnk_bob_new_" + i)
+            .put("title", "New " + i).put("url", "https://bakery.example.com/new/" + i).put("position", 10 + i);
+          sent.add(send(i % 2 == 0 ? a : b, "c-" + i, "link.created", created));
+        }
+        return Future.all(sent);
+      }).compose(sent -> servedBy(a, "bob", p -> p.getJsonArray("links").size() == 3 + events, 5_000))
+        .compose(p -> servedBy(b, "bob", q -> q.getJsonArray("links").size() == 3 + events, 1_000))))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   private Future<?> send(Gateway g, String deliveryId, String type, JsonObject data) {
     Buffer body = Deliveries.linktreeEvent(type, data);
     return h.post(g, "/webhooks/linktree", Deliveries.linktree(deliveryId, body), body).map(r -> {

@@ -1,0 +1,34 @@
+-- The one write path of a profile's shared copy (L2): upstream fetches, webhook patches and purges all come here.
+-- KEYS[1] = the copy (bg:profile:{u}), KEYS[2] = its version (bg:profile:{u}:version); one hash tag, one slot.
+-- ARGV[1] = fetch | patch | purge
+-- ARGV[2] = the version the writer read before it started (fetch: before calling the upstream; patch: with the
+--           copy it changed); ignored by purge
+-- ARGV[3] = the encoded copy (fetch, patch)        ARGV[4] = the copy's TTL, ms (fetch, patch)
+-- ARGV[5] = the version's TTL, ms (longer than any copy's and any fetch's lifetime)
+-- ARGV[6] = the invalidation channel              ARGV[7] = "<writer id> <username>"
+-- Returns {1, new version} when written, {0, current version} when refused.
+--
+-- Why a fetch can never overwrite a newer change: every accepted write moves the version, and a fetch or patch is
+-- accepted only if the version is still the one it read before it began. A webhook that lands while a fetch is in
+-- flight moves it (a patch stores the changed copy; a purge deletes the copy and leaves only the version, a
+-- tombstone), so the older fetch is refused and the next read fetches the current profile. The compare and the
+-- write run in one script: nothing can write between them.
+--
+-- Versions are max(current + 1, Redis time in microseconds): strictly increasing per profile, and never reused
+-- even if the version key expires (it lives longer than any copy, so that only happens to idle profiles).
+-- Every accepted write tells every instance (pub/sub) to drop L1 copies older than the new version.
+redis.replicate_commands()
+local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+if ARGV[1] ~= 'purge' and current ~= tonumber(ARGV[2]) then
+  return {0, string.format('%.0f', current)}
+end
+local t = redis.call('TIME')
+local version = string.format('%.0f', math.max(current + 1, tonumber(t[1]) * 1000000 + tonumber(t[2])))
+if ARGV[1] == 'purge' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+end
+redis.call('SET', KEYS[2], version, 'PX', ARGV[5])
+redis.call('PUBLISH', ARGV[6], ARGV[7] .. ' ' .. version)
+return {1, version}

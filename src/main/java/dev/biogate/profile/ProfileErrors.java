@@ -1,0 +1,29 @@
+package dev.biogate.profile;
+
+import dev.biogate.http.ApiException;
+
+/**
+ * The one place a {@link ProfileFailure} becomes an HTTP answer, for every handler that serves profile data
+ * (profiles, links pages, redirects). Every kind is a 503 {@code upstream_unavailable} with {@code Retry-After}:
+ * the client can do nothing but wait; the message says why. Other failures pass through unchanged.
+ */
+public final class ProfileErrors {
+
+  private ProfileErrors() {
+  }
+
+  public static Throwable toHttp(Throwable failure) {
+    if (!(failure instanceof ProfileFailure)) {
+      return failure;
+    }
+    ProfileFailure f = (ProfileFailure) failure;
+    String message;
+    switch (f.kind()) {
+      case CIRCUIT_OPEN: message = "the profile upstream is failing; no cached copy to serve"; break;
+      case RATE_LIMITED: message = "the upstream request budget is spent; no cached copy to serve"; break;
+      case UPSTREAM_AUTH: message = "the gateway cannot authenticate to the profile upstream"; break;
+      default: message = "the profile upstream is unavailable; no cached copy to serve";
+    }
+    return new ApiException(503, "upstream_unavailable", message, ApiException.seconds(f.retryAfterMs()));
+  }
+}

@@ -1,0 +1,220 @@
+package dev.biogate.profile;
+
+import dev.biogate.profile.ProfileService.Outcome;
+import dev.biogate.profile.ProfileService.Result;
+import dev.biogate.upstream.Lane;
+import dev.biogate.upstream.LinktreeClient;
+import dev.biogate.upstream.UpstreamException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+
+/**
+ * One resolution of a profile L1 could not serve, across instances: a fresh shared copy if L2 has one; else the
+ * cluster-wide fetch lock, L2 read again under it (the previous holder may just have published), and one upstream
+ * fetch published through the versioned write; or, when another instance holds the lock, its copy awaited in L2.
+ * <p>
+ * When the upstream fails, the last good copy is served for as long as stale-if-error allows; without one, the
+ * resolution fails with a {@link ProfileFailure}. A Redis error is never taken for the lock: while Redis is
+ * unreachable the upstream budget cannot be coordinated, so held copies are served rather than fetched, and only
+ * what nothing holds is fetched (once per instance, by the caller's single flight) and kept in L1 alone.
+ */
+final class SharedFetch {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SharedFetch.class);
+  /** The version a fetch publishes against when Redis could not be read: kept in L1 only, never written to L2. */
+  private static final long UNKNOWN_VERSION = -1;
+
+  private final Vertx vertx;
+  private final ProfileCache l1;
+  private final ProfileStore l2;
+  private final LinktreeClient upstream;
+  private final Freshness freshness;
+  private final LongSupplier clock;
+  private final long lockTtlMs;
+  private final long lockWaitMs;
+  private final long lockPollMs;
+  private final String owner = UUID.randomUUID().toString();
+  private final AtomicBoolean redisDegraded = new AtomicBoolean();
+
+  SharedFetch(Vertx vertx, ProfileCache l1, ProfileStore l2, LinktreeClient upstream, Freshness freshness,
+              LongSupplier clock, long lockTtlMs, long lockWaitMs, long lockPollMs) {
+    this.vertx = vertx;
+    this.l1 = l1;
+    this.l2 = l2;
+    this.upstream = upstream;
+    this.freshness = freshness;
+    this.clock = clock;
+    this.lockTtlMs = lockTtlMs;
+    this.lockWaitMs = lockWaitMs;
+    this.lockPollMs = lockPollMs;
+  }
+
+  /** Resolves {@code username}; {@code held} is L1's unusable copy, if any. Called once per single flight. */
+  Future<Result> resolve(String username, CachedProfile held, Lane lane) {
+    return l2.get(username).transform(ar -> {
+      if (ar.failed()) {
+        return withoutRedis(username, held, lane, ar.cause());
+      }
+      reachable();
+      CachedProfile shared = ar.result().copy();
+      if (freshAndNewer(shared, held)) {
+        l1.put(shared);
+        return Future.succeededFuture(new Result(shared, Outcome.SHARED_HIT));
+      }
+      return fetchUnderLock(username, newest(held, shared), lane, now() + lockWaitMs);
+    });
+  }
+
+  /**
+   * Takes the cluster-wide fetch lock, re-reads L2 (the previous holder may have published a copy since this
+   * instance last looked) and fetches only if it has not; or waits for whoever holds the lock to publish a copy.
+   */
+  private Future<Result> fetchUnderLock(String username, CachedProfile best, Lane lane, long deadline) {
+    long denied = upstream.budget().deniedForMs(lane);
+    if (denied > 0) {
+      // Known without a round trip: no permit for this lane yet. Don't take the lock only to give it back.
+      return fallback(best, new UpstreamException(UpstreamException.Kind.BUDGET_EXHAUSTED, "upstream budget exhausted", denied, 0));
+    }
+    return l2.tryLock(username, owner, lockTtlMs).transform(ar -> {
+      if (ar.failed()) {
+        // An error is not a lock: nobody knows who holds it, so nothing is coordinated. Serve what is held. A lock
+        // attempt that timed out may still have been applied: give it back rather than make others wait its TTL.
+        l2.unlock(username, owner);
+        return withoutRedis(username, best, lane, ar.cause());
+      }
+      if (!ar.result()) {
+        return awaitPeer(username, best, lane, deadline);
+      }
+      return l2.get(username).transform(reread -> {
+        if (reread.failed()) {
+          return withoutRedis(username, best, lane, reread.cause());
+        }
+        CachedProfile shared = reread.result().copy();
+        if (freshAndNewer(shared, best)) {
+          l1.put(shared);
+          return Future.succeededFuture(new Result(shared, Outcome.SHARED_HIT));
+        }
+        return fetch(username, newest(best, shared), lane, reread.result().version());
+      }).eventually(() -> l2.unlock(username, owner).otherwiseEmpty());
+    });
+  }
+
+  private Future<Result> awaitPeer(String username, CachedProfile best, Lane lane, long deadline) {
+    if (now() >= deadline) {
+      return fallback(best, new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "another instance is still fetching", 1000, 0));
+    }
+    return vertx.timer(lockPollMs).compose(t -> l2.get(username)).transform(ar -> {
+      if (ar.failed()) {
+        return withoutRedis(username, best, lane, ar.cause());
+      }
+      CachedProfile shared = ar.result().copy();
+      if (shared != null && (best == null || shared.newerThan(best)) && freshness.of(shared, now()) != Freshness.State.EXPIRED) {
+        l1.put(shared);
+        return Future.succeededFuture(new Result(shared, Outcome.MISS));
+      }
+      return fetchUnderLock(username, best, lane, deadline);
+    });
+  }
+
+  /**
+   * Redis is unreachable (or failed this call): the upstream budget and the fetch lock cannot be coordinated, so a
+   * held copy that may still be served is served. Only a profile this instance holds nothing usable for is fetched,
+   * once per instance (the single flight), and kept in L1 alone.
+   */
+  private Future<Result> withoutRedis(String username, CachedProfile best, Lane lane, Throwable err) {
+    degraded(err);
+    if (servable(best)) {
+      return Future.succeededFuture(new Result(best, Outcome.STALE_IF_ERROR));
+    }
+    return fetch(username, best, lane, UNKNOWN_VERSION);
+  }
+
+  /**
+   * Fetches and publishes through the versioned write: refused if the profile changed (a webhook) since
+   * {@code readVersion} was read, before the upstream call. A refused copy is not cached; the callers get the newer
+   * shared copy if there is one, else the fetched copy (their reads began before the change).
+   */
+  private Future<Result> fetch(String username, CachedProfile best, Lane lane, long readVersion) {
+    return upstream.fetchProfile(username, lane)
+      .map(json -> ProfileDocument.found(username, ProfileDocument.canonical(username, json), now()))
+      .recover(err -> err instanceof UpstreamException && ((UpstreamException) err).kind() == UpstreamException.Kind.NOT_FOUND
+        ? Future.succeededFuture(ProfileDocument.notFound(username, now()))
+        : Future.failedFuture(err))
+      .transform(ar -> ar.failed() ? fallback(best, ar.cause()) : publish(ar.result(), readVersion));
+  }
+
+  private Future<Result> publish(CachedProfile copy, long readVersion) {
+    if (readVersion == UNKNOWN_VERSION) {
+      l1.put(copy);
+      return Future.succeededFuture(new Result(copy, Outcome.MISS));
+    }
+    return l2.put(ProfileStore.Write.FETCH, copy, readVersion, now()).transform(ar -> {
+      if (ar.failed()) {
+        degraded(ar.cause());
+        l1.put(copy);
+        return Future.succeededFuture(new Result(copy, Outcome.MISS));
+      }
+      if (ar.result() != null) {
+        l1.put(ar.result());
+        return Future.succeededFuture(new Result(ar.result(), Outcome.MISS));
+      }
+      return l2.get(copy.username()).map(current -> {
+        CachedProfile newer = current.copy();
+        if (newer != null && freshness.of(newer, now()) != Freshness.State.EXPIRED) {
+          l1.put(newer);
+          return new Result(newer, Outcome.SHARED_HIT);
+        }
+        return new Result(copy, Outcome.MISS);
+      }).otherwise(new Result(copy, Outcome.MISS));
+    });
+  }
+
+  /** Stale-if-error: the last good copy if it may still be served, else the domain failure. */
+  private Future<Result> fallback(CachedProfile best, Throwable err) {
+    if (servable(best)) {
+      return Future.succeededFuture(new Result(best, Outcome.STALE_IF_ERROR));
+    }
+    return Future.failedFuture(err instanceof UpstreamException ? ProfileFailure.of((UpstreamException) err) : err);
+  }
+
+  private boolean servable(CachedProfile p) {
+    return p != null && p.found() && freshness.of(p, now()) != Freshness.State.EXPIRED;
+  }
+
+  private boolean freshAndNewer(CachedProfile shared, CachedProfile held) {
+    return shared != null && freshness.of(shared, now()) == Freshness.State.FRESH && (held == null || shared.newerThan(held));
+  }
+
+  private void reachable() {
+    if (redisDegraded.compareAndSet(true, false)) {
+      LOG.info("redis reachable again; shared profile cache restored");
+    }
+  }
+
+  private void degraded(Throwable err) {
+    if (redisDegraded.compareAndSet(false, true)) {
+      LOG.warn("redis unavailable for the shared profile cache ({}); serving held copies, fetching only what nothing holds",
+        err.getClass().getSimpleName());
+    }
+  }
+
+  private long now() {
+    return clock.getAsLong();
+  }
+
+  private static CachedProfile newest(CachedProfile a, CachedProfile b) {
+    if (a == null) {
+      return b;
+    }
+    if (b == null) {
+      return a;
+    }
+    return b.newerThan(a) ? b : a;
+  }
+}

@@ -1,0 +1,140 @@
+package dev.biogate.profile;
+
+import dev.biogate.Gateway;
+import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.support.Harness;
+import dev.biogate.support.ManualClock;
+import dev.biogate.support.TestRedis;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * With Redis unreachable the budget cannot be coordinated, so instances serve what they hold instead of fetching:
+ * a failed lock attempt is never taken for "the lock is mine".
+ */
+@ExtendWith(VertxExtension.class)
+class RedisOutageTest {
+
+  private static final long FRESH_MS = 10_000;
+  private static final long SWR_MS = 60_000;
+  private static final JsonObject CACHE = new JsonObject().put("cache", new JsonObject().put("freshTtlMs", FRESH_MS)
+    .put("staleWhileRevalidateMs", SWR_MS).put("staleIfErrorMs", 600_000));
+  private static final List<String> USERS = List.of("demo", "alice", "bob");
+
+  private Harness h;
+  private EmbeddedRedis redis;
+  private final ManualClock clock = new ManualClock();
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    redis = TestRedis.dedicated();
+    h = new Harness(vertx);
+    h.start(redis.url(), new JsonObject()).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) throws IOException {
+    h.close().onComplete(ar -> {
+      try {
+        redis.close();
+      } catch (IOException e) {
+        ctx.failNow(e);
+        return;
+      }
+      ctx.completeNow();
+    });
+  }
+
+  @Test
+  void servesHeldCopiesWithoutFetchingWhileRedisIsDown(VertxTestContext ctx) {
+    h.gateway(CACHE, clock).compose(a -> h.gateway(CACHE, clock).compose(b -> {
+      Gateway[] both = {a, b};
+      return readAll(both, 1).compose(warm -> h.sandboxStats()).compose(before -> {
+        stopRedis();
+        clock.advance(FRESH_MS + 1_000); // stale: served while a refresh would be tried
+        return readAll(both, 5).compose(stale -> {
+          stale.forEach(r -> {
+            assertEquals(200, r.statusCode());
+            assertEquals("STALE", r.getHeader("X-Cache"));
+          });
+          clock.advance(SWR_MS); // past stale-while-revalidate: a read would fetch first if it could
+          return readAll(both, 5);
+        }).compose(errorOnly -> {
+          errorOnly.forEach(r -> {
+            assertEquals(200, r.statusCode());
+            assertEquals("STALE", r.getHeader("X-Cache"));
+            assertTrue(r.getHeader("Cache-Status").contains("stale-if-error"), r.getHeader("Cache-Status"));
+          });
+          return h.sandboxStats();
+        }).map(after -> {
+          assertEquals(before.getInteger("requests"), after.getInteger("requests"), "no upstream call while Redis is down");
+          return null;
+        });
+      });
+    })).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void fetchesAProfileNothingHoldsOncePerInstanceWhileRedisIsDown(VertxTestContext ctx) {
+    h.gateway(CACHE, clock).compose(g -> {
+      stopRedis();
+      List<Future<HttpResponse<Buffer>>> reads = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        reads.add(h.get(g, "/v1/profiles/alice"));
+      }
+      return Future.all(reads).map(all -> {
+        for (int i = 0; i < all.size(); i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(200, r.statusCode(), r.bodyAsString());
+        }
+        return null;
+      });
+    }).compose(v -> h.upstreamCalls("/profiles/alice")).onComplete(ctx.succeeding(calls -> ctx.verify(() -> {
+      assertEquals(1, calls, "one fetch in this instance's single flight");
+      ctx.completeNow();
+    })));
+  }
+
+  private void stopRedis() {
+    try {
+      redis.stop();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Reads every test profile {@code times} times on each gateway, all at once. */
+  private Future<List<HttpResponse<Buffer>>> readAll(Gateway[] gateways, int times) {
+    List<Future<HttpResponse<Buffer>>> reads = new ArrayList<>();
+    for (Gateway g : gateways) {
+      for (String u : USERS) {
+        for (int i = 0; i < times; i++) {
+          reads.add(h.get(g, "/v1/profiles/" + u));
+        }
+      }
+    }
+    return Future.all(reads).map(all -> {
+      List<HttpResponse<Buffer>> out = new ArrayList<>();
+      for (int i = 0; i < all.size(); i++) {
+        out.add(all.resultAt(i));
+      }
+      return out;
+    });
+  }
+}
