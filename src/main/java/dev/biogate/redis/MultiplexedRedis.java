@@ -75,6 +75,14 @@ public final class MultiplexedRedis implements Redis {
     this.timeoutMs = commandTimeoutMs;
   }
 
+  /**
+   * Starts building the shared connection now rather than on the first call, so an instance's first requests do
+   * not pay for it; completes when it is up (failures are only reported, the next call tries again).
+   */
+  public Future<Void> warmUp() {
+    return connection().mapEmpty();
+  }
+
   @Override
   public Future<RedisConnection> connect() {
     return bounded(client.connect(), timeoutMs);

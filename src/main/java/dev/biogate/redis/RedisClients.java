@@ -48,6 +48,8 @@ public final class RedisClients {
 
   /** The client every component shares; see {@link MultiplexedRedis} for what it promises. */
   public static Redis create(Vertx vertx, RedisConfig config) {
-    return new MultiplexedRedis(vertx, Redis.createClient(vertx, options(config)), config.commandTimeoutMs());
+    MultiplexedRedis redis = new MultiplexedRedis(vertx, Redis.createClient(vertx, options(config)), config.commandTimeoutMs());
+    redis.warmUp();
+    return redis;
   }
 }

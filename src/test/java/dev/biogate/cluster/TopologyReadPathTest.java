@@ -2,6 +2,7 @@ package dev.biogate.cluster;
 
 import dev.biogate.support.Harness;
 import dev.biogate.support.Topology;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -55,23 +56,33 @@ class TopologyReadPathTest {
 
   @ParameterizedTest(name = "{0}")
   @EnumSource(Topology.class)
-  void concurrentFirstReadsOfManyProfilesCoalesceIntoOneFetchEach(Topology topology, Vertx vertx, VertxTestContext ctx) {
-    // Every demo profile, on different Cluster slots; 4 concurrent readers each, on two instances: every profile
-    // is fetched once (the fetch lock and its release script work on every slot).
+  void everyDemoProfileIsFetchedOnceAndSharedWhateverItsSlot(Topology topology, Vertx vertx, VertxTestContext ctx) {
+    // The demo profiles live on different Cluster slots (demo and alice on one master, bob on another): 4
+    // concurrent first reads each on one instance (fetch lock taken and released by script on the key's master),
+    // then a second instance serves all of them from the shared copies.
     List<String> users = List.of("demo", "alice", "bob");
     h = new Harness(vertx);
-    h.start(topology).compose(x -> h.gateway(new JsonObject())).compose(a -> h.gateway(new JsonObject()).compose(b -> {
-      List<io.vertx.core.Future<?>> reads = new ArrayList<>();
+    h.start(topology).compose(x -> h.gateway(new JsonObject())).compose(a -> {
+      List<Future<?>> reads = new ArrayList<>();
       for (String u : users) {
         for (int i = 0; i < 4; i++) {
-          reads.add(h.get(i % 2 == 0 ? a : b, "/v1/profiles/" + u).map(r -> {
+          reads.add(h.get(a, "/v1/profiles/" + u).map(r -> {
             ctx.verify(() -> assertEquals(200, r.statusCode()));
             return r;
           }));
         }
       }
-      return io.vertx.core.Future.all(reads);
-    })).compose(all -> h.sandboxStats()).onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+      return Future.all(reads);
+    }).compose(all -> h.gateway(new JsonObject())).compose(b -> {
+      List<Future<?>> reads = new ArrayList<>();
+      for (String u : users) {
+        reads.add(h.get(b, "/v1/profiles/" + u).map(r -> {
+          ctx.verify(() -> assertEquals("biogate; hit; detail=shared", r.getHeader("Cache-Status"), u));
+          return r;
+        }));
+      }
+      return Future.all(reads);
+    }).compose(all -> h.sandboxStats()).onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
       JsonObject byPath = stats.getJsonObject("by_path", new JsonObject());
       for (String u : users) {
         assertEquals(1, byPath.getInteger("/profiles/" + u, 0), "one upstream fetch for " + u);
