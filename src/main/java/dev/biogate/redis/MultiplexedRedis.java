@@ -42,6 +42,11 @@ import java.util.function.Function;
  *       {@link #connect()}.</li>
  * </ul>
  * {@link #connect()} hands out a dedicated connection (for subscriptions and blocking reads), within the timeout.
+ * <p>
+ * Two vertx-redis-client internals are read, both stable across 5.0.x: {@code RequestImpl.getArgs()} (the block
+ * time of a blocking command) and {@code ErrorType} (a Redis error reply, as opposed to a connection failure).
+ * In Cluster mode the underlying connection still opens one idle socket per replica (the client connects to every
+ * node it learns from {@code CLUSTER SLOTS}); nothing is sent there but keyless commands such as {@code PING}.
  */
 public final class MultiplexedRedis implements Redis {
 

@@ -184,6 +184,18 @@ class ClusterClientTest {
   }
 
   @Test
+  void aDeadReplicaChangesNothingForCallers(VertxTestContext ctx) {
+    List<String> keys = keysOnEveryMaster(30);
+    RedisProcess replica = cluster.replicaOf(keys.get(0));
+    replica.kill();
+    setAndRelease(keys).compose(first -> setAndRelease(keys)).onComplete(ctx.succeeding(second -> ctx.verify(() -> {
+      assertEquals(Collections.nCopies(keys.size(), 1L), second, "every key's master answered");
+      assertTrue(!replica.isAlive());
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
   void everyCallEndsWithinTheTimeoutWhenNoNodeIsReachable(Vertx vertx, VertxTestContext ctx) {
     Redis nowhere = RedisClients.create(vertx, new RedisConfig(new JsonObject().put("type", "cluster")
       .put("endpoints", new io.vertx.core.json.JsonArray().add("redis://127.0.0.1:1")).put("commandTimeoutMs", 300)));
