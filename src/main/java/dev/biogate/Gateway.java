@@ -60,8 +60,8 @@ public final class Gateway {
     this.registry = registry;
     this.redis = RedisClients.create(vertx, config.redis());
     LinktreeOptions lt = config.linktree();
-    // The budget has its own small pool: a storm of cache traffic must not starve its heartbeats and permits.
-    this.budgetRedis = Redis.createClient(vertx, RedisClients.options(config.redis()).setMaxPoolSize(2));
+    // The budget has its own connection: a storm of cache traffic must not queue ahead of its heartbeats and permits.
+    this.budgetRedis = RedisClients.create(vertx, config.redis());
     this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(), lt.profileTimeoutMs(),
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve()));
     this.upstream = new LinktreeClient(vertx, lt, budget, registry);

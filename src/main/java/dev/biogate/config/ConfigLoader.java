@@ -28,6 +28,7 @@ public final class ConfigLoader {
     ENV.put("BIOGATE_HTTP_INSTANCES", "http.instances");
     ENV.put("BIOGATE_CORS_ORIGINS", "http.corsOrigins");
     ENV.put("REDIS_URL", "redis.url");
+    ENV.put("REDIS_PASSWORD", "redis.password");
     ENV.put("LINKTREE_API_BASE", "linktree.apiBase");
     ENV.put("LINKTREE_API_TOKEN", "linktree.token");
     ENV.put("LINKTREE_RATE_LIMIT_PER_MIN", "linktree.rateLimitPerMin");
@@ -43,7 +44,8 @@ public final class ConfigLoader {
 
   /** Variables that may instead be given as {@code NAME_FILE}, a path to a file holding the value. */
   static final String[] FILE_FORMS = {
-    "LINKTREE_API_TOKEN", "LINKTREE_WEBHOOK_SECRET", "LINKME_WEBHOOK_SECRET", "KLAVIYO_PRIVATE_KEY", "BIOGATE_ADMIN_TOKEN"
+    "LINKTREE_API_TOKEN", "LINKTREE_WEBHOOK_SECRET", "LINKME_WEBHOOK_SECRET", "KLAVIYO_PRIVATE_KEY", "BIOGATE_ADMIN_TOKEN",
+    "REDIS_PASSWORD"
   };
 
   private ConfigLoader() {

@@ -16,12 +16,15 @@ public final class RedisConfig {
 
   public static final int DEFAULT_POOL_SIZE = 16;
   public static final int DEFAULT_MAX_WAITING = 2048;
+  /** Deadline of every Redis call, connecting included (see {@code redis.MultiplexedRedis}). */
+  public static final long DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
 
   private final Type type;
   private final List<String> endpoints;
   private final String masterName;
   private final int poolSize;
   private final int maxWaiting;
+  private final long commandTimeoutMs;
   private final Secret password;
 
   public RedisConfig(JsonObject json) {
@@ -52,6 +55,7 @@ public final class RedisConfig {
     }
     this.poolSize = s.intIn("poolSize", DEFAULT_POOL_SIZE, 1, 1024);
     this.maxWaiting = s.intIn("maxWaiting", DEFAULT_MAX_WAITING, 1, 1_000_000);
+    this.commandTimeoutMs = s.longIn("commandTimeoutMs", DEFAULT_COMMAND_TIMEOUT_MS, 10, 60_000);
     this.password = Secret.of(s.string("password", null));
   }
 
@@ -65,6 +69,7 @@ public final class RedisConfig {
   public String masterName() { return masterName; }
   public int poolSize() { return poolSize; }
   public int maxWaiting() { return maxWaiting; }
+  public long commandTimeoutMs() { return commandTimeoutMs; }
   public Secret password() { return password; }
 
   /** A copy pointing at the given standalone URL (used once the embedded server is up). */
@@ -82,6 +87,7 @@ public final class RedisConfig {
     JsonArray eps = new JsonArray();
     endpoints.forEach(e -> eps.add(e.replaceAll("//[^@/]*@", "//****@")));
     return new JsonObject().put("type", type.name().toLowerCase()).put("endpoints", eps)
-      .put("masterName", masterName).put("poolSize", poolSize).put("maxWaiting", maxWaiting);
+      .put("masterName", masterName).put("poolSize", poolSize).put("maxWaiting", maxWaiting)
+      .put("commandTimeoutMs", commandTimeoutMs);
   }
 }

@@ -17,9 +17,11 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * A Lua script from the top-level {@code redis/} folder (bundled in the jar), run with {@code EVALSHA}. The script
- * body is sent again ({@code SCRIPT LOAD}) only when the server answers {@code NOSCRIPT}: after a restart, a
- * failover or a {@code SCRIPT FLUSH}.
+ * A Lua script from the top-level {@code redis/} folder (bundled in the jar), run with {@code EVALSHA}. When the
+ * node owning the keys answers {@code NOSCRIPT} (a fresh node, a restart, a promoted replica, a
+ * {@code SCRIPT FLUSH}) the same call is sent again as {@code EVAL} with the body: it carries the same keys, so it
+ * is routed to the same node as the {@code EVALSHA} (in Cluster, the master of their slot; never a random node as
+ * a keyless {@code SCRIPT LOAD} would be), and running it caches the script there for the next {@code EVALSHA}.
  */
 public final class LuaScript {
 
@@ -58,15 +60,14 @@ public final class LuaScript {
     return redis.send(request(Command.EVALSHA, sha, keys, args))
       .recover(err -> {
         if (err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT")) {
-          return redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(source))
-            .compose(loaded -> redis.send(request(Command.EVALSHA, sha, keys, args)));
+          return redis.send(request(Command.EVAL, source, keys, args));
         }
         return Future.failedFuture(err);
       });
   }
 
-  private static Request request(Command cmd, String sha, List<String> keys, List<?> args) {
-    Request r = Request.cmd(cmd).arg(sha).arg(keys.size());
+  private static Request request(Command cmd, String shaOrBody, List<String> keys, List<?> args) {
+    Request r = Request.cmd(cmd).arg(shaOrBody).arg(keys.size());
     for (String k : keys) {
       r.arg(k);
     }

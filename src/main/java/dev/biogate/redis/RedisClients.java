@@ -2,22 +2,33 @@ package dev.biogate.redis;
 
 import dev.biogate.config.RedisConfig;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.RedisReplicas;
 import io.vertx.redis.client.RedisRole;
 
-/** Builds the pooled Vert.x Redis client for standalone, Sentinel or Cluster deployments. */
+/**
+ * Builds the gateway's Redis client for standalone, Sentinel or Cluster: a {@link MultiplexedRedis} (one shared,
+ * pipelined connection with a deadline on every call) over a Vert.x client that only ever talks to masters.
+ */
 public final class RedisClients {
 
   private RedisClients() {
   }
 
+  /** Options of the underlying Vert.x client; also what a one-off client (preflight) uses. */
   public static RedisOptions options(RedisConfig config) {
+    int timeout = (int) config.commandTimeoutMs();
     RedisOptions o = new RedisOptions()
       .setMaxPoolSize(config.poolSize())
       .setMaxPoolWaiting(config.maxWaiting())
-      .setMaxWaitingHandlers(config.maxWaiting());
+      .setMaxWaitingHandlers(config.maxWaiting())
+      // Replicas are never read from: no lease, no READONLY, no stale reads after a write.
+      .setUseReplicas(RedisReplicas.NEVER)
+      // A node that does not answer must cost one timeout, not the operating system's connect timeout.
+      .setNetClientOptions(new NetClientOptions().setConnectTimeout(timeout).setTcpNoDelay(true).setTcpKeepAlive(true));
     config.endpoints().forEach(o::addConnectionString);
     if (config.password() != null) {
       o.setPassword(config.password().reveal());
@@ -35,7 +46,10 @@ public final class RedisClients {
     return o;
   }
 
+  /** The client every component shares; see {@link MultiplexedRedis} for what it promises. */
   public static Redis create(Vertx vertx, RedisConfig config) {
-    return Redis.createClient(vertx, options(config));
+    MultiplexedRedis redis = new MultiplexedRedis(vertx, Redis.createClient(vertx, options(config)), config.commandTimeoutMs());
+    redis.warmUp();
+    return redis;
   }
 }

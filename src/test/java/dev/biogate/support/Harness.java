@@ -30,7 +30,7 @@ public final class Harness {
   public final WebClient http;
   private final List<Gateway> gateways = new ArrayList<>();
   private SandboxServer sandbox;
-  private String redisUrl;
+  private JsonObject redisSection;
 
   public Harness(Vertx vertx) {
     this.vertx = vertx;
@@ -42,8 +42,23 @@ public final class Harness {
     return start(TestRedis.url(), new JsonObject());
   }
 
+  /**
+   * Starts the sandbox against a {@link Topology} (started on first use, shared by the test JVM) and empties it;
+   * gateways from {@link #gateway} use it through their {@code redis} config section.
+   */
+  public Future<Harness> start(Topology topology) {
+    sandbox = new SandboxServer(new SandboxOptions(new JsonObject().put("port", 0)));
+    return vertx.executeBlocking(() -> {
+        redisSection = topology.redisConfig();
+        topology.flush();
+        return null;
+      })
+      .compose(v -> vertx.deployVerticle(sandbox))
+      .map(this);
+  }
+
   public Future<Harness> start(String redisUrl, JsonObject sandboxOptions) {
-    this.redisUrl = redisUrl;
+    this.redisSection = new JsonObject().put("url", redisUrl);
     sandbox = new SandboxServer(new SandboxOptions(new JsonObject().put("port", 0).mergeIn(sandboxOptions)));
     Redis r = Redis.createClient(vertx, redisUrl);
     return vertx.deployVerticle(sandbox)
@@ -66,7 +81,7 @@ public final class Harness {
   public BiogateConfig config(JsonObject overrides) {
     JsonObject base = new JsonObject()
       .put("http", new JsonObject().put("port", 0).put("instances", 1))
-      .put("redis", new JsonObject().put("url", redisUrl))
+      .put("redis", redisSection.copy())
       .put("analytics", new JsonObject().put("journal", new JsonObject().put("path", tempJournal())))
       .put("linktree", new JsonObject().put("apiBase", "http://127.0.0.1:" + sandboxPort())
         .put("token", SandboxOptions.DEFAULT_TOKEN).put("retryBaseDelayMs", 10).put("retryMaxDelayMs", 50));
@@ -146,7 +161,7 @@ public final class Harness {
   /** Sends one command to this harness's Redis (a client of the test's own, released when the Vert.x instance closes). */
   public synchronized Future<io.vertx.redis.client.Response> redis(Request request) {
     if (testRedis == null) {
-      testRedis = Redis.createClient(vertx, redisUrl);
+      testRedis = dev.biogate.redis.RedisClients.create(vertx, new dev.biogate.config.RedisConfig(redisSection));
     }
     return testRedis.send(request);
   }
@@ -161,7 +176,7 @@ public final class Harness {
 
   /** Like {@link #start(String, JsonObject)}, with the sandbox's simulated Klaviyo API configured. */
   public Future<Harness> start(String redisUrl, JsonObject sandboxOptions, dev.biogate.sandbox.SandboxKlaviyoOptions klaviyo) {
-    this.redisUrl = redisUrl;
+    this.redisSection = new JsonObject().put("url", redisUrl);
     sandbox = new SandboxServer(new SandboxOptions(new JsonObject().put("port", 0).mergeIn(sandboxOptions)), klaviyo);
     Redis r = Redis.createClient(vertx, redisUrl);
     return vertx.deployVerticle(sandbox)

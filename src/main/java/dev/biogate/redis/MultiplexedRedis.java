@@ -1,0 +1,261 @@
+package dev.biogate.redis;
+
+import io.vertx.core.Future;
+import io.vertx.core.VertxException;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.redis.client.impl.RequestImpl;
+import io.vertx.redis.client.impl.types.ErrorType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * The gateway's Redis: every {@link #send} shares ONE long-lived connection (in Cluster mode one connection per
+ * node, behind a single {@link RedisConnection}), pipelined, with a deadline on every call.
+ * <p>
+ * Why not the pooled client's {@code send}: in Cluster mode vertx-redis-client 5.0.x leases a connection to
+ * <em>every</em> node (replicas included) for each command, so more concurrent commands than the pool size wait on
+ * each other for ever, and one unreachable node fails every command while the lease waits for it. A connection
+ * that is kept pays the all-nodes connect once; its per-node sockets multiplex any number of commands; a dead node
+ * only fails the commands routed to it.
+ * <p>
+ * Promises:
+ * <ul>
+ *   <li>Every call ends within {@code commandTimeoutMs} (waiting for the connection included) with a reply or a
+ *       failure.</li>
+ *   <li>A connection that breaks (socket closed, a node unreachable, a demoted Sentinel master answering
+ *       {@code READONLY}, or nothing succeeding for a whole timeout) is replaced in the background, at most every
+ *       {@value #RENEW_INTERVAL_MS} ms; calls keep using the old one meanwhile, so slots on healthy nodes keep
+ *       working while a dead one is being replaced.</li>
+ *   <li>Blocking commands ({@code BLPOP}, {@code XREADGROUP ... BLOCK}, ...) never occupy the shared connection:
+ *       they go through a connection of their own, with the timeout extended by the block time. Pub/sub needs
+ *       {@link #connect()}.</li>
+ * </ul>
+ * {@link #connect()} hands out a dedicated connection (for subscriptions and blocking reads), within the timeout.
+ * <p>
+ * Two vertx-redis-client internals are read, both stable across 5.0.x: {@code RequestImpl.getArgs()} (the block
+ * time of a blocking command) and {@code ErrorType} (a Redis error reply, as opposed to a connection failure).
+ * In Cluster mode the underlying connection still opens one idle socket per replica (the client connects to every
+ * node it learns from {@code CLUSTER SLOTS}); nothing is sent there but keyless commands such as {@code PING}.
+ */
+public final class MultiplexedRedis implements Redis {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MultiplexedRedis.class);
+  static final long RENEW_INTERVAL_MS = 250;
+  /**
+   * How long building the shared connection may take. Longer than a command's deadline on purpose: a cold JVM
+   * needs about 2 s to connect to six cluster nodes; callers still fail at their own deadline, but the attempt goes
+   * on and serves the calls after them instead of starting over.
+   */
+  static final long CONNECT_TIMEOUT_MS = 10_000;
+  private static final Set<String> BLOCKING = Set.of("blpop", "brpop", "brpoplpush", "blmove", "bzpopmin", "bzpopmax",
+    "blmpop", "bzmpop", "xread", "xreadgroup", "wait");
+  private static final Set<String> PUBSUB = Set.of("subscribe", "psubscribe", "ssubscribe", "unsubscribe",
+    "punsubscribe", "sunsubscribe", "monitor");
+
+  private final Vertx vertx;
+  private final Redis client;
+  private final long timeoutMs;
+  private final Object lock = new Object();
+  private Future<RedisConnection> current;
+  private long lastAttemptNanos;
+  private boolean renewing;
+  private boolean closed;
+  private volatile long lastSuccessNanos = System.nanoTime();
+
+  /** {@code client} builds the connections (its own pool only serves {@link #connect()} and blocking commands). */
+  public MultiplexedRedis(Vertx vertx, Redis client, long commandTimeoutMs) {
+    this.vertx = vertx;
+    this.client = client;
+    this.timeoutMs = commandTimeoutMs;
+  }
+
+  /**
+   * Starts building the shared connection now rather than on the first call, so an instance's first requests do
+   * not pay for it; completes when it is up (failures are only reported, the next call tries again).
+   */
+  public Future<Void> warmUp() {
+    return connection().mapEmpty();
+  }
+
+  @Override
+  public Future<RedisConnection> connect() {
+    return bounded(client.connect(), timeoutMs);
+  }
+
+  @Override
+  public Future<Response> send(Request request) {
+    String name = request.command().toString().toLowerCase();
+    if (PUBSUB.contains(name)) {
+      return Future.failedFuture(VertxException.noStackTrace(name + " needs a connection of its own: use connect()"));
+    }
+    if (BLOCKING.contains(name)) {
+      long blockMs = blockMs(name, request);
+      if (blockMs > 0) {
+        return dedicated(request, blockMs);
+      }
+      if (blockMs == 0) {
+        return Future.failedFuture(VertxException.noStackTrace(name + " without a time limit would block for ever"));
+      }
+    }
+    return shared(c -> c.send(request));
+  }
+
+  @Override
+  public Future<List<Response>> batch(List<Request> requests) {
+    return shared(c -> c.batch(requests));
+  }
+
+  @Override
+  public Future<Void> close() {
+    Future<RedisConnection> c;
+    synchronized (lock) {
+      closed = true;
+      c = current;
+      current = null;
+    }
+    if (c != null) {
+      c.onSuccess(RedisConnection::close);
+    }
+    return client.close();
+  }
+
+  private <T> Future<T> shared(Function<RedisConnection, Future<T>> op) {
+    Future<RedisConnection> conn = connection();
+    return conn.compose(op).timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> {
+      if (ar.succeeded()) {
+        lastSuccessNanos = System.nanoTime();
+      } else if (conn.succeeded() && broken(ar.cause())) {
+        renew(conn.result());
+      }
+    });
+  }
+
+  /** The shared connection; a failed attempt is remembered for {@link #RENEW_INTERVAL_MS} so callers fail fast. */
+  private Future<RedisConnection> connection() {
+    synchronized (lock) {
+      if (closed) {
+        return Future.failedFuture(VertxException.noStackTrace("redis client closed"));
+      }
+      if (current == null || (current.failed() && sinceLastAttemptMs() >= RENEW_INTERVAL_MS)) {
+        lastAttemptNanos = System.nanoTime();
+        current = bounded(client.connect(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS));
+      }
+      return current;
+    }
+  }
+
+  /** Builds a replacement for {@code broken} in the background and swaps it in; the old one drains, then closes. */
+  private void renew(RedisConnection broken) {
+    synchronized (lock) {
+      if (closed || renewing || current == null || !current.succeeded() || current.result() != broken
+        || sinceLastAttemptMs() < RENEW_INTERVAL_MS) {
+        return;
+      }
+      renewing = true;
+      lastAttemptNanos = System.nanoTime();
+    }
+    bounded(client.connect(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS)).onComplete(ar -> {
+      RedisConnection old = null;
+      RedisConnection unused = null;
+      synchronized (lock) {
+        renewing = false;
+        if (ar.succeeded() && !closed) {
+          old = broken;
+          current = Future.succeededFuture(ar.result());
+        } else if (ar.succeeded()) {
+          unused = ar.result();
+        }
+      }
+      if (unused != null) {
+        unused.close();
+      }
+      if (old != null) {
+        LOG.info("redis connection replaced");
+        RedisConnection draining = old;
+        vertx.setTimer(timeoutMs, t -> draining.close());
+      } else if (ar.failed()) {
+        LOG.warn("redis connection not replaced yet: {}", ar.cause().getMessage());
+      }
+    });
+  }
+
+  private Future<Response> dedicated(Request request, long blockMs) {
+    long deadline = timeoutMs + blockMs;
+    return bounded(client.connect(), timeoutMs).compose(c -> c.send(request)
+      .timeout(deadline, TimeUnit.MILLISECONDS)
+      .eventually(c::close));
+  }
+
+  /**
+   * Whether a failure says the connection (not the command) is bad: anything that is not a Redis error reply,
+   * except a timeout while other commands still succeed; among replies only {@code READONLY}, which a master
+   * demoted by Sentinel answers to writes.
+   */
+  private boolean broken(Throwable err) {
+    if (err instanceof ErrorType) {
+      return ((ErrorType) err).is("READONLY");
+    }
+    if (err instanceof TimeoutException) {
+      return System.nanoTime() - lastSuccessNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    }
+    return true;
+  }
+
+  private long sinceLastAttemptMs() {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastAttemptNanos);
+  }
+
+  /** {@code connecting} within {@code ms}; a connection that arrives after the deadline is closed, not leaked. */
+  private static Future<RedisConnection> bounded(Future<RedisConnection> connecting, long ms) {
+    Future<RedisConnection> attempt = connecting.timeout(ms, TimeUnit.MILLISECONDS);
+    connecting.onSuccess(c -> {
+      if (attempt.failed()) {
+        c.close();
+      }
+    });
+    return attempt;
+  }
+
+  /**
+   * The block time of a blocking command in ms: {@code BLOCK n} of {@code XREAD[GROUP]} (none: -1, not blocking),
+   * the trailing seconds of the list and sorted-set pops, the timeout of {@code WAIT}; 0 means "for ever".
+   */
+  static long blockMs(String name, Request request) {
+    List<byte[]> args = ((RequestImpl) request).getArgs();
+    try {
+      if (name.startsWith("xread")) {
+        for (int i = 0; i + 1 < args.size(); i++) {
+          if ("BLOCK".equalsIgnoreCase(new String(args.get(i), StandardCharsets.UTF_8))) {
+            return Long.parseLong(new String(args.get(i + 1), StandardCharsets.UTF_8));
+          }
+        }
+        return -1;
+      }
+      if (args.isEmpty()) {
+        return -1;
+      }
+      if ("wait".equals(name)) {
+        return Long.parseLong(new String(args.get(args.size() - 1), StandardCharsets.UTF_8));
+      }
+      int at = name.endsWith("mpop") ? 0 : args.size() - 1;
+      if (name.equals("blmove")) {
+        at = args.size() - 1;
+      }
+      double seconds = Double.parseDouble(new String(args.get(at), StandardCharsets.UTF_8));
+      return (long) Math.ceil(seconds * 1000);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package dev.biogate.cluster;
+
+import dev.biogate.Gateway;
+import dev.biogate.redis.RedisKeys;
+import dev.biogate.support.Harness;
+import dev.biogate.support.RedisProcess;
+import dev.biogate.support.TestCluster;
+import dev.biogate.support.TestSentinel;
+import dev.biogate.support.Topology;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * A running gateway across Redis failures: a Cluster master dying, a Sentinel failover. The gateway's long-lived
+ * connection must neither hang nor stay pointed at a node that no longer serves.
+ */
+@ExtendWith(VertxExtension.class)
+class FailoverTest {
+
+  private static final List<String> USERS = List.of("demo", "alice", "bob");
+  private Harness h;
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Gateway> readyGateway(Vertx vertx, Topology topology) {
+    h = new Harness(vertx);
+    return h.start(topology).compose(x -> h.gateway(new JsonObject())).compose(g -> h.eventually(() ->
+      h.get(g, "/health/ready").map(r -> r.statusCode() == 200), 15_000).map(g));
+  }
+
+  @Test
+  void aDeadClusterMasterDoesNotStopReadsOfProfilesOnTheOtherMasters(Vertx vertx, VertxTestContext ctx) {
+    TestCluster cluster = TestCluster.get();
+    Set<RedisProcess> used = USERS.stream()
+      .flatMap(u -> List.of(RedisKeys.profile(u), RedisKeys.fetchLock(u)).stream())
+      .map(cluster::masterOf).collect(Collectors.toSet());
+    used.add(cluster.masterOf(RedisKeys.budgetLog("linktree")));
+    used.add(cluster.masterOf(RedisKeys.LINK_OWNERS));
+    RedisProcess victim = cluster.masters().stream().filter(m -> !used.contains(m)).findFirst()
+      .orElseThrow(() -> new IllegalStateException("every master holds a key of the read path; pick other users"));
+    readyGateway(vertx, Topology.CLUSTER)
+      .compose(g -> vertx.executeBlocking(() -> {
+        victim.kill();
+        return g;
+      }))
+      .compose(g -> {
+        List<Future<?>> reads = new ArrayList<>();
+        for (String u : USERS) {
+          reads.add(h.get(g, "/v1/profiles/" + u).map(r -> {
+            ctx.verify(() -> assertEquals(200, r.statusCode(), u + " read while a master is down"));
+            return r;
+          }));
+        }
+        return Future.all(reads);
+      })
+      .compose(all -> h.sandboxStats())
+      .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        assertFalse(victim.isAlive());
+        JsonObject byPath = stats.getJsonObject("by_path", new JsonObject());
+        for (String u : USERS) {
+          assertEquals(1, byPath.getInteger("/profiles/" + u, 0), "one upstream fetch for " + u);
+        }
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void aGatewayWritesToTheNewMasterAfterASentinelFailover(Vertx vertx, VertxTestContext ctx) {
+    TestSentinel group = TestSentinel.get();
+    readyGateway(vertx, Topology.SENTINEL)
+      .compose(g -> h.get(g, "/v1/profiles/bob").map(r -> {
+        ctx.verify(() -> assertEquals(200, r.statusCode()));
+        return g;
+      }))
+      .compose(g -> vertx.executeBlocking(() -> {
+        group.failover();
+        return g;
+      }))
+      // The old master, now a replica, answers writes with READONLY: the gateway's connection must move over.
+      .compose(g -> h.eventually(() -> g.redis().send(Request.cmd(Command.SET).arg("bg:probe").arg("1")).map(true), 15_000)
+        .compose(v -> h.get(g, "/v1/profiles/alice")).map(r -> {
+          ctx.verify(() -> assertEquals(200, r.statusCode()));
+          return g;
+        }))
+      .compose(g -> h.eventually(() -> vertx.executeBlocking(() ->
+        Long.valueOf(1).equals(group.master().call("EXISTS", RedisKeys.profile("alice")))), 5_000))
+      .compose(v -> h.gateway(new JsonObject()).compose(b -> h.get(b, "/v1/profiles/alice")))
+      .onComplete(ctx.succeeding(fromB -> ctx.verify(() -> {
+        assertEquals(200, fromB.statusCode());
+        assertEquals("biogate; hit; detail=shared", fromB.getHeader("Cache-Status"), "the copy written after the failover is shared");
+        ctx.completeNow();
+      })));
+  }
+}

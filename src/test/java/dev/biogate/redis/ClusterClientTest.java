@@ -1,0 +1,208 @@
+package dev.biogate.redis;
+
+import dev.biogate.config.RedisConfig;
+import dev.biogate.support.Eventually;
+import dev.biogate.support.RedisProcess;
+import dev.biogate.support.TestCluster;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The gateway's Redis client against a real 3-master + 3-replica Redis Cluster: scripts survive empty script caches
+ * and failovers, concurrency beyond the pool size does not deadlock, and a dead master fails only its own slots.
+ */
+@ExtendWith(VertxExtension.class)
+class ClusterClientTest {
+
+  private static final LuaScript RELEASE = LuaScript.load("lock_release");
+  /** Small on purpose: the old client deadlocked once concurrency passed the pool size. */
+  private static final int POOL_SIZE = 4;
+  private static final long COMMAND_TIMEOUT_MS = 1_000;
+
+  private TestCluster cluster;
+  private Redis redis;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    cluster = TestCluster.get();
+    cluster.flushAll();
+    redis = RedisClients.create(vertx, new RedisConfig(cluster.redisConfig().put("poolSize", POOL_SIZE)
+      .put("commandTimeoutMs", COMMAND_TIMEOUT_MS)));
+    // A connected client (a cold JVM needs longer than one command timeout for its first connection).
+    Eventually.until(vertx, () -> redis.send(Request.cmd(Command.PING)).map(true), 15_000, "client connected")
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    redis.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+  }
+
+  /** Keys whose slots cover every master (a hash tag per key). */
+  private List<String> keysOnEveryMaster(int n) {
+    List<String> keys = IntStream.range(0, n).mapToObj(i -> "bg:lock:{user" + i + "}").collect(Collectors.toList());
+    assertEquals(TestCluster.MASTERS, keys.stream().map(cluster::masterOf).distinct().count(), "keys span all masters");
+    return keys;
+  }
+
+  /** Sets each key to "token", then releases it through the script: 1 per key when the script ran. */
+  private Future<List<Long>> setAndRelease(List<String> keys) {
+    List<Future<Long>> runs = new ArrayList<>();
+    for (String k : keys) {
+      runs.add(redis.send(Request.cmd(Command.SET).arg(k).arg("token"))
+        .compose(ok -> RELEASE.run(redis, List.of(k), List.of("token")))
+        .map(Response::toLong));
+    }
+    return Future.all(runs).map(all -> all.<Long>list());
+  }
+
+  private boolean cachedOnOwner(String key) {
+    @SuppressWarnings("unchecked")
+    List<Object> exists = (List<Object>) cluster.masterOf(key).call("SCRIPT", "EXISTS", RELEASE.sha());
+    return Long.valueOf(1).equals(exists.get(0));
+  }
+
+  @Test
+  void scriptsRunOnAFreshClusterAndAfterEveryNodeFlushedItsScripts(VertxTestContext ctx) {
+    // One key at a time, every script cache emptied before each: the NOSCRIPT path must succeed every time, on
+    // every master (a reload sent to a random node would miss the key's master most of the time).
+    List<String> keys = keysOnEveryMaster(9);
+    Future<List<Long>> chain = Future.succeededFuture(new ArrayList<>());
+    for (String k : keys) {
+      chain = chain.compose(results -> {
+        cluster.scriptFlush();
+        return setAndRelease(List.of(k)).map(r -> {
+          results.addAll(r);
+          ctx.verify(() -> assertTrue(cachedOnOwner(k), "the fallback cached the script on " + k + "'s master"));
+          return results;
+        });
+      });
+    }
+    chain.onComplete(ctx.succeeding(results -> ctx.verify(() -> {
+      assertEquals(Collections.nCopies(keys.size(), 1L), results, "every script ran");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void scriptsRunOnAPromotedReplicaThatNeverSawThem(VertxTestContext ctx) {
+    String key = "bg:lock:{promoted}";
+    setAndRelease(List.of(key)).compose(before -> {
+      RedisProcess replica = cluster.replicaOf(key);
+      replica.call("SCRIPT", "FLUSH");
+      RedisProcess promoted = cluster.failover(key);
+      ctx.verify(() -> assertEquals(promoted, cluster.masterOf(key)));
+      return setAndRelease(List.of(key));
+    }).onComplete(ctx.succeeding(after -> ctx.verify(() -> {
+      assertEquals(List.of(1L), after, "script ran on the promoted master");
+      assertTrue(cachedOnOwner(key));
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void sixtyFourConcurrentSessionsFromEightEventLoopsOnAPoolOfFourAllComplete(Vertx vertx, VertxTestContext ctx) {
+    // 64 callers, each sending 20 commands one after the other, spread over 8 event loops: four times more
+    // concurrent commands than the pool has connections per node (the pooled client deadlocked here).
+    List<String> keys = keysOnEveryMaster(64);
+    List<Future<Integer>> sessions = new ArrayList<>();
+    for (int loop = 0; loop < 8; loop++) {
+      ContextInternal context = ((VertxInternal) vertx).createEventLoopContext();
+      for (String k : keys.subList(loop * 8, loop * 8 + 8)) {
+        Promise<Integer> done = Promise.promise();
+        context.runOnContext(v -> session(k, 20).onComplete(done));
+        sessions.add(done.future());
+      }
+    }
+    Future.all(sessions).onComplete(ctx.succeeding(results -> ctx.verify(() -> {
+      assertEquals(Collections.nCopies(64, 20), results.list(), "every session ran all its commands");
+      ctx.completeNow();
+    })));
+  }
+
+  /** {@code n} INCRs of {@code key}, one after the other; the final count. */
+  private Future<Integer> session(String key, int n) {
+    Future<Integer> chain = Future.succeededFuture(0);
+    for (int i = 0; i < n; i++) {
+      chain = chain.compose(x -> redis.send(Request.cmd(Command.INCR).arg(key)).map(Response::toInteger));
+    }
+    return chain;
+  }
+
+  @Test
+  void aDeadMasterFailsOnlyItsOwnSlotsAndItsSlotsComeBackAfterFailover(Vertx vertx, VertxTestContext ctx) {
+    List<String> keys = keysOnEveryMaster(30);
+    String victimKey = keys.get(0);
+    RedisProcess victim = cluster.masterOf(victimKey);
+    List<String> others = keys.stream().filter(k -> !cluster.masterOf(k).equals(victim)).collect(Collectors.toList());
+    assertTrue(others.size() >= 10);
+    setAndRelease(keys).compose(warm -> {
+      victim.kill();
+      // Every command on the surviving masters must succeed: had the dead node stalled the client, they would
+      // run into the command timeout and fail.
+      List<Future<Response>> survivors = new ArrayList<>();
+      for (int round = 0; round < 5; round++) {
+        for (String k : others) {
+          survivors.add(redis.send(Request.cmd(Command.INCR).arg(k)));
+        }
+      }
+      return Future.all(survivors);
+    }).compose(ok -> {
+      ctx.verify(() -> assertNotEquals(victim, cluster.replicaOf(others.get(0))));
+      return Eventually.until(vertx, () -> redis.send(Request.cmd(Command.SET).arg(victimKey).arg("token"))
+        .compose(set -> RELEASE.run(redis, List.of(victimKey), List.of("token")))
+        .map(r -> r.toLong() == 1L), 20_000, "the dead master's slot served by its promoted replica");
+    }).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+      assertTrue(!victim.isAlive());
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void aDeadReplicaChangesNothingForCallers(VertxTestContext ctx) {
+    List<String> keys = keysOnEveryMaster(30);
+    RedisProcess replica = cluster.replicaOf(keys.get(0));
+    replica.kill();
+    setAndRelease(keys).compose(first -> setAndRelease(keys)).onComplete(ctx.succeeding(second -> ctx.verify(() -> {
+      assertEquals(Collections.nCopies(keys.size(), 1L), second, "every key's master answered");
+      assertTrue(!replica.isAlive());
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void everyCallEndsWithinTheTimeoutWhenNoNodeIsReachable(Vertx vertx, VertxTestContext ctx) {
+    Redis nowhere = RedisClients.create(vertx, new RedisConfig(new JsonObject().put("type", "cluster")
+      .put("endpoints", new io.vertx.core.json.JsonArray().add("redis://127.0.0.1:1")).put("commandTimeoutMs", 300)));
+    nowhere.send(Request.cmd(Command.GET).arg("k")).onComplete(ar -> ctx.verify(() -> {
+      assertTrue(ar.failed());
+      nowhere.close();
+      ctx.completeNow();
+    }));
+  }
+}

@@ -1,0 +1,83 @@
+package dev.biogate.redis;
+
+import dev.biogate.config.RedisConfig;
+import dev.biogate.support.Eventually;
+import dev.biogate.support.TestRedis;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The shared connection's rules on a standalone server: blocking commands stay off it, and it heals itself. */
+@ExtendWith(VertxExtension.class)
+class MultiplexedRedisTest {
+
+  private static Redis client(Vertx vertx, String url) {
+    return RedisClients.create(vertx, new RedisConfig(new JsonObject().put("url", url).put("commandTimeoutMs", 500)));
+  }
+
+  /** A cold JVM needs longer than one 500 ms command timeout for its first connection. */
+  private static Future<Void> connected(Vertx vertx, Redis redis) {
+    return Eventually.until(vertx, () -> redis.send(Request.cmd(Command.PING)).map(true), 10_000, "connected");
+  }
+
+  @Test
+  void aBlockingPopDoesNotHoldUpTheSharedConnection(Vertx vertx, VertxTestContext ctx) {
+    Redis redis = client(vertx, TestRedis.url());
+    connected(vertx, redis).compose(warm -> {
+      Future<Response> blocked = redis.send(Request.cmd(Command.BLPOP).arg("bg:test:empty-list").arg(2));
+      return redis.send(Request.cmd(Command.SET).arg("bg:test:k").arg("v")).map(set -> {
+        ctx.verify(() -> assertFalse(blocked.isComplete(), "SET answered while BLPOP still waits"));
+        return blocked;
+      }).compose(b -> b);
+    }).onComplete(ctx.succeeding(popped -> ctx.verify(() -> {
+      assertEquals(null, popped, "BLPOP ran to its own timeout");
+      redis.close();
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void refusesSubscriptionsAndUnboundedBlocksOnTheSharedConnection(Vertx vertx, VertxTestContext ctx) {
+    Redis redis = client(vertx, TestRedis.url());
+    redis.send(Request.cmd(Command.SUBSCRIBE).arg("bg:test")).onComplete(sub -> redis.send(Request.cmd(Command.BLPOP)
+      .arg("bg:test:list").arg(0)).onComplete(forever -> ctx.verify(() -> {
+        assertTrue(sub.failed() && sub.cause().getMessage().contains("connect()"), String.valueOf(sub.cause()));
+        assertTrue(forever.failed() && forever.cause().getMessage().contains("for ever"), String.valueOf(forever.cause()));
+        redis.close();
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void recoversAfterTheServerRestarts(Vertx vertx, VertxTestContext ctx) throws Exception {
+    EmbeddedRedis server = TestRedis.dedicated();
+    Redis redis = client(vertx, server.url());
+    connected(vertx, redis).compose(warm -> redis.send(Request.cmd(Command.SET).arg("k").arg("before")))
+      .compose(ok -> vertx.executeBlocking(() -> {
+        server.restart();
+        return null;
+      }))
+      .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.SET).arg("k").arg("after")).map(true),
+        10_000, "writes accepted again after the restart"))
+      .onComplete(ctx.succeeding(v -> {
+        redis.close();
+        vertx.executeBlocking(() -> {
+          server.stop();
+          return null;
+        });
+        ctx.completeNow();
+      }));
+  }
+}

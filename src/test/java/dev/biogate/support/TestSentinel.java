@@ -1,0 +1,136 @@
+package dev.biogate.support;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * A real Sentinel group for the test JVM: one master, one replica and three Sentinels (quorum 2), all
+ * {@code redis-server} processes from the bundled binary. Started lazily and shared; {@link #get()} waits until the
+ * group is settled (every Sentinel agrees on the master, knows the replica and the other Sentinels, and the replica
+ * is in sync), so a test that failed over leaves a usable group behind.
+ */
+public final class TestSentinel {
+
+  public static final String MASTER_NAME = "biogate";
+  private static final long SETTLE_TIMEOUT_MS = 30_000;
+  private static TestSentinel shared;
+
+  private final List<RedisProcess> servers;
+  private final List<RedisProcess> sentinels;
+
+  private TestSentinel(List<RedisProcess> servers, List<RedisProcess> sentinels) {
+    this.servers = servers;
+    this.sentinels = sentinels;
+  }
+
+  public static synchronized TestSentinel get() {
+    if (shared == null) {
+      shared = form();
+    }
+    shared.settle();
+    return shared;
+  }
+
+  private static TestSentinel form() {
+    RedisProcess master = RedisProcess.start("sentinel-master", List.of(), false, false);
+    RedisProcess replica = RedisProcess.start("sentinel-replica", List.of("replicaof 127.0.0.1 " + master.port()), false, false);
+    RedisProcess.await("replica in sync", SETTLE_TIMEOUT_MS,
+      () -> "up".equals(Resp.info(replica.port(), "replication", "master_link_status")));
+    List<String> conf = List.of("sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 2",
+      "sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
+      "sentinel failover-timeout " + MASTER_NAME + " 5000");
+    List<RedisProcess> sentinels = IntStream.range(0, 3).parallel()
+      .mapToObj(i -> RedisProcess.start("sentinel-" + i, conf, true, false)).collect(Collectors.toList());
+    return new TestSentinel(List.of(master, replica), sentinels);
+  }
+
+  /** Restarts killed processes and waits until the group is settled. */
+  public void settle() {
+    servers.forEach(RedisProcess::restart);
+    sentinels.forEach(RedisProcess::restart);
+    RedisProcess.await("sentinel group settled", SETTLE_TIMEOUT_MS, this::settled);
+  }
+
+  @SuppressWarnings("unchecked")
+  private boolean settled() {
+    int master = masterPort();
+    for (RedisProcess s : sentinels) {
+      List<Object> addr = (List<Object>) s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME);
+      if (addr == null || Integer.parseInt(addr.get(1).toString()) != master) {
+        return false;
+      }
+      List<Object> replicas = (List<Object>) s.call("SENTINEL", "REPLICAS", MASTER_NAME);
+      if (replicas.size() != 1 || !flags((List<Object>) replicas.get(0)).equals("slave")) {
+        return false;
+      }
+      if (((List<Object>) s.call("SENTINEL", "SENTINELS", MASTER_NAME)).size() != sentinels.size() - 1) {
+        return false;
+      }
+    }
+    RedisProcess replica = replica();
+    return "master".equals(Resp.info(master, "replication", "role"))
+      && "up".equals(Resp.info(replica.port(), "replication", "master_link_status"))
+      && String.valueOf(master).equals(Resp.info(replica.port(), "replication", "master_port"));
+  }
+
+  private static String flags(List<Object> fields) {
+    for (int i = 0; i + 1 < fields.size(); i += 2) {
+      if ("flags".equals(fields.get(i))) {
+        return fields.get(i + 1).toString();
+      }
+    }
+    return "";
+  }
+
+  /** The master's port as the first Sentinel reports it. */
+  @SuppressWarnings("unchecked")
+  public int masterPort() {
+    List<Object> addr = (List<Object>) sentinels.get(0).call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME);
+    return Integer.parseInt(addr.get(1).toString());
+  }
+
+  public RedisProcess master() {
+    int port = masterPort();
+    return servers.stream().filter(s -> s.port() == port).findFirst().orElseThrow();
+  }
+
+  public RedisProcess replica() {
+    int port = masterPort();
+    return servers.stream().filter(s -> s.port() != port).findFirst().orElseThrow();
+  }
+
+  public List<RedisProcess> sentinels() {
+    return sentinels;
+  }
+
+  /** The gateway's {@code redis} config section: the Sentinels as endpoints and the master's name. */
+  public JsonObject redisConfig() {
+    return new JsonObject().put("type", "sentinel").put("masterName", MASTER_NAME)
+      .put("endpoints", new JsonArray(sentinels.stream().map(RedisProcess::url).collect(Collectors.toList())));
+  }
+
+  public void flushAll() {
+    master().call("FLUSHALL");
+  }
+
+  /**
+   * {@code SENTINEL FAILOVER}: the replica is promoted and the old master reconfigured as its replica. Returns the
+   * new master once every Sentinel reports it and the group has settled again.
+   */
+  public RedisProcess failover() {
+    RedisProcess next = replica();
+    sentinels.get(0).call("SENTINEL", "FAILOVER", MASTER_NAME);
+    RedisProcess.await("sentinels report " + next + " as master", SETTLE_TIMEOUT_MS, () -> sentinels.stream()
+      .allMatch(s -> {
+        @SuppressWarnings("unchecked")
+        List<Object> addr = (List<Object>) s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME);
+        return Integer.parseInt(addr.get(1).toString()) == next.port();
+      }));
+    settle();
+    return next;
+  }
+}
