@@ -64,6 +64,19 @@ public final class LuaScript {
       });
   }
 
+  /**
+   * The {@code EVALSHA} request alone, for callers that must send it on a known connection or in a batch (e.g.
+   * followed by {@code WAIT}); on {@code NOSCRIPT} they {@link #load} and send it again.
+   */
+  public Request evalsha(List<String> keys, List<String> args) {
+    return request(Command.EVALSHA, sha, keys, args);
+  }
+
+  /** Sends the script body to the server ({@code SCRIPT LOAD}). */
+  public Future<Void> load(Redis redis) {
+    return redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(source)).mapEmpty();
+  }
+
   private static Request request(Command cmd, String sha, List<String> keys, List<String> args) {
     Request r = Request.cmd(cmd).arg(sha).arg(keys.size());
     for (String k : keys) {
