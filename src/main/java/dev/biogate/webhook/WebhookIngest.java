@@ -80,7 +80,8 @@ final class WebhookIngest {
         if (code < 0) {
           return Future.failedFuture(BACKLOG_FULL);
         }
-        if (wait && code == 1 && r.replicas() < 1) {
+        // A duplicate is checked too: its first copy may so far exist on this master alone.
+        if (wait && r.replicas() < 1) {
           LOG.warn("no replica acknowledged delivery {} within {} ms; answering 503", d.id, options.replicaWaitMs());
           return Future.failedFuture(NOT_REPLICATED);
         }
@@ -95,7 +96,7 @@ final class WebhookIngest {
   private Future<Result> runAndWait(List<String> keys, List<String> args) {
     Request wait = Request.cmd(Command.WAIT).arg(1).arg(options.replicaWaitMs());
     return redis.batch(List.of(script.evalsha(keys, args), wait))
-      .recover(err -> err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT")
+      .recover(err -> err.getMessage() != null && err.getMessage().contains("NOSCRIPT")
         ? script.load(redis).compose(v -> redis.batch(List.of(script.evalsha(keys, args), wait)))
         : Future.failedFuture(err))
       .map(replies -> new Result(replies.get(0).get(0).toInteger(), replies.get(1).toLong()));
