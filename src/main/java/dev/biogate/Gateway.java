@@ -221,7 +221,7 @@ public final class Gateway {
 
   private StreamPolicy clicks(StreamPolicy p) {
     AnalyticsOptions a = config.analytics();
-    return p.pollMs(a.pollMs()).heartbeatTtlMs(a.heartbeatTtlMs()).idleClaimMs(a.claimIdleMs());
+    return p.pollMs(a.pollMs()).heartbeatTtlMs(a.heartbeatTtlMs()).idleClaimMs(a.claimIdleMs()).reapIntervalMs(a.claimIntervalMs());
   }
 
   private StreamEngine engine(StreamPolicy p, StreamHandler handler) {

@@ -24,7 +24,7 @@ public final class AnalyticsOptions {
   public static final int DEFAULT_READ_COUNT = 200;
   public static final long DEFAULT_POLL_MS = 100;
   public static final long DEFAULT_CLAIM_IDLE_MS = 30_000;
-  public static final long DEFAULT_CLAIM_INTERVAL_MS = 5_000;
+  public static final long DEFAULT_CLAIM_INTERVAL_MS = 1_000;
   public static final long DEFAULT_DEDUPE_TTL_S = 7 * 86_400L;
   public static final long DEFAULT_HEARTBEAT_TTL_MS = 3_000;
   public static final long DEFAULT_ORPHAN_SCAN_MS = 10_000;
@@ -104,6 +104,7 @@ public final class AnalyticsOptions {
   public long pollMs() { return pollMs; }
   /** A click entry a live instance keeps without attempting it this long is taken over by another instance. */
   public long claimIdleMs() { return claimIdleMs; }
+  /** How often dead consumers of the click streams (and idle kept entries) are looked for. */
   public long claimIntervalMs() { return claimIntervalMs; }
   public long dedupeTtlS() { return dedupeTtlS; }
   public long minuteRetentionS() { return minuteRetentionS; }

@@ -87,7 +87,7 @@ public final class StreamEngine extends VerticleBase {
     long ttl = policy.heartbeatTtlMs();
     return group.beat().compose(v -> group.ensure()).onSuccess(v -> needGroup = false).otherwiseEmpty().onComplete(v -> {
       beatTimer = vertx.setPeriodic(Math.max(30, ttl / 3), t -> group.beat().onFailure(err -> trouble("beat", err)));
-      reapTimer = vertx.setPeriodic(Math.max(50, ttl / 4), t -> reap());
+      reapTimer = vertx.setPeriodic(policy.reapIntervalMs(), t -> reap());
       trimTimer = vertx.setPeriodic(policy.trimIntervalMs(), t -> trim());
       touchTimer = vertx.setPeriodic(Math.max(30, policy.idleClaimMs() / 3), t -> touch());
       read();

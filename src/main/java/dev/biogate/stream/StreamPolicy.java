@@ -23,6 +23,7 @@ public final class StreamPolicy {
   private long keepDelayMs = 1_000;
   private long heartbeatTtlMs = 3_000;
   private long idleClaimMs = 30_000;
+  private long reapIntervalMs = -1;
   private long trimIntervalMs = 1_000;
   private long commandTimeoutMs = 5_000;
   private String deadLetters;
@@ -54,6 +55,8 @@ public final class StreamPolicy {
    * over by another consumer; entries being worked on are touched and never reach it.
    */
   public StreamPolicy idleClaimMs(long ms) { this.idleClaimMs = Math.max(100, ms); return this; }
+  /** How often dead consumers and idle kept entries are looked for; by default a quarter of the heartbeat TTL. */
+  public StreamPolicy reapIntervalMs(long ms) { this.reapIntervalMs = ms; return this; }
   public StreamPolicy trimIntervalMs(long ms) { this.trimIntervalMs = Math.max(10, ms); return this; }
   public StreamPolicy commandTimeoutMs(long ms) { this.commandTimeoutMs = ms; return this; }
   /** The dead-letter stream (must share the stream's hash tag) and its cap. */
@@ -74,6 +77,7 @@ public final class StreamPolicy {
   public long keepDelayMs() { return keepDelayMs; }
   public long heartbeatTtlMs() { return heartbeatTtlMs; }
   public long idleClaimMs() { return idleClaimMs; }
+  public long reapIntervalMs() { return reapIntervalMs > 0 ? reapIntervalMs : Math.max(50, heartbeatTtlMs / 4); }
   public long trimIntervalMs() { return trimIntervalMs; }
   public long commandTimeoutMs() { return commandTimeoutMs; }
   public String deadLetters() { return deadLetters; }
