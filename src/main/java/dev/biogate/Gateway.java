@@ -206,7 +206,9 @@ public final class Gateway {
       .history(DeadLetters::historyKey, w.dedupeWindowS());
     List<StreamEngine> engines = new ArrayList<>();
     engines.add(new StreamEngine(redis, eventsPolicy, instanceId, events, eventStats));
-    engines.add(engine(clicks(new StreamPolicy(RedisKeys.CLICKS_STREAM, RedisKeys.CLICKS_COUNTER_GROUP).maxHeld(a.readCount())), counter));
+    // Counting fails only on Redis trouble: retried until it works, never dead-lettered.
+    engines.add(engine(clicks(new StreamPolicy(RedisKeys.CLICKS_STREAM, RedisKeys.CLICKS_COUNTER_GROUP).maxHeld(a.readCount())
+      .maxAttempts(Integer.MAX_VALUE).retry(100, 5_000)), counter));
     if (klaviyo != null) {
       klaviyo.start();
       klaviyo.policies().forEach(p -> engines.add(engine(clicks(p), klaviyo)));

@@ -107,8 +107,7 @@ public final class ClickRecorder implements Deployable {
   /** Writes out everything queued, then closes the journal (a later start replays what is in it). */
   Future<Void> stop() {
     replay.stop();
-    orphans.stop();
-    return idle(System.currentTimeMillis() + STOP_WAIT_MS).eventually(() -> {
+    return orphans.stop().eventually(() -> idle(System.currentTimeMillis() + STOP_WAIT_MS)).eventually(() -> {
       closed = true;
       return journal.close();
     });

@@ -27,6 +27,7 @@ final class OrphanJournals {
 
   private static final Logger LOG = LoggerFactory.getLogger(OrphanJournals.class);
   private static final int READ_BUFFER = 256 * 1024;
+  private static final long STOP_WAIT_MS = 10_000;
 
   private final Vertx vertx;
   private final ClickJournal own;
@@ -53,12 +54,20 @@ final class OrphanJournals {
     timer = vertx.setPeriodic(0, scanMs, id -> scan());
   }
 
-  void stop() {
+  /** No new scans; a replay in progress stops after its chunk and releases its file. */
+  Future<Void> stop() {
     stopped = true;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    worker.close();
+    return idle(System.currentTimeMillis() + STOP_WAIT_MS).eventually(worker::close);
+  }
+
+  private Future<Void> idle(long deadline) {
+    if (!scanning || System.currentTimeMillis() > deadline) {
+      return Future.succeededFuture();
+    }
+    return vertx.timer(10).compose(t -> idle(deadline));
   }
 
   long replayed() {

@@ -54,6 +54,7 @@ public final class StreamEngine extends VerticleBase {
   private boolean needGroup = true;
   private boolean degraded;
   private boolean reaping;
+  private boolean reading;
   private boolean trimming;
   private int inFlight;
   private long readBackoffMs;
@@ -112,8 +113,9 @@ public final class StreamEngine extends VerticleBase {
       .otherwiseEmpty();
   }
 
+  /** Nothing in flight: no handler attempt, no read or reap whose entries could land after the stop. */
   private Future<Void> idle(long deadline) {
-    if (inFlight == 0 || System.currentTimeMillis() > deadline) {
+    if ((inFlight == 0 && !reading && !reaping) || System.currentTimeMillis() > deadline) {
       return Future.succeededFuture();
     }
     return vertx.timer(10, TimeUnit.MILLISECONDS).compose(t -> idle(deadline));
@@ -131,8 +133,10 @@ public final class StreamEngine extends VerticleBase {
       readLater(policy.pollMs());
       return;
     }
+    reading = true;
     Future<Void> ready = needGroup ? group.ensure().onSuccess(v -> needGroup = false) : Future.succeededFuture();
     ready.compose(v -> group.read(room)).onComplete(ar -> {
+      reading = false;
       if (ar.failed()) {
         if (StreamGroup.isError(ar.cause(), "NOGROUP")) {
           needGroup = true;
