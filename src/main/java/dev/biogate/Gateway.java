@@ -17,6 +17,7 @@ import dev.biogate.events.CacheInvalidation;
 import dev.biogate.events.DeadLetters;
 import dev.biogate.events.DeliveryHistory;
 import dev.biogate.events.EventRouter;
+import dev.biogate.events.LinkmeClicks;
 import dev.biogate.events.MilestoneForwarder;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.EdgeHeaders;
@@ -82,6 +83,7 @@ public final class Gateway {
   private final PrometheusMeterRegistry registry;
   private final RedisBudget budget;
   private final Redis budgetRedis;
+  private final Redis livenessRedis;
   private final LinktreeClient upstream;
   private final ProfileService profiles;
   private final StreamGauges streams;
@@ -115,6 +117,8 @@ public final class Gateway {
     LinktreeOptions lt = config.linktree();
     // The budget has its own small pool: a storm of cache traffic must not starve its heartbeats and permits.
     this.budgetRedis = Redis.createClient(vertx, RedisClients.options(config.redis()).setMaxPoolSize(2));
+    // Likewise the stream engines' heartbeats: a webhook storm must not make a live instance look dead.
+    this.livenessRedis = Redis.createClient(vertx, RedisClients.options(config.redis()).setMaxPoolSize(2));
     this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(), lt.profileTimeoutMs(),
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve()));
     this.upstream = new LinktreeClient(vertx, lt, budget, registry);
@@ -199,13 +203,13 @@ public final class Gateway {
     AnalyticsOptions a = config.analytics();
     StreamHandler events = EventRouter.create(vertx, redis, profiles, invalidation,
       new MilestoneForwarder(alerts, w.alertUrl(), w.alertSecret(), redis, klaviyo != null),
-      new dev.biogate.events.ClickRecorder(clickWriter));
+      new LinkmeClicks(clickWriter));
     StreamPolicy eventsPolicy = new StreamPolicy(RedisKeys.EVENTS_STREAM, RedisKeys.EVENTS_GROUP).soleReader(true)
       .maxAttempts(w.maxAttempts()).retry(w.retryBaseMs(), 600_000).heartbeatTtlMs(w.heartbeatTtlMs())
       .idleClaimMs(w.claimIdleMs()).deadLetters(RedisKeys.DEAD_LETTERS, w.streamMaxLen())
       .history(DeadLetters::historyKey, w.dedupeWindowS());
     List<StreamEngine> engines = new ArrayList<>();
-    engines.add(new StreamEngine(redis, eventsPolicy, instanceId, events, eventStats));
+    engines.add(new StreamEngine(redis, livenessRedis, eventsPolicy, instanceId, events, eventStats));
     // Counting fails only on Redis trouble: retried until it works, never dead-lettered.
     engines.add(engine(clicks(new StreamPolicy(RedisKeys.CLICKS_STREAM, RedisKeys.CLICKS_COUNTER_GROUP).maxHeld(a.readCount())
       .maxAttempts(Integer.MAX_VALUE).retry(100, 5_000)), counter));
@@ -227,7 +231,7 @@ public final class Gateway {
   }
 
   private StreamEngine engine(StreamPolicy p, StreamHandler handler) {
-    return new StreamEngine(redis, p, instanceId, handler, new StreamStats());
+    return new StreamEngine(redis, livenessRedis, p, instanceId, handler, new StreamStats());
   }
 
   private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests, AdminAuth adminAuth) {
@@ -323,6 +327,7 @@ public final class Gateway {
       streams.stop();
       alerts.close();
       budgetRedis.close();
+      livenessRedis.close();
       upstream.close();
       redis.close();
       return Future.succeededFuture();

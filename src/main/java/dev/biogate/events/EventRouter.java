@@ -24,10 +24,10 @@ public final class EventRouter implements StreamHandler {
 
   private final ProfileEventHandler profiles;
   private final MilestoneForwarder milestones;
-  private final ClickRecorder clicks;
+  private final LinkmeClicks clicks;
   private final Set<String> reported = new HashSet<>();
 
-  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, ClickRecorder clicks) {
+  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, LinkmeClicks clicks) {
     this.profiles = profiles;
     this.milestones = milestones;
     this.clicks = clicks;
@@ -35,7 +35,7 @@ public final class EventRouter implements StreamHandler {
 
   /** The router of the gateway's own event handlers. */
   public static EventRouter create(io.vertx.core.Vertx vertx, io.vertx.redis.client.Redis redis, ProfileService profiles,
-                                   CacheInvalidation invalidation, MilestoneForwarder milestones, ClickRecorder clicks) {
+                                   CacheInvalidation invalidation, MilestoneForwarder milestones, LinkmeClicks clicks) {
     return new EventRouter(new ProfileEventHandler(profiles, invalidation, new PatchLock(vertx, redis)), milestones, clicks);
   }
 

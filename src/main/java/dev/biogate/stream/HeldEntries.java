@@ -132,7 +132,6 @@ final class HeldEntries {
     h.keeping = o.kind() == Outcome.Kind.KEEP;
     switch (o.kind()) {
       case DONE:
-        stats.handled.increment();
         // Acknowledged even when stopping or no longer ours: the work is done, and an ack spares someone a repeat.
         acknowledge(h, 1);
         break;
@@ -180,6 +179,8 @@ final class HeldEntries {
   private void acknowledge(Held h, int tries) {
     group.ack(h.entry, System.currentTimeMillis()).onComplete(ar -> {
       if (ar.succeeded() || stopping || StreamGroup.isError(ar.cause(), "NOGROUP")) {
+        // Counted once the acknowledgement is settled, so "handled" never runs ahead of what Redis shows.
+        stats.handled.increment();
         release(h);
       } else {
         h.timer = vertx.setTimer(redisRetryMs(tries), t -> acknowledge(h, tries + 1));

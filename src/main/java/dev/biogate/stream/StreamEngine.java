@@ -31,6 +31,7 @@ public final class StreamEngine extends VerticleBase {
   private static final long STOP_WAIT_MS = 5_000;
 
   private final Redis redis;
+  private final Redis liveness;
   private final StreamPolicy policy;
   private final String consumer;
   private final StreamHandler handler;
@@ -48,7 +49,16 @@ public final class StreamEngine extends VerticleBase {
   private long[] timers = {};
 
   public StreamEngine(Redis redis, StreamPolicy policy, String consumer, StreamHandler handler, StreamStats stats) {
+    this(redis, redis, policy, consumer, handler, stats);
+  }
+
+  /**
+   * {@code liveness}: a client of its own (a small pool) for the heartbeat and touches, so that a storm of work on
+   * {@code redis} can never delay them past the TTL and make this live instance look dead.
+   */
+  public StreamEngine(Redis redis, Redis liveness, StreamPolicy policy, String consumer, StreamHandler handler, StreamStats stats) {
     this.redis = redis;
+    this.liveness = liveness;
     this.policy = policy;
     this.consumer = consumer;
     this.handler = handler;
@@ -66,7 +76,7 @@ public final class StreamEngine extends VerticleBase {
   /** Beats before the first read (a consumer that reads must be known alive), then starts every timer. */
   @Override
   public Future<?> start() {
-    group = new StreamGroup(redis, policy, consumer);
+    group = new StreamGroup(redis, liveness, policy, consumer);
     held = new HeldEntries(vertx, group, policy, handler, stats);
     return group.beat().compose(v -> group.ensure()).onSuccess(v -> needGroup = false).otherwiseEmpty().onComplete(v -> {
       timers = new long[] {

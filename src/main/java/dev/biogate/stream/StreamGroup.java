@@ -36,11 +36,14 @@ final class StreamGroup {
   private static final LuaScript TOUCH = LuaScript.load("stream_touch");
 
   private final Redis redis;
+  private final Redis liveness;
   private final StreamPolicy p;
   private final String consumer;
 
-  StreamGroup(Redis redis, StreamPolicy policy, String consumer) {
+  /** {@code liveness} carries the heartbeat and touches, so a storm of work on {@code redis} cannot starve them. */
+  StreamGroup(Redis redis, Redis liveness, StreamPolicy policy, String consumer) {
     this.redis = redis;
+    this.liveness = liveness;
     this.p = policy;
     this.consumer = consumer;
   }
@@ -74,7 +77,8 @@ final class StreamGroup {
   }
 
   Future<Void> beat() {
-    return run(BEAT, List.of(p.consumersKey()), List.of(consumer, Long.toString(p.heartbeatTtlMs()))).mapEmpty();
+    return BEAT.run(liveness, List.of(p.consumersKey()), List.of(consumer, Long.toString(p.heartbeatTtlMs())))
+      .timeout(p.commandTimeoutMs(), TimeUnit.MILLISECONDS).mapEmpty();
   }
 
   Future<Reaped> reap(int room) {
@@ -96,7 +100,7 @@ final class StreamGroup {
     args.add(p.group());
     args.add(consumer);
     args.addAll(ids);
-    return run(TOUCH, List.of(p.stream()), args).map(r -> {
+    return TOUCH.run(liveness, List.of(p.stream()), args).timeout(p.commandTimeoutMs(), TimeUnit.MILLISECONDS).map(r -> {
       List<String> lost = new ArrayList<>();
       if (r != null) {
         r.forEach(id -> lost.add(id.toString()));

@@ -14,7 +14,7 @@ public final class StreamStats {
   final LongAdder trimmed = new LongAdder();
   final LongAdder retiredConsumers = new LongAdder();
 
-  /** Entries whose handler answered DONE here. */
+  /** Entries whose handler answered DONE here, counted once acknowledged. */
   public long handled() { return handled.sum(); }
   /** Attempts that failed here (RETRY, each retry counts). */
   public long failedAttempts() { return failedAttempts.sum(); }

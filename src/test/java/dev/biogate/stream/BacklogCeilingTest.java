@@ -127,6 +127,14 @@ class BacklogCeilingTest {
         .compose(v -> {
           assertEquals(ceiling, accepted.size(), "deliveries accepted up to the ceiling");
           assertEquals(sent - ceiling, refused.size(), "the rest pushed back");
+          return h.get(a[0], "/metrics");
+        })
+        .compose(metrics -> {
+          // What the backlog alert reads: the backlog next to its ceiling, per stream.
+          String text = metrics.bodyAsString();
+          assertTrue(text.contains("biogate_stream_ceiling{stream=\"events\"} " + ceiling + ".0"), "ceiling gauge");
+          assertTrue(text.contains("biogate_stream_backlog{stream=\"events\"}"), "backlog gauge");
+          assertTrue(text.contains("biogate_stream_lost_total{"), "lost entries counter");
           return h.close(a[0]);
         })
         .compose(v -> {

@@ -17,13 +17,13 @@ import java.util.List;
  * clicks stream dedupe on the event id for the rare repeat after a Redis failure between this write and the ack.
  * While the clicks stream is at its backlog ceiling the event is kept (offered again later), never dropped.
  */
-public final class ClickRecorder {
+public final class LinkmeClicks {
 
-  private static final Logger LOG = LoggerFactory.getLogger(ClickRecorder.class);
+  private static final Logger LOG = LoggerFactory.getLogger(LinkmeClicks.class);
 
   private final ClickStreamWriter writer;
 
-  public ClickRecorder(ClickStreamWriter writer) {
+  public LinkmeClicks(ClickStreamWriter writer) {
     this.writer = writer;
   }
 
