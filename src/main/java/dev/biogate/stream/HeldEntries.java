@@ -62,6 +62,8 @@ final class HeldEntries {
     }
     if (e.deleted()) {
       lost(e.id());
+      // Logged and counted: now it may leave the pending list (it would hold back trimming forever).
+      group.forget(e.id());
       return;
     }
     Held h = new Held(e);

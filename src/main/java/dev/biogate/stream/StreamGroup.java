@@ -114,6 +114,11 @@ final class StreamGroup {
     return run(RETIRE, List.of(p.stream(), p.consumersKey()), List.of(p.group(), consumer)).mapEmpty();
   }
 
+  /** Drops a pending entry whose data is gone from the stream (reported lost by the caller). */
+  Future<Void> forget(String id) {
+    return send(Request.cmd(Command.XACK).arg(p.stream()).arg(p.group()).arg(id)).mapEmpty();
+  }
+
   /** Trims entries every group has finished; completes with how many. */
   Future<Long> trim() {
     return run(TRIM, List.of(p.stream()), List.of()).map(r -> r == null ? 0L : r.toLong());
