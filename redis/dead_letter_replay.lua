@@ -1,7 +1,7 @@
 -- Move one dead letter back onto the events stream for another round of attempts.
 --
 -- KEYS[1] the dead-letter stream, KEYS[2] the events stream, KEYS[3] the delivery's history hash
--- ARGV[1] dead-letter entry id, ARGV[2] stream cap (MAXLEN ~), ARGV[3] now (epoch ms), ARGV[4] history TTL (s)
+-- ARGV[1] dead-letter entry id, ARGV[2] unused (was a stream cap; work is never capped), ARGV[3] now (epoch ms), ARGV[4] history TTL (s)
 -- Returns the new events-stream entry id, or false when there is no such dead letter (already replayed).
 --
 -- Atomicity: XADD to the events stream and XDEL from the dead letters happen together, so a replay can neither
@@ -20,7 +20,7 @@ for i = 1, #f, 2 do
     event[#event + 1] = f[i + 1]
   end
 end
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(event))
+local id = redis.call('XADD', KEYS[2], '*', unpack(event))
 redis.call('XDEL', KEYS[1], ARGV[1])
 local fresh = redis.call('EXISTS', KEYS[3]) == 0
 redis.call('HSET', KEYS[3], 'outcome', 'replayed', 'replayed_at', ARGV[3], 'stream_id', id)

@@ -5,12 +5,16 @@
 -- KEYS[3..n] dedupe markers; the delivery is a duplicate if ANY of them exists. Linktree passes two: one keyed by
 --            the delivery id header (a provider retry reuses it) and one by a digest of the signature (the delivery
 --            id is not signed, so a captured body replayed under a new id must still be caught). LinkMe passes one,
---            keyed by the signed envelope id.
+--            keyed by the signed envelope id. Both also pass one keyed by a digest of the provider and the raw
+--            body (the timestamp header is not part of it), so the same event re-signed later under a new delivery
+--            id is still a duplicate.
 -- ARGV[1] dedupe window in seconds (markers and history live this long)
--- ARGV[2] approximate stream cap (MAXLEN ~)
+-- ARGV[2] backlog ceiling: entries the stream may hold (it holds only unfinished work: handled entries are deleted)
 -- ARGV[3] provider, ARGV[4] delivery id, ARGV[5] event type, ARGV[6] received (epoch ms), ARGV[7] raw body
 --
--- Returns {1, <stream entry id>} when recorded and queued, {0, <existing marker value>} for a duplicate.
+-- Returns {1, <stream entry id>} when recorded and queued, {0, <existing marker value>} for a duplicate, {-1, ''}
+-- when the backlog is at its ceiling (nothing written: the caller answers 503 and the provider retries later).
+-- Nothing is ever trimmed here: an entry leaves the stream only once it has been handled or dead-lettered.
 --
 -- Atomicity: a delivery must end up either deduplicated AND queued, or neither; never marked without being queued
 -- (it would be lost: every retry answered "duplicate") and never queued twice.
@@ -38,7 +42,12 @@ for i = 3, #KEYS do
   end
 end
 
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
+-- Checked after the duplicates: a retry of a delivery already queued is still answered "duplicate" when full.
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then
+  return {-1, ''}
+end
+
+local id = redis.call('XADD', KEYS[1], '*',
   'provider', ARGV[3], 'delivery_id', ARGV[4], 'type', ARGV[5], 'received', ARGV[6], 'body', ARGV[7])
 for i = 3, #KEYS do
   redis.call('SET', KEYS[i], id, 'EX', ARGV[1])

@@ -1,19 +1,35 @@
 package dev.biogate;
 
-import dev.biogate.analytics.AnalyticsModule;
+import dev.biogate.analytics.AnalyticsHandler;
+import dev.biogate.analytics.ClickCounter;
+import dev.biogate.analytics.ClickQuery;
+import dev.biogate.analytics.ClickRecorder;
+import dev.biogate.analytics.ClickStreamWriter;
+import dev.biogate.analytics.CreatorKeys;
+import dev.biogate.analytics.CreatorKeysAdmin;
+import dev.biogate.analytics.RedirectHandler;
+import dev.biogate.config.AnalyticsOptions;
 import dev.biogate.config.BiogateConfig;
+import dev.biogate.config.KlaviyoOptions;
 import dev.biogate.config.LinktreeOptions;
+import dev.biogate.config.WebhookOptions;
+import dev.biogate.events.CacheInvalidation;
+import dev.biogate.events.DeadLetters;
+import dev.biogate.events.DeliveryHistory;
+import dev.biogate.events.EventRouter;
+import dev.biogate.events.LinkmeClicks;
+import dev.biogate.events.MilestoneForwarder;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.InboundLimiter;
 import dev.biogate.ops.AdminAuth;
+import dev.biogate.ops.AdminHandler;
 import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
 import dev.biogate.ops.Metrics;
 import dev.biogate.http.RequestMetrics;
 import dev.biogate.ops.StreamGauges;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.biogate.profile.Freshness;
 import dev.biogate.profile.LinksHandler;
 import dev.biogate.profile.ProfileCache;
@@ -21,24 +37,44 @@ import dev.biogate.profile.ProfileHandler;
 import dev.biogate.profile.ProfileService;
 import dev.biogate.profile.ProfileStore;
 import dev.biogate.redis.RedisClients;
+import dev.biogate.redis.RedisKeys;
+import dev.biogate.sink.KlaviyoAdmin;
+import dev.biogate.sink.KlaviyoSink;
+import dev.biogate.stream.StreamEngine;
+import dev.biogate.stream.StreamHandler;
+import dev.biogate.stream.StreamPolicy;
+import dev.biogate.stream.StreamStats;
 import dev.biogate.upstream.LaneShares;
 import dev.biogate.upstream.LinktreeClient;
 import dev.biogate.upstream.RedisBudget;
-import dev.biogate.webhook.WebhookModule;
+import dev.biogate.webhook.ReplicaWatch;
+import dev.biogate.webhook.WebhookRoutes;
+import dev.biogate.webhook.WebhookStats;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.client.WebClient;
 import io.vertx.redis.client.Redis;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
 import java.util.function.LongSupplier;
 
 /**
- * One gateway instance: the shared services (caches, upstream client, Redis) and one HTTP verticle per event loop.
- * Several instances may run in one JVM (tests do), each with its own L1 and sharing whatever Redis they point at.
+ * One gateway instance, and the only place its parts are wired: the shared services (caches, upstream client,
+ * Redis), one HTTP verticle per event loop, and the background work: the stream engines (events, click counters,
+ * the Klaviyo sink), the click recorder and the cache-invalidation subscription. Several instances may run in one
+ * JVM (tests do), each with its own L1 and sharing whatever Redis they point at.
  */
 public final class Gateway {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
   private final Vertx vertx;
   private final BiogateConfig config;
@@ -46,11 +82,29 @@ public final class Gateway {
   private final PrometheusMeterRegistry registry;
   private final RedisBudget budget;
   private final Redis budgetRedis;
+  private final Redis livenessRedis;
   private final LinktreeClient upstream;
   private final ProfileService profiles;
-  private final WebhookModule webhooks;
   private final StreamGauges streams;
-  private final AnalyticsModule analytics;
+  private final String instanceId = UUID.randomUUID().toString();
+  // Webhooks and events
+  private final CacheInvalidation invalidation;
+  private final ReplicaWatch replicas;
+  private final WebhookStats deliveries = new WebhookStats();
+  private final WebhookRoutes webhookRoutes;
+  private final AdminHandler admin;
+  private final StreamStats eventStats = new StreamStats();
+  private final WebClient alerts;
+  // Clicks and sinks
+  private final ClickStreamWriter clickWriter;
+  private final ClickRecorder recorder;
+  private final ClickCounter counter;
+  private final KlaviyoSink klaviyo;
+  private final RedirectHandler redirect;
+  private final AnalyticsHandler analyticsApi;
+  private final CreatorKeysAdmin keysAdmin;
+  private final KlaviyoAdmin klaviyoAdmin;
+  private final List<String> background = new ArrayList<>();
   private volatile int port;
   private String deploymentId;
 
@@ -60,8 +114,10 @@ public final class Gateway {
     this.registry = registry;
     this.redis = RedisClients.create(vertx, config.redis());
     LinktreeOptions lt = config.linktree();
-    // The budget has its own connection: a storm of cache traffic must not queue ahead of its heartbeats and permits.
+    // The budget and the stream engines' heartbeats have connections of their own: a storm of cache or webhook
+    // traffic must not queue ahead of permits, nor make a live instance look dead.
     this.budgetRedis = RedisClients.create(vertx, config.redis());
+    this.livenessRedis = RedisClients.create(vertx, config.redis());
     this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(), lt.profileTimeoutMs(),
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve()));
     this.upstream = new LinktreeClient(vertx, lt, budget, registry);
@@ -69,9 +125,37 @@ public final class Gateway {
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,
       config.cache().lockTtlMs(), config.cache().lockWaitMs(), config.cache().lockPollMs());
-    this.webhooks = new WebhookModule(vertx, config, redis, profiles, clock);
-    this.streams = new StreamGauges(vertx, redis, registry);
-    this.analytics = new AnalyticsModule(vertx, config, redis, profiles, clock);
+    this.streams = new StreamGauges(vertx, redis, registry, config.webhooks().streamMaxLen(), config.analytics().streamMaxLen());
+
+    WebhookOptions w = config.webhooks();
+    this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
+    this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait());
+    this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas);
+    this.admin = new AdminHandler(new DeadLetters(redis, w, clock), new DeliveryHistory(redis), invalidation);
+    this.alerts = WebClient.create(vertx);
+
+    AnalyticsOptions a = config.analytics();
+    this.clickWriter = new ClickStreamWriter(redis, a.streamMaxLen(), a.redisTimeoutMs());
+    this.recorder = ClickRecorder.create(vertx, clickWriter, a);
+    this.counter = new ClickCounter(redis, profiles, a);
+    this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles);
+    CreatorKeys keys = new CreatorKeys(redis);
+    this.redirect = new RedirectHandler(profiles, recorder, clock);
+    this.analyticsApi = new AnalyticsHandler(keys, new ClickQuery(redis), a.queryTimeoutMs(), a.maxBuckets(), clock);
+    this.keysAdmin = new CreatorKeysAdmin(keys, clock);
+    this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
+  }
+
+  private static KlaviyoSink klaviyo(Vertx vertx, KlaviyoOptions k, Redis redis, ProfileService profiles) {
+    if (!k.enabled()) {
+      return null;
+    }
+    if (k.privateKey() == null) {
+      LOG.error("the Klaviyo sink is enabled but no KLAVIYO_PRIVATE_KEY is configured; it stays off");
+      return null;
+    }
+    LOG.info("Klaviyo sink enabled: {} at most {} requests/s, revision {}", k.apiBase(), k.ratePerSec(), k.revision());
+    return new KlaviyoSink(vertx, k, redis, profiles);
   }
 
   public static Future<Gateway> start(Vertx vertx, BiogateConfig config) {
@@ -94,12 +178,12 @@ public final class Gateway {
     RequestMetrics requests = config.http().requestMetrics() ? new RequestMetrics(registry) : RequestMetrics.OFF;
     ProfileHandler profileHandler = new ProfileHandler(profiles, config.cache(), requests);
     GatewayMetrics.bind(registry, profileHandler.stats(), profiles.cache(), budget, upstream);
-    GatewayMetrics.bindWebhooks(registry, webhooks.deliveries());
-    GatewayMetrics.bindEvents(registry, webhooks.stats());
-    GatewayMetrics.bindAnalytics(registry, analytics);
+    GatewayMetrics.bindWebhooks(registry, deliveries);
+    GatewayMetrics.bindEvents(registry, eventStats);
+    GatewayMetrics.bindAnalytics(registry, recorder, counter, klaviyo);
     streams.start();
     LinksHandler links = new LinksHandler(profiles);
-    HealthHandler health = new HealthHandler(redis, upstream, analytics::sink);
+    HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo);
     InboundLimiter limiter = new InboundLimiter(config.http());
     AdminAuth adminAuth = new AdminAuth(config.admin().token());
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
@@ -107,8 +191,46 @@ public final class Gateway {
           .shutdownGrace(config.http().shutdownGraceMs()),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
-      .compose(id -> webhooks.start())
-      .compose(v -> analytics.start());
+      .compose(id -> replicas.start())
+      .compose(v -> invalidation.start())
+      .compose(v -> startBackground());
+  }
+
+  /** The click recorder (its journal must open: a click could otherwise be lost), then one engine per stream. */
+  private Future<Void> startBackground() {
+    WebhookOptions w = config.webhooks();
+    AnalyticsOptions a = config.analytics();
+    StreamHandler events = EventRouter.create(profiles,
+      new MilestoneForwarder(alerts, w.alertUrl(), w.alertSecret(), redis, klaviyo != null),
+      new LinkmeClicks(clickWriter));
+    StreamPolicy eventsPolicy = new StreamPolicy(RedisKeys.EVENTS_STREAM, RedisKeys.EVENTS_GROUP).soleReader(true)
+      .maxAttempts(w.maxAttempts()).retry(w.retryBaseMs(), 600_000).heartbeatTtlMs(w.heartbeatTtlMs())
+      .idleClaimMs(w.claimIdleMs()).deadLetters(RedisKeys.DEAD_LETTERS, w.streamMaxLen())
+      .history(DeadLetters::historyKey, w.dedupeWindowS());
+    List<StreamEngine> engines = new ArrayList<>();
+    engines.add(new StreamEngine(redis, livenessRedis, eventsPolicy, instanceId, events, eventStats));
+    // Counting fails only on Redis trouble: retried until it works, never dead-lettered.
+    engines.add(engine(clicks(new StreamPolicy(RedisKeys.CLICKS_STREAM, RedisKeys.CLICKS_COUNTER_GROUP).maxHeld(a.readCount())
+      .maxAttempts(Integer.MAX_VALUE).retry(100, 5_000)), counter));
+    if (klaviyo != null) {
+      klaviyo.start();
+      klaviyo.policies().forEach(p -> engines.add(engine(clicks(p), klaviyo)));
+    }
+    Future<Void> chain = vertx.deployVerticle(recorder).onSuccess(background::add).mapEmpty();
+    for (StreamEngine e : engines) {
+      GatewayMetrics.bindStream(registry, e.policy().stream(), e.policy().group(), e.stats());
+      chain = chain.compose(v -> vertx.deployVerticle(e)).onSuccess(background::add).mapEmpty();
+    }
+    return chain;
+  }
+
+  private StreamPolicy clicks(StreamPolicy p) {
+    AnalyticsOptions a = config.analytics();
+    return p.pollMs(a.pollMs()).heartbeatTtlMs(a.heartbeatTtlMs()).idleClaimMs(a.claimIdleMs()).reapIntervalMs(a.claimIntervalMs());
+  }
+
+  private StreamEngine engine(StreamPolicy p, StreamHandler handler) {
+    return new StreamEngine(redis, livenessRedis, p, instanceId, handler, new StreamStats());
   }
 
   private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests, AdminAuth adminAuth) {
@@ -132,8 +254,12 @@ public final class Gateway {
         ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
       }
     }));
-    webhooks.mount(r);
-    analytics.mount(r);
+    webhookRoutes.mount(r);
+    admin.mount(r);
+    r.get("/r/:username/:linkId").handler(redirect);
+    r.get("/v1/analytics/:username/clicks").handler(analyticsApi);
+    keysAdmin.mount(r);
+    klaviyoAdmin.mount(r);
     r.route().last().handler(ctx -> ErrorResponses.send(ctx.response(), new ApiException(404, "not_found", "no such resource")));
     r.errorHandler(405, ErrorResponses::handle);
     r.errorHandler(500, ErrorResponses::handle);
@@ -159,14 +285,6 @@ public final class Gateway {
     return budget;
   }
 
-  public AnalyticsModule analytics() {
-    return analytics;
-  }
-
-  public WebhookModule webhooks() {
-    return webhooks;
-  }
-
   public PrometheusMeterRegistry registry() {
     return registry;
   }
@@ -175,15 +293,54 @@ public final class Gateway {
     return redis;
   }
 
+  /** This instance's event handling (the events stream's engine). */
+  public StreamStats eventStats() {
+    return eventStats;
+  }
+
+  /** The unique name of this instance's consumers in every stream group. */
+  public String instanceId() {
+    return instanceId;
+  }
+
+  /** Records clicks; the public entry point for clicks not coming through the redirect. */
+  public ClickRecorder clickRecorder() {
+    return recorder;
+  }
+
+  public ClickCounter clickCounter() {
+    return counter;
+  }
+
+  /** The Klaviyo sink, or {@code null} when it is disabled. */
+  public KlaviyoSink klaviyo() {
+    return klaviyo;
+  }
+
   public Future<Void> close() {
     Future<Void> undeploy = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
-    return undeploy.eventually(analytics::stop).eventually(webhooks::stop).eventually(() -> {
+    return undeploy.eventually(this::stopBackground).eventually(() -> {
+      invalidation.stop();
+      replicas.stop();
       budget.stop();
       streams.stop();
+      alerts.close();
       budgetRedis.close();
+      livenessRedis.close();
       upstream.close();
       redis.close();
       return Future.succeededFuture();
     });
+  }
+
+  /** Engines first (each finishes what it holds), then the recorder writes out every click it holds. */
+  private Future<Void> stopBackground() {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = background.size() - 1; i >= 0; i--) {
+      String id = background.get(i);
+      chain = chain.eventually(() -> vertx.undeploy(id));
+    }
+    background.clear();
+    return chain.eventually(() -> klaviyo == null ? Future.succeededFuture() : klaviyo.stop());
   }
 }

@@ -5,13 +5,15 @@ import dev.biogate.http.Usernames;
 import dev.biogate.profile.ProfileService;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.stream.Outcome;
+import dev.biogate.stream.StreamEntry;
+import dev.biogate.stream.StreamHandler;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -21,9 +23,10 @@ import java.util.concurrent.atomic.LongAdder;
  * minute, hour and day bucket, each event counted at most once ({@code redis/click_count.lua}). A click without a
  * creator (LinkMe names only the link) is attributed through the profile cache's link index; a link no cached profile
  * holds is counted in the global unattributed hash, never under a creator. An entry is acknowledged once its script
- * has run; unreadable entries are acknowledged and dropped (counted in {@link #dropped()}).
+ * has run; unreadable entries are acknowledged and dropped (counted in {@link #dropped()}). The clicks stream's
+ * handler for the counters' group.
  */
-public final class ClickCounter implements StreamGroupReader.Handler {
+public final class ClickCounter implements StreamHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClickCounter.class);
   private static final Granularity[] SIZES = Granularity.values();
@@ -45,32 +48,18 @@ public final class ClickCounter implements StreamGroupReader.Handler {
   }
 
   @Override
-  public Future<Collection<String>> handle(List<StreamRecord> records) {
-    List<Future<String>> each = new ArrayList<>(records.size());
-    records.forEach(r -> each.add(count(r)));
-    return Future.join(each).transform(ar -> {
-      List<String> done = new ArrayList<>(each.size());
-      each.forEach(f -> {
-        if (f.succeeded()) {
-          done.add(f.result());
-        }
-      });
-      return Future.succeededFuture(done);
-    });
-  }
-
-  private Future<String> count(StreamRecord r) {
+  public Future<Outcome> handle(StreamEntry r) {
     ClickEvent e = ClickEvent.fromFields(r.fields(), r.addedAtMs());
     if (e == null) {
       dropped.increment();
       if (droppedLogged.compareAndSet(false, true)) {
         LOG.warn("dropping click stream entries without a valid event_id/link_id (first: {}); see analytics dropped count", r.id());
       }
-      return Future.succeededFuture(r.id());
+      return Future.succeededFuture(Outcome.done());
     }
     String named = Usernames.normalize(e.username());
     Future<String> owner = named != null ? Future.succeededFuture(named) : profiles.ownerOfLink(e.linkId());
-    return owner.compose(username -> apply(e, Usernames.normalize(username))).map(r.id());
+    return owner.compose(username -> apply(e, Usernames.normalize(username))).map(Outcome.done());
   }
 
   private Future<Void> apply(ClickEvent e, String username) {

@@ -69,6 +69,19 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
     return xadd.arg("link_id").arg(linkId).arg("ts").arg(ts).arg("source").arg(source);
   }
 
+  /** This event's stream fields, as field/value items. */
+  public java.util.List<String> fields() {
+    java.util.List<String> f = new java.util.ArrayList<>(10);
+    f.add("event_id");
+    f.add(eventId);
+    if (username != null) {
+      f.add("username");
+      f.add(username);
+    }
+    java.util.Collections.addAll(f, "link_id", linkId, "ts", Long.toString(ts), "source", source);
+    return f;
+  }
+
   /** The journal's line form (same field names as the stream). */
   public JsonObject toJson() {
     JsonObject j = new JsonObject().put("event_id", eventId);
@@ -112,7 +125,8 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
     return fields.get(key);
   }
 
-  static long parseTs(String raw, long fallback) {
+  /** Epoch ms from epoch ms, epoch seconds or ISO-8601 text; {@code fallback} when unreadable. */
+  public static long parseTs(String raw, long fallback) {
     if (raw == null || raw.isBlank()) {
       return fallback;
     }

@@ -145,6 +145,7 @@ final class ClickJournal {
         lock.release();
         channel.close();
         channel = null;
+        JournalFiles.released(path);
       }
       return null;
     }, true).eventually(worker::close);

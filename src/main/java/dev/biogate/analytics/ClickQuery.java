@@ -44,7 +44,7 @@ public final class ClickQuery {
     JsonArray series = new JsonArray();
     for (int i = 0; i < range.buckets(); i++) {
       long count = 0;
-      for (Map.Entry<String, String> field : StreamRecord.fields(replies.get(i)).entrySet()) {
+      for (Map.Entry<String, String> field : dev.biogate.redis.StreamReplies.fields(replies.get(i)).entrySet()) {
         long n = parse(field.getValue());
         count += n;
         links.merge(field.getKey(), n, Long::sum);

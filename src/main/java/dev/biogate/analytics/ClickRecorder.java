@@ -1,11 +1,14 @@
 package dev.biogate.analytics;
 
+import dev.biogate.config.AnalyticsOptions;
 import io.vertx.core.Context;
+import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -19,9 +22,11 @@ import java.util.concurrent.atomic.LongAdder;
  * go to the clicks stream (pipelined {@code XADD}s). When Redis fails or does not answer in time, the batch and every
  * later click go to the local {@link ClickJournal} until {@link JournalReplay} has replayed it. A journal left by a
  * previous run is replayed on start; {@link #stop()} writes out everything queued (to Redis, else to the journal)
- * before closing it. {@link #record} is safe from any thread; everything else runs on the analytics context.
+ * before closing it. Journals other instances left behind in the same directory (instances that are gone: their file
+ * lock is free) are replayed too ({@link OrphanJournals}). Deployed as its own unit of work, on its own context;
+ * {@link #record} is safe from any thread, everything else runs on that context.
  */
-public final class ClickRecorder {
+public final class ClickRecorder implements Deployable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClickRecorder.class);
   private static final long RETRY_MS = 1_000;
@@ -31,6 +36,7 @@ public final class ClickRecorder {
   private final ClickStreamWriter writer;
   private final ClickJournal journal;
   private final JournalReplay replay;
+  private final OrphanJournals orphans;
   private final int batchSize;
   private final ConcurrentLinkedQueue<ClickEvent> queue = new ConcurrentLinkedQueue<>();
   private final AtomicLong queued = new AtomicLong();
@@ -42,12 +48,29 @@ public final class ClickRecorder {
   private boolean closed;
   private boolean diskTrouble;
 
-  ClickRecorder(Vertx vertx, ClickStreamWriter writer, ClickJournal journal, int batchSize, long probeMs) {
+  ClickRecorder(Vertx vertx, ClickStreamWriter writer, ClickJournal journal, int batchSize, long probeMs, long orphanScanMs) {
     this.vertx = vertx;
     this.writer = writer;
     this.journal = journal;
     this.batchSize = batchSize;
     this.replay = new JournalReplay(vertx, writer, journal, batchSize, probeMs, this::flush);
+    this.orphans = new OrphanJournals(vertx, journal, writer, batchSize, orphanScanMs);
+  }
+
+  /** The recorder of one instance: its journal at the configured path, its writer to the clicks stream. */
+  public static ClickRecorder create(Vertx vertx, ClickStreamWriter writer, AnalyticsOptions o) {
+    return new ClickRecorder(vertx, writer, new ClickJournal(vertx, Path.of(o.journalPath()), o.fsyncIntervalMs()),
+      o.batchSize(), o.probeMs(), o.orphanScanMs());
+  }
+
+  @Override
+  public Future<?> deploy(Context ctx) {
+    return start(ctx);
+  }
+
+  @Override
+  public Future<?> undeploy(Context ctx) {
+    return stop();
   }
 
   /** Records a click and returns at once. Clicks recorded before the module has started are held until it has. */
@@ -76,6 +99,7 @@ public final class ClickRecorder {
         replay.leftOver();
       }
       flush();
+      orphans.start();
       return null;
     });
   }
@@ -83,7 +107,7 @@ public final class ClickRecorder {
   /** Writes out everything queued, then closes the journal (a later start replays what is in it). */
   Future<Void> stop() {
     replay.stop();
-    return idle(System.currentTimeMillis() + STOP_WAIT_MS).eventually(() -> {
+    return orphans.stop().eventually(() -> idle(System.currentTimeMillis() + STOP_WAIT_MS)).eventually(() -> {
       closed = true;
       return journal.close();
     });
@@ -150,6 +174,8 @@ public final class ClickRecorder {
   public long recorded() { return recorded.sum(); }
   /** Clicks written to the journal by this instance (an outage, or Redis too slow to answer). */
   public long journaled() { return journaled.sum(); }
-  /** Journaled clicks replayed to Redis by this instance. */
-  public long replayed() { return replay.replayed(); }
+  /** Journaled clicks replayed to Redis by this instance (its own journal and orphaned ones). */
+  public long replayed() { return replay.replayed() + orphans.replayed(); }
+  /** The journal file in use (the configured path, or a sibling when another instance holds that). */
+  public Path journalPath() { return journal.path(); }
 }

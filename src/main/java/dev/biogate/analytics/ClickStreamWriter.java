@@ -1,7 +1,9 @@
 package dev.biogate.analytics;
 
+import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import io.vertx.core.Future;
+import io.vertx.core.VertxException;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -11,28 +13,43 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Writes click events to the clicks stream: one pipelined batch of {@code XADD}s (approximately capped at
- * {@code maxLen} entries), failing within {@code timeoutMs} when Redis does not answer. A timed-out batch may still
- * land later; that is harmless, because every consumer is idempotent per event id.
+ * Writes click events to the clicks stream in one atomic batch ({@code redis/click_append.lua}), refused as a whole
+ * with {@link Full} when the stream's backlog would pass its ceiling, and failing within {@code timeoutMs} when
+ * Redis does not answer. Nothing is ever trimmed on write: entries leave the stream once every consumer group has
+ * finished them. A timed-out batch may still land later; harmless, every consumer is idempotent per event id.
  */
-final class ClickStreamWriter {
+public final class ClickStreamWriter {
+
+  /** The clicks stream holds {@code ceiling} entries: the batch was not written. Stackless, expected. */
+  public static final class Full extends VertxException {
+    Full() {
+      super("the clicks stream is at its backlog ceiling", true);
+    }
+  }
+
+  private static final Full FULL = new Full();
+  private static final LuaScript APPEND = LuaScript.load("click_append");
 
   private final Redis redis;
-  private final long maxLen;
+  private final long ceiling;
   private final long timeoutMs;
 
-  ClickStreamWriter(Redis redis, long maxLen, long timeoutMs) {
+  public ClickStreamWriter(Redis redis, long ceiling, long timeoutMs) {
     this.redis = redis;
-    this.maxLen = maxLen;
+    this.ceiling = ceiling;
     this.timeoutMs = timeoutMs;
   }
 
-  Future<Void> write(List<ClickEvent> events) {
-    List<Request> batch = new ArrayList<>(events.size());
+  public Future<Void> write(List<ClickEvent> events) {
+    List<String> args = new ArrayList<>(1 + events.size() * 11);
+    args.add(Long.toString(ceiling));
     for (ClickEvent e : events) {
-      batch.add(e.appendFields(Request.cmd(Command.XADD).arg(RedisKeys.CLICKS_STREAM).arg("MAXLEN").arg("~").arg(maxLen).arg("*")));
+      List<String> fields = e.fields();
+      args.add(Integer.toString(fields.size()));
+      args.addAll(fields);
     }
-    return redis.batch(batch).timeout(timeoutMs, TimeUnit.MILLISECONDS).mapEmpty();
+    return APPEND.run(redis, List.of(RedisKeys.CLICKS_STREAM), args).timeout(timeoutMs, TimeUnit.MILLISECONDS)
+      .compose(r -> r.toLong() < 0 ? Future.failedFuture(FULL) : Future.succeededFuture());
   }
 
   /** Whether Redis answers again. */

@@ -65,7 +65,7 @@ public final class CreatorKeys {
   public Future<JsonArray> list(String username) {
     return redis.send(Request.cmd(Command.HGETALL).arg(RedisKeys.creatorKeys(username))).map(r -> {
       JsonArray out = new JsonArray();
-      new TreeMap<>(StreamRecord.fields(r)).forEach((keyId, entry) -> out.add(new JsonObject().put("key_id", keyId)
+      new TreeMap<>(dev.biogate.redis.StreamReplies.fields(r)).forEach((keyId, entry) -> out.add(new JsonObject().put("key_id", keyId)
         .put("created_at", Instant.ofEpochMilli(createdAt(entry)).toString())));
       return out;
     });

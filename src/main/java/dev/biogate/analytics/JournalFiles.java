@@ -27,6 +27,12 @@ final class JournalFiles {
 
   static final int MAX_SIBLINGS = 16;
 
+  /**
+   * Journal files locked by this process. On Linux a file lock belongs to the process, and closing any channel on
+   * the file releases it: a file held here must never be opened (and closed) again just to test its lock.
+   */
+  private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private JournalFiles() {
   }
 
@@ -36,6 +42,9 @@ final class JournalFiles {
     Files.createDirectories(base.getParent());
     for (int n = 0; n < MAX_SIBLINGS; n++) {
       Path p = n == 0 ? base : base.resolveSibling(base.getFileName() + "." + n);
+      if (HELD.contains(p)) {
+        continue;
+      }
       FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
       FileLock lock = null;
       try {
@@ -45,11 +54,46 @@ final class JournalFiles {
       }
       if (lock != null) {
         closeTornLine(ch);
+        HELD.add(p);
         return new Opened(p, ch, lock);
       }
       ch.close();
     }
     throw new IOException("click journal " + base + " and its siblings .1-." + (MAX_SIBLINGS - 1) + " are all locked");
+  }
+
+  /** Locks exactly {@code p} when it exists and no one holds it; {@code null} otherwise. */
+  static Opened tryLock(Path p) throws IOException {
+    if (HELD.contains(p.toAbsolutePath().normalize()) || !Files.isRegularFile(p)) {
+      return null;
+    }
+    FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileLock lock = null;
+    try {
+      lock = ch.tryLock();
+    } catch (OverlappingFileLockException heldInThisJvm) {
+      // a gateway instance in this process has it: alive
+    }
+    if (lock == null) {
+      ch.close();
+      return null;
+    }
+    return new Opened(p, ch, lock);
+  }
+
+  /** The file's lock was released: no longer held by this process. */
+  static void released(Path p) {
+    HELD.remove(p);
+  }
+
+  /** Whether a file name is a click journal's: {@code *.journal} or a sibling {@code *.journal.<n>}. */
+  static boolean isJournalName(String name) {
+    int at = name.lastIndexOf(".journal");
+    if (at <= 0) {
+      return false;
+    }
+    String tail = name.substring(at + ".journal".length());
+    return tail.isEmpty() || tail.matches("\\.[0-9]{1,3}");
   }
 
   /** A crash mid-append can leave a last line without its newline: end it, so new lines never glue onto it. */

@@ -28,6 +28,7 @@ final class JournalReplay {
   private final Runnable resumed;
   private final LongAdder replayed = new LongAdder();
   private boolean healthy = true;
+  private boolean full;
   private boolean journaling;
   private boolean replaying;
   private boolean stopping;
@@ -58,10 +59,19 @@ final class JournalReplay {
     replay();
   }
 
-  /** A write to Redis failed: journal from now on and probe until Redis answers. */
+  /**
+   * A write to Redis failed, or the clicks stream is at its backlog ceiling: journal from now on and probe until it
+   * takes clicks again.
+   */
   void down(Throwable err) {
     journaling = true;
-    if (healthy) {
+    if (err instanceof ClickStreamWriter.Full) {
+      if (!full) {
+        full = true;
+        LOG.warn("the clicks stream is at its backlog ceiling (its consumers are behind); journaling clicks to {} until it has room",
+          journal.path());
+      }
+    } else if (healthy) {
       healthy = false;
       LOG.warn("redis unavailable for click recording ({}); journaling clicks to {} until it answers again",
         err.getClass().getSimpleName(), journal.path());
@@ -134,6 +144,10 @@ final class JournalReplay {
           down(w.cause());
         } else {
           replayed.add(chunk.events().size());
+          if (full && !chunk.events().isEmpty()) {
+            full = false;
+            LOG.info("the clicks stream has room again; replaying {} journaled clicks", journal.depth());
+          }
           next();
         }
       });

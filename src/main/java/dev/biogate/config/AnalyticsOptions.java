@@ -24,8 +24,10 @@ public final class AnalyticsOptions {
   public static final int DEFAULT_READ_COUNT = 200;
   public static final long DEFAULT_POLL_MS = 100;
   public static final long DEFAULT_CLAIM_IDLE_MS = 30_000;
-  public static final long DEFAULT_CLAIM_INTERVAL_MS = 5_000;
+  public static final long DEFAULT_CLAIM_INTERVAL_MS = 1_000;
   public static final long DEFAULT_DEDUPE_TTL_S = 7 * 86_400L;
+  public static final long DEFAULT_HEARTBEAT_TTL_MS = 3_000;
+  public static final long DEFAULT_ORPHAN_SCAN_MS = 10_000;
   public static final long DEFAULT_MINUTE_RETENTION_S = 8 * 86_400L;
   public static final long DEFAULT_HOUR_RETENTION_S = 400 * 86_400L;
   public static final long DEFAULT_DAY_RETENTION_S = 5 * 366 * 86_400L;
@@ -43,6 +45,8 @@ public final class AnalyticsOptions {
   private final long claimIdleMs;
   private final long claimIntervalMs;
   private final long dedupeTtlS;
+  private final long heartbeatTtlMs;
+  private final long orphanScanMs;
   private final long minuteRetentionS;
   private final long hourRetentionS;
   private final long dayRetentionS;
@@ -57,10 +61,15 @@ public final class AnalyticsOptions {
     Settings journal = s.section("journal");
     this.journalPath = journal.string("path", DEFAULT_JOURNAL_PATH);
     this.fsyncIntervalMs = journal.longIn("fsyncIntervalMs", DEFAULT_FSYNC_INTERVAL_MS, 0, 60_000);
+    this.orphanScanMs = journal.longIn("orphanScanMs", DEFAULT_ORPHAN_SCAN_MS, 10, 3_600_000L);
     this.redisTimeoutMs = s.longIn("redisTimeoutMs", DEFAULT_REDIS_TIMEOUT_MS, 10, 60_000);
     this.probeMs = s.longIn("probeMs", DEFAULT_PROBE_MS, 10, 60_000);
     this.batchSize = s.intIn("batchSize", DEFAULT_BATCH_SIZE, 1, 10_000);
-    this.streamMaxLen = s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1000, 1_000_000_000L);
+    this.streamMaxLen = s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1, 1_000_000_000L);
+    if (streamMaxLen < batchSize) {
+      throw s.invalid("streamMaxLen", "must hold at least one batch (batchSize " + batchSize + ")");
+    }
+    this.heartbeatTtlMs = s.longIn("heartbeatTtlMs", DEFAULT_HEARTBEAT_TTL_MS, 100, 60_000);
     this.readCount = s.intIn("readCount", DEFAULT_READ_COUNT, 1, 10_000);
     this.pollMs = s.longIn("pollMs", DEFAULT_POLL_MS, 1, 60_000);
     this.claimIdleMs = s.longIn("claimIdleMs", DEFAULT_CLAIM_IDLE_MS, 100, 86_400_000L);
@@ -82,10 +91,20 @@ public final class AnalyticsOptions {
   /** How often Redis is probed while clicks are being journaled. */
   public long probeMs() { return probeMs; }
   public int batchSize() { return batchSize; }
+  /**
+   * The clicks stream's backlog ceiling (entries not yet finished by every consumer group): at it, clicks are
+   * journaled locally instead and replayed once the consumers catch up. Nothing is ever trimmed unhandled.
+   */
   public long streamMaxLen() { return streamMaxLen; }
+  /** A consumer whose heartbeat is older than this is dead: its click entries are claimed by another instance. */
+  public long heartbeatTtlMs() { return heartbeatTtlMs; }
+  /** How often the journal directory is scanned for journals of instances that are gone. */
+  public long orphanScanMs() { return orphanScanMs; }
   public int readCount() { return readCount; }
   public long pollMs() { return pollMs; }
+  /** A click entry a live instance keeps without attempting it this long is taken over by another instance. */
   public long claimIdleMs() { return claimIdleMs; }
+  /** How often dead consumers of the click streams (and idle kept entries) are looked for. */
   public long claimIntervalMs() { return claimIntervalMs; }
   public long dedupeTtlS() { return dedupeTtlS; }
   public long minuteRetentionS() { return minuteRetentionS; }
@@ -96,10 +115,11 @@ public final class AnalyticsOptions {
 
   public JsonObject toJson() {
     return new JsonObject()
-      .put("journal", new JsonObject().put("path", journalPath).put("fsyncIntervalMs", fsyncIntervalMs))
+      .put("journal", new JsonObject().put("path", journalPath).put("fsyncIntervalMs", fsyncIntervalMs).put("orphanScanMs", orphanScanMs))
       .put("redisTimeoutMs", redisTimeoutMs).put("probeMs", probeMs).put("batchSize", batchSize)
       .put("streamMaxLen", streamMaxLen).put("readCount", readCount).put("pollMs", pollMs)
       .put("claimIdleMs", claimIdleMs).put("claimIntervalMs", claimIntervalMs).put("dedupeTtlS", dedupeTtlS)
+      .put("heartbeatTtlMs", heartbeatTtlMs)
       .put("minuteRetentionS", minuteRetentionS).put("hourRetentionS", hourRetentionS).put("dayRetentionS", dayRetentionS)
       .put("queryTimeoutMs", queryTimeoutMs).put("maxBuckets", maxBuckets);
   }

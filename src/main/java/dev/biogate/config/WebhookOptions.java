@@ -23,6 +23,9 @@ public final class WebhookOptions {
   public static final long DEFAULT_RETRY_BASE_MS = 1_000;
   public static final long DEFAULT_CLAIM_IDLE_MS = 30_000;
   public static final long DEFAULT_STREAM_MAX_LEN = 1_000_000;
+  public static final long DEFAULT_HEARTBEAT_TTL_MS = 3_000;
+  public static final String DEFAULT_REPLICA_WAIT = "auto";
+  public static final long DEFAULT_REPLICA_WAIT_MS = 1_000;
 
   private final List<Secret> linktreeSecrets;
   private final List<Secret> linkmeSecrets;
@@ -35,6 +38,9 @@ public final class WebhookOptions {
   private final long retryBaseMs;
   private final long claimIdleMs;
   private final long streamMaxLen;
+  private final long heartbeatTtlMs;
+  private final String replicaWait;
+  private final long replicaWaitMs;
   private final String alertUrl;
   private final Secret alertSecret;
 
@@ -57,7 +63,13 @@ public final class WebhookOptions {
     this.maxAttempts = s.intIn("maxAttempts", DEFAULT_MAX_ATTEMPTS, 1, 100);
     this.retryBaseMs = s.longIn("retryBaseMs", DEFAULT_RETRY_BASE_MS, 1, 3_600_000);
     this.claimIdleMs = s.longIn("claimIdleMs", DEFAULT_CLAIM_IDLE_MS, 100, 3_600_000);
-    this.streamMaxLen = s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1000, 1_000_000_000L);
+    this.streamMaxLen = s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1, 1_000_000_000L);
+    this.heartbeatTtlMs = s.longIn("heartbeatTtlMs", DEFAULT_HEARTBEAT_TTL_MS, 100, 60_000);
+    this.replicaWait = s.string("replicaWait", DEFAULT_REPLICA_WAIT);
+    if (!List.of("auto", "on", "off").contains(replicaWait)) {
+      throw s.invalid("replicaWait", "must be auto, on or off");
+    }
+    this.replicaWaitMs = s.longIn("replicaWaitMs", DEFAULT_REPLICA_WAIT_MS, 1, 60_000);
     Settings alerts = s.section("alerts");
     this.alertUrl = alerts.httpUrl("url");
     this.alertSecret = Secret.of(alerts.string("secret", null));
@@ -82,9 +94,22 @@ public final class WebhookOptions {
   /** Handling attempts before an event goes to the dead-letter stream. */
   public int maxAttempts() { return maxAttempts; }
   public long retryBaseMs() { return retryBaseMs; }
-  /** Pending entries idle this long (their consumer presumably dead) are claimed by another instance. */
+  /** An event a live instance keeps without attempting it this long is taken over by another instance. */
   public long claimIdleMs() { return claimIdleMs; }
+  /**
+   * The events stream's backlog ceiling (entries): it holds only unfinished work, and at this many entries new
+   * deliveries are answered 503 with Retry-After instead of queued. Nothing is ever trimmed unhandled.
+   */
   public long streamMaxLen() { return streamMaxLen; }
+  /** An instance whose stream heartbeat is older than this is dead: its events are claimed by another instance. */
+  public long heartbeatTtlMs() { return heartbeatTtlMs; }
+  /**
+   * Durable acknowledgement: {@code on} waits for one replica ({@code WAIT 1 replicaWaitMs}) before answering 200,
+   * {@code off} never, {@code auto} (default) whenever the Redis master reports a connected replica.
+   */
+  public String replicaWait() { return replicaWait; }
+  /** How long a delivery waits for a replica before it is answered 503 (the provider retries). */
+  public long replicaWaitMs() { return replicaWaitMs; }
   /** Where {@code analytics.milestone} alerts are forwarded; {@code null} = alert sink off. */
   public String alertUrl() { return alertUrl; }
   public Secret alertSecret() { return alertSecret; }
@@ -95,6 +120,7 @@ public final class WebhookOptions {
       .put("linkmeEnabled", linkmeEnabled).put("pastToleranceS", pastToleranceS).put("futureToleranceS", futureToleranceS)
       .put("dedupeWindowS", dedupeWindowS).put("maxBodyBytes", maxBodyBytes).put("maxAttempts", maxAttempts)
       .put("retryBaseMs", retryBaseMs).put("claimIdleMs", claimIdleMs).put("streamMaxLen", streamMaxLen)
+      .put("heartbeatTtlMs", heartbeatTtlMs).put("replicaWait", replicaWait).put("replicaWaitMs", replicaWaitMs)
       .put("alertUrl", alertUrl);
   }
 }

@@ -48,14 +48,14 @@ public final class CacheInvalidation {
   }
 
   /** Subscribes; completes when subscribed, or after a short wait with retries continuing in the background. */
-  Future<Void> start() {
+  public Future<Void> start() {
     return subscribe().timeout(2_000, TimeUnit.MILLISECONDS).recover(err -> {
       retryLater();
       return Future.succeededFuture();
     });
   }
 
-  void stop() {
+  public void stop() {
     stopped = true;
     vertx.cancelTimer(timer);
     if (conn != null) {

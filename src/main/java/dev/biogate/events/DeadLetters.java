@@ -3,6 +3,7 @@ package dev.biogate.events;
 import dev.biogate.config.WebhookOptions;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -54,7 +55,7 @@ public final class DeadLetters {
         return Future.succeededFuture(null);
       }
       StreamEntry e = found.get(0);
-      String history = e.historyKey() != null ? e.historyKey() : RedisKeys.webhookDelivery("unknown", id);
+      String history = historyKey(e);
       return replay.run(redis, List.of(RedisKeys.DEAD_LETTERS, RedisKeys.EVENTS_STREAM, history),
           List.of(id, Long.toString(options.streamMaxLen()), Long.toString(clock.getAsLong()), Long.toString(options.dedupeWindowS())))
         .map(newId -> newId == null ? null : newId.toString());
@@ -79,18 +80,28 @@ public final class DeadLetters {
         }
         Future<Integer> chain = Future.succeededFuture(0);
         for (StreamEntry e : entries) {
-          chain = chain.compose(n -> replay(e.id).map(newId -> newId == null ? n : n + 1));
+          chain = chain.compose(n -> replay(e.id()).map(newId -> newId == null ? n : n + 1));
         }
         return chain.compose(n -> replayPage(remaining - entries.size(), done + n));
       });
   }
 
   private static JsonObject describe(StreamEntry e) {
-    String body = e.body();
-    return new JsonObject().put("id", e.id).put("provider", e.provider()).put("delivery_id", e.deliveryId())
-      .put("type", e.type()).put("attempts", longOrNull(e.fields.get("attempts"))).put("error", e.fields.get("error"))
-      .put("received", longOrNull(e.fields.get("received"))).put("failed_at", longOrNull(e.fields.get("failed_at")))
-      .put("source_id", e.fields.get("source_id")).put("body_bytes", body == null ? 0 : body.length());
+    String body = e.get("body");
+    return new JsonObject().put("id", e.id()).put("provider", e.get("provider")).put("delivery_id", e.get("delivery_id"))
+      .put("type", e.get("type")).put("attempts", longOrNull(e.get("attempts"))).put("error", e.get("error"))
+      .put("received", longOrNull(e.get("received"))).put("failed_at", longOrNull(e.get("failed_at")))
+      .put("source_id", e.get("source_id")).put("body_bytes", body == null ? 0 : body.length());
+  }
+
+  /**
+   * The history hash of a queued delivery ({@code provider} + {@code delivery_id}); an entry without them (never
+   * written by the gateway) gets one of its own, so scripts always have a key in the stream's slot.
+   */
+  public static String historyKey(StreamEntry e) {
+    String provider = e.get("provider");
+    String id = e.get("delivery_id");
+    return provider == null || id == null ? RedisKeys.webhookDelivery("unknown", e.id()) : RedisKeys.webhookDelivery(provider, id);
   }
 
   static Long longOrNull(String s) {

@@ -1,6 +1,7 @@
 package dev.biogate.events;
 
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;

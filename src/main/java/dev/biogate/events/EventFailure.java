@@ -11,15 +11,4 @@ public final class EventFailure extends VertxException {
   public EventFailure(String reason) {
     super(reason, true);
   }
-
-  /** The reason recorded for a failed attempt. */
-  static String reasonOf(Throwable err) {
-    if (err instanceof EventFailure) {
-      return err.getMessage();
-    }
-    if (err instanceof java.util.concurrent.TimeoutException) {
-      return "timeout";
-    }
-    return err.getClass().getSimpleName();
-  }
 }

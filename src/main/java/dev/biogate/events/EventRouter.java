@@ -1,7 +1,11 @@
 package dev.biogate.events;
 
+import dev.biogate.stream.Outcome;
+import dev.biogate.stream.StreamEntry;
+import dev.biogate.stream.StreamHandler;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import dev.biogate.profile.ProfileService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,29 +15,43 @@ import java.util.Set;
 /**
  * Dispatches a queued delivery to its handler by provider and type. Unknown types are logged (the type only, never
  * the payload; once per type) and acknowledged: a type this version does not know will not become known by retrying.
+ * The events stream's handler: a handler that fails makes the attempt a {@link Outcome#retry}.
  */
-final class EventRouter {
+public final class EventRouter implements StreamHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(EventRouter.class);
   private static final int MAX_REPORTED = 100;
 
   private final ProfileEventHandler profiles;
   private final MilestoneForwarder milestones;
-  private final ClickRecorder clicks;
+  private final LinkmeClicks clicks;
   private final Set<String> reported = new HashSet<>();
 
-  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, ClickRecorder clicks) {
+  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, LinkmeClicks clicks) {
     this.profiles = profiles;
     this.milestones = milestones;
     this.clicks = clicks;
   }
 
+  /** The router of the gateway's own event handlers. */
+  public static EventRouter create(ProfileService profiles, MilestoneForwarder milestones, LinkmeClicks clicks) {
+    return new EventRouter(new ProfileEventHandler(profiles), milestones, clicks);
+  }
+
+  @Override
+  public Future<Outcome> handle(StreamEntry e) {
+    if ("linkme".equals(e.get("provider")) && "link.click".equals(e.get("type"))) {
+      return clicks.record(e, envelope(e));
+    }
+    return route(e).map(Outcome.done());
+  }
+
   Future<Void> route(StreamEntry e) {
-    String provider = e.provider();
-    String type = e.type();
+    String provider = e.get("provider");
+    String type = e.get("type");
     if ("linkme".equals(provider)) {
       // LinkMe events other than clicks carry nothing the gateway keeps (yet): acknowledged.
-      return "link.click".equals(type) ? clicks.record(e, envelope(e)) : Future.succeededFuture();
+      return Future.succeededFuture();
     }
     if ("linktree".equals(provider) && type != null) {
       switch (type) {
@@ -59,7 +77,7 @@ final class EventRouter {
 
   private static JsonObject envelope(StreamEntry e) {
     // The body was verified and checked to be a JSON object at ingestion.
-    return new JsonObject(e.body());
+    return new JsonObject(e.get("body"));
   }
 
   private static JsonObject data(StreamEntry e) {

@@ -4,6 +4,7 @@ import dev.biogate.config.Secret;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.sink.Milestone;
 import dev.biogate.crypto.HmacSha256;
+import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -19,7 +20,7 @@ import io.vertx.ext.web.client.WebClient;
  * of the body>} under the alert secret (when one is set). A non-2xx answer or a timeout fails the attempt; the
  * events stream retries it with backoff and dead-letters it after {@code maxAttempts}. No alert sink: acknowledged.
  */
-final class MilestoneForwarder {
+public final class MilestoneForwarder {
 
   static final String SIGNATURE_HEADER = "X-Biogate-Signature";
   private static final long TIMEOUT_MS = 5_000;
@@ -31,7 +32,7 @@ final class MilestoneForwarder {
   private final boolean toKlaviyo;
 
   /** {@code toKlaviyo}: also queue each milestone for the Klaviyo sink (which resolves the creator from the link). */
-  MilestoneForwarder(WebClient client, String alertUrl, Secret secret, Redis redis, boolean toKlaviyo) {
+  public MilestoneForwarder(WebClient client, String alertUrl, Secret secret, Redis redis, boolean toKlaviyo) {
     this.client = client;
     this.alertUrl = alertUrl;
     this.secret = secret;
@@ -49,12 +50,13 @@ final class MilestoneForwarder {
 
   private Future<Void> queueForKlaviyo(StreamEntry e, JsonObject data) {
     String linkId = data.getValue("link_id") == null ? null : data.getValue("link_id").toString();
-    if (!toKlaviyo || linkId == null || e.deliveryId() == null) {
+    String deliveryId = e.get("delivery_id");
+    if (!toKlaviyo || linkId == null || deliveryId == null) {
       return Future.succeededFuture();
     }
     Request xadd = Request.cmd(Command.XADD).arg(RedisKeys.KLAVIYO_RETRY).arg("*")
-      .arg("event_id").arg(e.deliveryId()).arg("link_id").arg(linkId)
-      .arg("ts").arg(e.fields.getOrDefault("received", "0")).arg("source").arg("linktree");
+      .arg("event_id").arg(deliveryId).arg("link_id").arg(linkId)
+      .arg("ts").arg(received(e)).arg("source").arg("linktree");
     Object username = data.getValue("username");
     if (username instanceof String) {
       xadd.arg("username").arg((String) username);
@@ -72,16 +74,21 @@ final class MilestoneForwarder {
     if (alertUrl == null) {
       return Future.succeededFuture();
     }
-    Buffer body = new JsonObject().put("type", "analytics.milestone").put("delivery_id", e.deliveryId())
-      .put("received", Long.parseLong(e.fields.getOrDefault("received", "0"))).put("data", data).toBuffer();
+    Buffer body = new JsonObject().put("type", "analytics.milestone").put("delivery_id", e.get("delivery_id"))
+      .put("received", Long.parseLong(received(e))).put("data", data).toBuffer();
     var request = client.postAbs(alertUrl).timeout(TIMEOUT_MS)
       .putHeader("Content-Type", "application/json")
-      .putHeader("X-Biogate-Delivery", e.deliveryId());
+      .putHeader("X-Biogate-Delivery", e.get("delivery_id"));
     if (secret != null) {
       request.putHeader(SIGNATURE_HEADER, sign(secret, body));
     }
     return request.sendBuffer(body).compose(resp -> resp.statusCode() / 100 == 2 ? Future.<Void>succeededFuture()
       : Future.failedFuture(new EventFailure("alert sink answered " + resp.statusCode())));
+  }
+
+  private static String received(StreamEntry e) {
+    String r = e.get("received");
+    return r == null ? "0" : r;
   }
 
   /** {@code sha256=<lowercase hex HMAC-SHA256(secret, body)>}. */

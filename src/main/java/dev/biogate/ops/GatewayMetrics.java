@@ -1,9 +1,8 @@
 package dev.biogate.ops;
 
-import dev.biogate.analytics.AnalyticsModule;
 import dev.biogate.analytics.ClickCounter;
 import dev.biogate.analytics.ClickRecorder;
-import dev.biogate.events.EventStats;
+import dev.biogate.stream.StreamStats;
 import dev.biogate.sink.KlaviyoSink;
 import dev.biogate.sink.SinkStats;
 import dev.biogate.profile.CacheStats;
@@ -65,35 +64,49 @@ public final class GatewayMetrics {
   }
 
   /** Event handling on this instance. */
-  public static void bindEvents(MeterRegistry r, EventStats stats) {
-    FunctionCounter.builder("biogate.events.handled", stats, EventStats::handled).description("Events handled successfully").register(r);
-    FunctionCounter.builder("biogate.events.failed.attempts", stats, EventStats::failedAttempts).description("Failed handling attempts").register(r);
-    FunctionCounter.builder("biogate.events.dead.lettered", stats, EventStats::deadLettered).description("Events moved to dead letters").register(r);
-    FunctionCounter.builder("biogate.events.reclaimed", stats, EventStats::claimed).description("Pending events taken over from a dead instance").register(r);
+  public static void bindEvents(MeterRegistry r, StreamStats stats) {
+    FunctionCounter.builder("biogate.events.handled", stats, StreamStats::handled).description("Events handled successfully").register(r);
+    FunctionCounter.builder("biogate.events.failed.attempts", stats, StreamStats::failedAttempts).description("Failed handling attempts").register(r);
+    FunctionCounter.builder("biogate.events.dead.lettered", stats, StreamStats::deadLettered).description("Events moved to dead letters").register(r);
+    FunctionCounter.builder("biogate.events.reclaimed", stats, StreamStats::claimed).description("Pending events taken over from a dead instance").register(r);
   }
 
-  /** Click recording, the local journal, counting, and the Klaviyo sink when it is enabled. */
-  public static void bindAnalytics(MeterRegistry r, AnalyticsModule a) {
-    ClickRecorder rec = a.recorder();
-    Gauge.builder("biogate.clicks.journal.depth", a, AnalyticsModule::journalDepth)
+  /** One stream engine (stream and group as tags): every outcome, take-overs, trims and entries found lost. */
+  public static void bindStream(MeterRegistry r, String stream, String group, StreamStats s) {
+    stream(r, stream, group, s, "handled", StreamStats::handled);
+    stream(r, stream, group, s, "failed_attempt", StreamStats::failedAttempts);
+    stream(r, stream, group, s, "dead_lettered", StreamStats::deadLettered);
+    stream(r, stream, group, s, "kept", StreamStats::kept);
+    stream(r, stream, group, s, "claimed", StreamStats::claimed);
+    stream(r, stream, group, s, "trimmed", StreamStats::trimmed);
+    stream(r, stream, group, s, "consumer_removed", StreamStats::retiredConsumers);
+    FunctionCounter.builder("biogate.stream.lost", s, StreamStats::lost).tags("stream", stream, "group", group)
+      .description("Pending entries found deleted from the stream before they were handled (each is logged)").register(r);
+  }
+
+  private static void stream(MeterRegistry r, String stream, String group, StreamStats s, String result, ToDoubleFunction<StreamStats> f) {
+    FunctionCounter.builder("biogate.stream.entries", s, f).tags("stream", stream, "group", group, "result", result)
+      .description("Stream entries by what the engine did with them").register(r);
+  }
+
+  /** Click recording, the local journal, counting, and the Klaviyo sink when it is enabled ({@code null} if not). */
+  public static void bindAnalytics(MeterRegistry r, ClickRecorder rec, ClickCounter c, KlaviyoSink sink) {
+    Gauge.builder("biogate.clicks.journal.depth", rec, ClickRecorder::journalDepth)
       .description("Click events held in the local journal, waiting for Redis").register(r);
     Gauge.builder("biogate.clicks.queued", rec, ClickRecorder::queued).description("Click events queued in memory").register(r);
     FunctionCounter.builder("biogate.clicks.recorded", rec, ClickRecorder::recorded).description("Click events written to the stream").register(r);
     FunctionCounter.builder("biogate.clicks.journaled", rec, ClickRecorder::journaled).description("Click events written to the local journal").register(r);
     FunctionCounter.builder("biogate.clicks.replayed", rec, ClickRecorder::replayed).description("Journaled click events replayed to the stream").register(r);
-    ClickCounter c = a.counter();
     counted(r, c, "counted", ClickCounter::counted);
     counted(r, c, "repeat", ClickCounter::repeats);
     counted(r, c, "unattributed", ClickCounter::unattributed);
     counted(r, c, "dropped", ClickCounter::dropped);
-    KlaviyoSink sink = a.sink();
     if (sink == null) {
       return;
     }
     SinkStats st = sink.stats();
     sink(r, st, "delivered", SinkStats::delivered);
     sink(r, st, "duplicate", SinkStats::duplicates);
-    sink(r, st, "dead_lettered", SinkStats::deadLettered);
     sink(r, st, "rate_limited", SinkStats::rateLimited);
     sink(r, st, "error", SinkStats::faults);
     Gauge.builder("biogate.sink.paused", sink, k -> k.paused() ? 1 : 0).tag("sink", "klaviyo")

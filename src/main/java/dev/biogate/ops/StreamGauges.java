@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Samples the event streams every few seconds (never per request): how many webhook events wait, how old the
  * oldest is (the processing lag), how many sit in the dead-letter stream, and the click stream's backlog. Entries
- * are deleted once handled, so the oldest entry left is the oldest unfinished one.
+ * are deleted once handled, so the oldest entry left is the oldest unfinished one. Each stream's backlog is also
+ * reported next to its ceiling ({@code biogate.stream.backlog} / {@code biogate.stream.ceiling}, tag {@code stream}),
+ * where ingestion starts pushing back: webhooks answered 503, clicks journaled locally.
  */
 public final class StreamGauges {
 
@@ -29,9 +31,17 @@ public final class StreamGauges {
   private volatile double clicksBacklog;
   private long timer = -1;
 
-  public StreamGauges(Vertx vertx, Redis redis, MeterRegistry registry) {
+  public StreamGauges(Vertx vertx, Redis redis, MeterRegistry registry, long eventsCeiling, long clicksCeiling) {
     this.vertx = vertx;
     this.redis = redis;
+    Gauge.builder("biogate.stream.backlog", this, g -> g.eventsBacklog).tag("stream", "events")
+      .description("Entries in the stream not yet finished by every consumer group").register(registry);
+    Gauge.builder("biogate.stream.ceiling", () -> eventsCeiling).tag("stream", "events")
+      .description("Backlog at which ingestion pushes back instead of queueing").register(registry);
+    Gauge.builder("biogate.stream.backlog", this, g -> g.clicksBacklog).tag("stream", "clicks")
+      .description("Entries in the stream not yet finished by every consumer group").register(registry);
+    Gauge.builder("biogate.stream.ceiling", () -> clicksCeiling).tag("stream", "clicks")
+      .description("Backlog at which ingestion pushes back instead of queueing").register(registry);
     Gauge.builder("biogate.events.backlog", this, g -> g.eventsBacklog)
       .description("Webhook events queued or being handled").register(registry);
     Gauge.builder("biogate.events.lag.seconds", this, g -> g.eventsLagSeconds)

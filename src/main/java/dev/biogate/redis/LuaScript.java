@@ -66,6 +66,19 @@ public final class LuaScript {
       });
   }
 
+  /**
+   * The {@code EVALSHA} request alone, for callers that must send it on a known connection or in a batch (e.g.
+   * followed by {@code WAIT}); on {@code NOSCRIPT} they send {@link #eval} instead, which is routed by the same keys.
+   */
+  public Request evalsha(List<String> keys, List<?> args) {
+    return request(Command.EVALSHA, sha, keys, args);
+  }
+
+  /** The same call as {@link #evalsha} carrying the script body: it caches the script on the node that runs it. */
+  public Request eval(List<String> keys, List<?> args) {
+    return request(Command.EVAL, source, keys, args);
+  }
+
   private static Request request(Command cmd, String shaOrBody, List<String> keys, List<?> args) {
     Request r = Request.cmd(cmd).arg(shaOrBody).arg(keys.size());
     for (String k : keys) {

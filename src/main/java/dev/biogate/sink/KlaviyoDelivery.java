@@ -3,33 +3,26 @@ package dev.biogate.sink;
 import dev.biogate.analytics.ClickEvent;
 import dev.biogate.config.KlaviyoOptions;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.stream.Outcome;
 import dev.biogate.upstream.Lane;
 import dev.biogate.upstream.UpstreamBudget;
 import dev.biogate.upstream.UpstreamException;
-import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Delivers one event to Klaviyo: skipped if already delivered (a repeated stream entry), else one budget permit per
- * request (the shared 75/s limiter), then: 2xx → remembered as sent; 429 → everyone waits its {@code Retry-After},
- * not counted as a failure; 5xx/timeout → exponential backoff with jitter, up to {@code maxAttempts}, then the dead
- * letters; other 4xx → the dead letters at once (retrying cannot help); circuit open or 401/403 → kept (the entry
- * stays pending and is offered again). Failures are remembered across offers, so an event that keeps failing as the
- * breaker's half-open probe still ends in the dead letters instead of blocking the sink forever.
+ * One attempt to deliver one event to Klaviyo, ending in the stream engine's terms: already delivered (a repeated
+ * entry) → DONE; else one budget permit (the shared limiter), then 2xx → remembered as sent, DONE; 429 → everyone
+ * waits its {@code Retry-After}, KEEP (not a failure); 5xx/timeout → RETRY (the engine backs off with jitter and
+ * dead-letters after {@code maxAttempts}); other 4xx → DEAD (retrying cannot help); circuit open, 401/403 or the
+ * sink stopping → KEEP.
  */
 final class KlaviyoDelivery {
-
-  /** How a delivery ended; {@code KEPT} leaves the stream entry pending. */
-  enum Done { DELIVERED, DUPLICATE, DEAD_LETTERED, KEPT }
 
   /** What the sink decides for all deliveries. */
   interface Control {
@@ -38,9 +31,6 @@ final class KlaviyoDelivery {
 
     /** Klaviyo refused the key. */
     void refused(int status);
-
-    /** A timer that ends early when the sink stops. */
-    Future<Void> sleep(long ms);
   }
 
   private static final long TIMEOUT_MS = 2_000;
@@ -49,86 +39,60 @@ final class KlaviyoDelivery {
   private final Redis redis;
   private final KlaviyoClient client;
   private final UpstreamBudget budget;
-  private final KlaviyoDeadLetters deadLetters;
   private final SinkStats stats;
   private final Control control;
-  private final Map<String, Integer> failures = new ConcurrentHashMap<>();
 
-  KlaviyoDelivery(KlaviyoOptions options, Redis redis, KlaviyoClient client, UpstreamBudget budget,
-                  KlaviyoDeadLetters deadLetters, SinkStats stats, Control control) {
+  KlaviyoDelivery(KlaviyoOptions options, Redis redis, KlaviyoClient client, UpstreamBudget budget, SinkStats stats,
+                  Control control) {
     this.options = options;
     this.redis = redis;
     this.client = client;
     this.budget = budget;
-    this.deadLetters = deadLetters;
     this.stats = stats;
     this.control = control;
   }
 
   /** Delivers a click, or the milestone {@code m} when it is not {@code null}. */
-  Future<Done> deliver(ClickEvent e, String username, Milestone m) {
-    Buffer body = m == null ? KlaviyoPayload.click(e, username, options.metric()) : KlaviyoPayload.milestone(e, username, m);
-    return alreadySent(e.eventId()).compose(sent -> sent ? Future.succeededFuture(Done.DUPLICATE) : attempt(e, username, m, body));
-  }
-
-  private Future<Done> attempt(ClickEvent e, String username, Milestone m, Buffer body) {
-    if (control.halted()) {
-      return Future.succeededFuture(Done.KEPT);
-    }
-    return budget.acquire(Lane.FOREGROUND).transform(permit -> {
-      if (permit.failed()) {
-        long wait = permit.cause() instanceof UpstreamException ? ((UpstreamException) permit.cause()).retryAfterMs() : 100;
-        return control.sleep(Math.max(1, wait)).compose(v -> attempt(e, username, m, body));
+  Future<Outcome> deliver(ClickEvent e, String username, Milestone m) {
+    return alreadySent(e.eventId()).compose(sent -> {
+      if (sent) {
+        stats.duplicates.increment();
+        return Future.succeededFuture(Outcome.done());
       }
-      return client.sendEvent(body).onComplete(x -> permit.result().settle()).compose(r -> outcome(e, username, m, body, r));
+      if (control.halted()) {
+        return Future.succeededFuture(Outcome.keep());
+      }
+      Buffer body = m == null ? KlaviyoPayload.click(e, username, options.metric()) : KlaviyoPayload.milestone(e, username, m);
+      return budget.acquire(Lane.FOREGROUND).transform(permit -> {
+        if (permit.failed()) {
+          long wait = permit.cause() instanceof UpstreamException ? ((UpstreamException) permit.cause()).retryAfterMs() : 100;
+          return Future.succeededFuture(Outcome.keep(Math.max(1, wait)));
+        }
+        return client.sendEvent(body).onComplete(x -> permit.result().settle()).compose(r -> outcome(e, r));
+      });
     });
   }
 
-  private Future<Done> outcome(ClickEvent e, String username, Milestone m, Buffer body, KlaviyoClient.Result r) {
+  private Future<Outcome> outcome(ClickEvent e, KlaviyoClient.Result r) {
     switch (r.kind()) {
       case SENT:
-        failures.remove(e.eventId());
         stats.delivered.increment();
-        return markSent(e.eventId()).map(Done.DELIVERED);
+        return markSent(e.eventId()).map(Outcome.done());
       case RATE_LIMITED:
         stats.rateLimited.increment();
         budget.backOff(r.retryAfterMs());
-        return control.sleep(r.retryAfterMs()).compose(v -> attempt(e, username, m, body));
+        return Future.succeededFuture(Outcome.keep(r.retryAfterMs()));
       case AUTH:
         control.refused(r.status());
-        return Future.succeededFuture(Done.KEPT);
+        return Future.succeededFuture(Outcome.keep());
       case CIRCUIT_OPEN:
-        return Future.succeededFuture(Done.KEPT);
+        return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
       case REJECTED:
-        return deadLetter(e, username, m, "rejected", r.status(), failures.getOrDefault(e.eventId(), 0) + 1);
+        return Future.succeededFuture(Outcome.dead("rejected " + r.status()));
       default:
         stats.faults.increment();
-        int failed = failures.merge(e.eventId(), 1, Integer::sum);
-        if (failed >= options.maxAttempts()) {
-          return deadLetter(e, username, m, "exhausted", r.status(), failed);
-        }
-        if (client.breakerState() == CircuitBreakerState.OPEN) {
-          return Future.succeededFuture(Done.KEPT);
-        }
-        return control.sleep(backoffMs(failed)).compose(v -> attempt(e, username, m, body));
+        return Future.succeededFuture(Outcome.retry(r.status() > 0 ? "status " + r.status() : "unreachable"));
     }
-  }
-
-  /** Exponential backoff with full jitter: uniform in [base * 2^(n-1) / 2, min(max, base * 2^(n-1))]. */
-  long backoffMs(int failed) {
-    long cap = Math.min(options.retryMaxMs(), options.retryBaseMs() << Math.min(failed - 1, 20));
-    return cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1);
-  }
-
-  private Future<Done> deadLetter(ClickEvent e, String username, Milestone m, String reason, int status, int attempts) {
-    return deadLetters.add(e, username, m, reason, status, attempts, System.currentTimeMillis()).transform(ar -> {
-      if (ar.failed()) {
-        return Future.succeededFuture(Done.KEPT);
-      }
-      failures.remove(e.eventId());
-      stats.deadLettered.increment();
-      return Future.succeededFuture(Done.DEAD_LETTERED);
-    });
   }
 
   private Future<Boolean> alreadySent(String eventId) {

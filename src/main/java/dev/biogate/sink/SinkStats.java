@@ -7,7 +7,6 @@ public final class SinkStats {
 
   final LongAdder delivered = new LongAdder();
   final LongAdder duplicates = new LongAdder();
-  final LongAdder deadLettered = new LongAdder();
   final LongAdder rateLimited = new LongAdder();
   final LongAdder faults = new LongAdder();
   final LongAdder unattributed = new LongAdder();
@@ -17,8 +16,6 @@ public final class SinkStats {
   public long delivered() { return delivered.sum(); }
   /** Stream entries not sent because their event had already been delivered. */
   public long duplicates() { return duplicates.sum(); }
-  /** Events moved to the dead-letter stream. */
-  public long deadLettered() { return deadLettered.sum(); }
   /** 429 answers (each waited out). */
   public long rateLimited() { return rateLimited.sum(); }
   /** 5xx answers, timeouts and connection failures. */

@@ -5,7 +5,9 @@ import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,8 +19,15 @@ import java.util.function.LongSupplier;
 
 /**
  * Deduplicates and queues a verified delivery in one atomic step ({@code redis/webhook_ingest.lua}): the delivery is
- * either recorded and queued, or recognised as a duplicate, cluster-wide. When Redis cannot be reached the caller
- * gets a 503 with {@code Retry-After}, so the sender retries and nothing is lost.
+ * either recorded and queued, or recognised as a duplicate, cluster-wide. Pushes back instead of losing anything:
+ * <ul>
+ *   <li>Redis unreachable → 503 with {@code Retry-After}, the sender retries;</li>
+ *   <li>the events backlog at its ceiling ({@code streamMaxLen}) → 503 {@code backlog_full}, nothing queued;</li>
+ *   <li>durable acknowledgement: when the master has a replica ({@code replicaWait} auto/on), the script and a
+ *       {@code WAIT 1 <replicaWaitMs>} go in one batch on one connection (WAIT covers that connection's writes);
+ *       no replica acknowledged in time → 503, so a failover right after can never lose a delivery answered 200.
+ *       The provider's retry then finds its marker (a duplicate) if the first write survived, or queues it anew.</li>
+ * </ul>
  */
 final class WebhookIngest {
 
@@ -26,17 +35,23 @@ final class WebhookIngest {
   private static final long TIMEOUT_MS = 3_000;
   static final ApiException UNAVAILABLE = new ApiException(503, "unavailable",
     "the webhook queue is unavailable; retry later", 5);
+  static final ApiException BACKLOG_FULL = new ApiException(503, "backlog_full",
+    "too many deliveries are waiting to be handled; retry later", 30);
+  static final ApiException NOT_REPLICATED = new ApiException(503, "not_replicated",
+    "the delivery could not be made durable in time; retry later", 5);
 
   private final Redis redis;
   private final WebhookOptions options;
   private final LongSupplier clock;
+  private final ReplicaWatch replicas;
   private final LuaScript script = LuaScript.load("webhook_ingest");
   private final AtomicBoolean degraded = new AtomicBoolean();
 
-  WebhookIngest(Redis redis, WebhookOptions options, LongSupplier clock) {
+  WebhookIngest(Redis redis, WebhookOptions options, LongSupplier clock, ReplicaWatch replicas) {
     this.redis = redis;
     this.options = options;
     this.clock = clock;
+    this.replicas = replicas;
   }
 
   /** {@code true} when recorded and queued, {@code false} for a duplicate; fails with a 503 {@link ApiException}. */
@@ -47,19 +62,43 @@ final class WebhookIngest {
     keys.addAll(d.dedupeKeys);
     List<String> args = List.of(Long.toString(options.dedupeWindowS()), Long.toString(options.streamMaxLen()),
       d.provider, d.id, d.type, Long.toString(clock.getAsLong()), d.body);
-    return script.run(redis, keys, args)
-      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
-      .map(r -> {
-        if (degraded.compareAndSet(true, false)) {
-          LOG.info("redis reachable again; webhook deliveries are being queued");
-        }
-        return r.get(0).toInteger() == 1;
-      })
+    boolean wait = replicas.waitForReplica();
+    Future<Result> sent = wait ? runAndWait(keys, args) : script.run(redis, keys, args).map(r -> new Result(r.get(0).toInteger(), -1));
+    return sent
+      .timeout(TIMEOUT_MS + (wait ? options.replicaWaitMs() : 0), TimeUnit.MILLISECONDS)
       .recover(err -> {
         if (degraded.compareAndSet(false, true)) {
           LOG.warn("redis unavailable for webhook ingestion ({}); answering 503 so senders retry", err.getClass().getSimpleName());
         }
         return Future.failedFuture(UNAVAILABLE);
+      })
+      .compose(r -> {
+        if (degraded.compareAndSet(true, false)) {
+          LOG.info("redis reachable again; webhook deliveries are being queued");
+        }
+        int code = r.code();
+        if (code < 0) {
+          return Future.failedFuture(BACKLOG_FULL);
+        }
+        // A duplicate is checked too: its first copy may so far exist on this master alone.
+        if (wait && r.replicas() < 1) {
+          LOG.warn("no replica acknowledged delivery {} within {} ms; answering 503", d.id, options.replicaWaitMs());
+          return Future.failedFuture(NOT_REPLICATED);
+        }
+        return Future.succeededFuture(code == 1);
       });
+  }
+
+  /** The script's result code, and how many replicas acknowledged ({@code -1}: not asked). */
+  private record Result(int code, long replicas) {
+  }
+
+  private Future<Result> runAndWait(List<String> keys, List<String> args) {
+    Request wait = Request.cmd(Command.WAIT).arg(1).arg(options.replicaWaitMs());
+    return redis.batch(List.of(script.evalsha(keys, args), wait))
+      .recover(err -> err.getMessage() != null && err.getMessage().contains("NOSCRIPT")
+        ? redis.batch(List.of(script.eval(keys, args), wait))
+        : Future.failedFuture(err))
+      .map(replies -> new Result(replies.get(0).get(0).toInteger(), replies.get(1).toLong()));
   }
 }

@@ -20,7 +20,7 @@ import java.util.function.LongSupplier;
  * answered {@code 200 {"received":true}} or {@code 200 {"duplicate":true}}. Handling happens later, in the events
  * consumer: the answer never waits for it. Every answer is JSON.
  */
-final class WebhookRoutes {
+public final class WebhookRoutes {
 
   private static final Buffer RECEIVED = Buffer.buffer("{\"received\":true}");
   private static final Buffer DUPLICATE = Buffer.buffer("{\"duplicate\":true}");
@@ -43,6 +43,12 @@ final class WebhookRoutes {
   private final WebhookVerifier linktree;
   private final WebhookVerifier linkme;
 
+  /** The webhook endpoints of one instance, queueing on {@code redis} (waiting for a replica as {@code replicas} says). */
+  public static WebhookRoutes create(WebhookOptions options, io.vertx.redis.client.Redis redis, LongSupplier clock,
+                                     WebhookStats stats, ReplicaWatch replicas) {
+    return new WebhookRoutes(options, new WebhookIngest(redis, options, clock, replicas), clock, stats);
+  }
+
   WebhookRoutes(WebhookOptions options, WebhookIngest ingest, LongSupplier clock, WebhookStats stats) {
     this.stats = stats;
     this.options = options;
@@ -53,7 +59,7 @@ final class WebhookRoutes {
     this.linkme = options.linkmeSecrets().isEmpty() || !options.linkmeEnabled() ? null : new LinkmeVerifier(options.linkmeSecrets());
   }
 
-  void mount(Router router) {
+  public void mount(Router router) {
     mount(router, "/webhooks/linktree", linktree, Delivery.LINKTREE);
     mount(router, "/webhooks/linkme", linkme, Delivery.LINKME);
   }
@@ -119,7 +125,7 @@ final class WebhookRoutes {
     }
     ingest.ingest(delivery).onComplete(ar -> {
       if (ar.failed()) {
-        stats.record(provider, "unavailable");
+        stats.record(provider, ar.cause() == WebhookIngest.BACKLOG_FULL ? "backlog_full" : "unavailable");
         ErrorResponses.send(ctx.response(), ar.cause());
         return;
       }

@@ -57,7 +57,7 @@ class AnalyticsApiTest {
 
   private static void click(Gateway g, String user, String link, long ts, int times) {
     for (int i = 0; i < times; i++) {
-      g.analytics().recorder().record(ClickEvent.redirect(user, link, ts));
+      g.clickRecorder().record(ClickEvent.redirect(user, link, ts));
     }
   }
 
@@ -69,7 +69,7 @@ class AnalyticsApiTest {
       click(g, "demo", "lnk_demo_01", base + 61 * MINUTE, 2);
       click(g, "demo", "lnk_demo_02", base + 62 * MINUTE + 59_999, 1);
       click(g, "alice", "lnk_alice_01", base + 5 * MINUTE, 4);
-      return Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().counter().counted() == 10), 5_000, "10 counted")
+      return Clicks.eventually(vertx, () -> Future.succeededFuture(g.clickCounter().counted() == 10), 5_000, "10 counted")
         .compose(v -> Future.all(Clicks.issueKey(h, g, "demo"), Clicks.issueKey(h, g, "alice")))
         .compose(keys -> Future.all(List.of(
           Clicks.query(h, g, keys.resultAt(0), "demo", base, base + 2 * HOUR, "minute"),
@@ -180,8 +180,8 @@ class AnalyticsApiTest {
         xadd(g, "lm-1", "lnk_demo_05", Long.toString(now / 1000)),
         xadd(g, "lm-1", "lnk_demo_05", Long.toString(now / 1000)),
         xadd(g, "lm-2", "lnk_gone_99", java.time.Instant.ofEpochMilli(now).toString())))
-      .compose(v -> Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().counter().repeats() == 1
-        && g.analytics().counter().unattributed() == 1), 5_000, "LinkMe clicks handled"))
+      .compose(v -> Clicks.eventually(vertx, () -> Future.succeededFuture(g.clickCounter().repeats() == 1
+        && g.clickCounter().unattributed() == 1), 5_000, "LinkMe clicks handled"))
       .compose(v -> Clicks.issueKey(h, g, "demo"))
       .compose(key -> Clicks.query(h, g, key, "demo", now - HOUR, now + HOUR, "hour"))
       .compose(demo -> g.redis().send(Request.cmd(Command.HGET).arg(RedisKeys.CLICKS_UNATTRIBUTED).arg("lnk_gone_99"))

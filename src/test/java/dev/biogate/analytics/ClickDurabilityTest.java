@@ -78,14 +78,14 @@ class ClickDurabilityTest {
       // 2. Redis stopped: 1,500 redirects still answered at once, 1,000 direct; all journaled.
       .compose(a -> blocking(vertx, () -> { redis.stop(); return a; }))
       .compose(a -> redirects(a, 1_500).compose(v -> direct(a, 1_000)).compose(v -> drained(vertx, a)).map(v -> {
-        assertTrue(a.analytics().journalDepth() > 0, "clicks were journaled during the outage");
+        assertTrue(a.clickRecorder().journalDepth() > 0, "clicks were journaled during the outage");
         return a;
       }))
       // 3. The gateway restarts while Redis is still down; the new instance finds the journal and keeps appending.
       .compose(Gateway::close)
       .compose(v -> h.gateway(cfg))
       .compose(b -> {
-        assertTrue(b.analytics().journalDepth() >= 2_500, "the journal survived the restart: " + b.analytics().journalDepth());
+        assertTrue(b.clickRecorder().journalDepth() >= 2_500, "the journal survived the restart: " + b.clickRecorder().journalDepth());
         return redirects(b, 1_000).compose(v -> direct(b, 1_000)).compose(v -> drained(vertx, b)).map(b);
       })
       // 4. Redis returns: the journal is replayed while 2,000 more clicks arrive.
@@ -93,7 +93,7 @@ class ClickDurabilityTest {
       .compose(b -> redirects(b, 1_000).compose(v -> direct(b, 1_000)).map(b))
       .compose(b -> {
         assertEquals(10_000, seq, "10,000 clicks sent");
-        return Clicks.eventually(vertx, () -> totals(b, keys, from).map(t -> t == 10_000 && b.analytics().journalDepth() == 0),
+        return Clicks.eventually(vertx, () -> totals(b, keys, from).map(t -> t == 10_000 && b.clickRecorder().journalDepth() == 0),
           30_000, "all 10,000 clicks counted and the journal drained").map(b);
       })
       .compose(b -> Future.all(Clicks.query(h, b, keys[0], "demo", from, from + 1_200_000, "minute"),
@@ -146,14 +146,14 @@ class ClickDurabilityTest {
     long now = System.currentTimeMillis();
     for (int i = 0; i < n; i++) {
       String[] c = next();
-      g.analytics().recorder().record(ClickEvent.redirect(c[0], c[1], now));
+      g.clickRecorder().record(ClickEvent.redirect(c[0], c[1], now));
     }
     return Future.succeededFuture();
   }
 
   /** Every click this instance accepted has reached Redis or the journal. */
   private static Future<Void> drained(Vertx vertx, Gateway g) {
-    return Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().recorder().queued() == 0), 10_000, "recorder drained");
+    return Clicks.eventually(vertx, () -> Future.succeededFuture(g.clickRecorder().queued() == 0), 10_000, "recorder drained");
   }
 
   private Future<Long> totals(Gateway g, String[] keys, long from) {

@@ -52,11 +52,11 @@ class ClickJournalTest {
       + "not json\n" + line("e-3", "lnk_bob_03", now) + "{\"event_id\":\"e-4\",\"link_";
     Files.writeString(journal, content, StandardCharsets.UTF_8);
     h.gateway(Clicks.config(journal)).compose(g -> Clicks.issueKey(h, g, "bob").compose(key ->
-        Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().journalDepth() == 0
-          && g.analytics().counter().counted() == 3 && g.analytics().counter().repeats() == 1), 5_000, "journal replayed")
+        Clicks.eventually(vertx, () -> Future.succeededFuture(g.clickRecorder().journalDepth() == 0
+          && g.clickCounter().counted() == 3 && g.clickCounter().repeats() == 1), 5_000, "journal replayed")
           .compose(v -> {
-            g.analytics().recorder().record(ClickEvent.redirect("bob", "lnk_bob_01", now));
-            return Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().counter().counted() == 4), 5_000, "live click");
+            g.clickRecorder().record(ClickEvent.redirect("bob", "lnk_bob_01", now));
+            return Clicks.eventually(vertx, () -> Future.succeededFuture(g.clickCounter().counted() == 4), 5_000, "live click");
           })
           .compose(v -> Clicks.query(h, g, key, "bob", now - 60_000, now + 60_000, "minute"))))
       .onComplete(ctx.succeeding(answer -> ctx.verify(() -> {
@@ -70,8 +70,8 @@ class ClickJournalTest {
   void aSecondInstanceOnTheSameHostUsesItsOwnJournalFile(VertxTestContext ctx) {
     JsonObject cfg = Clicks.config(dir.resolve("clicks.journal"));
     Future.all(h.gateway(cfg), h.gateway(cfg)).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
-      Path a = ((Gateway) all.resultAt(0)).analytics().journalPath();
-      Path b = ((Gateway) all.resultAt(1)).analytics().journalPath();
+      Path a = ((Gateway) all.resultAt(0)).clickRecorder().journalPath();
+      Path b = ((Gateway) all.resultAt(1)).clickRecorder().journalPath();
       assertTrue(!a.equals(b), "each instance locks its own file: " + a + " " + b);
       assertTrue(a.getFileName().toString().startsWith("clicks.journal") && b.getFileName().toString().startsWith("clicks.journal"));
       ctx.completeNow();

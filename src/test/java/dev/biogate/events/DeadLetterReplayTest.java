@@ -73,7 +73,7 @@ class DeadLetterReplayTest {
           .filter(d -> "m-1".equals(d.getString("delivery_id"))).findFirst().orElseThrow();
         assertEquals(3, first.getInteger("attempts"));
         assertTrue(!first.containsKey("body"), "no payloads in the listing");
-        assertEquals(2, g.webhooks().stats().deadLettered(), "both dead-lettered by this instance");
+        assertEquals(2, g.eventStats().deadLettered(), "both dead-lettered by this instance");
         alertStatus.set(200);
         return admin(g, "POST", "/admin/dead-letters/" + first.getString("id") + "/replay");
       })

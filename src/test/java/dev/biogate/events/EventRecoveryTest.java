@@ -76,7 +76,7 @@ class EventRecoveryTest {
           sends.add(h.post(a, "/webhooks/linktree", Deliveries.linktree("p-" + i, body), body));
         }
         return Future.all(sends)
-          .compose(v -> h.eventually(() -> Future.succeededFuture(a.webhooks().stats().failedAttempts() >= PENDING), 5_000))
+          .compose(v -> h.eventually(() -> Future.succeededFuture(a.eventStats().failedAttempts() >= PENDING), 5_000))
           .compose(v -> pending())
           .compose(pending -> {
             assertEquals(PENDING, pending, "A holds every entry, unacknowledged");
@@ -85,13 +85,13 @@ class EventRecoveryTest {
       }).compose(v -> {
         status.set(200);
         return h.gateway(b);
-      }).compose(gb -> h.eventually(() -> Future.succeededFuture(gb.webhooks().stats().handled() >= PENDING), 10_000)
+      }).compose(gb -> h.eventually(() -> Future.succeededFuture(gb.eventStats().handled() >= PENDING), 10_000)
         // "handled" counts when the handler succeeds; the XACK lands just after, so wait for it rather than race it.
         .compose(v -> h.eventually(() -> pending().map(p -> p == 0L), 5_000).otherwiseEmpty())
         .compose(v -> pending())
         .map(pending -> {
-          assertEquals(PENDING, gb.webhooks().stats().claimed(), "B took A's entries over with XAUTOCLAIM");
-          assertEquals(PENDING, gb.webhooks().stats().handled());
+          assertEquals(PENDING, gb.eventStats().claimed(), "B took A's entries over with XAUTOCLAIM");
+          assertEquals(PENDING, gb.eventStats().handled());
           assertEquals(PENDING, delivered.size(), "every event forwarded once it could be");
           assertEquals(0L, pending, "nothing left pending");
           return null;
@@ -120,12 +120,12 @@ class EventRecoveryTest {
         }
         return Future.all(sends)
           .compose(v -> h.eventually(() -> Future.succeededFuture(
-            a.webhooks().stats().handled() + b.webhooks().stats().handled() >= 4), 10_000))
+            a.eventStats().handled() + b.eventStats().handled() >= 4), 10_000))
           .compose(v -> pending())
           .map(pending -> {
-            assertEquals(0, a.webhooks().stats().claimed() + b.webhooks().stats().claimed(), "no live holder lost an entry");
+            assertEquals(0, a.eventStats().claimed() + b.eventStats().claimed(), "no live holder lost an entry");
             assertEquals(4, forwarded.size(), "each event forwarded once: " + forwarded);
-            assertEquals(4, a.webhooks().stats().handled() + b.webhooks().stats().handled());
+            assertEquals(4, a.eventStats().handled() + b.eventStats().handled());
             assertEquals(0L, pending);
             return null;
           });
@@ -141,7 +141,7 @@ class EventRecoveryTest {
       .compose(x -> h.gateway(Deliveries.config()))
       .compose(g -> click(g, "before").compose(r -> {
         assertEquals(200, r.statusCode());
-        return h.eventually(() -> Future.succeededFuture(g.webhooks().stats().handled() == 1), 5_000);
+        return h.eventually(() -> Future.succeededFuture(g.eventStats().handled() == 1), 5_000);
       }).compose(v -> vertx.executeBlocking(() -> {
         dedicated.stop();
         return null;
@@ -155,7 +155,7 @@ class EventRecoveryTest {
           return null;
         });
       }).compose(v -> h.eventually(() -> click(g, "during").map(r -> r.statusCode() == 200), 10_000))
-        .compose(v -> h.eventually(() -> Future.succeededFuture(g.webhooks().stats().handled() == 2), 10_000)))
+        .compose(v -> h.eventually(() -> Future.succeededFuture(g.eventStats().handled() == 2), 10_000)))
       .onComplete(ctx.succeedingThenComplete());
   }
 

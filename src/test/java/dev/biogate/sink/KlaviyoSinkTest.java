@@ -62,7 +62,7 @@ class KlaviyoSinkTest {
     for (int i = 0; i < n; i++) {
       ClickEvent e = ClickEvent.redirect("demo", String.format("lnk_demo_%02d", i % 25 + 1), System.currentTimeMillis());
       ids.add(e.eventId());
-      g.analytics().recorder().record(e);
+      g.clickRecorder().record(e);
     }
     return ids;
   }
@@ -112,7 +112,7 @@ class KlaviyoSinkTest {
       Request twice = Request.cmd(Command.XADD).arg(RedisKeys.CLICKS_STREAM).arg("*");
       ClickEvent.redirect("demo", "lnk_demo_01", System.currentTimeMillis()).appendFields(twice);
       return g.redis().send(twice).compose(v -> accepted(vertx, 1)).compose(v -> g.redis().send(twice))
-        .compose(v -> Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().sink().stats().duplicates() == 1),
+        .compose(v -> Clicks.eventually(vertx, () -> Future.succeededFuture(g.klaviyo().stats().duplicates() == 1),
           5_000, "the repeat is recognised"))
         .compose(v -> h.klaviyoStats());
     }).onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
@@ -147,11 +147,11 @@ class KlaviyoSinkTest {
       .compose(gw -> h.klaviyoFault(new JsonObject().put("mode", "down")).map(g[0] = gw))
       .compose(v -> {
         click(g[0], 20);
-        return Clicks.eventually(vertx, () -> Future.succeededFuture(g[0].analytics().sink().breakerState() == CircuitBreakerState.OPEN),
+        return Clicks.eventually(vertx, () -> Future.succeededFuture(g[0].klaviyo().breakerState() == CircuitBreakerState.OPEN),
           5_000, "breaker open");
       })
       .compose(v -> vertx.timer(1_000))
-      .compose(v -> h.klaviyoStats().compose(during -> g[0].analytics().sink().deadLetterCount().map(dead -> {
+      .compose(v -> h.klaviyoStats().compose(during -> g[0].klaviyo().deadLetterCount().map(dead -> {
         assertEquals(0, during.getInteger("unique"), "nothing got through");
         assertTrue(during.getInteger("received") < 40, "the open breaker stops calls: " + during.getInteger("received"));
         assertEquals(0L, dead, "events are kept, not dead-lettered");
@@ -162,7 +162,7 @@ class KlaviyoSinkTest {
       .compose(v -> h.klaviyoStats())
       .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
         assertEquals(0, stats.getInteger("duplicates"));
-        assertEquals(CircuitBreakerState.CLOSED, g[0].analytics().sink().breakerState());
+        assertEquals(CircuitBreakerState.CLOSED, g[0].klaviyo().breakerState());
         ctx.completeNow();
       })));
   }
@@ -175,7 +175,7 @@ class KlaviyoSinkTest {
       .compose(gw -> h.klaviyoFault(new JsonObject().put("mode", "error").put("error_rate", 1.0)).map(g[0] = gw))
       .compose(v -> {
         click(g[0], 3);
-        return Clicks.eventually(vertx, () -> g[0].analytics().sink().deadLetterCount().map(n -> n == 3), 5_000, "3 dead letters");
+        return Clicks.eventually(vertx, () -> g[0].klaviyo().deadLetterCount().map(n -> n == 3), 5_000, "3 dead letters");
       })
       .compose(v -> h.klaviyoFault(new JsonObject().put("mode", "ok")))
       .compose(v -> h.send(HttpMethod.POST, g[0], "/admin/sinks/klaviyo/replay", Clicks.ADMIN))
@@ -199,7 +199,7 @@ class KlaviyoSinkTest {
       .compose(gw -> {
         g[0] = gw;
         click(gw, 5);
-        return Clicks.eventually(vertx, () -> Future.succeededFuture(gw.analytics().sink().paused()), 5_000, "sink paused");
+        return Clicks.eventually(vertx, () -> Future.succeededFuture(gw.klaviyo().paused()), 5_000, "sink paused");
       })
       .compose(v -> vertx.timer(700))
       .compose(v -> h.klaviyoStats().map(stats -> {
@@ -220,13 +220,13 @@ class KlaviyoSinkTest {
       .compose(v -> h.gateway(Clicks.config(dir.resolve("c.journal"))))
       .compose(g -> {
         click(g, 3);
-        return Clicks.eventually(vertx, () -> Future.succeededFuture(g.analytics().counter().counted() == 3), 5_000, "counted")
+        return Clicks.eventually(vertx, () -> Future.succeededFuture(g.clickCounter().counted() == 3), 5_000, "counted")
           .compose(v -> g.redis().send(Request.cmd(Command.XINFO).arg("GROUPS").arg(RedisKeys.CLICKS_STREAM)))
           .compose(groups -> h.klaviyoStats().map(stats -> {
             assertTrue(groups.toString().contains(RedisKeys.CLICKS_COUNTER_GROUP));
             assertFalse(groups.toString().contains(RedisKeys.KLAVIYO_GROUP), "no klaviyo consumer group: " + groups);
             assertEquals(0, stats.getInteger("received"));
-            assertEquals(null, g.analytics().sink());
+            assertEquals(null, g.klaviyo());
             return null;
           }));
       }).onComplete(ctx.succeedingThenComplete());

@@ -91,7 +91,7 @@ class ExactlyOnceTest {
           h.redis(Request.cmd(Command.XPENDING).arg(RedisKeys.EVENTS_STREAM).arg(RedisKeys.EVENTS_GROUP))))
         .map(redis -> {
           assertEquals(UNIQUE, handled(a, b), "every distinct delivery handled exactly once across both instances");
-          assertTrue(a.webhooks().stats().handled() > 0 && b.webhooks().stats().handled() > 0, "both instances consumed");
+          assertTrue(a.eventStats().handled() > 0 && b.eventStats().handled() > 0, "both instances consumed");
           Response clicks = redis.resultAt(0);
           Set<String> eventIds = new HashSet<>();
           for (Response entry : clicks) {
@@ -113,7 +113,7 @@ class ExactlyOnceTest {
   }
 
   private static long handled(Gateway a, Gateway b) {
-    return a.webhooks().stats().handled() + b.webhooks().stats().handled();
+    return a.eventStats().handled() + b.eventStats().handled();
   }
 
   /** One delivery as sent; a redelivery is the provider's retry of it. */

@@ -1,0 +1,230 @@
+package dev.biogate.stream;
+
+import io.vertx.circuitbreaker.RetryPolicy;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The entries one engine holds, and what it does with each until its {@link Outcome} is recorded in Redis: DONE →
+ * acknowledged; RETRY → attempt counted, tried again after the backoff (exponential with jitter, vertx-circuit-breaker's
+ * {@link RetryPolicy}), dead-lettered after {@code maxAttempts}; DEAD → dead-lettered; KEEP → offered again later. An
+ * entry stays held (pending under this consumer) until Redis has taken the outcome: a Redis blip delays, never
+ * drops. Confined to the engine's context.
+ */
+final class HeldEntries {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HeldEntries.class);
+  private static final long MAX_REDIS_RETRY_MS = 5_000;
+
+  private final Vertx vertx;
+  private final StreamGroup group;
+  private final StreamPolicy policy;
+  private final StreamHandler handler;
+  private final StreamStats stats;
+  private final RetryPolicy backoff;
+  private final Map<String, Held> held = new HashMap<>();
+  private int inFlight;
+  private boolean stopping;
+
+  HeldEntries(Vertx vertx, StreamGroup group, StreamPolicy policy, StreamHandler handler, StreamStats stats) {
+    this.vertx = vertx;
+    this.group = group;
+    this.policy = policy;
+    this.handler = handler;
+    this.stats = stats;
+    this.backoff = RetryPolicy.exponentialDelayWithJitter(policy.retryBaseMs(), policy.retryMaxMs());
+  }
+
+  /** How many more entries may be taken. */
+  int room() {
+    return policy.maxHeld() - held.size();
+  }
+
+  /** Handler attempts running now. */
+  int inFlight() {
+    return inFlight;
+  }
+
+  void take(StreamEntry e) {
+    if (stopping || held.containsKey(e.id())) {
+      // Stopping: it stays pending under this consumer; retiring hands it to another instance.
+      return;
+    }
+    if (e.deleted()) {
+      lost(e.id());
+      // Logged and counted: now it may leave the pending list (it would hold back trimming forever).
+      group.forget(e.id());
+      return;
+    }
+    Held h = new Held(e);
+    held.put(e.id(), h);
+    attempt(h);
+  }
+
+  /** The ids to touch (worked on) and, prefixed with {@code ?}, to only check (kept without attempts). */
+  List<String> touchList() {
+    List<String> ids = new ArrayList<>(held.size());
+    held.values().forEach(h -> ids.add(h.keeping ? "?" + h.entry.id() : h.entry.id()));
+    return ids;
+  }
+
+  /** Another consumer owns these now (it took over a kept entry, or this instance stalled past the TTL). */
+  void notOurs(List<String> ids) {
+    ids.forEach(id -> {
+      Held h = held.get(id);
+      if (h != null) {
+        h.lost = true;
+        if (h.timer >= 0) {
+          vertx.cancelTimer(h.timer);
+          release(h);
+        }
+      }
+    });
+  }
+
+  /** No new attempts: entries waiting for one stay pending in Redis. */
+  void stop() {
+    stopping = true;
+    held.values().forEach(h -> {
+      if (h.timer >= 0) {
+        vertx.cancelTimer(h.timer);
+      }
+    });
+  }
+
+  /** A pending entry deleted from the stream before it was handled: never silent. */
+  void lost(String id) {
+    stats.lost.increment();
+    LOG.error("{}/{}: pending entry {} was deleted from the stream before it was handled; it is lost",
+      policy.stream(), policy.group(), id);
+  }
+
+  private void attempt(Held h) {
+    h.timer = -1;
+    inFlight++;
+    Future<Outcome> work;
+    try {
+      work = handler.handle(h.entry);
+    } catch (RuntimeException e) {
+      work = Future.failedFuture(e);
+    }
+    work.timeout(policy.handlerTimeoutMs(), TimeUnit.MILLISECONDS)
+      .otherwise(err -> Outcome.retry(reasonOf(err)))
+      .onComplete(ar -> {
+        inFlight--;
+        settle(h, ar.result() == null ? Outcome.retry("no outcome") : ar.result());
+      });
+  }
+
+  private void settle(Held h, Outcome o) {
+    if (h.lost && o.kind() != Outcome.Kind.DONE) {
+      release(h);
+      return;
+    }
+    h.keeping = o.kind() == Outcome.Kind.KEEP;
+    switch (o.kind()) {
+      case DONE:
+        // Acknowledged even when stopping or no longer ours: the work is done, and an ack spares someone a repeat.
+        acknowledge(h, 1);
+        break;
+      case KEEP:
+        stats.kept.increment();
+        later(h, o.afterMs() >= 0 ? o.afterMs() : policy.keepDelayMs());
+        break;
+      default:
+        boolean dead = o.kind() == Outcome.Kind.DEAD;
+        if (!dead) {
+          stats.failedAttempts.increment();
+        }
+        record(h, o, dead, 1);
+    }
+  }
+
+  private void record(Held h, Outcome o, boolean dead, int tries) {
+    group.fail(h.entry, o.reason(), dead, System.currentTimeMillis()).onComplete(ar -> {
+      if (ar.failed()) {
+        if (!stopping && !StreamGroup.isError(ar.cause(), "NOGROUP")) {
+          h.timer = vertx.setTimer(redisRetryMs(tries), t -> record(h, o, dead, tries + 1));
+        } else {
+          release(h);  // stopping (it stays pending), or the stream is gone (Redis came back empty): so is the entry
+        }
+        return;
+      }
+      StreamGroup.Failure f = ar.result();
+      if (f.next() == StreamGroup.AfterFailure.RETRY) {
+        later(h, o.afterMs() >= 0 ? o.afterMs() : backoff.delay(null, f.attempts()));
+        return;
+      }
+      if (f.next() == StreamGroup.AfterFailure.DEAD_LETTERED) {
+        stats.deadLettered.increment();
+        LOG.warn("{}/{} entry {} dead-lettered after {} attempts: {}", policy.stream(), policy.group(), h.entry.id(),
+          f.attempts(), o.reason());
+      }
+      release(h);
+    });
+  }
+
+  /**
+   * An acknowledgement that fails (Redis blip) is retried while the entry stays held: giving up would leave it
+   * pending under a live consumer, where nobody would ever offer it again.
+   */
+  private void acknowledge(Held h, int tries) {
+    group.ack(h.entry, System.currentTimeMillis()).onComplete(ar -> {
+      if (ar.succeeded() || stopping || StreamGroup.isError(ar.cause(), "NOGROUP")) {
+        // Counted once the acknowledgement is settled, so "handled" never runs ahead of what Redis shows.
+        stats.handled.increment();
+        release(h);
+      } else {
+        h.timer = vertx.setTimer(redisRetryMs(tries), t -> acknowledge(h, tries + 1));
+      }
+    });
+  }
+
+  private void later(Held h, long ms) {
+    if (stopping || h.lost) {
+      release(h);
+    } else {
+      h.timer = vertx.setTimer(Math.max(1, ms), t -> attempt(h));
+    }
+  }
+
+  private void release(Held h) {
+    held.remove(h.entry.id(), h);
+  }
+
+  private static long redisRetryMs(int tries) {
+    return Math.min(MAX_REDIS_RETRY_MS, 100L << Math.min(tries - 1, 10));
+  }
+
+  /** The reason recorded for a failed attempt: short, never a payload. */
+  static String reasonOf(Throwable err) {
+    if (err instanceof TimeoutException) {
+      return "timeout";
+    }
+    if (err instanceof VertxException && err.getMessage() != null && err.getStackTrace().length == 0) {
+      return err.getMessage();  // a stackless, expected failure carries a short reason by convention
+    }
+    return err.getClass().getSimpleName();
+  }
+
+  private static final class Held {
+    final StreamEntry entry;
+    long timer = -1;
+    boolean keeping;
+    boolean lost;
+
+    Held(StreamEntry entry) {
+      this.entry = entry;
+    }
+  }
+}

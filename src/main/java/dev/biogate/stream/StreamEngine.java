@@ -1,0 +1,203 @@
+package dev.biogate.stream;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.redis.client.Redis;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one way biogate consumes a Redis stream: one consumer (this instance) in one group, feeding entries to a
+ * {@link StreamHandler} and carrying out its {@link Outcome}s under one {@link StreamPolicy} ({@link HeldEntries}).
+ * <ul>
+ *   <li><b>Reading</b>: {@code XREADGROUP} without {@code BLOCK} (no pooled connection is ever held), at most
+ *       {@code maxHeld} entries held at once; a lost group ({@code NOGROUP}: Redis came back empty) is recreated.</li>
+ *   <li><b>Liveness</b>: a heartbeat every TTL/3; consumers whose heartbeat is older than the TTL are dead: their
+ *       pending entries are claimed here and the consumers removed ({@code redis/stream_reap.lua}). Entries being
+ *       worked on are touched so they never look abandoned; entries kept without attempts are left idle and, after
+ *       {@code idleClaimMs}, taken over by another consumer that may be able to handle them.</li>
+ *   <li><b>Trimming</b>: entries every group has finished are trimmed ({@code XTRIM MINID}); nothing unfinished
+ *       ever is. A pending entry found deleted anyway is logged and counted, never silently acknowledged.</li>
+ * </ul>
+ * A clean stop finishes what is in flight, then leaves the group or, if it still owns entries, stamps its heartbeat
+ * dead so another instance claims them at once. Confined to its own context: no locking.
+ */
+public final class StreamEngine extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StreamEngine.class);
+  private static final long MAX_READ_BACKOFF_MS = 2_000;
+  private static final long STOP_WAIT_MS = 5_000;
+
+  private final Redis redis;
+  private final Redis liveness;
+  private final StreamPolicy policy;
+  private final String consumer;
+  private final StreamHandler handler;
+  private final StreamStats stats;
+  private StreamGroup group;
+  private HeldEntries held;
+  private boolean stopping;
+  private boolean needGroup = true;
+  private boolean degraded;
+  private boolean reading;
+  private boolean reaping;
+  private boolean trimming;
+  private long readBackoffMs;
+  private long readTimer = -1;
+  private long[] timers = {};
+
+  public StreamEngine(Redis redis, StreamPolicy policy, String consumer, StreamHandler handler, StreamStats stats) {
+    this(redis, redis, policy, consumer, handler, stats);
+  }
+
+  /**
+   * {@code liveness}: a client of its own (a small pool) for the heartbeat and touches, so that a storm of work on
+   * {@code redis} can never delay them past the TTL and make this live instance look dead.
+   */
+  public StreamEngine(Redis redis, Redis liveness, StreamPolicy policy, String consumer, StreamHandler handler, StreamStats stats) {
+    this.redis = redis;
+    this.liveness = liveness;
+    this.policy = policy;
+    this.consumer = consumer;
+    this.handler = handler;
+    this.stats = stats;
+  }
+
+  public StreamStats stats() {
+    return stats;
+  }
+
+  public StreamPolicy policy() {
+    return policy;
+  }
+
+  /** Beats before the first read (a consumer that reads must be known alive), then starts every timer. */
+  @Override
+  public Future<?> start() {
+    group = new StreamGroup(redis, liveness, policy, consumer);
+    held = new HeldEntries(vertx, group, policy, handler, stats);
+    return group.beat().compose(v -> group.ensure()).onSuccess(v -> needGroup = false).otherwiseEmpty().onComplete(v -> {
+      timers = new long[] {
+        vertx.setPeriodic(Math.max(30, policy.heartbeatTtlMs() / 3), t -> group.beat().onFailure(err -> trouble("beat", err))),
+        vertx.setPeriodic(policy.reapIntervalMs(), t -> reap()),
+        vertx.setPeriodic(Math.max(30, policy.idleClaimMs() / 3), t -> touch()),
+        vertx.setPeriodic(policy.trimIntervalMs(), t -> trim())};
+      read();
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    if (readTimer >= 0) {
+      vertx.cancelTimer(readTimer);
+    }
+    for (long t : timers) {
+      vertx.cancelTimer(t);
+    }
+    held.stop();
+    return idle(System.currentTimeMillis() + STOP_WAIT_MS).compose(v -> group.retire()).otherwiseEmpty();
+  }
+
+  /** Nothing in flight: no handler attempt, no read or reap whose entries could land after the stop. */
+  private Future<Void> idle(long deadline) {
+    if ((held.inFlight() == 0 && !reading && !reaping) || System.currentTimeMillis() > deadline) {
+      return Future.succeededFuture();
+    }
+    return vertx.timer(10, TimeUnit.MILLISECONDS).compose(t -> idle(deadline));
+  }
+
+  private void read() {
+    readTimer = -1;
+    if (stopping) {
+      return;
+    }
+    int room = held.room();
+    if (room <= 0) {
+      readLater(policy.pollMs());
+      return;
+    }
+    reading = true;
+    Future<Void> ready = needGroup ? group.ensure().onSuccess(v -> needGroup = false) : Future.succeededFuture();
+    ready.compose(v -> group.read(room)).onComplete(ar -> {
+      reading = false;
+      if (ar.failed()) {
+        if (StreamGroup.isError(ar.cause(), "NOGROUP")) {
+          needGroup = true;
+        }
+        trouble("read", ar.cause());
+        readBackoffMs = Math.min(MAX_READ_BACKOFF_MS, Math.max(100, readBackoffMs * 2));
+        readLater(readBackoffMs);
+        return;
+      }
+      readBackoffMs = 0;
+      if (degraded) {
+        degraded = false;
+        LOG.info("{}/{} is reading again", policy.stream(), policy.group());
+      }
+      ar.result().forEach(held::take);
+      readLater(ar.result().isEmpty() ? policy.pollMs() : 0);
+    });
+  }
+
+  private void readLater(long ms) {
+    if (!stopping) {
+      readTimer = vertx.setTimer(Math.max(1, ms), t -> read());
+    }
+  }
+
+  private void reap() {
+    int room = held.room();
+    if (reaping || stopping || room <= 0) {
+      return;
+    }
+    reaping = true;
+    group.reap(room).onComplete(ar -> {
+      reaping = false;
+      if (ar.failed()) {
+        return;
+      }
+      StreamGroup.Reaped r = ar.result();
+      r.lost().forEach(held::lost);
+      if (r.removed() > 0) {
+        stats.retiredConsumers.add(r.removed());
+        LOG.info("{}/{}: removed {} consumer(s) of dead instances", policy.stream(), policy.group(), r.removed());
+      }
+      if (!r.claimed().isEmpty()) {
+        stats.claimed.add(r.claimed().size());
+        LOG.info("{}/{}: took over {} entries of other consumers", policy.stream(), policy.group(), r.claimed().size());
+        r.claimed().forEach(held::take);
+      }
+    });
+  }
+
+  private void touch() {
+    if (stopping || held.room() == policy.maxHeld()) {
+      return;
+    }
+    group.touch(held.touchList()).onSuccess(held::notOurs);
+  }
+
+  private void trim() {
+    if (trimming || stopping) {
+      return;
+    }
+    trimming = true;
+    group.trim().onComplete(ar -> {
+      trimming = false;
+      if (ar.succeeded()) {
+        stats.trimmed.add(ar.result());
+      }
+    });
+  }
+
+  private void trouble(String what, Throwable err) {
+    if (!degraded && !stopping) {
+      degraded = true;
+      LOG.warn("{}/{} cannot {} ({}); retrying with backoff", policy.stream(), policy.group(), what,
+        err.getClass().getSimpleName());
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package dev.biogate.stream;
+
+import dev.biogate.redis.LuaScript;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Redis side of one consumer in one group: every command the engine sends, each with a timeout. Multi-step
+ * changes are Lua scripts ({@code redis/stream_*.lua}) whose headers give the atomicity arguments.
+ */
+final class StreamGroup {
+
+  /** What a failed attempt led to. */
+  enum AfterFailure { RETRY, DEAD_LETTERED, GONE }
+
+  record Failure(AfterFailure next, int attempts) {
+  }
+
+  /** One reap: entries claimed from dead consumers, ids found deleted, consumers removed. */
+  record Reaped(List<StreamEntry> claimed, List<String> lost, int removed) {
+  }
+
+  private static final LuaScript ACK = LuaScript.load("stream_ack");
+  private static final LuaScript FAIL = LuaScript.load("stream_fail");
+  private static final LuaScript BEAT = LuaScript.load("stream_beat");
+  private static final LuaScript REAP = LuaScript.load("stream_reap");
+  private static final LuaScript RETIRE = LuaScript.load("stream_consumer_retire");
+  private static final LuaScript TRIM = LuaScript.load("stream_trim");
+  private static final LuaScript TOUCH = LuaScript.load("stream_touch");
+
+  private final Redis redis;
+  private final Redis liveness;
+  private final StreamPolicy p;
+  private final String consumer;
+
+  /** {@code liveness} carries the heartbeat and touches, so a storm of work on {@code redis} cannot starve them. */
+  StreamGroup(Redis redis, Redis liveness, StreamPolicy policy, String consumer) {
+    this.redis = redis;
+    this.liveness = liveness;
+    this.p = policy;
+    this.consumer = consumer;
+  }
+
+  /** {@code XGROUP CREATE ... 0 MKSTREAM}: a new group starts at the stream's beginning; an existing one is kept. */
+  Future<Void> ensure() {
+    return send(Request.cmd(Command.XGROUP).arg("CREATE").arg(p.stream()).arg(p.group()).arg("0").arg("MKSTREAM"))
+      .<Void>mapEmpty()
+      .recover(err -> isError(err, "BUSYGROUP") ? Future.succeededFuture() : Future.failedFuture(err));
+  }
+
+  Future<List<StreamEntry>> read(int count) {
+    return send(Request.cmd(Command.XREADGROUP).arg("GROUP").arg(p.group()).arg(consumer).arg("COUNT").arg(count)
+      .arg("STREAMS").arg(p.stream()).arg(">")).map(StreamEntry::fromRead);
+  }
+
+  Future<Void> ack(StreamEntry e, long nowMs) {
+    return run(ACK, keys(e, p.stream(), p.attemptsKey()),
+      List.of(p.group(), e.id(), Long.toString(nowMs), p.soleReader() ? "1" : "0")).mapEmpty();
+  }
+
+  Future<Failure> fail(StreamEntry e, String reason, boolean dead, long nowMs) {
+    return run(FAIL, keys(e, p.stream(), p.attemptsKey(), p.deadLetters()), List.of(p.group(), e.id(),
+        Integer.toString(p.maxAttempts()), Long.toString(nowMs), reason == null ? "error" : reason,
+        Long.toString(p.historyTtlS()), Long.toString(p.deadLetterCap()), p.soleReader() ? "1" : "0", dead ? "1" : "0"))
+      .map(r -> {
+        int code = r.get(0).toInteger();
+        AfterFailure next = code == 0 ? AfterFailure.RETRY : code == 1 ? AfterFailure.DEAD_LETTERED : AfterFailure.GONE;
+        return new Failure(next, r.get(1).toInteger());
+      });
+  }
+
+  Future<Void> beat() {
+    return BEAT.run(liveness, List.of(p.consumersKey()), List.of(consumer, Long.toString(p.heartbeatTtlMs())))
+      .timeout(p.commandTimeoutMs(), TimeUnit.MILLISECONDS).mapEmpty();
+  }
+
+  Future<Reaped> reap(int room) {
+    return run(REAP, List.of(p.stream(), p.consumersKey()),
+        List.of(p.group(), consumer, Long.toString(p.heartbeatTtlMs()), Integer.toString(room), Long.toString(p.idleClaimMs())))
+      .map(r -> {
+        List<String> lost = new ArrayList<>();
+        r.get(1).forEach(id -> lost.add(id.toString()));
+        return new Reaped(StreamEntry.entries(r.get(0)), lost, r.get(2).toInteger());
+      });
+  }
+
+  /**
+   * Resets the idle time of the entries worked on, checks ownership of the kept ones ({@code "?"} + id); completes
+   * with the ids this consumer no longer owns.
+   */
+  Future<List<String>> touch(List<String> ids) {
+    List<String> args = new ArrayList<>(ids.size() + 2);
+    args.add(p.group());
+    args.add(consumer);
+    args.addAll(ids);
+    return TOUCH.run(liveness, List.of(p.stream()), args).timeout(p.commandTimeoutMs(), TimeUnit.MILLISECONDS).map(r -> {
+      List<String> lost = new ArrayList<>();
+      if (r != null) {
+        r.forEach(id -> lost.add(id.toString()));
+      }
+      return lost;
+    });
+  }
+
+  /** Leaves the group when nothing is pending here; else marks this consumer dead so others claim its entries now. */
+  Future<Void> retire() {
+    return run(RETIRE, List.of(p.stream(), p.consumersKey()), List.of(p.group(), consumer)).mapEmpty();
+  }
+
+  /** Drops a pending entry whose data is gone from the stream (reported lost by the caller). */
+  Future<Void> forget(String id) {
+    return send(Request.cmd(Command.XACK).arg(p.stream()).arg(p.group()).arg(id)).mapEmpty();
+  }
+
+  /** Trims entries every group has finished; completes with how many. */
+  Future<Long> trim() {
+    return run(TRIM, List.of(p.stream()), List.of()).map(r -> r == null ? 0L : r.toLong());
+  }
+
+  static boolean isError(Throwable err, String prefix) {
+    return err != null && err.getMessage() != null && err.getMessage().startsWith(prefix);
+  }
+
+  private List<String> keys(StreamEntry e, String... fixed) {
+    String history = p.historyKey(e);
+    List<String> keys = new ArrayList<>(List.of(fixed));
+    if (history != null) {
+      keys.add(history);
+    }
+    return keys;
+  }
+
+  private Future<Response> run(LuaScript script, List<String> keys, List<String> args) {
+    return script.run(redis, keys, args).timeout(p.commandTimeoutMs(), TimeUnit.MILLISECONDS);
+  }
+
+  private Future<Response> send(Request r) {
+    return redis.send(r).timeout(p.commandTimeoutMs(), TimeUnit.MILLISECONDS);
+  }
+}

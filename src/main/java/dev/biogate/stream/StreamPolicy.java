@@ -1,0 +1,99 @@
+package dev.biogate.stream;
+
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Everything an engine decides for one stream and consumer group: how much it holds, how it retries, when a
+ * consumer counts as dead, where dead letters and history go. The stream key and group are parameters (a sharded
+ * stream is one policy per shard). Every key the engine derives starts with the stream key, so it shares the
+ * stream's hash tag (one Redis Cluster slot for all keys of a script): {@code <stream>:attempts:<group>},
+ * {@code <stream>:consumers:<group>}, and by default {@code <stream>:dead:<group>}.
+ */
+public final class StreamPolicy {
+
+  private final String stream;
+  private final String group;
+  private int maxHeld = 64;
+  private long pollMs = 100;
+  private long handlerTimeoutMs = 15_000;
+  private int maxAttempts = 5;
+  private long retryBaseMs = 1_000;
+  private long retryMaxMs = 600_000;
+  private long keepDelayMs = 1_000;
+  private long heartbeatTtlMs = 3_000;
+  private long idleClaimMs = 30_000;
+  private long reapIntervalMs = -1;
+  private long trimIntervalMs = 1_000;
+  private long commandTimeoutMs = 5_000;
+  private String deadLetters;
+  private long deadLetterCap = 1_000_000;
+  private boolean soleReader;
+  private Function<StreamEntry, String> history;
+  private long historyTtlS = 7 * 86_400L;
+
+  public StreamPolicy(String stream, String group) {
+    this.stream = Objects.requireNonNull(stream);
+    this.group = Objects.requireNonNull(group);
+    this.deadLetters = stream + ":dead:" + group;
+  }
+
+  /** Entries handled or waiting for a retry at once; reading pauses while this many are held. */
+  public StreamPolicy maxHeld(int n) { this.maxHeld = Math.max(1, n); return this; }
+  /** Pause between reads that found nothing. */
+  public StreamPolicy pollMs(long ms) { this.pollMs = Math.max(1, ms); return this; }
+  public StreamPolicy handlerTimeoutMs(long ms) { this.handlerTimeoutMs = ms; return this; }
+  /** Failed attempts (RETRY) before an entry is dead-lettered. */
+  public StreamPolicy maxAttempts(int n) { this.maxAttempts = Math.max(1, n); return this; }
+  /** Exponential backoff with jitter between failed attempts, from base up to max. */
+  public StreamPolicy retry(long baseMs, long maxMs) { this.retryBaseMs = baseMs; this.retryMaxMs = Math.max(baseMs, maxMs); return this; }
+  public StreamPolicy keepDelayMs(long ms) { this.keepDelayMs = ms; return this; }
+  /** A consumer whose heartbeat is older than this is dead: its entries are claimed and it is removed. */
+  public StreamPolicy heartbeatTtlMs(long ms) { this.heartbeatTtlMs = Math.max(100, ms); return this; }
+  /**
+   * An entry a live consumer keeps without attempting it (KEEP: its receiver is paused) for this long is taken
+   * over by another consumer; entries being worked on are touched and never reach it.
+   */
+  public StreamPolicy idleClaimMs(long ms) { this.idleClaimMs = Math.max(100, ms); return this; }
+  /** How often dead consumers and idle kept entries are looked for; by default a quarter of the heartbeat TTL. */
+  public StreamPolicy reapIntervalMs(long ms) { this.reapIntervalMs = ms; return this; }
+  public StreamPolicy trimIntervalMs(long ms) { this.trimIntervalMs = Math.max(10, ms); return this; }
+  public StreamPolicy commandTimeoutMs(long ms) { this.commandTimeoutMs = ms; return this; }
+  /** The dead-letter stream (must share the stream's hash tag) and its cap. */
+  public StreamPolicy deadLetters(String key, long cap) { this.deadLetters = key; this.deadLetterCap = cap; return this; }
+  /** This group is the stream's only reader: finished entries are deleted at once, so the stream holds only work. */
+  public StreamPolicy soleReader(boolean sole) { this.soleReader = sole; return this; }
+  /** Per-entry history hash ({@code null} for none) kept for {@code ttlS}: attempts, last error, outcome. */
+  public StreamPolicy history(Function<StreamEntry, String> key, long ttlS) { this.history = key; this.historyTtlS = ttlS; return this; }
+
+  public String stream() { return stream; }
+  public String group() { return group; }
+  public int maxHeld() { return maxHeld; }
+  public long pollMs() { return pollMs; }
+  public long handlerTimeoutMs() { return handlerTimeoutMs; }
+  public int maxAttempts() { return maxAttempts; }
+  public long retryBaseMs() { return retryBaseMs; }
+  public long retryMaxMs() { return retryMaxMs; }
+  public long keepDelayMs() { return keepDelayMs; }
+  public long heartbeatTtlMs() { return heartbeatTtlMs; }
+  public long idleClaimMs() { return idleClaimMs; }
+  public long reapIntervalMs() { return reapIntervalMs > 0 ? reapIntervalMs : Math.max(50, heartbeatTtlMs / 4); }
+  public long trimIntervalMs() { return trimIntervalMs; }
+  public long commandTimeoutMs() { return commandTimeoutMs; }
+  public String deadLetters() { return deadLetters; }
+  public long deadLetterCap() { return deadLetterCap; }
+  public boolean soleReader() { return soleReader; }
+  public long historyTtlS() { return historyTtlS; }
+
+  String historyKey(StreamEntry e) {
+    return history == null ? null : history.apply(e);
+  }
+
+  String attemptsKey() {
+    return stream + ":attempts:" + group;
+  }
+
+  String consumersKey() {
+    return stream + ":consumers:" + group;
+  }
+}

@@ -1,0 +1,74 @@
+package dev.biogate.analytics;
+
+import dev.biogate.support.Harness;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * The journal of an instance that is gone (scaled down after an outage) is replayed by another instance sharing the
+ * directory, whatever its file is called and even when it appears after that instance started; a journal whose
+ * instance is alive (its lock held) is left alone.
+ */
+@ExtendWith(VertxExtension.class)
+class OrphanJournalTest {
+
+  @TempDir
+  Path dir;
+  private Harness h;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void anotherInstanceReplaysTheJournalOfAnInstanceThatIsGone(Vertx vertx, VertxTestContext ctx) throws Exception {
+    long now = System.currentTimeMillis();
+    JsonObject alive = Clicks.config(dir.resolve("alive.journal"));
+    alive.getJsonObject("analytics").getJsonObject("journal").put("orphanScanMs", 100);
+    JsonObject busy = Clicks.config(dir.resolve("busy.journal"));
+    h.gateway(alive).compose(g -> h.gateway(busy).compose(other -> {
+      try {
+        // Written after both started, by an instance that is gone (nobody holds its lock), under another name.
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+          lines.append(new ClickEvent("orphan-" + i, "carol", "lnk_carol_0" + (i % 3 + 1), now, ClickEvent.SOURCE_REDIRECT)
+            .toJson().encode()).append('\n');
+        }
+        Files.writeString(dir.resolve("gone-instance.journal"), lines.toString(), StandardCharsets.UTF_8);
+      } catch (Exception e) {
+        return Future.failedFuture(e);
+      }
+      return Clicks.issueKey(h, g, "carol").compose(key -> Clicks.eventually(vertx,
+          () -> Clicks.query(h, g, key, "carol", now - 60_000, now + 60_000, "minute").map(a -> a.getLong("total") == 40),
+          10_000, "the orphaned clicks counted")
+        .map(v -> {
+          assertFalse(Files.exists(dir.resolve("gone-instance.journal")), "the replayed orphan is removed");
+          assertEquals(other.clickRecorder().journalPath(), dir.resolve("busy.journal").toAbsolutePath().normalize());
+          assertEquals(true, Files.exists(dir.resolve("busy.journal")), "a live instance's journal is left alone");
+          return null;
+        }));
+    })).onComplete(ctx.succeedingThenComplete());
+  }
+}

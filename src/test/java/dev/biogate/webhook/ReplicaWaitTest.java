@@ -1,0 +1,92 @@
+package dev.biogate.webhook;
+
+import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.redis.RedisKeys;
+import dev.biogate.support.Harness;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.embedded.RedisServer;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Durable acknowledgement against a real master and replica: a delivery is answered 200 only once the replica holds
+ * it, and 503 when no replica acknowledges in time (the provider retries; nothing answered 200 can be lost to a
+ * failover).
+ */
+@ExtendWith(VertxExtension.class)
+class ReplicaWaitTest {
+
+  private Harness h;
+  private EmbeddedRedis master;
+  private RedisServer replica;
+  private Redis replicaClient;
+
+  @AfterEach
+  void stop(Vertx vertx, VertxTestContext ctx) {
+    h.close().compose(v -> vertx.executeBlocking(() -> {
+      replica.stop();
+      master.stop();
+      return null;
+    })).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void answers200OnlyOnceAReplicaHoldsTheDeliveryAnd503WhenNoneAcknowledges(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    vertx.executeBlocking(() -> {
+      master = EmbeddedRedis.start();
+      int port;
+      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        port = s.getLocalPort();
+      }
+      replica = RedisServer.newRedisServer().port(port).bind("127.0.0.1").setting("save \"\"").setting("appendonly no")
+        .setting("replicaof 127.0.0.1 " + master.port()).build();
+      replica.start();
+      return port;
+    }).compose(port -> {
+      replicaClient = Redis.createClient(vertx, "redis://127.0.0.1:" + port);
+      return h.start(master.url(), new JsonObject());
+    })
+      .compose(v -> h.eventually(() -> replicaClient.send(Request.cmd(Command.INFO).arg("replication"))
+        .map(r -> r.toString().contains("master_link_status:up")), 10_000))
+      .compose(v -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500))))
+      .compose(g -> post(g, "durable-1").compose(r -> {
+        assertEquals(200, r.statusCode(), r.bodyAsString());
+        // Answered 200 only after WAIT: the replica already has it, no polling needed.
+        return replicaClient.send(Request.cmd(Command.GET).arg(RedisKeys.webhookDedupe("linktree", "id", "durable-1")));
+      }).compose(marker -> {
+        assertTrue(marker != null, "the replica holds the delivery when it is answered 200");
+        // The replica stops acknowledging (busy for 3 s): the next delivery cannot be made durable in time.
+        replicaClient.send(Request.cmd(Command.DEBUG).arg("SLEEP").arg(3));
+        return post(g, "durable-2");
+      }).compose(r -> {
+        assertEquals(503, r.statusCode(), r.bodyAsString());
+        assertEquals("not_replicated", r.bodyAsJsonObject().getString("error"));
+        assertTrue(Long.parseLong(r.getHeader("Retry-After")) >= 1);
+        // The provider retries once the replica is back: acknowledged now, and handled exactly once.
+        return h.eventually(() -> post(g, "durable-2").map(again -> again.statusCode() == 200), 10_000);
+      }).compose(v -> h.eventually(() -> Future.succeededFuture(g.eventStats().handled() == 2), 10_000)))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<HttpResponse<Buffer>> post(dev.biogate.Gateway g, String id) {
+    Buffer body = Deliveries.linktreeEvent("link.deleted", new JsonObject().put("link_id", id).put("username", "nobody"));
+    return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body);
+  }
+}
