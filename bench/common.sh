@@ -89,8 +89,14 @@ cleanup() {
   if [[ -n "$NGINX_PID" ]]; then
     stop_pid "$NGINX_PID" nginx QUIT
   fi
-  for c in "${EXTRA_PIDS[@]}"; do
-    stop_pid "$c" "helper process" TERM
+  local e
+  for e in "${EXTRA_PIDS[@]}"; do
+    # A JVM started here may have children of its own (a private redis-server).
+    children="$(ps -o pid= --ppid "$e" 2>/dev/null | tr -s ' \n' ' ' || true)"
+    stop_pid "$e" "process" TERM
+    for c in $children; do
+      stop_pid "$c" "child process" TERM
+    done
   done
   if [[ -n "$BIOGATE_PID" ]]; then
     # The gateway may have started children (its private redis-server):

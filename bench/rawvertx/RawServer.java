@@ -32,6 +32,15 @@ import java.util.List;
 
 public final class RawServer {
 
+  static {
+    // The same Vert.x switches biogate sets in its Main, so the baseline is the framework tuned as biogate tunes it.
+    System.setProperty("vertx.disableWebsockets", "true");
+    System.setProperty("vertx.disableContextTimings", "true");
+    System.setProperty("vertx.disableHttpHeadersValidation", "true");
+    System.setProperty("vertx.cacheImmutableHttpResponseHeaders", "true");
+    System.setProperty("vertx.internCommonHttpRequestHeadersToLowerCase", "true");
+  }
+
   public static void main(String[] args) throws Exception {
     if (args.length < 3) {
       System.err.println("usage: RawServer PORT BODY_FILE HEADERS_FILE [EVENT_LOOPS]");
