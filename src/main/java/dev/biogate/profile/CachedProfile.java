@@ -77,6 +77,21 @@ public final class CachedProfile {
     return p;
   }
 
+  /**
+   * The profile decoded for a one-off read (indexing its links, say): the kept document when there is one, else a
+   * fresh decode that is not kept, so a copy only ever holds a tree when a colder path asked for
+   * {@link #document()}. Callers must not modify the result.
+   */
+  public JsonObject decode() {
+    JsonObject p = parsed;
+    return p != null ? p : new JsonObject(json);
+  }
+
+  /** Whether {@link #document()} has been called and its tree is held. */
+  boolean documentHeld() {
+    return parsed != null;
+  }
+
   /** Approximate heap cost, for the L1 byte bound. */
   int weight() {
     return 128 + username.length() * 2 + json.length() + (gzip == null ? 0 : gzip.length()) + (etag == null ? 0 : etag.length());

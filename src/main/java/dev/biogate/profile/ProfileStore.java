@@ -41,7 +41,7 @@ public final class ProfileStore {
     if (!p.found()) {
       return set.mapEmpty();
     }
-    JsonArray links = p.document().getJsonArray("links");
+    JsonArray links = p.decode().getJsonArray("links");
     if (links == null || links.isEmpty()) {
       return set.mapEmpty();
     }
