@@ -2,7 +2,7 @@
  * The raw Vert.x baseline for bench/run.sh: the smallest Vert.x 5 server that answers every request with the same
  * bytes and the same headers biogate sends for a cached profile read, on the same transport (native epoll when
  * available) with the same number of event loops (one HTTP verticle per core). No routing, no cache lookup, no
- * metrics, no limiter: what is left is the cost of Vert.x and Netty themselves.
+ * metrics, no limiter: what is left is the cost of Vert.x and Netty themselves. Same HttpServerOptions as biogate.
  *
  * Run from the repository root (Java 17+ single-file source launch, Vert.x from the biogate jar):
  *   java -cp target/biogate.jar bench/rawvertx/RawServer.java PORT BODY_FILE HEADERS_FILE [EVENT_LOOPS]
@@ -80,7 +80,10 @@ public final class RawServer {
             .setTcpNoDelay(true)
             .setTcpFastOpen(true)
             .setCompressionSupported(false)
-            .setHttp2ClearTextEnabled(false))
+            .setHttp2ClearTextEnabled(false)
+            .setMaxInitialLineLength(4096)
+            .setMaxHeaderSize(16384)
+            .setIdleTimeout(120))
           .requestHandler(req -> {
             MultiMap h = req.response().headers();
             for (AsciiString[] kv : hs) {
