@@ -9,13 +9,14 @@ import dev.biogate.config.SandboxOptions;
  */
 public final class SandboxState {
 
-  private final SandboxProfiles profiles = new SandboxProfiles();
+  private final SandboxProfiles profiles;
   private final SandboxFaults faults = new SandboxFaults();
   private final SandboxStats stats = new SandboxStats();
   private final SandboxRateLimiter limiter;
   private final int pageSize;
 
   public SandboxState(SandboxOptions options) {
+    this.profiles = new SandboxProfiles(options.syntheticProfiles(), options.syntheticLinks());
     this.limiter = new SandboxRateLimiter(options.rateLimitPerMin(), options.rateWindowMs());
     this.pageSize = options.pageSize();
   }
