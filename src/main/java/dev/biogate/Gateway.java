@@ -105,7 +105,8 @@ public final class Gateway {
     AdminAuth adminAuth = new AdminAuth(config.admin().token());
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
           () -> routes(links, health, requests, adminAuth), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
-          .shutdownGrace(config.http().shutdownGraceMs()),
+          .shutdownGrace(config.http().shutdownGraceMs())
+          .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs()),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
       .compose(id -> webhooks.start())

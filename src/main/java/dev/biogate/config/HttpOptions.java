@@ -23,6 +23,13 @@ public final class HttpOptions {
   private final boolean exemptLoopback;
   private final long shutdownGraceMs;
   private final boolean requestMetrics;
+  private final long requestHeaderTimeoutMs;
+  private final long requestBodyTimeoutMs;
+
+  /** The request line and headers must arrive within this long of their first byte (slow-header clients). */
+  public static final long DEFAULT_REQUEST_HEADER_TIMEOUT_MS = 10_000;
+  /** A request body must arrive within this long of its headers (webhook bodies are at most a few hundred KiB). */
+  public static final long DEFAULT_REQUEST_BODY_TIMEOUT_MS = 30_000;
 
   /** Deadline for a graceful stop: in-flight requests and stream entries get this long to finish. */
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -47,6 +54,8 @@ public final class HttpOptions {
     this.exemptLoopback = inbound.bool("exemptLoopback", true);
     this.shutdownGraceMs = s.longIn("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
     this.requestMetrics = s.bool("requestMetrics", true);
+    this.requestHeaderTimeoutMs = s.longIn("requestHeaderTimeoutMs", DEFAULT_REQUEST_HEADER_TIMEOUT_MS, 100, 600_000);
+    this.requestBodyTimeoutMs = s.longIn("requestBodyTimeoutMs", DEFAULT_REQUEST_BODY_TIMEOUT_MS, 100, 3_600_000);
     for (String origin : corsOrigins) {
       if (origin.contains("*")) {
         throw s.invalid("corsOrigins", "wildcard origins are not allowed; list each origin");
@@ -71,8 +80,12 @@ public final class HttpOptions {
   /** Per-request HTTP metrics (latency histograms per route); the gateway's own counters are always on. */
   public boolean requestMetrics() { return requestMetrics; }
 
+  public long requestHeaderTimeoutMs() { return requestHeaderTimeoutMs; }
+  public long requestBodyTimeoutMs() { return requestBodyTimeoutMs; }
+
   public JsonObject toJson() {
     return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs).put("requestMetrics", requestMetrics)
+      .put("requestHeaderTimeoutMs", requestHeaderTimeoutMs).put("requestBodyTimeoutMs", requestBodyTimeoutMs)
       .put("corsOrigins", new JsonArray(corsOrigins))
       .put("inbound", new JsonObject().put("ratePerSec", inboundRatePerSec).put("burst", inboundBurst)
         .put("trustedProxies", new JsonArray(trustedProxies)).put("exemptLoopback", exemptLoopback));
