@@ -51,7 +51,12 @@ public final class HttpOptions {
     this.inboundRatePerSec = inbound.doubleIn("ratePerSec", DEFAULT_INBOUND_RATE_PER_SEC, 0, 10_000_000);
     this.inboundBurst = inbound.intIn("burst", DEFAULT_INBOUND_BURST, 1, 100_000_000);
     this.trustedProxies = List.copyOf(inbound.list("trustedProxies"));
-    this.exemptLoopback = inbound.bool("exemptLoopback", true);
+    this.exemptLoopback = inbound.bool("exemptLoopback", false);
+    for (String proxy : trustedProxies) {
+      if (!cidr(proxy.trim())) {
+        throw inbound.invalid("trustedProxies", "'" + proxy + "' is not an IP address or CIDR (10.0.0.0/8, fd00::/8)");
+      }
+    }
     this.shutdownGraceMs = s.longIn("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
     this.requestMetrics = s.bool("requestMetrics", true);
     this.requestHeaderTimeoutMs = s.longIn("requestHeaderTimeoutMs", DEFAULT_REQUEST_HEADER_TIMEOUT_MS, 100, 600_000);
@@ -66,15 +71,32 @@ public final class HttpOptions {
     }
   }
 
+  private static boolean cidr(String s) {
+    int slash = s.indexOf('/');
+    String addr = slash < 0 ? s : s.substring(0, slash);
+    boolean v4 = io.netty.util.NetUtil.isValidIpV4Address(addr);
+    if (!v4 && !io.netty.util.NetUtil.isValidIpV6Address(addr)) {
+      return false;
+    }
+    if (slash < 0) {
+      return true;
+    }
+    String bits = s.substring(slash + 1);
+    if (bits.isEmpty() || bits.length() > 3 || !bits.chars().allMatch(Character::isDigit)) {
+      return false;
+    }
+    return Integer.parseInt(bits) <= (v4 ? 32 : 128);
+  }
+
   public String host() { return host; }
   public int port() { return port; }
   public int instances() { return instances == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors()) : instances; }
   public List<String> corsOrigins() { return corsOrigins; }
   public double inboundRatePerSec() { return inboundRatePerSec; }
   public int inboundBurst() { return inboundBurst; }
-  /** Peers whose {@code X-Forwarded-For} is believed (exact addresses). */
+  /** Proxies (CIDRs or addresses) whose {@code X-Forwarded-For} hops are believed. */
   public List<String> trustedProxies() { return trustedProxies; }
-  /** Loopback clients (local load tests, sidecars, health probes) are not limited. */
+  /** Loopback clients (local load tests, sidecars) are not limited; off unless configured. */
   public boolean exemptLoopback() { return exemptLoopback; }
   public long shutdownGraceMs() { return shutdownGraceMs; }
   /** Per-request HTTP metrics (latency histograms per route); the gateway's own counters are always on. */

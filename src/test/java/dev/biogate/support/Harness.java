@@ -65,7 +65,9 @@ public final class Harness {
    */
   public BiogateConfig config(JsonObject overrides) {
     JsonObject base = new JsonObject()
-      .put("http", new JsonObject().put("port", 0).put("instances", 1))
+      // Tests are loopback clients: exempt from the edge limit unless a test configures it (the default is not exempt).
+      .put("http", new JsonObject().put("port", 0).put("instances", 1)
+        .put("inbound", new JsonObject().put("exemptLoopback", true)))
       .put("redis", new JsonObject().put("url", redisUrl))
       .put("analytics", new JsonObject().put("journal", new JsonObject().put("path", tempJournal())))
       .put("linktree", new JsonObject().put("apiBase", "http://127.0.0.1:" + sandboxPort())
