@@ -8,7 +8,10 @@ import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.GatewayVerticle;
 import dev.biogate.http.InboundLimiter;
+import dev.biogate.http.Listeners;
+import dev.biogate.http.ManagementVerticle;
 import dev.biogate.ops.AdminAuth;
+import dev.biogate.ops.AdminGuessLimit;
 import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
 import dev.biogate.ops.Metrics;
@@ -53,7 +56,9 @@ public final class Gateway {
   private final StreamGauges streams;
   private final AnalyticsModule analytics;
   private volatile int port;
+  private volatile int managementPort;
   private String deploymentId;
+  private String managementDeploymentId;
 
   private Gateway(Vertx vertx, BiogateConfig config, LongSupplier clock, PrometheusMeterRegistry registry) {
     this.vertx = vertx;
@@ -102,19 +107,24 @@ public final class Gateway {
     LinksHandler links = new LinksHandler(profiles);
     HealthHandler health = new HealthHandler(redis, upstream, analytics::sink);
     InboundLimiter limiter = new InboundLimiter(config.http());
-    AdminAuth adminAuth = new AdminAuth(config.admin().token());
+    AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
-          () -> routes(links, health, requests, adminAuth), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
+          () -> routes(links, health, requests, adminAuth, false), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
           .shutdownGrace(config.http().shutdownGraceMs())
           .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs()),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
+      .compose(id -> vertx.deployVerticle(new ManagementVerticle(config.http().managementHost(), config.http().managementPort(),
+        () -> routes(links, health, requests, adminAuth, true), new EdgeHeaders(java.util.List.of()), p -> managementPort = p)))
+      .onSuccess(id -> managementDeploymentId = id)
       .compose(id -> webhooks.start())
       .compose(v -> analytics.start());
   }
 
-  private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests, AdminAuth adminAuth) {
+  /** One router per listener: {@link Listeners#only} keeps operator paths off the client port and vice versa. */
+  private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests, AdminAuth adminAuth, boolean management) {
     Router r = Router.router(vertx);
+    r.route().order(Integer.MIN_VALUE + 1).handler(Listeners.only(management));
     r.route().order(Integer.MIN_VALUE).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> {
@@ -149,6 +159,11 @@ public final class Gateway {
     return port;
   }
 
+  /** The port of the management listener ({@code /metrics}, {@code /admin/*}), resolved when configured as 0. */
+  public int managementPort() {
+    return managementPort;
+  }
+
   public ProfileService profiles() {
     return profiles;
   }
@@ -178,7 +193,8 @@ public final class Gateway {
   }
 
   public Future<Void> close() {
-    Future<Void> undeploy = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
+    Future<Void> undeploy = (deploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(deploymentId))
+      .eventually(() -> managementDeploymentId == null ? Future.succeededFuture() : vertx.undeploy(managementDeploymentId));
     return undeploy.eventually(analytics::stop).eventually(webhooks::stop).eventually(() -> {
       budget.stop();
       streams.stop();

@@ -10,6 +10,9 @@ public final class HttpOptions {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
+  /** The management listener ({@code /metrics}, {@code /admin/*}, {@code /health*}): private by default. */
+  public static final String DEFAULT_MANAGEMENT_HOST = "127.0.0.1";
+  public static final int DEFAULT_MANAGEMENT_PORT = 9090;
   /** 0 = one HTTP verticle per available core. */
   public static final int DEFAULT_INSTANCES = 0;
 
@@ -23,6 +26,8 @@ public final class HttpOptions {
   private final boolean exemptLoopback;
   private final long shutdownGraceMs;
   private final boolean requestMetrics;
+  private final String managementHost;
+  private final int managementPort;
   private final long requestHeaderTimeoutMs;
   private final long requestBodyTimeoutMs;
 
@@ -59,6 +64,9 @@ public final class HttpOptions {
     }
     this.shutdownGraceMs = s.longIn("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
     this.requestMetrics = s.bool("requestMetrics", true);
+    Settings management = s.section("management");
+    this.managementHost = management.string("host", DEFAULT_MANAGEMENT_HOST);
+    this.managementPort = management.intIn("port", DEFAULT_MANAGEMENT_PORT, 0, 65535);
     this.requestHeaderTimeoutMs = s.longIn("requestHeaderTimeoutMs", DEFAULT_REQUEST_HEADER_TIMEOUT_MS, 100, 600_000);
     this.requestBodyTimeoutMs = s.longIn("requestBodyTimeoutMs", DEFAULT_REQUEST_BODY_TIMEOUT_MS, 100, 3_600_000);
     for (String origin : corsOrigins) {
@@ -102,11 +110,14 @@ public final class HttpOptions {
   /** Per-request HTTP metrics (latency histograms per route); the gateway's own counters are always on. */
   public boolean requestMetrics() { return requestMetrics; }
 
+  public String managementHost() { return managementHost; }
+  public int managementPort() { return managementPort; }
   public long requestHeaderTimeoutMs() { return requestHeaderTimeoutMs; }
   public long requestBodyTimeoutMs() { return requestBodyTimeoutMs; }
 
   public JsonObject toJson() {
     return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs).put("requestMetrics", requestMetrics)
+      .put("management", new JsonObject().put("host", managementHost).put("port", managementPort))
       .put("requestHeaderTimeoutMs", requestHeaderTimeoutMs).put("requestBodyTimeoutMs", requestBodyTimeoutMs)
       .put("corsOrigins", new JsonArray(corsOrigins))
       .put("inbound", new JsonObject().put("ratePerSec", inboundRatePerSec).put("burst", inboundBurst)

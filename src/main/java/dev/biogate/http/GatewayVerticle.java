@@ -22,7 +22,7 @@ import java.util.function.Supplier;
 public final class GatewayVerticle extends VerticleBase {
 
   static final String PROFILES = "/v1/profiles/";
-  private static final byte[] TIMEOUT_ANSWER = StrictHttpDecoder.timeoutAnswer(
+  static final byte[] TIMEOUT_ANSWER = StrictHttpDecoder.timeoutAnswer(
     ErrorResponses.body("request_timeout", "the request did not arrive in time"), EdgeHeaders.securityLines());
   static final ApiException MALFORMED_URI = new ApiException(400, "malformed_uri", "the request URI has an invalid percent-encoding");
   static final ApiException INVALID_USERNAME = new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
@@ -36,8 +36,10 @@ public final class GatewayVerticle extends VerticleBase {
   private final IntConsumer boundPort;
   private HttpServer server;
   private long shutdownGraceMs = 10_000;
-  private long headerTimeoutMs = dev.biogate.config.HttpOptions.DEFAULT_REQUEST_HEADER_TIMEOUT_MS;
-  private long bodyTimeoutMs = dev.biogate.config.HttpOptions.DEFAULT_REQUEST_BODY_TIMEOUT_MS;
+  static final long DEFAULT_HEADER_MS = dev.biogate.config.HttpOptions.DEFAULT_REQUEST_HEADER_TIMEOUT_MS;
+  static final long DEFAULT_BODY_MS = dev.biogate.config.HttpOptions.DEFAULT_REQUEST_BODY_TIMEOUT_MS;
+  private long headerTimeoutMs = DEFAULT_HEADER_MS;
+  private long bodyTimeoutMs = DEFAULT_BODY_MS;
 
   public GatewayVerticle(String host, int port, ProfileHandler profiles, Supplier<Router> routes, InboundLimiter limiter,
                          EdgeHeaders edge, IntConsumer boundPort) {
