@@ -54,7 +54,8 @@ public final class AnalyticsModule {
       reading, counter);
     this.sink = klaviyo(vertx, config.klaviyo(), redis, profiles, consumer, reading);
     CreatorKeys keys = new CreatorKeys(redis);
-    this.redirect = new RedirectHandler(profiles, recorder, clock);
+    this.redirect = new RedirectHandler(profiles, recorder,
+      new ClickGate(o.clicks(), config.http().trustedProxies(), config.http().exemptLoopback()), clock);
     this.analytics = new AnalyticsHandler(keys, new ClickQuery(redis), o.queryTimeoutMs(), o.maxBuckets(), clock);
     this.keysAdmin = new CreatorKeysAdmin(keys, clock);
     this.klaviyoAdmin = new KlaviyoAdmin(sink);
@@ -75,7 +76,8 @@ public final class AnalyticsModule {
 
   /** Mounts {@code /r/*}, {@code /v1/analytics/*} and the analytics admin routes on one verticle's router. */
   public void mount(Router router) {
-    router.get("/r/:username/:linkId").handler(redirect);
+    router.route("/r/:username/:linkId").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD)
+      .handler(redirect);
     router.get("/v1/analytics/:username/clicks").handler(analytics);
     keysAdmin.mount(router);
     klaviyoAdmin.mount(router);

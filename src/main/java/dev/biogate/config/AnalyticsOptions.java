@@ -48,6 +48,7 @@ public final class AnalyticsOptions {
   private final long dayRetentionS;
   private final long queryTimeoutMs;
   private final int maxBuckets;
+  private final ClickOptions clicks;
 
   public AnalyticsOptions(JsonObject json) {
     this(Settings.of(json));
@@ -71,6 +72,7 @@ public final class AnalyticsOptions {
     this.dayRetentionS = s.longIn("dayRetentionS", DEFAULT_DAY_RETENTION_S, 86_400, 36_500 * 86_400L);
     this.queryTimeoutMs = s.longIn("queryTimeoutMs", DEFAULT_QUERY_TIMEOUT_MS, 1, 300_000);
     this.maxBuckets = s.intIn("maxBuckets", DEFAULT_MAX_BUCKETS, 1, 100_000);
+    this.clicks = new ClickOptions(s.section("clicks"));
   }
 
   /** The journal file; another instance on the same host holding its lock makes this one use {@code <path>.<n>}. */
@@ -93,6 +95,8 @@ public final class AnalyticsOptions {
   public long dayRetentionS() { return dayRetentionS; }
   public long queryTimeoutMs() { return queryTimeoutMs; }
   public int maxBuckets() { return maxBuckets; }
+  /** What counts as a click (see {@link ClickOptions}). */
+  public ClickOptions clicks() { return clicks; }
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -101,6 +105,6 @@ public final class AnalyticsOptions {
       .put("streamMaxLen", streamMaxLen).put("readCount", readCount).put("pollMs", pollMs)
       .put("claimIdleMs", claimIdleMs).put("claimIntervalMs", claimIntervalMs).put("dedupeTtlS", dedupeTtlS)
       .put("minuteRetentionS", minuteRetentionS).put("hourRetentionS", hourRetentionS).put("dayRetentionS", dayRetentionS)
-      .put("queryTimeoutMs", queryTimeoutMs).put("maxBuckets", maxBuckets);
+      .put("queryTimeoutMs", queryTimeoutMs).put("maxBuckets", maxBuckets).put("clicks", clicks.toJson());
   }
 }

@@ -30,10 +30,15 @@ public final class InboundLimiter {
   private final Cache<String, Bucket> buckets;
 
   public InboundLimiter(HttpOptions options) {
-    this.ratePerNano = options.inboundRatePerSec() / 1e9;
-    this.burst = options.inboundBurst();
-    this.clients = new ClientAddress(options.trustedProxies());
-    this.exemptLoopback = options.exemptLoopback();
+    this(options.inboundRatePerSec(), options.inboundBurst(), options.trustedProxies(), options.exemptLoopback());
+  }
+
+  /** A limiter of its own (e.g. for one route), resolving clients the same way. */
+  public InboundLimiter(double ratePerSec, int burst, java.util.List<String> trustedProxies, boolean exemptLoopback) {
+    this.ratePerNano = ratePerSec / 1e9;
+    this.burst = burst;
+    this.clients = new ClientAddress(trustedProxies);
+    this.exemptLoopback = exemptLoopback;
     this.buckets = Caffeine.newBuilder().maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(2)).build();
   }
 
