@@ -10,6 +10,7 @@ import dev.biogate.http.GatewayVerticle;
 import dev.biogate.http.InboundLimiter;
 import dev.biogate.http.Listeners;
 import dev.biogate.http.ManagementVerticle;
+import dev.biogate.http.Methods;
 import dev.biogate.ops.AdminAuth;
 import dev.biogate.ops.AdminGuessLimit;
 import dev.biogate.ops.GatewayMetrics;
@@ -125,6 +126,7 @@ public final class Gateway {
   private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests, AdminAuth adminAuth, boolean management) {
     Router r = Router.router(vertx);
     r.route().order(Integer.MIN_VALUE + 1).handler(Listeners.only(management));
+    r.route().order(Integer.MIN_VALUE + 2).handler(Methods::routedHead);
     r.route().order(Integer.MIN_VALUE).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> {
@@ -146,8 +148,10 @@ public final class Gateway {
     }));
     webhooks.mount(r);
     analytics.mount(r);
-    r.route().last().handler(ctx -> ErrorResponses.send(ctx.response(), new ApiException(404, "not_found", "no such resource")));
-    r.errorHandler(405, ErrorResponses::handle);
+    r.route().last().handler(ctx -> Methods.notFound(r, ctx));
+    Methods.headForGets(r);
+    r.errorHandler(404, ErrorResponses::handle);
+    r.errorHandler(405, ctx -> Methods.notAllowed(r, ctx));
     r.errorHandler(500, ErrorResponses::handle);
     r.errorHandler(400, ErrorResponses::handle);
     r.errorHandler(413, ErrorResponses::handle);

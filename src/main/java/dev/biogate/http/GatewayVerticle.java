@@ -84,17 +84,28 @@ public final class GatewayVerticle extends VerticleBase {
         return;
       }
       String path = req.path();
+      if (path == null) {
+        path = "";
+      }
       if (limiter != null && !path.startsWith("/health") && !limiter.admit(req)) {
         return;
       }
       HttpMethod m = req.method();
-      if ((m == HttpMethod.GET || m == HttpMethod.HEAD) && path.startsWith(PROFILES) && path.indexOf('/', PROFILES.length()) < 0) {
+      if (m == HttpMethod.HEAD) {
+        Methods.contentLengthOfHead(req.response());
+      }
+      if (path.startsWith(PROFILES) && path.indexOf('/', PROFILES.length()) < 0) {
         String username = Usernames.normalize(path, PROFILES.length(), path.length());
-        if (username != null) {
+        if (m != HttpMethod.GET && m != HttpMethod.HEAD) {
+          Methods.profileNotAllowed(req);
+        } else if (username != null) {
           profiles.handle(req, username);
         } else {
           ErrorResponses.send(req.response(), INVALID_USERNAME);
         }
+        return;
+      }
+      if (Methods.oddTarget(req)) {
         return;
       }
       if (!validEscapes(req.uri())) {

@@ -39,7 +39,7 @@ public final class ManagementVerticle extends VerticleBase {
     server = vertx.createHttpServer(options);
     return server
       .requestHandler(req -> {
-        if (!edge.apply(req)) {
+        if (!edge.apply(req) && !Methods.oddTarget(req)) {
           router.handle(req);
         }
       })

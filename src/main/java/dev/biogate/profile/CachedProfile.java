@@ -21,6 +21,7 @@ public final class CachedProfile {
   private final Buffer json;
   private final Buffer gzip;
   private final AsciiString etag;
+  private final AsciiString gzipEtag;
   private volatile JsonObject parsed;
 
   CachedProfile(String username, boolean found, long fetchedAtMs, Buffer json, Buffer gzip, String etag) {
@@ -30,6 +31,8 @@ public final class CachedProfile {
     this.json = direct(json);
     this.gzip = gzip == null ? null : direct(gzip);
     this.etag = etag == null ? null : AsciiString.of(etag);
+    // RFC 9110 8.8.3: the gzip copy is another representation, so it has its own strong tag ("...-gz").
+    this.gzipEtag = etag == null ? null : AsciiString.of(etag.endsWith("\"") ? etag.substring(0, etag.length() - 1) + "-gz\"" : etag + "-gz");
   }
 
   /**
@@ -59,6 +62,8 @@ public final class CachedProfile {
 
   /** Strong ETag, quoted; {@code null} for 404 copies. */
   public AsciiString etag() { return etag; }
+  /** The ETag of the gzip copy: the identity tag with a {@code -gz} suffix inside the quotes. */
+  public AsciiString gzipEtag() { return gzipEtag; }
 
   public long ageMs(long nowMs) {
     return Math.max(0, nowMs - fetchedAtMs);

@@ -130,15 +130,18 @@ public final class ProfileHandler {
       resp.setStatusCode(404).end(p.json());
       return 404;
     }
-    h.add(HttpHeaders.ETAG, p.etag());
+    MultiMap in = req.headers();
+    boolean gzip = HttpTokens.acceptsGzip(in.get(HttpHeaders.ACCEPT_ENCODING));
+    h.add(HttpHeaders.ETAG, gzip ? p.gzipEtag() : p.etag());
     h.add(HttpHeaders.CACHE_CONTROL, cacheControlFound);
     h.add(HttpHeaders.VARY, ACCEPT_ENCODING);
-    MultiMap in = req.headers();
-    if (HttpTokens.noneMatchHits(in.get(HttpHeaders.IF_NONE_MATCH), p.etag())) {
+    String inm = in.get(HttpHeaders.IF_NONE_MATCH);
+    // Either tag revalidates: the content is the same, only its encoding differs.
+    if (inm != null && (HttpTokens.noneMatchHits(inm, p.etag()) || HttpTokens.noneMatchHits(inm, p.gzipEtag()))) {
       resp.setStatusCode(304).end();
       return 304;
     }
-    if (HttpTokens.acceptsGzip(in.get(HttpHeaders.ACCEPT_ENCODING))) {
+    if (gzip) {
       h.add(HttpHeaders.CONTENT_ENCODING, GZIP);
       resp.end(p.gzip());
     } else {
