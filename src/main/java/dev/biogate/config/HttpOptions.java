@@ -104,7 +104,7 @@ public final class HttpOptions {
   public int inboundBurst() { return inboundBurst; }
   /** Proxies (CIDRs or addresses) whose {@code X-Forwarded-For} hops are believed. */
   public List<String> trustedProxies() { return trustedProxies; }
-  /** Loopback clients (local load tests, sidecars) are not limited; off unless configured. */
+  /** Loopback clients (local load tests, sidecars) are not limited: only when configured (health probes never are). */
   public boolean exemptLoopback() { return exemptLoopback; }
   public long shutdownGraceMs() { return shutdownGraceMs; }
   /** Per-request HTTP metrics (latency histograms per route); the gateway's own counters are always on. */

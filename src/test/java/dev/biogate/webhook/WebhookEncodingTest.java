@@ -88,8 +88,14 @@ class WebhookEncodingTest {
     // The consumer deletes an entry once handled: watch the stream with a blocking read registered before the POST.
     Future<Response> queued = h.redis(Request.cmd(Command.XREAD).arg("BLOCK").arg(20_000).arg("STREAMS")
       .arg(RedisKeys.EVENTS_STREAM).arg("$"));
-    h.eventually(() -> h.redis(Request.cmd(Command.INFO).arg("clients"))
-        .map(info -> info.toString().contains("blocked_clients:1")), 10_000)
+    h.eventually(() -> h.redis(Request.cmd(Command.CLIENT).arg("LIST")).map(list -> {
+        for (String line : list.toString().split("\n")) {
+          if (line.contains(" flags=b ") && line.contains(" cmd=xread ")) {
+            return true; // our read is parked on the server: the entry cannot slip by unseen
+          }
+        }
+        return false;
+      }), 10_000)
       .compose(v -> deliver(body))
       .compose(r -> {
         assertEquals(200, r.statusCode(), r.bodyAsString());
