@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpMessage;
@@ -45,6 +47,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private final byte[] timeoutAnswer;
   private FramingRules current;
   private boolean inBody;
+  /** The current request has been answered in full (e.g. refused before its body arrived). */
+  private boolean answered;
   private ScheduledFuture<?> deadline;
 
   StrictHttpDecoder(HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs, byte[] timeoutAnswer) {
@@ -58,8 +62,10 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   static void install(HttpConnection conn, HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs, byte[] timeoutAnswer) {
     if (conn instanceof ConnectionBase) {
       ChannelPipeline pipeline = ((ConnectionBase) conn).channel().pipeline();
-      if (pipeline.get("httpDecoder") instanceof VertxHttpRequestDecoder) {
-        pipeline.replace("httpDecoder", "httpDecoder", new StrictHttpDecoder(options, headerTimeoutMs, bodyTimeoutMs, timeoutAnswer));
+      if (pipeline.get("httpDecoder") instanceof VertxHttpRequestDecoder && pipeline.get("httpEncoder") != null) {
+        StrictHttpDecoder decoder = new StrictHttpDecoder(options, headerTimeoutMs, bodyTimeoutMs, timeoutAnswer);
+        pipeline.replace("httpDecoder", "httpDecoder", decoder);
+        pipeline.addAfter("httpEncoder", "answerWatch", decoder.new AnswerWatch());
       }
     }
   }
@@ -92,6 +98,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         }
         cancel();
         inBody = true;
+        answered = false;
         deadline = schedule(ctx, bodyTimeoutMs);
       }
       if (msg instanceof LastHttpContent) {
@@ -107,7 +114,12 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private ScheduledFuture<?> schedule(ChannelHandlerContext ctx, long ms) {
     return ctx.executor().schedule(() -> {
       deadline = null;
-      if (ctx.channel().isActive()) {
+      if (!ctx.channel().isActive()) {
+        return;
+      }
+      if (answered) {
+        ctx.close(); // the handler answered already (say 413 before the body): a second answer would be garbage
+      } else {
         ctx.writeAndFlush(Unpooled.wrappedBuffer(timeoutAnswer)).addListener(ChannelFutureListener.CLOSE);
       }
     }, ms, TimeUnit.MILLISECONDS);
@@ -130,6 +142,17 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     cancel();
     super.channelInactive(ctx);
+  }
+
+  /** Sees each response leave Vert.x (before encoding) and notes when the current one is complete. */
+  final class AnswerWatch extends ChannelOutboundHandlerAdapter {
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+      if (msg instanceof LastHttpContent) {
+        answered = true; // same event loop as the decoder
+      }
+      super.write(ctx, msg, promise);
+    }
   }
 
   /** The raw bytes of the 408 sent at a deadline: written below the HTTP encoder, so it is complete here. */

@@ -158,6 +158,19 @@ class HttpFramingTest {
     })));
   }
 
+  /** Answered before its body (declared too large): at the deadline the connection closes, with no second answer. */
+  @Test
+  void aRequestAnsweredBeforeItsBodyIsClosedAtTheDeadlineWithoutASecondAnswer(VertxTestContext ctx) {
+    raw.connect(g.port()).compose(so -> {
+      so.write(post("Content-Length: 999999\r\n", "{\"a\":"));
+      return raw.untilClosed(so, 20_000);
+    }).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+      assertEquals(1, rs.size(), rs.toString());
+      assertEquals(413, rs.get(0).status());
+      ctx.completeNow();
+    })));
+  }
+
   @Test
   void wellFramedRequestsStillShareAConnection(VertxTestContext ctx) {
     raw.exchange(g.port(), NEXT + NEXT.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"), 5_000)
