@@ -165,6 +165,8 @@ start_biogate() {
     cmd=("${JAVA_BIN:-java}" "${opts[@]}" -jar "$BIOGATE_JAR")
   fi
   log "starting biogate: ${cmd[*]} (http 127.0.0.1:$BIOGATE_HTTP_PORT, sandbox 127.0.0.1:$BIOGATE_SANDBOX_PORT)"
+  # Load comes from loopback: exempt it from the per-client edge limit (not exempt by default).
+  BIOGATE_CONFIG="${BIOGATE_CONFIG:-$ROOT_DIR/bench/loopback.json}" \
   BIOGATE_HTTP_HOST=127.0.0.1 BIOGATE_HTTP_PORT="$BIOGATE_HTTP_PORT" BIOGATE_SANDBOX_PORT="$BIOGATE_SANDBOX_PORT" \
     "${cmd[@]}" >"$TMP_DIR/biogate.log" 2>&1 &
   BIOGATE_PID=$!

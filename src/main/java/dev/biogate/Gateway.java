@@ -2,6 +2,7 @@ package dev.biogate;
 
 import dev.biogate.analytics.AnalyticsHandler;
 import dev.biogate.analytics.ClickCounter;
+import dev.biogate.analytics.ClickGate;
 import dev.biogate.analytics.ClickQuery;
 import dev.biogate.analytics.ClickRecorder;
 import dev.biogate.analytics.ClickStreamWriter;
@@ -22,9 +23,14 @@ import dev.biogate.events.MilestoneForwarder;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.GatewayVerticle;
 import dev.biogate.http.InboundLimiter;
+import dev.biogate.http.Listeners;
+import dev.biogate.http.ManagementVerticle;
+import dev.biogate.http.Methods;
 import dev.biogate.ops.AdminAuth;
 import dev.biogate.ops.AdminHandler;
+import dev.biogate.ops.AdminGuessLimit;
 import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
 import dev.biogate.ops.Metrics;
@@ -106,7 +112,9 @@ public final class Gateway {
   private final KlaviyoAdmin klaviyoAdmin;
   private final List<String> background = new ArrayList<>();
   private volatile int port;
+  private volatile int managementPort;
   private String deploymentId;
+  private String managementDeploymentId;
 
   private Gateway(Vertx vertx, BiogateConfig config, LongSupplier clock, PrometheusMeterRegistry registry) {
     this.vertx = vertx;
@@ -140,7 +148,8 @@ public final class Gateway {
     this.counter = new ClickCounter(redis, profiles, a);
     this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles);
     CreatorKeys keys = new CreatorKeys(redis);
-    this.redirect = new RedirectHandler(profiles, recorder, clock);
+    this.redirect = new RedirectHandler(profiles, recorder,
+      new ClickGate(a.clicks(), config.http().trustedProxies(), config.http().exemptLoopback()), clock);
     this.analyticsApi = new AnalyticsHandler(keys, new ClickQuery(redis), a.queryTimeoutMs(), a.maxBuckets(), clock);
     this.keysAdmin = new CreatorKeysAdmin(keys, clock);
     this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
@@ -185,12 +194,16 @@ public final class Gateway {
     LinksHandler links = new LinksHandler(profiles);
     HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo);
     InboundLimiter limiter = new InboundLimiter(config.http());
-    AdminAuth adminAuth = new AdminAuth(config.admin().token());
+    AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
-          () -> routes(links, health, requests, adminAuth), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
-          .shutdownGrace(config.http().shutdownGraceMs()),
+          () -> routes(links, health, requests, adminAuth, false), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
+          .shutdownGrace(config.http().shutdownGraceMs())
+          .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs()),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
+      .compose(id -> vertx.deployVerticle(new ManagementVerticle(config.http().managementHost(), config.http().managementPort(),
+        () -> routes(links, health, requests, adminAuth, true), new EdgeHeaders(java.util.List.of()), p -> managementPort = p)))
+      .onSuccess(id -> managementDeploymentId = id)
       .compose(id -> replicas.start())
       .compose(v -> invalidation.start())
       .compose(v -> startBackground());
@@ -233,8 +246,11 @@ public final class Gateway {
     return new StreamEngine(redis, livenessRedis, p, instanceId, handler, new StreamStats());
   }
 
-  private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests, AdminAuth adminAuth) {
+  /** One router per listener: {@link Listeners#only} keeps operator paths off the client port and vice versa. */
+  private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests, AdminAuth adminAuth, boolean management) {
     Router r = Router.router(vertx);
+    r.route().order(Integer.MIN_VALUE + 1).handler(Listeners.only(management));
+    r.route().order(Integer.MIN_VALUE + 2).handler(Methods::routedHead);
     r.route().order(Integer.MIN_VALUE).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> {
@@ -256,12 +272,15 @@ public final class Gateway {
     }));
     webhookRoutes.mount(r);
     admin.mount(r);
-    r.get("/r/:username/:linkId").handler(redirect);
+    r.route("/r/:username/:linkId").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD)
+      .handler(redirect);
     r.get("/v1/analytics/:username/clicks").handler(analyticsApi);
     keysAdmin.mount(r);
     klaviyoAdmin.mount(r);
-    r.route().last().handler(ctx -> ErrorResponses.send(ctx.response(), new ApiException(404, "not_found", "no such resource")));
-    r.errorHandler(405, ErrorResponses::handle);
+    r.route().last().handler(ctx -> Methods.notFound(r, ctx));
+    Methods.headForGets(r);
+    r.errorHandler(404, ErrorResponses::handle);
+    r.errorHandler(405, ctx -> Methods.notAllowed(r, ctx));
     r.errorHandler(500, ErrorResponses::handle);
     r.errorHandler(400, ErrorResponses::handle);
     r.errorHandler(413, ErrorResponses::handle);
@@ -271,6 +290,11 @@ public final class Gateway {
   /** The port the HTTP servers listen on (resolved when configured as 0). */
   public int port() {
     return port;
+  }
+
+  /** The port of the management listener ({@code /metrics}, {@code /admin/*}), resolved when configured as 0. */
+  public int managementPort() {
+    return managementPort;
   }
 
   public ProfileService profiles() {
@@ -318,7 +342,8 @@ public final class Gateway {
   }
 
   public Future<Void> close() {
-    Future<Void> undeploy = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
+    Future<Void> undeploy = (deploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(deploymentId))
+      .eventually(() -> managementDeploymentId == null ? Future.succeededFuture() : vertx.undeploy(managementDeploymentId));
     return undeploy.eventually(this::stopBackground).eventually(() -> {
       invalidation.stop();
       replicas.stop();

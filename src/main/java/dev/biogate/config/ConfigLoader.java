@@ -27,6 +27,8 @@ public final class ConfigLoader {
     ENV.put("BIOGATE_HTTP_PORT", "http.port");
     ENV.put("BIOGATE_HTTP_INSTANCES", "http.instances");
     ENV.put("BIOGATE_CORS_ORIGINS", "http.corsOrigins");
+    ENV.put("BIOGATE_MANAGEMENT_HOST", "http.management.host");
+    ENV.put("BIOGATE_MANAGEMENT_PORT", "http.management.port");
     ENV.put("REDIS_URL", "redis.url");
     ENV.put("REDIS_PASSWORD", "redis.password");
     ENV.put("LINKTREE_API_BASE", "linktree.apiBase");

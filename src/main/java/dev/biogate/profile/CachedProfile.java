@@ -24,6 +24,7 @@ public final class CachedProfile {
   private final Buffer json;
   private final Buffer gzip;
   private final AsciiString etag;
+  private final AsciiString gzipEtag;
   private volatile JsonObject parsed;
 
   CachedProfile(String username, boolean found, long fetchedAtMs, Buffer json, Buffer gzip, String etag) {
@@ -36,6 +37,8 @@ public final class CachedProfile {
     this.json = BufferInternal.buffer(Unpooled.unreleasableBuffer(block.slice(0, json.length())));
     this.gzip = gzip == null ? null : BufferInternal.buffer(Unpooled.unreleasableBuffer(block.slice(json.length(), gzip.length())));
     this.etag = etag == null ? null : AsciiString.of(etag);
+    // RFC 9110 8.8.3: the gzip copy is another representation, so it has its own strong tag ("...-gz").
+    this.gzipEtag = etag == null ? null : AsciiString.of(etag.endsWith("\"") ? etag.substring(0, etag.length() - 1) + "-gz\"" : etag + "-gz");
     this.version = 0;
   }
 
@@ -46,6 +49,7 @@ public final class CachedProfile {
     this.json = p.json;
     this.gzip = p.gzip;
     this.etag = p.etag;
+    this.gzipEtag = p.gzipEtag;
     this.parsed = p.parsed;
     this.version = version;
   }
@@ -93,6 +97,8 @@ public final class CachedProfile {
 
   /** Strong ETag, quoted; {@code null} for 404 copies. */
   public AsciiString etag() { return etag; }
+  /** The ETag of the gzip copy: the identity tag with a {@code -gz} suffix inside the quotes. */
+  public AsciiString gzipEtag() { return gzipEtag; }
 
   public long ageMs(long nowMs) {
     return Math.max(0, nowMs - fetchedAtMs);

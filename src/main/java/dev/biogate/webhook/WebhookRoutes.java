@@ -10,13 +10,17 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
  * {@code POST /webhooks/linktree} and {@code POST /webhooks/linkme}. In order: the provider must be configured (503),
  * the declared and the actual size must fit (413), the body must be JSON (415); then the signature is verified
- * from the raw bytes (401/403) before anything parses them (400); then the delivery is deduplicated and queued and
+ * from the raw bytes (401/403) and the bytes must be strict UTF-8 (400) before anything parses them (400); then the delivery is deduplicated and queued and
  * answered {@code 200 {"received":true}} or {@code 200 {"duplicate":true}}. Handling happens later, in the events
  * consumer: the answer never waits for it. Every answer is JSON.
  */
@@ -33,6 +37,8 @@ public final class WebhookRoutes {
     "linkme webhooks are not accepted: no signing secret is configured, or LinkMe ingestion is switched off");
   private static final ApiException MISSING = new ApiException(401, "missing_signature", "the delivery is not signed");
   private static final ApiException INVALID = new ApiException(403, "invalid_signature", "the signature does not match");
+  private static final ApiException NOT_UTF8 = new ApiException(400, "invalid_encoding",
+    "webhook bodies must be UTF-8 (no overlong forms, surrogates, UTF-16 or NUL bytes)");
   private static final ApiException STALE = new ApiException(403, "stale_timestamp",
     "the signed timestamp is outside the accepted window");
 
@@ -115,6 +121,11 @@ public final class WebhookRoutes {
       ctx.fail(verdict.outcome() == Verdict.Outcome.MISSING ? MISSING : verdict.outcome() == Verdict.Outcome.STALE ? STALE : INVALID);
       return;
     }
+    if (!strictUtf8(raw)) {
+      // Refused before it is parsed or queued: what is queued must decode to exactly the bytes that were verified.
+      ctx.fail(NOT_UTF8);
+      return;
+    }
     Delivery delivery;
     try {
       delivery = Delivery.LINKTREE.equals(provider) ? Envelopes.linktree(ctx.request().headers(), raw)
@@ -133,6 +144,26 @@ public final class WebhookRoutes {
       ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(ar.result() ? RECEIVED : DUPLICATE);
     });
+  }
+
+  /**
+   * Whether the body is well-formed UTF-8 (RFC 3629: no overlong forms, no encoded surrogates as CESU-8 writes them,
+   * nothing above U+10FFFF) without NUL bytes (which is how UTF-16 text looks when read as UTF-8).
+   */
+  static boolean strictUtf8(Buffer raw) {
+    byte[] bytes = raw.getBytes();
+    for (byte b : bytes) {
+      if (b == 0) {
+        return false;
+      }
+    }
+    try {
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
   }
 
   private boolean declaredTooLarge(String length) {
