@@ -20,9 +20,11 @@ final class EventRouter {
   private final ProfileEventHandler profiles;
   private final MilestoneForwarder milestones;
   private final ClickRecorder clicks;
+  private final KlaviyoEvents klaviyo;
   private final Set<String> reported = new HashSet<>();
 
-  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, ClickRecorder clicks) {
+  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, ClickRecorder clicks, KlaviyoEvents klaviyo) {
+    this.klaviyo = klaviyo;
     this.profiles = profiles;
     this.milestones = milestones;
     this.clicks = clicks;
@@ -34,6 +36,9 @@ final class EventRouter {
     if ("linkme".equals(provider)) {
       // LinkMe events other than clicks carry nothing the gateway keeps (yet): acknowledged.
       return "link.click".equals(type) ? clicks.record(e, envelope(e)) : Future.succeededFuture();
+    }
+    if ("klaviyo".equals(provider)) {
+      return klaviyo.record(e);
     }
     if ("linktree".equals(provider) && type != null) {
       switch (type) {

@@ -47,7 +47,8 @@ public final class EventsVerticle extends VerticleBase {
   public Future<?> start() {
     client = WebClient.create(vertx);
     EventRouter router = new EventRouter(new ProfileEventHandler(profiles, invalidation, new PatchLock(vertx, redis)),
-      new MilestoneForwarder(client, options.alertUrl(), options.alertSecret(), redis, milestonesToKlaviyo), new ClickRecorder(redis, options.streamMaxLen()));
+      new MilestoneForwarder(client, options.alertUrl(), options.alertSecret(), redis, milestonesToKlaviyo), new ClickRecorder(redis, options.streamMaxLen()),
+      new KlaviyoEvents(redis));
     stream = new EventStream(redis, options, clock, consumerName);
     processor = new EventProcessor(vertx, options, stream, router, stats);
     consumer = new EventConsumer(vertx, redis, stream, processor);

@@ -63,6 +63,9 @@ public final class RedisKeys {
     return "bg:wh:{bg}:delivery:" + provider + ":" + deliveryId;
   }
 
+  /** Hash: Klaviyo system-webhook events handled, topic → count. */
+  public static final String KLAVIYO_TOPICS = "bg:wh:{bg}:klaviyo:topics";
+
   /** Short lock serialising webhook-driven changes to one profile's shared copy across instances. */
   public static String profilePatchLock(String username) {
     return "bg:patch-lock:{" + username + "}";

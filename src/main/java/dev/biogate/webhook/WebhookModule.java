@@ -52,7 +52,8 @@ public final class WebhookModule {
     this.clock = clock;
     this.profiles = profiles;
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
-    this.routes = new WebhookRoutes(options, new WebhookIngest(redis, options, clock), clock, deliveries);
+    this.routes = new WebhookRoutes(options, new WebhookIngest(redis, options, clock),
+      new KlaviyoIngest(redis, options, clock), clock, deliveries);
     this.admin = new AdminHandler(new DeadLetters(redis, options, clock), new DeliveryHistory(redis), invalidation);
   }
 

@@ -14,10 +14,11 @@ import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
- * {@code POST /webhooks/linktree} and {@code POST /webhooks/linkme}. In order: the provider must be configured (503),
+ * {@code POST /webhooks/linktree}, {@code POST /webhooks/linkme} and {@code POST /webhooks/klaviyo}. In order: the provider must be configured (503),
  * the declared and the actual size must fit (413), the body must be JSON (415); then the signature is verified
  * from the raw bytes (401/403) before anything parses them (400); then the delivery is deduplicated and queued and
- * answered {@code 200 {"received":true}} or {@code 200 {"duplicate":true}}. Handling happens later, in the events
+ * answered {@code 200 {"received":true}} or {@code 200 {"duplicate":true}}; a Klaviyo batch is queued event by event
+ * and answered {@code 200 {"received":N,"duplicates":M}}. Handling happens later, in the events
  * consumer: the answer never waits for it. Every answer is JSON.
  */
 final class WebhookRoutes {
@@ -31,6 +32,8 @@ final class WebhookRoutes {
     "linktree webhooks are not accepted: no signing secret is configured");
   private static final ApiException LINKME_DISABLED = new ApiException(503, "webhook_disabled",
     "linkme webhooks are not accepted: no signing secret is configured, or LinkMe ingestion is switched off");
+  private static final ApiException KLAVIYO_DISABLED = new ApiException(503, "webhook_disabled",
+    "klaviyo webhooks are not accepted: no signing secret is configured");
   private static final ApiException MISSING = new ApiException(401, "missing_signature", "the delivery is not signed");
   private static final ApiException INVALID = new ApiException(403, "invalid_signature", "the signature does not match");
   private static final ApiException STALE = new ApiException(403, "stale_timestamp",
@@ -42,8 +45,10 @@ final class WebhookRoutes {
   private final LongSupplier clock;
   private final WebhookVerifier linktree;
   private final WebhookVerifier linkme;
+  private final WebhookVerifier klaviyo;
+  private final KlaviyoIngest klaviyoIngest;
 
-  WebhookRoutes(WebhookOptions options, WebhookIngest ingest, LongSupplier clock, WebhookStats stats) {
+  WebhookRoutes(WebhookOptions options, WebhookIngest ingest, KlaviyoIngest klaviyoIngest, LongSupplier clock, WebhookStats stats) {
     this.stats = stats;
     this.options = options;
     this.ingest = ingest;
@@ -51,11 +56,15 @@ final class WebhookRoutes {
     this.linktree = options.linktreeSecrets().isEmpty() ? null
       : new LinktreeVerifier(options.linktreeSecrets(), options.pastToleranceS(), options.futureToleranceS());
     this.linkme = options.linkmeSecrets().isEmpty() || !options.linkmeEnabled() ? null : new LinkmeVerifier(options.linkmeSecrets());
+    this.klaviyo = options.klaviyoSecrets().isEmpty() ? null
+      : new KlaviyoVerifier(options.klaviyoSecrets(), options.pastToleranceS(), options.futureToleranceS());
+    this.klaviyoIngest = klaviyoIngest;
   }
 
   void mount(Router router) {
     mount(router, "/webhooks/linktree", linktree, Delivery.LINKTREE);
     mount(router, "/webhooks/linkme", linkme, Delivery.LINKME);
+    mount(router, "/webhooks/klaviyo", klaviyo, KlaviyoBatch.PROVIDER);
   }
 
   private void mount(Router router, String path, WebhookVerifier verifier, String provider) {
@@ -83,7 +92,8 @@ final class WebhookRoutes {
   private void precheck(RoutingContext ctx, WebhookVerifier verifier, String provider) {
     HttpServerRequest req = ctx.request();
     if (verifier == null) {
-      ctx.fail(Delivery.LINKTREE.equals(provider) ? LINKTREE_DISABLED : LINKME_DISABLED);
+      ctx.fail(Delivery.LINKTREE.equals(provider) ? LINKTREE_DISABLED : Delivery.LINKME.equals(provider) ? LINKME_DISABLED
+        : KLAVIYO_DISABLED);
       return;
     }
     String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -109,6 +119,10 @@ final class WebhookRoutes {
       ctx.fail(verdict.outcome() == Verdict.Outcome.MISSING ? MISSING : verdict.outcome() == Verdict.Outcome.STALE ? STALE : INVALID);
       return;
     }
+    if (KlaviyoBatch.PROVIDER.equals(provider)) {
+      receiveBatch(ctx, raw);
+      return;
+    }
     Delivery delivery;
     try {
       delivery = Delivery.LINKTREE.equals(provider) ? Envelopes.linktree(ctx.request().headers(), raw)
@@ -126,6 +140,28 @@ final class WebhookRoutes {
       stats.record(provider, ar.result() ? "received" : "duplicate");
       ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(ar.result() ? RECEIVED : DUPLICATE);
+    });
+  }
+
+  /** A verified Klaviyo batch: every event deduplicated by its external_id and queued together, or none of them. */
+  private void receiveBatch(RoutingContext ctx, Buffer raw) {
+    KlaviyoBatch batch;
+    try {
+      batch = KlaviyoBatch.parse(ctx.request().headers(), raw);
+    } catch (ApiException e) {
+      ctx.fail(e);
+      return;
+    }
+    klaviyoIngest.ingest(batch).onComplete(ar -> {
+      if (ar.failed()) {
+        ApiException e = (ApiException) ar.cause();
+        stats.record(KlaviyoBatch.PROVIDER, e.code());
+        ErrorResponses.send(ctx.response(), e);
+        return;
+      }
+      stats.record(KlaviyoBatch.PROVIDER, "received");
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        .end("{\"received\":" + ar.result().received() + ",\"duplicates\":" + ar.result().duplicates() + "}");
     });
   }
 
