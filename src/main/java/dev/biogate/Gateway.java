@@ -12,6 +12,7 @@ import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
 import dev.biogate.ops.Metrics;
 import dev.biogate.http.RequestMetrics;
+import dev.biogate.links.LinkJobs;
 import dev.biogate.ops.StreamGauges;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.biogate.profile.Freshness;
@@ -51,6 +52,7 @@ public final class Gateway {
   private final WebhookModule webhooks;
   private final StreamGauges streams;
   private final AnalyticsModule analytics;
+  private final LinkJobs jobs;
   private volatile int port;
   private String deploymentId;
 
@@ -72,6 +74,7 @@ public final class Gateway {
     this.webhooks = new WebhookModule(vertx, config, redis, profiles, clock);
     this.streams = new StreamGauges(vertx, redis, registry);
     this.analytics = new AnalyticsModule(vertx, config, redis, profiles, clock);
+    this.jobs = new LinkJobs(vertx, redis, upstream, config.source().getJsonObject("jobs", new io.vertx.core.json.JsonObject()), clock);
   }
 
   public static Future<Gateway> start(Vertx vertx, BiogateConfig config) {
@@ -108,7 +111,8 @@ public final class Gateway {
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
       .compose(id -> webhooks.start())
-      .compose(v -> analytics.start());
+      .compose(v -> analytics.start())
+      .onSuccess(v -> jobs.start());
   }
 
   private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests, AdminAuth adminAuth) {
@@ -133,6 +137,7 @@ public final class Gateway {
       }
     }));
     webhooks.mount(r);
+    jobs.mount(r);
     analytics.mount(r);
     r.route().last().handler(ctx -> ErrorResponses.send(ctx.response(), new ApiException(404, "not_found", "no such resource")));
     r.errorHandler(405, ErrorResponses::handle);
@@ -177,7 +182,7 @@ public final class Gateway {
 
   public Future<Void> close() {
     Future<Void> undeploy = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
-    return undeploy.eventually(analytics::stop).eventually(webhooks::stop).eventually(() -> {
+    return undeploy.eventually(jobs::stop).eventually(analytics::stop).eventually(webhooks::stop).eventually(() -> {
       budget.stop();
       streams.stop();
       budgetRedis.close();
