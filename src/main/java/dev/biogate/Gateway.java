@@ -23,6 +23,9 @@ import dev.biogate.profile.ProfileService;
 import dev.biogate.profile.ProfileStore;
 import dev.biogate.redis.RedisClients;
 import dev.biogate.upstream.LaneShares;
+import dev.biogate.upstream.LaneUsage;
+import dev.biogate.ops.ConsoleOverview;
+import dev.biogate.ops.ConsolePage;
 import dev.biogate.upstream.LinktreeClient;
 import dev.biogate.upstream.RedisBudget;
 import dev.biogate.webhook.WebhookModule;
@@ -53,6 +56,7 @@ public final class Gateway {
   private final StreamGauges streams;
   private final AnalyticsModule analytics;
   private final LinkJobs jobs;
+  private final LaneUsage usage;
   private volatile int port;
   private String deploymentId;
 
@@ -66,7 +70,8 @@ public final class Gateway {
     this.budgetRedis = Redis.createClient(vertx, RedisClients.options(config.redis()).setMaxPoolSize(2));
     this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(), lt.profileTimeoutMs(),
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve()));
-    this.upstream = new LinktreeClient(vertx, lt, budget, registry);
+    this.usage = new LaneUsage(budget, redis, "linktree", clock);
+    this.upstream = new LinktreeClient(vertx, lt, usage, registry);
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,
@@ -128,6 +133,7 @@ public final class Gateway {
     });
     r.get("/v1/profiles/:username/links").handler(links);
     health.mount(r);
+    new ConsolePage().mount(r);
     r.route("/admin/*").handler(adminAuth);
     r.get("/metrics").handler(ctx -> vertx.executeBlocking(registry::scrape).onComplete(ar -> {
       if (ar.failed()) {
@@ -138,6 +144,7 @@ public final class Gateway {
     }));
     webhooks.mount(r);
     jobs.mount(r);
+    new ConsoleOverview(redis, usage, registry, config.linktree().rateLimitPerMin()).mount(r);
     analytics.mount(r);
     r.route().last().handler(ctx -> ErrorResponses.send(ctx.response(), new ApiException(404, "not_found", "no such resource")));
     r.errorHandler(405, ErrorResponses::handle);
