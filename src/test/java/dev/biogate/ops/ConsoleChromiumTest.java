@@ -148,7 +148,8 @@ class ConsoleChromiumTest {
     if (target == null || target.isBlank()) {
       return Future.succeededFuture();
     }
-    return browser.screenshot().compose(png -> h.vertx.executeBlocking(() -> Files.write(Path.of(target), png))).mapEmpty();
+    return h.vertx.executeBlocking(() -> Files.readString(Path.of("src/main/resources/console/console.css")))
+      .compose(css -> browser.screenshot(Chromium.binary(), css, Path.of(target)));
   }
 
   private Future<Void> milestone(Gateway g, String deliveryId) {

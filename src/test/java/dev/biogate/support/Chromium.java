@@ -71,18 +71,22 @@ public final class Chromium implements AutoCloseable {
         "--window-size=1280,1500", "--user-data-dir=" + profile, "about:blank")
         .redirectErrorStream(true).redirectOutput(profile.resolve("chromium.log").toFile()).start();
       return new Chromium(vertx, p, profile);
-    }).compose(c -> Eventually.until(vertx, () -> Future.succeededFuture(Files.exists(c.profile.resolve("DevToolsActivePort"))),
-        30_000, "chromium wrote DevToolsActivePort")
+    }).compose(c -> Eventually.until(vertx, () -> Future.succeededFuture(c.port() > 0), 30_000, "chromium wrote DevToolsActivePort")
       .compose(v -> c.connect()).map(c));
   }
 
-  private Future<Void> connect() {
-    int port;
+  /** The DevTools port from the first line of {@code DevToolsActivePort}, or -1 while it is not (fully) written. */
+  private int port() {
     try {
-      port = Integer.parseInt(Files.readAllLines(profile.resolve("DevToolsActivePort")).get(0).trim());
+      java.util.List<String> lines = Files.readAllLines(profile.resolve("DevToolsActivePort"));
+      return lines.size() < 2 ? -1 : Integer.parseInt(lines.get(0).trim());
     } catch (IOException | RuntimeException e) {
-      return Future.failedFuture(e);
+      return -1;
     }
+  }
+
+  private Future<Void> connect() {
+    int port = port();
     WebClient http = WebClient.create(vertx);
     return http.get(port, "127.0.0.1", "/json/list").send().map(HttpResponse::bodyAsJsonArray).compose(targets -> {
       http.close();
@@ -139,10 +143,26 @@ public final class Chromium implements AutoCloseable {
       "page condition " + expression);
   }
 
-  /** A PNG of the whole page. */
-  public Future<byte[]> screenshot() {
-    return send("Page.captureScreenshot", new JsonObject().put("format", "png"))
-      .map(r -> java.util.Base64.getDecoder().decode(r.getString("data")));
+  /**
+   * Saves what the page shows now as a PNG at {@code target}, taken with {@code chromium --headless --screenshot}: the
+   * rendered DOM (scripts removed, the stylesheet {@code css} inlined) is written to a file a second, short-lived
+   * browser opens.
+   */
+  public Future<Void> screenshot(Path binary, String css, Path target) {
+    return eval("(function(){var d=document.documentElement.cloneNode(true);"
+        + "d.querySelectorAll('script,link').forEach(function(e){e.remove();});return d.outerHTML;})()")
+      .compose(html -> vertx.executeBlocking(() -> {
+        Path page = profile.resolve("snapshot.html");
+        Files.writeString(page, "<!doctype html>" + html.toString().replace("</head>", "<style>" + css + "</style></head>"));
+        Process p = new ProcessBuilder(binary.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+          "--window-size=1280,1250", "--user-data-dir=" + profile.resolve("shot"), "--screenshot=" + target.toAbsolutePath(),
+          page.toUri().toString()).redirectErrorStream(true).redirectOutput(profile.resolve("shot.log").toFile()).start();
+        if (!p.waitFor(90, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new IllegalStateException("chromium --screenshot did not finish");
+        }
+        return null;
+      }));
   }
 
   @Override
