@@ -5,7 +5,7 @@
 //   Klaviyo-Timestamp  = <unix-seconds>
 //   Klaviyo-Webhook-Id = the webhook's id; must equal meta.klaviyo_webhook_id in the body
 //
-// Body {"data":[{"topic","external_id","payload"}...],"meta":{...}}, up to
+// Body {"data":[{"topic","external_id","payload"}, more events],"meta":{"klaviyo_webhook_id":id}}, up to
 // 1,000 events; the gateway dedupes each event by external_id and answers
 // 200 {"received":N,"duplicates":M}.
 import crypto from 'k6/crypto';
