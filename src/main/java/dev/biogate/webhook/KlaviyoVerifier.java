@@ -25,6 +25,7 @@ public final class KlaviyoVerifier implements WebhookVerifier {
   public static final String TIMESTAMP_HEADER = "Klaviyo-Timestamp";
   public static final String WEBHOOK_ID_HEADER = "Klaviyo-Webhook-Id";
 
+  /** Unix seconds in up to 12 digits, or milliseconds in 13. */
   private static final int MAX_TIMESTAMP_DIGITS = 13;
 
   private final HmacSha256 hmac;
@@ -63,34 +64,14 @@ public final class KlaviyoVerifier implements WebhookVerifier {
     if (index < 0) {
       return Verdict.INVALID;
     }
-    long signedAt = parseSeconds(timestamp);
-    if (signedAt < 0
-      || nowEpochSeconds - signedAt > pastToleranceSeconds
-      || signedAt - nowEpochSeconds > futureToleranceSeconds) {
-      return Verdict.STALE;
-    }
-    return Verdict.valid(index);
+    long value = SignedTimestamp.digits(timestamp, MAX_TIMESTAMP_DIGITS);
+    long signedAt = value >= 0 && timestamp.length() == MAX_TIMESTAMP_DIGITS ? value / 1000 : value;
+    return SignedTimestamp.verdict(index, signedAt, nowEpochSeconds, pastToleranceSeconds, futureToleranceSeconds);
   }
 
   /** The {@value #SIGNATURE_HEADER} value for {@code body} sent with {@code timestamp}: for tests, tools and the sandbox. */
   public static String sign(Secret secret, String timestamp, Buffer body) {
     return HmacSha256.sign(secret, body.getBytes(), timestamp.getBytes(StandardCharsets.ISO_8859_1));
-  }
-
-  /** Unix seconds from 1-12 ASCII digits, or milliseconds from 13; -1 otherwise. */
-  private static long parseSeconds(String s) {
-    if (s.length() > MAX_TIMESTAMP_DIGITS) {
-      return -1;
-    }
-    long value = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        return -1;
-      }
-      value = value * 10 + (c - '0');
-    }
-    return s.length() == MAX_TIMESTAMP_DIGITS ? value / 1000 : value;
   }
 
   @Override
