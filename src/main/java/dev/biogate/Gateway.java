@@ -18,6 +18,7 @@ import dev.biogate.events.CacheInvalidation;
 import dev.biogate.events.DeadLetters;
 import dev.biogate.events.DeliveryHistory;
 import dev.biogate.events.EventRouter;
+import dev.biogate.events.KlaviyoEvents;
 import dev.biogate.events.LinkmeClicks;
 import dev.biogate.events.MilestoneForwarder;
 import dev.biogate.http.ApiException;
@@ -35,6 +36,7 @@ import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
 import dev.biogate.ops.Metrics;
 import dev.biogate.http.RequestMetrics;
+import dev.biogate.links.LinkJobs;
 import dev.biogate.ops.StreamGauges;
 import dev.biogate.profile.Freshness;
 import dev.biogate.profile.LinksHandler;
@@ -51,6 +53,9 @@ import dev.biogate.stream.StreamHandler;
 import dev.biogate.stream.StreamPolicy;
 import dev.biogate.stream.StreamStats;
 import dev.biogate.upstream.LaneShares;
+import dev.biogate.upstream.LaneUsage;
+import dev.biogate.ops.ConsoleOverview;
+import dev.biogate.ops.ConsolePage;
 import dev.biogate.upstream.LinktreeClient;
 import dev.biogate.upstream.RedisBudget;
 import dev.biogate.webhook.ReplicaWatch;
@@ -111,6 +116,8 @@ public final class Gateway {
   private final CreatorKeysAdmin keysAdmin;
   private final KlaviyoAdmin klaviyoAdmin;
   private final List<String> background = new ArrayList<>();
+  private final LinkJobs jobs;
+  private final LaneUsage usage;
   private volatile int port;
   private volatile int managementPort;
   private String deploymentId;
@@ -128,7 +135,9 @@ public final class Gateway {
     this.livenessRedis = RedisClients.create(vertx, config.redis());
     this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(), lt.profileTimeoutMs(),
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve()));
-    this.upstream = new LinktreeClient(vertx, lt, budget, registry);
+    this.usage = new LaneUsage(budget, redis, "linktree", clock);
+    this.upstream = new LinktreeClient(vertx, lt, usage, registry);
+    this.jobs = new LinkJobs(vertx, redis, upstream, config.source().getJsonObject("jobs", new io.vertx.core.json.JsonObject()), clock);
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,
@@ -206,7 +215,8 @@ public final class Gateway {
       .onSuccess(id -> managementDeploymentId = id)
       .compose(id -> replicas.start())
       .compose(v -> invalidation.start())
-      .compose(v -> startBackground());
+      .compose(v -> startBackground())
+      .onSuccess(v -> jobs.start());
   }
 
   /** The click recorder (its journal must open: a click could otherwise be lost), then one engine per stream. */
@@ -215,7 +225,7 @@ public final class Gateway {
     AnalyticsOptions a = config.analytics();
     StreamHandler events = EventRouter.create(profiles,
       new MilestoneForwarder(alerts, w.alertUrl(), w.alertSecret(), redis, klaviyo != null),
-      new LinkmeClicks(clickWriter));
+      new LinkmeClicks(clickWriter), new KlaviyoEvents(redis));
     StreamPolicy eventsPolicy = new StreamPolicy(RedisKeys.EVENTS_STREAM, RedisKeys.EVENTS_GROUP).soleReader(true)
       .maxAttempts(w.maxAttempts()).retry(w.retryBaseMs(), 600_000).heartbeatTtlMs(w.heartbeatTtlMs())
       .idleClaimMs(w.claimIdleMs()).deadLetters(RedisKeys.DEAD_LETTERS, w.streamMaxLen())
@@ -262,6 +272,7 @@ public final class Gateway {
     });
     r.get("/v1/profiles/:username/links").handler(links);
     health.mount(r);
+    new ConsolePage().mount(r);
     r.route("/admin/*").handler(adminAuth);
     r.get("/metrics").handler(ctx -> vertx.executeBlocking(registry::scrape).onComplete(ar -> {
       if (ar.failed()) {
@@ -272,6 +283,8 @@ public final class Gateway {
     }));
     webhookRoutes.mount(r);
     admin.mount(r);
+    jobs.mount(r);
+    new ConsoleOverview(redis, usage, registry, config.linktree().rateLimitPerMin()).mount(r);
     r.route("/r/:username/:linkId").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD)
       .handler(redirect);
     r.get("/v1/analytics/:username/clicks").handler(analyticsApi);
@@ -344,7 +357,7 @@ public final class Gateway {
   public Future<Void> close() {
     Future<Void> undeploy = (deploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(deploymentId))
       .eventually(() -> managementDeploymentId == null ? Future.succeededFuture() : vertx.undeploy(managementDeploymentId));
-    return undeploy.eventually(this::stopBackground).eventually(() -> {
+    return undeploy.eventually(jobs::stop).eventually(this::stopBackground).eventually(() -> {
       invalidation.stop();
       replicas.stop();
       budget.stop();

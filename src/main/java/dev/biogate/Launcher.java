@@ -86,6 +86,16 @@ final class Launcher {
     }
   }
 
+  /** {@code webhooks list|register|delete|enable}: returns the exit status. */
+  static int webhooks(BiogateConfig config, java.util.List<String> args) {
+    Vertx vertx = vertx();
+    try {
+      return new dev.biogate.ops.WebhooksCommand(vertx, config, System.out, System.err).run(args);
+    } finally {
+      vertx.close();
+    }
+  }
+
   static void sandbox(BiogateConfig config) {
     Vertx vertx = vertx();
     SandboxServer sandbox = new SandboxServer(config.sandbox(), sandboxKlaviyo(config));

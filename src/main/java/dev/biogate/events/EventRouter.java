@@ -25,17 +25,20 @@ public final class EventRouter implements StreamHandler {
   private final ProfileEventHandler profiles;
   private final MilestoneForwarder milestones;
   private final LinkmeClicks clicks;
+  private final KlaviyoEvents klaviyo;
   private final Set<String> reported = new HashSet<>();
 
-  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, LinkmeClicks clicks) {
+  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, LinkmeClicks clicks, KlaviyoEvents klaviyo) {
+    this.klaviyo = klaviyo;
     this.profiles = profiles;
     this.milestones = milestones;
     this.clicks = clicks;
   }
 
   /** The router of the gateway's own event handlers. */
-  public static EventRouter create(ProfileService profiles, MilestoneForwarder milestones, LinkmeClicks clicks) {
-    return new EventRouter(new ProfileEventHandler(profiles), milestones, clicks);
+  public static EventRouter create(ProfileService profiles, MilestoneForwarder milestones, LinkmeClicks clicks,
+                                   KlaviyoEvents klaviyo) {
+    return new EventRouter(new ProfileEventHandler(profiles), milestones, clicks, klaviyo);
   }
 
   @Override
@@ -52,6 +55,9 @@ public final class EventRouter implements StreamHandler {
     if ("linkme".equals(provider)) {
       // LinkMe events other than clicks carry nothing the gateway keeps (yet): acknowledged.
       return Future.succeededFuture();
+    }
+    if ("klaviyo".equals(provider)) {
+      return klaviyo.record(e);
     }
     if ("linktree".equals(provider) && type != null) {
       switch (type) {

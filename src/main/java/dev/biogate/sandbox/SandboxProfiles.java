@@ -58,6 +58,11 @@ public final class SandboxProfiles {
     return i < syntheticProfiles ? SandboxDemoData.synthetic(username, i, syntheticLinks) : null;
   }
 
+  /** The profile holding the link with this id. */
+  public synchronized Optional<SandboxProfile> owner(String linkId) {
+    return byUsername.values().stream().filter(p -> p.links().stream().anyMatch(l -> l.id().equals(linkId))).findFirst();
+  }
+
   /** Creates or replaces the profile under its username. */
   public synchronized void put(SandboxProfile profile) {
     byUsername.put(profile.username(), profile);
