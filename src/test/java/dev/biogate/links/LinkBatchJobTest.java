@@ -184,7 +184,7 @@ class LinkBatchJobTest {
   }
 
   private Future<HttpResponse<Buffer>> raw(Gateway g, String path, Buffer body) {
-    return h.http.post(g.port(), "127.0.0.1", path).putHeader("Authorization", "Bearer " + Deliveries.ADMIN_TOKEN)
+    return h.http.post(g.managementPort(), "127.0.0.1", path).putHeader("Authorization", "Bearer " + Deliveries.ADMIN_TOKEN)
       .putHeader("Content-Type", "application/json").sendBuffer(body);
   }
 

@@ -85,7 +85,7 @@ class ConsoleChromiumTest {
       .compose(v -> Chromium.launch(vertx, Chromium.binary()))
       .compose(b -> {
         browser = b;
-        return b.navigate("http://127.0.0.1:" + gw.get().port() + "/admin/ui");
+        return b.navigate("http://127.0.0.1:" + gw.get().managementPort() + "/admin/ui");
       })
       .compose(v -> browser.until("document.readyState === 'complete' && !document.getElementById('login').hidden", 20_000))
       // A wrong token is refused and the page asks again.
