@@ -24,6 +24,7 @@ import dev.biogate.profile.ProfileStore;
 import dev.biogate.redis.RedisClients;
 import dev.biogate.upstream.LaneShares;
 import dev.biogate.upstream.LinktreeClient;
+import dev.biogate.upstream.MissAdmission;
 import dev.biogate.upstream.RedisBudget;
 import dev.biogate.webhook.WebhookModule;
 import io.vertx.core.DeploymentOptions;
@@ -64,8 +65,8 @@ public final class Gateway {
     // The budget has its own small pool: a storm of cache traffic must not starve its heartbeats and permits.
     this.budgetRedis = Redis.createClient(vertx, RedisClients.options(config.redis()).setMaxPoolSize(2));
     this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(), lt.profileTimeoutMs(),
-      new LaneShares(lt.foregroundReserve(), lt.refreshReserve()));
-    this.upstream = new LinktreeClient(vertx, lt, budget, registry);
+      new LaneShares(lt.foregroundReserve(), lt.refreshReserve(), lt.firstSight().share()), lt.maxInstances(), lt.localGrantMs());
+    this.upstream = new LinktreeClient(vertx, lt, budget, registry, new MissAdmission(redis, lt.firstSight()));
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,

@@ -44,7 +44,7 @@ public final class HttpOptions {
     this.inboundRatePerSec = inbound.doubleIn("ratePerSec", DEFAULT_INBOUND_RATE_PER_SEC, 0, 10_000_000);
     this.inboundBurst = inbound.intIn("burst", DEFAULT_INBOUND_BURST, 1, 100_000_000);
     this.trustedProxies = List.copyOf(inbound.list("trustedProxies"));
-    this.exemptLoopback = inbound.bool("exemptLoopback", true);
+    this.exemptLoopback = inbound.bool("exemptLoopback", false);
     this.shutdownGraceMs = s.longIn("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
     this.requestMetrics = s.bool("requestMetrics", true);
     for (String origin : corsOrigins) {
@@ -65,7 +65,7 @@ public final class HttpOptions {
   public int inboundBurst() { return inboundBurst; }
   /** Peers whose {@code X-Forwarded-For} is believed (exact addresses). */
   public List<String> trustedProxies() { return trustedProxies; }
-  /** Loopback clients (local load tests, sidecars, health probes) are not limited. */
+  /** Loopback clients (local load tests, sidecars) are not limited: only when configured (health probes never are). */
   public boolean exemptLoopback() { return exemptLoopback; }
   public long shutdownGraceMs() { return shutdownGraceMs; }
   /** Per-request HTTP metrics (latency histograms per route); the gateway's own counters are always on. */

@@ -136,6 +136,7 @@ public final class ProfileService {
    * update, and the next read fetches the current profile anyway.
    */
   public Future<Boolean> patch(String username, UnaryOperator<JsonObject> change) {
+    upstream.admission().markKnown(username);
     CachedProfile held = l1.get(username);
     Future<CachedProfile> base = held != null ? Future.succeededFuture(held) : sharedCopy(username);
     return base.compose(copy -> {
