@@ -65,7 +65,8 @@ public final class Harness {
    */
   public BiogateConfig config(JsonObject overrides) {
     JsonObject base = new JsonObject()
-      .put("http", new JsonObject().put("port", 0).put("instances", 1))
+      // Loopback stands for every client in these tests; tests of the edge limits configure http.inbound themselves.
+      .put("http", new JsonObject().put("port", 0).put("instances", 1).put("inbound", new JsonObject().put("exemptLoopback", true)))
       .put("redis", new JsonObject().put("url", redisUrl))
       .put("analytics", new JsonObject().put("journal", new JsonObject().put("path", tempJournal())))
       .put("linktree", new JsonObject().put("apiBase", "http://127.0.0.1:" + sandboxPort())

@@ -129,6 +129,33 @@ class MissFloodTest {
     return h.http.get(g.port(), "127.0.0.1", path).putHeader("X-Forwarded-For", client).send();
   }
 
+  /**
+   * With no first-sight share at all, only names the gateway has reason to know reach the upstream: one on the
+   * configured list, and one a webhook named (the marker is set even though no copy was held).
+   */
+  @Test
+  void namesOnTheListOrNamedByAWebhookAreKnown(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject cfg = new JsonObject().put("linktree", new JsonObject().put("firstSight", new JsonObject()
+      .put("share", 0.0).put("quotaBurst", 0).put("known", new JsonArray().add("Alice"))));
+    h.start()
+      .compose(v -> h.gateway(cfg))
+      .compose(g -> h.get(g, "/v1/profiles/demo").compose(stranger -> {
+        assertEquals(503, stranger.statusCode(), "a never-seen name gets no permit without a first-sight share");
+        return h.get(g, "/v1/profiles/alice");
+      }).compose(listed -> {
+        assertEquals(200, listed.statusCode(), "a listed name is known");
+        return g.profiles().patch("bob", json -> json);
+      }).compose(applied -> Eventually.until(vertx, () -> h.redis(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.EXISTS)
+        .arg(dev.biogate.redis.RedisKeys.knownName("bob"))).map(r -> r.toInteger() == 1), 5_000))
+        .compose(v -> h.get(g, "/v1/profiles/bob"))
+        .map(named -> {
+          assertEquals(200, named.statusCode(), "a name a webhook carried is known");
+          return null;
+        }))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   /** Loopback clients are limited like any other unless the operator exempts them explicitly. */
   @Test
   void loopbackIsLimitedUnlessExplicitlyExempt(Vertx vertx, VertxTestContext ctx) {
