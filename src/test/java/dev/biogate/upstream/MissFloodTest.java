@@ -147,7 +147,7 @@ class MissFloodTest {
         assertEquals(200, listed.statusCode(), "a listed name is known");
         return g.profiles().patch("bob", json -> json);
       }).compose(applied -> Eventually.until(vertx, () -> h.redis(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.EXISTS)
-        .arg(dev.biogate.redis.RedisKeys.knownName("bob"))).map(r -> r.toInteger() == 1), 5_000))
+        .arg("bg:known:{bob}")).map(r -> r.toInteger() == 1), 5_000))
         .compose(v -> h.get(g, "/v1/profiles/bob"))
         .map(named -> {
           assertEquals(200, named.statusCode(), "a name a webhook carried is known");
