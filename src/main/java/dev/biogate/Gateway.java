@@ -66,7 +66,7 @@ public final class Gateway {
     this.budgetRedis = Redis.createClient(vertx, RedisClients.options(config.redis()).setMaxPoolSize(2));
     this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(), lt.profileTimeoutMs(),
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve(), lt.firstSight().share()), lt.maxInstances(), lt.localGrantMs());
-    this.upstream = new LinktreeClient(vertx, lt, budget, registry, new MissAdmission(redis, lt.firstSight()));
+    this.upstream = new LinktreeClient(vertx, lt, budget, registry, new MissAdmission(redis, lt.firstSight(), budget::isDegraded));
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,

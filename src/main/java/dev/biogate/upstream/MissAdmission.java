@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Decides which lane a reader's miss takes, so that nobody can spend the upstream budget by asking for names that
@@ -37,7 +38,7 @@ import java.util.concurrent.TimeUnit;
 public final class MissAdmission {
 
   /** Every miss keeps its lane: no marker, no quota (a client without Redis, e.g. preflight). */
-  public static final MissAdmission OPEN = new MissAdmission(null, null);
+  public static final MissAdmission OPEN = new MissAdmission(null, null, () -> false);
 
   private static final Object CLIENT = new Object();
   private static final long REDIS_TIMEOUT_MS = 500;
@@ -45,12 +46,15 @@ public final class MissAdmission {
   private final Redis redis;
   private final FirstSightOptions options;
   private final Set<String> allowed;
+  private final BooleanSupplier budgetIsLocal;
   private final LuaScript quota = LuaScript.load("miss_quota");
   private final Cache<String, LocalBucket> fallback = Caffeine.newBuilder().maximumSize(100_000)
     .expireAfterAccess(Duration.ofMinutes(10)).build();
 
-  public MissAdmission(Redis redis, FirstSightOptions options) {
+  /** @param budgetIsLocal whether the upstream budget is limiting this instance locally (Redis unreachable) */
+  public MissAdmission(Redis redis, FirstSightOptions options, BooleanSupplier budgetIsLocal) {
     this.redis = redis;
+    this.budgetIsLocal = budgetIsLocal;
     this.options = options;
     this.allowed = options == null ? Set.of() : Set.copyOf(options.known());
   }
@@ -87,9 +91,17 @@ public final class MissAdmission {
     String client = currentClient();
     return redis.send(Request.cmd(Command.EXISTS).arg(RedisKeys.knownName(username)))
       .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-      .map(r -> r != null && r.toInteger() > 0)
-      .otherwise(false)
-      .compose(known -> known ? Future.succeededFuture(Lane.FOREGROUND) : takeQuota(client).map(Lane.FIRST_SIGHT));
+      .<Boolean>map(r -> r != null && r.toInteger() > 0)
+      .otherwise((Boolean) null)
+      .compose(known -> {
+        if (Boolean.TRUE.equals(known)) {
+          return Future.succeededFuture(Lane.FOREGROUND);
+        }
+        // Unanswered while the budget is local (Redis unreachable): that small share cannot tell names apart either.
+        // The reader keeps its lane; the client's quota is still charged, so no one client spends the share.
+        Lane taken = known == null && budgetIsLocal.getAsBoolean() ? Lane.FOREGROUND : Lane.FIRST_SIGHT;
+        return takeQuota(client).map(taken);
+      });
   }
 
   /** Marks the name as known for the configured time (fire and forget: a lost mark costs a first-sight permit). */

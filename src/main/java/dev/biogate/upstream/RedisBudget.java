@@ -94,6 +94,8 @@ public final class RedisBudget implements UpstreamBudget {
   /** When the last report was sent, answered or not: one that timed out may still have reached Redis. */
   private volatile long lastReportAttemptNanos;
   private volatile int reportedShare;
+  /** The share the last report carried, answered or not (an unanswered one may have replaced the reported one). */
+  private volatile int attemptedShare = Integer.MAX_VALUE;
   /** The roster as last read: quadruples (id, last report in microseconds, share, grants). */
   private volatile List<String> roster = List.of();
   private volatile Degraded degraded;
@@ -181,6 +183,7 @@ public final class RedisBudget implements UpstreamBudget {
     long sent = System.nanoTime();
     lastReportAttemptNanos = sent;
     int share = shareToReport();
+    attemptedShare = share;
     heartbeat.run(redis, List.of(rosterKey, logKey, detailsKey, putBackKey, leftKey), List.of(instanceId, Integer.toString(share),
         Integer.toString(ownGrants().size()), Long.toString(lifetimeMs() * 1000L), Long.toString(periodMs * 1000L), reported ? "1" : "0"))
       .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
@@ -377,7 +380,7 @@ public final class RedisBudget implements UpstreamBudget {
       return;
     }
     int live = Math.max(1, liveInstances);
-    int share = reported ? reportedShare : limit / maxInstances;
+    int share = reported ? Math.min(reportedShare, attemptedShare) : limit / maxInstances;
     LocalBudget local = new LocalBudget(share, periodMs + maxRequestMs, shares);
     // For the rest of this window only what the cluster had not yet used is split between the instances.
     int leftNow = Math.max(0, limit - sharedUsed.get()) / live;
@@ -398,6 +401,7 @@ public final class RedisBudget implements UpstreamBudget {
     long sent = System.nanoTime();
     lastReportAttemptNanos = sent;
     int share = shareToReport();
+    attemptedShare = share;
     List<Grant> mine = ownGrants();
     List<String> args = new ArrayList<>();
     args.add(instanceId);
