@@ -57,6 +57,7 @@ import dev.biogate.upstream.LaneUsage;
 import dev.biogate.ops.ConsoleOverview;
 import dev.biogate.ops.ConsolePage;
 import dev.biogate.upstream.LinktreeClient;
+import dev.biogate.upstream.MissAdmission;
 import dev.biogate.upstream.RedisBudget;
 import dev.biogate.webhook.ReplicaWatch;
 import dev.biogate.webhook.WebhookRoutes;
@@ -134,9 +135,9 @@ public final class Gateway {
     this.budgetRedis = RedisClients.create(vertx, config.redis());
     this.livenessRedis = RedisClients.create(vertx, config.redis());
     this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(), lt.profileTimeoutMs(),
-      new LaneShares(lt.foregroundReserve(), lt.refreshReserve()));
+      new LaneShares(lt.foregroundReserve(), lt.refreshReserve(), lt.firstSight().share()), lt.maxInstances(), lt.localGrantMs());
     this.usage = new LaneUsage(budget, redis, "linktree", clock);
-    this.upstream = new LinktreeClient(vertx, lt, usage, registry);
+    this.upstream = new LinktreeClient(vertx, lt, usage, registry, new MissAdmission(redis, lt.firstSight(), budget::isDegraded));
     this.jobs = new LinkJobs(vertx, redis, upstream, config.source().getJsonObject("jobs", new io.vertx.core.json.JsonObject()), clock);
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);

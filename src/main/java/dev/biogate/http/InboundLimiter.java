@@ -49,6 +49,7 @@ public final class InboundLimiter {
   /** True when the request may proceed; otherwise the 429 has been written. */
   public boolean admit(HttpServerRequest req) {
     String client = clientOf(req);
+    dev.biogate.upstream.MissAdmission.attribute(client);
     if (client == null) {
       return true;
     }

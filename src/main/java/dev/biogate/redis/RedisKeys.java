@@ -24,6 +24,21 @@ public final class RedisKeys {
     return "bg:budget:{" + budget + "}:instances";
   }
 
+  /** The budget's other keys (roster details, the first-sight lane's log, ...): same hash tag, see redis/rate_limit.lua. */
+  public static String budgetPart(String budget, String part) {
+    return "bg:budget:{" + budget + "}:" + part;
+  }
+
+  /** String: the gateway has reason to know this name (fetched it, or a webhook named it); tagged by the username. */
+  public static String knownName(String username) {
+    return "bg:known:{" + username + "}";
+  }
+
+  /** String: one client's first-sight miss quota (token bucket, redis/miss_quota.lua); tagged by the client key. */
+  public static String missQuota(String client) {
+    return "bg:missq:{" + client + "}";
+  }
+
   private RedisKeys() {
   }
 

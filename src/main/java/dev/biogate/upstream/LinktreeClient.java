@@ -39,6 +39,7 @@ public final class LinktreeClient {
   private final Vertx vertx;
   private final LinktreeOptions options;
   private final UpstreamBudget budget;
+  private final MissAdmission admission;
   private final WebClient client;
   private final CircuitBreaker breaker;
   private final String authorization;
@@ -46,7 +47,14 @@ public final class LinktreeClient {
   private volatile long openedAtMs;
 
   public LinktreeClient(Vertx vertx, LinktreeOptions options, UpstreamBudget budget, MeterRegistry registry) {
+    this(vertx, options, budget, registry, MissAdmission.OPEN);
+  }
+
+  /** A client whose foreground misses go through {@code admission} (known names vs never-seen names). */
+  public LinktreeClient(Vertx vertx, LinktreeOptions options, UpstreamBudget budget, MeterRegistry registry,
+                        MissAdmission admission) {
     this.vertx = vertx;
+    this.admission = admission;
     this.registry = registry;
     this.options = options;
     this.budget = budget;
@@ -75,12 +83,25 @@ public final class LinktreeClient {
     return !(cause instanceof UpstreamException) || ((UpstreamException) cause).isUpstreamFault();
   }
 
-  /** A whole profile: the profile fields plus {@code links} holding every page, in upstream order. */
+  /**
+   * A whole profile: the profile fields plus {@code links} holding every page, in upstream order. A foreground miss
+   * first goes through the miss admission: a never-seen name takes the first-sight lane and the client's quota.
+   * Once the profile page is found the name is known, and the remaining link pages take the known lane.
+   */
   public Future<JsonObject> fetchProfile(String username, Lane lane) {
     String base = "/profiles/" + username;
-    return get(base, lane, options.profileTimeoutMs(), 0)
-      .compose(profile -> collectLinks(base, lane, profile, profile.getJsonArray("links", new JsonArray()),
-        profile.getString("links_next_cursor"), new HashSet<>(), 1));
+    return admission.laneFor(username, lane).compose(first -> get(base, first, options.profileTimeoutMs(), 0)
+      .compose(profile -> {
+        admission.markKnown(username);
+        Lane pages = first == Lane.FIRST_SIGHT ? Lane.FOREGROUND : first;
+        return collectLinks(base, pages, profile, profile.getJsonArray("links", new JsonArray()),
+          profile.getString("links_next_cursor"), new HashSet<>(), 1);
+      }));
+  }
+
+  /** Which misses may spend the budget (see {@link MissAdmission}); webhooks mark the names they carry. */
+  public MissAdmission admission() {
+    return admission;
   }
 
   private Future<JsonObject> collectLinks(String base, Lane lane, JsonObject profile, JsonArray links, String cursor,

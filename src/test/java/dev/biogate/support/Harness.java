@@ -87,7 +87,9 @@ public final class Harness {
       .put("redis", redisSection.copy())
       .put("analytics", new JsonObject().put("journal", new JsonObject().put("path", tempJournal())))
       .put("linktree", new JsonObject().put("apiBase", "http://127.0.0.1:" + sandboxPort())
-        .put("token", SandboxOptions.DEFAULT_TOKEN).put("retryBaseDelayMs", 10).put("retryMaxDelayMs", 50));
+        .put("token", SandboxOptions.DEFAULT_TOKEN).put("retryBaseDelayMs", 10).put("retryMaxDelayMs", 50)
+        // Tests read many never-seen names from one loopback client; the per-client miss quota is tested on its own.
+        .put("firstSight", new JsonObject().put("quotaBurst", 0)));
     for (String section : overrides.fieldNames()) {
       JsonObject target = base.getJsonObject(section);
       if (target == null) {
