@@ -203,7 +203,7 @@ public final class Gateway {
     streams.start();
     LinksHandler links = new LinksHandler(profiles);
     HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo);
-    InboundLimiter limiter = new InboundLimiter(config.http());
+    InboundLimiter limiter = new InboundLimiter(config.http()).observeClients(MissAdmission::attribute);
     AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
           () -> routes(links, health, requests, adminAuth, false), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)

@@ -18,6 +18,8 @@ import java.time.Duration;
  */
 public final class InboundLimiter {
 
+  private java.util.function.Consumer<String> observer = c -> { };
+
   static final AsciiString RATELIMIT_LIMIT = AsciiString.cached("RateLimit-Limit");
   static final AsciiString RATELIMIT_REMAINING = AsciiString.cached("RateLimit-Remaining");
   static final AsciiString RATELIMIT_RESET = AsciiString.cached("RateLimit-Reset");
@@ -42,6 +44,15 @@ public final class InboundLimiter {
     this.buckets = Caffeine.newBuilder().maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(2)).build();
   }
 
+  /**
+   * Tells {@code observer} the client key of every request this limiter sees (null when exempt), before any work on
+   * it: the wiring hands it to the upstream miss quota, which charges misses to the client that caused them.
+   */
+  public InboundLimiter observeClients(java.util.function.Consumer<String> observer) {
+    this.observer = observer;
+    return this;
+  }
+
   public boolean enabled() {
     return ratePerNano > 0;
   }
@@ -49,7 +60,7 @@ public final class InboundLimiter {
   /** True when the request may proceed; otherwise the 429 has been written. */
   public boolean admit(HttpServerRequest req) {
     String client = clientOf(req);
-    dev.biogate.upstream.MissAdmission.attribute(client);
+    observer.accept(client);
     if (client == null) {
       return true;
     }

@@ -192,7 +192,7 @@ class BudgetFailoverTest {
     budget.start(50);
     Eventually.until(vertx, () -> attempts(budget, 1).map(n -> n == 1), 5_000)
       .compose(v -> admin.send(Request.cmd(Command.SCRIPT).arg("FLUSH")))
-      .compose(v -> admin.send(Request.cmd(Command.ACL).arg("SETUSER").arg("default").arg("-script")))
+      .compose(v -> admin.send(Request.cmd(Command.ACL).arg("SETUSER").arg("default").arg("-script").arg("-eval")))
       .compose(v -> attempts(budget, 5))
       .compose(granted -> vertx.timer(300).map(granted))
       .onComplete(ctx.succeeding(granted -> ctx.verify(() -> {
