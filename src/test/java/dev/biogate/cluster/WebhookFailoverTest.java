@@ -38,7 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Webhooks keep flowing while the Cluster master holding the events stream dies: every delivery answered 200 is
  * handled afterwards (the ingest waits for a replica before answering), everything else is a retryable 503, and
  * deliveries are answered 200 again once the replica has taken over. The time from the kill to the first 200 is
- * logged ({@code webhook failover: ...}); it is a measurement, not asserted here.
+ * logged ({@code webhook failover: ...}); it is a measurement, not asserted here: on a busy 2-core machine it
+ * ranged from 2.6 s to 107 s (the shared connection is rebuilt several times before it settles), hence the long
+ * test timeout.
  */
 @ExtendWith(VertxExtension.class)
 class WebhookFailoverTest {
@@ -66,7 +68,7 @@ class WebhookFailoverTest {
   }
 
   @Test
-  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  @Timeout(value = 180, timeUnit = TimeUnit.SECONDS)
   void noDeliveryAnswered200IsLostWhenTheEventsMasterDiesAndWebhooksAreAcceptedAgainAfterIt(Vertx vertx, VertxTestContext ctx) {
     TestCluster cluster = TestCluster.get();
     h = new Harness(vertx);
