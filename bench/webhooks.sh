@@ -34,6 +34,7 @@ STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"
 RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
 KEEP_TMP="${KEEP_TMP:-0}"
 WRK_BIN="${WRK_BIN:-}"
+SCRIPT_BENCH="${SCRIPT_BENCH:-1}"             # 0: skip the redis-benchmark run of the ingest script
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$SCRIPT_DIR/common.sh"
@@ -62,6 +63,9 @@ ensure_tools() {
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   if (( ${#missing[@]} > 0 )); then
     apt_install "${missing[@]}"
+  fi
+  if [[ "$SCRIPT_BENCH" == 1 ]] && ! command -v redis-benchmark >/dev/null 2>&1; then
+    apt_install redis-tools
   fi
   WRK_BIN="${WRK_BIN:-$(command -v wrk)}"
   [[ -x "$WRK_BIN" ]] || die "wrk not found"
@@ -131,6 +135,32 @@ probe_endpoint() {
   fi
 }
 
+# redis_port: the port of the Redis the gateway uses (REDIS_URL, else the private
+# redis-server it started, as its log says).
+redis_port() {
+  if [[ -n "${REDIS_URL:-}" ]]; then
+    sed -E 's#^redis://([^@/]*@)?[^:/]+:([0-9]+).*#\2#' <<<"$REDIS_URL"
+  else
+    sed -nE 's/.*started private redis-server on 127\.0\.0\.1:([0-9]+).*/\1/p' "$TMP_DIR/biogate.log" | tail -n 1
+  fi
+}
+
+# script_bench PORT BODY: redis-benchmark runs redis/webhook_ingest.lua as the
+# gateway calls it (5 keys: a stream, a history hash and 3 dedupe markers, each
+# delivery new) with the same concurrency; writes its CSV line to
+# $TMP_DIR/script.csv. Its keys live under bg:bench:{bg} and expire in 60 s;
+# the stream is deleted afterwards.
+script_bench() {
+  local port="$1" body="$2" sha requests
+  sha="$(redis-cli -p "$port" SCRIPT LOAD "$(cat "$ROOT_DIR/redis/webhook_ingest.lua")")"
+  requests=$(( 20000 * DURATION_S ))
+  run_bounded "$((DURATION_S * 4 + 60))" "$TMP_DIR/script.csv" redis-benchmark -p "$port" -c "$CONNECTIONS" \
+    -n "$requests" -r 100000000 --csv EVALSHA "$sha" 5 'bg:bench:{bg}' 'bg:bench:{bg}:h:__rand_int__' \
+    'bg:bench:{bg}:id:__rand_int__' 'bg:bench:{bg}:sig:__rand_int__' 'bg:bench:{bg}:body:__rand_int__' \
+    60 100000000 linktree 'id-__rand_int__' link.updated "$(date +%s)000" "$body" || die "redis-benchmark failed"
+  redis-cli -p "$port" DEL 'bg:bench:{bg}' >/dev/null
+}
+
 # ---- main ----------------------------------------------------------------------
 install_traps
 ensure_tools
@@ -146,6 +176,14 @@ probe_endpoint "$URL" "$RUN_ID"
 
 log "signing $REQUESTS deliveries"
 sign_requests "$TMP_DIR/requests" "$WRK_THREADS" "$REQUESTS" "$RUN_ID"
+
+# The script alone first, while the gateway idles: after wrk its consumer would still be draining the backlog.
+if [[ "$SCRIPT_BENCH" == 1 ]]; then
+  port="$(redis_port)"
+  [[ -n "$port" ]] || die "cannot tell which port the gateway's Redis listens on (set REDIS_URL)"
+  log "redis-benchmark of redis/webhook_ingest.lua on 127.0.0.1:$port, -c$CONNECTIONS"
+  script_bench "$port" "$(head -n 1 "$TMP_DIR/requests.0.txt" | cut -f4)"
+fi
 
 {
   echo "biogate webhook ingest benchmark, $STAMP"
@@ -195,6 +233,22 @@ socket_errors="$(awk '/Socket errors:/ {s = 0; for (i = 1; i <= NF; i++) if ($i 
     grep '^webhook first other answer:' "$OUT" || true
   fi
 } | tee -a "$RESULT_FILE"
+if [[ "$SCRIPT_BENCH" == 1 ]]; then
+  # "EVALSHA ...","rps","avg","min","p50","p95","p99","max": counted from the end (the body is in the test name)
+  script_line="$(grep -v '^"test"' "$TMP_DIR/script.csv" | tail -n 1)"
+  script_rps="$(awk -F'","' '{print $(NF - 6)}' <<<"$script_line")"
+  script_p99="$(awk -F'","' '{print $(NF - 1)}' <<<"$script_line")"
+  [[ -n "$script_rps" ]] || { cat "$TMP_DIR/script.csv" >&2; die "could not parse redis-benchmark output"; }
+  {
+    echo
+    echo "redis-benchmark -c$CONNECTIONS --csv EVALSHA <redis/webhook_ingest.lua> 5 <keys> <args> (same Redis, before wrk)"
+    printf '%-28s %s\n' "script requests/s" "$script_rps"
+    printf '%-28s %s ms\n' "script latency p99" "$script_p99"
+    echo
+    printf '%-28s %s\n' "gateway / script" "$(awk -v a="$rps" -v b="$script_rps" 'BEGIN {printf "%.2f", a / b}')"
+    printf '%-28s %s ms\n' "gateway latency p99" "$(to_ms "$p99")"
+  } | tee -a "$RESULT_FILE"
+fi
 log "results written to $RESULT_FILE"
 if [[ "${other:-0}" != 0 ]]; then
   exit 1

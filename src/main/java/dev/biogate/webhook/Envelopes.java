@@ -2,11 +2,15 @@ package dev.biogate.webhook;
 
 import dev.biogate.http.ApiException;
 import dev.biogate.redis.RedisKeys;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -24,6 +28,7 @@ final class Envelopes {
   static final String DELIVERY_ID_HEADER = "x-linktree-delivery-id";
   private static final int MAX_ID_LENGTH = 200;
   private static final int MAX_TYPE_LENGTH = 100;
+  private static final JsonFactory JSON = new JsonFactory();
 
   static final ApiException MALFORMED = new ApiException(400, "malformed_json", "the body is not a JSON object");
   static final ApiException NO_DELIVERY_ID = new ApiException(400, "missing_delivery_id",
@@ -43,15 +48,14 @@ final class Envelopes {
     if (!validId(id)) {
       throw NO_DELIVERY_ID;
     }
-    JsonObject json = parse(raw);
-    Object type = json.getValue("type");
-    if (!(type instanceof String) || !validType((String) type) || !(json.getValue("data") instanceof JsonObject)) {
+    String type = linktreeType(raw);
+    if (type == null || !validType(type)) {
       throw LINKTREE_FIELDS;
     }
     // The delivery id header is not covered by the signature: key the delivery by the signature too, so a captured
     // body replayed under a fresh delivery id is still a duplicate.
     String signature = headers.get(LinktreeVerifier.SIGNATURE_HEADER);
-    return new Delivery(Delivery.LINKTREE, id, (String) type, List.of(
+    return new Delivery(Delivery.LINKTREE, id, type, List.of(
       RedisKeys.webhookDedupe(Delivery.LINKTREE, "id", id),
       RedisKeys.webhookDedupe(Delivery.LINKTREE, "sig", sha256(signature)),
       contentKey(Delivery.LINKTREE, raw)), raw.toString(StandardCharsets.UTF_8));
@@ -92,6 +96,39 @@ final class Envelopes {
       return RedisKeys.webhookDedupe(provider, "body", HexFormat.of().formatHex(sha.digest()));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The {@code type} of a Linktree event, or {@code null} when it has no string {@code type} or no object
+   * {@code data}; {@link #MALFORMED} unless the body is one JSON object. One pass of a streaming parser over the
+   * top-level fields, skipping the values it does not need: no tree is built on the ingest path (the handler parses
+   * the body later). Skipping is iterative and Jackson bounds nesting depth and token sizes, so hostile bodies cost
+   * linear time. As with a tree, a repeated field counts by its last value.
+   */
+  static String linktreeType(Buffer raw) {
+    try (JsonParser p = JSON.createParser(raw.getBytes())) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw MALFORMED;
+      }
+      String type = null;
+      boolean data = false;
+      for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        if ("type".equals(field)) {
+          type = value == JsonToken.VALUE_STRING ? p.getText() : null;
+        } else if ("data".equals(field)) {
+          data = value == JsonToken.START_OBJECT;
+        }
+        p.skipChildren();
+      }
+      if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+        throw MALFORMED;
+      }
+      return data ? type : null;
+    } catch (IOException e) {
+      throw MALFORMED;
     }
   }
 

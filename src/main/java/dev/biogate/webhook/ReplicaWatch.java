@@ -2,6 +2,7 @@ package dev.biogate.webhook;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import dev.biogate.redis.RedisKeys;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -12,13 +13,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Whether webhook ingestion must wait for a replica before answering 200: always ({@code on}), never ({@code off}),
- * or ({@code auto}) while the Redis master reports a connected replica ({@code INFO replication}, sampled every few
- * seconds, never per request). A lone Redis has nothing to wait for; waiting there would only add latency.
+ * or ({@code auto}) while the Redis master holding the events stream reports a connected replica
+ * ({@code INFO replication}, sampled every few seconds, never per request). A lone Redis has nothing to wait for; waiting there would only add latency.
  */
 public final class ReplicaWatch {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaWatch.class);
   private static final long PERIOD_MS = 2_000;
+  private static final String INFO_SCRIPT = "return redis.call('INFO', 'replication')";
 
   private final Vertx vertx;
   private final Redis redis;
@@ -51,8 +53,11 @@ public final class ReplicaWatch {
     }
   }
 
-  private Future<Void> sample() {
-    return redis.send(Request.cmd(Command.INFO).arg("replication")).timeout(2, TimeUnit.SECONDS).map(r -> {
+  Future<Void> sample() {
+    // INFO has no key: on Cluster it would land on any node, a replica or another master included. Run it from a
+    // script keyed like the events stream, so it is answered by the master that takes the deliveries.
+    Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(RedisKeys.EVENTS_STREAM);
+    return redis.send(info).timeout(2, TimeUnit.SECONDS).map(r -> {
       boolean now = connectedReplicas(r.toString()) > 0;
       if (now != replicated) {
         LOG.info(now ? "redis has a replica: webhooks are acknowledged once a replica holds them"

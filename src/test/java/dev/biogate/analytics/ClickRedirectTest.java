@@ -2,6 +2,7 @@ package dev.biogate.analytics;
 
 import dev.biogate.Gateway;
 import dev.biogate.support.Harness;
+import dev.biogate.support.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -33,9 +36,8 @@ class ClickRedirectTest {
   private Harness h;
 
   @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
+  void start(Vertx vertx) {
     h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach
@@ -43,10 +45,11 @@ class ClickRedirectTest {
     h.close().onComplete(ctx.succeedingThenComplete());
   }
 
-  @Test
-  void redirectsToTheProfilesLinkUncachedAndCountsTheClick(Vertx vertx, VertxTestContext ctx) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Topology.class)
+  void redirectsToTheProfilesLinkUncachedAndCountsTheClick(Topology topology, Vertx vertx, VertxTestContext ctx) {
     long from = System.currentTimeMillis() - 60_000;
-    h.gateway(Clicks.config(dir.resolve("clicks.journal"))).compose(g -> Clicks.issueKey(h, g, "demo").compose(key ->
+    h.start(topology).compose(x -> h.gateway(Clicks.config(dir.resolve("clicks.journal"))).compose(g -> Clicks.issueKey(h, g, "demo").compose(key ->
         h.send(HttpMethod.GET, g, "/r/DEMO/lnk_demo_03", null).compose(r -> {
           assertEquals(302, r.statusCode());
           assertEquals("https://shop.example.com/demo", r.getHeader("Location"));
@@ -54,7 +57,7 @@ class ClickRedirectTest {
           return Clicks.eventually(vertx, () -> Clicks.query(h, g, key, "demo", from, from + 600_000, "minute")
             .map(a -> a.getLong("total") == 1), 5_000, "the click is counted");
         })
-        .compose(v -> Clicks.query(h, g, key, "demo", from, from + 600_000, "minute"))))
+        .compose(v -> Clicks.query(h, g, key, "demo", from, from + 600_000, "minute")))))
       .onComplete(ctx.succeeding(answer -> ctx.verify(() -> {
         assertEquals(new JsonObject().put("lnk_demo_03", 1), answer.getJsonObject("links"));
         ctx.completeNow();
@@ -63,7 +66,7 @@ class ClickRedirectTest {
 
   @Test
   void answers404ForLinksOrProfilesItDoesNotHaveAnd400ForMalformedIds(VertxTestContext ctx) {
-    h.gateway(Clicks.config(dir.resolve("clicks.journal"))).compose(g -> all(g, List.of(
+    h.start().compose(x -> h.gateway(Clicks.config(dir.resolve("clicks.journal")))).compose(g -> all(g, List.of(
         "/r/demo/lnk_alice_01", "/r/demo/no-such-link", "/r/nobody/lnk_demo_01",
         "/r/demo/bad%20id", "/r/demo/" + "x".repeat(129), "/r/bad!user/lnk_demo_01", "/r/demo/a%2Fb")))
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
@@ -88,7 +91,7 @@ class ClickRedirectTest {
     for (int i = 0; i < urls.length; i++) {
       links.add(new JsonObject().put("id", "m" + i).put("title", "t" + i).put("url", urls[i]));
     }
-    h.putProfile("mallory", new JsonObject().put("username", "mallory").put("links", links))
+    h.start().compose(x -> h.putProfile("mallory", new JsonObject().put("username", "mallory").put("links", links)))
       .compose(v -> h.gateway(Clicks.config(dir.resolve("clicks.journal"))))
       .compose(g -> {
         List<String> paths = new ArrayList<>();

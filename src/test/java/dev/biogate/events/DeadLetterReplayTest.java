@@ -2,6 +2,7 @@ package dev.biogate.events;
 
 import dev.biogate.Gateway;
 import dev.biogate.support.Harness;
+import dev.biogate.support.Topology;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -13,8 +14,9 @@ import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -27,7 +29,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A failing handler is retried with backoff, dead-lettered after maxAttempts, and replayed through the admin API. */
+/**
+ * A failing handler is retried with backoff, dead-lettered after maxAttempts, and replayed through the admin API, on
+ * standalone Redis, Cluster and Sentinel.
+ */
 @ExtendWith(VertxExtension.class)
 class DeadLetterReplayTest {
 
@@ -46,7 +51,7 @@ class DeadLetterReplayTest {
         .put("body", body.toString()));
       req.response().setStatusCode(alertStatus.get()).end();
     }));
-    alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).onComplete(ctx.succeedingThenComplete());
+    alertSink.listen(0, "127.0.0.1").onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach
@@ -54,11 +59,12 @@ class DeadLetterReplayTest {
     h.close().compose(v -> alertSink.close()).onComplete(ctx.succeedingThenComplete());
   }
 
-  @Test
-  void retriesThenDeadLettersThenReplaysToSuccess(VertxTestContext ctx) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Topology.class)
+  void retriesThenDeadLettersThenReplaysToSuccess(Topology topology, VertxTestContext ctx) {
     JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("alerts", new JsonObject()
       .put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts").put("secret", ALERT_SECRET)));
-    h.gateway(cfg).compose(g -> milestone(g, "m-1").compose(v -> milestone(g, "m-2"))
+    h.start(topology).compose(x -> h.gateway(cfg)).compose(g -> milestone(g, "m-1").compose(v -> milestone(g, "m-2"))
       .compose(v -> h.eventually(() -> admin(g, "GET", "/admin/dead-letters").map(r -> r.bodyAsJsonObject().getLong("count") == 2), 5_000))
       .compose(v -> Future.all(admin(g, "GET", "/admin/dead-letters"), admin(g, "GET", "/admin/deliveries/m-1")))
       .compose(both -> {

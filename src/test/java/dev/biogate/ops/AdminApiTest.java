@@ -2,6 +2,7 @@ package dev.biogate.ops;
 
 import dev.biogate.Gateway;
 import dev.biogate.support.Harness;
+import dev.biogate.support.Topology;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,6 +17,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.List;
 
@@ -28,9 +31,8 @@ class AdminApiTest {
   private Harness h;
 
   @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
+  void start(Vertx vertx) {
     h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach
@@ -40,7 +42,7 @@ class AdminApiTest {
 
   @Test
   void refusesRequestsWithoutTheRightBearerTokenAndEverythingWhenNoTokenIsConfigured(VertxTestContext ctx) {
-    h.gateway(Deliveries.config()).compose(g -> h.gateway(new JsonObject().put("webhooks", Deliveries.webhooks())).compose(noToken ->
+    h.start().compose(x -> h.gateway(Deliveries.config())).compose(g -> h.gateway(new JsonObject().put("webhooks", Deliveries.webhooks())).compose(noToken ->
       Future.all(List.of(
         request(g, HttpMethod.GET, "/admin/dead-letters", null).send(),
         request(g, HttpMethod.GET, "/admin/dead-letters", "wrong-token-wrong-token-123").send(),
@@ -66,9 +68,11 @@ class AdminApiTest {
       })));
   }
 
-  @Test
-  void cachePurgeDropsTheSharedCopyAndEveryInstancesLocalCopy(VertxTestContext ctx) {
-    h.gateway(Deliveries.config()).compose(a -> h.gateway(Deliveries.config()).compose(b ->
+  /** Purges reach the other instance through pub/sub: on Cluster, through whichever node each instance subscribed to. */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Topology.class)
+  void cachePurgeDropsTheSharedCopyAndEveryInstancesLocalCopy(Topology topology, VertxTestContext ctx) {
+    h.start(topology).compose(x -> h.gateway(Deliveries.config())).compose(a -> h.gateway(Deliveries.config()).compose(b ->
       h.get(a, "/v1/profiles/alice").compose(r -> h.get(b, "/v1/profiles/alice")).compose(warm -> {
         assertEquals("HIT", warm.getHeader("X-Cache"));
         return request(a, HttpMethod.POST, "/admin/cache/purge/Alice", Deliveries.ADMIN_TOKEN).send();
