@@ -4,6 +4,7 @@ import dev.biogate.config.WebhookOptions;
 import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.Shards;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -22,7 +23,8 @@ import java.util.function.LongSupplier;
  * either recorded and queued, or recognised as a duplicate, cluster-wide. Pushes back instead of losing anything:
  * <ul>
  *   <li>Redis unreachable → 503 with {@code Retry-After}, the sender retries;</li>
- *   <li>the events backlog at its ceiling ({@code streamMaxLen}) → 503 {@code backlog_full}, nothing queued;</li>
+ *   <li>the delivery's events shard at its ceiling ({@code streamMaxLen} / shards) → 503 {@code backlog_full}, nothing
+ *       queued;</li>
  *   <li>durable acknowledgement: when the master has a replica ({@code replicaWait} auto/on), the script and a
  *       {@code WAIT 1 <replicaWaitMs>} go in one batch on one connection (WAIT covers that connection's writes);
  *       no replica acknowledged in time → 503, so a failover right after can never lose a delivery answered 200.
@@ -45,6 +47,8 @@ final class WebhookIngest {
   private final LongSupplier clock;
   private final ReplicaWatch replicas;
   private final LuaScript script = LuaScript.load("webhook_ingest");
+  private final Shards shards;
+  private final long shardCeiling;
   private final AtomicBoolean degraded = new AtomicBoolean();
 
   WebhookIngest(Redis redis, WebhookOptions options, LongSupplier clock, ReplicaWatch replicas) {
@@ -52,15 +56,19 @@ final class WebhookIngest {
     this.options = options;
     this.clock = clock;
     this.replicas = replicas;
+    this.shards = new Shards(options.shards());
+    this.shardCeiling = shards.ceiling(options.streamMaxLen());
   }
 
   /** {@code true} when recorded and queued, {@code false} for a duplicate; fails with a 503 {@link ApiException}. */
   Future<Boolean> ingest(Delivery d) {
-    List<String> keys = new ArrayList<>(2 + d.dedupeKeys.size());
-    keys.add(RedisKeys.EVENTS_STREAM);
-    keys.add(d.historyKey());
-    keys.addAll(d.dedupeKeys);
-    List<String> args = List.of(Long.toString(options.dedupeWindowS()), Long.toString(options.streamMaxLen()),
+    // Every key in the shard of the delivery's content: a retry or a re-signed replay meets its markers there.
+    int shard = d.shard(shards);
+    List<String> keys = new ArrayList<>(3 + d.markers.size());
+    keys.add(RedisKeys.eventsShard(shard));
+    keys.add(d.historyKey(shard));
+    keys.addAll(d.dedupeKeys(shard));
+    List<String> args = List.of(Long.toString(options.dedupeWindowS()), Long.toString(shardCeiling),
       d.provider, d.id, d.type, Long.toString(clock.getAsLong()), d.body);
     boolean wait = replicas.waitForReplica();
     Future<Result> sent = wait ? runAndWait(keys, args) : script.run(redis, keys, args).map(r -> new Result(r.get(0).toInteger(), -1));

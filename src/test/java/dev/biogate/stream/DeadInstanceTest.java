@@ -108,7 +108,7 @@ class DeadInstanceTest {
   }
 
   private Future<String> consumers() {
-    return h.redis(Request.cmd(Command.XINFO).arg("CONSUMERS").arg(RedisKeys.EVENTS_STREAM).arg(RedisKeys.EVENTS_GROUP))
+    return h.redis(Request.cmd(Command.XINFO).arg("CONSUMERS").arg(RedisKeys.eventsShard(0)).arg(RedisKeys.EVENTS_GROUP))
       .map(Object::toString);
   }
 }
