@@ -73,6 +73,14 @@ public final class RedisKeys {
     return "bg:wh:" + Shards.tag(shard) + ":dedupe:" + provider + ":" + kind + ":" + value;
   }
 
+  /**
+   * String: the shard a delivery id was first queued on (see redis/webhook_route.lua); tagged by the id itself, so
+   * routes spread over every slot. Retries and admin lookups by id find the delivery's shard through it.
+   */
+  public static String webhookRoute(String provider, String deliveryId) {
+    return "bg:wh:route:{" + provider + ":" + deliveryId + "}";
+  }
+
   /** Hash: one delivery's history (received, type, deliveries, attempts, outcome), kept as long as its dedupe marker. */
   public static String webhookDelivery(int shard, String provider, String deliveryId) {
     return "bg:wh:" + Shards.tag(shard) + ":delivery:" + provider + ":" + deliveryId;

@@ -20,7 +20,9 @@ import java.util.function.LongSupplier;
 
 /**
  * Deduplicates and queues a verified delivery in one atomic step ({@code redis/webhook_ingest.lua}): the delivery is
- * either recorded and queued, or recognised as a duplicate, cluster-wide. Pushes back instead of losing anything:
+ * either recorded and queued, or recognised as a duplicate, cluster-wide. The step runs on one ingest shard: the
+ * shard of the body digest, or the one its delivery id was pinned to by an earlier copy ({@code redis/webhook_route.lua}).
+ * Pushes back instead of losing anything:
  * <ul>
  *   <li>Redis unreachable → 503 with {@code Retry-After}, the sender retries;</li>
  *   <li>the delivery's events shard at its ceiling ({@code streamMaxLen} / shards) → 503 {@code backlog_full}, nothing
@@ -47,6 +49,7 @@ final class WebhookIngest {
   private final LongSupplier clock;
   private final ReplicaWatch replicas;
   private final LuaScript script = LuaScript.load("webhook_ingest");
+  private final LuaScript route = LuaScript.load("webhook_route");
   private final Shards shards;
   private final long shardCeiling;
   private final AtomicBoolean degraded = new AtomicBoolean();
@@ -62,8 +65,23 @@ final class WebhookIngest {
 
   /** {@code true} when recorded and queued, {@code false} for a duplicate; fails with a 503 {@link ApiException}. */
   Future<Boolean> ingest(Delivery d) {
-    // Every key in the shard of the delivery's content: a retry or a re-signed replay meets its markers there.
-    int shard = d.shard(shards);
+    // The shard of the delivery's content, unless its id was pinned to another shard by an earlier copy: a re-signed
+    // replay meets its body marker, a retry under the same id (whatever its body) its id marker.
+    return route.run(redis, List.of(RedisKeys.webhookRoute(d.provider, d.id)),
+        List.of(Integer.toString(d.shard(shards)), Long.toString(options.dedupeWindowS())))
+      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+      .recover(err -> Future.failedFuture(unavailable(err)))
+      .compose(r -> ingest(d, Math.floorMod(r.toInteger(), shards.count())));
+  }
+
+  private ApiException unavailable(Throwable err) {
+    if (degraded.compareAndSet(false, true)) {
+      LOG.warn("redis unavailable for webhook ingestion ({}); answering 503 so senders retry", err.getClass().getSimpleName());
+    }
+    return UNAVAILABLE;
+  }
+
+  private Future<Boolean> ingest(Delivery d, int shard) {
     List<String> keys = new ArrayList<>(3 + d.markers.size());
     keys.add(RedisKeys.eventsShard(shard));
     keys.add(d.historyKey(shard));
@@ -74,12 +92,7 @@ final class WebhookIngest {
     Future<Result> sent = wait ? runAndWait(keys, args) : script.run(redis, keys, args).map(r -> new Result(r.get(0).toInteger(), -1));
     return sent
       .timeout(TIMEOUT_MS + (wait ? options.replicaWaitMs() : 0), TimeUnit.MILLISECONDS)
-      .recover(err -> {
-        if (degraded.compareAndSet(false, true)) {
-          LOG.warn("redis unavailable for webhook ingestion ({}); answering 503 so senders retry", err.getClass().getSimpleName());
-        }
-        return Future.failedFuture(UNAVAILABLE);
-      })
+      .recover(err -> Future.failedFuture(unavailable(err)))
       .compose(r -> {
         if (degraded.compareAndSet(true, false)) {
           LOG.info("redis reachable again; webhook deliveries are being queued");
