@@ -61,6 +61,29 @@ public final class ClickStreamWriter {
       args.add(Integer.toString(fields.size()));
       args.addAll(fields);
     }
+    if (byShard.size() == 1) {
+      return append(byShard);
+    }
+    // Several shards: first check that each has room, so that a full shard refuses the batch before any other shard
+    // took its part (the caller offers the whole batch again; appending the parts that fit each time would fill the
+    // free shards with copies). Only a shard filling up between the check and the append can still split a batch.
+    long ceil = Long.parseLong(ceiling);
+    List<Future<Boolean>> room = new ArrayList<>(byShard.size());
+    byShard.forEach((shard, args) -> room.add(redis.send(Request.cmd(Command.XLEN).arg(RedisKeys.clicksShard(shard)))
+      .timeout(timeoutMs, TimeUnit.MILLISECONDS).map(len -> len.toLong() + count(args) <= ceil)));
+    return Future.all(room).compose(all -> room.stream().allMatch(Future::result) ? append(byShard) : Future.failedFuture(FULL));
+  }
+
+  /** Events in one shard's argument list (each: its field count, then its fields). */
+  private static int count(List<String> args) {
+    int n = 0;
+    for (int i = 1; i < args.size(); i += 1 + Integer.parseInt(args.get(i))) {
+      n++;
+    }
+    return n;
+  }
+
+  private Future<Void> append(Map<Integer, List<String>> byShard) {
     List<Future<Long>> appends = new ArrayList<>(byShard.size());
     byShard.forEach((shard, args) -> appends.add(APPEND.run(redis, List.of(RedisKeys.clicksShard(shard)), args)
       .timeout(timeoutMs, TimeUnit.MILLISECONDS).map(r -> r.toLong())));

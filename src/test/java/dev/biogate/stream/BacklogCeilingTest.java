@@ -68,6 +68,8 @@ class BacklogCeilingTest {
     int clicks = 300;
     JsonObject cfg = Clicks.config(dir.resolve("a.journal"));
     cfg.getJsonObject("analytics").put("streamMaxLen", ceiling).put("batchSize", 20);
+    // One shard: the ceiling is split over the shards (100 over 16 leaves 6 each, smaller than one batch).
+    cfg.put("webhooks", cfg.getJsonObject("webhooks", new JsonObject()).copy().put("shards", 1));
     h = new Harness(vertx);
     Gateway[] g = new Gateway[1];
     h.start(TestRedis.url(), new JsonObject(), SandboxKlaviyoOptions.defaults())
@@ -120,7 +122,9 @@ class BacklogCeilingTest {
     Set<String> accepted = new HashSet<>();
     List<String> refused = new ArrayList<>();
     alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).compose(x -> {
-      JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("streamMaxLen", ceiling)
+      // One shard: the ceiling is split over the shards, and which shard a delivery lands on follows its body; with
+      // one shard exactly the first `ceiling` deliveries fit, whatever their bodies.
+      JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("streamMaxLen", ceiling).put("shards", 1)
         .put("maxAttempts", 100).put("retryBaseMs", 200)
         .put("alerts", new JsonObject().put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts")));
       Gateway[] a = new Gateway[1];
