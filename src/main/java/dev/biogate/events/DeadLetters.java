@@ -22,7 +22,7 @@ import java.util.function.LongSupplier;
  * {@code maxAttempts} times, with the reason of the last failure. Listing merges the shards oldest first and never
  * shows payloads. A replay moves an entry back onto its own shard's events stream atomically
  * ({@code redis/dead_letter_replay.lua}) with a fresh set of attempts. Shards are independent streams, so two of
- * them can hold the same entry id; a replay by id replays every dead letter carrying it.
+ * them can hold the same entry id: the listing says each one's shard, and a replay names it.
  */
 public final class DeadLetters {
 
@@ -65,17 +65,26 @@ public final class DeadLetters {
     });
   }
 
-  /** Replays one dead letter; completes with the new events-stream id, or {@code null} if no shard holds it. */
+  /**
+   * Replays one dead letter: the one carrying {@code id} on the lowest shard that has one; completes with the new
+   * events-stream id, or {@code null} if no shard holds it. Ids are per shard: when two shards hold the same id, the
+   * listing's {@code shard} picks the other ({@link #replay(int, String)}).
+   */
   public Future<String> replay(String id) {
     Future<String> chain = Future.succeededFuture(null);
     for (int s = 0; s < shards; s++) {
       int shard = s;
-      chain = chain.compose(first -> replay(shard, id).map(newId -> first != null ? first : newId));
+      chain = chain.compose(done -> done != null ? Future.succeededFuture(done) : replay(shard, id));
     }
     return chain;
   }
 
-  private Future<String> replay(int shard, String id) {
+  public int shards() {
+    return shards;
+  }
+
+  /** Replays one dead letter of one shard; completes with the new events-stream id, or {@code null} if it has none. */
+  public Future<String> replay(int shard, String id) {
     String dead = RedisKeys.deadLettersShard(shard);
     return redis.send(Request.cmd(Command.XRANGE).arg(dead).arg(id).arg(id)).compose(r -> {
       List<StreamEntry> found = StreamEntry.entries(r);

@@ -164,7 +164,8 @@ class ShardedIngestTest {
             status.set(200);
             List<Future<HttpResponse<Buffer>>> replays = new ArrayList<>();
             list.bodyAsJsonObject().getJsonArray("dead_letters").forEach(o ->
-              replays.add(admin(g, HttpMethod.POST, "/admin/dead-letters/" + ((JsonObject) o).getString("id") + "/replay")));
+              replays.add(admin(g, HttpMethod.POST, "/admin/dead-letters/" + ((JsonObject) o).getString("id") + "/replay?shard="
+                + ((JsonObject) o).getInteger("shard"))));
             return Future.all(replays).map(replays);
           })
           .compose(replays -> {
