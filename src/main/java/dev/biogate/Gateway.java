@@ -109,7 +109,7 @@ public final class Gateway {
   private final Shards shards;
   /** Webhook events an instance works on at once, over all shards. */
   private static final int EVENTS_HELD = 64;
-  private static final int MIN_HELD_PER_SHARD = 4;
+  private static final int MIN_HELD_PER_SHARD = 16;
   private volatile int port;
   private String deploymentId;
 
