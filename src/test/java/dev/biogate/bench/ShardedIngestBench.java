@@ -65,7 +65,8 @@ public final class ShardedIngestBench {
     AtomicInteger running = new AtomicInteger(concurrency);
     String run = Long.toString(System.nanoTime(), 36);
     for (int c = 0; c < concurrency; c++) {
-      vertx.runOnContext(v -> send(h, next.getAndIncrement() % 2 == 0 ? a : b, run, next, total, ok, refused, running, sent, a, b));
+      Gateway first = c % 2 == 0 ? a : b;
+      vertx.runOnContext(v -> send(h, first, run, next, total, ok, refused, running, sent, a, b));
     }
     sent.future().await(10, TimeUnit.MINUTES);
     double sendS = (System.nanoTime() - start) / 1e9;
