@@ -1,7 +1,7 @@
 -- Record a verified webhook delivery once and queue it for handling, or recognise it as a duplicate.
 --
--- KEYS[1]    the events stream (bg:events:{bg})
--- KEYS[2]    this delivery's history hash (bg:wh:{bg}:delivery:<provider>:<id>)
+-- KEYS[1]    the events stream (bg:events:{bg:s<n>}, the delivery's shard)
+-- KEYS[2]    this delivery's history hash (bg:wh:{bg:s<n>}:delivery:<provider>:<id>)
 -- KEYS[3..n] dedupe markers; the delivery is a duplicate if ANY of them exists. Linktree passes two: one keyed by
 --            the delivery id header (a provider retry reuses it) and one by a digest of the signature (the delivery
 --            id is not signed, so a captured body replayed under a new id must still be caught). LinkMe passes one,
@@ -25,7 +25,8 @@
 --    nothing written and the caller answers 503, so the sender retries. Redis refuses writes for OOM only before a
 --    script's first write (a script that has written is allowed to finish), so once XADD succeeded the SETs and the
 --    HSET cannot be refused; they can only fail on wrong-typed keys, which nothing but this script writes.
---  * All keys carry the {bg} hash tag, so in Redis Cluster they live in one slot and the script can run at all.
+--  * All keys carry the shard's hash tag ({bg:s<n>}, picked from the body digest), so in Redis Cluster they live in
+--    one slot and the script can run at all.
 --
 -- Windows: markers expire after the dedupe window (7 days by default), longer than Linktree's whole retry horizon
 -- (5 retries over ~20 min, webhook disabled after 72 h) and than the signed-timestamp tolerance (73 h), so any

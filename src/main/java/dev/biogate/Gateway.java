@@ -46,6 +46,7 @@ import dev.biogate.profile.ProfileService;
 import dev.biogate.profile.ProfileStore;
 import dev.biogate.redis.RedisClients;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.Shards;
 import dev.biogate.sink.KlaviyoAdmin;
 import dev.biogate.sink.KlaviyoSink;
 import dev.biogate.stream.StreamEngine;
@@ -119,6 +120,10 @@ public final class Gateway {
   private final List<String> background = new ArrayList<>();
   private final LinkJobs jobs;
   private final LaneUsage usage;
+  private final Shards shards;
+  /** Webhook events an instance works on at once, over all shards. */
+  private static final int EVENTS_HELD = 64;
+  private static final int MIN_HELD_PER_SHARD = 16;
   private volatile int port;
   private volatile int managementPort;
   private String deploymentId;
@@ -143,20 +148,22 @@ public final class Gateway {
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,
       config.cache().lockTtlMs(), config.cache().lockWaitMs(), config.cache().lockPollMs());
-    this.streams = new StreamGauges(vertx, redis, registry, config.webhooks().streamMaxLen(), config.analytics().streamMaxLen());
+    this.shards = new Shards(config.webhooks().shards());
+    this.streams = new StreamGauges(vertx, redis, registry, shards.count(), config.webhooks().streamMaxLen(),
+      config.analytics().streamMaxLen());
 
     WebhookOptions w = config.webhooks();
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
     this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait());
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas);
-    this.admin = new AdminHandler(new DeadLetters(redis, w, clock), new DeliveryHistory(redis), invalidation);
+    this.admin = new AdminHandler(new DeadLetters(redis, w, clock), new DeliveryHistory(redis, shards.count()), invalidation);
     this.alerts = WebClient.create(vertx);
 
     AnalyticsOptions a = config.analytics();
-    this.clickWriter = new ClickStreamWriter(redis, a.streamMaxLen(), a.redisTimeoutMs());
+    this.clickWriter = new ClickStreamWriter(redis, shards, a.streamMaxLen(), a.redisTimeoutMs());
     this.recorder = ClickRecorder.create(vertx, clickWriter, a);
     this.counter = new ClickCounter(redis, profiles, a);
-    this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles);
+    this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles, shards.count());
     CreatorKeys keys = new CreatorKeys(redis);
     this.redirect = new RedirectHandler(profiles, recorder,
       new ClickGate(a.clicks(), config.http().trustedProxies(), config.http().exemptLoopback()), clock);
@@ -165,7 +172,7 @@ public final class Gateway {
     this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
   }
 
-  private static KlaviyoSink klaviyo(Vertx vertx, KlaviyoOptions k, Redis redis, ProfileService profiles) {
+  private static KlaviyoSink klaviyo(Vertx vertx, KlaviyoOptions k, Redis redis, ProfileService profiles, int shards) {
     if (!k.enabled()) {
       return null;
     }
@@ -174,7 +181,7 @@ public final class Gateway {
       return null;
     }
     LOG.info("Klaviyo sink enabled: {} at most {} requests/s, revision {}", k.apiBase(), k.ratePerSec(), k.revision());
-    return new KlaviyoSink(vertx, k, redis, profiles);
+    return new KlaviyoSink(vertx, k, redis, profiles, shards);
   }
 
   public static Future<Gateway> start(Vertx vertx, BiogateConfig config) {
@@ -220,32 +227,60 @@ public final class Gateway {
       .onSuccess(v -> jobs.start());
   }
 
-  /** The click recorder (its journal must open: a click could otherwise be lost), then one engine per stream. */
+  /**
+   * The click recorder (its journal must open: a click could otherwise be lost), then one engine per stream: per
+   * shard for the events and clicks streams. Engines poll without BLOCK, so none holds a connection: the shards share
+   * the multiplexed client's connections, and each shard's reads go to the master owning its slot.
+   */
   private Future<Void> startBackground() {
     WebhookOptions w = config.webhooks();
     AnalyticsOptions a = config.analytics();
     StreamHandler events = EventRouter.create(profiles,
       new MilestoneForwarder(alerts, w.alertUrl(), w.alertSecret(), redis, klaviyo != null),
       new LinkmeClicks(clickWriter), new KlaviyoEvents(redis));
-    StreamPolicy eventsPolicy = new StreamPolicy(RedisKeys.EVENTS_STREAM, RedisKeys.EVENTS_GROUP).soleReader(true)
-      .maxAttempts(w.maxAttempts()).retry(w.retryBaseMs(), 600_000).heartbeatTtlMs(w.heartbeatTtlMs())
-      .idleClaimMs(w.claimIdleMs()).deadLetters(RedisKeys.DEAD_LETTERS, w.streamMaxLen())
-      .history(DeadLetters::historyKey, w.dedupeWindowS());
     List<StreamEngine> engines = new ArrayList<>();
-    engines.add(new StreamEngine(redis, livenessRedis, eventsPolicy, instanceId, events, eventStats));
-    // Counting fails only on Redis trouble: retried until it works, never dead-lettered.
-    engines.add(engine(clicks(new StreamPolicy(RedisKeys.CLICKS_STREAM, RedisKeys.CLICKS_COUNTER_GROUP).maxHeld(a.readCount())
-      .maxAttempts(Integer.MAX_VALUE).retry(100, 5_000)), counter));
+    StreamStats clickStats = new StreamStats();
+    StreamStats sinkStats = new StreamStats();
+    for (int s = 0; s < shards.count(); s++) {
+      int shard = s;
+      StreamPolicy eventsPolicy = new StreamPolicy(RedisKeys.eventsShard(s), RedisKeys.EVENTS_GROUP).soleReader(true)
+        .maxHeld(perShard(EVENTS_HELD)).maxAttempts(w.maxAttempts()).retry(w.retryBaseMs(), 600_000).heartbeatTtlMs(w.heartbeatTtlMs())
+        .idleClaimMs(w.claimIdleMs()).deadLetters(RedisKeys.deadLettersShard(s), w.streamMaxLen())
+        .history(e -> DeadLetters.historyKey(shard, e), w.dedupeWindowS());
+      engines.add(new StreamEngine(redis, livenessRedis, eventsPolicy, instanceId, events, eventStats));
+      // Counting fails only on Redis trouble: retried until it works, never dead-lettered.
+      engines.add(new StreamEngine(redis, livenessRedis, clicks(new StreamPolicy(RedisKeys.clicksShard(s), RedisKeys.CLICKS_COUNTER_GROUP)
+        .maxHeld(perShard(a.readCount())).maxAttempts(Integer.MAX_VALUE).retry(100, 5_000)), instanceId, counter, clickStats));
+    }
+    GatewayMetrics.bindStream(registry, "bg:events", RedisKeys.EVENTS_GROUP, eventStats);
+    GatewayMetrics.bindStream(registry, "bg:clicks", RedisKeys.CLICKS_COUNTER_GROUP, clickStats);
     if (klaviyo != null) {
       klaviyo.start();
-      klaviyo.policies().forEach(p -> engines.add(engine(clicks(p), klaviyo)));
+      klaviyo.policies().forEach(p -> engines.add(new StreamEngine(redis, livenessRedis, clicks(p), instanceId, klaviyo,
+        p.stream().equals(RedisKeys.KLAVIYO_RETRY) ? engineStats(p) : sinkStats)));
+      GatewayMetrics.bindStream(registry, "bg:clicks", RedisKeys.KLAVIYO_GROUP, sinkStats);
     }
     Future<Void> chain = vertx.deployVerticle(recorder).onSuccess(background::add).mapEmpty();
     for (StreamEngine e : engines) {
-      GatewayMetrics.bindStream(registry, e.policy().stream(), e.policy().group(), e.stats());
       chain = chain.compose(v -> vertx.deployVerticle(e)).onSuccess(background::add).mapEmpty();
     }
     return chain;
+  }
+
+  /**
+   * An instance holds about as many entries over all shards as it did from one stream: {@code total} split over the
+   * shards, at least {@value #MIN_HELD_PER_SHARD} each (so each shard's reads still batch). Without the split an
+   * instance would take 16 × its share at once and starve the others of work.
+   */
+  private int perShard(int total) {
+    return Math.max(MIN_HELD_PER_SHARD, total / shards.count());
+  }
+
+  /** Stats of an unsharded stream, reported under its own key. */
+  private StreamStats engineStats(StreamPolicy p) {
+    StreamStats s = new StreamStats();
+    GatewayMetrics.bindStream(registry, p.stream(), p.group(), s);
+    return s;
   }
 
   private StreamPolicy clicks(StreamPolicy p) {
@@ -285,7 +320,7 @@ public final class Gateway {
     webhookRoutes.mount(r);
     admin.mount(r);
     jobs.mount(r);
-    new ConsoleOverview(redis, usage, registry, config.linktree().rateLimitPerMin()).mount(r);
+    new ConsoleOverview(redis, usage, registry, config.linktree().rateLimitPerMin(), shards.count()).mount(r);
     r.route("/r/:username/:linkId").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD)
       .handler(redirect);
     r.get("/v1/analytics/:username/clicks").handler(analyticsApi);

@@ -8,15 +8,22 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
+import dev.biogate.redis.Shards;
+
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Writes click events to the clicks stream in one atomic batch ({@code redis/click_append.lua}), refused as a whole
- * with {@link Full} when the stream's backlog would pass its ceiling, and failing within {@code timeoutMs} when
- * Redis does not answer. Nothing is ever trimmed on write: entries leave the stream once every consumer group has
- * finished them. A timed-out batch may still land later; harmless, every consumer is idempotent per event id.
+ * Writes click events to the clicks shards, each event to its creator's shard ({@link Shards#ofClick}), one atomic
+ * append per shard touched ({@code redis/click_append.lua}). A shard whose backlog would pass its ceiling (the
+ * configured ceiling split over the shards) refuses its part whole, and the write fails with {@link Full}; it fails
+ * within {@code timeoutMs} when Redis does not answer. The caller then keeps the whole batch and offers it again, so
+ * events another shard already took are appended twice; harmless, like a timed-out batch that lands later: every
+ * consumer is idempotent per event id. Nothing is ever trimmed on write: entries leave a stream once every consumer
+ * group has finished them.
  */
 public final class ClickStreamWriter {
 
@@ -31,25 +38,63 @@ public final class ClickStreamWriter {
   private static final LuaScript APPEND = LuaScript.load("click_append");
 
   private final Redis redis;
-  private final long ceiling;
+  private final Shards shards;
+  private final String ceiling;
   private final long timeoutMs;
 
-  public ClickStreamWriter(Redis redis, long ceiling, long timeoutMs) {
+  public ClickStreamWriter(Redis redis, Shards shards, long ceiling, long timeoutMs) {
     this.redis = redis;
-    this.ceiling = ceiling;
+    this.shards = shards;
+    this.ceiling = Long.toString(shards.ceiling(ceiling));
     this.timeoutMs = timeoutMs;
   }
 
   public Future<Void> write(List<ClickEvent> events) {
-    List<String> args = new ArrayList<>(1 + events.size() * 11);
-    args.add(Long.toString(ceiling));
+    Map<Integer, List<String>> byShard = new HashMap<>();
     for (ClickEvent e : events) {
+      List<String> args = byShard.computeIfAbsent(shards.ofClick(e.username(), e.linkId()), s -> {
+        List<String> a = new ArrayList<>(1 + events.size() * 11);
+        a.add(ceiling);
+        return a;
+      });
       List<String> fields = e.fields();
       args.add(Integer.toString(fields.size()));
       args.addAll(fields);
     }
-    return APPEND.run(redis, List.of(RedisKeys.CLICKS_STREAM), args).timeout(timeoutMs, TimeUnit.MILLISECONDS)
-      .compose(r -> r.toLong() < 0 ? Future.failedFuture(FULL) : Future.succeededFuture());
+    if (byShard.size() == 1) {
+      return append(byShard);
+    }
+    // Several shards: first check that each has room, so that a full shard refuses the batch before any other shard
+    // took its part (the caller offers the whole batch again; appending the parts that fit each time would fill the
+    // free shards with copies). Only a shard filling up between the check and the append can still split a batch.
+    long ceil = Long.parseLong(ceiling);
+    List<Future<Boolean>> room = new ArrayList<>(byShard.size());
+    byShard.forEach((shard, args) -> room.add(redis.send(Request.cmd(Command.XLEN).arg(RedisKeys.clicksShard(shard)))
+      .timeout(timeoutMs, TimeUnit.MILLISECONDS).map(len -> len.toLong() + count(args) <= ceil)));
+    return Future.all(room).compose(all -> room.stream().allMatch(Future::result) ? append(byShard) : Future.failedFuture(FULL));
+  }
+
+  /** Events in one shard's argument list (each: its field count, then its fields). */
+  private static int count(List<String> args) {
+    int n = 0;
+    for (int i = 1; i < args.size(); i += 1 + Integer.parseInt(args.get(i))) {
+      n++;
+    }
+    return n;
+  }
+
+  private Future<Void> append(Map<Integer, List<String>> byShard) {
+    List<Future<Long>> appends = new ArrayList<>(byShard.size());
+    byShard.forEach((shard, args) -> appends.add(APPEND.run(redis, List.of(RedisKeys.clicksShard(shard)), args)
+      .timeout(timeoutMs, TimeUnit.MILLISECONDS).map(r -> r.toLong())));
+    return Future.all(appends).compose(all -> {
+      for (Future<Long> f : appends) {
+        if (f.result() < 0) {
+          return Future.failedFuture(FULL);
+        }
+      }
+      return Future.succeededFuture();
+    });
   }
 
   /** Whether Redis answers again. */

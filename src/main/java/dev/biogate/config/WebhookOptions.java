@@ -26,6 +26,7 @@ public final class WebhookOptions {
   public static final long DEFAULT_HEARTBEAT_TTL_MS = 3_000;
   public static final String DEFAULT_REPLICA_WAIT = "auto";
   public static final long DEFAULT_REPLICA_WAIT_MS = 1_000;
+  public static final int DEFAULT_SHARDS = 16;
 
   private final List<Secret> linktreeSecrets;
   private final List<Secret> linkmeSecrets;
@@ -39,6 +40,7 @@ public final class WebhookOptions {
   private final long retryBaseMs;
   private final long claimIdleMs;
   private final long streamMaxLen;
+  private final int shards;
   private final long heartbeatTtlMs;
   private final String replicaWait;
   private final long replicaWaitMs;
@@ -66,6 +68,7 @@ public final class WebhookOptions {
     this.retryBaseMs = s.longIn("retryBaseMs", DEFAULT_RETRY_BASE_MS, 1, 3_600_000);
     this.claimIdleMs = s.longIn("claimIdleMs", DEFAULT_CLAIM_IDLE_MS, 100, 3_600_000);
     this.streamMaxLen = s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1, 1_000_000_000L);
+    this.shards = s.intIn("shards", DEFAULT_SHARDS, 1, 1024);
     this.heartbeatTtlMs = s.longIn("heartbeatTtlMs", DEFAULT_HEARTBEAT_TTL_MS, 100, 60_000);
     this.replicaWait = s.string("replicaWait", DEFAULT_REPLICA_WAIT);
     if (!List.of("auto", "on", "off").contains(replicaWait)) {
@@ -105,6 +108,8 @@ public final class WebhookOptions {
    * deliveries are answered 503 with Retry-After instead of queued. Nothing is ever trimmed unhandled.
    */
   public long streamMaxLen() { return streamMaxLen; }
+  /** Ingest shards (webhook and click streams, each with its own hash tag); the same on every instance. */
+  public int shards() { return shards; }
   /** An instance whose stream heartbeat is older than this is dead: its events are claimed by another instance. */
   public long heartbeatTtlMs() { return heartbeatTtlMs; }
   /**
@@ -124,7 +129,7 @@ public final class WebhookOptions {
       .put("klaviyoSecrets", klaviyoSecrets.size())
       .put("linkmeEnabled", linkmeEnabled).put("pastToleranceS", pastToleranceS).put("futureToleranceS", futureToleranceS)
       .put("dedupeWindowS", dedupeWindowS).put("maxBodyBytes", maxBodyBytes).put("maxAttempts", maxAttempts)
-      .put("retryBaseMs", retryBaseMs).put("claimIdleMs", claimIdleMs).put("streamMaxLen", streamMaxLen)
+      .put("retryBaseMs", retryBaseMs).put("claimIdleMs", claimIdleMs).put("streamMaxLen", streamMaxLen).put("shards", shards)
       .put("heartbeatTtlMs", heartbeatTtlMs).put("replicaWait", replicaWait).put("replicaWaitMs", replicaWaitMs)
       .put("alertUrl", alertUrl);
   }

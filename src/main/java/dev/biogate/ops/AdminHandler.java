@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * token; the check guards the whole prefix, including admin routes other modules mount after this one.
  * <ul>
  *   <li>{@code GET /admin/dead-letters?limit=N}: count and the oldest N dead letters (no payloads)</li>
- *   <li>{@code POST /admin/dead-letters/{id}/replay}, {@code POST /admin/dead-letters/replay}: replay one / all</li>
+ *   <li>{@code POST /admin/dead-letters/{id}/replay[?shard=N]}, {@code POST /admin/dead-letters/replay}: replay one
+ *       (on the listed shard; without it, on the lowest shard holding that id) / all</li>
  *   <li>{@code GET /admin/deliveries/{deliveryId}}: a delivery's history (received, attempts, outcome)</li>
  *   <li>{@code POST /admin/cache/purge/{username}}: drop the shared copy and every instance's L1 copy</li>
  * </ul>
@@ -49,9 +50,11 @@ public final class AdminHandler {
     router.get("/admin/dead-letters").handler(ctx -> answer(ctx, () -> limit(ctx), deadLetters::list));
     router.post("/admin/dead-letters/replay").handler(ctx -> answer(ctx, () -> null,
       v -> deadLetters.replayAll().map(n -> new JsonObject().put("replayed", n))));
-    router.post("/admin/dead-letters/:id/replay").handler(ctx -> answer(ctx, () -> streamId(ctx.pathParam("id")),
-      id -> deadLetters.replay(id).compose(newId -> newId == null ? Future.failedFuture(notFound("no dead letter " + id))
-        : Future.succeededFuture(new JsonObject().put("replayed", 1).put("id", id).put("stream_id", newId)))));
+    router.post("/admin/dead-letters/:id/replay").handler(ctx -> answer(ctx, () -> new DeadLetterRef(streamId(ctx.pathParam("id")),
+        shard(ctx.queryParams().get("shard"))),
+      ref -> (ref.shard() == null ? deadLetters.replay(ref.id()) : deadLetters.replay(ref.shard(), ref.id()))
+        .compose(newId -> newId == null ? Future.failedFuture(notFound("no dead letter " + ref.id()))
+          : Future.succeededFuture(new JsonObject().put("replayed", 1).put("id", ref.id()).put("stream_id", newId)))));
     router.get("/admin/deliveries/:deliveryId").handler(ctx -> answer(ctx, () -> deliveryId(ctx.pathParam("deliveryId")),
       id -> history.lookup(id).compose(h -> h == null ? Future.failedFuture(notFound("no delivery recorded under this id"))
         : Future.succeededFuture(h))));
@@ -98,6 +101,25 @@ public final class AdminHandler {
       throw new ApiException(400, "invalid_id", "dead-letter ids look like 1700000000000-0");
     }
     return id;
+  }
+
+  /** A dead letter by id, on one shard ({@code ?shard=N}, as listed) or on the lowest shard carrying that id. */
+  private record DeadLetterRef(String id, Integer shard) {
+  }
+
+  private Integer shard(String raw) {
+    if (raw == null) {
+      return null;
+    }
+    try {
+      int n = Integer.parseInt(raw);
+      if (n >= 0 && n < deadLetters.shards()) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through
+    }
+    throw new ApiException(400, "invalid_shard", "shard must be 0-" + (deadLetters.shards() - 1));
   }
 
   private static String deliveryId(String id) {

@@ -35,8 +35,10 @@ public final class ConsoleOverview {
   private final LaneUsage usage;
   private final MeterRegistry registry;
   private final int budgetLimit;
+  private final int shards;
 
-  public ConsoleOverview(Redis redis, LaneUsage usage, MeterRegistry registry, int budgetLimit) {
+  public ConsoleOverview(Redis redis, LaneUsage usage, MeterRegistry registry, int budgetLimit, int shards) {
+    this.shards = shards;
     this.redis = redis;
     this.usage = usage;
     this.registry = registry;
@@ -49,13 +51,14 @@ public final class ConsoleOverview {
   }
 
   Future<JsonObject> overview() {
-    List<Request> lengths = List.of(xlen(RedisKeys.EVENTS_STREAM), xlen(RedisKeys.DEAD_LETTERS), xlen(RedisKeys.CLICKS_STREAM),
-      xlen(RedisKeys.KLAVIYO_RETRY), xlen(RedisKeys.KLAVIYO_DLQ));
-    return Future.all(usage.history(MINUTES), redis.batch(lengths).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS))
+    // Every stream is sharded (one hash tag per shard, so one slot per key on Cluster): lengths are summed.
+    Future<JsonObject> lengths = Future.all(List.of(total(RedisKeys::eventsShard), total(RedisKeys::deadLettersShard),
+        total(RedisKeys::clicksShard), total(s -> RedisKeys.KLAVIYO_RETRY, 1), total(RedisKeys::klaviyoDlqShard)))
+      .map(l -> new JsonObject().put("events_backlog", l.<Long>resultAt(0)).put("dead_letters", l.<Long>resultAt(1))
+        .put("clicks", l.<Long>resultAt(2)).put("klaviyo_retry", l.<Long>resultAt(3)).put("klaviyo_dead_letters", l.<Long>resultAt(4)));
+    return Future.all(usage.history(MINUTES), lengths)
       .map(all -> {
-        List<Response> l = all.resultAt(1);
-        JsonObject streams = new JsonObject().put("events_backlog", len(l.get(0))).put("dead_letters", len(l.get(1)))
-          .put("clicks", len(l.get(2))).put("klaviyo_retry", len(l.get(3))).put("klaviyo_dead_letters", len(l.get(4)));
+        JsonObject streams = all.resultAt(1);
         return new JsonObject()
           .put("budget", new JsonObject().put("limit_per_window", budgetLimit).put("minutes", all.<JsonArray>resultAt(0)))
           .put("breakers", new JsonObject().put("linktree", breaker("biogate.upstream.circuit.state", null))
@@ -63,6 +66,24 @@ public final class ConsoleOverview {
           .put("cache", cache())
           .put("streams", streams);
       });
+  }
+
+  private Future<Long> total(java.util.function.IntFunction<String> key) {
+    return total(key, shards);
+  }
+
+  private Future<Long> total(java.util.function.IntFunction<String> key, int count) {
+    List<Future<Response>> lengths = new java.util.ArrayList<>(count);
+    for (int s = 0; s < count; s++) {
+      lengths.add(redis.send(xlen(key.apply(s))).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS));
+    }
+    return Future.all(lengths).map(all -> {
+      long sum = 0;
+      for (Future<Response> f : lengths) {
+        sum += len(f.result());
+      }
+      return sum;
+    });
   }
 
   private String breaker(String name, String sink) {

@@ -10,7 +10,10 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * Samples the event streams every few seconds (never per request): how many webhook events wait, how old the
@@ -29,11 +32,14 @@ public final class StreamGauges {
   private volatile double eventsLagSeconds;
   private volatile double deadLetters;
   private volatile double clicksBacklog;
+  private final int shards;
   private long timer = -1;
 
-  public StreamGauges(Vertx vertx, Redis redis, MeterRegistry registry, long eventsCeiling, long clicksCeiling) {
+  /** Backlogs are summed over the {@code shards} streams of each kind; the ceilings are the deployment-wide ones. */
+  public StreamGauges(Vertx vertx, Redis redis, MeterRegistry registry, int shards, long eventsCeiling, long clicksCeiling) {
     this.vertx = vertx;
     this.redis = redis;
+    this.shards = shards;
     Gauge.builder("biogate.stream.backlog", this, g -> g.eventsBacklog).tag("stream", "events")
       .description("Entries in the stream not yet finished by every consumer group").register(registry);
     Gauge.builder("biogate.stream.ceiling", () -> eventsCeiling).tag("stream", "events")
@@ -64,12 +70,32 @@ public final class StreamGauges {
 
   private void sample() {
     long now = System.currentTimeMillis();
-    len(RedisKeys.EVENTS_STREAM).onSuccess(n -> eventsBacklog = n);
-    len(RedisKeys.DEAD_LETTERS).onSuccess(n -> deadLetters = n);
-    len(RedisKeys.CLICKS_STREAM).onSuccess(n -> clicksBacklog = n);
-    redis.send(Request.cmd(Command.XRANGE).arg(RedisKeys.EVENTS_STREAM).arg("-").arg("+").arg("COUNT").arg(1))
-      .timeout(2, TimeUnit.SECONDS)
-      .onSuccess(r -> eventsLagSeconds = r == null || r.size() == 0 ? 0 : Math.max(0, now - idMillis(r.get(0).get(0))) / 1000.0);
+    total(RedisKeys::eventsShard).onSuccess(n -> eventsBacklog = n);
+    total(RedisKeys::deadLettersShard).onSuccess(n -> deadLetters = n);
+    total(RedisKeys::clicksShard).onSuccess(n -> clicksBacklog = n);
+    List<Future<Response>> oldest = new ArrayList<>(shards);
+    for (int s = 0; s < shards; s++) {
+      oldest.add(redis.send(Request.cmd(Command.XRANGE).arg(RedisKeys.eventsShard(s)).arg("-").arg("+").arg("COUNT").arg(1))
+        .timeout(2, TimeUnit.SECONDS));
+    }
+    Future.all(oldest).onSuccess(all -> {
+      long lagMs = 0;
+      for (Future<Response> f : oldest) {
+        Response r = f.result();
+        if (r != null && r.size() > 0) {
+          lagMs = Math.max(lagMs, now - idMillis(r.get(0).get(0)));
+        }
+      }
+      eventsLagSeconds = lagMs / 1000.0;
+    });
+  }
+
+  private Future<Long> total(IntFunction<String> key) {
+    List<Future<Long>> lens = new ArrayList<>(shards);
+    for (int s = 0; s < shards; s++) {
+      lens.add(len(key.apply(s)));
+    }
+    return Future.all(lens).map(all -> lens.stream().mapToLong(Future::result).sum());
   }
 
   private Future<Long> len(String key) {

@@ -2,6 +2,7 @@ package dev.biogate.profile;
 
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.Shards;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.redis.client.Command;
@@ -10,6 +11,8 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -38,6 +41,17 @@ public final class ProfileStore {
   static final long TIMEOUT_MS = 1_000;
   /** How long a version outlives the longest-lived copy: longer than any fetch or patch can take. */
   private static final long VERSION_MARGIN_MS = 600_000;
+  /**
+   * The link-owner index is split over a fixed number of hashes, by link id, so that no single key (and no single
+   * master) takes every profile write. Fixed rather than configured: every instance must agree, and the index needs
+   * no tuning (it is one small hash field per link).
+   */
+  private static final Shards LINK_SHARDS = new Shards(Shards.DEFAULT_COUNT);
+
+  /** The shard of the link-owner index holding {@code linkId}. */
+  public static int linkShard(String linkId) {
+    return LINK_SHARDS.ofName(linkId);
+  }
 
   private final Redis redis;
   private final Freshness freshness;
@@ -99,15 +113,21 @@ public final class ProfileStore {
     if (links == null || links.isEmpty()) {
       return Future.succeededFuture();
     }
-    Request index = Request.cmd(Command.HSET).arg(RedisKeys.LINK_OWNERS);
+    // One hash per shard (tagged per link id): a profile's links spread over the shards, one HSET per shard touched.
+    Map<Integer, Request> byShard = new HashMap<>();
     for (int i = 0; i < links.size(); i++) {
-      index.arg(links.getJsonObject(i).getString("id")).arg(p.username());
+      String linkId = links.getJsonObject(i).getString("id");
+      int shard = LINK_SHARDS.ofName(linkId);
+      byShard.computeIfAbsent(shard, s -> Request.cmd(Command.HSET).arg(RedisKeys.linkOwners(s))).arg(linkId).arg(p.username());
     }
-    return send(index).mapEmpty();
+    List<Future<Response>> writes = new ArrayList<>(byShard.size());
+    byShard.values().forEach(r -> writes.add(send(r)));
+    return Future.all(writes).mapEmpty();
   }
 
   public Future<String> ownerOfLink(String linkId) {
-    return send(Request.cmd(Command.HGET).arg(RedisKeys.LINK_OWNERS).arg(linkId)).map(r -> r == null ? null : r.toString());
+    return send(Request.cmd(Command.HGET).arg(RedisKeys.linkOwners(LINK_SHARDS.ofName(linkId))).arg(linkId))
+      .map(r -> r == null ? null : r.toString());
   }
 
   /** {@code SET NX PX}: true when this caller now holds the fetch lock; fails (never "true") on a Redis error. */

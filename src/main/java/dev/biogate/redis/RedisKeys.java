@@ -2,12 +2,15 @@ package dev.biogate.redis;
 
 /**
  * Every Redis key the gateway uses. Per-profile keys carry the username as a hash tag so that a profile's copy and
- * its fetch lock live in one Cluster slot; cluster-wide singletons (budget, streams) use the {@code {bg}} tag.
+ * its fetch lock live in one Cluster slot; ingest (webhook and click streams, dedupe, history, link owners) is split
+ * over {@link Shards}, each with its own tag; the remaining singletons use the {@code {bg}} tag.
  */
 public final class RedisKeys {
 
-  /** Hash: link id → username of the cached profile holding it. */
-  public static final String LINK_OWNERS = "bg:link-owners";
+  /** Hash: link id → username of the cached profile holding it, for the links of one shard ({@link Shards#ofName}). */
+  public static String linkOwners(int shard) {
+    return "bg:link-owners:" + Shards.tag(shard);
+  }
 
   /** Sorted set: the upstream budget's permit log (see redis/rate_limit.lua). */
   public static String budgetLog(String budget) {
@@ -55,32 +58,47 @@ public final class RedisKeys {
     return "bg:lock:{" + username + "}";
   }
 
-  // ---- Webhooks and events. Every key below carries the {bg} hash tag: the ingest, ack, dead-letter and replay
-  // scripts touch several of them at once, and in Redis Cluster all keys of one script must share a slot.
+  // ---- Webhooks and events, sharded (see Shards). Every key of one shard carries the shard's hash tag: the ingest,
+  // ack, dead-letter and replay scripts touch several of them at once, and in Redis Cluster all keys of one script
+  // must share a slot. Different shards hash to different slots, hence to different masters.
 
-  /** Stream of verified, deduplicated webhook deliveries waiting to be handled (consumer group {@link #EVENTS_GROUP}). */
-  public static final String EVENTS_STREAM = "bg:events:{bg}";
+  /** Stream of one shard's verified, deduplicated deliveries waiting to be handled (consumer group {@link #EVENTS_GROUP}). */
+  public static String eventsShard(int shard) {
+    return "bg:events:" + Shards.tag(shard);
+  }
 
-  /** The consumer group every instance reads {@link #EVENTS_STREAM} through (one consumer per instance). */
+  /** The consumer group every instance reads each events shard through (one consumer per instance). */
   public static final String EVENTS_GROUP = "biogate";
 
-  /** Stream of deliveries whose handling failed {@code maxAttempts} times; replayed through {@code /admin}. */
-  public static final String DEAD_LETTERS = "bg:events:{bg}:dead";
+  /** Stream of one shard's deliveries whose handling failed {@code maxAttempts} times; replayed through {@code /admin}. */
+  public static String deadLettersShard(int shard) {
+    return "bg:events:" + Shards.tag(shard) + ":dead";
+  }
 
-  /** Stream of LinkMe {@code link.click} events for click analytics (fields event_id, link_id, ts, source). */
-  public static final String CLICKS_STREAM = "bg:clicks:{bg}";
+  /** Stream of one shard's clicks (by creator, see {@link Shards#ofClick}) for analytics and the Klaviyo sink. */
+  public static String clicksShard(int shard) {
+    return "bg:clicks:" + Shards.tag(shard);
+  }
 
   /** Pub/sub channel: "{@code <instance id> <username>}" tells every other instance to drop its L1 copy. */
   public static final String INVALIDATE_CHANNEL = "bg:invalidate";
 
-  /** A dedupe marker for one delivery, e.g. {@code webhookDedupe("linktree", "id", deliveryId)}. */
-  public static String webhookDedupe(String provider, String kind, String value) {
-    return "bg:wh:{bg}:dedupe:" + provider + ":" + kind + ":" + value;
+  /** A dedupe marker for one delivery in its shard, e.g. {@code webhookDedupe(7, "linktree", "id", deliveryId)}. */
+  public static String webhookDedupe(int shard, String provider, String kind, String value) {
+    return "bg:wh:" + Shards.tag(shard) + ":dedupe:" + provider + ":" + kind + ":" + value;
+  }
+
+  /**
+   * String: the shard a delivery id was first queued on (see redis/webhook_route.lua); tagged by the id itself, so
+   * routes spread over every slot. Retries and admin lookups by id find the delivery's shard through it.
+   */
+  public static String webhookRoute(String provider, String deliveryId) {
+    return "bg:wh:route:{" + provider + ":" + deliveryId + "}";
   }
 
   /** Hash: one delivery's history (received, type, deliveries, attempts, outcome), kept as long as its dedupe marker. */
-  public static String webhookDelivery(String provider, String deliveryId) {
-    return "bg:wh:{bg}:delivery:" + provider + ":" + deliveryId;
+  public static String webhookDelivery(int shard, String provider, String deliveryId) {
+    return "bg:wh:" + Shards.tag(shard) + ":delivery:" + provider + ":" + deliveryId;
   }
 
   /** Hash: Klaviyo system-webhook events handled, topic → count. */
@@ -90,7 +108,7 @@ public final class RedisKeys {
   // username as hash tag, so one click's dedupe marker and its three bucket hashes share a slot and one Lua script
   // can update them atomically in Redis Cluster. Streams, the dead letters and the API-key index use {bg}.
 
-  /** Consumer group on {@link #CLICKS_STREAM} that maintains the click counters (every instance reads through it). */
+  /** Consumer group on each clicks shard that maintains the click counters (every instance reads through it). */
   public static final String CLICKS_COUNTER_GROUP = "analytics";
 
   /** Hash: one creator's clicks in one time bucket, link id → count; {@code unit} is m, h or d, {@code index} the bucket start / unit. */
@@ -118,10 +136,15 @@ public final class RedisKeys {
     return "bg:keys:{bg}:creator:" + username;
   }
 
-  /** Consumer group on {@link #CLICKS_STREAM} (and {@link #KLAVIYO_RETRY}) feeding the Klaviyo sink. */
+  /** Consumer group on each clicks shard (and {@link #KLAVIYO_RETRY}) feeding the Klaviyo sink. */
   public static final String KLAVIYO_GROUP = "klaviyo";
 
-  /** Stream: Klaviyo events that exhausted their attempts or were rejected; replayed through {@code /admin}. */
+  /** Stream: one clicks shard's Klaviyo events that exhausted their attempts or were rejected; replayed onto that shard. */
+  public static String klaviyoDlqShard(int shard) {
+    return "bg:sink:klaviyo:dlq:" + Shards.tag(shard);
+  }
+
+  /** Stream: retry-stream Klaviyo events that exhausted their attempts or were rejected; replayed through {@code /admin}. */
   public static final String KLAVIYO_DLQ = "bg:sink:klaviyo:dlq:{bg}";
 
   /** Stream: dead letters put back for delivery (read by the sink like the clicks stream). */

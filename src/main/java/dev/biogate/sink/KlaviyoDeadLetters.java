@@ -7,6 +7,7 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -23,20 +24,45 @@ final class KlaviyoDeadLetters {
   private static final long TIMEOUT_MS = 5_000;
 
   private final Redis redis;
+  private final int shards;
   private final LuaScript replay = LuaScript.load("klaviyo_dlq_replay");
 
-  KlaviyoDeadLetters(Redis redis) {
+  KlaviyoDeadLetters(Redis redis, int shards) {
     this.redis = redis;
+    this.shards = shards;
   }
 
-  /** Moves up to {@code limit} dead letters, oldest first, back to delivery; completes with how many. */
+  /**
+   * Moves up to {@code limit} dead letters, oldest first per stream, back to delivery; completes with how many. The
+   * retry stream's go back to it; each clicks shard's go back onto that shard (the click counters see them again and
+   * ignore them: they count each event id once), as in one slot the move stays atomic.
+   */
   Future<Integer> replay(int limit) {
-    return replay.run(redis, List.of(RedisKeys.KLAVIYO_DLQ, RedisKeys.KLAVIYO_RETRY), List.of(Integer.toString(limit)))
+    Future<Integer> chain = move(RedisKeys.KLAVIYO_DLQ, RedisKeys.KLAVIYO_RETRY, limit);
+    for (int s = 0; s < shards; s++) {
+      int shard = s;
+      chain = chain.compose(n -> n >= limit ? Future.succeededFuture(n)
+        : move(RedisKeys.klaviyoDlqShard(shard), RedisKeys.clicksShard(shard), limit - n).map(m -> n + m));
+    }
+    return chain;
+  }
+
+  private Future<Integer> move(String dead, String target, int limit) {
+    return replay.run(redis, List.of(dead, target), List.of(Integer.toString(limit)))
       .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).map(r -> r.toInteger());
   }
 
   Future<Long> size() {
-    return redis.send(Request.cmd(Command.XLEN).arg(RedisKeys.KLAVIYO_DLQ)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    List<Future<Long>> lens = new ArrayList<>(shards + 1);
+    lens.add(len(RedisKeys.KLAVIYO_DLQ));
+    for (int s = 0; s < shards; s++) {
+      lens.add(len(RedisKeys.klaviyoDlqShard(s)));
+    }
+    return Future.all(lens).map(all -> lens.stream().mapToLong(Future::result).sum());
+  }
+
+  private Future<Long> len(String key) {
+    return redis.send(Request.cmd(Command.XLEN).arg(key)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .map(r -> r == null ? 0L : r.toLong());
   }
 }

@@ -16,6 +16,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -41,29 +42,37 @@ public final class KlaviyoSink implements StreamHandler, KlaviyoDelivery.Control
   private final SinkStats stats = new SinkStats();
   private final KeyPause pause;
   private volatile boolean stopped;
+  private final int shards;
 
-  public KlaviyoSink(Vertx vertx, KlaviyoOptions options, Redis redis, ProfileService profiles) {
+  public KlaviyoSink(Vertx vertx, KlaviyoOptions options, Redis redis, ProfileService profiles, int shards) {
+    this.shards = shards;
     this.options = options;
     this.profiles = profiles;
     this.client = new KlaviyoClient(vertx, options);
     this.pause = new KeyPause(options.authProbeMs(), client::checkAccount);
     this.budget = new RedisBudget(vertx, redis, "klaviyo", options.ratePerSec(), 1000, options.requestTimeoutMs(), new LaneShares(0, 0));
-    this.deadLetters = new KlaviyoDeadLetters(redis);
+    this.deadLetters = new KlaviyoDeadLetters(redis, shards);
     this.delivery = new KlaviyoDelivery(options, redis, client, budget, stats, this);
   }
 
   /**
-   * How the engine reads the sink's streams: the clicks stream and the retry stream, both through the
-   * {@code klaviyo} group, {@code concurrency} events at a time, the sink's retry settings, one dead-letter stream.
+   * How the engines read the sink's streams: every clicks shard and the retry stream, all through the
+   * {@code klaviyo} group, {@code concurrency} events at a time each, the sink's retry settings; a dead-letter stream
+   * per shard (it must share the shard's slot) and one for the retry stream.
    */
   public List<StreamPolicy> policies() {
-    return List.of(policy(RedisKeys.CLICKS_STREAM), policy(RedisKeys.KLAVIYO_RETRY));
+    List<StreamPolicy> all = new ArrayList<>(shards + 1);
+    for (int s = 0; s < shards; s++) {
+      all.add(policy(RedisKeys.clicksShard(s), RedisKeys.klaviyoDlqShard(s)));
+    }
+    all.add(policy(RedisKeys.KLAVIYO_RETRY, RedisKeys.KLAVIYO_DLQ));
+    return all;
   }
 
-  private StreamPolicy policy(String stream) {
+  private StreamPolicy policy(String stream, String dead) {
     return new StreamPolicy(stream, RedisKeys.KLAVIYO_GROUP).maxHeld(options.concurrency()).maxAttempts(options.maxAttempts())
       .retry(options.retryBaseMs(), options.retryMaxMs()).keepDelayMs(Math.min(1_000, options.breakerResetMs()))
-      .deadLetters(RedisKeys.KLAVIYO_DLQ, KlaviyoDeadLetters.MAX_LEN);
+      .deadLetters(dead, KlaviyoDeadLetters.MAX_LEN);
   }
 
   public void start() {

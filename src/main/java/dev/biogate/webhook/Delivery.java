@@ -1,12 +1,16 @@
 package dev.biogate.webhook;
 
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.Shards;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * One verified delivery, ready to be deduplicated and queued: who sent it, its id, its event type, the dedupe
- * markers that identify it and its body (the verified bytes, as UTF-8 text).
+ * markers that identify it ({@code kind:value} pairs, e.g. {@code id:<delivery id>}), the SHA-256 (hex) of its
+ * provider and raw body, and its body (the verified bytes, as UTF-8 text). The digest picks the delivery's shard, so
+ * every marker and its history live in that shard's slot.
  */
 final class Delivery {
 
@@ -16,18 +20,38 @@ final class Delivery {
   final String provider;
   final String id;
   final String type;
-  final List<String> dedupeKeys;
+  final List<String> markers;
+  final String digest;
   final String body;
 
-  Delivery(String provider, String id, String type, List<String> dedupeKeys, String body) {
+  Delivery(String provider, String id, String type, List<String> markers, String digest, String body) {
     this.provider = provider;
     this.id = id;
     this.type = type;
-    this.dedupeKeys = dedupeKeys;
+    this.markers = markers;
+    this.digest = digest;
     this.body = body;
   }
 
-  String historyKey() {
-    return RedisKeys.webhookDelivery(provider, id);
+  static String marker(String kind, String value) {
+    return kind + ":" + value;
+  }
+
+  int shard(Shards shards) {
+    return shards.ofDigestHex(digest);
+  }
+
+  /** The markers in {@code shard}, the content marker last. */
+  List<String> dedupeKeys(int shard) {
+    List<String> keys = new ArrayList<>(markers.size() + 1);
+    for (String m : markers) {
+      keys.add(RedisKeys.webhookDedupe(shard, provider, m.substring(0, m.indexOf(':')), m.substring(m.indexOf(':') + 1)));
+    }
+    keys.add(RedisKeys.webhookDedupe(shard, provider, "body", digest));
+    return keys;
+  }
+
+  String historyKey(int shard) {
+    return RedisKeys.webhookDelivery(shard, provider, id);
   }
 }

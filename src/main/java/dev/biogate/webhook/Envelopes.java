@@ -1,7 +1,6 @@
 package dev.biogate.webhook;
 
 import dev.biogate.http.ApiException;
-import dev.biogate.redis.RedisKeys;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -55,10 +54,8 @@ final class Envelopes {
     // The delivery id header is not covered by the signature: key the delivery by the signature too, so a captured
     // body replayed under a fresh delivery id is still a duplicate.
     String signature = headers.get(LinktreeVerifier.SIGNATURE_HEADER);
-    return new Delivery(Delivery.LINKTREE, id, type, List.of(
-      RedisKeys.webhookDedupe(Delivery.LINKTREE, "id", id),
-      RedisKeys.webhookDedupe(Delivery.LINKTREE, "sig", sha256(signature)),
-      contentKey(Delivery.LINKTREE, raw)), raw.toString(StandardCharsets.UTF_8));
+    return new Delivery(Delivery.LINKTREE, id, type, List.of(Delivery.marker("id", id),
+      Delivery.marker("sig", sha256(signature))), contentDigest(Delivery.LINKTREE, raw), raw.toString(StandardCharsets.UTF_8));
   }
 
   /**
@@ -77,23 +74,23 @@ final class Envelopes {
     if (ts > 0 && nowMs - ts > maxAgeMs) {
       throw LINKME_STALE;
     }
-    return new Delivery(Delivery.LINKME, id, (String) event, List.of(RedisKeys.webhookDedupe(Delivery.LINKME, "id", id),
-      contentKey(Delivery.LINKME, raw)), raw.toString(StandardCharsets.UTF_8));
+    return new Delivery(Delivery.LINKME, id, (String) event, List.of(Delivery.marker("id", id)),
+      contentDigest(Delivery.LINKME, raw), raw.toString(StandardCharsets.UTF_8));
   }
 
   /**
-   * The dedupe key of a delivery's content: SHA-256 of the provider and the raw body bytes. Timestamps travel in
+   * The digest of a delivery's content (its dedupe marker and its shard): SHA-256 of the provider and the raw body bytes. Timestamps travel in
    * headers (Linktree) or inside the signed body (LinkMe), so the same event re-signed later under a new delivery id
    * has the same digest and is answered as a duplicate; two distinct events never share a body (each carries its own
    * data and timestamp).
    */
-  static String contentKey(String provider, Buffer raw) {
+  static String contentDigest(String provider, Buffer raw) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update(provider.getBytes(StandardCharsets.US_ASCII));
       sha.update((byte) 0);
       sha.update(raw.getBytes());
-      return RedisKeys.webhookDedupe(provider, "body", HexFormat.of().formatHex(sha.digest()));
+      return HexFormat.of().formatHex(sha.digest());
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -38,20 +38,25 @@ final class KlaviyoIngest {
     this.clock = clock;
   }
 
+  /** The shard every Klaviyo batch is queued on. */
+  static final int SHARD = 0;
+
   Future<Outcome> ingest(KlaviyoBatch batch) {
     if (batch.events.isEmpty()) {
       return Future.succeededFuture(new Outcome(0, batch.repeatsInBatch));
     }
     List<String> keys = new ArrayList<>(1 + 2 * batch.events.size());
     List<String> args = new ArrayList<>(4 + 3 * batch.events.size());
-    keys.add(RedisKeys.EVENTS_STREAM);
+    // One batch is queued atomically, and an external_id must be deduplicated whatever batch repeats it: all
+    // Klaviyo events share one shard (its stream, markers and history in one slot).
+    keys.add(RedisKeys.eventsShard(SHARD));
     args.add(Long.toString(options.dedupeWindowS()));
     args.add(Long.toString(options.streamMaxLen()));
     args.add(KlaviyoBatch.PROVIDER);
     args.add(Long.toString(clock.getAsLong()));
     for (KlaviyoBatch.Event e : batch.events) {
-      keys.add(RedisKeys.webhookDedupe(KlaviyoBatch.PROVIDER, "id", e.externalId()));
-      keys.add(RedisKeys.webhookDelivery(KlaviyoBatch.PROVIDER, e.externalId()));
+      keys.add(RedisKeys.webhookDedupe(SHARD, KlaviyoBatch.PROVIDER, "id", e.externalId()));
+      keys.add(RedisKeys.webhookDelivery(SHARD, KlaviyoBatch.PROVIDER, e.externalId()));
       args.add(e.externalId());
       args.add(e.topic());
       args.add(e.body());

@@ -56,7 +56,7 @@ public final class ReplicaWatch {
   Future<Void> sample() {
     // INFO has no key: on Cluster it would land on any node, a replica or another master included. Run it from a
     // script keyed like the events stream, so it is answered by the master that takes the deliveries.
-    Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(RedisKeys.EVENTS_STREAM);
+    Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(RedisKeys.eventsShard(0));
     return redis.send(info).timeout(2, TimeUnit.SECONDS).map(r -> {
       boolean now = connectedReplicas(r.toString()) > 0;
       if (now != replicated) {

@@ -4,6 +4,7 @@ import dev.biogate.config.WebhookOptions;
 import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.Shards;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -19,10 +20,13 @@ import java.util.function.LongSupplier;
 
 /**
  * Deduplicates and queues a verified delivery in one atomic step ({@code redis/webhook_ingest.lua}): the delivery is
- * either recorded and queued, or recognised as a duplicate, cluster-wide. Pushes back instead of losing anything:
+ * either recorded and queued, or recognised as a duplicate, cluster-wide. The step runs on one ingest shard: the
+ * shard of the body digest, or the one its delivery id was pinned to by an earlier copy ({@code redis/webhook_route.lua}).
+ * Pushes back instead of losing anything:
  * <ul>
  *   <li>Redis unreachable → 503 with {@code Retry-After}, the sender retries;</li>
- *   <li>the events backlog at its ceiling ({@code streamMaxLen}) → 503 {@code backlog_full}, nothing queued;</li>
+ *   <li>the delivery's events shard at its ceiling ({@code streamMaxLen} / shards) → 503 {@code backlog_full}, nothing
+ *       queued;</li>
  *   <li>durable acknowledgement: when the master has a replica ({@code replicaWait} auto/on), the script and a
  *       {@code WAIT 1 <replicaWaitMs>} go in one batch on one connection (WAIT covers that connection's writes);
  *       no replica acknowledged in time → 503, so a failover right after can never lose a delivery answered 200.
@@ -45,6 +49,9 @@ final class WebhookIngest {
   private final LongSupplier clock;
   private final ReplicaWatch replicas;
   private final LuaScript script = LuaScript.load("webhook_ingest");
+  private final LuaScript route = LuaScript.load("webhook_route");
+  private final Shards shards;
+  private final long shardCeiling;
   private final AtomicBoolean degraded = new AtomicBoolean();
 
   WebhookIngest(Redis redis, WebhookOptions options, LongSupplier clock, ReplicaWatch replicas) {
@@ -52,26 +59,40 @@ final class WebhookIngest {
     this.options = options;
     this.clock = clock;
     this.replicas = replicas;
+    this.shards = new Shards(options.shards());
+    this.shardCeiling = shards.ceiling(options.streamMaxLen());
   }
 
   /** {@code true} when recorded and queued, {@code false} for a duplicate; fails with a 503 {@link ApiException}. */
   Future<Boolean> ingest(Delivery d) {
-    List<String> keys = new ArrayList<>(2 + d.dedupeKeys.size());
-    keys.add(RedisKeys.EVENTS_STREAM);
-    keys.add(d.historyKey());
-    keys.addAll(d.dedupeKeys);
-    List<String> args = List.of(Long.toString(options.dedupeWindowS()), Long.toString(options.streamMaxLen()),
+    // The shard of the delivery's content, unless its id was pinned to another shard by an earlier copy: a re-signed
+    // replay meets its body marker, a retry under the same id (whatever its body) its id marker.
+    return route.run(redis, List.of(RedisKeys.webhookRoute(d.provider, d.id)),
+        List.of(Integer.toString(d.shard(shards)), Long.toString(options.dedupeWindowS())))
+      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+      .recover(err -> Future.failedFuture(unavailable(err)))
+      .compose(r -> ingest(d, Math.floorMod(r.toInteger(), shards.count())));
+  }
+
+  private ApiException unavailable(Throwable err) {
+    if (degraded.compareAndSet(false, true)) {
+      LOG.warn("redis unavailable for webhook ingestion ({}); answering 503 so senders retry", err.getClass().getSimpleName());
+    }
+    return UNAVAILABLE;
+  }
+
+  private Future<Boolean> ingest(Delivery d, int shard) {
+    List<String> keys = new ArrayList<>(3 + d.markers.size());
+    keys.add(RedisKeys.eventsShard(shard));
+    keys.add(d.historyKey(shard));
+    keys.addAll(d.dedupeKeys(shard));
+    List<String> args = List.of(Long.toString(options.dedupeWindowS()), Long.toString(shardCeiling),
       d.provider, d.id, d.type, Long.toString(clock.getAsLong()), d.body);
     boolean wait = replicas.waitForReplica();
     Future<Result> sent = wait ? runAndWait(keys, args) : script.run(redis, keys, args).map(r -> new Result(r.get(0).toInteger(), -1));
     return sent
       .timeout(TIMEOUT_MS + (wait ? options.replicaWaitMs() : 0), TimeUnit.MILLISECONDS)
-      .recover(err -> {
-        if (degraded.compareAndSet(false, true)) {
-          LOG.warn("redis unavailable for webhook ingestion ({}); answering 503 so senders retry", err.getClass().getSimpleName());
-        }
-        return Future.failedFuture(UNAVAILABLE);
-      })
+      .recover(err -> Future.failedFuture(unavailable(err)))
       .compose(r -> {
         if (degraded.compareAndSet(true, false)) {
           LOG.info("redis reachable again; webhook deliveries are being queued");

@@ -89,7 +89,7 @@ class WebhookFailoverTest {
         Future<Void> killed = h.eventually(() -> Future.succeededFuture(accepted.size() >= 50), 15_000)
           .compose(v -> vertx.executeBlocking(() -> {
             killedAt.set(System.nanoTime());
-            cluster.killMasterAndAwaitFailover(RedisKeys.EVENTS_STREAM);
+            cluster.killMasterAndAwaitFailover(RedisKeys.eventsShard(0));
             return null;
           }));
         return killed.compose(v -> senders.future()).map(g);

@@ -1,5 +1,6 @@
 package dev.biogate.events;
 
+import dev.biogate.support.Sharded;
 import dev.biogate.Gateway;
 import dev.biogate.redis.EmbeddedRedis;
 import dev.biogate.redis.RedisKeys;
@@ -165,7 +166,6 @@ class EventRecoveryTest {
   }
 
   private Future<Long> pending() {
-    return h.redis(Request.cmd(Command.XPENDING).arg(RedisKeys.EVENTS_STREAM).arg(RedisKeys.EVENTS_GROUP))
-      .map(r -> r.get(0).toLong());
+    return Sharded.pending(h::redis, RedisKeys::eventsShard, RedisKeys.EVENTS_GROUP);
   }
 }

@@ -119,7 +119,7 @@ class ConsoleChromiumTest {
       .compose(v -> browser.until("document.querySelector('#dead-letters tr[data-replayed]') !== null", 10_000))
       .compose(v -> h.eventually(() -> admin(gw.get(), "/admin/deliveries/m-console")
         .map(r -> "handled".equals(r.bodyAsJsonObject().getString("outcome"))), 15_000))
-      .compose(v -> Future.all(h.redis(Request.cmd(Command.XLEN).arg(RedisKeys.DEAD_LETTERS)),
+      .compose(v -> Future.all(h.redis(Request.cmd(Command.XLEN).arg(RedisKeys.deadLettersShard(0))),
         admin(gw.get(), "/admin/deliveries/m-console")))
       .compose(all -> {
         ctx.verify(() -> {

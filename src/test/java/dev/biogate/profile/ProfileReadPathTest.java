@@ -83,7 +83,7 @@ class ProfileReadPathTest {
     h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/demo").compose(first -> {
       assertEquals("MISS", first.getHeader("X-Cache"));
       return h.eventually(() -> h.redis(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HGET)
-        .arg(dev.biogate.redis.RedisKeys.LINK_OWNERS).arg("lnk_demo_25")).map(r -> r != null && "demo".equals(r.toString())), 5_000);
+        .arg(dev.biogate.redis.RedisKeys.linkOwners(dev.biogate.profile.ProfileStore.linkShard("lnk_demo_25"))).arg("lnk_demo_25")).map(r -> r != null && "demo".equals(r.toString())), 5_000);
     }).map(v -> g.profiles().cache().get("demo"))).onComplete(ctx.succeeding(copy -> ctx.verify(() -> {
       assertNotNull(copy);
       assertTrue(!copy.documentHeld(), "the L1 copy holds a decoded document");

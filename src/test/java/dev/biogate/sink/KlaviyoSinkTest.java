@@ -1,5 +1,6 @@
 package dev.biogate.sink;
 
+import dev.biogate.support.Sharded;
 import dev.biogate.Gateway;
 import dev.biogate.analytics.ClickEvent;
 import dev.biogate.analytics.Clicks;
@@ -109,7 +110,7 @@ class KlaviyoSinkTest {
   @Test
   void sendsARepeatedStreamEntryOnlyOnce(Vertx vertx, VertxTestContext ctx) {
     start(vertx, SandboxKlaviyoOptions.defaults(), new JsonObject()).compose(g -> {
-      Request twice = Request.cmd(Command.XADD).arg(RedisKeys.CLICKS_STREAM).arg("*");
+      Request twice = Request.cmd(Command.XADD).arg(Sharded.clicksOf("demo", "lnk_demo_01")).arg("*");
       ClickEvent.redirect("demo", "lnk_demo_01", System.currentTimeMillis()).appendFields(twice);
       return g.redis().send(twice).compose(v -> accepted(vertx, 1)).compose(v -> g.redis().send(twice))
         .compose(v -> Clicks.eventually(vertx, () -> Future.succeededFuture(g.klaviyo().stats().duplicates() == 1),
@@ -221,7 +222,7 @@ class KlaviyoSinkTest {
       .compose(g -> {
         click(g, 3);
         return Clicks.eventually(vertx, () -> Future.succeededFuture(g.clickCounter().counted() == 3), 5_000, "counted")
-          .compose(v -> g.redis().send(Request.cmd(Command.XINFO).arg("GROUPS").arg(RedisKeys.CLICKS_STREAM)))
+          .compose(v -> g.redis().send(Request.cmd(Command.XINFO).arg("GROUPS").arg(RedisKeys.clicksShard(0))))
           .compose(groups -> h.klaviyoStats().map(stats -> {
             assertTrue(groups.toString().contains(RedisKeys.CLICKS_COUNTER_GROUP));
             assertFalse(groups.toString().contains(RedisKeys.KLAVIYO_GROUP), "no klaviyo consumer group: " + groups);

@@ -1,5 +1,6 @@
 package dev.biogate.stream;
 
+import dev.biogate.support.Sharded;
 import dev.biogate.Gateway;
 import dev.biogate.analytics.Clicks;
 import dev.biogate.redis.RedisKeys;
@@ -66,6 +67,8 @@ class BacklogCeilingTest {
     int clicks = 300;
     JsonObject cfg = Clicks.config(dir.resolve("a.journal"));
     cfg.getJsonObject("analytics").put("streamMaxLen", ceiling).put("batchSize", 20);
+    // One shard: the ceiling is split over the shards (100 over 16 leaves 6 each, smaller than one batch).
+    cfg.put("webhooks", cfg.getJsonObject("webhooks", new JsonObject()).copy().put("shards", 1));
     h = new Harness(vertx);
     Gateway[] g = new Gateway[1];
     h.start(TestRedis.url(), new JsonObject(), SandboxKlaviyoOptions.defaults())
@@ -76,8 +79,8 @@ class BacklogCeilingTest {
       .compose(v -> redirects(g[0], clicks))
       // Every click is somewhere durable: the stream holds at most the ceiling, the journal the rest.
       .compose(v -> Clicks.eventually(vertx, () -> Future.succeededFuture(g[0].clickRecorder().queued() == 0), 10_000, "recorded"))
-      .compose(v -> h.redis(Request.cmd(Command.XLEN).arg(RedisKeys.CLICKS_STREAM)).map(len -> {
-        assertTrue(len.toLong() <= ceiling, "the clicks stream stays within its ceiling: " + len);
+      .compose(v -> Sharded.xlen(h::redis, RedisKeys::clicksShard).map(len -> {
+        assertTrue(len <= ceiling, "the clicks stream stays within its ceiling: " + len);
         assertTrue(g[0].clickRecorder().journaled() >= clicks - ceiling, "clicks past the ceiling were journaled: "
           + g[0].clickRecorder().journaled());
         return null;
@@ -118,7 +121,9 @@ class BacklogCeilingTest {
     Set<String> accepted = new HashSet<>();
     List<String> refused = new ArrayList<>();
     alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).compose(x -> {
-      JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("streamMaxLen", ceiling)
+      // One shard: the ceiling is split over the shards, and which shard a delivery lands on follows its body; with
+      // one shard exactly the first `ceiling` deliveries fit, whatever their bodies.
+      JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("streamMaxLen", ceiling).put("shards", 1)
         .put("maxAttempts", 100).put("retryBaseMs", 200)
         .put("alerts", new JsonObject().put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts")));
       Gateway[] a = new Gateway[1];

@@ -108,7 +108,11 @@ class DeadInstanceTest {
   }
 
   private Future<String> consumers() {
-    return h.redis(Request.cmd(Command.XINFO).arg("CONSUMERS").arg(RedisKeys.EVENTS_STREAM).arg(RedisKeys.EVENTS_GROUP))
-      .map(Object::toString);
+    // Every shard's group: the dead consumer must be gone from all of them.
+    List<Future<io.vertx.redis.client.Response>> all = new ArrayList<>();
+    for (int s = 0; s < dev.biogate.support.Sharded.SHARDS.count(); s++) {
+      all.add(h.redis(Request.cmd(Command.XINFO).arg("CONSUMERS").arg(RedisKeys.eventsShard(s)).arg(RedisKeys.EVENTS_GROUP)));
+    }
+    return Future.all(all).map(v -> all.stream().map(f -> f.result().toString()).collect(java.util.stream.Collectors.joining(",")));
   }
 }

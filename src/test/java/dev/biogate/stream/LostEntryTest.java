@@ -42,7 +42,7 @@ class LostEntryTest {
 
   @Test
   void aPendingEntryDeletedFromTheStreamIsCountedLostAndItsDeadConsumerRemoved(Vertx vertx, VertxTestContext ctx) {
-    String stream = RedisKeys.EVENTS_STREAM;
+    String stream = RedisKeys.eventsShard(0);
     String group = RedisKeys.EVENTS_GROUP;
     String[] id = new String[1];
     h.redis(Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(group).arg("0").arg("MKSTREAM"))
@@ -69,12 +69,12 @@ class LostEntryTest {
   }
 
   private Future<String> consumers() {
-    return h.redis(Request.cmd(Command.XINFO).arg("CONSUMERS").arg(RedisKeys.EVENTS_STREAM).arg(RedisKeys.EVENTS_GROUP))
+    return h.redis(Request.cmd(Command.XINFO).arg("CONSUMERS").arg(RedisKeys.eventsShard(0)).arg(RedisKeys.EVENTS_GROUP))
       .map(Object::toString);
   }
 
   private static double lost(Gateway g) {
-    return g.registry().find("biogate.stream.lost").tag("stream", RedisKeys.EVENTS_STREAM).functionCounters().stream()
+    return g.registry().find("biogate.stream.lost").tag("stream", "bg:events").functionCounters().stream()
       .mapToDouble(FunctionCounter::count).sum();
   }
 }

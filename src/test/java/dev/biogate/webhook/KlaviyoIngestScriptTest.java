@@ -40,11 +40,11 @@ class KlaviyoIngestScriptTest {
   }
 
   private Future<Response> ingest(long ceiling, String... ids) {
-    List<String> keys = new ArrayList<>(List.of(RedisKeys.EVENTS_STREAM));
+    List<String> keys = new ArrayList<>(List.of(RedisKeys.eventsShard(0)));
     List<String> args = new ArrayList<>(List.of("600", Long.toString(ceiling), "klaviyo", "1700000000000"));
     for (String id : ids) {
-      keys.add(RedisKeys.webhookDedupe("klaviyo", "id", id));
-      keys.add(RedisKeys.webhookDelivery("klaviyo", id));
+      keys.add(RedisKeys.webhookDedupe(0, "klaviyo", "id", id));
+      keys.add(RedisKeys.webhookDelivery(0, "klaviyo", id));
       args.addAll(List.of(id, "event:klaviyo.clicked_email", "{\"external_id\":\"" + id + "\"}"));
     }
     return script.run(redis, keys, args);
@@ -58,8 +58,8 @@ class KlaviyoIngestScriptTest {
       return ingest(3, "a", "c", "d");
     }).compose(refused -> {
       ctx.verify(() -> assertEquals(-1, refused.get(0).toInteger()));
-      return Future.all(redis.send(Request.cmd(Command.XLEN).arg(RedisKeys.EVENTS_STREAM)),
-        redis.send(Request.cmd(Command.EXISTS).arg(RedisKeys.webhookDedupe("klaviyo", "id", "c"))),
+      return Future.all(redis.send(Request.cmd(Command.XLEN).arg(RedisKeys.eventsShard(0))),
+        redis.send(Request.cmd(Command.EXISTS).arg(RedisKeys.webhookDedupe(0, "klaviyo", "id", "c"))),
         ingest(3, "a", "c"));
     }).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
       assertEquals(2, all.<Response>resultAt(0).toInteger(), "only the first batch is queued");

@@ -1,5 +1,6 @@
 package dev.biogate.webhook;
 
+import dev.biogate.support.Sharded;
 import dev.biogate.redis.EmbeddedRedis;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.Harness;
@@ -69,7 +70,8 @@ class ReplicaWaitTest {
       .compose(g -> post(g, "durable-1").compose(r -> {
         assertEquals(200, r.statusCode(), r.bodyAsString());
         // Answered 200 only after WAIT: the replica already has it, no polling needed.
-        return replicaClient.send(Request.cmd(Command.GET).arg(RedisKeys.webhookDedupe("linktree", "id", "durable-1")));
+        return replicaClient.send(Request.cmd(Command.GET).arg(RedisKeys.webhookDedupe(
+          Sharded.SHARDS.ofDigestHex(Envelopes.contentDigest("linktree", lastBody)), "linktree", "id", "durable-1")));
       }).compose(marker -> {
         assertTrue(marker != null, "the replica holds the delivery when it is answered 200");
         // The replica stops acknowledging (busy for 3 s): the next delivery cannot be made durable in time.
@@ -85,8 +87,12 @@ class ReplicaWaitTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
+  /** The body of the last delivery posted: its digest picks the shard holding its markers. */
+  private Buffer lastBody;
+
   private Future<HttpResponse<Buffer>> post(dev.biogate.Gateway g, String id) {
     Buffer body = Deliveries.linktreeEvent("link.deleted", new JsonObject().put("link_id", id).put("username", "nobody"));
+    lastBody = body;
     return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body);
   }
 }

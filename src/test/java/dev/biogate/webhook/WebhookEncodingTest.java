@@ -34,7 +34,7 @@ class WebhookEncodingTest {
   @BeforeEach
   void start(Vertx vertx, VertxTestContext ctx) {
     h = new Harness(vertx);
-    h.start().compose(v -> h.gateway(Deliveries.config())).onSuccess(gw -> g = gw).onComplete(ctx.succeedingThenComplete());
+    h.start().compose(v -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("shards", 1)))).onSuccess(gw -> g = gw).onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach
@@ -70,7 +70,7 @@ class WebhookEncodingTest {
       }));
     }
     // Handled entries are deleted from the stream, so "never queued" is read from the id it last generated.
-    Future.all(sent).compose(all -> h.redis(Request.cmd(Command.XINFO).arg("STREAM").arg(RedisKeys.EVENTS_STREAM))
+    Future.all(sent).compose(all -> h.redis(Request.cmd(Command.XINFO).arg("STREAM").arg(RedisKeys.eventsShard(0)))
       .recover(noStream -> Future.succeededFuture(null)).map(info -> {
         for (Future<Integer> f : sent) {
           assertEquals(400, f.result());
@@ -87,7 +87,7 @@ class WebhookEncodingTest {
     Buffer body = envelope("caf\u00e9_\uD83D\uDE00_\u4e2d".getBytes(StandardCharsets.UTF_8));
     // The consumer deletes an entry once handled: watch the stream with a blocking read registered before the POST.
     Future<Response> queued = h.redis(Request.cmd(Command.XREAD).arg("BLOCK").arg(20_000).arg("STREAMS")
-      .arg(RedisKeys.EVENTS_STREAM).arg("$"));
+      .arg(RedisKeys.eventsShard(0)).arg("$"));
     h.eventually(() -> h.redis(Request.cmd(Command.CLIENT).arg("LIST")).map(list -> {
         for (String line : list.toString().split("\n")) {
           if (line.contains(" flags=b ") && line.contains(" cmd=xread ")) {
@@ -102,7 +102,7 @@ class WebhookEncodingTest {
         return queued;
       })
       .onComplete(ctx.succeeding(read -> ctx.verify(() -> {
-        Response entries = read.get(RedisKeys.EVENTS_STREAM) != null ? read.get(RedisKeys.EVENTS_STREAM) : read.get(0).get(1);
+        Response entries = read.get(RedisKeys.eventsShard(0)) != null ? read.get(RedisKeys.eventsShard(0)) : read.get(0).get(1);
         Response fields = entries.get(0).get(1);
         boolean found = false;
         for (int i = 0; i + 1 < fields.size(); i += 2) {
