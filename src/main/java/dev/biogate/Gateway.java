@@ -98,13 +98,13 @@ public final class Gateway {
     GatewayMetrics.bindEvents(registry, webhooks.stats());
     GatewayMetrics.bindAnalytics(registry, analytics);
     streams.start();
-    LinksHandler links = new LinksHandler(profiles);
+    LinksHandler links = new LinksHandler(profiles, config.http().cursorSecret());
     HealthHandler health = new HealthHandler(redis, upstream, analytics::sink);
     InboundLimiter limiter = new InboundLimiter(config.http());
     AdminAuth adminAuth = new AdminAuth(config.admin().token());
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
           () -> routes(links, health, requests, adminAuth), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
-          .shutdownGrace(config.http().shutdownGraceMs()),
+          .shutdownGrace(config.http().shutdownGraceMs()).tls(config.tls()),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
       .compose(id -> webhooks.start())

@@ -4,6 +4,9 @@ import dev.biogate.http.ApiException;
 import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.InboundLimiter;
+import dev.biogate.http.RequestTrace;
+import dev.biogate.http.ServerTls;
+import dev.biogate.config.TlsOptions;
 import dev.biogate.http.Usernames;
 import dev.biogate.profile.ProfileHandler;
 import io.vertx.core.Future;
@@ -38,6 +41,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final IntConsumer boundPort;
   private HttpServer server;
   private long shutdownGraceMs = 10_000;
+  private TlsOptions tls;
 
   public GatewayVerticle(String host, int port, ProfileHandler profiles, Supplier<Router> routes, InboundLimiter limiter,
                          EdgeHeaders edge, IntConsumer boundPort) {
@@ -56,10 +60,16 @@ public final class GatewayVerticle extends VerticleBase {
     return this;
   }
 
+  /** Serve HTTPS with these PEM files (none: plain HTTP). */
+  public GatewayVerticle tls(TlsOptions tls) {
+    this.tls = tls;
+    return this;
+  }
+
   @Override
   public Future<?> start() {
     Router router = routes.get();
-    server = vertx.createHttpServer(new HttpServerOptions()
+    server = vertx.createHttpServer(ServerTls.apply(new HttpServerOptions()
       .setHost(host)
       .setPort(port)
       .setTcpNoDelay(true)
@@ -68,8 +78,9 @@ public final class GatewayVerticle extends VerticleBase {
       .setHttp2ClearTextEnabled(false)
       .setMaxInitialLineLength(4096)
       .setMaxHeaderSize(16384)
-      .setIdleTimeout(120));
+      .setIdleTimeout(120), tls));
     Handler<HttpServerRequest> front = req -> {
+      RequestTrace.begin(req);
       if (edge.apply(req)) {
         return;
       }

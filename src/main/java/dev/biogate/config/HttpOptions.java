@@ -23,6 +23,7 @@ public final class HttpOptions {
   private final boolean exemptLoopback;
   private final long shutdownGraceMs;
   private final boolean requestMetrics;
+  private final Secret cursorSecret;
 
   /** Deadline for a graceful stop: in-flight requests and stream entries get this long to finish. */
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -47,6 +48,10 @@ public final class HttpOptions {
     this.exemptLoopback = inbound.bool("exemptLoopback", true);
     this.shutdownGraceMs = s.longIn("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
     this.requestMetrics = s.bool("requestMetrics", true);
+    this.cursorSecret = Secret.of(s.string("cursorSecret", null));
+    if (cursorSecret != null && cursorSecret.reveal().length() < 16) {
+      throw s.invalid("cursorSecret", "must be at least 16 characters");
+    }
     for (String origin : corsOrigins) {
       if (origin.contains("*")) {
         throw s.invalid("corsOrigins", "wildcard origins are not allowed; list each origin");
@@ -70,6 +75,8 @@ public final class HttpOptions {
   public long shutdownGraceMs() { return shutdownGraceMs; }
   /** Per-request HTTP metrics (latency histograms per route); the gateway's own counters are always on. */
   public boolean requestMetrics() { return requestMetrics; }
+  /** Key of the links-cursor HMAC, shared by every instance; {@code null} = a random key per process. */
+  public Secret cursorSecret() { return cursorSecret; }
 
   public JsonObject toJson() {
     return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs).put("requestMetrics", requestMetrics)

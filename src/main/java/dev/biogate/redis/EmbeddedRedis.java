@@ -20,6 +20,7 @@ public final class EmbeddedRedis implements AutoCloseable {
 
   private final int port;
   private RedisServer server;
+  private Thread exitHook;
 
   private EmbeddedRedis(int port) {
     this.port = port;
@@ -34,6 +35,8 @@ public final class EmbeddedRedis implements AutoCloseable {
   public static EmbeddedRedis start(int port) throws IOException {
     EmbeddedRedis r = new EmbeddedRedis(port);
     r.launch();
+    r.exitHook = new Thread(r::stopQuietly, "embedded-redis-stop");
+    Runtime.getRuntime().addShutdownHook(r.exitHook);
     return r;
   }
 
@@ -47,8 +50,19 @@ public final class EmbeddedRedis implements AutoCloseable {
       .setting("maxmemory-policy noeviction")
       .build();
     server.start();
-    Runtime.getRuntime().addShutdownHook(new Thread(this::stopQuietly, "embedded-redis-stop"));
     LOG.info("started private redis-server on 127.0.0.1:{}", port);
+  }
+
+  /**
+   * Leaves stopping to the caller instead of a JVM shutdown hook: hooks run concurrently, so a process that must
+   * stop its gateway before its Redis (no errors on a clean stop) stops the server itself, last.
+   */
+  public EmbeddedRedis stoppedByCaller() {
+    if (exitHook != null) {
+      Runtime.getRuntime().removeShutdownHook(exitHook);
+      exitHook = null;
+    }
+    return this;
   }
 
   public int port() {

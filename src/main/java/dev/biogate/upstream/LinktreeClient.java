@@ -156,11 +156,12 @@ public final class LinktreeClient {
   }
 
   private Future<JsonObject> request(String path, long timeoutMs) {
-    return client.getAbs(options.apiBase() + path)
+    var req = client.getAbs(options.apiBase() + path)
       .putHeader(HttpHeaders.AUTHORIZATION.toString(), authorization)
       .putHeader(HttpHeaders.ACCEPT.toString(), HttpHeaderValues.APPLICATION_JSON.toString())
-      .timeout(timeoutMs)
-      .send()
+      .timeout(timeoutMs);
+    dev.biogate.http.RequestTrace.propagate(req.headers());
+    return req.send()
       .recover(err -> Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE,
         err instanceof java.util.concurrent.TimeoutException || String.valueOf(err.getMessage()).contains("timeout")
           ? "upstream timed out" : "upstream connection failed")))
