@@ -8,6 +8,7 @@ import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.InboundLimiter;
 import dev.biogate.ops.AdminAuth;
+import dev.biogate.ops.BuildInfo;
 import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
 import dev.biogate.ops.Metrics;
@@ -94,6 +95,7 @@ public final class Gateway {
     RequestMetrics requests = config.http().requestMetrics() ? new RequestMetrics(registry) : RequestMetrics.OFF;
     ProfileHandler profileHandler = new ProfileHandler(profiles, config.cache(), requests);
     GatewayMetrics.bind(registry, profileHandler.stats(), profiles.cache(), budget, upstream);
+    BuildInfo.bind(registry);
     GatewayMetrics.bindWebhooks(registry, webhooks.deliveries());
     GatewayMetrics.bindEvents(registry, webhooks.stats());
     GatewayMetrics.bindAnalytics(registry, analytics);

@@ -61,7 +61,6 @@ final class Launcher {
       config = config.withRedis(config.redis().withUrl(embedded.url()));
     }
     PrometheusMeterRegistry registry = Metrics.newRegistry();
-    BuildInfo.bind(registry);
     Vertx vertx = config.http().requestMetrics() ? vertx(registry) : vertx();
     Gateway gateway;
     try {

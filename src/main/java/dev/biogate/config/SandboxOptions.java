@@ -19,6 +19,7 @@ public final class SandboxOptions {
   private final int rateLimitPerMin;
   private final long rateWindowMs;
   private final int pageSize;
+  private final boolean authenticateHealth;
 
   public SandboxOptions(JsonObject json) {
     this(Settings.of(json));
@@ -31,6 +32,7 @@ public final class SandboxOptions {
     this.rateLimitPerMin = s.intIn("rateLimitPerMin", DEFAULT_RATE_LIMIT_PER_MIN, 1, 10_000_000);
     this.rateWindowMs = s.longIn("rateWindowMs", DEFAULT_RATE_WINDOW_MS, 100, 3_600_000);
     this.pageSize = s.intIn("pageSize", DEFAULT_PAGE_SIZE, 1, 1000);
+    this.authenticateHealth = s.bool("authenticateHealth", false);
   }
 
   public String host() { return host; }
@@ -39,9 +41,12 @@ public final class SandboxOptions {
   public int rateLimitPerMin() { return rateLimitPerMin; }
   public long rateWindowMs() { return rateWindowMs; }
   public int pageSize() { return pageSize; }
+  /** {@code GET /health} demands the bearer token too (an upstream that authenticates every path). */
+  public boolean authenticateHealth() { return authenticateHealth; }
 
   public JsonObject toJson() {
     return new JsonObject().put("host", host).put("port", port).put("token", token)
-      .put("rateLimitPerMin", rateLimitPerMin).put("rateWindowMs", rateWindowMs).put("pageSize", pageSize);
+      .put("rateLimitPerMin", rateLimitPerMin).put("rateWindowMs", rateWindowMs).put("pageSize", pageSize)
+      .put("authenticateHealth", authenticateHealth);
   }
 }

@@ -82,7 +82,7 @@ public final class SandboxServer extends VerticleBase {
     router.route("/__sandbox/*").handler(ctx -> ctx.fail(SandboxException.notFound("no such sandbox endpoint")));
 
     SandboxApi api = new SandboxApi(state);
-    router.route().handler(new SandboxGate(vertx, state, options.token()));
+    router.route().handler(new SandboxGate(vertx, state, options.token(), options.authenticateHealth()));
     router.get("/health").handler(api::health);
     router.get("/me").handler(api::me);
     router.get("/profiles/:username").handler(api::profile);
