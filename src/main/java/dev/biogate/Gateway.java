@@ -3,6 +3,7 @@ package dev.biogate;
 import dev.biogate.analytics.AnalyticsModule;
 import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.LinktreeOptions;
+import dev.biogate.config.SecretFiles;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
@@ -52,6 +53,7 @@ public final class Gateway {
   private final WebhookModule webhooks;
   private final StreamGauges streams;
   private final AnalyticsModule analytics;
+  private SecretFiles secretFiles;
   private volatile int port;
   private String deploymentId;
 
@@ -104,6 +106,10 @@ public final class Gateway {
     HealthHandler health = new HealthHandler(redis, upstream, analytics::sink);
     InboundLimiter limiter = new InboundLimiter(config.http());
     AdminAuth adminAuth = new AdminAuth(config.admin().token());
+    secretFiles = new SecretFiles(vertx, config, rotated -> {
+      adminAuth.tokenChanged(rotated.admin().token());
+      webhooks.secretsChanged(rotated.webhooks());
+    }).start(SecretFiles.DEFAULT_PERIOD_MS);
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
           () -> routes(links, health, requests, adminAuth), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
           .shutdownGrace(config.http().shutdownGraceMs()).tls(config.tls()),
@@ -179,6 +185,9 @@ public final class Gateway {
 
   public Future<Void> close() {
     Future<Void> undeploy = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
+    if (secretFiles != null) {
+      secretFiles.stop();
+    }
     return undeploy.eventually(analytics::stop).eventually(webhooks::stop).eventually(() -> {
       budget.stop();
       streams.stop();

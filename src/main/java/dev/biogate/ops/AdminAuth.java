@@ -15,14 +15,20 @@ public final class AdminAuth implements Handler<RoutingContext> {
 
   static final ApiException UNAUTHORIZED = new ApiException(401, "unauthorized", "a valid admin bearer token is required");
 
-  private final Secret token;
+  private volatile Secret token;
 
   public AdminAuth(Secret token) {
     this.token = token;
   }
 
+  /** Accepts {@code rotated} from now on, and no longer the previous token (rotation without restart). */
+  public void tokenChanged(Secret rotated) {
+    this.token = rotated;
+  }
+
   @Override
   public void handle(RoutingContext ctx) {
+    Secret token = this.token;
     if (token == null || !token.matches(HttpTokens.bearer(ctx.request().getHeader("Authorization")))) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
       ErrorResponses.send(ctx.response(), UNAUTHORIZED);

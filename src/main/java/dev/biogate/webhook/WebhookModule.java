@@ -62,6 +62,11 @@ public final class WebhookModule {
     admin.mount(router);
   }
 
+  /** Rotated signing secrets: deliveries are verified with {@code changed}'s secrets from now on. */
+  public void secretsChanged(WebhookOptions changed) {
+    routes.secretsChanged(changed);
+  }
+
   /** Starts consumers and subscriptions once per instance. */
   public Future<Void> start() {
     return vertx.deployVerticle(new EventsVerticle(redis, options, clock, instanceId, profiles, invalidation, stats,

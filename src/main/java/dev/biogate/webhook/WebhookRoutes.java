@@ -40,29 +40,38 @@ final class WebhookRoutes {
   private final WebhookStats stats;
   private final WebhookIngest ingest;
   private final LongSupplier clock;
-  private final WebhookVerifier linktree;
-  private final WebhookVerifier linkme;
+  private volatile WebhookVerifier linktree;
+  private volatile WebhookVerifier linkme;
 
   WebhookRoutes(WebhookOptions options, WebhookIngest ingest, LongSupplier clock, WebhookStats stats) {
     this.stats = stats;
     this.options = options;
     this.ingest = ingest;
     this.clock = clock;
-    this.linktree = options.linktreeSecrets().isEmpty() ? null
-      : new LinktreeVerifier(options.linktreeSecrets(), options.pastToleranceS(), options.futureToleranceS());
-    this.linkme = options.linkmeSecrets().isEmpty() || !options.linkmeEnabled() ? null : new LinkmeVerifier(options.linkmeSecrets());
+    secretsChanged(options);
+  }
+
+  /** Verifies with these secrets from now on (rotation without restart); tolerances stay as configured at start. */
+  void secretsChanged(WebhookOptions changed) {
+    this.linktree = changed.linktreeSecrets().isEmpty() ? null
+      : new LinktreeVerifier(changed.linktreeSecrets(), options.pastToleranceS(), options.futureToleranceS());
+    this.linkme = changed.linkmeSecrets().isEmpty() || !options.linkmeEnabled() ? null : new LinkmeVerifier(changed.linkmeSecrets());
   }
 
   void mount(Router router) {
-    mount(router, "/webhooks/linktree", linktree, Delivery.LINKTREE);
-    mount(router, "/webhooks/linkme", linkme, Delivery.LINKME);
+    mount(router, "/webhooks/linktree", Delivery.LINKTREE);
+    mount(router, "/webhooks/linkme", Delivery.LINKME);
   }
 
-  private void mount(Router router, String path, WebhookVerifier verifier, String provider) {
+  private WebhookVerifier verifier(String provider) {
+    return Delivery.LINKTREE.equals(provider) ? linktree : linkme;
+  }
+
+  private void mount(Router router, String path, String provider) {
     // Two routes on one path: vert.x-web runs a body handler before any user handler of its route, and the
     // checks that need no body (provider configured, declared size, content type) must come before reading it.
-    router.post(path).handler(ctx -> precheck(ctx, verifier, provider)).failureHandler(ctx -> refuse(ctx, provider));
-    router.post(path).handler(bodyHandler()).handler(ctx -> receive(ctx, verifier, provider)).failureHandler(ctx -> refuse(ctx, provider));
+    router.post(path).handler(ctx -> precheck(ctx, verifier(provider), provider)).failureHandler(ctx -> refuse(ctx, provider));
+    router.post(path).handler(bodyHandler()).handler(ctx -> receive(ctx, verifier(provider), provider)).failureHandler(ctx -> refuse(ctx, provider));
   }
 
   /** Every refusal passes here: counted by the error code the sender gets, then answered as JSON. */
