@@ -54,6 +54,7 @@ public final class Gateway {
   private final StreamGauges streams;
   private final AnalyticsModule analytics;
   private SecretFiles secretFiles;
+  private java.util.function.Supplier<Router> routerFactory;
   private volatile int port;
   private String deploymentId;
 
@@ -110,8 +111,9 @@ public final class Gateway {
       adminAuth.tokenChanged(rotated.admin().token());
       webhooks.secretsChanged(rotated.webhooks());
     }).start(SecretFiles.DEFAULT_PERIOD_MS);
+    routerFactory = () -> routes(links, health, requests, adminAuth);
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
-          () -> routes(links, health, requests, adminAuth), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
+          routerFactory, limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
           .shutdownGrace(config.http().shutdownGraceMs()).tls(config.tls()),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
@@ -148,6 +150,14 @@ public final class Gateway {
     r.errorHandler(400, ErrorResponses::handle);
     r.errorHandler(413, ErrorResponses::handle);
     return r;
+  }
+
+  /**
+   * A router built exactly as each HTTP verticle builds its own (for inspection: the API description is checked
+   * against it). Profile reads ({@code GET|HEAD /v1/profiles/{username}}) are served before the router.
+   */
+  public Router router() {
+    return routerFactory.get();
   }
 
   /** The port the HTTP servers listen on (resolved when configured as 0). */
