@@ -51,10 +51,6 @@ public final class ProfileCache {
     cache.invalidate(username);
   }
 
-  public void invalidateAll() {
-    cache.invalidateAll();
-  }
-
   public long size() {
     return cache.estimatedSize();
   }

@@ -56,10 +56,6 @@ public final class ProfileStore {
     return redis.send(Request.cmd(Command.HGET).arg(RedisKeys.LINK_OWNERS).arg(linkId)).map(r -> r == null ? null : r.toString());
   }
 
-  public Future<Void> delete(String username) {
-    return redis.send(Request.cmd(Command.DEL).arg(RedisKeys.profile(username))).mapEmpty();
-  }
-
   /** {@code SET NX PX}: true when this caller now holds the fetch lock. */
   public Future<Boolean> tryLock(String username, String token, long ttlMs) {
     return redis.send(Request.cmd(Command.SET).arg(RedisKeys.fetchLock(username)).arg(token).arg("NX").arg("PX").arg(ttlMs))

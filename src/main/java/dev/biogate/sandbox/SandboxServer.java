@@ -8,7 +8,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
 /**
- * A simulated Linktree API (contract section 5) for tests, demos and load scripts. It serves
+ * A simulated Linktree API for tests, demos and load scripts. It serves
  * {@code GET /health}, {@code /me}, {@code /profiles/{username}} and {@code /profiles/{username}/links?cursor=C};
  * every API request needs {@code Authorization: Bearer <token>}, is limited per token (an exact sliding log
  * of {@code rateLimitPerMin} per {@code rateWindowMs}, answered {@code 429} with {@code Retry-After}) and every

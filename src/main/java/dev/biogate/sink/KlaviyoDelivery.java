@@ -7,6 +7,7 @@ import dev.biogate.upstream.Lane;
 import dev.biogate.upstream.UpstreamBudget;
 import dev.biogate.upstream.UpstreamException;
 import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.circuitbreaker.RetryPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
@@ -15,7 +16,6 @@ import io.vertx.redis.client.Request;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -114,10 +114,9 @@ final class KlaviyoDelivery {
     }
   }
 
-  /** Exponential backoff with full jitter: uniform in [base * 2^(n-1) / 2, min(max, base * 2^(n-1))]. */
+  /** The project's one retry policy (exponential, full jitter): uniform in [0, min(max, base * 2^(n-1))). */
   long backoffMs(int failed) {
-    long cap = Math.min(options.retryMaxMs(), options.retryBaseMs() << Math.min(failed - 1, 20));
-    return cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1);
+    return 1 + RetryPolicy.exponentialDelayWithJitter(options.retryBaseMs(), options.retryMaxMs()).delay(null, Math.min(failed - 1, 20));
   }
 
   private Future<Done> deadLetter(ClickEvent e, String username, Milestone m, String reason, int status, int attempts) {

@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Sends click events to Klaviyo as "Link Clicked" events (contract 4.3). It reads the clicks stream through its own
+ * Sends click events to Klaviyo as "Link Clicked" events. It reads the clicks stream through its own
  * consumer group ({@code klaviyo}), plus its retry stream (replayed dead letters), so delivery is durable and
  * at-least-once, and Klaviyo dedupes on {@code unique_id} = the click's event id. Requests are paced cluster-wide by
  * the shared Redis limiter (budget {@code klaviyo}, {@code ratePerSec} per second); see {@link KlaviyoDelivery} for
