@@ -4,6 +4,7 @@ import dev.biogate.analytics.AnalyticsModule;
 import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.LinktreeOptions;
 import dev.biogate.config.SecretFiles;
+import dev.biogate.http.AccessLog;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
@@ -114,7 +115,7 @@ public final class Gateway {
     routerFactory = () -> routes(links, health, requests, adminAuth);
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
           routerFactory, limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
-          .shutdownGrace(config.http().shutdownGraceMs()).tls(config.tls()),
+          .shutdownGrace(config.http().shutdownGraceMs()).tls(config.tls()).accessLog(AccessLog.of(config.accessLog())),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
       .compose(id -> webhooks.start())

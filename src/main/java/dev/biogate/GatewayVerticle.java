@@ -1,5 +1,6 @@
 package dev.biogate;
 
+import dev.biogate.http.AccessLog;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
@@ -42,6 +43,7 @@ public final class GatewayVerticle extends VerticleBase {
   private HttpServer server;
   private long shutdownGraceMs = 10_000;
   private TlsOptions tls;
+  private AccessLog accessLog;
 
   public GatewayVerticle(String host, int port, ProfileHandler profiles, Supplier<Router> routes, InboundLimiter limiter,
                          EdgeHeaders edge, IntConsumer boundPort) {
@@ -57,6 +59,12 @@ public final class GatewayVerticle extends VerticleBase {
   /** How long a stopping server waits for in-flight requests. */
   public GatewayVerticle shutdownGrace(long ms) {
     this.shutdownGraceMs = ms;
+    return this;
+  }
+
+  /** Log a sample of requests ({@code null}: no access log). */
+  public GatewayVerticle accessLog(AccessLog accessLog) {
+    this.accessLog = accessLog;
     return this;
   }
 
@@ -81,6 +89,9 @@ public final class GatewayVerticle extends VerticleBase {
       .setIdleTimeout(120), tls));
     Handler<HttpServerRequest> front = req -> {
       RequestTrace.begin(req);
+      if (accessLog != null) {
+        accessLog.begin(req);
+      }
       if (edge.apply(req)) {
         return;
       }

@@ -4,7 +4,7 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The optional access log ({@code BIOGATE_ACCESS_LOG=true}): off by default; when on, one line for a sampled share
- * of requests ({@code BIOGATE_ACCESS_LOG_SAMPLE}, 0–1) plus every 5xx.
+ * of requests ({@code BIOGATE_ACCESS_LOG_SAMPLE}, 0–1, default 1%).
  */
 public final class AccessLogOptions {
 

@@ -77,6 +77,42 @@ class OperatorBasicsTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void accessLogIsOffByDefaultAndWhenOnLogsSampledRequestsWithoutQueryOrFullAddress(VertxTestContext ctx) {
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.encoder.Encoder<ch.qos.logback.classic.spi.ILoggingEvent> encoder =
+      ((ch.qos.logback.core.OutputStreamAppender<ch.qos.logback.classic.spi.ILoggingEvent>) root.getAppender("STDOUT")).getEncoder();
+    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture = new ch.qos.logback.core.AppenderBase<>() {
+      @Override
+      protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+        if (e.getLoggerName().equals("biogate.access")) {
+          lines.add(new String(encoder.encode(e), StandardCharsets.UTF_8));
+        }
+      }
+    };
+    capture.setContext(root.getLoggerContext());
+    capture.start();
+    root.addAppender(capture);
+    JsonObject on = new JsonObject().put("accessLog", new JsonObject().put("enabled", true).put("sampleRate", 1.0));
+    h.gateway(new JsonObject()).compose(quiet -> h.get(quiet, "/v1/profiles/demo").map(r -> {
+      assertEquals(List.of(), lines, "off by default");
+      return r;
+    })).compose(r -> h.gateway(on)).compose(g -> h.http.get(g.port(), "127.0.0.1", "/v1/profiles/demo/links?limit=3&cursor=abc")
+        .putHeader("X-Request-Id", "access-log-1").send())
+      .compose(r -> h.eventually(() -> Future.succeededFuture(!lines.isEmpty()), 5_000))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        root.detachAppender(capture);
+        String line = lines.get(0);
+        assertTrue(line.contains("GET /v1/profiles/demo/links 400"), line);
+        assertTrue(!line.contains("cursor") && !line.contains("limit=3"), "no query string: " + line);
+        assertTrue(line.contains("client 127.0.x.x"), "address without its host part: " + line);
+        assertTrue(line.contains("\"request_id\":\"access-log-1\""), "log lines name the request: " + line);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
   void forgedAlteredOrForeignCursorsAre400(VertxTestContext ctx) {
     h.gateway(new JsonObject()).compose(g -> h.get(g, "/v1/profiles/demo/links?limit=5").compose(first -> {
       assertEquals(200, first.statusCode());
