@@ -86,9 +86,6 @@ final class Launcher {
       }
       throw e;
     }
-    String scheme = ServerTls.scheme(config.tls());
-    LOG.info("biogate listening on {}://{}:{} ({} event loops); try: curl {}://{}:{}/v1/profiles/demo", scheme,
-      config.http().host(), gateway.port(), config.http().instances(), scheme, config.http().host(), gateway.port());
     long deadline = config.http().shutdownGraceMs() + 5_000;
     EmbeddedRedis redis = embedded;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -105,6 +102,10 @@ final class Launcher {
         LOG.warn("shutdown deadline passed; exiting with work left to other instances ({})", e.getClass().getSimpleName());
       }
     }, "biogate-shutdown"));
+    // Logged once the stop hook is in place: whoever waits for this line may send SIGTERM right away.
+    String scheme = ServerTls.scheme(config.tls());
+    LOG.info("biogate listening on {}://{}:{} ({} event loops); try: curl {}://{}:{}/v1/profiles/demo", scheme,
+      config.http().host(), gateway.port(), config.http().instances(), scheme, config.http().host(), gateway.port());
   }
 
   /** Waits for a start-up step; a bind failure becomes a configuration error naming the port's setting. */

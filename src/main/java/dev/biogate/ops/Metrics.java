@@ -34,15 +34,6 @@ public final class Metrics {
     // Prometheus' lint rejects: they are replaced by the same readings in seconds.
     registry.config().meterFilter(MeterFilter.deny(id -> ("jvm.compilation.time".equals(id.getName()) && "ms".equals(id.getBaseUnit()))
       || ("process.cpu.time".equals(id.getName()) && "ns".equals(id.getBaseUnit()))));
-    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-    if (jit != null && jit.isCompilationTimeMonitoringSupported()) {
-      FunctionCounter.builder("jvm.compilation.time", jit, j -> j.getTotalCompilationTime() / 1000.0).baseUnit("seconds")
-        .description("Time spent by the JIT compiler").register(registry);
-    }
-    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-      FunctionCounter.builder("process.cpu.time", os, o -> o.getProcessCpuTime() / 1e9).baseUnit("seconds")
-        .description("CPU time used by the gateway process").register(registry);
-    }
     registry.config().meterFilter(new MeterFilter() {
       @Override
       public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
@@ -58,6 +49,15 @@ public final class Metrics {
         return config;
       }
     });
+    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    if (jit != null && jit.isCompilationTimeMonitoringSupported()) {
+      FunctionCounter.builder("jvm.compilation.time", jit, j -> j.getTotalCompilationTime() / 1000.0).baseUnit("seconds")
+        .description("Time spent by the JIT compiler").register(registry);
+    }
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+      FunctionCounter.builder("process.cpu.time", os, o -> o.getProcessCpuTime() / 1e9).baseUnit("seconds")
+        .description("CPU time used by the gateway process").register(registry);
+    }
     return registry;
   }
 
