@@ -34,6 +34,18 @@ public final class SecretFiles {
     this.vertx = vertx;
     this.current = config;
     this.onChange = onChange;
+    // The values the configuration was built with: a file replaced before the first check is still a change.
+    this.last = new HashMap<>();
+    config.secretFiles().keySet().forEach(name -> last.put(name, valueAt(config.source(), ConfigLoader.ENV.get(name))));
+  }
+
+  private static String valueAt(io.vertx.core.json.JsonObject json, String path) {
+    String[] parts = path.split("\\.");
+    Object o = json;
+    for (String part : parts) {
+      o = o instanceof io.vertx.core.json.JsonObject ? ((io.vertx.core.json.JsonObject) o).getValue(part) : null;
+    }
+    return o == null ? null : o.toString();
   }
 
   /** Starts watching (no-op when no secret came from a file). */
@@ -63,9 +75,6 @@ public final class SecretFiles {
         return;
       }
       Map<String, String> values = ar.result();
-      if (last == null) {
-        last = values;
-      }
       if (values.equals(last)) {
         return;
       }
