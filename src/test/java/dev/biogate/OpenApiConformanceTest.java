@@ -1,6 +1,6 @@
 package dev.biogate;
 
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -8,12 +8,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.yaml.snakeyaml.Yaml;
 
 import java.io.IOException;
@@ -33,25 +29,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * method), nothing described is missing from the gateway (each described operation is called and must not get the
  * router's "no such resource" 404 or a 405), and the file is OpenAPI 3.1.
  */
-@ExtendWith(VertxExtension.class)
-class OpenApiConformanceTest {
+class OpenApiConformanceTest extends HarnessTest {
 
   private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "patch", "head", "options");
   /** Served by the verticle before the router (the hot path), so not in the router's table. */
   private static final Set<String> FAST_PATH = Set.of("GET /v1/profiles/{username}");
 
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
 
   @SuppressWarnings("unchecked")
   static Set<String> documented() throws IOException {

@@ -1,7 +1,7 @@
 package dev.biogate.ops;
 
 import dev.biogate.Gateway;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -11,12 +11,8 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SelfSignedCertificate;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -30,23 +26,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What an operator relies on in the first hour: request ids, trace context, TLS, signed cursors, preflight. */
-@ExtendWith(VertxExtension.class)
-class OperatorBasicsTest {
+class OperatorBasicsTest extends HarnessTest {
 
   private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
   private static final String TRACEPARENT = "00-" + TRACE_ID + "-00f067aa0ba902b7-01";
 
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start(dev.biogate.support.TestRedis.url(), new JsonObject().put("authenticateHealth", true)).onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
+  @Override
+  protected JsonObject sandboxOptions() {
+    return new JsonObject().put("authenticateHealth", true);
   }
 
   @Test

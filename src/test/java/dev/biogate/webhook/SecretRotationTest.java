@@ -4,7 +4,7 @@ import dev.biogate.Gateway;
 import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.ConfigLoader;
 import dev.biogate.config.Secret;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -12,12 +12,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -27,8 +23,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Secrets mounted as files ({@code NAME_FILE}) are rotated by replacing the file: no restart, old value refused. */
-@ExtendWith(VertxExtension.class)
-class SecretRotationTest {
+class SecretRotationTest extends HarnessTest {
 
   private static final String TOKEN_1 = "admin-token-before-rotation-1";
   private static final String TOKEN_2 = "admin-token-after-rotation-22";
@@ -38,18 +33,6 @@ class SecretRotationTest {
   @TempDir
   Path dir;
 
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   void rotatedAdminTokenAndWebhookSecretAreAcceptedWithoutRestart(Vertx vertx, VertxTestContext ctx) throws Exception {
