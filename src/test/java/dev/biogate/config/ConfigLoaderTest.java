@@ -50,7 +50,8 @@ class ConfigLoaderTest {
 
   @Test
   void redisUrlAndUpstreamBaseDisableTheEmbeddedServices() throws IOException {
-    BiogateConfig c = ConfigLoader.load(Map.of("REDIS_URL", "redis://10.0.0.5:6380/2", "LINKTREE_API_BASE", "https://api.linktr.ee/v1/"), base());
+    BiogateConfig c = ConfigLoader.load(Map.of("REDIS_URL", "redis://10.0.0.5:6380/2", "LINKTREE_API_BASE", "https://api.linktr.ee/v1/",
+      "LINKTREE_API_TOKEN", "lt_token_value"), base());
     assertFalse(c.redis().embedded());
     assertEquals("https://api.linktr.ee/v1", c.linktree().apiBase());
   }
