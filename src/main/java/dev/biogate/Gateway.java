@@ -144,7 +144,7 @@ public final class Gateway {
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve(), lt.firstSight().share()), lt.maxInstances(), lt.localGrantMs());
     this.usage = new LaneUsage(budget, redis, "linktree", clock);
     this.upstream = new LinktreeClient(vertx, lt, usage, registry, new MissAdmission(redis, lt.firstSight(), budget::isDegraded));
-    this.jobs = new LinkJobs(vertx, redis, upstream, config.source().getJsonObject("jobs", new io.vertx.core.json.JsonObject()), clock);
+    this.jobs = new LinkJobs(vertx, redis, upstream, config.jobs(), clock);
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,

@@ -26,6 +26,7 @@ public final class BiogateConfig {
   private final AnalyticsOptions analytics;
   private final TlsOptions tls;
   private final AccessLogOptions accessLog;
+  private final JobsOptions jobs;
   private final Map<String, String> origins;
   private final Map<String, String> secretFiles;
   private final List<String> warnings;
@@ -53,6 +54,7 @@ public final class BiogateConfig {
     this.analytics = new AnalyticsOptions(root.section("analytics"));
     this.tls = new TlsOptions(root.section("tls"));
     this.accessLog = new AccessLogOptions(root.section("accessLog"));
+    this.jobs = new JobsOptions(root.section("jobs"));
     root.section("sandbox").opaque("klaviyo");
     root.rejectUnknown();
     Settings lt = root.section("linktree");
@@ -136,6 +138,7 @@ public final class BiogateConfig {
     this.analytics = base.analytics;
     this.tls = base.tls;
     this.accessLog = base.accessLog;
+    this.jobs = base.jobs;
     this.origins = base.origins;
     this.secretFiles = base.secretFiles;
     this.warnings = base.warnings;
@@ -152,6 +155,8 @@ public final class BiogateConfig {
   public AnalyticsOptions analytics() { return analytics; }
   public TlsOptions tls() { return tls; }
   public AccessLogOptions accessLog() { return accessLog; }
+  /** The link batch jobs' runner. */
+  public JobsOptions jobs() { return jobs; }
 
   /** Risky but valid settings, one line each naming the setting; logged at start-up. */
   public List<String> warnings() { return warnings; }
@@ -201,6 +206,6 @@ public final class BiogateConfig {
       .put("linktree", linktree.toJson()).put("cache", cache.toJson()).put("sandbox", sandbox.toJson())
       .put("webhooks", webhooks.toJson()).put("admin", admin.toJson())
       .put("klaviyo", klaviyo.toJson()).put("analytics", analytics.toJson()).put("tls", tls.toJson())
-      .put("accessLog", accessLog.toJson());
+      .put("accessLog", accessLog.toJson()).put("jobs", jobs.toJson());
   }
 }

@@ -91,6 +91,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void linkJobSettingsAreKnownAndValidated() throws IOException {
+    Path extra = dir.resolve("jobs.json");
+    Files.writeString(extra, "{\"jobs\":{\"pollMs\":500,\"leaseMs\":30000}}");
+    BiogateConfig c = ConfigLoader.load(Map.of("BIOGATE_CONFIG", extra.toString()), base());
+    assertEquals(500, c.jobs().pollMs());
+    assertEquals(30_000, c.jobs().leaseMs());
+    Files.writeString(extra, "{\"jobs\":{\"polMs\":500}}");
+    ConfigException typo = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("BIOGATE_CONFIG", extra.toString()), base()));
+    assertEquals("jobs.polMs", typo.setting());
+    Files.writeString(extra, "{\"jobs\":{\"leaseMs\":1}}");
+    ConfigException tooShort = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("BIOGATE_CONFIG", extra.toString()), base()));
+    assertEquals("jobs.leaseMs", tooShort.setting());
+  }
+
+  @Test
   void badConfigurationExitsNonZeroWithOneLineNamingTheSetting() throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("BIOGATE_HTTP_PORT", "99999");
