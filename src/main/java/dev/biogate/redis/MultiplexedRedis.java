@@ -132,13 +132,28 @@ public final class MultiplexedRedis implements Redis {
 
   private <T> Future<T> shared(Function<RedisConnection, Future<T>> op) {
     Future<RedisConnection> conn = connection();
-    return conn.compose(op).timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> {
+    return onCallerContext(conn.compose(op).timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> {
       if (ar.succeeded()) {
         lastSuccessNanos = System.nanoTime();
       } else if (conn.succeeded() && broken(ar.cause())) {
         renew(conn.result());
       }
-    });
+    }));
+  }
+
+  /**
+   * The reply is handed back on the caller's context, as Vert.x's own clients do: the shared connection completes on
+   * the context that opened it, and continuing there would lose what the caller's (per-request) context carries,
+   * such as the request id and trace context sent on to the upstream.
+   */
+  private static <T> Future<T> onCallerContext(Future<T> reply) {
+    io.vertx.core.internal.ContextInternal caller = io.vertx.core.internal.ContextInternal.current();
+    if (caller == null) {
+      return reply;
+    }
+    io.vertx.core.Promise<T> promise = caller.promise();
+    reply.onComplete(promise);
+    return promise.future();
   }
 
   /** The shared connection; a failed attempt is remembered for {@link #RENEW_INTERVAL_MS} so callers fail fast. */
@@ -192,9 +207,9 @@ public final class MultiplexedRedis implements Redis {
 
   private Future<Response> dedicated(Request request, long blockMs) {
     long deadline = timeoutMs + blockMs;
-    return bounded(client.connect(), timeoutMs).compose(c -> c.send(request)
+    return onCallerContext(bounded(client.connect(), timeoutMs).compose(c -> c.send(request)
       .timeout(deadline, TimeUnit.MILLISECONDS)
-      .eventually(c::close));
+      .eventually(c::close)));
   }
 
   /**
