@@ -25,9 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code docs/openapi.yaml} against the real router: every route the gateway mounts is described (same path, same
- * method), nothing described is missing from the gateway (each described operation is called and must not get the
- * router's "no such resource" 404 or a 405), and the file is OpenAPI 3.1.
+ * {@code docs/openapi.yaml} against the real routers of both listeners: every route the client listener serves and
+ * every route the management listener serves ({@code /metrics}, {@code /admin/*}, {@code /health*}) is described
+ * (same path, same method), nothing described is missing (each described operation is called on the listener that
+ * serves it and must not get the router's "no such resource" 404 or a 405), and the file is OpenAPI 3.1.
  */
 class OpenApiConformanceTest extends HarnessTest {
 
@@ -51,16 +52,13 @@ class OpenApiConformanceTest extends HarnessTest {
     Set<String> documented = documented();
     h.gateway(Deliveries.config()).compose(g -> {
       Set<String> mounted = new TreeSet<>(FAST_PATH);
-      for (Route route : g.router().getRoutes()) {
-        String path = route.getPath();
-        if (path == null || path.endsWith("*") || route.methods() == null || route.methods().isEmpty()) {
-          continue; // guards and the fallback 404, not endpoints
-        }
-        String openApiPath = path.replaceAll(":([A-Za-z]+)", "{$1}");
-        for (HttpMethod m : route.methods()) {
-          mounted.add(m.name() + " " + openApiPath);
-        }
-      }
+      mounted.addAll(served(g.router().getRoutes(), false));
+      Set<String> management = served(g.managementRouter().getRoutes(), true);
+      assertTrue(management.contains("GET /metrics") && management.contains("GET /admin/ui"),
+        "the management router serves the operator routes: " + management);
+      mounted.addAll(management);
+      // Every GET answers HEAD too (documented once, in the description): an implied HEAD needs no entry of its own.
+      mounted.removeIf(op -> op.startsWith("HEAD ") && !documented.contains(op) && mounted.contains("GET " + op.substring(5)));
       Set<String> undocumented = new TreeSet<>(mounted);
       undocumented.removeAll(documented);
       assertTrue(undocumented.isEmpty(), "routes missing from docs/openapi.yaml: " + undocumented);
@@ -88,6 +86,27 @@ class OpenApiConformanceTest extends HarnessTest {
       assertTrue(problems.isEmpty(), String.join("\n", problems));
       ctx.completeNow();
     })));
+  }
+
+  /** The endpoints of {@code routes} that the client ({@code management} false) or management listener serves. */
+  private static Set<String> served(List<Route> routes, boolean management) {
+    Set<String> ops = new TreeSet<>();
+    for (Route route : routes) {
+      String path = route.getPath();
+      if (path == null || path.endsWith("*") || route.methods() == null || route.methods().isEmpty()) {
+        continue; // guards and the fallback 404, not endpoints
+      }
+      boolean health = path.equals("/health") || path.startsWith("/health/");
+      boolean operator = path.equals("/metrics") || path.startsWith("/admin/");
+      if (!health && operator != management) {
+        continue; // answered 404 on this listener
+      }
+      String openApiPath = path.replaceAll(":([A-Za-z]+)", "{$1}");
+      for (HttpMethod m : route.methods()) {
+        ops.add(m.name() + " " + openApiPath);
+      }
+    }
+    return ops;
   }
 
   /** {@code null} when the operation exists; else what is wrong. */
