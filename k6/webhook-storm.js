@@ -13,7 +13,7 @@
 // The gateway must run with the same secrets (comma-separated lists are
 // accepted by the gateway; k6 signs with the first entry).
 //
-// Expected answers (CONTRACT.md section 3):
+// Expected answers (docs/openapi.yaml):
 //   first delivery  -> 200 {"received":true}
 //   redelivery      -> 200 {"duplicate":true}
 //     Linktree: same x-linktree-delivery-id (and body), freshly signed with a

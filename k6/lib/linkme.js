@@ -1,4 +1,4 @@
-// LinkMe webhook signing (CONTRACT.md section 4.2).
+// LinkMe webhook signing (docs/webhooks.md).
 //
 //   X-LinkMe-Signature: sha256=<lowercase hex HMAC-SHA256(secret, raw body)>
 //   envelope {"id","event","ts","app_id","data"}; at-least-once delivery,

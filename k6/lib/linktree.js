@@ -1,4 +1,4 @@
-// Linktree webhook signing (CONTRACT.md section 4.1).
+// Linktree webhook signing (docs/webhooks.md).
 //
 //   x-linktree-signature   = lowercase hex HMAC-SHA256(secret, "<unix-seconds>.<raw body>")
 //   x-linktree-timestamp   = <unix-seconds>

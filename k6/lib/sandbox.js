@@ -1,4 +1,4 @@
-// Helpers for the sandbox upstream's test endpoints (CONTRACT.md section 5).
+// Helpers for the sandbox upstream's test endpoints (docs/openapi.yaml does not cover them; see src/main/java/dev/biogate/sandbox).
 // They only exist on the sandbox port (SANDBOX_URL), never on the gateway.
 //
 //   POST /__sandbox/reset                      forget stats, faults, edits

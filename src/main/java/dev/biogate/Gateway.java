@@ -21,6 +21,8 @@ import dev.biogate.events.EventRouter;
 import dev.biogate.events.KlaviyoEvents;
 import dev.biogate.events.LinkmeClicks;
 import dev.biogate.events.MilestoneForwarder;
+import dev.biogate.config.SecretFiles;
+import dev.biogate.http.AccessLog;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
@@ -32,6 +34,7 @@ import dev.biogate.http.Methods;
 import dev.biogate.ops.AdminAuth;
 import dev.biogate.ops.AdminHandler;
 import dev.biogate.ops.AdminGuessLimit;
+import dev.biogate.ops.BuildInfo;
 import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
 import dev.biogate.ops.Metrics;
@@ -124,6 +127,9 @@ public final class Gateway {
   /** Webhook events an instance works on at once, over all shards. */
   private static final int EVENTS_HELD = 64;
   private static final int MIN_HELD_PER_SHARD = 16;
+  private SecretFiles secretFiles;
+  private java.util.function.Supplier<Router> routerFactory;
+  private java.util.function.Supplier<Router> managementRouterFactory;
   private volatile int port;
   private volatile int managementPort;
   private String deploymentId;
@@ -143,7 +149,7 @@ public final class Gateway {
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve(), lt.firstSight().share()), lt.maxInstances(), lt.localGrantMs());
     this.usage = new LaneUsage(budget, redis, "linktree", clock);
     this.upstream = new LinktreeClient(vertx, lt, usage, registry, new MissAdmission(redis, lt.firstSight(), budget::isDegraded));
-    this.jobs = new LinkJobs(vertx, redis, upstream, config.source().getJsonObject("jobs", new io.vertx.core.json.JsonObject()), clock);
+    this.jobs = new LinkJobs(vertx, redis, upstream, config.jobs(), clock);
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,
@@ -204,22 +210,31 @@ public final class Gateway {
     RequestMetrics requests = config.http().requestMetrics() ? new RequestMetrics(registry) : RequestMetrics.OFF;
     ProfileHandler profileHandler = new ProfileHandler(profiles, config.cache(), requests);
     GatewayMetrics.bind(registry, profileHandler.stats(), profiles.cache(), budget, upstream);
+    BuildInfo.bind(registry);
     GatewayMetrics.bindWebhooks(registry, deliveries);
     GatewayMetrics.bindEvents(registry, eventStats);
     GatewayMetrics.bindAnalytics(registry, recorder, counter, klaviyo);
     streams.start();
-    LinksHandler links = new LinksHandler(profiles);
+    LinksHandler links = new LinksHandler(profiles, config.http().cursorSecret());
     HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo);
     InboundLimiter limiter = new InboundLimiter(config.http()).observeClients(MissAdmission::attribute);
     AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));
+    secretFiles = new SecretFiles(vertx, config, rotated -> {
+      adminAuth.tokenChanged(rotated.admin().token());
+      webhookRoutes.secretsChanged(rotated.webhooks());
+    }).start(SecretFiles.DEFAULT_PERIOD_MS);
+    routerFactory = () -> routes(links, health, requests, adminAuth, false);
+    managementRouterFactory = () -> routes(links, health, requests, adminAuth, true);
+    AccessLog accessLog = AccessLog.of(config.accessLog());
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
-          () -> routes(links, health, requests, adminAuth, false), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
+          routerFactory, limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
           .shutdownGrace(config.http().shutdownGraceMs())
-          .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs()),
+          .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs())
+          .tls(config.tls()).accessLog(accessLog),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
       .compose(id -> vertx.deployVerticle(new ManagementVerticle(config.http().managementHost(), config.http().managementPort(),
-        () -> routes(links, health, requests, adminAuth, true), new EdgeHeaders(java.util.List.of()), p -> managementPort = p)))
+        managementRouterFactory, new EdgeHeaders(java.util.List.of()), p -> managementPort = p).tls(config.tls()).accessLog(accessLog)))
       .onSuccess(id -> managementDeploymentId = id)
       .compose(id -> replicas.start())
       .compose(v -> invalidation.start())
@@ -336,6 +351,19 @@ public final class Gateway {
     return r;
   }
 
+  /**
+   * A router built exactly as each HTTP verticle builds its own (for inspection: the API description is checked
+   * against it). Profile reads ({@code GET|HEAD /v1/profiles/{username}}) are served before the router.
+   */
+  public Router router() {
+    return routerFactory.get();
+  }
+
+  /** The management listener's router, built as {@link ManagementVerticle} builds it (for inspection, like {@link #router()}). */
+  public Router managementRouter() {
+    return managementRouterFactory.get();
+  }
+
   /** The port the HTTP servers listen on (resolved when configured as 0). */
   public int port() {
     return port;
@@ -394,6 +422,9 @@ public final class Gateway {
     Future<Void> undeploy = (deploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(deploymentId))
       .eventually(() -> managementDeploymentId == null ? Future.succeededFuture() : vertx.undeploy(managementDeploymentId));
     return undeploy.eventually(jobs::stop).eventually(this::stopBackground).eventually(() -> {
+      if (secretFiles != null) {
+        secretFiles.stop();
+      }
       invalidation.stop();
       replicas.stop();
       budget.stop();

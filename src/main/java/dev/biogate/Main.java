@@ -3,11 +3,16 @@ package dev.biogate;
 import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.ConfigException;
 import dev.biogate.config.ConfigLoader;
+import dev.biogate.ops.BuildInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+
 /**
- * Command line: {@code java -jar biogate.jar [serve|sandbox|preflight|webhooks ...]}. Invalid configuration prints one line naming the
+ * Command line: {@code java -jar biogate.jar [serve|sandbox|preflight|webhooks ...|--version]}. Invalid configuration prints one line naming the
  * setting and exits with status 2; a failed start exits with status 1.
  */
 public final class Main {
@@ -35,45 +40,62 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    int status = run(args, System.getenv(), System.out, System.err);
+    if (status != RUNNING) {
+      System.exit(status);
+    }
+  }
+
+  /** What {@link #run} returns when the gateway or the sandbox is up and serving (the process keeps running). */
+  static final int RUNNING = -1;
+
+  /**
+   * Runs one command and returns its exit status: 0 done, 1 failed (or preflight found problems), 2 invalid
+   * configuration or usage, {@link #RUNNING} when a server was started.
+   */
+  static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
     String command = args.length == 0 ? "serve" : args[0];
-    BiogateConfig config;
-    try {
-      config = ConfigLoader.load();
-    } catch (ConfigException e) {
-      System.err.println("biogate: invalid configuration: " + e.getMessage());
-      System.exit(2);
-      return;
+    switch (command) {
+      case "-h":
+      case "--help":
+      case "help":
+        out.println("usage: java -jar biogate.jar [serve|sandbox|preflight|webhooks list|register|delete|enable|--version]");
+        return 0;
+      case "-v":
+      case "--version":
+      case "version":
+        out.println("biogate " + BuildInfo.version());
+        return 0;
+      case "serve":
+      case "sandbox":
+      case "preflight":
+      case "webhooks":
+        break;
+      default:
+        err.println("biogate: unknown command '" + command + "' (expected serve, sandbox, preflight, webhooks or --version)");
+        return 2;
     }
     try {
+      BiogateConfig config = ConfigLoader.load(env, Path.of("conf", "biogate.json"));
       switch (command) {
         case "serve":
           Launcher.serve(config);
-          break;
+          return RUNNING;
         case "sandbox":
           Launcher.sandbox(config);
-          break;
+          return RUNNING;
         case "webhooks":
-          System.exit(Launcher.webhooks(config, java.util.Arrays.asList(args).subList(1, args.length)));
-          return;
-        case "preflight":
-          System.exit(Launcher.preflight(config) == 0 ? 0 : 1);
-          return;
-        case "-h":
-        case "--help":
-        case "help":
-          System.out.println("usage: java -jar biogate.jar [serve|sandbox|preflight|webhooks list|register|delete|enable]");
-          return;
+          return Launcher.webhooks(config, java.util.Arrays.asList(args).subList(1, args.length), out, err);
         default:
-          System.err.println("biogate: unknown command '" + command + "' (expected serve, sandbox, preflight or webhooks)");
-          System.exit(2);
+          return Launcher.preflight(config, env.get("LINKTREE_WEBHOOK_URL")) == 0 ? 0 : 1;
       }
     } catch (ConfigException e) {
-      System.err.println("biogate: invalid configuration: " + e.getMessage());
-      System.exit(2);
+      err.println("biogate: invalid configuration: " + e.getMessage());
+      return 2;
     } catch (Exception e) {
       LOG.error("biogate failed to start: {}", e.getMessage());
-      System.err.println("biogate: failed to start: " + e.getMessage());
-      System.exit(1);
+      err.println("biogate: failed to start: " + e.getMessage());
+      return 1;
     }
   }
 }

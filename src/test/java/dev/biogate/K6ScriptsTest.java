@@ -181,11 +181,9 @@ class K6ScriptsTest {
     }
   }
 
-  /** The shared webhook vectors, or null when this checkout has no shared/ beside it. */
+  /** The providers' webhook signature vectors (kept in the test resources), or null if absent. */
   private static Path vectorsFile() {
-    String shared = System.getProperty("biogate.shared.dir");
-    Path dir = shared != null ? Path.of(shared) : BASE_DIR.resolveSibling("shared");
-    Path file = dir.resolve("vectors").resolve("webhook-signatures.json");
+    Path file = BASE_DIR.resolve("src").resolve("test").resolve("resources").resolve("vectors").resolve("webhook-signatures.json");
     return Files.isRegularFile(file) ? file : null;
   }
 

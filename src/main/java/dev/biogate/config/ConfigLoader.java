@@ -43,12 +43,17 @@ public final class ConfigLoader {
     ENV.put("BIOGATE_ADMIN_TOKEN", "admin.token");
     ENV.put("BIOGATE_SANDBOX_PORT", "sandbox.port");
     ENV.put("BIOGATE_CLICK_JOURNAL", "analytics.journal.path");
+    ENV.put("BIOGATE_TLS_CERT_FILE", "tls.certFile");
+    ENV.put("BIOGATE_TLS_KEY_FILE", "tls.keyFile");
+    ENV.put("BIOGATE_CURSOR_SECRET", "http.cursorSecret");
+    ENV.put("BIOGATE_ACCESS_LOG", "accessLog.enabled");
+    ENV.put("BIOGATE_ACCESS_LOG_SAMPLE", "accessLog.sampleRate");
   }
 
   /** Variables that may instead be given as {@code NAME_FILE}, a path to a file holding the value. */
   static final String[] FILE_FORMS = {
     "LINKTREE_API_TOKEN", "LINKTREE_WEBHOOK_SECRET", "LINKME_WEBHOOK_SECRET", "KLAVIYO_WEBHOOK_SECRET", "KLAVIYO_PRIVATE_KEY", "BIOGATE_ADMIN_TOKEN",
-    "REDIS_PASSWORD"
+    "REDIS_PASSWORD", "BIOGATE_CURSOR_SECRET"
   };
 
   private ConfigLoader() {
@@ -65,10 +70,12 @@ public final class ConfigLoader {
       deepMerge(merged, readJsonFile(Path.of(extra.trim()), "BIOGATE_CONFIG"));
     }
     Map<String, String> values = new HashMap<>();
+    Map<String, String> secretFiles = new HashMap<>();
     for (String name : FILE_FORMS) {
       String file = env.get(name + "_FILE");
       if (file != null && !file.isBlank()) {
         values.put(name, readSecretFile(Path.of(file.trim()), name + "_FILE"));
+        secretFiles.put(name, file.trim());
       }
     }
     for (String name : ENV.keySet()) {
@@ -83,7 +90,7 @@ public final class ConfigLoader {
       put(merged, path, value);
       origins.put(path, name);
     });
-    return new BiogateConfig(merged, origins);
+    return new BiogateConfig(merged, origins, secretFiles);
   }
 
   private static JsonObject readBase(Path file) {
@@ -114,7 +121,8 @@ public final class ConfigLoader {
     }
   }
 
-  private static String readSecretFile(Path file, String setting) {
+  /** Reads a {@code NAME_FILE} secret: trimmed, non-empty; failures name {@code setting}. */
+  public static String readSecretFile(Path file, String setting) {
     try {
       String s = Files.readString(file, StandardCharsets.UTF_8).trim();
       if (s.isEmpty()) {
@@ -126,7 +134,7 @@ public final class ConfigLoader {
     }
   }
 
-  private static void put(JsonObject root, String path, String value) {
+  static void put(JsonObject root, String path, String value) {
     String[] parts = path.split("\\.");
     JsonObject o = root;
     for (int i = 0; i < parts.length - 1; i++) {

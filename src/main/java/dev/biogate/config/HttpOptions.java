@@ -35,6 +35,7 @@ public final class HttpOptions {
   public static final long DEFAULT_REQUEST_HEADER_TIMEOUT_MS = 10_000;
   /** A request body must arrive within this long of its headers (webhook bodies are at most a few hundred KiB). */
   public static final long DEFAULT_REQUEST_BODY_TIMEOUT_MS = 30_000;
+  private final Secret cursorSecret;
 
   /** Deadline for a graceful stop: in-flight requests and stream entries get this long to finish. */
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -69,6 +70,10 @@ public final class HttpOptions {
     this.managementPort = management.intIn("port", DEFAULT_MANAGEMENT_PORT, 0, 65535);
     this.requestHeaderTimeoutMs = s.longIn("requestHeaderTimeoutMs", DEFAULT_REQUEST_HEADER_TIMEOUT_MS, 100, 600_000);
     this.requestBodyTimeoutMs = s.longIn("requestBodyTimeoutMs", DEFAULT_REQUEST_BODY_TIMEOUT_MS, 100, 3_600_000);
+    this.cursorSecret = Secret.of(s.string("cursorSecret", null));
+    if (cursorSecret != null && cursorSecret.reveal().length() < 16) {
+      throw s.invalid("cursorSecret", "must be at least 16 characters");
+    }
     for (String origin : corsOrigins) {
       if (origin.contains("*")) {
         throw s.invalid("corsOrigins", "wildcard origins are not allowed; list each origin");
@@ -109,6 +114,8 @@ public final class HttpOptions {
   public long shutdownGraceMs() { return shutdownGraceMs; }
   /** Per-request HTTP metrics (latency histograms per route); the gateway's own counters are always on. */
   public boolean requestMetrics() { return requestMetrics; }
+  /** Key of the links-cursor HMAC, shared by every instance; {@code null} = a random key per process. */
+  public Secret cursorSecret() { return cursorSecret; }
 
   public String managementHost() { return managementHost; }
   public int managementPort() { return managementPort; }

@@ -3,7 +3,7 @@ package dev.biogate.config;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The Klaviyo sink (contract 4.3): click events become Klaviyo events. Off unless {@code KLAVIYO_ENABLED=true}.
+ * The Klaviyo sink: click events become Klaviyo events. Off unless {@code KLAVIYO_ENABLED=true}.
  * Limits follow Klaviyo's production checklist: a 75 req/s burst cap shared by every instance, {@code Retry-After}
  * honoured on 429, 5xx retried with exponential backoff, a circuit breaker for outages, and 401/403 treated as a
  * key problem (the sink pauses instead of retrying).

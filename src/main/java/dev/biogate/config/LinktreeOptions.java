@@ -4,7 +4,7 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The upstream Linktree API and how the gateway spends it. Timeouts and limits follow the provider's
- * production checklist: 10 s profile reads, 30 s analytics, 90 requests/min client-side (below the hard 100),
+ * production checklist: 10 s profile reads, 90 requests/min client-side (below the hard 100),
  * breaker open after 5 consecutive failures.
  */
 public final class LinktreeOptions {
@@ -12,7 +12,6 @@ public final class LinktreeOptions {
   public static final int DEFAULT_RATE_LIMIT_PER_MIN = 90;
   public static final long DEFAULT_RATE_PERIOD_MS = 60_000;
   public static final long DEFAULT_PROFILE_TIMEOUT_MS = 10_000;
-  public static final long DEFAULT_ANALYTICS_TIMEOUT_MS = 30_000;
   public static final int DEFAULT_MAX_RETRIES = 2;
   public static final long DEFAULT_RETRY_BASE_DELAY_MS = 200;
   public static final long DEFAULT_RETRY_MAX_DELAY_MS = 2_000;
@@ -37,7 +36,6 @@ public final class LinktreeOptions {
   private final int rateLimitPerMin;
   private final long ratePeriodMs;
   private final long profileTimeoutMs;
-  private final long analyticsTimeoutMs;
   private final int maxRetries;
   private final long retryBaseDelayMs;
   private final long retryMaxDelayMs;
@@ -61,7 +59,6 @@ public final class LinktreeOptions {
     this.rateLimitPerMin = s.intIn("rateLimitPerMin", DEFAULT_RATE_LIMIT_PER_MIN, 1, 100_000);
     this.ratePeriodMs = s.longIn("ratePeriodMs", DEFAULT_RATE_PERIOD_MS, 100, 3_600_000);
     this.profileTimeoutMs = s.longIn("profileTimeoutMs", DEFAULT_PROFILE_TIMEOUT_MS, 1, 120_000);
-    this.analyticsTimeoutMs = s.longIn("analyticsTimeoutMs", DEFAULT_ANALYTICS_TIMEOUT_MS, 1, 300_000);
     this.maxRetries = s.intIn("maxRetries", DEFAULT_MAX_RETRIES, 0, 10);
     this.retryBaseDelayMs = s.longIn("retryBaseDelayMs", DEFAULT_RETRY_BASE_DELAY_MS, 1, 60_000);
     this.retryMaxDelayMs = s.longIn("retryMaxDelayMs", DEFAULT_RETRY_MAX_DELAY_MS, 1, 600_000);
@@ -85,7 +82,6 @@ public final class LinktreeOptions {
   public int rateLimitPerMin() { return rateLimitPerMin; }
   public long ratePeriodMs() { return ratePeriodMs; }
   public long profileTimeoutMs() { return profileTimeoutMs; }
-  public long analyticsTimeoutMs() { return analyticsTimeoutMs; }
   public int maxRetries() { return maxRetries; }
   public long retryBaseDelayMs() { return retryBaseDelayMs; }
   public long retryMaxDelayMs() { return retryMaxDelayMs; }
@@ -109,7 +105,7 @@ public final class LinktreeOptions {
   public JsonObject toJson() {
     return new JsonObject().put("apiBase", apiBase).put("rateLimitPerMin", rateLimitPerMin)
       .put("ratePeriodMs", ratePeriodMs).put("profileTimeoutMs", profileTimeoutMs)
-      .put("analyticsTimeoutMs", analyticsTimeoutMs).put("maxRetries", maxRetries)
+      .put("maxRetries", maxRetries)
       .put("retryBaseDelayMs", retryBaseDelayMs).put("retryMaxDelayMs", retryMaxDelayMs)
       .put("breakerMaxFailures", breakerMaxFailures).put("breakerResetMs", breakerResetMs)
       .put("maxLinkPages", maxLinkPages).put("foregroundReserve", foregroundReserve)

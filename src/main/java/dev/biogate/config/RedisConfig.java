@@ -47,6 +47,7 @@ public final class RedisConfig {
       if (!ep.startsWith("redis://") && !ep.startsWith("rediss://") && !ep.startsWith("unix://")) {
         throw s.invalid(url != null ? "url" : "endpoints", "must be a redis:// or rediss:// URL");
       }
+      s.redisEndpoint(url != null ? "url" : "endpoints", ep);
     }
     this.endpoints = List.copyOf(eps);
     this.masterName = s.string("masterName", "mymaster");

@@ -23,6 +23,7 @@ public final class SandboxOptions {
   private final int pageSize;
   private final int syntheticProfiles;
   private final int syntheticLinks;
+  private final boolean authenticateHealth;
 
   public SandboxOptions(JsonObject json) {
     this(Settings.of(json));
@@ -37,6 +38,7 @@ public final class SandboxOptions {
     this.pageSize = s.intIn("pageSize", DEFAULT_PAGE_SIZE, 1, 1000);
     this.syntheticProfiles = s.intIn("syntheticProfiles", 0, 0, 10_000_000);
     this.syntheticLinks = s.intIn("syntheticLinks", DEFAULT_SYNTHETIC_LINKS, 1, 1000);
+    this.authenticateHealth = s.bool("authenticateHealth", false);
   }
 
   public String host() { return host; }
@@ -48,10 +50,13 @@ public final class SandboxOptions {
   /** How many generated profiles ({@code synth-0} … {@code synth-<n-1>}) exist besides the demo ones; 0 = none. */
   public int syntheticProfiles() { return syntheticProfiles; }
   public int syntheticLinks() { return syntheticLinks; }
+  /** {@code GET /health} demands the bearer token too (an upstream that authenticates every path). */
+  public boolean authenticateHealth() { return authenticateHealth; }
 
   public JsonObject toJson() {
     return new JsonObject().put("host", host).put("port", port).put("token", token)
       .put("rateLimitPerMin", rateLimitPerMin).put("rateWindowMs", rateWindowMs).put("pageSize", pageSize)
-      .put("syntheticProfiles", syntheticProfiles).put("syntheticLinks", syntheticLinks);
+      .put("syntheticProfiles", syntheticProfiles).put("syntheticLinks", syntheticLinks)
+      .put("authenticateHealth", authenticateHealth);
   }
 }

@@ -5,8 +5,11 @@ import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Typed, validating reads over a JSON configuration section. Values may be JSON numbers/booleans or the
@@ -18,11 +21,18 @@ public final class Settings {
   private final JsonObject json;
   private final String prefix;
   private final Map<String, String> origins;
+  /** Every JSON path some option read (shared by a root and its sections): what is left over is unknown. */
+  private final Set<String> known;
 
   public Settings(JsonObject json, String prefix, Map<String, String> origins) {
+    this(json, prefix, origins, new HashSet<>());
+  }
+
+  private Settings(JsonObject json, String prefix, Map<String, String> origins, Set<String> known) {
     this.json = json == null ? new JsonObject() : json;
     this.prefix = prefix;
     this.origins = origins;
+    this.known = known;
   }
 
   /** Settings over a plain JSON object, with errors reported by JSON path. */
@@ -31,19 +41,58 @@ public final class Settings {
   }
 
   public Settings section(String key) {
-    Object v = json.getValue(key);
+    Object v = value(key);
     if (v != null && !(v instanceof JsonObject)) {
       throw new ConfigException(name(key), "must be a JSON object");
     }
-    return new Settings((JsonObject) v, path(key), origins);
+    return new Settings((JsonObject) v, path(key), origins, known);
+  }
+
+  /** The raw JSON of a section read by a later stage with its own parser; its keys count as known. */
+  public JsonObject opaque(String key) {
+    known.add(path(key) + ".*");
+    Object v = value(key);
+    if (v != null && !(v instanceof JsonObject)) {
+      throw new ConfigException(name(key), "must be a JSON object");
+    }
+    return v == null ? new JsonObject() : (JsonObject) v;
   }
 
   public boolean has(String key) {
-    return json.getValue(key) != null;
+    return value(key) != null;
+  }
+
+  /**
+   * Fails on the first key of this section (recursively) that no option read: a typo must not be silently ignored.
+   * Call after every option has been built from this root.
+   */
+  public void rejectUnknown() {
+    rejectUnknown(json, prefix);
+  }
+
+  private void rejectUnknown(JsonObject o, String at) {
+    for (String key : new TreeSet<>(o.fieldNames())) {
+      String p = at.isEmpty() ? key : at + "." + key;
+      if (known.contains(p + ".*")) {
+        continue;
+      }
+      if (!known.contains(p)) {
+        throw new ConfigException(origins.getOrDefault(p, p), "unknown setting (check its spelling; see the README's configuration tables)");
+      }
+      Object child = o.getValue(key);
+      if (child instanceof JsonObject) {
+        rejectUnknown((JsonObject) child, p);
+      }
+    }
+  }
+
+  private Object value(String key) {
+    known.add(path(key));
+    return json.getValue(key);
   }
 
   public String string(String key, String def) {
-    Object v = json.getValue(key);
+    Object v = value(key);
     if (v == null) {
       return def;
     }
@@ -60,7 +109,7 @@ public final class Settings {
   }
 
   public long longIn(String key, long def, long min, long max) {
-    Object v = json.getValue(key);
+    Object v = value(key);
     if (v == null || (v instanceof String && ((String) v).isBlank())) {
       return def;
     }
@@ -81,7 +130,7 @@ public final class Settings {
   }
 
   public double doubleIn(String key, double def, double min, double max) {
-    Object v = json.getValue(key);
+    Object v = value(key);
     if (v == null || (v instanceof String && ((String) v).isBlank())) {
       return def;
     }
@@ -98,7 +147,7 @@ public final class Settings {
   }
 
   public boolean bool(String key, boolean def) {
-    Object v = json.getValue(key);
+    Object v = value(key);
     if (v == null) {
       return def;
     }
@@ -115,7 +164,7 @@ public final class Settings {
 
   /** A list from a JSON array or a comma-separated string; blanks dropped. */
   public List<String> list(String key) {
-    Object v = json.getValue(key);
+    Object v = value(key);
     List<String> out = new ArrayList<>();
     if (v == null) {
       return out;
@@ -157,6 +206,35 @@ public final class Settings {
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
   }
 
+  /**
+   * Checks a Redis endpoint URL as the Redis client will read it: {@code redis[s]://[user:password@]host[:port][/db]}
+   * with a numeric port and database; {@code unix://} paths pass. The message never repeats the URL (credentials).
+   */
+  public void redisEndpoint(String key, String url) {
+    if (url.startsWith("unix://")) {
+      return;
+    }
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (Exception e) {
+      throw invalid(key, "is not a valid URL (expected redis://host:port/db)");
+    }
+    if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme())) {
+      throw invalid(key, "must be a redis:// or rediss:// URL");
+    }
+    if (uri.getHost() == null || uri.getHost().isEmpty()) {
+      throw invalid(key, "has no host or an invalid port (expected redis://host:port/db)");
+    }
+    if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      throw invalid(key, "must not carry a query or fragment (expected redis://host:port/db)");
+    }
+    String path = uri.getRawPath();
+    if (path != null && !path.isEmpty() && !path.equals("/") && !path.matches("/[0-9]{1,5}")) {
+      throw invalid(key, "the database must be a number (expected redis://host:port/db, e.g. /0)");
+    }
+  }
+
   public ConfigException invalid(String key, String problem) {
     return new ConfigException(name(key), problem);
   }
@@ -168,7 +246,19 @@ public final class Settings {
   /** The operator-facing name of a setting: the env var it came from, else its JSON path. */
   public String name(String key) {
     String p = path(key);
-    return origins.getOrDefault(p, p);
+    String env = origins.get(p);
+    if (env != null) {
+      return env;
+    }
+    if (json.getValue(key) == null) {
+      // Unset: name the variable the operator would set, and the JSON path.
+      for (Map.Entry<String, String> e : ConfigLoader.ENV.entrySet()) {
+        if (e.getValue().equals(p)) {
+          return e.getKey() + " (" + p + ")";
+        }
+      }
+    }
+    return p;
   }
 
   private static String printable(Object v) {

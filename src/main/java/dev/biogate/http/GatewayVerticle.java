@@ -1,5 +1,6 @@
 package dev.biogate.http;
 
+import dev.biogate.config.TlsOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -39,6 +40,8 @@ public final class GatewayVerticle extends VerticleBase {
   static final long DEFAULT_BODY_MS = dev.biogate.config.HttpOptions.DEFAULT_REQUEST_BODY_TIMEOUT_MS;
   private long headerTimeoutMs = DEFAULT_HEADER_MS;
   private long bodyTimeoutMs = DEFAULT_BODY_MS;
+  private TlsOptions tls;
+  private AccessLog accessLog;
 
   public GatewayVerticle(String host, int port, ProfileReads profiles, Supplier<Router> routes, InboundLimiter limiter,
                          EdgeHeaders edge, IntConsumer boundPort) {
@@ -64,10 +67,22 @@ public final class GatewayVerticle extends VerticleBase {
     return this;
   }
 
+  /** Log a sample of requests ({@code null}: no access log). */
+  public GatewayVerticle accessLog(AccessLog accessLog) {
+    this.accessLog = accessLog;
+    return this;
+  }
+
+  /** Serve HTTPS with these PEM files (none: plain HTTP). */
+  public GatewayVerticle tls(TlsOptions tls) {
+    this.tls = tls;
+    return this;
+  }
+
   @Override
   public Future<?> start() {
     Router router = routes.get();
-    HttpServerOptions options = new HttpServerOptions()
+    HttpServerOptions options = ServerTls.apply(new HttpServerOptions()
       .setHost(host)
       .setPort(port)
       .setTcpNoDelay(true)
@@ -76,9 +91,13 @@ public final class GatewayVerticle extends VerticleBase {
       .setHttp2ClearTextEnabled(false)
       .setMaxInitialLineLength(4096)
       .setMaxHeaderSize(16384)
-      .setIdleTimeout(120);
+      .setIdleTimeout(120), tls);
     server = vertx.createHttpServer(options);
     Handler<HttpServerRequest> front = req -> {
+      RequestTrace.begin(req);
+      if (accessLog != null) {
+        accessLog.begin(req);
+      }
       if (edge.apply(req)) {
         return;
       }

@@ -13,16 +13,18 @@ import java.time.Duration;
 /**
  * Per-client token buckets at the edge, keyed by client IP as {@link ClientAddress} resolves it (the peer, or behind
  * trusted proxies the first untrusted {@code X-Forwarded-For} hop from the right; left-most entries are
- * client-supplied and cannot be believed). Loopback clients are exempt only when configured so. Over the limit: {@code 429} with
- * {@code RateLimit-Limit}, {@code RateLimit-Remaining}, {@code RateLimit-Reset} and {@code Retry-After}.
+ * client-supplied and cannot be believed). Loopback clients are exempt only when configured so. Every answer to a
+ * limited client carries the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-09):
+ * {@code RateLimit-Policy: "default";q=<burst>;w=<s to refill>} and {@code RateLimit: "default";r=<requests
+ * left>;t=<s until full>}. Over the limit: {@code 429} with {@code Retry-After} (seconds until the next request is
+ * allowed).
  */
 public final class InboundLimiter {
 
   private java.util.function.Consumer<String> observer = c -> { };
 
-  static final AsciiString RATELIMIT_LIMIT = AsciiString.cached("RateLimit-Limit");
-  static final AsciiString RATELIMIT_REMAINING = AsciiString.cached("RateLimit-Remaining");
-  static final AsciiString RATELIMIT_RESET = AsciiString.cached("RateLimit-Reset");
+  static final AsciiString RATELIMIT_POLICY = AsciiString.cached("RateLimit-Policy");
+  static final AsciiString RATELIMIT = AsciiString.cached("RateLimit");
   private static final String BODY = ErrorResponses.body("too_many_requests", "request rate limit exceeded for this client");
 
   private final double ratePerNano;
@@ -30,6 +32,7 @@ public final class InboundLimiter {
   private final ClientAddress clients;
   private final boolean exemptLoopback;
   private final Cache<String, Bucket> buckets;
+  private final AsciiString policy;
 
   public InboundLimiter(HttpOptions options) {
     this(options.inboundRatePerSec(), options.inboundBurst(), options.trustedProxies(), options.exemptLoopback());
@@ -42,6 +45,8 @@ public final class InboundLimiter {
     this.clients = new ClientAddress(trustedProxies);
     this.exemptLoopback = exemptLoopback;
     this.buckets = Caffeine.newBuilder().maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(2)).build();
+    long window = ratePerNano > 0 ? Math.max(1, (long) Math.ceil(burst / ratePerSec)) : 0;
+    this.policy = AsciiString.cached("\"default\";q=" + burst + ";w=" + window);
   }
 
   /**
@@ -65,19 +70,19 @@ public final class InboundLimiter {
       return true;
     }
     Bucket b = buckets.get(client, k -> new Bucket(burst));
-    long waitNanos = b.take(System.nanoTime(), ratePerNano, burst);
+    long now = System.nanoTime();
+    long waitNanos = b.take(now, ratePerNano, burst);
+    HttpServerResponse resp = req.response();
+    double left = b.tokens();
+    long full = (long) Math.ceil((burst - left) / ratePerNano / 1e9);
+    resp.headers().add(RATELIMIT_POLICY, policy).add(RATELIMIT, "\"default\";r=" + (long) Math.floor(left) + ";t=" + full);
     if (waitNanos == 0) {
       return true;
     }
-    long resetS = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
-    String reset = Long.toString(resetS);
-    HttpServerResponse resp = req.response().setStatusCode(429);
-    resp.headers()
+    long retryS = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+    resp.setStatusCode(429).headers()
       .add(HttpHeaders.CONTENT_TYPE, "application/json")
-      .add(RATELIMIT_LIMIT, Integer.toString(burst))
-      .add(RATELIMIT_REMAINING, "0")
-      .add(RATELIMIT_RESET, reset)
-      .add(HttpHeaders.RETRY_AFTER, reset)
+      .add(HttpHeaders.RETRY_AFTER, Long.toString(retryS))
       .add(HttpHeaders.CACHE_CONTROL, "no-store");
     resp.end(BODY);
     return false;
@@ -100,6 +105,11 @@ public final class InboundLimiter {
     Bucket(int burst) {
       this.tokens = burst;
       this.last = System.nanoTime();
+    }
+
+    /** Tokens left after the last {@link #take}. */
+    synchronized double tokens() {
+      return tokens;
     }
 
     /** 0 if a token was taken, else nanoseconds until one is available. */

@@ -22,6 +22,8 @@ public final class ManagementVerticle extends VerticleBase {
   private final EdgeHeaders edge;
   private final IntConsumer boundPort;
   private HttpServer server;
+  private dev.biogate.config.TlsOptions tls;
+  private AccessLog accessLog;
 
   public ManagementVerticle(String host, int port, Supplier<Router> routes, EdgeHeaders edge, IntConsumer boundPort) {
     this.host = host;
@@ -31,14 +33,30 @@ public final class ManagementVerticle extends VerticleBase {
     this.boundPort = boundPort;
   }
 
+  /** Serve HTTPS with the client listener's PEM files (none: plain HTTP). */
+  public ManagementVerticle tls(dev.biogate.config.TlsOptions tls) {
+    this.tls = tls;
+    return this;
+  }
+
+  /** Log a sample of requests ({@code null}: no access log). */
+  public ManagementVerticle accessLog(AccessLog accessLog) {
+    this.accessLog = accessLog;
+    return this;
+  }
+
   @Override
   public Future<?> start() {
     Router router = routes.get();
-    HttpServerOptions options = new HttpServerOptions().setHost(host).setPort(port).setCompressionSupported(false)
-      .setHttp2ClearTextEnabled(false).setMaxInitialLineLength(4096).setMaxHeaderSize(16384).setIdleTimeout(120);
+    HttpServerOptions options = ServerTls.apply(new HttpServerOptions().setHost(host).setPort(port).setCompressionSupported(false)
+      .setHttp2ClearTextEnabled(false).setMaxInitialLineLength(4096).setMaxHeaderSize(16384).setIdleTimeout(120), tls);
     server = vertx.createHttpServer(options);
     return server
       .requestHandler(req -> {
+        RequestTrace.begin(req);
+        if (accessLog != null) {
+          accessLog.begin(req);
+        }
         if (!edge.apply(req) && !Methods.oddTarget(req)) {
           router.handle(req);
         }

@@ -3,6 +3,7 @@ package dev.biogate.http;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,9 +14,9 @@ import java.util.concurrent.atomic.LongAdder;
  * Server-side latency per route template, method and status: {@code biogate_http_server_requests_seconds}
  * (histogram, so p50/p95/p99 aggregate across instances) and {@code biogate_http_server_responses_total} (exact
  * counts). Replaces Vert.x's per-request HTTP server meters, which cost about a quarter of the cached-read throughput.
- * On the profile fast path every response is counted with a {@link LongAdder}, and the latency of 1 in 16 hits is
- * recorded (a histogram add per hit measurably costs throughput; 1/16 still yields thousands of samples a second
- * under load). Misses and every other route are always timed.
+ * On the profile fast path every response is counted with a {@link LongAdder} and timed into {@link ProfileLatency}
+ * (per-thread fixed buckets, summed at scrape: {@code biogate_profile_response_duration_seconds}); every other route
+ * is timed here.
  */
 public final class RequestMetrics {
 
@@ -24,43 +25,37 @@ public final class RequestMetrics {
 
   public static final String PROFILE_ROUTE = "/v1/profiles/:username";
 
-  /** Profile hits whose latency is recorded: 1 in {@code SAMPLE_MASK + 1}, picked by the low bits of the clock. */
-  static final long SAMPLE_MASK = 15;
-
   private final MeterRegistry registry;
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> responses = new ConcurrentHashMap<>();
-  private final Timer[] profileTimers = new Timer[600];
   private final LongAdder[] profileResponses = new LongAdder[600];
+  private final ProfileLatency profileLatency = new ProfileLatency();
 
   public RequestMetrics(MeterRegistry registry) {
     this.registry = registry;
     if (registry != null) {
-      for (int status : new int[] {200, 304, 400, 404, 429, 503}) {
-        profileTimers[status] = timer(PROFILE_ROUTE, "GET", status);
+      for (int status : ProfileLatency.STATUSES) {
         profileResponses[status] = responses(PROFILE_ROUTE, "GET", status);
+      }
+      if (registry instanceof PrometheusMeterRegistry) {
+        ((PrometheusMeterRegistry) registry).getPrometheusRegistry().register(profileLatency);
       }
     }
   }
 
-  /** Whether a profile hit that started at {@code startNanos} should have its latency recorded. */
-  public boolean sampled(long startNanos) {
-    return registry != null && (startNanos & SAMPLE_MASK) == 0;
+  /** Whether per-request metrics are on (the profile handler skips reading the clock when they are not). */
+  public boolean enabled() {
+    return registry != null;
   }
 
-  /**
-   * A profile read answered with {@code status}. Counted always; its latency ({@code nanos}, or -1 when not
-   * sampled) goes to the histogram.
-   */
+  /** A profile read answered with {@code status} after {@code nanos}: counted and timed, every one. */
   public void profile(int status, long nanos) {
     if (registry == null) {
       return;
     }
-    boolean known = status >= 0 && status < profileTimers.length && profileTimers[status] != null;
+    boolean known = status >= 0 && status < profileResponses.length && profileResponses[status] != null;
     (known ? profileResponses[status] : responses(PROFILE_ROUTE, "GET", status)).increment();
-    if (nanos >= 0) {
-      (known ? profileTimers[status] : timer(PROFILE_ROUTE, "GET", status)).record(nanos, TimeUnit.NANOSECONDS);
-    }
+    profileLatency.record(status, nanos);
   }
 
   /** Any other request; {@code route} is a template (never a raw path), so the label set stays bounded. */

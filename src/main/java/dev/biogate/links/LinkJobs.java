@@ -1,6 +1,6 @@
 package dev.biogate.links;
 
-import dev.biogate.config.Settings;
+import dev.biogate.config.JobsOptions;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.Usernames;
 import dev.biogate.ops.AdminHandler;
@@ -23,27 +23,20 @@ import java.util.function.LongSupplier;
  * {@code 202 {"job": id}}; any instance applies it ({@link LinkJobRunner}) and {@code GET /admin/jobs/{id}} shows its
  * progress and every operation's result. Both routes sit under {@code /admin/*}, behind the admin token.
  * <p>
- * Settings (section {@code jobs}): {@code pollMs} (how often an instance looks for jobs to take over, default
- * {@value #DEFAULT_POLL_MS}) and {@code leaseMs} (how long a silent holder keeps a job, default
- * {@value #DEFAULT_LEASE_MS}).
+ * Settings: section {@code jobs} ({@link JobsOptions}).
  */
 public final class LinkJobs {
 
-  public static final long DEFAULT_POLL_MS = 1_000;
-  public static final long DEFAULT_LEASE_MS = 15_000;
   private static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
 
   private final LinkJobStore store;
   private final LinkJobRunner runner;
   private final LongSupplier clock;
 
-  public LinkJobs(Vertx vertx, Redis redis, LinktreeClient upstream, JsonObject settings, LongSupplier clock) {
-    Settings s = Settings.of(settings);
-    long pollMs = s.longIn("pollMs", DEFAULT_POLL_MS, 10, 600_000);
-    long leaseMs = s.longIn("leaseMs", DEFAULT_LEASE_MS, 100, 3_600_000);
+  public LinkJobs(Vertx vertx, Redis redis, LinktreeClient upstream, JobsOptions options, LongSupplier clock) {
     this.clock = clock;
     this.store = new LinkJobStore(redis);
-    this.runner = new LinkJobRunner(vertx, store, upstream, pollMs, leaseMs, clock);
+    this.runner = new LinkJobRunner(vertx, store, upstream, options.pollMs(), options.leaseMs(), clock);
   }
 
   public void mount(Router router) {

@@ -18,7 +18,7 @@ public final class AdminAuth implements Handler<RoutingContext> {
 
   static final ApiException UNAUTHORIZED = new ApiException(401, "unauthorized", "a valid admin bearer token is required");
 
-  private final Secret token;
+  private volatile Secret token;
   private final AdminGuessLimit guesses;
 
   public AdminAuth(Secret token, AdminGuessLimit guesses) {
@@ -26,8 +26,14 @@ public final class AdminAuth implements Handler<RoutingContext> {
     this.guesses = guesses;
   }
 
+  /** Accepts {@code rotated} from now on, and no longer the previous token (rotation without restart). */
+  public void tokenChanged(Secret rotated) {
+    this.token = rotated;
+  }
+
   @Override
   public void handle(RoutingContext ctx) {
+    Secret token = this.token;
     SocketAddress peer = ctx.request().remoteAddress();
     String client = peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
     long lockedMs = guesses.lockedForMs(client);

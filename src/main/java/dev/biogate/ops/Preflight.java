@@ -64,8 +64,11 @@ public final class Preflight {
   }
 
   private void upstream(String base) {
-    outcome(get(base + "/health", null), "upstream reachable (GET /health)", r -> r.statusCode() == 200, null);
     String token = config.linktree().token() == null ? null : "Bearer " + config.linktree().token().reveal();
+    // With the token: an upstream that authenticates every path answers /health 401 without it.
+    outcome(get(base + "/health", token), "upstream reachable (GET /health)", r -> r.statusCode() == 200,
+      r -> r.statusCode() == 401 || r.statusCode() == 403 ? r.statusCode() + ": the upstream refused the token on /health"
+        : "unexpected status " + r.statusCode());
     if (token == null) {
       fail("LINKTREE_API_TOKEN is not set");
       return;

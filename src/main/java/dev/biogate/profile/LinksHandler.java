@@ -9,22 +9,42 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import dev.biogate.config.Secret;
+import dev.biogate.crypto.HmacSha256;
+
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
 
 /**
  * {@code GET /v1/profiles/{username}/links?cursor=C&limit=N}: cursor pagination over the cached profile's links.
- * The cursor is opaque to clients (an encoded offset); an unknown or tampered cursor is a 400, never a 5xx.
+ * The cursor is opaque to clients: an offset signed with HMAC-SHA256 over the username and the offset, so a forged,
+ * altered or other profile's cursor is a 400 ({@code invalid_cursor}), never a 5xx and never a page it did not issue.
+ * Instances share the key ({@code BIOGATE_CURSOR_SECRET}), so a cursor issued by one is honoured by all.
  */
 public final class LinksHandler implements Handler<RoutingContext> {
 
   public static final int DEFAULT_LIMIT = 20;
   public static final int MAX_LIMIT = 100;
 
-  private final ProfileService service;
+  private static final ApiException INVALID_CURSOR = new ApiException(400, "invalid_cursor", "the cursor is not one this API issued");
 
-  public LinksHandler(ProfileService service) {
+  private final ProfileService service;
+  private final Secret key;
+  private final HmacSha256 hmac;
+
+  /** @param key the cursor signing key; {@code null} = a random key for this process */
+  public LinksHandler(ProfileService service, Secret key) {
     this.service = service;
+    this.key = key != null ? key : randomKey();
+    this.hmac = new HmacSha256(List.of(this.key));
+  }
+
+  private static Secret randomKey() {
+    byte[] b = new byte[32];
+    new SecureRandom().nextBytes(b);
+    return Secret.of(HexFormat.of().formatHex(b));
   }
 
   @Override
@@ -37,7 +57,7 @@ public final class LinksHandler implements Handler<RoutingContext> {
     int offset;
     int limit;
     try {
-      offset = decodeCursor(ctx.request().getParam("cursor"));
+      offset = decodeCursor(username, ctx.request().getParam("cursor"));
       limit = parseLimit(ctx.request().getParam("limit"));
     } catch (ApiException e) {
       ErrorResponses.send(ctx.response(), e);
@@ -60,34 +80,42 @@ public final class LinksHandler implements Handler<RoutingContext> {
       }
       int end = Math.min(all.size(), offset + limit);
       JsonArray page = new JsonArray(all.getList().subList(offset, end));
-      JsonObject body = new JsonObject().put("links", page).put("next_cursor", end < all.size() ? encodeCursor(end) : null);
+      JsonObject body = new JsonObject().put("links", page).put("next_cursor", end < all.size() ? encodeCursor(username, end) : null);
       ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.CACHE_CONTROL, "public, max-age=" + service.freshness().freshMs() / 1000)
         .end(body.toBuffer());
     });
   }
 
-  static String encodeCursor(int offset) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(("o" + offset).getBytes(StandardCharsets.US_ASCII));
+  /** {@code <offset>.<hex HMAC of "links:<username>:<offset>">}. */
+  String encodeCursor(String username, int offset) {
+    String o = Integer.toString(offset);
+    return o + "." + HmacSha256.sign(key, signedPrefix(username), o.getBytes(StandardCharsets.US_ASCII));
   }
 
-  static int decodeCursor(String cursor) {
+  int decodeCursor(String username, String cursor) {
     if (cursor == null || cursor.isEmpty()) {
       return 0;
     }
-    try {
-      String s = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.US_ASCII);
-      if (s.length() < 2 || s.length() > 8 || s.charAt(0) != 'o') {
-        throw new IllegalArgumentException();
-      }
-      int offset = Integer.parseInt(s.substring(1));
-      if (offset < 0) {
-        throw new IllegalArgumentException();
-      }
-      return offset;
-    } catch (IllegalArgumentException e) {
-      throw new ApiException(400, "invalid_cursor", "the cursor is not one this API issued");
+    int dot = cursor.indexOf('.');
+    if (dot < 1 || dot > 6 || cursor.length() != dot + 1 + HmacSha256.HEX_LENGTH) {
+      throw INVALID_CURSOR;
     }
+    for (int i = 0; i < dot; i++) {
+      if (cursor.charAt(i) < '0' || cursor.charAt(i) > '9') {
+        throw INVALID_CURSOR;
+      }
+    }
+    byte[] offset = cursor.substring(0, dot).getBytes(StandardCharsets.US_ASCII);
+    byte[] mac = cursor.substring(dot + 1).getBytes(StandardCharsets.US_ASCII);
+    if (hmac.match(signedPrefix(username), offset, mac) != 0) {
+      throw INVALID_CURSOR;
+    }
+    return Integer.parseInt(cursor, 0, dot, 10);
+  }
+
+  private static byte[] signedPrefix(String username) {
+    return ("links:" + username + ":").getBytes(StandardCharsets.US_ASCII);
   }
 
   static int parseLimit(String limit) {

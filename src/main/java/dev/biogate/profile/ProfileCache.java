@@ -76,10 +76,6 @@ public final class ProfileCache {
     cache.invalidate(username);
   }
 
-  public void invalidateAll() {
-    cache.invalidateAll();
-  }
-
   public long size() {
     return cache.estimatedSize();
   }

@@ -74,14 +74,14 @@ public final class ProfileHandler implements ProfileReads {
       if (state == Freshness.State.FRESH) {
         stats.hit.increment();
         int status = write(req, held, now, HIT, CS_HIT);
-        metrics.profile(status, metrics.sampled(start) ? System.nanoTime() - start : -1);
+        metrics.profile(status, System.nanoTime() - start);
         return;
       }
       if (state == Freshness.State.STALE) {
         stats.stale.increment();
         service.revalidate(username, held);
         int status = write(req, held, now, STALE, CS_STALE);
-        metrics.profile(status, metrics.sampled(start) ? System.nanoTime() - start : -1);
+        metrics.profile(status, System.nanoTime() - start);
         return;
       }
     }

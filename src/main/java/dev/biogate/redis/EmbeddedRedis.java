@@ -2,24 +2,32 @@ package dev.biogate.redis;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.embedded.RedisServer;
+import redis.embedded.core.ExecutableProvider;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A private {@code redis-server} on loopback, from the binary bundled in the embedded-redis artifact. Used when no
  * Redis is configured (zero-config run) and by tests that need a Redis nobody else started. It is a real server
  * process: same protocol, same Lua, same streams as production. Persistence is off; the process is stopped with
- * the JVM.
+ * the JVM, or, for a gateway process, by the launcher after the gateway (see {@link #stoppedByCaller()}).
+ * <p>
+ * The process is started here rather than through the library's {@code RedisServer}, which registers a JVM shutdown
+ * hook of its own: hooks run concurrently, so the server died while the gateway was still stopping.
  */
 public final class EmbeddedRedis implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRedis.class);
+  private static final long READY_TIMEOUT_MS = 15_000;
 
   private final int port;
-  private RedisServer server;
+  private Process process;
+  private Thread exitHook;
 
   private EmbeddedRedis(int port) {
     this.port = port;
@@ -34,21 +42,48 @@ public final class EmbeddedRedis implements AutoCloseable {
   public static EmbeddedRedis start(int port) throws IOException {
     EmbeddedRedis r = new EmbeddedRedis(port);
     r.launch();
+    r.exitHook = new Thread(r::stopQuietly, "embedded-redis-stop");
+    Runtime.getRuntime().addShutdownHook(r.exitHook);
     return r;
   }
 
   private void launch() throws IOException {
-    server = RedisServer.newRedisServer()
-      .port(port)
-      .bind("127.0.0.1")
-      .setting("save \"\"")
-      .setting("appendonly no")
-      .setting("protected-mode yes")
-      .setting("maxmemory-policy noeviction")
-      .build();
-    server.start();
-    Runtime.getRuntime().addShutdownHook(new Thread(this::stopQuietly, "embedded-redis-stop"));
+    String exe = ExecutableProvider.newJarResourceProvider().get().getAbsolutePath();
+    process = new ProcessBuilder(exe, "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
+      "--appendonly", "no", "--protected-mode", "yes", "--maxmemory-policy", "noeviction")
+      .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MS);
+    while (true) {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+        break;
+      } catch (IOException notYet) {
+        if (!process.isAlive() || System.nanoTime() > deadline) {
+          process.destroyForcibly();
+          throw new IOException("redis-server did not start on 127.0.0.1:" + port
+            + (process.isAlive() ? " in time" : " (exit " + process.exitValue() + ")"));
+        }
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while starting redis-server", e);
+        }
+      }
+    }
     LOG.info("started private redis-server on 127.0.0.1:{}", port);
+  }
+
+  /**
+   * Leaves stopping to the caller instead of a JVM shutdown hook: hooks run concurrently, so a process that must
+   * stop its gateway before its Redis (no errors on a clean stop) stops the server itself, last.
+   */
+  public EmbeddedRedis stoppedByCaller() {
+    if (exitHook != null) {
+      Runtime.getRuntime().removeShutdownHook(exitHook);
+      exitHook = null;
+    }
+    return this;
   }
 
   public int port() {
@@ -60,13 +95,21 @@ public final class EmbeddedRedis implements AutoCloseable {
   }
 
   public boolean isActive() {
-    return server != null && server.isActive();
+    return process != null && process.isAlive();
   }
 
   /** Stops the server process; {@link #restart()} brings it back on the same port. */
   public synchronized void stop() throws IOException {
-    if (server != null && server.isActive()) {
-      server.stop();
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      try {
+        if (!process.waitFor(5, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        process.destroyForcibly();
+      }
     }
   }
 

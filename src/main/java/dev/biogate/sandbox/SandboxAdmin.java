@@ -27,9 +27,9 @@ final class SandboxAdmin {
 
   /** {@code POST /__sandbox/faults}: replaces the fault settings and answers them. */
   void setFaults(RoutingContext ctx) {
-    SandboxFaults.Settings settings;
+    SandboxFaults.Fault settings;
     try {
-      settings = SandboxFaults.Settings.fromJson(SandboxJson.bodyObject(ctx));
+      settings = SandboxFaults.Fault.fromJson(SandboxJson.bodyObject(ctx));
     } catch (IllegalArgumentException e) {
       throw SandboxException.badRequest("invalid_faults", e.getMessage());
     }

@@ -23,11 +23,11 @@ public final class SandboxFaults {
   static final long MAX_RETRY_AFTER_S = 86_400;
 
   /** One immutable fault configuration. */
-  public record Settings(Mode mode, long latencyMs, double errorRate, long retryAfterS) {
+  public record Fault(Mode mode, long latencyMs, double errorRate, long retryAfterS) {
 
-    public static final Settings OK = new Settings(Mode.OK, DEFAULT_LATENCY_MS, DEFAULT_ERROR_RATE, DEFAULT_RETRY_AFTER_S);
+    public static final Fault OK = new Fault(Mode.OK, DEFAULT_LATENCY_MS, DEFAULT_ERROR_RATE, DEFAULT_RETRY_AFTER_S);
 
-    public Settings {
+    public Fault {
       if (mode == null) {
         throw new IllegalArgumentException("mode must be one of ok|down|slow|error|ratelimit");
       }
@@ -43,7 +43,7 @@ public final class SandboxFaults {
     }
 
     /** Parses {@code {"mode","latency_ms","error_rate","retry_after_s"}}; throws IllegalArgumentException. */
-    public static Settings fromJson(JsonObject json) {
+    public static Fault fromJson(JsonObject json) {
       Object mode = json.getValue("mode");
       if (!(mode instanceof String)) {
         throw new IllegalArgumentException("mode must be one of ok|down|slow|error|ratelimit");
@@ -54,7 +54,7 @@ public final class SandboxFaults {
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("mode must be one of ok|down|slow|error|ratelimit");
       }
-      return new Settings(parsed,
+      return new Fault(parsed,
         wholeNumber(json, "latency_ms", DEFAULT_LATENCY_MS),
         number(json, "error_rate", DEFAULT_ERROR_RATE),
         wholeNumber(json, "retry_after_s", DEFAULT_RETRY_AFTER_S));
@@ -85,29 +85,29 @@ public final class SandboxFaults {
     }
   }
 
-  private volatile Settings settings = Settings.OK;
+  private volatile Fault settings = Fault.OK;
 
-  public Settings get() {
+  public Fault get() {
     return settings;
   }
 
-  public void set(Settings settings) {
+  public void set(Fault settings) {
     this.settings = settings;
   }
 
   public void reset() {
-    settings = Settings.OK;
+    settings = Fault.OK;
   }
 
   /** How long to hold the current request before answering it: latency_ms in slow mode, else 0. */
   long delayMs() {
-    Settings s = settings;
+    Fault s = settings;
     return s.mode() == Mode.SLOW ? s.latencyMs() : 0;
   }
 
   /** The failure to answer the current request with, or null to answer it normally. */
   SandboxException failure() {
-    Settings s = settings;
+    Fault s = settings;
     switch (s.mode()) {
       case DOWN:
         return new SandboxException(503, "unavailable", "upstream is down (simulated)");

@@ -11,7 +11,8 @@ import java.security.MessageDigest;
  * What every API request goes through before its endpoint, in order: counted in the stats, held for the
  * simulated latency (on a timer, never blocking), failed by the current fault, then, except for
  * {@code /health}, the bearer token and the per-token rate limit. Every answer it lets out or fails
- * carries {@code X-RateLimit-Remaining}.
+ * carries {@code X-RateLimit-Remaining}. With {@code authenticateHealth} even {@code /health} demands the token, like
+ * an upstream that authenticates every path.
  */
 final class SandboxGate implements Handler<RoutingContext> {
 
@@ -20,11 +21,13 @@ final class SandboxGate implements Handler<RoutingContext> {
   private final Vertx vertx;
   private final SandboxState state;
   private final byte[] token;
+  private final boolean authenticateHealth;
 
-  SandboxGate(Vertx vertx, SandboxState state, String token) {
+  SandboxGate(Vertx vertx, SandboxState state, String token, boolean authenticateHealth) {
     this.vertx = vertx;
     this.state = state;
     this.token = token.getBytes(StandardCharsets.UTF_8);
+    this.authenticateHealth = authenticateHealth;
   }
 
   @Override
@@ -32,6 +35,7 @@ final class SandboxGate implements Handler<RoutingContext> {
     SandboxStats stats = state.stats();
     String path = ctx.request().path();
     stats.recordRequest(path == null ? "" : path);
+    stats.recordTrace(ctx.request().getHeader("X-Request-Id"), ctx.request().getHeader("traceparent"));
     ctx.addHeadersEndHandler(v -> stats.recordStatus(ctx.response().getStatusCode()));
     long delay = state.faults().delayMs();
     if (delay > 0) {
@@ -53,7 +57,7 @@ final class SandboxGate implements Handler<RoutingContext> {
       ctx.fail(fault);
       return;
     }
-    if ("/health".equals(ctx.request().path())) {
+    if (!authenticateHealth && "/health".equals(ctx.request().path())) {
       ctx.next();
       return;
     }

@@ -145,7 +145,7 @@ public final class SandboxKlaviyo {
 
   private void setFaults(RoutingContext ctx) {
     try {
-      SandboxKlaviyoFaults.Settings s = SandboxKlaviyoFaults.Settings.fromJson(SandboxJson.bodyObject(ctx));
+      SandboxKlaviyoFaults.Fault s = SandboxKlaviyoFaults.Fault.fromJson(SandboxJson.bodyObject(ctx));
       faults.set(s);
       SandboxJson.ok(ctx, s.toJson());
     } catch (IllegalArgumentException e) {

@@ -13,12 +13,12 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class SandboxKlaviyoFaults {
 
   /** One fault setting. */
-  public record Settings(String mode, double errorRate, long retryAfterS, int count) {
+  public record Fault(String mode, double errorRate, long retryAfterS, int count) {
 
-    public static final Settings OK = new Settings("ok", 1.0, 1, 0);
+    public static final Fault OK = new Fault("ok", 1.0, 1, 0);
 
     /** Parses {@code {"mode","error_rate","retry_after_s","count"}}; throws IllegalArgumentException. */
-    public static Settings fromJson(JsonObject json) {
+    public static Fault fromJson(JsonObject json) {
       Object m = json.getValue("mode");
       String mode = m instanceof String ? ((String) m).trim().toLowerCase(Locale.ROOT) : "";
       if (!mode.equals("ok") && !mode.equals("down") && !mode.equals("error") && !mode.equals("ratelimit")) {
@@ -30,7 +30,7 @@ public final class SandboxKlaviyoFaults {
       if (!(rate >= 0 && rate <= 1) || retryAfter < 0 || retryAfter > 86_400 || count < 0) {
         throw new IllegalArgumentException("error_rate must be 0-1, retry_after_s 0-86400, count >= 0");
       }
-      return new Settings(mode, rate, retryAfter, count);
+      return new Fault(mode, rate, retryAfter, count);
     }
 
     public JsonObject toJson() {
@@ -46,20 +46,20 @@ public final class SandboxKlaviyoFaults {
     }
   }
 
-  private Settings settings = Settings.OK;
+  private Fault settings = Fault.OK;
   private int left;
 
-  public synchronized Settings get() {
+  public synchronized Fault get() {
     return settings;
   }
 
-  public synchronized void set(Settings s) {
+  public synchronized void set(Fault s) {
     settings = s;
     left = s.count();
   }
 
   public synchronized void reset() {
-    set(Settings.OK);
+    set(Fault.OK);
   }
 
   /** The failure for the request arriving now, or {@code null} to answer it normally. */
@@ -80,7 +80,7 @@ public final class SandboxKlaviyoFaults {
           ? new SandboxException(500, "server_error", "internal error (simulated)") : null;
     }
     if (e != null && settings.count() > 0 && --left <= 0) {
-      settings = Settings.OK;
+      settings = Fault.OK;
     }
     return e;
   }

@@ -9,7 +9,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
 /**
- * A simulated Linktree API (contract section 5) for tests, demos and load scripts. It serves
+ * A simulated Linktree API for tests, demos and load scripts. It serves
  * {@code GET /health}, {@code /me}, {@code /profiles/{username}} and {@code /profiles/{username}/links?cursor=C}, the link writes ({@code POST /links}, {@code PATCH|DELETE /links/{id}},
  * idempotent per {@code Idempotency-Key}: {@link SandboxWrites}) and the webhook subscriptions
  * ({@code GET|POST /webhooks}, {@code DELETE /webhooks/{id}}, {@code POST /webhooks/{id}/enable}: {@link SandboxWebhooks});
@@ -90,7 +90,7 @@ public final class SandboxServer extends VerticleBase {
     SandboxApi api = new SandboxApi(state);
     // Bodies are read before the gate: its simulated latency is a timer, and a body arriving meanwhile would be lost.
     router.route().method(HttpMethod.POST).method(HttpMethod.PATCH).handler(BodyHandler.create(false).setBodyLimit(64 * 1024));
-    router.route().handler(new SandboxGate(vertx, state, options.token()));
+    router.route().handler(new SandboxGate(vertx, state, options.token(), options.authenticateHealth()));
     router.get("/health").handler(api::health);
     router.get("/me").handler(api::me);
     router.get("/profiles/:username").handler(api::profile);

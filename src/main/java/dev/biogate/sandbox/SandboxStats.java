@@ -32,6 +32,15 @@ public final class SandboxStats {
     this.epochSecond = epochSecond;
   }
 
+  private String lastRequestId;
+  private String lastTraceparent;
+
+  /** Remembers the trace headers of the latest request (what a test checks the gateway propagated). */
+  public synchronized void recordTrace(String requestId, String traceparent) {
+    lastRequestId = requestId;
+    lastTraceparent = traceparent;
+  }
+
   /** Counts a request as it arrives. */
   public synchronized void recordRequest(String path) {
     long now = epochSecond.getAsLong();
@@ -74,7 +83,7 @@ public final class SandboxStats {
     return max;
   }
 
-  /** {@code {"requests","by_path","rate_limited","by_status","per_second"}}, a copy. */
+  /** {@code {"requests","by_path","rate_limited","by_status","per_second","last_request_id","last_traceparent"}}, a copy. */
   public synchronized JsonObject toJson() {
     JsonObject paths = new JsonObject();
     byPath.forEach(paths::put);
@@ -83,10 +92,13 @@ public final class SandboxStats {
     JsonObject seconds = new JsonObject();
     perSecond.forEach((second, n) -> seconds.put(Long.toString(second), n));
     return new JsonObject().put("requests", requests).put("by_path", paths).put("rate_limited", rateLimited)
-      .put("by_status", statuses).put("per_second", seconds);
+      .put("by_status", statuses).put("per_second", seconds)
+      .put("last_request_id", lastRequestId).put("last_traceparent", lastTraceparent);
   }
 
   public synchronized void reset() {
+    lastRequestId = null;
+    lastTraceparent = null;
     requests = 0;
     rateLimited = 0;
     byPath.clear();

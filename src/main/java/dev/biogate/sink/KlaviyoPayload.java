@@ -7,7 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
 /**
- * The JSON:API body of {@code POST /api/events/} for one click or milestone (contract 4.3). Klaviyo needs a profile identifier on
+ * The JSON:API body of {@code POST /api/events/} for one click or milestone. Klaviyo needs a profile identifier on
  * every event; clicks are anonymous (no visitor e-mail, phone or IP is ever collected), so the event is attached to
  * the creator: {@code {"external_id": "<creator username>"}}. {@code unique_id} is the click's event id, which is what
  * Klaviyo deduplicates on, so a redelivery can never count twice there either.

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.circuitbreaker.RetryPolicy;
 import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -25,7 +26,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,6 +42,7 @@ public final class LinktreeClient {
   private final MissAdmission admission;
   private final WebClient client;
   private final CircuitBreaker breaker;
+  private final RetryPolicy retryPolicy;
   private final String authorization;
   private final MeterRegistry registry;
   private volatile long openedAtMs;
@@ -63,6 +64,7 @@ public final class LinktreeClient {
       .setKeepAlive(true)
       .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.profileTimeoutMs())),
       new PoolOptions().setHttp1MaxSize(32));
+    this.retryPolicy = RetryPolicy.exponentialDelayWithJitter(options.retryBaseDelayMs(), options.retryMaxDelayMs());
     this.authorization = "Bearer " + (options.token() == null ? "" : options.token().reveal());
     this.breaker = CircuitBreaker.create("linktree", vertx, new CircuitBreakerOptions()
       .setMaxFailures(options.breakerMaxFailures())
@@ -173,10 +175,9 @@ public final class LinktreeClient {
       });
   }
 
-  /** Exponential backoff with full jitter: uniform in [0, min(max, base * 2^attempt)]. */
+  /** The project's one retry policy (exponential, full jitter): uniform in [0, min(max, base * 2^attempt)). */
   long backoffMs(int attempt) {
-    long cap = Math.min(options.retryMaxDelayMs(), options.retryBaseDelayMs() << Math.min(attempt, 20));
-    return 1 + ThreadLocalRandom.current().nextLong(cap);
+    return 1 + retryPolicy.delay(null, Math.min(attempt, 20));
   }
 
   private Future<JsonObject> send(Call call, long timeoutMs) {
@@ -207,6 +208,7 @@ public final class LinktreeClient {
       .putHeader(HttpHeaders.AUTHORIZATION.toString(), authorization)
       .putHeader(HttpHeaders.ACCEPT.toString(), HttpHeaderValues.APPLICATION_JSON.toString())
       .timeout(timeoutMs);
+    dev.biogate.http.RequestTrace.propagate(req.headers());
     if (call.idempotencyKey() != null) {
       req.putHeader("Idempotency-Key", call.idempotencyKey());
     }

@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Verifies LinkMe deliveries (CONTRACT.md 4.2): {@code X-LinkMe-Signature: sha256=<hex>}, the lowercase hex
+ * Verifies LinkMe deliveries (format in docs/webhooks.md): {@code X-LinkMe-Signature: sha256=<hex>}, the lowercase hex
  * HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes. Any configured secret may match (rotation).
  * An absent or empty header gives {@link Verdict#MISSING}; a value without the {@code sha256=} prefix, of the
  * wrong length, or matching no secret gives {@link Verdict#INVALID}.

@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Verifies Linktree deliveries (CONTRACT.md 4.1): {@code x-linktree-signature} is the lowercase hex
+ * Verifies Linktree deliveries (format in docs/webhooks.md): {@code x-linktree-signature} is the lowercase hex
  * HMAC-SHA256, keyed with the secret's UTF-8 bytes, of the bytes {@code <x-linktree-timestamp>.<raw body>};
  * the timestamp is Unix seconds. Any configured secret may match (rotation). Uppercase hex is not the scheme
  * and is rejected.

@@ -1,9 +1,8 @@
 package dev.biogate.webhook;
 
 /**
- * The outcome of verifying one webhook delivery, with the HTTP status and error code the contract assigns to it
- * (CONTRACT.md section 3): {@code 401 missing_signature}, {@code 403 invalid_signature},
- * {@code 403 stale_timestamp}. A valid verdict also tells which of the configured secrets matched, so secret
+ * The outcome of verifying one webhook delivery, with the error code the sender is told ({@code missing_signature},
+ * {@code invalid_signature}, {@code stale_timestamp}; the HTTP status is chosen where deliveries are answered). A valid verdict also tells which of the configured secrets matched, so secret
  * rotation can be watched (when index 0, the newest, carries all traffic, the old secret can go).
  * <p>
  * Immutable; the rejecting verdicts are shared constants, compare them with {@link #outcome()}.
@@ -13,19 +12,17 @@ public final class Verdict {
   /** What the verifier concluded. */
   public enum Outcome {
     /** Signed by one of the configured secrets (and, where the scheme has one, the timestamp is fresh). */
-    VALID(200, null),
+    VALID(null),
     /** The signature header, or a signed timestamp header the scheme requires, is absent or empty. */
-    MISSING(401, "missing_signature"),
+    MISSING("missing_signature"),
     /** The signature is malformed or matches none of the secrets. */
-    INVALID(403, "invalid_signature"),
+    INVALID("invalid_signature"),
     /** Correctly signed, but the signed timestamp is malformed or outside the accepted window. */
-    STALE(403, "stale_timestamp");
+    STALE("stale_timestamp");
 
-    private final int httpStatus;
     private final String errorCode;
 
-    Outcome(int httpStatus, String errorCode) {
-      this.httpStatus = httpStatus;
+    Outcome(String errorCode) {
       this.errorCode = errorCode;
     }
   }
@@ -64,11 +61,6 @@ public final class Verdict {
 
   public boolean isValid() {
     return outcome == Outcome.VALID;
-  }
-
-  /** The status to answer with: 200 when valid, else 401 or 403. */
-  public int httpStatus() {
-    return outcome.httpStatus;
   }
 
   /** The {@code error} code of the JSON error body, or {@code null} when valid. */

@@ -50,9 +50,9 @@ public final class WebhookRoutes {
   private final WebhookStats stats;
   private final WebhookIngest ingest;
   private final LongSupplier clock;
-  private final WebhookVerifier linktree;
-  private final WebhookVerifier linkme;
-  private final WebhookVerifier klaviyo;
+  private volatile WebhookVerifier linktree;
+  private volatile WebhookVerifier linkme;
+  private volatile WebhookVerifier klaviyo;
   private final KlaviyoIngest klaviyoIngest;
 
   /** The webhook endpoints of one instance, queueing on {@code redis} (waiting for a replica as {@code replicas} says). */
@@ -67,25 +67,34 @@ public final class WebhookRoutes {
     this.options = options;
     this.ingest = ingest;
     this.clock = clock;
-    this.linktree = options.linktreeSecrets().isEmpty() ? null
-      : new LinktreeVerifier(options.linktreeSecrets(), options.pastToleranceS(), options.futureToleranceS());
-    this.linkme = options.linkmeSecrets().isEmpty() || !options.linkmeEnabled() ? null : new LinkmeVerifier(options.linkmeSecrets());
-    this.klaviyo = options.klaviyoSecrets().isEmpty() ? null
-      : new KlaviyoVerifier(options.klaviyoSecrets(), options.pastToleranceS(), options.futureToleranceS());
     this.klaviyoIngest = klaviyoIngest;
+    secretsChanged(options);
+  }
+
+  /** Verifies with these secrets from now on (rotation without restart); tolerances stay as configured at start. */
+  public void secretsChanged(WebhookOptions changed) {
+    this.linktree = changed.linktreeSecrets().isEmpty() ? null
+      : new LinktreeVerifier(changed.linktreeSecrets(), options.pastToleranceS(), options.futureToleranceS());
+    this.linkme = changed.linkmeSecrets().isEmpty() || !options.linkmeEnabled() ? null : new LinkmeVerifier(changed.linkmeSecrets());
+    this.klaviyo = changed.klaviyoSecrets().isEmpty() ? null
+      : new KlaviyoVerifier(changed.klaviyoSecrets(), options.pastToleranceS(), options.futureToleranceS());
   }
 
   public void mount(Router router) {
-    mount(router, "/webhooks/linktree", linktree, Delivery.LINKTREE);
-    mount(router, "/webhooks/linkme", linkme, Delivery.LINKME);
-    mount(router, "/webhooks/klaviyo", klaviyo, KlaviyoBatch.PROVIDER);
+    mount(router, "/webhooks/linktree", Delivery.LINKTREE);
+    mount(router, "/webhooks/linkme", Delivery.LINKME);
+    mount(router, "/webhooks/klaviyo", KlaviyoBatch.PROVIDER);
   }
 
-  private void mount(Router router, String path, WebhookVerifier verifier, String provider) {
+  private WebhookVerifier verifier(String provider) {
+    return Delivery.LINKTREE.equals(provider) ? linktree : Delivery.LINKME.equals(provider) ? linkme : klaviyo;
+  }
+
+  private void mount(Router router, String path, String provider) {
     // Two routes on one path: vert.x-web runs a body handler before any user handler of its route, and the
     // checks that need no body (provider configured, declared size, content type) must come before reading it.
-    router.post(path).handler(ctx -> precheck(ctx, verifier, provider)).failureHandler(ctx -> refuse(ctx, provider));
-    router.post(path).handler(bodyHandler()).handler(ctx -> receive(ctx, verifier, provider)).failureHandler(ctx -> refuse(ctx, provider));
+    router.post(path).handler(ctx -> precheck(ctx, verifier(provider), provider)).failureHandler(ctx -> refuse(ctx, provider));
+    router.post(path).handler(bodyHandler()).handler(ctx -> receive(ctx, verifier(provider), provider)).failureHandler(ctx -> refuse(ctx, provider));
   }
 
   /** Every refusal passes here: counted by the error code the sender gets, then answered as JSON. */

@@ -50,7 +50,8 @@ class ConfigLoaderTest {
 
   @Test
   void redisUrlAndUpstreamBaseDisableTheEmbeddedServices() throws IOException {
-    BiogateConfig c = ConfigLoader.load(Map.of("REDIS_URL", "redis://10.0.0.5:6380/2", "LINKTREE_API_BASE", "https://api.linktr.ee/v1/"), base());
+    BiogateConfig c = ConfigLoader.load(Map.of("REDIS_URL", "redis://10.0.0.5:6380/2", "LINKTREE_API_BASE", "https://api.linktr.ee/v1/",
+      "LINKTREE_API_TOKEN", "lt_token_value"), base());
     assertFalse(c.redis().embedded());
     assertEquals("https://api.linktr.ee/v1", c.linktree().apiBase());
   }
@@ -87,6 +88,21 @@ class ConfigLoaderTest {
     ConfigException missing = assertThrows(ConfigException.class,
       () -> ConfigLoader.load(Map.of("BIOGATE_CONFIG", dir.resolve("nope.json").toString()), base()));
     assertEquals("BIOGATE_CONFIG", missing.setting());
+  }
+
+  @Test
+  void linkJobSettingsAreKnownAndValidated() throws IOException {
+    Path extra = dir.resolve("jobs.json");
+    Files.writeString(extra, "{\"jobs\":{\"pollMs\":500,\"leaseMs\":30000}}");
+    BiogateConfig c = ConfigLoader.load(Map.of("BIOGATE_CONFIG", extra.toString()), base());
+    assertEquals(500, c.jobs().pollMs());
+    assertEquals(30_000, c.jobs().leaseMs());
+    Files.writeString(extra, "{\"jobs\":{\"polMs\":500}}");
+    ConfigException typo = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("BIOGATE_CONFIG", extra.toString()), base()));
+    assertEquals("jobs.polMs", typo.setting());
+    Files.writeString(extra, "{\"jobs\":{\"leaseMs\":1}}");
+    ConfigException tooShort = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("BIOGATE_CONFIG", extra.toString()), base()));
+    assertEquals("jobs.leaseMs", tooShort.setting());
   }
 
   @Test

@@ -12,11 +12,8 @@ class VerdictTest {
 
   @Test
   void rejectionsCarryTheContractStatusesAndErrorCodes() {
-    assertEquals(401, Verdict.MISSING.httpStatus());
     assertEquals("missing_signature", Verdict.MISSING.errorCode());
-    assertEquals(403, Verdict.INVALID.httpStatus());
     assertEquals("invalid_signature", Verdict.INVALID.errorCode());
-    assertEquals(403, Verdict.STALE.httpStatus());
     assertEquals("stale_timestamp", Verdict.STALE.errorCode());
     for (Verdict rejected : new Verdict[] {Verdict.MISSING, Verdict.INVALID, Verdict.STALE}) {
       assertFalse(rejected.isValid(), rejected.toString());
@@ -31,7 +28,6 @@ class VerdictTest {
       assertTrue(verdict.isValid());
       assertEquals(Verdict.Outcome.VALID, verdict.outcome());
       assertEquals(index, verdict.secretIndex());
-      assertEquals(200, verdict.httpStatus());
       assertNull(verdict.errorCode());
     }
     assertThrows(IllegalArgumentException.class, () -> Verdict.valid(-1));

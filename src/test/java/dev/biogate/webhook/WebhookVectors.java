@@ -13,9 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The shared signature vectors ({@code vectors/webhook-signatures.json} beside CONTRACT.md), found through the
- * {@code biogate.shared.dir} system property (set by the pom) or {@code ../shared} from the working directory, with
- * a copy in the test resources as fallback.
+ * The providers' signature vectors ({@code src/test/resources/vectors/webhook-signatures.json}).
  */
 final class WebhookVectors {
 
@@ -87,21 +85,8 @@ final class WebhookVectors {
     }
   }
 
-  /**
-   * The vectors beside CONTRACT.md when this checkout sits next to {@code shared/}; otherwise the copy kept in the
-   * test resources (same file, so a clone built anywhere still verifies against the provider vectors).
-   */
+  /** The providers' signature vectors, kept in the test resources. */
   private static Path path() {
-    String dir = System.getProperty("biogate.shared.dir");
-    Path shared = dir != null ? Path.of(dir) : Path.of(System.getProperty("user.dir"), "..", "shared");
-    Path file = shared.resolve("vectors").resolve("webhook-signatures.json").normalize();
-    if (Files.isRegularFile(file)) {
-      return file;
-    }
-    try {
-      return Path.of(WebhookVectors.class.getResource("/vectors/webhook-signatures.json").toURI());
-    } catch (java.net.URISyntaxException | NullPointerException e) {
-      return file;
-    }
+    return Path.of("src", "test", "resources", "vectors", "webhook-signatures.json");
   }
 }

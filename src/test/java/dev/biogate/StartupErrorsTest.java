@@ -1,0 +1,152 @@
+package dev.biogate;
+
+import dev.biogate.config.ConfigLoader;
+import dev.biogate.support.TestRedis;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every setting that cannot work stops start-up with exit status 2 and one line naming the setting, before anything
+ * listens: what an operator with a typo or a busy port sees.
+ */
+class StartupErrorsTest {
+
+  @TempDir
+  Path dir;
+
+  private record Outcome(int status, String out, String err) {
+  }
+
+  private Outcome run(Map<String, String> env, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = Main.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private void assertConfigError(Outcome o, String... names) {
+    assertEquals(2, o.status(), o.err());
+    String[] lines = o.err().strip().split("\n");
+    assertEquals(1, lines.length, "one line: " + o.err());
+    for (String name : names) {
+      assertTrue(lines[0].contains(name), lines[0] + " names " + name);
+    }
+  }
+
+  @Test
+  void redisUrlWithANonNumericDatabaseNamesRedisUrl() {
+    Outcome o = run(Map.of("REDIS_URL", "redis://h:1/abc"));
+    assertConfigError(o, "REDIS_URL");
+    assertTrue(o.err().contains("database"), o.err());
+  }
+
+  @Test
+  void redisUrlWithANonNumericPortNamesRedisUrlWithoutRepeatingCredentials() {
+    Outcome o = run(Map.of("REDIS_URL", "redis://user:hunter2@h:port/0"));
+    assertConfigError(o, "REDIS_URL");
+    assertTrue(!o.err().contains("hunter2"), o.err());
+  }
+
+  @Test
+  void unknownKeyInTheConfigFileNamesItsPath() throws IOException {
+    Path file = dir.resolve("biogate.json");
+    Files.writeString(file, "{\"cache\":{\"freshTTLms\":1000}}");
+    assertConfigError(run(Map.of("BIOGATE_CONFIG", file.toString())), "cache.freshTTLms");
+  }
+
+  @Test
+  void unknownSectionInTheConfigFileNamesIt() throws IOException {
+    Path file = dir.resolve("biogate.json");
+    Files.writeString(file, "{\"linktre\":{\"rateLimitPerMin\":50}}");
+    assertConfigError(run(Map.of("BIOGATE_CONFIG", file.toString())), "linktre");
+  }
+
+  @Test
+  void upstreamBaseWithoutTokenNamesBoth() {
+    assertConfigError(run(Map.of("LINKTREE_API_BASE", "https://api.linktr.ee/v1")), "LINKTREE_API_TOKEN", "LINKTREE_API_BASE");
+  }
+
+  @Test
+  void budgetAboveLinktreesLimitNamesTheBudget() {
+    assertConfigError(run(Map.of("LINKTREE_API_BASE", "https://api.linktr.ee/v1", "LINKTREE_API_TOKEN", "lt_token_value",
+      "LINKTREE_RATE_LIMIT_PER_MIN", "150")), "LINKTREE_RATE_LIMIT_PER_MIN", "100");
+  }
+
+  @Test
+  void budgetAboveLinktreesLimitIsRefusedForTheSandboxToo() {
+    assertConfigError(run(Map.of("LINKTREE_RATE_LIMIT_PER_MIN", "101")), "LINKTREE_RATE_LIMIT_PER_MIN");
+  }
+
+  @Test
+  void tlsCertificateWithoutKeyNamesTheKey() throws IOException {
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "not used");
+    assertConfigError(run(Map.of("BIOGATE_TLS_CERT_FILE", cert.toString())), "BIOGATE_TLS_KEY_FILE", "BIOGATE_TLS_CERT_FILE");
+  }
+
+  @Test
+  void unreadableSecretFileNamesTheFileVariable() {
+    assertConfigError(run(Map.of("BIOGATE_ADMIN_TOKEN_FILE", dir.resolve("missing").toString())), "BIOGATE_ADMIN_TOKEN_FILE");
+  }
+
+  @Test
+  void unwritableJournalNamesTheJournalSetting() throws IOException {
+    Path notADirectory = Files.writeString(dir.resolve("file"), "x");
+    Outcome o = run(Map.of("BIOGATE_CLICK_JOURNAL", notADirectory.resolve("clicks.journal").toString()));
+    assertConfigError(o, "BIOGATE_CLICK_JOURNAL");
+  }
+
+  @Test
+  void portInUseNamesThePortSetting() throws IOException {
+    try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      Map<String, String> env = new HashMap<>();
+      env.put("BIOGATE_HTTP_PORT", Integer.toString(busy.getLocalPort()));
+      env.put("BIOGATE_HTTP_INSTANCES", "1");
+      env.put("REDIS_URL", TestRedis.url());
+      env.put("LINKTREE_API_BASE", "http://127.0.0.1:9");
+      env.put("LINKTREE_API_TOKEN", "lt_token_value");
+      env.put("BIOGATE_CLICK_JOURNAL", dir.resolve("clicks.journal").toString());
+      assertConfigError(run(env, "serve"), "BIOGATE_HTTP_PORT", "in use");
+    }
+  }
+
+  @Test
+  void unknownCommandIsAUsageError() {
+    Outcome o = run(Map.of(), "servee");
+    assertEquals(2, o.status());
+    assertTrue(o.err().contains("servee"), o.err());
+  }
+
+  @Test
+  void versionPrintsThePomVersion() throws IOException {
+    Outcome o = run(Map.of(), "--version");
+    assertEquals(0, o.status());
+    String pom = Files.readString(Path.of("pom.xml"));
+    int at = pom.indexOf("<version>", pom.indexOf("<artifactId>biogate</artifactId>"));
+    String version = pom.substring(at + 9, pom.indexOf("</version>", at));
+    assertEquals("biogate " + version, o.out().strip());
+  }
+
+  @Test
+  void riskySettingsAreWarnedAboutByName() throws IOException {
+    var config = ConfigLoader.load(Map.of("LINKTREE_RATE_LIMIT_PER_MIN", "95", "BIOGATE_HTTP_HOST", "0.0.0.0"),
+      Path.of("conf", "biogate.json"));
+    assertTrue(config.warnings().stream().anyMatch(w -> w.startsWith("LINKTREE_RATE_LIMIT_PER_MIN:")), config.warnings().toString());
+    assertTrue(config.warnings().stream().anyMatch(w -> w.startsWith("BIOGATE_HTTP_HOST:")), config.warnings().toString());
+    var quiet = ConfigLoader.load(Map.of("BIOGATE_CURSOR_SECRET", "0123456789abcdef0123"), Path.of("conf", "biogate.json"));
+    assertEquals(java.util.List.of(), quiet.warnings());
+  }
+}
