@@ -10,9 +10,15 @@ import dev.biogate.analytics.CreatorKeysAdmin;
 import dev.biogate.analytics.RedirectHandler;
 import dev.biogate.config.AnalyticsOptions;
 import dev.biogate.config.BiogateConfig;
+import dev.biogate.config.DestinationOptions;
+import dev.biogate.config.LinkmeAttributionOptions;
 import dev.biogate.config.KlaviyoOptions;
 import dev.biogate.config.LinktreeOptions;
 import dev.biogate.config.WebhookOptions;
+import dev.biogate.destination.DestinationAdmin;
+import dev.biogate.destination.DestinationSender;
+import dev.biogate.destination.FanOut;
+import dev.biogate.destination.OutboundDeadLetters;
 import dev.biogate.events.CacheInvalidation;
 import dev.biogate.events.DeadLetters;
 import dev.biogate.events.DeliveryHistory;
@@ -104,6 +110,10 @@ public final class Gateway {
   private final AnalyticsHandler analyticsApi;
   private final CreatorKeysAdmin keysAdmin;
   private final KlaviyoAdmin klaviyoAdmin;
+  // Outbound destinations
+  private final FanOut fanOut;
+  private final DestinationSender destinations;
+  private final DestinationAdmin destinationAdmin;
   private final List<String> background = new ArrayList<>();
   private volatile int port;
   private String deploymentId;
@@ -144,6 +154,11 @@ public final class Gateway {
     this.analyticsApi = new AnalyticsHandler(keys, new ClickQuery(redis), a.queryTimeoutMs(), a.maxBuckets(), clock);
     this.keysAdmin = new CreatorKeysAdmin(keys, clock);
     this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
+
+    DestinationOptions d = new DestinationOptions(config.source().getJsonObject("destinations"), null);
+    this.fanOut = new FanOut(redis, d, w.dedupeWindowS());
+    this.destinations = new DestinationSender(vertx, redis, d, w.dedupeWindowS());
+    this.destinationAdmin = new DestinationAdmin(destinations, new OutboundDeadLetters(redis, w.dedupeWindowS()));
   }
 
   private static KlaviyoSink klaviyo(Vertx vertx, KlaviyoOptions k, Redis redis, ProfileService profiles) {
@@ -202,7 +217,8 @@ public final class Gateway {
     AnalyticsOptions a = config.analytics();
     StreamHandler events = EventRouter.create(profiles,
       new MilestoneForwarder(alerts, w.alertUrl(), w.alertSecret(), redis, klaviyo != null),
-      new LinkmeClicks(clickWriter));
+      new LinkmeClicks(clickWriter), new LinkmeAttributionOptions(config.source().getJsonObject("linkme")), fanOut,
+      new DeliveryHistory(redis));
     StreamPolicy eventsPolicy = new StreamPolicy(RedisKeys.EVENTS_STREAM, RedisKeys.EVENTS_GROUP).soleReader(true)
       .maxAttempts(w.maxAttempts()).retry(w.retryBaseMs(), 600_000).heartbeatTtlMs(w.heartbeatTtlMs())
       .idleClaimMs(w.claimIdleMs()).deadLetters(RedisKeys.DEAD_LETTERS, w.streamMaxLen())
@@ -212,6 +228,7 @@ public final class Gateway {
     // Counting fails only on Redis trouble: retried until it works, never dead-lettered.
     engines.add(engine(clicks(new StreamPolicy(RedisKeys.CLICKS_STREAM, RedisKeys.CLICKS_COUNTER_GROUP).maxHeld(a.readCount())
       .maxAttempts(Integer.MAX_VALUE).retry(100, 5_000)), counter));
+    engines.add(engine(destinations.policy().heartbeatTtlMs(w.heartbeatTtlMs()).idleClaimMs(w.claimIdleMs()), destinations));
     if (klaviyo != null) {
       klaviyo.start();
       klaviyo.policies().forEach(p -> engines.add(engine(clicks(p), klaviyo)));
@@ -260,6 +277,7 @@ public final class Gateway {
     r.get("/v1/analytics/:username/clicks").handler(analyticsApi);
     keysAdmin.mount(r);
     klaviyoAdmin.mount(r);
+    destinationAdmin.mount(r);
     r.route().last().handler(ctx -> ErrorResponses.send(ctx.response(), new ApiException(404, "not_found", "no such resource")));
     r.errorHandler(405, ErrorResponses::handle);
     r.errorHandler(500, ErrorResponses::handle);
@@ -341,6 +359,9 @@ public final class Gateway {
       chain = chain.eventually(() -> vertx.undeploy(id));
     }
     background.clear();
-    return chain.eventually(() -> klaviyo == null ? Future.succeededFuture() : klaviyo.stop());
+    return chain.eventually(() -> {
+      destinations.close();
+      return klaviyo == null ? Future.succeededFuture() : klaviyo.stop();
+    });
   }
 }

@@ -48,6 +48,21 @@ public final class ClickStreamWriter {
       args.add(Integer.toString(fields.size()));
       args.addAll(fields);
     }
+    return append(args);
+  }
+
+  /** One event with extra fields for the sinks (e.g. {@code profile}: who to attribute an unowned click to). */
+  public Future<Void> write(ClickEvent event, List<String> extra) {
+    List<String> fields = new ArrayList<>(event.fields());
+    fields.addAll(extra);
+    List<String> args = new ArrayList<>(2 + fields.size());
+    args.add(Long.toString(ceiling));
+    args.add(Integer.toString(fields.size()));
+    args.addAll(fields);
+    return append(args);
+  }
+
+  private Future<Void> append(List<String> args) {
     return APPEND.run(redis, List.of(RedisKeys.CLICKS_STREAM), args).timeout(timeoutMs, TimeUnit.MILLISECONDS)
       .compose(r -> r.toLong() < 0 ? Future.failedFuture(FULL) : Future.succeededFuture());
   }

@@ -1,5 +1,6 @@
 package dev.biogate.events;
 
+import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
@@ -9,21 +10,50 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Per-delivery history, written at ingestion and updated by every handling attempt, kept as long as the delivery's
  * dedupe marker: when it was received, its type, how many times the provider sent it, how many handling attempts it
- * took and how that ended ({@code queued | retrying | handled | dead_lettered | replayed}).
+ * took and how that ended ({@code queued | retrying | handled | skipped | dead_lettered | replayed}). A handled
+ * delivery also names its {@code handler} and what it did ({@code result}); one nothing wanted is {@code skipped}
+ * with the {@code reason}.
  */
 public final class DeliveryHistory {
 
   private static final String[] PROVIDERS = {"linktree", "linkme"};
 
   private final Redis redis;
+  private final LuaScript note = LuaScript.load("delivery_note");
 
   public DeliveryHistory(Redis redis) {
     this.redis = redis;
+  }
+
+  /**
+   * Records which handler took a delivery and its result, or ({@code skipped} not {@code null}) why none wanted it.
+   * Written before the entry is acknowledged, so a handled delivery never shows without it.
+   */
+  Future<Void> note(StreamEntry e, String handler, String result, String skipped) {
+    List<String> args = new ArrayList<>(6);
+    if (handler != null) {
+      args.add("handler");
+      args.add(handler);
+    }
+    if (result != null) {
+      args.add("result");
+      args.add(result);
+    }
+    if (skipped != null) {
+      args.add("skipped");
+      args.add(skipped);
+    }
+    if (args.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return note.run(redis, List.of(DeadLetters.historyKey(e)), args).mapEmpty();
   }
 
   /** The history of a delivery id (a Linktree delivery id or a LinkMe envelope id), or {@code null}. */
@@ -45,7 +75,14 @@ public final class DeliveryHistory {
     JsonObject out = new JsonObject().put("delivery_id", deliveryId).put("provider", provider).put("type", f.get("type"));
     Long received = DeadLetters.longOrNull(f.get("received"));
     out.put("received", received == null ? null : Instant.ofEpochMilli(received).toString()).put("received_ms", received);
-    out.put("deliveries", number(f, "deliveries")).put("attempts", number(f, "attempts")).put("outcome", f.get("outcome"));
+    String outcome = f.get("outcome");
+    if ("handled".equals(outcome) && f.containsKey("skipped")) {
+      outcome = "skipped";
+      out.put("reason", f.get("skipped"));
+    }
+    out.put("deliveries", number(f, "deliveries")).put("attempts", number(f, "attempts")).put("outcome", outcome);
+    putIfPresent(out, "handler", f.get("handler"));
+    putIfPresent(out, "result", f.get("result"));
     putIfPresent(out, "last_error", f.get("last_error"));
     putTime(out, "last_attempt_at", f.get("last_attempt_at"));
     putTime(out, "handled_at", f.get("handled_at"));
