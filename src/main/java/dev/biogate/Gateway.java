@@ -155,7 +155,7 @@ public final class Gateway {
     this.keysAdmin = new CreatorKeysAdmin(keys, clock);
     this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
 
-    DestinationOptions d = new DestinationOptions(config.source().getJsonObject("destinations"), null);
+    DestinationOptions d = new DestinationOptions(config.source().getJsonObject("destinations"));
     this.fanOut = new FanOut(redis, d, w.dedupeWindowS());
     this.destinations = new DestinationSender(vertx, redis, d, w.dedupeWindowS());
     this.destinationAdmin = new DestinationAdmin(destinations, new OutboundDeadLetters(redis, w.dedupeWindowS()));

@@ -17,9 +17,7 @@ import java.util.Set;
  * Outbound destinations (section {@code destinations}): where verified provider events are forwarded, signed per
  * Standard Webhooks. {@code endpoints} lists them, each {@code {"name","url","events":["linkme.*",...],
  * "secret": "a,b" | "secretFile": "/run/secrets/x", "ratePerSec", "enabled"}}; a comma-separated secret is a
- * rotation (every secret signs). The legacy {@code webhooks.alerts} ({@code url}, {@code secret}) becomes the
- * destination {@code alerts} for {@code linktree.analytics.milestone}. Retry, breaker and timeout settings apply to
- * every destination.
+ * rotation (every secret signs). Retry, breaker and timeout settings apply to every destination.
  */
 public final class DestinationOptions {
 
@@ -31,7 +29,6 @@ public final class DestinationOptions {
   public static final long DEFAULT_BREAKER_RESET_MS = 30_000;
   public static final long DEFAULT_STREAM_MAX_LEN = 1_000_000;
   public static final double DEFAULT_RATE_PER_SEC = 50;
-  public static final String ALERTS = "alerts";
 
   /** One configured destination. {@code secrets}: current first; empty = unsigned. */
   public record Endpoint(String name, String url, List<String> events, List<Secret> secrets, double ratePerSec, boolean enabled) {
@@ -50,8 +47,8 @@ public final class DestinationOptions {
   private final long breakerResetMs;
   private final long streamMaxLen;
 
-  /** {@code json}: the {@code destinations} section; {@code alerts}: the legacy {@code webhooks.alerts} section. */
-  public DestinationOptions(JsonObject json, JsonObject alerts) {
+  /** {@code json}: the {@code destinations} section. */
+  public DestinationOptions(JsonObject json) {
     JsonObject section = json == null ? new JsonObject() : json;
     Settings s = new Settings(section, "destinations", Map.of());
     this.maxAttempts = s.intIn("maxAttempts", DEFAULT_MAX_ATTEMPTS, 1, 100);
@@ -72,12 +69,8 @@ public final class DestinationOptions {
         if (!(arr.getValue(i) instanceof JsonObject)) {
           throw s.invalid("endpoints[" + i + "]", "must be a JSON object");
         }
-        list.add(endpoint(new Settings(arr.getJsonObject(i), "destinations.endpoints[" + i + "]", Map.of()), null));
+        list.add(endpoint(new Settings(arr.getJsonObject(i), "destinations.endpoints[" + i + "]", Map.of())));
       }
-    }
-    Settings legacy = new Settings(alerts == null ? new JsonObject() : alerts, "webhooks.alerts", Map.of());
-    if (legacy.has("url")) {
-      list.add(endpoint(legacy, ALERTS));
     }
     Set<String> names = new HashSet<>();
     for (Endpoint e : list) {
@@ -88,8 +81,8 @@ public final class DestinationOptions {
     this.endpoints = List.copyOf(list);
   }
 
-  private static Endpoint endpoint(Settings e, String legacyName) {
-    String name = legacyName != null ? legacyName : e.string("name", null);
+  private static Endpoint endpoint(Settings e) {
+    String name = e.string("name", null);
     if (name == null || !name.matches("[A-Za-z0-9._-]{1,64}")) {
       throw e.invalid("name", "must be 1-64 of [A-Za-z0-9._-]");
     }
@@ -97,7 +90,7 @@ public final class DestinationOptions {
     if (url == null) {
       throw e.invalid("url", "is required");
     }
-    List<String> events = legacyName != null ? List.of("linktree.analytics.milestone") : e.list("events");
+    List<String> events = e.list("events");
     if (events.isEmpty()) {
       throw e.invalid("events", "must list at least one provider.type filter (globs with * allowed)");
     }
