@@ -118,11 +118,11 @@ public final class EventRouter implements StreamHandler {
     if ("linktree".equals(provider) && type != null) {
       switch (type) {
         case "profile.updated":
-          return profiles.profileUpdated(data(e)).map(v -> Routed.done("linktree.profile", "cache refreshed"));
+          return profiles.profileUpdated(data(e)).map(v -> Routed.done("linktree.profile", "cached copies updated or purged"));
         case "link.created":
         case "link.updated":
         case "link.deleted":
-          return profiles.linkChanged(type, data(e)).map(v -> Routed.done("linktree.links", "cache refreshed"));
+          return profiles.linkChanged(type, data(e)).map(v -> Routed.done("linktree.links", "cached copies updated or purged"));
         case "analytics.milestone":
           return milestones.forward(e, data(e)).map(v -> Routed.done("linktree.milestone", "milestone forwarded"));
         default:
