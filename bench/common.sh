@@ -3,7 +3,7 @@
 # installation, starting biogate, and stopping exactly what was started.
 #
 # The caller sets, before sourcing or before calling the functions:
-#   ROOT_DIR, BIOGATE_JAR, BIOGATE_CMD, JAVA_OPTS, BIOGATE_HTTP_PORT,
+#   ROOT_DIR, BIOGATE_JAR, BIOGATE_CMD, JAVA_BIN (default java), JAVA_OPTS, BIOGATE_HTTP_PORT,
 #   BIOGATE_SANDBOX_PORT, STARTUP_TIMEOUT, PROFILE, KEEP_TMP
 # and may export extra environment for the gateway (e.g. LINKTREE_WEBHOOK_SECRET).
 
@@ -62,6 +62,7 @@ TMP_DIR=""
 BIOGATE_PID=""
 NGINX_PID=""
 WRK_PID=""
+EXTRA_PIDS=()   # other processes a script started (stopped with TERM, then KILL, on exit)
 
 stop_pid() {  # stop_pid PID NAME SIGNAL: signal, wait up to 15 s, then KILL
   local pid="$1" name="$2" sig="$3" i
@@ -88,6 +89,15 @@ cleanup() {
   if [[ -n "$NGINX_PID" ]]; then
     stop_pid "$NGINX_PID" nginx QUIT
   fi
+  local e
+  for e in "${EXTRA_PIDS[@]}"; do
+    # A JVM started here may have children of its own (a private redis-server).
+    children="$(ps -o pid= --ppid "$e" 2>/dev/null | tr -s ' \n' ' ' || true)"
+    stop_pid "$e" "process" TERM
+    for c in $children; do
+      stop_pid "$c" "child process" TERM
+    done
+  done
   if [[ -n "$BIOGATE_PID" ]]; then
     # The gateway may have started children (its private redis-server):
     # note them first so that none outlives the run.
@@ -149,12 +159,14 @@ start_biogate() {
       (cd "$ROOT_DIR" && mvn -B -q package -DskipTests)
       [[ -f "$BIOGATE_JAR" ]] || die "the build did not produce $BIOGATE_JAR"
     fi
-    command -v java >/dev/null 2>&1 || die "java is not installed"
+    command -v "${JAVA_BIN:-java}" >/dev/null 2>&1 || die "${JAVA_BIN:-java} is not installed"
     local -a opts=()
     if [[ -n "$JAVA_OPTS" ]]; then read -r -a opts <<<"$JAVA_OPTS"; fi
-    cmd=(java "${opts[@]}" -jar "$BIOGATE_JAR")
+    cmd=("${JAVA_BIN:-java}" "${opts[@]}" -jar "$BIOGATE_JAR")
   fi
   log "starting biogate: ${cmd[*]} (http 127.0.0.1:$BIOGATE_HTTP_PORT, sandbox 127.0.0.1:$BIOGATE_SANDBOX_PORT)"
+  # Load comes from loopback: exempt it from the per-client edge limit (not exempt by default).
+  BIOGATE_CONFIG="${BIOGATE_CONFIG:-$ROOT_DIR/bench/loopback.json}" \
   BIOGATE_HTTP_HOST=127.0.0.1 BIOGATE_HTTP_PORT="$BIOGATE_HTTP_PORT" BIOGATE_SANDBOX_PORT="$BIOGATE_SANDBOX_PORT" \
     "${cmd[@]}" >"$TMP_DIR/biogate.log" 2>&1 &
   BIOGATE_PID=$!

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Comparative benchmark: biogate's cached profile endpoint against nginx serving
-# (a) the same bytes as a static file and (b) the sandbox's profile through
-# proxy_cache. All on loopback, bounded in time, and it stops only what it
-# started. See bench/README.md.
+# Comparative benchmark: biogate's cached profile endpoint against (a) a raw
+# Vert.x server writing the same bytes with the same headers
+# (bench/rawvertx/RawServer.java), (b) nginx serving the same bytes as a static
+# file and (c) nginx proxy_cache in front of the sandbox. Targets alternate
+# within every round; medians, then the ratios, are printed last. All on
+# loopback, bounded in time, and it stops only what it started. See
+# bench/README.md.
 #
 #   bench/run.sh                                  # defaults: 3 rounds x 10 s x {64,256} connections
 #   ROUNDS=5 DURATION=20s CONNECTIONS="32 128 512" bench/run.sh
@@ -24,7 +27,11 @@ BIOGATE_SANDBOX_PORT="${BIOGATE_SANDBOX_PORT:-18090}"
 NGINX_PORT="${NGINX_PORT:-18081}"
 PROFILE="${PROFILE:-demo}"
 SANDBOX_TOKEN="${SANDBOX_TOKEN:-sandbox-token}"
-TARGETS="${TARGETS:-biogate nginx-static nginx-proxy-cache}"
+TARGETS="${TARGETS:-biogate raw-vertx nginx-static nginx-proxy-cache}"
+RAW_PORT="${RAW_PORT:-18082}"
+JAVA_BIN="${JAVA_BIN:-java}"                   # java for biogate and the raw Vert.x server
+RAW_JAVA_OPTS="${RAW_JAVA_OPTS:-$JAVA_OPTS}"
+RAW_EVENT_LOOPS="${RAW_EVENT_LOOPS:-$(nproc)}" # biogate's default: one HTTP event loop per core
 STATIC_FILE="${STATIC_FILE:-}"                 # serve this file instead of biogate's bytes
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10s}"
@@ -45,8 +52,8 @@ has_target() { case " $TARGETS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 for t in $TARGETS; do
   case "$t" in
-    biogate|nginx-static|nginx-proxy-cache) ;;
-    *) die "unknown target '$t' in TARGETS (use biogate, nginx-static, nginx-proxy-cache)" ;;
+    biogate|raw-vertx|nginx-static|nginx-proxy-cache) ;;
+    *) die "unknown target '$t' in TARGETS (use biogate, raw-vertx, nginx-static, nginx-proxy-cache)" ;;
   esac
 done
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
@@ -177,9 +184,32 @@ EOF
   log "nginx is up (pid $NGINX_PID, 127.0.0.1:$NGINX_PORT)"
 }
 
+# ---- raw Vert.x ------------------------------------------------------------------
+# Same jar (for Vert.x and Netty), same java, same body and headers, same number
+# of event loops; compiled from source at launch (Java 11+ single-file programs).
+start_raw() {
+  port_free "$RAW_PORT" || die "port $RAW_PORT on 127.0.0.1 is in use (set RAW_PORT)"
+  [[ -f "$BIOGATE_JAR" ]] || die "raw-vertx needs $BIOGATE_JAR (for Vert.x on the class path)"
+  local -a opts=()
+  if [[ -n "$RAW_JAVA_OPTS" ]]; then read -r -a opts <<<"$RAW_JAVA_OPTS"; fi
+  "$JAVA_BIN" "${opts[@]}" -cp "$BIOGATE_JAR" "$SCRIPT_DIR/rawvertx/RawServer.java" "$RAW_PORT" \
+    "$TMP_DIR/www/$PROFILE.json" "$TMP_DIR/headers.txt" "$RAW_EVENT_LOOPS" >"$TMP_DIR/raw.log" 2>&1 &
+  local pid=$!
+  EXTRA_PIDS+=("$pid")
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [[ "$(http_code "${URLS[raw-vertx]}")" == 200 ]] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$TMP_DIR/raw.log" >&2; die "the raw Vert.x server exited"; }
+    sleep 0.1
+  done
+  [[ "$(http_code "${URLS[raw-vertx]}")" == 200 ]] || { cat "$TMP_DIR/raw.log" >&2; die "the raw Vert.x server did not answer in 60 s"; }
+  log "$(head -n 1 "$TMP_DIR/raw.log") (pid $pid)"
+}
+
 # ---- wrk -----------------------------------------------------------------------
 declare -A URLS=()
 URLS[biogate]="http://127.0.0.1:$BIOGATE_HTTP_PORT/v1/profiles/$PROFILE"
+URLS[raw-vertx]="http://127.0.0.1:$RAW_PORT/v1/profiles/$PROFILE"
 URLS[nginx-static]="http://127.0.0.1:$NGINX_PORT/static/profiles/$PROFILE"
 URLS[nginx-proxy-cache]="http://127.0.0.1:$NGINX_PORT/cached/profiles/$PROFILE"
 
@@ -231,11 +261,17 @@ fi
 mkdir -p "$TMP_DIR/www"
 if [[ -n "$STATIC_FILE" ]]; then
   cp "$STATIC_FILE" "$TMP_DIR/www/$PROFILE.json"
+  printf 'Content-Type: application/json\r\n' >"$TMP_DIR/headers.txt"
 else
-  # The exact bytes biogate serves (no Accept-Encoding: identity, like wrk's requests).
-  curl -sS --fail --max-time 10 -o "$TMP_DIR/www/$PROFILE.json" "${URLS[biogate]}"
+  # The exact bytes and headers biogate serves (no Accept-Encoding: identity, like wrk's requests).
+  curl -sS --fail --max-time 10 -D "$TMP_DIR/headers.txt" -o "$TMP_DIR/www/$PROFILE.json" "${URLS[biogate]}"
 fi
-start_nginx
+if has_target nginx-static || has_target nginx-proxy-cache; then
+  start_nginx
+fi
+if has_target raw-vertx; then
+  start_raw
+fi
 
 log "warming up"
 for t in $TARGETS; do
@@ -294,12 +330,18 @@ done
         "$(col "$t" "$conns" 6)" "$errs"
     done
   done
-  if has_target biogate && { has_target nginx-static || has_target nginx-proxy-cache; }; then
+  if awk -F '\t' '$7 > 0 { found = 1 } END { exit !found }' "$RAW"; then
     echo
-    echo "ratios (median biogate / median nginx; req/s above 1 = biogate faster, latency below 1 = biogate faster)"
+    echo "WARNING: some runs had non-2xx answers or socket errors (errors column): those numbers are not comparable."
+  fi
+  echo
+  echo "wrk, the servers and the JVMs share this machine's CPUs; compare ratios, not absolute numbers, across machines."
+  if has_target biogate && (( ntargets > 1 )); then
+    echo
+    echo "ratios (median biogate / median other; req/s above 1 = biogate faster, latency below 1 = biogate faster)"
     printf '%-28s %6s %8s %8s %8s\n' comparison conns "req/s" "p50" "p99"
     for conns in $CONNECTIONS; do
-      for t in nginx-static nginx-proxy-cache; do
+      for t in raw-vertx nginx-static nginx-proxy-cache; do
         has_target "$t" || continue
         printf '%-28s %6s %8s %8s %8s\n' "biogate/$t" "$conns" \
           "$(ratio "$(col biogate "$conns" 4)" "$(col "$t" "$conns" 4)")" \
@@ -307,12 +349,17 @@ done
           "$(ratio "$(col biogate "$conns" 6)" "$(col "$t" "$conns" 6)")"
       done
     done
+    if has_target raw-vertx && has_target nginx-static; then
+      echo
+      echo "goal: req/s >= 0.9 x raw-vertx and p99 <= nginx-static's"
+      for conns in $CONNECTIONS; do
+        r="$(ratio "$(col biogate "$conns" 4)" "$(col raw-vertx "$conns" 4)")"
+        q="$(ratio "$(col biogate "$conns" 6)" "$(col nginx-static "$conns" 6)")"
+        printf 'c=%-5s req/s vs raw-vertx %-6s %-4s  p99 vs nginx-static %-6s %s\n' "$conns" "$r" \
+          "$(awk -v r="$r" 'BEGIN { print (r + 0 >= 0.9 ? "met" : "MISS") }')" "$q" \
+          "$(awk -v q="$q" 'BEGIN { print (q + 0 <= 1.0 ? "met" : "MISS") }')"
+      done
+    fi
   fi
-  if awk -F '\t' '$7 > 0 { found = 1 } END { exit !found }' "$RAW"; then
-    echo
-    echo "WARNING: some runs had non-2xx answers or socket errors (errors column): those numbers are not comparable."
-  fi
-  echo
-  echo "wrk, nginx and the targets share this machine's CPUs; compare ratios, not absolute numbers, across machines."
 } | tee -a "$RESULT_FILE"
 log "results written to $RESULT_FILE"

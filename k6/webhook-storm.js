@@ -1,8 +1,14 @@
-// Webhook storm: signed Linktree and LinkMe deliveries at a constant rate,
-// about DUP_PERCENT (default 30) % of them redeliveries of an earlier one.
+// Webhook storm: signed Linktree, LinkMe and Klaviyo deliveries at a constant
+// rate, about DUP_PERCENT (default 30) % of them redeliveries of an earlier one.
 //
 //   LINKTREE_WEBHOOK_SECRET=s1 LINKME_WEBHOOK_SECRET=s2 k6 run k6/webhook-storm.js
 //   k6 run -e PROVIDERS=linkme -e LINKME_WEBHOOK_SECRET=s2 k6/webhook-storm.js
+//   k6 run -e PROVIDERS=klaviyo -e KLAVIYO_WEBHOOK_SECRET=s3 -e KLAVIYO_BATCH=100 k6/webhook-storm.js
+//
+// Klaviyo is opt-in (name it in PROVIDERS). Each Klaviyo delivery is a batch of
+// KLAVIYO_BATCH (default 10) events; a first batch must be answered
+// {"received":KLAVIYO_BATCH,"duplicates":0} and a redelivered batch
+// {"received":0,"duplicates":KLAVIYO_BATCH}.
 //
 // The gateway must run with the same secrets (comma-separated lists are
 // accepted by the gateway; k6 signs with the first entry).
@@ -30,6 +36,7 @@ import {
 } from './lib/config.js';
 import { linkUpdatedBody, postLinktree } from './lib/linktree.js';
 import { linkClickEnvelope, postLinkme } from './lib/linkme.js';
+import { klaviyoBatchBody, postKlaviyo } from './lib/klaviyo.js';
 
 const PROVIDERS = envList('PROVIDERS', 'linktree,linkme');
 const RATE = envInt('WEBHOOK_RATE', 50);           // deliveries per second, per provider
@@ -40,9 +47,11 @@ const DUP_PERCENT = envInt('DUP_PERCENT', 30);
 const P95_MS = envFloat('P95_MS', 100);
 const P99_MS = envFloat('P99_MS', 300);
 const KEEP_IDS = 50;                               // per VU, per provider
+const KLAVIYO_BATCH = envInt('KLAVIYO_BATCH', 10);   // events per Klaviyo delivery (at most 1000)
 
 const LINKTREE_SECRET = firstSecret('LINKTREE_WEBHOOK_SECRET');
 const LINKME_SECRET = firstSecret('LINKME_WEBHOOK_SECRET');
+const KLAVIYO_SECRET = firstSecret('KLAVIYO_WEBHOOK_SECRET');
 
 function enabled(provider) {
   return PROVIDERS.indexOf(provider) >= 0;
@@ -56,8 +65,14 @@ if (enabled('linkme') && LINKME_SECRET === '') {
   throw new Error('LINKME_WEBHOOK_SECRET is not set (k6 and the gateway need the same secret); ' +
     'or run only Linktree with -e PROVIDERS=linktree');
 }
-if (!enabled('linktree') && !enabled('linkme')) {
-  throw new Error('PROVIDERS must name linktree and/or linkme, got "' + PROVIDERS.join(',') + '"');
+if (enabled('klaviyo') && KLAVIYO_SECRET === '') {
+  throw new Error('KLAVIYO_WEBHOOK_SECRET is not set (k6 and the gateway need the same secret)');
+}
+if (enabled('klaviyo') && (KLAVIYO_BATCH < 1 || KLAVIYO_BATCH > 1000)) {
+  throw new Error('KLAVIYO_BATCH must be 1-1000, got ' + KLAVIYO_BATCH);
+}
+if (!enabled('linktree') && !enabled('linkme') && !enabled('klaviyo')) {
+  throw new Error('PROVIDERS must name linktree, linkme and/or klaviyo, got "' + PROVIDERS.join(',') + '"');
 }
 
 // First deliveries answered 200 {"received":true}.
@@ -66,6 +81,9 @@ const firstOk = new Rate('webhook_first_ok');
 const duplicateOk = new Rate('webhook_duplicate_ok');
 const sentFirst = new Counter('webhook_sent_first');
 const sentDuplicate = new Counter('webhook_sent_duplicate');
+// Klaviyo events queued (answered as received) and recognised as duplicates.
+const klaviyoEventsReceived = new Counter('klaviyo_events_received');
+const klaviyoEventsDuplicate = new Counter('klaviyo_events_duplicate');
 
 function buildOptions() {
   const scenarios = {};
@@ -79,7 +97,7 @@ function buildOptions() {
     thresholds.webhook_duplicate_ok = ['rate>0.99'];
     thresholds.webhook_sent_duplicate = ['count>0'];
   }
-  const providers = ['linktree', 'linkme'];
+  const providers = ['linktree', 'linkme', 'klaviyo'];
   for (let i = 0; i < providers.length; i++) {
     const p = providers[i];
     if (!enabled(p)) {
@@ -109,7 +127,7 @@ export const options = buildOptions();
 
 // Per-VU memory of deliveries that were acknowledged as received (each VU
 // has its own JavaScript runtime, so this is never shared between VUs).
-const delivered = { linktree: [], linkme: [] };
+const delivered = { linktree: [], linkme: [], klaviyo: [] };
 
 function remember(provider, entry) {
   const list = delivered[provider];
@@ -134,7 +152,20 @@ function pickEarlier(provider, iter) {
 
 function answered(res, field) {
   const body = jsonBody(res);
-  return res.status === 200 && body !== null && body[field] === true;
+  if (res.status !== 200 || body === null) {
+    return false;
+  }
+  if (body[field] === true) {
+    return true;
+  }
+  // A Klaviyo batch is answered with counts: all new, or all duplicates.
+  const all = field === 'received' ? body.received === KLAVIYO_BATCH && body.duplicates === 0
+    : body.received === 0 && body.duplicates === KLAVIYO_BATCH;
+  if (all && body.received !== undefined) {
+    klaviyoEventsReceived.add(body.received);
+    klaviyoEventsDuplicate.add(body.duplicates);
+  }
+  return all;
 }
 
 function recordFirst(provider, res, entry) {
@@ -199,11 +230,33 @@ export function linkme(data) {
   recordFirst('linkme', res, { id: id, body: body });
 }
 
+export function klaviyo(data) {
+  const iter = __ITER;
+  if (isRedelivery('klaviyo', iter)) {
+    const earlier = pickEarlier('klaviyo', iter);
+    const res = postKlaviyo(BASE_URL, KLAVIYO_SECRET, earlier.body,
+      { name: 'POST /webhooks/klaviyo', delivery: 'duplicate' });
+    recordDuplicate('klaviyo', res);
+    return;
+  }
+  const ids = [];
+  for (let i = 0; i < KLAVIYO_BATCH; i++) {
+    ids.push('kl-' + data.runId + '-' + __VU + '-' + iter + '-' + i);
+  }
+  const body = klaviyoBatchBody(ids);
+  const res = postKlaviyo(BASE_URL, KLAVIYO_SECRET, body,
+    { name: 'POST /webhooks/klaviyo', delivery: 'first' });
+  recordFirst('klaviyo', res, { id: ids[0], body: body });
+}
+
 export default function (data) {
   if (enabled('linktree')) {
     linktree(data);
   }
   if (enabled('linkme')) {
     linkme(data);
+  }
+  if (enabled('klaviyo')) {
+    klaviyo(data);
   }
 }

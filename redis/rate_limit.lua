@@ -1,51 +1,135 @@
--- Cluster-wide upstream budget: a sliding-window log with priority lanes and a shared back-off.
+-- Cluster-wide upstream budget: a sliding-window log with priority lanes, a bounded lane for never-seen names,
+-- a shared back-off, and reservations for instances whose own grants the log may not hold.
 --
--- KEYS[1] = the budget's log (sorted set of permit timestamps, microseconds), e.g. bg:budget:{linktree}:log
--- KEYS[2] = the shared back-off marker (string: blocked-until, microseconds),  bg:budget:{linktree}:blocked
---           Both carry the same hash tag, so they live in one slot and the script works on Redis Cluster.
+-- KEYS[1] = the budget's log (sorted set: member = permit, score = timestamp in microseconds)
+-- KEYS[2] = the shared back-off marker (string: blocked-until, microseconds)
+-- KEYS[3] = the instance roster (sorted set: member = instance id, score = its last report, microseconds)
+-- KEYS[4] = roster details (hash: "<id>:s" = the instance's local share, "<id>:u" = its own grants in the window
+--           at its last report)
+-- KEYS[5] = the bounded lane's own log (sorted set, like KEYS[1]; only that lane's permits)
+-- KEYS[6] = records put back by another instance after a state loss (hash: id = when), until their owner reports
+--           All keys carry the budget's hash tag, so they share one slot and the script works on Redis Cluster.
 -- ARGV[1] = limit: permits allowed in any window
 -- ARGV[2] = window length in microseconds
--- ARGV[3] = this lane's ceiling: the lane is granted a permit only while fewer than this many permits were
---           taken in the window (foreground = limit; lower lanes stop earlier, leaving the reserve to higher ones)
--- ARGV[4] = a unique member for this permit (instance id + counter), so equal timestamps never collide
+-- ARGV[3] = this lane's ceiling: granted only while fewer than this many permits count as used in the window
+-- ARGV[4] = a unique member for this permit (instance id + counter)
+-- ARGV[5] = the lane's own cap in the window (the never-seen-names share), or -1 when the lane has none
+-- ARGV[6] = the caller's instance id
+-- ARGV[7] = silence: microseconds without a report after which an instance may be granting itself permits locally
+-- ARGV[8] = record lifetime: microseconds after its last report until an instance's record (and reservation) lapses
+-- ARGV[9] = hold: microseconds a record put back by another instance blocks every grant while awaiting its owner
 --
--- Returns {granted (1|0), wait_us, used_after}: when not granted, wait_us is the time until this lane could be
--- granted a permit (or until the back-off ends).
+-- Returns {granted (1|0), wait_us, used}: used is -1 while the shared back-off is set, -2 when the caller is not in
+-- the roster or was put back by another instance (the shared state was lost: the caller must restore its grants
+-- with budget_restore.lua before it may be granted more).
 --
--- Atomicity: Redis runs a script to completion without interleaving other commands, so trimming the log,
--- counting, and adding the new permit are one step. Two instances can never both see "89 used" and both add
--- the 90th. The only clock is the Redis server's TIME, so instance clock skew cannot stretch or shrink the
--- window. Because the log keeps every permit of the last window, the cap holds in every rolling window, not
--- just in aligned ones (a fixed window or a GCRA with a full burst would allow close to 2x across a boundary).
--- Determinism: TIME is non-deterministic, which Redis >= 5 allows because scripts are replicated as effects.
+-- Why the budget holds across outages (the argument, with budget_restore.lua and heartbeat.lua):
+--  * An instance limits itself locally only after it lost its connection, and only from `silence` after its last
+--    successful report (it waits that long on its own clock, minus nothing: its report reached Redis no earlier
+--    than it was sent). From that moment this script counts the instance's full local share as used, so what it
+--    grants itself is always counted before it can happen. An instance stops granting locally `local grant time`
+--    after its last report; its record lapses only a window (plus the longest request) after that.
+--  * When Redis is reachable again a degraded instance does not simply report: budget_restore.lua adds every
+--    permit it granted in the window and re-registers it in one step, so the log never holds neither its
+--    reservation nor its grants.
+--  * When the state itself was lost (restart without persistence, failover to an empty replica), the first instance
+--    to notice puts back every instance it knew, with the share and grants they last reported, marked as put back;
+--    such a record reserves share + reported grants and holds every grant for `hold`, time enough for reachable
+--    instances to restore their own grants; a caller missing from the roster is refused until it has restored.
+--  * A grant needs used + reserved < ceiling, both counted here in one atomic step.
+-- The only clock is the Redis server's TIME (allowed since Redis 5: scripts replicate as effects). Because the log
+-- keeps every permit of the last window, the cap holds in every rolling window, not just aligned ones.
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local ceiling = tonumber(ARGV[3])
+local laneCap = tonumber(ARGV[5])
+local silence = tonumber(ARGV[7])
+local lifetime = tonumber(ARGV[8])
+local hold = tonumber(ARGV[9])
 
 local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
 if blocked > now then
   return {0, blocked - now, -1}
 end
+if not redis.call('ZSCORE', KEYS[3], ARGV[6]) or redis.call('HEXISTS', KEYS[6], ARGV[6]) == 1 then
+  return {0, 0, -2}
+end
 
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local used = redis.call('ZCARD', KEYS[1])
-if used < ceiling then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
-  return {1, 0, used + 1}
+
+-- Reservations: silent instances (their local share) and records put back after a loss (share + reported grants).
+local reserved = 0
+local holdWait = 0
+local lapseWait = window
+local silent = redis.call('ZRANGEBYSCORE', KEYS[3], now - lifetime, now - silence, 'WITHSCORES')
+local counted = {}
+for i = 1, #silent, 2 do
+  local id = silent[i]
+  counted[id] = true
+  reserved = reserved + tonumber(redis.call('HGET', KEYS[4], id .. ':s') or '0')
+  local lapse = tonumber(silent[i + 1]) + lifetime - now
+  if lapse < lapseWait then
+    lapseWait = lapse
+  end
+end
+if redis.call('HLEN', KEYS[6]) > 0 then
+  local putBack = redis.call('HGETALL', KEYS[6])
+  for i = 1, #putBack, 2 do
+    local id = putBack[i]
+    local at = putBack[i + 1]
+    local beat = redis.call('ZSCORE', KEYS[3], id)
+    if beat and tonumber(beat) >= now - lifetime then
+      if not counted[id] then
+        reserved = reserved + tonumber(redis.call('HGET', KEYS[4], id .. ':s') or '0')
+      end
+      reserved = reserved + tonumber(redis.call('HGET', KEYS[4], id .. ':u') or '0')
+      local left = tonumber(at) + hold - now
+      if left > holdWait then
+        holdWait = left
+      end
+    end
+  end
+end
+local effective = used + reserved
+if holdWait > 0 then
+  return {0, holdWait, effective}
 end
 
--- The lane gets a permit once the log shrinks below its ceiling: when the (used - ceiling + 1)-th oldest
--- entry leaves the window.
-local oldest = redis.call('ZRANGE', KEYS[1], used - ceiling, used - ceiling, 'WITHSCORES')
-local wait = window
-if oldest[2] then
-  wait = tonumber(oldest[2]) + window - now
+-- Time until a log holding `size` permits holds fewer than `allowed`: when its (size - allowed + 1)-th oldest
+-- entry leaves the window; `otherwise` when nothing is allowed at all.
+local function refused(key, size, allowed, otherwise)
+  local wait = otherwise
+  if allowed > 0 then
+    local oldest = redis.call('ZRANGE', key, size - allowed, size - allowed, 'WITHSCORES')
+    if oldest[2] then
+      wait = tonumber(oldest[2]) + window - now
+    end
+  end
+  if wait < 1 then
+    wait = 1
+  end
+  return {0, wait, effective}
 end
-if wait < 1 then
-  wait = 1
+
+-- What the reservations leave of the ceiling is for the log; if they leave nothing, wait until the first lapses.
+if effective >= ceiling then
+  return refused(KEYS[1], used, ceiling - reserved, lapseWait)
 end
-return {0, wait, used}
+
+if laneCap >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - window)
+  local laneUsed = redis.call('ZCARD', KEYS[5])
+  if laneUsed >= laneCap then
+    return refused(KEYS[5], laneUsed, laneCap, window)
+  end
+  redis.call('ZADD', KEYS[5], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[5], math.ceil(window / 1000) + 1000)
+end
+
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+return {1, 0, effective + 1}

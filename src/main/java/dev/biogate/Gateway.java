@@ -2,6 +2,7 @@ package dev.biogate;
 
 import dev.biogate.analytics.AnalyticsHandler;
 import dev.biogate.analytics.ClickCounter;
+import dev.biogate.analytics.ClickGate;
 import dev.biogate.analytics.ClickQuery;
 import dev.biogate.analytics.ClickRecorder;
 import dev.biogate.analytics.ClickStreamWriter;
@@ -23,18 +24,25 @@ import dev.biogate.events.CacheInvalidation;
 import dev.biogate.events.DeadLetters;
 import dev.biogate.events.DeliveryHistory;
 import dev.biogate.events.EventRouter;
+import dev.biogate.events.KlaviyoEvents;
 import dev.biogate.events.LinkmeClicks;
 import dev.biogate.events.MilestoneForwarder;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.GatewayVerticle;
 import dev.biogate.http.InboundLimiter;
+import dev.biogate.http.Listeners;
+import dev.biogate.http.ManagementVerticle;
+import dev.biogate.http.Methods;
 import dev.biogate.ops.AdminAuth;
 import dev.biogate.ops.AdminHandler;
+import dev.biogate.ops.AdminGuessLimit;
 import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
 import dev.biogate.ops.Metrics;
 import dev.biogate.http.RequestMetrics;
+import dev.biogate.links.LinkJobs;
 import dev.biogate.ops.StreamGauges;
 import dev.biogate.profile.Freshness;
 import dev.biogate.profile.LinksHandler;
@@ -51,7 +59,11 @@ import dev.biogate.stream.StreamHandler;
 import dev.biogate.stream.StreamPolicy;
 import dev.biogate.stream.StreamStats;
 import dev.biogate.upstream.LaneShares;
+import dev.biogate.upstream.LaneUsage;
+import dev.biogate.ops.ConsoleOverview;
+import dev.biogate.ops.ConsolePage;
 import dev.biogate.upstream.LinktreeClient;
+import dev.biogate.upstream.MissAdmission;
 import dev.biogate.upstream.RedisBudget;
 import dev.biogate.webhook.ReplicaWatch;
 import dev.biogate.webhook.WebhookRoutes;
@@ -115,8 +127,12 @@ public final class Gateway {
   private final DestinationSender destinations;
   private final DestinationAdmin destinationAdmin;
   private final List<String> background = new ArrayList<>();
+  private final LinkJobs jobs;
+  private final LaneUsage usage;
   private volatile int port;
+  private volatile int managementPort;
   private String deploymentId;
+  private String managementDeploymentId;
 
   private Gateway(Vertx vertx, BiogateConfig config, LongSupplier clock, PrometheusMeterRegistry registry) {
     this.vertx = vertx;
@@ -129,8 +145,10 @@ public final class Gateway {
     this.budgetRedis = RedisClients.create(vertx, config.redis());
     this.livenessRedis = RedisClients.create(vertx, config.redis());
     this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(), lt.profileTimeoutMs(),
-      new LaneShares(lt.foregroundReserve(), lt.refreshReserve()));
-    this.upstream = new LinktreeClient(vertx, lt, budget, registry);
+      new LaneShares(lt.foregroundReserve(), lt.refreshReserve(), lt.firstSight().share()), lt.maxInstances(), lt.localGrantMs());
+    this.usage = new LaneUsage(budget, redis, "linktree", clock);
+    this.upstream = new LinktreeClient(vertx, lt, usage, registry, new MissAdmission(redis, lt.firstSight(), budget::isDegraded));
+    this.jobs = new LinkJobs(vertx, redis, upstream, config.source().getJsonObject("jobs", new io.vertx.core.json.JsonObject()), clock);
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,
@@ -150,7 +168,8 @@ public final class Gateway {
     this.counter = new ClickCounter(redis, profiles, a);
     this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles);
     CreatorKeys keys = new CreatorKeys(redis);
-    this.redirect = new RedirectHandler(profiles, recorder, clock);
+    this.redirect = new RedirectHandler(profiles, recorder,
+      new ClickGate(a.clicks(), config.http().trustedProxies(), config.http().exemptLoopback()), clock);
     this.analyticsApi = new AnalyticsHandler(keys, new ClickQuery(redis), a.queryTimeoutMs(), a.maxBuckets(), clock);
     this.keysAdmin = new CreatorKeysAdmin(keys, clock);
     this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
@@ -199,16 +218,21 @@ public final class Gateway {
     streams.start();
     LinksHandler links = new LinksHandler(profiles);
     HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo);
-    InboundLimiter limiter = new InboundLimiter(config.http());
-    AdminAuth adminAuth = new AdminAuth(config.admin().token());
+    InboundLimiter limiter = new InboundLimiter(config.http()).observeClients(MissAdmission::attribute);
+    AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
-          () -> routes(links, health, requests, adminAuth), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
-          .shutdownGrace(config.http().shutdownGraceMs()),
+          () -> routes(links, health, requests, adminAuth, false), limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
+          .shutdownGrace(config.http().shutdownGraceMs())
+          .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs()),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
+      .compose(id -> vertx.deployVerticle(new ManagementVerticle(config.http().managementHost(), config.http().managementPort(),
+        () -> routes(links, health, requests, adminAuth, true), new EdgeHeaders(java.util.List.of()), p -> managementPort = p)))
+      .onSuccess(id -> managementDeploymentId = id)
       .compose(id -> replicas.start())
       .compose(v -> invalidation.start())
-      .compose(v -> startBackground());
+      .compose(v -> startBackground())
+      .onSuccess(v -> jobs.start());
   }
 
   /** The click recorder (its journal must open: a click could otherwise be lost), then one engine per stream. */
@@ -217,8 +241,8 @@ public final class Gateway {
     AnalyticsOptions a = config.analytics();
     StreamHandler events = EventRouter.create(profiles,
       new MilestoneForwarder(alerts, w.alertUrl(), w.alertSecret(), redis, klaviyo != null),
-      new LinkmeClicks(clickWriter), new LinkmeAttributionOptions(config.source().getJsonObject("linkme")), fanOut,
-      new DeliveryHistory(redis));
+      new LinkmeClicks(clickWriter), new KlaviyoEvents(redis),
+      new LinkmeAttributionOptions(config.source().getJsonObject("linkme")), fanOut, new DeliveryHistory(redis));
     StreamPolicy eventsPolicy = new StreamPolicy(RedisKeys.EVENTS_STREAM, RedisKeys.EVENTS_GROUP).soleReader(true)
       .maxAttempts(w.maxAttempts()).retry(w.retryBaseMs(), 600_000).heartbeatTtlMs(w.heartbeatTtlMs())
       .idleClaimMs(w.claimIdleMs()).deadLetters(RedisKeys.DEAD_LETTERS, w.streamMaxLen())
@@ -250,8 +274,11 @@ public final class Gateway {
     return new StreamEngine(redis, livenessRedis, p, instanceId, handler, new StreamStats());
   }
 
-  private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests, AdminAuth adminAuth) {
+  /** One router per listener: {@link Listeners#only} keeps operator paths off the client port and vice versa. */
+  private Router routes(LinksHandler links, HealthHandler health, RequestMetrics requests, AdminAuth adminAuth, boolean management) {
     Router r = Router.router(vertx);
+    r.route().order(Integer.MIN_VALUE + 1).handler(Listeners.only(management));
+    r.route().order(Integer.MIN_VALUE + 2).handler(Methods::routedHead);
     r.route().order(Integer.MIN_VALUE).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> {
@@ -263,6 +290,7 @@ public final class Gateway {
     });
     r.get("/v1/profiles/:username/links").handler(links);
     health.mount(r);
+    new ConsolePage().mount(r);
     r.route("/admin/*").handler(adminAuth);
     r.get("/metrics").handler(ctx -> vertx.executeBlocking(registry::scrape).onComplete(ar -> {
       if (ar.failed()) {
@@ -273,13 +301,18 @@ public final class Gateway {
     }));
     webhookRoutes.mount(r);
     admin.mount(r);
-    r.get("/r/:username/:linkId").handler(redirect);
+    jobs.mount(r);
+    new ConsoleOverview(redis, usage, registry, config.linktree().rateLimitPerMin()).mount(r);
+    r.route("/r/:username/:linkId").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD)
+      .handler(redirect);
     r.get("/v1/analytics/:username/clicks").handler(analyticsApi);
     keysAdmin.mount(r);
     klaviyoAdmin.mount(r);
     destinationAdmin.mount(r);
-    r.route().last().handler(ctx -> ErrorResponses.send(ctx.response(), new ApiException(404, "not_found", "no such resource")));
-    r.errorHandler(405, ErrorResponses::handle);
+    r.route().last().handler(ctx -> Methods.notFound(r, ctx));
+    Methods.headForGets(r);
+    r.errorHandler(404, ErrorResponses::handle);
+    r.errorHandler(405, ctx -> Methods.notAllowed(r, ctx));
     r.errorHandler(500, ErrorResponses::handle);
     r.errorHandler(400, ErrorResponses::handle);
     r.errorHandler(413, ErrorResponses::handle);
@@ -289,6 +322,11 @@ public final class Gateway {
   /** The port the HTTP servers listen on (resolved when configured as 0). */
   public int port() {
     return port;
+  }
+
+  /** The port of the management listener ({@code /metrics}, {@code /admin/*}), resolved when configured as 0. */
+  public int managementPort() {
+    return managementPort;
   }
 
   public ProfileService profiles() {
@@ -336,8 +374,9 @@ public final class Gateway {
   }
 
   public Future<Void> close() {
-    Future<Void> undeploy = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
-    return undeploy.eventually(this::stopBackground).eventually(() -> {
+    Future<Void> undeploy = (deploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(deploymentId))
+      .eventually(() -> managementDeploymentId == null ? Future.succeededFuture() : vertx.undeploy(managementDeploymentId));
+    return undeploy.eventually(jobs::stop).eventually(this::stopBackground).eventually(() -> {
       invalidation.stop();
       replicas.stop();
       budget.stop();

@@ -57,6 +57,7 @@ final class Launcher {
     Gateway gateway = Gateway.start(vertx, config, System::currentTimeMillis, registry).await();
     LOG.info("biogate listening on http://{}:{} ({} event loops); try: curl http://{}:{}/v1/profiles/demo",
       config.http().host(), gateway.port(), config.http().instances(), config.http().host(), gateway.port());
+    LOG.info("management (metrics, admin, health) on http://{}:{}", config.http().managementHost(), gateway.managementPort());
     long deadline = config.http().shutdownGraceMs() + 5_000;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("stopping: no new connections; finishing in-flight requests and events (deadline {} ms)", deadline);
@@ -80,6 +81,16 @@ final class Launcher {
     Vertx vertx = vertx();
     try {
       return new Preflight(vertx, config, System.out).run(System.getenv("LINKTREE_WEBHOOK_URL"));
+    } finally {
+      vertx.close();
+    }
+  }
+
+  /** {@code webhooks list|register|delete|enable}: returns the exit status. */
+  static int webhooks(BiogateConfig config, java.util.List<String> args) {
+    Vertx vertx = vertx();
+    try {
+      return new dev.biogate.ops.WebhooksCommand(vertx, config, System.out, System.err).run(args);
     } finally {
       vertx.close();
     }

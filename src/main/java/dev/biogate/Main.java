@@ -7,7 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Command line: {@code java -jar biogate.jar [serve|sandbox|preflight]}. Invalid configuration prints one line naming the
+ * Command line: {@code java -jar biogate.jar [serve|sandbox|preflight|webhooks ...]}. Invalid configuration prints one line naming the
  * setting and exits with status 2; a failed start exits with status 1.
  */
 public final class Main {
@@ -52,16 +52,19 @@ public final class Main {
         case "sandbox":
           Launcher.sandbox(config);
           break;
+        case "webhooks":
+          System.exit(Launcher.webhooks(config, java.util.Arrays.asList(args).subList(1, args.length)));
+          return;
         case "preflight":
           System.exit(Launcher.preflight(config) == 0 ? 0 : 1);
           return;
         case "-h":
         case "--help":
         case "help":
-          System.out.println("usage: java -jar biogate.jar [serve|sandbox|preflight]");
+          System.out.println("usage: java -jar biogate.jar [serve|sandbox|preflight|webhooks list|register|delete|enable]");
           return;
         default:
-          System.err.println("biogate: unknown command '" + command + "' (expected serve, sandbox or preflight)");
+          System.err.println("biogate: unknown command '" + command + "' (expected serve, sandbox, preflight or webhooks)");
           System.exit(2);
       }
     } catch (ConfigException e) {

@@ -56,7 +56,7 @@ class K6ScriptsTest {
     for (String name : ENTRY_SCRIPTS) {
       assertTrue(Files.isRegularFile(K6_DIR.resolve(name)), "missing k6/" + name);
     }
-    for (String name : List.of("config.js", "linktree.js", "linkme.js", "sandbox.js")) {
+    for (String name : List.of("config.js", "linktree.js", "linkme.js", "klaviyo.js", "sandbox.js")) {
       assertTrue(Files.isRegularFile(K6_DIR.resolve("lib").resolve(name)), "missing k6/lib/" + name);
     }
     assertTrue(Files.isRegularFile(K6_DIR.resolve("README.md")), "missing k6/README.md");
@@ -365,6 +365,7 @@ class K6ScriptsTest {
       ['outage.js', {}],
       ['webhook-storm.js', secrets],
       ['webhook-storm.js', { LINKME_WEBHOOK_SECRET: 'x', PROVIDERS: 'linkme', DUP_PERCENT: '0' }],
+      ['webhook-storm.js', { KLAVIYO_WEBHOOK_SECRET: 'x', PROVIDERS: 'klaviyo', KLAVIYO_BATCH: '100' }],
       ['hot-path.js', { RATE: '5', DURATION: '2s', P95_MS: '12.5', BASE_URL: 'http://127.0.0.1:18080/' }],
     ];
     let n = 0;
@@ -388,6 +389,22 @@ class K6ScriptsTest {
       globalThis.__ENV = { BASE_URL: 'http://127.0.0.1:18080/' };
       const cfg = await import(pathToFileURL(path.join(root, 'lib', 'config.js')).href + '?case=slash');
       if (cfg.profileUrl('demo') !== 'http://127.0.0.1:18080/v1/profiles/demo') problems.push('profileUrl: ' + cfg.profileUrl('demo'));
+    }
+
+    {
+      globalThis.__ENV = {};
+      // The Klaviyo vector of KlaviyoVerifierTest: HMAC-SHA256 of the body immediately followed by the timestamp.
+      const kl = await import(pathToFileURL(path.join(root, 'lib', 'klaviyo.js')).href);
+      const klBody = JSON.stringify({ data: [{ topic: 'event:klaviyo.clicked_email', external_id: 'evt-1',
+        payload: { email: 'a@example.com' } }], meta: { klaviyo_account_id: 'acct', klaviyo_webhook_id: 'wh-1',
+        timestamp: '2026-12-03T12:00:00Z' } });
+      if (kl.klaviyoSignature('klaviyo-test-secret', 1764763200, klBody) !== '7df19be48a64613c3ac0fd392e9eee6601f744c6bb703875a721a512799dd86d') {
+        problems.push('klaviyoSignature disagrees with the Klaviyo vector');
+      }
+      const klHeaders = kl.klaviyoHeaders('klaviyo-test-secret', 'wh-1', klBody, 1764763200);
+      if (klHeaders['Klaviyo-Webhook-Id'] !== 'wh-1' || klHeaders['Klaviyo-Timestamp'] !== '1764763200') problems.push('bad Klaviyo headers');
+      const klBatch = JSON.parse(kl.klaviyoBatchBody(['a', 'b']));
+      if (klBatch.data.length !== 2 || klBatch.data[1].external_id !== 'b' || !klBatch.meta.klaviyo_webhook_id) problems.push('bad Klaviyo batch');
     }
 
     if (vectorsPath) {

@@ -17,7 +17,8 @@ import java.util.function.LongSupplier;
 
 /**
  * {@code GET /r/{username}/{linkId}}: {@code 302} to the URL the cached profile holds for that link, then records the
- * click (after the answer, without waiting on Redis). No open redirect: the target can only be a link of the named
+ * click (after the answer, without waiting on Redis) when {@link ClickGate} counts it: once per client per link per
+ * window, never for bots, {@code HEAD} or prefetches. Each client's redirect rate is limited ({@code 429}). No open redirect: the target can only be a link of the named
  * creator's profile, and only an absolute {@code http}/{@code https} URL without credentials; anything else
  * ({@code javascript:}, {@code data:}, scheme-relative, unparseable) is a {@code 404}, never a {@code Location}.
  */
@@ -31,16 +32,21 @@ public final class RedirectHandler implements Handler<RoutingContext> {
 
   private final ProfileService profiles;
   private final ClickRecorder recorder;
+  private final ClickGate gate;
   private final LongSupplier clock;
 
-  public RedirectHandler(ProfileService profiles, ClickRecorder recorder, LongSupplier clock) {
+  public RedirectHandler(ProfileService profiles, ClickRecorder recorder, ClickGate gate, LongSupplier clock) {
     this.profiles = profiles;
     this.recorder = recorder;
+    this.gate = gate;
     this.clock = clock;
   }
 
   @Override
   public void handle(RoutingContext ctx) {
+    if (!gate.admit(ctx.request())) {
+      return;
+    }
     String username = Usernames.normalize(ctx.pathParam("username"));
     String linkId = ctx.pathParam("linkId");
     if (username == null) {
@@ -69,7 +75,11 @@ public final class RedirectHandler implements Handler<RoutingContext> {
         .putHeader(HttpHeaders.LOCATION, target)
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end();
-      recorder.record(ClickEvent.redirect(username, linkId, clock.getAsLong()));
+      long now = clock.getAsLong();
+      String eventId = gate.countable(ctx.request(), username, linkId, now);
+      if (eventId != null) {
+        recorder.record(new ClickEvent(eventId, username, linkId, now, ClickEvent.SOURCE_REDIRECT));
+      }
     });
   }
 

@@ -52,6 +52,7 @@ public final class AnalyticsOptions {
   private final long dayRetentionS;
   private final long queryTimeoutMs;
   private final int maxBuckets;
+  private final ClickOptions clicks;
 
   public AnalyticsOptions(JsonObject json) {
     this(Settings.of(json));
@@ -80,6 +81,7 @@ public final class AnalyticsOptions {
     this.dayRetentionS = s.longIn("dayRetentionS", DEFAULT_DAY_RETENTION_S, 86_400, 36_500 * 86_400L);
     this.queryTimeoutMs = s.longIn("queryTimeoutMs", DEFAULT_QUERY_TIMEOUT_MS, 1, 300_000);
     this.maxBuckets = s.intIn("maxBuckets", DEFAULT_MAX_BUCKETS, 1, 100_000);
+    this.clicks = new ClickOptions(s.section("clicks"));
   }
 
   /** The journal file; another instance on the same host holding its lock makes this one use {@code <path>.<n>}. */
@@ -112,6 +114,8 @@ public final class AnalyticsOptions {
   public long dayRetentionS() { return dayRetentionS; }
   public long queryTimeoutMs() { return queryTimeoutMs; }
   public int maxBuckets() { return maxBuckets; }
+  /** What counts as a click (see {@link ClickOptions}). */
+  public ClickOptions clicks() { return clicks; }
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -121,6 +125,6 @@ public final class AnalyticsOptions {
       .put("claimIdleMs", claimIdleMs).put("claimIntervalMs", claimIntervalMs).put("dedupeTtlS", dedupeTtlS)
       .put("heartbeatTtlMs", heartbeatTtlMs)
       .put("minuteRetentionS", minuteRetentionS).put("hourRetentionS", hourRetentionS).put("dayRetentionS", dayRetentionS)
-      .put("queryTimeoutMs", queryTimeoutMs).put("maxBuckets", maxBuckets);
+      .put("queryTimeoutMs", queryTimeoutMs).put("maxBuckets", maxBuckets).put("clicks", clicks.toJson());
   }
 }

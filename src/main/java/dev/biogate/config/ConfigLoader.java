@@ -27,6 +27,8 @@ public final class ConfigLoader {
     ENV.put("BIOGATE_HTTP_PORT", "http.port");
     ENV.put("BIOGATE_HTTP_INSTANCES", "http.instances");
     ENV.put("BIOGATE_CORS_ORIGINS", "http.corsOrigins");
+    ENV.put("BIOGATE_MANAGEMENT_HOST", "http.management.host");
+    ENV.put("BIOGATE_MANAGEMENT_PORT", "http.management.port");
     ENV.put("REDIS_URL", "redis.url");
     ENV.put("REDIS_PASSWORD", "redis.password");
     ENV.put("LINKTREE_API_BASE", "linktree.apiBase");
@@ -34,6 +36,7 @@ public final class ConfigLoader {
     ENV.put("LINKTREE_RATE_LIMIT_PER_MIN", "linktree.rateLimitPerMin");
     ENV.put("LINKTREE_WEBHOOK_SECRET", "webhooks.linktree.secrets");
     ENV.put("LINKME_WEBHOOK_SECRET", "webhooks.linkme.secrets");
+    ENV.put("KLAVIYO_WEBHOOK_SECRET", "webhooks.klaviyo.secrets");
     ENV.put("KLAVIYO_ENABLED", "klaviyo.enabled");
     ENV.put("KLAVIYO_PRIVATE_KEY", "klaviyo.privateKey");
     ENV.put("KLAVIYO_API_BASE", "klaviyo.apiBase");
@@ -44,7 +47,7 @@ public final class ConfigLoader {
 
   /** Variables that may instead be given as {@code NAME_FILE}, a path to a file holding the value. */
   static final String[] FILE_FORMS = {
-    "LINKTREE_API_TOKEN", "LINKTREE_WEBHOOK_SECRET", "LINKME_WEBHOOK_SECRET", "KLAVIYO_PRIVATE_KEY", "BIOGATE_ADMIN_TOKEN",
+    "LINKTREE_API_TOKEN", "LINKTREE_WEBHOOK_SECRET", "LINKME_WEBHOOK_SECRET", "KLAVIYO_WEBHOOK_SECRET", "KLAVIYO_PRIVATE_KEY", "BIOGATE_ADMIN_TOKEN",
     "REDIS_PASSWORD"
   };
 

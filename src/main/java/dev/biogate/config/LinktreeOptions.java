@@ -25,6 +25,12 @@ public final class LinktreeOptions {
   public static final double DEFAULT_REFRESH_RESERVE = 0.2;
   /** How often an instance announces itself to the shared budget (and probes Redis while degraded). */
   public static final long DEFAULT_HEARTBEAT_MS = 1_000;
+  /** Instances an instance assumes share the budget until it has read the roster once. */
+  public static final int DEFAULT_MAX_INSTANCES = 16;
+  /** How long after its last report an instance cut off from Redis may keep granting itself permits. */
+  public static final long DEFAULT_LOCAL_GRANT_MS = 120_000;
+  /** Share of the budget names never seen before may use (see the README's budget section). */
+  public static final double DEFAULT_FIRST_SIGHT_SHARE = 0.2;
 
   private final String apiBase;
   private final Secret token;
@@ -41,6 +47,9 @@ public final class LinktreeOptions {
   private final double foregroundReserve;
   private final double refreshReserve;
   private final long heartbeatMs;
+  private final int maxInstances;
+  private final long localGrantMs;
+  private final FirstSightOptions firstSight;
 
   public LinktreeOptions(JsonObject json) {
     this(Settings.of(json));
@@ -65,6 +74,9 @@ public final class LinktreeOptions {
       throw s.invalid("refreshReserve", "foregroundReserve + refreshReserve must leave some budget for background refreshes");
     }
     this.heartbeatMs = s.longIn("heartbeatMs", DEFAULT_HEARTBEAT_MS, 50, 60_000);
+    this.maxInstances = s.intIn("maxInstances", DEFAULT_MAX_INSTANCES, 1, 10_000);
+    this.localGrantMs = s.longIn("localGrantMs", DEFAULT_LOCAL_GRANT_MS, 0, 3_600_000);
+    this.firstSight = new FirstSightOptions(s.section("firstSight"));
   }
 
   /** Upstream base URL, or {@code null} when the in-process sandbox should play Linktree. */
@@ -83,6 +95,9 @@ public final class LinktreeOptions {
   public double foregroundReserve() { return foregroundReserve; }
   public double refreshReserve() { return refreshReserve; }
   public long heartbeatMs() { return heartbeatMs; }
+  public int maxInstances() { return maxInstances; }
+  public long localGrantMs() { return localGrantMs; }
+  public FirstSightOptions firstSight() { return firstSight; }
 
   /** A copy aimed at another base URL and token (used when the in-process sandbox starts). */
   public LinktreeOptions withUpstream(String base, String newToken) {
@@ -98,6 +113,7 @@ public final class LinktreeOptions {
       .put("retryBaseDelayMs", retryBaseDelayMs).put("retryMaxDelayMs", retryMaxDelayMs)
       .put("breakerMaxFailures", breakerMaxFailures).put("breakerResetMs", breakerResetMs)
       .put("maxLinkPages", maxLinkPages).put("foregroundReserve", foregroundReserve)
-      .put("refreshReserve", refreshReserve).put("heartbeatMs", heartbeatMs);
+      .put("refreshReserve", refreshReserve).put("heartbeatMs", heartbeatMs).put("maxInstances", maxInstances)
+      .put("localGrantMs", localGrantMs).put("firstSight", firstSight.toJson());
   }
 }

@@ -29,6 +29,7 @@ public final class WebhookOptions {
 
   private final List<Secret> linktreeSecrets;
   private final List<Secret> linkmeSecrets;
+  private final List<Secret> klaviyoSecrets;
   private final boolean linkmeEnabled;
   private final long pastToleranceS;
   private final long futureToleranceS;
@@ -53,6 +54,7 @@ public final class WebhookOptions {
     Settings linkme = s.section("linkme");
     this.linkmeSecrets = secrets(linkme.list("secrets"));
     this.linkmeEnabled = linkme.bool("enabled", true);
+    this.klaviyoSecrets = secrets(s.section("klaviyo").list("secrets"));
     this.pastToleranceS = s.longIn("pastToleranceS", DEFAULT_PAST_TOLERANCE_S, 0, 30 * 86_400L);
     this.futureToleranceS = s.longIn("futureToleranceS", DEFAULT_FUTURE_TOLERANCE_S, 0, 86_400L);
     this.dedupeWindowS = s.longIn("dedupeWindowS", DEFAULT_DEDUPE_WINDOW_S, 72 * 3600L, 365 * 86_400L);
@@ -85,6 +87,8 @@ public final class WebhookOptions {
   public List<Secret> linktreeSecrets() { return linktreeSecrets; }
   /** LinkMe signing secrets; empty = endpoint disabled (503). */
   public List<Secret> linkmeSecrets() { return linkmeSecrets; }
+  /** Klaviyo system-webhook signing secrets; empty = endpoint disabled (503). */
+  public List<Secret> klaviyoSecrets() { return klaviyoSecrets; }
   /** Feature flag: LinkMe ingestion can be switched off without removing its secret. */
   public boolean linkmeEnabled() { return linkmeEnabled; }
   public long pastToleranceS() { return pastToleranceS; }
@@ -117,6 +121,7 @@ public final class WebhookOptions {
   /** JSON form without secrets (only how many are configured). */
   public JsonObject toJson() {
     return new JsonObject().put("linktreeSecrets", linktreeSecrets.size()).put("linkmeSecrets", linkmeSecrets.size())
+      .put("klaviyoSecrets", klaviyoSecrets.size())
       .put("linkmeEnabled", linkmeEnabled).put("pastToleranceS", pastToleranceS).put("futureToleranceS", futureToleranceS)
       .put("dedupeWindowS", dedupeWindowS).put("maxBodyBytes", maxBodyBytes).put("maxAttempts", maxAttempts)
       .put("retryBaseMs", retryBaseMs).put("claimIdleMs", claimIdleMs).put("streamMaxLen", streamMaxLen)

@@ -23,7 +23,7 @@ import java.util.Map;
  */
 public final class DeliveryHistory {
 
-  private static final String[] PROVIDERS = {"linktree", "linkme"};
+  private static final String[] PROVIDERS = {"linktree", "linkme", "klaviyo"};
 
   private final Redis redis;
   private final LuaScript note = LuaScript.load("delivery_note");
@@ -56,7 +56,7 @@ public final class DeliveryHistory {
     return note.run(redis, List.of(DeadLetters.historyKey(e)), args).mapEmpty();
   }
 
-  /** The history of a delivery id (a Linktree delivery id or a LinkMe envelope id), or {@code null}. */
+  /** The history of a delivery id (a Linktree delivery id, a LinkMe envelope id or a Klaviyo event's external_id), or {@code null}. */
   public Future<JsonObject> lookup(String deliveryId) {
     return find(deliveryId, 0);
   }

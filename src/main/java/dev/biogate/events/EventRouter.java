@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
  * <ul>
  *   <li>Linktree {@code profile.updated}, {@code link.*}: cache freshness; {@code analytics.milestone}: the Klaviyo
  *       sink and the alert forwarder;</li>
+ *   <li>Klaviyo system webhooks: counted by topic;</li>
  *   <li>LinkMe {@code link.click}: the clicks stream, attributed ({@link LinkmeAttribution}); {@code link.token_created},
  *       {@code link.claim}, {@code link.app_open}, {@code link.deferred_claim_attempt}: attributed and forwarded to
  *       the destinations that subscribe to them.</li>
@@ -32,6 +33,7 @@ public final class EventRouter implements StreamHandler {
   private final LinkmeAttribution attribution;
   private final FanOut fanOut;
   private final DeliveryHistory history;
+  private final KlaviyoEvents klaviyo;
 
   /** What the gateway's own handler did: {@code handler} is {@code null} when none wants the event. */
   private record Routed(Outcome outcome, String handler, String result, String skip, String context) {
@@ -49,8 +51,9 @@ public final class EventRouter implements StreamHandler {
     }
   }
 
-  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, LinkmeClicks clicks,
+  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, LinkmeClicks clicks, KlaviyoEvents klaviyo,
               LinkmeAttribution attribution, FanOut fanOut, DeliveryHistory history) {
+    this.klaviyo = klaviyo;
     this.profiles = profiles;
     this.milestones = milestones;
     this.clicks = clicks;
@@ -61,8 +64,10 @@ public final class EventRouter implements StreamHandler {
 
   /** The router of the gateway's own event handlers; {@code fanOut} may be {@code null} (no destinations). */
   public static EventRouter create(ProfileService profiles, MilestoneForwarder milestones, LinkmeClicks clicks,
-                                   LinkmeAttributionOptions linkme, FanOut fanOut, DeliveryHistory history) {
-    return new EventRouter(new ProfileEventHandler(profiles), milestones, clicks, new LinkmeAttribution(linkme), fanOut, history);
+                                   KlaviyoEvents klaviyo, LinkmeAttributionOptions linkme, FanOut fanOut,
+                                   DeliveryHistory history) {
+    return new EventRouter(new ProfileEventHandler(profiles), milestones, clicks, klaviyo, new LinkmeAttribution(linkme),
+      fanOut, history);
   }
 
   @Override
@@ -114,6 +119,9 @@ public final class EventRouter implements StreamHandler {
         default:
           return Future.succeededFuture(Routed.none());
       }
+    }
+    if ("klaviyo".equals(provider)) {
+      return klaviyo.record(e).map(v -> Routed.done("klaviyo.topics", "counted by topic"));
     }
     if ("linktree".equals(provider) && type != null) {
       switch (type) {

@@ -36,16 +36,27 @@ public final class EdgeHeaders {
     this.origins = Set.copyOf(corsOrigins);
   }
 
+  /** Adds the security headers alone (answers to requests the codec could not decode get no CORS). */
+  static void security(MultiMap h) {
+    h.add(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    h.add(X_FRAME_OPTIONS, DENY);
+    h.add(REFERRER_POLICY, NO_REFERRER);
+    h.add(CONTENT_SECURITY_POLICY, CSP);
+  }
+
+  /** The security headers as raw header lines, for answers written below the HTTP encoder. */
+  static String securityLines() {
+    return X_CONTENT_TYPE_OPTIONS + ": " + NOSNIFF + "\r\n" + X_FRAME_OPTIONS + ": " + DENY + "\r\n" + REFERRER_POLICY + ": "
+      + NO_REFERRER + "\r\n" + CONTENT_SECURITY_POLICY + ": " + CSP + "\r\n";
+  }
+
   /**
    * Adds the edge headers to the response. Returns {@code true} when the request was a CORS preflight and has been
    * answered.
    */
   public boolean apply(HttpServerRequest req) {
     MultiMap h = req.response().headers();
-    h.add(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-    h.add(X_FRAME_OPTIONS, DENY);
-    h.add(REFERRER_POLICY, NO_REFERRER);
-    h.add(CONTENT_SECURITY_POLICY, CSP);
+    security(h);
     if (origins.isEmpty()) {
       return false;
     }

@@ -7,19 +7,18 @@ import io.netty.util.AsciiString;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.net.SocketAddress;
 
 import java.time.Duration;
-import java.util.List;
-import java.util.Set;
 
 /**
- * Per-client token buckets at the edge, keyed by client IP. The client is the connection's peer, or, when the
- * peer is a configured trusted proxy, the right-most {@code X-Forwarded-For} address that is not itself a trusted
- * proxy (left-most entries are client-supplied and cannot be believed). Over the limit: {@code 429} with
+ * Per-client token buckets at the edge, keyed by client IP as {@link ClientAddress} resolves it (the peer, or behind
+ * trusted proxies the first untrusted {@code X-Forwarded-For} hop from the right; left-most entries are
+ * client-supplied and cannot be believed). Loopback clients are exempt only when configured so. Over the limit: {@code 429} with
  * {@code RateLimit-Limit}, {@code RateLimit-Remaining}, {@code RateLimit-Reset} and {@code Retry-After}.
  */
 public final class InboundLimiter {
+
+  private java.util.function.Consumer<String> observer = c -> { };
 
   static final AsciiString RATELIMIT_LIMIT = AsciiString.cached("RateLimit-Limit");
   static final AsciiString RATELIMIT_REMAINING = AsciiString.cached("RateLimit-Remaining");
@@ -28,16 +27,30 @@ public final class InboundLimiter {
 
   private final double ratePerNano;
   private final int burst;
-  private final Set<String> trusted;
+  private final ClientAddress clients;
   private final boolean exemptLoopback;
   private final Cache<String, Bucket> buckets;
 
   public InboundLimiter(HttpOptions options) {
-    this.ratePerNano = options.inboundRatePerSec() / 1e9;
-    this.burst = options.inboundBurst();
-    this.trusted = Set.copyOf(options.trustedProxies());
-    this.exemptLoopback = options.exemptLoopback();
+    this(options.inboundRatePerSec(), options.inboundBurst(), options.trustedProxies(), options.exemptLoopback());
+  }
+
+  /** A limiter of its own (e.g. for one route), resolving clients the same way. */
+  public InboundLimiter(double ratePerSec, int burst, java.util.List<String> trustedProxies, boolean exemptLoopback) {
+    this.ratePerNano = ratePerSec / 1e9;
+    this.burst = burst;
+    this.clients = new ClientAddress(trustedProxies);
+    this.exemptLoopback = exemptLoopback;
     this.buckets = Caffeine.newBuilder().maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(2)).build();
+  }
+
+  /**
+   * Tells {@code observer} the client key of every request this limiter sees (null when exempt), before any work on
+   * it: the wiring hands it to the upstream miss quota, which charges misses to the client that caused them.
+   */
+  public InboundLimiter observeClients(java.util.function.Consumer<String> observer) {
+    this.observer = observer;
+    return this;
   }
 
   public boolean enabled() {
@@ -47,6 +60,7 @@ public final class InboundLimiter {
   /** True when the request may proceed; otherwise the 429 has been written. */
   public boolean admit(HttpServerRequest req) {
     String client = clientOf(req);
+    observer.accept(client);
     if (client == null) {
       return true;
     }
@@ -71,38 +85,11 @@ public final class InboundLimiter {
 
   /** The client address to limit, or {@code null} when the client is exempt. */
   String clientOf(HttpServerRequest req) {
-    SocketAddress peer = req.remoteAddress();
-    String ip = peer == null ? null : peer.hostAddress();
-    if (ip == null) {
+    byte[] ip = clients.of(req);
+    if (ip == null || (exemptLoopback && ClientAddress.loopback(ip))) {
       return null;
     }
-    if (trusted.contains(ip)) {
-      String xff = req.getHeader("X-Forwarded-For");
-      if (xff != null) {
-        String forwarded = rightmostUntrusted(xff);
-        if (forwarded != null) {
-          ip = forwarded;
-        }
-      }
-    }
-    if (exemptLoopback && (ip.startsWith("127.") || ip.equals("0:0:0:0:0:0:0:1") || ip.equals("::1"))) {
-      return null;
-    }
-    return ip;
-  }
-
-  private String rightmostUntrusted(String xff) {
-    List<String> hops = List.of(xff.split(","));
-    for (int i = hops.size() - 1; i >= 0; i--) {
-      String hop = hops.get(i).trim();
-      if (hop.isEmpty() || hop.length() > 45) {
-        return null;
-      }
-      if (!trusted.contains(hop)) {
-        return hop;
-      }
-    }
-    return null;
+    return io.netty.util.NetUtil.bytesToIpAddress(ip);
   }
 
   /** A token bucket; synchronized because a client's connections may sit on different event loops. */

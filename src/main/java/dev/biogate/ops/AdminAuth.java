@@ -5,25 +5,39 @@ import dev.biogate.http.ApiException;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.HttpTokens;
 import io.vertx.core.Handler;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
 /**
  * The one guard of {@code /admin/*}, mounted before every admin route: {@code Authorization: Bearer <admin token>},
  * compared in constant time. Without a configured token every request is refused ({@code 401}): the admin API is off.
+ * Guessing is bounded per client by {@link AdminGuessLimit}: a locked-out client gets {@code 429} with
+ * {@code Retry-After} and its token is not even compared.
  */
 public final class AdminAuth implements Handler<RoutingContext> {
 
   static final ApiException UNAUTHORIZED = new ApiException(401, "unauthorized", "a valid admin bearer token is required");
 
   private final Secret token;
+  private final AdminGuessLimit guesses;
 
-  public AdminAuth(Secret token) {
+  public AdminAuth(Secret token, AdminGuessLimit guesses) {
     this.token = token;
+    this.guesses = guesses;
   }
 
   @Override
   public void handle(RoutingContext ctx) {
+    SocketAddress peer = ctx.request().remoteAddress();
+    String client = peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
+    long lockedMs = guesses.lockedForMs(client);
+    if (lockedMs > 0) {
+      ErrorResponses.send(ctx.response(), new ApiException(429, "too_many_auth_failures",
+        "too many wrong admin tokens from this client; retry later", (lockedMs + 999) / 1000));
+      return;
+    }
     if (token == null || !token.matches(HttpTokens.bearer(ctx.request().getHeader("Authorization")))) {
+      guesses.failed(client);
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
       ErrorResponses.send(ctx.response(), UNAUTHORIZED);
       return;

@@ -60,7 +60,7 @@ public final class AdminHandler {
   }
 
   /** Runs {@code action} on a validated input and writes its JSON; validation and Redis failures become JSON errors. */
-  private static <T> void answer(RoutingContext ctx, Supplier<T> input, Function<T, Future<JsonObject>> action) {
+  public static <T> void answer(RoutingContext ctx, Supplier<T> input, Function<T, Future<JsonObject>> action) {
     Future<JsonObject> result;
     try {
       result = action.apply(input.get());

@@ -3,6 +3,7 @@ package dev.biogate.profile;
 import dev.biogate.config.CacheOptions;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.HttpTokens;
+import dev.biogate.http.ProfileReads;
 import dev.biogate.http.RequestMetrics;
 import io.netty.util.AsciiString;
 import io.vertx.core.Context;
@@ -17,7 +18,7 @@ import io.vertx.core.http.HttpServerResponse;
  * with pre-built header values: no JSON work, no Redis round trip, no logging, no allocation beyond the response.
  * Stale copies are served while one background refresh runs; everything else goes to {@link ProfileService}.
  */
-public final class ProfileHandler {
+public final class ProfileHandler implements ProfileReads {
 
   static final AsciiString X_CACHE = AsciiString.cached("x-cache");
   static final AsciiString CACHE_STATUS = AsciiString.cached("cache-status");
@@ -63,6 +64,7 @@ public final class ProfileHandler {
   }
 
   /** Serves one read; {@code username} is already validated and normalised. */
+  @Override
   public void handle(HttpServerRequest req, String username) {
     long start = System.nanoTime();
     long now = service.now();
@@ -130,15 +132,18 @@ public final class ProfileHandler {
       resp.setStatusCode(404).end(p.json());
       return 404;
     }
-    h.add(HttpHeaders.ETAG, p.etag());
+    MultiMap in = req.headers();
+    boolean gzip = HttpTokens.acceptsGzip(in.get(HttpHeaders.ACCEPT_ENCODING));
+    h.add(HttpHeaders.ETAG, gzip ? p.gzipEtag() : p.etag());
     h.add(HttpHeaders.CACHE_CONTROL, cacheControlFound);
     h.add(HttpHeaders.VARY, ACCEPT_ENCODING);
-    MultiMap in = req.headers();
-    if (HttpTokens.noneMatchHits(in.get(HttpHeaders.IF_NONE_MATCH), p.etag())) {
+    String inm = in.get(HttpHeaders.IF_NONE_MATCH);
+    // Either tag revalidates: the content is the same, only its encoding differs.
+    if (inm != null && (HttpTokens.noneMatchHits(inm, p.etag()) || HttpTokens.noneMatchHits(inm, p.gzipEtag()))) {
       resp.setStatusCode(304).end();
       return 304;
     }
-    if (HttpTokens.acceptsGzip(in.get(HttpHeaders.ACCEPT_ENCODING))) {
+    if (gzip) {
       h.add(HttpHeaders.CONTENT_ENCODING, GZIP);
       resp.end(p.gzip());
     } else {

@@ -5,7 +5,6 @@ import java.net.URISyntaxException;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.regex.Pattern;
 
 /**
  * Makes user-generated profile content safe to render: text loses markup and control characters and is bounded in
@@ -21,22 +20,58 @@ public final class ProfileSanitizer {
 
   private static final Set<String> LINK_SCHEMES = Set.of("http", "https", "mailto", "tel");
   private static final Set<String> IMAGE_SCHEMES = Set.of("http", "https");
-  private static final Pattern TAG = Pattern.compile("<[^>]*>");
-  private static final Pattern CONTROL = Pattern.compile("[\\p{Cc}\\p{Cf}&&[^\\n\\t]]");
+  /** Raw text beyond this many characters per output character is never looked at: bounds work on any input. */
+  static final int RAW_PER_OUTPUT_CHAR = 8;
 
   private static final LongAdder DROPPED = new LongAdder();
 
   private ProfileSanitizer() {
   }
 
-  /** Plain text: tags removed, stray angle brackets and control characters (but newline, tab) removed, bounded. */
+  /**
+   * Plain text: tags ({@code <...>}) removed, stray angle brackets and control/format characters (but newline, tab)
+   * removed, surrounding whitespace stripped, at most {@code max} characters. The input is cut to
+   * {@code max * RAW_PER_OUTPUT_CHAR} characters first and read once, left to right, so the work is linear in
+   * {@code max} whatever the input (no regex: {@code <[^>]*>} over a run of {@code <} is quadratic).
+   */
   public static String text(String s, int max) {
     if (s == null) {
       return null;
     }
-    String t = TAG.matcher(s).replaceAll("");
-    t = CONTROL.matcher(t).replaceAll("").replace("<", "").replace(">", "").strip();
-    return t.length() > max ? t.substring(0, max) : t;
+    int end = (int) Math.min(s.length(), (long) max * RAW_PER_OUTPUT_CHAR);
+    int lastGt = s.lastIndexOf('>', end - 1);
+    StringBuilder out = new StringBuilder(Math.min(end, max));
+    int i = 0;
+    while (i < end && out.length() < max) {
+      int cp = s.codePointAt(i);
+      int next = i + Character.charCount(cp);
+      if (cp == '<') {
+        // A tag runs to the next '>'; with no '>' ahead the '<' is stray. lastGt makes the lookahead O(1) when absent,
+        // and a found '>' is jumped to, so every character is visited once.
+        next = i < lastGt ? s.indexOf('>', i) + 1 : next;
+      } else if (cp != '>' && !invisible(cp) && (out.length() > 0 || !Character.isWhitespace(cp))) {
+        if (Character.charCount(cp) == 2 && out.length() + 2 > max) {
+          break;
+        }
+        out.appendCodePoint(cp);
+      }
+      i = next;
+    }
+    int len = out.length();
+    while (len > 0 && Character.isWhitespace(out.charAt(len - 1))) {
+      len--;
+    }
+    out.setLength(len);
+    return out.toString();
+  }
+
+  /** Control (Cc) and format (Cf) characters, except newline and tab. */
+  private static boolean invisible(int cp) {
+    if (cp == '\n' || cp == '\t') {
+      return false;
+    }
+    int type = Character.getType(cp);
+    return type == Character.CONTROL || type == Character.FORMAT;
   }
 
   /** The URL if a link may point there, else {@code null}. */

@@ -45,6 +45,7 @@ public final class ProfileService {
   private final Freshness freshness;
   private final LongSupplier clock;
   private final SharedFetch fetcher;
+  private final LinktreeClient upstream;
   private final Map<String, Future<Result>> inflight = new ConcurrentHashMap<>();
   private final Map<String, Long> revalidateBackoff = new ConcurrentHashMap<>();
 
@@ -54,6 +55,7 @@ public final class ProfileService {
     this.l2 = l2;
     this.freshness = freshness;
     this.clock = clock;
+    this.upstream = upstream;
     this.fetcher = new SharedFetch(vertx, l1, l2, upstream, freshness, clock, lockTtlMs, lockWaitMs, lockPollMs);
   }
 
@@ -124,6 +126,7 @@ public final class ProfileService {
    * older L1 copy is dropped either way.
    */
   public Future<Boolean> patch(String username, UnaryOperator<JsonObject> change) {
+    upstream.admission().markKnown(username);
     return patch(username, change, PATCH_ATTEMPTS);
   }
 

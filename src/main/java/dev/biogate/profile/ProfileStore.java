@@ -95,7 +95,7 @@ public final class ProfileStore {
     if (!p.found()) {
       return Future.succeededFuture();
     }
-    JsonArray links = p.document().getJsonArray("links");
+    JsonArray links = p.decode().getJsonArray("links");
     if (links == null || links.isEmpty()) {
       return Future.succeededFuture();
     }

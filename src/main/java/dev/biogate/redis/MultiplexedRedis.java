@@ -1,8 +1,11 @@
 package dev.biogate.redis;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VertxException;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
@@ -132,13 +135,28 @@ public final class MultiplexedRedis implements Redis {
 
   private <T> Future<T> shared(Function<RedisConnection, Future<T>> op) {
     Future<RedisConnection> conn = connection();
-    return conn.compose(op).timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> {
+    return onCallerContext(conn.compose(op).timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> {
       if (ar.succeeded()) {
         lastSuccessNanos = System.nanoTime();
       } else if (conn.succeeded() && broken(ar.cause())) {
         renew(conn.result());
       }
-    });
+    }));
+  }
+
+  /**
+   * The shared connection answers on its own context; the caller's continuation must run on the caller's (a
+   * request's duplicated context carries request-scoped data such as the client charged for an upstream miss and
+   * the request id, and verticles rely on their own thread).
+   */
+  private static <T> Future<T> onCallerContext(Future<T> result) {
+    Context caller = Vertx.currentContext();
+    if (caller == null) {
+      return result;
+    }
+    Promise<T> promise = ((ContextInternal) caller).promise();
+    result.onComplete(promise);
+    return promise.future();
   }
 
   /** The shared connection; a failed attempt is remembered for {@link #RENEW_INTERVAL_MS} so callers fail fast. */
@@ -192,9 +210,9 @@ public final class MultiplexedRedis implements Redis {
 
   private Future<Response> dedicated(Request request, long blockMs) {
     long deadline = timeoutMs + blockMs;
-    return bounded(client.connect(), timeoutMs).compose(c -> c.send(request)
+    return onCallerContext(bounded(client.connect(), timeoutMs).compose(c -> c.send(request)
       .timeout(deadline, TimeUnit.MILLISECONDS)
-      .eventually(c::close));
+      .eventually(c::close)));
   }
 
   /**

@@ -24,6 +24,21 @@ public final class RedisKeys {
     return "bg:budget:{" + budget + "}:instances";
   }
 
+  /** The budget's other keys (roster details, the first-sight lane's log, ...): same hash tag, see redis/rate_limit.lua. */
+  public static String budgetPart(String budget, String part) {
+    return "bg:budget:{" + budget + "}:" + part;
+  }
+
+  /** String: the gateway has reason to know this name (fetched it, or a webhook named it); tagged by the username. */
+  public static String knownName(String username) {
+    return "bg:known:{" + username + "}";
+  }
+
+  /** String: one client's first-sight miss quota (token bucket, redis/miss_quota.lua); tagged by the client key. */
+  public static String missQuota(String client) {
+    return "bg:missq:{" + client + "}";
+  }
+
   private RedisKeys() {
   }
 
@@ -67,6 +82,9 @@ public final class RedisKeys {
   public static String webhookDelivery(String provider, String deliveryId) {
     return "bg:wh:{bg}:delivery:" + provider + ":" + deliveryId;
   }
+
+  /** Hash: Klaviyo system-webhook events handled, topic → count. */
+  public static final String KLAVIYO_TOPICS = "bg:wh:{bg}:klaviyo:topics";
 
   // ---- Click analytics and the Klaviyo sink (analytics/, sink/). Counters are per creator: their keys carry the
   // username as hash tag, so one click's dedupe marker and its three bucket hashes share a slot and one Lua script
@@ -112,5 +130,41 @@ public final class RedisKeys {
   /** String: Klaviyo accepted this event id; a repeated stream entry is not sent again. Tagged per event. */
   public static String klaviyoSent(String eventId) {
     return "bg:sink:klaviyo:sent:{" + eventId + "}";
+  }
+
+  // ---- Link batch jobs (links/). Each job's keys carry the job id as hash tag: its scripts touch several of them,
+  // and jobs spread over a Cluster's slots. The active set is one cluster-wide key, written by single commands.
+
+  /** Set: ids of link batch jobs not yet finished; every instance scans it for jobs to take over. */
+  public static final String JOBS_ACTIVE = "bg:jobs:{bg}:active";
+
+  /** Hash: a job's description and progress (id, username, created, total, applied, failed, state, ...). */
+  public static String job(String id) {
+    return "bg:job:{" + id + "}";
+  }
+
+  /** Hash: a job's operations, index → operation JSON. */
+  public static String jobOps(String id) {
+    return "bg:job:{" + id + "}:ops";
+  }
+
+  /** Hash: a job's operation results, index → result JSON. */
+  public static String jobResults(String id) {
+    return "bg:job:{" + id + "}:results";
+  }
+
+  /** Hash: operations whose upstream call was started and not yet recorded, index → owner that called. */
+  public static String jobInflight(String id) {
+    return "bg:job:{" + id + "}:inflight";
+  }
+
+  /** String: the instance applying the job (owner token), with a lease time renewed by its heartbeat. */
+  public static String jobLease(String id) {
+    return "bg:job:{" + id + "}:lease";
+  }
+
+  /** Hash: upstream permits granted per lane in one minute ({@code minute} = epoch minutes), lane → count. */
+  public static String budgetUsage(String budget, long minute) {
+    return "bg:budget:{" + budget + "}:usage:" + minute;
   }
 }

@@ -34,6 +34,50 @@ final class SandboxApi {
     SandboxJson.ok(ctx, profile.linksPage(offset, state.pageSize()));
   }
 
+  /** {@code POST /links}. */
+  void createLink(RoutingContext ctx) {
+    answer(ctx, state.writes().create(key(ctx), SandboxJson.bodyObject(ctx)));
+  }
+
+  /** {@code PATCH /links/:id}. */
+  void updateLink(RoutingContext ctx) {
+    answer(ctx, state.writes().update(key(ctx), ctx.pathParam("id"), SandboxJson.bodyObject(ctx)));
+  }
+
+  /** {@code DELETE /links/:id}. */
+  void deleteLink(RoutingContext ctx) {
+    answer(ctx, state.writes().delete(key(ctx), ctx.pathParam("id")));
+  }
+
+  /** {@code GET /webhooks}. */
+  void listWebhooks(RoutingContext ctx) {
+    SandboxJson.ok(ctx, state.webhooks().list());
+  }
+
+  /** {@code POST /webhooks}. */
+  void registerWebhook(RoutingContext ctx) {
+    SandboxJson.send(ctx.response(), 201, state.webhooks().register(SandboxJson.bodyObject(ctx)));
+  }
+
+  /** {@code DELETE /webhooks/:id}. */
+  void deleteWebhook(RoutingContext ctx) {
+    SandboxJson.ok(ctx, state.webhooks().delete(ctx.pathParam("id")));
+  }
+
+  /** {@code POST /webhooks/:id/enable}. */
+  void enableWebhook(RoutingContext ctx) {
+    SandboxJson.ok(ctx, state.webhooks().setEnabled(ctx.pathParam("id"), true));
+  }
+
+  private static String key(RoutingContext ctx) {
+    String k = ctx.request().getHeader("Idempotency-Key");
+    return k == null || k.isBlank() || k.length() > 200 ? null : k;
+  }
+
+  private static void answer(RoutingContext ctx, SandboxWrites.Answer a) {
+    SandboxJson.send(ctx.response(), a.status(), a.body().copy());
+  }
+
   private SandboxProfile profile(String username) {
     return state.profiles().get(username)
       .orElseThrow(() -> SandboxException.notFound("no profile named " + username));

@@ -65,6 +65,17 @@ final class SandboxDemoData {
       profile("bob", "Sourdough since 2009.", "default", BOB));
   }
 
+  private static final String[] THEMES = {"default", "midnight", "pastel"};
+
+  /** Generated profile number {@code i}: {@code links} links of its own, sizes like a typical small profile. */
+  static SandboxProfile synthetic(String username, int i, int links) {
+    String[][] rows = new String[links][];
+    for (int k = 0; k < links; k++) {
+      rows[k] = new String[] {"Link " + (k + 1) + " of creator " + i, "https://example.com/" + username + "/link-" + (k + 1)};
+    }
+    return profile(username, "Generated creator " + i + " for load tests.", THEMES[i % THEMES.length], rows);
+  }
+
   private static SandboxProfile profile(String username, String bio, String theme, String[][] rows) {
     List<SandboxProfile.Link> links = new ArrayList<>(rows.length);
     for (int i = 0; i < rows.length; i++) {

@@ -3,13 +3,16 @@ package dev.biogate.sandbox;
 import dev.biogate.config.SandboxOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * A simulated Linktree API (contract section 5) for tests, demos and load scripts. It serves
- * {@code GET /health}, {@code /me}, {@code /profiles/{username}} and {@code /profiles/{username}/links?cursor=C};
+ * {@code GET /health}, {@code /me}, {@code /profiles/{username}} and {@code /profiles/{username}/links?cursor=C}, the link writes ({@code POST /links}, {@code PATCH|DELETE /links/{id}},
+ * idempotent per {@code Idempotency-Key}: {@link SandboxWrites}) and the webhook subscriptions
+ * ({@code GET|POST /webhooks}, {@code DELETE /webhooks/{id}}, {@code POST /webhooks/{id}/enable}: {@link SandboxWebhooks});
  * every API request needs {@code Authorization: Bearer <token>}, is limited per token (an exact sliding log
  * of {@code rateLimitPerMin} per {@code rateWindowMs}, answered {@code 429} with {@code Retry-After}) and every
  * API answer carries {@code X-RateLimit-Remaining}. The {@code /__sandbox} endpoints (stats, faults,
@@ -78,15 +81,27 @@ public final class SandboxServer extends VerticleBase {
     router.post("/__sandbox/faults").handler(admin::setFaults);
     router.put("/__sandbox/profiles/:username").handler(admin::putProfile);
     router.post("/__sandbox/reset").handler(admin::reset);
+    router.get("/__sandbox/writes").handler(ctx -> SandboxJson.ok(ctx, state.writes().toJson()));
+    router.post("/__sandbox/webhooks/:id/disable").handler(ctx -> SandboxJson.ok(ctx,
+      state.webhooks().setEnabled(ctx.pathParam("id"), false)));
     klaviyo.mount(router);
     router.route("/__sandbox/*").handler(ctx -> ctx.fail(SandboxException.notFound("no such sandbox endpoint")));
 
     SandboxApi api = new SandboxApi(state);
+    // Bodies are read before the gate: its simulated latency is a timer, and a body arriving meanwhile would be lost.
+    router.route().method(HttpMethod.POST).method(HttpMethod.PATCH).handler(BodyHandler.create(false).setBodyLimit(64 * 1024));
     router.route().handler(new SandboxGate(vertx, state, options.token()));
     router.get("/health").handler(api::health);
     router.get("/me").handler(api::me);
     router.get("/profiles/:username").handler(api::profile);
     router.get("/profiles/:username/links").handler(api::links);
+    router.post("/links").handler(api::createLink);
+    router.patch("/links/:id").handler(api::updateLink);
+    router.delete("/links/:id").handler(api::deleteLink);
+    router.get("/webhooks").handler(api::listWebhooks);
+    router.post("/webhooks").handler(api::registerWebhook);
+    router.delete("/webhooks/:id").handler(api::deleteWebhook);
+    router.post("/webhooks/:id/enable").handler(api::enableWebhook);
     router.route().handler(ctx -> ctx.fail(SandboxException.notFound("no such endpoint")));
 
     router.route().failureHandler(new SandboxFailureHandler());

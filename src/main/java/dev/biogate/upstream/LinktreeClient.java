@@ -15,6 +15,8 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -37,6 +39,7 @@ public final class LinktreeClient {
   private final Vertx vertx;
   private final LinktreeOptions options;
   private final UpstreamBudget budget;
+  private final MissAdmission admission;
   private final WebClient client;
   private final CircuitBreaker breaker;
   private final String authorization;
@@ -44,7 +47,14 @@ public final class LinktreeClient {
   private volatile long openedAtMs;
 
   public LinktreeClient(Vertx vertx, LinktreeOptions options, UpstreamBudget budget, MeterRegistry registry) {
+    this(vertx, options, budget, registry, MissAdmission.OPEN);
+  }
+
+  /** A client whose foreground misses go through {@code admission} (known names vs never-seen names). */
+  public LinktreeClient(Vertx vertx, LinktreeOptions options, UpstreamBudget budget, MeterRegistry registry,
+                        MissAdmission admission) {
     this.vertx = vertx;
+    this.admission = admission;
     this.registry = registry;
     this.options = options;
     this.budget = budget;
@@ -73,12 +83,25 @@ public final class LinktreeClient {
     return !(cause instanceof UpstreamException) || ((UpstreamException) cause).isUpstreamFault();
   }
 
-  /** A whole profile: the profile fields plus {@code links} holding every page, in upstream order. */
+  /**
+   * A whole profile: the profile fields plus {@code links} holding every page, in upstream order. A foreground miss
+   * first goes through the miss admission: a never-seen name takes the first-sight lane and the client's quota.
+   * Once the profile page is found the name is known, and the remaining link pages take the known lane.
+   */
   public Future<JsonObject> fetchProfile(String username, Lane lane) {
     String base = "/profiles/" + username;
-    return get(base, lane, options.profileTimeoutMs(), 0)
-      .compose(profile -> collectLinks(base, lane, profile, profile.getJsonArray("links", new JsonArray()),
-        profile.getString("links_next_cursor"), new HashSet<>(), 1));
+    return admission.laneFor(username, lane).compose(first -> get(base, first, options.profileTimeoutMs(), 0)
+      .compose(profile -> {
+        admission.markKnown(username);
+        Lane pages = first == Lane.FIRST_SIGHT ? Lane.FOREGROUND : first;
+        return collectLinks(base, pages, profile, profile.getJsonArray("links", new JsonArray()),
+          profile.getString("links_next_cursor"), new HashSet<>(), 1);
+      }));
+  }
+
+  /** Which misses may spend the budget (see {@link MissAdmission}); webhooks mark the names they carry. */
+  public MissAdmission admission() {
+    return admission;
   }
 
   private Future<JsonObject> collectLinks(String base, Lane lane, JsonObject profile, JsonArray links, String cursor,
@@ -110,9 +133,33 @@ public final class LinktreeClient {
       .send();
   }
 
+  /**
+   * One write ({@code POST}, {@code PATCH}, {@code DELETE}) under the budget and the breaker, like a read. Every write
+   * carries {@code Idempotency-Key}, so the retries of an upstream fault (and a caller re-sending after a crash) apply
+   * it at most once where the upstream honours the key. A 4xx other than 404/429/401/403 fails with
+   * {@link UpstreamException.Kind#REJECTED}: the request itself is wrong, retrying cannot help.
+   *
+   * @return the JSON answer, an empty object when the upstream sent no body
+   */
+  public Future<JsonObject> write(HttpMethod method, String path, JsonObject body, String idempotencyKey, Lane lane) {
+    return call(new Call(method, path, body, idempotencyKey), lane, options.profileTimeoutMs(), 0);
+  }
+
+  /** A read ({@code GET}) with its JSON answer. */
+  public Future<JsonObject> read(String path, Lane lane) {
+    return get(path, lane, options.profileTimeoutMs(), 0);
+  }
+
+  private record Call(HttpMethod method, String path, JsonObject body, String idempotencyKey) {
+  }
+
   private Future<JsonObject> get(String path, Lane lane, long timeoutMs, int attempt) {
+    return call(new Call(HttpMethod.GET, path, null, null), lane, timeoutMs, attempt);
+  }
+
+  private Future<JsonObject> call(Call call, Lane lane, long timeoutMs, int attempt) {
     return budget.acquire(lane)
-      .compose(permit -> breaker.<JsonObject>execute(() -> send(path, timeoutMs)).onComplete(ar -> permit.settle()))
+      .compose(permit -> breaker.<JsonObject>execute(() -> send(call, timeoutMs)).onComplete(ar -> permit.settle()))
       .recover(err -> {
         if (err instanceof OpenCircuitException) {
           return Future.failedFuture(new UpstreamException(UpstreamException.Kind.CIRCUIT_OPEN, "upstream circuit open",
@@ -120,7 +167,7 @@ public final class LinktreeClient {
         }
         if (err instanceof UpstreamException && ((UpstreamException) err).isUpstreamFault() && attempt < options.maxRetries()
           && breaker.state() == CircuitBreakerState.CLOSED) {
-          return vertx.timer(backoffMs(attempt)).compose(t -> get(path, lane, timeoutMs, attempt + 1));
+          return vertx.timer(backoffMs(attempt)).compose(t -> call(call, lane, timeoutMs, attempt + 1));
         }
         return Future.failedFuture(err);
       });
@@ -132,9 +179,9 @@ public final class LinktreeClient {
     return 1 + ThreadLocalRandom.current().nextLong(cap);
   }
 
-  private Future<JsonObject> send(String path, long timeoutMs) {
+  private Future<JsonObject> send(Call call, long timeoutMs) {
     long start = System.nanoTime();
-    return request(path, timeoutMs).onComplete(ar -> record(start, ar.failed() ? ar.cause() : null));
+    return request(call, timeoutMs).onComplete(ar -> record(start, ar.failed() ? ar.cause() : null));
   }
 
   /** Latency and outcome of every upstream request: {@code biogate_upstream_request_duration_seconds{outcome}}. */
@@ -155,12 +202,15 @@ public final class LinktreeClient {
       .tag("outcome", outcome).register(registry).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
   }
 
-  private Future<JsonObject> request(String path, long timeoutMs) {
-    return client.getAbs(options.apiBase() + path)
+  private Future<JsonObject> request(Call call, long timeoutMs) {
+    HttpRequest<Buffer> req = client.requestAbs(call.method(), options.apiBase() + call.path())
       .putHeader(HttpHeaders.AUTHORIZATION.toString(), authorization)
       .putHeader(HttpHeaders.ACCEPT.toString(), HttpHeaderValues.APPLICATION_JSON.toString())
-      .timeout(timeoutMs)
-      .send()
+      .timeout(timeoutMs);
+    if (call.idempotencyKey() != null) {
+      req.putHeader("Idempotency-Key", call.idempotencyKey());
+    }
+    return (call.body() == null ? req.send() : req.sendJsonObject(call.body()))
       .recover(err -> Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE,
         err instanceof java.util.concurrent.TimeoutException || String.valueOf(err.getMessage()).contains("timeout")
           ? "upstream timed out" : "upstream connection failed")))
@@ -177,7 +227,10 @@ public final class LinktreeClient {
       }
     }
     int status = resp.statusCode();
-    if (status == 200) {
+    if (status >= 200 && status < 300) {
+      if (status == 204 || resp.body() == null || resp.body().length() == 0) {
+        return Future.succeededFuture(new JsonObject());
+      }
       try {
         JsonObject body = resp.bodyAsJsonObject();
         if (body == null) {
@@ -199,6 +252,10 @@ public final class LinktreeClient {
     if (status == 401 || status == 403) {
       return Future.failedFuture(new UpstreamException(UpstreamException.Kind.AUTH,
         status == 401 ? "upstream rejected the API token" : "upstream token lacks permission", 0, status));
+    }
+    if (status >= 400 && status < 500) {
+      return Future.failedFuture(new UpstreamException(UpstreamException.Kind.REJECTED, "upstream refused the request (" + status + ")",
+        0, status));
     }
     return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "upstream answered " + status, 0, status));
   }

@@ -5,26 +5,27 @@ import io.vertx.core.Future;
 /**
  * An in-process sliding-window log: at most {@code limit} permits in any window of {@code periodMs}, so the cap
  * holds in every rolling window, not just aligned ones (a GCRA with a full burst would allow close to twice the
- * limit across a window boundary). Lanes have ceilings (see {@link LaneShares}): a lower lane stops taking permits
- * while the higher lanes' reserve is still available to them. Used alone by a single instance and as the fallback
- * share when the shared Redis budget is unreachable. Its window should include the longest a request may take (see
- * {@link RedisBudget}), because a permit is counted from its grant, while the upstream counts the arrival.
+ * limit across a window boundary). Lanes have ceilings and caps (see {@link LaneShares}): a lower lane stops taking
+ * permits while the higher lanes' reserve is still available to them, and never-seen names stop at their share.
+ * Used alone by a single instance and as the fallback share when the shared Redis budget is unreachable (a limit
+ * of 0 grants nothing). Its window should include the longest a request may take (see {@link RedisBudget}),
+ * because a permit is counted from its grant, while the upstream counts the arrival.
  */
 public final class LocalBudget implements UpstreamBudget {
 
   private final int limit;
   private final long periodNanos;
   private final LaneShares shares;
-  private final long[] log;
-  private int head;
-  private int size;
+  private final Log all;
+  private final Log firstSight;
   private volatile long blockedUntilMs;
 
   public LocalBudget(int limit, long periodMs, LaneShares shares) {
-    this.limit = limit;
+    this.limit = Math.max(0, limit);
     this.periodNanos = periodMs * 1_000_000L;
     this.shares = shares;
-    this.log = new long[limit];
+    this.all = new Log(this.limit);
+    this.firstSight = new Log(this.limit);
   }
 
   @Override
@@ -43,40 +44,39 @@ public final class LocalBudget implements UpstreamBudget {
 
   /** 0 when a permit was taken, else nanoseconds until this lane could get one. */
   synchronized long tryTake(Lane lane, long now) {
-    while (size > 0 && now - log[head] >= periodNanos) {
-      head = (head + 1) % limit;
-      size--;
+    all.trim(now, periodNanos);
+    int ceiling = Math.min(limit, shares.ceiling(lane, limit));
+    if (all.size >= ceiling) {
+      return ceiling <= 0 ? periodNanos : Math.max(1, all.expiryOf(all.size - ceiling) + periodNanos - now);
     }
-    int ceiling = shares.ceiling(lane, limit);
-    if (size < ceiling) {
-      log[(head + size) % limit] = now;
-      size++;
-      return 0;
+    int cap = shares.cap(lane, limit);
+    if (cap >= 0) {
+      firstSight.trim(now, periodNanos);
+      if (firstSight.size >= cap) {
+        return cap <= 0 ? periodNanos : Math.max(1, firstSight.expiryOf(firstSight.size - cap) + periodNanos - now);
+      }
+      firstSight.add(now);
     }
-    // The lane may take a permit once the log shrinks below its ceiling: when entry (size - ceiling) expires.
-    long expiring = log[(head + size - ceiling) % limit];
-    return Math.max(1, expiring + periodNanos - now);
+    all.add(now);
+    return 0;
   }
 
   /** Counts {@code n} permits as taken now (capped at the limit): the share others already used. */
   public synchronized void preload(int n) {
     long now = System.nanoTime();
-    for (int i = 0; i < n && size < limit; i++) {
-      log[(head + size) % limit] = now;
-      size++;
+    for (int i = 0; i < n && all.size < limit; i++) {
+      all.add(now);
     }
   }
 
   /** Permits taken in the current window. */
   public synchronized int used() {
-    long now = System.nanoTime();
-    int n = 0;
-    for (int i = 0; i < size; i++) {
-      if (now - log[(head + i) % limit] < periodNanos) {
-        n++;
-      }
-    }
-    return n;
+    all.trim(System.nanoTime(), periodNanos);
+    return all.size;
+  }
+
+  public int limit() {
+    return limit;
   }
 
   @Override
@@ -90,5 +90,33 @@ public final class LocalBudget implements UpstreamBudget {
   @Override
   public long blockedForMs() {
     return Math.max(0, blockedUntilMs - System.currentTimeMillis());
+  }
+
+  /** A ring of permit times (nanoTime), oldest first; at most {@code capacity} entries. */
+  private static final class Log {
+    private final long[] at;
+    private int head;
+    private int size;
+
+    Log(int capacity) {
+      this.at = new long[Math.max(1, capacity)];
+    }
+
+    void trim(long now, long period) {
+      while (size > 0 && now - at[head] >= period) {
+        head = (head + 1) % at.length;
+        size--;
+      }
+    }
+
+    /** The time of the i-th oldest entry. */
+    long expiryOf(int i) {
+      return at[(head + i) % at.length];
+    }
+
+    void add(long now) {
+      at[(head + size) % at.length] = now;
+      size++;
+    }
   }
 }

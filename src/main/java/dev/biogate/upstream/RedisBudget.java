@@ -1,14 +1,22 @@
 package dev.biogate.upstream;
 
+import dev.biogate.config.LinktreeOptions;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.impl.types.ErrorType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -21,26 +29,49 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code limit} permits in any rolling window, cluster-wide, lanes served by priority, and one shared back-off
  * after an upstream 429.
  *
- * <p>When Redis is unreachable the instance does not fail open: it limits itself with a {@link LocalBudget} sized
- * from its last heartbeat reading, {@code (limit - used) / live} for the rest of the window, {@code limit / live}
- * after, logs the degradation once, and returns to the shared log when Redis answers again, restoring the permits
- * it granted itself meanwhile.
+ * <p>Exact across outages (the whole argument is in the header of {@code redis/rate_limit.lua}):
+ * <ul>
+ *   <li>Only a lost connection (or heartbeats timing out in a row) makes an instance limit itself locally; a
+ *       command error (NOSCRIPT that could not be recovered, WRONGTYPE, OOM, ...) denies that one call and nothing
+ *       more.</li>
+ *   <li>Locally it takes its reported share, {@code limit / instances} ({@code limit / maxInstances} until it has
+ *       read the roster once), and only between {@code silence} after its last report (when the shared log starts
+ *       counting that share as used) and {@code localGrantMs} after it (the shared log keeps counting it for a
+ *       window after that).</li>
+ *   <li>It remembers every permit it was granted in the last window, shared or local, and when Redis answers again
+ *       it writes them all back and re-registers in one script ({@code budget_restore.lua}) before taking any new
+ *       permit; the grants stay remembered whether or not the restore worked. If the shared state was lost, the first
+ *       instance back puts every instance it knew back as well, and the log reserves their shares and holds new
+ *       grants until they have restored theirs.</li>
+ * </ul>
  */
 public final class RedisBudget implements UpstreamBudget {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisBudget.class);
-  private static final long REDIS_TIMEOUT_MS = 1_000;
-  /** Heartbeats that must fail in a row before the instance degrades: one slow answer is not an outage. */
-  private static final int HEARTBEAT_FAILURES_TO_DEGRADE = 3;
+  static final long REDIS_TIMEOUT_MS = 1_000;
+  /** Heartbeats that must time out in a row before the instance degrades: one slow answer is not an outage. */
+  private static final int HEARTBEAT_TIMEOUTS_TO_DEGRADE = 3;
+  /** Heartbeat periods without a report after which the shared log counts an instance's local share as used. */
+  private static final int SILENT_HEARTBEATS = 3;
+  /** The most own grants remembered for a restore (a window's worth for any realistic upstream budget). */
+  private static final int REMEMBERED_GRANTS = 4_096;
+  private static final long ERROR_LOG_INTERVAL_MS = 60_000;
 
   private final Vertx vertx;
   private final Redis redis;
   private final int limit;
   private final long periodMs;
+  private final long maxRequestMs;
   private final LaneShares shares;
+  private final int maxInstances;
+  private final long localGrantMs;
   private final String logKey;
   private final String blockedKey;
-  private final String instancesKey;
+  private final String rosterKey;
+  private final String detailsKey;
+  private final String firstSightKey;
+  private final String putBackKey;
+  private final String leftKey;
   private final String instanceId = UUID.randomUUID().toString();
   private final AtomicLong seq = new AtomicLong();
   private final LuaScript limiter = LuaScript.load("rate_limit");
@@ -48,64 +79,149 @@ public final class RedisBudget implements UpstreamBudget {
   private final LuaScript heartbeat = LuaScript.load("heartbeat");
   private final LuaScript restore = LuaScript.load("budget_restore");
   private final LuaScript settle = LuaScript.load("budget_settle");
-  private final long maxRequestMs;
-  private final AtomicInteger liveInstances = new AtomicInteger(1);
+  private final LuaScript leave = LuaScript.load("budget_leave");
   private final AtomicInteger sharedUsed = new AtomicInteger();
   private final AtomicInteger upstreamRemaining = new AtomicInteger(-1);
-  private volatile long blockedUntilMs;
   /** Per lane: until when the budget told us this lane has no permit (epoch ms). Saves round trips in a storm. */
   private final long[] deniedUntilMs = new long[Lane.values().length];
-  private volatile LocalBudget degraded;
-  private final List<Long> degradedGrants = new ArrayList<>();
+  private final ArrayDeque<Grant> grants = new ArrayDeque<>();
+  private volatile long heartbeatMs = LinktreeOptions.DEFAULT_HEARTBEAT_MS;
+  private volatile long blockedUntilMs;
+  private volatile int liveInstances;
+  /** A report (heartbeat or restore) has reached Redis; until then nothing of ours is in the roster. */
+  private volatile boolean reported;
+  private volatile long lastReportSentNanos;
+  /** When the last report was sent, answered or not: one that timed out may still have reached Redis. */
+  private volatile long lastReportAttemptNanos;
+  private volatile int reportedShare;
+  /** The share the last report carried, answered or not (an unanswered one may have replaced the reported one). */
+  private volatile int attemptedShare = Integer.MAX_VALUE;
+  /** The roster as last read: quadruples (id, last report in microseconds, share, grants). */
+  private volatile List<String> roster = List.of();
+  private volatile Degraded degraded;
+  private Future<Void> restoring;
   private long heartbeatTimer = -1;
-  private int heartbeatFailures;
+  private int heartbeatTimeouts;
+  private long lastErrorLogMs;
 
   /**
    * @param maxRequestMs the longest an upstream request may take (its timeout); the local fallback window is widened
    *                     by it, since locally a permit cannot be re-stamped at completion
    */
   public RedisBudget(Vertx vertx, Redis redis, String name, int limit, long periodMs, long maxRequestMs, LaneShares shares) {
+    this(vertx, redis, name, limit, periodMs, maxRequestMs, shares, LinktreeOptions.DEFAULT_MAX_INSTANCES,
+      LinktreeOptions.DEFAULT_LOCAL_GRANT_MS);
+  }
+
+  /**
+   * @param maxInstances the most instances that may share the budget: an instance that has not read the roster yet
+   *                     assumes this many when it has to limit itself locally
+   * @param localGrantMs how long after its last report an instance cut off from Redis may keep granting itself
+   *                     permits (the shared log reserves its share until a window after that)
+   */
+  public RedisBudget(Vertx vertx, Redis redis, String name, int limit, long periodMs, long maxRequestMs, LaneShares shares,
+                     int maxInstances, long localGrantMs) {
     this.vertx = vertx;
-    this.maxRequestMs = maxRequestMs;
     this.redis = redis;
     this.limit = limit;
     this.periodMs = periodMs;
+    this.maxRequestMs = maxRequestMs;
     this.shares = shares;
+    this.maxInstances = Math.max(1, maxInstances);
+    this.localGrantMs = localGrantMs;
+    this.liveInstances = this.maxInstances;
     this.logKey = RedisKeys.budgetLog(name);
     this.blockedKey = RedisKeys.budgetBlocked(name);
-    this.instancesKey = RedisKeys.budgetInstances(name);
+    this.rosterKey = RedisKeys.budgetInstances(name);
+    this.detailsKey = RedisKeys.budgetPart(name, "details");
+    this.firstSightKey = RedisKeys.budgetPart(name, "lane:first_sight");
+    this.putBackKey = RedisKeys.budgetPart(name, "putback");
+    this.leftKey = RedisKeys.budgetPart(name, "left");
   }
 
-  /** Starts the heartbeat that keeps the live-instance count and usage reading current, and probes recovery. */
+  /** Starts the heartbeat that keeps the roster and usage reading current, and restores after an outage. */
   public Future<Void> start(long heartbeatMs) {
-    heartbeatTimer = vertx.setPeriodic(0, heartbeatMs, id -> beat(heartbeatMs));
+    this.heartbeatMs = heartbeatMs;
+    heartbeatTimer = vertx.setPeriodic(0, heartbeatMs, id -> beat());
     return Future.succeededFuture();
   }
 
+  /**
+   * Stops reporting. A connected instance leaves the roster at once; one cut off from Redis stays in it, so its
+   * share remains reserved until its record lapses.
+   */
   public void stop() {
     if (heartbeatTimer >= 0) {
       vertx.cancelTimer(heartbeatTimer);
     }
-    redis.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.ZREM).arg(instancesKey).arg(instanceId));
+    if (degraded == null && reported) {
+      leave.run(redis, List.of(rosterKey, detailsKey, putBackKey, leftKey), List.of(instanceId, Long.toString(lifetimeMs() * 1000L)))
+        .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
   }
 
-  private void beat(long heartbeatMs) {
-    heartbeat.run(redis, List.of(instancesKey, logKey), List.of(instanceId, Long.toString(heartbeatMs * 5_000L),
-        Long.toString(periodMs * 1000L)))
+  private long silenceMs() {
+    return SILENT_HEARTBEATS * heartbeatMs;
+  }
+
+  /** How long after its last report an instance's record (and any reservation for it) lives. */
+  private long lifetimeMs() {
+    return silenceMs() + REDIS_TIMEOUT_MS + localGrantMs + periodMs + maxRequestMs;
+  }
+
+  /** How long a record put back by another instance holds grants: time for a reachable owner to restore. */
+  private long holdMs() {
+    return silenceMs() + REDIS_TIMEOUT_MS;
+  }
+
+  private void beat() {
+    if (degraded != null) {
+      // Probe with a command that changes nothing: an unanswered restore could have registered us (see restore()).
+      redis.send(Request.cmd(Command.PING)).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS).onSuccess(pong -> restore());
+      return;
+    }
+    long sent = System.nanoTime();
+    lastReportAttemptNanos = sent;
+    int share = shareToReport();
+    attemptedShare = share;
+    heartbeat.run(redis, List.of(rosterKey, logKey, detailsKey, putBackKey, leftKey), List.of(instanceId, Integer.toString(share),
+        Integer.toString(ownGrants().size()), Long.toString(lifetimeMs() * 1000L), Long.toString(periodMs * 1000L), reported ? "1" : "0"))
       .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .onSuccess(r -> {
-        heartbeatFailures = 0;
-        liveInstances.set(Math.max(1, r.get(0).toInteger()));
-        sharedUsed.set(r.get(1).toInteger());
-        if (degraded != null) {
-          recover();
+        heartbeatTimeouts = 0;
+        if (r.get(0).toInteger() < 0) {
+          restore();
+          return;
         }
+        reported(sent, share);
+        liveInstances = Math.max(1, r.get(0).toInteger());
+        sharedUsed.set(r.get(1).toInteger());
+        List<String> quads = new ArrayList<>(r.size() - 2);
+        for (int i = 2; i < r.size(); i++) {
+          quads.add(r.get(i).toString());
+        }
+        roster = quads;
       })
       .onFailure(err -> {
-        if (++heartbeatFailures >= HEARTBEAT_FAILURES_TO_DEGRADE) {
+        if (isConnectionLoss(err) || isTimeout(err) && ++heartbeatTimeouts >= HEARTBEAT_TIMEOUTS_TO_DEGRADE) {
           degrade(err);
+        } else if (!isTimeout(err)) {
+          commandError("heartbeat", err);
         }
       });
+  }
+
+  private synchronized void reported(long sentNanos, int share) {
+    if (!reported || sentNanos - lastReportSentNanos > 0) {
+      lastReportSentNanos = sentNanos;
+    }
+    reported = true;
+    reportedShare = share;
+  }
+
+  /** The share this instance would take locally now: what it reports, and what the shared log then reserves. */
+  private int shareToReport() {
+    return limit / Math.max(1, liveInstances);
   }
 
   @Override
@@ -118,26 +234,48 @@ public final class RedisBudget implements UpstreamBudget {
     if (denied > 0) {
       return Future.failedFuture(exhausted(denied));
     }
-    LocalBudget local = degraded;
+    Future<Void> pending = restoreInFlight();
+    if (pending != null) {
+      // Neither a local nor a shared grant while our grants are on their way back into the log.
+      return pending.transform(ar -> ar.succeeded() ? acquireShared(lane, false) : Future.failedFuture(exhausted(heartbeatMs)));
+    }
+    Degraded local = degraded;
     if (local != null) {
       return acquireLocally(local, lane);
     }
+    return acquireShared(lane, true);
+  }
+
+  private Future<Permit> acquireShared(Lane lane, boolean mayRestore) {
     String member = instanceId + ":" + seq.incrementAndGet();
-    return limiter.run(redis, List.of(logKey, blockedKey), List.of(Integer.toString(limit), Long.toString(periodMs * 1000L),
-        Integer.toString(shares.ceiling(lane, limit)), member))
+    return limiter.run(redis, List.of(logKey, blockedKey, rosterKey, detailsKey, firstSightKey, putBackKey),
+        List.of(Integer.toString(limit), Long.toString(periodMs * 1000L), Integer.toString(shares.ceiling(lane, limit)), member,
+          Integer.toString(shares.cap(lane, limit)), instanceId, Long.toString(silenceMs() * 1000L),
+          Long.toString(lifetimeMs() * 1000L), Long.toString(holdMs() * 1000L)))
       .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .transform(ar -> {
         if (ar.failed()) {
-          if (isTimeout(ar.cause())) {
-            // A slow answer is not an outage (an overloaded instance sees these): deny this one call rather than
-            // go local while the others keep using the shared log. Heartbeats decide about real outages.
-            return Future.failedFuture(exhausted(REDIS_TIMEOUT_MS));
+          Throwable cause = ar.cause();
+          if (isConnectionLoss(cause)) {
+            degrade(cause);
+            Degraded fallback = degraded;
+            return fallback == null ? Future.failedFuture(exhausted(REDIS_TIMEOUT_MS)) : acquireLocally(fallback, lane);
           }
-          degrade(ar.cause());
-          LocalBudget fallback = degraded;
-          return fallback == null ? Future.failedFuture(ar.cause()) : acquireLocally(fallback, lane);
+          // A slow answer is not an outage (heartbeats decide about those), and a command error is not one at all:
+          // deny this one call and keep to the shared log.
+          if (!isTimeout(cause)) {
+            commandError("limiter", cause);
+          }
+          return Future.failedFuture(exhausted(REDIS_TIMEOUT_MS));
         }
-        return decide(lane, member, ar.result());
+        Response r = ar.result();
+        if (r.get(2).toInteger() == -2) {
+          // Not in the roster: our first permit, or the shared state was lost. Our grants go back in first.
+          return mayRestore
+            ? restore().transform(x -> x.succeeded() ? acquireShared(lane, false) : Future.failedFuture(exhausted(heartbeatMs)))
+            : Future.failedFuture(exhausted(heartbeatMs));
+        }
+        return decide(lane, member, r);
       });
   }
 
@@ -147,10 +285,9 @@ public final class RedisBudget implements UpstreamBudget {
     int used = r.get(2).toInteger();
     if (granted) {
       sharedUsed.set(used);
-      return Future.succeededFuture(() -> settle.run(redis, List.of(logKey), List.of(member))
-        .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS));
+      return Future.succeededFuture(remember(member));
     }
-    if (used < 0) {
+    if (used == -1) {
       // The shared back-off is set: another instance saw a 429. Adopt it locally too.
       noteBlocked(waitMs);
       return Future.failedFuture(rateLimited(waitMs));
@@ -159,12 +296,20 @@ public final class RedisBudget implements UpstreamBudget {
     return Future.failedFuture(exhausted(waitMs));
   }
 
-  /** A lane denied until T means every lower lane is too (their ceilings are lower). */
+  /**
+   * A denial of one lane implies denials of the lanes whose ceilings are not higher: foreground denied means every
+   * lane is; refresh denied means background and first-sight are (same or lower ceilings); first-sight may be
+   * denied by its own share alone.
+   */
   private void noteDenied(Lane lane, long waitMs) {
     long until = System.currentTimeMillis() + waitMs;
     synchronized (deniedUntilMs) {
-      for (int i = lane.ordinal(); i < deniedUntilMs.length; i++) {
-        deniedUntilMs[i] = Math.max(deniedUntilMs[i], until);
+      for (Lane l : Lane.values()) {
+        boolean implied = l == lane || lane == Lane.FOREGROUND
+          || lane == Lane.REFRESH && (l == Lane.BACKGROUND || l == Lane.FIRST_SIGHT);
+        if (implied) {
+          deniedUntilMs[l.ordinal()] = Math.max(deniedUntilMs[l.ordinal()], until);
+        }
       }
     }
   }
@@ -184,47 +329,150 @@ public final class RedisBudget implements UpstreamBudget {
     return new UpstreamException(UpstreamException.Kind.BUDGET_EXHAUSTED, "upstream budget exhausted", Math.max(1, waitMs), 0);
   }
 
-  private Future<Permit> acquireLocally(LocalBudget local, Lane lane) {
-    return local.acquire(lane).onSuccess(v -> {
-      synchronized (degradedGrants) {
-        degradedGrants.add(System.currentTimeMillis());
+  private Future<Permit> acquireLocally(Degraded local, Lane lane) {
+    long now = System.nanoTime();
+    if (now - local.fromNanos < 0) {
+      // The shared log does not count our local share yet: wait until it must.
+      return Future.failedFuture(exhausted((local.fromNanos - now) / 1_000_000L + 1));
+    }
+    if (now - local.untilNanos >= 0) {
+      // Our reservation in the shared log may lapse before another grant would leave the window: no more.
+      return Future.failedFuture(exhausted(heartbeatMs));
+    }
+    return local.budget.acquire(lane).map(p -> remember(instanceId + ":local:" + seq.incrementAndGet()));
+  }
+
+  /** Remembers a granted permit for a later restore; settling it re-stamps it here and, when connected, in Redis. */
+  private Permit remember(String member) {
+    Grant g = new Grant(member, System.currentTimeMillis() * 1000L);
+    synchronized (grants) {
+      trimGrants();
+      if (grants.size() >= REMEMBERED_GRANTS) {
+        grants.pollFirst();
       }
-    });
+      grants.addLast(g);
+    }
+    return () -> {
+      g.atMicros = Math.max(g.atMicros, System.currentTimeMillis() * 1000L);
+      if (degraded == null) {
+        settle.run(redis, List.of(logKey, firstSightKey), List.of(member)).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      }
+    };
+  }
+
+  private void trimGrants() {
+    long cutoff = (System.currentTimeMillis() - periodMs - maxRequestMs) * 1000L;
+    while (!grants.isEmpty() && grants.peekFirst().atMicros < cutoff) {
+      grants.pollFirst();
+    }
+  }
+
+  /** Own permits of the last window (plus the longest request), oldest first. */
+  List<Grant> ownGrants() {
+    synchronized (grants) {
+      trimGrants();
+      return new ArrayList<>(grants);
+    }
   }
 
   private synchronized void degrade(Throwable cause) {
     if (degraded != null) {
       return;
     }
-    int live = Math.max(1, liveInstances.get());
-    LocalBudget local = new LocalBudget(Math.max(1, limit / live), periodMs + maxRequestMs, shares);
-    // For the rest of this window only what the cluster had not yet used is split between the live instances.
+    int live = Math.max(1, liveInstances);
+    int share = reported ? Math.min(reportedShare, attemptedShare) : limit / maxInstances;
+    LocalBudget local = new LocalBudget(share, periodMs + maxRequestMs, shares);
+    // For the rest of this window only what the cluster had not yet used is split between the instances.
     int leftNow = Math.max(0, limit - sharedUsed.get()) / live;
-    local.preload(Math.max(0, limit / live - leftNow));
-    degraded = local;
-    LOG.warn("redis unreachable for the shared upstream budget ({}); limiting this instance to {} of {} calls per {} ms ({} live instances)",
-      cause.getClass().getSimpleName(), Math.max(1, limit / live), limit, periodMs, live);
+    local.preload(Math.max(0, share - leftNow));
+    long now = System.nanoTime();
+    long from = reported ? lastReportAttemptNanos + (silenceMs() + REDIS_TIMEOUT_MS) * 1_000_000L : now;
+    long until = reported ? lastReportSentNanos + localGrantMs * 1_000_000L : Long.MAX_VALUE / 2 + now;
+    degraded = new Degraded(local, from, until);
+    LOG.warn("redis unreachable for the shared upstream budget ({}); limiting this instance to {} of {} calls per {} ms ({} instances{})",
+      cause.getClass().getSimpleName(), share, limit, periodMs, reported ? live : maxInstances, reported ? "" : " assumed");
   }
 
-  private void recover() {
-    List<String> args = new ArrayList<>();
-    synchronized (degradedGrants) {
-      long cutoff = System.currentTimeMillis() - periodMs;
-      for (Long at : degradedGrants) {
-        if (at > cutoff) {
-          args.add(Long.toString(at * 1000L));
-          args.add(instanceId + ":restored:" + seq.incrementAndGet());
-        }
-      }
-      degradedGrants.clear();
+  /** Writes every remembered grant back and re-registers, in one script; at most one at a time. */
+  synchronized Future<Void> restore() {
+    if (restoring != null) {
+      return restoring;
     }
-    Future<?> restored = args.isEmpty() ? Future.succeededFuture() : restore.run(redis, List.of(logKey), args);
-    restored.onComplete(ar -> {
-      synchronized (this) {
-        degraded = null;
+    long sent = System.nanoTime();
+    lastReportAttemptNanos = sent;
+    int share = shareToReport();
+    attemptedShare = share;
+    List<Grant> mine = ownGrants();
+    List<String> args = new ArrayList<>();
+    args.add(instanceId);
+    args.add(Integer.toString(share));
+    args.add(Integer.toString(mine.size()));
+    args.add(Long.toString(lifetimeMs() * 1000L));
+    args.add(Integer.toString(mine.size()));
+    for (Grant g : mine) {
+      args.add(Long.toString(g.atMicros));
+      args.add(g.member);
+    }
+    args.addAll(roster);
+    Future<Void> run = restore.run(redis, List.of(logKey, rosterKey, detailsKey, putBackKey, leftKey), args)
+      .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+      .transform(ar -> {
+        synchronized (this) {
+          restoring = null;
+          if (ar.succeeded()) {
+            heartbeatTimeouts = 0;
+            reported(sent, share);
+            if (degraded != null) {
+              degraded = null;
+              LOG.info("redis reachable again; {} own permits restored to the shared upstream budget", mine.size());
+            }
+            return Future.succeededFuture();
+          }
+        }
+        // Not restored: the grants stay remembered (and, while degraded, counted locally) for the next attempt. An
+        // unanswered restore may still have registered us (ending our reservation): no local grant until the shared
+        // log would count our share again.
+        synchronized (this) {
+          Degraded d = degraded;
+          if (d != null) {
+            degraded = new Degraded(d.budget, Math.max(d.fromNanos, sent + (silenceMs() + REDIS_TIMEOUT_MS) * 1_000_000L), d.untilNanos);
+          }
+        }
+        if (isConnectionLoss(ar.cause())) {
+          degrade(ar.cause());
+        } else if (!isTimeout(ar.cause())) {
+          commandError("restore", ar.cause());
+        }
+        return Future.failedFuture(ar.cause());
+      });
+    if (!run.isComplete()) {
+      restoring = run;
+    }
+    return run;
+  }
+
+  private synchronized Future<Void> restoreInFlight() {
+    return restoring;
+  }
+
+  private void commandError(String what, Throwable err) {
+    long now = System.currentTimeMillis();
+    boolean log;
+    synchronized (this) {
+      log = now - lastErrorLogMs >= ERROR_LOG_INTERVAL_MS;
+      if (log) {
+        lastErrorLogMs = now;
       }
-      LOG.info("redis reachable again; shared upstream budget restored");
-    });
+    }
+    if (log) {
+      LOG.warn("redis refused the upstream budget's {} ({}); denying the call, staying on the shared budget", what,
+        err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage().split("\\s", 2)[0]);
+    }
+  }
+
+  /** Whether a report of this instance has reached the shared roster (it may then take shared permits). */
+  public boolean isRegistered() {
+    return reported;
   }
 
   /** Whether this instance is limiting itself locally because Redis is unreachable. */
@@ -260,8 +508,8 @@ public final class RedisBudget implements UpstreamBudget {
 
   /** Permits used in the current window, as last seen (shared log, or the local share while degraded). */
   public int used() {
-    LocalBudget local = degraded;
-    return local != null ? local.used() : sharedUsed.get();
+    Degraded local = degraded;
+    return local != null ? local.budget.used() : sharedUsed.get();
   }
 
   public int limit() {
@@ -273,6 +521,25 @@ public final class RedisBudget implements UpstreamBudget {
     return Math.max(0, blockedUntilMs - System.currentTimeMillis());
   }
 
+  /** The connection is gone (refused, reset, closed): the only reason to limit ourselves locally. */
+  static boolean isConnectionLoss(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof ErrorType) {
+        // The client reports a dropped connection as an error reply of its own; every other error reply is Redis's.
+        return String.valueOf(c.getMessage()).startsWith("CONNECTION_CLOSED");
+      }
+      if (c instanceof ConnectException || c instanceof ClosedChannelException || c instanceof IOException) {
+        return true;
+      }
+      String m = String.valueOf(c.getMessage()).toLowerCase();
+      if (m.contains("connection") && (m.contains("closed") || m.contains("refused") || m.contains("reset"))
+        || m.contains("failed to connect")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean isTimeout(Throwable t) {
     return t instanceof java.util.concurrent.TimeoutException || t instanceof io.vertx.core.impl.NoStackTraceTimeoutException
       || String.valueOf(t.getMessage()).toLowerCase().contains("timeout") || String.valueOf(t.getMessage()).toLowerCase().contains("timed out");
@@ -280,5 +547,29 @@ public final class RedisBudget implements UpstreamBudget {
 
   private static UpstreamException rateLimited(long ms) {
     return new UpstreamException(UpstreamException.Kind.RATE_LIMITED, "upstream asked us to back off", ms, 429);
+  }
+
+  /** The local fallback and when it may grant: from when the shared log counts its share, until it stops doing so. */
+  private static final class Degraded {
+    final LocalBudget budget;
+    final long fromNanos;
+    final long untilNanos;
+
+    Degraded(LocalBudget budget, long fromNanos, long untilNanos) {
+      this.budget = budget;
+      this.fromNanos = fromNanos;
+      this.untilNanos = untilNanos;
+    }
+  }
+
+  /** One own permit: its member in the log and its latest stamp (grant, then completion), epoch microseconds. */
+  static final class Grant {
+    final String member;
+    volatile long atMicros;
+
+    Grant(String member, long atMicros) {
+      this.member = member;
+      this.atMicros = atMicros;
+    }
   }
 }

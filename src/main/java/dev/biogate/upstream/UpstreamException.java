@@ -19,7 +19,9 @@ public final class UpstreamException extends VertxException {
     /** 5xx, timeout, connection failure or malformed answer. */
     UNAVAILABLE,
     /** 401/403: our token is wrong or lacks scope. Not retried. */
-    AUTH
+    AUTH,
+    /** Another 4xx: the upstream refused this request as invalid (a write with bad fields). Not retried. */
+    REJECTED
   }
 
   private final Kind kind;

@@ -84,13 +84,8 @@ public final class LinktreeVerifier implements WebhookVerifier {
     if (index < 0) {
       return Verdict.INVALID;
     }
-    long signedAt = parseTimestamp(timestamp);
-    if (signedAt < 0
-      || nowEpochSeconds - signedAt > pastToleranceSeconds
-      || signedAt - nowEpochSeconds > futureToleranceSeconds) {
-      return Verdict.STALE;
-    }
-    return Verdict.valid(index);
+    return SignedTimestamp.verdict(index, SignedTimestamp.digits(timestamp, MAX_TIMESTAMP_DIGITS), nowEpochSeconds,
+      pastToleranceSeconds, futureToleranceSeconds);
   }
 
   /** The {@value #SIGNATURE_HEADER} value for {@code body} sent with {@code timestamp}: for tests and tools. */
@@ -104,22 +99,6 @@ public final class LinktreeVerifier implements WebhookVerifier {
     System.arraycopy(ts, 0, prefix, 0, ts.length);
     prefix[ts.length] = SEPARATOR[0];
     return prefix;
-  }
-
-  /** Unix seconds from 1 to 12 ASCII digits, or -1. Stricter than {@link Long#parseLong} (no sign, no Unicode digits). */
-  private static long parseTimestamp(String s) {
-    if (s.length() > MAX_TIMESTAMP_DIGITS) {
-      return -1;
-    }
-    long value = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        return -1;
-      }
-      value = value * 10 + (c - '0');
-    }
-    return value;
   }
 
   @Override

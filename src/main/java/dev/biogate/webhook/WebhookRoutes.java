@@ -10,14 +10,20 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
- * {@code POST /webhooks/linktree} and {@code POST /webhooks/linkme}. In order: the provider must be configured (503),
+ * {@code POST /webhooks/linktree}, {@code POST /webhooks/linkme} and {@code POST /webhooks/klaviyo}. In order: the provider must be configured (503),
  * the declared and the actual size must fit (413), the body must be JSON (415); then the signature is verified
- * from the raw bytes (401/403) before anything parses them (400); then the delivery is deduplicated and queued and
- * answered {@code 200 {"received":true}} or {@code 200 {"duplicate":true}}. Handling happens later, in the events
+ * from the raw bytes (401/403) and the bytes must be strict UTF-8 (400) before anything parses them (400); then the
+ * delivery is deduplicated and queued and answered {@code 200 {"received":true}} or {@code 200 {"duplicate":true}};
+ * a Klaviyo batch is queued event by event and answered {@code 200 {"received":N,"duplicates":M}}. Handling happens
+ * later, in the events
  * consumer: the answer never waits for it. Every answer is JSON.
  */
 public final class WebhookRoutes {
@@ -31,8 +37,12 @@ public final class WebhookRoutes {
     "linktree webhooks are not accepted: no signing secret is configured");
   private static final ApiException LINKME_DISABLED = new ApiException(503, "webhook_disabled",
     "linkme webhooks are not accepted: no signing secret is configured, or LinkMe ingestion is switched off");
+  private static final ApiException KLAVIYO_DISABLED = new ApiException(503, "webhook_disabled",
+    "klaviyo webhooks are not accepted: no signing secret is configured");
   private static final ApiException MISSING = new ApiException(401, "missing_signature", "the delivery is not signed");
   private static final ApiException INVALID = new ApiException(403, "invalid_signature", "the signature does not match");
+  private static final ApiException NOT_UTF8 = new ApiException(400, "invalid_encoding",
+    "webhook bodies must be UTF-8 (no overlong forms, surrogates, UTF-16 or NUL bytes)");
   private static final ApiException STALE = new ApiException(403, "stale_timestamp",
     "the signed timestamp is outside the accepted window");
 
@@ -42,14 +52,17 @@ public final class WebhookRoutes {
   private final LongSupplier clock;
   private final WebhookVerifier linktree;
   private final WebhookVerifier linkme;
+  private final WebhookVerifier klaviyo;
+  private final KlaviyoIngest klaviyoIngest;
 
   /** The webhook endpoints of one instance, queueing on {@code redis} (waiting for a replica as {@code replicas} says). */
   public static WebhookRoutes create(WebhookOptions options, io.vertx.redis.client.Redis redis, LongSupplier clock,
                                      WebhookStats stats, ReplicaWatch replicas) {
-    return new WebhookRoutes(options, new WebhookIngest(redis, options, clock, replicas), clock, stats);
+    return new WebhookRoutes(options, new WebhookIngest(redis, options, clock, replicas), new KlaviyoIngest(redis, options, clock),
+      clock, stats);
   }
 
-  WebhookRoutes(WebhookOptions options, WebhookIngest ingest, LongSupplier clock, WebhookStats stats) {
+  WebhookRoutes(WebhookOptions options, WebhookIngest ingest, KlaviyoIngest klaviyoIngest, LongSupplier clock, WebhookStats stats) {
     this.stats = stats;
     this.options = options;
     this.ingest = ingest;
@@ -57,11 +70,15 @@ public final class WebhookRoutes {
     this.linktree = options.linktreeSecrets().isEmpty() ? null
       : new LinktreeVerifier(options.linktreeSecrets(), options.pastToleranceS(), options.futureToleranceS());
     this.linkme = options.linkmeSecrets().isEmpty() || !options.linkmeEnabled() ? null : new LinkmeVerifier(options.linkmeSecrets());
+    this.klaviyo = options.klaviyoSecrets().isEmpty() ? null
+      : new KlaviyoVerifier(options.klaviyoSecrets(), options.pastToleranceS(), options.futureToleranceS());
+    this.klaviyoIngest = klaviyoIngest;
   }
 
   public void mount(Router router) {
     mount(router, "/webhooks/linktree", linktree, Delivery.LINKTREE);
     mount(router, "/webhooks/linkme", linkme, Delivery.LINKME);
+    mount(router, "/webhooks/klaviyo", klaviyo, KlaviyoBatch.PROVIDER);
   }
 
   private void mount(Router router, String path, WebhookVerifier verifier, String provider) {
@@ -89,7 +106,8 @@ public final class WebhookRoutes {
   private void precheck(RoutingContext ctx, WebhookVerifier verifier, String provider) {
     HttpServerRequest req = ctx.request();
     if (verifier == null) {
-      ctx.fail(Delivery.LINKTREE.equals(provider) ? LINKTREE_DISABLED : LINKME_DISABLED);
+      ctx.fail(Delivery.LINKTREE.equals(provider) ? LINKTREE_DISABLED : Delivery.LINKME.equals(provider) ? LINKME_DISABLED
+        : KLAVIYO_DISABLED);
       return;
     }
     String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -115,6 +133,15 @@ public final class WebhookRoutes {
       ctx.fail(verdict.outcome() == Verdict.Outcome.MISSING ? MISSING : verdict.outcome() == Verdict.Outcome.STALE ? STALE : INVALID);
       return;
     }
+    if (!strictUtf8(raw)) {
+      // Refused before it is parsed or queued: what is queued must decode to exactly the bytes that were verified.
+      ctx.fail(NOT_UTF8);
+      return;
+    }
+    if (KlaviyoBatch.PROVIDER.equals(provider)) {
+      receiveBatch(ctx, raw);
+      return;
+    }
     Delivery delivery;
     try {
       delivery = Delivery.LINKTREE.equals(provider) ? Envelopes.linktree(ctx.request().headers(), raw)
@@ -132,6 +159,48 @@ public final class WebhookRoutes {
       stats.record(provider, ar.result() ? "received" : "duplicate");
       ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(ar.result() ? RECEIVED : DUPLICATE);
+    });
+  }
+
+  /**
+   * Whether the body is well-formed UTF-8 (RFC 3629: no overlong forms, no encoded surrogates as CESU-8 writes them,
+   * nothing above U+10FFFF) without NUL bytes (which is how UTF-16 text looks when read as UTF-8).
+   */
+  static boolean strictUtf8(Buffer raw) {
+    byte[] bytes = raw.getBytes();
+    for (byte b : bytes) {
+      if (b == 0) {
+        return false;
+      }
+    }
+    try {
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
+  }
+
+  /** A verified Klaviyo batch: every event deduplicated by its external_id and queued together, or none of them. */
+  private void receiveBatch(RoutingContext ctx, Buffer raw) {
+    KlaviyoBatch batch;
+    try {
+      batch = KlaviyoBatch.parse(ctx.request().headers(), raw);
+    } catch (ApiException e) {
+      ctx.fail(e);
+      return;
+    }
+    klaviyoIngest.ingest(batch).onComplete(ar -> {
+      if (ar.failed()) {
+        ApiException e = (ApiException) ar.cause();
+        stats.record(KlaviyoBatch.PROVIDER, e.code());
+        ErrorResponses.send(ctx.response(), e);
+        return;
+      }
+      stats.record(KlaviyoBatch.PROVIDER, "received");
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        .end("{\"received\":" + ar.result().received() + ",\"duplicates\":" + ar.result().duplicates() + "}");
     });
   }
 

@@ -11,9 +11,9 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class WebhookStats {
 
-  public static final List<String> PROVIDERS = List.of(Delivery.LINKTREE, Delivery.LINKME);
+  public static final List<String> PROVIDERS = List.of(Delivery.LINKTREE, Delivery.LINKME, KlaviyoBatch.PROVIDER);
   public static final List<String> RESULTS = List.of("received", "duplicate", "missing_signature", "invalid_signature",
-    "stale_timestamp", "bad_request", "payload_too_large", "unsupported_media_type", "webhook_disabled", "unavailable", "backlog_full", "other");
+    "stale_timestamp", "webhook_id_mismatch", "backlog_full", "bad_request", "payload_too_large", "unsupported_media_type", "webhook_disabled", "unavailable", "other");
 
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
 

@@ -122,7 +122,7 @@ class DeadLetterReplayTest {
   }
 
   private Future<HttpResponse<Buffer>> admin(Gateway g, String method, String path) {
-    return h.http.request(io.vertx.core.http.HttpMethod.valueOf(method), g.port(), "127.0.0.1", path)
+    return h.http.request(io.vertx.core.http.HttpMethod.valueOf(method), Harness.portFor(g, path), "127.0.0.1", path)
       .bearerTokenAuthentication(Deliveries.ADMIN_TOKEN).send();
   }
 

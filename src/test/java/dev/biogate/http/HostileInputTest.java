@@ -16,6 +16,7 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
+import io.vertx.junit5.Timeout;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -23,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -48,6 +50,7 @@ class HostileInputTest {
   private static final String PATH_CHARS = "abcXYZ019._-~%/?&=#:;,+!$'()*@[]{}|\\^`\" <>";
 
   @Test
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS) // 2,500 requests; the default 30 s is tight on a loaded machine
   void neverAnswers5xxAndAlwaysExplainsErrorsInJson(Vertx vertx, VertxTestContext ctx) {
     Harness h = new Harness(vertx);
     Random rnd = new Random(SEED);
@@ -165,8 +168,7 @@ class HostileInputTest {
       "GET /" + "a".repeat(9_000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
       "GET /v1/profiles/demo HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n",
       "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
-      // Not covered: an unknown protocol version ("HTTP/9.9") is refused by Vert.x's HTTP/1 codec itself with an
-      // empty 501 before any handler (even the invalid-request handler) runs. Known limitation, see README.
+      "POST /webhooks/linkme HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     };
     NetClient net = vertx.createNetClient();
     Future<Void> chain = Future.succeededFuture();

@@ -84,7 +84,7 @@ class AdminApiTest {
   }
 
   private HttpRequest<Buffer> request(Gateway g, HttpMethod method, String path, String token) {
-    HttpRequest<Buffer> r = h.http.request(method, g.port(), "127.0.0.1", path);
+    HttpRequest<Buffer> r = h.http.request(method, Harness.portFor(g, path), "127.0.0.1", path);
     if (token != null) {
       r.putHeader("Authorization", token.startsWith("Basic ") ? token : "Bearer " + token);
     }

@@ -72,7 +72,7 @@ class LogHygieneTest {
           h.get(g, "/v1/profiles/demo"), // the sandbox refuses this token: an upstream auth failure gets logged
           h.http.post(g.port(), "127.0.0.1", "/webhooks/linktree").putHeader("Content-Type", "application/json")
             .putHeader("x-linktree-signature", "00").putHeader("x-linktree-timestamp", "1").sendBuffer(io.vertx.core.buffer.Buffer.buffer("{}")),
-          h.http.get(g.port(), "127.0.0.1", "/admin/dead-letters").putHeader("Authorization", "Bearer " + ADMIN_TOKEN + "x").send())
+          h.http.get(g.managementPort(), "127.0.0.1", "/admin/dead-letters").putHeader("Authorization", "Bearer " + ADMIN_TOKEN + "x").send())
         .eventually(h::close))
       .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
         // Code paths that do mention visitors, as a handler might: masked on the way out.

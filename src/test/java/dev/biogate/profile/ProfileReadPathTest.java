@@ -77,6 +77,22 @@ class ProfileReadPathTest {
   }
 
   @Test
+  void aCachedCopyKeepsOnlyItsBytesNotADecodedTreeAfterItsLinksAreIndexed(VertxTestContext ctx) {
+    // The L2 write indexes the profile's links; that must not leave the decoded JSON tree on the L1 copy,
+    // which would cost several kilobytes of heap per cached profile (measured: ~6 KiB at 8 links).
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/demo").compose(first -> {
+      assertEquals("MISS", first.getHeader("X-Cache"));
+      return h.eventually(() -> h.redis(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HGET)
+        .arg(dev.biogate.redis.RedisKeys.LINK_OWNERS).arg("lnk_demo_25")).map(r -> r != null && "demo".equals(r.toString())), 5_000);
+    }).map(v -> g.profiles().cache().get("demo"))).onComplete(ctx.succeeding(copy -> ctx.verify(() -> {
+      assertNotNull(copy);
+      assertTrue(!copy.documentHeld(), "the L1 copy holds a decoded document");
+      assertEquals(25, copy.decode().getJsonArray("links").size());
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
   void answers304WhenIfNoneMatchCarriesTheCurrentEtag(VertxTestContext ctx) {
     h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/alice").compose(first -> {
       String etag = first.getHeader("ETag");

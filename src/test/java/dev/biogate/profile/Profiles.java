@@ -46,7 +46,7 @@ final class Profiles {
     Buffer body = Deliveries.linktreeEvent("profile.updated", data);
     return h.post(g, "/webhooks/linktree", Deliveries.linktree(deliveryId, body), body).compose(r -> r.statusCode() == 200
         ? Future.succeededFuture() : Future.failedFuture("webhook answered " + r.statusCode() + " " + r.bodyAsString()))
-      .compose(v -> h.eventually(() -> h.http.get(g.port(), "127.0.0.1", "/admin/deliveries/" + deliveryId)
+      .compose(v -> h.eventually(() -> h.http.get(g.managementPort(), "127.0.0.1", "/admin/deliveries/" + deliveryId)
         .bearerTokenAuthentication(Deliveries.ADMIN_TOKEN).send()
         .map(r -> r.statusCode() == 200 && "handled".equals(r.bodyAsJsonObject().getString("outcome"))), 5_000));
   }

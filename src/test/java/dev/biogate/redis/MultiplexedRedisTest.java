@@ -49,6 +49,28 @@ class MultiplexedRedisTest {
   }
 
   @Test
+  void answersContinueOnTheCallersContext(Vertx vertx, VertxTestContext ctx) {
+    Redis redis = client(vertx, TestRedis.url());
+    // The shared connection was opened from another context; two different callers each get their reply back on
+    // their own (a request's duplicated context carries request-scoped data such as the client a miss is charged to).
+    connected(vertx, redis).onComplete(ctx.succeeding(warm -> {
+      io.vertx.core.internal.ContextInternal a = ((io.vertx.core.internal.ContextInternal) vertx.getOrCreateContext()).duplicate();
+      io.vertx.core.Context b = vertx.getOrCreateContext();
+      java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+      for (io.vertx.core.Context caller : java.util.List.of(a, b)) {
+        caller.runOnContext(v -> redis.send(Request.cmd(Command.PING)).onComplete(ar -> ctx.verify(() -> {
+          assertTrue(ar.succeeded(), String.valueOf(ar.cause()));
+          assertTrue(vertx.getOrCreateContext() == caller, "the reply continues on the context that sent the command");
+          if (answered.incrementAndGet() == 2) {
+            redis.close();
+            ctx.completeNow();
+          }
+        })));
+      }
+    }));
+  }
+
+  @Test
   void refusesSubscriptionsAndUnboundedBlocksOnTheSharedConnection(Vertx vertx, VertxTestContext ctx) {
     Redis redis = client(vertx, TestRedis.url());
     redis.send(Request.cmd(Command.SUBSCRIBE).arg("bg:test")).onComplete(sub -> redis.send(Request.cmd(Command.BLPOP)

@@ -390,6 +390,38 @@ class SandboxServerTest {
       .onComplete(ctx.failingThenComplete());
   }
 
+  @Test
+  void servesGeneratedProfilesWhenAskedForSyntheticOnes(VertxTestContext ctx) {
+    start(new JsonObject().put("syntheticProfiles", 3).put("syntheticLinks", 4)).compose(server -> {
+      int p = server.actualPort();
+      return get(p, "/profiles/synth-0").compose(first -> get(p, "/profiles/synth-2").compose(last ->
+        get(p, "/profiles/synth-3").compose(beyond -> get(p, "/profiles/synth-02").compose(padded ->
+          get(p, "/profiles/synth-2").map(again -> List.of(first, last, beyond, padded, again))))));
+    }).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+      JsonObject first = rs.get(0).bodyAsJsonObject();
+      JsonObject last = rs.get(1).bodyAsJsonObject();
+      assertEquals(200, rs.get(0).statusCode());
+      assertEquals("synth-0", first.getString("username"));
+      assertEquals(4, first.getJsonArray("links").size());
+      assertEquals(200, rs.get(1).statusCode());
+      assertEquals("synth-2", last.getString("username"));
+      assertFalse(first.getJsonArray("links").getJsonObject(0).getString("url")
+        .equals(last.getJsonArray("links").getJsonObject(0).getString("url")), "each profile has its own links");
+      assertEquals(404, rs.get(2).statusCode(), "only syntheticProfiles of them exist");
+      assertEquals(404, rs.get(3).statusCode(), "one spelling per profile");
+      assertEquals(last, rs.get(4).bodyAsJsonObject(), "generated the same way every time");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void hasNoSyntheticProfilesByDefault(VertxTestContext ctx) {
+    get("/profiles/synth-0").onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+      assertEquals(404, r.statusCode());
+      ctx.completeNow();
+    })));
+  }
+
   private Future<SandboxServer> start(JsonObject options) {
     SandboxServer server = new SandboxServer(new SandboxOptions(options.copy().put("port", 0).put("token", TOKEN)));
     return vertx.deployVerticle(server).map(id -> server);

@@ -80,11 +80,16 @@ public final class Harness {
    */
   public BiogateConfig config(JsonObject overrides) {
     JsonObject base = new JsonObject()
-      .put("http", new JsonObject().put("port", 0).put("instances", 1))
+      // Tests are loopback clients: exempt from the edge limit unless a test configures it (the default is not exempt).
+      .put("http", new JsonObject().put("port", 0).put("instances", 1)
+        .put("inbound", new JsonObject().put("exemptLoopback", true))
+        .put("management", new JsonObject().put("port", 0)))
       .put("redis", redisSection.copy())
       .put("analytics", new JsonObject().put("journal", new JsonObject().put("path", tempJournal())))
       .put("linktree", new JsonObject().put("apiBase", "http://127.0.0.1:" + sandboxPort())
-        .put("token", SandboxOptions.DEFAULT_TOKEN).put("retryBaseDelayMs", 10).put("retryMaxDelayMs", 50));
+        .put("token", SandboxOptions.DEFAULT_TOKEN).put("retryBaseDelayMs", 10).put("retryMaxDelayMs", 50)
+        // Tests read many never-seen names from one loopback client; the per-client miss quota is tested on its own.
+        .put("firstSight", new JsonObject().put("quotaBurst", 0)));
     for (String section : overrides.fieldNames()) {
       JsonObject target = base.getJsonObject(section);
       if (target == null) {
@@ -116,7 +121,12 @@ public final class Harness {
   }
 
   public Future<HttpResponse<Buffer>> get(Gateway g, String path) {
-    return http.get(g.port(), "127.0.0.1", path).send();
+    return http.get(portFor(g, path), "127.0.0.1", path).send();
+  }
+
+  /** Operator paths ({@code /metrics}, {@code /admin/*}) are served on the management port, the rest on the client port. */
+  public static int portFor(Gateway g, String path) {
+    return path.startsWith("/metrics") || path.startsWith("/admin") ? g.managementPort() : g.port();
   }
 
   /** Upstream requests the sandbox has counted for a path (e.g. {@code /profiles/demo}). */
@@ -206,7 +216,7 @@ public final class Harness {
 
   /** A request to a gateway with {@code Authorization: Bearer <bearer>} (none when null); redirects are not followed. */
   public Future<HttpResponse<Buffer>> send(io.vertx.core.http.HttpMethod method, Gateway g, String path, String bearer) {
-    io.vertx.ext.web.client.HttpRequest<Buffer> req = http.request(method, g.port(), "127.0.0.1", path).followRedirects(false);
+    io.vertx.ext.web.client.HttpRequest<Buffer> req = http.request(method, portFor(g, path), "127.0.0.1", path).followRedirects(false);
     if (bearer != null) {
       req.putHeader("Authorization", "Bearer " + bearer);
     }

@@ -58,7 +58,7 @@ class UpstreamBudgetTest {
   private static JsonObject budget(int limit, long periodMs) {
     return new JsonObject()
       .put("linktree", new JsonObject().put("rateLimitPerMin", limit).put("ratePeriodMs", periodMs).put("maxRetries", 0)
-        .put("heartbeatMs", 100))
+        .put("heartbeatMs", 100).put("firstSight", new JsonObject().put("share", 1.0).put("quotaBurst", 0)))
       .put("cache", new JsonObject().put("lockWaitMs", 200));
   }
 
@@ -70,6 +70,8 @@ class UpstreamBudgetTest {
   void threeInstancesNeverExceedTheBudgetInAnyWindow(Vertx vertx, VertxTestContext ctx) {
     h = new Harness(vertx);
     JsonObject cfg = budget(10, 2_000);
+    // Every name here is new to the gateway: no foreground reserve, so the whole budget is theirs to use.
+    cfg.getJsonObject("linktree").put("foregroundReserve", 0.0);
     h.start(TestRedis.url(), referee(10, 2_000))
       .compose(v -> Future.all(h.gateway(cfg), h.gateway(cfg), h.gateway(cfg)))
       .compose(all -> {

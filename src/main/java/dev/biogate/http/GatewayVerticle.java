@@ -1,14 +1,9 @@
-package dev.biogate;
+package dev.biogate.http;
 
-import dev.biogate.http.ApiException;
-import dev.biogate.http.EdgeHeaders;
-import dev.biogate.http.ErrorResponses;
-import dev.biogate.http.InboundLimiter;
-import dev.biogate.http.Usernames;
-import dev.biogate.profile.ProfileHandler;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -20,26 +15,32 @@ import java.util.function.Supplier;
 
 /**
  * One HTTP server per event loop. Profile reads ({@code GET|HEAD /v1/profiles/{username}}) are dispatched straight
- * to {@link ProfileHandler} without going through the router: the hot path pays for one prefix check and one
+ * to the {@link ProfileReads} handler without going through the router: the hot path pays for one prefix check and one
  * username scan. Everything else is routed.
  */
 public final class GatewayVerticle extends VerticleBase {
 
   static final String PROFILES = "/v1/profiles/";
+  static final byte[] TIMEOUT_ANSWER = StrictHttpDecoder.timeoutAnswer(
+    ErrorResponses.body("request_timeout", "the request did not arrive in time"), EdgeHeaders.securityLines());
   static final ApiException MALFORMED_URI = new ApiException(400, "malformed_uri", "the request URI has an invalid percent-encoding");
   static final ApiException INVALID_USERNAME = new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
 
   private final String host;
   private final int port;
-  private final ProfileHandler profiles;
+  private final ProfileReads profiles;
   private final Supplier<Router> routes;
   private final InboundLimiter limiter;
   private final EdgeHeaders edge;
   private final IntConsumer boundPort;
   private HttpServer server;
   private long shutdownGraceMs = 10_000;
+  static final long DEFAULT_HEADER_MS = dev.biogate.config.HttpOptions.DEFAULT_REQUEST_HEADER_TIMEOUT_MS;
+  static final long DEFAULT_BODY_MS = dev.biogate.config.HttpOptions.DEFAULT_REQUEST_BODY_TIMEOUT_MS;
+  private long headerTimeoutMs = DEFAULT_HEADER_MS;
+  private long bodyTimeoutMs = DEFAULT_BODY_MS;
 
-  public GatewayVerticle(String host, int port, ProfileHandler profiles, Supplier<Router> routes, InboundLimiter limiter,
+  public GatewayVerticle(String host, int port, ProfileReads profiles, Supplier<Router> routes, InboundLimiter limiter,
                          EdgeHeaders edge, IntConsumer boundPort) {
     this.edge = edge;
     this.limiter = limiter.enabled() ? limiter : null;
@@ -56,10 +57,17 @@ public final class GatewayVerticle extends VerticleBase {
     return this;
   }
 
+  /** Deadlines for a request's line and headers (from their first byte) and for its body (from the headers). */
+  public GatewayVerticle requestDeadlines(long headerMs, long bodyMs) {
+    this.headerTimeoutMs = headerMs;
+    this.bodyTimeoutMs = bodyMs;
+    return this;
+  }
+
   @Override
   public Future<?> start() {
     Router router = routes.get();
-    server = vertx.createHttpServer(new HttpServerOptions()
+    HttpServerOptions options = new HttpServerOptions()
       .setHost(host)
       .setPort(port)
       .setTcpNoDelay(true)
@@ -68,23 +76,35 @@ public final class GatewayVerticle extends VerticleBase {
       .setHttp2ClearTextEnabled(false)
       .setMaxInitialLineLength(4096)
       .setMaxHeaderSize(16384)
-      .setIdleTimeout(120));
+      .setIdleTimeout(120);
+    server = vertx.createHttpServer(options);
     Handler<HttpServerRequest> front = req -> {
       if (edge.apply(req)) {
         return;
       }
       String path = req.path();
+      if (path == null) {
+        path = "";
+      }
       if (limiter != null && !path.startsWith("/health") && !limiter.admit(req)) {
         return;
       }
       HttpMethod m = req.method();
-      if ((m == HttpMethod.GET || m == HttpMethod.HEAD) && path.startsWith(PROFILES) && path.indexOf('/', PROFILES.length()) < 0) {
+      if (m == HttpMethod.HEAD) {
+        Methods.contentLengthOfHead(req.response());
+      }
+      if (path.startsWith(PROFILES) && path.indexOf('/', PROFILES.length()) < 0) {
         String username = Usernames.normalize(path, PROFILES.length(), path.length());
-        if (username != null) {
+        if (m != HttpMethod.GET && m != HttpMethod.HEAD) {
+          Methods.profileNotAllowed(req);
+        } else if (username != null) {
           profiles.handle(req, username);
         } else {
           ErrorResponses.send(req.response(), INVALID_USERNAME);
         }
+        return;
+      }
+      if (Methods.oddTarget(req)) {
         return;
       }
       if (!validEscapes(req.uri())) {
@@ -93,7 +113,9 @@ public final class GatewayVerticle extends VerticleBase {
       }
       router.handle(req);
     };
-    return server.requestHandler(front).invalidRequestHandler(GatewayVerticle::invalid).listen().onSuccess(s -> boundPort.accept(s.actualPort()));
+    return server.requestHandler(front).invalidRequestHandler(GatewayVerticle::invalid)
+      .connectionHandler(conn -> StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs, TIMEOUT_ANSWER))
+      .listen().onSuccess(s -> boundPort.accept(s.actualPort()));
   }
 
   /** Every {@code %} in the URI starts a two-hex-digit escape; anything else cannot be decoded into a path or query. */
@@ -106,7 +128,10 @@ public final class GatewayVerticle extends VerticleBase {
     return true;
   }
 
-  /** Requests the HTTP codec could not decode still get a JSON error, with the status Netty's failure implies. */
+  /**
+   * Requests the HTTP codec could not decode or {@link StrictHttpDecoder} refused still get a JSON error with the
+   * security headers and {@code no-store}, with the status the failure implies; the connection is then closed.
+   */
   static void invalid(HttpServerRequest req) {
     Throwable cause = req.decoderResult().cause();
     int status = 400;
@@ -117,9 +142,16 @@ public final class GatewayVerticle extends VerticleBase {
       status = line ? 414 : 431;
       code = line ? "uri_too_long" : "headers_too_large";
       message = line ? "the request line is too long" : "the request headers are too large";
+    } else if (cause instanceof StrictHttpDecoder.FramingException) {
+      StrictHttpDecoder.FramingException f = (StrictHttpDecoder.FramingException) cause;
+      status = f.status;
+      code = f.code;
+      message = f.getMessage();
     }
-    req.response().setStatusCode(status).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
-      .end(ErrorResponses.body(code, message));
+    io.vertx.core.MultiMap h = req.response().headers();
+    EdgeHeaders.security(h);
+    h.set(HttpHeaders.CONTENT_TYPE, "application/json").set(HttpHeaders.CACHE_CONTROL, "no-store").set(HttpHeaders.CONNECTION, "close");
+    req.response().setStatusCode(status).end(ErrorResponses.body(code, message));
   }
 
   @Override

@@ -1,0 +1,144 @@
+package dev.biogate.analytics;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.biogate.config.ClickOptions;
+import dev.biogate.http.ClientAddress;
+import dev.biogate.http.InboundLimiter;
+import io.netty.util.NetUtil;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Which redirects count as clicks. Not counted (but still redirected): {@code HEAD}, prefetches and prerenders
+ * ({@code Sec-Purpose}/{@code Purpose}/{@code X-Purpose}/{@code X-Moz} naming {@code prefetch} or {@code preview}),
+ * User-Agents on the bot list or none at all, and a client's repeats of the same link within the window.
+ *
+ * <p>A client is a fingerprint: HMAC-SHA256 of its IP, User-Agent, creator and link under a key derived daily from
+ * the configured secret (or a random one per process), cut to 128 bits. The IP and User-Agent are never stored;
+ * the daily key means fingerprints cannot be linked across days. Repeats are caught twice: here, in a bounded
+ * per-instance map (fingerprint -> last counted, {@code maxTracked} entries, expiring after the window), so a flood
+ * never reaches Redis; and cluster-wide, because the click's event id is the fingerprint plus the window number, so
+ * the counter's counted-once marker ({@code click_count.lua}) drops a repeat that another instance let through.
+ */
+public final class ClickGate {
+
+  private static final HexFormat HEX = HexFormat.of();
+
+  private final long windowMs;
+  private final List<String> bots;
+  private final byte[] secret;
+  private final ClientAddress clients;
+  private final InboundLimiter limiter;
+  private final Cache<String, Long> counted;
+  private volatile DayKey dayKey;
+
+  public ClickGate(ClickOptions o, List<String> trustedProxies, boolean exemptLoopback) {
+    this.windowMs = o.windowS() * 1000;
+    this.bots = o.botUserAgents();
+    this.secret = o.fingerprintSecret() != null ? o.fingerprintSecret().bytes() : randomSecret();
+    this.clients = new ClientAddress(trustedProxies);
+    this.limiter = new InboundLimiter(o.ratePerSec(), o.burst(), trustedProxies, exemptLoopback);
+    this.counted = Caffeine.newBuilder().maximumSize(o.maxTracked()).expireAfterWrite(Duration.ofMillis(windowMs)).build();
+  }
+
+  /** The per-client redirect limit: false when the {@code 429} has been written. */
+  boolean admit(HttpServerRequest req) {
+    return limiter.admit(req);
+  }
+
+  /** The event id to record this redirect under, or {@code null} when it is not counted. */
+  String countable(HttpServerRequest req, String username, String linkId, long now) {
+    if (req.method() == HttpMethod.HEAD) {
+      return null;
+    }
+    MultiMap h = req.headers();
+    String ua = h.get("User-Agent");
+    if (ua == null || ua.isBlank() || bot(ua) || prefetch(h)) {
+      return null;
+    }
+    byte[] ip = clients.of(req);
+    String fp = fingerprint(ip == null ? "" : NetUtil.bytesToIpAddress(ip), ua, username, linkId, now);
+    boolean[] fresh = {false};
+    counted.asMap().compute(fp, (k, last) -> {
+      if (last != null && now - last < windowMs) {
+        return last;
+      }
+      fresh[0] = true;
+      return now;
+    });
+    return fresh[0] ? "r-" + fp + "-" + now / windowMs : null;
+  }
+
+  private boolean bot(String ua) {
+    String lower = ua.toLowerCase(Locale.ROOT);
+    for (String b : bots) {
+      if (lower.contains(b)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean prefetch(MultiMap h) {
+    return names(h.get("Sec-Purpose")) || names(h.get("Purpose")) || names(h.get("X-Purpose")) || names(h.get("X-Moz"));
+  }
+
+  private static boolean names(String v) {
+    if (v == null) {
+      return false;
+    }
+    String lower = v.toLowerCase(Locale.ROOT);
+    return lower.contains("prefetch") || lower.contains("prerender") || lower.contains("preview");
+  }
+
+  private String fingerprint(String ip, String ua, String username, String linkId, long now) {
+    Mac mac = dayKey(now / 86_400_000L);
+    byte[] out = mac.doFinal((ip + '\n' + ua + '\n' + username + '\n' + linkId).getBytes(StandardCharsets.UTF_8));
+    return HEX.formatHex(out, 0, 16);
+  }
+
+  /** A fresh Mac under the day's key (the key itself is derived once per day). */
+  private Mac dayKey(long day) {
+    DayKey k = dayKey;
+    if (k == null || k.day != day) {
+      k = new DayKey(day, hmac(secret, ("biogate click fingerprint day " + day).getBytes(StandardCharsets.US_ASCII)));
+      dayKey = k;
+    }
+    return mac(k.key);
+  }
+
+  private static byte[] hmac(byte[] key, byte[] data) {
+    return mac(key).doFinal(data);
+  }
+
+  private static Mac mac(byte[] key) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return mac;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is unavailable", e);
+    }
+  }
+
+  private static byte[] randomSecret() {
+    byte[] b = new byte[32];
+    new SecureRandom().nextBytes(b);
+    return b;
+  }
+
+  private record DayKey(long day, byte[] key) {
+  }
+}

@@ -1,0 +1,157 @@
+package dev.biogate.http;
+
+import io.netty.util.NetUtil;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Who the client is, the way nginx's realip module with {@code real_ip_recursive on} decides it. The connection's
+ * peer is the client unless it is a trusted proxy (a configured CIDR); then every {@code X-Forwarded-For} line, in
+ * order, forms one list of hops, walked from the right: trusted proxies are skipped and the first untrusted hop is
+ * the client. When every hop is trusted, the left-most is; a hop that is not an IP address stops the walk at the
+ * last address believed. Addresses are compared as bytes (IPv4-mapped IPv6 as IPv4) and never resolved by DNS.
+ */
+public final class ClientAddress {
+
+  /** At most this many hops are examined, right to left (a proxy chain is short; the header is client-supplied). */
+  static final int MAX_HOPS = 32;
+
+  private final List<Cidr> trusted;
+
+  /** {@code trustedProxies}: CIDRs ({@code 10.0.0.0/8}, {@code fd00::/8}) or single addresses. */
+  public ClientAddress(List<String> trustedProxies) {
+    List<Cidr> cidrs = new ArrayList<>();
+    for (String t : trustedProxies) {
+      cidrs.add(Cidr.parse(t));
+    }
+    this.trusted = List.copyOf(cidrs);
+  }
+
+  /** The client's address as bytes (4 or 16), or {@code null} when the connection has no IP peer. */
+  public byte[] of(HttpServerRequest req) {
+    SocketAddress peer = req.remoteAddress();
+    byte[] ip = peer == null || peer.hostAddress() == null ? null : parse(peer.hostAddress());
+    if (ip == null || !trusted(ip)) {
+      return ip;
+    }
+    List<String> lines = req.headers().getAll("X-Forwarded-For");
+    int examined = 0;
+    for (int l = lines.size() - 1; l >= 0; l--) {
+      String line = lines.get(l);
+      int end = line.length();
+      while (end >= 0) {
+        int comma = line.lastIndexOf(',', end - 1);
+        byte[] hop = parse(line.substring(comma + 1, end).trim());
+        if (hop == null || ++examined > MAX_HOPS) {
+          return ip;
+        }
+        ip = hop;
+        if (!trusted(hop)) {
+          return hop;
+        }
+        end = comma;
+      }
+    }
+    return ip;
+  }
+
+  /** The client's address in canonical text form, or {@code null}. */
+  public String text(HttpServerRequest req) {
+    byte[] ip = of(req);
+    return ip == null ? null : NetUtil.bytesToIpAddress(ip);
+  }
+
+  public static boolean loopback(byte[] ip) {
+    if (ip.length == 4) {
+      return ip[0] == 127;
+    }
+    for (int i = 0; i < 15; i++) {
+      if (ip[i] != 0) {
+        return false;
+      }
+    }
+    return ip[15] == 1;
+  }
+
+  private boolean trusted(byte[] ip) {
+    for (Cidr c : trusted) {
+      if (c.contains(ip)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** An IP literal as 4 or 16 bytes (IPv4-mapped IPv6 as 4), or {@code null}; never a DNS lookup. */
+  static byte[] parse(String s) {
+    if (s.isEmpty() || s.length() > 45) {
+      return null;
+    }
+    if (s.charAt(0) == '[' && s.charAt(s.length() - 1) == ']') {
+      s = s.substring(1, s.length() - 1);
+    }
+    byte[] b = NetUtil.createByteArrayFromIpAddressString(s);
+    if (b != null && b.length == 16 && isMappedV4(b)) {
+      return new byte[] {b[12], b[13], b[14], b[15]};
+    }
+    return b;
+  }
+
+  private static boolean isMappedV4(byte[] b) {
+    for (int i = 0; i < 10; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+  }
+
+  /** One trusted range. */
+  record Cidr(byte[] network, int bits) {
+
+    static Cidr parse(String text) {
+      String t = text.trim();
+      int slash = t.indexOf('/');
+      byte[] addr = ClientAddress.parse(slash < 0 ? t : t.substring(0, slash));
+      if (addr == null) {
+        throw new IllegalArgumentException("'" + text + "' is not an IP address or CIDR");
+      }
+      int bits = addr.length * 8;
+      if (slash >= 0) {
+        try {
+          bits = Integer.parseInt(t.substring(slash + 1));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("'" + text + "' has no valid prefix length");
+        }
+        if (addr.length == 4 && t.indexOf(':') >= 0 && bits >= 96) {
+          bits -= 96; // ::ffff:10.0.0.0/104 is 10.0.0.0/8
+        }
+        if (bits < 0 || bits > addr.length * 8) {
+          throw new IllegalArgumentException("'" + text + "' has a prefix length out of range");
+        }
+      }
+      return new Cidr(addr, bits);
+    }
+
+    boolean contains(byte[] ip) {
+      if (ip.length != network.length) {
+        return false;
+      }
+      int full = bits / 8;
+      for (int i = 0; i < full; i++) {
+        if (ip[i] != network[i]) {
+          return false;
+        }
+      }
+      int rest = bits % 8;
+      if (rest == 0) {
+        return true;
+      }
+      int mask = (0xff << (8 - rest)) & 0xff;
+      return (ip[full] & mask) == (network[full] & mask);
+    }
+  }
+}

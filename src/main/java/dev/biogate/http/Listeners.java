@@ -1,0 +1,39 @@
+package dev.biogate.http;
+
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Which listener serves which paths. Operator endpoints ({@code /metrics}, {@code /admin/*}) only on the management
+ * listener; client endpoints only on the client listener; {@code /health*} on both. The check reads the router's
+ * normalised path (percent-decoded unreserved characters, dot segments removed), the same path routes match, so
+ * {@code /health/%2e%2e/metrics} is {@code /metrics} here too.
+ */
+public final class Listeners {
+
+  static final ApiException NOT_FOUND = new ApiException(404, "not_found", "no such resource");
+
+  private Listeners() {
+  }
+
+  /** The first handler of a router: {@code 404} for paths this listener does not serve. */
+  public static Handler<RoutingContext> only(boolean management) {
+    return ctx -> {
+      String p = ctx.normalizedPath();
+      boolean serves = health(p) || operator(p) == management;
+      if (serves) {
+        ctx.next();
+      } else {
+        ErrorResponses.send(ctx.response(), NOT_FOUND);
+      }
+    };
+  }
+
+  static boolean operator(String p) {
+    return p.equals("/metrics") || p.equals("/admin") || p.startsWith("/admin/");
+  }
+
+  static boolean health(String p) {
+    return p.equals("/health") || p.startsWith("/health/");
+  }
+}

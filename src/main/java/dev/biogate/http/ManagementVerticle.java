@@ -1,0 +1,57 @@
+package dev.biogate.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+
+import java.util.function.IntConsumer;
+import java.util.function.Supplier;
+
+/**
+ * The management listener ({@code 127.0.0.1:9090} by default, like Kong's admin listener): {@code /metrics},
+ * {@code /admin/*} and {@code /health*}, with the client listener's framing rules, edge headers and JSON errors.
+ * Operators reach it on a private address; nothing on it is served on the client port.
+ */
+public final class ManagementVerticle extends VerticleBase {
+
+  private final String host;
+  private final int port;
+  private final Supplier<Router> routes;
+  private final EdgeHeaders edge;
+  private final IntConsumer boundPort;
+  private HttpServer server;
+
+  public ManagementVerticle(String host, int port, Supplier<Router> routes, EdgeHeaders edge, IntConsumer boundPort) {
+    this.host = host;
+    this.port = port;
+    this.routes = routes;
+    this.edge = edge;
+    this.boundPort = boundPort;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = routes.get();
+    HttpServerOptions options = new HttpServerOptions().setHost(host).setPort(port).setCompressionSupported(false)
+      .setHttp2ClearTextEnabled(false).setMaxInitialLineLength(4096).setMaxHeaderSize(16384).setIdleTimeout(120);
+    server = vertx.createHttpServer(options);
+    return server
+      .requestHandler(req -> {
+        if (!edge.apply(req) && !Methods.oddTarget(req)) {
+          router.handle(req);
+        }
+      })
+      .invalidRequestHandler(GatewayVerticle::invalid)
+      .connectionHandler(conn -> StrictHttpDecoder.install(conn, options, GatewayVerticle.DEFAULT_HEADER_MS, GatewayVerticle.DEFAULT_BODY_MS,
+        GatewayVerticle.TIMEOUT_ANSWER))
+      .listen()
+      .onSuccess(s -> boundPort.accept(s.actualPort()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

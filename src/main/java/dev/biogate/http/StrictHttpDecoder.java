@@ -1,0 +1,267 @@
+package dev.biogate.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.impl.VertxHttpRequestDecoder;
+import io.vertx.core.http.impl.headers.HeadersMultiMap;
+import io.vertx.core.net.impl.ConnectionBase;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+
+/**
+ * The HTTP/1.1 request decoder of every gateway connection: Vert.x's own, made strict about framing (RFC 9112 §6,
+ * §11.2). A request whose framing two parsers could read differently is refused before any handler sees it:
+ * {@code Content-Length} together with {@code Transfer-Encoding}, more than one or a non-decimal
+ * {@code Content-Length}, a transfer coding other than {@code chunked} (501), header names that are not tokens
+ * (whitespace before the colon included), control characters (NUL, bare CR, ...) in values, and protocol versions
+ * other than HTTP/1.0 and 1.1. Refusing puts the decoder in its bad-message state, which discards everything after on
+ * the connection: the invalid-request handler answers and the connection closes, so a smuggled second request is
+ * never read.
+ *
+ * <p>It also bounds slow clients: the request line and headers must arrive within {@code headerTimeoutMs} of their
+ * first byte, however slowly they trickle (the idle timeout restarts with every byte), and the body within
+ * {@code bodyTimeoutMs} of the headers. Past either deadline the client gets a JSON {@code 408} and the connection
+ * is closed.
+ */
+public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
+
+  private final long headerTimeoutMs;
+  private final long bodyTimeoutMs;
+  private final byte[] timeoutAnswer;
+  private FramingRules current;
+  private boolean inBody;
+  /** The current request has been answered in full (e.g. refused before its body arrived). */
+  private boolean answered;
+  private ScheduledFuture<?> deadline;
+
+  StrictHttpDecoder(HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs, byte[] timeoutAnswer) {
+    super(options);
+    this.headerTimeoutMs = headerTimeoutMs;
+    this.bodyTimeoutMs = bodyTimeoutMs;
+    this.timeoutAnswer = timeoutAnswer;
+  }
+
+  /** Replaces the decoder of a fresh HTTP/1.x connection (called from the server's connection handler). */
+  static void install(HttpConnection conn, HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs, byte[] timeoutAnswer) {
+    if (conn instanceof ConnectionBase) {
+      ChannelPipeline pipeline = ((ConnectionBase) conn).channel().pipeline();
+      if (pipeline.get("httpDecoder") instanceof VertxHttpRequestDecoder && pipeline.get("httpEncoder") != null) {
+        StrictHttpDecoder decoder = new StrictHttpDecoder(options, headerTimeoutMs, bodyTimeoutMs, timeoutAnswer);
+        pipeline.replace("httpDecoder", "httpDecoder", decoder);
+        pipeline.addAfter("httpEncoder", "answerWatch", decoder.new AnswerWatch());
+      }
+    }
+  }
+
+  @Override
+  protected HttpMessage createMessage(String[] initialLine) {
+    String version = initialLine[2];
+    if (!"HTTP/1.1".equals(version) && !"HTTP/1.0".equals(version)) {
+      throw version.startsWith("HTTP/") && version.length() == 8
+        ? new FramingException(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served")
+        : new FramingException(400, "bad_request", "the request line is not method, target and HTTP version");
+    }
+    current = new FramingRules();
+    return new DefaultHttpRequest("HTTP/1.1".equals(version) ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0,
+      HttpMethod.valueOf(initialLine[0]), initialLine[1], HeadersMultiMap.httpHeaders(current));
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+    if (!inBody && deadline == null && buffer.isReadable()) {
+      deadline = schedule(ctx, headerTimeoutMs);
+    }
+    int before = out.size();
+    super.decode(ctx, buffer, out);
+    for (int i = before; i < out.size(); i++) {
+      Object msg = out.get(i);
+      if (msg instanceof HttpRequest) {
+        if (current != null) {
+          current.sealed = true; // later changes to the request's headers are the application's, not framing
+        }
+        cancel();
+        inBody = true;
+        answered = false;
+        deadline = schedule(ctx, bodyTimeoutMs);
+      }
+      if (msg instanceof LastHttpContent) {
+        cancel();
+        inBody = false;
+      }
+    }
+    if (!inBody && deadline == null && buffer.isReadable()) {
+      deadline = schedule(ctx, headerTimeoutMs);
+    }
+  }
+
+  private ScheduledFuture<?> schedule(ChannelHandlerContext ctx, long ms) {
+    return ctx.executor().schedule(() -> {
+      deadline = null;
+      if (!ctx.channel().isActive()) {
+        return;
+      }
+      if (answered) {
+        ctx.close(); // the handler answered already (say 413 before the body): a second answer would be garbage
+      } else {
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(timeoutAnswer)).addListener(ChannelFutureListener.CLOSE);
+      }
+    }, ms, TimeUnit.MILLISECONDS);
+  }
+
+  private void cancel() {
+    if (deadline != null) {
+      deadline.cancel(false);
+      deadline = null;
+    }
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
+    cancel();
+    super.handlerRemoved0(ctx);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    cancel();
+    super.channelInactive(ctx);
+  }
+
+  /** Sees each response leave Vert.x (before encoding) and notes when the current one is complete. */
+  final class AnswerWatch extends ChannelOutboundHandlerAdapter {
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+      if (msg instanceof LastHttpContent) {
+        answered = true; // same event loop as the decoder
+      }
+      super.write(ctx, msg, promise);
+    }
+  }
+
+  /** The raw bytes of the 408 sent at a deadline: written below the HTTP encoder, so it is complete here. */
+  static byte[] timeoutAnswer(String jsonBody, String securityHeaders) {
+    byte[] body = jsonBody.getBytes(StandardCharsets.UTF_8);
+    String head = "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+      + securityHeaders + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
+    byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
+    byte[] all = new byte[h.length + body.length];
+    System.arraycopy(h, 0, all, 0, h.length);
+    System.arraycopy(body, 0, all, h.length, body.length);
+    return all;
+  }
+
+  /**
+   * Checks every header as the decoder adds it: names are RFC 9110 tokens, values have no control characters but
+   * HTAB, and the framing headers appear at most once and never together.
+   */
+  static final class FramingRules implements BiConsumer<CharSequence, CharSequence> {
+
+    private boolean contentLength;
+    private boolean transferEncoding;
+    boolean sealed;
+
+    @Override
+    public void accept(CharSequence name, CharSequence value) {
+      if (sealed) {
+        return;
+      }
+      if (name.length() == 0) {
+        throw new FramingException(400, "bad_request", "a header has an empty name");
+      }
+      for (int i = 0; i < name.length(); i++) {
+        if (!tchar(name.charAt(i))) {
+          throw new FramingException(400, "bad_request", "a header name holds a character outside the token set");
+        }
+      }
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+          throw new FramingException(400, "bad_request", "a header value holds a control character");
+        }
+      }
+      if (equalsIgnoreCase(name, "content-length")) {
+        if (contentLength || transferEncoding) {
+          throw new FramingException(400, "bad_request", transferEncoding ? "Content-Length together with Transfer-Encoding"
+            : "more than one Content-Length");
+        }
+        if (!decimal(value)) {
+          throw new FramingException(400, "bad_request", "Content-Length is not a decimal number");
+        }
+        contentLength = true;
+      } else if (equalsIgnoreCase(name, "transfer-encoding")) {
+        if (transferEncoding || contentLength) {
+          throw new FramingException(400, "bad_request", contentLength ? "Content-Length together with Transfer-Encoding"
+            : "more than one Transfer-Encoding");
+        }
+        if (!equalsIgnoreCase(value, "chunked")) {
+          throw new FramingException(501, "not_implemented", "the only transfer coding accepted is chunked");
+        }
+        transferEncoding = true;
+      }
+    }
+
+    private static boolean decimal(CharSequence v) {
+      if (v.length() == 0 || v.length() > 18) {
+        return false;
+      }
+      for (int i = 0; i < v.length(); i++) {
+        if (v.charAt(i) < '0' || v.charAt(i) > '9') {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private static boolean equalsIgnoreCase(CharSequence a, String b) {
+      if (a.length() != b.length()) {
+        return false;
+      }
+      for (int i = 0; i < b.length(); i++) {
+        if (Character.toLowerCase(a.charAt(i)) != b.charAt(i)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** RFC 9110 §5.6.2 tchar. */
+    private static boolean tchar(char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+    }
+  }
+
+  /** A framing refusal: the status and error code the invalid-request handler answers with. */
+  static final class FramingException extends IllegalArgumentException {
+
+    final int status;
+    final String code;
+
+    FramingException(int status, String code, String message) {
+      super(message, null);
+      this.status = status;
+      this.code = code;
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this; // an expected refusal, possibly many per second: no stack
+    }
+  }
+}

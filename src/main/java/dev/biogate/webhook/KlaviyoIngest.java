@@ -1,0 +1,68 @@
+package dev.biogate.webhook;
+
+import dev.biogate.config.WebhookOptions;
+import dev.biogate.http.ApiException;
+import dev.biogate.redis.LuaScript;
+import dev.biogate.redis.RedisKeys;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Redis;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Queues the events of a verified Klaviyo batch on the events stream, each deduplicated by its {@code external_id},
+ * in one atomic step ({@code redis/klaviyo_ingest.lua}). A full backlog or an unreachable Redis fails the whole batch
+ * with 503 and {@code Retry-After}: nothing of it was queued, so the sender's retry loses nothing.
+ */
+final class KlaviyoIngest {
+
+  /** How many events were queued and how many were already known. */
+  record Outcome(int received, int duplicates) {
+  }
+
+  private static final long TIMEOUT_MS = 5_000;
+  static final ApiException BACKLOG_FULL = new ApiException(503, "backlog_full",
+    "the webhook backlog is at its ceiling; retry later", 5);
+
+  private final Redis redis;
+  private final WebhookOptions options;
+  private final LongSupplier clock;
+  private final LuaScript script = LuaScript.load("klaviyo_ingest");
+
+  KlaviyoIngest(Redis redis, WebhookOptions options, LongSupplier clock) {
+    this.redis = redis;
+    this.options = options;
+    this.clock = clock;
+  }
+
+  Future<Outcome> ingest(KlaviyoBatch batch) {
+    if (batch.events.isEmpty()) {
+      return Future.succeededFuture(new Outcome(0, batch.repeatsInBatch));
+    }
+    List<String> keys = new ArrayList<>(1 + 2 * batch.events.size());
+    List<String> args = new ArrayList<>(4 + 3 * batch.events.size());
+    keys.add(RedisKeys.EVENTS_STREAM);
+    args.add(Long.toString(options.dedupeWindowS()));
+    args.add(Long.toString(options.streamMaxLen()));
+    args.add(KlaviyoBatch.PROVIDER);
+    args.add(Long.toString(clock.getAsLong()));
+    for (KlaviyoBatch.Event e : batch.events) {
+      keys.add(RedisKeys.webhookDedupe(KlaviyoBatch.PROVIDER, "id", e.externalId()));
+      keys.add(RedisKeys.webhookDelivery(KlaviyoBatch.PROVIDER, e.externalId()));
+      args.add(e.externalId());
+      args.add(e.topic());
+      args.add(e.body());
+    }
+    return script.run(redis, keys, args)
+      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+      .recover(err -> Future.failedFuture(WebhookIngest.UNAVAILABLE))
+      .compose(r -> {
+        int queued = r.get(0).toInteger();
+        return queued < 0 ? Future.failedFuture(BACKLOG_FULL)
+          : Future.succeededFuture(new Outcome(queued, r.get(1).toInteger() + batch.repeatsInBatch));
+      });
+  }
+}

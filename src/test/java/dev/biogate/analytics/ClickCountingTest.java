@@ -1,0 +1,144 @@
+package dev.biogate.analytics;
+
+import dev.biogate.Gateway;
+import dev.biogate.support.Harness;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * Clicks count people, not requests: once per client (IP + User-Agent) per link per window; bots, HEAD and
+ * prefetches are redirected but never counted; one client's redirect rate is limited.
+ */
+@ExtendWith(VertxExtension.class)
+class ClickCountingTest {
+
+  private static final String LINK = "/r/demo/lnk_demo_03";
+  private static final String BROWSER_A = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0";
+  private static final String BROWSER_B = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1";
+  private static final String BROWSER_C = "Mozilla/5.0 (Windows NT 10.0) Chrome/129.0";
+
+  @TempDir
+  Path dir;
+  private Harness h;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Gateway> gateway(JsonObject clicks, JsonObject http) {
+    JsonObject cfg = Clicks.config(dir.resolve("clicks.journal"));
+    cfg.getJsonObject("analytics").put("clicks", clicks);
+    if (http != null) {
+      cfg.put("http", http);
+    }
+    return h.gateway(cfg);
+  }
+
+  private Future<HttpResponse<Buffer>> click(Gateway g, HttpMethod m, String ua, String header, String value) {
+    HttpRequest<Buffer> req = h.http.request(m, g.port(), "127.0.0.1", LINK).followRedirects(false).putHeader("User-Agent", ua);
+    if (header != null) {
+      req.putHeader(header, value);
+    }
+    return req.send();
+  }
+
+  private Future<Long> total(Gateway g, String key, long from) {
+    return Clicks.query(h, g, key, "demo", from, from + 3_600_000, "hour").map(a -> a.getLong("total"));
+  }
+
+  @Test
+  void aFloodFromOneClientCountsOncePerWindowAndBotsHeadAndPrefetchNever(Vertx vertx, VertxTestContext ctx) {
+    long from = System.currentTimeMillis() - 60_000;
+    List<HttpResponse<Buffer>> answers = new ArrayList<>();
+    gateway(new JsonObject(), null).compose(g -> Clicks.issueKey(h, g, "demo").compose(key -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (int i = 0; i < 200; i++) {
+        chain = chain.compose(v -> click(g, HttpMethod.GET, BROWSER_A, null, null).map(r -> answers.add(r)).mapEmpty());
+      }
+      return chain
+        .compose(v -> click(g, HttpMethod.GET, BROWSER_B, null, null)).map(answers::add)
+        .compose(v -> click(g, HttpMethod.HEAD, BROWSER_C, null, null)).map(answers::add)
+        .compose(v -> click(g, HttpMethod.GET, BROWSER_C, "Sec-Purpose", "prefetch;prerender")).map(answers::add)
+        .compose(v -> click(g, HttpMethod.GET, BROWSER_C, "Purpose", "prefetch")).map(answers::add)
+        .compose(v -> click(g, HttpMethod.GET, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", null, null))
+        .map(answers::add)
+        .compose(v -> click(g, HttpMethod.GET, "facebookexternalhit/1.1", null, null)).map(answers::add)
+        // The sentinel: clicks are counted in stream order, so once it is counted everything before it has been.
+        .compose(v -> click(g, HttpMethod.GET, BROWSER_C, null, null)).map(answers::add)
+        .compose(v -> Clicks.eventually(vertx, () -> total(g, key, from).map(t -> t >= 3), 10_000, "the sentinel is counted"))
+        .compose(v -> total(g, key, from));
+    })).onComplete(ctx.succeeding(total -> ctx.verify(() -> {
+      for (HttpResponse<Buffer> r : answers) {
+        assertEquals(302, r.statusCode(), "every redirect is answered, counted or not");
+        assertEquals("https://shop.example.com/demo", r.getHeader("Location"));
+      }
+      assertEquals(3, total, "A once, B once, C's real click once; HEAD, prefetches and bots never");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void theSameClientCountsAgainAfterTheWindow(Vertx vertx, VertxTestContext ctx) {
+    long from = System.currentTimeMillis() - 60_000;
+    gateway(new JsonObject().put("windowS", 1), null).compose(g -> Clicks.issueKey(h, g, "demo").compose(key ->
+        click(g, HttpMethod.GET, BROWSER_A, null, null)
+          .compose(r -> Clicks.eventually(vertx, () -> total(g, key, from).map(t -> t == 1), 10_000, "first click counted"))
+          // Keep clicking: within the window nothing more counts; once it has passed, the next click does.
+          .compose(v -> Clicks.eventually(vertx, () -> click(g, HttpMethod.GET, BROWSER_A, null, null)
+            .compose(r -> total(g, key, from)).map(t -> t == 2), 10_000, "a click after the window counted"))
+          .compose(v -> total(g, key, from))))
+      .onComplete(ctx.succeeding(total -> ctx.verify(() -> {
+        assertEquals(2, total);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void oneClientsRedirectRateIsLimited(VertxTestContext ctx) {
+    JsonObject http = new JsonObject().put("inbound", new JsonObject().put("exemptLoopback", false));
+    List<Integer> statuses = new ArrayList<>();
+    List<String> retryAfter = new ArrayList<>();
+    gateway(new JsonObject().put("ratePerSec", 0.01).put("burst", 3), http).compose(g -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (int i = 0; i < 5; i++) {
+        chain = chain.compose(v -> click(g, HttpMethod.GET, BROWSER_A, null, null).map(r -> {
+          statuses.add(r.statusCode());
+          retryAfter.add(r.getHeader("Retry-After"));
+          return null;
+        }));
+      }
+      return chain.compose(v -> h.get(g, "/v1/profiles/demo"));
+    }).onComplete(ctx.succeeding(profile -> ctx.verify(() -> {
+      assertEquals(List.of(302, 302, 302, 429, 429), statuses);
+      assertNotNull(retryAfter.get(3));
+      assertEquals(200, profile.statusCode(), "the redirect limit is its own; reads are not affected");
+      ctx.completeNow();
+    })));
+  }
+}

@@ -1,0 +1,116 @@
+package dev.biogate.http;
+
+import dev.biogate.Gateway;
+import dev.biogate.config.HttpOptions;
+import dev.biogate.support.Harness;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * The client behind trusted proxies is found like nginx realip: every X-Forwarded-For line, walked from the right,
+ * trusted CIDRs skipped. Measured through the edge limit (burst 2): requests from one real client share one bucket
+ * whatever they put in the hops a proxy does not vouch for.
+ */
+@ExtendWith(VertxExtension.class)
+class ClientIpTest {
+
+  private Harness h;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Gateway> gateway(boolean exemptLoopback) {
+    JsonObject inbound = new JsonObject().put("ratePerSec", 0.01).put("burst", 2)
+      .put("trustedProxies", new JsonArray().add("127.0.0.0/8").add("10.0.0.0/8"));
+    if (exemptLoopback) {
+      inbound.put("exemptLoopback", true);
+    }
+    return h.gateway(new JsonObject().put("http", new JsonObject().put("inbound", inbound)));
+  }
+
+  /** {@code GET /v1/profiles/demo} with the given X-Forwarded-For lines, one header per line. */
+  private Future<Integer> get(Gateway g, String... xffLines) {
+    RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(g.port()).setURI("/v1/profiles/demo");
+    for (String line : xffLines) {
+      o.addHeader("X-Forwarded-For", line);
+    }
+    return h.vertx.createHttpClient().request(o).compose(req -> req.send()).compose(resp -> resp.body().map(b -> resp.statusCode()));
+  }
+
+  private Future<List<Integer>> sequence(Gateway g, int n, java.util.function.IntFunction<String[]> lines) {
+    List<Integer> out = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < n; i++) {
+      int k = i;
+      chain = chain.compose(v -> get(g, lines.apply(k)).map(s -> {
+        out.add(s);
+        return null;
+      }));
+    }
+    return chain.map(out);
+  }
+
+  @Test
+  void everyForwardedLineCountsSoASpoofedFirstLineDoesNotBuyAFreshBucket(VertxTestContext ctx) {
+    gateway(false).compose(g -> sequence(g, 4, i -> new String[] {"198.51.100." + i, "203.0.113.7, 10.1.2.3"}))
+      .onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
+        assertEquals(List.of(200, 200, 429, 429), statuses, "one client (203.0.113.7) behind two proxies");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void walkStopsAtTheFirstUntrustedHopFromTheRight(VertxTestContext ctx) {
+    // Different spoofed left parts, same real client right of them: one bucket. A different real client: its own.
+    gateway(false).compose(g -> sequence(g, 3, i -> new String[] {"1.1.1." + i + ", 203.0.113.9, 10.0.0.1"})
+        .compose(first -> get(g, "203.0.113.10").map(other -> List.of(first.get(0), first.get(1), first.get(2), other))))
+      .onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
+        assertEquals(List.of(200, 200, 429, 200), statuses);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void claimingLoopbackThroughAProxyIsNotAnExemption(VertxTestContext ctx) {
+    gateway(false).compose(g -> sequence(g, 3, i -> new String[] {"127.0.0.1"}))
+      .onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
+        assertEquals(List.of(200, 200, 429), statuses);
+        assertFalse(new HttpOptions(new JsonObject()).exemptLoopback(), "loopback is exempt only when configured");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void loopbackIsExemptWhenConfigured(VertxTestContext ctx) {
+    gateway(true).compose(g -> sequence(g, 4, i -> new String[0]))
+      .onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
+        assertEquals(List.of(200, 200, 200, 200), statuses);
+        ctx.completeNow();
+      })));
+  }
+}

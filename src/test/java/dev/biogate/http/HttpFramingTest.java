@@ -1,0 +1,224 @@
+package dev.biogate.http;
+
+import dev.biogate.Gateway;
+import dev.biogate.support.Harness;
+import dev.biogate.support.RawHttp;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Request smuggling primitives and slow clients, on a raw socket: every ambiguous framing is refused with a JSON 400
+ * (501 for a transfer coding the gateway does not implement) and the connection is closed, so nothing after it on the
+ * connection is read as another request.
+ */
+@ExtendWith(VertxExtension.class)
+class HttpFramingTest {
+
+  private static final String NEXT = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+
+  private Harness h;
+  private RawHttp raw;
+  private Gateway g;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    raw = new RawHttp(vertx);
+    JsonObject http = new JsonObject().put("requestHeaderTimeoutMs", 400).put("requestBodyTimeoutMs", 400);
+    JsonObject webhooks = new JsonObject().put("linktree", new JsonObject().put("secrets", "whsec_framing_test_secret"));
+    h.start().compose(v -> h.gateway(new JsonObject().put("http", http).put("webhooks", webhooks))).onSuccess(gw -> g = gw)
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    raw.close().eventually(h::close).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void contentLengthWithTransferEncodingIsRefusedAndTheSmuggledRequestIsNeverAnswered(VertxTestContext ctx) {
+    String smuggle = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\n"
+      + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + NEXT;
+    String reversed = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n"
+      + "0\r\n\r\n" + NEXT;
+    refusedAlone(ctx, 400, smuggle, reversed);
+  }
+
+  @Test
+  void duplicateOrMalformedContentLengthIsRefused(VertxTestContext ctx) {
+    refusedAlone(ctx, 400,
+      post("Content-Length: 2\r\nContent-Length: 2\r\n", "{}"),
+      post("Content-Length: 2\r\nContent-Length: 3\r\n", "{}"),
+      post("Content-Length: 2, 2\r\n", "{}"),
+      post("Content-Length: +2\r\n", "{}"),
+      post("Content-Length: 0x2\r\n", "{}"),
+      post("Content-Length: \r\n", ""));
+  }
+
+  @Test
+  void whitespaceBeforeAHeaderColonIsRefused(VertxTestContext ctx) {
+    refusedAlone(ctx, 400,
+      post("Content-Length : 2\r\n", "{}"),
+      "GET /health/live HTTP/1.1\r\nHost: x\r\nX-Trace\t: 1\r\n\r\n" + NEXT);
+  }
+
+  @Test
+  void controlCharactersInHeaderNamesOrValuesAreRefused(VertxTestContext ctx) {
+    refusedAlone(ctx, 400,
+      "GET /health/live HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n" + NEXT,
+      "GET /health/live HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n" + NEXT,
+      "GET /health/live HTTP/1.1\r\nHost: x\r\nX-A: a\u0001b\r\n\r\n" + NEXT,
+      "GET /health/live HTTP/1.1\r\nHost: x\r\nX-A: a\u007fb\r\n\r\n" + NEXT,
+      "GET /health/live HTTP/1.1\r\nHost: x\r\nX\u0001A: ab\r\n\r\n" + NEXT);
+  }
+
+  @Test
+  void unknownTransferCodingIsNotImplemented(VertxTestContext ctx) {
+    refusedAlone(ctx, 501,
+      post("Transfer-Encoding: gzip\r\nContent-Length: 2\r\n", "{}"),
+      post("Transfer-Encoding: chunked, identity\r\n", "0\r\n\r\n"),
+      post("Transfer-Encoding: xchunked\r\n", "0\r\n\r\n"));
+  }
+
+  @Test
+  void unknownHttpVersionIsNeverAnsweredAsARequest(VertxTestContext ctx) {
+    raw.exchange(g.port(), "GET /health/live HTTP/9.9\r\nHost: x\r\n\r\n", 5_000).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+      assertEquals(1, rs.size(), rs.toString());
+      assertNotEquals(200, rs.get(0).status());
+      assertErrorAnswer(rs.get(0));
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void codecErrorsCarryJsonSecurityHeadersAndNoStore(VertxTestContext ctx) {
+    Future.all(
+        raw.exchange(g.port(), "GET /" + "a".repeat(9_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 5_000),
+        raw.exchange(g.port(), "GET /v1/profiles/demo HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n", 5_000),
+        raw.exchange(g.port(), "GARBAGE\r\n\r\n", 5_000))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        int[] statuses = {414, 431, 400};
+        for (int i = 0; i < 3; i++) {
+          List<RawHttp.Response> rs = all.resultAt(i);
+          assertEquals(statuses[i], rs.get(0).status(), rs.toString());
+          assertErrorAnswer(rs.get(0));
+        }
+        ctx.completeNow();
+      })));
+  }
+
+  /** The header deadline runs from the first byte: a client trickling a header line every 100 ms is cut off anyway. */
+  @Test
+  void headersTrickledSlowlyHitTheHeaderDeadline(Vertx vertx, VertxTestContext ctx) {
+    AtomicInteger sent = new AtomicInteger();
+    raw.connect(g.port()).compose(so -> {
+      so.write("GET /health/live HTTP/1.1\r\nHost: x\r\n");
+      long timer = vertx.setPeriodic(100, id -> {
+        if (sent.incrementAndGet() < 300) {
+          so.write("X-Slow: " + sent.get() + "\r\n");
+        }
+      });
+      return raw.untilClosed(so, 20_000).eventually(() -> {
+        vertx.cancelTimer(timer);
+        return Future.succeededFuture();
+      });
+    }).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+      assertEquals(1, rs.size(), rs.toString());
+      assertEquals(408, rs.get(0).status());
+      assertErrorAnswer(rs.get(0));
+      assertTrue(sent.get() < 300, "the server waited for the whole trickle");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void aBodyThatNeverArrivesHitsTheBodyDeadline(VertxTestContext ctx) {
+    raw.connect(g.port()).compose(so -> {
+      so.write(post("Content-Length: 100\r\n", "{\"a\":"));
+      return raw.untilClosed(so, 20_000);
+    }).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+      assertEquals(1, rs.size(), rs.toString());
+      assertEquals(408, rs.get(0).status());
+      assertErrorAnswer(rs.get(0));
+      ctx.completeNow();
+    })));
+  }
+
+  /** Answered before its body (declared too large): at the deadline the connection closes, with no second answer. */
+  @Test
+  void aRequestAnsweredBeforeItsBodyIsClosedAtTheDeadlineWithoutASecondAnswer(VertxTestContext ctx) {
+    raw.connect(g.port()).compose(so -> {
+      so.write(post("Content-Length: 999999\r\n", "{\"a\":"));
+      return raw.untilClosed(so, 20_000);
+    }).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+      assertEquals(1, rs.size(), rs.toString());
+      assertEquals(413, rs.get(0).status());
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void wellFramedRequestsStillShareAConnection(VertxTestContext ctx) {
+    raw.exchange(g.port(), NEXT + NEXT.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"), 5_000)
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        assertEquals(2, rs.size(), rs.toString());
+        assertEquals(200, rs.get(0).status());
+        assertEquals(200, rs.get(1).status());
+        ctx.completeNow();
+      })));
+  }
+
+  private static String post(String framing, String body) {
+    return "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + framing + "\r\n" + body + NEXT;
+  }
+
+  /** Each request gets exactly one answer, the expected error, and the connection is closed after it. */
+  private void refusedAlone(VertxTestContext ctx, int status, String... requests) {
+    Future<Void> chain = Future.succeededFuture();
+    for (String r : requests) {
+      chain = chain.compose(v -> raw.exchange(g.port(), r, 5_000).compose(rs -> {
+        try {
+          assertEquals(1, rs.size(), "one answer only for " + printable(r) + ": " + rs);
+          assertEquals(status, rs.get(0).status(), printable(r) + ": " + rs);
+          assertErrorAnswer(rs.get(0));
+          return Future.succeededFuture();
+        } catch (AssertionError e) {
+          return Future.failedFuture(e);
+        }
+      }));
+    }
+    chain.onComplete(ctx.succeedingThenComplete());
+  }
+
+  static void assertErrorAnswer(RawHttp.Response r) {
+    assertEquals("close", r.header("Connection"), r.toString());
+    assertTrue(String.valueOf(r.header("Content-Type")).startsWith("application/json"), r.toString());
+    assertEquals("no-store", r.header("Cache-Control"), r.toString());
+    assertEquals("nosniff", r.header("X-Content-Type-Options"), r.toString());
+    assertEquals("DENY", r.header("X-Frame-Options"), r.toString());
+    JsonObject body = new JsonObject(r.body());
+    assertTrue(body.getValue("error") instanceof String && body.getValue("message") instanceof String, r.body());
+  }
+
+  private static String printable(String s) {
+    StringBuilder sb = new StringBuilder();
+    for (char c : s.toCharArray()) {
+      sb.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,134 @@
+package dev.biogate.http;
+
+import dev.biogate.Gateway;
+import dev.biogate.ops.AdminGuessLimit;
+import dev.biogate.support.Harness;
+import dev.biogate.support.RawHttp;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** /metrics and /admin/* live on the management listener only; admin token guessing is locked out per client. */
+@ExtendWith(VertxExtension.class)
+class ManagementListenerTest {
+
+  private static final String TOKEN = "management-admin-token-0123456789";
+
+  private Harness h;
+  private Gateway g;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().compose(v -> h.gateway(new JsonObject().put("admin", new JsonObject().put("token", TOKEN))))
+      .onSuccess(gw -> g = gw).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<HttpResponse<Buffer>> on(int port, HttpMethod m, String path, String bearer) {
+    var req = h.http.request(m, port, "127.0.0.1", path);
+    if (bearer != null) {
+      req.putHeader("Authorization", "Bearer " + bearer);
+    }
+    return req.send();
+  }
+
+  @Test
+  void operatorEndpointsAreNotServedOnTheClientPort(Vertx vertx, VertxTestContext ctx) {
+    RawHttp raw = new RawHttp(vertx);
+    int client = g.port();
+    Future.all(List.of(
+        on(client, HttpMethod.GET, "/metrics", null),
+        on(client, HttpMethod.GET, "/admin/dead-letters", TOKEN),
+        raw.exchange(client, "GET /health/%2e%2e/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000),
+        raw.exchange(client, "GET /health/../admin/dead-letters HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
+          + "\r\nConnection: close\r\n\r\n", 5_000),
+        on(client, HttpMethod.GET, "/health/live", null)))
+      .eventually(raw::close)
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        HttpResponse<Buffer> metrics = all.resultAt(0);
+        HttpResponse<Buffer> admin = all.resultAt(1);
+        List<RawHttp.Response> dotted = all.resultAt(2);
+        List<RawHttp.Response> dottedAdmin = all.resultAt(3);
+        assertEquals(404, metrics.statusCode());
+        assertEquals("not_found", metrics.bodyAsJsonObject().getString("error"));
+        assertEquals(404, admin.statusCode());
+        assertEquals(404, dotted.get(0).status(), dotted.toString());
+        assertTrue(!dotted.get(0).body().contains("biogate_"), "metrics leaked through a dot segment");
+        assertEquals(404, dottedAdmin.get(0).status(), dottedAdmin.toString());
+        assertEquals(200, ((HttpResponse<Buffer>) all.resultAt(4)).statusCode(), "health stays on the client port");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void managementPortServesMetricsAdminAndHealthOnly(VertxTestContext ctx) {
+    assertNotEquals(g.port(), g.managementPort());
+    int m = g.managementPort();
+    Future.all(List.of(
+        on(m, HttpMethod.GET, "/metrics", null),
+        on(m, HttpMethod.GET, "/admin/dead-letters", TOKEN),
+        on(m, HttpMethod.GET, "/health/live", null),
+        on(m, HttpMethod.GET, "/v1/profiles/demo", null)))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        HttpResponse<Buffer> metrics = all.resultAt(0);
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.bodyAsString().contains("biogate_"));
+        assertEquals(200, ((HttpResponse<Buffer>) all.resultAt(1)).statusCode());
+        assertEquals(200, ((HttpResponse<Buffer>) all.resultAt(2)).statusCode());
+        assertEquals(404, ((HttpResponse<Buffer>) all.resultAt(3)).statusCode(), "no client traffic on the management port");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void adminTokenGuessingIsLockedOutPerClientAndCounted(VertxTestContext ctx) {
+    int m = g.managementPort();
+    List<Integer> statuses = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < AdminGuessLimit.DEFAULT_MAX_FAILURES + 2; i++) {
+      int k = i;
+      chain = chain.compose(v -> on(m, HttpMethod.GET, "/admin/dead-letters", "guess-" + k).map(r -> {
+        statuses.add(r.statusCode());
+        return null;
+      }));
+    }
+    chain.compose(v -> on(m, HttpMethod.GET, "/admin/dead-letters", TOKEN))
+      .compose(locked -> on(m, HttpMethod.GET, "/metrics", null).map(metrics -> List.of(locked, metrics)))
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        for (int i = 0; i < AdminGuessLimit.DEFAULT_MAX_FAILURES; i++) {
+          assertEquals(401, statuses.get(i), "attempt " + i + ": " + statuses);
+        }
+        assertEquals(429, statuses.get(AdminGuessLimit.DEFAULT_MAX_FAILURES), statuses.toString());
+        HttpResponse<Buffer> locked = rs.get(0);
+        assertEquals(429, locked.statusCode(), "even the right token waits out the lockout");
+        assertNotNull(locked.getHeader("Retry-After"));
+        assertEquals("too_many_auth_failures", locked.bodyAsJsonObject().getString("error"));
+        String text = rs.get(1).bodyAsString();
+        assertTrue(text.contains("biogate_admin_auth_failures_total " + (double) (AdminGuessLimit.DEFAULT_MAX_FAILURES)), text);
+        assertTrue(text.contains("biogate_admin_auth_lockouts_total 1.0"), text);
+        ctx.completeNow();
+      })));
+  }
+}

@@ -1,0 +1,203 @@
+package dev.biogate.links;
+
+import dev.biogate.Gateway;
+import dev.biogate.support.Harness;
+import dev.biogate.support.TestRedis;
+import dev.biogate.webhook.Deliveries;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Link batch jobs against the sandbox, whose own limiter referees the budget: the sandbox allows exactly the
+ * gateway's budget ({@value #LIMIT} calls per {@value #PERIOD_MS} ms, a short period so the test is quick), so any
+ * overspend would be answered 429 and counted.
+ */
+@ExtendWith(VertxExtension.class)
+class LinkBatchJobTest {
+
+  private static final int LIMIT = 100;
+  private static final long PERIOD_MS = 1_000;
+
+  private Harness h;
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start(TestRedis.url(), new JsonObject().put("rateLimitPerMin", LIMIT).put("rateWindowMs", PERIOD_MS))
+      .compose(x -> h.putProfile("campaign", campaignProfile(250)))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static JsonObject campaignProfile(int links) {
+    JsonArray list = new JsonArray();
+    for (int i = 1; i <= links; i++) {
+      list.add(new JsonObject().put("id", "c-" + i).put("title", "Link " + i).put("url", "https://example.com/" + i));
+    }
+    return new JsonObject().put("username", "campaign").put("bio", "").put("links", list);
+  }
+
+  private static JsonObject config() {
+    return Deliveries.config()
+      .put("linktree", new JsonObject().put("rateLimitPerMin", LIMIT).put("ratePeriodMs", PERIOD_MS).put("heartbeatMs", 100))
+      .put("jobs", new JsonObject().put("pollMs", 50).put("leaseMs", 1_000));
+  }
+
+  /** 250 creates, 150 updates, 100 deletes, interleaved. */
+  private static JsonArray fiveHundredOps() {
+    JsonArray ops = new JsonArray();
+    for (int k = 0; k < 50; k++) {
+      for (int j = 0; j < 5; j++) {
+        int n = 5 * k + j;
+        ops.add(new JsonObject().put("op", "create").put("title", "New " + n).put("url", "https://example.com/new/" + n));
+      }
+      for (int j = 0; j < 3; j++) {
+        int link = 3 * k + j + 1;
+        ops.add(new JsonObject().put("op", "update").put("link_id", "c-" + link).put("title", "Updated " + link));
+      }
+      for (int j = 0; j < 2; j++) {
+        ops.add(new JsonObject().put("op", "delete").put("link_id", "c-" + (151 + 2 * k + j)));
+      }
+    }
+    return ops;
+  }
+
+  @Test
+  @Timeout(value = 300, timeUnit = TimeUnit.SECONDS)
+  void fiveHundredOperationsStayInTheBudgetSurviveARestartAndApplyOnce(VertxTestContext ctx) {
+    AtomicReference<String> job = new AtomicReference<>();
+    h.gateway(config()).compose(a -> submit(a, "campaign", fiveHundredOps()).compose(r -> {
+        assertEquals(202, r.statusCode(), r.bodyAsString());
+        job.set(r.bodyAsJsonObject().getString("job"));
+        assertEquals("/admin/jobs/" + job.get(), r.getHeader("Location"));
+        return h.eventually(() -> progress(a, job.get()).map(p -> p.getInteger("applied") >= 100), 120_000);
+      }).compose(v -> h.close(a)))
+      .compose(v -> h.gateway(config()))
+      .compose(b -> h.eventually(() -> progress(b, job.get()).map(p -> "done".equals(p.getString("state"))), 170_000)
+        .compose(v -> Future.all(progress(b, job.get()), writes(), h.sandboxStats())))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        JsonObject p = all.resultAt(0);
+        JsonObject writes = all.resultAt(1);
+        JsonObject stats = all.resultAt(2);
+        assertEquals(500, p.getInteger("applied"), p.encode().substring(0, 300));
+        assertEquals(0, p.getInteger("failed"));
+        assertEquals(0, p.getInteger("pending"));
+        assertTrue(p.getInteger("leases") >= 2, "resumed by the second instance");
+        p.getJsonArray("operations").forEach(o -> assertEquals("applied", ((JsonObject) o).getString("status")));
+        JsonObject applied = writes.getJsonObject("applied");
+        assertEquals(500, applied.size(), "every operation reached the upstream");
+        for (String key : applied.fieldNames()) {
+          assertEquals(1, applied.getInteger(key), "operation " + key + " applied once");
+        }
+        assertEquals(500, writes.getInteger("applied_total"));
+        assertEquals(0, stats.getInteger("rate_limited"), "the referee never had to refuse a call: " + stats.getJsonObject("by_status"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  void anOperationInterruptedMidCallIsReconciledNotRepeated(VertxTestContext ctx) {
+    AtomicReference<String> job = new AtomicReference<>();
+    JsonArray ops = new JsonArray().add(new JsonObject().put("op", "create").put("title", "Slow").put("url", "https://example.com/slow"));
+    h.fault(new JsonObject().put("mode", "slow").put("latency_ms", 1_500))
+      .compose(v -> h.gateway(config()))
+      .compose(a -> submit(a, "campaign", ops).compose(r -> {
+        job.set(r.bodyAsJsonObject().getString("job"));
+        return h.eventually(() -> progress(a, job.get()).map(p ->
+          "in_flight".equals(p.getJsonArray("operations").getJsonObject(0).getString("status"))), 10_000);
+      }).compose(v -> h.close(a)))
+      .compose(v -> h.gateway(config()))
+      .compose(b -> h.eventually(() -> progress(b, job.get()).map(p -> "done".equals(p.getString("state"))), 20_000)
+        .compose(v -> Future.all(progress(b, job.get()), writes())))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        JsonObject op = all.<JsonObject>resultAt(0).getJsonArray("operations").getJsonObject(0);
+        JsonObject writes = all.resultAt(1);
+        assertEquals("applied", op.getString("status"));
+        assertEquals(Boolean.TRUE, op.getBoolean("resumed"), "the second instance knew the call may have happened");
+        assertEquals(1, writes.getJsonObject("applied").getInteger(job.get() + ":0"), writes.encode());
+        assertEquals(1, writes.getInteger("applied_total"));
+        assertTrue(writes.getInteger("replayed") >= 1, "the repeat was answered from the idempotency key");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void refusesInvalidBatchesWithJsonErrors(VertxTestContext ctx) {
+    JsonArray tooMany = new JsonArray();
+    for (int i = 0; i < 1001; i++) {
+      tooMany.add(new JsonObject().put("op", "delete").put("link_id", "c-1"));
+    }
+    h.gateway(config()).compose(g -> Future.all(java.util.List.of(
+      raw(g, "/admin/creators/campaign/links/batch", Buffer.buffer("{\"op\":\"create\"}")),
+      raw(g, "/admin/creators/campaign/links/batch", Buffer.buffer("[")),
+      submit(g, "campaign", new JsonArray()),
+      submit(g, "campaign", tooMany),
+      submit(g, "campaign", new JsonArray().add(new JsonObject().put("op", "rename").put("link_id", "c-1"))),
+      submit(g, "campaign", new JsonArray().add(new JsonObject().put("op", "create").put("title", "x"))),
+      submit(g, "campaign", new JsonArray().add(new JsonObject().put("op", "create").put("url", "javascript:alert(1)"))),
+      submit(g, "campaign", new JsonArray().add(new JsonObject().put("op", "update").put("link_id", "c-1"))),
+      submit(g, "campaign", new JsonArray().add(new JsonObject().put("op", "delete").put("link_id", "../me"))),
+      submit(g, "campaign", new JsonArray().add(new JsonObject().put("op", "delete").put("link_id", "c-1").put("force", true))),
+      submit(g, "bad%20name", new JsonArray().add(new JsonObject().put("op", "delete").put("link_id", "c-1"))),
+      h.send(io.vertx.core.http.HttpMethod.GET, g, "/admin/jobs/" + "0".repeat(32), Deliveries.ADMIN_TOKEN),
+      h.send(io.vertx.core.http.HttpMethod.GET, g, "/admin/jobs/nope", Deliveries.ADMIN_TOKEN),
+      h.send(io.vertx.core.http.HttpMethod.POST, g, "/admin/creators/campaign/links/batch", null))))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        String[] codes = {"invalid_batch", "malformed_json", "invalid_batch", "invalid_batch", "invalid_operation",
+          "invalid_operation", "invalid_operation", "invalid_operation", "invalid_operation", "invalid_operation", "invalid_username"};
+        for (int i = 0; i < codes.length; i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(400, r.statusCode(), i + ": " + r.bodyAsString());
+          assertEquals(codes[i], r.bodyAsJsonObject().getString("error"), i + ": " + r.bodyAsString());
+        }
+        assertEquals(404, all.<HttpResponse<Buffer>>resultAt(11).statusCode());
+        assertEquals(400, all.<HttpResponse<Buffer>>resultAt(12).statusCode());
+        assertEquals(401, all.<HttpResponse<Buffer>>resultAt(13).statusCode());
+        ctx.completeNow();
+      })));
+  }
+
+  private Future<HttpResponse<Buffer>> submit(Gateway g, String username, JsonArray ops) {
+    return raw(g, "/admin/creators/" + username + "/links/batch", ops.toBuffer());
+  }
+
+  private Future<HttpResponse<Buffer>> raw(Gateway g, String path, Buffer body) {
+    return h.http.post(g.managementPort(), "127.0.0.1", path).putHeader("Authorization", "Bearer " + Deliveries.ADMIN_TOKEN)
+      .putHeader("Content-Type", "application/json").sendBuffer(body);
+  }
+
+  private Future<JsonObject> progress(Gateway g, String job) {
+    return h.send(io.vertx.core.http.HttpMethod.GET, g, "/admin/jobs/" + job, Deliveries.ADMIN_TOKEN).map(r -> {
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException(r.statusCode() + " " + r.bodyAsString());
+      }
+      return r.bodyAsJsonObject();
+    });
+  }
+
+  private Future<JsonObject> writes() {
+    return h.http.get(h.sandboxPort(), "127.0.0.1", "/__sandbox/writes").send().map(HttpResponse::bodyAsJsonObject);
+  }
+}

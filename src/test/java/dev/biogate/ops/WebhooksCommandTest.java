@@ -1,0 +1,102 @@
+package dev.biogate.ops;
+
+import dev.biogate.config.BiogateConfig;
+import dev.biogate.config.SandboxOptions;
+import dev.biogate.support.Harness;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code webhooks list|register|delete|enable} against the sandbox's subscription API, over real HTTP. */
+@ExtendWith(VertxExtension.class)
+class WebhooksCommandTest {
+
+  private static final String URL = "https://gateway.example.com/webhooks/linktree";
+
+  private Harness h;
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    h.start().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private int run(String... args) {
+    out.reset();
+    err.reset();
+    BiogateConfig config = h.config(new JsonObject());
+    return new WebhooksCommand(h.vertx, config, new PrintStream(out, true, StandardCharsets.UTF_8),
+      new PrintStream(err, true, StandardCharsets.UTF_8)).run(List.of(args));
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void registersListsReEnablesAndDeletesTheSubscription() {
+    assertEquals(0, run("list"));
+    assertEquals("no webhook subscriptions", out().trim());
+
+    assertEquals(0, run("register", "--url", URL, "--events", "link.created,link.updated,profile.updated"));
+    assertTrue(out().startsWith("registered: wh_1  enabled   " + URL + "  link.created,link.updated,profile.updated"), out());
+
+    assertEquals(0, run("list"));
+    assertEquals("wh_1  enabled   " + URL + "  link.created,link.updated,profile.updated", out().trim());
+
+    // Linktree disables a webhook after 72 h of failed deliveries; the sandbox can play that.
+    assertEquals(200, h.http.post(h.sandboxPort(), "127.0.0.1", "/__sandbox/webhooks/wh_1/disable").send().await().statusCode());
+    assertEquals(0, run("list"));
+    assertTrue(out().startsWith("wh_1  disabled"), out());
+    assertEquals(0, run("enable", "wh_1"));
+    assertTrue(out().startsWith("enabled: wh_1  enabled "), out());
+    assertEquals(0, run("list"));
+    assertTrue(out().startsWith("wh_1  enabled "), out());
+
+    assertEquals(0, run("delete", "wh_1"));
+    assertEquals(0, run("list"));
+    assertEquals("no webhook subscriptions", out().trim());
+
+    JsonObject paths = h.sandboxStats().await().getJsonObject("by_path");
+    assertEquals(6, paths.getInteger("/webhooks"), "five lists and one registration, each one upstream call");
+    assertEquals(1, paths.getInteger("/webhooks/wh_1/enable"));
+    assertEquals(1, paths.getInteger("/webhooks/wh_1"));
+  }
+
+  @Test
+  void refusesBadUsageAndReportsUpstreamRefusalsWithoutPrintingTheToken() {
+    assertEquals(2, run());
+    assertEquals(2, run("rename"));
+    assertEquals(2, run("register", "--url", URL));
+    assertEquals(2, run("register", "--url", URL, "--events", "link.clicked"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown event type 'link.clicked'"));
+    assertEquals(2, run("register", "--url", "ftp://x", "--events", "link.created"));
+    assertEquals(2, run("delete"));
+    assertEquals(2, run("delete", "../me"));
+    assertEquals(1, run("delete", "wh_404"));
+    String said = err.toString(StandardCharsets.UTF_8);
+    assertTrue(said.contains("answered 404"), said);
+    assertFalse(said.contains(SandboxOptions.DEFAULT_TOKEN) || out().contains(SandboxOptions.DEFAULT_TOKEN));
+  }
+}

@@ -1,0 +1,255 @@
+package dev.biogate.upstream;
+
+import dev.biogate.Gateway;
+import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.support.Eventually;
+import dev.biogate.support.Harness;
+import dev.biogate.support.TestRedis;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The shared budget across Redis outages, against real redis-server processes. The referee is the sandbox upstream,
+ * limited at the budget itself over the same window (any call over the budget in any rolling window is a 429 it
+ * counts), plus a recorder in front of it that gives the most calls that arrived in any rolling window.
+ */
+@ExtendWith(VertxExtension.class)
+class BudgetFailoverTest {
+
+  private static final int LIMIT = 20;
+  private static final long PERIOD_MS = 3_000;
+
+  private Harness h;
+  private EmbeddedRedis ownRedis;
+  private UpstreamRecorder recorder;
+  private final List<Redis> clients = new ArrayList<>();
+  private final List<RedisBudget> budgets = new ArrayList<>();
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    budgets.forEach(RedisBudget::stop);
+    clients.forEach(Redis::close);
+    Future<Void> closing = h == null ? Future.succeededFuture() : h.close();
+    closing.eventually(() -> recorder == null ? Future.succeededFuture() : recorder.close()).onComplete(ar -> {
+      try {
+        if (ownRedis != null) {
+          ownRedis.stop();
+        }
+      } catch (Exception ignored) {
+        // best effort
+      }
+      ctx.completeNow();
+    });
+  }
+
+  /**
+   * Two instances; Redis is killed and restarted twice. First right after a burst that used the whole budget: the
+   * restarted Redis has forgotten those grants, and a second burst within the same window must still be refused.
+   * Then under continuous load, for long enough that both instances grant themselves their local shares.
+   */
+  @Test
+  void redisKilledAndRestartedUnderLoadNeverOverBudgetInAnyWindow(Vertx vertx, VertxTestContext ctx) {
+    ownRedis = TestRedis.dedicated();
+    h = new Harness(vertx);
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger served = new AtomicInteger();
+    h.start(ownRedis.url(), new JsonObject().put("rateLimitPerMin", LIMIT).put("rateWindowMs", PERIOD_MS))
+      .compose(v -> {
+        recorder = new UpstreamRecorder(vertx, h.sandboxPort());
+        return recorder.start();
+      })
+      .compose(r -> {
+        JsonObject cfg = loadConfig(r.port());
+        return Future.all(h.gateway(cfg), h.gateway(cfg));
+      })
+      .compose(all -> {
+        List<Gateway> gs = List.of(all.resultAt(0), all.resultAt(1));
+        return Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().allMatch(g -> g.budget().isRegistered())), 10_000)
+          .compose(t -> burst(gs, "a"))
+          .compose(first -> {
+            System.out.printf("budget failover: first burst %d granted%n", first);
+            return blocking(vertx, () -> ownRedis.restart());
+          })
+          .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().noneMatch(g -> g.budget().isDegraded())), 5_000))
+          .compose(v -> burst(gs, "b"))
+          .compose(second -> {
+            System.out.printf("budget failover: second burst within the window after a restart: %d granted%n", second);
+            for (int i = 0; i < 8; i++) {
+              load(gs.get(i % 2), "l" + i + "-", 0, running, served);
+            }
+            return vertx.timer(3_500);
+          })
+          .compose(t -> blocking(vertx, () -> ownRedis.stop()))
+          .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().allMatch(g -> g.budget().isDegraded())), 5_000))
+          .compose(v -> vertx.timer(3_000))
+          .compose(t -> blocking(vertx, () -> ownRedis.restart()))
+          .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().noneMatch(g -> g.budget().isDegraded())), 10_000))
+          .compose(v -> {
+            int before = recorder.calls();
+            return Eventually.until(vertx, () -> Future.succeededFuture(recorder.calls() > before), 10_000, "calls resume after recovery");
+          })
+          .compose(v -> vertx.timer(2_000))
+          .map(t -> {
+            running.set(false);
+            return null;
+          });
+      })
+      .compose(v -> h.sandboxStats())
+      .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        int worst = recorder.maxInAnyWindow(PERIOD_MS);
+        System.out.printf("budget failover: %d upstream calls, %d reads answered, worst rolling %d ms window %d (budget %d), upstream 429s %d%n",
+          recorder.calls(), served.get(), PERIOD_MS, worst, LIMIT, stats.getInteger("rate_limited"));
+        assertEquals(0, stats.getInteger("rate_limited"), "the upstream never saw more than the budget in a window: " + stats);
+        assertTrue(worst <= LIMIT, "most calls in any rolling window: " + worst);
+        ctx.completeNow();
+      })));
+  }
+
+  /** {@code LIMIT} distinct uncached names at once, spread over the instances; how many reached the upstream. */
+  private Future<Integer> burst(List<Gateway> gs, String prefix) {
+    List<Future<io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer>>> reads = new ArrayList<>();
+    for (int i = 0; i < LIMIT; i++) {
+      reads.add(h.get(gs.get(i % gs.size()), "/v1/profiles/" + prefix + i));
+    }
+    return Future.all(reads).map(all -> {
+      int upstream = 0;
+      for (int i = 0; i < LIMIT; i++) {
+        int status = all.<io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer>>resultAt(i).statusCode();
+        assertTrue(status == 404 || status == 503, "status " + status);
+        upstream += status == 404 ? 1 : 0;
+
+      }
+      return upstream;
+    });
+  }
+
+  private JsonObject loadConfig(int upstreamPort) {
+    return new JsonObject()
+      .put("linktree", new JsonObject().put("apiBase", "http://127.0.0.1:" + upstreamPort)
+        .put("rateLimitPerMin", LIMIT).put("ratePeriodMs", PERIOD_MS).put("maxRetries", 0).put("heartbeatMs", 100)
+        .put("profileTimeoutMs", 500).put("foregroundReserve", 0.0).put("refreshReserve", 0.0)
+        .put("firstSight", new JsonObject().put("share", 1.0).put("quotaBurst", 0)))
+      .put("http", new JsonObject().put("inbound", new JsonObject().put("ratePerSec", 0)))
+      .put("cache", new JsonObject().put("lockWaitMs", 200).put("negativeTtlMs", 1));
+  }
+
+  /** One reader asking for distinct uncached names back to back until told to stop. */
+  private void load(Gateway g, String prefix, int n, AtomicBoolean running, AtomicInteger served) {
+    if (!running.get()) {
+      return;
+    }
+    h.get(g, "/v1/profiles/" + prefix + n).onComplete(ar -> {
+      if (ar.succeeded() && ar.result().statusCode() == 404) {
+        served.incrementAndGet();
+      }
+      Future<?> next = ar.succeeded() && ar.result().statusCode() == 503 ? h.vertx.timer(20) : Future.succeededFuture();
+      next.onComplete(x -> load(g, prefix, n + 1, running, served));
+    });
+  }
+
+  /** A command error (here WRONGTYPE on the log) denies the call; it is no outage, so no local budget. */
+  @Test
+  void commandErrorsDoNotSwitchToTheLocalBudget(Vertx vertx, VertxTestContext ctx) {
+    Redis redis = client(vertx, TestRedis.url());
+    RedisBudget budget = budget(vertx, redis, "wrongtype", 10);
+    redis.send(Request.cmd(Command.DEL).arg(dev.biogate.redis.RedisKeys.budgetLog("wrongtype")))
+      .compose(v -> redis.send(Request.cmd(Command.SET).arg(dev.biogate.redis.RedisKeys.budgetLog("wrongtype")).arg("not a log")))
+      .compose(v -> attempts(budget, 5))
+      .onComplete(ctx.succeeding(granted -> ctx.verify(() -> {
+        assertEquals(0, granted, "no permit without the shared log");
+        assertFalse(budget.isDegraded(), "a command error is not a lost connection");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * NOSCRIPT that cannot be recovered (the reload is refused, as when it reaches the wrong node): no local budget.
+   */
+  @Test
+  void unrecoverableNoscriptDoesNotSwitchToTheLocalBudget(Vertx vertx, VertxTestContext ctx) {
+    ownRedis = TestRedis.dedicated();
+    Redis admin = client(vertx, ownRedis.url());
+    Redis redis = client(vertx, ownRedis.url());
+    RedisBudget budget = budget(vertx, redis, "noscript", 10);
+    budget.start(50);
+    Eventually.until(vertx, () -> attempts(budget, 1).map(n -> n == 1), 5_000)
+      .compose(v -> admin.send(Request.cmd(Command.SCRIPT).arg("FLUSH")))
+      .compose(v -> admin.send(Request.cmd(Command.ACL).arg("SETUSER").arg("default").arg("-script").arg("-eval")))
+      .compose(v -> attempts(budget, 5))
+      .compose(granted -> vertx.timer(300).map(granted))
+      .onComplete(ctx.succeeding(granted -> ctx.verify(() -> {
+        assertEquals(0, granted, "no permit while the limiter cannot run");
+        assertFalse(budget.isDegraded(), "NOSCRIPT is not a lost connection, not even after failing heartbeats");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * An instance whose Redis is unreachable from the start has never read the roster: it assumes the most instances
+   * there may be ({@code maxInstances}, 16 by default), not that it is alone.
+   */
+  @Test
+  void anInstanceDegradedBeforeItsFirstHeartbeatTakesOnlyItsShare(Vertx vertx, VertxTestContext ctx) throws Exception {
+    ownRedis = TestRedis.dedicated();
+    String url = ownRedis.url();
+    ownRedis.stop();
+    Redis redis = client(vertx, url);
+    RedisBudget budget = budget(vertx, redis, "cold", 32);
+    attempts(budget, 32).onComplete(ctx.succeeding(granted -> ctx.verify(() -> {
+      assertTrue(budget.isDegraded());
+      assertTrue(granted >= 1 && granted <= 32 / 16, "a sixteenth of the budget, not all of it: " + granted);
+      ctx.completeNow();
+    })));
+  }
+
+  private Redis client(Vertx vertx, String url) {
+    Redis r = Redis.createClient(vertx, url);
+    clients.add(r);
+    return r;
+  }
+
+  private RedisBudget budget(Vertx vertx, Redis redis, String name, int limit) {
+    RedisBudget b = new RedisBudget(vertx, redis, name, limit, 60_000, 1_000, LaneShares.defaults());
+    budgets.add(b);
+    return b;
+  }
+
+  /** Asks for {@code n} foreground permits one after another; the number granted. */
+  private static Future<Integer> attempts(RedisBudget budget, int n) {
+    Future<Integer> chain = Future.succeededFuture(0);
+    for (int i = 0; i < n; i++) {
+      chain = chain.compose(granted -> budget.acquire(Lane.FOREGROUND).map(p -> granted + 1).otherwise(granted));
+    }
+    return chain;
+  }
+
+  private static Future<Void> blocking(Vertx vertx, ThrowingRunnable action) {
+    return vertx.executeBlocking(() -> {
+      action.run();
+      return null;
+    });
+  }
+
+  @FunctionalInterface
+  private interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+}

@@ -1,0 +1,182 @@
+package dev.biogate.upstream;
+
+import dev.biogate.Gateway;
+import dev.biogate.support.Eventually;
+import dev.biogate.support.Harness;
+import dev.biogate.support.ManualClock;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Nobody can spend the upstream budget by asking for names that do not exist: never-seen names get a bounded share
+ * of the budget and each client a quota of them, while names the gateway knows keep the rest.
+ */
+@ExtendWith(VertxExtension.class)
+class MissFloodTest {
+
+  private static final int LIMIT = 30;
+
+  private Harness h;
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    (h == null ? Future.<Void>succeededFuture() : h.close()).onComplete(ar -> ctx.completeNow());
+  }
+
+  private static JsonObject config() {
+    return new JsonObject()
+      .put("linktree", new JsonObject().put("rateLimitPerMin", LIMIT).put("ratePeriodMs", 60_000).put("maxRetries", 0)
+        .put("heartbeatMs", 100).put("firstSight", new JsonObject().put("quotaBurst", 3).put("quotaPerMin", 6)))
+      .put("http", new JsonObject().put("inbound", new JsonObject().put("ratePerSec", 100_000).put("burst", 100_000)
+        .put("trustedProxies", new JsonArray().add("127.0.0.1"))))
+      .put("cache", new JsonObject().put("freshTtlMs", 1_000).put("staleWhileRevalidateMs", 1_000).put("staleIfErrorMs", 1_000)
+        .put("lockWaitMs", 200));
+  }
+
+  /**
+   * One client floods random missing names, 16 at a time. A known profile whose copy expired refreshes, and a
+   * first-time reader of a real profile gets it, both on their first request; the flood gets at most its share.
+   */
+  @Test
+  void randomNameFloodCannotSpendTheBudget(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    ManualClock clock = new ManualClock();
+    AtomicBoolean flooding = new AtomicBoolean(true);
+    AtomicInteger floodRequests = new AtomicInteger();
+    Map<Integer, AtomicInteger> floodStatuses = new ConcurrentHashMap<>();
+    long[] latencies = new long[2];
+    h.start()
+      .compose(v -> h.gateway(config(), clock))
+      .compose(g -> as(g, "/v1/profiles/bob", "192.0.2.10").compose(warm -> {
+        assertEquals(200, warm.statusCode(), "bob is read once: the gateway now knows the name");
+        for (int i = 0; i < 16; i++) {
+          flood(g, flooding, floodRequests, floodStatuses);
+        }
+        return Eventually.until(vertx, () -> Future.succeededFuture(floodRequests.get() >= 200), 10_000);
+      }).compose(v -> {
+        clock.advance(10_000);
+        long start = System.nanoTime();
+        return as(g, "/v1/profiles/bob", "192.0.2.11").map(r -> {
+          latencies[0] = System.nanoTime() - start;
+          assertEquals(200, r.statusCode(), "a known profile whose copy expired refreshes during the flood");
+          assertEquals("MISS", r.getHeader("X-Cache"));
+          return null;
+        });
+      }).compose(v -> {
+        long start = System.nanoTime();
+        return as(g, "/v1/profiles/alice", "198.51.100.23").map(r -> {
+          latencies[1] = System.nanoTime() - start;
+          assertEquals(200, r.statusCode(), "a first-time reader of a real profile is served during the flood: " + r.bodyAsString());
+          return null;
+        });
+      }))
+      .compose(v -> {
+        flooding.set(false);
+        return h.sandboxStats();
+      })
+      .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        int floodCalls = 0;
+        for (Map.Entry<String, Object> e : stats.getJsonObject("by_path")) {
+          if (e.getKey().startsWith("/profiles/missing-")) {
+            floodCalls += ((Number) e.getValue()).intValue();
+          }
+        }
+        System.out.printf("miss flood: %d flood requests %s, %d upstream calls used by the flood (share %d of %d),"
+            + " expired known profile %.1f ms, first read of a real profile %.1f ms, upstream 429s %d%n",
+          floodRequests.get(), floodStatuses, floodCalls, LIMIT / 5, LIMIT, latencies[0] / 1e6, latencies[1] / 1e6,
+          stats.getInteger("rate_limited"));
+        assertTrue(floodCalls <= LIMIT / 5, "the flood stays within the first-sight share: " + floodCalls);
+        assertTrue(floodCalls <= 4, "and within one client's quota (burst 3, 6/min): " + floodCalls);
+        floodStatuses.keySet().forEach(s -> assertTrue(s == 404 || s == 429 || s == 503, "flood answered " + s));
+        assertTrue(floodStatuses.containsKey(429), "the client is told it is over its quota");
+        ctx.completeNow();
+      })));
+  }
+
+  private void flood(Gateway g, AtomicBoolean flooding, AtomicInteger requests, Map<Integer, AtomicInteger> statuses) {
+    if (!flooding.get()) {
+      return;
+    }
+    String name = "missing-" + ThreadLocalRandom.current().nextLong(1L << 40);
+    as(g, "/v1/profiles/" + name, "203.0.113.66").onComplete(ar -> {
+      requests.incrementAndGet();
+      if (ar.succeeded()) {
+        statuses.computeIfAbsent(ar.result().statusCode(), k -> new AtomicInteger()).incrementAndGet();
+      }
+      flood(g, flooding, requests, statuses);
+    });
+  }
+
+  private Future<HttpResponse<Buffer>> as(Gateway g, String path, String client) {
+    return h.http.get(g.port(), "127.0.0.1", path).putHeader("X-Forwarded-For", client).send();
+  }
+
+  /**
+   * With no first-sight share at all, only names the gateway has reason to know reach the upstream: one on the
+   * configured list, and one a webhook named (the marker is set even though no copy was held).
+   */
+  @Test
+  void namesOnTheListOrNamedByAWebhookAreKnown(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject cfg = new JsonObject().put("linktree", new JsonObject().put("firstSight", new JsonObject()
+      .put("share", 0.0).put("quotaBurst", 0).put("known", new JsonArray().add("Alice"))));
+    h.start()
+      .compose(v -> h.gateway(cfg))
+      .compose(g -> h.get(g, "/v1/profiles/demo").compose(stranger -> {
+        assertEquals(503, stranger.statusCode(), "a never-seen name gets no permit without a first-sight share");
+        return h.get(g, "/v1/profiles/alice");
+      }).compose(listed -> {
+        assertEquals(200, listed.statusCode(), "a listed name is known");
+        return g.profiles().patch("bob", json -> json);
+      }).compose(applied -> Eventually.until(vertx, () -> h.redis(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.EXISTS)
+        .arg("bg:known:{bob}")).map(r -> r.toInteger() == 1), 5_000))
+        .compose(v -> h.get(g, "/v1/profiles/bob"))
+        .map(named -> {
+          assertEquals(200, named.statusCode(), "a name a webhook carried is known");
+          return null;
+        }))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** Loopback clients are limited like any other unless the operator exempts them explicitly. */
+  @Test
+  void loopbackIsLimitedUnlessExplicitlyExempt(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject limited = new JsonObject().put("http", new JsonObject().put("inbound", new JsonObject()
+      .put("ratePerSec", 0.1).put("burst", 2)));
+    JsonObject exempt = new JsonObject().put("http", new JsonObject().put("inbound", new JsonObject()
+      .put("ratePerSec", 0.1).put("burst", 2).put("exemptLoopback", true)));
+    h.start()
+      .compose(v -> Future.all(h.gateway(limited), h.gateway(exempt)))
+      .compose(all -> threeReads(all.resultAt(0)).compose(first -> threeReads(all.resultAt(1)).map(second -> {
+        assertEquals(429, first, "the third read from loopback is over the limit by default");
+        assertEquals(200, second, "unless loopback is exempted in the configuration");
+        return null;
+      })))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The status of the third of three reads of a cached profile. */
+  private Future<Integer> threeReads(Gateway g) {
+    return h.get(g, "/v1/profiles/bob").compose(r -> h.get(g, "/v1/profiles/bob")).compose(r -> h.get(g, "/v1/profiles/bob"))
+      .map(HttpResponse::statusCode);
+  }
+}
