@@ -11,9 +11,15 @@ import dev.biogate.analytics.CreatorKeysAdmin;
 import dev.biogate.analytics.RedirectHandler;
 import dev.biogate.config.AnalyticsOptions;
 import dev.biogate.config.BiogateConfig;
+import dev.biogate.config.DestinationOptions;
+import dev.biogate.config.LinkmeAttributionOptions;
 import dev.biogate.config.KlaviyoOptions;
 import dev.biogate.config.LinktreeOptions;
 import dev.biogate.config.WebhookOptions;
+import dev.biogate.destination.DestinationAdmin;
+import dev.biogate.destination.DestinationSender;
+import dev.biogate.destination.FanOut;
+import dev.biogate.destination.OutboundDeadLetters;
 import dev.biogate.events.CacheInvalidation;
 import dev.biogate.events.DeadLetters;
 import dev.biogate.events.DeliveryHistory;
@@ -120,6 +126,10 @@ public final class Gateway {
   private final AnalyticsHandler analyticsApi;
   private final CreatorKeysAdmin keysAdmin;
   private final KlaviyoAdmin klaviyoAdmin;
+  // Outbound destinations
+  private final FanOut fanOut;
+  private final DestinationSender destinations;
+  private final DestinationAdmin destinationAdmin;
   private final List<String> background = new ArrayList<>();
   private final LinkJobs jobs;
   private final LaneUsage usage;
@@ -176,6 +186,11 @@ public final class Gateway {
     this.analyticsApi = new AnalyticsHandler(keys, new ClickQuery(redis), a.queryTimeoutMs(), a.maxBuckets(), clock);
     this.keysAdmin = new CreatorKeysAdmin(keys, clock);
     this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
+
+    DestinationOptions d = config.destinations();
+    this.fanOut = new FanOut(redis, d, w.dedupeWindowS());
+    this.destinations = new DestinationSender(vertx, redis, d, w.dedupeWindowS());
+    this.destinationAdmin = new DestinationAdmin(destinations, new OutboundDeadLetters(redis, w.dedupeWindowS()));
   }
 
   private static KlaviyoSink klaviyo(Vertx vertx, KlaviyoOptions k, Redis redis, ProfileService profiles, int shards) {
@@ -250,14 +265,19 @@ public final class Gateway {
   private Future<Void> startBackground() {
     WebhookOptions w = config.webhooks();
     AnalyticsOptions a = config.analytics();
-    StreamHandler events = EventRouter.create(profiles,
-      new MilestoneForwarder(alerts, w.alertUrl(), w.alertSecret(), redis, klaviyo != null),
-      new LinkmeClicks(clickWriter), new KlaviyoEvents(redis));
+    MilestoneForwarder milestones = new MilestoneForwarder(alerts, w.alertUrl(), w.alertSecret(), redis, klaviyo != null);
+    LinkmeClicks linkmeClicks = new LinkmeClicks(clickWriter);
+    KlaviyoEvents klaviyoEvents = new KlaviyoEvents(redis);
+    LinkmeAttributionOptions linkme = config.linkme();
+    DeliveryHistory history = new DeliveryHistory(redis, shards.count());
     List<StreamEngine> engines = new ArrayList<>();
     StreamStats clickStats = new StreamStats();
     StreamStats sinkStats = new StreamStats();
     for (int s = 0; s < shards.count(); s++) {
       int shard = s;
+      // One router per shard: it notes each delivery's history on the shard its entry was queued on.
+      StreamHandler events = EventRouter.create(profiles, milestones, linkmeClicks, klaviyoEvents, linkme, fanOut,
+        history.onShard(shard));
       StreamPolicy eventsPolicy = new StreamPolicy(RedisKeys.eventsShard(s), RedisKeys.EVENTS_GROUP).soleReader(true)
         .maxHeld(perShard(EVENTS_HELD)).maxAttempts(w.maxAttempts()).retry(w.retryBaseMs(), 600_000).heartbeatTtlMs(w.heartbeatTtlMs())
         .idleClaimMs(w.claimIdleMs()).deadLetters(RedisKeys.deadLettersShard(s), w.streamMaxLen())
@@ -269,6 +289,9 @@ public final class Gateway {
     }
     GatewayMetrics.bindStream(registry, "bg:events", RedisKeys.EVENTS_GROUP, eventStats);
     GatewayMetrics.bindStream(registry, "bg:clicks", RedisKeys.CLICKS_COUNTER_GROUP, clickStats);
+    // The outbound stream has its own tag: one engine, unsharded.
+    StreamPolicy outbound = destinations.policy().heartbeatTtlMs(w.heartbeatTtlMs()).idleClaimMs(w.claimIdleMs());
+    engines.add(new StreamEngine(redis, livenessRedis, outbound, instanceId, destinations, engineStats(outbound)));
     if (klaviyo != null) {
       klaviyo.start();
       klaviyo.policies().forEach(p -> engines.add(new StreamEngine(redis, livenessRedis, clicks(p), instanceId, klaviyo,
@@ -301,10 +324,6 @@ public final class Gateway {
   private StreamPolicy clicks(StreamPolicy p) {
     AnalyticsOptions a = config.analytics();
     return p.pollMs(a.pollMs()).heartbeatTtlMs(a.heartbeatTtlMs()).idleClaimMs(a.claimIdleMs()).reapIntervalMs(a.claimIntervalMs());
-  }
-
-  private StreamEngine engine(StreamPolicy p, StreamHandler handler) {
-    return new StreamEngine(redis, livenessRedis, p, instanceId, handler, new StreamStats());
   }
 
   /** One router per listener: {@link Listeners#only} keeps operator paths off the client port and vice versa. */
@@ -341,6 +360,7 @@ public final class Gateway {
     r.get("/v1/analytics/:username/clicks").handler(analyticsApi);
     keysAdmin.mount(r);
     klaviyoAdmin.mount(r);
+    destinationAdmin.mount(r);
     r.route().last().handler(ctx -> Methods.notFound(r, ctx));
     Methods.headForGets(r);
     r.errorHandler(404, ErrorResponses::handle);
@@ -446,6 +466,9 @@ public final class Gateway {
       chain = chain.eventually(() -> vertx.undeploy(id));
     }
     background.clear();
-    return chain.eventually(() -> klaviyo == null ? Future.succeededFuture() : klaviyo.stop());
+    return chain.eventually(() -> {
+      destinations.close();
+      return klaviyo == null ? Future.succeededFuture() : klaviyo.stop();
+    });
   }
 }

@@ -76,6 +76,13 @@ class StartupErrorsTest {
   }
 
   @Test
+  void destinationsAndLinkmeSectionsAreValidatedLikeTheRest() throws IOException {
+    Path file = dir.resolve("biogate.json");
+    Files.writeString(file, "{\"linkme\":{\"apps\":{\"app1\":\"alice\"}},\"destinations\":{\"maxAttempts\":3,\"retryBaseMS\":10}}");
+    assertConfigError(run(Map.of("BIOGATE_CONFIG", file.toString())), "destinations.retryBaseMS");
+  }
+
+  @Test
   void upstreamBaseWithoutTokenNamesBoth() {
     assertConfigError(run(Map.of("LINKTREE_API_BASE", "https://api.linktr.ee/v1")), "LINKTREE_API_TOKEN", "LINKTREE_API_BASE");
   }

@@ -97,6 +97,17 @@ public final class ClickStreamWriter {
     });
   }
 
+  /** One event with extra fields for the sinks (e.g. {@code profile}: who to attribute an unowned click to), on its shard. */
+  public Future<Void> write(ClickEvent event, List<String> extra) {
+    List<String> fields = new ArrayList<>(event.fields());
+    fields.addAll(extra);
+    List<String> args = new ArrayList<>(2 + fields.size());
+    args.add(ceiling);
+    args.add(Integer.toString(fields.size()));
+    args.addAll(fields);
+    return append(Map.of(shards.ofClick(event.username(), event.linkId()), args));
+  }
+
   /** Whether Redis answers again. */
   Future<Void> ping() {
     return redis.send(Request.cmd(Command.PING)).timeout(timeoutMs, TimeUnit.MILLISECONDS).mapEmpty();

@@ -23,6 +23,8 @@ public final class BiogateConfig {
   private final WebhookOptions webhooks;
   private final AdminOptions admin;
   private final KlaviyoOptions klaviyo;
+  private final DestinationOptions destinations;
+  private final LinkmeAttributionOptions linkme;
   private final AnalyticsOptions analytics;
   private final TlsOptions tls;
   private final AccessLogOptions accessLog;
@@ -55,6 +57,8 @@ public final class BiogateConfig {
     this.tls = new TlsOptions(root.section("tls"));
     this.accessLog = new AccessLogOptions(root.section("accessLog"));
     this.jobs = new JobsOptions(root.section("jobs"));
+    this.destinations = new DestinationOptions(root.section("destinations"), object(json, "destinations"));
+    this.linkme = new LinkmeAttributionOptions(root.section("linkme"));
     root.section("sandbox").opaque("klaviyo");
     root.rejectUnknown();
     Settings lt = root.section("linktree");
@@ -67,6 +71,12 @@ public final class BiogateConfig {
         + PROVIDER_LIMIT_PER_MIN + "/min per key (keep it at 90 or below for headroom)");
     }
     this.warnings = List.copyOf(warnings(root, perMinute));
+  }
+
+  /** A section's JSON (its type already checked by {@link Settings#section}), or {@code null}. */
+  private static JsonObject object(JsonObject json, String key) {
+    Object v = json.getValue(key);
+    return v instanceof JsonObject o ? o : null;
   }
 
   private List<String> warnings(Settings root, double perMinute) {
@@ -139,6 +149,8 @@ public final class BiogateConfig {
     this.tls = base.tls;
     this.accessLog = base.accessLog;
     this.jobs = base.jobs;
+    this.destinations = base.destinations;
+    this.linkme = base.linkme;
     this.origins = base.origins;
     this.secretFiles = base.secretFiles;
     this.warnings = base.warnings;
@@ -152,6 +164,10 @@ public final class BiogateConfig {
   public WebhookOptions webhooks() { return webhooks; }
   public AdminOptions admin() { return admin; }
   public KlaviyoOptions klaviyo() { return klaviyo; }
+  /** Outbound destinations (section {@code destinations}). */
+  public DestinationOptions destinations() { return destinations; }
+  /** LinkMe attribution (section {@code linkme}). */
+  public LinkmeAttributionOptions linkme() { return linkme; }
   public AnalyticsOptions analytics() { return analytics; }
   public TlsOptions tls() { return tls; }
   public AccessLogOptions accessLog() { return accessLog; }

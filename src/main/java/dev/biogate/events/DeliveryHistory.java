@@ -1,5 +1,6 @@
 package dev.biogate.events;
 
+import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
@@ -17,7 +18,9 @@ import java.util.Map;
 /**
  * Per-delivery history, written at ingestion and updated by every handling attempt, kept as long as the delivery's
  * dedupe marker: when it was received, its type, how many times the provider sent it, how many handling attempts it
- * took and how that ended ({@code queued | retrying | handled | dead_lettered | replayed}).
+ * took and how that ended ({@code queued | retrying | handled | skipped | dead_lettered | replayed}). A handled
+ * delivery also names its {@code handler} and what it did ({@code result}); one nothing wanted is {@code skipped}
+ * with the {@code reason}.
  */
 public final class DeliveryHistory {
 
@@ -25,10 +28,47 @@ public final class DeliveryHistory {
 
   private final Redis redis;
   private final int shards;
+  /** The shard whose deliveries {@link #note} records (the events stream this history's router reads). */
+  private final int shard;
+  private final LuaScript note = LuaScript.load("delivery_note");
 
   public DeliveryHistory(Redis redis, int shards) {
+    this(redis, shards, 0);
+  }
+
+  private DeliveryHistory(Redis redis, int shards, int shard) {
     this.redis = redis;
     this.shards = shards;
+    this.shard = shard;
+  }
+
+  /** This history, noting the deliveries queued on {@code shard}. */
+  public DeliveryHistory onShard(int shard) {
+    return new DeliveryHistory(redis, shards, shard);
+  }
+
+  /**
+   * Records which handler took a delivery and its result, or ({@code skipped} not {@code null}) why none wanted it.
+   * Written before the entry is acknowledged, so a handled delivery never shows without it.
+   */
+  Future<Void> note(StreamEntry e, String handler, String result, String skipped) {
+    List<String> args = new ArrayList<>(6);
+    if (handler != null) {
+      args.add("handler");
+      args.add(handler);
+    }
+    if (result != null) {
+      args.add("result");
+      args.add(result);
+    }
+    if (skipped != null) {
+      args.add("skipped");
+      args.add(skipped);
+    }
+    if (args.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return note.run(redis, List.of(DeadLetters.historyKey(shard, e)), args).mapEmpty();
   }
 
   /**
@@ -58,7 +98,14 @@ public final class DeliveryHistory {
     JsonObject out = new JsonObject().put("delivery_id", deliveryId).put("provider", provider).put("type", f.get("type"));
     Long received = DeadLetters.longOrNull(f.get("received"));
     out.put("received", received == null ? null : Instant.ofEpochMilli(received).toString()).put("received_ms", received);
-    out.put("deliveries", number(f, "deliveries")).put("attempts", number(f, "attempts")).put("outcome", f.get("outcome"));
+    String outcome = f.get("outcome");
+    if ("handled".equals(outcome) && f.containsKey("skipped")) {
+      outcome = "skipped";
+      out.put("reason", f.get("skipped"));
+    }
+    out.put("deliveries", number(f, "deliveries")).put("attempts", number(f, "attempts")).put("outcome", outcome);
+    putIfPresent(out, "handler", f.get("handler"));
+    putIfPresent(out, "result", f.get("result"));
     putIfPresent(out, "last_error", f.get("last_error"));
     putTime(out, "last_attempt_at", f.get("last_attempt_at"));
     putTime(out, "handled_at", f.get("handled_at"));

@@ -1,84 +1,149 @@
 package dev.biogate.events;
 
+import dev.biogate.config.LinkmeAttributionOptions;
+import dev.biogate.destination.FanOut;
+import dev.biogate.profile.ProfileService;
 import dev.biogate.stream.Outcome;
 import dev.biogate.stream.StreamEntry;
 import dev.biogate.stream.StreamHandler;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import dev.biogate.profile.ProfileService;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import java.util.HashSet;
-import java.util.Set;
 
 /**
- * Dispatches a queued delivery to its handler by provider and type. Unknown types are logged (the type only, never
- * the payload; once per type) and acknowledged: a type this version does not know will not become known by retrying.
- * The events stream's handler: a handler that fails makes the attempt a {@link Outcome#retry}.
+ * The events stream's handler. Every verified delivery is first queued for each outbound destination whose filters
+ * want {@code <provider>.<type>} ({@link FanOut}, idempotent per delivery), then dispatched to the gateway's own
+ * handler for its provider and type:
+ * <ul>
+ *   <li>Linktree {@code profile.updated}, {@code link.*}: cache freshness; {@code analytics.milestone}: the Klaviyo
+ *       sink and the alert forwarder;</li>
+ *   <li>Klaviyo system webhooks: counted by topic;</li>
+ *   <li>LinkMe {@code link.click}: the clicks stream, attributed ({@link LinkmeAttribution}); {@code link.token_created},
+ *       {@code link.claim}, {@code link.app_open}, {@code link.deferred_claim_attempt}: attributed and forwarded to
+ *       the destinations that subscribe to them.</li>
+ * </ul>
+ * Nothing is discarded silently: the delivery's history records which handler took it and what it did, or that it
+ * was {@code skipped} and why (no handler and no destination wants the type, or the payload lacks what the handler
+ * needs). A handler that fails makes the attempt a {@link Outcome#retry}.
  */
 public final class EventRouter implements StreamHandler {
-
-  private static final Logger LOG = LoggerFactory.getLogger(EventRouter.class);
-  private static final int MAX_REPORTED = 100;
 
   private final ProfileEventHandler profiles;
   private final MilestoneForwarder milestones;
   private final LinkmeClicks clicks;
+  private final LinkmeAttribution attribution;
+  private final FanOut fanOut;
+  private final DeliveryHistory history;
   private final KlaviyoEvents klaviyo;
-  private final Set<String> reported = new HashSet<>();
 
-  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, LinkmeClicks clicks, KlaviyoEvents klaviyo) {
+  /** What the gateway's own handler did: {@code handler} is {@code null} when none wants the event. */
+  private record Routed(Outcome outcome, String handler, String result, String skip, String context) {
+    static Routed done(String handler, String result) {
+      return new Routed(Outcome.done(), handler, result, null, null);
+    }
+
+    static Routed none() {
+      return new Routed(Outcome.done(), null, null, null, null);
+    }
+
+    /** What to say when the event was also forwarded. */
+    String before() {
+      return result != null ? result : context;
+    }
+  }
+
+  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, LinkmeClicks clicks, KlaviyoEvents klaviyo,
+              LinkmeAttribution attribution, FanOut fanOut, DeliveryHistory history) {
     this.klaviyo = klaviyo;
     this.profiles = profiles;
     this.milestones = milestones;
     this.clicks = clicks;
+    this.attribution = attribution;
+    this.fanOut = fanOut;
+    this.history = history;
   }
 
-  /** The router of the gateway's own event handlers. */
+  /** The router of the gateway's own event handlers; {@code fanOut} may be {@code null} (no destinations). */
   public static EventRouter create(ProfileService profiles, MilestoneForwarder milestones, LinkmeClicks clicks,
-                                   KlaviyoEvents klaviyo) {
-    return new EventRouter(new ProfileEventHandler(profiles), milestones, clicks, klaviyo);
+                                   KlaviyoEvents klaviyo, LinkmeAttributionOptions linkme, FanOut fanOut,
+                                   DeliveryHistory history) {
+    return new EventRouter(new ProfileEventHandler(profiles), milestones, clicks, klaviyo, new LinkmeAttribution(linkme),
+      fanOut, history);
   }
 
   @Override
   public Future<Outcome> handle(StreamEntry e) {
-    if ("linkme".equals(e.get("provider")) && "link.click".equals(e.get("type"))) {
-      return clicks.record(e, envelope(e));
-    }
-    return route(e).map(Outcome.done());
-  }
-
-  Future<Void> route(StreamEntry e) {
     String provider = e.get("provider");
     String type = e.get("type");
-    if ("linkme".equals(provider)) {
-      // LinkMe events other than clicks carry nothing the gateway keeps (yet): acknowledged.
-      return Future.succeededFuture();
+    Future<Integer> fanned = fanOut == null || provider == null || type == null ? Future.succeededFuture(0)
+      : fanOut.fanOut(provider, type, e.get("delivery_id"), e.get("received"), e.get("body"));
+    return fanned.compose(n -> {
+      if (n == FanOut.FULL) {
+        return Future.succeededFuture(Outcome.keep());
+      }
+      return route(e, provider, type).compose(r -> {
+        if (r.outcome().kind() != Outcome.Kind.DONE) {
+          return Future.succeededFuture(r.outcome());
+        }
+        String fullType = safe(provider) + "." + safe(type);
+        if (n > 0) {
+          String forwarded = "forwarded to " + n + " destination" + (n == 1 ? "" : "s");
+          return history.note(e, r.handler() == null ? "destinations" : r.handler(),
+            r.before() == null ? forwarded : r.before() + "; " + forwarded, null).map(r.outcome());
+        }
+        if (r.result() != null) {
+          return history.note(e, r.handler(), r.result(), null).map(r.outcome());
+        }
+        String reason = r.handler() == null ? "no handler or destination wants " + fullType
+          : r.handler() + ": " + (r.skip() != null ? r.skip() : "no destination subscribes to " + fullType);
+        return history.note(e, r.handler(), null, reason).map(r.outcome());
+      });
+    });
+  }
+
+  private Future<Routed> route(StreamEntry e, String provider, String type) {
+    if ("linkme".equals(provider) && type != null) {
+      JsonObject envelope = envelope(e);
+      String creator = attribution.creator(envelope);
+      switch (type) {
+        case "link.click":
+          return clicks.record(e, envelope, creator).map(r -> new Routed(r.outcome(), "linkme.click", r.note(),
+            r.note() == null ? "no usable link_id or event id" : null, null));
+        case "link.token_created":
+        case "link.claim":
+        case "link.app_open":
+        case "link.deferred_claim_attempt":
+          // Nothing in the gateway keeps these: their handler attributes them and they go where destinations want
+          // them; with none subscribed they are skipped, and the history says so.
+          return Future.succeededFuture(attributed(new Routed(Outcome.done(), "linkme." + type.substring("link.".length()),
+            null, null, null), creator, envelope));
+        default:
+          return Future.succeededFuture(Routed.none());
+      }
     }
     if ("klaviyo".equals(provider)) {
-      return klaviyo.record(e);
+      return klaviyo.record(e).map(v -> Routed.done("klaviyo.topics", "counted by topic"));
     }
     if ("linktree".equals(provider) && type != null) {
       switch (type) {
         case "profile.updated":
-          return profiles.profileUpdated(data(e));
+          return profiles.profileUpdated(data(e)).map(v -> Routed.done("linktree.profile", "cached copies updated or purged"));
         case "link.created":
         case "link.updated":
         case "link.deleted":
-          return profiles.linkChanged(type, data(e));
+          return profiles.linkChanged(type, data(e)).map(v -> Routed.done("linktree.links", "cached copies updated or purged"));
         case "analytics.milestone":
-          return milestones.forward(e, data(e));
+          return milestones.forward(e, data(e)).map(v -> Routed.done("linktree.milestone", "milestone forwarded"));
         default:
           break;
       }
     }
-    String key = safe(provider) + "/" + safe(type);
-    if (reported.size() < MAX_REPORTED && reported.add(key)) {
-      // Once per type and instance: a sender switching on a new event type must not flood the log.
-      LOG.info("acknowledging webhook events of unhandled type {} (logged once)", key);
-    }
-    return Future.succeededFuture();
+    return Future.succeededFuture(Routed.none());
+  }
+
+  /** The four LinkMe types the gateway only forwards: the result names who the event was attributed to. */
+  private static Routed attributed(Routed r, String creator, JsonObject envelope) {
+    String profile = creator != null ? "creator " + creator : LinkmeAttribution.appProfile(envelope);
+    return new Routed(r.outcome(), r.handler(), null, null, profile == null ? null : "attributed to " + profile);
   }
 
   private static JsonObject envelope(StreamEntry e) {
@@ -91,7 +156,7 @@ public final class EventRouter implements StreamHandler {
     return data != null ? data : new JsonObject();
   }
 
-  /** Sender-controlled text made safe for one log line. */
+  /** Sender-controlled text made safe for one log line or a history field. */
   static String safe(String s) {
     if (s == null) {
       return "-";

@@ -101,6 +101,11 @@ public final class KlaviyoSink implements StreamHandler, KlaviyoDelivery.Control
     Future<String> owner = named != null ? Future.succeededFuture(named) : profiles.ownerOfLink(e.linkId());
     return owner.compose(username -> {
       if (Usernames.normalize(username) == null) {
+        // A LinkMe click of a link no cached profile holds: the LinkMe app stands in as the profile.
+        String profile = r.get("profile");
+        if (profile != null && ClickEvent.usableId(profile)) {
+          return delivery.deliver(e, profile, Milestone.of(r.fields()));
+        }
         stats.unattributed.increment();
         return Future.succeededFuture(Outcome.done());
       }

@@ -1,0 +1,179 @@
+package dev.biogate.destination;
+
+import dev.biogate.config.DestinationOptions;
+import dev.biogate.stream.Outcome;
+import dev.biogate.stream.StreamEntry;
+import dev.biogate.stream.StreamHandler;
+import dev.biogate.stream.StreamPolicy;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.circuitbreaker.OpenCircuitException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The outbound stream's handler: delivers one event to one destination per entry, signed per Standard Webhooks.
+ * A 2xx answer is {@code DONE}; anything else (or a timeout, or no connection) is a {@code RETRY}, so the engine's
+ * policy backs off with jitter and dead-letters after {@code maxAttempts}. Each destination has its own circuit
+ * breaker (while open, its entries wait without spending attempts: {@code KEEP}) and its own pace ({@code ratePerSec}
+ * per instance). Every attempt is appended to the delivery's attempt list.
+ */
+public final class DestinationSender implements StreamHandler {
+
+  private static final int MAX_ATTEMPTS_KEPT = 100;
+
+  private final Redis redis;
+  private final DestinationOptions options;
+  private final WebClient client;
+  private final Map<String, Target> targets = new HashMap<>();
+  private final long ttlS;
+
+  private static final class Target {
+    final DestinationOptions.Endpoint endpoint;
+    final CircuitBreaker breaker;
+    final long intervalNs;
+    long nextNs;
+
+    Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker) {
+      this.endpoint = endpoint;
+      this.breaker = breaker;
+      this.intervalNs = (long) (1e9 / endpoint.ratePerSec());
+    }
+  }
+
+  /** A non-2xx answer: stackless, its message a short reason safe to store. */
+  private static final class Refused extends VertxException {
+    Refused(int status) {
+      super("destination answered " + status, true);
+    }
+  }
+
+  public DestinationSender(Vertx vertx, Redis redis, DestinationOptions options, long ttlS) {
+    this.redis = redis;
+    this.options = options;
+    this.ttlS = ttlS;
+    this.client = WebClient.create(vertx, new WebClientOptions().setUserAgent("biogate").setKeepAlive(true)
+      .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeoutMs())).setFollowRedirects(false));
+    for (DestinationOptions.Endpoint e : options.endpoints()) {
+      targets.put(e.name(), new Target(e, CircuitBreaker.create("destination-" + e.name(), vertx, new CircuitBreakerOptions()
+        .setMaxFailures(options.breakerMaxFailures()).setResetTimeout(options.breakerResetMs()).setTimeout(-1)
+        .setMaxRetries(0).setFailuresRollingWindow(Math.max(1_000, options.breakerResetMs() * 10)))));
+    }
+  }
+
+  /** How the engine reads the outbound stream: this sender is its only reader. */
+  public StreamPolicy policy() {
+    return new StreamPolicy(OutboundKeys.STREAM, OutboundKeys.GROUP).soleReader(true)
+      .maxAttempts(options.maxAttempts()).retry(options.retryBaseMs(), options.retryMaxMs())
+      .handlerTimeoutMs(options.timeoutMs() + 5_000).keepDelayMs(Math.min(1_000, options.breakerResetMs()))
+      .deadLetters(OutboundKeys.DEAD, options.streamMaxLen())
+      .history(e -> e.get("webhook_id") == null ? null : OutboundKeys.history(e.get("webhook_id")), ttlS);
+  }
+
+  @Override
+  public Future<Outcome> handle(StreamEntry e) {
+    Target t = targets.get(e.get("destination"));
+    String id = e.get("webhook_id");
+    if (t == null || id == null) {
+      return Future.succeededFuture(Outcome.dead("destination no longer configured"));
+    }
+    if (!t.endpoint.enabled()) {
+      return Future.succeededFuture(Outcome.keep(options.breakerResetMs()));
+    }
+    if (t.breaker.state() == CircuitBreakerState.OPEN) {
+      return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
+    }
+    long now = System.nanoTime();
+    if (now < t.nextNs) {
+      return Future.succeededFuture(Outcome.keep(Math.max(1, (t.nextNs - now) / 1_000_000)));
+    }
+    t.nextNs = Math.max(now, t.nextNs) + t.intervalNs;
+    Buffer body = body(e);
+    long ts = System.currentTimeMillis() / 1000;
+    return t.breaker.<Integer>execute(() -> send(t, id, ts, body))
+      .transform(ar -> {
+        if (ar.succeeded()) {
+          return record(id, new JsonObject().put("status", ar.result())).map(Outcome.done());
+        }
+        if (ar.cause() instanceof OpenCircuitException) {
+          return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
+        }
+        String reason = ar.cause() instanceof Refused ? ar.cause().getMessage() : "no answer (" + ar.cause().getClass().getSimpleName() + ")";
+        JsonObject attempt = ar.cause() instanceof Refused
+          ? new JsonObject().put("status", Integer.parseInt(reason.substring(reason.lastIndexOf(' ') + 1)))
+          : new JsonObject().put("error", reason);
+        return record(id, attempt).map(Outcome.retry(reason));
+      });
+  }
+
+  private Future<Integer> send(Target t, String id, long ts, Buffer body) {
+    HttpRequest<Buffer> req = client.postAbs(t.endpoint.url()).timeout(options.timeoutMs())
+      .putHeader("Content-Type", "application/json")
+      .putHeader(StandardWebhooks.ID, id)
+      .putHeader(StandardWebhooks.TIMESTAMP, Long.toString(ts));
+    String sig = StandardWebhooks.signature(t.endpoint.secrets(), id, ts, body.getBytes());
+    if (sig != null) {
+      req.putHeader(StandardWebhooks.SIGNATURE, sig);
+    }
+    return req.sendBuffer(body).compose(r -> r.statusCode() / 100 == 2 ? Future.succeededFuture(r.statusCode())
+      : Future.failedFuture(new Refused(r.statusCode())));
+  }
+
+  /** {@code {"type","timestamp","data","source"}}: the same bytes on every attempt. */
+  static Buffer body(StreamEntry e) {
+    long received = parse(e.get("received"));
+    Object data;
+    try {
+      data = new JsonObject(e.get("body"));
+    } catch (RuntimeException notJson) {
+      data = new JsonObject();
+    }
+    return new JsonObject().put("type", e.get("type")).put("timestamp", Instant.ofEpochMilli(received).toString())
+      .put("data", data).put("source", new JsonObject().put("provider", e.get("provider")).put("delivery_id", e.get("delivery_id")))
+      .toBuffer();
+  }
+
+  private Future<Void> record(String id, JsonObject attempt) {
+    String key = OutboundKeys.attempts(id);
+    attempt.put("at", Instant.now().toString());
+    return redis.batch(List.of(Request.cmd(Command.RPUSH).arg(key).arg(attempt.encode()),
+        Request.cmd(Command.LTRIM).arg(key).arg(-MAX_ATTEMPTS_KEPT).arg(-1),
+        Request.cmd(Command.EXPIRE).arg(key).arg(ttlS)))
+      .<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  /** Breaker state per destination, for the admin API. */
+  public JsonObject describe() {
+    JsonObject out = new JsonObject();
+    targets.forEach((name, t) -> out.put(name, t.endpoint.toJson().put("breaker", t.breaker.state().name())));
+    return out;
+  }
+
+  public void close() {
+    targets.values().forEach(t -> t.breaker.close());
+    client.close();
+  }
+
+  private static long parse(String s) {
+    try {
+      return s == null ? 0 : Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+package dev.biogate.destination;
+
+/**
+ * The outbound side's Redis keys. All carry the {@code {out}} hash tag: the fan-out, ack, dead-letter and replay
+ * scripts touch several of them at once, and in Redis Cluster all keys of one script must share a slot.
+ */
+public final class OutboundKeys {
+
+  /** Stream: one entry per event and destination, read by the {@link #GROUP} group. */
+  public static final String STREAM = "bg:out:{out}";
+  public static final String GROUP = "destinations";
+  /** Stream: deliveries that exhausted their attempts; replayed through {@code /admin/destinations}. */
+  public static final String DEAD = "bg:out:{out}:dead";
+
+  private OutboundKeys() {
+  }
+
+  /** String: this event was fanned out (value = how many destinations it went to). */
+  public static String fanned(String provider, String deliveryId) {
+    return "bg:out:{out}:fanned:" + provider + ":" + deliveryId;
+  }
+
+  /** Hash: one delivery's history (attempts, last error, outcome), per {@code webhook-id}. */
+  public static String history(String webhookId) {
+    return "bg:out:{out}:history:" + webhookId;
+  }
+
+  /** List: every attempt of one delivery, oldest first ({@code {"at","status"|"error"}}). */
+  public static String attempts(String webhookId) {
+    return "bg:out:{out}:attempts:" + webhookId;
+  }
+}

@@ -1,0 +1,239 @@
+package dev.biogate.destination;
+
+import dev.biogate.Gateway;
+import dev.biogate.support.Harness;
+import dev.biogate.webhook.Deliveries;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Outbound destinations against a receiver of the test's own (a Vert.x server on an ephemeral port): Standard Webhooks
+ * signatures checked by an independent verifier, retries, dead letters, replay, filters and secret rotation.
+ */
+@ExtendWith(VertxExtension.class)
+class DestinationDeliveryTest {
+
+  private static final String SECRET = "destination-secret-1";
+  private static final byte[] ROTATED_KEY = "a-new-32-byte-key-for-rotation!!".getBytes(StandardCharsets.UTF_8);
+  private static final String ROTATED = "whsec_" + Base64.getEncoder().encodeToString(ROTATED_KEY);
+
+  /** One request the receiver got. */
+  record Received(String path, int answered, String id, String timestamp, String signature, String body) {
+  }
+
+  private Harness h;
+  private HttpServer receiver;
+  private final List<Received> received = new CopyOnWriteArrayList<>();
+  private final Map<String, AtomicInteger> status = new ConcurrentHashMap<>();
+
+  @BeforeEach
+  void start(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    receiver = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
+      int s = status.computeIfAbsent(req.path(), p -> new AtomicInteger(200)).get();
+      received.add(new Received(req.path(), s, req.getHeader("webhook-id"), req.getHeader("webhook-timestamp"),
+        req.getHeader("webhook-signature"), b.toString()));
+      req.response().setStatusCode(s).end();
+    }));
+    receiver.listen(0, "127.0.0.1").compose(s -> h.start()).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().compose(v -> receiver.close()).onComplete(ctx.succeedingThenComplete());
+  }
+
+  private JsonObject endpoint(String name, String secret, String... events) {
+    JsonObject e = new JsonObject().put("name", name).put("url", "http://127.0.0.1:" + receiver.actualPort() + "/" + name)
+      .put("events", new JsonArray(List.of((Object[]) events)));
+    return secret == null ? e : e.put("secret", secret);
+  }
+
+  private JsonObject config(JsonObject... endpoints) {
+    return Deliveries.config().put("destinations", new JsonObject().put("maxAttempts", 3).put("retryBaseMs", 20)
+      .put("retryMaxMs", 100).put("breakerMaxFailures", 100).put("endpoints", new JsonArray(List.of((Object[]) endpoints))));
+  }
+
+  @Test
+  void aDestinationDownIsRetriedDeadLetteredAndReplayedIntoExactlyOneSignedDelivery(VertxTestContext ctx) {
+    status.put("/alerts", new AtomicInteger(503));
+    h.gateway(config(endpoint("alerts", SECRET, "linktree.analytics.*"))).compose(g -> milestone(g, "ms-1")
+        .compose(v -> h.eventually(() -> admin(g, HttpMethod.GET, "/admin/destinations/dead-letters")
+          .map(r -> r.bodyAsJsonObject().getLong("count") == 1), 10_000))
+        .compose(v -> admin(g, HttpMethod.GET, "/admin/destinations/dead-letters"))
+        .compose(list -> {
+          JsonObject dead = list.bodyAsJsonObject().getJsonArray("dead_letters").getJsonObject(0);
+          assertEquals("alerts", dead.getString("destination"));
+          assertEquals("linktree.analytics.milestone", dead.getString("type"));
+          assertEquals(3, dead.getInteger("attempts"));
+          assertEquals("destination answered 503", dead.getString("error"));
+          assertTrue(!dead.containsKey("body"), "no payloads in the listing");
+          assertEquals(3, received.size(), "three attempts, then dead-lettered");
+          String webhookId = dead.getString("webhook_id");
+          status.get("/alerts").set(200);
+          return admin(g, HttpMethod.POST, "/admin/destinations/dead-letters/" + dead.getString("id") + "/replay")
+            .compose(r -> {
+              assertEquals(200, r.statusCode(), r.bodyAsString());
+              return h.eventually(() -> admin(g, HttpMethod.GET, "/admin/destinations/deliveries/" + webhookId)
+                .map(x -> "handled".equals(x.bodyAsJsonObject().getString("outcome"))), 10_000);
+            })
+            .compose(v -> Future.all(admin(g, HttpMethod.GET, "/admin/destinations/deliveries/" + webhookId),
+              admin(g, HttpMethod.GET, "/admin/destinations/dead-letters")))
+            .map(all -> {
+              JsonObject history = all.<HttpResponse<Buffer>>resultAt(0).bodyAsJsonObject();
+              assertEquals(4, history.getInteger("attempts"), history.encode());
+              assertEquals(1, history.getInteger("replays"));
+              JsonArray log = history.getJsonArray("attempt_log");
+              assertEquals(4, log.size(), "every attempt recorded");
+              assertEquals(List.of(503, 503, 503, 200), log.stream().map(o -> ((JsonObject) o).getInteger("status")).toList());
+              assertEquals(0, all.<HttpResponse<Buffer>>resultAt(1).bodyAsJsonObject().getInteger("count"));
+              List<Received> ok = received.stream().filter(r -> r.answered() == 200).toList();
+              assertEquals(1, ok.size(), "exactly one delivery");
+              assertEquals(1, received.stream().map(Received::id).distinct().count(), "webhook-id stable across retries and replay");
+              Received d = ok.get(0);
+              assertEquals(webhookId, d.id());
+              assertTrue(verify(List.of(SECRET.getBytes(StandardCharsets.UTF_8)), d), "signature verifies");
+              JsonObject body = new JsonObject(d.body());
+              assertEquals("linktree.analytics.milestone", body.getString("type"));
+              assertEquals("linktree", body.getJsonObject("source").getString("provider"));
+              assertEquals("ms-1", body.getJsonObject("source").getString("delivery_id"));
+              assertEquals(1000, body.getJsonObject("data").getJsonObject("data").getInteger("value"));
+              assertNotNull(body.getString("timestamp"));
+              return null;
+            });
+        }))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void filtersPickEventsByProviderAndTypeGlobAndRotationSignsWithEverySecret(VertxTestContext ctx) {
+    h.gateway(config(endpoint("tree", SECRET + "," + ROTATED, "linktree.*"), endpoint("clicks", SECRET, "linkme.link.c*"),
+        endpoint("none", null, "*.nothing"), endpoint("off", null, "*").put("enabled", false)))
+      .compose(g -> milestone(g, "ms-2")
+        .compose(v -> linkme(g, "lm-click", "link.click"))
+        .compose(v -> linkme(g, "lm-claim", "link.claim"))
+        .compose(v -> linkme(g, "lm-open", "link.app_open"))
+        .compose(v -> h.eventually(() -> Future.succeededFuture(received.size() >= 3), 10_000))
+        .compose(v -> h.vertx.timer(300))
+        .map(v -> {
+          Map<String, List<String>> byPath = received.stream().collect(Collectors.groupingBy(Received::path,
+            Collectors.mapping(r -> new JsonObject(r.body()).getString("type"), Collectors.toList())));
+          assertEquals(List.of("linktree.analytics.milestone"), byPath.get("/tree"));
+          assertEquals(List.of("linkme.link.claim", "linkme.link.click"), byPath.get("/clicks").stream().sorted().toList());
+          assertEquals(2, byPath.size(), "no other destination got anything: " + byPath);
+          Received tree = received.stream().filter(r -> r.path().equals("/tree")).findFirst().orElseThrow();
+          assertEquals(2, tree.signature().split(" ").length, "one signature per secret during the rotation");
+          assertTrue(verify(List.of(SECRET.getBytes(StandardCharsets.UTF_8)), tree), "old secret verifies");
+          assertTrue(verify(List.of(ROTATED_KEY), tree), "new secret verifies");
+          assertTrue(!verify(List.of("wrong".getBytes(StandardCharsets.UTF_8)), tree), "a wrong secret does not");
+          return null;
+        }))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void aDownDestinationOpensItsOwnBreakerWhileAnotherKeepsReceiving(VertxTestContext ctx) {
+    status.put("/down", new AtomicInteger(503));
+    JsonObject cfg = config(endpoint("down", SECRET, "linktree.*"), endpoint("up", SECRET, "linktree.*"));
+    cfg.getJsonObject("destinations").put("breakerMaxFailures", 2).put("breakerResetMs", 60_000).put("maxAttempts", 50);
+    h.gateway(cfg).compose(g -> milestone(g, "b-1").compose(v -> milestone(g, "b-2")).compose(v -> milestone(g, "b-3"))
+        .compose(v -> h.eventually(() -> admin(g, HttpMethod.GET, "/admin/destinations").map(r -> {
+          JsonObject d = r.bodyAsJsonObject().getJsonObject("destinations");
+          return "OPEN".equals(d.getJsonObject("down").getString("breaker"));
+        }), 10_000))
+        .compose(v -> h.eventually(() -> Future.succeededFuture(count("/up") == 3), 10_000))
+        .compose(v -> {
+          long before = count("/down");
+          // Without the open breaker, retries 20-100 ms apart would reach the receiver several times in this window.
+          return h.vertx.timer(600).compose(t -> admin(g, HttpMethod.GET, "/admin/destinations")).map(r -> {
+            JsonObject d = r.bodyAsJsonObject().getJsonObject("destinations");
+            assertEquals(before, count("/down"), "an open breaker sends nothing");
+            assertTrue(before <= 3 + 2, "the breaker opened after its failures: " + before);
+            assertEquals("CLOSED", d.getJsonObject("up").getString("breaker"));
+            assertEquals(3, count("/up"), "the healthy destination got every event once");
+            assertTrue(!d.getJsonObject("down").containsKey("secret") && d.encode().indexOf(SECRET) < 0, "no secrets listed");
+            return null;
+          });
+        }))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private long count(String path) {
+    return received.stream().filter(r -> r.path().equals(path)).count();
+  }
+
+  /**
+   * The Standard Webhooks verifier, written from the specification: any {@code v1,<base64>} entry of the
+   * space-separated header must equal base64(HMAC-SHA256(key, id + "." + timestamp + "." + body)).
+   */
+  private static boolean verify(List<byte[]> keys, Received r) {
+    byte[] content = (r.id() + "." + r.timestamp() + "." + r.body()).getBytes(StandardCharsets.UTF_8);
+    for (byte[] key : keys) {
+      byte[] expected;
+      try {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(key, "HmacSHA256"));
+        expected = mac.doFinal(content);
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+      for (String sig : r.signature().split(" ")) {
+        int comma = sig.indexOf(',');
+        if (comma > 0 && sig.substring(0, comma).equals("v1")
+          && MessageDigest.isEqual(expected, Base64.getDecoder().decode(sig.substring(comma + 1)))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private Future<Void> milestone(Gateway g, String deliveryId) {
+    Buffer body = Deliveries.linktreeEvent("analytics.milestone",
+      new JsonObject().put("link_id", "lnk_demo_01").put("metric", "clicks").put("value", 1000).put("threshold", 1000));
+    return h.post(g, "/webhooks/linktree", Deliveries.linktree(deliveryId, body), body).map(r -> {
+      assertEquals(200, r.statusCode(), r.bodyAsString());
+      return null;
+    });
+  }
+
+  private Future<Void> linkme(Gateway g, String id, String type) {
+    Buffer body = Deliveries.linkmeEvent(id, type, new JsonObject().put("link_id", "lm_1"));
+    return h.post(g, "/webhooks/linkme", Deliveries.linkme(body), body).map(r -> {
+      assertEquals(200, r.statusCode(), r.bodyAsString());
+      return null;
+    });
+  }
+
+  private Future<HttpResponse<Buffer>> admin(Gateway g, HttpMethod method, String path) {
+    return h.send(method, g, path, Deliveries.ADMIN_TOKEN);
+  }
+}
