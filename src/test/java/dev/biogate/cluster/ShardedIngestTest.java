@@ -133,7 +133,9 @@ class ShardedIngestTest {
           .map(r -> {
             assertEquals(200, r.statusCode(), r.bodyAsString());
             assertEquals("linktree", r.bodyAsJsonObject().getString("provider"));
-            assertEquals("handled", r.bodyAsJsonObject().getString("outcome"));
+            // link.reordered has no handler and no destination subscribes: acknowledged and recorded as skipped.
+            assertEquals("skipped", r.bodyAsJsonObject().getString("outcome"), r.bodyAsString());
+            assertEquals("no handler or destination wants linktree.link.reordered", r.bodyAsJsonObject().getString("reason"));
             return null;
           });
       })).onComplete(ctx.succeedingThenComplete());
