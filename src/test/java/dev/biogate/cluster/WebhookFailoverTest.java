@@ -144,12 +144,13 @@ class WebhookFailoverTest {
     for (String id : accepted) {
       checks.add(h.http.get(g.port(), "127.0.0.1", "/admin/deliveries/" + id)
         .bearerTokenAuthentication(Deliveries.ADMIN_TOKEN).send()
-        .map(r -> r.statusCode() == 200 && "handled".equals(r.bodyAsJsonObject().getString("outcome"))));
+        // link.reordered has no handler and no destination subscribes: once processed, its history says skipped.
+        .map(r -> r.statusCode() == 200 && "skipped".equals(r.bodyAsJsonObject().getString("outcome"))));
     }
     return Future.all(checks).map(all -> {
       long missing = checks.stream().filter(f -> !f.result()).count();
       if (missing > 0) {
-        LOG.info("{} of {} accepted deliveries not handled yet", missing, checks.size());
+        LOG.info("{} of {} accepted deliveries not processed yet", missing, checks.size());
       }
       return missing == 0;
     });
