@@ -15,6 +15,7 @@ import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -84,6 +85,7 @@ class FailoverTest {
       })));
   }
 
+  @Tag("drill")
   @Test
   void aGatewayWritesToTheNewMasterAfterASentinelFailover(Vertx vertx, VertxTestContext ctx) {
     TestSentinel group = TestSentinel.get();

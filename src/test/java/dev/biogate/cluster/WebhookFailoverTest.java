@@ -15,6 +15,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import io.vertx.junit5.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -42,6 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ranged from 2.6 s to 107 s (the shared connection is rebuilt several times before it settles), hence the long
  * test timeout.
  */
+@Tag("drill")
 @ExtendWith(VertxExtension.class)
 class WebhookFailoverTest {
 

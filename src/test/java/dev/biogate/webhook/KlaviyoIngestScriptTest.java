@@ -58,9 +58,10 @@ class KlaviyoIngestScriptTest {
       return ingest(3, "a", "c", "d");
     }).compose(refused -> {
       ctx.verify(() -> assertEquals(-1, refused.get(0).toInteger()));
-      return Future.all(redis.send(Request.cmd(Command.XLEN).arg(RedisKeys.eventsShard(0))),
-        redis.send(Request.cmd(Command.EXISTS).arg(RedisKeys.webhookDedupe(0, "klaviyo", "id", "c"))),
-        ingest(3, "a", "c"));
+      // In order: the refused batch's state is read before the retry is sent.
+      Future<Response> len = redis.send(Request.cmd(Command.XLEN).arg(RedisKeys.eventsShard(0)));
+      Future<Response> marked = len.compose(l -> redis.send(Request.cmd(Command.EXISTS).arg(RedisKeys.webhookDedupe(0, "klaviyo", "id", "c"))));
+      return marked.compose(m -> Future.all(len, marked, ingest(3, "a", "c")));
     }).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
       assertEquals(2, all.<Response>resultAt(0).toInteger(), "only the first batch is queued");
       assertEquals(0, all.<Response>resultAt(1).toInteger(), "a refused event is not marked: its retry is not a duplicate");
