@@ -144,7 +144,7 @@ class WebhookFailoverTest {
   private Future<Boolean> allHandled(Gateway g) {
     List<Future<Boolean>> checks = new ArrayList<>();
     for (String id : accepted) {
-      checks.add(h.http.get(g.port(), "127.0.0.1", "/admin/deliveries/" + id)
+      checks.add(h.http.get(g.managementPort(), "127.0.0.1", "/admin/deliveries/" + id)
         .bearerTokenAuthentication(Deliveries.ADMIN_TOKEN).send()
         // link.reordered has no handler and no destination subscribes: once processed, its history says skipped.
         .map(r -> r.statusCode() == 200 && "skipped".equals(r.bodyAsJsonObject().getString("outcome"))));
