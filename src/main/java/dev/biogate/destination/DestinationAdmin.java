@@ -1,9 +1,8 @@
 package dev.biogate.destination;
 
 import dev.biogate.http.ApiException;
-import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.JsonAnswers;
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -22,6 +21,7 @@ import java.util.function.Supplier;
 public final class DestinationAdmin {
 
   private static final ApiException UNAVAILABLE = new ApiException(503, "unavailable", "redis is unavailable; retry later", 5);
+
 
   private final DestinationSender sender;
   private final OutboundDeadLetters deadLetters;
@@ -47,21 +47,9 @@ public final class DestinationAdmin {
     }));
   }
 
+  /** Answered like every other admin route: JSON, {@code no-store}, API errors as they are, anything else 503. */
   private static void answer(RoutingContext ctx, Supplier<Future<JsonObject>> action) {
-    Future<JsonObject> result;
-    try {
-      result = action.get();
-    } catch (ApiException e) {
-      result = Future.failedFuture(e);
-    }
-    result.onComplete(ar -> {
-      if (ar.failed()) {
-        ErrorResponses.send(ctx.response(), ar.cause() instanceof ApiException ? ar.cause() : UNAVAILABLE);
-        return;
-      }
-      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-        .end(ar.result().toBuffer());
-    });
+    JsonAnswers.answer(ctx, () -> null, v -> action.get(), UNAVAILABLE);
   }
 
   private static int limit(RoutingContext ctx) {

@@ -4,6 +4,7 @@ import dev.biogate.events.CacheInvalidation;
 import dev.biogate.events.DeadLetters;
 import dev.biogate.events.DeliveryHistory;
 import dev.biogate.http.ApiException;
+import dev.biogate.http.JsonAnswers;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.Usernames;
 import io.vertx.core.Future;
@@ -64,20 +65,7 @@ public final class AdminHandler {
 
   /** Runs {@code action} on a validated input and writes its JSON; validation and Redis failures become JSON errors. */
   public static <T> void answer(RoutingContext ctx, Supplier<T> input, Function<T, Future<JsonObject>> action) {
-    Future<JsonObject> result;
-    try {
-      result = action.apply(input.get());
-    } catch (ApiException e) {
-      result = Future.failedFuture(e);
-    }
-    result.onComplete(ar -> {
-      if (ar.failed()) {
-        ErrorResponses.send(ctx.response(), ar.cause() instanceof ApiException ? ar.cause() : UNAVAILABLE);
-        return;
-      }
-      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-        .end(ar.result().toBuffer());
-    });
+    JsonAnswers.answer(ctx, input, action, UNAVAILABLE);
   }
 
   private static Integer limit(RoutingContext ctx) {
