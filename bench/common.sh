@@ -5,6 +5,7 @@
 # The caller sets, before sourcing or before calling the functions:
 #   ROOT_DIR, BIOGATE_JAR, BIOGATE_CMD, JAVA_BIN (default java), JAVA_OPTS, BIOGATE_HTTP_PORT,
 #   BIOGATE_SANDBOX_PORT, STARTUP_TIMEOUT, PROFILE, KEEP_TMP
+# and may set BIOGATE_MANAGEMENT_PORT (default: the HTTP port + 5; /metrics and /admin live there).
 # and may export extra environment for the gateway (e.g. LINKTREE_WEBHOOK_SECRET).
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -145,8 +146,9 @@ make_tmp_dir() {
 # and checks GET /v1/profiles/$PROFILE answers 200. Logs go to $TMP_DIR/biogate.log.
 start_biogate() {
   local p
-  for p in "$BIOGATE_HTTP_PORT" "$BIOGATE_SANDBOX_PORT"; do
-    port_free "$p" || die "port $p on 127.0.0.1 is in use (set BIOGATE_HTTP_PORT / BIOGATE_SANDBOX_PORT)"
+  BIOGATE_MANAGEMENT_PORT="${BIOGATE_MANAGEMENT_PORT:-$((BIOGATE_HTTP_PORT + 5))}"
+  for p in "$BIOGATE_HTTP_PORT" "$BIOGATE_SANDBOX_PORT" "$BIOGATE_MANAGEMENT_PORT"; do
+    port_free "$p" || die "port $p on 127.0.0.1 is in use (set BIOGATE_HTTP_PORT / BIOGATE_SANDBOX_PORT / BIOGATE_MANAGEMENT_PORT)"
   done
   local -a cmd
   if [[ -n "$BIOGATE_CMD" ]]; then
@@ -168,6 +170,7 @@ start_biogate() {
   # Load comes from loopback: exempt it from the per-client edge limit (not exempt by default).
   BIOGATE_CONFIG="${BIOGATE_CONFIG:-$ROOT_DIR/bench/loopback.json}" \
   BIOGATE_HTTP_HOST=127.0.0.1 BIOGATE_HTTP_PORT="$BIOGATE_HTTP_PORT" BIOGATE_SANDBOX_PORT="$BIOGATE_SANDBOX_PORT" \
+  BIOGATE_MANAGEMENT_HOST=127.0.0.1 BIOGATE_MANAGEMENT_PORT="$BIOGATE_MANAGEMENT_PORT" \
     "${cmd[@]}" >"$TMP_DIR/biogate.log" 2>&1 &
   BIOGATE_PID=$!
 
@@ -193,5 +196,8 @@ start_biogate() {
   done
   code="$(http_code "$base/v1/profiles/$PROFILE")"
   [[ "$code" == 200 ]] || die "GET $base/v1/profiles/$PROFILE answers $code, not 200"
-  log "biogate is up (pid $BIOGATE_PID)"
+  MANAGEMENT_BASE="http://127.0.0.1:$BIOGATE_MANAGEMENT_PORT"
+  code="$(http_code "$MANAGEMENT_BASE/metrics")"
+  [[ "$code" == 200 ]] || die "GET $MANAGEMENT_BASE/metrics answers $code, not 200"
+  log "biogate is up (pid $BIOGATE_PID, metrics on $MANAGEMENT_BASE/metrics)"
 }

@@ -1,21 +1,34 @@
--- Acknowledge a finished entry (its handler answered DONE) for one consumer group.
+-- Acknowledge finished entries (their handler answered DONE) for one consumer group: every entry finished in the
+-- same event-loop turn in one call.
 --
--- KEYS[1] the stream, KEYS[2] the group's attempt counters (hash: entry id -> failed attempts),
--- KEYS[3] (optional) the entry's history hash
--- ARGV[1] consumer group, ARGV[2] entry id, ARGV[3] now (epoch ms), ARGV[4] '1' when this group is the stream's only
--- reader, so the entry can be deleted at once (the stream then only ever holds unfinished work)
--- Returns 1 when this call acknowledged the entry, 0 when it was no longer pending (already acknowledged).
+-- KEYS[1] the stream, KEYS[2] the group's attempt counters (hash: entry id -> failed attempts), then, in entry order,
+-- the history hash of each entry that has one
+-- ARGV[1] consumer group, ARGV[2] now (epoch ms), ARGV[3] '1' when this group is the stream's only reader, so an
+-- entry can be deleted at once (the stream then only ever holds unfinished work); then, for each entry, its id and
+-- '1' when it has a history hash in KEYS (else '0')
+-- Returns, per entry in order, 1 when this call acknowledged it, 0 when it was no longer pending (already
+-- acknowledged).
 --
--- Atomicity: XACK, XDEL, the counter and the history change together, so the admin API never shows "handled" for an
--- entry still pending. XACK is the first write; nothing after it can be refused. Every key shares the stream's hash
--- tag (one Cluster slot).
-local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[4] == '1' then
-  redis.call('XDEL', KEYS[1], ARGV[2])
+-- Atomicity: for each entry XACK, XDEL, the counter and the history change together, so the admin API never shows
+-- "handled" for an entry still pending. XACK is the first write; nothing after it can be refused. Every key shares
+-- the stream's hash tag (one Cluster slot).
+local out = {}
+local k = 3
+for a = 4, #ARGV, 2 do
+  local id = ARGV[a]
+  local acked = redis.call('XACK', KEYS[1], ARGV[1], id)
+  if ARGV[3] == '1' then
+    redis.call('XDEL', KEYS[1], id)
+  end
+  redis.call('HDEL', KEYS[2], id)
+  if ARGV[a + 1] == '1' then
+    local history = KEYS[k]
+    k = k + 1
+    if acked == 1 and redis.call('EXISTS', history) == 1 then
+      redis.call('HINCRBY', history, 'attempts', 1)
+      redis.call('HSET', history, 'outcome', 'handled', 'handled_at', ARGV[2])
+    end
+  end
+  out[#out + 1] = acked
 end
-redis.call('HDEL', KEYS[2], ARGV[2])
-if acked == 1 and KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then
-  redis.call('HINCRBY', KEYS[3], 'attempts', 1)
-  redis.call('HSET', KEYS[3], 'outcome', 'handled', 'handled_at', ARGV[3])
-end
-return acked
+return out

@@ -283,9 +283,11 @@ public final class Gateway {
         .idleClaimMs(w.claimIdleMs()).deadLetters(RedisKeys.deadLettersShard(s), w.streamMaxLen())
         .history(e -> DeadLetters.historyKey(shard, e), w.dedupeWindowS());
       engines.add(new StreamEngine(redis, livenessRedis, eventsPolicy, instanceId, events, eventStats));
-      // Counting fails only on Redis trouble: retried until it works, never dead-lettered.
+      // Counting fails only on Redis trouble: retried until it works, never dead-lettered. Clicks are sharded by
+      // creator, so a viral creator's clicks all land on one shard: each shard reads the full readCount (one script
+      // call counts a whole read), or that shard alone would cap the counting rate at a sixteenth of it.
       engines.add(new StreamEngine(redis, livenessRedis, clicks(new StreamPolicy(RedisKeys.clicksShard(s), RedisKeys.CLICKS_COUNTER_GROUP)
-        .maxHeld(perShard(a.readCount())).maxAttempts(Integer.MAX_VALUE).retry(100, 5_000)), instanceId, counter, clickStats));
+        .maxHeld(a.readCount()).maxAttempts(Integer.MAX_VALUE).retry(100, 5_000)), instanceId, counter, clickStats));
     }
     GatewayMetrics.bindStream(registry, "bg:events", RedisKeys.EVENTS_GROUP, eventStats);
     GatewayMetrics.bindStream(registry, "bg:clicks", RedisKeys.CLICKS_COUNTER_GROUP, clickStats);

@@ -35,6 +35,9 @@ final class HeldEntries {
   private final Map<String, Held> held = new HashMap<>();
   private int inFlight;
   private boolean stopping;
+  /** Entries finished in this event-loop turn, acknowledged together at its end. */
+  private List<Held> finished = new ArrayList<>();
+  private Runnable roomFreed = () -> { };
 
   HeldEntries(Vertx vertx, StreamGroup group, StreamPolicy policy, StreamHandler handler, StreamStats stats) {
     this.vertx = vertx;
@@ -43,6 +46,15 @@ final class HeldEntries {
     this.handler = handler;
     this.stats = stats;
     this.backoff = RetryPolicy.exponentialDelayWithJitter(policy.retryBaseMs(), policy.retryMaxMs());
+  }
+
+  /**
+   * Called (on the engine's context) when releasing an entry brings the room back to half of {@code maxHeld}: a full
+   * engine reads again at once instead of sleeping a whole poll interval, so a busy stream is read as fast as its
+   * entries are finished.
+   */
+  void onRoomFreed(Runnable r) {
+    this.roomFreed = r;
   }
 
   /** How many more entries may be taken. */
@@ -135,7 +147,7 @@ final class HeldEntries {
     switch (o.kind()) {
       case DONE:
         // Acknowledged even when stopping or no longer ours: the work is done, and an ack spares someone a repeat.
-        acknowledge(h, 1);
+        finished(h);
         break;
       case KEEP:
         stats.kept.increment();
@@ -175,17 +187,35 @@ final class HeldEntries {
   }
 
   /**
-   * An acknowledgement that fails (Redis blip) is retried while the entry stays held: giving up would leave it
-   * pending under a live consumer, where nobody would ever offer it again.
+   * Queues a finished entry for the acknowledgement at the end of this turn: a handler that batches (the click
+   * counter finishes a whole read at once) costs one script call per batch, not one per entry.
    */
-  private void acknowledge(Held h, int tries) {
-    group.ack(h.entry, System.currentTimeMillis()).onComplete(ar -> {
+  private void finished(Held h) {
+    finished.add(h);
+    if (finished.size() == 1) {
+      vertx.runOnContext(v -> {
+        List<Held> batch = finished;
+        finished = new ArrayList<>();
+        acknowledge(batch, 1);
+      });
+    }
+  }
+
+  /**
+   * An acknowledgement that fails (Redis blip) is retried while the entries stay held: giving up would leave them
+   * pending under a live consumer, where nobody would ever offer them again.
+   */
+  private void acknowledge(List<Held> batch, int tries) {
+    List<StreamEntry> entries = new ArrayList<>(batch.size());
+    batch.forEach(h -> entries.add(h.entry));
+    group.ack(entries, System.currentTimeMillis()).onComplete(ar -> {
       if (ar.succeeded() || stopping || StreamGroup.isError(ar.cause(), "NOGROUP")) {
         // Counted once the acknowledgement is settled, so "handled" never runs ahead of what Redis shows.
-        stats.handled.increment();
-        release(h);
+        stats.handled.add(batch.size());
+        batch.forEach(this::release);
       } else {
-        h.timer = vertx.setTimer(redisRetryMs(tries), t -> acknowledge(h, tries + 1));
+        // Each entry retries on its own timer, so one taken over meanwhile (notOurs) cancels only its own retry.
+        batch.forEach(h -> h.timer = vertx.setTimer(redisRetryMs(tries), t -> acknowledge(List.of(h), tries + 1)));
       }
     });
   }
@@ -199,7 +229,9 @@ final class HeldEntries {
   }
 
   private void release(Held h) {
-    held.remove(h.entry.id(), h);
+    if (held.remove(h.entry.id(), h) && room() == Math.max(1, policy.maxHeld() / 2)) {
+      roomFreed.run();
+    }
   }
 
   private static long redisRetryMs(int tries) {

@@ -46,6 +46,8 @@ public final class StreamEngine extends VerticleBase {
   private boolean trimming;
   private long readBackoffMs;
   private long readTimer = -1;
+  /** The pending read timer was set because every slot was taken, not because the stream was empty. */
+  private boolean waitingForRoom;
   private long[] timers = {};
 
   public StreamEngine(Redis redis, StreamPolicy policy, String consumer, StreamHandler handler, StreamStats stats) {
@@ -78,6 +80,7 @@ public final class StreamEngine extends VerticleBase {
   public Future<?> start() {
     group = new StreamGroup(redis, liveness, policy, consumer);
     held = new HeldEntries(vertx, group, policy, handler, stats);
+    held.onRoomFreed(this::roomFreed);
     return group.beat().compose(v -> group.ensure()).onSuccess(v -> needGroup = false).otherwiseEmpty().onComplete(v -> {
       timers = new long[] {
         vertx.setPeriodic(Math.max(30, policy.heartbeatTtlMs() / 3), t -> group.beat().onFailure(err -> trouble("beat", err))),
@@ -111,12 +114,14 @@ public final class StreamEngine extends VerticleBase {
 
   private void read() {
     readTimer = -1;
+    waitingForRoom = false;
     if (stopping) {
       return;
     }
     int room = held.room();
     if (room <= 0) {
       readLater(policy.pollMs());
+      waitingForRoom = true;
       return;
     }
     reading = true;
@@ -140,6 +145,16 @@ public final class StreamEngine extends VerticleBase {
       ar.result().forEach(held::take);
       readLater(ar.result().isEmpty() ? policy.pollMs() : 0);
     });
+  }
+
+  /** Half the slots are free again: a read that only waited for room runs now rather than at the next poll. */
+  private void roomFreed() {
+    if (waitingForRoom && readTimer >= 0 && !stopping) {
+      vertx.cancelTimer(readTimer);
+      readTimer = -1;
+      waitingForRoom = false;
+      readLater(0);
+    }
   }
 
   private void readLater(long ms) {

@@ -60,9 +60,24 @@ final class StreamGroup {
       .arg("STREAMS").arg(p.stream()).arg(">")).map(StreamEntry::fromRead);
   }
 
-  Future<Void> ack(StreamEntry e, long nowMs) {
-    return run(ACK, keys(e, p.stream(), p.attemptsKey()),
-      List.of(p.group(), e.id(), Long.toString(nowMs), p.soleReader() ? "1" : "0")).mapEmpty();
+  /** Acknowledges finished entries in one call (see {@code redis/stream_ack.lua}). */
+  Future<Void> ack(List<StreamEntry> entries, long nowMs) {
+    List<String> keys = new ArrayList<>(2 + entries.size());
+    keys.add(p.stream());
+    keys.add(p.attemptsKey());
+    List<String> args = new ArrayList<>(3 + 2 * entries.size());
+    args.add(p.group());
+    args.add(Long.toString(nowMs));
+    args.add(p.soleReader() ? "1" : "0");
+    for (StreamEntry e : entries) {
+      String history = p.historyKey(e);
+      args.add(e.id());
+      args.add(history == null ? "0" : "1");
+      if (history != null) {
+        keys.add(history);
+      }
+    }
+    return run(ACK, keys, args).mapEmpty();
   }
 
   Future<Failure> fail(StreamEntry e, String reason, boolean dead, long nowMs) {

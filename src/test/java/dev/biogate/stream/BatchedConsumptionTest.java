@@ -1,0 +1,122 @@
+package dev.biogate.stream;
+
+import dev.biogate.config.RedisConfig;
+import dev.biogate.redis.RedisClients;
+import dev.biogate.support.Eventually;
+import dev.biogate.support.TestRedis;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A busy stream is consumed as fast as its entries are finished, with a Redis cost per batch rather than per entry:
+ * <ul>
+ *   <li>an engine whose slots are all taken reads again as soon as half of them are free, not a poll interval later
+ *       (with a one-minute poll, 1,000 entries through 50 slots would otherwise take twenty minutes);</li>
+ *   <li>entries a handler finishes in one turn (the click counter finishes a whole read at once) are acknowledged by
+ *       one script call: Redis sees far fewer script calls than entries, and every entry is acknowledged and deleted.</li>
+ * </ul>
+ */
+@ExtendWith(VertxExtension.class)
+class BatchedConsumptionTest {
+
+  private static final String STREAM = "bg:test:{batched}:s";
+  private static final String GROUP = "g";
+  private static final int ENTRIES = 1_000;
+  private static final int HELD = 50;
+
+  private Redis redis;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    redis = RedisClients.create(vertx, new RedisConfig(new JsonObject().put("url", TestRedis.url())));
+  }
+
+  @AfterEach
+  void stop() {
+    redis.close();
+  }
+
+  @Test
+  void aFullEngineReadsAgainWhenRoomFreesAndAcknowledgesABatchInOneCall(Vertx vertx, VertxTestContext ctx) {
+    AtomicInteger handled = new AtomicInteger();
+    // Finishes everything handed over in one turn together, as the click counter does.
+    List<Promise<Outcome>> turn = new ArrayList<>();
+    StreamHandler batching = e -> {
+      Promise<Outcome> p = Promise.promise();
+      if (turn.isEmpty()) {
+        vertx.runOnContext(v -> {
+          List<Promise<Outcome>> all = new ArrayList<>(turn);
+          turn.clear();
+          all.forEach(q -> {
+            handled.incrementAndGet();
+            q.complete(Outcome.done());
+          });
+        });
+      }
+      turn.add(p);
+      return p.future();
+    };
+    StreamPolicy policy = new StreamPolicy(STREAM, GROUP).soleReader(true).maxHeld(HELD).pollMs(60_000)
+      .heartbeatTtlMs(3_000).idleClaimMs(30_000);
+    long[] evalsBefore = new long[1];
+    redis.send(Request.cmd(Command.DEL).arg(STREAM).arg(policy.attemptsKey()))
+      .compose(v -> fill())
+      .compose(v -> scriptCalls()).onSuccess(n -> evalsBefore[0] = n)
+      .compose(n -> vertx.deployVerticle(new StreamEngine(redis, policy, "c1", batching, new StreamStats())))
+      .compose(id -> Eventually.until(vertx, () -> Future.succeededFuture(handled.get() == ENTRIES), 20_000)
+        .compose(v -> Eventually.until(vertx, () -> pending().map(n -> n == 0), 10_000))
+        .compose(v -> Future.all(redis.send(Request.cmd(Command.XLEN).arg(STREAM)), scriptCalls()))
+        .map(all -> {
+          assertEquals(0L, all.<io.vertx.redis.client.Response>resultAt(0).toLong(), "every entry acknowledged and deleted");
+          long calls = all.<Long>resultAt(1) - evalsBefore[0];
+          // Reads of up to 50 entries: about 20 acknowledgement calls (plus heartbeats and trims), never one per entry.
+          assertTrue(calls < ENTRIES / 5, "script calls for " + ENTRIES + " entries: " + calls);
+          return null;
+        }))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Void> fill() {
+    List<Future<?>> adds = new ArrayList<>();
+    for (int i = 0; i < ENTRIES; i++) {
+      adds.add(redis.send(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("n").arg(i)));
+    }
+    return Future.all(adds).compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("0")))
+      .mapEmpty();
+  }
+
+  private Future<Long> pending() {
+    return redis.send(Request.cmd(Command.XPENDING).arg(STREAM).arg(GROUP)).map(r -> r.get(0).toLong());
+  }
+
+  /** EVAL and EVALSHA calls this Redis has served so far (INFO commandstats). */
+  private Future<Long> scriptCalls() {
+    return redis.send(Request.cmd(Command.INFO).arg("commandstats")).map(r -> {
+      long n = 0;
+      for (String line : r.toString().split("\r?\n")) {
+        if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+          n += Long.parseLong(line.substring(line.indexOf("calls=") + 6, line.indexOf(',')));
+        }
+      }
+      return n;
+    });
+  }
+}
