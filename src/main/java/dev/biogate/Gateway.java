@@ -225,6 +225,7 @@ public final class Gateway {
     RequestMetrics requests = config.http().requestMetrics() ? new RequestMetrics(registry) : RequestMetrics.OFF;
     ProfileHandler profileHandler = new ProfileHandler(profiles, config.cache(), requests);
     GatewayMetrics.bind(registry, profileHandler.stats(), profiles.cache(), budget, upstream);
+    GatewayMetrics.bindAdmission(registry, usage, upstream.admission());
     BuildInfo.bind(registry);
     GatewayMetrics.bindWebhooks(registry, deliveries);
     GatewayMetrics.bindEvents(registry, eventStats);

@@ -9,13 +9,17 @@ import dev.biogate.profile.CacheStats;
 import dev.biogate.webhook.WebhookStats;
 import dev.biogate.profile.ProfileCache;
 import dev.biogate.profile.ProfileSanitizer;
+import dev.biogate.upstream.Lane;
+import dev.biogate.upstream.LaneUsage;
 import dev.biogate.upstream.LinktreeClient;
+import dev.biogate.upstream.MissAdmission;
 import dev.biogate.upstream.RedisBudget;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 
+import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -51,6 +55,26 @@ public final class GatewayMetrics {
       .description("X-RateLimit-Remaining last reported by the upstream (-1 before the first call)").register(r);
     Gauge.builder("biogate.upstream.circuit.state", upstream, u -> state(u.breakerState()))
       .description("Upstream circuit breaker: 0 closed, 1 half-open, 2 open").register(r);
+  }
+
+  /**
+   * Upstream permits by lane and result (a refusal is a 503 or a stale answer for the reader), and how misses were
+   * admitted: known names, first sight (never-seen names, on a client's quota) and quota refusals (429).
+   */
+  public static void bindAdmission(MeterRegistry r, LaneUsage lanes, MissAdmission admission) {
+    for (Lane lane : Lane.values()) {
+      String name = lane.name().toLowerCase(Locale.ROOT);
+      for (boolean granted : new boolean[] {true, false}) {
+        FunctionCounter.builder("biogate.upstream.permits", lanes, u -> u.permits(lane, granted))
+          .tags("lane", name, "result", granted ? "granted" : "denied")
+          .description("Upstream budget permits asked by this instance, by lane and result").register(r);
+      }
+    }
+    for (MissAdmission.Result result : MissAdmission.Result.values()) {
+      FunctionCounter.builder("biogate.upstream.miss.admissions", admission, a -> a.count(result))
+        .tag("result", result.name().toLowerCase(Locale.ROOT))
+        .description("Profile misses by admission: allow_listed, known, first_sight, quota_exceeded (429)").register(r);
+    }
   }
 
   /** Webhook deliveries by provider and result; the label values are a closed set. */

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -31,6 +32,9 @@ public final class LaneUsage implements UpstreamBudget {
   private final String name;
   private final LongSupplier clock;
 
+  private final LongAdder[] grants = adders();
+  private final LongAdder[] denials = adders();
+
   public LaneUsage(UpstreamBudget budget, Redis redis, String name, LongSupplier clock) {
     this.budget = budget;
     this.redis = redis;
@@ -38,9 +42,14 @@ public final class LaneUsage implements UpstreamBudget {
     this.clock = clock;
   }
 
+  /** Permits this instance was granted ({@code granted}) or refused in {@code lane} since it started. */
+  public long permits(Lane lane, boolean granted) {
+    return (granted ? grants : denials)[lane.ordinal()].sum();
+  }
+
   @Override
   public Future<Permit> acquire(Lane lane) {
-    return budget.acquire(lane).onSuccess(p -> {
+    return budget.acquire(lane).onComplete(ar -> (ar.succeeded() ? grants : denials)[lane.ordinal()].increment()).onSuccess(p -> {
       String key = RedisKeys.budgetUsage(name, clock.getAsLong() / 60_000);
       redis.batch(List.of(Request.cmd(Command.HINCRBY).arg(key).arg(lane.name()).arg(1),
         Request.cmd(Command.EXPIRE).arg(key).arg(KEEP_MINUTES * 60L)));
@@ -84,6 +93,14 @@ public final class LaneUsage implements UpstreamBudget {
       }
     }
     return 0;
+  }
+
+  private static LongAdder[] adders() {
+    LongAdder[] a = new LongAdder[Lane.values().length];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = new LongAdder();
+    }
+    return a;
   }
 
   @Override

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -37,6 +38,18 @@ import java.util.function.BooleanSupplier;
  */
 public final class MissAdmission {
 
+  /** How a miss was admitted, counted for {@code biogate_upstream_miss_admissions_total{result}}. */
+  public enum Result {
+    /** On the configured list of known names. */
+    ALLOW_LISTED,
+    /** Carries the known-name marker (fetched before, or named by a verified webhook). */
+    KNOWN,
+    /** Never seen: took the first-sight lane after a token from the client's quota. */
+    FIRST_SIGHT,
+    /** Never seen and the client's miss quota is spent: answered 429 {@code miss_quota_exceeded}. */
+    QUOTA_EXCEEDED
+  }
+
   /** Every miss keeps its lane: no marker, no quota (a client without Redis, e.g. preflight). */
   public static final MissAdmission OPEN = new MissAdmission(null, null, () -> false);
 
@@ -48,6 +61,7 @@ public final class MissAdmission {
   private final Set<String> allowed;
   private final BooleanSupplier budgetIsLocal;
   private final LuaScript quota = LuaScript.load("miss_quota");
+  private final LongAdder[] results = new LongAdder[Result.values().length];
   private final Cache<String, LocalBucket> fallback = Caffeine.newBuilder().maximumSize(100_000)
     .expireAfterAccess(Duration.ofMinutes(10)).build();
 
@@ -57,6 +71,14 @@ public final class MissAdmission {
     this.budgetIsLocal = budgetIsLocal;
     this.options = options;
     this.allowed = options == null ? Set.of() : Set.copyOf(options.known());
+    for (int i = 0; i < results.length; i++) {
+      results[i] = new LongAdder();
+    }
+  }
+
+  /** Misses admitted (or refused) with {@code result} by this instance since it started. */
+  public long count(Result result) {
+    return results[result.ordinal()].sum();
   }
 
   /**
@@ -86,6 +108,7 @@ public final class MissAdmission {
       return Future.succeededFuture(lane);
     }
     if (allowed.contains(username)) {
+      results[Result.ALLOW_LISTED.ordinal()].increment();
       return Future.succeededFuture(Lane.FOREGROUND);
     }
     String client = currentClient();
@@ -95,12 +118,14 @@ public final class MissAdmission {
       .otherwise((Boolean) null)
       .compose(known -> {
         if (Boolean.TRUE.equals(known)) {
+          results[Result.KNOWN.ordinal()].increment();
           return Future.succeededFuture(Lane.FOREGROUND);
         }
         // Unanswered while the budget is local (Redis unreachable): that small share cannot tell names apart either.
         // The reader keeps its lane; the client's quota is still charged, so no one client spends the share.
         Lane taken = known == null && budgetIsLocal.getAsBoolean() ? Lane.FOREGROUND : Lane.FIRST_SIGHT;
-        return takeQuota(client).map(taken);
+        return takeQuota(client).onComplete(ar -> results[(ar.succeeded() ? Result.FIRST_SIGHT : Result.QUOTA_EXCEEDED)
+          .ordinal()].increment()).map(taken);
       });
   }
 

@@ -63,8 +63,10 @@ class MissFloodTest {
     AtomicInteger floodRequests = new AtomicInteger();
     Map<Integer, AtomicInteger> floodStatuses = new ConcurrentHashMap<>();
     long[] latencies = new long[2];
+    Gateway[] gw = new Gateway[1];
     h.start()
       .compose(v -> h.gateway(config(), clock))
+      .onSuccess(g -> gw[0] = g)
       .compose(g -> as(g, "/v1/profiles/bob", "192.0.2.10").compose(warm -> {
         assertEquals(200, warm.statusCode(), "bob is read once: the gateway now knows the name");
         for (int i = 0; i < 16; i++) {
@@ -107,8 +109,24 @@ class MissFloodTest {
         assertTrue(floodCalls <= 4, "and within one client's quota (burst 3, 6/min): " + floodCalls);
         floodStatuses.keySet().forEach(s -> assertTrue(s == 404 || s == 429 || s == 503, "flood answered " + s));
         assertTrue(floodStatuses.containsKey(429), "the client is told it is over its quota");
+        // What an operator sees: quota refusals and first-sight admissions counted, the known name admitted as known.
+        double refused = admissions(gw[0], "quota_exceeded");
+        // Up to 16 flood requests are still in flight here: refused on the server, not yet seen by the client.
+        assertTrue(refused >= 1 && refused <= floodStatuses.get(429).get() + 16, "quota refusals counted: " + refused + " for " + floodStatuses);
+        assertTrue(admissions(gw[0], "first_sight") >= 3, "the flood's first tokens, bob's and alice's first reads");
+        assertTrue(admissions(gw[0], "known") >= 1, "bob's refresh was admitted as a known name");
+        assertEquals(floodCalls + 2.0, permits(gw[0], "first_sight", "granted"),
+          "every first-sight permit is counted: the flood's upstream calls, bob's first read and alice's");
         ctx.completeNow();
       })));
+  }
+
+  private static double admissions(Gateway g, String result) {
+    return g.registry().get("biogate.upstream.miss.admissions").tag("result", result).functionCounter().count();
+  }
+
+  private static double permits(Gateway g, String lane, String result) {
+    return g.registry().get("biogate.upstream.permits").tag("lane", lane).tag("result", result).functionCounter().count();
   }
 
   private void flood(Gateway g, AtomicBoolean flooding, AtomicInteger requests, Map<Integer, AtomicInteger> statuses) {
