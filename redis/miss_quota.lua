@@ -2,9 +2,11 @@
 --
 -- KEYS[1] = the client's bucket (hash: t = tokens, at = last update in microseconds), tagged by the client key,
 --           e.g. bg:missq:{203.0.113.7}; one key, so the script works on Redis Cluster.
--- ARGV[1] = burst (bucket size); ARGV[2] = refill, tokens per second
+-- ARGV[1] = burst (bucket size); ARGV[2] = refill, tokens per second; ARGV[3] (optional) = a charge: that many
+--           tokens are taken whatever the bucket holds (a name the client asked for did not exist), the bucket going
+--           into debt down to -3 x the charge, which the refill pays back first
 --
--- Returns {allowed (1|0), wait_us}: wait_us is the time until the next token when refused.
+-- Returns {allowed (1|0), wait_us}: wait_us is the time until the next token when refused ({1, 0} for a charge).
 -- Atomicity: refill, take and store are one step, so concurrent misses of one client on any number of instances
 -- never take the same token twice. Memory: one small hash per client that missed recently; it expires when it
 -- would be full again, so an idle client costs nothing. Clock: Redis TIME only.
@@ -20,7 +22,11 @@ if perUs > 0 then
 end
 local allowed = 0
 local wait = 0
-if tokens >= 1 then
+local charge = tonumber(ARGV[3] or '0')
+if charge > 0 then
+  tokens = math.max(tokens - charge, -3 * charge)
+  allowed = 1
+elseif tokens >= 1 then
   tokens = tokens - 1
   allowed = 1
 elseif perUs > 0 then

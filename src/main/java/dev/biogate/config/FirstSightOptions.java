@@ -17,12 +17,19 @@ public final class FirstSightOptions {
   public static final int DEFAULT_QUOTA_BURST = 3;
   /** ...refilled at this many per minute, cluster-wide. */
   public static final double DEFAULT_QUOTA_PER_MIN = 6;
+  /**
+   * Tokens a client's quota is charged when one of its never-seen names turns out not to exist (404 upstream): a
+   * client asking for names that exist pays one token each; one inventing names pays this much more per name, so
+   * a few identities cannot spend the first-sight share that real first-time readers need.
+   */
+  public static final int DEFAULT_NOT_FOUND_COST = 10;
   /** How long a name stays known after its last successful fetch or webhook. */
   public static final long DEFAULT_KNOWN_TTL_MS = 30L * 24 * 3600 * 1000;
 
   private final double share;
   private final int quotaBurst;
   private final double quotaPerMin;
+  private final int notFoundCost;
   private final long knownTtlMs;
   private final List<String> known;
 
@@ -30,6 +37,7 @@ public final class FirstSightOptions {
     this.share = s.doubleIn("share", LinktreeOptions.DEFAULT_FIRST_SIGHT_SHARE, 0.0, 1.0);
     this.quotaBurst = s.intIn("quotaBurst", DEFAULT_QUOTA_BURST, 0, 100_000);
     this.quotaPerMin = s.doubleIn("quotaPerMin", DEFAULT_QUOTA_PER_MIN, 0.0, 1_000_000);
+    this.notFoundCost = s.intIn("notFoundCost", DEFAULT_NOT_FOUND_COST, 0, 100_000);
     this.knownTtlMs = s.longIn("knownTtlMs", DEFAULT_KNOWN_TTL_MS, 1_000, 365L * 24 * 3600 * 1000);
     this.known = s.list("known").stream().map(n -> n.trim().toLowerCase(Locale.ROOT)).filter(n -> !n.isEmpty()).toList();
   }
@@ -39,12 +47,14 @@ public final class FirstSightOptions {
   /** Per-client token bucket for never-seen names: burst (0 = no quota) and refill per minute. */
   public int quotaBurst() { return quotaBurst; }
   public double quotaPerMin() { return quotaPerMin; }
+  /** Extra tokens charged when a never-seen name turns out not to exist (0 = none). */
+  public int notFoundCost() { return notFoundCost; }
   public long knownTtlMs() { return knownTtlMs; }
   /** Names always treated as known (e.g. the creators the deployment serves), lower-case. */
   public List<String> known() { return known; }
 
   JsonObject toJson() {
-    return new JsonObject().put("share", share).put("quotaBurst", quotaBurst).put("quotaPerMin", quotaPerMin)
+    return new JsonObject().put("share", share).put("quotaBurst", quotaBurst).put("quotaPerMin", quotaPerMin).put("notFoundCost", notFoundCost)
       .put("knownTtlMs", knownTtlMs).put("known", new JsonArray(known));
   }
 }

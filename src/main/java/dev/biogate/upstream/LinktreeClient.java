@@ -92,7 +92,14 @@ public final class LinktreeClient {
    */
   public Future<JsonObject> fetchProfile(String username, Lane lane) {
     String base = "/profiles/" + username;
+    String client = MissAdmission.currentClient();
     return admission.laneFor(username, lane).compose(first -> get(base, first, options.profileTimeoutMs(), 0)
+      .onFailure(err -> {
+        if (first == Lane.FIRST_SIGHT && err instanceof UpstreamException
+          && ((UpstreamException) err).kind() == UpstreamException.Kind.NOT_FOUND) {
+          admission.notFound(client);
+        }
+      })
       .compose(profile -> {
         admission.markKnown(username);
         Lane pages = first == Lane.FIRST_SIGHT ? Lane.FOREGROUND : first;

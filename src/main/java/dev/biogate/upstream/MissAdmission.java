@@ -129,6 +129,21 @@ public final class MissAdmission {
       });
   }
 
+  /**
+   * A never-seen name {@code client} asked for does not exist upstream: its quota is charged {@code notFoundCost}
+   * tokens more (fire and forget, like the take; the local bucket while Redis does not answer). Readers asking for
+   * real names pay one token each; a client inventing names pays for each one, so it cannot spend the share.
+   */
+  public void notFound(String client) {
+    if (redis == null || client == null || options.quotaBurst() == 0 || options.notFoundCost() == 0) {
+      return;
+    }
+    quota.run(redis, List.of(RedisKeys.missQuota(client)), List.of(Integer.toString(options.quotaBurst()),
+        Double.toString(options.quotaPerMin() / 60.0), Integer.toString(options.notFoundCost())))
+      .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+      .onFailure(err -> fallback.get(client, k -> new LocalBucket(options.quotaBurst())).charge(options.notFoundCost()));
+  }
+
   /** Marks the name as known for the configured time (fire and forget: a lost mark costs a first-sight permit). */
   public void markKnown(String username) {
     if (redis != null) {
@@ -159,6 +174,10 @@ public final class MissAdmission {
 
     LocalBucket(int burst) {
       this.tokens = burst;
+    }
+
+    synchronized void charge(int tokens) {
+      this.tokens = Math.max(this.tokens - tokens, -3.0 * tokens);
     }
 
     /** 0 when a token was taken, else milliseconds until one is available. */

@@ -130,16 +130,21 @@ class MissFloodTest {
   }
 
   private void flood(Gateway g, AtomicBoolean flooding, AtomicInteger requests, Map<Integer, AtomicInteger> statuses) {
+    flood(g, flooding, requests, statuses, "203.0.113.66");
+  }
+
+  private void flood(Gateway g, AtomicBoolean flooding, AtomicInteger requests, Map<Integer, AtomicInteger> statuses,
+                     String client) {
     if (!flooding.get()) {
       return;
     }
     String name = "missing-" + ThreadLocalRandom.current().nextLong(1L << 40);
-    as(g, "/v1/profiles/" + name, "203.0.113.66").onComplete(ar -> {
+    as(g, "/v1/profiles/" + name, client).onComplete(ar -> {
       requests.incrementAndGet();
       if (ar.succeeded()) {
         statuses.computeIfAbsent(ar.result().statusCode(), k -> new AtomicInteger()).incrementAndGet();
       }
-      flood(g, flooding, requests, statuses);
+      flood(g, flooding, requests, statuses, client);
     });
   }
 
@@ -172,6 +177,54 @@ class MissFloodTest {
           return null;
         }))
       .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * Two identities flood names that do not exist while their quotas refill (1 token/s here). A name that turned out
+   * not to exist costs its client {@code notFoundCost} tokens, so the flood spends about its bursts and no more, and a
+   * first-time reader of a real profile still finds the first-sight share open. Without that charge the two refills
+   * alone would have spent the share (2 x (3 + 1/s)) within seconds. The flood runs for a stretch of real time on
+   * purpose: the refill over time is what is under test.
+   */
+  @Test
+  void namesThatDoNotExistCostTheirClientSoTwoIdentitiesCannotSpendTheShare(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject fast = config();
+    fast.getJsonObject("linktree").put("rateLimitPerMin", 60).put("firstSight", new JsonObject().put("quotaBurst", 3)
+      .put("quotaPerMin", 60).put("notFoundCost", 30));
+    AtomicBoolean flooding = new AtomicBoolean(true);
+    AtomicInteger floodRequests = new AtomicInteger();
+    Map<Integer, AtomicInteger> floodStatuses = new ConcurrentHashMap<>();
+    long floodStart = System.nanoTime();
+    h.start()
+      .compose(v -> h.gateway(fast))
+      .compose(g -> {
+        for (int i = 0; i < 8; i++) {
+          flood(g, flooding, floodRequests, floodStatuses, i % 2 == 0 ? "203.0.113.66" : "203.0.113.67");
+        }
+        // Six seconds of refill: without the charge each identity would have had 3 + 6 tokens, 18 in all (the share
+        // is 12 a minute).
+        return Eventually.until(vertx, () -> Future.succeededFuture(System.nanoTime() - floodStart > 6_000_000_000L), 20_000)
+          .compose(v -> as(g, "/v1/profiles/alice", "198.51.100.23"))
+          .map(r -> {
+            assertEquals(200, r.statusCode(), "a first-time reader of a real profile is served after the flood: " + r.bodyAsString());
+            return null;
+          });
+      })
+      .compose(v -> {
+        flooding.set(false);
+        return h.sandboxStats();
+      })
+      .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        int floodCalls = 0;
+        for (Map.Entry<String, Object> e : stats.getJsonObject("by_path")) {
+          if (e.getKey().startsWith("/profiles/missing-")) {
+            floodCalls += ((Number) e.getValue()).intValue();
+          }
+        }
+        assertTrue(floodCalls <= 2 * 3 + 2, "the flood spent about its two bursts: " + floodCalls + " " + floodStatuses);
+        ctx.completeNow();
+      })));
   }
 
   /** Loopback clients are limited like any other unless the operator exempts them explicitly. */
