@@ -66,6 +66,8 @@ export const SANDBOX_URL = stripTrailingSlash(env('SANDBOX_URL', 'http://127.0.0
 export const PROFILE = env('PROFILE', 'demo');
 /** Bearer token the sandbox expects on its Linktree-style API. */
 export const SANDBOX_TOKEN = env('SANDBOX_TOKEN', 'sandbox-token');
+// Run even when the gateway limits this client (most requests will be 429s).
+export const ALLOW_CLIENT_LIMIT = env('ALLOW_CLIENT_LIMIT', '') === '1';
 
 /** URL of GET /v1/profiles/{username} on the gateway. */
 export function profileUrl(username) {
@@ -122,7 +124,15 @@ export function requireGateway() {
   const res = http.get(BASE_URL + '/health/live', { tags: { name: 'setup: gateway liveness' } });
   if (res.status === 0) {
     throw new Error('biogate is not reachable at BASE_URL=' + BASE_URL +
-      ' (' + res.error + '). Start it with `java -jar target/biogate.jar` or set BASE_URL.');
+      ' (' + res.error + '). Start it with `BIOGATE_EXEMPT_LOOPBACK=true java -jar target/biogate.jar` or set BASE_URL.');
+  }
+  // The gateway limits each client (200 req/s by default), loopback included: a load run from this host would
+  // mostly measure 429s. An answer carrying RateLimit-Policy says this client is limited.
+  const probe = http.get(BASE_URL + '/v1/profiles/' + PROFILE, { tags: { name: 'setup: client limit' } });
+  if (header(probe, 'RateLimit-Policy') && !ALLOW_CLIENT_LIMIT) {
+    throw new Error('biogate limits this client (' + header(probe, 'RateLimit-Policy') + '): start it with ' +
+      'BIOGATE_EXEMPT_LOOPBACK=true for a load run from the same host (or BIOGATE_TRUSTED_PROXIES for a proxy in ' +
+      'front), or set ALLOW_CLIENT_LIMIT=1 to run anyway.');
   }
   return res.status;
 }

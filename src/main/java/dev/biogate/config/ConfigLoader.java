@@ -29,6 +29,8 @@ public final class ConfigLoader {
     ENV.put("BIOGATE_CORS_ORIGINS", "http.corsOrigins");
     ENV.put("BIOGATE_MANAGEMENT_HOST", "http.management.host");
     ENV.put("BIOGATE_MANAGEMENT_PORT", "http.management.port");
+    ENV.put("BIOGATE_TRUSTED_PROXIES", "http.inbound.trustedProxies");
+    ENV.put("BIOGATE_EXEMPT_LOOPBACK", "http.inbound.exemptLoopback");
     ENV.put("REDIS_URL", "redis.url");
     ENV.put("REDIS_PASSWORD", "redis.password");
     ENV.put("LINKTREE_API_BASE", "linktree.apiBase");

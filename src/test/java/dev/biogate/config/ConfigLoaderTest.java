@@ -41,6 +41,15 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void clientIdentitySettingsComeFromTheEnvironment() throws IOException {
+    BiogateConfig c = ConfigLoader.load(Map.of("BIOGATE_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1",
+      "BIOGATE_EXEMPT_LOOPBACK", "true"), base());
+    assertEquals(java.util.List.of("10.0.0.0/8", "192.168.1.1"), c.http().trustedProxies());
+    assertTrue(c.http().exemptLoopback());
+    assertFalse(ConfigLoader.load(Map.of(), base()).http().exemptLoopback(), "loopback is limited by default");
+  }
+
+  @Test
   void zeroConfigMeansEmbeddedRedisAndSandboxUpstream() throws IOException {
     BiogateConfig c = ConfigLoader.load(Map.of(), base());
     assertTrue(c.redis().embedded());
