@@ -33,6 +33,9 @@ public final class ConfigLoader {
     ENV.put("BIOGATE_EXEMPT_LOOPBACK", "http.inbound.exemptLoopback");
     ENV.put("REDIS_URL", "redis.url");
     ENV.put("REDIS_PASSWORD", "redis.password");
+    ENV.put("REDIS_TYPE", "redis.type");
+    ENV.put("REDIS_ENDPOINTS", "redis.endpoints");
+    ENV.put("REDIS_MASTER_NAME", "redis.masterName");
     ENV.put("LINKTREE_API_BASE", "linktree.apiBase");
     ENV.put("LINKTREE_API_TOKEN", "linktree.token");
     ENV.put("LINKTREE_RATE_LIMIT_PER_MIN", "linktree.rateLimitPerMin");

@@ -41,6 +41,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aClusterOrSentinelIsConfiguredFromTheEnvironment() throws IOException {
+    BiogateConfig cluster = ConfigLoader.load(Map.of("REDIS_TYPE", "cluster",
+      "REDIS_ENDPOINTS", "redis://r1:6379, redis://r2:6379,redis://r3:6379"), base());
+    assertEquals(RedisConfig.Type.CLUSTER, cluster.redis().type());
+    assertEquals(java.util.List.of("redis://r1:6379", "redis://r2:6379", "redis://r3:6379"), cluster.redis().endpoints());
+    assertFalse(cluster.redis().embedded(), "no private Redis once endpoints are given");
+    BiogateConfig sentinel = ConfigLoader.load(Map.of("REDIS_TYPE", "sentinel", "REDIS_MASTER_NAME", "mymaster",
+      "REDIS_ENDPOINTS", "redis://s1:26379,redis://s2:26379"), base());
+    assertEquals(RedisConfig.Type.SENTINEL, sentinel.redis().type());
+    assertEquals("mymaster", sentinel.redis().masterName());
+    ConfigException missing = assertThrows(ConfigException.class,
+      () -> ConfigLoader.load(Map.of("REDIS_TYPE", "cluster"), base()).redis());
+    assertTrue(missing.getMessage().contains("REDIS_ENDPOINTS") || missing.getMessage().contains("endpoints"), missing.getMessage());
+  }
+
+  @Test
   void clientIdentitySettingsComeFromTheEnvironment() throws IOException {
     BiogateConfig c = ConfigLoader.load(Map.of("BIOGATE_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1",
       "BIOGATE_EXEMPT_LOOPBACK", "true"), base());
