@@ -29,8 +29,7 @@ public final class KlaviyoVerifier implements WebhookVerifier {
   private static final int MAX_TIMESTAMP_DIGITS = 13;
 
   private final HmacSha256 hmac;
-  private final long pastToleranceSeconds;
-  private final long futureToleranceSeconds;
+  private final SignedTimestamp window;
 
   /**
    * @param secrets                signing secrets, newest first by convention; all are accepted
@@ -38,12 +37,8 @@ public final class KlaviyoVerifier implements WebhookVerifier {
    * @param futureToleranceSeconds how far ahead a timestamp may be (inclusive)
    */
   public KlaviyoVerifier(List<Secret> secrets, long pastToleranceSeconds, long futureToleranceSeconds) {
-    if (pastToleranceSeconds < 0 || futureToleranceSeconds < 0) {
-      throw new IllegalArgumentException("timestamp tolerances must be >= 0");
-    }
+    this.window = new SignedTimestamp(pastToleranceSeconds, futureToleranceSeconds);
     this.hmac = new HmacSha256(secrets);
-    this.pastToleranceSeconds = pastToleranceSeconds;
-    this.futureToleranceSeconds = futureToleranceSeconds;
   }
 
   @Override
@@ -66,7 +61,7 @@ public final class KlaviyoVerifier implements WebhookVerifier {
     }
     long value = SignedTimestamp.digits(timestamp, MAX_TIMESTAMP_DIGITS);
     long signedAt = value >= 0 && timestamp.length() == MAX_TIMESTAMP_DIGITS ? value / 1000 : value;
-    return SignedTimestamp.verdict(index, signedAt, nowEpochSeconds, pastToleranceSeconds, futureToleranceSeconds);
+    return window.verdict(index, signedAt, nowEpochSeconds);
   }
 
   /** The {@value #SIGNATURE_HEADER} value for {@code body} sent with {@code timestamp}: for tests, tools and the sandbox. */
@@ -76,6 +71,6 @@ public final class KlaviyoVerifier implements WebhookVerifier {
 
   @Override
   public String toString() {
-    return "KlaviyoVerifier[secrets=" + hmac.size() + ", past=" + pastToleranceSeconds + "s, future=" + futureToleranceSeconds + "s]";
+    return "KlaviyoVerifier[secrets=" + hmac.size() + ", " + window + "]";
   }
 }

@@ -46,8 +46,7 @@ public final class LinktreeVerifier implements WebhookVerifier {
   private static final int MAX_TIMESTAMP_DIGITS = 12;
 
   private final HmacSha256 hmac;
-  private final long pastToleranceSeconds;
-  private final long futureToleranceSeconds;
+  private final SignedTimestamp window;
 
   /** A verifier with the default window ({@value #DEFAULT_PAST_TOLERANCE_SECONDS} s back, 300 s ahead). */
   public LinktreeVerifier(List<Secret> secrets) {
@@ -60,12 +59,8 @@ public final class LinktreeVerifier implements WebhookVerifier {
    * @param futureToleranceSeconds how far ahead a timestamp may be; exactly this far is still accepted
    */
   public LinktreeVerifier(List<Secret> secrets, long pastToleranceSeconds, long futureToleranceSeconds) {
-    if (pastToleranceSeconds < 0 || futureToleranceSeconds < 0) {
-      throw new IllegalArgumentException("timestamp tolerances must be >= 0");
-    }
+    this.window = new SignedTimestamp(pastToleranceSeconds, futureToleranceSeconds);
     this.hmac = new HmacSha256(secrets);
-    this.pastToleranceSeconds = pastToleranceSeconds;
-    this.futureToleranceSeconds = futureToleranceSeconds;
   }
 
   @Override
@@ -84,8 +79,7 @@ public final class LinktreeVerifier implements WebhookVerifier {
     if (index < 0) {
       return Verdict.INVALID;
     }
-    return SignedTimestamp.verdict(index, SignedTimestamp.digits(timestamp, MAX_TIMESTAMP_DIGITS), nowEpochSeconds,
-      pastToleranceSeconds, futureToleranceSeconds);
+    return window.verdict(index, SignedTimestamp.digits(timestamp, MAX_TIMESTAMP_DIGITS), nowEpochSeconds);
   }
 
   /** The {@value #SIGNATURE_HEADER} value for {@code body} sent with {@code timestamp}: for tests and tools. */
@@ -103,7 +97,6 @@ public final class LinktreeVerifier implements WebhookVerifier {
 
   @Override
   public String toString() {
-    return "LinktreeVerifier[secrets=" + hmac.size() + ", past=" + pastToleranceSeconds + "s, future="
-      + futureToleranceSeconds + "s]";
+    return "LinktreeVerifier[secrets=" + hmac.size() + ", " + window + "]";
   }
 }
