@@ -1,0 +1,60 @@
+package dev.biogate.webhook;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.function.IntFunction;
+
+/**
+ * A shuffled mix of signed deliveries as providers send them: distinct deliveries (even numbers LinkMe clicks, odd
+ * numbers Linktree events) and provider retries of random ones among them.
+ */
+public final class DeliveryMix {
+
+  /** One delivery as sent; a redelivery is the provider's retry of it. */
+  public record Sent(String path, String deliveryId, Buffer body, long timestamp) {
+
+    /** Linktree retries re-sign with a new timestamp under the same delivery id; LinkMe resends the same bytes. */
+    public Sent redelivery() {
+      return new Sent(path, deliveryId, body, timestamp + 1);
+    }
+
+    public MultiMap headers() {
+      return deliveryId == null ? Deliveries.linkme(body) : Deliveries.linktree(deliveryId, body, timestamp);
+    }
+  }
+
+  private DeliveryMix() {
+  }
+
+  /** A Linktree event no handler or destination wants: acknowledged and recorded as skipped. */
+  public static Buffer reordered(int i) {
+    return Deliveries.linktreeEvent("link.reordered", new JsonObject().put("link_id", "l" + i));
+  }
+
+  /**
+   * {@code unique} distinct deliveries, LinkMe click {@code <prefix>evt-<i>} for even {@code i}, Linktree delivery
+   * {@code <prefix>dlv-<i>} with body {@code linktree.apply(i)} for odd {@code i}; then {@code duplicates} retries of
+   * random ones; all shuffled with {@code random}.
+   */
+  public static List<Sent> of(Random random, String prefix, int unique, int duplicates, IntFunction<Buffer> linktree) {
+    List<Sent> distinct = new ArrayList<>();
+    for (int i = 0; i < unique; i++) {
+      String id = prefix + (i % 2 == 0 ? "evt-" : "dlv-") + i;
+      distinct.add(i % 2 == 0
+        ? new Sent("/webhooks/linkme", null, Deliveries.click(id, "link-" + id), 0)
+        : new Sent("/webhooks/linktree", id, linktree.apply(i), Deliveries.nowSeconds()));
+    }
+    List<Sent> all = new ArrayList<>(distinct);
+    for (int i = 0; i < duplicates; i++) {
+      all.add(distinct.get(random.nextInt(unique)).redelivery());
+    }
+    Collections.shuffle(all, random);
+    return all;
+  }
+}
