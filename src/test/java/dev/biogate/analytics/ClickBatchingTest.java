@@ -2,9 +2,9 @@ package dev.biogate.analytics;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.HarnessTest;
 import dev.biogate.support.Sharded;
 import dev.biogate.support.TestRedis;
+import dev.biogate.support.UnstartedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -20,18 +20,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The counters take one script call per creator per read, not one per click, and still count each event once. */
-class ClickBatchingTest extends HarnessTest {
+class ClickBatchingTest extends UnstartedHarnessTest {
 
   private static final int CLICKS = 200;
   private static final long HOUR = 3_600_000;
 
   @TempDir
   Path dir;
-
-  @Override
-  protected boolean testsStartHarness() {
-    return true;
-  }
 
   @Test
   void oneCreatorsClicksReadTogetherAreCountedInOneScriptCallEachCountedOnce(Vertx vertx, VertxTestContext ctx) {

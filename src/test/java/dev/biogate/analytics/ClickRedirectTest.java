@@ -1,8 +1,8 @@
 package dev.biogate.analytics;
 
 import dev.biogate.Gateway;
-import dev.biogate.support.HarnessTest;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -24,15 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** {@code GET /r/{username}/{linkId}}: only to a URL the creator's profile holds, only http(s), and counted. */
-class ClickRedirectTest extends HarnessTest {
+class ClickRedirectTest extends UnstartedHarnessTest {
 
   @TempDir
   Path dir;
-
-  @Override
-  protected boolean testsStartHarness() {
-    return true;
-  }
 
   @ParameterizedTest(name = "{0}")
   @EnumSource(Topology.class)

@@ -2,11 +2,11 @@ package dev.biogate.cluster;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.HarnessTest;
 import dev.biogate.support.RedisProcess;
 import dev.biogate.support.TestCluster;
 import dev.biogate.support.TestSentinel;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -28,14 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * A running gateway across Redis failures: a Cluster master dying, a Sentinel failover. The gateway's long-lived
  * connection must neither hang nor stay pointed at a node that no longer serves.
  */
-class FailoverTest extends HarnessTest {
+class FailoverTest extends UnstartedHarnessTest {
 
   private static final List<String> USERS = List.of("demo", "alice", "bob");
-
-  @Override
-  protected boolean testsStartHarness() {
-    return true;
-  }
 
   private Future<Gateway> readyGateway(Vertx vertx, Topology topology) {
     return h.start(topology).compose(x -> h.gateway(new JsonObject())).compose(g -> h.eventually(() ->

@@ -3,11 +3,11 @@ package dev.biogate.cluster;
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
-import dev.biogate.support.HarnessTest;
 import dev.biogate.support.RedisProcess;
 import dev.biogate.support.Sharded;
 import dev.biogate.support.TestCluster;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
 import dev.biogate.webhook.DeliveryMix.Sent;
 import dev.biogate.webhook.DeliveryMix;
@@ -37,15 +37,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * two instances handle each distinct delivery exactly once while every master takes part of the work, clicks are
  * counted exactly, and the admin API finds deliveries and replays dead letters across shards.
  */
-class ShardedIngestTest extends HarnessTest {
+class ShardedIngestTest extends UnstartedHarnessTest {
 
   private static final int UNIQUE = 700;
   private static final int DUPLICATES = 300;
-
-  @Override
-  protected boolean testsStartHarness() {
-    return true;
-  }
 
   @Test
   void everyShardHasItsOwnSlotAndTheShardsCoverEveryMaster() {
@@ -83,23 +78,8 @@ class ShardedIngestTest extends HarnessTest {
         return null;
       }))
       .compose(x -> h.gateway(cfg)).compose(a -> h.gateway(cfg).compose(b -> {
-        List<Future<HttpResponse<Buffer>>> answers = new ArrayList<>();
-        for (Sent s : all) {
-          answers.add(h.post(random.nextBoolean() ? a : b, s.path(), s.headers(), s.body()));
-        }
-        return Future.all(answers).compose(done -> {
-          int received = 0;
-          int duplicate = 0;
-          for (Future<HttpResponse<Buffer>> f : answers) {
-            HttpResponse<Buffer> r = f.result();
-            assertEquals(200, r.statusCode(), r.bodyAsString());
-            received += r.bodyAsJsonObject().getBoolean("duplicate", false) ? 0 : 1;
-            duplicate += r.bodyAsJsonObject().getBoolean("duplicate", false) ? 1 : 0;
-          }
-          assertEquals(UNIQUE, received, "each distinct delivery accepted once");
-          assertEquals(DUPLICATES, duplicate);
-          return h.eventually(() -> Future.succeededFuture(handled(a, b) >= UNIQUE && clicks(a, b) >= UNIQUE / 2), 30_000);
-        })
+        return DeliveryMix.sendAll(h, random, all, UNIQUE, a, b)
+          .compose(done -> h.eventually(() -> Future.succeededFuture(handled(a, b) >= UNIQUE && clicks(a, b) >= UNIQUE / 2), 30_000))
           // A stray second handling needs an entry still pending: once none is, the totals are final.
           .compose(v -> h.eventually(() -> Sharded.settled(h::redis), 10_000))
           .compose(v -> vertx.executeBlocking(() -> {

@@ -1,7 +1,7 @@
 package dev.biogate.cluster;
 
-import dev.biogate.support.HarnessTest;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -18,12 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * The profile read path on every Redis deployment the gateway supports: standalone, Cluster (3+3) and Sentinel.
  * A new test for all three is a {@code @ParameterizedTest @EnumSource(Topology.class)} with {@link Harness#start(Topology)}.
  */
-class TopologyReadPathTest extends HarnessTest {
-
-  @Override
-  protected boolean testsStartHarness() {
-    return true;
-  }
+class TopologyReadPathTest extends UnstartedHarnessTest {
 
   @ParameterizedTest(name = "{0}")
   @EnumSource(Topology.class)

@@ -2,9 +2,9 @@ package dev.biogate.cluster;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.HarnessTest;
 import dev.biogate.support.TestCluster;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -42,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * test timeout.
  */
 @Tag("drill")
-class WebhookFailoverTest extends HarnessTest {
+class WebhookFailoverTest extends UnstartedHarnessTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(WebhookFailoverTest.class);
   private static final int SENDERS = 8;
@@ -58,11 +58,6 @@ class WebhookFailoverTest extends HarnessTest {
   private final AtomicBoolean stop = new AtomicBoolean();
   /** Error code of each kind of refusal → ms after the kill of the last one. */
   private final Map<String, Long> refusals = new ConcurrentHashMap<>();
-
-  @Override
-  protected boolean testsStartHarness() {
-    return true;
-  }
 
   @AfterEach
   void stopLoad() {

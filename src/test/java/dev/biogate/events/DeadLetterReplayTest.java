@@ -2,9 +2,9 @@ package dev.biogate.events;
 
 import dev.biogate.Gateway;
 import dev.biogate.support.Harness;
-import dev.biogate.support.HarnessTest;
 import dev.biogate.support.Receiver;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -28,16 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A failing handler is retried with backoff, dead-lettered after maxAttempts, and replayed through the admin API, on
  * standalone Redis, Cluster and Sentinel.
  */
-class DeadLetterReplayTest extends HarnessTest {
+class DeadLetterReplayTest extends UnstartedHarnessTest {
 
   private static final String ALERT_SECRET = "alert-signing-secret";
 
   private Receiver alertSink;
-
-  @Override
-  protected boolean testsStartHarness() {
-    return true;
-  }
 
   @BeforeEach
   void startAlertSink(VertxTestContext ctx) {

@@ -2,8 +2,8 @@ package dev.biogate.ops;
 
 import dev.biogate.Gateway;
 import dev.biogate.support.Harness;
-import dev.biogate.support.HarnessTest;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -21,12 +21,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The operator API: bearer token or 401, JSON everywhere, cache purge reaching every instance. */
-class AdminApiTest extends HarnessTest {
-
-  @Override
-  protected boolean testsStartHarness() {
-    return true;
-  }
+class AdminApiTest extends UnstartedHarnessTest {
 
   @Test
   void refusesRequestsWithoutTheRightBearerTokenAndEverythingWhenNoTokenIsConfigured(VertxTestContext ctx) {

@@ -5,11 +5,11 @@ import dev.biogate.Gateway;
 import dev.biogate.analytics.ClickEvent;
 import dev.biogate.analytics.Clicks;
 import dev.biogate.config.Secret;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.LinktreeVerifier;
 import io.vertx.core.buffer.Buffer;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.sandbox.SandboxKlaviyoOptions;
-import dev.biogate.support.HarnessTest;
 import dev.biogate.support.TestRedis;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
@@ -32,15 +32,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Klaviyo sink against the sandbox's simulated Klaviyo API, over a real Redis. */
-class KlaviyoSinkTest extends HarnessTest {
+class KlaviyoSinkTest extends UnstartedHarnessTest {
 
   @TempDir
   Path dir;
-
-  @Override
-  protected boolean testsStartHarness() {
-    return true;
-  }
 
   private Future<Gateway> start(Vertx vertx, SandboxKlaviyoOptions sandbox, JsonObject klaviyo) {
     return h.start(TestRedis.url(), new JsonObject(), sandbox).compose(v -> h.gateway(config("a.journal", klaviyo)));

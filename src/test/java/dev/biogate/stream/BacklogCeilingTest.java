@@ -5,8 +5,8 @@ import dev.biogate.Gateway;
 import dev.biogate.analytics.Clicks;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.sandbox.SandboxKlaviyoOptions;
-import dev.biogate.support.HarnessTest;
 import dev.biogate.support.TestRedis;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.vertx.core.Future;
@@ -38,17 +38,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * dropping: clicks past the ceiling wait in the local journal, webhooks past it are answered 503 (the provider
  * retries). Nothing answered 200 or 302 is lost.
  */
-class BacklogCeilingTest extends HarnessTest {
+class BacklogCeilingTest extends UnstartedHarnessTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(BacklogCeilingTest.class);
 
   @TempDir
   Path dir;
-
-  @Override
-  protected boolean testsStartHarness() {
-    return true;
-  }
 
   @Test
   @Timeout(value = 2, timeUnit = TimeUnit.MINUTES)

@@ -1,14 +1,20 @@
 package dev.biogate.webhook;
 
+import dev.biogate.Gateway;
+import dev.biogate.support.Harness;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
 
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.function.IntFunction;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * A shuffled mix of signed deliveries as providers send them: distinct deliveries (even numbers LinkMe clicks, odd
@@ -56,5 +62,29 @@ public final class DeliveryMix {
     }
     Collections.shuffle(all, random);
     return all;
+  }
+
+  /**
+   * Posts every delivery of {@code all} at once, each to {@code a} or {@code b} at random; each must be answered 200,
+   * {@code unique} of them {@code {"received":true}} and every other one {@code {"duplicate":true}}.
+   */
+  public static Future<Void> sendAll(Harness h, Random random, List<Sent> all, int unique, Gateway a, Gateway b) {
+    List<Future<HttpResponse<Buffer>>> answers = new ArrayList<>();
+    for (Sent s : all) {
+      answers.add(h.post(random.nextBoolean() ? a : b, s.path(), s.headers(), s.body()));
+    }
+    return Future.all(answers).map(done -> {
+      int received = 0;
+      int duplicate = 0;
+      for (Future<HttpResponse<Buffer>> f : answers) {
+        HttpResponse<Buffer> r = f.result();
+        assertEquals(200, r.statusCode(), r.bodyAsString());
+        received += r.bodyAsJsonObject().getBoolean("received", false) ? 1 : 0;
+        duplicate += r.bodyAsJsonObject().getBoolean("duplicate", false) ? 1 : 0;
+      }
+      assertEquals(unique, received, "each distinct delivery accepted once");
+      assertEquals(all.size() - unique, duplicate, "every retry answered as a duplicate");
+      return null;
+    });
   }
 }

@@ -41,23 +41,8 @@ class ExactlyOnceTest extends HarnessTest {
     JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("claimIdleMs", 2_000));
 
     h.gateway(cfg).compose(a -> h.gateway(cfg).compose(b -> {
-      List<Future<HttpResponse<Buffer>>> answers = new ArrayList<>();
-      for (Sent s : all) {
-        answers.add(h.post(random.nextBoolean() ? a : b, s.path(), s.headers(), s.body()));
-      }
-      return Future.all(answers).compose(done -> {
-        int received = 0;
-        int duplicate = 0;
-        for (int i = 0; i < answers.size(); i++) {
-          HttpResponse<Buffer> r = done.resultAt(i);
-          assertEquals(200, r.statusCode(), r.bodyAsString());
-          received += r.bodyAsJsonObject().getBoolean("received", false) ? 1 : 0;
-          duplicate += r.bodyAsJsonObject().getBoolean("duplicate", false) ? 1 : 0;
-        }
-        assertEquals(UNIQUE, received, "each distinct delivery accepted once");
-        assertEquals(DUPLICATES, duplicate);
-        return h.eventually(() -> Future.succeededFuture(handled(a, b) >= UNIQUE && clicksCounted(a, b) >= UNIQUE / 2), 20_000);
-      })
+      return DeliveryMix.sendAll(h, random, all, UNIQUE, a, b)
+        .compose(done -> h.eventually(() -> Future.succeededFuture(handled(a, b) >= UNIQUE && clicksCounted(a, b) >= UNIQUE / 2), 20_000))
         // A stray second handling needs an entry still pending: once none is, the totals are final.
         .compose(v -> h.eventually(() -> Sharded.settled(h::redis), 10_000))
         .compose(v -> Future.all(
