@@ -101,14 +101,14 @@ class BudgetFailoverTest {
           })
           .compose(t -> blocking(vertx, () -> ownRedis.stop()))
           .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().allMatch(g -> g.budget().isDegraded())), 5_000))
-          .compose(v -> vertx.timer(3_000))
+          .compose(v -> vertx.timer(3_000)) // a full window of load on the local budgets: the scenario
           .compose(t -> blocking(vertx, () -> ownRedis.restart()))
           .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().noneMatch(g -> g.budget().isDegraded())), 10_000))
           .compose(v -> {
             int before = recorder.calls();
             return Eventually.until(vertx, () -> Future.succeededFuture(recorder.calls() > before), 10_000, "calls resume after recovery");
           })
-          .compose(v -> vertx.timer(2_000))
+          .compose(v -> vertx.timer(2_000)) // load across the recovery: the scenario
           .map(t -> {
             running.set(false);
             return null;

@@ -243,8 +243,7 @@ class UpstreamBudgetTest {
         assertTrue(status == 404 || status == 503, "status " + status);
       }
       return null;
-      // The 0.5 s spacing is the load shape under test (rounds across windows), not a wait for a condition.
-    }).compose(v -> h.vertx.timer(500)).compose(t -> burst(gs, wave + 1, waves));
+    }).compose(v -> h.vertx.timer(500)).compose(t -> burst(gs, wave + 1, waves)); // rounds across windows: load shape, not a wait
   }
 
   @Test
