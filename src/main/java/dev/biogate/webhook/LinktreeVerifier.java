@@ -25,7 +25,7 @@ import java.util.List;
  * {@link #DEFAULT_PAST_TOLERANCE_SECONDS}) does. The delivery id header is not signed, so dedupe should also
  * key on something signed (the signature, or the timestamp and body).
  */
-public final class LinktreeVerifier implements WebhookVerifier {
+public final class LinktreeVerifier extends TimestampedHmacVerifier {
 
   public static final String SIGNATURE_HEADER = "x-linktree-signature";
   public static final String TIMESTAMP_HEADER = "x-linktree-timestamp";
@@ -45,9 +45,6 @@ public final class LinktreeVerifier implements WebhookVerifier {
   private static final byte[] SEPARATOR = {'.'};
   private static final int MAX_TIMESTAMP_DIGITS = 12;
 
-  private final HmacSha256 hmac;
-  private final SignedTimestamp window;
-
   /** A verifier with the default window ({@value #DEFAULT_PAST_TOLERANCE_SECONDS} s back, 300 s ahead). */
   public LinktreeVerifier(List<Secret> secrets) {
     this(secrets, DEFAULT_PAST_TOLERANCE_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS);
@@ -59,8 +56,7 @@ public final class LinktreeVerifier implements WebhookVerifier {
    * @param futureToleranceSeconds how far ahead a timestamp may be; exactly this far is still accepted
    */
   public LinktreeVerifier(List<Secret> secrets, long pastToleranceSeconds, long futureToleranceSeconds) {
-    this.window = new SignedTimestamp(pastToleranceSeconds, futureToleranceSeconds);
-    this.hmac = new HmacSha256(secrets);
+    super(secrets, pastToleranceSeconds, futureToleranceSeconds);
   }
 
   @Override
@@ -70,9 +66,8 @@ public final class LinktreeVerifier implements WebhookVerifier {
     if (signature == null || signature.isEmpty() || timestamp == null || timestamp.isEmpty()) {
       return Verdict.MISSING;
     }
-    // Header values are ISO-8859-1 decoded from the wire, so this gives back the bytes the sender signed.
-    byte[] presented = signature.getBytes(StandardCharsets.ISO_8859_1);
-    if (presented.length != HmacSha256.HEX_LENGTH) {
+    byte[] presented = presented(signature);
+    if (presented == null) {
       return Verdict.INVALID;
     }
     int index = hmac.match(signedPrefix(timestamp), rawBody.getBytes(), presented);
@@ -93,10 +88,5 @@ public final class LinktreeVerifier implements WebhookVerifier {
     System.arraycopy(ts, 0, prefix, 0, ts.length);
     prefix[ts.length] = SEPARATOR[0];
     return prefix;
-  }
-
-  @Override
-  public String toString() {
-    return "LinktreeVerifier[secrets=" + hmac.size() + ", " + window + "]";
   }
 }
