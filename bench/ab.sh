@@ -15,29 +15,22 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$SCRIPT_DIR/common.sh"
 
 VARIANTS="${VARIANTS:-a b}"
-PROFILE="${PROFILE:-demo}"
 ROUNDS="${ROUNDS:-5}"
 DURATION="${DURATION:-8s}"
 CONNECTIONS="${CONNECTIONS:-64 256}"
 WRK_THREADS="${WRK_THREADS:-2}"
 WARMUP_DURATION="${WARMUP_DURATION:-8s}"
 BASE_PORT="${BASE_PORT:-18180}"               # variant i: http BASE_PORT+2i, sandbox BASE_PORT+2i+1
-STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"
-RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
-KEEP_TMP="${KEEP_TMP:-0}"
-JAVA_BIN="${JAVA_BIN:-java}"
-
-# shellcheck source-path=SCRIPTDIR source=common.sh
-. "$SCRIPT_DIR/common.sh"
 
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 DURATION_S="$(duration_seconds "$DURATION")"
 WARMUP_S="$(duration_seconds "$WARMUP_DURATION")"
-command -v wrk >/dev/null 2>&1 || apt_install wrk
-command -v curl >/dev/null 2>&1 || apt_install curl
+need_tools wrk curl
 
 install_traps
 make_tmp_dir
@@ -73,7 +66,7 @@ for v in $VARIANTS; do
 done
 for v in $VARIANTS; do
   log "warming $v (${WARMUP_DURATION})"
-  run_bounded "$((WARMUP_S + 30))" "$TMP_DIR/warm-$v.txt" wrk -t"$WRK_THREADS" -c64 -d"$WARMUP_DURATION" "${URL[$v]}" \
+  run_bounded "$((WARMUP_S + 30))" "$TMP_DIR/warm-$v.txt" "$WRK_BIN" -t"$WRK_THREADS" -c64 -d"$WARMUP_DURATION" "${URL[$v]}" \
     || die "warm-up of $v failed"
 done
 
@@ -92,9 +85,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for ((k = 0; k < round - 1; k++)); do set -- "${@:2}" "$1"; done
     for v in "$@"; do
       out="$TMP_DIR/wrk-$round-$v-$conns.txt"
-      run_bounded "$((DURATION_S + 30))" "$out" wrk -t"$WRK_THREADS" -c"$conns" -d"$DURATION" --latency "${URL[$v]}" \
+      run_bounded "$((DURATION_S + 30))" "$out" "$WRK_BIN" -t"$WRK_THREADS" -c"$conns" -d"$DURATION" --latency "${URL[$v]}" \
         || { cat "$out" >&2; die "wrk failed against $v"; }
-      rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
+      rps="$(wrk_stat "$out" rps)"
       p50="$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")"
       p99="$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")"
       bad="$(awk '/Non-2xx|Socket errors/ {print "yes"}' "$out" | head -n 1)"

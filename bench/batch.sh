@@ -12,30 +12,21 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
-
-BIOGATE_JAR="${BIOGATE_JAR:-$ROOT_DIR/target/biogate.jar}"
-BIOGATE_CMD="${BIOGATE_CMD:-}"
-JAVA_OPTS="${JAVA_OPTS:-}"
-BIOGATE_HTTP_PORT="${BIOGATE_HTTP_PORT:-18080}"
-BIOGATE_SANDBOX_PORT="${BIOGATE_SANDBOX_PORT:-18090}"
-BIOGATE_MANAGEMENT_PORT="${BIOGATE_MANAGEMENT_PORT:-18091}"
-PROFILE="${PROFILE:-demo}"
-OPS="${OPS:-500}"
-STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"
-RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
-KEEP_TMP="${KEEP_TMP:-0}"
-WRK_BIN=""
-export BIOGATE_MANAGEMENT_PORT
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$SCRIPT_DIR/common.sh"
 
-[[ "$OPS" =~ ^[1-9][0-9]*$ ]] && (( OPS <= 1000 )) || die "OPS must be 1-1000"
-command -v python3 >/dev/null 2>&1 || apt_install python3
-command -v curl >/dev/null 2>&1 || apt_install curl
+BIOGATE_HTTP_PORT="${BIOGATE_HTTP_PORT:-18080}"
+BIOGATE_SANDBOX_PORT="${BIOGATE_SANDBOX_PORT:-18090}"
+BIOGATE_MANAGEMENT_PORT="${BIOGATE_MANAGEMENT_PORT:-18091}"
+OPS="${OPS:-500}"
+WRK_BIN=""
+export BIOGATE_MANAGEMENT_PORT
 
-BIOGATE_ADMIN_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+[[ "$OPS" =~ ^[1-9][0-9]*$ ]] && (( OPS <= 1000 )) || die "OPS must be 1-1000"
+need_tools python3 curl
+
+BIOGATE_ADMIN_TOKEN="$(random_secret)"
 export BIOGATE_ADMIN_TOKEN
 
 install_traps

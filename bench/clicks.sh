@@ -13,7 +13,9 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$SCRIPT_DIR/common.sh"
 
 RATE="${RATE:-20000}"
 DURATION="${DURATION:-2m}"
@@ -21,25 +23,14 @@ CONNECTIONS="${CONNECTIONS:-200}"
 WRK_THREADS="${WRK_THREADS:-2}"
 DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-120}"
 LAG_GOAL_S="${LAG_GOAL_S:-5}"
-BIOGATE_JAR="${BIOGATE_JAR:-$ROOT_DIR/target/biogate.jar}"
-BIOGATE_CMD="${BIOGATE_CMD:-}"
-JAVA_BIN="${JAVA_BIN:-java}"
-JAVA_OPTS="${JAVA_OPTS:-}"
 BIOGATE_HTTP_PORT="${BIOGATE_HTTP_PORT:-18580}"
 BIOGATE_SANDBOX_PORT="${BIOGATE_SANDBOX_PORT:-18590}"
-STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"
-RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
-KEEP_TMP="${KEEP_TMP:-0}"
 PROFILE=demo
-
-# shellcheck source-path=SCRIPTDIR source=common.sh
-. "$SCRIPT_DIR/common.sh"
 
 [[ "$RATE" =~ ^[1-9][0-9]*$ ]] || die "RATE must be a positive integer"
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be a positive integer"
 DURATION_S="$(duration_seconds "$DURATION")"
-command -v wrk >/dev/null 2>&1 || apt_install wrk
-command -v curl >/dev/null 2>&1 || apt_install curl
+need_tools wrk curl
 DELAY_MS=$(( CONNECTIONS * 1000 / RATE ))
 (( DELAY_MS >= 1 )) || die "RATE too high for $CONNECTIONS connections (raise CONNECTIONS)"
 
@@ -73,7 +64,7 @@ sample() {
 SAMPLES="$TMP_DIR/samples.txt"
 : >"$SAMPLES"
 log "offering about $RATE redirects/s for $DURATION ($CONNECTIONS connections, ${DELAY_MS} ms pause each)"
-timeout "$((DURATION_S + 30))" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency \
+timeout "$((DURATION_S + 30))" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency \
   -s "$SCRIPT_DIR/clicks.lua" "$BASE" -- "$DELAY_MS" 25 >"$TMP_DIR/wrk.txt" 2>&1 &
 WRK_PID=$!
 start_ns="$(date +%s%N)"

@@ -1,12 +1,24 @@
 # shellcheck shell=bash
-# Shared by bench/run.sh and bench/webhooks.sh (sourced, not run): tool
-# installation, starting biogate, and stopping exactly what was started.
+# Shared by the bench scripts (sourced, not run, right after a script finds its
+# own folder): the knobs every script has, tool installation, starting biogate,
+# reading wrk's output, and stopping exactly what was started.
 #
-# The caller sets, before sourcing or before calling the functions:
-#   ROOT_DIR, BIOGATE_JAR, BIOGATE_CMD, JAVA_BIN (default java), JAVA_OPTS, BIOGATE_HTTP_PORT,
-#   BIOGATE_SANDBOX_PORT, STARTUP_TIMEOUT, PROFILE, KEEP_TMP
-# and may set BIOGATE_MANAGEMENT_PORT (default: the HTTP port + 5; /metrics and /admin live there).
+# A script sets its own knobs after sourcing this file (ports, durations, ...), may set
+# BIOGATE_MANAGEMENT_PORT (default: the HTTP port + 5; /metrics and /admin live there)
 # and may export extra environment for the gateway (e.g. LINKTREE_WEBHOOK_SECRET).
+
+# ---- knobs every script shares (the caller's environment wins) ----------------
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+: "${ROOT_DIR:=$(cd "$BENCH_DIR/.." && pwd)}"
+: "${BIOGATE_JAR:=$ROOT_DIR/target/biogate.jar}"
+: "${BIOGATE_CMD:=}"              # overrides "$JAVA_BIN $JAVA_OPTS -jar $BIOGATE_JAR"
+: "${JAVA_BIN:=java}"
+: "${JAVA_OPTS:=}"
+: "${PROFILE:=demo}"              # the profile read (or only waited for) at start-up
+: "${STARTUP_TIMEOUT:=90}"        # seconds to wait for biogate
+: "${RESULTS_DIR:=$BENCH_DIR/results}"
+: "${KEEP_TMP:=0}"                # 1: keep the work files
+: "${WRK_BIN:=}"                  # a wrk to use instead of the one on PATH (installed when missing)
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -29,6 +41,30 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# need_tools TOOL...: installs the missing ones (package = command name) with
+# apt-get. `wrk` counts as present when WRK_BIN is set; either way WRK_BIN then
+# names the wrk to run.
+need_tools() {
+  local missing=() t
+  for t in "$@"; do
+    if [[ "$t" == wrk && -n "$WRK_BIN" ]]; then continue; fi
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+  done
+  if (( ${#missing[@]} > 0 )); then
+    apt_install "${missing[@]}"
+  fi
+  if [[ " $* " == *" wrk "* ]]; then
+    WRK_BIN="${WRK_BIN:-$(command -v wrk)}"
+    [[ -x "$WRK_BIN" ]] || die "wrk not found"
+  fi
+}
+
+# random_secret: a throwaway secret for one run; pass it through the
+# environment only, never on a command line or in a log.
+random_secret() {
+  printf 'bench-%s' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+}
+
 # DURATION (wrk syntax: 10, 10s, 2m, 1h) in seconds.
 duration_seconds() {
   local d="$1"
@@ -47,6 +83,43 @@ to_ms() {
     n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
     if (u == "us") n = n / 1000; else if (u == "s") n = n * 1000; else if (u == "m") n = n * 60000;
     printf "%.3f", n }'
+}
+
+# wrk_stat FILE FIGURE: one figure from `wrk --latency` output, empty when
+# absent. FIGURE: rps, p50, p99 (with wrk's unit, see to_ms), socket_errors
+# (all kinds summed), non2xx.
+wrk_stat() {
+  case "$2" in
+    rps) awk '/^Requests\/sec:/ {print $2}' "$1" ;;
+    p50) awk '$1 == "50%" {print $2}' "$1" ;;
+    p99) awk '$1 == "99%" {print $2}' "$1" ;;
+    socket_errors) awk '/Socket errors:/ {s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i; print s}' "$1" ;;
+    non2xx) awk '/Non-2xx or 3xx responses:/ {print $NF}' "$1" ;;
+    *) die "wrk_stat: unknown figure '$2'" ;;
+  esac
+}
+
+# wrk_replay LUA URL FILES OUT: wrk with this run's WRK_THREADS, CONNECTIONS,
+# DURATION (DURATION_S) and WRK_TIMEOUT, replaying the pre-signed requests in
+# FILES.<thread>.txt through bench/LUA; output to OUT. Stops the script if wrk fails.
+wrk_replay() {
+  local lua="$1" url="$2" files="$3" out="$4"
+  if ! run_bounded "$((DURATION_S + 60))" "$out" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" \
+      --timeout "$WRK_TIMEOUT" --latency -s "$BENCH_DIR/$lua" "$url" -- "$files"; then
+    cat "$out" >&2
+    die "wrk failed"
+  fi
+}
+
+# wrk_header LUA URL: the host and the wrk command of a replay, for a result file.
+wrk_header() {
+  echo "host: $(uname -srm), $(nproc) CPUs; $("$WRK_BIN" -v 2>&1 | head -n 1 | cut -c1-60)"
+  echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/$1 $2"
+}
+
+# lua_stat FILE NAME: the value of a "NAME: value" line a replay script printed.
+lua_stat() {
+  awk -F': ' -v k="$2" '$1 == k {print $2}' "$1"
 }
 
 port_free() {  # true when nothing listens on 127.0.0.1:$1

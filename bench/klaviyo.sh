@@ -12,28 +12,19 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$SCRIPT_DIR/common.sh"
 
 # ---- knobs ----------------------------------------------------------------
-BIOGATE_JAR="${BIOGATE_JAR:-$ROOT_DIR/target/biogate.jar}"
-BIOGATE_CMD="${BIOGATE_CMD:-}"
-JAVA_OPTS="${JAVA_OPTS:-}"
 BIOGATE_HTTP_PORT="${BIOGATE_HTTP_PORT:-18080}"
 BIOGATE_SANDBOX_PORT="${BIOGATE_SANDBOX_PORT:-18090}"
-PROFILE="${PROFILE:-demo}"
 DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-16}"
 WRK_THREADS="${WRK_THREADS:-2}"
 WRK_TIMEOUT="${WRK_TIMEOUT:-10s}"
 BATCH="${BATCH:-100}"                          # events per delivery (1-1000)
 BATCHES="${BATCHES:-4000}"                     # pre-signed deliveries (all threads together)
-STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"
-RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
-KEEP_TMP="${KEEP_TMP:-0}"
-WRK_BIN="${WRK_BIN:-}"
-
-# shellcheck source-path=SCRIPTDIR source=common.sh
-. "$SCRIPT_DIR/common.sh"
 
 [[ "$WRK_THREADS" =~ ^[1-9][0-9]*$ ]] || die "WRK_THREADS must be a positive integer"
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be a positive integer"
@@ -44,23 +35,11 @@ DURATION_S="$(duration_seconds "$DURATION")"
 
 # A throwaway secret unless one is given, passed through the environment only.
 if [[ -z "${KLAVIYO_WEBHOOK_SECRET:-}" ]]; then
-  KLAVIYO_WEBHOOK_SECRET="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+  KLAVIYO_WEBHOOK_SECRET="$(random_secret)"
 fi
 export KLAVIYO_WEBHOOK_SECRET
 SIGNING_SECRET="${KLAVIYO_WEBHOOK_SECRET%%,*}"
 export SIGNING_SECRET
-
-ensure_tools() {
-  local missing=()
-  if [[ -z "$WRK_BIN" ]] && ! command -v wrk >/dev/null 2>&1; then missing+=(wrk); fi
-  command -v curl >/dev/null 2>&1 || missing+=(curl)
-  command -v python3 >/dev/null 2>&1 || missing+=(python3)
-  if (( ${#missing[@]} > 0 )); then
-    apt_install "${missing[@]}"
-  fi
-  WRK_BIN="${WRK_BIN:-$(command -v wrk)}"
-  [[ -x "$WRK_BIN" ]] || die "wrk not found"
-}
 
 # sign_batches PREFIX THREADS TOTAL BATCH RUN_ID: PREFIX.<thread>.txt, one signed batch a line.
 sign_batches() {
@@ -97,7 +76,7 @@ probe_endpoint() {
 
 # ---- main ----------------------------------------------------------------------
 install_traps
-ensure_tools
+need_tools wrk curl python3
 make_tmp_dir
 mkdir -p "$RESULTS_DIR"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -113,27 +92,22 @@ sign_batches "$TMP_DIR/batches" "$WRK_THREADS" "$BATCHES" "$BATCH" "$RUN_ID"
 
 {
   echo "biogate Klaviyo webhook ingest benchmark, $STAMP"
-  echo "host: $(uname -srm), $(nproc) CPUs; $("$WRK_BIN" -v 2>&1 | head -n 1 | cut -c1-60)"
-  echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/klaviyo.lua $URL"
+  wrk_header klaviyo.lua "$URL"
   echo "$BATCHES pre-signed batches of $BATCH events, every external_id distinct"
   echo
 } | tee "$RESULT_FILE"
 
 OUT="$TMP_DIR/wrk.txt"
-if ! run_bounded "$((DURATION_S + 60))" "$OUT" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" \
-    --timeout "$WRK_TIMEOUT" --latency -s "$SCRIPT_DIR/klaviyo.lua" "$URL" -- "$TMP_DIR/batches"; then
-  cat "$OUT" >&2
-  die "wrk failed"
-fi
+wrk_replay klaviyo.lua "$URL" "$TMP_DIR/batches" "$OUT"
 
-rps="$(awk '/^Requests\/sec:/ {print $2}' "$OUT")"
-p50="$(awk '$1 == "50%" {print $2}' "$OUT")"
-p99="$(awk '$1 == "99%" {print $2}' "$OUT")"
-batches="$(awk -F': ' '/^klaviyo batches:/ {print $2}' "$OUT")"
-received="$(awk -F': ' '/^klaviyo events received:/ {print $2}' "$OUT")"
-duplicates="$(awk -F': ' '/^klaviyo events duplicate:/ {print $2}' "$OUT")"
-other="$(awk -F': ' '/^klaviyo other:/ {print $2}' "$OUT")"
-wrapped="$(awk -F': ' '/^klaviyo wrapped:/ {print $2}' "$OUT")"
+rps="$(wrk_stat "$OUT" rps)"
+p50="$(wrk_stat "$OUT" p50)"
+p99="$(wrk_stat "$OUT" p99)"
+batches="$(lua_stat "$OUT" "klaviyo batches")"
+received="$(lua_stat "$OUT" "klaviyo events received")"
+duplicates="$(lua_stat "$OUT" "klaviyo events duplicate")"
+other="$(lua_stat "$OUT" "klaviyo other")"
+wrapped="$(lua_stat "$OUT" "klaviyo wrapped")"
 [[ -n "$rps" && -n "$batches" && -n "$received" ]] || { cat "$OUT" >&2; die "could not parse wrk output"; }
 events_per_s="$(python3 -c "print(round(($received + $duplicates) / $DURATION_S))")"
 new_per_s="$(python3 -c "print(round($received / $DURATION_S))")"

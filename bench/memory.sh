@@ -12,14 +12,13 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$SCRIPT_DIR/common.sh"
 
 PROFILES="${PROFILES:-100000}"
 SYNTHETIC_LINKS="${SYNTHETIC_LINKS:-8}"        # links per generated profile (one upstream page)
-BIOGATE_JAR="${BIOGATE_JAR:-$ROOT_DIR/target/biogate.jar}"
 BIOGATE_CMD=""
-JAVA_BIN="${JAVA_BIN:-java}"
-JAVA_OPTS="${JAVA_OPTS:-}"
 SANDBOX_JAVA_OPTS="${SANDBOX_JAVA_OPTS:-}"
 BIOGATE_HTTP_PORT="${BIOGATE_HTTP_PORT:-18280}"
 SANDBOX_PORT="${SANDBOX_PORT:-18290}"          # the sandbox process
@@ -28,18 +27,11 @@ CONNECTIONS="${CONNECTIONS:-32}"
 WRK_THREADS="${WRK_THREADS:-2}"
 LOAD_TIMEOUT="${LOAD_TIMEOUT:-600}"            # seconds allowed to load all profiles
 READ_DURATION="${READ_DURATION:-20s}"          # random reads over all profiles after loading (0 = skip)
-STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"
-RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
-KEEP_TMP="${KEEP_TMP:-0}"
 PROFILE=demo
-
-# shellcheck source-path=SCRIPTDIR source=common.sh
-. "$SCRIPT_DIR/common.sh"
 
 [[ "$PROFILES" =~ ^[1-9][0-9]*$ ]] || die "PROFILES must be a positive integer"
 [[ "$LOAD_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "LOAD_TIMEOUT must be seconds"
-command -v wrk >/dev/null 2>&1 || apt_install wrk
-command -v curl >/dev/null 2>&1 || apt_install curl
+need_tools wrk curl
 command -v "$JAVA_BIN" >/dev/null 2>&1 || die "$JAVA_BIN not found"
 command -v jcmd >/dev/null 2>&1 || log "jcmd not found: heap figures will be missing"
 
@@ -93,7 +85,7 @@ log "gateway RSS after start-up: $(mib "$RSS_IDLE") MiB"
 # 3. Load every profile once (more passes if some misses were refused), then stop.
 log "loading $PROFILES profiles (at most ${LOAD_TIMEOUT}s; the upstream budget is $LINKTREE_RATE_LIMIT_PER_MIN/min)"
 start_load=$SECONDS
-timeout "$((LOAD_TIMEOUT + 10))" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${LOAD_TIMEOUT}s" --timeout 10s \
+timeout "$((LOAD_TIMEOUT + 10))" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${LOAD_TIMEOUT}s" --timeout 10s \
   -s "$SCRIPT_DIR/profiles.lua" "http://127.0.0.1:$BIOGATE_HTTP_PORT" -- "$PROFILES" sweep "$WRK_THREADS" \
   >"$TMP_DIR/load.txt" 2>&1 &
 WRK_PID=$!
@@ -116,7 +108,7 @@ RSS_LOADED="$(rss_kib "$GW")"
 READ_LINE=""
 if [[ "$READ_DURATION" != 0 ]]; then
   rd="$(duration_seconds "$READ_DURATION")"
-  run_bounded "$((rd + 30))" "$TMP_DIR/read.txt" wrk -t"$WRK_THREADS" -c64 -d"$READ_DURATION" --latency \
+  run_bounded "$((rd + 30))" "$TMP_DIR/read.txt" "$WRK_BIN" -t"$WRK_THREADS" -c64 -d"$READ_DURATION" --latency \
     -s "$SCRIPT_DIR/profiles.lua" "http://127.0.0.1:$BIOGATE_HTTP_PORT" -- "$PROFILES" random "$WRK_THREADS" \
     || { cat "$TMP_DIR/read.txt" >&2; die "random-read wrk run failed"; }
   READ_LINE="$(awk '/^Requests\/sec:/ {r = $2} $1 == "99%" {p = $2} /Non-2xx/ {e = $NF} END { printf "%s req/s, p99 %s, non-2xx %s", r, p, e + 0 }' "$TMP_DIR/read.txt")"

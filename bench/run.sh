@@ -16,20 +16,17 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$SCRIPT_DIR/common.sh"
 
 # ---- knobs ----------------------------------------------------------------
-BIOGATE_JAR="${BIOGATE_JAR:-$ROOT_DIR/target/biogate.jar}"
-BIOGATE_CMD="${BIOGATE_CMD:-}"                 # overrides "java $JAVA_OPTS -jar $BIOGATE_JAR"
-JAVA_OPTS="${JAVA_OPTS:-}"
 BIOGATE_HTTP_PORT="${BIOGATE_HTTP_PORT:-18080}"
 BIOGATE_SANDBOX_PORT="${BIOGATE_SANDBOX_PORT:-18090}"
 NGINX_PORT="${NGINX_PORT:-18081}"
-PROFILE="${PROFILE:-demo}"
 SANDBOX_TOKEN="${SANDBOX_TOKEN:-sandbox-token}"
 TARGETS="${TARGETS:-biogate raw-vertx nginx-static nginx-proxy-cache}"
 RAW_PORT="${RAW_PORT:-18082}"
-JAVA_BIN="${JAVA_BIN:-java}"                   # java for biogate and the raw Vert.x server
 RAW_JAVA_OPTS="${RAW_JAVA_OPTS:-$JAVA_OPTS}"
 RAW_EVENT_LOOPS="${RAW_EVENT_LOOPS:-$(nproc)}" # biogate's default: one HTTP event loop per core
 STATIC_FILE="${STATIC_FILE:-}"                 # serve this file instead of biogate's bytes
@@ -39,14 +36,7 @@ CONNECTIONS="${CONNECTIONS:-64 256}"
 WRK_THREADS="${WRK_THREADS:-2}"
 WRK_TIMEOUT="${WRK_TIMEOUT:-5s}"
 WARMUP_DURATION="${WARMUP_DURATION:-5s}"       # unrecorded wrk load per target before round 1 (0 = none)
-STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"       # seconds to wait for biogate
-RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
-KEEP_TMP="${KEEP_TMP:-0}"
 NGINX_BIN="${NGINX_BIN:-}"
-WRK_BIN="${WRK_BIN:-}"
-
-# shellcheck source-path=SCRIPTDIR source=common.sh
-. "$SCRIPT_DIR/common.sh"
 
 has_target() { case " $TARGETS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
@@ -83,16 +73,9 @@ find_nginx() {
 }
 
 ensure_tools() {
-  local missing=()
-  find_nginx >/dev/null || missing+=(nginx)
-  if [[ -z "$WRK_BIN" ]] && ! command -v wrk >/dev/null 2>&1; then missing+=(wrk); fi
-  command -v curl >/dev/null 2>&1 || missing+=(curl)
-  if (( ${#missing[@]} > 0 )); then
-    apt_install "${missing[@]}"
-  fi
+  find_nginx >/dev/null || apt_install nginx
   NGINX_BIN="$(find_nginx)" || die "nginx not found after install"
-  WRK_BIN="${WRK_BIN:-$(command -v wrk)}"
-  [[ -x "$WRK_BIN" ]] || die "wrk not found"
+  need_tools wrk curl
 }
 
 # ---- nginx ---------------------------------------------------------------------
@@ -221,11 +204,11 @@ run_wrk() {  # run_wrk ROUND TARGET CONNECTIONS -> appends a line to $RAW
     cat "$out" >&2
     die "wrk failed against $target (${URLS[$target]})"
   fi
-  rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
-  p50="$(awk '$1 == "50%" {print $2}' "$out")"
-  p99="$(awk '$1 == "99%" {print $2}' "$out")"
-  non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")"
-  errors="$(awk '/Socket errors:/ {s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i; print s}' "$out")"
+  rps="$(wrk_stat "$out" rps)"
+  p50="$(wrk_stat "$out" p50)"
+  p99="$(wrk_stat "$out" p99)"
+  non2xx="$(wrk_stat "$out" non2xx)"
+  errors="$(wrk_stat "$out" socket_errors)"
   [[ -n "$rps" && -n "$p50" && -n "$p99" ]] || { cat "$out" >&2; die "could not parse wrk output for $target"; }
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$conns" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" \
     "$(( ${non2xx:-0} + ${errors:-0} ))" >>"$RAW"

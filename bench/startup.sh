@@ -11,23 +11,17 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
-
-JAVAS="${JAVAS:-${JAVA_BIN:-java}}"            # java binaries to compare, space-separated
-JAVA_OPTS="${JAVA_OPTS:-}"
-ROUNDS="${ROUNDS:-5}"
-BIOGATE_JAR="${BIOGATE_JAR:-$ROOT_DIR/target/biogate.jar}"
-BIOGATE_HTTP_PORT="${BIOGATE_HTTP_PORT:-18480}"
-BIOGATE_SANDBOX_PORT="${BIOGATE_SANDBOX_PORT:-18490}"
-STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"
-RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
-KEEP_TMP="${KEEP_TMP:-0}"
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$SCRIPT_DIR/common.sh"
 
+JAVAS="${JAVAS:-${JAVA_BIN:-java}}"            # java binaries to compare, space-separated
+ROUNDS="${ROUNDS:-5}"
+BIOGATE_HTTP_PORT="${BIOGATE_HTTP_PORT:-18480}"
+BIOGATE_SANDBOX_PORT="${BIOGATE_SANDBOX_PORT:-18490}"
+
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
-command -v curl >/dev/null 2>&1 || apt_install curl
+need_tools curl
 [[ -f "$BIOGATE_JAR" ]] || (cd "$ROOT_DIR" && mvn -B -q package -DskipTests)
 for j in $JAVAS; do command -v "$j" >/dev/null 2>&1 || die "$j not found"; done
 

@@ -16,28 +16,19 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$SCRIPT_DIR/common.sh"
 
 # ---- knobs ----------------------------------------------------------------
-BIOGATE_JAR="${BIOGATE_JAR:-$ROOT_DIR/target/biogate.jar}"
-BIOGATE_CMD="${BIOGATE_CMD:-}"                 # overrides "java $JAVA_OPTS -jar $BIOGATE_JAR"
-JAVA_OPTS="${JAVA_OPTS:-}"
 BIOGATE_HTTP_PORT="${BIOGATE_HTTP_PORT:-18080}"
 BIOGATE_SANDBOX_PORT="${BIOGATE_SANDBOX_PORT:-18090}"
-PROFILE="${PROFILE:-demo}"                     # only used to wait for readiness
 DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 WRK_THREADS="${WRK_THREADS:-2}"
 WRK_TIMEOUT="${WRK_TIMEOUT:-5s}"
 REQUESTS="${REQUESTS:-200000}"                 # pre-signed deliveries (all threads together)
-STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"
-RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
-KEEP_TMP="${KEEP_TMP:-0}"
-WRK_BIN="${WRK_BIN:-}"
 SCRIPT_BENCH="${SCRIPT_BENCH:-1}"             # 0: skip the redis-benchmark run of the ingest script
-
-# shellcheck source-path=SCRIPTDIR source=common.sh
-. "$SCRIPT_DIR/common.sh"
 
 [[ "$WRK_THREADS" =~ ^[1-9][0-9]*$ ]] || die "WRK_THREADS must be a positive integer"
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be one positive integer"
@@ -46,10 +37,9 @@ SCRIPT_BENCH="${SCRIPT_BENCH:-1}"             # 0: skip the redis-benchmark run 
 (( REQUESTS >= WRK_THREADS )) || die "REQUESTS must be >= WRK_THREADS"
 DURATION_S="$(duration_seconds "$DURATION")"
 
-# A throwaway secret unless one is given; the gateway gets the same one. It is
-# passed through the environment only, never on a command line or in a log.
+# A throwaway secret unless one is given; the gateway gets the same one.
 if [[ -z "${LINKTREE_WEBHOOK_SECRET:-}" ]]; then
-  LINKTREE_WEBHOOK_SECRET="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+  LINKTREE_WEBHOOK_SECRET="$(random_secret)"
 fi
 export LINKTREE_WEBHOOK_SECRET
 # k6 and this script sign with the first secret of a rotation list.
@@ -57,18 +47,10 @@ SIGNING_SECRET="${LINKTREE_WEBHOOK_SECRET%%,*}"
 export SIGNING_SECRET
 
 ensure_tools() {
-  local missing=()
-  if [[ -z "$WRK_BIN" ]] && ! command -v wrk >/dev/null 2>&1; then missing+=(wrk); fi
-  command -v curl >/dev/null 2>&1 || missing+=(curl)
-  command -v python3 >/dev/null 2>&1 || missing+=(python3)
-  if (( ${#missing[@]} > 0 )); then
-    apt_install "${missing[@]}"
-  fi
+  need_tools wrk curl python3
   if [[ "$SCRIPT_BENCH" == 1 ]] && ! command -v redis-benchmark >/dev/null 2>&1; then
     apt_install redis-tools
   fi
-  WRK_BIN="${WRK_BIN:-$(command -v wrk)}"
-  [[ -x "$WRK_BIN" ]] || die "wrk not found"
 }
 
 # sign_requests PREFIX THREADS TOTAL RUN_ID: writes PREFIX.<thread>.txt, one
@@ -187,28 +169,23 @@ fi
 
 {
   echo "biogate webhook ingest benchmark, $STAMP"
-  echo "host: $(uname -srm), $(nproc) CPUs; $("$WRK_BIN" -v 2>&1 | head -n 1 | cut -c1-60)"
-  echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/webhook.lua $URL"
+  wrk_header webhook.lua "$URL"
   echo "$REQUESTS pre-signed deliveries, $((REQUESTS / WRK_THREADS)) per thread, each with its own delivery id"
   echo
 } | tee "$RESULT_FILE"
 
 OUT="$TMP_DIR/wrk.txt"
-if ! run_bounded "$((DURATION_S + 60))" "$OUT" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" \
-    --timeout "$WRK_TIMEOUT" --latency -s "$SCRIPT_DIR/webhook.lua" "$URL" -- "$TMP_DIR/requests"; then
-  cat "$OUT" >&2
-  die "wrk failed"
-fi
+wrk_replay webhook.lua "$URL" "$TMP_DIR/requests" "$OUT"
 
-rps="$(awk '/^Requests\/sec:/ {print $2}' "$OUT")"
-p50="$(awk '$1 == "50%" {print $2}' "$OUT")"
-p99="$(awk '$1 == "99%" {print $2}' "$OUT")"
+rps="$(wrk_stat "$OUT" rps)"
+p50="$(wrk_stat "$OUT" p50)"
+p99="$(wrk_stat "$OUT" p99)"
 total="$(awk '/requests in/ {print $1}' "$OUT")"
-received="$(awk -F': ' '/^webhook received:/ {print $2}' "$OUT")"
-duplicate="$(awk -F': ' '/^webhook duplicate:/ {print $2}' "$OUT")"
-other="$(awk -F': ' '/^webhook other:/ {print $2}' "$OUT")"
-wrapped="$(awk -F': ' '/^webhook wrapped:/ {print $2}' "$OUT")"
-socket_errors="$(awk '/Socket errors:/ {s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i; print s}' "$OUT")"
+received="$(lua_stat "$OUT" "webhook received")"
+duplicate="$(lua_stat "$OUT" "webhook duplicate")"
+other="$(lua_stat "$OUT" "webhook other")"
+wrapped="$(lua_stat "$OUT" "webhook wrapped")"
+socket_errors="$(wrk_stat "$OUT" socket_errors)"
 [[ -n "$rps" && -n "$p50" && -n "$p99" && -n "$received" ]] || { cat "$OUT" >&2; die "could not parse wrk output"; }
 
 {

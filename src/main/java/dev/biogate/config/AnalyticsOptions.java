@@ -12,8 +12,28 @@ import io.vertx.core.json.JsonObject;
  * {@code hourRetentionS}, day buckets {@code dayRetentionS} after the bucket starts. A click is counted once per event
  * id while its marker lives ({@code dedupeTtlS}): longer than any journal replay or stream redelivery is expected to
  * take.
+ *
+ * @param journalPath the journal file; another instance on the same host holding its lock makes this one use
+ *                    {@code <path>.<n>}
+ * @param fsyncIntervalMs group-commit interval for the journal; 0 = fsync each append batch
+ * @param orphanScanMs how often the journal directory is scanned for journals of instances that are gone
+ * @param redisTimeoutMs how long a click write to Redis may take before the events are journaled instead
+ * @param probeMs how often Redis is probed while clicks are being journaled
+ * @param streamMaxLen the clicks stream's backlog ceiling (entries not yet finished by every consumer group): at it,
+ *                     clicks are journaled locally instead and replayed once the consumers catch up. Nothing is ever
+ *                     trimmed unhandled.
+ * @param heartbeatTtlMs a consumer whose heartbeat is older than this is dead: its click entries are claimed by
+ *                       another instance
+ * @param claimIdleMs a click entry a live instance keeps without attempting it this long is taken over by another
+ *                    instance
+ * @param claimIntervalMs how often dead consumers of the click streams (and idle kept entries) are looked for
+ * @param clicks what counts as a click (see {@link ClickOptions})
  */
-public final class AnalyticsOptions {
+public record AnalyticsOptions(String journalPath, long fsyncIntervalMs, long orphanScanMs, long redisTimeoutMs, long probeMs,
+                               int batchSize, long streamMaxLen, long heartbeatTtlMs, int readCount, long pollMs,
+                               long claimIdleMs, long claimIntervalMs, long dedupeTtlS, long minuteRetentionS,
+                               long hourRetentionS, long dayRetentionS, long queryTimeoutMs, int maxBuckets,
+                               ClickOptions clicks) {
 
   public static final String DEFAULT_JOURNAL_PATH = "./data/clicks.journal";
   public static final long DEFAULT_FSYNC_INTERVAL_MS = 200;
@@ -34,88 +54,34 @@ public final class AnalyticsOptions {
   public static final long DEFAULT_QUERY_TIMEOUT_MS = 30_000;
   public static final int DEFAULT_MAX_BUCKETS = 1440;
 
-  private final String journalPath;
-  private final long fsyncIntervalMs;
-  private final long redisTimeoutMs;
-  private final long probeMs;
-  private final int batchSize;
-  private final long streamMaxLen;
-  private final int readCount;
-  private final long pollMs;
-  private final long claimIdleMs;
-  private final long claimIntervalMs;
-  private final long dedupeTtlS;
-  private final long heartbeatTtlMs;
-  private final long orphanScanMs;
-  private final long minuteRetentionS;
-  private final long hourRetentionS;
-  private final long dayRetentionS;
-  private final long queryTimeoutMs;
-  private final int maxBuckets;
-  private final ClickOptions clicks;
-
   public AnalyticsOptions(JsonObject json) {
     this(Settings.of(json));
   }
 
   AnalyticsOptions(Settings s) {
-    Settings journal = s.section("journal");
-    this.journalPath = journal.string("path", DEFAULT_JOURNAL_PATH);
-    this.fsyncIntervalMs = journal.longIn("fsyncIntervalMs", DEFAULT_FSYNC_INTERVAL_MS, 0, 60_000);
-    this.orphanScanMs = journal.longIn("orphanScanMs", DEFAULT_ORPHAN_SCAN_MS, 10, 3_600_000L);
-    this.redisTimeoutMs = s.longIn("redisTimeoutMs", DEFAULT_REDIS_TIMEOUT_MS, 10, 60_000);
-    this.probeMs = s.longIn("probeMs", DEFAULT_PROBE_MS, 10, 60_000);
-    this.batchSize = s.intIn("batchSize", DEFAULT_BATCH_SIZE, 1, 10_000);
-    this.streamMaxLen = s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1, 1_000_000_000L);
+    this(s.section("journal").string("path", DEFAULT_JOURNAL_PATH),
+      s.section("journal").longIn("fsyncIntervalMs", DEFAULT_FSYNC_INTERVAL_MS, 0, 60_000),
+      s.section("journal").longIn("orphanScanMs", DEFAULT_ORPHAN_SCAN_MS, 10, 3_600_000L),
+      s.longIn("redisTimeoutMs", DEFAULT_REDIS_TIMEOUT_MS, 10, 60_000),
+      s.longIn("probeMs", DEFAULT_PROBE_MS, 10, 60_000),
+      s.intIn("batchSize", DEFAULT_BATCH_SIZE, 1, 10_000),
+      s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1, 1_000_000_000L),
+      s.longIn("heartbeatTtlMs", DEFAULT_HEARTBEAT_TTL_MS, 100, 60_000),
+      s.intIn("readCount", DEFAULT_READ_COUNT, 1, 10_000),
+      s.longIn("pollMs", DEFAULT_POLL_MS, 1, 60_000),
+      s.longIn("claimIdleMs", DEFAULT_CLAIM_IDLE_MS, 100, 86_400_000L),
+      s.longIn("claimIntervalMs", DEFAULT_CLAIM_INTERVAL_MS, 10, 3_600_000L),
+      s.longIn("dedupeTtlS", DEFAULT_DEDUPE_TTL_S, 60, 365 * 86_400L),
+      s.longIn("minuteRetentionS", DEFAULT_MINUTE_RETENTION_S, 3600, 3650 * 86_400L),
+      s.longIn("hourRetentionS", DEFAULT_HOUR_RETENTION_S, 3600, 3650 * 86_400L),
+      s.longIn("dayRetentionS", DEFAULT_DAY_RETENTION_S, 86_400, 36_500 * 86_400L),
+      s.longIn("queryTimeoutMs", DEFAULT_QUERY_TIMEOUT_MS, 1, 300_000),
+      s.intIn("maxBuckets", DEFAULT_MAX_BUCKETS, 1, 100_000),
+      new ClickOptions(s.section("clicks")));
     if (streamMaxLen < batchSize) {
       throw s.invalid("streamMaxLen", "must hold at least one batch (batchSize " + batchSize + ")");
     }
-    this.heartbeatTtlMs = s.longIn("heartbeatTtlMs", DEFAULT_HEARTBEAT_TTL_MS, 100, 60_000);
-    this.readCount = s.intIn("readCount", DEFAULT_READ_COUNT, 1, 10_000);
-    this.pollMs = s.longIn("pollMs", DEFAULT_POLL_MS, 1, 60_000);
-    this.claimIdleMs = s.longIn("claimIdleMs", DEFAULT_CLAIM_IDLE_MS, 100, 86_400_000L);
-    this.claimIntervalMs = s.longIn("claimIntervalMs", DEFAULT_CLAIM_INTERVAL_MS, 10, 3_600_000L);
-    this.dedupeTtlS = s.longIn("dedupeTtlS", DEFAULT_DEDUPE_TTL_S, 60, 365 * 86_400L);
-    this.minuteRetentionS = s.longIn("minuteRetentionS", DEFAULT_MINUTE_RETENTION_S, 3600, 3650 * 86_400L);
-    this.hourRetentionS = s.longIn("hourRetentionS", DEFAULT_HOUR_RETENTION_S, 3600, 3650 * 86_400L);
-    this.dayRetentionS = s.longIn("dayRetentionS", DEFAULT_DAY_RETENTION_S, 86_400, 36_500 * 86_400L);
-    this.queryTimeoutMs = s.longIn("queryTimeoutMs", DEFAULT_QUERY_TIMEOUT_MS, 1, 300_000);
-    this.maxBuckets = s.intIn("maxBuckets", DEFAULT_MAX_BUCKETS, 1, 100_000);
-    this.clicks = new ClickOptions(s.section("clicks"));
   }
-
-  /** The journal file; another instance on the same host holding its lock makes this one use {@code <path>.<n>}. */
-  public String journalPath() { return journalPath; }
-  /** Group-commit interval for the journal; 0 = fsync each append batch. */
-  public long fsyncIntervalMs() { return fsyncIntervalMs; }
-  /** How long a click write to Redis may take before the events are journaled instead. */
-  public long redisTimeoutMs() { return redisTimeoutMs; }
-  /** How often Redis is probed while clicks are being journaled. */
-  public long probeMs() { return probeMs; }
-  public int batchSize() { return batchSize; }
-  /**
-   * The clicks stream's backlog ceiling (entries not yet finished by every consumer group): at it, clicks are
-   * journaled locally instead and replayed once the consumers catch up. Nothing is ever trimmed unhandled.
-   */
-  public long streamMaxLen() { return streamMaxLen; }
-  /** A consumer whose heartbeat is older than this is dead: its click entries are claimed by another instance. */
-  public long heartbeatTtlMs() { return heartbeatTtlMs; }
-  /** How often the journal directory is scanned for journals of instances that are gone. */
-  public long orphanScanMs() { return orphanScanMs; }
-  public int readCount() { return readCount; }
-  public long pollMs() { return pollMs; }
-  /** A click entry a live instance keeps without attempting it this long is taken over by another instance. */
-  public long claimIdleMs() { return claimIdleMs; }
-  /** How often dead consumers of the click streams (and idle kept entries) are looked for. */
-  public long claimIntervalMs() { return claimIntervalMs; }
-  public long dedupeTtlS() { return dedupeTtlS; }
-  public long minuteRetentionS() { return minuteRetentionS; }
-  public long hourRetentionS() { return hourRetentionS; }
-  public long dayRetentionS() { return dayRetentionS; }
-  public long queryTimeoutMs() { return queryTimeoutMs; }
-  public int maxBuckets() { return maxBuckets; }
-  /** What counts as a click (see {@link ClickOptions}). */
-  public ClickOptions clicks() { return clicks; }
 
   public JsonObject toJson() {
     return new JsonObject()

@@ -8,7 +8,8 @@ import io.vertx.core.json.JsonObject;
  * {@code freshTtl + staleWhileRevalidate}; after that it is only served when the upstream fails, until
  * {@code freshTtl + staleWhileRevalidate + staleIfError}, when it is dropped.
  */
-public final class CacheOptions {
+public record CacheOptions(long freshTtlMs, long staleWhileRevalidateMs, long staleIfErrorMs, long negativeTtlMs,
+                           long l1MaxBytes, long lockTtlMs, long lockWaitMs, long lockPollMs) {
 
   public static final long DEFAULT_FRESH_TTL_MS = 60_000;
   public static final long DEFAULT_STALE_WHILE_REVALIDATE_MS = 300_000;
@@ -21,38 +22,20 @@ public final class CacheOptions {
   public static final long DEFAULT_LOCK_WAIT_MS = 5_000;
   public static final long DEFAULT_LOCK_POLL_MS = 50;
 
-  private final long freshTtlMs;
-  private final long staleWhileRevalidateMs;
-  private final long staleIfErrorMs;
-  private final long negativeTtlMs;
-  private final long l1MaxBytes;
-  private final long lockTtlMs;
-  private final long lockWaitMs;
-  private final long lockPollMs;
-
   public CacheOptions(JsonObject json) {
     this(Settings.of(json));
   }
 
   CacheOptions(Settings s) {
-    this.freshTtlMs = s.longIn("freshTtlMs", DEFAULT_FRESH_TTL_MS, 1, 86_400_000L);
-    this.staleWhileRevalidateMs = s.longIn("staleWhileRevalidateMs", DEFAULT_STALE_WHILE_REVALIDATE_MS, 0, 7 * 86_400_000L);
-    this.staleIfErrorMs = s.longIn("staleIfErrorMs", DEFAULT_STALE_IF_ERROR_MS, 0, 30 * 86_400_000L);
-    this.negativeTtlMs = s.longIn("negativeTtlMs", DEFAULT_NEGATIVE_TTL_MS, 0, 86_400_000L);
-    this.l1MaxBytes = s.longIn("l1MaxBytes", DEFAULT_L1_MAX_BYTES, 1024, 64L * 1024 * 1024 * 1024);
-    this.lockTtlMs = s.longIn("lockTtlMs", DEFAULT_LOCK_TTL_MS, 100, 600_000);
-    this.lockWaitMs = s.longIn("lockWaitMs", DEFAULT_LOCK_WAIT_MS, 0, 600_000);
-    this.lockPollMs = s.longIn("lockPollMs", DEFAULT_LOCK_POLL_MS, 1, 10_000);
+    this(s.longIn("freshTtlMs", DEFAULT_FRESH_TTL_MS, 1, 86_400_000L),
+      s.longIn("staleWhileRevalidateMs", DEFAULT_STALE_WHILE_REVALIDATE_MS, 0, 7 * 86_400_000L),
+      s.longIn("staleIfErrorMs", DEFAULT_STALE_IF_ERROR_MS, 0, 30 * 86_400_000L),
+      s.longIn("negativeTtlMs", DEFAULT_NEGATIVE_TTL_MS, 0, 86_400_000L),
+      s.longIn("l1MaxBytes", DEFAULT_L1_MAX_BYTES, 1024, 64L * 1024 * 1024 * 1024),
+      s.longIn("lockTtlMs", DEFAULT_LOCK_TTL_MS, 100, 600_000),
+      s.longIn("lockWaitMs", DEFAULT_LOCK_WAIT_MS, 0, 600_000),
+      s.longIn("lockPollMs", DEFAULT_LOCK_POLL_MS, 1, 10_000));
   }
-
-  public long freshTtlMs() { return freshTtlMs; }
-  public long staleWhileRevalidateMs() { return staleWhileRevalidateMs; }
-  public long staleIfErrorMs() { return staleIfErrorMs; }
-  public long negativeTtlMs() { return negativeTtlMs; }
-  public long l1MaxBytes() { return l1MaxBytes; }
-  public long lockTtlMs() { return lockTtlMs; }
-  public long lockWaitMs() { return lockWaitMs; }
-  public long lockPollMs() { return lockPollMs; }
 
   /** How long a good copy is kept at all: past this it can no longer be served, even on error. */
   public long retentionMs() {

@@ -12,8 +12,12 @@ import java.util.Locale;
  * per process when none is set); requests whose User-Agent contains one of {@code botUserAgents} (case-insensitive)
  * are redirected but not counted; each client may follow {@code ratePerSec} redirects (burst {@code burst}); at most
  * {@code maxTracked} (client, link) pairs are remembered per instance.
+ *
+ * @param botUserAgents lower-cased substrings of a User-Agent that mark a bot
+ * @param fingerprintSecret the secret client fingerprints are keyed from, or {@code null}: a random one per process
  */
-public final class ClickOptions {
+public record ClickOptions(long windowS, double ratePerSec, int burst, int maxTracked, List<String> botUserAgents,
+                           Secret fingerprintSecret) {
 
   public static final long DEFAULT_WINDOW_S = 30;
   public static final double DEFAULT_RATE_PER_SEC = 5;
@@ -23,39 +27,22 @@ public final class ClickOptions {
     "embedly", "preview", "headlesschrome", "phantomjs", "python-requests", "curl/", "wget/", "go-http-client", "okhttp", "scrapy",
     "httpclient", "monitor", "pingdom", "uptime");
 
-  private final long windowS;
-  private final double ratePerSec;
-  private final int burst;
-  private final int maxTracked;
-  private final List<String> botUserAgents;
-  private final Secret fingerprintSecret;
-
   public ClickOptions(JsonObject json) {
     this(Settings.of(json));
   }
 
   ClickOptions(Settings s) {
-    this.windowS = s.longIn("windowS", DEFAULT_WINDOW_S, 1, 86_400);
-    this.ratePerSec = s.doubleIn("ratePerSec", DEFAULT_RATE_PER_SEC, 0.001, 100_000);
-    this.burst = s.intIn("burst", DEFAULT_BURST, 1, 1_000_000);
-    this.maxTracked = s.intIn("maxTracked", DEFAULT_MAX_TRACKED, 1_000, 100_000_000);
-    List<String> bots = s.has("botUserAgents") ? s.list("botUserAgents") : DEFAULT_BOT_USER_AGENTS;
-    this.botUserAgents = bots.stream().map(b -> b.toLowerCase(Locale.ROOT)).toList();
-    String secret = s.string("fingerprintSecret", null);
-    if (secret != null && secret.length() < 16) {
+    this(s.longIn("windowS", DEFAULT_WINDOW_S, 1, 86_400),
+      s.doubleIn("ratePerSec", DEFAULT_RATE_PER_SEC, 0.001, 100_000),
+      s.intIn("burst", DEFAULT_BURST, 1, 1_000_000),
+      s.intIn("maxTracked", DEFAULT_MAX_TRACKED, 1_000, 100_000_000),
+      (s.has("botUserAgents") ? s.list("botUserAgents") : DEFAULT_BOT_USER_AGENTS).stream()
+        .map(b -> b.toLowerCase(Locale.ROOT)).toList(),
+      Secret.of(s.string("fingerprintSecret", null)));
+    if (fingerprintSecret != null && fingerprintSecret.reveal().length() < 16) {
       throw s.invalid("fingerprintSecret", "must be at least 16 characters");
     }
-    this.fingerprintSecret = secret == null ? null : Secret.of(secret);
   }
-
-  public long windowS() { return windowS; }
-  public double ratePerSec() { return ratePerSec; }
-  public int burst() { return burst; }
-  public int maxTracked() { return maxTracked; }
-  /** Lower-cased substrings of a User-Agent that mark a bot. */
-  public List<String> botUserAgents() { return botUserAgents; }
-  /** The secret client fingerprints are keyed from, or {@code null}: a random one per process. */
-  public Secret fingerprintSecret() { return fingerprintSecret; }
 
   public JsonObject toJson() {
     return new JsonObject().put("windowS", windowS).put("ratePerSec", ratePerSec).put("burst", burst).put("maxTracked", maxTracked)

@@ -18,8 +18,13 @@ import java.util.Set;
  * Standard Webhooks. {@code endpoints} lists them, each {@code {"name","url","events":["linkme.*",...],
  * "secret": "a,b" | "secretFile": "/run/secrets/x", "ratePerSec", "enabled"}}; a comma-separated secret is a
  * rotation (every secret signs). Retry, breaker and timeout settings apply to every destination.
+ *
+ * @param maxAttempts failed attempts before a delivery is dead-lettered
+ * @param timeoutMs one attempt's HTTP timeout
+ * @param streamMaxLen the outbound stream's backlog ceiling: beyond it, events wait on the events stream (KEEP) instead
  */
-public final class DestinationOptions {
+public record DestinationOptions(int maxAttempts, long retryBaseMs, long retryMaxMs, long timeoutMs, int breakerMaxFailures,
+                                 long breakerResetMs, long streamMaxLen, List<Endpoint> endpoints) {
 
   public static final int DEFAULT_MAX_ATTEMPTS = 8;
   public static final long DEFAULT_RETRY_BASE_MS = 1_000;
@@ -38,15 +43,6 @@ public final class DestinationOptions {
     }
   }
 
-  private final List<Endpoint> endpoints;
-  private final int maxAttempts;
-  private final long retryBaseMs;
-  private final long retryMaxMs;
-  private final long timeoutMs;
-  private final int breakerMaxFailures;
-  private final long breakerResetMs;
-  private final long streamMaxLen;
-
   /** {@code json}: the {@code destinations} section. */
   public DestinationOptions(JsonObject json) {
     this(new Settings(json, "destinations", Map.of()), json);
@@ -54,14 +50,22 @@ public final class DestinationOptions {
 
   /** {@code s}: the validated config's {@code destinations} section (its reads mark the keys known); {@code json}: its JSON. */
   DestinationOptions(Settings s, JsonObject json) {
-    JsonObject section = json == null ? new JsonObject() : json;
-    this.maxAttempts = s.intIn("maxAttempts", DEFAULT_MAX_ATTEMPTS, 1, 100);
-    this.retryBaseMs = s.longIn("retryBaseMs", DEFAULT_RETRY_BASE_MS, 1, 3_600_000);
-    this.retryMaxMs = s.longIn("retryMaxMs", DEFAULT_RETRY_MAX_MS, retryBaseMs, 86_400_000);
-    this.timeoutMs = s.longIn("timeoutMs", DEFAULT_TIMEOUT_MS, 10, 120_000);
-    this.breakerMaxFailures = s.intIn("breakerMaxFailures", DEFAULT_BREAKER_MAX_FAILURES, 1, 1_000);
-    this.breakerResetMs = s.longIn("breakerResetMs", DEFAULT_BREAKER_RESET_MS, 10, 3_600_000);
-    this.streamMaxLen = s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1, 1_000_000_000L);
+    this(s.intIn("maxAttempts", DEFAULT_MAX_ATTEMPTS, 1, 100),
+      retryBaseMs(s),
+      // retryMaxMs may not be below retryBaseMs (read again: the same value, already validated).
+      s.longIn("retryMaxMs", DEFAULT_RETRY_MAX_MS, retryBaseMs(s), 86_400_000),
+      s.longIn("timeoutMs", DEFAULT_TIMEOUT_MS, 10, 120_000),
+      s.intIn("breakerMaxFailures", DEFAULT_BREAKER_MAX_FAILURES, 1, 1_000),
+      s.longIn("breakerResetMs", DEFAULT_BREAKER_RESET_MS, 10, 3_600_000),
+      s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1, 1_000_000_000L),
+      endpoints(s, json == null ? new JsonObject() : json));
+  }
+
+  private static long retryBaseMs(Settings s) {
+    return s.longIn("retryBaseMs", DEFAULT_RETRY_BASE_MS, 1, 3_600_000);
+  }
+
+  private static List<Endpoint> endpoints(Settings s, JsonObject section) {
     List<Endpoint> list = new ArrayList<>();
     // Read through the settings too, so the validated config counts the key as known (its entries are checked here).
     Object raw = s.has("endpoints") ? section.getValue("endpoints") : null;
@@ -83,7 +87,7 @@ public final class DestinationOptions {
         throw s.invalid("endpoints", "destination name '" + e.name() + "' is used twice");
       }
     }
-    this.endpoints = List.copyOf(list);
+    return List.copyOf(list);
   }
 
   private static Endpoint endpoint(Settings e) {
@@ -127,18 +131,6 @@ public final class DestinationOptions {
     double rate = e.doubleIn("ratePerSec", DEFAULT_RATE_PER_SEC, 0.01, 100_000);
     return new Endpoint(name, url, List.copyOf(events), List.copyOf(secrets), rate, e.bool("enabled", true));
   }
-
-  public List<Endpoint> endpoints() { return endpoints; }
-  /** Failed attempts before a delivery is dead-lettered. */
-  public int maxAttempts() { return maxAttempts; }
-  public long retryBaseMs() { return retryBaseMs; }
-  public long retryMaxMs() { return retryMaxMs; }
-  /** One attempt's HTTP timeout. */
-  public long timeoutMs() { return timeoutMs; }
-  public int breakerMaxFailures() { return breakerMaxFailures; }
-  public long breakerResetMs() { return breakerResetMs; }
-  /** The outbound stream's backlog ceiling: beyond it, events wait on the events stream (KEEP) instead. */
-  public long streamMaxLen() { return streamMaxLen; }
 
   /** Without secrets. */
   public JsonObject toJson() {

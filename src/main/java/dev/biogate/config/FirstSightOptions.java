@@ -10,8 +10,16 @@ import java.util.Locale;
  * {@code linktree.firstSight}: how misses for names the gateway has never seen may spend the upstream budget. They
  * get a bounded share of it, and each client a quota of them; names the gateway has reason to know (fetched
  * before, named by a webhook, or listed here) keep the rest.
+ *
+ * @param share share of the budget never-seen names may use in any window
+ * @param quotaBurst per-client token bucket for never-seen names: burst (0 = no quota)...
+ * @param quotaPerMin ...and refill per minute
+ * @param notFoundCost extra tokens charged when a never-seen name turns out not to exist (0 = none)
+ * @param knownTtlMs how long a name stays known after its last successful fetch or webhook
+ * @param known names always treated as known (e.g. the creators the deployment serves), lower-case
  */
-public final class FirstSightOptions {
+public record FirstSightOptions(double share, int quotaBurst, double quotaPerMin, int notFoundCost, long knownTtlMs,
+                                List<String> known) {
 
   /** Default per-client quota: a burst of this many never-seen names... */
   public static final int DEFAULT_QUOTA_BURST = 3;
@@ -26,35 +34,18 @@ public final class FirstSightOptions {
   /** How long a name stays known after its last successful fetch or webhook. */
   public static final long DEFAULT_KNOWN_TTL_MS = 30L * 24 * 3600 * 1000;
 
-  private final double share;
-  private final int quotaBurst;
-  private final double quotaPerMin;
-  private final int notFoundCost;
-  private final long knownTtlMs;
-  private final List<String> known;
-
   FirstSightOptions(Settings s) {
-    this.share = s.doubleIn("share", LinktreeOptions.DEFAULT_FIRST_SIGHT_SHARE, 0.0, 1.0);
-    this.quotaBurst = s.intIn("quotaBurst", DEFAULT_QUOTA_BURST, 0, 100_000);
-    this.quotaPerMin = s.doubleIn("quotaPerMin", DEFAULT_QUOTA_PER_MIN, 0.0, 1_000_000);
-    this.notFoundCost = s.intIn("notFoundCost", DEFAULT_NOT_FOUND_COST, 0, 100_000);
-    this.knownTtlMs = s.longIn("knownTtlMs", DEFAULT_KNOWN_TTL_MS, 1_000, 365L * 24 * 3600 * 1000);
-    this.known = s.list("known").stream().map(n -> n.trim().toLowerCase(Locale.ROOT)).filter(n -> !n.isEmpty()).toList();
+    this(s.doubleIn("share", LinktreeOptions.DEFAULT_FIRST_SIGHT_SHARE, 0.0, 1.0),
+      s.intIn("quotaBurst", DEFAULT_QUOTA_BURST, 0, 100_000),
+      s.doubleIn("quotaPerMin", DEFAULT_QUOTA_PER_MIN, 0.0, 1_000_000),
+      s.intIn("notFoundCost", DEFAULT_NOT_FOUND_COST, 0, 100_000),
+      s.longIn("knownTtlMs", DEFAULT_KNOWN_TTL_MS, 1_000, 365L * 24 * 3600 * 1000),
+      s.list("known").stream().map(n -> n.trim().toLowerCase(Locale.ROOT)).filter(n -> !n.isEmpty()).toList());
   }
 
-  /** Share of the budget never-seen names may use in any window. */
-  public double share() { return share; }
-  /** Per-client token bucket for never-seen names: burst (0 = no quota) and refill per minute. */
-  public int quotaBurst() { return quotaBurst; }
-  public double quotaPerMin() { return quotaPerMin; }
-  /** Extra tokens charged when a never-seen name turns out not to exist (0 = none). */
-  public int notFoundCost() { return notFoundCost; }
-  public long knownTtlMs() { return knownTtlMs; }
-  /** Names always treated as known (e.g. the creators the deployment serves), lower-case. */
-  public List<String> known() { return known; }
-
   JsonObject toJson() {
-    return new JsonObject().put("share", share).put("quotaBurst", quotaBurst).put("quotaPerMin", quotaPerMin).put("notFoundCost", notFoundCost)
+    return new JsonObject().put("share", share).put("quotaBurst", quotaBurst).put("quotaPerMin", quotaPerMin)
+      .put("notFoundCost", notFoundCost)
       .put("knownTtlMs", knownTtlMs).put("known", new JsonArray(known));
   }
 }

@@ -5,8 +5,19 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 
-/** Where and how the gateway listens. */
-public final class HttpOptions {
+/**
+ * Where and how the gateway listens.
+ *
+ * @param trustedProxies proxies (CIDRs or addresses) whose {@code X-Forwarded-For} hops are believed
+ * @param exemptLoopback loopback clients (local load tests, sidecars) are not limited: only when configured (health
+ *                       probes never are)
+ * @param requestMetrics per-request HTTP metrics (latency histograms per route); the gateway's own counters are always on
+ * @param cursorSecret key of the links-cursor HMAC, shared by every instance; {@code null} = a random key per process
+ */
+public record HttpOptions(String host, int port, int instances, List<String> corsOrigins, double inboundRatePerSec,
+                          int inboundBurst, List<String> trustedProxies, boolean exemptLoopback, long shutdownGraceMs,
+                          boolean requestMetrics, String managementHost, int managementPort, long requestHeaderTimeoutMs,
+                          long requestBodyTimeoutMs, Secret cursorSecret) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -15,31 +26,12 @@ public final class HttpOptions {
   public static final int DEFAULT_MANAGEMENT_PORT = 9090;
   /** 0 = one HTTP verticle per available core. */
   public static final int DEFAULT_INSTANCES = 0;
-
-  private final String host;
-  private final int port;
-  private final int instances;
-  private final List<String> corsOrigins;
-  private final double inboundRatePerSec;
-  private final int inboundBurst;
-  private final List<String> trustedProxies;
-  private final boolean exemptLoopback;
-  private final long shutdownGraceMs;
-  private final boolean requestMetrics;
-  private final String managementHost;
-  private final int managementPort;
-  private final long requestHeaderTimeoutMs;
-  private final long requestBodyTimeoutMs;
-
   /** The request line and headers must arrive within this long of their first byte (slow-header clients). */
   public static final long DEFAULT_REQUEST_HEADER_TIMEOUT_MS = 10_000;
   /** A request body must arrive within this long of its headers (webhook bodies are at most a few hundred KiB). */
   public static final long DEFAULT_REQUEST_BODY_TIMEOUT_MS = 30_000;
-  private final Secret cursorSecret;
-
   /** Deadline for a graceful stop: in-flight requests and stream entries get this long to finish. */
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
-
   /** Per-client request rate at the edge; generous, it only stops abusive clients. 0 disables the limit. */
   public static final double DEFAULT_INBOUND_RATE_PER_SEC = 200;
   public static final int DEFAULT_INBOUND_BURST = 400;
@@ -49,28 +41,21 @@ public final class HttpOptions {
   }
 
   HttpOptions(Settings s) {
-    this.host = s.string("host", DEFAULT_HOST);
-    this.port = s.intIn("port", DEFAULT_PORT, 0, 65535);
-    this.instances = s.intIn("instances", DEFAULT_INSTANCES, 0, 256);
-    this.corsOrigins = List.copyOf(s.list("corsOrigins"));
-    Settings inbound = s.section("inbound");
-    this.inboundRatePerSec = inbound.doubleIn("ratePerSec", DEFAULT_INBOUND_RATE_PER_SEC, 0, 10_000_000);
-    this.inboundBurst = inbound.intIn("burst", DEFAULT_INBOUND_BURST, 1, 100_000_000);
-    this.trustedProxies = List.copyOf(inbound.list("trustedProxies"));
-    this.exemptLoopback = inbound.bool("exemptLoopback", false);
-    for (String proxy : trustedProxies) {
-      if (!cidr(proxy.trim())) {
-        throw inbound.invalid("trustedProxies", "'" + proxy + "' is not an IP address or CIDR (10.0.0.0/8, fd00::/8)");
-      }
-    }
-    this.shutdownGraceMs = s.longIn("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
-    this.requestMetrics = s.bool("requestMetrics", true);
-    Settings management = s.section("management");
-    this.managementHost = management.string("host", DEFAULT_MANAGEMENT_HOST);
-    this.managementPort = management.intIn("port", DEFAULT_MANAGEMENT_PORT, 0, 65535);
-    this.requestHeaderTimeoutMs = s.longIn("requestHeaderTimeoutMs", DEFAULT_REQUEST_HEADER_TIMEOUT_MS, 100, 600_000);
-    this.requestBodyTimeoutMs = s.longIn("requestBodyTimeoutMs", DEFAULT_REQUEST_BODY_TIMEOUT_MS, 100, 3_600_000);
-    this.cursorSecret = Secret.of(s.string("cursorSecret", null));
+    this(s.string("host", DEFAULT_HOST),
+      s.intIn("port", DEFAULT_PORT, 0, 65535),
+      s.intIn("instances", DEFAULT_INSTANCES, 0, 256),
+      List.copyOf(s.list("corsOrigins")),
+      s.section("inbound").doubleIn("ratePerSec", DEFAULT_INBOUND_RATE_PER_SEC, 0, 10_000_000),
+      s.section("inbound").intIn("burst", DEFAULT_INBOUND_BURST, 1, 100_000_000),
+      trustedProxies(s.section("inbound")),
+      s.section("inbound").bool("exemptLoopback", false),
+      s.longIn("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
+      s.bool("requestMetrics", true),
+      s.section("management").string("host", DEFAULT_MANAGEMENT_HOST),
+      s.section("management").intIn("port", DEFAULT_MANAGEMENT_PORT, 0, 65535),
+      s.longIn("requestHeaderTimeoutMs", DEFAULT_REQUEST_HEADER_TIMEOUT_MS, 100, 600_000),
+      s.longIn("requestBodyTimeoutMs", DEFAULT_REQUEST_BODY_TIMEOUT_MS, 100, 3_600_000),
+      Secret.of(s.string("cursorSecret", null)));
     if (cursorSecret != null && cursorSecret.reveal().length() < 16) {
       throw s.invalid("cursorSecret", "must be at least 16 characters");
     }
@@ -82,6 +67,16 @@ public final class HttpOptions {
         throw s.invalid("corsOrigins", "'" + origin + "' must start with http:// or https://");
       }
     }
+  }
+
+  private static List<String> trustedProxies(Settings inbound) {
+    List<String> proxies = List.copyOf(inbound.list("trustedProxies"));
+    for (String proxy : proxies) {
+      if (!cidr(proxy.trim())) {
+        throw inbound.invalid("trustedProxies", "'" + proxy + "' is not an IP address or CIDR (10.0.0.0/8, fd00::/8)");
+      }
+    }
+    return proxies;
   }
 
   private static boolean cidr(String s) {
@@ -101,26 +96,9 @@ public final class HttpOptions {
     return Integer.parseInt(bits) <= (v4 ? 32 : 128);
   }
 
-  public String host() { return host; }
-  public int port() { return port; }
+  /** HTTP verticles to deploy: the configured count, or one per available core when it is 0. */
+  @Override
   public int instances() { return instances == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors()) : instances; }
-  public List<String> corsOrigins() { return corsOrigins; }
-  public double inboundRatePerSec() { return inboundRatePerSec; }
-  public int inboundBurst() { return inboundBurst; }
-  /** Proxies (CIDRs or addresses) whose {@code X-Forwarded-For} hops are believed. */
-  public List<String> trustedProxies() { return trustedProxies; }
-  /** Loopback clients (local load tests, sidecars) are not limited: only when configured (health probes never are). */
-  public boolean exemptLoopback() { return exemptLoopback; }
-  public long shutdownGraceMs() { return shutdownGraceMs; }
-  /** Per-request HTTP metrics (latency histograms per route); the gateway's own counters are always on. */
-  public boolean requestMetrics() { return requestMetrics; }
-  /** Key of the links-cursor HMAC, shared by every instance; {@code null} = a random key per process. */
-  public Secret cursorSecret() { return cursorSecret; }
-
-  public String managementHost() { return managementHost; }
-  public int managementPort() { return managementPort; }
-  public long requestHeaderTimeoutMs() { return requestHeaderTimeoutMs; }
-  public long requestBodyTimeoutMs() { return requestBodyTimeoutMs; }
 
   public JsonObject toJson() {
     return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs).put("requestMetrics", requestMetrics)

@@ -12,12 +12,9 @@ import java.util.Map;
  * names the {@code data} fields a sender may fill with the creator instead (first usable one wins). An event neither
  * names is forwarded with the app itself as the profile ({@code linkme-app:<app_id>}), never dropped.
  */
-public final class LinkmeAttributionOptions {
+public record LinkmeAttributionOptions(Map<String, String> apps, List<String> creatorFields) {
 
   public static final List<String> DEFAULT_CREATOR_FIELDS = List.of("creator", "username");
-
-  private final Map<String, String> apps;
-  private final List<String> creatorFields;
 
   public LinkmeAttributionOptions(JsonObject json) {
     this(new Settings(json, "linkme", Map.of()));
@@ -25,6 +22,10 @@ public final class LinkmeAttributionOptions {
 
   /** {@code s}: the validated config's {@code linkme} section (its reads mark the keys known). */
   LinkmeAttributionOptions(Settings s) {
+    this(apps(s), creatorFields(s.list("creatorFields")));
+  }
+
+  private static Map<String, String> apps(Settings s) {
     Settings appsSection = s.section("apps");
     Map<String, String> m = new HashMap<>();
     JsonObject raw = s.opaque("apps");
@@ -35,17 +36,17 @@ public final class LinkmeAttributionOptions {
       }
       m.put(app, creator);
     }
-    this.apps = Map.copyOf(m);
-    List<String> fields = s.list("creatorFields");
-    this.creatorFields = fields.isEmpty() ? DEFAULT_CREATOR_FIELDS : List.copyOf(fields);
+    return Map.copyOf(m);
+  }
+
+  private static List<String> creatorFields(List<String> fields) {
+    return fields.isEmpty() ? DEFAULT_CREATOR_FIELDS : List.copyOf(fields);
   }
 
   /** The creator a LinkMe app's events belong to, or {@code null}. */
   public String creatorOfApp(String appId) {
     return appId == null ? null : apps.get(appId);
   }
-
-  public List<String> creatorFields() { return creatorFields; }
 
   public JsonObject toJson() {
     return new JsonObject().put("apps", apps.size()).put("creatorFields", String.join(",", creatorFields));

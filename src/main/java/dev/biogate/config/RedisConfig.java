@@ -9,8 +9,12 @@ import java.util.List;
  * How to reach Redis. Nothing configured means {@link #embedded()}: the gateway starts a private
  * {@code redis-server} on loopback. {@code REDIS_URL} selects a standalone server; Sentinel and Cluster are
  * configured in a config file ({@code type}, {@code endpoints}, {@code masterName}).
+ *
+ * @param endpoints server URLs; they may carry credentials, so {@link #toString()} and {@link #toJson()} redact them
+ * @param commandTimeoutMs deadline of every Redis call, connecting included
  */
-public final class RedisConfig {
+public record RedisConfig(Type type, List<String> endpoints, String masterName, int poolSize, int maxWaiting,
+                          long commandTimeoutMs, Secret password) {
 
   public enum Type { STANDALONE, SENTINEL, CLUSTER }
 
@@ -19,25 +23,32 @@ public final class RedisConfig {
   /** Deadline of every Redis call, connecting included (see {@code redis.MultiplexedRedis}). */
   public static final long DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
 
-  private final Type type;
-  private final List<String> endpoints;
-  private final String masterName;
-  private final int poolSize;
-  private final int maxWaiting;
-  private final long commandTimeoutMs;
-  private final Secret password;
-
   public RedisConfig(JsonObject json) {
     this(Settings.of(json));
   }
 
   RedisConfig(Settings s) {
+    this(type(s), endpoints(s), s.string("masterName", "mymaster"),
+      s.intIn("poolSize", DEFAULT_POOL_SIZE, 1, 1024),
+      s.intIn("maxWaiting", DEFAULT_MAX_WAITING, 1, 1_000_000),
+      s.longIn("commandTimeoutMs", DEFAULT_COMMAND_TIMEOUT_MS, 10, 60_000),
+      Secret.of(s.string("password", null)));
+    if (type != Type.STANDALONE && endpoints.isEmpty()) {
+      throw s.invalid("endpoints", "is required for redis type " + type.name().toLowerCase());
+    }
+  }
+
+  private static Type type(Settings s) {
     String t = s.string("type", "standalone").toUpperCase();
     try {
-      this.type = Type.valueOf(t);
+      return Type.valueOf(t);
     } catch (IllegalArgumentException e) {
       throw s.invalid("type", "must be standalone, sentinel or cluster, got '" + t.toLowerCase() + "'");
     }
+  }
+
+  /** {@code url} (one standalone server) wins over {@code endpoints}; each is checked as the client will read it. */
+  private static List<String> endpoints(Settings s) {
     String url = s.string("url", null);
     List<String> eps = s.list("endpoints");
     if (url != null) {
@@ -49,29 +60,13 @@ public final class RedisConfig {
       }
       s.redisEndpoint(url != null ? "url" : "endpoints", ep);
     }
-    this.endpoints = List.copyOf(eps);
-    this.masterName = s.string("masterName", "mymaster");
-    if (type != Type.STANDALONE && endpoints.isEmpty()) {
-      throw s.invalid("endpoints", "is required for redis type " + type.name().toLowerCase());
-    }
-    this.poolSize = s.intIn("poolSize", DEFAULT_POOL_SIZE, 1, 1024);
-    this.maxWaiting = s.intIn("maxWaiting", DEFAULT_MAX_WAITING, 1, 1_000_000);
-    this.commandTimeoutMs = s.longIn("commandTimeoutMs", DEFAULT_COMMAND_TIMEOUT_MS, 10, 60_000);
-    this.password = Secret.of(s.string("password", null));
+    return List.copyOf(eps);
   }
 
   /** True when no Redis is configured and the gateway must start its own. */
   public boolean embedded() {
     return endpoints.isEmpty();
   }
-
-  public Type type() { return type; }
-  public List<String> endpoints() { return endpoints; }
-  public String masterName() { return masterName; }
-  public int poolSize() { return poolSize; }
-  public int maxWaiting() { return maxWaiting; }
-  public long commandTimeoutMs() { return commandTimeoutMs; }
-  public Secret password() { return password; }
 
   /** A copy pointing at the given standalone URL (used once the embedded server is up). */
   public RedisConfig withUrl(String url) {
@@ -90,5 +85,11 @@ public final class RedisConfig {
     return new JsonObject().put("type", type.name().toLowerCase()).put("endpoints", eps)
       .put("masterName", masterName).put("poolSize", poolSize).put("maxWaiting", maxWaiting)
       .put("commandTimeoutMs", commandTimeoutMs);
+  }
+
+  /** The redacted JSON form: endpoint URLs may carry credentials. */
+  @Override
+  public String toString() {
+    return "RedisConfig" + toJson().encode();
   }
 }

@@ -9,18 +9,14 @@ import java.nio.file.Path;
  * TLS for the listeners, from PEM files ({@code BIOGATE_TLS_CERT_FILE}: the certificate chain,
  * {@code BIOGATE_TLS_KEY_FILE}: its private key). Both or neither: one without the other is an error.
  */
-public final class TlsOptions {
-
-  private final String certFile;
-  private final String keyFile;
+public record TlsOptions(String certFile, String keyFile) {
 
   public TlsOptions(JsonObject json) {
     this(Settings.of(json));
   }
 
   TlsOptions(Settings s) {
-    this.certFile = s.string("certFile", null);
-    this.keyFile = s.string("keyFile", null);
+    this(s.string("certFile", null), s.string("keyFile", null));
     if ((certFile == null) != (keyFile == null)) {
       String missing = certFile == null ? "certFile" : "keyFile";
       String given = certFile == null ? "keyFile" : "certFile";
@@ -37,8 +33,6 @@ public final class TlsOptions {
   }
 
   public boolean enabled() { return certFile != null; }
-  public String certFile() { return certFile; }
-  public String keyFile() { return keyFile; }
 
   public JsonObject toJson() {
     return new JsonObject().put("certFile", certFile).put("keyFile", keyFile);

@@ -2,7 +2,6 @@ package dev.biogate.config;
 
 import io.vertx.core.json.JsonObject;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -12,8 +11,30 @@ import java.util.List;
  * <p>Window sizes follow Linktree's retry schedule: 5 retries (10 s, 30 s, 90 s, 270 s, 810 s) and the webhook is
  * disabled after 72 h of failures. The timestamp tolerance covers that horizon (73 h), and the dedupe window
  * (7 days) is longer than the tolerance, so any replay a verifier still accepts is caught as a duplicate.
+ *
+ * @param linktreeSecrets Linktree signing secrets, current first; empty = endpoint disabled (503)
+ * @param linkmeSecrets LinkMe signing secrets; empty = endpoint disabled (503)
+ * @param klaviyoSecrets Klaviyo system-webhook signing secrets; empty = endpoint disabled (503)
+ * @param linkmeEnabled feature flag: LinkMe ingestion can be switched off without removing its secret
+ * @param maxAttempts handling attempts before an event goes to the dead-letter stream
+ * @param claimIdleMs an event a live instance keeps without attempting it this long is taken over by another instance
+ * @param streamMaxLen the events stream's backlog ceiling (entries): it holds only unfinished work, and at this many
+ *                     entries new deliveries are answered 503 with Retry-After instead of queued. Nothing is ever
+ *                     trimmed unhandled.
+ * @param shards ingest shards (webhook and click streams, each with its own hash tag); the same on every instance
+ * @param heartbeatTtlMs an instance whose stream heartbeat is older than this is dead: its events are claimed by
+ *                       another instance
+ * @param replicaWait durable acknowledgement: {@code on} waits for one replica ({@code WAIT 1 replicaWaitMs}) before
+ *                    answering 200, {@code off} never, {@code auto} (default) whenever the Redis master reports a
+ *                    connected replica
+ * @param replicaWaitMs how long a delivery waits for a replica before it is answered 503 (the provider retries)
+ * @param alertUrl where {@code analytics.milestone} alerts are forwarded; {@code null} = alert sink off
  */
-public final class WebhookOptions {
+public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSecrets, boolean linkmeEnabled,
+                             List<Secret> klaviyoSecrets, long pastToleranceS, long futureToleranceS, long dedupeWindowS,
+                             int maxBodyBytes, int maxAttempts, long retryBaseMs, long claimIdleMs, long streamMaxLen,
+                             int shards, long heartbeatTtlMs, String replicaWait, long replicaWaitMs, String alertUrl,
+                             Secret alertSecret) {
 
   public static final long DEFAULT_PAST_TOLERANCE_S = 73 * 3600;
   public static final long DEFAULT_FUTURE_TOLERANCE_S = 300;
@@ -28,100 +49,40 @@ public final class WebhookOptions {
   public static final long DEFAULT_REPLICA_WAIT_MS = 1_000;
   public static final int DEFAULT_SHARDS = 16;
 
-  private final List<Secret> linktreeSecrets;
-  private final List<Secret> linkmeSecrets;
-  private final List<Secret> klaviyoSecrets;
-  private final boolean linkmeEnabled;
-  private final long pastToleranceS;
-  private final long futureToleranceS;
-  private final long dedupeWindowS;
-  private final int maxBodyBytes;
-  private final int maxAttempts;
-  private final long retryBaseMs;
-  private final long claimIdleMs;
-  private final long streamMaxLen;
-  private final int shards;
-  private final long heartbeatTtlMs;
-  private final String replicaWait;
-  private final long replicaWaitMs;
-  private final String alertUrl;
-  private final Secret alertSecret;
-
   public WebhookOptions(JsonObject json) {
     this(Settings.of(json));
   }
 
   WebhookOptions(Settings s) {
-    this.linktreeSecrets = secrets(s.section("linktree").list("secrets"));
-    Settings linkme = s.section("linkme");
-    this.linkmeSecrets = secrets(linkme.list("secrets"));
-    this.linkmeEnabled = linkme.bool("enabled", true);
-    this.klaviyoSecrets = secrets(s.section("klaviyo").list("secrets"));
-    this.pastToleranceS = s.longIn("pastToleranceS", DEFAULT_PAST_TOLERANCE_S, 0, 30 * 86_400L);
-    this.futureToleranceS = s.longIn("futureToleranceS", DEFAULT_FUTURE_TOLERANCE_S, 0, 86_400L);
-    this.dedupeWindowS = s.longIn("dedupeWindowS", DEFAULT_DEDUPE_WINDOW_S, 72 * 3600L, 365 * 86_400L);
+    this(secrets(s.section("linktree").list("secrets")),
+      secrets(s.section("linkme").list("secrets")),
+      s.section("linkme").bool("enabled", true),
+      secrets(s.section("klaviyo").list("secrets")),
+      s.longIn("pastToleranceS", DEFAULT_PAST_TOLERANCE_S, 0, 30 * 86_400L),
+      s.longIn("futureToleranceS", DEFAULT_FUTURE_TOLERANCE_S, 0, 86_400L),
+      s.longIn("dedupeWindowS", DEFAULT_DEDUPE_WINDOW_S, 72 * 3600L, 365 * 86_400L),
+      s.intIn("maxBodyBytes", DEFAULT_MAX_BODY_BYTES, 1024, 16 * 1024 * 1024),
+      s.intIn("maxAttempts", DEFAULT_MAX_ATTEMPTS, 1, 100),
+      s.longIn("retryBaseMs", DEFAULT_RETRY_BASE_MS, 1, 3_600_000),
+      s.longIn("claimIdleMs", DEFAULT_CLAIM_IDLE_MS, 100, 3_600_000),
+      s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1, 1_000_000_000L),
+      s.intIn("shards", DEFAULT_SHARDS, 1, 1024),
+      s.longIn("heartbeatTtlMs", DEFAULT_HEARTBEAT_TTL_MS, 100, 60_000),
+      s.string("replicaWait", DEFAULT_REPLICA_WAIT),
+      s.longIn("replicaWaitMs", DEFAULT_REPLICA_WAIT_MS, 1, 60_000),
+      s.section("alerts").httpUrl("url"),
+      Secret.of(s.section("alerts").string("secret", null)));
     if (dedupeWindowS <= pastToleranceS + futureToleranceS) {
       throw s.invalid("dedupeWindowS", "must be longer than the timestamp tolerance (" + (pastToleranceS + futureToleranceS) + " s)");
     }
-    this.maxBodyBytes = s.intIn("maxBodyBytes", DEFAULT_MAX_BODY_BYTES, 1024, 16 * 1024 * 1024);
-    this.maxAttempts = s.intIn("maxAttempts", DEFAULT_MAX_ATTEMPTS, 1, 100);
-    this.retryBaseMs = s.longIn("retryBaseMs", DEFAULT_RETRY_BASE_MS, 1, 3_600_000);
-    this.claimIdleMs = s.longIn("claimIdleMs", DEFAULT_CLAIM_IDLE_MS, 100, 3_600_000);
-    this.streamMaxLen = s.longIn("streamMaxLen", DEFAULT_STREAM_MAX_LEN, 1, 1_000_000_000L);
-    this.shards = s.intIn("shards", DEFAULT_SHARDS, 1, 1024);
-    this.heartbeatTtlMs = s.longIn("heartbeatTtlMs", DEFAULT_HEARTBEAT_TTL_MS, 100, 60_000);
-    this.replicaWait = s.string("replicaWait", DEFAULT_REPLICA_WAIT);
     if (!List.of("auto", "on", "off").contains(replicaWait)) {
       throw s.invalid("replicaWait", "must be auto, on or off");
     }
-    this.replicaWaitMs = s.longIn("replicaWaitMs", DEFAULT_REPLICA_WAIT_MS, 1, 60_000);
-    Settings alerts = s.section("alerts");
-    this.alertUrl = alerts.httpUrl("url");
-    this.alertSecret = Secret.of(alerts.string("secret", null));
   }
 
   private static List<Secret> secrets(List<String> raw) {
-    List<Secret> out = new ArrayList<>();
-    raw.forEach(r -> out.add(Secret.of(r)));
-    return List.copyOf(out);
+    return raw.stream().map(Secret::of).toList();
   }
-
-  /** Linktree signing secrets, current first; empty = endpoint disabled (503). */
-  public List<Secret> linktreeSecrets() { return linktreeSecrets; }
-  /** LinkMe signing secrets; empty = endpoint disabled (503). */
-  public List<Secret> linkmeSecrets() { return linkmeSecrets; }
-  /** Klaviyo system-webhook signing secrets; empty = endpoint disabled (503). */
-  public List<Secret> klaviyoSecrets() { return klaviyoSecrets; }
-  /** Feature flag: LinkMe ingestion can be switched off without removing its secret. */
-  public boolean linkmeEnabled() { return linkmeEnabled; }
-  public long pastToleranceS() { return pastToleranceS; }
-  public long futureToleranceS() { return futureToleranceS; }
-  public long dedupeWindowS() { return dedupeWindowS; }
-  public int maxBodyBytes() { return maxBodyBytes; }
-  /** Handling attempts before an event goes to the dead-letter stream. */
-  public int maxAttempts() { return maxAttempts; }
-  public long retryBaseMs() { return retryBaseMs; }
-  /** An event a live instance keeps without attempting it this long is taken over by another instance. */
-  public long claimIdleMs() { return claimIdleMs; }
-  /**
-   * The events stream's backlog ceiling (entries): it holds only unfinished work, and at this many entries new
-   * deliveries are answered 503 with Retry-After instead of queued. Nothing is ever trimmed unhandled.
-   */
-  public long streamMaxLen() { return streamMaxLen; }
-  /** Ingest shards (webhook and click streams, each with its own hash tag); the same on every instance. */
-  public int shards() { return shards; }
-  /** An instance whose stream heartbeat is older than this is dead: its events are claimed by another instance. */
-  public long heartbeatTtlMs() { return heartbeatTtlMs; }
-  /**
-   * Durable acknowledgement: {@code on} waits for one replica ({@code WAIT 1 replicaWaitMs}) before answering 200,
-   * {@code off} never, {@code auto} (default) whenever the Redis master reports a connected replica.
-   */
-  public String replicaWait() { return replicaWait; }
-  /** How long a delivery waits for a replica before it is answered 503 (the provider retries). */
-  public long replicaWaitMs() { return replicaWaitMs; }
-  /** Where {@code analytics.milestone} alerts are forwarded; {@code null} = alert sink off. */
-  public String alertUrl() { return alertUrl; }
-  public Secret alertSecret() { return alertSecret; }
 
   /** JSON form without secrets (only how many are configured). */
   public JsonObject toJson() {

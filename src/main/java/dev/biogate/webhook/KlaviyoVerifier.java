@@ -19,7 +19,7 @@ import java.util.List;
  * {@link Verdict#STALE}. The {@code Klaviyo-Webhook-Id} header is not signed; the route compares it with the signed
  * {@code meta.klaviyo_webhook_id}.
  */
-public final class KlaviyoVerifier implements WebhookVerifier {
+public final class KlaviyoVerifier extends TimestampedHmacVerifier {
 
   public static final String SIGNATURE_HEADER = "Klaviyo-Signature";
   public static final String TIMESTAMP_HEADER = "Klaviyo-Timestamp";
@@ -28,22 +28,13 @@ public final class KlaviyoVerifier implements WebhookVerifier {
   /** Unix seconds in up to 12 digits, or milliseconds in 13. */
   private static final int MAX_TIMESTAMP_DIGITS = 13;
 
-  private final HmacSha256 hmac;
-  private final long pastToleranceSeconds;
-  private final long futureToleranceSeconds;
-
   /**
    * @param secrets                signing secrets, newest first by convention; all are accepted
    * @param pastToleranceSeconds   how old a timestamp may be (inclusive)
    * @param futureToleranceSeconds how far ahead a timestamp may be (inclusive)
    */
   public KlaviyoVerifier(List<Secret> secrets, long pastToleranceSeconds, long futureToleranceSeconds) {
-    if (pastToleranceSeconds < 0 || futureToleranceSeconds < 0) {
-      throw new IllegalArgumentException("timestamp tolerances must be >= 0");
-    }
-    this.hmac = new HmacSha256(secrets);
-    this.pastToleranceSeconds = pastToleranceSeconds;
-    this.futureToleranceSeconds = futureToleranceSeconds;
+    super(secrets, pastToleranceSeconds, futureToleranceSeconds);
   }
 
   @Override
@@ -55,8 +46,8 @@ public final class KlaviyoVerifier implements WebhookVerifier {
       || webhookId == null || webhookId.isEmpty()) {
       return Verdict.MISSING;
     }
-    byte[] presented = signature.getBytes(StandardCharsets.ISO_8859_1);
-    if (presented.length != HmacSha256.HEX_LENGTH) {
+    byte[] presented = presented(signature);
+    if (presented == null) {
       return Verdict.INVALID;
     }
     // HMAC over "prefix then body" is HMAC over the concatenation: here the body is the prefix, the timestamp follows.
@@ -66,16 +57,11 @@ public final class KlaviyoVerifier implements WebhookVerifier {
     }
     long value = SignedTimestamp.digits(timestamp, MAX_TIMESTAMP_DIGITS);
     long signedAt = value >= 0 && timestamp.length() == MAX_TIMESTAMP_DIGITS ? value / 1000 : value;
-    return SignedTimestamp.verdict(index, signedAt, nowEpochSeconds, pastToleranceSeconds, futureToleranceSeconds);
+    return window.verdict(index, signedAt, nowEpochSeconds);
   }
 
   /** The {@value #SIGNATURE_HEADER} value for {@code body} sent with {@code timestamp}: for tests, tools and the sandbox. */
   public static String sign(Secret secret, String timestamp, Buffer body) {
     return HmacSha256.sign(secret, body.getBytes(), timestamp.getBytes(StandardCharsets.ISO_8859_1));
-  }
-
-  @Override
-  public String toString() {
-    return "KlaviyoVerifier[secrets=" + hmac.size() + ", past=" + pastToleranceSeconds + "s, future=" + futureToleranceSeconds + "s]";
   }
 }

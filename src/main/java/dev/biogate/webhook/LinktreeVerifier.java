@@ -25,7 +25,7 @@ import java.util.List;
  * {@link #DEFAULT_PAST_TOLERANCE_SECONDS}) does. The delivery id header is not signed, so dedupe should also
  * key on something signed (the signature, or the timestamp and body).
  */
-public final class LinktreeVerifier implements WebhookVerifier {
+public final class LinktreeVerifier extends TimestampedHmacVerifier {
 
   public static final String SIGNATURE_HEADER = "x-linktree-signature";
   public static final String TIMESTAMP_HEADER = "x-linktree-timestamp";
@@ -45,10 +45,6 @@ public final class LinktreeVerifier implements WebhookVerifier {
   private static final byte[] SEPARATOR = {'.'};
   private static final int MAX_TIMESTAMP_DIGITS = 12;
 
-  private final HmacSha256 hmac;
-  private final long pastToleranceSeconds;
-  private final long futureToleranceSeconds;
-
   /** A verifier with the default window ({@value #DEFAULT_PAST_TOLERANCE_SECONDS} s back, 300 s ahead). */
   public LinktreeVerifier(List<Secret> secrets) {
     this(secrets, DEFAULT_PAST_TOLERANCE_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS);
@@ -60,12 +56,7 @@ public final class LinktreeVerifier implements WebhookVerifier {
    * @param futureToleranceSeconds how far ahead a timestamp may be; exactly this far is still accepted
    */
   public LinktreeVerifier(List<Secret> secrets, long pastToleranceSeconds, long futureToleranceSeconds) {
-    if (pastToleranceSeconds < 0 || futureToleranceSeconds < 0) {
-      throw new IllegalArgumentException("timestamp tolerances must be >= 0");
-    }
-    this.hmac = new HmacSha256(secrets);
-    this.pastToleranceSeconds = pastToleranceSeconds;
-    this.futureToleranceSeconds = futureToleranceSeconds;
+    super(secrets, pastToleranceSeconds, futureToleranceSeconds);
   }
 
   @Override
@@ -75,17 +66,15 @@ public final class LinktreeVerifier implements WebhookVerifier {
     if (signature == null || signature.isEmpty() || timestamp == null || timestamp.isEmpty()) {
       return Verdict.MISSING;
     }
-    // Header values are ISO-8859-1 decoded from the wire, so this gives back the bytes the sender signed.
-    byte[] presented = signature.getBytes(StandardCharsets.ISO_8859_1);
-    if (presented.length != HmacSha256.HEX_LENGTH) {
+    byte[] presented = presented(signature);
+    if (presented == null) {
       return Verdict.INVALID;
     }
     int index = hmac.match(signedPrefix(timestamp), rawBody.getBytes(), presented);
     if (index < 0) {
       return Verdict.INVALID;
     }
-    return SignedTimestamp.verdict(index, SignedTimestamp.digits(timestamp, MAX_TIMESTAMP_DIGITS), nowEpochSeconds,
-      pastToleranceSeconds, futureToleranceSeconds);
+    return window.verdict(index, SignedTimestamp.digits(timestamp, MAX_TIMESTAMP_DIGITS), nowEpochSeconds);
   }
 
   /** The {@value #SIGNATURE_HEADER} value for {@code body} sent with {@code timestamp}: for tests and tools. */
@@ -99,11 +88,5 @@ public final class LinktreeVerifier implements WebhookVerifier {
     System.arraycopy(ts, 0, prefix, 0, ts.length);
     prefix[ts.length] = SEPARATOR[0];
     return prefix;
-  }
-
-  @Override
-  public String toString() {
-    return "LinktreeVerifier[secrets=" + hmac.size() + ", past=" + pastToleranceSeconds + "s, future="
-      + futureToleranceSeconds + "s]";
   }
 }

@@ -2,19 +2,16 @@ package dev.biogate.analytics;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.Harness;
 import dev.biogate.support.Sharded;
 import dev.biogate.support.TestRedis;
+import dev.biogate.support.UnstartedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -23,24 +20,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The counters take one script call per creator per read, not one per click, and still count each event once. */
-@ExtendWith(VertxExtension.class)
-class ClickBatchingTest {
+class ClickBatchingTest extends UnstartedHarnessTest {
 
   private static final int CLICKS = 200;
   private static final long HOUR = 3_600_000;
 
   @TempDir
   Path dir;
-  private Harness h;
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   void oneCreatorsClicksReadTogetherAreCountedInOneScriptCallEachCountedOnce(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
     long now = System.currentTimeMillis();
     // Every click lands in the stream at once (one script), so the counter's first read holds several of them.
     String append = "for i = 1, tonumber(ARGV[1]) do redis.call('XADD', KEYS[1], '*', 'event_id', 'b-' .. i, 'username', 'demo',"

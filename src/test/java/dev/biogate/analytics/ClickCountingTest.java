@@ -1,7 +1,7 @@
 package dev.biogate.analytics;
 
 import dev.biogate.Gateway;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -9,12 +9,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -28,8 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * Clicks count people, not requests: once per client (IP + User-Agent) per link per window; bots, HEAD and
  * prefetches are redirected but never counted; one client's redirect rate is limited.
  */
-@ExtendWith(VertxExtension.class)
-class ClickCountingTest {
+class ClickCountingTest extends HarnessTest {
 
   private static final String LINK = "/r/demo/lnk_demo_03";
   private static final String BROWSER_A = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0";
@@ -38,18 +33,6 @@ class ClickCountingTest {
 
   @TempDir
   Path dir;
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
 
   private Future<Gateway> gateway(JsonObject clicks, JsonObject http) {
     JsonObject cfg = Clicks.config(dir.resolve("clicks.journal"));

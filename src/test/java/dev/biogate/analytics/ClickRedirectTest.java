@@ -1,8 +1,8 @@
 package dev.biogate.analytics;
 
 import dev.biogate.Gateway;
-import dev.biogate.support.Harness;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -10,12 +10,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,22 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** {@code GET /r/{username}/{linkId}}: only to a URL the creator's profile holds, only http(s), and counted. */
-@ExtendWith(VertxExtension.class)
-class ClickRedirectTest {
+class ClickRedirectTest extends UnstartedHarnessTest {
 
   @TempDir
   Path dir;
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx) {
-    h = new Harness(vertx);
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
 
   @ParameterizedTest(name = "{0}")
   @EnumSource(Topology.class)

@@ -1,15 +1,11 @@
 package dev.biogate.analytics;
 
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -23,23 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * directory, whatever its file is called and even when it appears after that instance started; a journal whose
  * instance is alive (its lock held) is left alone.
  */
-@ExtendWith(VertxExtension.class)
-class OrphanJournalTest {
+class OrphanJournalTest extends HarnessTest {
 
   @TempDir
   Path dir;
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   void anotherInstanceReplaysTheJournalOfAnInstanceThatIsGone(Vertx vertx, VertxTestContext ctx) throws Exception {

@@ -2,22 +2,19 @@ package dev.biogate.cluster;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.Harness;
 import dev.biogate.support.RedisProcess;
 import dev.biogate.support.TestCluster;
 import dev.biogate.support.TestSentinel;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,19 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * A running gateway across Redis failures: a Cluster master dying, a Sentinel failover. The gateway's long-lived
  * connection must neither hang nor stay pointed at a node that no longer serves.
  */
-@ExtendWith(VertxExtension.class)
-class FailoverTest {
+class FailoverTest extends UnstartedHarnessTest {
 
   private static final List<String> USERS = List.of("demo", "alice", "bob");
-  private Harness h;
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
 
   private Future<Gateway> readyGateway(Vertx vertx, Topology topology) {
-    h = new Harness(vertx);
     return h.start(topology).compose(x -> h.gateway(new JsonObject())).compose(g -> h.eventually(() ->
       h.get(g, "/health/ready").map(r -> r.statusCode() == 200), 15_000).map(g));
   }

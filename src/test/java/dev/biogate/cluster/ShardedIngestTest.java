@@ -3,34 +3,30 @@ package dev.biogate.cluster;
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
-import dev.biogate.support.Harness;
 import dev.biogate.support.RedisProcess;
+import dev.biogate.support.Sharded;
 import dev.biogate.support.TestCluster;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
+import dev.biogate.webhook.DeliveryMix.Sent;
+import dev.biogate.webhook.DeliveryMix;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -41,21 +37,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * two instances handle each distinct delivery exactly once while every master takes part of the work, clicks are
  * counted exactly, and the admin API finds deliveries and replays dead letters across shards.
  */
-@ExtendWith(VertxExtension.class)
-class ShardedIngestTest {
+class ShardedIngestTest extends UnstartedHarnessTest {
 
   private static final int UNIQUE = 700;
   private static final int DUPLICATES = 300;
-
-  private Harness h;
-  private HttpServer alertSink;
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    (h == null ? Future.<Void>succeededFuture() : h.close())
-      .eventually(() -> alertSink == null ? Future.succeededFuture() : alertSink.close())
-      .onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   void everyShardHasItsOwnSlotAndTheShardsCoverEveryMaster() {
@@ -84,17 +69,8 @@ class ShardedIngestTest {
   void twoInstancesOnAClusterHandleEachDistinctDeliveryOnceWithEveryMasterTakingPart(Vertx vertx, VertxTestContext ctx) {
     TestCluster cluster = TestCluster.get();
     Random random = new Random(7);
-    List<Sent> unique = new ArrayList<>();
-    for (int i = 0; i < UNIQUE; i++) {
-      unique.add(i % 2 == 0 ? Sent.linkme("cl-evt-" + i) : Sent.linktree("cl-dlv-" + i, i));
-    }
-    List<Sent> all = new ArrayList<>(unique);
-    for (int i = 0; i < DUPLICATES; i++) {
-      all.add(unique.get(random.nextInt(UNIQUE)).redelivery());
-    }
-    Collections.shuffle(all, random);
+    List<Sent> all = DeliveryMix.of(random, "cl-", UNIQUE, DUPLICATES, DeliveryMix::reordered);
     Map<RedisProcess, Long> xaddsBefore = new HashMap<>();
-    h = new Harness(vertx);
     JsonObject cfg = Deliveries.config();
     h.start(Topology.CLUSTER)
       .compose(x -> vertx.executeBlocking(() -> {
@@ -102,24 +78,10 @@ class ShardedIngestTest {
         return null;
       }))
       .compose(x -> h.gateway(cfg)).compose(a -> h.gateway(cfg).compose(b -> {
-        List<Future<HttpResponse<Buffer>>> answers = new ArrayList<>();
-        for (Sent s : all) {
-          answers.add(h.post(random.nextBoolean() ? a : b, s.path, s.headers(), s.body));
-        }
-        return Future.all(answers).compose(done -> {
-          int received = 0;
-          int duplicate = 0;
-          for (Future<HttpResponse<Buffer>> f : answers) {
-            HttpResponse<Buffer> r = f.result();
-            assertEquals(200, r.statusCode(), r.bodyAsString());
-            received += r.bodyAsJsonObject().getBoolean("duplicate", false) ? 0 : 1;
-            duplicate += r.bodyAsJsonObject().getBoolean("duplicate", false) ? 1 : 0;
-          }
-          assertEquals(UNIQUE, received, "each distinct delivery accepted once");
-          assertEquals(DUPLICATES, duplicate);
-          return h.eventually(() -> Future.succeededFuture(handled(a, b) >= UNIQUE && clicks(a, b) >= UNIQUE / 2), 30_000);
-        })
-          .compose(v -> h.vertx.timer(500))
+        return DeliveryMix.sendAll(h, random, all, UNIQUE, a, b)
+          .compose(done -> h.eventually(() -> Future.succeededFuture(handled(a, b) >= UNIQUE && clicks(a, b) >= UNIQUE / 2), 30_000))
+          // A stray second handling needs an entry still pending: once none is, the totals are final.
+          .compose(v -> h.eventually(() -> Sharded.settled(h::redis), 10_000))
           .compose(v -> vertx.executeBlocking(() -> {
             assertEquals(UNIQUE, handled(a, b), "every distinct delivery handled exactly once across both instances");
             assertEquals(UNIQUE / 2, clicks(a, b), "every LinkMe click counted exactly once");
@@ -143,18 +105,13 @@ class ShardedIngestTest {
 
   @Test
   void deadLettersOnAClusterAreListedAndReplayedById(Vertx vertx, VertxTestContext ctx) {
-    AtomicInteger status = new AtomicInteger(500);
-    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> req.response().setStatusCode(status.get()).end()));
-    h = new Harness(vertx);
     int count = 6;
-    alertSink.listen(0, "127.0.0.1").compose(s -> h.start(Topology.CLUSTER))
-      .compose(x -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks()
-        .put("alerts", new JsonObject().put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts")))))
+    h.start(Topology.CLUSTER).compose(x -> h.receiver(500)).compose(alertSink -> h.gateway(Deliveries.config()
+        .put("webhooks", Deliveries.webhooks().put("alerts", new JsonObject().put("url", alertSink.url("/alerts")))))
       .compose(g -> {
         List<Future<HttpResponse<Buffer>>> sends = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-          Buffer body = Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", "dl-" + i)
-            .put("metric", "clicks").put("value", 100).put("threshold", 100));
+          Buffer body = Deliveries.milestone("dl-" + i, 100);
           sends.add(h.post(g, "/webhooks/linktree", Deliveries.linktree("dl-" + i, body), body));
         }
         return Future.all(sends)
@@ -165,7 +122,7 @@ class ShardedIngestTest {
             Set<Integer> shards = new HashSet<>();
             list.bodyAsJsonObject().getJsonArray("dead_letters").forEach(o -> shards.add(((JsonObject) o).getInteger("shard")));
             assertTrue(shards.size() > 1, "dead letters come from several shards: " + shards);
-            status.set(200);
+            alertSink.answer(200);
             List<Future<HttpResponse<Buffer>>> replays = new ArrayList<>();
             list.bodyAsJsonObject().getJsonArray("dead_letters").forEach(o ->
               replays.add(admin(g, HttpMethod.POST, "/admin/dead-letters/" + ((JsonObject) o).getString("id") + "/replay?shard="
@@ -182,7 +139,7 @@ class ShardedIngestTest {
             assertEquals(0L, r.bodyAsJsonObject().getLong("count"), "every dead letter replayed");
             return null;
           });
-      }).onComplete(ctx.succeedingThenComplete());
+      })).onComplete(ctx.succeedingThenComplete());
   }
 
   private Future<HttpResponse<Buffer>> admin(Gateway g, HttpMethod method, String path) {
@@ -205,26 +162,5 @@ class ShardedIngestTest {
 
   private static long clicks(Gateway a, Gateway b) {
     return a.clickCounter().counted() + a.clickCounter().unattributed() + b.clickCounter().counted() + b.clickCounter().unattributed();
-  }
-
-  /** One delivery as sent; a redelivery is the provider's retry of it. */
-  private record Sent(String path, String deliveryId, Buffer body, long timestamp) {
-
-    static Sent linkme(String id) {
-      return new Sent("/webhooks/linkme", null, Deliveries.click(id, "link-" + id), 0);
-    }
-
-    static Sent linktree(String deliveryId, int i) {
-      return new Sent("/webhooks/linktree", deliveryId, Deliveries.linktreeEvent("link.reordered",
-        new JsonObject().put("link_id", "l" + i)), Deliveries.nowSeconds());
-    }
-
-    Sent redelivery() {
-      return new Sent(path, deliveryId, body, timestamp + 1);
-    }
-
-    MultiMap headers() {
-      return deliveryId == null ? Deliveries.linkme(body) : Deliveries.linktree(deliveryId, body, timestamp);
-    }
   }
 }

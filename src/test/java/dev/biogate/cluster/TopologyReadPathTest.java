@@ -1,14 +1,11 @@
 package dev.biogate.cluster;
 
-import dev.biogate.support.Harness;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -21,20 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * The profile read path on every Redis deployment the gateway supports: standalone, Cluster (3+3) and Sentinel.
  * A new test for all three is a {@code @ParameterizedTest @EnumSource(Topology.class)} with {@link Harness#start(Topology)}.
  */
-@ExtendWith(VertxExtension.class)
-class TopologyReadPathTest {
-
-  private Harness h;
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
+class TopologyReadPathTest extends UnstartedHarnessTest {
 
   @ParameterizedTest(name = "{0}")
   @EnumSource(Topology.class)
   void secondInstanceServesItsFirstReadFromTheSharedCopy(Topology topology, Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
     h.start(topology).compose(x -> h.gateway(new JsonObject())).compose(a -> h.get(a, "/v1/profiles/bob"))
       .compose(warm -> {
         ctx.verify(() -> assertEquals(200, warm.statusCode()));
@@ -61,7 +49,6 @@ class TopologyReadPathTest {
     // concurrent first reads each on one instance (fetch lock taken and released by script on the key's master),
     // then a second instance serves all of them from the shared copies.
     List<String> users = List.of("demo", "alice", "bob");
-    h = new Harness(vertx);
     h.start(topology).compose(x -> h.gateway(new JsonObject())).compose(a -> {
       List<Future<?>> reads = new ArrayList<>();
       for (String u : users) {

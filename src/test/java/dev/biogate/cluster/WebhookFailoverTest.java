@@ -2,9 +2,9 @@ package dev.biogate.cluster;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.Harness;
 import dev.biogate.support.TestCluster;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -12,13 +12,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import io.vertx.junit5.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,15 +42,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * test timeout.
  */
 @Tag("drill")
-@ExtendWith(VertxExtension.class)
-class WebhookFailoverTest {
+class WebhookFailoverTest extends UnstartedHarnessTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(WebhookFailoverTest.class);
   private static final int SENDERS = 8;
   /** Deliveries answered 200 after the failover before the senders stop. */
   private static final int ACCEPTED_AFTER_KILL = 100;
 
-  private Harness h;
   private final Set<String> accepted = ConcurrentHashMap.newKeySet();
   private final AtomicInteger refused = new AtomicInteger();
   private final AtomicInteger sequence = new AtomicInteger();
@@ -64,16 +60,14 @@ class WebhookFailoverTest {
   private final Map<String, Long> refusals = new ConcurrentHashMap<>();
 
   @AfterEach
-  void stop(VertxTestContext ctx) {
+  void stopLoad() {
     stop.set(true);
-    h.close().onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
   @Timeout(value = 180, timeUnit = TimeUnit.SECONDS)
   void noDeliveryAnswered200IsLostWhenTheEventsMasterDiesAndWebhooksAreAcceptedAgainAfterIt(Vertx vertx, VertxTestContext ctx) {
     TestCluster cluster = TestCluster.get();
-    h = new Harness(vertx);
     JsonObject cfg = Deliveries.config();
     h.start(Topology.CLUSTER).compose(x -> h.gateway(cfg))
       .compose(g -> h.eventually(() -> h.get(g, "/health/ready").map(r -> r.statusCode() == 200), 15_000).map(g))

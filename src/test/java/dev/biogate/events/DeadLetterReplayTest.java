@@ -2,19 +2,16 @@ package dev.biogate.events;
 
 import dev.biogate.Gateway;
 import dev.biogate.support.Harness;
+import dev.biogate.support.Receiver;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -23,8 +20,6 @@ import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,44 +28,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A failing handler is retried with backoff, dead-lettered after maxAttempts, and replayed through the admin API, on
  * standalone Redis, Cluster and Sentinel.
  */
-@ExtendWith(VertxExtension.class)
-class DeadLetterReplayTest {
+class DeadLetterReplayTest extends UnstartedHarnessTest {
 
   private static final String ALERT_SECRET = "alert-signing-secret";
 
-  private Harness h;
-  private final AtomicInteger alertStatus = new AtomicInteger(500);
-  private final List<JsonObject> alerts = new CopyOnWriteArrayList<>();
-  private HttpServer alertSink;
+  private Receiver alertSink;
 
   @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
-      alerts.add(new JsonObject().put("status", alertStatus.get()).put("signature", req.getHeader("X-Biogate-Signature"))
-        .put("body", body.toString()));
-      req.response().setStatusCode(alertStatus.get()).end();
-    }));
-    alertSink.listen(0, "127.0.0.1").onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().compose(v -> alertSink.close()).onComplete(ctx.succeedingThenComplete());
+  void startAlertSink(VertxTestContext ctx) {
+    h.receiver(500).onSuccess(r -> alertSink = r).onComplete(ctx.succeedingThenComplete());
   }
 
   @ParameterizedTest(name = "{0}")
   @EnumSource(Topology.class)
   void retriesThenDeadLettersThenReplaysToSuccess(Topology topology, VertxTestContext ctx) {
     JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("alerts", new JsonObject()
-      .put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts").put("secret", ALERT_SECRET)));
+      .put("url", alertSink.url("/alerts")).put("secret", ALERT_SECRET)));
     h.start(topology).compose(x -> h.gateway(cfg)).compose(g -> milestone(g, "m-1").compose(v -> milestone(g, "m-2"))
       .compose(v -> h.eventually(() -> admin(g, "GET", "/admin/dead-letters").map(r -> r.bodyAsJsonObject().getLong("count") == 2), 5_000))
       .compose(v -> Future.all(admin(g, "GET", "/admin/dead-letters"), admin(g, "GET", "/admin/deliveries/m-1")))
       .compose(both -> {
         JsonObject list = both.<HttpResponse<Buffer>>resultAt(0).bodyAsJsonObject();
         JsonObject history = both.<HttpResponse<Buffer>>resultAt(1).bodyAsJsonObject();
-        assertEquals(6, alerts.size(), "3 attempts for each of the 2 events, no more");
+        assertEquals(6, alertSink.received().size(), "3 attempts for each of the 2 events, no more");
         assertEquals("dead_lettered", history.getString("outcome"));
         assertEquals(3, history.getInteger("attempts"));
         assertEquals("alert sink answered 500", history.getString("last_error"));
@@ -80,7 +60,7 @@ class DeadLetterReplayTest {
         assertEquals(3, first.getInteger("attempts"));
         assertTrue(!first.containsKey("body"), "no payloads in the listing");
         assertEquals(2, g.eventStats().deadLettered(), "both dead-lettered by this instance");
-        alertStatus.set(200);
+        alertSink.answer(200);
         // The shard as listed: two shards can hold the same entry id (both dead-lettered in the same millisecond).
         return admin(g, "POST", "/admin/dead-letters/" + first.getString("id") + "/replay?shard=" + first.getInteger("shard"));
       })
@@ -102,11 +82,11 @@ class DeadLetterReplayTest {
         assertEquals(4, history.getInteger("attempts"), "3 failed attempts, then 1 successful after the replay");
         assertEquals(1, history.getInteger("replays"));
         assertEquals(404, after.<HttpResponse<Buffer>>resultAt(2).statusCode(), "replaying an unknown dead letter");
-        List<JsonObject> delivered = alerts.stream().filter(a -> a.getInteger("status") == 200).toList();
+        List<Receiver.Received> delivered = alertSink.answered(200);
         assertEquals(2, delivered.size());
-        for (JsonObject a : delivered) {
-          assertEquals(sign(a.getString("body")), a.getString("signature"), "alert signed with the alert secret");
-          JsonObject forwarded = new JsonObject(a.getString("body"));
+        for (Receiver.Received a : delivered) {
+          assertEquals(sign(a.body()), a.header("X-Biogate-Signature"), "alert signed with the alert secret");
+          JsonObject forwarded = new JsonObject(a.body());
           assertEquals("analytics.milestone", forwarded.getString("type"));
           assertEquals(1000, forwarded.getJsonObject("data").getInteger("value"));
         }
@@ -115,8 +95,7 @@ class DeadLetterReplayTest {
   }
 
   private Future<Void> milestone(Gateway g, String deliveryId) {
-    Buffer body = Deliveries.linktreeEvent("analytics.milestone",
-      new JsonObject().put("link_id", "lnk_demo_01").put("metric", "clicks").put("value", 1000).put("threshold", 1000));
+    Buffer body = Deliveries.milestone("lnk_demo_01", 1000);
     return h.post(g, "/webhooks/linktree", Deliveries.linktree(deliveryId, body), body).map(r -> {
       assertEquals(200, r.statusCode(), r.bodyAsString());
       return null;

@@ -5,12 +5,12 @@ import dev.biogate.Gateway;
 import dev.biogate.redis.EmbeddedRedis;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.Harness;
+import dev.biogate.support.Receiver;
 import dev.biogate.support.TestRedis;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
@@ -23,9 +23,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,12 +35,10 @@ class EventRecoveryTest {
 
   private Harness h;
   private EmbeddedRedis dedicated;
-  private HttpServer alertSink;
 
   @AfterEach
   void stop(Vertx vertx, VertxTestContext ctx) {
-    Future<Void> sink = alertSink == null ? Future.succeededFuture() : alertSink.close();
-    h.close().compose(v -> sink).compose(v -> vertx.executeBlocking(() -> {
+    h.close().compose(v -> vertx.executeBlocking(() -> {
       if (dedicated != null) {
         dedicated.stop();
       }
@@ -53,18 +48,10 @@ class EventRecoveryTest {
 
   @Test
   void anotherInstanceFinishesWhatAStoppedInstanceLeftPending(Vertx vertx, VertxTestContext ctx) {
-    AtomicInteger status = new AtomicInteger(500);
-    Set<String> delivered = ConcurrentHashMap.newKeySet();
-    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
-      if (status.get() == 200) {
-        delivered.add(req.getHeader("X-Biogate-Delivery"));
-      }
-      req.response().setStatusCode(status.get()).end();
-    }));
     h = new Harness(vertx);
     JsonObject alerts = new JsonObject();
-    alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).compose(x -> {
-      String url = "http://127.0.0.1:" + alertSink.actualPort() + "/alerts";
+    h.start().compose(x -> h.receiver(500)).compose(alertSink -> {
+      String url = alertSink.url("/alerts");
       // A: every handling fails and the retry is a minute away, so A holds all entries pending when it goes away.
       JsonObject slowA = Deliveries.config().put("webhooks", Deliveries.webhooks().put("retryBaseMs", 60_000).put("maxAttempts", 5)
         .put("alerts", alerts.copy().put("url", url)));
@@ -72,8 +59,7 @@ class EventRecoveryTest {
       return h.gateway(slowA).compose(a -> {
         List<Future<?>> sends = new ArrayList<>();
         for (int i = 0; i < PENDING; i++) {
-          Buffer body = Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", "l" + i)
-            .put("metric", "clicks").put("value", 100).put("threshold", 100));
+          Buffer body = Deliveries.milestone("l" + i, 100);
           sends.add(h.post(a, "/webhooks/linktree", Deliveries.linktree("p-" + i, body), body));
         }
         return Future.all(sends)
@@ -84,7 +70,7 @@ class EventRecoveryTest {
             return h.close(a);
           });
       }).compose(v -> {
-        status.set(200);
+        alertSink.answer(200);
         return h.gateway(b);
       }).compose(gb -> h.eventually(() -> Future.succeededFuture(gb.eventStats().handled() >= PENDING), 10_000)
         // "handled" counts when the handler succeeds; the XACK lands just after, so wait for it rather than race it.
@@ -93,7 +79,7 @@ class EventRecoveryTest {
         .map(pending -> {
           assertEquals(PENDING, gb.eventStats().claimed(), "B took A's entries over with XAUTOCLAIM");
           assertEquals(PENDING, gb.eventStats().handled());
-          assertEquals(PENDING, delivered.size(), "every event forwarded once it could be");
+          assertEquals(PENDING, alertSink.delivered().size(), "every event forwarded once it could be");
           assertEquals(0L, pending, "nothing left pending");
           return null;
         }));
@@ -102,21 +88,17 @@ class EventRecoveryTest {
 
   @Test
   void aSlowHandlerKeepsItsEntryWhileTheOtherInstanceSweepsForAbandonedOnes(Vertx vertx, VertxTestContext ctx) {
-    List<String> forwarded = new java.util.concurrent.CopyOnWriteArrayList<>();
-    // The sink answers after 3 x claimIdleMs: only the holder's heartbeat keeps the entry from being claimed meanwhile.
-    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
-      forwarded.add(req.getHeader("X-Biogate-Delivery"));
-      vertx.setTimer(1_500, t -> req.response().setStatusCode(200).end());
-    }));
     h = new Harness(vertx);
-    alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).compose(x -> {
+    h.start().compose(x -> h.receiver(200)).compose(alertSink -> {
+      // The sink answers after 3 x claimIdleMs: only the holder's heartbeat keeps the entry from being claimed
+      // meanwhile. This delay is the slow handler under test, not a wait for a condition.
+      alertSink.delay(1_500);
       JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks()
-        .put("alerts", new JsonObject().put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts")));
+        .put("alerts", new JsonObject().put("url", alertSink.url("/alerts"))));
       return h.gateway(cfg).compose(a -> h.gateway(cfg).compose(b -> {
         List<Future<?>> sends = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-          Buffer body = Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", "l" + i)
-            .put("metric", "clicks").put("value", 100).put("threshold", 100));
+          Buffer body = Deliveries.milestone("l" + i, 100);
           sends.add(h.post(i % 2 == 0 ? a : b, "/webhooks/linktree", Deliveries.linktree("slow-" + i, body), body));
         }
         return Future.all(sends)
@@ -125,6 +107,7 @@ class EventRecoveryTest {
           .compose(v -> pending())
           .map(pending -> {
             assertEquals(0, a.eventStats().claimed() + b.eventStats().claimed(), "no live holder lost an entry");
+            List<String> forwarded = alertSink.received().stream().map(r -> r.header(Receiver.DELIVERY_HEADER)).toList();
             assertEquals(4, forwarded.size(), "each event forwarded once: " + forwarded);
             assertEquals(4, a.eventStats().handled() + b.eventStats().handled());
             assertEquals(0L, pending);

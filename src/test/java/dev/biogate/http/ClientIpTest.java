@@ -2,20 +2,15 @@ package dev.biogate.http;
 
 import dev.biogate.Gateway;
 import dev.biogate.config.HttpOptions;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,21 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * trusted CIDRs skipped. Measured through the edge limit (burst 2): requests from one real client share one bucket
  * whatever they put in the hops a proxy does not vouch for.
  */
-@ExtendWith(VertxExtension.class)
-class ClientIpTest {
-
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
+class ClientIpTest extends HarnessTest {
 
   private Future<Gateway> gateway(boolean exemptLoopback) {
     JsonObject inbound = new JsonObject().put("ratePerSec", 0.01).put("burst", 2)

@@ -1,17 +1,14 @@
 package dev.biogate.http;
 
-import dev.biogate.Gateway;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import dev.biogate.support.RawHttp;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,28 +22,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (501 for a transfer coding the gateway does not implement) and the connection is closed, so nothing after it on the
  * connection is read as another request.
  */
-@ExtendWith(VertxExtension.class)
-class HttpFramingTest {
+class HttpFramingTest extends HarnessTest {
 
   private static final String NEXT = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
 
-  private Harness h;
   private RawHttp raw;
-  private Gateway g;
 
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    raw = new RawHttp(vertx);
+  @Override
+  protected JsonObject gatewayOverrides() {
     JsonObject http = new JsonObject().put("requestHeaderTimeoutMs", 400).put("requestBodyTimeoutMs", 400);
     JsonObject webhooks = new JsonObject().put("linktree", new JsonObject().put("secrets", "whsec_framing_test_secret"));
-    h.start().compose(v -> h.gateway(new JsonObject().put("http", http).put("webhooks", webhooks))).onSuccess(gw -> g = gw)
-      .onComplete(ctx.succeedingThenComplete());
+    return new JsonObject().put("http", http).put("webhooks", webhooks);
+  }
+
+  @BeforeEach
+  void openRaw(Vertx vertx) {
+    raw = new RawHttp(vertx);
   }
 
   @AfterEach
-  void stop(VertxTestContext ctx) {
-    raw.close().eventually(h::close).onComplete(ctx.succeedingThenComplete());
+  void closeRaw(VertxTestContext ctx) {
+    raw.close().onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

@@ -1,7 +1,6 @@
 package dev.biogate.http;
 
-import dev.biogate.Gateway;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import dev.biogate.support.RawHttp;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -9,12 +8,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,21 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** HEAD wherever GET is served, 405 with Allow on known paths, JSON for everything else, one ETag per encoding. */
-@ExtendWith(VertxExtension.class)
-class HttpHygieneTest {
+class HttpHygieneTest extends HarnessTest {
 
-  private Harness h;
-  private Gateway g;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().compose(v -> h.gateway(new JsonObject())).onSuccess(gw -> g = gw).onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
+  @Override
+  protected JsonObject gatewayOverrides() {
+    return new JsonObject();
   }
 
   private Future<HttpResponse<Buffer>> send(HttpMethod m, int port, String path) {

@@ -1,8 +1,7 @@
 package dev.biogate.http;
 
-import dev.biogate.Gateway;
 import dev.biogate.ops.AdminGuessLimit;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import dev.biogate.support.RawHttp;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -10,12 +9,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,24 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** /metrics and /admin/* live on the management listener only; admin token guessing is locked out per client. */
-@ExtendWith(VertxExtension.class)
-class ManagementListenerTest {
+class ManagementListenerTest extends HarnessTest {
 
   private static final String TOKEN = "management-admin-token-0123456789";
 
-  private Harness h;
-  private Gateway g;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().compose(v -> h.gateway(new JsonObject().put("admin", new JsonObject().put("token", TOKEN))))
-      .onSuccess(gw -> g = gw).onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
+  @Override
+  protected JsonObject gatewayOverrides() {
+    return new JsonObject().put("admin", new JsonObject().put("token", TOKEN));
   }
 
   private Future<HttpResponse<Buffer>> on(int port, HttpMethod m, String path, String bearer) {

@@ -1,23 +1,18 @@
 package dev.biogate.links;
 
 import dev.biogate.Gateway;
-import dev.biogate.support.Harness;
-import dev.biogate.support.TestRedis;
+import dev.biogate.support.HarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -30,25 +25,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * gateway's budget ({@value #LIMIT} calls per {@value #PERIOD_MS} ms, a short period so the test is quick), so any
  * overspend would be answered 429 and counted.
  */
-@ExtendWith(VertxExtension.class)
-class LinkBatchJobTest {
+class LinkBatchJobTest extends HarnessTest {
 
   private static final int LIMIT = 100;
   private static final long PERIOD_MS = 1_000;
 
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start(TestRedis.url(), new JsonObject().put("rateLimitPerMin", LIMIT).put("rateWindowMs", PERIOD_MS))
-      .compose(x -> h.putProfile("campaign", campaignProfile(250)))
-      .onComplete(ctx.succeedingThenComplete());
+  @Override
+  protected JsonObject sandboxOptions() {
+    return new JsonObject().put("rateLimitPerMin", LIMIT).put("rateWindowMs", PERIOD_MS);
   }
 
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
+  @BeforeEach
+  void putCampaign(VertxTestContext ctx) {
+    h.putProfile("campaign", campaignProfile(250)).onComplete(ctx.succeedingThenComplete());
   }
 
   private static JsonObject campaignProfile(int links) {

@@ -3,20 +3,16 @@ package dev.biogate.ops;
 import dev.biogate.Gateway;
 import dev.biogate.support.Harness;
 import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -25,20 +21,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The operator API: bearer token or 401, JSON everywhere, cache purge reaching every instance. */
-@ExtendWith(VertxExtension.class)
-class AdminApiTest {
-
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx) {
-    h = new Harness(vertx);
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
+class AdminApiTest extends UnstartedHarnessTest {
 
   @Test
   void refusesRequestsWithoutTheRightBearerTokenAndEverythingWhenNoTokenIsConfigured(VertxTestContext ctx) {

@@ -3,17 +3,16 @@ package dev.biogate.ops;
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.Chromium;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
+import dev.biogate.support.Receiver;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -21,12 +20,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,41 +35,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * button; the replay's effect is checked in Redis and in the delivery history. Skipped only when the machine has no
  * Chromium binary. With {@code -Dbiogate.console.screenshot=docs/console.png} it also saves a screenshot.
  */
-@ExtendWith(VertxExtension.class)
-class ConsoleChromiumTest {
+class ConsoleChromiumTest extends HarnessTest {
 
-  private Harness h;
-  private HttpServer alertSink;
-  private final AtomicInteger alertStatus = new AtomicInteger(500);
-  private final AtomicInteger delivered = new AtomicInteger();
+  private Receiver alertSink;
   private Chromium browser;
 
   @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
+  void start(VertxTestContext ctx) {
     Assumptions.assumeTrue(Chromium.binary() != null, "no chromium binary on this machine");
-    h = new Harness(vertx);
-    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
-      if (alertStatus.get() == 200) {
-        delivered.incrementAndGet();
-      }
-      req.response().setStatusCode(alertStatus.get()).end();
-    }));
-    alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).onComplete(ctx.succeedingThenComplete());
+    h.receiver(500).onSuccess(r -> alertSink = r).onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach
-  void stop(VertxTestContext ctx) {
+  void closeBrowser() {
     if (browser != null) {
       browser.close();
     }
-    h.close().compose(v -> alertSink.close()).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
   @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
   void showsTheGatewayAndReplaysADeadLetterThroughItsButton(Vertx vertx, VertxTestContext ctx) {
     JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("alerts", new JsonObject()
-      .put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts").put("secret", "alert-secret")));
+      .put("url", alertSink.url("/alerts")).put("secret", "alert-secret")));
     AtomicReference<Gateway> gw = new AtomicReference<>();
     h.gateway(cfg).compose(g -> {
         gw.set(g);
@@ -113,7 +98,7 @@ class ConsoleChromiumTest {
         + " && document.querySelector('#delivery-result tr[data-field=outcome] td').textContent === 'dead_lettered'", 10_000))
       .compose(v -> screenshot())
       .compose(v -> {
-        alertStatus.set(200);
+        alertSink.answer(200);
         return browser.eval("document.querySelector('#dead-letters button.replay').click(); true");
       })
       .compose(v -> browser.until("document.querySelector('#dead-letters tr[data-replayed]') !== null", 10_000))
@@ -126,7 +111,7 @@ class ConsoleChromiumTest {
           assertEquals(0, all.<io.vertx.redis.client.Response>resultAt(0).toInteger(), "the dead letter left the stream");
           JsonObject history = all.<HttpResponse<Buffer>>resultAt(1).bodyAsJsonObject();
           assertEquals(1, history.getInteger("replays"));
-          assertEquals(1, delivered.get(), "delivered once after the replay");
+          assertEquals(1, alertSink.answered(200).size(), "delivered once after the replay");
         });
         // The page refreshes itself after a replay: the list is empty, and a lookup shows the new outcome.
         return browser.until("document.getElementById('dead-count').textContent === '(0)'", 10_000);
@@ -153,8 +138,7 @@ class ConsoleChromiumTest {
   }
 
   private Future<Void> milestone(Gateway g, String deliveryId) {
-    Buffer body = Deliveries.linktreeEvent("analytics.milestone",
-      new JsonObject().put("link_id", "lnk_demo_01").put("metric", "clicks").put("value", 1000).put("threshold", 1000));
+    Buffer body = Deliveries.milestone("lnk_demo_01", 1000);
     return h.post(g, "/webhooks/linktree", Deliveries.linktree(deliveryId, body), body).mapEmpty();
   }
 

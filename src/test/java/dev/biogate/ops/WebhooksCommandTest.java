@@ -2,15 +2,9 @@ package dev.biogate.ops;
 
 import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.SandboxOptions;
-import dev.biogate.support.Harness;
-import io.vertx.core.Vertx;
+import dev.biogate.support.HarnessTest;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -22,25 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code webhooks list|register|delete|enable} against the sandbox's subscription API, over real HTTP. */
-@ExtendWith(VertxExtension.class)
-class WebhooksCommandTest {
+class WebhooksCommandTest extends HarnessTest {
 
   private static final String URL = "https://gateway.example.com/webhooks/linktree";
 
-  private Harness h;
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
 
   private int run(String... args) {
     out.reset();

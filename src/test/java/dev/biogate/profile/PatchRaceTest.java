@@ -1,21 +1,15 @@
 package dev.biogate.profile;
 
 import dev.biogate.Gateway;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import dev.biogate.support.ManualClock;
-import dev.biogate.support.TestRedis;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,8 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * <p>
  * Each case runs {@code -Dbiogate.patchRace.repetitions} times (default 3) and reports what both instances served.
  */
-@ExtendWith(VertxExtension.class)
-class PatchRaceTest {
+class PatchRaceTest extends HarnessTest {
 
   private static final int REPETITIONS = Integer.getInteger("biogate.patchRace.repetitions", 3);
   private static final long FRESH_MS = 10_000;
@@ -44,18 +37,11 @@ class PatchRaceTest {
   private static final JsonObject SLOW = new JsonObject().put("mode", "slow").put("latency_ms", 300);
   private static final JsonObject OK = new JsonObject().put("mode", "ok");
 
-  private Harness h;
   private final ManualClock clock = new ManualClock();
 
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start(TestRedis.url(), new JsonObject().put("rateLimitPerMin", BUDGET)).onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
+  @Override
+  protected JsonObject sandboxOptions() {
+    return new JsonObject().put("rateLimitPerMin", BUDGET);
   }
 
   /** Case A: nothing cached, a first read's fetch in flight, then the webhook. */

@@ -1,21 +1,16 @@
 package dev.biogate.profile;
 
 import dev.biogate.Gateway;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import dev.biogate.support.ManualClock;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -29,26 +24,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The cached read path end to end: real Redis, the sandbox as Linktree, real HTTP. */
-@ExtendWith(VertxExtension.class)
-class ProfileReadPathTest {
+class ProfileReadPathTest extends HarnessTest {
 
   private static final JsonObject SHORT_WINDOWS = new JsonObject()
     .put("cache", new JsonObject().put("freshTtlMs", 10_000).put("staleWhileRevalidateMs", 60_000)
       .put("staleIfErrorMs", 600_000).put("negativeTtlMs", 5_000));
 
-  private Harness h;
   private final ManualClock clock = new ManualClock();
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   void movesFromMissToHitToStaleAndRefreshesOnceInTheBackground(VertxTestContext ctx) {

@@ -166,6 +166,7 @@ class SandboxServerTest {
     start(new JsonObject().put("rateLimitPerMin", 5).put("rateWindowMs", 1000)).compose(server -> {
       int p = server.actualPort();
       return sequentially(6, () -> get(p, "/profiles/bob"))
+        // Past the 1 s window: the window's expiry is what is under test.
         .compose(burst -> vertx.timer(1100).compose(t -> get(p, "/profiles/bob"))
           .compose(later -> admin(p, "GET", "/__sandbox/stats", null).map(stats -> {
             ctx.verify(() -> {

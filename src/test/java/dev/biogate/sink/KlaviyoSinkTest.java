@@ -5,11 +5,11 @@ import dev.biogate.Gateway;
 import dev.biogate.analytics.ClickEvent;
 import dev.biogate.analytics.Clicks;
 import dev.biogate.config.Secret;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.LinktreeVerifier;
 import io.vertx.core.buffer.Buffer;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.sandbox.SandboxKlaviyoOptions;
-import dev.biogate.support.Harness;
 import dev.biogate.support.TestRedis;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
@@ -17,13 +17,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -35,20 +32,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Klaviyo sink against the sandbox's simulated Klaviyo API, over a real Redis. */
-@ExtendWith(VertxExtension.class)
-class KlaviyoSinkTest {
+class KlaviyoSinkTest extends UnstartedHarnessTest {
 
   @TempDir
   Path dir;
-  private Harness h;
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
 
   private Future<Gateway> start(Vertx vertx, SandboxKlaviyoOptions sandbox, JsonObject klaviyo) {
-    h = new Harness(vertx);
     return h.start(TestRedis.url(), new JsonObject(), sandbox).compose(v -> h.gateway(config("a.journal", klaviyo)));
   }
 
@@ -151,6 +140,7 @@ class KlaviyoSinkTest {
         return Clicks.eventually(vertx, () -> Future.succeededFuture(g[0].klaviyo().breakerState() == CircuitBreakerState.OPEN),
           5_000, "breaker open");
       })
+      // The outage lasts a while with the breaker open: that window is under test (few calls, nothing dead-lettered).
       .compose(v -> vertx.timer(1_000))
       .compose(v -> h.klaviyoStats().compose(during -> g[0].klaviyo().deadLetterCount().map(dead -> {
         assertEquals(0, during.getInteger("unique"), "nothing got through");
@@ -202,6 +192,7 @@ class KlaviyoSinkTest {
         click(gw, 5);
         return Clicks.eventually(vertx, () -> Future.succeededFuture(gw.klaviyo().paused()), 5_000, "sink paused");
       })
+      // A paused sink must stay quiet for a while: the window is under test (no retry storm), not a wait.
       .compose(v -> vertx.timer(700))
       .compose(v -> h.klaviyoStats().map(stats -> {
         assertTrue(stats.getJsonObject("by_status").getInteger("401") <= 5, "no retry storm: " + stats);
@@ -216,7 +207,6 @@ class KlaviyoSinkTest {
 
   @Test
   void disabledSinkReadsNothingAndSendsNothing(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
     h.start(TestRedis.url(), new JsonObject(), SandboxKlaviyoOptions.defaults())
       .compose(v -> h.gateway(Clicks.config(dir.resolve("c.journal"))))
       .compose(g -> {
@@ -240,7 +230,6 @@ class KlaviyoSinkTest {
     Buffer body = new JsonObject().put("type", "analytics.milestone").put("data", new JsonObject().put("link_id", "lnk_demo_03")
       .put("metric", "clicks").put("value", 1000).put("threshold", 1000)).put("timestamp", "2026-11-22T10:00:00Z").toBuffer();
     String ts = Long.toString(System.currentTimeMillis() / 1000);
-    h = new Harness(vertx);
     h.start(TestRedis.url(), new JsonObject(), SandboxKlaviyoOptions.defaults())
       .compose(v -> h.gateway(config("m.journal", new JsonObject())
         .put("webhooks", new JsonObject().put("linktree", new JsonObject().put("secrets", secret)))))

@@ -5,24 +5,20 @@ import dev.biogate.Gateway;
 import dev.biogate.analytics.Clicks;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.sandbox.SandboxKlaviyoOptions;
-import dev.biogate.support.Harness;
 import dev.biogate.support.TestRedis;
+import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,9 +28,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,21 +38,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * dropping: clicks past the ceiling wait in the local journal, webhooks past it are answered 503 (the provider
  * retries). Nothing answered 200 or 302 is lost.
  */
-@ExtendWith(VertxExtension.class)
-class BacklogCeilingTest {
+class BacklogCeilingTest extends UnstartedHarnessTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(BacklogCeilingTest.class);
 
   @TempDir
   Path dir;
-  private Harness h;
-  private HttpServer alertSink;
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().eventually(() -> alertSink == null ? Future.succeededFuture() : alertSink.close())
-      .onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   @Timeout(value = 2, timeUnit = TimeUnit.MINUTES)
@@ -69,7 +54,6 @@ class BacklogCeilingTest {
     cfg.getJsonObject("analytics").put("streamMaxLen", ceiling).put("batchSize", 20);
     // One shard: the ceiling is split over the shards (100 over 16 leaves 6 each, smaller than one batch).
     cfg.put("webhooks", cfg.getJsonObject("webhooks", new JsonObject()).copy().put("shards", 1));
-    h = new Harness(vertx);
     Gateway[] g = new Gateway[1];
     h.start(TestRedis.url(), new JsonObject(), SandboxKlaviyoOptions.defaults())
       .compose(v -> h.gateway(cfg.put("klaviyo", new JsonObject().put("enabled", true).put("apiBase", h.sandboxBase())
@@ -107,25 +91,14 @@ class BacklogCeilingTest {
   void withEventsNotHandledDeliveriesPastTheCeilingGet503AndEveryAcceptedOneIsHandledAfterRestart(Vertx vertx, VertxTestContext ctx) {
     int ceiling = 20;
     int sent = 30;
-    AtomicInteger status = new AtomicInteger(500);
-    Set<String> forwarded = ConcurrentHashMap.newKeySet();
-    AtomicInteger forwards = new AtomicInteger();
-    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
-      if (status.get() == 200) {
-        forwarded.add(req.getHeader("X-Biogate-Delivery"));
-        forwards.incrementAndGet();
-      }
-      req.response().setStatusCode(status.get()).end();
-    }));
-    h = new Harness(vertx);
     Set<String> accepted = new HashSet<>();
     List<String> refused = new ArrayList<>();
-    alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).compose(x -> {
+    h.start().compose(x -> h.receiver(500)).compose(alertSink -> {
       // One shard: the ceiling is split over the shards, and which shard a delivery lands on follows its body; with
       // one shard exactly the first `ceiling` deliveries fit, whatever their bodies.
       JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("streamMaxLen", ceiling).put("shards", 1)
         .put("maxAttempts", 100).put("retryBaseMs", 200)
-        .put("alerts", new JsonObject().put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts")));
+        .put("alerts", new JsonObject().put("url", alertSink.url("/alerts"))));
       Gateway[] a = new Gateway[1];
       return h.gateway(cfg).compose(gw -> send(a[0] = gw, 0, sent, accepted, refused))
         .compose(v -> {
@@ -143,16 +116,16 @@ class BacklogCeilingTest {
         })
         .compose(v -> {
           // The handlers recover and the events consumer restarts (a new instance).
-          status.set(200);
+          alertSink.answer(200);
           return h.gateway(cfg);
         })
-        .compose(b -> h.eventually(() -> Future.succeededFuture(forwarded.containsAll(accepted)), 20_000)
+        .compose(b -> h.eventually(() -> Future.succeededFuture(alertSink.delivered().containsAll(accepted)), 20_000)
           .compose(v -> resend(b, refused, accepted))
-          .compose(v -> h.eventually(() -> Future.succeededFuture(forwarded.size() == sent), 20_000)))
+          .compose(v -> h.eventually(() -> Future.succeededFuture(alertSink.delivered().size() == sent), 20_000)))
         .map(v -> {
           assertEquals(sent, accepted.size(), "the refused deliveries were accepted once retried");
-          assertEquals(accepted, forwarded, "every delivery answered 200 was handled");
-          assertEquals(sent, forwards.get(), "each exactly once");
+          assertEquals(accepted, alertSink.delivered(), "every delivery answered 200 was handled");
+          assertEquals(sent, alertSink.answered(200).size(), "each exactly once");
           return null;
         });
     }).onComplete(ctx.succeedingThenComplete());
@@ -191,8 +164,7 @@ class BacklogCeilingTest {
   }
 
   private Future<HttpResponse<Buffer>> post(Gateway g, String id) {
-    Buffer body = Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", id)
-      .put("metric", "clicks").put("value", 100).put("threshold", 100));
+    Buffer body = Deliveries.milestone(id, 100);
     return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body);
   }
 

@@ -2,31 +2,26 @@ package dev.biogate.stream;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
+import dev.biogate.support.Receiver;
 import dev.biogate.support.TcpProxy;
 import dev.biogate.support.TestRedis;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,37 +32,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a live instance notices its heartbeat stop, handles them within 10 s and removes the dead consumer from the group.
  * The idle-claim time stays at the production default (30 s), so only the heartbeat can meet the bound.
  */
-@ExtendWith(VertxExtension.class)
-class DeadInstanceTest {
+class DeadInstanceTest extends HarnessTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeadInstanceTest.class);
   private static final int PENDING = 20;
   private static final long BOUND_MS = 10_000;
 
-  private Harness h;
-  private HttpServer alertSink;
+  private Receiver alertSink;
 
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().eventually(() -> alertSink.close()).onComplete(ctx.succeedingThenComplete());
+  @BeforeEach
+  void startAlertSink(VertxTestContext ctx) {
+    // Every forward fails until the survivor is up: the victim keeps its events pending.
+    h.receiver(500).onSuccess(r -> alertSink = r).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
   void aKilledInstancesPendingEventsAreHandledByAnotherWithinTenSeconds(Vertx vertx, VertxTestContext ctx) {
-    AtomicInteger status = new AtomicInteger(500);
-    Set<String> delivered = ConcurrentHashMap.newKeySet();
-    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
-      if (status.get() == 200) {
-        delivered.add(req.getHeader("X-Biogate-Delivery"));
-      }
-      req.response().setStatusCode(status.get()).end();
-    }));
-    h = new Harness(vertx);
     URI redis = URI.create(TestRedis.url());
     long[] cutAt = new long[1];
-    alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).compose(x -> TcpProxy.start(vertx, redis.getHost(), redis.getPort()))
+    TcpProxy.start(vertx, redis.getHost(), redis.getPort())
       .compose(proxy -> {
-        JsonObject alerts = new JsonObject().put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts");
+        JsonObject alerts = new JsonObject().put("url", alertSink.url("/alerts"));
         JsonObject victim = Deliveries.config().put("redis", new JsonObject().put("url", "redis://127.0.0.1:" + proxy.port()))
           .put("webhooks", Deliveries.webhooks().put("claimIdleMs", 30_000).put("retryBaseMs", 60_000).put("maxAttempts", 5)
             .put("alerts", alerts));
@@ -76,19 +61,18 @@ class DeadInstanceTest {
         return h.gateway(victim).compose(a -> {
           List<Future<?>> sends = new ArrayList<>();
           for (int i = 0; i < PENDING; i++) {
-            Buffer body = Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", "dead-" + i)
-              .put("metric", "clicks").put("value", 100).put("threshold", 100));
+            Buffer body = Deliveries.milestone("dead-" + i, 100);
             sends.add(h.post(a, "/webhooks/linktree", Deliveries.linktree("dead-" + i, body), body));
           }
           return Future.all(sends)
             .compose(v -> h.eventually(() -> Future.succeededFuture(a.eventStats().failedAttempts() >= PENDING), 10_000))
             .compose(v -> h.gateway(survivor))
             .compose(b -> {
-              status.set(200);
+              alertSink.answer(200);
               cutAt[0] = System.currentTimeMillis();
               // The victim's host dies: every connection to Redis gone, nothing handed back.
               return proxy.cut()
-                .compose(v -> h.eventually(() -> Future.succeededFuture(delivered.size() == PENDING), BOUND_MS + 5_000))
+                .compose(v -> h.eventually(() -> Future.succeededFuture(alertSink.delivered().size() == PENDING), BOUND_MS + 5_000))
                 .map(v -> {
                   long failoverMs = System.currentTimeMillis() - cutAt[0];
                   LOG.info("failover: {} pending events of the killed instance handled {} ms after it died", PENDING, failoverMs);

@@ -2,19 +2,15 @@ package dev.biogate.stream;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,21 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * capped the stream) is never acknowledged silently: it is logged and counted as lost, and the consumer that held it
  * (here one that never beat a heartbeat and has gone quiet) is removed.
  */
-@ExtendWith(VertxExtension.class)
-class LostEntryTest {
-
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
+class LostEntryTest extends HarnessTest {
 
   @Test
   void aPendingEntryDeletedFromTheStreamIsCountedLostAndItsDeadConsumerRemoved(Vertx vertx, VertxTestContext ctx) {

@@ -29,6 +29,7 @@ public final class Harness {
   public final Vertx vertx;
   public final WebClient http;
   private final List<Gateway> gateways = new ArrayList<>();
+  private final List<Receiver> receivers = new ArrayList<>();
   private SandboxServer sandbox;
   private JsonObject redisSection;
 
@@ -57,17 +58,9 @@ public final class Harness {
       .map(this);
   }
 
+  /** Starts the sandbox (with {@code sandboxOptions}) and flushes the Redis at {@code redisUrl}. */
   public Future<Harness> start(String redisUrl, JsonObject sandboxOptions) {
-    this.redisSection = new JsonObject().put("url", redisUrl);
-    sandbox = new SandboxServer(new SandboxOptions(new JsonObject().put("port", 0).mergeIn(sandboxOptions)));
-    Redis r = Redis.createClient(vertx, redisUrl);
-    return vertx.deployVerticle(sandbox)
-      .compose(id -> r.send(Request.cmd(Command.FLUSHDB)))
-      .eventually(() -> {
-        r.close();
-        return Future.succeededFuture();
-      })
-      .map(this);
+    return start(redisUrl, sandboxOptions, dev.biogate.sandbox.SandboxKlaviyoOptions.defaults());
   }
 
   public int sandboxPort() {
@@ -148,10 +141,20 @@ public final class Harness {
       r.statusCode() == 200 ? Future.succeededFuture() : Future.failedFuture("profile not accepted: " + r.bodyAsString()));
   }
 
+  /** Closes every gateway this harness started, then every receiver (gateways may still be forwarding to them). */
   public Future<Void> close() {
     List<Future<Void>> closing = new ArrayList<>();
     gateways.forEach(g -> closing.add(g.close()));
-    return Future.join(closing).mapEmpty();
+    return Future.join(closing).transform(done -> {
+      List<Future<Void>> receiving = new ArrayList<>();
+      receivers.forEach(r -> receiving.add(r.close()));
+      return Future.join(receiving).transform(v -> done.succeeded() ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(done.cause()));
+    });
+  }
+
+  /** A loopback {@link Receiver} answering {@code status} (an alert sink, a destination); closed by {@link #close()}. */
+  public Future<Receiver> receiver(int status) {
+    return Receiver.start(vertx, status).onSuccess(receivers::add);
   }
 
   // ---- Helpers for webhook, events and admin tests.

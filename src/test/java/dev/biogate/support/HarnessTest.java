@@ -1,5 +1,7 @@
 package dev.biogate.support;
 
+import dev.biogate.Gateway;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -10,22 +12,45 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Base of the tests that run gateways against the sandbox and the shared test Redis: a started {@link Harness} in
- * {@link #h} for each test (Redis flushed), closed with every gateway it started after the test.
+ * {@link #h} for each test (Redis flushed), closed with every gateway it started after the test. A test class that
+ * wants one gateway up before each test names its config in {@link #gatewayOverrides()} and finds it in {@link #g}.
+ * A test class whose tests start the harness themselves ({@link Harness#start(Topology)}, a dedicated Redis, the
+ * simulated Klaviyo API) says so with {@link #testsStartHarness()}. A subclass's own {@code @BeforeEach} runs after
+ * the harness is up, its {@code @AfterEach} before it is closed.
  */
 @ExtendWith(VertxExtension.class)
 public abstract class HarnessTest {
 
   protected Harness h;
+  /** The gateway started before each test when {@link #gatewayOverrides()} is not {@code null}. */
+  protected Gateway g;
 
   /** Options of the sandbox upstream (e.g. {@code authenticateHealth}); none by default. */
   protected JsonObject sandboxOptions() {
     return new JsonObject();
   }
 
+  /** True: {@link #h} is created but not started; each test starts it (and may not use {@link #gatewayOverrides()}). */
+  protected boolean testsStartHarness() {
+    return false;
+  }
+
+  /** Config overrides of a gateway to start before each test (see {@link Harness#config}); {@code null}: none. */
+  protected JsonObject gatewayOverrides() {
+    return null;
+  }
+
   @BeforeEach
   void startHarness(Vertx vertx, VertxTestContext ctx) {
     h = new Harness(vertx);
-    h.start(TestRedis.url(), sandboxOptions()).onComplete(ctx.succeedingThenComplete());
+    if (testsStartHarness()) {
+      ctx.completeNow();
+      return;
+    }
+    JsonObject overrides = gatewayOverrides();
+    h.start(TestRedis.url(), sandboxOptions())
+      .compose(x -> overrides == null ? Future.<Void>succeededFuture() : h.gateway(overrides).onSuccess(gw -> g = gw).<Void>mapEmpty())
+      .onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach

@@ -38,6 +38,15 @@ public final class Sharded {
       .map(all -> all.stream().mapToLong(r -> r.get(0).toLong()).sum());
   }
 
+  /**
+   * True once no shard holds a webhook event or a click its consumer group has not finished: nothing is left that a
+   * consumer could handle (again), so handled and counted totals are final.
+   */
+  public static Future<Boolean> settled(Function<Request, Future<Response>> redis) {
+    return pending(redis, RedisKeys::eventsShard, RedisKeys.EVENTS_GROUP).compose(events ->
+      pending(redis, RedisKeys::clicksShard, RedisKeys.CLICKS_COUNTER_GROUP).map(clicks -> events == 0 && clicks == 0));
+  }
+
   /** Every entry of every shard (each shard oldest first, shard after shard). */
   public static Future<List<Response>> entries(Function<Request, Future<Response>> redis, IntFunction<String> key) {
     return each(redis, s -> Request.cmd(Command.XRANGE).arg(key.apply(s)).arg("-").arg("+")).map(all -> {

@@ -95,18 +95,20 @@ class BudgetFailoverTest {
             for (int i = 0; i < 8; i++) {
               load(gs.get(i % 2), "l" + i + "-", 0, running, served);
             }
+            // The load runs for more than a window before each outage and after it: these durations are the scenario
+            // under test (the referee checks every rolling window they span), not waits for a condition.
             return vertx.timer(3_500);
           })
           .compose(t -> blocking(vertx, () -> ownRedis.stop()))
           .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().allMatch(g -> g.budget().isDegraded())), 5_000))
-          .compose(v -> vertx.timer(3_000))
+          .compose(v -> vertx.timer(3_000)) // a full window of load on the local budgets: the scenario
           .compose(t -> blocking(vertx, () -> ownRedis.restart()))
           .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().noneMatch(g -> g.budget().isDegraded())), 10_000))
           .compose(v -> {
             int before = recorder.calls();
             return Eventually.until(vertx, () -> Future.succeededFuture(recorder.calls() > before), 10_000, "calls resume after recovery");
           })
-          .compose(v -> vertx.timer(2_000))
+          .compose(v -> vertx.timer(2_000)) // load across the recovery: the scenario
           .map(t -> {
             running.set(false);
             return null;
@@ -160,6 +162,7 @@ class BudgetFailoverTest {
       if (ar.succeeded() && ar.result().statusCode() == 404) {
         served.incrementAndGet();
       }
+      // A reader that was refused paces itself a little, as a client would: load shape, not a wait.
       Future<?> next = ar.succeeded() && ar.result().statusCode() == 503 ? h.vertx.timer(20) : Future.succeededFuture();
       next.onComplete(x -> load(g, prefix, n + 1, running, served));
     });
@@ -194,7 +197,10 @@ class BudgetFailoverTest {
       .compose(v -> admin.send(Request.cmd(Command.SCRIPT).arg("FLUSH")))
       .compose(v -> admin.send(Request.cmd(Command.ACL).arg("SETUSER").arg("default").arg("-script").arg("-eval")))
       .compose(v -> attempts(budget, 5))
-      .compose(granted -> vertx.timer(300).map(granted))
+      // Heartbeats (every 50 ms) keep running into the refused scripts: look only after several were refused.
+      .compose(granted -> errorReplies(admin).compose(before ->
+        Eventually.until(vertx, () -> errorReplies(admin).map(n -> n >= before + 4), 5_000, "heartbeats refused"))
+        .map(granted))
       .onComplete(ctx.succeeding(granted -> ctx.verify(() -> {
         assertEquals(0, granted, "no permit while the limiter cannot run");
         assertFalse(budget.isDegraded(), "NOSCRIPT is not a lost connection, not even after failing heartbeats");
@@ -218,6 +224,18 @@ class BudgetFailoverTest {
       assertTrue(granted >= 1 && granted <= 32 / 16, "a sixteenth of the budget, not all of it: " + granted);
       ctx.completeNow();
     })));
+  }
+
+  /** Error replies the server has sent so far ({@code INFO stats}: {@code total_error_replies}). */
+  private static Future<Long> errorReplies(Redis admin) {
+    return admin.send(Request.cmd(Command.INFO).arg("stats")).map(info -> {
+      for (String line : info.toString().split("\r?\n")) {
+        if (line.startsWith("total_error_replies:")) {
+          return Long.parseLong(line.substring("total_error_replies:".length()).trim());
+        }
+      }
+      throw new AssertionError("no total_error_replies in INFO stats");
+    });
   }
 
   private Redis client(Vertx vertx, String url) {

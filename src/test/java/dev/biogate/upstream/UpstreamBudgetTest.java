@@ -2,6 +2,7 @@ package dev.biogate.upstream;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.Harness;
 import dev.biogate.support.Eventually;
 import dev.biogate.support.ManualClock;
@@ -80,6 +81,7 @@ class UpstreamBudgetTest {
         Future<List<HttpResponse<Buffer>>> waves = Future.succeededFuture(new ArrayList<>());
         for (int w = 0; w < 6; w++) {
           int wave = w;
+          // The 1 s spacing is the load shape under test (waves across windows), not a wait for a condition.
           waves = waves.compose(acc -> vertx.timer(wave == 0 ? 1 : 1_000).compose(t -> {
             List<Future<HttpResponse<Buffer>>> reads = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
@@ -202,11 +204,13 @@ class UpstreamBudgetTest {
       .compose(v -> Future.all(h.gateway(cfg), h.gateway(cfg), h.gateway(cfg)))
       .compose(all -> {
         List<Gateway> gs = List.of(all.resultAt(0), all.resultAt(1), all.resultAt(2));
-        // Let the heartbeats see all three instances (each will then take a third of the budget on its own).
-        return vertx.timer(400).compose(t -> vertx.executeBlocking(() -> {
-          ownRedis.stop();
-          return null;
-        })).compose(v -> burst(gs, 0, 6)).map(v -> {
+        // Wait until all three instances are in the roster (each will then take a third of the budget on its own).
+        return Eventually.until(vertx, () -> h.redis(Request.cmd(Command.ZCARD).arg(RedisKeys.budgetInstances("linktree")))
+          .map(n -> n.toInteger() == 3 && gs.stream().allMatch(g -> g.budget().isRegistered())), 10_000, "three instances in the roster")
+          .compose(t -> vertx.executeBlocking(() -> {
+            ownRedis.stop();
+            return null;
+          })).compose(v -> burst(gs, 0, 6)).map(v -> {
           gs.forEach(g -> assertTrue(g.budget().isDegraded(), "falls back to the local limiter"));
           return gs;
         });
@@ -239,7 +243,7 @@ class UpstreamBudgetTest {
         assertTrue(status == 404 || status == 503, "status " + status);
       }
       return null;
-    }).compose(v -> h.vertx.timer(500)).compose(t -> burst(gs, wave + 1, waves));
+    }).compose(v -> h.vertx.timer(500)).compose(t -> burst(gs, wave + 1, waves)); // rounds across windows: load shape, not a wait
   }
 
   @Test

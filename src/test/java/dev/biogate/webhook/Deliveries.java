@@ -61,6 +61,12 @@ public final class Deliveries {
     return new JsonObject().put("type", type).put("data", data).put("timestamp", java.time.Instant.now().toString()).toBuffer();
   }
 
+  /** An {@code analytics.milestone} event: {@code linkId} reached {@code clicks} clicks (what the alert sink forwards). */
+  public static Buffer milestone(String linkId, int clicks) {
+    return linktreeEvent("analytics.milestone", new JsonObject().put("link_id", linkId).put("metric", "clicks")
+      .put("value", clicks).put("threshold", clicks));
+  }
+
   public static Buffer linkmeEvent(String id, String event, JsonObject data) {
     return new JsonObject().put("id", id).put("event", event).put("ts", java.time.Instant.now().toString())
       .put("app_id", "app_test").put("data", data).toBuffer();

@@ -2,22 +2,17 @@ package dev.biogate.webhook;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,23 +24,9 @@ import static dev.biogate.webhook.KlaviyoDeliveries.headers;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** {@code POST /webhooks/klaviyo} over real HTTP against a real Redis: every status and exact duplicate counts. */
-@ExtendWith(VertxExtension.class)
-class KlaviyoWebhookTest {
+class KlaviyoWebhookTest extends HarnessTest {
 
   private static final String PATH = "/webhooks/klaviyo";
-
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
 
   private static List<String> ids(String prefix, int from, int to) {
     return IntStream.range(from, to).mapToObj(i -> prefix + i).collect(Collectors.toList());

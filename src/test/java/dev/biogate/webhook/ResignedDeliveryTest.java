@@ -1,34 +1,15 @@
 package dev.biogate.webhook;
 
-import dev.biogate.support.Harness;
-import io.vertx.core.Vertx;
+import dev.biogate.support.HarnessTest;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Deduplication on content: the same event re-signed later under a new delivery id is still the same event. */
-@ExtendWith(VertxExtension.class)
-class ResignedDeliveryTest {
-
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
+class ResignedDeliveryTest extends HarnessTest {
 
   @Test
   void theSameBodyResignedWithANewTimestampAndDeliveryIdIsADuplicate(VertxTestContext ctx) {

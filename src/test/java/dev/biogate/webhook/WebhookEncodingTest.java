@@ -1,20 +1,15 @@
 package dev.biogate.webhook;
 
-import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.junit5.VertxExtension;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -25,21 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Webhook bodies are UTF-8 or refused before anything is queued; what is queued is the verified bytes, exactly. */
-@ExtendWith(VertxExtension.class)
-class WebhookEncodingTest {
+class WebhookEncodingTest extends HarnessTest {
 
-  private Harness h;
-  private Gateway g;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().compose(v -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("shards", 1)))).onSuccess(gw -> g = gw).onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
+  @Override
+  protected JsonObject gatewayOverrides() {
+    return Deliveries.config().put("webhooks", Deliveries.webhooks().put("shards", 1));
   }
 
   /** A Linktree link update whose title is spliced from raw bytes. */

@@ -1,7 +1,7 @@
 package dev.biogate.webhook;
 
 import dev.biogate.Gateway;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -11,39 +11,19 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import static dev.biogate.webhook.Deliveries.click;
 import static dev.biogate.webhook.Deliveries.linkme;
 import static dev.biogate.webhook.Deliveries.linktree;
-import static dev.biogate.webhook.Deliveries.linktreeEvent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every answer of the two webhook endpoints, over real HTTP, against a real Redis. */
-@ExtendWith(VertxExtension.class)
-class WebhookEndpointsTest {
+class WebhookEndpointsTest extends HarnessTest {
 
-  private static final Buffer MILESTONE = linktreeEvent("analytics.milestone",
-    new JsonObject().put("link_id", "l1").put("metric", "clicks").put("value", 1000).put("threshold", 1000));
-
-  private Harness h;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
-    h.start().onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
-  }
+  private static final Buffer MILESTONE = Deliveries.milestone("l1", 1000);
 
   @Test
   void acceptsASignedDeliveryOnceAndAnswersRetriesAndReplaysAsDuplicates(VertxTestContext ctx) {
