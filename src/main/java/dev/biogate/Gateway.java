@@ -441,13 +441,13 @@ public final class Gateway {
   public Future<Void> close() {
     Future<Void> undeploy = (deploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(deploymentId))
       .eventually(() -> managementDeploymentId == null ? Future.succeededFuture() : vertx.undeploy(managementDeploymentId));
-    return undeploy.eventually(jobs::stop).eventually(this::stopBackground).eventually(() -> {
+    // The budget leaves its roster before its client closes: a stopped instance must not keep its share reserved.
+    return undeploy.eventually(jobs::stop).eventually(this::stopBackground).eventually(budget::stop).eventually(() -> {
       if (secretFiles != null) {
         secretFiles.stop();
       }
       invalidation.stop();
       replicas.stop();
-      budget.stop();
       streams.stop();
       alerts.close();
       budgetRedis.close();

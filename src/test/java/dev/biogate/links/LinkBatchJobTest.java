@@ -116,6 +116,25 @@ class LinkBatchJobTest {
       })));
   }
 
+  /**
+   * A gateway that stops leaves the shared budget's roster before its Redis client closes. Left in it, its local share
+   * stays reserved for the record's lifetime (over two minutes by default) and the instance that resumes a batch job
+   * after a restart crawls in the lane below everyone else's reserve.
+   */
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  void aGatewayThatStopsLeavesTheSharedBudgetAtOnce(VertxTestContext ctx) {
+    io.vertx.redis.client.Request roster = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.ZCARD)
+      .arg(dev.biogate.redis.RedisKeys.budgetInstances("linktree"));
+    h.gateway(config()).compose(a -> h.eventually(() -> h.redis(roster).map(n -> n.toInteger() == 1), 10_000)
+        .compose(v -> h.close(a)))
+      .compose(v -> h.redis(roster))
+      .onComplete(ctx.succeeding(n -> ctx.verify(() -> {
+        assertEquals(0, n.toInteger(), "the stopped instance left the roster");
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   void anOperationInterruptedMidCallIsReconciledNotRepeated(VertxTestContext ctx) {
