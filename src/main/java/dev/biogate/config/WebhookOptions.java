@@ -44,8 +44,6 @@ public final class WebhookOptions {
   private final long heartbeatTtlMs;
   private final String replicaWait;
   private final long replicaWaitMs;
-  private final String alertUrl;
-  private final Secret alertSecret;
 
   public WebhookOptions(JsonObject json) {
     this(Settings.of(json));
@@ -75,9 +73,10 @@ public final class WebhookOptions {
       throw s.invalid("replicaWait", "must be auto, on or off");
     }
     this.replicaWaitMs = s.longIn("replicaWaitMs", DEFAULT_REPLICA_WAIT_MS, 1, 60_000);
-    Settings alerts = s.section("alerts");
-    this.alertUrl = alerts.httpUrl("url");
-    this.alertSecret = Secret.of(alerts.string("secret", null));
+    if (s.has("alerts")) {
+      throw s.invalid("alerts", "was removed: milestones go to outbound destinations; add an entry to destinations.endpoints "
+        + "with \"events\": [\"linktree.analytics.milestone\"] and its url and secret (see the README, Outbound destinations)");
+    }
   }
 
   private static List<Secret> secrets(List<String> raw) {
@@ -119,9 +118,6 @@ public final class WebhookOptions {
   public String replicaWait() { return replicaWait; }
   /** How long a delivery waits for a replica before it is answered 503 (the provider retries). */
   public long replicaWaitMs() { return replicaWaitMs; }
-  /** Where {@code analytics.milestone} alerts are forwarded; {@code null} = alert sink off. */
-  public String alertUrl() { return alertUrl; }
-  public Secret alertSecret() { return alertSecret; }
 
   /** JSON form without secrets (only how many are configured). */
   public JsonObject toJson() {
@@ -130,7 +126,6 @@ public final class WebhookOptions {
       .put("linkmeEnabled", linkmeEnabled).put("pastToleranceS", pastToleranceS).put("futureToleranceS", futureToleranceS)
       .put("dedupeWindowS", dedupeWindowS).put("maxBodyBytes", maxBodyBytes).put("maxAttempts", maxAttempts)
       .put("retryBaseMs", retryBaseMs).put("claimIdleMs", claimIdleMs).put("streamMaxLen", streamMaxLen).put("shards", shards)
-      .put("heartbeatTtlMs", heartbeatTtlMs).put("replicaWait", replicaWait).put("replicaWaitMs", replicaWaitMs)
-      .put("alertUrl", alertUrl);
+      .put("heartbeatTtlMs", heartbeatTtlMs).put("replicaWait", replicaWait).put("replicaWaitMs", replicaWaitMs);
   }
 }

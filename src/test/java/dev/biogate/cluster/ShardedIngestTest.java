@@ -4,6 +4,7 @@ import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
 import dev.biogate.support.Harness;
+import dev.biogate.support.Receiver;
 import dev.biogate.support.RedisProcess;
 import dev.biogate.support.TestCluster;
 import dev.biogate.support.Topology;
@@ -13,7 +14,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -39,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Ingest sharded over a real 3-master Redis Cluster: every shard has its own slot, the shards cover every master,
  * two instances handle each distinct delivery exactly once while every master takes part of the work, clicks are
- * counted exactly, and the admin API finds deliveries and replays dead letters across shards.
+ * counted exactly, and the admin API finds deliveries across shards and replays dead letters on the Cluster.
  */
 @ExtendWith(VertxExtension.class)
 class ShardedIngestTest {
@@ -48,12 +47,12 @@ class ShardedIngestTest {
   private static final int DUPLICATES = 300;
 
   private Harness h;
-  private HttpServer alertSink;
+  private Receiver receiver;
 
   @AfterEach
   void stop(VertxTestContext ctx) {
     (h == null ? Future.<Void>succeededFuture() : h.close())
-      .eventually(() -> alertSink == null ? Future.succeededFuture() : alertSink.close())
+      .eventually(() -> receiver == null ? Future.succeededFuture() : receiver.close())
       .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -142,14 +141,15 @@ class ShardedIngestTest {
   }
 
   @Test
-  void deadLettersOnAClusterAreListedAndReplayedById(Vertx vertx, VertxTestContext ctx) {
-    AtomicInteger status = new AtomicInteger(500);
-    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> req.response().setStatusCode(status.get()).end()));
+  void destinationDeadLettersOnAClusterAreListedAndReplayedByIdAndEachEventsHistoryIsFoundAcrossShards(Vertx vertx,
+                                                                                                      VertxTestContext ctx) {
+    receiver = new Receiver(vertx);
+    receiver.status.set(500);
     h = new Harness(vertx);
     int count = 6;
-    alertSink.listen(0, "127.0.0.1").compose(s -> h.start(Topology.CLUSTER))
-      .compose(x -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks()
-        .put("alerts", new JsonObject().put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts")))))
+    receiver.start().compose(r -> h.start(Topology.CLUSTER))
+      .compose(x -> h.gateway(Deliveries.config().put("destinations", receiver.destinations("ops", "linktree.analytics.milestone")
+        .put("maxAttempts", 3).put("retryBaseMs", 20).put("retryMaxMs", 100).put("breakerMaxFailures", 100))))
       .compose(g -> {
         List<Future<HttpResponse<Buffer>>> sends = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -158,26 +158,41 @@ class ShardedIngestTest {
           sends.add(h.post(g, "/webhooks/linktree", Deliveries.linktree("dl-" + i, body), body));
         }
         return Future.all(sends)
-          .compose(v -> h.eventually(() -> admin(g, HttpMethod.GET, "/admin/dead-letters")
+          .compose(v -> h.eventually(() -> admin(g, HttpMethod.GET, "/admin/destinations/dead-letters")
             .map(r -> r.bodyAsJsonObject().getLong("count") == count), 15_000))
-          .compose(v -> admin(g, HttpMethod.GET, "/admin/dead-letters"))
+          .compose(v -> admin(g, HttpMethod.GET, "/admin/destinations/dead-letters"))
           .compose(list -> {
-            Set<Integer> shards = new HashSet<>();
-            list.bodyAsJsonObject().getJsonArray("dead_letters").forEach(o -> shards.add(((JsonObject) o).getInteger("shard")));
-            assertTrue(shards.size() > 1, "dead letters come from several shards: " + shards);
-            status.set(200);
+            Set<String> events = new HashSet<>();
+            list.bodyAsJsonObject().getJsonArray("dead_letters").forEach(o -> events.add(((JsonObject) o).getString("delivery_id")));
+            assertEquals(count, events.size(), "one dead letter per event: " + events);
+            receiver.status.set(200);
             List<Future<HttpResponse<Buffer>>> replays = new ArrayList<>();
             list.bodyAsJsonObject().getJsonArray("dead_letters").forEach(o ->
-              replays.add(admin(g, HttpMethod.POST, "/admin/dead-letters/" + ((JsonObject) o).getString("id") + "/replay?shard="
-                + ((JsonObject) o).getInteger("shard"))));
+              replays.add(admin(g, HttpMethod.POST, "/admin/destinations/dead-letters/" + ((JsonObject) o).getString("id") + "/replay")));
             return Future.all(replays).map(replays);
           })
           .compose(replays -> {
             replays.forEach(f -> assertEquals(200, f.result().statusCode(), f.result().bodyAsString()));
-            return h.eventually(() -> admin(g, HttpMethod.GET, "/admin/deliveries/dl-" + (count - 1))
-              .map(r -> "handled".equals(r.bodyAsJsonObject().getString("outcome"))), 15_000);
+            return h.eventually(() -> Future.succeededFuture(receiver.delivered().size() == count), 15_000);
           })
-          .compose(v -> admin(g, HttpMethod.GET, "/admin/dead-letters"))
+          .compose(v -> {
+            // Each event's history lives on the shard its body chose; the lookup asks them all.
+            List<Future<HttpResponse<Buffer>>> lookups = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+              lookups.add(admin(g, HttpMethod.GET, "/admin/deliveries/dl-" + i));
+            }
+            return Future.all(lookups).map(lookups);
+          })
+          .compose(lookups -> {
+            lookups.forEach(f -> {
+              JsonObject event = f.result().bodyAsJsonObject();
+              assertEquals(200, f.result().statusCode(), event.encode());
+              assertEquals("handled", event.getString("outcome"), event.encode());
+              assertEquals(4, event.getJsonArray("destinations").getJsonObject(0).getInteger("attempts"), event.encode());
+            });
+            assertEquals(count, receiver.deliveries(), "one delivery per event");
+            return admin(g, HttpMethod.GET, "/admin/destinations/dead-letters");
+          })
           .map(r -> {
             assertEquals(0L, r.bodyAsJsonObject().getLong("count"), "every dead letter replayed");
             return null;

@@ -46,7 +46,7 @@ class DestinationDeliveryTest {
   private static final String ROTATED = "whsec_" + Base64.getEncoder().encodeToString(ROTATED_KEY);
 
   /** One request the receiver got. */
-  record Received(String path, int answered, String id, String timestamp, String signature, String body) {
+  record Received(String path, int answered, String id, String timestamp, String signature, String body, long atMs) {
   }
 
   private Harness h;
@@ -60,7 +60,7 @@ class DestinationDeliveryTest {
     receiver = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
       int s = status.computeIfAbsent(req.path(), p -> new AtomicInteger(200)).get();
       received.add(new Received(req.path(), s, req.getHeader("webhook-id"), req.getHeader("webhook-timestamp"),
-        req.getHeader("webhook-signature"), b.toString()));
+        req.getHeader("webhook-signature"), b.toString(), System.currentTimeMillis()));
       req.response().setStatusCode(s).end();
     }));
     receiver.listen(0, "127.0.0.1").compose(s -> h.start()).onComplete(ctx.succeedingThenComplete());
@@ -184,6 +184,70 @@ class DestinationDeliveryTest {
           });
         }))
       .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void aDestinationsRateHoldsForTheWholeDeploymentNotPerInstance(VertxTestContext ctx) {
+    int events = 24;
+    double rate = 4;
+    JsonObject cfg = config(endpoint("paced", null, "linktree.*").put("ratePerSec", rate));
+    h.gateway(cfg).compose(a -> h.gateway(cfg).compose(b -> {
+        List<Future<Void>> sends = new java.util.ArrayList<>();
+        for (int i = 0; i < events; i++) {
+          sends.add(milestone(i % 2 == 0 ? a : b, "paced-" + i));
+        }
+        return Future.all(sends)
+          .compose(v -> h.eventually(() -> Future.succeededFuture(count("/paced") == events), 30_000));
+      }))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        // The bucket holds one second's worth (4 tokens) and refills 4 per second: 24 deliveries cannot start within
+        // less than (24 - 4) / 4 = 5 s, whichever of the two instances send them (DestinationRateTest checks the
+        // sharing itself exactly). Arrival times include the loopback latency, hence the 0.5 s allowance.
+        List<Long> at = received.stream().filter(r -> r.path().equals("/paced")).map(Received::atMs).sorted().toList();
+        long spanMs = at.get(at.size() - 1) - at.get(0);
+        long boundMs = (long) ((events - DestinationRate.burst(rate)) / rate * 1000);
+        assertTrue(spanMs >= boundMs - 500, "deliveries spread over at least " + boundMs + " ms, took " + spanMs + " ms");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void everyAttemptIsRecordedWithItsStartDurationAndStatusOrError(VertxTestContext ctx) {
+    // Nothing listens on the "nowhere" destination's port: each attempt ends in a connection error.
+    JsonObject nowhere = new JsonObject().put("name", "nowhere").put("url", "http://127.0.0.1:1/hook")
+      .put("events", new JsonArray().add("linktree.*"));
+    JsonObject cfg = config(nowhere, endpoint("flaky", null, "linktree.*"));
+    cfg.getJsonObject("destinations").put("maxAttempts", 2);
+    status.put("/flaky", new AtomicInteger(502));
+    h.gateway(cfg).compose(g -> milestone(g, "att-1")
+        .compose(v -> h.eventually(() -> admin(g, HttpMethod.GET, "/admin/destinations/dead-letters")
+          .map(r -> r.bodyAsJsonObject().getLong("count") == 2), 10_000))
+        .compose(v -> admin(g, HttpMethod.GET, "/admin/deliveries/att-1")))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        JsonObject event = r.bodyAsJsonObject();
+        assertEquals("forwarded to 2 destinations", event.getString("result"), event.encode());
+        Map<String, JsonObject> byName = event.getJsonArray("destinations").stream().map(JsonObject.class::cast)
+          .collect(Collectors.toMap(d -> d.getString("destination"), d -> d));
+        for (String name : List.of("nowhere", "flaky")) {
+          JsonObject d = byName.get(name);
+          assertNotNull(d, name + " in " + event.encode());
+          assertEquals("dead_lettered", d.getString("outcome"), d.encode());
+          JsonArray log = d.getJsonArray("attempt_log");
+          assertEquals(2, log.size(), "every attempt recorded: " + d.encode());
+          for (Object o : log) {
+            JsonObject attempt = (JsonObject) o;
+            assertNotNull(java.time.Instant.parse(attempt.getString("at")), attempt.encode());
+            assertTrue(attempt.getLong("duration_ms") >= 0, attempt.encode());
+            if (name.equals("flaky")) {
+              assertEquals(502, attempt.getInteger("status"), attempt.encode());
+            } else {
+              assertTrue(attempt.getString("error").startsWith("no answer"), attempt.encode());
+              assertTrue(!attempt.containsKey("status"), attempt.encode());
+            }
+          }
+        }
+        ctx.completeNow();
+      })));
   }
 
   private long count(String path) {

@@ -1,15 +1,16 @@
 package dev.biogate.ops;
 
 import dev.biogate.Gateway;
-import dev.biogate.redis.RedisKeys;
+import dev.biogate.destination.OutboundKeys;
 import dev.biogate.support.Chromium;
 import dev.biogate.support.Harness;
+import dev.biogate.support.Receiver;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
@@ -25,8 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,22 +43,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConsoleChromiumTest {
 
   private Harness h;
-  private HttpServer alertSink;
-  private final AtomicInteger alertStatus = new AtomicInteger(500);
-  private final AtomicInteger delivered = new AtomicInteger();
+  private Receiver receiver;
   private Chromium browser;
 
   @BeforeEach
   void start(Vertx vertx, VertxTestContext ctx) {
     Assumptions.assumeTrue(Chromium.binary() != null, "no chromium binary on this machine");
     h = new Harness(vertx);
-    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
-      if (alertStatus.get() == 200) {
-        delivered.incrementAndGet();
-      }
-      req.response().setStatusCode(alertStatus.get()).end();
-    }));
-    alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).onComplete(ctx.succeedingThenComplete());
+    receiver = new Receiver(vertx);
+    receiver.status.set(500);
+    receiver.start().compose(r -> h.start()).onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach
@@ -65,22 +60,29 @@ class ConsoleChromiumTest {
     if (browser != null) {
       browser.close();
     }
-    h.close().compose(v -> alertSink.close()).onComplete(ctx.succeedingThenComplete());
+    h.close().compose(v -> receiver.close()).onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The lookup's {@code destinations} cell holds the destinations' deliveries as JSON: the first one's field. */
+  private static String lookedUpDestination(String field) {
+    return "(function () { var td = document.querySelector('#delivery-result tr[data-field=destinations] td');"
+      + " return td ? JSON.parse(td.textContent)[0]." + field + " : null; })()";
   }
 
   @Test
   @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
   void showsTheGatewayAndReplaysADeadLetterThroughItsButton(Vertx vertx, VertxTestContext ctx) {
-    JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("alerts", new JsonObject()
-      .put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts").put("secret", "alert-secret")));
+    JsonObject cfg = Deliveries.config().put("destinations", receiver.destinations("ops", "linktree.analytics.milestone")
+      .put("maxAttempts", 3).put("retryBaseMs", 20).put("retryMaxMs", 100));
     AtomicReference<Gateway> gw = new AtomicReference<>();
     h.gateway(cfg).compose(g -> {
         gw.set(g);
-        // A profile miss spends a foreground permit (the chart has a bar); a milestone whose alert sink fails becomes a
-        // dead letter after the configured attempts.
+        // A profile miss spends a foreground permit (the chart has a bar); a milestone whose destination fails becomes
+        // a destination dead letter after the configured attempts.
         return h.get(g, "/v1/profiles/demo").compose(r -> milestone(g, "m-console"))
           .compose(v -> h.eventually(() -> admin(g, "/admin/deliveries/m-console")
-            .map(r -> "dead_lettered".equals(r.bodyAsJsonObject().getString("outcome"))), 15_000));
+            .map(r -> r.bodyAsJsonObject().getJsonArray("destinations", new JsonArray()).stream()
+              .anyMatch(d -> "dead_lettered".equals(((JsonObject) d).getString("outcome")))), 15_000));
       })
       .compose(v -> Chromium.launch(vertx, Chromium.binary()))
       .compose(b -> {
@@ -93,48 +95,51 @@ class ConsoleChromiumTest {
       .compose(v -> browser.until("!document.getElementById('login-error').hidden", 10_000))
       .compose(v -> browser.eval(login(Deliveries.ADMIN_TOKEN)))
       .compose(v -> browser.until("document.body.dataset.loaded === 'true'"
-        + " && document.querySelectorAll('#dead-letters button.replay').length === 1", 20_000))
-      .compose(v -> Future.all(
+        + " && document.querySelectorAll('#destination-dead-letters button.replay').length === 1", 20_000))
+      .compose(v -> Future.all(List.of(
         browser.eval("document.querySelectorAll('#budget-chart rect.lane.FOREGROUND').length"),
         browser.eval("document.querySelector('#breakers dd').textContent"),
-        browser.eval("document.querySelector('#dead-letters tbody tr td:nth-child(4)').textContent"),
-        browser.eval("document.getElementById('hit-ratio').textContent")))
+        browser.eval("document.querySelector('#destination-dead-letters tbody tr td:nth-child(4)').textContent"),
+        browser.eval("document.querySelector('#destination-dead-letters tbody tr td:nth-child(2)').textContent"),
+        browser.eval("document.getElementById('hit-ratio').textContent"),
+        browser.eval("document.querySelectorAll('#dead-letters button.replay').length"))))
       .compose(all -> {
         ctx.verify(() -> {
           assertTrue(((Number) all.resultAt(0)).intValue() >= 1, "a bar for the minute(s) with foreground use");
           assertEquals("closed", all.resultAt(1));
           assertEquals("m-console", all.resultAt(2));
-          assertEquals("0.0 %", all.resultAt(3), "one read, a miss");
+          assertEquals("ops", all.resultAt(3));
+          assertEquals("0.0 %", all.resultAt(4), "one read, a miss");
+          assertEquals(0, ((Number) all.resultAt(5)).intValue(), "the event itself was handled: no events dead letter");
         });
         return browser.eval("document.getElementById('delivery-id').value = 'm-console';"
           + " document.getElementById('lookup-form').requestSubmit(); true");
       })
-      .compose(v -> browser.until("document.querySelector('#delivery-result tr[data-field=outcome] td')"
-        + " && document.querySelector('#delivery-result tr[data-field=outcome] td').textContent === 'dead_lettered'", 10_000))
+      .compose(v -> browser.until(lookedUpDestination("outcome") + " === 'dead_lettered'", 10_000))
       .compose(v -> screenshot())
       .compose(v -> {
-        alertStatus.set(200);
-        return browser.eval("document.querySelector('#dead-letters button.replay').click(); true");
+        receiver.status.set(200);
+        return browser.eval("document.querySelector('#destination-dead-letters button.replay').click(); true");
       })
-      .compose(v -> browser.until("document.querySelector('#dead-letters tr[data-replayed]') !== null", 10_000))
+      .compose(v -> browser.until("document.querySelector('#destination-dead-letters tr[data-replayed]') !== null", 10_000))
       .compose(v -> h.eventually(() -> admin(gw.get(), "/admin/deliveries/m-console")
-        .map(r -> "handled".equals(r.bodyAsJsonObject().getString("outcome"))), 15_000))
-      .compose(v -> Future.all(h.redis(Request.cmd(Command.XLEN).arg(RedisKeys.deadLettersShard(0))),
+        .map(r -> "handled".equals(r.bodyAsJsonObject().getJsonArray("destinations").getJsonObject(0).getString("outcome"))), 15_000))
+      .compose(v -> Future.all(h.redis(Request.cmd(Command.XLEN).arg(OutboundKeys.DEAD)),
         admin(gw.get(), "/admin/deliveries/m-console")))
       .compose(all -> {
         ctx.verify(() -> {
           assertEquals(0, all.<io.vertx.redis.client.Response>resultAt(0).toInteger(), "the dead letter left the stream");
-          JsonObject history = all.<HttpResponse<Buffer>>resultAt(1).bodyAsJsonObject();
-          assertEquals(1, history.getInteger("replays"));
-          assertEquals(1, delivered.get(), "delivered once after the replay");
+          JsonObject delivery = all.<HttpResponse<Buffer>>resultAt(1).bodyAsJsonObject().getJsonArray("destinations").getJsonObject(0);
+          assertEquals(1, delivery.getInteger("replays"));
+          assertEquals(4, delivery.getJsonArray("attempt_log").size(), "every attempt in the history");
+          assertEquals(1, receiver.deliveries(), "delivered once after the replay");
         });
         // The page refreshes itself after a replay: the list is empty, and a lookup shows the new outcome.
-        return browser.until("document.getElementById('dead-count').textContent === '(0)'", 10_000);
+        return browser.until("document.getElementById('destination-dead-count').textContent === '(0)'", 10_000);
       })
       .compose(v -> browser.eval("document.getElementById('lookup-form').requestSubmit(); true"))
-      .compose(v -> browser.until("document.querySelector('#delivery-result tr[data-field=outcome] td')"
-        + " && document.querySelector('#delivery-result tr[data-field=outcome] td').textContent === 'handled'"
-        + " && document.querySelector('#delivery-result tr[data-field=attempts] td').textContent === '4'", 10_000))
+      .compose(v -> browser.until(lookedUpDestination("outcome") + " === 'handled' && " + lookedUpDestination("attempts")
+        + " === 4", 10_000))
       .onComplete(ctx.succeedingThenComplete());
   }
 

@@ -3,16 +3,17 @@ package dev.biogate.stream;
 import dev.biogate.support.Sharded;
 import dev.biogate.Gateway;
 import dev.biogate.analytics.Clicks;
+import dev.biogate.destination.OutboundKeys;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.sandbox.SandboxKlaviyoOptions;
 import dev.biogate.support.Harness;
+import dev.biogate.support.Receiver;
 import dev.biogate.support.TestRedis;
 import dev.biogate.webhook.Deliveries;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
@@ -32,9 +33,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,11 +51,11 @@ class BacklogCeilingTest {
   @TempDir
   Path dir;
   private Harness h;
-  private HttpServer alertSink;
+  private Receiver receiver;
 
   @AfterEach
   void stop(VertxTestContext ctx) {
-    h.close().eventually(() -> alertSink == null ? Future.succeededFuture() : alertSink.close())
+    h.close().eventually(() -> receiver == null ? Future.succeededFuture() : receiver.close())
       .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -104,32 +103,35 @@ class BacklogCeilingTest {
 
   @Test
   @Timeout(value = 2, timeUnit = TimeUnit.MINUTES)
-  void withEventsNotHandledDeliveriesPastTheCeilingGet503AndEveryAcceptedOneIsHandledAfterRestart(Vertx vertx, VertxTestContext ctx) {
+  void withADestinationDownDeliveriesPastTheCeilingGet503AndEveryAcceptedOneIsDeliveredAfterRestart(Vertx vertx,
+                                                                                                    VertxTestContext ctx) {
     int ceiling = 20;
     int sent = 30;
-    AtomicInteger status = new AtomicInteger(500);
-    Set<String> forwarded = ConcurrentHashMap.newKeySet();
-    AtomicInteger forwards = new AtomicInteger();
-    alertSink = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
-      if (status.get() == 200) {
-        forwarded.add(req.getHeader("X-Biogate-Delivery"));
-        forwards.incrementAndGet();
-      }
-      req.response().setStatusCode(status.get()).end();
-    }));
+    receiver = new Receiver(vertx);
+    receiver.status.set(500);
     h = new Harness(vertx);
     Set<String> accepted = new HashSet<>();
     List<String> refused = new ArrayList<>();
-    alertSink.listen(0, "127.0.0.1").compose(s -> h.start()).compose(x -> {
-      // One shard: the ceiling is split over the shards, and which shard a delivery lands on follows its body; with
-      // one shard exactly the first `ceiling` deliveries fit, whatever their bodies.
-      JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("streamMaxLen", ceiling).put("shards", 1)
-        .put("maxAttempts", 100).put("retryBaseMs", 200)
-        .put("alerts", new JsonObject().put("url", "http://127.0.0.1:" + alertSink.actualPort() + "/alerts")));
+    receiver.start().compose(r -> h.start()).compose(x -> {
+      // The destination is down and its backlog (the outbound stream) holds one delivery: every later event waits on
+      // the events stream, which fills to its ceiling. One shard: the ceiling is split over the shards, and which shard
+      // a delivery lands on follows its body; with one shard exactly `ceiling` deliveries fit, whatever their bodies.
+      JsonObject destinations = receiver.destinations("ops", "linktree.analytics.milestone").put("maxAttempts", 100)
+        .put("retryBaseMs", 200).put("retryMaxMs", 1_000).put("breakerMaxFailures", 1_000);
+      JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("streamMaxLen", ceiling).put("shards", 1))
+        .put("destinations", destinations.copy().put("streamMaxLen", 1));
       Gateway[] a = new Gateway[1];
-      return h.gateway(cfg).compose(gw -> send(a[0] = gw, 0, sent, accepted, refused))
+      return h.gateway(cfg).compose(gw -> post(a[0] = gw, "first"))
+        .compose(r -> {
+          assertEquals(200, r.statusCode(), r.bodyAsString());
+          accepted.add("first");
+          // The first event went to the destination's backlog and left the events stream.
+          return h.eventually(() -> Future.all(xlen(OutboundKeys.STREAM), xlen(RedisKeys.eventsShard(0)))
+            .map(all -> all.<Long>resultAt(0) == 1L && all.<Long>resultAt(1) == 0L), 10_000);
+        })
+        .compose(v -> send(a[0], 0, sent, accepted, refused))
         .compose(v -> {
-          assertEquals(ceiling, accepted.size(), "deliveries accepted up to the ceiling");
+          assertEquals(ceiling + 1, accepted.size(), "deliveries accepted up to the ceiling");
           assertEquals(sent - ceiling, refused.size(), "the rest pushed back");
           return h.get(a[0], "/metrics");
         })
@@ -142,20 +144,24 @@ class BacklogCeilingTest {
           return h.close(a[0]);
         })
         .compose(v -> {
-          // The handlers recover and the events consumer restarts (a new instance).
-          status.set(200);
-          return h.gateway(cfg);
+          // The destination recovers and the gateway restarts (a new instance, with room for the backlog).
+          receiver.status.set(200);
+          return h.gateway(cfg.copy().put("destinations", destinations));
         })
-        .compose(b -> h.eventually(() -> Future.succeededFuture(forwarded.containsAll(accepted)), 20_000)
+        .compose(b -> h.eventually(() -> Future.succeededFuture(receiver.delivered().containsAll(accepted)), 20_000)
           .compose(v -> resend(b, refused, accepted))
-          .compose(v -> h.eventually(() -> Future.succeededFuture(forwarded.size() == sent), 20_000)))
+          .compose(v -> h.eventually(() -> Future.succeededFuture(receiver.delivered().size() == sent + 1), 20_000)))
         .map(v -> {
-          assertEquals(sent, accepted.size(), "the refused deliveries were accepted once retried");
-          assertEquals(accepted, forwarded, "every delivery answered 200 was handled");
-          assertEquals(sent, forwards.get(), "each exactly once");
+          assertEquals(sent + 1, accepted.size(), "the refused deliveries were accepted once retried");
+          assertEquals(accepted, receiver.delivered(), "every delivery answered 200 reached the destination");
+          assertEquals(sent + 1, receiver.deliveries(), "each exactly once");
           return null;
         });
     }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Long> xlen(String stream) {
+    return h.redis(Request.cmd(Command.XLEN).arg(stream)).map(r -> r.toLong());
   }
 
   /** Sends deliveries {@code from..to-1} one after another; 200s are accepted, 503 backlog_full refused. */

@@ -142,7 +142,7 @@ class ExactlyOnceTest {
     }
 
     static Sent linktree(String deliveryId, int i) {
-      // Events the gateway handles without outside effects: a milestone with no alert sink, an unknown type.
+      // Events the gateway handles without outside effects: a milestone with no destination, an unknown type.
       Buffer body = i % 4 == 1
         ? Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", "l" + i).put("metric", "clicks")
           .put("value", i).put("threshold", i))

@@ -1,0 +1,73 @@
+package dev.biogate.support;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An outbound destination's receiving end for tests: a Vert.x server on an ephemeral port answering every delivery
+ * with {@link #status} (after {@link #delayMs}, when set), and remembering what it got.
+ */
+public final class Receiver {
+
+  /** One request: the status it was answered with, its {@code webhook-id}, the event's delivery id, when it arrived. */
+  public record Request(int answered, String webhookId, String deliveryId, long atMs) {
+  }
+
+  /** What every delivery is answered with; a test changes it to make the destination fail or recover. */
+  public final AtomicInteger status = new AtomicInteger(200);
+  /** How long each answer waits (0: at once). */
+  public final AtomicLong delayMs = new AtomicLong();
+  public final List<Request> requests = new CopyOnWriteArrayList<>();
+  private final Vertx vertx;
+  private HttpServer server;
+
+  public Receiver(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  public Future<Receiver> start() {
+    server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
+      int s = status.get();
+      String deliveryId = new JsonObject(b).getJsonObject("source").getString("delivery_id");
+      requests.add(new Request(s, req.getHeader("webhook-id"), deliveryId, System.currentTimeMillis()));
+      if (delayMs.get() > 0) {
+        vertx.setTimer(delayMs.get(), t -> req.response().setStatusCode(s).end());
+      } else {
+        req.response().setStatusCode(s).end();
+      }
+    }));
+    return server.listen(0, "127.0.0.1").map(this);
+  }
+
+  public Future<Void> close() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** A {@code destinations} config section with this receiver as destination {@code name}, wanting {@code events}. */
+  public JsonObject destinations(String name, String... events) {
+    return new JsonObject().put("endpoints", new JsonArray().add(new JsonObject().put("name", name)
+      .put("url", "http://127.0.0.1:" + server.actualPort() + "/" + name).put("events", new JsonArray(List.of((Object[]) events)))));
+  }
+
+  /** The delivery ids answered 2xx (each once, however often). */
+  public Set<String> delivered() {
+    Set<String> ids = ConcurrentHashMap.newKeySet();
+    requests.stream().filter(r -> r.answered() / 100 == 2).forEach(r -> ids.add(r.deliveryId()));
+    return ids;
+  }
+
+  /** How many requests were answered 2xx. */
+  public long deliveries() {
+    return requests.stream().filter(r -> r.answered() / 100 == 2).count();
+  }
+}
