@@ -114,26 +114,35 @@
       ['klaviyo retry', s.klaviyo_retry], ['klaviyo dead letters', s.klaviyo_dead_letters]]);
   }
 
-  function drawDeadLetters(list) {
-    var body = document.querySelector('#dead-letters tbody');
+  // The events' dead letters (handling failed) and the destinations' (delivery failed): one table each, same shape.
+  var DEAD = {
+    events: { table: 'dead-letters', count: 'dead-count', empty: 'dead-empty', replay: '/admin/dead-letters/',
+      source: function (d) { return d.provider; } },
+    destinations: { table: 'destination-dead-letters', count: 'destination-dead-count', empty: 'destination-dead-empty',
+      replay: '/admin/destinations/dead-letters/', source: function (d) { return d.destination; } }
+  };
+
+  function drawDeadLetters(kind, list) {
+    var k = DEAD[kind];
+    var body = document.querySelector('#' + k.table + ' tbody');
     body.replaceChildren();
     (list.dead_letters || []).forEach(function (d) {
       var tr = el('tr', { 'data-id': d.id });
-      [d.id, d.provider, d.type, d.delivery_id, d.attempts, d.error].forEach(function (v) { tr.appendChild(el('td', {}, v)); });
+      [d.id, k.source(d), d.type, d.delivery_id, d.attempts, d.error].forEach(function (v) { tr.appendChild(el('td', {}, v)); });
       var td = el('td', {});
       var b = el('button', { type: 'button', 'class': 'replay', 'data-id': d.id }, 'Replay');
-      b.addEventListener('click', function () { replay(d.id, b); });
+      b.addEventListener('click', function () { replay(k, d.id, b); });
       td.appendChild(b);
       tr.appendChild(td);
       body.appendChild(tr);
     });
-    $('dead-count').textContent = '(' + (list.count || 0) + ')';
-    $('dead-empty').hidden = (list.count || 0) > 0;
+    $(k.count).textContent = '(' + (list.count || 0) + ')';
+    $(k.empty).hidden = (list.count || 0) > 0;
   }
 
-  function replay(id, button) {
+  function replay(k, id, button) {
     button.disabled = true;
-    api('POST', '/admin/dead-letters/' + encodeURIComponent(id) + '/replay').then(function (r) {
+    api('POST', k.replay + encodeURIComponent(id) + '/replay').then(function (r) {
       button.textContent = 'Replayed';
       button.className = 'replay done';
       button.closest('tr').setAttribute('data-replayed', r.stream_id || 'yes');
@@ -167,10 +176,12 @@
   }
 
   function refresh() {
-    Promise.all([api('GET', '/admin/overview'), api('GET', '/admin/dead-letters?limit=100')]).then(function (r) {
+    Promise.all([api('GET', '/admin/overview'), api('GET', '/admin/dead-letters?limit=100'),
+      api('GET', '/admin/destinations/dead-letters?limit=100')]).then(function (r) {
       showError('');
       drawOverview(r[0]);
-      drawDeadLetters(r[1]);
+      drawDeadLetters('events', r[1]);
+      drawDeadLetters('destinations', r[2]);
       $('updated').textContent = 'updated ' + new Date().toISOString().substring(11, 19) + ' UTC';
       document.body.setAttribute('data-loaded', 'true');
     }).catch(function (e) {

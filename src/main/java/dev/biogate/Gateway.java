@@ -26,7 +26,7 @@ import dev.biogate.events.DeliveryHistory;
 import dev.biogate.events.EventRouter;
 import dev.biogate.events.KlaviyoEvents;
 import dev.biogate.events.LinkmeClicks;
-import dev.biogate.events.MilestoneForwarder;
+import dev.biogate.events.Milestones;
 import dev.biogate.config.SecretFiles;
 import dev.biogate.http.AccessLog;
 import dev.biogate.http.ApiException;
@@ -78,7 +78,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.client.WebClient;
 import io.vertx.redis.client.Redis;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,7 +115,7 @@ public final class Gateway {
   private final WebhookRoutes webhookRoutes;
   private final AdminHandler admin;
   private final StreamStats eventStats = new StreamStats();
-  private final WebClient alerts;
+  private final StreamStats outboundStats = new StreamStats();
   // Clicks and sinks
   private final ClickStreamWriter clickWriter;
   private final ClickRecorder recorder;
@@ -172,8 +171,6 @@ public final class Gateway {
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
     this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait());
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas);
-    this.admin = new AdminHandler(new DeadLetters(redis, w, clock), new DeliveryHistory(redis, shards.count()), invalidation);
-    this.alerts = WebClient.create(vertx);
 
     AnalyticsOptions a = config.analytics();
     this.clickWriter = new ClickStreamWriter(redis, shards, a.streamMaxLen(), a.redisTimeoutMs());
@@ -190,7 +187,10 @@ public final class Gateway {
     DestinationOptions d = config.destinations();
     this.fanOut = new FanOut(redis, d, w.dedupeWindowS());
     this.destinations = new DestinationSender(vertx, redis, d, w.dedupeWindowS());
-    this.destinationAdmin = new DestinationAdmin(destinations, new OutboundDeadLetters(redis, w.dedupeWindowS()));
+    OutboundDeadLetters outbound = new OutboundDeadLetters(redis, w.dedupeWindowS());
+    this.destinationAdmin = new DestinationAdmin(destinations, outbound);
+    this.admin = new AdminHandler(new DeadLetters(redis, w, clock),
+      new DeliveryHistory(redis, shards.count()).withDestinations(fanOut, outbound), invalidation);
   }
 
   private static KlaviyoSink klaviyo(Vertx vertx, KlaviyoOptions k, Redis redis, ProfileService profiles, int shards) {
@@ -266,7 +266,7 @@ public final class Gateway {
   private Future<Void> startBackground() {
     WebhookOptions w = config.webhooks();
     AnalyticsOptions a = config.analytics();
-    MilestoneForwarder milestones = new MilestoneForwarder(alerts, w.alertUrl(), w.alertSecret(), redis, klaviyo != null);
+    Milestones milestones = new Milestones(redis, klaviyo != null);
     LinkmeClicks linkmeClicks = new LinkmeClicks(clickWriter);
     KlaviyoEvents klaviyoEvents = new KlaviyoEvents(redis);
     LinkmeAttributionOptions linkme = config.linkme();
@@ -294,7 +294,8 @@ public final class Gateway {
     GatewayMetrics.bindStream(registry, "bg:clicks", RedisKeys.CLICKS_COUNTER_GROUP, clickStats);
     // The outbound stream has its own tag: one engine, unsharded.
     StreamPolicy outbound = destinations.policy().heartbeatTtlMs(w.heartbeatTtlMs()).idleClaimMs(w.claimIdleMs());
-    engines.add(new StreamEngine(redis, livenessRedis, outbound, instanceId, destinations, engineStats(outbound)));
+    GatewayMetrics.bindStream(registry, outbound.stream(), outbound.group(), outboundStats);
+    engines.add(new StreamEngine(redis, livenessRedis, outbound, instanceId, destinations, outboundStats));
     if (klaviyo != null) {
       klaviyo.start();
       klaviyo.policies().forEach(p -> engines.add(new StreamEngine(redis, livenessRedis, clicks(p), instanceId, klaviyo,
@@ -422,6 +423,11 @@ public final class Gateway {
     return eventStats;
   }
 
+  /** This instance's deliveries to the outbound destinations (the outbound stream's engine). */
+  public StreamStats outboundStats() {
+    return outboundStats;
+  }
+
   /** The unique name of this instance's consumers in every stream group. */
   public String instanceId() {
     return instanceId;
@@ -444,15 +450,14 @@ public final class Gateway {
   public Future<Void> close() {
     Future<Void> undeploy = (deploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(deploymentId))
       .eventually(() -> managementDeploymentId == null ? Future.succeededFuture() : vertx.undeploy(managementDeploymentId));
-    return undeploy.eventually(jobs::stop).eventually(this::stopBackground).eventually(() -> {
+    // The budget leaves its roster before its client closes: a stopped instance must not keep its share reserved.
+    return undeploy.eventually(jobs::stop).eventually(this::stopBackground).eventually(budget::stop).eventually(() -> {
       if (secretFiles != null) {
         secretFiles.stop();
       }
       invalidation.stop();
       replicas.stop();
-      budget.stop();
       streams.stop();
-      alerts.close();
       budgetRedis.close();
       livenessRedis.close();
       upstream.close();

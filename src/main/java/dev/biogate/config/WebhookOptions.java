@@ -28,13 +28,11 @@ import java.util.List;
  *                    answering 200, {@code off} never, {@code auto} (default) whenever the Redis master reports a
  *                    connected replica
  * @param replicaWaitMs how long a delivery waits for a replica before it is answered 503 (the provider retries)
- * @param alertUrl where {@code analytics.milestone} alerts are forwarded; {@code null} = alert sink off
  */
 public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSecrets, boolean linkmeEnabled,
                              List<Secret> klaviyoSecrets, long pastToleranceS, long futureToleranceS, long dedupeWindowS,
                              int maxBodyBytes, int maxAttempts, long retryBaseMs, long claimIdleMs, long streamMaxLen,
-                             int shards, long heartbeatTtlMs, String replicaWait, long replicaWaitMs, String alertUrl,
-                             Secret alertSecret) {
+                             int shards, long heartbeatTtlMs, String replicaWait, long replicaWaitMs) {
 
   public static final long DEFAULT_PAST_TOLERANCE_S = 73 * 3600;
   public static final long DEFAULT_FUTURE_TOLERANCE_S = 300;
@@ -69,9 +67,11 @@ public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSe
       s.intIn("shards", DEFAULT_SHARDS, 1, 1024),
       s.longIn("heartbeatTtlMs", DEFAULT_HEARTBEAT_TTL_MS, 100, 60_000),
       s.string("replicaWait", DEFAULT_REPLICA_WAIT),
-      s.longIn("replicaWaitMs", DEFAULT_REPLICA_WAIT_MS, 1, 60_000),
-      s.section("alerts").httpUrl("url"),
-      Secret.of(s.section("alerts").string("secret", null)));
+      s.longIn("replicaWaitMs", DEFAULT_REPLICA_WAIT_MS, 1, 60_000));
+    if (s.has("alerts")) {
+      throw s.invalid("alerts", "was removed: milestones go to outbound destinations; add an entry to destinations.endpoints "
+        + "with \"events\": [\"linktree.analytics.milestone\"] and its url and secret (see the README, Outbound destinations)");
+    }
     if (dedupeWindowS <= pastToleranceS + futureToleranceS) {
       throw s.invalid("dedupeWindowS", "must be longer than the timestamp tolerance (" + (pastToleranceS + futureToleranceS) + " s)");
     }
@@ -91,7 +91,6 @@ public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSe
       .put("linkmeEnabled", linkmeEnabled).put("pastToleranceS", pastToleranceS).put("futureToleranceS", futureToleranceS)
       .put("dedupeWindowS", dedupeWindowS).put("maxBodyBytes", maxBodyBytes).put("maxAttempts", maxAttempts)
       .put("retryBaseMs", retryBaseMs).put("claimIdleMs", claimIdleMs).put("streamMaxLen", streamMaxLen).put("shards", shards)
-      .put("heartbeatTtlMs", heartbeatTtlMs).put("replicaWait", replicaWait).put("replicaWaitMs", replicaWaitMs)
-      .put("alertUrl", alertUrl);
+      .put("heartbeatTtlMs", heartbeatTtlMs).put("replicaWait", replicaWait).put("replicaWaitMs", replicaWaitMs);
   }
 }

@@ -42,24 +42,18 @@ public final class DestinationSender implements StreamHandler {
   private final WebClient client;
   private final Map<String, Target> targets = new HashMap<>();
   private final long ttlS;
+  private final DestinationRate rate;
 
-  private static final class Target {
-    final DestinationOptions.Endpoint endpoint;
-    final CircuitBreaker breaker;
-    final long intervalNs;
-    long nextNs;
-
-    Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker) {
-      this.endpoint = endpoint;
-      this.breaker = breaker;
-      this.intervalNs = (long) (1e9 / endpoint.ratePerSec());
-    }
+  private record Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker) {
   }
 
   /** A non-2xx answer: stackless, its message a short reason safe to store. */
   private static final class Refused extends VertxException {
+    final int status;
+
     Refused(int status) {
       super("destination answered " + status, true);
+      this.status = status;
     }
   }
 
@@ -67,6 +61,7 @@ public final class DestinationSender implements StreamHandler {
     this.redis = redis;
     this.options = options;
     this.ttlS = ttlS;
+    this.rate = new DestinationRate(redis);
     this.client = WebClient.create(vertx, new WebClientOptions().setUserAgent("biogate").setKeepAlive(true)
       .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeoutMs())).setFollowRedirects(false));
     for (DestinationOptions.Endpoint e : options.endpoints()) {
@@ -92,41 +87,47 @@ public final class DestinationSender implements StreamHandler {
     if (t == null || id == null) {
       return Future.succeededFuture(Outcome.dead("destination no longer configured"));
     }
-    if (!t.endpoint.enabled()) {
+    if (!t.endpoint().enabled()) {
       return Future.succeededFuture(Outcome.keep(options.breakerResetMs()));
     }
-    if (t.breaker.state() == CircuitBreakerState.OPEN) {
+    if (t.breaker().state() == CircuitBreakerState.OPEN) {
       return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
     }
-    long now = System.nanoTime();
-    if (now < t.nextNs) {
-      return Future.succeededFuture(Outcome.keep(Math.max(1, (t.nextNs - now) / 1_000_000)));
-    }
-    t.nextNs = Math.max(now, t.nextNs) + t.intervalNs;
+    // Redis unreachable: the pace cannot be checked, so the entry waits (it stays pending; no attempt is spent).
+    return rate.take(t.endpoint().name(), t.endpoint().ratePerSec(), System.currentTimeMillis())
+      .transform(ar -> ar.failed() ? Future.succeededFuture(Outcome.keep(1_000))
+        : ar.result() > 0 ? Future.succeededFuture(Outcome.keep(ar.result())) : attempt(t, id, e));
+  }
+
+  private Future<Outcome> attempt(Target t, String id, StreamEntry e) {
     Buffer body = body(e);
-    long ts = System.currentTimeMillis() / 1000;
-    return t.breaker.<Integer>execute(() -> send(t, id, ts, body))
+    long startMs = System.currentTimeMillis();
+    long startNs = System.nanoTime();
+    return t.breaker().<Integer>execute(() -> send(t, id, startMs / 1000, body))
       .transform(ar -> {
+        JsonObject attempt = new JsonObject().put("at", Instant.ofEpochMilli(startMs).toString())
+          .put("duration_ms", (System.nanoTime() - startNs) / 1_000_000);
         if (ar.succeeded()) {
-          return record(id, new JsonObject().put("status", ar.result())).map(Outcome.done());
+          return record(id, attempt.put("status", ar.result())).map(Outcome.done());
         }
         if (ar.cause() instanceof OpenCircuitException) {
           return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
         }
-        String reason = ar.cause() instanceof Refused ? ar.cause().getMessage() : "no answer (" + ar.cause().getClass().getSimpleName() + ")";
-        JsonObject attempt = ar.cause() instanceof Refused
-          ? new JsonObject().put("status", Integer.parseInt(reason.substring(reason.lastIndexOf(' ') + 1)))
-          : new JsonObject().put("error", reason);
-        return record(id, attempt).map(Outcome.retry(reason));
+        if (ar.cause() instanceof Refused) {
+          Refused refused = (Refused) ar.cause();
+          return record(id, attempt.put("status", refused.status)).map(Outcome.retry(refused.getMessage()));
+        }
+        String reason = "no answer (" + ar.cause().getClass().getSimpleName() + ")";
+        return record(id, attempt.put("error", reason)).map(Outcome.retry(reason));
       });
   }
 
   private Future<Integer> send(Target t, String id, long ts, Buffer body) {
-    HttpRequest<Buffer> req = client.postAbs(t.endpoint.url()).timeout(options.timeoutMs())
+    HttpRequest<Buffer> req = client.postAbs(t.endpoint().url()).timeout(options.timeoutMs())
       .putHeader("Content-Type", "application/json")
       .putHeader(StandardWebhooks.ID, id)
       .putHeader(StandardWebhooks.TIMESTAMP, Long.toString(ts));
-    String sig = StandardWebhooks.signature(t.endpoint.secrets(), id, ts, body.getBytes());
+    String sig = StandardWebhooks.signature(t.endpoint().secrets(), id, ts, body.getBytes());
     if (sig != null) {
       req.putHeader(StandardWebhooks.SIGNATURE, sig);
     }
@@ -150,7 +151,6 @@ public final class DestinationSender implements StreamHandler {
 
   private Future<Void> record(String id, JsonObject attempt) {
     String key = OutboundKeys.attempts(id);
-    attempt.put("at", Instant.now().toString());
     return redis.batch(List.of(Request.cmd(Command.RPUSH).arg(key).arg(attempt.encode()),
         Request.cmd(Command.LTRIM).arg(key).arg(-MAX_ATTEMPTS_KEPT).arg(-1),
         Request.cmd(Command.EXPIRE).arg(key).arg(ttlS)))
@@ -160,12 +160,12 @@ public final class DestinationSender implements StreamHandler {
   /** Breaker state per destination, for the admin API. */
   public JsonObject describe() {
     JsonObject out = new JsonObject();
-    targets.forEach((name, t) -> out.put(name, t.endpoint.toJson().put("breaker", t.breaker.state().name())));
+    targets.forEach((name, t) -> out.put(name, t.endpoint().toJson().put("breaker", t.breaker().state().name())));
     return out;
   }
 
   public void close() {
-    targets.values().forEach(t -> t.breaker.close());
+    targets.values().forEach(t -> t.breaker().close());
     client.close();
   }
 

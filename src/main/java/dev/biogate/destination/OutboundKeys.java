@@ -1,8 +1,9 @@
 package dev.biogate.destination;
 
 /**
- * The outbound side's Redis keys. All carry the {@code {out}} hash tag: the fan-out, ack, dead-letter and replay
- * scripts touch several of them at once, and in Redis Cluster all keys of one script must share a slot.
+ * The outbound side's Redis keys. All but the rate buckets carry the {@code {out}} hash tag: the fan-out, ack,
+ * dead-letter and replay scripts touch several of them at once, and in Redis Cluster all keys of one script must share
+ * a slot. A destination's rate bucket is the only key of its script and carries the destination's own tag.
  */
 public final class OutboundKeys {
 
@@ -28,5 +29,10 @@ public final class OutboundKeys {
   /** List: every attempt of one delivery, oldest first ({@code {"at","status"|"error"}}). */
   public static String attempts(String webhookId) {
     return "bg:out:{out}:attempts:" + webhookId;
+  }
+
+  /** Hash: one destination's token bucket ({@code redis/destination_rate.lua}), shared by every instance. */
+  public static String rate(String destination) {
+    return "bg:out:rate:{" + destination + "}";
   }
 }

@@ -1,9 +1,12 @@
 package dev.biogate.events;
 
+import dev.biogate.destination.FanOut;
+import dev.biogate.destination.OutboundDeadLetters;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -20,7 +23,8 @@ import java.util.Map;
  * dedupe marker: when it was received, its type, how many times the provider sent it, how many handling attempts it
  * took and how that ended ({@code queued | retrying | handled | skipped | dead_lettered | replayed}). A handled
  * delivery also names its {@code handler} and what it did ({@code result}); one nothing wanted is {@code skipped}
- * with the {@code reason}.
+ * with the {@code reason}. The lookup also shows what each outbound destination the event went to did with it: its
+ * {@code webhook-id}, outcome and every attempt (when it started, how long it took, status code or error).
  */
 public final class DeliveryHistory {
 
@@ -31,20 +35,30 @@ public final class DeliveryHistory {
   /** The shard whose deliveries {@link #note} records (the events stream this history's router reads). */
   private final int shard;
   private final LuaScript note = LuaScript.load("delivery_note");
+  /** The destinations' side of a lookup; {@code null} when this history only notes. */
+  private final FanOut fanOut;
+  private final OutboundDeadLetters outbound;
 
   public DeliveryHistory(Redis redis, int shards) {
-    this(redis, shards, 0);
+    this(redis, shards, 0, null, null);
   }
 
-  private DeliveryHistory(Redis redis, int shards, int shard) {
+  private DeliveryHistory(Redis redis, int shards, int shard, FanOut fanOut, OutboundDeadLetters outbound) {
     this.redis = redis;
     this.shards = shards;
     this.shard = shard;
+    this.fanOut = fanOut;
+    this.outbound = outbound;
   }
 
   /** This history, noting the deliveries queued on {@code shard}. */
   public DeliveryHistory onShard(int shard) {
-    return new DeliveryHistory(redis, shards, shard);
+    return new DeliveryHistory(redis, shards, shard, fanOut, outbound);
+  }
+
+  /** This history, whose lookups also show each destination's delivery of the event and its attempts. */
+  public DeliveryHistory withDestinations(FanOut fanOut, OutboundDeadLetters outbound) {
+    return new DeliveryHistory(redis, shards, shard, fanOut, outbound);
   }
 
   /**
@@ -83,14 +97,37 @@ public final class DeliveryHistory {
         reads.add(redis.send(Request.cmd(Command.HGETALL).arg(RedisKeys.webhookDelivery(s, provider, deliveryId))));
       }
     }
-    return Future.all(reads).map(all -> {
+    return Future.all(reads).compose(all -> {
       for (int i = 0; i < reads.size(); i++) {
         Map<String, String> f = StreamEntry.fields(reads.get(i).result());
         if (!f.isEmpty()) {
-          return describe(PROVIDERS[i / shards], deliveryId, f);
+          String provider = PROVIDERS[i / shards];
+          return destinations(provider, f.get("type"), deliveryId).map(list -> {
+            JsonObject out = describe(provider, deliveryId, f);
+            return list == null ? out : out.put("destinations", list);
+          });
         }
       }
-      return null;
+      return Future.succeededFuture(null);
+    });
+  }
+
+  /**
+   * The lookup's {@code destinations} list: the delivery of this event to each destination whose filters match it
+   * now, as far as it got (one read pair per destination); {@code null} without destinations.
+   */
+  private Future<JsonArray> destinations(String provider, String type, String deliveryId) {
+    if (fanOut == null || type == null) {
+      return Future.succeededFuture(null);
+    }
+    List<Future<JsonObject>> each = new ArrayList<>();
+    for (String name : fanOut.matching(provider + "." + type)) {
+      each.add(outbound.history(FanOut.webhookId(provider, deliveryId, name)));
+    }
+    return Future.all(each).map(all -> {
+      JsonArray list = new JsonArray();
+      each.stream().map(Future::result).filter(java.util.Objects::nonNull).forEach(list::add);
+      return list;
     });
   }
 

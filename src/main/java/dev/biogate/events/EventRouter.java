@@ -15,7 +15,8 @@ import io.vertx.core.json.JsonObject;
  * handler for its provider and type:
  * <ul>
  *   <li>Linktree {@code profile.updated}, {@code link.*}: cache freshness; {@code analytics.milestone}: the Klaviyo
- *       sink and the alert forwarder;</li>
+ *       sink (the built-in destination; every other receiver is a destination subscribed to
+ *       {@code linktree.analytics.milestone});</li>
  *   <li>Klaviyo system webhooks: counted by topic;</li>
  *   <li>LinkMe {@code link.click}: the clicks stream, attributed ({@link LinkmeAttribution}); {@code link.token_created},
  *       {@code link.claim}, {@code link.app_open}, {@code link.deferred_claim_attempt}: attributed and forwarded to
@@ -28,7 +29,7 @@ import io.vertx.core.json.JsonObject;
 public final class EventRouter implements StreamHandler {
 
   private final ProfileEventHandler profiles;
-  private final MilestoneForwarder milestones;
+  private final Milestones milestones;
   private final LinkmeClicks clicks;
   private final LinkmeAttribution attribution;
   private final FanOut fanOut;
@@ -51,7 +52,7 @@ public final class EventRouter implements StreamHandler {
     }
   }
 
-  EventRouter(ProfileEventHandler profiles, MilestoneForwarder milestones, LinkmeClicks clicks, KlaviyoEvents klaviyo,
+  EventRouter(ProfileEventHandler profiles, Milestones milestones, LinkmeClicks clicks, KlaviyoEvents klaviyo,
               LinkmeAttribution attribution, FanOut fanOut, DeliveryHistory history) {
     this.klaviyo = klaviyo;
     this.profiles = profiles;
@@ -63,7 +64,7 @@ public final class EventRouter implements StreamHandler {
   }
 
   /** The router of the gateway's own event handlers; {@code fanOut} may be {@code null} (no destinations). */
-  public static EventRouter create(ProfileService profiles, MilestoneForwarder milestones, LinkmeClicks clicks,
+  public static EventRouter create(ProfileService profiles, Milestones milestones, LinkmeClicks clicks,
                                    KlaviyoEvents klaviyo, LinkmeAttributionOptions linkme, FanOut fanOut,
                                    DeliveryHistory history) {
     return new EventRouter(new ProfileEventHandler(profiles), milestones, clicks, klaviyo, new LinkmeAttribution(linkme),
@@ -132,7 +133,9 @@ public final class EventRouter implements StreamHandler {
         case "link.deleted":
           return profiles.linkChanged(type, data(e)).map(v -> Routed.done("linktree.links", "cached copies updated or purged"));
         case "analytics.milestone":
-          return milestones.forward(e, data(e)).map(v -> Routed.done("linktree.milestone", "milestone forwarded"));
+          return milestones.toKlaviyo(e, data(e)).map(queued -> queued
+            ? Routed.done("linktree.milestone", "queued for Klaviyo")
+            : new Routed(Outcome.done(), "linktree.milestone", null, null, null));
         default:
           break;
       }

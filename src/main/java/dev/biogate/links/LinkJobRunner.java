@@ -95,6 +95,7 @@ final class LinkJobRunner {
   private void take(String id) {
     store.lease(id, owner, leaseMs, clock.getAsLong()).onSuccess(r -> {
       if (r == 1 && !stopped && !held.containsKey(id)) {
+        LOG.info("applying link batch job {}", id);
         Drain d = new Drain(id);
         held.put(id, d);
         d.start();

@@ -12,9 +12,9 @@ import java.io.UncheckedIOException;
  * The operator console: {@code /admin/ui} (plain HTML, one script, one stylesheet, all in the jar under
  * {@code console/}, no build step). The files hold no data and no secret, so they are served without the admin token;
  * the page asks for the token, keeps it in the tab's {@code sessionStorage} only, and sends it as a bearer token to
- * the admin JSON API ({@code /admin/overview}, {@code /admin/dead-letters}, {@code /admin/deliveries/{id}}), which
- * {@link AdminAuth} guards as always. A strict Content-Security-Policy allows nothing but these files and same-origin
- * calls.
+ * the admin JSON API ({@code /admin/overview}, {@code /admin/dead-letters}, {@code /admin/destinations/dead-letters},
+ * {@code /admin/deliveries/{id}}), which {@link AdminAuth} guards as always. A strict Content-Security-Policy allows
+ * nothing but these files and same-origin calls.
  */
 public final class ConsolePage {
 

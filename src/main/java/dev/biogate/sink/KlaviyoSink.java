@@ -82,9 +82,11 @@ public final class KlaviyoSink implements StreamHandler, KlaviyoDelivery.Control
   /** Call after the engines reading for the sink have stopped. */
   public Future<Void> stop() {
     stopped = true;
-    budget.stop();
-    client.close();
-    return Future.succeededFuture();
+    // Leave the shared budget before the gateway closes the Redis client, or the share stays reserved.
+    return budget.stop().eventually(() -> {
+      client.close();
+      return Future.succeededFuture();
+    });
   }
 
   @Override

@@ -148,16 +148,19 @@ public final class RedisBudget implements UpstreamBudget {
 
   /**
    * Stops reporting. A connected instance leaves the roster at once; one cut off from Redis stays in it, so its
-   * share remains reserved until its record lapses.
+   * share remains reserved until its record lapses. Completes when the leave is done (or failed, or timed out): the
+   * caller closes the Redis client only then, or the leave may never be sent and the share stays reserved for the
+   * record's whole lifetime.
    */
-  public void stop() {
+  public Future<Void> stop() {
     if (heartbeatTimer >= 0) {
       vertx.cancelTimer(heartbeatTimer);
     }
     if (degraded == null && reported) {
-      leave.run(redis, List.of(rosterKey, detailsKey, putBackKey, leftKey), List.of(instanceId, Long.toString(lifetimeMs() * 1000L)))
-        .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      return leave.run(redis, List.of(rosterKey, detailsKey, putBackKey, leftKey), List.of(instanceId, Long.toString(lifetimeMs() * 1000L)))
+        .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
     }
+    return Future.succeededFuture();
   }
 
   private long silenceMs() {

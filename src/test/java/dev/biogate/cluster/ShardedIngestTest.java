@@ -3,24 +3,27 @@ package dev.biogate.cluster;
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
+import dev.biogate.support.Harness;
+import dev.biogate.support.Receiver;
 import dev.biogate.support.RedisProcess;
-import dev.biogate.support.Sharded;
 import dev.biogate.support.TestCluster;
 import dev.biogate.support.Topology;
-import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
-import dev.biogate.webhook.DeliveryMix.Sent;
-import dev.biogate.webhook.DeliveryMix;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -35,12 +38,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Ingest sharded over a real 3-master Redis Cluster: every shard has its own slot, the shards cover every master,
  * two instances handle each distinct delivery exactly once while every master takes part of the work, clicks are
- * counted exactly, and the admin API finds deliveries and replays dead letters across shards.
+ * counted exactly, and the admin API finds deliveries across shards and replays dead letters on the Cluster.
  */
-class ShardedIngestTest extends UnstartedHarnessTest {
+@ExtendWith(VertxExtension.class)
+class ShardedIngestTest {
 
   private static final int UNIQUE = 700;
   private static final int DUPLICATES = 300;
+
+  private Harness h;
+  private Receiver receiver;
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    (h == null ? Future.<Void>succeededFuture() : h.close())
+      .eventually(() -> receiver == null ? Future.succeededFuture() : receiver.close())
+      .onComplete(ctx.succeedingThenComplete());
+  }
 
   @Test
   void everyShardHasItsOwnSlotAndTheShardsCoverEveryMaster() {
@@ -69,8 +83,17 @@ class ShardedIngestTest extends UnstartedHarnessTest {
   void twoInstancesOnAClusterHandleEachDistinctDeliveryOnceWithEveryMasterTakingPart(Vertx vertx, VertxTestContext ctx) {
     TestCluster cluster = TestCluster.get();
     Random random = new Random(7);
-    List<Sent> all = DeliveryMix.of(random, "cl-", UNIQUE, DUPLICATES, DeliveryMix::reordered);
+    List<Sent> unique = new ArrayList<>();
+    for (int i = 0; i < UNIQUE; i++) {
+      unique.add(i % 2 == 0 ? Sent.linkme("cl-evt-" + i) : Sent.linktree("cl-dlv-" + i, i));
+    }
+    List<Sent> all = new ArrayList<>(unique);
+    for (int i = 0; i < DUPLICATES; i++) {
+      all.add(unique.get(random.nextInt(UNIQUE)).redelivery());
+    }
+    Collections.shuffle(all, random);
     Map<RedisProcess, Long> xaddsBefore = new HashMap<>();
+    h = new Harness(vertx);
     JsonObject cfg = Deliveries.config();
     h.start(Topology.CLUSTER)
       .compose(x -> vertx.executeBlocking(() -> {
@@ -78,10 +101,25 @@ class ShardedIngestTest extends UnstartedHarnessTest {
         return null;
       }))
       .compose(x -> h.gateway(cfg)).compose(a -> h.gateway(cfg).compose(b -> {
-        return DeliveryMix.sendAll(h, random, all, UNIQUE, a, b)
-          .compose(done -> h.eventually(() -> Future.succeededFuture(handled(a, b) >= UNIQUE && clicks(a, b) >= UNIQUE / 2), 30_000))
-          // A stray second handling needs an entry still pending: once none is, the totals are final.
-          .compose(v -> h.eventually(() -> Sharded.settled(h::redis), 10_000))
+        List<Future<HttpResponse<Buffer>>> answers = new ArrayList<>();
+        for (Sent s : all) {
+          answers.add(h.post(random.nextBoolean() ? a : b, s.path, s.headers(), s.body));
+        }
+        return Future.all(answers).compose(done -> {
+          int received = 0;
+          int duplicate = 0;
+          for (Future<HttpResponse<Buffer>> f : answers) {
+            HttpResponse<Buffer> r = f.result();
+            assertEquals(200, r.statusCode(), r.bodyAsString());
+            received += r.bodyAsJsonObject().getBoolean("duplicate", false) ? 0 : 1;
+            duplicate += r.bodyAsJsonObject().getBoolean("duplicate", false) ? 1 : 0;
+          }
+          assertEquals(UNIQUE, received, "each distinct delivery accepted once");
+          assertEquals(DUPLICATES, duplicate);
+          return h.eventually(() -> Future.succeededFuture(handled(a, b) >= UNIQUE && clicks(a, b) >= UNIQUE / 2), 30_000);
+        })
+          // Nothing pending on any shard: a second handling of any delivery would have happened by now.
+          .compose(v -> h.eventually(() -> dev.biogate.support.Sharded.settled(h::redis), 10_000))
           .compose(v -> vertx.executeBlocking(() -> {
             assertEquals(UNIQUE, handled(a, b), "every distinct delivery handled exactly once across both instances");
             assertEquals(UNIQUE / 2, clicks(a, b), "every LinkMe click counted exactly once");
@@ -104,42 +142,63 @@ class ShardedIngestTest extends UnstartedHarnessTest {
   }
 
   @Test
-  void deadLettersOnAClusterAreListedAndReplayedById(Vertx vertx, VertxTestContext ctx) {
+  void destinationDeadLettersOnAClusterAreListedAndReplayedByIdAndEachEventsHistoryIsFoundAcrossShards(Vertx vertx,
+                                                                                                      VertxTestContext ctx) {
+    receiver = new Receiver(vertx);
+    receiver.status.set(500);
+    h = new Harness(vertx);
     int count = 6;
-    h.start(Topology.CLUSTER).compose(x -> h.receiver(500)).compose(alertSink -> h.gateway(Deliveries.config()
-        .put("webhooks", Deliveries.webhooks().put("alerts", new JsonObject().put("url", alertSink.url("/alerts")))))
+    receiver.start().compose(r -> h.start(Topology.CLUSTER))
+      .compose(x -> h.gateway(Deliveries.config().put("destinations", receiver.destinations("ops", "linktree.analytics.milestone")
+        .put("maxAttempts", 3).put("retryBaseMs", 20).put("retryMaxMs", 100).put("breakerMaxFailures", 100))))
       .compose(g -> {
         List<Future<HttpResponse<Buffer>>> sends = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-          Buffer body = Deliveries.milestone("dl-" + i, 100);
+          Buffer body = Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", "dl-" + i)
+            .put("metric", "clicks").put("value", 100).put("threshold", 100));
           sends.add(h.post(g, "/webhooks/linktree", Deliveries.linktree("dl-" + i, body), body));
         }
         return Future.all(sends)
-          .compose(v -> h.eventually(() -> admin(g, HttpMethod.GET, "/admin/dead-letters")
+          .compose(v -> h.eventually(() -> admin(g, HttpMethod.GET, "/admin/destinations/dead-letters")
             .map(r -> r.bodyAsJsonObject().getLong("count") == count), 15_000))
-          .compose(v -> admin(g, HttpMethod.GET, "/admin/dead-letters"))
+          .compose(v -> admin(g, HttpMethod.GET, "/admin/destinations/dead-letters"))
           .compose(list -> {
-            Set<Integer> shards = new HashSet<>();
-            list.bodyAsJsonObject().getJsonArray("dead_letters").forEach(o -> shards.add(((JsonObject) o).getInteger("shard")));
-            assertTrue(shards.size() > 1, "dead letters come from several shards: " + shards);
-            alertSink.answer(200);
+            Set<String> events = new HashSet<>();
+            list.bodyAsJsonObject().getJsonArray("dead_letters").forEach(o -> events.add(((JsonObject) o).getString("delivery_id")));
+            assertEquals(count, events.size(), "one dead letter per event: " + events);
+            receiver.status.set(200);
             List<Future<HttpResponse<Buffer>>> replays = new ArrayList<>();
             list.bodyAsJsonObject().getJsonArray("dead_letters").forEach(o ->
-              replays.add(admin(g, HttpMethod.POST, "/admin/dead-letters/" + ((JsonObject) o).getString("id") + "/replay?shard="
-                + ((JsonObject) o).getInteger("shard"))));
+              replays.add(admin(g, HttpMethod.POST, "/admin/destinations/dead-letters/" + ((JsonObject) o).getString("id") + "/replay")));
             return Future.all(replays).map(replays);
           })
           .compose(replays -> {
             replays.forEach(f -> assertEquals(200, f.result().statusCode(), f.result().bodyAsString()));
-            return h.eventually(() -> admin(g, HttpMethod.GET, "/admin/deliveries/dl-" + (count - 1))
-              .map(r -> "handled".equals(r.bodyAsJsonObject().getString("outcome"))), 15_000);
+            return h.eventually(() -> Future.succeededFuture(receiver.delivered().size() == count), 15_000);
           })
-          .compose(v -> admin(g, HttpMethod.GET, "/admin/dead-letters"))
+          .compose(v -> {
+            // Each event's history lives on the shard its body chose; the lookup asks them all.
+            List<Future<HttpResponse<Buffer>>> lookups = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+              lookups.add(admin(g, HttpMethod.GET, "/admin/deliveries/dl-" + i));
+            }
+            return Future.all(lookups).map(lookups);
+          })
+          .compose(lookups -> {
+            lookups.forEach(f -> {
+              JsonObject event = f.result().bodyAsJsonObject();
+              assertEquals(200, f.result().statusCode(), event.encode());
+              assertEquals("handled", event.getString("outcome"), event.encode());
+              assertEquals(4, event.getJsonArray("destinations").getJsonObject(0).getInteger("attempts"), event.encode());
+            });
+            assertEquals(count, receiver.deliveries(), "one delivery per event");
+            return admin(g, HttpMethod.GET, "/admin/destinations/dead-letters");
+          })
           .map(r -> {
             assertEquals(0L, r.bodyAsJsonObject().getLong("count"), "every dead letter replayed");
             return null;
           });
-      })).onComplete(ctx.succeedingThenComplete());
+      }).onComplete(ctx.succeedingThenComplete());
   }
 
   private Future<HttpResponse<Buffer>> admin(Gateway g, HttpMethod method, String path) {
@@ -162,5 +221,26 @@ class ShardedIngestTest extends UnstartedHarnessTest {
 
   private static long clicks(Gateway a, Gateway b) {
     return a.clickCounter().counted() + a.clickCounter().unattributed() + b.clickCounter().counted() + b.clickCounter().unattributed();
+  }
+
+  /** One delivery as sent; a redelivery is the provider's retry of it. */
+  private record Sent(String path, String deliveryId, Buffer body, long timestamp) {
+
+    static Sent linkme(String id) {
+      return new Sent("/webhooks/linkme", null, Deliveries.click(id, "link-" + id), 0);
+    }
+
+    static Sent linktree(String deliveryId, int i) {
+      return new Sent("/webhooks/linktree", deliveryId, Deliveries.linktreeEvent("link.reordered",
+        new JsonObject().put("link_id", "l" + i)), Deliveries.nowSeconds());
+    }
+
+    Sent redelivery() {
+      return new Sent(path, deliveryId, body, timestamp + 1);
+    }
+
+    MultiMap headers() {
+      return deliveryId == null ? Deliveries.linkme(body) : Deliveries.linktree(deliveryId, body, timestamp);
+    }
   }
 }

@@ -60,4 +60,13 @@ class DestinationOptionsTest {
     assertEquals("destinations.endpoints[0].url",
       assertThrows(ConfigException.class, () -> of(crm().put("url", "ftp://x/y"))).setting());
   }
+
+  @Test
+  void theRemovedAlertForwarderKeyStopsStartUpNamingTheDestinationThatReplacesIt() {
+    ConfigException e = assertThrows(ConfigException.class, () -> new BiogateConfig(new JsonObject().put("webhooks",
+      new JsonObject().put("alerts", new JsonObject().put("url", "https://ops.example/alerts")))));
+    assertEquals("webhooks.alerts", e.setting());
+    assertTrue(e.getMessage().contains("destinations.endpoints") && e.getMessage().contains("linktree.analytics.milestone"),
+      e.getMessage());
+  }
 }

@@ -187,6 +187,80 @@ class DestinationDeliveryTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
+  @Test
+  void aDestinationsRateHoldsForTheWholeDeploymentNotPerInstance(VertxTestContext ctx) {
+    int events = 24;
+    double rate = 4;
+    JsonObject cfg = config(endpoint("paced", null, "linktree.*").put("ratePerSec", rate));
+    h.gateway(cfg).compose(a -> h.gateway(cfg).compose(b -> {
+        List<Future<Void>> sends = new java.util.ArrayList<>();
+        for (int i = 0; i < events; i++) {
+          sends.add(milestone(i % 2 == 0 ? a : b, "paced-" + i));
+        }
+        return Future.all(sends)
+          .compose(v -> h.eventually(() -> Future.succeededFuture(count("/paced") == events), 30_000))
+          .compose(v -> {
+            // When each delivery started, as its history records it (whichever instance made it).
+            List<Future<HttpResponse<Buffer>>> lookups = new java.util.ArrayList<>();
+            for (int i = 0; i < events; i++) {
+              lookups.add(admin(a, HttpMethod.GET, "/admin/deliveries/paced-" + i));
+            }
+            return Future.all(lookups).map(all -> lookups.stream().map(f -> java.time.Instant.parse(f.result().bodyAsJsonObject()
+              .getJsonArray("destinations").getJsonObject(0).getJsonArray("attempt_log").getJsonObject(0).getString("at"))
+              .toEpochMilli()).sorted().toList());
+          });
+      }))
+      .onComplete(ctx.succeeding(starts -> ctx.verify(() -> {
+        // The bucket holds one second's worth (4 tokens) and refills 4 per second: 24 deliveries cannot start within
+        // less than (24 - 4) / 4 = 5 s, whichever of the two instances send them (DestinationRateTest checks the
+        // sharing itself exactly). A start is read just after its token was granted, hence the allowance for the
+        // first grant's round trip to Redis.
+        long spanMs = starts.get(starts.size() - 1) - starts.get(0);
+        long boundMs = (long) ((events - DestinationRate.burst(rate)) / rate * 1000);
+        assertTrue(spanMs >= boundMs - 1_000, "deliveries started over at least " + boundMs + " ms, took " + spanMs + " ms");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void everyAttemptIsRecordedWithItsStartDurationAndStatusOrError(VertxTestContext ctx) {
+    // Nothing listens on the "nowhere" destination's port: each attempt ends in a connection error.
+    JsonObject nowhere = new JsonObject().put("name", "nowhere").put("url", "http://127.0.0.1:1/hook")
+      .put("events", new JsonArray().add("linktree.*"));
+    JsonObject cfg = config(nowhere, endpoint("flaky", null, "linktree.*"));
+    cfg.getJsonObject("destinations").put("maxAttempts", 2);
+    status.put("/flaky", new AtomicInteger(502));
+    h.gateway(cfg).compose(g -> milestone(g, "att-1")
+        .compose(v -> h.eventually(() -> admin(g, HttpMethod.GET, "/admin/destinations/dead-letters")
+          .map(r -> r.bodyAsJsonObject().getLong("count") == 2), 10_000))
+        .compose(v -> admin(g, HttpMethod.GET, "/admin/deliveries/att-1")))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        JsonObject event = r.bodyAsJsonObject();
+        assertEquals("forwarded to 2 destinations", event.getString("result"), event.encode());
+        Map<String, JsonObject> byName = event.getJsonArray("destinations").stream().map(JsonObject.class::cast)
+          .collect(Collectors.toMap(d -> d.getString("destination"), d -> d));
+        for (String name : List.of("nowhere", "flaky")) {
+          JsonObject d = byName.get(name);
+          assertNotNull(d, name + " in " + event.encode());
+          assertEquals("dead_lettered", d.getString("outcome"), d.encode());
+          JsonArray log = d.getJsonArray("attempt_log");
+          assertEquals(2, log.size(), "every attempt recorded: " + d.encode());
+          for (Object o : log) {
+            JsonObject attempt = (JsonObject) o;
+            assertNotNull(java.time.Instant.parse(attempt.getString("at")), attempt.encode());
+            assertTrue(attempt.getLong("duration_ms") >= 0, attempt.encode());
+            if (name.equals("flaky")) {
+              assertEquals(502, attempt.getInteger("status"), attempt.encode());
+            } else {
+              assertTrue(attempt.getString("error").startsWith("no answer"), attempt.encode());
+              assertTrue(!attempt.containsKey("status"), attempt.encode());
+            }
+          }
+        }
+        ctx.completeNow();
+      })));
+  }
+
   private long count(String path) {
     return received.stream().filter(r -> r.path().equals(path)).count();
   }

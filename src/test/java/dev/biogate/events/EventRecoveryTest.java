@@ -1,9 +1,8 @@
 package dev.biogate.events;
 
-import dev.biogate.support.Sharded;
 import dev.biogate.Gateway;
 import dev.biogate.redis.EmbeddedRedis;
-import dev.biogate.redis.RedisKeys;
+import dev.biogate.destination.OutboundKeys;
 import dev.biogate.support.Harness;
 import dev.biogate.support.Receiver;
 import dev.biogate.support.TestRedis;
@@ -27,7 +26,10 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Processing survives a dead instance and a Redis restart; ingestion refuses with 503 rather than losing anything. */
+/**
+ * Processing survives a stopped instance (its pending destination deliveries are taken over), a slow destination (its
+ * holder keeps it) and a Redis restart; ingestion refuses with 503 rather than losing anything.
+ */
 @ExtendWith(VertxExtension.class)
 class EventRecoveryTest {
 
@@ -35,10 +37,12 @@ class EventRecoveryTest {
 
   private Harness h;
   private EmbeddedRedis dedicated;
+  private Receiver receiver;
 
   @AfterEach
   void stop(Vertx vertx, VertxTestContext ctx) {
-    h.close().compose(v -> vertx.executeBlocking(() -> {
+    Future<Void> sink = receiver == null ? Future.succeededFuture() : receiver.close();
+    h.close().compose(v -> sink).compose(v -> vertx.executeBlocking(() -> {
       if (dedicated != null) {
         dedicated.stop();
       }
@@ -46,40 +50,48 @@ class EventRecoveryTest {
     })).onComplete(ctx.succeedingThenComplete());
   }
 
+  /** A milestone, which the destination in these tests subscribes to. */
+  private static Buffer milestone(String linkId) {
+    return Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", linkId)
+      .put("metric", "clicks").put("value", 100).put("threshold", 100));
+  }
+
   @Test
   void anotherInstanceFinishesWhatAStoppedInstanceLeftPending(Vertx vertx, VertxTestContext ctx) {
+    receiver = new Receiver(vertx);
+    receiver.status.set(500);
     h = new Harness(vertx);
-    JsonObject alerts = new JsonObject();
-    h.start().compose(x -> h.receiver(500)).compose(alertSink -> {
-      String url = alertSink.url("/alerts");
-      // A: every handling fails and the retry is a minute away, so A holds all entries pending when it goes away.
-      JsonObject slowA = Deliveries.config().put("webhooks", Deliveries.webhooks().put("retryBaseMs", 60_000).put("maxAttempts", 5)
-        .put("alerts", alerts.copy().put("url", url)));
-      JsonObject b = Deliveries.config().put("webhooks", Deliveries.webhooks().put("alerts", alerts.copy().put("url", url)));
+    receiver.start().compose(r -> h.start()).compose(x -> {
+      JsonObject destinations = receiver.destinations("ops", "linktree.analytics.milestone");
+      // A: every delivery fails and the retry is a minute away, so A holds all entries pending when it goes away.
+      JsonObject slowA = Deliveries.config().put("destinations", destinations.copy().put("retryBaseMs", 60_000)
+        .put("maxAttempts", 5).put("breakerMaxFailures", 1_000));
+      JsonObject b = Deliveries.config().put("destinations", destinations.copy().put("retryBaseMs", 50));
       return h.gateway(slowA).compose(a -> {
         List<Future<?>> sends = new ArrayList<>();
         for (int i = 0; i < PENDING; i++) {
-          Buffer body = Deliveries.milestone("l" + i, 100);
+          Buffer body = milestone("l" + i);
           sends.add(h.post(a, "/webhooks/linktree", Deliveries.linktree("p-" + i, body), body));
         }
         return Future.all(sends)
-          .compose(v -> h.eventually(() -> Future.succeededFuture(a.eventStats().failedAttempts() >= PENDING), 5_000))
+          .compose(v -> h.eventually(() -> Future.succeededFuture(a.outboundStats().failedAttempts() >= PENDING), 10_000))
           .compose(v -> pending())
           .compose(pending -> {
-            assertEquals(PENDING, pending, "A holds every entry, unacknowledged");
+            assertEquals(PENDING, pending, "A holds every delivery, unacknowledged");
             return h.close(a);
           });
       }).compose(v -> {
-        alertSink.answer(200);
+        receiver.status.set(200);
         return h.gateway(b);
-      }).compose(gb -> h.eventually(() -> Future.succeededFuture(gb.eventStats().handled() >= PENDING), 10_000)
+      }).compose(gb -> h.eventually(() -> Future.succeededFuture(gb.outboundStats().handled() >= PENDING), 10_000)
         // "handled" counts when the handler succeeds; the XACK lands just after, so wait for it rather than race it.
         .compose(v -> h.eventually(() -> pending().map(p -> p == 0L), 5_000).otherwiseEmpty())
         .compose(v -> pending())
         .map(pending -> {
-          assertEquals(PENDING, gb.eventStats().claimed(), "B took A's entries over with XAUTOCLAIM");
-          assertEquals(PENDING, gb.eventStats().handled());
-          assertEquals(PENDING, alertSink.delivered().size(), "every event forwarded once it could be");
+          assertEquals(PENDING, gb.outboundStats().claimed(), "B took A's deliveries over with XAUTOCLAIM");
+          assertEquals(PENDING, gb.outboundStats().handled());
+          assertEquals(PENDING, receiver.delivered().size(), "every event delivered once it could be");
+          assertEquals(PENDING, receiver.deliveries(), "and only once");
           assertEquals(0L, pending, "nothing left pending");
           return null;
         }));
@@ -87,29 +99,30 @@ class EventRecoveryTest {
   }
 
   @Test
-  void aSlowHandlerKeepsItsEntryWhileTheOtherInstanceSweepsForAbandonedOnes(Vertx vertx, VertxTestContext ctx) {
+  void aSlowDeliveryKeepsItsEntryWhileTheOtherInstanceSweepsForAbandonedOnes(Vertx vertx, VertxTestContext ctx) {
+    receiver = new Receiver(vertx);
+    // The destination answers after 3 x claimIdleMs: only the holder's heartbeat keeps the entry from being claimed
+    // meanwhile.
+    receiver.delayMs.set(1_500);
     h = new Harness(vertx);
-    h.start().compose(x -> h.receiver(200)).compose(alertSink -> {
-      // The sink answers after 3 x claimIdleMs: only the holder's heartbeat keeps the entry from being claimed
-      // meanwhile. This delay is the slow handler under test, not a wait for a condition.
-      alertSink.delay(1_500);
-      JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks()
-        .put("alerts", new JsonObject().put("url", alertSink.url("/alerts"))));
+    receiver.start().compose(r -> h.start()).compose(x -> {
+      JsonObject cfg = Deliveries.config().put("destinations", receiver.destinations("ops", "linktree.analytics.milestone"));
       return h.gateway(cfg).compose(a -> h.gateway(cfg).compose(b -> {
         List<Future<?>> sends = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-          Buffer body = Deliveries.milestone("l" + i, 100);
+          Buffer body = milestone("l" + i);
           sends.add(h.post(i % 2 == 0 ? a : b, "/webhooks/linktree", Deliveries.linktree("slow-" + i, body), body));
         }
         return Future.all(sends)
           .compose(v -> h.eventually(() -> Future.succeededFuture(
-            a.eventStats().handled() + b.eventStats().handled() >= 4), 10_000))
+            a.outboundStats().handled() + b.outboundStats().handled() >= 4), 15_000))
+          .compose(v -> h.eventually(() -> pending().map(p -> p == 0L), 5_000).otherwiseEmpty())
           .compose(v -> pending())
           .map(pending -> {
-            assertEquals(0, a.eventStats().claimed() + b.eventStats().claimed(), "no live holder lost an entry");
-            List<String> forwarded = alertSink.received().stream().map(r -> r.header(Receiver.DELIVERY_HEADER)).toList();
-            assertEquals(4, forwarded.size(), "each event forwarded once: " + forwarded);
-            assertEquals(4, a.eventStats().handled() + b.eventStats().handled());
+            assertEquals(0, a.outboundStats().claimed() + b.outboundStats().claimed(), "no live holder lost an entry");
+            assertEquals(4, receiver.requests.size(), "each event delivered once: " + receiver.requests);
+            assertEquals(4, receiver.delivered().size());
+            assertEquals(4, a.outboundStats().handled() + b.outboundStats().handled());
             assertEquals(0L, pending);
             return null;
           });
@@ -148,7 +161,8 @@ class EventRecoveryTest {
     return h.post(g, "/webhooks/linkme", Deliveries.linkme(body), body);
   }
 
+  /** Deliveries some instance holds unacknowledged on the outbound stream. */
   private Future<Long> pending() {
-    return Sharded.pending(h::redis, RedisKeys::eventsShard, RedisKeys.EVENTS_GROUP);
+    return h.redis(Request.cmd(Command.XPENDING).arg(OutboundKeys.STREAM).arg(OutboundKeys.GROUP)).map(r -> r.get(0).toLong());
   }
 }

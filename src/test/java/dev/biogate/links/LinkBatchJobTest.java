@@ -11,7 +11,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.TimeUnit;
@@ -51,7 +50,7 @@ class LinkBatchJobTest extends HarnessTest {
   private static JsonObject config() {
     return Deliveries.config()
       .put("linktree", new JsonObject().put("rateLimitPerMin", LIMIT).put("ratePeriodMs", PERIOD_MS).put("heartbeatMs", 100))
-      .put("jobs", new JsonObject().put("pollMs", 50).put("leaseMs", 1_000));
+      .put("jobs", new JsonObject().put("pollMs", 50).put("leaseMs", 2_000));
   }
 
   /** 250 creates, 150 updates, 100 deletes, interleaved. */
@@ -73,9 +72,6 @@ class LinkBatchJobTest extends HarnessTest {
     return ops;
   }
 
-  // Hangs intermittently (passed in 10-23 s in most runs, hit its 300 s timeout in 3 runs on a loaded machine); the
-  // cause is not found yet, so it runs with the drills (mvn -B verify -Pdrills) until it is.
-  @Tag("drill")
   @Test
   @Timeout(value = 300, timeUnit = TimeUnit.SECONDS)
   void fiveHundredOperationsStayInTheBudgetSurviveARestartAndApplyOnce(VertxTestContext ctx) {
@@ -84,10 +80,10 @@ class LinkBatchJobTest extends HarnessTest {
         assertEquals(202, r.statusCode(), r.bodyAsString());
         job.set(r.bodyAsJsonObject().getString("job"));
         assertEquals("/admin/jobs/" + job.get(), r.getHeader("Location"));
-        return h.eventually(() -> progress(a, job.get()).map(p -> p.getInteger("applied") >= 100), 120_000);
+        return awaitProgress(a, job.get(), p -> p.getInteger("applied") >= 100, 120_000, "100 operations applied");
       }).compose(v -> h.close(a)))
       .compose(v -> h.gateway(config()))
-      .compose(b -> h.eventually(() -> progress(b, job.get()).map(p -> "done".equals(p.getString("state"))), 170_000)
+      .compose(b -> awaitProgress(b, job.get(), p -> "done".equals(p.getString("state")), 170_000, "the job done")
         .compose(v -> Future.all(progress(b, job.get()), writes(), h.sandboxStats())))
       .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
         JsonObject p = all.resultAt(0);
@@ -105,6 +101,25 @@ class LinkBatchJobTest extends HarnessTest {
         }
         assertEquals(500, writes.getInteger("applied_total"));
         assertEquals(0, stats.getInteger("rate_limited"), "the referee never had to refuse a call: " + stats.getJsonObject("by_status"));
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * A gateway that stops leaves the shared budget's roster before its Redis client closes. Left in it, its local share
+   * stays reserved for the record's lifetime (over two minutes by default) and the instance that resumes a batch job
+   * after a restart crawls in the lane below everyone else's reserve.
+   */
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  void aGatewayThatStopsLeavesTheSharedBudgetAtOnce(VertxTestContext ctx) {
+    io.vertx.redis.client.Request roster = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.ZCARD)
+      .arg(dev.biogate.redis.RedisKeys.budgetInstances("linktree"));
+    h.gateway(config()).compose(a -> h.eventually(() -> h.redis(roster).map(n -> n.toInteger() == 1), 10_000)
+        .compose(v -> h.close(a)))
+      .compose(v -> h.redis(roster))
+      .onComplete(ctx.succeeding(n -> ctx.verify(() -> {
+        assertEquals(0, n.toInteger(), "the stopped instance left the roster");
         ctx.completeNow();
       })));
   }
@@ -179,6 +194,15 @@ class LinkBatchJobTest extends HarnessTest {
   private Future<HttpResponse<Buffer>> raw(Gateway g, String path, Buffer body) {
     return h.http.post(g.managementPort(), "127.0.0.1", path).putHeader("Authorization", "Bearer " + Deliveries.ADMIN_TOKEN)
       .putHeader("Content-Type", "application/json").sendBuffer(body);
+  }
+
+  /**
+   * Waits on the job's progress view, asking four times a second: the view of 500 operations is a large answer, and
+   * asking for it every few milliseconds on a loaded machine would slow the job it watches.
+   */
+  private Future<Void> awaitProgress(Gateway g, String job, java.util.function.Predicate<JsonObject> done, long timeoutMs,
+                                     String what) {
+    return dev.biogate.support.Eventually.until(h.vertx, () -> progress(g, job).map(done::test), timeoutMs, what, 250);
   }
 
   private Future<JsonObject> progress(Gateway g, String job) {

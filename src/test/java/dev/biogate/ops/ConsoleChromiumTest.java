@@ -1,18 +1,20 @@
 package dev.biogate.ops;
 
 import dev.biogate.Gateway;
-import dev.biogate.redis.RedisKeys;
+import dev.biogate.destination.OutboundKeys;
 import dev.biogate.support.Chromium;
-import dev.biogate.support.HarnessTest;
+import dev.biogate.support.Harness;
 import dev.biogate.support.Receiver;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -20,9 +22,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -35,37 +39,50 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * button; the replay's effect is checked in Redis and in the delivery history. Skipped only when the machine has no
  * Chromium binary. With {@code -Dbiogate.console.screenshot=docs/console.png} it also saves a screenshot.
  */
-class ConsoleChromiumTest extends HarnessTest {
+@ExtendWith(VertxExtension.class)
+class ConsoleChromiumTest {
 
-  private Receiver alertSink;
+  private Harness h;
+  private Receiver receiver;
   private Chromium browser;
 
   @BeforeEach
-  void start(VertxTestContext ctx) {
+  void start(Vertx vertx, VertxTestContext ctx) {
     Assumptions.assumeTrue(Chromium.binary() != null, "no chromium binary on this machine");
-    h.receiver(500).onSuccess(r -> alertSink = r).onComplete(ctx.succeedingThenComplete());
+    h = new Harness(vertx);
+    receiver = new Receiver(vertx);
+    receiver.status.set(500);
+    receiver.start().compose(r -> h.start()).onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach
-  void closeBrowser() {
+  void stop(VertxTestContext ctx) {
     if (browser != null) {
       browser.close();
     }
+    h.close().compose(v -> receiver.close()).onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The lookup's {@code destinations} cell holds the destinations' deliveries as JSON: the first one's field. */
+  private static String lookedUpDestination(String field) {
+    return "(function () { var td = document.querySelector('#delivery-result tr[data-field=destinations] td');"
+      + " return td ? JSON.parse(td.textContent)[0]." + field + " : null; })()";
   }
 
   @Test
   @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
   void showsTheGatewayAndReplaysADeadLetterThroughItsButton(Vertx vertx, VertxTestContext ctx) {
-    JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("alerts", new JsonObject()
-      .put("url", alertSink.url("/alerts")).put("secret", "alert-secret")));
+    JsonObject cfg = Deliveries.config().put("destinations", receiver.destinations("ops", "linktree.analytics.milestone")
+      .put("maxAttempts", 3).put("retryBaseMs", 20).put("retryMaxMs", 100));
     AtomicReference<Gateway> gw = new AtomicReference<>();
     h.gateway(cfg).compose(g -> {
         gw.set(g);
-        // A profile miss spends a foreground permit (the chart has a bar); a milestone whose alert sink fails becomes a
-        // dead letter after the configured attempts.
+        // A profile miss spends a foreground permit (the chart has a bar); a milestone whose destination fails becomes
+        // a destination dead letter after the configured attempts.
         return h.get(g, "/v1/profiles/demo").compose(r -> milestone(g, "m-console"))
           .compose(v -> h.eventually(() -> admin(g, "/admin/deliveries/m-console")
-            .map(r -> "dead_lettered".equals(r.bodyAsJsonObject().getString("outcome"))), 15_000));
+            .map(r -> r.bodyAsJsonObject().getJsonArray("destinations", new JsonArray()).stream()
+              .anyMatch(d -> "dead_lettered".equals(((JsonObject) d).getString("outcome")))), 15_000));
       })
       .compose(v -> Chromium.launch(vertx, Chromium.binary()))
       .compose(b -> {
@@ -78,48 +95,51 @@ class ConsoleChromiumTest extends HarnessTest {
       .compose(v -> browser.until("!document.getElementById('login-error').hidden", 10_000))
       .compose(v -> browser.eval(login(Deliveries.ADMIN_TOKEN)))
       .compose(v -> browser.until("document.body.dataset.loaded === 'true'"
-        + " && document.querySelectorAll('#dead-letters button.replay').length === 1", 20_000))
-      .compose(v -> Future.all(
+        + " && document.querySelectorAll('#destination-dead-letters button.replay').length === 1", 20_000))
+      .compose(v -> Future.all(List.of(
         browser.eval("document.querySelectorAll('#budget-chart rect.lane.FOREGROUND').length"),
         browser.eval("document.querySelector('#breakers dd').textContent"),
-        browser.eval("document.querySelector('#dead-letters tbody tr td:nth-child(4)').textContent"),
-        browser.eval("document.getElementById('hit-ratio').textContent")))
+        browser.eval("document.querySelector('#destination-dead-letters tbody tr td:nth-child(4)').textContent"),
+        browser.eval("document.querySelector('#destination-dead-letters tbody tr td:nth-child(2)').textContent"),
+        browser.eval("document.getElementById('hit-ratio').textContent"),
+        browser.eval("document.querySelectorAll('#dead-letters button.replay').length"))))
       .compose(all -> {
         ctx.verify(() -> {
           assertTrue(((Number) all.resultAt(0)).intValue() >= 1, "a bar for the minute(s) with foreground use");
           assertEquals("closed", all.resultAt(1));
           assertEquals("m-console", all.resultAt(2));
-          assertEquals("0.0 %", all.resultAt(3), "one read, a miss");
+          assertEquals("ops", all.resultAt(3));
+          assertEquals("0.0 %", all.resultAt(4), "one read, a miss");
+          assertEquals(0, ((Number) all.resultAt(5)).intValue(), "the event itself was handled: no events dead letter");
         });
         return browser.eval("document.getElementById('delivery-id').value = 'm-console';"
           + " document.getElementById('lookup-form').requestSubmit(); true");
       })
-      .compose(v -> browser.until("document.querySelector('#delivery-result tr[data-field=outcome] td')"
-        + " && document.querySelector('#delivery-result tr[data-field=outcome] td').textContent === 'dead_lettered'", 10_000))
+      .compose(v -> browser.until(lookedUpDestination("outcome") + " === 'dead_lettered'", 10_000))
       .compose(v -> screenshot())
       .compose(v -> {
-        alertSink.answer(200);
-        return browser.eval("document.querySelector('#dead-letters button.replay').click(); true");
+        receiver.status.set(200);
+        return browser.eval("document.querySelector('#destination-dead-letters button.replay').click(); true");
       })
-      .compose(v -> browser.until("document.querySelector('#dead-letters tr[data-replayed]') !== null", 10_000))
+      .compose(v -> browser.until("document.querySelector('#destination-dead-letters tr[data-replayed]') !== null", 10_000))
       .compose(v -> h.eventually(() -> admin(gw.get(), "/admin/deliveries/m-console")
-        .map(r -> "handled".equals(r.bodyAsJsonObject().getString("outcome"))), 15_000))
-      .compose(v -> Future.all(h.redis(Request.cmd(Command.XLEN).arg(RedisKeys.deadLettersShard(0))),
+        .map(r -> "handled".equals(r.bodyAsJsonObject().getJsonArray("destinations").getJsonObject(0).getString("outcome"))), 15_000))
+      .compose(v -> Future.all(h.redis(Request.cmd(Command.XLEN).arg(OutboundKeys.DEAD)),
         admin(gw.get(), "/admin/deliveries/m-console")))
       .compose(all -> {
         ctx.verify(() -> {
           assertEquals(0, all.<io.vertx.redis.client.Response>resultAt(0).toInteger(), "the dead letter left the stream");
-          JsonObject history = all.<HttpResponse<Buffer>>resultAt(1).bodyAsJsonObject();
-          assertEquals(1, history.getInteger("replays"));
-          assertEquals(1, alertSink.answered(200).size(), "delivered once after the replay");
+          JsonObject delivery = all.<HttpResponse<Buffer>>resultAt(1).bodyAsJsonObject().getJsonArray("destinations").getJsonObject(0);
+          assertEquals(1, delivery.getInteger("replays"));
+          assertEquals(4, delivery.getJsonArray("attempt_log").size(), "every attempt in the history");
+          assertEquals(1, receiver.deliveries(), "delivered once after the replay");
         });
         // The page refreshes itself after a replay: the list is empty, and a lookup shows the new outcome.
-        return browser.until("document.getElementById('dead-count').textContent === '(0)'", 10_000);
+        return browser.until("document.getElementById('destination-dead-count').textContent === '(0)'", 10_000);
       })
       .compose(v -> browser.eval("document.getElementById('lookup-form').requestSubmit(); true"))
-      .compose(v -> browser.until("document.querySelector('#delivery-result tr[data-field=outcome] td')"
-        + " && document.querySelector('#delivery-result tr[data-field=outcome] td').textContent === 'handled'"
-        + " && document.querySelector('#delivery-result tr[data-field=attempts] td').textContent === '4'", 10_000))
+      .compose(v -> browser.until(lookedUpDestination("outcome") + " === 'handled' && " + lookedUpDestination("attempts")
+        + " === 4", 10_000))
       .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -138,7 +158,8 @@ class ConsoleChromiumTest extends HarnessTest {
   }
 
   private Future<Void> milestone(Gateway g, String deliveryId) {
-    Buffer body = Deliveries.milestone("lnk_demo_01", 1000);
+    Buffer body = Deliveries.linktreeEvent("analytics.milestone",
+      new JsonObject().put("link_id", "lnk_demo_01").put("metric", "clicks").put("value", 1000).put("threshold", 1000));
     return h.post(g, "/webhooks/linktree", Deliveries.linktree(deliveryId, body), body).mapEmpty();
   }
 

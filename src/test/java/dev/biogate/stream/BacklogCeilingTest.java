@@ -3,10 +3,12 @@ package dev.biogate.stream;
 import dev.biogate.support.Sharded;
 import dev.biogate.Gateway;
 import dev.biogate.analytics.Clicks;
+import dev.biogate.destination.OutboundKeys;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.sandbox.SandboxKlaviyoOptions;
+import dev.biogate.support.Harness;
+import dev.biogate.support.Receiver;
 import dev.biogate.support.TestRedis;
-import dev.biogate.support.UnstartedHarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.vertx.core.Future;
@@ -15,10 +17,13 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,12 +43,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * dropping: clicks past the ceiling wait in the local journal, webhooks past it are answered 503 (the provider
  * retries). Nothing answered 200 or 302 is lost.
  */
-class BacklogCeilingTest extends UnstartedHarnessTest {
+@ExtendWith(VertxExtension.class)
+class BacklogCeilingTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(BacklogCeilingTest.class);
 
   @TempDir
   Path dir;
+  private Harness h;
+  private Receiver receiver;
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().eventually(() -> receiver == null ? Future.succeededFuture() : receiver.close())
+      .onComplete(ctx.succeedingThenComplete());
+  }
 
   @Test
   @Timeout(value = 2, timeUnit = TimeUnit.MINUTES)
@@ -54,6 +68,7 @@ class BacklogCeilingTest extends UnstartedHarnessTest {
     cfg.getJsonObject("analytics").put("streamMaxLen", ceiling).put("batchSize", 20);
     // One shard: the ceiling is split over the shards (100 over 16 leaves 6 each, smaller than one batch).
     cfg.put("webhooks", cfg.getJsonObject("webhooks", new JsonObject()).copy().put("shards", 1));
+    h = new Harness(vertx);
     Gateway[] g = new Gateway[1];
     h.start(TestRedis.url(), new JsonObject(), SandboxKlaviyoOptions.defaults())
       .compose(v -> h.gateway(cfg.put("klaviyo", new JsonObject().put("enabled", true).put("apiBase", h.sandboxBase())
@@ -88,21 +103,35 @@ class BacklogCeilingTest extends UnstartedHarnessTest {
 
   @Test
   @Timeout(value = 2, timeUnit = TimeUnit.MINUTES)
-  void withEventsNotHandledDeliveriesPastTheCeilingGet503AndEveryAcceptedOneIsHandledAfterRestart(Vertx vertx, VertxTestContext ctx) {
+  void withADestinationDownDeliveriesPastTheCeilingGet503AndEveryAcceptedOneIsDeliveredAfterRestart(Vertx vertx,
+                                                                                                    VertxTestContext ctx) {
     int ceiling = 20;
     int sent = 30;
+    receiver = new Receiver(vertx);
+    receiver.status.set(500);
+    h = new Harness(vertx);
     Set<String> accepted = new HashSet<>();
     List<String> refused = new ArrayList<>();
-    h.start().compose(x -> h.receiver(500)).compose(alertSink -> {
-      // One shard: the ceiling is split over the shards, and which shard a delivery lands on follows its body; with
-      // one shard exactly the first `ceiling` deliveries fit, whatever their bodies.
-      JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("streamMaxLen", ceiling).put("shards", 1)
-        .put("maxAttempts", 100).put("retryBaseMs", 200)
-        .put("alerts", new JsonObject().put("url", alertSink.url("/alerts"))));
+    receiver.start().compose(r -> h.start()).compose(x -> {
+      // The destination is down and its backlog (the outbound stream) holds one delivery: every later event waits on
+      // the events stream, which fills to its ceiling. One shard: the ceiling is split over the shards, and which shard
+      // a delivery lands on follows its body; with one shard exactly `ceiling` deliveries fit, whatever their bodies.
+      JsonObject destinations = receiver.destinations("ops", "linktree.analytics.milestone").put("maxAttempts", 100)
+        .put("retryBaseMs", 200).put("retryMaxMs", 1_000).put("breakerMaxFailures", 1_000);
+      JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("streamMaxLen", ceiling).put("shards", 1))
+        .put("destinations", destinations.copy().put("streamMaxLen", 1));
       Gateway[] a = new Gateway[1];
-      return h.gateway(cfg).compose(gw -> send(a[0] = gw, 0, sent, accepted, refused))
+      return h.gateway(cfg).compose(gw -> post(a[0] = gw, "first"))
+        .compose(r -> {
+          assertEquals(200, r.statusCode(), r.bodyAsString());
+          accepted.add("first");
+          // The first event went to the destination's backlog and left the events stream.
+          return h.eventually(() -> Future.all(xlen(OutboundKeys.STREAM), xlen(RedisKeys.eventsShard(0)))
+            .map(all -> all.<Long>resultAt(0) == 1L && all.<Long>resultAt(1) == 0L), 10_000);
+        })
+        .compose(v -> send(a[0], 0, sent, accepted, refused))
         .compose(v -> {
-          assertEquals(ceiling, accepted.size(), "deliveries accepted up to the ceiling");
+          assertEquals(ceiling + 1, accepted.size(), "deliveries accepted up to the ceiling");
           assertEquals(sent - ceiling, refused.size(), "the rest pushed back");
           return h.get(a[0], "/metrics");
         })
@@ -115,20 +144,24 @@ class BacklogCeilingTest extends UnstartedHarnessTest {
           return h.close(a[0]);
         })
         .compose(v -> {
-          // The handlers recover and the events consumer restarts (a new instance).
-          alertSink.answer(200);
-          return h.gateway(cfg);
+          // The destination recovers and the gateway restarts (a new instance, with room for the backlog).
+          receiver.status.set(200);
+          return h.gateway(cfg.copy().put("destinations", destinations));
         })
-        .compose(b -> h.eventually(() -> Future.succeededFuture(alertSink.delivered().containsAll(accepted)), 20_000)
+        .compose(b -> h.eventually(() -> Future.succeededFuture(receiver.delivered().containsAll(accepted)), 20_000)
           .compose(v -> resend(b, refused, accepted))
-          .compose(v -> h.eventually(() -> Future.succeededFuture(alertSink.delivered().size() == sent), 20_000)))
+          .compose(v -> h.eventually(() -> Future.succeededFuture(receiver.delivered().size() == sent + 1), 20_000)))
         .map(v -> {
-          assertEquals(sent, accepted.size(), "the refused deliveries were accepted once retried");
-          assertEquals(accepted, alertSink.delivered(), "every delivery answered 200 was handled");
-          assertEquals(sent, alertSink.answered(200).size(), "each exactly once");
+          assertEquals(sent + 1, accepted.size(), "the refused deliveries were accepted once retried");
+          assertEquals(accepted, receiver.delivered(), "every delivery answered 200 reached the destination");
+          assertEquals(sent + 1, receiver.deliveries(), "each exactly once");
           return null;
         });
     }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Long> xlen(String stream) {
+    return h.redis(Request.cmd(Command.XLEN).arg(stream)).map(r -> r.toLong());
   }
 
   /** Sends deliveries {@code from..to-1} one after another; 200s are accepted, 503 backlog_full refused. */
@@ -164,7 +197,8 @@ class BacklogCeilingTest extends UnstartedHarnessTest {
   }
 
   private Future<HttpResponse<Buffer>> post(Gateway g, String id) {
-    Buffer body = Deliveries.milestone(id, 100);
+    Buffer body = Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", id)
+      .put("metric", "clicks").put("value", 100).put("threshold", 100));
     return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body);
   }
 

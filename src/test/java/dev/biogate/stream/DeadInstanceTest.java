@@ -1,8 +1,7 @@
 package dev.biogate.stream;
 
-import dev.biogate.Gateway;
-import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.HarnessTest;
+import dev.biogate.destination.OutboundKeys;
+import dev.biogate.support.Harness;
 import dev.biogate.support.Receiver;
 import dev.biogate.support.TcpProxy;
 import dev.biogate.support.TestRedis;
@@ -11,11 +10,13 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,56 +29,62 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * An instance that dies without shutting down (its Redis connections cut mid-work, no retire) leaves pending events;
- * a live instance notices its heartbeat stop, handles them within 10 s and removes the dead consumer from the group.
+ * An instance that dies without shutting down (its Redis connections cut mid-work, no retire) leaves pending
+ * deliveries to a destination; a live instance notices its heartbeat stop, makes them within 10 s and removes the dead
+ * consumer from the group.
  * The idle-claim time stays at the production default (30 s), so only the heartbeat can meet the bound.
  */
-class DeadInstanceTest extends HarnessTest {
+@ExtendWith(VertxExtension.class)
+class DeadInstanceTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeadInstanceTest.class);
   private static final int PENDING = 20;
   private static final long BOUND_MS = 10_000;
 
-  private Receiver alertSink;
+  private Harness h;
+  private Receiver receiver;
 
-  @BeforeEach
-  void startAlertSink(VertxTestContext ctx) {
-    // Every forward fails until the survivor is up: the victim keeps its events pending.
-    h.receiver(500).onSuccess(r -> alertSink = r).onComplete(ctx.succeedingThenComplete());
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().eventually(() -> receiver.close()).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
-  void aKilledInstancesPendingEventsAreHandledByAnotherWithinTenSeconds(Vertx vertx, VertxTestContext ctx) {
+  void aKilledInstancesPendingDeliveriesAreMadeByAnotherWithinTenSeconds(Vertx vertx, VertxTestContext ctx) {
+    receiver = new Receiver(vertx);
+    receiver.status.set(500);
+    h = new Harness(vertx);
     URI redis = URI.create(TestRedis.url());
     long[] cutAt = new long[1];
-    TcpProxy.start(vertx, redis.getHost(), redis.getPort())
+    receiver.start().compose(r -> h.start()).compose(x -> TcpProxy.start(vertx, redis.getHost(), redis.getPort()))
       .compose(proxy -> {
-        JsonObject alerts = new JsonObject().put("url", alertSink.url("/alerts"));
+        JsonObject destinations = receiver.destinations("ops", "linktree.analytics.milestone");
         JsonObject victim = Deliveries.config().put("redis", new JsonObject().put("url", "redis://127.0.0.1:" + proxy.port()))
-          .put("webhooks", Deliveries.webhooks().put("claimIdleMs", 30_000).put("retryBaseMs", 60_000).put("maxAttempts", 5)
-            .put("alerts", alerts));
-        JsonObject survivor = Deliveries.config()
-          .put("webhooks", Deliveries.webhooks().put("claimIdleMs", 30_000).put("alerts", alerts));
+          .put("webhooks", Deliveries.webhooks().put("claimIdleMs", 30_000))
+          .put("destinations", destinations.copy().put("retryBaseMs", 60_000).put("maxAttempts", 5).put("breakerMaxFailures", 1_000));
+        JsonObject survivor = Deliveries.config().put("webhooks", Deliveries.webhooks().put("claimIdleMs", 30_000))
+          .put("destinations", destinations.copy().put("retryBaseMs", 50));
         return h.gateway(victim).compose(a -> {
           List<Future<?>> sends = new ArrayList<>();
           for (int i = 0; i < PENDING; i++) {
-            Buffer body = Deliveries.milestone("dead-" + i, 100);
+            Buffer body = Deliveries.linktreeEvent("analytics.milestone", new JsonObject().put("link_id", "dead-" + i)
+              .put("metric", "clicks").put("value", 100).put("threshold", 100));
             sends.add(h.post(a, "/webhooks/linktree", Deliveries.linktree("dead-" + i, body), body));
           }
           return Future.all(sends)
-            .compose(v -> h.eventually(() -> Future.succeededFuture(a.eventStats().failedAttempts() >= PENDING), 10_000))
+            .compose(v -> h.eventually(() -> Future.succeededFuture(a.outboundStats().failedAttempts() >= PENDING), 10_000))
             .compose(v -> h.gateway(survivor))
             .compose(b -> {
-              alertSink.answer(200);
+              receiver.status.set(200);
               cutAt[0] = System.currentTimeMillis();
               // The victim's host dies: every connection to Redis gone, nothing handed back.
               return proxy.cut()
-                .compose(v -> h.eventually(() -> Future.succeededFuture(alertSink.delivered().size() == PENDING), BOUND_MS + 5_000))
+                .compose(v -> h.eventually(() -> Future.succeededFuture(receiver.delivered().size() == PENDING), BOUND_MS + 5_000))
                 .map(v -> {
                   long failoverMs = System.currentTimeMillis() - cutAt[0];
-                  LOG.info("failover: {} pending events of the killed instance handled {} ms after it died", PENDING, failoverMs);
-                  assertTrue(failoverMs <= BOUND_MS, "handled within " + BOUND_MS + " ms, took " + failoverMs);
-                  assertEquals(PENDING, b.eventStats().claimed(), "the survivor claimed the dead instance's entries");
+                  LOG.info("failover: {} pending deliveries of the killed instance made {} ms after it died", PENDING, failoverMs);
+                  assertTrue(failoverMs <= BOUND_MS, "made within " + BOUND_MS + " ms, took " + failoverMs);
+                  assertEquals(PENDING, b.outboundStats().claimed(), "the survivor claimed the dead instance's entries");
                   return a.instanceId();
                 })
                 .compose(deadName -> h.eventually(() -> consumers().map(c -> !c.contains(deadName)), 5_000)
@@ -92,11 +99,7 @@ class DeadInstanceTest extends HarnessTest {
   }
 
   private Future<String> consumers() {
-    // Every shard's group: the dead consumer must be gone from all of them.
-    List<Future<io.vertx.redis.client.Response>> all = new ArrayList<>();
-    for (int s = 0; s < dev.biogate.support.Sharded.SHARDS.count(); s++) {
-      all.add(h.redis(Request.cmd(Command.XINFO).arg("CONSUMERS").arg(RedisKeys.eventsShard(s)).arg(RedisKeys.EVENTS_GROUP)));
-    }
-    return Future.all(all).map(v -> all.stream().map(f -> f.result().toString()).collect(java.util.stream.Collectors.joining(",")));
+    return h.redis(Request.cmd(Command.XINFO).arg("CONSUMERS").arg(OutboundKeys.STREAM).arg(OutboundKeys.GROUP))
+      .map(Object::toString);
   }
 }

@@ -152,9 +152,11 @@ public final class Harness {
     });
   }
 
-  /** A loopback {@link Receiver} answering {@code status} (an alert sink, a destination); closed by {@link #close()}. */
+  /** A loopback {@link Receiver} (a destination) answering {@code status}; closed by {@link #close()}. */
   public Future<Receiver> receiver(int status) {
-    return Receiver.start(vertx, status).onSuccess(receivers::add);
+    Receiver r = new Receiver(vertx);
+    r.status.set(status);
+    return r.start().onSuccess(receivers::add);
   }
 
   // ---- Helpers for webhook, events and admin tests.

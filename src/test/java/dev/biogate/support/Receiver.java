@@ -1,91 +1,73 @@
 package dev.biogate.support;
 
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 
 /**
- * A loopback HTTP endpoint playing what the gateway forwards to (an alert sink, a destination): it answers every
- * request with the status it is currently set to and records the request with that status. Get one from
- * {@link Harness#receiver(int)}, which closes it after the gateways.
+ * An outbound destination's receiving end for tests: a Vert.x server on an ephemeral port answering every delivery
+ * with {@link #status} (after {@link #delayMs}, when set), and remembering what it got.
  */
 public final class Receiver {
 
-  /** The header naming the event a gateway forwards. */
-  public static final String DELIVERY_HEADER = "X-Biogate-Delivery";
-
-  /** One request as received, with the status it was answered. */
-  public record Received(String path, MultiMap headers, String body, int status) {
-    public String header(String name) {
-      return headers.get(name);
-    }
+  /** One request: the status it was answered with, its {@code webhook-id}, the event's delivery id, when it arrived. */
+  public record Request(int answered, String webhookId, String deliveryId, long atMs) {
   }
 
+  /** What every delivery is answered with; a test changes it to make the destination fail or recover. */
+  public final AtomicInteger status = new AtomicInteger(200);
+  /** How long each answer waits (0: at once). */
+  public final AtomicLong delayMs = new AtomicLong();
+  public final List<Request> requests = new CopyOnWriteArrayList<>();
   private final Vertx vertx;
-  private final HttpServer server;
-  private final AtomicInteger status;
-  private final AtomicLong delayMs = new AtomicLong();
-  private final List<Received> received = new CopyOnWriteArrayList<>();
+  private HttpServer server;
 
-  private Receiver(Vertx vertx, int status) {
+  public Receiver(Vertx vertx) {
     this.vertx = vertx;
-    this.status = new AtomicInteger(status);
-    this.server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
-      int answer = this.status.get();
-      received.add(new Received(req.path(), MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body.toString(), answer));
-      long delay = delayMs.get();
-      if (delay > 0) {
-        vertx.setTimer(delay, t -> req.response().setStatusCode(answer).end());
+  }
+
+  public Future<Receiver> start() {
+    server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
+      int s = status.get();
+      String deliveryId = new JsonObject(b).getJsonObject("source").getString("delivery_id");
+      requests.add(new Request(s, req.getHeader("webhook-id"), deliveryId, System.currentTimeMillis()));
+      if (delayMs.get() > 0) {
+        vertx.setTimer(delayMs.get(), t -> req.response().setStatusCode(s).end());
       } else {
-        req.response().setStatusCode(answer).end();
+        req.response().setStatusCode(s).end();
       }
     }));
+    return server.listen(0, "127.0.0.1").map(this);
   }
 
-  static Future<Receiver> start(Vertx vertx, int status) {
-    Receiver r = new Receiver(vertx, status);
-    return r.server.listen(0, "127.0.0.1").map(r);
+  public Future<Void> close() {
+    return server == null ? Future.succeededFuture() : server.close();
   }
 
-  /** {@code http://127.0.0.1:<port><path>}. */
-  public String url(String path) {
-    return "http://127.0.0.1:" + server.actualPort() + path;
+  /** A {@code destinations} config section with this receiver as destination {@code name}, wanting {@code events}. */
+  public JsonObject destinations(String name, String... events) {
+    return new JsonObject().put("endpoints", new JsonArray().add(new JsonObject().put("name", name)
+      .put("url", "http://127.0.0.1:" + server.actualPort() + "/" + name).put("events", new JsonArray(List.of((Object[]) events)))));
   }
 
-  /** Answer every later request with {@code status}. */
-  public void answer(int status) {
-    this.status.set(status);
-  }
-
-  /** Answer every later request only after {@code ms} (a slow receiver). */
-  public void delay(long ms) {
-    delayMs.set(ms);
-  }
-
-  /** Every request so far, in arrival order. */
-  public List<Received> received() {
-    return List.copyOf(received);
-  }
-
-  /** The requests answered {@code status}. */
-  public List<Received> answered(int status) {
-    return received.stream().filter(r -> r.status() == status).toList();
-  }
-
-  /** The distinct events ({@value #DELIVERY_HEADER}) answered 200: what was delivered. */
+  /** The delivery ids answered 2xx (each once, however often). */
   public Set<String> delivered() {
-    return answered(200).stream().map(r -> r.header(DELIVERY_HEADER)).collect(Collectors.toSet());
+    Set<String> ids = ConcurrentHashMap.newKeySet();
+    requests.stream().filter(r -> r.answered() / 100 == 2).forEach(r -> ids.add(r.deliveryId()));
+    return ids;
   }
 
-  Future<Void> close() {
-    return server.close();
+  /** How many requests were answered 2xx. */
+  public long deliveries() {
+    return requests.stream().filter(r -> r.answered() / 100 == 2).count();
   }
 }

@@ -35,7 +35,7 @@ class ExactlyOnceTest extends HarnessTest {
   @Test
   void twoInstancesHandleEachOf1000DeliveriesWith30PercentDuplicatesExactlyOnce(VertxTestContext ctx) {
     Random random = new Random(42);
-    // Events the gateway handles without outside effects: a milestone with no alert sink, an unknown type.
+    // Events the gateway handles without outside effects: a milestone with no destination, an unknown type.
     List<Sent> all = DeliveryMix.of(random, "", UNIQUE, DUPLICATES,
       i -> i % 4 == 1 ? Deliveries.milestone("l" + i, i) : DeliveryMix.reordered(i));
     JsonObject cfg = Deliveries.config().put("webhooks", Deliveries.webhooks().put("claimIdleMs", 2_000));
