@@ -478,6 +478,14 @@ public final class RedisBudget implements UpstreamBudget {
     return reported;
   }
 
+  /**
+   * How many instances this one counted in the shared roster at its last heartbeat (the configured maximum until it
+   * has seen one): what its local share is divided by if Redis becomes unreachable.
+   */
+  public int liveInstances() {
+    return liveInstances;
+  }
+
   /** Whether this instance is limiting itself locally because Redis is unreachable. */
   public boolean isDegraded() {
     return degraded != null;

@@ -204,9 +204,11 @@ class UpstreamBudgetTest {
       .compose(v -> Future.all(h.gateway(cfg), h.gateway(cfg), h.gateway(cfg)))
       .compose(all -> {
         List<Gateway> gs = List.of(all.resultAt(0), all.resultAt(1), all.resultAt(2));
-        // Wait until all three instances are in the roster (each will then take a third of the budget on its own).
+        // Wait until all three instances are in the roster and each has heard so from a heartbeat (each will then take
+        // a third of the budget on its own; before that it assumes the configured maximum and takes less).
         return Eventually.until(vertx, () -> h.redis(Request.cmd(Command.ZCARD).arg(RedisKeys.budgetInstances("linktree")))
-          .map(n -> n.toInteger() == 3 && gs.stream().allMatch(g -> g.budget().isRegistered())), 10_000, "three instances in the roster")
+          .map(n -> n.toInteger() == 3 && gs.stream().allMatch(g -> g.budget().isRegistered() && g.budget().liveInstances() == 3)),
+            10_000, "three instances in the roster, each knowing it")
           .compose(t -> vertx.executeBlocking(() -> {
             ownRedis.stop();
             return null;
