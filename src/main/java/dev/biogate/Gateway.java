@@ -170,7 +170,7 @@ public final class Gateway {
 
     WebhookOptions w = config.webhooks();
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
-    this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait());
+    this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count());
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas);
     this.admin = new AdminHandler(new DeadLetters(redis, w, clock), new DeliveryHistory(redis, shards.count()), invalidation);
     this.alerts = WebClient.create(vertx);

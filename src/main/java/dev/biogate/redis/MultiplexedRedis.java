@@ -23,14 +23,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
- * The gateway's Redis: every {@link #send} shares ONE long-lived connection (in Cluster mode one connection per
- * node, behind a single {@link RedisConnection}), pipelined, with a deadline on every call.
+ * The gateway's Redis for one server (standalone, the Sentinel master, or one Cluster master behind
+ * {@link ClusterRedis}): every {@link #send} shares ONE long-lived connection, pipelined, with a deadline on every call.
  * <p>
- * Why not the pooled client's {@code send}: in Cluster mode vertx-redis-client 5.0.x leases a connection to
- * <em>every</em> node (replicas included) for each command, so more concurrent commands than the pool size wait on
- * each other for ever, and one unreachable node fails every command while the lease waits for it. A connection
- * that is kept pays the all-nodes connect once; its per-node sockets multiplex any number of commands; a dead node
- * only fails the commands routed to it.
+ * Why not the pooled client's {@code send}: each command would lease a pooled connection, so more concurrent
+ * commands than the pool size wait on each other; a connection that is kept multiplexes any number of commands.
  * <p>
  * Promises:
  * <ul>
@@ -38,8 +35,7 @@ import java.util.function.Function;
  *       failure.</li>
  *   <li>A connection that breaks (socket closed, a node unreachable, a demoted Sentinel master answering
  *       {@code READONLY}, or nothing succeeding for a whole timeout) is replaced in the background, at most every
- *       {@value #RENEW_INTERVAL_MS} ms; calls keep using the old one meanwhile, so slots on healthy nodes keep
- *       working while a dead one is being replaced.</li>
+ *       {@value #RENEW_INTERVAL_MS} ms; calls keep using the old one meanwhile.</li>
  *   <li>Blocking commands ({@code BLPOP}, {@code XREADGROUP ... BLOCK}, ...) never occupy the shared connection:
  *       they go through a connection of their own, with the timeout extended by the block time. Pub/sub needs
  *       {@link #connect()}.</li>
@@ -48,17 +44,15 @@ import java.util.function.Function;
  * <p>
  * Two vertx-redis-client internals are read, both stable across 5.0.x: {@code RequestImpl.getArgs()} (the block
  * time of a blocking command) and {@code ErrorType} (a Redis error reply, as opposed to a connection failure).
- * In Cluster mode the underlying connection still opens one idle socket per replica (the client connects to every
- * node it learns from {@code CLUSTER SLOTS}); nothing is sent there but keyless commands such as {@code PING}.
  */
 public final class MultiplexedRedis implements Redis {
 
   private static final Logger LOG = LoggerFactory.getLogger(MultiplexedRedis.class);
   static final long RENEW_INTERVAL_MS = 250;
   /**
-   * How long building the shared connection may take. Longer than a command's deadline on purpose: a cold JVM
-   * needs about 2 s to connect to six cluster nodes; callers still fail at their own deadline, but the attempt goes
-   * on and serves the calls after them instead of starting over.
+   * How long building the shared connection may take. Longer than a command's deadline on purpose: a cold JVM's
+   * first connection can take longer than one; callers still fail at their own deadline, but the attempt goes on
+   * and serves the calls after them instead of starting over.
    */
   static final long CONNECT_TIMEOUT_MS = 10_000;
   private static final Set<String> BLOCKING = Set.of("blpop", "brpop", "brpoplpush", "blmove", "bzpopmin", "bzpopmax",
@@ -150,7 +144,11 @@ public final class MultiplexedRedis implements Redis {
    * the request id, and verticles rely on their own thread).
    */
   private static <T> Future<T> onCallerContext(Future<T> result) {
-    Context caller = Vertx.currentContext();
+    return onContext(Vertx.currentContext(), result);
+  }
+
+  /** {@code result}, completed on {@code caller} (as is when there is no caller context). */
+  static <T> Future<T> onContext(Context caller, Future<T> result) {
     if (caller == null) {
       return result;
     }
@@ -243,6 +241,12 @@ public final class MultiplexedRedis implements Redis {
       }
     });
     return attempt;
+  }
+
+  /** How long {@code request} may block on the server in ms (0 for a command that does not block). */
+  static long blockTimeMs(Request request) {
+    String name = request.command().toString().toLowerCase();
+    return BLOCKING.contains(name) ? Math.max(0, blockMs(name, request)) : 0;
   }
 
   /**

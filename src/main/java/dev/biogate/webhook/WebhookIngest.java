@@ -88,7 +88,7 @@ final class WebhookIngest {
     keys.addAll(d.dedupeKeys(shard));
     List<String> args = List.of(Long.toString(options.dedupeWindowS()), Long.toString(shardCeiling),
       d.provider, d.id, d.type, Long.toString(clock.getAsLong()), d.body);
-    boolean wait = replicas.waitForReplica();
+    boolean wait = replicas.waitForReplica(shard);
     Future<Result> sent = wait ? runAndWait(keys, args) : script.run(redis, keys, args).map(r -> new Result(r.get(0).toInteger(), -1));
     return sent
       .timeout(TIMEOUT_MS + (wait ? options.replicaWaitMs() : 0), TimeUnit.MILLISECONDS)

@@ -118,6 +118,13 @@ public final class TestCluster {
     return node(slotOwner(key, 1));
   }
 
+  /** The slots {@code master} serves now, as a live node sees it (a snapshot: it does not follow later changes). */
+  public java.util.function.IntPredicate slotsOf(RedisProcess master) {
+    List<int[]> ranges = slots(live()).stream().filter(s -> s.get(2) == master.port())
+      .map(s -> new int[] {s.get(0), s.get(1)}).collect(Collectors.toList());
+    return slot -> ranges.stream().anyMatch(r -> slot >= r[0] && slot <= r[1]);
+  }
+
   public List<RedisProcess> masters() {
     RedisProcess n = live();
     return slots(n).stream().map(s -> node(s.get(2))).distinct().collect(Collectors.toList());
