@@ -89,7 +89,7 @@ public final class ClusterRedis implements Redis {
   public Future<Response> send(Request request) {
     Context caller = Vertx.currentContext();
     int slot = ClusterTopology.slot(request);
-    long deadline = timeoutMs + MultiplexedRedis.blockTimeMs(request);
+    long deadline = timeoutMs + MultiplexedRedis.blockTimeMs(List.of(request));
     return MultiplexedRedis.onContext(caller, route(slot, n -> n.send(request), request, 0)
       .timeout(deadline, TimeUnit.MILLISECONDS));
   }
@@ -98,8 +98,9 @@ public final class ClusterRedis implements Redis {
   public Future<List<Response>> batch(List<Request> requests) {
     Context caller = Vertx.currentContext();
     int slot = ClusterTopology.slot(requests);
+    long deadline = timeoutMs + MultiplexedRedis.blockTimeMs(requests);
     return MultiplexedRedis.onContext(caller, route(slot, n -> n.batch(requests), null, 0)
-      .timeout(timeoutMs, TimeUnit.MILLISECONDS));
+      .timeout(deadline, TimeUnit.MILLISECONDS));
   }
 
   /** A dedicated connection (subscriptions): to a master that last answered. Channels are cluster-wide. */

@@ -36,9 +36,9 @@ import java.util.function.Function;
  *   <li>A connection that breaks (socket closed, a node unreachable, a demoted Sentinel master answering
  *       {@code READONLY}, or nothing succeeding for a whole timeout) is replaced in the background, at most every
  *       {@value #RENEW_INTERVAL_MS} ms; calls keep using the old one meanwhile.</li>
- *   <li>Blocking commands ({@code BLPOP}, {@code XREADGROUP ... BLOCK}, ...) never occupy the shared connection:
- *       they go through a connection of their own, with the timeout extended by the block time. Pub/sub needs
- *       {@link #connect()}.</li>
+ *   <li>Blocking commands ({@code BLPOP}, {@code XREADGROUP ... BLOCK}, {@code WAIT}, ...), alone or in a pipeline,
+ *       never occupy the shared connection: they go through a connection of their own, with the timeout extended by
+ *       the block time. Pub/sub needs {@link #connect()}.</li>
  * </ul>
  * {@link #connect()} hands out a dedicated connection (for subscriptions and blocking reads), within the timeout.
  * <p>
@@ -99,7 +99,7 @@ public final class MultiplexedRedis implements Redis {
     if (BLOCKING.contains(name)) {
       long blockMs = blockMs(name, request);
       if (blockMs > 0) {
-        return dedicated(request, blockMs);
+        return dedicated(c -> c.send(request), blockMs);
       }
       if (blockMs == 0) {
         return Future.failedFuture(VertxException.noStackTrace(name + " without a time limit would block for ever"));
@@ -108,8 +108,30 @@ public final class MultiplexedRedis implements Redis {
     return shared(c -> c.send(request));
   }
 
+  /**
+   * A pipeline; one holding a blocking command ({@code WAIT} after a write, typically) runs on a connection of its
+   * own, like a blocking {@link #send}: {@code WAIT} still covers the writes before it (same connection), and it
+   * blocks nobody else's commands while a replica is slow or missing.
+   */
   @Override
   public Future<List<Response>> batch(List<Request> requests) {
+    long blockMs = 0;
+    for (Request r : requests) {
+      String name = r.command().toString().toLowerCase();
+      if (PUBSUB.contains(name)) {
+        return Future.failedFuture(VertxException.noStackTrace(name + " needs a connection of its own: use connect()"));
+      }
+      if (BLOCKING.contains(name)) {
+        long ms = blockMs(name, r);
+        if (ms == 0) {
+          return Future.failedFuture(VertxException.noStackTrace(name + " without a time limit would block for ever"));
+        }
+        blockMs += Math.max(0, ms);
+      }
+    }
+    if (blockMs > 0) {
+      return dedicated(c -> c.batch(requests), blockMs);
+    }
     return shared(c -> c.batch(requests));
   }
 
@@ -206,9 +228,9 @@ public final class MultiplexedRedis implements Redis {
     });
   }
 
-  private Future<Response> dedicated(Request request, long blockMs) {
+  private <T> Future<T> dedicated(Function<RedisConnection, Future<T>> op, long blockMs) {
     long deadline = timeoutMs + blockMs;
-    return onCallerContext(bounded(client.connect(), timeoutMs).compose(c -> c.send(request)
+    return onCallerContext(bounded(client.connect(), timeoutMs).compose(c -> op.apply(c)
       .timeout(deadline, TimeUnit.MILLISECONDS)
       .eventually(c::close)));
   }
@@ -243,10 +265,14 @@ public final class MultiplexedRedis implements Redis {
     return attempt;
   }
 
-  /** How long {@code request} may block on the server in ms (0 for a command that does not block). */
-  static long blockTimeMs(Request request) {
-    String name = request.command().toString().toLowerCase();
-    return BLOCKING.contains(name) ? Math.max(0, blockMs(name, request)) : 0;
+  /** How long {@code requests} may block on the server in ms, together (0 when none of them blocks). */
+  static long blockTimeMs(List<Request> requests) {
+    long total = 0;
+    for (Request r : requests) {
+      String name = r.command().toString().toLowerCase();
+      total += BLOCKING.contains(name) ? Math.max(0, blockMs(name, r)) : 0;
+    }
+    return total;
   }
 
   /**
