@@ -188,8 +188,8 @@ public final class ClusterRedis implements Redis {
       node.failing = false;
       return;
     }
-    // An error reply still says the node answers.
-    node.failing = !(err instanceof ErrorType);
+    // An error reply still says the node answers; so does a full queue (too many commands at once).
+    node.failing = !(err instanceof ErrorType) && !MultiplexedRedis.overloaded(err);
     if (node.failing || ((ErrorType) err).is("CLUSTERDOWN")) {
       refresh();
     }

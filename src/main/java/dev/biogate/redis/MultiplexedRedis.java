@@ -49,6 +49,8 @@ public final class MultiplexedRedis implements Redis {
 
   private static final Logger LOG = LoggerFactory.getLogger(MultiplexedRedis.class);
   static final long RENEW_INTERVAL_MS = 250;
+  /** How vertx-redis-client 5.0.x words a connection's full queue of waiting replies ({@code maxWaitingHandlers}). */
+  private static final String QUEUE_FULL = "Redis waiting queue is full";
   /**
    * How long building the shared connection may take. Longer than a command's deadline on purpose: a cold JVM's
    * first connection can take longer than one; callers still fail at their own deadline, but the attempt goes on
@@ -237,17 +239,28 @@ public final class MultiplexedRedis implements Redis {
 
   /**
    * Whether a failure says the connection (not the command) is bad: anything that is not a Redis error reply,
-   * except a timeout while other commands still succeed; among replies only {@code READONLY}, which a master
-   * demoted by Sentinel answers to writes.
+   * except a timeout while other commands still succeed and a full queue; among replies only {@code READONLY}, which
+   * a master demoted by Sentinel answers to writes.
    */
   private boolean broken(Throwable err) {
     if (err instanceof ErrorType) {
       return ((ErrorType) err).is("READONLY");
     }
+    if (overloaded(err)) {
+      return false;
+    }
     if (err instanceof TimeoutException) {
       return System.nanoTime() - lastSuccessNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     }
     return true;
+  }
+
+  /**
+   * Whether a failure is the connection refusing more commands than {@code maxWaiting} in flight: back-pressure on a
+   * healthy connection. Replacing the connection for it would fail every command in flight on the old one.
+   */
+  static boolean overloaded(Throwable err) {
+    return !(err instanceof ErrorType) && err.getMessage() != null && err.getMessage().startsWith(QUEUE_FULL);
   }
 
   private long sinceLastAttemptMs() {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Whether webhook ingestion must wait for a replica before answering 200: always ({@code on}), never ({@code off}),
@@ -31,12 +32,14 @@ public final class ReplicaWatch {
   private static final long PERIOD_MS = 2_000;
   /** At most this many shards are sampled per period (in turn), so a large shard count costs no more. */
   static final int SHARDS_PER_SAMPLE = 64;
+  static final long RECHECK_MS = 250;
   private static final String INFO_SCRIPT = "return redis.call('INFO', 'replication')";
 
   private final Vertx vertx;
   private final Redis redis;
   private final String mode;
   private final AtomicIntegerArray replicated;
+  private final AtomicLongArray rechecked;
   private int next;
   private long timer = -1;
 
@@ -45,6 +48,7 @@ public final class ReplicaWatch {
     this.redis = redis;
     this.mode = mode;
     this.replicated = new AtomicIntegerArray(shards);
+    this.rechecked = new AtomicLongArray(shards);
   }
 
   boolean waitForReplica(int shard) {
@@ -63,6 +67,19 @@ public final class ReplicaWatch {
   public void stop() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
+    }
+  }
+
+  /**
+   * Samples {@code shard} again now (at most every {@value #RECHECK_MS} ms per shard): called when a wait found no
+   * replica, as after a failover (the promoted master has none until the old one returns), so its deliveries stop
+   * waiting without staying refused until the next periodic sample.
+   */
+  void recheck(int shard) {
+    long now = System.nanoTime();
+    long last = rechecked.get(shard);
+    if ((last == 0 || now - last >= TimeUnit.MILLISECONDS.toNanos(RECHECK_MS)) && rechecked.compareAndSet(shard, last, now)) {
+      sample(shard).onFailure(err -> { });
     }
   }
 

@@ -104,6 +104,7 @@ final class WebhookIngest {
         // A duplicate is checked too: its first copy may so far exist on this master alone.
         if (wait && r.replicas() < 1) {
           LOG.warn("no replica acknowledged delivery {} within {} ms; answering 503", d.id, options.replicaWaitMs());
+          replicas.recheck(shard);
           return Future.failedFuture(NOT_REPLICATED);
         }
         return Future.succeededFuture(code == 1);
