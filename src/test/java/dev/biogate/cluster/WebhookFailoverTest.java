@@ -49,8 +49,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   <li>deliveries touching the dead master's slots are answered 200 again once its replica has taken over.</li>
  * </ul>
  * Logged ({@code webhook failover: ...}): the cluster's own failover time (kill → the replica serves the slots on
- * every node), the time from the kill to the first 200 for a delivery touching the dead master's slots, and the
- * client's share of it (promotion → that 200).
+ * every node), the time from the kill to the first 200 for a delivery touching the dead master's slots (asserted
+ * within 6 s, the issue's bound, argued below), and the client's share of it (promotion → that 200).
  */
 @Tag("drill")
 @ExtendWith(VertxExtension.class)
@@ -63,6 +63,7 @@ class WebhookFailoverTest {
   /** ... of which this many touch the dead master's slots (so they are served again). */
   private static final int DEAD_SLOTS_ACCEPTED_AFTER_KILL = 20;
   private static final Shards SHARDS = Sharded.SHARDS;
+  private static final long BACK_WITHIN_MS = 6_000;
 
   private Harness h;
   private final Set<String> accepted = ConcurrentHashMap.newKeySet();
@@ -131,6 +132,12 @@ class WebhookFailoverTest {
           liveAcceptedBeforePromotion.get(), liveRefusals.size(), refusals);
         assertEquals(List.of(), liveRefusals, "deliveries whose keys live on surviving masters are never refused");
         assertTrue(liveAcceptedBeforePromotion.get() > 0, "deliveries on live masters were answered while one was dead");
+        // The bound, from the algorithms involved: with cluster-node-timeout T = 1 s the replica is promoted
+        // after failure detection (T, plus gossip of the failure reports) and its election delay (500 ms + up to
+        // 500 ms random for the only replica): ~2.5 s, 3.5 s at worst; the client then finds it at its next
+        // topology read (at most 250 ms later while the dead master's slots fail). 6 s leaves room for a loaded
+        // machine; the 5 runs behind docs/scaling.md took 2.6-2.7 s.
+        assertTrue(backMs <= BACK_WITHIN_MS, "first 200 touching the dead master's slots " + backMs + " ms after the kill");
         assertTrue(deadSlotsAcceptedAfterKill.get() >= DEAD_SLOTS_ACCEPTED_AFTER_KILL,
           "deliveries touching the dead master's slots are accepted again after the failover");
         ctx.completeNow();
