@@ -184,6 +184,8 @@ class ClusterClientTest {
   }
 
   @Test
+  // Waiting for every node to agree on the new master can take most of the default 30 s on a loaded machine.
+  @io.vertx.junit5.Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
   void survivorsAnswerEveryCommandThroughAWholeFailoverAndTheDeadSlotsComeBackAfterIt(Vertx vertx, VertxTestContext ctx) {
     List<String> keys = keysOnEveryMaster(30);
     String victimKey = keys.get(0);
