@@ -169,7 +169,7 @@ public final class Gateway {
 
     WebhookOptions w = config.webhooks();
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
-    this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait());
+    this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count());
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas);
 
     AnalyticsOptions a = config.analytics();

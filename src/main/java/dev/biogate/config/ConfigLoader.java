@@ -53,6 +53,7 @@ public final class ConfigLoader {
     ENV.put("BIOGATE_CURSOR_SECRET", "http.cursorSecret");
     ENV.put("BIOGATE_ACCESS_LOG", "accessLog.enabled");
     ENV.put("BIOGATE_ACCESS_LOG_SAMPLE", "accessLog.sampleRate");
+    ENV.put("BIOGATE_WEBHOOKS_SHARDS", "webhooks.shards");
   }
 
   /** Variables that may instead be given as {@code NAME_FILE}, a path to a file holding the value. */

@@ -23,14 +23,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
- * The gateway's Redis: every {@link #send} shares ONE long-lived connection (in Cluster mode one connection per
- * node, behind a single {@link RedisConnection}), pipelined, with a deadline on every call.
+ * The gateway's Redis for one server (standalone, the Sentinel master, or one Cluster master behind
+ * {@link ClusterRedis}): every {@link #send} shares ONE long-lived connection, pipelined, with a deadline on every call.
  * <p>
- * Why not the pooled client's {@code send}: in Cluster mode vertx-redis-client 5.0.x leases a connection to
- * <em>every</em> node (replicas included) for each command, so more concurrent commands than the pool size wait on
- * each other for ever, and one unreachable node fails every command while the lease waits for it. A connection
- * that is kept pays the all-nodes connect once; its per-node sockets multiplex any number of commands; a dead node
- * only fails the commands routed to it.
+ * Why not the pooled client's {@code send}: each command would lease a pooled connection, so more concurrent
+ * commands than the pool size wait on each other; a connection that is kept multiplexes any number of commands.
  * <p>
  * Promises:
  * <ul>
@@ -38,27 +35,26 @@ import java.util.function.Function;
  *       failure.</li>
  *   <li>A connection that breaks (socket closed, a node unreachable, a demoted Sentinel master answering
  *       {@code READONLY}, or nothing succeeding for a whole timeout) is replaced in the background, at most every
- *       {@value #RENEW_INTERVAL_MS} ms; calls keep using the old one meanwhile, so slots on healthy nodes keep
- *       working while a dead one is being replaced.</li>
- *   <li>Blocking commands ({@code BLPOP}, {@code XREADGROUP ... BLOCK}, ...) never occupy the shared connection:
- *       they go through a connection of their own, with the timeout extended by the block time. Pub/sub needs
- *       {@link #connect()}.</li>
+ *       {@value #RENEW_INTERVAL_MS} ms; calls keep using the old one meanwhile.</li>
+ *   <li>Blocking commands ({@code BLPOP}, {@code XREADGROUP ... BLOCK}, {@code WAIT}, ...), alone or in a pipeline,
+ *       never occupy the shared connection: they go through a connection of their own, with the timeout extended by
+ *       the block time. Pub/sub needs {@link #connect()}.</li>
  * </ul>
  * {@link #connect()} hands out a dedicated connection (for subscriptions and blocking reads), within the timeout.
  * <p>
  * Two vertx-redis-client internals are read, both stable across 5.0.x: {@code RequestImpl.getArgs()} (the block
  * time of a blocking command) and {@code ErrorType} (a Redis error reply, as opposed to a connection failure).
- * In Cluster mode the underlying connection still opens one idle socket per replica (the client connects to every
- * node it learns from {@code CLUSTER SLOTS}); nothing is sent there but keyless commands such as {@code PING}.
  */
 public final class MultiplexedRedis implements Redis {
 
   private static final Logger LOG = LoggerFactory.getLogger(MultiplexedRedis.class);
   static final long RENEW_INTERVAL_MS = 250;
+  /** How vertx-redis-client 5.0.x words a connection's full queue of waiting replies ({@code maxWaitingHandlers}). */
+  private static final String QUEUE_FULL = "Redis waiting queue is full";
   /**
-   * How long building the shared connection may take. Longer than a command's deadline on purpose: a cold JVM
-   * needs about 2 s to connect to six cluster nodes; callers still fail at their own deadline, but the attempt goes
-   * on and serves the calls after them instead of starting over.
+   * How long building the shared connection may take. Longer than a command's deadline on purpose: a cold JVM's
+   * first connection can take longer than one; callers still fail at their own deadline, but the attempt goes on
+   * and serves the calls after them instead of starting over.
    */
   static final long CONNECT_TIMEOUT_MS = 10_000;
   private static final Set<String> BLOCKING = Set.of("blpop", "brpop", "brpoplpush", "blmove", "bzpopmin", "bzpopmax",
@@ -105,7 +101,7 @@ public final class MultiplexedRedis implements Redis {
     if (BLOCKING.contains(name)) {
       long blockMs = blockMs(name, request);
       if (blockMs > 0) {
-        return dedicated(request, blockMs);
+        return dedicated(c -> c.send(request), blockMs);
       }
       if (blockMs == 0) {
         return Future.failedFuture(VertxException.noStackTrace(name + " without a time limit would block for ever"));
@@ -114,8 +110,30 @@ public final class MultiplexedRedis implements Redis {
     return shared(c -> c.send(request));
   }
 
+  /**
+   * A pipeline; one holding a blocking command ({@code WAIT} after a write, typically) runs on a connection of its
+   * own, like a blocking {@link #send}: {@code WAIT} still covers the writes before it (same connection), and it
+   * blocks nobody else's commands while a replica is slow or missing.
+   */
   @Override
   public Future<List<Response>> batch(List<Request> requests) {
+    long blockMs = 0;
+    for (Request r : requests) {
+      String name = r.command().toString().toLowerCase();
+      if (PUBSUB.contains(name)) {
+        return Future.failedFuture(VertxException.noStackTrace(name + " needs a connection of its own: use connect()"));
+      }
+      if (BLOCKING.contains(name)) {
+        long ms = blockMs(name, r);
+        if (ms == 0) {
+          return Future.failedFuture(VertxException.noStackTrace(name + " without a time limit would block for ever"));
+        }
+        blockMs += Math.max(0, ms);
+      }
+    }
+    if (blockMs > 0) {
+      return dedicated(c -> c.batch(requests), blockMs);
+    }
     return shared(c -> c.batch(requests));
   }
 
@@ -150,7 +168,11 @@ public final class MultiplexedRedis implements Redis {
    * the request id, and verticles rely on their own thread).
    */
   private static <T> Future<T> onCallerContext(Future<T> result) {
-    Context caller = Vertx.currentContext();
+    return onContext(Vertx.currentContext(), result);
+  }
+
+  /** {@code result}, completed on {@code caller} (as is when there is no caller context). */
+  static <T> Future<T> onContext(Context caller, Future<T> result) {
     if (caller == null) {
       return result;
     }
@@ -208,26 +230,37 @@ public final class MultiplexedRedis implements Redis {
     });
   }
 
-  private Future<Response> dedicated(Request request, long blockMs) {
+  private <T> Future<T> dedicated(Function<RedisConnection, Future<T>> op, long blockMs) {
     long deadline = timeoutMs + blockMs;
-    return onCallerContext(bounded(client.connect(), timeoutMs).compose(c -> c.send(request)
+    return onCallerContext(bounded(client.connect(), timeoutMs).compose(c -> op.apply(c)
       .timeout(deadline, TimeUnit.MILLISECONDS)
       .eventually(c::close)));
   }
 
   /**
    * Whether a failure says the connection (not the command) is bad: anything that is not a Redis error reply,
-   * except a timeout while other commands still succeed; among replies only {@code READONLY}, which a master
-   * demoted by Sentinel answers to writes.
+   * except a timeout while other commands still succeed and a full queue; among replies only {@code READONLY}, which
+   * a master demoted by Sentinel answers to writes.
    */
   private boolean broken(Throwable err) {
     if (err instanceof ErrorType) {
       return ((ErrorType) err).is("READONLY");
     }
+    if (overloaded(err)) {
+      return false;
+    }
     if (err instanceof TimeoutException) {
       return System.nanoTime() - lastSuccessNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     }
     return true;
+  }
+
+  /**
+   * Whether a failure is the connection refusing more commands than {@code maxWaiting} in flight: back-pressure on a
+   * healthy connection. Replacing the connection for it would fail every command in flight on the old one.
+   */
+  static boolean overloaded(Throwable err) {
+    return !(err instanceof ErrorType) && err.getMessage() != null && err.getMessage().startsWith(QUEUE_FULL);
   }
 
   private long sinceLastAttemptMs() {
@@ -243,6 +276,16 @@ public final class MultiplexedRedis implements Redis {
       }
     });
     return attempt;
+  }
+
+  /** How long {@code requests} may block on the server in ms, together (0 when none of them blocks). */
+  static long blockTimeMs(List<Request> requests) {
+    long total = 0;
+    for (Request r : requests) {
+      String name = r.command().toString().toLowerCase();
+      total += BLOCKING.contains(name) ? Math.max(0, blockMs(name, r)) : 0;
+    }
+    return total;
   }
 
   /**

@@ -10,8 +10,9 @@ import io.vertx.redis.client.RedisReplicas;
 import io.vertx.redis.client.RedisRole;
 
 /**
- * Builds the gateway's Redis client for standalone, Sentinel or Cluster: a {@link MultiplexedRedis} (one shared,
- * pipelined connection with a deadline on every call) over a Vert.x client that only ever talks to masters.
+ * Builds the gateway's Redis client. Standalone and Sentinel: a {@link MultiplexedRedis} (one shared, pipelined
+ * connection with a deadline on every call) over a Vert.x client that only ever talks to the master. Cluster: a
+ * {@link ClusterRedis}, which routes each command by slot to one {@link MultiplexedRedis} per master.
  */
 public final class RedisClients {
 
@@ -46,8 +47,13 @@ public final class RedisClients {
     return o;
   }
 
-  /** The client every component shares; see {@link MultiplexedRedis} for what it promises. */
+  /** The client every component shares; see {@link MultiplexedRedis} and {@link ClusterRedis} for what they promise. */
   public static Redis create(Vertx vertx, RedisConfig config) {
+    if (config.type() == RedisConfig.Type.CLUSTER) {
+      ClusterRedis cluster = new ClusterRedis(vertx, options(config), config.commandTimeoutMs());
+      cluster.warmUp();
+      return cluster;
+    }
     MultiplexedRedis redis = new MultiplexedRedis(vertx, Redis.createClient(vertx, options(config)), config.commandTimeoutMs());
     redis.warmUp();
     return redis;

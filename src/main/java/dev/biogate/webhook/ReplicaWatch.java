@@ -9,33 +9,50 @@ import io.vertx.redis.client.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Whether webhook ingestion must wait for a replica before answering 200: always ({@code on}), never ({@code off}),
- * or ({@code auto}) while the Redis master holding the events stream reports a connected replica
- * ({@code INFO replication}, sampled every few seconds, never per request). A lone Redis has nothing to wait for; waiting there would only add latency.
+ * or ({@code auto}) while the Redis master holding the delivery's events shard reports a connected replica
+ * ({@code INFO replication}, sampled every few seconds, never per request). A lone Redis has nothing to wait for;
+ * waiting there would only add latency.
+ * <p>
+ * Sampled per shard, not once: on Cluster the shards sit on different masters, and one master may lose its replica
+ * while the others keep theirs. A single sample (of shard 0's master) would make every shard wait on a replica that
+ * one master no longer has (each of its deliveries then answered 503 {@code not_replicated}), or none wait while the
+ * others have one (answered 200 with no replica holding the delivery).
  */
 public final class ReplicaWatch {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaWatch.class);
   private static final long PERIOD_MS = 2_000;
+  /** At most this many shards are sampled per period (in turn), so a large shard count costs no more. */
+  static final int SHARDS_PER_SAMPLE = 64;
+  static final long RECHECK_MS = 250;
   private static final String INFO_SCRIPT = "return redis.call('INFO', 'replication')";
 
   private final Vertx vertx;
   private final Redis redis;
   private final String mode;
-  private volatile boolean replicated;
+  private final AtomicIntegerArray replicated;
+  private final AtomicLongArray rechecked;
+  private int next;
   private long timer = -1;
 
-  public ReplicaWatch(Vertx vertx, Redis redis, String mode) {
+  public ReplicaWatch(Vertx vertx, Redis redis, String mode, int shards) {
     this.vertx = vertx;
     this.redis = redis;
     this.mode = mode;
+    this.replicated = new AtomicIntegerArray(shards);
+    this.rechecked = new AtomicLongArray(shards);
   }
 
-  boolean waitForReplica() {
-    return "on".equals(mode) || ("auto".equals(mode) && replicated);
+  boolean waitForReplica(int shard) {
+    return "on".equals(mode) || ("auto".equals(mode) && replicated.get(shard) == 1);
   }
 
   /** Samples now (completing once known, or after a short wait) and every few seconds. */
@@ -53,19 +70,44 @@ public final class ReplicaWatch {
     }
   }
 
+  /**
+   * Samples {@code shard} again now (at most every {@value #RECHECK_MS} ms per shard): called when a wait found no
+   * replica, as after a failover (the promoted master has none until the old one returns), so its deliveries stop
+   * waiting without staying refused until the next periodic sample.
+   */
+  void recheck(int shard) {
+    long now = System.nanoTime();
+    long last = rechecked.get(shard);
+    if ((last == 0 || now - last >= TimeUnit.MILLISECONDS.toNanos(RECHECK_MS)) && rechecked.compareAndSet(shard, last, now)) {
+      sample(shard).onFailure(err -> { });
+    }
+  }
+
+  /** Samples the next {@value #SHARDS_PER_SAMPLE} shards (all of them with the default count). */
   Future<Void> sample() {
-    // INFO has no key: on Cluster it would land on any node, a replica or another master included. Run it from a
-    // script keyed like the events stream, so it is answered by the master that takes the deliveries.
-    Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(RedisKeys.eventsShard(0));
+    int count = replicated.length();
+    int n = Math.min(count, SHARDS_PER_SAMPLE);
+    int from = next;
+    next = (from + n) % count;
+    List<Future<Void>> samples = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      samples.add(sample((from + i) % count));
+    }
+    return Future.join(samples).<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  private Future<Void> sample(int shard) {
+    // INFO has no key: on Cluster it would land on any master. Run it from a script keyed like the shard's events
+    // stream, so it is answered by the master that takes that shard's deliveries.
+    Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(RedisKeys.eventsShard(shard));
     return redis.send(info).timeout(2, TimeUnit.SECONDS).map(r -> {
-      boolean now = connectedReplicas(r.toString()) > 0;
-      if (now != replicated) {
-        LOG.info(now ? "redis has a replica: webhooks are acknowledged once a replica holds them"
-          : "redis has no replica: webhooks are acknowledged once the master holds them");
+      int now = connectedReplicas(r.toString()) > 0 ? 1 : 0;
+      if (replicated.getAndSet(shard, now) != now) {
+        LOG.info(now == 1 ? "the redis master of shard {} has a replica: its webhooks are acknowledged once a replica holds them"
+          : "the redis master of shard {} has no replica: its webhooks are acknowledged once the master holds them", shard);
       }
-      replicated = now;
       return (Void) null;
-    }).otherwiseEmpty();
+    });
   }
 
   static int connectedReplicas(String info) {

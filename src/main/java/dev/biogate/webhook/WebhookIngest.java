@@ -88,7 +88,7 @@ final class WebhookIngest {
     keys.addAll(d.dedupeKeys(shard));
     List<String> args = List.of(Long.toString(options.dedupeWindowS()), Long.toString(shardCeiling),
       d.provider, d.id, d.type, Long.toString(clock.getAsLong()), d.body);
-    boolean wait = replicas.waitForReplica();
+    boolean wait = replicas.waitForReplica(shard);
     Future<Result> sent = wait ? runAndWait(keys, args) : script.run(redis, keys, args).map(r -> new Result(r.get(0).toInteger(), -1));
     return sent
       .timeout(TIMEOUT_MS + (wait ? options.replicaWaitMs() : 0), TimeUnit.MILLISECONDS)
@@ -104,6 +104,7 @@ final class WebhookIngest {
         // A duplicate is checked too: its first copy may so far exist on this master alone.
         if (wait && r.replicas() < 1) {
           LOG.warn("no replica acknowledged delivery {} within {} ms; answering 503", d.id, options.replicaWaitMs());
+          replicas.recheck(shard);
           return Future.failedFuture(NOT_REPLICATED);
         }
         return Future.succeededFuture(code == 1);

@@ -66,6 +66,15 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void webhookShardCountIsSetFromTheEnvironmentAndValidatedUnderItsName() throws IOException {
+    assertEquals(WebhookOptions.DEFAULT_SHARDS, ConfigLoader.load(Map.of(), base()).webhooks().shards());
+    assertEquals(48, ConfigLoader.load(Map.of("BIOGATE_WEBHOOKS_SHARDS", "48"), base()).webhooks().shards());
+    ConfigException e = assertThrows(ConfigException.class,
+      () -> ConfigLoader.load(Map.of("BIOGATE_WEBHOOKS_SHARDS", "0"), base()));
+    assertEquals("BIOGATE_WEBHOOKS_SHARDS", e.setting());
+  }
+
+  @Test
   void zeroConfigMeansEmbeddedRedisAndSandboxUpstream() throws IOException {
     BiogateConfig c = ConfigLoader.load(Map.of(), base());
     assertTrue(c.redis().embedded());

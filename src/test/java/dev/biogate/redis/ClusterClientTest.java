@@ -184,6 +184,49 @@ class ClusterClientTest {
   }
 
   @Test
+  // Waiting for every node to agree on the new master can take most of the default 30 s on a loaded machine.
+  @io.vertx.junit5.Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
+  void survivorsAnswerEveryCommandThroughAWholeFailoverAndTheDeadSlotsComeBackAfterIt(Vertx vertx, VertxTestContext ctx) {
+    List<String> keys = keysOnEveryMaster(30);
+    String victimKey = keys.get(0);
+    RedisProcess victim = cluster.masterOf(victimKey);
+    List<String> others = keys.stream().filter(k -> !cluster.masterOf(k).equals(victim)).collect(Collectors.toList());
+    List<String> survivorFailures = Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicInteger rounds = new java.util.concurrent.atomic.AtomicInteger();
+    setAndRelease(keys).compose(warm -> {
+      // Commands for the dead master's slot go on all along: they make the client notice the dead node and look
+      // for the new owner, which must not disturb the other masters' slots at any moment.
+      Future<Void> failover = vertx.executeBlocking(() -> {
+        cluster.killMasterAndAwaitFailover(victimKey);
+        return null;
+      });
+      return rounds(failover, victimKey, others, survivorFailures, rounds).map(failover);
+    }).compose(failover -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.INCR).arg(victimKey))
+        .map(true), 10_000, "the dead master's slot served by its promoted replica"))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertEquals(List.of(), survivorFailures, "commands on the surviving masters during the failover");
+        assertTrue(rounds.get() > 1, "rounds sent while the master was dead: " + rounds.get());
+        ctx.completeNow();
+      })));
+  }
+
+  /** Rounds of one command per surviving key plus one for the dead slot, until {@code until} completes. */
+  private Future<Void> rounds(Future<Void> until, String deadKey, List<String> others, List<String> failures,
+                              java.util.concurrent.atomic.AtomicInteger rounds) {
+    if (until.isComplete()) {
+      return Future.succeededFuture();
+    }
+    rounds.incrementAndGet();
+    List<Future<Response>> round = new ArrayList<>();
+    for (String k : others) {
+      round.add(redis.send(Request.cmd(Command.INCR).arg(k)).onFailure(err -> failures.add(k + ": " + err)));
+    }
+    Future<Response> dead = redis.send(Request.cmd(Command.INCR).arg(deadKey));
+    return Future.join(round).eventually(() -> dead.otherwiseEmpty())
+      .transform(ar -> rounds(until, deadKey, others, failures, rounds));
+  }
+
+  @Test
   void aDeadReplicaChangesNothingForCallers(VertxTestContext ctx) {
     List<String> keys = keysOnEveryMaster(30);
     RedisProcess replica = cluster.replicaOf(keys.get(0));

@@ -49,6 +49,26 @@ class MultiplexedRedisTest {
   }
 
   @Test
+  void aWaitInABatchDoesNotHoldUpTheSharedConnection(Vertx vertx, VertxTestContext ctx) {
+    // A write followed by WAIT for a replica this server does not have: WAIT blocks its connection for its whole
+    // timeout. Every other command must still be answered meanwhile (on Cluster, a promoted replica has no replica
+    // of its own until the old master returns, and the ingest's WAITs stalled everything else on that master).
+    Redis redis = client(vertx, TestRedis.url());
+    connected(vertx, redis).compose(warm -> {
+      Future<java.util.List<Response>> waiting = redis.batch(java.util.List.of(
+        Request.cmd(Command.SET).arg("bg:test:waited").arg("v"), Request.cmd(Command.WAIT).arg(1).arg(1_500)));
+      return redis.send(Request.cmd(Command.GET).arg("bg:test:waited")).map(read -> {
+        ctx.verify(() -> assertFalse(waiting.isComplete(), "GET answered while WAIT still waits"));
+        return waiting;
+      }).compose(w -> w);
+    }).onComplete(ctx.succeeding(replies -> ctx.verify(() -> {
+      assertEquals(0L, replies.get(1).toLong(), "no replica acknowledged");
+      redis.close();
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
   void answersContinueOnTheCallersContext(Vertx vertx, VertxTestContext ctx) {
     Redis redis = client(vertx, TestRedis.url());
     // The shared connection was opened from another context; two different callers each get their reply back on

@@ -48,7 +48,12 @@ public final class Harness {
    * gateways from {@link #gateway} use it through their {@code redis} config section.
    */
   public Future<Harness> start(Topology topology) {
-    sandbox = new SandboxServer(new SandboxOptions(new JsonObject().put("port", 0)));
+    return start(topology, new JsonObject());
+  }
+
+  /** Like {@link #start(Topology)}, with sandbox options (e.g. its own rate limit, to referee the budget). */
+  public Future<Harness> start(Topology topology, JsonObject sandboxOptions) {
+    sandbox = new SandboxServer(new SandboxOptions(new JsonObject().put("port", 0).mergeIn(sandboxOptions)));
     return vertx.executeBlocking(() -> {
         redisSection = topology.redisConfig();
         topology.flush();

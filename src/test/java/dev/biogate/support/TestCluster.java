@@ -68,8 +68,35 @@ public final class TestCluster {
 
   /** Restarts killed nodes and waits until every node sees 3 masters covering all slots, each with a live replica. */
   public void heal() {
-    nodes.forEach(RedisProcess::restart);
+    long deadline = System.currentTimeMillis() + HEAL_TIMEOUT_MS;
+    for (RedisProcess n : nodes) {
+      restart(n, deadline);
+    }
     RedisProcess.await("cluster whole: " + nodes, HEAL_TIMEOUT_MS, this::whole);
+  }
+
+  /**
+   * While a node is down its port is free, and an outgoing connection of this machine may get it as its local port
+   * ("Address already in use" on restart) until that connection closes: the restart is tried again until
+   * {@code deadline}.
+   */
+  private static void restart(RedisProcess n, long deadline) {
+    while (true) {
+      try {
+        n.restart();
+        return;
+      } catch (java.io.UncheckedIOException e) {
+        if (System.currentTimeMillis() > deadline) {
+          throw e;
+        }
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   private boolean whole() {
@@ -116,6 +143,13 @@ public final class TestCluster {
   /** The replica of the master currently serving {@code key}'s slot. */
   public RedisProcess replicaOf(String key) {
     return node(slotOwner(key, 1));
+  }
+
+  /** The slots {@code master} serves now, as a live node sees it (a snapshot: it does not follow later changes). */
+  public java.util.function.IntPredicate slotsOf(RedisProcess master) {
+    List<int[]> ranges = slots(live()).stream().filter(s -> s.get(2) == master.port())
+      .map(s -> new int[] {s.get(0), s.get(1)}).collect(Collectors.toList());
+    return slot -> ranges.stream().anyMatch(r -> slot >= r[0] && slot <= r[1]);
   }
 
   public List<RedisProcess> masters() {

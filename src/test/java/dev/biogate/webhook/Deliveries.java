@@ -57,6 +57,11 @@ public final class Deliveries {
     return MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
   }
 
+  /** The ingest shard the gateway puts a Linktree delivery of this body on (that of its content digest). */
+  public static int linktreeShard(Buffer body, dev.biogate.redis.Shards shards) {
+    return shards.ofDigestHex(Envelopes.contentDigest(Delivery.LINKTREE, body));
+  }
+
   public static Buffer linktreeEvent(String type, JsonObject data) {
     return new JsonObject().put("type", type).put("data", data).put("timestamp", java.time.Instant.now().toString()).toBuffer();
   }

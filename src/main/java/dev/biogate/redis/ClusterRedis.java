@@ -1,0 +1,353 @@
+package dev.biogate.redis;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.redis.client.impl.types.ErrorType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Redis Cluster, routed by slot here: one {@link MultiplexedRedis} per master (never a connection to a replica),
+ * each command sent to the master of its first key's slot, the topology read with {@code CLUSTER SLOTS} from a known
+ * master (or, when none answers, a seed).
+ * <p>
+ * Why not vertx-redis-client's Cluster mode: its connection reaches every node at once, and rebuilding it fails
+ * ("Failed to connect to all nodes") for as long as the topology still lists a dead node, so one dead master stopped
+ * the commands of every slot until the cluster had forgotten it. Here a dead master only fails its own slots, fast.
+ * <p>
+ * Promises, on top of those of {@link MultiplexedRedis} (deadline per call, reply on the caller's context, blocking
+ * commands on a connection of their own, {@link #connect()} for subscriptions):
+ * <ul>
+ *   <li>commands for the slots of live masters keep working while another master is dead;</li>
+ *   <li>commands for a dead master's slots fail (within the deadline) until a replica is promoted; every such failure,
+ *       and every {@code MOVED} or {@code CLUSTERDOWN}, asks for the topology again, at most every
+ *       {@value #REFRESH_INTERVAL_MS} ms, so the promoted master is used within one interval of any node reporting it;</li>
+ *   <li>{@code MOVED} is followed at once (the command was not run), {@code ASK} with {@code ASKING} on the target;</li>
+ *   <li>keyless commands ({@code PING}, {@code INFO}, {@code SCRIPT ...}) go to a master that last answered; a pipeline
+ *       goes whole to the master of its first key (the gateway's pipelines keep one hash tag; {@code WAIT} in it thus
+ *       waits for that master's replicas).</li>
+ * </ul>
+ */
+public final class ClusterRedis implements Redis {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterRedis.class);
+  static final long REFRESH_INTERVAL_MS = 250;
+  private static final int MAX_REDIRECTS = 3;
+
+  private final Vertx vertx;
+  private final RedisOptions template;
+  private final List<String> seeds;
+  private final long timeoutMs;
+  private final Object lock = new Object();
+  private final Map<String, Node> nodes = new HashMap<>();
+  private volatile ClusterTopology topology = ClusterTopology.EMPTY;
+  private Future<ClusterTopology> refreshing;
+  private long lastRefreshNanos;
+  private int cursor;
+  private long pollTimer = -1;
+  private boolean closed;
+
+  /** {@code template}: the options every node connection is built from (password, pool, TCP settings). */
+  public ClusterRedis(Vertx vertx, RedisOptions template, long commandTimeoutMs) {
+    this.vertx = vertx;
+    this.template = template;
+    this.seeds = List.copyOf(template.getEndpoints());
+    this.timeoutMs = commandTimeoutMs;
+  }
+
+  /** Reads the topology and connects to every master now, so the first requests do not pay for it. */
+  public Future<Void> warmUp() {
+    return refresh().compose(t -> {
+      List<Future<Void>> up = new ArrayList<>();
+      for (String m : t.masters()) {
+        up.add(node(m).redis.warmUp());
+      }
+      return Future.join(up).<Void>mapEmpty();
+    });
+  }
+
+  @Override
+  public Future<Response> send(Request request) {
+    Context caller = Vertx.currentContext();
+    int slot = ClusterTopology.slot(request);
+    long deadline = timeoutMs + MultiplexedRedis.blockTimeMs(List.of(request));
+    return MultiplexedRedis.onContext(caller, route(slot, n -> n.send(request), request, 0)
+      .timeout(deadline, TimeUnit.MILLISECONDS));
+  }
+
+  @Override
+  public Future<List<Response>> batch(List<Request> requests) {
+    Context caller = Vertx.currentContext();
+    int slot = ClusterTopology.slot(requests);
+    long deadline = timeoutMs + MultiplexedRedis.blockTimeMs(requests);
+    return MultiplexedRedis.onContext(caller, route(slot, n -> n.batch(requests), null, 0)
+      .timeout(deadline, TimeUnit.MILLISECONDS));
+  }
+
+  /** A dedicated connection (subscriptions): to a master that last answered. Channels are cluster-wide. */
+  @Override
+  public Future<RedisConnection> connect() {
+    Context caller = Vertx.currentContext();
+    return MultiplexedRedis.onContext(caller, ready().compose(t -> anyMaster(t).redis.connect())
+      .timeout(timeoutMs, TimeUnit.MILLISECONDS));
+  }
+
+  @Override
+  public Future<Void> close() {
+    List<Node> all;
+    synchronized (lock) {
+      closed = true;
+      if (pollTimer >= 0) {
+        vertx.cancelTimer(pollTimer);
+      }
+      all = new ArrayList<>(nodes.values());
+      nodes.clear();
+    }
+    List<Future<Void>> closing = new ArrayList<>();
+    all.forEach(n -> closing.add(n.redis.close()));
+    return Future.join(closing).mapEmpty();
+  }
+
+  /**
+   * Runs {@code op} on the master of {@code slot} (any master for -1), following redirections. {@code single} is the
+   * command when {@code op} sends one (an {@code ASK} is answered by sending it after {@code ASKING}).
+   */
+  private <T> Future<T> route(int slot, Function<Redis, Future<T>> op, Request single, int redirects) {
+    return ready().compose(t -> {
+      Node node;
+      if (slot < 0) {
+        node = anyMaster(t);
+      } else {
+        String address = t.master(slot);
+        if (address == null) {
+          refresh();
+          return Future.failedFuture(VertxException.noStackTrace("no Redis master serves slot " + slot));
+        }
+        node = node(address);
+      }
+      return op.apply(node.redis).andThen(ar -> observe(node, ar.failed() ? ar.cause() : null))
+        .recover(err -> redirect(err, slot, op, single, redirects));
+    });
+  }
+
+  private <T> Future<T> redirect(Throwable err, int slot, Function<Redis, Future<T>> op, Request single, int redirects) {
+    if (!(err instanceof ErrorType) || redirects >= MAX_REDIRECTS) {
+      return Future.failedFuture(err);
+    }
+    ErrorType reply = (ErrorType) err;
+    boolean moved = reply.is("MOVED");
+    if (!moved && !reply.is("ASK")) {
+      return Future.failedFuture(err);
+    }
+    // "MOVED <slot> <host>:<port>": the command did not run; the slot is served by that node from now on.
+    String[] parts = String.valueOf(reply.getMessage()).split(" ");
+    if (parts.length < 3) {
+      return Future.failedFuture(err);
+    }
+    int target = Integer.parseInt(parts[1]);
+    String address = parts[2];
+    if (moved) {
+      synchronized (lock) {
+        topology = topology.moved(target, address);
+      }
+      refresh();
+      return route(slot, op, single, redirects + 1);
+    }
+    if (single == null) {
+      return Future.failedFuture(err);
+    }
+    // ASK: a one-off redirection while the slot migrates; ASKING and the command must share one connection.
+    @SuppressWarnings("unchecked")
+    Future<T> asked = (Future<T>) node(address).redis.batch(List.of(Request.cmd(Command.ASKING), single))
+      .map(replies -> replies.get(1));
+    return asked;
+  }
+
+  /** A failure that says the node (not the command) is in trouble marks it, and asks for the topology again. */
+  private void observe(Node node, Throwable err) {
+    if (err == null) {
+      node.failing = false;
+      return;
+    }
+    // An error reply still says the node answers; so does a full queue (too many commands at once).
+    node.failing = !(err instanceof ErrorType) && !MultiplexedRedis.overloaded(err);
+    if (node.failing || ((ErrorType) err).is("CLUSTERDOWN")) {
+      refresh();
+    }
+  }
+
+  /** The topology, read first if there is none yet. */
+  private Future<ClusterTopology> ready() {
+    ClusterTopology t = topology;
+    if (!t.isEmpty()) {
+      return Future.succeededFuture(t);
+    }
+    return refresh().compose(fresh -> fresh.isEmpty()
+      ? Future.failedFuture(VertxException.noStackTrace("no Redis Cluster node answered CLUSTER SLOTS"))
+      : Future.succeededFuture(fresh));
+  }
+
+  /**
+   * Reads the topology again unless that was done less than {@value #REFRESH_INTERVAL_MS} ms ago (then the last
+   * attempt is returned); masters that left are closed once their in-flight commands had their time.
+   */
+  private Future<ClusterTopology> refresh() {
+    List<String> candidates;
+    Promise<ClusterTopology> done;
+    synchronized (lock) {
+      if (closed) {
+        return Future.failedFuture(VertxException.noStackTrace("redis client closed"));
+      }
+      if (refreshing != null && (!refreshing.isComplete()
+        || System.nanoTime() - lastRefreshNanos < TimeUnit.MILLISECONDS.toNanos(REFRESH_INTERVAL_MS))) {
+        return refreshing;
+      }
+      lastRefreshNanos = System.nanoTime();
+      candidates = new ArrayList<>();
+      topology.masters().stream().filter(m -> !nodeFailing(m)).forEach(candidates::add);
+      topology.masters().stream().filter(this::nodeFailing).forEach(candidates::add);
+      done = Promise.promise();
+      refreshing = done.future();
+    }
+    readSlots(candidates, 0).map(this::apply).onComplete(done).onComplete(ar -> pollWhileFailing());
+    return done.future();
+  }
+
+  /**
+   * While a master in the topology fails, the topology is read again every {@value #REFRESH_INTERVAL_MS} ms even if no
+   * command asks: the first command after a quiet spell then finds the promoted replica, not the dead master.
+   */
+  private void pollWhileFailing() {
+    synchronized (lock) {
+      if (closed || pollTimer >= 0 || topology.masters().stream().noneMatch(this::nodeFailing)) {
+        return;
+      }
+      pollTimer = vertx.setTimer(REFRESH_INTERVAL_MS, id -> {
+        synchronized (lock) {
+          pollTimer = -1;
+        }
+        refresh();
+      });
+    }
+  }
+
+  private boolean nodeFailing(String address) {
+    Node n = nodes.get(address);
+    return n != null && n.failing;
+  }
+
+  /** {@code CLUSTER SLOTS} from the first known master that answers, else from the first seed that does. */
+  private Future<ClusterTopology> readSlots(List<String> masters, int i) {
+    if (i < masters.size()) {
+      String address = masters.get(i);
+      return node(address).redis.send(Request.cmd(Command.CLUSTER).arg("SLOTS"))
+        .map(reply -> ClusterTopology.parse(reply, host(address)))
+        .recover(err -> readSlots(masters, i + 1));
+    }
+    return readSeed(i - masters.size(), null);
+  }
+
+  /** A seed may be a replica: it is asked over a connection of its own, closed right after. */
+  private Future<ClusterTopology> readSeed(int i, Throwable last) {
+    if (i >= seeds.size()) {
+      return Future.failedFuture(last != null ? last : VertxException.noStackTrace("no Redis Cluster seed"));
+    }
+    String seed = seeds.get(i);
+    Redis once = Redis.createClient(vertx, nodeOptions(seed));
+    return once.connect().timeout(timeoutMs, TimeUnit.MILLISECONDS)
+      .compose(c -> c.send(Request.cmd(Command.CLUSTER).arg("SLOTS")).timeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .eventually(c::close))
+      .map(reply -> ClusterTopology.parse(reply, URI.create(seed).getHost()))
+      .eventually(once::close)
+      .recover(err -> readSeed(i + 1, err));
+  }
+
+  private ClusterTopology apply(ClusterTopology fresh) {
+    List<Node> gone = new ArrayList<>();
+    synchronized (lock) {
+      if (closed || fresh.isEmpty() || fresh.sameAs(topology)) {
+        return topology;
+      }
+      LOG.info("redis cluster topology: {}", fresh);
+      topology = fresh;
+      nodes.entrySet().removeIf(e -> {
+        if (!fresh.masters().contains(e.getKey())) {
+          gone.add(e.getValue());
+          return true;
+        }
+        return false;
+      });
+    }
+    gone.forEach(n -> vertx.setTimer(timeoutMs, t -> n.redis.close()));
+    fresh.masters().forEach(m -> node(m).redis.warmUp());
+    return fresh;
+  }
+
+  /** A master that last answered, taken in turn; any master when none did. */
+  private Node anyMaster(ClusterTopology t) {
+    List<String> masters = t.masters();
+    synchronized (lock) {
+      for (int k = 0; k < masters.size(); k++) {
+        String m = masters.get(Math.floorMod(cursor + k, masters.size()));
+        if (!nodeFailing(m)) {
+          cursor = Math.floorMod(cursor + k + 1, masters.size());
+          return node(m);
+        }
+      }
+      cursor++;
+      return node(masters.get(Math.floorMod(cursor, masters.size())));
+    }
+  }
+
+  private Node node(String address) {
+    synchronized (lock) {
+      return nodes.computeIfAbsent(address, a -> new Node(new MultiplexedRedis(vertx,
+        Redis.createClient(vertx, nodeOptions(url(a))), timeoutMs)));
+    }
+  }
+
+  private RedisOptions nodeOptions(String url) {
+    // A pool of its own per node (the copied options would otherwise carry the template's pool name).
+    return new RedisOptions(template).setType(RedisClientType.STANDALONE).setEndpoints(List.of(url))
+      .setPoolName(UUID.randomUUID().toString());
+  }
+
+  /** A node's URL: the first seed's scheme and credentials, the node's address. */
+  private String url(String address) {
+    URI first = URI.create(seeds.get(0));
+    String user = first.getRawUserInfo() == null ? "" : first.getRawUserInfo() + "@";
+    return first.getScheme() + "://" + user + address;
+  }
+
+  private static String host(String address) {
+    return address.substring(0, address.lastIndexOf(':'));
+  }
+
+  private static final class Node {
+    final MultiplexedRedis redis;
+    volatile boolean failing;
+
+    Node(MultiplexedRedis redis) {
+      this.redis = redis;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package dev.biogate.cluster;
+
+import dev.biogate.Gateway;
+import dev.biogate.redis.RedisKeys;
+import dev.biogate.support.Harness;
+import dev.biogate.support.RedisProcess;
+import dev.biogate.support.Sharded;
+import dev.biogate.support.TestCluster;
+import dev.biogate.support.Topology;
+import dev.biogate.webhook.Deliveries;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The replica wait follows the master of each delivery's shard: a master that lost its replica (while shard 0's
+ * master kept its own) stops being waited for, so its deliveries are answered 200 again instead of 503
+ * {@code not_replicated} for as long as it has no replica.
+ */
+@ExtendWith(VertxExtension.class)
+class ReplicaWaitPerShardTest {
+
+  private Harness h;
+  private final AtomicInteger sequence = new AtomicInteger();
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    h.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void deliveriesToAMasterThatLostItsReplicaAreAcceptedAgain(Vertx vertx, VertxTestContext ctx) {
+    TestCluster cluster = TestCluster.get();
+    RedisProcess shard0Master = cluster.masterOf(RedisKeys.eventsShard(0));
+    int shard = IntStream.range(1, Sharded.SHARDS.count())
+      .filter(s -> !cluster.masterOf(RedisKeys.eventsShard(s)).equals(shard0Master)).findFirst().orElseThrow();
+    RedisProcess lonely = cluster.masterOf(RedisKeys.eventsShard(shard));
+    RedisProcess replica = cluster.replicaOf(RedisKeys.eventsShard(shard));
+    Set<Integer> lonelyShards = IntStream.range(0, Sharded.SHARDS.count()).boxed()
+      .filter(s -> cluster.masterOf(RedisKeys.eventsShard(s)).equals(lonely)).collect(Collectors.toSet());
+    h = new Harness(vertx);
+    h.start(Topology.CLUSTER).compose(x -> h.gateway(Deliveries.config()))
+      .compose(g -> h.eventually(() -> h.get(g, "/health/ready").map(r -> r.statusCode() == 200), 15_000).map(g))
+      .compose(g -> h.eventually(() -> deliverTo(g, lonelyShards).map(status -> status == 200), 15_000).map(g))
+      .compose(g -> vertx.executeBlocking(() -> {
+        replica.kill();
+        return g;
+      }))
+      // Sampled every 2 s: once the gateway has seen that the master has no replica, its deliveries are accepted.
+      .compose(g -> h.eventually(() -> deliverTo(g, lonelyShards).map(status -> status == 200), 15_000).map(g))
+      .compose(g -> deliverTo(g, lonelyShards))
+      .onComplete(ctx.succeeding(status -> ctx.verify(() -> {
+        assertEquals(200, status, "a delivery to the master without a replica");
+        ctx.completeNow();
+      })));
+  }
+
+  /** Sends a fresh delivery whose shard is one of {@code shards}; its status. */
+  private Future<Integer> deliverTo(Gateway g, Set<Integer> shards) {
+    while (true) {
+      String id = "rw-" + sequence.incrementAndGet();
+      Buffer body = Deliveries.linktreeEvent("link.reordered", new JsonObject().put("link_id", id));
+      if (shards.contains(Deliveries.linktreeShard(body, Sharded.SHARDS))) {
+        return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body).map(r -> r.statusCode());
+      }
+    }
+  }
+}
