@@ -200,7 +200,7 @@ class ClusterClientTest {
         cluster.killMasterAndAwaitFailover(victimKey);
         return null;
       });
-      return rounds(failover, victimKey, others, survivorFailures, rounds).map(failover);
+      return rounds(vertx, failover, victimKey, others, survivorFailures, rounds).map(failover);
     }).compose(failover -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.INCR).arg(victimKey))
         .map(true), 10_000, "the dead master's slot served by its promoted replica"))
       .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
@@ -210,11 +210,23 @@ class ClusterClientTest {
       })));
   }
 
-  /** Rounds of one command per surviving key plus one for the dead slot, until {@code until} completes. */
-  private Future<Void> rounds(Future<Void> until, String deadKey, List<String> others, List<String> failures,
+  /**
+   * Rounds of one command per surviving key plus one for the dead slot, until {@code until} completes. One promise
+   * for the whole run, each round started from a fresh task: chaining a future per round nests thousands of
+   * completions (a round takes about a millisecond), and completing them at the end overflowed the stack.
+   */
+  private Future<Void> rounds(Vertx vertx, Future<Void> until, String deadKey, List<String> others, List<String> failures,
                               java.util.concurrent.atomic.AtomicInteger rounds) {
+    Promise<Void> done = Promise.promise();
+    round(vertx, until, deadKey, others, failures, rounds, done);
+    return done.future();
+  }
+
+  private void round(Vertx vertx, Future<Void> until, String deadKey, List<String> others, List<String> failures,
+                     java.util.concurrent.atomic.AtomicInteger rounds, Promise<Void> done) {
     if (until.isComplete()) {
-      return Future.succeededFuture();
+      done.complete();
+      return;
     }
     rounds.incrementAndGet();
     List<Future<Response>> round = new ArrayList<>();
@@ -222,8 +234,8 @@ class ClusterClientTest {
       round.add(redis.send(Request.cmd(Command.INCR).arg(k)).onFailure(err -> failures.add(k + ": " + err)));
     }
     Future<Response> dead = redis.send(Request.cmd(Command.INCR).arg(deadKey));
-    return Future.join(round).eventually(() -> dead.otherwiseEmpty())
-      .transform(ar -> rounds(until, deadKey, others, failures, rounds));
+    Future.join(round).eventually(() -> dead.otherwiseEmpty())
+      .onComplete(ar -> vertx.runOnContext(v -> round(vertx, until, deadKey, others, failures, rounds, done)));
   }
 
   @Test
