@@ -214,6 +214,23 @@ make_tmp_dir() {
   TMP_DIR="$(mktemp -d "${TMPDIR:-/tmp}/biogate-bench.XXXXXX")"
 }
 
+# start_sandbox JSON: the sandbox upstream in a JVM of its own (so the gateway's figures are the gateway's alone),
+# configured by the JSON given (its "sandbox" section names host and port SANDBOX_PORT), JVM flags from
+# SANDBOX_JAVA_OPTS; waits for its /health and sets SANDBOX to its base URL. Stopped on exit.
+start_sandbox() {
+  printf '%s\n' "$1" >"$TMP_DIR/sandbox.json"
+  local -a sopts=()
+  if [[ -n "${SANDBOX_JAVA_OPTS:-}" ]]; then read -r -a sopts <<<"$SANDBOX_JAVA_OPTS"; fi
+  BIOGATE_CONFIG="$TMP_DIR/sandbox.json" "$JAVA_BIN" "${sopts[@]}" -jar "$BIOGATE_JAR" sandbox >"$TMP_DIR/sandbox.log" 2>&1 &
+  EXTRA_PIDS+=("$!")
+  local deadline=$((SECONDS + STARTUP_TIMEOUT))
+  until [[ "$(http_code "http://127.0.0.1:$SANDBOX_PORT/health")" == 200 ]]; do
+    (( SECONDS < deadline )) || { tail -n 20 "$TMP_DIR/sandbox.log" >&2; die "sandbox not ready"; }
+    sleep 0.5
+  done
+  SANDBOX="http://127.0.0.1:$SANDBOX_PORT"
+}
+
 # start_biogate: builds the jar if needed, starts the gateway on loopback with
 # its sandbox, waits for /health/live (or, if that is 404, for the profile URL)
 # and checks GET /v1/profiles/$PROFILE answers 200. Logs go to $TMP_DIR/biogate.log.

@@ -59,18 +59,7 @@ RESULT_FILE="$RESULTS_DIR/$(date -u +%Y%m%dT%H%M%SZ)-flood.txt"
 port_free "$SANDBOX_PORT" || die "port $SANDBOX_PORT on 127.0.0.1 is in use (set SANDBOX_PORT)"
 
 # 1. Linktree, played by the sandbox in its own JVM, with the real limit: it referees.
-cat >"$TMP_DIR/sandbox.json" <<JSON
-{"sandbox": {"host": "127.0.0.1", "port": $SANDBOX_PORT, "rateLimitPerMin": 100, "syntheticProfiles": 100000}}
-JSON
-read -r -a sopts <<<"$SANDBOX_JAVA_OPTS"
-BIOGATE_CONFIG="$TMP_DIR/sandbox.json" "$JAVA_BIN" "${sopts[@]}" -jar "$BIOGATE_JAR" sandbox >"$TMP_DIR/sandbox.log" 2>&1 &
-EXTRA_PIDS+=("$!")
-deadline=$((SECONDS + STARTUP_TIMEOUT))
-until [[ "$(http_code "http://127.0.0.1:$SANDBOX_PORT/health")" == 200 ]]; do
-  (( SECONDS < deadline )) || { tail -n 20 "$TMP_DIR/sandbox.log" >&2; die "sandbox not ready"; }
-  sleep 0.5
-done
-SANDBOX="http://127.0.0.1:$SANDBOX_PORT"
+start_sandbox "{\"sandbox\": {\"host\": \"127.0.0.1\", \"port\": $SANDBOX_PORT, \"rateLimitPerMin\": 100, \"syntheticProfiles\": 100000}}"
 
 # 2. The gateway with its default budget; readers arrive through a trusted loopback proxy.
 export LINKTREE_API_BASE="$SANDBOX"

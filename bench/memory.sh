@@ -55,18 +55,8 @@ for p in "$BIOGATE_HTTP_PORT" "$SANDBOX_PORT"; do
 done
 
 # 1. The sandbox, in its own JVM so that the gateway's figures are the gateway's alone.
-cat >"$TMP_DIR/sandbox.json" <<JSON
-{"sandbox": {"host": "127.0.0.1", "port": $SANDBOX_PORT, "rateLimitPerMin": 10000000,
-             "syntheticProfiles": $PROFILES, "syntheticLinks": $SYNTHETIC_LINKS}}
-JSON
-read -r -a sopts <<<"$SANDBOX_JAVA_OPTS"
-BIOGATE_CONFIG="$TMP_DIR/sandbox.json" "$JAVA_BIN" "${sopts[@]}" -jar "$BIOGATE_JAR" sandbox >"$TMP_DIR/sandbox.log" 2>&1 &
-EXTRA_PIDS+=("$!")
-deadline=$((SECONDS + STARTUP_TIMEOUT))
-until [[ "$(http_code "http://127.0.0.1:$SANDBOX_PORT/health")" == 200 ]]; do
-  (( SECONDS < deadline )) || { tail -n 20 "$TMP_DIR/sandbox.log" >&2; die "sandbox not ready"; }
-  sleep 0.5
-done
+start_sandbox "{\"sandbox\": {\"host\": \"127.0.0.1\", \"port\": $SANDBOX_PORT, \"rateLimitPerMin\": 10000000,
+  \"syntheticProfiles\": $PROFILES, \"syntheticLinks\": $SYNTHETIC_LINKS}}"
 log "sandbox up on 127.0.0.1:$SANDBOX_PORT with $PROFILES generated profiles"
 
 # 2. The gateway: its private Redis, the sandbox as upstream, the upstream budget raised for the load.

@@ -59,13 +59,29 @@ class ReplicaWaitPerShardTest {
         replica.kill();
         return g;
       }))
-      // Sampled every 2 s: once the gateway has seen that the master has no replica, its deliveries are accepted.
-      .compose(g -> h.eventually(() -> deliverTo(g, lonelyShards).map(status -> status == 200), 15_000).map(g))
-      .compose(g -> deliverTo(g, lonelyShards))
-      .onComplete(ctx.succeeding(status -> ctx.verify(() -> {
-        assertEquals(200, status, "a delivery to the master without a replica");
+      // Sampled per shard (every 2 s, and at once after a wait found no replica): once the gateway has seen that the
+      // master has no replica, deliveries to every one of its shards are accepted, and stay accepted.
+      .compose(g -> h.eventually(() -> deliverToEach(g, lonelyShards).map(all -> all.stream().allMatch(st -> st == 200)), 15_000)
+        .map(g))
+      .compose(g -> deliverToEach(g, lonelyShards))
+      .onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
+        assertEquals(java.util.Collections.nCopies(lonelyShards.size(), 200), statuses,
+          "a delivery to each shard of the master without a replica");
         ctx.completeNow();
       })));
+  }
+
+  /** One fresh delivery to each of {@code shards}, in turn; their statuses. */
+  private Future<java.util.List<Integer>> deliverToEach(Gateway g, Set<Integer> shards) {
+    java.util.List<Integer> statuses = new java.util.ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (int s : shards) {
+      chain = chain.compose(v -> deliverTo(g, Set.of(s)).map(st -> {
+        statuses.add(st);
+        return null;
+      }));
+    }
+    return chain.map(v -> statuses);
   }
 
   /** Sends a fresh delivery whose shard is one of {@code shards}; its status. */

@@ -95,12 +95,7 @@ class MissFloodTest {
         return h.sandboxStats();
       })
       .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
-        int floodCalls = 0;
-        for (Map.Entry<String, Object> e : stats.getJsonObject("by_path")) {
-          if (e.getKey().startsWith("/profiles/missing-")) {
-            floodCalls += ((Number) e.getValue()).intValue();
-          }
-        }
+        int floodCalls = floodCalls(stats);
         System.out.printf("miss flood: %d flood requests %s, %d upstream calls used by the flood (share %d of %d),"
             + " expired known profile %.1f ms, first read of a real profile %.1f ms, upstream 429s %d%n",
           floodRequests.get(), floodStatuses, floodCalls, LIMIT / 5, LIMIT, latencies[0] / 1e6, latencies[1] / 1e6,
@@ -119,6 +114,17 @@ class MissFloodTest {
           "every first-sight permit is counted: the flood's upstream calls, bob's first read and alice's");
         ctx.completeNow();
       })));
+  }
+
+  /** Upstream calls the sandbox served for the flood's invented names. */
+  private static int floodCalls(JsonObject sandboxStats) {
+    int calls = 0;
+    for (Map.Entry<String, Object> e : sandboxStats.getJsonObject("by_path")) {
+      if (e.getKey().startsWith("/profiles/missing-")) {
+        calls += ((Number) e.getValue()).intValue();
+      }
+    }
+    return calls;
   }
 
   private static double admissions(Gateway g, String result) {
@@ -216,12 +222,7 @@ class MissFloodTest {
         return h.sandboxStats();
       })
       .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
-        int floodCalls = 0;
-        for (Map.Entry<String, Object> e : stats.getJsonObject("by_path")) {
-          if (e.getKey().startsWith("/profiles/missing-")) {
-            floodCalls += ((Number) e.getValue()).intValue();
-          }
-        }
+        int floodCalls = floodCalls(stats);
         assertTrue(floodCalls <= 2 * 3 + 2, "the flood spent about its two bursts: " + floodCalls + " " + floodStatuses);
         ctx.completeNow();
       })));
