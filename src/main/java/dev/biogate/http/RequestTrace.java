@@ -42,7 +42,8 @@ public final class RequestTrace implements VertxServiceProvider {
   /** Reads or creates the ids of {@code req}, echoes the request id and binds them to the current context. */
   public static Ids begin(HttpServerRequest req) {
     String id = req.getHeader(REQUEST_ID);
-    if (!saneId(id)) {
+    boolean generated = !saneId(id);
+    if (generated) {
       id = hex(ThreadLocalRandom.current().nextLong(), ThreadLocalRandom.current().nextLong());
     }
     String parent = req.getHeader(TRACEPARENT);
@@ -52,7 +53,9 @@ public final class RequestTrace implements VertxServiceProvider {
       traceId = parent.substring(3, 35);
       flags = parent.substring(53, 55);
     } else {
-      traceId = id.length() == 32 && isLowerHex(id, 0, 32) ? id
+      // A generated id is 32 lower-case hex digits already: only a client's id needs the check (2 % of a cached
+      // read's CPU in a profile when every id was scanned).
+      traceId = generated || id.length() == 32 && isLowerHex(id, 0, 32) ? id
         : hex(ThreadLocalRandom.current().nextLong(), ThreadLocalRandom.current().nextLong());
       flags = "00";
     }
