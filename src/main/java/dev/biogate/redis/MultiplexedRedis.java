@@ -68,7 +68,10 @@ public final class MultiplexedRedis implements Redis {
   private final Object lock = new Object();
   private Future<RedisConnection> current;
   private long lastAttemptNanos;
-  private boolean renewing;
+  /** The replacement being built, while one is. */
+  private Future<RedisConnection> renewal;
+  /** The last connection the server closed (a demoted master drops its clients): nothing is sent on it again. */
+  private volatile RedisConnection ended;
   private boolean closed;
   private volatile long lastSuccessNanos = System.nanoTime();
 
@@ -153,7 +156,21 @@ public final class MultiplexedRedis implements Redis {
 
   private <T> Future<T> shared(Function<RedisConnection, Future<T>> op) {
     Future<RedisConnection> conn = connection();
-    return onCallerContext(conn.compose(op).timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> {
+    Future<T> result = conn.compose(c -> {
+      if (c == ended) {
+        // The server closed it (a master demoted by Sentinel drops its clients): nothing was sent, so the command
+        // goes to the replacement instead of failing.
+        return renew(c).compose(op);
+      }
+      return op.apply(c).recover(err -> {
+        // A demoted master refuses writes with READONLY before running them: the same command on the new master.
+        if (err instanceof ErrorType && ((ErrorType) err).is("READONLY")) {
+          return renew(c).compose(op);
+        }
+        return Future.failedFuture(err);
+      });
+    });
+    return onCallerContext(result.timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> {
       if (ar.succeeded()) {
         lastSuccessNanos = System.nanoTime();
       } else if (conn.succeeded() && broken(ar.cause())) {
@@ -161,6 +178,7 @@ public final class MultiplexedRedis implements Redis {
       }
     }));
   }
+
 
   /**
    * The shared connection answers on its own context; the caller's continuation must run on the caller's (a
@@ -189,27 +207,40 @@ public final class MultiplexedRedis implements Redis {
       }
       if (current == null || (current.failed() && sinceLastAttemptMs() >= RENEW_INTERVAL_MS)) {
         lastAttemptNanos = System.nanoTime();
-        current = bounded(client.connect(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS));
+        current = bounded(client.connect(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS)).onSuccess(this::watch);
       }
       return current;
     }
   }
 
   /** Builds a replacement for {@code broken} in the background and swaps it in; the old one drains, then closes. */
-  private void renew(RedisConnection broken) {
+  /**
+   * Replaces {@code broken} in the background (at most every {@value #RENEW_INTERVAL_MS} ms); completes with the
+   * connection to use instead: the one being built, or the one that already replaced it.
+   */
+  private Future<RedisConnection> renew(RedisConnection broken) {
+    Promise<RedisConnection> replaced = Promise.promise();
     synchronized (lock) {
-      if (closed || renewing || current == null || !current.succeeded() || current.result() != broken
-        || sinceLastAttemptMs() < RENEW_INTERVAL_MS) {
-        return;
+      if (closed) {
+        return Future.failedFuture(VertxException.noStackTrace("redis client closed"));
       }
-      renewing = true;
+      if (renewal != null) {
+        return renewal;
+      }
+      if (current == null || !current.succeeded() || current.result() != broken) {
+        return current == null ? connectionFailure() : current;
+      }
+      if (sinceLastAttemptMs() < RENEW_INTERVAL_MS) {
+        return connectionFailure();
+      }
       lastAttemptNanos = System.nanoTime();
+      renewal = replaced.future();
     }
     bounded(client.connect(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS)).onComplete(ar -> {
       RedisConnection old = null;
       RedisConnection unused = null;
       synchronized (lock) {
-        renewing = false;
+        renewal = null;
         if (ar.succeeded() && !closed) {
           old = broken;
           current = Future.succeededFuture(ar.result());
@@ -219,16 +250,35 @@ public final class MultiplexedRedis implements Redis {
       }
       if (unused != null) {
         unused.close();
+        replaced.fail(VertxException.noStackTrace("redis client closed"));
+        return;
       }
       if (old != null) {
+        watch(ar.result());
         LOG.info("redis connection replaced");
         RedisConnection draining = old;
         vertx.setTimer(timeoutMs, t -> draining.close());
-      } else if (ar.failed()) {
+        replaced.complete(ar.result());
+      } else {
         LOG.warn("redis connection not replaced yet: {}", ar.cause().getMessage());
+        replaced.fail(ar.cause());
       }
     });
+    return replaced.future();
   }
+
+  private static Future<RedisConnection> connectionFailure() {
+    return Future.failedFuture(VertxException.noStackTrace("redis connection not replaced yet"));
+  }
+
+  /** When the server closes {@code c}, it is replaced at once rather than at the next command's failure. */
+  private void watch(RedisConnection c) {
+    c.endHandler(v -> {
+      ended = c;
+      renew(c);
+    });
+  }
+
 
   private <T> Future<T> dedicated(Function<RedisConnection, Future<T>> op, long blockMs) {
     long deadline = timeoutMs + blockMs;

@@ -68,6 +68,35 @@ class MultiplexedRedisTest {
     })));
   }
 
+  /**
+   * After a Sentinel failover the old master, now a replica, drops its clients (and would refuse writes with
+   * {@code READONLY}). Nothing was sent on the dropped connection, and a refused write was not run, so the client
+   * sends the command to the new master Sentinel names: the caller sees its write succeed, not a failure it can do
+   * nothing about (before: the first command after the switch failed, a {@code 503} for the request behind it).
+   */
+  @Test
+  void theFirstWriteAfterASentinelFailoverLandsOnTheNewMaster(Vertx vertx, VertxTestContext ctx) {
+    dev.biogate.support.TestSentinel group = dev.biogate.support.TestSentinel.get();
+    dev.biogate.support.RedisProcess old = group.master();
+    Redis redis = RedisClients.create(vertx, new RedisConfig(group.redisConfig().copy().put("commandTimeoutMs", 2_000)));
+    connected(vertx, redis)
+      .compose(v -> redis.send(Request.cmd(Command.SET).arg("bg:test:failover").arg("1")))
+      .compose(v -> vertx.executeBlocking(() -> {
+        group.failover();
+        // The old master has been reconfigured as a replica: it refuses writes from now on.
+        dev.biogate.support.RedisProcess.await("old master demoted", 15_000,
+          () -> String.valueOf(old.call("ROLE")).contains("slave"));
+        return null;
+      }))
+      .compose(v -> redis.send(Request.cmd(Command.SET).arg("bg:test:failover").arg("2")))
+      .onComplete(ar -> ctx.verify(() -> {
+        redis.close();
+        assertTrue(ar.succeeded(), "the first write after the failover: " + ar.cause());
+        assertEquals("OK", ar.result().toString());
+        ctx.completeNow();
+      }));
+  }
+
   @Test
   void answersContinueOnTheCallersContext(Vertx vertx, VertxTestContext ctx) {
     Redis redis = client(vertx, TestRedis.url());
