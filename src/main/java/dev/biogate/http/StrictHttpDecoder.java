@@ -49,7 +49,15 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private boolean inBody;
   /** The current request has been answered in full (e.g. refused before its body arrived). */
   private boolean answered;
-  private ScheduledFuture<?> deadline;
+  /**
+   * When the current phase (headers, or body) must be complete, {@code System.nanoTime()} based; 0 when no request
+   * is in progress. Moving it costs nothing: the one timer below checks it when it fires and re-arms itself for
+   * what is left, so a request does not schedule and cancel timers of its own (two of each per GET before).
+   */
+  private long deadlineNanos;
+  /** The connection's one pending check, if any, and when it fires. */
+  private ScheduledFuture<?> timer;
+  private long timerAtNanos;
 
   StrictHttpDecoder(HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs, byte[] timeoutAnswer) {
     super(options);
@@ -85,8 +93,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
-    if (!inBody && deadline == null && buffer.isReadable()) {
-      deadline = schedule(ctx, headerTimeoutMs);
+    if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
+      deadline(ctx, headerTimeoutMs);
     }
     int before = out.size();
     super.decode(ctx, buffer, out);
@@ -96,39 +104,65 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         if (current != null) {
           current.sealed = true; // later changes to the request's headers are the application's, not framing
         }
-        cancel();
         inBody = true;
         answered = false;
-        deadline = schedule(ctx, bodyTimeoutMs);
+        deadline(ctx, bodyTimeoutMs);
       }
       if (msg instanceof LastHttpContent) {
-        cancel();
+        deadlineNanos = 0;
         inBody = false;
       }
     }
-    if (!inBody && deadline == null && buffer.isReadable()) {
-      deadline = schedule(ctx, headerTimeoutMs);
+    if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
+      deadline(ctx, headerTimeoutMs);
     }
   }
 
-  private ScheduledFuture<?> schedule(ChannelHandlerContext ctx, long ms) {
-    return ctx.executor().schedule(() -> {
-      deadline = null;
-      if (!ctx.channel().isActive()) {
-        return;
-      }
-      if (answered) {
-        ctx.close(); // the handler answered already (say 413 before the body): a second answer would be garbage
-      } else {
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(timeoutAnswer)).addListener(ChannelFutureListener.CLOSE);
-      }
-    }, ms, TimeUnit.MILLISECONDS);
+  /** The current phase must end within {@code ms}; the pending check is moved only if it would come too late. */
+  private void deadline(ChannelHandlerContext ctx, long ms) {
+    long now = System.nanoTime();
+    deadlineNanos = now + TimeUnit.MILLISECONDS.toNanos(ms);
+    if (deadlineNanos == 0) {
+      deadlineNanos = 1;
+    }
+    if (timer != null && timerAtNanos - deadlineNanos > 0) {
+      timer.cancel(false);
+      timer = null;
+    }
+    if (timer == null) {
+      arm(ctx, deadlineNanos - now);
+    }
+  }
+
+  private void arm(ChannelHandlerContext ctx, long delayNanos) {
+    timerAtNanos = System.nanoTime() + delayNanos;
+    timer = ctx.executor().schedule(() -> check(ctx), delayNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** The pending check: nothing to do between requests, re-armed while the phase has time left, else the 408. */
+  private void check(ChannelHandlerContext ctx) {
+    timer = null;
+    if (deadlineNanos == 0 || !ctx.channel().isActive()) {
+      return;
+    }
+    long left = deadlineNanos - System.nanoTime();
+    if (left > 0) {
+      arm(ctx, left);
+      return;
+    }
+    deadlineNanos = 0;
+    if (answered) {
+      ctx.close(); // the handler answered already (say 413 before the body): a second answer would be garbage
+    } else {
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(timeoutAnswer)).addListener(ChannelFutureListener.CLOSE);
+    }
   }
 
   private void cancel() {
-    if (deadline != null) {
-      deadline.cancel(false);
-      deadline = null;
+    deadlineNanos = 0;
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
     }
   }
 
