@@ -25,7 +25,7 @@ DURATION="${DURATION:-8s}"
 CONNECTIONS="${CONNECTIONS:-64 256}"
 WRK_THREADS="${WRK_THREADS:-2}"
 WARMUP_DURATION="${WARMUP_DURATION:-8s}"
-BASE_PORT="${BASE_PORT:-18180}"               # variant i: http BASE_PORT+2i, sandbox BASE_PORT+2i+1
+BASE_PORT="${BASE_PORT:-18180}"               # variant i: http BASE_PORT+2i, sandbox +1, management +100
 
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 DURATION_S="$(duration_seconds "$DURATION")"
@@ -47,11 +47,13 @@ for v in $VARIANTS; do
   jar_var="VARIANT_${v}_JAR"; opts_var="VARIANT_${v}_OPTS"; java_var="VARIANT_${v}_JAVA"; env_var="VARIANT_${v}_ENV"
   jar="${!jar_var:-$ROOT_DIR/target/biogate.jar}"; opts="${!opts_var:-}"; jbin="${!java_var:-$JAVA_BIN}"; extra="${!env_var:-}"
   [[ -f "$jar" ]] || die "$jar_var=$jar does not exist"
-  http=$((BASE_PORT + 2 * i)); sandbox=$((BASE_PORT + 2 * i + 1))
-  for p in "$http" "$sandbox"; do port_free "$p" || die "port $p is in use (set BASE_PORT)"; done
+  http=$((BASE_PORT + 2 * i)); sandbox=$((BASE_PORT + 2 * i + 1)); management=$((BASE_PORT + 2 * i + 100))
+  for p in "$http" "$sandbox" "$management"; do port_free "$p" || die "port $p is in use (set BASE_PORT)"; done
   read -r -a o <<<"$opts"; read -r -a e <<<"$extra"
   log "starting $v: $jbin ${opts} -jar $jar ${extra:+(env $extra)} on 127.0.0.1:$http"
-  env BIOGATE_HTTP_HOST=127.0.0.1 BIOGATE_HTTP_PORT="$http" BIOGATE_SANDBOX_PORT="$sandbox" "${e[@]}" \
+  env BIOGATE_HTTP_HOST=127.0.0.1 BIOGATE_HTTP_PORT="$http" BIOGATE_SANDBOX_PORT="$sandbox" \
+    BIOGATE_MANAGEMENT_HOST=127.0.0.1 BIOGATE_MANAGEMENT_PORT="$management" \
+    BIOGATE_CONFIG="${BIOGATE_CONFIG:-$ROOT_DIR/bench/loopback.json}" "${e[@]}" \
     "$jbin" "${o[@]}" -jar "$jar" >"$TMP_DIR/$v.log" 2>&1 &
   EXTRA_PIDS+=("$!")
   URL[$v]="http://127.0.0.1:$http/v1/profiles/$PROFILE"

@@ -11,6 +11,7 @@ import dev.biogate.analytics.CreatorKeysAdmin;
 import dev.biogate.analytics.RedirectHandler;
 import dev.biogate.config.AnalyticsOptions;
 import dev.biogate.config.BiogateConfig;
+import dev.biogate.config.ConfigException;
 import dev.biogate.config.DestinationOptions;
 import dev.biogate.config.LinkmeAttributionOptions;
 import dev.biogate.config.KlaviyoOptions;
@@ -250,7 +251,11 @@ public final class Gateway {
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
       .compose(id -> vertx.deployVerticle(new ManagementVerticle(config.http().managementHost(), config.http().managementPort(),
-        managementRouterFactory, new EdgeHeaders(java.util.List.of()), p -> managementPort = p).tls(config.tls()).accessLog(accessLog)))
+        managementRouterFactory, new EdgeHeaders(java.util.List.of()), p -> managementPort = p).tls(config.tls()).accessLog(accessLog))
+        // A bind failure here is the management port's, not the client port's: say which setting to change.
+        .recover(err -> Future.failedFuture(Launcher.addressInUse(err)
+          ? new ConfigException(config.settingName("http.management.port"), "the port is already in use (" + err.getMessage() + ")")
+          : err)))
       .onSuccess(id -> managementDeploymentId = id)
       .compose(id -> replicas.start())
       .compose(v -> invalidation.start())

@@ -115,7 +115,7 @@ final class Launcher {
       return step.toCompletionStage().toCompletableFuture().get();
     } catch (java.util.concurrent.ExecutionException e) {
       Throwable cause = e.getCause();
-      if (addressInUse(cause)) {
+      if (!(cause instanceof ConfigException) && addressInUse(cause)) {
         throw new ConfigException(config.settingName(portPath), "the port is already in use (" + cause.getMessage() + ")");
       }
       throw cause instanceof Exception ? (Exception) cause : e;
