@@ -214,6 +214,13 @@ make_tmp_dir() {
   TMP_DIR="$(mktemp -d "${TMPDIR:-/tmp}/biogate-bench.XXXXXX")"
 }
 
+# metric NAME [LABEL-FILTER]: the sum of a Prometheus metric's samples (those whose labels contain the filter) on
+# the gateway's management listener; 0 when none.
+metric() {
+  curl -s --max-time 10 "$MANAGEMENT_BASE/metrics" |
+    awk -v n="$1" -v f="${2:-}" '{ split($1, a, "{") } a[1] == n && index($1, f) { s += $NF } END { printf "%.0f", s }'
+}
+
 # start_sandbox JSON: the sandbox upstream in a JVM of its own (so the gateway's figures are the gateway's alone),
 # configured by the JSON given (its "sandbox" section names host and port SANDBOX_PORT), JVM flags from
 # SANDBOX_JAVA_OPTS; waits for its /health and sets SANDBOX to its base URL. Stopped on exit.

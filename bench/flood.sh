@@ -84,9 +84,6 @@ s = json.load(sys.stdin)
 flood = sum(v for k, v in s["by_path"].items() if "/rnd-" in k)
 print(s["requests"], flood, s["rate_limited"])'
 }
-metric() {  # metric NAME{labels}: the value on the management listener (0 when absent)
-  curl -s --max-time 5 "$MANAGEMENT_BASE/metrics" | awk -v m="$1" 'index($0, m " ") == 1 { print $NF; found = 1 } END { if (!found) print 0 }'
-}
 
 log "warming $PROFILE, then the cached read before the flood (${CACHED_DURATION}, c$CACHED_CONNECTIONS)"
 for _ in 1 2 3; do http_code "$BASE/v1/profiles/$PROFILE" >/dev/null; done
@@ -162,9 +159,9 @@ done
   printf '%-44s %s\n' "upstream calls during the flood (all)" "$((calls1 - calls0))"
   printf '%-44s %s\n' "upstream calls spent on flood names" "$((flood1 - flood0))"
   printf '%-44s %s\n' "upstream 429s during the flood" "$((limited1 - limited0))"
-  printf '%-44s %s\n' "miss admissions: first_sight" "$(metric 'biogate_upstream_miss_admissions_total{result="first_sight"}')"
-  printf '%-44s %s\n' "miss admissions: quota_exceeded (429)" "$(metric 'biogate_upstream_miss_admissions_total{result="quota_exceeded"}')"
-  printf '%-44s %s\n' "first-sight permits denied (503)" "$(metric 'biogate_upstream_permits_total{lane="first_sight",result="denied"}')"
+  printf '%-44s %s\n' "miss admissions: first_sight" "$(metric biogate_upstream_miss_admissions_total 'result="first_sight"')"
+  printf '%-44s %s\n' "miss admissions: quota_exceeded (429)" "$(metric biogate_upstream_miss_admissions_total 'result="quota_exceeded"')"
+  printf '%-44s %s\n' "first-sight permits denied (503)" "$(metric biogate_upstream_permits_total 'lane="first_sight",result="denied"')"
   echo
   echo "first-time readers of real profiles (one every ${PROBE_EVERY}s, retry every 250 ms until 200):"
   sort -n "$PROBES" | awk '{ printf "  reader %3d  %8s ms  %3d tries  first answer %s\n", $1, $2, $3, $4 }'

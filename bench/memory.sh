@@ -37,10 +37,6 @@ command -v jcmd >/dev/null 2>&1 || log "jcmd not found: heap figures will be mis
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-metric() {  # metric NAME [LABEL-FILTER]: sum of the samples of a Prometheus metric
-  curl -s --max-time 10 "$MANAGEMENT_BASE/metrics" |
-    awk -v n="$1" -v f="${2:-}" '{ split($1, a, "{") } a[1] == n && index($1, f) { s += $NF } END { printf "%.0f", s }'
-}
 
 install_traps
 make_tmp_dir

@@ -118,31 +118,26 @@ class StartupErrorsTest {
 
   @Test
   void portInUseNamesThePortSetting() throws IOException {
-    try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      Map<String, String> env = new HashMap<>();
-      env.put("BIOGATE_HTTP_PORT", Integer.toString(busy.getLocalPort()));
-      env.put("BIOGATE_HTTP_INSTANCES", "1");
-      env.put("REDIS_URL", TestRedis.url());
-      env.put("LINKTREE_API_BASE", "http://127.0.0.1:9");
-      env.put("LINKTREE_API_TOKEN", "lt_token_value");
-      env.put("BIOGATE_CLICK_JOURNAL", dir.resolve("clicks.journal").toString());
-      assertConfigError(run(env, "serve"), "BIOGATE_HTTP_PORT", "in use");
-    }
+    assertBusyPortNamed("BIOGATE_HTTP_PORT", Map.of());
   }
 
   /** The management listener's port in use is named as such (it used to be reported as BIOGATE_HTTP_PORT). */
   @Test
   void managementPortInUseNamesTheManagementPortSetting() throws IOException {
+    assertBusyPortNamed("BIOGATE_MANAGEMENT_PORT", Map.of("BIOGATE_HTTP_PORT", "0"));
+  }
+
+  /** Serving with the port setting {@code setting} on a port another socket holds stops start-up naming it. */
+  private void assertBusyPortNamed(String setting, Map<String, String> extra) throws IOException {
     try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      Map<String, String> env = new HashMap<>();
-      env.put("BIOGATE_HTTP_PORT", "0");
-      env.put("BIOGATE_MANAGEMENT_PORT", Integer.toString(busy.getLocalPort()));
+      Map<String, String> env = new HashMap<>(extra);
+      env.put(setting, Integer.toString(busy.getLocalPort()));
       env.put("BIOGATE_HTTP_INSTANCES", "1");
       env.put("REDIS_URL", TestRedis.url());
       env.put("LINKTREE_API_BASE", "http://127.0.0.1:9");
       env.put("LINKTREE_API_TOKEN", "lt_token_value");
       env.put("BIOGATE_CLICK_JOURNAL", dir.resolve("clicks.journal").toString());
-      assertConfigError(run(env, "serve"), "BIOGATE_MANAGEMENT_PORT", "in use");
+      assertConfigError(run(env, "serve"), setting, "in use");
     }
   }
 
