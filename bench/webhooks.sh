@@ -29,6 +29,8 @@ WRK_THREADS="${WRK_THREADS:-2}"
 WRK_TIMEOUT="${WRK_TIMEOUT:-5s}"
 REQUESTS="${REQUESTS:-200000}"                 # pre-signed deliveries (all threads together)
 SCRIPT_BENCH="${SCRIPT_BENCH:-1}"             # 0: skip the redis-benchmark run of the ingest script
+WARMUP_DURATION="${WARMUP_DURATION:-10s}"     # unrecorded replay of other deliveries before the measured one (0 = none)
+DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-120}"         # seconds to wait for the warm-up backlog to be processed
 
 [[ "$WRK_THREADS" =~ ^[1-9][0-9]*$ ]] || die "WRK_THREADS must be a positive integer"
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be one positive integer"
@@ -36,6 +38,8 @@ SCRIPT_BENCH="${SCRIPT_BENCH:-1}"             # 0: skip the redis-benchmark run 
 [[ "$REQUESTS" =~ ^[1-9][0-9]*$ ]] || die "REQUESTS must be a positive integer"
 (( REQUESTS >= WRK_THREADS )) || die "REQUESTS must be >= WRK_THREADS"
 DURATION_S="$(duration_seconds "$DURATION")"
+WARMUP_S=0
+if [[ "$WARMUP_DURATION" != 0 ]]; then WARMUP_S="$(duration_seconds "$WARMUP_DURATION")"; fi
 
 # A throwaway secret unless one is given; the gateway gets the same one.
 if [[ -z "${LINKTREE_WEBHOOK_SECRET:-}" ]]; then
@@ -158,6 +162,22 @@ probe_endpoint "$URL" "$RUN_ID"
 
 log "signing $REQUESTS deliveries"
 sign_requests "$TMP_DIR/requests" "$WRK_THREADS" "$REQUESTS" "$RUN_ID"
+
+# Warm-up: the JIT compiles the ingest and consumer paths under the same load, with
+# deliveries of their own; the measured run starts once their backlog is processed.
+if (( WARMUP_S > 0 )); then
+  log "warming up: ${WARMUP_DURATION} of other deliveries (not recorded)"
+  sign_requests "$TMP_DIR/warmup" "$WRK_THREADS" "$(( 8000 * WARMUP_S ))" "$RUN_ID-warmup"
+  run_bounded "$((WARMUP_S + 60))" "$TMP_DIR/warmup.txt" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNECTIONS" \
+    -d"$WARMUP_DURATION" --timeout "$WRK_TIMEOUT" -s "$BENCH_DIR/webhook.lua" "$URL" -- "$TMP_DIR/warmup" \
+    || { cat "$TMP_DIR/warmup.txt" >&2; die "warm-up replay failed"; }
+  deadline=$((SECONDS + DRAIN_TIMEOUT))
+  while (( $(metric biogate_stream_backlog 'stream="events"') > 0 )); do
+    (( SECONDS < deadline )) || die "the warm-up backlog was not processed within ${DRAIN_TIMEOUT}s"
+    sleep 1
+  done
+  log "warm-up backlog processed"
+fi
 
 # The script alone first, while the gateway idles: after wrk its consumer would still be draining the backlog.
 if [[ "$SCRIPT_BENCH" == 1 ]]; then

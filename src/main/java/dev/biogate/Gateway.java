@@ -275,15 +275,13 @@ public final class Gateway {
     LinkmeClicks linkmeClicks = new LinkmeClicks(clickWriter);
     KlaviyoEvents klaviyoEvents = new KlaviyoEvents(redis);
     LinkmeAttributionOptions linkme = config.linkme();
-    DeliveryHistory history = new DeliveryHistory(redis, shards.count());
+    // One router for every shard: what it did rides on each entry's acknowledgement, on the entry's own shard.
+    StreamHandler events = EventRouter.create(profiles, milestones, linkmeClicks, klaviyoEvents, linkme, fanOut);
     List<StreamEngine> engines = new ArrayList<>();
     StreamStats clickStats = new StreamStats();
     StreamStats sinkStats = new StreamStats();
     for (int s = 0; s < shards.count(); s++) {
       int shard = s;
-      // One router per shard: it notes each delivery's history on the shard its entry was queued on.
-      StreamHandler events = EventRouter.create(profiles, milestones, linkmeClicks, klaviyoEvents, linkme, fanOut,
-        history.onShard(shard));
       StreamPolicy eventsPolicy = new StreamPolicy(RedisKeys.eventsShard(s), RedisKeys.EVENTS_GROUP).soleReader(true)
         .maxHeld(perShard(EVENTS_HELD)).maxAttempts(w.maxAttempts()).retry(w.retryBaseMs(), 600_000).heartbeatTtlMs(w.heartbeatTtlMs())
         .idleClaimMs(w.claimIdleMs()).deadLetters(RedisKeys.deadLettersShard(s), w.streamMaxLen())

@@ -2,7 +2,6 @@ package dev.biogate.events;
 
 import dev.biogate.destination.FanOut;
 import dev.biogate.destination.OutboundDeadLetters;
-import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
@@ -32,57 +31,24 @@ public final class DeliveryHistory {
 
   private final Redis redis;
   private final int shards;
-  /** The shard whose deliveries {@link #note} records (the events stream this history's router reads). */
-  private final int shard;
-  private final LuaScript note = LuaScript.load("delivery_note");
   /** The destinations' side of a lookup; {@code null} when this history only notes. */
   private final FanOut fanOut;
   private final OutboundDeadLetters outbound;
 
   public DeliveryHistory(Redis redis, int shards) {
-    this(redis, shards, 0, null, null);
+    this(redis, shards, null, null);
   }
 
-  private DeliveryHistory(Redis redis, int shards, int shard, FanOut fanOut, OutboundDeadLetters outbound) {
+  private DeliveryHistory(Redis redis, int shards, FanOut fanOut, OutboundDeadLetters outbound) {
     this.redis = redis;
     this.shards = shards;
-    this.shard = shard;
     this.fanOut = fanOut;
     this.outbound = outbound;
   }
 
-  /** This history, noting the deliveries queued on {@code shard}. */
-  public DeliveryHistory onShard(int shard) {
-    return new DeliveryHistory(redis, shards, shard, fanOut, outbound);
-  }
-
   /** This history, whose lookups also show each destination's delivery of the event and its attempts. */
   public DeliveryHistory withDestinations(FanOut fanOut, OutboundDeadLetters outbound) {
-    return new DeliveryHistory(redis, shards, shard, fanOut, outbound);
-  }
-
-  /**
-   * Records which handler took a delivery and its result, or ({@code skipped} not {@code null}) why none wanted it.
-   * Written before the entry is acknowledged, so a handled delivery never shows without it.
-   */
-  Future<Void> note(StreamEntry e, String handler, String result, String skipped) {
-    List<String> args = new ArrayList<>(6);
-    if (handler != null) {
-      args.add("handler");
-      args.add(handler);
-    }
-    if (result != null) {
-      args.add("result");
-      args.add(result);
-    }
-    if (skipped != null) {
-      args.add("skipped");
-      args.add(skipped);
-    }
-    if (args.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    return note.run(redis, List.of(DeadLetters.historyKey(shard, e)), args).mapEmpty();
+    return new DeliveryHistory(redis, shards, fanOut, outbound);
   }
 
   /**

@@ -9,6 +9,9 @@ import dev.biogate.stream.StreamHandler;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The events stream's handler. Every verified delivery is first queued for each outbound destination whose filters
  * want {@code <provider>.<type>} ({@link FanOut}, idempotent per delivery), then dispatched to the gateway's own
@@ -33,7 +36,6 @@ public final class EventRouter implements StreamHandler {
   private final LinkmeClicks clicks;
   private final LinkmeAttribution attribution;
   private final FanOut fanOut;
-  private final DeliveryHistory history;
   private final KlaviyoEvents klaviyo;
 
   /** What the gateway's own handler did: {@code handler} is {@code null} when none wants the event. */
@@ -53,22 +55,20 @@ public final class EventRouter implements StreamHandler {
   }
 
   EventRouter(ProfileEventHandler profiles, Milestones milestones, LinkmeClicks clicks, KlaviyoEvents klaviyo,
-              LinkmeAttribution attribution, FanOut fanOut, DeliveryHistory history) {
+              LinkmeAttribution attribution, FanOut fanOut) {
     this.klaviyo = klaviyo;
     this.profiles = profiles;
     this.milestones = milestones;
     this.clicks = clicks;
     this.attribution = attribution;
     this.fanOut = fanOut;
-    this.history = history;
   }
 
   /** The router of the gateway's own event handlers; {@code fanOut} may be {@code null} (no destinations). */
   public static EventRouter create(ProfileService profiles, Milestones milestones, LinkmeClicks clicks,
-                                   KlaviyoEvents klaviyo, LinkmeAttributionOptions linkme, FanOut fanOut,
-                                   DeliveryHistory history) {
+                                   KlaviyoEvents klaviyo, LinkmeAttributionOptions linkme, FanOut fanOut) {
     return new EventRouter(new ProfileEventHandler(profiles), milestones, clicks, klaviyo, new LinkmeAttribution(linkme),
-      fanOut, history);
+      fanOut);
   }
 
   @Override
@@ -88,17 +88,38 @@ public final class EventRouter implements StreamHandler {
         String fullType = safe(provider) + "." + safe(type);
         if (n > 0) {
           String forwarded = "forwarded to " + n + " destination" + (n == 1 ? "" : "s");
-          return history.note(e, r.handler() == null ? "destinations" : r.handler(),
-            r.before() == null ? forwarded : r.before() + "; " + forwarded, null).map(r.outcome());
+          return Future.succeededFuture(noted(r.handler() == null ? "destinations" : r.handler(),
+            r.before() == null ? forwarded : r.before() + "; " + forwarded, null));
         }
         if (r.result() != null) {
-          return history.note(e, r.handler(), r.result(), null).map(r.outcome());
+          return Future.succeededFuture(noted(r.handler(), r.result(), null));
         }
         String reason = r.handler() == null ? "no handler or destination wants " + fullType
           : r.handler() + ": " + (r.skip() != null ? r.skip() : "no destination subscribes to " + fullType);
-        return history.note(e, r.handler(), null, reason).map(r.outcome());
+        return Future.succeededFuture(noted(r.handler(), null, reason));
       });
     });
+  }
+
+  /**
+   * Handled, noting on the delivery's history which handler took it and its result, or ({@code skipped} not
+   * {@code null}) why none wanted it: the acknowledgement writes them with {@code outcome=handled}.
+   */
+  private static Outcome noted(String handler, String result, String skipped) {
+    List<String> notes = new ArrayList<>(6);
+    if (handler != null) {
+      notes.add("handler");
+      notes.add(handler);
+    }
+    if (result != null) {
+      notes.add("result");
+      notes.add(result);
+    }
+    if (skipped != null) {
+      notes.add("skipped");
+      notes.add(skipped);
+    }
+    return Outcome.done(notes);
   }
 
   private Future<Routed> route(StreamEntry e, String provider, String type) {

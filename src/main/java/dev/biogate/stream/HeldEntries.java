@@ -147,6 +147,7 @@ final class HeldEntries {
     switch (o.kind()) {
       case DONE:
         // Acknowledged even when stopping or no longer ours: the work is done, and an ack spares someone a repeat.
+        h.notes = o.notes();
         finished(h);
         break;
       case KEEP:
@@ -206,8 +207,8 @@ final class HeldEntries {
    * pending under a live consumer, where nobody would ever offer them again.
    */
   private void acknowledge(List<Held> batch, int tries) {
-    List<StreamEntry> entries = new ArrayList<>(batch.size());
-    batch.forEach(h -> entries.add(h.entry));
+    List<StreamGroup.Finished> entries = new ArrayList<>(batch.size());
+    batch.forEach(h -> entries.add(new StreamGroup.Finished(h.entry, h.notes)));
     group.ack(entries, System.currentTimeMillis()).onComplete(ar -> {
       if (ar.succeeded() || stopping || StreamGroup.isError(ar.cause(), "NOGROUP")) {
         // Counted once the acknowledgement is settled, so "handled" never runs ahead of what Redis shows.
@@ -254,6 +255,8 @@ final class HeldEntries {
     long timer = -1;
     boolean keeping;
     boolean lost;
+    /** What the handler did, for the history (set when it answered DONE). */
+    List<String> notes = List.of();
 
     Held(StreamEntry entry) {
       this.entry = entry;

@@ -1,5 +1,7 @@
 package dev.biogate.stream;
 
+import java.util.List;
+
 /**
  * How a {@link StreamHandler} finished with an entry. Every entry ends in exactly one of these:
  * <ul>
@@ -10,42 +12,56 @@ package dev.biogate.stream;
  *   <li>{@code KEEP}: not attempted (the receiver is paused or over its rate); stays pending without counting an
  *       attempt and is offered again after {@code afterMs} (or the policy's keep delay).</li>
  * </ul>
- * Reasons are short and safe to store: never a payload, a URL or a secret.
+ * Reasons and notes are short and safe to store: never a payload, a URL or a secret.
  */
 public final class Outcome {
 
   /** The four ends of an attempt. */
   public enum Kind { DONE, RETRY, DEAD, KEEP }
 
-  private static final Outcome DONE = new Outcome(Kind.DONE, -1, null);
-  private static final Outcome KEEP = new Outcome(Kind.KEEP, -1, null);
+  private static final Outcome DONE = new Outcome(Kind.DONE, -1, null, List.of());
+  private static final Outcome KEEP = new Outcome(Kind.KEEP, -1, null, List.of());
 
   private final Kind kind;
   private final long afterMs;
   private final String reason;
+  private final List<String> notes;
 
-  private Outcome(Kind kind, long afterMs, String reason) {
+  private Outcome(Kind kind, long afterMs, String reason, List<String> notes) {
     this.kind = kind;
     this.afterMs = afterMs;
     this.reason = reason;
+    this.notes = notes;
   }
 
   public static Outcome done() {
     return DONE;
   }
 
+  /**
+   * Handled, with what the handler did as field/value pairs ({@code handler}, {@code result}, ...) for the entry's
+   * history: written by the acknowledgement itself, in the same atomic step as {@code outcome=handled}, so no extra
+   * round trip and never a handled entry without them.
+   */
+  public static Outcome done(List<String> notes) {
+    if (notes.size() % 2 != 0) {
+      throw new IllegalArgumentException("notes are field/value pairs");
+    }
+    return notes.isEmpty() ? DONE : new Outcome(Kind.DONE, -1, null, List.copyOf(notes));
+  }
+
   /** A failed attempt, retried after the engine's backoff. */
   public static Outcome retry(String reason) {
-    return new Outcome(Kind.RETRY, -1, reason);
+    return new Outcome(Kind.RETRY, -1, reason, List.of());
   }
 
   /** A failed attempt, retried after {@code afterMs} (the receiver said when). */
   public static Outcome retry(String reason, long afterMs) {
-    return new Outcome(Kind.RETRY, Math.max(0, afterMs), reason);
+    return new Outcome(Kind.RETRY, Math.max(0, afterMs), reason, List.of());
   }
 
   public static Outcome dead(String reason) {
-    return new Outcome(Kind.DEAD, -1, reason);
+    return new Outcome(Kind.DEAD, -1, reason, List.of());
   }
 
   public static Outcome keep() {
@@ -53,7 +69,7 @@ public final class Outcome {
   }
 
   public static Outcome keep(long afterMs) {
-    return new Outcome(Kind.KEEP, Math.max(0, afterMs), null);
+    return new Outcome(Kind.KEEP, Math.max(0, afterMs), null, List.of());
   }
 
   public Kind kind() {
@@ -67,6 +83,11 @@ public final class Outcome {
 
   public String reason() {
     return reason;
+  }
+
+  /** A DONE outcome's history notes (field/value pairs); empty for none. */
+  public List<String> notes() {
+    return notes;
   }
 
   @Override

@@ -60,21 +60,28 @@ final class StreamGroup {
       .arg("STREAMS").arg(p.stream()).arg(">")).map(StreamEntry::fromRead);
   }
 
-  /** Acknowledges finished entries in one call (see {@code redis/stream_ack.lua}). */
-  Future<Void> ack(List<StreamEntry> entries, long nowMs) {
+  /** An entry whose handler answered DONE, with its history notes (field/value pairs). */
+  record Finished(StreamEntry entry, List<String> notes) { }
+
+  /** Acknowledges finished entries in one call, their notes included (see {@code redis/stream_ack.lua}). */
+  Future<Void> ack(List<Finished> entries, long nowMs) {
     List<String> keys = new ArrayList<>(2 + entries.size());
     keys.add(p.stream());
     keys.add(p.attemptsKey());
-    List<String> args = new ArrayList<>(3 + 2 * entries.size());
+    List<String> args = new ArrayList<>(3 + 3 * entries.size());
     args.add(p.group());
     args.add(Long.toString(nowMs));
     args.add(p.soleReader() ? "1" : "0");
-    for (StreamEntry e : entries) {
-      String history = p.historyKey(e);
-      args.add(e.id());
+    for (Finished f : entries) {
+      String history = p.historyKey(f.entry());
+      args.add(f.entry().id());
       args.add(history == null ? "0" : "1");
       if (history != null) {
         keys.add(history);
+        args.add(Integer.toString(f.notes().size()));
+        args.addAll(f.notes());
+      } else {
+        args.add("0");
       }
     }
     return run(ACK, keys, args).mapEmpty();

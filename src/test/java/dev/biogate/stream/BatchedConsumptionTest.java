@@ -31,7 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   <li>an engine whose slots are all taken reads again as soon as half of them are free, not a poll interval later
  *       (with a one-minute poll, 1,000 entries through 50 slots would otherwise take twenty minutes);</li>
  *   <li>entries a handler finishes in one turn (the click counter finishes a whole read at once) are acknowledged by
- *       one script call: Redis sees far fewer script calls than entries, and every entry is acknowledged and deleted.</li>
+ *       one script call: Redis sees far fewer script calls than entries, and every entry is acknowledged and deleted;</li>
+ *   <li>what a handler did ({@link Outcome#done(List)} notes) reaches each entry's history with the acknowledgement,
+ *       at no extra call per entry; a history that does not exist (expired) is not recreated.</li>
  * </ul>
  */
 @ExtendWith(VertxExtension.class)
@@ -94,9 +96,59 @@ class BatchedConsumptionTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
+  @Test
+  void notesReachEachHistoryWithTheAcknowledgementAtNoExtraCall(Vertx vertx, VertxTestContext ctx) {
+    int entries = 200;
+    StreamHandler noting = e -> Future.succeededFuture(
+      Outcome.done(List.of("handler", "test.notes", "result", "did " + e.get("n"))));
+    StreamPolicy policy = new StreamPolicy(STREAM, GROUP).soleReader(true).maxHeld(HELD).pollMs(60_000)
+      .heartbeatTtlMs(3_000).idleClaimMs(30_000).history(e -> history(e.get("n")), 600);
+    long[] evalsBefore = new long[1];
+    List<Future<?>> setup = new ArrayList<>();
+    for (int i = 0; i < entries; i++) {
+      // Every entry but the last has a history, as ingestion writes it.
+      setup.add(i == entries - 1 ? redis.send(Request.cmd(Command.DEL).arg(history(Integer.toString(i))))
+        : redis.send(Request.cmd(Command.HSET).arg(history(Integer.toString(i))).arg("outcome").arg("queued")));
+    }
+    redis.send(Request.cmd(Command.DEL).arg(STREAM).arg(policy.attemptsKey()))
+      .compose(v -> Future.all(setup))
+      .compose(v -> fill(entries))
+      .compose(v -> scriptCalls()).onSuccess(n -> evalsBefore[0] = n)
+      .compose(n -> vertx.deployVerticle(new StreamEngine(redis, policy, "c1", noting, new StreamStats())))
+      .compose(id -> Eventually.until(vertx, () -> pending().map(n -> n == 0), 20_000))
+      .compose(v -> scriptCalls().map(n -> n - evalsBefore[0]))
+      .compose(calls -> {
+        assertTrue(calls < entries / 5, "script calls for " + entries + " noted entries: " + calls);
+        List<Future<io.vertx.redis.client.Response>> reads = new ArrayList<>();
+        for (int i = 0; i < entries; i++) {
+          reads.add(redis.send(Request.cmd(Command.HGETALL).arg(history(Integer.toString(i)))));
+        }
+        return Future.all(reads).map(all -> {
+          for (int i = 0; i < entries - 1; i++) {
+            java.util.Map<String, String> h = StreamEntry.fields(reads.get(i).result());
+            assertEquals("handled", h.get("outcome"), "entry " + i + ": " + h);
+            assertEquals("test.notes", h.get("handler"), "entry " + i + ": " + h);
+            assertEquals("did " + i, h.get("result"), "entry " + i + ": " + h);
+            assertEquals("1", h.get("attempts"), "entry " + i + ": " + h);
+          }
+          assertEquals(0, reads.get(entries - 1).result().size(), "a missing history stays missing");
+          return null;
+        });
+      })
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static String history(String n) {
+    return "bg:test:{batched}:h:" + n;
+  }
+
   private Future<Void> fill() {
+    return fill(ENTRIES);
+  }
+
+  private Future<Void> fill(int entries) {
     List<Future<?>> adds = new ArrayList<>();
-    for (int i = 0; i < ENTRIES; i++) {
+    for (int i = 0; i < entries; i++) {
       adds.add(redis.send(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("n").arg(i)));
     }
     return Future.all(adds).compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("0")))
