@@ -12,22 +12,30 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.RequestImpl;
 import io.vertx.redis.client.impl.types.ErrorType;
+import io.netty.util.concurrent.EventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
  * The gateway's Redis for one server (standalone, the Sentinel master, or one Cluster master behind
- * {@link ClusterRedis}): every {@link #send} shares ONE long-lived connection, pipelined, with a deadline on every call.
+ * {@link ClusterRedis}): every {@link #send} from one event loop shares ONE long-lived connection of that event loop,
+ * pipelined, with a deadline on every call.
  * <p>
  * Why not the pooled client's {@code send}: each command would lease a pooled connection, so more concurrent
  * commands than the pool size wait on each other; a connection that is kept multiplexes any number of commands.
+ * Why one per event loop (at most {@value #MAX_LINES}, then shared): a connection answers on its own event loop, so a
+ * single one for the process would parse every reply on one thread and hand each to its caller's thread; a connection
+ * of the caller's own loop parses there and completes the caller in the same turn.
  * <p>
  * Promises:
  * <ul>
@@ -62,18 +70,19 @@ public final class MultiplexedRedis implements Redis {
   private static final Set<String> PUBSUB = Set.of("subscribe", "psubscribe", "ssubscribe", "unsubscribe",
     "punsubscribe", "sunsubscribe", "monitor");
 
+  /** Connections per server at most: beyond it, event loops share them. */
+  static final int MAX_LINES = 8;
+
   private final Vertx vertx;
   private final Redis client;
   private final long timeoutMs;
   private final Object lock = new Object();
-  private Future<RedisConnection> current;
-  private long lastAttemptNanos;
-  /** The replacement being built, while one is. */
-  private Future<RedisConnection> renewal;
-  /** The last connection the server closed (a demoted master drops its clients): nothing is sent on it again. */
-  private volatile RedisConnection ended;
-  private boolean closed;
-  private volatile long lastSuccessNanos = System.nanoTime();
+  /** The line of each event loop that sent a command (several loops share one beyond {@link #MAX_LINES}). */
+  private final Map<EventExecutor, Line> byLoop = new ConcurrentHashMap<>();
+  private final List<Line> lines = new ArrayList<>();
+  /** The line of callers outside any Vert.x context. */
+  private Line detached;
+  private volatile boolean closed;
 
   /** {@code client} builds the connections (its own pool only serves {@link #connect()} and blocking commands). */
   public MultiplexedRedis(Vertx vertx, Redis client, long commandTimeoutMs) {
@@ -87,7 +96,7 @@ public final class MultiplexedRedis implements Redis {
    * not pay for it; completes when it is up (failures are only reported, the next call tries again).
    */
   public Future<Void> warmUp() {
-    return connection().mapEmpty();
+    return line().connection().mapEmpty();
   }
 
   @Override
@@ -142,43 +151,192 @@ public final class MultiplexedRedis implements Redis {
 
   @Override
   public Future<Void> close() {
-    Future<RedisConnection> c;
+    List<Line> all;
     synchronized (lock) {
       closed = true;
-      c = current;
-      current = null;
+      all = new ArrayList<>(lines);
+      if (detached != null) {
+        all.add(detached);
+      }
     }
-    if (c != null) {
-      c.onSuccess(RedisConnection::close);
-    }
+    all.forEach(Line::close);
     return client.close();
   }
 
-  private <T> Future<T> shared(Function<RedisConnection, Future<T>> op) {
-    Future<RedisConnection> conn = connection();
-    Future<T> result = conn.compose(c -> {
-      if (c == ended) {
-        // The server closed it (a master demoted by Sentinel drops its clients): nothing was sent, so the command
-        // goes to the replacement instead of failing.
-        return renew(c).compose(op);
-      }
-      return op.apply(c).recover(err -> {
-        // A demoted master refuses writes with READONLY before running them: the same command on the new master.
-        if (err instanceof ErrorType && ((ErrorType) err).is("READONLY")) {
-          return renew(c).compose(op);
+  /** The line of the calling event loop (created on first use, from that loop, so its connection lives there). */
+  private Line line() {
+    Context ctx = Vertx.currentContext();
+    if (ctx == null) {
+      synchronized (lock) {
+        if (detached == null) {
+          detached = new Line();
         }
-        return Future.failedFuture(err);
-      });
-    });
-    return onCallerContext(result.timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> {
-      if (ar.succeeded()) {
-        lastSuccessNanos = System.nanoTime();
-      } else if (conn.succeeded() && broken(ar.cause())) {
-        renew(conn.result());
+        return detached;
       }
-    }));
+    }
+    EventExecutor loop = ((ContextInternal) ctx).nettyEventLoop();
+    Line line = byLoop.get(loop);
+    if (line != null) {
+      return line;
+    }
+    synchronized (lock) {
+      return byLoop.computeIfAbsent(loop, l -> {
+        if (lines.size() < MAX_LINES) {
+          lines.add(new Line());
+          return lines.get(lines.size() - 1);
+        }
+        return lines.get(byLoop.size() % MAX_LINES);
+      });
+    }
   }
 
+  private <T> Future<T> shared(Function<RedisConnection, Future<T>> op) {
+    return line().shared(op);
+  }
+
+  /** One shared connection and its replacement; its fields are guarded by itself. */
+  private final class Line {
+    private Future<RedisConnection> current;
+    private long lastAttemptNanos;
+    /** The replacement being built, while one is. */
+    private Future<RedisConnection> renewal;
+    /** The last connection the server closed (a demoted master drops its clients): nothing is sent on it again. */
+    private volatile RedisConnection ended;
+    private volatile long lastSuccessNanos = System.nanoTime();
+
+    private <T> Future<T> shared(Function<RedisConnection, Future<T>> op) {
+      Future<RedisConnection> conn = connection();
+      Future<T> result = conn.compose(c -> {
+        if (c == ended) {
+          // The server closed it (a master demoted by Sentinel drops its clients): nothing was sent, so the command
+          // goes to the replacement instead of failing.
+          return renew(c).compose(op);
+        }
+        return op.apply(c).recover(err -> {
+          // A demoted master refuses writes with READONLY before running them: the same command on the new master.
+          if (err instanceof ErrorType && ((ErrorType) err).is("READONLY")) {
+            return renew(c).compose(op);
+          }
+          return Future.failedFuture(err);
+        });
+      });
+      return onCallerContext(result.timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> {
+        if (ar.succeeded()) {
+          lastSuccessNanos = System.nanoTime();
+        } else if (conn.succeeded() && broken(ar.cause())) {
+          renew(conn.result());
+        }
+      }));
+    }
+
+    /** The shared connection; a failed attempt is remembered for {@link #RENEW_INTERVAL_MS} so callers fail fast. */
+    private Future<RedisConnection> connection() {
+      synchronized (this) {
+        if (closed) {
+          return Future.failedFuture(VertxException.noStackTrace("redis client closed"));
+        }
+        if (current == null || (current.failed() && sinceLastAttemptMs() >= RENEW_INTERVAL_MS)) {
+          lastAttemptNanos = System.nanoTime();
+          current = bounded(client.connect(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS)).onSuccess(this::watch);
+        }
+        return current;
+      }
+    }
+
+    /**
+     * Replaces {@code broken} in the background (at most every {@value #RENEW_INTERVAL_MS} ms); completes with the
+     * connection to use instead: the one being built, or the one that already replaced it.
+     */
+    private Future<RedisConnection> renew(RedisConnection broken) {
+      Promise<RedisConnection> replaced = Promise.promise();
+      synchronized (this) {
+        if (closed) {
+          return Future.failedFuture(VertxException.noStackTrace("redis client closed"));
+        }
+        if (renewal != null) {
+          return renewal;
+        }
+        if (current == null || !current.succeeded() || current.result() != broken) {
+          return current == null ? connectionFailure() : current;
+        }
+        if (sinceLastAttemptMs() < RENEW_INTERVAL_MS) {
+          return connectionFailure();
+        }
+        lastAttemptNanos = System.nanoTime();
+        renewal = replaced.future();
+      }
+      bounded(client.connect(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS)).onComplete(ar -> {
+        RedisConnection old = null;
+        RedisConnection unused = null;
+        synchronized (this) {
+          renewal = null;
+          if (ar.succeeded() && !closed) {
+            old = broken;
+            current = Future.succeededFuture(ar.result());
+          } else if (ar.succeeded()) {
+            unused = ar.result();
+          }
+        }
+        if (unused != null) {
+          unused.close();
+          replaced.fail(VertxException.noStackTrace("redis client closed"));
+          return;
+        }
+        if (old != null) {
+          watch(ar.result());
+          LOG.info("redis connection replaced");
+          RedisConnection draining = old;
+          vertx.setTimer(timeoutMs, t -> draining.close());
+          replaced.complete(ar.result());
+        } else {
+          LOG.warn("redis connection not replaced yet: {}", ar.cause().getMessage());
+          replaced.fail(ar.cause());
+        }
+      });
+      return replaced.future();
+    }
+
+    /** When the server closes {@code c}, it is replaced at once rather than at the next command's failure. */
+    private void watch(RedisConnection c) {
+      c.endHandler(v -> {
+        ended = c;
+        renew(c);
+      });
+    }
+
+    /**
+     * Whether a failure says the connection (not the command) is bad: anything that is not a Redis error reply,
+     * except a timeout while other commands still succeed and a full queue; among replies only {@code READONLY}, which
+     * a master demoted by Sentinel answers to writes.
+     */
+    private boolean broken(Throwable err) {
+      if (err instanceof ErrorType) {
+        return ((ErrorType) err).is("READONLY");
+      }
+      if (overloaded(err)) {
+        return false;
+      }
+      if (err instanceof TimeoutException) {
+        return System.nanoTime() - lastSuccessNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+      }
+      return true;
+    }
+
+    private long sinceLastAttemptMs() {
+      return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastAttemptNanos);
+    }
+
+    private void close() {
+      Future<RedisConnection> c;
+      synchronized (this) {
+        c = current;
+        current = null;
+      }
+      if (c != null) {
+        c.onSuccess(RedisConnection::close);
+      }
+    }
+  }
 
   /**
    * The shared connection answers on its own context; the caller's continuation must run on the caller's (a
@@ -199,84 +357,8 @@ public final class MultiplexedRedis implements Redis {
     return promise.future();
   }
 
-  /** The shared connection; a failed attempt is remembered for {@link #RENEW_INTERVAL_MS} so callers fail fast. */
-  private Future<RedisConnection> connection() {
-    synchronized (lock) {
-      if (closed) {
-        return Future.failedFuture(VertxException.noStackTrace("redis client closed"));
-      }
-      if (current == null || (current.failed() && sinceLastAttemptMs() >= RENEW_INTERVAL_MS)) {
-        lastAttemptNanos = System.nanoTime();
-        current = bounded(client.connect(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS)).onSuccess(this::watch);
-      }
-      return current;
-    }
-  }
-
-  /** Builds a replacement for {@code broken} in the background and swaps it in; the old one drains, then closes. */
-  /**
-   * Replaces {@code broken} in the background (at most every {@value #RENEW_INTERVAL_MS} ms); completes with the
-   * connection to use instead: the one being built, or the one that already replaced it.
-   */
-  private Future<RedisConnection> renew(RedisConnection broken) {
-    Promise<RedisConnection> replaced = Promise.promise();
-    synchronized (lock) {
-      if (closed) {
-        return Future.failedFuture(VertxException.noStackTrace("redis client closed"));
-      }
-      if (renewal != null) {
-        return renewal;
-      }
-      if (current == null || !current.succeeded() || current.result() != broken) {
-        return current == null ? connectionFailure() : current;
-      }
-      if (sinceLastAttemptMs() < RENEW_INTERVAL_MS) {
-        return connectionFailure();
-      }
-      lastAttemptNanos = System.nanoTime();
-      renewal = replaced.future();
-    }
-    bounded(client.connect(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS)).onComplete(ar -> {
-      RedisConnection old = null;
-      RedisConnection unused = null;
-      synchronized (lock) {
-        renewal = null;
-        if (ar.succeeded() && !closed) {
-          old = broken;
-          current = Future.succeededFuture(ar.result());
-        } else if (ar.succeeded()) {
-          unused = ar.result();
-        }
-      }
-      if (unused != null) {
-        unused.close();
-        replaced.fail(VertxException.noStackTrace("redis client closed"));
-        return;
-      }
-      if (old != null) {
-        watch(ar.result());
-        LOG.info("redis connection replaced");
-        RedisConnection draining = old;
-        vertx.setTimer(timeoutMs, t -> draining.close());
-        replaced.complete(ar.result());
-      } else {
-        LOG.warn("redis connection not replaced yet: {}", ar.cause().getMessage());
-        replaced.fail(ar.cause());
-      }
-    });
-    return replaced.future();
-  }
-
   private static Future<RedisConnection> connectionFailure() {
     return Future.failedFuture(VertxException.noStackTrace("redis connection not replaced yet"));
-  }
-
-  /** When the server closes {@code c}, it is replaced at once rather than at the next command's failure. */
-  private void watch(RedisConnection c) {
-    c.endHandler(v -> {
-      ended = c;
-      renew(c);
-    });
   }
 
 
@@ -287,23 +369,6 @@ public final class MultiplexedRedis implements Redis {
       .eventually(c::close)));
   }
 
-  /**
-   * Whether a failure says the connection (not the command) is bad: anything that is not a Redis error reply,
-   * except a timeout while other commands still succeed and a full queue; among replies only {@code READONLY}, which
-   * a master demoted by Sentinel answers to writes.
-   */
-  private boolean broken(Throwable err) {
-    if (err instanceof ErrorType) {
-      return ((ErrorType) err).is("READONLY");
-    }
-    if (overloaded(err)) {
-      return false;
-    }
-    if (err instanceof TimeoutException) {
-      return System.nanoTime() - lastSuccessNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    }
-    return true;
-  }
 
   /**
    * Whether a failure is the connection refusing more commands than {@code maxWaiting} in flight: back-pressure on a
@@ -313,9 +378,6 @@ public final class MultiplexedRedis implements Redis {
     return !(err instanceof ErrorType) && err.getMessage() != null && err.getMessage().startsWith(QUEUE_FULL);
   }
 
-  private long sinceLastAttemptMs() {
-    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastAttemptNanos);
-  }
 
   /** {@code connecting} within {@code ms}; a connection that arrives after the deadline is closed, not leaked. */
   private static Future<RedisConnection> bounded(Future<RedisConnection> connecting, long ms) {

@@ -2,8 +2,10 @@ package dev.biogate.stream;
 
 import io.vertx.circuitbreaker.RetryPolicy;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
+import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,7 +132,11 @@ final class HeldEntries {
     } catch (RuntimeException e) {
       work = Future.failedFuture(e);
     }
-    work.timeout(policy.handlerTimeoutMs(), TimeUnit.MILLISECONDS)
+    // On the engine's context: a handler's future may have none (built from succeeded futures), and a deadline on
+    // such a future is a task on Netty's global executor, a thread of its own started and stopped again and again.
+    Promise<Outcome> onEngine = ((ContextInternal) vertx.getOrCreateContext()).promise();
+    work.onComplete(onEngine);
+    onEngine.future().timeout(policy.handlerTimeoutMs(), TimeUnit.MILLISECONDS)
       .otherwise(err -> Outcome.retry(reasonOf(err)))
       .onComplete(ar -> {
         inFlight--;
