@@ -41,7 +41,7 @@ public record AnalyticsOptions(String journalPath, long fsyncIntervalMs, long or
   public static final long DEFAULT_PROBE_MS = 500;
   public static final int DEFAULT_BATCH_SIZE = 500;
   public static final long DEFAULT_STREAM_MAX_LEN = 1_000_000;
-  public static final int DEFAULT_READ_COUNT = 200;
+  public static final int DEFAULT_READ_COUNT = 1_000;
   public static final long DEFAULT_POLL_MS = 100;
   public static final long DEFAULT_CLAIM_IDLE_MS = 30_000;
   public static final long DEFAULT_CLAIM_INTERVAL_MS = 1_000;

@@ -33,7 +33,7 @@ import java.util.function.Function;
  * <p>
  * Why not the pooled client's {@code send}: each command would lease a pooled connection, so more concurrent
  * commands than the pool size wait on each other; a connection that is kept multiplexes any number of commands.
- * Why one per event loop (at most {@value #MAX_LINES}, then shared): a connection answers on its own event loop, so a
+ * Why one per event loop (at most {@value #MAX_LINES} and half the pool, then shared): a connection answers on its own event loop, so a
  * single one for the process would parse every reply on one thread and hand each to its caller's thread; a connection
  * of the caller's own loop parses there and completes the caller in the same turn.
  * <p>
@@ -70,12 +70,14 @@ public final class MultiplexedRedis implements Redis {
   private static final Set<String> PUBSUB = Set.of("subscribe", "psubscribe", "ssubscribe", "unsubscribe",
     "punsubscribe", "sunsubscribe", "monitor");
 
-  /** Connections per server at most: beyond it, event loops share them. */
+  /** Shared connections per server at most: beyond it, event loops share them. */
   static final int MAX_LINES = 8;
 
   private final Vertx vertx;
   private final Redis client;
   private final long timeoutMs;
+  /** How many shared connections at most: {@link #MAX_LINES}, and never more than half the pool they come from. */
+  private final int maxLines;
   private final Object lock = new Object();
   /** The line of each event loop that sent a command (several loops share one beyond {@link #MAX_LINES}). */
   private final Map<EventExecutor, Line> byLoop = new ConcurrentHashMap<>();
@@ -84,11 +86,15 @@ public final class MultiplexedRedis implements Redis {
   private Line detached;
   private volatile boolean closed;
 
-  /** {@code client} builds the connections (its own pool only serves {@link #connect()} and blocking commands). */
-  public MultiplexedRedis(Vertx vertx, Redis client, long commandTimeoutMs) {
+  /**
+   * {@code client} builds the connections from its pool of {@code poolSize}: the shared ones (at most half of it),
+   * then {@link #connect()} and blocking commands.
+   */
+  public MultiplexedRedis(Vertx vertx, Redis client, long commandTimeoutMs, int poolSize) {
     this.vertx = vertx;
     this.client = client;
     this.timeoutMs = commandTimeoutMs;
+    this.maxLines = Math.max(1, Math.min(MAX_LINES, poolSize / 2));
   }
 
   /**
@@ -181,11 +187,11 @@ public final class MultiplexedRedis implements Redis {
     }
     synchronized (lock) {
       return byLoop.computeIfAbsent(loop, l -> {
-        if (lines.size() < MAX_LINES) {
+        if (lines.size() < maxLines) {
           lines.add(new Line());
           return lines.get(lines.size() - 1);
         }
-        return lines.get(byLoop.size() % MAX_LINES);
+        return lines.get(byLoop.size() % maxLines);
       });
     }
   }

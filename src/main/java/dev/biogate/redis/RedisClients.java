@@ -10,8 +10,8 @@ import io.vertx.redis.client.RedisReplicas;
 import io.vertx.redis.client.RedisRole;
 
 /**
- * Builds the gateway's Redis client. Standalone and Sentinel: a {@link MultiplexedRedis} (one shared, pipelined
- * connection with a deadline on every call) over a Vert.x client that only ever talks to the master. Cluster: a
+ * Builds the gateway's Redis client. Standalone and Sentinel: a {@link MultiplexedRedis} (a shared, pipelined
+ * connection per event loop, with a deadline on every call) over a Vert.x client that only ever talks to the master. Cluster: a
  * {@link ClusterRedis}, which routes each command by slot to one {@link MultiplexedRedis} per master.
  */
 public final class RedisClients {
@@ -54,7 +54,8 @@ public final class RedisClients {
       cluster.warmUp();
       return cluster;
     }
-    MultiplexedRedis redis = new MultiplexedRedis(vertx, Redis.createClient(vertx, options(config)), config.commandTimeoutMs());
+    MultiplexedRedis redis = new MultiplexedRedis(vertx, Redis.createClient(vertx, options(config)), config.commandTimeoutMs(),
+      config.poolSize());
     redis.warmUp();
     return redis;
   }
