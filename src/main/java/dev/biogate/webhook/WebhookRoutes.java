@@ -10,10 +10,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 
@@ -176,19 +172,63 @@ public final class WebhookRoutes {
    * nothing above U+10FFFF) without NUL bytes (which is how UTF-16 text looks when read as UTF-8).
    */
   static boolean strictUtf8(Buffer raw) {
-    byte[] bytes = raw.getBytes();
-    for (byte b : bytes) {
-      if (b == 0) {
+    return strictUtf8(raw.getBytes());
+  }
+
+  /**
+   * {@link #strictUtf8(Buffer)} on bytes, in one pass without decoding (no copy, no allocation): each sequence's
+   * lead byte fixes its length and the range of its second byte (RFC 3629, table 3-7 of the Unicode standard);
+   * further bytes are continuation bytes.
+   */
+  static boolean strictUtf8(byte[] b) {
+    int i = 0;
+    int n = b.length;
+    while (i < n) {
+      int c = b[i] & 0xff;
+      if (c < 0x80) {
+        if (c == 0) {
+          return false;
+        }
+        i++;
+        continue;
+      }
+      int len;
+      int lo = 0x80;
+      int hi = 0xbf;
+      if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+      } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0) {
+          lo = 0xa0;          // overlong below U+0800
+        } else if (c == 0xed) {
+          hi = 0x9f;          // U+D800..U+DFFF, surrogates
+        }
+      } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0) {
+          lo = 0x90;          // overlong below U+10000
+        } else if (c == 0xf4) {
+          hi = 0x8f;          // above U+10FFFF
+        }
+      } else {
+        return false;         // a continuation byte without a lead, 0xc0/0xc1 (overlong), 0xf5..0xff
+      }
+      if (i + len > n) {
         return false;
       }
+      int second = b[i + 1] & 0xff;
+      if (second < lo || second > hi) {
+        return false;
+      }
+      for (int k = 2; k < len; k++) {
+        if ((b[i + k] & 0xc0) != 0x80) {
+          return false;
+        }
+      }
+      i += len;
     }
-    try {
-      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
-      return true;
-    } catch (CharacterCodingException e) {
-      return false;
-    }
+    return true;
   }
 
   /** A verified Klaviyo batch: every event deduplicated by its external_id and queued together, or none of them. */
