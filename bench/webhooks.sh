@@ -132,8 +132,8 @@ redis_port() {
 }
 
 # script_bench PORT BODY: redis-benchmark runs redis/webhook_ingest.lua as the
-# gateway calls it (5 keys: a stream, a history hash and 3 dedupe markers, each
-# delivery new) with the same concurrency; writes its CSV line to
+# gateway calls it on one server (6 keys: a stream, a history hash, 3 dedupe
+# markers and the delivery id's route, each delivery new) with the same concurrency; writes its CSV line to
 # $TMP_DIR/script.csv. Its keys live under bg:bench:{bg} and expire in 60 s;
 # the stream is deleted afterwards.
 script_bench() {
@@ -141,9 +141,10 @@ script_bench() {
   sha="$(redis-cli -p "$port" SCRIPT LOAD "$(cat "$ROOT_DIR/redis/webhook_ingest.lua")")"
   requests=$(( 20000 * DURATION_S ))
   run_bounded "$((DURATION_S * 4 + 60))" "$TMP_DIR/script.csv" redis-benchmark -p "$port" -c "$CONNECTIONS" \
-    -n "$requests" -r 100000000 --csv EVALSHA "$sha" 5 'bg:bench:{bg}' 'bg:bench:{bg}:h:__rand_int__' \
+    -n "$requests" -r 100000000 --csv EVALSHA "$sha" 6 'bg:bench:{bg}' 'bg:bench:{bg}:h:__rand_int__' \
     'bg:bench:{bg}:id:__rand_int__' 'bg:bench:{bg}:sig:__rand_int__' 'bg:bench:{bg}:body:__rand_int__' \
-    60 100000000 linktree 'id-__rand_int__' link.updated "$(date +%s)000" "$body" || die "redis-benchmark failed"
+    'bg:bench:{bg}:route:__rand_int__' \
+    60 100000000 linktree 'id-__rand_int__' link.updated "$(date +%s)000" "$body" 0 || die "redis-benchmark failed"
   redis-cli -p "$port" DEL 'bg:bench:{bg}' >/dev/null
 }
 
@@ -238,7 +239,7 @@ if [[ "$SCRIPT_BENCH" == 1 ]]; then
   [[ -n "$script_rps" ]] || { cat "$TMP_DIR/script.csv" >&2; die "could not parse redis-benchmark output"; }
   {
     echo
-    echo "redis-benchmark -c$CONNECTIONS --csv EVALSHA <redis/webhook_ingest.lua> 5 <keys> <args> (same Redis, before wrk)"
+    echo "redis-benchmark -c$CONNECTIONS --csv EVALSHA <redis/webhook_ingest.lua> 6 <keys> <args> (same Redis, before wrk)"
     printf '%-28s %s\n' "script requests/s" "$script_rps"
     printf '%-28s %s ms\n' "script latency p99" "$script_p99"
     echo

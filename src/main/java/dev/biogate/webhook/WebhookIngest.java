@@ -2,6 +2,7 @@ package dev.biogate.webhook;
 
 import dev.biogate.config.WebhookOptions;
 import dev.biogate.http.ApiException;
+import dev.biogate.redis.ClusterRedis;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
@@ -13,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -21,7 +23,9 @@ import java.util.function.LongSupplier;
 /**
  * Deduplicates and queues a verified delivery in one atomic step ({@code redis/webhook_ingest.lua}): the delivery is
  * either recorded and queued, or recognised as a duplicate, cluster-wide. The step runs on one ingest shard: the
- * shard of the body digest, or the one its delivery id was pinned to by an earlier copy ({@code redis/webhook_route.lua}).
+ * shard of the body digest, or the one its delivery id was pinned to by an earlier copy (read by the ingest script itself
+ * where one server holds every key; by {@code redis/webhook_route.lua} first in Redis Cluster, where the route lives in
+ * the id's own slot).
  * Pushes back instead of losing anything:
  * <ul>
  *   <li>Redis unreachable → 503 with {@code Retry-After}, the sender retries;</li>
@@ -53,6 +57,8 @@ final class WebhookIngest {
   private final Shards shards;
   private final long shardCeiling;
   private final AtomicBoolean degraded = new AtomicBoolean();
+  /** One server holds every key (standalone, Sentinel): the route is read and pinned by the ingest script itself. */
+  private final boolean oneServer;
 
   WebhookIngest(Redis redis, WebhookOptions options, LongSupplier clock, ReplicaWatch replicas) {
     this.redis = redis;
@@ -61,17 +67,22 @@ final class WebhookIngest {
     this.replicas = replicas;
     this.shards = new Shards(options.shards());
     this.shardCeiling = shards.ceiling(options.streamMaxLen());
+    this.oneServer = !(redis instanceof ClusterRedis);
   }
 
   /** {@code true} when recorded and queued, {@code false} for a duplicate; fails with a 503 {@link ApiException}. */
   Future<Boolean> ingest(Delivery d) {
     // The shard of the delivery's content, unless its id was pinned to another shard by an earlier copy: a re-signed
-    // replay meets its body marker, a retry under the same id (whatever its body) its id marker.
+    // replay meets its body marker, a retry under the same id (whatever its body) its id marker. Where one server
+    // holds every key, the ingest script reads and pins the route itself: one round trip instead of two.
+    if (oneServer) {
+      return ingest(d, d.shard(shards), true, 0);
+    }
     return route.run(redis, List.of(RedisKeys.webhookRoute(d.provider, d.id)),
         List.of(Integer.toString(d.shard(shards)), Long.toString(options.dedupeWindowS())))
       .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .recover(err -> Future.failedFuture(unavailable(err)))
-      .compose(r -> ingest(d, Math.floorMod(r.toInteger(), shards.count())));
+      .compose(r -> ingest(d, Math.floorMod(r.toInteger(), shards.count()), false, 0));
   }
 
   private ApiException unavailable(Throwable err) {
@@ -81,15 +92,25 @@ final class WebhookIngest {
     return UNAVAILABLE;
   }
 
-  private Future<Boolean> ingest(Delivery d, int shard) {
-    List<String> keys = new ArrayList<>(3 + d.markers.size());
+  /**
+   * Runs the ingest script on {@code shard}; {@code routed}: the script also reads and pins the id's route, and
+   * {@code hops} counts the shards it sent this delivery on to (once at most: a route only changes when it expires).
+   */
+  private Future<Boolean> ingest(Delivery d, int shard, boolean routed, int hops) {
+    List<String> keys = new ArrayList<>(4 + d.markers.size());
     keys.add(RedisKeys.eventsShard(shard));
     keys.add(d.historyKey(shard));
     keys.addAll(d.dedupeKeys(shard));
-    List<String> args = List.of(Long.toString(options.dedupeWindowS()), Long.toString(shardCeiling),
+    List<String> args = new ArrayList<>(8);
+    Collections.addAll(args, Long.toString(options.dedupeWindowS()), Long.toString(shardCeiling),
       d.provider, d.id, d.type, Long.toString(clock.getAsLong()), d.body);
+    if (routed) {
+      keys.add(RedisKeys.webhookRoute(d.provider, d.id));
+      args.add(Integer.toString(shard));
+    }
     boolean wait = replicas.waitForReplica(shard);
-    Future<Result> sent = wait ? runAndWait(keys, args) : script.run(redis, keys, args).map(r -> new Result(r.get(0).toInteger(), -1));
+    Future<Result> sent = wait ? runAndWait(keys, args)
+      : script.run(redis, keys, args).map(r -> new Result(r.get(0).toInteger(), r.get(1).toString(), -1));
     return sent
       .timeout(TIMEOUT_MS + (wait ? options.replicaWaitMs() : 0), TimeUnit.MILLISECONDS)
       .recover(err -> Future.failedFuture(unavailable(err)))
@@ -98,6 +119,11 @@ final class WebhookIngest {
           LOG.info("redis reachable again; webhook deliveries are being queued");
         }
         int code = r.code();
+        if (code == PINNED_ELSEWHERE) {
+          // Nothing was written: an earlier copy of this id went to another shard, where its id marker is.
+          return hops > 0 ? Future.failedFuture(UNAVAILABLE)
+            : ingest(d, Math.floorMod(Integer.parseInt(r.detail()), shards.count()), true, hops + 1);
+        }
         if (code < 0) {
           return Future.failedFuture(BACKLOG_FULL);
         }
@@ -111,8 +137,11 @@ final class WebhookIngest {
       });
   }
 
-  /** The script's result code, and how many replicas acknowledged ({@code -1}: not asked). */
-  private record Result(int code, long replicas) {
+  /** The script's answer when the delivery id is pinned to another shard (its second element names it). */
+  private static final int PINNED_ELSEWHERE = -2;
+
+  /** The script's result code and second element, and how many replicas acknowledged ({@code -1}: not asked). */
+  private record Result(int code, String detail, long replicas) {
   }
 
   private Future<Result> runAndWait(List<String> keys, List<String> args) {
@@ -121,6 +150,7 @@ final class WebhookIngest {
       .recover(err -> err.getMessage() != null && err.getMessage().contains("NOSCRIPT")
         ? redis.batch(List.of(script.eval(keys, args), wait))
         : Future.failedFuture(err))
-      .map(replies -> new Result(replies.get(0).get(0).toInteger(), replies.get(1).toLong()));
+      .map(replies -> new Result(replies.get(0).get(0).toInteger(), replies.get(0).get(1).toString(),
+        replies.get(1).toLong()));
   }
 }
