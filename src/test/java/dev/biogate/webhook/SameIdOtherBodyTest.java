@@ -1,17 +1,13 @@
 package dev.biogate.webhook;
 
 import dev.biogate.redis.Shards;
-import dev.biogate.support.Harness;
+import dev.biogate.support.HarnessTest;
 import dev.biogate.support.Topology;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -25,21 +21,16 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
  * the id's own slot reads it first. Either way: one delivery queued, the retry a duplicate, also when both copies
  * race.
  */
-@ExtendWith(VertxExtension.class)
-class SameIdOtherBodyTest {
+class SameIdOtherBodyTest extends HarnessTest {
 
-  private Harness h;
-
-  @AfterEach
-  void stop() {
-    if (h != null) {
-      h.close();
-    }
+  @Override
+  protected boolean testsStartHarness() {
+    return true;
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(value = Topology.class, names = {"STANDALONE", "CLUSTER"})
-  void aRetryWithAnotherBodyUnderTheSameIdIsADuplicate(Topology topology, Vertx vertx, VertxTestContext ctx) {
+  void aRetryWithAnotherBodyUnderTheSameIdIsADuplicate(Topology topology, VertxTestContext ctx) {
     Buffer first = body("first");
     Buffer other = onAnotherShard(first, "re-stamped");
     Buffer racedFirst = body("raced");
@@ -47,7 +38,6 @@ class SameIdOtherBodyTest {
     String id = "dlv-same-" + topology;
     String raced = "dlv-raced-" + topology;
     long now = Deliveries.nowSeconds();
-    h = new Harness(vertx);
     h.start(topology).compose(x -> h.gateway(Deliveries.config())).compose(g ->
       h.post(g, "/webhooks/linktree", Deliveries.linktree(id, first, now), first)
         .compose(a -> {
