@@ -22,7 +22,7 @@ public final class OutboundDeadLetters {
 
   private final Redis redis;
   private final long ttlS;
-  private final LuaScript replay = LuaScript.load("outbound_replay");
+  private final LuaScript replay = LuaScript.load("stream_replay");
 
   public OutboundDeadLetters(Redis redis, long ttlS) {
     this.redis = redis;
@@ -53,7 +53,7 @@ public final class OutboundDeadLetters {
       }
       String history = OutboundKeys.history(found.get(0).get("webhook_id"));
       return replay.run(redis, List.of(OutboundKeys.DEAD, OutboundKeys.STREAM, history),
-        List.of(id, Long.toString(System.currentTimeMillis()), Long.toString(ttlS))).map(x -> x == null ? null : x.toString());
+        List.of(id, Long.toString(System.currentTimeMillis()), Long.toString(ttlS), "0")).map(x -> x == null ? null : x.toString());
     });
   }
 

@@ -21,7 +21,7 @@ import java.util.function.LongSupplier;
  * The dead-letter streams, one per events shard ({@code bg:events:{bg:s<n>}:dead}): deliveries whose handling failed
  * {@code maxAttempts} times, with the reason of the last failure. Listing merges the shards oldest first and never
  * shows payloads. A replay moves an entry back onto its own shard's events stream atomically
- * ({@code redis/dead_letter_replay.lua}) with a fresh set of attempts. Shards are independent streams, so two of
+ * ({@code redis/stream_replay.lua}) with a fresh set of attempts. Shards are independent streams, so two of
  * them can hold the same entry id: the listing says each one's shard, and a replay names it.
  */
 public final class DeadLetters {
@@ -32,7 +32,7 @@ public final class DeadLetters {
   private final WebhookOptions options;
   private final LongSupplier clock;
   private final int shards;
-  private final LuaScript replay = LuaScript.load("dead_letter_replay");
+  private final LuaScript replay = LuaScript.load("stream_replay");
 
   public DeadLetters(Redis redis, WebhookOptions options, LongSupplier clock) {
     this.redis = redis;
@@ -93,7 +93,7 @@ public final class DeadLetters {
       }
       String history = historyKey(shard, found.get(0));
       return replay.run(redis, List.of(dead, RedisKeys.eventsShard(shard), history),
-          List.of(id, "0", Long.toString(clock.getAsLong()), Long.toString(options.dedupeWindowS())))
+          List.of(id, Long.toString(clock.getAsLong()), Long.toString(options.dedupeWindowS()), "1"))
         .map(newId -> newId == null ? null : newId.toString());
     });
   }
