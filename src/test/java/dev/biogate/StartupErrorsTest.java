@@ -76,6 +76,13 @@ class StartupErrorsTest {
   }
 
   @Test
+  void aRedisPoolTooSmallForItsSharedConnectionsNamesThePoolSize() throws IOException {
+    Path file = dir.resolve("biogate.json");
+    Files.writeString(file, "{\"redis\":{\"poolSize\":2}}");
+    assertConfigError(run(Map.of("BIOGATE_CONFIG", file.toString())), "redis.poolSize");
+  }
+
+  @Test
   void destinationsAndLinkmeSectionsAreValidatedLikeTheRest() throws IOException {
     Path file = dir.resolve("biogate.json");
     Files.writeString(file, "{\"linkme\":{\"apps\":{\"app1\":\"alice\"}},\"destinations\":{\"maxAttempts\":3,\"retryBaseMS\":10}}");

@@ -29,7 +29,9 @@ public record RedisConfig(Type type, List<String> endpoints, String masterName, 
 
   RedisConfig(Settings s) {
     this(type(s), endpoints(s), s.string("masterName", "mymaster"),
-      s.intIn("poolSize", DEFAULT_POOL_SIZE, 1, 1024),
+      // At least 4: shared connections take up to half, the cache-invalidation subscription one, and the ingest's
+      // WAIT batches need the rest (with fewer they would wait for a connection until their deadline).
+      s.intIn("poolSize", DEFAULT_POOL_SIZE, 4, 1024),
       s.intIn("maxWaiting", DEFAULT_MAX_WAITING, 1, 1_000_000),
       s.longIn("commandTimeoutMs", DEFAULT_COMMAND_TIMEOUT_MS, 10, 60_000),
       Secret.of(s.string("password", null)));
