@@ -33,9 +33,9 @@ import java.util.function.Function;
  * <p>
  * Why not the pooled client's {@code send}: each command would lease a pooled connection, so more concurrent
  * commands than the pool size wait on each other; a connection that is kept multiplexes any number of commands.
- * Why one per event loop (at most {@value #MAX_LINES} and half the pool, then shared): a connection answers on its own event loop, so a
- * single one for the process would parse every reply on one thread and hand each to its caller's thread; a connection
- * of the caller's own loop parses there and completes the caller in the same turn.
+ * Why one per event loop (at most {@value #MAX_LINES} and half the pool, then shared): a connection answers on its own
+ * event loop, so a single one for the process would parse every reply on one thread and hand each to its caller's
+ * thread; a connection of the caller's own loop parses there and completes the caller in the same turn.
  * <p>
  * Promises:
  * <ul>

@@ -97,6 +97,50 @@ class MultiplexedRedisTest {
       }));
   }
 
+  /**
+   * Each event loop sends on a connection of its own (the server sees one client id per loop, the same one for every
+   * call from that loop), and never more of them than half the pool: with {@code poolSize} 4, two.
+   */
+  @Test
+  void eachEventLoopHasItsOwnConnectionUpToHalfThePool(Vertx vertx, VertxTestContext ctx) {
+    io.vertx.core.internal.VertxInternal internal = (io.vertx.core.internal.VertxInternal) vertx;
+    java.util.List<io.vertx.core.Context> loops = new java.util.ArrayList<>();
+    java.util.Set<Object> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 64 && loops.size() < 4; i++) {
+      io.netty.channel.EventLoop loop = internal.nettyEventLoopGroup().next();
+      if (seen.add(loop)) {
+        loops.add(internal.contextBuilder().withThreadingModel(io.vertx.core.ThreadingModel.EVENT_LOOP)
+          .withEventLoop(loop).build());
+      }
+    }
+    assertTrue(loops.size() >= 2, "the test needs two event loops at least: " + loops.size());
+    Redis wide = RedisClients.create(vertx, new RedisConfig(new JsonObject().put("url", TestRedis.url())));
+    Redis narrow = RedisClients.create(vertx, new RedisConfig(new JsonObject().put("url", TestRedis.url()).put("poolSize", 4)));
+    clientIds(loops, wide).compose(w -> clientIds(loops, wide).map(again -> {
+      assertEquals(w, again, "every call from one loop goes out on that loop's connection");
+      assertEquals(loops.size(), new java.util.HashSet<>(w).size(), "one connection per loop: " + w);
+      return null;
+    })).compose(v -> clientIds(loops, narrow)).map(n -> {
+      assertEquals(2, new java.util.HashSet<>(n).size(), "at most half of a pool of 4: " + n);
+      return null;
+    }).eventually(() -> Future.all(wide.close(), narrow.close())).onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The server-side client id answering {@code CLIENT ID} sent from each context, in order. */
+  private static Future<java.util.List<Long>> clientIds(java.util.List<io.vertx.core.Context> callers, Redis redis) {
+    java.util.List<Future<Long>> ids = new java.util.ArrayList<>();
+    for (io.vertx.core.Context caller : callers) {
+      io.vertx.core.Promise<Long> id = io.vertx.core.Promise.promise();
+      caller.runOnContext(v -> redis.send(Request.cmd(Command.CLIENT).arg("ID")).map(Response::toLong).onComplete(id));
+      ids.add(id.future());
+    }
+    return Future.all(ids).map(all -> {
+      java.util.List<Long> out = new java.util.ArrayList<>();
+      ids.forEach(f -> out.add(f.result()));
+      return out;
+    });
+  }
+
   @Test
   void answersContinueOnTheCallersContext(Vertx vertx, VertxTestContext ctx) {
     Redis redis = client(vertx, TestRedis.url());
