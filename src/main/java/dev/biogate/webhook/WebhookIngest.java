@@ -41,6 +41,8 @@ final class WebhookIngest {
 
   private static final Logger LOG = LoggerFactory.getLogger(WebhookIngest.class);
   private static final long TIMEOUT_MS = 3_000;
+  /** The ingest script's answer when the delivery id is pinned to another shard (its second element names it). */
+  private static final int PINNED_ELSEWHERE = -2;
   static final ApiException UNAVAILABLE = new ApiException(503, "unavailable",
     "the webhook queue is unavailable; retry later", 5);
   static final ApiException BACKLOG_FULL = new ApiException(503, "backlog_full",
@@ -76,13 +78,13 @@ final class WebhookIngest {
     // replay meets its body marker, a retry under the same id (whatever its body) its id marker. Where one server
     // holds every key, the ingest script reads and pins the route itself: one round trip instead of two.
     if (oneServer) {
-      return ingest(d, d.shard(shards), true, 0);
+      return ingest(d, d.shard(shards), true, false);
     }
     return route.run(redis, List.of(RedisKeys.webhookRoute(d.provider, d.id)),
         List.of(Integer.toString(d.shard(shards)), Long.toString(options.dedupeWindowS())))
       .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .recover(err -> Future.failedFuture(unavailable(err)))
-      .compose(r -> ingest(d, Math.floorMod(r.toInteger(), shards.count()), false, 0));
+      .compose(r -> ingest(d, Math.floorMod(r.toInteger(), shards.count()), false, false));
   }
 
   private ApiException unavailable(Throwable err) {
@@ -94,9 +96,10 @@ final class WebhookIngest {
 
   /**
    * Runs the ingest script on {@code shard}; {@code routed}: the script also reads and pins the id's route, and
-   * {@code hops} counts the shards it sent this delivery on to (once at most: a route only changes when it expires).
+   * {@code rerouted}: this is the second try, on the shard the route named (there is no third: a route only changes
+   * when it expires).
    */
-  private Future<Boolean> ingest(Delivery d, int shard, boolean routed, int hops) {
+  private Future<Boolean> ingest(Delivery d, int shard, boolean routed, boolean rerouted) {
     List<String> keys = new ArrayList<>(4 + d.markers.size());
     keys.add(RedisKeys.eventsShard(shard));
     keys.add(d.historyKey(shard));
@@ -121,8 +124,8 @@ final class WebhookIngest {
         int code = r.code();
         if (code == PINNED_ELSEWHERE) {
           // Nothing was written: an earlier copy of this id went to another shard, where its id marker is.
-          return hops > 0 ? Future.failedFuture(UNAVAILABLE)
-            : ingest(d, Math.floorMod(Integer.parseInt(r.detail()), shards.count()), true, hops + 1);
+          return rerouted ? Future.failedFuture(UNAVAILABLE)
+            : ingest(d, Math.floorMod(Integer.parseInt(r.detail()), shards.count()), true, true);
         }
         if (code < 0) {
           return Future.failedFuture(BACKLOG_FULL);
@@ -136,9 +139,6 @@ final class WebhookIngest {
         return Future.succeededFuture(code == 1);
       });
   }
-
-  /** The script's answer when the delivery id is pinned to another shard (its second element names it). */
-  private static final int PINNED_ELSEWHERE = -2;
 
   /** The script's result code and second element, and how many replicas acknowledged ({@code -1}: not asked). */
   private record Result(int code, String detail, long replicas) {
