@@ -243,7 +243,7 @@ public final class MultiplexedRedis implements Redis {
         }
         if (current == null || (current.failed() && sinceLastAttemptMs() >= RENEW_INTERVAL_MS)) {
           lastAttemptNanos = System.nanoTime();
-          current = bounded(client.connect(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS)).onSuccess(this::watch);
+          current = bounded(open(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS)).onSuccess(this::watch);
         }
         return current;
       }
@@ -271,7 +271,7 @@ public final class MultiplexedRedis implements Redis {
         lastAttemptNanos = System.nanoTime();
         renewal = replaced.future();
       }
-      bounded(client.connect(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS)).onComplete(ar -> {
+      bounded(open(), Math.max(timeoutMs, CONNECT_TIMEOUT_MS)).onComplete(ar -> {
         RedisConnection old = null;
         RedisConnection unused = null;
         synchronized (this) {
@@ -300,6 +300,22 @@ public final class MultiplexedRedis implements Redis {
         }
       });
       return replaced.future();
+    }
+
+    /**
+     * A new connection for this line, opened from the event loop's own context: a connection keeps the context it was
+     * opened from for all its callbacks, and the first caller on a loop is often a request, whose duplicated context
+     * (its request id in every log line) must not outlive it.
+     */
+    private Future<RedisConnection> open() {
+      Context current = Vertx.currentContext();
+      if (!(current instanceof ContextInternal) || !((ContextInternal) current).isDuplicate()) {
+        return client.connect();
+      }
+      ContextInternal base = ((ContextInternal) current).unwrap();
+      Promise<RedisConnection> opened = base.promise();
+      base.dispatch(() -> client.connect().onComplete(opened));
+      return opened.future();
     }
 
     /** When the server closes {@code c}, it is replaced at once rather than at the next command's failure. */
