@@ -3,15 +3,18 @@ package dev.biogate.redis;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.VertxException;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.RequestImpl;
 import io.vertx.redis.client.impl.types.ErrorType;
+import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,11 +101,24 @@ public final class MultiplexedRedis implements Redis {
   }
 
   /**
-   * Starts building the shared connection now rather than on the first call, so an instance's first requests do
-   * not pay for it; completes when it is up (failures are only reported, the next call tries again).
+   * Starts building the shared connections now, one on each event loop (up to the cap), rather than on each loop's
+   * first call, so an instance's first requests do not pay for them; completes when they are up (failures are only
+   * reported, the next call on that loop tries again).
    */
   public Future<Void> warmUp() {
-    return line().connection().mapEmpty();
+    VertxInternal internal = (VertxInternal) vertx;
+    List<Future<RedisConnection>> up = new ArrayList<>();
+    for (EventExecutor loop : internal.nettyEventLoopGroup()) {
+      if (up.size() == maxLines) {
+        break;
+      }
+      ContextInternal onLoop = internal.contextBuilder().withThreadingModel(ThreadingModel.EVENT_LOOP)
+        .withEventLoop((EventLoop) loop).build();
+      Promise<RedisConnection> connected = onLoop.promise();
+      onLoop.runOnContext(v -> line().connection().onComplete(connected));
+      up.add(connected.future());
+    }
+    return Future.all(up).mapEmpty();
   }
 
   @Override

@@ -126,6 +126,38 @@ class MultiplexedRedisTest {
     }).eventually(() -> Future.all(wide.close(), narrow.close())).onComplete(ctx.succeedingThenComplete());
   }
 
+  /** After {@code warmUp}, the first call from every event loop finds its connection open: the server sees no new one. */
+  @Test
+  void warmUpOpensTheConnectionOfEveryEventLoop(Vertx vertx, VertxTestContext ctx) {
+    io.vertx.core.internal.VertxInternal internal = (io.vertx.core.internal.VertxInternal) vertx;
+    java.util.List<io.vertx.core.Context> loops = new java.util.ArrayList<>();
+    internal.nettyEventLoopGroup().forEach(loop -> loops.add(internal.contextBuilder()
+      .withThreadingModel(io.vertx.core.ThreadingModel.EVENT_LOOP).withEventLoop((io.netty.channel.EventLoop) loop).build()));
+    MultiplexedRedis redis = new MultiplexedRedis(vertx, Redis.createClient(vertx, RedisClients.options(
+      new RedisConfig(new JsonObject().put("url", TestRedis.url())))), 2_000, 64);
+    long[] before = new long[1];
+    redis.warmUp()
+      .compose(v -> connectionsReceived(redis)).onSuccess(n -> before[0] = n)
+      .compose(n -> clientIds(loops, redis))
+      .compose(ids -> connectionsReceived(redis).map(after -> {
+        assertEquals(loops.size(), new java.util.HashSet<>(ids).size(), "one connection per loop: " + ids);
+        assertEquals(before[0], after, "no connection opened after the warm-up");
+        return null;
+      }))
+      .eventually(redis::close).onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static Future<Long> connectionsReceived(Redis redis) {
+    return redis.send(Request.cmd(Command.INFO).arg("stats")).map(r -> {
+      for (String line : r.toString().split("\r?\n")) {
+        if (line.startsWith("total_connections_received:")) {
+          return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+        }
+      }
+      throw new IllegalStateException("no total_connections_received in INFO stats");
+    });
+  }
+
   /** The server-side client id answering {@code CLIENT ID} sent from each context, in order. */
   private static Future<java.util.List<Long>> clientIds(java.util.List<io.vertx.core.Context> callers, Redis redis) {
     java.util.List<Future<Long>> ids = new java.util.ArrayList<>();
