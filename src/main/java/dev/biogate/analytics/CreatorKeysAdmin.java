@@ -1,10 +1,9 @@
 package dev.biogate.analytics;
 
 import dev.biogate.http.ApiException;
-import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.JsonAnswers;
 import dev.biogate.http.Usernames;
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -37,12 +36,15 @@ public final class CreatorKeysAdmin {
   }
 
   public void mount(Router router) {
-    router.post("/admin/creators/:username/keys").handler(ctx -> answer(ctx, 201, u -> keys.issue(u, clock.getAsLong())
-      .map(k -> new JsonObject().put("username", u).put("key_id", k.keyId()).put("key", k.key())
-        .put("created_at", Instant.ofEpochMilli(k.createdAtMs()).toString()))));
-    router.get("/admin/creators/:username/keys").handler(ctx -> answer(ctx, 200, u -> keys.list(u)
+    router.post("/admin/creators/:username/keys").handler(ctx -> answer(ctx, u -> keys.issue(u, clock.getAsLong())
+      .map(k -> {
+        ctx.response().setStatusCode(201);
+        return new JsonObject().put("username", u).put("key_id", k.keyId()).put("key", k.key())
+          .put("created_at", Instant.ofEpochMilli(k.createdAtMs()).toString());
+      })));
+    router.get("/admin/creators/:username/keys").handler(ctx -> answer(ctx, u -> keys.list(u)
       .map(list -> new JsonObject().put("username", u).put("keys", list))));
-    router.delete("/admin/creators/:username/keys/:keyId").handler(ctx -> answer(ctx, 200, u -> {
+    router.delete("/admin/creators/:username/keys/:keyId").handler(ctx -> answer(ctx, u -> {
       String keyId = ctx.pathParam("keyId");
       if (!CreatorKeys.validKeyId(keyId)) {
         return Future.failedFuture(NO_KEY);
@@ -53,16 +55,7 @@ public final class CreatorKeysAdmin {
   }
 
   /** Runs {@code action} for the path's (validated) creator and writes its JSON, or the failure as a JSON error. */
-  private static void answer(RoutingContext ctx, int status, Function<String, Future<JsonObject>> action) {
-    String username = Usernames.normalize(ctx.pathParam("username"));
-    Future<JsonObject> result = username == null ? Future.failedFuture(RedirectHandler.INVALID_USERNAME) : action.apply(username);
-    result.onComplete(ar -> {
-      if (ar.failed()) {
-        ErrorResponses.send(ctx.response(), ar.cause() instanceof ApiException ? ar.cause() : UNAVAILABLE);
-        return;
-      }
-      ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").end(ar.result().toBuffer());
-    });
+  private static void answer(RoutingContext ctx, Function<String, Future<JsonObject>> action) {
+    JsonAnswers.answer(ctx, () -> Usernames.required(ctx.pathParam("username")), action, UNAVAILABLE);
   }
 }

@@ -24,7 +24,6 @@ import java.util.function.LongSupplier;
  */
 public final class RedirectHandler implements Handler<RoutingContext> {
 
-  static final ApiException INVALID_USERNAME = new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
   static final ApiException INVALID_LINK = new ApiException(400, "invalid_link_id", "link ids are 1-128 of [A-Za-z0-9._:-]");
   static final ApiException NO_PROFILE = new ApiException(404, "profile_not_found", "no such profile");
   static final ApiException NO_LINK = new ApiException(404, "link_not_found", "this profile has no such link");
@@ -50,7 +49,7 @@ public final class RedirectHandler implements Handler<RoutingContext> {
     String username = Usernames.normalize(ctx.pathParam("username"));
     String linkId = ctx.pathParam("linkId");
     if (username == null) {
-      ErrorResponses.send(ctx.response(), INVALID_USERNAME);
+      ErrorResponses.send(ctx.response(), Usernames.INVALID);
       return;
     }
     if (!ClickEvent.validLinkId(linkId)) {

@@ -2,6 +2,7 @@ package dev.biogate.destination;
 
 import dev.biogate.http.ApiException;
 import dev.biogate.http.JsonAnswers;
+import dev.biogate.http.RequestParams;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -21,7 +22,7 @@ import java.util.function.Supplier;
 public final class DestinationAdmin {
 
   private static final ApiException UNAVAILABLE = new ApiException(503, "unavailable", "redis is unavailable; retry later", 5);
-
+  private static final ApiException INVALID_LIMIT = new ApiException(400, "invalid_limit", "limit must be 1-1000");
 
   private final DestinationSender sender;
   private final OutboundDeadLetters deadLetters;
@@ -36,7 +37,7 @@ public final class DestinationAdmin {
       new JsonObject().put("destinations", sender.describe()))));
     r.get("/admin/destinations/dead-letters").handler(ctx -> answer(ctx, () -> deadLetters.list(limit(ctx))));
     r.post("/admin/destinations/dead-letters/:id/replay").handler(ctx -> answer(ctx, () -> {
-      String id = streamId(ctx.pathParam("id"));
+      String id = RequestParams.streamId(ctx.pathParam("id"));
       return deadLetters.replay(id).compose(n -> n == null ? Future.failedFuture(notFound("no dead letter " + id))
         : Future.succeededFuture(new JsonObject().put("replayed", 1).put("id", id).put("stream_id", n)));
     }));
@@ -53,38 +54,7 @@ public final class DestinationAdmin {
   }
 
   private static int limit(RoutingContext ctx) {
-    String raw = ctx.queryParams().get("limit");
-    if (raw == null) {
-      return 100;
-    }
-    try {
-      int n = Integer.parseInt(raw);
-      if (n >= 1 && n <= 1000) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // fall through
-    }
-    throw new ApiException(400, "invalid_limit", "limit must be 1-1000");
-  }
-
-  /** {@code <digits>-<digits>}, checked by hand (no regex on request input). */
-  private static String streamId(String id) {
-    int dash = id == null ? -1 : id.indexOf('-');
-    if (dash < 1 || dash > 20 || id.length() - dash - 1 < 1 || id.length() - dash - 1 > 20 || !digits(id, 0, dash)
-      || !digits(id, dash + 1, id.length())) {
-      throw new ApiException(400, "invalid_id", "dead-letter ids look like 1700000000000-0");
-    }
-    return id;
-  }
-
-  private static boolean digits(String s, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-        return false;
-      }
-    }
-    return true;
+    return RequestParams.limit(ctx.queryParams().get("limit"), 100, 1000, INVALID_LIMIT);
   }
 
   private static String webhookId(String id) {

@@ -1,12 +1,12 @@
 package dev.biogate.destination;
 
 import dev.biogate.config.DestinationOptions;
+import dev.biogate.http.OutboundCalls;
 import dev.biogate.stream.Outcome;
 import dev.biogate.stream.StreamEntry;
 import dev.biogate.stream.StreamHandler;
 import dev.biogate.stream.StreamPolicy;
 import io.vertx.circuitbreaker.CircuitBreaker;
-import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
@@ -16,7 +16,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -62,12 +61,10 @@ public final class DestinationSender implements StreamHandler {
     this.options = options;
     this.ttlS = ttlS;
     this.rate = new DestinationRate(redis);
-    this.client = WebClient.create(vertx, new WebClientOptions().setUserAgent("biogate").setKeepAlive(true)
-      .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeoutMs())).setFollowRedirects(false));
+    this.client = WebClient.create(vertx, OutboundCalls.clientOptions(options.timeoutMs()).setFollowRedirects(false));
     for (DestinationOptions.Endpoint e : options.endpoints()) {
-      targets.put(e.name(), new Target(e, CircuitBreaker.create("destination-" + e.name(), vertx, new CircuitBreakerOptions()
-        .setMaxFailures(options.breakerMaxFailures()).setResetTimeout(options.breakerResetMs()).setTimeout(-1)
-        .setMaxRetries(0).setFailuresRollingWindow(Math.max(1_000, options.breakerResetMs() * 10)))));
+      targets.put(e.name(), new Target(e, OutboundCalls.breaker(vertx, "destination-" + e.name(), options.breakerMaxFailures(),
+        options.breakerResetMs())));
     }
   }
 

@@ -25,7 +25,6 @@ public final class GatewayVerticle extends VerticleBase {
   static final byte[] TIMEOUT_ANSWER = StrictHttpDecoder.timeoutAnswer(
     ErrorResponses.body("request_timeout", "the request did not arrive in time"), EdgeHeaders.securityLines());
   static final ApiException MALFORMED_URI = new ApiException(400, "malformed_uri", "the request URI has an invalid percent-encoding");
-  static final ApiException INVALID_USERNAME = new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
 
   private final String host;
   private final int port;
@@ -119,7 +118,7 @@ public final class GatewayVerticle extends VerticleBase {
         } else if (username != null) {
           profiles.handle(req, username);
         } else {
-          ErrorResponses.send(req.response(), INVALID_USERNAME);
+          ErrorResponses.send(req.response(), Usernames.INVALID);
         }
         return;
       }

@@ -9,6 +9,9 @@ public final class Usernames {
 
   public static final int MAX_LENGTH = 64;
 
+  /** The answer to a username outside the grammar: {@code 400 invalid_username}. */
+  public static final ApiException INVALID = new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
+
   private Usernames() {
   }
 
@@ -40,5 +43,14 @@ public final class Usernames {
 
   public static String normalize(String s) {
     return s == null ? null : normalize(s, 0, s.length());
+  }
+
+  /** The normalised username {@code s}; throws {@link #INVALID} when it is not one. */
+  public static String required(String s) {
+    String u = normalize(s);
+    if (u == null) {
+      throw INVALID;
+    }
+    return u;
   }
 }

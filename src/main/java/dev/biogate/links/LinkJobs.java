@@ -52,7 +52,7 @@ public final class LinkJobs {
     String username = Usernames.normalize(ctx.pathParam("username"));
     AdminHandler.answer(ctx, () -> {
       if (username == null) {
-        throw new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
+        throw Usernames.INVALID;
       }
       return LinkBatch.parse(ctx.body().buffer());
     }, (List<LinkOp> ops) -> {

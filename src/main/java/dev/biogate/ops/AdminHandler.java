@@ -5,17 +5,15 @@ import dev.biogate.events.DeadLetters;
 import dev.biogate.events.DeliveryHistory;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.JsonAnswers;
-import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.RequestParams;
 import dev.biogate.http.Usernames;
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * The operator API under {@code /admin/*}, behind {@code Authorization: Bearer <admin token>} (compared in constant
@@ -32,9 +30,9 @@ import java.util.regex.Pattern;
 public final class AdminHandler {
 
   private static final ApiException UNAVAILABLE = new ApiException(503, "unavailable", "redis is unavailable; retry later", 5);
-  private static final Pattern STREAM_ID = Pattern.compile("\\d{1,20}-\\d{1,20}");
   private static final int DEFAULT_LIMIT = 100;
   private static final int MAX_LIMIT = 1000;
+  private static final ApiException INVALID_LIMIT = new ApiException(400, "invalid_limit", "limit must be 1-" + MAX_LIMIT);
 
   private final DeadLetters deadLetters;
   private final DeliveryHistory history;
@@ -51,7 +49,7 @@ public final class AdminHandler {
     router.get("/admin/dead-letters").handler(ctx -> answer(ctx, () -> limit(ctx), deadLetters::list));
     router.post("/admin/dead-letters/replay").handler(ctx -> answer(ctx, () -> null,
       v -> deadLetters.replayAll().map(n -> new JsonObject().put("replayed", n))));
-    router.post("/admin/dead-letters/:id/replay").handler(ctx -> answer(ctx, () -> new DeadLetterRef(streamId(ctx.pathParam("id")),
+    router.post("/admin/dead-letters/:id/replay").handler(ctx -> answer(ctx, () -> new DeadLetterRef(RequestParams.streamId(ctx.pathParam("id")),
         shard(ctx.queryParams().get("shard"))),
       ref -> (ref.shard() == null ? deadLetters.replay(ref.id()) : deadLetters.replay(ref.shard(), ref.id()))
         .compose(newId -> newId == null ? Future.failedFuture(notFound("no dead letter " + ref.id()))
@@ -59,7 +57,7 @@ public final class AdminHandler {
     router.get("/admin/deliveries/:deliveryId").handler(ctx -> answer(ctx, () -> deliveryId(ctx.pathParam("deliveryId")),
       id -> history.lookup(id).compose(h -> h == null ? Future.failedFuture(notFound("no delivery recorded under this id"))
         : Future.succeededFuture(h))));
-    router.post("/admin/cache/purge/:username").handler(ctx -> answer(ctx, () -> username(ctx.pathParam("username")),
+    router.post("/admin/cache/purge/:username").handler(ctx -> answer(ctx, () -> Usernames.required(ctx.pathParam("username")),
       u -> invalidation.purge(u).map(v -> new JsonObject().put("purged", true).put("username", u))));
   }
 
@@ -69,26 +67,7 @@ public final class AdminHandler {
   }
 
   private static Integer limit(RoutingContext ctx) {
-    String raw = ctx.queryParams().get("limit");
-    if (raw == null) {
-      return DEFAULT_LIMIT;
-    }
-    try {
-      int n = Integer.parseInt(raw);
-      if (n >= 1 && n <= MAX_LIMIT) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // fall through
-    }
-    throw new ApiException(400, "invalid_limit", "limit must be 1-" + MAX_LIMIT);
-  }
-
-  private static String streamId(String id) {
-    if (id == null || !STREAM_ID.matcher(id).matches()) {
-      throw new ApiException(400, "invalid_id", "dead-letter ids look like 1700000000000-0");
-    }
-    return id;
+    return RequestParams.limit(ctx.queryParams().get("limit"), DEFAULT_LIMIT, MAX_LIMIT, INVALID_LIMIT);
   }
 
   /** A dead letter by id, on one shard ({@code ?shard=N}, as listed) or on the lowest shard carrying that id. */
@@ -115,14 +94,6 @@ public final class AdminHandler {
       throw new ApiException(400, "invalid_id", "delivery ids are 1-200 characters");
     }
     return id;
-  }
-
-  private static String username(String raw) {
-    String u = Usernames.normalize(raw);
-    if (u == null) {
-      throw new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
-    }
-    return u;
   }
 
   private static ApiException notFound(String message) {

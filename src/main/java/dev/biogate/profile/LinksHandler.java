@@ -2,6 +2,7 @@ package dev.biogate.profile;
 
 import dev.biogate.http.ApiException;
 import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.RequestParams;
 import dev.biogate.http.Usernames;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
@@ -27,6 +28,8 @@ public final class LinksHandler implements Handler<RoutingContext> {
 
   public static final int DEFAULT_LIMIT = 20;
   public static final int MAX_LIMIT = 100;
+  private static final ApiException INVALID_LIMIT = new ApiException(400, "invalid_limit",
+    "limit must be a whole number from 1 to " + MAX_LIMIT);
 
   private static final ApiException INVALID_CURSOR = new ApiException(400, "invalid_cursor", "the cursor is not one this API issued");
 
@@ -51,7 +54,7 @@ public final class LinksHandler implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     String username = Usernames.normalize(ctx.pathParam("username"));
     if (username == null) {
-      ErrorResponses.send(ctx.response(), new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]"));
+      ErrorResponses.send(ctx.response(), Usernames.INVALID);
       return;
     }
     int offset;
@@ -118,18 +121,8 @@ public final class LinksHandler implements Handler<RoutingContext> {
     return ("links:" + username + ":").getBytes(StandardCharsets.US_ASCII);
   }
 
+  /** An empty {@code limit=} reads as absent here. */
   static int parseLimit(String limit) {
-    if (limit == null || limit.isEmpty()) {
-      return DEFAULT_LIMIT;
-    }
-    try {
-      int n = Integer.parseInt(limit);
-      if (n >= 1 && n <= MAX_LIMIT) {
-        return n;
-      }
-    } catch (NumberFormatException ignored) {
-      // fall through to the error
-    }
-    throw new ApiException(400, "invalid_limit", "limit must be a whole number from 1 to " + MAX_LIMIT);
+    return RequestParams.limit(limit == null || limit.isEmpty() ? null : limit, DEFAULT_LIMIT, MAX_LIMIT, INVALID_LIMIT);
   }
 }

@@ -1,8 +1,8 @@
 package dev.biogate.sink;
 
 import dev.biogate.http.ApiException;
-import dev.biogate.http.ErrorResponses;
-import io.vertx.core.http.HttpHeaders;
+import dev.biogate.http.JsonAnswers;
+import dev.biogate.http.RequestParams;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -31,29 +31,12 @@ public final class KlaviyoAdmin {
   }
 
   private void replay(RoutingContext ctx) {
-    if (sink == null) {
-      ErrorResponses.send(ctx.response(), DISABLED);
-      return;
-    }
-    int limit;
-    try {
-      String raw = ctx.queryParams().get("limit");
-      limit = raw == null ? DEFAULT_LIMIT : Integer.parseInt(raw);
-    } catch (NumberFormatException e) {
-      limit = -1;
-    }
-    if (limit < 1 || limit > 100_000) {
-      ErrorResponses.send(ctx.response(), BAD_LIMIT);
-      return;
-    }
-    sink.replayDeadLetters(limit).compose(n -> sink.deadLetterCount().map(left -> new JsonObject().put("replayed", n)
-      .put("dead_letters", left))).onComplete(ar -> {
-        if (ar.failed()) {
-          ErrorResponses.send(ctx.response(), UNAVAILABLE);
-        } else {
-          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-            .end(ar.result().toBuffer());
-        }
-      });
+    JsonAnswers.answer(ctx, () -> {
+      if (sink == null) {
+        throw DISABLED;
+      }
+      return RequestParams.limit(ctx.queryParams().get("limit"), DEFAULT_LIMIT, 100_000, BAD_LIMIT);
+    }, limit -> sink.replayDeadLetters(limit).compose(n -> sink.deadLetterCount().map(left -> new JsonObject().put("replayed", n)
+      .put("dead_letters", left))), UNAVAILABLE);
   }
 }

@@ -1,8 +1,8 @@
 package dev.biogate.sink;
 
 import dev.biogate.config.KlaviyoOptions;
+import dev.biogate.http.OutboundCalls;
 import io.vertx.circuitbreaker.CircuitBreaker;
-import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
@@ -13,7 +13,6 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 
 /**
  * Klaviyo's API as the sink calls it: {@code Authorization: Klaviyo-API-Key <key>}, the pinned {@code revision},
@@ -48,16 +47,10 @@ final class KlaviyoClient {
 
   KlaviyoClient(Vertx vertx, KlaviyoOptions options) {
     this.options = options;
-    this.client = WebClient.create(vertx, new WebClientOptions().setUserAgent("biogate").setKeepAlive(true)
-      .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.requestTimeoutMs())),
+    this.client = WebClient.create(vertx, OutboundCalls.clientOptions(options.requestTimeoutMs()),
       new PoolOptions().setHttp1MaxSize(Math.max(4, options.concurrency())));
     this.authorization = "Klaviyo-API-Key " + (options.privateKey() == null ? "" : options.privateKey().reveal());
-    this.breaker = CircuitBreaker.create("klaviyo", vertx, new CircuitBreakerOptions()
-      .setMaxFailures(options.breakerMaxFailures())
-      .setResetTimeout(options.breakerResetMs())
-      .setTimeout(-1)
-      .setMaxRetries(0)
-      .setFailuresRollingWindow(Math.max(1000, options.breakerResetMs() * 10)));
+    this.breaker = OutboundCalls.breaker(vertx, "klaviyo", options.breakerMaxFailures(), options.breakerResetMs());
   }
 
   /** {@code POST /api/events/}. Never fails: every outcome is a {@link Result}. */

@@ -22,13 +22,7 @@ final class KlaviyoPayload {
       .put("link_id", e.linkId())
       .put("creator", username)
       .put("source", e.source());
-    JsonObject attributes = new JsonObject()
-      .put("properties", properties)
-      .put("metric", data("metric", new JsonObject().put("name", metric)))
-      .put("profile", data("profile", new JsonObject().put("external_id", username)))
-      .put("unique_id", e.eventId())
-      .put("time", Instant.ofEpochMilli(e.ts()).toString());
-    return new JsonObject().put("data", new JsonObject().put("type", "event").put("attributes", attributes)).toBuffer();
+    return event(e, username, metric, properties);
   }
 
   /** Metric name of milestone events in Klaviyo. */
@@ -42,9 +36,14 @@ final class KlaviyoPayload {
       .put("metric", m.metric())
       .put("value", number(m.value()))
       .put("threshold", number(m.threshold()));
+    return event(e, username, MILESTONE_METRIC, properties);
+  }
+
+  /** The event envelope both kinds share: {@code metric}, the creator's profile, {@code unique_id} and {@code time}. */
+  private static Buffer event(ClickEvent e, String username, String metric, JsonObject properties) {
     JsonObject attributes = new JsonObject()
       .put("properties", properties)
-      .put("metric", data("metric", new JsonObject().put("name", MILESTONE_METRIC)))
+      .put("metric", data("metric", new JsonObject().put("name", metric)))
       .put("profile", data("profile", new JsonObject().put("external_id", username)))
       .put("unique_id", e.eventId())
       .put("time", Instant.ofEpochMilli(e.ts()).toString());

@@ -1,17 +1,18 @@
 package dev.biogate.upstream;
 
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.StreamReplies;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
@@ -70,8 +71,9 @@ public final class LaneUsage implements UpstreamBudget {
       JsonArray out = new JsonArray();
       for (int i = 0; i < replies.size(); i++) {
         JsonObject row = new JsonObject().put("t", Instant.ofEpochSecond((now - minutes + 1 + i) * 60).toString());
+        Map<String, String> hash = StreamReplies.fields(replies.get(i));
         for (Lane lane : Lane.values()) {
-          row.put(lane.name(), count(replies.get(i), lane.name()));
+          row.put(lane.name(), count(hash, lane.name()));
         }
         out.add(row);
       }
@@ -79,20 +81,9 @@ public final class LaneUsage implements UpstreamBudget {
     });
   }
 
-  private static long count(Response hash, String field) {
-    if (hash == null) {
-      return 0;
-    }
-    if (hash.isMap()) {
-      Response v = hash.get(field);
-      return v == null ? 0 : v.toLong();
-    }
-    for (int i = 0; i + 1 < hash.size(); i += 2) {
-      if (field.equals(hash.get(i).toString())) {
-        return hash.get(i + 1).toLong();
-      }
-    }
-    return 0;
+  private static long count(Map<String, String> hash, String field) {
+    String v = hash.get(field);
+    return v == null ? 0 : Long.parseLong(v);
   }
 
   private static LongAdder[] adders() {

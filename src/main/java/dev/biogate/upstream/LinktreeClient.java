@@ -1,11 +1,11 @@
 package dev.biogate.upstream;
 
 import dev.biogate.config.LinktreeOptions;
+import dev.biogate.http.OutboundCalls;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.vertx.circuitbreaker.CircuitBreaker;
-import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.circuitbreaker.RetryPolicy;
 import io.vertx.circuitbreaker.OpenCircuitException;
@@ -20,7 +20,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -59,19 +58,11 @@ public final class LinktreeClient {
     this.registry = registry;
     this.options = options;
     this.budget = budget;
-    this.client = WebClient.create(vertx, new WebClientOptions()
-      .setUserAgent("biogate")
-      .setKeepAlive(true)
-      .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.profileTimeoutMs())),
+    this.client = WebClient.create(vertx, OutboundCalls.clientOptions(options.profileTimeoutMs()),
       new PoolOptions().setHttp1MaxSize(32));
     this.retryPolicy = RetryPolicy.exponentialDelayWithJitter(options.retryBaseDelayMs(), options.retryMaxDelayMs());
     this.authorization = "Bearer " + (options.token() == null ? "" : options.token().reveal());
-    this.breaker = CircuitBreaker.create("linktree", vertx, new CircuitBreakerOptions()
-      .setMaxFailures(options.breakerMaxFailures())
-      .setResetTimeout(options.breakerResetMs())
-      .setTimeout(-1)
-      .setMaxRetries(0)
-      .setFailuresRollingWindow(Math.max(1000, options.breakerResetMs() * 10)))
+    this.breaker = OutboundCalls.breaker(vertx, "linktree", options.breakerMaxFailures(), options.breakerResetMs())
       .openHandler(v -> openedAtMs = System.currentTimeMillis());
     breaker.failurePolicy(LinktreeClient::isBreakerFailure);
   }

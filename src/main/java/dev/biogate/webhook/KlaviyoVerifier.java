@@ -13,10 +13,10 @@ import java.util.List;
  * secret's UTF-8 bytes, of the raw body bytes immediately followed by the {@code Klaviyo-Timestamp} header value
  * (no separator). Any configured secret may match (rotation).
  * <p>
- * Checks in the order of {@link LinktreeVerifier}, for the same reasons: an absent or empty signature, timestamp or
- * webhook id header gives {@link Verdict#MISSING}; then the signature ({@link Verdict#INVALID}), so nobody without a secret can
- * probe the clock; only then the timestamp, Unix seconds (or milliseconds, 13 digits) within the window, else
- * {@link Verdict#STALE}. The {@code Klaviyo-Webhook-Id} header is not signed; the route compares it with the signed
+ * Checks in the order every timestamped scheme shares ({@link TimestampedHmacVerifier}): an absent or empty signature,
+ * timestamp or webhook id header gives {@link Verdict#MISSING}; then the signature ({@link Verdict#INVALID}), so nobody
+ * without a secret can probe the clock; only then the timestamp, Unix seconds (or milliseconds, 13 digits) within the
+ * window, else {@link Verdict#STALE}. The {@code Klaviyo-Webhook-Id} header is not signed; the route compares it with the signed
  * {@code meta.klaviyo_webhook_id}.
  */
 public final class KlaviyoVerifier extends TimestampedHmacVerifier {
@@ -34,30 +34,25 @@ public final class KlaviyoVerifier extends TimestampedHmacVerifier {
    * @param futureToleranceSeconds how far ahead a timestamp may be (inclusive)
    */
   public KlaviyoVerifier(List<Secret> secrets, long pastToleranceSeconds, long futureToleranceSeconds) {
-    super(secrets, pastToleranceSeconds, futureToleranceSeconds);
+    super(SIGNATURE_HEADER, TIMESTAMP_HEADER, secrets, pastToleranceSeconds, futureToleranceSeconds);
   }
 
   @Override
-  public Verdict verify(MultiMap headers, Buffer rawBody, long nowEpochSeconds) {
-    String signature = headers.get(SIGNATURE_HEADER);
-    String timestamp = headers.get(TIMESTAMP_HEADER);
+  boolean otherHeadersPresent(MultiMap headers) {
     String webhookId = headers.get(WEBHOOK_ID_HEADER);
-    if (signature == null || signature.isEmpty() || timestamp == null || timestamp.isEmpty()
-      || webhookId == null || webhookId.isEmpty()) {
-      return Verdict.MISSING;
-    }
-    byte[] presented = presented(signature);
-    if (presented == null) {
-      return Verdict.INVALID;
-    }
-    // HMAC over "prefix then body" is HMAC over the concatenation: here the body is the prefix, the timestamp follows.
-    int index = hmac.match(rawBody.getBytes(), timestamp.getBytes(StandardCharsets.ISO_8859_1), presented);
-    if (index < 0) {
-      return Verdict.INVALID;
-    }
+    return webhookId != null && !webhookId.isEmpty();
+  }
+
+  // HMAC over "prefix then body" is HMAC over the concatenation: here the body is the prefix, the timestamp follows.
+  @Override
+  int match(String timestamp, byte[] body, byte[] presented) {
+    return hmac.match(body, timestamp.getBytes(StandardCharsets.ISO_8859_1), presented);
+  }
+
+  @Override
+  long signedAt(String timestamp) {
     long value = SignedTimestamp.digits(timestamp, MAX_TIMESTAMP_DIGITS);
-    long signedAt = value >= 0 && timestamp.length() == MAX_TIMESTAMP_DIGITS ? value / 1000 : value;
-    return window.verdict(index, signedAt, nowEpochSeconds);
+    return value >= 0 && timestamp.length() == MAX_TIMESTAMP_DIGITS ? value / 1000 : value;
   }
 
   /** The {@value #SIGNATURE_HEADER} value for {@code body} sent with {@code timestamp}: for tests, tools and the sandbox. */

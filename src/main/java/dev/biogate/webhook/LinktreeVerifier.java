@@ -2,7 +2,6 @@ package dev.biogate.webhook;
 
 import dev.biogate.crypto.HmacSha256;
 import dev.biogate.config.Secret;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
 import java.nio.charset.StandardCharsets;
@@ -14,10 +13,10 @@ import java.util.List;
  * the timestamp is Unix seconds. Any configured secret may match (rotation). Uppercase hex is not the scheme
  * and is rejected.
  * <p>
- * Order of checks, and why: absent or empty headers give {@link Verdict#MISSING}; then the signature, so a
- * caller who does not hold a secret only ever learns {@link Verdict#INVALID} and cannot probe the clock or the
- * window; only a correctly signed delivery is then checked for its timestamp, which must be 1 to 12 ASCII
- * digits (no sign, no spaces) and lie within the window, else {@link Verdict#STALE}. A malformed timestamp is
+ * Order of checks, and why (see {@link TimestampedHmacVerifier}): absent or empty headers give {@link Verdict#MISSING};
+ * then the signature, so a caller who does not hold a secret only ever learns {@link Verdict#INVALID} and cannot probe
+ * the clock or the window; only a correctly signed delivery is then checked for its timestamp, which must be 1 to 12
+ * ASCII digits (no sign, no spaces) and lie within the window, else {@link Verdict#STALE}. A malformed timestamp is
  * STALE rather than INVALID because the signature over it was genuine: the sender, not an attacker, got it
  * wrong.
  * <p>
@@ -56,25 +55,17 @@ public final class LinktreeVerifier extends TimestampedHmacVerifier {
    * @param futureToleranceSeconds how far ahead a timestamp may be; exactly this far is still accepted
    */
   public LinktreeVerifier(List<Secret> secrets, long pastToleranceSeconds, long futureToleranceSeconds) {
-    super(secrets, pastToleranceSeconds, futureToleranceSeconds);
+    super(SIGNATURE_HEADER, TIMESTAMP_HEADER, secrets, pastToleranceSeconds, futureToleranceSeconds);
   }
 
   @Override
-  public Verdict verify(MultiMap headers, Buffer rawBody, long nowEpochSeconds) {
-    String signature = headers.get(SIGNATURE_HEADER);
-    String timestamp = headers.get(TIMESTAMP_HEADER);
-    if (signature == null || signature.isEmpty() || timestamp == null || timestamp.isEmpty()) {
-      return Verdict.MISSING;
-    }
-    byte[] presented = presented(signature);
-    if (presented == null) {
-      return Verdict.INVALID;
-    }
-    int index = hmac.match(signedPrefix(timestamp), rawBody.getBytes(), presented);
-    if (index < 0) {
-      return Verdict.INVALID;
-    }
-    return window.verdict(index, SignedTimestamp.digits(timestamp, MAX_TIMESTAMP_DIGITS), nowEpochSeconds);
+  int match(String timestamp, byte[] body, byte[] presented) {
+    return hmac.match(signedPrefix(timestamp), body, presented);
+  }
+
+  @Override
+  long signedAt(String timestamp) {
+    return SignedTimestamp.digits(timestamp, MAX_TIMESTAMP_DIGITS);
   }
 
   /** The {@value #SIGNATURE_HEADER} value for {@code body} sent with {@code timestamp}: for tests and tools. */

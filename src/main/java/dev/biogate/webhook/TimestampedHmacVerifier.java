@@ -2,23 +2,63 @@ package dev.biogate.webhook;
 
 import dev.biogate.config.Secret;
 import dev.biogate.crypto.HmacSha256;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
  * What the timestamped HMAC schemes (Linktree, Klaviyo) share: the signing secrets, any of which may match (rotation),
- * the window a signed timestamp must lie in, and the shape of a presented signature (lowercase hex HMAC-SHA256).
+ * the window a signed timestamp must lie in, the shape of a presented signature (lowercase hex HMAC-SHA256), and the
+ * order of the checks. Absent or empty headers give {@link Verdict#MISSING}; then the signature
+ * ({@link Verdict#INVALID}), so a caller who does not hold a secret cannot probe the clock or the window; only a
+ * correctly signed delivery is checked for its timestamp ({@link Verdict#STALE}). A scheme says only which bytes are
+ * signed and how its timestamp reads.
  */
 abstract class TimestampedHmacVerifier implements WebhookVerifier {
 
   final HmacSha256 hmac;
   final SignedTimestamp window;
+  private final String signatureHeader;
+  private final String timestampHeader;
 
-  TimestampedHmacVerifier(List<Secret> secrets, long pastToleranceSeconds, long futureToleranceSeconds) {
+  TimestampedHmacVerifier(String signatureHeader, String timestampHeader, List<Secret> secrets, long pastToleranceSeconds,
+                          long futureToleranceSeconds) {
+    this.signatureHeader = signatureHeader;
+    this.timestampHeader = timestampHeader;
     this.window = new SignedTimestamp(pastToleranceSeconds, futureToleranceSeconds);
     this.hmac = new HmacSha256(secrets);
   }
+
+  @Override
+  public final Verdict verify(MultiMap headers, Buffer rawBody, long nowEpochSeconds) {
+    String signature = headers.get(signatureHeader);
+    String timestamp = headers.get(timestampHeader);
+    if (signature == null || signature.isEmpty() || timestamp == null || timestamp.isEmpty() || !otherHeadersPresent(headers)) {
+      return Verdict.MISSING;
+    }
+    byte[] presented = presented(signature);
+    if (presented == null) {
+      return Verdict.INVALID;
+    }
+    int index = match(timestamp, rawBody.getBytes(), presented);
+    if (index < 0) {
+      return Verdict.INVALID;
+    }
+    return window.verdict(index, signedAt(timestamp), nowEpochSeconds);
+  }
+
+  /** Whether the scheme's other required headers are present and non-empty (none by default). */
+  boolean otherHeadersPresent(MultiMap headers) {
+    return true;
+  }
+
+  /** The index of the secret whose HMAC over this scheme's signed bytes is {@code presented}, or -1. */
+  abstract int match(String timestamp, byte[] body, byte[] presented);
+
+  /** The signed timestamp in Unix seconds, or -1 when it is unreadable. */
+  abstract long signedAt(String timestamp);
 
   /**
    * The bytes of a presented hex signature, or {@code null} when its length cannot be one. Header values are
