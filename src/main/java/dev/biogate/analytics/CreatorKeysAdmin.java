@@ -36,15 +36,12 @@ public final class CreatorKeysAdmin {
   }
 
   public void mount(Router router) {
-    router.post("/admin/creators/:username/keys").handler(ctx -> answer(ctx, u -> keys.issue(u, clock.getAsLong())
-      .map(k -> {
-        ctx.response().setStatusCode(201);
-        return new JsonObject().put("username", u).put("key_id", k.keyId()).put("key", k.key())
-          .put("created_at", Instant.ofEpochMilli(k.createdAtMs()).toString());
-      })));
-    router.get("/admin/creators/:username/keys").handler(ctx -> answer(ctx, u -> keys.list(u)
+    router.post("/admin/creators/:username/keys").handler(ctx -> answer(ctx, 201, u -> keys.issue(u, clock.getAsLong())
+      .map(k -> new JsonObject().put("username", u).put("key_id", k.keyId()).put("key", k.key())
+        .put("created_at", Instant.ofEpochMilli(k.createdAtMs()).toString()))));
+    router.get("/admin/creators/:username/keys").handler(ctx -> answer(ctx, 200, u -> keys.list(u)
       .map(list -> new JsonObject().put("username", u).put("keys", list))));
-    router.delete("/admin/creators/:username/keys/:keyId").handler(ctx -> answer(ctx, u -> {
+    router.delete("/admin/creators/:username/keys/:keyId").handler(ctx -> answer(ctx, 200, u -> {
       String keyId = ctx.pathParam("keyId");
       if (!CreatorKeys.validKeyId(keyId)) {
         return Future.failedFuture(NO_KEY);
@@ -55,7 +52,7 @@ public final class CreatorKeysAdmin {
   }
 
   /** Runs {@code action} for the path's (validated) creator and writes its JSON, or the failure as a JSON error. */
-  private static void answer(RoutingContext ctx, Function<String, Future<JsonObject>> action) {
-    JsonAnswers.answer(ctx, () -> Usernames.required(ctx.pathParam("username")), action, UNAVAILABLE);
+  private static void answer(RoutingContext ctx, int status, Function<String, Future<JsonObject>> action) {
+    JsonAnswers.answer(ctx, status, () -> Usernames.required(ctx.pathParam("username")), action, UNAVAILABLE);
   }
 }

@@ -16,6 +16,15 @@ public final class JsonAnswers {
 
   public static <T> void answer(RoutingContext ctx, Supplier<T> input, Function<T, Future<JsonObject>> action,
                                 ApiException otherwise) {
+    answer(ctx, 0, input, action, otherwise);
+  }
+
+  /**
+   * The same, answering {@code status} on success (e.g. 201 for a created resource); {@code 0} keeps the status the
+   * response holds (200, or what the action set with a header that needs its result, e.g. 202 and a Location).
+   */
+  public static <T> void answer(RoutingContext ctx, int status, Supplier<T> input, Function<T, Future<JsonObject>> action,
+                                ApiException otherwise) {
     Future<JsonObject> result;
     try {
       result = action.apply(input.get());
@@ -26,6 +35,9 @@ public final class JsonAnswers {
       if (ar.failed()) {
         ErrorResponses.send(ctx.response(), ar.cause() instanceof ApiException ? ar.cause() : otherwise);
         return;
+      }
+      if (status != 0) {
+        ctx.response().setStatusCode(status);
       }
       ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(ar.result().toBuffer());
