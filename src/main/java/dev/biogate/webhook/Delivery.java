@@ -2,6 +2,7 @@ package dev.biogate.webhook;
 
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
+import io.vertx.core.buffer.Buffer;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +10,7 @@ import java.util.List;
 /**
  * One verified delivery, ready to be deduplicated and queued: who sent it, its id, its event type, the dedupe
  * markers that identify it ({@code kind:value} pairs, e.g. {@code id:<delivery id>}), the SHA-256 (hex) of its
- * provider and raw body, and its body (the verified bytes, as UTF-8 text). The digest picks the delivery's shard, so
+ * provider and raw body, and its body (the verified bytes, passed to Redis as they came: no decode and re-encode). The digest picks the delivery's shard, so
  * every marker and its history live in that shard's slot.
  */
 final class Delivery {
@@ -22,9 +23,9 @@ final class Delivery {
   final String type;
   final List<String> markers;
   final String digest;
-  final String body;
+  final Buffer body;
 
-  Delivery(String provider, String id, String type, List<String> markers, String digest, String body) {
+  Delivery(String provider, String id, String type, List<String> markers, String digest, Buffer body) {
     this.provider = provider;
     this.id = id;
     this.type = type;

@@ -55,7 +55,7 @@ final class Envelopes {
     // body replayed under a fresh delivery id is still a duplicate.
     String signature = headers.get(LinktreeVerifier.SIGNATURE_HEADER);
     return new Delivery(Delivery.LINKTREE, id, type, List.of(Delivery.marker("id", id),
-      Delivery.marker("sig", sha256(signature))), contentDigest(Delivery.LINKTREE, raw), raw.toString(StandardCharsets.UTF_8));
+      Delivery.marker("sig", sha256(signature))), contentDigest(Delivery.LINKTREE, raw), raw);
   }
 
   /**
@@ -75,7 +75,7 @@ final class Envelopes {
       throw LINKME_STALE;
     }
     return new Delivery(Delivery.LINKME, id, (String) event, List.of(Delivery.marker("id", id)),
-      contentDigest(Delivery.LINKME, raw), raw.toString(StandardCharsets.UTF_8));
+      contentDigest(Delivery.LINKME, raw), raw);
   }
 
   /**

@@ -104,7 +104,7 @@ final class WebhookIngest {
     keys.add(RedisKeys.eventsShard(shard));
     keys.add(d.historyKey(shard));
     keys.addAll(d.dedupeKeys(shard));
-    List<String> args = new ArrayList<>(8);
+    List<Object> args = new ArrayList<>(8);
     Collections.addAll(args, Long.toString(options.dedupeWindowS()), Long.toString(shardCeiling),
       d.provider, d.id, d.type, Long.toString(clock.getAsLong()), d.body);
     if (routed) {
@@ -144,7 +144,7 @@ final class WebhookIngest {
   private record Result(int code, String detail, long replicas) {
   }
 
-  private Future<Result> runAndWait(List<String> keys, List<String> args) {
+  private Future<Result> runAndWait(List<String> keys, List<?> args) {
     Request wait = Request.cmd(Command.WAIT).arg(1).arg(options.replicaWaitMs());
     return redis.batch(List.of(script.evalsha(keys, args), wait))
       .recover(err -> err.getMessage() != null && err.getMessage().contains("NOSCRIPT")
