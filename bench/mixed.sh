@@ -223,7 +223,7 @@ load_row() {  # load_row NAME FILE OFFERED CONNECTIONS
 
 {
   echo "biogate commands per master under mixed load, $STAMP"
-  echo "host: $(uname -srm), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $("$WRK_BIN" -v 2>&1 | head -n 1 | cut -c1-40)"
+  echo "host: $(uname -srm), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $("$WRK_BIN" -v 2>&1 | head -n 1 | awk '{print $1, $2}')"
   echo "$MASTERS-master Redis Cluster ($(redis-server --version | sed -E 's/.*v=([^ ]+).*/Redis \1/'), no replicas, slots split evenly) on 127.0.0.1:$CLUSTER_PORT..; one gateway, its in-process sandbox serving $CREATORS generated creators, upstream budget 90/min"
   echo "DURATION=$DURATION WARMUP_DURATION=$WARMUP_DURATION HOT=$HOT HOT_PCT=$HOT_PCT; wrk -t$WRK_THREADS per load, each connection pausing after each answer"
   echo
