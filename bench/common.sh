@@ -137,6 +137,8 @@ BIOGATE_PID=""
 NGINX_PID=""
 WRK_PID=""
 EXTRA_PIDS=()   # other processes a script started (stopped with TERM, then KILL, on exit)
+CLUSTER_PIDS=() # redis-servers start_cluster started (stopped after the gateway, on exit)
+declare -A MASTER_PID=()  # port -> pid of each of those redis-servers
 
 stop_pid() {  # stop_pid PID NAME SIGNAL: signal, wait up to 15 s, then KILL
   local pid="$1" name="$2" sig="$3" i
@@ -181,6 +183,8 @@ cleanup() {
       stop_pid "$c" "biogate child" TERM
     done
   fi
+  # Redis last: the gateway's consumers and heartbeats use it until they have stopped.
+  stop_cluster
   if [[ -n "$TMP_DIR" && -d "$TMP_DIR" ]]; then
     if [[ "$KEEP_TMP" == 1 || $rc -ne 0 ]]; then
       log "work files kept in $TMP_DIR"
@@ -297,4 +301,146 @@ start_biogate() {
   code="$(http_code "$MANAGEMENT_BASE/metrics")"
   [[ "$code" == 200 ]] || die "GET $MANAGEMENT_BASE/metrics answers $code, not 200"
   log "biogate is up (pid $BIOGATE_PID, metrics on $MANAGEMENT_BASE/metrics)"
+}
+
+# ---- Redis Cluster ---------------------------------------------------------------
+
+# need_redis: redis-server and redis-cli (apt packages redis-server and redis-tools), installed when missing.
+need_redis() {
+  local missing=()
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+  if (( ${#missing[@]} > 0 )); then
+    apt_install "${missing[@]}"
+  fi
+}
+
+# start_cluster BASE N: N masters from the redis-server on the PATH on BASE..BASE+N-1 (127.0.0.1, no replicas, no
+# persistence, their files under $TMP_DIR/redis-<port>), slots split evenly; returns once every node reports the
+# cluster ok. Each master's pid goes to MASTER_PID[port] and CLUSTER_PIDS (stopped on exit). A script may set
+# CLUSTER_NODE_HOOK to a function called as `HOOK PID PORT` once each master answers (e.g. to cap its CPU).
+start_cluster() {
+  local base="$1" n="$2" i p dir per from to ok
+  for ((i = 0; i < n; i++)); do
+    p=$((base + i))
+    port_free "$p" || die "port $p on 127.0.0.1 is in use (set CLUSTER_PORT)"
+    dir="$TMP_DIR/redis-$p"
+    mkdir -p "$dir"
+    redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file "$dir/nodes.conf" \
+      --cluster-require-full-coverage no --dir "$dir" --save '' --appendonly no --protected-mode no \
+      --logfile "$dir/log" --daemonize no >/dev/null 2>&1 &
+    CLUSTER_PIDS+=("$!")
+    MASTER_PID[$p]=$!
+  done
+  for ((i = 0; i < n; i++)); do
+    p=$((base + i))
+    for _ in $(seq 100); do redis-cli -p "$p" PING >/dev/null 2>&1 && break; sleep 0.1; done
+    if [[ -n "${CLUSTER_NODE_HOOK:-}" ]]; then "$CLUSTER_NODE_HOOK" "${MASTER_PID[$p]}" "$p"; fi
+  done
+  for ((i = 1; i < n; i++)); do redis-cli -p "$base" CLUSTER MEET 127.0.0.1 $((base + i)) >/dev/null; done
+  per=$((16384 / n))
+  for ((i = 0; i < n; i++)); do
+    from=$((i * per)); to=$(( i == n - 1 ? 16383 : from + per - 1 ))
+    redis-cli -p $((base + i)) CLUSTER ADDSLOTSRANGE "$from" "$to" >/dev/null
+  done
+  for _ in $(seq 100); do
+    ok=1
+    for ((i = 0; i < n; i++)); do
+      redis-cli -p $((base + i)) CLUSTER INFO | grep -q 'cluster_state:ok' || ok=0
+      [[ "$(redis-cli -p $((base + i)) CLUSTER NODES | grep -c master)" == "$n" ]] || ok=0
+    done
+    (( ok == 1 )) && return 0
+    sleep 0.2
+  done
+  die "the $n-master cluster on port $base did not form"
+}
+
+# cluster_endpoints BASE N: the REDIS_ENDPOINTS value naming those masters.
+cluster_endpoints() {
+  local i out=""
+  for ((i = 0; i < $2; i++)); do out+="${out:+,}redis://127.0.0.1:$(($1 + i))"; done
+  echo "$out"
+}
+
+# stop_cluster: stops the redis-servers start_cluster started (TERM to all, then KILL after 5 s).
+stop_cluster() {
+  local pid
+  for pid in "${CLUSTER_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${CLUSTER_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  CLUSTER_PIDS=()
+}
+
+# ---- signed Linktree deliveries --------------------------------------------------
+
+# sign_requests PREFIX THREADS TOTAL RUN_ID [FIRST]: writes PREFIX.<thread>.txt, one signed Linktree delivery a line
+# (id TAB timestamp TAB signature TAB body) for bench/webhook.lua, signed with $SIGNING_SECRET (exported, never on a
+# command line); each delivery has its own id and link (lnk_<thread>_<n>, n from FIRST, default 0). The gateway also
+# dedupes on the body: two sets signed in the same second need FIRSTs far apart so that their bodies differ.
+sign_requests() {
+  python3 - "$@" <<'PY'
+import hashlib, hmac, json, os, sys, time
+
+prefix, threads, total, run_id = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+first = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+key = os.environ["SIGNING_SECRET"].encode("utf-8")
+ts = str(int(time.time()))
+iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+per_thread = total // threads
+for t in range(threads):
+    with open("%s.%d.txt" % (prefix, t), "w", encoding="utf-8") as out:
+        for n in range(per_thread):
+            link = "lnk_%d_%d" % (t, first + n)
+            body = json.dumps({
+                "type": "link.updated",
+                "data": {"link_id": link, "title": "Bench link " + link,
+                         "url": "https://example.com/bench/" + link, "position": n % 20,
+                         "thumbnail_url": "https://cdn.example.com/bench/" + link + ".png"},
+                "timestamp": iso,
+            }, separators=(",", ":"))
+            sig = hmac.new(key, (ts + "." + body).encode("utf-8"), hashlib.sha256).hexdigest()
+            out.write("wh-%s-%d-%d\t%s\t%s\t%s\n" % (run_id, t, n, ts, sig, body))
+PY
+}
+
+# probe_endpoint URL RUN_ID: one signed delivery with curl; stops the script unless it is accepted; then the same
+# delivery again, expected to be answered {"duplicate":true} (a warning if not).
+probe_endpoint() {
+  local url="$1" run_id="$2" file="$TMP_DIR/probe" line id ts sig body code
+  sign_requests "$file" 1 1 "$run_id-probe"
+  line="$(head -n 1 "$file.0.txt")"
+  IFS=$'\t' read -r id ts sig body <<<"$line"
+  code="$(curl -s -o "$TMP_DIR/probe.body" -w '%{http_code}' --max-time 10 -X POST \
+    -H 'Content-Type: application/json' -H "x-linktree-delivery-id: $id" \
+    -H "x-linktree-timestamp: $ts" -H "x-linktree-signature: $sig" \
+    --data-binary "$body" "$url" || true)"
+  case "$code" in
+    200)
+      grep -q '"received"[[:space:]]*:[[:space:]]*true' "$TMP_DIR/probe.body" \
+        || die "probe delivery answered 200 but not {\"received\":true}: $(head -c 300 "$TMP_DIR/probe.body")" ;;
+    404)
+      die "POST $url answers 404: this biogate build has no Linktree webhook endpoint yet (it is being built). Nothing to measure." ;;
+    503)
+      die "POST $url answers 503: the gateway did not pick up LINKTREE_WEBHOOK_SECRET ($(head -c 300 "$TMP_DIR/probe.body"))" ;;
+    401|403)
+      die "POST $url rejected the signed probe ($code): $(head -c 300 "$TMP_DIR/probe.body")" ;;
+    000)
+      die "POST $url: no answer" ;;
+    *)
+      die "POST $url answered $code: $(head -c 300 "$TMP_DIR/probe.body")" ;;
+  esac
+  # The same delivery again must be recognised as a duplicate.
+  sign_requests "$file" 1 1 "$run_id-probe"
+  IFS=$'\t' read -r id ts sig body <"$file.0.txt"
+  code="$(curl -s -o "$TMP_DIR/probe.body" -w '%{http_code}' --max-time 10 -X POST \
+    -H 'Content-Type: application/json' -H "x-linktree-delivery-id: $id" \
+    -H "x-linktree-timestamp: $ts" -H "x-linktree-signature: $sig" \
+    --data-binary "$body" "$url" || true)"
+  if [[ "$code" != 200 ]] || ! grep -q '"duplicate"[[:space:]]*:[[:space:]]*true' "$TMP_DIR/probe.body"; then
+    log "warning: a repeated probe delivery answered $code $(head -c 200 "$TMP_DIR/probe.body") (expected {\"duplicate\":true})"
+  fi
 }

@@ -39,7 +39,7 @@ QUOTA_US="$(awk -v c="$MASTER_CPU" -v p="$PERIOD_US" 'BEGIN {printf "%d", c * p}
 
 CGROUP_KIND=""
 CGROUPS=()      # directories created here (removed on exit)
-CLUSTER_PIDS=() # redis-servers started here
+CLUSTER_NODE_HOOK=cap_cpu  # start_cluster (common.sh) caps each master as it comes up
 
 # cgroup_setup: which cgroup interface caps CPU here (v2 unified, else v1 cpu).
 cgroup_setup() {
@@ -85,14 +85,8 @@ cpu_ticks() {  # cpu_ticks PID: user + system clock ticks so far
 }
 
 masters_cleanup() {
-  local rc=$? pid dir
-  for pid in "${CLUSTER_PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${CLUSTER_PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  local rc=$? dir
+  stop_cluster
   for dir in "${CGROUPS[@]}"; do
     rmdir "$dir" 2>/dev/null || true
   done
@@ -100,52 +94,15 @@ masters_cleanup() {
   exit "$rc"
 }
 
-# start_cluster BASE N: N masters on BASE..BASE+N-1, no replicas, slots split evenly; each capped.
-start_cluster() {
-  local base="$1" n="$2" i p dir per from to ok
-  for ((i = 0; i < n; i++)); do
-    p=$((base + i))
-    port_free "$p" || die "port $p on 127.0.0.1 is in use (set CLUSTER_PORT)"
-    dir="$TMP_DIR/redis-$p"
-    mkdir -p "$dir"
-    redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file "$dir/nodes.conf" \
-      --cluster-require-full-coverage no --dir "$dir" --save '' --appendonly no --protected-mode no \
-      --logfile "$dir/log" --daemonize no >/dev/null 2>&1 &
-    CLUSTER_PIDS+=("$!")
-    MASTER_PID[$p]=$!
-  done
-  for ((i = 0; i < n; i++)); do
-    p=$((base + i))
-    for _ in $(seq 100); do redis-cli -p "$p" PING >/dev/null 2>&1 && break; sleep 0.1; done
-    cap_cpu "${MASTER_PID[$p]}" "$p"
-  done
-  for ((i = 1; i < n; i++)); do redis-cli -p "$base" CLUSTER MEET 127.0.0.1 $((base + i)) >/dev/null; done
-  per=$((16384 / n))
-  for ((i = 0; i < n; i++)); do
-    from=$((i * per)); to=$(( i == n - 1 ? 16383 : from + per - 1 ))
-    redis-cli -p $((base + i)) CLUSTER ADDSLOTSRANGE "$from" "$to" >/dev/null
-  done
-  for _ in $(seq 100); do
-    ok=1
-    for ((i = 0; i < n; i++)); do
-      redis-cli -p $((base + i)) CLUSTER INFO | grep -q 'cluster_state:ok' || ok=0
-      [[ "$(redis-cli -p $((base + i)) CLUSTER NODES | grep -c master)" == "$n" ]] || ok=0
-    done
-    (( ok == 1 )) && return 0
-    sleep 0.2
-  done
-  die "the $n-master cluster on port $base did not form"
-}
-
 # run_round BASE N ROUND: one webhooks.sh run against the cluster; appends a row to $TABLE.
 run_round() {
   local base="$1" n="$2" round="$3" i p endpoints="" out rps p99 commands="" total=0 c cpu="" thr=""
   local -a before_ticks=() before_thr=()
+  endpoints="$(cluster_endpoints "$base" "$n")"
   for ((i = 0; i < n; i++)); do
     p=$((base + i))
     redis-cli -p "$p" FLUSHALL >/dev/null
     redis-cli -p "$p" CONFIG RESETSTAT >/dev/null
-    endpoints+="${endpoints:+,}redis://127.0.0.1:$p"
     before_ticks[i]="$(cpu_ticks "${MASTER_PID[$p]}")"
     before_thr[i]="$(throttled "$p")"
   done
@@ -172,11 +129,10 @@ run_round() {
 trap masters_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-need_tools redis-server redis-cli
+need_redis
 make_tmp_dir
 mkdir -p "$RESULTS_DIR"
 cgroup_setup
-declare -A MASTER_PID=()
 declare -a COMMANDS=()
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 RESULT_FILE="$RESULTS_DIR/$STAMP-masters.txt"
