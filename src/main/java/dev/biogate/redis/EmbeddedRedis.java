@@ -9,7 +9,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A private {@code redis-server} on loopback, from the binary bundled in the embedded-redis artifact. Used when no
@@ -24,6 +30,14 @@ public final class EmbeddedRedis implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRedis.class);
   private static final long READY_TIMEOUT_MS = 15_000;
+  /**
+   * {@code setsid} (util-linux), when there is one: the server then runs in a session and process group of its own.
+   * A terminal's Ctrl-C (SIGINT) and {@code timeout}'s SIGTERM go to the whole foreground process group; without it
+   * the server died at once while the gateway was still finishing its work on it. A process the JVM starts is never a
+   * process-group leader, so setsid does not fork: the process started here is the server itself, stopped as such.
+   */
+  private static final String SETSID = Stream.of("/usr/bin/setsid", "/bin/setsid")
+    .filter(f -> Files.isExecutable(Path.of(f))).findFirst().orElse(null);
 
   private final int port;
   private Process process;
@@ -49,8 +63,13 @@ public final class EmbeddedRedis implements AutoCloseable {
 
   private void launch() throws IOException {
     String exe = ExecutableProvider.newJarResourceProvider().get().getAbsolutePath();
-    process = new ProcessBuilder(exe, "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
-      "--appendonly", "no", "--protected-mode", "yes", "--maxmemory-policy", "noeviction")
+    List<String> command = new ArrayList<>();
+    if (SETSID != null) {
+      command.add(SETSID);
+    }
+    Collections.addAll(command, exe, "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
+      "--appendonly", "no", "--protected-mode", "yes", "--maxmemory-policy", "noeviction");
+    process = new ProcessBuilder(command)
       .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MS);
     while (true) {
