@@ -27,6 +27,8 @@ import java.util.concurrent.TimeUnit;
 public final class StreamEngine extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(StreamEngine.class);
+  /** Trouble and recovery are grouped over every engine: when Redis goes away they all fail at once. */
+  private static final EngineLog GROUPED = new EngineLog(LOG);
   private static final long MAX_READ_BACKOFF_MS = 2_000;
   private static final long STOP_WAIT_MS = 5_000;
 
@@ -140,7 +142,7 @@ public final class StreamEngine extends VerticleBase {
       readBackoffMs = 0;
       if (degraded) {
         degraded = false;
-        LOG.info("{}/{} is reading again", policy.stream(), policy.group());
+        GROUPED.report(vertx, name(), "is reading again", false);
       }
       ar.result().forEach(held::take);
       readLater(ar.result().isEmpty() ? policy.pollMs() : 0);
@@ -211,8 +213,11 @@ public final class StreamEngine extends VerticleBase {
   private void trouble(String what, Throwable err) {
     if (!degraded && !stopping) {
       degraded = true;
-      LOG.warn("{}/{} cannot {} ({}); retrying with backoff", policy.stream(), policy.group(), what,
-        err.getClass().getSimpleName());
+      GROUPED.report(vertx, name(), "cannot " + what + " (" + err.getClass().getSimpleName() + "); retrying with backoff", true);
     }
+  }
+
+  private String name() {
+    return policy.stream() + "/" + policy.group();
   }
 }

@@ -1,0 +1,59 @@
+package dev.biogate.stream;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.biogate.support.Eventually;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * When Redis goes away every engine fails at once: the first failure is one line at once, the others failing the same
+ * way are one line when the window closes, counted per stream kind; another event (recovery) has its own lines.
+ */
+@ExtendWith(VertxExtension.class)
+class EngineLogTest {
+
+  @Test
+  void engineFailuresOfOneKindAreOneLineNowAndOneSummaryLater(Vertx vertx, VertxTestContext ctx) {
+    Logger logger = (Logger) LoggerFactory.getLogger("dev.biogate.test.EngineLogTest");
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    EngineLog log = new EngineLog(logger);
+    String down = "cannot read (ConnectException); retrying with backoff";
+    log.report(vertx, "bg:events:{bg:s0:51}/biogate", down, true);
+    for (int s = 1; s < 16; s++) {
+      log.report(vertx, "bg:events:{bg:s" + s + ":7}/biogate", down, true);
+      log.report(vertx, "bg:clicks:{bg:s" + s + ":7}/analytics", down, true);
+    }
+    log.report(vertx, "bg:out:{out}/destinations", down, true);
+    log.report(vertx, "bg:events:{bg:s0:51}/biogate", "is reading again", false);
+    assertEquals(List.of(
+      "WARN bg:events:{bg:s0:51}/biogate " + down,
+      "INFO bg:events:{bg:s0:51}/biogate is reading again"), text(lines), "first of each event at once");
+    Eventually.until(vertx, () -> io.vertx.core.Future.succeededFuture(text(lines).size() == 3), 10_000, "the summary line")
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+      assertEquals("WARN 31 more streams " + down + ": 15 of bg:clicks, 15 of bg:events, 1 of bg:out", text(lines).get(2));
+      logger.detachAppender(lines);
+      ctx.completeNow();
+    })));
+  }
+
+  private static List<String> text(ListAppender<ILoggingEvent> lines) {
+    synchronized (lines.list) {
+      return lines.list.stream().map(e -> (e.getLevel() == Level.WARN ? "WARN " : "INFO ") + e.getFormattedMessage())
+        .collect(Collectors.toList());
+    }
+  }
+}
