@@ -7,7 +7,7 @@
 --
 -- done() prints how many batches were answered 200 and the sums of their "received" and "duplicates" counts
 -- (a thread that runs out of batches starts over: those repeats come back as duplicates).
-package.path = debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua;" .. package.path
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
 require("replay").install("klaviyo",
   function(ts, sig, hook)
     return {["Klaviyo-Timestamp"] = ts, ["Klaviyo-Signature"] = sig, ["Klaviyo-Webhook-Id"] = hook}

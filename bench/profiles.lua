@@ -10,12 +10,8 @@
 local threads = {}
 local counter = 0
 
-local pause = tonumber(os.getenv("WRK_DELAY_MS") or "")
-if pause and pause > 0 then
-  function delay()
-    return pause
-  end
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+require("pace")   -- WRK_DELAY_MS: paced load
 
 function setup(thread)
   thread:set("id", counter)

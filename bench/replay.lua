@@ -8,14 +8,7 @@
 -- prints, in order. Answers classify refuses are counted as "other", the first one shown.
 local replay = {}
 
--- WRK_DELAY_MS (environment) > 0: each connection pauses that long after each answer (paced load, as in
--- bench/mixed.sh). Read when the script is loaded: wrk decides then whether the script has a delay().
-local pause = tonumber(os.getenv("WRK_DELAY_MS") or "")
-if pause and pause > 0 then
-  function delay()
-    return pause
-  end
-end
+require("pace")   -- WRK_DELAY_MS: paced load
 
 function replay.install(name, headers, classify, counters)
   local threads = {}

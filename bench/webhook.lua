@@ -8,7 +8,7 @@
 -- Each thread sends its own deliveries in order, so every delivery id is new
 -- until a thread runs out and starts over (counted as "wrapped"; those repeats
 -- are answered {"duplicate":true}). done() prints the answer counts.
-package.path = debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua;" .. package.path
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
 require("replay").install("webhook",
   function(id, ts, sig)
     return {["x-linktree-delivery-id"] = id, ["x-linktree-timestamp"] = ts, ["x-linktree-signature"] = sig}
