@@ -63,6 +63,7 @@ import dev.biogate.stream.StreamEngine;
 import dev.biogate.stream.StreamHandler;
 import dev.biogate.stream.StreamPolicy;
 import dev.biogate.stream.StreamStats;
+import dev.biogate.stream.StreamWakeups;
 import dev.biogate.upstream.LaneShares;
 import dev.biogate.upstream.LaneUsage;
 import dev.biogate.ops.ConsoleOverview;
@@ -116,6 +117,8 @@ public final class Gateway {
   private final WebhookRoutes webhookRoutes;
   private final AdminHandler admin;
   private final StreamStats eventStats = new StreamStats();
+  /** This process's engines by stream: ingest and the click writer wake the local reader of what they queued. */
+  private final StreamWakeups wakeups = new StreamWakeups();
   private final StreamStats outboundStats = new StreamStats();
   // Clicks and sinks
   private final ClickStreamWriter clickWriter;
@@ -137,6 +140,11 @@ public final class Gateway {
   /** Webhook events an instance works on at once, over all shards. */
   private static final int EVENTS_HELD = 64;
   private static final int MIN_HELD_PER_SHARD = 16;
+  /**
+   * A sharded engine whose reads keep finding nothing pauses up to this long between reads: what this instance queues
+   * wakes its own reader at once, so only entries another instance queued and could not take wait for it.
+   */
+  private static final long IDLE_POLL_MAX_MS = 1_000;
   private SecretFiles secretFiles;
   private java.util.function.Supplier<Router> routerFactory;
   private java.util.function.Supplier<Router> managementRouterFactory;
@@ -171,10 +179,10 @@ public final class Gateway {
     WebhookOptions w = config.webhooks();
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
     this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count());
-    this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas);
+    this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake);
 
     AnalyticsOptions a = config.analytics();
-    this.clickWriter = new ClickStreamWriter(redis, shards, a.streamMaxLen(), a.redisTimeoutMs());
+    this.clickWriter = new ClickStreamWriter(redis, shards, a.streamMaxLen(), a.redisTimeoutMs(), wakeups::wake);
     this.recorder = ClickRecorder.create(vertx, clickWriter, a);
     this.counter = new ClickCounter(redis, profiles, a);
     this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles, shards.count());
@@ -283,7 +291,7 @@ public final class Gateway {
     for (int s = 0; s < shards.count(); s++) {
       int shard = s;
       StreamPolicy eventsPolicy = new StreamPolicy(RedisKeys.eventsShard(s), RedisKeys.EVENTS_GROUP).soleReader(true)
-        .maxHeld(perShard(EVENTS_HELD)).maxAttempts(w.maxAttempts()).retry(w.retryBaseMs(), 600_000).heartbeatTtlMs(w.heartbeatTtlMs())
+        .idlePollMaxMs(IDLE_POLL_MAX_MS).maxHeld(perShard(EVENTS_HELD)).maxAttempts(w.maxAttempts()).retry(w.retryBaseMs(), 600_000).heartbeatTtlMs(w.heartbeatTtlMs())
         .idleClaimMs(w.claimIdleMs()).deadLetters(RedisKeys.deadLettersShard(s), w.streamMaxLen())
         .history(e -> DeadLetters.historyKey(shard, e), w.dedupeWindowS());
       engines.add(new StreamEngine(redis, livenessRedis, eventsPolicy, instanceId, events, eventStats));
@@ -307,6 +315,7 @@ public final class Gateway {
     }
     Future<Void> chain = vertx.deployVerticle(recorder).onSuccess(background::add).mapEmpty();
     for (StreamEngine e : engines) {
+      wakeups.register(e);
       chain = chain.compose(v -> vertx.deployVerticle(e)).onSuccess(background::add).mapEmpty();
     }
     return chain;
@@ -330,7 +339,7 @@ public final class Gateway {
 
   private StreamPolicy clicks(StreamPolicy p) {
     AnalyticsOptions a = config.analytics();
-    return p.pollMs(a.pollMs()).heartbeatTtlMs(a.heartbeatTtlMs()).idleClaimMs(a.claimIdleMs()).reapIntervalMs(a.claimIntervalMs());
+    return p.pollMs(a.pollMs()).idlePollMaxMs(IDLE_POLL_MAX_MS).heartbeatTtlMs(a.heartbeatTtlMs()).idleClaimMs(a.claimIdleMs()).reapIntervalMs(a.claimIntervalMs());
   }
 
   /** One router per listener: {@link Listeners#only} keeps operator paths off the client port and vice versa. */

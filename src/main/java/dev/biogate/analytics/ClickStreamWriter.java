@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,9 +42,12 @@ public final class ClickStreamWriter {
   private final Shards shards;
   private final String ceiling;
   private final long timeoutMs;
+  private final Consumer<String> queued;
 
-  public ClickStreamWriter(Redis redis, Shards shards, long ceiling, long timeoutMs) {
+  /** {@code queued}: told the stream key of each shard a batch was appended to (this process's reader reads it at once). */
+  public ClickStreamWriter(Redis redis, Shards shards, long ceiling, long timeoutMs, Consumer<String> queued) {
     this.redis = redis;
+    this.queued = queued;
     this.shards = shards;
     this.ceiling = Long.toString(shards.ceiling(ceiling));
     this.timeoutMs = timeoutMs;
@@ -93,6 +97,7 @@ public final class ClickStreamWriter {
           return Future.failedFuture(FULL);
         }
       }
+      byShard.keySet().forEach(shard -> queued.accept(RedisKeys.clicksShard(shard)));
       return Future.succeededFuture();
     });
   }

@@ -1,5 +1,6 @@
 package dev.biogate.stream;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.redis.client.Redis;
@@ -51,6 +52,13 @@ public final class StreamEngine extends VerticleBase {
   /** The pending read timer was set because every slot was taken, not because the stream was empty. */
   private boolean waitingForRoom;
   private long[] timers = {};
+  /** The pause before the next read after reads that found nothing: {@code pollMs} doubling up to the policy's max. */
+  private long idlePauseMs;
+  /** The pending read timer is an idle pause, which {@link #wake()} may cut short. */
+  private volatile boolean idlePause;
+  /** {@link #wake()} was called since the last read was sent: an empty answer may predate the entry. */
+  private volatile boolean woken;
+  private Context context;
 
   public StreamEngine(Redis redis, StreamPolicy policy, String consumer, StreamHandler handler, StreamStats stats) {
     this(redis, redis, policy, consumer, handler, stats);
@@ -80,6 +88,7 @@ public final class StreamEngine extends VerticleBase {
   /** Beats before the first read (a consumer that reads must be known alive), then starts every timer. */
   @Override
   public Future<?> start() {
+    context = vertx.getOrCreateContext();
     group = new StreamGroup(redis, liveness, policy, consumer);
     held = new HeldEntries(vertx, group, policy, handler, stats);
     held.onRoomFreed(this::roomFreed);
@@ -114,9 +123,27 @@ public final class StreamEngine extends VerticleBase {
     return vertx.timer(10, TimeUnit.MILLISECONDS).compose(t -> idle(deadline));
   }
 
+  /**
+   * Something in this process just queued an entry on this stream: read now rather than after the idle pause. Any
+   * thread; costs a volatile write unless the engine is pausing (busy engines read again anyway).
+   */
+  public void wake() {
+    woken = true;
+    if (idlePause && context != null) {
+      context.runOnContext(v -> {
+        if (idlePause && readTimer >= 0 && !stopping) {
+          vertx.cancelTimer(readTimer);
+          read();
+        }
+      });
+    }
+  }
+
   private void read() {
     readTimer = -1;
     waitingForRoom = false;
+    idlePause = false;
+    woken = false;
     if (stopping) {
       return;
     }
@@ -145,7 +172,14 @@ public final class StreamEngine extends VerticleBase {
         GROUPED.report(vertx, name(), "is reading again", false);
       }
       ar.result().forEach(held::take);
-      readLater(ar.result().isEmpty() ? policy.pollMs() : 0);
+      if (!ar.result().isEmpty() || woken) {
+        idlePauseMs = 0;
+        readLater(0);
+        return;
+      }
+      idlePauseMs = idlePauseMs == 0 ? policy.pollMs() : Math.min(policy.idlePollMaxMs(), idlePauseMs * 2);
+      readLater(idlePauseMs);
+      idlePause = true;
     });
   }
 

@@ -16,6 +16,7 @@ public final class StreamPolicy {
   private final String group;
   private int maxHeld = 64;
   private long pollMs = 100;
+  private long idlePollMaxMs;
   private long handlerTimeoutMs = 15_000;
   private int maxAttempts = 5;
   private long retryBaseMs = 1_000;
@@ -42,6 +43,12 @@ public final class StreamPolicy {
   public StreamPolicy maxHeld(int n) { this.maxHeld = Math.max(1, n); return this; }
   /** Pause between reads that found nothing. */
   public StreamPolicy pollMs(long ms) { this.pollMs = Math.max(1, ms); return this; }
+  /**
+   * After reads that found nothing the pause doubles, from {@code pollMs} up to this (0: it stays {@code pollMs}).
+   * For streams whose writers in this process call {@link StreamEngine#wake()} after queueing: the local engine then
+   * reads at once, and only entries another instance queued and left wait for the longer pause.
+   */
+  public StreamPolicy idlePollMaxMs(long ms) { this.idlePollMaxMs = Math.max(0, ms); return this; }
   public StreamPolicy handlerTimeoutMs(long ms) { this.handlerTimeoutMs = ms; return this; }
   /** Failed attempts (RETRY) before an entry is dead-lettered. */
   public StreamPolicy maxAttempts(int n) { this.maxAttempts = Math.max(1, n); return this; }
@@ -70,6 +77,7 @@ public final class StreamPolicy {
   public String group() { return group; }
   public int maxHeld() { return maxHeld; }
   public long pollMs() { return pollMs; }
+  public long idlePollMaxMs() { return Math.max(pollMs, idlePollMaxMs); }
   public long handlerTimeoutMs() { return handlerTimeoutMs; }
   public int maxAttempts() { return maxAttempts; }
   public long retryBaseMs() { return retryBaseMs; }

@@ -9,6 +9,7 @@ import io.vertx.redis.client.Redis;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -31,9 +32,11 @@ final class KlaviyoIngest {
   private final WebhookOptions options;
   private final LongSupplier clock;
   private final LuaScript script = LuaScript.load("klaviyo_ingest");
+  private final Consumer<String> queued;
 
-  KlaviyoIngest(Redis redis, WebhookOptions options, LongSupplier clock) {
+  KlaviyoIngest(Redis redis, WebhookOptions options, LongSupplier clock, Consumer<String> queued) {
     this.redis = redis;
+    this.queued = queued;
     this.options = options;
     this.clock = clock;
   }
@@ -65,9 +68,12 @@ final class KlaviyoIngest {
       .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .recover(err -> Future.failedFuture(WebhookIngest.UNAVAILABLE))
       .compose(r -> {
-        int queued = r.get(0).toInteger();
-        return queued < 0 ? Future.failedFuture(BACKLOG_FULL)
-          : Future.succeededFuture(new Outcome(queued, r.get(1).toInteger() + batch.repeatsInBatch));
+        int n = r.get(0).toInteger();
+        if (n > 0) {
+          queued.accept(RedisKeys.eventsShard(SHARD));
+        }
+        return n < 0 ? Future.failedFuture(BACKLOG_FULL)
+          : Future.succeededFuture(new Outcome(n, r.get(1).toInteger() + batch.repeatsInBatch));
       });
   }
 }

@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -61,9 +62,12 @@ final class WebhookIngest {
   private final AtomicBoolean degraded = new AtomicBoolean();
   /** One server holds every key (standalone, Sentinel): the route is read and pinned by the ingest script itself. */
   private final boolean oneServer;
+  private final Consumer<String> queued;
 
-  WebhookIngest(Redis redis, WebhookOptions options, LongSupplier clock, ReplicaWatch replicas) {
+  /** {@code queued}: told the stream key of each delivery queued here (this process's reader reads it at once). */
+  WebhookIngest(Redis redis, WebhookOptions options, LongSupplier clock, ReplicaWatch replicas, Consumer<String> queued) {
     this.redis = redis;
+    this.queued = queued;
     this.options = options;
     this.clock = clock;
     this.replicas = replicas;
@@ -135,6 +139,9 @@ final class WebhookIngest {
           LOG.warn("no replica acknowledged delivery {} within {} ms; answering 503", d.id, options.replicaWaitMs());
           replicas.recheck(shard);
           return Future.failedFuture(NOT_REPLICATED);
+        }
+        if (code == 1) {
+          queued.accept(RedisKeys.eventsShard(shard));
         }
         return Future.succeededFuture(code == 1);
       });

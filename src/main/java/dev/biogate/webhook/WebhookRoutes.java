@@ -53,9 +53,9 @@ public final class WebhookRoutes {
 
   /** The webhook endpoints of one instance, queueing on {@code redis} (waiting for a replica as {@code replicas} says). */
   public static WebhookRoutes create(WebhookOptions options, io.vertx.redis.client.Redis redis, LongSupplier clock,
-                                     WebhookStats stats, ReplicaWatch replicas) {
-    return new WebhookRoutes(options, new WebhookIngest(redis, options, clock, replicas), new KlaviyoIngest(redis, options, clock),
-      clock, stats);
+                                     WebhookStats stats, ReplicaWatch replicas, java.util.function.Consumer<String> queued) {
+    return new WebhookRoutes(options, new WebhookIngest(redis, options, clock, replicas, queued),
+      new KlaviyoIngest(redis, options, clock, queued), clock, stats);
   }
 
   WebhookRoutes(WebhookOptions options, WebhookIngest ingest, KlaviyoIngest klaviyoIngest, LongSupplier clock, WebhookStats stats) {
