@@ -21,33 +21,59 @@ final class EngineLog {
   static final long WINDOW_MS = 2_000;
 
   private final Logger log;
-  /** Events whose window is open: the names reported after the first. */
-  private final Map<String, List<String>> open = new HashMap<>();
+  private final long windowNanos;
+  /** Events whose window is open: when it opened and the names reported after the first. */
+  private final Map<String, Window> open = new HashMap<>();
+
+  private record Window(long openedNanos, List<String> others) {
+  }
 
   EngineLog(Logger log) {
+    this(log, WINDOW_MS);
+  }
+
+  EngineLog(Logger log, long windowMs) {
     this.log = log;
+    this.windowNanos = windowMs * 1_000_000;
   }
 
   /** Logs "{name} {event}" at WARN ({@code warn}) or INFO, or adds {@code name} to that event's open window. */
   void report(Vertx vertx, String name, String event, boolean warn) {
+    Window stale = null;
     synchronized (this) {
-      List<String> others = open.get(event);
-      if (others != null) {
-        others.add(name);
+      Window w = open.get(event);
+      // A window whose timer never fired (its Vert.x instance closed meanwhile) is closed here instead.
+      if (w != null && System.nanoTime() - w.openedNanos() > 2 * windowNanos) {
+        stale = open.remove(event);
+        w = null;
+      }
+      if (w != null) {
+        w.others().add(name);
         return;
       }
-      open.put(event, new ArrayList<>());
+      open.put(event, new Window(System.nanoTime(), new ArrayList<>()));
+    }
+    if (stale != null) {
+      summarise(stale.others(), event, warn);
     }
     write(warn, name + " " + event);
-    vertx.setTimer(WINDOW_MS, t -> close(event, warn));
+    vertx.setTimer(Math.max(1, windowNanos / 1_000_000), t -> close(event, warn));
   }
 
   private void close(String event, boolean warn) {
-    List<String> others;
+    Window w;
     synchronized (this) {
-      others = open.remove(event);
+      w = open.get(event);
+      if (w == null || System.nanoTime() - w.openedNanos() < windowNanos / 2) {
+        return; // already closed (and maybe reopened since): that window's own timer closes it
+      }
+      open.remove(event);
     }
-    if (others != null && !others.isEmpty()) {
+    summarise(w.others(), event, warn);
+  }
+
+  private void summarise(List<String> others, String event, boolean warn) {
+    if (!others.isEmpty()) {
       write(warn, others.size() + (others.size() == 1 ? " more stream " : " more streams ") + event + ": " + kinds(others));
     }
   }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * When Redis goes away every engine fails at once: the first failure is one line at once, the others failing the same
@@ -55,5 +56,35 @@ class EngineLogTest {
       return lines.list.stream().map(e -> (e.getLevel() == Level.WARN ? "WARN " : "INFO ") + e.getFormattedMessage())
         .collect(Collectors.toList());
     }
+  }
+
+  @Test
+  void aWindowWhoseVertxClosedBeforeItsTimerIsClosedByTheNextReport(Vertx vertx, VertxTestContext ctx) {
+    Logger logger = (Logger) LoggerFactory.getLogger("dev.biogate.test.EngineLogTest.stale");
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    EngineLog log = new EngineLog(logger, 50);
+    String down = "cannot read (ConnectException); retrying with backoff";
+    Vertx gone = Vertx.vertx();
+    log.report(gone, "bg:events:{bg:s0:51}/biogate", down, true);
+    log.report(gone, "bg:events:{bg:s1:7}/biogate", down, true);
+    gone.close()
+      // The window's timer died with its Vert.x: a later report (after two windows) closes it and logs at once.
+      .compose(v -> Eventually.until(vertx, () -> {
+        log.report(vertx, "bg:clicks:{bg:s2:7}/analytics", down, true);
+        return io.vertx.core.Future.succeededFuture(text(lines).contains("WARN bg:clicks:{bg:s2:7}/analytics " + down));
+      }, 10_000, "a fresh line once the stale window is over"))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        List<String> all = text(lines);
+        assertEquals("WARN bg:events:{bg:s0:51}/biogate " + down, all.get(0));
+        // The stale window is summarised (with the reports made while it still looked open), then the fresh line.
+        assertEquals(3, all.size(), "first line, the stale window's summary, the fresh line: " + all);
+        assertTrue(all.get(1).startsWith("WARN ") && all.get(1).contains(" more stream") && all.get(1).contains("1 of bg:events"),
+          "the stale window summarised: " + all);
+        assertEquals("WARN bg:clicks:{bg:s2:7}/analytics " + down, all.get(2));
+        logger.detachAppender(lines);
+        ctx.completeNow();
+      })));
   }
 }
