@@ -114,7 +114,7 @@ class MultiplexedRedisTest {
       }
     }
     assertTrue(loops.size() >= 2, "the test needs two event loops at least: " + loops.size());
-    Redis wide = RedisClients.create(vertx, new RedisConfig(new JsonObject().put("url", TestRedis.url())));
+    Redis wide = TestRedis.client(vertx);
     Redis narrow = RedisClients.create(vertx, new RedisConfig(new JsonObject().put("url", TestRedis.url()).put("poolSize", 4)));
     clientIds(loops, wide).compose(w -> clientIds(loops, wide).map(again -> {
       assertEquals(w, again, "every call from one loop goes out on that loop's connection");

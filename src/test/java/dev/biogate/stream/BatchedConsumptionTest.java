@@ -1,22 +1,15 @@
 package dev.biogate.stream;
 
-import dev.biogate.config.RedisConfig;
-import dev.biogate.redis.RedisClients;
 import dev.biogate.support.Eventually;
+import dev.biogate.support.RedisClientTest;
 import dev.biogate.support.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -36,25 +29,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       at no extra call per entry; a history that does not exist (expired) is not recreated.</li>
  * </ul>
  */
-@ExtendWith(VertxExtension.class)
-class BatchedConsumptionTest {
+class BatchedConsumptionTest extends RedisClientTest {
 
   private static final String STREAM = "bg:test:{batched}:s";
   private static final String GROUP = "g";
   private static final int ENTRIES = 1_000;
   private static final int HELD = 50;
-
-  private Redis redis;
-
-  @BeforeEach
-  void start(Vertx vertx) {
-    redis = RedisClients.create(vertx, new RedisConfig(new JsonObject().put("url", TestRedis.url())));
-  }
-
-  @AfterEach
-  void stop() {
-    redis.close();
-  }
 
   @Test
   void aFullEngineReadsAgainWhenRoomFreesAndAcknowledgesABatchInOneCall(Vertx vertx, VertxTestContext ctx) {
@@ -81,11 +61,11 @@ class BatchedConsumptionTest {
     long[] evalsBefore = new long[1];
     redis.send(Request.cmd(Command.DEL).arg(STREAM).arg(policy.attemptsKey()))
       .compose(v -> fill())
-      .compose(v -> scriptCalls()).onSuccess(n -> evalsBefore[0] = n)
+      .compose(v -> TestRedis.commandCalls(redis, "evalsha", "eval")).onSuccess(n -> evalsBefore[0] = n)
       .compose(n -> vertx.deployVerticle(new StreamEngine(redis, policy, "c1", batching, new StreamStats())))
       .compose(id -> Eventually.until(vertx, () -> Future.succeededFuture(handled.get() == ENTRIES), 20_000)
         .compose(v -> Eventually.until(vertx, () -> pending().map(n -> n == 0), 10_000))
-        .compose(v -> Future.all(redis.send(Request.cmd(Command.XLEN).arg(STREAM)), scriptCalls()))
+        .compose(v -> Future.all(redis.send(Request.cmd(Command.XLEN).arg(STREAM)), TestRedis.commandCalls(redis, "evalsha", "eval")))
         .map(all -> {
           assertEquals(0L, all.<io.vertx.redis.client.Response>resultAt(0).toLong(), "every entry acknowledged and deleted");
           long calls = all.<Long>resultAt(1) - evalsBefore[0];
@@ -113,12 +93,12 @@ class BatchedConsumptionTest {
     redis.send(Request.cmd(Command.DEL).arg(STREAM).arg(policy.attemptsKey()))
       .compose(v -> Future.all(setup))
       .compose(v -> fill(entries))
-      .compose(v -> scriptCalls()).onSuccess(n -> evalsBefore[0] = n)
+      .compose(v -> TestRedis.commandCalls(redis, "evalsha", "eval")).onSuccess(n -> evalsBefore[0] = n)
       .compose(n -> vertx.deployVerticle(new StreamEngine(redis, policy, "c1", noting, new StreamStats())))
       // Every entry read, handled, acknowledged and deleted (the sole reader deletes what it acknowledges).
       .compose(id -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.XLEN).arg(STREAM))
         .compose(len -> pending().map(n -> len.toLong() == 0 && n == 0)), 20_000))
-      .compose(v -> scriptCalls().map(n -> n - evalsBefore[0]))
+      .compose(v -> TestRedis.commandCalls(redis, "evalsha", "eval").map(n -> n - evalsBefore[0]))
       .compose(calls -> {
         assertTrue(calls < entries / 5, "script calls for " + entries + " noted entries: " + calls);
         List<Future<io.vertx.redis.client.Response>> reads = new ArrayList<>();
@@ -161,16 +141,4 @@ class BatchedConsumptionTest {
     return redis.send(Request.cmd(Command.XPENDING).arg(STREAM).arg(GROUP)).map(r -> r.get(0).toLong());
   }
 
-  /** EVAL and EVALSHA calls this Redis has served so far (INFO commandstats). */
-  private Future<Long> scriptCalls() {
-    return redis.send(Request.cmd(Command.INFO).arg("commandstats")).map(r -> {
-      long n = 0;
-      for (String line : r.toString().split("\r?\n")) {
-        if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
-          n += Long.parseLong(line.substring(line.indexOf("calls=") + 6, line.indexOf(',')));
-        }
-      }
-      return n;
-    });
-  }
 }

@@ -25,27 +25,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(VertxExtension.class)
 class EngineLogTest {
 
-  @Test
-  void engineFailuresOfOneKindAreOneLineNowAndOneSummaryLater(Vertx vertx, VertxTestContext ctx) {
-    Logger logger = (Logger) LoggerFactory.getLogger("dev.biogate.test.EngineLogTest");
+  private static final String DOWN = "cannot read (ConnectException); retrying with backoff";
+
+  private static ListAppender<ILoggingEvent> capture(Logger logger) {
     ListAppender<ILoggingEvent> lines = new ListAppender<>();
     lines.start();
     logger.addAppender(lines);
+    return lines;
+  }
+
+  @Test
+  void engineFailuresOfOneKindAreOneLineNowAndOneSummaryLater(Vertx vertx, VertxTestContext ctx) {
+    Logger logger = (Logger) LoggerFactory.getLogger("dev.biogate.test.EngineLogTest");
+    ListAppender<ILoggingEvent> lines = capture(logger);
     EngineLog log = new EngineLog(logger);
-    String down = "cannot read (ConnectException); retrying with backoff";
-    log.report(vertx, "bg:events:{bg:s0:51}/biogate", down, true);
+    log.report(vertx, "bg:events:{bg:s0:51}/biogate", DOWN, true);
     for (int s = 1; s < 16; s++) {
-      log.report(vertx, "bg:events:{bg:s" + s + ":7}/biogate", down, true);
-      log.report(vertx, "bg:clicks:{bg:s" + s + ":7}/analytics", down, true);
+      log.report(vertx, "bg:events:{bg:s" + s + ":7}/biogate", DOWN, true);
+      log.report(vertx, "bg:clicks:{bg:s" + s + ":7}/analytics", DOWN, true);
     }
-    log.report(vertx, "bg:out:{out}/destinations", down, true);
+    log.report(vertx, "bg:out:{out}/destinations", DOWN, true);
     log.report(vertx, "bg:events:{bg:s0:51}/biogate", "is reading again", false);
     assertEquals(List.of(
-      "WARN bg:events:{bg:s0:51}/biogate " + down,
+      "WARN bg:events:{bg:s0:51}/biogate " + DOWN,
       "INFO bg:events:{bg:s0:51}/biogate is reading again"), text(lines), "first of each event at once");
     Eventually.until(vertx, () -> io.vertx.core.Future.succeededFuture(text(lines).size() == 3), 10_000, "the summary line")
       .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
-      assertEquals("WARN 31 more streams " + down + ": 15 of bg:clicks, 15 of bg:events, 1 of bg:out", text(lines).get(2));
+      assertEquals("WARN 31 more streams " + DOWN + ": 15 of bg:clicks, 15 of bg:events, 1 of bg:out", text(lines).get(2));
       logger.detachAppender(lines);
       ctx.completeNow();
     })));
@@ -61,28 +67,25 @@ class EngineLogTest {
   @Test
   void aWindowWhoseVertxClosedBeforeItsTimerIsClosedByTheNextReport(Vertx vertx, VertxTestContext ctx) {
     Logger logger = (Logger) LoggerFactory.getLogger("dev.biogate.test.EngineLogTest.stale");
-    ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    logger.addAppender(lines);
+    ListAppender<ILoggingEvent> lines = capture(logger);
     EngineLog log = new EngineLog(logger, 50);
-    String down = "cannot read (ConnectException); retrying with backoff";
     Vertx gone = Vertx.vertx();
-    log.report(gone, "bg:events:{bg:s0:51}/biogate", down, true);
-    log.report(gone, "bg:events:{bg:s1:7}/biogate", down, true);
+    log.report(gone, "bg:events:{bg:s0:51}/biogate", DOWN, true);
+    log.report(gone, "bg:events:{bg:s1:7}/biogate", DOWN, true);
     gone.close()
       // The window's timer died with its Vert.x: a later report (after two windows) closes it and logs at once.
       .compose(v -> Eventually.until(vertx, () -> {
-        log.report(vertx, "bg:clicks:{bg:s2:7}/analytics", down, true);
-        return io.vertx.core.Future.succeededFuture(text(lines).contains("WARN bg:clicks:{bg:s2:7}/analytics " + down));
+        log.report(vertx, "bg:clicks:{bg:s2:7}/analytics", DOWN, true);
+        return io.vertx.core.Future.succeededFuture(text(lines).contains("WARN bg:clicks:{bg:s2:7}/analytics " + DOWN));
       }, 10_000, "a fresh line once the stale window is over"))
       .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
         List<String> all = text(lines);
-        assertEquals("WARN bg:events:{bg:s0:51}/biogate " + down, all.get(0));
+        assertEquals("WARN bg:events:{bg:s0:51}/biogate " + DOWN, all.get(0));
         // The stale window is summarised (with the reports made while it still looked open), then the fresh line.
         assertEquals(3, all.size(), "first line, the stale window's summary, the fresh line: " + all);
         assertTrue(all.get(1).startsWith("WARN ") && all.get(1).contains(" more stream") && all.get(1).contains("1 of bg:events"),
           "the stale window summarised: " + all);
-        assertEquals("WARN bg:clicks:{bg:s2:7}/analytics " + down, all.get(2));
+        assertEquals("WARN bg:clicks:{bg:s2:7}/analytics " + DOWN, all.get(2));
         logger.detachAppender(lines);
         ctx.completeNow();
       })));

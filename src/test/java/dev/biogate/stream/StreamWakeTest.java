@@ -1,21 +1,14 @@
 package dev.biogate.stream;
 
-import dev.biogate.config.RedisConfig;
-import dev.biogate.redis.RedisClients;
 import dev.biogate.support.Eventually;
+import dev.biogate.support.RedisClientTest;
 import dev.biogate.support.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,23 +18,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * process wakes it after queueing an entry: the entry is handled long before the next poll would have found it. The
  * wake goes through {@link StreamWakeups}, as ingest and the click writer call it.
  */
-@ExtendWith(VertxExtension.class)
-class StreamWakeTest {
+class StreamWakeTest extends RedisClientTest {
 
   private static final String STREAM = "bg:test:{wake}:s";
   private static final String GROUP = "g";
-
-  private Redis redis;
-
-  @BeforeEach
-  void start(Vertx vertx) {
-    redis = RedisClients.create(vertx, new RedisConfig(new JsonObject().put("url", TestRedis.url())));
-  }
-
-  @AfterEach
-  void stop() {
-    redis.close();
-  }
 
   @Test
   void aWokenEngineReadsWhatThisProcessQueuedWithoutWaitingForItsIdlePoll(Vertx vertx, VertxTestContext ctx) {
@@ -58,10 +38,10 @@ class StreamWakeTest {
     wakeups.register(engine);
     redis.send(Request.cmd(Command.DEL).arg(STREAM))
       .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("$").arg("MKSTREAM")))
-      .compose(v -> xreadgroupCalls()).onSuccess(n -> readsBefore[0] = n)
+      .compose(v -> TestRedis.commandCalls(redis, "xreadgroup")).onSuccess(n -> readsBefore[0] = n)
       .compose(v -> vertx.deployVerticle(engine))
       // Its first read (empty) has reached Redis: the next poll is a minute away.
-      .compose(id -> Eventually.until(vertx, () -> xreadgroupCalls().map(n -> n > readsBefore[0]), 10_000, "the engine's first read"))
+      .compose(id -> Eventually.until(vertx, () -> TestRedis.commandCalls(redis, "xreadgroup").map(n -> n > readsBefore[0]), 10_000, "the engine's first read"))
       .compose(v -> redis.send(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("n").arg("1")))
       .compose(v -> {
         wakeups.wake(STREAM);
@@ -69,17 +49,5 @@ class StreamWakeTest {
         return Eventually.until(vertx, () -> Future.succeededFuture(handled.contains("1")), 10_000, "the woken read");
       })
       .onComplete(ctx.succeedingThenComplete());
-  }
-
-  /** XREADGROUP calls this Redis has served so far (INFO commandstats). */
-  private Future<Long> xreadgroupCalls() {
-    return redis.send(Request.cmd(Command.INFO).arg("commandstats")).map(r -> {
-      for (String line : r.toString().split("\r?\n")) {
-        if (line.startsWith("cmdstat_xreadgroup:")) {
-          return Long.parseLong(line.substring(line.indexOf("calls=") + 6, line.indexOf(',')));
-        }
-      }
-      return 0L;
-    });
   }
 }

@@ -1,6 +1,14 @@
 package dev.biogate.support;
 
+import dev.biogate.config.RedisConfig;
 import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.redis.RedisClients;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,5 +44,25 @@ public final class TestRedis {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** A client of the shared test Redis, as the gateway builds one. */
+  public static Redis client(Vertx vertx) {
+    return RedisClients.create(vertx, new RedisConfig(new JsonObject().put("url", url())));
+  }
+
+  /** Calls of these commands ({@code evalsha}, {@code xreadgroup}, ...) {@code redis} has served so far (INFO commandstats). */
+  public static Future<Long> commandCalls(Redis redis, String... commands) {
+    return redis.send(Request.cmd(Command.INFO).arg("commandstats")).map(r -> {
+      long n = 0;
+      for (String line : r.toString().split("\r?\n")) {
+        for (String c : commands) {
+          if (line.startsWith("cmdstat_" + c + ":")) {
+            n += Long.parseLong(line.substring(line.indexOf("calls=") + 6, line.indexOf(',')));
+          }
+        }
+      }
+      return n;
+    });
   }
 }
