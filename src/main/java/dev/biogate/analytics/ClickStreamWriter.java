@@ -89,15 +89,19 @@ public final class ClickStreamWriter {
 
   private Future<Void> append(Map<Integer, List<String>> byShard) {
     List<Future<Long>> appends = new ArrayList<>(byShard.size());
-    byShard.forEach((shard, args) -> appends.add(APPEND.run(redis, List.of(RedisKeys.clicksShard(shard)), args)
-      .timeout(timeoutMs, TimeUnit.MILLISECONDS).map(r -> r.toLong())));
+    List<String> streams = new ArrayList<>(byShard.size());
+    byShard.forEach((shard, args) -> {
+      String stream = RedisKeys.clicksShard(shard);
+      streams.add(stream);
+      appends.add(APPEND.run(redis, List.of(stream), args).timeout(timeoutMs, TimeUnit.MILLISECONDS).map(r -> r.toLong()));
+    });
     return Future.all(appends).compose(all -> {
       for (Future<Long> f : appends) {
         if (f.result() < 0) {
           return Future.failedFuture(FULL);
         }
       }
-      byShard.keySet().forEach(shard -> queued.accept(RedisKeys.clicksShard(shard)));
+      streams.forEach(queued);
       return Future.succeededFuture();
     });
   }

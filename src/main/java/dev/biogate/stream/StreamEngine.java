@@ -1,6 +1,5 @@
 package dev.biogate.stream;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.redis.client.Redis;
@@ -58,7 +57,6 @@ public final class StreamEngine extends VerticleBase {
   private volatile boolean idlePause;
   /** {@link #wake()} was called since the last read was sent: an empty answer may predate the entry. */
   private volatile boolean woken;
-  private Context context;
 
   public StreamEngine(Redis redis, StreamPolicy policy, String consumer, StreamHandler handler, StreamStats stats) {
     this(redis, redis, policy, consumer, handler, stats);
@@ -88,7 +86,6 @@ public final class StreamEngine extends VerticleBase {
   /** Beats before the first read (a consumer that reads must be known alive), then starts every timer. */
   @Override
   public Future<?> start() {
-    context = vertx.getOrCreateContext();
     group = new StreamGroup(redis, liveness, policy, consumer);
     held = new HeldEntries(vertx, group, policy, handler, stats);
     held.onRoomFreed(this::roomFreed);

@@ -52,7 +52,8 @@ final class KlaviyoIngest {
     List<String> args = new ArrayList<>(4 + 3 * batch.events.size());
     // One batch is queued atomically, and an external_id must be deduplicated whatever batch repeats it: all
     // Klaviyo events share one shard (its stream, markers and history in one slot).
-    keys.add(RedisKeys.eventsShard(SHARD));
+    String stream = RedisKeys.eventsShard(SHARD);
+    keys.add(stream);
     args.add(Long.toString(options.dedupeWindowS()));
     args.add(Long.toString(options.streamMaxLen()));
     args.add(KlaviyoBatch.PROVIDER);
@@ -70,7 +71,7 @@ final class KlaviyoIngest {
       .compose(r -> {
         int n = r.get(0).toInteger();
         if (n > 0) {
-          queued.accept(RedisKeys.eventsShard(SHARD));
+          queued.accept(stream);
         }
         return n < 0 ? Future.failedFuture(BACKLOG_FULL)
           : Future.succeededFuture(new Outcome(n, r.get(1).toInteger() + batch.repeatsInBatch));

@@ -104,8 +104,9 @@ final class WebhookIngest {
    * when it expires).
    */
   private Future<Boolean> ingest(Delivery d, int shard, boolean routed, boolean rerouted) {
+    String stream = RedisKeys.eventsShard(shard);
     List<String> keys = new ArrayList<>(4 + d.markers.size());
-    keys.add(RedisKeys.eventsShard(shard));
+    keys.add(stream);
     keys.add(d.historyKey(shard));
     keys.addAll(d.dedupeKeys(shard));
     List<Object> args = new ArrayList<>(8);
@@ -141,7 +142,7 @@ final class WebhookIngest {
           return Future.failedFuture(NOT_REPLICATED);
         }
         if (code == 1) {
-          queued.accept(RedisKeys.eventsShard(shard));
+          queued.accept(stream);
         }
         return Future.succeededFuture(code == 1);
       });
