@@ -255,7 +255,7 @@ public final class Gateway {
           routerFactory, limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
           .shutdownGrace(config.http().shutdownGraceMs())
           .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs())
-          .tls(config.tls()).accessLog(accessLog),
+          .tls(config.tls()).accessLog(accessLog).direct(redirect.direct(requests)),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
       .compose(id -> vertx.deployVerticle(new ManagementVerticle(config.http().managementHost(), config.http().managementPort(),
@@ -371,7 +371,7 @@ public final class Gateway {
     admin.mount(r);
     jobs.mount(r);
     new ConsoleOverview(redis, usage, registry, config.linktree().rateLimitPerMin(), shards.count()).mount(r);
-    r.route("/r/:username/:linkId").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD)
+    r.route(RedirectHandler.ROUTE).method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD)
       .handler(redirect);
     r.get("/v1/analytics/:username/clicks").handler(analyticsApi);
     keysAdmin.mount(r);

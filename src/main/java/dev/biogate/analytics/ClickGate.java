@@ -5,7 +5,6 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.biogate.config.ClickOptions;
 import dev.biogate.http.ClientAddress;
 import dev.biogate.http.InboundLimiter;
-import io.netty.util.NetUtil;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -43,12 +42,14 @@ public final class ClickGate {
   private final InboundLimiter limiter;
   private final Cache<String, Long> counted;
   private volatile DayKey dayKey;
+  /** Each thread's Mac under the day's key: re-keyed when the day changes, never built per click. */
+  private final ThreadLocal<DayMac> macs = new ThreadLocal<>();
 
   public ClickGate(ClickOptions o, List<String> trustedProxies, boolean exemptLoopback) {
     this.windowMs = o.windowS() * 1000;
     this.bots = o.botUserAgents();
     this.secret = o.fingerprintSecret() != null ? o.fingerprintSecret().bytes() : randomSecret();
-    this.clients = new ClientAddress(trustedProxies);
+    this.clients = ClientAddress.trusting(trustedProxies);
     this.limiter = new InboundLimiter(o.ratePerSec(), o.burst(), trustedProxies, exemptLoopback);
     this.counted = Caffeine.newBuilder().maximumSize(o.maxTracked()).expireAfterWrite(Duration.ofMillis(windowMs)).build();
   }
@@ -68,8 +69,8 @@ public final class ClickGate {
     if (ua == null || ua.isBlank() || bot(ua) || prefetch(h)) {
       return null;
     }
-    byte[] ip = clients.of(req);
-    String fp = fingerprint(ip == null ? "" : NetUtil.bytesToIpAddress(ip), ua, username, linkId, now);
+    String ip = clients.text(req);
+    String fp = fingerprint(ip == null ? "" : ip, ua, username, linkId, now);
     boolean[] fresh = {false};
     counted.asMap().compute(fp, (k, last) -> {
       if (last != null && now - last < windowMs) {
@@ -109,14 +110,20 @@ public final class ClickGate {
     return HEX.formatHex(out, 0, 16);
   }
 
-  /** A fresh Mac under the day's key (the key itself is derived once per day). */
+  /** This thread's Mac under the day's key (the key itself is derived once per day). */
   private Mac dayKey(long day) {
+    DayMac m = macs.get();
+    if (m != null && m.day == day) {
+      return m.mac;
+    }
     DayKey k = dayKey;
     if (k == null || k.day != day) {
       k = new DayKey(day, hmac(secret, ("biogate click fingerprint day " + day).getBytes(StandardCharsets.US_ASCII)));
       dayKey = k;
     }
-    return mac(k.key);
+    m = new DayMac(day, mac(k.key));
+    macs.set(m);
+    return m.mac;
   }
 
   private static byte[] hmac(byte[] key, byte[] data) {
@@ -140,5 +147,8 @@ public final class ClickGate {
   }
 
   private record DayKey(long day, byte[] key) {
+  }
+
+  private record DayMac(long day, Mac mac) {
   }
 }

@@ -1,12 +1,16 @@
 package dev.biogate.analytics;
 
 import dev.biogate.http.ApiException;
+import dev.biogate.http.DirectRoute;
 import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.RequestMetrics;
 import dev.biogate.http.Usernames;
 import dev.biogate.profile.ProfileErrors;
 import dev.biogate.profile.ProfileService;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -21,6 +25,10 @@ import java.util.function.LongSupplier;
  * window, never for bots, {@code HEAD} or prefetches. Each client's redirect rate is limited ({@code 429}). No open redirect: the target can only be a link of the named
  * creator's profile, and only an absolute {@code http}/{@code https} URL without credentials; anything else
  * ({@code javascript:}, {@code data:}, scheme-relative, unparseable) is a {@code 404}, never a {@code Location}.
+ *
+ * <p>Plain redirect paths ({@link #direct}) are served before the router, as profile reads are: the router's route
+ * matching, context and end handlers were a tenth of a redirect's cost. Paths with escapes or anything the router
+ * would normalise or reject still go through it ({@link #handle}).
  */
 public final class RedirectHandler implements Handler<RoutingContext> {
 
@@ -28,6 +36,9 @@ public final class RedirectHandler implements Handler<RoutingContext> {
   static final ApiException NO_PROFILE = new ApiException(404, "profile_not_found", "no such profile");
   static final ApiException NO_LINK = new ApiException(404, "link_not_found", "this profile has no such link");
   private static final int MAX_URL = 4096;
+  /** The route template, as the router names it in metrics. */
+  public static final String ROUTE = "/r/:username/:linkId";
+  private static final String PREFIX = "/r/";
 
   private final ProfileService profiles;
   private final ClickRecorder recorder;
@@ -41,9 +52,35 @@ public final class RedirectHandler implements Handler<RoutingContext> {
     this.clock = clock;
   }
 
+  /**
+   * The redirect as a route served before the router, recording into {@code metrics} under {@link #ROUTE} as the
+   * router's requests are. It takes only {@code GET}/{@code HEAD} of {@code /r/{username}/{linkId}} whose two
+   * segments are already valid as written and whose URI has no {@code %}; the router answers everything else.
+   */
+  public DirectRoute direct(RequestMetrics metrics) {
+    RequestMetrics.Route route = metrics.route(ROUTE);
+    boolean timed = metrics.enabled();
+    return (req, path) -> {
+      HttpMethod method = req.method();
+      int slash = method == HttpMethod.GET || method == HttpMethod.HEAD ? plainSplit(path, req.uri()) : -1;
+      if (slash < 0) {
+        return false;
+      }
+      String username = Usernames.normalize(path, PREFIX.length(), slash);
+      String linkId = path.substring(slash + 1);
+      if (timed) {
+        long start = System.nanoTime();
+        req.response().endHandler(v -> route.record(method, req.response().getStatusCode(), System.nanoTime() - start));
+      }
+      serve(req, username, linkId);
+      return true;
+    };
+  }
+
   @Override
   public void handle(RoutingContext ctx) {
-    if (!gate.admit(ctx.request())) {
+    HttpServerRequest req = ctx.request();
+    if (!gate.admit(req)) {
       return;
     }
     String username = Usernames.normalize(ctx.pathParam("username"));
@@ -56,30 +93,67 @@ public final class RedirectHandler implements Handler<RoutingContext> {
       ErrorResponses.send(ctx.response(), INVALID_LINK);
       return;
     }
+    redirect(req, username, linkId);
+  }
+
+  /** A redirect whose username and link id are valid. */
+  private void serve(HttpServerRequest req, String username, String linkId) {
+    if (gate.admit(req)) {
+      redirect(req, username, linkId);
+    }
+  }
+
+  private void redirect(HttpServerRequest req, String username, String linkId) {
     profiles.lookup(username).onComplete(ar -> {
       if (ar.failed()) {
-        ErrorResponses.send(ctx.response(), ProfileErrors.toHttp(ar.cause()));
+        ErrorResponses.send(req.response(), ProfileErrors.toHttp(ar.cause()));
         return;
       }
       if (!ar.result().found()) {
-        ErrorResponses.send(ctx.response(), NO_PROFILE);
+        ErrorResponses.send(req.response(), NO_PROFILE);
         return;
       }
       String target = safeTarget(urlOf(ar.result().document(), linkId));
       if (target == null) {
-        ErrorResponses.send(ctx.response(), NO_LINK);
+        ErrorResponses.send(req.response(), NO_LINK);
         return;
       }
-      ctx.response().setStatusCode(302)
+      req.response().setStatusCode(302)
         .putHeader(HttpHeaders.LOCATION, target)
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end();
       long now = clock.getAsLong();
-      String eventId = gate.countable(ctx.request(), username, linkId, now);
+      String eventId = gate.countable(req, username, linkId, now);
       if (eventId != null) {
         recorder.record(new ClickEvent(eventId, username, linkId, now, ClickEvent.SOURCE_REDIRECT));
       }
     });
+  }
+
+  /**
+   * Where a plain redirect path splits ({@code /r/} username {@code /} link id), or -1 when the router must decide:
+   * another prefix, more or fewer segments, a {@code %} anywhere in the URI, or a segment that is not valid as
+   * written (or is all dots, which the router would normalise away).
+   */
+  static int plainSplit(String path, String uri) {
+    if (!path.startsWith(PREFIX) || uri.indexOf('%') >= 0) {
+      return -1;
+    }
+    int slash = path.indexOf('/', PREFIX.length());
+    if (slash < 0 || path.indexOf('/', slash + 1) >= 0 || Usernames.normalize(path, PREFIX.length(), slash) == null) {
+      return -1;
+    }
+    String linkId = path.substring(slash + 1);
+    return ClickEvent.validLinkId(linkId) && !onlyDots(linkId) ? slash : -1;
+  }
+
+  private static boolean onlyDots(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) != '.') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The URL the profile holds for this link id, or {@code null}. */

@@ -1,11 +1,14 @@
 package dev.biogate.http;
 
 import io.netty.util.NetUtil;
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Who the client is, the way nginx's realip module with {@code real_ip_recursive on} decides it. The connection's
@@ -19,7 +22,21 @@ public final class ClientAddress {
   /** At most this many hops are examined, right to left (a proxy chain is short; the header is client-supplied). */
   static final int MAX_HOPS = 32;
 
+  private static final Map<List<String>, ClientAddress> SHARED = new ConcurrentHashMap<>();
+
+  /**
+   * The last request each thread resolved. A redirect asks three times (edge limit, redirect limit, click
+   * fingerprint) and a profile miss twice; the request's header map identifies the request, so each later ask is
+   * one comparison instead of a parse of the peer and every forwarded hop.
+   */
+  private static final ThreadLocal<Resolved> LAST = ThreadLocal.withInitial(Resolved::new);
+
   private final List<Cidr> trusted;
+
+  /** The one instance for this list of trusted proxies: everything that shares it shares the per-request memo. */
+  public static ClientAddress trusting(List<String> trustedProxies) {
+    return SHARED.computeIfAbsent(List.copyOf(trustedProxies), ClientAddress::new);
+  }
 
   /** {@code trustedProxies}: CIDRs ({@code 10.0.0.0/8}, {@code fd00::/8}) or single addresses. */
   public ClientAddress(List<String> trustedProxies) {
@@ -30,8 +47,36 @@ public final class ClientAddress {
     this.trusted = List.copyOf(cidrs);
   }
 
-  /** The client's address as bytes (4 or 16), or {@code null} when the connection has no IP peer. */
+  /**
+   * The client's address as bytes (4 or 16), or {@code null} when the connection has no IP peer. Callers must not
+   * modify the array: it is the memo's.
+   */
   public byte[] of(HttpServerRequest req) {
+    return resolved(req).ip;
+  }
+
+  /** The client's address in canonical text form, or {@code null}. */
+  public String text(HttpServerRequest req) {
+    Resolved r = resolved(req);
+    if (r.text == null && r.ip != null) {
+      r.text = NetUtil.bytesToIpAddress(r.ip);
+    }
+    return r.text;
+  }
+
+  private Resolved resolved(HttpServerRequest req) {
+    MultiMap headers = req.headers();
+    Resolved r = LAST.get();
+    if (r.by != this || r.headers != headers) {
+      r.by = this;
+      r.headers = headers;
+      r.ip = resolve(req);
+      r.text = null;
+    }
+    return r;
+  }
+
+  private byte[] resolve(HttpServerRequest req) {
     SocketAddress peer = req.remoteAddress();
     byte[] ip = peer == null || peer.hostAddress() == null ? null : parse(peer.hostAddress());
     if (ip == null || !trusted(ip)) {
@@ -56,12 +101,6 @@ public final class ClientAddress {
       }
     }
     return ip;
-  }
-
-  /** The client's address in canonical text form, or {@code null}. */
-  public String text(HttpServerRequest req) {
-    byte[] ip = of(req);
-    return ip == null ? null : NetUtil.bytesToIpAddress(ip);
   }
 
   public static boolean loopback(byte[] ip) {
@@ -107,6 +146,14 @@ public final class ClientAddress {
       }
     }
     return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+  }
+
+  /** One thread's last answer: for which instance and which request's headers. */
+  private static final class Resolved {
+    ClientAddress by;
+    MultiMap headers;
+    byte[] ip;
+    String text;
   }
 
   /** One trusted range. */

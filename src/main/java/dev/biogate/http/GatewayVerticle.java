@@ -17,7 +17,7 @@ import java.util.function.Supplier;
 /**
  * One HTTP server per event loop. Profile reads ({@code GET|HEAD /v1/profiles/{username}}) are dispatched straight
  * to the {@link ProfileReads} handler without going through the router: the hot path pays for one prefix check and one
- * username scan. Everything else is routed.
+ * username scan. {@link DirectRoute}s (plain redirect paths) are offered the request next. Everything else is routed.
  */
 public final class GatewayVerticle extends VerticleBase {
 
@@ -41,6 +41,7 @@ public final class GatewayVerticle extends VerticleBase {
   private long bodyTimeoutMs = DEFAULT_BODY_MS;
   private TlsOptions tls;
   private AccessLog accessLog;
+  private DirectRoute direct;
 
   public GatewayVerticle(String host, int port, ProfileReads profiles, Supplier<Router> routes, InboundLimiter limiter,
                          EdgeHeaders edge, IntConsumer boundPort) {
@@ -69,6 +70,12 @@ public final class GatewayVerticle extends VerticleBase {
   /** Log a sample of requests ({@code null}: no access log). */
   public GatewayVerticle accessLog(AccessLog accessLog) {
     this.accessLog = accessLog;
+    return this;
+  }
+
+  /** A route offered each request before the router (after profile reads). */
+  public GatewayVerticle direct(DirectRoute direct) {
+    this.direct = direct;
     return this;
   }
 
@@ -120,6 +127,9 @@ public final class GatewayVerticle extends VerticleBase {
         } else {
           ErrorResponses.send(req.response(), Usernames.INVALID);
         }
+        return;
+      }
+      if (direct != null && direct.serve(req, path)) {
         return;
       }
       if (Methods.oddTarget(req)) {

@@ -42,7 +42,7 @@ public final class InboundLimiter {
   public InboundLimiter(double ratePerSec, int burst, java.util.List<String> trustedProxies, boolean exemptLoopback) {
     this.ratePerNano = ratePerSec / 1e9;
     this.burst = burst;
-    this.clients = new ClientAddress(trustedProxies);
+    this.clients = ClientAddress.trusting(trustedProxies);
     this.exemptLoopback = exemptLoopback;
     this.buckets = Caffeine.newBuilder().maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(2)).build();
     long window = ratePerNano > 0 ? Math.max(1, (long) Math.ceil(burst / ratePerSec)) : 0;
@@ -94,7 +94,7 @@ public final class InboundLimiter {
     if (ip == null || (exemptLoopback && ClientAddress.loopback(ip))) {
       return null;
     }
-    return io.netty.util.NetUtil.bytesToIpAddress(ip);
+    return clients.text(req);
   }
 
   /** A token bucket; synchronized because a client's connections may sit on different event loops. */

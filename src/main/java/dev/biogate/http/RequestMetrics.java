@@ -8,7 +8,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+
+import io.vertx.core.http.HttpMethod;
 
 /**
  * Server-side latency per route template, method and status: {@code biogate_http_server_requests_seconds}
@@ -64,6 +67,47 @@ public final class RequestMetrics {
       responses(route, method, status).increment();
       timer(route, method, status).record(nanos, TimeUnit.NANOSECONDS);
     }
+  }
+
+  /** One route's recorder for a handler served before the router ({@code template} as the router would name it). */
+  public Route route(String template) {
+    return new Route(template);
+  }
+
+  /**
+   * The meters of one route, looked up once per method and status and then kept, so recording a {@code GET} or
+   * {@code HEAD} costs no string building or map lookup.
+   */
+  public final class Route {
+    private static final int STATUSES = 600;
+    private final String template;
+    private final AtomicReferenceArray<Meters> getAndHead = new AtomicReferenceArray<>(2 * STATUSES);
+
+    private Route(String template) {
+      this.template = template;
+    }
+
+    public void record(HttpMethod method, int status, long nanos) {
+      if (registry == null) {
+        return;
+      }
+      boolean head = method == HttpMethod.HEAD;
+      if (!(head || method == HttpMethod.GET) || status < 0 || status >= STATUSES) {
+        RequestMetrics.this.record(template, method.name(), status, nanos);
+        return;
+      }
+      int i = (head ? STATUSES : 0) + status;
+      Meters m = getAndHead.get(i);
+      if (m == null) {
+        m = new Meters(responses(template, method.name(), status), timer(template, method.name(), status));
+        getAndHead.set(i, m);
+      }
+      m.count.increment();
+      m.timer.record(nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private record Meters(LongAdder count, Timer timer) {
   }
 
   /** Exact response counts: {@code biogate_http_server_responses_total}, the basis of error-rate alerts. */

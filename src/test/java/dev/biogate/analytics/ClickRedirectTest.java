@@ -22,6 +22,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code GET /r/{username}/{linkId}}: only to a URL the creator's profile holds, only http(s), and counted. */
 class ClickRedirectTest extends UnstartedHarnessTest {
@@ -92,6 +93,50 @@ class ClickRedirectTest extends UnstartedHarnessTest {
         HttpResponse<Buffer> ok = rs.get(urls.length - 1);
         assertEquals(302, ok.statusCode());
         assertEquals("https://ok.example/path?q=1", ok.getHeader("Location"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void onlyPlainRedirectPathsAreServedBeforeTheRouter() {
+    assertEquals(7, RedirectHandler.plainSplit("/r/demo/lnk_demo_03", "/r/demo/lnk_demo_03?utm=x"));
+    assertEquals(7, RedirectHandler.plainSplit("/r/DEMO/lnk_demo_03", "/r/DEMO/lnk_demo_03"));
+    String[][] routed = {
+      {"/r/d%65mo/lnk_demo_03", "/r/d%65mo/lnk_demo_03"},       // an escape to decode
+      {"/r/demo/lnk_demo_03", "/r/demo/lnk_demo_03?q=%zz"},     // a bad escape in the query: 400 from the router
+      {"/r/demo/lnk_demo_03/", "/r/demo/lnk_demo_03/"},         // a third segment
+      {"/r/demo", "/r/demo"}, {"/r/", "/r/"}, {"/r//x", "/r//x"},
+      {"/r/../lnk_demo_03", "/r/../lnk_demo_03"}, {"/r/demo/..", "/r/demo/.."}, // dot segments the router normalises
+      {"/r/bad!user/lnk", "/r/bad!user/lnk"}, {"/r/demo/bad id", "/r/demo/bad id"},
+      {"/R/demo/lnk_demo_03", "/R/demo/lnk_demo_03"}, {"/v1/profiles/demo", "/v1/profiles/demo"}};
+    for (String[] p : routed) {
+      assertEquals(-1, RedirectHandler.plainSplit(p[0], p[1]), p[1]);
+    }
+  }
+
+  @Test
+  void theRouterAnswersEscapedPathsAsTheDirectRouteAnswersTheirPlainForms(VertxTestContext ctx) {
+    List<String> plain = List.of("/r/demo/lnk_demo_03", "/r/DEMO/lnk_demo_03", "/r/demo/no-such-link", "/r/nobody/lnk_demo_01");
+    List<String> escaped = List.of("/r/d%65mo/lnk_demo_03", "/r/DEM%4F/lnk_demo_03", "/r/demo/no%2Dsuch-link", "/r/nob%6Fdy/lnk_demo_01");
+    h.start().compose(x -> h.gateway(Clicks.config(dir.resolve("clicks.journal"))))
+      .compose(g -> all(g, plain).compose(direct -> all(g, escaped).compose(routed ->
+        h.send(HttpMethod.GET, g, "/metrics", null).map(metrics -> List.of(direct, routed, List.of(metrics))))))
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        for (int i = 0; i < plain.size(); i++) {
+          HttpResponse<Buffer> direct = rs.get(0).get(i);
+          HttpResponse<Buffer> routed = rs.get(1).get(i);
+          assertEquals(routed.statusCode(), direct.statusCode(), plain.get(i));
+          assertEquals(routed.getHeader("Location"), direct.getHeader("Location"), plain.get(i));
+          assertEquals(routed.getHeader("Cache-Control"), direct.getHeader("Cache-Control"), plain.get(i));
+          assertEquals(routed.getHeader("X-Content-Type-Options"), direct.getHeader("X-Content-Type-Options"), plain.get(i));
+          assertEquals(routed.bodyAsString(), direct.bodyAsString(), plain.get(i));
+        }
+        assertEquals(302, rs.get(0).get(0).statusCode());
+        assertEquals("https://shop.example.com/demo", rs.get(0).get(0).getHeader("Location"));
+        // Both ways are counted under the router's template: two plain and two escaped 302s, two of each 404.
+        String metrics = rs.get(2).get(0).bodyAsString();
+        assertTrue(metrics.contains("biogate_http_server_responses_total{method=\"GET\",route=\"/r/:username/:linkId\",status=\"302\"} 4.0"), metrics);
+        assertTrue(metrics.contains("biogate_http_server_responses_total{method=\"GET\",route=\"/r/:username/:linkId\",status=\"404\"} 4.0"), metrics);
         ctx.completeNow();
       })));
   }
