@@ -226,7 +226,9 @@ public final class Gateway {
   /** Starts an instance reporting into {@code registry} (the one Vert.x's own metrics use, when it has them). */
   public static Future<Gateway> start(Vertx vertx, BiogateConfig config, LongSupplier clock, PrometheusMeterRegistry registry) {
     Gateway g = new Gateway(vertx, config, clock, registry);
-    return g.deploy().map(g);
+    // A start that fails half-way (a busy port) stops what it started, in order, before the caller closes Vert.x:
+    // closing Vert.x under running engines fails their Redis calls one by one, each with a log line.
+    return g.deploy().map(g).recover(err -> g.close().transform(ar -> Future.failedFuture(err)));
   }
 
   private Future<Void> deploy() {

@@ -69,6 +69,7 @@ class CleanStopTest {
       || k.startsWith("KLAVIYO_") || k.equals("REDIS_URL"));
     pb.environment().put("BIOGATE_HTTP_PORT", "0");
     pb.environment().put("BIOGATE_SANDBOX_PORT", "0");
+    pb.environment().put("BIOGATE_MANAGEMENT_PORT", "0"); // 9090 is Prometheus's default: often taken
     Process p = pb.start();
     List<String> lines = new CopyOnWriteArrayList<>();
     CountDownLatch listening = new CountDownLatch(1);

@@ -311,7 +311,10 @@ public final class MultiplexedRedis implements Redis {
           vertx.setTimer(timeoutMs, t -> draining.close());
           replaced.complete(ar.result());
         } else {
-          LOG.warn("redis connection not replaced yet: {}", ar.cause().getMessage());
+          if (!closed) {
+            // Closing fails every renewal in flight ("Client is closed"): expected, nothing to report.
+            LOG.warn("redis connection not replaced yet: {}", ar.cause().getMessage());
+          }
           replaced.fail(ar.cause());
         }
       });
