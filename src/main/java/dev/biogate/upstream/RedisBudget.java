@@ -99,6 +99,8 @@ public final class RedisBudget implements UpstreamBudget {
   /** The roster as last read: quadruples (id, last report in microseconds, share, grants). */
   private volatile List<String> roster = List.of();
   private volatile Degraded degraded;
+  /** Set by {@link #stop}: a report still in flight then fails with the closing client, which is no outage. */
+  private volatile boolean stopped;
   private Future<Void> restoring;
   private long heartbeatTimer = -1;
   private int heartbeatTimeouts;
@@ -153,6 +155,7 @@ public final class RedisBudget implements UpstreamBudget {
    * record's whole lifetime.
    */
   public Future<Void> stop() {
+    stopped = true;
     if (heartbeatTimer >= 0) {
       vertx.cancelTimer(heartbeatTimer);
     }
@@ -379,7 +382,7 @@ public final class RedisBudget implements UpstreamBudget {
   }
 
   private synchronized void degrade(Throwable cause) {
-    if (degraded != null) {
+    if (degraded != null || stopped) {
       return;
     }
     int live = Math.max(1, liveInstances);
@@ -459,6 +462,9 @@ public final class RedisBudget implements UpstreamBudget {
   }
 
   private void commandError(String what, Throwable err) {
+    if (stopped) {
+      return;
+    }
     long now = System.currentTimeMillis();
     boolean log;
     synchronized (this) {
