@@ -62,17 +62,17 @@ public final class RedirectHandler implements Handler<RoutingContext> {
     boolean timed = metrics.enabled();
     return (req, path) -> {
       HttpMethod method = req.method();
-      int slash = method == HttpMethod.GET || method == HttpMethod.HEAD ? plainSplit(path, req.uri()) : -1;
-      if (slash < 0) {
+      Target target = method == HttpMethod.GET || method == HttpMethod.HEAD ? plain(path, req.uri()) : null;
+      if (target == null) {
         return false;
       }
-      String username = Usernames.normalize(path, PREFIX.length(), slash);
-      String linkId = path.substring(slash + 1);
       if (timed) {
         long start = System.nanoTime();
         req.response().endHandler(v -> route.record(method, req.response().getStatusCode(), System.nanoTime() - start));
       }
-      serve(req, username, linkId);
+      if (gate.admit(req)) {
+        redirect(req, target.username, target.linkId);
+      }
       return true;
     };
   }
@@ -94,13 +94,6 @@ public final class RedirectHandler implements Handler<RoutingContext> {
       return;
     }
     redirect(req, username, linkId);
-  }
-
-  /** A redirect whose username and link id are valid. */
-  private void serve(HttpServerRequest req, String username, String linkId) {
-    if (gate.admit(req)) {
-      redirect(req, username, linkId);
-    }
   }
 
   private void redirect(HttpServerRequest req, String username, String linkId) {
@@ -130,21 +123,26 @@ public final class RedirectHandler implements Handler<RoutingContext> {
     });
   }
 
+  /** The normalised username and the link id of a plain redirect path. */
+  record Target(String username, String linkId) {
+  }
+
   /**
-   * Where a plain redirect path splits ({@code /r/} username {@code /} link id), or -1 when the router must decide:
-   * another prefix, more or fewer segments, a {@code %} anywhere in the URI, or a segment that is not valid as
-   * written (or is all dots, which the router would normalise away).
+   * The target of a plain redirect path ({@code /r/} username {@code /} link id), or {@code null} when the router
+   * must decide: another prefix, more or fewer segments, a {@code %} anywhere in the URI, or a segment that is not
+   * valid as written (or is all dots, which the router would normalise away).
    */
-  static int plainSplit(String path, String uri) {
+  static Target plain(String path, String uri) {
     if (!path.startsWith(PREFIX) || uri.indexOf('%') >= 0) {
-      return -1;
+      return null;
     }
     int slash = path.indexOf('/', PREFIX.length());
-    if (slash < 0 || path.indexOf('/', slash + 1) >= 0 || Usernames.normalize(path, PREFIX.length(), slash) == null) {
-      return -1;
+    if (slash < 0 || path.indexOf('/', slash + 1) >= 0) {
+      return null;
     }
+    String username = Usernames.normalize(path, PREFIX.length(), slash);
     String linkId = path.substring(slash + 1);
-    return ClickEvent.validLinkId(linkId) && !onlyDots(linkId) ? slash : -1;
+    return username != null && ClickEvent.validLinkId(linkId) && !onlyDots(linkId) ? new Target(username, linkId) : null;
   }
 
   private static boolean onlyDots(String s) {

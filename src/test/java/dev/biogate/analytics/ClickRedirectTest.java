@@ -99,8 +99,8 @@ class ClickRedirectTest extends UnstartedHarnessTest {
 
   @Test
   void onlyPlainRedirectPathsAreServedBeforeTheRouter() {
-    assertEquals(7, RedirectHandler.plainSplit("/r/demo/lnk_demo_03", "/r/demo/lnk_demo_03?utm=x"));
-    assertEquals(7, RedirectHandler.plainSplit("/r/DEMO/lnk_demo_03", "/r/DEMO/lnk_demo_03"));
+    assertEquals(new RedirectHandler.Target("demo", "lnk_demo_03"), RedirectHandler.plain("/r/demo/lnk_demo_03", "/r/demo/lnk_demo_03?utm=x"));
+    assertEquals(new RedirectHandler.Target("demo", "Lnk:1.x"), RedirectHandler.plain("/r/DEMO/Lnk:1.x", "/r/DEMO/Lnk:1.x"));
     String[][] routed = {
       {"/r/d%65mo/lnk_demo_03", "/r/d%65mo/lnk_demo_03"},       // an escape to decode
       {"/r/demo/lnk_demo_03", "/r/demo/lnk_demo_03?q=%zz"},     // a bad escape in the query: 400 from the router
@@ -110,7 +110,7 @@ class ClickRedirectTest extends UnstartedHarnessTest {
       {"/r/bad!user/lnk", "/r/bad!user/lnk"}, {"/r/demo/bad id", "/r/demo/bad id"},
       {"/R/demo/lnk_demo_03", "/R/demo/lnk_demo_03"}, {"/v1/profiles/demo", "/v1/profiles/demo"}};
     for (String[] p : routed) {
-      assertEquals(-1, RedirectHandler.plainSplit(p[0], p[1]), p[1]);
+      assertNull(RedirectHandler.plain(p[0], p[1]), p[1]);
     }
   }
 
