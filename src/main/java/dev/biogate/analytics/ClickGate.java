@@ -41,8 +41,7 @@ public final class ClickGate {
   private final ClientAddress clients;
   private final InboundLimiter limiter;
   private final Cache<String, Long> counted;
-  private volatile DayKey dayKey;
-  /** Each thread's Mac under the day's key: re-keyed when the day changes, never built per click. */
+  /** Each thread's Mac under the day's key: derived when the day changes, never built per click. */
   private final ThreadLocal<DayMac> macs = new ThreadLocal<>();
 
   public ClickGate(ClickOptions o, List<String> trustedProxies, boolean exemptLoopback) {
@@ -110,19 +109,13 @@ public final class ClickGate {
     return HEX.formatHex(out, 0, 16);
   }
 
-  /** This thread's Mac under the day's key (the key itself is derived once per day). */
+  /** This thread's Mac under the day's key (derived from the secret once per thread and day). */
   private Mac dayKey(long day) {
     DayMac m = macs.get();
-    if (m != null && m.day == day) {
-      return m.mac;
+    if (m == null || m.day != day) {
+      m = new DayMac(day, mac(hmac(secret, ("biogate click fingerprint day " + day).getBytes(StandardCharsets.US_ASCII))));
+      macs.set(m);
     }
-    DayKey k = dayKey;
-    if (k == null || k.day != day) {
-      k = new DayKey(day, hmac(secret, ("biogate click fingerprint day " + day).getBytes(StandardCharsets.US_ASCII)));
-      dayKey = k;
-    }
-    m = new DayMac(day, mac(k.key));
-    macs.set(m);
     return m.mac;
   }
 
@@ -144,9 +137,6 @@ public final class ClickGate {
     byte[] b = new byte[32];
     new SecureRandom().nextBytes(b);
     return b;
-  }
-
-  private record DayKey(long day, byte[] key) {
   }
 
   private record DayMac(long day, Mac mac) {

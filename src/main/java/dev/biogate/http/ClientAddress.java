@@ -26,8 +26,8 @@ public final class ClientAddress {
 
   /**
    * The last request each thread resolved. A redirect asks three times (edge limit, redirect limit, click
-   * fingerprint) and a profile miss twice; the request's header map identifies the request, so each later ask is
-   * one comparison instead of a parse of the peer and every forwarded hop.
+   * fingerprint); the request's header map identifies the request, so each later ask is one comparison instead of a
+   * parse of the peer and every forwarded hop.
    */
   private static final ThreadLocal<Resolved> LAST = ThreadLocal.withInitial(Resolved::new);
 
