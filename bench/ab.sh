@@ -12,6 +12,8 @@
 # Per variant NAME: VARIANT_NAME_JAR (default target/biogate.jar), VARIANT_NAME_OPTS
 # (JVM flags), VARIANT_NAME_JAVA (java binary, default JAVA_BIN or java),
 # VARIANT_NAME_ENV (extra "KEY=value ..." environment, e.g. BIOGATE_HTTP_INSTANCES=1).
+# WRK_SCRIPT: a wrk Lua script for every request (e.g. bench/readers.lua with
+# BIOGATE_CONFIG=bench/clicks.json: each request from a reader of its own).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -68,7 +70,8 @@ for v in $VARIANTS; do
 done
 for v in $VARIANTS; do
   log "warming $v (${WARMUP_DURATION})"
-  run_bounded "$((WARMUP_S + 30))" "$TMP_DIR/warm-$v.txt" "$WRK_BIN" -t"$WRK_THREADS" -c64 -d"$WARMUP_DURATION" "${URL[$v]}" \
+  run_bounded "$((WARMUP_S + 30))" "$TMP_DIR/warm-$v.txt" "$WRK_BIN" -t"$WRK_THREADS" -c64 -d"$WARMUP_DURATION" \
+      ${WRK_SCRIPT:+-s "$WRK_SCRIPT"} "${URL[$v]}" \
     || die "warm-up of $v failed"
 done
 
@@ -87,7 +90,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for ((k = 0; k < round - 1; k++)); do set -- "${@:2}" "$1"; done
     for v in "$@"; do
       out="$TMP_DIR/wrk-$round-$v-$conns.txt"
-      run_bounded "$((DURATION_S + 30))" "$out" "$WRK_BIN" -t"$WRK_THREADS" -c"$conns" -d"$DURATION" --latency "${URL[$v]}" \
+      run_bounded "$((DURATION_S + 30))" "$out" "$WRK_BIN" -t"$WRK_THREADS" -c"$conns" -d"$DURATION" --latency \
+          ${WRK_SCRIPT:+-s "$WRK_SCRIPT"} "${URL[$v]}" \
         || { cat "$out" >&2; die "wrk failed against $v"; }
       rps="$(wrk_stat "$out" rps)"
       p50="$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")"
