@@ -472,11 +472,9 @@ public final class Gateway {
       invalidation.stop();
       replicas.stop();
       streams.stop();
-      budgetRedis.close();
-      livenessRedis.close();
       upstream.close();
-      redis.close();
-      return Future.succeededFuture();
+      // Waited for, so that whoever closes Vert.x (or the private Redis) next finds every connection closed.
+      return Future.join(budgetRedis.close(), livenessRedis.close(), redis.close()).<Void>mapEmpty().otherwiseEmpty();
     });
   }
 

@@ -181,8 +181,11 @@ public final class MultiplexedRedis implements Redis {
         all.add(detached);
       }
     }
-    all.forEach(Line::close);
-    return client.close();
+    // The pool closes last: a connection still being opened (its handshake in flight) is waited for, at most one
+    // command timeout, and closed first, or the client would log its failure as an unhandled error.
+    List<Future<Void>> lines = new ArrayList<>(all.size());
+    all.forEach(l -> lines.add(l.close()));
+    return Future.join(lines).timeout(timeoutMs, TimeUnit.MILLISECONDS).transform(ar -> client.close());
   }
 
   /** The line of the calling event loop (created on first use, from that loop, so its connection lives there). */
@@ -367,15 +370,20 @@ public final class MultiplexedRedis implements Redis {
       return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastAttemptNanos);
     }
 
-    private void close() {
+    /** Completes once this line's connection, and a replacement being built, are settled and closed. */
+    private Future<Void> close() {
       Future<RedisConnection> c;
+      Future<RedisConnection> r;
       synchronized (this) {
         c = current;
+        r = renewal;
         current = null;
       }
-      if (c != null) {
-        c.onSuccess(RedisConnection::close);
-      }
+      // A replacement that completes after the close closes itself (see renew): only its outcome is waited for.
+      Future<Void> replacement = r == null ? Future.succeededFuture() : r.<Void>mapEmpty().otherwiseEmpty();
+      Future<Void> own = c == null ? Future.succeededFuture()
+        : c.transform(ar -> ar.succeeded() ? ar.result().close().otherwiseEmpty() : Future.<Void>succeededFuture());
+      return Future.join(own, replacement).mapEmpty();
     }
   }
 

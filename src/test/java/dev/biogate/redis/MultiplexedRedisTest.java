@@ -4,6 +4,7 @@ import dev.biogate.config.RedisConfig;
 import dev.biogate.support.Eventually;
 import dev.biogate.support.TestRedis;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -30,6 +31,50 @@ class MultiplexedRedisTest {
   /** A cold JVM needs longer than one 500 ms command timeout for its first connection. */
   private static Future<Void> connected(Vertx vertx, Redis redis) {
     return Eventually.until(vertx, () -> redis.send(Request.cmd(Command.PING)).map(true), 10_000, "connected");
+  }
+
+  /**
+   * Closing while connections are still being opened (a start that fails half-way closes clients its components
+   * have just begun to use) waits for them: nothing is logged, and the close completes once they are closed. It
+   * once closed the pool under a handshake in flight, which logged "Unhandled Error" from the Redis client (and,
+   * with assertions on, an AssertionError from the connection's end handler).
+   */
+  @Test
+  void closingWhileConnectionsAreStillOpeningLogsNothing(Vertx vertx, VertxTestContext ctx) {
+    java.util.List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture = new ch.qos.logback.core.AppenderBase<>() {
+      @Override
+      protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+        if (e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN)) {
+          logged.add(e.getLoggerName() + ": " + e.getFormattedMessage());
+        }
+      }
+    };
+    capture.start();
+    root.addAppender(capture);
+    io.vertx.core.internal.VertxInternal internal = (io.vertx.core.internal.VertxInternal) vertx;
+    java.util.List<Future<Void>> closes = new java.util.ArrayList<>();
+    java.util.List<Future<?>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      Redis redis = client(vertx, TestRedis.url());
+      // Each client's first command opens the connection of a loop of its own; the close follows at once.
+      io.vertx.core.Context loop = internal.createEventLoopContext();
+      Promise<Void> closed = Promise.promise();
+      loop.runOnContext(v -> {
+        calls.add(redis.send(Request.cmd(Command.PING)));
+        redis.close().onComplete(closed);
+      });
+      closes.add(closed.future());
+    }
+    Future.join(closes).onComplete(ar -> Future.join(calls).onComplete(answered -> vertx.setTimer(200, t -> ctx.verify(() -> {
+      root.detachAppender(capture);
+      assertTrue(ar.succeeded(), String.valueOf(ar.cause()));
+      assertEquals(20, calls.size(), "every call sent before its client closed");
+      assertTrue(calls.stream().allMatch(Future::isComplete), "every call ended, answered or failed");
+      assertEquals(java.util.List.of(), logged, "logged while closing");
+      ctx.completeNow();
+    }))));
   }
 
   @Test
