@@ -18,6 +18,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -60,6 +62,15 @@ final class WebhookIngest {
   private final Shards shards;
   private final long shardCeiling;
   private final AtomicBoolean degraded = new AtomicBoolean();
+  /**
+   * Outages are reported at most once per {@link #REPORT_INTERVAL_MS}: right after a failover Redis can come and go
+   * several times a second, and a line per flap buried the one that mattered. Later ones in the interval are counted
+   * into the next report; a recovery is reported only when its outage was.
+   */
+  static final long REPORT_INTERVAL_MS = 10_000;
+  private final AtomicLong lastReportMs = new AtomicLong();
+  private final AtomicInteger unreported = new AtomicInteger();
+  private volatile boolean outageReported;
   /** One server holds every key (standalone, Sentinel): the route is read and pinned by the ingest script itself. */
   private final boolean oneServer;
   private final Consumer<String> queued;
@@ -93,7 +104,16 @@ final class WebhookIngest {
 
   private ApiException unavailable(Throwable err) {
     if (degraded.compareAndSet(false, true)) {
-      LOG.warn("redis unavailable for webhook ingestion ({}); answering 503 so senders retry", err.getClass().getSimpleName());
+      long now = clock.getAsLong();
+      long last = lastReportMs.get();
+      outageReported = (last == 0 || now - last >= REPORT_INTERVAL_MS) && lastReportMs.compareAndSet(last, now);
+      if (outageReported) {
+        int more = unreported.getAndSet(0);
+        LOG.warn("redis unavailable for webhook ingestion ({}); answering 503 so senders retry{}", err.getClass().getSimpleName(),
+          more == 0 ? "" : " (" + more + " shorter outages since the last report)");
+      } else {
+        unreported.incrementAndGet();
+      }
     }
     return UNAVAILABLE;
   }
@@ -123,7 +143,7 @@ final class WebhookIngest {
       .timeout(TIMEOUT_MS + (wait ? options.replicaWaitMs() : 0), TimeUnit.MILLISECONDS)
       .recover(err -> Future.failedFuture(unavailable(err)))
       .compose(r -> {
-        if (degraded.compareAndSet(true, false)) {
+        if (degraded.compareAndSet(true, false) && outageReported) {
           LOG.info("redis reachable again; webhook deliveries are being queued");
         }
         int code = r.code();

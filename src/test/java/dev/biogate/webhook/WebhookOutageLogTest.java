@@ -1,0 +1,69 @@
+package dev.biogate.webhook;
+
+import dev.biogate.Gateway;
+import dev.biogate.support.HarnessTest;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Redis coming and going in quick succession (right after a Sentinel failover some calls still time out for a few
+ * seconds) is reported once, not once per flap: a drill logged 77 alternating "unavailable" / "reachable again" lines
+ * in two seconds. Every delivery that could not be queued is still answered 503.
+ */
+class WebhookOutageLogTest extends HarnessTest {
+
+  private static final Buffer BODY = Deliveries.milestone("l1", 1000);
+
+  @Test
+  void flappingRedisIsReportedOnceAndEveryFailedDeliveryAnswered503(VertxTestContext ctx) {
+    List<String> lines = new CopyOnWriteArrayList<>();
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(WebhookIngest.class);
+    ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture = new ch.qos.logback.core.AppenderBase<>() {
+      @Override
+      protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+        lines.add(e.getLevel() + " " + e.getFormattedMessage());
+      }
+    };
+    capture.start();
+    logger.addAppender(capture);
+    // Calls give up after 200 ms; each outage is Redis refusing writes for 500 ms.
+    JsonObject cfg = Deliveries.config().put("redis", new JsonObject().put("commandTimeoutMs", 200));
+    List<Integer> statuses = new ArrayList<>();
+    h.gateway(cfg).compose(g -> {
+      Future<Void> chain = post(g, "d-warm", statuses);
+      for (int i = 0; i < 3; i++) {
+        int k = i;
+        chain = chain
+          .compose(v -> g.redis().send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(500).arg("WRITE")))
+          .compose(v -> post(g, "d-down-" + k, statuses))
+          .compose(v -> h.vertx.timer(400))
+          .compose(v -> post(g, "d-up-" + k, statuses));
+      }
+      return chain;
+    }).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+      logger.detachAppender(capture);
+      assertEquals(List.of(200, 503, 200, 503, 200, 503, 200), statuses, "each delivery sent while writes were refused got 503");
+      assertEquals(1, lines.stream().filter(l -> l.startsWith("WARN redis unavailable for webhook ingestion")).count(), lines.toString());
+      assertEquals(1, lines.stream().filter(l -> l.startsWith("INFO redis reachable again")).count(), lines.toString());
+      ctx.completeNow();
+    })));
+  }
+
+  private Future<Void> post(Gateway g, String id, List<Integer> statuses) {
+    return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, BODY), BODY).map(r -> {
+      statuses.add(r.statusCode());
+      return null;
+    });
+  }
+}
