@@ -12,14 +12,19 @@
   function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
   function api(method, path) {
+    var sent = token();
     return fetch(path, {
       method: method,
-      headers: { 'Authorization': 'Bearer ' + token(), 'Accept': 'application/json' },
+      headers: { 'Authorization': 'Bearer ' + sent, 'Accept': 'application/json' },
       cache: 'no-store',
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (body) {
         if (res.status === 401) {
-          signOut('The token was refused. Enter the admin token again.');
+          // Only a refusal of the token in use signs out: a late answer to a call made with an earlier, wrong
+          // token must not end the session the operator has just opened with the right one.
+          if (token() === sent) {
+            signOut('The token was refused. Enter the admin token again.');
+          }
           throw new Error('unauthorized');
         }
         if (!res.ok) {
