@@ -88,6 +88,8 @@ public final class MultiplexedRedis implements Redis {
   /** The line of callers outside any Vert.x context. */
   private Line detached;
   private volatile boolean closed;
+  /** Failed replacements (every line retries every {@value #RENEW_INTERVAL_MS} ms): a line per 10 s for the client. */
+  private final ThrottledLog renewFailures = new ThrottledLog(10_000);
 
   /**
    * {@code client} builds the connections from its pool of {@code poolSize}: the shared ones (at most half of it),
@@ -316,7 +318,10 @@ public final class MultiplexedRedis implements Redis {
         } else {
           if (!closed) {
             // Closing fails every renewal in flight ("Client is closed"): expected, nothing to report.
-            LOG.warn("redis connection not replaced yet: {}", ar.cause().getMessage());
+            int more = renewFailures.admit(System.currentTimeMillis());
+            if (more >= 0) {
+              LOG.warn("redis connection not replaced yet: {}{}", ar.cause().getMessage(), ThrottledLog.more(more, "failed attempts"));
+            }
           }
           replaced.fail(ar.cause());
         }

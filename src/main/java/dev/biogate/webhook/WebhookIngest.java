@@ -6,6 +6,7 @@ import dev.biogate.redis.ClusterRedis;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
+import dev.biogate.redis.ThrottledLog;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -18,8 +19,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -64,13 +63,14 @@ final class WebhookIngest {
   private final AtomicBoolean degraded = new AtomicBoolean();
   /**
    * Outages are reported at most once per {@link #REPORT_INTERVAL_MS}: right after a failover Redis can come and go
-   * several times a second, and a line per flap buried the one that mattered. Later ones in the interval are counted
-   * into the next report; a recovery is reported only when its outage was.
+   * several times a second, and a line per flap buried the one that mattered. A recovery is reported only when its
+   * outage was.
    */
   static final long REPORT_INTERVAL_MS = 10_000;
-  private final AtomicLong lastReportMs = new AtomicLong();
-  private final AtomicInteger unreported = new AtomicInteger();
+  private final ThrottledLog outages = new ThrottledLog(REPORT_INTERVAL_MS);
   private volatile boolean outageReported;
+  /** Deliveries no replica acknowledged in time: one line per interval, however many there are. */
+  private final ThrottledLog unreplicated = new ThrottledLog(REPORT_INTERVAL_MS);
   /** One server holds every key (standalone, Sentinel): the route is read and pinned by the ingest script itself. */
   private final boolean oneServer;
   private final Consumer<String> queued;
@@ -104,15 +104,11 @@ final class WebhookIngest {
 
   private ApiException unavailable(Throwable err) {
     if (degraded.compareAndSet(false, true)) {
-      long now = clock.getAsLong();
-      long last = lastReportMs.get();
-      outageReported = (last == 0 || now - last >= REPORT_INTERVAL_MS) && lastReportMs.compareAndSet(last, now);
+      int more = outages.admit(clock.getAsLong());
+      outageReported = more >= 0;
       if (outageReported) {
-        int more = unreported.getAndSet(0);
         LOG.warn("redis unavailable for webhook ingestion ({}); answering 503 so senders retry{}", err.getClass().getSimpleName(),
-          more == 0 ? "" : " (" + more + " shorter outages since the last report)");
-      } else {
-        unreported.incrementAndGet();
+          ThrottledLog.more(more, "shorter outages"));
       }
     }
     return UNAVAILABLE;
@@ -157,7 +153,11 @@ final class WebhookIngest {
         }
         // A duplicate is checked too: its first copy may so far exist on this master alone.
         if (wait && r.replicas() < 1) {
-          LOG.warn("no replica acknowledged delivery {} within {} ms; answering 503", d.id, options.replicaWaitMs());
+          int more = unreplicated.admit(clock.getAsLong());
+          if (more >= 0) {
+            LOG.warn("no replica acknowledged delivery {} within {} ms; answering 503{}", d.id, options.replicaWaitMs(),
+              ThrottledLog.more(more, "deliveries"));
+          }
           replicas.recheck(shard);
           return Future.failedFuture(NOT_REPLICATED);
         }

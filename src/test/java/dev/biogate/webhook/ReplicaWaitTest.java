@@ -49,6 +49,8 @@ class ReplicaWaitTest {
 
   @Test
   void answers200OnlyOnceAReplicaHoldsTheDeliveryAnd503WhenNoneAcknowledges(Vertx vertx, VertxTestContext ctx) {
+    capture.start();
+    logger.addAppender(capture);
     h = new Harness(vertx);
     vertx.executeBlocking(() -> {
       master = EmbeddedRedis.start();
@@ -82,10 +84,34 @@ class ReplicaWaitTest {
         assertEquals("not_replicated", r.bodyAsJsonObject().getString("error"));
         assertTrue(Long.parseLong(r.getHeader("Retry-After")) >= 1);
         // The provider retries once the replica is back: acknowledged now, and handled exactly once.
-        return h.eventually(() -> post(g, "durable-2").map(again -> again.statusCode() == 200), 10_000);
+        return h.eventually(() -> post(g, "durable-2").map(again -> {
+          if (again.statusCode() == 503) {
+            refused.incrementAndGet();
+          }
+          return again.statusCode() == 200;
+        }), 10_000);
       }).compose(v -> h.eventually(() -> Future.succeededFuture(g.eventStats().handled() == 2), 10_000)))
-      .onComplete(ctx.succeedingThenComplete());
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        logger.detachAppender(capture);
+        // Each refusal is answered 503, but the log says it once per interval, not once per delivery.
+        assertTrue(refused.get() >= 1, "retries refused while the replica slept: " + refused.get());
+        assertEquals(1, warnings.size(), warnings.toString());
+        ctx.completeNow();
+      })));
   }
+
+  private final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final ch.qos.logback.classic.Logger logger =
+    (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(WebhookIngest.class);
+  private final ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture = new ch.qos.logback.core.AppenderBase<>() {
+    @Override
+    protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+      if (e.getFormattedMessage().startsWith("no replica acknowledged")) {
+        warnings.add(e.getFormattedMessage());
+      }
+    }
+  };
 
   /** The body of the last delivery posted: its digest picks the shard holding its markers. */
   private Buffer lastBody;
