@@ -125,8 +125,7 @@ public final class MultiplexedRedis implements Redis {
 
   @Override
   public Future<RedisConnection> connect() {
-    // Quiet until the caller sets a handler of its own (a subscriber does: it resubscribes).
-    return bounded(client.connect(), timeoutMs).map(MultiplexedRedis::quiet);
+    return bounded(client.connect(), timeoutMs);
   }
 
   @Override
@@ -348,7 +347,6 @@ public final class MultiplexedRedis implements Redis {
 
     /** When the server closes {@code c}, it is replaced at once rather than at the next command's failure. */
     private void watch(RedisConnection c) {
-      quiet(c);
       c.endHandler(v -> {
         ended = c;
         renew(c);
@@ -418,18 +416,9 @@ public final class MultiplexedRedis implements Redis {
   }
 
 
-  /**
-   * A broken connection is handled where it is used (its commands fail, the line replaces it); without a handler of
-   * its own the Redis client would also log it as an ERROR "Unhandled Error" with no context. The handler stays with
-   * the connection when it goes back to the pool.
-   */
-  private static RedisConnection quiet(RedisConnection c) {
-    return c.exceptionHandler(err -> LOG.debug("redis connection failed: {}", err.toString()));
-  }
-
   private <T> Future<T> dedicated(Function<RedisConnection, Future<T>> op, long blockMs) {
     long deadline = timeoutMs + blockMs;
-    return onCallerContext(bounded(client.connect(), timeoutMs).map(MultiplexedRedis::quiet).compose(c -> op.apply(c)
+    return onCallerContext(bounded(client.connect(), timeoutMs).compose(c -> op.apply(c)
       .timeout(deadline, TimeUnit.MILLISECONDS)
       .eventually(c::close)));
   }
