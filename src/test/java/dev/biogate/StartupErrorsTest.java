@@ -1,6 +1,7 @@
 package dev.biogate;
 
 import dev.biogate.config.ConfigLoader;
+import dev.biogate.support.LogCapture;
 import dev.biogate.support.TestRedis;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -139,20 +140,10 @@ class StartupErrorsTest {
    * connections it closes on the way out log nothing (they once logged a WARN per event loop: "not replaced yet").
    */
   private void assertBusyPortNamed(String setting, Map<String, String> extra) throws IOException {
-    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-    ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture = new ch.qos.logback.core.AppenderBase<>() {
-      @Override
-      protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
-        // Launcher's own warnings are the risky-settings notices every zero-secret start prints.
-        if (e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN) && !e.getLoggerName().equals(Launcher.class.getName())) {
-          warnings.add(e.getLoggerName() + ": " + e.getFormattedMessage());
-        }
-      }
-    };
-    capture.start();
-    root.addAppender(capture);
-    try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+    // Launcher's own warnings are the risky-settings notices every zero-secret start prints.
+    try (LogCapture warnings = LogCapture.root(e -> LogCapture.warnOrAbove(e) && !e.getLoggerName().equals(Launcher.class.getName())
+           ? e.getLoggerName() + ": " + e.getFormattedMessage() : null);
+         ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
       Map<String, String> env = new HashMap<>(extra);
       env.put(setting, Integer.toString(busy.getLocalPort()));
       env.put("BIOGATE_HTTP_INSTANCES", "1");
@@ -161,9 +152,7 @@ class StartupErrorsTest {
       env.put("LINKTREE_API_TOKEN", "lt_token_value");
       env.put("BIOGATE_CLICK_JOURNAL", dir.resolve("clicks.journal").toString());
       assertConfigError(run(env, "serve"), setting, "in use");
-      assertEquals(java.util.List.of(), warnings, "warnings while refusing to start");
-    } finally {
-      root.detachAppender(capture);
+      assertEquals(java.util.List.of(), warnings.lines(), "warnings while refusing to start");
     }
   }
 

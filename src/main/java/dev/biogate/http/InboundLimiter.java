@@ -49,7 +49,6 @@ public final class InboundLimiter {
   private final long interval;
   /** Nanoseconds of requests a full bucket holds: {@code burst} intervals. */
   private final long depth;
-  private final int burst;
   private final ClientAddress clients;
   private final boolean exemptLoopback;
   private final AsciiString policy;
@@ -72,19 +71,19 @@ public final class InboundLimiter {
 
   InboundLimiter(double ratePerSec, int burst, java.util.List<String> trustedProxies, boolean exemptLoopback, LongSupplier clock) {
     this.enabled = ratePerSec > 0;
-    this.burst = Math.max(1, burst);
+    int size = Math.max(1, burst);
     double perRequest = enabled ? 1e9 / ratePerSec : 1;
-    long d = (long) Math.min((double) MAX_DEPTH_NANOS, perRequest * this.burst);
-    this.interval = Math.max(1, d / this.burst);
-    this.depth = interval * this.burst;
+    long d = (long) Math.min((double) MAX_DEPTH_NANOS, perRequest * size);
+    this.interval = Math.max(1, d / size);
+    this.depth = interval * size;
     this.clients = ClientAddress.trusting(trustedProxies);
     this.exemptLoopback = exemptLoopback;
     this.clock = clock;
     // Every slot starts full: its arrival time 0 is a full depth before the first request can arrive.
     this.origin = clock.getAsLong() - depth - 1;
     new SecureRandom().nextBytes(key);
-    long window = enabled ? Math.max(1, (long) Math.ceil(this.burst / ratePerSec)) : 0;
-    this.policy = AsciiString.cached("\"default\";q=" + this.burst + ";w=" + window);
+    long window = enabled ? Math.max(1, (long) Math.ceil(size / ratePerSec)) : 0;
+    this.policy = AsciiString.cached("\"default\";q=" + size + ";w=" + window);
   }
 
   /**
@@ -111,7 +110,7 @@ public final class InboundLimiter {
       return true;
     }
     long now = now();
-    long taken = acquire(slotters.get().slot(ip), now);
+    long taken = acquire(slotOf(ip), now);
     long next = next(taken, now);
     HttpServerResponse resp = req.response();
     long full = (next - now + 999_999_999L) / 1_000_000_000L;

@@ -89,7 +89,7 @@ public final class MultiplexedRedis implements Redis {
   private Line detached;
   private volatile boolean closed;
   /** Failed replacements (every line retries every {@value #RENEW_INTERVAL_MS} ms): a line per 10 s for the client. */
-  private final ThrottledLog renewFailures = new ThrottledLog(10_000);
+  private final ThrottledLog renewFailures = new ThrottledLog();
 
   /**
    * {@code client} builds the connections from its pool of {@code poolSize}: the shared ones (at most half of it),
@@ -318,10 +318,8 @@ public final class MultiplexedRedis implements Redis {
         } else {
           if (!closed) {
             // Closing fails every renewal in flight ("Client is closed"): expected, nothing to report.
-            int more = renewFailures.admit(System.currentTimeMillis());
-            if (more >= 0) {
-              LOG.warn("redis connection not replaced yet: {}{}", ar.cause().getMessage(), ThrottledLog.more(more, "failed attempts"));
-            }
+            renewFailures.warn(LOG, System.currentTimeMillis(), "failed attempts", "redis connection not replaced yet: {}",
+              ar.cause().getMessage());
           }
           replaced.fail(ar.cause());
         }

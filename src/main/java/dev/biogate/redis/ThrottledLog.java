@@ -1,5 +1,8 @@
 package dev.biogate.redis;
 
+import org.slf4j.Logger;
+
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -11,19 +14,42 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ThrottledLog {
 
+  /** The default interval: one line per trouble per 10 s. */
+  public static final long INTERVAL_MS = 10_000;
+
   private final long intervalMs;
   private final AtomicLong lastMs = new AtomicLong(Long.MIN_VALUE);
   private final AtomicInteger skipped = new AtomicInteger();
+
+  public ThrottledLog() {
+    this(INTERVAL_MS);
+  }
 
   public ThrottledLog(long intervalMs) {
     this.intervalMs = intervalMs;
   }
 
   /**
+   * Writes {@code format} with {@code args} to {@code log} at WARN, followed by how many {@code repeats} were left
+   * unwritten since the last line, or only counts it when a line was written less than an interval ago. Whether it
+   * was written.
+   */
+  public boolean warn(Logger log, long nowMs, String repeats, String format, Object... args) {
+    int skipped = admit(nowMs);
+    if (skipped < 0) {
+      return false;
+    }
+    Object[] all = Arrays.copyOf(args, args.length + 1);
+    all[args.length] = more(skipped, repeats);
+    log.warn(format + "{}", all);
+    return true;
+  }
+
+  /**
    * Whether the occurrence at {@code nowMs} is to be written: the number of occurrences left unwritten since the
    * last written one (0 or more), or -1 when this one is only counted.
    */
-  public int admit(long nowMs) {
+  int admit(long nowMs) {
     long last = lastMs.get();
     if ((last == Long.MIN_VALUE || nowMs - last >= intervalMs) && lastMs.compareAndSet(last, nowMs)) {
       return skipped.getAndSet(0);
@@ -33,7 +59,7 @@ public final class ThrottledLog {
   }
 
   /** {@code " (N more ... since the last report)"} for {@code n} > 0, else empty: the tail of a written line. */
-  public static String more(int n, String what) {
+  static String more(int n, String what) {
     return n <= 0 ? "" : " (" + n + " more " + what + " since the last report)";
   }
 }

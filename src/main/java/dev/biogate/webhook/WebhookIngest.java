@@ -62,15 +62,14 @@ final class WebhookIngest {
   private final long shardCeiling;
   private final AtomicBoolean degraded = new AtomicBoolean();
   /**
-   * Outages are reported at most once per {@link #REPORT_INTERVAL_MS}: right after a failover Redis can come and go
-   * several times a second, and a line per flap buried the one that mattered. A recovery is reported only when its
-   * outage was.
+   * Outages are reported at most once per {@link ThrottledLog#INTERVAL_MS}: right after a failover Redis can come
+   * and go several times a second, and a line per flap buried the one that mattered. A recovery is reported only
+   * when its outage was.
    */
-  static final long REPORT_INTERVAL_MS = 10_000;
-  private final ThrottledLog outages = new ThrottledLog(REPORT_INTERVAL_MS);
+  private final ThrottledLog outages = new ThrottledLog();
   private volatile boolean outageReported;
   /** Deliveries no replica acknowledged in time: one line per interval, however many there are. */
-  private final ThrottledLog unreplicated = new ThrottledLog(REPORT_INTERVAL_MS);
+  private final ThrottledLog unreplicated = new ThrottledLog();
   /** One server holds every key (standalone, Sentinel): the route is read and pinned by the ingest script itself. */
   private final boolean oneServer;
   private final Consumer<String> queued;
@@ -104,12 +103,8 @@ final class WebhookIngest {
 
   private ApiException unavailable(Throwable err) {
     if (degraded.compareAndSet(false, true)) {
-      int more = outages.admit(clock.getAsLong());
-      outageReported = more >= 0;
-      if (outageReported) {
-        LOG.warn("redis unavailable for webhook ingestion ({}); answering 503 so senders retry{}", err.getClass().getSimpleName(),
-          ThrottledLog.more(more, "shorter outages"));
-      }
+      outageReported = outages.warn(LOG, clock.getAsLong(), "shorter outages",
+        "redis unavailable for webhook ingestion ({}); answering 503 so senders retry", err.getClass().getSimpleName());
     }
     return UNAVAILABLE;
   }
@@ -153,11 +148,8 @@ final class WebhookIngest {
         }
         // A duplicate is checked too: its first copy may so far exist on this master alone.
         if (wait && r.replicas() < 1) {
-          int more = unreplicated.admit(clock.getAsLong());
-          if (more >= 0) {
-            LOG.warn("no replica acknowledged delivery {} within {} ms; answering 503{}", d.id, options.replicaWaitMs(),
-              ThrottledLog.more(more, "deliveries"));
-          }
+          unreplicated.warn(LOG, clock.getAsLong(), "deliveries", "no replica acknowledged delivery {} within {} ms; answering 503",
+            d.id, options.replicaWaitMs());
           replicas.recheck(shard);
           return Future.failedFuture(NOT_REPLICATED);
         }

@@ -2,6 +2,7 @@ package dev.biogate.redis;
 
 import dev.biogate.config.RedisConfig;
 import dev.biogate.support.Eventually;
+import dev.biogate.support.LogCapture;
 import dev.biogate.support.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -41,18 +42,7 @@ class MultiplexedRedisTest {
    */
   @Test
   void closingWhileConnectionsAreStillOpeningLogsNothing(Vertx vertx, VertxTestContext ctx) {
-    java.util.List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
-    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture = new ch.qos.logback.core.AppenderBase<>() {
-      @Override
-      protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
-        if (e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN)) {
-          logged.add(e.getLoggerName() + ": " + e.getFormattedMessage());
-        }
-      }
-    };
-    capture.start();
-    root.addAppender(capture);
+    LogCapture logged = LogCapture.root(e -> LogCapture.warnOrAbove(e) ? e.getLoggerName() + ": " + e.getFormattedMessage() : null);
     io.vertx.core.internal.VertxInternal internal = (io.vertx.core.internal.VertxInternal) vertx;
     java.util.List<Future<Void>> closes = new java.util.ArrayList<>();
     java.util.List<Future<?>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -68,11 +58,11 @@ class MultiplexedRedisTest {
       closes.add(closed.future());
     }
     Future.join(closes).onComplete(ar -> Future.join(calls).onComplete(answered -> vertx.setTimer(200, t -> ctx.verify(() -> {
-      root.detachAppender(capture);
+      logged.close();
       assertTrue(ar.succeeded(), String.valueOf(ar.cause()));
       assertEquals(20, calls.size(), "every call sent before its client closed");
       assertTrue(calls.stream().allMatch(Future::isComplete), "every call ended, answered or failed");
-      assertEquals(java.util.List.of(), logged, "logged while closing");
+      assertEquals(java.util.List.of(), logged.lines(), "logged while closing");
       ctx.completeNow();
     }))));
   }
@@ -83,17 +73,7 @@ class MultiplexedRedisTest {
    */
   @Test
   void aServerThatStaysDownIsReportedOncePerInterval(Vertx vertx, VertxTestContext ctx) throws Exception {
-    java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(MultiplexedRedis.class);
-    ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture = new ch.qos.logback.core.AppenderBase<>() {
-      @Override
-      protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
-        if (e.getFormattedMessage().startsWith("redis connection not replaced yet")) {
-          lines.add(e.getFormattedMessage());
-        }
-      }
-    };
-    capture.start();
+    java.util.concurrent.atomic.AtomicReference<LogCapture> lines = new java.util.concurrent.atomic.AtomicReference<>();
     EmbeddedRedis server = TestRedis.dedicated();
     Redis redis = client(vertx, server.url());
     java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
@@ -103,7 +83,8 @@ class MultiplexedRedisTest {
         return null;
       }))
       .compose(down -> {
-        logger.addAppender(capture);
+        lines.set(LogCapture.of(MultiplexedRedis.class,
+          e -> e.getFormattedMessage().startsWith("redis connection not replaced yet") ? e.getFormattedMessage() : null));
         // 2 s of calls, one every 50 ms: each failure lets the line try a new connection every 250 ms.
         Future<Void> chain = Future.succeededFuture();
         for (int i = 0; i < 40; i++) {
@@ -115,10 +96,10 @@ class MultiplexedRedisTest {
         return chain;
       })
       .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
-        logger.detachAppender(capture);
+        lines.get().close();
         redis.close();
         assertEquals(40, failed.get(), "every call failed while the server was down");
-        assertEquals(1, lines.size(), lines.toString());
+        assertEquals(1, lines.get().lines().size(), lines.get().lines().toString());
         ctx.completeNow();
       })));
   }

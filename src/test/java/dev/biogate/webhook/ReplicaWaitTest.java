@@ -4,6 +4,7 @@ import dev.biogate.support.Sharded;
 import dev.biogate.redis.EmbeddedRedis;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.Harness;
+import dev.biogate.support.LogCapture;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -49,8 +50,8 @@ class ReplicaWaitTest {
 
   @Test
   void answers200OnlyOnceAReplicaHoldsTheDeliveryAnd503WhenNoneAcknowledges(Vertx vertx, VertxTestContext ctx) {
-    capture.start();
-    logger.addAppender(capture);
+    warnings = LogCapture.of(WebhookIngest.class,
+      e -> e.getFormattedMessage().startsWith("no replica acknowledged") ? e.getFormattedMessage() : null);
     h = new Harness(vertx);
     vertx.executeBlocking(() -> {
       master = EmbeddedRedis.start();
@@ -92,26 +93,16 @@ class ReplicaWaitTest {
         }), 10_000);
       }).compose(v -> h.eventually(() -> Future.succeededFuture(g.eventStats().handled() == 2), 10_000)))
       .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
-        logger.detachAppender(capture);
+        warnings.close();
         // Each refusal is answered 503, but the log says it once per interval, not once per delivery.
         assertTrue(refused.get() >= 1, "retries refused while the replica slept: " + refused.get());
-        assertEquals(1, warnings.size(), warnings.toString());
+        assertEquals(1, warnings.lines().size(), warnings.lines().toString());
         ctx.completeNow();
       })));
   }
 
   private final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
-  private final java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final ch.qos.logback.classic.Logger logger =
-    (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(WebhookIngest.class);
-  private final ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture = new ch.qos.logback.core.AppenderBase<>() {
-    @Override
-    protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
-      if (e.getFormattedMessage().startsWith("no replica acknowledged")) {
-        warnings.add(e.getFormattedMessage());
-      }
-    }
-  };
+  private LogCapture warnings;
 
   /** The body of the last delivery posted: its digest picks the shard holding its markers. */
   private Buffer lastBody;

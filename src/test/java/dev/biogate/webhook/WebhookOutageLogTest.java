@@ -2,6 +2,7 @@ package dev.biogate.webhook;
 
 import dev.biogate.Gateway;
 import dev.biogate.support.HarnessTest;
+import dev.biogate.support.LogCapture;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -27,16 +27,7 @@ class WebhookOutageLogTest extends HarnessTest {
 
   @Test
   void flappingRedisIsReportedOnceAndEveryFailedDeliveryAnswered503(VertxTestContext ctx) {
-    List<String> lines = new CopyOnWriteArrayList<>();
-    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(WebhookIngest.class);
-    ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture = new ch.qos.logback.core.AppenderBase<>() {
-      @Override
-      protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
-        lines.add(e.getLevel() + " " + e.getFormattedMessage());
-      }
-    };
-    capture.start();
-    logger.addAppender(capture);
+    LogCapture capture = LogCapture.of(WebhookIngest.class, e -> e.getLevel() + " " + e.getFormattedMessage());
     // Calls give up after 200 ms; each outage is Redis refusing writes for 500 ms.
     JsonObject cfg = Deliveries.config().put("redis", new JsonObject().put("commandTimeoutMs", 200));
     List<Integer> statuses = new ArrayList<>();
@@ -52,7 +43,8 @@ class WebhookOutageLogTest extends HarnessTest {
       }
       return chain;
     }).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
-      logger.detachAppender(capture);
+      capture.close();
+      List<String> lines = capture.lines();
       assertEquals(List.of(200, 503, 200, 503, 200, 503, 200), statuses, "each delivery sent while writes were refused got 503");
       assertEquals(1, lines.stream().filter(l -> l.startsWith("WARN redis unavailable for webhook ingestion")).count(), lines.toString());
       assertEquals(1, lines.stream().filter(l -> l.startsWith("INFO redis reachable again")).count(), lines.toString());
