@@ -43,6 +43,7 @@ RESULT_FILE="$RESULTS_DIR/$(date -u +%Y%m%dT%H%M%SZ)-ab.txt"
 [[ -f "$ROOT_DIR/target/biogate.jar" ]] || (cd "$ROOT_DIR" && mvn -B -q package -DskipTests)
 
 declare -A URL=()
+declare -A PID=()
 i=0
 for v in $VARIANTS; do
   [[ "$v" =~ ^[A-Za-z0-9_]+$ ]] || die "variant names are letters, digits and _ ('$v')"
@@ -58,6 +59,7 @@ for v in $VARIANTS; do
     BIOGATE_CONFIG="${BIOGATE_CONFIG:-$ROOT_DIR/bench/loopback.json}" "${e[@]}" \
     "$jbin" "${o[@]}" -jar "$jar" >"$TMP_DIR/$v.log" 2>&1 &
   EXTRA_PIDS+=("$!")
+  PID[$v]="$!"
   URL[$v]="http://127.0.0.1:$http/v1/profiles/$PROFILE"
   i=$((i + 1))
 done
@@ -90,15 +92,20 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for ((k = 0; k < round - 1; k++)); do set -- "${@:2}" "$1"; done
     for v in "$@"; do
       out="$TMP_DIR/wrk-$round-$v-$conns.txt"
+      before="$(cpu_ticks "${PID[$v]}")"
       run_bounded "$((DURATION_S + 30))" "$out" "$WRK_BIN" -t"$WRK_THREADS" -c"$conns" -d"$DURATION" --latency \
           ${WRK_SCRIPT:+-s "$WRK_SCRIPT"} "${URL[$v]}" \
         || { cat "$out" >&2; die "wrk failed against $v"; }
       rps="$(wrk_stat "$out" rps)"
+      # The gateway JVM's CPU (user + system) per answered request, in microseconds: steadier than req/s on a
+      # machine whose neighbours come and go, since it does not depend on how much CPU the run was given.
+      cpu="$(awk -v t="$(( $(cpu_ticks "${PID[$v]}") - before ))" -v hz="$(getconf CLK_TCK)" \
+        -v n="$(awk '/requests in/ {print $1}' "$out")" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')"
       p50="$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")"
       p99="$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")"
       bad="$(awk '/Non-2xx|Socket errors/ {print "yes"}' "$out" | head -n 1)"
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$v" "$conns" "$rps" "$p50" "$p99" "${bad:-no}" >>"$RAW"
-      printf '  round %s  %-12s c=%-4s %10s req/s  p50 %8s ms  p99 %8s ms%s\n' "$round" "$v" "$conns" "$rps" "$p50" "$p99" \
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$v" "$conns" "$rps" "$p50" "$p99" "${bad:-no}" "$cpu" >>"$RAW"
+      printf '  round %s  %-12s c=%-4s %10s req/s  p50 %8s ms  p99 %8s ms  cpu %6s us/req%s\n' "$round" "$v" "$conns" "$rps" "$p50" "$p99" "$cpu" \
         "$([[ -n "$bad" ]] && echo '  (errors)')" | tee -a "$RESULT_FILE"
     done
   done
@@ -109,14 +116,16 @@ med() { awk -F '\t' -v v="$1" -v c="$2" -v f="$3" '$2 == v && $3 == c { print $f
 first="${VARIANTS%% *}"
 {
   echo
-  echo "medians over $ROUNDS rounds; ratios to '$first' (req/s above 1 = faster; p99 below 1 = better)"
-  printf '%-12s %6s %10s %9s %9s %8s %8s\n' variant conns "req/s" "p50 ms" "p99 ms" "x req/s" "x p99"
+  echo "medians over $ROUNDS rounds; ratios to '$first' (req/s above 1 = faster; p99 and cpu below 1 = better)"
+  echo "cpu: the gateway JVM's user + system CPU per answered request (microseconds)"
+  printf '%-12s %6s %10s %9s %9s %8s %8s %8s %8s\n' variant conns "req/s" "p50 ms" "p99 ms" "cpu us" "x req/s" "x p99" "x cpu"
   for conns in $CONNECTIONS; do
     for v in $VARIANTS; do
-      r="$(med "$v" "$conns" 4)"; q="$(med "$v" "$conns" 6)"
-      printf '%-12s %6s %10.0f %9s %9s %8s %8s\n' "$v" "$conns" "$r" "$(med "$v" "$conns" 5)" "$q" \
+      r="$(med "$v" "$conns" 4)"; q="$(med "$v" "$conns" 6)"; c="$(med "$v" "$conns" 8)"
+      printf '%-12s %6s %10.0f %9s %9s %8s %8s %8s %8s\n' "$v" "$conns" "$r" "$(med "$v" "$conns" 5)" "$q" "$c" \
         "$(awk -v a="$r" -v b="$(med "$first" "$conns" 4)" 'BEGIN { printf "%.3f", a / b }')" \
-        "$(awk -v a="$q" -v b="$(med "$first" "$conns" 6)" 'BEGIN { printf "%.3f", a / b }')"
+        "$(awk -v a="$q" -v b="$(med "$first" "$conns" 6)" 'BEGIN { printf "%.3f", a / b }')" \
+        "$(awk -v a="$c" -v b="$(med "$first" "$conns" 8)" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')"
     done
   done
 } | tee -a "$RESULT_FILE"

@@ -85,6 +85,11 @@ to_ms() {
     printf "%.3f", n }'
 }
 
+# cpu_ticks PID: the process's user + system CPU so far, in clock ticks (getconf CLK_TCK per second).
+cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
 # wrk_stat FILE FIGURE: one figure from `wrk --latency` output, empty when
 # absent. FIGURE: rps, p50, p99 (with wrk's unit, see to_ms), socket_errors
 # (all kinds summed), non2xx.

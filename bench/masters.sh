@@ -80,10 +80,6 @@ throttled() {
   if [[ -f "$dir/cpu.stat" ]]; then awk '$1 == "nr_throttled" {print $2}' "$dir/cpu.stat"; else echo 0; fi
 }
 
-cpu_ticks() {  # cpu_ticks PID: user + system clock ticks so far
-  awk '{print $14 + $15}' "/proc/$1/stat"
-}
-
 masters_cleanup() {
   local rc=$? dir
   stop_cluster

@@ -50,7 +50,8 @@ public final class ClickGate {
     this.secret = o.fingerprintSecret() != null ? o.fingerprintSecret().bytes() : randomSecret();
     this.clients = ClientAddress.trusting(trustedProxies);
     this.limiter = new InboundLimiter(o.ratePerSec(), o.burst(), trustedProxies, exemptLoopback);
-    this.counted = Caffeine.newBuilder().maximumSize(o.maxTracked()).expireAfterWrite(Duration.ofMillis(windowMs)).build();
+    // Upkeep on the calling event loop, not a pool thread woken again and again (see ProfileCache).
+    this.counted = Caffeine.newBuilder().executor(Runnable::run).maximumSize(o.maxTracked()).expireAfterWrite(Duration.ofMillis(windowMs)).build();
   }
 
   /** The per-client redirect limit: false when the {@code 429} has been written. */

@@ -4,6 +4,9 @@ import io.netty.util.NetUtil;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.impl.SocketAddressImpl;
+
+import java.net.InetAddress;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -77,8 +80,7 @@ public final class ClientAddress {
   }
 
   private byte[] resolve(HttpServerRequest req) {
-    SocketAddress peer = req.remoteAddress();
-    byte[] ip = peer == null || peer.hostAddress() == null ? null : parse(peer.hostAddress());
+    byte[] ip = peer(req.remoteAddress());
     if (ip == null || !trusted(ip)) {
       return ip;
     }
@@ -101,6 +103,21 @@ public final class ClientAddress {
       }
     }
     return ip;
+  }
+
+  /**
+   * The peer's address as bytes: from the socket address itself where Vert.x exposes it (no text form built and
+   * parsed back on every request), else from its text.
+   */
+  static byte[] peer(SocketAddress peer) {
+    if (peer instanceof SocketAddressImpl) {
+      InetAddress a = ((SocketAddressImpl) peer).ipAddress();
+      if (a != null) {
+        byte[] b = a.getAddress();
+        return b.length == 16 && isMappedV4(b) ? new byte[] {b[12], b[13], b[14], b[15]} : b;
+      }
+    }
+    return peer == null || peer.hostAddress() == null ? null : parse(peer.hostAddress());
   }
 
   public static boolean loopback(byte[] ip) {

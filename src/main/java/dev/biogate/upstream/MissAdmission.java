@@ -62,7 +62,7 @@ public final class MissAdmission {
   private final BooleanSupplier budgetIsLocal;
   private final LuaScript quota = LuaScript.load("miss_quota");
   private final LongAdder[] results = new LongAdder[Result.values().length];
-  private final Cache<String, LocalBucket> fallback = Caffeine.newBuilder().maximumSize(100_000)
+  private final Cache<String, LocalBucket> fallback = Caffeine.newBuilder().executor(Runnable::run).maximumSize(100_000)
     .expireAfterAccess(Duration.ofMinutes(10)).build();
 
   /** @param budgetIsLocal whether the upstream budget is limiting this instance locally (Redis unreachable) */

@@ -1,0 +1,41 @@
+package dev.biogate.http;
+
+import io.vertx.core.net.SocketAddress;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The connection's peer as address bytes, read from the socket address without a text round trip: IPv4 as 4 bytes,
+ * IPv6 as 16, IPv4-mapped IPv6 as the IPv4 address it carries (so a mapped client shares its IPv4 bucket), a Unix
+ * domain socket as no address at all.
+ */
+class ClientAddressTest {
+
+  private static SocketAddress inet(String literal) throws Exception {
+    return SocketAddress.inetSocketAddress(new InetSocketAddress(InetAddress.getByName(literal), 40_000));
+  }
+
+  @Test
+  void peersAreReadAsBytes() throws Exception {
+    assertArrayEquals(new byte[] {(byte) 203, 0, 113, 7}, ClientAddress.peer(inet("203.0.113.7")));
+    byte[] v6 = ClientAddress.peer(inet("2001:db8::1"));
+    assertArrayEquals(ClientAddress.parse("2001:db8::1"), v6);
+    assertTrue(v6.length == 16);
+    assertArrayEquals(new byte[] {(byte) 198, 51, 100, 9}, ClientAddress.peer(inet("::ffff:198.51.100.9")));
+    assertTrue(ClientAddress.loopback(ClientAddress.peer(inet("::1"))));
+    assertTrue(ClientAddress.loopback(ClientAddress.peer(inet("127.0.0.1"))));
+  }
+
+  @Test
+  void aPeerGivenAsTextIsParsedAndADomainSocketHasNoAddress() {
+    assertArrayEquals(new byte[] {10, 1, 2, 3}, ClientAddress.peer(SocketAddress.inetSocketAddress(80, "10.1.2.3")));
+    assertNull(ClientAddress.peer(SocketAddress.domainSocketAddress("/tmp/biogate.sock")));
+    assertNull(ClientAddress.peer(null));
+  }
+}

@@ -1,0 +1,53 @@
+package dev.biogate.profile;
+
+import dev.biogate.config.CacheOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * L1's upkeep runs on the thread that triggers it (an event loop in the gateway), never on a pool thread woken in
+ * the background: the byte bound holds the moment a {@code put} returns, and a read sees every earlier write.
+ */
+class ProfileCacheTest {
+
+  private static CachedProfile copy(String username, int bytes) {
+    return new CachedProfile(username, true, System.currentTimeMillis(), Buffer.buffer("x".repeat(bytes)), null, "\"" + username + "\"");
+  }
+
+  @Test
+  void theByteBoundHoldsAsSoonAsAPutReturns() {
+    int weight = copy("user00", 1_000).weight();
+    ProfileCache cache = new ProfileCache(4L * weight, new Freshness(new CacheOptions(new JsonObject())), System::currentTimeMillis);
+    for (int i = 0; i < 200; i++) {
+      cache.put(copy(String.format("user%02d", i % 100), 1_000));
+      long size = cache.size();
+      assertTrue(size <= 4, "after put #" + (i + 1) + ": " + size + " copies held, bound is 4");
+    }
+    int found = 0;
+    for (int i = 0; i < 100; i++) {
+      if (cache.get(String.format("user%02d", i)) != null) {
+        found++;
+      }
+    }
+    assertTrue(found >= 1 && found <= 4, found + " copies found");
+  }
+
+  @Test
+  void aReadSeesTheLatestWriteAndAnInvalidationAtOnce() {
+    ProfileCache cache = new ProfileCache(1L << 20, new Freshness(new CacheOptions(new JsonObject())), System::currentTimeMillis);
+    cache.put(copy("demo", 100).withVersion(3));
+    assertNotNull(cache.get("demo"));
+    assertEquals(3, cache.get("demo").version());
+    cache.invalidate("demo", 4);
+    assertEquals(null, cache.get("demo"), "dropped: older than the invalidation");
+    cache.put(copy("demo", 100).withVersion(3));
+    assertEquals(null, cache.get("demo"), "an older copy arriving late is refused");
+    cache.put(copy("demo", 100).withVersion(5));
+    assertEquals(5, cache.get("demo").version());
+  }
+}
