@@ -68,6 +68,11 @@ timeout "$((DURATION_S + 30))" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$
   -s "$SCRIPT_DIR/clicks.lua" "$BASE" -- "$DELAY_MS" 25 >"$TMP_DIR/wrk.txt" 2>&1 &
 WRK_PID=$!
 start_ns="$(date +%s%N)"
+# CPU per redirect over the load: the gateway's, and its private redis-server's when it runs one (a child process).
+REDIS_PID="$(pgrep -P "$BIOGATE_PID" redis-server | head -n 1 || true)"
+gw_ticks0="$(cpu_ticks "$BIOGATE_PID")"
+redis_ticks0="$([[ -n "$REDIS_PID" ]] && cpu_ticks "$REDIS_PID" || echo 0)"
+gw_ticks=""
 next=0
 drain_until=""
 while :; do
@@ -82,6 +87,8 @@ while :; do
   if [[ -n "$WRK_PID" ]] && ! kill -0 "$WRK_PID" 2>/dev/null; then
     wait "$WRK_PID" || true
     WRK_PID=""
+    gw_ticks=$(( $(cpu_ticks "$BIOGATE_PID") - gw_ticks0 ))
+    redis_ticks=$(( $([[ -n "$REDIS_PID" ]] && cpu_ticks "$REDIS_PID" || echo 0) - redis_ticks0 ))
     drain_until=$((now_s + DRAIN_TIMEOUT))
     log "load done; sampling until the counters catch up (at most ${DRAIN_TIMEOUT}s)"
   fi
@@ -124,6 +131,10 @@ awk -v goal="$LAG_GOAL_S" -v load_s="$DURATION_S" '
   echo "biogate click lag, $(date -u +%FT%TZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION -s clicks.lua (pause ${DELAY_MS} ms per connection, offered ~$RATE/s) against /r/demo/lnk_demo_NN"
   awk '/Requests\/sec|Latency|99%|Non-2xx|Socket errors/' "$TMP_DIR/wrk.txt"
+  answered="$(awk '/requests in/ {print $1}' "$TMP_DIR/wrk.txt")"
+  awk -v g="${gw_ticks:-0}" -v r="${redis_ticks:-0}" -v n="${answered:-0}" -v hz="$(getconf CLK_TCK)" -v own="$REDIS_PID" 'BEGIN {
+    if (n > 0) printf "CPU per answered request during the load: gateway %.1f us%s\n", g / hz * 1e6 / n,
+      (own != "" ? sprintf(", its redis-server %.1f us", r / hz * 1e6 / n) : " (Redis not the gateway'"'"'s own: not measured)") }'
   echo
   cat "$TMP_DIR/curve.txt"
 } | tee "$RESULT_FILE"

@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.ByteBuffer;
+import java.util.function.Function;
 
 /**
  * One cached answer for a username, stored ready to write: the encoded JSON, its gzip form and its ETag are
@@ -26,6 +27,8 @@ public final class CachedProfile {
   private final AsciiString etag;
   private final AsciiString gzipEtag;
   private volatile JsonObject parsed;
+  /** {@link #memo}'s slot: the function and what it derived from this copy. */
+  private volatile Object[] memo;
 
   CachedProfile(String username, boolean found, long fetchedAtMs, Buffer json, Buffer gzip, String etag) {
     this.username = username;
@@ -51,6 +54,7 @@ public final class CachedProfile {
     this.etag = p.etag;
     this.gzipEtag = p.gzipEtag;
     this.parsed = p.parsed;
+    this.memo = p.memo;
     this.version = version;
   }
 
@@ -125,6 +129,24 @@ public final class CachedProfile {
   public JsonObject decode() {
     JsonObject p = parsed;
     return p != null ? p : new JsonObject(json);
+  }
+
+  /**
+   * What {@code derive} makes of this copy, computed on first use and kept with it: a copy never changes, so neither
+   * does the value, and it leaves with the copy. One slot, taken by the first function to ask; any other is
+   * computed on each call and not kept. {@code derive} must not modify the copy's document.
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T memo(Function<CachedProfile, T> derive) {
+    Object[] m = memo;
+    if (m != null && m[0] == derive) {
+      return (T) m[1];
+    }
+    T value = derive.apply(this);
+    if (m == null) {
+      memo = new Object[] {derive, value};
+    }
+    return value;
   }
 
   /** Whether {@link #document()} has been called and its tree is held. */
