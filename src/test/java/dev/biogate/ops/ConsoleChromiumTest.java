@@ -19,6 +19,7 @@ import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,11 @@ class ConsoleChromiumTest {
 
   @BeforeEach
   void start(Vertx vertx, VertxTestContext ctx) {
-    Assumptions.assumeTrue(Chromium.binary() != null, "no chromium binary on this machine");
+    if (Chromium.binary() == null) {
+      // CI must run the console for real (.ci/run installs Chromium); elsewhere a missing browser skips it.
+      Assertions.assertNull(System.getenv("CI"), "CI is set but there is no chromium binary: the console test must run in CI");
+      Assumptions.abort("no chromium binary on this machine (apt-get install chromium): the console test is skipped");
+    }
     h = new Harness(vertx);
     receiver = new Receiver(vertx);
     receiver.status.set(500);
@@ -57,6 +62,11 @@ class ConsoleChromiumTest {
 
   @AfterEach
   void stop(VertxTestContext ctx) {
+    if (h == null) {
+      // Nothing was started: the browser is missing.
+      ctx.completeNow();
+      return;
+    }
     try {
       if (browser != null) {
         browser.close();
