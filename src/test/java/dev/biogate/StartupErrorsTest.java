@@ -182,4 +182,18 @@ class StartupErrorsTest {
     var quiet = ConfigLoader.load(Map.of("BIOGATE_CURSOR_SECRET", "0123456789abcdef0123"), Path.of("conf", "biogate.json"));
     assertEquals(java.util.List.of(), quiet.warnings());
   }
+
+  @Test
+  void plainHttpIsWarnedAboutOnlyOffLoopbackIpv6Included() throws IOException {
+    for (String host : new String[] {"::1", "127.0.0.1", "localhost"}) {
+      var config = ConfigLoader.load(Map.of("BIOGATE_CURSOR_SECRET", "0123456789abcdef0123", "BIOGATE_HTTP_HOST", host),
+        Path.of("conf", "biogate.json"));
+      assertEquals(java.util.List.of(), config.warnings(), host + " is loopback");
+    }
+    for (String host : new String[] {"::", "0.0.0.0", "2001:db8::1"}) {
+      var config = ConfigLoader.load(Map.of("BIOGATE_CURSOR_SECRET", "0123456789abcdef0123", "BIOGATE_HTTP_HOST", host),
+        Path.of("conf", "biogate.json"));
+      assertTrue(config.warnings().stream().anyMatch(w -> w.startsWith("BIOGATE_HTTP_HOST:")), host + ": " + config.warnings());
+    }
+  }
 }

@@ -90,7 +90,9 @@ public final class BiogateConfig {
     if (linktree.apiBase() != null && linktree.apiBase().startsWith("http://") && !loopback(linktree.apiBase())) {
       w.add(lt.name("apiBase") + ": plain http to a remote upstream sends the bearer token unencrypted");
     }
-    if (!loopback("http://" + http().host()) && tls.enabled() == false) {
+    // A bare IPv6 literal (::1) is a host only inside brackets in a URL.
+    String host = http().host().indexOf(':') >= 0 && !http().host().startsWith("[") ? "[" + http().host() + "]" : http().host();
+    if (!loopback("http://" + host) && tls.enabled() == false) {
       w.add(http.name("host") + ": listening on " + http().host() + " without TLS (set BIOGATE_TLS_CERT_FILE/BIOGATE_TLS_KEY_FILE, or terminate TLS in front)");
     }
     if (!http().trustedProxies().isEmpty() && http().exemptLoopback()) {
