@@ -113,8 +113,7 @@ public final class ClientAddress {
     if (peer instanceof SocketAddressImpl) {
       InetAddress a = ((SocketAddressImpl) peer).ipAddress();
       if (a != null) {
-        byte[] b = a.getAddress();
-        return b.length == 16 && isMappedV4(b) ? new byte[] {b[12], b[13], b[14], b[15]} : b;
+        return unmapped(a.getAddress());
       }
     }
     return peer == null || peer.hostAddress() == null ? null : parse(peer.hostAddress());
@@ -150,10 +149,12 @@ public final class ClientAddress {
       s = s.substring(1, s.length() - 1);
     }
     byte[] b = NetUtil.createByteArrayFromIpAddressString(s);
-    if (b != null && b.length == 16 && isMappedV4(b)) {
-      return new byte[] {b[12], b[13], b[14], b[15]};
-    }
-    return b;
+    return b == null ? null : unmapped(b);
+  }
+
+  /** An IPv4-mapped IPv6 address as the 4 bytes of its IPv4 address; any other address as it is. */
+  private static byte[] unmapped(byte[] b) {
+    return b.length == 16 && isMappedV4(b) ? new byte[] {b[12], b[13], b[14], b[15]} : b;
   }
 
   private static boolean isMappedV4(byte[] b) {

@@ -92,25 +92,22 @@ public final class RequestTrace implements VertxServiceProvider {
   /** Reads or creates the ids of {@code req}, echoes the request id and binds them to the current context. */
   public static Ids begin(HttpServerRequest req) {
     String id = req.getHeader(REQUEST_ID);
+    String parent = req.getHeader(TRACEPARENT);
     ThreadLocalRandom random = ThreadLocalRandom.current();
     long span = random.nextLong() | 1L;
-    String parent = req.getHeader(TRACEPARENT);
-    boolean traced = validTraceparent(parent);
+    long hi = random.nextLong();
+    long lo = random.nextLong();
+    boolean generated = !saneId(id);
+    CharSequence header = generated ? hex(hi, lo) : id;
     Ids ids;
-    if (!saneId(id)) {
-      // The generated request id doubles as the trace id when the caller sent no trace.
-      long hi = random.nextLong();
-      long lo = random.nextLong();
-      AsciiString generated = hex(hi, lo);
-      ids = traced ? new Ids(generated, parent.substring(3, 35), 0, 0, span, parent.substring(53, 55))
-        : new Ids(generated, null, hi, lo, span, "00");
-    } else if (traced) {
-      ids = new Ids(id, parent.substring(3, 35), 0, 0, span, parent.substring(53, 55));
-    } else if (id.length() == 32 && isLowerHex(id, 0, 32)) {
+    if (validTraceparent(parent)) {
+      ids = new Ids(header, parent.substring(3, 35), 0, 0, span, parent.substring(53, 55));
+    } else if (!generated && id.length() == 32 && isLowerHex(id, 0, 32)) {
       // Only a client's id needs this check (2 % of a cached read's CPU in a profile when every id was scanned).
-      ids = new Ids(id, id, 0, 0, span, "00");
+      ids = new Ids(header, id, 0, 0, span, "00");
     } else {
-      ids = new Ids(id, null, random.nextLong(), random.nextLong(), span, "00");
+      // A new trace from the same words: a generated request id doubles as the trace id.
+      ids = new Ids(header, null, hi, lo, span, "00");
     }
     req.response().headers().set(REQUEST_ID_HEADER, ids.requestHeader);
     Context ctx = Vertx.currentContext();
