@@ -343,12 +343,19 @@ public final class MultiplexedRedis implements Redis {
       return opened.future();
     }
 
-    /** When the server closes {@code c}, it is replaced at once rather than at the next command's failure. */
+    /**
+     * When the server closes or resets {@code c}, it is replaced at once rather than at the next command's failure. A
+     * reset (a server killed with requests unread) has every call waiting on {@code c} failed with its cause already;
+     * without a handler of ours the client would also log it as an "Unhandled Error" with a stack trace.
+     */
     private void watch(RedisConnection c) {
-      c.endHandler(v -> {
-        ended = c;
-        renew(c);
-      });
+      c.endHandler(v -> lost(c));
+      c.exceptionHandler(err -> lost(c));
+    }
+
+    private void lost(RedisConnection c) {
+      ended = c;
+      renew(c);
     }
 
     /**
@@ -416,9 +423,11 @@ public final class MultiplexedRedis implements Redis {
 
   private <T> Future<T> dedicated(Function<RedisConnection, Future<T>> op, long blockMs) {
     long deadline = timeoutMs + blockMs;
-    return onCallerContext(bounded(client.connect(), timeoutMs).compose(c -> op.apply(c)
-      .timeout(deadline, TimeUnit.MILLISECONDS)
-      .eventually(c::close)));
+    return onCallerContext(bounded(client.connect(), timeoutMs).compose(c -> {
+      // A reset fails the call with its cause; left to the client, it would also be logged as an "Unhandled Error".
+      c.exceptionHandler(err -> { });
+      return op.apply(c).timeout(deadline, TimeUnit.MILLISECONDS).eventually(c::close);
+    }));
   }
 
 

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 
 import java.util.Set;
@@ -19,11 +20,17 @@ public final class TcpProxy {
   private final NetServer server;
   private final NetClient client;
   private final Set<NetSocket> sockets = ConcurrentHashMap.newKeySet();
+  private volatile boolean cut;
 
-  private TcpProxy(Vertx vertx, String host, int port) {
+  private TcpProxy(Vertx vertx, String host, int port, NetServerOptions options) {
     this.vertx = vertx;
     this.client = vertx.createNetClient();
-    this.server = vertx.createNetServer().connectHandler(in -> {
+    this.server = vertx.createNetServer(options).connectHandler(in -> {
+      if (cut) {
+        // The server closes its connections before it stops listening: nothing may get through in between.
+        in.close();
+        return;
+      }
       in.pause();
       sockets.add(in);
       client.connect(port, host).onComplete(ar -> {
@@ -44,7 +51,18 @@ public final class TcpProxy {
 
   /** Listens on an ephemeral loopback port, forwarding to {@code host:port}. */
   public static Future<TcpProxy> start(Vertx vertx, String host, int port) {
-    TcpProxy p = new TcpProxy(vertx, host, port);
+    return listen(new TcpProxy(vertx, host, port, new NetServerOptions()));
+  }
+
+  /**
+   * As {@link #start}, but {@link #cut()} resets the connections ({@code SO_LINGER} 0: the other side reads "connection
+   * reset by peer" instead of an orderly end), as when a server crashes with requests still unread.
+   */
+  public static Future<TcpProxy> startResetting(Vertx vertx, String host, int port) {
+    return listen(new TcpProxy(vertx, host, port, new NetServerOptions().setSoLinger(0)));
+  }
+
+  private static Future<TcpProxy> listen(TcpProxy p) {
     return p.server.listen(0, "127.0.0.1").map(p);
   }
 
@@ -52,8 +70,9 @@ public final class TcpProxy {
     return server.actualPort();
   }
 
-  /** Stops accepting and closes every connection through the proxy. */
+  /** Stops accepting and closes (or, {@link #startResetting resetting}, resets) every connection through the proxy. */
   public Future<Void> cut() {
+    cut = true;
     return server.close().onComplete(v -> sockets.forEach(NetSocket::close)).eventually(client::close);
   }
 }
