@@ -16,6 +16,7 @@ import dev.biogate.config.DestinationOptions;
 import dev.biogate.config.LinkmeAttributionOptions;
 import dev.biogate.config.KlaviyoOptions;
 import dev.biogate.config.LinktreeOptions;
+import dev.biogate.config.RedisConfig;
 import dev.biogate.config.WebhookOptions;
 import dev.biogate.destination.DestinationAdmin;
 import dev.biogate.destination.DestinationSender;
@@ -54,7 +55,9 @@ import dev.biogate.profile.ProfileCache;
 import dev.biogate.profile.ProfileHandler;
 import dev.biogate.profile.ProfileService;
 import dev.biogate.profile.ProfileStore;
+import dev.biogate.redis.MultiplexedRedis;
 import dev.biogate.redis.RedisClients;
+import dev.biogate.redis.SentinelGroup;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
 import dev.biogate.sink.KlaviyoAdmin;
@@ -112,7 +115,12 @@ public final class Gateway {
   private final String instanceId = UUID.randomUUID().toString();
   // Webhooks and events
   private final CacheInvalidation invalidation;
+  /** Renewals after a master switch: once the client's topology cache (1 s) is stale, once every Sentinel knows. */
+  private static final long SWITCH_RENEW_AGAIN_MS = 1_200;
+  private static final long SWITCH_RENEW_LAST_MS = 4_000;
   private final ReplicaWatch replicas;
+  /** Sentinel deployments: the Sentinels, watched for master switches; null otherwise. */
+  private final SentinelGroup sentinels;
   private final WebhookStats deliveries = new WebhookStats();
   private final WebhookRoutes webhookRoutes;
   private final AdminHandler admin;
@@ -178,7 +186,8 @@ public final class Gateway {
 
     WebhookOptions w = config.webhooks();
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
-    this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count());
+    this.sentinels = config.redis().type() == RedisConfig.Type.SENTINEL ? followSwitches(new SentinelGroup(vertx, config.redis())) : null;
+    this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels);
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake);
 
     AnalyticsOptions a = config.analytics();
@@ -267,7 +276,12 @@ public final class Gateway {
           ? new ConfigException(config.settingName("http.management.port"), "the port is already in use (" + err.getMessage() + ")")
           : err)))
       .onSuccess(id -> managementDeploymentId = id)
-      .compose(id -> replicas.start())
+      .compose(id -> {
+        if (sentinels != null) {
+          sentinels.start();
+        }
+        return replicas.start();
+      })
       .compose(v -> invalidation.start())
       .compose(v -> startBackground())
       .onSuccess(v -> jobs.start());
@@ -471,10 +485,33 @@ public final class Gateway {
       }
       invalidation.stop();
       replicas.stop();
+      Future<Void> sentinelsClosed = sentinels == null ? Future.succeededFuture() : sentinels.close();
       streams.stop();
       upstream.close();
       // Waited for, so that whoever closes Vert.x (or the private Redis) next finds every connection closed.
-      return Future.join(budgetRedis.close(), livenessRedis.close(), redis.close()).<Void>mapEmpty().otherwiseEmpty();
+      return Future.join(budgetRedis.close(), livenessRedis.close(), redis.close(), sentinelsClosed).<Void>mapEmpty().otherwiseEmpty();
+    });
+  }
+
+  /**
+   * When a Sentinel announces a new master, every client's shared connections move over: at once, and twice more
+   * (after the Sentinel client's 1 s topology cache has expired, and once the other Sentinels have heard of the
+   * switch), since a replacement opened too early can land on the old master again.
+   */
+  private SentinelGroup followSwitches(SentinelGroup group) {
+    return group.onSwitch(() -> {
+      for (long delayMs : new long[] {0, SWITCH_RENEW_AGAIN_MS, SWITCH_RENEW_LAST_MS}) {
+        Runnable renew = () -> List.of(redis, budgetRedis, livenessRedis).forEach(r -> {
+          if (r instanceof MultiplexedRedis m) {
+            m.renewAll();
+          }
+        });
+        if (delayMs == 0) {
+          renew.run();
+        } else {
+          vertx.setTimer(delayMs, t -> renew.run());
+        }
+      }
     });
   }
 

@@ -190,6 +190,22 @@ public final class MultiplexedRedis implements Redis {
     return Future.join(lines).timeout(timeoutMs, TimeUnit.MILLISECONDS).transform(ar -> client.close());
   }
 
+  /**
+   * Replaces every shared connection now: a Sentinel announced a new master, and the old one keeps taking writes
+   * (which its resync with the new master later discards) until Sentinel turns it into a replica, seconds later.
+   * Commands sent meanwhile wait for the replacement rather than go to the old master.
+   */
+  public void renewAll() {
+    List<Line> all;
+    synchronized (lock) {
+      all = new ArrayList<>(lines);
+      if (detached != null) {
+        all.add(detached);
+      }
+    }
+    all.forEach(Line::renewNow);
+  }
+
   /** The line of the calling event loop (created on first use, from that loop, so its connection lives there). */
   private Line line() {
     Context ctx = Vertx.currentContext();
@@ -351,6 +367,19 @@ public final class MultiplexedRedis implements Redis {
     private void watch(RedisConnection c) {
       c.endHandler(v -> lost(c));
       c.exceptionHandler(err -> lost(c));
+    }
+
+    /** Replaces this line's connection now, whenever it was last replaced; nothing more is sent on the old one. */
+    private void renewNow() {
+      RedisConnection c;
+      synchronized (this) {
+        if (current == null || !current.succeeded() || renewal != null) {
+          return; // nothing to move, or a replacement is being built already
+        }
+        c = current.result();
+        lastAttemptNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(RENEW_INTERVAL_MS);
+      }
+      lost(c);
     }
 
     private void lost(RedisConnection c) {

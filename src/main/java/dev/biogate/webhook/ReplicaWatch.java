@@ -1,8 +1,10 @@
 package dev.biogate.webhook;
 
+import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.SentinelGroup;
+import dev.biogate.redis.ThrottledLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import dev.biogate.redis.RedisKeys;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -25,6 +27,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * while the others keep theirs. A single sample (of shard 0's master) would make every shard wait on a replica that
  * one master no longer has (each of its deliveries then answered 503 {@code not_replicated}), or none wait while the
  * others have one (answered 200 with no replica holding the delivery).
+ * <p>
+ * Under Sentinel a master without a replica is trusted alone only when the Sentinels confirm it is the master
+ * ({@link SentinelGroup#confirmsMaster}). In a failover the replica is promoted first and the old master, left
+ * without a replica, keeps taking writes until Sentinel demotes it (up to 10 s later); its resync then discards them.
+ * Until confirmed, its deliveries keep waiting for a replica, so they are answered 503 and retried, not lost.
  */
 public final class ReplicaWatch {
 
@@ -33,26 +40,42 @@ public final class ReplicaWatch {
   /** At most this many shards are sampled per period (in turn), so a large shard count costs no more. */
   static final int SHARDS_PER_SAMPLE = 64;
   static final long RECHECK_MS = 250;
-  private static final String INFO_SCRIPT = "return redis.call('INFO', 'replication')";
+  private static final String INFO_SCRIPT = "return redis.call('INFO', 'replication') .. redis.call('INFO', 'server')";
+  /** Per shard: the master has no replica and may be trusted alone. */
+  private static final int ALONE = 0;
+  /** Per shard: the master has a connected replica. */
+  private static final int REPLICATED = 1;
+  /** Per shard: no replica, and Sentinel does not confirm the server as the master (a failover in progress?). */
+  private static final int UNCONFIRMED = 2;
 
   private final Vertx vertx;
   private final Redis redis;
   private final String mode;
+  /** Sentinel deployments only; null elsewhere. */
+  private final SentinelGroup sentinels;
   private final AtomicIntegerArray replicated;
+  /** All shards of a Sentinel deployment sit on one server: one line for them, not one per shard. */
+  private final ThrottledLog unconfirmed = new ThrottledLog();
   private final AtomicLongArray rechecked;
   private int next;
   private long timer = -1;
 
   public ReplicaWatch(Vertx vertx, Redis redis, String mode, int shards) {
+    this(vertx, redis, mode, shards, null);
+  }
+
+  /** {@code sentinels}: the deployment's Sentinels (Sentinel deployments), else null. */
+  public ReplicaWatch(Vertx vertx, Redis redis, String mode, int shards, SentinelGroup sentinels) {
     this.vertx = vertx;
     this.redis = redis;
     this.mode = mode;
+    this.sentinels = sentinels;
     this.replicated = new AtomicIntegerArray(shards);
     this.rechecked = new AtomicLongArray(shards);
   }
 
   boolean waitForReplica(int shard) {
-    return "on".equals(mode) || ("auto".equals(mode) && replicated.get(shard) == 1);
+    return "on".equals(mode) || ("auto".equals(mode) && replicated.get(shard) != ALONE);
   }
 
   /** Samples now (completing once known, or after a short wait) and every few seconds. */
@@ -100,26 +123,49 @@ public final class ReplicaWatch {
     // INFO has no key: on Cluster it would land on any master. Run it from a script keyed like the shard's events
     // stream, so it is answered by the master that takes that shard's deliveries.
     Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(RedisKeys.eventsShard(shard));
-    return redis.send(info).timeout(2, TimeUnit.SECONDS).map(r -> {
-      int now = connectedReplicas(r.toString()) > 0 ? 1 : 0;
-      if (replicated.getAndSet(shard, now) != now) {
-        LOG.info(now == 1 ? "the redis master of shard {} has a replica: its webhooks are acknowledged once a replica holds them"
-          : "the redis master of shard {} has no replica: its webhooks are acknowledged once the master holds them", shard);
+    return redis.send(info).timeout(2, TimeUnit.SECONDS).compose(r -> {
+      String text = r.toString();
+      if (connectedReplicas(text) > 0) {
+        return Future.succeededFuture(REPLICATED);
+      }
+      if (sentinels == null) {
+        return Future.succeededFuture(ALONE);
+      }
+      return sentinels.confirmsMaster(field(text, "run_id")).map(confirmed -> confirmed ? ALONE : UNCONFIRMED);
+    }).map(now -> {
+      int before = replicated.getAndSet(shard, now);
+      if (before != now) {
+        if (now == REPLICATED) {
+          LOG.info("the redis master of shard {} has a replica: its webhooks are acknowledged once a replica holds them", shard);
+        } else if (now == ALONE) {
+          LOG.info("the redis master of shard {} has no replica: its webhooks are acknowledged once the master holds them", shard);
+        } else {
+          unconfirmed.warn(LOG, System.currentTimeMillis(), "shards", "the redis server of shard {} has no replica and the"
+            + " sentinels do not confirm it as the master (a failover?): its webhooks are answered 503 until a replica holds"
+            + " them or the sentinels confirm it", shard);
+        }
       }
       return (Void) null;
     });
   }
 
   static int connectedReplicas(String info) {
+    String n = field(info, "connected_slaves");
+    try {
+      return n == null ? 0 : Integer.parseInt(n);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** A field of an {@code INFO} reply ({@code name:value} lines), trimmed; null when absent. */
+  static String field(String info, String name) {
+    String prefix = name + ":";
     for (String line : info.split("\r?\n")) {
-      if (line.startsWith("connected_slaves:")) {
-        try {
-          return Integer.parseInt(line.substring("connected_slaves:".length()).trim());
-        } catch (NumberFormatException e) {
-          return 0;
-        }
+      if (line.startsWith(prefix)) {
+        return line.substring(prefix.length()).trim();
       }
     }
-    return 0;
+    return null;
   }
 }

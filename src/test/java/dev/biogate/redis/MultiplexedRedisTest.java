@@ -144,6 +144,26 @@ class MultiplexedRedisTest {
     })));
   }
 
+  /**
+   * {@link MultiplexedRedis#renewAll()} (a Sentinel announced a new master): the next command goes out on a new
+   * connection, however recently the line was last replaced.
+   */
+  @Test
+  void renewAllMovesTheNextCommandToANewConnection(Vertx vertx, VertxTestContext ctx) {
+    MultiplexedRedis redis = (MultiplexedRedis) client(vertx, TestRedis.url());
+    connected(vertx, redis)
+      .compose(up -> redis.send(Request.cmd(Command.CLIENT).arg("ID")))
+      .compose(before -> {
+        redis.renewAll();
+        return redis.send(Request.cmd(Command.CLIENT).arg("ID")).map(after -> new long[] {before.toLong(), after.toLong()});
+      })
+      .eventually(redis::close)
+      .onComplete(ctx.succeeding(ids -> ctx.verify(() -> {
+        assertTrue(ids[0] != ids[1], "the same connection before and after: " + ids[0]);
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void aBlockingPopDoesNotHoldUpTheSharedConnection(Vertx vertx, VertxTestContext ctx) {
     Redis redis = client(vertx, TestRedis.url());

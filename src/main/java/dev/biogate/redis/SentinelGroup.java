@@ -1,0 +1,196 @@
+package dev.biogate.redis;
+
+import dev.biogate.config.RedisConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What the Sentinels of a Sentinel deployment say about the master, asked of each of them directly.
+ * <ul>
+ *   <li>{@link #confirmsMaster(String)}: whether a server may be trusted alone with a write. During a failover the
+ *       old master keeps taking writes until Sentinel turns it into a replica, which can be 10 s after the switch;
+ *       its resync with the new master then discards them. A server that has lost its replica is therefore trusted
+ *       only while a majority of the Sentinels answer and every one that answers names it (by run id) as the master,
+ *       neither seen down nor in a failover.</li>
+ *   <li>{@link #onSwitch(Runnable)}: told at once when a Sentinel announces a new master ({@code +switch-master}),
+ *       so that connections move over instead of writing to the old master until it drops them.</li>
+ * </ul>
+ * Every call has the command timeout; a Sentinel that does not answer counts as not confirming.
+ */
+public final class SentinelGroup {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SentinelGroup.class);
+  private static final String SWITCH_CHANNEL = "+switch-master";
+  private static final long RESUBSCRIBE_MS = 1_000;
+  private static final long SAME_SWITCH_NANOS = TimeUnit.SECONDS.toNanos(30);
+  /** Answers shared by the checks made together (every shard's sample asks about the same server). */
+  private static final long SHARED_ANSWER_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+  private final Vertx vertx;
+  private final String masterName;
+  private final long timeoutMs;
+  private final List<Redis> sentinels = new ArrayList<>();
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final List<RedisConnection> subscriptions = new CopyOnWriteArrayList<>();
+  private final ThrottledLog lostSubscription = new ThrottledLog();
+  private volatile boolean closed;
+  private volatile Confirmation last;
+  private String lastSwitch;
+  private long lastSwitchNanos;
+
+  private record Confirmation(String runId, long atNanos, Future<Boolean> answer) {
+  }
+
+  public SentinelGroup(Vertx vertx, RedisConfig config) {
+    this.vertx = vertx;
+    this.masterName = config.masterName();
+    this.timeoutMs = config.commandTimeoutMs();
+    for (String endpoint : config.endpoints()) {
+      RedisOptions o = new RedisOptions().setType(io.vertx.redis.client.RedisClientType.STANDALONE)
+        .addConnectionString(endpoint).setMaxPoolSize(2).setMaxPoolWaiting(64)
+        .setNetClientOptions(new NetClientOptions().setConnectTimeout((int) timeoutMs).setTcpNoDelay(true).setTcpKeepAlive(true));
+      if (config.password() != null) {
+        o.setPassword(config.password().reveal()); // as the Sentinel client of the data connections does
+      }
+      sentinels.add(Redis.createClient(vertx, o));
+    }
+  }
+
+  /** Calls {@code listener} whenever a Sentinel announces a new address for this deployment's master. */
+  public SentinelGroup onSwitch(Runnable listener) {
+    listeners.add(listener);
+    return this;
+  }
+
+  /** Subscribes to the switch announcements of every Sentinel (and again whenever a subscription is lost). */
+  public void start() {
+    for (Redis sentinel : sentinels) {
+      subscribe(sentinel);
+    }
+  }
+
+  private void subscribe(Redis sentinel) {
+    if (closed) {
+      return;
+    }
+    sentinel.connect().timeout(timeoutMs, TimeUnit.MILLISECONDS).compose(c -> {
+      c.handler(this::announced);
+      c.endHandler(v -> lost(sentinel, c));
+      c.exceptionHandler(err -> lost(sentinel, c));
+      return c.send(Request.cmd(Command.SUBSCRIBE).arg(SWITCH_CHANNEL)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .onSuccess(r -> {
+          if (closed) {
+            c.close();
+          } else {
+            subscriptions.add(c);
+          }
+        })
+        .onFailure(err -> c.close());
+    }).onFailure(err -> {
+      lostSubscription.warn(LOG, System.currentTimeMillis(), "failures", "cannot watch a sentinel for master switches ({}); retrying",
+        err.getMessage());
+      vertx.setTimer(RESUBSCRIBE_MS, t -> subscribe(sentinel));
+    });
+  }
+
+  private void lost(Redis sentinel, RedisConnection c) {
+    if (subscriptions.remove(c) && !closed) {
+      vertx.setTimer(RESUBSCRIBE_MS, t -> subscribe(sentinel));
+    }
+  }
+
+  /** {@code ["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]}. */
+  private void announced(Response msg) {
+    if (msg == null || msg.type() == ResponseType.ERROR || msg.size() != 3 || !"message".equals(msg.get(0).toString())) {
+      return;
+    }
+    String payload = msg.get(2).toString();
+    if (!payload.startsWith(masterName + " ")) {
+      return;
+    }
+    // Every Sentinel announces the same switch: act on the first.
+    long now = System.nanoTime();
+    synchronized (this) {
+      if (payload.equals(lastSwitch) && now - lastSwitchNanos < SAME_SWITCH_NANOS) {
+        return;
+      }
+      lastSwitch = payload;
+      lastSwitchNanos = now;
+    }
+    LOG.info("sentinel announced a new master for {}: {}", masterName, payload.substring(masterName.length() + 1));
+    listeners.forEach(Runnable::run);
+  }
+
+  /**
+   * Whether the server with run id {@code runId} is the master as far as the Sentinels know: a majority of them
+   * answer, and each that answers names it, with no flag but {@code master} (no {@code s_down}, {@code o_down},
+   * {@code failover_in_progress}, ...). False when it cannot be told.
+   */
+  public Future<Boolean> confirmsMaster(String runId) {
+    if (runId == null || runId.isEmpty()) {
+      return Future.succeededFuture(false);
+    }
+    long now = System.nanoTime();
+    Confirmation recent = last;
+    if (recent != null && recent.runId.equals(runId) && now - recent.atNanos < SHARED_ANSWER_NANOS) {
+      return recent.answer;
+    }
+    Future<Boolean> answer = ask(runId);
+    last = new Confirmation(runId, now, answer);
+    return answer;
+  }
+
+  private Future<Boolean> ask(String runId) {
+    List<Future<Boolean>> answers = new ArrayList<>(sentinels.size());
+    for (Redis sentinel : sentinels) {
+      answers.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("MASTER").arg(masterName))
+        .timeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .map(r -> runId.equals(field(r, "runid")) && "master".equals(field(r, "flags"))));
+    }
+    return Future.join(answers).transform(ar -> {
+      int answered = 0;
+      for (Future<Boolean> a : answers) {
+        if (a.succeeded()) {
+          answered++;
+          if (!a.result()) {
+            return Future.succeededFuture(false);
+          }
+        }
+      }
+      return Future.succeededFuture(answered > sentinels.size() / 2);
+    });
+  }
+
+  /** A field of a {@code SENTINEL MASTER} reply (a map in RESP3, names and values in turn in RESP2). */
+  static String field(Response reply, String name) {
+    if (reply == null || !reply.containsKey(name)) {
+      return null;
+    }
+    Response v = reply.get(name);
+    return v == null ? null : v.toString();
+  }
+
+  public Future<Void> close() {
+    closed = true;
+    subscriptions.forEach(RedisConnection::close);
+    subscriptions.clear();
+    List<Future<Void>> closing = new ArrayList<>();
+    sentinels.forEach(s -> closing.add(s.close()));
+    return Future.join(closing).<Void>mapEmpty().otherwiseEmpty();
+  }
+}

@@ -1,0 +1,132 @@
+package dev.biogate.webhook;
+
+import dev.biogate.Gateway;
+import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.SentinelGroup;
+import dev.biogate.support.LogCapture;
+import dev.biogate.support.RedisProcess;
+import dev.biogate.support.Sharded;
+import dev.biogate.support.TestSentinel;
+import dev.biogate.support.Topology;
+import dev.biogate.support.UnstartedHarnessTest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Webhooks sent straight through a {@code SENTINEL FAILOVER}: every delivery answered 200 is on the new master once the
+ * group has settled, everything else was a retryable 503. Sentinel promotes the replica first and turns the old
+ * master into a replica only when it next looks at it (up to 10 s later); in between the old master still takes
+ * writes, which its resync with the new master then discards. A drill of a running gateway lost every delivery it
+ * answered 200 in that window: the old master had no replica any more, so the ingest stopped waiting for one.
+ */
+@Tag("drill")
+class SentinelFailoverDeliveriesTest extends UnstartedHarnessTest {
+
+  private static final int SENDERS = 4;
+
+  @Test
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  void everyDeliveryAnswered200IsOnTheNewMaster(Vertx vertx, VertxTestContext ctx) {
+    TestSentinel group = TestSentinel.get();
+    Map<String, Buffer> accepted = new ConcurrentHashMap<>();
+    AtomicInteger refused = new AtomicInteger();
+    AtomicInteger other = new AtomicInteger();
+    AtomicBoolean sending = new AtomicBoolean(true);
+    LogCapture announced = LogCapture.of(SentinelGroup.class, e -> e.getFormattedMessage().startsWith("sentinel announced a new master")
+      ? e.getFormattedMessage() : null);
+    h.start(Topology.SENTINEL)
+      .compose(x -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500))))
+      .compose(g -> h.eventually(() -> h.get(g, "/health/ready").map(r -> r.statusCode() == 200), 15_000)
+        .compose(ready -> h.eventually(() -> post(g, "warm-" + System.nanoTime()).map(r -> r.statusCode() == 200), 15_000))
+        .map(g))
+      .compose(g -> {
+        List<Future<Void>> senders = new ArrayList<>();
+        for (int s = 0; s < SENDERS; s++) {
+          senders.add(send(g, "s" + s + "-", 0, sending, accepted, refused, other));
+        }
+        // Traffic before, during and after the failover; failover() returns once the old master is a replica again.
+        return vertx.timer(500)
+          .compose(t -> vertx.executeBlocking(group::failover))
+          .compose(master -> vertx.timer(1_000))
+          .compose(t -> {
+            sending.set(false);
+            return Future.join(senders);
+          })
+          .map(g);
+      })
+      .compose(g -> vertx.executeBlocking(() -> {
+        RedisProcess master = group.master();
+        List<String> missing = new ArrayList<>();
+        accepted.forEach((id, body) -> {
+          String marker = RedisKeys.webhookDedupe(Sharded.SHARDS.ofDigestHex(Envelopes.contentDigest("linktree", body)),
+            "linktree", "id", id);
+          if (!Long.valueOf(1).equals(master.call("EXISTS", marker))) {
+            missing.add(id);
+          }
+        });
+        return missing;
+      }))
+      .onComplete(ctx.succeeding(missing -> ctx.verify(() -> {
+        announced.close();
+        // Each Sentinel announces the switch; the gateway acts on (and reports) the first.
+        assertEquals(1, announced.lines().size(), announced.lines().toString());
+        assertEquals(0, other.get(), "every answer is 200 or a retryable 503");
+        assertTrue(accepted.size() > 50, "deliveries were accepted around the failover: " + accepted.size());
+        assertEquals(List.of(), missing, missing.size() + " of " + accepted.size() + " deliveries answered 200 are not on the new master ("
+          + refused.get() + " answered 503)");
+        ctx.completeNow();
+      })));
+  }
+
+  /** One sender: posts distinct deliveries one after the other until told to stop. */
+  private Future<Void> send(Gateway g, String prefix, int n, AtomicBoolean sending, Map<String, Buffer> accepted,
+                            AtomicInteger refused, AtomicInteger other) {
+    if (!sending.get()) {
+      return Future.succeededFuture();
+    }
+    String id = prefix + n;
+    Buffer body = body(id);
+    return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body)
+      .map(r -> {
+        if (r.statusCode() == 200) {
+          accepted.put(id, body);
+        } else if (r.statusCode() == 503) {
+          refused.incrementAndGet();
+        } else {
+          other.incrementAndGet();
+        }
+        return null;
+      })
+      .otherwise(err -> {
+        other.incrementAndGet();
+        return null;
+      })
+      .compose(v -> send(g, prefix, n + 1, sending, accepted, refused, other));
+  }
+
+  private Future<io.vertx.ext.web.client.HttpResponse<Buffer>> post(Gateway g, String id) {
+    Buffer body = body(id);
+    return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body);
+  }
+
+  private static Buffer body(String id) {
+    return Deliveries.linktreeEvent("link.deleted", new JsonObject().put("link_id", id).put("username", "nobody"));
+  }
+}
