@@ -1,7 +1,9 @@
 -- Takes over the pending entries of consumers whose instance is dead, and removes those consumers once they own
 -- nothing; also takes over entries a live consumer has left idle for ARGV[5] ms (it keeps them without attempting,
 -- e.g. its receiver refuses its key: stream_touch.lua leaves such entries idle so a consumer that can handle them
--- takes them).
+-- takes them). Finally takes back this consumer's own entries idle for twice ARGV[5] ms: a read whose reply never
+-- arrived (its connection replaced under it) leaves its entries pending under the reader, which never sees them
+-- otherwise. The caller ignores those it holds (kept entries, left idle for others to take first).
 --
 -- KEYS[1] the stream, KEYS[2] the group's heartbeats (see stream_beat.lua)
 -- ARGV[1] consumer group, ARGV[2] this consumer, ARGV[3] heartbeat TTL (ms), ARGV[4] at most this many entries,
@@ -56,7 +58,15 @@ for _, c in ipairs(consumers) do
     info[c[i]] = c[i + 1]
   end
   local name = info['name']
-  if name ~= ARGV[2] then
+  if name == ARGV[2] then
+    if tonumber(info['pending']) > 0 and room > 0 then
+      local ids = {}
+      for i, row in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', 2 * idle, '-', '+', room, name)) do
+        ids[i] = row[1]
+      end
+      room = room - claim(ids, 2 * idle)
+    end
+  else
     local beat = redis.call('ZSCORE', KEYS[2], name)
     local dead
     if beat then

@@ -64,6 +64,11 @@ final class HeldEntries {
     return policy.maxHeld() - held.size();
   }
 
+  /** Whether the entry with this id is held here (being handled, waiting for a retry, or kept). */
+  boolean holds(String id) {
+    return held.containsKey(id);
+  }
+
   /** Handler attempts running now. */
   int inFlight() {
     return inFlight;

@@ -6,6 +6,7 @@ import io.vertx.redis.client.Redis;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -213,10 +214,13 @@ public final class StreamEngine extends VerticleBase {
         stats.retiredConsumers.add(r.removed());
         LOG.info("{}/{}: removed {} consumer(s) of dead instances", policy.stream(), policy.group(), r.removed());
       }
-      if (!r.claimed().isEmpty()) {
-        stats.claimed.add(r.claimed().size());
-        LOG.info("{}/{}: took over {} entries of other consumers", policy.stream(), policy.group(), r.claimed().size());
-        r.claimed().forEach(held::take);
+      // Entries this engine holds come back too (its own, idle because kept for others): nothing new about those.
+      List<StreamEntry> taken = r.claimed().stream().filter(e -> !held.holds(e.id())).toList();
+      if (!taken.isEmpty()) {
+        stats.claimed.add(taken.size());
+        LOG.info("{}/{}: took over {} entries (of other consumers, or left pending by a read whose reply was lost)",
+          policy.stream(), policy.group(), taken.size());
+        taken.forEach(held::take);
       }
     });
   }

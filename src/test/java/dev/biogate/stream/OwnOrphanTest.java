@@ -1,0 +1,57 @@
+package dev.biogate.stream;
+
+import dev.biogate.support.Eventually;
+import dev.biogate.support.RedisClientTest;
+import dev.biogate.support.TestRedis;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * An entry pending under this engine's own consumer that the engine never received: a read whose reply was lost
+ * (the connection replaced under it during a Sentinel failover) leaves the entries it delivered pending under the
+ * reader. A drill found two webhook events stuck like that for minutes, their lag growing: the reaper takes over idle
+ * entries of other consumers only, and a live engine reads only new entries. It now also takes back its own entries
+ * idle for twice {@code idleClaimMs} (never one it holds: kept entries stay idle for other consumers to take first).
+ */
+class OwnOrphanTest extends RedisClientTest {
+
+  private static final String STREAM = "bg:test:{orphan}:s";
+  private static final String GROUP = "g";
+
+  @Test
+  void anEntryPendingUnderThisConsumerButNeverReceivedIsHandled(Vertx vertx, VertxTestContext ctx) {
+    List<String> handled = new CopyOnWriteArrayList<>();
+    StreamHandler recording = e -> {
+      handled.add(e.get("n"));
+      return Future.succeededFuture(Outcome.done());
+    };
+    // No second read for a minute: only a take-over can bring the entry back.
+    StreamPolicy policy = new StreamPolicy(STREAM, GROUP).soleReader(true).pollMs(60_000).idlePollMaxMs(60_000)
+      .heartbeatTtlMs(2_000).idleClaimMs(200);
+    StreamEngine engine = new StreamEngine(redis, policy, "c1", recording, new StreamStats());
+    long[] readsBefore = new long[1];
+    redis.send(Request.cmd(Command.DEL).arg(STREAM))
+      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("$").arg("MKSTREAM")))
+      .compose(v -> TestRedis.commandCalls(redis, "xreadgroup")).onSuccess(n -> readsBefore[0] = n)
+      .compose(v -> vertx.deployVerticle(engine))
+      .compose(id -> Eventually.until(vertx, () -> TestRedis.commandCalls(redis, "xreadgroup").map(n -> n > readsBefore[0]), 10_000, "the engine's first read"))
+      .compose(v -> redis.send(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("n").arg("1")))
+      // A read as this engine's consumer whose reply the engine never sees.
+      .compose(v -> redis.send(Request.cmd(Command.XREADGROUP).arg("GROUP").arg(GROUP).arg("c1").arg("COUNT").arg(10)
+        .arg("STREAMS").arg(STREAM).arg(">")))
+      .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(handled.contains("1")), 10_000, "the orphaned entry handled"))
+      .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.XPENDING).arg(STREAM).arg(GROUP))
+        .map(r -> r.get(0).toLong() == 0), 10_000, "nothing left pending"))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        org.junit.jupiter.api.Assertions.assertEquals(List.of("1"), handled, "handled once");
+        ctx.completeNow();
+      })));
+  }
+}
