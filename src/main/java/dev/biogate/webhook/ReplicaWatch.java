@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Whether webhook ingestion must wait for a replica before answering 200: always ({@code on}), never ({@code off}),
- * or ({@code auto}) while the Redis master holding the delivery's events shard reports a connected replica
- * ({@code INFO replication}, sampled every few seconds, never per request). A lone Redis has nothing to wait for;
+ * or ({@code auto}) while the Redis master holding the delivery's events shard reports a replica online, i.e. in
+ * sync ({@code INFO replication}, sampled every few seconds, never per request). A lone Redis has nothing to wait for;
  * waiting there would only add latency.
  * <p>
  * Sampled per shard, not once: on Cluster the shards sit on different masters, and one master may lose its replica
@@ -43,7 +43,7 @@ public final class ReplicaWatch {
   private static final String INFO_SCRIPT = "return redis.call('INFO', 'replication') .. redis.call('INFO', 'server')";
   /** Per shard: the master has no replica and may be trusted alone. */
   private static final int ALONE = 0;
-  /** Per shard: the master has a connected replica. */
+  /** Per shard: the master has a replica online. */
   private static final int REPLICATED = 1;
   /** Per shard: no replica, and Sentinel does not confirm the server as the master (a failover in progress?). */
   private static final int UNCONFIRMED = 2;
@@ -125,7 +125,7 @@ public final class ReplicaWatch {
     Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(RedisKeys.eventsShard(shard));
     return redis.send(info).timeout(2, TimeUnit.SECONDS).compose(r -> {
       String text = r.toString();
-      if (connectedReplicas(text) > 0) {
+      if (onlineReplicas(text) > 0) {
         return Future.succeededFuture(REPLICATED);
       }
       if (sentinels == null) {
@@ -149,13 +149,18 @@ public final class ReplicaWatch {
     });
   }
 
-  static int connectedReplicas(String info) {
-    String n = field(info, "connected_slaves");
-    try {
-      return n == null ? 0 : Integer.parseInt(n);
-    } catch (NumberFormatException e) {
-      return 0;
+  /**
+   * Replicas in {@code INFO replication} that are online ({@code slave<n>:...,state=online,...}). One still syncing
+   * (a demoted master's full resync takes seconds) acknowledges nothing: waiting for it only turns deliveries away.
+   */
+  static int onlineReplicas(String info) {
+    int online = 0;
+    for (String line : info.split("\r?\n")) {
+      if (line.startsWith("slave") && line.length() > 5 && Character.isDigit(line.charAt(5)) && line.contains(",state=online,")) {
+        online++;
+      }
     }
+    return online;
   }
 
   /** A field of an {@code INFO} reply ({@code name:value} lines), trimmed; null when absent. */

@@ -1,0 +1,29 @@
+package dev.biogate.webhook;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Which replicas count for the replica wait: only those online. A master demoted by Sentinel reconnects as a replica
+ * and needs a full resync (seconds) before it acknowledges anything; counted as a replica at once, every delivery
+ * waited for it in vain and was answered 503 for ~5.7 s after each failover in a drill. While it syncs the master is
+ * alone, exactly as without a replica. The texts are {@code INFO replication} replies of Redis 7.0.
+ */
+class ReplicaInfoTest {
+
+  private static final String ONLINE = "# Replication\r\nrole:master\r\nconnected_slaves:1\r\n"
+    + "slave0:ip=127.0.0.1,port=27102,state=online,offset=2081300,lag=0\r\nmaster_failover_state:no-failover\r\n";
+  private static final String SYNCING = "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n"
+    + "slave0:ip=127.0.0.1,port=27101,state=wait_bgsave,offset=0,lag=0\r\n"
+    + "slave1:ip=127.0.0.1,port=27103,state=send_bulk,offset=0,lag=0\r\n";
+  private static final String NONE = "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n";
+
+  @Test
+  void countsOnlyReplicasThatAreOnline() {
+    assertEquals(1, ReplicaWatch.onlineReplicas(ONLINE));
+    assertEquals(0, ReplicaWatch.onlineReplicas(SYNCING));
+    assertEquals(0, ReplicaWatch.onlineReplicas(NONE));
+    assertEquals(1, ReplicaWatch.onlineReplicas(SYNCING.replace("state=send_bulk", "state=online")));
+  }
+}
