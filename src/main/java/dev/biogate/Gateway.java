@@ -57,6 +57,7 @@ import dev.biogate.profile.ProfileService;
 import dev.biogate.profile.ProfileStore;
 import dev.biogate.redis.MultiplexedRedis;
 import dev.biogate.redis.RedisClients;
+import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.redis.SentinelGroup;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
@@ -74,7 +75,6 @@ import dev.biogate.ops.ConsolePage;
 import dev.biogate.upstream.LinktreeClient;
 import dev.biogate.upstream.MissAdmission;
 import dev.biogate.upstream.RedisBudget;
-import dev.biogate.webhook.ReplicaWatch;
 import dev.biogate.webhook.WebhookRoutes;
 import dev.biogate.webhook.WebhookStats;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -191,7 +191,8 @@ public final class Gateway {
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake);
 
     AnalyticsOptions a = config.analytics();
-    this.clickWriter = new ClickStreamWriter(redis, shards, a.streamMaxLen(), a.redisTimeoutMs(), wakeups::wake);
+    this.clickWriter = new ClickStreamWriter(redis, shards, a.streamMaxLen(), a.redisTimeoutMs(), wakeups::wake,
+      replicas, w.replicaWaitMs());
     this.recorder = ClickRecorder.create(vertx, clickWriter, a);
     this.counter = new ClickCounter(redis, profiles, a);
     this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles, shards.count());

@@ -2,6 +2,7 @@ package dev.biogate.analytics;
 
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.ReplicaWatch;
 import io.vertx.core.Future;
 import io.vertx.core.VertxException;
 import io.vertx.redis.client.Command;
@@ -25,6 +26,11 @@ import java.util.concurrent.TimeUnit;
  * events another shard already took are appended twice; harmless, like a timed-out batch that lands later: every
  * consumer is idempotent per event id. Nothing is ever trimmed on write: entries leave a stream once every consumer
  * group has finished them.
+ * <p>
+ * Where the shard's master has a replica ({@link ReplicaWatch}), each append is followed by {@code WAIT 1} on the same
+ * connection and fails with {@link NotReplicated} when no replica acknowledged it in time: the recorder then keeps the
+ * batch in its journal and writes it again later, so a failover (the master dying before its replica has the batch,
+ * or a Sentinel switch leaving writes on the old master) cannot take accepted clicks with it.
  */
 public final class ClickStreamWriter {
 
@@ -35,7 +41,15 @@ public final class ClickStreamWriter {
     }
   }
 
+  /** No replica acknowledged the append in time: the batch may exist on the master alone. Stackless, expected. */
+  public static final class NotReplicated extends VertxException {
+    NotReplicated() {
+      super("no replica acknowledged the click batch in time", true);
+    }
+  }
+
   private static final Full FULL = new Full();
+  private static final NotReplicated NOT_REPLICATED = new NotReplicated();
   private static final LuaScript APPEND = LuaScript.load("click_append");
 
   private final Redis redis;
@@ -43,14 +57,24 @@ public final class ClickStreamWriter {
   private final String ceiling;
   private final long timeoutMs;
   private final Consumer<String> queued;
+  private final ReplicaWatch replicas;
+  private final long replicaWaitMs;
 
   /** {@code queued}: told the stream key of each shard a batch was appended to (this process's reader reads it at once). */
   public ClickStreamWriter(Redis redis, Shards shards, long ceiling, long timeoutMs, Consumer<String> queued) {
+    this(redis, shards, ceiling, timeoutMs, queued, null, 0);
+  }
+
+  /** As above; appends to a shard whose master has a replica wait up to {@code replicaWaitMs} for it. */
+  public ClickStreamWriter(Redis redis, Shards shards, long ceiling, long timeoutMs, Consumer<String> queued,
+                           ReplicaWatch replicas, long replicaWaitMs) {
     this.redis = redis;
     this.queued = queued;
     this.shards = shards;
     this.ceiling = Long.toString(shards.ceiling(ceiling));
     this.timeoutMs = timeoutMs;
+    this.replicas = replicas;
+    this.replicaWaitMs = replicaWaitMs;
   }
 
   public Future<Void> write(List<ClickEvent> events) {
@@ -93,7 +117,19 @@ public final class ClickStreamWriter {
     byShard.forEach((shard, args) -> {
       String stream = RedisKeys.clicksShard(shard);
       streams.add(stream);
-      appends.add(APPEND.run(redis, List.of(stream), args).timeout(timeoutMs, TimeUnit.MILLISECONDS).map(r -> r.toLong()));
+      if (replicas != null && replicas.waitForReplica(shard)) {
+        appends.add(APPEND.runAndWait(redis, List.of(stream), args, replicaWaitMs)
+          .timeout(timeoutMs + replicaWaitMs, TimeUnit.MILLISECONDS)
+          .compose(r -> {
+            if (r.replicas() < 1 && r.reply().toLong() >= 0) {
+              replicas.recheck(shard);
+              return Future.failedFuture(NOT_REPLICATED);
+            }
+            return Future.succeededFuture(r.reply().toLong());
+          }));
+      } else {
+        appends.add(APPEND.run(redis, List.of(stream), args).timeout(timeoutMs, TimeUnit.MILLISECONDS).map(r -> r.toLong()));
+      }
     });
     return Future.all(appends).compose(all -> {
       for (Future<Long> f : appends) {

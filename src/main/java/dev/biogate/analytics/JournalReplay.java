@@ -28,6 +28,8 @@ final class JournalReplay {
   private final Runnable resumed;
   private final LongAdder replayed = new LongAdder();
   private boolean healthy = true;
+  /** Batches no replica acknowledged: one line per interval while it lasts. */
+  private final dev.biogate.redis.ThrottledLog unreplicated = new dev.biogate.redis.ThrottledLog();
   private boolean full;
   private boolean journaling;
   private boolean replaying;
@@ -71,6 +73,10 @@ final class JournalReplay {
         LOG.warn("the clicks stream is at its backlog ceiling (its consumers are behind); journaling clicks to {} until it has room",
           journal.path());
       }
+    } else if (err instanceof ClickStreamWriter.NotReplicated) {
+      // Redis answers: the probe finds it healthy and the replay tries again, until a replica acknowledges.
+      unreplicated.warn(LOG, System.currentTimeMillis(), "times", "no replica acknowledged a click batch in time; journaling"
+        + " clicks to {} until one does", journal.path());
     } else if (healthy) {
       healthy = false;
       LOG.warn("redis unavailable for click recording ({}); journaling clicks to {} until it answers again",

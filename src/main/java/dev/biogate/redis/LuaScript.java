@@ -66,6 +66,23 @@ public final class LuaScript {
       });
   }
 
+  /** A script's reply, and how many replicas acknowledged its writes ({@code WAIT}). */
+  public record Replicated(Response reply, long replicas) {
+  }
+
+  /**
+   * Runs the script, then {@code WAIT 1 waitMs} in the same batch on one connection (WAIT covers that connection's
+   * writes): the reply, and whether a replica holds what the script wrote.
+   */
+  public Future<Replicated> runAndWait(Redis redis, List<String> keys, List<?> args, long waitMs) {
+    Request wait = Request.cmd(Command.WAIT).arg(1).arg(waitMs);
+    return redis.batch(List.of(evalsha(keys, args), wait))
+      .recover(err -> err.getMessage() != null && err.getMessage().contains("NOSCRIPT")
+        ? redis.batch(List.of(eval(keys, args), wait))
+        : Future.failedFuture(err))
+      .map(replies -> new Replicated(replies.get(0), replies.get(1).toLong()));
+  }
+
   /**
    * The {@code EVALSHA} request alone, for callers that must send it on a known connection or in a batch (e.g.
    * followed by {@code WAIT}); on {@code NOSCRIPT} they send {@link #eval} instead, which is routed by the same keys.

@@ -1,5 +1,6 @@
 package dev.biogate.webhook;
 
+import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.config.WebhookOptions;
 import dev.biogate.http.ApiException;
 import dev.biogate.redis.ClusterRedis;
@@ -8,9 +9,7 @@ import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
 import dev.biogate.redis.ThrottledLog;
 import io.vertx.core.Future;
-import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -165,12 +164,7 @@ final class WebhookIngest {
   }
 
   private Future<Result> runAndWait(List<String> keys, List<?> args) {
-    Request wait = Request.cmd(Command.WAIT).arg(1).arg(options.replicaWaitMs());
-    return redis.batch(List.of(script.evalsha(keys, args), wait))
-      .recover(err -> err.getMessage() != null && err.getMessage().contains("NOSCRIPT")
-        ? redis.batch(List.of(script.eval(keys, args), wait))
-        : Future.failedFuture(err))
-      .map(replies -> new Result(replies.get(0).get(0).toInteger(), replies.get(0).get(1).toString(),
-        replies.get(1).toLong()));
+    return script.runAndWait(redis, keys, args, options.replicaWaitMs())
+      .map(r -> new Result(r.reply().get(0).toInteger(), r.reply().get(1).toString(), r.replicas()));
   }
 }

@@ -1,5 +1,6 @@
 package dev.biogate.webhook;
 
+import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.config.WebhookOptions;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.ErrorResponses;

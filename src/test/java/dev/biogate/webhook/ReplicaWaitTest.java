@@ -1,10 +1,10 @@
 package dev.biogate.webhook;
 
 import dev.biogate.support.Sharded;
-import dev.biogate.redis.EmbeddedRedis;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.Harness;
 import dev.biogate.support.LogCapture;
+import dev.biogate.support.MasterReplica;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -18,10 +18,7 @@ import io.vertx.redis.client.Request;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import redis.embedded.RedisServer;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,17 +32,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReplicaWaitTest {
 
   private Harness h;
-  private EmbeddedRedis master;
-  private RedisServer replica;
+  private MasterReplica redis;
   private Redis replicaClient;
 
   @AfterEach
   void stop(Vertx vertx, VertxTestContext ctx) {
-    h.close().compose(v -> vertx.executeBlocking(() -> {
-      replica.stop();
-      master.stop();
-      return null;
-    })).onComplete(ctx.succeedingThenComplete());
+    h.close().compose(v -> redis == null ? Future.<Void>succeededFuture() : redis.stop(vertx)).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
@@ -53,22 +45,11 @@ class ReplicaWaitTest {
     warnings = LogCapture.of(WebhookIngest.class,
       e -> e.getFormattedMessage().startsWith("no replica acknowledged") ? e.getFormattedMessage() : null);
     h = new Harness(vertx);
-    vertx.executeBlocking(() -> {
-      master = EmbeddedRedis.start();
-      int port;
-      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        port = s.getLocalPort();
-      }
-      replica = RedisServer.newRedisServer().port(port).bind("127.0.0.1").setting("save \"\"").setting("appendonly no")
-        .setting("replicaof 127.0.0.1 " + master.port()).build();
-      replica.start();
-      return port;
-    }).compose(port -> {
-      replicaClient = Redis.createClient(vertx, "redis://127.0.0.1:" + port);
-      return h.start(master.url(), new JsonObject());
+    MasterReplica.start(vertx).compose(mr -> {
+      redis = mr;
+      replicaClient = mr.replica();
+      return h.start(mr.masterUrl(), new JsonObject());
     })
-      .compose(v -> h.eventually(() -> replicaClient.send(Request.cmd(Command.INFO).arg("replication"))
-        .map(r -> r.toString().contains("master_link_status:up")), 10_000))
       .compose(v -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500))))
       .compose(g -> post(g, "durable-1").compose(r -> {
         assertEquals(200, r.statusCode(), r.bodyAsString());

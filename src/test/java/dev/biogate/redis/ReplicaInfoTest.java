@@ -1,4 +1,4 @@
-package dev.biogate.webhook;
+package dev.biogate.redis;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,5 @@
-package dev.biogate.webhook;
+package dev.biogate.redis;
 
-import dev.biogate.redis.RedisKeys;
-import dev.biogate.redis.SentinelGroup;
-import dev.biogate.redis.ThrottledLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
@@ -18,9 +15,10 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Whether webhook ingestion must wait for a replica before answering 200: always ({@code on}), never ({@code off}),
- * or ({@code auto}) while the Redis master holding the delivery's events shard reports a replica online, i.e. in
- * sync ({@code INFO replication}, sampled every few seconds, never per request). A lone Redis has nothing to wait for;
+ * Whether writes that must survive a failover (webhook deliveries, click batches) wait for a replica before they are
+ * acknowledged: always ({@code on}), never ({@code off}), or ({@code auto}) while the Redis master holding the shard
+ * (its events and clicks streams) reports a replica online, i.e. in sync ({@code INFO replication}, sampled every few
+ * seconds, never per request). A lone Redis has nothing to wait for;
  * waiting there would only add latency.
  * <p>
  * Sampled per shard, not once: on Cluster the shards sit on different masters, and one master may lose its replica
@@ -74,7 +72,8 @@ public final class ReplicaWatch {
     this.rechecked = new AtomicLongArray(shards);
   }
 
-  boolean waitForReplica(int shard) {
+  /** Whether writes to {@code shard} must wait for a replica before they are acknowledged. */
+  public boolean waitForReplica(int shard) {
     return "on".equals(mode) || ("auto".equals(mode) && replicated.get(shard) != ALONE);
   }
 
@@ -98,7 +97,7 @@ public final class ReplicaWatch {
    * replica, as after a failover (the promoted master has none until the old one returns), so its deliveries stop
    * waiting without staying refused until the next periodic sample.
    */
-  void recheck(int shard) {
+  public void recheck(int shard) {
     long now = System.nanoTime();
     long last = rechecked.get(shard);
     if ((last == 0 || now - last >= TimeUnit.MILLISECONDS.toNanos(RECHECK_MS)) && rechecked.compareAndSet(shard, last, now)) {

@@ -1,4 +1,4 @@
-package dev.biogate.webhook;
+package dev.biogate.redis;
 
 import dev.biogate.config.RedisConfig;
 import dev.biogate.redis.RedisClients;

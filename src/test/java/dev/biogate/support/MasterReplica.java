@@ -1,0 +1,61 @@
+package dev.biogate.support;
+
+import dev.biogate.redis.EmbeddedRedis;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import redis.embedded.RedisServer;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+
+/**
+ * A real master and one replica of it (two {@code redis-server} processes on loopback ports), for tests of what
+ * waits for a replica. {@link #start} completes once the replica is in sync.
+ */
+public final class MasterReplica {
+
+  private final EmbeddedRedis master;
+  private final RedisServer replica;
+  private final Redis replicaClient;
+
+  private MasterReplica(EmbeddedRedis master, RedisServer replica, Redis replicaClient) {
+    this.master = master;
+    this.replica = replica;
+    this.replicaClient = replicaClient;
+  }
+
+  public static Future<MasterReplica> start(Vertx vertx) {
+    return vertx.executeBlocking(() -> {
+      EmbeddedRedis master = EmbeddedRedis.start();
+      int port;
+      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        port = s.getLocalPort();
+      }
+      RedisServer replica = RedisServer.newRedisServer().port(port).bind("127.0.0.1").setting("save \"\"")
+        .setting("appendonly no").setting("replicaof 127.0.0.1 " + master.port()).build();
+      replica.start();
+      return new MasterReplica(master, replica, Redis.createClient(vertx, "redis://127.0.0.1:" + port));
+    }).compose(mr -> Eventually.until(vertx, () -> mr.replicaClient.send(Request.cmd(Command.INFO).arg("replication"))
+      .map(r -> r.toString().contains("master_link_status:up")), 10_000, "the replica in sync").map(mr));
+  }
+
+  public String masterUrl() {
+    return master.url();
+  }
+
+  /** A client of the replica (reads, {@code DEBUG SLEEP}). */
+  public Redis replica() {
+    return replicaClient;
+  }
+
+  public Future<Void> stop(Vertx vertx) {
+    return replicaClient.close().eventually(() -> vertx.executeBlocking(() -> {
+      replica.stop();
+      master.stop();
+      return null;
+    })).mapEmpty();
+  }
+}
