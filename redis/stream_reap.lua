@@ -1,13 +1,15 @@
 -- Takes over the pending entries of consumers whose instance is dead, and removes those consumers once they own
 -- nothing; also takes over entries a live consumer has left idle for ARGV[5] ms (it keeps them without attempting,
 -- e.g. its receiver refuses its key: stream_touch.lua leaves such entries idle so a consumer that can handle them
--- takes them). Finally takes back this consumer's own entries idle for twice ARGV[5] ms: a read whose reply never
--- arrived (its connection replaced under it) leaves its entries pending under the reader, which never sees them
--- otherwise. The caller ignores those it holds (kept entries, left idle for others to take first).
+-- takes them). Finally takes back this consumer's own entries idle for ARGV[6] ms: a read whose reply never arrived
+-- (it timed out, or its connection was replaced under it) leaves its entries pending under the reader, which never
+-- sees them otherwise. The caller ignores those it holds (kept entries, left idle for others to take first) and
+-- passes twice ARGV[5], or less for a while after one of its reads failed.
 --
 -- KEYS[1] the stream, KEYS[2] the group's heartbeats (see stream_beat.lua)
 -- ARGV[1] consumer group, ARGV[2] this consumer, ARGV[3] heartbeat TTL (ms), ARGV[4] at most this many entries,
 -- ARGV[5] idle time after which a live consumer's entry is taken over (ms)
+-- ARGV[6] idle time after which this consumer's own entries are taken back (ms)
 -- Returns {claimed entries (XCLAIM form), ids that were pending but are gone from the stream, consumers removed}.
 --
 -- A consumer is dead when its last beat is older than the TTL (a clean stop stamps 0: at once), or when it never
@@ -20,6 +22,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[3])
 local room = tonumber(ARGV[4])
 local idle = tonumber(ARGV[5])
+local ownIdle = tonumber(ARGV[6] or (2 * idle))
 local claimed, lost, removed = {}, {}, 0
 
 -- Claims the given pending ids for this consumer (only those still idle for minIdle); returns how many were pending.
@@ -61,10 +64,10 @@ for _, c in ipairs(consumers) do
   if name == ARGV[2] then
     if tonumber(info['pending']) > 0 and room > 0 then
       local ids = {}
-      for i, row in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', 2 * idle, '-', '+', room, name)) do
+      for i, row in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ownIdle, '-', '+', room, name)) do
         ids[i] = row[1]
       end
-      room = room - claim(ids, 2 * idle)
+      room = room - claim(ids, ownIdle)
     end
   else
     local beat = redis.call('ZSCORE', KEYS[2], name)

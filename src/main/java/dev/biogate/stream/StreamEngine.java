@@ -46,6 +46,8 @@ public final class StreamEngine extends VerticleBase {
   private boolean degraded;
   private boolean reading;
   private boolean reaping;
+  /** When a read last failed (0: never): its entries may be pending here unseen. */
+  private long lastFailedReadMs;
   private boolean trimming;
   private long readBackoffMs;
   private long readTimer = -1;
@@ -160,6 +162,7 @@ public final class StreamEngine extends VerticleBase {
           needGroup = true;
         }
         trouble("read", ar.cause());
+        lastFailedReadMs = System.currentTimeMillis();
         readBackoffMs = Math.min(MAX_READ_BACKOFF_MS, Math.max(100, readBackoffMs * 2));
         readLater(readBackoffMs);
         return;
@@ -203,7 +206,7 @@ public final class StreamEngine extends VerticleBase {
       return;
     }
     reaping = true;
-    group.reap(room).onComplete(ar -> {
+    group.reap(room, ownIdleMs()).onComplete(ar -> {
       reaping = false;
       if (ar.failed()) {
         return;
@@ -223,6 +226,18 @@ public final class StreamEngine extends VerticleBase {
         taken.forEach(held::take);
       }
     });
+  }
+
+  /**
+   * How long this consumer's own pending entries must have been idle before the reaper takes them back. Normally
+   * twice {@code idleClaimMs} (kept entries are left idle for other consumers to take first). For a while after a
+   * read failed, twice the command timeout: the failed read may have been served all the same (its entries are then
+   * pending here, unseen), while a read still in flight cannot have left entries idle that long.
+   */
+  private long ownIdleMs() {
+    long normal = 2 * policy.idleClaimMs();
+    boolean afterFailedRead = lastFailedReadMs > 0 && System.currentTimeMillis() - lastFailedReadMs < normal;
+    return afterFailedRead ? Math.min(normal, 2 * policy.commandTimeoutMs()) : normal;
   }
 
   private void touch() {

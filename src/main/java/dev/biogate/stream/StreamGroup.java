@@ -103,9 +103,10 @@ final class StreamGroup {
       .timeout(p.commandTimeoutMs(), TimeUnit.MILLISECONDS).mapEmpty();
   }
 
-  Future<Reaped> reap(int room) {
-    return run(REAP, List.of(p.stream(), p.consumersKey()),
-        List.of(p.group(), consumer, Long.toString(p.heartbeatTtlMs()), Integer.toString(room), Long.toString(p.idleClaimMs())))
+  /** {@code ownIdleMs}: this consumer's own pending entries idle this long are taken back (see stream_reap.lua). */
+  Future<Reaped> reap(int room, long ownIdleMs) {
+    return run(REAP, List.of(p.stream(), p.consumersKey()), List.of(p.group(), consumer, Long.toString(p.heartbeatTtlMs()),
+        Integer.toString(room), Long.toString(p.idleClaimMs()), Long.toString(ownIdleMs)))
       .map(r -> {
         List<String> lost = new ArrayList<>();
         r.get(1).forEach(id -> lost.add(id.toString()));

@@ -54,4 +54,41 @@ class OwnOrphanTest extends RedisClientTest {
         ctx.completeNow();
       })));
   }
+
+  /**
+   * The same after a read that timed out but was served: Redis was paused longer than the read's timeout, then ran
+   * the queued read, handing the entry to this consumer after the engine had given up on the reply. For a while after
+   * a failed read the engine takes back its own entries idle for twice the command timeout, not twice
+   * {@code idleClaimMs} (here 30 s: a minute of lag, past the lag alert).
+   */
+  @Test
+  void anEntryServedToATimedOutReadIsHandledWithinSeconds(Vertx vertx, VertxTestContext ctx) {
+    List<String> handled = new CopyOnWriteArrayList<>();
+    StreamHandler recording = e -> {
+      handled.add(e.get("n"));
+      return Future.succeededFuture(Outcome.done());
+    };
+    String stream = STREAM + ":paused";
+    StreamPolicy policy = new StreamPolicy(stream, GROUP).soleReader(true).pollMs(100).idlePollMaxMs(100)
+      .heartbeatTtlMs(2_000).idleClaimMs(30_000).commandTimeoutMs(300);
+    StreamEngine engine = new StreamEngine(redis, policy, "c1", recording, new StreamStats());
+    long[] readsBefore = new long[1];
+    redis.send(Request.cmd(Command.DEL).arg(stream))
+      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(GROUP).arg("$").arg("MKSTREAM")))
+      .compose(v -> vertx.deployVerticle(engine))
+      .compose(id -> TestRedis.commandCalls(redis, "xreadgroup")).onSuccess(n -> readsBefore[0] = n)
+      .compose(v -> Eventually.until(vertx, () -> TestRedis.commandCalls(redis, "xreadgroup").map(n -> n > readsBefore[0]), 10_000, "the engine reading"))
+      // Writes (XREADGROUP is one) wait 1.5 s; the entry is added first, so a read queued behind it is served it.
+      .compose(v -> redis.send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(1_500).arg("WRITE")))
+      .compose(v -> {
+        redis.send(Request.cmd(Command.XADD).arg(stream).arg("*").arg("n").arg("1"));
+        return Eventually.until(vertx, () -> Future.succeededFuture(handled.contains("1")), 10_000, "the entry handled");
+      })
+      .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.XPENDING).arg(stream).arg(GROUP))
+        .map(r -> r.get(0).toLong() == 0), 10_000, "nothing left pending"))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        org.junit.jupiter.api.Assertions.assertEquals(List.of("1"), handled, "handled once");
+        ctx.completeNow();
+      })));
+  }
 }
