@@ -51,6 +51,16 @@ local function claim(ids, minIdle)
   return #ids
 end
 
+-- Claims up to `room` of consumer `name`'s pending entries idle for at least minIdle ms. XCLAIM's own min-idle check
+-- makes the take-over atomic with the idle test.
+local function claimIdle(name, minIdle)
+  local ids = {}
+  for i, row in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', minIdle, '-', '+', room, name)) do
+    ids[i] = row[1]
+  end
+  room = room - claim(ids, minIdle)
+end
+
 local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if not ok then
   return {claimed, lost, removed}
@@ -63,11 +73,7 @@ for _, c in ipairs(consumers) do
   local name = info['name']
   if name == ARGV[2] then
     if tonumber(info['pending']) > 0 and room > 0 then
-      local ids = {}
-      for i, row in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ownIdle, '-', '+', room, name)) do
-        ids[i] = row[1]
-      end
-      room = room - claim(ids, ownIdle)
+      claimIdle(name, ownIdle)
     end
   else
     local beat = redis.call('ZSCORE', KEYS[2], name)
@@ -94,12 +100,7 @@ for _, c in ipairs(consumers) do
         removed = removed + 1
       end
     elseif tonumber(info['pending']) > 0 and room > 0 then
-      local ids = {}
-      for i, row in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', idle, '-', '+', room, name)) do
-        ids[i] = row[1]
-      end
-      -- XCLAIM's own min-idle check makes the take-over atomic with the idle test.
-      room = room - claim(ids, idle)
+      claimIdle(name, idle)
     end
   end
 end
