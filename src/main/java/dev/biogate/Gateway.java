@@ -500,19 +500,15 @@ public final class Gateway {
    * switch), since a replacement opened too early can land on the old master again.
    */
   private SentinelGroup followSwitches(SentinelGroup group) {
-    return group.onSwitch(() -> {
-      for (long delayMs : new long[] {0, SWITCH_RENEW_AGAIN_MS, SWITCH_RENEW_LAST_MS}) {
-        Runnable renew = () -> List.of(redis, budgetRedis, livenessRedis).forEach(r -> {
-          if (r instanceof MultiplexedRedis m) {
-            m.renewAll();
-          }
-        });
-        if (delayMs == 0) {
-          renew.run();
-        } else {
-          vertx.setTimer(delayMs, t -> renew.run());
-        }
+    Runnable renew = () -> List.of(redis, budgetRedis, livenessRedis).forEach(r -> {
+      if (r instanceof MultiplexedRedis m) {
+        m.renewAll();
       }
+    });
+    return group.onSwitch(() -> {
+      renew.run();
+      vertx.setTimer(SWITCH_RENEW_AGAIN_MS, t -> renew.run());
+      vertx.setTimer(SWITCH_RENEW_LAST_MS, t -> renew.run());
     });
   }
 

@@ -60,12 +60,10 @@ public final class ClickStreamWriter {
   private final ReplicaWatch replicas;
   private final long replicaWaitMs;
 
-  /** {@code queued}: told the stream key of each shard a batch was appended to (this process's reader reads it at once). */
-  public ClickStreamWriter(Redis redis, Shards shards, long ceiling, long timeoutMs, Consumer<String> queued) {
-    this(redis, shards, ceiling, timeoutMs, queued, null, 0);
-  }
-
-  /** As above; appends to a shard whose master has a replica wait up to {@code replicaWaitMs} for it. */
+  /**
+   * {@code queued}: told the stream key of each shard a batch was appended to (this process's reader reads it at
+   * once); appends to a shard whose master has a replica wait up to {@code replicaWaitMs} for it.
+   */
   public ClickStreamWriter(Redis redis, Shards shards, long ceiling, long timeoutMs, Consumer<String> queued,
                            ReplicaWatch replicas, long replicaWaitMs) {
     this.redis = redis;
@@ -117,7 +115,7 @@ public final class ClickStreamWriter {
     byShard.forEach((shard, args) -> {
       String stream = RedisKeys.clicksShard(shard);
       streams.add(stream);
-      if (replicas != null && replicas.waitForReplica(shard)) {
+      if (replicas.waitForReplica(shard)) {
         appends.add(APPEND.runAndWait(redis, List.of(stream), args, replicaWaitMs)
           .timeout(timeoutMs + replicaWaitMs, TimeUnit.MILLISECONDS)
           .compose(r -> {

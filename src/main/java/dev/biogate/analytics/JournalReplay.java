@@ -1,5 +1,6 @@
 package dev.biogate.analytics;
 
+import dev.biogate.redis.ThrottledLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -29,7 +30,7 @@ final class JournalReplay {
   private final LongAdder replayed = new LongAdder();
   private boolean healthy = true;
   /** Batches no replica acknowledged: one line per interval while it lasts. */
-  private final dev.biogate.redis.ThrottledLog unreplicated = new dev.biogate.redis.ThrottledLog();
+  private final ThrottledLog unreplicated = new ThrottledLog();
   private boolean full;
   private boolean journaling;
   private boolean replaying;
