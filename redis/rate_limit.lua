@@ -21,7 +21,10 @@
 --
 -- Returns {granted (1|0), wait_us, used}: used is -1 while the shared back-off is set, -2 when the caller is not in
 -- the roster or was put back by another instance (the shared state was lost: the caller must restore its grants
--- with budget_restore.lua before it may be granted more).
+-- with budget_restore.lua before it may be granted more). Also -2 when the caller's own record is older than the
+-- silence although the caller is asking here: this master lost its latest reports, and with them perhaps grants (a
+-- failover to a copy that was behind), or its reports stopped reaching it; either way its grants go back in first.
+-- Counting its own share as reserved instead would deny the caller by itself until its record lapsed, a window.
 --
 -- Why the budget holds across outages (the argument, with budget_restore.lua and heartbeat.lua):
 --  * An instance limits itself locally only after it lost its connection, and only from `silence` after its last
@@ -54,7 +57,8 @@ local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
 if blocked > now then
   return {0, blocked - now, -1}
 end
-if not redis.call('ZSCORE', KEYS[3], ARGV[6]) or redis.call('HEXISTS', KEYS[6], ARGV[6]) == 1 then
+local own = redis.call('ZSCORE', KEYS[3], ARGV[6])
+if not own or tonumber(own) < now - silence or redis.call('HEXISTS', KEYS[6], ARGV[6]) == 1 then
   return {0, 0, -2}
 end
 

@@ -500,11 +500,16 @@ public final class Gateway {
    * switch), since a replacement opened too early can land on the old master again.
    */
   private SentinelGroup followSwitches(SentinelGroup group) {
-    Runnable renew = () -> List.of(redis, budgetRedis, livenessRedis).forEach(r -> {
-      if (r instanceof MultiplexedRedis m) {
-        m.renewAll();
-      }
-    });
+    // Each step moves the shared connections, then puts this instance's recent permits back on whichever master they
+    // now reach: the old master took some of them in the moment before the switch, and its resync will drop them.
+    Runnable renew = () -> {
+      List.of(redis, budgetRedis, livenessRedis).forEach(r -> {
+        if (r instanceof MultiplexedRedis m) {
+          m.renewAll();
+        }
+      });
+      budget.masterMoved();
+    };
     return group.onSwitch(() -> {
       renew.run();
       vertx.setTimer(SWITCH_RENEW_AGAIN_MS, t -> renew.run());

@@ -276,7 +276,8 @@ public final class RedisBudget implements UpstreamBudget {
         }
         Response r = ar.result();
         if (r.get(2).toInteger() == -2) {
-          // Not in the roster: our first permit, or the shared state was lost. Our grants go back in first.
+          // Not in the roster (our first permit, or the shared state was lost), or our record there is older than our
+          // last reports (this master lost them, and perhaps grants too): our grants go back in first.
           return mayRestore
             ? restore().transform(x -> x.succeeded() ? acquireShared(lane, false) : Future.failedFuture(exhausted(heartbeatMs)))
             : Future.failedFuture(exhausted(heartbeatMs));
@@ -477,6 +478,16 @@ public final class RedisBudget implements UpstreamBudget {
       LOG.warn("redis refused the upstream budget's {} ({}); denying the call, staying on the shared budget", what,
         err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage().split("\\s", 2)[0]);
     }
+  }
+
+  /**
+   * The Redis master was replaced while every connection stayed up (a Sentinel switch): the permits granted on the
+   * old master in the moment before the switch reached it and may never reach the new one, and no lost connection will
+   * make this instance restore them. Writes every remembered grant back, exactly as after an outage; grants the log
+   * still holds keep their later stamp, so doing it more than once is harmless.
+   */
+  public Future<Void> masterMoved() {
+    return stopped ? Future.succeededFuture() : restore();
   }
 
   /** Whether a report of this instance has reached the shared roster (it may then take shared permits). */

@@ -13,6 +13,7 @@ import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -224,6 +225,42 @@ class BudgetFailoverTest {
       assertTrue(granted >= 1 && granted <= 32 / 16, "a sixteenth of the budget, not all of it: " + granted);
       ctx.completeNow();
     })));
+  }
+
+  /**
+   * A master that lost this instance's latest writes (a Sentinel switch, an older copy promoted) holds a record of it
+   * older than the silence: the limiter then reserved the instance's own share against itself and denied it a whole
+   * window, remembered locally. Now the caller restores first (its lost grants go back in) and is granted.
+   */
+  @Test
+  void aCallerFindingItsOwnRecordStaleRestoresInsteadOfDenyingItselfAWindow(Vertx vertx, VertxTestContext ctx) {
+    ownRedis = TestRedis.dedicated();
+    Redis redis = client(vertx, ownRedis.url());
+    RedisBudget budget = budget(vertx, redis, "stale", 10);
+    String roster = dev.biogate.redis.RedisKeys.budgetInstances("stale");
+    String log = dev.biogate.redis.RedisKeys.budgetLog("stale");
+    attempts(budget, 1)
+      .compose(first -> Future.all(redis.send(Request.cmd(Command.TIME)), redis.send(Request.cmd(Command.ZRANGE).arg(roster).arg(0).arg(-1))))
+      // What the master holds: an earlier report (alone in the roster, so the whole budget as its local share), 30 s
+      // old, and not the grant since.
+      .compose(all -> {
+        Response time = all.resultAt(0);
+        Response members = all.resultAt(1);
+        assertEquals(1, members.size(), "one instance registered: " + members);
+        String id = members.get(0).toString();
+        return redis.send(Request.cmd(Command.ZADD).arg(roster).arg("XX").arg(time.get(0).toLong() * 1_000_000L - 30_000_000L).arg(id))
+          .compose(v -> redis.send(Request.cmd(Command.HSET).arg(dev.biogate.redis.RedisKeys.budgetPart("stale", "details"))
+            .arg(id + ":s").arg(10)))
+          .compose(v -> redis.send(Request.cmd(Command.DEL).arg(log)));
+      })
+      .compose(v -> attempts(budget, 1))
+      .compose(granted -> redis.send(Request.cmd(Command.ZCARD).arg(log)).map(held -> List.of(granted, held.toInteger())))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(1, r.get(0), "granted, not denied by its own reservation");
+        assertEquals(2, r.get(1), "the lost grant is back in the log beside the new one");
+        assertFalse(budget.isDegraded());
+        ctx.completeNow();
+      })));
   }
 
   /** Error replies the server has sent so far ({@code INFO stats}: {@code total_error_replies}). */
