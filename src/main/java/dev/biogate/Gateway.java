@@ -500,8 +500,9 @@ public final class Gateway {
    * switch), since a replacement opened too early can land on the old master again.
    */
   private SentinelGroup followSwitches(SentinelGroup group) {
-    // Each step moves the shared connections, then puts this instance's recent permits back on whichever master they
-    // now reach: the old master took some of them in the moment before the switch, and its resync will drop them.
+    // Each step moves the shared connections, puts this instance's recent permits back on whichever master they now
+    // reach (the old master took some of them in the moment before the switch, and its resync will drop them), and
+    // moves the invalidation subscription, which the old master would keep until it is demoted.
     Runnable renew = () -> {
       List.of(redis, budgetRedis, livenessRedis).forEach(r -> {
         if (r instanceof MultiplexedRedis m) {
@@ -509,6 +510,7 @@ public final class Gateway {
         }
       });
       budget.masterMoved();
+      invalidation.resubscribe();
     };
     return group.onSwitch(() -> {
       renew.run();

@@ -2,6 +2,7 @@ package dev.biogate.events;
 
 import dev.biogate.profile.ProfileService;
 import dev.biogate.redis.RedisKeys;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
@@ -19,8 +20,9 @@ import java.util.concurrent.TimeUnit;
  * profile's shared copy (redis/profile_write.lua) publishes "{@code <writer id> <username> <version>}"; every
  * instance, subscribed on a dedicated connection, drops its L1 copy older than that version and reads the new one
  * from L2 on the next request (the writer's own copy has that version and stays). Messages are delivered in well
- * under a second. The subscription is re-established with backoff after Redis restarts; invalidations published
- * while an instance was cut off are lost to it (its L1 copy then ages out normally).
+ * under a second. The subscription is re-established with backoff after Redis restarts, and moved at once when a
+ * Sentinel announces a new master; invalidations published while an instance was cut off are lost to it (its L1 copy
+ * then ages out normally).
  */
 public final class CacheInvalidation {
 
@@ -34,6 +36,8 @@ public final class CacheInvalidation {
   private boolean stopped;
   private long backoffMs = 100;
   private long timer = -1;
+  /** Where the subscription is managed: its callbacks and a switch's resubscription run there, one at a time. */
+  private volatile Context context;
 
   /** {@code instanceId} is not needed any more (messages name their writer and version); kept for the wiring. */
   public CacheInvalidation(Vertx vertx, Redis redis, ProfileService profiles, String instanceId) {
@@ -49,9 +53,36 @@ public final class CacheInvalidation {
 
   /** Subscribes; completes when subscribed, or after a short wait with retries continuing in the background. */
   public Future<Void> start() {
+    context = vertx.getOrCreateContext();
     return subscribe().timeout(2_000, TimeUnit.MILLISECONDS).recover(err -> {
       retryLater();
       return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * The master has changed while this subscription's connection stayed up (a Sentinel switch): subscribes again on a
+   * new connection, which reaches the master the client now resolves, then drops the old one. The old master would
+   * keep the subscription until it is demoted, seconds later, and publishes nothing of the new master's writes.
+   */
+  public void resubscribe() {
+    if (context == null) {
+      return;
+    }
+    context.runOnContext(v -> {
+      if (stopped) {
+        return;
+      }
+      RedisConnection old = conn;
+      conn = null;
+      subscribe().onComplete(ar -> {
+        if (old != null) {
+          old.close();
+        }
+        if (ar.failed()) {
+          retryLater();
+        }
+      });
     });
   }
 
