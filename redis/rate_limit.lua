@@ -119,9 +119,11 @@ local function refused(key, size, allowed, otherwise)
   return {0, wait, effective}
 end
 
--- What the reservations leave of the ceiling is for the log; if they leave nothing, wait until the first lapses.
+-- What the reservations leave of the ceiling is for the log; if they leave nothing, wait until the first lapses, but
+-- no longer than the silence: a silent instance may report again at any heartbeat (after an outage the others
+-- restore a moment after the first one back), and the caller remembers the wait as a denial.
 if effective >= ceiling then
-  return refused(KEYS[1], used, ceiling - reserved, lapseWait)
+  return refused(KEYS[1], used, ceiling - reserved, math.min(lapseWait, silence))
 end
 
 if laneCap >= 0 then

@@ -263,6 +263,37 @@ class BudgetFailoverTest {
       })));
   }
 
+  /**
+   * A reservation for an instance that fell silent ends when it reports again, and an instance denied because of it
+   * asks again within the silence. It used to remember that denial until the silent record would have lapsed, more
+   * than a window: after an outage the first instance back stopped calling the upstream on a lane for a minute while
+   * the others restored their records a moment later.
+   */
+  @Test
+  void aDenialForAnotherInstancesSilenceEndsSoonAfterItReportsAgain(Vertx vertx, VertxTestContext ctx) {
+    ownRedis = TestRedis.dedicated();
+    Redis redis = client(vertx, ownRedis.url());
+    RedisBudget budget = budget(vertx, redis, "silent", 10);
+    String roster = dev.biogate.redis.RedisKeys.budgetInstances("silent");
+    String details = dev.biogate.redis.RedisKeys.budgetPart("silent", "details");
+    long[] reports = {-1};
+    attempts(budget, 1)
+      .compose(first -> redis.send(Request.cmd(Command.TIME)))
+      // Another instance, silent for 5 s, whose local share is the whole budget: it is reserved in full.
+      .compose(time -> redis.send(Request.cmd(Command.ZADD).arg(roster).arg(time.get(0).toLong() * 1_000_000L - 5_000_000L).arg("other"))
+        .compose(v -> redis.send(Request.cmd(Command.HSET).arg(details).arg("other:s").arg(10).arg("other:u").arg(0))))
+      .compose(v -> attempts(budget, 1))
+      .compose(denied -> {
+        assertEquals(0, denied, "denied while the silent instance's share is reserved");
+        // The other instance reports again, every half second from now on (its heartbeat).
+        reports[0] = vertx.setPeriodic(0, 500, t -> redis.send(Request.cmd(Command.TIME))
+          .compose(time -> redis.send(Request.cmd(Command.ZADD).arg(roster).arg(time.get(0).toLong() * 1_000_000L).arg("other"))));
+        return Eventually.until(vertx, () -> attempts(budget, 1).map(n -> n == 1), 10_000, "granted again");
+      })
+      .onComplete(ar -> vertx.cancelTimer(reports[0]))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   /** Error replies the server has sent so far ({@code INFO stats}: {@code total_error_replies}). */
   private static Future<Long> errorReplies(Redis admin) {
     return admin.send(Request.cmd(Command.INFO).arg("stats")).map(info -> {
