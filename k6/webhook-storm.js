@@ -29,7 +29,15 @@
 // The run fails (exit 99) when more than 1% of requests fail, a first delivery
 // is not {"received":true} or a redelivery is not {"duplicate":true} (rates
 // below 0.99), p95/p99 exceed P95_MS/P99_MS, or no redelivery was exercised.
-import { check } from 'k6';
+//
+// Failover drills: with -e RETRY_503=1 every delivery answered 503 is sent
+// again, as providers do, after its Retry-After (1-5 s), for at most
+// RETRY_503_MAX_S (default 60) seconds. A 503 is then not a failed request;
+// the run fails when a delivery was never answered 200 (webhook_never_accepted)
+// or a final answer is wrong. A first delivery retried after a 503 may be
+// answered {"duplicate":true}: the attempt that got the 503 had been stored.
+import { check, sleep } from 'k6';
+import http from 'k6/http';
 import { Counter, Rate } from 'k6/metrics';
 import {
   BASE_URL, env, envInt, envFloat, envList, firstSecret, jsonBody, requireGateway,
@@ -48,6 +56,8 @@ const P95_MS = envFloat('P95_MS', 100);
 const P99_MS = envFloat('P99_MS', 300);
 const KEEP_IDS = 50;                               // per VU, per provider
 const KLAVIYO_BATCH = envInt('KLAVIYO_BATCH', 10);   // events per Klaviyo delivery (at most 1000)
+const RETRY_503 = env('RETRY_503', '0') === '1';     // retry 503s as a provider would (failover drills)
+const RETRY_503_MAX_S = envInt('RETRY_503_MAX_S', 60);
 
 const LINKTREE_SECRET = firstSecret('LINKTREE_WEBHOOK_SECRET');
 const LINKME_SECRET = firstSecret('LINKME_WEBHOOK_SECRET');
@@ -84,6 +94,14 @@ const sentDuplicate = new Counter('webhook_sent_duplicate');
 // Klaviyo events queued (answered as received) and recognised as duplicates.
 const klaviyoEventsReceived = new Counter('klaviyo_events_received');
 const klaviyoEventsDuplicate = new Counter('klaviyo_events_duplicate');
+// RETRY_503=1: attempts answered 503 and sent again; deliveries never answered 200.
+const retried503 = new Counter('webhook_retried_503');
+const neverAccepted = new Counter('webhook_never_accepted');
+
+if (RETRY_503) {
+  // A 503 is the gateway asking for a retry, which this run makes: not a failed request.
+  http.setResponseCallback(http.expectedStatuses(200, 503));
+}
 
 function buildOptions() {
   const scenarios = {};
@@ -93,6 +111,9 @@ function buildOptions() {
   // At the end of a run k6 also evaluates thresholds of metrics that got no
   // sample (an empty Rate counts as 0), so these two only exist when
   // redeliveries are wanted; then at least one must have been sent.
+  if (RETRY_503) {
+    thresholds.webhook_never_accepted = ['count==0'];
+  }
   if (DUP_PERCENT > 0) {
     thresholds.webhook_duplicate_ok = ['rate>0.99'];
     thresholds.webhook_sent_duplicate = ['count>0'];
@@ -113,7 +134,10 @@ function buildOptions() {
       exec: p,
     };
     thresholds['http_req_failed{scenario:' + p + '}'] = ['rate<0.01'];
-    thresholds['http_req_duration{scenario:' + p + '}'] = ['p(95)<' + P95_MS, 'p(99)<' + P99_MS];
+    // In a failover drill the answers that ask for a retry (503 after waiting for a replica) are not held to the
+    // latency budget; the deliveries accepted are.
+    const timed = RETRY_503 ? 'http_req_duration{scenario:' + p + ',status:200}' : 'http_req_duration{scenario:' + p + '}';
+    thresholds[timed] = ['p(95)<' + P95_MS, 'p(99)<' + P99_MS];
     thresholds['checks{scenario:' + p + '}'] = ['rate>0.99'];
   }
   return {
@@ -150,6 +174,33 @@ function pickEarlier(provider, iter) {
   return list[(iter * 7919 + __VU) % list.length];
 }
 
+/** Seconds to wait before sending again: the answer's Retry-After, 1 to 5. */
+function retryDelay(res) {
+  const after = parseInt(res.headers['Retry-After'], 10);
+  return isNaN(after) ? 1 : Math.min(5, Math.max(1, after));
+}
+
+/**
+ * Sends with `post()`; with RETRY_503, again after each 503 (waiting its
+ * Retry-After) until another answer or RETRY_503_MAX_S have passed.
+ * Returns the last answer and whether any attempt was answered 503.
+ */
+function deliver(post) {
+  let res = post();
+  let retried = false;
+  const deadline = Date.now() + RETRY_503_MAX_S * 1000;
+  while (RETRY_503 && res.status === 503 && Date.now() < deadline) {
+    retried503.add(1);
+    retried = true;
+    sleep(retryDelay(res));
+    res = post();
+  }
+  if (RETRY_503 && res.status !== 200) {
+    neverAccepted.add(1);
+  }
+  return { res: res, retried: retried };
+}
+
 function answered(res, field) {
   const body = jsonBody(res);
   if (res.status !== 200 || body === null) {
@@ -168,9 +219,11 @@ function answered(res, field) {
   return all;
 }
 
-function recordFirst(provider, res, entry) {
+function recordFirst(provider, sent, entry) {
+  const res = sent.res;
   sentFirst.add(1, { provider: provider });
-  const okReceived = answered(res, 'received');
+  // After a 503, the attempt that got it may have been stored: then the retry is a duplicate.
+  const okReceived = answered(res, 'received') || (sent.retried && answered(res, 'duplicate'));
   firstOk.add(okReceived, { provider: provider });
   check(res, {
     'first delivery: status 200': function (r) { return r.status === 200; },
@@ -181,7 +234,8 @@ function recordFirst(provider, res, entry) {
   }
 }
 
-function recordDuplicate(provider, res) {
+function recordDuplicate(provider, sent) {
+  const res = sent.res;
   sentDuplicate.add(1, { provider: provider });
   const okDuplicate = answered(res, 'duplicate');
   duplicateOk.add(okDuplicate, { provider: provider });
@@ -202,41 +256,36 @@ export function linktree(data) {
   const iter = __ITER;
   if (isRedelivery('linktree', iter)) {
     const earlier = pickEarlier('linktree', iter);
-    const res = postLinktree(BASE_URL, LINKTREE_SECRET, earlier.id, earlier.body,
-      { name: 'POST /webhooks/linktree', delivery: 'duplicate' });
-    recordDuplicate('linktree', res);
+    recordDuplicate('linktree', deliver(() => postLinktree(BASE_URL, LINKTREE_SECRET, earlier.id, earlier.body,
+      { name: 'POST /webhooks/linktree', delivery: 'duplicate' })));
     return;
   }
   const id = 'lt-' + data.runId + '-' + __VU + '-' + iter;
   const body = linkUpdatedBody('lnk_' + __VU + '_' + iter, iter % 20);
-  const res = postLinktree(BASE_URL, LINKTREE_SECRET, id, body,
-    { name: 'POST /webhooks/linktree', delivery: 'first' });
-  recordFirst('linktree', res, { id: id, body: body });
+  recordFirst('linktree', deliver(() => postLinktree(BASE_URL, LINKTREE_SECRET, id, body,
+    { name: 'POST /webhooks/linktree', delivery: 'first' })), { id: id, body: body });
 }
 
 export function linkme(data) {
   const iter = __ITER;
   if (isRedelivery('linkme', iter)) {
     const earlier = pickEarlier('linkme', iter);
-    const res = postLinkme(BASE_URL, LINKME_SECRET, earlier.body,
-      { name: 'POST /webhooks/linkme', delivery: 'duplicate' });
-    recordDuplicate('linkme', res);
+    recordDuplicate('linkme', deliver(() => postLinkme(BASE_URL, LINKME_SECRET, earlier.body,
+      { name: 'POST /webhooks/linkme', delivery: 'duplicate' })));
     return;
   }
   const id = 'lm-' + data.runId + '-' + __VU + '-' + iter;
   const body = linkClickEnvelope(id, 'lnk_' + (iter % 20));
-  const res = postLinkme(BASE_URL, LINKME_SECRET, body,
-    { name: 'POST /webhooks/linkme', delivery: 'first' });
-  recordFirst('linkme', res, { id: id, body: body });
+  recordFirst('linkme', deliver(() => postLinkme(BASE_URL, LINKME_SECRET, body,
+    { name: 'POST /webhooks/linkme', delivery: 'first' })), { id: id, body: body });
 }
 
 export function klaviyo(data) {
   const iter = __ITER;
   if (isRedelivery('klaviyo', iter)) {
     const earlier = pickEarlier('klaviyo', iter);
-    const res = postKlaviyo(BASE_URL, KLAVIYO_SECRET, earlier.body,
-      { name: 'POST /webhooks/klaviyo', delivery: 'duplicate' });
-    recordDuplicate('klaviyo', res);
+    recordDuplicate('klaviyo', deliver(() => postKlaviyo(BASE_URL, KLAVIYO_SECRET, earlier.body,
+      { name: 'POST /webhooks/klaviyo', delivery: 'duplicate' })));
     return;
   }
   const ids = [];
@@ -244,9 +293,8 @@ export function klaviyo(data) {
     ids.push('kl-' + data.runId + '-' + __VU + '-' + iter + '-' + i);
   }
   const body = klaviyoBatchBody(ids);
-  const res = postKlaviyo(BASE_URL, KLAVIYO_SECRET, body,
-    { name: 'POST /webhooks/klaviyo', delivery: 'first' });
-  recordFirst('klaviyo', res, { id: ids[0], body: body });
+  recordFirst('klaviyo', deliver(() => postKlaviyo(BASE_URL, KLAVIYO_SECRET, body,
+    { name: 'POST /webhooks/klaviyo', delivery: 'first' })), { id: ids[0], body: body });
 }
 
 export default function (data) {
