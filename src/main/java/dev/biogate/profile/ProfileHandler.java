@@ -110,6 +110,9 @@ public final class ProfileHandler implements ProfileReads {
       case SHARED_HIT:
         stats.sharedHit.increment();
         return write(req, r.profile, service.now(), HIT, CS_SHARED_HIT);
+      case SHARED_STALE:
+        stats.stale.increment();
+        return write(req, r.profile, service.now(), STALE, CS_STALE);
       case STALE_IF_ERROR:
         stats.staleIfError.increment();
         return write(req, r.profile, service.now(), STALE, CS_STALE_IF_ERROR);

@@ -27,7 +27,7 @@ public final class ProfileService {
   private static final int PATCH_ATTEMPTS = 5;
 
   /** How a resolved copy reached the caller (fresh and stale L1 hits never get here: the handler serves them). */
-  public enum Outcome { SHARED_HIT, MISS, STALE_IF_ERROR }
+  public enum Outcome { SHARED_HIT, SHARED_STALE, MISS, STALE_IF_ERROR }
 
   /** A resolved copy and how it was obtained. */
   public static final class Result {
@@ -191,6 +191,9 @@ public final class ProfileService {
     work.onComplete(ar -> {
       inflight.remove(username, promise.future());
       promise.handle(ar);
+      if (ar.succeeded() && ar.result().outcome == Outcome.SHARED_STALE) {
+        revalidate(username, ar.result().profile);
+      }
     });
     return promise.future();
   }

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
- * One resolution of a profile L1 could not serve, across instances: a fresh shared copy if L2 has one; else the
+ * One resolution of a profile L1 could not serve, across instances: a fresh shared copy if L2 has one, or a stale
+ * one (within stale-while-revalidate, served while the caller refreshes it in the background); else the
  * cluster-wide fetch lock, L2 read again under it (the previous holder may just have published), and one upstream
  * fetch published through the versioned write; or, when another instance holds the lock, its copy awaited in L2.
  * <p>
@@ -66,6 +67,11 @@ final class SharedFetch {
       if (freshAndNewer(shared, held)) {
         l1.put(shared);
         return Future.succeededFuture(new Result(shared, Outcome.SHARED_HIT));
+      }
+      if (staleAndNewer(shared, held)) {
+        // Servable while it is refreshed, here as in L1: the caller starts the background refresh.
+        l1.put(shared);
+        return Future.succeededFuture(new Result(shared, Outcome.SHARED_STALE));
       }
       return fetchUnderLock(username, newest(held, shared), lane, now() + lockWaitMs);
     });
@@ -185,6 +191,10 @@ final class SharedFetch {
 
   private boolean servable(CachedProfile p) {
     return p != null && p.found() && freshness.of(p, now()) != Freshness.State.EXPIRED;
+  }
+
+  private boolean staleAndNewer(CachedProfile shared, CachedProfile held) {
+    return shared != null && freshness.of(shared, now()) == Freshness.State.STALE && (held == null || shared.newerThan(held));
   }
 
   private boolean freshAndNewer(CachedProfile shared, CachedProfile held) {

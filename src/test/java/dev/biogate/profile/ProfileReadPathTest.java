@@ -177,6 +177,33 @@ class ProfileReadPathTest extends HarnessTest {
       })));
   }
 
+  /**
+   * An instance with nothing in L1 (started, or scaled out, after the shared copy went stale) serves the shared copy
+   * at once as stale and refreshes it in the background, as it would its own stale copy. It used to make every such
+   * first read wait for a foreground upstream fetch, spending the budget on copies it could have served.
+   */
+  @Test
+  void secondInstanceServesAStaleSharedCopyAtOnceAndRefreshesItInTheBackground(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(a -> h.get(a, "/v1/profiles/bob"))
+      .compose(warm -> {
+        clock.advance(11_000);
+        return h.gateway(SHORT_WINDOWS, clock).compose(b -> h.get(b, "/v1/profiles/bob").compose(fromB -> {
+          assertEquals(200, fromB.statusCode());
+          assertEquals("STALE", fromB.getHeader("X-Cache"));
+          assertEquals("biogate; hit; detail=stale-while-revalidate", fromB.getHeader("Cache-Status"));
+          assertEquals("11", fromB.getHeader("Age"));
+          assertEquals(warm.bodyAsString(), fromB.bodyAsString());
+          return h.eventually(() -> h.get(b, "/v1/profiles/bob").map(r -> "HIT".equals(r.getHeader("X-Cache"))
+            && "0".equals(r.getHeader("Age"))), 5_000);
+        }));
+      })
+      .compose(v -> h.upstreamCalls("/profiles/bob"))
+      .onComplete(ctx.succeeding(n -> ctx.verify(() -> {
+        assertEquals(2, n, "the first fetch and one background refresh");
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void breakerOpensAfterFiveFailuresAndStopsUpstreamCalls(VertxTestContext ctx) {
     JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 60_000));
