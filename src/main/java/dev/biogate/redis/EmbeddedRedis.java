@@ -39,8 +39,12 @@ public final class EmbeddedRedis implements AutoCloseable {
   private static final String SETSID = Stream.of("/usr/bin/setsid", "/bin/setsid")
     .filter(f -> Files.isExecutable(Path.of(f))).findFirst().orElse(null);
 
+  private static final String LOG_FILE = "redis-server.log";
+
   private final int port;
   private Process process;
+  /** The server's own directory while it runs (its working directory and {@code dir}), removed when it stops. */
+  private Path dir;
   private Thread exitHook;
 
   private EmbeddedRedis(int port) {
@@ -63,14 +67,18 @@ public final class EmbeddedRedis implements AutoCloseable {
 
   private void launch() throws IOException {
     String exe = ExecutableProvider.newJarResourceProvider().get().getAbsolutePath();
+    // A directory of its own: run from the caller's, the server would load any dump.rdb lying there (one written by
+    // a newer Redis makes it exit at once). Its output goes to a log there, quoted if it fails to start.
+    dir = Files.createTempDirectory("biogate-redis-");
+    Path log = dir.resolve(LOG_FILE);
     List<String> command = new ArrayList<>();
     if (SETSID != null) {
       command.add(SETSID);
     }
     Collections.addAll(command, exe, "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
-      "--appendonly", "no", "--protected-mode", "yes", "--maxmemory-policy", "noeviction");
-    process = new ProcessBuilder(command)
-      .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      "--appendonly", "no", "--protected-mode", "yes", "--maxmemory-policy", "noeviction", "--dir", dir.toString());
+    process = new ProcessBuilder(command).directory(dir.toFile())
+      .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MS);
     while (true) {
       try (Socket s = new Socket()) {
@@ -79,8 +87,10 @@ public final class EmbeddedRedis implements AutoCloseable {
       } catch (IOException notYet) {
         if (!process.isAlive() || System.nanoTime() > deadline) {
           process.destroyForcibly();
-          throw new IOException("redis-server did not start on 127.0.0.1:" + port
-            + (process.isAlive() ? " in time" : " (exit " + process.exitValue() + ")"));
+          String why = process.isAlive() ? " in time" : " (exit " + process.exitValue() + ")";
+          String last = lastLine(log);
+          removeDir();
+          throw new IOException("redis-server did not start on 127.0.0.1:" + port + why + (last.isEmpty() ? "" : ": " + last));
         }
         try {
           Thread.sleep(20);
@@ -129,6 +139,31 @@ public final class EmbeddedRedis implements AutoCloseable {
         Thread.currentThread().interrupt();
         process.destroyForcibly();
       }
+    }
+    removeDir();
+  }
+
+  /** The server's last log line (its reason, when it exits at start-up), without its pid and time prefix. */
+  private static String lastLine(Path log) {
+    try (Stream<String> lines = Files.lines(log)) {
+      String last = lines.filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse("");
+      int mark = last.indexOf(" # ");
+      return (mark >= 0 ? last.substring(mark + 3) : last).trim();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return "";
+    }
+  }
+
+  private void removeDir() {
+    Path d = dir;
+    dir = null;
+    if (d == null) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(d)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException | java.io.UncheckedIOException e) {
+      LOG.debug("could not remove {}: {}", d, e.toString());
     }
   }
 
