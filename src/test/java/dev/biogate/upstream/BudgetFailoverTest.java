@@ -13,7 +13,6 @@ import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -240,19 +239,14 @@ class BudgetFailoverTest {
     String roster = dev.biogate.redis.RedisKeys.budgetInstances("stale");
     String log = dev.biogate.redis.RedisKeys.budgetLog("stale");
     attempts(budget, 1)
-      .compose(first -> Future.all(redis.send(Request.cmd(Command.TIME)), redis.send(Request.cmd(Command.ZRANGE).arg(roster).arg(0).arg(-1))))
+      .compose(first -> redis.send(Request.cmd(Command.ZRANGE).arg(roster).arg(0).arg(-1)))
       // What the master holds: an earlier report (alone in the roster, so the whole budget as its local share), 30 s
       // old, and not the grant since.
-      .compose(all -> {
-        Response time = all.resultAt(0);
-        Response members = all.resultAt(1);
+      .compose(members -> {
         assertEquals(1, members.size(), "one instance registered: " + members);
-        String id = members.get(0).toString();
-        return redis.send(Request.cmd(Command.ZADD).arg(roster).arg("XX").arg(time.get(0).toLong() * 1_000_000L - 30_000_000L).arg(id))
-          .compose(v -> redis.send(Request.cmd(Command.HSET).arg(dev.biogate.redis.RedisKeys.budgetPart("stale", "details"))
-            .arg(id + ":s").arg(10)))
-          .compose(v -> redis.send(Request.cmd(Command.DEL).arg(log)));
+        return reportAsIf(redis, "stale", members.get(0).toString(), 30_000, 10);
       })
+      .compose(v -> redis.send(Request.cmd(Command.DEL).arg(log)))
       .compose(v -> attempts(budget, 1))
       .compose(granted -> redis.send(Request.cmd(Command.ZCARD).arg(log)).map(held -> List.of(granted, held.toInteger())))
       .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
@@ -274,24 +268,32 @@ class BudgetFailoverTest {
     ownRedis = TestRedis.dedicated();
     Redis redis = client(vertx, ownRedis.url());
     RedisBudget budget = budget(vertx, redis, "silent", 10);
-    String roster = dev.biogate.redis.RedisKeys.budgetInstances("silent");
-    String details = dev.biogate.redis.RedisKeys.budgetPart("silent", "details");
     long[] reports = {-1};
     attempts(budget, 1)
-      .compose(first -> redis.send(Request.cmd(Command.TIME)))
       // Another instance, silent for 5 s, whose local share is the whole budget: it is reserved in full.
-      .compose(time -> redis.send(Request.cmd(Command.ZADD).arg(roster).arg(time.get(0).toLong() * 1_000_000L - 5_000_000L).arg("other"))
-        .compose(v -> redis.send(Request.cmd(Command.HSET).arg(details).arg("other:s").arg(10).arg("other:u").arg(0))))
+      .compose(first -> reportAsIf(redis, "silent", "other", 5_000, 10))
       .compose(v -> attempts(budget, 1))
       .compose(denied -> {
         assertEquals(0, denied, "denied while the silent instance's share is reserved");
         // The other instance reports again, every half second from now on (its heartbeat).
-        reports[0] = vertx.setPeriodic(0, 500, t -> redis.send(Request.cmd(Command.TIME))
-          .compose(time -> redis.send(Request.cmd(Command.ZADD).arg(roster).arg(time.get(0).toLong() * 1_000_000L).arg("other"))));
+        reports[0] = vertx.setPeriodic(0, 500, t -> reportAsIf(redis, "silent", "other", 0, 10));
         return Eventually.until(vertx, () -> attempts(budget, 1).map(n -> n == 1), 10_000, "granted again");
       })
       .onComplete(ar -> vertx.cancelTimer(reports[0]))
       .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * Writes a roster record as if instance {@code id} of budget {@code name} had last reported {@code agoMs} ago (by
+   * the server's clock) with local share {@code share} and no grants.
+   */
+  private static Future<Void> reportAsIf(Redis redis, String name, String id, long agoMs, int share) {
+    return redis.send(Request.cmd(Command.TIME))
+      .compose(time -> redis.send(Request.cmd(Command.ZADD).arg(dev.biogate.redis.RedisKeys.budgetInstances(name))
+        .arg(time.get(0).toLong() * 1_000_000L - agoMs * 1_000L).arg(id)))
+      .compose(v -> redis.send(Request.cmd(Command.HSET).arg(dev.biogate.redis.RedisKeys.budgetPart(name, "details"))
+        .arg(id + ":s").arg(share).arg(id + ":u").arg(0)))
+      .mapEmpty();
   }
 
   /** Error replies the server has sent so far ({@code INFO stats}: {@code total_error_replies}). */
