@@ -439,6 +439,11 @@ public final class Gateway {
     return budget;
   }
 
+  /** Which shards' masters have a replica (and, under Sentinel, which the Sentinels confirm). */
+  public ReplicaWatch replicas() {
+    return replicas;
+  }
+
   public PrometheusMeterRegistry registry() {
     return registry;
   }

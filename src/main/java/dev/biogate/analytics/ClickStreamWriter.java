@@ -110,6 +110,13 @@ public final class ClickStreamWriter {
   }
 
   private Future<Void> append(Map<Integer, List<String>> byShard) {
+    for (Integer shard : byShard.keySet()) {
+      if (replicas.cannotMakeDurable(shard)) {
+        // The batch goes to the journal and is written again later, as when a replica wait fails.
+        replicas.recheck(shard);
+        return Future.failedFuture(NOT_REPLICATED);
+      }
+    }
     List<Future<Long>> appends = new ArrayList<>(byShard.size());
     List<String> streams = new ArrayList<>(byShard.size());
     byShard.forEach((shard, args) -> {

@@ -72,6 +72,16 @@ public final class ReplicaWatch {
     this.rechecked = new AtomicLongArray(shards);
   }
 
+  /**
+   * Whether a write to {@code shard} cannot be made durable now: under Sentinel, its server has no replica online and
+   * the Sentinels do not confirm it as the master (a failover in progress, typically). Callers refuse at once (a
+   * retryable 503, a journaled click batch) rather than write where a replica wait can only fail and a failover may
+   * discard the write; each refusal asks for a fresh sample.
+   */
+  public boolean cannotMakeDurable(int shard) {
+    return !"off".equals(mode) && replicated.get(shard) == UNCONFIRMED;
+  }
+
   /** Whether writes to {@code shard} must wait for a replica before they are acknowledged. */
   public boolean waitForReplica(int shard) {
     return "on".equals(mode) || ("auto".equals(mode) && replicated.get(shard) != ALONE);

@@ -114,6 +114,11 @@ final class WebhookIngest {
    * when it expires).
    */
   private Future<Boolean> ingest(Delivery d, int shard, boolean routed, boolean rerouted) {
+    if (replicas.cannotMakeDurable(shard)) {
+      // Written there, it could only wait for a replica in vain (holding a pooled connection) and then be refused.
+      replicas.recheck(shard);
+      return Future.failedFuture(NOT_REPLICATED);
+    }
     String stream = RedisKeys.eventsShard(shard);
     List<String> keys = new ArrayList<>(4 + d.markers.size());
     keys.add(stream);

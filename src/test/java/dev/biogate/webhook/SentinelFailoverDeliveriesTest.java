@@ -10,6 +10,7 @@ import dev.biogate.support.TestSentinel;
 import dev.biogate.support.Topology;
 import dev.biogate.support.UnstartedHarnessTest;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -40,6 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SentinelFailoverDeliveriesTest extends UnstartedHarnessTest {
 
   private static final int SENDERS = 4;
+  private static final long RETRY_PAUSE_MS = 50;
 
   @Test
   @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
@@ -95,30 +97,42 @@ class SentinelFailoverDeliveriesTest extends UnstartedHarnessTest {
       })));
   }
 
-  /** One sender: posts distinct deliveries one after the other until told to stop. */
+  /**
+   * One sender: posts distinct deliveries one after the other until told to stop, pausing after a 503 as a provider
+   * would (they are answered at once while the master is unconfirmed). Each post starts from the previous answer's
+   * callback, so the sender builds no chain of futures however many it sends.
+   */
   private Future<Void> send(Gateway g, String prefix, int n, AtomicBoolean sending, Map<String, Buffer> accepted,
                             AtomicInteger refused, AtomicInteger other) {
+    Promise<Void> done = Promise.promise();
+    sendFrom(g, prefix, n, sending, accepted, refused, other, done);
+    return done.future();
+  }
+
+  private void sendFrom(Gateway g, String prefix, int n, AtomicBoolean sending, Map<String, Buffer> accepted,
+                        AtomicInteger refused, AtomicInteger other, Promise<Void> done) {
     if (!sending.get()) {
-      return Future.succeededFuture();
+      done.complete();
+      return;
     }
     String id = prefix + n;
     Buffer body = body(id);
-    return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body)
-      .map(r -> {
-        if (r.statusCode() == 200) {
-          accepted.put(id, body);
-        } else if (r.statusCode() == 503) {
-          refused.incrementAndGet();
-        } else {
-          other.incrementAndGet();
-        }
-        return null;
-      })
-      .otherwise(err -> {
+    h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body).onComplete(ar -> {
+      long pause = 0;
+      if (ar.succeeded() && ar.result().statusCode() == 200) {
+        accepted.put(id, body);
+      } else if (ar.succeeded() && ar.result().statusCode() == 503) {
+        refused.incrementAndGet();
+        pause = RETRY_PAUSE_MS;
+      } else {
         other.incrementAndGet();
-        return null;
-      })
-      .compose(v -> send(g, prefix, n + 1, sending, accepted, refused, other));
+      }
+      if (pause > 0) {
+        h.vertx.setTimer(pause, t -> sendFrom(g, prefix, n + 1, sending, accepted, refused, other, done));
+      } else {
+        sendFrom(g, prefix, n + 1, sending, accepted, refused, other, done);
+      }
+    });
   }
 
   private Future<io.vertx.ext.web.client.HttpResponse<Buffer>> post(Gateway g, String id) {
