@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * all name the promoted replica) cannot make a delivery durable: it is refused with a retryable 503 at once, without
  * being written there. It used to be written and then held for the whole replica wait (a pooled connection blocked in
  * {@code WAIT} per delivery) before the same 503: under a storm those waits took every pooled connection, and the
- * stream readers, which need one too, timed out.
+ * deliveries queued behind them for one ran past their deadline.
  */
 class UnconfirmedMasterTest extends UnstartedHarnessTest {
 
