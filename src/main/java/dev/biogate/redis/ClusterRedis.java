@@ -320,8 +320,7 @@ public final class ClusterRedis implements Redis {
 
   private Node node(String address) {
     synchronized (lock) {
-      return nodes.computeIfAbsent(address, a -> new Node(new MultiplexedRedis(vertx,
-        Redis.createClient(vertx, nodeOptions(url(a))), timeoutMs, template.getMaxPoolSize())));
+      return nodes.computeIfAbsent(address, a -> new Node(MultiplexedRedis.create(vertx, nodeOptions(url(a)), timeoutMs)));
     }
   }
 

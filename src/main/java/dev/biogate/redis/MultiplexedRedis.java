@@ -10,6 +10,7 @@ import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.RequestImpl;
@@ -22,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -68,6 +70,11 @@ public final class MultiplexedRedis implements Redis {
    * and serves the calls after them instead of starting over.
    */
   static final long CONNECT_TIMEOUT_MS = 10_000;
+  /**
+   * Connections the shared pool holds per line: the current one, and those replaced but still finishing their calls
+   * (each is closed a command timeout after its replacement; a Sentinel switch replaces every line three times in 4 s).
+   */
+  private static final int LINE_POOL_PER_LINE = 4;
   private static final Set<String> BLOCKING = Set.of("blpop", "brpop", "brpoplpush", "blmove", "bzpopmin", "bzpopmax",
     "blmpop", "bzmpop", "xread", "xreadgroup", "wait");
   private static final Set<String> PUBSUB = Set.of("subscribe", "psubscribe", "ssubscribe", "unsubscribe",
@@ -77,6 +84,9 @@ public final class MultiplexedRedis implements Redis {
   static final int MAX_LINES = 8;
 
   private final Vertx vertx;
+  /** Where the shared connections come from: a pool of their own, so that replacing one never waits for a slot. */
+  private final Redis lineClient;
+  /** Dedicated connections: blocking commands, subscriptions, {@link #connect()}. */
   private final Redis client;
   private final long timeoutMs;
   /** How many shared connections at most: {@link #MAX_LINES}, and never more than half the pool they come from. */
@@ -91,15 +101,29 @@ public final class MultiplexedRedis implements Redis {
   /** Failed replacements (every line retries every {@value #RENEW_INTERVAL_MS} ms): a line per 10 s for the client. */
   private final ThrottledLog renewFailures = new ThrottledLog();
 
-  /**
-   * {@code client} builds the connections from its pool of {@code poolSize}: the shared ones (at most half of it),
-   * then {@link #connect()} and blocking commands.
-   */
-  public MultiplexedRedis(Vertx vertx, Redis client, long commandTimeoutMs, int poolSize) {
+  private MultiplexedRedis(Vertx vertx, Redis lineClient, Redis client, long commandTimeoutMs, int maxLines) {
     this.vertx = vertx;
+    this.lineClient = lineClient;
     this.client = client;
     this.timeoutMs = commandTimeoutMs;
-    this.maxLines = Math.max(1, Math.min(MAX_LINES, poolSize / 2));
+    this.maxLines = maxLines;
+  }
+
+  /**
+   * A client for the server(s) of {@code options}. Blocking commands, subscriptions and {@link #connect()} take their
+   * connections from a pool of {@code options.getMaxPoolSize()}; the shared connections (at most half as many) from
+   * a pool of their own, with room for the ones being replaced while the old ones finish their calls. In one pool,
+   * blocking commands could hold every connection (each {@code WAIT} holds one while a replica is missing) and a
+   * shared connection being replaced, after a Sentinel switch, waited for one of them to end: every call of that
+   * event loop with it.
+   */
+  public static MultiplexedRedis create(Vertx vertx, RedisOptions options, long commandTimeoutMs) {
+    int maxLines = Math.max(1, Math.min(MAX_LINES, options.getMaxPoolSize() / 2));
+    RedisOptions lines = new RedisOptions(options).setMaxPoolSize(LINE_POOL_PER_LINE * maxLines)
+      .setPoolName("lines-" + UUID.randomUUID());
+    RedisOptions dedicated = new RedisOptions(options).setPoolName(UUID.randomUUID().toString());
+    return new MultiplexedRedis(vertx, Redis.createClient(vertx, lines), Redis.createClient(vertx, dedicated), commandTimeoutMs,
+      maxLines);
   }
 
   /**
@@ -187,7 +211,8 @@ public final class MultiplexedRedis implements Redis {
     // command timeout, and closed first, or the client would log its failure as an unhandled error.
     List<Future<Void>> lines = new ArrayList<>(all.size());
     all.forEach(l -> lines.add(l.close()));
-    return Future.join(lines).timeout(timeoutMs, TimeUnit.MILLISECONDS).transform(ar -> client.close());
+    return Future.join(lines).timeout(timeoutMs, TimeUnit.MILLISECONDS)
+      .transform(ar -> Future.join(lineClient.close(), client.close()).mapEmpty());
   }
 
   /**
@@ -351,11 +376,11 @@ public final class MultiplexedRedis implements Redis {
     private Future<RedisConnection> open() {
       Context current = Vertx.currentContext();
       if (!(current instanceof ContextInternal) || !((ContextInternal) current).isDuplicate()) {
-        return client.connect();
+        return lineClient.connect();
       }
       ContextInternal base = ((ContextInternal) current).unwrap();
       Promise<RedisConnection> opened = base.promise();
-      base.dispatch(() -> client.connect().onComplete(opened));
+      base.dispatch(() -> lineClient.connect().onComplete(opened));
       return opened.future();
     }
 

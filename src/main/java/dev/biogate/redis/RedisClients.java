@@ -54,8 +54,7 @@ public final class RedisClients {
       cluster.warmUp();
       return cluster;
     }
-    MultiplexedRedis redis = new MultiplexedRedis(vertx, Redis.createClient(vertx, options(config)), config.commandTimeoutMs(),
-      config.poolSize());
+    MultiplexedRedis redis = MultiplexedRedis.create(vertx, options(config), config.commandTimeoutMs());
     redis.warmUp();
     return redis;
   }

@@ -258,6 +258,51 @@ class MultiplexedRedisTest {
     }).eventually(() -> Future.all(wide.close(), narrow.close())).onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * Replacing a shared connection never waits behind blocking commands. Every delivery's {@code WAIT} holds a pooled
+   * connection while a replica is missing (a failover), and the shared connections came from the same pool: after a
+   * Sentinel switch, the replacements queued behind those waits and commands on them took up to 2 s, then timed out.
+   */
+  @Test
+  void aRenewedConnectionDoesNotWaitBehindBlockingCommands(Vertx vertx, VertxTestContext ctx) {
+    MultiplexedRedis redis = (MultiplexedRedis) RedisClients.create(vertx,
+      new RedisConfig(new JsonObject().put("url", TestRedis.url()).put("poolSize", 4)));
+    Redis observer = TestRedis.client(vertx);
+    String key = "bg:test:never-pushed:" + java.util.UUID.randomUUID();
+    java.util.List<Future<Response>> blocked = new java.util.ArrayList<>();
+    redis.send(Request.cmd(Command.PING))
+      .compose(up -> {
+        for (int i = 0; i < 6; i++) {
+          blocked.add(redis.send(Request.cmd(Command.BLPOP).arg(key).arg(4)));
+        }
+        return Eventually.until(vertx, () -> observer.send(Request.cmd(Command.INFO).arg("clients"))
+          .map(info -> blockedClients(info.toString()) >= 1), 5_000, "a blocking command parked on the server");
+      })
+      .compose(v -> {
+        redis.renewAll();
+        return redis.send(Request.cmd(Command.PING));
+      })
+      .onComplete(ar -> {
+        long done = blocked.stream().filter(Future::isComplete).count();
+        redis.close();
+        ctx.verify(() -> {
+          assertTrue(ar.succeeded(), "a command on the renewed connection: " + ar.cause());
+          assertEquals("PONG", ar.result().toString());
+          assertEquals(0, done, "answered while the blocking commands still held their connections");
+        });
+        ctx.completeNow();
+      });
+  }
+
+  private static long blockedClients(String info) {
+    for (String line : info.split("\r?\n")) {
+      if (line.startsWith("blocked_clients:")) {
+        return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+      }
+    }
+    throw new IllegalStateException("no blocked_clients in INFO clients");
+  }
+
   /** After {@code warmUp}, the first call from every event loop finds its connection open: the server sees no new one. */
   @Test
   void warmUpOpensTheConnectionOfEveryEventLoop(Vertx vertx, VertxTestContext ctx) {
@@ -265,8 +310,8 @@ class MultiplexedRedisTest {
     java.util.List<io.vertx.core.Context> loops = new java.util.ArrayList<>();
     internal.nettyEventLoopGroup().forEach(loop -> loops.add(internal.contextBuilder()
       .withThreadingModel(io.vertx.core.ThreadingModel.EVENT_LOOP).withEventLoop((io.netty.channel.EventLoop) loop).build()));
-    MultiplexedRedis redis = new MultiplexedRedis(vertx, Redis.createClient(vertx, RedisClients.options(
-      new RedisConfig(new JsonObject().put("url", TestRedis.url())))), 2_000, 64);
+    MultiplexedRedis redis = MultiplexedRedis.create(vertx, RedisClients.options(
+      new RedisConfig(new JsonObject().put("url", TestRedis.url()))).setMaxPoolSize(64), 2_000);
     long[] before = new long[1];
     redis.warmUp()
       .compose(v -> connectionsReceived(redis)).onSuccess(n -> before[0] = n)
