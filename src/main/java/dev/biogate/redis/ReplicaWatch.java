@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.impl.types.ErrorType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,15 +133,15 @@ public final class ReplicaWatch {
     // INFO has no key: on Cluster it would land on any master. Run it from a script keyed like the shard's events
     // stream, so it is answered by the master that takes that shard's deliveries.
     Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(RedisKeys.eventsShard(shard));
-    return redis.send(info).timeout(2, TimeUnit.SECONDS).compose(r -> {
-      String text = r.toString();
+    return infoAndAddress(info).compose(r -> {
+      String text = r[0];
       if (onlineReplicas(text) > 0) {
         return Future.succeededFuture(REPLICATED);
       }
       if (sentinels == null) {
         return Future.succeededFuture(ALONE);
       }
-      return sentinels.confirmsMaster(field(text, "run_id")).map(confirmed -> confirmed ? ALONE : UNCONFIRMED);
+      return sentinels.confirmsMaster(field(text, "run_id"), r[1]).map(confirmed -> confirmed ? ALONE : UNCONFIRMED);
     }).map(now -> {
       int before = replicated.getAndSet(shard, now);
       if (before != now) {
@@ -170,6 +171,33 @@ public final class ReplicaWatch {
       }
     }
     return online;
+  }
+
+  /**
+   * The {@code INFO} text and, under Sentinel, the address the server saw the connection arrive at ({@code laddr} of
+   * {@code CLIENT INFO}, sent in the same pipeline so both come from one server), or null: a Sentinel that has just
+   * switched names the new master by address only. A server without {@code CLIENT INFO} (before Redis 6.2) gives the
+   * text alone.
+   */
+  private Future<String[]> infoAndAddress(Request info) {
+    if (sentinels == null) {
+      return redis.send(info).timeout(2, TimeUnit.SECONDS).map(r -> new String[] {r.toString(), null});
+    }
+    return redis.batch(List.of(info, Request.cmd(Command.CLIENT).arg("INFO"))).timeout(2, TimeUnit.SECONDS)
+      .map(r -> new String[] {r.get(0).toString(), localAddress(r.get(1).toString())})
+      .recover(err -> err instanceof ErrorType
+        ? redis.send(info).timeout(2, TimeUnit.SECONDS).map(r -> new String[] {r.toString(), null})
+        : Future.failedFuture(err));
+  }
+
+  /** The {@code laddr} field of a {@code CLIENT INFO} line, or null. */
+  static String localAddress(String clientInfo) {
+    for (String f : clientInfo.trim().split(" ")) {
+      if (f.startsWith("laddr=")) {
+        return f.substring("laddr=".length());
+      }
+    }
+    return null;
   }
 
   /** A field of an {@code INFO} reply ({@code name:value} lines), trimmed; null when absent. */

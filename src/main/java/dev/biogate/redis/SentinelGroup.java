@@ -22,11 +22,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * What the Sentinels of a Sentinel deployment say about the master, asked of each of them directly.
  * <ul>
- *   <li>{@link #confirmsMaster(String)}: whether a server may be trusted alone with a write. During a failover the
- *       old master keeps taking writes until Sentinel turns it into a replica, which can be 10 s after the switch;
+ *   <li>{@link #confirmsMaster(String, String)}: whether a server may be trusted alone with a write. During a failover
+ *       the old master keeps taking writes until Sentinel turns it into a replica, which can be 10 s after the switch;
  *       its resync with the new master then discards them. A server that has lost its replica is therefore trusted
- *       only while a majority of the Sentinels answer and every one that answers names it (by run id) as the master,
- *       neither seen down nor in a failover.</li>
+ *       only while a majority of the Sentinels answer and every one that answers names it as the master (by run id,
+ *       or by address while it does not know the run id yet), neither seen down nor in a failover.</li>
  *   <li>{@link #onSwitch(Runnable)}: told at once when a Sentinel announces a new master ({@code +switch-master}),
  *       so that connections move over instead of writing to the old master until it drops them.</li>
  * </ul>
@@ -53,7 +53,7 @@ public final class SentinelGroup {
   private String lastSwitch;
   private long lastSwitchNanos;
 
-  private record Confirmation(String runId, long atNanos, Future<Boolean> answer) {
+  private record Confirmation(String runId, String address, long atNanos, Future<Boolean> answer) {
   }
 
   public SentinelGroup(Vertx vertx, RedisConfig config) {
@@ -137,30 +137,32 @@ public final class SentinelGroup {
   }
 
   /**
-   * Whether the server with run id {@code runId} is the master as far as the Sentinels know: a majority of them
-   * answer, and each that answers names it, with no flag but {@code master} (no {@code s_down}, {@code o_down},
+   * Whether the server with run id {@code runId}, reached at {@code address} ({@code ip:port} as that server saw the
+   * connection, null if unknown), is the master as far as the Sentinels know: a majority of them answer, and each
+   * that answers names it ({@link #names}), with no flag but {@code master} (no {@code s_down}, {@code o_down},
    * {@code failover_in_progress}, ...). False when it cannot be told.
    */
-  public Future<Boolean> confirmsMaster(String runId) {
+  public Future<Boolean> confirmsMaster(String runId, String address) {
     if (runId == null || runId.isEmpty()) {
       return Future.succeededFuture(false);
     }
     long now = System.nanoTime();
     Confirmation recent = last;
-    if (recent != null && recent.runId.equals(runId) && now - recent.atNanos < SHARED_ANSWER_NANOS) {
+    if (recent != null && recent.runId.equals(runId) && java.util.Objects.equals(recent.address, address)
+      && now - recent.atNanos < SHARED_ANSWER_NANOS) {
       return recent.answer;
     }
-    Future<Boolean> answer = ask(runId);
-    last = new Confirmation(runId, now, answer);
+    Future<Boolean> answer = ask(runId, address);
+    last = new Confirmation(runId, address, now, answer);
     return answer;
   }
 
-  private Future<Boolean> ask(String runId) {
+  private Future<Boolean> ask(String runId, String address) {
     List<Future<Boolean>> answers = new ArrayList<>(sentinels.size());
     for (Redis sentinel : sentinels) {
       answers.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("MASTER").arg(masterName))
         .timeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .map(r -> runId.equals(field(r, "runid")) && "master".equals(field(r, "flags"))));
+        .map(r -> names(name -> field(r, name), runId, address)));
     }
     return Future.join(answers).transform(ar -> {
       int answered = 0;
@@ -174,6 +176,24 @@ public final class SentinelGroup {
       }
       return Future.succeededFuture(answered > sentinels.size() / 2);
     });
+  }
+
+  /**
+   * Whether one Sentinel's {@code SENTINEL MASTER} answer (its fields by name) names the server with run id
+   * {@code runId}, reached at {@code address} ({@code ip:port} as the server saw the connection; null if unknown), as
+   * the master, with no down or failover flag. By run id; or, when the answer has none, by address: a Sentinel that
+   * has just switched resets the master's record and learns its run id only at its next {@code INFO} of it, seconds
+   * later, while it already names it by the address it promoted.
+   */
+  static boolean names(java.util.function.Function<String, String> field, String runId, String address) {
+    if (!"master".equals(field.apply("flags"))) {
+      return false;
+    }
+    String known = field.apply("runid");
+    if (known != null && !known.isEmpty()) {
+      return known.equals(runId);
+    }
+    return address != null && address.equals(field.apply("ip") + ":" + field.apply("port"));
   }
 
   /** A field of a {@code SENTINEL MASTER} reply (a map in RESP3, names and values in turn in RESP2). */

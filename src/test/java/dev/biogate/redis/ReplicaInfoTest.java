@@ -26,4 +26,12 @@ class ReplicaInfoTest {
     assertEquals(0, ReplicaWatch.onlineReplicas(NONE));
     assertEquals(1, ReplicaWatch.onlineReplicas(SYNCING.replace("state=send_bulk", "state=online")));
   }
+
+  /** The address the server saw the connection arrive at, from {@code CLIENT INFO}. */
+  @Test
+  void readsTheLocalAddressOfClientInfo() {
+    assertEquals("10.0.0.2:6379", ReplicaWatch.localAddress(
+      "id=7 addr=10.0.0.9:51234 laddr=10.0.0.2:6379 fd=9 name= age=3 idle=0 flags=N db=0\n"));
+    assertEquals(null, ReplicaWatch.localAddress("id=7 addr=10.0.0.9:51234 fd=9\n"));
+  }
 }
