@@ -16,8 +16,10 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * What the Sentinels of a Sentinel deployment say about the master, asked of each of them directly.
@@ -148,7 +150,7 @@ public final class SentinelGroup {
     }
     long now = System.nanoTime();
     Confirmation recent = last;
-    if (recent != null && recent.runId.equals(runId) && java.util.Objects.equals(recent.address, address)
+    if (recent != null && recent.runId.equals(runId) && Objects.equals(recent.address, address)
       && now - recent.atNanos < SHARED_ANSWER_NANOS) {
       return recent.answer;
     }
@@ -185,7 +187,7 @@ public final class SentinelGroup {
    * has just switched resets the master's record and learns its run id only at its next {@code INFO} of it, seconds
    * later, while it already names it by the address it promoted.
    */
-  static boolean names(java.util.function.Function<String, String> field, String runId, String address) {
+  static boolean names(Function<String, String> field, String runId, String address) {
     if (!"master".equals(field.apply("flags"))) {
       return false;
     }

@@ -11,6 +11,8 @@ import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.util.Map;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -46,9 +48,9 @@ class SentinelGroupTest {
    */
   @Test
   void anAnswerConfirmsByRunIdOrJustAfterASwitchByAddress() {
-    java.util.Map<String, String> known = java.util.Map.of("ip", "10.0.0.2", "port", "6379", "runid", "abc", "flags", "master");
-    java.util.Map<String, String> switched = java.util.Map.of("ip", "10.0.0.2", "port", "6379", "runid", "", "flags", "master");
-    java.util.Map<String, String> failing = java.util.Map.of("ip", "10.0.0.2", "port", "6379", "runid", "abc",
+    Map<String, String> known = Map.of("ip", "10.0.0.2", "port", "6379", "runid", "abc", "flags", "master");
+    Map<String, String> switched = Map.of("ip", "10.0.0.2", "port", "6379", "runid", "", "flags", "master");
+    Map<String, String> failing = Map.of("ip", "10.0.0.2", "port", "6379", "runid", "abc",
       "flags", "master,failover_in_progress");
     assertEquals(true, SentinelGroup.names(known::get, "abc", "10.0.0.1:6379"), "the run id");
     assertEquals(false, SentinelGroup.names(known::get, "def", "10.0.0.2:6379"), "another process at that address");
