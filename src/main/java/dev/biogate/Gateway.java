@@ -101,6 +101,9 @@ import java.util.function.LongSupplier;
 public final class Gateway {
 
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+  /** Renewals after a master switch: once the client's topology cache (1 s) is stale, once every Sentinel knows. */
+  private static final long SWITCH_RENEW_AGAIN_MS = 1_200;
+  private static final long SWITCH_RENEW_LAST_MS = 4_000;
 
   private final Vertx vertx;
   private final BiogateConfig config;
@@ -115,9 +118,6 @@ public final class Gateway {
   private final String instanceId = UUID.randomUUID().toString();
   // Webhooks and events
   private final CacheInvalidation invalidation;
-  /** Renewals after a master switch: once the client's topology cache (1 s) is stale, once every Sentinel knows. */
-  private static final long SWITCH_RENEW_AGAIN_MS = 1_200;
-  private static final long SWITCH_RENEW_LAST_MS = 4_000;
   private final ReplicaWatch replicas;
   /** Sentinel deployments: the Sentinels, watched for master switches; null otherwise. */
   private final SentinelGroup sentinels;

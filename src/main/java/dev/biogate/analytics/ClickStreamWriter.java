@@ -110,12 +110,9 @@ public final class ClickStreamWriter {
   }
 
   private Future<Void> append(Map<Integer, List<String>> byShard) {
-    for (Integer shard : byShard.keySet()) {
-      if (replicas.cannotMakeDurable(shard)) {
-        // The batch goes to the journal and is written again later, as when a replica wait fails.
-        replicas.recheck(shard);
-        return Future.failedFuture(NOT_REPLICATED);
-      }
+    if (byShard.keySet().stream().anyMatch(replicas::refuses)) {
+      // The batch goes to the journal and is written again later, as when a replica wait fails.
+      return Future.failedFuture(NOT_REPLICATED);
     }
     List<Future<Long>> appends = new ArrayList<>(byShard.size());
     List<String> streams = new ArrayList<>(byShard.size());
@@ -126,8 +123,7 @@ public final class ClickStreamWriter {
         appends.add(APPEND.runAndWait(redis, List.of(stream), args, replicaWaitMs)
           .timeout(timeoutMs + replicaWaitMs, TimeUnit.MILLISECONDS)
           .compose(r -> {
-            if (r.replicas() < 1 && r.reply().toLong() >= 0) {
-              replicas.recheck(shard);
+            if (r.reply().toLong() >= 0 && replicas.missed(shard, r.replicas())) {
               return Future.failedFuture(NOT_REPLICATED);
             }
             return Future.succeededFuture(r.reply().toLong());

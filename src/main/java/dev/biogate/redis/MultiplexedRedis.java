@@ -89,7 +89,7 @@ public final class MultiplexedRedis implements Redis {
   /** Dedicated connections: blocking commands, subscriptions, {@link #connect()}. */
   private final Redis client;
   private final long timeoutMs;
-  /** How many shared connections at most: {@link #MAX_LINES}, and never more than half the pool they come from. */
+  /** How many shared connections at most: {@link #MAX_LINES}, and never more than half the blocking commands' pool. */
   private final int maxLines;
   private final Object lock = new Object();
   /** The line of each event loop that sent a command (several loops share one beyond {@link #MAX_LINES}). */

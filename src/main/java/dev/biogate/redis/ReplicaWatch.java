@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Under Sentinel a master without a replica is trusted alone only when the Sentinels confirm it is the master
  * ({@link SentinelGroup#confirmsMaster}). In a failover the replica is promoted first and the old master, left
  * without a replica, keeps taking writes until Sentinel demotes it (up to 10 s later); its resync then discards them.
- * Until confirmed, its deliveries keep waiting for a replica, so they are answered 503 and retried, not lost.
+ * Until confirmed, writes to it are refused at once ({@link #refuses}): deliveries are answered 503 and retried, click
+ * batches are journaled; none is lost.
  */
 public final class ReplicaWatch {
 
@@ -83,6 +84,30 @@ public final class ReplicaWatch {
     return !"off".equals(mode) && replicated.get(shard) == UNCONFIRMED;
   }
 
+  /**
+   * Whether a write to {@code shard} is to be refused without being tried ({@link #cannotMakeDurable}); a refusal asks
+   * for a fresh sample, so the shard is served again as soon as a replica or the Sentinels vouch for its master.
+   */
+  public boolean refuses(int shard) {
+    if (!cannotMakeDurable(shard)) {
+      return false;
+    }
+    recheck(shard);
+    return true;
+  }
+
+  /**
+   * Whether a write to {@code shard} that waited for a replica reached none ({@code acknowledged}: what {@code WAIT}
+   * answered); then the shard is sampled again, as after a failover its master may have no replica left.
+   */
+  public boolean missed(int shard, long acknowledged) {
+    if (acknowledged >= 1) {
+      return false;
+    }
+    recheck(shard);
+    return true;
+  }
+
   /** Whether writes to {@code shard} must wait for a replica before they are acknowledged. */
   public boolean waitForReplica(int shard) {
     return "on".equals(mode) || ("auto".equals(mode) && replicated.get(shard) != ALONE);
@@ -104,11 +129,11 @@ public final class ReplicaWatch {
   }
 
   /**
-   * Samples {@code shard} again now (at most every {@value #RECHECK_MS} ms per shard): called when a wait found no
-   * replica, as after a failover (the promoted master has none until the old one returns), so its deliveries stop
-   * waiting without staying refused until the next periodic sample.
+   * Samples {@code shard} again now (at most every {@value #RECHECK_MS} ms per shard): when a wait found no replica,
+   * as after a failover (the promoted master has none until the old one returns), or a write was refused, so the
+   * shard's state follows without waiting for the next periodic sample.
    */
-  public void recheck(int shard) {
+  void recheck(int shard) {
     long now = System.nanoTime();
     long last = rechecked.get(shard);
     if ((last == 0 || now - last >= TimeUnit.MILLISECONDS.toNanos(RECHECK_MS)) && rechecked.compareAndSet(shard, last, now)) {

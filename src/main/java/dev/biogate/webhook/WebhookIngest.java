@@ -114,9 +114,8 @@ final class WebhookIngest {
    * when it expires).
    */
   private Future<Boolean> ingest(Delivery d, int shard, boolean routed, boolean rerouted) {
-    if (replicas.cannotMakeDurable(shard)) {
+    if (replicas.refuses(shard)) {
       // Written there, it could only wait for a replica in vain (holding a pooled connection) and then be refused.
-      replicas.recheck(shard);
       return Future.failedFuture(NOT_REPLICATED);
     }
     String stream = RedisKeys.eventsShard(shard);
@@ -151,10 +150,9 @@ final class WebhookIngest {
           return Future.failedFuture(BACKLOG_FULL);
         }
         // A duplicate is checked too: its first copy may so far exist on this master alone.
-        if (wait && r.replicas() < 1) {
+        if (wait && replicas.missed(shard, r.replicas())) {
           unreplicated.warn(LOG, clock.getAsLong(), "deliveries", "no replica acknowledged delivery {} within {} ms; answering 503",
             d.id, options.replicaWaitMs());
-          replicas.recheck(shard);
           return Future.failedFuture(NOT_REPLICATED);
         }
         if (code == 1) {
