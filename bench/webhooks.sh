@@ -143,6 +143,11 @@ processed() {
 
 OUT="$TMP_DIR/wrk.txt"
 done_before="$(processed)"
+# CPU per accepted delivery, ingest and processing together (replay and drain): the gateway's, and its private
+# redis-server's when it runs one (a child process). Less noisy than the rate on a shared machine.
+REDIS_PID="$(pgrep -P "$BIOGATE_PID" redis-server | head -n 1 || true)"
+gw_ticks0="$(cpu_ticks "$BIOGATE_PID")"
+redis_ticks0="$([[ -n "$REDIS_PID" ]] && cpu_ticks "$REDIS_PID" || echo 0)"
 wrk_replay webhook.lua "$URL" "$TMP_DIR/requests" "$OUT"
 
 # How far processing is behind the answers when the replay ends, and how long the events consumer then takes to
@@ -154,6 +159,8 @@ while (( $(processed) - done_before < $(lua_stat "$OUT" "webhook received") )) &
   sleep 0.5
 done
 drain_s=$((SECONDS - drain_start))
+gw_ticks=$(( $(cpu_ticks "$BIOGATE_PID") - gw_ticks0 ))
+redis_ticks=$(( $([[ -n "$REDIS_PID" ]] && cpu_ticks "$REDIS_PID" || echo 0) - redis_ticks0 ))
 left=$(( $(lua_stat "$OUT" "webhook received") - ($(processed) - done_before) ))
 
 rps="$(wrk_stat "$OUT" rps)"
@@ -186,6 +193,12 @@ socket_errors="$(wrk_stat "$OUT" socket_errors)"
   else
     printf '%-28s %s (%s s after the run)\n' "still unprocessed" "$left" "$drain_s"
   fi
+  awk -v g="$gw_ticks" -v r="$redis_ticks" -v n="$received" -v hz="$(getconf CLK_TCK)" -v own="$REDIS_PID" 'BEGIN {
+    if (n > 0) {
+      printf "%-28s %.1f\n", "gateway CPU us/delivery", g * 1e6 / hz / n
+      if (own != "") printf "%-28s %.1f\n", "redis-server CPU us/delivery", r * 1e6 / hz / n
+    }
+  }'
   if [[ "${wrapped:-0}" != 0 ]]; then
     echo
     echo "NOTE: wrk used up the pre-signed deliveries $wrapped time(s) and started over; the repeats are"

@@ -1,5 +1,6 @@
 package dev.biogate.redis;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -56,7 +57,8 @@ import java.util.function.Function;
  * {@link #connect()} hands out a dedicated connection (for subscriptions and blocking reads), within the timeout.
  * <p>
  * Two vertx-redis-client internals are read, both stable across 5.0.x: {@code RequestImpl.getArgs()} (the block
- * time of a blocking command) and {@code ErrorType} (a Redis error reply, as opposed to a connection failure).
+ * time of a blocking command) and {@code ErrorType} (a Redis error reply, as opposed to a connection failure); and a
+ * shared connection's socket, to write the commands of one event-loop turn together ({@link WriteCoalescing}).
  */
 public final class MultiplexedRedis implements Redis {
 
@@ -262,6 +264,11 @@ public final class MultiplexedRedis implements Redis {
     return line().shared(op);
   }
 
+  /** The shared connection of the calling event loop. */
+  Future<RedisConnection> sharedConnection() {
+    return line().connection();
+  }
+
   /** One shared connection and its replacement; its fields are guarded by itself. */
   private final class Line {
     private Future<RedisConnection> current;
@@ -376,11 +383,11 @@ public final class MultiplexedRedis implements Redis {
     private Future<RedisConnection> open() {
       Context current = Vertx.currentContext();
       if (!(current instanceof ContextInternal) || !((ContextInternal) current).isDuplicate()) {
-        return lineClient.connect();
+        return lineClient.connect().andThen(MultiplexedRedis::coalesce);
       }
       ContextInternal base = ((ContextInternal) current).unwrap();
       Promise<RedisConnection> opened = base.promise();
-      base.dispatch(() -> lineClient.connect().onComplete(opened));
+      base.dispatch(() -> lineClient.connect().andThen(MultiplexedRedis::coalesce).onComplete(opened));
       return opened.future();
     }
 
@@ -468,6 +475,13 @@ public final class MultiplexedRedis implements Redis {
     Promise<T> promise = ((ContextInternal) caller).promise();
     result.onComplete(promise);
     return promise.future();
+  }
+
+  /** A shared connection writes the commands of one event-loop turn together ({@link WriteCoalescing}). */
+  private static void coalesce(AsyncResult<RedisConnection> opened) {
+    if (opened.succeeded()) {
+      WriteCoalescing.install(opened.result());
+    }
   }
 
   private static Future<RedisConnection> connectionFailure() {
