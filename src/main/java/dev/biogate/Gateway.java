@@ -58,6 +58,7 @@ import dev.biogate.profile.ProfileStore;
 import dev.biogate.redis.MultiplexedRedis;
 import dev.biogate.redis.RedisClients;
 import dev.biogate.redis.ReplicaWatch;
+import dev.biogate.redis.SentinelEndpoints;
 import dev.biogate.redis.SentinelGroup;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
@@ -165,12 +166,14 @@ public final class Gateway {
     this.vertx = vertx;
     this.config = config;
     this.registry = registry;
-    this.redis = RedisClients.create(vertx, config.redis());
+    // Under Sentinel, master lookups ask the Sentinel that announced the last switch first (see SentinelEndpoints).
+    SentinelEndpoints sentinelOrder = new SentinelEndpoints(config.redis().endpoints());
+    this.redis = RedisClients.create(vertx, config.redis(), sentinelOrder);
     LinktreeOptions lt = config.linktree();
     // The budget and the stream engines' heartbeats have connections of their own: a storm of cache or webhook
     // traffic must not queue ahead of permits, nor make a live instance look dead.
-    this.budgetRedis = RedisClients.create(vertx, config.redis());
-    this.livenessRedis = RedisClients.create(vertx, config.redis());
+    this.budgetRedis = RedisClients.create(vertx, config.redis(), sentinelOrder);
+    this.livenessRedis = RedisClients.create(vertx, config.redis(), sentinelOrder);
     this.budget = new RedisBudget(vertx, budgetRedis, "linktree", lt.rateLimitPerMin(), lt.ratePeriodMs(), lt.profileTimeoutMs(),
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve(), lt.firstSight().share()), lt.maxInstances(), lt.localGrantMs());
     this.usage = new LaneUsage(budget, redis, "linktree", clock);
@@ -186,7 +189,7 @@ public final class Gateway {
 
     WebhookOptions w = config.webhooks();
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
-    this.sentinels = config.redis().type() == RedisConfig.Type.SENTINEL ? followSwitches(new SentinelGroup(vertx, config.redis())) : null;
+    this.sentinels = config.redis().type() == RedisConfig.Type.SENTINEL ? followSwitches(new SentinelGroup(vertx, config.redis(), sentinelOrder)) : null;
     this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels);
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake);
 

@@ -120,12 +120,22 @@ public final class MultiplexedRedis implements Redis {
    * event loop with it.
    */
   public static MultiplexedRedis create(Vertx vertx, RedisOptions options, long commandTimeoutMs) {
+    return create(vertx, options, commandTimeoutMs, o -> Redis.createClient(vertx, o));
+  }
+
+  /**
+   * Like {@link #create(Vertx, RedisOptions, long)}, with the Vert.x clients built by {@code clients} (a Sentinel
+   * client that asks the Sentinels in an order of the caller's). The shared connections' client does not remember
+   * where the Sentinels said the master was (it does for a second by default): the shared connections are renewed
+   * when a switch is announced, and a remembered answer would send them back to the old master.
+   */
+  public static MultiplexedRedis create(Vertx vertx, RedisOptions options, long commandTimeoutMs,
+                                        Function<RedisOptions, Redis> clients) {
     int maxLines = Math.max(1, Math.min(MAX_LINES, options.getMaxPoolSize() / 2));
     RedisOptions lines = new RedisOptions(options).setMaxPoolSize(LINE_POOL_PER_LINE * maxLines)
-      .setPoolName("lines-" + UUID.randomUUID());
+      .setPoolName("lines-" + UUID.randomUUID()).setTopologyCacheTTL(1);
     RedisOptions dedicated = new RedisOptions(options).setPoolName(UUID.randomUUID().toString());
-    return new MultiplexedRedis(vertx, Redis.createClient(vertx, lines), Redis.createClient(vertx, dedicated), commandTimeoutMs,
-      maxLines);
+    return new MultiplexedRedis(vertx, clients.apply(lines), clients.apply(dedicated), commandTimeoutMs, maxLines);
   }
 
   /**

@@ -49,12 +49,23 @@ public final class RedisClients {
 
   /** The client every component shares; see {@link MultiplexedRedis} and {@link ClusterRedis} for what they promise. */
   public static Redis create(Vertx vertx, RedisConfig config) {
+    return create(vertx, config, new SentinelEndpoints(config.endpoints()));
+  }
+
+  /**
+   * Like {@link #create(Vertx, RedisConfig)}; under Sentinel each master lookup asks the Sentinels in the order
+   * {@code sentinels} gives at that moment (shared with the {@link SentinelGroup} that hears the switches).
+   */
+  public static Redis create(Vertx vertx, RedisConfig config, SentinelEndpoints sentinels) {
     if (config.type() == RedisConfig.Type.CLUSTER) {
       ClusterRedis cluster = new ClusterRedis(vertx, options(config), config.commandTimeoutMs());
       cluster.warmUp();
       return cluster;
     }
-    MultiplexedRedis redis = MultiplexedRedis.create(vertx, options(config), config.commandTimeoutMs());
+    MultiplexedRedis redis = config.type() == RedisConfig.Type.SENTINEL
+      ? MultiplexedRedis.create(vertx, options(config), config.commandTimeoutMs(),
+        o -> Redis.createSentinelClient(vertx, o, sentinels.connectOptions(o)))
+      : MultiplexedRedis.create(vertx, options(config), config.commandTimeoutMs());
     redis.warmUp();
     return redis;
   }

@@ -44,9 +44,12 @@ public final class SentinelGroup {
   private static final long SHARED_ANSWER_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final Vertx vertx;
+  private final SentinelEndpoints endpoints;
   private final String masterName;
   private final long timeoutMs;
   private final List<Redis> sentinels = new ArrayList<>();
+  /** The endpoint of each of {@link #sentinels}, in the same order. */
+  private final List<String> sentinelEndpoints = new ArrayList<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final List<RedisConnection> subscriptions = new CopyOnWriteArrayList<>();
   private final ThrottledLog lostSubscription = new ThrottledLog();
@@ -59,7 +62,13 @@ public final class SentinelGroup {
   }
 
   public SentinelGroup(Vertx vertx, RedisConfig config) {
+    this(vertx, config, new SentinelEndpoints(config.endpoints()));
+  }
+
+  /** A group whose announcements reorder {@code endpoints}: the announcer of a switch is asked first from then on. */
+  public SentinelGroup(Vertx vertx, RedisConfig config, SentinelEndpoints endpoints) {
     this.vertx = vertx;
+    this.endpoints = endpoints;
     this.masterName = config.masterName();
     this.timeoutMs = config.commandTimeoutMs();
     for (String endpoint : config.endpoints()) {
@@ -70,6 +79,7 @@ public final class SentinelGroup {
         o.setPassword(config.password().reveal()); // as the Sentinel client of the data connections does
       }
       sentinels.add(Redis.createClient(vertx, o));
+      sentinelEndpoints.add(endpoint);
     }
   }
 
@@ -81,19 +91,19 @@ public final class SentinelGroup {
 
   /** Subscribes to the switch announcements of every Sentinel (and again whenever a subscription is lost). */
   public void start() {
-    for (Redis sentinel : sentinels) {
-      subscribe(sentinel);
+    for (int i = 0; i < sentinels.size(); i++) {
+      subscribe(sentinels.get(i), sentinelEndpoints.get(i));
     }
   }
 
-  private void subscribe(Redis sentinel) {
+  private void subscribe(Redis sentinel, String endpoint) {
     if (closed) {
       return;
     }
     sentinel.connect().timeout(timeoutMs, TimeUnit.MILLISECONDS).compose(c -> {
-      c.handler(this::announced);
-      c.endHandler(v -> lost(sentinel, c));
-      c.exceptionHandler(err -> lost(sentinel, c));
+      c.handler(msg -> announced(endpoint, msg));
+      c.endHandler(v -> lost(sentinel, endpoint, c));
+      c.exceptionHandler(err -> lost(sentinel, endpoint, c));
       return c.send(Request.cmd(Command.SUBSCRIBE).arg(SWITCH_CHANNEL)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
         .onSuccess(r -> {
           if (closed) {
@@ -106,18 +116,18 @@ public final class SentinelGroup {
     }).onFailure(err -> {
       lostSubscription.warn(LOG, System.currentTimeMillis(), "failures", "cannot watch a sentinel for master switches ({}); retrying",
         err.getMessage());
-      vertx.setTimer(RESUBSCRIBE_MS, t -> subscribe(sentinel));
+      vertx.setTimer(RESUBSCRIBE_MS, t -> subscribe(sentinel, endpoint));
     });
   }
 
-  private void lost(Redis sentinel, RedisConnection c) {
+  private void lost(Redis sentinel, String endpoint, RedisConnection c) {
     if (subscriptions.remove(c) && !closed) {
-      vertx.setTimer(RESUBSCRIBE_MS, t -> subscribe(sentinel));
+      vertx.setTimer(RESUBSCRIBE_MS, t -> subscribe(sentinel, endpoint));
     }
   }
 
   /** {@code ["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]}. */
-  private void announced(Response msg) {
+  private void announced(String endpoint, Response msg) {
     if (msg == null || msg.type() == ResponseType.ERROR || msg.size() != 3 || !"message".equals(msg.get(0).toString())) {
       return;
     }
@@ -125,7 +135,8 @@ public final class SentinelGroup {
     if (!payload.startsWith(masterName + " ")) {
       return;
     }
-    // Every Sentinel announces the same switch: act on the first.
+    // Every Sentinel announces the same switch: act on the first, which knows it already (the others may learn it
+    // up to two seconds later), so master lookups ask that one first from now on.
     long now = System.nanoTime();
     synchronized (this) {
       if (payload.equals(lastSwitch) && now - lastSwitchNanos < SAME_SWITCH_NANOS) {
@@ -134,6 +145,7 @@ public final class SentinelGroup {
       lastSwitch = payload;
       lastSwitchNanos = now;
     }
+    endpoints.announcedBy(endpoint);
     LOG.info("sentinel announced a new master for {}: {}", masterName, payload.substring(masterName.length() + 1));
     listeners.forEach(Runnable::run);
   }

@@ -122,8 +122,16 @@ public final class TestSentinel {
    * new master once every Sentinel reports it and the group has settled again.
    */
   public RedisProcess failover() {
+    return failover(0);
+  }
+
+  /**
+   * {@link #failover()} led by the Sentinel at {@code via} in {@link #redisConfig()}'s endpoint list: that one
+   * announces the switch at once; the others learn it from its hello messages, up to two seconds later.
+   */
+  public RedisProcess failover(int via) {
     RedisProcess next = replica();
-    sentinels.get(0).call("SENTINEL", "FAILOVER", MASTER_NAME);
+    sentinels.get(via).call("SENTINEL", "FAILOVER", MASTER_NAME);
     RedisProcess.await("sentinels report " + next + " as master", SETTLE_TIMEOUT_MS, () -> sentinels.stream()
       .allMatch(s -> {
         @SuppressWarnings("unchecked")
