@@ -15,7 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -47,9 +49,8 @@ public final class SentinelGroup {
   private final SentinelEndpoints endpoints;
   private final String masterName;
   private final long timeoutMs;
-  private final List<Redis> sentinels = new ArrayList<>();
-  /** The endpoint of each of {@link #sentinels}, in the same order. */
-  private final List<String> sentinelEndpoints = new ArrayList<>();
+  /** A client for each Sentinel, by its endpoint. */
+  private final Map<String, Redis> sentinels = new LinkedHashMap<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final List<RedisConnection> subscriptions = new CopyOnWriteArrayList<>();
   private final ThrottledLog lostSubscription = new ThrottledLog();
@@ -72,14 +73,16 @@ public final class SentinelGroup {
     this.masterName = config.masterName();
     this.timeoutMs = config.commandTimeoutMs();
     for (String endpoint : config.endpoints()) {
+      if (sentinels.containsKey(endpoint)) {
+        continue; // listed twice: one Sentinel, one vote
+      }
       RedisOptions o = new RedisOptions().setType(io.vertx.redis.client.RedisClientType.STANDALONE)
         .addConnectionString(endpoint).setMaxPoolSize(2).setMaxPoolWaiting(64)
         .setNetClientOptions(new NetClientOptions().setConnectTimeout((int) timeoutMs).setTcpNoDelay(true).setTcpKeepAlive(true));
       if (config.password() != null) {
         o.setPassword(config.password().reveal()); // as the Sentinel client of the data connections does
       }
-      sentinels.add(Redis.createClient(vertx, o));
-      sentinelEndpoints.add(endpoint);
+      sentinels.put(endpoint, Redis.createClient(vertx, o));
     }
   }
 
@@ -91,9 +94,7 @@ public final class SentinelGroup {
 
   /** Subscribes to the switch announcements of every Sentinel (and again whenever a subscription is lost). */
   public void start() {
-    for (int i = 0; i < sentinels.size(); i++) {
-      subscribe(sentinels.get(i), sentinelEndpoints.get(i));
-    }
+    sentinels.forEach((endpoint, sentinel) -> subscribe(sentinel, endpoint));
   }
 
   private void subscribe(Redis sentinel, String endpoint) {
@@ -173,7 +174,7 @@ public final class SentinelGroup {
 
   private Future<Boolean> ask(String runId, String address) {
     List<Future<Boolean>> answers = new ArrayList<>(sentinels.size());
-    for (Redis sentinel : sentinels) {
+    for (Redis sentinel : sentinels.values()) {
       answers.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("MASTER").arg(masterName))
         .timeout(timeoutMs, TimeUnit.MILLISECONDS)
         .map(r -> names(name -> field(r, name), runId, address)));
@@ -224,7 +225,7 @@ public final class SentinelGroup {
     subscriptions.forEach(RedisConnection::close);
     subscriptions.clear();
     List<Future<Void>> closing = new ArrayList<>();
-    sentinels.forEach(s -> closing.add(s.close()));
+    sentinels.values().forEach(s -> closing.add(s.close()));
     return Future.join(closing).<Void>mapEmpty().otherwiseEmpty();
   }
 }
