@@ -102,7 +102,10 @@ import java.util.function.LongSupplier;
 public final class Gateway {
 
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
-  /** Renewals after a master switch: once the client's topology cache (1 s) is stale, once every Sentinel knows. */
+  /**
+   * Renewals after a master switch, after the first: once the dedicated connections' Sentinel client (subscriptions,
+   * replica waits) has forgotten the old master (it remembers an answer for 1 s), once every Sentinel knows.
+   */
   private static final long SWITCH_RENEW_AGAIN_MS = 1_200;
   private static final long SWITCH_RENEW_LAST_MS = 4_000;
 
@@ -503,9 +506,10 @@ public final class Gateway {
   }
 
   /**
-   * When a Sentinel announces a new master, every client's shared connections move over: at once, and twice more
-   * (after the Sentinel client's 1 s topology cache has expired, and once the other Sentinels have heard of the
-   * switch), since a replacement opened too early can land on the old master again.
+   * When a Sentinel announces a new master, every client's shared connections move over at once: they look the master
+   * up afresh, from the announcing Sentinel first ({@link SentinelEndpoints}). Twice more within 4 s, for what is
+   * opened from a client that remembers the master for 1 s (the invalidation subscription) and in case the announcer
+   * could not be asked.
    */
   private SentinelGroup followSwitches(SentinelGroup group) {
     // Each step moves the shared connections, puts this instance's recent permits back on whichever master they now

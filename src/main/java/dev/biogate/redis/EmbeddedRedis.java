@@ -5,6 +5,7 @@ import org.slf4j.LoggerFactory;
 import redis.embedded.core.ExecutableProvider;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -149,7 +151,7 @@ public final class EmbeddedRedis implements AutoCloseable {
       String last = lines.filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse("");
       int mark = last.indexOf(" # ");
       return (mark >= 0 ? last.substring(mark + 3) : last).trim();
-    } catch (IOException | java.io.UncheckedIOException e) {
+    } catch (IOException | UncheckedIOException e) {
       return "";
     }
   }
@@ -161,8 +163,8 @@ public final class EmbeddedRedis implements AutoCloseable {
       return;
     }
     try (Stream<Path> files = Files.walk(d)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException | java.io.UncheckedIOException e) {
+      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
       LOG.debug("could not remove {}: {}", d, e.toString());
     }
   }

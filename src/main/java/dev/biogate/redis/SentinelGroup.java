@@ -94,17 +94,17 @@ public final class SentinelGroup {
 
   /** Subscribes to the switch announcements of every Sentinel (and again whenever a subscription is lost). */
   public void start() {
-    sentinels.forEach((endpoint, sentinel) -> subscribe(sentinel, endpoint));
+    sentinels.keySet().forEach(this::subscribe);
   }
 
-  private void subscribe(Redis sentinel, String endpoint) {
+  private void subscribe(String endpoint) {
     if (closed) {
       return;
     }
-    sentinel.connect().timeout(timeoutMs, TimeUnit.MILLISECONDS).compose(c -> {
+    sentinels.get(endpoint).connect().timeout(timeoutMs, TimeUnit.MILLISECONDS).compose(c -> {
       c.handler(msg -> announced(endpoint, msg));
-      c.endHandler(v -> lost(sentinel, endpoint, c));
-      c.exceptionHandler(err -> lost(sentinel, endpoint, c));
+      c.endHandler(v -> lost(endpoint, c));
+      c.exceptionHandler(err -> lost(endpoint, c));
       return c.send(Request.cmd(Command.SUBSCRIBE).arg(SWITCH_CHANNEL)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
         .onSuccess(r -> {
           if (closed) {
@@ -117,13 +117,13 @@ public final class SentinelGroup {
     }).onFailure(err -> {
       lostSubscription.warn(LOG, System.currentTimeMillis(), "failures", "cannot watch a sentinel for master switches ({}); retrying",
         err.getMessage());
-      vertx.setTimer(RESUBSCRIBE_MS, t -> subscribe(sentinel, endpoint));
+      vertx.setTimer(RESUBSCRIBE_MS, t -> subscribe(endpoint));
     });
   }
 
-  private void lost(Redis sentinel, String endpoint, RedisConnection c) {
+  private void lost(String endpoint, RedisConnection c) {
     if (subscriptions.remove(c) && !closed) {
-      vertx.setTimer(RESUBSCRIBE_MS, t -> subscribe(sentinel, endpoint));
+      vertx.setTimer(RESUBSCRIBE_MS, t -> subscribe(endpoint));
     }
   }
 
