@@ -31,7 +31,7 @@ WRK_THREADS="${WRK_THREADS:-2}"
 WRK_TIMEOUT="${WRK_TIMEOUT:-5s}"
 REQUESTS="${REQUESTS:-200000}"                 # pre-signed deliveries (all threads together)
 SCRIPT_BENCH="${SCRIPT_BENCH:-1}"             # 0: skip the redis-benchmark run of the ingest script
-WARMUP_DURATION="${WARMUP_DURATION:-10s}"     # unrecorded replay of other deliveries before the measured one (0 = none)
+WARMUP_DURATION="${WARMUP_DURATION:-30s}"     # unrecorded replay of other deliveries before the measured one (0 = none)
 DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-120}"         # seconds to wait for the warm-up backlog to be processed
 
 [[ "$WRK_THREADS" =~ ^[1-9][0-9]*$ ]] || die "WRK_THREADS must be a positive integer"
@@ -106,7 +106,7 @@ sign_requests "$TMP_DIR/requests" "$WRK_THREADS" "$REQUESTS" "$RUN_ID"
 # deliveries of their own; the measured run starts once their backlog is processed.
 if (( WARMUP_S > 0 )); then
   log "warming up: ${WARMUP_DURATION} of other deliveries (not recorded)"
-  sign_requests "$TMP_DIR/warmup" "$WRK_THREADS" "$(( 8000 * WARMUP_S ))" "$RUN_ID-warmup"
+  sign_requests "$TMP_DIR/warmup" "$WRK_THREADS" "$(( 16000 * WARMUP_S ))" "$RUN_ID-warmup"
   run_bounded "$((WARMUP_S + 60))" "$TMP_DIR/warmup.txt" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNECTIONS" \
     -d"$WARMUP_DURATION" --timeout "$WRK_TIMEOUT" -s "$BENCH_DIR/webhook.lua" "$URL" -- "$TMP_DIR/warmup" \
     || { cat "$TMP_DIR/warmup.txt" >&2; die "warm-up replay failed"; }
