@@ -8,11 +8,15 @@ import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
@@ -30,10 +34,12 @@ import java.util.function.BiConsumer;
  * §11.2). A request whose framing two parsers could read differently is refused before any handler sees it:
  * {@code Content-Length} together with {@code Transfer-Encoding}, more than one or a non-decimal
  * {@code Content-Length}, a transfer coding other than {@code chunked} (501), header names that are not tokens
- * (whitespace before the colon included), control characters (NUL, bare CR, ...) in values, and protocol versions
- * other than HTTP/1.0 and 1.1. Refusing puts the decoder in its bad-message state, which discards everything after on
- * the connection: the invalid-request handler answers and the connection closes, so a smuggled second request is
- * never read.
+ * (whitespace before the colon included), control characters (NUL, bare CR, ...) in values, protocol versions
+ * other than HTTP/1.0 and 1.1, and an HTTP/1.1 request without exactly one {@code Host} that names a host (RFC 9112
+ * §3.2; the router would fail such a request with a 500). Refusing puts the decoder in its bad-message state, which
+ * discards everything after on the connection: the invalid-request handler answers and the connection closes, so a
+ * smuggled second request is never read. A body the codec cannot decode (a chunk size that is not hexadecimal, or
+ * too large) is answered here with a JSON 400 and the connection closed, where Vert.x would close it without a word.
  *
  * <p>It also bounds slow clients: the request line and headers must arrive within {@code headerTimeoutMs} of their
  * first byte, however slowly they trickle (the idle timeout restarts with every byte), and the body within
@@ -47,8 +53,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private final byte[] timeoutAnswer;
   private FramingRules current;
   private boolean inBody;
-  /** The current request has been answered in full (e.g. refused before its body arrived). */
-  private boolean answered;
+  /** Requests decoded on this connection, and answers written in full (interim 1xx answers are not counted). */
+  private long requests;
+  private long answers;
+  /** An answer has begun (its head was written) and is not complete yet. */
+  private boolean answering;
   /**
    * When the current phase (headers, or body) must be complete, {@code System.nanoTime()} based; 0 when no request
    * is in progress. Moving it costs nothing: the one timer below checks it when it fires and re-arms itself for
@@ -104,9 +113,19 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         if (current != null) {
           current.sealed = true; // later changes to the request's headers are the application's, not framing
         }
+        requests++;
         inBody = true;
-        answered = false;
         deadline(ctx, bodyTimeoutMs);
+      }
+      if (msg instanceof HttpContent && !(msg instanceof HttpRequest) && !((HttpContent) msg).decoderResult().isSuccess()) {
+        // The codec gave up on the body and discards everything after it. Vert.x would close the connection without
+        // a word (and log the codec's stack trace); answer first when nothing else is being answered on it.
+        out.remove(i);
+        ReferenceCountUtil.release(msg);
+        cancel();
+        refuse(ctx, MALFORMED_BODY);
+        inBody = false;
+        return;
       }
       if (msg instanceof LastHttpContent) {
         deadlineNanos = 0;
@@ -151,11 +170,32 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       return;
     }
     deadlineNanos = 0;
-    if (answered) {
-      ctx.close(); // the handler answered already (say 413 before the body): a second answer would be garbage
-    } else {
-      ctx.writeAndFlush(Unpooled.wrappedBuffer(timeoutAnswer)).addListener(ChannelFutureListener.CLOSE);
+    refuse(ctx, timeoutAnswer);
+  }
+
+  /**
+   * Writes {@code answer} (complete raw bytes) for the current request (in its headers or its body) and closes the
+   * connection, or only closes it when that request has been answered already (say 413 before its body: a second
+   * answer would be garbage) or an earlier pipelined answer is still on its way (the raw bytes would overtake it).
+   */
+  private void refuse(ChannelHandlerContext ctx, byte[] answer) {
+    long before = inBody ? requests - 1 : requests; // the current request is counted once its head is decoded
+    // Either way the connection closes only once what was written before is out: Vert.x flushes the answers written
+    // while it reads at the end of the read, and a plain close would drop them.
+    ByteBuf last = answers == before && !answering ? Unpooled.wrappedBuffer(answer) : Unpooled.EMPTY_BUFFER;
+    ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * Called once the headers are read: an HTTP/1.1 request must carry a Host (RFC 9112 §3.2). Throwing here is a
+   * decoding failure like the others: the codec discards the rest and the invalid-request handler answers 400.
+   */
+  @Override
+  protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+    if (msg instanceof HttpRequest && current != null && !current.host && msg.protocolVersion() == HttpVersion.HTTP_1_1) {
+      throw new FramingException(400, "bad_request", "an HTTP/1.1 request needs a Host header");
     }
+    return super.isContentAlwaysEmpty(msg);
   }
 
   private void cancel() {
@@ -182,17 +222,35 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   final class AnswerWatch extends ChannelOutboundHandlerAdapter {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+      // Same event loop as the decoder.
+      if (msg instanceof HttpResponse && ((HttpResponse) msg).status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+        super.write(ctx, msg, promise); // 100 Continue: the answer is still to come
+        return;
+      }
+      if (msg instanceof HttpResponse) {
+        answering = true;
+      }
       if (msg instanceof LastHttpContent) {
-        answered = true; // same event loop as the decoder
+        answers++;
+        answering = false;
       }
       super.write(ctx, msg, promise);
     }
   }
 
+  /** The raw bytes of the 400 sent when the body cannot be decoded. */
+  private static final byte[] MALFORMED_BODY = rawAnswer("400 Bad Request",
+    ErrorResponses.body("bad_request", "the request body is not valid chunked coding"), EdgeHeaders.securityLines());
+
   /** The raw bytes of the 408 sent at a deadline: written below the HTTP encoder, so it is complete here. */
   static byte[] timeoutAnswer(String jsonBody, String securityHeaders) {
+    return rawAnswer("408 Request Timeout", jsonBody, securityHeaders);
+  }
+
+  /** A complete JSON answer that closes the connection, as raw bytes written below the HTTP encoder. */
+  private static byte[] rawAnswer(String status, String jsonBody, String securityHeaders) {
     byte[] body = jsonBody.getBytes(StandardCharsets.UTF_8);
-    String head = "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+    String head = "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
       + securityHeaders + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
     byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
     byte[] all = new byte[h.length + body.length];
@@ -209,6 +267,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
     private boolean contentLength;
     private boolean transferEncoding;
+    boolean host;
     boolean sealed;
 
     @Override
@@ -230,7 +289,15 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
           throw new FramingException(400, "bad_request", "a header value holds a control character");
         }
       }
-      if (equalsIgnoreCase(name, "content-length")) {
+      if (equalsIgnoreCase(name, "host")) {
+        if (host) {
+          throw new FramingException(400, "bad_request", "more than one Host header");
+        }
+        if (!hostValue(value)) {
+          throw new FramingException(400, "bad_request", "the Host header does not name a host");
+        }
+        host = true;
+      } else if (equalsIgnoreCase(name, "content-length")) {
         if (contentLength || transferEncoding) {
           throw new FramingException(400, "bad_request", transferEncoding ? "Content-Length together with Transfer-Encoding"
             : "more than one Content-Length");
@@ -249,6 +316,24 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         }
         transferEncoding = true;
       }
+    }
+
+    /**
+     * RFC 3986 {@code host [":" port]} as far as its characters go: unreserved, sub-delims, {@code %} escapes, and
+     * {@code :[]} for ports and IPv6 literals. No whitespace, {@code /}, {@code ?}, {@code #} or {@code @}.
+     */
+    private static boolean hostValue(CharSequence v) {
+      if (v.length() > 255) {
+        return false;
+      }
+      for (int i = 0; i < v.length(); i++) {
+        char c = v.charAt(i);
+        boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~!$&'()*+,;=%:[]".indexOf(c) >= 0;
+        if (!ok) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private static boolean decimal(CharSequence v) {
