@@ -31,6 +31,7 @@ import dev.biogate.events.LinkmeClicks;
 import dev.biogate.events.Milestones;
 import dev.biogate.config.SecretFiles;
 import dev.biogate.http.AccessLog;
+import dev.biogate.http.ConnectionLimits;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.EdgeHeaders;
 import dev.biogate.http.ErrorResponses;
@@ -269,11 +270,13 @@ public final class Gateway {
     routerFactory = () -> routes(links, health, requests, adminAuth, false);
     managementRouterFactory = () -> routes(links, health, requests, adminAuth, true);
     AccessLog accessLog = AccessLog.of(config.accessLog());
+    ConnectionLimits connections = new ConnectionLimits(config.http());
+    GatewayMetrics.bindConnections(registry, connections);
     return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
           routerFactory, limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
           .shutdownGrace(config.http().shutdownGraceMs())
           .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs())
-          .tls(config.tls()).accessLog(accessLog).direct(redirect.direct(requests)),
+          .tls(config.tls()).accessLog(accessLog).direct(redirect.direct(requests)).connectionLimits(connections),
         new DeploymentOptions().setInstances(config.http().instances()))
       .onSuccess(id -> deploymentId = id)
       .compose(id -> vertx.deployVerticle(new ManagementVerticle(config.http().managementHost(), config.http().managementPort(),

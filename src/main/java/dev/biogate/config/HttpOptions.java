@@ -13,11 +13,15 @@ import java.util.List;
  *                       probes never are)
  * @param requestMetrics per-request HTTP metrics (latency histograms per route); the gateway's own counters are always on
  * @param cursorSecret key of the links-cursor HMAC, shared by every instance; {@code null} = a random key per process
+ * @param maxConnections open connections the client listener holds at most; 0 = derived from the process's file
+ *                       descriptor limit (all but a reserve for Redis, the upstream and files)
+ * @param maxConnectionsPerClient open connections one client address holds at most (0 = no limit); trusted proxies,
+ *                                and loopback when {@code exemptLoopback}, are not limited
  */
 public record HttpOptions(String host, int port, int instances, List<String> corsOrigins, double inboundRatePerSec,
                           int inboundBurst, List<String> trustedProxies, boolean exemptLoopback, long shutdownGraceMs,
                           boolean requestMetrics, String managementHost, int managementPort, long requestHeaderTimeoutMs,
-                          long requestBodyTimeoutMs, Secret cursorSecret) {
+                          long requestBodyTimeoutMs, Secret cursorSecret, int maxConnections, int maxConnectionsPerClient) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -35,6 +39,8 @@ public record HttpOptions(String host, int port, int instances, List<String> cor
   /** Per-client request rate at the edge; generous, it only stops abusive clients. 0 disables the limit. */
   public static final double DEFAULT_INBOUND_RATE_PER_SEC = 200;
   public static final int DEFAULT_INBOUND_BURST = 400;
+  /** Connections one client address may hold: far above a browser's six, or a carrier NAT's share of a viral page. */
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 1024;
 
   public HttpOptions(JsonObject json) {
     this(Settings.of(json));
@@ -55,7 +61,9 @@ public record HttpOptions(String host, int port, int instances, List<String> cor
       s.section("management").intIn("port", DEFAULT_MANAGEMENT_PORT, 0, 65535),
       s.longIn("requestHeaderTimeoutMs", DEFAULT_REQUEST_HEADER_TIMEOUT_MS, 100, 600_000),
       s.longIn("requestBodyTimeoutMs", DEFAULT_REQUEST_BODY_TIMEOUT_MS, 100, 3_600_000),
-      Secret.of(s.string("cursorSecret", null)));
+      Secret.of(s.string("cursorSecret", null)),
+      s.intIn("maxConnections", 0, 0, 10_000_000),
+      s.intIn("maxConnectionsPerClient", DEFAULT_MAX_CONNECTIONS_PER_CLIENT, 0, 10_000_000));
     if (cursorSecret != null && cursorSecret.reveal().length() < 16) {
       throw s.invalid("cursorSecret", "must be at least 16 characters");
     }
@@ -104,6 +112,7 @@ public record HttpOptions(String host, int port, int instances, List<String> cor
     return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs).put("requestMetrics", requestMetrics)
       .put("management", new JsonObject().put("host", managementHost).put("port", managementPort))
       .put("requestHeaderTimeoutMs", requestHeaderTimeoutMs).put("requestBodyTimeoutMs", requestBodyTimeoutMs)
+      .put("maxConnections", maxConnections).put("maxConnectionsPerClient", maxConnectionsPerClient)
       .put("corsOrigins", new JsonArray(corsOrigins))
       .put("inbound", new JsonObject().put("ratePerSec", inboundRatePerSec).put("burst", inboundBurst)
         .put("trustedProxies", new JsonArray(trustedProxies)).put("exemptLoopback", exemptLoopback));

@@ -131,7 +131,8 @@ public final class ClientAddress {
     return ip[15] == 1;
   }
 
-  private boolean trusted(byte[] ip) {
+  /** True when {@code ip} is one of the trusted proxies. */
+  boolean trusted(byte[] ip) {
     for (Cidr c : trusted) {
       if (c.contains(ip)) {
         return true;

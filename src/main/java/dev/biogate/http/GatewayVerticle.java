@@ -4,11 +4,13 @@ import dev.biogate.config.TlsOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 
 import java.util.function.IntConsumer;
@@ -24,6 +26,9 @@ public final class GatewayVerticle extends VerticleBase {
   static final String PROFILES = "/v1/profiles/";
   static final byte[] TIMEOUT_ANSWER = StrictHttpDecoder.timeoutAnswer(
     ErrorResponses.body("request_timeout", "the request did not arrive in time"), EdgeHeaders.securityLines());
+  static final byte[] TOO_MANY_CONNECTIONS = StrictHttpDecoder.rawAnswer("503 Service Unavailable", "Retry-After: 1\r\n",
+    ErrorResponses.body("too_many_connections", "this server holds as many connections as it can; retry shortly"),
+    EdgeHeaders.securityLines());
   static final ApiException MALFORMED_URI = new ApiException(400, "malformed_uri", "the request URI has an invalid percent-encoding");
 
   private final String host;
@@ -42,6 +47,7 @@ public final class GatewayVerticle extends VerticleBase {
   private TlsOptions tls;
   private AccessLog accessLog;
   private DirectRoute direct;
+  private ConnectionLimits connections;
 
   public GatewayVerticle(String host, int port, ProfileReads profiles, Supplier<Router> routes, InboundLimiter limiter,
                          EdgeHeaders edge, IntConsumer boundPort) {
@@ -76,6 +82,12 @@ public final class GatewayVerticle extends VerticleBase {
   /** A route offered each request before the router (after profile reads). */
   public GatewayVerticle direct(DirectRoute direct) {
     this.direct = direct;
+    return this;
+  }
+
+  /** Ceilings on open connections, shared by every instance of this verticle ({@code null}: none). */
+  public GatewayVerticle connectionLimits(ConnectionLimits connections) {
+    this.connections = connections;
     return this;
   }
 
@@ -142,8 +154,27 @@ public final class GatewayVerticle extends VerticleBase {
       router.handle(req);
     };
     return server.requestHandler(front).invalidRequestHandler(GatewayVerticle::invalid)
-      .connectionHandler(conn -> StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs, TIMEOUT_ANSWER))
+      .connectionHandler(conn -> admit(conn, StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs, TIMEOUT_ANSWER)))
       .listen().onSuccess(s -> boundPort.accept(s.actualPort()));
+  }
+
+  /** Counts a new connection against the ceilings, or refuses it with a 503 when one is reached. */
+  private void admit(HttpConnection conn, StrictHttpDecoder decoder) {
+    if (connections == null) {
+      return;
+    }
+    ConnectionLimits.Admitted place = connections.admit(conn.remoteAddress());
+    if (place == null) {
+      if (decoder != null) {
+        decoder.refuseConnection(TOO_MANY_CONNECTIONS, connections);
+      } else {
+        conn.close();
+      }
+    } else if (conn instanceof ConnectionBase) {
+      ((ConnectionBase) conn).channel().closeFuture().addListener(f -> connections.release(place));
+    } else {
+      conn.closeHandler(v -> connections.release(place));
+    }
   }
 
   /** Every {@code %} in the URI starts a two-hex-digit escape; anything else cannot be decoded into a path or query. */

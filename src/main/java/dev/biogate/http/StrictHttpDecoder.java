@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMessage;
@@ -44,13 +45,15 @@ import java.util.function.BiConsumer;
  * <p>It also bounds slow clients: the request line and headers must arrive within {@code headerTimeoutMs} of their
  * first byte, however slowly they trickle (the idle timeout restarts with every byte), and the body within
  * {@code bodyTimeoutMs} of the headers. Past either deadline the client gets a JSON {@code 408} and the connection
- * is closed.
+ * is closed. A new connection's first request must arrive within {@code headerTimeoutMs} of the connection: one that
+ * sends nothing at all is closed then, without an answer (it used to be kept for the 120-s idle timeout).
  */
 public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
   private final long headerTimeoutMs;
   private final long bodyTimeoutMs;
   private final byte[] timeoutAnswer;
+  private ChannelHandlerContext ctx;
   private FramingRules current;
   private boolean inBody;
   /** Requests decoded on this connection, and answers written in full (interim 1xx answers are not counted). */
@@ -58,6 +61,10 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private long answers;
   /** An answer has begun (its head was written) and is not complete yet. */
   private boolean answering;
+  /** Nothing has arrived on this connection yet. */
+  private boolean silent = true;
+  /** The connection was refused before any request ({@link #refuseConnection}): whatever arrives is discarded. */
+  private boolean refused;
   /**
    * When the current phase (headers, or body) must be complete, {@code System.nanoTime()} based; 0 when no request
    * is in progress. Moving it costs nothing: the one timer below checks it when it fires and re-arms itself for
@@ -75,16 +82,55 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     this.timeoutAnswer = timeoutAnswer;
   }
 
-  /** Replaces the decoder of a fresh HTTP/1.x connection (called from the server's connection handler). */
-  static void install(HttpConnection conn, HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs, byte[] timeoutAnswer) {
+  /**
+   * Replaces the decoder of a fresh HTTP/1.x connection (called from the server's connection handler, on the
+   * connection's event loop); returns it, or {@code null} when the connection is not HTTP/1.x.
+   */
+  static StrictHttpDecoder install(HttpConnection conn, HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs,
+                                   byte[] timeoutAnswer) {
     if (conn instanceof ConnectionBase) {
       ChannelPipeline pipeline = ((ConnectionBase) conn).channel().pipeline();
       if (pipeline.get("httpDecoder") instanceof VertxHttpRequestDecoder && pipeline.get("httpEncoder") != null) {
         StrictHttpDecoder decoder = new StrictHttpDecoder(options, headerTimeoutMs, bodyTimeoutMs, timeoutAnswer);
         pipeline.replace("httpDecoder", "httpDecoder", decoder);
         pipeline.addAfter("httpEncoder", "answerWatch", decoder.new AnswerWatch());
+        return decoder;
       }
     }
+    return null;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+    super.handlerAdded(ctx);
+    this.ctx = ctx;
+    if (ctx.channel().isActive()) {
+      deadline(ctx, headerTimeoutMs); // the first request's head must arrive in time, counted from the connection
+    }
+  }
+
+  /**
+   * Refuses this connection before any request: {@code answer} (complete raw bytes) is written at once. When
+   * {@code limits} lets it linger, the connection closes once the client has closed its side, or a second later:
+   * closing at once makes the client's request, when it arrives after the close, draw a reset that can discard the
+   * answer unread. Otherwise (a flood of refusals) it closes as soon as the answer is written.
+   */
+  void refuseConnection(byte[] answer, ConnectionLimits limits) {
+    refused = true;
+    cancel();
+    ChannelHandlerContext c = ctx;
+    boolean linger = c.channel() instanceof DuplexChannel && limits.mayLinger();
+    if (linger) {
+      c.channel().closeFuture().addListener(f -> limits.lingered());
+    }
+    c.writeAndFlush(Unpooled.wrappedBuffer(answer)).addListener(f -> {
+      if (linger && f.isSuccess()) {
+        ((DuplexChannel) c.channel()).shutdownOutput();
+        c.executor().schedule(() -> c.close(), 1, TimeUnit.SECONDS);
+      } else {
+        c.close();
+      }
+    });
   }
 
   @Override
@@ -102,6 +148,13 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+    if (refused) {
+      buffer.skipBytes(buffer.readableBytes());
+      return;
+    }
+    if (buffer.isReadable()) {
+      silent = false;
+    }
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
       deadline(ctx, headerTimeoutMs);
     }
@@ -170,7 +223,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       return;
     }
     deadlineNanos = 0;
-    refuse(ctx, timeoutAnswer);
+    if (silent) {
+      ctx.close(); // nothing was asked: nothing to answer
+    } else {
+      refuse(ctx, timeoutAnswer);
+    }
   }
 
   /**
@@ -239,19 +296,22 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   }
 
   /** The raw bytes of the 400 sent when the body cannot be decoded. */
-  private static final byte[] MALFORMED_BODY = rawAnswer("400 Bad Request",
+  private static final byte[] MALFORMED_BODY = rawAnswer("400 Bad Request", "",
     ErrorResponses.body("bad_request", "the request body is not valid chunked coding"), EdgeHeaders.securityLines());
 
   /** The raw bytes of the 408 sent at a deadline: written below the HTTP encoder, so it is complete here. */
   static byte[] timeoutAnswer(String jsonBody, String securityHeaders) {
-    return rawAnswer("408 Request Timeout", jsonBody, securityHeaders);
+    return rawAnswer("408 Request Timeout", "", jsonBody, securityHeaders);
   }
 
-  /** A complete JSON answer that closes the connection, as raw bytes written below the HTTP encoder. */
-  private static byte[] rawAnswer(String status, String jsonBody, String securityHeaders) {
+  /**
+   * A complete JSON answer that closes the connection, as raw bytes written below the HTTP encoder;
+   * {@code extraHeaders} are whole header lines, each ending in CRLF.
+   */
+  static byte[] rawAnswer(String status, String extraHeaders, String jsonBody, String securityHeaders) {
     byte[] body = jsonBody.getBytes(StandardCharsets.UTF_8);
     String head = "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
-      + securityHeaders + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
+      + extraHeaders + securityHeaders + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
     byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
     byte[] all = new byte[h.length + body.length];
     System.arraycopy(h, 0, all, 0, h.length);

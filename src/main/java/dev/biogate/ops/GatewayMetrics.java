@@ -14,6 +14,7 @@ import dev.biogate.upstream.LaneUsage;
 import dev.biogate.upstream.LinktreeClient;
 import dev.biogate.upstream.MissAdmission;
 import dev.biogate.upstream.RedisBudget;
+import dev.biogate.http.ConnectionLimits;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -75,6 +76,16 @@ public final class GatewayMetrics {
         .tag("result", result.name().toLowerCase(Locale.ROOT))
         .description("Profile misses by admission: allow_listed, known, first_sight, quota_exceeded (429)").register(r);
     }
+  }
+
+  /** The client listener's open connections, its ceiling, and the connections refused at a full ceiling. */
+  public static void bindConnections(MeterRegistry r, ConnectionLimits connections) {
+    Gauge.builder("biogate.http.connections.open", connections, ConnectionLimits::open)
+      .description("Connections open on the client listener").register(r);
+    Gauge.builder("biogate.http.connections.max", connections, ConnectionLimits::max)
+      .description("Connections the client listener holds at most (http.maxConnections)").register(r);
+    FunctionCounter.builder("biogate.http.connections.refused", connections, ConnectionLimits::refused)
+      .description("Connections answered 503 and closed because a connection ceiling was reached").register(r);
   }
 
   /** Webhook deliveries by provider and result; the label values are a closed set. */

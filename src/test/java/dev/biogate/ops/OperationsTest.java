@@ -53,7 +53,8 @@ class OperationsTest {
           "biogate_profile_reads_total{result=\"hit\"}", "biogate_profile_reads_total{result=\"miss\"}",
           "biogate_upstream_request_duration_seconds_bucket", "biogate_upstream_budget_used", "biogate_upstream_budget_limit",
           "biogate_upstream_ratelimit_remaining", "biogate_upstream_circuit_state", "biogate_upstream_backoff_seconds",
-          "biogate_profile_links_dropped_total", "biogate_profile_l1_entries"}) {
+          "biogate_profile_links_dropped_total", "biogate_profile_l1_entries", "biogate_http_connections_open",
+          "biogate_http_connections_max", "biogate_http_connections_refused_total"}) {
           assertTrue(text.contains(name), "missing " + name);
         }
         assertTrue(text.contains("biogate_http_server_responses_total{method=\"GET\",route=\"/v1/profiles/:username\",status=\"200\"} 2.0"),

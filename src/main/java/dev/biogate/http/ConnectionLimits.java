@@ -1,0 +1,152 @@
+package dev.biogate.http;
+
+import dev.biogate.config.HttpOptions;
+import io.netty.util.NetUtil;
+import io.vertx.core.net.SocketAddress;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Ceilings on the client listener's open connections: one for the listener, one per client address.
+ * <p>
+ * Each connection holds a file descriptor for as long as it is open, and the process shares its descriptors with its
+ * Redis connections, upstream calls, click journals and the management port. Without a ceiling one client opening
+ * connections it never used took them all, and the gateway could neither accept nor reach Redis. The listener's
+ * ceiling leaves a reserve of descriptors for everything else; the per-client one keeps one address from taking the
+ * listener's whole share. A connection over either is answered 503 and closed ({@link StrictHttpDecoder#refuseConnection}).
+ * <p>
+ * The client is the connection's peer, not an {@code X-Forwarded-For} hop (nothing has been read yet). A trusted proxy
+ * carries many clients on its connections, so it is held to the listener's ceiling only; so is loopback when
+ * {@code exemptLoopback} is set. Admission and release are a few atomic operations per connection, not per request.
+ */
+public final class ConnectionLimits {
+
+  /** Descriptors kept out of the listener's reach: at most this many, and at most a quarter of the limit. */
+  static final long RESERVE = 1024;
+  /**
+   * Refused connections kept open at once while their 503 is read ({@link StrictHttpDecoder#refuseConnection}); past
+   * this, a refused connection is closed as soon as its answer is written, so that a flood cannot spend the reserve.
+   */
+  static final int MAX_LINGERING = 256;
+
+  private final int max;
+  private final int perClient;
+  private final ClientAddress proxies;
+  private final boolean exemptLoopback;
+  private final AtomicInteger open = new AtomicInteger();
+  private final ConcurrentHashMap<String, Integer> byClient = new ConcurrentHashMap<>();
+  private final LongAdder refused = new LongAdder();
+  private final AtomicInteger lingering = new AtomicInteger();
+
+  public ConnectionLimits(HttpOptions options) {
+    this(options.maxConnections() > 0 ? options.maxConnections() : fromDescriptorLimit(), options.maxConnectionsPerClient(),
+      options.trustedProxies(), options.exemptLoopback());
+  }
+
+  ConnectionLimits(int max, int perClient, List<String> trustedProxies, boolean exemptLoopback) {
+    this.max = max;
+    this.perClient = perClient;
+    this.proxies = ClientAddress.trusting(trustedProxies);
+    this.exemptLoopback = exemptLoopback;
+  }
+
+  /**
+   * The listener's ceiling when none is configured: the process's file descriptor limit less a reserve of
+   * {@link #RESERVE} (a quarter of the limit when that is smaller). 10,000 where the limit cannot be read.
+   */
+  static int fromDescriptorLimit() {
+    OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.UnixOperatingSystemMXBean) {
+      long fds = ((com.sun.management.UnixOperatingSystemMXBean) os).getMaxFileDescriptorCount();
+      if (fds > 0) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(16, fds - Math.min(RESERVE, fds / 4)));
+      }
+    }
+    return 10_000;
+  }
+
+  /**
+   * Counts a new connection from {@code peer}, or refuses it (nothing counted) when a ceiling is reached. An admitted
+   * connection must be {@link #release released} exactly once, with the key this returns; {@code null} means refused.
+   */
+  public Admitted admit(SocketAddress peer) {
+    if (open.incrementAndGet() > max) {
+      open.decrementAndGet();
+      refused.increment();
+      return null;
+    }
+    String client = limited(peer);
+    if (client != null && byClient.merge(client, 1, Integer::sum) > perClient) {
+      release(client);
+      open.decrementAndGet();
+      refused.increment();
+      return null;
+    }
+    return new Admitted(client);
+  }
+
+  /** Gives back the places an admitted connection held. */
+  public void release(Admitted admitted) {
+    open.decrementAndGet();
+    if (admitted.client != null) {
+      release(admitted.client);
+    }
+  }
+
+  private void release(String client) {
+    byClient.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** The per-client key of {@code peer}, or {@code null} when the peer is not held to a per-client ceiling. */
+  private String limited(SocketAddress peer) {
+    if (perClient <= 0) {
+      return null;
+    }
+    byte[] ip = ClientAddress.peer(peer);
+    if (ip == null || proxies.trusted(ip) || (exemptLoopback && ClientAddress.loopback(ip))) {
+      return null;
+    }
+    return NetUtil.bytesToIpAddress(ip);
+  }
+
+  /** A refused connection may stay open a moment for its answer to be read; {@link #lingered} when it closes. */
+  boolean mayLinger() {
+    if (lingering.incrementAndGet() > MAX_LINGERING) {
+      lingering.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  void lingered() {
+    lingering.decrementAndGet();
+  }
+
+  /** Connections open now. */
+  public int open() {
+    return open.get();
+  }
+
+  /** Connections refused so far for a full ceiling. */
+  public long refused() {
+    return refused.sum();
+  }
+
+  public int max() {
+    return max;
+  }
+
+  /** An admitted connection's place: the client key it counts under, if any. */
+  public static final class Admitted {
+    private final String client;
+
+    private Admitted(String client) {
+      this.client = client;
+    }
+  }
+}

@@ -1,0 +1,116 @@
+package dev.biogate.http;
+
+import dev.biogate.support.Eventually;
+import dev.biogate.support.HarnessTest;
+import dev.biogate.support.RawHttp;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A connection flood from raw sockets. Found on a raw socket: one client opening 20,000 connections that never sent a
+ * byte took every file descriptor of the process (each was kept for the 120-s idle timeout); new clients could not
+ * connect, and neither could the management port's health probes. Now one client holds at most
+ * {@code http.maxConnectionsPerClient} connections and the client listener at most {@code http.maxConnections}; a
+ * connection over a ceiling gets a JSON 503 and is closed. (A connection that never sends a byte is also closed at the
+ * header deadline: {@code HttpFramingTest}.)
+ */
+class ConnectionFloodTest extends HarnessTest {
+
+  private static final String LIVE = "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  private final List<NetSocket> held = new ArrayList<>();
+
+  @Override
+  protected JsonObject gatewayOverrides() {
+    // Loopback is held to the per-client ceiling here (the harness exempts it from per-client limits by default).
+    return new JsonObject().put("http", new JsonObject().put("maxConnections", 12).put("maxConnectionsPerClient", 8)
+      .put("inbound", new JsonObject().put("exemptLoopback", false)));
+  }
+
+  @AfterEach
+  void closeHeld() {
+    held.forEach(NetSocket::close);
+  }
+
+  @Test
+  void aClientOverItsConnectionCeilingGets503(Vertx vertx, VertxTestContext ctx) {
+    hold(vertx, 8, "127.0.0.1")
+      .compose(v -> refused(vertx, "127.0.0.1", g.port()))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals("too_many_connections", new JsonObject(r.body()).getString("error"), r.toString());
+        assertEquals("1", r.header("Retry-After"), r.toString());
+        HttpFramingTest.assertErrorAnswer(r);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void aClosedConnectionFreesItsPlace(Vertx vertx, VertxTestContext ctx) {
+    hold(vertx, 8, "127.0.0.1")
+      .compose(v -> refused(vertx, "127.0.0.1", g.port()))
+      .compose(r -> {
+        held.remove(0).close();
+        return Eventually.until(vertx, () -> exchangeFrom(vertx, "127.0.0.1", g.port(), LIVE)
+          .map(rs -> rs.size() == 1 && rs.get(0).status() == 200), 10_000, "served again once a connection closed");
+      })
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The listener's ceiling counts every client; the management port has a budget of its own and stays reachable. */
+  @Test
+  void theListenerCeilingKeepsTheManagementPortReachable(Vertx vertx, VertxTestContext ctx) {
+    hold(vertx, 8, "127.0.0.1")
+      .compose(v -> hold(vertx, 4, "127.0.0.2"))
+      .compose(v -> refused(vertx, "127.0.0.3", g.port()))
+      .compose(r -> exchangeFrom(vertx, "127.0.0.1", g.managementPort(),
+        "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+      .onComplete(ctx.succeeding(management -> ctx.verify(() -> {
+        assertEquals(200, management.get(0).status(), management.toString());
+        ctx.completeNow();
+      })));
+  }
+
+  /** Opens {@code n} connections from {@code localAddress} that send nothing. */
+  private Future<Void> hold(Vertx vertx, int n, String localAddress) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < n; i++) {
+      chain = chain.compose(v -> vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress))
+        .connect(g.port(), "127.0.0.1").map(so -> {
+          held.add(so);
+          return null;
+        }));
+    }
+    return chain;
+  }
+
+  /**
+   * The answer to a request from {@code localAddress} once the server refuses it with a 503. The held connections are
+   * admitted on the event loops in no set order, so until all of them are a probe may still be served.
+   */
+  private Future<RawHttp.Response> refused(Vertx vertx, String localAddress, int port) {
+    RawHttp.Response[] last = new RawHttp.Response[1];
+    return Eventually.until(vertx, () -> exchangeFrom(vertx, localAddress, port, LIVE).map(rs -> {
+      last[0] = rs.isEmpty() ? null : rs.get(0);
+      return rs.size() == 1 && rs.get(0).status() == 503;
+    }), 10_000, "a connection from " + localAddress + " refused with a 503").map(v -> last[0]);
+  }
+
+  private Future<List<RawHttp.Response>> exchangeFrom(Vertx vertx, String localAddress, int port, String request) {
+    RawHttp raw = new RawHttp(vertx);
+    return vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress)).connect(port, "127.0.0.1")
+      .compose(so -> {
+        so.write(request);
+        return raw.untilClosed(so, 5_000);
+      });
+  }
+}
