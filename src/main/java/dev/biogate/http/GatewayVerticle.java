@@ -160,7 +160,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   /** Counts a new connection against the ceilings, or refuses it with a 503 when one is reached. */
   private void admit(HttpConnection conn, StrictHttpDecoder decoder) {
-    if (connections == null) {
+    if (connections == null || !(conn instanceof ConnectionBase)) {
       return;
     }
     ConnectionLimits.Admitted place = connections.admit(conn.remoteAddress());
@@ -168,13 +168,11 @@ public final class GatewayVerticle extends VerticleBase {
       if (decoder != null) {
         decoder.refuseConnection(TOO_MANY_CONNECTIONS, connections);
       } else {
-        conn.close();
+        conn.close(); // not HTTP/1.x: no decoder of ours to answer with
       }
-    } else if (conn instanceof ConnectionBase) {
-      ((ConnectionBase) conn).channel().closeFuture().addListener(f -> connections.release(place));
-    } else {
-      conn.closeHandler(v -> connections.release(place));
+      return;
     }
+    ((ConnectionBase) conn).channel().closeFuture().addListener(f -> connections.release(place));
   }
 
   /** Every {@code %} in the URI starts a two-hex-digit escape; anything else cannot be decoded into a path or query. */
