@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
  * connections it never used took them all, and the gateway could neither accept nor reach Redis. The listener's
  * ceiling leaves a reserve of descriptors for everything else; the per-client one keeps one address from taking the
  * listener's whole share. A connection over either is answered 503 and closed ({@link StrictHttpDecoder#refuseConnection}).
+ * Connections also take heap, so the listener's default ceiling keeps them within a quarter of it as well.
  * <p>
  * The client is the connection's peer, not an {@code X-Forwarded-For} hop (nothing has been read yet). A trusted proxy
  * carries many clients on its connections, so it is held to the listener's ceiling only; so is loopback when
@@ -28,6 +29,12 @@ public final class ConnectionLimits {
 
   /** Descriptors kept out of the listener's reach: at most this many, and at most a quarter of the limit. */
   static final long RESERVE = 1024;
+  /**
+   * Heap a connection may take: an idle one held ~7.7 KB of live heap (10,000 measured), one in use more. The default
+   * ceiling keeps connections within a quarter of the heap, the rest being the cache's and the work's: with a 160 MB
+   * heap a flood of ~19,000 idle connections ran the process out of memory before the descriptors ran out.
+   */
+  static final long HEAP_PER_CONNECTION = 16 * 1024;
   /**
    * Refused connections kept open at once while their 503 is read ({@link StrictHttpDecoder#refuseConnection}); past
    * this, a refused connection is closed as soon as its answer is written, so that a flood cannot spend the reserve.
@@ -44,7 +51,7 @@ public final class ConnectionLimits {
   private final AtomicInteger lingering = new AtomicInteger();
 
   public ConnectionLimits(HttpOptions options) {
-    this(options.maxConnections() > 0 ? options.maxConnections() : fromDescriptorLimit(), options.maxConnectionsPerClient(),
+    this(options.maxConnections() > 0 ? options.maxConnections() : fromProcessLimits(), options.maxConnectionsPerClient(),
       options.trustedProxies(), options.exemptLoopback());
   }
 
@@ -55,19 +62,22 @@ public final class ConnectionLimits {
     this.exemptLoopback = exemptLoopback;
   }
 
-  /**
-   * The listener's ceiling when none is configured: the process's file descriptor limit less a reserve of
-   * {@link #RESERVE} (a quarter of the limit when that is smaller). 10,000 where the limit cannot be read.
-   */
-  static int fromDescriptorLimit() {
+  /** The listener's ceiling when none is configured, from this process's descriptor limit and heap ({@link #ceiling}). */
+  static int fromProcessLimits() {
     OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-    if (os instanceof com.sun.management.UnixOperatingSystemMXBean) {
-      long fds = ((com.sun.management.UnixOperatingSystemMXBean) os).getMaxFileDescriptorCount();
-      if (fds > 0) {
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(16, fds - Math.min(RESERVE, fds / 4)));
-      }
-    }
-    return 10_000;
+    long fds = os instanceof com.sun.management.UnixOperatingSystemMXBean
+      ? ((com.sun.management.UnixOperatingSystemMXBean) os).getMaxFileDescriptorCount() : -1;
+    return ceiling(fds > 0 ? fds : 10_000 + RESERVE, Runtime.getRuntime().maxMemory());
+  }
+
+  /**
+   * The descriptor limit {@code fds} less a reserve of {@link #RESERVE} (a quarter of the limit when that is
+   * smaller), and no more connections than a quarter of {@code maxHeap} holds at {@link #HEAP_PER_CONNECTION} each.
+   */
+  static int ceiling(long fds, long maxHeap) {
+    long byDescriptors = fds - Math.min(RESERVE, fds / 4);
+    long byHeap = maxHeap == Long.MAX_VALUE ? Long.MAX_VALUE : maxHeap / 4 / HEAP_PER_CONNECTION;
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(16, Math.min(byDescriptors, byHeap)));
   }
 
   /**
