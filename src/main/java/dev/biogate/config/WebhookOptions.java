@@ -28,11 +28,13 @@ import java.util.List;
  *                    answering 200, {@code off} never, {@code auto} (default) whenever the Redis master reports a
  *                    connected replica
  * @param replicaWaitMs how long a delivery waits for a replica before it is answered 503 (the provider retries)
+ * @param maxBufferedBytes webhook body bytes this instance holds in memory at once, counted by declared length (a
+ *                         chunked body counts as {@code maxBodyBytes}); 0 = an eighth of the heap, at least 16 MiB
  */
 public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSecrets, boolean linkmeEnabled,
                              List<Secret> klaviyoSecrets, long pastToleranceS, long futureToleranceS, long dedupeWindowS,
                              int maxBodyBytes, int maxAttempts, long retryBaseMs, long claimIdleMs, long streamMaxLen,
-                             int shards, long heartbeatTtlMs, String replicaWait, long replicaWaitMs) {
+                             int shards, long heartbeatTtlMs, String replicaWait, long replicaWaitMs, long maxBufferedBytes) {
 
   public static final long DEFAULT_PAST_TOLERANCE_S = 73 * 3600;
   public static final long DEFAULT_FUTURE_TOLERANCE_S = 300;
@@ -67,7 +69,8 @@ public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSe
       s.intIn("shards", DEFAULT_SHARDS, 1, 1024),
       s.longIn("heartbeatTtlMs", DEFAULT_HEARTBEAT_TTL_MS, 100, 60_000),
       s.string("replicaWait", DEFAULT_REPLICA_WAIT),
-      s.longIn("replicaWaitMs", DEFAULT_REPLICA_WAIT_MS, 1, 60_000));
+      s.longIn("replicaWaitMs", DEFAULT_REPLICA_WAIT_MS, 1, 60_000),
+      s.longIn("maxBufferedBytes", 0, 0, 1L << 40));
     if (s.has("alerts")) {
       throw s.invalid("alerts", "was removed: milestones go to outbound destinations; add an entry to destinations.endpoints "
         + "with \"events\": [\"linktree.analytics.milestone\"] and its url and secret (see the README, Outbound destinations)");
@@ -91,6 +94,7 @@ public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSe
       .put("linkmeEnabled", linkmeEnabled).put("pastToleranceS", pastToleranceS).put("futureToleranceS", futureToleranceS)
       .put("dedupeWindowS", dedupeWindowS).put("maxBodyBytes", maxBodyBytes).put("maxAttempts", maxAttempts)
       .put("retryBaseMs", retryBaseMs).put("claimIdleMs", claimIdleMs).put("streamMaxLen", streamMaxLen).put("shards", shards)
-      .put("heartbeatTtlMs", heartbeatTtlMs).put("replicaWait", replicaWait).put("replicaWaitMs", replicaWaitMs);
+      .put("heartbeatTtlMs", heartbeatTtlMs).put("replicaWait", replicaWait).put("replicaWaitMs", replicaWaitMs)
+      .put("maxBufferedBytes", maxBufferedBytes);
   }
 }

@@ -2,6 +2,7 @@ package dev.biogate.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -10,6 +11,8 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -46,7 +49,8 @@ import java.util.function.BiConsumer;
  * first byte, however slowly they trickle (the idle timeout restarts with every byte), and the body within
  * {@code bodyTimeoutMs} of the headers. Past either deadline the client gets a JSON {@code 408} and the connection
  * is closed. A new connection's first request must arrive within {@code headerTimeoutMs} of the connection: one that
- * sends nothing at all is closed then, without an answer (it used to be kept for the 120-s idle timeout).
+ * sends nothing at all is closed then, without an answer (it used to be kept for the 120-s idle timeout). A request
+ * answered before its body has arrived (refused on its head) has its connection closed after the answer.
  */
 public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
@@ -63,8 +67,10 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private boolean answering;
   /** Nothing has arrived on this connection yet. */
   private boolean silent = true;
-  /** The connection was refused before any request ({@link #refuseConnection}): whatever arrives is discarded. */
+  /** The connection is closing ({@link #closeAfter}): whatever arrives is discarded. */
   private boolean refused;
+  /** The answer being written closes the connection (its request's body had not arrived). */
+  private boolean closing;
   /**
    * When the current phase (headers, or body) must be complete, {@code System.nanoTime()} based; 0 when no request
    * is in progress. Moving it costs nothing: the one timer below checks it when it fires and re-arms itself for
@@ -116,15 +122,25 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
    * answer unread. Otherwise (a flood of refusals) it closes as soon as the answer is written.
    */
   void refuseConnection(byte[] answer, ConnectionLimits limits) {
+    boolean linger = limits.mayLinger();
+    if (linger) {
+      ctx.channel().closeFuture().addListener(f -> limits.lingered());
+    }
+    closeAfter(ctx.writeAndFlush(Unpooled.wrappedBuffer(answer)), linger);
+  }
+
+  /**
+   * Closes the connection once {@code written} is out, reading nothing more into requests. With {@code linger} it
+   * first closes only its sending side and discards what still arrives, for at most a second or until the client
+   * closes: a client still sending (a body, a request) to a closed socket draws a reset, which can discard the
+   * answer before the client reads it.
+   */
+  private void closeAfter(ChannelFuture written, boolean linger) {
     refused = true;
     cancel();
     ChannelHandlerContext c = ctx;
-    boolean linger = c.channel() instanceof DuplexChannel && limits.mayLinger();
-    if (linger) {
-      c.channel().closeFuture().addListener(f -> limits.lingered());
-    }
-    c.writeAndFlush(Unpooled.wrappedBuffer(answer)).addListener(f -> {
-      if (linger && f.isSuccess()) {
+    written.addListener(f -> {
+      if (linger && f.isSuccess() && c.channel() instanceof DuplexChannel) {
         ((DuplexChannel) c.channel()).shutdownOutput();
         c.executor().schedule(() -> c.close(), 1, TimeUnit.SECONDS);
       } else {
@@ -286,10 +302,22 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       }
       if (msg instanceof HttpResponse) {
         answering = true;
+        if (inBody && answers == requests - 1) {
+          // Answered on its head while its body is still coming (refused: too large, busy, ...): the connection
+          // closes after this answer instead of reading, for up to the body deadline, a body nobody will use. The
+          // answer says so, or the client would send its next request on a connection that is closing.
+          closing = true;
+          ((HttpResponse) msg).headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
       }
       if (msg instanceof LastHttpContent) {
         answers++;
         answering = false;
+        if (closing) {
+          // It lingers: the connection is admitted, so its place is counted until it closes.
+          promise = promise.unvoid();
+          closeAfter(promise, true);
+        }
       }
       super.write(ctx, msg, promise);
     }

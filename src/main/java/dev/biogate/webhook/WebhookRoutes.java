@@ -42,6 +42,8 @@ public final class WebhookRoutes {
     "webhook bodies must be UTF-8 (no overlong forms, surrogates, UTF-16 or NUL bytes)");
   private static final ApiException STALE = new ApiException(403, "stale_timestamp",
     "the signed timestamp is outside the accepted window");
+  private static final ApiException BUSY = new ApiException(503, "ingest_busy",
+    "too many deliveries are being received at once; retry shortly", 1);
 
   private final WebhookOptions options;
   private final WebhookStats stats;
@@ -51,6 +53,7 @@ public final class WebhookRoutes {
   private volatile WebhookVerifier linkme;
   private volatile WebhookVerifier klaviyo;
   private final KlaviyoIngest klaviyoIngest;
+  private final BodyBudget bodies;
 
   /** The webhook endpoints of one instance, queueing on {@code redis} (waiting for a replica as {@code replicas} says). */
   public static WebhookRoutes create(WebhookOptions options, io.vertx.redis.client.Redis redis, LongSupplier clock,
@@ -65,6 +68,7 @@ public final class WebhookRoutes {
     this.ingest = ingest;
     this.clock = clock;
     this.klaviyoIngest = klaviyoIngest;
+    this.bodies = BodyBudget.of(options.maxBufferedBytes(), Runtime.getRuntime().maxMemory());
     secretsChanged(options);
   }
 
@@ -128,6 +132,12 @@ public final class WebhookRoutes {
       ctx.fail(NOT_JSON);
       return;
     }
+    long reserved = length != null ? declared(length) : options.maxBodyBytes();
+    if (!bodies.reserve(reserved)) {
+      ctx.fail(BUSY);
+      return;
+    }
+    ctx.addEndHandler(v -> bodies.release(reserved));
     ctx.next();
   }
 
@@ -258,10 +268,15 @@ public final class WebhookRoutes {
   }
 
   private boolean declaredTooLarge(String length) {
+    return declared(length) > options.maxBodyBytes();
+  }
+
+  /** The declared body length (the decoder has checked it is a decimal number); the size limit when unreadable. */
+  private long declared(String length) {
     try {
-      return Long.parseLong(length.trim()) > options.maxBodyBytes();
+      return Long.parseLong(length.trim());
     } catch (NumberFormatException e) {
-      return false;
+      return options.maxBodyBytes();
     }
   }
 

@@ -13,7 +13,7 @@ public final class WebhookStats {
 
   public static final List<String> PROVIDERS = List.of(Delivery.LINKTREE, Delivery.LINKME, KlaviyoBatch.PROVIDER);
   public static final List<String> RESULTS = List.of("received", "duplicate", "missing_signature", "invalid_signature",
-    "stale_timestamp", "webhook_id_mismatch", "backlog_full", "bad_request", "payload_too_large", "unsupported_media_type", "webhook_disabled", "unavailable", "other");
+    "stale_timestamp", "webhook_id_mismatch", "backlog_full", "ingest_busy", "bad_request", "payload_too_large", "unsupported_media_type", "webhook_disabled", "unavailable", "other");
 
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
 

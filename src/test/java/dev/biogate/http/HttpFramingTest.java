@@ -236,9 +236,9 @@ class HttpFramingTest extends HarnessTest {
     })));
   }
 
-  /** Answered before its body (declared too large): at the deadline the connection closes, with no second answer. */
+  /** Answered before its body (declared too large): the connection closes after that answer, with no second one. */
   @Test
-  void aRequestAnsweredBeforeItsBodyIsClosedAtTheDeadlineWithoutASecondAnswer(VertxTestContext ctx) {
+  void aRequestAnsweredBeforeItsBodyIsClosedWithoutASecondAnswer(VertxTestContext ctx) {
     raw.connect(g.port()).compose(so -> {
       so.write(post("Content-Length: 999999\r\n", "{\"a\":"));
       return raw.untilClosed(so, 20_000);
