@@ -57,8 +57,8 @@ class WebhookBodyBudgetTest extends HarnessTest {
   }
 
   @Test
-  void aDeliveryPastTheBudgetIs503BeforeItsBodyIsRead(VertxTestContext ctx) {
-    holdStalled(2)
+  void aDeliveryPastTheBudgetIs503BeforeItsBodyIsRead(Vertx vertx, VertxTestContext ctx) {
+    holdStalled(vertx, 2)
       .compose(v -> raw.exchange(g.port(), probe(DECLARED) + "{", 5_000))
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         assertEquals(1, rs.size(), rs.toString());
@@ -71,7 +71,7 @@ class WebhookBodyBudgetTest extends HarnessTest {
 
   @Test
   void theBudgetIsGivenBackWhenAStalledSenderLeaves(Vertx vertx, VertxTestContext ctx) {
-    holdStalled(2)
+    holdStalled(vertx, 2)
       .compose(v -> {
         held.remove(0).close();
         held.remove(0).close();
@@ -84,7 +84,7 @@ class WebhookBodyBudgetTest extends HarnessTest {
   }
 
   /** {@code n} senders that declared a full-size body, sent one byte of it and stalled; each seen admitted. */
-  private Future<Void> holdStalled(int n) {
+  private Future<Void> holdStalled(Vertx vertx, int n) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < n; i++) {
       chain = chain.compose(v -> raw.connect(g.port()).map(so -> {
@@ -95,7 +95,7 @@ class WebhookBodyBudgetTest extends HarnessTest {
     }
     // The gateway reads the heads in no set order: wait until a 10 KiB delivery is refused for memory, which it is
     // only once both stalled senders hold their share (8 KiB of the budget is left then).
-    return chain.compose(v -> dev.biogate.support.Eventually.until(Vertx.currentContext().owner(),
+    return chain.compose(v -> dev.biogate.support.Eventually.until(vertx,
       () -> raw.exchange(g.port(), probe(10 * 1024) + "{", 2_000).map(rs -> rs.size() == 1 && rs.get(0).status() == 503),
       15_000, "both stalled senders admitted"));
   }
