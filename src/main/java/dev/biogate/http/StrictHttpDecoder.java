@@ -68,7 +68,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   /** Nothing has arrived on this connection yet. */
   private boolean silent = true;
   /** The connection is closing ({@link #closeAfter}): whatever arrives is discarded. */
-  private boolean refused;
+  private boolean discarding;
   /** The answer being written closes the connection (its request's body had not arrived). */
   private boolean closing;
   /**
@@ -136,7 +136,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
    * answer before the client reads it.
    */
   private void closeAfter(ChannelFuture written, boolean linger) {
-    refused = true;
+    discarding = true;
     cancel();
     ChannelHandlerContext c = ctx;
     written.addListener(f -> {
@@ -164,7 +164,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
-    if (refused) {
+    if (discarding) {
       buffer.skipBytes(buffer.readableBytes());
       return;
     }

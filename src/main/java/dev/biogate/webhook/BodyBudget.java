@@ -45,8 +45,4 @@ final class BodyBudget {
   long capacity() {
     return capacity;
   }
-
-  long used() {
-    return used.get();
-  }
 }

@@ -1,0 +1,30 @@
+package dev.biogate.webhook;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The body budget's size when none is configured, and that a refused reservation takes nothing. */
+class BodyBudgetTest {
+
+  @Test
+  void anEighthOfTheHeapByDefaultAndNeverLessThan16MiB() {
+    assertEquals(20L << 20, BodyBudget.of(0, 160L << 20).capacity(), "the recommended 160 MiB heap");
+    assertEquals(16L << 20, BodyBudget.of(0, 64L << 20).capacity(), "a small heap still takes 64 full-size bodies");
+    assertEquals(5_000, BodyBudget.of(5_000, 160L << 20).capacity(), "configured");
+    assertEquals(1L << 30, BodyBudget.of(0, Long.MAX_VALUE).capacity(), "no heap limit");
+  }
+
+  @Test
+  void aReservationThatDoesNotFitTakesNothing() {
+    BodyBudget budget = new BodyBudget(100);
+    assertTrue(budget.reserve(60));
+    assertFalse(budget.reserve(41));
+    assertTrue(budget.reserve(40), "the refused 41 took nothing");
+    budget.release(60);
+    assertTrue(budget.reserve(60));
+    assertFalse(budget.reserve(1));
+  }
+}
