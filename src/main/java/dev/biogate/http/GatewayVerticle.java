@@ -24,11 +24,6 @@ import java.util.function.Supplier;
 public final class GatewayVerticle extends VerticleBase {
 
   static final String PROFILES = "/v1/profiles/";
-  static final byte[] TIMEOUT_ANSWER = StrictHttpDecoder.timeoutAnswer(
-    ErrorResponses.body("request_timeout", "the request did not arrive in time"), EdgeHeaders.securityLines());
-  static final byte[] TOO_MANY_CONNECTIONS = StrictHttpDecoder.rawAnswer("503 Service Unavailable", "Retry-After: 1\r\n",
-    ErrorResponses.body("too_many_connections", "this server holds as many connections as it can; retry shortly"),
-    EdgeHeaders.securityLines());
   static final ApiException MALFORMED_URI = new ApiException(400, "malformed_uri", "the request URI has an invalid percent-encoding");
 
   private final String host;
@@ -154,7 +149,7 @@ public final class GatewayVerticle extends VerticleBase {
       router.handle(req);
     };
     return server.requestHandler(front).invalidRequestHandler(GatewayVerticle::invalid)
-      .connectionHandler(conn -> admit(conn, StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs, TIMEOUT_ANSWER)))
+      .connectionHandler(conn -> admit(conn, StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs)))
       .listen().onSuccess(s -> boundPort.accept(s.actualPort()));
   }
 
@@ -166,7 +161,7 @@ public final class GatewayVerticle extends VerticleBase {
     ConnectionLimits.Admitted place = connections.admit(conn.remoteAddress());
     if (place == null) {
       if (decoder != null) {
-        decoder.refuseConnection(TOO_MANY_CONNECTIONS, connections);
+        decoder.refuseConnection(connections);
       } else {
         conn.close(); // not HTTP/1.x: no decoder of ours to answer with
       }

@@ -62,8 +62,7 @@ public final class ManagementVerticle extends VerticleBase {
         }
       })
       .invalidRequestHandler(GatewayVerticle::invalid)
-      .connectionHandler(conn -> StrictHttpDecoder.install(conn, options, GatewayVerticle.DEFAULT_HEADER_MS, GatewayVerticle.DEFAULT_BODY_MS,
-        GatewayVerticle.TIMEOUT_ANSWER))
+      .connectionHandler(conn -> StrictHttpDecoder.install(conn, options, GatewayVerticle.DEFAULT_HEADER_MS, GatewayVerticle.DEFAULT_BODY_MS))
       .listen()
       .onSuccess(s -> boundPort.accept(s.actualPort()));
   }

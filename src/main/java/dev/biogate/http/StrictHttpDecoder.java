@@ -3,7 +3,6 @@ package dev.biogate.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
@@ -56,7 +55,6 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
   private final long headerTimeoutMs;
   private final long bodyTimeoutMs;
-  private final byte[] timeoutAnswer;
   private ChannelHandlerContext ctx;
   private FramingRules current;
   private boolean inBody;
@@ -81,23 +79,21 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private ScheduledFuture<?> timer;
   private long timerAtNanos;
 
-  StrictHttpDecoder(HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs, byte[] timeoutAnswer) {
+  StrictHttpDecoder(HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs) {
     super(options);
     this.headerTimeoutMs = headerTimeoutMs;
     this.bodyTimeoutMs = bodyTimeoutMs;
-    this.timeoutAnswer = timeoutAnswer;
   }
 
   /**
    * Replaces the decoder of a fresh HTTP/1.x connection (called from the server's connection handler, on the
    * connection's event loop); returns it, or {@code null} when the connection is not HTTP/1.x.
    */
-  static StrictHttpDecoder install(HttpConnection conn, HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs,
-                                   byte[] timeoutAnswer) {
+  static StrictHttpDecoder install(HttpConnection conn, HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs) {
     if (conn instanceof ConnectionBase) {
       ChannelPipeline pipeline = ((ConnectionBase) conn).channel().pipeline();
       if (pipeline.get("httpDecoder") instanceof VertxHttpRequestDecoder && pipeline.get("httpEncoder") != null) {
-        StrictHttpDecoder decoder = new StrictHttpDecoder(options, headerTimeoutMs, bodyTimeoutMs, timeoutAnswer);
+        StrictHttpDecoder decoder = new StrictHttpDecoder(options, headerTimeoutMs, bodyTimeoutMs);
         pipeline.replace("httpDecoder", "httpDecoder", decoder);
         pipeline.addAfter("httpEncoder", "answerWatch", decoder.new AnswerWatch());
         return decoder;
@@ -116,17 +112,17 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   }
 
   /**
-   * Refuses this connection before any request: {@code answer} (complete raw bytes) is written at once. When
+   * Refuses this connection before any request: a 503 {@code too_many_connections} is written at once. When
    * {@code limits} lets it linger, the connection closes once the client has closed its side, or a second later:
    * closing at once makes the client's request, when it arrives after the close, draw a reset that can discard the
    * answer unread. Otherwise (a flood of refusals) it closes as soon as the answer is written.
    */
-  void refuseConnection(byte[] answer, ConnectionLimits limits) {
+  void refuseConnection(ConnectionLimits limits) {
     boolean linger = limits.mayLinger();
     if (linger) {
       ctx.channel().closeFuture().addListener(f -> limits.lingered());
     }
-    closeAfter(ctx.writeAndFlush(Unpooled.wrappedBuffer(answer)), linger);
+    closeAfter(ctx.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY_CONNECTIONS)), linger);
   }
 
   /**
@@ -191,7 +187,6 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         // a word (and log the codec's stack trace); answer first when nothing else is being answered on it.
         out.remove(i);
         ReferenceCountUtil.release(msg);
-        cancel();
         refuse(ctx, MALFORMED_BODY);
         inBody = false;
         return;
@@ -242,7 +237,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     if (silent) {
       ctx.close(); // nothing was asked: nothing to answer
     } else {
-      refuse(ctx, timeoutAnswer);
+      refuse(ctx, TIMEOUT);
     }
   }
 
@@ -256,7 +251,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     // Either way the connection closes only once what was written before is out: Vert.x flushes the answers written
     // while it reads at the end of the read, and a plain close would drop them.
     ByteBuf last = answers == before && !answering ? Unpooled.wrappedBuffer(answer) : Unpooled.EMPTY_BUFFER;
-    ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+    closeAfter(ctx.writeAndFlush(last), false);
   }
 
   /**
@@ -323,23 +318,21 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     }
   }
 
-  /** The raw bytes of the 400 sent when the body cannot be decoded. */
-  private static final byte[] MALFORMED_BODY = rawAnswer("400 Bad Request", "",
-    ErrorResponses.body("bad_request", "the request body is not valid chunked coding"), EdgeHeaders.securityLines());
-
-  /** The raw bytes of the 408 sent at a deadline: written below the HTTP encoder, so it is complete here. */
-  static byte[] timeoutAnswer(String jsonBody, String securityHeaders) {
-    return rawAnswer("408 Request Timeout", "", jsonBody, securityHeaders);
-  }
+  /** The answers this decoder writes itself, below the HTTP encoder: complete, and closing the connection. */
+  private static final byte[] TIMEOUT = rawAnswer("408 Request Timeout", "", "request_timeout", "the request did not arrive in time");
+  private static final byte[] MALFORMED_BODY = rawAnswer("400 Bad Request", "", "bad_request",
+    "the request body is not valid chunked coding");
+  private static final byte[] TOO_MANY_CONNECTIONS = rawAnswer("503 Service Unavailable", "Retry-After: 1\r\n",
+    "too_many_connections", "this server holds as many connections as it can; retry shortly");
 
   /**
-   * A complete JSON answer that closes the connection, as raw bytes written below the HTTP encoder;
+   * A JSON error answer with the security headers and {@code no-store} that closes the connection, as raw bytes;
    * {@code extraHeaders} are whole header lines, each ending in CRLF.
    */
-  static byte[] rawAnswer(String status, String extraHeaders, String jsonBody, String securityHeaders) {
-    byte[] body = jsonBody.getBytes(StandardCharsets.UTF_8);
+  private static byte[] rawAnswer(String status, String extraHeaders, String code, String message) {
+    byte[] body = ErrorResponses.body(code, message).getBytes(StandardCharsets.UTF_8);
     String head = "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
-      + extraHeaders + securityHeaders + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
+      + extraHeaders + EdgeHeaders.securityLines() + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
     byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
     byte[] all = new byte[h.length + body.length];
     System.arraycopy(h, 0, all, 0, h.length);
