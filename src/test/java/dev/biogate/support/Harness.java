@@ -99,14 +99,38 @@ public final class Harness {
     return new BiogateConfig(base);
   }
 
-  /** Each gateway journals clicks into its own temporary directory unless a test names a journal. */
+  /**
+   * Each gateway journals clicks into its own temporary directory unless a test names a journal. The directories sit
+   * under one root per test JVM, removed with everything in it when the JVM exits ({@code deleteOnExit} cannot remove
+   * a directory that still holds a journal).
+   */
   private static String tempJournal() {
     try {
-      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("biogate-journal");
-      dir.toFile().deleteOnExit();
-      return dir.resolve("clicks.journal").toString();
+      return java.nio.file.Files.createTempDirectory(JournalRoot.DIR, "gateway").resolve("clicks.journal").toString();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static final class JournalRoot {
+    static final java.nio.file.Path DIR = create();
+
+    private static java.nio.file.Path create() {
+      try {
+        java.nio.file.Path root = java.nio.file.Files.createTempDirectory("biogate-journals");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(root), "journal-cleanup"));
+        return root;
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    private static void deleteTree(java.nio.file.Path root) {
+      try (java.util.stream.Stream<java.nio.file.Path> paths = java.nio.file.Files.walk(root)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (java.io.IOException | java.io.UncheckedIOException e) {
+        // Best effort: the OS cleans the temporary directory eventually.
+      }
     }
   }
 
