@@ -24,7 +24,6 @@ import java.util.function.Supplier;
 public final class GatewayVerticle extends VerticleBase {
 
   static final String PROFILES = "/v1/profiles/";
-  static final ApiException MALFORMED_URI = new ApiException(400, "malformed_uri", "the request URI has an invalid percent-encoding");
 
   private final String host;
   private final int port;
@@ -142,10 +141,6 @@ public final class GatewayVerticle extends VerticleBase {
       if (Methods.oddTarget(req)) {
         return;
       }
-      if (!validEscapes(req.uri())) {
-        ErrorResponses.send(req.response(), MALFORMED_URI);
-        return;
-      }
       router.handle(req);
     };
     return server.requestHandler(front).invalidRequestHandler(GatewayVerticle::invalid)
@@ -168,16 +163,6 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     ((ConnectionBase) conn).channel().closeFuture().addListener(f -> connections.release(place));
-  }
-
-  /** Every {@code %} in the URI starts a two-hex-digit escape; anything else cannot be decoded into a path or query. */
-  static boolean validEscapes(String uri) {
-    for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
-      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0 || Character.digit(uri.charAt(i + 2), 16) < 0) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /**

@@ -38,7 +38,12 @@ public final class Methods {
     }
   }
 
-  /** Answers {@code CONNECT} and the asterisk form ({@code OPTIONS *}); true when it did. */
+  static final ApiException MALFORMED_URI = new ApiException(400, "malformed_uri", "the request URI has an invalid percent-encoding");
+
+  /**
+   * Answers {@code CONNECT}, the asterisk form ({@code OPTIONS *}), other targets that are not a path, and a target
+   * with a malformed percent-escape (the router fails on it); true when it did.
+   */
   static boolean oddTarget(HttpServerRequest req) {
     if (req.method() == HttpMethod.CONNECT) {
       req.response().putHeader(HttpHeaders.ALLOW, SERVER_ALLOW);
@@ -55,7 +60,21 @@ public final class Methods {
       }
       return true;
     }
+    if (!validEscapes(req.uri())) {
+      ErrorResponses.send(req.response(), MALFORMED_URI);
+      return true;
+    }
     return false;
+  }
+
+  /** Every {@code %} in the URI starts a two-hex-digit escape; anything else cannot be decoded into a path or query. */
+  static boolean validEscapes(String uri) {
+    for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
+      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0 || Character.digit(uri.charAt(i + 2), 16) < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** {@code 405} for a profile read path with another method. */

@@ -61,11 +61,25 @@ public final class RequestMetrics {
     profileLatency.record(status, nanos);
   }
 
-  /** Any other request; {@code route} is a template (never a raw path), so the label set stays bounded. */
+  /**
+   * Any other request; {@code route} is a template (never a raw path) and a method outside the standard ones is
+   * labelled {@code other} (any token is a valid method on the wire), so the label set stays bounded.
+   */
   public void record(String route, String method, int status, long nanos) {
     if (registry != null) {
-      responses(route, method, status).increment();
-      timer(route, method, status).record(nanos, TimeUnit.NANOSECONDS);
+      String label = methodLabel(method);
+      responses(route, label, status).increment();
+      timer(route, label, status).record(nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** The method as a label: one of RFC 9110's methods or {@code PATCH}, else {@code other}. */
+  static String methodLabel(String method) {
+    switch (method) {
+      case "GET": case "HEAD": case "POST": case "PUT": case "DELETE": case "PATCH": case "OPTIONS": case "TRACE": case "CONNECT":
+        return method;
+      default:
+        return "other";
     }
   }
 

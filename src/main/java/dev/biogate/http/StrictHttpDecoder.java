@@ -374,7 +374,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         if (host) {
           throw new FramingException(400, "bad_request", "more than one Host header");
         }
-        if (!hostValue(value)) {
+        if (!hostValue(value) || io.vertx.core.net.HostAndPort.parseAuthority(value.toString(), -1) == null) {
           throw new FramingException(400, "bad_request", "the Host header does not name a host");
         }
         host = true;
@@ -401,7 +401,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
     /**
      * RFC 3986 {@code host [":" port]} as far as its characters go: unreserved, sub-delims, {@code %} escapes, and
-     * {@code :[]} for ports and IPv6 literals. No whitespace, {@code /}, {@code ?}, {@code #} or {@code @}.
+     * {@code :[]} for ports and IPv6 literals. No whitespace, {@code /}, {@code ?}, {@code #} or {@code @}. The
+     * structure (a port of at most 65535, a closed IPv6 literal) is then checked by the parser Vert.x's router uses,
+     * which otherwise fails on the request with a 500.
      */
     private static boolean hostValue(CharSequence v) {
       if (v.length() > 255) {

@@ -136,6 +136,32 @@ class HttpFramingTest extends HarnessTest {
       "GET /health/live HTTP/1.1\r\nHost: user@evil.example\r\n\r\n" + NEXT);
   }
 
+  /**
+   * A Host whose port is not a port, or whose IPv6 literal is not closed, used to reach the router, which failed on it
+   * with a 500 (on both listeners).
+   */
+  @Test
+  void aHostWithABadPortOrLiteralIsA400OnBothListeners(VertxTestContext ctx) {
+    String[] hosts = {"a:99999", "a:65536", "a:b", "a:-1", "[::1", "[", "a::b", "[::1]:99999", "[::1]x"};
+    Future<Void> chain = Future.succeededFuture();
+    for (int port : new int[] {g.port(), g.managementPort()}) {
+      for (String host : hosts) {
+        String r = "GET /health/live HTTP/1.1\r\nHost: " + host + "\r\n\r\n" + NEXT;
+        chain = chain.compose(v -> raw.exchange(port, r, 5_000).compose(rs -> {
+          try {
+            assertEquals(1, rs.size(), "one answer only for Host " + host + ": " + rs);
+            assertEquals(400, rs.get(0).status(), "Host " + host + " on port " + port + ": " + rs);
+            assertErrorAnswer(rs.get(0));
+            return Future.succeededFuture();
+          } catch (AssertionError e) {
+            return Future.failedFuture(e);
+          }
+        }));
+      }
+    }
+    chain.onComplete(ctx.succeedingThenComplete());
+  }
+
   /** HTTP/1.0 has no Host requirement, and the usual forms of a host are taken as they are. */
   @Test
   void validHostsAndHttp10WithoutOneAreServed(VertxTestContext ctx) {

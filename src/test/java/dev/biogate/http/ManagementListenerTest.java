@@ -66,6 +66,27 @@ class ManagementListenerTest extends HarnessTest {
       })));
   }
 
+  /** The client listener answered these with 400 {@code malformed_uri}; the management listener answered 500. */
+  @Test
+  void malformedPercentEncodingIsA400OnTheManagementPort(Vertx vertx, VertxTestContext ctx) {
+    RawHttp raw = new RawHttp(vertx);
+    String[] paths = {"/health/%zz", "/metrics%", "/admin/overview%4", "/%g0"};
+    Future<Void> chain = Future.succeededFuture();
+    for (String path : paths) {
+      chain = chain.compose(v -> raw.exchange(g.managementPort(), "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
+        .compose(rs -> {
+          try {
+            assertEquals(400, rs.get(0).status(), path + ": " + rs);
+            assertEquals("malformed_uri", new JsonObject(rs.get(0).body()).getString("error"), path + ": " + rs);
+            return Future.succeededFuture();
+          } catch (AssertionError e) {
+            return Future.failedFuture(e);
+          }
+        }));
+    }
+    chain.eventually(raw::close).onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   void managementPortServesMetricsAdminAndHealthOnly(VertxTestContext ctx) {
     assertNotEquals(g.port(), g.managementPort());

@@ -67,6 +67,48 @@ class MetricsExpositionTest {
       })));
   }
 
+  /**
+   * The method label took the request's method verbatim: every new token (any token is a valid HTTP method) added a
+   * histogram's worth of series, and a few hundred long ones filled the heap when {@code /metrics} was rendered.
+   */
+  @Test
+  void methodsOutsideTheStandardOnesShareOneLabel(VertxTestContext ctx) {
+    PrometheusMeterRegistry registry = Metrics.newRegistry();
+    Vertx vertx = Metrics.newVertx(new VertxOptions(), registry);
+    Harness h = new Harness(vertx);
+    dev.biogate.support.RawHttp raw = new dev.biogate.support.RawHttp(vertx);
+    h.start()
+      .compose(v -> Gateway.start(vertx, h.config(new JsonObject()), System::currentTimeMillis, registry))
+      .compose(g -> {
+        StringBuilder pipelined = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+          String path = i % 2 == 0 ? "/zz" + i : "/health/live";
+          pipelined.append("M").append(Integer.toString(i * 7919, 36).toUpperCase()).append("Q ").append(path)
+            .append(" HTTP/1.1\r\nHost: x\r\n\r\n");
+        }
+        pipelined.append("GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        return raw.exchange(g.port(), pipelined.toString(), 10_000)
+          .compose(answers -> {
+            ctx.verify(() -> assertEquals(41, answers.size(), answers.toString()));
+            return h.get(g, "/metrics");
+          })
+          .eventually(g::close);
+      })
+      .eventually(raw::close)
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        vertx.close();
+        Set<String> methods = new java.util.TreeSet<>();
+        Matcher m = Pattern.compile("biogate_http_server_responses_total\\{[^}]*method=\"([^\"]*)\"").matcher(r.bodyAsString());
+        while (m.find()) {
+          methods.add(m.group(1));
+        }
+        assertTrue(methods.contains("other"), "unknown methods are counted, as other: " + methods);
+        Set<String> standard = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "other");
+        assertTrue(standard.containsAll(methods), "method labels: " + methods);
+        ctx.completeNow();
+      })));
+  }
+
   /** What {@code promtool check metrics} would report, one line per problem. */
   static List<String> lint(String text) {
     List<String> problems = new ArrayList<>();
