@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -36,8 +34,6 @@ final class Envelopes {
     "a Linktree event needs a string 'type' and an object 'data'");
   static final ApiException LINKME_FIELDS = new ApiException(400, "invalid_envelope",
     "a LinkMe envelope needs a non-empty 'id', a string 'event' and an object 'data'");
-  static final ApiException LINKME_STALE = new ApiException(403, "stale_timestamp",
-    "the envelope 'ts' is older than the replay window");
 
   private Envelopes() {
   }
@@ -59,20 +55,17 @@ final class Envelopes {
   }
 
   /**
-   * LinkMe signs no timestamp header; replays are stopped by deduplicating the signed envelope id. An envelope whose
-   * own (signed) {@code ts} is older than {@code maxAgeMs} could outlive its dedupe marker, so it is refused.
+   * LinkMe signs no clock: replays are stopped by deduplicating the signed envelope id for the dedupe window
+   * ({@code webhooks.dedupeWindowS}). The envelope's {@code ts} is the event's time, not the delivery's, and is not
+   * checked: a provider retrying an old event, or re-sending it after an outage, is still received once.
    */
-  static Delivery linkme(Buffer raw, long nowMs, long maxAgeMs) {
+  static Delivery linkme(Buffer raw) {
     JsonObject json = parse(raw);
     Object rawId = json.getValue("id");
     String id = rawId instanceof String || rawId instanceof Number ? rawId.toString() : null;
     Object event = json.getValue("event");
     if (!validId(id) || !(event instanceof String) || !validType((String) event) || !(json.getValue("data") instanceof JsonObject)) {
       throw LINKME_FIELDS;
-    }
-    long ts = epochMs(json.getValue("ts"));
-    if (ts > 0 && nowMs - ts > maxAgeMs) {
-      throw LINKME_STALE;
     }
     return new Delivery(Delivery.LINKME, id, (String) event, List.of(Delivery.marker("id", id)),
       contentDigest(Delivery.LINKME, raw), raw);
@@ -157,22 +150,6 @@ final class Envelopes {
 
   private static boolean validType(String type) {
     return !type.isEmpty() && type.length() <= MAX_TYPE_LENGTH;
-  }
-
-  /** ISO-8601 text or epoch seconds/milliseconds; -1 when absent or unreadable (then only dedupe applies). */
-  static long epochMs(Object ts) {
-    if (ts instanceof Number) {
-      long n = ((Number) ts).longValue();
-      return n > 100_000_000_000L ? n : n * 1000;
-    }
-    if (ts instanceof String) {
-      try {
-        return Instant.parse((String) ts).toEpochMilli();
-      } catch (DateTimeParseException e) {
-        return -1;
-      }
-    }
-    return -1;
   }
 
   private static String sha256(String s) {

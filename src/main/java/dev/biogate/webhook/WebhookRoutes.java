@@ -164,7 +164,7 @@ public final class WebhookRoutes {
     Delivery delivery;
     try {
       delivery = Delivery.LINKTREE.equals(provider) ? Envelopes.linktree(ctx.request().headers(), raw)
-        : Envelopes.linkme(raw, nowMs, (options.dedupeWindowS() - options.futureToleranceS()) * 1000);
+        : Envelopes.linkme(raw);
     } catch (ApiException e) {
       ctx.fail(e);
       return;

@@ -50,6 +50,39 @@ class WebhookEndpointsTest extends HarnessTest {
       })).onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * The LinkMe vectors as a provider sends them, to a running gateway: the valid one is received (and then a duplicate),
+   * the others refused as forged. LinkMe signs no clock, so an envelope is not refused for the age of its
+   * {@code ts} (the valid vector's is months old; it used to be answered 403 {@code stale_timestamp}).
+   */
+  @Test
+  void theLinkmeVectorsAreAnsweredAsTheyExpect(VertxTestContext ctx) {
+    java.util.List<WebhookVectors.Vector> vectors = WebhookVectors.linkme();
+    String secret = vectors.get(0).secret();
+    JsonObject cfg = new JsonObject().put("webhooks", new JsonObject().put("linkme", new JsonObject().put("secrets", secret)));
+    h.gateway(cfg).compose(g -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (WebhookVectors.Vector v : vectors) {
+        assertEquals(secret, v.secret(), "one secret for all LinkMe vectors");
+        MultiMap headers = v.headers().add("Content-Type", "application/json");
+        chain = chain.compose(x -> send(g, "/webhooks/linkme", headers, v.body())).compose(r -> {
+          ctx.verify(() -> {
+            if ("valid".equals(v.expect())) {
+              assertEquals(new JsonObject().put("received", true), r.bodyAsJsonObject(), v + ": " + r.bodyAsString());
+            } else {
+              assertError(403, "invalid_signature", r);
+            }
+          });
+          return "valid".equals(v.expect()) ? send(g, "/webhooks/linkme", headers, v.body()).map(again -> {
+            ctx.verify(() -> assertEquals(new JsonObject().put("duplicate", true), again.bodyAsJsonObject(), v + " again"));
+            return null;
+          }) : Future.succeededFuture();
+        });
+      }
+      return chain;
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   void refusesUnsignedForgedStaleAndMalformedDeliveriesWithJsonErrors(VertxTestContext ctx) {
     Buffer garbage = Buffer.buffer("{\"type\": \"link.created\", \"data\": {");
