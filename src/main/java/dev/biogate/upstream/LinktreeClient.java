@@ -1,5 +1,7 @@
 package dev.biogate.upstream;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.biogate.config.LinktreeOptions;
 import dev.biogate.http.OutboundCalls;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -22,6 +24,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 
 import java.net.URLEncoder;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
@@ -35,8 +38,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LinktreeClient {
 
+  /** How long a profile found to have more than {@code maxLinkPages} link pages is not fetched again. */
+  static final Duration TOO_LARGE_MEMORY = Duration.ofMinutes(10);
+  private static final UpstreamException PAGES_EXCEEDED = new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
+    "the profile has more link pages than maxLinkPages", TOO_LARGE_MEMORY.toMillis(), 0);
+
   private final Vertx vertx;
   private final LinktreeOptions options;
+  private final Cache<String, Long> tooLarge = Caffeine.newBuilder().executor(Runnable::run).maximumSize(10_000).expireAfterWrite(TOO_LARGE_MEMORY).build();
   private final UpstreamBudget budget;
   private final MissAdmission admission;
   private final WebClient client;
@@ -78,10 +87,17 @@ public final class LinktreeClient {
 
   /**
    * A whole profile: the profile fields plus {@code links} holding every page, in upstream order. A foreground miss
-   * first goes through the miss admission: a never-seen name takes the first-sight lane and the client's quota.
-   * Once the profile page is found the name is known, and the remaining link pages take the known lane.
+   * first goes through the miss admission: a never-seen name takes the first-sight lane and the client's quota, for
+   * every page, so a stranger's profile with thousands of links costs at most the first-sight share. The name is known
+   * once the whole profile is assembled. A profile with more than {@code maxLinkPages} pages fails, and is not walked
+   * again for {@link #TOO_LARGE_MEMORY} (each walk would spend the same permits and fail the same way).
    */
   public Future<JsonObject> fetchProfile(String username, Lane lane) {
+    Long tooLargeUntil = tooLarge.getIfPresent(username);
+    if (tooLargeUntil != null && tooLargeUntil - System.currentTimeMillis() > 0) {
+      return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
+        "the profile has more than " + options.maxLinkPages() + " link pages", tooLargeUntil - System.currentTimeMillis(), 0));
+    }
     String base = "/profiles/" + username;
     String client = MissAdmission.currentClient();
     return admission.laneFor(username, lane).compose(first -> get(base, first, options.profileTimeoutMs(), 0)
@@ -91,11 +107,13 @@ public final class LinktreeClient {
           admission.notFound(client);
         }
       })
-      .compose(profile -> {
-        admission.markKnown(username);
-        Lane pages = first == Lane.FIRST_SIGHT ? Lane.FOREGROUND : first;
-        return collectLinks(base, pages, profile, profile.getJsonArray("links", new JsonArray()),
-          profile.getString("links_next_cursor"), new HashSet<>(), 1);
+      .compose(profile -> collectLinks(base, first, profile, profile.getJsonArray("links", new JsonArray()),
+        profile.getString("links_next_cursor"), new HashSet<>(), 1))
+      .onSuccess(whole -> admission.markKnown(username))
+      .onFailure(err -> {
+        if (err == PAGES_EXCEEDED) {
+          tooLarge.put(username, System.currentTimeMillis() + TOO_LARGE_MEMORY.toMillis());
+        }
       }));
   }
 
@@ -110,7 +128,10 @@ public final class LinktreeClient {
       profile.remove("links_next_cursor");
       return Future.succeededFuture(profile.put("links", links));
     }
-    if (pages >= options.maxLinkPages() || !seen.add(cursor)) {
+    if (pages >= options.maxLinkPages()) {
+      return Future.failedFuture(PAGES_EXCEEDED);
+    }
+    if (!seen.add(cursor)) {
       return Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE, "link pagination did not terminate"));
     }
     String path = base + "/links?cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8);

@@ -110,8 +110,11 @@ class MissFloodTest {
         assertTrue(refused >= 1 && refused <= floodStatuses.get(429).get() + 16, "quota refusals counted: " + refused + " for " + floodStatuses);
         assertTrue(admissions(gw[0], "first_sight") >= 3, "the flood's first tokens, bob's and alice's first reads");
         assertTrue(admissions(gw[0], "known") >= 1, "bob's refresh was admitted as a known name");
-        assertEquals(floodCalls + 2.0, permits(gw[0], "first_sight", "granted"),
-          "every first-sight permit is counted: the flood's upstream calls, bob's first read and alice's");
+        // bob was fetched twice (first read, then the refresh as a known name), alice once; every page of a first read
+        // takes the first-sight lane.
+        assertEquals(floodCalls + callsUnder(stats, "/profiles/bob") / 2 + callsUnder(stats, "/profiles/alice"),
+          permits(gw[0], "first_sight", "granted"),
+          "every first-sight permit is counted: the flood's upstream calls and the pages of bob's and alice's first reads");
         ctx.completeNow();
       })));
   }
@@ -226,6 +229,59 @@ class MissFloodTest {
         assertTrue(floodCalls <= 2 * 3 + 2, "the flood spent about its two bursts: " + floodCalls + " " + floodStatuses);
         ctx.completeNow();
       })));
+  }
+
+  /**
+   * A stranger's own profile with thousands of links: its link pages used to be fetched on the known lane once the
+   * first page was found, and a walk that hit {@code maxLinkPages} was tried again on the next read, so two reads spent
+   * the whole budget and real profiles were refused. Every page of a first-sight read now takes the first-sight share,
+   * the name becomes known only once the profile is whole, and a profile too large to assemble is not walked again
+   * for a while.
+   */
+  @Test
+  void aProfileWithManyLinksCannotSpendTheBudget(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject cfg = config();
+    cfg.getJsonObject("linktree").put("maxLinkPages", 5).getJsonObject("firstSight").put("known", new JsonArray().add("alice").add("wide"));
+    JsonArray many = new JsonArray();
+    for (int i = 0; i < 400; i++) {
+      many.add(new JsonObject().put("id", "lnk_" + i).put("title", "link " + i).put("url", "https://example.com/" + i).put("position", i));
+    }
+    JsonObject big = new JsonObject().put("bio", "many links").put("theme", "light").put("links", many);
+    h.start(dev.biogate.support.TestRedis.url(), new JsonObject().put("pageSize", 10))
+      .compose(v -> h.putProfile("crowded", big))
+      .compose(v -> h.putProfile("wide", big))
+      .compose(v -> h.gateway(cfg))
+      .compose(g -> as(g, "/v1/profiles/crowded", "203.0.113.70")
+        .compose(r -> as(g, "/v1/profiles/crowded", "203.0.113.70"))
+        .compose(r -> as(g, "/v1/profiles/crowded", "203.0.113.71"))
+        .compose(r -> as(g, "/v1/profiles/wide", "203.0.113.72"))
+        .compose(r -> {
+          ctx.verify(() -> assertEquals(503, r.statusCode(), "a profile beyond maxLinkPages is not served partially"));
+          return as(g, "/v1/profiles/wide", "203.0.113.72");
+        })
+        .compose(r -> as(g, "/v1/profiles/alice", "203.0.113.73")))
+      .compose(alice -> {
+        ctx.verify(() -> assertEquals(200, alice.statusCode(), "a known name is still served: " + alice.bodyAsString()));
+        return h.sandboxStats();
+      })
+      .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        int crowded = callsUnder(stats, "/profiles/crowded");
+        int wide = callsUnder(stats, "/profiles/wide");
+        assertTrue(crowded <= LIMIT / 5, "a stranger's huge profile stays within the first-sight share: " + crowded + " " + stats);
+        assertEquals(5, wide, "a known profile too large to assemble is walked once, up to maxLinkPages: " + stats);
+        ctx.completeNow();
+      })));
+  }
+
+  private static int callsUnder(JsonObject sandboxStats, String prefix) {
+    int calls = 0;
+    for (Map.Entry<String, Object> e : sandboxStats.getJsonObject("by_path")) {
+      if (e.getKey().startsWith(prefix)) {
+        calls += ((Number) e.getValue()).intValue();
+      }
+    }
+    return calls;
   }
 
   /** Loopback clients are limited like any other unless the operator exempts them explicitly. */

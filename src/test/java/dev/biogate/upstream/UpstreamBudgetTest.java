@@ -122,6 +122,8 @@ class UpstreamBudgetTest {
     h = new Harness(vertx);
     ManualClock clock = new ManualClock();
     JsonObject cfg = budget(10, 60_000).put("cache", new JsonObject().put("freshTtlMs", 1_000).put("staleWhileRevalidateMs", 600_000));
+    // alice is a known name: her miss is a foreground one (a never-seen name stops where refreshes stop, for every page).
+    cfg.getJsonObject("linktree").getJsonObject("firstSight").put("known", new io.vertx.core.json.JsonArray().add("alice"));
     h.start()
       .compose(v -> h.gateway(cfg, clock))
       .compose(g -> h.get(g, "/v1/profiles/bob").compose(warm -> {
