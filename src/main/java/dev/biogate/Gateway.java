@@ -378,7 +378,10 @@ public final class Gateway {
       ctx.addEndHandler(v -> {
         Route route = ctx.currentRoute();
         String template = route == null || route.getPath() == null ? "unmatched" : route.getPath();
-        requests.record(template, ctx.request().method().name(), ctx.response().getStatusCode(), System.nanoTime() - start);
+        // A request whose connection closed before its answer was sent (a client that gave up mid-body, a body the
+        // decoder refused) is 499, not the 200 the unsent response still holds.
+        int status = v.succeeded() ? ctx.response().getStatusCode() : RequestMetrics.CLOSED_BEFORE_ANSWER;
+        requests.record(template, ctx.request().method().name(), status, System.nanoTime() - start);
       });
       ctx.next();
     });

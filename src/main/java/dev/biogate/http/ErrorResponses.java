@@ -1,5 +1,6 @@
 package dev.biogate.http;
 
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -48,6 +49,11 @@ public final class ErrorResponses {
   /** Router failure handler: status-only failures (400 from body parsing, 413, ...) become JSON too. */
   public static void handle(RoutingContext ctx) {
     Throwable failure = ctx.failure();
+    if (failure instanceof HttpClosedException || ctx.response().closed()) {
+      // The client went away (or the decoder already answered and closed): nobody to answer, nothing unexpected.
+      LOG.debug("request closed before it was answered: {}", String.valueOf(failure));
+      return;
+    }
     if (failure == null) {
       int status = ctx.statusCode() <= 0 ? 500 : ctx.statusCode();
       failure = new ApiException(status, codeFor(status), messageFor(status));
@@ -64,6 +70,7 @@ public final class ErrorResponses {
       case 405: return "method_not_allowed";
       case 413: return "payload_too_large";
       case 415: return "unsupported_media_type";
+      case 417: return "expectation_failed";
       case 429: return "too_many_requests";
       case 503: return "unavailable";
       default: return status >= 500 ? "internal_error" : "error";
@@ -77,6 +84,7 @@ public final class ErrorResponses {
       case 405: return "method not allowed on this resource";
       case 413: return "request body too large";
       case 415: return "unsupported content type";
+      case 417: return "only Expect: 100-continue is supported";
       default: return "request failed with status " + status;
     }
   }

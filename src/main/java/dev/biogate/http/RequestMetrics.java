@@ -28,6 +28,9 @@ public final class RequestMetrics {
 
   public static final String PROFILE_ROUTE = "/v1/profiles/:username";
 
+  /** The status recorded for a request whose connection closed before an answer was sent (nginx's convention). */
+  public static final int CLOSED_BEFORE_ANSWER = 499;
+
   private final MeterRegistry registry;
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> responses = new ConcurrentHashMap<>();

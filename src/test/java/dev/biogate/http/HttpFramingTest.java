@@ -103,6 +103,32 @@ class HttpFramingTest extends HarnessTest {
   }
 
   /**
+   * Malformed chunked bodies and uploads abandoned half-way: each used to log an ERROR with a stack trace
+   * ({@code HttpClosedException}) and be counted as a {@code 200} of the route, hiding failed deliveries exactly while
+   * someone floods them. They are counted as {@code 499} (closed before an answer) and logged below WARN.
+   */
+  @Test
+  void requestsClosedBeforeAnAnswerAreNeitherErrorsNorSuccesses(Vertx vertx, VertxTestContext ctx) {
+    dev.biogate.support.LogCapture log = dev.biogate.support.LogCapture.root(
+      e -> dev.biogate.support.LogCapture.warnOrAbove(e) ? e.getLevel() + " " + e.getFormattedMessage() : null);
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < 3; i++) {
+      chain = chain.compose(v -> raw.exchange(g.port(), post("Transfer-Encoding: chunked\r\n", "zz\r\nabc\r\n0\r\n\r\n"), 5_000).mapEmpty());
+      chain = chain.compose(v -> raw.connect(g.port()).compose(so -> so.write("POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n"
+        + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\":").compose(w -> so.close())));
+    }
+    String aborted = "biogate_http_server_responses_total{method=\"POST\",route=\"/webhooks/linktree\",status=\"499\"} 6.0";
+    chain.compose(v -> h.eventually(() -> h.get(g, "/metrics").map(r -> r.bodyAsString().contains(aborted)), 10_000))
+      .compose(v -> h.get(g, "/metrics"))
+      .onComplete(ar -> log.close())
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertTrue(!r.bodyAsString().contains("route=\"/webhooks/linktree\",status=\"200\""), "no webhook was answered 200");
+        assertEquals(List.of(), log.lines(), "nothing at WARN or above");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
    * Answered before its body was read (a GET the route serves at once, a method the route does not serve): that one
    * answer still reaches the client when the malformed chunk behind it closes the connection. Both arrive in one
    * read, and the connection used to be closed before Vert.x flushed the answer, so the client got nothing.
