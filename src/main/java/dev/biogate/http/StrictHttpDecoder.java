@@ -4,9 +4,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
@@ -19,6 +21,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.http.HttpConnection;
@@ -69,6 +72,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private boolean discarding;
   /** The answer being written closes the connection (its request's body had not arrived). */
   private boolean closing;
+  /** The client closed its sending side: the connection closes once every request read is answered. */
+  private boolean inputShut;
   /**
    * When the current phase (headers, or body) must be complete, {@code System.nanoTime()} based; 0 when no request
    * is in progress. Moving it costs nothing: the one timer below checks it when it fires and re-arms itself for
@@ -94,6 +99,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       ChannelPipeline pipeline = ((ConnectionBase) conn).channel().pipeline();
       if (pipeline.get("httpDecoder") instanceof VertxHttpRequestDecoder && pipeline.get("httpEncoder") != null) {
         StrictHttpDecoder decoder = new StrictHttpDecoder(options, headerTimeoutMs, bodyTimeoutMs);
+        if (pipeline.get(SslHandler.class) == null) {
+          // A client that half-closes after its requests still reads their answers (see userEventTriggered); without
+          // this, the read EOF closes the connection under requests still being answered.
+          pipeline.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        }
         pipeline.replace("httpDecoder", "httpDecoder", decoder);
         pipeline.addAfter("httpEncoder", "answerWatch", decoder.new AnswerWatch());
         return decoder;
@@ -280,6 +290,22 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     super.handlerRemoved0(ctx);
   }
 
+  /**
+   * The client closed its sending side: the codec first decodes what is left, then the connection closes once every
+   * request read is answered, now if it is. A request whose body is cut short can never be served: it closes now
+   * (and gives back what it holds, such as its share of the webhook body budget).
+   */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    super.userEventTriggered(ctx, evt);
+    if (evt instanceof ChannelInputShutdownEvent && !inputShut) {
+      inputShut = true;
+      if (!discarding && (inBody || answers == requests && !answering)) {
+        closeAfter(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER), false);
+      }
+    }
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     cancel();
@@ -312,6 +338,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
           // It lingers: the connection is admitted, so its place is counted until it closes.
           promise = promise.unvoid();
           closeAfter(promise, true);
+        } else if (inputShut && answers == requests && !discarding) {
+          promise = promise.unvoid();
+          closeAfter(promise, false); // the last answer the half-closed client is waiting for
         }
       }
       super.write(ctx, msg, promise);

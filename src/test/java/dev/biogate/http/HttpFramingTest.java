@@ -103,6 +103,36 @@ class HttpFramingTest extends HarnessTest {
   }
 
   /**
+   * A client that sends its requests and then closes its sending side (a half-close, as netcat and some HTTP/1.0
+   * clients do) still gets every answer: requests answered later (a Redis ping, an upstream fetch) used to find the
+   * connection closed by the read EOF and went unanswered. The gateway closes once the last answer is out.
+   */
+  @Test
+  void requestsSentBeforeAHalfCloseAreAllAnswered(Vertx vertx, VertxTestContext ctx) {
+    String requests = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+      + "GET /v1/profiles/alice HTTP/1.1\r\nHost: x\r\n\r\n"
+      + "GET /v1/profiles/nobody-here HTTP/1.1\r\nHost: x\r\n\r\n"
+      + "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+    vertx.executeBlocking(() -> {
+      try (java.net.Socket so = new java.net.Socket("127.0.0.1", g.port())) {
+        so.setSoTimeout(10_000);
+        so.getOutputStream().write(requests.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        so.getOutputStream().flush();
+        so.shutdownOutput();
+        return new String(so.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      }
+    }).onComplete(ctx.succeeding(text -> ctx.verify(() -> {
+      List<RawHttp.Response> answers = RawHttp.parse(text);
+      assertEquals(4, answers.size(), "every request answered before the close: " + text);
+      assertEquals(200, answers.get(0).status(), answers.toString());
+      assertEquals(200, answers.get(1).status(), answers.toString());
+      assertEquals(404, answers.get(2).status(), answers.toString());
+      assertEquals(200, answers.get(3).status(), answers.toString());
+      ctx.completeNow();
+    })));
+  }
+
+  /**
    * Malformed chunked bodies and uploads abandoned half-way: each used to log an ERROR with a stack trace
    * ({@code HttpClosedException}) and be counted as a {@code 200} of the route, hiding failed deliveries exactly while
    * someone floods them. They are counted as {@code 499} (closed before an answer) and logged below WARN.

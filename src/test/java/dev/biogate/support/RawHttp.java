@@ -66,7 +66,7 @@ public final class RawHttp {
   }
 
   /** Splits a byte stream into responses (Content-Length framed; the gateway never chunks an error). */
-  static List<Response> parse(String text) {
+  public static List<Response> parse(String text) {
     List<Response> out = new ArrayList<>();
     int at = 0;
     while (at < text.length()) {
