@@ -121,7 +121,7 @@ final class SharedFetch {
         return withoutRedis(username, best, lane, ar.cause());
       }
       CachedProfile shared = ar.result().copy();
-      if (shared != null && (best == null || shared.newerThan(best)) && freshness.of(shared, now()) != Freshness.State.EXPIRED) {
+      if (shared != null && (best == null || shared.newerThan(best)) && usable(shared)) {
         l1.put(shared);
         return Future.succeededFuture(new Result(shared, Outcome.MISS));
       }
@@ -173,7 +173,7 @@ final class SharedFetch {
       }
       return l2.get(copy.username()).map(current -> {
         CachedProfile newer = current.copy();
-        if (newer != null && freshness.of(newer, now()) != Freshness.State.EXPIRED) {
+        if (newer != null && usable(newer)) {
           l1.put(newer);
           return new Result(newer, Outcome.SHARED_HIT);
         }
@@ -201,6 +201,12 @@ final class SharedFetch {
 
   private boolean servable(CachedProfile p) {
     return p != null && p.found() && freshness.of(p, now()) != Freshness.State.EXPIRED;
+  }
+
+  /** A copy that may be served without asking the upstream first (fresh, or stale while it is refreshed). */
+  private boolean usable(CachedProfile p) {
+    Freshness.State state = freshness.of(p, now());
+    return state == Freshness.State.FRESH || state == Freshness.State.STALE;
   }
 
   private boolean staleAndNewer(CachedProfile shared, CachedProfile held) {
