@@ -16,7 +16,7 @@
 --
 -- Versions are max(current + 1, Redis time in microseconds): strictly increasing per profile, and never reused
 -- even if the version key expires (it lives longer than any copy, so that only happens to idle profiles).
--- Every accepted write tells every instance (pub/sub) to drop L1 copies older than the new version.
+-- Every accepted write tells every instance (pub/sub) that L1 copies older than the new version are out of date.
 redis.replicate_commands()
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
 if ARGV[1] ~= 'purge' and current ~= tonumber(ARGV[2]) then

@@ -1,6 +1,7 @@
 package dev.biogate.events;
 
 import dev.biogate.profile.ProfileService;
+import dev.biogate.profile.ProfileStore;
 import dev.biogate.redis.RedisKeys;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -18,8 +19,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Keeps every instance's L1 in step with L2 through Redis pub/sub ({@code bg:invalidate}). Every accepted write of a
  * profile's shared copy (redis/profile_write.lua) publishes "{@code <writer id> <username> <version>}"; every
- * instance, subscribed on a dedicated connection, drops its L1 copy older than that version and reads the new one
- * from L2 on the next request (the writer's own copy has that version and stays). Messages are delivered in well
+ * instance, subscribed on a dedicated connection, keeps its L1 copy older than that version only as an outdated one
+ * (served if the upstream fails; an operator's purge drops it) and reads the new one from L2 on the next request
+ * (the writer's own copy has that version and stays). Messages are delivered in well
  * under a second. The subscription is re-established with backoff after Redis restarts, and moved at once when a
  * Sentinel announces a new master; invalidations published while an instance was cut off are lost to it (its L1 copy
  * then ages out normally).
@@ -124,7 +126,8 @@ public final class CacheInvalidation {
       return;
     }
     try {
-      profiles.invalidateLocal(payload.substring(first + 1, last), Long.parseLong(payload.substring(last + 1)));
+      profiles.invalidateLocal(payload.substring(first + 1, last), Long.parseLong(payload.substring(last + 1)),
+        ProfileStore.dropsCopies(payload.substring(0, first)));
     } catch (NumberFormatException e) {
       LOG.debug("ignored a malformed invalidation message");
     }

@@ -148,11 +148,11 @@ public final class EventRouter implements StreamHandler {
     if ("linktree".equals(provider) && type != null) {
       switch (type) {
         case "profile.updated":
-          return profiles.profileUpdated(data(e)).map(v -> Routed.done("linktree.profile", "cached copies updated or purged"));
+          return profiles.profileUpdated(data(e)).map(v -> Routed.done("linktree.profile", "cached copies updated or marked outdated"));
         case "link.created":
         case "link.updated":
         case "link.deleted":
-          return profiles.linkChanged(type, data(e)).map(v -> Routed.done("linktree.links", "cached copies updated or purged"));
+          return profiles.linkChanged(type, data(e)).map(v -> Routed.done("linktree.links", "cached copies updated or marked outdated"));
         case "analytics.milestone":
           return milestones.toKlaviyo(e, data(e)).map(queued -> queued
             ? Routed.done("linktree.milestone", "queued for Klaviyo")

@@ -14,9 +14,10 @@ import java.util.function.Supplier;
 /**
  * Keeps cached profiles fresh from Linktree's profile and link events without spending upstream budget. A complete
  * payload is applied to the shared copy with {@link ProfileService#patch}; an incomplete one cannot be applied, so
- * every copy is purged with {@link ProfileService#purge}. Both are versioned writes: they tell every instance to
- * drop its older L1 copy, and a fetch already in flight can no longer publish its older copy over them. With no
- * shared copy, a patch leaves a tombstone, so the next read fetches the current profile.
+ * the copy is marked outdated with {@link ProfileService#outdate}: the next read fetches the current profile, and the
+ * last good copy is served only while the upstream fails. Both are versioned writes: every other instance keeps its
+ * older L1 copy only as an outdated one, and a fetch already in flight can no longer publish its older copy over
+ * them.
  * <p>
  * Changes to one profile are queued on this instance so they apply in stream order; across instances, the
  * versioned write makes a patch that raced another write read the copy again instead of overwriting it.
@@ -40,7 +41,7 @@ final class ProfileEventHandler {
       return Future.succeededFuture();
     }
     if (!data.containsKey("bio") || !data.containsKey("avatar_url") || !data.containsKey("theme")) {
-      return serialized(username, () -> profiles.purge(username));
+      return serialized(username, () -> profiles.outdate(username));
     }
     return apply(username, doc -> doc.put("bio", data.getValue("bio")).put("avatar_url", data.getValue("avatar_url"))
       .put("theme", data.getValue("theme")));
@@ -58,7 +59,7 @@ final class ProfileEventHandler {
         return Future.succeededFuture();
       }
       if (!LinkChanges.complete(type, data)) {
-        return serialized(username, () -> profiles.purge(username));
+        return serialized(username, () -> profiles.outdate(username));
       }
       return apply(username, doc -> LinkChanges.apply(type, data, doc));
     });

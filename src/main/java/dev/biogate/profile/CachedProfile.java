@@ -15,6 +15,7 @@ import java.util.function.Function;
  * computed once when the copy is made, so serving it costs no JSON work. A copy is either a profile (200) or a
  * remembered "no such profile" (404, negatively cached). Its {@link #version()} orders it among the copies of the
  * same profile: the shared copy's version (see redis/profile_write.lua), 0 for a copy no shared write accepted yet.
+ * A copy may be {@link #outdated()}: kept as the last good copy after a change it may not carry was announced.
  */
 public final class CachedProfile {
 
@@ -22,6 +23,7 @@ public final class CachedProfile {
   private final boolean found;
   private final long fetchedAtMs;
   private final long version;
+  private final boolean outdated;
   private final Buffer json;
   private final Buffer gzip;
   private final AsciiString etag;
@@ -43,9 +45,10 @@ public final class CachedProfile {
     // RFC 9110 8.8.3: the gzip copy is another representation, so it has its own strong tag ("...-gz").
     this.gzipEtag = etag == null ? null : AsciiString.of(etag.endsWith("\"") ? etag.substring(0, etag.length() - 1) + "-gz\"" : etag + "-gz");
     this.version = 0;
+    this.outdated = false;
   }
 
-  private CachedProfile(CachedProfile p, long version) {
+  private CachedProfile(CachedProfile p, long version, boolean outdated) {
     this.username = p.username;
     this.found = p.found;
     this.fetchedAtMs = p.fetchedAtMs;
@@ -56,12 +59,25 @@ public final class CachedProfile {
     this.parsed = p.parsed;
     this.memo = p.memo;
     this.version = version;
+    this.outdated = outdated;
   }
 
   /** The same copy (same bytes, no copying) stamped with the version its shared write was accepted at. */
   CachedProfile withVersion(long version) {
-    return version == this.version ? this : new CachedProfile(this, version);
+    return version == this.version ? this : new CachedProfile(this, version, outdated);
   }
+
+  /** The same copy (same bytes, same version) marked {@link #outdated()}. */
+  CachedProfile asOutdated() {
+    return outdated ? this : new CachedProfile(this, version, true);
+  }
+
+  /**
+   * Whether a change was announced that this copy may not carry (a webhook the gateway could not apply, or one
+   * that found no shared copy to apply to): the copy is kept only to be served if the upstream fails, and the next
+   * read fetches the current profile first (see {@link Freshness}).
+   */
+  public boolean outdated() { return outdated; }
 
   /** Version of the shared write that made this copy; 0 when none did (Redis unreachable). */
   public long version() { return version; }

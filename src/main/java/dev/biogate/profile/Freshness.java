@@ -6,7 +6,8 @@ import dev.biogate.config.CacheOptions;
  * Where a cached copy stands at a given moment. A found profile moves through {@link State#FRESH} (serve),
  * {@link State#STALE} (serve and refresh once in the background), {@link State#ERROR_ONLY} (refresh first; serve
  * only if the upstream fails) and {@link State#EXPIRED} (unusable). A remembered 404 is FRESH for the negative TTL,
- * then EXPIRED.
+ * then EXPIRED. An {@link CachedProfile#outdated() outdated} copy is ERROR_ONLY from the start, for as long as the
+ * copy is kept.
  */
 public final class Freshness {
 
@@ -28,6 +29,9 @@ public final class Freshness {
     long age = nowMs - p.fetchedAtMs();
     if (!p.found()) {
       return age < negativeMs ? State.FRESH : State.EXPIRED;
+    }
+    if (p.outdated()) {
+      return age < retentionMs ? State.ERROR_ONLY : State.EXPIRED;
     }
     if (age < freshMs) {
       return State.FRESH;

@@ -12,8 +12,9 @@ import java.util.function.LongSupplier;
  * lookup; entries leave when their copy can no longer be served at all, or when the byte bound evicts them.
  * <p>
  * Copies are ordered by {@link CachedProfile#version()}: an invalidation names the version of the write that caused
- * it, drops older copies, and is remembered for a while as a floor, so that a read of L2 that started before the
- * write and answers after the invalidation cannot put the older copy back.
+ * it, drops older copies (or keeps them {@link CachedProfile#outdated() outdated}, served only if the upstream fails),
+ * and is remembered for a while as a floor, so that a read of L2 that started before the write and answers after the
+ * invalidation cannot put the older copy back.
  */
 public final class ProfileCache {
 
@@ -76,6 +77,15 @@ public final class ProfileCache {
   public void invalidate(String username, long version) {
     floors.asMap().merge(username, version, Math::max);
     cache.asMap().computeIfPresent(username, (u, held) -> held.version() < version ? null : held);
+  }
+
+  /**
+   * Keeps the held profile as an outdated copy if it is older than {@code version} (a remembered 404 is dropped: it
+   * has nothing to fall back on), and refuses older copies for a while. No JSON work: the copy keeps its bytes.
+   */
+  public void outdate(String username, long version) {
+    floors.asMap().merge(username, version, Math::max);
+    cache.asMap().computeIfPresent(username, (u, held) -> held.version() >= version ? held : held.found() ? held.asOutdated() : null);
   }
 
   /** Drops the held copy, whatever its version. */

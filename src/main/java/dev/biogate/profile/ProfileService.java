@@ -121,37 +121,65 @@ public final class ProfileService {
   /**
    * Applies a change announced with a complete payload to the shared copy, without an upstream call: reads the copy
    * with its version, changes it, and writes it back only if no other write happened in between (else reads again).
-   * With no copy to change, leaves a tombstone instead: a fetch already in flight cannot publish its older copy over
-   * it, and the next read fetches the current profile. Completes with whether a copy was changed; every instance's
-   * older L1 copy is dropped either way.
+   * With no shared copy (Redis lost it), the change is applied to this instance's L1 copy instead and shared as an
+   * outdated copy: the last good copy, served only if the upstream fails. With neither, leaves a tombstone. Either
+   * way a fetch already in flight cannot publish its older copy over the write, and every other instance keeps its
+   * older L1 copy only as an outdated one. Completes with whether a copy was changed.
    */
   public Future<Boolean> patch(String username, UnaryOperator<JsonObject> change) {
     upstream.admission().markKnown(username);
-    return patch(username, change, PATCH_ATTEMPTS);
+    return write(username, change, PATCH_ATTEMPTS);
   }
 
-  private Future<Boolean> patch(String username, UnaryOperator<JsonObject> change, int attempts) {
+  /**
+   * A change was announced that cannot be applied (an incomplete payload): keeps the last good copy, shared or held,
+   * as an outdated one, so that the next read fetches the current profile and the copy is served only while the
+   * upstream fails. The write moves the version like a patch: a fetch already in flight cannot publish over it.
+   */
+  public Future<Void> outdate(String username) {
+    return write(username, null, PATCH_ATTEMPTS).mapEmpty();
+  }
+
+  /** {@code change} {@code null}: mark the copy outdated without changing it. */
+  private Future<Boolean> write(String username, UnaryOperator<JsonObject> change, int attempts) {
     return l2.get(username).compose(shared -> {
-      CachedProfile copy = shared.copy();
-      if (copy == null || !copy.found()) {
-        return purge(username).map(false);
+      CachedProfile base = shared.copy();
+      boolean sharedBase = base != null && base.found();
+      if (!sharedBase) {
+        CachedProfile held = l1.get(username);
+        base = held != null && held.found() && freshness.of(held, now()) != Freshness.State.EXPIRED ? held : null;
       }
-      JsonObject changed = change.apply(copy.document().copy());
-      CachedProfile next = ProfileDocument.found(username, ProfileDocument.canonical(username, changed), now());
+      if (base == null) {
+        return tombstone(username).map(false);
+      }
+      CachedProfile next = change == null ? base.asOutdated()
+        : ProfileDocument.found(username, ProfileDocument.canonical(username, change.apply(base.decode().copy())), now());
+      if (!sharedBase || base.outdated()) {
+        // Built on a copy no current shared write vouches for: good enough to serve if the upstream fails, no more.
+        next = next.asOutdated();
+      }
       return l2.put(ProfileStore.Write.PATCH, next, shared.version(), now()).compose(stored -> {
         if (stored != null) {
           l1.put(stored);
-          return Future.succeededFuture(true);
+          return Future.succeededFuture(change != null);
         }
-        return attempts > 1 ? patch(username, change, attempts - 1)
+        return attempts > 1 ? write(username, change, attempts - 1)
           : Future.failedFuture(new VertxException("the profile kept changing while it was patched", true));
       });
     });
   }
 
+  /** Leaves a tombstone in L2; this and every other instance keep their older copy only as an outdated one. */
+  private Future<Void> tombstone(String username) {
+    return l2.tombstone(username).map(version -> {
+      l1.outdate(username, version);
+      return null;
+    });
+  }
+
   /**
-   * Drops every copy of {@code username}: the shared one (leaving a tombstone no older fetch can beat), this
-   * instance's L1 copy, and (by the write's invalidation) every other instance's.
+   * Drops every copy of {@code username} (an operator's purge): the shared one (leaving a tombstone no older fetch
+   * can beat), this instance's L1 copy, and (by the write's invalidation) every other instance's.
    */
   public Future<Void> purge(String username) {
     l1.invalidate(username);
@@ -161,9 +189,16 @@ public final class ProfileService {
     });
   }
 
-  /** Another instance's write made {@code version}: drops this instance's older L1 copy. */
-  public void invalidateLocal(String username, long version) {
-    l1.invalidate(username, version);
+  /**
+   * Another instance's write made {@code version}: this instance's older L1 copy is dropped if {@code drop}, else
+   * kept as an outdated copy.
+   */
+  public void invalidateLocal(String username, long version, boolean drop) {
+    if (drop) {
+      l1.invalidate(username, version);
+    } else {
+      l1.outdate(username, version);
+    }
   }
 
   /** The username whose cached profile holds this link id, or {@code null} if no cached profile does. */

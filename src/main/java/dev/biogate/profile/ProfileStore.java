@@ -39,6 +39,7 @@ public final class ProfileStore {
   static final long REFUSED = -1;
 
   static final long TIMEOUT_MS = 1_000;
+  private static final String DROP_PREFIX = "drop:";
   /** How long a version outlives the longest-lived copy: longer than any fetch or patch can take. */
   private static final long VERSION_MARGIN_MS = 600_000;
   /**
@@ -90,16 +91,36 @@ public final class ProfileStore {
         : indexLinks(copy).otherwiseEmpty().map(copy.withVersion(version)));
   }
 
-  /** Deletes the copy and moves the version (a tombstone no older fetch can beat); completes with the new version. */
+  /**
+   * Deletes the copy and moves the version (a tombstone no older fetch can beat); completes with the new version.
+   * Other instances keep their older L1 copies as outdated ones, served only if the upstream fails.
+   */
+  public Future<Long> tombstone(String username) {
+    return run(username, List.of("purge", "0", "", "1"), writer);
+  }
+
+  /** Like {@link #tombstone}, and every instance drops its older L1 copy (an operator's purge). */
   public Future<Long> purge(String username) {
-    return run(username, List.of("purge", "0", "", "1"));
+    return run(username, List.of("purge", "0", "", "1"), DROP_PREFIX + writer);
+  }
+
+  /**
+   * Whether an invalidation message's first word asks instances to drop their older copies rather than keep them
+   * outdated. The mark lives in the writer word, which instances that do not know it ignore (they drop either way).
+   */
+  public static boolean dropsCopies(String writerWord) {
+    return writerWord.startsWith(DROP_PREFIX);
   }
 
   private Future<Long> run(String username, List<Object> args) {
+    return run(username, args, writer);
+  }
+
+  private Future<Long> run(String username, List<Object> args, String writerWord) {
     List<Object> all = new ArrayList<>(args);
     all.add(Long.toString(versionTtlMs));
     all.add(RedisKeys.INVALIDATE_CHANNEL);
-    all.add(writer + " " + username);
+    all.add(writerWord + " " + username);
     return write.run(redis, List.of(RedisKeys.profile(username), RedisKeys.profileVersion(username)), all)
       .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .map(r -> r.get(0).toInteger() == 1 ? r.get(1).toLong() : REFUSED);

@@ -20,8 +20,9 @@ import java.util.function.LongSupplier;
  * cluster-wide fetch lock, L2 read again under it (the previous holder may just have published), and one upstream
  * fetch published through the versioned write; or, when another instance holds the lock, its copy awaited in L2.
  * <p>
- * When the upstream fails, the last good copy is served for as long as stale-if-error allows; without one, the
- * resolution fails with a {@link ProfileFailure}. A Redis error is never taken for the lock: while Redis is
+ * When the upstream fails, the last good copy is served for as long as stale-if-error allows, and kept in L1 (so an
+ * instance serves again from memory what it served from L2, should Redis fail next); without one, the resolution
+ * fails with a {@link ProfileFailure}. A Redis error is never taken for the lock: while Redis is
  * unreachable the upstream budget cannot be coordinated, so held copies are served rather than fetched, and only
  * what nothing holds is fetched (once per instance, by the caller's single flight) and kept in L1 alone.
  */
@@ -120,7 +121,7 @@ final class SharedFetch {
         return withoutRedis(username, best, lane, ar.cause());
       }
       CachedProfile shared = ar.result().copy();
-      if (shared != null && (best == null || shared.newerThan(best)) && freshness.of(shared, now()) != Freshness.State.EXPIRED) {
+      if (shared != null && (best == null || shared.newerThan(best)) && usable(shared)) {
         l1.put(shared);
         return Future.succeededFuture(new Result(shared, Outcome.MISS));
       }
@@ -136,7 +137,7 @@ final class SharedFetch {
   private Future<Result> withoutRedis(String username, CachedProfile best, Lane lane, Throwable err) {
     degraded(err);
     if (servable(best)) {
-      return Future.succeededFuture(new Result(best, Outcome.STALE_IF_ERROR));
+      return staleIfError(best);
     }
     return fetch(username, best, lane, UNKNOWN_VERSION);
   }
@@ -172,7 +173,7 @@ final class SharedFetch {
       }
       return l2.get(copy.username()).map(current -> {
         CachedProfile newer = current.copy();
-        if (newer != null && freshness.of(newer, now()) != Freshness.State.EXPIRED) {
+        if (newer != null && usable(newer)) {
           l1.put(newer);
           return new Result(newer, Outcome.SHARED_HIT);
         }
@@ -184,13 +185,28 @@ final class SharedFetch {
   /** Stale-if-error: the last good copy if it may still be served, else the domain failure. */
   private Future<Result> fallback(CachedProfile best, Throwable err) {
     if (servable(best)) {
-      return Future.succeededFuture(new Result(best, Outcome.STALE_IF_ERROR));
+      return staleIfError(best);
     }
     return Future.failedFuture(err instanceof UpstreamException ? ProfileFailure.of((UpstreamException) err) : err);
   }
 
+  /**
+   * Serves the last good copy, and keeps it in L1 (where it may have come from L2): what this instance served it can
+   * serve again from memory if Redis fails next.
+   */
+  private Future<Result> staleIfError(CachedProfile best) {
+    l1.put(best);
+    return Future.succeededFuture(new Result(best, Outcome.STALE_IF_ERROR));
+  }
+
   private boolean servable(CachedProfile p) {
     return p != null && p.found() && freshness.of(p, now()) != Freshness.State.EXPIRED;
+  }
+
+  /** A copy that may be served without asking the upstream first (fresh, or stale while it is refreshed). */
+  private boolean usable(CachedProfile p) {
+    Freshness.State state = freshness.of(p, now());
+    return state == Freshness.State.FRESH || state == Freshness.State.STALE;
   }
 
   private boolean staleAndNewer(CachedProfile shared, CachedProfile held) {

@@ -50,4 +50,31 @@ class ProfileCacheTest {
     cache.put(copy("demo", 100).withVersion(5));
     assertEquals(5, cache.get("demo").version());
   }
+
+  @Test
+  void anOutdatedCopyIsKeptOnlyToBeServedIfTheUpstreamFails() {
+    Freshness freshness = new Freshness(new CacheOptions(new JsonObject()));
+    ProfileCache cache = new ProfileCache(1L << 20, freshness, System::currentTimeMillis);
+    cache.put(copy("demo", 100).withVersion(3));
+    cache.outdate("demo", 4);
+    CachedProfile kept = cache.get("demo");
+    assertNotNull(kept, "the last good copy is kept");
+    assertTrue(kept.outdated());
+    assertEquals(3, kept.version());
+    assertEquals(Freshness.State.ERROR_ONLY, freshness.of(kept, System.currentTimeMillis()), "refreshed before it is served");
+    cache.put(copy("demo", 100).withVersion(3));
+    assertTrue(cache.get("demo").outdated(), "an older copy arriving late does not replace it");
+    CachedProfile decoded = ProfileCodec.decode("demo", ProfileCodec.encode(kept));
+    assertTrue(decoded.outdated(), "the mark travels through L2");
+    cache.put(copy("demo", 100).withVersion(4));
+    assertEquals(false, cache.get("demo").outdated(), "the write that outdated it replaces it");
+  }
+
+  @Test
+  void anOutdatedNotFoundCopyIsDropped() {
+    ProfileCache cache = new ProfileCache(1L << 20, new Freshness(new CacheOptions(new JsonObject())), System::currentTimeMillis);
+    cache.put(ProfileDocument.notFound("ghost", System.currentTimeMillis()).withVersion(3));
+    cache.outdate("ghost", 4);
+    assertEquals(null, cache.get("ghost"));
+  }
 }

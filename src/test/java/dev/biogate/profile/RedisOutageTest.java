@@ -115,6 +115,25 @@ class RedisOutageTest {
     })));
   }
 
+  @Test
+  void keepsServingACopyItServedFromTheSharedCacheOnceRedisIsGone(VertxTestContext ctx) {
+    h.gateway(CACHE, clock).compose(a -> h.gateway(CACHE, clock).compose(b ->
+      h.get(a, "/v1/profiles/alice").compose(warm -> {
+        assertEquals("MISS", warm.getHeader("X-Cache"), "A fetched the copy; B never read it");
+        clock.advance(FRESH_MS + SWR_MS + 1_000); // past stale-while-revalidate: served only if the upstream fails
+        return h.fault(new JsonObject().put("mode", "down"));
+      }).compose(v -> h.get(b, "/v1/profiles/alice")).compose(fromShared -> {
+        assertEquals(200, fromShared.statusCode(), fromShared.bodyAsString());
+        assertTrue(fromShared.getHeader("Cache-Status").contains("stale-if-error"), fromShared.getHeader("Cache-Status"));
+        stopRedis();
+        return h.get(b, "/v1/profiles/alice");
+      }).map(withoutRedis -> {
+        assertEquals(200, withoutRedis.statusCode(), "B serves again what it served: " + withoutRedis.bodyAsString());
+        assertEquals("STALE", withoutRedis.getHeader("X-Cache"));
+        return null;
+      }))).onComplete(ctx.succeedingThenComplete());
+  }
+
   private void stopRedis() {
     try {
       redis.stop();
