@@ -30,7 +30,8 @@ import java.util.Map;
  * A 2xx answer is {@code DONE}; anything else (or a timeout, or no connection) is a {@code RETRY}, so the engine's
  * policy backs off with jitter and dead-letters after {@code maxAttempts}. Each destination has its own circuit
  * breaker (while open, its entries wait without spending attempts: {@code KEEP}) and its own pace ({@code ratePerSec}
- * per instance). Every attempt is appended to the delivery's attempt list.
+ * for the whole deployment, {@link DestinationRate}). Ownership of the entry is confirmed right before each request, so
+ * one instance at a time sends a delivery. Every attempt is appended to the delivery's attempt list.
  */
 public final class DestinationSender implements StreamHandler {
 
@@ -79,6 +80,19 @@ public final class DestinationSender implements StreamHandler {
 
   @Override
   public Future<Outcome> handle(StreamEntry e) {
+    return handle(e, () -> Future.succeededFuture(true));
+  }
+
+  /**
+   * The send is the one step that cannot be taken back, so ownership is confirmed right before it (after the breaker
+   * and the rate said go): an entry kept while the breaker was open or the rate said wait was left idle, and another
+   * instance may have taken it over meanwhile. Confirming also resets its idle time, and the engine touches it from
+   * then on, so it cannot be taken over while the request is on the wire either. Not confirmed: nothing is sent (the
+   * token taken is spent; the new owner sends). Only an instance that dies or stalls past the heartbeat TTL between
+   * its send and its acknowledgement lets a delivery be sent again (at least once, same {@code webhook-id}).
+   */
+  @Override
+  public Future<Outcome> handle(StreamEntry e, Ownership ownership) {
     Target t = targets.get(e.get("destination"));
     String id = e.get("webhook_id");
     if (t == null || id == null) {
@@ -93,7 +107,13 @@ public final class DestinationSender implements StreamHandler {
     // Redis unreachable: the pace cannot be checked, so the entry waits (it stays pending; no attempt is spent).
     return rate.take(t.endpoint().name(), t.endpoint().ratePerSec(), System.currentTimeMillis())
       .transform(ar -> ar.failed() ? Future.succeededFuture(Outcome.keep(1_000))
-        : ar.result() > 0 ? Future.succeededFuture(Outcome.keep(ar.result())) : attempt(t, id, e));
+        : ar.result() > 0 ? Future.succeededFuture(Outcome.keep(ar.result())) : owned(ownership, t, id, e));
+  }
+
+  private Future<Outcome> owned(Ownership ownership, Target t, String id, StreamEntry e) {
+    // Redis unreachable: ownership cannot be confirmed, so nothing is sent and the entry waits.
+    return ownership.confirm().transform(ar -> ar.failed() ? Future.succeededFuture(Outcome.keep(1_000))
+      : ar.result() ? attempt(t, id, e) : Future.succeededFuture(Outcome.keep()));
   }
 
   private Future<Outcome> attempt(Target t, String id, StreamEntry e) {

@@ -133,7 +133,7 @@ final class HeldEntries {
     inFlight++;
     Future<Outcome> work;
     try {
-      work = handler.handle(h.entry);
+      work = handler.handle(h.entry, () -> confirm(h));
     } catch (RuntimeException e) {
       work = Future.failedFuture(e);
     }
@@ -147,6 +147,28 @@ final class HeldEntries {
         inFlight--;
         settle(h, ar.result() == null ? Outcome.retry("no outcome") : ar.result());
       });
+  }
+
+  /**
+   * Whether this consumer still owns an entry it is about to work on ({@code redis/stream_touch.lua}: the ownership
+   * check and the idle reset are one step, so a reaper either took the entry before, and the work is not done here,
+   * or cannot take it after). A kept entry is not touched (it is left idle for others), so without this an attempt
+   * after a KEEP could start, or stay on the wire, while another instance takes the entry over and does the same work.
+   */
+  private Future<Boolean> confirm(Held h) {
+    if (h.lost) {
+      return Future.succeededFuture(false);
+    }
+    return group.own(h.entry.id()).map(owned -> {
+      if (!owned) {
+        h.lost = true;
+        stats.yielded.increment();
+        return false;
+      }
+      // Worked on from now: the periodic touch keeps its idle time low until the outcome is recorded.
+      h.keeping = false;
+      return !h.lost;
+    });
   }
 
   private void settle(Held h, Outcome o) {

@@ -132,6 +132,15 @@ final class StreamGroup {
     });
   }
 
+  /**
+   * Whether this consumer still owns the entry, its idle time reset in the same step ({@code stream_touch.lua}); on
+   * the work client, not the liveness one: it runs once per confirmed attempt, and a burst of them must not delay a
+   * heartbeat.
+   */
+  Future<Boolean> own(String id) {
+    return run(TOUCH, List.of(p.stream()), List.of(p.group(), consumer, id)).map(r -> r == null || r.size() == 0);
+  }
+
   /** Leaves the group when nothing is pending here; else marks this consumer dead so others claim its entries now. */
   Future<Void> retire() {
     return run(RETIRE, List.of(p.stream(), p.consumersKey()), List.of(p.group(), consumer)).mapEmpty();

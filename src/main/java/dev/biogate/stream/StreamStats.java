@@ -11,6 +11,7 @@ public final class StreamStats {
   final LongAdder kept = new LongAdder();
   final LongAdder claimed = new LongAdder();
   final LongAdder lost = new LongAdder();
+  final LongAdder yielded = new LongAdder();
   final LongAdder trimmed = new LongAdder();
   final LongAdder retiredConsumers = new LongAdder();
 
@@ -26,6 +27,11 @@ public final class StreamStats {
   public long claimed() { return claimed.sum(); }
   /** Pending entries found deleted from the stream before anyone handled them (logged when found). */
   public long lost() { return lost.sum(); }
+  /**
+   * Attempts not made here because, when the handler confirmed ownership, another consumer had taken the entry over
+   * (see {@link StreamHandler.Ownership}).
+   */
+  public long yielded() { return yielded.sum(); }
   /** Finished entries trimmed from the stream by this instance. */
   public long trimmed() { return trimmed.sum(); }
   /** Consumers of dead instances removed from the group by this instance. */

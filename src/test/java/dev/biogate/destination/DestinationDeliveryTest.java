@@ -222,6 +222,77 @@ class DestinationDeliveryTest {
       })));
   }
 
+  /**
+   * Two instances on one Redis, a destination paced to one delivery a second and slow to answer. Entries waiting for a
+   * token are kept without attempts, so they go idle and the other instance may take them over (that is how a kept
+   * entry reaches an instance able to send it); the attempt that finally gets a token must not let the entry be taken
+   * over while it is on the wire. The receiver holds each first request of a webhook-id for {@code HOLD_MS} (several
+   * times {@code claimIdleMs}: a take-over would happen inside it) and lets it go at once when the same id arrives
+   * again, so a second sender shows up as a second request.
+   */
+  @Test
+  void aDeliveryIsSentByOneInstanceOnlyAndNeverAgainAfterItsTwoHundred(Vertx vertx, VertxTestContext ctx) {
+    int events = 4;
+    long holdMs = 3_000;
+    Map<String, io.vertx.core.Promise<Void>> holding = new ConcurrentHashMap<>();
+    vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
+      String id = req.getHeader("webhook-id");
+      received.add(new Received(req.path(), 200, id, req.getHeader("webhook-timestamp"), req.getHeader("webhook-signature"),
+        b.toString()));
+      io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+      io.vertx.core.Promise<Void> first = holding.putIfAbsent(id, release);
+      if (first != null) {
+        first.tryComplete();
+        req.response().end();
+        return;
+      }
+      long timer = vertx.setTimer(holdMs, t -> release.tryComplete());
+      release.future().onComplete(v -> {
+        vertx.cancelTimer(timer);
+        req.response().end();
+      });
+    })).listen(0, "127.0.0.1").compose(slow -> {
+      JsonObject paced = new JsonObject().put("name", "slow").put("url", "http://127.0.0.1:" + slow.actualPort() + "/slow")
+        .put("events", new JsonArray().add("linktree.*")).put("ratePerSec", 1);
+      JsonObject cfg = config(paced);
+      cfg.getJsonObject("destinations").put("maxAttempts", 10).put("timeoutMs", 20_000);
+      return h.gateway(cfg).compose(a -> h.gateway(cfg).compose(b -> {
+        List<Future<Void>> sends = new java.util.ArrayList<>();
+        for (int i = 0; i < events; i++) {
+          sends.add(milestone(a, "once-" + i));
+        }
+        return Future.all(sends)
+          .compose(v -> h.eventually(() -> {
+            List<Future<HttpResponse<Buffer>>> lookups = new java.util.ArrayList<>();
+            for (int i = 0; i < events; i++) {
+              lookups.add(admin(b, HttpMethod.GET, "/admin/deliveries/once-" + i));
+            }
+            return Future.all(lookups).map(all -> lookups.stream().allMatch(f -> "handled".equals(f.result().bodyAsJsonObject()
+              .getJsonArray("destinations").getJsonObject(0).getString("outcome"))));
+          }, 30_000))
+          .compose(v -> {
+            List<Future<HttpResponse<Buffer>>> lookups = new java.util.ArrayList<>();
+            for (int i = 0; i < events; i++) {
+              lookups.add(admin(a, HttpMethod.GET, "/admin/deliveries/once-" + i));
+            }
+            return Future.all(lookups).map(all -> lookups.stream().map(f -> f.result().bodyAsJsonObject()
+              .getJsonArray("destinations").getJsonObject(0)).toList());
+          })
+          .eventually(() -> slow.close());
+      }));
+    }).onComplete(ctx.succeeding(histories -> ctx.verify(() -> {
+      Map<String, Long> perId = received.stream().collect(Collectors.groupingBy(Received::id, Collectors.counting()));
+      assertEquals(events, perId.size(), "every delivery arrived: " + perId);
+      assertEquals(Map.of(), perId.entrySet().stream().filter(e -> e.getValue() > 1)
+        .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)), "a delivery was sent more than once");
+      for (JsonObject d : histories) {
+        assertEquals(1, d.getInteger("attempts"), d.encode());
+        assertEquals(1, d.getJsonArray("attempt_log").size(), "one attempt, with its 200: " + d.encode());
+      }
+      ctx.completeNow();
+    })));
+  }
+
   @Test
   void everyAttemptIsRecordedWithItsStartDurationAndStatusOrError(VertxTestContext ctx) {
     // Nothing listens on the "nowhere" destination's port: each attempt ends in a connection error.
