@@ -249,6 +249,17 @@ public final class Gateway {
   }
 
   private Future<Void> deploy() {
+    if (sentinels == null) {
+      return deployInstance();
+    }
+    // A master name no Sentinel knows can never work; Sentinels that do not answer are an outage, started through.
+    String name = config.redis().masterName();
+    return SentinelGroup.knowsMaster(vertx, config.redis()).compose(known -> known ? deployInstance()
+      : Future.failedFuture(new ConfigException(config.settingName("redis.masterName"),
+        "no Sentinel of the configured endpoints knows a master named '" + name + "'")));
+  }
+
+  private Future<Void> deployInstance() {
     budget.start(config.linktree().heartbeatMs());
     RequestMetrics requests = config.http().requestMetrics() ? new RequestMetrics(registry) : RequestMetrics.OFF;
     ProfileHandler profileHandler = new ProfileHandler(profiles, config.cache(), requests);

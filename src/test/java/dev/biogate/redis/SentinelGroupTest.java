@@ -3,6 +3,7 @@ package dev.biogate.redis;
 import dev.biogate.config.RedisConfig;
 import dev.biogate.support.Resp;
 import dev.biogate.support.TestSentinel;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What a real Sentinel group confirms: the master it names (by run id), and nothing else; a group that cannot be
@@ -36,6 +38,33 @@ class SentinelGroupTest {
         assertEquals(true, answers[0], "the master " + master);
         assertEquals(false, answers[1], "the replica " + replica);
         assertEquals(false, answers[2], "an unknown run id");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * A master name no Sentinel knows can never work: the gateway used to start and stay degraded forever, logging
+   * "No such master with that name". Its start now fails, naming the setting. Sentinels that cannot be reached are an
+   * outage, not a mistake: that start goes on degraded, as with any Redis outage.
+   */
+  @Test
+  void aMasterNameNoSentinelKnowsFailsTheStartNamingTheSetting(Vertx vertx, VertxTestContext ctx) {
+    TestSentinel group = TestSentinel.get();
+    dev.biogate.support.Harness h = new dev.biogate.support.Harness(vertx);
+    JsonObject unknown = new JsonObject().put("redis", group.redisConfig().put("masterName", "no-such-master"));
+    JsonObject unreachable = new JsonObject().put("redis", group.redisConfig().put("masterName", "no-such-master")
+      .put("endpoints", new io.vertx.core.json.JsonArray().add("redis://127.0.0.1:1")));
+    h.start(dev.biogate.support.Topology.SENTINEL)
+      .compose(v -> h.gateway(unknown).transform(ar -> Future.succeededFuture(ar.cause())))
+      .compose(failure -> SentinelGroup.knowsMaster(vertx, new RedisConfig(unreachable.getJsonObject("redis")))
+        .map(answer -> new Object[] {failure, answer}))
+      .eventually(h::close)
+      .onComplete(ctx.succeeding(seen -> ctx.verify(() -> {
+        Throwable failure = (Throwable) seen[0];
+        assertTrue(failure instanceof dev.biogate.config.ConfigException, "start failed on the setting: " + failure);
+        assertTrue(failure.getMessage().contains("redis.masterName") && failure.getMessage().contains("no-such-master"),
+          failure.getMessage());
+        assertEquals(true, seen[1], "unreachable Sentinels are not taken for a wrong name");
         ctx.completeNow();
       })));
   }
