@@ -49,7 +49,7 @@ public final class ClickGate {
     this.bots = o.botUserAgents();
     this.secret = o.fingerprintSecret() != null ? o.fingerprintSecret().bytes() : randomSecret();
     this.clients = ClientAddress.trusting(trustedProxies);
-    this.limiter = new InboundLimiter(o.ratePerSec(), o.burst(), trustedProxies, exemptLoopback);
+    this.limiter = new InboundLimiter("redirect", o.ratePerSec(), o.burst(), trustedProxies, exemptLoopback);
     // Upkeep on the calling event loop, not a pool thread woken again and again (see ProfileCache).
     this.counted = Caffeine.newBuilder().executor(Runnable::run).maximumSize(o.maxTracked()).expireAfterWrite(Duration.ofMillis(windowMs)).build();
   }

@@ -27,7 +27,7 @@ public final class EdgeHeaders {
   private static final AsciiString ORIGIN = AsciiString.cached("Origin");
   private static final AsciiString ALLOW_METHODS = AsciiString.cached("GET, HEAD, OPTIONS");
   private static final AsciiString ALLOW_HEADERS = AsciiString.cached("Authorization, If-None-Match, Content-Type");
-  private static final AsciiString EXPOSE_HEADERS = AsciiString.cached("ETag, Age, X-Cache, Cache-Status, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset");
+  private static final AsciiString EXPOSE_HEADERS = AsciiString.cached("ETag, Age, X-Cache, Cache-Status, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id");
   private static final AsciiString PREFLIGHT_MAX_AGE = AsciiString.cached("600");
 
   private final Set<String> origins;

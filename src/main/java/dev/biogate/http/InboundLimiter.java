@@ -19,7 +19,8 @@ import java.util.function.LongSupplier;
  * Per-client token buckets at the edge, keyed by client IP as {@link ClientAddress} resolves it (the peer, or behind
  * trusted proxies the first untrusted {@code X-Forwarded-For} hop from the right; left-most entries are
  * client-supplied and cannot be believed). Loopback clients are exempt only when configured so. Every answer to a
- * limited client carries the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-09):
+ * limited client carries the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-09), under the policy's name
+ * ({@code "default"} at the edge, {@code "redirect"} for redirects):
  * {@code RateLimit-Policy: "default";q=<burst>;w=<s to refill>} and {@code RateLimit: "default";r=<requests
  * left>;t=<s until full>}. Over the limit: {@code 429} with {@code Retry-After} (seconds until the next request is
  * allowed).
@@ -51,6 +52,7 @@ public final class InboundLimiter {
   private final long depth;
   private final ClientAddress clients;
   private final boolean exemptLoopback;
+  private final String quotedName;
   private final AsciiString policy;
   private final LongSupplier clock;
   /** Per slot: the theoretical arrival time, in nanoseconds after {@link #origin}; 0 (the past) is a full bucket. */
@@ -61,15 +63,23 @@ public final class InboundLimiter {
   private Consumer<String> observer;
 
   public InboundLimiter(HttpOptions options) {
-    this(options.inboundRatePerSec(), options.inboundBurst(), options.trustedProxies(), options.exemptLoopback());
+    this("default", options.inboundRatePerSec(), options.inboundBurst(), options.trustedProxies(), options.exemptLoopback());
   }
 
-  /** A limiter of its own (e.g. for one route), resolving clients the same way. */
-  public InboundLimiter(double ratePerSec, int burst, java.util.List<String> trustedProxies, boolean exemptLoopback) {
-    this(ratePerSec, burst, trustedProxies, exemptLoopback, System::nanoTime);
+  /**
+   * A limiter of its own (e.g. for one route), resolving clients the same way; {@code name} names its policy in the
+   * RateLimit fields, which an answer limited by both this one and the edge's carries side by side.
+   */
+  public InboundLimiter(String name, double ratePerSec, int burst, java.util.List<String> trustedProxies, boolean exemptLoopback) {
+    this(name, ratePerSec, burst, trustedProxies, exemptLoopback, System::nanoTime);
   }
 
   InboundLimiter(double ratePerSec, int burst, java.util.List<String> trustedProxies, boolean exemptLoopback, LongSupplier clock) {
+    this("default", ratePerSec, burst, trustedProxies, exemptLoopback, clock);
+  }
+
+  private InboundLimiter(String name, double ratePerSec, int burst, java.util.List<String> trustedProxies, boolean exemptLoopback,
+                         LongSupplier clock) {
     this.enabled = ratePerSec > 0;
     int size = Math.max(1, burst);
     double perRequest = enabled ? 1e9 / ratePerSec : 1;
@@ -83,7 +93,8 @@ public final class InboundLimiter {
     this.origin = clock.getAsLong() - depth - 1;
     new SecureRandom().nextBytes(key);
     long window = enabled ? Math.max(1, (long) Math.ceil(size / ratePerSec)) : 0;
-    this.policy = AsciiString.cached("\"default\";q=" + size + ";w=" + window);
+    this.quotedName = "\"" + name + "\"";
+    this.policy = AsciiString.cached(quotedName + ";q=" + size + ";w=" + window);
   }
 
   /**
@@ -114,7 +125,7 @@ public final class InboundLimiter {
     long next = next(taken, now);
     HttpServerResponse resp = req.response();
     long full = (next - now + 999_999_999L) / 1_000_000_000L;
-    resp.headers().add(RATELIMIT_POLICY, policy).add(RATELIMIT, "\"default\";r=" + left(taken, now) + ";t=" + full);
+    resp.headers().add(RATELIMIT_POLICY, policy).add(RATELIMIT, quotedName + ";r=" + left(taken, now) + ";t=" + full);
     if (taken > 0) {
       return true;
     }

@@ -107,12 +107,14 @@ class ClickCountingTest extends HarnessTest {
     JsonObject http = new JsonObject().put("inbound", new JsonObject().put("exemptLoopback", false));
     List<Integer> statuses = new ArrayList<>();
     List<String> retryAfter = new ArrayList<>();
+    List<List<String>> policies = new ArrayList<>();
     gateway(new JsonObject().put("ratePerSec", 0.01).put("burst", 3), http).compose(g -> {
       Future<Void> chain = Future.succeededFuture();
       for (int i = 0; i < 5; i++) {
         chain = chain.compose(v -> click(g, HttpMethod.GET, BROWSER_A, null, null).map(r -> {
           statuses.add(r.statusCode());
           retryAfter.add(r.getHeader("Retry-After"));
+          policies.add(r.headers().getAll("RateLimit-Policy"));
           return null;
         }));
       }
@@ -120,6 +122,10 @@ class ClickCountingTest extends HarnessTest {
     }).onComplete(ctx.succeeding(profile -> ctx.verify(() -> {
       assertEquals(List.of(302, 302, 302, 429, 429), statuses);
       assertNotNull(retryAfter.get(3));
+      // Both limits state their policy, each under its own name (two "default" policies were ambiguous).
+      List<String> names = new ArrayList<>();
+      policies.get(3).forEach(p -> names.add(p.substring(0, p.indexOf(';'))));
+      assertEquals(List.of("\"default\"", "\"redirect\""), names, policies.get(3).toString());
       assertEquals(200, profile.statusCode(), "the redirect limit is its own; reads are not affected");
       ctx.completeNow();
     })));

@@ -50,6 +50,15 @@ class EdgeSecurityTest extends HarnessTest {
         HttpResponse<Buffer> preflight = all.resultAt(2);
         HttpResponse<Buffer> badPreflight = all.resultAt(3);
         assertEquals("https://bio.example.com", allowed.getHeader("Access-Control-Allow-Origin"));
+        // Exposed: what the gateway sends and a page may read; nothing it never sends.
+        java.util.Set<String> exposed = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        for (String name : allowed.getHeader("Access-Control-Expose-Headers").split(",")) {
+          exposed.add(name.trim());
+        }
+        assertTrue(exposed.containsAll(java.util.List.of("ETag", "X-Cache", "Cache-Status", "Retry-After", "RateLimit",
+          "RateLimit-Policy", "X-Request-Id")), exposed.toString());
+        assertTrue(exposed.stream().noneMatch(n -> n.startsWith("RateLimit-") && !n.equalsIgnoreCase("RateLimit-Policy")),
+          "no header the gateway never sends: " + exposed);
         assertTrue(allowed.headers().getAll("Vary").contains("Origin"));
         assertNull(other.getHeader("Access-Control-Allow-Origin"));
         assertEquals(204, preflight.statusCode());
