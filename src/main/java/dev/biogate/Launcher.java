@@ -202,8 +202,28 @@ final class Launcher {
       if (!(cause instanceof ConfigException) && addressInUse(cause)) {
         throw new ConfigException(config.settingName(portPath), "the port is already in use (" + cause.getMessage() + ")");
       }
+      String hostPath = cause instanceof ConfigException ? null : unresolved(cause, config);
+      if (hostPath != null) {
+        String host = hostPath.equals("http.host") ? config.http().host() : config.http().managementHost();
+        throw new ConfigException(config.settingName(hostPath), "cannot listen on '" + host + "': the name does not resolve");
+      }
       throw cause instanceof Exception ? (Exception) cause : e;
     }
+  }
+
+  /**
+   * The listener host setting ({@code http.host} or {@code http.management.host}) whose name the resolver could not
+   * resolve when binding, or null when the failure is something else.
+   */
+  private static String unresolved(Throwable t, BiogateConfig config) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      String m = String.valueOf(c.getMessage());
+      if (c instanceof java.net.UnknownHostException || m.startsWith("Failed to resolve")) {
+        return m.contains("'" + config.http().host() + "'") || !m.contains("'" + config.http().managementHost() + "'")
+          ? "http.host" : "http.management.host";
+      }
+    }
+    return null;
   }
 
   static boolean addressInUse(Throwable t) {

@@ -156,6 +156,37 @@ class StartupErrorsTest {
     }
   }
 
+  /** It once exited 1 with the resolver's "Failed to resolve '999.1.1.1'", naming no setting. */
+  @Test
+  void aHostThatIsNotAnAddressNamesTheHostSetting() {
+    assertConfigError(run(Map.of("BIOGATE_HTTP_HOST", "999.1.1.1")), "BIOGATE_HTTP_HOST", "999.1.1.1");
+    assertConfigError(run(Map.of("BIOGATE_MANAGEMENT_HOST", "10.0.0")), "BIOGATE_MANAGEMENT_HOST", "10.0.0");
+  }
+
+  /** A name that does not resolve is only known when the listener binds: still one line naming the setting. */
+  @Test
+  void aHostNameThatDoesNotResolveNamesTheHostSetting() {
+    Map<String, String> env = new HashMap<>();
+    env.put("BIOGATE_HTTP_HOST", "no-such-host.invalid");
+    env.put("BIOGATE_HTTP_PORT", "0");
+    env.put("BIOGATE_MANAGEMENT_PORT", "0");
+    env.put("BIOGATE_HTTP_INSTANCES", "1");
+    env.put("REDIS_URL", TestRedis.url());
+    env.put("LINKTREE_API_BASE", "http://127.0.0.1:9");
+    env.put("LINKTREE_API_TOKEN", "lt_token_value");
+    env.put("BIOGATE_CLICK_JOURNAL", dir.resolve("clicks.journal").toString());
+    assertConfigError(run(env, "serve"), "BIOGATE_HTTP_HOST", "no-such-host.invalid");
+  }
+
+  /** It once printed half the checklist, then "java.net.MalformedURLException: no protocol: notaurl" (exit 1). */
+  @Test
+  void preflightWithAWebhookUrlThatIsNotAUrlNamesTheVariable() {
+    Outcome o = run(Map.of("LINKTREE_WEBHOOK_URL", "notaurl"), "preflight");
+    assertConfigError(o, "LINKTREE_WEBHOOK_URL", "notaurl");
+    assertTrue(!o.err().contains("Exception"), o.err());
+    assertEquals("", o.out(), "nothing checked with an unusable setting");
+  }
+
   @Test
   void unknownCommandIsAUsageError() {
     Outcome o = run(Map.of(), "servee");
