@@ -214,6 +214,17 @@ class StartupErrorsTest {
     assertEquals(java.util.List.of(), quiet.warnings());
   }
 
+  /** Instances sharing a Redis are meant to serve the same clients: their cursors must verify everywhere. */
+  @Test
+  void aSharedRedisWithoutACursorSecretIsWarnedAboutAsSuch() {
+    var shared = ConfigLoader.load(Map.of("REDIS_URL", "redis://127.0.0.1:6379"), Path.of("conf", "biogate.json"));
+    assertTrue(shared.warnings().stream().anyMatch(w -> w.startsWith("BIOGATE_CURSOR_SECRET") && w.contains("shared Redis")
+      && w.contains("rejected")), shared.warnings().toString());
+    var set = ConfigLoader.load(Map.of("REDIS_URL", "redis://127.0.0.1:6379", "BIOGATE_CURSOR_SECRET", "0123456789abcdef0123"),
+      Path.of("conf", "biogate.json"));
+    assertTrue(set.warnings().stream().noneMatch(w -> w.contains("cursor")), set.warnings().toString());
+  }
+
   @Test
   void plainHttpIsWarnedAboutOnlyOffLoopbackIpv6Included() throws IOException {
     for (String host : new String[] {"::1", "127.0.0.1", "localhost"}) {
