@@ -54,16 +54,29 @@ final class Launcher {
     LOG.info("biogate {} starting", BuildInfo.version());
     config.warnings().forEach(w -> LOG.warn("risky setting: {}", w));
     checkJournal(config);
-    EmbeddedRedis embedded = null;
-    if (config.redis().embedded()) {
-      embedded = EmbeddedRedis.start().stoppedByCaller();
-      LOG.info("no REDIS_URL configured: using a private redis-server on 127.0.0.1:{} (data is not persisted)", embedded.port());
-      config = config.withRedis(config.redis().withUrl(embedded.url()));
+    // The stop hook is in place before anything is started: a SIGTERM at any moment of start-up stops what has
+    // started so far (it once left the private redis-server running, orphaned, when it came before the end).
+    Stop stop = new Stop(config.http().shutdownGraceMs() + 5_000);
+    try {
+      Runtime.getRuntime().addShutdownHook(new Thread(stop, "biogate-shutdown"));
+    } catch (IllegalStateException shuttingDown) {
+      LOG.info("stop requested before start-up began: not starting");
+      return;
     }
-    PrometheusMeterRegistry registry = Metrics.newRegistry();
-    Vertx vertx = config.http().requestMetrics() ? vertx(registry) : vertx();
+    EmbeddedRedis embedded = null;
+    Vertx vertx = null;
     Gateway gateway;
     try {
+      if (config.redis().embedded()) {
+        // Main thread of the process: it ends with the JVM, so the server also gets the kernel's parent-death
+        // signal when the JVM dies without running hooks (SIGKILL, ExitOnOutOfMemoryError).
+        embedded = stop.register(EmbeddedRedis.unstarted().diesWithStartingThread());
+        embedded.launch();
+        LOG.info("no REDIS_URL configured: using a private redis-server on 127.0.0.1:{} (data is not persisted)", embedded.port());
+        config = config.withRedis(config.redis().withUrl(embedded.url()));
+      }
+      PrometheusMeterRegistry registry = Metrics.newRegistry();
+      vertx = stop.register(config.http().requestMetrics() ? vertx(registry) : vertx());
       LOG.info("transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
       if (config.linktree().apiBase() == null) {
         SandboxOptions so = config.sandbox();
@@ -77,36 +90,107 @@ final class Launcher {
           LOG.info("KLAVIYO_ENABLED without KLAVIYO_API_BASE: the Klaviyo sink delivers to the sandbox at {}/api/events/", base);
         }
       }
-      gateway = await(Gateway.start(vertx, config, System::currentTimeMillis, registry), config, "http.port");
+      gateway = stop.register(await(Gateway.start(vertx, config, System::currentTimeMillis, registry), config, "http.port"));
       reportEndpoints(vertx, gateway, config);
     } catch (Exception e) {
-      vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      if (stop.stopping()) {
+        // The stop hook is closing what had started; the failure is only the consequence of that.
+        LOG.debug("start-up interrupted by the stop: {}", e.toString());
+        return;
+      }
+      if (vertx != null) {
+        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      }
       if (embedded != null) {
-        embedded.stop();
+        embedded.close();
       }
       throw e;
     }
-    long deadline = config.http().shutdownGraceMs() + 5_000;
-    EmbeddedRedis redis = embedded;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      LOG.info("stopping: no new connections; finishing in-flight requests and events (deadline {} ms)", deadline);
-      try {
-        gateway.close().toCompletionStage().toCompletableFuture().get(deadline, TimeUnit.MILLISECONDS);
-        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-        // The private Redis goes last: the gateway's consumers and heartbeats use it until they have stopped.
-        if (redis != null) {
-          redis.stop();
-        }
-        LOG.info("stopped cleanly");
-      } catch (Exception e) {
-        LOG.warn("shutdown deadline passed; exiting with work left to other instances ({})", e.getClass().getSimpleName());
-      }
-    }, "biogate-shutdown"));
-    // Logged once the stop hook is in place: whoever waits for this line may send SIGTERM right away.
+    // Logged once the gateway is registered with the stop hook: whoever waits for this line may send SIGTERM right away.
     String scheme = ServerTls.scheme(config.tls());
     LOG.info("management (metrics, admin, health) on {}://{}:{}", scheme, config.http().managementHost(), gateway.managementPort());
     LOG.info("biogate listening on {}://{}:{} ({} event loops); try: curl {}://{}:{}/v1/profiles/demo", scheme,
       config.http().host(), gateway.port(), config.http().instances(), scheme, config.http().host(), gateway.port());
+  }
+
+  /**
+   * The process's one stop hook. What start-up has started is registered here as it starts; on SIGTERM the gateway
+   * stops first (drain), then Vert.x, then the private Redis, which the gateway's consumers and heartbeats use until
+   * they have stopped. Hooks run concurrently, hence one hook for all three. During start-up it stops whatever has
+   * started by then, and start-up registers nothing more.
+   */
+  private static final class Stop implements Runnable {
+
+    private final long deadlineMs;
+    private EmbeddedRedis redis;
+    private Vertx vertx;
+    private Gateway gateway;
+    private boolean stopping;
+
+    Stop(long deadlineMs) {
+      this.deadlineMs = deadlineMs;
+    }
+
+    /** Registers what start-up has just created; fails once the stop has begun (start-up then goes no further). */
+    synchronized <T> T register(T started) {
+      if (stopping) {
+        throw new IllegalStateException("stopping: start-up abandoned");
+      }
+      if (started instanceof EmbeddedRedis r) {
+        redis = r;
+      } else if (started instanceof Vertx v) {
+        vertx = v;
+      } else if (started instanceof Gateway g) {
+        gateway = g;
+      }
+      return started;
+    }
+
+    synchronized boolean stopping() {
+      return stopping;
+    }
+
+    @Override
+    public void run() {
+      EmbeddedRedis r;
+      Vertx v;
+      Gateway g;
+      synchronized (this) {
+        stopping = true;
+        r = redis;
+        v = vertx;
+        g = gateway;
+      }
+      if (g == null) {
+        LOG.info("stopping during start-up: closing what has started{}", r != null ? ", the private redis-server last" : "");
+      } else {
+        LOG.info("stopping: no new connections; finishing in-flight requests and events (deadline {} ms)", deadlineMs);
+      }
+      boolean clean = true;
+      try {
+        if (g != null) {
+          g.close().toCompletionStage().toCompletableFuture().get(deadlineMs, TimeUnit.MILLISECONDS);
+        }
+        if (v != null) {
+          v.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        }
+      } catch (Exception e) {
+        clean = false;
+        LOG.warn("shutdown deadline passed; exiting with work left to other instances ({})", e.getClass().getSimpleName());
+      }
+      // Even past the deadline: the private Redis must not outlive the process.
+      if (r != null) {
+        try {
+          r.close();
+        } catch (Exception e) {
+          clean = false;
+          LOG.warn("could not stop the private redis-server ({})", e.toString());
+        }
+      }
+      if (clean) {
+        LOG.info(g == null ? "stopped during start-up" : "stopped cleanly");
+      }
+    }
   }
 
   /** Waits for a start-up step; a bind failure becomes a configuration error naming the port's setting. */
@@ -118,8 +202,28 @@ final class Launcher {
       if (!(cause instanceof ConfigException) && addressInUse(cause)) {
         throw new ConfigException(config.settingName(portPath), "the port is already in use (" + cause.getMessage() + ")");
       }
+      String hostPath = cause instanceof ConfigException ? null : unresolved(cause, config);
+      if (hostPath != null) {
+        String host = hostPath.equals("http.host") ? config.http().host() : config.http().managementHost();
+        throw new ConfigException(config.settingName(hostPath), "cannot listen on '" + host + "': the name does not resolve");
+      }
       throw cause instanceof Exception ? (Exception) cause : e;
     }
+  }
+
+  /**
+   * The listener host setting ({@code http.host} or {@code http.management.host}) whose name the resolver could not
+   * resolve when binding, or null when the failure is something else.
+   */
+  private static String unresolved(Throwable t, BiogateConfig config) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      String m = String.valueOf(c.getMessage());
+      if (c instanceof java.net.UnknownHostException || m.startsWith("Failed to resolve")) {
+        return m.contains("'" + config.http().host() + "'") || !m.contains("'" + config.http().managementHost() + "'")
+          ? "http.host" : "http.management.host";
+      }
+    }
+    return null;
   }
 
   static boolean addressInUse(Throwable t) {

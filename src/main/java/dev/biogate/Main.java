@@ -46,6 +46,24 @@ public final class Main {
     }
   }
 
+  /** Preflight's optional {@code LINKTREE_WEBHOOK_URL}: an absolute http(s) URL, or a configuration error naming it. */
+  static String webhookUrl(String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    String url = value.trim();
+    try {
+      java.net.URI uri = new java.net.URI(url);
+      if (("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme())) && uri.getHost() != null) {
+        return url;
+      }
+    } catch (java.net.URISyntaxException e) {
+      // reported below
+    }
+    throw new ConfigException("LINKTREE_WEBHOOK_URL", "'" + url + "' is not an absolute http:// or https:// URL "
+      + "(the public address of /webhooks/linktree, e.g. https://gateway.example.com/webhooks/linktree)");
+  }
+
   /** What {@link #run} returns when the gateway or the sandbox is up and serving (the process keeps running). */
   static final int RUNNING = -1;
 
@@ -87,7 +105,7 @@ public final class Main {
         case "webhooks":
           return Launcher.webhooks(config, java.util.Arrays.asList(args).subList(1, args.length), out, err);
         default:
-          return Launcher.preflight(config, env.get("LINKTREE_WEBHOOK_URL")) == 0 ? 0 : 1;
+          return Launcher.preflight(config, webhookUrl(env.get("LINKTREE_WEBHOOK_URL"))) == 0 ? 0 : 1;
       }
     } catch (ConfigException e) {
       err.println("biogate: invalid configuration: " + e.getMessage());

@@ -156,6 +156,37 @@ class StartupErrorsTest {
     }
   }
 
+  /** It once exited 1 with the resolver's "Failed to resolve '999.1.1.1'", naming no setting. */
+  @Test
+  void aHostThatIsNotAnAddressNamesTheHostSetting() {
+    assertConfigError(run(Map.of("BIOGATE_HTTP_HOST", "999.1.1.1")), "BIOGATE_HTTP_HOST", "999.1.1.1");
+    assertConfigError(run(Map.of("BIOGATE_MANAGEMENT_HOST", "10.0.0")), "BIOGATE_MANAGEMENT_HOST", "10.0.0");
+  }
+
+  /** A name that does not resolve is only known when the listener binds: still one line naming the setting. */
+  @Test
+  void aHostNameThatDoesNotResolveNamesTheHostSetting() {
+    Map<String, String> env = new HashMap<>();
+    env.put("BIOGATE_HTTP_HOST", "no-such-host.invalid");
+    env.put("BIOGATE_HTTP_PORT", "0");
+    env.put("BIOGATE_MANAGEMENT_PORT", "0");
+    env.put("BIOGATE_HTTP_INSTANCES", "1");
+    env.put("REDIS_URL", TestRedis.url());
+    env.put("LINKTREE_API_BASE", "http://127.0.0.1:9");
+    env.put("LINKTREE_API_TOKEN", "lt_token_value");
+    env.put("BIOGATE_CLICK_JOURNAL", dir.resolve("clicks.journal").toString());
+    assertConfigError(run(env, "serve"), "BIOGATE_HTTP_HOST", "no-such-host.invalid");
+  }
+
+  /** It once printed half the checklist, then "java.net.MalformedURLException: no protocol: notaurl" (exit 1). */
+  @Test
+  void preflightWithAWebhookUrlThatIsNotAUrlNamesTheVariable() {
+    Outcome o = run(Map.of("LINKTREE_WEBHOOK_URL", "notaurl"), "preflight");
+    assertConfigError(o, "LINKTREE_WEBHOOK_URL", "notaurl");
+    assertTrue(!o.err().contains("Exception"), o.err());
+    assertEquals("", o.out(), "nothing checked with an unusable setting");
+  }
+
   @Test
   void unknownCommandIsAUsageError() {
     Outcome o = run(Map.of(), "servee");
@@ -181,6 +212,17 @@ class StartupErrorsTest {
     assertTrue(config.warnings().stream().anyMatch(w -> w.startsWith("BIOGATE_HTTP_HOST:")), config.warnings().toString());
     var quiet = ConfigLoader.load(Map.of("BIOGATE_CURSOR_SECRET", "0123456789abcdef0123"), Path.of("conf", "biogate.json"));
     assertEquals(java.util.List.of(), quiet.warnings());
+  }
+
+  /** Instances sharing a Redis are meant to serve the same clients: their cursors must verify everywhere. */
+  @Test
+  void aSharedRedisWithoutACursorSecretIsWarnedAboutAsSuch() {
+    var shared = ConfigLoader.load(Map.of("REDIS_URL", "redis://127.0.0.1:6379"), Path.of("conf", "biogate.json"));
+    assertTrue(shared.warnings().stream().anyMatch(w -> w.startsWith("BIOGATE_CURSOR_SECRET") && w.contains("shared Redis")
+      && w.contains("rejected")), shared.warnings().toString());
+    var set = ConfigLoader.load(Map.of("REDIS_URL", "redis://127.0.0.1:6379", "BIOGATE_CURSOR_SECRET", "0123456789abcdef0123"),
+      Path.of("conf", "biogate.json"));
+    assertTrue(set.warnings().stream().noneMatch(w -> w.contains("cursor")), set.warnings().toString());
   }
 
   @Test

@@ -104,7 +104,12 @@ public final class BiogateConfig {
     if (cache.staleIfErrorMs() == 0) {
       w.add("cache.staleIfErrorMs: 0 means an upstream outage empties the cache: clients get 503 instead of the last good copy");
     }
-    if (http().cursorSecret() == null) {
+    if (http().cursorSecret() == null && !redis.embedded()) {
+      // A configured Redis is normally shared by several instances behind one address: say what breaks.
+      w.add(http.name("cursorSecret") + " is not set with a shared Redis: each instance signs links cursors with a random "
+        + "key of its own, so a next_cursor issued by one instance is rejected (400 invalid_cursor) by the others; "
+        + "set BIOGATE_CURSOR_SECRET, the same on every instance");
+    } else if (http().cursorSecret() == null) {
       w.add(http.name("cursorSecret") + " is not set: links cursors are signed with a per-process key and only valid on the "
         + "instance that issued them (set BIOGATE_CURSOR_SECRET when running several instances)");
     }

@@ -64,6 +64,8 @@ public record HttpOptions(String host, int port, int instances, List<String> cor
       Secret.of(s.string("cursorSecret", null)),
       s.intIn("maxConnections", 0, 0, 10_000_000),
       s.intIn("maxConnectionsPerClient", DEFAULT_MAX_CONNECTIONS_PER_CLIENT, 0, 10_000_000));
+    checkHost(s, "host", host);
+    checkHost(s.section("management"), "host", managementHost);
     if (cursorSecret != null && cursorSecret.reveal().length() < 16) {
       throw s.invalid("cursorSecret", "must be at least 16 characters");
     }
@@ -74,6 +76,23 @@ public record HttpOptions(String host, int port, int instances, List<String> cor
       if (!origin.startsWith("http://") && !origin.startsWith("https://")) {
         throw s.invalid("corsOrigins", "'" + origin + "' must start with http:// or https://");
       }
+    }
+  }
+
+  /**
+   * A listener host is an IP address or a name. Digits and dots only (999.1.1.1, 10.0.0) can only mean an IPv4
+   * address, so one that is not is refused here, by name; a name that does not resolve is reported when the listener
+   * binds (see Launcher).
+   */
+  private static void checkHost(Settings s, String key, String host) {
+    if (host == null || host.isBlank()) {
+      throw s.invalid(key, "must be an IP address or a host name");
+    }
+    if (host.matches("[0-9.]+") && !io.netty.util.NetUtil.isValidIpV4Address(host)) {
+      throw s.invalid(key, "'" + host + "' is not an IPv4 address");
+    }
+    if (host.indexOf(':') >= 0 && !io.netty.util.NetUtil.isValidIpV6Address(host)) {
+      throw s.invalid(key, "'" + host + "' is not an IPv6 address");
     }
   }
 

@@ -93,9 +93,13 @@ public final class Methods {
     }
   }
 
-  /** The router's last handler: {@code 405} when a route serves this path with other methods, else JSON {@code 404}. */
+  /**
+   * The router's last handler: {@code 405} when a route serves this path with other methods, else JSON {@code 404}.
+   * {@code HEAD} is no exception: a path a GET route serves never gets here ({@link #headForGets}), so a HEAD that
+   * does is 404 like the GET would be, or 405 on a path served for other methods only.
+   */
   public static void notFound(Router router, RoutingContext ctx) {
-    if (ctx.request().method() == HttpMethod.HEAD || !allowed(router, ctx.normalizedPath()).isEmpty()) {
+    if (!allowed(router, ctx.normalizedPath()).isEmpty()) {
       notAllowed(router, ctx);
     } else {
       ErrorResponses.send(ctx.response(), Listeners.NOT_FOUND);

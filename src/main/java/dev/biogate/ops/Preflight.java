@@ -145,7 +145,10 @@ public final class Preflight {
 
   private void webhookEndpoint(String url) {
     Future<HttpResponse<Buffer>> head = http.requestAbs(HttpMethod.HEAD, url).timeout(TIMEOUT_MS).send();
-    outcome(head, "webhook endpoint reachable (HEAD " + url.replaceAll("\\?.*$", "") + ")", r -> r.statusCode() < 500, null);
+    // The endpoint serves POST only: 405 (or an auth answer from a proxy in front) means the path exists, 404 not.
+    outcome(head, "webhook endpoint reachable (HEAD " + url.replaceAll("\\?.*$", "") + ")",
+      r -> r.statusCode() < 500 && r.statusCode() != 404,
+      r -> r.statusCode() == 404 ? "404: nothing is served at this path (it should end in /webhooks/linktree)" : "status " + r.statusCode());
   }
 
   private Future<HttpResponse<Buffer>> get(String url, String authorization) {

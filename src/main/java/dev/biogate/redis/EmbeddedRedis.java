@@ -41,6 +41,14 @@ public final class EmbeddedRedis implements AutoCloseable {
   private static final String SETSID = Stream.of("/usr/bin/setsid", "/bin/setsid")
     .filter(f -> Files.isExecutable(Path.of(f))).findFirst().orElse(null);
 
+  /**
+   * {@code setpriv} (util-linux), when there is one: with {@code --pdeathsig} the kernel sends the server SIGTERM when
+   * the thread that started it ends, which covers what no shutdown hook can: a JVM killed with SIGKILL or exiting
+   * through {@code -XX:+ExitOnOutOfMemoryError}.
+   */
+  private static final String SETPRIV = Stream.of("/usr/bin/setpriv", "/bin/setpriv")
+    .filter(f -> Files.isExecutable(Path.of(f))).findFirst().orElse(null);
+
   private static final String LOG_FILE = "redis-server.log";
 
   private final int port;
@@ -48,6 +56,10 @@ public final class EmbeddedRedis implements AutoCloseable {
   /** The server's own directory while it runs (its working directory and {@code dir}), removed when it stops. */
   private Path dir;
   private Thread exitHook;
+  /** Set by {@link #close()}: a launch still under way (or a later one) does not leave a server behind. */
+  private boolean closed;
+  /** See {@link #diesWithStartingThread()}. */
+  private boolean parentDeathSignal;
 
   private EmbeddedRedis(int port) {
     this.port = port;
@@ -61,26 +73,63 @@ public final class EmbeddedRedis implements AutoCloseable {
   /** Starts a server on the given loopback port (used to restart a stopped server on the same address). */
   public static EmbeddedRedis start(int port) throws IOException {
     EmbeddedRedis r = new EmbeddedRedis(port);
-    r.launch();
+    // Registered before the process exists: a JVM stopped while the server starts still stops it.
     r.exitHook = new Thread(r::stopQuietly, "embedded-redis-stop");
     Runtime.getRuntime().addShutdownHook(r.exitHook);
+    try {
+      r.launch();
+    } catch (IOException | RuntimeException e) {
+      r.stoppedByCaller();
+      throw e;
+    }
     return r;
   }
 
-  private void launch() throws IOException {
+  /**
+   * A server on a free loopback port that is not started yet and that no hook of its own stops: the caller registers
+   * it with whatever stops the process (see {@code Launcher}) first, then calls {@link #launch()}, so that there is
+   * no moment when a server runs that nothing would stop.
+   */
+  public static EmbeddedRedis unstarted() throws IOException {
+    return new EmbeddedRedis(freePort());
+  }
+
+  /**
+   * The server also gets SIGTERM from the kernel when the thread that calls {@link #launch()} ends (Linux parent-death
+   * signal, through {@code setpriv}; without setpriv only the caller's stop applies). Only for a launch from a thread
+   * that lives as long as the process, such as the main thread of {@code java -jar}, which ends with the JVM.
+   */
+  public EmbeddedRedis diesWithStartingThread() {
+    this.parentDeathSignal = true;
+    return this;
+  }
+
+  /** Starts the server. Blocks until it accepts connections: call off the event loop. */
+  public void launch() throws IOException {
     String exe = ExecutableProvider.newJarResourceProvider().get().getAbsolutePath();
-    // A directory of its own: run from the caller's, the server would load any dump.rdb lying there (one written by
-    // a newer Redis makes it exit at once). Its output goes to a log there, quoted if it fails to start.
-    dir = Files.createTempDirectory("biogate-redis-");
-    Path log = dir.resolve(LOG_FILE);
     List<String> command = new ArrayList<>();
     if (SETSID != null) {
       command.add(SETSID);
     }
+    if (parentDeathSignal && SETPRIV != null) {
+      Collections.addAll(command, SETPRIV, "--pdeathsig", "TERM");
+    }
     Collections.addAll(command, exe, "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
-      "--appendonly", "no", "--protected-mode", "yes", "--maxmemory-policy", "noeviction", "--dir", dir.toString());
-    process = new ProcessBuilder(command).directory(dir.toFile())
-      .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      "--appendonly", "no", "--protected-mode", "yes", "--maxmemory-policy", "noeviction");
+    Path log;
+    synchronized (this) {
+      if (closed) {
+        throw new IOException("the private redis-server was stopped before it started");
+      }
+      // A directory of its own: run from the caller's, the server would load any dump.rdb lying there (one written
+      // by a newer Redis makes it exit at once). Its output goes to a log there, quoted if it fails to start.
+      dir = Files.createTempDirectory("biogate-redis-");
+      log = dir.resolve(LOG_FILE);
+      Collections.addAll(command, "--dir", dir.toString());
+      // Started under the lock close() takes: a stop either comes first (and nothing starts) or sees the process.
+      process = new ProcessBuilder(command).directory(dir.toFile())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MS);
     while (true) {
       try (Socket s = new Socket()) {
@@ -176,14 +225,18 @@ public final class EmbeddedRedis implements AutoCloseable {
 
   private void stopQuietly() {
     try {
-      stop();
+      close();
     } catch (IOException | RuntimeException e) {
       // JVM is going down; nothing useful to do.
     }
   }
 
+  /** Stops the server for good: a launch under way ends without a server, and none may follow. */
   @Override
   public void close() throws IOException {
+    synchronized (this) {
+      closed = true;
+    }
     stop();
   }
 

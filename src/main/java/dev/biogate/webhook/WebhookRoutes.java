@@ -30,12 +30,17 @@ public final class WebhookRoutes {
   private static final ApiException TOO_LARGE = new ApiException(413, "payload_too_large", "webhook bodies are limited in size");
   private static final ApiException NOT_JSON = new ApiException(415, "unsupported_media_type",
     "webhook bodies must be application/json (UTF-8)");
+  /**
+   * A provider not configured here is an operator's fix, not a moment's: the 503 asks the provider (which keeps and
+   * retries the delivery) to come back in a few minutes rather than at its own next attempt.
+   */
+  private static final long DISABLED_RETRY_AFTER_S = 300;
   private static final ApiException LINKTREE_DISABLED = new ApiException(503, "webhook_disabled",
-    "linktree webhooks are not accepted: no signing secret is configured");
+    "linktree webhooks are not accepted: no signing secret is configured", DISABLED_RETRY_AFTER_S);
   private static final ApiException LINKME_DISABLED = new ApiException(503, "webhook_disabled",
-    "linkme webhooks are not accepted: no signing secret is configured, or LinkMe ingestion is switched off");
+    "linkme webhooks are not accepted: no signing secret is configured, or LinkMe ingestion is switched off", DISABLED_RETRY_AFTER_S);
   private static final ApiException KLAVIYO_DISABLED = new ApiException(503, "webhook_disabled",
-    "klaviyo webhooks are not accepted: no signing secret is configured");
+    "klaviyo webhooks are not accepted: no signing secret is configured", DISABLED_RETRY_AFTER_S);
   private static final ApiException MISSING = new ApiException(401, "missing_signature", "the delivery is not signed");
   private static final ApiException INVALID = new ApiException(403, "invalid_signature", "the signature does not match");
   private static final ApiException NOT_UTF8 = new ApiException(400, "invalid_encoding",

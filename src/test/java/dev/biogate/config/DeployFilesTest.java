@@ -9,6 +9,7 @@ import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.Yaml;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,6 +39,10 @@ class DeployFilesTest {
   private static final Path COMPOSE = Path.of("deploy", "docker-compose.yml");
   private static final Path DEPLOYMENT = Path.of("deploy", "k8s", "deployment.yaml");
   private static final Path CONFIG_MAP = Path.of("deploy", "k8s", "configmap.yaml");
+  private static final Path SECRET_EXAMPLE = Path.of("deploy", "k8s", "secret.example.yaml");
+  private static final Path DOCKERFILE = Path.of("deploy", "Dockerfile");
+  /** The uid the image runs as ({@code USER} in the Dockerfile, {@code runAsUser} in the Deployment). */
+  private static final String RUNTIME_UID = "10001";
   private static final Path BASE = Path.of("conf", "biogate.json");
 
   /** {@code - name: X} followed by {@code value: Y} in a container's env list. */
@@ -91,6 +96,14 @@ class DeployFilesTest {
     BiogateConfig c = ConfigLoader.load(localised(vars, config, dir), BASE);
     assertEquals(RedisConfig.Type.CLUSTER, c.redis().type());
     assertEquals("0.0.0.0", c.http().host(), "listens beyond loopback inside a container");
+    // Prometheus scrapes /metrics from another container or pod: loopback inside the container is unreachable.
+    assertEquals("0.0.0.0", c.http().managementHost(), "management listener reachable by the scraper");
+    // Replicas behind one load balancer must sign links cursors with the same key.
+    assertTrue(vars.containsKey("BIOGATE_CURSOR_SECRET_FILE"), "BIOGATE_CURSOR_SECRET_FILE set from a shared secret");
+    assertEquals("placeholder-biogate_cursor_secret_file-0123456789", c.http().cursorSecret().reveal());
+    // The default ./data/clicks.journal is under the image's root-owned WORKDIR: the runtime user cannot create it.
+    assertTrue(vars.containsKey("BIOGATE_CLICK_JOURNAL"), "click journal placed explicitly");
+    assertTrue(c.analytics().journalPath().startsWith("/"), "absolute journal path: " + c.analytics().journalPath());
     if (vars.containsKey("LINKTREE_API_TOKEN_FILE")) {
       assertEquals("placeholder-linktree_api_token_file-0123456789", c.linktree().token().reveal());
     }
@@ -115,6 +128,111 @@ class DeployFilesTest {
     Path config = dir.resolve("biogate.json");
     Files.writeString(config, configMapJson().encode());
     assertLoadsAsIntended(variables(DEPLOYMENT, K8S_ENV), config, dir);
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void composeGatewaysJournalOnAWritablePersistentVolumeAndKeepManagementPrivate() throws IOException {
+    Map<String, Object> compose = new Yaml().load(Files.readString(COMPOSE));
+    Map<String, Object> services = (Map<String, Object>) compose.get("services");
+    Map<String, Object> namedVolumes = (Map<String, Object>) compose.getOrDefault("volumes", Map.of());
+    String imageJournalDir = dockerfileJournalDir();
+    Set<String> volumesUsed = new LinkedHashSet<>();
+    int gateways = 0;
+    for (Map.Entry<String, Object> e : services.entrySet()) {
+      Map<String, Object> svc = (Map<String, Object>) e.getValue();
+      Map<String, Object> env = (Map<String, Object>) svc.getOrDefault("environment", Map.of());
+      if (!e.getKey().startsWith("gateway")) {
+        continue;
+      }
+      gateways++;
+      String journal = String.valueOf(env.get("BIOGATE_CLICK_JOURNAL"));
+      String journalDir = Path.of(journal).getParent().toString();
+      assertEquals(imageJournalDir, journalDir, e.getKey() + ": journal in the directory the image prepares");
+      String volume = null;
+      for (Object v : (List<Object>) svc.getOrDefault("volumes", List.of())) {
+        String[] parts = String.valueOf(v).split(":");
+        if (parts.length >= 2 && parts[1].equals(journalDir)) {
+          volume = parts[0];
+        }
+      }
+      assertTrue(volume != null, e.getKey() + ": a volume is mounted at " + journalDir);
+      assertTrue(namedVolumes.containsKey(volume), e.getKey() + ": " + volume + " is a named (persistent) volume");
+      assertTrue(volumesUsed.add(volume), e.getKey() + ": its journal volume is its own");
+      assertTrue(((List<Object>) svc.get("secrets")).contains("cursor_secret"), e.getKey() + ": cursor secret mounted");
+      assertEquals("/run/secrets/cursor_secret", env.get("BIOGATE_CURSOR_SECRET_FILE"));
+      for (Object port : (List<Object>) svc.getOrDefault("ports", List.of())) {
+        assertFalse(String.valueOf(port).endsWith(":9090") || String.valueOf(port).equals("9090"),
+          e.getKey() + ": the management port is not published: " + port);
+      }
+    }
+    assertEquals(3, gateways);
+  }
+
+  @Test
+  void imageCreatesTheJournalDirectoryForItsRuntimeUser() throws IOException {
+    String docker = Files.readString(DOCKERFILE);
+    assertEquals(RUNTIME_UID, match(docker, "(?m)^USER\\s+(\\S+)\\s*$"));
+    String dir = dockerfileJournalDir();
+    assertTrue(Pattern.compile("mkdir -p [^\\n]*" + Pattern.quote(dir)).matcher(docker).find(), "the image creates " + dir);
+    assertTrue(Pattern.compile("chown [^\\n]*" + RUNTIME_UID + "[^\\n]*" + Pattern.quote(dir)).matcher(docker).find(),
+      "the image gives " + dir + " to uid " + RUNTIME_UID);
+    assertTrue(Pattern.compile("(?m)^VOLUME\\s+\\[?\"?" + Pattern.quote(dir)).matcher(docker).find(), dir + " is a volume");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void kubernetesPodCanReadItsSecretsAndWriteItsJournal() throws IOException {
+    Map<String, Object> deployment = new Yaml().load(Files.readString(DEPLOYMENT));
+    Map<String, Object> pod = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) deployment.get("spec"))
+      .get("template")).get("spec");
+    Map<String, Object> security = (Map<String, Object>) pod.get("securityContext");
+    assertEquals(Integer.parseInt(RUNTIME_UID), security.get("runAsUser"));
+    // Secret and emptyDir volumes are owned by root unless fsGroup is set; the files must then be group-readable.
+    assertTrue(security.get("fsGroup") instanceof Integer, "fsGroup set, so mounted volumes belong to the pod's group");
+    Map<String, Object> secretVolume = null;
+    String journalVolume = null;
+    Map<String, Object> container = ((List<Map<String, Object>>) pod.get("containers")).get(0);
+    String journal = null;
+    for (Map<String, Object> env : (List<Map<String, Object>>) container.get("env")) {
+      if ("BIOGATE_CLICK_JOURNAL".equals(env.get("name"))) {
+        journal = String.valueOf(env.get("value"));
+      }
+    }
+    assertTrue(journal != null, "BIOGATE_CLICK_JOURNAL set");
+    for (Map<String, Object> m : (List<Map<String, Object>>) container.get("volumeMounts")) {
+      if (Path.of(journal).getParent().toString().equals(m.get("mountPath"))) {
+        journalVolume = String.valueOf(m.get("name"));
+      }
+    }
+    assertTrue(journalVolume != null, "a volume is mounted at the journal's directory");
+    for (Map<String, Object> v : (List<Map<String, Object>>) pod.get("volumes")) {
+      if (v.containsKey("secret")) {
+        secretVolume = (Map<String, Object>) v.get("secret");
+      }
+    }
+    int mode = (Integer) secretVolume.get("defaultMode");
+    assertTrue((mode & 0040) != 0, "secret files readable by the fsGroup: defaultMode " + Integer.toOctalString(mode));
+    Set<String> ports = new LinkedHashSet<>();
+    for (Map<String, Object> p : (List<Map<String, Object>>) container.get("ports")) {
+      ports.add(p.get("name") + "=" + p.get("containerPort"));
+    }
+    assertTrue(ports.contains("management=9090"), "management port declared for the scraper: " + ports);
+    Map<String, Object> secret = new Yaml().load(Files.readString(SECRET_EXAMPLE));
+    Map<String, Object> keys = (Map<String, Object>) secret.get("stringData");
+    for (Map<String, Object> env : (List<Map<String, Object>>) container.get("env")) {
+      String name = String.valueOf(env.get("name"));
+      if (name.endsWith("_FILE")) {
+        String key = Path.of(String.valueOf(env.get("value"))).getFileName().toString();
+        assertTrue(keys.containsKey(key), name + ": the Secret has a key " + key);
+      }
+    }
+  }
+
+  /** The directory the Dockerfile's {@code BIOGATE_CLICK_JOURNAL} lives in. */
+  private static String dockerfileJournalDir() throws IOException {
+    String journal = match(Files.readString(DOCKERFILE), "(?m)^ENV\\s+BIOGATE_CLICK_JOURNAL=(\\S+)\\s*$");
+    return Path.of(journal).getParent().toString();
   }
 
   @Test

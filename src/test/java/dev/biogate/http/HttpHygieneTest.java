@@ -84,6 +84,25 @@ class HttpHygieneTest extends HarnessTest {
       })));
   }
 
+  /** HEAD is GET without the body: an unknown path is 404 for both (it once was 405 without Allow for HEAD). */
+  @Test
+  void headOnAnUnknownPathIs404LikeGet(VertxTestContext ctx) {
+    Future.all(send(HttpMethod.HEAD, g.port(), "/not/here"), send(HttpMethod.HEAD, g.port(), "/v1/nothing"),
+        send(HttpMethod.HEAD, g.managementPort(), "/nothing"), send(HttpMethod.HEAD, g.port(), "/webhooks/linktree"))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        for (int i = 0; i < 3; i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(404, r.statusCode(), "HEAD request " + i);
+          assertEquals(null, r.getHeader("Allow"), "HEAD request " + i);
+          assertTrue(String.valueOf(r.getHeader("Content-Type")).startsWith("application/json"), "HEAD request " + i);
+        }
+        HttpResponse<Buffer> postOnly = all.resultAt(3);
+        assertEquals(405, postOnly.statusCode(), "a known path that does not serve GET");
+        assertEquals("POST", postOnly.getHeader("Allow"));
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void asteriskOptionsAndConnectAreAnsweredInJson(Vertx vertx, VertxTestContext ctx) {
     RawHttp raw = new RawHttp(vertx);

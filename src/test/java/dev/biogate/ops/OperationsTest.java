@@ -149,4 +149,29 @@ class OperationsTest {
     assertTrue(printed.contains("401"), printed);
     h.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
+
+  /** The webhook-URL check tells a wrong path (404) from the webhook endpoint (405: it serves POST only). */
+  @Test
+  void preflightWebhookUrlCheckFailsOnAPathTheGatewayDoesNotServe(Vertx vertx) throws Exception {
+    Harness h = new Harness(vertx);
+    JsonObject good = new JsonObject().put("webhooks", new JsonObject()
+      .put("linktree", new JsonObject().put("secrets", "whsec_preflight")).put("linkme", new JsonObject().put("secrets", "lm_preflight")));
+    dev.biogate.Gateway g = h.start().compose(x -> h.gateway(good)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    try {
+      ByteArrayOutputStream right = new ByteArrayOutputStream();
+      int ok = new Preflight(vertx, h.config(good), new PrintStream(right, true, StandardCharsets.UTF_8))
+        .run("http://127.0.0.1:" + g.port() + "/webhooks/linktree");
+      String rightText = right.toString(StandardCharsets.UTF_8);
+      assertEquals(0, ok, rightText);
+      assertTrue(rightText.contains("[PASS] webhook endpoint reachable"), rightText);
+      ByteArrayOutputStream wrong = new ByteArrayOutputStream();
+      int failed = new Preflight(vertx, h.config(good), new PrintStream(wrong, true, StandardCharsets.UTF_8))
+        .run("http://127.0.0.1:" + g.port() + "/not/here");
+      String wrongText = wrong.toString(StandardCharsets.UTF_8);
+      assertEquals(1, failed, wrongText);
+      assertTrue(wrongText.contains("[FAIL] webhook endpoint reachable") && wrongText.contains("404"), wrongText);
+    } finally {
+      h.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
 }

@@ -151,6 +151,11 @@ class WebhookEndpointsTest extends HarnessTest {
         assertError(503, "webhook_disabled", all.resultAt(0));
         assertError(503, "webhook_disabled", all.resultAt(1));
         assertError(503, "webhook_disabled", all.resultAt(2));
+        for (int i = 0; i < 3; i++) {
+          // README: a 503 tells the provider when to retry; it keeps the delivery until the secret is configured.
+          String retryAfter = ((HttpResponse<Buffer>) all.resultAt(i)).getHeader("Retry-After");
+          assertTrue(retryAfter != null && Long.parseLong(retryAfter) > 0, "Retry-After on webhook_disabled " + i + ": " + retryAfter);
+        }
         assertStatus(200, all.resultAt(3));
         ctx.completeNow();
       })));
