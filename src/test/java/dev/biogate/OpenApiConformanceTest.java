@@ -6,6 +6,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxTestContext;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code docs/openapi.yaml} against the real routers of both listeners: every route the client listener serves and
  * every route the management listener serves ({@code /metrics}, {@code /admin/*}, {@code /health*}) is described
  * (same path, same method), nothing described is missing (each described operation is called on the listener that
- * serves it and must not get the router's "no such resource" 404 or a 405), and the file is OpenAPI 3.1.
+ * serves it and must not get the router's "no such resource" 404 or a 405, and the status it answers must be one the
+ * operation documents), and the file is OpenAPI 3.1.
  */
 class OpenApiConformanceTest extends HarnessTest {
 
@@ -37,19 +41,50 @@ class OpenApiConformanceTest extends HarnessTest {
   private static final Set<String> FAST_PATH = Set.of("GET /v1/profiles/{username}");
 
 
+  /**
+   * Each documented operation ({@code METHOD /path}) with the statuses it documents, each mapped to the JSON schema of
+   * its answer ({@code $ref}s resolved; an empty map when none is given).
+   */
   @SuppressWarnings("unchecked")
-  static Set<String> documented() throws IOException {
+  static Map<String, Map<String, Map<String, Object>>> documented() throws IOException {
     Map<String, Object> doc = new Yaml().load(Files.readString(Path.of("docs", "openapi.yaml")));
     assertEquals("3.1.0", String.valueOf(doc.get("openapi")));
-    Set<String> ops = new TreeSet<>();
-    ((Map<String, Map<String, Object>>) doc.get("paths")).forEach((path, item) -> item.keySet().stream()
-      .filter(METHODS::contains).forEach(m -> ops.add(m.toUpperCase() + " " + path)));
+    Map<String, Map<String, Map<String, Object>>> ops = new TreeMap<>();
+    ((Map<String, Map<String, Object>>) doc.get("paths")).forEach((path, item) -> item.forEach((m, operation) -> {
+      if (METHODS.contains(m)) {
+        Map<Object, Object> responses = (Map<Object, Object>) ((Map<String, Object>) operation).get("responses");
+        Map<String, Map<String, Object>> statuses = new TreeMap<>();
+        responses.forEach((status, response) -> {
+          Map<String, Object> r = resolve(doc, (Map<String, Object>) response);
+          Map<String, Object> content = (Map<String, Object>) r.get("content");
+          Map<String, Object> json = content == null ? null : (Map<String, Object>) content.get("application/json");
+          Object schema = json == null ? null : json.get("schema");
+          statuses.put(String.valueOf(status), schema == null ? Map.of() : resolve(doc, (Map<String, Object>) schema));
+        });
+        ops.put(m.toUpperCase() + " " + path, statuses);
+      }
+    }));
     return ops;
+  }
+
+  /** {@code node}, or what its {@code $ref} ({@code #/a/b/c}) names. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> resolve(Map<String, Object> doc, Map<String, Object> node) {
+    Object ref = node.get("$ref");
+    if (!(ref instanceof String)) {
+      return node;
+    }
+    Object target = doc;
+    for (String part : ((String) ref).substring(2).split("/")) {
+      target = ((Map<String, Object>) target).get(part);
+    }
+    return resolve(doc, (Map<String, Object>) target);
   }
 
   @Test
   void everyRouteIsDocumentedAndEveryDocumentedRouteAnswers(VertxTestContext ctx) throws IOException {
-    Set<String> documented = documented();
+    Map<String, Map<String, Map<String, Object>>> answers = documented();
+    Set<String> documented = answers.keySet();
     h.gateway(Deliveries.config()).compose(g -> {
       Set<String> mounted = new TreeSet<>(FAST_PATH);
       mounted.addAll(served(g.router().getRoutes(), false));
@@ -70,7 +105,7 @@ class OpenApiConformanceTest extends HarnessTest {
         String method = op.substring(0, op.indexOf(' '));
         String path = op.substring(op.indexOf(' ') + 1).replace("{username}", "demo").replace("{linkId}", "lnk_demo_01")
           .replace("{id}", "1-0").replace("{deliveryId}", "d-unknown").replace("{keyId}", "k-unknown");
-        calls.add(h.send(HttpMethod.valueOf(method), g, path, Deliveries.ADMIN_TOKEN).map(r -> verdict(op, r)));
+        calls.add(h.send(HttpMethod.valueOf(method), g, path, Deliveries.ADMIN_TOKEN).map(r -> verdict(op, answers.get(op), r)));
       }
       return Future.all(calls).map(all -> {
         List<String> problems = new ArrayList<>();
@@ -110,7 +145,7 @@ class OpenApiConformanceTest extends HarnessTest {
   }
 
   /** {@code null} when the operation exists; else what is wrong. */
-  private static String verdict(String op, HttpResponse<Buffer> r) {
+  private static String verdict(String op, Map<String, Map<String, Object>> answers, HttpResponse<Buffer> r) {
     if (r.statusCode() == 405) {
       return op + ": 405";
     }
@@ -120,6 +155,55 @@ class OpenApiConformanceTest extends HarnessTest {
     if (r.statusCode() >= 500 && r.statusCode() != 503) {
       return op + ": " + r.statusCode();
     }
+    Map<String, Object> schema = answers.get(Integer.toString(r.statusCode()));
+    if (schema == null) {
+      return op + ": answered " + r.statusCode() + ", which it does not document " + answers.keySet() + ": " + r.bodyAsString();
+    }
+    return shape(op + " " + r.statusCode(), schema, r);
+  }
+
+  /**
+   * {@code null} when a JSON answer fits the top level of its documented object schema: each documented property it
+   * holds has the documented type and, where one is given, a documented value ({@code enum}/{@code const}).
+   */
+  @SuppressWarnings("unchecked")
+  private static String shape(String what, Map<String, Object> schema, HttpResponse<Buffer> r) {
+    Object properties = schema.get("properties");
+    String type = r.getHeader("Content-Type");
+    if (!(properties instanceof Map) || type == null || !type.startsWith("application/json") || r.body() == null) {
+      return null;
+    }
+    Object body = r.body().toJsonValue();
+    if (!(body instanceof JsonObject)) {
+      return what + ": documented as an object, answered " + r.bodyAsString();
+    }
+    for (Map.Entry<String, Object> p : ((Map<String, Object>) properties).entrySet()) {
+      Object value = ((JsonObject) body).getValue(p.getKey());
+      Map<String, Object> property = (Map<String, Object>) p.getValue();
+      if (value == null) {
+        continue;
+      }
+      Object expected = property.get("type");
+      if (expected instanceof String && !fits((String) expected, value)) {
+        return what + ": '" + p.getKey() + "' is documented as " + expected + ", answered " + r.bodyAsString();
+      }
+      Object values = property.containsKey("const") ? List.of(property.get("const")) : property.get("enum");
+      if (values instanceof List && !((List<Object>) values).contains(value)) {
+        return what + ": '" + p.getKey() + "' is documented as one of " + values + ", answered " + r.bodyAsString();
+      }
+    }
     return null;
+  }
+
+  private static boolean fits(String type, Object value) {
+    switch (type) {
+      case "object": return value instanceof JsonObject;
+      case "array": return value instanceof JsonArray;
+      case "string": return value instanceof String;
+      case "integer": return value instanceof Integer || value instanceof Long;
+      case "number": return value instanceof Number;
+      case "boolean": return value instanceof Boolean;
+      default: return true;
+    }
   }
 }
