@@ -144,6 +144,9 @@ public final class GatewayMetrics {
     sink(r, st, "duplicate", SinkStats::duplicates);
     sink(r, st, "rate_limited", SinkStats::rateLimited);
     sink(r, st, "error", SinkStats::faults);
+    // Not sent: no creator could be found for the event's link, or the entry could not be read as an event.
+    sink(r, st, "unattributed", SinkStats::unattributed);
+    sink(r, st, "dropped", SinkStats::dropped);
     Gauge.builder("biogate.sink.paused", sink, k -> k.paused() ? 1 : 0).tag("sink", "klaviyo")
       .description("1 while the sink is paused because the provider refused its key (401/403)").register(r);
     Gauge.builder("biogate.sink.circuit.state", sink, k -> state(k.breakerState())).tag("sink", "klaviyo")

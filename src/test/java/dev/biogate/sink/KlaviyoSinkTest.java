@@ -256,4 +256,33 @@ class KlaviyoSinkTest extends UnstartedHarnessTest {
         ctx.completeNow();
       })));
   }
+  /**
+   * A milestone names only its link; when no profile this deployment has cached holds the link, its creator is
+   * unknown and nothing is sent. That used to leave no trace but the delivery's history: it is counted as
+   * {@code biogate_sink_deliveries_total{result="unattributed"}}.
+   */
+  @Test
+  void aMilestoneForALinkOfNoKnownProfileIsCountedAsUnattributed(Vertx vertx, VertxTestContext ctx) {
+    String secret = "whsec_milestone_test_secret";
+    Buffer body = new JsonObject().put("type", "analytics.milestone").put("data", new JsonObject().put("link_id", "lnk_of_nobody_known")
+      .put("metric", "clicks").put("value", 1000).put("threshold", 1000)).put("timestamp", "2026-11-22T10:00:00Z").toBuffer();
+    String ts = Long.toString(System.currentTimeMillis() / 1000);
+    String unattributed = "biogate_sink_deliveries_total{result=\"unattributed\",sink=\"klaviyo\"} 1.0";
+    h.start(TestRedis.url(), new JsonObject(), SandboxKlaviyoOptions.defaults())
+      .compose(v -> h.gateway(config("u.journal", new JsonObject())
+        .put("webhooks", new JsonObject().put("linktree", new JsonObject().put("secrets", secret)))))
+      .compose(g -> h.http.post(g.port(), "127.0.0.1", "/webhooks/linktree")
+        .putHeader("Content-Type", "application/json").putHeader("x-linktree-timestamp", ts)
+        .putHeader("x-linktree-signature", LinktreeVerifier.sign(Secret.of(secret), ts, body))
+        .putHeader("x-linktree-delivery-id", "dlv_unattributed_" + System.nanoTime()).sendBuffer(body)
+        .compose(r -> {
+          assertEquals(200, r.statusCode(), r.bodyAsString());
+          return h.eventually(() -> h.get(g, "/metrics").map(m -> m.bodyAsString().contains(unattributed)), 10_000);
+        }))
+      .compose(v -> h.klaviyoStats())
+      .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        assertEquals(0, stats.getJsonArray("recent").size(), "nothing sent without a creator");
+        ctx.completeNow();
+      })));
+  }
 }
