@@ -170,6 +170,7 @@ public final class GatewayVerticle extends VerticleBase {
    * security headers and {@code no-store}, with the status the failure implies; the connection is then closed.
    */
   static void invalid(HttpServerRequest req) {
+    RequestTrace.begin(req); // its X-Request-Id, as every answer has
     Throwable cause = req.decoderResult().cause();
     int status = 400;
     String code = "bad_request";

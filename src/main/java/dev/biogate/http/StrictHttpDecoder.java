@@ -10,6 +10,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -32,6 +33,7 @@ import io.vertx.core.net.impl.ConnectionBase;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
@@ -132,7 +134,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     if (linger) {
       ctx.channel().closeFuture().addListener(f -> limits.lingered());
     }
-    closeAfter(ctx.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY_CONNECTIONS)), linger);
+    closeAfter(ctx.writeAndFlush(withRequestId(TOO_MANY_CONNECTIONS)), linger);
   }
 
   /**
@@ -153,6 +155,15 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         c.close();
       }
     });
+  }
+
+  /**
+   * The request Vert.x answers when decoding fails before a request line was read whole (too long, an unknown
+   * version): HTTP/1.1, so the answer's status line is HTTP/1.1 like every other (Netty's is HTTP/1.0).
+   */
+  @Override
+  protected HttpMessage createInvalidMessage() {
+    return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/bad-request", Unpooled.buffer(0));
   }
 
   @Override
@@ -260,7 +271,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     long before = inBody ? requests - 1 : requests; // the current request is counted once its head is decoded
     // Either way the connection closes only once what was written before is out: Vert.x flushes the answers written
     // while it reads at the end of the read, and a plain close would drop them.
-    ByteBuf last = answers == before && !answering ? Unpooled.wrappedBuffer(answer) : Unpooled.EMPTY_BUFFER;
+    ByteBuf last = answers == before && !answering ? withRequestId(answer) : Unpooled.EMPTY_BUFFER;
     closeAfter(ctx.writeAndFlush(last), false);
   }
 
@@ -354,13 +365,17 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private static final byte[] TOO_MANY_CONNECTIONS = rawAnswer("503 Service Unavailable", "Retry-After: 1\r\n",
     "too_many_connections", "this server holds as many connections as it can; retry shortly");
 
+  private static final String ID_PLACEHOLDER = "00000000000000000000000000000000"; // a constant: set before the answers above
+
   /**
    * A JSON error answer with the security headers and {@code no-store} that closes the connection, as raw bytes;
-   * {@code extraHeaders} are whole header lines, each ending in CRLF.
+   * {@code extraHeaders} are whole header lines, each ending in CRLF. Its {@code X-Request-Id} is a placeholder,
+   * filled for each answer sent.
    */
   private static byte[] rawAnswer(String status, String extraHeaders, String code, String message) {
     byte[] body = ErrorResponses.body(code, message).getBytes(StandardCharsets.UTF_8);
-    String head = "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+    String head = "HTTP/1.1 " + status + "\r\n" + RequestTrace.REQUEST_ID + ": " + ID_PLACEHOLDER
+      + "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
       + extraHeaders + EdgeHeaders.securityLines() + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
     byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
     byte[] all = new byte[h.length + body.length];
@@ -368,6 +383,30 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     System.arraycopy(body, 0, all, h.length, body.length);
     return all;
   }
+  /** A copy of a raw answer with a fresh request id, as every answer carries one. */
+  private static ByteBuf withRequestId(byte[] answer) {
+    byte[] copy = answer.clone();
+    int at = indexOf(copy, ID_PLACEHOLDER.getBytes(StandardCharsets.ISO_8859_1));
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    for (int i = 0; i < 32; i++) {
+      copy[at + i] = (byte) Character.forDigit(random.nextInt(16), 16);
+    }
+    return Unpooled.wrappedBuffer(copy);
+  }
+
+  private static int indexOf(byte[] in, byte[] what) {
+    outer:
+    for (int i = 0; i + what.length <= in.length; i++) {
+      for (int k = 0; k < what.length; k++) {
+        if (in[i + k] != what[k]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new IllegalStateException("no request id placeholder");
+  }
+
 
   /**
    * Checks every header as the decoder adds it: names are RFC 9110 tokens, values have no control characters but

@@ -365,6 +365,8 @@ class HttpFramingTest extends HarnessTest {
   }
 
   static void assertErrorAnswer(RawHttp.Response r) {
+    assertTrue(r.statusLine().startsWith("HTTP/1.1 "), "an HTTP/1.1 status line: " + r);
+    assertTrue(String.valueOf(r.header("X-Request-Id")).matches("[0-9a-f]{32}"), "a request id: " + r);
     assertEquals("close", r.header("Connection"), r.toString());
     assertTrue(String.valueOf(r.header("Content-Type")).startsWith("application/json"), r.toString());
     assertEquals("no-store", r.header("Cache-Control"), r.toString());

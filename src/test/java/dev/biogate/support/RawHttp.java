@@ -72,7 +72,7 @@ public final class RawHttp {
     while (at < text.length()) {
       int split = text.indexOf("\r\n\r\n", at);
       if (split < 0) {
-        out.add(new Response(-1, Map.of(), text.substring(at)));
+        out.add(new Response(-1, Map.of(), text.substring(at), ""));
         break;
       }
       String[] lines = text.substring(at, split).split("\r\n");
@@ -86,14 +86,14 @@ public final class RawHttp {
       }
       int len = headers.containsKey("content-length") ? Integer.parseInt(headers.get("content-length")) : 0;
       int bodyEnd = Math.min(text.length(), split + 4 + len);
-      out.add(new Response(status, headers, text.substring(split + 4, bodyEnd)));
+      out.add(new Response(status, headers, text.substring(split + 4, bodyEnd), lines[0]));
       at = bodyEnd;
     }
     return out;
   }
 
   /** One response read off the wire; header names lower-cased. */
-  public record Response(int status, Map<String, String> headers, String body) {
+  public record Response(int status, Map<String, String> headers, String body, String statusLine) {
     public String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
     }
