@@ -12,7 +12,7 @@ import io.vertx.ext.web.RoutingContext;
  * The one guard of {@code /admin/*}, mounted before every admin route: {@code Authorization: Bearer <admin token>},
  * compared in constant time. Without a configured token every request is refused ({@code 401}): the admin API is off.
  * Guessing is bounded per client by {@link AdminGuessLimit}: a locked-out client gets {@code 429} with
- * {@code Retry-After} and its token is not even compared.
+ * {@code Retry-After} and its token is not even compared. A request that presents no token is refused without counting.
  */
 public final class AdminAuth implements Handler<RoutingContext> {
 
@@ -42,8 +42,13 @@ public final class AdminAuth implements Handler<RoutingContext> {
         "too many wrong admin tokens from this client; retry later", (lockedMs + 999) / 1000));
       return;
     }
-    if (token == null || !token.matches(HttpTokens.bearer(ctx.request().getHeader("Authorization")))) {
-      guesses.failed(client);
+    String presented = HttpTokens.bearer(ctx.request().getHeader("Authorization"));
+    if (token == null || !token.matches(presented)) {
+      if (presented != null) {
+        // Only a presented token is a guess: counting requests without one would let anyone sharing the operator's
+        // address (a NAT, a proxy) lock the operator out.
+        guesses.failed(client);
+      }
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
       ErrorResponses.send(ctx.response(), UNAUTHORIZED);
       return;

@@ -136,4 +136,26 @@ class ManagementListenerTest extends HarnessTest {
         ctx.completeNow();
       })));
   }
+  /**
+   * A request that presents no token guesses nothing: it is refused but not counted. Counted, ten token-less requests
+   * from an address the operator shares (a NAT, a proxy, the same host) locked the operator out for five minutes.
+   */
+  @Test
+  void requestsWithoutATokenDoNotCountTowardsTheLockout(VertxTestContext ctx) {
+    int m = g.managementPort();
+    List<Integer> statuses = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < AdminGuessLimit.DEFAULT_MAX_FAILURES * 2; i++) {
+      chain = chain.compose(v -> on(m, HttpMethod.GET, "/admin/dead-letters", null).map(r -> {
+        statuses.add(r.statusCode());
+        return null;
+      }));
+    }
+    chain.compose(v -> on(m, HttpMethod.GET, "/admin/dead-letters", TOKEN))
+      .onComplete(ctx.succeeding(operator -> ctx.verify(() -> {
+        assertTrue(statuses.stream().allMatch(s -> s == 401), statuses.toString());
+        assertEquals(200, operator.statusCode(), "the operator is not locked out: " + operator.bodyAsString());
+        ctx.completeNow();
+      })));
+  }
 }
