@@ -18,11 +18,17 @@ public final class HttpTokens {
     return v.isEmpty() ? null : v;
   }
 
-  /** Whether {@code Accept-Encoding} admits gzip: a {@code gzip} or {@code *} token whose q-value is not zero. */
+  /**
+   * Whether {@code Accept-Encoding} admits gzip (RFC 9110 section 12.5.3): {@code gzip} listed with a q-value above
+   * zero, or, when gzip is not listed, {@code *} with one. A q-value that is not one (outside 0 to 1, more than three
+   * decimals, not a number) makes its element unusable.
+   */
   public static boolean acceptsGzip(String header) {
     if (header == null) {
       return false;
     }
+    int gzipQ = -1;
+    int anyQ = -1;
     int n = header.length();
     int i = 0;
     while (i < n) {
@@ -34,34 +40,49 @@ public final class HttpTokens {
       int semi = header.indexOf(';', s);
       int tokenEnd = semi >= 0 && semi < end ? semi : end;
       int e = trimEnd(header, s, tokenEnd);
-      boolean gzip = e - s == 4 && header.regionMatches(true, s, "gzip", 0, 4);
-      boolean any = e - s == 1 && header.charAt(s) == '*';
-      if ((gzip || any) && !qIsZero(header, tokenEnd, end)) {
-        return true;
+      if (e - s == 4 && header.regionMatches(true, s, "gzip", 0, 4)) {
+        gzipQ = Math.max(gzipQ, qThousandths(header, tokenEnd, end));
+      } else if (e - s == 1 && header.charAt(s) == '*') {
+        anyQ = Math.max(anyQ, qThousandths(header, tokenEnd, end));
       }
       i = end + 1;
     }
-    return false;
+    return gzipQ >= 0 ? gzipQ > 0 : anyQ > 0;
   }
 
-  private static boolean qIsZero(String h, int from, int end) {
-    int q = h.indexOf("q=", from);
-    if (q < 0 || q >= end) {
-      q = h.indexOf("Q=", from);
-      if (q < 0 || q >= end) {
-        return false;
+  /**
+   * The q-value of the parameters in {@code [from, end)} in thousandths: 1000 when there is none, 0 when it is not a
+   * valid qvalue ({@code 0[.ddd]} or {@code 1[.000]}).
+   */
+  private static int qThousandths(String h, int from, int end) {
+    int at = from;
+    while (at < end) {
+      int p = skipSpace(h, at + 1, end); // past the ';'
+      int next = h.indexOf(';', p);
+      int paramEnd = next >= 0 && next < end ? next : end;
+      int e = trimEnd(h, p, paramEnd);
+      if (e - p >= 2 && (h.charAt(p) == 'q' || h.charAt(p) == 'Q') && h.charAt(p + 1) == '=') {
+        return qvalue(h, p + 2, e);
       }
+      at = paramEnd;
     }
-    int v = q + 2;
-    int e = trimEnd(h, v, end);
-    boolean sawNonZero = false;
-    for (int k = v; k < e; k++) {
+    return 1000;
+  }
+
+  private static int qvalue(String h, int s, int e) {
+    if (s >= e || (h.charAt(s) != '0' && h.charAt(s) != '1') || e - s > 5 || (e - s > 1 && h.charAt(s + 1) != '.')) {
+      return 0;
+    }
+    int v = (h.charAt(s) - '0') * 1000;
+    int scale = 100;
+    for (int k = s + 2; k < e; k++, scale /= 10) {
       char c = h.charAt(k);
-      if (c >= '1' && c <= '9') {
-        sawNonZero = true;
+      if (c < '0' || c > '9') {
+        return 0;
       }
+      v += (c - '0') * scale;
     }
-    return !sawNonZero;
+    return v > 1000 ? 0 : v;
   }
 
   /** RFC 9110 weak comparison of {@code If-None-Match} against our (strong, quoted) ETag. */

@@ -20,6 +20,19 @@ class HttpTokensTest {
     assertFalse(HttpTokens.acceptsGzip("gzip;q=0"));
     assertFalse(HttpTokens.acceptsGzip("gzip;q=0.000, br"));
     assertFalse(HttpTokens.acceptsGzip("x-gzip2"));
+    // RFC 9110 12.5.3: "*" stands only for codings not listed, so a refused gzip stays refused.
+    assertFalse(HttpTokens.acceptsGzip("gzip;q=0, *"));
+    assertFalse(HttpTokens.acceptsGzip("*, gzip;q=0"));
+    assertTrue(HttpTokens.acceptsGzip("identity;q=0, *;q=0.1"));
+    assertFalse(HttpTokens.acceptsGzip("*;q=0"));
+    // Not qvalues: the element is unusable.
+    assertFalse(HttpTokens.acceptsGzip("gzip;q=-1"));
+    assertFalse(HttpTokens.acceptsGzip("gzip;q=1.0000001"));
+    assertFalse(HttpTokens.acceptsGzip("gzip;q=2"));
+    assertFalse(HttpTokens.acceptsGzip("gzip;q=abc"));
+    assertTrue(HttpTokens.acceptsGzip("gzip;q=1.000"));
+    assertTrue(HttpTokens.acceptsGzip("gzip; q=0.001"));
+    assertTrue(HttpTokens.acceptsGzip("gzip;level=9;q=0.5"));
   }
 
   @Test
