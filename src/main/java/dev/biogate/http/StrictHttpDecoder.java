@@ -29,6 +29,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.http.impl.headers.HeadersMultiMap;
+import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.impl.ConnectionBase;
 
 import java.nio.charset.StandardCharsets;
@@ -442,7 +443,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         if (host) {
           throw new FramingException(400, "bad_request", "more than one Host header");
         }
-        if (!hostValue(value) || io.vertx.core.net.HostAndPort.parseAuthority(value.toString(), -1) == null) {
+        if (!hostValue(value)) {
           throw new FramingException(400, "bad_request", "the Host header does not name a host");
         }
         host = true;
@@ -477,14 +478,20 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       if (v.length() > 255) {
         return false;
       }
+      boolean structured = false;
       for (int i = 0; i < v.length(); i++) {
         char c = v.charAt(i);
-        boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~!$&'()*+,;=%:[]".indexOf(c) >= 0;
-        if (!ok) {
-          return false;
+        boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~!$&'()*+,;=".indexOf(c) >= 0;
+        if (!plain) {
+          if ("%:[]".indexOf(c) < 0) {
+            return false;
+          }
+          structured = true;
         }
       }
-      return true;
+      // A port, an IPv6 literal or an escape: the structure is checked by the parser the router uses, which fails on
+      // the request with a 500 otherwise (a port over 65535, an unclosed literal, a bad escape). A plain name is valid.
+      return !structured || HostAndPort.parseAuthority(v.toString(), -1) != null;
     }
 
     private static boolean decimal(CharSequence v) {

@@ -198,7 +198,7 @@ class HttpFramingTest extends HarnessTest {
    */
   @Test
   void aHostWithABadPortOrLiteralIsA400OnBothListeners(VertxTestContext ctx) {
-    String[] hosts = {"a:99999", "a:65536", "a:b", "a:-1", "[::1", "[", "a::b", "[::1]:99999", "[::1]x"};
+    String[] hosts = {"a:99999", "a:65536", "a:b", "a:-1", "[::1", "[", "a::b", "[::1]:99999", "[::1]x", "a%zz", "a]"};
     Future<Void> chain = Future.succeededFuture();
     for (int port : new int[] {g.port(), g.managementPort()}) {
       for (String host : hosts) {
