@@ -416,6 +416,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   static final class FramingRules implements BiConsumer<CharSequence, CharSequence> {
 
     private boolean contentLength;
+    private String firstLength;
     private boolean transferEncoding;
     boolean host;
     boolean sealed;
@@ -448,6 +449,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         }
         host = true;
       } else if (equalsIgnoreCase(name, "content-length")) {
+        if (contentLength && !transferEncoding && normalised(firstLength, value)) {
+          return; // the codec rewriting the one Content-Length without its leading zeros (002 to 2), not a second one
+        }
         if (contentLength || transferEncoding) {
           throw new FramingException(400, "bad_request", transferEncoding ? "Content-Length together with Transfer-Encoding"
             : "more than one Content-Length");
@@ -456,6 +460,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
           throw new FramingException(400, "bad_request", "Content-Length is not a decimal number");
         }
         contentLength = true;
+        firstLength = value.toString();
       } else if (equalsIgnoreCase(name, "transfer-encoding")) {
         if (transferEncoding || contentLength) {
           throw new FramingException(400, "bad_request", contentLength ? "Content-Length together with Transfer-Encoding"
@@ -492,6 +497,15 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       // A port, an IPv6 literal or an escape: the structure is checked by the parser the router uses, which fails on
       // the request with a 500 otherwise (a port over 65535, an unclosed literal, a bad escape). A plain name is valid.
       return !structured || HostAndPort.parseAuthority(v.toString(), -1) != null;
+    }
+
+    /** {@code rewritten} is {@code first} with its leading zeros removed (and differs from it). */
+    private static boolean normalised(String first, CharSequence rewritten) {
+      int z = 0;
+      while (z < first.length() - 1 && first.charAt(z) == '0') {
+        z++;
+      }
+      return z > 0 && first.length() - z == rewritten.length() && first.regionMatches(z, rewritten.toString(), 0, rewritten.length());
     }
 
     private static boolean decimal(CharSequence v) {
