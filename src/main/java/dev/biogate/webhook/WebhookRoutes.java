@@ -30,6 +30,8 @@ public final class WebhookRoutes {
   private static final ApiException TOO_LARGE = new ApiException(413, "payload_too_large", "webhook bodies are limited in size");
   private static final ApiException NOT_JSON = new ApiException(415, "unsupported_media_type",
     "webhook bodies must be application/json (UTF-8)");
+  private static final ApiException ENCODED = new ApiException(415, "unsupported_media_type",
+    "webhook bodies are accepted without a content coding (Content-Encoding: identity or none)");
   /**
    * A provider not configured here is an operator's fix, not a moment's: the 503 asks the provider (which keeps and
    * retries the delivery) to come back in a few minutes rather than at its own next attempt.
@@ -135,6 +137,13 @@ public final class WebhookRoutes {
     }
     if (!isJson(req.getHeader(HttpHeaders.CONTENT_TYPE))) {
       ctx.fail(NOT_JSON);
+      return;
+    }
+    String coding = req.getHeader(HttpHeaders.CONTENT_ENCODING);
+    if (coding != null && !coding.isBlank() && !"identity".equalsIgnoreCase(coding.trim())) {
+      // The signature covers the bytes as sent and nothing is inflated here (no decompression bomb): a body in a
+      // content coding is refused (RFC 9110 15.5.16) rather than verified and parsed as if it were plain JSON.
+      ctx.fail(ENCODED);
       return;
     }
     long reserved = length != null ? declared(length) : options.maxBodyBytes();

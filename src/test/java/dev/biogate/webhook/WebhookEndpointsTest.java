@@ -100,7 +100,10 @@ class WebhookEndpointsTest extends HarnessTest {
         send(g, "/webhooks/linkme", Deliveries.json(), click("evt-2", "l1")),
         send(g, "/webhooks/linktree", linktree("d-7", MILESTONE).set("Content-Type", "text/plain"), MILESTONE),
         send(g, "/webhooks/linktree", linktree("d-8", MILESTONE).set("Content-Type", "application/json; charset=latin1"), MILESTONE),
-        send(g, "/webhooks/linktree", linktree("d-9", MILESTONE).set("Content-Type", "application/json; charset=UTF-8"), MILESTONE))))
+        send(g, "/webhooks/linktree", linktree("d-9", MILESTONE).set("Content-Type", "application/json; charset=UTF-8"), MILESTONE),
+        // A content coding is refused, not taken as plain JSON: the body below is plain, its label says br.
+        send(g, "/webhooks/linktree", linktree("d-10", MILESTONE).set("Content-Encoding", "br"), MILESTONE),
+        send(g, "/webhooks/linktree", linktree("d-11", MILESTONE).set("Content-Encoding", "identity"), MILESTONE))))
       .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
         assertError(401, "missing_signature", all.resultAt(0));
         assertError(403, "invalid_signature", all.resultAt(1));
@@ -113,6 +116,8 @@ class WebhookEndpointsTest extends HarnessTest {
         assertError(415, "unsupported_media_type", all.resultAt(8));
         assertError(415, "unsupported_media_type", all.resultAt(9));
         assertStatus(200, all.resultAt(10));
+        assertError(415, "unsupported_media_type", all.resultAt(11));
+        assertStatus(200, all.resultAt(12));
         ctx.completeNow();
       })));
   }
