@@ -73,10 +73,12 @@ public final class HealthHandler {
   /** The upstream as the gateway currently sees it, without spending budget on a probe. */
   private JsonObject linktreeStatus() {
     CircuitBreakerState breaker = upstream.breakerState();
-    String status = breaker == CircuitBreakerState.OPEN ? "down"
+    boolean refused = upstream.credentialsRefused();
+    String status = breaker == CircuitBreakerState.OPEN || refused ? "down"
       : breaker == CircuitBreakerState.HALF_OPEN || upstream.budget().blockedForMs() > 0 ? "degraded" : "healthy";
-    return new JsonObject().put("status", status).put("latencyMs", 0).put("breaker", breaker.name().toLowerCase())
+    JsonObject linktree = new JsonObject().put("status", status).put("latencyMs", 0).put("breaker", breaker.name().toLowerCase())
       .put("rateLimitedForMs", upstream.budget().blockedForMs());
+    return refused ? linktree.put("credentialsRefused", true) : linktree;
   }
 
   private static long elapsedMs(long startNanos) {

@@ -54,6 +54,8 @@ public final class LinktreeClient {
   private final String authorization;
   private final MeterRegistry registry;
   private volatile long openedAtMs;
+  /** The upstream's last answer refused the gateway's credentials (401/403); the breaker does not count these. */
+  private volatile boolean credentialsRefused;
 
   public LinktreeClient(Vertx vertx, LinktreeOptions options, UpstreamBudget budget, MeterRegistry registry) {
     this(vertx, options, budget, registry, MissAdmission.OPEN);
@@ -248,6 +250,11 @@ public final class LinktreeClient {
       }
     }
     int status = resp.statusCode();
+    if (status == 401 || status == 403) {
+      credentialsRefused = true;
+    } else if (status < 300 || status == 404) {
+      credentialsRefused = false; // an answer only an accepted token gets
+    }
     if (status >= 200 && status < 300) {
       if (status == 204 || resp.body() == null || resp.body().length() == 0) {
         return Future.succeededFuture(new JsonObject());
@@ -294,6 +301,11 @@ public final class LinktreeClient {
       }
     }
     return 60_000L;
+  }
+
+  /** Whether the upstream's last answer refused the gateway's token (401 or 403): every miss fails until it is fixed. */
+  public boolean credentialsRefused() {
+    return credentialsRefused;
   }
 
   public CircuitBreakerState breakerState() {

@@ -112,6 +112,29 @@ class OperationsTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * An upstream that refuses the gateway's token is down for every miss (503 "cannot authenticate"), yet /health
+   * said "healthy": the breaker does not count credential refusals. Health now says down, and why.
+   */
+  @Test
+  void healthSaysTheUpstreamIsDownWhileItRefusesTheToken(Vertx vertx, VertxTestContext ctx) {
+    Harness h = new Harness(vertx);
+    h.start()
+      .compose(v -> h.gateway(new JsonObject().put("linktree", new JsonObject().put("token", "not-the-token"))))
+      .compose(g -> h.get(g, "/v1/profiles/demo").compose(refused -> {
+        assertEquals(503, refused.statusCode(), refused.bodyAsString());
+        return h.get(g, "/health");
+      }))
+      .eventually(h::close)
+      .onComplete(ctx.succeeding(health -> ctx.verify(() -> {
+        JsonObject linktree = health.bodyAsJsonObject().getJsonObject("services").getJsonObject("linktree");
+        assertEquals("down", linktree.getString("status"), health.bodyAsString());
+        assertEquals(true, linktree.getBoolean("credentialsRefused"), health.bodyAsString());
+        assertEquals("degraded", health.bodyAsJsonObject().getString("status"), health.bodyAsString());
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void preflightPassesAgainstTheSandboxAndFailsOnAWrongToken(Vertx vertx) throws Exception {
     // Preflight blocks its caller (it is a command-line tool), so it runs here on the test thread, not on Vert.x.
