@@ -254,7 +254,7 @@ public final class Gateway {
     }
     // A master name no Sentinel knows can never work; Sentinels that do not answer are an outage, started through.
     String name = config.redis().masterName();
-    return SentinelGroup.knowsMaster(vertx, config.redis()).compose(known -> known ? deployInstance()
+    return sentinels.knowsMaster().compose(known -> known ? deployInstance()
       : Future.failedFuture(new ConfigException(config.settingName("redis.masterName"),
         "no Sentinel of the configured endpoints knows a master named '" + name + "'")));
   }

@@ -87,16 +87,15 @@ public final class SentinelGroup {
   }
 
   /**
-   * Whether the Sentinels of {@code config} know its master name: {@code false} only when at least one of them
-   * answers and every one that answers knows no master by that name (a setting that can never work). Sentinels that
-   * do not answer within the command timeout tell nothing, so an unreachable group counts as knowing it.
+   * Whether these Sentinels know the master name: {@code false} only when at least one of them answers and every one
+   * that answers knows no master by that name (a setting that can never work). Sentinels that do not answer within
+   * the command timeout tell nothing, so an unreachable group counts as knowing it.
    */
-  public static Future<Boolean> knowsMaster(Vertx vertx, RedisConfig config) {
-    SentinelGroup group = new SentinelGroup(vertx, config);
+  public Future<Boolean> knowsMaster() {
     List<Future<Boolean>> answers = new ArrayList<>();
-    for (Redis sentinel : group.sentinels.values()) {
-      answers.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("GET-MASTER-ADDR-BY-NAME").arg(group.masterName))
-        .timeout(group.timeoutMs, TimeUnit.MILLISECONDS)
+    for (Redis sentinel : sentinels.values()) {
+      answers.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("GET-MASTER-ADDR-BY-NAME").arg(masterName))
+        .timeout(timeoutMs, TimeUnit.MILLISECONDS)
         .map(r -> r != null && r.size() > 0));
     }
     return Future.join(answers).transform(done -> {
@@ -110,7 +109,7 @@ public final class SentinelGroup {
         }
       }
       return Future.succeededFuture(!answered);
-    }).eventually(group::close);
+    });
   }
 
   /** Calls {@code listener} whenever a Sentinel announces a new address for this deployment's master. */

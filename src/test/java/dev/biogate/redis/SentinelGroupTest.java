@@ -56,8 +56,10 @@ class SentinelGroupTest {
       .put("endpoints", new io.vertx.core.json.JsonArray().add("redis://127.0.0.1:1")));
     h.start(dev.biogate.support.Topology.SENTINEL)
       .compose(v -> h.gateway(unknown).transform(ar -> Future.succeededFuture(ar.cause())))
-      .compose(failure -> SentinelGroup.knowsMaster(vertx, new RedisConfig(unreachable.getJsonObject("redis")))
-        .map(answer -> new Object[] {failure, answer}))
+      .compose(failure -> {
+        SentinelGroup none = new SentinelGroup(vertx, new RedisConfig(unreachable.getJsonObject("redis")));
+        return none.knowsMaster().map(answer -> new Object[] {failure, answer}).eventually(none::close);
+      })
       .eventually(h::close)
       .onComplete(ctx.succeeding(seen -> ctx.verify(() -> {
         Throwable failure = (Throwable) seen[0];
