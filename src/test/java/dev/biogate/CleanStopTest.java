@@ -1,15 +1,11 @@
 package dev.biogate;
 
+import dev.biogate.support.ZeroConfigProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -61,38 +57,13 @@ class CleanStopTest {
 
   /** Runs a zero-config process (behind {@code prefix}), waits until it listens, signals it, checks a clean stop. */
   private List<String> runAndStop(List<String> prefix, String signal, boolean wholeGroup) throws Exception {
-    List<String> command = new java.util.ArrayList<>(prefix);
-    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-      System.getProperty("java.class.path"), "dev.biogate.Main"));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("BIOGATE_") || k.startsWith("LINKTREE_") || k.startsWith("LINKME_")
-      || k.startsWith("KLAVIYO_") || k.equals("REDIS_URL"));
-    pb.environment().put("BIOGATE_HTTP_PORT", "0");
-    pb.environment().put("BIOGATE_SANDBOX_PORT", "0");
-    pb.environment().put("BIOGATE_MANAGEMENT_PORT", "0"); // 9090 is Prometheus's default: often taken
-    Process p = pb.start();
-    List<String> lines = new CopyOnWriteArrayList<>();
-    CountDownLatch listening = new CountDownLatch(1);
-    Thread reader = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line = in.readLine(); line != null; line = in.readLine()) {
-          lines.add(line);
-          if (line.contains("biogate listening on")) {
-            listening.countDown();
-          }
-        }
-      } catch (java.io.IOException ignored) {
-        // the process went away
-      }
-    });
-    reader.start();
+    ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, prefix);
+    Process p = gateway.process();
     try {
-      assertTrue(listening.await(90, TimeUnit.SECONDS), "started: " + lines);
+      assertTrue(gateway.awaitLine("biogate listening on", 90, TimeUnit.SECONDS), "started: " + gateway.lines());
       if (wholeGroup) {
         // Whether the race below shows or not, the private Redis must sit outside the group the signal goes to.
-        ProcessHandle redis = p.toHandle().children()
-          .filter(c -> c.info().command().orElse("").contains("redis-server")).findFirst()
-          .orElseThrow(() -> new AssertionError("no private redis-server under the gateway"));
+        ProcessHandle redis = gateway.privateRedis();
         assertTrue(processGroup(redis.pid()) != p.pid(), "the private redis-server is in the gateway's process group");
       }
     } finally {
@@ -101,7 +72,7 @@ class CleanStopTest {
       new ProcessBuilder("kill", signal, "--", target).start().waitFor();
     }
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "stopped");
-    reader.join(10_000);
+    List<String> lines = gateway.finish(10_000);
     String log = String.join("\n", lines);
     assertEquals("-TERM".equals(signal) ? 143 : 130, p.exitValue(), "terminated by the signal: " + log);
     assertTrue(log.contains("stopped cleanly"), log);

@@ -1,19 +1,15 @@
 package dev.biogate;
 
+import dev.biogate.support.ZeroConfigProcess;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -37,42 +33,19 @@ class StartupSignalTest {
   @ParameterizedTest
   @ValueSource(strings = {"started private redis-server", "started the sandbox upstream"})
   void sigtermDuringStartUpStopsThePrivateRedis(String step) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-      System.getProperty("java.class.path"), "dev.biogate.Main").redirectErrorStream(true).directory(dir.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("BIOGATE_") || k.startsWith("LINKTREE_") || k.startsWith("LINKME_")
-      || k.startsWith("KLAVIYO_") || k.equals("REDIS_URL"));
-    pb.environment().put("BIOGATE_HTTP_PORT", "0");
-    pb.environment().put("BIOGATE_SANDBOX_PORT", "0");
-    pb.environment().put("BIOGATE_MANAGEMENT_PORT", "0");
-    Process p = pb.start();
-    List<String> lines = new CopyOnWriteArrayList<>();
-    CountDownLatch reached = new CountDownLatch(1);
-    Thread reader = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line = in.readLine(); line != null; line = in.readLine()) {
-          lines.add(line);
-          if (line.contains(step)) {
-            reached.countDown();
-          }
-        }
-      } catch (IOException ignored) {
-        // the process went away
-      }
-    });
-    reader.start();
+    ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of());
+    Process p = gateway.process();
     long redisPid;
     try {
-      assertTrue(reached.await(90, TimeUnit.SECONDS), "reached '" + step + "': " + lines);
-      redisPid = p.toHandle().children()
-        .filter(c -> c.info().command().orElse("").contains("redis-server")).findFirst()
-        .orElseThrow(() -> new AssertionError("no private redis-server under the gateway: " + lines)).pid();
+      assertTrue(gateway.awaitLine(step, 90, TimeUnit.SECONDS), "reached '" + step + "': " + gateway.lines());
+      redisPid = gateway.privateRedis().pid();
       new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
     } catch (Throwable t) {
       p.destroyForcibly();
       throw t;
     }
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the gateway exited on SIGTERM: " + lines);
-    reader.join(10_000);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the gateway exited on SIGTERM: " + gateway.lines());
+    List<String> lines = gateway.finish(10_000);
     String log = String.join("\n", lines);
     // The gateway waits for its server's exit before it exits itself; the bound only keeps a failure from hanging.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -1,0 +1,98 @@
+package dev.biogate.support;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway's {@code Main} in a child JVM with zero config (no {@code BIOGATE_*}, {@code LINKTREE_*}, ... from the
+ * test's environment; every port 0), started in {@code dir} behind an optional command {@code prefix} (e.g.
+ * {@code setsid}), with its output read line by line as it comes.
+ */
+public final class ZeroConfigProcess {
+
+  private final Process process;
+  private final List<String> lines = new ArrayList<>();
+  private final Thread reader;
+
+  private ZeroConfigProcess(Process process) {
+    this.process = process;
+    this.reader = new Thread(this::read, "zero-config-output");
+    reader.start();
+  }
+
+  public static ZeroConfigProcess start(Path dir, List<String> prefix) throws IOException {
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+      System.getProperty("java.class.path"), "dev.biogate.Main"));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("BIOGATE_") || k.startsWith("LINKTREE_") || k.startsWith("LINKME_")
+      || k.startsWith("KLAVIYO_") || k.equals("REDIS_URL"));
+    pb.environment().put("BIOGATE_HTTP_PORT", "0");
+    pb.environment().put("BIOGATE_SANDBOX_PORT", "0");
+    pb.environment().put("BIOGATE_MANAGEMENT_PORT", "0"); // 9090 is Prometheus's default: often taken
+    return new ZeroConfigProcess(pb.start());
+  }
+
+  private void read() {
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        synchronized (lines) {
+          lines.add(line);
+          lines.notifyAll();
+        }
+      }
+    } catch (IOException ignored) {
+      // the process went away
+    } finally {
+      synchronized (lines) {
+        lines.notifyAll();
+      }
+    }
+  }
+
+  /** Waits until a line containing {@code text} has been written; false if the output ended or time ran out first. */
+  public boolean awaitLine(String text, long timeout, TimeUnit unit) throws InterruptedException {
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    synchronized (lines) {
+      while (true) {
+        if (lines.stream().anyMatch(l -> l.contains(text))) {
+          return true;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || !reader.isAlive()) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(lines, left);
+      }
+    }
+  }
+
+  /** The private {@code redis-server} the gateway started (a child of its JVM). */
+  public ProcessHandle privateRedis() {
+    return process.toHandle().children()
+      .filter(c -> c.info().command().orElse("").contains("redis-server")).findFirst()
+      .orElseThrow(() -> new AssertionError("no private redis-server under the gateway: " + lines()));
+  }
+
+  public Process process() {
+    return process;
+  }
+
+  /** Waits up to {@code ms} for the output to end (after the process exited), then returns every line read. */
+  public List<String> finish(long ms) throws InterruptedException {
+    reader.join(ms);
+    return lines();
+  }
+
+  public List<String> lines() {
+    synchronized (lines) {
+      return List.copyOf(lines);
+    }
+  }
+}
