@@ -60,6 +60,35 @@ class StartupSignalTest {
     assertTrue(log.contains("stopping during start-up"), "says it stops while starting:\n" + log);
   }
 
+  /**
+   * A JVM killed outright runs no hook: its private Redis goes through the kernel's parent-death signal, set with
+   * {@code setpriv} where util-linux has it (it does wherever this build runs its tests on Linux).
+   */
+  @org.junit.jupiter.api.Test
+  void aGatewayKilledOutrightTakesItsPrivateRedisWithIt() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")) || Files.isExecutable(Path.of("/bin/setpriv")),
+      "setpriv (util-linux) is not installed");
+    ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of());
+    Process p = gateway.process();
+    long redisPid;
+    try {
+      assertTrue(gateway.awaitLine("biogate listening on", 90, TimeUnit.SECONDS), "started: " + gateway.lines());
+      redisPid = gateway.privateRedis().pid();
+    } finally {
+      p.destroyForcibly(); // SIGKILL
+    }
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "killed");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (running(redisPid) && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+    }
+    boolean orphaned = running(redisPid);
+    if (orphaned) {
+      ProcessHandle.of(redisPid).ifPresent(ProcessHandle::destroyForcibly);
+    }
+    assertFalse(orphaned, "the private redis-server " + redisPid + " outlived its killed gateway");
+  }
+
   /** Alive and not a zombie, read from /proc (a reaped or dead process counts as gone). */
   private static boolean running(long pid) throws IOException {
     try {
