@@ -27,11 +27,15 @@
 -- Counting its own share as reserved instead would deny the caller by itself until its record lapsed, a window.
 --
 -- Why the budget holds across outages (the argument, with budget_restore.lua and heartbeat.lua):
---  * An instance limits itself locally only after it lost its connection, and only from `silence` after its last
---    successful report (it waits that long on its own clock, minus nothing: its report reached Redis no earlier
---    than it was sent). From that moment this script counts the instance's full local share as used, so what it
---    grants itself is always counted before it can happen. An instance stops granting locally `local grant time`
---    after its last report; its record lapses only a window (plus the longest request) after that.
+--  * An instance limits itself locally only after it lost its connection. From `silence` after its last report
+--    this script counts the instance's full local share as used, so every permit granted after that leaves room
+--    for it. Before that moment the others may have been granted the whole budget, which the cut-off instance
+--    cannot see: it grants itself nothing until those permits have left the window, i.e. from `silence` (+ the
+--    Redis timeout) + a window + the longest request after the last report it sent (on its own clock, minus
+--    nothing: its report reached Redis no earlier than it was sent). In any window holding one of its local
+--    permits, every permit of the log was then granted while its share was reserved. An instance stops granting
+--    locally `local grant time` after its last report; its record lapses only a window (plus the longest request)
+--    after that.
 --  * When Redis is reachable again a degraded instance does not simply report: budget_restore.lua adds every
 --    permit it granted in the window and re-registers it in one step, so the log never holds neither its
 --    reservation nor its grants.

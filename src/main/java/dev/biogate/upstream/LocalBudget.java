@@ -61,14 +61,6 @@ public final class LocalBudget implements UpstreamBudget {
     return 0;
   }
 
-  /** Counts {@code n} permits as taken now (capped at the limit): the share others already used. */
-  public synchronized void preload(int n) {
-    long now = System.nanoTime();
-    for (int i = 0; i < n && all.size < limit; i++) {
-      all.add(now);
-    }
-  }
-
   /** Permits taken in the current window. */
   public synchronized int used() {
     all.trim(System.nanoTime(), periodNanos);

@@ -35,9 +35,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       command error (NOSCRIPT that could not be recovered, WRONGTYPE, OOM, ...) denies that one call and nothing
  *       more.</li>
  *   <li>Locally it takes its reported share, {@code limit / instances} ({@code limit / maxInstances} until it has
- *       read the roster once), and only between {@code silence} after its last report (when the shared log starts
- *       counting that share as used) and {@code localGrantMs} after it (the shared log keeps counting it for a
- *       window after that).</li>
+ *       read the roster once), and only between a window (plus the longest request) after the shared log started
+ *       counting that share as used ({@code silence} after its last report), when whatever the others were granted
+ *       before that has left the window, and {@code localGrantMs} after its last report (the shared log keeps
+ *       counting the share for a window after that).</li>
  *   <li>It remembers every permit it was granted in the last window, shared or local, and when Redis answers again
  *       it writes them all back and re-registers in one script ({@code budget_restore.lua}) before taking any new
  *       permit; the grants stay remembered whether or not the restore worked. If the shared state was lost, the first
@@ -389,15 +390,24 @@ public final class RedisBudget implements UpstreamBudget {
     int live = Math.max(1, liveInstances);
     int share = reported ? Math.min(reportedShare, attemptedShare) : limit / maxInstances;
     LocalBudget local = new LocalBudget(share, periodMs + maxRequestMs, shares);
-    // For the rest of this window only what the cluster had not yet used is split between the instances.
-    int leftNow = Math.max(0, limit - sharedUsed.get()) / live;
-    local.preload(Math.max(0, share - leftNow));
     long now = System.nanoTime();
-    long from = reported ? lastReportAttemptNanos + (silenceMs() + REDIS_TIMEOUT_MS) * 1_000_000L : now;
+    long from = reported ? localGrantsFrom(lastReportAttemptNanos) : now;
     long until = reported ? lastReportSentNanos + localGrantMs * 1_000_000L : Long.MAX_VALUE / 2 + now;
     degraded = new Degraded(local, from, until);
     LOG.warn("redis unreachable for the shared upstream budget ({}); limiting this instance to {} of {} calls per {} ms ({} instances{})",
       cause.getClass().getSimpleName(), share, limit, periodMs, reported ? live : maxInstances, reported ? "" : " assumed");
+  }
+
+  /**
+   * The first moment a cut-off instance may grant itself a permit, given the last report it sent (answered or not).
+   * The shared log counts its share as used from {@code silence} (+ the Redis timeout) after that report; before then
+   * the others may have been granted the whole budget, and nothing tells this instance how much of it they took. Only
+   * once every such permit has left the window (a window, plus the longest request: a permit is counted until its
+   * request completed) does the log, reserving this instance's share, guarantee it room. It used to start at once
+   * with {@code (budget - used) / instances} for the rest of the window, from a count read before those grants.
+   */
+  private long localGrantsFrom(long reportSentNanos) {
+    return reportSentNanos + (silenceMs() + REDIS_TIMEOUT_MS + periodMs + maxRequestMs) * 1_000_000L;
   }
 
   /** Writes every remembered grant back and re-registers, in one script; at most one at a time. */
@@ -442,7 +452,7 @@ public final class RedisBudget implements UpstreamBudget {
         synchronized (this) {
           Degraded d = degraded;
           if (d != null) {
-            degraded = new Degraded(d.budget, Math.max(d.fromNanos, sent + (silenceMs() + REDIS_TIMEOUT_MS) * 1_000_000L), d.untilNanos);
+            degraded = new Degraded(d.budget, Math.max(d.fromNanos, localGrantsFrom(sent)), d.untilNanos);
           }
         }
         if (isConnectionLoss(ar.cause())) {

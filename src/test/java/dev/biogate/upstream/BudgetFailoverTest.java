@@ -4,6 +4,7 @@ import dev.biogate.Gateway;
 import dev.biogate.redis.EmbeddedRedis;
 import dev.biogate.support.Eventually;
 import dev.biogate.support.Harness;
+import dev.biogate.support.TcpProxy;
 import dev.biogate.support.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -63,7 +64,7 @@ class BudgetFailoverTest {
   /**
    * Two instances; Redis is killed and restarted twice. First right after a burst that used the whole budget: the
    * restarted Redis has forgotten those grants, and a second burst within the same window must still be refused.
-   * Then under continuous load, for long enough that both instances grant themselves their local shares.
+   * Then under continuous load, for long enough that the instances grant themselves their local shares.
    */
   @Test
   void redisKilledAndRestartedUnderLoadNeverOverBudgetInAnyWindow(Vertx vertx, VertxTestContext ctx) {
@@ -101,6 +102,12 @@ class BudgetFailoverTest {
           })
           .compose(t -> blocking(vertx, () -> ownRedis.stop()))
           .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().allMatch(g -> g.budget().isDegraded())), 5_000))
+          .compose(v -> {
+            // Local grants start once what the others may have been granted before the log reserved each share has
+            // left the window: about silence + timeout + window + longest request after the last report.
+            int before = recorder.calls();
+            return Eventually.until(vertx, () -> Future.succeededFuture(recorder.calls() > before), 15_000, "local grants reach the upstream");
+          })
           .compose(v -> vertx.timer(3_000)) // a full window of load on the local budgets: the scenario
           .compose(t -> blocking(vertx, () -> ownRedis.restart()))
           .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().noneMatch(g -> g.budget().isDegraded())), 10_000))
@@ -165,6 +172,85 @@ class BudgetFailoverTest {
       // A reader that was refused paces itself a little, as a client would: load shape, not a wait.
       Future<?> next = ar.succeeded() && ar.result().statusCode() == 503 ? h.vertx.timer(20) : Future.succeededFuture();
       next.onComplete(x -> load(g, prefix, n + 1, running, served));
+    });
+  }
+
+  /**
+   * An instance cut off from Redis cannot know what the others were granted between its last report and the moment
+   * the shared log began counting its share: up to the whole budget. It used to grant itself {@code (budget - used) /
+   * instances} at once, from a count read before those grants, and the window held more than the budget (the CI run
+   * of BudgetFailoverTest above saw 24 calls in a window of 20). Here A takes half the budget, is cut off, and B takes
+   * the other half at once: A's first local grant has to wait until B's grants have left the window.
+   */
+  @Test
+  void aCutOffInstanceGrantsNothingLocallyWhileWhatOthersMayHaveTakenIsInTheWindow(Vertx vertx, VertxTestContext ctx) {
+    int limit = 20;
+    long periodMs = 2_000;
+    long maxRequestMs = 200;
+    ownRedis = TestRedis.dedicated();
+    List<Long> grants = new ArrayList<>();
+    int[] local = {0};
+    TcpProxy.start(vertx, "127.0.0.1", ownRedis.port()).compose(proxy -> {
+      RedisBudget a = new RedisBudget(vertx, client(vertx, "redis://127.0.0.1:" + proxy.port()), "cutoff", limit, periodMs,
+        maxRequestMs, LaneShares.defaults(), 16, 60_000);
+      RedisBudget b = new RedisBudget(vertx, client(vertx, ownRedis.url()), "cutoff", limit, periodMs, maxRequestMs,
+        LaneShares.defaults(), 16, 60_000);
+      budgets.add(a);
+      budgets.add(b);
+      // Heartbeats every 250 ms: the log starts counting a silent instance's share 750 ms after its last report.
+      a.start(250);
+      b.start(250);
+      return Eventually.until(vertx, () -> Future.succeededFuture(a.isRegistered() && b.isRegistered() && a.liveInstances() == 2),
+          10_000, "both instances registered, A knowing of B")
+        .compose(v -> timedAttempts(a, limit / 2, grants))
+        .compose(n -> {
+          assertEquals(limit / 2, n, "A took half the budget");
+          return proxy.cut();
+        })
+        .compose(v -> timedAttempts(b, limit / 2, grants))
+        .compose(n -> {
+          assertEquals(limit / 2, n, "B took the other half before the log counted A's share (precondition)");
+          // A asks until its first local permit, then at once for every other one it would take.
+          return Eventually.until(vertx, () -> timedAttempts(a, 1, grants).map(g -> g == 1), 15_000, "A grants locally");
+        })
+        .compose(v -> {
+          assertTrue(a.isDegraded(), "A limits itself locally");
+          return drain(a, grants, local);
+        });
+    }).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+      int worst = 0;
+      for (long t : grants) {
+        int in = 0;
+        for (long u : grants) {
+          in += u > t - periodMs - maxRequestMs && u <= t ? 1 : 0;
+        }
+        worst = Math.max(worst, in);
+      }
+      assertTrue(worst <= limit, "most permits granted in any window (and the longest request): " + worst + ", A's local ones " + (local[0] + 1));
+      ctx.completeNow();
+    })));
+  }
+
+  /** Foreground permits asked for one after another; the number granted, each grant's time (epoch ms) added. */
+  private static Future<Integer> timedAttempts(RedisBudget budget, int n, List<Long> times) {
+    Future<Integer> chain = Future.succeededFuture(0);
+    for (int i = 0; i < n; i++) {
+      chain = chain.compose(granted -> budget.acquire(Lane.FOREGROUND).map(p -> {
+        times.add(System.currentTimeMillis());
+        return granted + 1;
+      }).otherwise(granted));
+    }
+    return chain;
+  }
+
+  /** Asks until refused, counting into {@code local[0]}. */
+  private static Future<Void> drain(RedisBudget budget, List<Long> times, int[] local) {
+    return timedAttempts(budget, 1, times).compose(g -> {
+      if (g == 0) {
+        return Future.succeededFuture();
+      }
+      local[0]++;
+      return drain(budget, times, local);
     });
   }
 

@@ -202,6 +202,8 @@ class UpstreamBudgetTest {
     ownRedis = TestRedis.dedicated();
     h = new Harness(vertx);
     JsonObject cfg = budget(12, 2_000);
+    // A cut-off instance grants locally a window plus the longest request after the log began reserving its share.
+    cfg.getJsonObject("linktree").put("profileTimeoutMs", 500);
     h.start(ownRedis.url(), referee(12, 2_000))
       .compose(v -> Future.all(h.gateway(cfg), h.gateway(cfg), h.gateway(cfg)))
       .compose(all -> {
@@ -214,7 +216,10 @@ class UpstreamBudgetTest {
           .compose(t -> vertx.executeBlocking(() -> {
             ownRedis.stop();
             return null;
-          })).compose(v -> burst(gs, 0, 6)).map(v -> {
+          }))
+          // Waves until the local budgets grant (the scenario's clock: each wave is load), then a window more of them.
+          .compose(v -> burstUntil(gs, 0, 40, () -> h.sandboxStats().map(stats -> stats.getInteger("requests") > 0)))
+          .compose(v -> burst(gs, 100, 104)).map(v -> {
           gs.forEach(g -> assertTrue(g.budget().isDegraded(), "falls back to the local limiter"));
           return gs;
         });
@@ -232,7 +237,16 @@ class UpstreamBudgetTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
-  /** {@code waves} rounds, 0.5 s apart, of 30 distinct uncached profiles spread over the instances. */
+  /** Rounds as {@link #burst} until {@code done} holds, at most {@code waves} of them. */
+  private Future<Void> burstUntil(List<Gateway> gs, int wave, int waves, java.util.function.Supplier<Future<Boolean>> done) {
+    if (wave == waves) {
+      return Future.failedFuture(new AssertionError("not done after " + waves + " rounds"));
+    }
+    return burst(gs, wave, wave + 1).compose(v -> done.get())
+      .compose(d -> d ? Future.succeededFuture() : burstUntil(gs, wave + 1, waves, done));
+  }
+
+  /** Rounds {@code wave} to {@code waves - 1}, 0.5 s apart, of 30 distinct uncached profiles spread over the instances. */
   private Future<Void> burst(List<Gateway> gs, int wave, int waves) {
     if (wave == waves) {
       return Future.succeededFuture();
