@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Redis Cluster, routed by slot here: one {@link MultiplexedRedis} per master (never a connection to a replica),
@@ -41,7 +42,9 @@ import java.util.function.Function;
  *   <li>commands for a dead master's slots fail (within the deadline) until a replica is promoted; every such failure,
  *       and every {@code MOVED} or {@code CLUSTERDOWN}, asks for the topology again, at most every
  *       {@value #REFRESH_INTERVAL_MS} ms, so the promoted master is used within one interval of any node reporting it;</li>
- *   <li>{@code MOVED} is followed at once (the command was not run), {@code ASK} with {@code ASKING} on the target;</li>
+ *   <li>{@code MOVED} is followed at once (the command was not run), {@code ASK} with {@code ASKING} on the target, and
+ *       {@code TRYAGAIN} (a slot migration split the command's keys; it was not run) sends the command again after a
+ *       short pause, within the deadline; a pipeline of a script and {@code WAIT} is redirected the same way;</li>
  *   <li>keyless commands ({@code PING}, {@code INFO}, {@code SCRIPT ...}) go to a master that last answered; a pipeline
  *       goes whole to the master of its first key (the gateway's pipelines keep one hash tag; {@code WAIT} in it thus
  *       waits for that master's replicas).</li>
@@ -52,6 +55,10 @@ public final class ClusterRedis implements Redis {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterRedis.class);
   static final long REFRESH_INTERVAL_MS = 250;
   private static final int MAX_REDIRECTS = 3;
+  private static final long TRY_AGAIN_FIRST_PAUSE_MS = 10;
+  private static final long TRY_AGAIN_MAX_PAUSE_MS = 200;
+  /** Bounds the pipeline retries besides the deadline (the pauses alone reach it after about eight). */
+  private static final int TRY_AGAIN_ATTEMPTS = 12;
 
   private final Vertx vertx;
   private final RedisOptions template;
@@ -90,8 +97,10 @@ public final class ClusterRedis implements Redis {
     Context caller = Vertx.currentContext();
     int slot = ClusterTopology.slot(request);
     long deadline = timeoutMs + MultiplexedRedis.blockTimeMs(List.of(request));
-    return MultiplexedRedis.onContext(caller, route(slot, n -> n.send(request), request, 0)
-      .timeout(deadline, TimeUnit.MILLISECONDS));
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadline);
+    Future<Response> sent = route(slot, n -> n.send(request), request, 0)
+      .recover(err -> tryAgain(err, slot, n -> n.send(request), request, until, 0));
+    return MultiplexedRedis.onContext(caller, sent.timeout(deadline, TimeUnit.MILLISECONDS));
   }
 
   @Override
@@ -99,8 +108,10 @@ public final class ClusterRedis implements Redis {
     Context caller = Vertx.currentContext();
     int slot = ClusterTopology.slot(requests);
     long deadline = timeoutMs + MultiplexedRedis.blockTimeMs(requests);
-    return MultiplexedRedis.onContext(caller, route(slot, n -> n.batch(requests), null, 0)
-      .timeout(deadline, TimeUnit.MILLISECONDS));
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadline);
+    Future<List<Response>> sent = route(slot, n -> n.batch(requests), null, 0)
+      .recover(err -> redirectScriptAndWait(err, slot, requests, until, 0));
+    return MultiplexedRedis.onContext(caller, sent.timeout(deadline, TimeUnit.MILLISECONDS));
   }
 
   /** A dedicated connection (subscriptions): to a master that last answered. Channels are cluster-wide. */
@@ -178,8 +189,91 @@ public final class ClusterRedis implements Redis {
     // ASK: a one-off redirection while the slot migrates; ASKING and the command must share one connection.
     @SuppressWarnings("unchecked")
     Future<T> asked = (Future<T>) node(address).redis.batch(List.of(Request.cmd(Command.ASKING), single))
-      .map(replies -> replies.get(1));
+      .map(replies -> replies.get(1)).recover(e -> Future.failedFuture(askedReply(e)));
     return asked;
+  }
+
+  /**
+   * A pipeline of one command followed only by {@code WAIT}s (a script, then the wait for its replica) whose command
+   * was redirected or refused for a migrating slot: the {@code WAIT}s change nothing, so the pipeline is handled as the
+   * command alone would be. {@code MOVED} is followed, {@code ASK} sends it on to the target after {@code ASKING}, and
+   * {@code TRYAGAIN} sends it again shortly, within the deadline. Any other pipeline may have run in part: its failure
+   * is the caller's.
+   */
+  private Future<List<Response>> redirectScriptAndWait(Throwable err, int slot, List<Request> requests, long untilNanos,
+                                                       int attempt) {
+    String reply = onlyFailure(err, 0);
+    boolean waitsOnly = requests.size() > 1 && requests.subList(1, requests.size()).stream().allMatch(r -> r.command() == Command.WAIT);
+    if (reply == null || !waitsOnly || attempt >= MAX_REDIRECTS + TRY_AGAIN_ATTEMPTS) {
+      return Future.failedFuture(err);
+    }
+    String[] parts = reply.split(" ");
+    if ((reply.startsWith("MOVED ") || reply.startsWith("ASK ")) && parts.length >= 3) {
+      String address = parts[2];
+      if (reply.startsWith("MOVED ")) {
+        synchronized (lock) {
+          topology = topology.moved(Integer.parseInt(parts[1]), address);
+        }
+        refresh();
+        return route(slot, n -> n.batch(requests), null, 0)
+          .recover(next -> redirectScriptAndWait(next, slot, requests, untilNanos, attempt + 1));
+      }
+      List<Request> asked = new ArrayList<>(requests.size() + 1);
+      asked.add(Request.cmd(Command.ASKING));
+      asked.addAll(requests);
+      return node(address).redis.batch(asked).map(replies -> replies.subList(1, replies.size()))
+        .recover(next -> {
+          String inner = onlyFailure(next, 1);
+          return inner != null && inner.startsWith("TRYAGAIN")
+            ? pauseThen(attempt, untilNanos, err, () -> route(slot, n -> n.batch(requests), null, 0)
+                .recover(again -> redirectScriptAndWait(again, slot, requests, untilNanos, attempt + 1)))
+            : Future.failedFuture(next);
+        });
+    }
+    if (reply.startsWith("TRYAGAIN")) {
+      return pauseThen(attempt, untilNanos, err, () -> route(slot, n -> n.batch(requests), null, 0)
+        .recover(next -> redirectScriptAndWait(next, slot, requests, untilNanos, attempt + 1)));
+    }
+    return Future.failedFuture(err);
+  }
+
+  /** {@code next} after the pause for the {@code attempt}-th {@code TRYAGAIN}, unless that passes the deadline. */
+  private <T> Future<T> pauseThen(int attempt, long untilNanos, Throwable err, Supplier<Future<T>> next) {
+    long pauseMs = Math.min(TRY_AGAIN_MAX_PAUSE_MS, TRY_AGAIN_FIRST_PAUSE_MS << Math.min(attempt, 10));
+    if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMs) - untilNanos >= 0) {
+      return Future.failedFuture(err);
+    }
+    return vertx.timer(pauseMs).compose(t -> next.get());
+  }
+
+  /** The error reply of the pipeline's command at {@code index} when it is the pipeline's only failure, else null. */
+  private static String onlyFailure(Throwable err, int index) {
+    String prefix = "ERR [" + index + "] ";
+    String m = err instanceof ErrorType ? err.getMessage() : null;
+    return m != null && m.startsWith(prefix) && m.indexOf('\n') < 0 ? m.substring(prefix.length()) : null;
+  }
+
+  /**
+   * The command's own error reply out of the pipeline's failure ("ERR [1] TRYAGAIN ..." when the target of an
+   * {@code ASK} holds only some of the command's keys), so that it is handled as if the command had been sent alone.
+   */
+  private static Throwable askedReply(Throwable err) {
+    String reply = onlyFailure(err, 1);
+    return reply == null ? err : ErrorType.create(reply);
+  }
+
+  /**
+   * {@code TRYAGAIN}: a command whose keys a slot migration has split between two nodes. Redis did not run it, so it is
+   * sent again after a short pause (the keys of a slot move in moments), until the call's deadline; the caller then
+   * pushes back as for any Redis failure. Only single commands: a pipeline may have run in part.
+   */
+  private <T> Future<T> tryAgain(Throwable err, int slot, Function<Redis, Future<T>> op, Request single, long untilNanos,
+                                 int attempt) {
+    if (!(err instanceof ErrorType) || !((ErrorType) err).is("TRYAGAIN")) {
+      return Future.failedFuture(err);
+    }
+    return pauseThen(attempt, untilNanos, err, () -> route(slot, op, single, 0)
+      .recover(next -> tryAgain(next, slot, op, single, untilNanos, attempt + 1)));
   }
 
   /** A failure that says the node (not the command) is in trouble marks it, and asks for the topology again. */

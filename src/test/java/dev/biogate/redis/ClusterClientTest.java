@@ -3,6 +3,7 @@ package dev.biogate.redis;
 import dev.biogate.config.RedisConfig;
 import dev.biogate.support.Eventually;
 import dev.biogate.support.RedisProcess;
+import dev.biogate.support.Resp;
 import dev.biogate.support.TestCluster;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -30,6 +31,7 @@ import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -152,6 +154,55 @@ class ClusterClientTest {
       chain = chain.compose(x -> redis.send(Request.cmd(Command.INCR).arg(key)).map(Response::toInteger));
     }
     return chain;
+  }
+
+  /**
+   * While a slot migrates, a script whose keys the migration split between the two nodes is answered {@code TRYAGAIN}
+   * (Redis did not run it). The client handed that to the caller, and a webhook was answered 503 until the move
+   * ended; it now sends the command again shortly, within the call's deadline.
+   */
+  @Test
+  void aScriptMeetingTryAgainDuringASlotMigrationRunsOnceTheSlotSettles(Vertx vertx, VertxTestContext ctx) {
+    String present = "bg:lock:{migrating}a";
+    String missing = "bg:lock:{migrating}b";
+    int slot = cluster.slot(present);
+    RedisProcess source = cluster.masterOf(present);
+    RedisProcess target = cluster.masters().stream().filter(m -> !m.equals(source)).findFirst().orElseThrow();
+    String sourceId = source.string("CLUSTER", "MYID");
+    String targetId = target.string("CLUSTER", "MYID");
+    source.call("SET", present, "token");
+    target.call("CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", sourceId);
+    source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", targetId);
+    Runnable settle = () -> {
+      source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "STABLE");
+      target.call("CLUSTER", "SETSLOT", Integer.toString(slot), "STABLE");
+    };
+    Request script = Request.cmd(Command.EVAL).arg("return redis.call('EXISTS', KEYS[1], KEYS[2])").arg(2).arg(present).arg(missing);
+    // And as the webhook ingest sends it where masters have replicas: the script, then WAIT, in one pipeline.
+    List<Request> scriptAndWait = List.of(Request.cmd(Command.EVAL).arg("return redis.call('EXISTS', KEYS[1], KEYS[2])").arg(2)
+      .arg(present).arg(missing), Request.cmd(Command.WAIT).arg(1).arg(100));
+    Resp.Error split = assertThrows(Resp.Error.class, () -> source.call("EVAL", "return redis.call('EXISTS', KEYS[1], KEYS[2])", "2",
+      present, missing), "the migration splits the keys");
+    // Redis 7 answers TRYAGAIN here; 6.2 sends the call on (ASK), where the target, holding neither key, answers it.
+    assertTrue(split.getMessage().startsWith("TRYAGAIN") || split.getMessage().startsWith("ASK"), split.getMessage());
+    // The migration lasts 300 ms from here (the scenario: how long the slot is split), then the slot settles.
+    vertx.setTimer(300, t -> vertx.executeBlocking(() -> {
+      settle.run();
+      return null;
+    }));
+    io.vertx.core.CompositeFuture both = Future.join(redis.send(script), redis.batch(scriptAndWait));
+    both.onComplete(ar -> {
+      vertx.executeBlocking(() -> {
+        settle.run();
+        return null;
+      }).onComplete(x -> ctx.verify(() -> {
+        assertTrue(both.succeeded(0), () -> "ran once the slot settled: " + both.cause(0));
+        assertEquals(1L, both.<Response>resultAt(0).toLong(), "the key that was there");
+        assertTrue(both.succeeded(1), () -> "the pipeline too: " + both.cause(1));
+        assertEquals(1L, both.<List<Response>>resultAt(1).get(0).toLong(), "the pipeline's script");
+        ctx.completeNow();
+      }));
+    });
   }
 
   @Test
