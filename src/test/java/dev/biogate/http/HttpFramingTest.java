@@ -119,6 +119,19 @@ class HttpFramingTest extends HarnessTest {
   }
 
   /**
+   * A chunk size of 2^32 or more, and one with whitespace after it: a front proxy reading the size as the number it
+   * is sees one huge chunk, and everything after it as body. Netty 4.2.10 read the size modulo 2^32 (0x100000002 as
+   * 2), took the bytes after it as a second request on the connection and answered both: a request-smuggling desync.
+   */
+  @Test
+  void aChunkSizeTooWideForAnyBodyIsRefusedNotWrapped(VertxTestContext ctx) {
+    refusedAlone(ctx, 400,
+      post("Transfer-Encoding: chunked\r\n", "100000002\r\n{}\r\n0\r\n\r\n"),
+      post("Transfer-Encoding: chunked\r\n", "10000000000000002\r\n{}\r\n0\r\n\r\n"),
+      post("Transfer-Encoding: chunked\r\n", "2 \r\n{}\r\n0\r\n\r\n"));
+  }
+
+  /**
    * A client that sends its requests and then closes its sending side (a half-close, as netcat and some HTTP/1.0
    * clients do) still gets every answer: requests answered later (a Redis ping, an upstream fetch) used to find the
    * connection closed by the read EOF and went unanswered. The gateway closes once the last answer is out.
