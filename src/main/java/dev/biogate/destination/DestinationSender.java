@@ -157,7 +157,7 @@ public final class DestinationSender implements StreamHandler {
     long received = parse(e.get("received"));
     Object data;
     try {
-      data = new JsonObject(e.get("body"));
+      data = e.json("body");
     } catch (RuntimeException notJson) {
       data = new JsonObject();
     }

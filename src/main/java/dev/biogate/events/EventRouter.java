@@ -172,7 +172,7 @@ public final class EventRouter implements StreamHandler {
 
   private static JsonObject envelope(StreamEntry e) {
     // The body was verified and checked to be a JSON object at ingestion.
-    return new JsonObject(e.get("body"));
+    return e.json("body");
   }
 
   private static JsonObject data(StreamEntry e) {

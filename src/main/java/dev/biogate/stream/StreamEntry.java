@@ -1,6 +1,7 @@
 package dev.biogate.stream;
 
 import dev.biogate.redis.StreamReplies;
+import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
 
 import java.util.List;
@@ -16,6 +17,15 @@ public record StreamEntry(String id, Map<String, String> fields) {
   /** A field's value, or {@code null}. */
   public String get(String field) {
     return fields == null ? null : fields.get(field);
+  }
+
+  /**
+   * A field holding JSON text (a webhook body) as an object. A leading byte-order mark is skipped, as the ingest's
+   * parser (reading the bytes) skipped it: a body accepted there must read the same here.
+   */
+  public JsonObject json(String field) {
+    String text = get(field);
+    return new JsonObject(text != null && text.startsWith("\uFEFF") ? text.substring(1) : text);
   }
 
   /** Deleted from the stream while it was pending: nothing is left to handle. */

@@ -75,6 +75,23 @@ class CacheFreshnessTest extends HarnessTest {
           }))))).onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * A signed body that starts with a UTF-8 byte-order mark: the ingest (reading bytes) skipped it and answered 200,
+   * the handling (reading the stored text) did not, and the event was dead-lettered after its attempts: a delivery
+   * answered 2xx and never applied. Both now read it alike.
+   */
+  @Test
+  void aBodyStartingWithAByteOrderMarkIsAppliedAsItWasAccepted(VertxTestContext ctx) {
+    JsonObject deleted = new JsonObject().put("link_id", "lnk_bob_03").put("deleted_at", "2025-01-01T00:00:00Z");
+    Buffer body = Buffer.buffer(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}).appendBuffer(Deliveries.linktreeEvent("link.deleted", deleted));
+    h.gateway(Deliveries.config()).compose(a -> h.get(a, "/v1/profiles/bob")
+      .compose(warm -> h.post(a, "/webhooks/linktree", Deliveries.linktree("bom-1", body), body))
+      .compose(accepted -> {
+        assertEquals(200, accepted.statusCode(), accepted.bodyAsString());
+        return servedBy(a, "bob", p -> p.getJsonArray("links").stream().noneMatch(l -> "lnk_bob_03".equals(((JsonObject) l).getString("id"))), 3_000);
+      })).onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   void anIncompletePayloadMakesTheNextReadFetchTheCurrentProfile(VertxTestContext ctx) {
     JsonObject partial = new JsonObject().put("username", "alice").put("bio", "only the bio");
