@@ -15,6 +15,8 @@ final class LinkChanges {
 
   private static final List<String> CREATED = List.of("link_id", "title", "url", "position");
   private static final List<String> UPDATED = List.of("link_id", "title", "url", "position", "thumbnail_url");
+  /** The highest position the links API accepts. */
+  private static final int MAX_POSITION = 10_000;
 
   private LinkChanges() {
   }
@@ -35,7 +37,20 @@ final class LinkChanges {
         return false;
       }
     }
-    return linkId(data) != null && data.getValue("url") instanceof String && data.getValue("position") instanceof Number;
+    return linkId(data) != null && data.getValue("url") instanceof String && position(data) >= 0;
+  }
+
+  /**
+   * The position as the links API accepts it, a whole number from 0 to {@value #MAX_POSITION}, or -1 for anything else
+   * (a payload with such a position is incomplete: 1e30 used to be served wrapped around, -7 and 1.9 as given).
+   */
+  static long position(JsonObject data) {
+    Object p = data.getValue("position");
+    if (!(p instanceof Number)) {
+      return -1;
+    }
+    double d = ((Number) p).doubleValue();
+    return d >= 0 && d <= MAX_POSITION && d == Math.rint(d) ? (long) d : -1;
   }
 
   /** Applies the change to {@code doc} (a copy the caller owns) and returns it. */
@@ -54,7 +69,7 @@ final class LinkChanges {
         .put("id", id)
         .put("title", data.getValue("title") instanceof String ? data.getString("title") : "")
         .put("url", data.getString("url"))
-        .put("position", ((Number) data.getValue("position")).longValue())
+        .put("position", position(data))
         .put("thumbnail_url", data.getValue("thumbnail_url") instanceof String ? data.getString("thumbnail_url") : null));
     }
     return doc.put("links", kept);
