@@ -321,7 +321,7 @@ public final class Gateway {
     KlaviyoEvents klaviyoEvents = new KlaviyoEvents(redis);
     LinkmeAttributionOptions linkme = config.linkme();
     // One router for every shard: what it did rides on each entry's acknowledgement, on the entry's own shard.
-    StreamHandler events = EventRouter.create(profiles, milestones, linkmeClicks, klaviyoEvents, linkme, fanOut);
+    StreamHandler events = EventRouter.create(profiles, redis, milestones, linkmeClicks, klaviyoEvents, linkme, fanOut);
     List<StreamEngine> engines = new ArrayList<>();
     StreamStats clickStats = new StreamStats();
     StreamStats sinkStats = new StreamStats();

@@ -8,6 +8,7 @@ import dev.biogate.stream.StreamEntry;
 import dev.biogate.stream.StreamHandler;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Redis;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -65,9 +66,9 @@ public final class EventRouter implements StreamHandler {
   }
 
   /** The router of the gateway's own event handlers; {@code fanOut} may be {@code null} (no destinations). */
-  public static EventRouter create(ProfileService profiles, Milestones milestones, LinkmeClicks clicks,
+  public static EventRouter create(ProfileService profiles, Redis redis, Milestones milestones, LinkmeClicks clicks,
                                    KlaviyoEvents klaviyo, LinkmeAttributionOptions linkme, FanOut fanOut) {
-    return new EventRouter(new ProfileEventHandler(profiles), milestones, clicks, klaviyo, new LinkmeAttribution(linkme),
+    return new EventRouter(new ProfileEventHandler(profiles, redis), milestones, clicks, klaviyo, new LinkmeAttribution(linkme),
       fanOut);
   }
 
@@ -148,11 +149,15 @@ public final class EventRouter implements StreamHandler {
     if ("linktree".equals(provider) && type != null) {
       switch (type) {
         case "profile.updated":
-          return profiles.profileUpdated(data(e)).map(v -> Routed.done("linktree.profile", "cached copies updated or marked outdated"));
+          return profiles.profileUpdated(data(e), madeAt(e)).map(applied -> applied
+            ? Routed.done("linktree.profile", "cached copies updated or marked outdated")
+            : new Routed(Outcome.done(), "linktree.profile", null, "older than a change already applied to this profile", null));
         case "link.created":
         case "link.updated":
         case "link.deleted":
-          return profiles.linkChanged(type, data(e)).map(v -> Routed.done("linktree.links", "cached copies updated or marked outdated"));
+          return profiles.linkChanged(type, data(e), madeAt(e)).map(applied -> applied
+            ? Routed.done("linktree.links", "cached copies updated or marked outdated")
+            : new Routed(Outcome.done(), "linktree.links", null, "older than a change already applied to this link", null));
         case "analytics.milestone":
           return milestones.toKlaviyo(e, data(e)).map(queued -> queued
             ? Routed.done("linktree.milestone", "queued for Klaviyo")
@@ -173,6 +178,26 @@ public final class EventRouter implements StreamHandler {
   private static JsonObject envelope(StreamEntry e) {
     // The body was verified and checked to be a JSON object at ingestion.
     return e.json("body");
+  }
+
+  /**
+   * When the change was made, epoch ms, from the envelope's {@code timestamp} (ISO-8601, or Unix seconds or
+   * milliseconds); -1 when it has none that reads as a time.
+   */
+  static long madeAt(StreamEntry e) {
+    Object t = envelope(e).getValue("timestamp");
+    if (t instanceof Number) {
+      double n = ((Number) t).doubleValue();
+      return n <= 0 || n > 1e14 ? -1 : n < 1e11 ? (long) (n * 1000) : (long) n;
+    }
+    if (t instanceof String && ((String) t).length() <= 64) {
+      try {
+        return java.time.OffsetDateTime.parse((String) t).toInstant().toEpochMilli();
+      } catch (java.time.format.DateTimeParseException notIso) {
+        return -1;
+      }
+    }
+    return -1;
   }
 
   private static JsonObject data(StreamEntry e) {

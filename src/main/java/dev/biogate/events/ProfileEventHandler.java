@@ -2,12 +2,16 @@ package dev.biogate.events;
 
 import dev.biogate.http.Usernames;
 import dev.biogate.profile.ProfileService;
+import dev.biogate.redis.LuaScript;
+import dev.biogate.redis.RedisKeys;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Redis;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -20,49 +24,89 @@ import java.util.function.Supplier;
  * them.
  * <p>
  * Changes to one profile are queued on this instance so they apply in stream order; across instances, the
- * versioned write makes a patch that raced another write read the copy again instead of overwriting it.
+ * versioned write makes a patch that raced another write read the copy again instead of overwriting it. Changes that
+ * arrive late are ordered by when they were made: one older than a change already applied to the same link or profile
+ * is skipped ({@code redis/event_order.lua}).
  */
 final class ProfileEventHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProfileEventHandler.class);
 
+  /** How long the time of the newest change to a link or profile is kept: past Linktree's 72-hour retry horizon. */
+  static final long ORDER_MEMORY_MS = 96L * 3_600_000L;
+  /** Ids longer than this are not ordered (a key per id): no real link id comes near it. */
+  private static final int MAX_ORDERED_ID = 256;
+
   private final ProfileService profiles;
+  private final Redis redis;
+  private final LuaScript order = LuaScript.load("event_order");
   private final Map<String, Future<Void>> tails = new HashMap<>();
 
-  ProfileEventHandler(ProfileService profiles) {
+  ProfileEventHandler(ProfileService profiles, Redis redis) {
     this.profiles = profiles;
+    this.redis = redis;
   }
 
-  Future<Void> profileUpdated(JsonObject data) {
+  /**
+   * Applies a profile change made at {@code madeAtMs} (-1 when the event did not say); false when skipped because a
+   * newer change to the same profile was applied already.
+   */
+  Future<Boolean> profileUpdated(JsonObject data, long madeAtMs) {
     Object name = data.getValue("username");
     String username = name instanceof String ? Usernames.normalize((String) name) : null;
     if (username == null) {
       LOG.debug("acknowledged a profile.updated event without a valid username");
-      return Future.succeededFuture();
+      return Future.succeededFuture(true);
     }
-    if (!data.containsKey("bio") || !data.containsKey("avatar_url") || !data.containsKey("theme")) {
-      return serialized(username, () -> profiles.outdate(username));
-    }
-    return apply(username, doc -> doc.put("bio", data.getValue("bio")).put("avatar_url", data.getValue("avatar_url"))
-      .put("theme", data.getValue("theme")));
+    return newest("profile", username, madeAtMs).compose(newest -> {
+      if (!newest) {
+        return Future.succeededFuture(false);
+      }
+      if (!data.containsKey("bio") || !data.containsKey("avatar_url") || !data.containsKey("theme")) {
+        return serialized(username, () -> profiles.outdate(username)).map(true);
+      }
+      return apply(username, doc -> doc.put("bio", data.getValue("bio")).put("avatar_url", data.getValue("avatar_url"))
+        .put("theme", data.getValue("theme"))).map(true);
+    });
   }
 
-  Future<Void> linkChanged(String type, JsonObject data) {
+  /**
+   * Applies a link change made at {@code madeAtMs} (-1 when the event did not say); false when skipped because a newer
+   * change to the same link was applied already (a late {@code link.created} must not bring back a deleted link).
+   */
+  Future<Boolean> linkChanged(String type, JsonObject data, long madeAtMs) {
     String linkId = LinkChanges.linkId(data);
-    Object name = data.getValue("username");
-    Future<String> owner = name instanceof String ? Future.succeededFuture(Usernames.normalize((String) name))
-      : linkId != null ? profiles.ownerOfLink(linkId) : Future.succeededFuture(null);
-    return owner.compose(username -> {
-      if (username == null) {
-        // Typically a link of a profile nobody has read through the gateway: nothing cached to correct.
-        LOG.debug("acknowledged a {} event whose creator is unknown", type);
-        return Future.succeededFuture();
+    return newest("link", linkId, madeAtMs).compose(newest -> {
+      if (!newest) {
+        return Future.succeededFuture(false);
       }
-      if (!LinkChanges.complete(type, data)) {
-        return serialized(username, () -> profiles.outdate(username));
-      }
-      return apply(username, doc -> LinkChanges.apply(type, data, doc));
+      Object name = data.getValue("username");
+      Future<String> owner = name instanceof String ? Future.succeededFuture(Usernames.normalize((String) name))
+        : linkId != null ? profiles.ownerOfLink(linkId) : Future.succeededFuture(null);
+      return owner.compose(username -> {
+        if (username == null) {
+          // Typically a link of a profile nobody has read through the gateway: nothing cached to correct.
+          LOG.debug("acknowledged a {} event whose creator is unknown", type);
+          return Future.succeededFuture(true);
+        }
+        if (!LinkChanges.complete(type, data)) {
+          return serialized(username, () -> profiles.outdate(username)).map(true);
+        }
+        return apply(username, doc -> LinkChanges.apply(type, data, doc)).map(true);
+      });
     });
+  }
+
+  /**
+   * Whether a change made at {@code madeAtMs} to {@code kind}/{@code id} is not older than the newest one applied
+   * (recording it when so). Changes without a time, or to an id too long to key, are applied as they come.
+   */
+  private Future<Boolean> newest(String kind, String id, long madeAtMs) {
+    if (madeAtMs < 0 || id == null || id.length() > MAX_ORDERED_ID) {
+      return Future.succeededFuture(true);
+    }
+    return order.run(redis, List.of(RedisKeys.eventOrder(kind, id)), List.of(Long.toString(madeAtMs), Long.toString(ORDER_MEMORY_MS)))
+      .map(r -> r.toInteger() == 1);
   }
 
   private Future<Void> apply(String username, java.util.function.UnaryOperator<JsonObject> change) {

@@ -128,6 +128,14 @@ public final class RedisKeys {
     return "bg:an:{bg}:unattributed:seen:" + eventId;
   }
 
+  /**
+   * String: the time of the newest Linktree change applied to one link ({@code kind} "link") or one profile
+   * ("profile"), see redis/event_order.lua. One key, hash-tagged by its own id.
+   */
+  public static String eventOrder(String kind, String id) {
+    return "bg:order:{" + kind + ":" + id + "}";
+  }
+
   /** Hash: SHA-256 (hex) of a creator API key → {@code <username>:<key id>}. */
   public static final String CREATOR_KEY_INDEX = "bg:keys:{bg}:index";
 

@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
@@ -90,6 +91,53 @@ class CacheFreshnessTest extends HarnessTest {
         assertEquals(200, accepted.statusCode(), accepted.bodyAsString());
         return servedBy(a, "bob", p -> p.getJsonArray("links").stream().noneMatch(l -> "lnk_bob_03".equals(((JsonObject) l).getString("id"))), 3_000);
       })).onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * Link and profile events take effect in the order their changes were made (the envelope's timestamp), not the order
+   * they arrive: Linktree retries a delivery for days, so the first attempt of an older change can land after a newer
+   * one. The older one used to win: a stale URL was served, and a link deleted since came back (and `/r` sent readers
+   * to it). A change older than one already applied to the same link or profile is now skipped.
+   */
+  @Test
+  void anOlderEventDeliveredLateDoesNotUndoANewerOne(VertxTestContext ctx) {
+    Instant now = Instant.now();
+    JsonObject newer = new JsonObject().put("link_id", "lnk_bob_02").put("title", "Order").put("url", "https://new.example/v2")
+      .put("position", 1).put("thumbnail_url", null);
+    JsonObject older = newer.copy().put("url", "https://old.example/v1");
+    JsonObject deleted = new JsonObject().put("link_id", "lnk_bob_03").put("deleted_at", now.toString());
+    JsonObject created = new JsonObject().put("username", "bob").put("link_id", "lnk_bob_03").put("title", "Back again")
+      .put("url", "https://resurrected.example/").put("position", 2);
+    JsonObject bio = new JsonObject().put("username", "bob").put("bio", "newest bio").put("avatar_url", "https://cdn.example.net/b.png")
+      .put("theme", "sunrise");
+    JsonObject oldBio = bio.copy().put("bio", "older bio");
+    h.gateway(Deliveries.config()).compose(g -> h.get(g, "/v1/profiles/bob")
+      .compose(warm -> handled(g, "ord-1", "link.updated", newer, now, "handled"))
+      .compose(v -> handled(g, "ord-2", "link.deleted", deleted, now, "handled"))
+      .compose(v -> handled(g, "ord-3", "profile.updated", bio, now, "handled"))
+      .compose(v -> handled(g, "ord-4", "link.updated", older, now.minusSeconds(300), "skipped"))
+      .compose(v -> handled(g, "ord-5", "link.created", created, now.minusSeconds(600), "skipped"))
+      .compose(v -> handled(g, "ord-6", "profile.updated", oldBio, now.minusSeconds(60), "skipped"))
+      .compose(v -> h.get(g, "/v1/profiles/bob"))
+      .map(r -> {
+        JsonObject p = r.bodyAsJsonObject();
+        List<String> ids = new ArrayList<>();
+        p.getJsonArray("links").forEach(l -> ids.add(((JsonObject) l).getString("id")));
+        assertEquals(List.of("lnk_bob_01", "lnk_bob_02"), ids, "the deleted link stays deleted: " + p);
+        assertEquals("https://new.example/v2", p.getJsonArray("links").getJsonObject(1).getString("url"), "the newer URL stays");
+        assertEquals("newest bio", p.getString("bio"));
+        return null;
+      })).onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** Sends a Linktree event made at {@code at} and waits until its delivery's history says {@code outcome}. */
+  private Future<Void> handled(Gateway g, String deliveryId, String type, JsonObject data, Instant at, String outcome) {
+    Buffer body = new JsonObject().put("type", type).put("data", data).put("timestamp", at.toString()).toBuffer();
+    return h.post(g, "/webhooks/linktree", Deliveries.linktree(deliveryId, body), body).compose(r -> {
+      assertEquals(200, r.statusCode(), r.bodyAsString());
+      return h.eventually(() -> h.send(io.vertx.core.http.HttpMethod.GET, g, "/admin/deliveries/" + deliveryId, Deliveries.ADMIN_TOKEN)
+        .map(d -> d.statusCode() == 200 && outcome.equals(d.bodyAsJsonObject().getString("outcome"))), 5_000);
+    });
   }
 
   @Test
