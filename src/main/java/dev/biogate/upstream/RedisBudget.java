@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>Only a lost connection (or heartbeats timing out in a row) makes an instance limit itself locally; a
  *       command error (NOSCRIPT that could not be recovered, WRONGTYPE, OOM, ...) denies that one call and nothing
  *       more.</li>
- *   <li>Locally it takes its reported share, {@code limit / instances} ({@code limit / maxInstances} until it has
- *       read the roster once), and only between a window (plus the longest request) after the shared log started
+ *   <li>Locally it takes its reported share, {@code limit / instances} (none before its first report reached the
+ *       roster: no share of it is reserved anywhere), and only between a window (plus the longest request) after the shared log started
  *       counting that share as used ({@code silence} after its last report), when whatever the others were granted
  *       before that has left the window, and {@code localGrantMs} after its last report (the shared log keeps
  *       counting the share for a window after that).</li>
@@ -338,6 +338,10 @@ public final class RedisBudget implements UpstreamBudget {
   }
 
   private Future<Permit> acquireLocally(Degraded local, Lane lane) {
+    if (!reported) {
+      // In no roster: no share of ours is reserved anywhere, so anything granted here would come on top of the budget.
+      return Future.failedFuture(exhausted(heartbeatMs));
+    }
     long now = System.nanoTime();
     if (now - local.fromNanos < 0) {
       // The shared log does not count our local share yet: wait until it must.
@@ -387,15 +391,20 @@ public final class RedisBudget implements UpstreamBudget {
     if (degraded != null || stopped) {
       return;
     }
+    if (!reported) {
+      // acquireLocally grants nothing before a first report: the Degraded state only drives the probes and restore.
+      degraded = new Degraded(new LocalBudget(0, periodMs, shares), 0, 0);
+      LOG.warn("redis unreachable for the shared upstream budget ({}) before this instance first reported to it: no upstream"
+        + " calls for misses until it has (no share of the budget is reserved for it)", cause.getClass().getSimpleName());
+      return;
+    }
     int live = Math.max(1, liveInstances);
-    int share = reported ? Math.min(reportedShare, attemptedShare) : limit / maxInstances;
+    int share = Math.min(reportedShare, attemptedShare);
     LocalBudget local = new LocalBudget(share, periodMs + maxRequestMs, shares);
-    long now = System.nanoTime();
-    long from = reported ? localGrantsFrom(lastReportAttemptNanos) : now;
-    long until = reported ? lastReportSentNanos + localGrantMs * 1_000_000L : Long.MAX_VALUE / 2 + now;
-    degraded = new Degraded(local, from, until);
-    LOG.warn("redis unreachable for the shared upstream budget ({}); limiting this instance to {} of {} calls per {} ms ({} instances{})",
-      cause.getClass().getSimpleName(), share, limit, periodMs, reported ? live : maxInstances, reported ? "" : " assumed");
+    degraded = new Degraded(local, localGrantsFrom(lastReportAttemptNanos), lastReportSentNanos + localGrantMs * 1_000_000L);
+    LOG.warn("redis unreachable for the shared upstream budget ({}); limiting this instance to {} of {} calls per {} ms ({} instances),"
+      + " from {} ms on", cause.getClass().getSimpleName(), share, limit, periodMs, live,
+      silenceMs() + REDIS_TIMEOUT_MS + periodMs + maxRequestMs);
   }
 
   /**
