@@ -1,5 +1,6 @@
 package dev.biogate.ops;
 
+import dev.biogate.redis.ClusterRedis;
 import dev.biogate.upstream.LinktreeClient;
 import dev.biogate.sink.KlaviyoSink;
 import io.vertx.circuitbreaker.CircuitBreakerState;
@@ -15,7 +16,7 @@ import java.util.function.Supplier;
 
 /**
  * {@code /health} (per-service status and latency; 200 unless down; Klaviyo only when enabled), {@code /health/live} (the process answers) and
- * {@code /health/ready} (Redis answers, so the instance can share caches and budgets).
+ * {@code /health/ready} (Redis answers, so the instance can share caches and budgets; on a Cluster, every master).
  */
 public final class HealthHandler {
 
@@ -35,7 +36,9 @@ public final class HealthHandler {
   public void mount(Router router) {
     router.get("/health/live").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "up")));
     router.get("/health/ready").handler(ctx -> redisStatus().onComplete(ar -> {
-      boolean ok = "healthy".equals(ar.result().getString("status"));
+      // Down is not ready; degraded (a Cluster with a master or slots missing) still serves, and pulling every
+      // instance out of the balancer for one shard would turn a partial outage into a whole one.
+      boolean ok = !"down".equals(ar.result().getString("status"));
       json(ctx.response(), ok ? 200 : 503, new JsonObject().put("status", ok ? "ready" : "not_ready")
         .put("services", new JsonObject().put("redis", ar.result())));
     }));
@@ -63,6 +66,23 @@ public final class HealthHandler {
 
   private Future<JsonObject> redisStatus() {
     long start = System.nanoTime();
+    if (redis instanceof ClusterRedis) {
+      // Every master, not one: a surviving master answers PING while a dead one's slots refuse every write.
+      return ((ClusterRedis) redis).health().map(c -> {
+        int masters = c.getInteger("masters");
+        int unreachable = c.getJsonArray("unreachable").size();
+        int uncovered = c.getInteger("uncoveredSlots");
+        String status = masters == 0 || unreachable == masters ? "down" : unreachable > 0 || uncovered > 0 ? "degraded" : "healthy";
+        JsonObject r = new JsonObject().put("status", status).put("latencyMs", elapsedMs(start)).put("masters", masters);
+        if (unreachable > 0) {
+          r.put("unreachableMasters", unreachable);
+        }
+        if (uncovered > 0) {
+          r.put("uncoveredSlots", uncovered);
+        }
+        return r;
+      });
+    }
     return redis.send(Request.cmd(Command.PING))
       .timeout(PING_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
       .map(r -> new JsonObject().put("status", "healthy").put("latencyMs", elapsedMs(start)))

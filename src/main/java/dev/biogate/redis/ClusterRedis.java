@@ -114,6 +114,36 @@ public final class ClusterRedis implements Redis {
     return MultiplexedRedis.onContext(caller, sent.timeout(deadline, TimeUnit.MILLISECONDS));
   }
 
+  /**
+   * What {@code /health} reports for the Cluster: every master of the topology asked {@code PING} at once (within the
+   * command timeout). A single {@code PING} went to a master that last answered, so health stayed green while a dead
+   * master's slots refused every write. Completes with {@code masters}, {@code unreachable} (their addresses) and
+   * {@code uncoveredSlots}; it never fails.
+   */
+  public Future<io.vertx.core.json.JsonObject> health() {
+    return ready().compose(t -> {
+      List<String> masters = t.masters();
+      List<Future<Response>> pings = new ArrayList<>();
+      for (String m : masters) {
+        pings.add(node(m).redis.send(Request.cmd(Command.PING)).timeout(timeoutMs, TimeUnit.MILLISECONDS));
+      }
+      return Future.join(pings).transform(ar -> {
+        io.vertx.core.json.JsonArray unreachable = new io.vertx.core.json.JsonArray();
+        for (int i = 0; i < masters.size(); i++) {
+          if (!pings.get(i).succeeded()) {
+            unreachable.add(masters.get(i));
+          }
+        }
+        if (!unreachable.isEmpty()) {
+          refresh();
+        }
+        return Future.succeededFuture(new io.vertx.core.json.JsonObject().put("masters", masters.size())
+          .put("unreachable", unreachable).put("uncoveredSlots", t.uncovered()));
+      });
+    }).otherwise(err -> new io.vertx.core.json.JsonObject().put("masters", 0).put("unreachable", new io.vertx.core.json.JsonArray())
+      .put("uncoveredSlots", ClusterTopology.SLOTS));
+  }
+
   /** A dedicated connection (subscriptions): to a master that last answered. Channels are cluster-wide. */
   @Override
   public Future<RedisConnection> connect() {

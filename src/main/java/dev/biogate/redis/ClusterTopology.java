@@ -63,6 +63,15 @@ final class ClusterTopology {
     return masters;
   }
 
+  /** Slots no master serves in this topology. */
+  int uncovered() {
+    int n = 0;
+    for (String o : owners) {
+      n += o == null ? 1 : 0;
+    }
+    return n;
+  }
+
   boolean isEmpty() {
     return masters.isEmpty();
   }

@@ -61,9 +61,19 @@ class FailoverTest extends UnstartedHarnessTest {
             return r;
           }));
         }
-        return Future.all(reads);
+        return Future.all(reads).map(g);
       })
-      .compose(all -> h.sandboxStats())
+      // /health says so while the master is dead (it used to ask one surviving master and say healthy); the instance
+      // stays ready: it serves, and one shard must not take every instance out of the balancer.
+      .compose(g -> h.eventually(() -> h.get(g, "/health").map(r -> {
+          JsonObject redis = r.bodyAsJsonObject().getJsonObject("services").getJsonObject("redis");
+          return r.statusCode() == 200 && "degraded".equals(redis.getString("status")) && redis.getInteger("unreachableMasters", 0) == 1;
+        }), 10_000)
+        .compose(v -> h.get(g, "/health/ready")).map(ready -> {
+          ctx.verify(() -> assertEquals(200, ready.statusCode(), ready.bodyAsString()));
+          return g;
+        }))
+      .compose(g -> h.sandboxStats())
       .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
         assertFalse(victim.isAlive());
         JsonObject byPath = stats.getJsonObject("by_path", new JsonObject());
