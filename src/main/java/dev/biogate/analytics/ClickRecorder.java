@@ -53,8 +53,11 @@ public final class ClickRecorder implements Deployable {
     this.writer = writer;
     this.journal = journal;
     this.batchSize = batchSize;
-    this.replay = new JournalReplay(vertx, writer, journal, batchSize, probeMs, this::flush);
-    this.orphans = new OrphanJournals(vertx, journal, writer, batchSize, orphanScanMs);
+    // Replayed chunks are written to one shard at a time (a journal's clicks are often one creator's): a chunk larger
+    // than a shard's share of the ceiling would be refused whole, every time, and the journal would never drain.
+    int chunk = (int) Math.max(1, Math.min(batchSize, writer.shardCeiling()));
+    this.replay = new JournalReplay(vertx, writer, journal, chunk, probeMs, this::flush);
+    this.orphans = new OrphanJournals(vertx, journal, writer, chunk, orphanScanMs);
   }
 
   /** The recorder of one instance: its journal at the configured path, its writer to the clicks stream. */

@@ -75,6 +75,11 @@ public final class ClickStreamWriter {
     this.replicaWaitMs = replicaWaitMs;
   }
 
+  /** The most entries one shard's stream may hold: a write of more for one shard is refused whole. */
+  long shardCeiling() {
+    return Long.parseLong(ceiling);
+  }
+
   public Future<Void> write(List<ClickEvent> events) {
     Map<Integer, List<String>> byShard = new HashMap<>();
     for (ClickEvent e : events) {

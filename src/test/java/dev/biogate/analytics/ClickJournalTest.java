@@ -49,6 +49,27 @@ class ClickJournalTest extends HarnessTest {
       })));
   }
 
+  /**
+   * A ceiling whose per-shard share is smaller than a replay chunk ({@code streamMaxLen} 800 over 16 shards: 50 per
+   * shard, against chunks of {@code batchSize} 500): the shard refused each chunk whole, every time, and the journal
+   * never drained, so clicks answered with a 302 were never counted. Replay chunks now fit a shard's share.
+   */
+  @Test
+  void aJournalDrainsWhenAShardsShareOfTheCeilingIsSmallerThanABatch(Vertx vertx, VertxTestContext ctx) throws Exception {
+    long now = System.currentTimeMillis();
+    Path journal = dir.resolve("clicks.journal");
+    StringBuilder content = new StringBuilder();
+    for (int i = 0; i < 120; i++) {
+      content.append(line("small-" + i, "lnk_bob_01", now));
+    }
+    Files.writeString(journal, content, StandardCharsets.UTF_8);
+    JsonObject config = Clicks.config(journal);
+    config.getJsonObject("analytics").put("streamMaxLen", 800);
+    h.gateway(config).compose(g -> Clicks.eventually(vertx, () -> Future.succeededFuture(g.clickRecorder().journalDepth() == 0
+        && g.clickCounter().counted() == 120), 10_000, "journal replayed in chunks that fit"))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   void aSecondInstanceOnTheSameHostUsesItsOwnJournalFile(VertxTestContext ctx) {
     JsonObject cfg = Clicks.config(dir.resolve("clicks.journal"));
