@@ -18,6 +18,8 @@
 -- ARGV[7] = silence: microseconds without a report after which an instance may be granting itself permits locally
 -- ARGV[8] = record lifetime: microseconds after its last report until an instance's record (and reservation) lapses
 -- ARGV[9] = hold: microseconds a record put back by another instance blocks every grant while awaiting its owner
+-- ARGV[10] = grants horizon: a window plus the longest request, microseconds (how long after a report the grants it
+--            reported can still count in a window)
 --
 -- Returns {granted (1|0), wait_us, used}: used is -1 while the shared back-off is set, -2 when the caller is not in
 -- the roster or was put back by another instance (the shared state was lost: the caller must restore its grants
@@ -42,7 +44,9 @@
 --  * When the state itself was lost (restart without persistence, failover to an empty replica), the first instance
 --    to notice puts back every instance it knew, with the share and grants they last reported, marked as put back;
 --    such a record reserves share + reported grants and holds every grant for `hold`, time enough for reachable
---    instances to restore their own grants; a caller missing from the roster is refused until it has restored.
+--    instances to restore their own grants; a caller missing from the roster is refused until it has restored. The
+--    reported grants of such a record count only until a window (plus the longest request) after its report: an owner
+--    that never restores (it died) then keeps only its share reserved, for the rest of the record's lifetime.
 --  * A grant needs used + reserved < ceiling, both counted here in one atomic step.
 -- The only clock is the Redis server's TIME (allowed since Redis 5: scripts replicate as effects). Because the log
 -- keeps every permit of the last window, the cap holds in every rolling window, not just aligned ones.
@@ -56,6 +60,7 @@ local laneCap = tonumber(ARGV[5])
 local silence = tonumber(ARGV[7])
 local lifetime = tonumber(ARGV[8])
 local hold = tonumber(ARGV[9])
+local horizon = tonumber(ARGV[10])
 
 local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
 if blocked > now then
@@ -94,7 +99,10 @@ if redis.call('HLEN', KEYS[6]) > 0 then
       if not counted[id] then
         reserved = reserved + tonumber(redis.call('HGET', KEYS[4], id .. ':s') or '0')
       end
-      reserved = reserved + tonumber(redis.call('HGET', KEYS[4], id .. ':u') or '0')
+      -- Its reported grants were made before its last report: they count only while they can still be in the window.
+      if tonumber(beat) >= now - horizon then
+        reserved = reserved + tonumber(redis.call('HGET', KEYS[4], id .. ':u') or '0')
+      end
       local left = tonumber(at) + hold - now
       if left > holdWait then
         holdWait = left

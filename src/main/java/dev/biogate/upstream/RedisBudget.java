@@ -258,7 +258,7 @@ public final class RedisBudget implements UpstreamBudget {
     return limiter.run(redis, List.of(logKey, blockedKey, rosterKey, detailsKey, firstSightKey, putBackKey),
         List.of(Integer.toString(limit), Long.toString(periodMs * 1000L), Integer.toString(shares.ceiling(lane, limit)), member,
           Integer.toString(shares.cap(lane, limit)), instanceId, Long.toString(silenceMs() * 1000L),
-          Long.toString(lifetimeMs() * 1000L), Long.toString(holdMs() * 1000L)))
+          Long.toString(lifetimeMs() * 1000L), Long.toString(holdMs() * 1000L), Long.toString((periodMs + maxRequestMs) * 1000L)))
       .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .transform(ar -> {
         if (ar.failed()) {

@@ -372,6 +372,36 @@ class BudgetFailoverTest {
   }
 
   /**
+   * After Redis lost its state, a record put back for an instance that never restored (it had died) reserves its share
+   * for the record's lifetime, in case it is cut off and granting locally. It also reserved the grants of its last
+   * report for all that time, though those left the window a window (plus the longest request) after that report: a
+   * drill with a dead instance saw no upstream call from anyone for 193 s, the budget unused. They now count only while
+   * they can still be in the window.
+   */
+  @Test
+  void aPutBackRecordsReportedGrantsCountOnlyWhileTheyCanBeInTheWindow(Vertx vertx, VertxTestContext ctx) {
+    ownRedis = TestRedis.dedicated();
+    Redis redis = client(vertx, ownRedis.url());
+    // Window 2 s, longest request 1 s: grants reported 5 s ago are out of every window.
+    RedisBudget survivor = new RedisBudget(vertx, redis, "putback", 10, 2_000, 1_000, LaneShares.defaults());
+    budgets.add(survivor);
+    String putBack = dev.biogate.redis.RedisKeys.budgetPart("putback", "putback");
+    attempts(survivor, 1)
+      .compose(first -> reportAsIf(redis, "putback", "dead", 5_000, 5))
+      .compose(v -> redis.send(Request.cmd(Command.HSET).arg(dev.biogate.redis.RedisKeys.budgetPart("putback", "details"))
+        .arg("dead:u").arg(5)))
+      .compose(v -> redis.send(Request.cmd(Command.TIME)))
+      // Put back 10 s ago: its hold (silence + the Redis timeout) is over, its owner never restored.
+      .compose(time -> redis.send(Request.cmd(Command.HSET).arg(putBack).arg("dead")
+        .arg(time.get(0).toLong() * 1_000_000L - 10_000_000L)))
+      .compose(v -> attempts(survivor, 10))
+      .onComplete(ctx.succeeding(granted -> ctx.verify(() -> {
+        assertEquals(4, granted, "the budget less the dead instance's share (5) and the survivor's first permit");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
    * Writes a roster record as if instance {@code id} of budget {@code name} had last reported {@code agoMs} ago (by
    * the server's clock) with local share {@code share} and no grants.
    */
