@@ -16,7 +16,7 @@ public final class ProfileFailure extends VertxException {
     UPSTREAM_UNAVAILABLE,
     /** The circuit breaker is open: the upstream is failing and is not being called. */
     CIRCUIT_OPEN,
-    /** The shared upstream budget is spent, or the upstream answered 429. */
+    /** The shared upstream budget is spent or cannot be checked (Redis unreachable), or the upstream answered 429. */
     RATE_LIMITED,
     /** The upstream refused the gateway's credentials. */
     UPSTREAM_AUTH
