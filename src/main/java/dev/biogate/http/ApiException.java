@@ -12,21 +12,38 @@ public final class ApiException extends VertxException {
   private final int status;
   private final String code;
   private final long retryAfterSeconds;
+  /** The RateLimit policy item of the limit that refused ({@code "name";q=..;w=..}), or {@code null}. */
+  private final String rateLimitPolicy;
 
   public ApiException(int status, String code, String message) {
     this(status, code, message, 0);
   }
 
   public ApiException(int status, String code, String message, long retryAfterSeconds) {
+    this(status, code, message, retryAfterSeconds, null);
+  }
+
+  private ApiException(int status, String code, String message, long retryAfterSeconds, String rateLimitPolicy) {
     super(message, true);
     this.status = status;
     this.code = code;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.rateLimitPolicy = rateLimitPolicy;
+  }
+
+  /**
+   * This refusal, described by the limit that made it (draft-ietf-httpapi-ratelimit-headers): the answer carries
+   * {@code RateLimit-Policy: "<policy>";q=<quota>;w=<window s>} and {@code RateLimit: "<policy>";r=0;t=<Retry-After>}
+   * beside any other limit's fields.
+   */
+  public ApiException limitedBy(String policy, long quota, long windowSeconds) {
+    return new ApiException(status, code, getMessage(), retryAfterSeconds, "\"" + policy + "\";q=" + quota + ";w=" + windowSeconds);
   }
 
   public int status() { return status; }
   public String code() { return code; }
   public long retryAfterSeconds() { return retryAfterSeconds; }
+  public String rateLimitPolicy() { return rateLimitPolicy; }
 
   public static long seconds(long ms) {
     return Math.max(1, (ms + 999) / 1000);

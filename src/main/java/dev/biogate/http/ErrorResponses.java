@@ -31,6 +31,11 @@ public final class ErrorResponses {
     if (e.retryAfterSeconds() > 0) {
       resp.headers().set(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
     }
+    String policy = e.rateLimitPolicy();
+    if (policy != null) {
+      resp.headers().add(InboundLimiter.RATELIMIT_POLICY, policy)
+        .add(InboundLimiter.RATELIMIT, policy.substring(0, policy.indexOf(';')) + ";r=0;t=" + e.retryAfterSeconds());
+    }
     resp.end(body(e.code(), e.getMessage()));
   }
 

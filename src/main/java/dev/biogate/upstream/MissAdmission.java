@@ -164,7 +164,13 @@ public final class MissAdmission {
         options.quotaPerMin() / 60_000.0))
       .compose(waitMs -> waitMs == 0 ? Future.succeededFuture()
         : Future.failedFuture(new ApiException(429, "miss_quota_exceeded",
-          "too many requests for profiles this gateway has not seen before; retry later", ApiException.seconds(waitMs))));
+          "too many requests for profiles this gateway has not seen before; retry later", ApiException.seconds(waitMs))
+          .limitedBy("first-sight", options.quotaBurst(), quotaWindowSeconds())));
+  }
+
+  /** Seconds for an empty quota to fill again: its RateLimit window. */
+  private long quotaWindowSeconds() {
+    return options.quotaPerMin() <= 0 ? 0 : (long) Math.ceil(options.quotaBurst() * 60.0 / options.quotaPerMin());
   }
 
   /** The local stand-in for a client's bucket while Redis does not answer. */

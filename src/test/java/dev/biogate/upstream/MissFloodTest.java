@@ -162,6 +162,27 @@ class MissFloodTest {
   }
 
   /**
+   * The quota's 429 describes the quota: it carried only the edge policy's RateLimit fields, which told a client
+   * that hundreds of requests remained while it was refused.
+   */
+  @Test
+  void theQuotasRefusalCarriesItsOwnRateLimitFields(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject one = config();
+    one.getJsonObject("linktree").put("firstSight", new JsonObject().put("quotaBurst", 1).put("quotaPerMin", 6).put("notFoundCost", 0));
+    h.start().compose(v -> h.gateway(one))
+      .compose(g -> as(g, "/v1/profiles/nobody-here-1", "203.0.113.90").compose(first -> as(g, "/v1/profiles/nobody-here-2", "203.0.113.90")))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(429, r.statusCode(), r.bodyAsString());
+        assertEquals("miss_quota_exceeded", r.bodyAsJsonObject().getString("error"));
+        assertTrue(r.headers().getAll("RateLimit-Policy").contains("\"first-sight\";q=1;w=10"), r.headers().getAll("RateLimit-Policy").toString());
+        String retry = r.getHeader("Retry-After");
+        assertTrue(r.headers().getAll("RateLimit").contains("\"first-sight\";r=0;t=" + retry), r.headers().getAll("RateLimit").toString());
+        ctx.completeNow();
+      })));
+  }
+
+  /**
    * With no first-sight share at all, only names the gateway has reason to know reach the upstream: one on the
    * configured list, and one a webhook named (the marker is set even though no copy was held).
    */
