@@ -103,10 +103,30 @@ final class WebhookIngest {
   private ApiException unavailable(Throwable err) {
     if (degraded.compareAndSet(false, true)) {
       outageReported = outages.warn(LOG, clock.getAsLong(), "shorter outages",
-        "redis unavailable for webhook ingestion ({}); answering 503 so senders retry", err.getClass().getSimpleName());
+        "redis unavailable for webhook ingestion ({}); answering 503 so senders retry", reason(err));
     }
     return UNAVAILABLE;
   }
+
+  /**
+   * An error reply by Redis's own code (OOM, CLUSTERDOWN, READONLY, ...; inside a script's or a pipeline's error, the
+   * inner one), any other failure by its kind.
+   */
+  private static String reason(Throwable err) {
+    if (!(err instanceof io.vertx.redis.client.impl.types.ErrorType) || err.getMessage() == null) {
+      return err.getClass().getSimpleName();
+    }
+    String m = err.getMessage();
+    int inner = m.lastIndexOf(": -");
+    if (inner >= 0) {
+      m = m.substring(inner + 3);
+    } else if (m.startsWith("ERR [") && m.indexOf("] ") > 0) {
+      m = m.substring(m.indexOf("] ") + 2);
+    }
+    String code = m.split("\\s", 2)[0];
+    return code.length() <= 32 ? code : code.substring(0, 32);
+  }
+
 
   /**
    * Runs the ingest script on {@code shard}; {@code routed}: the script also reads and pins the id's route, and

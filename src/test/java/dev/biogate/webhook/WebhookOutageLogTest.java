@@ -52,6 +52,24 @@ class WebhookOutageLogTest extends HarnessTest {
     })));
   }
 
+  /** An error reply is named by Redis's own error code: the line said only "ErrorType", whatever Redis answered. */
+  @Test
+  void anErrorReplyIsNamedByItsCode(VertxTestContext ctx) {
+    LogCapture capture = LogCapture.of(WebhookIngest.class, e -> e.getLevel() + " " + e.getFormattedMessage());
+    List<Integer> statuses = new ArrayList<>();
+    h.gateway(Deliveries.config()).compose(g -> g.redis().send(Request.cmd(Command.CONFIG).arg("SET").arg("maxmemory").arg("1"))
+      .compose(v -> post(g, "d-oom", statuses))
+      .eventually(() -> g.redis().send(Request.cmd(Command.CONFIG).arg("SET").arg("maxmemory").arg("0"))))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        capture.close();
+        assertEquals(List.of(503), statuses, "refused writes are a 503");
+        List<String> lines = capture.lines();
+        assertEquals(1, lines.stream().filter(l -> l.equals("WARN redis unavailable for webhook ingestion (OOM); answering 503 so senders retry"))
+          .count(), lines.toString());
+        ctx.completeNow();
+      })));
+  }
+
   private Future<Void> post(Gateway g, String id, List<Integer> statuses) {
     return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, BODY), BODY).map(r -> {
       statuses.add(r.statusCode());
