@@ -8,6 +8,7 @@ import dev.biogate.ops.BuildInfo;
 import dev.biogate.ops.Metrics;
 import dev.biogate.ops.Preflight;
 import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.redis.RedisPersistence;
 import dev.biogate.sandbox.SandboxKlaviyoOptions;
 import dev.biogate.sandbox.SandboxServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -91,6 +92,9 @@ final class Launcher {
         }
       }
       gateway = stop.register(await(Gateway.start(vertx, config, System::currentTimeMillis, registry), config, "http.port"));
+      if (embedded == null) {
+        RedisPersistence.warnIfVolatile(gateway.redis());
+      }
       reportEndpoints(vertx, gateway, config);
     } catch (Exception e) {
       if (stop.stopping()) {
