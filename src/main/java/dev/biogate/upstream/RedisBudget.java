@@ -247,9 +247,11 @@ public final class RedisBudget implements UpstreamBudget {
       return pending.transform(ar -> ar.succeeded() ? acquireShared(lane, false) : Future.failedFuture(exhausted(heartbeatMs)));
     }
     Degraded local = degraded;
-    if (local != null) {
+    if (local != null && reported) {
       return acquireLocally(local, lane);
     }
+    // Connected, or cut off before a first report: then there is no local share to take and nothing of ours to restore,
+    // so the shared log is asked at once (it registers us when Redis answers again, instead of a heartbeat later).
     return acquireShared(lane, true);
   }
 

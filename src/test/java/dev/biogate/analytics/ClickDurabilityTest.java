@@ -92,6 +92,10 @@ class ClickDurabilityTest {
       })
       // 4. Redis returns: the journal is replayed while 2,000 more clicks arrive.
       .compose(b -> blocking(vertx, () -> { redis.restart(); return b; }))
+      // The restarted instance may call the upstream (its redirects need the profile) once it has reported to the
+      // shared budget on the returned Redis.
+      .compose(b -> Clicks.eventually(vertx, () -> Future.succeededFuture(b.budget().isRegistered() && !b.budget().isDegraded()),
+        10_000, "the instance reported to the shared budget").map(b))
       .compose(b -> redirects(b, 1_000).compose(v -> direct(b, 1_000)).map(b))
       .compose(b -> {
         assertEquals(10_000, seq, "10,000 clicks sent");
