@@ -35,10 +35,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       command error (NOSCRIPT that could not be recovered, WRONGTYPE, OOM, ...) denies that one call and nothing
  *       more.</li>
  *   <li>Locally it takes its reported share, {@code limit / instances} (none before its first report reached the
- *       roster: no share of it is reserved anywhere), and only between a window (plus the longest request) after the shared log started
- *       counting that share as used ({@code silence} after its last report), when whatever the others were granted
- *       before that has left the window, and {@code localGrantMs} after its last report (the shared log keeps
- *       counting the share for a window after that).</li>
+ *       roster: no share of it is reserved anywhere). It starts a window (plus the longest request) after the shared
+ *       log began counting that share as used ({@code silence} after its last report), once whatever the others were
+ *       granted before that has left the window, and stops {@code localGrantMs} after its last report (the shared
+ *       log keeps counting the share for a window after that).</li>
  *   <li>It remembers every permit it was granted in the last window, shared or local, and when Redis answers again
  *       it writes them all back and re-registers in one script ({@code budget_restore.lua}) before taking any new
  *       permit; the grants stay remembered whether or not the restore worked. If the shared state was lost, the first
@@ -405,7 +405,7 @@ public final class RedisBudget implements UpstreamBudget {
     LocalBudget local = new LocalBudget(share, periodMs + maxRequestMs, shares);
     degraded = new Degraded(local, localGrantsFrom(lastReportAttemptNanos), lastReportSentNanos + localGrantMs * 1_000_000L);
     LOG.warn("redis unreachable for the shared upstream budget ({}); limiting this instance to {} of {} calls per {} ms ({} instances),"
-      + " from {} ms on", cause.getClass().getSimpleName(), share, limit, periodMs, live,
+      + " starting {} ms after its last report", cause.getClass().getSimpleName(), share, limit, periodMs, live,
       silenceMs() + REDIS_TIMEOUT_MS + periodMs + maxRequestMs);
   }
 
