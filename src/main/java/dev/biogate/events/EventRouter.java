@@ -147,19 +147,20 @@ public final class EventRouter implements StreamHandler {
       return klaviyo.record(e).map(v -> Routed.done("klaviyo.topics", "counted by topic"));
     }
     if ("linktree".equals(provider) && type != null) {
+      JsonObject envelope = envelope(e);
       switch (type) {
         case "profile.updated":
-          return profiles.profileUpdated(data(e), madeAt(e)).map(applied -> applied
+          return profiles.profileUpdated(data(envelope), madeAt(envelope)).map(applied -> applied
             ? Routed.done("linktree.profile", "cached copies updated or marked outdated")
             : new Routed(Outcome.done(), "linktree.profile", null, "older than a change already applied to this profile", null));
         case "link.created":
         case "link.updated":
         case "link.deleted":
-          return profiles.linkChanged(type, data(e), madeAt(e)).map(applied -> applied
+          return profiles.linkChanged(type, data(envelope), madeAt(envelope)).map(applied -> applied
             ? Routed.done("linktree.links", "cached copies updated or marked outdated")
             : new Routed(Outcome.done(), "linktree.links", null, "older than a change already applied to this link", null));
         case "analytics.milestone":
-          return milestones.toKlaviyo(e, data(e)).map(queued -> queued
+          return milestones.toKlaviyo(e, data(envelope)).map(queued -> queued
             ? Routed.done("linktree.milestone", "queued for Klaviyo")
             : new Routed(Outcome.done(), "linktree.milestone", null, null, null));
         default:
@@ -184,8 +185,8 @@ public final class EventRouter implements StreamHandler {
    * When the change was made, epoch ms, from the envelope's {@code timestamp} (ISO-8601, or Unix seconds or
    * milliseconds); -1 when it has none that reads as a time.
    */
-  static long madeAt(StreamEntry e) {
-    Object t = envelope(e).getValue("timestamp");
+  static long madeAt(JsonObject envelope) {
+    Object t = envelope.getValue("timestamp");
     if (t instanceof Number) {
       double n = ((Number) t).doubleValue();
       return n <= 0 || n > 1e14 ? -1 : n < 1e11 ? (long) (n * 1000) : (long) n;
@@ -200,8 +201,8 @@ public final class EventRouter implements StreamHandler {
     return -1;
   }
 
-  private static JsonObject data(StreamEntry e) {
-    JsonObject data = envelope(e).getJsonObject("data");
+  private static JsonObject data(JsonObject envelope) {
+    JsonObject data = envelope.getJsonObject("data");
     return data != null ? data : new JsonObject();
   }
 
