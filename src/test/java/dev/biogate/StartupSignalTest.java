@@ -48,15 +48,7 @@ class StartupSignalTest {
     List<String> lines = gateway.finish(10_000);
     String log = String.join("\n", lines);
     // The gateway waits for its server's exit before it exits itself; the bound only keeps a failure from hanging.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (running(redisPid) && System.nanoTime() < deadline) {
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-    }
-    boolean orphaned = running(redisPid);
-    if (orphaned) {
-      ProcessHandle.of(redisPid).ifPresent(ProcessHandle::destroyForcibly);
-    }
-    assertFalse(orphaned, "the private redis-server " + redisPid + " outlived its gateway:\n" + log);
+    assertFalse(outlives(redisPid), "the private redis-server " + redisPid + " outlived its gateway:\n" + log);
     assertTrue(log.contains("stopping during start-up"), "says it stops while starting:\n" + log);
   }
 
@@ -78,15 +70,20 @@ class StartupSignalTest {
       p.destroyForcibly(); // SIGKILL
     }
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "killed");
+    assertFalse(outlives(redisPid), "the private redis-server " + redisPid + " outlived its killed gateway");
+  }
+
+  /** Whether process {@code pid} is still running 10 s from now (it is then killed, so no test leaves it behind). */
+  private static boolean outlives(long pid) throws IOException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (running(redisPid) && System.nanoTime() < deadline) {
+    while (running(pid) && System.nanoTime() < deadline) {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
     }
-    boolean orphaned = running(redisPid);
+    boolean orphaned = running(pid);
     if (orphaned) {
-      ProcessHandle.of(redisPid).ifPresent(ProcessHandle::destroyForcibly);
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     }
-    assertFalse(orphaned, "the private redis-server " + redisPid + " outlived its killed gateway");
+    return orphaned;
   }
 
   /** Alive and not a zombie, read from /proc (a reaped or dead process counts as gone). */

@@ -1,8 +1,8 @@
 package dev.biogate.profile;
 
 import dev.biogate.Gateway;
-import dev.biogate.redis.EmbeddedRedis;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.support.DedicatedRedisTest;
 import dev.biogate.support.Harness;
 import dev.biogate.support.TestRedis;
 import dev.biogate.webhook.Deliveries;
@@ -11,14 +11,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 
@@ -29,37 +25,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * one that finds no shared copy (Redis lost its data), leaves every instance a copy it serves if the upstream fails,
  * and the next read once the upstream answers fetches the current profile.
  */
-@ExtendWith(VertxExtension.class)
-class LastGoodCopyTest {
+class LastGoodCopyTest extends DedicatedRedisTest {
 
   // A short breaker reset, so that the read after the outage reaches the upstream again at once.
   private static final JsonObject CONFIG = Deliveries.config()
     .put("linktree", new JsonObject().put("breakerResetMs", 10));
   private static final JsonObject DOWN = new JsonObject().put("mode", "down");
   private static final JsonObject OK = new JsonObject().put("mode", "ok");
-
-  private Harness h;
-  private EmbeddedRedis redis;
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    redis = TestRedis.dedicated();
-    h = new Harness(vertx);
-    h.start(redis.url(), new JsonObject()).onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) {
-    h.close().onComplete(ar -> {
-      try {
-        redis.close();
-      } catch (IOException e) {
-        ctx.failNow(e);
-        return;
-      }
-      ctx.completeNow();
-    });
-  }
 
   @Test
   void anIncompleteLinkEventKeepsTheLastGoodCopyServedWhileTheUpstreamIsDown(VertxTestContext ctx) {

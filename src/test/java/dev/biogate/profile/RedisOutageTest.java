@@ -1,7 +1,7 @@
 package dev.biogate.profile;
 
 import dev.biogate.Gateway;
-import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.support.DedicatedRedisTest;
 import dev.biogate.support.Harness;
 import dev.biogate.support.ManualClock;
 import dev.biogate.support.TestRedis;
@@ -10,12 +10,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -28,8 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * With Redis unreachable the budget cannot be coordinated, so instances serve what they hold instead of fetching:
  * a failed lock attempt is never taken for "the lock is mine".
  */
-@ExtendWith(VertxExtension.class)
-class RedisOutageTest {
+class RedisOutageTest extends DedicatedRedisTest {
 
   private static final long FRESH_MS = 10_000;
   private static final long SWR_MS = 60_000;
@@ -37,29 +32,7 @@ class RedisOutageTest {
     .put("staleWhileRevalidateMs", SWR_MS).put("staleIfErrorMs", 600_000));
   private static final List<String> USERS = List.of("demo", "alice", "bob");
 
-  private Harness h;
-  private EmbeddedRedis redis;
   private final ManualClock clock = new ManualClock();
-
-  @BeforeEach
-  void start(Vertx vertx, VertxTestContext ctx) {
-    redis = TestRedis.dedicated();
-    h = new Harness(vertx);
-    h.start(redis.url(), new JsonObject()).onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void stop(VertxTestContext ctx) throws IOException {
-    h.close().onComplete(ar -> {
-      try {
-        redis.close();
-      } catch (IOException e) {
-        ctx.failNow(e);
-        return;
-      }
-      ctx.completeNow();
-    });
-  }
 
   @Test
   void servesHeldCopiesWithoutFetchingWhileRedisIsDown(VertxTestContext ctx) {
