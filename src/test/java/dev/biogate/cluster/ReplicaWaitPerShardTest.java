@@ -33,6 +33,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @ExtendWith(VertxExtension.class)
 class ReplicaWaitPerShardTest {
 
+  /**
+   * Nodes this class killed come back before the next class starts: healing (a restarted master rejoining as a replica
+   * and syncing) took longer than a test's 30-s limit once, in whichever test asked for the cluster next.
+   */
+  @org.junit.jupiter.api.AfterAll
+  static void healTheSharedCluster() {
+    TestCluster.get();
+  }
+
   private Harness h;
   private final AtomicInteger sequence = new AtomicInteger();
 

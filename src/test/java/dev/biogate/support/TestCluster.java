@@ -21,7 +21,7 @@ import java.util.stream.IntStream;
 public final class TestCluster {
 
   public static final int MASTERS = 3;
-  private static final long HEAL_TIMEOUT_MS = 30_000;
+  private static final long HEAL_TIMEOUT_MS = 60_000;
   private static TestCluster shared;
 
   private final List<RedisProcess> nodes;
