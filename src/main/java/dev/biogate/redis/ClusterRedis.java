@@ -5,6 +5,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
@@ -120,7 +122,7 @@ public final class ClusterRedis implements Redis {
    * master's slots refused every write. Completes with {@code masters}, {@code unreachable} (their addresses) and
    * {@code uncoveredSlots}; it never fails.
    */
-  public Future<io.vertx.core.json.JsonObject> health() {
+  public Future<JsonObject> health() {
     return ready().compose(t -> {
       List<String> masters = t.masters();
       List<Future<Response>> pings = new ArrayList<>();
@@ -128,7 +130,7 @@ public final class ClusterRedis implements Redis {
         pings.add(node(m).redis.send(Request.cmd(Command.PING)).timeout(timeoutMs, TimeUnit.MILLISECONDS));
       }
       return Future.join(pings).transform(ar -> {
-        io.vertx.core.json.JsonArray unreachable = new io.vertx.core.json.JsonArray();
+        JsonArray unreachable = new JsonArray();
         for (int i = 0; i < masters.size(); i++) {
           if (!pings.get(i).succeeded()) {
             unreachable.add(masters.get(i));
@@ -137,10 +139,10 @@ public final class ClusterRedis implements Redis {
         if (!unreachable.isEmpty()) {
           refresh();
         }
-        return Future.succeededFuture(new io.vertx.core.json.JsonObject().put("masters", masters.size())
+        return Future.succeededFuture(new JsonObject().put("masters", masters.size())
           .put("unreachable", unreachable).put("uncoveredSlots", t.uncovered()));
       });
-    }).otherwise(err -> new io.vertx.core.json.JsonObject().put("masters", 0).put("unreachable", new io.vertx.core.json.JsonArray())
+    }).otherwise(err -> new JsonObject().put("masters", 0).put("unreachable", new JsonArray())
       .put("uncoveredSlots", ClusterTopology.SLOTS));
   }
 

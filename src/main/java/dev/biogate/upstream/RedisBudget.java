@@ -2,6 +2,7 @@ package dev.biogate.upstream;
 
 import dev.biogate.config.LinktreeOptions;
 import dev.biogate.redis.LuaScript;
+import dev.biogate.redis.RedisErrors;
 import dev.biogate.redis.RedisKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -496,8 +497,9 @@ public final class RedisBudget implements UpstreamBudget {
       }
     }
     if (log) {
+      String code = RedisErrors.code(err);
       LOG.warn("redis refused the upstream budget's {} ({}); denying the call, staying on the shared budget", what,
-        err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage().split("\\s", 2)[0]);
+        code != null ? code : err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage().split("\\s", 2)[0]);
     }
   }
 

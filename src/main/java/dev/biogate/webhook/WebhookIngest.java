@@ -5,6 +5,7 @@ import dev.biogate.config.WebhookOptions;
 import dev.biogate.http.ApiException;
 import dev.biogate.redis.ClusterRedis;
 import dev.biogate.redis.LuaScript;
+import dev.biogate.redis.RedisErrors;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
 import dev.biogate.redis.ThrottledLog;
@@ -108,24 +109,12 @@ final class WebhookIngest {
     return UNAVAILABLE;
   }
 
-  /**
-   * An error reply by Redis's own code (OOM, CLUSTERDOWN, READONLY, ...; inside a script's or a pipeline's error, the
-   * inner one), any other failure by its kind.
-   */
+  /** An error reply by Redis's own code (see {@link RedisErrors#code}), any other failure by its kind. */
   private static String reason(Throwable err) {
-    if (!(err instanceof io.vertx.redis.client.impl.types.ErrorType) || err.getMessage() == null) {
-      return err.getClass().getSimpleName();
-    }
-    String m = err.getMessage();
-    int inner = m.lastIndexOf(": -");
-    if (inner >= 0) {
-      m = m.substring(inner + 3);
-    } else if (m.startsWith("ERR [") && m.indexOf("] ") > 0) {
-      m = m.substring(m.indexOf("] ") + 2);
-    }
-    String code = m.split("\\s", 2)[0];
-    return code.length() <= 32 ? code : code.substring(0, 32);
+    String code = RedisErrors.code(err);
+    return code != null ? code : err.getClass().getSimpleName();
   }
+
 
 
   /**
