@@ -271,7 +271,7 @@ public final class Gateway {
     GatewayMetrics.bindAnalytics(registry, recorder, counter, klaviyo);
     streams.start();
     LinksHandler links = new LinksHandler(profiles, config.http().cursorSecret());
-    HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo);
+    HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo, profiles.cache()::size);
     InboundLimiter limiter = new InboundLimiter(config.http()).observeClients(MissAdmission::attribute);
     AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));
     secretFiles = new SecretFiles(vertx, config, rotated -> {

@@ -12,11 +12,12 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
  * {@code /health} (per-service status and latency; 200 unless down; Klaviyo only when enabled), {@code /health/live} (the process answers) and
- * {@code /health/ready} (Redis answers, so the instance can share caches and budgets; on a Cluster, every master).
+ * {@code /health/ready} (Redis answers, or this instance holds copies it can serve without it).
  */
 public final class HealthHandler {
 
@@ -25,22 +26,30 @@ public final class HealthHandler {
   private final Redis redis;
   private final LinktreeClient upstream;
   private final Supplier<KlaviyoSink> klaviyo;
+  private final LongSupplier cachedProfiles;
 
-  /** {@code klaviyo} yields the sink when it is enabled, else {@code null} (then it is not reported). */
-  public HealthHandler(Redis redis, LinktreeClient upstream, Supplier<KlaviyoSink> klaviyo) {
+  /**
+   * {@code klaviyo} yields the sink when it is enabled, else {@code null} (then it is not reported);
+   * {@code cachedProfiles} counts the copies this instance holds in memory.
+   */
+  public HealthHandler(Redis redis, LinktreeClient upstream, Supplier<KlaviyoSink> klaviyo, LongSupplier cachedProfiles) {
     this.redis = redis;
     this.upstream = upstream;
     this.klaviyo = klaviyo;
+    this.cachedProfiles = cachedProfiles;
   }
 
   public void mount(Router router) {
     router.get("/health/live").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "up")));
     router.get("/health/ready").handler(ctx -> redisStatus().onComplete(ar -> {
-      // Down is not ready; degraded (a Cluster with a master or slots missing) still serves, and pulling every
-      // instance out of the balancer for one shard would turn a partial outage into a whole one.
-      boolean ok = !"down".equals(ar.result().getString("status"));
+      // Ready while Redis answers (degraded included: a Cluster with a master or slots missing still serves), or while
+      // this instance holds copies to serve. A Redis outage reaches every instance at once; failing readiness on all
+      // of them would empty the balancer and turn "serve the last good copy" into no page at all. An instance with
+      // neither (started during the outage) can serve nothing and is left out.
+      long held = cachedProfiles.getAsLong();
+      boolean ok = !"down".equals(ar.result().getString("status")) || held > 0;
       json(ctx.response(), ok ? 200 : 503, new JsonObject().put("status", ok ? "ready" : "not_ready")
-        .put("services", new JsonObject().put("redis", ar.result())));
+        .put("cachedProfiles", held).put("services", new JsonObject().put("redis", ar.result())));
     }));
     router.get("/health").handler(ctx -> redisStatus().onComplete(ar -> {
       JsonObject redisStatus = ar.result();

@@ -84,8 +84,11 @@ class OperationsTest {
         assertEquals("healthy", body.getString("status"));
         assertEquals("healthy", body.getJsonObject("services").getJsonObject("redis").getString("status"));
         assertTrue(body.getJsonObject("services").getJsonObject("redis").containsKey("latencyMs"));
+        return h.get(g, "/v1/profiles/demo");
+      }).compose(cached -> {
+        assertEquals(200, cached.statusCode());
         return h.fault(new JsonObject().put("mode", "ratelimit").put("retry_after_s", 30));
-      }).compose(v -> h.get(g, "/v1/profiles/demo")).compose(limited -> h.get(g, "/health")).compose(afterLimit -> {
+      }).compose(v -> h.get(g, "/v1/profiles/alice")).compose(limited -> h.get(g, "/health")).compose(afterLimit -> {
         JsonObject body = afterLimit.bodyAsJsonObject();
         assertEquals(200, afterLimit.statusCode());
         assertEquals("degraded", body.getString("status"), body.encode());
@@ -100,10 +103,23 @@ class OperationsTest {
         io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer> live = all.resultAt(2);
         assertEquals("down", health.bodyAsJsonObject().getJsonObject("services").getJsonObject("redis").getString("status"));
         assertTrue(health.bodyAsJsonObject().getString("status").matches("degraded|down"));
-        assertEquals(503, ready.statusCode(), "not ready without Redis");
+        // Every instance loses Redis at once in an outage: failing readiness on all of them would empty the balancer and
+        // turn "serve the last good copy" into no page at all. An instance holding copies stays ready.
+        assertEquals(200, ready.statusCode(), ready.bodyAsString());
+        assertEquals("down", ready.bodyAsJsonObject().getJsonObject("services").getJsonObject("redis").getString("status"));
         assertEquals(200, live.statusCode(), "still alive");
         return null;
+      }).compose(v -> h.get(g, "/v1/profiles/demo")).map(served -> {
+        assertEquals(200, served.statusCode(), "the ready instance serves its copy without Redis");
+        return null;
       }))
+      // An instance started during the outage holds nothing and can serve nothing (its misses wait for the shared
+      // budget): it is not ready.
+      .compose(v -> h.gateway(new JsonObject())).compose(fresh -> h.get(fresh, "/health/ready")).map(freshReady -> {
+        assertEquals(503, freshReady.statusCode(), freshReady.bodyAsString());
+        assertEquals("not_ready", freshReady.bodyAsJsonObject().getString("status"));
+        return null;
+      })
       .eventually(h::close)
       .eventually(() -> vertx.executeBlocking(() -> {
         redis.stop();
