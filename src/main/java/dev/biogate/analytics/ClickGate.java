@@ -69,7 +69,7 @@ public final class ClickGate {
     if (ua == null || ua.isBlank() || bot(ua) || prefetch(h)) {
       return null;
     }
-    String ip = clients.text(req);
+    String ip = clients.keyText(req);
     String fp = fingerprint(ip == null ? "" : ip, ua, username, linkId, now);
     boolean[] fresh = {false};
     counted.asMap().compute(fp, (k, last) -> {

@@ -67,6 +67,39 @@ public final class ClientAddress {
     return r.text;
   }
 
+  /**
+   * The address a limit or a click fingerprint counts the client by: an IPv4 address itself, an IPv6 address's /64
+   * (8 bytes). One subscriber is handed a whole /64 and may pick any address in it per request; keyed by the full
+   * address, it would get a fresh bucket each time. {@code null} when the connection has no IP peer; callers must not
+   * modify the array.
+   */
+  public byte[] key(HttpServerRequest req) {
+    Resolved r = resolved(req);
+    if (r.key == null && r.ip != null) {
+      r.key = r.ip.length == 16 ? java.util.Arrays.copyOf(r.ip, 8) : r.ip;
+    }
+    return r.key;
+  }
+
+  /** {@link #key} as text: the IPv4 address, or the IPv6 prefix as {@code 2001:db8:1:2::/64}; or {@code null}. */
+  public String keyText(HttpServerRequest req) {
+    Resolved r = resolved(req);
+    if (r.keyText == null && r.ip != null) {
+      r.keyText = keyText(r.ip);
+    }
+    return r.keyText;
+  }
+
+  /** The text of the key an address is counted by (see {@link #key}). */
+  static String keyText(byte[] ip) {
+    if (ip.length == 4) {
+      return NetUtil.bytesToIpAddress(ip);
+    }
+    byte[] prefix = java.util.Arrays.copyOf(ip, 16);
+    java.util.Arrays.fill(prefix, 8, 16, (byte) 0);
+    return NetUtil.bytesToIpAddress(prefix) + "/64";
+  }
+
   private Resolved resolved(HttpServerRequest req) {
     MultiMap headers = req.headers();
     Resolved r = LAST.get();
@@ -75,6 +108,8 @@ public final class ClientAddress {
       r.headers = headers;
       r.ip = resolve(req);
       r.text = null;
+      r.key = null;
+      r.keyText = null;
     }
     return r;
   }
@@ -173,6 +208,8 @@ public final class ClientAddress {
     MultiMap headers;
     byte[] ip;
     String text;
+    byte[] key;
+    String keyText;
   }
 
   /** One trusted range. */

@@ -1,7 +1,6 @@
 package dev.biogate.http;
 
 import dev.biogate.config.HttpOptions;
-import io.netty.util.NetUtil;
 import io.vertx.core.net.SocketAddress;
 
 import java.lang.management.ManagementFactory;
@@ -121,7 +120,7 @@ public final class ConnectionLimits {
     if (ip == null || proxies.trusted(ip) || (exemptLoopback && ClientAddress.loopback(ip))) {
       return null;
     }
-    return NetUtil.bytesToIpAddress(ip);
+    return ClientAddress.keyText(ip);
   }
 
   /** A refused connection may stay open a moment for its answer to be read; {@link #lingered} when it closes. */

@@ -115,13 +115,13 @@ public final class InboundLimiter {
     byte[] ip = clients.of(req);
     boolean exempt = ip == null || (exemptLoopback && ClientAddress.loopback(ip));
     if (observer != null) {
-      observer.accept(exempt ? null : clients.text(req));
+      observer.accept(exempt ? null : clients.keyText(req));
     }
     if (exempt) {
       return true;
     }
     long now = now();
-    long taken = acquire(slotOf(ip), now);
+    long taken = acquire(slotOf(clients.key(req)), now);
     long next = next(taken, now);
     HttpServerResponse resp = req.response();
     long full = (next - now + 999_999_999L) / 1_000_000_000L;

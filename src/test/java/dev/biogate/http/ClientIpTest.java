@@ -94,4 +94,16 @@ class ClientIpTest extends HarnessTest {
         ctx.completeNow();
       })));
   }
+
+  @Test
+  void anIpv6ClientIsOneClientAcrossItsSlash64(VertxTestContext ctx) {
+    // One subscriber holds a whole /64 and may pick any address in it per request: keyed by the full address, it
+    // would get a fresh bucket every time. A neighbour in another /64 keeps its own.
+    gateway(false).compose(g -> sequence(g, 4, i -> new String[] {"2001:db8:1:2:" + Integer.toHexString(i + 1) + "::" + (i + 7)})
+        .compose(first -> get(g, "2001:db8:1:3::1").map(other -> List.of(first.get(0), first.get(1), first.get(2), first.get(3), other))))
+      .onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
+        assertEquals(List.of(200, 200, 429, 429, 200), statuses);
+        ctx.completeNow();
+      })));
+  }
 }
