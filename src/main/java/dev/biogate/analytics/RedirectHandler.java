@@ -27,7 +27,8 @@ import java.util.function.LongSupplier;
  * {@code GET /r/{username}/{linkId}}: {@code 302} to the URL the cached profile holds for that link, then records the
  * click (after the answer, without waiting on Redis) when {@link ClickGate} counts it: once per client per link per
  * window, never for bots, {@code HEAD} or prefetches. Each client's redirect rate is limited ({@code 429}). No open redirect: the target can only be a link of the named
- * creator's profile, and only an absolute {@code http}/{@code https} URL without credentials; anything else
+ * creator's profile, and only an absolute {@code http}/{@code https} URL without credentials, or a {@code mailto:}
+ * or {@code tel:} URL; anything else
  * ({@code javascript:}, {@code data:}, scheme-relative, unparseable) is a {@code 404}, never a {@code Location}.
  *
  * <p>Plain redirect paths ({@link #direct}) are served before the router, as profile reads are: the router's route
@@ -184,7 +185,10 @@ public final class RedirectHandler implements Handler<RoutingContext> {
     return targets;
   }
 
-  /** The URL in ASCII form if it is an absolute http(s) URL with a host and no user info; else {@code null}. */
+  /**
+   * The URL in ASCII form if it is an absolute http(s) URL with a host and no user info, or a {@code mailto:} or
+   * {@code tel:} URL (the profile serves those links too); else {@code null}.
+   */
   static String safeTarget(String url) {
     if (url == null || url.isEmpty() || url.length() > MAX_URL) {
       return null;
@@ -196,6 +200,9 @@ public final class RedirectHandler implements Handler<RoutingContext> {
       return null;
     }
     String scheme = uri.getScheme();
+    if (scheme != null && uri.isOpaque() && (scheme.equalsIgnoreCase("mailto") || scheme.equalsIgnoreCase("tel"))) {
+      return uri.toASCIIString();
+    }
     if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
       return null;
     }

@@ -11,18 +11,20 @@ public final class RequestParams {
   private RequestParams() {
   }
 
-  /** A {@code limit}: {@code absent} when {@code raw} is {@code null}, else a whole number from 1 to {@code max}. */
+  /**
+   * A {@code limit}: {@code absent} when {@code raw} is {@code null}, else a whole number from 1 to {@code max} in
+   * ASCII digits (no sign; {@link Integer#parseInt} alone would take {@code +5} and other scripts' digits).
+   */
   public static int limit(String raw, int absent, int max, ApiException invalid) {
     if (raw == null) {
       return absent;
     }
-    try {
-      int n = Integer.parseInt(raw);
-      if (n >= 1 && n <= max) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // fall through
+    if (raw.isEmpty() || raw.length() > 10 || !digits(raw, 0, raw.length())) {
+      throw invalid;
+    }
+    long n = Long.parseLong(raw);
+    if (n >= 1 && n <= max) {
+      return (int) n;
     }
     throw invalid;
   }

@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Makes user-generated profile content safe to render: text loses markup and control characters and is bounded in
- * length; links keep only {@code http}, {@code https}, {@code mailto} and {@code tel} URLs; image URLs only
- * {@code http(s)}. A link with any other URL ({@code javascript:}, {@code data:}, malformed, obfuscated with control
+ * length; links keep only {@code http}, {@code https} (with a host and no user info), {@code mailto} and
+ * {@code tel} URLs; image URLs only {@code http(s)}. A link with any other URL ({@code javascript:}, {@code data:}, malformed, obfuscated with control
  * characters) is dropped from the profile and counted, so it never reaches a client.
  */
 public final class ProfileSanitizer {
@@ -100,8 +100,9 @@ public final class ProfileSanitizer {
       if (scheme == null || !schemes.contains(scheme.toLowerCase(Locale.ROOT))) {
         return null;
       }
-      if ((scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https")) && (uri.getHost() == null || uri.getHost().isEmpty())) {
-        return null;
+      if ((scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+        && (uri.getHost() == null || uri.getHost().isEmpty() || uri.getRawUserInfo() != null)) {
+        return null; // credentials in a link are how "https://bank.example@evil.example/" passes for the bank
       }
       return url;
     } catch (URISyntaxException e) {

@@ -68,10 +68,15 @@ class ClickRedirectTest extends UnstartedHarnessTest {
   }
 
   @Test
-  void neverRedirectsToANonHttpUrlEvenWhenTheProfileHoldsOne(VertxTestContext ctx) {
+  void redirectsOnlyWhereTheServedProfileLinksAndNeverToAnUnsafeUrl(VertxTestContext ctx) {
+    // Every link the profile serves can be followed through /r (mailto: and tel: included), and /r refuses exactly
+    // what the profile does not serve: a URL with credentials ("https://bank.example@evil.example/" reads as the bank)
+    // is dropped from the profile too.
     String[] urls = {"javascript:alert(document.cookie)", "JavaScript:alert(1)", " javascript:alert(1)",
       "data:text/html,<script>alert(1)</script>", "//evil.example/phish", "https://user:pw@evil.example/",
-      "vbscript:msgbox(1)", "https://ok.example/path?q=1"};
+      "https://bank.example@evil.example/login", "vbscript:msgbox(1)",
+      "https://ok.example/path?q=1", "mailto:hello@ok.example?subject=Hi", "tel:+15551234567"};
+    int firstSafe = 8;
     JsonArray links = new JsonArray();
     for (int i = 0; i < urls.length; i++) {
       links.add(new JsonObject().put("id", "m" + i).put("title", "t" + i).put("url", urls[i]));
@@ -83,16 +88,24 @@ class ClickRedirectTest extends UnstartedHarnessTest {
         for (int i = 0; i < urls.length; i++) {
           paths.add("/r/mallory/m" + i);
         }
+        paths.add("/v1/profiles/mallory");
         return all(g, paths);
       })
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
-        for (int i = 0; i < urls.length - 1; i++) {
+        for (int i = 0; i < firstSafe; i++) {
           assertEquals(404, rs.get(i).statusCode(), urls[i]);
           assertNull(rs.get(i).getHeader("Location"), urls[i]);
         }
-        HttpResponse<Buffer> ok = rs.get(urls.length - 1);
-        assertEquals(302, ok.statusCode());
-        assertEquals("https://ok.example/path?q=1", ok.getHeader("Location"));
+        for (int i = firstSafe; i < urls.length; i++) {
+          assertEquals(302, rs.get(i).statusCode(), urls[i]);
+          assertEquals(urls[i], rs.get(i).getHeader("Location"));
+        }
+        JsonArray served = rs.get(urls.length).bodyAsJsonObject().getJsonArray("links");
+        List<String> servedIds = new ArrayList<>();
+        for (int i = 0; i < served.size(); i++) {
+          servedIds.add(served.getJsonObject(i).getString("id"));
+        }
+        assertEquals(List.of("m8", "m9", "m10"), servedIds, "the profile serves the links /r follows, no others");
         ctx.completeNow();
       })));
   }

@@ -15,7 +15,7 @@ class RequestParamsTest {
     assertEquals(100, RequestParams.limit(null, 100, 1000, BAD));
     assertEquals(1, RequestParams.limit("1", 100, 1000, BAD));
     assertEquals(1000, RequestParams.limit("1000", 100, 1000, BAD));
-    for (String bad : new String[] {"", "0", "-1", "1001", "1.5", "ten", " 5", "99999999999"}) {
+    for (String bad : new String[] {"", "0", "-1", "1001", "1.5", "ten", " 5", "99999999999", "+5", "٥", "1٠"}) {
       assertSame(BAD, assertThrows(ApiException.class, () -> RequestParams.limit(bad, 100, 1000, BAD)), bad);
     }
   }
