@@ -128,6 +128,9 @@ public final class GatewayVerticle extends VerticleBase {
         String username = Usernames.normalize(path, PROFILES.length(), path.length());
         if (m != HttpMethod.GET && m != HttpMethod.HEAD) {
           Methods.profileNotAllowed(req);
+        } else if (req.uri().length() != path.length() && !Methods.validEscapes(req.uri())) {
+          // A query (or an absolute-form target) is read as the router reads it, though the read does not use it.
+          ErrorResponses.send(req.response(), Methods.MALFORMED_URI);
         } else if (username != null) {
           profiles.handle(req, username);
         } else {

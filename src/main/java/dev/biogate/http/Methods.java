@@ -70,11 +70,16 @@ public final class Methods {
   /** Every {@code %} in the URI starts a two-hex-digit escape; anything else cannot be decoded into a path or query. */
   static boolean validEscapes(String uri) {
     for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
-      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0 || Character.digit(uri.charAt(i + 2), 16) < 0) {
+      if (i + 2 >= uri.length() || !hex(uri.charAt(i + 1)) || !hex(uri.charAt(i + 2))) {
         return false;
       }
     }
     return true;
+  }
+
+  /** An ASCII hex digit ({@link Character#digit} also takes other scripts' digits). */
+  private static boolean hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
   }
 
   /** {@code 405} for a profile read path with another method. */

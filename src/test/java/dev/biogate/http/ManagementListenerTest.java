@@ -87,6 +87,33 @@ class ManagementListenerTest extends HarnessTest {
     chain.eventually(raw::close).onComplete(ctx.succeedingThenComplete());
   }
 
+  /** Every route of the client port reads a malformed escape in the query the same way: the profile read ignored it. */
+  @Test
+  void aMalformedEscapeInTheQueryIsA400OnEveryClientRoute(Vertx vertx, VertxTestContext ctx) {
+    RawHttp raw = new RawHttp(vertx);
+    String[] targets = {"/v1/profiles/demo?x=%zz", "/v1/profiles/demo?x=%4", "/v1/profiles/demo/links?x=%zz",
+      "/r/demo/lnk_demo_01?x=%zz", "/health/live?x=%zz", "/v1/profiles/demo?x=%١١"};
+    Future<Void> chain = Future.succeededFuture();
+    for (String target : targets) {
+      chain = chain.compose(v -> raw.exchange(g.port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
+        .compose(rs -> {
+          try {
+            assertEquals(400, rs.get(0).status(), target + ": " + rs);
+            assertEquals("malformed_uri", new JsonObject(rs.get(0).body()).getString("error"), target + ": " + rs);
+            return Future.succeededFuture();
+          } catch (AssertionError e) {
+            return Future.failedFuture(e);
+          }
+        }));
+    }
+    chain.compose(v -> raw.exchange(g.port(), "GET /v1/profiles/demo?x=%41 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000))
+      .map(rs -> {
+        ctx.verify(() -> assertEquals(200, rs.get(0).status(), "a valid escape is read: " + rs));
+        return null;
+      })
+      .eventually(raw::close).onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   void managementPortServesMetricsAdminAndHealthOnly(VertxTestContext ctx) {
     assertNotEquals(g.port(), g.managementPort());
