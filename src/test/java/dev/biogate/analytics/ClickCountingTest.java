@@ -43,6 +43,15 @@ class ClickCountingTest extends HarnessTest {
     return h.gateway(cfg);
   }
 
+  /** A redirect with no User-Agent header at all (the web client would add its own): its status. */
+  private Future<Integer> withoutUserAgent(Vertx vertx, Gateway g) {
+    io.vertx.core.http.HttpClient client = vertx.createHttpClient();
+    return client.request(HttpMethod.GET, g.port(), "127.0.0.1", LINK)
+      .compose(req -> req.send())
+      .compose(resp -> resp.body().map(b -> resp.statusCode()))
+      .eventually(client::close);
+  }
+
   private Future<HttpResponse<Buffer>> click(Gateway g, HttpMethod m, String ua, String header, String value) {
     HttpRequest<Buffer> req = h.http.request(m, g.port(), "127.0.0.1", LINK).followRedirects(false).putHeader("User-Agent", ua);
     if (header != null) {
@@ -72,6 +81,13 @@ class ClickCountingTest extends HarnessTest {
         .compose(v -> click(g, HttpMethod.GET, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", null, null))
         .map(answers::add)
         .compose(v -> click(g, HttpMethod.GET, "facebookexternalhit/1.1", null, null)).map(answers::add)
+        .compose(v -> click(g, HttpMethod.GET, "curl/8.5.0", null, null)).map(answers::add)
+        .compose(v -> click(g, HttpMethod.GET, BROWSER_C, "X-Purpose", "preview")).map(answers::add)
+        .compose(v -> click(g, HttpMethod.GET, BROWSER_C, "X-Moz", "prefetch")).map(answers::add)
+        .compose(v -> withoutUserAgent(vertx, g)).map(status -> {
+          assertEquals(302, status, "a redirect without a User-Agent is answered");
+          return null;
+        })
         // The sentinel: clicks are counted in stream order, so once it is counted everything before it has been.
         .compose(v -> click(g, HttpMethod.GET, BROWSER_C, null, null)).map(answers::add)
         .compose(v -> Clicks.eventually(vertx, () -> total(g, key, from).map(t -> t >= 3), 10_000, "the sentinel is counted"))
@@ -81,7 +97,7 @@ class ClickCountingTest extends HarnessTest {
         assertEquals(302, r.statusCode(), "every redirect is answered, counted or not");
         assertEquals("https://shop.example.com/demo", r.getHeader("Location"));
       }
-      assertEquals(3, total, "A once, B once, C's real click once; HEAD, prefetches and bots never");
+      assertEquals(3, total, "A once, B once, C's real click once; HEAD, prefetches, bots, curl and no User-Agent never");
       ctx.completeNow();
     })));
   }
@@ -129,5 +145,25 @@ class ClickCountingTest extends HarnessTest {
       assertEquals(200, profile.statusCode(), "the redirect limit is its own; reads are not affected");
       ctx.completeNow();
     })));
+  }
+
+  @Test
+  void anIpv6VisitorIsOneVisitorAcrossItsSlash64(Vertx vertx, VertxTestContext ctx) {
+    // Behind a trusted proxy: three addresses of one /64 with one browser are one visitor; the next /64 is another.
+    long from = System.currentTimeMillis() - 60_000;
+    JsonObject http = new JsonObject().put("inbound", new JsonObject().put("trustedProxies", new io.vertx.core.json.JsonArray().add("127.0.0.1")));
+    gateway(new JsonObject(), http).compose(g -> Clicks.issueKey(h, g, "demo").compose(key ->
+        click(g, HttpMethod.GET, BROWSER_A, "X-Forwarded-For", "2001:db8:7:1::1")
+          .compose(r -> click(g, HttpMethod.GET, BROWSER_A, "X-Forwarded-For", "2001:db8:7:1:aaaa::2"))
+          .compose(r -> click(g, HttpMethod.GET, BROWSER_A, "X-Forwarded-For", "2001:db8:7:1:ffff:1:2:3"))
+          .compose(r -> click(g, HttpMethod.GET, BROWSER_A, "X-Forwarded-For", "2001:db8:7:2::1"))
+          // The sentinel, as above: counted last, so once it is, everything before it has been.
+          .compose(r -> click(g, HttpMethod.GET, BROWSER_B, "X-Forwarded-For", "198.51.100.20"))
+          .compose(r -> Clicks.eventually(vertx, () -> total(g, key, from).map(t -> t >= 3), 10_000, "the sentinel is counted"))
+          .compose(v -> total(g, key, from))))
+      .onComplete(ctx.succeeding(total -> ctx.verify(() -> {
+        assertEquals(3, total, "one /64 once, the other /64 once, the sentinel once");
+        ctx.completeNow();
+      })));
   }
 }

@@ -31,6 +31,15 @@ class ConnectionLimitsTest {
   }
 
   @Test
+  void anIpv6ClientIsHeldToOneCeilingAcrossItsSlash64() {
+    ConnectionLimits limits = new ConnectionLimits(100, 2, List.of(), false);
+    assertNotNull(limits.admit(peer("2001:db8:1:2::1")));
+    assertNotNull(limits.admit(peer("2001:db8:1:2:ffff::9")));
+    assertNull(limits.admit(peer("2001:db8:1:2:abcd:1:2:3")), "a third address of the same /64");
+    assertNotNull(limits.admit(peer("2001:db8:1:3::1")), "the next /64 is another client");
+  }
+
+  @Test
   void trustedProxiesAndExemptLoopbackAreHeldToTheListenersCeilingOnly() {
     ConnectionLimits limits = new ConnectionLimits(5, 1, List.of("10.0.0.0/8"), true);
     assertNotNull(limits.admit(peer("10.1.2.3")));

@@ -308,9 +308,15 @@ class ProfileReadPathTest extends HarnessTest {
         for (int i = 0; i < 25; i++) {
           assertEquals(i, all.getJsonObject(i).getInteger("position"));
         }
-        return Future.all(h.get(g, "/v1/profiles/demo/links?cursor=bm9wZQ"), h.get(g, "/v1/profiles/demo/links?limit=0"),
-          h.get(g, "/v1/profiles/nobody/links"));
+        return Future.all(List.of(h.get(g, "/v1/profiles/demo/links?cursor=bm9wZQ"), h.get(g, "/v1/profiles/demo/links?limit=0"),
+          h.get(g, "/v1/profiles/nobody/links"), h.get(g, "/v1/profiles/demo/links"), h.get(g, "/v1/profiles/demo/links?limit=100"),
+          h.get(g, "/v1/profiles/demo/links?limit=101")));
       })).onComplete(ctx.succeeding(bad -> ctx.verify(() -> {
+        HttpResponse<Buffer> byDefault = bad.resultAt(3);
+        assertEquals(20, byDefault.bodyAsJsonObject().getJsonArray("links").size(), "20 links a page by default");
+        assertTrue(byDefault.bodyAsJsonObject().getString("next_cursor") != null, "and a cursor to the rest");
+        assertEquals(25, ((HttpResponse<Buffer>) bad.resultAt(4)).bodyAsJsonObject().getJsonArray("links").size(), "up to 100 a page");
+        assertEquals(400, ((HttpResponse<Buffer>) bad.resultAt(5)).statusCode(), "no more than 100");
         HttpResponse<Buffer> badCursor = bad.resultAt(0);
         HttpResponse<Buffer> badLimit = bad.resultAt(1);
         HttpResponse<Buffer> unknown = bad.resultAt(2);
