@@ -4,6 +4,8 @@ import dev.biogate.Gateway;
 import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.ConfigLoader;
 import dev.biogate.config.Secret;
+import dev.biogate.config.SecretFiles;
+import dev.biogate.support.LogCapture;
 import dev.biogate.support.HarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -21,6 +23,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** Secrets mounted as files ({@code NAME_FILE}) are rotated by replacing the file: no restart, old value refused. */
 class SecretRotationTest extends HarnessTest {
@@ -67,6 +70,44 @@ class SecretRotationTest extends HarnessTest {
         assertEquals(401, after.<HttpResponse<Buffer>>resultAt(0).statusCode(), "the old admin token is refused");
         assertEquals(403, after.<HttpResponse<Buffer>>resultAt(1).statusCode(), "the old signing secret is refused");
         assertEquals(200, after.<HttpResponse<Buffer>>resultAt(2).statusCode(), "the new signing secret is accepted");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void anInvalidRotatedSecretIsLoggedAndIgnoredAndThePreviousOneStaysInForce(Vertx vertx, VertxTestContext ctx) throws Exception {
+    Path token = Files.writeString(dir.resolve("admin-token"), TOKEN_1);
+    Path secret = Files.writeString(dir.resolve("linktree-secret"), SECRET_1);
+    Path base = Files.writeString(dir.resolve("gateway.json"), h.config(new JsonObject()).source().encode());
+    BiogateConfig config = ConfigLoader.load(Map.of("BIOGATE_CONFIG", base.toString(),
+      "BIOGATE_ADMIN_TOKEN_FILE", token.toString(), "LINKTREE_WEBHOOK_SECRET_FILE", secret.toString()), Path.of("conf", "biogate.json"));
+    LogCapture log = LogCapture.of(SecretFiles.class, e -> e.getLevel() + " " + e.getFormattedMessage());
+    Gateway[] gateway = new Gateway[1];
+    Gateway.start(vertx, config).compose(g -> {
+      gateway[0] = g;
+      // The token first: every read from here on sees it, too short to be an admin token, so no read can take the
+      // new webhook secret written after it either. A rotation is taken whole or not at all.
+      return vertx.executeBlocking(() -> {
+        Files.writeString(token, "short");
+        Files.writeString(secret, SECRET_2);
+        return null;
+      });
+    })
+      .compose(v -> h.eventually(() -> Future.succeededFuture(log.lines().stream().anyMatch(l -> l.startsWith("WARN")
+        && l.contains("a rotated secret is invalid, keeping the previous value") && l.contains("at least 16"))), 15_000))
+      .compose(v -> Future.all(admin(gateway[0], TOKEN_1), admin(gateway[0], "short"), webhook(gateway[0], SECRET_1, "d-old"),
+        webhook(gateway[0], SECRET_2, "d-new")))
+      .eventually(() -> gateway[0] == null ? Future.succeededFuture() : gateway[0].close())
+      .eventually(() -> {
+        log.close();
+        return Future.succeededFuture();
+      })
+      .onComplete(ctx.succeeding(after -> ctx.verify(() -> {
+        assertEquals(200, after.<HttpResponse<Buffer>>resultAt(0).statusCode(), "the previous admin token stays in force");
+        assertEquals(401, after.<HttpResponse<Buffer>>resultAt(1).statusCode(), "the invalid one is not used");
+        assertEquals(200, after.<HttpResponse<Buffer>>resultAt(2).statusCode(), "so does the previous signing secret");
+        assertEquals(403, after.<HttpResponse<Buffer>>resultAt(3).statusCode(), "the secret rotated along with it is not taken");
+        assertFalse(String.join("\n", log.lines()).contains("short"), "the refused value is not logged: " + log.lines());
         ctx.completeNow();
       })));
   }
