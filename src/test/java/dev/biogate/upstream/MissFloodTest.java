@@ -16,7 +16,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -321,6 +323,34 @@ class MissFloodTest {
         return null;
       })))
       .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The exemption covers every per-client limit: the first-sight quota and the redirect rate too. */
+  @Test
+  void anExemptLoopbackClientIsHeldToNoPerClientLimit(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject tight = new JsonObject()
+      .put("linktree", new JsonObject().put("firstSight", new JsonObject().put("quotaBurst", 1).put("quotaPerMin", 1)))
+      .put("analytics", new JsonObject().put("clicks", new JsonObject().put("ratePerSec", 0.01).put("burst", 1)));
+    JsonObject limited = tight.copy().put("http", new JsonObject().put("inbound", new JsonObject().put("exemptLoopback", false)));
+    JsonObject exempt = tight.copy().put("http", new JsonObject().put("inbound", new JsonObject().put("exemptLoopback", true)));
+    h.start()
+      .compose(v -> Future.all(h.gateway(limited), h.gateway(exempt)))
+      .compose(all -> perClientLimits(all.resultAt(0)).compose(first -> perClientLimits(all.resultAt(1)).map(second -> {
+        assertEquals(List.of(429, 429), first, "by default the second never-seen name and the second redirect are over");
+        assertEquals(List.of(200, 302), second, "an exempt loopback client meets neither limit");
+        return null;
+      })))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The statuses of a second never-seen name (after one) and of a second redirect (after one). */
+  private Future<List<Integer>> perClientLimits(Gateway g) {
+    Function<String, Future<HttpResponse<io.vertx.core.buffer.Buffer>>> redirect = path -> h.http.get(g.port(), "127.0.0.1", path)
+      .followRedirects(false).putHeader("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0").send();
+    return h.get(g, "/v1/profiles/alice").compose(r -> h.get(g, "/v1/profiles/bob")).compose(names ->
+      redirect.apply("/r/alice/lnk_alice_01").compose(r -> redirect.apply("/r/alice/lnk_alice_01"))
+        .map(second -> List.of(names.statusCode(), second.statusCode())));
   }
 
   /** The status of the third of three reads of a cached profile. */
