@@ -189,6 +189,40 @@ class OperationsTest {
     h.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
+  /**
+   * Preflight fails on an upstream with 20 requests or fewer left in its window, and tells an unreachable upstream
+   * (refused, timed out) from one that refuses the token.
+   */
+  @Test
+  void preflightFailsOnLowHeadroomAndTellsNetworkErrorsFromAuthErrors(Vertx vertx) throws Exception {
+    Harness h = new Harness(vertx);
+    h.start(TestRedis.url(), new JsonObject().put("rateLimitPerMin", 21)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    try {
+      JsonObject good = new JsonObject().put("webhooks", new JsonObject()
+        .put("linktree", new JsonObject().put("secrets", "whsec_preflight")).put("linkme", new JsonObject().put("secrets", "lm_preflight")));
+      ByteArrayOutputStream low = new ByteArrayOutputStream();
+      int lowFailures = new Preflight(vertx, h.config(good), new PrintStream(low, true, StandardCharsets.UTF_8)).run(null);
+      String lowText = low.toString(StandardCharsets.UTF_8);
+      assertEquals(1, lowFailures, lowText);
+      assertTrue(lowText.contains("[FAIL] rate-limit headroom low") && lowText.contains("need > 20"), lowText);
+      assertTrue(lowText.contains("[PASS] API token valid"), lowText);
+
+      int closed;
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+        closed = s.getLocalPort();
+      }
+      BiogateConfig nowhere = h.config(good.copy().put("linktree", new JsonObject().put("apiBase", "http://127.0.0.1:" + closed)));
+      ByteArrayOutputStream refused = new ByteArrayOutputStream();
+      new Preflight(vertx, nowhere, new PrintStream(refused, true, StandardCharsets.UTF_8)).run(null);
+      String refusedText = refused.toString(StandardCharsets.UTF_8);
+      assertTrue(refusedText.contains("connection refused") && !refusedText.contains("401"), refusedText);
+      assertEquals("timed out after " + Preflight.TIMEOUT_MS + " ms (network problem, not an auth error)",
+        Preflight.describe(new RuntimeException(new java.util.concurrent.TimeoutException("The timeout period of 5000ms has been exceeded"))));
+    } finally {
+      h.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
   /** The webhook-URL check tells a wrong path (404) from the webhook endpoint (405: it serves POST only). */
   @Test
   void preflightWebhookUrlCheckFailsOnAPathTheGatewayDoesNotServe(Vertx vertx) throws Exception {
