@@ -344,6 +344,25 @@ class MissFloodTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
+  /** One client's first-sight quota is one across instances: a round-robin balancer does not multiply it. */
+  @Test
+  void theFirstSightQuotaIsSharedByEveryInstance(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject tight = new JsonObject()
+      .put("linktree", new JsonObject().put("firstSight", new JsonObject().put("quotaBurst", 1).put("quotaPerMin", 1)))
+      .put("http", new JsonObject().put("inbound", new JsonObject().put("exemptLoopback", false)));
+    h.start()
+      .compose(v -> Future.all(h.gateway(tight), h.gateway(tight)))
+      .compose(all -> h.get(all.resultAt(0), "/v1/profiles/alice").compose(first -> h.get(all.resultAt(1), "/v1/profiles/bob")
+        .map(second -> {
+          assertEquals(200, first.statusCode(), "the quota's one token, on the first instance");
+          assertEquals(429, second.statusCode(), "spent for the second instance too: " + second.bodyAsString());
+          assertEquals("miss_quota_exceeded", second.bodyAsJsonObject().getString("error"));
+          return null;
+        })))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   /** The statuses of a second never-seen name (after one) and of a second redirect (after one). */
   private Future<List<Integer>> perClientLimits(Gateway g) {
     Function<String, Future<HttpResponse<io.vertx.core.buffer.Buffer>>> redirect = path -> h.http.get(g.port(), "127.0.0.1", path)
