@@ -176,16 +176,69 @@ public final class ClientAddress {
     return false;
   }
 
-  /** An IP literal as 4 or 16 bytes (IPv4-mapped IPv6 as 4), or {@code null}; never a DNS lookup. */
+  /**
+   * An IP literal as 4 or 16 bytes (IPv4-mapped IPv6 as 4), or {@code null}; never a DNS lookup. Takes the forms
+   * proxies write into {@code X-Forwarded-For}: a port after an IPv4 address ({@code 198.51.100.1:5555}) or after a
+   * bracketed IPv6 one ({@code [2001:db8::1]:443}), and IPv6 ending in a dotted IPv4 address (NAT64's
+   * {@code 64:ff9b::198.18.0.1}). The port is dropped: it changes with every connection of one client.
+   */
   static byte[] parse(String s) {
-    if (s.isEmpty() || s.length() > 45) {
+    if (s.isEmpty() || s.length() > 53) { // "[" + 45 + "]:" + 5 digits
       return null;
     }
-    if (s.charAt(0) == '[' && s.charAt(s.length() - 1) == ']') {
-      s = s.substring(1, s.length() - 1);
+    String host = s;
+    if (s.charAt(0) == '[') {
+      int close = s.indexOf(']');
+      if (close < 0 || (close != s.length() - 1 && !port(s, close + 1))) {
+        return null;
+      }
+      host = s.substring(1, close);
+    } else {
+      int colon = s.indexOf(':');
+      if (colon >= 0 && colon == s.lastIndexOf(':') && s.indexOf('.') >= 0) {
+        if (!port(s, colon)) {
+          return null;
+        }
+        host = s.substring(0, colon);
+      }
     }
-    byte[] b = NetUtil.createByteArrayFromIpAddressString(s);
+    if (host.isEmpty() || host.length() > 45) {
+      return null;
+    }
+    byte[] b = NetUtil.createByteArrayFromIpAddressString(host);
+    if (b == null && host.indexOf(':') >= 0 && host.indexOf('.') >= 0) {
+      b = embeddedIpv4(host);
+    }
     return b == null ? null : unmapped(b);
+  }
+
+  /** Whether {@code s} has, from {@code at} to its end, a colon and a port number (1-5 digits, at most 65535). */
+  private static boolean port(String s, int at) {
+    int digits = s.length() - at - 1;
+    if (s.charAt(at) != ':' || digits < 1 || digits > 5) {
+      return false;
+    }
+    int port = 0;
+    for (int i = at + 1; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+      port = port * 10 + (c - '0');
+    }
+    return port <= 65_535;
+  }
+
+  /** IPv6 text whose last 32 bits are a dotted IPv4 address (RFC 4291 section 2.2, form 3), or {@code null}. */
+  private static byte[] embeddedIpv4(String host) {
+    int last = host.lastIndexOf(':');
+    byte[] v4 = NetUtil.createByteArrayFromIpAddressString(host.substring(last + 1));
+    if (v4 == null || v4.length != 4) {
+      return null;
+    }
+    String hex = Integer.toHexString((v4[0] & 0xff) << 8 | (v4[1] & 0xff)) + ":" + Integer.toHexString((v4[2] & 0xff) << 8 | (v4[3] & 0xff));
+    byte[] b = NetUtil.createByteArrayFromIpAddressString(host.substring(0, last + 1) + hex);
+    return b != null && b.length == 16 ? b : null;
   }
 
   /** An IPv4-mapped IPv6 address as the 4 bytes of its IPv4 address; any other address as it is. */

@@ -38,4 +38,20 @@ class ClientAddressTest {
     assertNull(ClientAddress.peer(SocketAddress.domainSocketAddress("/tmp/biogate.sock")));
     assertNull(ClientAddress.peer(null));
   }
+
+  @Test
+  void forwardedHopsAreReadWithAPortAndWithAnEmbeddedIpv4() {
+    // Some proxies write the client's port (Azure Application Gateway: "IP:port"), or the bracketed IPv6 form with
+    // one; NAT64 gateways write the RFC 6052 form. Unread, such a hop made every client the trusted proxy itself.
+    assertArrayEquals(new byte[] {(byte) 198, 51, 100, 1}, ClientAddress.parse("198.51.100.1:5555"));
+    assertArrayEquals(ClientAddress.parse("2001:db8:9::1"), ClientAddress.parse("[2001:db8:9::1]:443"));
+    assertArrayEquals(ClientAddress.parse("2001:db8:9::1"), ClientAddress.parse("[2001:db8:9::1]"));
+    assertArrayEquals(ClientAddress.parse("64:ff9b::c612:1"), ClientAddress.parse("64:ff9b::198.18.0.1"));
+    assertArrayEquals(ClientAddress.parse("2001:db8::c633:6401"), ClientAddress.parse("2001:db8::198.51.100.1"));
+    assertArrayEquals(new byte[] {(byte) 198, 51, 100, 9}, ClientAddress.parse("::ffff:198.51.100.9"));
+    for (String bad : new String[] {"unknown", "198.51.100.1:", "198.51.100.1:x", "198.51.100.1:99999", "[2001:db8::1]:",
+      "[2001:db8::1", "2001:db8::1]:80", "1.2.3.4:5:6", "::1.2.3", "::1.2.3.4.5", "::256.1.1.1", "_", ""}) {
+      assertNull(ClientAddress.parse(bad), bad);
+    }
+  }
 }

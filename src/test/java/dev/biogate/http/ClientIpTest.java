@@ -106,4 +106,17 @@ class ClientIpTest extends HarnessTest {
         ctx.completeNow();
       })));
   }
+
+  @Test
+  void aHopWithAPortIsTheClientItNamesNotTheProxy(VertxTestContext ctx) {
+    // A proxy that writes "IP:port": one client over several connections is one client, and another is another. The
+    // hop used to be unreadable, which made every client the proxy itself, all in one bucket.
+    gateway(false).compose(g -> sequence(g, 3, i -> new String[] {"198.51.100.1:" + (5555 + i)})
+        .compose(first -> get(g, "203.0.113.9:6666").compose(other -> get(g, "[2001:db8:9::1]:443")
+          .map(third -> List.of(first.get(0), first.get(1), first.get(2), other, third)))))
+      .onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
+        assertEquals(List.of(200, 200, 429, 200, 200), statuses);
+        ctx.completeNow();
+      })));
+  }
 }
