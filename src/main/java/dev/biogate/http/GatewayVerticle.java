@@ -1,6 +1,7 @@
 package dev.biogate.http;
 
 import dev.biogate.config.TlsOptions;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -13,6 +14,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 
+import java.nio.charset.StandardCharsets;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
@@ -126,11 +128,21 @@ public final class GatewayVerticle extends VerticleBase {
       }
       if (path.startsWith(PROFILES) && path.indexOf('/', PROFILES.length()) < 0) {
         String username = Usernames.normalize(path, PROFILES.length(), path.length());
+        boolean escaped = username == null && path.indexOf('%', PROFILES.length()) >= 0;
         if (m != HttpMethod.GET && m != HttpMethod.HEAD) {
           Methods.profileNotAllowed(req);
-        } else if (req.uri().length() != path.length() && !Methods.validEscapes(req.uri())) {
-          // A query (or an absolute-form target) is read as the router reads it, though the read does not use it.
+        } else if ((escaped || req.uri().length() != path.length()) && !Methods.validEscapes(req.uri())) {
+          // Escapes (in the name, the query or an absolute-form target) are read as the router reads them.
           ErrorResponses.send(req.response(), Methods.MALFORMED_URI);
+        } else if (escaped) {
+          // "%64emo" is "demo", as the router decodes it for /links and /r: never a cache hit's path, so decoding here
+          // costs nothing there.
+          String decoded = Usernames.normalize(QueryStringDecoder.decodeComponent(path.substring(PROFILES.length()), StandardCharsets.UTF_8));
+          if (decoded != null) {
+            profiles.handle(req, decoded);
+          } else {
+            ErrorResponses.send(req.response(), Usernames.INVALID);
+          }
         } else if (username != null) {
           profiles.handle(req, username);
         } else {

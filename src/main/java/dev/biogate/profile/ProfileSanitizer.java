@@ -100,9 +100,12 @@ public final class ProfileSanitizer {
       if (scheme == null || !schemes.contains(scheme.toLowerCase(Locale.ROOT))) {
         return null;
       }
-      if ((scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
-        && (uri.getHost() == null || uri.getHost().isEmpty() || uri.getRawUserInfo() != null)) {
+      boolean web = scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https");
+      if (web && (uri.getHost() == null || uri.getHost().isEmpty() || uri.getRawUserInfo() != null)) {
         return null; // credentials in a link are how "https://bank.example@evil.example/" passes for the bank
+      }
+      if (!web && !uri.isOpaque()) {
+        return null; // "mailto:" and "tel:" take no path: "mailto://evil.example/" is not an address
       }
       return url;
     } catch (URISyntaxException e) {

@@ -74,9 +74,9 @@ class ClickRedirectTest extends UnstartedHarnessTest {
     // is dropped from the profile too.
     String[] urls = {"javascript:alert(document.cookie)", "JavaScript:alert(1)", " javascript:alert(1)",
       "data:text/html,<script>alert(1)</script>", "//evil.example/phish", "https://user:pw@evil.example/",
-      "https://bank.example@evil.example/login", "vbscript:msgbox(1)",
+      "https://bank.example@evil.example/login", "vbscript:msgbox(1)", "mailto://evil.example/", "tel:/+15551234567",
       "https://ok.example/path?q=1", "mailto:hello@ok.example?subject=Hi", "tel:+15551234567"};
-    int firstSafe = 8;
+    int firstSafe = 10;
     JsonArray links = new JsonArray();
     for (int i = 0; i < urls.length; i++) {
       links.add(new JsonObject().put("id", "m" + i).put("title", "t" + i).put("url", urls[i]));
@@ -105,7 +105,7 @@ class ClickRedirectTest extends UnstartedHarnessTest {
         for (int i = 0; i < served.size(); i++) {
           servedIds.add(served.getJsonObject(i).getString("id"));
         }
-        assertEquals(List.of("m8", "m9", "m10"), servedIds, "the profile serves the links /r follows, no others");
+        assertEquals(List.of("m10", "m11", "m12"), servedIds, "the profile serves the links /r follows, no others");
         ctx.completeNow();
       })));
   }

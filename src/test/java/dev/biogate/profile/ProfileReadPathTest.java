@@ -329,6 +329,24 @@ class ProfileReadPathTest extends HarnessTest {
   }
 
   @Test
+  void anEscapedUsernameIsReadAsTheRouterReadsIt(VertxTestContext ctx) {
+    // %64 is "d": the links route (through the router) decodes it, so the profile read must too.
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> Future.all(h.get(g, "/v1/profiles/%64emo"), h.get(g, "/v1/profiles/de%6Do"),
+        h.get(g, "/v1/profiles/de%6do/links"), h.get(g, "/v1/profiles/de%zzo")))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        for (int i = 0; i < 3; i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(200, r.statusCode(), r.bodyAsString());
+        }
+        assertEquals("demo", ((HttpResponse<Buffer>) all.resultAt(0)).bodyAsJsonObject().getString("username"));
+        HttpResponse<Buffer> bad = all.resultAt(3);
+        assertEquals(400, bad.statusCode());
+        assertEquals("malformed_uri", bad.bodyAsJsonObject().getString("error"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
   void rejectsMalformedUsernamesWithJson400(VertxTestContext ctx) {
     h.gateway(SHORT_WINDOWS, clock).compose(g -> Future.all(
         h.get(g, "/v1/profiles/%2e%2e"), h.get(g, "/v1/profiles/" + "x".repeat(65)), h.get(g, "/v1/profiles/a%00b")))
