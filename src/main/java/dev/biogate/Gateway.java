@@ -152,6 +152,8 @@ public final class Gateway {
   private final Shards shards;
   /** Webhook events an instance works on at once, over all shards. */
   private static final int EVENTS_HELD = 64;
+  /** Readiness looks at no more cache entries than this for a copy it could serve (the rest may be remembered 404s). */
+  private static final int READY_SCAN_LIMIT = 10_000;
   private static final int MIN_HELD_PER_SHARD = 16;
   /**
    * A sharded engine whose reads keep finding nothing pauses up to this long between reads: what this instance queues
@@ -271,7 +273,7 @@ public final class Gateway {
     GatewayMetrics.bindAnalytics(registry, recorder, counter, klaviyo);
     streams.start();
     LinksHandler links = new LinksHandler(profiles, config.http().cursorSecret());
-    HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo, profiles.cache()::size);
+    HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo, () -> profiles.cache().holdsCopy(READY_SCAN_LIMIT));
     InboundLimiter limiter = new InboundLimiter(config.http()).observeClients(MissAdmission::attribute);
     AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));
     secretFiles = new SecretFiles(vertx, config, rotated -> {

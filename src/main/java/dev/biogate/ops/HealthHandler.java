@@ -12,7 +12,7 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
-import java.util.function.LongSupplier;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -26,17 +26,17 @@ public final class HealthHandler {
   private final Redis redis;
   private final LinktreeClient upstream;
   private final Supplier<KlaviyoSink> klaviyo;
-  private final LongSupplier cachedProfiles;
+  private final BooleanSupplier holdsCopies;
 
   /**
    * {@code klaviyo} yields the sink when it is enabled, else {@code null} (then it is not reported);
-   * {@code cachedProfiles} counts the copies this instance holds in memory.
+   * {@code holdsCopies} says whether this instance holds a profile copy it could serve (a remembered 404 is none).
    */
-  public HealthHandler(Redis redis, LinktreeClient upstream, Supplier<KlaviyoSink> klaviyo, LongSupplier cachedProfiles) {
+  public HealthHandler(Redis redis, LinktreeClient upstream, Supplier<KlaviyoSink> klaviyo, BooleanSupplier holdsCopies) {
     this.redis = redis;
     this.upstream = upstream;
     this.klaviyo = klaviyo;
-    this.cachedProfiles = cachedProfiles;
+    this.holdsCopies = holdsCopies;
   }
 
   public void mount(Router router) {
@@ -46,10 +46,10 @@ public final class HealthHandler {
       // this instance holds copies to serve. A Redis outage reaches every instance at once; failing readiness on all
       // of them would empty the balancer and turn "serve the last good copy" into no page at all. An instance with
       // neither (started during the outage) can serve nothing and is left out.
-      long held = cachedProfiles.getAsLong();
-      boolean ok = !"down".equals(ar.result().getString("status")) || held > 0;
+      boolean held = holdsCopies.getAsBoolean();
+      boolean ok = !"down".equals(ar.result().getString("status")) || held;
       json(ctx.response(), ok ? 200 : 503, new JsonObject().put("status", ok ? "ready" : "not_ready")
-        .put("cachedProfiles", held).put("services", new JsonObject().put("redis", ar.result())));
+        .put("holdsCopies", held).put("services", new JsonObject().put("redis", ar.result())));
     }));
     router.get("/health").handler(ctx -> redisStatus().onComplete(ar -> {
       JsonObject redisStatus = ar.result();

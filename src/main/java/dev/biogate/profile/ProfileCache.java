@@ -93,6 +93,24 @@ public final class ProfileCache {
     cache.invalidate(username);
   }
 
+  /**
+   * Whether a copy this instance could serve is held: a profile, not a remembered 404, not past every window it may
+   * be served in (Caffeine's views skip expired entries). Looks at no more than {@code scanLimit} entries, so a cache
+   * full of remembered 404s costs a bounded scan.
+   */
+  public boolean holdsCopy(int scanLimit) {
+    int seen = 0;
+    for (CachedProfile p : cache.asMap().values()) {
+      if (p.found()) {
+        return true;
+      }
+      if (++seen >= scanLimit) {
+        return false;
+      }
+    }
+    return false;
+  }
+
   public long size() {
     return cache.estimatedSize();
   }

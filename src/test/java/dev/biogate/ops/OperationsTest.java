@@ -76,7 +76,16 @@ class OperationsTest {
   void healthDegradesWhenRedisStopsAndWhenTheUpstreamRateLimits(Vertx vertx, VertxTestContext ctx) throws Exception {
     EmbeddedRedis redis = TestRedis.dedicated();
     Harness h = new Harness(vertx);
+    dev.biogate.Gateway[] prober = new dev.biogate.Gateway[1];
     h.start(redis.url(), new JsonObject())
+      // A second instance that has only ever answered a name that does not exist: a remembered 404 is nothing to serve.
+      .compose(v -> h.gateway(new JsonObject())).compose(p -> {
+        prober[0] = p;
+        return h.get(p, "/v1/profiles/nobody").map(notFound -> {
+          assertEquals(404, notFound.statusCode());
+          return null;
+        });
+      })
       .compose(v -> h.gateway(new JsonObject()))
       .compose(g -> h.get(g, "/health").compose(healthy -> {
         assertEquals(200, healthy.statusCode());
@@ -106,6 +115,7 @@ class OperationsTest {
         // Every instance loses Redis at once in an outage: failing readiness on all of them would empty the balancer and
         // turn "serve the last good copy" into no page at all. An instance holding copies stays ready.
         assertEquals(200, ready.statusCode(), ready.bodyAsString());
+        assertEquals(true, ready.bodyAsJsonObject().getBoolean("holdsCopies"), ready.bodyAsString());
         assertEquals("down", ready.bodyAsJsonObject().getJsonObject("services").getJsonObject("redis").getString("status"));
         assertEquals(200, live.statusCode(), "still alive");
         return null;
@@ -118,6 +128,11 @@ class OperationsTest {
       .compose(v -> h.gateway(new JsonObject())).compose(fresh -> h.get(fresh, "/health/ready")).map(freshReady -> {
         assertEquals(503, freshReady.statusCode(), freshReady.bodyAsString());
         assertEquals("not_ready", freshReady.bodyAsJsonObject().getString("status"));
+        assertEquals(false, freshReady.bodyAsJsonObject().getBoolean("holdsCopies"));
+        return null;
+      })
+      .compose(v -> h.get(prober[0], "/health/ready")).map(proberReady -> {
+        assertEquals(503, proberReady.statusCode(), "only a 404 held: " + proberReady.bodyAsString());
         return null;
       })
       .eventually(h::close)
