@@ -11,7 +11,8 @@
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
 if #pending > 0 then
   redis.call('ZADD', KEYS[2], 0, ARGV[2])
+  redis.call('ZREM', KEYS[2], 'since:' .. ARGV[2])
   return 0
 end
-redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[2], 'since:' .. ARGV[2])
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]) >= 0 and 1 or 0

@@ -14,7 +14,10 @@
 --
 -- A consumer is dead when its last beat is older than the TTL (a clean stop stamps 0: at once), or when it never
 -- beat and Redis has not heard from it for the TTL either (an instance of an older version, or one that died
--- between its first read and its first beat; a live instance beats before it reads).
+-- between its first read and its first beat; a live instance beats before it reads). Only a reaper that has itself
+-- beaten without a gap for the TTL judges (see stream_beat.lua): after an outage longer than the TTL every beat is
+-- stale, and a live instance that is back but has not beaten yet may be sending an entry it owns. Until then the
+-- reaper takes back only its own entries.
 -- Atomicity: finding, claiming and deleting run as one step, so an entry can never be dropped with its consumer
 -- (XGROUP DELCONSUMER discards the consumer's pending entries) and two reapers never claim the same entry.
 local t = redis.call('TIME')
@@ -61,6 +64,9 @@ local function claimIdle(name, minIdle)
   room = room - claim(ids, minIdle)
 end
 
+local since = redis.call('ZSCORE', KEYS[2], 'since:' .. ARGV[2])
+local judging = since ~= false and tonumber(since) <= now - ttl
+
 local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if not ok then
   return {claimed, lost, removed}
@@ -75,7 +81,7 @@ for _, c in ipairs(consumers) do
     if tonumber(info['pending']) > 0 and room > 0 then
       claimIdle(name, ownIdle)
     end
-  else
+  elseif judging then
     local beat = redis.call('ZSCORE', KEYS[2], name)
     local dead
     if beat then
@@ -96,7 +102,7 @@ for _, c in ipairs(consumers) do
       end
       if pending <= 0 then
         redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
-        redis.call('ZREM', KEYS[2], name)
+        redis.call('ZREM', KEYS[2], name, 'since:' .. name)
         removed = removed + 1
       end
     elseif tonumber(info['pending']) > 0 and room > 0 then

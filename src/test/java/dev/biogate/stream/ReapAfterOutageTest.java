@@ -1,0 +1,78 @@
+package dev.biogate.stream;
+
+import dev.biogate.support.Eventually;
+import dev.biogate.support.RedisClientTest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Heartbeats are stamped with Redis's clock, so after an outage longer than the heartbeat TTL every instance's last
+ * beat looks stale. A drill saw the first instance back take a live instance's entries and remove its consumer while
+ * that instance, past its ownership check, was already sending them to a destination: two sends of one delivery, no
+ * instance dead. A reaper now judges nobody dead until it has itself beaten without a gap for a TTL: by then every live
+ * instance that is back has beaten too. A dead one is still taken over, a TTL later.
+ */
+class ReapAfterOutageTest extends RedisClientTest {
+
+  private static final String STREAM = "bg:test:{reap-outage}:s";
+  private static final String GROUP = "g";
+  private static final long TTL_MS = 400;
+
+  @Test
+  void aReaperBackFromAGapJudgesNobodyDeadUntilItHasBeatenForATtl(Vertx vertx, VertxTestContext ctx) {
+    StreamPolicy policy = new StreamPolicy(STREAM, GROUP).heartbeatTtlMs(TTL_MS).idleClaimMs(60_000);
+    StreamGroup a = new StreamGroup(redis, redis, policy, "a");
+    StreamGroup b = new StreamGroup(redis, redis, policy, "b");
+    List<StreamGroup.Reaped> firstReaps = new ArrayList<>();
+    redis.send(Request.cmd(Command.DEL).arg(STREAM).arg(policy.consumersKey()))
+      .compose(v -> a.ensure())
+      .compose(v -> redis.send(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("n").arg("1")))
+      .compose(v -> b.beat()).compose(v -> b.read(10)).map(read -> {
+        assertEquals(1, read.size(), "b holds the entry");
+        return null;
+      })
+      .compose(v -> a.beat())
+      // Nobody beats for longer than the TTL: what every beat looks like to Redis after an outage that long.
+      .compose(v -> vertx.timer(TTL_MS + 200))
+      // a is back first. b is alive and about to beat, but has not yet.
+      .compose(v -> a.beat()).compose(v -> a.reap(10, 60_000)).map(r -> {
+        firstReaps.add(r);
+        return null;
+      })
+      .compose(v -> b.beat()).compose(v -> a.beat()).compose(v -> a.reap(10, 60_000)).map(r -> {
+        firstReaps.add(r);
+        return null;
+      })
+      .map(v -> {
+        for (StreamGroup.Reaped r : firstReaps) {
+          assertEquals(0, r.claimed().size(), "a live instance's entry is not taken");
+          assertEquals(0, r.removed(), "nor its consumer removed");
+        }
+        return null;
+      })
+      // b is never heard from again: a, beating on, takes its entry over once it has beaten for a TTL itself.
+      .compose(v -> {
+        List<StreamGroup.Reaped> later = new ArrayList<>();
+        return Eventually.until(vertx, () -> a.beat().compose(x -> a.reap(10, 60_000)).map(r -> {
+          later.add(r);
+          return !r.claimed().isEmpty();
+        }), 10_000, "the dead instance's entry taken over", 50).map(later);
+      })
+      .onComplete(ctx.succeeding(later -> ctx.verify(() -> {
+        StreamGroup.Reaped last = later.get(later.size() - 1);
+        assertEquals(1, last.claimed().size());
+        assertEquals("1", last.claimed().get(0).get("n"));
+        assertEquals(1, last.removed(), "and its consumer removed");
+        ctx.completeNow();
+      })));
+  }
+}
