@@ -1,5 +1,6 @@
 package dev.biogate.analytics;
 
+import dev.biogate.redis.RedisErrors;
 import dev.biogate.redis.ThrottledLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,6 +32,7 @@ final class JournalReplay {
   private boolean healthy = true;
   /** Batches no replica acknowledged: one line per interval while it lasts. */
   private final ThrottledLog unreplicated = new ThrottledLog();
+  private final ThrottledLog refused = new ThrottledLog();
   private boolean full;
   private boolean journaling;
   private boolean replaying;
@@ -78,6 +80,11 @@ final class JournalReplay {
       // Redis answers: the probe finds it healthy and the replay tries again, until a replica acknowledges.
       unreplicated.warn(LOG, System.currentTimeMillis(), "times", "no replica acknowledged a click batch in time; journaling"
         + " clicks to {} until one does", journal.path());
+    } else if (RedisErrors.code(err) != null) {
+      // Redis answered, refusing (OOM, READONLY, MISCONF...): it still answers the probe's PING, so this is not an
+      // outage to recover from. The replay keeps retrying after each probe, under one line per interval.
+      refused.warn(LOG, System.currentTimeMillis(), "times", "redis refuses click writes ({}); journaling clicks to {} until it"
+        + " takes them", RedisErrors.code(err), journal.path());
     } else if (healthy) {
       healthy = false;
       LOG.warn("redis unavailable for click recording ({}); journaling clicks to {} until it answers again",

@@ -2,6 +2,12 @@ package dev.biogate.analytics;
 
 import dev.biogate.Gateway;
 import dev.biogate.support.HarnessTest;
+import dev.biogate.support.LogCapture;
+import dev.biogate.support.TestRedis;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.util.List;
+
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -68,6 +74,41 @@ class ClickJournalTest extends HarnessTest {
     h.gateway(config).compose(g -> Clicks.eventually(vertx, () -> Future.succeededFuture(g.clickRecorder().journalDepth() == 0
         && g.clickCounter().counted() == 120), 10_000, "journal replayed in chunks that fit"))
       .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * Redis refusing writes (OOM) still answers PING: the recovery probe found it "answering again" twice a second and
+   * each replay failed again, two log lines a cycle (96 cycles in a minute in a drill), the WARN naming only
+   * "ErrorType". A refusal now keeps the replay retrying under one line that names Redis's error code.
+   */
+  @Test
+  void redisRefusingWritesIsReportedOnceByItsCodeAndTheJournalDrainsAfterwards(Vertx vertx, VertxTestContext ctx) {
+    long now = System.currentTimeMillis();
+    LogCapture capture = LogCapture.of(JournalReplay.class, e -> e.getLevel() + " " + e.getFormattedMessage());
+    JsonObject config = Clicks.config(dir.resolve("clicks.journal"));
+    config.getJsonObject("analytics").put("probeMs", 50);
+    long[] pingsBefore = new long[1];
+    h.gateway(config).compose(g -> g.redis().send(Request.cmd(Command.CONFIG).arg("SET").arg("maxmemory").arg("1"))
+      .compose(v -> TestRedis.commandCalls(g.redis(), "ping")).compose(pings -> {
+        pingsBefore[0] = pings;
+        for (int i = 0; i < 5; i++) {
+          g.clickRecorder().record(ClickEvent.redirect("bob", "lnk_bob_01", now + i));
+        }
+        // Many probe cycles while the writes are refused.
+        return Clicks.eventually(vertx, () -> TestRedis.commandCalls(g.redis(), "ping").map(n -> n - pingsBefore[0] >= 20
+          && g.clickRecorder().journalDepth() > 0), 10_000, "probes while Redis refuses writes");
+      })
+      .eventually(() -> g.redis().send(Request.cmd(Command.CONFIG).arg("SET").arg("maxmemory").arg("0")))
+      .compose(v -> Clicks.eventually(vertx, () -> Future.succeededFuture(g.clickRecorder().journalDepth() == 0
+        && g.clickCounter().counted() == 5), 10_000, "journal replayed once Redis takes writes")))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        capture.close();
+        List<String> lines = capture.lines();
+        assertEquals(1, lines.stream().filter(l -> l.startsWith("WARN") && l.contains("(OOM)")).count(), lines.toString());
+        assertTrue(lines.stream().noneMatch(l -> l.contains("ErrorType")), lines.toString());
+        assertTrue(lines.stream().filter(l -> l.startsWith("INFO redis answers again")).count() <= 1, lines.toString());
+        ctx.completeNow();
+      })));
   }
 
   @Test
