@@ -88,7 +88,7 @@ final class JournalReplay {
     } else if (healthy) {
       healthy = false;
       LOG.warn("redis unavailable for click recording ({}); journaling clicks to {} until it answers again",
-        err.getClass().getSimpleName(), journal.path());
+        RedisErrors.describe(err), journal.path());
     }
     probeLater();
   }

@@ -1,5 +1,6 @@
 package dev.biogate.analytics;
 
+import dev.biogate.redis.RedisErrors;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -126,7 +127,7 @@ final class OrphanJournals {
         replayed.add(chunk.events().size());
         return replay(o, chunk.endOffset(), sent + chunk.events().size());
       }, err -> {
-        LOG.warn("orphaned click journal {} not replayed yet ({}); retrying later", o.path(), err.getClass().getSimpleName());
+        LOG.warn("orphaned click journal {} not replayed yet ({}); retrying later", o.path(), RedisErrors.describe(err));
         return worker.executeBlocking(() -> release(o), true).mapEmpty();
       });
     });

@@ -1,5 +1,6 @@
 package dev.biogate.profile;
 
+import dev.biogate.redis.RedisErrors;
 import dev.biogate.profile.ProfileService.Outcome;
 import dev.biogate.profile.ProfileService.Result;
 import dev.biogate.upstream.Lane;
@@ -226,7 +227,7 @@ final class SharedFetch {
   private void degraded(Throwable err) {
     if (redisDegraded.compareAndSet(false, true)) {
       LOG.warn("redis unavailable for the shared profile cache ({}); serving held copies, fetching only what nothing holds",
-        err.getClass().getSimpleName());
+        RedisErrors.describe(err));
     }
   }
 

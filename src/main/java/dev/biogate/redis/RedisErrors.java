@@ -28,4 +28,13 @@ public final class RedisErrors {
     String code = m.split("\\s", 2)[0];
     return code.length() <= MAX_CODE ? code : code.substring(0, MAX_CODE);
   }
+
+  /**
+   * What a failed Redis call says in a log line: an error reply by Redis's own code ({@link #code}), anything else (a
+   * lost connection, a timeout) by its kind. Never a payload.
+   */
+  public static String describe(Throwable err) {
+    String code = code(err);
+    return code != null ? code : err.getClass().getSimpleName();
+  }
 }

@@ -1,5 +1,6 @@
 package dev.biogate.stream;
 
+import dev.biogate.redis.RedisErrors;
 import io.vertx.circuitbreaker.RetryPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -280,7 +281,7 @@ final class HeldEntries {
     if (err instanceof VertxException && err.getMessage() != null && err.getStackTrace().length == 0) {
       return err.getMessage();  // a stackless, expected failure carries a short reason by convention
     }
-    return err.getClass().getSimpleName();
+    return RedisErrors.describe(err);
   }
 
   private static final class Held {

@@ -1,5 +1,6 @@
 package dev.biogate.stream;
 
+import dev.biogate.redis.RedisErrors;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.redis.client.Redis;
@@ -263,7 +264,7 @@ public final class StreamEngine extends VerticleBase {
   private void trouble(String what, Throwable err) {
     if (!degraded && !stopping) {
       degraded = true;
-      GROUPED.report(vertx, name(), "cannot " + what + " (" + err.getClass().getSimpleName() + "); retrying with backoff", true);
+      GROUPED.report(vertx, name(), "cannot " + what + " (" + RedisErrors.describe(err) + "); retrying with backoff", true);
     }
   }
 

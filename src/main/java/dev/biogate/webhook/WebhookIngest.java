@@ -111,8 +111,7 @@ final class WebhookIngest {
 
   /** An error reply by Redis's own code (see {@link RedisErrors#code}), any other failure by its kind. */
   private static String reason(Throwable err) {
-    String code = RedisErrors.code(err);
-    return code != null ? code : err.getClass().getSimpleName();
+    return RedisErrors.describe(err);
   }
 
 

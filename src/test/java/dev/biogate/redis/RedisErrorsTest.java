@@ -1,0 +1,26 @@
+package dev.biogate.redis;
+
+import io.vertx.redis.client.impl.types.ErrorType;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.TimeoutException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * A failed Redis call in a log line: an error reply by Redis's own code, the inner one of a script's error; any other
+ * failure by its kind. Outage lines used to say "ErrorType" whatever Redis answered.
+ */
+class RedisErrorsTest {
+
+  @Test
+  void anErrorReplyIsDescribedByItsCodeAndAnythingElseByItsKind() {
+    assertEquals("OOM", RedisErrors.describe(ErrorType.create("OOM command not allowed when used memory > 'maxmemory'.")));
+    assertEquals("OOM", RedisErrors.describe(ErrorType.create(
+      "ERR Error running script (call to f_0123): @user_script:12: @user_script: 12: -OOM command not allowed")));
+    assertEquals("READONLY", RedisErrors.describe(ErrorType.create("READONLY You can't write against a read only replica.")));
+    assertEquals("TimeoutException", RedisErrors.describe(new TimeoutException("timed out")));
+    assertNull(RedisErrors.code(new TimeoutException("timed out")), "no code for what is not an error reply");
+  }
+}
