@@ -6,9 +6,12 @@
 -- ARGV[1] = this instance's id
 -- ARGV[2] = its local share; ARGV[3] = its own grants in the window
 -- ARGV[4] = record lifetime, microseconds
--- ARGV[5] = n: how many permits follow
--- ARGV[6 .. 5+2n] = pairs (epoch microseconds of the permit's grant or completion, its member)
+-- ARGV[5] = the budget: the share recorded is at most what the other records leave of it (see heartbeat.lua)
+-- ARGV[6] = n: how many permits follow
+-- ARGV[7 .. 6+2n] = pairs (epoch microseconds of the permit's grant or completion, its member)
 -- then quadruples (id, last report in microseconds, share, grants): the roster as this instance last read it
+--
+-- Returns {permits restored, records put back, the share recorded for this instance}.
 --
 -- Atomicity: one script, so no grant is ever decided against a log holding only part of what is restored, and the
 -- instance's reservation (it is silent until now) ends in the same step its grants are added.
@@ -21,16 +24,16 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local id = ARGV[1]
 local lifetime = tonumber(ARGV[4])
-local n = tonumber(ARGV[5])
+local n = tonumber(ARGV[6])
 for i = 0, n - 1 do
-  local at = tonumber(ARGV[6 + 2 * i])
+  local at = tonumber(ARGV[7 + 2 * i])
   if at > now then
     at = now
   end
-  redis.call('ZADD', KEYS[1], 'GT', at, ARGV[7 + 2 * i])
+  redis.call('ZADD', KEYS[1], 'GT', at, ARGV[8 + 2 * i])
 end
 local putBack = 0
-for i = 6 + 2 * n, #ARGV, 4 do
+for i = 7 + 2 * n, #ARGV, 4 do
   local rid = ARGV[i]
   local beat = tonumber(ARGV[i + 1])
   if rid ~= id and beat > now - lifetime and not redis.call('ZSCORE', KEYS[2], rid)
@@ -41,12 +44,22 @@ for i = 6 + 2 * n, #ARGV, 4 do
     putBack = putBack + 1
   end
 end
+local share = tonumber(ARGV[2])
+local left = tonumber(ARGV[5])
+for _, other in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (now - lifetime), '+inf')) do
+  if other ~= id then
+    left = left - tonumber(redis.call('HGET', KEYS[3], other .. ':s') or '0')
+  end
+end
+if share > left then
+  share = math.max(0, left)
+end
 redis.call('ZADD', KEYS[2], now, id)
-redis.call('HSET', KEYS[3], id .. ':s', ARGV[2], id .. ':u', ARGV[3])
+redis.call('HSET', KEYS[3], id .. ':s', share, id .. ':u', ARGV[3])
 redis.call('HDEL', KEYS[4], id)
 local ttl = math.ceil(lifetime / 1000) * 2
 for i = 2, 4 do
   redis.call('PEXPIRE', KEYS[i], ttl)
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
-return {n, putBack}
+return {n, putBack, share}

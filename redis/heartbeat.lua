@@ -13,6 +13,13 @@
 -- ARGV[4] = record lifetime, microseconds (see rate_limit.lua)
 -- ARGV[5] = the budget window, microseconds
 -- ARGV[6] = 1 when this instance has reported before (so a missing record means the state was lost)
+-- ARGV[7] = the budget: the share recorded is at most what the other live records leave of it
+--
+-- Shares: each instance asks for budget / the instance count it last read, so when one joins, the others still hold
+-- their larger shares until their next report. Recording the newcomer's full share then would let the records sum
+-- past the budget, and a cut-off instance grants itself its recorded share: it gets what is left (maybe 0) and its
+-- full share once the others have reported their smaller ones. The caller keeps the share recorded here as the one
+-- it may take locally.
 --
 -- Returns {-1} when the caller must restore first (its record is missing although it reported before, or was put
 -- back by another instance after a loss): a plain report would end its reservation without adding its grants.
@@ -24,14 +31,24 @@ local lifetime = tonumber(ARGV[4])
 if (ARGV[6] == '1' and not redis.call('ZSCORE', KEYS[1], id)) or redis.call('HEXISTS', KEYS[4], id) == 1 then
   return {-1}
 end
-redis.call('ZADD', KEYS[1], now, id)
-redis.call('HSET', KEYS[3], id .. ':s', ARGV[2], id .. ':u', ARGV[3])
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - lifetime)
 for _, gone in ipairs(lapsed) do
   redis.call('ZREM', KEYS[1], gone)
   redis.call('HDEL', KEYS[3], gone .. ':s', gone .. ':u')
   redis.call('HDEL', KEYS[4], gone)
 end
+local share = tonumber(ARGV[2])
+local left = tonumber(ARGV[7])
+for _, other in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if other ~= id then
+    left = left - tonumber(redis.call('HGET', KEYS[3], other .. ':s') or '0')
+  end
+end
+if share > left then
+  share = math.max(0, left)
+end
+redis.call('ZADD', KEYS[1], now, id)
+redis.call('HSET', KEYS[3], id .. ':s', share, id .. ':u', ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - lifetime)
 local ttl = math.ceil(lifetime / 1000) * 2
 for i = 1, 5 do

@@ -193,7 +193,8 @@ public final class RedisBudget implements UpstreamBudget {
     int share = shareToReport();
     attemptedShare = share;
     heartbeat.run(redis, List.of(rosterKey, logKey, detailsKey, putBackKey, leftKey), List.of(instanceId, Integer.toString(share),
-        Integer.toString(ownGrants().size()), Long.toString(lifetimeMs() * 1000L), Long.toString(periodMs * 1000L), reported ? "1" : "0"))
+        Integer.toString(ownGrants().size()), Long.toString(lifetimeMs() * 1000L), Long.toString(periodMs * 1000L), reported ? "1" : "0",
+        Integer.toString(limit)))
       .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .onSuccess(r -> {
         heartbeatTimeouts = 0;
@@ -201,13 +202,18 @@ public final class RedisBudget implements UpstreamBudget {
           restore();
           return;
         }
-        reported(sent, share);
         liveInstances = Math.max(1, r.get(0).toInteger());
         sharedUsed.set(r.get(1).toInteger());
         List<String> quads = new ArrayList<>(r.size() - 2);
+        int recorded = share;
         for (int i = 2; i < r.size(); i++) {
           quads.add(r.get(i).toString());
+          if ((i - 2) % 4 == 0 && instanceId.equals(r.get(i).toString())) {
+            recorded = r.get(i + 2).toInteger();
+          }
         }
+        // The roster may record less than asked (what the others leave of the budget): that is the local share.
+        reported(sent, recorded);
         roster = quads;
       })
       .onFailure(err -> {
@@ -437,6 +443,7 @@ public final class RedisBudget implements UpstreamBudget {
     args.add(Integer.toString(share));
     args.add(Integer.toString(mine.size()));
     args.add(Long.toString(lifetimeMs() * 1000L));
+    args.add(Integer.toString(limit));
     args.add(Integer.toString(mine.size()));
     for (Grant g : mine) {
       args.add(Long.toString(g.atMicros));
@@ -450,7 +457,7 @@ public final class RedisBudget implements UpstreamBudget {
           restoring = null;
           if (ar.succeeded()) {
             heartbeatTimeouts = 0;
-            reported(sent, share);
+            reported(sent, ar.result().size() > 2 ? ar.result().get(2).toInteger() : share);
             if (degraded != null) {
               degraded = null;
               LOG.info("redis reachable again; {} own permits restored to the shared upstream budget", mine.size());
