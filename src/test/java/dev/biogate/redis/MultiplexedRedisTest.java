@@ -79,13 +79,16 @@ class MultiplexedRedisTest {
     Redis redis = client(vertx, server.url());
     java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
     connected(vertx, redis)
-      .compose(up -> vertx.executeBlocking(() -> {
-        server.stop();
-        return null;
-      }))
-      .compose(down -> {
+      .compose(up -> {
+        // Listening before the stop: the first failed renewal may come before the stop call even returns.
         lines.set(LogCapture.of(MultiplexedRedis.class,
           e -> e.getFormattedMessage().startsWith("redis connection not replaced yet") ? e.getFormattedMessage() : null));
+        return vertx.executeBlocking(() -> {
+          server.stop();
+          return null;
+        });
+      })
+      .compose(down -> {
         // 2 s of calls, one every 50 ms: each failure lets the line try a new connection every 250 ms.
         Future<Void> chain = Future.succeededFuture();
         for (int i = 0; i < 40; i++) {
