@@ -208,11 +208,17 @@ class UpstreamBudgetTest {
       .compose(v -> Future.all(h.gateway(cfg), h.gateway(cfg), h.gateway(cfg)))
       .compose(all -> {
         List<Gateway> gs = List.of(all.resultAt(0), all.resultAt(1), all.resultAt(2));
-        // Wait until all three instances are in the roster and each has heard so from a heartbeat (each will then take
-        // a third of the budget on its own; before that it assumes the configured maximum and takes less).
+        // Wait until all three instances are in the roster, each has heard so from a heartbeat, and the roster records a
+        // third of the budget for each (each will then take that on its own; before, a share is what the others leave).
         return Eventually.until(vertx, () -> h.redis(Request.cmd(Command.ZCARD).arg(RedisKeys.budgetInstances("linktree")))
-          .map(n -> n.toInteger() == 3 && gs.stream().allMatch(g -> g.budget().isRegistered() && g.budget().liveInstances() == 3)),
-            10_000, "three instances in the roster, each knowing it")
+          .compose(n -> h.redis(Request.cmd(Command.HGETALL).arg(RedisKeys.budgetPart("linktree", "details"))).map(details -> {
+            int thirds = 0;
+            for (String field : details.getKeys()) {
+              thirds += field.endsWith(":s") && details.get(field).toInteger() == 4 ? 1 : 0;
+            }
+            return n.toInteger() == 3 && thirds == 3
+              && gs.stream().allMatch(g -> g.budget().isRegistered() && g.budget().liveInstances() == 3);
+          })), 10_000, "three instances in the roster, each knowing it and holding its third")
           .compose(t -> vertx.executeBlocking(() -> {
             ownRedis.stop();
             return null;
