@@ -2,6 +2,7 @@ package dev.biogate.upstream;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.Eventually;
 import dev.biogate.support.Harness;
 import dev.biogate.support.TcpProxy;
@@ -200,8 +201,16 @@ class BudgetFailoverTest {
       // Heartbeats every 250 ms: the log starts counting a silent instance's share 750 ms after its last report.
       a.start(250);
       b.start(250);
-      return Eventually.until(vertx, () -> Future.succeededFuture(a.isRegistered() && b.isRegistered() && a.liveInstances() == 2),
-          10_000, "both instances registered, A knowing of B")
+      Redis direct = client(vertx, ownRedis.url());
+      return Eventually.until(vertx, () -> direct.send(Request.cmd(Command.HGETALL).arg(RedisKeys.budgetPart("cutoff", "details")))
+            .map(details -> {
+              int halves = 0;
+              for (String field : details.getKeys()) {
+                halves += field.endsWith(":s") && details.get(field).toInteger() == limit / 2 ? 1 : 0;
+              }
+              return halves == 2 && a.isRegistered() && b.isRegistered() && a.liveInstances() == 2;
+            }),
+          10_000, "both instances registered, A knowing of B, the roster recording half the budget for each")
         .compose(v -> timedAttempts(a, limit / 2, grants))
         .compose(n -> {
           assertEquals(limit / 2, n, "A took half the budget");
