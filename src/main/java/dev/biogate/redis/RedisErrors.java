@@ -37,4 +37,30 @@ public final class RedisErrors {
     String code = code(err);
     return code != null ? code : err.getClass().getSimpleName();
   }
+
+  /** Replies that say Redis cannot serve the call now, not that the call is wrong: a failover, a load, a full memory. */
+  private static final java.util.Set<String> UNAVAILABLE_CODES = java.util.Set.of("CLUSTERDOWN", "TRYAGAIN", "LOADING",
+    "MASTERDOWN", "READONLY", "NOREPLICAS", "OOM", "BUSY");
+
+  /**
+   * Whether {@code err} (or a cause of it) says Redis could not be reached or cannot serve now: a refused or broken
+   * connection, a connection not replaced yet after a failover, or an error reply such as CLUSTERDOWN or LOADING.
+   * A timeout is not counted: it may as well be the work's own.
+   */
+  public static boolean unavailable(Throwable err) {
+    for (Throwable c = err; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      String code = code(c);
+      if (code != null) {
+        return UNAVAILABLE_CODES.contains(code);
+      }
+      if (c instanceof java.io.IOException) {
+        return true; // refused, reset, closed (ConnectException, ClosedChannelException, Netty's native errors)
+      }
+      if (c instanceof io.vertx.core.VertxException && c.getMessage() != null
+        && (c.getMessage().startsWith("redis connection not replaced yet") || c.getMessage().contains("Connection is closed"))) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

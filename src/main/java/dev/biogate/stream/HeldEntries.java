@@ -27,6 +27,8 @@ import java.util.concurrent.TimeoutException;
 final class HeldEntries {
 
   private static final Logger LOG = LoggerFactory.getLogger(HeldEntries.class);
+
+  private final dev.biogate.redis.ThrottledLog redisTrouble = new dev.biogate.redis.ThrottledLog();
   private static final long MAX_REDIS_RETRY_MS = 5_000;
 
   private final Vertx vertx;
@@ -143,7 +145,16 @@ final class HeldEntries {
     Promise<Outcome> onEngine = ((ContextInternal) vertx.getOrCreateContext()).promise();
     work.onComplete(onEngine);
     onEngine.future().timeout(policy.handlerTimeoutMs(), TimeUnit.MILLISECONDS)
-      .otherwise(err -> Outcome.retry(reasonOf(err)))
+      .otherwise(err -> {
+        if (RedisErrors.unavailable(err)) {
+          // Redis could not serve the handler (on a Cluster, the shard its keys live on failing over while this
+          // stream's is fine): held and tried again, no attempt spent, or a failover would dead-letter accepted work.
+          redisTrouble.warn(LOG, System.currentTimeMillis(), "times", "{}/{}: a handler could not reach redis ({}); holding its"
+            + " entries without spending attempts", policy.stream(), policy.group(), RedisErrors.describe(err));
+          return Outcome.keep(policy.retryBaseMs());
+        }
+        return Outcome.retry(reasonOf(err));
+      })
       .onComplete(ar -> {
         inFlight--;
         settle(h, ar.result() == null ? Outcome.retry("no outcome") : ar.result());

@@ -1,0 +1,80 @@
+package dev.biogate.stream;
+
+import dev.biogate.support.Eventually;
+import dev.biogate.support.RedisClientTest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.impl.types.ErrorType;
+import org.junit.jupiter.api.Test;
+
+import java.net.ConnectException;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A handler whose Redis is unavailable (on a Cluster, the shard holding the keys it writes fails over while the
+ * events stream's shard is fine) spends no attempt: a drill saw accepted events dead-lettered after 5 attempts in
+ * 1.4 to 15 s of a failover, with CLUSTERDOWN, a refused connection or "redis connection not replaced yet", never
+ * applied. Such an entry is held and tried again; a failure of the handler's own stays an attempt.
+ */
+class RedisTroubleAttemptsTest extends RedisClientTest {
+
+  private static final String STREAM = "bg:test:{redis-trouble}:s";
+  private static final String GROUP = "g";
+
+  @Test
+  void redisUnavailableInAHandlerSpendsNoAttempt(Vertx vertx, VertxTestContext ctx) {
+    List<Throwable> troubles = List.of(ErrorType.create("CLUSTERDOWN The cluster is down"),
+      ErrorType.create("TRYAGAIN Multiple keys request during rehashing of slot"), new ConnectException("Connection refused"),
+      VertxException.noStackTrace("redis connection not replaced yet"), ErrorType.create("LOADING Redis is loading the dataset"));
+    AtomicInteger calls = new AtomicInteger();
+    StreamHandler failingWhileRedisIsAway = e -> {
+      int n = calls.getAndIncrement();
+      return n < troubles.size() ? Future.failedFuture(troubles.get(n)) : Future.succeededFuture(Outcome.done());
+    };
+    // Two attempts allowed: five failures of Redis's would have dead-lettered the entry after the second.
+    StreamPolicy policy = new StreamPolicy(STREAM, GROUP).soleReader(true).pollMs(20).idlePollMaxMs(50).maxAttempts(2)
+      .retry(10, 20).keepDelayMs(10);
+    StreamEngine engine = new StreamEngine(redis, policy, "c1", failingWhileRedisIsAway, new StreamStats());
+    redis.send(Request.cmd(Command.DEL).arg(STREAM).arg(policy.deadLetters()))
+      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("$").arg("MKSTREAM")))
+      .compose(v -> vertx.deployVerticle(engine))
+      .compose(id -> redis.send(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("n").arg("1")))
+      .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.XPENDING).arg(STREAM).arg(GROUP))
+        .map(p -> calls.get() > troubles.size() && p.get(0).toLong() == 0), 10_000, "handled and acknowledged"))
+      .compose(v -> redis.send(Request.cmd(Command.XLEN).arg(policy.deadLetters())))
+      .onComplete(ctx.succeeding(deadLetters -> ctx.verify(() -> {
+        assertEquals(0, deadLetters.toLong(), "nothing dead-lettered");
+        assertEquals(troubles.size() + 1, calls.get(), "tried until Redis was back, then once more");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void aHandlersOwnFailureStillSpendsAttempts(Vertx vertx, VertxTestContext ctx) {
+    AtomicInteger calls = new AtomicInteger();
+    StreamHandler alwaysFailing = e -> {
+      calls.incrementAndGet();
+      return Future.failedFuture(new IllegalStateException("bad payload"));
+    };
+    String stream = STREAM + ":own";
+    StreamPolicy policy = new StreamPolicy(stream, GROUP).soleReader(true).pollMs(20).idlePollMaxMs(50).maxAttempts(2).retry(10, 20);
+    StreamEngine engine = new StreamEngine(redis, policy, "c1", alwaysFailing, new StreamStats());
+    redis.send(Request.cmd(Command.DEL).arg(stream).arg(policy.deadLetters()))
+      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(GROUP).arg("$").arg("MKSTREAM")))
+      .compose(v -> vertx.deployVerticle(engine))
+      .compose(id -> redis.send(Request.cmd(Command.XADD).arg(stream).arg("*").arg("n").arg("1")))
+      .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.XLEN).arg(policy.deadLetters()))
+        .map(n -> n.toLong() == 1), 10_000, "dead-lettered after its attempts"))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertEquals(2, calls.get(), "two attempts, as allowed");
+        ctx.completeNow();
+      })));
+  }
+}
