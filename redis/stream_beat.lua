@@ -7,13 +7,14 @@
 -- The set expires long after its last beat, so a group nobody reads any more leaves nothing behind.
 --
 -- The set also keeps, under "since:" + consumer, when this consumer's current run of beats began: a beat more than
--- ARGV[2] after the previous one (or the first) starts a new run. stream_reap.lua judges nobody dead for a consumer
--- whose run is younger than ARGV[2]: after an outage longer than that, every beat is stale by Redis's clock, and the
--- first instance back must not take for dead the live ones whose next beat simply has not come yet.
+-- half of ARGV[2] after the previous one (beats come every third of it), or the first, starts a new run.
+-- stream_reap.lua judges nobody dead for a consumer whose run is younger than ARGV[2]: after an outage, beats are
+-- stale by Redis's clock, and the first instance back must not take for dead the live ones whose next beat simply has
+-- not come yet.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local previous = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not previous or tonumber(previous) < now - tonumber(ARGV[2]) then
+if not previous or tonumber(previous) < now - tonumber(ARGV[2]) / 2 then
   redis.call('ZADD', KEYS[1], now, 'since:' .. ARGV[1])
 end
 redis.call('ZADD', KEYS[1], now, ARGV[1])

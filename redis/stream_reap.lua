@@ -14,10 +14,11 @@
 --
 -- A consumer is dead when its last beat is older than the TTL (a clean stop stamps 0: at once), or when it never
 -- beat and Redis has not heard from it for the TTL either (an instance of an older version, or one that died
--- between its first read and its first beat; a live instance beats before it reads). Only a reaper that has itself
--- beaten without a gap for the TTL judges (see stream_beat.lua): after an outage longer than the TTL every beat is
--- stale, and a live instance that is back but has not beaten yet may be sending an entry it owns. Until then the
--- reaper takes back only its own entries.
+-- between its first read and its first beat; a live instance beats before it reads), and Redis has not heard from it
+-- for the TTL either (a live instance whose beats are late still reads). Only a reaper that has itself beaten without
+-- a gap for the TTL, and lately (within half of it), judges (see stream_beat.lua): after an outage or a failover every
+-- beat is stale, and a live instance that is back but has not beaten yet may be sending an entry it owns. Until then
+-- the reaper takes back only its own entries.
 -- Atomicity: finding, claiming and deleting run as one step, so an entry can never be dropped with its consumer
 -- (XGROUP DELCONSUMER discards the consumer's pending entries) and two reapers never claim the same entry.
 local t = redis.call('TIME')
@@ -64,8 +65,9 @@ local function claimIdle(name, minIdle)
   room = room - claim(ids, minIdle)
 end
 
+local ownBeat = redis.call('ZSCORE', KEYS[2], ARGV[2])
 local since = redis.call('ZSCORE', KEYS[2], 'since:' .. ARGV[2])
-local judging = since ~= false and tonumber(since) <= now - ttl
+local judging = ownBeat ~= false and tonumber(ownBeat) >= now - ttl / 2 and since ~= false and tonumber(since) <= now - ttl
 
 local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if not ok then
@@ -85,7 +87,7 @@ for _, c in ipairs(consumers) do
     local beat = redis.call('ZSCORE', KEYS[2], name)
     local dead
     if beat then
-      dead = tonumber(beat) < now - ttl
+      dead = tonumber(beat) == 0 or (tonumber(beat) < now - ttl and tonumber(info['idle']) > ttl)
     else
       dead = tonumber(info['idle']) > ttl
     end

@@ -75,4 +75,40 @@ class ReapAfterOutageTest extends RedisClientTest {
         ctx.completeNow();
       })));
   }
+
+  /**
+   * The drills' failovers: the reaper's own run of beats began long ago, and it reaps right after Redis is back,
+   * before its own first beat since (a 3 to 4 s failover leaves each beat a little stale). Its old run is no proof of
+   * anything: it judged, and removed live consumers in every group. A reaper whose own last beat is older than half
+   * a TTL is back from a gap too.
+   */
+  @Test
+  void aReaperThatHasNotBeatenSinceAGapJudgesNobody(Vertx vertx, VertxTestContext ctx) {
+    String stream = STREAM + ":before-beat";
+    StreamPolicy policy = new StreamPolicy(stream, GROUP).heartbeatTtlMs(TTL_MS).idleClaimMs(60_000);
+    StreamGroup a = new StreamGroup(redis, redis, policy, "a");
+    StreamGroup b = new StreamGroup(redis, redis, policy, "b");
+    redis.send(Request.cmd(Command.DEL).arg(stream).arg(policy.consumersKey()))
+      .compose(v -> a.ensure())
+      .compose(v -> redis.send(Request.cmd(Command.XADD).arg(stream).arg("*").arg("n").arg("1")))
+      .compose(v -> b.beat()).compose(v -> b.read(10))
+      // a's run of beats is older than a TTL: it could judge.
+      .compose(v -> beatFor(vertx, a, b, TTL_MS + 100))
+      // Then the gap: nobody beats for longer than the TTL.
+      .compose(v -> vertx.timer(TTL_MS + 200))
+      // a reaps before its first beat since the gap; b is alive and about to beat.
+      .compose(v -> a.reap(10, 60_000))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(0, r.claimed().size(), "a live instance's entry is not taken");
+        assertEquals(0, r.removed(), "nor its consumer removed");
+        ctx.completeNow();
+      })));
+  }
+
+  /** Both beat every TTL/4 for {@code ms}. */
+  private Future<Void> beatFor(Vertx vertx, StreamGroup a, StreamGroup b, long ms) {
+    long until = System.currentTimeMillis() + ms;
+    return a.beat().compose(v -> b.beat()).compose(v -> vertx.timer(TTL_MS / 4))
+      .compose(t -> System.currentTimeMillis() >= until ? Future.succeededFuture() : beatFor(vertx, a, b, until - System.currentTimeMillis()));
+  }
 }
