@@ -26,7 +26,24 @@ public final class RedisErrors {
       m = m.substring(m.indexOf("] ") + 2);
     }
     String code = m.split("\\s", 2)[0];
+    if (!redisCode(code)) {
+      return null; // the client's own text in an error reply (a Java exception's name): no Redis code
+    }
     return code.length() <= MAX_CODE ? code : code.substring(0, MAX_CODE);
+  }
+
+  /** Redis error codes are upper-case words: ERR, OOM, CLUSTERDOWN, NOSCRIPT. */
+  private static boolean redisCode(String s) {
+    if (s.isEmpty() || s.charAt(0) < 'A' || s.charAt(0) > 'Z') {
+      return false;
+    }
+    for (int i = 1; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') && c != '_' && c != '-') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -35,7 +52,24 @@ public final class RedisErrors {
    */
   public static String describe(Throwable err) {
     String code = code(err);
-    return code != null ? code : err.getClass().getSimpleName();
+    if (code != null) {
+      return code;
+    }
+    for (Throwable c = err; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.net.ConnectException) {
+        return "connection refused";
+      }
+      if (c instanceof java.io.IOException || c instanceof ErrorType && String.valueOf(c.getMessage()).contains("Exception")) {
+        return "connection lost";
+      }
+      if (c instanceof java.util.concurrent.TimeoutException) {
+        return "timeout";
+      }
+      if (c instanceof io.vertx.core.VertxException && c.getMessage() != null && c.getMessage().length() <= 60) {
+        return c.getMessage();
+      }
+    }
+    return err.getClass().getSimpleName();
   }
 
   /** Replies that say Redis cannot serve the call now, not that the call is wrong: a failover, a load, a full memory. */
@@ -53,7 +87,7 @@ public final class RedisErrors {
       if (code != null) {
         return UNAVAILABLE_CODES.contains(code);
       }
-      if (c instanceof java.io.IOException) {
+      if (c instanceof java.io.IOException || c instanceof ErrorType && String.valueOf(c.getMessage()).contains("Exception")) {
         return true; // refused, reset, closed (ConnectException, ClosedChannelException, Netty's native errors)
       }
       if (c instanceof io.vertx.core.VertxException && c.getMessage() != null

@@ -504,9 +504,8 @@ public final class RedisBudget implements UpstreamBudget {
       }
     }
     if (log) {
-      String code = RedisErrors.code(err);
       LOG.warn("redis refused the upstream budget's {} ({}); denying the call, staying on the shared budget", what,
-        code != null ? code : err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage().split("\\s", 2)[0]);
+        RedisErrors.describe(err));
     }
   }
 

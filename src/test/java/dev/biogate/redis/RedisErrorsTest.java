@@ -20,7 +20,12 @@ class RedisErrorsTest {
     assertEquals("OOM", RedisErrors.describe(ErrorType.create(
       "ERR Error running script (call to f_0123): @user_script:12: @user_script: 12: -OOM command not allowed")));
     assertEquals("READONLY", RedisErrors.describe(ErrorType.create("READONLY You can't write against a read only replica.")));
-    assertEquals("TimeoutException", RedisErrors.describe(new TimeoutException("timed out")));
+    assertEquals("timeout", RedisErrors.describe(new TimeoutException("timed out")));
+    assertEquals("connection refused", RedisErrors.describe(new java.net.ConnectException("Connection refused: /127.0.0.1:7000")));
+    assertEquals("connection lost", RedisErrors.describe(new java.nio.channels.ClosedChannelException()));
+    assertEquals("connection lost", RedisErrors.describe(ErrorType.create(
+      "io.netty.channel.unix.Errors$NativeIoException: recvAddress(..) failed: Connection reset by peer")));
+    assertEquals("redis connection not replaced yet", RedisErrors.describe(io.vertx.core.VertxException.noStackTrace("redis connection not replaced yet")));
     assertNull(RedisErrors.code(new TimeoutException("timed out")), "no code for what is not an error reply");
   }
 }
