@@ -19,6 +19,7 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 
 import java.time.Instant;
 import java.util.HashMap;
@@ -127,7 +128,7 @@ public final class DestinationSender implements StreamHandler {
         return Future.succeededFuture(Outcome.keep(1_000));
       }
       if (ar.result() != null) {
-        for (io.vertx.redis.client.Response a : ar.result()) {
+        for (Response a : ar.result()) {
           int status = new JsonObject(a.toString()).getInteger("status", 0);
           if (status / 100 == 2) {
             return Future.succeededFuture(Outcome.done());

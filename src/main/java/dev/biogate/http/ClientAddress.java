@@ -58,15 +58,6 @@ public final class ClientAddress {
     return resolved(req).ip;
   }
 
-  /** The client's address in canonical text form, or {@code null}. */
-  public String text(HttpServerRequest req) {
-    Resolved r = resolved(req);
-    if (r.text == null && r.ip != null) {
-      r.text = NetUtil.bytesToIpAddress(r.ip);
-    }
-    return r.text;
-  }
-
   /**
    * The address a limit or a click fingerprint counts the client by: an IPv4 address itself, an IPv6 address's /64
    * (8 bytes). One subscriber is handed a whole /64 and may pick any address in it per request; keyed by the full
@@ -107,7 +98,6 @@ public final class ClientAddress {
       r.by = this;
       r.headers = headers;
       r.ip = resolve(req);
-      r.text = null;
       r.key = null;
       r.keyText = null;
     }
@@ -260,7 +250,6 @@ public final class ClientAddress {
     ClientAddress by;
     MultiMap headers;
     byte[] ip;
-    String text;
     byte[] key;
     String keyText;
   }

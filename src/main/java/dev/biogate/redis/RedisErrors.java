@@ -59,7 +59,7 @@ public final class RedisErrors {
       if (c instanceof java.net.ConnectException) {
         return "connection refused";
       }
-      if (c instanceof java.io.IOException || c instanceof ErrorType && String.valueOf(c.getMessage()).contains("Exception")) {
+      if (connectionLevel(c)) {
         return "connection lost";
       }
       if (c instanceof java.util.concurrent.TimeoutException) {
@@ -87,8 +87,8 @@ public final class RedisErrors {
       if (code != null) {
         return UNAVAILABLE_CODES.contains(code);
       }
-      if (c instanceof java.io.IOException || c instanceof ErrorType && String.valueOf(c.getMessage()).contains("Exception")) {
-        return true; // refused, reset, closed (ConnectException, ClosedChannelException, Netty's native errors)
+      if (connectionLevel(c)) {
+        return true;
       }
       if (c instanceof io.vertx.core.VertxException && c.getMessage() != null
         && (c.getMessage().startsWith("redis connection not replaced yet") || c.getMessage().contains("Connection is closed"))) {
@@ -96,5 +96,13 @@ public final class RedisErrors {
       }
     }
     return false;
+  }
+
+  /**
+   * A refused, reset or closed connection (ConnectException, ClosedChannelException, Netty's native errors), also when
+   * the client wraps it in an error reply that carries the exception's text instead of a Redis code.
+   */
+  private static boolean connectionLevel(Throwable c) {
+    return c instanceof java.io.IOException || c instanceof ErrorType && String.valueOf(c.getMessage()).contains("Exception");
   }
 }

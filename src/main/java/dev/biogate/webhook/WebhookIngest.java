@@ -104,14 +104,9 @@ final class WebhookIngest {
   private ApiException unavailable(Throwable err) {
     if (degraded.compareAndSet(false, true)) {
       outageReported = outages.warn(LOG, clock.getAsLong(), "shorter outages",
-        "redis unavailable for webhook ingestion ({}); answering 503 so senders retry", reason(err));
+        "redis unavailable for webhook ingestion ({}); answering 503 so senders retry", RedisErrors.describe(err));
     }
     return UNAVAILABLE;
-  }
-
-  /** An error reply by Redis's own code (see {@link RedisErrors#code}), any other failure by its kind. */
-  private static String reason(Throwable err) {
-    return RedisErrors.describe(err);
   }
 
 
