@@ -28,7 +28,7 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
     return new ClickEvent(UUID.randomUUID().toString(), username, linkId, ts, SOURCE_REDIRECT);
   }
 
-  /** Link ids the redirect accepts: 1-128 of {@code [A-Za-z0-9._:-]}, safe as hash fields, key parts and JSON. */
+  /** Link ids the redirect takes before the router, as written: 1-128 of {@code [A-Za-z0-9._:-]}. */
   public static boolean validLinkId(String s) {
     if (s == null || s.isEmpty() || s.length() > MAX_ID) {
       return false;
@@ -37,6 +37,22 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
       char c = s.charAt(i);
       if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
         || c == '-' || c == ':')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Link ids as profiles serve them (upstream ids are free text, sanitised) and LinkMe sends them: 1-200 characters, no
+   * control character, not blank. Safe as hash fields and in JSON; never part of a key name.
+   */
+  public static boolean usableLinkId(String s) {
+    if (s == null || s.isEmpty() || s.length() > MAX_FOREIGN_ID || s.isBlank()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isISOControl(s.charAt(i))) {
         return false;
       }
     }
@@ -107,7 +123,7 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
   private static ClickEvent fromFields(Map<String, String> fields, JsonObject json, long entryMs) {
     String id = value(fields, json, "event_id");
     String link = value(fields, json, "link_id");
-    if (!usableId(id) || !usableId(link)) {
+    if (!usableId(id) || !usableLinkId(link)) {
       return null;
     }
     String user = value(fields, json, "username");

@@ -78,7 +78,7 @@ public final class ClickRecorder implements Deployable {
 
   /** Records a click and returns at once. Clicks recorded before the module has started are held until it has. */
   public void record(ClickEvent event) {
-    if (!ClickEvent.usableId(event.eventId()) || !ClickEvent.usableId(event.linkId())) {
+    if (!ClickEvent.usableId(event.eventId()) || !ClickEvent.usableLinkId(event.linkId())) {
       throw new IllegalArgumentException("click events need a valid event id and link id");
     }
     queue.add(event);

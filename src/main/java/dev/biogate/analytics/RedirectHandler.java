@@ -37,7 +37,10 @@ import java.util.function.LongSupplier;
  */
 public final class RedirectHandler implements Handler<RoutingContext> {
 
-  static final ApiException INVALID_LINK = new ApiException(400, "invalid_link_id", "link ids are 1-128 of [A-Za-z0-9._:-]");
+  static final ApiException INVALID_LINK = new ApiException(400, "invalid_link_id",
+    "link ids are 1-128 characters, no control characters");
+  static final ApiException NOT_FOUND = new ApiException(404, "not_found", "no such resource");
+  private static final int MAX_LINK_ID = 128;
   static final ApiException NO_PROFILE = new ApiException(404, "profile_not_found", "no such profile");
   static final ApiException NO_LINK = new ApiException(404, "link_not_found", "this profile has no such link");
   private static final int MAX_URL = 4096;
@@ -88,13 +91,17 @@ public final class RedirectHandler implements Handler<RoutingContext> {
     if (!gate.admit(req)) {
       return;
     }
+    if (!twoSegments(req.path())) {
+      ErrorResponses.send(ctx.response(), NOT_FOUND);
+      return;
+    }
     String username = Usernames.normalize(ctx.pathParam("username"));
     String linkId = ctx.pathParam("linkId");
     if (username == null) {
       ErrorResponses.send(ctx.response(), Usernames.INVALID);
       return;
     }
-    if (!ClickEvent.validLinkId(linkId)) {
+    if (linkId == null || linkId.length() > MAX_LINK_ID || !ClickEvent.usableLinkId(linkId)) {
       ErrorResponses.send(ctx.response(), INVALID_LINK);
       return;
     }
@@ -148,6 +155,24 @@ public final class RedirectHandler implements Handler<RoutingContext> {
     String username = Usernames.normalize(path, PREFIX.length(), slash);
     String linkId = path.substring(slash + 1);
     return username != null && ClickEvent.validLinkId(linkId) && !onlyDots(linkId) ? new Target(username, linkId) : null;
+  }
+
+  /**
+   * Whether the path as written is {@code /r/} and two non-empty segments, neither a dot segment: the router matches
+   * {@code /r/demo/lnk/}, {@code /r//demo/lnk} and {@code /r/x/../demo/lnk} to the same route after normalising them,
+   * but as written they name no resource (profile paths of those shapes are {@code 404} too).
+   */
+  static boolean twoSegments(String path) {
+    if (path == null || !path.startsWith(PREFIX)) {
+      return false;
+    }
+    int slash = path.indexOf('/', PREFIX.length());
+    return slash > PREFIX.length() && slash < path.length() - 1 && path.indexOf('/', slash + 1) < 0
+      && !dotSegment(path, PREFIX.length(), slash) && !dotSegment(path, slash + 1, path.length());
+  }
+
+  private static boolean dotSegment(String s, int from, int to) {
+    return (to - from == 1 && s.charAt(from) == '.') || (to - from == 2 && s.charAt(from) == '.' && s.charAt(from + 1) == '.');
   }
 
   private static boolean onlyDots(String s) {

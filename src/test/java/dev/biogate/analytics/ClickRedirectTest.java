@@ -53,15 +53,73 @@ class ClickRedirectTest extends UnstartedHarnessTest {
   void answers404ForLinksOrProfilesItDoesNotHaveAnd400ForMalformedIds(VertxTestContext ctx) {
     h.start().compose(x -> h.gateway(Clicks.config(dir.resolve("clicks.journal")))).compose(g -> all(g, List.of(
         "/r/demo/lnk_alice_01", "/r/demo/no-such-link", "/r/nobody/lnk_demo_01",
-        "/r/demo/bad%20id", "/r/demo/" + "x".repeat(129), "/r/bad!user/lnk_demo_01", "/r/demo/a%2Fb")))
+        "/r/demo/bad%00id", "/r/demo/" + "x".repeat(129), "/r/bad!user/lnk_demo_01", "/r/demo/a%0Ab", "/r/demo/%20",
+        "/r/demo/a%2Fb", "/r/demo/bad%20id")))
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
-        int[] expected = {404, 404, 404, 400, 400, 400, 400};
+        int[] expected = {404, 404, 404, 400, 400, 400, 400, 400, 404, 404};
         String[] codes = {"link_not_found", "link_not_found", "profile_not_found", "invalid_link_id", "invalid_link_id",
-          "invalid_username", "invalid_link_id"};
+          "invalid_username", "invalid_link_id", "invalid_link_id", "link_not_found", "link_not_found"};
         for (int i = 0; i < expected.length; i++) {
           assertEquals(expected[i], rs.get(i).statusCode(), "request " + i);
           assertEquals(codes[i], rs.get(i).bodyAsJsonObject().getString("error"), "request " + i);
           assertNull(rs.get(i).getHeader("Location"));
+        }
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void onlyTheExactTwoSegmentPathRedirects(VertxTestContext ctx) {
+    // The router normalises these to /r/demo/lnk_demo_01; as written they name no resource (profile paths answer 404
+    // for the same shapes), and a redirect must never depend on how a path is normalised.
+    List<String> paths = List.of("/r/demo/lnk_demo_01/", "/r//demo/lnk_demo_01", "/r/demo//lnk_demo_01",
+      "/r/x/../demo/lnk_demo_01", "/r/demo/./lnk_demo_01", "/r/demo/lnk_demo_01//", "/r/demo/lnk_demo_01/x");
+    h.start().compose(x -> h.gateway(Clicks.config(dir.resolve("clicks.journal")))).compose(g -> all(g, paths)
+        .compose(rs -> h.send(HttpMethod.GET, g, "/r/demo/lnk%5Fdemo%5F01", null).map(escaped -> {
+          List<HttpResponse<Buffer>> out = new ArrayList<>(rs);
+          out.add(escaped);
+          return out;
+        })))
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        for (int i = 0; i < paths.size(); i++) {
+          assertEquals(404, rs.get(i).statusCode(), paths.get(i));
+          assertEquals("not_found", rs.get(i).bodyAsJsonObject().getString("error"), paths.get(i));
+          assertNull(rs.get(i).getHeader("Location"), paths.get(i));
+        }
+        assertEquals(302, rs.get(paths.size()).statusCode(), "an escaped id names the same link");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void everyLinkIdTheProfileServesCanBeFollowedAndCounted(Vertx vertx, VertxTestContext ctx) {
+    // Upstream ids are free text: the profile serves them (sanitised, at most 128 characters), so /r must follow them.
+    String[] ids = {"42", "lnk 7", "a/b", "caf\u00e9-\u94fe\u63a5", "{tag}", "x?y#z", "100%", "l".repeat(128)};
+    JsonArray links = new JsonArray();
+    for (int i = 0; i < ids.length; i++) {
+      links.add(new JsonObject().put("id", ids[i]).put("title", "t" + i).put("url", "https://ok.example/" + i));
+    }
+    long from = System.currentTimeMillis() - 60_000;
+    h.start().compose(x -> h.putProfile("odd", new JsonObject().put("username", "odd").put("links", links)))
+      .compose(v -> h.gateway(Clicks.config(dir.resolve("clicks.journal"))))
+      .compose(g -> Clicks.issueKey(h, g, "odd").compose(key -> {
+        List<String> paths = new ArrayList<>();
+        for (String id : ids) {
+          paths.add("/r/odd/" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+        }
+        return all(g, paths).compose(rs -> {
+          for (int i = 0; i < ids.length; i++) {
+            assertEquals(302, rs.get(i).statusCode(), ids[i]);
+            assertEquals("https://ok.example/" + i, rs.get(i).getHeader("Location"), ids[i]);
+          }
+          return Clicks.eventually(vertx, () -> Clicks.query(h, g, key, "odd", from, from + 600_000, "minute")
+            .map(a -> a.getLong("total") == ids.length), 5_000, "every click is counted")
+            .compose(v -> Clicks.query(h, g, key, "odd", from, from + 600_000, "minute"));
+        });
+      }))
+      .onComplete(ctx.succeeding(answer -> ctx.verify(() -> {
+        for (String id : ids) {
+          assertEquals(1, answer.getJsonObject("links").getInteger(id), id);
         }
         ctx.completeNow();
       })));
