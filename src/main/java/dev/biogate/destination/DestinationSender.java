@@ -37,6 +37,8 @@ import java.util.Map;
 public final class DestinationSender implements StreamHandler {
 
   private static final int MAX_ATTEMPTS_KEPT = 100;
+  /** How long a delivery for a destination this instance does not know waits for an instance that does. */
+  static final long UNKNOWN_GRACE_MS = 15 * 60_000;
 
   private final Redis redis;
   private final DestinationOptions options;
@@ -96,8 +98,15 @@ public final class DestinationSender implements StreamHandler {
   public Future<Outcome> handle(StreamEntry e, Ownership ownership) {
     Target t = targets.get(e.get("destination"));
     String id = e.get("webhook_id");
-    if (t == null || id == null) {
-      return Future.succeededFuture(Outcome.dead("destination no longer configured"));
+    if (id == null) {
+      return Future.succeededFuture(Outcome.dead("no webhook id"));
+    }
+    if (t == null) {
+      // Another instance queued it for a destination this one does not know (a rolling change of the list): kept
+      // without an attempt, it goes idle and an instance that knows the destination takes it over. Dead-lettered
+      // (replayable) only once no instance has taken it for UNKNOWN_GRACE_MS: the destination was removed everywhere.
+      return Future.succeededFuture(System.currentTimeMillis() - e.addedAtMs() > UNKNOWN_GRACE_MS
+        ? Outcome.dead("destination not configured") : Outcome.keep(1_000));
     }
     if (!t.endpoint().enabled()) {
       return Future.succeededFuture(Outcome.keep(options.breakerResetMs()));

@@ -293,6 +293,35 @@ class DestinationDeliveryTest {
     })));
   }
 
+  /**
+   * A rolling change of the destination list: instance a sends to "crm", instance b (older configuration) knows only
+   * "legacy". Both read the one outbound stream, so b reads some of crm's deliveries. It must leave them for an instance
+   * that knows crm (kept without an attempt, so they go idle and are taken over), never dead-letter them.
+   */
+  @Test
+  void anInstanceThatDoesNotKnowADestinationLeavesItsDeliveriesToOneThatDoes(VertxTestContext ctx) {
+    int events = 12;
+    JsonObject withCrm = config(endpoint("crm", SECRET, "linktree.*"));
+    JsonObject without = config(endpoint("legacy", SECRET, "linkme.*"));
+    h.gateway(without).compose(b -> h.gateway(withCrm).compose(a -> {
+      List<Future<Void>> sends = new java.util.ArrayList<>();
+      for (int i = 0; i < events; i++) {
+        sends.add(milestone(a, "roll-" + i));
+      }
+      return Future.all(sends)
+        .compose(v -> h.eventually(() -> Future.succeededFuture(received.stream().map(Received::id).distinct().count() == events),
+          20_000))
+        .compose(v -> admin(b, HttpMethod.GET, "/admin/destinations/dead-letters"));
+    })).onComplete(ctx.succeeding(dead -> ctx.verify(() -> {
+      assertEquals(0, dead.bodyAsJsonObject().getLong("count"), dead.bodyAsString());
+      Map<String, Long> perId = received.stream().collect(Collectors.groupingBy(Received::id, Collectors.counting()));
+      assertEquals(events, perId.size());
+      assertTrue(perId.values().stream().allMatch(n -> n == 1), "each delivery sent once: " + perId);
+      assertTrue(received.stream().allMatch(r -> r.path().equals("/crm")));
+      ctx.completeNow();
+    })));
+  }
+
   @Test
   void everyAttemptIsRecordedWithItsStartDurationAndStatusOrError(VertxTestContext ctx) {
     // Nothing listens on the "nowhere" destination's port: each attempt ends in a connection error.

@@ -62,6 +62,37 @@ class RecordedDeliveryTest extends RedisClientTest {
     }).onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * A delivery for a destination this instance does not know is another instance's (see
+   * DestinationDeliveryTest#anInstanceThatDoesNotKnowADestinationLeavesItsDeliveriesToOneThatDoes): kept while it is
+   * young, dead-lettered once it waited the whole grace (the destination was removed everywhere).
+   */
+  @Test
+  void aDeliveryForAnUnknownDestinationIsKeptThenDeadLetteredAfterTheGrace(Vertx vertx, VertxTestContext ctx) {
+    DestinationOptions options = new DestinationOptions(new JsonObject().put("endpoints", new JsonArray().add(new JsonObject()
+      .put("name", "crm").put("url", "http://127.0.0.1:9/in").put("events", new JsonArray().add("*")))));
+    DestinationSender sender = new DestinationSender(vertx, redis, options, 3_600);
+    long now = System.currentTimeMillis();
+    Map<String, String> fields = Map.of("destination", "gone", "webhook_id", "msg_unknown", "type", "linktree.link.updated",
+      "provider", "linktree", "delivery_id", "d-unknown", "received", Long.toString(now), "body", "{}");
+    sender.handle(new StreamEntry(now + "-0", fields), () -> Future.failedFuture("must not be asked"))
+      .compose(young -> {
+        assertEquals(Outcome.Kind.KEEP, young.kind(), "left for an instance that knows the destination");
+        long old = now - DestinationSender.UNKNOWN_GRACE_MS - 1_000;
+        return sender.handle(new StreamEntry(old + "-0", fields), () -> Future.failedFuture("must not be asked"));
+      })
+      .map(old -> {
+        assertEquals(Outcome.Kind.DEAD, old.kind());
+        assertEquals("destination not configured", old.reason());
+        return null;
+      })
+      .eventually(() -> {
+        sender.close();
+        return Future.succeededFuture();
+      })
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   private static StreamEntry entry(String webhookId) {
     return new StreamEntry("1-0", Map.of("destination", "crm", "webhook_id", webhookId, "type", "linktree.link.updated",
       "provider", "linktree", "delivery_id", "d-" + webhookId, "received", "1796464000000", "body", "{\"type\":\"link.updated\"}"));
