@@ -93,6 +93,40 @@ class FailoverTest extends UnstartedHarnessTest {
       })));
   }
 
+  /**
+   * A slot no master serves (an operator's resharding left it out, {@code cluster-require-full-coverage no}): every
+   * master still answers PING, so only the slot map shows it. {@code /health} reports {@code redis} degraded with
+   * {@code uncoveredSlots}, and the instance stays ready. The slot is given back to its master afterwards.
+   */
+  @Test
+  void aSlotNoMasterServesMakesHealthDegradedAndTheInstanceStaysReady(Vertx vertx, VertxTestContext ctx) {
+    TestCluster cluster = TestCluster.get();
+    String probe = "uncovered-slot-probe";
+    int slot = cluster.slot(probe);
+    RedisProcess owner = cluster.masterOf(probe);
+    // The harness first (it waits for a whole cluster), then the slot is taken away, then the gateway starts.
+    h.start(Topology.CLUSTER).compose(x -> vertx.executeBlocking(() -> {
+        cluster.unassign(slot, owner);
+        return null;
+      }))
+      .compose(v -> h.gateway(new JsonObject()))
+      .compose(g -> h.eventually(() -> h.get(g, "/health").map(r -> {
+          JsonObject redis = r.bodyAsJsonObject().getJsonObject("services").getJsonObject("redis");
+          return r.statusCode() == 200 && "degraded".equals(redis.getString("status"))
+            && redis.getInteger("uncoveredSlots", 0) == 1 && !redis.containsKey("unreachableMasters");
+        }), 10_000)
+        .compose(v -> h.get(g, "/health/ready")))
+      .eventually(() -> vertx.executeBlocking(() -> {
+        owner.call("CLUSTER", "ADDSLOTS", slot);
+        cluster.heal();
+        return null;
+      }))
+      .onComplete(ctx.succeeding(ready -> ctx.verify(() -> {
+        assertEquals(200, ready.statusCode(), ready.bodyAsString());
+        ctx.completeNow();
+      })));
+  }
+
   @Tag("drill")
   @Test
   void aGatewayWritesToTheNewMasterAfterASentinelFailover(Vertx vertx, VertxTestContext ctx) {

@@ -58,6 +58,46 @@ class ProfileReadPathTest extends HarnessTest {
     })));
   }
 
+  /**
+   * "No Redis round trip on a cache hit; the known-name marker is read on the miss path only": every command Redis
+   * runs is watched with {@code MONITOR}. A hundred hits on a cached profile send nothing that names it; a miss for a
+   * name never seen reads its marker (which shows the watch sees what the gateway sends).
+   */
+  @Test
+  void aCacheHitSendsRedisNothingAndOnlyAMissReadsTheKnownNameMarker(VertxTestContext ctx) {
+    StringBuffer seen = new StringBuffer();
+    java.net.URI redisUri = java.net.URI.create(dev.biogate.support.TestRedis.url());
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/demo")
+      .compose(first -> h.eventually(() -> h.get(g, "/v1/profiles/demo").map(r -> "HIT".equals(r.getHeader("X-Cache"))), 5_000))
+      .compose(v -> h.vertx.createNetClient().connect(redisUri.getPort(), redisUri.getHost()))
+      .compose(monitor -> {
+        monitor.handler(b -> seen.append(b.toString()));
+        return monitor.write("*1\r\n$7\r\nMONITOR\r\n")
+          .compose(v -> h.eventually(() -> Future.succeededFuture(seen.indexOf("+OK") >= 0), 5_000))
+          .compose(v -> {
+            List<Future<HttpResponse<Buffer>>> hits = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+              hits.add(h.get(g, "/v1/profiles/demo"));
+            }
+            return Future.all(hits).map(all -> {
+              for (Future<HttpResponse<Buffer>> f : hits) {
+                assertEquals("HIT", f.result().getHeader("X-Cache"));
+              }
+              return seen.toString();
+            });
+          })
+          .compose(duringHits -> h.get(g, "/v1/profiles/never-seen-name").compose(miss -> h.eventually(() ->
+              Future.succeededFuture(seen.indexOf("bg:known:{never-seen-name}") >= 0), 5_000))
+            .map(v -> duringHits))
+          .eventually(() -> monitor.close());
+      }))
+      .onComplete(ctx.succeeding(duringHits -> ctx.verify(() -> {
+        assertTrue(!duringHits.contains("demo"), "a cache hit sent Redis a command naming the profile: " + duringHits);
+        assertTrue(!duringHits.contains("bg:known:"), "a cache hit read a known-name marker");
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void aCachedCopyKeepsOnlyItsBytesNotADecodedTreeAfterItsLinksAreIndexed(VertxTestContext ctx) {
     // The L2 write indexes the profile's links; that must not leave the decoded JSON tree on the L1 copy,

@@ -237,6 +237,22 @@ public final class TestCluster {
     return out;
   }
 
+  /**
+   * Leaves {@code slot} to no master (what a resharding that left it out looks like): its owner lets go first, since
+   * a node that forgot the slot takes it back from any master still claiming it in its heartbeat. Waits until every
+   * node sees 16,383 slots assigned. {@link #heal} does not give it back: {@code CLUSTER ADDSLOTS} on its owner does.
+   */
+  public void unassign(int slot, RedisProcess owner) {
+    owner.call("CLUSTER", "DELSLOTS", slot);
+    for (RedisProcess n : nodes) {
+      if (n != owner) {
+        n.call("CLUSTER", "DELSLOTS", slot);
+      }
+    }
+    RedisProcess.await("slot " + slot + " unassigned everywhere", HEAL_TIMEOUT_MS,
+      () -> nodes.stream().allMatch(n -> "16383".equals(clusterInfo(n, "cluster_slots_assigned"))));
+  }
+
   private static String clusterInfo(RedisProcess n, String field) {
     for (String line : n.string("CLUSTER", "INFO").split("\r\n")) {
       if (line.startsWith(field + ":")) {
