@@ -36,6 +36,41 @@ class RedisPersistenceTest {
     }
   }
 
+  /**
+   * Managed Redis services often disable {@code CONFIG}: the persistence check must neither warn (it cannot know) nor
+   * fail, and nothing else the gateway does at start-up may need the command.
+   */
+  @Test
+  void aRedisThatRefusesConfigIsNotJudgedAndTheGatewayServesOnIt(Vertx vertx, VertxTestContext ctx) {
+    dev.biogate.support.RedisProcess managed = dev.biogate.support.RedisProcess.start("no-config",
+      java.util.List.of("rename-command CONFIG \"\""), false, false);
+    redis = Redis.createClient(vertx, managed.url());
+    dev.biogate.support.Harness h = new dev.biogate.support.Harness(vertx);
+    LogCapture capture = LogCapture.of(RedisPersistence.class, e -> e.getLevel() + " " + e.getFormattedMessage());
+    redis.send(Request.cmd(Command.CONFIG).arg("GET").arg("appendonly")).transform(ar -> {
+        assertTrue(ar.failed(), "the server refuses CONFIG");
+        return RedisPersistence.warnIfVolatile(redis);
+      })
+      .compose(warned -> {
+        assertFalse(warned);
+        return h.start(managed.url(), new io.vertx.core.json.JsonObject());
+      })
+      .compose(x -> h.gateway(new io.vertx.core.json.JsonObject()))
+      .compose(g -> h.get(g, "/v1/profiles/demo").compose(profile -> h.get(g, "/health/ready").map(ready -> new int[] {
+        profile.statusCode(), ready.statusCode()})))
+      .eventually(() -> h.close().eventually(() -> vertx.executeBlocking(() -> {
+        managed.kill();
+        return null;
+      })))
+      .onComplete(ctx.succeeding(codes -> ctx.verify(() -> {
+        capture.close();
+        assertEquals(200, codes[0], "a profile is served");
+        assertEquals(200, codes[1], "the instance is ready");
+        assertTrue(capture.lines().stream().noneMatch(l -> l.startsWith("WARN")), capture.lines().toString());
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void aRedisKeepingNothingIsReportedAndOneWithAofIsNot(Vertx vertx, VertxTestContext ctx) {
     server = TestRedis.dedicated();
