@@ -77,6 +77,7 @@ import dev.biogate.ops.ConsolePage;
 import dev.biogate.upstream.LinktreeClient;
 import dev.biogate.upstream.MissAdmission;
 import dev.biogate.upstream.RedisBudget;
+import dev.biogate.upstream.SharedBreaker;
 import dev.biogate.webhook.WebhookRoutes;
 import dev.biogate.webhook.WebhookStats;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -273,7 +274,10 @@ public final class Gateway {
     GatewayMetrics.bindAnalytics(registry, recorder, counter, klaviyo);
     streams.start();
     LinksHandler links = new LinksHandler(profiles, config.http().cursorSecret());
-    HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo, () -> profiles.cache().holdsCopy(READY_SCAN_LIMIT));
+    SharedBreaker sharedBreaker = new SharedBreaker(redis, "linktree", config.linktree().breakerResetMs());
+    upstream.onBreakerChange(sharedBreaker::changed);
+    HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo, () -> profiles.cache().holdsCopy(READY_SCAN_LIMIT),
+      sharedBreaker);
     InboundLimiter limiter = new InboundLimiter(config.http()).observeClients(MissAdmission::attribute);
     AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));
     secretFiles = new SecretFiles(vertx, config, rotated -> {

@@ -2,6 +2,7 @@ package dev.biogate.ops;
 
 import dev.biogate.redis.ClusterRedis;
 import dev.biogate.upstream.LinktreeClient;
+import dev.biogate.upstream.SharedBreaker;
 import dev.biogate.sink.KlaviyoSink;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
@@ -27,16 +28,20 @@ public final class HealthHandler {
   private final LinktreeClient upstream;
   private final Supplier<KlaviyoSink> klaviyo;
   private final BooleanSupplier holdsCopies;
+  private final SharedBreaker sharedBreaker;
 
   /**
    * {@code klaviyo} yields the sink when it is enabled, else {@code null} (then it is not reported);
-   * {@code holdsCopies} says whether this instance holds a profile copy it could serve (a remembered 404 is none).
+   * {@code holdsCopies} says whether this instance holds a profile copy it could serve (a remembered 404 is none);
+   * {@code sharedBreaker} whether another instance's breaker to the upstream is open.
    */
-  public HealthHandler(Redis redis, LinktreeClient upstream, Supplier<KlaviyoSink> klaviyo, BooleanSupplier holdsCopies) {
+  public HealthHandler(Redis redis, LinktreeClient upstream, Supplier<KlaviyoSink> klaviyo, BooleanSupplier holdsCopies,
+                       SharedBreaker sharedBreaker) {
     this.redis = redis;
     this.upstream = upstream;
     this.klaviyo = klaviyo;
     this.holdsCopies = holdsCopies;
+    this.sharedBreaker = sharedBreaker;
   }
 
   public void mount(Router router) {
@@ -51,9 +56,9 @@ public final class HealthHandler {
       json(ctx.response(), ok ? 200 : 503, new JsonObject().put("status", ok ? "ready" : "not_ready")
         .put("holdsCopies", held).put("services", new JsonObject().put("redis", ar.result())));
     }));
-    router.get("/health").handler(ctx -> redisStatus().onComplete(ar -> {
-      JsonObject redisStatus = ar.result();
-      JsonObject linktree = linktreeStatus();
+    router.get("/health").handler(ctx -> Future.all(redisStatus(), sharedBreaker.openSomewhere()).onComplete(ar -> {
+      JsonObject redisStatus = ar.result().resultAt(0);
+      JsonObject linktree = linktreeStatus(ar.result().resultAt(1));
       JsonObject services = new JsonObject().put("redis", redisStatus).put("linktree", linktree);
       KlaviyoSink sink = klaviyo.get();
       if (sink != null) {
@@ -99,14 +104,22 @@ public final class HealthHandler {
         .put("error", err instanceof java.util.concurrent.TimeoutException ? "timeout" : "unreachable"));
   }
 
-  /** The upstream as the gateway currently sees it, without spending budget on a probe. */
-  private JsonObject linktreeStatus() {
+  /**
+   * The upstream as the gateway currently sees it, without spending budget on a probe: this instance's breaker, or a
+   * peer's while that one is open ({@code peerBreakerOpen}: an instance that has not called the upstream itself would
+   * otherwise say "healthy" through an outage).
+   */
+  private JsonObject linktreeStatus(boolean openSomewhere) {
     CircuitBreakerState breaker = upstream.breakerState();
     boolean refused = upstream.credentialsRefused();
-    String status = breaker == CircuitBreakerState.OPEN || refused ? "down"
+    boolean peerOpen = openSomewhere && breaker == CircuitBreakerState.CLOSED;
+    String status = breaker == CircuitBreakerState.OPEN || refused || peerOpen ? "down"
       : breaker == CircuitBreakerState.HALF_OPEN || upstream.budget().blockedForMs() > 0 ? "degraded" : "healthy";
     JsonObject linktree = new JsonObject().put("status", status).put("latencyMs", 0).put("breaker", breaker.name().toLowerCase())
       .put("rateLimitedForMs", upstream.budget().blockedForMs());
+    if (peerOpen) {
+      linktree.put("peerBreakerOpen", true);
+    }
     return refused ? linktree.put("credentialsRefused", true) : linktree;
   }
 

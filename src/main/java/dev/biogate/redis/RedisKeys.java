@@ -17,6 +17,11 @@ public final class RedisKeys {
     return "bg:budget:{" + budget + "}:log";
   }
 
+  /** String, expiring with the breaker's reset time: some instance's breaker to this upstream is open. */
+  public static String upstreamBreakerOpen(String upstream) {
+    return "bg:upstream:{" + upstream + "}:breaker-open";
+  }
+
   /** String: the upstream asked everyone to back off until this time (Redis TIME, microseconds). */
   public static String budgetBlocked(String budget) {
     return "bg:budget:{" + budget + "}:blocked";

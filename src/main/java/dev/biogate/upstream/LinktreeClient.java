@@ -54,6 +54,8 @@ public final class LinktreeClient {
   private final String authorization;
   private final MeterRegistry registry;
   private volatile long openedAtMs;
+  /** Told when the breaker opens ({@code true}) and closes ({@code false}). */
+  private volatile java.util.function.Consumer<Boolean> breakerListener = open -> { };
   /** The upstream's last answer refused the gateway's credentials (401/403); the breaker does not count these. */
   private volatile boolean credentialsRefused;
 
@@ -74,7 +76,11 @@ public final class LinktreeClient {
     this.retryPolicy = RetryPolicy.exponentialDelayWithJitter(options.retryBaseDelayMs(), options.retryMaxDelayMs());
     this.authorization = "Bearer " + (options.token() == null ? "" : options.token().reveal());
     this.breaker = OutboundCalls.breaker(vertx, "linktree", options.breakerMaxFailures(), options.breakerResetMs())
-      .openHandler(v -> openedAtMs = System.currentTimeMillis());
+      .openHandler(v -> {
+        openedAtMs = System.currentTimeMillis();
+        breakerListener.accept(true);
+      })
+      .closeHandler(v -> breakerListener.accept(false));
     breaker.failurePolicy(LinktreeClient::isBreakerFailure);
   }
 
@@ -310,6 +316,11 @@ public final class LinktreeClient {
 
   public CircuitBreakerState breakerState() {
     return breaker.state();
+  }
+
+  /** Tells {@code listener} each time the breaker opens ({@code true}) or closes ({@code false}). */
+  public void onBreakerChange(java.util.function.Consumer<Boolean> listener) {
+    this.breakerListener = listener;
   }
 
   /** Time until the open breaker lets a probe through, at least one second. */

@@ -270,6 +270,38 @@ class ProfileReadPathTest extends HarnessTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * {@code /health} behind a balancer answers from whichever instance the probe reaches. An instance that has not
+   * called the upstream itself said "healthy" while another's breaker was open; it now reports what a peer saw, for
+   * the breaker's reset time.
+   */
+  @Test
+  void everyInstanceReportsTheUpstreamDownWhileAnyInstancesBreakerIsOpen(VertxTestContext ctx) {
+    JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 3_000));
+    h.fault(new JsonObject().put("mode", "error").put("error_rate", 1.0))
+      .compose(v -> h.gateway(cfg)).compose(a -> h.gateway(cfg).compose(b -> h.get(b, "/health")
+        .compose(before -> {
+          assertEquals("healthy", before.bodyAsJsonObject().getJsonObject("services").getJsonObject("linktree").getString("status"),
+            "nothing seen yet: " + before.bodyAsString());
+          return sequentially(a, List.of("u1", "u2", "u3", "u4", "u5"));
+        })
+        .compose(failed -> {
+          assertEquals(CircuitBreakerState.OPEN, a.upstream().breakerState());
+          assertEquals(CircuitBreakerState.CLOSED, b.upstream().breakerState());
+          return h.eventually(() -> h.get(b, "/health").map(r -> {
+            JsonObject lt = r.bodyAsJsonObject().getJsonObject("services").getJsonObject("linktree");
+            return "down".equals(lt.getString("status")) && lt.getBoolean("peerBreakerOpen", false)
+              && "closed".equals(lt.getString("breaker"));
+          }), 5_000);
+        })
+        .compose(v -> {
+          // The report lasts the breaker's reset time (3 s here), not forever.
+          return h.eventually(() -> h.get(b, "/health").map(r -> "healthy".equals(r.bodyAsJsonObject()
+            .getJsonObject("services").getJsonObject("linktree").getString("status"))), 10_000);
+        })))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   void servesTheLastGoodCopyWhenTheUpstreamIsDown(VertxTestContext ctx) {
     h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/demo").compose(warm -> {
