@@ -54,6 +54,8 @@ public final class LinktreeClient {
   private final String authorization;
   private final MeterRegistry registry;
   private volatile long openedAtMs;
+  /** Half-open: a caller is on its way to be the breaker's one probe (see {@link #call}). */
+  private final java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean();
   /** Told when the breaker opens ({@code true}) and closes ({@code false}). */
   private volatile java.util.function.Consumer<Boolean> breakerListener = open -> { };
   /** The upstream's last answer refused the gateway's credentials (401/403); the breaker does not count these. */
@@ -186,13 +188,27 @@ public final class LinktreeClient {
     return call(new Call(HttpMethod.GET, path, null, null), lane, timeoutMs, attempt);
   }
 
+  /**
+   * The breaker is asked before the budget: a permit is spent only on a call that is made. Open, nothing is taken;
+   * half-open, only the caller that will be the breaker's probe takes a permit ({@link #probing}), since the breaker
+   * lets one call through and refuses the others. A permit taken first was spent by every miss of an outage, and
+   * the probe that would have closed the breaker found the budget used up.
+   */
   private Future<JsonObject> call(Call call, Lane lane, long timeoutMs, int attempt) {
-    return budget.acquire(lane)
-      .compose(permit -> breaker.<JsonObject>execute(() -> send(call, timeoutMs)).onComplete(ar -> permit.settle()))
+    CircuitBreakerState state = breaker.state();
+    boolean probe = state == CircuitBreakerState.HALF_OPEN && probing.compareAndSet(false, true);
+    if (state == CircuitBreakerState.OPEN || (state == CircuitBreakerState.HALF_OPEN && !probe)) {
+      return Future.failedFuture(circuitOpen());
+    }
+    Future<JsonObject> made = budget.acquire(lane)
+      .compose(permit -> breaker.<JsonObject>execute(() -> send(call, timeoutMs)).onComplete(ar -> permit.settle()));
+    if (probe) {
+      made = made.onComplete(ar -> probing.set(false));
+    }
+    return made
       .recover(err -> {
         if (err instanceof OpenCircuitException) {
-          return Future.failedFuture(new UpstreamException(UpstreamException.Kind.CIRCUIT_OPEN, "upstream circuit open",
-            breakerRetryAfterMs(), 0));
+          return Future.failedFuture(circuitOpen());
         }
         if (err instanceof UpstreamException && ((UpstreamException) err).isUpstreamFault() && attempt < options.maxRetries()
           && breaker.state() == CircuitBreakerState.CLOSED) {
@@ -316,6 +332,10 @@ public final class LinktreeClient {
 
   public CircuitBreakerState breakerState() {
     return breaker.state();
+  }
+
+  private UpstreamException circuitOpen() {
+    return new UpstreamException(UpstreamException.Kind.CIRCUIT_OPEN, "upstream circuit open", breakerRetryAfterMs(), 0);
   }
 
   /** Tells {@code listener} each time the breaker opens ({@code true}) or closes ({@code false}). */

@@ -10,6 +10,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -299,6 +301,50 @@ class ProfileReadPathTest extends HarnessTest {
           return h.eventually(() -> h.get(b, "/health").map(r -> "healthy".equals(r.bodyAsJsonObject()
             .getJsonObject("services").getJsonObject("linktree").getString("status"))), 10_000);
         })))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * A permit is spent only on a call that is made. The permit used to be taken before the breaker was asked, so every
+   * miss during an outage spent one without calling (a test saw the never-seen names' share, 18, used up in seconds
+   * of polling), and once the upstream was back its half-open probe found no permit left. While the breaker is open
+   * no permit is taken; half-open, only the one probe takes one.
+   */
+  @Test
+  void anOpenBreakerSpendsNoPermitAndAHalfOpenOneOnlyItsProbe(VertxTestContext ctx) {
+    JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 2_000));
+    Request permits = Request.cmd(Command.ZCARD).arg(dev.biogate.redis.RedisKeys.budgetLog("linktree"));
+    h.fault(new JsonObject().put("mode", "error").put("error_rate", 1.0))
+      .compose(v -> h.gateway(cfg))
+      .compose(g -> sequentially(g, List.of("u1", "u2", "u3", "u4", "u5"))
+        .compose(failed -> {
+          assertEquals(CircuitBreakerState.OPEN, g.upstream().breakerState());
+          return h.redis(permits);
+        })
+        .compose(afterFive -> {
+          List<Future<HttpResponse<Buffer>>> whileOpen = new ArrayList<>();
+          for (int i = 0; i < 20; i++) {
+            whileOpen.add(h.get(g, "/v1/profiles/open-" + i));
+          }
+          return Future.all(whileOpen).compose(all -> h.redis(permits)).map(after -> {
+            assertEquals(CircuitBreakerState.OPEN, g.upstream().breakerState());
+            assertEquals(afterFive.toLong(), after.toLong(), "misses while the breaker is open spent permits");
+            return after.toLong();
+          });
+        })
+        .compose(beforeProbe -> h.eventually(() -> Future.succeededFuture(
+            g.upstream().breakerState() == CircuitBreakerState.HALF_OPEN), 5_000)
+          .compose(v -> {
+            List<Future<HttpResponse<Buffer>>> halfOpen = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+              halfOpen.add(h.get(g, "/v1/profiles/half-" + i));
+            }
+            return Future.all(halfOpen);
+          })
+          .compose(all -> h.redis(permits)).map(after -> {
+            assertEquals(beforeProbe + 1, after.toLong(), "half-open: one probe, one permit");
+            return null;
+          })))
       .onComplete(ctx.succeedingThenComplete());
   }
 
