@@ -171,21 +171,24 @@ final class Launcher {
         LOG.info("stopping: no new connections; finishing in-flight requests and events (deadline {} ms)", deadlineMs);
       }
       boolean clean = true;
+      // One deadline for the whole stop: the gateway's drain, then Vert.x, then the private Redis share it.
+      long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMs);
       try {
         if (g != null) {
-          g.close().toCompletionStage().toCompletableFuture().get(deadlineMs, TimeUnit.MILLISECONDS);
+          g.close().toCompletionStage().toCompletableFuture().get(leftMs(end), TimeUnit.MILLISECONDS);
         }
         if (v != null) {
-          v.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+          v.close().toCompletionStage().toCompletableFuture().get(Math.min(5_000, leftMs(end)), TimeUnit.MILLISECONDS);
         }
       } catch (Exception e) {
         clean = false;
         LOG.warn("shutdown deadline passed; exiting with work left to other instances ({})", e.getClass().getSimpleName());
       }
-      // Even past the deadline: the private Redis must not outlive the process.
+      // Even past the deadline: the private Redis must not outlive the process. Past it, it is killed at once (it
+      // holds nothing that outlives the process); a frozen server would otherwise add its SIGTERM wait.
       if (r != null) {
         try {
-          r.close();
+          r.close(Math.min(5_000, leftMs(end)));
         } catch (Exception e) {
           clean = false;
           LOG.warn("could not stop the private redis-server ({})", e.toString());
@@ -195,6 +198,11 @@ final class Launcher {
         LOG.info(g == null ? "stopped during start-up" : "stopped cleanly");
       }
     }
+  }
+
+  /** Milliseconds left until {@code endNanos} ({@link System#nanoTime}), never negative. */
+  private static long leftMs(long endNanos) {
+    return Math.max(0, TimeUnit.NANOSECONDS.toMillis(endNanos - System.nanoTime()));
   }
 
   /** Waits for a start-up step; a bind failure becomes a configuration error naming the port's setting. */

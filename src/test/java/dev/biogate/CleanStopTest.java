@@ -40,6 +40,45 @@ class CleanStopTest {
       "nothing failed while stopping (the private Redis outlived the gateway):\n" + String.join("\n", afterStop));
   }
 
+  /**
+   * "The whole stop is bounded by http.shutdownGraceMs + 5 s": with the private Redis frozen (SIGSTOP: every command
+   * times out, and a SIGTERM is not acted on), a stop took that deadline, then up to 5 s waiting for the frozen server
+   * to exit on SIGTERM before killing it: 22 s against a deadline of 15 s in a drill. Past the deadline the private
+   * server is now killed at once (it holds nothing that outlives the process). Grace 500 ms here: deadline 5.5 s.
+   */
+  @Test
+  void aStopKeepsToItsDeadlineWithThePrivateRedisFrozen() throws Exception {
+    Path conf = dir.resolve("stop.json");
+    java.nio.file.Files.writeString(conf, "{\"http\": {\"shutdownGraceMs\": 500}}");
+    ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of(), java.util.Map.of("BIOGATE_CONFIG", conf.toString()));
+    Process p = gateway.process();
+    ProcessHandle redis = null;
+    long tookMs;
+    try {
+      assertTrue(gateway.awaitLine("biogate listening on", 90, TimeUnit.SECONDS), "started: " + gateway.lines());
+      redis = gateway.privateRedis();
+      new ProcessBuilder("kill", "-STOP", Long.toString(redis.pid())).start().waitFor();
+      long start = System.nanoTime();
+      new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "stopped");
+      tookMs = (System.nanoTime() - start) / 1_000_000;
+    } finally {
+      if (p.isAlive()) {
+        p.destroyForcibly();
+      }
+      if (redis != null && redis.isAlive()) {
+        new ProcessBuilder("kill", "-CONT", Long.toString(redis.pid())).start().waitFor();
+        redis.destroyForcibly();
+      }
+    }
+    String log = String.join("\n", gateway.finish(10_000));
+    assertTrue(log.contains("deadline 5500 ms"), log);
+    // The deadline, plus the JVM's own exit and this machine's scheduling: well below the 5 s wait it used to add.
+    assertTrue(tookMs < 5_500 + 2_500, "the stop took " + tookMs + " ms against a deadline of 5500 ms:\n" + log);
+    ProcessHandle server = redis;
+    assertTrue(server.onExit().get(10, TimeUnit.SECONDS) != null && !server.isAlive(), "the private Redis outlived the process");
+  }
+
   /** Field 5 of /proc/PID/stat: the process group (the command, field 2, may hold spaces: read after its ')'). */
   private static long processGroup(long pid) throws java.io.IOException {
     String stat = java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "stat"));

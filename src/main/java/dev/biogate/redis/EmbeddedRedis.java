@@ -180,10 +180,15 @@ public final class EmbeddedRedis implements AutoCloseable {
 
   /** Stops the server process; {@link #restart()} brings it back on the same port. */
   public synchronized void stop() throws IOException {
+    stop(5_000);
+  }
+
+  /** Stops the server: SIGTERM, and SIGKILL if it has not exited within {@code graceMs} (at once for 0). */
+  public synchronized void stop(long graceMs) throws IOException {
     if (process != null && process.isAlive()) {
       process.destroy();
       try {
-        if (!process.waitFor(5, TimeUnit.SECONDS)) {
+        if (graceMs <= 0 || !process.waitFor(graceMs, TimeUnit.MILLISECONDS)) {
           process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         }
       } catch (InterruptedException e) {
@@ -234,10 +239,15 @@ public final class EmbeddedRedis implements AutoCloseable {
   /** Stops the server for good: a launch under way ends without a server, and none may follow. */
   @Override
   public void close() throws IOException {
+    close(5_000);
+  }
+
+  /** {@link #close()}, waiting at most {@code graceMs} for the server to exit on SIGTERM before killing it. */
+  public void close(long graceMs) throws IOException {
     synchronized (this) {
       closed = true;
     }
-    stop();
+    stop(graceMs);
   }
 
   static int freePort() throws IOException {

@@ -27,6 +27,11 @@ public final class ZeroConfigProcess {
   }
 
   public static ZeroConfigProcess start(Path dir, List<String> prefix) throws IOException {
+    return start(dir, prefix, java.util.Map.of());
+  }
+
+  /** Like {@link #start(Path, List)}, with {@code env} added to the zero-config environment. */
+  public static ZeroConfigProcess start(Path dir, List<String> prefix, java.util.Map<String, String> env) throws IOException {
     List<String> command = new ArrayList<>(prefix);
     command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
       System.getProperty("java.class.path"), "dev.biogate.Main"));
@@ -36,6 +41,7 @@ public final class ZeroConfigProcess {
     pb.environment().put("BIOGATE_HTTP_PORT", "0");
     pb.environment().put("BIOGATE_SANDBOX_PORT", "0");
     pb.environment().put("BIOGATE_MANAGEMENT_PORT", "0"); // 9090 is Prometheus's default: often taken
+    pb.environment().putAll(env);
     return new ZeroConfigProcess(pb.start());
   }
 
