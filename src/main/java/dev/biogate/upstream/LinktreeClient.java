@@ -108,6 +108,11 @@ public final class LinktreeClient {
       return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
         "the profile has more than " + options.maxLinkPages() + " link pages", tooLargeUntil - System.currentTimeMillis(), 0));
     }
+    CircuitBreakerState state = breaker.state();
+    if (state == CircuitBreakerState.OPEN || (state == CircuitBreakerState.HALF_OPEN && probing.get())) {
+      // No call can be made: neither the admission's round trip nor the client's miss quota is spent on it.
+      return Future.failedFuture(circuitOpen());
+    }
     String base = "/profiles/" + username;
     String client = MissAdmission.currentClient();
     return admission.laneFor(username, lane).compose(first -> get(base, first, options.profileTimeoutMs(), 0)

@@ -308,11 +308,17 @@ class ProfileReadPathTest extends HarnessTest {
    * A permit is spent only on a call that is made. The permit used to be taken before the breaker was asked, so every
    * miss during an outage spent one without calling (a test saw the never-seen names' share, 18, used up in seconds
    * of polling), and once the upstream was back its half-open probe found no permit left. While the breaker is open
-   * no permit is taken; half-open, only the one probe takes one.
+   * no permit is taken, and no never-seen name charges the client's miss quota; half-open, only the one probe takes
+   * a permit.
    */
   @Test
   void anOpenBreakerSpendsNoPermitAndAHalfOpenOneOnlyItsProbe(VertxTestContext ctx) {
-    JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 2_000));
+    // The per-client miss quota on for this loopback client too: 5 never-seen names at once (u1..u5), one a second.
+    JsonObject cfg = SHORT_WINDOWS.copy()
+      .put("http", new JsonObject().put("inbound", new JsonObject().put("exemptLoopback", false).put("ratePerSec", 10_000)
+        .put("burst", 10_000)))
+      .put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 2_000)
+        .put("firstSight", new JsonObject().put("quotaBurst", 5).put("quotaPerMin", 60)));
     Request permits = Request.cmd(Command.ZCARD).arg(dev.biogate.redis.RedisKeys.budgetLog("linktree"));
     h.fault(new JsonObject().put("mode", "error").put("error_rate", 1.0))
       .compose(v -> h.gateway(cfg))
@@ -327,6 +333,10 @@ class ProfileReadPathTest extends HarnessTest {
             whileOpen.add(h.get(g, "/v1/profiles/open-" + i));
           }
           return Future.all(whileOpen).compose(all -> h.redis(permits)).map(after -> {
+            for (Future<HttpResponse<Buffer>> r : whileOpen) {
+              // Not 429 miss_quota_exceeded: a miss that makes no call charges the client's quota nothing either.
+              assertEquals("upstream_unavailable", r.result().bodyAsJsonObject().getString("error"), r.result().bodyAsString());
+            }
             assertEquals(CircuitBreakerState.OPEN, g.upstream().breakerState());
             assertEquals(afterFive.toLong(), after.toLong(), "misses while the breaker is open spent permits");
             return after.toLong();
