@@ -29,6 +29,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * The Linktree API as the gateway calls it. Every request takes a budget permit, then runs through the circuit
@@ -55,9 +57,9 @@ public final class LinktreeClient {
   private final MeterRegistry registry;
   private volatile long openedAtMs;
   /** Half-open: a caller is on its way to be the breaker's one probe (see {@link #call}). */
-  private final java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean probing = new AtomicBoolean();
   /** Told when the breaker opens ({@code true}) and closes ({@code false}). */
-  private volatile java.util.function.Consumer<Boolean> breakerListener = open -> { };
+  private volatile Consumer<Boolean> breakerListener = open -> { };
   /** The upstream's last answer refused the gateway's credentials (401/403); the breaker does not count these. */
   private volatile boolean credentialsRefused;
 
@@ -344,7 +346,7 @@ public final class LinktreeClient {
   }
 
   /** Tells {@code listener} each time the breaker opens ({@code true}) or closes ({@code false}). */
-  public void onBreakerChange(java.util.function.Consumer<Boolean> listener) {
+  public void onBreakerChange(Consumer<Boolean> listener) {
     this.breakerListener = listener;
   }
 
