@@ -7,6 +7,7 @@ import dev.biogate.stream.Outcome;
 import dev.biogate.upstream.Lane;
 import dev.biogate.upstream.UpstreamBudget;
 import dev.biogate.upstream.UpstreamException;
+import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
@@ -14,6 +15,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One attempt to deliver one event to Klaviyo, ending in the stream engine's terms: already delivered (a repeated
@@ -41,6 +43,8 @@ final class KlaviyoDelivery {
   private final UpstreamBudget budget;
   private final SinkStats stats;
   private final Control control;
+  /** Half-open: an event is on its way to be the breaker's one probe. */
+  private final AtomicBoolean probing = new AtomicBoolean();
 
   KlaviyoDelivery(KlaviyoOptions options, Redis redis, KlaviyoClient client, UpstreamBudget budget, SinkStats stats,
                   Control control) {
@@ -62,14 +66,22 @@ final class KlaviyoDelivery {
       if (control.halted()) {
         return Future.succeededFuture(Outcome.keep());
       }
+      // The breaker before the rate: a permit is spent only on a request that is made. Open, the event waits;
+      // half-open, only the one probe takes a permit (the breaker refuses the others).
+      CircuitBreakerState state = client.breakerState();
+      boolean probe = state == CircuitBreakerState.HALF_OPEN && probing.compareAndSet(false, true);
+      if (state == CircuitBreakerState.OPEN || (state == CircuitBreakerState.HALF_OPEN && !probe)) {
+        return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
+      }
       Buffer body = m == null ? KlaviyoPayload.click(e, username, options.metric()) : KlaviyoPayload.milestone(e, username, m);
-      return budget.acquire(Lane.FOREGROUND).transform(permit -> {
+      Future<Outcome> made = budget.acquire(Lane.FOREGROUND).transform(permit -> {
         if (permit.failed()) {
           long wait = permit.cause() instanceof UpstreamException ? ((UpstreamException) permit.cause()).retryAfterMs() : 100;
           return Future.succeededFuture(Outcome.keep(Math.max(1, wait)));
         }
         return client.sendEvent(body).onComplete(x -> permit.result().settle()).compose(r -> outcome(e, r));
       });
+      return probe ? made.onComplete(ar -> probing.set(false)) : made;
     });
   }
 

@@ -158,6 +158,38 @@ class KlaviyoSinkTest extends UnstartedHarnessTest {
       })));
   }
 
+  /**
+   * As for the upstream: a permit of the Klaviyo rate is spent only on a request that is made. Kept events are offered
+   * again every second while the breaker is open; each used to take a permit first and then fail at the breaker.
+   */
+  @Test
+  void anOpenBreakerSpendsNoPermitOfTheRate(Vertx vertx, VertxTestContext ctx) {
+    JsonObject cfg = new JsonObject().put("breakerMaxFailures", 3).put("breakerResetMs", 10_000).put("maxAttempts", 100);
+    Gateway[] g = new Gateway[1];
+    long[] since = new long[1];
+    start(vertx, SandboxKlaviyoOptions.defaults(), cfg)
+      .compose(gw -> h.klaviyoFault(new JsonObject().put("mode", "down")).map(g[0] = gw))
+      .compose(v -> {
+        click(g[0], 20);
+        return Clicks.eventually(vertx, () -> Future.succeededFuture(g[0].klaviyo().breakerState() == CircuitBreakerState.OPEN),
+          5_000, "breaker open");
+      })
+      // Requests under way when it opened settle (and re-stamp their permits) within this pause.
+      .compose(v -> vertx.timer(300))
+      .compose(v -> h.redis(Request.cmd(Command.TIME)))
+      .compose(t -> {
+        since[0] = t.get(0).toLong() * 1_000_000L + t.get(1).toLong();
+        return vertx.timer(1_500);
+      })
+      .compose(v -> h.redis(Request.cmd(Command.ZCOUNT).arg(dev.biogate.redis.RedisKeys.budgetLog("klaviyo"))
+        .arg(since[0]).arg("+inf")))
+      .onComplete(ctx.succeeding(permits -> ctx.verify(() -> {
+        assertEquals(CircuitBreakerState.OPEN, g[0].klaviyo().breakerState());
+        assertEquals(0, permits.toInteger(), "permits taken while the breaker was open");
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void deadLettersExhaustedEventsAndReplaysThemOnRequest(Vertx vertx, VertxTestContext ctx) {
     JsonObject cfg = new JsonObject().put("maxAttempts", 2).put("breakerMaxFailures", 1000);
