@@ -85,7 +85,8 @@ final class Launcher {
         await(vertx.deployVerticle(sandbox), config, "sandbox.port");
         String base = "http://" + so.host() + ":" + sandbox.actualPort();
         LOG.info("no LINKTREE_API_BASE configured: started the sandbox upstream at {} with demo profiles (demo, alice, bob)", base);
-        config = config.withLinktree(config.linktree().withUpstream(base, so.token()));
+        // Its demo profiles are the creators this deployment serves: known names, not charged to a reader's miss quota.
+        config = config.withLinktree(config.linktree().withUpstream(base, so.token()).withKnownNames(SandboxServer.DEMO_NAMES));
         if (config.klaviyo().enabled() && !config.klaviyo().apiBaseConfigured()) {
           config = config.withKlaviyo(config.klaviyo().withApi(base, sandboxKlaviyo(config).key()));
           LOG.info("KLAVIYO_ENABLED without KLAVIYO_API_BASE: the Klaviyo sink delivers to the sandbox at {}/api/events/", base);

@@ -1,6 +1,9 @@
 package dev.biogate.config;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+
+import java.util.List;
 
 /**
  * The upstream Linktree API and how the gateway spends it. Timeouts and limits follow the provider's
@@ -66,6 +69,16 @@ public record LinktreeOptions(String apiBase, Secret token, int rateLimitPerMin,
   /** A copy aimed at another base URL and token (used when the in-process sandbox starts). */
   public LinktreeOptions withUpstream(String base, String newToken) {
     JsonObject j = toJson().put("apiBase", base).put("token", newToken);
+    return new LinktreeOptions(j);
+  }
+
+  /** A copy whose first-sight settings also treat {@code names} as known (the sandbox's demo profiles). */
+  public LinktreeOptions withKnownNames(List<String> names) {
+    JsonObject j = toJson();
+    JsonObject firstSight = j.getJsonObject("firstSight", new JsonObject());
+    JsonArray known = firstSight.getJsonArray("known", new JsonArray()).copy();
+    names.stream().filter(n -> !known.contains(n)).forEach(known::add);
+    j.put("firstSight", firstSight.put("known", known)).put("token", token == null ? null : token.reveal());
     return new LinktreeOptions(j);
   }
 

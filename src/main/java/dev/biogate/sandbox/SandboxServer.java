@@ -8,6 +8,8 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.util.List;
+
 /**
  * A simulated Linktree API for tests, demos and load scripts. It serves
  * {@code GET /health}, {@code /me}, {@code /profiles/{username}} and {@code /profiles/{username}/links?cursor=C}, the link writes ({@code POST /links}, {@code PATCH|DELETE /links/{id}},
@@ -25,6 +27,9 @@ import io.vertx.ext.web.handler.BodyHandler;
  * <p>Deployment fails if the port cannot be bound; with port 0, read {@link #actualPort()} after it.
  */
 public final class SandboxServer extends VerticleBase {
+
+  /** The demo profiles it serves from the start: the creators a zero-config deployment serves. */
+  public static final List<String> DEMO_NAMES = List.of("demo", "alice", "bob");
 
   private static final long MAX_BODY_BYTES = 1024 * 1024;
 

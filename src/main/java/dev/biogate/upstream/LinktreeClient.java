@@ -22,6 +22,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.URLEncoder;
 import java.time.Duration;
@@ -39,6 +41,8 @@ import java.util.function.Consumer;
  * returned only whole: all link pages assembled, or a failure.
  */
 public final class LinktreeClient {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LinktreeClient.class);
 
   /** How long a profile found to have more than {@code maxLinkPages} link pages is not fetched again. */
   static final Duration TOO_LARGE_MEMORY = Duration.ofMinutes(10);
@@ -82,9 +86,14 @@ public final class LinktreeClient {
     this.breaker = OutboundCalls.breaker(vertx, "linktree", options.breakerMaxFailures(), options.breakerResetMs())
       .openHandler(v -> {
         openedAtMs = System.currentTimeMillis();
+        LOG.warn("linktree is failing: circuit breaker opened after {} consecutive failures; misses are answered 503 and"
+          + " cached copies served until a probe in {} ms", options.breakerMaxFailures(), options.breakerResetMs());
         breakerListener.accept(true);
       })
-      .closeHandler(v -> breakerListener.accept(false));
+      .closeHandler(v -> {
+        LOG.info("linktree answers again: circuit breaker closed");
+        breakerListener.accept(false);
+      });
     breaker.failurePolicy(LinktreeClient::isBreakerFailure);
   }
 

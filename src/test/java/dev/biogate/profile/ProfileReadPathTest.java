@@ -249,6 +249,9 @@ class ProfileReadPathTest extends HarnessTest {
   @Test
   void breakerOpensAfterFiveFailuresAndStopsUpstreamCalls(VertxTestContext ctx) {
     JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 60_000));
+    // An operator learns of it from the log: one line when the breaker opens (a newcomer's run found none).
+    dev.biogate.support.LogCapture log = dev.biogate.support.LogCapture.of(dev.biogate.upstream.LinktreeClient.class,
+      e -> e.getLevel() + " " + e.getFormattedMessage());
     h.fault(new JsonObject().put("mode", "error").put("error_rate", 1.0))
       .compose(v -> h.gateway(cfg, clock))
       .compose(g -> sequentially(g, List.of("u1", "u2", "u3", "u4", "u5")).map(responses -> {
@@ -269,7 +272,12 @@ class ProfileReadPathTest extends HarnessTest {
           return null;
         });
       })))
-      .onComplete(ctx.succeedingThenComplete());
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        log.close();
+        assertEquals(List.of("WARN linktree is failing: circuit breaker opened after 5 consecutive failures; misses are"
+          + " answered 503 and cached copies served until a probe in 60000 ms"), log.lines());
+        ctx.completeNow();
+      })));
   }
 
   /**

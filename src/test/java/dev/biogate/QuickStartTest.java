@@ -1,0 +1,61 @@
+package dev.biogate;
+
+import dev.biogate.support.ZeroConfigProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The README's quick start on a zero-config process, in its order. A newcomer following it asked for {@code nobody}
+ * (a never-seen name that does not exist: 11 tokens of the per-client miss quota) and then for {@code alice}, which
+ * the start-up log names as a demo profile, and got {@code 429 miss_quota_exceeded} for a minute and a half. The
+ * sandbox's demo profiles are the creators a zero-config deployment serves: they are known names.
+ */
+class QuickStartTest {
+
+  private static final Pattern LISTENING = Pattern.compile("biogate listening on (http://127\\.0\\.0\\.1:\\d+)");
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void theDemoProfilesAreServedAfterTheQuickStartsNotFoundExample() throws Exception {
+    ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of());
+    Process p = gateway.process();
+    try {
+      assertTrue(gateway.awaitLine("biogate listening on", 90, TimeUnit.SECONDS), "started: " + gateway.lines());
+      String base = gateway.lines().stream().map(LISTENING::matcher).filter(Matcher::find).map(m -> m.group(1))
+        .findFirst().orElseThrow();
+      HttpClient http = HttpClient.newHttpClient();
+      assertEquals(200, get(http, base + "/v1/profiles/demo").statusCode());
+      HttpResponse<String> nobody = get(http, base + "/v1/profiles/nobody");
+      assertEquals(404, nobody.statusCode(), nobody.body());
+      for (String name : List.of("alice", "bob")) {
+        HttpResponse<String> r = get(http, base + "/v1/profiles/" + name);
+        assertEquals(200, r.statusCode(), name + ": " + r.body());
+      }
+      // Other never-seen names still cost the quota: nobody's 11 tokens leave none for them.
+      HttpResponse<String> stranger = get(http, base + "/v1/profiles/someone-else");
+      assertEquals(429, stranger.statusCode(), stranger.body());
+    } finally {
+      new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+}
