@@ -60,7 +60,7 @@ public final class WebhooksCommand {
     if (lt.apiBase() == null || lt.token() == null) {
       err.println("biogate: webhooks needs LINKTREE_API_BASE and LINKTREE_API_TOKEN (or LINKTREE_API_TOKEN_FILE): it manages"
         + " the subscription of a real upstream (for a try-out, run `java -jar biogate.jar sandbox` and point"
-        + " LINKTREE_API_BASE at it)");
+        + " LINKTREE_API_BASE at it, with LINKTREE_API_TOKEN=sandbox-token)");
       return 2;
     }
     Future<JsonObject> call;
