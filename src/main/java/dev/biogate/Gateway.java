@@ -289,12 +289,13 @@ public final class Gateway {
     AccessLog accessLog = AccessLog.of(config.accessLog());
     ConnectionLimits connections = new ConnectionLimits(config.http());
     GatewayMetrics.bindConnections(registry, connections);
-    return vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
+    // Peers learn which destinations this instance sends to before it accepts an event for them.
+    return destinations.start().compose(marked -> vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
           routerFactory, limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
           .shutdownGrace(config.http().shutdownGraceMs())
           .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs())
           .tls(config.tls()).accessLog(accessLog).direct(redirect.direct(requests)).connectionLimits(connections),
-        new DeploymentOptions().setInstances(config.http().instances()))
+        new DeploymentOptions().setInstances(config.http().instances())))
       .onSuccess(id -> deploymentId = id)
       .compose(id -> vertx.deployVerticle(new ManagementVerticle(config.http().managementHost(), config.http().managementPort(),
         managementRouterFactory, new EdgeHeaders(java.util.List.of()), p -> managementPort = p).tls(config.tls()).accessLog(accessLog))

@@ -22,9 +22,11 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The outbound stream's handler: delivers one event to one destination per entry, signed per Standard Webhooks.
@@ -37,8 +39,10 @@ import java.util.Map;
 public final class DestinationSender implements StreamHandler {
 
   private static final int MAX_ATTEMPTS_KEPT = 100;
-  /** How long a delivery for a destination this instance does not know waits for an instance that does. */
-  static final long UNKNOWN_GRACE_MS = 15 * 60_000;
+  /** How long an instance's "I know this destination" mark lives, and how often it is renewed. */
+  private static final long KNOWN_TTL_MS = 30_000;
+  private static final long KNOWN_RENEW_MS = 10_000;
+  private static final long REDIS_TIMEOUT_MS = 2_000;
 
   private final Redis redis;
   private final DestinationOptions options;
@@ -46,6 +50,8 @@ public final class DestinationSender implements StreamHandler {
   private final Map<String, Target> targets = new HashMap<>();
   private final long ttlS;
   private final DestinationRate rate;
+  private final Vertx vertx;
+  private long markTimer = -1;
 
   private record Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker) {
   }
@@ -70,6 +76,27 @@ public final class DestinationSender implements StreamHandler {
       targets.put(e.name(), new Target(e, OutboundCalls.breaker(vertx, "destination-" + e.name(), options.breakerMaxFailures(),
         options.breakerResetMs())));
     }
+    this.vertx = vertx;
+  }
+
+  /**
+   * Tells the other instances which destinations this one can send to ({@link OutboundKeys#known}), now and every
+   * {@code KNOWN_RENEW_MS}. Start it before the instance accepts events, so that no peer reads one of its deliveries
+   * before the mark is there. Never fails: without Redis, the renewal marks them later.
+   */
+  public Future<Void> start() {
+    if (targets.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    markTimer = vertx.setPeriodic(KNOWN_RENEW_MS, t -> markKnown());
+    return markKnown();
+  }
+
+  private Future<Void> markKnown() {
+    List<Request> marks = new ArrayList<>(targets.size());
+    targets.keySet().forEach(name -> marks.add(Request.cmd(Command.SET).arg(OutboundKeys.known(name)).arg("1")
+      .arg("PX").arg(KNOWN_TTL_MS)));
+    return redis.batch(marks).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
   }
 
   /** How the engine reads the outbound stream: this sender is its only reader. */
@@ -102,11 +129,7 @@ public final class DestinationSender implements StreamHandler {
       return Future.succeededFuture(Outcome.dead("no webhook id"));
     }
     if (t == null) {
-      // Another instance queued it for a destination this one does not know (a rolling change of the list): kept
-      // without an attempt, it goes idle and an instance that knows the destination takes it over. Dead-lettered
-      // (replayable) only once no instance has taken it for UNKNOWN_GRACE_MS: the destination was removed everywhere.
-      return Future.succeededFuture(System.currentTimeMillis() - e.addedAtMs() > UNKNOWN_GRACE_MS
-        ? Outcome.dead("destination not configured") : Outcome.keep(1_000));
+      return elsewhere(e.get("destination"));
     }
     if (!t.endpoint().enabled()) {
       return Future.succeededFuture(Outcome.keep(options.breakerResetMs()));
@@ -118,6 +141,22 @@ public final class DestinationSender implements StreamHandler {
     return rate.take(t.endpoint().name(), t.endpoint().ratePerSec(), System.currentTimeMillis())
       .transform(ar -> ar.failed() ? Future.succeededFuture(Outcome.keep(1_000))
         : ar.result() > 0 ? Future.succeededFuture(Outcome.keep(ar.result())) : owned(ownership, t, id, e));
+  }
+
+  /**
+   * A delivery queued by another instance for a destination this one does not know (a rolling change of the list).
+   * While a live instance knows the destination, it is kept without an attempt: it goes idle and that instance takes
+   * it over. When none does (the destination was removed everywhere), it is dead-lettered at once, replayable; kept,
+   * a removed destination's backlog would fill every instance's delivery slots and stall the other destinations.
+   */
+  private Future<Outcome> elsewhere(String destination) {
+    if (destination == null) {
+      return Future.succeededFuture(Outcome.dead("destination not configured"));
+    }
+    return redis.send(Request.cmd(Command.EXISTS).arg(OutboundKeys.known(destination)))
+      .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+      .transform(ar -> Future.succeededFuture(ar.failed() ? Outcome.keep(1_000)
+        : ar.result() != null && ar.result().toInteger() > 0 ? Outcome.keep(1_000) : Outcome.dead("destination not configured")));
   }
 
   private Future<Outcome> owned(Ownership ownership, Target t, String id, StreamEntry e) {
@@ -214,6 +253,9 @@ public final class DestinationSender implements StreamHandler {
   }
 
   public void close() {
+    if (markTimer >= 0) {
+      vertx.cancelTimer(markTimer);
+    }
     targets.values().forEach(t -> t.breaker().close());
     client.close();
   }

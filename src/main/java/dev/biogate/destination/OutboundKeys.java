@@ -31,6 +31,15 @@ public final class OutboundKeys {
     return "bg:out:{out}:attempts:" + webhookId;
   }
 
+  /**
+   * String, expiring: a live instance has this destination configured. Refreshed by each instance's sender; an
+   * instance that reads a delivery for a destination it does not know leaves it for one that does only while this
+   * key says such an instance exists.
+   */
+  public static String known(String destination) {
+    return "bg:out:{out}:known:" + destination;
+  }
+
   /** Hash: one destination's token bucket ({@code redis/destination_rate.lua}), shared by every instance. */
   public static String rate(String destination) {
     return "bg:out:rate:{" + destination + "}";

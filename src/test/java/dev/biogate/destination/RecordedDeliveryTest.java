@@ -63,28 +63,37 @@ class RecordedDeliveryTest extends RedisClientTest {
   }
 
   /**
-   * A delivery for a destination this instance does not know is another instance's (see
-   * DestinationDeliveryTest#anInstanceThatDoesNotKnowADestinationLeavesItsDeliveriesToOneThatDoes): kept while it is
-   * young, dead-lettered once it waited the whole grace (the destination was removed everywhere).
+   * A delivery for a destination this instance does not know: kept (for an instance that knows it to take over) while
+   * a live instance says it knows the destination, dead-lettered at once when none does. The first version kept every
+   * such delivery for 15 minutes, so a destination removed from every instance with a backlog would have held each
+   * instance's 64 delivery slots for that long and stalled every other destination.
    */
   @Test
-  void aDeliveryForAnUnknownDestinationIsKeptThenDeadLetteredAfterTheGrace(Vertx vertx, VertxTestContext ctx) {
+  void aDeliveryForAnUnknownDestinationIsKeptOnlyWhileAnotherInstanceKnowsIt(Vertx vertx, VertxTestContext ctx) {
     DestinationOptions options = new DestinationOptions(new JsonObject().put("endpoints", new JsonArray().add(new JsonObject()
       .put("name", "crm").put("url", "http://127.0.0.1:9/in").put("events", new JsonArray().add("*")))));
     DestinationSender sender = new DestinationSender(vertx, redis, options, 3_600);
+    String name = "elsewhere-" + System.nanoTime();
     long now = System.currentTimeMillis();
-    Map<String, String> fields = Map.of("destination", "gone", "webhook_id", "msg_unknown", "type", "linktree.link.updated",
+    Map<String, String> fields = Map.of("destination", name, "webhook_id", "msg_unknown", "type", "linktree.link.updated",
       "provider", "linktree", "delivery_id", "d-unknown", "received", Long.toString(now), "body", "{}");
-    sender.handle(new StreamEntry(now + "-0", fields), () -> Future.failedFuture("must not be asked"))
-      .compose(young -> {
-        assertEquals(Outcome.Kind.KEEP, young.kind(), "left for an instance that knows the destination");
-        long old = now - DestinationSender.UNKNOWN_GRACE_MS - 1_000;
-        return sender.handle(new StreamEntry(old + "-0", fields), () -> Future.failedFuture("must not be asked"));
+    StreamEntry e = new StreamEntry(now + "-0", fields);
+    sender.handle(e, () -> Future.failedFuture("must not be asked"))
+      .compose(nobodyKnowsIt -> {
+        assertEquals(Outcome.Kind.DEAD, nobodyKnowsIt.kind(), "no live instance knows the destination");
+        assertEquals("destination not configured", nobodyKnowsIt.reason());
+        // Another live instance knows it (as its sender marks every configured destination).
+        return redis.send(Request.cmd(Command.SET).arg(OutboundKeys.known(name)).arg("1").arg("PX").arg(30_000))
+          .compose(v -> sender.handle(e, () -> Future.failedFuture("must not be asked")));
       })
-      .map(old -> {
-        assertEquals(Outcome.Kind.DEAD, old.kind());
-        assertEquals("destination not configured", old.reason());
-        return null;
+      .compose(anotherKnowsIt -> {
+        assertEquals(Outcome.Kind.KEEP, anotherKnowsIt.kind(), "left for the instance that knows it");
+        // And this sender marks its own destinations once started.
+        return sender.start().compose(v -> redis.send(Request.cmd(Command.EXISTS).arg(OutboundKeys.known("crm"))))
+          .map(r -> {
+            assertEquals(1, r.toInteger(), "crm is marked known");
+            return null;
+          });
       })
       .eventually(() -> {
         sender.close();
