@@ -11,6 +11,7 @@ import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -39,6 +40,8 @@ import java.util.concurrent.TimeUnit;
 public final class DestinationSender implements StreamHandler {
 
   private static final int MAX_ATTEMPTS_KEPT = 100;
+  /** Deliveries one instance holds at once, and connections per destination. */
+  private static final int HELD = 64;
   /** How long an instance's "I know this destination" mark lives, and how often it is renewed. */
   private static final long KNOWN_TTL_MS = 30_000;
   private static final long KNOWN_RENEW_MS = 10_000;
@@ -71,7 +74,10 @@ public final class DestinationSender implements StreamHandler {
     this.options = options;
     this.ttlS = ttlS;
     this.rate = new DestinationRate(redis);
-    this.client = WebClient.create(vertx, OutboundCalls.clientOptions(options.timeoutMs()).setFollowRedirects(false));
+    // As many connections per destination as deliveries the engine holds: Vert.x's default of 5 per host made
+    // deliveries to one destination wait in the gateway for a connection (seconds, at tens a second).
+    this.client = WebClient.create(vertx, OutboundCalls.clientOptions(options.timeoutMs()).setFollowRedirects(false),
+      new PoolOptions().setHttp1MaxSize(HELD));
     for (DestinationOptions.Endpoint e : options.endpoints()) {
       targets.put(e.name(), new Target(e, OutboundCalls.breaker(vertx, "destination-" + e.name(), options.breakerMaxFailures(),
         options.breakerResetMs())));
@@ -101,7 +107,7 @@ public final class DestinationSender implements StreamHandler {
 
   /** How the engine reads the outbound stream: this sender is its only reader. */
   public StreamPolicy policy() {
-    return new StreamPolicy(OutboundKeys.STREAM, OutboundKeys.GROUP).soleReader(true)
+    return new StreamPolicy(OutboundKeys.STREAM, OutboundKeys.GROUP).soleReader(true).maxHeld(HELD)
       .maxAttempts(options.maxAttempts()).retry(options.retryBaseMs(), options.retryMaxMs())
       .handlerTimeoutMs(options.timeoutMs() + 5_000).keepDelayMs(Math.min(1_000, options.breakerResetMs()))
       .deadLetters(OutboundKeys.DEAD, options.streamMaxLen())
