@@ -19,6 +19,7 @@ import dev.biogate.config.LinktreeOptions;
 import dev.biogate.config.RedisConfig;
 import dev.biogate.config.WebhookOptions;
 import dev.biogate.destination.DestinationAdmin;
+import dev.biogate.destination.DestinationDirectory;
 import dev.biogate.destination.DestinationSender;
 import dev.biogate.destination.FanOut;
 import dev.biogate.destination.OutboundDeadLetters;
@@ -145,6 +146,7 @@ public final class Gateway {
   private final KlaviyoAdmin klaviyoAdmin;
   // Outbound destinations
   private final FanOut fanOut;
+  private final DestinationDirectory directory;
   private final DestinationSender destinations;
   private final DestinationAdmin destinationAdmin;
   private final List<String> background = new ArrayList<>();
@@ -214,8 +216,9 @@ public final class Gateway {
     this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
 
     DestinationOptions d = config.destinations();
-    this.fanOut = new FanOut(redis, d, w.dedupeWindowS());
-    this.destinations = new DestinationSender(vertx, redis, d, w.dedupeWindowS());
+    this.directory = new DestinationDirectory(vertx, redis, d);
+    this.fanOut = new FanOut(redis, d, w.dedupeWindowS(), directory);
+    this.destinations = new DestinationSender(vertx, redis, d, w.dedupeWindowS(), directory);
     OutboundDeadLetters outbound = new OutboundDeadLetters(redis, w.dedupeWindowS());
     this.destinationAdmin = new DestinationAdmin(destinations, outbound);
     this.admin = new AdminHandler(new DeadLetters(redis, w, clock),
@@ -290,7 +293,7 @@ public final class Gateway {
     ConnectionLimits connections = new ConnectionLimits(config.http());
     GatewayMetrics.bindConnections(registry, connections);
     // Peers learn which destinations this instance sends to before it accepts an event for them.
-    return destinations.start().compose(marked -> vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
+    return directory.start().compose(announced -> vertx.deployVerticle(() -> new GatewayVerticle(config.http().host(), config.http().port(), profileHandler,
           routerFactory, limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
           .shutdownGrace(config.http().shutdownGraceMs())
           .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs())
@@ -492,6 +495,11 @@ public final class Gateway {
     return outboundStats;
   }
 
+  /** Which destinations an event goes to: this instance's and those live peers announce. */
+  public FanOut fanOut() {
+    return fanOut;
+  }
+
   /** The unique name of this instance's consumers in every stream group. */
   public String instanceId() {
     return instanceId;
@@ -565,6 +573,7 @@ public final class Gateway {
     background.clear();
     return chain.eventually(() -> {
       destinations.close();
+      directory.stop();
       return klaviyo == null ? Future.succeededFuture() : klaviyo.stop();
     });
   }

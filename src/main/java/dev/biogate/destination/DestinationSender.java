@@ -23,11 +23,9 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The outbound stream's handler: delivers one event to one destination per entry, signed per Standard Webhooks.
@@ -42,10 +40,6 @@ public final class DestinationSender implements StreamHandler {
   private static final int MAX_ATTEMPTS_KEPT = 100;
   /** Deliveries one instance holds at once, and connections per destination. */
   private static final int HELD = 64;
-  /** How long an instance's "I know this destination" mark lives, and how often it is renewed. */
-  private static final long KNOWN_TTL_MS = 30_000;
-  private static final long KNOWN_RENEW_MS = 10_000;
-  private static final long REDIS_TIMEOUT_MS = 2_000;
 
   private final Redis redis;
   private final DestinationOptions options;
@@ -53,8 +47,7 @@ public final class DestinationSender implements StreamHandler {
   private final Map<String, Target> targets = new HashMap<>();
   private final long ttlS;
   private final DestinationRate rate;
-  private final Vertx vertx;
-  private long markTimer = -1;
+  private final DestinationDirectory directory;
 
   private record Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker) {
   }
@@ -69,8 +62,9 @@ public final class DestinationSender implements StreamHandler {
     }
   }
 
-  public DestinationSender(Vertx vertx, Redis redis, DestinationOptions options, long ttlS) {
+  public DestinationSender(Vertx vertx, Redis redis, DestinationOptions options, long ttlS, DestinationDirectory directory) {
     this.redis = redis;
+    this.directory = directory;
     this.options = options;
     this.ttlS = ttlS;
     this.rate = new DestinationRate(redis);
@@ -82,27 +76,6 @@ public final class DestinationSender implements StreamHandler {
       targets.put(e.name(), new Target(e, OutboundCalls.breaker(vertx, "destination-" + e.name(), options.breakerMaxFailures(),
         options.breakerResetMs())));
     }
-    this.vertx = vertx;
-  }
-
-  /**
-   * Tells the other instances which destinations this one can send to ({@link OutboundKeys#known}), now and every
-   * {@code KNOWN_RENEW_MS}. Start it before the instance accepts events, so that no peer reads one of its deliveries
-   * before the mark is there. Never fails: without Redis, the renewal marks them later.
-   */
-  public Future<Void> start() {
-    if (targets.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    markTimer = vertx.setPeriodic(KNOWN_RENEW_MS, t -> markKnown());
-    return markKnown();
-  }
-
-  private Future<Void> markKnown() {
-    List<Request> marks = new ArrayList<>(targets.size());
-    targets.keySet().forEach(name -> marks.add(Request.cmd(Command.SET).arg(OutboundKeys.known(name)).arg("1")
-      .arg("PX").arg(KNOWN_TTL_MS)));
-    return redis.batch(marks).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
   }
 
   /** How the engine reads the outbound stream: this sender is its only reader. */
@@ -151,18 +124,16 @@ public final class DestinationSender implements StreamHandler {
 
   /**
    * A delivery queued by another instance for a destination this one does not know (a rolling change of the list).
-   * While a live instance knows the destination, it is kept without an attempt: it goes idle and that instance takes
-   * it over. When none does (the destination was removed everywhere), it is dead-lettered at once, replayable; kept,
+   * While a live instance announces the destination ({@link DestinationDirectory}), it is kept without an attempt: it
+   * goes idle and that instance takes it over. When none does (the destination was removed everywhere), it is dead-lettered at once, replayable; kept,
    * a removed destination's backlog would fill every instance's delivery slots and stall the other destinations.
    */
   private Future<Outcome> elsewhere(String destination) {
     if (destination == null) {
       return Future.succeededFuture(Outcome.dead("destination not configured"));
     }
-    return redis.send(Request.cmd(Command.EXISTS).arg(OutboundKeys.known(destination)))
-      .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-      .transform(ar -> Future.succeededFuture(ar.failed() ? Outcome.keep(1_000)
-        : ar.result() != null && ar.result().toInteger() > 0 ? Outcome.keep(1_000) : Outcome.dead("destination not configured")));
+    return directory.liveElsewhere(destination).transform(ar -> Future.succeededFuture(
+      ar.failed() || ar.result() ? Outcome.keep(1_000) : Outcome.dead("destination not configured")));
   }
 
   private Future<Outcome> owned(Ownership ownership, Target t, String id, StreamEntry e) {
@@ -259,9 +230,6 @@ public final class DestinationSender implements StreamHandler {
   }
 
   public void close() {
-    if (markTimer >= 0) {
-      vertx.cancelTimer(markTimer);
-    }
     targets.values().forEach(t -> t.breaker().close());
     client.close();
   }

@@ -27,6 +27,7 @@ public final class FanOut {
   private final long ttlS;
   private final long ceiling;
   private final LuaScript script = LuaScript.load("outbound_fanout");
+  private final DestinationDirectory directory;
 
   private record Target(String name, List<Glob> filters) {
     boolean wants(String type) {
@@ -39,9 +40,13 @@ public final class FanOut {
     }
   }
 
-  /** {@code ttlS}: how long the fan-out marker and the histories live (the events' dedupe window). */
-  public FanOut(io.vertx.redis.client.Redis redis, DestinationOptions options, long ttlS) {
+  /**
+   * {@code ttlS}: how long the fan-out marker and the histories live (the events' dedupe window); {@code directory}:
+   * the destinations live peers send to, which an event goes to as well (a rolling change of the list).
+   */
+  public FanOut(io.vertx.redis.client.Redis redis, DestinationOptions options, long ttlS, DestinationDirectory directory) {
     this.redis = redis;
+    this.directory = directory;
     this.ttlS = ttlS;
     this.ceiling = options.streamMaxLen();
     for (DestinationOptions.Endpoint e : options.endpoints()) {
@@ -51,7 +56,10 @@ public final class FanOut {
     }
   }
 
-  /** The destinations that want events of this type ({@code <provider>.<event type>}). */
+  /**
+   * The destinations that want events of this type ({@code <provider>.<event type>}): this instance's, and those live
+   * peers announce that this instance has no configuration for.
+   */
   public List<String> matching(String type) {
     List<String> out = new ArrayList<>();
     for (Target t : targets) {
@@ -59,6 +67,11 @@ public final class FanOut {
         out.add(t.name());
       }
     }
+    directory.peers().forEach((name, filters) -> {
+      if (new Target(name, filters).wants(type)) {
+        out.add(name);
+      }
+    });
     return out;
   }
 

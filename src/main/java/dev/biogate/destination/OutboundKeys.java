@@ -12,6 +12,8 @@ public final class OutboundKeys {
   public static final String GROUP = "destinations";
   /** Stream: deliveries that exhausted their attempts; replayed through {@code /admin/destinations}. */
   public static final String DEAD = "bg:out:{out}:dead";
+  /** Hash: destination name → the event filters and until when a live instance sends to it ({@link DestinationDirectory}). */
+  public static final String DIRECTORY = "bg:out:{out}:directory";
 
   private OutboundKeys() {
   }
@@ -29,15 +31,6 @@ public final class OutboundKeys {
   /** List: every attempt of one delivery, oldest first ({@code {"at","status"|"error"}}). */
   public static String attempts(String webhookId) {
     return "bg:out:{out}:attempts:" + webhookId;
-  }
-
-  /**
-   * String, expiring: a live instance has this destination configured. Refreshed by each instance's sender; an
-   * instance that reads a delivery for a destination it does not know leaves it for one that does only while this
-   * key says such an instance exists.
-   */
-  public static String known(String destination) {
-    return "bg:out:{out}:known:" + destination;
   }
 
   /** Hash: one destination's token bucket ({@code redis/destination_rate.lua}), shared by every instance. */

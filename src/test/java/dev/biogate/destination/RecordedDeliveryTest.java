@@ -39,7 +39,7 @@ class RecordedDeliveryTest extends RedisClientTest {
     receiver.listen(0, "127.0.0.1").compose(server -> {
       DestinationOptions options = new DestinationOptions(new JsonObject().put("endpoints", new JsonArray().add(new JsonObject()
         .put("name", "crm").put("url", "http://127.0.0.1:" + server.actualPort() + "/in").put("events", new JsonArray().add("*")))));
-      DestinationSender sender = new DestinationSender(vertx, redis, options, 3_600);
+      DestinationSender sender = new DestinationSender(vertx, redis, options, 3_600, new DestinationDirectory(vertx, redis, options));
       String delivered = "msg_recorded_" + System.nanoTime();
       String fresh = "msg_fresh_" + System.nanoTime();
       return redis.send(Request.cmd(Command.RPUSH).arg(OutboundKeys.attempts(delivered))
@@ -64,42 +64,48 @@ class RecordedDeliveryTest extends RedisClientTest {
 
   /**
    * A delivery for a destination this instance does not know: kept (for an instance that knows it to take over) while
-   * a live instance says it knows the destination, dead-lettered at once when none does. The first version kept every
+   * a live instance announces the destination, dead-lettered at once when none does. The first version kept every
    * such delivery for 15 minutes, so a destination removed from every instance with a backlog would have held each
    * instance's 64 delivery slots for that long and stalled every other destination.
    */
   @Test
-  void aDeliveryForAnUnknownDestinationIsKeptOnlyWhileAnotherInstanceKnowsIt(Vertx vertx, VertxTestContext ctx) {
-    DestinationOptions options = new DestinationOptions(new JsonObject().put("endpoints", new JsonArray().add(new JsonObject()
-      .put("name", "crm").put("url", "http://127.0.0.1:9/in").put("events", new JsonArray().add("*")))));
-    DestinationSender sender = new DestinationSender(vertx, redis, options, 3_600);
+  void aDeliveryForAnUnknownDestinationIsKeptOnlyWhileALiveInstanceAnnouncesIt(Vertx vertx, VertxTestContext ctx) {
     String name = "elsewhere-" + System.nanoTime();
+    DestinationOptions mine = options("crm-" + System.nanoTime());
+    DestinationOptions theirs = options(name);
+    DestinationDirectory here = new DestinationDirectory(vertx, redis, mine);
+    DestinationDirectory peer = new DestinationDirectory(vertx, redis, theirs);
+    DestinationSender sender = new DestinationSender(vertx, redis, mine, 3_600, here);
     long now = System.currentTimeMillis();
     Map<String, String> fields = Map.of("destination", name, "webhook_id", "msg_unknown", "type", "linktree.link.updated",
       "provider", "linktree", "delivery_id", "d-unknown", "received", Long.toString(now), "body", "{}");
     StreamEntry e = new StreamEntry(now + "-0", fields);
     sender.handle(e, () -> Future.failedFuture("must not be asked"))
       .compose(nobodyKnowsIt -> {
-        assertEquals(Outcome.Kind.DEAD, nobodyKnowsIt.kind(), "no live instance knows the destination");
+        assertEquals(Outcome.Kind.DEAD, nobodyKnowsIt.kind(), "no live instance announces the destination");
         assertEquals("destination not configured", nobodyKnowsIt.reason());
-        // Another live instance knows it (as its sender marks every configured destination).
-        return redis.send(Request.cmd(Command.SET).arg(OutboundKeys.known(name)).arg("1").arg("PX").arg(30_000))
-          .compose(v -> sender.handle(e, () -> Future.failedFuture("must not be asked")));
+        return peer.start().compose(v -> sender.handle(e, () -> Future.failedFuture("must not be asked")));
       })
-      .compose(anotherKnowsIt -> {
-        assertEquals(Outcome.Kind.KEEP, anotherKnowsIt.kind(), "left for the instance that knows it");
-        // And this sender marks its own destinations once started.
-        return sender.start().compose(v -> redis.send(Request.cmd(Command.EXISTS).arg(OutboundKeys.known("crm"))))
-          .map(r -> {
-            assertEquals(1, r.toInteger(), "crm is marked known");
-            return null;
-          });
+      .compose(aPeerKnowsIt -> {
+        assertEquals(Outcome.Kind.KEEP, aPeerKnowsIt.kind(), "left for the instance that announces it");
+        // The fan-out's view: once this instance has read the directory, the peer's destination is among its matches.
+        return here.start().map(v -> {
+          assertEquals(List.of("linktree.*"), here.peers().get(name).stream().map(Object::toString).toList());
+          return null;
+        });
       })
       .eventually(() -> {
+        here.stop();
+        peer.stop();
         sender.close();
         return Future.succeededFuture();
       })
       .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static DestinationOptions options(String name) {
+    return new DestinationOptions(new JsonObject().put("endpoints", new JsonArray().add(new JsonObject()
+      .put("name", name).put("url", "http://127.0.0.1:9/in").put("events", new JsonArray().add("linktree.*")))));
   }
 
   private static StreamEntry entry(String webhookId) {
