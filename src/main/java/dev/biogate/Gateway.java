@@ -277,7 +277,9 @@ public final class Gateway {
     GatewayMetrics.bindAnalytics(registry, recorder, counter, klaviyo);
     streams.start();
     LinksHandler links = new LinksHandler(profiles, config.http().cursorSecret());
-    SharedBreaker sharedBreaker = new SharedBreaker(redis, "linktree", config.linktree().breakerResetMs());
+    // The mark outlives the reset by a probe's length: half-open, the breaker is still the one a probe may reopen.
+    SharedBreaker sharedBreaker = new SharedBreaker(redis, "linktree",
+      config.linktree().breakerResetMs() + config.linktree().profileTimeoutMs());
     upstream.onBreakerChange(sharedBreaker::changed);
     HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo, () -> profiles.cache().holdsCopy(READY_SCAN_LIMIT),
       sharedBreaker);

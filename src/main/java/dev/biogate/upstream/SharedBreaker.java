@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What the instances' breakers to the upstream say, shared: an instance whose breaker opens marks it in Redis for the
- * breaker's reset time, and clears the mark when its breaker closes again. {@code /health} on an instance that has
+ * breaker's reset time and a probe's length (half-open, a probe may still reopen it), and clears the mark when its
+ * breaker closes again. {@code /health} on an instance that has
  * not called the upstream itself (its own breaker closed) then reports what a peer saw, instead of "healthy" during
  * an upstream outage. Only the health report reads it; calls are still decided by each instance's own breaker.
  */
@@ -22,6 +23,7 @@ public final class SharedBreaker {
   private final String key;
   private final long resetMs;
 
+  /** {@code resetMs}: how long a mark lives unless its breaker closes first. */
   public SharedBreaker(Redis redis, String upstream, long resetMs) {
     this.redis = redis;
     this.key = RedisKeys.upstreamBreakerOpen(upstream);
