@@ -197,6 +197,9 @@ class MissFloodTest {
       .compose(v -> h.gateway(cfg))
       .compose(g -> h.get(g, "/v1/profiles/demo").compose(stranger -> {
         assertEquals(503, stranger.statusCode(), "a never-seen name gets no permit without a first-sight share");
+        // It says which share is spent: a drill read "the shared budget is used up" with 18 of 90 used.
+        assertTrue(stranger.bodyAsJsonObject().getString("message").contains("names this gateway has not seen before"),
+          stranger.bodyAsString());
         return h.get(g, "/v1/profiles/alice");
       }).compose(listed -> {
         assertEquals(200, listed.statusCode(), "a listed name is known");
