@@ -23,6 +23,7 @@ import dev.biogate.destination.DestinationDirectory;
 import dev.biogate.destination.DestinationSender;
 import dev.biogate.destination.FanOut;
 import dev.biogate.destination.OutboundDeadLetters;
+import dev.biogate.destination.OutboundKeys;
 import dev.biogate.events.CacheInvalidation;
 import dev.biogate.events.DeadLetters;
 import dev.biogate.events.DeliveryHistory;
@@ -199,7 +200,7 @@ public final class Gateway {
     WebhookOptions w = config.webhooks();
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
     this.sentinels = config.redis().type() == RedisConfig.Type.SENTINEL ? followSwitches(new SentinelGroup(vertx, config.redis(), sentinelOrder)) : null;
-    this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels);
+    this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels, List.of(OutboundKeys.STREAM));
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake);
 
     AnalyticsOptions a = config.analytics();
@@ -353,7 +354,11 @@ public final class Gateway {
     GatewayMetrics.bindStream(registry, "bg:events", RedisKeys.EVENTS_GROUP, eventStats);
     GatewayMetrics.bindStream(registry, "bg:clicks", RedisKeys.CLICKS_COUNTER_GROUP, clickStats);
     // The outbound stream has its own tag: one engine, unsharded.
-    StreamPolicy outbound = destinations.policy().heartbeatTtlMs(w.heartbeatTtlMs()).idleClaimMs(w.claimIdleMs());
+    // A delivery is sent only after its ownership check reached a replica (where the master has one): a check made on
+    // a master losing its writes in a switch let two instances send the same delivery (a drill: 69 and 76 repeats).
+    int outboundMaster = replicas.indexOf(OutboundKeys.STREAM);
+    StreamPolicy outbound = destinations.policy().heartbeatTtlMs(w.heartbeatTtlMs()).idleClaimMs(w.claimIdleMs())
+      .durableConfirm(() -> replicas.waitForReplica(outboundMaster), w.replicaWaitMs(), acked -> replicas.missed(outboundMaster, acked));
     GatewayMetrics.bindStream(registry, outbound.stream(), outbound.group(), outboundStats);
     engines.add(new StreamEngine(redis, livenessRedis, outbound, instanceId, destinations, outboundStats));
     if (klaviyo != null) {

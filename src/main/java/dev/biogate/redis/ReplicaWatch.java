@@ -57,21 +57,45 @@ public final class ReplicaWatch {
   /** All shards of a Sentinel deployment sit on one server: one line for them, not one per shard. */
   private final ThrottledLog unconfirmed = new ThrottledLog();
   private final AtomicLongArray rechecked;
+  private final int shards;
+  private final List<String> others;
   private int next;
   private long timer = -1;
 
   public ReplicaWatch(Vertx vertx, Redis redis, String mode, int shards) {
-    this(vertx, redis, mode, shards, null);
+    this(vertx, redis, mode, shards, null, List.of());
   }
 
-  /** {@code sentinels}: the deployment's Sentinels (Sentinel deployments), else null. */
-  public ReplicaWatch(Vertx vertx, Redis redis, String mode, int shards, SentinelGroup sentinels) {
+  /**
+   * {@code sentinels}: the deployment's Sentinels (Sentinel deployments), else null. {@code others}: keys outside the
+   * webhook shards whose master is watched too (index {@code shards + i}, see {@link #indexOf}).
+   */
+  public ReplicaWatch(Vertx vertx, Redis redis, String mode, int shards, SentinelGroup sentinels, List<String> others) {
     this.vertx = vertx;
     this.redis = redis;
     this.mode = mode;
     this.sentinels = sentinels;
-    this.replicated = new AtomicIntegerArray(shards);
-    this.rechecked = new AtomicLongArray(shards);
+    this.shards = shards;
+    this.others = List.copyOf(others);
+    this.replicated = new AtomicIntegerArray(shards + others.size());
+    this.rechecked = new AtomicLongArray(shards + others.size());
+  }
+
+  /** The index under which the master of {@code key}, one of the constructor's {@code others}, is watched. */
+  public int indexOf(String key) {
+    int i = others.indexOf(key);
+    if (i < 0) {
+      throw new IllegalArgumentException("not watched: " + key);
+    }
+    return shards + i;
+  }
+
+  private String keyOf(int index) {
+    return index < shards ? RedisKeys.eventsShard(index) : others.get(index - shards);
+  }
+
+  private String name(int index) {
+    return index < shards ? "shard " + index : others.get(index - shards);
   }
 
   /**
@@ -157,7 +181,7 @@ public final class ReplicaWatch {
   private Future<Void> sample(int shard) {
     // INFO has no key: on Cluster it would land on any master. Run it from a script keyed like the shard's events
     // stream, so it is answered by the master that takes that shard's deliveries.
-    Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(RedisKeys.eventsShard(shard));
+    Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(keyOf(shard));
     return infoAndAddress(info).compose(r -> {
       String text = r[0];
       if (onlineReplicas(text) > 0) {
@@ -170,7 +194,12 @@ public final class ReplicaWatch {
     }).map(now -> {
       int before = replicated.getAndSet(shard, now);
       if (before != now) {
-        if (now == REPLICATED) {
+        if (shard >= shards) {
+          // A watched key outside the shards (the outbound stream): its writes are not webhooks.
+          LOG.info("the redis master of {} {}", name(shard), now == REPLICATED ? "has a replica: writes there wait for it"
+            : now == ALONE ? "has no replica: writes there do not wait" : "has no replica and the sentinels do not confirm it as the"
+              + " master (a failover?): writes there wait for a replica");
+        } else if (now == REPLICATED) {
           LOG.info("the redis master of shard {} has a replica: its webhooks are acknowledged once a replica holds them", shard);
         } else if (now == ALONE) {
           LOG.info("the redis master of shard {} has no replica: its webhooks are acknowledged once the master holds them", shard);

@@ -138,7 +138,25 @@ final class StreamGroup {
    * heartbeat.
    */
   Future<Boolean> own(String id) {
-    return run(TOUCH, List.of(p.stream()), List.of(p.group(), consumer, id)).map(r -> r == null || r.size() == 0);
+    List<String> keys = List.of(p.stream());
+    List<String> args = List.of(p.group(), consumer, id);
+    if (!p.confirmWaits()) {
+      return run(TOUCH, keys, args).map(r -> r == null || r.size() == 0);
+    }
+    return TOUCH.runAndWait(redis, keys, args, p.confirmWaitMs())
+      .timeout(p.commandTimeoutMs() + p.confirmWaitMs(), TimeUnit.MILLISECONDS)
+      .compose(r -> {
+        p.confirmAcked(r.replicas());
+        boolean owned = r.reply() == null || r.reply().size() == 0;
+        return owned && r.replicas() < 1 ? Future.failedFuture(new NoReplica()) : Future.succeededFuture(owned);
+      });
+  }
+
+  /** An ownership check no replica acknowledged: it may not survive a switch of masters. Stackless. */
+  static final class NoReplica extends io.vertx.core.VertxException {
+    NoReplica() {
+      super("no replica acknowledged the ownership check", true);
+    }
   }
 
   /** Leaves the group when nothing is pending here; else marks this consumer dead so others claim its entries now. */

@@ -1,7 +1,9 @@
 package dev.biogate.stream;
 
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 
 /**
  * Everything an engine decides for one stream and consumer group: how much it holds, how it retries, when a
@@ -27,6 +29,9 @@ public final class StreamPolicy {
   private long reapIntervalMs = -1;
   private long trimIntervalMs = 1_000;
   private long commandTimeoutMs = 5_000;
+  private BooleanSupplier confirmWaits = () -> false;
+  private long confirmWaitMs;
+  private LongConsumer confirmAcked = n -> { };
   private String deadLetters;
   private long deadLetterCap = 1_000_000;
   private boolean soleReader;
@@ -66,6 +71,15 @@ public final class StreamPolicy {
   public StreamPolicy reapIntervalMs(long ms) { this.reapIntervalMs = ms; return this; }
   public StreamPolicy trimIntervalMs(long ms) { this.trimIntervalMs = Math.max(10, ms); return this; }
   public StreamPolicy commandTimeoutMs(long ms) { this.commandTimeoutMs = ms; return this; }
+  /**
+   * Ownership confirmations wait for a replica ({@code WAIT 1 waitMs} after the check, on its connection) while
+   * {@code when} says so; {@code acked} hears how many replicas answered. A confirmation no replica acknowledged fails
+   * (the handler keeps the entry): the check was made on a master that may be losing its writes in a switch, where
+   * another instance, on the new master, can own the same entry.
+   */
+  public StreamPolicy durableConfirm(BooleanSupplier when, long waitMs, LongConsumer acked) {
+    this.confirmWaits = when; this.confirmWaitMs = waitMs; this.confirmAcked = acked; return this;
+  }
   /** The dead-letter stream (must share the stream's hash tag) and its cap. */
   public StreamPolicy deadLetters(String key, long cap) { this.deadLetters = key; this.deadLetterCap = cap; return this; }
   /** This group is the stream's only reader: finished entries are deleted at once, so the stream holds only work. */
@@ -88,6 +102,9 @@ public final class StreamPolicy {
   public long reapIntervalMs() { return reapIntervalMs > 0 ? reapIntervalMs : Math.max(50, heartbeatTtlMs / 4); }
   public long trimIntervalMs() { return trimIntervalMs; }
   public long commandTimeoutMs() { return commandTimeoutMs; }
+  public boolean confirmWaits() { return confirmWaits.getAsBoolean(); }
+  public long confirmWaitMs() { return confirmWaitMs; }
+  public void confirmAcked(long replicas) { confirmAcked.accept(replicas); }
   public String deadLetters() { return deadLetters; }
   public long deadLetterCap() { return deadLetterCap; }
   public boolean soleReader() { return soleReader; }
