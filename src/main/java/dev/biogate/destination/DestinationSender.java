@@ -1,13 +1,13 @@
 package dev.biogate.destination;
 
 import dev.biogate.config.DestinationOptions;
+import dev.biogate.http.BreakerGate;
 import dev.biogate.http.OutboundCalls;
 import dev.biogate.stream.Outcome;
 import dev.biogate.stream.StreamEntry;
 import dev.biogate.stream.StreamHandler;
 import dev.biogate.stream.StreamPolicy;
 import io.vertx.circuitbreaker.CircuitBreaker;
-import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,7 +31,7 @@ import java.util.Map;
  * The outbound stream's handler: delivers one event to one destination per entry, signed per Standard Webhooks.
  * A 2xx answer is {@code DONE}; anything else (or a timeout, or no connection) is a {@code RETRY}, so the engine's
  * policy backs off with jitter and dead-letters after {@code maxAttempts}. Each destination has its own circuit
- * breaker (while open, its entries wait without spending attempts: {@code KEEP}) and its own pace ({@code ratePerSec}
+ * breaker (while open, its entries wait without spending attempts or rate tokens: {@code KEEP}) and its own pace ({@code ratePerSec}
  * for the whole deployment, {@link DestinationRate}). Ownership of the entry is confirmed right before each request, so
  * one instance at a time sends a delivery. Every attempt is appended to the delivery's attempt list.
  */
@@ -49,7 +49,10 @@ public final class DestinationSender implements StreamHandler {
   private final DestinationRate rate;
   private final DestinationDirectory directory;
 
-  private record Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker) {
+  private record Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker, BreakerGate gate) {
+    Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker) {
+      this(endpoint, breaker, new BreakerGate(breaker));
+    }
   }
 
   /** A non-2xx answer: stackless, its message a short reason safe to store. */
@@ -113,13 +116,16 @@ public final class DestinationSender implements StreamHandler {
     if (!t.endpoint().enabled()) {
       return Future.succeededFuture(Outcome.keep(options.breakerResetMs()));
     }
-    if (t.breaker().state() == CircuitBreakerState.OPEN) {
+    // The breaker before the pace: open, or half-open with its probe under way, the entry waits without a token.
+    Runnable done = t.gate().pass();
+    if (done == null) {
       return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
     }
     // Redis unreachable: the pace cannot be checked, so the entry waits (it stays pending; no attempt is spent).
     return rate.take(t.endpoint().name(), t.endpoint().ratePerSec(), System.currentTimeMillis())
       .transform(ar -> ar.failed() ? Future.succeededFuture(Outcome.keep(1_000))
-        : ar.result() > 0 ? Future.succeededFuture(Outcome.keep(ar.result())) : owned(ownership, t, id, e));
+        : ar.result() > 0 ? Future.succeededFuture(Outcome.keep(ar.result())) : owned(ownership, t, id, e))
+      .onComplete(ar -> done.run());
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.biogate.sink;
 
 import dev.biogate.config.KlaviyoOptions;
+import dev.biogate.http.BreakerGate;
 import dev.biogate.http.OutboundCalls;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerState;
@@ -43,6 +44,7 @@ final class KlaviyoClient {
   private final KlaviyoOptions options;
   private final WebClient client;
   private final CircuitBreaker breaker;
+  private final BreakerGate gate;
   private final String authorization;
 
   KlaviyoClient(Vertx vertx, KlaviyoOptions options) {
@@ -51,6 +53,7 @@ final class KlaviyoClient {
       new PoolOptions().setHttp1MaxSize(Math.max(4, options.concurrency())));
     this.authorization = "Klaviyo-API-Key " + (options.privateKey() == null ? "" : options.privateKey().reveal());
     this.breaker = OutboundCalls.breaker(vertx, "klaviyo", options.breakerMaxFailures(), options.breakerResetMs());
+    this.gate = new BreakerGate(breaker);
   }
 
   /** {@code POST /api/events/}. Never fails: every outcome is a {@link Result}. */
@@ -66,6 +69,11 @@ final class KlaviyoClient {
   /** {@code GET /api/accounts/}: the status code, to check the key (health, preflight, resuming a paused sink). */
   Future<Integer> checkAccount() {
     return headers(client.getAbs(options.apiBase() + "/api/accounts/")).send().map(HttpResponse::statusCode);
+  }
+
+  /** The breaker, to be asked before a permit of the rate is spent. */
+  BreakerGate gate() {
+    return gate;
   }
 
   CircuitBreakerState breakerState() {

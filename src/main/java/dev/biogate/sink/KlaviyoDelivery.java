@@ -7,7 +7,6 @@ import dev.biogate.stream.Outcome;
 import dev.biogate.upstream.Lane;
 import dev.biogate.upstream.UpstreamBudget;
 import dev.biogate.upstream.UpstreamException;
-import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
@@ -15,7 +14,6 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One attempt to deliver one event to Klaviyo, ending in the stream engine's terms: already delivered (a repeated
@@ -43,8 +41,6 @@ final class KlaviyoDelivery {
   private final UpstreamBudget budget;
   private final SinkStats stats;
   private final Control control;
-  /** Half-open: an event is on its way to be the breaker's one probe. */
-  private final AtomicBoolean probing = new AtomicBoolean();
 
   KlaviyoDelivery(KlaviyoOptions options, Redis redis, KlaviyoClient client, UpstreamBudget budget, SinkStats stats,
                   Control control) {
@@ -68,9 +64,8 @@ final class KlaviyoDelivery {
       }
       // The breaker before the rate: a permit is spent only on a request that is made. Open, the event waits;
       // half-open, only the one probe takes a permit (the breaker refuses the others).
-      CircuitBreakerState state = client.breakerState();
-      boolean probe = state == CircuitBreakerState.HALF_OPEN && probing.compareAndSet(false, true);
-      if (state == CircuitBreakerState.OPEN || (state == CircuitBreakerState.HALF_OPEN && !probe)) {
+      Runnable done = client.gate().pass();
+      if (done == null) {
         return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
       }
       Buffer body = m == null ? KlaviyoPayload.click(e, username, options.metric()) : KlaviyoPayload.milestone(e, username, m);
@@ -81,7 +76,7 @@ final class KlaviyoDelivery {
         }
         return client.sendEvent(body).onComplete(x -> permit.result().settle()).compose(r -> outcome(e, r));
       });
-      return probe ? made.onComplete(ar -> probing.set(false)) : made;
+      return made.onComplete(ar -> done.run());
     });
   }
 

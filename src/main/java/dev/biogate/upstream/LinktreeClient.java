@@ -3,6 +3,7 @@ package dev.biogate.upstream;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.biogate.config.LinktreeOptions;
+import dev.biogate.http.BreakerGate;
 import dev.biogate.http.OutboundCalls;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -31,7 +32,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -60,8 +60,8 @@ public final class LinktreeClient {
   private final String authorization;
   private final MeterRegistry registry;
   private volatile long openedAtMs;
-  /** Half-open: a caller is on its way to be the breaker's one probe (see {@link #call}). */
-  private final AtomicBoolean probing = new AtomicBoolean();
+  /** The breaker, asked before a permit or a quota token is spent (see {@link #call}). */
+  private final BreakerGate gate;
   /** Told when the breaker opens ({@code true}) and closes ({@code false}). */
   private volatile Consumer<Boolean> breakerListener = open -> { };
   /** The upstream's last answer refused the gateway's credentials (401/403); the breaker does not count these. */
@@ -95,6 +95,7 @@ public final class LinktreeClient {
         breakerListener.accept(false);
       });
     breaker.failurePolicy(LinktreeClient::isBreakerFailure);
+    this.gate = new BreakerGate(breaker);
   }
 
   /** Only upstream faults count against the breaker: not 404s, not 429s, not our own budget denials. */
@@ -119,8 +120,7 @@ public final class LinktreeClient {
       return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
         "the profile has more than " + options.maxLinkPages() + " link pages", tooLargeUntil - System.currentTimeMillis(), 0));
     }
-    CircuitBreakerState state = breaker.state();
-    if (state == CircuitBreakerState.OPEN || (state == CircuitBreakerState.HALF_OPEN && probing.get())) {
+    if (gate.refusing()) {
       // No call can be made: neither the admission's round trip nor the client's miss quota is spent on it.
       return Future.failedFuture(circuitOpen());
     }
@@ -205,23 +205,18 @@ public final class LinktreeClient {
   }
 
   /**
-   * The breaker is asked before the budget: a permit is spent only on a call that is made. Open, nothing is taken;
-   * half-open, only the caller that will be the breaker's probe takes a permit ({@link #probing}), since the breaker
-   * lets one call through and refuses the others. A permit taken first was spent by every miss of an outage, and
-   * the probe that would have closed the breaker found the budget used up.
+   * The breaker is asked before the budget ({@link BreakerGate}): a permit is spent only on a call that is made. A
+   * permit taken first was spent by every miss of an outage, and the probe that would have closed the breaker found
+   * the budget used up.
    */
   private Future<JsonObject> call(Call call, Lane lane, long timeoutMs, int attempt) {
-    CircuitBreakerState state = breaker.state();
-    boolean probe = state == CircuitBreakerState.HALF_OPEN && probing.compareAndSet(false, true);
-    if (state == CircuitBreakerState.OPEN || (state == CircuitBreakerState.HALF_OPEN && !probe)) {
+    Runnable done = gate.pass();
+    if (done == null) {
       return Future.failedFuture(circuitOpen());
     }
-    Future<JsonObject> made = budget.acquire(lane)
-      .compose(permit -> breaker.<JsonObject>execute(() -> send(call, timeoutMs)).onComplete(ar -> permit.settle()));
-    if (probe) {
-      made = made.onComplete(ar -> probing.set(false));
-    }
-    return made
+    return budget.acquire(lane)
+      .compose(permit -> breaker.<JsonObject>execute(() -> send(call, timeoutMs)).onComplete(ar -> permit.settle()))
+      .onComplete(ar -> done.run())
       .recover(err -> {
         if (err instanceof OpenCircuitException) {
           return Future.failedFuture(circuitOpen());

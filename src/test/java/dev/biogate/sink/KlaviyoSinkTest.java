@@ -129,17 +129,25 @@ class KlaviyoSinkTest extends UnstartedHarnessTest {
       })));
   }
 
-  @Test
-  void opensTheBreakerDuringAnOutageKeepsTheEventsAndDeliversThemAfter(Vertx vertx, VertxTestContext ctx) {
-    JsonObject cfg = new JsonObject().put("breakerMaxFailures", 3).put("breakerResetMs", 300).put("maxAttempts", 100);
-    Gateway[] g = new Gateway[1];
-    start(vertx, SandboxKlaviyoOptions.defaults(), cfg)
+  /**
+   * A gateway (into {@code g[0]}) whose Klaviyo is down, 20 clicks for it, until its breaker (3 failures, reset after
+   * {@code resetMs}) is open.
+   */
+  private Future<Void> outage(Vertx vertx, long resetMs, Gateway[] g) {
+    JsonObject cfg = new JsonObject().put("breakerMaxFailures", 3).put("breakerResetMs", resetMs).put("maxAttempts", 100);
+    return start(vertx, SandboxKlaviyoOptions.defaults(), cfg)
       .compose(gw -> h.klaviyoFault(new JsonObject().put("mode", "down")).map(g[0] = gw))
       .compose(v -> {
         click(g[0], 20);
         return Clicks.eventually(vertx, () -> Future.succeededFuture(g[0].klaviyo().breakerState() == CircuitBreakerState.OPEN),
           5_000, "breaker open");
-      })
+      });
+  }
+
+  @Test
+  void opensTheBreakerDuringAnOutageKeepsTheEventsAndDeliversThemAfter(Vertx vertx, VertxTestContext ctx) {
+    Gateway[] g = new Gateway[1];
+    outage(vertx, 300, g)
       // The outage lasts a while with the breaker open: that window is under test (few calls, nothing dead-lettered).
       .compose(v -> vertx.timer(1_000))
       .compose(v -> h.klaviyoStats().compose(during -> g[0].klaviyo().deadLetterCount().map(dead -> {
@@ -164,16 +172,9 @@ class KlaviyoSinkTest extends UnstartedHarnessTest {
    */
   @Test
   void anOpenBreakerSpendsNoPermitOfTheRate(Vertx vertx, VertxTestContext ctx) {
-    JsonObject cfg = new JsonObject().put("breakerMaxFailures", 3).put("breakerResetMs", 10_000).put("maxAttempts", 100);
     Gateway[] g = new Gateway[1];
     long[] since = new long[1];
-    start(vertx, SandboxKlaviyoOptions.defaults(), cfg)
-      .compose(gw -> h.klaviyoFault(new JsonObject().put("mode", "down")).map(g[0] = gw))
-      .compose(v -> {
-        click(g[0], 20);
-        return Clicks.eventually(vertx, () -> Future.succeededFuture(g[0].klaviyo().breakerState() == CircuitBreakerState.OPEN),
-          5_000, "breaker open");
-      })
+    outage(vertx, 10_000, g)
       // Requests under way when it opened settle (and re-stamp their permits) within this pause.
       .compose(v -> vertx.timer(300))
       .compose(v -> h.redis(Request.cmd(Command.TIME)))
