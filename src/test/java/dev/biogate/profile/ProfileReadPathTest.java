@@ -321,6 +321,27 @@ class ProfileReadPathTest extends HarnessTest {
   }
 
   /**
+   * The peer's report ends when the breaker that opened closes, not when its mark would expire: the mark lives the
+   * reset time plus a probe's length (20 s here), and the closing breaker clears it.
+   */
+  @Test
+  void aPeersReportEndsWhenItsBreakerCloses(VertxTestContext ctx) {
+    JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 1_000)
+      .put("profileTimeoutMs", 20_000));
+    h.fault(new JsonObject().put("mode", "error").put("error_rate", 1.0))
+      .compose(v -> h.gateway(cfg)).compose(a -> h.gateway(cfg).compose(b -> sequentially(a, List.of("u1", "u2", "u3", "u4", "u5"))
+        .compose(failed -> h.eventually(() -> h.get(b, "/health").map(r -> r.bodyAsJsonObject().getJsonObject("services")
+          .getJsonObject("linktree").getBoolean("peerBreakerOpen", false)), 5_000))
+        .compose(v -> h.fault(new JsonObject().put("mode", "ok")))
+        // a's half-open probe succeeds and its breaker closes.
+        .compose(v -> h.eventually(() -> h.get(a, "/v1/profiles/demo").map(r -> r.statusCode() == 200
+          && a.upstream().breakerState() == CircuitBreakerState.CLOSED), 10_000))
+        .compose(v -> h.eventually(() -> h.get(b, "/health").map(r -> "healthy".equals(r.bodyAsJsonObject()
+          .getJsonObject("services").getJsonObject("linktree").getString("status"))), 3_000))))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
    * A permit is spent only on a call that is made. The permit used to be taken before the breaker was asked, so every
    * miss during an outage spent one without calling (a test saw the never-seen names' share, 18, used up in seconds
    * of polling), and once the upstream was back its half-open probe found no permit left. While the breaker is open
