@@ -145,13 +145,10 @@ public final class RedirectHandler implements Handler<RoutingContext> {
    * valid as written (or is all dots, which the router would normalise away).
    */
   static Target plain(String path, String uri) {
-    if (!path.startsWith(PREFIX) || uri.indexOf('%') >= 0) {
+    if (uri.indexOf('%') >= 0 || !twoSegments(path)) {
       return null;
     }
     int slash = path.indexOf('/', PREFIX.length());
-    if (slash < 0 || path.indexOf('/', slash + 1) >= 0) {
-      return null;
-    }
     String username = Usernames.normalize(path, PREFIX.length(), slash);
     String linkId = path.substring(slash + 1);
     return username != null && ClickEvent.validLinkId(linkId) && !onlyDots(linkId) ? new Target(username, linkId) : null;

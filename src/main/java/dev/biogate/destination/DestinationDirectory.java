@@ -63,17 +63,11 @@ public final class DestinationDirectory {
   /**
    * Announces this instance's destinations now and every {@code RENEW_MS}, and reads the peers' now and every
    * {@code READ_MS}. Start it before the instance accepts events, so no peer reads one of its deliveries before the
-   * announcement is there. Never fails: without Redis, the next renewal catches up.
+   * announcement is there. Never fails: without Redis, the next refresh catches up.
    */
   public Future<Void> start() {
-    timer = vertx.setPeriodic(READ_MS, t -> {
-      if (++ticks % (RENEW_MS / READ_MS) == 0) {
-        renew();
-      } else {
-        readOnly();
-      }
-    });
-    return renew();
+    timer = vertx.setPeriodic(READ_MS, t -> refresh(++ticks % (RENEW_MS / READ_MS) == 0));
+    return refresh(true);
   }
 
   public void stop() {
@@ -82,10 +76,11 @@ public final class DestinationDirectory {
     }
   }
 
-  private Future<Void> renew() {
+  /** Reads the directory, after announcing this instance's destinations when {@code announce}. */
+  private Future<Void> refresh(boolean announce) {
     long now = System.currentTimeMillis();
     List<Request> batch = new ArrayList<>(2);
-    if (!own.isEmpty()) {
+    if (announce && !own.isEmpty()) {
       Request hset = Request.cmd(Command.HSET).arg(OutboundKeys.DIRECTORY);
       own.forEach((name, events) -> hset.arg(name)
         .arg(new JsonObject().put("events", new JsonArray(events)).put("until", now + TTL_MS).encode()));
@@ -98,12 +93,6 @@ public final class DestinationDirectory {
         return (Void) null;
       })
       .otherwiseEmpty();
-  }
-
-  private void readOnly() {
-    long now = System.currentTimeMillis();
-    redis.send(Request.cmd(Command.HGETALL).arg(OutboundKeys.DIRECTORY)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
-      .onSuccess(all -> read(all, now));
   }
 
   /** Keeps the peers' live destinations this instance has no configuration of its own for; removes long-dead ones. */

@@ -1,6 +1,12 @@
 package dev.biogate.redis;
 
+import io.vertx.core.VertxException;
 import io.vertx.redis.client.impl.types.ErrorType;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
 
 /** What a failed Redis call says, short enough for one log line and never a payload. */
 public final class RedisErrors {
@@ -56,16 +62,16 @@ public final class RedisErrors {
       return code;
     }
     for (Throwable c = err; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof java.net.ConnectException) {
+      if (c instanceof ConnectException) {
         return "connection refused";
       }
       if (connectionLevel(c)) {
         return "connection lost";
       }
-      if (c instanceof java.util.concurrent.TimeoutException) {
+      if (c instanceof TimeoutException) {
         return "timeout";
       }
-      if (c instanceof io.vertx.core.VertxException && c.getMessage() != null && c.getMessage().length() <= 60) {
+      if (c instanceof VertxException && c.getMessage() != null && c.getMessage().length() <= 60) {
         return c.getMessage();
       }
     }
@@ -73,7 +79,7 @@ public final class RedisErrors {
   }
 
   /** Replies that say Redis cannot serve the call now, not that the call is wrong: a failover, a load, a full memory. */
-  private static final java.util.Set<String> UNAVAILABLE_CODES = java.util.Set.of("CLUSTERDOWN", "TRYAGAIN", "LOADING",
+  private static final Set<String> UNAVAILABLE_CODES = Set.of("CLUSTERDOWN", "TRYAGAIN", "LOADING",
     "MASTERDOWN", "READONLY", "NOREPLICAS", "OOM", "BUSY");
 
   /**
@@ -90,7 +96,7 @@ public final class RedisErrors {
       if (connectionLevel(c)) {
         return true;
       }
-      if (c instanceof io.vertx.core.VertxException && c.getMessage() != null
+      if (c instanceof VertxException && c.getMessage() != null
         && (c.getMessage().startsWith("redis connection not replaced yet") || c.getMessage().contains("Connection is closed"))) {
         return true;
       }
@@ -103,6 +109,6 @@ public final class RedisErrors {
    * the client wraps it in an error reply that carries the exception's text instead of a Redis code.
    */
   private static boolean connectionLevel(Throwable c) {
-    return c instanceof java.io.IOException || c instanceof ErrorType && String.valueOf(c.getMessage()).contains("Exception");
+    return c instanceof IOException || c instanceof ErrorType && String.valueOf(c.getMessage()).contains("Exception");
   }
 }

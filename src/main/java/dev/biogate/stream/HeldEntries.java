@@ -1,6 +1,7 @@
 package dev.biogate.stream;
 
 import dev.biogate.redis.RedisErrors;
+import dev.biogate.redis.ThrottledLog;
 import io.vertx.circuitbreaker.RetryPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -27,10 +28,10 @@ import java.util.concurrent.TimeoutException;
 final class HeldEntries {
 
   private static final Logger LOG = LoggerFactory.getLogger(HeldEntries.class);
-
-  private final dev.biogate.redis.ThrottledLog redisTrouble = new dev.biogate.redis.ThrottledLog();
   private static final long MAX_REDIS_RETRY_MS = 5_000;
 
+  /** Handlers that could not reach Redis: one line per interval while it lasts. */
+  private final ThrottledLog redisTrouble = new ThrottledLog();
   private final Vertx vertx;
   private final StreamGroup group;
   private final StreamPolicy policy;
