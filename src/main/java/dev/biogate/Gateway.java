@@ -60,6 +60,7 @@ import dev.biogate.profile.ProfileService;
 import dev.biogate.profile.ProfileStore;
 import dev.biogate.redis.MultiplexedRedis;
 import dev.biogate.redis.RedisClients;
+import dev.biogate.redis.RedisMode;
 import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.redis.SentinelEndpoints;
 import dev.biogate.redis.SentinelGroup;
@@ -256,6 +257,12 @@ public final class Gateway {
   }
 
   private Future<Void> deploy() {
+    // A type that does not match the server (a standalone server named as a Cluster) can never work either.
+    return RedisMode.mismatch(vertx, config.redis()).compose(mismatch -> mismatch == null ? deployOnConfirmedType()
+      : Future.failedFuture(new ConfigException(config.settingName("redis.type"), mismatch)));
+  }
+
+  private Future<Void> deployOnConfirmedType() {
     if (sentinels == null) {
       return deployInstance();
     }

@@ -1,6 +1,9 @@
 package dev.biogate.ops;
 
 import dev.biogate.config.BiogateConfig;
+import dev.biogate.config.RedisConfig;
+import dev.biogate.redis.RedisClients;
+import dev.biogate.redis.RedisMode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -93,14 +96,46 @@ public final class Preflight {
       fail("REDIS_URL is not set: instances would each start a private Redis and share nothing");
       return;
     }
-    Redis client = Redis.createClient(vertx, dev.biogate.redis.RedisClients.options(config.redis()));
+    String type = config.redis().type().name().toLowerCase();
+    String mismatch = RedisMode.mismatch(vertx, config.redis()).await();
+    if (mismatch != null) {
+      fail("redis type " + type + ": " + mismatch);
+      return;
+    }
+    Redis client = Redis.createClient(vertx, RedisClients.options(config.redis()));
     try {
       client.send(Request.cmd(Command.PING)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).await();
-      pass("redis answers PING (" + config.redis().type().name().toLowerCase() + ")");
+      pass("redis answers PING (" + type + ")");
+      if (config.redis().type() == RedisConfig.Type.CLUSTER) {
+        cluster(client);
+      }
     } catch (Exception e) {
-      fail("redis unreachable: " + describe(e));
+      fail("redis " + type + " " + config.redis().toJson().getJsonArray("endpoints").encode() + " unreachable: " + describe(e, true));
     } finally {
       client.close();
+    }
+  }
+
+  /** What the Cluster design relies on (docs/scaling.md): every slot served; a dead master failing only its own slots. */
+  private void cluster(Redis client) {
+    String info = client.send(Request.cmd(Command.CLUSTER).arg("INFO")).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).await().toString();
+    String state = RedisMode.field(info, "cluster_state");
+    String assigned = RedisMode.field(info, "cluster_slots_assigned");
+    if ("ok".equals(state)) {
+      pass("redis cluster state ok (" + assigned + " of 16384 slots assigned, " + RedisMode.field(info, "cluster_size") + " masters)");
+    } else {
+      fail("redis cluster state " + state + " (" + assigned + " of 16384 slots assigned): the gateway cannot use unserved slots");
+    }
+    try {
+      var coverage = client.send(Request.cmd(Command.CONFIG).arg("GET").arg("cluster-require-full-coverage"))
+        .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).await();
+      String value = coverage == null ? null : coverage.size() >= 2 ? coverage.get(1).toString()
+        : coverage.get("cluster-require-full-coverage") == null ? null : coverage.get("cluster-require-full-coverage").toString();
+      if ("yes".equalsIgnoreCase(value)) {
+        note("cluster-require-full-coverage is yes: while one master is down the whole cluster refuses commands (no recommends)");
+      }
+    } catch (Exception e) {
+      // Managed services often refuse CONFIG: not judged.
     }
   }
 
@@ -178,6 +213,11 @@ public final class Preflight {
 
   /** Timeouts are told apart from refusals and from auth errors. */
   static String describe(Throwable e) {
+    return describe(e, false);
+  }
+
+  /** Like {@link #describe(Throwable)}; with {@code detail}, a failure that is neither names its cause's message. */
+  static String describe(Throwable e, boolean detail) {
     Throwable c = e;
     while (c.getCause() != null && c.getCause() != c) {
       c = c.getCause();
@@ -189,7 +229,16 @@ public final class Preflight {
     if (m.contains("refused")) {
       return "connection refused";
     }
-    return c.getClass().getSimpleName();
+    // Connection errors may quote an endpoint URL: never its credentials.
+    String message = c.getMessage() == null ? null : c.getMessage().replaceAll("//[^@/\\s]*@", "//****@");
+    return detail && message != null && !message.isBlank()
+      ? c.getClass().getSimpleName() + ": " + (message.length() > 200 ? message.substring(0, 200) + "…" : message)
+      : c.getClass().getSimpleName();
+  }
+
+  /** Worth knowing, not a failure. */
+  private void note(String line) {
+    out.println("  [NOTE] " + line);
   }
 
   private void pass(String line) {

@@ -238,6 +238,40 @@ class OperationsTest {
     }
   }
 
+  /**
+   * A standalone server named as a Cluster: preflight printed only "redis unreachable: RedisConnectException",
+   * naming neither the endpoint nor the cause, although the server answered. It now says what the endpoint is; and
+   * against a real Cluster it checks what the design relies on: the cluster's state and every slot served.
+   */
+  @Test
+  void preflightNamesARedisOfTheWrongTypeAndChecksAClustersState(Vertx vertx) throws Exception {
+    Harness h = new Harness(vertx);
+    h.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    try {
+      JsonObject good = new JsonObject().put("webhooks", new JsonObject()
+        .put("linktree", new JsonObject().put("secrets", "whsec_preflight")).put("linkme", new JsonObject().put("secrets", "lm_preflight")));
+      String standalone = TestRedis.url();
+      ByteArrayOutputStream wrong = new ByteArrayOutputStream();
+      int wrongFailures = new Preflight(vertx, h.config(good.copy().put("redis", new JsonObject().put("type", "cluster").put("url", standalone))),
+        new PrintStream(wrong, true, StandardCharsets.UTF_8)).run(null);
+      String wrongText = wrong.toString(StandardCharsets.UTF_8);
+      assertEquals(1, wrongFailures, wrongText);
+      assertTrue(wrongText.contains("[FAIL] redis type cluster: " + standalone.replace("redis://", "") + " is a standalone Redis server"),
+        wrongText);
+      assertFalse(wrongText.contains("unreachable"), wrongText);
+
+      ByteArrayOutputStream cluster = new ByteArrayOutputStream();
+      JsonObject clusterRedis = dev.biogate.support.TestCluster.get().redisConfig();
+      int clusterFailures = new Preflight(vertx, h.config(good.copy().put("redis", clusterRedis.copy().put("url", (String) null))),
+        new PrintStream(cluster, true, StandardCharsets.UTF_8)).run(null);
+      String clusterText = cluster.toString(StandardCharsets.UTF_8);
+      assertEquals(0, clusterFailures, clusterText);
+      assertTrue(clusterText.contains("[PASS] redis cluster state ok (16384 of 16384 slots assigned, 3 masters)"), clusterText);
+    } finally {
+      h.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
   /** The webhook-URL check tells a wrong path (404) from the webhook endpoint (405: it serves POST only). */
   @Test
   void preflightWebhookUrlCheckFailsOnAPathTheGatewayDoesNotServe(Vertx vertx) throws Exception {

@@ -1,0 +1,82 @@
+package dev.biogate.redis;
+
+import dev.biogate.config.ConfigException;
+import dev.biogate.support.Harness;
+import dev.biogate.support.TestCluster;
+import dev.biogate.support.TestRedis;
+import dev.biogate.support.TestSentinel;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A Redis type that does not match the server it names is a mistake, not an outage. A standalone server named as a
+ * Cluster used to start and stay degraded forever ("ERR This instance has cluster support disabled" at every call),
+ * and preflight called it "unreachable". Each such start now fails naming {@code redis.type} and what the endpoint
+ * is; endpoints that do not answer are still an outage, started through.
+ */
+@ExtendWith(VertxExtension.class)
+class RedisModeTest {
+
+  private record Case(JsonObject redis, String says) {
+  }
+
+  @Test
+  void aTypeThatDoesNotMatchTheServerFailsTheStartNamingTheSettingAndTheServer(Vertx vertx, VertxTestContext ctx) {
+    String standalone = TestRedis.url();
+    String clusterNode = TestCluster.get().endpoints().get(0);
+    String sentinel = TestSentinel.get().sentinels().get(0).url();
+    List<Case> cases = List.of(
+      new Case(new JsonObject().put("type", "cluster").put("url", standalone), "standalone"),
+      new Case(new JsonObject().put("type", "standalone").put("url", clusterNode), "Cluster node"),
+      new Case(new JsonObject().put("type", "sentinel").put("url", standalone).put("masterName", "biogate"), "not a Sentinel"),
+      new Case(new JsonObject().put("type", "standalone").put("url", sentinel), "is a Sentinel"));
+    Harness h = new Harness(vertx);
+    List<Throwable> failures = new ArrayList<>();
+    Future<?> chain = h.start();
+    for (Case c : cases) {
+      chain = chain.compose(v -> h.gateway(new JsonObject().put("redis", c.redis()))
+        .transform(ar -> {
+          failures.add(ar.failed() ? ar.cause() : null);
+          return ar.succeeded() ? h.close(ar.result()) : Future.succeededFuture();
+        }));
+    }
+    chain.eventually(h::close).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+      for (int i = 0; i < cases.size(); i++) {
+        Throwable failure = failures.get(i);
+        Case c = cases.get(i);
+        assertTrue(failure instanceof ConfigException, c.redis() + " failed the start on a setting: " + failure);
+        String m = failure.getMessage();
+        assertTrue(m.contains("redis.type"), m);
+        assertTrue(m.contains(c.says()), c.redis() + ": " + m);
+        assertTrue(m.contains(c.redis().getString("url").replace("redis://", "")), "names the endpoint: " + m);
+      }
+      ctx.completeNow();
+    })));
+  }
+
+  /** The probe says nothing of endpoints that do not answer, and nothing of a server of the configured kind. */
+  @Test
+  void aServerOfTheConfiguredKindOrNoAnswerIsNoMismatch(Vertx vertx, VertxTestContext ctx) {
+    dev.biogate.config.RedisConfig right = new dev.biogate.config.RedisConfig(TestCluster.get().redisConfig());
+    dev.biogate.config.RedisConfig silent = new dev.biogate.config.RedisConfig(new JsonObject().put("type", "cluster")
+      .put("url", "redis://127.0.0.1:1").put("commandTimeoutMs", 500));
+    RedisMode.mismatch(vertx, right)
+      .compose(a -> RedisMode.mismatch(vertx, silent).map(b -> new String[] {a, b}))
+      .onComplete(ctx.succeeding(seen -> ctx.verify(() -> {
+        assertNull(seen[0], "a Cluster named as one");
+        assertNull(seen[1], "nothing listening");
+        ctx.completeNow();
+      })));
+  }
+}
