@@ -448,6 +448,9 @@ public final class Gateway {
     r.errorHandler(500, ErrorResponses::handle);
     r.errorHandler(400, ErrorResponses::handle);
     r.errorHandler(413, ErrorResponses::handle);
+    // A body handler fails its request with status 200 when the connection fails under it (a reset mid-body):
+    // without a handler for that code Vert.x logs it as an ERROR with its stack.
+    r.errorHandler(200, ErrorResponses::handle);
     return r;
   }
 

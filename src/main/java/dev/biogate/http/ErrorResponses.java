@@ -8,6 +8,8 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+
 /**
  * The single place failures become HTTP answers. Every error is JSON {@code {"error","message"}}; an unexpected
  * exception becomes a plain 500 without internals, logged once with its stack.
@@ -54,8 +56,9 @@ public final class ErrorResponses {
   /** Router failure handler: status-only failures (400 from body parsing, 413, ...) become JSON too. */
   public static void handle(RoutingContext ctx) {
     Throwable failure = ctx.failure();
-    if (failure instanceof HttpClosedException || ctx.response().closed()) {
-      // The client went away (or the decoder already answered and closed): nobody to answer, nothing unexpected.
+    if (failure instanceof HttpClosedException || failure instanceof IOException || ctx.response().closed()) {
+      // The client went away (or the decoder already answered and closed): nobody to answer, nothing unexpected. A
+      // reset arrives as the connection's I/O exception (a read failed), before the response is marked closed.
       LOG.debug("request closed before it was answered: {}", String.valueOf(failure));
       return;
     }
