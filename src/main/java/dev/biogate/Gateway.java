@@ -33,6 +33,7 @@ import dev.biogate.events.LinkmeClicks;
 import dev.biogate.events.Milestones;
 import dev.biogate.config.SecretFiles;
 import dev.biogate.http.AccessLog;
+import dev.biogate.http.ClientAddress;
 import dev.biogate.http.ConnectionLimits;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.EdgeHeaders;
@@ -202,7 +203,8 @@ public final class Gateway {
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
     this.sentinels = config.redis().type() == RedisConfig.Type.SENTINEL ? followSwitches(new SentinelGroup(vertx, config.redis(), sentinelOrder)) : null;
     this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels, List.of(OutboundKeys.STREAM));
-    this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake);
+    this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake,
+      ClientAddress.trusting(config.http().trustedProxies()), config.http().exemptLoopback());
 
     AnalyticsOptions a = config.analytics();
     this.clickWriter = new ClickStreamWriter(redis, shards, a.streamMaxLen(), a.redisTimeoutMs(), wakeups::wake,

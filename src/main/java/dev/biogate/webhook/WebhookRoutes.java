@@ -3,6 +3,7 @@ package dev.biogate.webhook;
 import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.config.WebhookOptions;
 import dev.biogate.http.ApiException;
+import dev.biogate.http.ClientAddress;
 import dev.biogate.http.ErrorResponses;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -61,21 +62,31 @@ public final class WebhookRoutes {
   private volatile WebhookVerifier klaviyo;
   private final KlaviyoIngest klaviyoIngest;
   private final BodyBudget bodies;
+  private final ClientAddress clients;
+  private final boolean exemptLoopback;
 
   /** The webhook endpoints of one instance, queueing on {@code redis} (waiting for a replica as {@code replicas} says). */
   public static WebhookRoutes create(WebhookOptions options, io.vertx.redis.client.Redis redis, LongSupplier clock,
-                                     WebhookStats stats, ReplicaWatch replicas, java.util.function.Consumer<String> queued) {
+                                     WebhookStats stats, ReplicaWatch replicas, java.util.function.Consumer<String> queued,
+                                     ClientAddress clients, boolean exemptLoopback) {
     return new WebhookRoutes(options, new WebhookIngest(redis, options, clock, replicas, queued),
-      new KlaviyoIngest(redis, options, clock, queued), clock, stats);
+      new KlaviyoIngest(redis, options, clock, queued), clock, stats, clients, exemptLoopback);
   }
 
-  WebhookRoutes(WebhookOptions options, WebhookIngest ingest, KlaviyoIngest klaviyoIngest, LongSupplier clock, WebhookStats stats) {
+  /**
+   * {@code clients} tells who sent a delivery (the peer, or a trusted proxy's {@code X-Forwarded-For}), for each
+   * client's share of the body budget; loopback holds no share of its own when {@code exemptLoopback}.
+   */
+  WebhookRoutes(WebhookOptions options, WebhookIngest ingest, KlaviyoIngest klaviyoIngest, LongSupplier clock, WebhookStats stats,
+                ClientAddress clients, boolean exemptLoopback) {
     this.stats = stats;
     this.options = options;
     this.ingest = ingest;
     this.clock = clock;
     this.klaviyoIngest = klaviyoIngest;
-    this.bodies = BodyBudget.of(options.maxBufferedBytes(), Runtime.getRuntime().maxMemory());
+    this.clients = clients;
+    this.exemptLoopback = exemptLoopback;
+    this.bodies = BodyBudget.of(options.maxBufferedBytes(), Runtime.getRuntime().maxMemory(), options.maxBodyBytes());
     secretsChanged(options);
   }
 
@@ -147,11 +158,13 @@ public final class WebhookRoutes {
       return;
     }
     long reserved = length != null ? declared(length) : options.maxBodyBytes();
-    if (!bodies.reserve(reserved)) {
+    byte[] ip = clients.of(req);
+    String client = ip == null || (exemptLoopback && ClientAddress.loopback(ip)) ? null : clients.keyText(req);
+    if (!bodies.reserve(client, reserved)) {
       ctx.fail(BUSY);
       return;
     }
-    ctx.addEndHandler(v -> bodies.release(reserved));
+    ctx.addEndHandler(v -> bodies.release(client, reserved));
     ctx.next();
   }
 

@@ -27,4 +27,21 @@ class BodyBudgetTest {
     assertTrue(budget.reserve(60));
     assertFalse(budget.reserve(1));
   }
+
+  @Test
+  void aClientHoldsASixteenthButAlwaysOneLargestBodyAndItsRefusalTakesNothing() {
+    assertEquals((20L << 20) / 16, BodyBudget.of(0, 160L << 20, 256 * 1024).perClient(), "a sixteenth of 20 MiB");
+    assertEquals(256 * 1024, BodyBudget.of(1 << 20, 160L << 20, 256 * 1024).perClient(), "at least one largest body");
+    assertEquals(100, BodyBudget.of(100, 160L << 20, 256 * 1024).perClient(), "never more than the budget");
+    BodyBudget budget = new BodyBudget(1600, 50);
+    assertTrue(budget.reserve("a", 100));
+    assertFalse(budget.reserve("a", 1), "past a's share");
+    assertTrue(budget.reserve("b", 100), "b has its own");
+    budget.release("a", 100);
+    assertTrue(budget.reserve("a", 100), "a's share given back");
+    budget.release("a", 100);
+    budget.release("b", 100);
+    assertEquals(0, budget.clients(), "no entry outlives its reservations");
+    assertTrue(budget.reserve(1600), "nothing held");
+  }
 }
