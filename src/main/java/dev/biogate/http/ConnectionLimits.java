@@ -7,7 +7,9 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -23,6 +25,12 @@ import java.util.concurrent.atomic.LongAdder;
  * The client is the connection's peer, not an {@code X-Forwarded-For} hop (nothing has been read yet). A trusted proxy
  * carries many clients on its connections, so it is held to the listener's ceiling only; so is loopback when
  * {@code exemptLoopback} is set. Admission and release are a few atomic operations per connection, not per request.
+ * <p>
+ * At the listener's ceiling an idle connection goes first: a new connection is admitted in place of the connection
+ * that has waited longest for its next request among {@link #SAMPLE} sampled ones, which is closed (as nginx and
+ * HAProxy do with idle keep-alive connections under pressure). Four addresses, each holding its 1,024 connections
+ * idle after one request, kept every other client out for as long as they sent a request every two minutes. Only when
+ * no sampled connection is idle (every one is in a request) is the new one refused.
  */
 public final class ConnectionLimits {
 
@@ -48,6 +56,15 @@ public final class ConnectionLimits {
   private final ConcurrentHashMap<String, Integer> byClient = new ConcurrentHashMap<>();
   private final LongAdder refused = new LongAdder();
   private final AtomicInteger lingering = new AtomicInteger();
+  /** Connections that can be closed for a newcomer, by slot; {@code null} where free or not HTTP/1.x. */
+  private final AtomicReferenceArray<StrictHttpDecoder> slots;
+  /** Free slot indexes (a stack), guarded by itself. */
+  private final int[] free;
+  private int freeTop;
+  private final LongAdder evicted = new LongAdder();
+
+  /** Connections sampled for the one idle longest when the listener is full. */
+  static final int SAMPLE = 32;
 
   public ConnectionLimits(HttpOptions options) {
     this(options.maxConnections() > 0 ? options.maxConnections() : fromProcessLimits(), options.maxConnectionsPerClient(),
@@ -59,6 +76,19 @@ public final class ConnectionLimits {
     this.perClient = perClient;
     this.proxies = ClientAddress.trusting(trustedProxies);
     this.exemptLoopback = exemptLoopback;
+    // Admitted in place of an idle one, a connection counts before that one has closed: room for the overlap.
+    int room = (int) Math.min(Integer.MAX_VALUE - 16L, max + (long) overlap(max));
+    this.slots = new AtomicReferenceArray<>(room);
+    this.free = new int[room];
+    for (int i = 0; i < room; i++) {
+      free[i] = room - 1 - i;
+    }
+    this.freeTop = room;
+  }
+
+  /** Connections admitted past the ceiling while the idle ones they replace are closing. */
+  static int overlap(int max) {
+    return Math.max(16, max / 16);
   }
 
   /** The listener's ceiling when none is configured, from this process's descriptor limit and heap ({@link #ceiling}). */
@@ -84,7 +114,17 @@ public final class ConnectionLimits {
    * connection must be {@link #release released} exactly once, with the key this returns; {@code null} means refused.
    */
   public Admitted admit(SocketAddress peer) {
-    if (open.incrementAndGet() > max) {
+    return admit(peer, null);
+  }
+
+  /**
+   * As {@link #admit(SocketAddress)}, for a connection {@code decoder} reads (or {@code null}): at the listener's
+   * ceiling the connection idle longest among a sample is closed to make room, and {@code decoder}'s connection may be
+   * closed so for a later one.
+   */
+  public Admitted admit(SocketAddress peer, StrictHttpDecoder decoder) {
+    int now = open.incrementAndGet();
+    if (now > max && (now > max + overlap(max) || !evictIdle())) {
       open.decrementAndGet();
       refused.increment();
       return null;
@@ -96,11 +136,51 @@ public final class ConnectionLimits {
       refused.increment();
       return null;
     }
-    return new Admitted(client);
+    return new Admitted(client, decoder == null ? -1 : take(decoder));
+  }
+
+  /** Closes the connection idle longest among {@link #SAMPLE} slots sampled; false when none of them is idle. */
+  private boolean evictIdle() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    int n = slots.length();
+    StrictHttpDecoder oldest = null;
+    long oldestSince = 0;
+    for (int i = 0; i < SAMPLE; i++) {
+      StrictHttpDecoder d = slots.get(random.nextInt(n));
+      long since = d == null ? 0 : d.idleSince();
+      if (since != 0 && (oldest == null || since - oldestSince < 0)) {
+        oldest = d;
+        oldestSince = since;
+      }
+    }
+    if (oldest == null) {
+      return false;
+    }
+    oldest.closeIfIdle();
+    evicted.increment();
+    return true;
+  }
+
+  private int take(StrictHttpDecoder decoder) {
+    int slot;
+    synchronized (free) {
+      if (freeTop == 0) {
+        return -1; // cannot happen: admissions never exceed the slots
+      }
+      slot = free[--freeTop];
+    }
+    slots.set(slot, decoder);
+    return slot;
   }
 
   /** Gives back the places an admitted connection held. */
   public void release(Admitted admitted) {
+    if (admitted.slot >= 0) {
+      slots.set(admitted.slot, null);
+      synchronized (free) {
+        free[freeTop++] = admitted.slot;
+      }
+    }
     open.decrementAndGet();
     if (admitted.client != null) {
       release(admitted.client);
@@ -146,6 +226,11 @@ public final class ConnectionLimits {
     return refused.sum();
   }
 
+  /** Idle connections closed so far to admit a new one at the listener's ceiling. */
+  public long evicted() {
+    return evicted.sum();
+  }
+
   public int max() {
     return max;
   }
@@ -153,9 +238,11 @@ public final class ConnectionLimits {
   /** An admitted connection's place: the client key it counts under, if any. */
   public static final class Admitted {
     private final String client;
+    private final int slot;
 
-    private Admitted(String client) {
+    private Admitted(String client, int slot) {
       this.client = client;
+      this.slot = slot;
     }
   }
 }

@@ -168,7 +168,7 @@ public final class GatewayVerticle extends VerticleBase {
     if (connections == null || !(conn instanceof ConnectionBase)) {
       return;
     }
-    ConnectionLimits.Admitted place = connections.admit(conn.remoteAddress());
+    ConnectionLimits.Admitted place = connections.admit(conn.remoteAddress(), decoder);
     if (place == null) {
       if (decoder != null) {
         decoder.refuseConnection(connections);

@@ -78,6 +78,12 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   /** The client closed its sending side: the connection closes once every request read is answered. */
   private boolean inputShut;
   /**
+   * Since when ({@code System.nanoTime()}) the connection has waited for its next request, or 0 while a request is
+   * being read or answered. Written on the event loop, read by {@link ConnectionLimits} from any thread: a stale read
+   * only picks a worse candidate, and {@link #closeIfIdle} checks again on the event loop before closing.
+   */
+  private volatile long idleSince;
+  /**
    * When the current phase (headers, or body) must be complete, {@code System.nanoTime()} based; 0 when no request
    * is in progress. Moving it costs nothing: the one timer below checks it when it fires and re-arms itself for
    * what is left, so a request does not schedule and cancel timers of its own (two of each per GET before).
@@ -119,6 +125,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
     super.handlerAdded(ctx);
     this.ctx = ctx;
+    idle();
     if (ctx.channel().isActive()) {
       deadline(ctx, headerTimeoutMs); // the first request's head must arrive in time, counted from the connection
     }
@@ -188,6 +195,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     }
     if (buffer.isReadable()) {
       silent = false;
+      if (idleSince != 0) {
+        idleSince = 0;
+      }
     }
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
       deadline(ctx, headerTimeoutMs);
@@ -288,6 +298,31 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     return super.isContentAlwaysEmpty(msg);
   }
 
+  private void idle() {
+    long now = System.nanoTime();
+    idleSince = now == 0 ? 1 : now;
+  }
+
+  /** When the connection started waiting for its next request ({@code System.nanoTime()}), or 0 if it is not. */
+  long idleSince() {
+    return idleSince;
+  }
+
+  /** Closes the connection, without an answer, if it is still waiting for its next request (from any thread). */
+  void closeIfIdle() {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      return;
+    }
+    c.executor().execute(() -> {
+      if (idleSince != 0 && !answering && answers == requests && !inBody) {
+        idleSince = 0;
+        discarding = true;
+        c.close();
+      }
+    });
+  }
+
   private void cancel() {
     deadlineNanos = 0;
     if (timer != null) {
@@ -346,6 +381,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       if (msg instanceof LastHttpContent) {
         answers++;
         answering = false;
+        if (answers == requests && !inBody && !closing) {
+          idle();
+        }
         if (closing) {
           // It lingers: the connection is admitted, so its place is counted until it closes.
           promise = promise.unvoid();

@@ -86,6 +86,8 @@ public final class GatewayMetrics {
       .description("Connections the client listener holds at most (http.maxConnections)").register(r);
     FunctionCounter.builder("biogate.http.connections.refused", connections, ConnectionLimits::refused)
       .description("Connections answered 503 and closed because a connection ceiling was reached").register(r);
+    FunctionCounter.builder("biogate.http.connections.evicted", connections, ConnectionLimits::evicted)
+      .description("Idle connections closed to admit a new one at the client listener's ceiling").register(r);
   }
 
   /** Webhook deliveries by provider and result; the label values are a closed set. */
