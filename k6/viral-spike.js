@@ -12,12 +12,15 @@
 // not empty the gateway cache. A run against an already cached profile ends
 // with 0 upstream fetches and fails with a message saying so.
 //
-// setup():    resets the sandbox (POST /__sandbox/reset), optionally makes the
-//             upstream slow (SPIKE_UPSTREAM_LATENCY_MS, default 300) so that
-//             many requests pile up on the first miss.
+// setup():    checks that the sandbox serves SPIKE_PROFILE (or creates it with
+//             SPIKE_CREATE_PROFILE=1), makes the upstream slow
+//             (SPIKE_UPSTREAM_LATENCY_MS, default 300) so that many requests
+//             pile up on the first miss, and notes the sandbox's fetch count
+//             of the profile. It resets nothing: profiles put into the sandbox
+//             by hand stay.
 // scenario:   ramping-arrival-rate GET /v1/profiles/{SPIKE_PROFILE}.
-// teardown(): reads GET /__sandbox/stats and requires
-//             by_path["/profiles/<SPIKE_PROFILE>"] === 1; otherwise it adds
+// teardown(): reads GET /__sandbox/stats and requires exactly one more
+//             fetch of /profiles/<SPIKE_PROFILE> than at setup; otherwise it adds
 //             to the `upstream_fetch_mismatch` counter, whose threshold
 //             `count==0` makes k6 exit 99. (Metrics emitted in teardown() do
 //             count for thresholds; k6 evaluates them after teardown.)
@@ -25,11 +28,10 @@ import http from 'k6/http';
 import { check } from 'k6';
 import { Counter } from 'k6/metrics';
 import {
-  env, envInt, envFloat, header, jsonBody, profileUrl, requireGateway, snippet,
+  SANDBOX_TOKEN, SANDBOX_URL, env, envInt, envFloat, header, jsonBody, profileUrl, requireGateway, snippet,
 } from './lib/config.js';
 import {
-  sandboxReset, sandboxFaults, faultsAccepted, sandboxStats, sandboxPutProfile,
-  upstreamProfileFetches,
+  sandboxFaults, faultsAccepted, sandboxStats, sandboxPutProfile, upstreamProfileFetches,
 } from './lib/sandbox.js';
 
 const SPIKE_PROFILE = env('SPIKE_PROFILE', 'alice');
@@ -82,7 +84,6 @@ export const options = {
 
 export function setup() {
   requireGateway();
-  sandboxReset();
   if (CREATE_PROFILE) {
     const put = sandboxPutProfile(SPIKE_PROFILE, {
       username: SPIKE_PROFILE,
@@ -98,20 +99,27 @@ export function setup() {
       throw new Error('PUT /__sandbox/profiles/' + SPIKE_PROFILE + ' failed: ' + snippet(put));
     }
   }
+  // The upstream must have the profile: a spike on a name it does not serve measures cached 404s.
+  const upstream = http.get(SANDBOX_URL + '/profiles/' + encodeURIComponent(SPIKE_PROFILE), {
+    headers: { Authorization: 'Bearer ' + SANDBOX_TOKEN }, tags: { name: 'setup: sandbox profile' },
+  });
+  if (upstream.status === 404) {
+    throw new Error('the sandbox has no profile ' + SPIKE_PROFILE + ': pick one it serves (demo, alice, bob) or ' +
+      'add -e SPIKE_CREATE_PROFILE=1 to create it');
+  }
+  if (upstream.status !== 200) {
+    console.warn('could not check the sandbox for ' + SPIKE_PROFILE + ': ' + snippet(upstream));
+  }
   if (UPSTREAM_LATENCY_MS > 0) {
     const res = sandboxFaults({ mode: 'slow', latency_ms: UPSTREAM_LATENCY_MS });
     if (!faultsAccepted(res)) {
       throw new Error('could not make the sandbox slow: ' + snippet(res));
     }
   }
-  // Sanity: right after the reset the sandbox has not served the profile.
+  // The spike's fetches are counted from here (the check above is one of them already).
   const before = upstreamProfileFetches(sandboxStats(), SPIKE_PROFILE, UPSTREAM_PATH);
-  if (before !== null && before !== 0) {
-    console.warn('sandbox already counts ' + before + ' fetches of ' + SPIKE_PROFILE +
-      ' after reset; the final count may be off');
-  }
   upstreamFetchMismatch.add(0);
-  return { profile: SPIKE_PROFILE, url: URL };
+  return { profile: SPIKE_PROFILE, url: URL, before: before === null ? 0 : before };
 }
 
 export function spike(data) {
@@ -135,7 +143,8 @@ export default function (data) {
 export function teardown(data) {
   const profile = data && data.profile ? data.profile : SPIKE_PROFILE;
   const stats = sandboxStats();
-  const fetches = upstreamProfileFetches(stats, profile, UPSTREAM_PATH);
+  const total = upstreamProfileFetches(stats, profile, UPSTREAM_PATH);
+  const fetches = total === null ? null : total - (data && data.before ? data.before : 0);
   const restored = sandboxFaults({ mode: 'ok' });
   if (!faultsAccepted(restored)) {
     console.error('could not set the sandbox back to mode ok: ' + snippet(restored));
@@ -149,10 +158,11 @@ export function teardown(data) {
     console.error('FAIL: could not read by_path from ' + 'GET /__sandbox/stats: ' + JSON.stringify(stats));
   } else if (fetches === 0) {
     console.error('FAIL: the sandbox never served /profiles/' + profile +
-      ': the gateway already had it cached. Restart biogate (or purge the profile) before this test.');
+      ': the gateway already held an answer for it (a copy, or a 404 it remembers). Restart biogate (or purge ' +
+      'the profile) before this test, or pick another SPIKE_PROFILE.');
   } else {
     console.error('FAIL: the sandbox served /profiles/' + profile + ' ' + fetches +
-      ' times; expected exactly 1 (misses were not coalesced). by_path=' +
+      ' times during the spike; expected exactly 1 (misses were not coalesced). by_path=' +
       JSON.stringify(stats.by_path));
   }
 }

@@ -28,7 +28,11 @@
 //
 // The run fails (exit 99) when more than 1% of requests fail, a first delivery
 // is not {"received":true} or a redelivery is not {"duplicate":true} (rates
-// below 0.99), p95/p99 exceed P95_MS/P99_MS, or no redelivery was exercised.
+// below 0.99), p95/p99 exceed P95_MS/P99_MS, no redelivery was exercised, or
+// more than MAX_DROPPED (default 0) planned deliveries were never sent for
+// want of a free VU (raise MAX_VUS). setup() sends one signed delivery per
+// provider first and stops the run, saying what the gateway answered, when it
+// is refused (another secret, none configured).
 //
 // Failover drills: with -e RETRY_503=1 every delivery answered 503 is sent
 // again, as providers do, after its Retry-After (1-5 s), for at most
@@ -50,13 +54,16 @@ const PROVIDERS = envList('PROVIDERS', 'linktree,linkme');
 const RATE = envInt('WEBHOOK_RATE', 50);           // deliveries per second, per provider
 const DURATION = env('DURATION', '30s');
 const PRE_VUS = envInt('PRE_VUS', 10);
-const MAX_VUS = envInt('MAX_VUS', 100);
+const RETRY_503 = env('RETRY_503', '0') === '1';     // retry 503s as a provider would (failover drills)
+// A delivery waiting out a 503 holds its VU for seconds: a failover drill needs VUs for ~20 s of arrivals.
+const MAX_VUS = envInt('MAX_VUS', RETRY_503 ? Math.max(100, RATE * 20) : 100);
+// Deliveries the arrival rate planned but no VU was free to send: none, or the run did not send what it claims.
+const MAX_DROPPED = envInt('MAX_DROPPED', 0);
 const DUP_PERCENT = envInt('DUP_PERCENT', 30);
 const P95_MS = envFloat('P95_MS', 100);
 const P99_MS = envFloat('P99_MS', 300);
 const KEEP_IDS = 50;                               // per VU, per provider
 const KLAVIYO_BATCH = envInt('KLAVIYO_BATCH', 10);   // events per Klaviyo delivery (at most 1000)
-const RETRY_503 = env('RETRY_503', '0') === '1';     // retry 503s as a provider would (failover drills)
 const RETRY_503_MAX_S = envInt('RETRY_503_MAX_S', 60);
 
 const LINKTREE_SECRET = firstSecret('LINKTREE_WEBHOOK_SECRET');
@@ -107,6 +114,7 @@ function buildOptions() {
   const scenarios = {};
   const thresholds = {
     webhook_first_ok: ['rate>0.99'],
+    dropped_iterations: ['count<=' + MAX_DROPPED],
   };
   // At the end of a run k6 also evaluates thresholds of metrics that got no
   // sample (an empty Rate counts as 0), so these two only exist when
@@ -245,9 +253,42 @@ function recordDuplicate(provider, sent) {
   }, { provider: provider, delivery: 'duplicate' });
 }
 
+/**
+ * One signed delivery per provider before the storm: a gateway that refuses them (another secret, none configured)
+ * stops the run here with what it answered, instead of a whole run of failed checks that never say why.
+ */
+function probeProvider(provider, runId) {
+  const id = provider.substring(0, 2) + '-' + runId + '-probe';
+  const tags = { name: 'setup: ' + provider + ' delivery' };
+  const post = provider === 'linktree'
+    ? () => postLinktree(BASE_URL, LINKTREE_SECRET, id, linkUpdatedBody('lnk_probe', 0), tags)
+    : provider === 'linkme' ? () => postLinkme(BASE_URL, LINKME_SECRET, linkClickEnvelope(id, 'lnk_probe'), tags)
+      : () => postKlaviyo(BASE_URL, KLAVIYO_SECRET, klaviyoBatchBody(['kl-' + runId + '-probe']), tags);
+  let res = post();
+  // A retryable 503 (a Redis switch, a full backlog) is waited out for a while; webhook_disabled never passes.
+  for (let i = 0; i < 10 && res.status === 503 && (jsonBody(res) || {}).error !== 'webhook_disabled'; i++) {
+    sleep(retryDelay(res));
+    res = post();
+  }
+  if (res.status !== 200) {
+    const body = jsonBody(res) || {};
+    const secret = provider.toUpperCase() + '_WEBHOOK_SECRET';
+    const hint = body.error === 'webhook_disabled' ? 'the gateway has no ' + secret + ': start it with the same secret as k6'
+      : body.error === 'invalid_signature' ? 'k6 and the gateway sign with different secrets: give both the same ' + secret
+        : res.status === 0 ? 'no answer (' + res.error + ')' : 'see the gateway log';
+    throw new Error('the gateway refused a signed ' + provider + ' delivery: ' + res.status + ' ' +
+      (body.error || '') + ' (' + (body.message || String(res.body).substring(0, 120)) + '); ' + hint);
+  }
+}
+
 export function setup() {
   requireGateway();
   const runId = env('RUN_ID', 'k6' + Date.now().toString(36));
+  for (let i = 0; i < PROVIDERS.length; i++) {
+    if (enabled(PROVIDERS[i])) {
+      probeProvider(PROVIDERS[i], runId);
+    }
+  }
   console.log('webhook storm run id ' + runId + ', providers ' + PROVIDERS.join(','));
   return { runId: runId };
 }

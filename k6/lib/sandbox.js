@@ -14,18 +14,6 @@ function ok(res) {
   return res.status >= 200 && res.status < 300;
 }
 
-/** POST /__sandbox/reset; throws with a readable message when it fails. */
-export function sandboxReset() {
-  const res = http.post(SANDBOX_URL + '/__sandbox/reset', null, {
-    tags: { name: 'sandbox: reset' },
-  });
-  if (!ok(res)) {
-    throw new Error('POST ' + SANDBOX_URL + '/__sandbox/reset failed: ' + snippet(res) +
-      '. Is the sandbox running on SANDBOX_URL?');
-  }
-  return res;
-}
-
 /**
  * POST /__sandbox/faults with the given object, e.g. {mode: 'down'}.
  * Returns the response; the caller decides whether a failure is fatal.
