@@ -54,6 +54,11 @@ final class ClickJournal {
     this.worker = vertx.createSharedWorkerExecutor("biogate-click-journal-" + UUID.randomUUID(), 1);
   }
 
+  /** The file the configuration names; {@link #path()} differs when another process on this host holds it. */
+  Path configured() {
+    return configured;
+  }
+
   /** Opens and locks the file; completes with how many events it holds (left behind by a previous run). */
   Future<Long> open() {
     return worker.executeBlocking(() -> {

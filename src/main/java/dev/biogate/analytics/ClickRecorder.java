@@ -97,6 +97,10 @@ public final class ClickRecorder implements Deployable {
   Future<Void> start(Context ctx) {
     return journal.open().map(left -> {
       context = ctx;
+      if (!journal.path().equals(journal.configured())) {
+        // Another process on this host holds the configured file: say which file this instance writes instead.
+        LOG.info("click journal {} is in use by another instance on this host; journaling to {}", journal.configured(), journal.path());
+      }
       if (left > 0) {
         LOG.info("click journal {} holds {} clicks from a previous run; replaying them", journal.path(), left);
         replay.leftOver();

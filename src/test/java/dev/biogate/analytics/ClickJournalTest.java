@@ -111,14 +111,22 @@ class ClickJournalTest extends HarnessTest {
       })));
   }
 
+  /** Each locks its own file, and the one that did not get the configured file says which it writes (it used not to). */
   @Test
-  void aSecondInstanceOnTheSameHostUsesItsOwnJournalFile(VertxTestContext ctx) {
+  void aSecondInstanceOnTheSameHostUsesItsOwnJournalFileAndSaysWhich(VertxTestContext ctx) {
     JsonObject cfg = Clicks.config(dir.resolve("clicks.journal"));
-    Future.all(h.gateway(cfg), h.gateway(cfg)).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+    dev.biogate.support.LogCapture said = dev.biogate.support.LogCapture.of(ClickRecorder.class, e -> e.getFormattedMessage());
+    Future.all(h.gateway(cfg), h.gateway(cfg)).eventually(() -> {
+      said.close();
+      return Future.succeededFuture();
+    }).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
       Path a = ((Gateway) all.resultAt(0)).clickRecorder().journalPath();
       Path b = ((Gateway) all.resultAt(1)).clickRecorder().journalPath();
       assertTrue(!a.equals(b), "each instance locks its own file: " + a + " " + b);
       assertTrue(a.getFileName().toString().startsWith("clicks.journal") && b.getFileName().toString().startsWith("clicks.journal"));
+      Path sibling = a.getFileName().toString().equals("clicks.journal") ? b : a;
+      assertTrue(said.lines().contains("click journal " + dir.resolve("clicks.journal")
+        + " is in use by another instance on this host; journaling to " + sibling), said.lines().toString());
       ctx.completeNow();
     })));
   }
