@@ -171,14 +171,79 @@ public final class ReplicaWatch {
     int n = Math.min(count, SHARDS_PER_SAMPLE);
     int from = next;
     next = (from + n) % count;
-    List<Future<Void>> samples = new ArrayList<>(n);
+    List<Future<Integer>> samples = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      samples.add(sample((from + i) % count));
+      samples.add(state((from + i) % count));
     }
-    return Future.join(samples).<Void>mapEmpty().otherwiseEmpty();
+    return Future.join(samples).<Void>transform(done -> {
+      // One line per new state for the shards that changed together (a start, a failover), not one per shard.
+      java.util.Map<Integer, List<Integer>> changed = new java.util.TreeMap<>();
+      for (int i = 0; i < n; i++) {
+        Future<Integer> f = samples.get(i);
+        int shard = (from + i) % count;
+        if (f.succeeded() && changed(shard, f.result()) && shard < shards) {
+          changed.computeIfAbsent(f.result(), k -> new ArrayList<>()).add(shard);
+        }
+      }
+      changed.forEach((now, list) -> log(now, list));
+      return Future.succeededFuture();
+    });
   }
 
   private Future<Void> sample(int shard) {
+    return state(shard).map(now -> {
+      if (changed(shard, now) && shard < shards) {
+        log(now, List.of(shard));
+      }
+      return (Void) null;
+    });
+  }
+
+  /** Records {@code now} as the shard's state; true when it differs from what was known (logged for other keys). */
+  private boolean changed(int shard, int now) {
+    int before = replicated.getAndSet(shard, now);
+    if (before == now) {
+      return false;
+    }
+    if (shard >= shards) {
+      // A watched key outside the shards (the outbound stream): its writes are not webhooks.
+      LOG.info("the redis master of {} {}", name(shard), now == REPLICATED ? "has a replica: writes there wait for it"
+        : now == ALONE ? "has no replica: writes there do not wait" : "has no replica and the sentinels do not confirm it as the"
+          + " master (a failover?): writes there wait for a replica");
+    }
+    return true;
+  }
+
+  private void log(int now, List<Integer> list) {
+    String which = list.size() == 1 ? "shard " + list.get(0) : "shards " + ranges(list);
+    if (now == REPLICATED) {
+      LOG.info("the redis master of {} has a replica: its webhooks are acknowledged once a replica holds them", which);
+    } else if (now == ALONE) {
+      LOG.info("the redis master of {} has no replica: its webhooks are acknowledged once the master holds them", which);
+    } else {
+      unconfirmed.warn(LOG, System.currentTimeMillis(), "shards", "the redis server of {} has no replica and the"
+        + " sentinels do not confirm it as the master (a failover?): its webhooks are answered 503 until a replica holds"
+        + " them or the sentinels confirm it", which);
+    }
+  }
+
+  /** Sorted shard numbers as ranges: {@code 0-3, 7, 9-10}. */
+  static String ranges(List<Integer> shardList) {
+    List<Integer> sorted = new ArrayList<>(shardList);
+    java.util.Collections.sort(sorted);
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < sorted.size(); i++) {
+      int start = sorted.get(i);
+      int end = start;
+      while (i + 1 < sorted.size() && sorted.get(i + 1) == end + 1) {
+        end = sorted.get(++i);
+      }
+      out.append(out.length() == 0 ? "" : ", ").append(start).append(start == end ? "" : "-" + end);
+    }
+    return out.toString();
+  }
+
+  private Future<Integer> state(int shard) {
     // INFO has no key: on Cluster it would land on any master. Run it from a script keyed like the shard's events
     // stream, so it is answered by the master that takes that shard's deliveries.
     Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(keyOf(shard));
@@ -191,25 +256,6 @@ public final class ReplicaWatch {
         return Future.succeededFuture(ALONE);
       }
       return sentinels.confirmsMaster(field(text, "run_id"), r[1]).map(confirmed -> confirmed ? ALONE : UNCONFIRMED);
-    }).map(now -> {
-      int before = replicated.getAndSet(shard, now);
-      if (before != now) {
-        if (shard >= shards) {
-          // A watched key outside the shards (the outbound stream): its writes are not webhooks.
-          LOG.info("the redis master of {} {}", name(shard), now == REPLICATED ? "has a replica: writes there wait for it"
-            : now == ALONE ? "has no replica: writes there do not wait" : "has no replica and the sentinels do not confirm it as the"
-              + " master (a failover?): writes there wait for a replica");
-        } else if (now == REPLICATED) {
-          LOG.info("the redis master of shard {} has a replica: its webhooks are acknowledged once a replica holds them", shard);
-        } else if (now == ALONE) {
-          LOG.info("the redis master of shard {} has no replica: its webhooks are acknowledged once the master holds them", shard);
-        } else {
-          unconfirmed.warn(LOG, System.currentTimeMillis(), "shards", "the redis server of shard {} has no replica and the"
-            + " sentinels do not confirm it as the master (a failover?): its webhooks are answered 503 until a replica holds"
-            + " them or the sentinels confirm it", shard);
-        }
-      }
-      return (Void) null;
     });
   }
 

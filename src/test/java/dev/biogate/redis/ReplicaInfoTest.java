@@ -34,4 +34,12 @@ class ReplicaInfoTest {
       "id=7 addr=10.0.0.9:51234 laddr=10.0.0.2:6379 fd=9 name= age=3 idle=0 flags=N db=0\n"));
     assertEquals(null, ReplicaWatch.localAddress("id=7 addr=10.0.0.9:51234 fd=9\n"));
   }
+
+  /** Shards that change together are logged in one line as ranges: 17 lines per start and per failover before. */
+  @Test
+  void shardsThatChangeTogetherAreNamedAsRanges() {
+    assertEquals("0-15", ReplicaWatch.ranges(java.util.List.of(3, 0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
+    assertEquals("0-2, 5, 7-8", ReplicaWatch.ranges(java.util.List.of(8, 7, 5, 2, 1, 0)));
+    assertEquals("4", ReplicaWatch.ranges(java.util.List.of(4)));
+  }
 }
