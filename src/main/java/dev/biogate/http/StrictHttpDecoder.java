@@ -182,6 +182,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         ? new FramingException(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served")
         : new FramingException(400, "bad_request", "the request line is not method, target and HTTP version");
     }
+    if (!visibleAscii(initialLine[1])) {
+      // Control bytes, raw non-ASCII or whitespace other than the separators: a parser in front may split or
+      // decode the target otherwise (RFC 9112 §3.2: a target is ASCII, percent-encoded beyond that).
+      throw new FramingException(400, "bad_request", "the request target has bytes a URI cannot hold (percent-encode them)");
+    }
     current = new FramingRules();
     return new DefaultHttpRequest("HTTP/1.1".equals(version) ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0,
       HttpMethod.valueOf(initialLine[0]), initialLine[1], HeadersMultiMap.httpHeaders(current));
@@ -231,6 +236,16 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
       deadline(ctx, headerTimeoutMs);
     }
+  }
+
+  private static boolean visibleAscii(String target) {
+    for (int i = 0; i < target.length(); i++) {
+      char c = target.charAt(i);
+      if (c <= 0x20 || c >= 0x7F) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The current phase must end within {@code ms}; the pending check is moved only if it would come too late. */

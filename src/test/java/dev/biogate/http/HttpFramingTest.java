@@ -81,6 +81,19 @@ class HttpFramingTest extends HarnessTest {
       })));
   }
 
+  /**
+   * Found with raw sockets: NUL, other control bytes and raw non-ASCII bytes in the request target were routed (a 404,
+   * or a 200 for {@code ?\xff\x00}); a parser in front may split or decode such a target otherwise.
+   */
+  @Test
+  void controlBytesOrRawNonAsciiInTheTargetAreRefused(VertxTestContext ctx) {
+    refusedAlone(ctx, 400,
+      "GET /v1/profiles/demo\u0000/x HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET /v1/profiles/demo?\u001f HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET /v1/profiles/demo?a=\u007f HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET /r/demo/\u00c4\u00b0d HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT);
+  }
+
   @Test
   void whitespaceBeforeAHeaderColonIsRefused(VertxTestContext ctx) {
     refusedAlone(ctx, 400,
