@@ -32,6 +32,8 @@ import io.vertx.core.http.impl.headers.HeadersMultiMap;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.impl.ConnectionBase;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -79,10 +81,21 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private boolean inputShut;
   /**
    * Since when ({@code System.nanoTime()}) the connection has waited for its next request, or 0 while a request is
-   * being read or answered. Written on the event loop, read by {@link ConnectionLimits} from any thread: a stale read
-   * only picks a worse candidate, and {@link #closeIfIdle} checks again on the event loop before closing.
+   * being read or answered. Written on the event loop, read by {@link ConnectionLimits} from any thread (through
+   * {@link #IDLE_SINCE}): a stale read only picks a worse candidate, and {@link #closeIfIdle} checks again on the
+   * event loop before closing.
    */
-  private volatile long idleSince;
+  private long idleSince;
+  /** Release writes and acquire reads of {@link #idleSince}: no fence on the event loop's per-request writes. */
+  private static final VarHandle IDLE_SINCE;
+
+  static {
+    try {
+      IDLE_SINCE = MethodHandles.lookup().findVarHandle(StrictHttpDecoder.class, "idleSince", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
   /**
    * When the current phase (headers, or body) must be complete, {@code System.nanoTime()} based; 0 when no request
    * is in progress. Moving it costs nothing: the one timer below checks it when it fires and re-arms itself for
@@ -201,7 +214,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     if (buffer.isReadable()) {
       silent = false;
       if (idleSince != 0) {
-        idleSince = 0;
+        IDLE_SINCE.setRelease(this, 0L);
       }
     }
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
@@ -315,12 +328,12 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
   private void idle() {
     long now = System.nanoTime();
-    idleSince = now == 0 ? 1 : now;
+    IDLE_SINCE.setRelease(this, now == 0 ? 1 : now);
   }
 
   /** When the connection started waiting for its next request ({@code System.nanoTime()}), or 0 if it is not. */
   long idleSince() {
-    return idleSince;
+    return (long) IDLE_SINCE.getAcquire(this);
   }
 
   /** Closes the connection, without an answer, if it is still waiting for its next request (from any thread). */
@@ -331,7 +344,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     }
     c.executor().execute(() -> {
       if (idleSince != 0 && !answering && answers == requests && !inBody) {
-        idleSince = 0;
+        IDLE_SINCE.setRelease(this, 0L);
         discarding = true;
         c.close();
       }
