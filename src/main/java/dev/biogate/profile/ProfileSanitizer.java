@@ -65,13 +65,14 @@ public final class ProfileSanitizer {
     return out.toString();
   }
 
-  /** Control (Cc) and format (Cf) characters, except newline and tab. */
+  /** Control (Cc) and format (Cf) characters, except newline and tab, and unpaired surrogates. */
   private static boolean invisible(int cp) {
     if (cp == '\n' || cp == '\t') {
       return false;
     }
     int type = Character.getType(cp);
-    return type == Character.CONTROL || type == Character.FORMAT;
+    // A surrogate here is unpaired (a pair is read as one code point): strict JSON consumers reject it.
+    return type == Character.CONTROL || type == Character.FORMAT || type == Character.SURROGATE;
   }
 
   /** The URL if a link may point there, else {@code null}. */
@@ -103,6 +104,9 @@ public final class ProfileSanitizer {
       boolean web = scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https");
       if (web && (uri.getHost() == null || uri.getHost().isEmpty() || uri.getRawUserInfo() != null)) {
         return null; // credentials in a link are how "https://bank.example@evil.example/" passes for the bank
+      }
+      if (uri.getPort() > 65535) {
+        return null; // no such port: a link nobody can follow
       }
       if (!web && !uri.isOpaque()) {
         return null; // "mailto:" and "tel:" take no path: "mailto://evil.example/" is not an address
