@@ -187,6 +187,28 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/bad-request", Unpooled.buffer(0));
   }
 
+  /**
+   * The codec takes any run of SP, HTAB, VT, FF or CR between the request line's parts (RFC 9112 §3 allows that
+   * leniency); a parser in front that does not may read another target from the same bytes. One SP it is.
+   */
+  @Override
+  protected String splitFirstWordInitialLine(byte[] line, int start, int length) {
+    oneSpaceAfter(line, start + length);
+    return super.splitFirstWordInitialLine(line, start, length);
+  }
+
+  @Override
+  protected String splitSecondWordInitialLine(byte[] line, int start, int length) {
+    oneSpaceAfter(line, start + length);
+    return super.splitSecondWordInitialLine(line, start, length);
+  }
+
+  private static void oneSpaceAfter(byte[] line, int at) {
+    if (at + 1 >= line.length || line[at] != ' ' || line[at + 1] <= ' ' || line[at + 1] == 0x7F) {
+      throw new FramingException(400, "bad_request", "the request line is not method, target and HTTP version, one space apart");
+    }
+  }
+
   @Override
   protected HttpMessage createMessage(String[] initialLine) {
     String version = initialLine[2];

@@ -34,7 +34,8 @@ class ConnectionFloodTest extends HarnessTest {
   protected JsonObject gatewayOverrides() {
     // Loopback is held to the per-client ceiling here (the harness exempts it from per-client limits by default).
     return new JsonObject().put("http", new JsonObject().put("maxConnections", 12).put("maxConnectionsPerClient", 8)
-      .put("inbound", new JsonObject().put("exemptLoopback", false)));
+        .put("inbound", new JsonObject().put("exemptLoopback", false)))
+      .put("webhooks", new JsonObject().put("linktree", new JsonObject().put("secrets", "whsec_flood_test")));
   }
 
   @AfterEach
@@ -68,12 +69,13 @@ class ConnectionFloodTest extends HarnessTest {
 
   /**
    * The listener's ceiling counts every client; the management port has a budget of its own and stays reachable. The
-   * held connections are in a request (its head still arriving): idle ones would be closed for the newcomer.
+   * held connections are in a request (its body awaited: the gateway's 100 Continue says it has read the head); idle
+   * ones would be closed for the newcomer.
    */
   @Test
   void theListenerCeilingKeepsTheManagementPortReachable(Vertx vertx, VertxTestContext ctx) {
-    hold(vertx, 8, "127.0.0.1", "GET /health/live HTTP/1.1\r\n")
-      .compose(v -> hold(vertx, 4, "127.0.0.2", "GET /health/live HTTP/1.1\r\n"))
+    holdInRequest(vertx, 8, "127.0.0.1")
+      .compose(v -> holdInRequest(vertx, 4, "127.0.0.2"))
       .compose(v -> refused(vertx, "127.0.0.3", g.port()))
       .compose(r -> exchangeFrom(vertx, "127.0.0.1", g.managementPort(),
         "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
@@ -133,20 +135,37 @@ class ConnectionFloodTest extends HarnessTest {
 
   /** Opens {@code n} connections from {@code localAddress} that send nothing. */
   private Future<Void> hold(Vertx vertx, int n, String localAddress) {
-    return hold(vertx, n, localAddress, "");
-  }
-
-  /** Opens {@code n} connections from {@code localAddress} that send {@code start} and then nothing. */
-  private Future<Void> hold(Vertx vertx, int n, String localAddress, String start) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < n; i++) {
       chain = chain.compose(v -> vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress))
         .connect(g.port(), "127.0.0.1").map(so -> {
           held.add(so);
-          if (!start.isEmpty()) {
-            so.write(start);
-          }
           return null;
+        }));
+    }
+    return chain;
+  }
+
+  /** Opens {@code n} connections from {@code localAddress}, each in a request whose body the gateway awaits. */
+  private Future<Void> holdInRequest(Vertx vertx, int n, String localAddress) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < n; i++) {
+      chain = chain.compose(v -> vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress))
+        .connect(g.port(), "127.0.0.1").compose(so -> {
+          held.add(so);
+          io.vertx.core.Promise<Void> awaited = io.vertx.core.Promise.promise();
+          StringBuilder in = new StringBuilder();
+          so.handler(b -> {
+            in.append(b.toString());
+            if (in.indexOf("HTTP/1.1 100") == 0 && in.indexOf("\r\n\r\n") > 0) {
+              awaited.tryComplete();
+            } else if (in.indexOf("\r\n\r\n") > 0 && in.indexOf("HTTP/1.1 100") != 0) {
+              awaited.tryFail("not a 100 Continue: " + in);
+            }
+          });
+          so.write("POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + "Content-Length: 10\r\nExpect: 100-continue\r\n\r\n");
+          return awaited.future();
         }));
     }
     return chain;

@@ -94,6 +94,21 @@ class HttpFramingTest extends HarnessTest {
       "GET /r/demo/\u00c4\u00b0d HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT);
   }
 
+  /**
+   * Found with raw sockets: bare CR, VT, FF, HTAB and runs of spaces separated the request line's parts
+   * ({@code GET\r/v1/profiles/demo HTTP/1.1} was a 200); a parser in front may read such a line otherwise.
+   */
+  @Test
+  void requestLinePartsAreSeparatedByOneSpaceOnly(VertxTestContext ctx) {
+    refusedAlone(ctx, 400,
+      "GET\r/health/live HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET\t/health/live HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET  /health/live HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET /health/live\u000bHTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET /health/live\fHTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET /health/live  HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT);
+  }
+
   @Test
   void whitespaceBeforeAHeaderColonIsRefused(VertxTestContext ctx) {
     refusedAlone(ctx, 400,
