@@ -66,6 +66,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private ChannelHandlerContext ctx;
   private FramingRules current;
   private boolean inBody;
+  /** The request line is read and its headers are not complete yet. */
+  private boolean inHead;
   /** Requests decoded on this connection, and answers written in full (interim 1xx answers are not counted). */
   private long requests;
   private long answers;
@@ -223,6 +225,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       throw new FramingException(400, "bad_request", "the request target has bytes a URI cannot hold (percent-encode them)");
     }
     current = new FramingRules();
+    inHead = true;
     return new DefaultHttpRequest("HTTP/1.1".equals(version) ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0,
       HttpMethod.valueOf(initialLine[0]), initialLine[1], HeadersMultiMap.httpHeaders(current));
   }
@@ -242,6 +245,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
       deadline(ctx, headerTimeoutMs);
     }
+    if (!inBody && folded(buffer)) {
+      buffer.skipBytes(buffer.readableBytes());
+      refuse(ctx, FOLDED);
+      return;
+    }
     int before = out.size();
     super.decode(ctx, buffer, out);
     for (int i = before; i < out.size(); i++) {
@@ -252,6 +260,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         }
         requests++;
         inBody = true;
+        inHead = false;
         deadline(ctx, bodyTimeoutMs);
       }
       if (msg instanceof HttpContent && !(msg instanceof HttpRequest) && !((HttpContent) msg).decoderResult().isSuccess()) {
@@ -281,6 +290,37 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       }
     }
     return true;
+  }
+
+  /**
+   * Whether the head in {@code buffer} has a folded line (obs-fold: a line starting with SP or HTAB). The codec would
+   * join it to the header above (RFC 9112 §5.2 allows that), where a parser in front that does not sees a header of its
+   * own, {@code Transfer-Encoding} say. The codec consumes whole lines only, so mid-head the buffer starts at a line's
+   * start; the scan stops at the blank line that ends the head.
+   */
+  private boolean folded(ByteBuf buffer) {
+    int to = buffer.writerIndex();
+    boolean headerLine = inHead; // whether the line at i is a header line (or the blank line ending the head)
+    for (int i = buffer.readerIndex(); i < to; ) {
+      byte first = buffer.getByte(i);
+      boolean blank = first == '\n' || (first == '\r' && i + 1 < to && buffer.getByte(i + 1) == '\n');
+      if (headerLine) {
+        if (first == ' ' || first == '\t') {
+          return true;
+        }
+        if (blank) {
+          return false; // the head ends here: what follows is a body or the next request
+        }
+      }
+      int lf = buffer.indexOf(i, to, (byte) '\n');
+      if (lf < 0) {
+        return false;
+      }
+      // Blank lines before a request line are skipped by the codec; after a request line every line is a header's.
+      headerLine |= !blank;
+      i = lf + 1;
+    }
+    return false;
   }
 
   /** The current phase must end within {@code ms}; the pending check is moved only if it would come too late. */
@@ -449,6 +489,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
   /** The answers this decoder writes itself, below the HTTP encoder: complete, and closing the connection. */
   private static final byte[] TIMEOUT = rawAnswer("408 Request Timeout", "", "request_timeout", "the request did not arrive in time");
+  private static final byte[] FOLDED = rawAnswer("400 Bad Request", "", "bad_request",
+    "folded header lines (obs-fold) are not accepted");
   private static final byte[] MALFORMED_BODY = rawAnswer("400 Bad Request", "", "bad_request",
     "the request body is not valid chunked coding");
   private static final byte[] TOO_MANY_CONNECTIONS = rawAnswer("503 Service Unavailable", "Retry-After: 1\r\n",

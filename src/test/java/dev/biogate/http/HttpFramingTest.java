@@ -109,6 +109,34 @@ class HttpFramingTest extends HarnessTest {
       "GET /health/live  HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT);
   }
 
+  /**
+   * Found with raw sockets: folded header lines (obs-fold) were joined to the header above, so
+   * {@code X-A: a\r\n\tTransfer-Encoding: chunked} framed its body by Content-Length here, where a parser in front
+   * that does not unfold sees a Transfer-Encoding; and {@code Authorization: Bearer\r\n <token>} was accepted.
+   */
+  @Test
+  void foldedHeaderLinesAreRefused(VertxTestContext ctx) {
+    refusedAlone(ctx, 400,
+      "GET /health/live HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n" + NEXT,
+      post("X-A: a\r\n\tTransfer-Encoding: chunked\r\nContent-Length: 2\r\n", "{}"),
+      "GET /health/live HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer\r\n token\r\n\r\n" + NEXT);
+  }
+
+  /** A body or a pipelined request after the head is not a folded line, whatever it starts with. */
+  @Test
+  void bodiesAndPipelinedRequestsStartingWithSpacesAreNotFolds(VertxTestContext ctx) {
+    String body = " {\n \"a\": 1\n}";
+    raw.exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + "Content-Length: " + body.length() + "\r\n\r\n" + body
+        + "\r\nGET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        assertEquals(2, rs.size(), rs.toString());
+        assertEquals(401, rs.get(0).status(), "read as a delivery, refused for its missing signature: " + rs);
+        assertEquals(200, rs.get(1).status(), rs.toString());
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void whitespaceBeforeAHeaderColonIsRefused(VertxTestContext ctx) {
     refusedAlone(ctx, 400,
