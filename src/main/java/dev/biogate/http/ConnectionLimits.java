@@ -65,6 +65,8 @@ public final class ConnectionLimits {
 
   /** Connections sampled for the one idle longest when the listener is full. */
   static final int SAMPLE = 32;
+  /** At most this many connections are tracked as eviction candidates (8 bytes of table each). */
+  static final int MAX_SLOTS = 1 << 18;
 
   public ConnectionLimits(HttpOptions options) {
     this(options.maxConnections() > 0 ? options.maxConnections() : fromProcessLimits(), options.maxConnectionsPerClient(),
@@ -76,8 +78,9 @@ public final class ConnectionLimits {
     this.perClient = perClient;
     this.proxies = ClientAddress.trusting(trustedProxies);
     this.exemptLoopback = exemptLoopback;
-    // Admitted in place of an idle one, a connection counts before that one has closed: room for the overlap.
-    int room = (int) Math.min(Integer.MAX_VALUE - 16L, max + (long) overlap(max));
+    // Admitted in place of an idle one, a connection counts before that one has closed: room for the overlap. The
+    // table is bounded (a configured ceiling may be millions); connections past it are not eviction candidates.
+    int room = (int) Math.min(MAX_SLOTS, max + (long) overlap(max));
     this.slots = new AtomicReferenceArray<>(room);
     this.free = new int[room];
     for (int i = 0; i < room; i++) {
@@ -165,7 +168,7 @@ public final class ConnectionLimits {
     int slot;
     synchronized (free) {
       if (freeTop == 0) {
-        return -1; // cannot happen: admissions never exceed the slots
+        return -1; // past the table: admitted, not a candidate
       }
       slot = free[--freeTop];
     }
