@@ -126,16 +126,19 @@ public final class ConnectionLimits {
    * closed so for a later one.
    */
   public Admitted admit(SocketAddress peer, StrictHttpDecoder decoder) {
-    int now = open.incrementAndGet();
-    if (now > max && (now > max + overlap(max) || !evictIdle())) {
-      open.decrementAndGet();
-      refused.increment();
-      return null;
-    }
+    // The client's own ceiling first: a connection it refuses must not have cost another one its place.
     String client = limited(peer);
     if (client != null && byClient.merge(client, 1, Integer::sum) > perClient) {
       release(client);
+      refused.increment();
+      return null;
+    }
+    int now = open.incrementAndGet();
+    if (now > max && (now > max + overlap(max) || !evictIdle())) {
       open.decrementAndGet();
+      if (client != null) {
+        release(client);
+      }
       refused.increment();
       return null;
     }
