@@ -4,6 +4,7 @@ import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.RedisConfig;
 import dev.biogate.redis.RedisClients;
 import dev.biogate.redis.RedisMode;
+import dev.biogate.redis.RedisPersistence;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -127,10 +128,7 @@ public final class Preflight {
       fail("redis cluster state " + state + " (" + assigned + " of 16384 slots assigned): the gateway cannot use unserved slots");
     }
     try {
-      var coverage = client.send(Request.cmd(Command.CONFIG).arg("GET").arg("cluster-require-full-coverage"))
-        .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).await();
-      String value = coverage == null ? null : coverage.size() >= 2 ? coverage.get(1).toString()
-        : coverage.get("cluster-require-full-coverage") == null ? null : coverage.get("cluster-require-full-coverage").toString();
+      String value = RedisPersistence.config(client, "cluster-require-full-coverage").await();
       if ("yes".equalsIgnoreCase(value)) {
         note("cluster-require-full-coverage is yes: while one master is down the whole cluster refuses commands (no recommends)");
       }

@@ -40,7 +40,7 @@ public final class RedisPersistence {
   }
 
   /** The value of one setting ({@code CONFIG GET}), or {@code null} when the server did not say. */
-  private static Future<String> config(Redis redis, String name) {
+  public static Future<String> config(Redis redis, String name) {
     return redis.send(Request.cmd(Command.CONFIG).arg("GET").arg(name)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .map(r -> value(r, name));
   }

@@ -255,7 +255,7 @@ public final class ReplicaWatch {
       if (sentinels == null) {
         return Future.succeededFuture(ALONE);
       }
-      return sentinels.confirmsMaster(field(text, "run_id"), r[1]).map(confirmed -> confirmed ? ALONE : UNCONFIRMED);
+      return sentinels.confirmsMaster(RedisMode.field(text, "run_id"), r[1]).map(confirmed -> confirmed ? ALONE : UNCONFIRMED);
     });
   }
 
@@ -295,17 +295,6 @@ public final class ReplicaWatch {
     for (String f : clientInfo.trim().split(" ")) {
       if (f.startsWith("laddr=")) {
         return f.substring("laddr=".length());
-      }
-    }
-    return null;
-  }
-
-  /** A field of an {@code INFO} reply ({@code name:value} lines), trimmed; null when absent. */
-  static String field(String info, String name) {
-    String prefix = name + ":";
-    for (String line : info.split("\r?\n")) {
-      if (line.startsWith(prefix)) {
-        return line.substring(prefix.length()).trim();
       }
     }
     return null;
