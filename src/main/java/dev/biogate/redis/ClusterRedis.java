@@ -256,8 +256,9 @@ public final class ClusterRedis implements Redis {
       return node(address).redis.batch(asked).map(replies -> replies.subList(1, replies.size()))
         .recover(next -> {
           String inner = onlyFailure(next, 1);
+          // Past the deadline the call fails as what Redis said last (TRYAGAIN), not as the ASK it followed.
           return inner != null && inner.startsWith("TRYAGAIN")
-            ? pauseThen(attempt, untilNanos, err, () -> route(slot, n -> n.batch(requests), null, 0)
+            ? pauseThen(attempt, untilNanos, ErrorType.create(inner), () -> route(slot, n -> n.batch(requests), null, 0)
                 .recover(again -> redirectScriptAndWait(again, slot, requests, untilNanos, attempt + 1)))
             : Future.failedFuture(next);
         });

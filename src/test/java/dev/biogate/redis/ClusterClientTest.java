@@ -52,6 +52,34 @@ class ClusterClientTest {
 
   private static final LuaScript RELEASE = LuaScript.load("lock_release");
   /** Small on purpose: the old client deadlocked once concurrency passed the pool size. */
+  /**
+   * A script (with its replica wait) whose keys a migration keeps split past the call's deadline fails as
+   * {@code TRYAGAIN}, what Redis said last: it used to fail as the {@code ASK} it had followed, and the gateway logged
+   * a slot migration as "(ASK)" although ASK is followed.
+   */
+  @Test
+  void aScriptWhoseKeysStaySplitPastItsDeadlineFailsAsTryAgain(Vertx vertx, VertxTestContext ctx) {
+    String present = "bg:lock:{split}a";
+    String missing = "bg:lock:{split}b";
+    int slot = cluster.slot(present);
+    RedisProcess source = cluster.masterOf(present);
+    RedisProcess target = cluster.masters().stream().filter(m -> !m.equals(source)).findFirst().orElseThrow();
+    source.call("SET", present, "token");
+    target.call("CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", source.string("CLUSTER", "MYID"));
+    source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", target.string("CLUSTER", "MYID"));
+    List<Request> scriptAndWait = List.of(Request.cmd(Command.EVAL).arg("return redis.call('EXISTS', KEYS[1], KEYS[2])").arg(2)
+      .arg(present).arg(missing), Request.cmd(Command.WAIT).arg(1).arg(100));
+    redis.batch(scriptAndWait).onComplete(ar -> vertx.executeBlocking(() -> {
+      source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "STABLE");
+      target.call("CLUSTER", "SETSLOT", Integer.toString(slot), "STABLE");
+      return null;
+    }).onComplete(x -> ctx.verify(() -> {
+      assertTrue(ar.failed(), "the keys stayed split");
+      assertTrue(ar.cause().getMessage().startsWith("TRYAGAIN"), ar.cause().getMessage());
+      ctx.completeNow();
+    })));
+  }
+
   private static final int POOL_SIZE = 4;
   private static final long COMMAND_TIMEOUT_MS = 1_000;
 
