@@ -2,6 +2,7 @@ package dev.biogate;
 
 import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.ConfigException;
+import dev.biogate.config.RedisConfig;
 import dev.biogate.config.SandboxOptions;
 import dev.biogate.http.ServerTls;
 import dev.biogate.ops.BuildInfo;
@@ -9,6 +10,7 @@ import dev.biogate.ops.Metrics;
 import dev.biogate.ops.Preflight;
 import dev.biogate.redis.EmbeddedRedis;
 import dev.biogate.redis.RedisPersistence;
+import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.sandbox.SandboxKlaviyoOptions;
 import dev.biogate.sandbox.SandboxServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -273,7 +275,17 @@ final class Launcher {
     try {
       gateway.redis().send(Request.cmd(Command.PING)).timeout(PROBE_MS, TimeUnit.MILLISECONDS)
         .toCompletionStage().toCompletableFuture().get();
-      LOG.info("redis {}: answered PING in {} ms", redis, (System.nanoTime() - t0) / 1_000_000);
+      long pingMs = (System.nanoTime() - t0) / 1_000_000;
+      if (config.redis().type() == RedisConfig.Type.SENTINEL) {
+        // Which server the Sentinels named: the address the master saw this connection arrive at.
+        String master = gateway.redis().send(Request.cmd(Command.CLIENT).arg("INFO")).timeout(PROBE_MS, TimeUnit.MILLISECONDS)
+          .map(r -> ReplicaWatch.localAddress(r.toString())).otherwise((String) null)
+          .toCompletionStage().toCompletableFuture().get();
+        LOG.info("redis {}: master '{}' at {} answered PING in {} ms", redis, config.redis().masterName(),
+          master == null ? "(address not reported)" : master, pingMs);
+      } else {
+        LOG.info("redis {}: answered PING in {} ms", redis, pingMs);
+      }
     } catch (Exception e) {
       LOG.warn("redis {}: did not answer ({}); serving degraded (cached copies, local budget share, click journal) until it does",
         redis, reason(e));

@@ -291,7 +291,7 @@ public final class ReplicaWatch {
   }
 
   /** The {@code laddr} field of a {@code CLIENT INFO} line, or null. */
-  static String localAddress(String clientInfo) {
+  public static String localAddress(String clientInfo) {
     for (String f : clientInfo.trim().split(" ")) {
       if (f.startsWith("laddr=")) {
         return f.substring("laddr=".length());

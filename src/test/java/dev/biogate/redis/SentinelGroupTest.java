@@ -1,6 +1,7 @@
 package dev.biogate.redis;
 
 import dev.biogate.config.RedisConfig;
+import dev.biogate.support.RedisProcess;
 import dev.biogate.support.Resp;
 import dev.biogate.support.TestSentinel;
 import io.vertx.core.Future;
@@ -89,6 +90,27 @@ class SentinelGroupTest {
     assertEquals(false, SentinelGroup.names(switched::get, "def", "10.0.0.1:6379"), "just switched to another address");
     assertEquals(false, SentinelGroup.names(switched::get, "def", null), "an address the gateway could not read");
     assertEquals(false, SentinelGroup.names(failing::get, "abc", "10.0.0.2:6379"), "a failover in progress");
+  }
+
+  @org.junit.jupiter.api.io.TempDir
+  java.nio.file.Path dir;
+
+  /** The start-up log names the master the Sentinels gave, not only the Sentinels (a newcomer could not tell which). */
+  @Test
+  void theStartUpLogNamesTheMasterTheSentinelsGave() throws Exception {
+    TestSentinel group = TestSentinel.get();
+    String endpoints = String.join(",", group.sentinels().stream().map(RedisProcess::url).toList());
+    dev.biogate.support.ZeroConfigProcess gateway = dev.biogate.support.ZeroConfigProcess.start(dir, java.util.List.of(),
+      Map.of("REDIS_TYPE", "sentinel", "REDIS_ENDPOINTS", endpoints, "REDIS_MASTER_NAME", TestSentinel.MASTER_NAME));
+    Process p = gateway.process();
+    try {
+      assertTrue(gateway.awaitLine("biogate listening on", 90, java.util.concurrent.TimeUnit.SECONDS), "started: " + gateway.lines());
+      String expected = "master '" + TestSentinel.MASTER_NAME + "' at 127.0.0.1:" + group.masterPort() + " answered PING";
+      assertTrue(gateway.lines().stream().anyMatch(l -> l.contains(expected)), expected + " in " + gateway.lines());
+    } finally {
+      new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
+      p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
   }
 
   @Test
