@@ -13,11 +13,14 @@ import io.vertx.core.internal.ContextInternal;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 
@@ -56,8 +59,11 @@ public final class MissAdmission {
   private static final Object CLIENT = new Object();
   private static final long REDIS_TIMEOUT_MS = 500;
 
+  private static final Logger LOG = LoggerFactory.getLogger(MissAdmission.class);
+
   private final Redis redis;
   private final FirstSightOptions options;
+  private final AtomicBoolean loopbackHinted = new AtomicBoolean();
   private final Set<String> allowed;
   private final BooleanSupplier budgetIsLocal;
   private final LuaScript quota = LuaScript.load("miss_quota");
@@ -163,9 +169,20 @@ public final class MissAdmission {
       .otherwise(err -> fallback.get(client, k -> new LocalBucket(options.quotaBurst())).take(options.quotaBurst(),
         options.quotaPerMin() / 60_000.0))
       .compose(waitMs -> waitMs == 0 ? Future.succeededFuture()
-        : Future.failedFuture(new ApiException(429, "miss_quota_exceeded",
+        : Future.failedFuture(refused(client, waitMs)));
+  }
+
+  /** The quota's 429; the first time a loopback client gets it, the log says how to exempt such a client. */
+  private ApiException refused(String client, long waitMs) {
+    if ((client.startsWith("127.") || client.equals("::/64"))
+        && loopbackHinted.compareAndSet(false, true)) {
+      LOG.info("a loopback client used up its quota of misses for never-seen names (429 miss_quota_exceeded); a local"
+        + " try or a load test from this host can set BIOGATE_EXEMPT_LOOPBACK=true, and a proxy on this host belongs in"
+        + " BIOGATE_TRUSTED_PROXIES");
+    }
+    return new ApiException(429, "miss_quota_exceeded",
           "too many requests for profiles this gateway has not seen before; retry later", ApiException.seconds(waitMs))
-          .limitedBy("first-sight", options.quotaBurst(), quotaWindowSeconds())));
+          .limitedBy("first-sight", options.quotaBurst(), quotaWindowSeconds());
   }
 
   /** Seconds for an empty quota to fill again: its RateLimit window. */

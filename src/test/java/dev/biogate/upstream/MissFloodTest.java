@@ -185,6 +185,38 @@ class MissFloodTest {
   }
 
   /**
+   * A newcomer trying a gateway from its own host got {@code 429 miss_quota_exceeded} for the demo names and nothing
+   * said why. The first time a loopback client (not exempt) uses up its quota, the log says how to exempt it; once,
+   * and not for other clients.
+   */
+  @Test
+  void aLoopbackClientsFirstRefusalLogsHowToExemptItOnce(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject one = config();
+    one.getJsonObject("linktree").put("firstSight", new JsonObject().put("quotaBurst", 1).put("quotaPerMin", 6).put("notFoundCost", 0));
+    dev.biogate.support.LogCapture said = dev.biogate.support.LogCapture.of(MissAdmission.class,
+      e -> e.getFormattedMessage().contains("BIOGATE_EXEMPT_LOOPBACK") ? e.getFormattedMessage() : null);
+    h.start().compose(v -> h.gateway(one))
+      .compose(g -> as(g, "/v1/profiles/nobody-x-1", "203.0.113.91").compose(x -> as(g, "/v1/profiles/nobody-x-2", "203.0.113.91"))
+        .map(other -> {
+          assertEquals(429, other.statusCode(), other.bodyAsString());
+          assertEquals(List.of(), said.lines(), "not for a client that is not loopback");
+          return g;
+        }))
+      .compose(g -> h.get(g, "/v1/profiles/nobody-y-1").compose(x -> h.get(g, "/v1/profiles/nobody-y-2"))
+        .compose(x -> h.get(g, "/v1/profiles/nobody-y-3")))
+      .eventually(() -> {
+        said.close();
+        return Future.succeededFuture();
+      })
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(429, r.statusCode(), r.bodyAsString());
+        assertEquals(1, said.lines().size(), said.lines().toString());
+        ctx.completeNow();
+      })));
+  }
+
+  /**
    * With no first-sight share at all, only names the gateway has reason to know reach the upstream: one on the
    * configured list, and one a webhook named (the marker is set even though no copy was held).
    */
