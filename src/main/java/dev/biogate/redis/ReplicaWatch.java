@@ -10,7 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -177,7 +180,7 @@ public final class ReplicaWatch {
     }
     return Future.join(samples).<Void>transform(done -> {
       // One line per new state for the shards that changed together (a start, a failover), not one per shard.
-      java.util.Map<Integer, List<Integer>> changed = new java.util.TreeMap<>();
+      Map<Integer, List<Integer>> changed = new TreeMap<>();
       for (int i = 0; i < n; i++) {
         Future<Integer> f = samples.get(i);
         int shard = (from + i) % count;
@@ -230,7 +233,7 @@ public final class ReplicaWatch {
   /** Sorted shard numbers as ranges: {@code 0-3, 7, 9-10}. */
   static String ranges(List<Integer> shardList) {
     List<Integer> sorted = new ArrayList<>(shardList);
-    java.util.Collections.sort(sorted);
+    Collections.sort(sorted);
     StringBuilder out = new StringBuilder();
     for (int i = 0; i < sorted.size(); i++) {
       int start = sorted.get(i);

@@ -61,17 +61,9 @@ class ClusterClientTest {
   void aScriptWhoseKeysStaySplitPastItsDeadlineFailsAsTryAgain(Vertx vertx, VertxTestContext ctx) {
     String present = "bg:lock:{split}a";
     String missing = "bg:lock:{split}b";
-    int slot = cluster.slot(present);
-    RedisProcess source = cluster.masterOf(present);
-    RedisProcess target = cluster.masters().stream().filter(m -> !m.equals(source)).findFirst().orElseThrow();
-    source.call("SET", present, "token");
-    target.call("CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", source.string("CLUSTER", "MYID"));
-    source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", target.string("CLUSTER", "MYID"));
-    List<Request> scriptAndWait = List.of(Request.cmd(Command.EVAL).arg("return redis.call('EXISTS', KEYS[1], KEYS[2])").arg(2)
-      .arg(present).arg(missing), Request.cmd(Command.WAIT).arg(1).arg(100));
-    redis.batch(scriptAndWait).onComplete(ar -> vertx.executeBlocking(() -> {
-      source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "STABLE");
-      target.call("CLUSTER", "SETSLOT", Integer.toString(slot), "STABLE");
+    Runnable settle = splitSlot(present);
+    redis.batch(existsAndWait(present, missing)).onComplete(ar -> vertx.executeBlocking(() -> {
+      settle.run();
       return null;
     }).onComplete(x -> ctx.verify(() -> {
       assertTrue(ar.failed(), "the keys stayed split");
@@ -79,6 +71,31 @@ class ClusterClientTest {
       ctx.completeNow();
     })));
   }
+
+  /**
+   * Sets {@code present} on its slot's master and starts moving that slot to another master (MIGRATING/IMPORTING, no
+   * key moved); returns what settles the slot back on its owner.
+   */
+  private Runnable splitSlot(String present) {
+    int slot = cluster.slot(present);
+    RedisProcess source = cluster.masterOf(present);
+    RedisProcess target = cluster.masters().stream().filter(m -> !m.equals(source)).findFirst().orElseThrow();
+    source.call("SET", present, "token");
+    target.call("CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", source.string("CLUSTER", "MYID"));
+    source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", target.string("CLUSTER", "MYID"));
+    return () -> {
+      source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "STABLE");
+      target.call("CLUSTER", "SETSLOT", Integer.toString(slot), "STABLE");
+    };
+  }
+
+  /** A script reading both keys, then a replica wait: one pipeline, as the webhook ingest sends it. */
+  private static List<Request> existsAndWait(String present, String missing) {
+    return List.of(Request.cmd(Command.EVAL).arg(EXISTS_BOTH).arg(2).arg(present).arg(missing),
+      Request.cmd(Command.WAIT).arg(1).arg(100));
+  }
+
+  private static final String EXISTS_BOTH = "return redis.call('EXISTS', KEYS[1], KEYS[2])";
 
   private static final int POOL_SIZE = 4;
   private static final long COMMAND_TIMEOUT_MS = 1_000;
@@ -202,23 +219,12 @@ class ClusterClientTest {
   void aScriptMeetingTryAgainDuringASlotMigrationRunsOnceTheSlotSettles(Vertx vertx, VertxTestContext ctx) {
     String present = "bg:lock:{migrating}a";
     String missing = "bg:lock:{migrating}b";
-    int slot = cluster.slot(present);
     RedisProcess source = cluster.masterOf(present);
-    RedisProcess target = cluster.masters().stream().filter(m -> !m.equals(source)).findFirst().orElseThrow();
-    String sourceId = source.string("CLUSTER", "MYID");
-    String targetId = target.string("CLUSTER", "MYID");
-    source.call("SET", present, "token");
-    target.call("CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", sourceId);
-    source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", targetId);
-    Runnable settle = () -> {
-      source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "STABLE");
-      target.call("CLUSTER", "SETSLOT", Integer.toString(slot), "STABLE");
-    };
-    Request script = Request.cmd(Command.EVAL).arg("return redis.call('EXISTS', KEYS[1], KEYS[2])").arg(2).arg(present).arg(missing);
+    Runnable settle = splitSlot(present);
+    Request script = Request.cmd(Command.EVAL).arg(EXISTS_BOTH).arg(2).arg(present).arg(missing);
     // And as the webhook ingest sends it where masters have replicas: the script, then WAIT, in one pipeline.
-    List<Request> scriptAndWait = List.of(Request.cmd(Command.EVAL).arg("return redis.call('EXISTS', KEYS[1], KEYS[2])").arg(2)
-      .arg(present).arg(missing), Request.cmd(Command.WAIT).arg(1).arg(100));
-    Resp.Error split = assertThrows(Resp.Error.class, () -> source.call("EVAL", "return redis.call('EXISTS', KEYS[1], KEYS[2])", "2",
+    List<Request> scriptAndWait = existsAndWait(present, missing);
+    Resp.Error split = assertThrows(Resp.Error.class, () -> source.call("EVAL", EXISTS_BOTH, "2",
       present, missing), "the migration splits the keys");
     // Redis 7 answers TRYAGAIN here; 6.2 sends the call on (ASK), where the target, holding neither key, answers it.
     assertTrue(split.getMessage().startsWith("TRYAGAIN") || split.getMessage().startsWith("ASK"), split.getMessage());
