@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -35,7 +36,9 @@ import io.vertx.core.net.impl.ConnectionBase;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -272,6 +275,14 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         inBody = false;
         return;
       }
+      if (msg instanceof LastHttpContent && !trailersValid(((LastHttpContent) msg).trailingHeaders())) {
+        // Trailer fields are held to the rules of header fields; nothing reads them, but a parser in front may.
+        out.remove(i);
+        ReferenceCountUtil.release(msg);
+        refuse(ctx, BAD_TRAILER);
+        inBody = false;
+        return;
+      }
       if (msg instanceof LastHttpContent) {
         deadlineNanos = 0;
         inBody = false;
@@ -280,6 +291,19 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
       deadline(ctx, headerTimeoutMs);
     }
+  }
+
+  private static boolean trailersValid(HttpHeaders trailers) {
+    if (trailers.isEmpty()) {
+      return true;
+    }
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> field = it.next();
+      if (FramingRules.fieldProblem(field.getKey(), field.getValue()) != null) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean visibleAscii(String target) {
@@ -491,6 +515,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private static final byte[] TIMEOUT = rawAnswer("408 Request Timeout", "", "request_timeout", "the request did not arrive in time");
   private static final byte[] FOLDED = rawAnswer("400 Bad Request", "", "bad_request",
     "folded header lines (obs-fold) are not accepted");
+  private static final byte[] BAD_TRAILER = rawAnswer("400 Bad Request", "", "bad_request",
+    "a trailer field has a name outside the token set or a control character in its value");
   private static final byte[] MALFORMED_BODY = rawAnswer("400 Bad Request", "", "bad_request",
     "the request body is not valid chunked coding");
   private static final byte[] TOO_MANY_CONNECTIONS = rawAnswer("503 Service Unavailable", "Retry-After: 1\r\n",
@@ -556,19 +582,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       if (sealed) {
         return;
       }
-      if (name.length() == 0) {
-        throw new FramingException(400, "bad_request", "a header has an empty name");
-      }
-      for (int i = 0; i < name.length(); i++) {
-        if (!tchar(name.charAt(i))) {
-          throw new FramingException(400, "bad_request", "a header name holds a character outside the token set");
-        }
-      }
-      for (int i = 0; i < value.length(); i++) {
-        char c = value.charAt(i);
-        if ((c < 0x20 && c != '\t') || c == 0x7f) {
-          throw new FramingException(400, "bad_request", "a header value holds a control character");
-        }
+      String problem = fieldProblem(name, value);
+      if (problem != null) {
+        throw new FramingException(400, "bad_request", problem);
       }
       if (equalsIgnoreCase(name, "host")) {
         if (host) {
@@ -660,6 +676,28 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         }
       }
       return true;
+    }
+
+    /**
+     * What is wrong with a header or trailer field, or {@code null}: its name must be a non-empty RFC 9110 token and
+     * its value free of control characters other than HTAB.
+     */
+    static String fieldProblem(CharSequence name, CharSequence value) {
+      if (name.length() == 0) {
+        return "a header has an empty name";
+      }
+      for (int i = 0; i < name.length(); i++) {
+        if (!tchar(name.charAt(i))) {
+          return "a header name holds a character outside the token set";
+        }
+      }
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+          return "a header value holds a control character";
+        }
+      }
+      return null;
     }
 
     /** RFC 9110 §5.6.2 tchar. */
