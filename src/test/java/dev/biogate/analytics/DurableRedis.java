@@ -1,10 +1,9 @@
 package dev.biogate.analytics;
 
+import dev.biogate.redis.LoopbackPorts;
 import redis.embedded.RedisServer;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 
 /**
@@ -24,10 +23,7 @@ final class DurableRedis {
   }
 
   static DurableRedis start(Path dir) throws IOException {
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
+    int port = LoopbackPorts.free(0);
     DurableRedis r = new DurableRedis(port, dir);
     r.launch();
     return r;

@@ -1,6 +1,7 @@
 package dev.biogate.support;
 
 import dev.biogate.redis.EmbeddedRedis;
+import dev.biogate.redis.LoopbackPorts;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
@@ -8,8 +9,6 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import redis.embedded.RedisServer;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 
 /**
  * A real master and one replica of it (two {@code redis-server} processes on loopback ports), for tests of what
@@ -30,10 +29,7 @@ public final class MasterReplica {
   public static Future<MasterReplica> start(Vertx vertx) {
     return vertx.executeBlocking(() -> {
       EmbeddedRedis master = EmbeddedRedis.start();
-      int port;
-      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        port = s.getLocalPort();
-      }
+      int port = LoopbackPorts.free(0);
       RedisServer replica = RedisServer.newRedisServer().port(port).bind("127.0.0.1").setting("save \"\"")
         .setting("appendonly no").setting("replicaof 127.0.0.1 " + master.port()).build();
       replica.start();

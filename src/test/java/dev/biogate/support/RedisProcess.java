@@ -1,11 +1,10 @@
 package dev.biogate.support;
 
+import dev.biogate.redis.LoopbackPorts;
 import redis.embedded.core.ExecutableProvider;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,9 +35,6 @@ public final class RedisProcess {
   private final Path dir;
   private final boolean sentinel;
   private Process process;
-
-  /** Every port (and bus port) handed to a server in this JVM. */
-  private static final java.util.Set<Integer> HANDED_OUT = java.util.Collections.synchronizedSet(new java.util.HashSet<>());
 
   private RedisProcess(String name, int port, Path dir, boolean sentinel) {
     this.name = name;
@@ -197,33 +193,8 @@ public final class RedisProcess {
    * A free port (and its bus port), never one handed out before in this JVM, as a port or a bus: nodes started at
    * once would otherwise race for each other's ports between this check and their own bind.
    */
+  /** Below the kernel's ephemeral range, so that no outgoing connection takes the port while the node is down. */
   private static int freePort(boolean withBus) throws IOException {
-    for (int attempt = 0; attempt < 200; attempt++) {
-      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        int port = s.getLocalPort();
-        if (!withBus) {
-          if (!HANDED_OUT.add(port)) {
-            continue;
-          }
-          return port;
-        }
-        if (port + 10_000 > 65_535 || HANDED_OUT.contains(port) || HANDED_OUT.contains(port + 10_000)) {
-          continue;
-        }
-        try (ServerSocket bus = new ServerSocket(port + 10_000, 1, InetAddress.getLoopbackAddress())) {
-          synchronized (HANDED_OUT) {
-            if (HANDED_OUT.contains(port) || HANDED_OUT.contains(port + 10_000)) {
-              continue;
-            }
-            HANDED_OUT.add(port);
-            HANDED_OUT.add(port + 10_000);
-          }
-          return port;
-        } catch (IOException taken) {
-          // try another
-        }
-      }
-    }
-    throw new IOException("no free port pair for a cluster node");
+    return LoopbackPorts.free(withBus ? 10_000 : 0);
   }
 }
