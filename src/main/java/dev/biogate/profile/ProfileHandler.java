@@ -13,6 +13,8 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 
+import java.util.List;
+
 /**
  * {@code GET /v1/profiles/{username}}: the hot path. A fresh L1 copy is written straight from its stored bytes
  * with pre-built header values: no JSON work, no Redis round trip, no logging, no allocation beyond the response.
@@ -141,8 +143,7 @@ public final class ProfileHandler implements ProfileReads {
     h.add(HttpHeaders.CACHE_CONTROL, cacheControlFound);
     h.add(HttpHeaders.VARY, ACCEPT_ENCODING);
     String inm = in.get(HttpHeaders.IF_NONE_MATCH);
-    // Either tag revalidates: the content is the same, only its encoding differs.
-    if (inm != null && (HttpTokens.noneMatchHits(inm, p.etag()) || HttpTokens.noneMatchHits(inm, p.gzipEtag()))) {
+    if (inm != null && (revalidates(inm, p) || revalidatesOnAnotherLine(in, p))) {
       resp.setStatusCode(304).end();
       return 304;
     }
@@ -153,6 +154,25 @@ public final class ProfileHandler implements ProfileReads {
       resp.end(p.json());
     }
     return 200;
+  }
+
+  /** Either tag revalidates: the content is the same, only its encoding differs. */
+  private static boolean revalidates(String ifNoneMatch, CachedProfile p) {
+    return HttpTokens.noneMatchHits(ifNoneMatch, p.etag()) || HttpTokens.noneMatchHits(ifNoneMatch, p.gzipEtag());
+  }
+
+  /**
+   * Repeated {@code If-None-Match} lines are one comma-joined list (RFC 9110 §5.3); looked at only when the first line
+   * did not match, so the common single-line case allocates nothing.
+   */
+  private static boolean revalidatesOnAnotherLine(MultiMap in, CachedProfile p) {
+    List<String> lines = in.getAll(HttpHeaders.IF_NONE_MATCH);
+    for (int i = 1; i < lines.size(); i++) {
+      if (revalidates(lines.get(i), p)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public CacheStats stats() {

@@ -9,8 +9,8 @@ import java.security.MessageDigest;
 
 /**
  * What every API request goes through before its endpoint, in order: counted in the stats, held for the
- * simulated latency (on a timer, never blocking), failed by the current fault, then, except for
- * {@code /health}, the bearer token and the per-token rate limit. Every answer it lets out or fails
+ * simulated latency (on a timer, never blocking), failed by the current fault, then the bearer token and the per-token
+ * rate limit ({@code /health} is also served without a token, uncounted). Every answer it lets out or fails
  * carries {@code X-RateLimit-Remaining}. With {@code authenticateHealth} even {@code /health} demands the token, like
  * an upstream that authenticates every path.
  */
@@ -57,11 +57,12 @@ final class SandboxGate implements Handler<RoutingContext> {
       ctx.fail(fault);
       return;
     }
-    if (!authenticateHealth && "/health".equals(ctx.request().path())) {
-      ctx.next();
+    boolean valid = presented != null && MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8));
+    if (!valid && !authenticateHealth && "/health".equals(ctx.request().path())) {
+      ctx.next(); // open without a token, and then not counted; with the token it counts like any request
       return;
     }
-    if (presented == null || !MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8))) {
+    if (!valid) {
       ctx.fail(new SandboxException(401, "unauthorized", "missing or invalid bearer token"));
       return;
     }

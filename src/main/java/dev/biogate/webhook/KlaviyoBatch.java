@@ -57,17 +57,17 @@ final class KlaviyoBatch {
     } catch (DecodeException | IllegalArgumentException e) {
       throw MALFORMED;
     }
-    Object data = json.getValue("data");
+    // The signed meta.klaviyo_webhook_id must equal the header, else 403: one that is absent (no meta at all), not
+    // a string or empty does not (it used to be a 400, as if the batch were only badly shaped).
     Object meta = json.getValue("meta");
-    if (!(data instanceof JsonArray) || !(meta instanceof JsonObject)) {
-      throw FIELDS;
-    }
-    Object webhookId = ((JsonObject) meta).getValue("klaviyo_webhook_id");
-    if (!(webhookId instanceof String) || ((String) webhookId).isEmpty()) {
-      throw FIELDS;
-    }
-    if (!webhookId.equals(headers.get(KlaviyoVerifier.WEBHOOK_ID_HEADER))) {
+    Object webhookId = meta instanceof JsonObject ? ((JsonObject) meta).getValue("klaviyo_webhook_id") : null;
+    if (!(webhookId instanceof String) || ((String) webhookId).isEmpty()
+      || !webhookId.equals(headers.get(KlaviyoVerifier.WEBHOOK_ID_HEADER))) {
       throw WEBHOOK_MISMATCH;
+    }
+    Object data = json.getValue("data");
+    if (!(data instanceof JsonArray)) {
+      throw FIELDS;
     }
     JsonArray array = (JsonArray) data;
     if (array.size() > MAX_EVENTS) {

@@ -190,6 +190,30 @@ class SandboxServerTest {
     }).onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * Every request made with the token counts against its limit, {@code /health} included (a contract pass found
+   * 110 token-bearing health checks all answered 200 with the remaining count untouched); without a token
+   * {@code /health} stays open and uncounted.
+   */
+  @Test
+  void healthWithTheTokenCountsAgainstTheLimitAndWithoutItDoesNot(VertxTestContext ctx) {
+    start(new JsonObject().put("rateLimitPerMin", 3).put("rateWindowMs", 60_000)).compose(server -> {
+      int p = server.actualPort();
+      return sequentially(4, () -> get(p, "/health"))
+        .compose(withToken -> client.get(p, "127.0.0.1", "/health").send().map(open -> {
+          ctx.verify(() -> {
+            for (int i = 0; i < 3; i++) {
+              assertEquals(200, withToken.get(i).statusCode());
+              assertEquals(Integer.toString(2 - i), withToken.get(i).getHeader(REMAINING));
+            }
+            assertEquals(429, withToken.get(3).statusCode());
+            assertEquals(200, open.statusCode(), "no token: open, not counted");
+          });
+          return null;
+        }));
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   void answers503WhileDownAndRecoversWhenBackToOk(VertxTestContext ctx) {
     faults(new JsonObject().put("mode", "down"))

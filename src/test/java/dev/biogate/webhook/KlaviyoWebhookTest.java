@@ -125,6 +125,10 @@ class KlaviyoWebhookTest extends HarnessTest {
     Buffer malformed = Buffer.buffer("{\"data\":[{\"topic\":\"t\"}],\"meta\":{\"klaviyo_webhook_id\":\"" + KlaviyoDeliveries.WEBHOOK_ID + "\"}}");
     Buffer notJson = Buffer.buffer("{\"data\":[");
     Buffer huge = Buffer.buffer("{\"pad\":\"" + "x".repeat(300 * 1024) + "\"}");
+    // meta.klaviyo_webhook_id must equal the header, else 403: absent, not a string, or no meta at all does not.
+    Buffer noMetaId = Buffer.buffer("{\"data\":[],\"meta\":{}}");
+    Buffer numericMetaId = Buffer.buffer("{\"data\":[],\"meta\":{\"klaviyo_webhook_id\":5}}");
+    Buffer noMeta = Buffer.buffer("{\"data\":[]}");
     h.gateway(KlaviyoDeliveries.config()).compose(g -> Future.all(List.of(
       send(g, headers(body).remove(KlaviyoVerifier.SIGNATURE_HEADER), body),
       send(g, headers(body).remove(KlaviyoVerifier.TIMESTAMP_HEADER), body),
@@ -135,7 +139,10 @@ class KlaviyoWebhookTest extends HarnessTest {
       send(g, headers(otherWebhook), otherWebhook),
       send(g, headers(malformed), malformed),
       send(g, headers(notJson), notJson),
-      send(g, headers(huge), huge)))
+      send(g, headers(huge), huge),
+      send(g, headers(noMetaId), noMetaId),
+      send(g, headers(numericMetaId), numericMetaId),
+      send(g, headers(noMeta), noMeta)))
     ).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
       refused(all.resultAt(0), 401, "missing_signature");
       refused(all.resultAt(1), 401, "missing_signature");
@@ -147,6 +154,9 @@ class KlaviyoWebhookTest extends HarnessTest {
       refused(all.resultAt(7), 400, "invalid_envelope");
       refused(all.resultAt(8), 400, "malformed_json");
       assertEquals(413, all.<HttpResponse<Buffer>>resultAt(9).statusCode());
+      refused(all.resultAt(10), 403, "webhook_id_mismatch");
+      refused(all.resultAt(11), 403, "webhook_id_mismatch");
+      refused(all.resultAt(12), 403, "webhook_id_mismatch");
       ctx.completeNow();
     })));
   }
