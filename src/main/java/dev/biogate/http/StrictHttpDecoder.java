@@ -217,9 +217,12 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   @Override
   protected HttpMessage createMessage(String[] initialLine) {
     String version = initialLine[2];
+    if (version.length() == 8 && version.startsWith("HTTP/1.") && version.charAt(7) >= '2' && version.charAt(7) <= '9') {
+      version = "HTTP/1.1"; // a later HTTP/1 minor version is read as the highest one served (RFC 9112 §2.3)
+    }
     if (!"HTTP/1.1".equals(version) && !"HTTP/1.0".equals(version)) {
       throw version.startsWith("HTTP/") && version.length() == 8
-        ? new FramingException(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served")
+        ? new FramingException(505, "http_version_not_supported", "only HTTP/1 is served (1.0, 1.1, and later 1.x read as 1.1)")
         : new FramingException(400, "bad_request", "the request line is not method, target and HTTP version");
     }
     if (!visibleAscii(initialLine[1])) {

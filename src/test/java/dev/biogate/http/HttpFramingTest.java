@@ -362,6 +362,24 @@ class HttpFramingTest extends HarnessTest {
     })));
   }
 
+  /**
+   * A later minor version of HTTP/1 is read as HTTP/1.1 (RFC 9112 §2.3: a recipient SHOULD process it as the highest
+   * minor version it conforms to); it used to get a 505 like an unknown major version.
+   */
+  @Test
+  void aLaterHttp1MinorVersionIsServedAsHttp11(VertxTestContext ctx) {
+    raw.exchange(g.port(), "GET /health/live HTTP/1.2\r\nHost: x\r\n\r\n"
+        + "GET /health/live HTTP/1.9\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        assertEquals(2, rs.size(), rs.toString());
+        for (RawHttp.Response r : rs) {
+          assertEquals(200, r.status(), rs.toString());
+          assertTrue(r.statusLine().startsWith("HTTP/1.1 "), r.statusLine());
+        }
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void codecErrorsCarryJsonSecurityHeadersAndNoStore(VertxTestContext ctx) {
     Future.all(
