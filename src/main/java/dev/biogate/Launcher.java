@@ -75,6 +75,7 @@ final class Launcher {
         // signal when the JVM dies without running hooks (SIGKILL, ExitOnOutOfMemoryError).
         embedded = stop.register(EmbeddedRedis.unstarted().diesWithStartingThread());
         embedded.launch();
+        embedded.keepRunning(); // started again if it dies: the gateway recovers as from any Redis restart
         LOG.info("no REDIS_URL configured: using a private redis-server on 127.0.0.1:{} (data is not persisted)", embedded.port());
         config = config.withRedis(config.redis().withUrl(embedded.url()));
       }

@@ -222,6 +222,74 @@ public final class EmbeddedRedis implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts the server again whenever it exits without {@link #close()} (killed, crashed, out of memory), on the same
+   * port, so a zero-config gateway recovers by itself as from any Redis restart: it reconnects, and what the server
+   * held is gone (it persists nothing). The pause before a start doubles, up to {@value #MAX_RESTART_PAUSE_MS} ms, while
+   * the server keeps dying within {@value #YOUNG_MS} ms of its start. The starts happen on a thread of their own that
+   * lives as long as the process, so with {@link #diesWithStartingThread()} the kernel's parent-death signal still
+   * stops the server with the JVM.
+   */
+  public EmbeddedRedis keepRunning() {
+    Thread keeper = new Thread(this::keep, "private-redis-keeper");
+    keeper.setDaemon(true);
+    keeper.start();
+    return this;
+  }
+
+  private static final long MIN_RESTART_PAUSE_MS = 500;
+  private static final long MAX_RESTART_PAUSE_MS = 30_000;
+  private static final long YOUNG_MS = 10_000;
+
+  private void keep() {
+    long pauseMs = MIN_RESTART_PAUSE_MS;
+    long startedAt = System.nanoTime();
+    while (true) {
+      Process p;
+      synchronized (this) {
+        p = process;
+      }
+      String how;
+      try {
+        if (p == null) {
+          return;
+        }
+        int status = p.waitFor();
+        how = status > 128 ? "killed by signal " + (status - 128) : "status " + status;
+      } catch (InterruptedException e) {
+        return;
+      }
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        removeDir();
+      }
+      boolean young = System.nanoTime() - startedAt < TimeUnit.MILLISECONDS.toNanos(YOUNG_MS);
+      pauseMs = young ? Math.min(MAX_RESTART_PAUSE_MS, pauseMs * 2) : MIN_RESTART_PAUSE_MS;
+      LOG.warn("the private redis-server on 127.0.0.1:{} exited ({}); starting it again in {} ms on the same port"
+        + " (what it held is gone: it persists nothing)", port, how, pauseMs);
+      while (true) {
+        try {
+          Thread.sleep(pauseMs);
+          startedAt = System.nanoTime();
+          launch();
+          break;
+        } catch (InterruptedException e) {
+          return;
+        } catch (IOException e) {
+          synchronized (this) {
+            if (closed) {
+              return;
+            }
+          }
+          pauseMs = Math.min(MAX_RESTART_PAUSE_MS, pauseMs * 2);
+          LOG.warn("could not start the private redis-server again ({}); next try in {} ms", e.getMessage(), pauseMs);
+        }
+      }
+    }
+  }
+
   public synchronized void restart() throws IOException {
     stop();
     launch();

@@ -1,0 +1,82 @@
+package dev.biogate;
+
+import dev.biogate.support.ZeroConfigProcess;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A zero-config gateway whose private {@code redis-server} dies (killed, crashed) starts it again on the same port
+ * and recovers by itself. It used to stay without Redis until it was restarted: cached copies were still served, but
+ * every webhook got 503 and nothing was counted, for good.
+ */
+class PrivateRedisRestartTest {
+
+  private static final Pattern LISTENING = Pattern.compile("biogate listening on (http://127\\.0\\.0\\.1:\\d+)");
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void aKilledPrivateRedisIsStartedAgainAndTheGatewayRecovers() throws Exception {
+    ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of());
+    Process p = gateway.process();
+    try {
+      assertTrue(gateway.awaitLine("biogate listening on", 90, TimeUnit.SECONDS), "started: " + gateway.lines());
+      String base = gateway.lines().stream().map(LISTENING::matcher).filter(Matcher::find).map(m -> m.group(1))
+        .findFirst().orElseThrow();
+      HttpClient http = HttpClient.newHttpClient();
+      assertEquals("healthy", redisStatus(http, base));
+      ProcessHandle first = gateway.privateRedis();
+      first.destroyForcibly();
+      first.onExit().get(10, TimeUnit.SECONDS);
+
+      assertTrue(gateway.awaitLine("exited (killed by signal 9); starting it again", 30, TimeUnit.SECONDS),
+        "the gateway saw its Redis go: " + gateway.lines());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      String status = redisStatus(http, base);
+      while (!"healthy".equals(status) && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        status = redisStatus(http, base);
+      }
+      assertEquals("healthy", status, "Redis is back for the gateway: " + gateway.lines());
+      ProcessHandle second = gateway.privateRedis();
+      assertNotEquals(first.pid(), second.pid());
+      // A first read (nothing cached yet) needs the budget, which the instance restores into the empty Redis first.
+      int read = get(http, base + "/v1/profiles/demo").statusCode();
+      while (read != 200 && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        read = get(http, base + "/v1/profiles/demo").statusCode();
+      }
+      assertEquals(200, read, "a miss is served again: " + gateway.lines());
+    } finally {
+      new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "stopped");
+    }
+    // The clean stop closes the server for good: it is not taken for another death and started again.
+    assertEquals(1, gateway.finish(5_000).stream().filter(l -> l.contains("starting it again")).count(), gateway.lines().toString());
+  }
+
+  private static String redisStatus(HttpClient http, String base) throws Exception {
+    HttpResponse<String> r = get(http, base + "/health");
+    return new JsonObject(r.body()).getJsonObject("services").getJsonObject("redis").getString("status");
+  }
+
+  private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+}
