@@ -48,20 +48,12 @@ class PrivateRedisRestartTest {
       assertTrue(gateway.awaitLine("exited (killed by signal 9); starting it again", 30, TimeUnit.SECONDS),
         "the gateway saw its Redis go: " + gateway.lines());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      String status = redisStatus(http, base);
-      while (!"healthy".equals(status) && System.nanoTime() < deadline) {
-        Thread.sleep(200);
-        status = redisStatus(http, base);
-      }
+      String status = poll(deadline, () -> redisStatus(http, base), "healthy");
       assertEquals("healthy", status, "Redis is back for the gateway: " + gateway.lines());
       ProcessHandle second = gateway.privateRedis();
       assertNotEquals(first.pid(), second.pid());
       // A first read (nothing cached yet) needs the budget, which the instance restores into the empty Redis first.
-      int read = get(http, base + "/v1/profiles/demo").statusCode();
-      while (read != 200 && System.nanoTime() < deadline) {
-        Thread.sleep(200);
-        read = get(http, base + "/v1/profiles/demo").statusCode();
-      }
+      int read = poll(deadline, () -> get(http, base + "/v1/profiles/demo").statusCode(), 200);
       assertEquals(200, read, "a miss is served again: " + gateway.lines());
     } finally {
       new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
@@ -69,6 +61,16 @@ class PrivateRedisRestartTest {
     }
     // The clean stop closes the server for good: it is not taken for another death and started again.
     assertEquals(1, gateway.finish(5_000).stream().filter(l -> l.contains("starting it again")).count(), gateway.lines().toString());
+  }
+
+  /** Asks until the answer is {@code wanted} or the deadline ({@code System.nanoTime()}) passes; the last answer. */
+  private static <T> T poll(long deadline, java.util.concurrent.Callable<T> ask, T wanted) throws Exception {
+    T answer = ask.call();
+    while (!wanted.equals(answer) && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      answer = ask.call();
+    }
+    return answer;
   }
 
   private static String redisStatus(HttpClient http, String base) throws Exception {
