@@ -74,7 +74,9 @@ final class EngineLog {
 
   private void summarise(List<String> others, String event, boolean warn) {
     if (!others.isEmpty()) {
-      write(warn, others.size() + (others.size() == 1 ? " more stream " : " more streams ") + event + ": " + kinds(others));
+      // The event is written for one stream ("is reading again"): its verb agrees with more than one.
+      String said = others.size() > 1 && event.startsWith("is ") ? "are " + event.substring(3) : event;
+      write(warn, others.size() + (others.size() == 1 ? " more stream " : " more streams ") + said + ": " + kinds(others));
     }
   }
 
