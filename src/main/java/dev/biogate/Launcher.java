@@ -73,10 +73,11 @@ final class Launcher {
       if (config.redis().embedded()) {
         // Main thread of the process: it ends with the JVM, so the server also gets the kernel's parent-death
         // signal when the JVM dies without running hooks (SIGKILL, ExitOnOutOfMemoryError).
-        embedded = stop.register(EmbeddedRedis.unstarted().diesWithStartingThread());
+        embedded = stop.register(EmbeddedRedis.unstarted().diesWithStartingThread().persistent());
         embedded.launch();
-        embedded.keepRunning(); // started again if it dies: the gateway recovers as from any Redis restart
-        LOG.info("no REDIS_URL configured: using a private redis-server on 127.0.0.1:{} (data is not persisted)", embedded.port());
+        embedded.keepRunning(); // started again if it dies, from its append-only file: nothing acknowledged is lost
+        LOG.info("no REDIS_URL configured: using a private redis-server on 127.0.0.1:{} (its data lives while this"
+          + " process runs: kept across a restart of that server, removed when the gateway stops)", embedded.port());
         config = config.withRedis(config.redis().withUrl(embedded.url()));
       }
       PrometheusMeterRegistry registry = Metrics.newRegistry();

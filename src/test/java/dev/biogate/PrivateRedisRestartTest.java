@@ -1,5 +1,6 @@
 package dev.biogate;
 
+import dev.biogate.support.Resp;
 import dev.biogate.support.ZeroConfigProcess;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -20,13 +21,14 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A zero-config gateway whose private {@code redis-server} dies (killed, crashed) starts it again on the same port
- * and recovers by itself. It used to stay without Redis until it was restarted: cached copies were still served, but
+ * A zero-config gateway whose private {@code redis-server} dies (killed, crashed) starts it again on the same port,
+ * from its append-only file, and recovers by itself. It used to stay without Redis until it was restarted: cached copies were still served, but
  * every webhook got 503 and nothing was counted, for good.
  */
 class PrivateRedisRestartTest {
 
   private static final Pattern LISTENING = Pattern.compile("biogate listening on (http://127\\.0\\.0\\.1:\\d+)");
+  private static final Pattern REDIS = Pattern.compile("started private redis-server on 127\\.0\\.0\\.1:(\\d+)");
 
   @TempDir
   Path dir;
@@ -41,6 +43,11 @@ class PrivateRedisRestartTest {
         .findFirst().orElseThrow();
       HttpClient http = HttpClient.newHttpClient();
       assertEquals("healthy", redisStatus(http, base));
+      int port = gateway.lines().stream().map(REDIS::matcher).filter(Matcher::find).map(m -> Integer.parseInt(m.group(1)))
+        .findFirst().orElseThrow();
+      // What the server acknowledged before it died comes back with it (a restart used to come back empty, losing
+      // the webhooks queued but not handled yet).
+      assertEquals("OK", Resp.string(port, "SET", "restart-test-marker", "kept"));
       ProcessHandle first = gateway.privateRedis();
       first.destroyForcibly();
       first.onExit().get(10, TimeUnit.SECONDS);
@@ -52,6 +59,7 @@ class PrivateRedisRestartTest {
       assertEquals("healthy", status, "Redis is back for the gateway: " + gateway.lines());
       ProcessHandle second = gateway.privateRedis();
       assertNotEquals(first.pid(), second.pid());
+      assertEquals("kept", Resp.string(port, "GET", "restart-test-marker"), "acknowledged writes survive the restart");
       // A first read (nothing cached yet) needs the budget, which the instance restores into the empty Redis first.
       int read = poll(deadline, () -> get(http, base + "/v1/profiles/demo").statusCode(), 200);
       assertEquals(200, read, "a miss is served again: " + gateway.lines());

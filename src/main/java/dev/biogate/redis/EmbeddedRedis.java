@@ -21,7 +21,8 @@ import java.util.stream.Stream;
 /**
  * A private {@code redis-server} on loopback, from the binary bundled in the embedded-redis artifact. Used when no
  * Redis is configured (zero-config run) and by tests that need a Redis nobody else started. It is a real server
- * process: same protocol, same Lua, same streams as production. Persistence is off; the process is stopped with
+ * process: same protocol, same Lua, same streams as production. Persistence is off unless {@link #persistent()}
+ * (the zero-config gateway's own server); the process is stopped with
  * the JVM, or, for a gateway process, by the launcher after the gateway (see {@link #stoppedByCaller()}).
  * <p>
  * The process is started here rather than through the library's {@code RedisServer}, which registers a JVM shutdown
@@ -49,6 +50,15 @@ public final class EmbeddedRedis implements AutoCloseable {
     .filter(f -> Files.isExecutable(Path.of(f))).findFirst().orElse(null);
 
   private static final String LOG_FILE = "redis-server.log";
+  /** The bundled binary, extracted once per process: each extraction writes a new ~10 MB copy under the temp dir. */
+  private static String executable;
+
+  private static synchronized String executable() throws IOException {
+    if (executable == null || !Files.isExecutable(Path.of(executable))) {
+      executable = ExecutableProvider.newJarResourceProvider().get().getAbsolutePath();
+    }
+    return executable;
+  }
 
   private final int port;
   private Process process;
@@ -59,6 +69,8 @@ public final class EmbeddedRedis implements AutoCloseable {
   private boolean closed;
   /** See {@link #diesWithStartingThread()}. */
   private boolean parentDeathSignal;
+  /** See {@link #persistent()}. */
+  private boolean persistent;
 
   private EmbeddedRedis(int port) {
     this.port = port;
@@ -103,9 +115,21 @@ public final class EmbeddedRedis implements AutoCloseable {
     return this;
   }
 
+  /**
+   * The server keeps an append-only file in its own directory, kept across {@link #keepRunning()}'s restarts and
+   * removed when it stops: a server that dies comes back with what it acknowledged (Redis writes the file before it
+   * answers, unless a disk lagging behind its last fsync makes it hold writes back for up to 2 s; {@code appendfsync
+   * everysec} otherwise only matters if the machine itself goes down). Without it, a
+   * restart came back empty and lost the webhooks queued but not yet handled.
+   */
+  public EmbeddedRedis persistent() {
+    this.persistent = true;
+    return this;
+  }
+
   /** Starts the server. Blocks until it accepts connections: call off the event loop. */
   public void launch() throws IOException {
-    String exe = ExecutableProvider.newJarResourceProvider().get().getAbsolutePath();
+    String exe = executable();
     List<String> command = new ArrayList<>();
     if (SETSID != null) {
       command.add(SETSID);
@@ -114,7 +138,12 @@ public final class EmbeddedRedis implements AutoCloseable {
       Collections.addAll(command, SETPRIV, "--pdeathsig", "TERM");
     }
     Collections.addAll(command, exe, "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
-      "--appendonly", "no", "--protected-mode", "yes", "--maxmemory-policy", "noeviction");
+      "--appendonly", persistent ? "yes" : "no", "--protected-mode", "yes", "--maxmemory-policy", "noeviction");
+    if (persistent) {
+      // Rewritten only after 1 GB of growth, as redis/redis.conf does: a webhook burst would otherwise fork the
+      // server to rewrite its file every few seconds.
+      Collections.addAll(command, "--appendfsync", "everysec", "--auto-aof-rewrite-min-size", "1gb");
+    }
     Path log;
     synchronized (this) {
       if (closed) {
@@ -122,7 +151,9 @@ public final class EmbeddedRedis implements AutoCloseable {
       }
       // A directory of its own: run from the caller's, the server would load any dump.rdb lying there (one written
       // by a newer Redis makes it exit at once). Its output goes to a log there, quoted if it fails to start.
-      dir = Files.createTempDirectory("biogate-redis-");
+      if (dir == null) {
+        dir = Files.createTempDirectory("biogate-redis-"); // a restart of a persistent server reuses its directory
+      }
       log = dir.resolve(LOG_FILE);
       Collections.addAll(command, "--dir", dir.toString());
       // Started under the lock close() takes: a stop either comes first (and nothing starts) or sees the process.
@@ -224,8 +255,8 @@ public final class EmbeddedRedis implements AutoCloseable {
 
   /**
    * Starts the server again whenever it exits without {@link #close()} (killed, crashed, out of memory), on the same
-   * port, so a zero-config gateway recovers by itself as from any Redis restart: it reconnects, and what the server
-   * held is gone (it persists nothing). The pause before a start doubles, up to {@value #MAX_RESTART_PAUSE_MS} ms, while
+   * port, so a zero-config gateway recovers by itself as from any Redis restart: it reconnects, and the server comes
+   * back with what it held when {@link #persistent()}, empty otherwise. The pause before a start doubles, up to {@value #MAX_RESTART_PAUSE_MS} ms, while
    * the server keeps dying within {@value #YOUNG_MS} ms of its start. The starts happen on a thread of their own that
    * lives as long as the process, so with {@link #diesWithStartingThread()} the kernel's parent-death signal still
    * stops the server with the JVM.
@@ -242,7 +273,7 @@ public final class EmbeddedRedis implements AutoCloseable {
   private static final long YOUNG_MS = 10_000;
 
   private void keep() {
-    long pauseMs = MIN_RESTART_PAUSE_MS;
+    long pauseMs = MIN_RESTART_PAUSE_MS / 2; // doubled below: a first death soon after start-up waits the minimum
     long startedAt = System.nanoTime();
     while (true) {
       Process p;
@@ -263,12 +294,14 @@ public final class EmbeddedRedis implements AutoCloseable {
         if (closed) {
           return;
         }
-        removeDir();
+        if (!persistent) {
+          removeDir();
+        }
       }
       boolean young = System.nanoTime() - startedAt < TimeUnit.MILLISECONDS.toNanos(YOUNG_MS);
       pauseMs = young ? Math.min(MAX_RESTART_PAUSE_MS, pauseMs * 2) : MIN_RESTART_PAUSE_MS;
-      LOG.warn("the private redis-server on 127.0.0.1:{} exited ({}); starting it again in {} ms on the same port"
-        + " (what it held is gone: it persists nothing)", port, how, pauseMs);
+      LOG.warn("the private redis-server on 127.0.0.1:{} exited ({}); starting it again in {} ms on the same port{}",
+        port, how, pauseMs, persistent ? ", from its append-only file" : " (what it held is gone: it persists nothing)");
       while (true) {
         try {
           Thread.sleep(pauseMs);
