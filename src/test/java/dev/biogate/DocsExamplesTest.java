@@ -74,8 +74,8 @@ class DocsExamplesTest {
     Process p = gateway.process();
     try {
       assertTrue(gateway.awaitLine("biogate listening on", 90, TimeUnit.SECONDS), "started: " + gateway.lines());
-      String port = port(gateway, LISTENING);
-      String management = port(gateway, MANAGEMENT);
+      String port = gateway.group(LISTENING);
+      String management = gateway.group(MANAGEMENT);
       String script = block.replace("localhost:8080", "127.0.0.1:" + port).replace("localhost:9090", "127.0.0.1:" + management)
         // The README shows the second send as a comment ("again: duplicate"); send it twice here.
         + "\n" + sendAgain(block).replace("localhost:8080", "127.0.0.1:" + port);
@@ -110,10 +110,5 @@ class DocsExamplesTest {
     int start = block.indexOf("curl -s localhost:8080/webhooks/linktree");
     int end = block.indexOf('\n', block.indexOf("-d \"$body\"", start));
     return block.substring(start, end);
-  }
-
-  private static String port(ZeroConfigProcess gateway, Pattern line) {
-    return gateway.lines().stream().map(line::matcher).filter(Matcher::find).map(m -> m.group(1)).findFirst()
-      .orElseThrow(() -> new AssertionError("no line " + line + " in " + gateway.lines()));
   }
 }

@@ -13,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,7 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PrivateRedisRestartTest {
 
-  private static final Pattern LISTENING = Pattern.compile("biogate listening on (http://127\\.0\\.0\\.1:\\d+)");
   private static final Pattern REDIS = Pattern.compile("started private redis-server on 127\\.0\\.0\\.1:(\\d+)");
 
   @TempDir
@@ -38,13 +36,10 @@ class PrivateRedisRestartTest {
     ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of());
     Process p = gateway.process();
     try {
-      assertTrue(gateway.awaitLine("biogate listening on", 90, TimeUnit.SECONDS), "started: " + gateway.lines());
-      String base = gateway.lines().stream().map(LISTENING::matcher).filter(Matcher::find).map(m -> m.group(1))
-        .findFirst().orElseThrow();
+      String base = gateway.baseUrl(90, TimeUnit.SECONDS);
       HttpClient http = HttpClient.newHttpClient();
       assertEquals("healthy", redisStatus(http, base));
-      int port = gateway.lines().stream().map(REDIS::matcher).filter(Matcher::find).map(m -> Integer.parseInt(m.group(1)))
-        .findFirst().orElseThrow();
+      int port = Integer.parseInt(gateway.group(REDIS));
       // What the server acknowledged before it died comes back with it (a restart used to come back empty, losing
       // the webhooks queued but not handled yet).
       assertEquals("OK", Resp.string(port, "SET", "restart-test-marker", "kept"));

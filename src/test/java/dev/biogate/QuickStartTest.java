@@ -11,11 +11,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The README's quick start on a zero-config process, in its order. A newcomer following it asked for {@code nobody}
@@ -25,8 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class QuickStartTest {
 
-  private static final Pattern LISTENING = Pattern.compile("biogate listening on (http://127\\.0\\.0\\.1:\\d+)");
-
   @TempDir
   Path dir;
 
@@ -35,9 +30,7 @@ class QuickStartTest {
     ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of());
     Process p = gateway.process();
     try {
-      assertTrue(gateway.awaitLine("biogate listening on", 90, TimeUnit.SECONDS), "started: " + gateway.lines());
-      String base = gateway.lines().stream().map(LISTENING::matcher).filter(Matcher::find).map(m -> m.group(1))
-        .findFirst().orElseThrow();
+      String base = gateway.baseUrl(90, TimeUnit.SECONDS);
       HttpClient http = HttpClient.newHttpClient();
       assertEquals(200, get(http, base + "/v1/profiles/demo").statusCode());
       HttpResponse<String> nobody = get(http, base + "/v1/profiles/nobody");

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The gateway's {@code Main} in a child JVM with zero config (no {@code BIOGATE_*}, {@code LINKTREE_*}, ... from the
@@ -77,6 +79,22 @@ public final class ZeroConfigProcess {
         TimeUnit.NANOSECONDS.timedWait(lines, left);
       }
     }
+  }
+
+  private static final Pattern LISTENING = Pattern.compile("biogate listening on (http://127\\.0\\.0\\.1:\\d+)");
+
+  /** Waits for the start-up line naming the client listener and returns its base URL ({@code http://127.0.0.1:<port>}). */
+  public String baseUrl(long timeout, TimeUnit unit) throws InterruptedException {
+    if (!awaitLine("biogate listening on", timeout, unit)) {
+      throw new AssertionError("not started: " + lines());
+    }
+    return group(LISTENING);
+  }
+
+  /** The first group of the first output line {@code line} finds something in. */
+  public String group(Pattern line) {
+    return lines().stream().map(line::matcher).filter(Matcher::find).map(m -> m.group(1)).findFirst()
+      .orElseThrow(() -> new AssertionError("no line " + line + " in " + lines()));
   }
 
   /** The private {@code redis-server} the gateway started (a child of its JVM). */
