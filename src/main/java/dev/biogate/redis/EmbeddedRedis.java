@@ -119,8 +119,8 @@ public final class EmbeddedRedis implements AutoCloseable {
    * The server keeps an append-only file in its own directory, kept across {@link #keepRunning()}'s restarts and
    * removed when it stops: a server that dies comes back with what it acknowledged (Redis writes the file before it
    * answers, unless a disk lagging behind its last fsync makes it hold writes back for up to 2 s; {@code appendfsync
-   * everysec} otherwise only matters if the machine itself goes down). Without it, a
-   * restart came back empty and lost the webhooks queued but not yet handled.
+   * everysec} otherwise only matters if the machine itself goes down). Without it, a restart came back empty and
+   * lost the webhooks queued but not yet handled.
    */
   public EmbeddedRedis persistent() {
     this.persistent = true;
@@ -170,7 +170,9 @@ public final class EmbeddedRedis implements AutoCloseable {
           process.destroyForcibly();
           String why = process.isAlive() ? " in time" : " (exit " + process.exitValue() + ")";
           String last = lastLine(log);
-          removeDir();
+          if (!persistent) {
+            removeDir(); // a persistent server's directory holds its file: kept for the next start, removed by close()
+          }
           throw new IOException("redis-server did not start on 127.0.0.1:" + port + why + (last.isEmpty() ? "" : ": " + last));
         }
         try {
@@ -256,8 +258,8 @@ public final class EmbeddedRedis implements AutoCloseable {
   /**
    * Starts the server again whenever it exits without {@link #close()} (killed, crashed, out of memory), on the same
    * port, so a zero-config gateway recovers by itself as from any Redis restart: it reconnects, and the server comes
-   * back with what it held when {@link #persistent()}, empty otherwise. The pause before a start doubles, up to {@value #MAX_RESTART_PAUSE_MS} ms, while
-   * the server keeps dying within {@value #YOUNG_MS} ms of its start. The starts happen on a thread of their own that
+   * back with what it held when {@link #persistent()}, empty otherwise. The pause before a start doubles, up to
+   * {@value #MAX_RESTART_PAUSE_MS} ms, while the server keeps dying within {@value #YOUNG_MS} ms of its start. The starts happen on a thread of their own that
    * lives as long as the process, so with {@link #diesWithStartingThread()} the kernel's parent-death signal still
    * stops the server with the JVM.
    */
