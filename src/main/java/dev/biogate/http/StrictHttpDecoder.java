@@ -272,21 +272,15 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       if (msg instanceof HttpContent && !(msg instanceof HttpRequest) && !((HttpContent) msg).decoderResult().isSuccess()) {
         // The codec gave up on the body and discards everything after it. Vert.x would close the connection without
         // a word (and log the codec's stack trace); answer first when nothing else is being answered on it.
-        out.remove(i);
-        ReferenceCountUtil.release(msg);
-        refuse(ctx, MALFORMED_BODY);
-        inBody = false;
+        refuseBody(ctx, out, i, MALFORMED_BODY);
         return;
       }
-      if (msg instanceof LastHttpContent && !trailersValid(((LastHttpContent) msg).trailingHeaders())) {
-        // Trailer fields are held to the rules of header fields; nothing reads them, but a parser in front may.
-        out.remove(i);
-        ReferenceCountUtil.release(msg);
-        refuse(ctx, BAD_TRAILER);
-        inBody = false;
-        return;
-      }
-      if (msg instanceof LastHttpContent) {
+      if (msg instanceof LastHttpContent last) {
+        if (!trailersValid(last.trailingHeaders())) {
+          // Trailer fields are held to the rules of header fields; nothing reads them, but a parser in front may.
+          refuseBody(ctx, out, i, BAD_TRAILER);
+          return;
+        }
         deadlineNanos = 0;
         inBody = false;
       }
@@ -294,6 +288,13 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
       deadline(ctx, headerTimeoutMs);
     }
+  }
+
+  /** Drops the body part at {@code i} (never handed on) and refuses its request with {@code answer}. */
+  private void refuseBody(ChannelHandlerContext ctx, List<Object> out, int i, byte[] answer) {
+    ReferenceCountUtil.release(out.remove(i));
+    refuse(ctx, answer);
+    inBody = false;
   }
 
   private static boolean trailersValid(HttpHeaders trailers) {
