@@ -71,7 +71,6 @@ class DocsExamplesTest {
     String block = readmeBlock("webhooks/linktree");
     ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of(), Map.of("LINKTREE_WEBHOOK_SECRET", "whsec_demo",
       "LINKME_WEBHOOK_SECRET", "lm_demo", "BIOGATE_ADMIN_TOKEN", "admin-demo-token-123"));
-    Process p = gateway.process();
     try {
       assertTrue(gateway.awaitLine("biogate listening on", 90, TimeUnit.SECONDS), "started: " + gateway.lines());
       String port = gateway.group(LISTENING);
@@ -90,8 +89,7 @@ class DocsExamplesTest {
       assertTrue(out.contains("\"username\":\"demo\"") && out.contains("\"granularity\":\"hour\""), "analytics answered: " + out);
       assertFalse(out.contains("\"error\""), out);
     } finally {
-      new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
-      p.waitFor(30, TimeUnit.SECONDS);
+      gateway.terminate(30);
     }
   }
 

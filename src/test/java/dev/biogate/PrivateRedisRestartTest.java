@@ -34,7 +34,6 @@ class PrivateRedisRestartTest {
   @Test
   void aKilledPrivateRedisIsStartedAgainAndTheGatewayRecovers() throws Exception {
     ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of());
-    Process p = gateway.process();
     try {
       String base = gateway.baseUrl(90, TimeUnit.SECONDS);
       HttpClient http = HttpClient.newHttpClient();
@@ -59,8 +58,7 @@ class PrivateRedisRestartTest {
       int read = poll(deadline, () -> get(http, base + "/v1/profiles/demo").statusCode(), 200);
       assertEquals(200, read, "a miss is served again: " + gateway.lines());
     } finally {
-      new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
-      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "stopped");
+      assertTrue(gateway.terminate(30), "stopped");
     }
     // The clean stop closes the server for good: it is not taken for another death and started again.
     assertEquals(1, gateway.finish(5_000).stream().filter(l -> l.contains("starting it again")).count(), gateway.lines().toString());

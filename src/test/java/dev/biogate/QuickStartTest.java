@@ -28,7 +28,6 @@ class QuickStartTest {
   @Test
   void theDemoProfilesAreServedAfterTheQuickStartsNotFoundExample() throws Exception {
     ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of());
-    Process p = gateway.process();
     try {
       String base = gateway.baseUrl(90, TimeUnit.SECONDS);
       HttpClient http = HttpClient.newHttpClient();
@@ -43,8 +42,7 @@ class QuickStartTest {
       HttpResponse<String> stranger = get(http, base + "/v1/profiles/someone-else");
       assertEquals(429, stranger.statusCode(), stranger.body());
     } finally {
-      new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
-      p.waitFor(30, TimeUnit.SECONDS);
+      gateway.terminate(30);
     }
   }
 

@@ -104,6 +104,12 @@ public final class ZeroConfigProcess {
       .orElseThrow(() -> new AssertionError("no private redis-server under the gateway: " + lines()));
   }
 
+  /** Sends the gateway SIGTERM (a clean stop) and waits up to {@code seconds} for it to exit; whether it did. */
+  public boolean terminate(long seconds) throws IOException, InterruptedException {
+    new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).start().waitFor();
+    return process.waitFor(seconds, TimeUnit.SECONDS);
+  }
+
   public Process process() {
     return process;
   }
