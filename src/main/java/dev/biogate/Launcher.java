@@ -17,6 +17,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Command;
@@ -46,11 +47,21 @@ final class Launcher {
   }
 
   static Vertx vertx() {
-    return Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
+    return Vertx.builder().with(options()).build();
   }
 
   static Vertx vertx(PrometheusMeterRegistry registry) {
-    return Metrics.newVertx(new VertxOptions().setPreferNativeTransport(true), registry);
+    return Metrics.newVertx(options(), registry);
+  }
+
+  /**
+   * Native transport when there is one. No class-path resolution in Vert.x's file system: the gateway reads its
+   * resources itself, and with it on Vert.x keeps a {@code vertx-cache-*} directory in the temporary directory, which a
+   * killed process leaves behind.
+   */
+  private static VertxOptions options() {
+    return new VertxOptions().setPreferNativeTransport(true)
+      .setFileSystemOptions(new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false));
   }
 
   static void serve(BiogateConfig config) throws Exception {

@@ -4,6 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.embedded.core.ExecutableProvider;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -50,12 +50,21 @@ public final class EmbeddedRedis implements AutoCloseable {
     .filter(f -> Files.isExecutable(Path.of(f))).findFirst().orElse(null);
 
   private static final String LOG_FILE = "redis-server.log";
-  /** The bundled binary, extracted once per process: each extraction writes a new ~10 MB copy under the temp dir. */
+  /**
+   * The bundled binary (~10 MB), extracted once per process into a directory of its own, removed when the JVM exits
+   * (and by a later process's sweep if it was killed: {@link OwnedTempDirs}).
+   */
   private static String executable;
 
   private static synchronized String executable() throws IOException {
     if (executable == null || !Files.isExecutable(Path.of(executable))) {
-      executable = ExecutableProvider.newJarResourceProvider().get().getAbsolutePath();
+      Path bin = OwnedTempDirs.create("bin-");
+      // Deleted in the reverse order of these calls: the binary and the mark first, then their directory.
+      bin.toFile().deleteOnExit();
+      bin.resolve(OwnedTempDirs.MARK).toFile().deleteOnExit();
+      File exe = ExecutableProvider.newJarResourceProvider(bin.toFile()).get();
+      exe.deleteOnExit();
+      executable = exe.getAbsolutePath();
     }
     return executable;
   }
@@ -152,7 +161,7 @@ public final class EmbeddedRedis implements AutoCloseable {
       // A directory of its own: run from the caller's, the server would load any dump.rdb lying there (one written
       // by a newer Redis makes it exit at once). Its output goes to a log there, quoted if it fails to start.
       if (dir == null) {
-        dir = Files.createTempDirectory("biogate-redis-"); // a restart of a persistent server reuses its directory
+        dir = OwnedTempDirs.create(""); // a restart of a persistent server reuses its directory
       }
       log = dir.resolve(LOG_FILE);
       Collections.addAll(command, "--dir", dir.toString());
@@ -245,13 +254,8 @@ public final class EmbeddedRedis implements AutoCloseable {
   private void removeDir() {
     Path d = dir;
     dir = null;
-    if (d == null) {
-      return;
-    }
-    try (Stream<Path> files = Files.walk(d)) {
-      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException | UncheckedIOException e) {
-      LOG.debug("could not remove {}: {}", d, e.toString());
+    if (d != null) {
+      OwnedTempDirs.remove(d);
     }
   }
 
