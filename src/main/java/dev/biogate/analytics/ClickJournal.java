@@ -59,6 +59,11 @@ final class ClickJournal {
     return configured;
   }
 
+  /** Whether the open journal is another file than the configured one (held by another process on this host). */
+  boolean usesSibling() {
+    return path != null && !path.equals(configured.toAbsolutePath().normalize());
+  }
+
   /** Opens and locks the file; completes with how many events it holds (left behind by a previous run). */
   Future<Long> open() {
     return worker.executeBlocking(() -> {

@@ -97,7 +97,7 @@ public final class ClickRecorder implements Deployable {
   Future<Void> start(Context ctx) {
     return journal.open().map(left -> {
       context = ctx;
-      if (!journal.path().equals(journal.configured())) {
+      if (journal.usesSibling()) {
         // Another process on this host holds the configured file: say which file this instance writes instead.
         LOG.info("click journal {} is in use by another instance on this host; journaling to {}", journal.configured(), journal.path());
       }

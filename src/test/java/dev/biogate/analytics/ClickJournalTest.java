@@ -130,4 +130,25 @@ class ClickJournalTest extends HarnessTest {
       ctx.completeNow();
     })));
   }
+
+  /**
+   * A relative path (the default is {@code ./data/clicks.journal}) names the file the instance locks: it used to be
+   * compared with the absolute path it resolved to, so a lone instance said the file was "in use by another instance".
+   */
+  @Test
+  void aLoneInstanceGivenARelativePathJournalsThereAndSaysNothingOfAnother(VertxTestContext ctx) {
+    Path cwd = Path.of("").toAbsolutePath();
+    Path relative = cwd.relativize(dir.resolve("lone.journal").toAbsolutePath());
+    assertTrue(!relative.isAbsolute(), relative.toString());
+    JsonObject cfg = Clicks.config(relative);
+    LogCapture said = LogCapture.of(ClickRecorder.class, e -> e.getFormattedMessage());
+    h.gateway(cfg).eventually(() -> {
+      said.close();
+      return Future.succeededFuture();
+    }).onComplete(ctx.succeeding(g -> ctx.verify(() -> {
+      assertEquals(dir.resolve("lone.journal").toAbsolutePath().normalize(), g.clickRecorder().journalPath());
+      assertTrue(said.lines().stream().noneMatch(l -> l.contains("in use by another instance")), said.lines().toString());
+      ctx.completeNow();
+    })));
+  }
 }
