@@ -27,8 +27,9 @@ class EmbeddedRedisTest {
       assertNotEquals(Path.of("").toAbsolutePath(), dir, "not the directory the gateway runs in");
       assertTrue(Files.isDirectory(dir), dir.toString());
       try (var files = Files.list(dir)) {
-        assertEquals(java.util.List.of("redis-server.log"), files.map(f -> f.getFileName().toString()).toList(),
-          "a directory of its own, holding only the server's log: " + dir);
+        assertEquals(java.util.List.of(OwnedTempDirs.MARK, "redis-server.log"),
+          files.map(f -> f.getFileName().toString()).sorted().toList(),
+          "a directory of its own, holding only its maker's mark and the server's log: " + dir);
       }
     } finally {
       redis.stop();
