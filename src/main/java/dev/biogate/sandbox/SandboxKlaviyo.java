@@ -46,8 +46,8 @@ public final class SandboxKlaviyo {
       reset();
       SandboxJson.ok(ctx, new JsonObject().put("status", "reset"));
     });
-    router.post("/api/events").handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES)).handler(this::event);
-    router.post("/api/events/").handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES)).handler(this::event);
+    router.post("/api/events").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES)).handler(this::event);
+    router.post("/api/events/").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES)).handler(this::event);
     router.get("/api/accounts").handler(this::accounts);
     router.get("/api/accounts/").handler(this::accounts);
   }

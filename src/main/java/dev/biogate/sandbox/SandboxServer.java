@@ -80,7 +80,7 @@ public final class SandboxServer extends VerticleBase {
   private Router router() {
     Router router = Router.router(vertx);
     SandboxAdmin admin = new SandboxAdmin(state);
-    router.route("/__sandbox/*").handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES));
+    router.route("/__sandbox/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.get("/__sandbox/stats").handler(admin::stats);
     router.get("/__sandbox/faults").handler(admin::faults);
     router.post("/__sandbox/faults").handler(admin::setFaults);

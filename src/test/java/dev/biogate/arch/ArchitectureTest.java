@@ -12,7 +12,8 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 /**
  * The package graph of the production code stays acyclic, and the layers point one way: wiring
  * ({@code dev.biogate}) knows every package; the leaf packages ({@code http}, {@code crypto}, {@code config}) know
- * none of the feature packages. A new edge that closes a cycle fails here, naming the classes on it.
+ * none of the feature packages. A new edge that closes a cycle fails here, naming the classes on it. One rule on calls
+ * sits here too, as it spans every package: no body handler takes uploads.
  */
 class ArchitectureTest {
 
@@ -43,6 +44,17 @@ class ArchitectureTest {
   void onlyTheWiringPackageDependsOnIt() {
     noClasses().that().resideOutsideOfPackage("dev.biogate")
       .should().dependOnClassesThat().resideInAPackage("dev.biogate")
+      .check(production);
+  }
+
+  /**
+   * A body handler that accepts uploads writes every uploaded file under {@code file-uploads/} in the working
+   * directory and keeps it: no route of the gateway or its sandbox takes uploads.
+   */
+  @Test
+  void noBodyHandlerAcceptsUploads() {
+    noClasses().should().callMethod(io.vertx.ext.web.handler.BodyHandler.class, "create")
+      .orShould().callMethod(io.vertx.ext.web.handler.BodyHandler.class, "create", String.class)
       .check(production);
   }
 }

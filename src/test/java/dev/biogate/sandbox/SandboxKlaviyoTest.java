@@ -160,4 +160,41 @@ class SandboxKlaviyoTest {
       }))
       .onComplete(ctx.succeedingThenComplete());
   }
+
+  /**
+   * A body sent to the sandbox, multipart uploads included, is never written to disk. Its control and Klaviyo routes
+   * used to create {@code file-uploads/} in the working directory and keep every uploaded file there for good.
+   */
+  @Test
+  void uploadsAreNeverWrittenToTheWorkingDirectory(VertxTestContext ctx) throws Exception {
+    java.nio.file.Path uploads = java.nio.file.Path.of("file-uploads");
+    List<String> before = entries(uploads);
+    String boundary = "b0undary";
+    Buffer multipart = Buffer.buffer("--" + boundary + "\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
+      + "Content-Type: text/plain\r\n\r\nuploaded\r\n--" + boundary + "--\r\n");
+    String type = "multipart/form-data; boundary=" + boundary;
+    http.post(port, "127.0.0.1", "/__sandbox/faults").putHeader("Content-Type", type).sendBuffer(multipart)
+      .compose(a -> post(KEY, "2024-10-15", type).sendBuffer(multipart).map(b -> List.of(a, b)))
+      .compose(ab -> http.post(port, "127.0.0.1", "/api/events").putHeader("Authorization", "Klaviyo-API-Key " + KEY)
+        .putHeader("revision", "2024-10-15").putHeader("Content-Type", type).sendBuffer(multipart).map(c -> {
+          for (var r : List.of(ab.get(0), ab.get(1), c)) {
+            assertTrue(r.statusCode() >= 400 && r.statusCode() < 500, r.statusCode() + " " + r.bodyAsString());
+          }
+          return null;
+        }))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertEquals(before, entries(uploads), "nothing written to " + uploads.toAbsolutePath());
+        ctx.completeNow();
+      })));
+  }
+
+  /** What the directory holds, or null when there is none. */
+  private static List<String> entries(java.nio.file.Path dir) throws java.io.IOException {
+    if (!java.nio.file.Files.isDirectory(dir)) {
+      return null;
+    }
+    try (var s = java.nio.file.Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
 }
