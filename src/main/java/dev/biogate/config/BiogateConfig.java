@@ -31,19 +31,22 @@ public final class BiogateConfig {
   private final JobsOptions jobs;
   private final Map<String, String> origins;
   private final Map<String, String> secretFiles;
+  /** Variables set to an empty value, ignored as if unset (see {@link ConfigLoader#load(Map, java.nio.file.Path)}). */
+  private final List<String> emptyVariables;
   private final List<String> warnings;
 
   /** Linktree's hard limit per API key; a budget above it only earns 429s. */
   public static final int PROVIDER_LIMIT_PER_MIN = 100;
 
   public BiogateConfig(JsonObject json) {
-    this(json, Map.of(), Map.of());
+    this(json, Map.of(), Map.of(), List.of());
   }
 
-  BiogateConfig(JsonObject json, Map<String, String> origins, Map<String, String> secretFiles) {
+  BiogateConfig(JsonObject json, Map<String, String> origins, Map<String, String> secretFiles, List<String> emptyVariables) {
     Settings root = new Settings(json, "", origins);
     this.origins = Map.copyOf(origins);
     this.secretFiles = Map.copyOf(secretFiles);
+    this.emptyVariables = List.copyOf(emptyVariables);
     this.source = json.copy();
     this.http = new HttpOptions(root.section("http"));
     this.redis = new RedisConfig(root.section("redis"));
@@ -81,6 +84,9 @@ public final class BiogateConfig {
 
   private List<String> warnings(Settings root, double perMinute) {
     List<String> w = new ArrayList<>();
+    for (String name : emptyVariables) {
+      w.add(name + " is set but empty: ignored as if unset (the configuration file's value or the default applies)");
+    }
     Settings lt = root.section("linktree");
     Settings http = root.section("http");
     if (perMinute > 90 && perMinute <= PROVIDER_LIMIT_PER_MIN) {
@@ -160,6 +166,7 @@ public final class BiogateConfig {
     this.linkme = base.linkme;
     this.origins = base.origins;
     this.secretFiles = base.secretFiles;
+    this.emptyVariables = base.emptyVariables;
     this.warnings = base.warnings;
   }
 
@@ -205,7 +212,7 @@ public final class BiogateConfig {
   public BiogateConfig withSecrets(Map<String, String> values) {
     JsonObject json = source.copy();
     values.forEach((name, value) -> ConfigLoader.put(json, ConfigLoader.ENV.get(name), value));
-    return new BiogateConfig(json, origins, secretFiles);
+    return new BiogateConfig(json, origins, secretFiles, emptyVariables);
   }
 
   /** The merged source JSON, for sections read by later stages. Contains secrets: never log it. */

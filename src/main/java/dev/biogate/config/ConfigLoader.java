@@ -8,8 +8,11 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -84,19 +87,34 @@ public final class ConfigLoader {
         secretFiles.put(name, file.trim());
       }
     }
+    // An empty variable is ignored, as if unset, and named among the risky settings: a deployment template's
+    // `REDIS_URL: ${REDIS_URL}` with nothing behind it used to replace the file's Redis with the private one.
+    List<String> empty = new ArrayList<>();
     for (String name : ENV.keySet()) {
       String v = env.get(name);
-      if (v != null && !values.containsKey(name)) {
+      if (v != null && v.isBlank()) {
+        empty.add(name);
+      } else if (v != null && !values.containsKey(name)) {
         values.put(name, v);
       }
     }
+    for (String name : FILE_FORMS) {
+      String file = env.get(name + "_FILE");
+      if (file != null && file.isBlank() && !values.containsKey(name)) {
+        empty.add(name + "_FILE");
+      }
+    }
+    if (extra != null && extra.isBlank()) {
+      empty.add("BIOGATE_CONFIG");
+    }
+    Collections.sort(empty);
     Map<String, String> origins = new HashMap<>();
     values.forEach((name, value) -> {
       String path = ENV.get(name);
       put(merged, path, value);
       origins.put(path, name);
     });
-    return new BiogateConfig(merged, origins, secretFiles);
+    return new BiogateConfig(merged, origins, secretFiles, empty);
   }
 
   private static JsonObject readBase(Path file) {

@@ -40,6 +40,36 @@ class ConfigLoaderTest {
     assertEquals(5000, c.cache().freshTtlMs());
   }
 
+  /**
+   * A variable set to nothing does not replace the file's value: a deployment template's {@code REDIS_URL: ${REDIS_URL}}
+   * with nothing behind it used to give every instance its own private Redis, a {@code LINKTREE_API_BASE=} the demo
+   * sandbox, and a {@code BIOGATE_HTTP_PORT=} hid the file's invalid port. It is named among the risky settings.
+   */
+  @Test
+  void anEmptyVariableIsIgnoredAsIfUnsetAndNamed() throws IOException {
+    Path file = dir.resolve("shared.json");
+    Files.writeString(file, new JsonObject()
+      .put("redis", new JsonObject().put("url", "redis://10.0.0.5:6379"))
+      .put("linktree", new JsonObject().put("apiBase", "https://api.linktr.ee/v1"))
+      .put("http", new JsonObject().put("host", "127.0.0.2")).encode());
+    Map<String, String> env = new HashMap<>(Map.of("BIOGATE_CONFIG", file.toString(), "REDIS_URL", "",
+      "LINKTREE_API_BASE", " ", "LINKTREE_API_TOKEN", "tok-0123456789", "BIOGATE_HTTP_HOST", "", "REDIS_PASSWORD_FILE", ""));
+    BiogateConfig c = ConfigLoader.load(env, base());
+    assertEquals(java.util.List.of("redis://10.0.0.5:6379"), c.redis().endpoints());
+    assertFalse(c.redis().embedded(), "the file's Redis, not a private one");
+    assertEquals("https://api.linktr.ee/v1", c.linktree().apiBase());
+    assertEquals("127.0.0.2", c.http().host());
+    for (String name : new String[] {"REDIS_URL", "LINKTREE_API_BASE", "BIOGATE_HTTP_HOST", "REDIS_PASSWORD_FILE"}) {
+      assertTrue(c.warnings().contains(name + " is set but empty: ignored as if unset (the configuration file's value or the"
+        + " default applies)"), name + " in " + c.warnings());
+    }
+
+    Files.writeString(file, "{\"http\":{\"port\":\"19620x\"}}");
+    ConfigException bad = assertThrows(ConfigException.class,
+      () -> ConfigLoader.load(Map.of("BIOGATE_CONFIG", file.toString(), "BIOGATE_HTTP_PORT", ""), base()));
+    assertTrue(bad.getMessage().contains("http.port"), "the file's invalid port is reported: " + bad.getMessage());
+  }
+
   @Test
   void aClusterOrSentinelIsConfiguredFromTheEnvironment() throws IOException {
     BiogateConfig cluster = ConfigLoader.load(Map.of("REDIS_TYPE", "cluster",
