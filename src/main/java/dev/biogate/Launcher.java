@@ -30,6 +30,7 @@ import java.net.BindException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -77,6 +78,15 @@ final class Launcher {
       LOG.info("stop requested before start-up began: not starting");
       return;
     }
+    try {
+      start(config, stop);
+    } finally {
+      stop.startupDone();
+    }
+  }
+
+  /** Starts everything, registering each part with {@code stop} as it starts. */
+  private static void start(BiogateConfig config, Stop stop) throws Exception {
     EmbeddedRedis embedded = null;
     Vertx vertx = null;
     Gateway gateway;
@@ -136,12 +146,15 @@ final class Launcher {
   /**
    * The process's one stop hook. What start-up has started is registered here as it starts; on SIGTERM the gateway
    * stops first (drain), then Vert.x, then the private Redis, which the gateway's consumers and heartbeats use until
-   * they have stopped. Hooks run concurrently, hence one hook for all three. During start-up it stops whatever has
-   * started by then, and start-up registers nothing more.
+   * they have stopped. Hooks run concurrently, hence one hook for all three. A stop that comes during start-up lets
+   * start-up finish, for at most half the stop's deadline, and then stops as usual: closing Vert.x under a gateway
+   * still starting made its consumers and Redis connections log WARN lines and Vert.x an ERROR. Past that wait it
+   * stops whatever has started by then, and start-up registers nothing more.
    */
   private static final class Stop implements Runnable {
 
     private final long deadlineMs;
+    private final CountDownLatch started = new CountDownLatch(1);
     private EmbeddedRedis redis;
     private Vertx vertx;
     private Gateway gateway;
@@ -149,6 +162,11 @@ final class Launcher {
 
     Stop(long deadlineMs) {
       this.deadlineMs = deadlineMs;
+    }
+
+    /** Start-up has ended, started or failed. */
+    void startupDone() {
+      started.countDown();
     }
 
     /** Registers what start-up has just created; fails once the stop has begun (start-up then goes no further). */
@@ -172,6 +190,17 @@ final class Launcher {
 
     @Override
     public void run() {
+      // One deadline for the whole stop: the rest of start-up, the gateway's drain, then Vert.x, then the private
+      // Redis share it.
+      long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMs);
+      if (started.getCount() > 0) {
+        LOG.info("stopping during start-up: letting it finish (at most {} ms), then stopping", deadlineMs / 2);
+        try {
+          started.await(deadlineMs / 2, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       EmbeddedRedis r;
       Vertx v;
       Gateway g;
@@ -182,13 +211,11 @@ final class Launcher {
         g = gateway;
       }
       if (g == null) {
-        LOG.info("stopping during start-up: closing what has started{}", r != null ? ", the private redis-server last" : "");
+        LOG.info("stopping before start-up finished: closing what has started{}", r != null ? ", the private redis-server last" : "");
       } else {
-        LOG.info("stopping: no new connections; finishing in-flight requests and events (deadline {} ms)", deadlineMs);
+        LOG.info("stopping: no new connections; finishing in-flight requests and events (deadline {} ms)", leftMs(end));
       }
       boolean clean = true;
-      // One deadline for the whole stop: the gateway's drain, then Vert.x, then the private Redis share it.
-      long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMs);
       try {
         if (g != null) {
           g.close().toCompletionStage().toCompletableFuture().get(leftMs(end), TimeUnit.MILLISECONDS);
@@ -211,7 +238,7 @@ final class Launcher {
         }
       }
       if (clean) {
-        LOG.info(g == null ? "stopped during start-up" : "stopped cleanly");
+        LOG.info(g == null ? "stopped before start-up finished" : "stopped cleanly");
       }
     }
   }
