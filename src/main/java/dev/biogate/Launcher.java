@@ -193,7 +193,8 @@ final class Launcher {
       // One deadline for the whole stop: the rest of start-up, the gateway's drain, then Vert.x, then the private
       // Redis share it.
       long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMs);
-      if (started.getCount() > 0) {
+      boolean waited = started.getCount() > 0;
+      if (waited) {
         LOG.info("stopping during start-up: letting it finish (at most {} ms), then stopping", deadlineMs / 2);
         try {
           started.await(deadlineMs / 2, TimeUnit.MILLISECONDS);
@@ -213,7 +214,7 @@ final class Launcher {
       if (g == null) {
         LOG.info("stopping before start-up finished: closing what has started{}", r != null ? ", the private redis-server last" : "");
       } else {
-        LOG.info("stopping: no new connections; finishing in-flight requests and events (deadline {} ms)", leftMs(end));
+        LOG.info("stopping: no new connections; finishing in-flight requests and events (deadline {} ms)", waited ? leftMs(end) : deadlineMs);
       }
       boolean clean = true;
       try {
