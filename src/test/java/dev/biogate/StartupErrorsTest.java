@@ -112,6 +112,26 @@ class StartupErrorsTest {
     assertConfigError(run(Map.of("BIOGATE_TLS_CERT_FILE", cert.toString())), "BIOGATE_TLS_KEY_FILE", "BIOGATE_TLS_CERT_FILE");
   }
 
+  /** A file that is not PEM used to fail once the listeners started, with exit 1 and the TLS library's words only. */
+  @Test
+  void tlsFilesThatAreNotPemNameTheirSetting() throws IOException {
+    Path junk = Files.writeString(dir.resolve("junk.pem"), "{\"not\": \"pem\"}");
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    Path key = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
+    assertConfigError(run(Map.of("BIOGATE_TLS_CERT_FILE", junk.toString(), "BIOGATE_TLS_KEY_FILE", key.toString())),
+      "BIOGATE_TLS_CERT_FILE");
+    assertConfigError(run(Map.of("BIOGATE_TLS_CERT_FILE", cert.toString(), "BIOGATE_TLS_KEY_FILE", junk.toString())),
+      "BIOGATE_TLS_KEY_FILE");
+    // A certificate given as the key (or the reverse) is caught as well.
+    assertConfigError(run(Map.of("BIOGATE_TLS_CERT_FILE", cert.toString(), "BIOGATE_TLS_KEY_FILE", cert.toString())),
+      "BIOGATE_TLS_KEY_FILE");
+  }
+
+  @Test
+  void aRedisPortOutOfRangeNamesRedisUrl() {
+    assertConfigError(run(Map.of("REDIS_URL", "redis://127.0.0.1:99999")), "REDIS_URL");
+  }
+
   @Test
   void unreadableSecretFileNamesTheFileVariable() {
     assertConfigError(run(Map.of("BIOGATE_ADMIN_TOKEN_FILE", dir.resolve("missing").toString())), "BIOGATE_ADMIN_TOKEN_FILE");

@@ -53,6 +53,11 @@ public record RedisConfig(Type type, List<String> endpoints, String masterName, 
   private static List<String> endpoints(Settings s) {
     String url = s.string("url", null);
     List<String> eps = s.list("endpoints");
+    if (url != null && !eps.isEmpty() && !eps.equals(List.of(url))) {
+      // The URL used to win silently: with Sentinels listed, the error then named the URL's server, not them.
+      throw s.invalid("url", "is set together with " + s.name("endpoints") + ": set one of them (the endpoints for a"
+        + " Sentinel group or a Cluster, " + s.name("type") + " saying which)");
+    }
     if (url != null) {
       eps = List.of(url);
     }

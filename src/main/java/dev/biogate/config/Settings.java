@@ -226,6 +226,9 @@ public final class Settings {
     if (uri.getHost() == null || uri.getHost().isEmpty()) {
       throw invalid(key, "has no host or an invalid port (expected redis://host:port/db)");
     }
+    if (uri.getPort() == 0 || uri.getPort() > 65_535) {
+      throw invalid(key, "has port " + uri.getPort() + ", outside 1-65535 (expected redis://host:port/db)");
+    }
     if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
       throw invalid(key, "must not carry a query or fragment (expected redis://host:port/db)");
     }

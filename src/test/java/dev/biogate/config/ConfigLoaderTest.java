@@ -70,6 +70,26 @@ class ConfigLoaderTest {
     assertTrue(bad.getMessage().contains("http.port"), "the file's invalid port is reported: " + bad.getMessage());
   }
 
+  /**
+   * A Redis URL out of range, or next to a list of endpoints, stops the start naming the setting: port 99999
+   * failed later with the client's "port p must be in range" (exit 1), and a URL next to Sentinel settings won, the
+   * error then naming the URL's server instead of the Sentinels.
+   */
+  @Test
+  void aRedisUrlOutOfRangeOrBesideEndpointsIsRefusedByName() throws IOException {
+    for (String url : new String[] {"redis://127.0.0.1:99999", "redis://127.0.0.1:0"}) {
+      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("REDIS_URL", url), base()));
+      assertTrue(e.getMessage().contains("REDIS_URL") && e.getMessage().contains("outside 1-65535"), e.getMessage());
+    }
+    ConfigException both = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("REDIS_URL", "redis://127.0.0.1:6379",
+      "REDIS_TYPE", "sentinel", "REDIS_ENDPOINTS", "redis://127.0.0.1:26379", "REDIS_MASTER_NAME", "biogate"), base()));
+    assertTrue(both.getMessage().startsWith("REDIS_URL") && both.getMessage().contains("REDIS_TYPE")
+      && both.getMessage().contains("REDIS_ENDPOINTS"), both.getMessage());
+    // A URL alone stays one seed of a Cluster (or the Sentinel to ask), as before.
+    assertEquals(java.util.List.of("redis://127.0.0.1:7000"), ConfigLoader.load(Map.of("REDIS_URL", "redis://127.0.0.1:7000",
+      "REDIS_TYPE", "cluster"), base()).redis().endpoints());
+  }
+
   @Test
   void aClusterOrSentinelIsConfiguredFromTheEnvironment() throws IOException {
     BiogateConfig cluster = ConfigLoader.load(Map.of("REDIS_TYPE", "cluster",
