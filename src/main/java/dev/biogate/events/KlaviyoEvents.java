@@ -1,19 +1,22 @@
 package dev.biogate.events;
 
+import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
-import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
+
+import java.util.List;
 
 /**
- * Handles queued Klaviyo system-webhook events: counts each by topic ({@link RedisKeys#KLAVIYO_TOPICS}); the
- * acknowledgement then records it as handled in its delivery history, looked up by its {@code external_id}. A count
- * can repeat only when Redis fails between this write and the acknowledgement (the entry is then retried).
+ * Handles queued Klaviyo system-webhook events: counts each by topic ({@link RedisKeys#KLAVIYO_TOPICS}), once per
+ * delivery id ({@code redis/klaviyo_topic_count.lua}: an entry taken over from an instance that died after counting it
+ * is not counted again); the acknowledgement then records it as handled in its delivery history, looked up by its
+ * {@code external_id}.
  */
 public final class KlaviyoEvents {
 
+  private final LuaScript count = LuaScript.load("klaviyo_topic_count");
   private final Redis redis;
 
   public KlaviyoEvents(Redis redis) {
@@ -23,6 +26,9 @@ public final class KlaviyoEvents {
   Future<Void> record(StreamEntry e) {
     String type = e.get("type");
     String topic = type == null ? "unknown" : type;
-    return redis.send(Request.cmd(Command.HINCRBY).arg(RedisKeys.KLAVIYO_TOPICS).arg(topic).arg(1)).mapEmpty();
+    String delivery = e.get("delivery_id");
+    String marker = RedisKeys.klaviyoCounted(delivery == null || delivery.isEmpty() ? "entry:" + e.id() : delivery);
+    return count.run(redis, List.of(RedisKeys.KLAVIYO_TOPICS, marker),
+      List.of(topic, Long.toString(ProfileEventHandler.ORDER_MEMORY_MS))).mapEmpty();
   }
 }

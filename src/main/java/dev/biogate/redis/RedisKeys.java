@@ -109,6 +109,11 @@ public final class RedisKeys {
   /** Hash: Klaviyo system-webhook events handled, topic → count. */
   public static final String KLAVIYO_TOPICS = "bg:wh:{bg}:klaviyo:topics";
 
+  /** String: marks a Klaviyo system-webhook event counted in {@link #KLAVIYO_TOPICS} (redis/klaviyo_topic_count.lua). */
+  public static String klaviyoCounted(String deliveryId) {
+    return "bg:wh:{bg}:klaviyo:counted:" + deliveryId;
+  }
+
   // ---- Click analytics and the Klaviyo sink (analytics/, sink/). Counters are per creator: their keys carry the
   // username as hash tag, so one click's dedupe marker and its three bucket hashes share a slot and one Lua script
   // can update them atomically in Redis Cluster. Streams, the dead letters and the API-key index use {bg}.
