@@ -291,4 +291,28 @@ class DeployFilesTest {
     assertTrue(m.find(), "found " + regex);
     return m.group(1);
   }
+
+  /**
+   * The image caps the heap and the off-heap bodies as the README advises, within the Deployment's memory limit with
+   * room for the JVM's own memory: it used to size the heap at 75 % of the limit, leaving off-heap bodies (whose
+   * default ceiling equals the heap) room to pass the limit.
+   */
+  @Test
+  void theImagesMemoryFlagsFitTheDeploymentsLimit() throws IOException {
+    String docker = Files.readString(DOCKERFILE);
+    String opts = match(docker, "JAVA_TOOL_OPTIONS=\"([^\"]+)\"");
+    assertFalse(docker.contains("MaxRAMPercentage"), "heap not sized from the container's limit");
+    long heap = mib(match(opts, "-Xmx(\\d+[mg])"));
+    long direct = mib(match(opts, "-XX:MaxDirectMemorySize=(\\d+[mg])"));
+    long limit = mib(match(Files.readString(DEPLOYMENT), "limits:\\s+memory:\\s+(\\d+)Gi") + "g");
+    assertTrue(heap + direct + 256 <= limit, heap + " MiB heap + " + direct + " MiB off-heap + 256 MiB JVM within " + limit + " MiB");
+    assertTrue(README_JVM_LINE.matcher(Files.readString(Path.of("README.md"))).find(), "README advises the same flags");
+  }
+
+  private static final Pattern README_JVM_LINE = Pattern.compile("MALLOC_ARENA_MAX=2 java -Xms160m -Xmx160m -XX:MaxDirectMemorySize=384m");
+
+  private static long mib(String size) {
+    long n = Long.parseLong(size.substring(0, size.length() - 1));
+    return size.endsWith("g") ? n * 1024 : n;
+  }
 }
