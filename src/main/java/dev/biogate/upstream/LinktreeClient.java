@@ -66,6 +66,8 @@ public final class LinktreeClient {
   private volatile Consumer<Boolean> breakerListener = open -> { };
   /** The upstream's last answer refused the gateway's credentials (401/403); the breaker does not count these. */
   private volatile boolean credentialsRefused;
+  /** {@link System#nanoTime()} until which the last 429's back-off runs: a 429 after it is logged again. */
+  private volatile long rateLimitedUntilNanos = System.nanoTime();
 
   public LinktreeClient(Vertx vertx, LinktreeOptions options, UpstreamBudget budget, MeterRegistry registry) {
     this(vertx, options, budget, registry, MissAdmission.OPEN);
@@ -284,9 +286,16 @@ public final class LinktreeClient {
     }
     int status = resp.statusCode();
     if (status == 401 || status == 403) {
-      credentialsRefused = true;
+      if (!credentialsRefused) {
+        credentialsRefused = true; // said once per refusal, not per miss (several event loops may race: harmless)
+        LOG.warn("linktree refused the API token ({}): every miss is answered 503 until it accepts one again; check"
+          + " LINKTREE_API_TOKEN (or LINKTREE_API_TOKEN_FILE, re-read every second)", status);
+      }
     } else if (status < 300 || status == 404) {
-      credentialsRefused = false; // an answer only an accepted token gets
+      if (credentialsRefused) {
+        credentialsRefused = false; // an answer only an accepted token gets
+        LOG.info("linktree accepts the API token again");
+      }
     }
     if (status >= 200 && status < 300) {
       if (status == 204 || resp.body() == null || resp.body().length() == 0) {
@@ -307,6 +316,12 @@ public final class LinktreeClient {
     }
     if (status == 429) {
       long retryAfterMs = retryAfterMs(resp.getHeader("Retry-After"));
+      long now = System.nanoTime();
+      if (now - rateLimitedUntilNanos >= 0) { // said once per back-off, not per answer
+        LOG.warn("linktree rate-limited this API key (429): no upstream calls for {} s (Retry-After); misses are answered"
+          + " 503 meanwhile. Another client of the same key, or a budget above what the key allows?", retryAfterMs / 1000);
+      }
+      rateLimitedUntilNanos = now + TimeUnit.MILLISECONDS.toNanos(retryAfterMs);
       budget.backOff(retryAfterMs);
       return Future.failedFuture(new UpstreamException(UpstreamException.Kind.RATE_LIMITED, "upstream rate limit", retryAfterMs, 429));
     }

@@ -150,18 +150,52 @@ class OperationsTest {
   @Test
   void healthSaysTheUpstreamIsDownWhileItRefusesTheToken(Vertx vertx, VertxTestContext ctx) {
     Harness h = new Harness(vertx);
+    // Said once in the log as well (it used to be in /health and the metrics only: rt12's F8).
+    dev.biogate.support.LogCapture said = dev.biogate.support.LogCapture.of(dev.biogate.upstream.LinktreeClient.class,
+      e -> e.getLevel() + " " + e.getFormattedMessage());
     h.start()
       .compose(v -> h.gateway(new JsonObject().put("linktree", new JsonObject().put("token", "not-the-token"))))
       .compose(g -> h.get(g, "/v1/profiles/demo").compose(refused -> {
         assertEquals(503, refused.statusCode(), refused.bodyAsString());
+        return h.get(g, "/v1/profiles/alice");
+      }).compose(again -> {
+        assertEquals(503, again.statusCode(), again.bodyAsString());
         return h.get(g, "/health");
       }))
-      .eventually(h::close)
+      .eventually(() -> {
+        said.close();
+        return h.close();
+      })
       .onComplete(ctx.succeeding(health -> ctx.verify(() -> {
+        assertEquals(1, said.lines().stream().filter(l -> l.startsWith("WARN") && l.contains("refused the API token")
+          && l.contains("LINKTREE_API_TOKEN")).count(), said.lines().toString());
         JsonObject linktree = health.bodyAsJsonObject().getJsonObject("services").getJsonObject("linktree");
         assertEquals("down", linktree.getString("status"), health.bodyAsString());
         assertEquals(true, linktree.getBoolean("credentialsRefused"), health.bodyAsString());
         assertEquals("degraded", health.bodyAsJsonObject().getString("status"), health.bodyAsString());
+        ctx.completeNow();
+      })));
+  }
+
+  /** An upstream 429 is said once per back-off in the log, with how long the gateway waits (it used to be silent). */
+  @Test
+  void anUpstreamRateLimitIsLoggedOncePerBackOff(Vertx vertx, VertxTestContext ctx) {
+    Harness h = new Harness(vertx);
+    dev.biogate.support.LogCapture said = dev.biogate.support.LogCapture.of(dev.biogate.upstream.LinktreeClient.class,
+      e -> e.getLevel() + " " + e.getFormattedMessage());
+    h.start()
+      .compose(v -> h.gateway(new JsonObject()))
+      .compose(g -> h.fault(new JsonObject().put("mode", "ratelimit").put("retry_after_s", 30))
+        .compose(v -> h.get(g, "/v1/profiles/demo"))
+        .compose(first -> h.get(g, "/v1/profiles/alice").map(second -> java.util.List.of(first, second))))
+      .eventually(() -> {
+        said.close();
+        return h.close();
+      })
+      .onComplete(ctx.succeeding(answers -> ctx.verify(() -> {
+        assertEquals(503, answers.get(0).statusCode(), answers.get(0).bodyAsString());
+        assertEquals(1, said.lines().stream().filter(l -> l.startsWith("WARN") && l.contains("rate-limited")
+          && l.contains("30 s")).count(), said.lines().toString());
         ctx.completeNow();
       })));
   }
