@@ -260,8 +260,21 @@ public final class Gateway {
 
   private Future<Void> deploy() {
     // A type that does not match the server (a standalone server named as a Cluster) can never work either.
-    return RedisMode.mismatch(vertx, config.redis()).compose(mismatch -> mismatch == null ? deployOnConfirmedType()
-      : Future.failedFuture(new ConfigException(config.settingName("redis.type"), mismatch)));
+    // So do credentials the server refuses.
+    return RedisMode.mismatch(vertx, config.redis()).compose(mismatch -> mismatch == null
+      ? RedisMode.refusedCredentials(vertx, config.redis())
+      : Future.failedFuture(new ConfigException(config.settingName("redis.type"), mismatch)))
+      .compose(refused -> refused == null ? deployOnConfirmedType()
+        : Future.failedFuture(new ConfigException(config.settingName(passwordSetting()), refused)));
+  }
+
+  /** The setting the Redis password comes from: its own, or the URL (or endpoints) carrying it. */
+  private String passwordSetting() {
+    if (config.redis().password() != null) {
+      return "redis.password";
+    }
+    return config.source().getJsonObject("redis", new io.vertx.core.json.JsonObject()).getValue("url") != null
+      ? "redis.url" : "redis.endpoints";
   }
 
   private Future<Void> deployOnConfirmedType() {

@@ -103,6 +103,11 @@ public final class Preflight {
       fail("redis type " + type + ": " + mismatch);
       return;
     }
+    String refused = RedisMode.refusedCredentials(vertx, config.redis()).await();
+    if (refused != null) {
+      fail("redis credentials: " + refused);
+      return;
+    }
     Redis client = Redis.createClient(vertx, RedisClients.options(config.redis()));
     try {
       client.send(Request.cmd(Command.PING)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).await();

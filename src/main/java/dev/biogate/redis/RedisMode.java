@@ -30,9 +30,35 @@ public final class RedisMode {
    * what to set), or {@code null} when none of the endpoints that answered contradicts the configuration. Never fails.
    */
   public static Future<String> mismatch(Vertx vertx, RedisConfig config) {
+    return first(config, endpoint -> probe(vertx, config, endpoint)
+      .map(p -> problem(config.type(), redacted(endpoint), p.mode())));
+  }
+
+  /**
+   * Completes with the first data node that refuses the configured credentials ({@code WRONGPASS}, or
+   * {@code NOAUTH}: none configured where one is required), worded for an operator, or {@code null}. Such a start
+   * used to go through and stay degraded for good, with /health calling Redis "unreachable". Sentinels are not asked:
+   * they may be guarded by a password of their own. Never fails.
+   */
+  public static Future<String> refusedCredentials(Vertx vertx, RedisConfig config) {
+    if (config.type() == RedisConfig.Type.SENTINEL) {
+      return Future.succeededFuture(null);
+    }
+    return first(config, endpoint -> probe(vertx, config, endpoint).map(p -> {
+      if (p.refusal() == null) {
+        return null;
+      }
+      return redacted(endpoint) + (p.refusal().startsWith("NOAUTH")
+        ? " requires a password and none is configured: give it in the URL (redis://:password@host:port) or in REDIS_PASSWORD"
+        : " refused the configured credentials (" + p.refusal() + "): check the password in the URL or in REDIS_PASSWORD");
+    }));
+  }
+
+  /** The first non-null answer of {@code ask} over the endpoints, or {@code null}; never fails. */
+  private static Future<String> first(RedisConfig config, java.util.function.Function<String, Future<String>> ask) {
     List<Future<String>> answers = new ArrayList<>();
     for (String endpoint : config.endpoints()) {
-      answers.add(mode(vertx, config, endpoint).map(mode -> problem(config.type(), redacted(endpoint), mode)));
+      answers.add(ask.apply(endpoint));
     }
     return Future.join(answers).transform(done -> {
       for (Future<String> a : answers) {
@@ -44,19 +70,34 @@ public final class RedisMode {
     });
   }
 
-  /** The endpoint's {@code redis_mode}, or {@code null} when it did not say. */
-  private static Future<String> mode(Vertx vertx, RedisConfig config, String endpoint) {
+  /** What one endpoint said: its {@code redis_mode} ({@code null} when it did not say), or how it refused us. */
+  private record Probe(String mode, String refusal) {
+  }
+
+  private static Future<Probe> probe(Vertx vertx, RedisConfig config, String endpoint) {
     RedisOptions o = new RedisOptions(RedisClients.options(config)).setType(RedisClientType.STANDALONE)
       .setEndpoints(List.of(endpoint)).setMaxPoolSize(1).setPoolName(UUID.randomUUID().toString());
     Redis once = Redis.createClient(vertx, o);
     return once.send(Request.cmd(Command.INFO).arg("server"))
       .timeout(config.commandTimeoutMs(), TimeUnit.MILLISECONDS)
-      .map(r -> r == null ? null : field(r.toString(), "redis_mode"))
-      .otherwise((String) null)
+      .map(r -> new Probe(r == null ? null : field(r.toString(), "redis_mode"), null))
+      .otherwise(err -> new Probe(null, refusal(err)))
       .eventually(() -> {
         once.close();
         return Future.succeededFuture();
       });
+  }
+
+  /** The server's first words when it refused the credentials ({@code WRONGPASS ...}, {@code NOAUTH ...}), else null. */
+  private static String refusal(Throwable err) {
+    for (Throwable c = err; c != null; c = c.getCause()) {
+      String m = String.valueOf(c.getMessage());
+      if (m.startsWith("WRONGPASS") || m.startsWith("NOAUTH")) {
+        int cut = m.indexOf('.');
+        return (cut > 0 ? m.substring(0, cut) : m).trim();
+      }
+    }
+    return null;
   }
 
   /** One {@code name:value} line of an {@code INFO} answer, or {@code null}. */

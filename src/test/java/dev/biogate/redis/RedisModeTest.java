@@ -79,4 +79,45 @@ class RedisModeTest {
         ctx.completeNow();
       })));
   }
+
+  /**
+   * A server that refuses the configured credentials (a wrong password, or none where one is required) can never work
+   * either: the start used to go through, degraded for good, with /health calling Redis "unreachable".
+   */
+  @Test
+  void credentialsTheServerRefusesFailTheStartNamingThePasswordSetting(Vertx vertx, VertxTestContext ctx) throws Exception {
+    EmbeddedRedis locked = TestRedis.dedicated();
+    dev.biogate.support.Resp.call(locked.port(), "CONFIG", "SET", "requirepass", "the-right-password");
+    String wrong = "redis://:not-the-password@127.0.0.1:" + locked.port();
+    String none = "redis://127.0.0.1:" + locked.port();
+    Harness h = new Harness(vertx);
+    List<Throwable> failures = new ArrayList<>();
+    h.start()
+      .compose(v -> h.gateway(new JsonObject().put("redis", new JsonObject().put("url", wrong).put("commandTimeoutMs", 2_000)))
+        .transform(ar -> {
+          failures.add(ar.failed() ? ar.cause() : null);
+          return ar.succeeded() ? h.close(ar.result()) : Future.succeededFuture();
+        }))
+      .compose(v -> h.gateway(new JsonObject().put("redis", new JsonObject().put("url", none).put("commandTimeoutMs", 2_000)))
+        .transform(ar -> {
+          failures.add(ar.failed() ? ar.cause() : null);
+          return ar.succeeded() ? h.close(ar.result()) : Future.succeededFuture();
+        }))
+      .eventually(h::close)
+      .eventually(() -> vertx.executeBlocking(() -> {
+        locked.close();
+        return null;
+      }))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        for (Throwable failure : failures) {
+          assertTrue(failure instanceof ConfigException, "failed the start on a setting: " + failure);
+          String m = failure.getMessage();
+          assertTrue(m.contains("redis.url") && m.contains("127.0.0.1:" + locked.port()), m);
+          assertTrue(!m.contains("not-the-password"), "the password stays out of the message: " + m);
+        }
+        assertTrue(failures.get(0).getMessage().contains("refused"), failures.get(0).getMessage());
+        assertTrue(failures.get(1).getMessage().contains("requires a password"), failures.get(1).getMessage());
+        ctx.completeNow();
+      })));
+  }
 }
