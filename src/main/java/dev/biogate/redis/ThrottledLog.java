@@ -45,6 +45,18 @@ public final class ThrottledLog {
     return true;
   }
 
+  /** {@link #warn}, at INFO: for what is recovery rather than trouble, but repeats as often. */
+  public boolean info(Logger log, long nowMs, String repeats, String format, Object... args) {
+    int skipped = admit(nowMs);
+    if (skipped < 0) {
+      return false;
+    }
+    Object[] all = Arrays.copyOf(args, args.length + 1);
+    all[args.length] = more(skipped, repeats);
+    log.info(format + "{}", all);
+    return true;
+  }
+
   /**
    * Whether the occurrence at {@code nowMs} is to be written: the number of occurrences left unwritten since the
    * last written one (0 or more), or -1 when this one is only counted.
