@@ -228,6 +228,9 @@ final class Launcher {
         clean = false;
         LOG.warn("shutdown deadline passed; exiting with work left to other instances ({})", e.getClass().getSimpleName());
       }
+      if (r != null && r.isActive()) {
+        warnOfUnfinished(r);
+      }
       // Even past the deadline: the private Redis must not outlive the process. Past it, it is killed at once (it
       // holds nothing that outlives the process); a frozen server would otherwise add its SIGTERM wait.
       if (r != null) {
@@ -241,6 +244,44 @@ final class Launcher {
       if (clean) {
         LOG.info(g == null ? "stopped before start-up finished" : "stopped cleanly");
       }
+    }
+  }
+
+  /**
+   * Webhook events still queued (not handled yet) or not yet forwarded to a destination, over every events shard and
+   * the outbound stream: handled entries are deleted from these streams, so what is left is what is unfinished.
+   * Dead letters are not counted.
+   */
+  private static final String UNFINISHED = String.join("\n",
+    "local n = 0",
+    "for _, pattern in ipairs({'bg:events:*', 'bg:out:{out}'}) do",
+    "  local cursor = '0'",
+    "  repeat",
+    "    local page = redis.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)",
+    "    cursor = page[1]",
+    "    for _, key in ipairs(page[2]) do",
+    "      if string.sub(key, -5) ~= ':dead' and redis.call('TYPE', key).ok == 'stream' then",
+    "        n = n + redis.call('XLEN', key)",
+    "      end",
+    "    end",
+    "  until cursor == '0'",
+    "end",
+    "return n");
+
+  /**
+   * Says how many accepted webhook events go with the private Redis: a zero-config stop keeps nothing, and it used to
+   * discard them without a word while saying "stopped cleanly".
+   */
+  private static void warnOfUnfinished(EmbeddedRedis r) {
+    try {
+      long n = r.evalInteger(UNFINISHED, 1_000);
+      if (n > 0) {
+        LOG.warn("{} accepted webhook event{} not yet handled or forwarded go{} with the private redis-server: a zero-config"
+          + " gateway keeps nothing after it stops (configure REDIS_URL to keep them for the next start or another"
+          + " instance)", n, n == 1 ? "" : "s", n == 1 ? "es" : "");
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("could not count the unfinished events: {}", e.toString());
     }
   }
 

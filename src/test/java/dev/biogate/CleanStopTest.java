@@ -41,6 +41,39 @@ class CleanStopTest {
   }
 
   /**
+   * A zero-config stop keeps nothing: it says how many accepted webhook events go with the private Redis. It used to
+   * discard them without a word and say "stopped cleanly" (a drill: 1,695 accepted, a backlog of 340 at the stop).
+   * Here the one event waits for a destination that refuses connections.
+   */
+  @Test
+  void aZeroConfigStopSaysWhatAcceptedEventsGoWithThePrivateRedis() throws Exception {
+    Path conf = dir.resolve("down.json");
+    java.nio.file.Files.writeString(conf, "{\"destinations\": {\"endpoints\": [{\"name\": \"down\","
+      + " \"url\": \"http://127.0.0.1:1/hook\", \"events\": [\"*\"]}]}}");
+    String secret = "lm_stop_test_secret";
+    ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of(),
+      java.util.Map.of("BIOGATE_CONFIG", conf.toString(), "LINKME_WEBHOOK_SECRET", secret));
+    try {
+      String base = gateway.baseUrl(90, TimeUnit.SECONDS);
+      String body = "{\"id\":\"evt_stop_1\",\"event\":\"link.claim\",\"ts\":\"2026-12-05T10:00:00Z\","
+        + "\"app_id\":\"app_test\",\"data\":{\"link_id\":\"lnk_demo_01\"}}";
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+      String signature = "sha256=" + java.util.HexFormat.of().formatHex(mac.doFinal(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      java.net.http.HttpResponse<String> answer = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/webhooks/linkme"))
+          .header("Content-Type", "application/json").header("X-LinkMe-Signature", signature)
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, answer.statusCode(), answer.body());
+    } finally {
+      assertTrue(gateway.terminate(30), "stopped");
+    }
+    String log = String.join("\n", gateway.finish(10_000));
+    assertTrue(log.contains("1 accepted webhook event not yet handled or forwarded goes with the private redis-server"), log);
+  }
+
+  /**
    * "The whole stop is bounded by http.shutdownGraceMs + 5 s": with the private Redis frozen (SIGSTOP: every command
    * times out, and a SIGTERM is not acted on), a stop took that deadline, then up to 5 s waiting for the frozen server
    * to exit on SIGTERM before killing it: 22 s against a deadline of 15 s in a drill. Past the deadline the private

@@ -240,6 +240,30 @@ public final class EmbeddedRedis implements AutoCloseable {
     removeDir();
   }
 
+  /**
+   * Runs {@code EVAL script 0} on a connection of its own and returns its integer reply: for the launcher's last look
+   * at the server before it stops it, when the gateway's clients are closed. Blocks for at most {@code timeoutMs}.
+   */
+  public long evalInteger(String script, int timeoutMs) throws IOException {
+    byte[] body = script.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    String head = "*3\r\n$4\r\nEVAL\r\n$" + body.length + "\r\n";
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), timeoutMs);
+      s.setSoTimeout(timeoutMs);
+      var out = s.getOutputStream();
+      out.write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.write(body);
+      out.write("\r\n$1\r\n0\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+      String line = in.readLine();
+      if (line == null || !line.startsWith(":")) {
+        throw new IOException("redis-server answered " + (line == null ? "nothing" : line));
+      }
+      return Long.parseLong(line.substring(1).trim());
+    }
+  }
+
   /** The server's last log line (its reason, when it exits at start-up), without its pid and time prefix. */
   private static String lastLine(Path log) {
     try (Stream<String> lines = Files.lines(log)) {
