@@ -8,6 +8,7 @@ import dev.biogate.stream.StreamEntry;
 import dev.biogate.stream.StreamHandler;
 import dev.biogate.stream.StreamPolicy;
 import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -184,12 +185,18 @@ public final class DestinationSender implements StreamHandler {
         if (ar.cause() instanceof OpenCircuitException) {
           return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
         }
+        // A failure that opened the breaker, or a failed half-open probe: the destination is down, no fault of this
+        // event. Recorded, and kept like the events the open breaker holds back, without spending an attempt: the
+        // event that opened the breaker used to spend its attempts on it, and a probe one per probe.
+        boolean down = t.breaker().state() != CircuitBreakerState.CLOSED;
         if (ar.cause() instanceof Refused) {
           Refused refused = (Refused) ar.cause();
-          return record(id, attempt.put("status", refused.status)).map(Outcome.retry(refused.getMessage()));
+          return record(id, attempt.put("status", refused.status))
+            .map(down ? Outcome.keep(Math.min(1_000, options.breakerResetMs())) : Outcome.retry(refused.getMessage()));
         }
         String reason = "no answer (" + ar.cause().getClass().getSimpleName() + ")";
-        return record(id, attempt.put("error", reason)).map(Outcome.retry(reason));
+        return record(id, attempt.put("error", reason))
+          .map(down ? Outcome.keep(Math.min(1_000, options.breakerResetMs())) : Outcome.retry(reason));
       });
   }
 

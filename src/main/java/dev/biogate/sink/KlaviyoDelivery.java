@@ -7,6 +7,7 @@ import dev.biogate.stream.Outcome;
 import dev.biogate.upstream.Lane;
 import dev.biogate.upstream.UpstreamBudget;
 import dev.biogate.upstream.UpstreamException;
+import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
@@ -98,6 +99,12 @@ final class KlaviyoDelivery {
         return Future.succeededFuture(Outcome.dead("rejected " + r.status()));
       default:
         stats.faults.increment();
+        if (client.breakerState() != CircuitBreakerState.CLOSED) {
+          // This failure opened the breaker (or a half-open probe failed): Klaviyo is down, which is no fault of this
+          // event. Kept without spending an attempt, like the events the open breaker holds back; it used to spend its
+          // attempts opening the breaker and be dead-lettered after a few seconds of outage.
+          return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
+        }
         return Future.succeededFuture(Outcome.retry(r.status() > 0 ? "status " + r.status() : "unreachable"));
     }
   }

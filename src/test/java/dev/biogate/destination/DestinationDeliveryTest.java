@@ -187,6 +187,29 @@ class DestinationDeliveryTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * An event is not charged attempts for the destination being down: the failure that opens the breaker and failed
+   * half-open probes keep it. The event whose failures opened the breaker used to spend its attempts on that, and one
+   * used as a probe lost an attempt per probe, so an outage dead-lettered it while the others waited.
+   */
+  @Test
+  void anEventIsKeptNotDeadLetteredWhileItsDestinationIsDown(VertxTestContext ctx) {
+    status.put("/down", new AtomicInteger(503));
+    JsonObject cfg = config(endpoint("down", SECRET, "linktree.*"));
+    cfg.getJsonObject("destinations").put("breakerMaxFailures", 3).put("breakerResetMs", 200).put("maxAttempts", 3);
+    h.gateway(cfg).compose(g -> milestone(g, "kept-1")
+        .compose(v -> h.eventually(() -> admin(g, HttpMethod.GET, "/admin/destinations").map(r ->
+          "OPEN".equals(r.bodyAsJsonObject().getJsonObject("destinations").getJsonObject("down").getString("breaker"))), 10_000))
+        .compose(v -> h.eventually(() -> Future.succeededFuture(count("/down") > 5), 10_000)) // probes, 200 ms apart
+        .compose(v -> admin(g, HttpMethod.GET, "/admin/destinations/dead-letters"))
+        .compose(dead -> {
+          assertEquals(0L, dead.bodyAsJsonObject().getLong("count"), "kept through the outage: " + dead.bodyAsString());
+          status.get("/down").set(200);
+          return h.eventually(() -> Future.succeededFuture(received.stream().anyMatch(r -> r.answered() == 200)), 10_000);
+        }))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   void aDestinationsRateHoldsForTheWholeDeploymentNotPerInstance(VertxTestContext ctx) {
     int events = 24;
