@@ -18,9 +18,11 @@ public final class MasterReplica {
 
   private final EmbeddedRedis master;
   private final RedisServer replica;
+  private final java.nio.file.Path replicaDir;
   private final Redis replicaClient;
 
-  private MasterReplica(EmbeddedRedis master, RedisServer replica, Redis replicaClient) {
+  private MasterReplica(EmbeddedRedis master, RedisServer replica, java.nio.file.Path replicaDir, Redis replicaClient) {
+    this.replicaDir = replicaDir;
     this.master = master;
     this.replica = replica;
     this.replicaClient = replicaClient;
@@ -30,10 +32,13 @@ public final class MasterReplica {
     return vertx.executeBlocking(() -> {
       EmbeddedRedis master = EmbeddedRedis.start();
       int port = LoopbackPorts.free(0);
+      // A directory of its own for the RDB a full sync writes: in the binary's directory it kept that directory from
+      // being removed at exit.
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("biogate-replica-");
       RedisServer replica = RedisServer.newRedisServer().port(port).bind("127.0.0.1").setting("save \"\"")
-        .setting("appendonly no").setting("replicaof 127.0.0.1 " + master.port()).build();
+        .setting("appendonly no").setting("dir " + dir).setting("replicaof 127.0.0.1 " + master.port()).build();
       replica.start();
-      return new MasterReplica(master, replica, Redis.createClient(vertx, "redis://127.0.0.1:" + port));
+      return new MasterReplica(master, replica, dir, Redis.createClient(vertx, "redis://127.0.0.1:" + port));
     }).compose(mr -> Eventually.until(vertx, () -> mr.replicaClient.send(Request.cmd(Command.INFO).arg("replication"))
       .map(r -> r.toString().contains("master_link_status:up")), 10_000, "the replica in sync").map(mr));
   }
@@ -51,6 +56,9 @@ public final class MasterReplica {
     return replicaClient.close().eventually(() -> vertx.executeBlocking(() -> {
       replica.stop();
       master.stop();
+      try (var files = java.nio.file.Files.walk(replicaDir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
       return null;
     })).mapEmpty();
   }
