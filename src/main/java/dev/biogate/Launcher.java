@@ -228,8 +228,8 @@ final class Launcher {
         clean = false;
         LOG.warn("shutdown deadline passed; exiting with work left to other instances ({})", e.getClass().getSimpleName());
       }
-      if (r != null && r.isActive()) {
-        warnOfUnfinished(r);
+      if (r != null && r.isActive() && leftMs(end) > 0) {
+        warnOfUnfinished(r, (int) Math.min(1_000, leftMs(end))); // within the stop's deadline
       }
       // Even past the deadline: the private Redis must not outlive the process. Past it, it is killed at once (it
       // holds nothing that outlives the process); a frozen server would otherwise add its SIGTERM wait.
@@ -272,9 +272,9 @@ final class Launcher {
    * Says how many accepted webhook events go with the private Redis: a zero-config stop keeps nothing, and it used to
    * discard them without a word while saying "stopped cleanly".
    */
-  private static void warnOfUnfinished(EmbeddedRedis r) {
+  private static void warnOfUnfinished(EmbeddedRedis r, int timeoutMs) {
     try {
-      long n = r.evalInteger(UNFINISHED, 1_000);
+      long n = r.evalInteger(UNFINISHED, Math.max(1, timeoutMs));
       if (n > 0) {
         LOG.warn("{} accepted webhook event{} not yet handled or forwarded go{} with the private redis-server: a zero-config"
           + " gateway keeps nothing after it stops (configure REDIS_URL to keep them for the next start or another"
