@@ -4,6 +4,7 @@ import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.ConfigException;
 import dev.biogate.config.RedisConfig;
 import dev.biogate.config.SandboxOptions;
+import dev.biogate.http.ClosingListenerNoise;
 import dev.biogate.http.ServerTls;
 import dev.biogate.ops.BuildInfo;
 import dev.biogate.ops.Metrics;
@@ -193,6 +194,7 @@ final class Launcher {
       // One deadline for the whole stop: the rest of start-up, the gateway's drain, then Vert.x, then the private
       // Redis share it.
       long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMs);
+      ClosingListenerNoise.stopping();
       boolean waited = started.getCount() > 0;
       if (waited) {
         LOG.info("stopping during start-up: letting it finish (at most {} ms), then stopping", deadlineMs / 2);
@@ -240,6 +242,11 @@ final class Launcher {
           clean = false;
           LOG.warn("could not stop the private redis-server ({})", e.toString());
         }
+      }
+      long refused = ClosingListenerNoise.refusedSinceStop();
+      if (refused > 0) {
+        LOG.info("{} connection{} arriving while the listeners closed {} refused", refused, refused == 1 ? "" : "s",
+          refused == 1 ? "was" : "were");
       }
       if (clean) {
         LOG.info(g == null ? "stopped before start-up finished" : "stopped cleanly");
