@@ -5,6 +5,7 @@ import org.slf4j.Logger;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 
 /**
  * One recurring trouble's log line, written at most once per interval. While Redis fails over, the same failure
@@ -35,25 +36,22 @@ public final class ThrottledLog {
    * was written.
    */
   public boolean warn(Logger log, long nowMs, String repeats, String format, Object... args) {
-    int skipped = admit(nowMs);
-    if (skipped < 0) {
-      return false;
-    }
-    Object[] all = Arrays.copyOf(args, args.length + 1);
-    all[args.length] = more(skipped, repeats);
-    log.warn(format + "{}", all);
-    return true;
+    return write(log::warn, nowMs, repeats, format, args);
   }
 
   /** {@link #warn}, at INFO: for what is recovery rather than trouble, but repeats as often. */
   public boolean info(Logger log, long nowMs, String repeats, String format, Object... args) {
+    return write(log::info, nowMs, repeats, format, args);
+  }
+
+  private boolean write(BiConsumer<String, Object[]> level, long nowMs, String repeats, String format, Object... args) {
     int skipped = admit(nowMs);
     if (skipped < 0) {
       return false;
     }
     Object[] all = Arrays.copyOf(args, args.length + 1);
     all[args.length] = more(skipped, repeats);
-    log.info(format + "{}", all);
+    level.accept(format + "{}", all);
     return true;
   }
 

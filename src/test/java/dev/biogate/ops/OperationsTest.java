@@ -151,8 +151,7 @@ class OperationsTest {
   void healthSaysTheUpstreamIsDownWhileItRefusesTheToken(Vertx vertx, VertxTestContext ctx) {
     Harness h = new Harness(vertx);
     // Said once in the log as well (it used to be in /health and the metrics only: rt12's F8).
-    dev.biogate.support.LogCapture said = dev.biogate.support.LogCapture.of(dev.biogate.upstream.LinktreeClient.class,
-      e -> e.getLevel() + " " + e.getFormattedMessage());
+    dev.biogate.support.LogCapture said = upstreamLog();
     h.start()
       .compose(v -> h.gateway(new JsonObject().put("linktree", new JsonObject().put("token", "not-the-token"))))
       .compose(g -> h.get(g, "/v1/profiles/demo").compose(refused -> {
@@ -181,8 +180,7 @@ class OperationsTest {
   @Test
   void anUpstreamRateLimitIsLoggedOncePerBackOff(Vertx vertx, VertxTestContext ctx) {
     Harness h = new Harness(vertx);
-    dev.biogate.support.LogCapture said = dev.biogate.support.LogCapture.of(dev.biogate.upstream.LinktreeClient.class,
-      e -> e.getLevel() + " " + e.getFormattedMessage());
+    dev.biogate.support.LogCapture said = upstreamLog();
     h.start()
       .compose(v -> h.gateway(new JsonObject()))
       .compose(g -> h.fault(new JsonObject().put("mode", "ratelimit").put("retry_after_s", 30))
@@ -198,6 +196,12 @@ class OperationsTest {
           && l.contains("30 s")).count(), said.lines().toString());
         ctx.completeNow();
       })));
+  }
+
+  /** What the upstream client logs, as "LEVEL message". */
+  private static dev.biogate.support.LogCapture upstreamLog() {
+    return dev.biogate.support.LogCapture.of(dev.biogate.upstream.LinktreeClient.class,
+      e -> e.getLevel() + " " + e.getFormattedMessage());
   }
 
   @Test

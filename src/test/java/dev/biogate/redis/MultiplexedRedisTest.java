@@ -238,16 +238,7 @@ class MultiplexedRedisTest {
    */
   @Test
   void eachEventLoopHasItsOwnConnectionUpToHalfThePool(Vertx vertx, VertxTestContext ctx) {
-    io.vertx.core.internal.VertxInternal internal = (io.vertx.core.internal.VertxInternal) vertx;
-    java.util.List<io.vertx.core.Context> loops = new java.util.ArrayList<>();
-    java.util.Set<Object> seen = new java.util.HashSet<>();
-    for (int i = 0; i < 64 && loops.size() < 4; i++) {
-      io.netty.channel.EventLoop loop = internal.nettyEventLoopGroup().next();
-      if (seen.add(loop)) {
-        loops.add(internal.contextBuilder().withThreadingModel(io.vertx.core.ThreadingModel.EVENT_LOOP)
-          .withEventLoop(loop).build());
-      }
-    }
+    java.util.List<io.vertx.core.Context> loops = eventLoops(vertx, 4);
     assertTrue(loops.size() >= 2, "the test needs two event loops at least: " + loops.size());
     Redis wide = TestRedis.client(vertx);
     Redis narrow = RedisClients.create(vertx, new RedisConfig(new JsonObject().put("url", TestRedis.url()).put("poolSize", 4)));
@@ -336,6 +327,21 @@ class MultiplexedRedisTest {
       }
       throw new IllegalStateException("no total_connections_received in INFO stats");
     });
+  }
+
+  /** Contexts on up to {@code n} distinct event loops of {@code vertx}. */
+  private static java.util.List<io.vertx.core.Context> eventLoops(Vertx vertx, int n) {
+    io.vertx.core.internal.VertxInternal internal = (io.vertx.core.internal.VertxInternal) vertx;
+    java.util.List<io.vertx.core.Context> loops = new java.util.ArrayList<>();
+    java.util.Set<Object> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 64 && loops.size() < n; i++) {
+      io.netty.channel.EventLoop loop = internal.nettyEventLoopGroup().next();
+      if (seen.add(loop)) {
+        loops.add(internal.contextBuilder().withThreadingModel(io.vertx.core.ThreadingModel.EVENT_LOOP)
+          .withEventLoop(loop).build());
+      }
+    }
+    return loops;
   }
 
   /** The server-side client id answering {@code CLIENT ID} sent from each context, in order. */
@@ -461,16 +467,7 @@ class MultiplexedRedisTest {
   @Test
   void replacementsAfterARestartAreReportedOncePerInterval(Vertx vertx, VertxTestContext ctx) throws Exception {
     EmbeddedRedis server = TestRedis.dedicated();
-    io.vertx.core.internal.VertxInternal internal = (io.vertx.core.internal.VertxInternal) vertx;
-    java.util.List<io.vertx.core.Context> loops = new java.util.ArrayList<>();
-    java.util.Set<Object> seen = new java.util.HashSet<>();
-    for (int i = 0; i < 64 && loops.size() < 2; i++) {
-      io.netty.channel.EventLoop loop = internal.nettyEventLoopGroup().next();
-      if (seen.add(loop)) {
-        loops.add(internal.contextBuilder().withThreadingModel(io.vertx.core.ThreadingModel.EVENT_LOOP)
-          .withEventLoop(loop).build());
-      }
-    }
+    java.util.List<io.vertx.core.Context> loops = eventLoops(vertx, 2);
     Redis one = client(vertx, server.url());
     Redis two = client(vertx, server.url());
     LogCapture said = LogCapture.of(MultiplexedRedis.class, e -> e.getLevel() + " " + e.getFormattedMessage());
