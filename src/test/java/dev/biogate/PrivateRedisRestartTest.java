@@ -6,9 +6,6 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,8 +33,7 @@ class PrivateRedisRestartTest {
     ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of());
     try {
       String base = gateway.baseUrl(90, TimeUnit.SECONDS);
-      HttpClient http = HttpClient.newHttpClient();
-      assertEquals("healthy", redisStatus(http, base));
+      assertEquals("healthy", redisStatus(base));
       int port = Integer.parseInt(gateway.group(REDIS));
       // What the server acknowledged before it died comes back with it (a restart used to come back empty, losing
       // the webhooks queued but not handled yet).
@@ -49,13 +45,13 @@ class PrivateRedisRestartTest {
       assertTrue(gateway.awaitLine("exited (killed by signal 9); starting it again", 30, TimeUnit.SECONDS),
         "the gateway saw its Redis go: " + gateway.lines());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      String status = poll(deadline, () -> redisStatus(http, base), "healthy");
+      String status = poll(deadline, () -> redisStatus(base), "healthy");
       assertEquals("healthy", status, "Redis is back for the gateway: " + gateway.lines());
       ProcessHandle second = gateway.privateRedis();
       assertNotEquals(first.pid(), second.pid());
       assertEquals("kept", Resp.string(port, "GET", "restart-test-marker"), "acknowledged writes survive the restart");
       // A first read (nothing cached yet) needs the budget, which the instance restores into the empty Redis first.
-      int read = poll(deadline, () -> get(http, base + "/v1/profiles/demo").statusCode(), 200);
+      int read = poll(deadline, () -> ZeroConfigProcess.get(base + "/v1/profiles/demo").statusCode(), 200);
       assertEquals(200, read, "a miss is served again: " + gateway.lines());
     } finally {
       assertTrue(gateway.terminate(30), "stopped");
@@ -74,12 +70,8 @@ class PrivateRedisRestartTest {
     return answer;
   }
 
-  private static String redisStatus(HttpClient http, String base) throws Exception {
-    HttpResponse<String> r = get(http, base + "/health");
+  private static String redisStatus(String base) throws Exception {
+    HttpResponse<String> r = ZeroConfigProcess.get(base + "/health");
     return new JsonObject(r.body()).getJsonObject("services").getJsonObject("redis").getString("status");
-  }
-
-  private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -4,9 +4,6 @@ import dev.biogate.support.ZeroConfigProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,23 +27,18 @@ class QuickStartTest {
     ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of());
     try {
       String base = gateway.baseUrl(90, TimeUnit.SECONDS);
-      HttpClient http = HttpClient.newHttpClient();
-      assertEquals(200, get(http, base + "/v1/profiles/demo").statusCode());
-      HttpResponse<String> nobody = get(http, base + "/v1/profiles/nobody");
+      assertEquals(200, ZeroConfigProcess.get(base + "/v1/profiles/demo").statusCode());
+      HttpResponse<String> nobody = ZeroConfigProcess.get(base + "/v1/profiles/nobody");
       assertEquals(404, nobody.statusCode(), nobody.body());
       for (String name : List.of("alice", "bob")) {
-        HttpResponse<String> r = get(http, base + "/v1/profiles/" + name);
+        HttpResponse<String> r = ZeroConfigProcess.get(base + "/v1/profiles/" + name);
         assertEquals(200, r.statusCode(), name + ": " + r.body());
       }
       // Other never-seen names still cost the quota: nobody's 11 tokens leave none for them.
-      HttpResponse<String> stranger = get(http, base + "/v1/profiles/someone-else");
+      HttpResponse<String> stranger = ZeroConfigProcess.get(base + "/v1/profiles/someone-else");
       assertEquals(429, stranger.statusCode(), stranger.body());
     } finally {
       gateway.terminate(30);
     }
-  }
-
-  private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -56,9 +56,7 @@ public final class MasterReplica {
     return replicaClient.close().eventually(() -> vertx.executeBlocking(() -> {
       replica.stop();
       master.stop();
-      try (var files = java.nio.file.Files.walk(replicaDir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-      }
+      dev.biogate.redis.OwnedTempDirs.remove(replicaDir);
       return null;
     })).mapEmpty();
   }

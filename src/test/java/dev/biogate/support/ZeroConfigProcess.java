@@ -110,6 +110,14 @@ public final class ZeroConfigProcess {
     return process.waitFor(seconds, TimeUnit.SECONDS);
   }
 
+  private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
+
+  /** {@code GET url}, the body as a string: what the zero-config tests ask the gateway. */
+  public static java.net.http.HttpResponse<String> get(String url) throws IOException, InterruptedException {
+    return HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).GET().build(),
+      java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
   public Process process() {
     return process;
   }
