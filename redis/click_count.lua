@@ -22,6 +22,14 @@
 -- entries stay pending and are retried) rather than half-applied.
 
 local out = {}
+-- Increments are summed per counter hash and field and applied once each after the loop: a batch of one creator's
+-- clicks (often one link, one minute) costs one HINCRBY and one PEXPIREAT per hash, not one per click, which keeps
+-- the server's work and its append-only file small under a click storm. Order of first appearance keeps the effects
+-- (replicated and persisted) in the batch's order.
+local hashes = {}   -- counter hash names in order of first appearance
+local fields = {}   -- hash name -> list of its fields in order of first appearance
+local counts = {}   -- hash name -> { field -> increment }
+local expiry = {}   -- hash name -> latest expiry time asked for (epoch ms), 0 = never
 local k = 1
 local a = 2
 while a <= #ARGV do
@@ -29,10 +37,24 @@ while a <= #ARGV do
   local n = tonumber(ARGV[a + 1])
   if redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[1]) then
     for i = 1, n do
-      redis.call('HINCRBY', KEYS[k + i], field, 1)
+      local hash = KEYS[k + i]
+      local byField = counts[hash]
+      if not byField then
+        byField = {}
+        counts[hash] = byField
+        fields[hash] = {}
+        expiry[hash] = 0
+        hashes[#hashes + 1] = hash
+      end
+      if not byField[field] then
+        byField[field] = 0
+        local list = fields[hash]
+        list[#list + 1] = field
+      end
+      byField[field] = byField[field] + 1
       local at = tonumber(ARGV[a + 1 + i])
-      if at and at > 0 then
-        redis.call('PEXPIREAT', KEYS[k + i], at)
+      if at and at > expiry[hash] then
+        expiry[hash] = at
       end
     end
     out[#out + 1] = 1
@@ -41,5 +63,13 @@ while a <= #ARGV do
   end
   k = k + 1 + n
   a = a + 2 + n
+end
+for _, hash in ipairs(hashes) do
+  for _, field in ipairs(fields[hash]) do
+    redis.call('HINCRBY', hash, field, counts[hash][field])
+  end
+  if expiry[hash] > 0 then
+    redis.call('PEXPIREAT', hash, expiry[hash])
+  end
 end
 return out
