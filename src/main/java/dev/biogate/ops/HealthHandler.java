@@ -14,6 +14,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -29,19 +30,22 @@ public final class HealthHandler {
   private final Supplier<KlaviyoSink> klaviyo;
   private final BooleanSupplier holdsCopies;
   private final SharedBreaker sharedBreaker;
+  private final IntSupplier unconfirmedShards;
 
   /**
    * {@code klaviyo} yields the sink when it is enabled, else {@code null} (then it is not reported);
    * {@code holdsCopies} says whether this instance holds a profile copy it could serve (a remembered 404 is none);
-   * {@code sharedBreaker} whether another instance's breaker to the upstream is open.
+   * {@code sharedBreaker} whether another instance's breaker to the upstream is open; {@code unconfirmedShards} how
+   * many webhook shards refuse deliveries because no replica or Sentinel majority vouches for their master.
    */
   public HealthHandler(Redis redis, LinktreeClient upstream, Supplier<KlaviyoSink> klaviyo, BooleanSupplier holdsCopies,
-                       SharedBreaker sharedBreaker) {
+                       SharedBreaker sharedBreaker, IntSupplier unconfirmedShards) {
     this.redis = redis;
     this.upstream = upstream;
     this.klaviyo = klaviyo;
     this.holdsCopies = holdsCopies;
     this.sharedBreaker = sharedBreaker;
+    this.unconfirmedShards = unconfirmedShards;
   }
 
   public void mount(Router router) {
@@ -58,6 +62,14 @@ public final class HealthHandler {
     }));
     router.get("/health").handler(ctx -> Future.all(redisStatus(), sharedBreaker.openSomewhere()).onComplete(ar -> {
       JsonObject redisStatus = ar.result().resultAt(0);
+      int unconfirmed = unconfirmedShards.getAsInt();
+      if (unconfirmed > 0) {
+        // Reads are served, but deliveries to these shards get 503 not_replicated (a failover, until it settles).
+        redisStatus.put("unconfirmedShards", unconfirmed);
+        if ("healthy".equals(redisStatus.getString("status"))) {
+          redisStatus.put("status", "degraded");
+        }
+      }
       JsonObject linktree = linktreeStatus(ar.result().resultAt(1));
       JsonObject services = new JsonObject().put("redis", redisStatus).put("linktree", linktree);
       KlaviyoSink sink = klaviyo.get();

@@ -13,10 +13,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Whether writes that must survive a failover (webhook deliveries, click batches) wait for a replica before they are
@@ -43,6 +45,8 @@ public final class ReplicaWatch {
   /** At most this many shards are sampled per period (in turn), so a large shard count costs no more. */
   static final int SHARDS_PER_SAMPLE = 64;
   static final long RECHECK_MS = 250;
+  /** Rechecks asked for within this long of the first are sampled together (the shards of one server fail together). */
+  static final long GATHER_MS = 20;
   private static final String INFO_SCRIPT = "return redis.call('INFO', 'replication') .. redis.call('INFO', 'server')";
   /** Per shard: the master has no replica and may be trusted alone. */
   private static final int ALONE = 0;
@@ -59,7 +63,10 @@ public final class ReplicaWatch {
   private final AtomicIntegerArray replicated;
   /** All shards of a Sentinel deployment sit on one server: one line for them, not one per shard. */
   private final ThrottledLog unconfirmed = new ThrottledLog();
-  private final AtomicLongArray rechecked;
+  /** Shards whose recheck was asked for and not yet run. */
+  private final Set<Integer> rechecks = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean recheckScheduled = new AtomicBoolean();
+  private volatile long lastRecheckNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(RECHECK_MS);
   private final int shards;
   private final List<String> others;
   private int next;
@@ -81,7 +88,6 @@ public final class ReplicaWatch {
     this.shards = shards;
     this.others = List.copyOf(others);
     this.replicated = new AtomicIntegerArray(shards + others.size());
-    this.rechecked = new AtomicLongArray(shards + others.size());
   }
 
   /** The index under which the master of {@code key}, one of the constructor's {@code others}, is watched. */
@@ -109,6 +115,23 @@ public final class ReplicaWatch {
    */
   public boolean cannotMakeDurable(int shard) {
     return !"off".equals(mode) && replicated.get(shard) == UNCONFIRMED;
+  }
+
+  /**
+   * How many webhook shards {@link #cannotMakeDurable} now: their deliveries are answered 503 {@code not_replicated}
+   * (a failover in progress, typically) until a replica or the Sentinels vouch for their master.
+   */
+  public int unconfirmedShards() {
+    if ("off".equals(mode)) {
+      return 0;
+    }
+    int n = 0;
+    for (int shard = 0; shard < shards; shard++) {
+      if (replicated.get(shard) == UNCONFIRMED) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /**
@@ -156,15 +179,28 @@ public final class ReplicaWatch {
   }
 
   /**
-   * Samples {@code shard} again now (at most every {@value #RECHECK_MS} ms per shard): when a wait found no replica,
-   * as after a failover (the promoted master has none until the old one returns), or a write was refused, so the
-   * shard's state follows without waiting for the next periodic sample.
+   * Samples {@code shard} again soon: when a wait found no replica, as after a failover (the promoted master has none
+   * until the old one returns), or a write was refused, so the shard's state follows without waiting for the next
+   * periodic sample. Shards asked for within {@value #GATHER_MS} ms of each other are sampled together and their change
+   * logged in one line (every shard of a server learns of its failover at about the same time); at most one such
+   * sample runs every {@value #RECHECK_MS} ms.
    */
   void recheck(int shard) {
-    long now = System.nanoTime();
-    long last = rechecked.get(shard);
-    if ((last == 0 || now - last >= TimeUnit.MILLISECONDS.toNanos(RECHECK_MS)) && rechecked.compareAndSet(shard, last, now)) {
-      sample(shard).onFailure(err -> { });
+    rechecks.add(shard);
+    if (recheckScheduled.compareAndSet(false, true)) {
+      long sinceLast = Math.max(0, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastRecheckNanos));
+      vertx.setTimer(Math.max(GATHER_MS, RECHECK_MS - sinceLast), id -> runRechecks());
+    }
+  }
+
+  private void runRechecks() {
+    lastRecheckNanos = System.nanoTime();
+    // Cleared first: a recheck asked for from now on schedules the next run, whether or not this one takes its shard.
+    recheckScheduled.set(false);
+    List<Integer> due = new ArrayList<>(rechecks);
+    rechecks.removeAll(due);
+    if (!due.isEmpty()) {
+      sample(due).onFailure(err -> { });
     }
   }
 
@@ -174,31 +210,30 @@ public final class ReplicaWatch {
     int n = Math.min(count, SHARDS_PER_SAMPLE);
     int from = next;
     next = (from + n) % count;
-    List<Future<Integer>> samples = new ArrayList<>(n);
+    List<Integer> due = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      samples.add(state((from + i) % count));
+      due.add((from + i) % count);
+    }
+    return sample(due);
+  }
+
+  private Future<Void> sample(List<Integer> due) {
+    List<Future<Integer>> samples = new ArrayList<>(due.size());
+    for (int shard : due) {
+      samples.add(state(shard));
     }
     return Future.join(samples).<Void>transform(done -> {
       // One line per new state for the shards that changed together (a start, a failover), not one per shard.
       Map<Integer, List<Integer>> changed = new TreeMap<>();
-      for (int i = 0; i < n; i++) {
+      for (int i = 0; i < due.size(); i++) {
         Future<Integer> f = samples.get(i);
-        int shard = (from + i) % count;
+        int shard = due.get(i);
         if (f.succeeded() && changed(shard, f.result()) && shard < shards) {
           changed.computeIfAbsent(f.result(), k -> new ArrayList<>()).add(shard);
         }
       }
       changed.forEach((now, list) -> log(now, list));
       return Future.succeededFuture();
-    });
-  }
-
-  private Future<Void> sample(int shard) {
-    return state(shard).map(now -> {
-      if (changed(shard, now) && shard < shards) {
-        log(now, List.of(shard));
-      }
-      return (Void) null;
     });
   }
 

@@ -32,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class UnconfirmedMasterTest extends UnstartedHarnessTest {
 
   @Test
+  @SuppressWarnings("unchecked")
   @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
   void aDeliveryIsRefusedWithoutBeingWrittenWhileTheMasterIsUnconfirmed(Vertx vertx, VertxTestContext ctx) {
     TestSentinel group = TestSentinel.get();
@@ -52,18 +53,26 @@ class UnconfirmedMasterTest extends UnstartedHarnessTest {
         }))
         // Until the gateway has sampled the delivery's shard alone and unconfirmed (every 2 s).
         .compose(v -> h.eventually(() -> Future.succeededFuture(g.replicas().cannotMakeDurable(shard(body))), 15_000))
-        .compose(v -> post(g, "unconfirmed-1", body)))
-      .compose(r -> vertx.executeBlocking(() -> {
+        .compose(v -> post(g, "unconfirmed-1", body))
+        // An operator watching /health during the failover sees why deliveries get 503 (reads are still served).
+        .compose(r -> h.get(g, "/health").map(health -> new Object[] {r, health.bodyAsJsonObject()})))
+      .compose(seenThen -> vertx.executeBlocking(() -> {
+        HttpResponse<Buffer> r = (HttpResponse<Buffer>) seenThen[0];
+        JsonObject redisHealth = ((JsonObject) seenThen[1]).getJsonObject("services").getJsonObject("redis");
         String marker = RedisKeys.webhookDedupe(shard(body), "linktree", "id", "unconfirmed-1");
         Object written = master.call("EXISTS", marker);
         group.settle();
-        return new Object[] {r.statusCode(), r.bodyAsJsonObject().getString("error"), r.getHeader("Retry-After"), written};
+        return new Object[] {r.statusCode(), r.bodyAsJsonObject().getString("error"), r.getHeader("Retry-After"), written,
+          redisHealth};
       }))
       .onComplete(ctx.succeeding(seen -> ctx.verify(() -> {
         assertEquals(503, seen[0]);
         assertEquals("not_replicated", seen[1]);
         assertEquals(true, seen[2] != null && Long.parseLong((String) seen[2]) >= 1, "Retry-After: " + seen[2]);
         assertEquals(0L, seen[3], "nothing written on a master that cannot make it durable");
+        JsonObject redisHealth = (JsonObject) seen[4];
+        assertEquals("degraded", redisHealth.getString("status"), redisHealth.encode());
+        assertEquals(true, redisHealth.getInteger("unconfirmedShards", 0) >= 1, redisHealth.encode());
         ctx.completeNow();
       })));
   }
