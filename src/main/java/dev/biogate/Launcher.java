@@ -42,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 final class Launcher {
 
   private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
+  private static final long PERSISTENCE_CHECK_MS = 60_000;
   /** How long start-up waits for Redis and the upstream to answer before saying they did not. */
   private static final long PROBE_MS = 3_000;
 
@@ -120,7 +121,8 @@ final class Launcher {
       }
       gateway = stop.register(await(Gateway.start(vertx, config, System::currentTimeMillis, registry), config, "http.port"));
       if (embedded == null) {
-        RedisPersistence.warnIfVolatile(gateway.redis());
+        // Looked at again every minute: a server restarted without its persistence while the gateway runs is told too.
+        RedisPersistence.watch(vertx, gateway.redis(), PERSISTENCE_CHECK_MS);
       }
       reportEndpoints(vertx, gateway, config);
     } catch (Exception e) {

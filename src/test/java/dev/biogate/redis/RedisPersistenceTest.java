@@ -1,5 +1,6 @@
 package dev.biogate.redis;
 
+import dev.biogate.support.Eventually;
 import dev.biogate.support.LogCapture;
 import dev.biogate.support.TestRedis;
 import io.vertx.core.Vertx;
@@ -87,5 +88,52 @@ class RedisPersistenceTest {
           capture.lines().toString());
         ctx.completeNow();
       })));
+  }
+  /**
+   * A drill started the gateways on a server with AOF, then restarted that server without it: nothing was logged, as
+   * the look was taken at start-up only. The watch tells each change to "keeps nothing", and only the change.
+   */
+  @Test
+  void aServerThatLosesItsPersistenceWhileTheGatewayRunsIsReported(Vertx vertx, VertxTestContext ctx) {
+    server = TestRedis.dedicated();
+    redis = Redis.createClient(vertx, server.url());
+    LogCapture capture = LogCapture.of(RedisPersistence.class, e -> e.getLevel() + " " + e.getFormattedMessage());
+    java.util.function.Supplier<Long> warnings = () -> capture.lines().stream()
+      .filter(l -> l.startsWith("WARN redis keeps nothing across a restart")).count();
+    RedisPersistence.Watch[] watch = new RedisPersistence.Watch[1];
+    setAof("yes")
+      .compose(v -> {
+        watch[0] = RedisPersistence.watch(vertx, redis, 50);
+        return checks(vertx, watch[0], 3);
+      })
+      .compose(v -> {
+        assertEquals(0L, warnings.get(), "with AOF: not warned " + capture.lines());
+        return setAof("no");
+      })
+      .compose(v -> Eventually.until(vertx, () -> io.vertx.core.Future.succeededFuture(warnings.get() == 1), 10_000, "warned"))
+      .compose(v -> checks(vertx, watch[0], 5))
+      .compose(v -> {
+        assertEquals(1L, warnings.get(), "warned once for one change: " + capture.lines());
+        return setAof("yes");
+      })
+      .compose(v -> Eventually.until(vertx, () -> io.vertx.core.Future.succeededFuture(capture.lines().stream()
+        .anyMatch(l -> l.startsWith("INFO redis keeps its data across a restart again"))), 10_000, "told it keeps data again"))
+      .compose(v -> setAof("no"))
+      .compose(v -> Eventually.until(vertx, () -> io.vertx.core.Future.succeededFuture(warnings.get() == 2), 10_000, "warned again"))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        watch[0].close();
+        capture.close();
+        ctx.completeNow();
+      })));
+  }
+
+  private io.vertx.core.Future<Void> setAof(String value) {
+    return redis.send(Request.cmd(Command.CONFIG).arg("SET").arg("appendonly").arg(value)).mapEmpty();
+  }
+
+  /** Until the watch has completed {@code more} further looks. */
+  private static io.vertx.core.Future<Void> checks(Vertx vertx, RedisPersistence.Watch watch, int more) {
+    long target = watch.checks() + more;
+    return Eventually.until(vertx, () -> io.vertx.core.Future.succeededFuture(watch.checks() >= target), 10_000, more + " more looks");
   }
 }
