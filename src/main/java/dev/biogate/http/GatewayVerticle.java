@@ -159,7 +159,14 @@ public final class GatewayVerticle extends VerticleBase {
       router.handle(req);
     };
     return server.requestHandler(front).invalidRequestHandler(GatewayVerticle::invalid)
-      .connectionHandler(conn -> admit(conn, StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs)))
+      .connectionHandler(conn -> {
+        StrictHttpDecoder decoder = StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs);
+        if (decoder != null) {
+          long grace = shutdownGraceMs;
+          conn.shutdownHandler(v -> decoder.stopping(grace));
+        }
+        admit(conn, decoder);
+      })
       .listen().onSuccess(s -> boundPort.accept(s.actualPort()));
   }
 

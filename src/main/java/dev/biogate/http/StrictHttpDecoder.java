@@ -64,6 +64,8 @@ import java.util.function.BiConsumer;
  */
 public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
+  /** How long before a stop's deadline unanswered requests are answered 503 (at most a quarter of the grace). */
+  static final long STOP_MARGIN_MS = 250;
   private final long headerTimeoutMs;
   private final long bodyTimeoutMs;
   private ChannelHandlerContext ctx;
@@ -161,6 +163,30 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       ctx.channel().closeFuture().addListener(f -> limits.lingered());
     }
     closeAfter(ctx.writeAndFlush(withRequestId(TOO_MANY_CONNECTIONS)), linger);
+  }
+
+  /**
+   * The server is stopping and lets requests in flight finish within {@code graceMs}, then closes what is left. Just
+   * before that deadline a request still unanswered on this connection is answered {@code 503 shutting_down} with
+   * {@code Retry-After} (nothing of it was promised: a webhook retried after it is deduplicated as usual) and the
+   * connection closed, rather than closed under the request with no answer at all.
+   */
+  void stopping(long graceMs) {
+    ChannelHandlerContext c = ctx;
+    if (c != null) {
+      long at = graceMs - Math.min(STOP_MARGIN_MS, graceMs / 4);
+      c.executor().schedule(this::answerUnfinished, Math.max(0, at), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void answerUnfinished() {
+    if (discarding || !ctx.channel().isActive() || answers >= requests) {
+      return;
+    }
+    // The oldest unanswered request is the one being handled (pipelined ones wait behind it): answered here unless its
+    // answer has begun, in which case the connection only closes. Requests pipelined behind it get no answer.
+    ByteBuf last = answering ? Unpooled.EMPTY_BUFFER : withRequestId(SHUTTING_DOWN);
+    closeAfter(ctx.writeAndFlush(last), inBody);
   }
 
   /**
@@ -525,6 +551,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     "the request body is not valid chunked coding");
   private static final byte[] TOO_MANY_CONNECTIONS = rawAnswer("503 Service Unavailable", "Retry-After: 1\r\n",
     "too_many_connections", "this server holds as many connections as it can; retry shortly");
+
+  private static final byte[] SHUTTING_DOWN = rawAnswer("503 Service Unavailable", "Retry-After: 1\r\n", "shutting_down",
+    "this instance is stopping and could not finish the request in time; retry");
 
   private static final String ID_PLACEHOLDER = "00000000000000000000000000000000"; // a constant: set before the answers above
 
