@@ -326,7 +326,8 @@ public final class Gateway {
         new DeploymentOptions().setInstances(config.http().instances())))
       .onSuccess(id -> deploymentId = id)
       .compose(id -> vertx.deployVerticle(new ManagementVerticle(config.http().managementHost(), config.http().managementPort(),
-        managementRouterFactory, new EdgeHeaders(java.util.List.of()), p -> managementPort = p).tls(config.tls()).accessLog(accessLog))
+        managementRouterFactory, new EdgeHeaders(java.util.List.of()), p -> managementPort = p).tls(config.tls()).accessLog(accessLog)
+        .connectionLimits(ConnectionLimits.management(config.http())))
         // A bind failure here is the management port's, not the client port's: say which setting to change.
         .recover(err -> Future.failedFuture(Launcher.addressInUse(err)
           ? new ConfigException(config.settingName("http.management.port"), "the port is already in use (" + err.getMessage() + ")")

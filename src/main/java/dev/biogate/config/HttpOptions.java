@@ -17,17 +17,21 @@ import java.util.List;
  *                       descriptor limit (all but a reserve for Redis, the upstream and files)
  * @param maxConnectionsPerClient open connections one client address holds at most (0 = no limit); trusted proxies,
  *                                and loopback when {@code exemptLoopback}, are not limited
+ * @param managementMaxConnections open connections the management listener holds at most (idle ones make room)
  */
 public record HttpOptions(String host, int port, int instances, List<String> corsOrigins, double inboundRatePerSec,
                           int inboundBurst, List<String> trustedProxies, boolean exemptLoopback, long shutdownGraceMs,
                           boolean requestMetrics, String managementHost, int managementPort, long requestHeaderTimeoutMs,
-                          long requestBodyTimeoutMs, Secret cursorSecret, int maxConnections, int maxConnectionsPerClient) {
+                          long requestBodyTimeoutMs, Secret cursorSecret, int maxConnections, int maxConnectionsPerClient,
+                          int managementMaxConnections) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
   /** The management listener ({@code /metrics}, {@code /admin/*}, {@code /health*}): private by default. */
   public static final String DEFAULT_MANAGEMENT_HOST = "127.0.0.1";
   public static final int DEFAULT_MANAGEMENT_PORT = 9090;
+  /** Probes, scrapes and operators need a few connections; the ceiling keeps a flood within the descriptor reserve. */
+  public static final int DEFAULT_MANAGEMENT_MAX_CONNECTIONS = 256;
   /** 0 = one HTTP verticle per available core. */
   public static final int DEFAULT_INSTANCES = 0;
   /** The request line and headers must arrive within this long of their first byte (slow-header clients). */
@@ -63,7 +67,8 @@ public record HttpOptions(String host, int port, int instances, List<String> cor
       s.longIn("requestBodyTimeoutMs", DEFAULT_REQUEST_BODY_TIMEOUT_MS, 100, 3_600_000),
       Secret.of(s.string("cursorSecret", null)),
       s.intIn("maxConnections", 0, 0, 10_000_000),
-      s.intIn("maxConnectionsPerClient", DEFAULT_MAX_CONNECTIONS_PER_CLIENT, 0, 10_000_000));
+      s.intIn("maxConnectionsPerClient", DEFAULT_MAX_CONNECTIONS_PER_CLIENT, 0, 10_000_000),
+      s.section("management").intIn("maxConnections", DEFAULT_MANAGEMENT_MAX_CONNECTIONS, 1, 100_000));
     checkHost(s, "host", host);
     checkHost(s.section("management"), "host", managementHost);
     if (cursorSecret != null && cursorSecret.reveal().length() < 16) {
@@ -129,7 +134,8 @@ public record HttpOptions(String host, int port, int instances, List<String> cor
 
   public JsonObject toJson() {
     return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs).put("requestMetrics", requestMetrics)
-      .put("management", new JsonObject().put("host", managementHost).put("port", managementPort))
+      .put("management", new JsonObject().put("host", managementHost).put("port", managementPort)
+        .put("maxConnections", managementMaxConnections))
       .put("requestHeaderTimeoutMs", requestHeaderTimeoutMs).put("requestBodyTimeoutMs", requestBodyTimeoutMs)
       .put("maxConnections", maxConnections).put("maxConnectionsPerClient", maxConnectionsPerClient)
       .put("corsOrigins", new JsonArray(corsOrigins))

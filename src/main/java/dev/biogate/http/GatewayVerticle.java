@@ -5,13 +5,11 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 
 import java.nio.charset.StandardCharsets;
@@ -165,26 +163,11 @@ public final class GatewayVerticle extends VerticleBase {
           long grace = shutdownGraceMs;
           conn.shutdownHandler(v -> decoder.stopping(grace));
         }
-        admit(conn, decoder);
+        if (connections != null) {
+          connections.admit(conn, decoder);
+        }
       })
       .listen().onSuccess(s -> boundPort.accept(s.actualPort()));
-  }
-
-  /** Counts a new connection against the ceilings, or refuses it with a 503 when one is reached. */
-  private void admit(HttpConnection conn, StrictHttpDecoder decoder) {
-    if (connections == null || !(conn instanceof ConnectionBase)) {
-      return;
-    }
-    ConnectionLimits.Admitted place = connections.admit(conn.remoteAddress(), decoder);
-    if (place == null) {
-      if (decoder != null) {
-        decoder.refuseConnection(connections);
-      } else {
-        conn.close(); // not HTTP/1.x: no decoder of ours to answer with
-      }
-      return;
-    }
-    ((ConnectionBase) conn).channel().closeFuture().addListener(f -> connections.release(place));
   }
 
   /**

@@ -24,6 +24,7 @@ public final class ManagementVerticle extends VerticleBase {
   private HttpServer server;
   private dev.biogate.config.TlsOptions tls;
   private AccessLog accessLog;
+  private ConnectionLimits connections;
 
   public ManagementVerticle(String host, int port, Supplier<Router> routes, EdgeHeaders edge, IntConsumer boundPort) {
     this.host = host;
@@ -45,6 +46,12 @@ public final class ManagementVerticle extends VerticleBase {
     return this;
   }
 
+  /** The listener's connection ceiling ({@code null}: none). */
+  public ManagementVerticle connectionLimits(ConnectionLimits connections) {
+    this.connections = connections;
+    return this;
+  }
+
   @Override
   public Future<?> start() {
     Router router = routes.get();
@@ -62,7 +69,12 @@ public final class ManagementVerticle extends VerticleBase {
         }
       })
       .invalidRequestHandler(GatewayVerticle::invalid)
-      .connectionHandler(conn -> StrictHttpDecoder.install(conn, options, GatewayVerticle.DEFAULT_HEADER_MS, GatewayVerticle.DEFAULT_BODY_MS))
+      .connectionHandler(conn -> {
+        StrictHttpDecoder decoder = StrictHttpDecoder.install(conn, options, GatewayVerticle.DEFAULT_HEADER_MS, GatewayVerticle.DEFAULT_BODY_MS);
+        if (connections != null) {
+          connections.admit(conn, decoder);
+        }
+      })
       .listen()
       .onSuccess(s -> boundPort.accept(s.actualPort()));
   }

@@ -34,6 +34,7 @@ class ConnectionFloodTest extends HarnessTest {
   protected JsonObject gatewayOverrides() {
     // Loopback is held to the per-client ceiling here (the harness exempts it from per-client limits by default).
     return new JsonObject().put("http", new JsonObject().put("maxConnections", 12).put("maxConnectionsPerClient", 8)
+        .put("management", new JsonObject().put("maxConnections", 8))
         .put("inbound", new JsonObject().put("exemptLoopback", false)))
       .put("webhooks", new JsonObject().put("linktree", new JsonObject().put("secrets", "whsec_flood_test")));
   }
@@ -106,6 +107,26 @@ class ConnectionFloodTest extends HarnessTest {
       })));
   }
 
+  /**
+   * The management listener has a ceiling of its own ({@code http.management.maxConnections}). Found with raw sockets:
+   * it had none, and ~18,800 connections held idle after one request each ran a 160 MB heap out of memory (the
+   * instance stopped answering on both ports, and a SIGTERM with it); 20,000 took every descriptor. Past the ceiling
+   * the connections idle longest are closed for the newcomers, and a probe still gets in.
+   */
+  @Test
+  void theManagementListenerKeepsToItsCeilingClosingIdleConnectionsForNewOnes(Vertx vertx, VertxTestContext ctx) {
+    String live = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+    holdAnswered(vertx, g.managementPort(), 12, "127.0.0.1", live, "HTTP/1.1 200")
+      .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(held.stream().filter(closed::contains).count() >= 4),
+        10_000, "4 of 12 idle connections closed, the ceiling being 8"))
+      .compose(v -> exchangeFrom(vertx, "127.0.0.1", g.managementPort(),
+        "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+      .onComplete(ctx.succeeding(probe -> ctx.verify(() -> {
+        assertEquals(200, probe.get(0).status(), probe.toString());
+        ctx.completeNow();
+      })));
+  }
+
   private final java.util.Set<NetSocket> closed = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
@@ -113,10 +134,14 @@ class ConnectionFloodTest extends HarnessTest {
    * answer starting with {@code status} has arrived (served and idle after a 200; in the request after a 100 Continue).
    */
   private Future<Void> holdAnswered(Vertx vertx, int n, String localAddress, String request, String status) {
+    return holdAnswered(vertx, g.port(), n, localAddress, request, status);
+  }
+
+  private Future<Void> holdAnswered(Vertx vertx, int port, int n, String localAddress, String request, String status) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < n; i++) {
       chain = chain.compose(v -> vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress))
-        .connect(g.port(), "127.0.0.1").compose(so -> {
+        .connect(port, "127.0.0.1").compose(so -> {
           held.add(so);
           so.closeHandler(x -> closed.add(so));
           io.vertx.core.Promise<Void> answered = io.vertx.core.Promise.promise();
