@@ -49,6 +49,7 @@ import dev.biogate.ops.AdminGuessLimit;
 import dev.biogate.ops.BuildInfo;
 import dev.biogate.ops.GatewayMetrics;
 import dev.biogate.ops.HealthHandler;
+import dev.biogate.ops.MetricsRoute;
 import dev.biogate.ops.Metrics;
 import dev.biogate.http.RequestMetrics;
 import dev.biogate.links.LinkJobs;
@@ -440,13 +441,7 @@ public final class Gateway {
     health.mount(r);
     new ConsolePage().mount(r);
     r.route("/admin/*").handler(adminAuth);
-    r.get("/metrics").handler(ctx -> vertx.executeBlocking(registry::scrape).onComplete(ar -> {
-      if (ar.failed()) {
-        ErrorResponses.send(ctx.response(), ar.cause());
-      } else {
-        ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
-      }
-    }));
+    r.get("/metrics").handler(new MetricsRoute(vertx, registry));
     webhookRoutes.mount(r);
     admin.mount(r);
     jobs.mount(r);

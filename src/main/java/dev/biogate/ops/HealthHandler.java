@@ -24,6 +24,12 @@ import java.util.function.Supplier;
 public final class HealthHandler {
 
   private static final long PING_TIMEOUT_MS = 1_000;
+  /**
+   * Redis's state and the peers' breaker are asked at most once per this period, however many probes come: /health
+   * is open on the client port and never rate-limited, and each probe used to cost a Redis command (a client could
+   * drive the shared Redis at its own request rate).
+   */
+  static final long FRESH_MS = 1_000;
 
   private final Redis redis;
   private final LinktreeClient upstream;
@@ -31,6 +37,8 @@ public final class HealthHandler {
   private final BooleanSupplier holdsCopies;
   private final SharedBreaker sharedBreaker;
   private final IntSupplier unconfirmedShards;
+  private final Recent<JsonObject> redisState = new Recent<>(FRESH_MS, System::currentTimeMillis, this::askRedis);
+  private final Recent<Boolean> peerBreaker;
 
   /**
    * {@code klaviyo} yields the sink when it is enabled, else {@code null} (then it is not reported);
@@ -46,6 +54,7 @@ public final class HealthHandler {
     this.holdsCopies = holdsCopies;
     this.sharedBreaker = sharedBreaker;
     this.unconfirmedShards = unconfirmedShards;
+    this.peerBreaker = new Recent<>(FRESH_MS, System::currentTimeMillis, sharedBreaker::openSomewhere);
   }
 
   public void mount(Router router) {
@@ -60,7 +69,7 @@ public final class HealthHandler {
       json(ctx.response(), ok ? 200 : 503, new JsonObject().put("status", ok ? "ready" : "not_ready")
         .put("holdsCopies", held).put("services", new JsonObject().put("redis", ar.result())));
     }));
-    router.get("/health").handler(ctx -> Future.all(redisStatus(), sharedBreaker.openSomewhere()).onComplete(ar -> {
+    router.get("/health").handler(ctx -> Future.all(redisStatus(), peerBreaker.get()).onComplete(ar -> {
       JsonObject redisStatus = ar.result().resultAt(0);
       int unconfirmed = unconfirmedShards.getAsInt();
       if (unconfirmed > 0) {
@@ -90,7 +99,12 @@ public final class HealthHandler {
     }));
   }
 
+  /** Redis's state as last asked (at most {@value #FRESH_MS} ms ago), a copy each caller may add to. */
   private Future<JsonObject> redisStatus() {
+    return redisState.get().map(JsonObject::copy);
+  }
+
+  private Future<JsonObject> askRedis() {
     long start = System.nanoTime();
     if (redis instanceof ClusterRedis) {
       // Every master, not one: a surviving master answers PING while a dead one's slots refuse every write.
