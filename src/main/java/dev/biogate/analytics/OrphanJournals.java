@@ -1,6 +1,7 @@
 package dev.biogate.analytics;
 
 import dev.biogate.redis.RedisErrors;
+import dev.biogate.redis.ThrottledLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -37,6 +38,7 @@ final class OrphanJournals {
   private final long scanMs;
   private final WorkerExecutor worker;
   private final LongAdder replayed = new LongAdder();
+  private final ThrottledLog refusals = new ThrottledLog();
   private boolean scanning;
   private boolean stopped;
   private long timer = -1;
@@ -81,11 +83,13 @@ final class OrphanJournals {
     }
     scanning = true;
     worker.executeBlocking(this::lockOne, true)
-      .compose(opened -> opened == null ? Future.succeededFuture(false) : replay(opened, 0, 0).map(true))
+      .compose(opened -> opened == null ? Future.succeededFuture(false) : replay(opened, 0, 0))
       .onComplete(ar -> {
         scanning = false;
+        // After a journal replayed whole there may be more; after a refused write the next scan comes on its timer
+        // (scanning again at once re-locked the same file and failed again, in a loop that took a core).
         if (ar.succeeded() && ar.result() && !stopped) {
-          vertx.runOnContext(v -> scan());  // there may be more
+          vertx.runOnContext(v -> scan());
         }
       });
   }
@@ -114,21 +118,23 @@ final class OrphanJournals {
     return null;
   }
 
-  private Future<Void> replay(JournalFiles.Opened o, long offset, long sent) {
+  /** Replays {@code o} from {@code offset}: true once it is replayed whole, false when stopped or refused (released). */
+  private Future<Boolean> replay(JournalFiles.Opened o, long offset, long sent) {
     if (stopped) {
-      return worker.executeBlocking(() -> release(o), true).mapEmpty();
+      return worker.executeBlocking(() -> release(o), true).map(false);
     }
     return worker.executeBlocking(() -> read(o, offset, chunkSize), true).compose(chunk -> {
       if (chunk.lines() == 0) {
-        return worker.executeBlocking(() -> finish(o, sent), true).mapEmpty();
+        return worker.executeBlocking(() -> finish(o, sent), true).map(true);
       }
       Future<Void> write = chunk.events().isEmpty() ? Future.succeededFuture() : writer.write(chunk.events());
       return write.compose(v -> {
         replayed.add(chunk.events().size());
         return replay(o, chunk.endOffset(), sent + chunk.events().size());
       }, err -> {
-        LOG.warn("orphaned click journal {} not replayed yet ({}); retrying later", o.path(), RedisErrors.describe(err));
-        return worker.executeBlocking(() -> release(o), true).mapEmpty();
+        refusals.warn(LOG, System.currentTimeMillis(), "refusals", "orphaned click journal {} not replayed yet ({});"
+          + " retrying in {} ms", o.path(), RedisErrors.describe(err), scanMs);
+        return worker.executeBlocking(() -> release(o), true).map(false);
       });
     });
   }
