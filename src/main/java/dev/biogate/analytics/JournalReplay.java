@@ -33,6 +33,13 @@ final class JournalReplay {
   /** Batches no replica acknowledged: one line per interval while it lasts. */
   private final ThrottledLog unreplicated = new ThrottledLog();
   private final ThrottledLog refused = new ThrottledLog();
+  /**
+   * An outage and its end, each at most once per interval: on a Cluster with one master down the probe's PING is
+   * answered by another master while writes to the dead one's shard still fail, and the two lines alternated every
+   * probe (75 lines per instance in 18 s in a drill).
+   */
+  private final ThrottledLog unavailable = new ThrottledLog();
+  private final ThrottledLog answersAgain = new ThrottledLog();
   private boolean full;
   private boolean journaling;
   private boolean replaying;
@@ -87,8 +94,8 @@ final class JournalReplay {
         + " takes them", RedisErrors.code(err), journal.path());
     } else if (healthy) {
       healthy = false;
-      LOG.warn("redis unavailable for click recording ({}); journaling clicks to {} until it answers again",
-        RedisErrors.describe(err), journal.path());
+      unavailable.warn(LOG, System.currentTimeMillis(), "times", "redis unavailable for click recording ({}); journaling"
+        + " clicks to {} until it answers again", RedisErrors.describe(err), journal.path());
     }
     probeLater();
   }
@@ -123,7 +130,8 @@ final class JournalReplay {
       }
       if (!healthy) {
         healthy = true;
-        LOG.info("redis answers again; replaying {} journaled clicks", journal.depth());
+        answersAgain.info(LOG, System.currentTimeMillis(), "times", "redis answers again; replaying {} journaled clicks",
+          journal.depth());
       }
       replay();
     }));

@@ -104,6 +104,12 @@ public final class ZeroConfigProcess {
       .orElseThrow(() -> new AssertionError("no private redis-server under the gateway: " + lines()));
   }
 
+  /** The PID of the private {@code redis-server} running now, if one is. */
+  public java.util.Optional<Long> privateRedisPid() {
+    return process.toHandle().children()
+      .filter(c -> c.isAlive() && c.info().command().orElse("").contains("redis-server")).findFirst().map(ProcessHandle::pid);
+  }
+
   /** Sends the gateway SIGTERM (a clean stop) and waits up to {@code seconds} for it to exit; whether it did. */
   public boolean terminate(long seconds) throws IOException, InterruptedException {
     new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).start().waitFor();
