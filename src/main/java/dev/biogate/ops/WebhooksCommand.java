@@ -75,7 +75,15 @@ public final class WebhooksCommand {
       print(args.get(0), call.await());
       return 0;
     } catch (UpstreamException e) {
-      err.println("biogate: the upstream " + (e.status() > 0 ? "answered " + e.status() : "failed") + ": " + e.getMessage());
+      if (e.status() == 404 && (args.get(0).equals("delete") || args.get(0).equals("enable"))) {
+        // The client's 404 text speaks of profiles; here it is the subscription that is unknown.
+        err.println("biogate: the upstream has no webhook subscription with id '" + printable(args.get(1))
+          + "' (`webhooks list` shows them)");
+      } else if (e.status() > 0) {
+        err.println("biogate: the upstream answered " + e.status() + ": " + e.getMessage());
+      } else {
+        err.println("biogate: the upstream at " + lt.apiBase() + " (LINKTREE_API_BASE) failed: " + e.getMessage());
+      }
       return 1;
     } catch (RuntimeException e) {
       err.println("biogate: the upstream call failed: " + e.getClass().getSimpleName());

@@ -77,7 +77,9 @@ class WebhooksCommandTest extends HarnessTest {
     assertEquals(2, run("delete", "../me"));
     assertEquals(1, run("delete", "wh_404"));
     String said = err.toString(StandardCharsets.UTF_8);
-    assertTrue(said.contains("answered 404"), said);
+    // An unknown subscription, not "no such profile upstream" (the profile client's 404 text, as a newcomer read it).
+    assertTrue(said.contains("no webhook subscription with id 'wh_404'"), said);
+    assertFalse(said.contains("profile"), said);
     assertFalse(said.contains(SandboxOptions.DEFAULT_TOKEN) || out().contains(SandboxOptions.DEFAULT_TOKEN));
   }
 }
