@@ -8,6 +8,7 @@ import dev.biogate.http.Usernames;
 import dev.biogate.profile.CachedProfile;
 import dev.biogate.profile.ProfileErrors;
 import dev.biogate.profile.ProfileService;
+import dev.biogate.profile.ProfileSanitizer;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -40,7 +41,6 @@ public final class RedirectHandler implements Handler<RoutingContext> {
   static final ApiException INVALID_LINK = new ApiException(400, "invalid_link_id",
     "link ids are 1-128 characters, no control characters");
   static final ApiException NOT_FOUND = new ApiException(404, "not_found", "no such resource");
-  private static final int MAX_LINK_ID = 128;
   static final ApiException NO_PROFILE = new ApiException(404, "profile_not_found", "no such profile");
   static final ApiException NO_LINK = new ApiException(404, "link_not_found", "this profile has no such link");
   private static final int MAX_URL = 4096;
@@ -101,7 +101,7 @@ public final class RedirectHandler implements Handler<RoutingContext> {
       ErrorResponses.send(ctx.response(), Usernames.INVALID);
       return;
     }
-    if (linkId == null || linkId.length() > MAX_LINK_ID || !ClickEvent.usableLinkId(linkId)) {
+    if (!ProfileSanitizer.followableLinkId(linkId)) {
       ErrorResponses.send(ctx.response(), INVALID_LINK);
       return;
     }

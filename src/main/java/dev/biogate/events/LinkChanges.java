@@ -1,5 +1,6 @@
 package dev.biogate.events;
 
+import dev.biogate.profile.ProfileSanitizer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -21,10 +22,14 @@ final class LinkChanges {
   private LinkChanges() {
   }
 
-  /** The link id as the cached document stores it (a string), or {@code null}. */
+  /**
+   * The link id as the cached document stores it (a string), or {@code null}: also for an id no redirect takes
+   * ({@link ProfileSanitizer#followableLinkId}), which the upstream path drops too; such a change only outdates the copy.
+   */
   static String linkId(JsonObject data) {
     Object id = data.getValue("link_id");
-    return id instanceof String && !((String) id).isEmpty() || id instanceof Number ? id.toString() : null;
+    String s = id instanceof String || id instanceof Number ? id.toString() : null;
+    return ProfileSanitizer.followableLinkId(s) ? s : null;
   }
 
   static boolean complete(String type, JsonObject data) {
@@ -37,7 +42,9 @@ final class LinkChanges {
         return false;
       }
     }
-    return linkId(data) != null && data.getValue("url") instanceof String && position(data) >= 0;
+    // The URL as the upstream path accepts it (http/https, mailto, tel): anything else is not served either way.
+    return linkId(data) != null && data.getValue("url") instanceof String && ProfileSanitizer.linkUrl(data.getString("url")) != null
+      && position(data) >= 0;
   }
 
   /**
@@ -67,10 +74,11 @@ final class LinkChanges {
     if (!"link.deleted".equals(type)) {
       kept.add(new JsonObject()
         .put("id", id)
-        .put("title", data.getValue("title") instanceof String ? data.getString("title") : "")
-        .put("url", data.getString("url"))
+        // Cleaned as the upstream path cleans a profile (ProfileDocument.canonical).
+        .put("title", ProfileSanitizer.text(data.getValue("title") instanceof String ? data.getString("title") : "", ProfileSanitizer.MAX_TITLE))
+        .put("url", ProfileSanitizer.linkUrl(data.getString("url")))
         .put("position", position(data))
-        .put("thumbnail_url", data.getValue("thumbnail_url") instanceof String ? data.getString("thumbnail_url") : null));
+        .put("thumbnail_url", data.getValue("thumbnail_url") instanceof String ? ProfileSanitizer.imageUrl(data.getString("thumbnail_url")) : null));
     }
     return doc.put("links", kept);
   }

@@ -43,12 +43,12 @@ public final class ProfileDocument {
       if (id == null) {
         continue;
       }
-      if (url == null) {
+      if (url == null || !ProfileSanitizer.followableLinkId(id.toString())) {
         ProfileSanitizer.countDropped();
         continue;
       }
       links.add(new JsonObject()
-        .put("id", ProfileSanitizer.text(id.toString(), 128))
+        .put("id", id.toString())
         .put("title", ProfileSanitizer.text(string(l, "title") == null ? "" : string(l, "title"), ProfileSanitizer.MAX_TITLE))
         .put("url", url)
         .put("position", position(l))

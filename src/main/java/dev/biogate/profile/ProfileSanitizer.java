@@ -75,6 +75,26 @@ public final class ProfileSanitizer {
     return type == Character.CONTROL || type == Character.FORMAT || type == Character.SURROGATE;
   }
 
+  /** The longest link id served, the longest a redirect ({@code /r/{username}/{linkId}}) takes. */
+  public static final int MAX_LINK_ID = 128;
+
+  /**
+   * Whether a link with this id may be served: one its redirect takes, 1-{@value #MAX_LINK_ID} characters, not blank,
+   * no control character (a line feed included). Links with other ids are dropped, on every path that writes a
+   * profile, so every link a profile serves can be followed.
+   */
+  public static boolean followableLinkId(String id) {
+    if (id == null || id.isEmpty() || id.length() > MAX_LINK_ID || id.isBlank()) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      if (Character.isISOControl(id.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The URL if a link may point there, else {@code null}. */
   public static String linkUrl(String url) {
     return url(url, LINK_SCHEMES);
@@ -117,7 +137,7 @@ public final class ProfileSanitizer {
     }
   }
 
-  static void countDropped() {
+  public static void countDropped() {
     DROPPED.increment();
   }
 

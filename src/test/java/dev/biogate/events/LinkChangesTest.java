@@ -28,4 +28,21 @@ class LinkChangesTest {
     assertFalse(LinkChanges.complete("link.created", created(10_001)));
     assertFalse(LinkChanges.complete("link.updated", created(Double.NaN).put("thumbnail_url", null)));
   }
+
+  /**
+   * Found by an attacker pass: a signed link.created with a link id holding a line feed, or of 300 characters, was added
+   * to the cached profile and served, though its redirect answers 400 invalid_link_id (and the upstream path drops
+   * such links); its title and URL were served unsanitised. Every link the profile serves can now be followed.
+   */
+  @Test
+  void aLinkIsAppliedOnlyWithAnIdItsRedirectTakesAndIsSanitisedLikeTheUpstreams() {
+    assertFalse(LinkChanges.complete("link.created", created(1).put("link_id", "w\nid")), "a line feed in the id");
+    assertFalse(LinkChanges.complete("link.created", created(1).put("link_id", "L".repeat(129))), "129 characters");
+    assertTrue(LinkChanges.complete("link.created", created(1).put("link_id", "L".repeat(128))), "128 characters");
+    assertFalse(LinkChanges.complete("link.created", created(1).put("link_id", "   ")), "blank");
+    assertFalse(LinkChanges.complete("link.created", created(1).put("url", "javascript:alert(1)")), "not a link URL");
+    JsonObject doc = LinkChanges.apply("link.created", created(1).put("title", "<b>Shop</b>\u0007 now"), new JsonObject());
+    JsonObject link = doc.getJsonArray("links").getJsonObject(0);
+    org.junit.jupiter.api.Assertions.assertEquals("Shop now", link.getString("title"), "the title as the upstream path cleans it");
+  }
 }
