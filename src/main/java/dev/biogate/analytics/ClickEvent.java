@@ -1,5 +1,6 @@
 package dev.biogate.analytics;
 
+import dev.biogate.profile.ProfileSanitizer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Request;
 
@@ -48,15 +49,7 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
    * control character, not blank. Safe as hash fields and in JSON; never part of a key name.
    */
   public static boolean usableLinkId(String s) {
-    if (s == null || s.isEmpty() || s.length() > MAX_FOREIGN_ID || s.isBlank()) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      if (Character.isISOControl(s.charAt(i))) {
-        return false;
-      }
-    }
-    return true;
+    return ProfileSanitizer.linkId(s, MAX_FOREIGN_ID);
   }
 
   /**

@@ -84,7 +84,12 @@ public final class ProfileSanitizer {
    * profile, so every link a profile serves can be followed.
    */
   public static boolean followableLinkId(String id) {
-    if (id == null || id.isEmpty() || id.length() > MAX_LINK_ID || id.isBlank()) {
+    return linkId(id, MAX_LINK_ID);
+  }
+
+  /** Whether {@code id} is 1-{@code max} characters, not blank, with no control character. */
+  public static boolean linkId(String id, int max) {
+    if (id == null || id.isEmpty() || id.length() > max || id.isBlank()) {
       return false;
     }
     for (int i = 0; i < id.length(); i++) {
