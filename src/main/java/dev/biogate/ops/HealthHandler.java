@@ -1,6 +1,8 @@
 package dev.biogate.ops;
 
 import dev.biogate.redis.ClusterRedis;
+import dev.biogate.redis.RedisErrors;
+import dev.biogate.redis.RedisMemory;
 import dev.biogate.upstream.LinktreeClient;
 import dev.biogate.upstream.SharedBreaker;
 import dev.biogate.sink.KlaviyoSink;
@@ -120,14 +122,34 @@ public final class HealthHandler {
         if (uncovered > 0) {
           r.put("uncoveredSlots", uncovered);
         }
-        return r;
+        return withMemory(r, c.getInteger("maxmemoryUsedPercent", -1));
       });
     }
-    return redis.send(Request.cmd(Command.PING))
+    // INFO memory answers like PING (the server is up) and also says whether it is at its maxmemory.
+    return redis.send(Request.cmd(Command.INFO).arg("memory"))
       .timeout(PING_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
-      .map(r -> new JsonObject().put("status", "healthy").put("latencyMs", elapsedMs(start)))
-      .otherwise(err -> new JsonObject().put("status", "down").put("latencyMs", elapsedMs(start))
-        .put("error", err instanceof java.util.concurrent.TimeoutException ? "timeout" : "unreachable"));
+      .map(r -> withMemory(new JsonObject().put("status", "healthy").put("latencyMs", elapsedMs(start)),
+        RedisMemory.usedPercent(r.toString())))
+      .otherwise(err -> RedisErrors.code(err) != null
+        // It answered, refusing INFO (some managed services do): up, fullness unknown.
+        ? new JsonObject().put("status", "healthy").put("latencyMs", elapsedMs(start))
+        : new JsonObject().put("status", "down").put("latencyMs", elapsedMs(start))
+          .put("error", err instanceof java.util.concurrent.TimeoutException ? "timeout" : "unreachable"));
+  }
+
+  /**
+   * Adds how full the server is against its maxmemory (the fullest master on a Cluster); from
+   * {@value RedisMemory#NEARLY_FULL_PERCENT} % on it is degraded: at 100 % under noeviction every write is refused
+   * (webhooks answered 503, clicks journaled) while reads still work.
+   */
+  private static JsonObject withMemory(JsonObject r, int usedPercent) {
+    if (usedPercent >= 0) {
+      r.put("maxmemoryUsedPercent", usedPercent);
+      if (usedPercent >= RedisMemory.NEARLY_FULL_PERCENT && "healthy".equals(r.getString("status"))) {
+        r.put("status", "degraded");
+      }
+    }
+    return r;
   }
 
   /**

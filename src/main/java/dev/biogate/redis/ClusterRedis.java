@@ -117,30 +117,36 @@ public final class ClusterRedis implements Redis {
   }
 
   /**
-   * What {@code /health} reports for the Cluster: every master of the topology asked {@code PING} at once (within the
+   * What {@code /health} reports for the Cluster: every master of the topology asked {@code INFO memory} at once (within the
    * command timeout). A single {@code PING} went to a master that last answered, so health stayed green while a dead
    * master's slots refused every write. Completes with {@code masters}, {@code unreachable} (their addresses) and
-   * {@code uncoveredSlots}; it never fails.
+   * {@code uncoveredSlots}, and {@code maxmemoryUsedPercent} of the fullest master when any has a ceiling; it never fails.
    */
   public Future<JsonObject> health() {
     return ready().compose(t -> {
       List<String> masters = t.masters();
       List<Future<Response>> pings = new ArrayList<>();
       for (String m : masters) {
-        pings.add(node(m).redis.send(Request.cmd(Command.PING)).timeout(timeoutMs, TimeUnit.MILLISECONDS));
+        // INFO memory: an answer says the master is up, and how near its maxmemory it is.
+        pings.add(node(m).redis.send(Request.cmd(Command.INFO).arg("memory")).timeout(timeoutMs, TimeUnit.MILLISECONDS));
       }
       return Future.join(pings).transform(ar -> {
         JsonArray unreachable = new JsonArray();
+        int fullest = -1;
         for (int i = 0; i < masters.size(); i++) {
-          if (!pings.get(i).succeeded()) {
-            unreachable.add(masters.get(i));
+          Future<Response> answer = pings.get(i);
+          if (answer.succeeded()) {
+            fullest = Math.max(fullest, RedisMemory.usedPercent(String.valueOf(answer.result())));
+          } else if (RedisErrors.code(answer.cause()) == null) {
+            unreachable.add(masters.get(i)); // an error reply (INFO refused) is still an answer
           }
         }
         if (!unreachable.isEmpty()) {
           refresh();
         }
-        return Future.succeededFuture(new JsonObject().put("masters", masters.size())
-          .put("unreachable", unreachable).put("uncoveredSlots", t.uncovered()));
+        JsonObject health = new JsonObject().put("masters", masters.size())
+          .put("unreachable", unreachable).put("uncoveredSlots", t.uncovered());
+        return Future.succeededFuture(fullest >= 0 ? health.put("maxmemoryUsedPercent", fullest) : health);
       });
     }).otherwise(err -> new JsonObject().put("masters", 0).put("unreachable", new JsonArray())
       .put("uncoveredSlots", ClusterTopology.SLOTS));
