@@ -1,5 +1,6 @@
 package dev.biogate.events;
 
+import dev.biogate.profile.ProfileDocument;
 import dev.biogate.profile.ProfileSanitizer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -72,13 +73,9 @@ final class LinkChanges {
       }
     }
     if (!"link.deleted".equals(type)) {
-      kept.add(new JsonObject()
-        .put("id", id)
-        // Cleaned as the upstream path cleans a profile (ProfileDocument.canonical).
-        .put("title", ProfileSanitizer.text(data.getValue("title") instanceof String ? data.getString("title") : "", ProfileSanitizer.MAX_TITLE))
-        .put("url", ProfileSanitizer.linkUrl(data.getString("url")))
-        .put("position", position(data))
-        .put("thumbnail_url", data.getValue("thumbnail_url") instanceof String ? ProfileSanitizer.imageUrl(data.getString("thumbnail_url")) : null));
+      // Built as the upstream path builds a profile's links; complete() has checked the id and the URL.
+      kept.add(ProfileDocument.link(id, data.getValue("title") instanceof String ? data.getString("title") : null,
+        data.getString("url"), position(data), data.getValue("thumbnail_url") instanceof String ? data.getString("thumbnail_url") : null));
     }
     return doc.put("links", kept);
   }

@@ -1,7 +1,9 @@
 package dev.biogate.http;
 
 import dev.biogate.config.HttpOptions;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.impl.ConnectionBase;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
@@ -86,8 +88,8 @@ public final class ConnectionLimits {
    * Counts {@code conn} (read by {@code decoder}, or {@code null} when not HTTP/1.x) against the ceilings, or refuses
    * it: a 503 {@code too_many_connections} when a decoder can answer, else a plain close.
    */
-  public void admit(io.vertx.core.http.HttpConnection conn, StrictHttpDecoder decoder) {
-    if (!(conn instanceof io.vertx.core.net.impl.ConnectionBase)) {
+  public void admit(HttpConnection conn, StrictHttpDecoder decoder) {
+    if (!(conn instanceof ConnectionBase)) {
       return;
     }
     Admitted place = admit(conn.remoteAddress(), decoder);
@@ -99,7 +101,7 @@ public final class ConnectionLimits {
       }
       return;
     }
-    ((io.vertx.core.net.impl.ConnectionBase) conn).channel().closeFuture().addListener(f -> release(place));
+    ((ConnectionBase) conn).channel().closeFuture().addListener(f -> release(place));
   }
 
   ConnectionLimits(int max, int perClient, List<String> trustedProxies, boolean exemptLoopback) {

@@ -25,7 +25,7 @@ import java.util.function.Supplier;
  */
 public final class HealthHandler {
 
-  private static final long PING_TIMEOUT_MS = 1_000;
+  private static final long PROBE_TIMEOUT_MS = 1_000;
   /**
    * Redis's state and the peers' breaker are asked at most once per this period, however many probes come: /health
    * is open on the client port and never rate-limited, and each probe used to cost a Redis command (a client could
@@ -76,10 +76,7 @@ public final class HealthHandler {
       int unconfirmed = unconfirmedShards.getAsInt();
       if (unconfirmed > 0) {
         // Reads are served, but deliveries to these shards get 503 not_replicated (a failover, until it settles).
-        redisStatus.put("unconfirmedShards", unconfirmed);
-        if ("healthy".equals(redisStatus.getString("status"))) {
-          redisStatus.put("status", "degraded");
-        }
+        degrade(redisStatus.put("unconfirmedShards", unconfirmed));
       }
       JsonObject linktree = linktreeStatus(ar.result().resultAt(1));
       JsonObject services = new JsonObject().put("redis", redisStatus).put("linktree", linktree);
@@ -127,7 +124,7 @@ public final class HealthHandler {
     }
     // INFO memory answers like PING (the server is up) and also says whether it is at its maxmemory.
     return redis.send(Request.cmd(Command.INFO).arg("memory"))
-      .timeout(PING_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+      .timeout(PROBE_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
       .map(r -> withMemory(new JsonObject().put("status", "healthy").put("latencyMs", elapsedMs(start)),
         RedisMemory.usedPercent(r.toString())))
       .otherwise(err -> RedisErrors.code(err) != null
@@ -145,11 +142,18 @@ public final class HealthHandler {
   private static JsonObject withMemory(JsonObject r, int usedPercent) {
     if (usedPercent >= 0) {
       r.put("maxmemoryUsedPercent", usedPercent);
-      if (usedPercent >= RedisMemory.NEARLY_FULL_PERCENT && "healthy".equals(r.getString("status"))) {
-        r.put("status", "degraded");
+      if (usedPercent >= RedisMemory.NEARLY_FULL_PERCENT) {
+        degrade(r);
       }
     }
     return r;
+  }
+
+  /** A service that still works in part: degraded, unless it is already reported worse. */
+  private static void degrade(JsonObject service) {
+    if ("healthy".equals(service.getString("status"))) {
+      service.put("status", "degraded");
+    }
   }
 
   /**

@@ -39,20 +39,15 @@ public final class ProfileDocument {
     sorted.sort(Comparator.comparingLong(l -> position(l)));
     for (JsonObject l : sorted) {
       Object id = l.getValue("id");
-      String url = ProfileSanitizer.linkUrl(string(l, "url"));
       if (id == null) {
         continue;
       }
-      if (url == null || !ProfileSanitizer.followableLinkId(id.toString())) {
+      JsonObject link = link(id.toString(), string(l, "title"), string(l, "url"), position(l), string(l, "thumbnail_url"));
+      if (link == null) {
         ProfileSanitizer.countDropped();
         continue;
       }
-      links.add(new JsonObject()
-        .put("id", id.toString())
-        .put("title", ProfileSanitizer.text(string(l, "title") == null ? "" : string(l, "title"), ProfileSanitizer.MAX_TITLE))
-        .put("url", url)
-        .put("position", position(l))
-        .put("thumbnail_url", ProfileSanitizer.imageUrl(string(l, "thumbnail_url"))));
+      links.add(link);
     }
     Object theme = upstream.getValue("theme");
     return new JsonObject()
@@ -61,6 +56,24 @@ public final class ProfileDocument {
       .put("avatar_url", ProfileSanitizer.imageUrl(string(upstream, "avatar_url")))
       .put("theme", theme instanceof String ? ProfileSanitizer.text((String) theme, 64) : null)
       .put("links", links);
+  }
+
+  /**
+   * A link as a profile serves it, from the upstream or a webhook alike: its title cleaned, its URLs checked; {@code
+   * null} when it may not be served (an id no redirect takes, {@link ProfileSanitizer#followableLinkId}, or a URL a link
+   * may not point to).
+   */
+  public static JsonObject link(String id, String title, String url, long position, String thumbnailUrl) {
+    String target = ProfileSanitizer.linkUrl(url);
+    if (target == null || !ProfileSanitizer.followableLinkId(id)) {
+      return null;
+    }
+    return new JsonObject()
+      .put("id", id)
+      .put("title", ProfileSanitizer.text(title == null ? "" : title, ProfileSanitizer.MAX_TITLE))
+      .put("url", target)
+      .put("position", position)
+      .put("thumbnail_url", ProfileSanitizer.imageUrl(thumbnailUrl));
   }
 
   /** A string field, tolerating other JSON types (numbers become text, objects and arrays are ignored). */
