@@ -71,6 +71,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private ChannelHandlerContext ctx;
   private FramingRules current;
   private boolean inBody;
+  /** Whether the body is chunked, and whether its last chunk was read: what follows is its trailer section. */
+  private boolean chunked;
+  private boolean inTrailer;
   /** The request line is read and its headers are not complete yet. */
   private boolean inHead;
   /** Requests decoded on this connection, and answers written in full (interim 1xx answers are not counted). */
@@ -277,13 +280,18 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
       deadline(ctx, headerTimeoutMs);
     }
-    if (!inBody && folded(buffer)) {
+    if ((!inBody || inTrailer) && folded(buffer)) {
       buffer.skipBytes(buffer.readableBytes());
-      refuse(ctx, FOLDED);
+      refuse(ctx, inTrailer ? FOLDED_TRAILER : FOLDED);
       return;
     }
     int before = out.size();
+    int from = buffer.readerIndex();
     super.decode(ctx, buffer, out);
+    if (chunked && !inTrailer && out.size() == before && lastChunkSize(buffer, from, buffer.readerIndex())) {
+      // The codec reads one step per call and hands nothing on for the last-chunk line: the trailer section follows.
+      inTrailer = true;
+    }
     for (int i = before; i < out.size(); i++) {
       Object msg = out.get(i);
       if (msg instanceof HttpRequest) {
@@ -293,6 +301,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         requests++;
         inBody = true;
         inHead = false;
+        chunked = current != null && current.transferEncoding; // its only coding accepted is chunked
         deadline(ctx, bodyTimeoutMs);
       }
       if (msg instanceof HttpContent && !(msg instanceof HttpRequest) && !((HttpContent) msg).decoderResult().isSuccess()) {
@@ -309,6 +318,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         }
         deadlineNanos = 0;
         inBody = false;
+        chunked = false;
+        inTrailer = false;
       }
     }
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
@@ -321,6 +332,26 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     ReferenceCountUtil.release(out.remove(i));
     refuse(ctx, answer);
     inBody = false;
+    inTrailer = false;
+  }
+
+  /**
+   * Whether {@code [from, to)} is one chunk-size line of size 0 (the last chunk): hexadecimal zeros, then the end of
+   * the line or an extension. The codec has already checked the line; this only tells it from the other lines.
+   */
+  private static boolean lastChunkSize(ByteBuf buffer, int from, int to) {
+    if (to - from < 2 || buffer.getByte(to - 1) != '\n') {
+      return false;
+    }
+    int i = from;
+    while (i < to && buffer.getByte(i) == '0') {
+      i++;
+    }
+    if (i == from) {
+      return false;
+    }
+    byte next = buffer.getByte(i);
+    return next == '\r' || next == '\n' || next == ';' || next == ' ' || next == '\t';
   }
 
   private static boolean trailersValid(HttpHeaders trailers) {
@@ -354,7 +385,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
    */
   private boolean folded(ByteBuf buffer) {
     int to = buffer.writerIndex();
-    boolean headerLine = inHead; // whether the line at i is a header line (or the blank line ending the head)
+    boolean headerLine = inHead || inTrailer; // whether the line at i is a header line (or the blank line ending the head)
     for (int i = buffer.readerIndex(); i < to; ) {
       byte first = buffer.getByte(i);
       boolean blank = first == '\n' || (first == '\r' && i + 1 < to && buffer.getByte(i + 1) == '\n');
@@ -545,6 +576,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private static final byte[] TIMEOUT = rawAnswer("408 Request Timeout", "", "request_timeout", "the request did not arrive in time");
   private static final byte[] FOLDED = rawAnswer("400 Bad Request", "", "bad_request",
     "folded header lines (obs-fold) are not accepted");
+  private static final byte[] FOLDED_TRAILER = rawAnswer("400 Bad Request", "", "bad_request",
+    "folded trailer lines (obs-fold) are not accepted");
   private static final byte[] BAD_TRAILER = rawAnswer("400 Bad Request", "", "bad_request",
     "a trailer field has a name outside the token set or a control character in its value");
   private static final byte[] MALFORMED_BODY = rawAnswer("400 Bad Request", "", "bad_request",

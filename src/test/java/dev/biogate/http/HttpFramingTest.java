@@ -168,6 +168,14 @@ class HttpFramingTest extends HarnessTest {
       post("Transfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\nX-T : ab\r\n\r\n"));
   }
 
+  /** A folded trailer line is refused like a folded header line (an attack pass found it joined to the field above). */
+  @Test
+  void foldedTrailerLinesAreRefused(VertxTestContext ctx) {
+    refusedAlone(ctx, 400,
+      post("Transfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\nX-A: y\r\n z\r\n\r\n"),
+      post("Transfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\nX-A: y\r\n\tTransfer-Encoding: chunked\r\n\r\n"));
+  }
+
   /** Well-formed trailer fields are read and ignored: the request is handled as it would be without them. */
   @Test
   void wellFormedTrailerFieldsAreAccepted(VertxTestContext ctx) {
