@@ -288,7 +288,8 @@ public final class WebhookRoutes {
         ErrorResponses.send(ctx.response(), e);
         return;
       }
-      stats.record(KlaviyoBatch.PROVIDER, "received");
+      // A batch that brought nothing new is a duplicate delivery, as a repeated Linktree or LinkMe delivery is.
+      stats.record(KlaviyoBatch.PROVIDER, ar.result().received() == 0 && ar.result().duplicates() > 0 ? "duplicate" : "received");
       ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end("{\"received\":" + ar.result().received() + ",\"duplicates\":" + ar.result().duplicates() + "}");
     });

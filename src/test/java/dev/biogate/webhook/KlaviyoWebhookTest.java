@@ -94,7 +94,11 @@ class KlaviyoWebhookTest extends HarnessTest {
       answered(r, 3, 3);
       return h.eventually(() -> h.redis(Request.cmd(Command.HGET).arg(RedisKeys.KLAVIYO_TOPICS).arg("event:klaviyo.clicked_email"))
         .map(n -> n != null && n.toInteger() == 8), 5_000);
-    }).compose(v -> admin(g, "/admin/deliveries/evt-d-3"))).onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+    }).compose(v -> h.eventually(() -> h.get(g, "/metrics").map(m -> m.bodyAsString()
+        .contains("biogate_webhook_deliveries_total{provider=\"klaviyo\",result=\"duplicate\"} 1.0")
+        && m.bodyAsString().contains("biogate_webhook_deliveries_total{provider=\"klaviyo\",result=\"received\"} 2.0")), 5_000))
+      // the batch that was all duplicates is a duplicate delivery (it was counted "received" before)
+    .compose(v -> admin(g, "/admin/deliveries/evt-d-3"))).onComplete(ctx.succeeding(r -> ctx.verify(() -> {
       assertEquals(3, r.bodyAsJsonObject().getInteger("deliveries"), "sent three times, queued once");
       ctx.completeNow();
     })));
