@@ -10,6 +10,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -62,7 +63,9 @@ final class Envelopes {
   static Delivery linkme(Buffer raw) {
     JsonObject json = parse(raw);
     Object rawId = json.getValue("id");
-    String id = rawId instanceof String || rawId instanceof Number ? rawId.toString() : null;
+    // A string, or an integer read as its decimal digits: 5 and "5" name the same event. A fraction or an exponent is no id.
+    String id = rawId instanceof String || rawId instanceof Integer || rawId instanceof Long || rawId instanceof BigInteger
+      ? rawId.toString() : null;
     Object event = json.getValue("event");
     if (!validId(id) || !(event instanceof String) || !validType((String) event) || !(json.getValue("data") instanceof JsonObject)) {
       throw LINKME_FIELDS;

@@ -46,6 +46,23 @@ class EnvelopesTest {
     assertThrows(ApiException.class, () -> Envelopes.linktreeType(body));
   }
 
+  /**
+   * A LinkMe envelope id is a string of visible ASCII, or an integer read as its decimal digits. An attack pass found
+   * any JSON number accepted, where the docs promised the string form: {@code 5.0} or {@code 1e3} are not ids.
+   */
+  @Test
+  void aLinkMeIdIsAStringOrAnInteger() {
+    assertEquals("evt-1", Envelopes.linkme(json("{\"id\":\"evt-1\",\"event\":\"link.click\",\"data\":{}}")).id);
+    assertEquals("5", Envelopes.linkme(json("{\"id\":5,\"event\":\"link.click\",\"data\":{}}")).id);
+    assertEquals("123456789012345678901234567890",
+      Envelopes.linkme(json("{\"id\":123456789012345678901234567890,\"event\":\"link.click\",\"data\":{}}")).id);
+    for (String id : new String[] {"5.0", "1e3", "true", "null", "{}", "[\"a\"]", "\"\"", "\"a b\"", "\"" + "x".repeat(201) + "\""}) {
+      ApiException e = assertThrows(ApiException.class,
+        () -> Envelopes.linkme(json("{\"id\":" + id + ",\"event\":\"link.click\",\"data\":{}}")), id);
+      assertSame(Envelopes.LINKME_FIELDS, e, id);
+    }
+  }
+
   private static Buffer json(String s) {
     return Buffer.buffer(s.getBytes(StandardCharsets.UTF_8));
   }
