@@ -16,11 +16,15 @@ public final class Listeners {
   private Listeners() {
   }
 
-  /** The first handler of a router: {@code 404} for paths this listener does not serve. */
+  /**
+   * The first handler of a router: {@code 404} for paths this listener does not serve, and for any path with a
+   * trailing slash: every path is served as the API table writes it, so one resource never has two URLs (the router
+   * alone would take {@code /health/} for {@code /health}, where the profile and redirect paths are exact).
+   */
   public static Handler<RoutingContext> only(boolean management) {
     return ctx -> {
       String p = ctx.normalizedPath();
-      boolean serves = health(p) || operator(p) == management;
+      boolean serves = (health(p) || operator(p) == management) && p.charAt(p.length() - 1) != '/';
       if (serves) {
         ctx.next();
       } else {
