@@ -306,7 +306,7 @@ public final class Gateway {
       config.linktree().breakerResetMs() + config.linktree().profileTimeoutMs());
     upstream.onBreakerChange(sharedBreaker::changed);
     HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo, () -> profiles.cache().holdsCopy(READY_SCAN_LIMIT),
-      sharedBreaker, replicas::unconfirmedShards);
+      sharedBreaker, replicas::unconfirmedShards, webhookRoutes::refusingShards);
     InboundLimiter limiter = new InboundLimiter(config.http()).observeClients(MissAdmission::attribute);
     AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));
     secretFiles = new SecretFiles(vertx, config, rotated -> {

@@ -39,6 +39,7 @@ public final class HealthHandler {
   private final BooleanSupplier holdsCopies;
   private final SharedBreaker sharedBreaker;
   private final IntSupplier unconfirmedShards;
+  private final IntSupplier refusingShards;
   private final Recent<JsonObject> redisState = new Recent<>(FRESH_MS, System::currentTimeMillis, this::askRedis);
   private final Recent<Boolean> peerBreaker;
 
@@ -46,10 +47,13 @@ public final class HealthHandler {
    * {@code klaviyo} yields the sink when it is enabled, else {@code null} (then it is not reported);
    * {@code holdsCopies} says whether this instance holds a profile copy it could serve (a remembered 404 is none);
    * {@code sharedBreaker} whether another instance's breaker to the upstream is open; {@code unconfirmedShards} how
-   * many webhook shards refuse deliveries because no replica or Sentinel majority vouches for their master.
+   * many webhook shards refuse deliveries because no replica or Sentinel majority vouches for their master;
+   * {@code refusingShards} how many refused their last delivery write (unreachable, loading, or no replica
+   * acknowledging in time, as in a Cluster failover) with none accepted since.
    */
   public HealthHandler(Redis redis, LinktreeClient upstream, Supplier<KlaviyoSink> klaviyo, BooleanSupplier holdsCopies,
-                       SharedBreaker sharedBreaker, IntSupplier unconfirmedShards) {
+                       SharedBreaker sharedBreaker, IntSupplier unconfirmedShards, IntSupplier refusingShards) {
+    this.refusingShards = refusingShards;
     this.redis = redis;
     this.upstream = upstream;
     this.klaviyo = klaviyo;
@@ -77,6 +81,11 @@ public final class HealthHandler {
       if (unconfirmed > 0) {
         // Reads are served, but deliveries to these shards get 503 not_replicated (a failover, until it settles).
         degrade(redisStatus.put("unconfirmedShards", unconfirmed));
+      }
+      int refusing = refusingShards.getAsInt();
+      if (refusing > 0) {
+        // Deliveries to these shards were answered 503 (not_replicated or unavailable) and none accepted since.
+        degrade(redisStatus.put("refusingShards", refusing));
       }
       JsonObject linktree = linktreeStatus(ar.result().resultAt(1));
       JsonObject services = new JsonObject().put("redis", redisStatus).put("linktree", linktree);

@@ -34,7 +34,10 @@ final class KlaviyoIngest {
   private final LuaScript script = LuaScript.load("klaviyo_ingest");
   private final Consumer<String> queued;
 
-  KlaviyoIngest(Redis redis, WebhookOptions options, LongSupplier clock, Consumer<String> queued) {
+  private final ShardRefusals refusals;
+
+  KlaviyoIngest(Redis redis, WebhookOptions options, LongSupplier clock, Consumer<String> queued, ShardRefusals refusals) {
+    this.refusals = refusals;
     this.redis = redis;
     this.queued = queued;
     this.options = options;
@@ -67,8 +70,12 @@ final class KlaviyoIngest {
     }
     return script.run(redis, keys, args)
       .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
-      .recover(err -> Future.failedFuture(WebhookIngest.UNAVAILABLE))
+      .recover(err -> {
+        refusals.refused(SHARD);
+        return Future.failedFuture(WebhookIngest.UNAVAILABLE);
+      })
       .compose(r -> {
+        refusals.accepted(SHARD);
         int n = r.get(0).toInteger();
         if (n > 0) {
           queued.accept(stream);

@@ -73,10 +73,16 @@ final class WebhookIngest {
   /** One server holds every key (standalone, Sentinel): the route is read and pinned by the ingest script itself. */
   private final boolean oneServer;
   private final Consumer<String> queued;
+  private final ShardRefusals refusals;
 
-  /** {@code queued}: told the stream key of each delivery queued here (this process's reader reads it at once). */
-  WebhookIngest(Redis redis, WebhookOptions options, LongSupplier clock, ReplicaWatch replicas, Consumer<String> queued) {
+  /**
+   * {@code queued}: told the stream key of each delivery queued here (this process's reader reads it at once);
+   * {@code refusals}: told of each shard's refused and accepted writes.
+   */
+  WebhookIngest(Redis redis, WebhookOptions options, LongSupplier clock, ReplicaWatch replicas, Consumer<String> queued,
+                ShardRefusals refusals) {
     this.redis = redis;
+    this.refusals = refusals;
     this.queued = queued;
     this.options = options;
     this.clock = clock;
@@ -119,6 +125,7 @@ final class WebhookIngest {
   private Future<Boolean> ingest(Delivery d, int shard, boolean routed, boolean rerouted) {
     if (replicas.refuses(shard)) {
       // Written there, it could only wait for a replica in vain (holding a pooled connection) and then be refused.
+      refusals.refused(shard);
       return Future.failedFuture(NOT_REPLICATED);
     }
     String stream = RedisKeys.eventsShard(shard);
@@ -138,7 +145,10 @@ final class WebhookIngest {
       : script.run(redis, keys, args).map(r -> new Result(r.get(0).toInteger(), r.get(1).toString(), -1));
     return sent
       .timeout(TIMEOUT_MS + (wait ? options.replicaWaitMs() : 0), TimeUnit.MILLISECONDS)
-      .recover(err -> Future.failedFuture(unavailable(err)))
+      .recover(err -> {
+        refusals.refused(shard);
+        return Future.failedFuture(unavailable(err));
+      })
       .compose(r -> {
         if (degraded.compareAndSet(true, false) && outageReported) {
           LOG.info("redis reachable again; webhook deliveries are being queued");
@@ -156,8 +166,10 @@ final class WebhookIngest {
         if (wait && replicas.missed(shard, r.replicas())) {
           unreplicated.warn(LOG, clock.getAsLong(), "deliveries", "no replica acknowledged delivery {} within {} ms; answering 503",
             d.id, options.replicaWaitMs());
+          refusals.refused(shard);
           return Future.failedFuture(NOT_REPLICATED);
         }
+        refusals.accepted(shard);
         if (code == 1) {
           queued.accept(stream);
         }

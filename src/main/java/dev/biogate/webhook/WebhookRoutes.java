@@ -61,6 +61,7 @@ public final class WebhookRoutes {
   private volatile WebhookVerifier linkme;
   private volatile WebhookVerifier klaviyo;
   private final KlaviyoIngest klaviyoIngest;
+  private final ShardRefusals refusals;
   private final BodyBudget bodies;
   private final ClientAddress clients;
   private final boolean exemptLoopback;
@@ -69,17 +70,27 @@ public final class WebhookRoutes {
   public static WebhookRoutes create(WebhookOptions options, io.vertx.redis.client.Redis redis, LongSupplier clock,
                                      WebhookStats stats, ReplicaWatch replicas, java.util.function.Consumer<String> queued,
                                      ClientAddress clients, boolean exemptLoopback) {
-    return new WebhookRoutes(options, new WebhookIngest(redis, options, clock, replicas, queued),
-      new KlaviyoIngest(redis, options, clock, queued), clock, stats, clients, exemptLoopback);
+    ShardRefusals refusals = new ShardRefusals(options.shards(), clock);
+    return new WebhookRoutes(options, new WebhookIngest(redis, options, clock, replicas, queued, refusals),
+      new KlaviyoIngest(redis, options, clock, queued, refusals), refusals, clock, stats, clients, exemptLoopback);
+  }
+
+  /**
+   * How many webhook shards refused their last write with none accepted since (see {@link ShardRefusals}): their
+   * deliveries are being answered 503.
+   */
+  public int refusingShards() {
+    return refusals.count();
   }
 
   /**
    * {@code clients} tells who sent a delivery (the peer, or a trusted proxy's {@code X-Forwarded-For}), for each
    * client's share of the body budget; loopback holds no share of its own when {@code exemptLoopback}.
    */
-  WebhookRoutes(WebhookOptions options, WebhookIngest ingest, KlaviyoIngest klaviyoIngest, LongSupplier clock, WebhookStats stats,
-                ClientAddress clients, boolean exemptLoopback) {
+  WebhookRoutes(WebhookOptions options, WebhookIngest ingest, KlaviyoIngest klaviyoIngest, ShardRefusals refusals,
+                LongSupplier clock, WebhookStats stats, ClientAddress clients, boolean exemptLoopback) {
     this.stats = stats;
+    this.refusals = refusals;
     this.options = options;
     this.ingest = ingest;
     this.clock = clock;

@@ -65,6 +65,12 @@ class ReplicaWaitTest {
         assertEquals(503, r.statusCode(), r.bodyAsString());
         assertEquals("not_replicated", r.bodyAsJsonObject().getString("error"));
         assertTrue(Long.parseLong(r.getHeader("Retry-After")) >= 1);
+        // /health says so while deliveries to that shard are refused (it said healthy: a drill pass found it).
+        return h.get(g, "/health");
+      }).compose(health -> {
+        JsonObject redisState = health.bodyAsJsonObject().getJsonObject("services").getJsonObject("redis");
+        assertEquals("degraded", redisState.getString("status"), health.bodyAsString());
+        assertEquals(1, redisState.getInteger("refusingShards"), health.bodyAsString());
         // The provider retries once the replica is back: acknowledged now, and handled exactly once.
         return h.eventually(() -> post(g, "durable-2").map(again -> {
           if (again.statusCode() == 503) {
@@ -72,7 +78,11 @@ class ReplicaWaitTest {
           }
           return again.statusCode() == 200;
         }), 10_000);
-      }).compose(v -> h.eventually(() -> Future.succeededFuture(g.eventStats().handled() == 2), 10_000)))
+      }).compose(v -> h.get(g, "/health").map(health -> {
+        JsonObject redisState = health.bodyAsJsonObject().getJsonObject("services").getJsonObject("redis");
+        assertEquals("healthy", redisState.getString("status"), "a delivery to the shard was acknowledged: " + health.bodyAsString());
+        return null;
+      })).compose(v -> h.eventually(() -> Future.succeededFuture(g.eventStats().handled() == 2), 10_000)))
       .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
         warnings.close();
         // Each refusal is answered 503, but the log says it once per interval, not once per delivery.
