@@ -4,8 +4,10 @@ import dev.biogate.config.WebhookOptions;
 import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.ReplicaWatch;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Response;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +18,10 @@ import java.util.function.LongSupplier;
 /**
  * Queues the events of a verified Klaviyo batch on the events stream, each deduplicated by its {@code external_id},
  * in one atomic step ({@code redis/klaviyo_ingest.lua}). A full backlog or an unreachable Redis fails the whole batch
- * with 503 and {@code Retry-After}: nothing of it was queued, so the sender's retry loses nothing.
+ * with 503 and {@code Retry-After}: nothing of it was queued, so the sender's retry loses nothing. Where the shard's
+ * master has a replica the script and a {@code WAIT} go out together, as for the other providers
+ * ({@link WebhookIngest}): no replica acknowledging in time is a 503 {@code not_replicated}, and the retry finds the
+ * batch's markers (duplicates) or queues it anew.
  */
 final class KlaviyoIngest {
 
@@ -34,9 +39,12 @@ final class KlaviyoIngest {
   private final LuaScript script = LuaScript.load("klaviyo_ingest");
   private final Consumer<String> queued;
 
+  private final ReplicaWatch replicas;
   private final ShardRefusals refusals;
 
-  KlaviyoIngest(Redis redis, WebhookOptions options, LongSupplier clock, Consumer<String> queued, ShardRefusals refusals) {
+  KlaviyoIngest(Redis redis, WebhookOptions options, LongSupplier clock, ReplicaWatch replicas, Consumer<String> queued,
+                ShardRefusals refusals) {
+    this.replicas = replicas;
     this.refusals = refusals;
     this.redis = redis;
     this.queued = queued;
@@ -68,14 +76,26 @@ final class KlaviyoIngest {
       args.add(e.topic());
       args.add(e.body());
     }
-    return script.run(redis, keys, args)
-      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    if (replicas.refuses(SHARD)) {
+      refusals.refused(SHARD);
+      return Future.failedFuture(WebhookIngest.NOT_REPLICATED);
+    }
+    boolean wait = replicas.waitForReplica(SHARD);
+    Future<LuaScript.Replicated> sent = wait ? script.runAndWait(redis, keys, args, options.replicaWaitMs())
+      : script.run(redis, keys, args).map(r -> new LuaScript.Replicated(r, -1));
+    return sent
+      .timeout(TIMEOUT_MS + (wait ? options.replicaWaitMs() : 0), TimeUnit.MILLISECONDS)
       .recover(err -> {
         refusals.refused(SHARD);
         return Future.failedFuture(WebhookIngest.UNAVAILABLE);
       })
-      .compose(r -> {
+      .compose(w -> {
+        if (wait && replicas.missed(SHARD, w.replicas())) {
+          refusals.refused(SHARD);
+          return Future.failedFuture(WebhookIngest.NOT_REPLICATED);
+        }
         refusals.accepted(SHARD);
+        Response r = w.reply();
         int n = r.get(0).toInteger();
         if (n > 0) {
           queued.accept(stream);

@@ -72,7 +72,7 @@ public final class WebhookRoutes {
                                      ClientAddress clients, boolean exemptLoopback) {
     ShardRefusals refusals = new ShardRefusals(options.shards(), clock);
     return new WebhookRoutes(options, new WebhookIngest(redis, options, clock, replicas, queued, refusals),
-      new KlaviyoIngest(redis, options, clock, queued, refusals), refusals, clock, stats, clients, exemptLoopback);
+      new KlaviyoIngest(redis, options, clock, replicas, queued, refusals), refusals, clock, stats, clients, exemptLoopback);
   }
 
   /**
