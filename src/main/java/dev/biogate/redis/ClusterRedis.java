@@ -5,6 +5,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -73,7 +75,13 @@ public final class ClusterRedis implements Redis {
   private long lastRefreshNanos;
   private int cursor;
   private long pollTimer = -1;
-  private boolean closed;
+  private volatile boolean closed;
+  /**
+   * The context node clients are created from, never a verticle's: Vert.x closes the clients created inside a
+   * verticle when it is undeployed, and a node first reached from an HTTP verticle (after a failover moved its slots)
+   * was closed when the listeners stopped, before the gateway was done with it.
+   */
+  private final ContextInternal home;
 
   /** {@code template}: the options every node connection is built from (password, pool, TCP settings). */
   public ClusterRedis(Vertx vertx, RedisOptions template, long commandTimeoutMs) {
@@ -81,6 +89,7 @@ public final class ClusterRedis implements Redis {
     this.template = template;
     this.seeds = List.copyOf(template.getEndpoints());
     this.timeoutMs = commandTimeoutMs;
+    this.home = ((VertxInternal) vertx).createEventLoopContext();
   }
 
   /** Reads the topology and connects to every master now, so the first requests do not pay for it. */
@@ -330,6 +339,9 @@ public final class ClusterRedis implements Redis {
 
   /** The topology, read first if there is none yet. */
   private Future<ClusterTopology> ready() {
+    if (closed) {
+      return Future.failedFuture(VertxException.noStackTrace("redis client closed"));
+    }
     ClusterTopology t = topology;
     if (!t.isEmpty()) {
       return Future.succeededFuture(t);
@@ -374,7 +386,8 @@ public final class ClusterRedis implements Redis {
       if (closed || pollTimer >= 0 || topology.masters().stream().noneMatch(this::nodeFailing)) {
         return;
       }
-      pollTimer = vertx.setTimer(REFRESH_INTERVAL_MS, id -> {
+      // On the client's own context: a timer set from a verticle's is cancelled with it, and pollTimer never cleared.
+      pollTimer = home.setTimer(REFRESH_INTERVAL_MS, id -> {
         synchronized (lock) {
           pollTimer = -1;
         }
@@ -430,7 +443,7 @@ public final class ClusterRedis implements Redis {
         return false;
       });
     }
-    gone.forEach(n -> vertx.setTimer(timeoutMs, t -> n.redis.close()));
+    gone.forEach(n -> home.setTimer(timeoutMs, t -> n.redis.close()));
     fresh.masters().forEach(m -> node(m).redis.warmUp());
     return fresh;
   }
@@ -453,7 +466,15 @@ public final class ClusterRedis implements Redis {
 
   private Node node(String address) {
     synchronized (lock) {
-      return nodes.computeIfAbsent(address, a -> new Node(MultiplexedRedis.create(vertx, nodeOptions(url(a)), timeoutMs)));
+      if (closed) {
+        // A command routed after close (a stopping engine's last call) must not open a node nobody closes.
+        throw VertxException.noStackTrace("redis client closed");
+      }
+      return nodes.computeIfAbsent(address, a -> {
+        MultiplexedRedis[] made = new MultiplexedRedis[1];
+        home.dispatch(() -> made[0] = MultiplexedRedis.create(vertx, nodeOptions(url(a)), timeoutMs));
+        return new Node(made[0]);
+      });
     }
   }
 
