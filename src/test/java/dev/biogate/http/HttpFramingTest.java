@@ -314,6 +314,32 @@ class HttpFramingTest extends HarnessTest {
   }
 
   /**
+   * A connection's accepted Host is remembered so that its repeats are not checked again: a repeat inside one request,
+   * or another value later on the connection, is still checked and refused.
+   */
+  @Test
+  void theHostRulesHoldForEveryRequestOfAConnection(VertxTestContext ctx) {
+    String ok = "GET /health/live HTTP/1.1\r\nHost: a.example:8080\r\n\r\n";
+    Future<Void> chain = Future.succeededFuture();
+    for (String second : new String[] {"Host: a.example:8080\r\nHost: a.example:8080\r\n", "Host: a.example:99999\r\n",
+        "Host: a.example:8080 \u0001\r\n", "X-A: 1\r\n"}) {
+      chain = chain.compose(v -> raw.exchange(g.port(), ok + ok + "GET /health/live HTTP/1.1\r\n" + second + "\r\n" + NEXT, 5_000)
+        .compose(rs -> {
+          try {
+            assertEquals(3, rs.size(), printable(second) + ": " + rs);
+            assertEquals(200, rs.get(0).status(), rs.toString());
+            assertEquals(200, rs.get(1).status(), rs.toString());
+            assertEquals(400, rs.get(2).status(), printable(second) + ": " + rs);
+            return Future.succeededFuture();
+          } catch (AssertionError e) {
+            return Future.failedFuture(e);
+          }
+        }));
+    }
+    chain.onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
    * A Host whose port is not a port, or whose IPv6 literal is not closed, used to reach the router, which failed on it
    * with a 500 (on both listeners).
    */
