@@ -1,6 +1,6 @@
 -- Take or renew the lease on a link batch job: whoever holds it is the only instance applying the job's operations.
 --
--- KEYS[1] the job's lease (bg:job:{<id>}:lease), KEYS[2] the job hash (bg:job:{<id>})
+-- KEYS[1] the job's lease (bg:job:{bg}:<id>:lease), KEYS[2] the job hash (bg:job:{bg}:<id>)
 -- ARGV[1] this instance's owner token, ARGV[2] lease length (ms), ARGV[3] now (epoch ms)
 -- Returns 1 when this instance holds the lease (taken or renewed), 0 when another does, -1 when the job is gone
 -- (expired) or finished.

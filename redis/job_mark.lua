@@ -1,6 +1,6 @@
 -- Mark an operation as in flight just before its upstream call (mark-then-call).
 --
--- KEYS[1] the job's lease, KEYS[2] its in-flight hash (bg:job:{<id>}:inflight: index -> holder that called),
+-- KEYS[1] the job's lease, KEYS[2] its in-flight hash (bg:job:{bg}:<id>:inflight: index -> holder that called),
 -- KEYS[3] its results hash
 -- ARGV[1] this instance's owner token, ARGV[2] operation index
 -- Returns {ok, previous holder or ""}: ok = 0 when this instance no longer holds the lease (it must stop), or the

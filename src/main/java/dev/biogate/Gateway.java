@@ -191,7 +191,6 @@ public final class Gateway {
       new LaneShares(lt.foregroundReserve(), lt.refreshReserve(), lt.firstSight().share()), lt.maxInstances(), lt.localGrantMs());
     this.usage = new LaneUsage(budget, redis, "linktree", clock);
     this.upstream = new LinktreeClient(vertx, lt, usage, registry, new MissAdmission(redis, lt.firstSight(), budget::isDegraded));
-    this.jobs = new LinkJobs(vertx, redis, upstream, config.jobs(), clock);
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,
@@ -203,7 +202,9 @@ public final class Gateway {
     WebhookOptions w = config.webhooks();
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
     this.sentinels = config.redis().type() == RedisConfig.Type.SENTINEL ? followSwitches(new SentinelGroup(vertx, config.redis(), sentinelOrder)) : null;
-    this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels, List.of(OutboundKeys.STREAM));
+    this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels,
+      List.of(OutboundKeys.STREAM, RedisKeys.JOBS_ACTIVE));
+    this.jobs = new LinkJobs(vertx, redis, upstream, config.jobs(), clock, replicas, w.replicaWaitMs());
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake,
       ClientAddress.trusting(config.http().trustedProxies()), config.http().exemptLoopback());
 

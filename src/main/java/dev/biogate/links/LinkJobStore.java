@@ -3,6 +3,7 @@ package dev.biogate.links;
 import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.redis.StreamReplies;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -35,7 +36,14 @@ final class LinkJobStore {
   record Snapshot(String username, List<LinkOp> ops, Map<Integer, JsonObject> results) {
   }
 
+  static final ApiException KEY_REUSED = new ApiException(409, "idempotency_key_reused",
+    "this Idempotency-Key was sent with another batch for this creator");
+  static final ApiException NOT_REPLICATED = new ApiException(503, "not_replicated",
+    "the job could not be made durable in time; retry later", 5);
+
   private final Redis redis;
+  private final ReplicaWatch replicas;
+  private final long replicaWaitMs;
   private final LuaScript create = LuaScript.load("job_create");
   private final LuaScript lease = LuaScript.load("job_lease");
   private final LuaScript mark = LuaScript.load("job_mark");
@@ -43,24 +51,54 @@ final class LinkJobStore {
   private final LuaScript finish = LuaScript.load("job_finish");
   private final LuaScript release = LuaScript.load("lock_release");
 
-  LinkJobStore(Redis redis) {
+  /**
+   * {@code replicas} says whether the master of the jobs' slot ({@link RedisKeys#JOBS_ACTIVE}, watched there) has a
+   * replica to wait for, up to {@code replicaWaitMs}, before a job is acknowledged.
+   */
+  LinkJobStore(Redis redis, ReplicaWatch replicas, long replicaWaitMs) {
     this.redis = redis;
+    this.replicas = replicas;
+    this.replicaWaitMs = replicaWaitMs;
   }
 
-  /** Stores the job, then makes it visible to every instance's runner; fails with 503 when either step fails. */
-  Future<Void> create(String id, String username, List<LinkOp> ops, long nowMs) {
-    List<String> args = new ArrayList<>(4 + ops.size());
+  /**
+   * Stores the job and lists it for every instance's runner in one step, made durable like a webhook delivery: where
+   * the master has a replica, with {@code WAIT} before the caller answers 202. Fails with 503 otherwise.
+   */
+  Future<Void> create(String id, String username, String digest, List<LinkOp> ops, long nowMs) {
+    int master = replicas.indexOf(RedisKeys.JOBS_ACTIVE);
+    if (replicas.refuses(master)) {
+      return Future.failedFuture(NOT_REPLICATED);
+    }
+    List<String> args = new ArrayList<>(6 + ops.size());
     args.add(id);
     args.add(username);
     args.add(Long.toString(nowMs));
     args.add(Long.toString(TTL_S));
+    args.add(Integer.toString(MAX_ACTIVE));
+    args.add(digest);
     ops.forEach(o -> args.add(o.toJson().encode()));
-    return send(Request.cmd(Command.SCARD).arg(RedisKeys.JOBS_ACTIVE)).compose(n -> n.toInteger() >= MAX_ACTIVE
-        ? Future.failedFuture(TOO_MANY)
-        : timed(create.run(redis, List.of(RedisKeys.job(id), RedisKeys.jobOps(id)), args))
-          .compose(r -> send(Request.cmd(Command.SADD).arg(RedisKeys.JOBS_ACTIVE).arg(id))))
-      .recover(err -> Future.failedFuture(err instanceof ApiException ? err : UNAVAILABLE))
-      .mapEmpty();
+    List<String> keys = List.of(RedisKeys.job(id), RedisKeys.jobOps(id), RedisKeys.JOBS_ACTIVE);
+    boolean wait = replicas.waitForReplica(master);
+    Future<LuaScript.Replicated> stored = wait ? create.runAndWait(redis, keys, args, replicaWaitMs)
+      : create.run(redis, keys, args).map(r -> new LuaScript.Replicated(r, -1));
+    return stored.timeout(TIMEOUT_MS + (wait ? replicaWaitMs : 0), TimeUnit.MILLISECONDS)
+      .recover(err -> Future.failedFuture(UNAVAILABLE))
+      .compose(w -> {
+        int created = w.reply().toInteger();
+        if (created == -1) {
+          return Future.failedFuture(TOO_MANY);
+        }
+        if (created == -3) {
+          return Future.failedFuture(KEY_REUSED);
+        }
+        // A retry (-2) is checked too: the job's first write may so far exist on this master alone.
+        if (wait && replicas.missed(master, w.replicas())) {
+          // The job may stand on the master (and run): a retry under the same Idempotency-Key finds it, not a copy.
+          return Future.failedFuture(NOT_REPLICATED);
+        }
+        return Future.<Void>succeededFuture();
+      });
   }
 
   Future<List<String>> active() {

@@ -4,6 +4,7 @@ import dev.biogate.config.JobsOptions;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.Usernames;
 import dev.biogate.ops.AdminHandler;
+import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.upstream.LinktreeClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -13,6 +14,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.redis.client.Redis;
 
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.LongSupplier;
@@ -22,6 +26,11 @@ import java.util.function.LongSupplier;
  * limit: {@code POST /admin/creators/{username}/links/batch} stores the job in Redis and answers
  * {@code 202 {"job": id}}; any instance applies it ({@link LinkJobRunner}) and {@code GET /admin/jobs/{id}} shows its
  * progress and every operation's result. Both routes sit under {@code /admin/*}, behind the admin token.
+ * <p>
+ * A job is answered 202 only once it is durable (see {@link LinkJobStore#create}); a submission may then be answered
+ * 503 although its job stands. With an {@code Idempotency-Key} header the job's id derives from the creator and the
+ * key, so a retry finds the job it already created instead of creating a second one (409 when the key comes with
+ * another batch). Without one every submission is a new job.
  * <p>
  * Settings: section {@code jobs} ({@link JobsOptions}).
  */
@@ -33,9 +42,11 @@ public final class LinkJobs {
   private final LinkJobRunner runner;
   private final LongSupplier clock;
 
-  public LinkJobs(Vertx vertx, Redis redis, LinktreeClient upstream, JobsOptions options, LongSupplier clock) {
+  /** {@code replicas}/{@code replicaWaitMs}: when and how long a new job waits for a replica, as a webhook does. */
+  public LinkJobs(Vertx vertx, Redis redis, LinktreeClient upstream, JobsOptions options, LongSupplier clock,
+                  ReplicaWatch replicas, long replicaWaitMs) {
     this.clock = clock;
-    this.store = new LinkJobStore(redis);
+    this.store = new LinkJobStore(redis, replicas, replicaWaitMs);
     this.runner = new LinkJobRunner(vertx, store, upstream, options.pollMs(), options.leaseMs(), clock);
   }
 
@@ -50,19 +61,52 @@ public final class LinkJobs {
 
   private void submit(RoutingContext ctx) {
     String username = Usernames.normalize(ctx.pathParam("username"));
+    String key = ctx.request().getHeader("Idempotency-Key");
     AdminHandler.answer(ctx, () -> {
       if (username == null) {
         throw Usernames.INVALID;
       }
+      if (key != null && !validKey(key)) {
+        throw INVALID_KEY;
+      }
       return LinkBatch.parse(ctx.body().buffer());
     }, (List<LinkOp> ops) -> {
-      String id = UUID.randomUUID().toString().replace("-", "");
-      return store.create(id, username, ops, clock.getAsLong()).map(v -> {
+      String id = key == null ? UUID.randomUUID().toString().replace("-", "") : hex32(username + '\n' + key);
+      return store.create(id, username, hex32(ctx.body().buffer()), ops, clock.getAsLong()).map(v -> {
         runner.scan();
         ctx.response().setStatusCode(202).putHeader("Location", "/admin/jobs/" + id);
         return new JsonObject().put("job", id);
       });
     });
+  }
+
+  static final ApiException INVALID_KEY = new ApiException(400, "invalid_idempotency_key",
+    "Idempotency-Key must be 1-128 visible ASCII characters");
+
+  private static boolean validKey(String key) {
+    if (key.isEmpty() || key.length() > 128) {
+      return false;
+    }
+    for (int i = 0; i < key.length(); i++) {
+      if (key.charAt(i) <= ' ' || key.charAt(i) >= 0x7F) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The first 32 hex digits of the SHA-256 of {@code text}'s UTF-8 bytes: a job id. */
+  private static String hex32(String text) {
+    return hex32(io.vertx.core.buffer.Buffer.buffer(text));
+  }
+
+  private static String hex32(io.vertx.core.buffer.Buffer bytes) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes.getBytes());
+      return HexFormat.of().formatHex(digest, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static String jobId(String id) {

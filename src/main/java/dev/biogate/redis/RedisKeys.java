@@ -173,35 +173,36 @@ public final class RedisKeys {
     return "bg:sink:klaviyo:sent:{" + eventId + "}";
   }
 
-  // ---- Link batch jobs (links/). Each job's keys carry the job id as hash tag: its scripts touch several of them,
-  // and jobs spread over a Cluster's slots. The active set is one cluster-wide key, written by single commands.
+  // ---- Link batch jobs (links/). Every job key shares the active set's slot ({bg}): a job is stored and listed as
+  // active in one atomic script, and one WAIT then covers both before its 202. Jobs are few (at most 100 active) and
+  // paced by the upstream budget, so one slot holds them all without becoming a hot spot.
 
   /** Set: ids of link batch jobs not yet finished; every instance scans it for jobs to take over. */
   public static final String JOBS_ACTIVE = "bg:jobs:{bg}:active";
 
   /** Hash: a job's description and progress (id, username, created, total, applied, failed, state, ...). */
   public static String job(String id) {
-    return "bg:job:{" + id + "}";
+    return "bg:job:{bg}:" + id;
   }
 
   /** Hash: a job's operations, index → operation JSON. */
   public static String jobOps(String id) {
-    return "bg:job:{" + id + "}:ops";
+    return "bg:job:{bg}:" + id + ":ops";
   }
 
   /** Hash: a job's operation results, index → result JSON. */
   public static String jobResults(String id) {
-    return "bg:job:{" + id + "}:results";
+    return "bg:job:{bg}:" + id + ":results";
   }
 
   /** Hash: operations whose upstream call was started and not yet recorded, index → owner that called. */
   public static String jobInflight(String id) {
-    return "bg:job:{" + id + "}:inflight";
+    return "bg:job:{bg}:" + id + ":inflight";
   }
 
   /** String: the instance applying the job (owner token), with a lease time renewed by its heartbeat. */
   public static String jobLease(String id) {
-    return "bg:job:{" + id + "}:lease";
+    return "bg:job:{bg}:" + id + ":lease";
   }
 
   /** Hash: upstream permits granted per lane in one minute ({@code minute} = epoch minutes), lane → count. */
