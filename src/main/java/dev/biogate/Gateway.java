@@ -203,7 +203,7 @@ public final class Gateway {
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
     this.sentinels = config.redis().type() == RedisConfig.Type.SENTINEL ? followSwitches(new SentinelGroup(vertx, config.redis(), sentinelOrder)) : null;
     this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels,
-      List.of(OutboundKeys.STREAM, RedisKeys.JOBS_ACTIVE));
+      List.of(OutboundKeys.STREAM, RedisKeys.JOBS_ACTIVE, RedisKeys.CREATOR_KEY_INDEX));
     this.jobs = new LinkJobs(vertx, redis, upstream, config.jobs(), clock, replicas, w.replicaWaitMs());
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake,
       ClientAddress.trusting(config.http().trustedProxies()), config.http().exemptLoopback());
@@ -214,7 +214,7 @@ public final class Gateway {
     this.recorder = ClickRecorder.create(vertx, clickWriter, a);
     this.counter = new ClickCounter(redis, profiles, a);
     this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles, shards.count());
-    CreatorKeys keys = new CreatorKeys(redis);
+    CreatorKeys keys = new CreatorKeys(redis, replicas, w.replicaWaitMs());
     this.redirect = new RedirectHandler(profiles, recorder,
       new ClickGate(a.clicks(), config.http().trustedProxies(), config.http().exemptLoopback()), clock);
     this.analyticsApi = new AnalyticsHandler(keys, new ClickQuery(redis), a.queryTimeoutMs(), a.maxBuckets(), clock);

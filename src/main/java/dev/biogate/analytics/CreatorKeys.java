@@ -1,13 +1,16 @@
 package dev.biogate.analytics;
 
+import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.ReplicaWatch;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -35,12 +38,38 @@ public final class CreatorKeys {
   private static final String PREFIX = "bgk_";
   private static final int MAX_KEY_LENGTH = 128;
 
+  static final ApiException NOT_REPLICATED = new ApiException(503, "not_replicated",
+    "the change could not be made durable in time; retry later", 5);
+
   private final Redis redis;
+  private final ReplicaWatch replicas;
+  private final int master;
+  private final long replicaWaitMs;
   private final LuaScript issue = LuaScript.load("creator_key_issue");
   private final LuaScript revoke = LuaScript.load("creator_key_revoke");
 
-  public CreatorKeys(Redis redis) {
+  /**
+   * {@code replicas} watches the master of the keys' slot ({@link RedisKeys#CREATOR_KEY_INDEX}): where it has a
+   * replica, an issued or revoked key is acknowledged only once the replica holds the change (up to
+   * {@code replicaWaitMs}), so a failover cannot lose a key handed out or bring back a revoked one.
+   */
+  public CreatorKeys(Redis redis, ReplicaWatch replicas, long replicaWaitMs) {
     this.redis = redis;
+    this.replicas = replicas;
+    this.master = replicas.indexOf(RedisKeys.CREATOR_KEY_INDEX);
+    this.replicaWaitMs = replicaWaitMs;
+  }
+
+  /** Runs a key-changing script, waiting for a replica where there is one; 503 {@code not_replicated} without it. */
+  private Future<Response> durably(LuaScript script, List<String> keys, List<String> args) {
+    if (replicas.refuses(master)) {
+      return Future.failedFuture(NOT_REPLICATED);
+    }
+    boolean wait = replicas.waitForReplica(master);
+    Future<LuaScript.Replicated> done = wait ? script.runAndWait(redis, keys, args, replicaWaitMs)
+      : script.run(redis, keys, args).map(r -> new LuaScript.Replicated(r, -1));
+    return done.compose(w -> wait && replicas.missed(master, w.replicas())
+      ? Future.failedFuture(NOT_REPLICATED) : Future.succeededFuture(w.reply()));
   }
 
   public Future<Issued> issue(String username, long nowMs) {
@@ -50,14 +79,14 @@ public final class CreatorKeys {
     RANDOM.nextBytes(secret);
     String keyId = HexFormat.of().formatHex(id);
     String key = PREFIX + keyId + "_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-    return issue.run(redis, List.of(RedisKeys.CREATOR_KEY_INDEX, RedisKeys.creatorKeys(username)),
+    return durably(issue, List.of(RedisKeys.CREATOR_KEY_INDEX, RedisKeys.creatorKeys(username)),
         List.of(sha256(key), username, keyId, Long.toString(nowMs)))
       .compose(r -> r.toInteger() == 1 ? Future.succeededFuture(new Issued(keyId, key, nowMs)) : issue(username, nowMs));
   }
 
   /** True when the creator had this key (it no longer works). */
   public Future<Boolean> revoke(String username, String keyId) {
-    return revoke.run(redis, List.of(RedisKeys.CREATOR_KEY_INDEX, RedisKeys.creatorKeys(username)), List.of(keyId))
+    return durably(revoke, List.of(RedisKeys.CREATOR_KEY_INDEX, RedisKeys.creatorKeys(username)), List.of(keyId))
       .map(r -> r.toInteger() == 1);
   }
 
