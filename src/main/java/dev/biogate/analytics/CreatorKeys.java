@@ -62,14 +62,8 @@ public final class CreatorKeys {
 
   /** Runs a key-changing script, waiting for a replica where there is one; 503 {@code not_replicated} without it. */
   private Future<Response> durably(LuaScript script, List<String> keys, List<String> args) {
-    if (replicas.refuses(master)) {
-      return Future.failedFuture(NOT_REPLICATED);
-    }
-    boolean wait = replicas.waitForReplica(master);
-    Future<LuaScript.Replicated> done = wait ? script.runAndWait(redis, keys, args, replicaWaitMs)
-      : script.run(redis, keys, args).map(r -> new LuaScript.Replicated(r, -1));
-    return done.compose(w -> wait && replicas.missed(master, w.replicas())
-      ? Future.failedFuture(NOT_REPLICATED) : Future.succeededFuture(w.reply()));
+    return replicas.durably(master, redis, script, keys, args, replicaWaitMs)
+      .recover(err -> Future.failedFuture(err == ReplicaWatch.NOT_DURABLE ? NOT_REPLICATED : err));
   }
 
   public Future<Issued> issue(String username, long nowMs) {

@@ -43,6 +43,7 @@ final class LinkJobStore {
 
   private final Redis redis;
   private final ReplicaWatch replicas;
+  private final int master;
   private final long replicaWaitMs;
   private final LuaScript create = LuaScript.load("job_create");
   private final LuaScript lease = LuaScript.load("job_lease");
@@ -58,6 +59,7 @@ final class LinkJobStore {
   LinkJobStore(Redis redis, ReplicaWatch replicas, long replicaWaitMs) {
     this.redis = redis;
     this.replicas = replicas;
+    this.master = replicas.indexOf(RedisKeys.JOBS_ACTIVE);
     this.replicaWaitMs = replicaWaitMs;
   }
 
@@ -66,10 +68,6 @@ final class LinkJobStore {
    * the master has a replica, with {@code WAIT} before the caller answers 202. Fails with 503 otherwise.
    */
   Future<Void> create(String id, String username, String digest, List<LinkOp> ops, long nowMs) {
-    int master = replicas.indexOf(RedisKeys.JOBS_ACTIVE);
-    if (replicas.refuses(master)) {
-      return Future.failedFuture(NOT_REPLICATED);
-    }
     List<String> args = new ArrayList<>(6 + ops.size());
     args.add(id);
     args.add(username);
@@ -79,25 +77,15 @@ final class LinkJobStore {
     args.add(digest);
     ops.forEach(o -> args.add(o.toJson().encode()));
     List<String> keys = List.of(RedisKeys.job(id), RedisKeys.jobOps(id), RedisKeys.JOBS_ACTIVE);
-    boolean wait = replicas.waitForReplica(master);
-    Future<LuaScript.Replicated> stored = wait ? create.runAndWait(redis, keys, args, replicaWaitMs)
-      : create.run(redis, keys, args).map(r -> new LuaScript.Replicated(r, -1));
-    return stored.timeout(TIMEOUT_MS + (wait ? replicaWaitMs : 0), TimeUnit.MILLISECONDS)
-      .recover(err -> Future.failedFuture(UNAVAILABLE))
-      .compose(w -> {
-        int created = w.reply().toInteger();
-        if (created == -1) {
-          return Future.failedFuture(TOO_MANY);
-        }
-        if (created == -3) {
-          return Future.failedFuture(KEY_REUSED);
-        }
-        // A retry (-2) is checked too: the job's first write may so far exist on this master alone.
-        if (wait && replicas.missed(master, w.replicas())) {
-          // The job may stand on the master (and run): a retry under the same Idempotency-Key finds it, not a copy.
-          return Future.failedFuture(NOT_REPLICATED);
-        }
-        return Future.<Void>succeededFuture();
+    return replicas.durably(master, redis, create, keys, args, replicaWaitMs)
+      .timeout(TIMEOUT_MS + replicaWaitMs, TimeUnit.MILLISECONDS)
+      // Not durable: the job may stand on the master (and run); a retry under the same Idempotency-Key finds it.
+      .recover(err -> Future.failedFuture(err == ReplicaWatch.NOT_DURABLE ? NOT_REPLICATED : UNAVAILABLE))
+      .compose(r -> {
+        int created = r.toInteger();
+        return created == -1 ? Future.failedFuture(TOO_MANY)
+          : created == -3 ? Future.failedFuture(KEY_REUSED)
+          : Future.<Void>succeededFuture(); // a count, or -2: a retry finding its job
       });
   }
 

@@ -2,9 +2,11 @@ package dev.biogate.redis;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.types.ErrorType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -156,6 +158,26 @@ public final class ReplicaWatch {
     }
     recheck(shard);
     return true;
+  }
+
+  /** How {@link #durably} fails when a write could not be made durable: refused at once, or no replica acknowledged. */
+  public static final VertxException NOT_DURABLE = VertxException.noStackTrace("not made durable: no replica acknowledged in time");
+
+  /**
+   * Runs {@code script} (a write the caller is about to acknowledge) on the master watched at {@code index}: refused
+   * at once while that master cannot make it durable ({@link #refuses}), else followed by {@code WAIT 1 waitMs} on
+   * the same connection where it has a replica. Fails with {@link #NOT_DURABLE} when refused or when no replica
+   * acknowledged in time (the write may then stand on the master alone); any other failure is the call's own.
+   */
+  public Future<Response> durably(int index, Redis redis, LuaScript script, List<String> keys, List<?> args, long waitMs) {
+    if (refuses(index)) {
+      return Future.failedFuture(NOT_DURABLE);
+    }
+    if (!waitForReplica(index)) {
+      return script.run(redis, keys, args);
+    }
+    return script.runAndWait(redis, keys, args, waitMs)
+      .compose(w -> missed(index, w.replicas()) ? Future.failedFuture(NOT_DURABLE) : Future.succeededFuture(w.reply()));
   }
 
   /** Whether writes to {@code shard} must wait for a replica before they are acknowledged. */

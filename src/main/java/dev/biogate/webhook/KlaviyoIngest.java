@@ -7,7 +7,6 @@ import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.ReplicaWatch;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Response;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -76,26 +75,14 @@ final class KlaviyoIngest {
       args.add(e.topic());
       args.add(e.body());
     }
-    if (replicas.refuses(SHARD)) {
-      refusals.refused(SHARD);
-      return Future.failedFuture(WebhookIngest.NOT_REPLICATED);
-    }
-    boolean wait = replicas.waitForReplica(SHARD);
-    Future<LuaScript.Replicated> sent = wait ? script.runAndWait(redis, keys, args, options.replicaWaitMs())
-      : script.run(redis, keys, args).map(r -> new LuaScript.Replicated(r, -1));
-    return sent
-      .timeout(TIMEOUT_MS + (wait ? options.replicaWaitMs() : 0), TimeUnit.MILLISECONDS)
+    return replicas.durably(SHARD, redis, script, keys, args, options.replicaWaitMs())
+      .timeout(TIMEOUT_MS + options.replicaWaitMs(), TimeUnit.MILLISECONDS)
       .recover(err -> {
         refusals.refused(SHARD);
-        return Future.failedFuture(WebhookIngest.UNAVAILABLE);
+        return Future.failedFuture(err == ReplicaWatch.NOT_DURABLE ? WebhookIngest.NOT_REPLICATED : WebhookIngest.UNAVAILABLE);
       })
-      .compose(w -> {
-        if (wait && replicas.missed(SHARD, w.replicas())) {
-          refusals.refused(SHARD);
-          return Future.failedFuture(WebhookIngest.NOT_REPLICATED);
-        }
+      .compose(r -> {
         refusals.accepted(SHARD);
-        Response r = w.reply();
         int n = r.get(0).toInteger();
         if (n > 0) {
           queued.accept(stream);
