@@ -120,9 +120,13 @@ public final class ConnectionLimits {
     this.freeTop = room;
   }
 
-  /** Connections admitted past the ceiling while the idle ones they replace are closing. */
+  /**
+   * Connections admitted past the ceiling while the idle ones they replace are closing: a sixteenth of it, and never
+   * more than a quarter of {@link #RESERVE}, since they take descriptors from the reserve (a sixteenth of 18,976 was
+   * more than the whole reserve).
+   */
   static int overlap(int max) {
-    return Math.max(16, max / 16);
+    return (int) Math.max(16, Math.min(max / 16, RESERVE / 4));
   }
 
   /** The listener's ceiling when none is configured, from this process's descriptor limit and heap ({@link #ceiling}). */

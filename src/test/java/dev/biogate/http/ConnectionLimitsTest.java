@@ -69,6 +69,21 @@ class ConnectionLimitsTest {
   }
 
   /**
+   * The connections admitted past the ceiling while evicted idle ones close come out of the descriptor reserve, and
+   * must leave at least half of it: with 20,000 descriptors the ceiling is 18,976 and the overlap was a sixteenth of
+   * it (1,186), more than the whole reserve, so churn at the ceiling could run the process out of descriptors.
+   */
+  @Test
+  void theOverlapPastTheCeilingLeavesHalfTheReserve() {
+    for (long fds : new long[] {1_024, 4_096, 10_000, 20_000, 65_536, 1_048_576}) {
+      int max = ConnectionLimits.ceiling(fds, Long.MAX_VALUE);
+      long reserve = fds - max;
+      assertTrue(max + ConnectionLimits.overlap(max) <= fds - reserve / 2,
+        fds + " descriptors: ceiling " + max + " + overlap " + ConnectionLimits.overlap(max));
+    }
+  }
+
+  /**
    * Found under a flood: with the recommended {@code -Xmx160m} the process ran out of heap (and exited, as
    * {@code -XX:+ExitOnOutOfMemoryError} has it) at ~19,000 idle connections, each holding ~7.7 KB of live heap, long
    * before the descriptor ceiling. The default ceiling now also keeps connections within a quarter of the heap.
