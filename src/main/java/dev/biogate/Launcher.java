@@ -6,6 +6,7 @@ import dev.biogate.config.RedisConfig;
 import dev.biogate.config.SandboxOptions;
 import dev.biogate.http.ClosingListenerNoise;
 import dev.biogate.http.ServerTls;
+import dev.biogate.ops.UnhandledErrors;
 import dev.biogate.ops.BuildInfo;
 import dev.biogate.ops.Metrics;
 import dev.biogate.ops.Preflight;
@@ -50,11 +51,15 @@ final class Launcher {
   }
 
   static Vertx vertx() {
-    return Vertx.builder().with(options()).build();
+    Vertx vertx = Vertx.builder().with(options()).build();
+    UnhandledErrors.install(vertx);
+    return vertx;
   }
 
   static Vertx vertx(PrometheusMeterRegistry registry) {
-    return Metrics.newVertx(options(), registry);
+    Vertx vertx = Metrics.newVertx(options(), registry);
+    UnhandledErrors.install(vertx);
+    return vertx;
   }
 
   /**
