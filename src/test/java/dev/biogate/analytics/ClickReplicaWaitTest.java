@@ -1,19 +1,14 @@
 package dev.biogate.analytics;
 
-import dev.biogate.Gateway;
-import dev.biogate.support.Harness;
-import dev.biogate.support.MasterReplica;
+import dev.biogate.support.ReplicatedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -26,31 +21,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a real master and replica: while the replica does not acknowledge, clicks go to the journal, not to the master
  * alone; once it does, the journal is replayed and every click is on the replica.
  */
-@ExtendWith(VertxExtension.class)
-class ClickReplicaWaitTest {
+class ClickReplicaWaitTest extends ReplicatedHarnessTest {
 
   private static final int CLICKS = 5;
 
   @TempDir
   Path dir;
-  private Harness h;
-  private MasterReplica redis;
-
-  @AfterEach
-  void stop(Vertx vertx, VertxTestContext ctx) {
-    h.close().compose(v -> redis == null ? Future.<Void>succeededFuture() : redis.stop(vertx)).onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   void clicksNoReplicaAcknowledgedAreJournaledAndReplayedOnceOneDoes(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
     JsonObject cfg = Clicks.config(dir.resolve("clicks.journal"))
       .put("webhooks", new JsonObject().put("replicaWaitMs", 300));
-    MasterReplica.start(vertx).compose(mr -> {
-      redis = mr;
-      return h.start(mr.masterUrl(), new JsonObject());
-    })
-      .compose(v -> Gateway.start(vertx, h.config(cfg)))
+    startReplicated()
+      .compose(v -> h.gateway(cfg))
       .compose(g -> {
         ClickRecorder recorder = g.clickRecorder();
         // The replica stops acknowledging for 3 s: the clicks recorded now cannot be made durable in time.

@@ -2,8 +2,7 @@ package dev.biogate.analytics;
 
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.Harness;
-import dev.biogate.support.MasterReplica;
+import dev.biogate.support.ReplicatedHarnessTest;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,13 +10,10 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -28,25 +24,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * {@code WAIT}, a failover right after could lose an issued key (the creator's integration then refused) or, worse,
  * a revocation (the revoked key working again).
  */
-@ExtendWith(VertxExtension.class)
-class CreatorKeyReplicaWaitTest {
-
-  private Harness h;
-  private MasterReplica redis;
-
-  @AfterEach
-  void stop(Vertx vertx, VertxTestContext ctx) {
-    h.close().compose(v -> redis == null ? Future.<Void>succeededFuture() : redis.stop(vertx)).onComplete(ctx.succeedingThenComplete());
-  }
+class CreatorKeyReplicaWaitTest extends ReplicatedHarnessTest {
 
   @Test
   void issuingAndRevokingWaitForAReplica(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
     AtomicReference<String> keyId = new AtomicReference<>();
-    MasterReplica.start(vertx).compose(mr -> {
-      redis = mr;
-      return h.start(mr.masterUrl(), new JsonObject());
-    })
+    startReplicated()
       .compose(v -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500))))
       .compose(g -> call(g, HttpMethod.POST, "/admin/creators/demo/keys").compose(r -> {
         assertEquals(201, r.statusCode(), r.bodyAsString());

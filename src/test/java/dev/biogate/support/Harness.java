@@ -177,8 +177,19 @@ public final class Harness {
     return Future.join(closing).transform(done -> {
       List<Future<Void>> receiving = new ArrayList<>();
       receivers.forEach(r -> receiving.add(r.close()));
-      return Future.join(receiving).transform(v -> done.succeeded() ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(done.cause()));
+      return Future.join(receiving).transform(v -> {
+        List<Future<Void>> last = new ArrayList<>();
+        closeLast.forEach(c -> last.add(c.get()));
+        return Future.join(last);
+      }).transform(v -> done.succeeded() ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(done.cause()));
     });
+  }
+
+  private final List<java.util.function.Supplier<Future<Void>>> closeLast = new ArrayList<>();
+
+  /** Runs {@code closer} at {@link #close()}, once every gateway and receiver is closed (e.g. a Redis they used). */
+  public void closeLast(java.util.function.Supplier<Future<Void>> closer) {
+    closeLast.add(closer);
   }
 
   /** A loopback {@link Receiver} (a destination) answering {@code status}; closed by {@link #close()}. */

@@ -1,20 +1,16 @@
 package dev.biogate.webhook;
 
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.Harness;
-import dev.biogate.support.MasterReplica;
+import dev.biogate.support.ReplicatedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -25,26 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * side by side). No replica acknowledging in time is a 503 {@code not_replicated}; the provider's retry is then
  * received or found a duplicate, never lost.
  */
-@ExtendWith(VertxExtension.class)
-class KlaviyoReplicaWaitTest {
-
-  private Harness h;
-  private MasterReplica redis;
-
-  @AfterEach
-  void stop(Vertx vertx, VertxTestContext ctx) {
-    h.close().compose(v -> redis == null ? Future.<Void>succeededFuture() : redis.stop(vertx)).onComplete(ctx.succeedingThenComplete());
-  }
+class KlaviyoReplicaWaitTest extends ReplicatedHarnessTest {
 
   @Test
   void aBatchIsAnswered200OnlyOnceAReplicaHoldsIt(Vertx vertx, VertxTestContext ctx) {
-    h = new Harness(vertx);
     Buffer first = KlaviyoDeliveries.batch(List.of("kl-durable-1", "kl-durable-2"));
     Buffer second = KlaviyoDeliveries.batch(List.of("kl-durable-3"));
-    MasterReplica.start(vertx).compose(mr -> {
-      redis = mr;
-      return h.start(mr.masterUrl(), new io.vertx.core.json.JsonObject());
-    })
+    startReplicated()
       .compose(v -> h.gateway(KlaviyoDeliveries.config().put("webhooks",
         KlaviyoDeliveries.config().getJsonObject("webhooks").copy().put("replicaWaitMs", 500))))
       .compose(g -> post(g, first).compose(r -> {

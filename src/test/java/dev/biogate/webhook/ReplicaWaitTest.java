@@ -2,23 +2,18 @@ package dev.biogate.webhook;
 
 import dev.biogate.support.Sharded;
 import dev.biogate.redis.RedisKeys;
-import dev.biogate.support.Harness;
 import dev.biogate.support.LogCapture;
-import dev.biogate.support.MasterReplica;
+import dev.biogate.support.ReplicatedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,29 +23,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * it, and 503 when no replica acknowledges in time (the provider retries; nothing answered 200 can be lost to a
  * failover).
  */
-@ExtendWith(VertxExtension.class)
-class ReplicaWaitTest {
+class ReplicaWaitTest extends ReplicatedHarnessTest {
 
-  private Harness h;
-  private MasterReplica redis;
   private Redis replicaClient;
-
-  @AfterEach
-  void stop(Vertx vertx, VertxTestContext ctx) {
-    h.close().compose(v -> redis == null ? Future.<Void>succeededFuture() : redis.stop(vertx)).onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   void answers200OnlyOnceAReplicaHoldsTheDeliveryAnd503WhenNoneAcknowledges(Vertx vertx, VertxTestContext ctx) {
     warnings = LogCapture.of(WebhookIngest.class,
       e -> e.getFormattedMessage().startsWith("no replica acknowledged") ? e.getFormattedMessage() : null);
-    h = new Harness(vertx);
-    MasterReplica.start(vertx).compose(mr -> {
-      redis = mr;
-      replicaClient = mr.replica();
-      return h.start(mr.masterUrl(), new JsonObject());
-    })
-      .compose(v -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500))))
+    startReplicated()
+      .compose(v -> {
+        replicaClient = redis.replica();
+        return h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500)));
+      })
       .compose(g -> post(g, "durable-1").compose(r -> {
         assertEquals(200, r.statusCode(), r.bodyAsString());
         // Answered 200 only after WAIT: the replica already has it, no polling needed.
