@@ -1,5 +1,6 @@
 package dev.biogate.analytics;
 
+import dev.biogate.crypto.Sha256;
 import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
@@ -13,8 +14,6 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Base64;
@@ -124,10 +123,6 @@ public final class CreatorKeys {
   }
 
   static String sha256(String key) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(key.getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -1,14 +1,12 @@
 package dev.biogate.destination;
 
 import dev.biogate.config.DestinationOptions;
+import dev.biogate.crypto.Sha256;
 import dev.biogate.redis.LuaScript;
 import io.vertx.core.Future;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -106,12 +104,6 @@ public final class FanOut {
 
   /** {@code msg_<32 hex>}: SHA-256 of provider, delivery id and destination. */
   public static String webhookId(String provider, String deliveryId, String destination) {
-    try {
-      MessageDigest d = MessageDigest.getInstance("SHA-256");
-      byte[] h = d.digest((provider + "\n" + deliveryId + "\n" + destination).getBytes(StandardCharsets.UTF_8));
-      return "msg_" + HexFormat.of().formatHex(h, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return "msg_" + Sha256.hex((provider + "\n" + deliveryId + "\n" + destination).getBytes(StandardCharsets.UTF_8), 16);
   }
 }

@@ -1,6 +1,7 @@
 package dev.biogate.links;
 
 import dev.biogate.config.JobsOptions;
+import dev.biogate.crypto.Sha256;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.Usernames;
 import dev.biogate.ops.AdminHandler;
@@ -14,9 +15,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.redis.client.Redis;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.LongSupplier;
@@ -71,8 +70,10 @@ public final class LinkJobs {
       }
       return LinkBatch.parse(ctx.body().buffer());
     }, (List<LinkOp> ops) -> {
-      String id = key == null ? UUID.randomUUID().toString().replace("-", "") : hex32(username + '\n' + key);
-      return store.create(id, username, hex32(ctx.body().buffer()), ops, clock.getAsLong()).map(v -> {
+      // With an Idempotency-Key, the creator and the key name one job (32 hex digits, as a random id).
+      String id = key == null ? UUID.randomUUID().toString().replace("-", "")
+        : Sha256.hex((username + '\n' + key).getBytes(StandardCharsets.UTF_8), 16);
+      return store.create(id, username, Sha256.hex(ctx.body().buffer().getBytes(), 16), ops, clock.getAsLong()).map(v -> {
         runner.scan();
         ctx.response().setStatusCode(202).putHeader("Location", "/admin/jobs/" + id);
         return new JsonObject().put("job", id);
@@ -93,20 +94,6 @@ public final class LinkJobs {
       }
     }
     return true;
-  }
-
-  /** The first 32 hex digits of the SHA-256 of {@code text}'s UTF-8 bytes: a job id. */
-  private static String hex32(String text) {
-    return hex32(io.vertx.core.buffer.Buffer.buffer(text));
-  }
-
-  private static String hex32(io.vertx.core.buffer.Buffer bytes) {
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes.getBytes());
-      return HexFormat.of().formatHex(digest, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static String jobId(String id) {

@@ -1,5 +1,6 @@
 package dev.biogate.profile;
 
+import dev.biogate.crypto.Sha256;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -7,8 +8,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -116,11 +115,7 @@ public final class ProfileDocument {
 
   /** Strong validator: a digest of the exact bytes served (identity form; gzip form differs only in encoding). */
   static String etag(Buffer json) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(json.getBytes());
-      return '"' + Base64.getUrlEncoder().withoutPadding().encodeToString(d).substring(0, 27) + '"';
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    byte[] d = Sha256.of(json.getBytes());
+    return '"' + Base64.getUrlEncoder().withoutPadding().encodeToString(d).substring(0, 27) + '"';
   }
 }

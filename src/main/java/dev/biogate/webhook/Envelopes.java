@@ -1,5 +1,6 @@
 package dev.biogate.webhook;
 
+import dev.biogate.crypto.Sha256;
 import dev.biogate.http.ApiException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -13,7 +14,6 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -81,15 +81,11 @@ final class Envelopes {
    * data and timestamp).
    */
   static String contentDigest(String provider, Buffer raw) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update(provider.getBytes(StandardCharsets.US_ASCII));
-      sha.update((byte) 0);
-      sha.update(raw.getBytes());
-      return HexFormat.of().formatHex(sha.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    MessageDigest sha = Sha256.digest();
+    sha.update(provider.getBytes(StandardCharsets.US_ASCII));
+    sha.update((byte) 0);
+    sha.update(raw.getBytes());
+    return HexFormat.of().formatHex(sha.digest());
   }
 
   /**
@@ -156,10 +152,6 @@ final class Envelopes {
   }
 
   private static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.ISO_8859_1)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(s.getBytes(StandardCharsets.ISO_8859_1));
   }
 }
