@@ -34,10 +34,10 @@ class ClickReplicaWaitTest extends ReplicatedHarnessTest {
       .put("webhooks", new JsonObject().put("replicaWaitMs", 300));
     startReplicated()
       .compose(v -> h.gateway(cfg))
+      // The replica stops acknowledging for 3 s: the clicks recorded now cannot be made durable in time.
+      .compose(g -> redis.stallReplica(vertx, 3).map(g))
       .compose(g -> {
         ClickRecorder recorder = g.clickRecorder();
-        // The replica stops acknowledging for 3 s: the clicks recorded now cannot be made durable in time.
-        redis.replica().send(Request.cmd(Command.DEBUG).arg("SLEEP").arg(3));
         long now = System.currentTimeMillis();
         java.util.List<ClickEvent> events = new java.util.ArrayList<>();
         for (int i = 0; i < CLICKS; i++) {

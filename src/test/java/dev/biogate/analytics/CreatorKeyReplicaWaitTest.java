@@ -37,9 +37,9 @@ class CreatorKeyReplicaWaitTest extends ReplicatedHarnessTest {
         return redis.replica().send(Request.cmd(Command.HEXISTS).arg(RedisKeys.creatorKeys("demo")).arg(keyId.get()));
       }).compose(held -> {
         assertEquals(1, held.toInteger(), "the replica holds the key when it is answered 201");
-        redis.replica().send(Request.cmd(Command.DEBUG).arg("SLEEP").arg(3));
-        return Future.all(call(g, HttpMethod.POST, "/admin/creators/demo/keys"),
-          call(g, HttpMethod.DELETE, "/admin/creators/demo/keys/" + keyId.get()));
+        return redis.stallReplica(vertx, 3).compose(stalled -> Future.all(
+          call(g, HttpMethod.POST, "/admin/creators/demo/keys"),
+          call(g, HttpMethod.DELETE, "/admin/creators/demo/keys/" + keyId.get())));
       }).compose(both -> {
         for (int i = 0; i < 2; i++) {
           HttpResponse<Buffer> r = both.resultAt(i);

@@ -40,8 +40,7 @@ class LinkJobReplicaWaitTest extends ReplicatedHarnessTest {
       }).compose(held -> {
         assertEquals(1, held.<io.vertx.redis.client.Response>resultAt(0).toInteger(), "the replica holds the job");
         assertEquals(1, held.<io.vertx.redis.client.Response>resultAt(1).toInteger(), "and lists it as active");
-        redis.replica().send(Request.cmd(Command.DEBUG).arg("SLEEP").arg(3));
-        return submit(g, "campaign-42", "New");
+        return redis.stallReplica(vertx, 3).compose(stalled -> submit(g, "campaign-42", "New"));
       }).compose(r -> {
         assertEquals(503, r.statusCode(), r.bodyAsString());
         assertEquals("not_replicated", r.bodyAsJsonObject().getString("error"), r.bodyAsString());

@@ -52,6 +52,20 @@ public final class MasterReplica {
     return replicaClient;
   }
 
+  /**
+   * Makes the replica stop acknowledging for {@code seconds} ({@code DEBUG SLEEP}) and completes once the master sees
+   * it: a write followed by {@code WAIT 1 50} answers 0. Sending the sleep alone raced the next write, which the
+   * replica could still acknowledge before its sleep began.
+   */
+  public Future<Void> stallReplica(Vertx vertx, int seconds) {
+    replicaClient.send(Request.cmd(Command.DEBUG).arg("SLEEP").arg(seconds));
+    Redis probe = Redis.createClient(vertx, master.url());
+    return Eventually.until(vertx, () -> probe.send(Request.cmd(Command.INCR).arg("biogate-test:stall-probe"))
+        .compose(v -> probe.send(Request.cmd(Command.WAIT).arg(1).arg(50)))
+        .map(acked -> acked.toInteger() == 0), seconds * 1000L, "the replica no longer acknowledging")
+      .eventually(probe::close);
+  }
+
   public Future<Void> stop(Vertx vertx) {
     return replicaClient.close().eventually(() -> vertx.executeBlocking(() -> {
       replica.stop();

@@ -38,8 +38,7 @@ class KlaviyoReplicaWaitTest extends ReplicatedHarnessTest {
       }).compose(marker -> {
         assertNotNull(marker);
         assertEquals(1, marker.toInteger(), "the replica holds the batch when it is answered 200");
-        redis.replica().send(Request.cmd(Command.DEBUG).arg("SLEEP").arg(3));
-        return post(g, second);
+        return redis.stallReplica(vertx, 3).compose(stalled -> post(g, second));
       }).compose(r -> {
         assertEquals(503, r.statusCode(), r.bodyAsString());
         assertEquals("not_replicated", r.bodyAsJsonObject().getString("error"));

@@ -44,8 +44,7 @@ class ReplicaWaitTest extends ReplicatedHarnessTest {
       }).compose(marker -> {
         assertTrue(marker != null, "the replica holds the delivery when it is answered 200");
         // The replica stops acknowledging (busy for 3 s): the next delivery cannot be made durable in time.
-        replicaClient.send(Request.cmd(Command.DEBUG).arg("SLEEP").arg(3));
-        return post(g, "durable-2");
+        return redis.stallReplica(vertx, 3).compose(stalled -> post(g, "durable-2"));
       }).compose(r -> {
         assertEquals(503, r.statusCode(), r.bodyAsString());
         assertEquals("not_replicated", r.bodyAsJsonObject().getString("error"));
