@@ -119,11 +119,17 @@ public final class HealthHandler {
       return ((ClusterRedis) redis).health().map(c -> {
         int masters = c.getInteger("masters");
         int unreachable = c.getJsonArray("unreachable").size();
+        // Masters that answer but refuse their slots (CLUSTERDOWN): after a whole-Cluster restart, until each rejoins.
+        int clusterDown = c.getJsonArray("clusterDown").size();
         int uncovered = c.getInteger("uncoveredSlots");
-        String status = masters == 0 || unreachable == masters ? "down" : unreachable > 0 || uncovered > 0 ? "degraded" : "healthy";
+        String status = masters == 0 || unreachable + clusterDown == masters ? "down"
+          : unreachable > 0 || clusterDown > 0 || uncovered > 0 ? "degraded" : "healthy";
         JsonObject r = new JsonObject().put("status", status).put("latencyMs", elapsedMs(start)).put("masters", masters);
         if (unreachable > 0) {
           r.put("unreachableMasters", unreachable);
+        }
+        if (clusterDown > 0) {
+          r.put("clusterDownMasters", clusterDown);
         }
         if (uncovered > 0) {
           r.put("uncoveredSlots", uncovered);

@@ -126,21 +126,28 @@ public final class ClusterRedis implements Redis {
   }
 
   /**
-   * What {@code /health} reports for the Cluster: every master of the topology asked {@code INFO memory} at once (within the
-   * command timeout). A single {@code PING} went to a master that last answered, so health stayed green while a dead
-   * master's slots refused every write. Completes with {@code masters}, {@code unreachable} (their addresses) and
-   * {@code uncoveredSlots}, and {@code maxmemoryUsedPercent} of the fullest master when any has a ceiling; it never fails.
+   * What {@code /health} reports for the Cluster: every master of the topology asked {@code INFO memory} and
+   * {@code CLUSTER INFO} at once (within the command timeout). A single {@code PING} went to a master that last
+   * answered, so health stayed green while a dead master's slots refused every write; and a master answers
+   * {@code INFO} while its own view of the Cluster is {@code cluster_state:fail}, refusing its slots with
+   * {@code CLUSTERDOWN} (each node of a restarted Cluster leaves that state on its own schedule, up to a second apart).
+   * Completes with {@code masters}, {@code unreachable} and {@code clusterDown} (their addresses), {@code uncoveredSlots},
+   * and {@code maxmemoryUsedPercent} of the fullest master when any has a ceiling; it never fails.
    */
   public Future<JsonObject> health() {
     return ready().compose(t -> {
       List<String> masters = t.masters();
       List<Future<Response>> pings = new ArrayList<>();
+      List<Future<Response>> states = new ArrayList<>();
       for (String m : masters) {
+        Redis master = node(m).redis;
         // INFO memory: an answer says the master is up, and how near its maxmemory it is.
-        pings.add(node(m).redis.send(Request.cmd(Command.INFO).arg("memory")).timeout(timeoutMs, TimeUnit.MILLISECONDS));
+        pings.add(master.send(Request.cmd(Command.INFO).arg("memory")).timeout(timeoutMs, TimeUnit.MILLISECONDS));
+        states.add(master.send(Request.cmd(Command.CLUSTER).arg("INFO")).timeout(timeoutMs, TimeUnit.MILLISECONDS));
       }
-      return Future.join(pings).transform(ar -> {
+      return Future.join(Future.join(pings), Future.join(states)).transform(ar -> {
         JsonArray unreachable = new JsonArray();
+        JsonArray clusterDown = new JsonArray();
         int fullest = -1;
         for (int i = 0; i < masters.size(); i++) {
           Future<Response> answer = pings.get(i);
@@ -148,17 +155,37 @@ public final class ClusterRedis implements Redis {
             fullest = Math.max(fullest, RedisMemory.usedPercent(String.valueOf(answer.result())));
           } else if (RedisErrors.code(answer.cause()) == null) {
             unreachable.add(masters.get(i)); // an error reply (INFO refused) is still an answer
+            continue;
+          }
+          // Only a state the master reports counts: CLUSTER INFO refused (some managed services) says nothing.
+          Future<Response> state = states.get(i);
+          if (state.succeeded() && clusterFailing(String.valueOf(state.result()))) {
+            clusterDown.add(masters.get(i));
           }
         }
-        if (!unreachable.isEmpty()) {
+        if (!unreachable.isEmpty() || !clusterDown.isEmpty()) {
           refresh();
         }
         JsonObject health = new JsonObject().put("masters", masters.size())
-          .put("unreachable", unreachable).put("uncoveredSlots", t.uncovered());
+          .put("unreachable", unreachable).put("clusterDown", clusterDown).put("uncoveredSlots", t.uncovered());
         return Future.succeededFuture(fullest >= 0 ? health.put("maxmemoryUsedPercent", fullest) : health);
       });
     }).otherwise(err -> new JsonObject().put("masters", 0).put("unreachable", new JsonArray())
-      .put("uncoveredSlots", ClusterTopology.SLOTS));
+      .put("clusterDown", new JsonArray()).put("uncoveredSlots", ClusterTopology.SLOTS));
+  }
+
+  /** Whether a {@code CLUSTER INFO} reply says the node refuses its slots: {@code cluster_state} other than {@code ok}. */
+  static boolean clusterFailing(String clusterInfo) {
+    int at = clusterInfo.indexOf("cluster_state:");
+    if (at < 0) {
+      return false;
+    }
+    int from = at + "cluster_state:".length();
+    int end = from;
+    while (end < clusterInfo.length() && clusterInfo.charAt(end) != '\r' && clusterInfo.charAt(end) != '\n') {
+      end++;
+    }
+    return !"ok".equals(clusterInfo.substring(from, end));
   }
 
   /** A dedicated connection (subscriptions): to a master that last answered. Channels are cluster-wide. */

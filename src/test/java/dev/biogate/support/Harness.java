@@ -63,6 +63,13 @@ public final class Harness {
       .map(this);
   }
 
+  /** Starts the sandbox; gateways use {@code redisSection}, a Redis of the test's own that is left as it is. */
+  public Future<Harness> startOn(JsonObject redisSection) {
+    this.redisSection = redisSection.copy();
+    sandbox = new SandboxServer(new SandboxOptions(new JsonObject().put("port", 0)));
+    return vertx.deployVerticle(sandbox).map(this);
+  }
+
   /** Starts the sandbox (with {@code sandboxOptions}) and flushes the Redis at {@code redisUrl}. */
   public Future<Harness> start(String redisUrl, JsonObject sandboxOptions) {
     return start(redisUrl, sandboxOptions, dev.biogate.sandbox.SandboxKlaviyoOptions.defaults());
