@@ -140,6 +140,8 @@ final class WebhookIngest {
       keys.add(RedisKeys.webhookRoute(d.provider, d.id));
       args.add(Integer.toString(shard));
     }
+    // Not ReplicaWatch.durably: the reply decides before the wait does (pinned elsewhere means nothing was written
+    // and the delivery is retried on its shard; a full backlog is 503 backlog_full, not not_replicated).
     boolean wait = replicas.waitForReplica(shard);
     Future<Result> sent = wait ? runAndWait(keys, args)
       : script.run(redis, keys, args).map(r -> new Result(r.get(0).toInteger(), r.get(1).toString(), -1));
