@@ -136,13 +136,43 @@ public final class ConfigLoader {
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new ConfigException(setting, "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+      throw new ConfigException(setting, "cannot read " + file + " (" + unreadable(e) + ")");
     }
     try {
       return new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      throw new ConfigException(setting, file + " is not a JSON object");
+      throw new ConfigException(setting, file + " is not a JSON object" + where(e));
     }
+  }
+
+  /** Why a file could not be read, in words (the exception's class name otherwise). */
+  static String unreadable(IOException e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.charset.CharacterCodingException) {
+      return "not UTF-8 text";
+    }
+    if (e instanceof java.nio.file.FileSystemException && e.getMessage() != null && e.getMessage().endsWith("Is a directory")) {
+      return "a directory";
+    }
+    return e.getClass().getSimpleName();
+  }
+
+  /**
+   * Where the JSON parser stopped ({@code " (line L, column C)"}), or nothing: only the position, never the parser's
+   * message, which quotes the file's text (secrets included).
+   */
+  private static String where(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof com.fasterxml.jackson.core.JsonProcessingException jp && jp.getLocation() != null) {
+        return " (invalid JSON at line " + jp.getLocation().getLineNr() + ", column " + jp.getLocation().getColumnNr() + ")";
+      }
+    }
+    return "";
   }
 
   /** Reads a {@code NAME_FILE} secret: trimmed, non-empty; failures name {@code setting}. */
@@ -154,7 +184,7 @@ public final class ConfigLoader {
       }
       return s;
     } catch (IOException e) {
-      throw new ConfigException(setting, "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+      throw new ConfigException(setting, "cannot read " + file + " (" + unreadable(e) + ")");
     }
   }
 

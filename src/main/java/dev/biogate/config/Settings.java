@@ -158,8 +158,23 @@ public final class Settings {
       case "true": case "1": case "yes": case "on": return true;
       case "false": case "0": case "no": case "off": return false;
       case "": return def;
-      default: throw new ConfigException(name(key), "must be true or false, got '" + printable(v) + "'");
+      default: throw new ConfigException(name(key), "must be true or false (1/0, yes/no and on/off are read alike), got '"
+        + printable(v) + "'");
     }
+  }
+
+  /**
+   * Like {@link #list}, for a setting that is either absent or names at least one entry: a value holding only commas
+   * and blanks ({@code ","}) is a mistake, not a way to configure none.
+   */
+  public List<String> nonEmptyList(String key) {
+    List<String> out = list(key);
+    Object v = value(key);
+    boolean given = v instanceof JsonArray ? !((JsonArray) v).isEmpty() : v != null && !v.toString().isEmpty();
+    if (out.isEmpty() && given) {
+      throw new ConfigException(name(key), "names no entry (only commas or blanks); unset it to configure none");
+    }
+    return out;
   }
 
   /** A list from a JSON array or a comma-separated string; blanks dropped. */

@@ -54,10 +54,10 @@ public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSe
   }
 
   WebhookOptions(Settings s) {
-    this(secrets(s.section("linktree").list("secrets")),
-      secrets(s.section("linkme").list("secrets")),
+    this(secrets(s.section("linktree").nonEmptyList("secrets")),
+      secrets(s.section("linkme").nonEmptyList("secrets")),
       s.section("linkme").bool("enabled", true),
-      secrets(s.section("klaviyo").list("secrets")),
+      secrets(s.section("klaviyo").nonEmptyList("secrets")),
       s.longIn("pastToleranceS", DEFAULT_PAST_TOLERANCE_S, 0, 30 * 86_400L),
       s.longIn("futureToleranceS", DEFAULT_FUTURE_TOLERANCE_S, 0, 86_400L),
       s.longIn("dedupeWindowS", DEFAULT_DEDUPE_WINDOW_S, 72 * 3600L, 365 * 86_400L),

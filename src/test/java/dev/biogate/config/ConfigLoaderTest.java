@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -122,6 +123,45 @@ class ConfigLoaderTest {
     ConfigException e = assertThrows(ConfigException.class,
       () -> ConfigLoader.load(Map.of("BIOGATE_WEBHOOKS_SHARDS", "0"), base()));
     assertEquals("BIOGATE_WEBHOOKS_SHARDS", e.setting());
+  }
+
+  /**
+   * A config or secret file that cannot be read, or is not JSON, is named with the reason in words and, for JSON,
+   * where the parser stopped; never the parser's message, which quotes the file (secrets included). They said
+   * "(NoSuchFileException)" and "is not a JSON object" alone.
+   */
+  @Test
+  void unreadableOrMalformedFilesAreExplainedWithoutQuotingThem() throws IOException {
+    ConfigException missing = assertThrows(ConfigException.class,
+      () -> ConfigLoader.load(Map.of("BIOGATE_CONFIG", dir.resolve("nope.json").toString()), base()));
+    assertEquals("BIOGATE_CONFIG", missing.setting());
+    assertTrue(missing.getMessage().endsWith("(no such file)"), missing.getMessage());
+    ConfigException secretMissing = assertThrows(ConfigException.class,
+      () -> ConfigLoader.load(Map.of("BIOGATE_ADMIN_TOKEN_FILE", dir.resolve("nope").toString()), base()));
+    assertTrue(secretMissing.getMessage().endsWith("(no such file)"), secretMissing.getMessage());
+    Path malformed = Files.writeString(dir.resolve("malformed.json"),
+      "{\"webhooks\": {\"linktree\": {\"secrets\": \"do-not-print-me-0123456789\"}},\n  \"cache\": {");
+    ConfigException broken = assertThrows(ConfigException.class,
+      () -> ConfigLoader.load(Map.of("BIOGATE_CONFIG", malformed.toString()), base()));
+    assertTrue(broken.getMessage().contains("is not a JSON object (invalid JSON at line 2, column"), broken.getMessage());
+    assertFalse(broken.getMessage().contains("do-not-print-me"), broken.getMessage());
+  }
+
+  /**
+   * A secret list that names no secret ({@code ","}) stops start-up: it started, and answered every delivery 503
+   * webhook_disabled without a word about why. A list with a blank entry among secrets is still read.
+   */
+  @Test
+  void aWebhookSecretListNamingNoSecretIsRefusedUnderItsName() throws IOException {
+    for (String none : List.of(",", " , ", ",,")) {
+      ConfigException e = assertThrows(ConfigException.class,
+        () -> ConfigLoader.load(Map.of("LINKTREE_WEBHOOK_SECRET", none), base()), none);
+      assertEquals("LINKTREE_WEBHOOK_SECRET", e.setting());
+      assertTrue(e.getMessage().contains("names no entry"), e.getMessage());
+    }
+    assertEquals(2, ConfigLoader.load(Map.of("LINKTREE_WEBHOOK_SECRET", "first-secret-0123456789,,second-secret-0123456789"), base())
+      .webhooks().linktreeSecrets().size());
+    assertEquals(0, ConfigLoader.load(Map.of(), base()).webhooks().linktreeSecrets().size());
   }
 
   @Test
