@@ -43,6 +43,10 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    if (HttpTokens.repeated(ctx.request().headers(), "Authorization")) {
+      ErrorResponses.send(ctx.response(), HttpTokens.REPEATED_AUTHORIZATION);
+      return;
+    }
     String presented = HttpTokens.bearer(ctx.request().getHeader("Authorization"));
     if (presented == null) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");

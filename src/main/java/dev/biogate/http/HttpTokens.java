@@ -9,6 +9,18 @@ public final class HttpTokens {
   private HttpTokens() {
   }
 
+  /**
+   * The answer to a request carrying {@code Authorization} on more than one line (credentials are one value, RFC 9110
+   * 11.6.2): it was read from the first line, so a right token then a wrong one was let in.
+   */
+  public static final ApiException REPEATED_AUTHORIZATION = new ApiException(400, "duplicate_header",
+    "Authorization appears more than once; it takes one value");
+
+  /** Whether {@code name} is on more than one line of {@code headers}. */
+  public static boolean repeated(io.vertx.core.MultiMap headers, CharSequence name) {
+    return headers.contains(name) && headers.getAll(name).size() > 1;
+  }
+
   /** The credential of an {@code Authorization: Bearer <credential>} header, or {@code null} when there is none. */
   public static String bearer(String authorization) {
     if (authorization == null || authorization.length() <= 7 || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {

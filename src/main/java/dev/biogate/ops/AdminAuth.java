@@ -42,6 +42,10 @@ public final class AdminAuth implements Handler<RoutingContext> {
         "too many wrong admin tokens from this client; retry later", (lockedMs + 999) / 1000));
       return;
     }
+    if (HttpTokens.repeated(ctx.request().headers(), "Authorization")) {
+      ErrorResponses.send(ctx.response(), HttpTokens.REPEATED_AUTHORIZATION);
+      return;
+    }
     String presented = HttpTokens.bearer(ctx.request().getHeader("Authorization"));
     if (token == null || !token.matches(presented)) {
       if (presented != null) {

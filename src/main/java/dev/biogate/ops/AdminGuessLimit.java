@@ -39,7 +39,7 @@ public final class AdminGuessLimit {
     this.windowMs = windowMs;
     this.lockoutMs = lockoutMs;
     this.clients = Caffeine.newBuilder().maximumSize(10_000).expireAfterAccess(Duration.ofMillis(windowMs + lockoutMs)).build();
-    this.failures = Counter.builder("biogate_admin_auth_failures").description("admin requests refused for a missing or wrong token")
+    this.failures = Counter.builder("biogate_admin_auth_failures").description("admin requests refused for a wrong token (requests without one are not counted)")
       .register(registry);
     this.lockouts = Counter.builder("biogate_admin_auth_lockouts").description("clients locked out of the admin API for guessing")
       .register(registry);

@@ -12,6 +12,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 
@@ -52,6 +53,17 @@ public final class WebhookRoutes {
     "the signed timestamp is outside the accepted window");
   private static final ApiException BUSY = new ApiException(503, "ingest_busy",
     "too many deliveries are being received at once; retry shortly", 1);
+  /**
+   * The fields each provider's delivery carries once (none is a list, RFC 9110 5.3): with two lines of one, the
+   * gateway would verify and deduplicate on the first while anything reading the last saw another signature, time or
+   * id. A second line is refused, whatever the order.
+   */
+  private static final java.util.Map<String, List<String>> SINGLE_FIELDS = java.util.Map.of(
+    Delivery.LINKTREE, List.of("Content-Type", LinktreeVerifier.SIGNATURE_HEADER, LinktreeVerifier.TIMESTAMP_HEADER,
+      Envelopes.DELIVERY_ID_HEADER),
+    Delivery.LINKME, List.of("Content-Type", LinkmeVerifier.SIGNATURE_HEADER),
+    KlaviyoBatch.PROVIDER, List.of("Content-Type", KlaviyoVerifier.SIGNATURE_HEADER, KlaviyoVerifier.TIMESTAMP_HEADER,
+      KlaviyoVerifier.WEBHOOK_ID_HEADER));
 
   private final WebhookOptions options;
   private final WebhookStats stats;
@@ -152,6 +164,12 @@ public final class WebhookRoutes {
         : KLAVIYO_DISABLED);
       return;
     }
+    for (String field : SINGLE_FIELDS.get(provider)) {
+      if (req.headers().getAll(field).size() > 1) {
+        ctx.fail(new ApiException(400, "duplicate_header", field + " appears more than once; it takes one value"));
+        return;
+      }
+    }
     String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (length != null && declaredTooLarge(length)) {
       ctx.fail(TOO_LARGE);
@@ -161,8 +179,7 @@ public final class WebhookRoutes {
       ctx.fail(NOT_JSON);
       return;
     }
-    String coding = req.getHeader(HttpHeaders.CONTENT_ENCODING);
-    if (coding != null && !coding.isBlank() && !"identity".equalsIgnoreCase(coding.trim())) {
+    if (encoded(req)) {
       // The signature covers the bytes as sent and nothing is inflated here (no decompression bomb): a body in a
       // content coding is refused (RFC 9110 15.5.16) rather than verified and parsed as if it were plain JSON.
       ctx.fail(ENCODED);
@@ -177,6 +194,23 @@ public final class WebhookRoutes {
     }
     ctx.addEndHandler(v -> bodies.release(client, reserved));
     ctx.next();
+  }
+
+  /**
+   * Whether the body is declared in a content coding: any {@code Content-Encoding} line other than blank or
+   * {@code identity}. Lines of a list field are one list (RFC 9110 5.3): {@code identity} then {@code gzip} on two
+   * lines is gzip, which reading the first line alone let through.
+   */
+  static boolean encoded(HttpServerRequest req) {
+    if (!req.headers().contains(HttpHeaders.CONTENT_ENCODING)) {
+      return false;
+    }
+    for (String coding : req.headers().getAll(HttpHeaders.CONTENT_ENCODING)) {
+      if (!coding.isBlank() && !"identity".equalsIgnoreCase(coding.trim())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void receive(RoutingContext ctx, WebhookVerifier verifier, String provider) {

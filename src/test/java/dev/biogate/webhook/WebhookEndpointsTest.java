@@ -122,6 +122,44 @@ class WebhookEndpointsTest extends HarnessTest {
       })));
   }
 
+  /**
+   * A field a delivery carries once, sent on two lines, is refused 400 whatever the order: the first line was used,
+   * so a valid signature then a forged one was accepted and the reverse refused (a raw-socket pass found it), and an
+   * intermediary reading the last line saw another signature, time or id than the gateway verified. Content-Encoding
+   * on two lines is one list: identity then gzip is gzip (415), where only the first line was read.
+   */
+  @Test
+  void refusesRepeatedSingleFieldsAndAContentCodingOnASecondLine(VertxTestContext ctx) {
+    String forged = "0".repeat(64);
+    Buffer batch = KlaviyoDeliveries.batch(java.util.List.of("ext-dup-1"));
+    h.gateway(KlaviyoDeliveries.config()).compose(g -> Future.all(java.util.List.of(
+        send(g, "/webhooks/linktree", linktree("dup-1", MILESTONE).add("x-linktree-signature", forged), MILESTONE),
+        send(g, "/webhooks/linktree", swapped(linktree("dup-2", MILESTONE), "x-linktree-signature", forged), MILESTONE),
+        send(g, "/webhooks/linktree", linktree("dup-3", MILESTONE).add("x-linktree-timestamp", "1"), MILESTONE),
+        send(g, "/webhooks/linktree", linktree("dup-4", MILESTONE).add("x-linktree-delivery-id", "other"), MILESTONE),
+        send(g, "/webhooks/linktree", linktree("dup-5", MILESTONE).add("Content-Type", "text/plain"), MILESTONE),
+        send(g, "/webhooks/linkme", linkme(click("dup-6", "l1")).add("X-LinkMe-Signature", "sha256=" + forged), click("dup-6", "l1")),
+        send(g, "/webhooks/klaviyo", KlaviyoDeliveries.headers(batch).add("Klaviyo-Webhook-Id", "wh_2"), batch),
+        send(g, "/webhooks/linktree", linktree("dup-8", MILESTONE).add("Content-Encoding", "identity").add("Content-Encoding", "gzip"), MILESTONE),
+        send(g, "/webhooks/linktree", linktree("dup-9", MILESTONE).add("Content-Encoding", "").add("Content-Encoding", "gzip"), MILESTONE),
+        send(g, "/webhooks/linktree", linktree("dup-10", MILESTONE).add("Content-Encoding", "identity").add("Content-Encoding", "identity"), MILESTONE))))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        for (int i = 0; i < 7; i++) {
+          assertError(400, "duplicate_header", all.resultAt(i));
+        }
+        assertError(415, "unsupported_media_type", all.resultAt(7));
+        assertError(415, "unsupported_media_type", all.resultAt(8));
+        assertStatus(200, all.resultAt(9));
+        ctx.completeNow();
+      })));
+  }
+
+  /** {@code headers} with {@code value} as the first line of {@code name} and its own value as the second. */
+  private static MultiMap swapped(MultiMap headers, String name, String value) {
+    String own = headers.get(name);
+    return headers.set(name, value).add(name, own);
+  }
+
   @Test
   void refusesBodiesOver256KiBWithJson413WhetherDeclaredOrStreamed(Vertx vertx, VertxTestContext ctx) {
     Buffer big = Buffer.buffer(new JsonObject().put("type", "x").put("data", new JsonObject().put("pad", "a".repeat(300 * 1024))).encode());
