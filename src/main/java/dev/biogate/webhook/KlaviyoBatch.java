@@ -26,7 +26,7 @@ final class KlaviyoBatch {
 
   static final ApiException MALFORMED = new ApiException(400, "malformed_json", "the body is not a JSON object");
   static final ApiException FIELDS = new ApiException(400, "invalid_envelope",
-    "a Klaviyo batch needs an array 'data' of events (each with a string 'topic', a non-empty 'external_id' and an"
+    "a Klaviyo batch needs an array 'data' of events (each with a string 'topic', an 'external_id' string or integer and an"
       + " object 'payload') and an object 'meta' with 'klaviyo_webhook_id'");
   static final ApiException TOO_MANY = new ApiException(400, "too_many_events", "a Klaviyo batch holds at most "
     + MAX_EVENTS + " events");
@@ -81,7 +81,10 @@ final class KlaviyoBatch {
       }
       JsonObject e = (JsonObject) item;
       Object rawId = e.getValue("external_id");
-      String id = rawId instanceof String || rawId instanceof Number ? rawId.toString() : null;
+      // A string, or an integer read as its decimal digits, as LinkMe's id: a fraction or an exponent went through a
+      // double, so 1e400 and 2e400 (both Infinity) or 51241.000000000000000001 and 51241.0 were one event.
+      String id = rawId instanceof String || rawId instanceof Integer || rawId instanceof Long
+        || rawId instanceof java.math.BigInteger ? rawId.toString() : null;
       Object topic = e.getValue("topic");
       if (!Envelopes.validId(id) || !(topic instanceof String) || ((String) topic).isEmpty() || ((String) topic).length() > 100
         || !(e.getValue("payload") instanceof JsonObject)) {

@@ -165,6 +165,37 @@ class KlaviyoWebhookTest extends HarnessTest {
     })));
   }
 
+  /**
+   * An integer external_id is its digits (5 and "5" are one event); a fraction or an exponent is refused 400. Read
+   * through a double, 1e400 and 2e400 were both Infinity and 51241.000000000000000001 was 51241.0: a distinct event
+   * answered 200 and dropped as a duplicate (a raw-socket pass found it).
+   */
+  @Test
+  void anIntegerIdIsItsDigitsAndAFractionOrExponentIsRefused(VertxTestContext ctx) {
+    String meta = ",\"meta\":{\"klaviyo_webhook_id\":\"" + KlaviyoDeliveries.WEBHOOK_ID + "\"}}";
+    java.util.function.Function<String, Buffer> withId = id -> Buffer.buffer("{\"data\":[{\"topic\":\"event:klaviyo.clicked_email\","
+      + "\"external_id\":" + id + ",\"payload\":{}}]" + meta);
+    List<String> refusedIds = List.of("1e400", "51241.000000000000000001", "51241E2", "1.5", "-0.0");
+    h.gateway(KlaviyoDeliveries.config()).compose(g -> {
+      List<Future<HttpResponse<Buffer>>> sent = new java.util.ArrayList<>();
+      for (String id : refusedIds) {
+        sent.add(send(g, headers(withId.apply(id)), withId.apply(id)));
+      }
+      return Future.all(sent).compose(refusals -> send(g, headers(withId.apply("98765432109876543210")), withId.apply("98765432109876543210"))
+        .compose(big -> send(g, headers(withId.apply("\"98765432109876543210\"")), withId.apply("\"98765432109876543210\""))
+          .map(same -> List.of(refusals, big, same))));
+    }).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+      io.vertx.core.CompositeFuture refusals = (io.vertx.core.CompositeFuture) rs.get(0);
+      for (int i = 0; i < refusedIds.size(); i++) {
+        refused(refusals.resultAt(i), 400, "invalid_envelope");
+      }
+      assertEquals(new JsonObject().put("received", 1).put("duplicates", 0), ((HttpResponse<?>) rs.get(1)).bodyAsJsonObject());
+      assertEquals(new JsonObject().put("received", 0).put("duplicates", 1), ((HttpResponse<?>) rs.get(2)).bodyAsJsonObject(),
+        "the integer and its digits as a string are one event");
+      ctx.completeNow();
+    })));
+  }
+
   @Test
   void answers503WhenNoSecretIsConfigured(VertxTestContext ctx) {
     Buffer body = batch(ids("evt-n-", 0, 1));
