@@ -270,6 +270,29 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       HttpMethod.valueOf(initialLine[0]), initialLine[1], HeadersMultiMap.httpHeaders(current));
   }
 
+  /**
+   * A {@code Connection} header holding a list ({@code keep-alive, close}) is read as its options (RFC 9110 7.6.1):
+   * Vert.x compares the whole value, so a {@code close} inside a list kept the connection open and unannounced, which
+   * RFC 9112 9.6 forbids. The header is set to the option that decides: {@code close} if listed, else
+   * {@code keep-alive} if listed (what an HTTP/1.0 client asks to stay open with).
+   */
+  private static void connectionOptions(HttpRequest request) {
+    boolean close = false;
+    boolean keepAlive = false;
+    for (String line : request.headers().getAll(HttpHeaderNames.CONNECTION)) {
+      for (String option : line.split(",")) {
+        String o = option.trim();
+        close |= o.equalsIgnoreCase("close");
+        keepAlive |= o.equalsIgnoreCase("keep-alive");
+      }
+    }
+    if (close) {
+      request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (keepAlive) {
+      request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+  }
+
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
     if (discarding) {
@@ -302,6 +325,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       if (msg instanceof HttpRequest) {
         if (current != null) {
           current.sealed = true; // later changes to the request's headers are the application's, not framing
+          if (current.connectionList) {
+            connectionOptions((HttpRequest) msg);
+          }
         }
         requests++;
         inBody = true;
@@ -648,6 +674,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     private boolean transferEncoding;
     boolean host;
     boolean sealed;
+    /** A {@code Connection} line holds more than one option. */
+    boolean connectionList;
 
     FramingRules(StrictHttpDecoder connection) {
       this.connection = connection;
@@ -698,7 +726,18 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
           throw new FramingException(501, "not_implemented", "the only transfer coding accepted is chunked");
         }
         transferEncoding = true;
+      } else if (!connectionList && equalsIgnoreCase(name, "connection") && indexOf(value, ',') >= 0) {
+        connectionList = true;
       }
+    }
+
+    private static int indexOf(CharSequence s, char c) {
+      for (int i = 0; i < s.length(); i++) {
+        if (s.charAt(i) == c) {
+          return i;
+        }
+      }
+      return -1;
     }
 
     /**

@@ -103,6 +103,36 @@ class HttpHygieneTest extends HarnessTest {
       })));
   }
 
+  /**
+   * {@code close} inside a Connection list closes the connection after the answer, announced (RFC 9112 9.6); and an
+   * HTTP/1.0 {@code keep-alive} inside a list keeps it open. The whole value was compared: {@code keep-alive, close}
+   * was kept open and a request pipelined behind it answered (a raw-socket pass found it).
+   */
+  @Test
+  void aCloseOptionInAConnectionListClosesTheConnection(Vertx vertx, VertxTestContext ctx) {
+    RawHttp raw = new RawHttp(vertx);
+    String next = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+    List<String> lists = List.of("keep-alive, close", "close, keep-alive", "te, close", "close,", "x,CLOSE");
+    List<Future<List<RawHttp.Response>>> sent = new java.util.ArrayList<>();
+    for (String value : lists) {
+      sent.add(raw.exchange(g.port(), "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: " + value + "\r\n\r\n" + next, 5_000));
+    }
+    Future<List<RawHttp.Response>> http10 = raw.exchange(g.port(),
+      "GET /health/live HTTP/1.0\r\nConnection: foo, keep-alive\r\n\r\nGET /health/live HTTP/1.0\r\n\r\n", 5_000);
+    Future.all(Future.all(sent), http10)
+      .eventually(raw::close)
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        for (int i = 0; i < lists.size(); i++) {
+          List<RawHttp.Response> rs = sent.get(i).result();
+          assertEquals(1, rs.size(), lists.get(i) + ": " + rs);
+          assertEquals(200, rs.get(0).status(), rs.toString());
+          assertEquals("close", String.valueOf(rs.get(0).header("Connection")).toLowerCase(), lists.get(i) + ": " + rs);
+        }
+        assertEquals(2, http10.result().size(), "HTTP/1.0 keep-alive in a list keeps the connection: " + http10.result());
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void asteriskOptionsAndConnectAreAnsweredInJson(Vertx vertx, VertxTestContext ctx) {
     RawHttp raw = new RawHttp(vertx);
