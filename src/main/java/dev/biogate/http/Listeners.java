@@ -17,14 +17,16 @@ public final class Listeners {
   }
 
   /**
-   * The first handler of a router: {@code 404} for paths this listener does not serve, and for any path with a
-   * trailing slash: every path is served as the API table writes it, so one resource never has two URLs (the router
-   * alone would take {@code /health/} for {@code /health}, where the profile and redirect paths are exact).
+   * The first handler of a router: {@code 404} for paths this listener does not serve, and for any path not written
+   * as the API table writes it: with a trailing slash, dot segments ({@code /health/./live}) or percent-encoded
+   * letters ({@code /health/%6cive}), so one resource never has two URLs. The router alone takes each of these for
+   * the plain path, where the profile and redirect paths are exact.
    */
   public static Handler<RoutingContext> only(boolean management) {
     return ctx -> {
       String p = ctx.normalizedPath();
-      boolean serves = (health(p) || operator(p) == management) && p.charAt(p.length() - 1) != '/';
+      boolean serves = (health(p) || operator(p) == management) && p.charAt(p.length() - 1) != '/'
+        && p.equals(ctx.request().path());
       if (serves) {
         ctx.next();
       } else {

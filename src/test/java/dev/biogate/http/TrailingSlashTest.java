@@ -43,6 +43,32 @@ class TrailingSlashTest extends HarnessTest {
     })));
   }
 
+  /**
+   * Nor with dot segments or percent-encoded letters: a raw-socket pass found {@code /health/./live},
+   * {@code /health/%6cive} and {@code /v1/profiles/x/../demo/links} served (the router normalises them) where the
+   * profile and redirect paths refuse them. The operator paths stay unreachable from the client port either way.
+   */
+  @Test
+  void aPathWithDotSegmentsOrEncodedLettersIsNotFound(VertxTestContext ctx) {
+    List<String> alternates = List.of("/health/./live", "/health/x/../live", "/health/%6cive", "/v1/profiles/demo/./links",
+      "/v1/profiles/x/../demo/links", "/v1/profiles/demo/%6cinks", "/%68ealth", "/health/%2e%2e/metrics", "//health/live");
+    h.gateway(new JsonObject()).compose(g -> {
+      List<Future<String>> answers = new ArrayList<>();
+      for (String path : alternates) {
+        answers.add(h.http.get(g.port(), "127.0.0.1", path).send().map(r -> path + " " + r.statusCode() + " " + error(r)));
+      }
+      answers.add(h.http.get(g.managementPort(), "127.0.0.1", "/health/./live").send()
+        .map(r -> "management /health/./live " + r.statusCode() + " " + error(r)));
+      return Future.all(answers).map(all -> all.<String>list());
+    }).onComplete(ctx.succeeding(seen -> ctx.verify(() -> {
+      List<String> expected = new ArrayList<>();
+      alternates.forEach(path -> expected.add(path + " 404 not_found"));
+      expected.add("management /health/./live 404 not_found");
+      assertEquals(expected, seen);
+      ctx.completeNow();
+    })));
+  }
+
   private Future<HttpResponse<Buffer>> get(dev.biogate.Gateway g, String path) {
     return h.http.get(dev.biogate.support.Harness.portFor(g, path), "127.0.0.1", path).followRedirects(false).send();
   }
