@@ -29,8 +29,10 @@ public record QueryRange(long fromMs, long toMs, Granularity granularity, long f
     if (granularity == null) {
       throw bad("invalid_granularity", "granularity must be minute, hour or day");
     }
+    // from is read first: with both unreadable, the answer names from, the first the client wrote.
+    Long fromGiven = params.get("from") == null ? null : instant(params.get("from"), "from");
     long to = params.get("to") == null ? nowMs : instant(params.get("to"), "to");
-    long from = params.get("from") == null ? to - DEFAULT_SPAN_MS : instant(params.get("from"), "from");
+    long from = fromGiven == null ? to - DEFAULT_SPAN_MS : fromGiven;
     if (from >= to) {
       throw bad("invalid_range", "from must be before to");
     }

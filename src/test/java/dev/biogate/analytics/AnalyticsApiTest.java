@@ -144,8 +144,13 @@ class AnalyticsApiTest extends HarnessTest {
       () -> h.send(HttpMethod.GET, g, base + "from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z", key),
       () -> h.send(HttpMethod.GET, g, base + "from=2025-01-01T00:00:00Z&to=2025-01-02T00:00:00Z&granularity=week", key),
       () -> h.send(HttpMethod.GET, g, base + "from=2025-01-01T00:00:00Z&to=2025-01-03T00:00:00Z&granularity=minute", key),
-      () -> h.send(HttpMethod.GET, g, base + "from=2025-01-01T00:00:00%2B02:00&to=2025-01-31T00:00:00Z&granularity=hour", key)))))
+      () -> h.send(HttpMethod.GET, g, base + "from=2025-01-01T00:00:00%2B02:00&to=2025-01-31T00:00:00Z&granularity=hour", key),
+      // Both unreadable: the answer names from, the first the client wrote (it named to).
+      () -> h.send(HttpMethod.GET, g, base + "from=yesterday&to=now", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=2025-01-01T00:00:00Z&to=now", key)))))
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        assertEquals("invalid_from", rs.get(5).bodyAsJsonObject().getString("error"), rs.get(5).bodyAsString());
+        assertEquals("invalid_to", rs.get(6).bodyAsJsonObject().getString("error"), rs.get(6).bodyAsString());
         String[] codes = {"invalid_from", "invalid_range", "invalid_granularity", "range_too_large"};
         for (int i = 0; i < codes.length; i++) {
           assertEquals(400, rs.get(i).statusCode(), codes[i]);
