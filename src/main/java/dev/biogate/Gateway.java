@@ -266,8 +266,14 @@ public final class Gateway {
     return RedisMode.mismatch(vertx, config.redis()).compose(mismatch -> mismatch == null
       ? RedisMode.refusedCredentials(vertx, config.redis())
       : Future.failedFuture(new ConfigException(config.settingName("redis.type"), mismatch)))
-      .compose(refused -> refused == null ? deployOnConfirmedType()
-        : Future.failedFuture(new ConfigException(config.settingName(passwordSetting()), refused)));
+      .compose(refused -> refused == null ? RedisMode.unneededPassword(vertx, config.redis())
+        : Future.failedFuture(new ConfigException(config.settingName(passwordSetting()), refused)))
+      .compose(unneeded -> {
+        if (unneeded != null) {
+          LOG.warn("risky setting: {}: {}", config.settingName(passwordSetting()), unneeded);
+        }
+        return deployOnConfirmedType();
+      });
   }
 
   /** The setting the Redis password comes from: its own, or the URL (or endpoints) carrying it. */

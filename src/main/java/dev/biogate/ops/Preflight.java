@@ -108,6 +108,10 @@ public final class Preflight {
       fail("redis credentials: " + refused);
       return;
     }
+    String unneeded = RedisMode.unneededPassword(vertx, config.redis()).await();
+    if (unneeded != null) {
+      note("redis credentials: " + unneeded);
+    }
     Redis client = Redis.createClient(vertx, RedisClients.options(config.redis()));
     try {
       client.send(Request.cmd(Command.PING)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).await();

@@ -54,6 +54,63 @@ public final class RedisMode {
     }));
   }
 
+  /**
+   * Completes with the first data node that answers without any credentials although a password is configured (for
+   * the default user: an ACL user of its own may hold other rights), worded for an operator, or {@code null}. The
+   * server takes the password silently, so such a start went through without a word, though a password nobody asks
+   * for can mean the gateway is pointed at another, unprotected server. Never fails.
+   */
+  public static Future<String> unneededPassword(Vertx vertx, RedisConfig config) {
+    if (config.type() == RedisConfig.Type.SENTINEL) {
+      return Future.succeededFuture(null);
+    }
+    return first(config, endpoint -> {
+      String user = user(endpoint);
+      if (!configuresPassword(config, endpoint) || (user != null && !user.isEmpty() && !"default".equals(user))) {
+        return Future.succeededFuture(null);
+      }
+      RedisOptions o = new RedisOptions(RedisClients.options(config)).setType(RedisClientType.STANDALONE)
+        .setEndpoints(List.of(withoutUserInfo(endpoint))).setPassword(null).setUser(null).setMaxPoolSize(1)
+        .setPoolName(UUID.randomUUID().toString());
+      Redis bare = Redis.createClient(vertx, o);
+      return bare.send(Request.cmd(Command.PING))
+        .timeout(config.commandTimeoutMs(), TimeUnit.MILLISECONDS)
+        .map(r -> redacted(endpoint) + " answers without a password, so the configured one is not used: check that"
+          + " the Redis URL names the intended server (or set requirepass there)")
+        .otherwise((String) null)
+        .eventually(() -> {
+          bare.close();
+          return Future.succeededFuture();
+        });
+    });
+  }
+
+  /** Whether a password is configured for {@code endpoint}: its own setting, or the URL's user information. */
+  private static boolean configuresPassword(RedisConfig config, String endpoint) {
+    if (config.password() != null) {
+      return true;
+    }
+    java.util.regex.Matcher m = USER_INFO.matcher(endpoint);
+    return m.find() && !m.group(1).isEmpty();
+  }
+
+  /** The user named in {@code endpoint}'s user information ({@code redis://user:pass@host}), or {@code null}. */
+  private static String user(String endpoint) {
+    java.util.regex.Matcher m = USER_INFO.matcher(endpoint);
+    if (!m.find()) {
+      return null;
+    }
+    int colon = m.group(1).indexOf(':');
+    return colon < 0 ? null : m.group(1).substring(0, colon);
+  }
+
+  private static String withoutUserInfo(String endpoint) {
+    return endpoint.replaceFirst("^([a-z]+://)[^@/]*@", "$1");
+  }
+
+  /** The user information of a Redis URL: {@code [user]:password} or {@code password}, up to the {@code @}. */
+  private static final java.util.regex.Pattern USER_INFO = java.util.regex.Pattern.compile("^[a-z]+://([^@/]*)@");
+
   /** The first non-null answer of {@code ask} over the endpoints, or {@code null}; never fails. */
   private static Future<String> first(RedisConfig config, java.util.function.Function<String, Future<String>> ask) {
     List<Future<String>> answers = new ArrayList<>();

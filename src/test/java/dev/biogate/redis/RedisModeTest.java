@@ -120,4 +120,33 @@ class RedisModeTest {
         ctx.completeNow();
       })));
   }
+
+  /**
+   * A password configured for a server that requires none starts, with a risky-setting warning naming the setting
+   * and the server, never the password: the server takes any password silently, so a newcomer pointing the gateway at
+   * another, unprotected server saw nothing. An ACL user of its own is not second-guessed.
+   */
+  @Test
+  void aPasswordTheServerDoesNotRequireIsWarnedAbout(Vertx vertx, VertxTestContext ctx) {
+    dev.biogate.support.LogCapture warned = dev.biogate.support.LogCapture.of(dev.biogate.Gateway.class,
+      e -> e.getFormattedMessage().startsWith("risky setting") ? e.getFormattedMessage() : null);
+    String open = TestRedis.url().replaceFirst("^redis://", "redis://:an-unneeded-password@");
+    Harness h = new Harness(vertx);
+    h.start()
+      .compose(v -> h.gateway(new JsonObject().put("redis", new JsonObject().put("url", open))))
+      .compose(g -> h.close(g))
+      .compose(v -> h.gateway(new JsonObject().put("redis", new JsonObject().put("url", TestRedis.url()))))
+      .compose(g -> h.close(g))
+      .eventually(h::close)
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        warned.close();
+        List<String> lines = warned.lines();
+        assertTrue(lines.size() == 1, "one warning, for the start with a password: " + lines);
+        String m = lines.get(0);
+        assertTrue(m.contains("redis.url") && m.contains("answers without a password")
+          && m.contains(TestRedis.url().replaceFirst("^redis://", "")), m);
+        assertTrue(!m.contains("an-unneeded-password"), "the password stays out of the log: " + m);
+        ctx.completeNow();
+      })));
+  }
 }
