@@ -238,7 +238,7 @@ function recordFirst(provider, sent, entry) {
   firstOk.add(okReceived, { provider: provider });
   check(res, {
     'first delivery: status 200': function (r) { return r.status === 200; },
-    'first delivery: {"received":true}': function () { return okReceived; },
+    'first delivery: accepted as new': function () { return okReceived; },
   }, { provider: provider, delivery: 'first' });
   if (okReceived) {
     remember(provider, entry);
@@ -252,7 +252,7 @@ function recordDuplicate(provider, sent) {
   duplicateOk.add(okDuplicate, { provider: provider });
   check(res, {
     'redelivery: status 200': function (r) { return r.status === 200; },
-    'redelivery: {"duplicate":true}': function () { return okDuplicate; },
+    'redelivery: recognised as a duplicate': function () { return okDuplicate; },
   }, { provider: provider, delivery: 'duplicate' });
 }
 

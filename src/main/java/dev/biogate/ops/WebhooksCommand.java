@@ -185,7 +185,9 @@ public final class WebhooksCommand {
         withheld.add(f);
       }
     }
-    out.println(("register".equals(command) ? "registered" : command + "d") + ": " + (shown.containsKey("url") ? line(shown) : shown.encode()));
+    String what = shown.containsKey("url") ? line(shown)
+      : "delete".equals(command) && shown.getValue("id") instanceof String ? shown.getString("id") : shown.encode();
+    out.println(("register".equals(command) ? "registered" : command + "d") + ": " + what);
     if (!withheld.isEmpty()) {
       out.println("(the upstream also returned " + String.join(", ", withheld) + "; not printed: read it in the provider's"
         + " dashboard and set LINKTREE_WEBHOOK_SECRET)");

@@ -56,6 +56,7 @@ class WebhooksCommandTest extends HarnessTest {
     assertTrue(out().startsWith("wh_1  enabled "), out());
 
     assertEquals(0, run("delete", "wh_1"));
+    assertEquals("deleted: wh_1", out().trim(), "a row like the other subcommands', not the upstream's JSON");
     assertEquals(0, run("list"));
     assertEquals("no webhook subscriptions", out().trim());
 
