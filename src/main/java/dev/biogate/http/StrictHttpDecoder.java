@@ -308,6 +308,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
       deadline(ctx, headerTimeoutMs);
     }
+    if (!inBody && !inHead && leadingJunk(buffer)) {
+      buffer.skipBytes(buffer.readableBytes());
+      refuse(ctx, LEADING);
+      return;
+    }
     if ((!inBody || inTrailer) && folded(buffer)) {
       buffer.skipBytes(buffer.readableBytes());
       refuse(ctx, inTrailer ? FOLDED_TRAILER : FOLDED);
@@ -406,6 +411,33 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       }
     }
     return true;
+  }
+
+  /**
+   * Whether a request line is preceded by a space or a bare CR. Only empty lines may come before it (RFC 9112 §2.2);
+   * the codec skips any whitespace there, where a parser in front may take the space for part of the line or end a
+   * line at the bare CR. Looks at the first bytes only: empty lines, then the first byte of the line.
+   */
+  private static boolean leadingJunk(ByteBuf buffer) {
+    int to = buffer.writerIndex();
+    for (int i = buffer.readerIndex(); i < to; i++) {
+      byte b = buffer.getByte(i);
+      if (b == '\n') {
+        continue;
+      }
+      if (b == '\r') {
+        if (i + 1 == to) {
+          return false; // its LF may be on its way
+        }
+        if (buffer.getByte(i + 1) != '\n') {
+          return true;
+        }
+        i++;
+        continue;
+      }
+      return b == ' ';
+    }
+    return false;
   }
 
   /**
@@ -605,6 +637,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
   /** The answers this decoder writes itself, below the HTTP encoder: complete, and closing the connection. */
   private static final byte[] TIMEOUT = rawAnswer("408 Request Timeout", "", "request_timeout", "the request did not arrive in time");
+  private static final byte[] LEADING = rawAnswer("400 Bad Request", "", "bad_request",
+    "a space or a bare CR before the request line (only empty lines may precede it)");
   private static final byte[] FOLDED = rawAnswer("400 Bad Request", "", "bad_request",
     "folded header lines (obs-fold) are not accepted");
   private static final byte[] FOLDED_TRAILER = rawAnswer("400 Bad Request", "", "bad_request",
