@@ -264,6 +264,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       // decode the target otherwise (RFC 9112 §3.2: a target is ASCII, percent-encoded beyond that).
       throw new FramingException(400, "bad_request", "the request target has bytes a URI cannot hold (percent-encode them)");
     }
+    String target = initialLine[1];
+    if (!target.startsWith("/") && !"*".equals(target) && !"CONNECT".equals(initialLine[0]) && !absoluteForm(target)) {
+      throw new FramingException(400, "bad_request",
+        "the request target is neither a path nor an http(s) URI whose authority names a host");
+    }
     current = new FramingRules(this);
     inHead = true;
     return new DefaultHttpRequest("HTTP/1.1".equals(version) ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0,
@@ -401,6 +406,24 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       }
     }
     return true;
+  }
+
+  /**
+   * Whether an absolute-form target ({@code http://host:port/path}, RFC 9112 §3.2.2) is an http(s) URI whose
+   * authority names a host as {@code Host} must: its authority takes the place of {@code Host}, so it is held to the
+   * same rules (no user information, a port of at most 65535, a well-formed IP literal, not empty).
+   */
+  static boolean absoluteForm(String target) {
+    int scheme = target.regionMatches(true, 0, "http://", 0, 7) ? 7 : target.regionMatches(true, 0, "https://", 0, 8) ? 8 : -1;
+    if (scheme < 0) {
+      return false;
+    }
+    int end = scheme;
+    while (end < target.length() && "/?#".indexOf(target.charAt(end)) < 0) {
+      end++;
+    }
+    String authority = target.substring(scheme, end);
+    return !authority.isEmpty() && authority.charAt(0) != ':' && FramingRules.hostValue(authority);
   }
 
   private static boolean visibleAscii(String target) {
@@ -797,7 +820,104 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       }
       // A port, an IPv6 literal or an escape: the structure is checked by the parser the router uses, which fails on
       // the request with a 500 otherwise (a port over 65535, an unclosed literal, a bad escape). A plain name is valid.
-      return !structured || HostAndPort.parseAuthority(v.toString(), -1) != null;
+      // That parser takes any bracketed text, so a literal's content is checked here ([zz] is no address).
+      if (!structured) {
+        return true;
+      }
+      String text = v.toString();
+      return HostAndPort.parseAuthority(text, -1) != null
+        && (text.isEmpty() || text.charAt(0) != '[' || ipLiteral(text.substring(1, text.indexOf(']'))));
+    }
+
+    /**
+     * The content of an RFC 3986 IP-literal (RFC 6874 zone included): an IPv6 address, with {@code %25} and a zone of
+     * unreserved characters, or an IPvFuture ({@code v1.x}).
+     */
+    static boolean ipLiteral(String s) {
+      if (s.length() > 1 && (s.charAt(0) == 'v' || s.charAt(0) == 'V')) {
+        int dot = s.indexOf('.');
+        if (dot < 2 || dot == s.length() - 1 || !hex(s, 1, dot)) {
+          return false;
+        }
+        for (int i = dot + 1; i < s.length(); i++) {
+          char c = s.charAt(i);
+          if (c >= 128 || !(HOST_PLAIN[c] || c == ':')) {
+            return false;
+          }
+        }
+        return true;
+      }
+      int zone = s.indexOf('%');
+      if (zone >= 0) {
+        if (!s.startsWith("%25", zone) || zone + 3 == s.length()) {
+          return false;
+        }
+        for (int i = zone + 3; i < s.length(); i++) {
+          char c = s.charAt(i);
+          if (c >= 128 || !UNRESERVED[c]) {
+            return false;
+          }
+        }
+        s = s.substring(0, zone);
+      }
+      int gap = s.indexOf("::");
+      if (gap >= 0 && s.indexOf("::", gap + 1) >= 0) {
+        return false;
+      }
+      if (gap < 0) {
+        return groups(s, true) == 8;
+      }
+      int before = groups(s.substring(0, gap), false);
+      int after = groups(s.substring(gap + 2), true);
+      return before >= 0 && after >= 0 && before + after <= 7;
+    }
+
+    /**
+     * How many 16-bit groups {@code part} holds ({@code a:b:c}, empty for none; an IPv4 address at its end, where
+     * {@code last}, counts two), or a negative number when it is not such a list.
+     */
+    private static int groups(String part, boolean last) {
+      if (part.isEmpty()) {
+        return 0;
+      }
+      String[] pieces = part.split(":", -1);
+      int n = 0;
+      for (int i = 0; i < pieces.length; i++) {
+        String p = pieces[i];
+        if (last && i == pieces.length - 1 && p.indexOf('.') >= 0) {
+          if (!ipv4(p)) {
+            return -1;
+          }
+          n += 2;
+        } else if (p.isEmpty() || p.length() > 4 || !hex(p, 0, p.length())) {
+          return -1;
+        } else {
+          n++;
+        }
+      }
+      return n;
+    }
+
+    private static boolean ipv4(String s) {
+      String[] octets = s.split("\\.", -1);
+      if (octets.length != 4) {
+        return false;
+      }
+      for (String o : octets) {
+        if (o.isEmpty() || o.length() > 3 || (o.length() > 1 && o.charAt(0) == '0') || !decimal(o) || Integer.parseInt(o) > 255) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private static boolean hex(String s, int from, int to) {
+      for (int i = from; i < to; i++) {
+        if (Character.digit(s.charAt(i), 16) < 0) {
+          return false;
+        }
+      }
+      return to > from;
     }
 
     /** {@code rewritten} is {@code first} with its leading zeros removed (and differs from it). */
@@ -863,6 +983,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     private static final boolean[] TCHAR = table("!#$%&'*+-.^_`|~");
     /** RFC 3986 unreserved and sub-delims: what a host name is made of. */
     private static final boolean[] HOST_PLAIN = table("-._~!$&'()*+,;=");
+    private static final boolean[] UNRESERVED = table("-._~");
 
     /** ASCII letters, digits and {@code others}. */
     private static boolean[] table(String others) {

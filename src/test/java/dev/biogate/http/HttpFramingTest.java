@@ -119,6 +119,28 @@ class HttpFramingTest extends HarnessTest {
     refusedAlone(ctx, 400, " " + NEXT + NEXT, "   " + NEXT, "\r" + NEXT, "\r\n \r\n" + NEXT);
   }
 
+  /** A Host IP literal that is no address, and an absolute-form target whose authority names no host, are refused. */
+  @Test
+  void aHostLiteralThatIsNoAddressOrAnAbsoluteTargetNamingNoHostIsRefused(VertxTestContext ctx) {
+    refusedAlone(ctx, 400,
+      "GET /health/live HTTP/1.1\r\nHost: [zz]\r\n\r\n" + NEXT,
+      "GET /health/live HTTP/1.1\r\nHost: [fe80::1%eth0]\r\n\r\n" + NEXT,
+      "GET http://u:p@evil.example/health/live HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET http://evil.example:99999/health/live HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET ftp://evil.example/health/live HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET http:///health/live HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT);
+  }
+
+  @Test
+  void anAbsoluteFormTargetNamingAHostIsServed(VertxTestContext ctx) {
+    raw.exchange(g.port(), "GET http://example.com/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        assertEquals(1, rs.size(), rs.toString());
+        assertEquals(200, rs.get(0).status(), rs.toString());
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void emptyLinesBeforeTheRequestLineAreSkippedAndABetweenRequestsSpaceRefused(VertxTestContext ctx) {
     raw.exchange(g.port(), "\r\n\nGET /health/live HTTP/1.1\r\nHost: x\r\n\r\n " + NEXT, 5_000)
