@@ -1,6 +1,7 @@
 package dev.biogate.http;
 
 import io.vertx.core.Handler;
+import io.vertx.core.internal.net.RFC3986;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -17,22 +18,35 @@ public final class Listeners {
   }
 
   /**
-   * The first handler of a router: {@code 404} for paths this listener does not serve, and for any path not written
-   * as the API table writes it: with a trailing slash, dot segments ({@code /health/./live}) or percent-encoded
-   * letters ({@code /health/%6cive}), so one resource never has two URLs. The router alone takes each of these for
-   * the plain path, where the profile and redirect paths are exact.
+   * The first handler of a router: {@code 404} for paths this listener does not serve, and for any path with a
+   * trailing slash, a dot segment ({@code /health/./live}, {@code /x/../health}, also percent-encoded) or an empty
+   * segment ({@code //health}): the router alone takes each of these for the plain path, where the profile and
+   * redirect paths are exact, so one resource had several URLs. A percent-encoded unreserved character
+   * ({@code %64emo}) is the same URI as the character itself (RFC 3986 §6.2.2.2) and is read as it, as the profile
+   * path reads it.
    */
   public static Handler<RoutingContext> only(boolean management) {
     return ctx -> {
       String p = ctx.normalizedPath();
       boolean serves = (health(p) || operator(p) == management) && p.charAt(p.length() - 1) != '/'
-        && p.equals(ctx.request().path());
+        && plainPath(ctx.request().path());
       if (serves) {
         ctx.next();
       } else {
         ErrorResponses.send(ctx.response(), NOT_FOUND);
       }
     };
+  }
+
+  /** No dot segment (literal or percent-encoded) and no empty segment in the path as the client wrote it. */
+  static boolean plainPath(String raw) {
+    if (raw == null) {
+      return true;
+    }
+    if (raw.contains("//") || raw.contains("%2e") || raw.contains("%2E")) {
+      return false;
+    }
+    return raw.indexOf('.') < 0 || RFC3986.removeDotSegments(raw).equals(raw);
   }
 
   static boolean operator(String p) {
