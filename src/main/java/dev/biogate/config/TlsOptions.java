@@ -41,7 +41,7 @@ public record TlsOptions(String certFile, String keyFile) {
     try {
       text = Files.readString(Path.of(file), StandardCharsets.ISO_8859_1); // any bytes: a DER file is "not PEM", not unreadable
     } catch (IOException | RuntimeException e) {
-      throw s.invalid(key, "cannot read " + file);
+      throw s.invalid(key, "cannot read " + file + (e instanceof IOException io ? " (" + ConfigLoader.unreadable(io) + ")" : ""));
     }
     if (!PEM_BEGIN.matcher(text).results().anyMatch(m -> m.group(1).endsWith(label))) {
       throw s.invalid(key, file + " is not " + expected);

@@ -176,16 +176,8 @@ public final class ClusterRedis implements Redis {
 
   /** Whether a {@code CLUSTER INFO} reply says the node refuses its slots: {@code cluster_state} other than {@code ok}. */
   static boolean clusterFailing(String clusterInfo) {
-    int at = clusterInfo.indexOf("cluster_state:");
-    if (at < 0) {
-      return false;
-    }
-    int from = at + "cluster_state:".length();
-    int end = from;
-    while (end < clusterInfo.length() && clusterInfo.charAt(end) != '\r' && clusterInfo.charAt(end) != '\n') {
-      end++;
-    }
-    return !"ok".equals(clusterInfo.substring(from, end));
+    String state = RedisMode.field(clusterInfo, "cluster_state");
+    return state != null && !"ok".equals(state);
   }
 
   /** A dedicated connection (subscriptions): to a master that last answered. Channels are cluster-wide. */

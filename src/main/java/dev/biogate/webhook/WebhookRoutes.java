@@ -5,6 +5,7 @@ import dev.biogate.config.WebhookOptions;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.ClientAddress;
 import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.HttpTokens;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -165,7 +166,7 @@ public final class WebhookRoutes {
       return;
     }
     for (String field : SINGLE_FIELDS.get(provider)) {
-      if (req.headers().getAll(field).size() > 1) {
+      if (HttpTokens.repeated(req.headers(), field)) {
         ctx.fail(new ApiException(400, "duplicate_header", field + " appears more than once; it takes one value"));
         return;
       }
