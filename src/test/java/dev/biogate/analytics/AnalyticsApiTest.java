@@ -136,6 +136,48 @@ class AnalyticsApiTest extends HarnessTest {
       })));
   }
 
+  /**
+   * What the README documents of a query: every parameter optional (the 24 hours before now, by hour), and the
+   * answer's from and to are the bounds of its whole buckets (to=...T23:59:59Z by hour ends at the next midnight).
+   */
+  @Test
+  void parametersDefaultAndTheAnswerGivesItsBucketBounds(VertxTestContext ctx) {
+    String base = "/v1/analytics/demo/clicks";
+    gateway().compose(g -> Clicks.issueKey(h, g, "demo").compose(key -> sequence(List.of(
+      () -> h.send(HttpMethod.GET, g, base, key),
+      () -> h.send(HttpMethod.GET, g, base + "?from=2025-01-01T00:00:00Z&to=2025-01-01T23:59:59Z", key)))))
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        JsonObject byDefault = rs.get(0).bodyAsJsonObject();
+        assertEquals(200, rs.get(0).statusCode(), rs.get(0).bodyAsString());
+        assertEquals("hour", byDefault.getString("granularity"));
+        int buckets = byDefault.getJsonArray("series").size();
+        assertTrue(buckets == 24 || buckets == 25, "the 24 hours before now, in whole hours: " + buckets);
+        JsonObject day = rs.get(1).bodyAsJsonObject();
+        assertEquals("2025-01-01T00:00:00Z", day.getString("from"));
+        assertEquals("2025-01-02T00:00:00Z", day.getString("to"), "the end of the last whole bucket");
+        assertEquals(24, day.getJsonArray("series").size());
+        ctx.completeNow();
+      })));
+  }
+
+  /** Authorization on two lines is refused 400, whatever the order: the first line used to be read alone. */
+  @Test
+  void aRepeatedAuthorizationIsRefused(VertxTestContext ctx) {
+    gateway().compose(g -> Clicks.issueKey(h, g, "demo").compose(key -> Future.all(
+      h.http.get(g.port(), "127.0.0.1", "/v1/analytics/demo/clicks")
+        .putHeader("Authorization", List.of("Bearer " + key, "Bearer bgk_0000000000000000_wrong")).send(),
+      h.http.get(g.port(), "127.0.0.1", "/v1/analytics/demo/clicks")
+        .putHeader("Authorization", List.of("Bearer bgk_0000000000000000_wrong", "Bearer " + key)).send())))
+      .onComplete(ctx.succeeding(both -> ctx.verify(() -> {
+        for (int i = 0; i < 2; i++) {
+          io.vertx.ext.web.client.HttpResponse<?> r = both.resultAt(i);
+          assertEquals(400, r.statusCode(), r.bodyAsString());
+          assertEquals("duplicate_header", r.bodyAsJsonObject().getString("error"));
+        }
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void rejectsBadQueryParametersWith400(VertxTestContext ctx) {
     String base = "/v1/analytics/demo/clicks?";
