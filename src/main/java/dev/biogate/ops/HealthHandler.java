@@ -137,8 +137,11 @@ public final class HealthHandler {
         return withMemory(r, c.getInteger("maxmemoryUsedPercent", -1));
       });
     }
-    // INFO memory answers like PING (the server is up) and also says whether it is at its maxmemory.
-    return redis.send(Request.cmd(Command.INFO).arg("memory"))
+    // INFO memory answers like PING (the server is up) and also says whether it is at its maxmemory. It answers while
+    // the server loads its data too, when every data command is refused with LOADING: PING is asked as well.
+    Future<io.vertx.redis.client.Response> ping = redis.send(Request.cmd(Command.PING))
+      .timeout(PROBE_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    Future<JsonObject> info = redis.send(Request.cmd(Command.INFO).arg("memory"))
       .timeout(PROBE_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
       .map(r -> withMemory(new JsonObject().put("status", "healthy").put("latencyMs", elapsedMs(start)),
         RedisMemory.usedPercent(r.toString())))
@@ -147,6 +150,14 @@ public final class HealthHandler {
         ? new JsonObject().put("status", "healthy").put("latencyMs", elapsedMs(start))
         : new JsonObject().put("status", "down").put("latencyMs", elapsedMs(start))
           .put("error", err instanceof java.util.concurrent.TimeoutException ? "timeout" : "unreachable"));
+    return Future.join(ping, info).transform(done -> Future.succeededFuture(ping.failed() && loading(ping.cause())
+      ? new JsonObject().put("status", "down").put("latencyMs", elapsedMs(start)).put("error", "loading")
+      : info.result()));
+  }
+
+  /** Whether Redis refused a call because it is still loading its data set (after a restart, or a replica's sync). */
+  private static boolean loading(Throwable err) {
+    return "LOADING".equals(RedisErrors.code(err));
   }
 
   /**

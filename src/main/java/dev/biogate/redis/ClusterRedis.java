@@ -130,7 +130,8 @@ public final class ClusterRedis implements Redis {
    * {@code CLUSTER INFO} at once (within the command timeout). A single {@code PING} went to a master that last
    * answered, so health stayed green while a dead master's slots refused every write; and a master answers
    * {@code INFO} while its own view of the Cluster is {@code cluster_state:fail}, refusing its slots with
-   * {@code CLUSTERDOWN} (each node of a restarted Cluster leaves that state on its own schedule, up to a second apart).
+   * {@code CLUSTERDOWN} (each node of a restarted Cluster leaves that state on its own schedule, up to a second apart),
+   * and while it loads its data, refusing them with {@code LOADING}.
    * Completes with {@code masters}, {@code unreachable} and {@code clusterDown} (their addresses), {@code uncoveredSlots},
    * and {@code maxmemoryUsedPercent} of the fullest master when any has a ceiling; it never fails.
    */
@@ -157,9 +158,10 @@ public final class ClusterRedis implements Redis {
             unreachable.add(masters.get(i)); // an error reply (INFO refused) is still an answer
             continue;
           }
-          // Only a state the master reports counts: CLUSTER INFO refused (some managed services) says nothing.
+          // Only a state the master reports counts: CLUSTER INFO refused (some managed services) says nothing. A master
+          // still loading its data answers INFO but refuses CLUSTER INFO (and every data command) with LOADING.
           Future<Response> state = states.get(i);
-          if (state.succeeded() && clusterFailing(String.valueOf(state.result()))) {
+          if (state.succeeded() ? clusterFailing(String.valueOf(state.result())) : "LOADING".equals(RedisErrors.code(state.cause()))) {
             clusterDown.add(masters.get(i));
           }
         }
