@@ -150,14 +150,9 @@ public final class HealthHandler {
         ? new JsonObject().put("status", "healthy").put("latencyMs", elapsedMs(start))
         : new JsonObject().put("status", "down").put("latencyMs", elapsedMs(start))
           .put("error", err instanceof java.util.concurrent.TimeoutException ? "timeout" : "unreachable"));
-    return Future.join(ping, info).transform(done -> Future.succeededFuture(ping.failed() && loading(ping.cause())
+    return Future.join(ping, info).transform(done -> Future.succeededFuture(ping.failed() && RedisErrors.loading(ping.cause())
       ? new JsonObject().put("status", "down").put("latencyMs", elapsedMs(start)).put("error", "loading")
       : info.result()));
-  }
-
-  /** Whether Redis refused a call because it is still loading its data set (after a restart, or a replica's sync). */
-  private static boolean loading(Throwable err) {
-    return "LOADING".equals(RedisErrors.code(err));
   }
 
   /**

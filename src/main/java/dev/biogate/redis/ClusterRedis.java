@@ -161,7 +161,7 @@ public final class ClusterRedis implements Redis {
           // Only a state the master reports counts: CLUSTER INFO refused (some managed services) says nothing. A master
           // still loading its data answers INFO but refuses CLUSTER INFO (and every data command) with LOADING.
           Future<Response> state = states.get(i);
-          if (state.succeeded() ? clusterFailing(String.valueOf(state.result())) : "LOADING".equals(RedisErrors.code(state.cause()))) {
+          if (state.succeeded() ? clusterFailing(String.valueOf(state.result())) : RedisErrors.loading(state.cause())) {
             clusterDown.add(masters.get(i));
           }
         }

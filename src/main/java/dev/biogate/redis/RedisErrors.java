@@ -53,6 +53,14 @@ public final class RedisErrors {
   }
 
   /**
+   * Whether Redis refused a call because it is still loading its data set (after a restart, or a replica's full
+   * sync): it answers {@code INFO} meanwhile, and refuses every data command.
+   */
+  public static boolean loading(Throwable err) {
+    return "LOADING".equals(code(err));
+  }
+
+  /**
    * What a failed Redis call says in a log line: an error reply by Redis's own code ({@link #code}), anything else (a
    * lost connection, a timeout) by its kind. Never a payload.
    */

@@ -91,7 +91,7 @@ public final class RedisMode {
       return true;
     }
     java.util.regex.Matcher m = USER_INFO.matcher(endpoint);
-    return m.find() && !m.group(1).isEmpty();
+    return m.find() && !m.group(2).isEmpty();
   }
 
   /** The user named in {@code endpoint}'s user information ({@code redis://user:pass@host}), or {@code null}. */
@@ -100,16 +100,16 @@ public final class RedisMode {
     if (!m.find()) {
       return null;
     }
-    int colon = m.group(1).indexOf(':');
-    return colon < 0 ? null : m.group(1).substring(0, colon);
+    int colon = m.group(2).indexOf(':');
+    return colon < 0 ? null : m.group(2).substring(0, colon);
   }
 
   private static String withoutUserInfo(String endpoint) {
-    return endpoint.replaceFirst("^([a-z]+://)[^@/]*@", "$1");
+    return USER_INFO.matcher(endpoint).replaceFirst("$1");
   }
 
-  /** The user information of a Redis URL: {@code [user]:password} or {@code password}, up to the {@code @}. */
-  private static final java.util.regex.Pattern USER_INFO = java.util.regex.Pattern.compile("^[a-z]+://([^@/]*)@");
+  /** A Redis URL's scheme (group 1) and user information (group 2: {@code [user]:password} or {@code password}). */
+  private static final java.util.regex.Pattern USER_INFO = java.util.regex.Pattern.compile("^([a-z]+://)([^@/]*)@");
 
   /** The first non-null answer of {@code ask} over the endpoints, or {@code null}; never fails. */
   private static Future<String> first(RedisConfig config, java.util.function.Function<String, Future<String>> ask) {

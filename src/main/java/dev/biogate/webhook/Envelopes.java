@@ -60,12 +60,19 @@ final class Envelopes {
    * ({@code webhooks.dedupeWindowS}). The envelope's {@code ts} is the event's time, not the delivery's, and is not
    * checked: a provider retrying an old event, or re-sending it after an outage, is still received once.
    */
+  /**
+   * An event id as text: a string, or an integer read as its decimal digits (5 and "5" name the same event); else
+   * {@code null}. A fraction or an exponent is no id: read through a double, 1e400 and 2e400 (both Infinity), or
+   * 51241.000000000000000001 and 51241.0, would name one event.
+   */
+  static String idText(Object raw) {
+    return raw instanceof String || raw instanceof Integer || raw instanceof Long || raw instanceof BigInteger
+      ? raw.toString() : null;
+  }
+
   static Delivery linkme(Buffer raw) {
     JsonObject json = parse(raw);
-    Object rawId = json.getValue("id");
-    // A string, or an integer read as its decimal digits: 5 and "5" name the same event. A fraction or an exponent is no id.
-    String id = rawId instanceof String || rawId instanceof Integer || rawId instanceof Long || rawId instanceof BigInteger
-      ? rawId.toString() : null;
+    String id = idText(json.getValue("id"));
     Object event = json.getValue("event");
     if (!validId(id) || !(event instanceof String) || !validType((String) event) || !(json.getValue("data") instanceof JsonObject)) {
       throw LINKME_FIELDS;

@@ -80,11 +80,7 @@ final class KlaviyoBatch {
         throw FIELDS;
       }
       JsonObject e = (JsonObject) item;
-      Object rawId = e.getValue("external_id");
-      // A string, or an integer read as its decimal digits, as LinkMe's id: a fraction or an exponent went through a
-      // double, so 1e400 and 2e400 (both Infinity) or 51241.000000000000000001 and 51241.0 were one event.
-      String id = rawId instanceof String || rawId instanceof Integer || rawId instanceof Long
-        || rawId instanceof java.math.BigInteger ? rawId.toString() : null;
+      String id = Envelopes.idText(e.getValue("external_id"));
       Object topic = e.getValue("topic");
       if (!Envelopes.validId(id) || !(topic instanceof String) || ((String) topic).isEmpty() || ((String) topic).length() > 100
         || !(e.getValue("payload") instanceof JsonObject)) {
