@@ -203,7 +203,8 @@ public final class Gateway {
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
     this.sentinels = config.redis().type() == RedisConfig.Type.SENTINEL ? followSwitches(new SentinelGroup(vertx, config.redis(), sentinelOrder)) : null;
     this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels,
-      List.of(OutboundKeys.STREAM, RedisKeys.JOBS_ACTIVE, RedisKeys.CREATOR_KEY_INDEX));
+      // One key per slot outside the webhook shards: jobs, creator keys and Klaviyo dead letters share {bg}.
+      List.of(OutboundKeys.STREAM, RedisKeys.JOBS_ACTIVE));
     this.jobs = new LinkJobs(vertx, redis, upstream, config.jobs(), clock, replicas, w.replicaWaitMs());
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake,
       ClientAddress.trusting(config.http().trustedProxies()), config.http().exemptLoopback());
@@ -213,7 +214,7 @@ public final class Gateway {
       replicas, w.replicaWaitMs());
     this.recorder = ClickRecorder.create(vertx, clickWriter, a);
     this.counter = new ClickCounter(redis, profiles, a);
-    this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles, shards.count());
+    this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles, shards.count(), replicas, w.replicaWaitMs());
     CreatorKeys keys = new CreatorKeys(redis, replicas, w.replicaWaitMs());
     this.redirect = new RedirectHandler(profiles, recorder,
       new ClickGate(a.clicks(), config.http().trustedProxies(), config.http().exemptLoopback()), clock);
@@ -225,13 +226,14 @@ public final class Gateway {
     this.directory = new DestinationDirectory(vertx, redis, d);
     this.fanOut = new FanOut(redis, d, w.dedupeWindowS(), directory);
     this.destinations = new DestinationSender(vertx, redis, d, w.dedupeWindowS(), directory);
-    OutboundDeadLetters outbound = new OutboundDeadLetters(redis, w.dedupeWindowS());
+    OutboundDeadLetters outbound = new OutboundDeadLetters(redis, w.dedupeWindowS(), replicas, w.replicaWaitMs());
     this.destinationAdmin = new DestinationAdmin(destinations, outbound);
-    this.admin = new AdminHandler(new DeadLetters(redis, w, clock),
+    this.admin = new AdminHandler(new DeadLetters(redis, w, clock, replicas),
       new DeliveryHistory(redis, shards.count()).withDestinations(fanOut, outbound), invalidation);
   }
 
-  private static KlaviyoSink klaviyo(Vertx vertx, KlaviyoOptions k, Redis redis, ProfileService profiles, int shards) {
+  private static KlaviyoSink klaviyo(Vertx vertx, KlaviyoOptions k, Redis redis, ProfileService profiles, int shards,
+                                     ReplicaWatch replicas, long replicaWaitMs) {
     if (!k.enabled()) {
       return null;
     }
@@ -240,7 +242,7 @@ public final class Gateway {
       return null;
     }
     LOG.info("Klaviyo sink enabled: {} at most {} requests/s, revision {}", k.apiBase(), k.ratePerSec(), k.revision());
-    return new KlaviyoSink(vertx, k, redis, profiles, shards);
+    return new KlaviyoSink(vertx, k, redis, profiles, shards, replicas, replicaWaitMs);
   }
 
   public static Future<Gateway> start(Vertx vertx, BiogateConfig config) {

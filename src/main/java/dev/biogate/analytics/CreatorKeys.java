@@ -37,8 +37,7 @@ public final class CreatorKeys {
   private static final String PREFIX = "bgk_";
   private static final int MAX_KEY_LENGTH = 128;
 
-  static final ApiException NOT_REPLICATED = new ApiException(503, "not_replicated",
-    "the change could not be made durable in time; retry later", 5);
+  static final ApiException NOT_REPLICATED = ApiException.notReplicated("the change");
 
   private final Redis redis;
   private final ReplicaWatch replicas;

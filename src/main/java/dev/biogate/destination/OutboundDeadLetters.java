@@ -1,6 +1,8 @@
 package dev.biogate.destination;
 
+import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
+import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -16,17 +18,26 @@ import java.util.Map;
 
 /**
  * Outbound deliveries that exhausted their attempts (listing without payloads, replay of one), and the history of
- * each delivery by {@code webhook-id}: its outcome, attempt count and every attempt's answer.
+ * each delivery by {@code webhook-id}: its outcome, attempt count and every attempt's answer. A replay is answered
+ * only once a replica holds it where the outbound stream's master has one, or {@code 503 not_replicated}.
  */
 public final class OutboundDeadLetters {
+
+  static final ApiException NOT_REPLICATED = ApiException.notReplicated("the replay");
 
   private final Redis redis;
   private final long ttlS;
   private final LuaScript replay = LuaScript.load("stream_replay");
+  private final ReplicaWatch replicas;
+  private final int master;
+  private final long waitMs;
 
-  public OutboundDeadLetters(Redis redis, long ttlS) {
+  public OutboundDeadLetters(Redis redis, long ttlS, ReplicaWatch replicas, long waitMs) {
     this.redis = redis;
     this.ttlS = ttlS;
+    this.replicas = replicas;
+    this.master = replicas.indexOf(OutboundKeys.DEAD);
+    this.waitMs = waitMs;
   }
 
   /** {@code {"count": n, "dead_letters": [...oldest first, at most limit]}}. */
@@ -52,8 +63,10 @@ public final class OutboundDeadLetters {
         return Future.succeededFuture(null);
       }
       String history = OutboundKeys.history(found.get(0).get("webhook_id"));
-      return replay.run(redis, List.of(OutboundKeys.DEAD, OutboundKeys.STREAM, history),
-        List.of(id, Long.toString(System.currentTimeMillis()), Long.toString(ttlS), "0")).map(x -> x == null ? null : x.toString());
+      return replicas.durably(master, redis, replay, List.of(OutboundKeys.DEAD, OutboundKeys.STREAM, history),
+          List.of(id, Long.toString(System.currentTimeMillis()), Long.toString(ttlS), "0"), waitMs)
+        .recover(err -> Future.failedFuture(err == ReplicaWatch.NOT_DURABLE ? NOT_REPLICATED : err))
+        .map(x -> x == null ? null : x.toString());
     });
   }
 

@@ -1,8 +1,10 @@
 package dev.biogate.events;
 
 import dev.biogate.config.WebhookOptions;
+import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -21,24 +23,29 @@ import java.util.function.LongSupplier;
  * The dead-letter streams, one per events shard ({@code bg:events:{bg:s<n>}:dead}): deliveries whose handling failed
  * {@code maxAttempts} times, with the reason of the last failure. Listing merges the shards oldest first and never
  * shows payloads. A replay moves an entry back onto its own shard's events stream atomically
- * ({@code redis/stream_replay.lua}) with a fresh set of attempts. Shards are independent streams, so two of
- * them can hold the same entry id: the listing says each one's shard, and a replay names it.
+ * ({@code redis/stream_replay.lua}) with a fresh set of attempts, and is answered only once a replica holds the
+ * move where the shard's master has one ({@link ReplicaWatch#durably}); otherwise a failover could put the entry back
+ * among the dead letters after a 200. Shards are independent streams, so two of them can hold the same entry id: the
+ * listing says each one's shard, and a replay names it.
  */
 public final class DeadLetters {
 
   private static final int REPLAY_PAGE = 100;
+  static final ApiException NOT_REPLICATED = ApiException.notReplicated("the replay");
 
   private final Redis redis;
   private final WebhookOptions options;
   private final LongSupplier clock;
   private final int shards;
   private final LuaScript replay = LuaScript.load("stream_replay");
+  private final ReplicaWatch replicas;
 
-  public DeadLetters(Redis redis, WebhookOptions options, LongSupplier clock) {
+  public DeadLetters(Redis redis, WebhookOptions options, LongSupplier clock, ReplicaWatch replicas) {
     this.redis = redis;
     this.options = options;
     this.clock = clock;
     this.shards = options.shards();
+    this.replicas = replicas;
   }
 
   /** {@code {"count": n, "dead_letters": [...oldest first over every shard, at most limit]}}. */
@@ -83,7 +90,11 @@ public final class DeadLetters {
     return shards;
   }
 
-  /** Replays one dead letter of one shard; completes with the new events-stream id, or {@code null} if it has none. */
+  /**
+   * Replays one dead letter of one shard; completes with the new events-stream id, or {@code null} if it has none. Fails
+   * with {@code 503 not_replicated} when no replica acknowledged the move in time: it may stand or be undone by a
+   * failover, and a retry either finds it gone (404) or moves it.
+   */
   public Future<String> replay(int shard, String id) {
     String dead = RedisKeys.deadLettersShard(shard);
     return redis.send(Request.cmd(Command.XRANGE).arg(dead).arg(id).arg(id)).compose(r -> {
@@ -92,8 +103,9 @@ public final class DeadLetters {
         return Future.succeededFuture(null);
       }
       String history = historyKey(shard, found.get(0));
-      return replay.run(redis, List.of(dead, RedisKeys.eventsShard(shard), history),
-          List.of(id, Long.toString(clock.getAsLong()), Long.toString(options.dedupeWindowS()), "1"))
+      return replicas.durably(shard, redis, replay, List.of(dead, RedisKeys.eventsShard(shard), history),
+          List.of(id, Long.toString(clock.getAsLong()), Long.toString(options.dedupeWindowS()), "1"), options.replicaWaitMs())
+        .recover(err -> Future.failedFuture(err == ReplicaWatch.NOT_DURABLE ? NOT_REPLICATED : err))
         .map(newId -> newId == null ? null : newId.toString());
     });
   }

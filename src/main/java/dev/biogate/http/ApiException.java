@@ -45,6 +45,14 @@ public final class ApiException extends VertxException {
   public long retryAfterSeconds() { return retryAfterSeconds; }
   public String rateLimitPolicy() { return rateLimitPolicy; }
 
+  /**
+   * {@code 503 not_replicated}: a write the answer would acknowledge (a delivery, a job, a replay...) reached no replica
+   * in time, so a failover could still undo it; the caller retries, and every such write is idempotent.
+   */
+  public static ApiException notReplicated(String what) {
+    return new ApiException(503, "not_replicated", what + " could not be made durable in time; retry later", 5);
+  }
+
   public static long seconds(long ms) {
     return Math.max(1, (ms + 999) / 1000);
   }

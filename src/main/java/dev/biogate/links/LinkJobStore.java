@@ -38,8 +38,7 @@ final class LinkJobStore {
 
   static final ApiException KEY_REUSED = new ApiException(409, "idempotency_key_reused",
     "this Idempotency-Key was sent with another batch for this creator");
-  static final ApiException NOT_REPLICATED = new ApiException(503, "not_replicated",
-    "the job could not be made durable in time; retry later", 5);
+  static final ApiException NOT_REPLICATED = ApiException.notReplicated("the job");
 
   private final Redis redis;
   private final ReplicaWatch replicas;

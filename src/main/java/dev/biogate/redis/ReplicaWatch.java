@@ -92,13 +92,24 @@ public final class ReplicaWatch {
     this.replicated = new AtomicIntegerArray(shards + others.size());
   }
 
-  /** The index under which the master of {@code key}, one of the constructor's {@code others}, is watched. */
+  /**
+   * The index under which the master of {@code key} is watched: one of the constructor's {@code others}, or a key
+   * sharing one's hash tag (the same slot, so the same master).
+   */
   public int indexOf(String key) {
-    int i = others.indexOf(key);
-    if (i < 0) {
-      throw new IllegalArgumentException("not watched: " + key);
+    for (int i = 0; i < others.size(); i++) {
+      if (hashTag(others.get(i)).equals(hashTag(key))) {
+        return shards + i;
+      }
     }
-    return shards + i;
+    throw new IllegalArgumentException("not watched: " + key);
+  }
+
+  /** What Redis Cluster hashes: the text between the first braces when non-empty, else the whole key. */
+  static String hashTag(String key) {
+    int open = key.indexOf('{');
+    int close = open < 0 ? -1 : key.indexOf('}', open + 1);
+    return close > open + 1 ? key.substring(open + 1, close) : key;
   }
 
   private String keyOf(int index) {

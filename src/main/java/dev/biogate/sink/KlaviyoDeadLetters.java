@@ -1,7 +1,9 @@
 package dev.biogate.sink;
 
+import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.ReplicaWatch;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -15,21 +17,27 @@ import java.util.concurrent.TimeUnit;
  * The sink's dead letters ({@code bg:sink:klaviyo:dlq:{bg}}), written by the stream engine: events Klaviyo rejected
  * or that exhausted their attempts, with why ({@code error}, {@code attempts}, {@code failed_at}). A replay moves them
  * atomically to the sink's retry stream, which the sink reads like the clicks stream, so they are delivered again with
- * fresh attempts, paced and deduplicated like any other event.
+ * fresh attempts, paced and deduplicated like any other event. Each move is answered only once a replica holds it where
+ * its master has one, or fails with {@code 503 not_replicated} (the moves before it stand; a retry moves the rest).
  */
 final class KlaviyoDeadLetters {
 
   /** Dead letters kept at most (the oldest go first): a cap on a record of failures, never on work. */
   static final long MAX_LEN = 100_000;
   private static final long TIMEOUT_MS = 5_000;
+  static final ApiException NOT_REPLICATED = ApiException.notReplicated("the replay");
 
   private final Redis redis;
   private final int shards;
   private final LuaScript replay = LuaScript.load("klaviyo_dlq_replay");
+  private final ReplicaWatch replicas;
+  private final long waitMs;
 
-  KlaviyoDeadLetters(Redis redis, int shards) {
+  KlaviyoDeadLetters(Redis redis, int shards, ReplicaWatch replicas, long waitMs) {
     this.redis = redis;
     this.shards = shards;
+    this.replicas = replicas;
+    this.waitMs = waitMs;
   }
 
   /**
@@ -38,18 +46,21 @@ final class KlaviyoDeadLetters {
    * ignore them: they count each event id once), as in one slot the move stays atomic.
    */
   Future<Integer> replay(int limit) {
-    Future<Integer> chain = move(RedisKeys.KLAVIYO_DLQ, RedisKeys.KLAVIYO_RETRY, limit);
+    Future<Integer> chain = move(replicas.indexOf(RedisKeys.KLAVIYO_DLQ), RedisKeys.KLAVIYO_DLQ, RedisKeys.KLAVIYO_RETRY, limit);
     for (int s = 0; s < shards; s++) {
       int shard = s;
       chain = chain.compose(n -> n >= limit ? Future.succeededFuture(n)
-        : move(RedisKeys.klaviyoDlqShard(shard), RedisKeys.clicksShard(shard), limit - n).map(m -> n + m));
+        : move(shard, RedisKeys.klaviyoDlqShard(shard), RedisKeys.clicksShard(shard), limit - n).map(m -> n + m));
     }
     return chain;
   }
 
-  private Future<Integer> move(String dead, String target, int limit) {
-    return replay.run(redis, List.of(dead, target), List.of(Integer.toString(limit)))
-      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).map(r -> r.toInteger());
+  /** One atomic move on the master watched at {@code master} (a clicks shard's is its webhook shard's). */
+  private Future<Integer> move(int master, String dead, String target, int limit) {
+    return replicas.durably(master, redis, replay, List.of(dead, target), List.of(Integer.toString(limit)), waitMs)
+      .timeout(TIMEOUT_MS + waitMs, TimeUnit.MILLISECONDS)
+      .recover(err -> Future.failedFuture(err == ReplicaWatch.NOT_DURABLE ? NOT_REPLICATED : err))
+      .map(r -> r.toInteger());
   }
 
   Future<Long> size() {

@@ -44,14 +44,15 @@ public final class KlaviyoSink implements StreamHandler, KlaviyoDelivery.Control
   private volatile boolean stopped;
   private final int shards;
 
-  public KlaviyoSink(Vertx vertx, KlaviyoOptions options, Redis redis, ProfileService profiles, int shards) {
+  public KlaviyoSink(Vertx vertx, KlaviyoOptions options, Redis redis, ProfileService profiles, int shards,
+                     dev.biogate.redis.ReplicaWatch replicas, long replicaWaitMs) {
     this.shards = shards;
     this.options = options;
     this.profiles = profiles;
     this.client = new KlaviyoClient(vertx, options);
     this.pause = new KeyPause(options.authProbeMs(), client::checkAccount);
     this.budget = new RedisBudget(vertx, redis, "klaviyo", options.ratePerSec(), 1000, options.requestTimeoutMs(), new LaneShares(0, 0));
-    this.deadLetters = new KlaviyoDeadLetters(redis, shards);
+    this.deadLetters = new KlaviyoDeadLetters(redis, shards, replicas, replicaWaitMs);
     this.delivery = new KlaviyoDelivery(options, redis, client, budget, stats, this);
   }
 

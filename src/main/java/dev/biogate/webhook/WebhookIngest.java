@@ -49,8 +49,7 @@ final class WebhookIngest {
     "the webhook queue is unavailable; retry later", 5);
   static final ApiException BACKLOG_FULL = new ApiException(503, "backlog_full",
     "too many deliveries are waiting to be handled; retry later", 30);
-  static final ApiException NOT_REPLICATED = new ApiException(503, "not_replicated",
-    "the delivery could not be made durable in time; retry later", 5);
+  static final ApiException NOT_REPLICATED = ApiException.notReplicated("the delivery");
 
   private final Redis redis;
   private final WebhookOptions options;

@@ -27,6 +27,25 @@ class ReplicaInfoTest {
     assertEquals(1, ReplicaWatch.onlineReplicas(SYNCING.replace("state=send_bulk", "state=online")));
   }
 
+  /**
+   * A key is watched through any watched key of its slot: keys sharing a hash tag sit on one master, as Redis Cluster
+   * hashes only the text between the first braces when it is not empty.
+   */
+  @Test
+  void keysSharingAHashTagAreWatchedTogether() {
+    assertEquals("bg", ReplicaWatch.hashTag(RedisKeys.KLAVIYO_DLQ));
+    assertEquals("bg", ReplicaWatch.hashTag(RedisKeys.JOBS_ACTIVE));
+    assertEquals("a{b", ReplicaWatch.hashTag("x{a{b}c"));
+    assertEquals("x{}y", ReplicaWatch.hashTag("x{}y"));
+    assertEquals("x{y", ReplicaWatch.hashTag("x{y"));
+    assertEquals("x}{y", ReplicaWatch.hashTag("x}{y"));
+    ReplicaWatch watch = new ReplicaWatch(null, null, "auto", 4, null, java.util.List.of("bg:out:{out}", RedisKeys.JOBS_ACTIVE));
+    assertEquals(5, watch.indexOf(RedisKeys.CREATOR_KEY_INDEX));
+    assertEquals(5, watch.indexOf(RedisKeys.KLAVIYO_DLQ));
+    assertEquals(4, watch.indexOf("bg:out:{out}:dead"));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> watch.indexOf("bg:{other}"));
+  }
+
   /** The address the server saw the connection arrive at, from {@code CLIENT INFO}. */
   @Test
   void readsTheLocalAddressOfClientInfo() {
