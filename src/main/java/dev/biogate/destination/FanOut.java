@@ -13,7 +13,8 @@ import java.util.List;
  * Puts a verified provider event on the outbound stream once per enabled destination whose filters match
  * {@code <provider>.<type>} ({@code redis/outbound_fanout.lua}: atomic, and idempotent per event, so a retried
  * event is never queued twice). Each entry carries a {@code webhook-id} derived from the event and the destination:
- * stable across retries and replays, and the same on every instance.
+ * stable across retries and replays, and the same on every instance. Queueing wakes this instance's reader of the
+ * outbound stream, which otherwise polls at most once a second while idle.
  */
 public final class FanOut {
 
@@ -26,6 +27,7 @@ public final class FanOut {
   private final long ceiling;
   private final LuaScript script = LuaScript.load("outbound_fanout");
   private final DestinationDirectory directory;
+  private final java.util.function.Consumer<String> wake;
 
   private record Target(String name, List<Glob> filters) {
     boolean wants(String type) {
@@ -40,11 +42,14 @@ public final class FanOut {
 
   /**
    * {@code ttlS}: how long the fan-out marker and the histories live (the events' dedupe window); {@code directory}:
-   * the destinations live peers send to, which an event goes to as well (a rolling change of the list).
+   * the destinations live peers send to, which an event goes to as well (a rolling change of the list); {@code wake}:
+   * called with the outbound stream's key once entries were queued ({@code StreamWakeups::wake}).
    */
-  public FanOut(io.vertx.redis.client.Redis redis, DestinationOptions options, long ttlS, DestinationDirectory directory) {
+  public FanOut(io.vertx.redis.client.Redis redis, DestinationOptions options, long ttlS, DestinationDirectory directory,
+                java.util.function.Consumer<String> wake) {
     this.redis = redis;
     this.directory = directory;
+    this.wake = wake;
     this.ttlS = ttlS;
     this.ceiling = options.streamMaxLen();
     for (DestinationOptions.Endpoint e : options.endpoints()) {
@@ -99,7 +104,13 @@ public final class FanOut {
       args.addAll(f);
     }
     args.add(Long.toString(System.currentTimeMillis()));
-    return script.run(redis, keys, args).map(r -> r.toInteger());
+    return script.run(redis, keys, args).map(r -> {
+      int queued = r.toInteger();
+      if (queued > 0) {
+        wake.accept(OutboundKeys.STREAM);
+      }
+      return queued;
+    });
   }
 
   /** {@code msg_<32 hex>}: SHA-256 of provider, delivery id and destination. */
