@@ -42,9 +42,9 @@ public final class ClickStreamWriter {
   }
 
   /** No replica acknowledged the append in time: the batch may exist on the master alone. Stackless, expected. */
-  public static final class NotReplicated extends VertxException {
+  public static final class NotReplicated extends dev.biogate.redis.NotDurableException {
     NotReplicated() {
-      super("no replica acknowledged the click batch in time", true);
+      super("no replica acknowledged the click batch in time");
     }
   }
 

@@ -92,11 +92,15 @@ public final class RedisErrors {
 
   /**
    * Whether {@code err} (or a cause of it) says Redis could not be reached or cannot serve now: a refused or broken
-   * connection, a connection not replaced yet after a failover, or an error reply such as CLUSTERDOWN or LOADING.
-   * A timeout is not counted: it may as well be the work's own.
+   * connection, a connection not replaced yet after a failover, an error reply such as CLUSTERDOWN or LOADING, or a
+   * write no replica acknowledged in time ({@link NotDurableException}: the seconds of a failover, as a drill saw LinkMe
+   * clicks spend attempts on). A timeout is not counted: it may as well be the work's own.
    */
   public static boolean unavailable(Throwable err) {
     for (Throwable c = err; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof NotDurableException) {
+        return true;
+      }
       String code = code(c);
       if (code != null) {
         return UNAVAILABLE_CODES.contains(code);

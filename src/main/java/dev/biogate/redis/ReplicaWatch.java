@@ -172,7 +172,7 @@ public final class ReplicaWatch {
   }
 
   /** How {@link #durably} fails when a write could not be made durable: refused at once, or no replica acknowledged. */
-  public static final VertxException NOT_DURABLE = VertxException.noStackTrace("not made durable: no replica acknowledged in time");
+  public static final VertxException NOT_DURABLE = new NotDurableException("not made durable: no replica acknowledged in time");
 
   /**
    * Runs {@code script} (a write the caller is about to acknowledge) on the master watched at {@code index}: refused

@@ -28,4 +28,19 @@ class RedisErrorsTest {
     assertEquals("redis connection not replaced yet", RedisErrors.describe(io.vertx.core.VertxException.noStackTrace("redis connection not replaced yet")));
     assertNull(RedisErrors.code(new TimeoutException("timed out")), "no code for what is not an error reply");
   }
+
+  /**
+   * A write no replica acknowledged in time is Redis trouble, like CLUSTERDOWN: a stream handler that meets it holds
+   * its entry without spending an attempt. A failover drill saw LinkMe click events spend attempts on it (and on
+   * timeouts, which stay counted: a timeout may be the work's own), so a longer failover could dead-letter them.
+   */
+  @Test
+  void aWriteNoReplicaAcknowledgedIsRedisTroubleAndATimeoutIsNot() {
+    org.junit.jupiter.api.Assertions.assertTrue(RedisErrors.unavailable(ReplicaWatch.NOT_DURABLE));
+    org.junit.jupiter.api.Assertions.assertTrue(RedisErrors.unavailable(
+      new io.vertx.core.VertxException("handler failed", ReplicaWatch.NOT_DURABLE)), "also as a cause");
+    org.junit.jupiter.api.Assertions.assertTrue(RedisErrors.unavailable(dev.biogate.analytics.ClickStreamWriterErrors.notReplicated()),
+      "the click writer's own");
+    org.junit.jupiter.api.Assertions.assertFalse(RedisErrors.unavailable(new TimeoutException("timed out")));
+  }
 }
