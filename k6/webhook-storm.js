@@ -37,9 +37,12 @@
 // Failover drills: with -e RETRY_503=1 every delivery answered 503 is sent
 // again, as providers do, after its Retry-After (1-5 s), for at most
 // RETRY_503_MAX_S (default 60) seconds. A 503 is then not a failed request;
-// the run fails when a delivery was never answered 200 (webhook_never_accepted)
-// or a final answer is wrong. A first delivery retried after a 503 may be
-// answered {"duplicate":true}: the attempt that got the 503 had been stored.
+// the run fails when a delivery was never answered 200 (webhook_never_accepted),
+// a final answer is wrong, or planned deliveries were never sent
+// (dropped_iterations). Latency is reported but not held to a budget unless
+// P95_MS/P99_MS are given: answers during a switch are slow by nature. A first
+// delivery retried after a 503 may be answered {"duplicate":true}: the attempt
+// that got the 503 had been stored.
 import { check, sleep } from 'k6';
 import http from 'k6/http';
 import { Counter, Rate } from 'k6/metrics';
@@ -57,14 +60,17 @@ const RETRY_503 = env('RETRY_503', '0') === '1';     // retry 503s as a provider
 // A delivery waiting out a 503 holds its VU for seconds: a failover drill needs VUs for ~20 s of arrivals.
 const MAX_VUS = envInt('MAX_VUS', RETRY_503 ? Math.max(100, RATE * 20) : 100);
 // Started before the run: a VU k6 adds mid-run comes too late for the arrivals due while it starts, which count as
-// dropped (10 pre-allocated VUs dropped 40 deliveries at 50/s with 23 in use). A failover drill keeps 5 s of
-// arrivals ready (a 503 and its Retry-After hold a VU that long); more are added up to MAX_VUS.
-const PRE_VUS = Math.min(MAX_VUS, envInt('PRE_VUS', RETRY_503 ? Math.max(100, RATE * 5) : MAX_VUS));
+// dropped (10 pre-allocated VUs dropped 40 deliveries at 50/s with 23 in use). A failover drill keeps 12 s of
+// arrivals ready: every delivery of a switch's 503 window (10-12 s in drills) holds its VU until it is accepted, and
+// with 5 s ready a Sentinel drill dropped 130 of them; more are added up to MAX_VUS.
+const PRE_VUS = Math.min(MAX_VUS, envInt('PRE_VUS', RETRY_503 ? Math.max(100, RATE * 12) : MAX_VUS));
 // Deliveries the arrival rate planned but no VU was free to send: none, or the run did not send what it claims.
 const MAX_DROPPED = envInt('MAX_DROPPED', 0);
 const DUP_PERCENT = envInt('DUP_PERCENT', 30);
 const P95_MS = envFloat('P95_MS', 100);
 const P99_MS = envFloat('P99_MS', 300);
+// A failover drill holds the accepted deliveries to a latency budget only when one is given.
+const LATENCY_GATED = !RETRY_503 || env('P95_MS', '') !== '' || env('P99_MS', '') !== '';
 const KEEP_IDS = 50;                               // per VU, per provider
 const KLAVIYO_BATCH = envInt('KLAVIYO_BATCH', 10);   // events per Klaviyo delivery (at most 1000)
 const RETRY_503_MAX_S = envInt('RETRY_503_MAX_S', 60);
@@ -145,10 +151,12 @@ function buildOptions() {
       exec: p,
     };
     thresholds['http_req_failed{scenario:' + p + '}'] = ['rate<0.01'];
-    // In a failover drill the answers that ask for a retry (503 after waiting for a replica) are not held to the
-    // latency budget; the deliveries accepted are.
+    // In a failover drill the answers that ask for a retry (503 after waiting for a replica) are never held to the
+    // latency budget; the deliveries accepted are when a budget is given.
     const timed = RETRY_503 ? 'http_req_duration{scenario:' + p + ',status:200}' : 'http_req_duration{scenario:' + p + '}';
-    thresholds[timed] = ['p(95)<' + P95_MS, 'p(99)<' + P99_MS];
+    if (LATENCY_GATED) {
+      thresholds[timed] = ['p(95)<' + P95_MS, 'p(99)<' + P99_MS];
+    }
     thresholds['checks{scenario:' + p + '}'] = ['rate>0.99'];
   }
   return {
