@@ -95,6 +95,21 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   /** The client closed its sending side: the connection closes once every request read is answered. */
   private boolean inputShut;
   /**
+   * At most this many requests are decoded ahead of their answers; the bytes of the next ones wait undecoded, and the
+   * socket is not read meanwhile. A client that pipelines requests and never reads the answers used to have every
+   * request it had sent decoded and queued (about 600 bytes of heap for each 43-byte GET, up to 12 MiB a connection):
+   * 30 such connections ran a 160 MiB heap out of memory. Now such a connection holds at most this many decoded
+   * requests and one read of raw bytes (nginx, too, reads the next request only once it is ready for it).
+   */
+  static final int MAX_UNANSWERED = 16;
+  /** Decoding waits for answers ({@link #MAX_UNANSWERED}); the socket is not read until it resumes. */
+  private boolean stalled;
+  private boolean resumeScheduled;
+  /** A read was asked for while stalled: it is made when decoding resumes. */
+  private boolean readWanted;
+  /** The bytes still undecoded when the client closed its sending side while decoding waited. */
+  private ByteBuf held;
+  /**
    * Since when ({@code System.nanoTime()}) the connection has waited for its next request, or 0 while a request is
    * being read or answered. Written on the event loop, read by {@link ConnectionLimits} from any thread (through
    * {@link #IDLE_SINCE}): a stale read only picks a worse candidate, and {@link #closeIfIdle} checks again on the
@@ -302,6 +317,12 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
     if (discarding) {
       buffer.skipBytes(buffer.readableBytes());
+      return;
+    }
+    if (!inBody && !inHead && requests - answers >= MAX_UNANSWERED && buffer.isReadable()) {
+      // Consuming nothing ends the codec's decode loop: the bytes stay where they are until answers make room.
+      stalled = true;
+      ctx.channel().config().setAutoRead(false);
       return;
     }
     if (buffer.isReadable()) {
@@ -617,11 +638,104 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     cancel();
+    releaseHeld();
     super.channelInactive(ctx);
+  }
+
+  /** While decoding waits, a read that found nothing to decode asks for no further read (the codec's own habit). */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    if (stalled) {
+      ctx.fireChannelReadComplete();
+      return;
+    }
+    super.channelReadComplete(ctx);
+  }
+
+  /** The client closed its sending side while decoding waited: what it sent is kept, to be decoded as answers go out. */
+  @Override
+  protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+    if (stalled && in.isReadable() && !discarding) {
+      held = in.readRetainedSlice(in.readableBytes());
+      return;
+    }
+    super.decodeLast(ctx, in, out);
+  }
+
+  /** An answer went out: decoding resumes once fewer than {@link #MAX_UNANSWERED} requests wait for theirs. */
+  private void answered() {
+    if (stalled && !resumeScheduled && requests - answers < MAX_UNANSWERED) {
+      resumeScheduled = true;
+      ctx.executor().execute(this::resume); // not inside the write that answered: Vert.x is still writing
+    }
+  }
+
+  private void resume() {
+    resumeScheduled = false;
+    if (!stalled || ctx.isRemoved()) {
+      return;
+    }
+    stalled = false;
+    try {
+      if (held != null) {
+        decodeHeld();
+      } else {
+        channelRead(ctx, Unpooled.EMPTY_BUFFER); // decodes what waits in the codec's buffer, handing it on
+      }
+      if (!stalled) {
+        ctx.channel().config().setAutoRead(true);
+        if (readWanted) {
+          readWanted = false;
+          ctx.read();
+        }
+      }
+      channelReadComplete(ctx); // Vert.x flushes the answers it wrote for what was just handed on
+    } catch (Exception e) {
+      ctx.fireExceptionCaught(e);
+    }
+  }
+
+  private void decodeHeld() throws Exception {
+    List<Object> out = new java.util.ArrayList<>(4);
+    while (!stalled && !discarding && held.isReadable()) {
+      int before = held.readableBytes();
+      decode(ctx, held, out);
+      for (Object msg : out) {
+        ctx.fireChannelRead(msg);
+      }
+      boolean progressed = !out.isEmpty() || held.readableBytes() != before;
+      out.clear();
+      if (!progressed) {
+        break;
+      }
+    }
+    if (!stalled) {
+      releaseHeld();
+      if (!discarding && answers == requests && !answering) {
+        closeAfter(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER), false); // every request sent before the close is answered
+      }
+    }
+  }
+
+  private void releaseHeld() {
+    if (held != null) {
+      held.release();
+      held = null;
+    }
   }
 
   /** Sees each response leave Vert.x (before encoding) and notes when the current one is complete. */
   final class AnswerWatch extends ChannelOutboundHandlerAdapter {
+    /** No socket read while decoding waits for answers (Vert.x asks for one as soon as its own queue is empty). */
+    @Override
+    public void read(ChannelHandlerContext ctx) throws Exception {
+      if (stalled) {
+        readWanted = true;
+        return;
+      }
+      super.read(ctx);
+    }
+
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
       // Same event loop as the decoder.
@@ -642,6 +756,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       if (msg instanceof LastHttpContent) {
         answers++;
         answering = false;
+        answered();
         if (answers == requests && !inBody && !closing) {
           idle();
         }
@@ -649,7 +764,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
           // It lingers: the connection is admitted, so its place is counted until it closes.
           promise = promise.unvoid();
           closeAfter(promise, true);
-        } else if (inputShut && answers == requests && !discarding) {
+        } else if (inputShut && answers == requests && !discarding && !stalled && held == null) {
           promise = promise.unvoid();
           closeAfter(promise, false); // the last answer the half-closed client is waiting for
         }
