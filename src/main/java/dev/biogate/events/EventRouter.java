@@ -150,13 +150,13 @@ public final class EventRouter implements StreamHandler {
       JsonObject envelope = envelope(e);
       switch (type) {
         case "profile.updated":
-          return profiles.profileUpdated(data(envelope), madeAt(envelope)).map(applied -> applied
+          return profiles.profileUpdated(data(envelope), madeAt(envelope, received(e))).map(applied -> applied
             ? Routed.done("linktree.profile", "cached copies updated or marked outdated")
             : new Routed(Outcome.done(), "linktree.profile", null, "older than a change already applied to this profile", null));
         case "link.created":
         case "link.updated":
         case "link.deleted":
-          return profiles.linkChanged(type, data(envelope), madeAt(envelope)).map(applied -> applied
+          return profiles.linkChanged(type, data(envelope), madeAt(envelope, received(e))).map(applied -> applied
             ? Routed.done("linktree.links", "cached copies updated or marked outdated")
             : new Routed(Outcome.done(), "linktree.links", null, "older than a change already applied to this link", null));
         case "analytics.milestone":
@@ -182,8 +182,27 @@ public final class EventRouter implements StreamHandler {
   }
 
   /**
+   * A change dated later than this after its delivery arrived reads as no time (the signature's default future
+   * tolerance): a change dated years ahead would outrank every real change to its profile for as long as the order is
+   * kept (96 hours).
+   */
+  static final long FUTURE_MS = dev.biogate.config.WebhookOptions.DEFAULT_FUTURE_TOLERANCE_S * 1000;
+
+  /** {@link #madeAt(JsonObject)}, and -1 for a time later than {@code receivedMs} (when known) + {@link #FUTURE_MS}. */
+  static long madeAt(JsonObject envelope, long receivedMs) {
+    long t = madeAt(envelope);
+    return t > 0 && receivedMs > 0 && t - receivedMs > FUTURE_MS ? -1 : t;
+  }
+
+  /** When {@code e} was received, epoch ms, or 0 when it does not say. */
+  private static long received(StreamEntry e) {
+    Long at = DeadLetters.longOrNull(e.get("received"));
+    return at == null ? 0 : at;
+  }
+
+  /**
    * When the change was made, epoch ms, from the envelope's {@code timestamp} (ISO-8601, or Unix seconds or
-   * milliseconds); -1 when it has none that reads as a time.
+   * milliseconds); -1 when it has none that reads as a time (a date whose milliseconds overflow a long included).
    */
   static long madeAt(JsonObject envelope) {
     Object t = envelope.getValue("timestamp");
@@ -194,7 +213,7 @@ public final class EventRouter implements StreamHandler {
     if (t instanceof String && ((String) t).length() <= 64) {
       try {
         return java.time.OffsetDateTime.parse((String) t).toInstant().toEpochMilli();
-      } catch (java.time.format.DateTimeParseException notIso) {
+      } catch (java.time.DateTimeException | ArithmeticException notATime) {
         return -1;
       }
     }
