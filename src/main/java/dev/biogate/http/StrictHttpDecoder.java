@@ -280,6 +280,10 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       throw new FramingException(400, "bad_request", "the request target has bytes a URI cannot hold (percent-encode them)");
     }
     String target = initialLine[1];
+    if (target.indexOf('#') >= 0) {
+      // A fragment is never sent (RFC 9112 §3.2: a target is path and query); routed, it was part of a path.
+      throw new FramingException(400, "bad_request", "the request target has a fragment (#), which is never part of a request");
+    }
     if (!target.startsWith("/") && !"*".equals(target) && !"CONNECT".equals(initialLine[0]) && !absoluteForm(target)) {
       throw new FramingException(400, "bad_request",
         "the request target is neither a path nor an http(s) URI whose authority names a host");

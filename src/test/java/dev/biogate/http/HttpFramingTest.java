@@ -131,6 +131,18 @@ class HttpFramingTest extends HarnessTest {
       "GET http:///health/live HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT);
   }
 
+  /**
+   * A fragment is never part of a request target (RFC 9112 §3.2: path and query only); an attack pass saw
+   * {@code /health/live#x} routed as a path holding the {@code #} (404) instead of refused.
+   */
+  @Test
+  void aTargetWithAFragmentIsRefused(VertxTestContext ctx) {
+    refusedAlone(ctx, 400,
+      "GET /health/live#x HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET /v1/profiles/demo# HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT,
+      "GET http://example.com/health/live#top HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT);
+  }
+
   @Test
   void anAbsoluteFormTargetNamingAHostIsServed(VertxTestContext ctx) {
     raw.exchange(g.port(), "GET http://example.com/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
