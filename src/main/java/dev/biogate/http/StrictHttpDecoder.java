@@ -889,7 +889,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
             : "more than one Content-Length");
         }
         if (!decimal(value)) {
-          throw new FramingException(400, "bad_request", "Content-Length is not a decimal number");
+          throw digits(value) ? new FramingException(413, "payload_too_large", "the declared body is larger than any accepted")
+            : new FramingException(400, "bad_request", "Content-Length is not a decimal number");
         }
         contentLength = true;
         firstLength = value.toString();
@@ -1046,6 +1047,16 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         z++;
       }
       return z > 0 && first.length() - z == rewritten.length() && first.regionMatches(z, rewritten.toString(), 0, rewritten.length());
+    }
+
+    /** Digits only, however many (a length too long to read is a body too large, not a malformed header). */
+    private static boolean digits(CharSequence v) {
+      for (int i = 0; i < v.length(); i++) {
+        if (v.charAt(i) < '0' || v.charAt(i) > '9') {
+          return false;
+        }
+      }
+      return v.length() > 0;
     }
 
     private static boolean decimal(CharSequence v) {

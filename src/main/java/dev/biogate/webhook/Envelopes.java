@@ -29,6 +29,18 @@ final class Envelopes {
   private static final JsonFactory JSON = new JsonFactory();
 
   static final ApiException MALFORMED = new ApiException(400, "malformed_json", "the body is not a JSON object");
+  static final ApiException BEYOND_LIMITS = new ApiException(400, "malformed_json",
+    "the body nests deeper than 1,000 levels or holds a number or string longer than the parser accepts");
+
+  /** {@link #BEYOND_LIMITS} when the parser refused {@code err} on a limit (a deep body is still an object), else {@link #MALFORMED}. */
+  static ApiException malformed(Throwable err) {
+    for (Throwable c = err; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException) {
+        return BEYOND_LIMITS;
+      }
+    }
+    return MALFORMED;
+  }
   static final ApiException NO_DELIVERY_ID = new ApiException(400, "missing_delivery_id",
     "x-linktree-delivery-id is required: 1-200 visible ASCII characters");
   static final ApiException LINKTREE_FIELDS = new ApiException(400, "invalid_envelope",
@@ -124,7 +136,7 @@ final class Envelopes {
       }
       return data ? type : null;
     } catch (IOException e) {
-      throw MALFORMED;
+      throw malformed(e);
     }
   }
 
@@ -135,7 +147,7 @@ final class Envelopes {
         return (JsonObject) value;
       }
     } catch (DecodeException | IllegalArgumentException e) {
-      // fall through
+      throw malformed(e);
     }
     throw MALFORMED;
   }

@@ -55,7 +55,7 @@ final class KlaviyoBatch {
       }
       json = (JsonObject) value;
     } catch (DecodeException | IllegalArgumentException e) {
-      throw MALFORMED;
+      throw Envelopes.malformed(e);
     }
     // The signed meta.klaviyo_webhook_id must equal the header, else 403: one that is absent (no meta at all), not
     // a string or empty does not (it used to be a 400, as if the batch were only badly shaped).

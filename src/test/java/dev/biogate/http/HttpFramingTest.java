@@ -66,6 +66,12 @@ class HttpFramingTest extends HarnessTest {
       post("Content-Length: \r\n", ""));
   }
 
+  /** A length of more digits than any accepted body has is a body too large, not a malformed header (it said so). */
+  @Test
+  void aContentLengthOfNineteenDigitsIsABodyTooLarge(VertxTestContext ctx) {
+    refusedAlone(ctx, 413, post("Content-Length: 9223372036854775807\r\n", "{}"), post("Content-Length: 99999999999999999999999\r\n", "{}"));
+  }
+
   /**
    * {@code Content-Length} is {@code 1*DIGIT}: leading zeros are allowed. The codec rewrites {@code 002} to {@code 2}
    * as it normalises the header, and that rewrite used to be refused as a second Content-Length.

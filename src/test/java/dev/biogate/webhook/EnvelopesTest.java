@@ -28,6 +28,19 @@ class EnvelopesTest {
     assertNull(Envelopes.linktreeType(json("{\"type\":\"a\",\"data\":{},\"data\":null}")));
   }
 
+  /**
+   * An object nested beyond the parser's depth limit is refused as such, not as "not a JSON object": an attack pass
+   * saw a signed body nested 1,000 deep described as not an object.
+   */
+  @Test
+  void aBodyBeyondTheParsersLimitsIsSaidToBe() {
+    String deep = "{\"type\":\"a\",\"data\":" + "{\"x\":".repeat(1_200) + "1" + "}".repeat(1_200) + "}";
+    ApiException e = assertThrows(ApiException.class, () -> Envelopes.linktreeType(json(deep)));
+    assertSame(Envelopes.BEYOND_LIMITS, e);
+    assertEquals(400, e.status());
+    assertEquals("malformed_json", e.code());
+  }
+
   @Test
   void refusesAnythingButOneWellFormedJsonObject() {
     String[] bad = {"", "[]", "\"x\"", "{", "{\"type\":\"a\",\"data\":{}", "{\"type\":\"a\",\"data\":{}} {}",
