@@ -47,6 +47,8 @@ public final class ProfileService {
   private final SharedFetch fetcher;
   private final LinktreeClient upstream;
   private final Map<String, Future<Result>> inflight = new ConcurrentHashMap<>();
+  /** L2 reads started by an invalidation heard while a resolution was in flight (see {@link #invalidateLocal}). */
+  private final Map<String, Future<Result>> peeks = new ConcurrentHashMap<>();
   private final Map<String, Long> revalidateBackoff = new ConcurrentHashMap<>();
 
   public ProfileService(Vertx vertx, ProfileCache l1, ProfileStore l2, LinktreeClient upstream, Freshness freshness,
@@ -94,6 +96,18 @@ public final class ProfileService {
   /** Resolves a read L1 could not serve; {@code held} is L1's unusable copy, if any. */
   public Future<Result> resolve(String username, CachedProfile held) {
     Lane lane = held != null && held.found() && freshness.of(held, now()) != Freshness.State.EXPIRED ? Lane.REFRESH : Lane.FOREGROUND;
+    Future<Result> peek = peeks.get(username);
+    if (peek != null) {
+      // The copy this read found was just outdated by a write that is already in L2: its read, not the resolution
+      // in flight, answers first; only if it found nothing fresh does this read join the resolution.
+      return peek.transform(ar -> ar.succeeded() && ar.result() != null ? Future.succeededFuture(ar.result())
+        : singleFlight(username, held, lane));
+    }
+    CachedProfile current = l1.get(username);
+    if (current != held && current != null && freshness.of(current, now()) == Freshness.State.FRESH) {
+      // Put in L1 since the caller looked (by such a read that has just finished, say): a hit, not a flight to join.
+      return Future.succeededFuture(new Result(current, Outcome.SHARED_HIT));
+    }
     return singleFlight(username, held, lane);
   }
 
@@ -196,9 +210,22 @@ public final class ProfileService {
   public void invalidateLocal(String username, long version, boolean drop) {
     if (drop) {
       l1.invalidate(username, version);
-    } else {
-      l1.outdate(username, version);
+      return;
     }
+    if (inflight.containsKey(username)) {
+      // The write is readable in L2 already (the script publishes after writing it), but the resolution in flight
+      // (this instance's refresh waiting for a peer's copy, say) would see it only at its next poll, and reads that
+      // find their copy outdated would wait for that. Read it once now; such reads wait for this read instead.
+      // Registered before the copy is outdated, so no read can find the copy outdated and miss it.
+      Promise<Result> peek = Promise.promise();
+      if (peeks.putIfAbsent(username, peek.future()) == null) {
+        fetcher.sharedIfFresh(username, l1.get(username)).onComplete(ar -> {
+          peeks.remove(username, peek.future());
+          peek.handle(ar);
+        });
+      }
+    }
+    l1.outdate(username, version);
   }
 
   /** The username whose cached profile holds this link id, or {@code null} if no cached profile does. */

@@ -80,6 +80,21 @@ final class SharedFetch {
   }
 
   /**
+   * The shared copy as a {@link Outcome#SHARED_HIT} if it is fresh and newer than {@code held} (and now in L1), else
+   * {@code null}, also when Redis could not be read. One L2 read: no lock, no upstream call.
+   */
+  Future<Result> sharedIfFresh(String username, CachedProfile held) {
+    return l2.get(username).transform(ar -> {
+      CachedProfile shared = ar.succeeded() ? ar.result().copy() : null;
+      if (!freshAndNewer(shared, held)) {
+        return Future.succeededFuture(null);
+      }
+      l1.put(shared);
+      return Future.succeededFuture(new Result(shared, Outcome.SHARED_HIT));
+    });
+  }
+
+  /**
    * Takes the cluster-wide fetch lock, re-reads L2 (the previous holder may have published a copy since this
    * instance last looked) and fetches only if it has not; or waits for whoever holds the lock to publish a copy.
    */
