@@ -60,8 +60,7 @@ public final class CreatorKeys {
 
   /** Runs a key-changing script, waiting for a replica where there is one; 503 {@code not_replicated} without it. */
   private Future<Response> durably(LuaScript script, List<String> keys, List<String> args) {
-    return replicas.durably(master, redis, script, keys, args, replicaWaitMs)
-      .recover(err -> Future.failedFuture(err == ReplicaWatch.NOT_DURABLE ? NOT_REPLICATED : err));
+    return replicas.durably(master, redis, script, keys, args, replicaWaitMs, NOT_REPLICATED);
   }
 
   public Future<Issued> issue(String username, long nowMs) {

@@ -64,8 +64,7 @@ public final class OutboundDeadLetters {
       }
       String history = OutboundKeys.history(found.get(0).get("webhook_id"));
       return replicas.durably(master, redis, replay, List.of(OutboundKeys.DEAD, OutboundKeys.STREAM, history),
-          List.of(id, Long.toString(System.currentTimeMillis()), Long.toString(ttlS), "0"), waitMs)
-        .recover(err -> Future.failedFuture(err == ReplicaWatch.NOT_DURABLE ? NOT_REPLICATED : err))
+          List.of(id, Long.toString(System.currentTimeMillis()), Long.toString(ttlS), "0"), waitMs, NOT_REPLICATED)
         .map(x -> x == null ? null : x.toString());
     });
   }

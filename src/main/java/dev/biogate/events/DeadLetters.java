@@ -104,8 +104,8 @@ public final class DeadLetters {
       }
       String history = historyKey(shard, found.get(0));
       return replicas.durably(shard, redis, replay, List.of(dead, RedisKeys.eventsShard(shard), history),
-          List.of(id, Long.toString(clock.getAsLong()), Long.toString(options.dedupeWindowS()), "1"), options.replicaWaitMs())
-        .recover(err -> Future.failedFuture(err == ReplicaWatch.NOT_DURABLE ? NOT_REPLICATED : err))
+          List.of(id, Long.toString(clock.getAsLong()), Long.toString(options.dedupeWindowS()), "1"), options.replicaWaitMs(),
+          NOT_REPLICATED)
         .map(newId -> newId == null ? null : newId.toString());
     });
   }

@@ -191,6 +191,16 @@ public final class ReplicaWatch {
       .compose(w -> missed(index, w.replicas()) ? Future.failedFuture(NOT_DURABLE) : Future.succeededFuture(w.reply()));
   }
 
+  /**
+   * {@link #durably}, failing with {@code notDurable} (the caller's API answer, {@code 503 not_replicated}) where it
+   * would fail with {@link #NOT_DURABLE}.
+   */
+  public Future<Response> durably(int index, Redis redis, LuaScript script, List<String> keys, List<?> args, long waitMs,
+                                  Throwable notDurable) {
+    return durably(index, redis, script, keys, args, waitMs)
+      .recover(err -> Future.failedFuture(err == NOT_DURABLE ? notDurable : err));
+  }
+
   /** Whether writes to {@code shard} must wait for a replica before they are acknowledged. */
   public boolean waitForReplica(int shard) {
     return "on".equals(mode) || ("auto".equals(mode) && replicated.get(shard) != ALONE);

@@ -57,9 +57,8 @@ final class KlaviyoDeadLetters {
 
   /** One atomic move on the master watched at {@code master} (a clicks shard's is its webhook shard's). */
   private Future<Integer> move(int master, String dead, String target, int limit) {
-    return replicas.durably(master, redis, replay, List.of(dead, target), List.of(Integer.toString(limit)), waitMs)
+    return replicas.durably(master, redis, replay, List.of(dead, target), List.of(Integer.toString(limit)), waitMs, NOT_REPLICATED)
       .timeout(TIMEOUT_MS + waitMs, TimeUnit.MILLISECONDS)
-      .recover(err -> Future.failedFuture(err == ReplicaWatch.NOT_DURABLE ? NOT_REPLICATED : err))
       .map(r -> r.toInteger());
   }
 
