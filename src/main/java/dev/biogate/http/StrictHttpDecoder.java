@@ -1059,16 +1059,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       return v.length() > 0;
     }
 
+    /** 1*DIGIT within 18 digits: any such length is read without overflow. */
     private static boolean decimal(CharSequence v) {
-      if (v.length() == 0 || v.length() > 18) {
-        return false;
-      }
-      for (int i = 0; i < v.length(); i++) {
-        if (v.charAt(i) < '0' || v.charAt(i) > '9') {
-          return false;
-        }
-      }
-      return true;
+      return v.length() <= 18 && digits(v);
     }
 
     private static boolean equalsIgnoreCase(CharSequence a, String b) {
