@@ -48,6 +48,9 @@ class PrivateRedisRestartTest {
       // A new server first: /health may report Redis as of up to a second ago (HealthProbeCostTest).
       long secondPid = pollUntil(deadline, () -> gateway.privateRedisPid().orElse(first.pid()), pid -> pid != first.pid());
       assertNotEquals(first.pid(), secondPid, "a new private redis-server: " + gateway.lines());
+      // Listening on the same port (its process exists a moment before it does; a full run once read it too early,
+      // while /health still reported the probe from before the kill).
+      assertTrue(poll(deadline, () -> Resp.alive(port), true), "the new server answers on port " + port + ": " + gateway.lines());
       String status = poll(deadline, () -> redisStatus(base), "healthy");
       assertEquals("healthy", status, "Redis is back for the gateway: " + gateway.lines());
       assertEquals("kept", Resp.string(port, "GET", "restart-test-marker"), "acknowledged writes survive the restart");
