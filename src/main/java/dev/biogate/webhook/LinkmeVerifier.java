@@ -33,15 +33,22 @@ public final class LinkmeVerifier implements WebhookVerifier {
   }
 
   @Override
-  public Verdict verify(MultiMap headers, Buffer rawBody, long nowEpochSeconds) {
+  public Verdict screen(MultiMap headers) {
     String header = headers.get(SIGNATURE_HEADER);
     if (header == null || header.isEmpty()) {
       return Verdict.MISSING;
     }
-    if (!header.startsWith(SIGNATURE_PREFIX)
-      || header.length() != SIGNATURE_PREFIX.length() + HmacSha256.HEX_LENGTH) {
-      return Verdict.INVALID;
+    return header.startsWith(SIGNATURE_PREFIX) && header.length() == SIGNATURE_PREFIX.length() + HmacSha256.HEX_LENGTH
+      ? null : Verdict.INVALID;
+  }
+
+  @Override
+  public Verdict verify(MultiMap headers, Buffer rawBody, long nowEpochSeconds) {
+    Verdict onHead = screen(headers);
+    if (onHead != null) {
+      return onHead;
     }
+    String header = headers.get(SIGNATURE_HEADER);
     // Header values are ISO-8859-1 decoded from the wire, so this gives back the bytes the sender sent.
     byte[] presented = header.substring(SIGNATURE_PREFIX.length()).getBytes(StandardCharsets.ISO_8859_1);
     int index = hmac.match(NO_PREFIX, rawBody.getBytes(), presented);

@@ -32,17 +32,23 @@ abstract class TimestampedHmacVerifier implements WebhookVerifier {
   }
 
   @Override
-  public final Verdict verify(MultiMap headers, Buffer rawBody, long nowEpochSeconds) {
+  public final Verdict screen(MultiMap headers) {
     String signature = headers.get(signatureHeader);
     String timestamp = headers.get(timestampHeader);
     if (signature == null || signature.isEmpty() || timestamp == null || timestamp.isEmpty() || !otherHeadersPresent(headers)) {
       return Verdict.MISSING;
     }
-    byte[] presented = presented(signature);
-    if (presented == null) {
-      return Verdict.INVALID;
+    return presented(signature) == null ? Verdict.INVALID : null;
+  }
+
+  @Override
+  public final Verdict verify(MultiMap headers, Buffer rawBody, long nowEpochSeconds) {
+    Verdict onHead = screen(headers);
+    if (onHead != null) {
+      return onHead;
     }
-    int index = match(timestamp, rawBody.getBytes(), presented);
+    String timestamp = headers.get(timestampHeader);
+    int index = match(timestamp, rawBody.getBytes(), presented(headers.get(signatureHeader)));
     if (index < 0) {
       return Verdict.INVALID;
     }

@@ -18,13 +18,15 @@ import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
- * {@code POST /webhooks/linktree}, {@code POST /webhooks/linkme} and {@code POST /webhooks/klaviyo}. In order: the provider must be configured (503),
- * the declared and the actual size must fit (413), the body must be JSON (415); then the signature is verified
- * from the raw bytes (401/403) and the bytes must be strict UTF-8 (400) before anything parses them (400); then the
- * delivery is deduplicated and queued and answered {@code 200 {"received":true}} or {@code 200 {"duplicate":true}};
- * a Klaviyo batch is queued event by event and answered {@code 200 {"received":N,"duplicates":M}}. Handling happens
- * later, in the events
- * consumer: the answer never waits for it. Every answer is JSON.
+ * {@code POST /webhooks/linktree}, {@code POST /webhooks/linkme} and {@code POST /webhooks/klaviyo}. In order, on the
+ * head, before the body is asked for ({@code 100 Continue}) or read: the provider must be configured (503), the
+ * declared size must fit (413), the body must be JSON (415), the signature headers must be present (401) and
+ * well-formed (403), a Linktree delivery id present (400), and the body must fit the instance's body budget (503).
+ * Then the actual size must fit (413), the signature is verified from the raw bytes (403) and the bytes must be strict
+ * UTF-8 (400) before anything parses them (400); then the delivery is deduplicated and queued and answered
+ * {@code 200 {"received":true}} or {@code 200 {"duplicate":true}}; a Klaviyo batch is queued event by event and
+ * answered {@code 200 {"received":N,"duplicates":M}}. Handling happens later, in the events consumer: the answer
+ * never waits for it. Every answer is JSON.
  */
 public final class WebhookRoutes {
 
@@ -186,6 +188,16 @@ public final class WebhookRoutes {
       ctx.fail(ENCODED);
       return;
     }
+    // What the head alone decides is answered now: no 100 Continue, no body read, no share of the body budget.
+    Verdict onHead = verifier.screen(req.headers());
+    if (onHead != null) {
+      ctx.fail(refusal(onHead));
+      return;
+    }
+    if (Delivery.LINKTREE.equals(provider) && !Envelopes.validId(req.getHeader(Envelopes.DELIVERY_ID_HEADER))) {
+      ctx.fail(Envelopes.NO_DELIVERY_ID);
+      return;
+    }
     long reserved = length != null ? declared(length) : options.maxBodyBytes();
     byte[] ip = clients.of(req);
     String client = ip == null || (exemptLoopback && ClientAddress.loopback(ip)) ? null : clients.keyText(req);
@@ -195,6 +207,10 @@ public final class WebhookRoutes {
     }
     ctx.addEndHandler(v -> bodies.release(client, reserved));
     ctx.next();
+  }
+
+  private static ApiException refusal(Verdict verdict) {
+    return verdict.outcome() == Verdict.Outcome.MISSING ? MISSING : verdict.outcome() == Verdict.Outcome.STALE ? STALE : INVALID;
   }
 
   /**
@@ -222,7 +238,7 @@ public final class WebhookRoutes {
     long nowMs = clock.getAsLong();
     Verdict verdict = verifier.verify(ctx.request().headers(), raw, nowMs / 1000);
     if (!verdict.isValid()) {
-      ctx.fail(verdict.outcome() == Verdict.Outcome.MISSING ? MISSING : verdict.outcome() == Verdict.Outcome.STALE ? STALE : INVALID);
+      ctx.fail(refusal(verdict));
       return;
     }
     if (!strictUtf8(raw)) {

@@ -21,4 +21,11 @@ public interface WebhookVerifier {
    * @return never {@code null}
    */
   Verdict verify(MultiMap headers, Buffer rawBody, long nowEpochSeconds);
+
+  /**
+   * What the headers alone decide, so a delivery can be refused on its head, before its body is asked for
+   * ({@code 100 Continue}) or read: {@link Verdict#MISSING}, {@link Verdict#INVALID} for a signature that cannot be one
+   * (its shape), or {@code null} when only the body can tell. {@link #verify} gives the same verdict for such headers.
+   */
+  Verdict screen(MultiMap headers);
 }

@@ -75,7 +75,8 @@ class ConnectionFloodTest extends HarnessTest {
    */
   @Test
   void theListenerCeilingKeepsTheManagementPortReachable(Vertx vertx, VertxTestContext ctx) {
-    String awaitingBody = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    String awaitingBody = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + dev.biogate.support.RawHttp.FORGED_LINKTREE_SIGNATURE
+      + "Content-Type: application/json\r\n"
       + "Content-Length: 10\r\nExpect: 100-continue\r\n\r\n";
     holdAnswered(vertx, 8, "127.0.0.1", awaitingBody, "HTTP/1.1 100")
       .compose(v -> holdAnswered(vertx, 4, "127.0.0.2", awaitingBody, "HTTP/1.1 100"))

@@ -47,9 +47,9 @@ class HttpFramingTest extends HarnessTest {
 
   @Test
   void contentLengthWithTransferEncodingIsRefusedAndTheSmuggledRequestIsNeverAnswered(VertxTestContext ctx) {
-    String smuggle = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\n"
+    String smuggle = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\nContent-Length: 4\r\n"
       + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + NEXT;
-    String reversed = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n"
+    String reversed = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Transfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n"
       + "0\r\n\r\n" + NEXT;
     refusedAlone(ctx, 400, smuggle, reversed);
   }
@@ -78,11 +78,11 @@ class HttpFramingTest extends HarnessTest {
    */
   @Test
   void aContentLengthWithLeadingZerosIsRead(VertxTestContext ctx) {
-    raw.exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    raw.exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\n"
         + "Content-Length: 002\r\nConnection: close\r\n\r\n{}", 5_000)
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         assertEquals(1, rs.size(), rs.toString());
-        assertEquals(401, rs.get(0).status(), "read as a request, refused for its missing signature: " + rs);
+        assertEquals(403, rs.get(0).status(), "read as a request, refused for its signature: " + rs);
         ctx.completeNow();
       })));
   }
@@ -187,12 +187,12 @@ class HttpFramingTest extends HarnessTest {
   @Test
   void bodiesAndPipelinedRequestsStartingWithSpacesAreNotFolds(VertxTestContext ctx) {
     String body = " {\n \"a\": 1\n}";
-    raw.exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    raw.exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\n"
         + "Content-Length: " + body.length() + "\r\n\r\n" + body
         + "\r\nGET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         assertEquals(2, rs.size(), rs.toString());
-        assertEquals(401, rs.get(0).status(), "read as a delivery, refused for its missing signature: " + rs);
+        assertEquals(403, rs.get(0).status(), "read as a delivery, refused for its signature: " + rs);
         assertEquals(200, rs.get(1).status(), rs.toString());
         ctx.completeNow();
       })));
@@ -240,12 +240,12 @@ class HttpFramingTest extends HarnessTest {
   /** Well-formed trailer fields are read and ignored: the request is handled as it would be without them. */
   @Test
   void wellFormedTrailerFieldsAreAccepted(VertxTestContext ctx) {
-    raw.exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    raw.exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\n"
         + "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-T: a\tb\r\nX-U: c\r\n\r\n"
         + "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         assertEquals(2, rs.size(), rs.toString());
-        assertEquals(401, rs.get(0).status(), "an unsigned delivery, refused for its signature only: " + rs);
+        assertEquals(403, rs.get(0).status(), "a forged delivery, refused for its signature only: " + rs);
         assertEquals(200, rs.get(1).status(), rs.toString());
         ctx.completeNow();
       })));
@@ -326,7 +326,7 @@ class HttpFramingTest extends HarnessTest {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < 3; i++) {
       chain = chain.compose(v -> raw.exchange(g.port(), post("Transfer-Encoding: chunked\r\n", "zz\r\nabc\r\n0\r\n\r\n"), 5_000).mapEmpty());
-      chain = chain.compose(v -> raw.connect(g.port()).compose(so -> so.write("POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n"
+      chain = chain.compose(v -> raw.connect(g.port()).compose(so -> so.write("POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE
         + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\":").compose(w -> so.close())));
     }
     String aborted = "biogate_http_server_responses_total{method=\"POST\",route=\"/webhooks/linktree\",status=\"499\"} 6.0";
@@ -569,7 +569,7 @@ class HttpFramingTest extends HarnessTest {
   }
 
   private static String post(String framing, String body) {
-    return "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + framing + "\r\n" + body + NEXT;
+    return "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\n" + framing + "\r\n" + body + NEXT;
   }
 
   /** Each request gets exactly one answer, the expected error, and the connection is closed after it. */

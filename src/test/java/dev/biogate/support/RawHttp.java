@@ -21,6 +21,13 @@ import java.util.Map;
  */
 public final class RawHttp {
 
+  /**
+   * Linktree signature headers of the right shape that no secret signed. A delivery carrying them passes the checks of
+   * its head, is read whole, and is then refused {@code 403 invalid_signature}: for tests about what happens to a body.
+   */
+  public static final String FORGED_LINKTREE_SIGNATURE = "x-linktree-signature: " + "0".repeat(64)
+    + "\r\nx-linktree-timestamp: 1700000000\r\nx-linktree-delivery-id: forged-1\r\n";
+
   private final Vertx vertx;
   private final NetClient net;
 

@@ -42,14 +42,14 @@ class BodyBudgetShareTest extends HarnessTest {
       out.flush();
       // Once its head is read, the stalled delivery holds the client's whole share: a small one from it is refused.
       assertTrue(until(() -> status(stalling, 10 * 1024) == 503, 10_000), "the client past its share refused");
-      // Another client still gets past the budget (refused for its missing signature, not for memory).
-      assertEquals(401, status(other, DECLARED));
+      // Another client still gets past the budget (refused for its signature, not for memory).
+      assertEquals(403, status(other, DECLARED));
     }
-    assertTrue(until(() -> status(stalling, 10 * 1024) == 401, 10_000), "the share given back when the sender left");
+    assertTrue(until(() -> status(stalling, 10 * 1024) == 403, 10_000), "the share given back when the sender left");
   }
 
   private static String head(int length, boolean close) {
-    return "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + length
+    return "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + dev.biogate.support.RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\nContent-Length: " + length
       + (close ? "\r\nConnection: close" : "") + "\r\n\r\n";
   }
 

@@ -48,7 +48,7 @@ class WebhookBodyBudgetTest extends HarnessTest {
   }
 
   private static String head(int length) {
-    return "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + length + "\r\n\r\n";
+    return "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\nContent-Length: " + length + "\r\n\r\n";
   }
 
   /** A probe's head: the connection closes after the answer, so the exchange ends there, body read or not. */
@@ -89,10 +89,10 @@ class WebhookBodyBudgetTest extends HarnessTest {
       .compose(v -> {
         held.remove(0).close();
         held.remove(0).close();
-        // Past the budget check: refused for its missing signature, not for memory.
+        // Past the budget check: refused for its signature, not for memory.
         return dev.biogate.support.Eventually.until(vertx, () -> raw.exchange(g.port(),
             probe(DECLARED) + "{" + " ".repeat(DECLARED - 2) + "}", 5_000)
-          .map(rs -> rs.size() == 1 && rs.get(0).status() == 401), 10_000, "the budget given back");
+          .map(rs -> rs.size() == 1 && rs.get(0).status() == 403), 10_000, "the budget given back");
       })
       .onComplete(ctx.succeedingThenComplete());
   }

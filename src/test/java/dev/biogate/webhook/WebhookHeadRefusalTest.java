@@ -1,0 +1,116 @@
+package dev.biogate.webhook;
+
+import dev.biogate.support.HarnessTest;
+import dev.biogate.support.RawHttp;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What the request head alone decides is answered on the head. Found with raw sockets: a delivery sent with
+ * {@code Expect: 100-continue} and no signature, a signature that cannot be one, or no delivery id got
+ * {@code 100 Continue}, was let send its whole body (holding its share of the body budget) and was then refused with
+ * 401, 403 or 400. These refusals now come at once, without the 100, and the connection closes (the body never read).
+ * A head the gateway cannot judge without the body still gets its 100.
+ */
+class WebhookHeadRefusalTest extends HarnessTest {
+
+  private static final String HEX64 = "0".repeat(64);
+  private RawHttp raw;
+
+  @Override
+  protected JsonObject gatewayOverrides() {
+    return new JsonObject().put("webhooks", new JsonObject()
+      .put("linktree", new JsonObject().put("secrets", "whsec_head_test_secret"))
+      .put("linkme", new JsonObject().put("secrets", "lm_head_test_secret"))
+      .put("klaviyo", new JsonObject().put("secrets", "kl_head_test_secret")));
+  }
+
+  @BeforeEach
+  void openRaw(Vertx vertx) {
+    raw = new RawHttp(vertx);
+  }
+
+  @AfterEach
+  void closeRaw(VertxTestContext ctx) {
+    raw.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static String head(String path, String headers) {
+    return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n"
+      + "Expect: 100-continue\r\n" + headers + "\r\n";
+  }
+
+  private static String linktree(String headers) {
+    return head("/webhooks/linktree", headers);
+  }
+
+  private static final String TS = "x-linktree-timestamp: " + System.currentTimeMillis() / 1000 + "\r\n";
+  private static final String ID = "x-linktree-delivery-id: head-1\r\n";
+
+  @Test
+  void headerDecidedRefusalsComeWithoutA100AndBeforeTheBody(VertxTestContext ctx) {
+    List<Object[]> cases = List.of(
+      new Object[]{linktree(TS + ID), 401, "missing_signature"},
+      new Object[]{linktree("x-linktree-signature: " + HEX64 + "\r\n" + ID), 401, "missing_signature"},
+      new Object[]{linktree("x-linktree-signature: zz\r\n" + TS + ID), 403, "invalid_signature"},
+      new Object[]{linktree("x-linktree-signature: " + HEX64 + "\r\n" + TS), 400, "missing_delivery_id"},
+      new Object[]{head("/webhooks/linkme", ""), 401, "missing_signature"},
+      new Object[]{head("/webhooks/linkme", "X-LinkMe-Signature: sha256=00\r\n"), 403, "invalid_signature"},
+      new Object[]{head("/webhooks/klaviyo", "Klaviyo-Signature: " + HEX64 + "\r\nKlaviyo-Timestamp: 1\r\n"), 401,
+        "missing_signature"});
+    Future<Void> chain = Future.succeededFuture();
+    for (Object[] c : cases) {
+      chain = chain.compose(v -> raw.exchange(g.port(), (String) c[0], 5_000).map(rs -> {
+        ctx.verify(() -> {
+          assertEquals(1, rs.size(), "one answer, no 100 before it: " + rs + " for " + c[0]);
+          assertEquals((int) c[1], rs.get(0).status(), rs.toString());
+          assertEquals(c[2], new JsonObject(rs.get(0).body()).getString("error"), rs.toString());
+          assertEquals("close", rs.get(0).header("connection"), "the unread body closes the connection: " + rs);
+        });
+        return null;
+      }));
+    }
+    chain.onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** A well-formed signature is judged on the body: the sender is asked for it, then refused on what it signed. */
+  @Test
+  void aWellFormedSignatureStillGetsA100AndIsJudgedOnTheBody(Vertx vertx, VertxTestContext ctx) {
+    Buffer in = Buffer.buffer();
+    Promise<Void> continued = Promise.promise();
+    raw.connect(g.port()).compose(so -> {
+      so.handler(b -> {
+        in.appendBuffer(b);
+        if (in.toString(StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 100")) {
+          continued.tryComplete();
+        }
+      });
+      so.write(linktree("x-linktree-signature: " + HEX64 + "\r\n" + TS + ID + "Connection: close\r\n"));
+      return continued.future().compose(v -> {
+        so.handler(null);
+        Future<List<RawHttp.Response>> rest = raw.untilClosed(so, 5_000);
+        so.write("{\"a\":true}");
+        return rest;
+      });
+    }).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+      assertTrue(in.toString(StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 100 Continue\r\n\r\n"), in.toString());
+      assertEquals(1, rs.size(), rs.toString());
+      assertEquals(403, rs.get(0).status(), rs.toString());
+      assertEquals("invalid_signature", new JsonObject(rs.get(0).body()).getString("error"));
+      ctx.completeNow();
+    })));
+  }
+}
