@@ -92,12 +92,29 @@ public final class LinktreeClient {
           + " cached copies served until a probe in {} ms", options.breakerMaxFailures(), options.breakerResetMs());
         breakerListener.accept(true);
       })
+      .halfOpenHandler(v -> vertx.setTimer(IDLE_PROBE_DELAY_MS, t -> probeIfIdle()))
       .closeHandler(v -> {
         LOG.info("linktree answers again: circuit breaker closed");
         breakerListener.accept(false);
       });
     breaker.failurePolicy(LinktreeClient::isBreakerFailure);
     this.gate = new BreakerGate(breaker);
+  }
+
+  /**
+   * Half-open, the next call is the probe that closes or reopens the breaker. On a busy instance a reader's miss makes
+   * it within moments, and it is the better probe (the path readers need). An idle instance stayed half-open, its
+   * {@code /health} saying "degraded", until some reader came (minutes in a drill); when no call has probed within this
+   * delay, the client asks the upstream's {@code GET /health} itself, under the budget like any call.
+   */
+  static final long IDLE_PROBE_DELAY_MS = 1_000;
+
+  private void probeIfIdle() {
+    if (breaker.state() == CircuitBreakerState.HALF_OPEN && !gate.refusing()) {
+      // No retries: the outcome is the breaker's to judge, and a failure simply reopens it. A budget denial leaves it
+      // half-open for the next reader.
+      get("/health", Lane.BACKGROUND, options.profileTimeoutMs(), options.maxRetries());
+    }
   }
 
   /** Only upstream faults count against the breaker: not 404s, not 429s, not our own budget denials. */

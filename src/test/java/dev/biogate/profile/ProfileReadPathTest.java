@@ -316,9 +316,10 @@ class ProfileReadPathTest extends HarnessTest {
         .compose(halfOpen -> {
           assertEquals("down", halfOpen.bodyAsJsonObject().getJsonObject("services").getJsonObject("linktree").getString("status"),
             halfOpen.bodyAsString());
-          // The report lasts the breaker's reset time and a probe's length (3 s + 1 s here), not forever.
-          return h.eventually(() -> h.get(b, "/health").map(r -> "healthy".equals(r.bodyAsJsonObject()
-            .getJsonObject("services").getJsonObject("linktree").getString("status"))), 10_000);
+          // The report lasts the breaker's reset time and a probe's length (3 s + 1 s here), not forever: once the
+          // instance that saw the outage is gone (its own probes, failing, would renew the report), it ends.
+          return h.close(a).compose(closed -> h.eventually(() -> h.get(b, "/health").map(r -> "healthy".equals(r.bodyAsJsonObject()
+            .getJsonObject("services").getJsonObject("linktree").getString("status"))), 10_000));
         })))
       .onComplete(ctx.succeedingThenComplete());
   }
@@ -446,6 +447,37 @@ class ProfileReadPathTest extends HarnessTest {
           return null;
         }))
       .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * An instance nobody reads from still learns that the upstream is back. Found in a drill: after an outage the
+   * breaker went half-open and stayed so, {@code /health} saying "degraded", for minutes, until a read made the probe.
+   * Half-open with no call under way for a second, the client now probes the upstream's {@code /health} itself, under
+   * the budget like any call.
+   */
+  @Test
+  void anIdleHalfOpenBreakerProbesByItselfAndCloses(VertxTestContext ctx) {
+    JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 300));
+    Request permits = Request.cmd(Command.ZCARD).arg(dev.biogate.redis.RedisKeys.budgetLog("linktree"));
+    h.fault(new JsonObject().put("mode", "error").put("error_rate", 1.0))
+      .compose(v -> h.gateway(cfg, clock))
+      .compose(g -> sequentially(g, List.of("u1", "u2", "u3", "u4", "u5")).map(r -> {
+        assertEquals(CircuitBreakerState.OPEN, g.upstream().breakerState());
+        return g;
+      }))
+      .compose(g -> h.fault(new JsonObject().put("mode", "ok"))
+        .compose(v -> h.eventually(() -> h.get(g, "/health").map(r -> {
+          JsonObject lt = r.bodyAsJsonObject().getJsonObject("services").getJsonObject("linktree");
+          return "healthy".equals(lt.getString("status")) && "closed".equals(lt.getString("breaker"));
+        }), 10_000))
+        .compose(v -> Future.all(h.sandboxStats(), h.redis(permits))))
+      .onComplete(ctx.succeeding(both -> ctx.verify(() -> {
+        JsonObject stats = both.resultAt(0);
+        assertTrue(stats.getJsonObject("by_path").getInteger("/health", 0) >= 1, "the probe asked /health: " + stats);
+        assertEquals(stats.getInteger("requests").longValue(), ((io.vertx.redis.client.Response) both.resultAt(1)).toLong(),
+          "every upstream call, the probe included, took a permit: " + stats);
+        ctx.completeNow();
+      })));
   }
 
   @Test
