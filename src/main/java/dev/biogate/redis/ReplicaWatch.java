@@ -260,23 +260,53 @@ public final class ReplicaWatch {
     return sample(due);
   }
 
+  /**
+   * Samples {@code due}, and when a state changed every other watched shard at once too: the master that changed (a
+   * failover, a replica lost or back) usually holds other shards, which would otherwise learn of it one at a time, each
+   * when a delivery of its own had waited {@code replicaWaitMs} for nothing, or at the next periodic sample.
+   */
   private Future<Void> sample(List<Integer> due) {
+    return changes(due).compose(changed -> {
+      if (changed.isEmpty() || due.size() == replicated.length()) {
+        return Future.succeededFuture(changed);
+      }
+      java.util.BitSet sampled = new java.util.BitSet(replicated.length());
+      due.forEach(sampled::set);
+      List<Integer> rest = new ArrayList<>(replicated.length() - due.size());
+      for (int i = sampled.nextClearBit(0); i < replicated.length(); i = sampled.nextClearBit(i + 1)) {
+        rest.add(i);
+      }
+      return changes(rest).map(more -> {
+        more.forEach((now, list) -> changed.computeIfAbsent(now, k -> new ArrayList<>()).addAll(list));
+        return changed;
+      });
+    }).map(changed -> {
+      // One line per new state for the shards that changed together (a start, a failover), not one per shard.
+      changed.forEach((now, list) -> {
+        list.removeIf(index -> index >= shards); // other keys' changes are logged as they are recorded
+        if (!list.isEmpty()) {
+          log(now, list);
+        }
+      });
+      return null;
+    });
+  }
+
+  /** Samples {@code due} and records what it finds: the indexes whose state changed, by their new state. */
+  private Future<Map<Integer, List<Integer>>> changes(List<Integer> due) {
     List<Future<Integer>> samples = new ArrayList<>(due.size());
     for (int shard : due) {
       samples.add(state(shard));
     }
-    return Future.join(samples).<Void>transform(done -> {
-      // One line per new state for the shards that changed together (a start, a failover), not one per shard.
+    return Future.join(samples).transform(done -> {
       Map<Integer, List<Integer>> changed = new TreeMap<>();
       for (int i = 0; i < due.size(); i++) {
         Future<Integer> f = samples.get(i);
-        int shard = due.get(i);
-        if (f.succeeded() && changed(shard, f.result()) && shard < shards) {
-          changed.computeIfAbsent(f.result(), k -> new ArrayList<>()).add(shard);
+        if (f.succeeded() && changed(due.get(i), f.result())) {
+          changed.computeIfAbsent(f.result(), k -> new ArrayList<>()).add(due.get(i));
         }
       }
-      changed.forEach((now, list) -> log(now, list));
-      return Future.succeededFuture();
+      return Future.succeededFuture(changed);
     });
   }
 

@@ -84,4 +84,43 @@ class ReplicaWatchTopologyTest {
         ctx.completeNow();
       })));
   }
+
+  /**
+   * A change seen on one shard is looked for on every shard at once. Found in a drill: after a failover the shards of
+   * the promoted master learned that it had no replica one by one, each when a delivery of its own had waited the whole
+   * {@code replicaWaitMs} for nothing (or at the next periodic sample), so deliveries kept being held a second and
+   * answered 503 after the watch had already said so for another shard. No periodic sample runs here: only the miss on
+   * one shard, and what it sets off, can move the others.
+   */
+  @Test
+  void aMissOnOneShardMovesEveryShardOfThatMaster(Vertx vertx, VertxTestContext ctx) throws Exception {
+    TestCluster cluster = TestCluster.get();
+    int shards = Sharded.SHARDS.count();
+    RedisProcess lonely = cluster.masters().get(0);
+    Set<Integer> lonelyShards = IntStream.range(0, shards).boxed()
+      .filter(s -> cluster.masterOf(RedisKeys.eventsShard(s)).equals(lonely)).collect(Collectors.toSet());
+    assertTrue(lonelyShards.size() >= 2, "the test needs a master holding two shards or more: " + lonelyShards);
+    int missed = lonelyShards.iterator().next();
+    RedisProcess replica = cluster.replicaOf(RedisKeys.eventsShard(missed));
+    Redis redis = RedisClients.create(vertx, new RedisConfig(cluster.redisConfig()));
+    ReplicaWatch watch = new ReplicaWatch(vertx, redis, "auto", shards);
+    Eventually.until(vertx, () -> watch.sample().map(v -> IntStream.range(0, shards).allMatch(watch::waitForReplica)),
+        15_000, "every shard's master seen with its replica")
+      .compose(v -> vertx.executeBlocking(() -> {
+        replica.kill();
+        return null;
+      }))
+      .compose(v -> Eventually.until(vertx, () -> {
+        watch.missed(missed, 0);
+        return Future.succeededFuture(!watch.waitForReplica(missed));
+      }, 15_000, "the missed shard no longer waits"))
+      .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(lonelyShards.stream().noneMatch(watch::waitForReplica)),
+        10_000, "every shard of that master no longer waits, none of them having missed"))
+      .eventually(redis::close)
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        IntStream.range(0, shards).filter(s -> !lonelyShards.contains(s)).forEach(s ->
+          assertTrue(watch.waitForReplica(s), "shard " + s + " still waits for its master's replica"));
+        ctx.completeNow();
+      })));
+  }
 }
