@@ -32,7 +32,6 @@ public final class WebhookRoutes {
 
   private static final Buffer RECEIVED = Buffer.buffer("{\"received\":true}");
   private static final Buffer DUPLICATE = Buffer.buffer("{\"duplicate\":true}");
-  private static final ApiException TOO_LARGE = new ApiException(413, "payload_too_large", "webhook bodies are limited in size");
   private static final ApiException NOT_JSON = new ApiException(415, "unsupported_media_type",
     "webhook bodies must be application/json (UTF-8)");
   private static final ApiException ENCODED = new ApiException(415, "unsupported_media_type",
@@ -69,6 +68,8 @@ public final class WebhookRoutes {
       KlaviyoVerifier.WEBHOOK_ID_HEADER));
 
   private final WebhookOptions options;
+  /** The 413 of a body over the limit, declared or streamed: one limit, told one way. */
+  private final ApiException tooLarge;
   private final WebhookStats stats;
   private final WebhookIngest ingest;
   private final LongSupplier clock;
@@ -107,6 +108,7 @@ public final class WebhookRoutes {
     this.stats = stats;
     this.refusals = refusals;
     this.options = options;
+    this.tooLarge = new ApiException(413, "payload_too_large", "webhook bodies are limited to " + options.maxBodyBytes() + " bytes");
     this.ingest = ingest;
     this.clock = clock;
     this.klaviyoIngest = klaviyoIngest;
@@ -145,7 +147,15 @@ public final class WebhookRoutes {
   /** Every refusal passes here: counted by the error code the sender gets, then answered as JSON. */
   private void refuse(RoutingContext ctx, String provider) {
     Throwable f = ctx.failure();
-    String code = !(f instanceof ApiException) ? (ctx.statusCode() == 413 ? "payload_too_large" : "other")
+    if (!(f instanceof ApiException) && ctx.statusCode() == 413) {
+      // The body handler's own 413: a streamed body that went past the limit.
+      stats.record(provider, "payload_too_large");
+      if (!ctx.response().closed()) {
+        ErrorResponses.send(ctx.response(), tooLarge);
+      }
+      return;
+    }
+    String code = !(f instanceof ApiException) ? "other"
       : ((ApiException) f).status() == 400 ? "bad_request" : ((ApiException) f).code();
     stats.record(provider, code);
     ErrorResponses.handle(ctx);
@@ -175,7 +185,7 @@ public final class WebhookRoutes {
     }
     String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (length != null && declaredTooLarge(length)) {
-      ctx.fail(TOO_LARGE);
+      ctx.fail(tooLarge);
       return;
     }
     if (!isJson(req.getHeader(HttpHeaders.CONTENT_TYPE))) {

@@ -174,6 +174,9 @@ class WebhookEndpointsTest extends HarnessTest {
           assertEquals(413, resp.statusCode());
           assertEquals("application/json", resp.getHeader("Content-Type"));
           assertEquals("payload_too_large", body.toJsonObject().getString("error"));
+          // One limit, told one way (a raw-socket pass found two wordings), with its size.
+          assertEquals(declared.bodyAsJsonObject().getString("message"), body.toJsonObject().getString("message"));
+          assertTrue(body.toJsonObject().getString("message").contains("262144 bytes"), body.toString());
           return null;
         }));
       });
