@@ -98,10 +98,21 @@ public final class StreamEngine extends VerticleBase {
         vertx.setPeriodic(Math.max(30, policy.heartbeatTtlMs() / 3), t -> group.beat().onFailure(err -> trouble("beat", err))),
         vertx.setPeriodic(policy.reapIntervalMs(), t -> reap()),
         vertx.setPeriodic(Math.max(30, policy.idleClaimMs() / 3), t -> touch()),
-        vertx.setPeriodic(policy.trimIntervalMs(), t -> trim())};
+        vertx.setPeriodic(trimPeriodMs(policy), t -> trim())};
       read();
     });
   }
+
+  /**
+   * A sole reader deletes each entry in the script that finishes it (acknowledged or dead-lettered), so its stream
+   * holds only work and a trim finds nothing: it runs once a minute as a safety net rather than every second (an idle
+   * instance sent one a second per events shard and for the outbound stream: a tenth of its Redis round trips).
+   */
+  static long trimPeriodMs(StreamPolicy policy) {
+    return policy.soleReader() ? Math.max(SOLE_READER_TRIM_MS, policy.trimIntervalMs()) : policy.trimIntervalMs();
+  }
+
+  static final long SOLE_READER_TRIM_MS = 60_000;
 
   @Override
   public Future<?> stop() {
