@@ -65,9 +65,17 @@ local function claimIdle(name, minIdle)
   room = room - claim(ids, minIdle)
 end
 
-local ownBeat = redis.call('ZSCORE', KEYS[2], ARGV[2])
-local since = redis.call('ZSCORE', KEYS[2], 'since:' .. ARGV[2])
-local judging = ownBeat ~= false and tonumber(ownBeat) >= now - ttl / 2 and since ~= false and tonumber(since) <= now - ttl
+-- Whether this reaper may judge other consumers: read once, and only when there is another consumer to judge (an
+-- idle stream has none, and this was two reads per reap for nothing).
+local judging
+local function judges()
+  if judging == nil then
+    local ownBeat = redis.call('ZSCORE', KEYS[2], ARGV[2])
+    local since = redis.call('ZSCORE', KEYS[2], 'since:' .. ARGV[2])
+    judging = ownBeat ~= false and tonumber(ownBeat) >= now - ttl / 2 and since ~= false and tonumber(since) <= now - ttl
+  end
+  return judging
+end
 
 local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if not ok then
@@ -83,7 +91,7 @@ for _, c in ipairs(consumers) do
     if tonumber(info['pending']) > 0 and room > 0 then
       claimIdle(name, ownIdle)
     end
-  elseif judging then
+  elseif judges() then
     local beat = redis.call('ZSCORE', KEYS[2], name)
     local dead
     if beat then
