@@ -113,7 +113,7 @@ public final class LinktreeClient {
     if (breaker.state() == CircuitBreakerState.HALF_OPEN && !gate.refusing()) {
       // No retries: the outcome is the breaker's to judge, and a failure simply reopens it. A budget denial leaves it
       // half-open for the next reader.
-      get("/health", Lane.BACKGROUND, options.profileTimeoutMs(), options.maxRetries());
+      call(new Call(HttpMethod.GET, "/health", null, null, true), Lane.BACKGROUND, options.profileTimeoutMs(), options.maxRetries());
     }
   }
 
@@ -208,7 +208,7 @@ public final class LinktreeClient {
    * @return the JSON answer, an empty object when the upstream sent no body
    */
   public Future<JsonObject> write(HttpMethod method, String path, JsonObject body, String idempotencyKey, Lane lane) {
-    return call(new Call(method, path, body, idempotencyKey), lane, options.profileTimeoutMs(), 0);
+    return call(new Call(method, path, body, idempotencyKey, false), lane, options.profileTimeoutMs(), 0);
   }
 
   /** A read ({@code GET}) with its JSON answer. */
@@ -216,11 +216,12 @@ public final class LinktreeClient {
     return get(path, lane, options.profileTimeoutMs(), 0);
   }
 
-  private record Call(HttpMethod method, String path, JsonObject body, String idempotencyKey) {
+  /** {@code statusOnly}: a 2xx is the whole answer, whatever its body (a health check may answer plain text). */
+  private record Call(HttpMethod method, String path, JsonObject body, String idempotencyKey, boolean statusOnly) {
   }
 
   private Future<JsonObject> get(String path, Lane lane, long timeoutMs, int attempt) {
-    return call(new Call(HttpMethod.GET, path, null, null), lane, timeoutMs, attempt);
+    return call(new Call(HttpMethod.GET, path, null, null, false), lane, timeoutMs, attempt);
   }
 
   /**
@@ -289,10 +290,10 @@ public final class LinktreeClient {
       .recover(err -> Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE,
         err instanceof java.util.concurrent.TimeoutException || String.valueOf(err.getMessage()).contains("timeout")
           ? "upstream timed out" : "upstream connection failed")))
-      .compose(this::interpret);
+      .compose(resp -> interpret(resp, call.statusOnly()));
   }
 
-  private Future<JsonObject> interpret(HttpResponse<Buffer> resp) {
+  private Future<JsonObject> interpret(HttpResponse<Buffer> resp, boolean statusOnly) {
     String remaining = resp.getHeader("X-RateLimit-Remaining");
     if (remaining != null) {
       try {
@@ -315,7 +316,7 @@ public final class LinktreeClient {
       }
     }
     if (status >= 200 && status < 300) {
-      if (status == 204 || resp.body() == null || resp.body().length() == 0) {
+      if (statusOnly || status == 204 || resp.body() == null || resp.body().length() == 0) {
         return Future.succeededFuture(new JsonObject());
       }
       try {
