@@ -69,6 +69,22 @@ class StartupErrorsTest {
     assertConfigError(run(Map.of("BIOGATE_CONFIG", file.toString())), "cache.freshTTLms");
   }
 
+  /**
+   * A dotted key is not a path. Found by a newcomer: {@code {"http.port": 19507}}, written as the README's tables
+   * write settings, started without a word and listened on 8080 (the unknown-key check read the dotted key as a path,
+   * the settings did not), while a misspelled dotted key was refused.
+   */
+  @Test
+  void aDottedKeyIsRefusedAndTheMessageShowsTheNestedForm() throws IOException {
+    Path file = dir.resolve("biogate.json");
+    Files.writeString(file, "{\"http.port\":19507}");
+    Outcome o = run(Map.of("BIOGATE_CONFIG", file.toString()));
+    assertConfigError(o, "http.port");
+    assertTrue(o.err().contains("{\"http\":{\"port\":"), o.err());
+    Files.writeString(file, "{\"destinations\":{\"retry.maxMs\":5}}");
+    assertConfigError(run(Map.of("BIOGATE_CONFIG", file.toString())), "destinations.retry.maxMs");
+  }
+
   @Test
   void unknownSectionInTheConfigFileNamesIt() throws IOException {
     Path file = dir.resolve("biogate.json");

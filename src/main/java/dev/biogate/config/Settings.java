@@ -76,6 +76,11 @@ public final class Settings {
       if (known.contains(p + ".*")) {
         continue;
       }
+      if (key.indexOf('.') >= 0) {
+        // Read as a path it would pass this check while no option reads it: the setting would be silently ignored.
+        throw new ConfigException(origins.getOrDefault(p, p), "a key with dots is not a path: a JSON file nests each part, "
+          + nested(p));
+      }
       if (!known.contains(p)) {
         throw new ConfigException(origins.getOrDefault(p, p), "unknown setting (check its spelling; see the README's configuration tables)");
       }
@@ -84,6 +89,18 @@ public final class Settings {
         rejectUnknown((JsonObject) child, p);
       }
     }
+  }
+
+  /** {@code a.b.c} as a JSON file writes it: {@code {"a":{"b":{"c":…}}}}. */
+  static String nested(String path) {
+    String[] parts = path.split("\\.", -1);
+    StringBuilder out = new StringBuilder();
+    for (String part : parts) {
+      out.append("{\"").append(part).append("\":");
+    }
+    out.append('…');
+    out.append("}".repeat(parts.length));
+    return out.toString();
   }
 
   private Object value(String key) {
