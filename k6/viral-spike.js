@@ -7,8 +7,9 @@
 //
 // IMPORTANT: the profile must not be in the gateway's cache when the run
 // starts. The gateway keeps profiles (fresh 60 s, then stale for minutes, and
-// in Redis), so restart biogate before each run, purge the profile through
-// the admin API, or pick another SPIKE_PROFILE. Resetting the sandbox does
+// in Redis, which a restart of the gateway keeps), so purge the profile through
+// the admin API (POST /admin/cache/purge/<name> on the management port) or
+// pick another SPIKE_PROFILE before each run. Resetting the sandbox does
 // not empty the gateway cache. A run against an already cached profile ends
 // with 0 upstream fetches and fails with a message saying so.
 //
@@ -158,8 +159,9 @@ export function teardown(data) {
     console.error('FAIL: could not read by_path from ' + 'GET /__sandbox/stats: ' + JSON.stringify(stats));
   } else if (fetches === 0) {
     console.error('FAIL: the sandbox never served /profiles/' + profile +
-      ': the gateway already held an answer for it (a copy, or a 404 it remembers). Restart biogate (or purge ' +
-      'the profile) before this test, or pick another SPIKE_PROFILE.');
+      ': the gateway already held an answer for it (a copy, or a 404 it remembers). Purge it ' +
+      '(POST /admin/cache/purge/' + profile + ' on the management port, with the admin token) or pick another ' +
+      'SPIKE_PROFILE.');
   } else {
     console.error('FAIL: the sandbox served /profiles/' + profile + ' ' + fetches +
       ' times during the spike; expected exactly 1 (misses were not coalesced). by_path=' +

@@ -127,8 +127,12 @@ export function requireGateway() {
       ' (' + res.error + '). Start it with `BIOGATE_EXEMPT_LOOPBACK=true java -jar target/biogate.jar` or set BASE_URL.');
   }
   // The gateway limits each client (200 req/s by default), loopback included: a load run from this host would
-  // mostly measure 429s. An answer carrying RateLimit-Policy says this client is limited.
-  const probe = http.get(BASE_URL + '/v1/profiles/' + PROFILE, { tags: { name: 'setup: client limit' } });
+  // mostly measure 429s. An answer carrying RateLimit-Policy says this client is limited. The probe asks for a path
+  // the gateway does not serve (a 404 counted like any request): reading a profile here would cache it, and
+  // viral-spike.js needs its profile uncached (a run with SPIKE_PROFILE=demo always failed).
+  const probe = http.get(BASE_URL + '/k6-client-limit-probe', {
+    tags: { name: 'setup: client limit' }, responseCallback: http.expectedStatuses(404, 429),
+  });
   if (header(probe, 'RateLimit-Policy') && !ALLOW_CLIENT_LIMIT) {
     throw new Error('biogate limits this client (' + header(probe, 'RateLimit-Policy') + '): start it with ' +
       'BIOGATE_EXEMPT_LOOPBACK=true for a load run from the same host (or BIOGATE_TRUSTED_PROXIES for a proxy in ' +
