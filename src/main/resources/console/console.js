@@ -5,7 +5,7 @@
   'use strict';
 
   var TOKEN_KEY = 'biogate.adminToken';
-  var LANES = ['FOREGROUND', 'REFRESH', 'BACKGROUND'];
+  var LANES = ['FOREGROUND', 'FIRST_SIGHT', 'REFRESH', 'BACKGROUND'];
   var SVG = 'http://www.w3.org/2000/svg';
   var $ = function (id) { return document.getElementById(id); };
 

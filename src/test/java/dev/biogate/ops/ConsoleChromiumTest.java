@@ -96,7 +96,8 @@ class ConsoleChromiumTest {
         gw.set(g);
         // A profile miss spends a foreground permit (the chart has a bar); a milestone whose destination fails becomes
         // a destination dead letter after the configured attempts.
-        return h.get(g, "/v1/profiles/demo").compose(r -> milestone(g, "m-console"))
+        // alice, never seen, spends a first-sight permit: a newcomer's run found that lane missing from the chart.
+        return h.get(g, "/v1/profiles/demo").compose(r -> h.get(g, "/v1/profiles/alice")).compose(r -> milestone(g, "m-console"))
           .compose(v -> h.eventually(() -> admin(g, "/admin/deliveries/m-console")
             .map(r -> r.bodyAsJsonObject().getJsonArray("destinations", new JsonArray()).stream()
               .anyMatch(d -> "dead_lettered".equals(((JsonObject) d).getString("outcome")))), 15_000));
@@ -115,6 +116,8 @@ class ConsoleChromiumTest {
         + " && document.querySelectorAll('#destination-dead-letters button.replay').length === 1", 20_000))
       .compose(v -> Future.all(List.of(
         browser.eval("document.querySelectorAll('#budget-chart rect.lane.FOREGROUND').length"),
+        browser.eval("document.querySelectorAll('#budget-chart rect.lane.FIRST_SIGHT').length"),
+        browser.eval("document.querySelectorAll('.legend .lane.FIRST_SIGHT').length"),
         browser.eval("document.querySelector('#breakers dd').textContent"),
         browser.eval("document.querySelector('#destination-dead-letters tbody tr td:nth-child(4)').textContent"),
         browser.eval("document.querySelector('#destination-dead-letters tbody tr td:nth-child(2)').textContent"),
@@ -123,11 +126,13 @@ class ConsoleChromiumTest {
       .compose(all -> {
         ctx.verify(() -> {
           assertTrue(((Number) all.resultAt(0)).intValue() >= 1, "a bar for the minute(s) with foreground use");
-          assertEquals("closed", all.resultAt(1));
-          assertEquals("m-console", all.resultAt(2));
-          assertEquals("ops", all.resultAt(3));
-          assertEquals("0.0 %", all.resultAt(4), "one read, a miss");
-          assertEquals(0, ((Number) all.resultAt(5)).intValue(), "the event itself was handled: no events dead letter");
+          assertTrue(((Number) all.resultAt(1)).intValue() >= 1, "and one for the never-seen name's first-sight permit");
+          assertEquals(1, ((Number) all.resultAt(2)).intValue(), "the legend names the first-sight lane");
+          assertEquals("closed", all.resultAt(3));
+          assertEquals("m-console", all.resultAt(4));
+          assertEquals("ops", all.resultAt(5));
+          assertEquals("0.0 %", all.resultAt(6), "two reads, both misses");
+          assertEquals(0, ((Number) all.resultAt(7)).intValue(), "the event itself was handled: no events dead letter");
         });
         return browser.eval("document.getElementById('delivery-id').value = 'm-console';"
           + " document.getElementById('lookup-form').requestSubmit(); true");
