@@ -242,7 +242,7 @@ class DeployFilesTest {
     assertEquals(6, cluster.redis().endpoints().size());
     BiogateConfig sentinel = ConfigLoader.load(Map.of("BIOGATE_CONFIG", "conf/examples/sentinel.json"), BASE);
     assertEquals(RedisConfig.Type.SENTINEL, sentinel.redis().type());
-    assertEquals("biogate", sentinel.redis().masterName());
+    assertEquals("mymaster", sentinel.redis().masterName());
     assertEquals(3, sentinel.redis().endpoints().size());
   }
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# A local Redis Cluster from the installed redis-server, for trying biogate's Cluster mode without Docker: six nodes on
+# BASE..BASE+5 (7000; bus ports 10000 above), three masters with a replica each. Data, logs and pid files go under DIR
+# (./redis-cluster-local). Stop it with
+#   kill $(cat DIR/*/redis.pid)
+# Then: REDIS_TYPE=cluster REDIS_ENDPOINTS=redis://127.0.0.1:7000,redis://127.0.0.1:7001,redis://127.0.0.1:7002 \
+#       java -jar target/biogate.jar
+set -euo pipefail
+BASE=${BASE:-7000}
+DIR=$(mkdir -p "${DIR:-redis-cluster-local}" && cd "${DIR:-redis-cluster-local}" && pwd)
+CONF=$(cd "$(dirname "$0")/.." && pwd)/redis/redis.conf
+nodes=()
+for i in 0 1 2 3 4 5; do
+  port=$((BASE + i))
+  mkdir -p "$DIR/node$i"
+  (cd "$DIR/node$i" && redis-server "$CONF" --port "$port" --cluster-enabled yes --cluster-config-file nodes.conf \
+    --daemonize yes --logfile redis.log --pidfile "$DIR/node$i/redis.pid" --dir "$DIR/node$i")
+  nodes+=("127.0.0.1:$port")
+done
+for n in "${nodes[@]}"; do
+  until redis-cli -p "${n##*:}" ping >/dev/null 2>&1; do sleep 0.1; done
+done
+redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes
+until redis-cli -p "$BASE" cluster info | grep -q cluster_state:ok; do sleep 0.2; done
+echo "cluster on 127.0.0.1:$BASE-$((BASE + 5)); files in $DIR"
