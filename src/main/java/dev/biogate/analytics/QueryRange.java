@@ -56,14 +56,16 @@ public record QueryRange(long fromMs, long toMs, Granularity granularity, long f
     String s = raw.trim().replace(' ', '+');
     try {
       if (s.length() == 10) {
-        return LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+        // A date names its whole day (UTC): from its first instant, to its end (the next midnight).
+        LocalDate day = LocalDate.parse(s);
+        return ("to".equals(name) ? day.plusDays(1) : day).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
       }
       if (s.endsWith("Z") || s.endsWith("z")) {
         return Instant.parse(s.toUpperCase()).toEpochMilli();
       }
       return OffsetDateTime.parse(s).toInstant().toEpochMilli();
     } catch (DateTimeParseException | ArithmeticException e) {
-      throw bad("invalid_" + name, name + " must be an ISO-8601 instant, e.g. 2025-01-31T12:00:00Z");
+      throw bad("invalid_" + name, name + " must be an ISO-8601 instant, e.g. 2025-01-31T12:00:00Z, or a date, 2025-01-31");
     }
   }
 

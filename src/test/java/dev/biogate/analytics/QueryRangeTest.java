@@ -1,0 +1,46 @@
+package dev.biogate.analytics;
+
+import dev.biogate.http.ApiException;
+import io.vertx.core.MultiMap;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A date names a whole day. Found by a newcomer: {@code from=2026-12-01&to=2026-12-06} by day left out the 6th (read
+ * as its first instant), with that day's clicks; and {@code from} and {@code to} on the same date was refused.
+ */
+class QueryRangeTest {
+
+  private static QueryRange parse(String from, String to, String granularity) {
+    MultiMap params = MultiMap.caseInsensitiveMultiMap().add("from", from).add("to", to).add("granularity", granularity);
+    return QueryRange.parse(params, Instant.parse("2026-12-06T12:00:00Z").toEpochMilli(), 1440);
+  }
+
+  @Test
+  void aDateAsToTakesItsWholeDay() {
+    QueryRange week = parse("2026-12-01", "2026-12-06", "day");
+    assertEquals(Instant.parse("2026-12-01T00:00:00Z").toEpochMilli(), week.fromMs());
+    assertEquals(Instant.parse("2026-12-07T00:00:00Z").toEpochMilli(), week.toMs(), "the 6th included");
+    assertEquals(6, week.buckets());
+    QueryRange day = parse("2026-12-06", "2026-12-06", "hour");
+    assertEquals(24, day.buckets(), "one date for both ends is that day");
+  }
+
+  @Test
+  void anInstantAsToIsThatInstant() {
+    QueryRange r = parse("2026-12-01T00:00:00Z", "2026-12-06T00:00:00Z", "day");
+    assertEquals(5, r.buckets());
+  }
+
+  @Test
+  void theMessageOfAnUnreadableValueNamesBothForms() {
+    ApiException e = assertThrows(ApiException.class, () -> parse("garbage", "2026-12-06", "day"));
+    assertEquals("invalid_from", e.code());
+    assertTrue(e.getMessage().contains("2025-01-31T12:00:00Z") && e.getMessage().contains("or a date"), e.getMessage());
+  }
+}
