@@ -134,24 +134,42 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
     return fields.get(key);
   }
 
-  /** Epoch ms from epoch ms, epoch seconds or ISO-8601 text; {@code fallback} when unreadable. */
+  /** 2000-01-01T00:00:00Z: no click before it is believed. */
+  static final long EARLIEST_MS = 946_684_800_000L;
+  /** How far past its delivery's arrival a click's time may lie: clock skew. */
+  static final long FUTURE_SLACK_MS = 300_000;
+
+  /**
+   * Epoch ms from epoch ms, epoch seconds or ISO-8601 text; {@code fallback} (the arrival) when unreadable or not
+   * believable: before {@link #EARLIEST_MS}, or more than {@link #FUTURE_SLACK_MS} after {@code fallback}. An instant
+   * no millisecond count holds ({@code +999999999-12-31T23:59:59Z}) is unreadable, not a failure of the handler.
+   */
   public static long parseTs(String raw, long fallback) {
+    long ms = readTs(raw);
+    return ms == Long.MIN_VALUE || ms < EARLIEST_MS || ms > fallback + FUTURE_SLACK_MS ? fallback : ms;
+  }
+
+  /** The time {@code raw} names in epoch ms, or {@link Long#MIN_VALUE} when it names none. */
+  private static long readTs(String raw) {
     if (raw == null || raw.isBlank()) {
-      return fallback;
+      return Long.MIN_VALUE;
     }
     String s = raw.trim();
     try {
       double n = Double.parseDouble(s);
+      if (!Double.isFinite(n)) {
+        return Long.MIN_VALUE;
+      }
       // Below ~5138 AD in seconds, above 1973 in ms: a bare number under 1e11 is epoch seconds.
       return n < 1e11 ? (long) (n * 1000) : (long) n;
     } catch (NumberFormatException notNumeric) {
       try {
         return Instant.parse(s).toEpochMilli();
-      } catch (DateTimeParseException notIso) {
+      } catch (DateTimeParseException | ArithmeticException notIso) {
         try {
           return OffsetDateTime.parse(s).toInstant().toEpochMilli();
-        } catch (DateTimeParseException e) {
-          return fallback;
+        } catch (DateTimeParseException | ArithmeticException e) {
+          return Long.MIN_VALUE;
         }
       }
     }
