@@ -47,7 +47,10 @@
 --    instances to restore their own grants; a caller missing from the roster is refused until it has restored. The
 --    reported grants of such a record count only until a window (plus the longest request) after its report: an owner
 --    that never restores (it died) then keeps only its share reserved, for the rest of the record's lifetime.
---  * A grant needs used + reserved < ceiling, both counted here in one atomic step.
+--  * A grant needs used + reserved < ceiling, both counted here in one atomic step. A lower lane's ceiling (below the
+--    limit) applies to what the reservations leave: reserved + floor(ceiling * (limit - reserved) / limit). Measured
+--    against the whole budget, one silent instance of two (half the budget reserved) filled the background lane's
+--    ceiling by itself, and nothing was revalidated for as long as its reservation lasted. The limit itself stays whole.
 -- The only clock is the Redis server's TIME (allowed since Redis 5: scripts replicate as effects). Because the log
 -- keeps every permit of the last window, the cap holds in every rolling window, not just aligned ones.
 
@@ -111,6 +114,9 @@ if redis.call('HLEN', KEYS[6]) > 0 then
   end
 end
 local effective = used + reserved
+if ceiling < limit and reserved > 0 then
+  ceiling = reserved + math.floor(ceiling * math.max(0, limit - reserved) / limit)
+end
 if holdWait > 0 then
   return {0, holdWait, effective}
 end
