@@ -150,14 +150,14 @@ public final class EventRouter implements StreamHandler {
       JsonObject envelope = envelope(e);
       switch (type) {
         case "profile.updated":
-          return profiles.profileUpdated(data(envelope), madeAt(envelope, received(e))).map(applied -> applied
-            ? Routed.done("linktree.profile", "cached copies updated or marked outdated")
+          return profiles.profileUpdated(data(envelope), madeAt(envelope, received(e))).map(change -> change.result != null
+            ? Routed.done("linktree.profile", change.result)
             : new Routed(Outcome.done(), "linktree.profile", null, "older than a change already applied to this profile", null));
         case "link.created":
         case "link.updated":
         case "link.deleted":
-          return profiles.linkChanged(type, data(envelope), madeAt(envelope, received(e))).map(applied -> applied
-            ? Routed.done("linktree.links", "cached copies updated or marked outdated")
+          return profiles.linkChanged(type, data(envelope), madeAt(envelope, received(e))).map(change -> change.result != null
+            ? Routed.done("linktree.links", change.result)
             : new Routed(Outcome.done(), "linktree.links", null, "older than a change already applied to this link", null));
         case "analytics.milestone":
           return milestones.toKlaviyo(e, data(envelope)).map(queued -> queued

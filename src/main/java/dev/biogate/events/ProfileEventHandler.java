@@ -40,45 +40,58 @@ final class ProfileEventHandler {
   private final ProfileService profiles;
   private final Redis redis;
   private final LuaScript order = LuaScript.load("event_order");
-  private final Map<String, Future<Void>> tails = new HashMap<>();
+  private final Map<String, Future<?>> tails = new HashMap<>();
 
   ProfileEventHandler(ProfileService profiles, Redis redis) {
     this.profiles = profiles;
     this.redis = redis;
   }
 
-  /**
-   * Applies a profile change made at {@code madeAtMs} (-1 when the event did not say); false when skipped because a
-   * newer change to the same profile was applied already.
-   */
-  Future<Boolean> profileUpdated(JsonObject data, long madeAtMs) {
+  /** What a change did to the cached copies, as the delivery history tells it. */
+  enum Change {
+    PATCHED("cached copies patched"),
+    NO_COPY("no cached copy to patch: the next read fetches the profile"),
+    OUTDATED("cached copies marked outdated (the event was incomplete, or named a link URL that is not served): the"
+      + " next read fetches the profile"),
+    NO_CREATOR("no creator known for it: nothing cached to correct"),
+    OLDER(null);
+
+    final String result;
+
+    Change(String result) {
+      this.result = result;
+    }
+  }
+
+  /** Applies a profile change made at {@code madeAtMs} (-1 when the event did not say). */
+  Future<Change> profileUpdated(JsonObject data, long madeAtMs) {
     Object name = data.getValue("username");
     String username = name instanceof String ? Usernames.normalize((String) name) : null;
     if (username == null) {
       LOG.debug("acknowledged a profile.updated event without a valid username");
-      return Future.succeededFuture(true);
+      return Future.succeededFuture(Change.NO_CREATOR);
     }
     return newest("profile", username, madeAtMs).compose(newest -> {
       if (!newest) {
-        return Future.succeededFuture(false);
+        return Future.succeededFuture(Change.OLDER);
       }
       if (!data.containsKey("bio") || !data.containsKey("avatar_url") || !data.containsKey("theme")) {
-        return serialized(username, () -> profiles.outdate(username)).map(true);
+        return serialized(username, () -> profiles.outdate(username)).map(Change.OUTDATED);
       }
       return apply(username, doc -> doc.put("bio", data.getValue("bio")).put("avatar_url", data.getValue("avatar_url"))
-        .put("theme", data.getValue("theme"))).map(true);
+        .put("theme", data.getValue("theme")));
     });
   }
 
   /**
-   * Applies a link change made at {@code madeAtMs} (-1 when the event did not say); false when skipped because a newer
+   * Applies a link change made at {@code madeAtMs} (-1 when the event did not say); {@link Change#OLDER} when a newer
    * change to the same link was applied already (a late {@code link.created} must not bring back a deleted link).
    */
-  Future<Boolean> linkChanged(String type, JsonObject data, long madeAtMs) {
+  Future<Change> linkChanged(String type, JsonObject data, long madeAtMs) {
     String linkId = LinkChanges.linkId(data);
     return newest("link", linkId, madeAtMs).compose(newest -> {
       if (!newest) {
-        return Future.succeededFuture(false);
+        return Future.succeededFuture(Change.OLDER);
       }
       Object name = data.getValue("username");
       Future<String> owner = name instanceof String ? Future.succeededFuture(Usernames.normalize((String) name))
@@ -87,12 +100,12 @@ final class ProfileEventHandler {
         if (username == null) {
           // Typically a link of a profile nobody has read through the gateway: nothing cached to correct.
           LOG.debug("acknowledged a {} event whose creator is unknown", type);
-          return Future.succeededFuture(true);
+          return Future.succeededFuture(Change.NO_CREATOR);
         }
         if (!LinkChanges.complete(type, data)) {
-          return serialized(username, () -> profiles.outdate(username)).map(true);
+          return serialized(username, () -> profiles.outdate(username)).map(Change.OUTDATED);
         }
-        return apply(username, doc -> LinkChanges.apply(type, data, doc)).map(true);
+        return apply(username, doc -> LinkChanges.apply(type, data, doc));
       });
     });
   }
@@ -109,14 +122,14 @@ final class ProfileEventHandler {
       .map(r -> r.toInteger() == 1);
   }
 
-  private Future<Void> apply(String username, java.util.function.UnaryOperator<JsonObject> change) {
-    return serialized(username, () -> profiles.patch(username, change).mapEmpty());
+  private Future<Change> apply(String username, java.util.function.UnaryOperator<JsonObject> change) {
+    return serialized(username, () -> profiles.patch(username, change)).map(patched -> patched ? Change.PATCHED : Change.NO_COPY);
   }
 
   /** Runs {@code work} after every earlier change to the same profile on this instance has finished. */
-  private Future<Void> serialized(String username, Supplier<Future<Void>> work) {
-    Future<Void> previous = tails.getOrDefault(username, Future.succeededFuture());
-    Future<Void> next = previous.transform(ar -> work.get());
+  private <T> Future<T> serialized(String username, Supplier<Future<T>> work) {
+    Future<?> previous = tails.getOrDefault(username, Future.succeededFuture());
+    Future<T> next = previous.transform(ar -> work.get());
     tails.put(username, next);
     next.onComplete(ar -> tails.remove(username, next));
     return next;
