@@ -206,7 +206,7 @@ public final class Gateway {
     this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels,
       // One key per slot outside the webhook shards: jobs, creator keys and Klaviyo dead letters share {bg}.
       List.of(OutboundKeys.STREAM, RedisKeys.JOBS_ACTIVE));
-    this.jobs = new LinkJobs(vertx, redis, upstream, config.jobs(), clock, replicas, w.replicaWaitMs());
+    this.jobs = new LinkJobs(vertx, redis, upstream, config.jobs(), clock, replicas, w.replicaWaitMs(), profiles::outdate);
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake,
       ClientAddress.trusting(config.http().trustedProxies()), config.http().exemptLoopback());
 

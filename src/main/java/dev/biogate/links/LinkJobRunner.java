@@ -44,6 +44,7 @@ final class LinkJobRunner {
 
   private final Vertx vertx;
   private final LinkJobStore store;
+  private final java.util.function.Function<String, Future<Void>> finished;
   private final LinktreeClient upstream;
   private final long pollMs;
   private final long leaseMs;
@@ -54,7 +55,13 @@ final class LinkJobRunner {
   private volatile boolean scanning;
   private long timer = -1;
 
-  LinkJobRunner(Vertx vertx, LinkJobStore store, LinktreeClient upstream, long pollMs, long leaseMs, LongSupplier clock) {
+  /**
+   * {@code finished}: told the creator of each job this instance finishes, to mark its cached copy outdated (the next
+   * read fetches the profile with the job's changes; the copy would otherwise be served unchanged until it expired).
+   */
+  LinkJobRunner(Vertx vertx, LinkJobStore store, LinktreeClient upstream, long pollMs, long leaseMs, LongSupplier clock,
+                java.util.function.Function<String, Future<Void>> finished) {
+    this.finished = finished;
     this.vertx = vertx;
     this.store = store;
     this.upstream = upstream;
@@ -150,6 +157,8 @@ final class LinkJobRunner {
         store.finish(id, owner, clock.getAsLong()).onComplete(ar -> {
           if (ar.succeeded() && ar.result()) {
             LOG.info("link batch job {} finished", id);
+            finished.apply(username).onFailure(err -> LOG.warn("link batch job {}: the cached copy of {} could not be"
+              + " marked outdated ({}); it is served until it expires", id, username, err.getMessage()));
           }
           end();
         });

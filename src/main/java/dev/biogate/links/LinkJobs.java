@@ -41,12 +41,15 @@ public final class LinkJobs {
   private final LinkJobRunner runner;
   private final LongSupplier clock;
 
-  /** {@code replicas}/{@code replicaWaitMs}: when and how long a new job waits for a replica, as a webhook does. */
+  /**
+   * {@code replicas}/{@code replicaWaitMs}: when and how long a new job waits for a replica, as a webhook does;
+   * {@code finished}: told the creator of each finished job (the gateway marks the cached copy outdated).
+   */
   public LinkJobs(Vertx vertx, Redis redis, LinktreeClient upstream, JobsOptions options, LongSupplier clock,
-                  ReplicaWatch replicas, long replicaWaitMs) {
+                  ReplicaWatch replicas, long replicaWaitMs, java.util.function.Function<String, Future<Void>> finished) {
     this.clock = clock;
     this.store = new LinkJobStore(redis, replicas, replicaWaitMs);
-    this.runner = new LinkJobRunner(vertx, store, upstream, options.pollMs(), options.leaseMs(), clock);
+    this.runner = new LinkJobRunner(vertx, store, upstream, options.pollMs(), options.leaseMs(), clock, finished);
   }
 
   public void mount(Router router) {

@@ -151,6 +151,28 @@ class LinkBatchJobTest extends HarnessTest {
       })));
   }
 
+  /**
+   * A finished job's changes show through the gateway at once. Found by a newcomer: after a job that deleted a link,
+   * the gateway kept serving its cached copy, the link included, until the copy expired (minutes). The copy is now
+   * marked outdated when the job finishes, so the next read fetches the profile.
+   */
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  void aFinishedJobsChangesAreReadAtOnce(VertxTestContext ctx) {
+    JsonArray ops = new JsonArray().add(new JsonObject().put("op", "delete").put("link_id", "c-2"));
+    JsonObject cfg = config();
+    cfg.getJsonObject("linktree").put("firstSight", new JsonObject().put("known", new JsonArray().add("campaign")));
+    h.gateway(cfg).compose(g -> h.get(g, "/v1/profiles/campaign").compose(before -> {
+        assertTrue(before.bodyAsString().contains("\"c-2\""), "cached with the link: " + before.bodyAsString().substring(0, Math.min(600, before.bodyAsString().length())));
+        return submit(g, "campaign", ops);
+      })
+      .compose(r -> h.eventually(() -> progress(g, r.bodyAsJsonObject().getString("job"))
+        .map(p -> "done".equals(p.getString("state"))), 20_000))
+      .compose(v -> h.eventually(() -> h.get(g, "/v1/profiles/campaign").map(after -> after.statusCode() == 200
+        && !after.bodyAsString().contains("\"c-2\"")), 5_000)))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   void refusesInvalidBatchesWithJsonErrors(VertxTestContext ctx) {
     JsonArray tooMany = new JsonArray();
