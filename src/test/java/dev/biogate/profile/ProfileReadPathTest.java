@@ -429,17 +429,25 @@ class ProfileReadPathTest extends HarnessTest {
       })));
   }
 
-  @Test
-  void halfOpenProbeClosesTheBreakerWhenTheUpstreamRecovers(VertxTestContext ctx) {
+  /**
+   * A gateway (breaker reset 300 ms, no retries) whose breaker five failing misses opened; the upstream then answers
+   * again.
+   */
+  private Future<Gateway> openedThenRecovered() {
     JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 300));
-    h.fault(new JsonObject().put("mode", "error").put("error_rate", 1.0))
+    return h.fault(new JsonObject().put("mode", "error").put("error_rate", 1.0))
       .compose(v -> h.gateway(cfg, clock))
       .compose(g -> sequentially(g, List.of("u1", "u2", "u3", "u4", "u5")).map(r -> {
         assertEquals(CircuitBreakerState.OPEN, g.upstream().breakerState());
         return g;
       }))
-      .compose(g -> h.fault(new JsonObject().put("mode", "ok"))
-        .compose(v -> h.eventually(() -> Future.succeededFuture(g.upstream().breakerState() == CircuitBreakerState.HALF_OPEN), 5_000))
+      .compose(g -> h.fault(new JsonObject().put("mode", "ok")).map(g));
+  }
+
+  @Test
+  void halfOpenProbeClosesTheBreakerWhenTheUpstreamRecovers(VertxTestContext ctx) {
+    openedThenRecovered()
+      .compose(g -> h.eventually(() -> Future.succeededFuture(g.upstream().breakerState() == CircuitBreakerState.HALF_OPEN), 5_000)
         .compose(v -> h.get(g, "/v1/profiles/demo"))
         .map(probe -> {
           assertEquals(200, probe.statusCode());
@@ -457,20 +465,13 @@ class ProfileReadPathTest extends HarnessTest {
    */
   @Test
   void anIdleHalfOpenBreakerProbesByItselfAndCloses(VertxTestContext ctx) {
-    JsonObject cfg = SHORT_WINDOWS.copy().put("linktree", new JsonObject().put("maxRetries", 0).put("breakerResetMs", 300));
     Request permits = Request.cmd(Command.ZCARD).arg(dev.biogate.redis.RedisKeys.budgetLog("linktree"));
-    h.fault(new JsonObject().put("mode", "error").put("error_rate", 1.0))
-      .compose(v -> h.gateway(cfg, clock))
-      .compose(g -> sequentially(g, List.of("u1", "u2", "u3", "u4", "u5")).map(r -> {
-        assertEquals(CircuitBreakerState.OPEN, g.upstream().breakerState());
-        return g;
-      }))
-      .compose(g -> h.fault(new JsonObject().put("mode", "ok"))
-        .compose(v -> h.eventually(() -> h.get(g, "/health").map(r -> {
-          JsonObject lt = r.bodyAsJsonObject().getJsonObject("services").getJsonObject("linktree");
-          return "healthy".equals(lt.getString("status")) && "closed".equals(lt.getString("breaker"));
-        }), 10_000))
-        .compose(v -> Future.all(h.sandboxStats(), h.redis(permits))))
+    openedThenRecovered()
+      .compose(g -> h.eventually(() -> h.get(g, "/health").map(r -> {
+        JsonObject lt = r.bodyAsJsonObject().getJsonObject("services").getJsonObject("linktree");
+        return "healthy".equals(lt.getString("status")) && "closed".equals(lt.getString("breaker"));
+      }), 10_000))
+      .compose(v -> Future.all(h.sandboxStats(), h.redis(permits)))
       .onComplete(ctx.succeeding(both -> ctx.verify(() -> {
         JsonObject stats = both.resultAt(0);
         assertTrue(stats.getJsonObject("by_path").getInteger("/health", 0) >= 1, "the probe asked /health: " + stats);

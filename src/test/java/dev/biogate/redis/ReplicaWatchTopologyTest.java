@@ -69,12 +69,7 @@ class ReplicaWatchTopologyTest {
     RedisProcess replica = cluster.replicaOf(RedisKeys.eventsShard(lonelyShards.iterator().next()));
     Redis redis = RedisClients.create(vertx, new RedisConfig(cluster.redisConfig()));
     ReplicaWatch watch = new ReplicaWatch(vertx, redis, "auto", shards);
-    Eventually.until(vertx, () -> watch.sample().map(v -> IntStream.range(0, shards).allMatch(watch::waitForReplica)),
-        15_000, "every shard's master seen with its replica")
-      .compose(v -> vertx.executeBlocking(() -> {
-        replica.kill();
-        return null;
-      }))
+    seenReplicatedThenKill(vertx, watch, shards, replica)
       .compose(v -> Eventually.until(vertx, () -> watch.sample().map(x -> lonelyShards.stream().noneMatch(watch::waitForReplica)),
         15_000, "the shards of the master without a replica no longer wait"))
       .eventually(redis::close)
@@ -83,6 +78,16 @@ class ReplicaWatchTopologyTest {
           assertTrue(watch.waitForReplica(s), "shard " + s + " still waits for its master's replica"));
         ctx.completeNow();
       })));
+  }
+
+  /** Waits until {@code watch} has seen every shard's master with its replica, then kills {@code replica}. */
+  private static Future<Void> seenReplicatedThenKill(Vertx vertx, ReplicaWatch watch, int shards, RedisProcess replica) {
+    return Eventually.until(vertx, () -> watch.sample().map(v -> IntStream.range(0, shards).allMatch(watch::waitForReplica)),
+        15_000, "every shard's master seen with its replica")
+      .compose(v -> vertx.executeBlocking(() -> {
+        replica.kill();
+        return null;
+      }));
   }
 
   /**
@@ -104,12 +109,7 @@ class ReplicaWatchTopologyTest {
     RedisProcess replica = cluster.replicaOf(RedisKeys.eventsShard(missed));
     Redis redis = RedisClients.create(vertx, new RedisConfig(cluster.redisConfig()));
     ReplicaWatch watch = new ReplicaWatch(vertx, redis, "auto", shards);
-    Eventually.until(vertx, () -> watch.sample().map(v -> IntStream.range(0, shards).allMatch(watch::waitForReplica)),
-        15_000, "every shard's master seen with its replica")
-      .compose(v -> vertx.executeBlocking(() -> {
-        replica.kill();
-        return null;
-      }))
+    seenReplicatedThenKill(vertx, watch, shards, replica)
       .compose(v -> Eventually.until(vertx, () -> {
         watch.missed(missed, 0);
         return Future.succeededFuture(!watch.waitForReplica(missed));
