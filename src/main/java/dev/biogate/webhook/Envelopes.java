@@ -51,11 +51,9 @@ final class Envelopes {
   private Envelopes() {
   }
 
+  /** A verified Linktree delivery; its delivery id was checked with the request head ({@link #validId}). */
   static Delivery linktree(MultiMap headers, Buffer raw) {
     String id = headers.get(DELIVERY_ID_HEADER);
-    if (!validId(id)) {
-      throw NO_DELIVERY_ID;
-    }
     String type = linktreeType(raw);
     if (type == null || !validType(type)) {
       throw LINKTREE_FIELDS;

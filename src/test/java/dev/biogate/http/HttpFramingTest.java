@@ -6,8 +6,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -26,23 +24,11 @@ class HttpFramingTest extends HarnessTest {
 
   private static final String NEXT = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
 
-  private RawHttp raw;
-
   @Override
   protected JsonObject gatewayOverrides() {
     JsonObject http = new JsonObject().put("requestHeaderTimeoutMs", 400).put("requestBodyTimeoutMs", 400);
     JsonObject webhooks = new JsonObject().put("linktree", new JsonObject().put("secrets", "whsec_framing_test_secret"));
     return new JsonObject().put("http", http).put("webhooks", webhooks);
-  }
-
-  @BeforeEach
-  void openRaw(Vertx vertx) {
-    raw = new RawHttp(vertx);
-  }
-
-  @AfterEach
-  void closeRaw(VertxTestContext ctx) {
-    raw.close().onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
@@ -78,7 +64,7 @@ class HttpFramingTest extends HarnessTest {
    */
   @Test
   void aContentLengthWithLeadingZerosIsRead(VertxTestContext ctx) {
-    raw.exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\n"
+    raw().exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\n"
         + "Content-Length: 002\r\nConnection: close\r\n\r\n{}", 5_000)
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         assertEquals(1, rs.size(), rs.toString());
@@ -151,7 +137,7 @@ class HttpFramingTest extends HarnessTest {
 
   @Test
   void anAbsoluteFormTargetNamingAHostIsServed(VertxTestContext ctx) {
-    raw.exchange(g.port(), "GET http://example.com/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
+    raw().exchange(g.port(), "GET http://example.com/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         assertEquals(1, rs.size(), rs.toString());
         assertEquals(200, rs.get(0).status(), rs.toString());
@@ -161,7 +147,7 @@ class HttpFramingTest extends HarnessTest {
 
   @Test
   void emptyLinesBeforeTheRequestLineAreSkippedAndABetweenRequestsSpaceRefused(VertxTestContext ctx) {
-    raw.exchange(g.port(), "\r\n\nGET /health/live HTTP/1.1\r\nHost: x\r\n\r\n " + NEXT, 5_000)
+    raw().exchange(g.port(), "\r\n\nGET /health/live HTTP/1.1\r\nHost: x\r\n\r\n " + NEXT, 5_000)
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         assertEquals(2, rs.size(), rs.toString());
         assertEquals(200, rs.get(0).status(), rs.toString());
@@ -187,7 +173,7 @@ class HttpFramingTest extends HarnessTest {
   @Test
   void bodiesAndPipelinedRequestsStartingWithSpacesAreNotFolds(VertxTestContext ctx) {
     String body = " {\n \"a\": 1\n}";
-    raw.exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\n"
+    raw().exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\n"
         + "Content-Length: " + body.length() + "\r\n\r\n" + body
         + "\r\nGET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
@@ -240,7 +226,7 @@ class HttpFramingTest extends HarnessTest {
   /** Well-formed trailer fields are read and ignored: the request is handled as it would be without them. */
   @Test
   void wellFormedTrailerFieldsAreAccepted(VertxTestContext ctx) {
-    raw.exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\n"
+    raw().exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\n"
         + "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-T: a\tb\r\nX-U: c\r\n\r\n"
         + "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
@@ -325,8 +311,8 @@ class HttpFramingTest extends HarnessTest {
       e -> dev.biogate.support.LogCapture.warnOrAbove(e) ? e.getLevel() + " " + e.getFormattedMessage() : null);
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < 3; i++) {
-      chain = chain.compose(v -> raw.exchange(g.port(), post("Transfer-Encoding: chunked\r\n", "zz\r\nabc\r\n0\r\n\r\n"), 5_000).mapEmpty());
-      chain = chain.compose(v -> raw.connect(g.port()).compose(so -> so.write("POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE
+      chain = chain.compose(v -> raw().exchange(g.port(), post("Transfer-Encoding: chunked\r\n", "zz\r\nabc\r\n0\r\n\r\n"), 5_000).mapEmpty());
+      chain = chain.compose(v -> raw().connect(g.port()).compose(so -> so.write("POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE
         + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\":").compose(w -> so.close())));
     }
     String aborted = "biogate_http_server_responses_total{method=\"POST\",route=\"/webhooks/linktree\",status=\"499\"} 6.0";
@@ -349,8 +335,8 @@ class HttpFramingTest extends HarnessTest {
   void anAnswerGivenBeforeAMalformedChunkStillArrives(VertxTestContext ctx) {
     String chunked = "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n";
     Future.all(
-        raw.exchange(g.port(), "GET /health/live HTTP/1.1\r\nHost: x\r\n" + chunked + NEXT, 5_000),
-        raw.exchange(g.port(), "DELETE /v1/profiles/demo HTTP/1.1\r\nHost: x\r\n" + chunked + NEXT, 5_000))
+        raw().exchange(g.port(), "GET /health/live HTTP/1.1\r\nHost: x\r\n" + chunked + NEXT, 5_000),
+        raw().exchange(g.port(), "DELETE /v1/profiles/demo HTTP/1.1\r\nHost: x\r\n" + chunked + NEXT, 5_000))
       .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
         List<RawHttp.Response> live = all.resultAt(0);
         List<RawHttp.Response> delete = all.resultAt(1);
@@ -384,7 +370,7 @@ class HttpFramingTest extends HarnessTest {
     Future<Void> chain = Future.succeededFuture();
     for (String second : new String[] {"Host: a.example:8080\r\nHost: a.example:8080\r\n", "Host: a.example:99999\r\n",
         "Host: a.example:8080 \u0001\r\n", "X-A: 1\r\n"}) {
-      chain = chain.compose(v -> raw.exchange(g.port(), ok + ok + "GET /health/live HTTP/1.1\r\n" + second + "\r\n" + NEXT, 5_000)
+      chain = chain.compose(v -> raw().exchange(g.port(), ok + ok + "GET /health/live HTTP/1.1\r\n" + second + "\r\n" + NEXT, 5_000)
         .compose(rs -> {
           try {
             assertEquals(3, rs.size(), printable(second) + ": " + rs);
@@ -411,7 +397,7 @@ class HttpFramingTest extends HarnessTest {
     for (int port : new int[] {g.port(), g.managementPort()}) {
       for (String host : hosts) {
         String r = "GET /health/live HTTP/1.1\r\nHost: " + host + "\r\n\r\n" + NEXT;
-        chain = chain.compose(v -> raw.exchange(port, r, 5_000).compose(rs -> {
+        chain = chain.compose(v -> raw().exchange(port, r, 5_000).compose(rs -> {
           try {
             assertEquals(1, rs.size(), "one answer only for Host " + host + ": " + rs);
             assertEquals(400, rs.get(0).status(), "Host " + host + " on port " + port + ": " + rs);
@@ -435,7 +421,7 @@ class HttpFramingTest extends HarnessTest {
       "GET /health/live HTTP/1.1\r\nHost: \r\n" + close};
     Future<Void> chain = Future.succeededFuture();
     for (String r : ok) {
-      chain = chain.compose(v -> raw.exchange(g.port(), r, 5_000).compose(rs -> {
+      chain = chain.compose(v -> raw().exchange(g.port(), r, 5_000).compose(rs -> {
         try {
           assertEquals(200, rs.get(0).status(), printable(r) + ": " + rs);
           return Future.succeededFuture();
@@ -449,7 +435,7 @@ class HttpFramingTest extends HarnessTest {
 
   @Test
   void unknownHttpVersionIsNeverAnsweredAsARequest(VertxTestContext ctx) {
-    raw.exchange(g.port(), "GET /health/live HTTP/9.9\r\nHost: x\r\n\r\n", 5_000).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+    raw().exchange(g.port(), "GET /health/live HTTP/9.9\r\nHost: x\r\n\r\n", 5_000).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
       assertEquals(1, rs.size(), rs.toString());
       assertEquals(505, rs.get(0).status(), rs.toString());
       assertErrorAnswer(rs.get(0));
@@ -463,7 +449,7 @@ class HttpFramingTest extends HarnessTest {
    */
   @Test
   void aLaterHttp1MinorVersionIsServedAsHttp11(VertxTestContext ctx) {
-    raw.exchange(g.port(), "GET /health/live HTTP/1.2\r\nHost: x\r\n\r\n"
+    raw().exchange(g.port(), "GET /health/live HTTP/1.2\r\nHost: x\r\n\r\n"
         + "GET /health/live HTTP/1.9\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         assertEquals(2, rs.size(), rs.toString());
@@ -478,9 +464,9 @@ class HttpFramingTest extends HarnessTest {
   @Test
   void codecErrorsCarryJsonSecurityHeadersAndNoStore(VertxTestContext ctx) {
     Future.all(
-        raw.exchange(g.port(), "GET /" + "a".repeat(9_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 5_000),
-        raw.exchange(g.port(), "GET /v1/profiles/demo HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n", 5_000),
-        raw.exchange(g.port(), "GARBAGE\r\n\r\n", 5_000))
+        raw().exchange(g.port(), "GET /" + "a".repeat(9_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 5_000),
+        raw().exchange(g.port(), "GET /v1/profiles/demo HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n", 5_000),
+        raw().exchange(g.port(), "GARBAGE\r\n\r\n", 5_000))
       .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
         int[] statuses = {414, 431, 400};
         for (int i = 0; i < 3; i++) {
@@ -496,14 +482,14 @@ class HttpFramingTest extends HarnessTest {
   @Test
   void headersTrickledSlowlyHitTheHeaderDeadline(Vertx vertx, VertxTestContext ctx) {
     AtomicInteger sent = new AtomicInteger();
-    raw.connect(g.port()).compose(so -> {
+    raw().connect(g.port()).compose(so -> {
       so.write("GET /health/live HTTP/1.1\r\nHost: x\r\n");
       long timer = vertx.setPeriodic(100, id -> {
         if (sent.incrementAndGet() < 300) {
           so.write("X-Slow: " + sent.get() + "\r\n");
         }
       });
-      return raw.untilClosed(so, 20_000).eventually(() -> {
+      return raw().untilClosed(so, 20_000).eventually(() -> {
         vertx.cancelTimer(timer);
         return Future.succeededFuture();
       });
@@ -523,7 +509,7 @@ class HttpFramingTest extends HarnessTest {
   @Test
   void aSilentConnectionIsClosedAtTheHeaderDeadline(Vertx vertx, VertxTestContext ctx) {
     long start = System.nanoTime();
-    raw.connect(g.port()).compose(so -> raw.untilClosed(so, 10_000)).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+    raw().connect(g.port()).compose(so -> raw().untilClosed(so, 10_000)).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
       long ms = (System.nanoTime() - start) / 1_000_000;
       assertTrue(ms >= 300, "closed after " + ms + " ms: the deadline is 400 ms");
       assertEquals(0, rs.size(), "nothing was asked, nothing is answered: " + rs);
@@ -533,9 +519,9 @@ class HttpFramingTest extends HarnessTest {
 
   @Test
   void aBodyThatNeverArrivesHitsTheBodyDeadline(VertxTestContext ctx) {
-    raw.connect(g.port()).compose(so -> {
+    raw().connect(g.port()).compose(so -> {
       so.write(post("Content-Length: 100\r\n", "{\"a\":"));
-      return raw.untilClosed(so, 20_000);
+      return raw().untilClosed(so, 20_000);
     }).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
       assertEquals(1, rs.size(), rs.toString());
       assertEquals(408, rs.get(0).status());
@@ -547,9 +533,9 @@ class HttpFramingTest extends HarnessTest {
   /** Answered before its body (declared too large): the connection closes after that answer, with no second one. */
   @Test
   void aRequestAnsweredBeforeItsBodyIsClosedWithoutASecondAnswer(VertxTestContext ctx) {
-    raw.connect(g.port()).compose(so -> {
+    raw().connect(g.port()).compose(so -> {
       so.write(post("Content-Length: 999999\r\n", "{\"a\":"));
-      return raw.untilClosed(so, 20_000);
+      return raw().untilClosed(so, 20_000);
     }).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
       assertEquals(1, rs.size(), rs.toString());
       assertEquals(413, rs.get(0).status());
@@ -559,7 +545,7 @@ class HttpFramingTest extends HarnessTest {
 
   @Test
   void wellFramedRequestsStillShareAConnection(VertxTestContext ctx) {
-    raw.exchange(g.port(), NEXT + NEXT.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"), 5_000)
+    raw().exchange(g.port(), NEXT + NEXT.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"), 5_000)
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         assertEquals(2, rs.size(), rs.toString());
         assertEquals(200, rs.get(0).status());
@@ -576,7 +562,7 @@ class HttpFramingTest extends HarnessTest {
   private void refusedAlone(VertxTestContext ctx, int status, String... requests) {
     Future<Void> chain = Future.succeededFuture();
     for (String r : requests) {
-      chain = chain.compose(v -> raw.exchange(g.port(), r, 5_000).compose(rs -> {
+      chain = chain.compose(v -> raw().exchange(g.port(), r, 5_000).compose(rs -> {
         try {
           assertEquals(1, rs.size(), "one answer only for " + printable(r) + ": " + rs);
           assertEquals(status, rs.get(0).status(), printable(r) + ": " + rs);

@@ -25,6 +25,16 @@ public abstract class HarnessTest {
   /** The gateway started before each test when {@link #gatewayOverrides()} is not {@code null}. */
   protected Gateway g;
 
+  /** Raw sockets to the gateway, for tests that send what a well-behaved client cannot; made on first use. */
+  private RawHttp raw;
+
+  protected RawHttp raw() {
+    if (raw == null) {
+      raw = new RawHttp(h.vertx);
+    }
+    return raw;
+  }
+
   /** Options of the sandbox upstream (e.g. {@code authenticateHealth}); none by default. */
   protected JsonObject sandboxOptions() {
     return new JsonObject();
@@ -55,6 +65,8 @@ public abstract class HarnessTest {
 
   @AfterEach
   void closeHarness(VertxTestContext ctx) {
-    h.close().onComplete(ctx.succeedingThenComplete());
+    Future<Void> rawClosed = raw == null ? Future.succeededFuture() : raw.close();
+    raw = null;
+    rawClosed.eventually(h::close).onComplete(ctx.succeedingThenComplete());
   }
 }

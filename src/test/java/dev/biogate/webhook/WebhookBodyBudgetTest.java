@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -28,7 +27,6 @@ class WebhookBodyBudgetTest extends HarnessTest {
 
   private static final int DECLARED = 256 * 1024;
   private final List<NetSocket> held = new ArrayList<>();
-  private RawHttp raw;
 
   @Override
   protected JsonObject gatewayOverrides() {
@@ -36,15 +34,9 @@ class WebhookBodyBudgetTest extends HarnessTest {
       .put("linktree", new JsonObject().put("secrets", "whsec_budget_test_secret")));
   }
 
-  @BeforeEach
-  void openRaw(Vertx vertx) {
-    raw = new RawHttp(vertx);
-  }
-
   @AfterEach
-  void closeHeld(VertxTestContext ctx) {
+  void closeHeld() {
     held.forEach(NetSocket::close);
-    raw.close().onComplete(ctx.succeedingThenComplete());
   }
 
   private static String head(int length) {
@@ -59,7 +51,7 @@ class WebhookBodyBudgetTest extends HarnessTest {
   @Test
   void aDeliveryPastTheBudgetIs503BeforeItsBodyIsRead(Vertx vertx, VertxTestContext ctx) {
     holdStalled(vertx, 2)
-      .compose(v -> raw.exchange(g.port(), probe(DECLARED) + "{", 5_000))
+      .compose(v -> raw().exchange(g.port(), probe(DECLARED) + "{", 5_000))
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         assertEquals(1, rs.size(), rs.toString());
         assertEquals(503, rs.get(0).status(), rs.toString());
@@ -74,7 +66,7 @@ class WebhookBodyBudgetTest extends HarnessTest {
     // No "Connection: close" from the sender: the unread body would be taken for the next request, so the gateway
     // closes the connection after its 503 (untilClosed fails if it stays open).
     holdStalled(vertx, 2)
-      .compose(v -> raw.exchange(g.port(), head(DECLARED) + "{", 5_000))
+      .compose(v -> raw().exchange(g.port(), head(DECLARED) + "{", 5_000))
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         assertEquals(1, rs.size(), rs.toString());
         assertEquals(503, rs.get(0).status(), rs.toString());
@@ -90,7 +82,7 @@ class WebhookBodyBudgetTest extends HarnessTest {
         held.remove(0).close();
         held.remove(0).close();
         // Past the budget check: refused for its signature, not for memory.
-        return dev.biogate.support.Eventually.until(vertx, () -> raw.exchange(g.port(),
+        return dev.biogate.support.Eventually.until(vertx, () -> raw().exchange(g.port(),
             probe(DECLARED) + "{" + " ".repeat(DECLARED - 2) + "}", 5_000)
           .map(rs -> rs.size() == 1 && rs.get(0).status() == 403), 10_000, "the budget given back");
       })
@@ -101,7 +93,7 @@ class WebhookBodyBudgetTest extends HarnessTest {
   private Future<Void> holdStalled(Vertx vertx, int n) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < n; i++) {
-      chain = chain.compose(v -> raw.connect(g.port()).map(so -> {
+      chain = chain.compose(v -> raw().connect(g.port()).map(so -> {
         so.write(head(DECLARED) + "{");
         held.add(so);
         return null;
@@ -110,7 +102,7 @@ class WebhookBodyBudgetTest extends HarnessTest {
     // The gateway reads the heads in no set order: wait until a 10 KiB delivery is refused for memory, which it is
     // only once both stalled senders hold their share (8 KiB of the budget is left then).
     return chain.compose(v -> dev.biogate.support.Eventually.until(vertx,
-      () -> raw.exchange(g.port(), probe(10 * 1024) + "{", 2_000).map(rs -> rs.size() == 1 && rs.get(0).status() == 503),
+      () -> raw().exchange(g.port(), probe(10 * 1024) + "{", 2_000).map(rs -> rs.size() == 1 && rs.get(0).status() == 503),
       15_000, "both stalled senders admitted"));
   }
 }

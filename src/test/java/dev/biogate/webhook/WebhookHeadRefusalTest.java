@@ -8,8 +8,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -28,7 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WebhookHeadRefusalTest extends HarnessTest {
 
   private static final String HEX64 = "0".repeat(64);
-  private RawHttp raw;
 
   @Override
   protected JsonObject gatewayOverrides() {
@@ -36,16 +33,6 @@ class WebhookHeadRefusalTest extends HarnessTest {
       .put("linktree", new JsonObject().put("secrets", "whsec_head_test_secret"))
       .put("linkme", new JsonObject().put("secrets", "lm_head_test_secret"))
       .put("klaviyo", new JsonObject().put("secrets", "kl_head_test_secret")));
-  }
-
-  @BeforeEach
-  void openRaw(Vertx vertx) {
-    raw = new RawHttp(vertx);
-  }
-
-  @AfterEach
-  void closeRaw(VertxTestContext ctx) {
-    raw.close().onComplete(ctx.succeedingThenComplete());
   }
 
   private static String head(String path, String headers) {
@@ -73,7 +60,7 @@ class WebhookHeadRefusalTest extends HarnessTest {
         "missing_signature"});
     Future<Void> chain = Future.succeededFuture();
     for (Object[] c : cases) {
-      chain = chain.compose(v -> raw.exchange(g.port(), (String) c[0], 5_000).map(rs -> {
+      chain = chain.compose(v -> raw().exchange(g.port(), (String) c[0], 5_000).map(rs -> {
         ctx.verify(() -> {
           assertEquals(1, rs.size(), "one answer, no 100 before it: " + rs + " for " + c[0]);
           assertEquals((int) c[1], rs.get(0).status(), rs.toString());
@@ -91,7 +78,7 @@ class WebhookHeadRefusalTest extends HarnessTest {
   void aWellFormedSignatureStillGetsA100AndIsJudgedOnTheBody(Vertx vertx, VertxTestContext ctx) {
     Buffer in = Buffer.buffer();
     Promise<Void> continued = Promise.promise();
-    raw.connect(g.port()).compose(so -> {
+    raw().connect(g.port()).compose(so -> {
       so.handler(b -> {
         in.appendBuffer(b);
         if (in.toString(StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 100")) {
@@ -101,7 +88,7 @@ class WebhookHeadRefusalTest extends HarnessTest {
       so.write(linktree("x-linktree-signature: " + HEX64 + "\r\n" + TS + ID + "Connection: close\r\n"));
       return continued.future().compose(v -> {
         so.handler(null);
-        Future<List<RawHttp.Response>> rest = raw.untilClosed(so, 5_000);
+        Future<List<RawHttp.Response>> rest = raw().untilClosed(so, 5_000);
         so.write("{\"a\":true}");
         return rest;
       });
