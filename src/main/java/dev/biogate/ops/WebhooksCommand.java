@@ -92,8 +92,10 @@ public final class WebhooksCommand {
   }
 
   private LinktreeClient client(LinktreeOptions lt) {
-    return new LinktreeClient(vertx, lt, new LocalBudget(lt.rateLimitPerMin(), lt.ratePeriodMs(), LaneShares.defaults()),
-      new SimpleMeterRegistry());
+    LinktreeClient client = new LinktreeClient(vertx, lt,
+      new LocalBudget(lt.rateLimitPerMin(), lt.ratePeriodMs(), LaneShares.defaults()), new SimpleMeterRegistry());
+    client.onCredentialsRefused(status -> { }); // the failed request's own message says it, in the command's words
+    return client;
   }
 
   private static Future<JsonObject> request(List<String> args, LinktreeClient client) {

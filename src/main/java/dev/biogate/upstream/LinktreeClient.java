@@ -33,6 +33,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * The Linktree API as the gateway calls it. Every request takes a budget permit, then runs through the circuit
@@ -66,6 +67,8 @@ public final class LinktreeClient {
   private volatile Consumer<Boolean> breakerListener = open -> { };
   /** The upstream's last answer refused the gateway's credentials (401/403); the breaker does not count these. */
   private volatile boolean credentialsRefused;
+  /** Told the status when the upstream starts refusing the credentials; a serving gateway warns its operator. */
+  private volatile IntConsumer credentialsRefusedListener = LinktreeClient::warnCredentialsRefused;
   /** {@link System#nanoTime()} until which the last 429's back-off runs: a 429 after it is logged again. */
   private volatile long rateLimitedUntilNanos = System.nanoTime();
 
@@ -306,8 +309,7 @@ public final class LinktreeClient {
     if (status == 401 || status == 403) {
       if (!credentialsRefused) {
         credentialsRefused = true; // said once per refusal, not per miss (several event loops may race: harmless)
-        LOG.warn("linktree refused the API token ({}): every miss is answered 503 until it accepts one again; check"
-          + " LINKTREE_API_TOKEN (or LINKTREE_API_TOKEN_FILE, re-read every second)", status);
+        credentialsRefusedListener.accept(status);
       }
     } else if (status < 300 || status == 404) {
       if (credentialsRefused) {
@@ -385,6 +387,19 @@ public final class LinktreeClient {
   /** Tells {@code listener} each time the breaker opens ({@code true}) or closes ({@code false}). */
   public void onBreakerChange(Consumer<Boolean> listener) {
     this.breakerListener = listener;
+  }
+
+  /**
+   * Replaces the warning a serving gateway logs when the upstream starts refusing its credentials (with the status);
+   * a one-shot command reports the refusal in its own words instead.
+   */
+  public void onCredentialsRefused(IntConsumer listener) {
+    this.credentialsRefusedListener = listener;
+  }
+
+  private static void warnCredentialsRefused(int status) {
+    LOG.warn("linktree refused the API token ({}): every miss is answered 503 until it accepts one again; check"
+      + " LINKTREE_API_TOKEN (or LINKTREE_API_TOKEN_FILE, re-read every second)", status);
   }
 
   /** Time until the open breaker lets a probe through, at least one second. */

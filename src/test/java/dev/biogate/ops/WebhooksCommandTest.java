@@ -4,7 +4,12 @@ import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.SandboxOptions;
 import dev.biogate.support.HarnessTest;
 import io.vertx.core.json.JsonObject;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.biogate.upstream.LinktreeClient;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -24,9 +29,13 @@ class WebhooksCommandTest extends HarnessTest {
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int run(String... args) {
+    return run(new JsonObject(), args);
+  }
+
+  private int run(JsonObject overrides, String... args) {
     out.reset();
     err.reset();
-    BiogateConfig config = h.config(new JsonObject());
+    BiogateConfig config = h.config(overrides);
     return new WebhooksCommand(h.vertx, config, new PrintStream(out, true, StandardCharsets.UTF_8),
       new PrintStream(err, true, StandardCharsets.UTF_8)).run(List.of(args));
   }
@@ -82,5 +91,24 @@ class WebhooksCommandTest extends HarnessTest {
     assertTrue(said.contains("no webhook subscription with id 'wh_404'"), said);
     assertFalse(said.contains("profile"), said);
     assertFalse(said.contains(SandboxOptions.DEFAULT_TOKEN) || out().contains(SandboxOptions.DEFAULT_TOKEN));
+  }
+
+  @Test
+  void aRefusedTokenIsReportedOnceInTheCommandsOwnWordsNotTheServingGatewaysWarning() {
+    Logger logger = (Logger) LoggerFactory.getLogger(LinktreeClient.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      JsonObject wrongToken = new JsonObject().put("linktree", new JsonObject().put("token", "not-the-sandbox-token"));
+      assertEquals(1, run(wrongToken, "list"));
+      String said = err.toString(StandardCharsets.UTF_8);
+      assertTrue(said.contains("401") && said.contains("API token"), said);
+      assertFalse(said.contains("not-the-sandbox-token") || out().contains("not-the-sandbox-token"));
+      // A one-shot command serves no reads: a line about misses answered 503 would only mislead whoever runs it.
+      assertEquals(List.of(), lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList());
+    } finally {
+      logger.detachAppender(lines);
+    }
   }
 }
