@@ -86,6 +86,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private long answers;
   /** An answer has begun (its head was written) and is not complete yet. */
   private boolean answering;
+  /**
+   * The {@code X-Request-Id} each unanswered request sent, by request number modulo its length: an answer this
+   * decoder writes itself carries it, as the handlers' answers do. Made when a request first sends one.
+   */
+  private CharSequence[] requestIds;
   /** Nothing has arrived on this connection yet. */
   private boolean silent = true;
   /** The connection is closing ({@link #closeAfter}): whatever arrives is discarded. */
@@ -185,7 +190,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     if (linger) {
       ctx.channel().closeFuture().addListener(f -> limits.lingered());
     }
-    closeAfter(ctx.writeAndFlush(withRequestId(TOO_MANY_CONNECTIONS)), linger);
+    closeAfter(ctx.writeAndFlush(withRequestId(TOO_MANY_CONNECTIONS, null)), linger);
   }
 
   /**
@@ -208,7 +213,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     }
     // The oldest unanswered request is the one being handled (pipelined ones wait behind it): answered here unless its
     // answer has begun, in which case the connection only closes. Requests pipelined behind it get no answer.
-    ByteBuf last = answering ? Unpooled.EMPTY_BUFFER : withRequestId(SHUTTING_DOWN);
+    ByteBuf last = answering ? Unpooled.EMPTY_BUFFER : withRequestId(SHUTTING_DOWN, requestId(answers));
     closeAfter(ctx.writeAndFlush(last), inBody);
   }
 
@@ -363,6 +368,12 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
           if (current.connectionList) {
             connectionOptions((HttpRequest) msg);
           }
+        }
+        if (current != null && (current.requestId != null || requestIds != null)) {
+          if (requestIds == null) {
+            requestIds = new CharSequence[MAX_UNANSWERED * 2];
+          }
+          requestIds[(int) (requests % requestIds.length)] = current.requestId;
         }
         requests++;
         inBody = true;
@@ -568,7 +579,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     long before = inBody ? requests - 1 : requests; // the current request is counted once its head is decoded
     // Either way the connection closes only once what was written before is out: Vert.x flushes the answers written
     // while it reads at the end of the read, and a plain close would drop them.
-    ByteBuf last = answers == before && !answering ? withRequestId(answer) : Unpooled.EMPTY_BUFFER;
+    // The refused request's head was read when it is in its body: then its id is known.
+    ByteBuf last = answers == before && !answering
+      ? withRequestId(answer, inBody ? requestId(before) : null) : Unpooled.EMPTY_BUFFER;
     closeAfter(ctx.writeAndFlush(last), false);
   }
 
@@ -813,10 +826,26 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     System.arraycopy(body, 0, all, h.length, body.length);
     return all;
   }
-  /** A copy of a raw answer with a fresh request id, as every answer carries one. */
-  private static ByteBuf withRequestId(byte[] answer) {
+  /** The {@code X-Request-Id} request number {@code n + 1} (decoded, not yet answered) sent, or {@code null}. */
+  private CharSequence requestId(long n) {
+    return requestIds == null ? null : requestIds[(int) (n % requestIds.length)];
+  }
+
+  /**
+   * A copy of a raw answer carrying the request's id when it sent one the handlers would echo
+   * ({@link RequestTrace#saneId}), else a fresh one, as every answer carries one.
+   */
+  private static ByteBuf withRequestId(byte[] answer, CharSequence clientId) {
+    int at = indexOf(answer, ID_PLACEHOLDER.getBytes(StandardCharsets.ISO_8859_1));
+    if (clientId != null && RequestTrace.saneId(clientId.toString())) {
+      byte[] id = clientId.toString().getBytes(StandardCharsets.ISO_8859_1);
+      byte[] out = new byte[answer.length - ID_PLACEHOLDER.length() + id.length];
+      System.arraycopy(answer, 0, out, 0, at);
+      System.arraycopy(id, 0, out, at, id.length);
+      System.arraycopy(answer, at + ID_PLACEHOLDER.length(), out, at + id.length, answer.length - at - ID_PLACEHOLDER.length());
+      return Unpooled.wrappedBuffer(out);
+    }
     byte[] copy = answer.clone();
-    int at = indexOf(copy, ID_PLACEHOLDER.getBytes(StandardCharsets.ISO_8859_1));
     ThreadLocalRandom random = ThreadLocalRandom.current();
     for (int i = 0; i < 32; i++) {
       copy[at + i] = (byte) Character.forDigit(random.nextInt(16), 16);
@@ -852,6 +881,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     boolean sealed;
     /** A {@code Connection} line holds more than one option. */
     boolean connectionList;
+    /** The request's first {@code X-Request-Id}, as sent. */
+    CharSequence requestId;
 
     FramingRules(StrictHttpDecoder connection) {
       this.connection = connection;
@@ -905,6 +936,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         transferEncoding = true;
       } else if (!connectionList && equalsIgnoreCase(name, "connection") && indexOf(value, ',') >= 0) {
         connectionList = true;
+      } else if (requestId == null && name.length() == 12 && equalsIgnoreCase(name, "x-request-id")) {
+        requestId = value.toString(); // kept past the decoding of this header block
       }
     }
 
