@@ -30,29 +30,73 @@ public final class RedisMode {
    * what to set), or {@code null} when none of the endpoints that answered contradicts the configuration. Never fails.
    */
   public static Future<String> mismatch(Vertx vertx, RedisConfig config) {
-    return first(config, endpoint -> probe(vertx, config, endpoint)
+    return first(config.endpoints(), endpoint -> probe(vertx, config, endpoint)
       .map(p -> problem(config.type(), redacted(endpoint), p.mode())));
   }
 
   /**
    * Completes with the first data node that refuses the configured credentials ({@code WRONGPASS}, or
    * {@code NOAUTH}: none configured where one is required), worded for an operator, or {@code null}. Such a start
-   * used to go through and stay degraded for good, with /health calling Redis "unreachable". Sentinels are not asked:
-   * they may be guarded by a password of their own. Never fails.
+   * used to go through and stay degraded for good, with /health calling Redis "unreachable". Under Sentinel the data
+   * node is the master the Sentinels name, asked with the credentials the data connections use. Never fails.
    */
   public static Future<String> refusedCredentials(Vertx vertx, RedisConfig config) {
-    if (config.type() == RedisConfig.Type.SENTINEL) {
-      return Future.succeededFuture(null);
-    }
-    return first(config, endpoint -> probe(vertx, config, endpoint).map(p -> {
+    return dataEndpoints(vertx, config).compose(endpoints -> first(endpoints, endpoint -> probe(vertx, config, endpoint).map(p -> {
       if (p.refusal() == null) {
         return null;
       }
-      return redacted(endpoint) + (p.refusal().startsWith("NOAUTH")
+      return redacted(endpoint) + (config.type() == RedisConfig.Type.SENTINEL ? " (the master the Sentinels name)" : "")
+        + (p.refusal().startsWith("NOAUTH")
         ? " requires a password and none is configured: give it in the URL (redis://:password@host:port) or in REDIS_PASSWORD"
         : " refused the configured credentials (" + p.refusal() + "): check the password in the URL or in REDIS_PASSWORD");
-    }));
+    })));
   }
+
+  /**
+   * The data nodes: the configured endpoints, or under Sentinel the master the first answering Sentinel names, as
+   * each Sentinel endpoint's URL with the master's address (its user information kept: the Sentinel client connects
+   * to the master with it). No Sentinel answering (or none knowing the master) means none. Never fails.
+   */
+  private static Future<List<String>> dataEndpoints(Vertx vertx, RedisConfig config) {
+    if (config.type() != RedisConfig.Type.SENTINEL) {
+      return Future.succeededFuture(config.endpoints());
+    }
+    List<Future<String>> masters = new ArrayList<>();
+    for (String endpoint : config.endpoints()) {
+      RedisOptions o = new RedisOptions().setType(RedisClientType.STANDALONE).addConnectionString(endpoint)
+        .setMaxPoolSize(1).setPoolName(UUID.randomUUID().toString());
+      if (config.password() != null) {
+        o.setPassword(config.password().reveal()); // as the Sentinel client of the data connections does
+      }
+      Redis sentinel = Redis.createClient(vertx, o);
+      masters.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("GET-MASTER-ADDR-BY-NAME").arg(config.masterName()))
+        .timeout(config.commandTimeoutMs(), TimeUnit.MILLISECONDS)
+        .map(r -> r == null || r.size() < 2 ? null : atAddress(endpoint, r.get(0).toString(), r.get(1).toInteger()))
+        .otherwise((String) null)
+        .eventually(() -> {
+          sentinel.close();
+          return Future.succeededFuture();
+        }));
+    }
+    return Future.join(masters).transform(done -> {
+      for (Future<String> m : masters) {
+        if (m.succeeded() && m.result() != null) {
+          return Future.succeededFuture(List.of(m.result()));
+        }
+      }
+      return Future.succeededFuture(List.<String>of());
+    });
+  }
+
+  /** {@code endpoint} (a Redis URL) with {@code host:port} in place of its own address. */
+  static String atAddress(String endpoint, String host, int port) {
+    java.util.regex.Matcher m = ADDRESS.matcher(endpoint);
+    String address = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    return m.matches() ? m.group(1) + address + m.group(3) : "redis://" + address;
+  }
+
+  /** A Redis URL as scheme and user information (group 1), address (group 2), and path and query (group 3). */
+  private static final java.util.regex.Pattern ADDRESS = java.util.regex.Pattern.compile("^([a-z]+://(?:[^@/]*@)?)([^/?]*)(.*)$");
 
   /**
    * Completes with the first data node that answers without any credentials although a password is configured (for
@@ -61,10 +105,7 @@ public final class RedisMode {
    * for can mean the gateway is pointed at another, unprotected server. Never fails.
    */
   public static Future<String> unneededPassword(Vertx vertx, RedisConfig config) {
-    if (config.type() == RedisConfig.Type.SENTINEL) {
-      return Future.succeededFuture(null);
-    }
-    return first(config, endpoint -> {
+    return dataEndpoints(vertx, config).compose(endpoints -> first(endpoints, endpoint -> {
       String user = user(endpoint);
       if (!configuresPassword(config, endpoint) || (user != null && !user.isEmpty() && !"default".equals(user))) {
         return Future.succeededFuture(null);
@@ -75,14 +116,15 @@ public final class RedisMode {
       Redis bare = Redis.createClient(vertx, o);
       return bare.send(Request.cmd(Command.PING))
         .timeout(config.commandTimeoutMs(), TimeUnit.MILLISECONDS)
-        .map(r -> redacted(endpoint) + " answers without a password, so the configured one is not used: check that"
+        .map(r -> redacted(endpoint) + (config.type() == RedisConfig.Type.SENTINEL ? " (the master the Sentinels name)" : "")
+          + " answers without a password, so the configured one is not used: check that"
           + " the Redis URL names the intended server (or set requirepass there)")
         .otherwise((String) null)
         .eventually(() -> {
           bare.close();
           return Future.succeededFuture();
         });
-    });
+    }));
   }
 
   /** Whether a password is configured for {@code endpoint}: its own setting, or the URL's user information. */
@@ -112,9 +154,9 @@ public final class RedisMode {
   private static final java.util.regex.Pattern USER_INFO = java.util.regex.Pattern.compile("^([a-z]+://)([^@/]*)@");
 
   /** The first non-null answer of {@code ask} over the endpoints, or {@code null}; never fails. */
-  private static Future<String> first(RedisConfig config, java.util.function.Function<String, Future<String>> ask) {
+  private static Future<String> first(List<String> endpoints, java.util.function.Function<String, Future<String>> ask) {
     List<Future<String>> answers = new ArrayList<>();
-    for (String endpoint : config.endpoints()) {
+    for (String endpoint : endpoints) {
       answers.add(ask.apply(endpoint));
     }
     return Future.join(answers).transform(done -> {

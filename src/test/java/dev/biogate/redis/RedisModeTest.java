@@ -122,6 +122,51 @@ class RedisModeTest {
   }
 
   /**
+   * Under Sentinel the data node is the master the Sentinels name: a wrong password for it, or none where it requires
+   * one, used to start (the check skipped Sentinel deployments) and stay degraded for good. The right one starts.
+   */
+  @Test
+  void aSentinelsMasterThatRefusesTheCredentialsFailsTheStart(Vertx vertx, VertxTestContext ctx) throws Exception {
+    EmbeddedRedis locked = TestRedis.dedicated();
+    dev.biogate.support.Resp.call(locked.port(), "CONFIG", "SET", "requirepass", "the-right-password");
+    dev.biogate.support.RedisProcess sentinel = dev.biogate.support.RedisProcess.start("locked-sentinel",
+      List.of("sentinel monitor locked 127.0.0.1 " + locked.port() + " 1", "sentinel auth-pass locked the-right-password"),
+      true, false);
+    JsonObject base = new JsonObject().put("type", "sentinel").put("url", sentinel.url()).put("masterName", "locked")
+      .put("commandTimeoutMs", 2_000);
+    List<JsonObject> configs = List.of(base.copy().put("password", "not-the-password"), base.copy(),
+      base.copy().put("password", "the-right-password"));
+    Harness h = new Harness(vertx);
+    List<Throwable> failures = new ArrayList<>();
+    Future<?> chain = h.start();
+    for (JsonObject redis : configs) {
+      chain = chain.compose(v -> h.gateway(new JsonObject().put("redis", redis)).transform(ar -> {
+        failures.add(ar.failed() ? ar.cause() : null);
+        return ar.succeeded() ? h.close(ar.result()) : Future.succeededFuture();
+      }));
+    }
+    chain.eventually(h::close)
+      .eventually(() -> vertx.executeBlocking(() -> {
+        sentinel.kill();
+        locked.close();
+        return null;
+      }))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        for (Throwable failure : failures.subList(0, 2)) {
+          assertTrue(failure instanceof ConfigException, "failed the start on a setting: " + failure);
+          String m = failure.getMessage();
+          assertTrue(m.contains("127.0.0.1:" + locked.port()) && m.contains("the master the Sentinels name"), m);
+          assertTrue(!m.contains("not-the-password") && !m.contains("the-right-password"), "no password in: " + m);
+        }
+        assertTrue(failures.get(0).getMessage().contains("redis.password") && failures.get(0).getMessage().contains("refused"),
+          failures.get(0).getMessage());
+        assertTrue(failures.get(1).getMessage().contains("requires a password"), failures.get(1).getMessage());
+        assertNull(failures.get(2), "the right password starts");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
    * A password configured for a server that requires none starts, with a risky-setting warning naming the setting
    * and the server, never the password: the server takes any password silently, so a newcomer pointing the gateway at
    * another, unprotected server saw nothing. An ACL user of its own is not second-guessed.
