@@ -9,6 +9,7 @@ import dev.biogate.profile.CachedProfile;
 import dev.biogate.profile.ProfileErrors;
 import dev.biogate.profile.ProfileService;
 import dev.biogate.profile.ProfileSanitizer;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -110,29 +111,37 @@ public final class RedirectHandler implements Handler<RoutingContext> {
 
   private void redirect(HttpServerRequest req, String username, String linkId) {
     profiles.lookup(username).onComplete(ar -> {
-      if (ar.failed()) {
-        ErrorResponses.send(req.response(), ProfileErrors.toHttp(ar.cause()));
-        return;
-      }
-      if (!ar.result().found()) {
-        ErrorResponses.send(req.response(), NO_PROFILE);
-        return;
-      }
-      String target = ar.result().memo(TARGETS).get(linkId);
-      if (target == null) {
-        ErrorResponses.send(req.response(), NO_LINK);
-        return;
-      }
-      req.response().setStatusCode(302)
-        .putHeader(HttpHeaders.LOCATION, target)
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-        .end();
-      long now = clock.getAsLong();
-      String eventId = gate.countable(req, username, linkId, now);
-      if (eventId != null) {
-        recorder.record(new ClickEvent(eventId, username, linkId, now, ClickEvent.SOURCE_REDIRECT));
+      try {
+        answer(req, ar, username, linkId);
+      } catch (RuntimeException e) {
+        ErrorResponses.unexpected(req.response(), e);
       }
     });
+  }
+
+  private void answer(HttpServerRequest req, AsyncResult<CachedProfile> ar, String username, String linkId) {
+    if (ar.failed()) {
+      ErrorResponses.send(req.response(), ProfileErrors.toHttp(ar.cause()));
+      return;
+    }
+    if (!ar.result().found()) {
+      ErrorResponses.send(req.response(), NO_PROFILE);
+      return;
+    }
+    String target = ar.result().memo(TARGETS).get(linkId);
+    if (target == null) {
+      ErrorResponses.send(req.response(), NO_LINK);
+      return;
+    }
+    req.response().setStatusCode(302)
+      .putHeader(HttpHeaders.LOCATION, target)
+      .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+      .end();
+    long now = clock.getAsLong();
+    String eventId = gate.countable(req, username, linkId, now);
+    if (eventId != null) {
+      recorder.record(new ClickEvent(eventId, username, linkId, now, ClickEvent.SOURCE_REDIRECT));
+    }
   }
 
   /** The normalised username and the link id of a plain redirect path. */
@@ -223,7 +232,7 @@ public final class RedirectHandler implements Handler<RoutingContext> {
     }
     String scheme = uri.getScheme();
     if (scheme != null && uri.isOpaque() && (scheme.equalsIgnoreCase("mailto") || scheme.equalsIgnoreCase("tel"))) {
-      return uri.toASCIIString();
+      return ascii(uri);
     }
     if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
       return null;
@@ -232,6 +241,18 @@ public final class RedirectHandler implements Handler<RoutingContext> {
     if (uri.isOpaque() || authority == null || authority.isEmpty() || authority.contains("@")) {
       return null;
     }
-    return uri.toASCIIString();
+    return ascii(uri);
+  }
+
+  /**
+   * {@code uri} in ASCII form, or {@code null} when it has none: {@code java.net.URI} takes a lone UTF-16 surrogate
+   * and then throws while encoding it, which failed every redirect of the profile holding it.
+   */
+  private static String ascii(URI uri) {
+    try {
+      return uri.toASCIIString();
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 }

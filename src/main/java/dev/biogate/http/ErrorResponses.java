@@ -41,6 +41,18 @@ public final class ErrorResponses {
     resp.end(body(e.code(), e.getMessage()));
   }
 
+  /**
+   * An exception thrown while handling a request outside the router (whose failure handler answers those): answered
+   * 500 like the router's, logged once with its stack, so the client is never left waiting for the idle timeout.
+   */
+  public static void unexpected(HttpServerResponse resp, RuntimeException failure) {
+    if (resp.ended() || resp.closed()) {
+      LOG.error("unexpected failure while handling a request (already answered)", failure);
+      return;
+    }
+    send(resp, failure);
+  }
+
   public static String body(String code, String message) {
     return new JsonObject().put("error", code).put("message", message).encode();
   }

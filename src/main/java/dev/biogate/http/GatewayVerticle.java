@@ -105,8 +105,7 @@ public final class GatewayVerticle extends VerticleBase {
       .setMaxHeaderSize(16384)
       .setIdleTimeout(120), tls);
     server = vertx.createHttpServer(options);
-    Handler<HttpServerRequest> front = req -> {
-      RequestTrace.begin(req);
+    Handler<HttpServerRequest> serve = req -> {
       if (accessLog != null) {
         accessLog.begin(req);
       }
@@ -155,6 +154,16 @@ public final class GatewayVerticle extends VerticleBase {
         return;
       }
       router.handle(req);
+    };
+    // What the router does not serve is answered 500 if it throws, as the router's failure handler answers the rest:
+    // an exception thrown here used to leave the client waiting for the idle timeout.
+    Handler<HttpServerRequest> front = req -> {
+      RequestTrace.begin(req);
+      try {
+        serve.handle(req);
+      } catch (RuntimeException e) {
+        ErrorResponses.unexpected(req.response(), e);
+      }
     };
     return server.requestHandler(front).invalidRequestHandler(GatewayVerticle::invalid)
       .connectionHandler(conn -> {

@@ -87,7 +87,10 @@ public final class ProfileSanitizer {
     return linkId(id, MAX_LINK_ID);
   }
 
-  /** Whether {@code id} is 1-{@code max} characters, not blank, with no control character. */
+  /**
+   * Whether {@code id} is 1-{@code max} characters, not blank, with no control character and no unpaired surrogate
+   * (no path can name it: its escape decodes to U+FFFD, and strict JSON consumers reject it).
+   */
   public static boolean linkId(String id, int max) {
     if (id == null || id.isEmpty() || id.length() > max || id.isBlank()) {
       return false;
@@ -97,7 +100,20 @@ public final class ProfileSanitizer {
         return false;
       }
     }
-    return true;
+    return !loneSurrogate(id);
+  }
+
+  /** Whether {@code s} holds a UTF-16 surrogate that is not half of a pair. */
+  static boolean loneSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The URL if a link may point there, else {@code null}. */
@@ -119,6 +135,9 @@ public final class ProfileSanitizer {
       if (c <= 0x20 || c == 0x7f || Character.getType(c) == Character.FORMAT) {
         return null; // whitespace or invisible characters are how "java\tscript:" slips past naive filters
       }
+    }
+    if (loneSurrogate(url)) {
+      return null; // no URL holds one (it has no UTF-8 form to percent-encode), and strict JSON consumers reject it
     }
     try {
       URI uri = new URI(url);

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -164,6 +165,49 @@ class ClickRedirectTest extends UnstartedHarnessTest {
           servedIds.add(served.getJsonObject(i).getString("id"));
         }
         assertEquals(List.of("m10", "m11", "m12"), servedIds, "the profile serves the links /r follows, no others");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * Found by an attack pass: a lone UTF-16 surrogate in one link's URL (a JSON escape, plain ASCII on the wire) made
+   * working out the profile's redirect targets throw, so every redirect of the profile, its sound links included,
+   * went unanswered (plain path) or got a 500, with a stack trace each. Such a URL, link id or image URL is now dropped
+   * like any other that cannot be followed or loaded, and the profile's other links redirect.
+   */
+  @Test
+  void aLoneSurrogateInALinkDropsThatLinkAndTheOthersStillRedirect(VertxTestContext ctx) {
+    String profile = "{\"username\":\"surr\",\"avatar_url\":\"https://cdn.example/\\ud800.png\",\"links\":["
+      + "{\"id\":\"good\",\"title\":\"g\",\"url\":\"https://example.com/good\"},"
+      + "{\"id\":\"bad\",\"title\":\"b\",\"url\":\"https://example.com/\\ud800\"},"
+      + "{\"id\":\"low\",\"title\":\"l\",\"url\":\"https://example.com/\\udc00x\"},"
+      + "{\"id\":\"odd\\ud800\",\"title\":\"o\",\"url\":\"https://example.com/odd\"},"
+      + "{\"id\":\"smile\",\"title\":\"s\",\"url\":\"https://example.com/\\ud83d\\ude00\"}]}";
+    h.start().compose(x -> h.http.put(h.sandboxPort(), "127.0.0.1", "/__sandbox/profiles/surr").sendBuffer(Buffer.buffer(profile)))
+      .compose(put -> {
+        assertEquals(200, put.statusCode(), put.bodyAsString());
+        return h.gateway(Clicks.config(dir.resolve("clicks.journal")));
+      })
+      .compose(g -> all(g, List.of("/r/surr/good", "/r/surr/%67ood", "/r/surr/bad", "/r/surr/low", "/r/surr/smile",
+        "/v1/profiles/surr")))
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        assertEquals(302, rs.get(0).statusCode(), rs.get(0).bodyAsString());
+        assertEquals("https://example.com/good", rs.get(0).getHeader("Location"));
+        assertEquals(302, rs.get(1).statusCode(), rs.get(1).bodyAsString());
+        assertEquals(404, rs.get(2).statusCode(), rs.get(2).bodyAsString());
+        assertEquals(404, rs.get(3).statusCode(), rs.get(3).bodyAsString());
+        assertEquals(302, rs.get(4).statusCode(), "a surrogate pair is one character: " + rs.get(4).bodyAsString());
+        assertEquals("https://example.com/%F0%9F%98%80", rs.get(4).getHeader("Location"));
+        String served = rs.get(5).bodyAsString();
+        JsonArray links = rs.get(5).bodyAsJsonObject().getJsonArray("links");
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < links.size(); i++) {
+          ids.add(links.getJsonObject(i).getString("id"));
+        }
+        assertEquals(List.of("good", "smile"), ids, served);
+        assertFalse(served.toLowerCase(java.util.Locale.ROOT).contains("\\ud800") || served.toLowerCase(java.util.Locale.ROOT).contains("\\udc00"),
+          "no lone surrogate is served: " + served);
+        assertNull(rs.get(5).bodyAsJsonObject().getValue("avatar_url"), served);
         ctx.completeNow();
       })));
   }

@@ -46,6 +46,18 @@ class RedirectTargetsTest {
     assertTrue(RedirectHandler.targets(ProfileDocument.found("x", new JsonObject(), 1)).isEmpty(), "no links at all");
   }
 
+  /** A URL java.net.URI takes but cannot write in ASCII (a lone surrogate) is no target, never an exception. */
+  @Test
+  void aUrlWithALoneSurrogateIsNoTargetAndTheOthersAreKept() {
+    assertNull(RedirectHandler.safeTarget("https://example.com/\uD800"));
+    JsonArray links = new JsonArray()
+      .add(new JsonObject().put("id", "bad").put("url", "https://example.com/\uD800"))
+      .add(new JsonObject().put("id", "good").put("url", "https://example.com/good"));
+    Map<String, String> targets = RedirectHandler.targets(copy(links));
+    assertNull(targets.get("bad"));
+    assertEquals("https://example.com/good", targets.get("good"));
+  }
+
   @Test
   void aCopyKeepsWhatItsFirstFunctionDerivedAndEachCopyHasItsOwn() {
     CachedProfile copy = copy(new JsonArray().add(new JsonObject().put("id", "a").put("url", "https://a.example/")));

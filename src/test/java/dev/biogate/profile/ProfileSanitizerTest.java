@@ -3,7 +3,9 @@ package dev.biogate.profile;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ProfileSanitizerTest {
 
@@ -45,5 +47,19 @@ class ProfileSanitizerTest {
     assertEquals("A\uD83D\uDE00B", ProfileSanitizer.text("A\uD83D\uDE00B", 100), "a pair is one character");
     assertNull(ProfileSanitizer.linkUrl("https://example.com:99999/"));
     assertEquals("https://example.com:8443/", ProfileSanitizer.linkUrl("https://example.com:8443/"));
+  }
+
+  /** The same attack pass: lone surrogates in URLs and link ids were kept (and one broke every redirect of a profile). */
+  @Test
+  void urlsAndLinkIdsWithALoneSurrogateAreRefusedAndPairsKept() {
+    for (String url : new String[] {"https://example.com/\uD800", "https://example.com/\uDC00x", "https://e\uD800.example/",
+      "https://example.com/\uDE00\uD83D"}) {
+      assertNull(ProfileSanitizer.linkUrl(url), url);
+      assertNull(ProfileSanitizer.imageUrl(url), url);
+    }
+    assertEquals("https://example.com/\uD83D\uDE00", ProfileSanitizer.linkUrl("https://example.com/\uD83D\uDE00"));
+    assertFalse(ProfileSanitizer.followableLinkId("l3\uD800"));
+    assertFalse(ProfileSanitizer.followableLinkId("\uDC00"));
+    assertTrue(ProfileSanitizer.followableLinkId("smile\uD83D\uDE00"));
   }
 }
