@@ -31,8 +31,11 @@ import java.util.concurrent.atomic.LongAdder;
  * At the listener's ceiling an idle connection goes first: a new connection is admitted in place of the connection
  * that has waited longest for its next request among {@link #SAMPLE} sampled ones, which is closed (as nginx and
  * HAProxy do with idle keep-alive connections under pressure). Four addresses, each holding its 1,024 connections
- * idle after one request, kept every other client out for as long as they sent a request every two minutes. Only when
- * no sampled connection is idle (every one is in a request) is the new one refused.
+ * idle after one request, kept every other client out for as long as they sent a request every two minutes. When no
+ * sampled connection is idle, the one whose request head has been arriving longest goes, if for over a second (a
+ * trickle: 2,560 connections sending a head byte a second kept every other client out but at the header deadlines).
+ * Only when every sampled connection is in a request whose head has been read (or a head younger than that) is the
+ * new one refused.
  */
 public final class ConnectionLimits {
 
@@ -67,6 +70,11 @@ public final class ConnectionLimits {
 
   /** Connections sampled for the one idle longest when the listener is full. */
   static final int SAMPLE = 32;
+  /**
+   * A request head still arriving after this long may be closed for a newcomer at the listener's ceiling: a client
+   * sends its head at once (one packet as a rule), and one that trickles it byte by byte holds a place doing nothing.
+   */
+  static final long SLOW_HEAD_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
   /** At most this many connections are tracked as eviction candidates (8 bytes of table each). */
   static final int MAX_SLOTS = 1 << 18;
 
@@ -180,24 +188,41 @@ public final class ConnectionLimits {
     return new Admitted(client, decoder == null ? -1 : take(decoder));
   }
 
-  /** Closes the connection idle longest among {@link #SAMPLE} slots sampled; false when none of them is idle. */
+  /**
+   * Closes the connection idle longest among {@link #SAMPLE} slots sampled or, when none of them is idle, the one whose
+   * request head has been arriving longest, if for over {@link #SLOW_HEAD_NANOS} (answered 408); false when neither
+   * is found.
+   */
   private boolean evictIdle() {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     int n = slots.length();
     StrictHttpDecoder oldest = null;
     long oldestSince = 0;
+    StrictHttpDecoder slowest = null;
+    long slowestSince = 0;
     for (int i = 0; i < SAMPLE; i++) {
       StrictHttpDecoder d = slots.get(random.nextInt(n));
-      long since = d == null ? 0 : d.idleSince();
+      if (d == null) {
+        continue;
+      }
+      long since = d.idleSince();
       if (since != 0 && (oldest == null || since - oldestSince < 0)) {
         oldest = d;
         oldestSince = since;
       }
+      long head = d.headSince();
+      if (head != 0 && (slowest == null || head - slowestSince < 0)) {
+        slowest = d;
+        slowestSince = head;
+      }
     }
-    if (oldest == null) {
+    if (oldest != null) {
+      oldest.closeIfIdle();
+    } else if (slowest != null && System.nanoTime() - slowestSince > SLOW_HEAD_NANOS) {
+      slowest.closeIfSlowHead(slowestSince);
+    } else {
       return false;
     }
-    oldest.closeIfIdle();
     evicted.increment();
     return true;
   }

@@ -123,9 +123,17 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private long idleSince;
   /** Release writes and acquire reads of {@link #idleSince}: no fence on the event loop's per-request writes. */
   private static final VarHandle IDLE_SINCE;
+  /**
+   * Since when ({@code System.nanoTime()}) the head of a request that arrived on a waiting connection has been
+   * arriving, or 0 once it is read whole (or none is). Published like {@link #idleSince}, for {@link ConnectionLimits}:
+   * a head still arriving a second later is a trickle, and may be closed for a newcomer.
+   */
+  private long headSince;
+  private static final VarHandle HEAD_SINCE;
 
   static {
     try {
+      HEAD_SINCE = MethodHandles.lookup().findVarHandle(StrictHttpDecoder.class, "headSince", long.class);
       IDLE_SINCE = MethodHandles.lookup().findVarHandle(StrictHttpDecoder.class, "idleSince", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
@@ -338,6 +346,10 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       silent = false;
       if (idleSince != 0) {
         IDLE_SINCE.setRelease(this, 0L);
+        if (!inBody) {
+          long now = System.nanoTime();
+          HEAD_SINCE.setRelease(this, now == 0 ? 1 : now);
+        }
       }
     }
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
@@ -374,6 +386,9 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
             requestIds = new CharSequence[MAX_UNANSWERED * 2];
           }
           requestIds[(int) (requests % requestIds.length)] = current.requestId;
+        }
+        if (headSince != 0) {
+          HEAD_SINCE.setRelease(this, 0L);
         }
         requests++;
         inBody = true;
@@ -605,6 +620,29 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   /** When the connection started waiting for its next request ({@code System.nanoTime()}), or 0 if it is not. */
   long idleSince() {
     return (long) IDLE_SINCE.getAcquire(this);
+  }
+
+  /** Since when the head being read has been arriving ({@link #headSince}), or 0 (from any thread). */
+  long headSince() {
+    return (long) HEAD_SINCE.getAcquire(this);
+  }
+
+  /**
+   * Answers 408 and closes the connection if the head that has been arriving since {@code since} is still not read
+   * whole (from any thread): room for a newcomer when the listener is full of connections that trickle their heads.
+   */
+  void closeIfSlowHead(long since) {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      return;
+    }
+    c.executor().execute(() -> {
+      if (headSince == since && !inBody && !discarding && answers == requests && !answering) {
+        HEAD_SINCE.setRelease(this, 0L);
+        deadlineNanos = 0;
+        refuse(c, TIMEOUT);
+      }
+    });
   }
 
   /** Closes the connection, without an answer, if it is still waiting for its next request (from any thread). */
