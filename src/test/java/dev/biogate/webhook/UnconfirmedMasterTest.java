@@ -54,6 +54,14 @@ class UnconfirmedMasterTest extends UnstartedHarnessTest {
         // Until the gateway has sampled the delivery's shard alone and unconfirmed (every 2 s).
         .compose(v -> h.eventually(() -> Future.succeededFuture(g.replicas().cannotMakeDurable(shard(body))), 15_000))
         .compose(v -> post(g, "unconfirmed-1", body))
+        // A click meanwhile is redirected; its batch goes to the journal, not to a stream on that master.
+        .compose(r -> h.http.get(g.port(), "127.0.0.1", "/r/demo/lnk_demo_01").putHeader("User-Agent", "Mozilla/5.0 test")
+          .followRedirects(false).send()
+          .compose(click -> {
+            assertEquals(302, click.statusCode(), click.bodyAsString());
+            return h.eventually(() -> Future.succeededFuture(g.clickRecorder().journaled() >= 1), 15_000);
+          })
+          .map(journaled -> r))
         // An operator watching /health during the failover sees why deliveries get 503 (reads are still served).
         .compose(r -> h.get(g, "/health").map(health -> new Object[] {r, health.bodyAsJsonObject()})))
       .compose(seenThen -> vertx.executeBlocking(() -> {
@@ -61,15 +69,17 @@ class UnconfirmedMasterTest extends UnstartedHarnessTest {
         JsonObject redisHealth = ((JsonObject) seenThen[1]).getJsonObject("services").getJsonObject("redis");
         String marker = RedisKeys.webhookDedupe(shard(body), "linktree", "id", "unconfirmed-1");
         Object written = master.call("EXISTS", marker);
+        Object clicks = master.call("XLEN", dev.biogate.support.Sharded.clicksOf("demo", "lnk_demo_01"));
         group.settle();
         return new Object[] {r.statusCode(), r.bodyAsJsonObject().getString("error"), r.getHeader("Retry-After"), written,
-          redisHealth};
+          redisHealth, clicks};
       }))
       .onComplete(ctx.succeeding(seen -> ctx.verify(() -> {
         assertEquals(503, seen[0]);
         assertEquals("not_replicated", seen[1]);
         assertEquals(true, seen[2] != null && Long.parseLong((String) seen[2]) >= 1, "Retry-After: " + seen[2]);
         assertEquals(0L, seen[3], "nothing written on a master that cannot make it durable");
+        assertEquals(0L, seen[5], "no click appended there either");
         JsonObject redisHealth = (JsonObject) seen[4];
         assertEquals("degraded", redisHealth.getString("status"), redisHealth.encode());
         assertEquals(true, redisHealth.getInteger("unconfirmedShards", 0) >= 1, redisHealth.encode());
