@@ -121,7 +121,10 @@ final class LinkBatch {
     }
     try {
       URI u = new URI(s);
-      if (("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null && u.getRawUserInfo() == null) {
+      // And one the profile would serve: ProfileSanitizer drops what cannot be followed (a lone surrogate, a port
+      // that cannot exist, invisible characters), which would otherwise be stored and applied changed or not at all.
+      if (("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null && u.getRawUserInfo() == null
+          && dev.biogate.profile.ProfileSanitizer.linkUrl(s) != null) {
         return s;
       }
     } catch (Exception e) {

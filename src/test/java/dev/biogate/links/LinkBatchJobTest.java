@@ -209,6 +209,27 @@ class LinkBatchJobTest extends HarnessTest {
       })));
   }
 
+  /**
+   * A URL the profile would not serve is refused with the batch, not stored: a lone surrogate (sent as a JSON escape)
+   * was accepted and applied as {@code ?} in its place (an attack pass), and a port that cannot exist was taken.
+   */
+  @Test
+  void aUrlTheProfileWouldDropIsRefusedNotRewritten(VertxTestContext ctx) {
+    h.gateway(config()).compose(g -> Future.all(java.util.List.of(
+      raw(g, "/admin/creators/campaign/links/batch",
+        Buffer.buffer("[{\"op\":\"create\",\"title\":\"x\",\"url\":\"https://example.com/\\ud800\"}]")),
+      submit(g, "campaign", new JsonArray().add(new JsonObject().put("op", "create").put("title", "x")
+        .put("url", "https://example.com:99999/"))))))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        for (int i = 0; i < all.size(); i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(400, r.statusCode(), i + ": " + r.bodyAsString());
+          assertEquals("invalid_operation", r.bodyAsJsonObject().getString("error"), i + ": " + r.bodyAsString());
+        }
+        ctx.completeNow();
+      })));
+  }
+
   private Future<HttpResponse<Buffer>> submit(Gateway g, String username, JsonArray ops) {
     return raw(g, "/admin/creators/" + username + "/links/batch", ops.toBuffer());
   }
