@@ -9,7 +9,7 @@ import io.vertx.core.json.JsonObject;
  * {@code freshTtl + staleWhileRevalidate + staleIfError}, when it is dropped.
  */
 public record CacheOptions(long freshTtlMs, long staleWhileRevalidateMs, long staleIfErrorMs, long negativeTtlMs,
-                           long l1MaxBytes, long lockTtlMs, long lockWaitMs, long lockPollMs) {
+                           long l1MaxBytes, long lockTtlMs, long lockWaitMs, long lockPollMs, long staleIfSlowMs) {
 
   public static final long DEFAULT_FRESH_TTL_MS = 60_000;
   public static final long DEFAULT_STALE_WHILE_REVALIDATE_MS = 300_000;
@@ -21,6 +21,11 @@ public record CacheOptions(long freshTtlMs, long staleWhileRevalidateMs, long st
   /** How long an instance that lost the fetch lock waits for the winner's copy to land in L2. */
   public static final long DEFAULT_LOCK_WAIT_MS = 5_000;
   public static final long DEFAULT_LOCK_POLL_MS = 50;
+  /**
+   * How long a reader holding a copy stale-if-error may serve waits for the upstream before it is answered with that
+   * copy (the fetch goes on); 0 waits for the fetch's outcome, retries included.
+   */
+  public static final long DEFAULT_STALE_IF_SLOW_MS = 1_000;
 
   public CacheOptions(JsonObject json) {
     this(Settings.of(json));
@@ -34,7 +39,8 @@ public record CacheOptions(long freshTtlMs, long staleWhileRevalidateMs, long st
       s.longIn("l1MaxBytes", DEFAULT_L1_MAX_BYTES, 1024, 64L * 1024 * 1024 * 1024),
       s.longIn("lockTtlMs", DEFAULT_LOCK_TTL_MS, 100, 600_000),
       s.longIn("lockWaitMs", DEFAULT_LOCK_WAIT_MS, 0, 600_000),
-      s.longIn("lockPollMs", DEFAULT_LOCK_POLL_MS, 1, 10_000));
+      s.longIn("lockPollMs", DEFAULT_LOCK_POLL_MS, 1, 10_000),
+      s.longIn("staleIfSlowMs", DEFAULT_STALE_IF_SLOW_MS, 0, 600_000));
   }
 
   /** How long a good copy is kept at all: past this it can no longer be served, even on error. */
@@ -45,6 +51,7 @@ public record CacheOptions(long freshTtlMs, long staleWhileRevalidateMs, long st
   public JsonObject toJson() {
     return new JsonObject().put("freshTtlMs", freshTtlMs).put("staleWhileRevalidateMs", staleWhileRevalidateMs)
       .put("staleIfErrorMs", staleIfErrorMs).put("negativeTtlMs", negativeTtlMs).put("l1MaxBytes", l1MaxBytes)
-      .put("lockTtlMs", lockTtlMs).put("lockWaitMs", lockWaitMs).put("lockPollMs", lockPollMs);
+      .put("lockTtlMs", lockTtlMs).put("lockWaitMs", lockWaitMs).put("lockPollMs", lockPollMs)
+      .put("staleIfSlowMs", staleIfSlowMs);
   }
 }

@@ -40,6 +40,9 @@ public final class ProfileService {
     }
   }
 
+  private final Vertx vertx;
+  /** How long a reader holding a copy stale-if-error may serve waits for the resolution ({@code cache.staleIfSlowMs}). */
+  private final long staleIfSlowMs;
   private final ProfileCache l1;
   private final ProfileStore l2;
   private final Freshness freshness;
@@ -52,7 +55,9 @@ public final class ProfileService {
   private final Map<String, Long> revalidateBackoff = new ConcurrentHashMap<>();
 
   public ProfileService(Vertx vertx, ProfileCache l1, ProfileStore l2, LinktreeClient upstream, Freshness freshness,
-                        LongSupplier clock, long lockTtlMs, long lockWaitMs, long lockPollMs) {
+                        LongSupplier clock, long lockTtlMs, long lockWaitMs, long lockPollMs, long staleIfSlowMs) {
+    this.vertx = vertx;
+    this.staleIfSlowMs = staleIfSlowMs;
     this.l1 = l1;
     this.l2 = l2;
     this.freshness = freshness;
@@ -93,8 +98,36 @@ public final class ProfileService {
     return resolve(username, held).map(r -> r.profile);
   }
 
-  /** Resolves a read L1 could not serve; {@code held} is L1's unusable copy, if any. */
+  /**
+   * Resolves a read L1 could not serve; {@code held} is L1's unusable copy, if any. A reader whose copy (or one the
+   * resolution has since found in L2) may be served stale-if-error waits at most {@code cache.staleIfSlowMs} for the
+   * resolution, then gets that copy; the resolution goes on and its copy is served next. A slow upstream (three
+   * attempts of 10 s) used to hold such readers for 30 s, only to serve them that same copy.
+   */
   public Future<Result> resolve(String username, CachedProfile held) {
+    Future<Result> resolution = resolveNow(username, held);
+    if (staleIfSlowMs <= 0 || resolution.isComplete()) {
+      return resolution;
+    }
+    Promise<Result> answer = Promise.promise();
+    long timer = vertx.setTimer(staleIfSlowMs, t -> {
+      CachedProfile copy = l1.get(username);
+      if (copy != null && copy.found() && freshness.of(copy, now()) != Freshness.State.EXPIRED) {
+        answer.tryComplete(new Result(copy, Outcome.STALE_IF_ERROR));
+      }
+    });
+    resolution.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        answer.tryComplete(ar.result());
+      } else {
+        answer.tryFail(ar.cause());
+      }
+    });
+    return answer.future();
+  }
+
+  private Future<Result> resolveNow(String username, CachedProfile held) {
     Lane lane = held != null && held.found() && freshness.of(held, now()) != Freshness.State.EXPIRED ? Lane.REFRESH : Lane.FOREGROUND;
     Future<Result> peek = peeks.get(username);
     if (peek != null) {

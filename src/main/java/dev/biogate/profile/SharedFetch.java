@@ -75,7 +75,12 @@ final class SharedFetch {
         l1.put(shared);
         return Future.succeededFuture(new Result(shared, Outcome.SHARED_STALE));
       }
-      return fetchUnderLock(username, newest(held, shared), lane, now() + lockWaitMs);
+      CachedProfile best = newest(held, shared);
+      if (best != held && servable(best)) {
+        // Held in L1 from now on: a reader of it waits for the upstream only so long (ProfileService.resolve).
+        l1.put(best);
+      }
+      return fetchUnderLock(username, best, lane, now() + lockWaitMs);
     });
   }
 

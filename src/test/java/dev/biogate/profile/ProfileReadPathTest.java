@@ -34,6 +34,30 @@ class ProfileReadPathTest extends HarnessTest {
 
   private final ManualClock clock = new ManualClock();
 
+  /**
+   * A reader holding a last good copy past stale-while-revalidate waits at most {@code cache.staleIfSlowMs} (1 s) for a
+   * slow upstream, then gets that copy; the fetch goes on and its copy is served next. Found in a Cluster drill: with
+   * the upstream answering in 12 s, such a reader waited 30 s (three attempts timing out) for the same copy.
+   */
+  @Test
+  void aSlowUpstreamDoesNotHoldBackTheLastGoodCopy(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/demo").compose(first -> {
+      assertEquals("MISS", first.getHeader("X-Cache"));
+      clock.advance(10_000 + 60_000 + 1_000); // past stale-while-revalidate: served only when the upstream fails
+      return h.fault(new JsonObject().put("mode", "slow").put("latency_ms", 2_000));
+    }).compose(v -> h.get(g, "/v1/profiles/demo")).compose(slow -> {
+      assertEquals(200, slow.statusCode());
+      assertEquals("STALE", slow.getHeader("X-Cache"), "the held copy, not the slow upstream's answer");
+      assertTrue(slow.getHeader("Cache-Status").contains("stale-if-error"), slow.getHeader("Cache-Status"));
+      assertEquals("71", slow.getHeader("Age"));
+      // The fetch went on under the same single flight and published its copy.
+      return h.eventually(() -> h.get(g, "/v1/profiles/demo").map(r -> "HIT".equals(r.getHeader("X-Cache"))
+        && "0".equals(r.getHeader("Age"))), 20_000);
+    }))
+      .eventually(() -> h.fault(new JsonObject().put("mode", "ok")))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   void movesFromMissToHitToStaleAndRefreshesOnceInTheBackground(VertxTestContext ctx) {
     h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/demo").compose(first -> {
