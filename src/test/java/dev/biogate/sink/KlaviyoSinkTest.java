@@ -218,6 +218,62 @@ class KlaviyoSinkTest extends UnstartedHarnessTest {
       })));
   }
 
+  /**
+   * README: "half-open, only the probe takes one [permit of the rate]". Klaviyo here is a loopback server of the
+   * test's own that answers 503 (down), then holds every request unanswered, so that the breaker's probe stays under
+   * way and the breaker half-open while the 20 waiting events are offered again (each at least once a second).
+   */
+  @Test
+  void aHalfOpenBreakerSpendsOnePermitOnlyForItsProbe(Vertx vertx, VertxTestContext ctx) {
+    java.util.concurrent.atomic.AtomicBoolean holding = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.List<io.vertx.core.http.HttpServerRequest> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.vertx.core.http.HttpServer klaviyo = vertx.createHttpServer().requestHandler(req -> {
+      if (holding.get() && req.path().equals("/api/events/")) {
+        held.add(req); // the probe: answered only at the end of the test
+      } else {
+        req.response().setStatusCode(503).end("{\"errors\":[]}");
+      }
+    });
+    // Long enough that the permits are counted from a moment when the breaker is still open.
+    long resetMs = 3_000;
+    JsonObject cfg = new JsonObject().put("breakerMaxFailures", 3).put("breakerResetMs", resetMs).put("maxAttempts", 100)
+      .put("requestTimeoutMs", 60_000);
+    Gateway[] g = new Gateway[1];
+    long[] since = new long[1];
+    klaviyo.listen(0, "127.0.0.1")
+      .compose(server -> h.start(TestRedis.url(), new JsonObject(), SandboxKlaviyoOptions.defaults())
+        .compose(v -> h.gateway(config("a.journal", cfg.put("apiBase", "http://127.0.0.1:" + server.actualPort())))))
+      .compose(gw -> {
+        g[0] = gw;
+        click(gw, 20);
+        return Clicks.eventually(vertx, () -> Future.succeededFuture(gw.klaviyo().breakerState() == CircuitBreakerState.OPEN),
+          5_000, "breaker open");
+      })
+      .compose(v -> {
+        holding.set(true);
+        // Requests under way when it opened settle (and re-stamp their permits) within this pause.
+        return vertx.timer(300);
+      })
+      .compose(v -> h.redis(Request.cmd(Command.TIME)))
+      .compose(t -> {
+        since[0] = t.get(0).toLong() * 1_000_000L + t.get(1).toLong();
+        return Clicks.eventually(vertx, () -> Future.succeededFuture(
+          g[0].klaviyo().breakerState() == CircuitBreakerState.HALF_OPEN && held.size() == 1), 10_000,
+          "half-open, its probe held by Klaviyo");
+      })
+      // The window under test (not a wait): every waiting event is offered again while the probe is under way.
+      .compose(v -> vertx.timer(1_500))
+      .compose(v -> h.redis(Request.cmd(Command.ZCOUNT).arg(dev.biogate.redis.RedisKeys.budgetLog("klaviyo"))
+        .arg(since[0]).arg("+inf")))
+      .onComplete(ar -> held.forEach(r -> r.response().setStatusCode(503).end()))
+      .eventually(klaviyo::close)
+      .onComplete(ctx.succeeding(permits -> ctx.verify(() -> {
+        assertEquals(1, held.size(), "one probe made while half-open");
+        assertEquals(1, permits.toInteger(), "permits taken while the breaker was half-open: only the probe's");
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void deadLettersExhaustedEventsAndReplaysThemOnRequest(Vertx vertx, VertxTestContext ctx) {
     JsonObject cfg = new JsonObject().put("maxAttempts", 2).put("breakerMaxFailures", 1000);
