@@ -11,11 +11,19 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -164,6 +172,83 @@ class RedisModeTest {
         assertNull(failures.get(2), "the right password starts");
         ctx.completeNow();
       })));
+  }
+
+  /**
+   * README: such a start "stops the start with exit 2 naming REDIS_TYPE". Through the entry point {@code main} uses
+   * ({@code Main.run}, which returns the status {@code main} exits with), configured by environment as in the README.
+   */
+  @Test
+  void aMismatchedTypeExitsWithStatus2NamingREDIS_TYPE(@TempDir Path dir) throws Exception {
+    Map<String, String> env = serveEnv(dir);
+    env.put("REDIS_TYPE", "cluster");
+    env.put("REDIS_ENDPOINTS", TestRedis.url());
+    Exit exit = serve(env);
+    assertEquals(2, exit.status(), exit.err());
+    String line = exit.err().strip();
+    assertTrue(line.startsWith("biogate: invalid configuration: REDIS_TYPE"), "names REDIS_TYPE first: " + line);
+    assertTrue(line.contains("standalone") && line.contains(TestRedis.url().replace("redis://", "")), line);
+  }
+
+  /**
+   * README: a server refusing the password, or requiring one where none is given, "stops the start with exit 2 ...
+   * naming the setting the password comes from": {@code REDIS_PASSWORD} when it comes from there, the URL otherwise.
+   */
+  @Test
+  void refusedCredentialsExitWithStatus2NamingTheSettingThePasswordComesFrom(@TempDir Path dir) throws Exception {
+    EmbeddedRedis locked = TestRedis.dedicated();
+    try {
+      dev.biogate.support.Resp.call(locked.port(), "CONFIG", "SET", "requirepass", "the-right-password");
+      String url = "redis://127.0.0.1:" + locked.port();
+      Map<String, String> wrong = serveEnv(dir);
+      wrong.put("REDIS_URL", url);
+      wrong.put("REDIS_PASSWORD", "not-the-password");
+      Map<String, String> none = serveEnv(dir);
+      none.put("REDIS_URL", url);
+      Exit refused = serve(wrong);
+      Exit missing = serve(none);
+
+      assertEquals(2, refused.status(), refused.err());
+      String r = refused.err().strip();
+      assertTrue(r.startsWith("biogate: invalid configuration: REDIS_PASSWORD"), "names REDIS_PASSWORD: " + r);
+      assertTrue(r.contains("refused") && r.contains("127.0.0.1:" + locked.port()), r);
+      assertTrue(!r.contains("not-the-password"), "the password stays out of the message: " + r);
+
+      assertEquals(2, missing.status(), missing.err());
+      String m = missing.err().strip();
+      assertTrue(m.startsWith("biogate: invalid configuration: REDIS_URL"), "names REDIS_URL: " + m);
+      assertTrue(m.contains("requires a password"), m);
+    } finally {
+      locked.close();
+    }
+  }
+
+  private record Exit(int status, String err) {
+  }
+
+  /** Environment for a {@code serve} on ephemeral ports, its journal in {@code dir}. */
+  private static Map<String, String> serveEnv(Path dir) {
+    Map<String, String> env = new HashMap<>();
+    env.put("BIOGATE_HTTP_PORT", "0");
+    env.put("BIOGATE_MANAGEMENT_PORT", "0");
+    env.put("BIOGATE_SANDBOX_PORT", "0");
+    env.put("BIOGATE_CLICK_JOURNAL", dir.resolve("clicks.journal").toString());
+    return env;
+  }
+
+  /**
+   * {@code java -jar biogate.jar serve} in this JVM: {@code Main.run} (package-private, hence reflection), the method
+   * {@code main} calls and whose result it exits with. Only for starts that fail: a started gateway would keep running.
+   */
+  private static Exit serve(Map<String, String> env) throws Exception {
+    java.lang.reflect.Method run = dev.biogate.Main.class.getDeclaredMethod("run", String[].class, Map.class,
+      PrintStream.class, PrintStream.class);
+    run.setAccessible(true);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = (int) run.invoke(null, new String[] {"serve"}, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+      new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Exit(status, err.toString(StandardCharsets.UTF_8));
   }
 
   /**
