@@ -90,6 +90,30 @@ class ConnectionFloodTest extends HarnessTest {
   }
 
   /**
+   * README: a newcomer "over the listener's [ceiling] when every sampled connection is in a request, gets
+   * 503 too_many_connections with Retry-After: 1 and is closed". The listener's 12 places are held by two addresses
+   * (8, the per-client ceiling, and 4), each connection in a request (its body awaited after a 100 Continue), so
+   * none can be evicted; a third address is refused on the listener's ceiling, not its own.
+   */
+  @Test
+  void aNewcomerOverTheListenersCeilingWhenEveryConnectionIsInARequestGets503(Vertx vertx, VertxTestContext ctx) {
+    String awaitingBody = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE
+      + "Content-Type: application/json\r\n"
+      + "Content-Length: 10\r\nExpect: 100-continue\r\n\r\n";
+    holdAnswered(vertx, 8, "127.0.0.1", awaitingBody, "HTTP/1.1 100")
+      .compose(v -> holdAnswered(vertx, 4, "127.0.0.2", awaitingBody, "HTTP/1.1 100"))
+      .compose(v -> refused(vertx, "127.0.0.3", g.port()))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(503, r.status(), r.toString());
+        assertEquals("too_many_connections", new JsonObject(r.body()).getString("error"), r.toString());
+        assertEquals("1", r.header("Retry-After"), r.toString());
+        HttpFramingTest.assertErrorAnswer(r); // Connection: close, and refused() saw the connection closed
+        assertEquals(0, held.stream().filter(closed::contains).count(), "no connection in a request was closed for it");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
    * At the listener's ceiling a connection idle after its request is closed for a newcomer. Found with raw sockets:
    * four addresses, each holding its 1,024 connections idle after one request, kept every other client out (503) for
    * as long as they sent a request every two minutes.
