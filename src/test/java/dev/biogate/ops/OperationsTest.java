@@ -20,6 +20,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -244,6 +245,38 @@ class OperationsTest {
     assertEquals(1, p.exitValue(), printed);
     assertTrue(printed.contains("401"), printed);
     h.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /**
+   * README: "preflight checks the same before traffic arrives (the unneeded password as a [NOTE])": a password the
+   * server does not require is worth knowing, not a failure, and the password itself is never printed.
+   */
+  @Test
+  void preflightReportsAPasswordTheServerDoesNotRequireAsANote(Vertx vertx) throws Exception {
+    Harness h = new Harness(vertx);
+    h.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    try {
+      JsonObject good = new JsonObject().put("webhooks", new JsonObject()
+        .put("linktree", new JsonObject().put("secrets", "whsec_preflight")).put("linkme", new JsonObject().put("secrets", "lm_preflight")));
+      String server = TestRedis.url().replaceFirst("^redis://", "");
+      ByteArrayOutputStream unneeded = new ByteArrayOutputStream();
+      int failures = new Preflight(vertx, h.config(good.copy().put("redis", new JsonObject()
+          .put("url", "redis://:an-unneeded-password@" + server))),
+        new PrintStream(unneeded, true, StandardCharsets.UTF_8)).run(null);
+      String text = unneeded.toString(StandardCharsets.UTF_8);
+      assertEquals(0, failures, "a note, not a failure: " + text);
+      List<String> notes = text.lines().filter(l -> l.contains("[NOTE] redis credentials:")).toList();
+      assertEquals(1, notes.size(), text);
+      assertTrue(notes.get(0).contains(server) && notes.get(0).contains("answers without a password"), notes.get(0));
+      assertFalse(text.contains("an-unneeded-password"), "the password is never printed: " + text);
+
+      ByteArrayOutputStream none = new ByteArrayOutputStream();
+      new Preflight(vertx, h.config(good), new PrintStream(none, true, StandardCharsets.UTF_8)).run(null);
+      String noneText = none.toString(StandardCharsets.UTF_8);
+      assertFalse(noneText.contains("[NOTE] redis credentials"), "no note without a password: " + noneText);
+    } finally {
+      h.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
   }
 
   /**
