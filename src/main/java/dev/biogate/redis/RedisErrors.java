@@ -88,7 +88,9 @@ public final class RedisErrors {
 
   /** Replies that say Redis cannot serve the call now, not that the call is wrong: a failover, a load, a full memory. */
   private static final Set<String> UNAVAILABLE_CODES = Set.of("CLUSTERDOWN", "TRYAGAIN", "LOADING",
-    "MASTERDOWN", "READONLY", "NOREPLICAS", "OOM", "BUSY");
+    "MASTERDOWN", "READONLY", "NOREPLICAS", "OOM", "BUSY",
+    // Not Redis's: the Vert.x client fails a command in flight when its connection drops with this "error reply".
+    "CONNECTION_CLOSED");
 
   /**
    * Whether {@code err} (or a cause of it) says Redis could not be reached or cannot serve now: a refused or broken

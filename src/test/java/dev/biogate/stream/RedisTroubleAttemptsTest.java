@@ -9,7 +9,6 @@ import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.impl.types.ErrorType;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.net.ConnectException;
@@ -67,9 +66,6 @@ class RedisTroubleAttemptsTest extends RedisClientTest {
    * connection Redis drops, failed the way the handler's client (the production one) reports it.
    */
   @Test
-  @Disabled("found bug: the Vert.x Redis client fails a command in flight on a dropped connection with the error reply "
-    + "CONNECTION_CLOSED, which RedisErrors.unavailable does not count as unavailable, so the entry spends its attempts "
-    + "and is dead-lettered (README: a handler that cannot reach Redis, a lost connection included, spends no attempt)")
   void aLostConnectionInAHandlerSpendsNoAttempt(Vertx vertx, VertxTestContext ctx) {
     String stream = STREAM + ":lost";
     AtomicInteger calls = new AtomicInteger();
