@@ -32,7 +32,7 @@ class StopAnswersTest extends UnstartedHarnessTest {
         // A miss on a raw socket (so that the connection's close is seen): its fetch waits on the slow upstream well
         // past the stop's grace. No "Connection: close": the gateway itself must close it after the 503.
         so[0] = s;
-        s.write("GET /v1/profiles/alice HTTP/1.1\r\nHost: x\r\n\r\n");
+        s.write("GET /v1/profiles/alice HTTP/1.1\r\nHost: x\r\nX-Request-Id: stop-client-1\r\n\r\n");
         return h.eventually(() -> h.upstreamCalls("/profiles/alice").map(n -> n >= 1), 10_000);
       }).compose(v -> {
         // Everything the gateway sends until it closes the connection; the stop as a whole is bounded by the grace
@@ -49,6 +49,7 @@ class StopAnswersTest extends UnstartedHarnessTest {
         assertEquals("shutting_down", new JsonObject(r.body()).getString("error"), r.toString());
         assertEquals("1", r.header("Retry-After"), r.toString());
         assertEquals("close", r.header("Connection"), "the answer announces the close: " + r);
+        assertEquals("stop-client-1", r.header("X-Request-Id"), "the client's id, as every answer: " + r);
         assertTrue(String.valueOf(r.header("Content-Type")).startsWith("application/json"), r.toString());
         // "Just before the deadline, at most 250 ms before it": the answer cannot come earlier than that, however
         // slow the machine (the gateway's timer starts after stopAt). No upper bound tighter than the stop's own.
