@@ -316,7 +316,11 @@ public final class Gateway {
       config.linktree().breakerResetMs() + config.linktree().profileTimeoutMs());
     upstream.onBreakerChange(sharedBreaker::changed);
     HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo, () -> profiles.cache().holdsCopy(READY_SCAN_LIMIT),
-      sharedBreaker, replicas::unconfirmedShards, webhookRoutes::refusingShards);
+      sharedBreaker, replicas::unconfirmedShards, webhookRoutes::refusingShards, replicas::shardsWithoutTheirReplica);
+    io.micrometer.core.instrument.Gauge.builder("biogate.redis.shards.without.replica", replicas,
+        ReplicaWatch::shardsWithoutTheirReplica)
+      .description("Webhook shards whose master had a replica and has none now (deliveries rest on one server)")
+      .register(registry);
     InboundLimiter limiter = new InboundLimiter(config.http()).observeClients(MissAdmission::attribute);
     AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));
     secretFiles = new SecretFiles(vertx, config, rotated -> {

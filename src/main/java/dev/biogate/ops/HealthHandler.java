@@ -39,6 +39,7 @@ public final class HealthHandler {
   private final BooleanSupplier holdsCopies;
   private final SharedBreaker sharedBreaker;
   private final IntSupplier unconfirmedShards;
+  private final IntSupplier shardsWithoutReplica;
   private final IntSupplier refusingShards;
   private final Recent<JsonObject> redisState = new Recent<>(FRESH_MS, System::currentTimeMillis, this::askRedis);
   private final Recent<Boolean> peerBreaker;
@@ -52,7 +53,9 @@ public final class HealthHandler {
    * acknowledging in time, as in a Cluster failover) with none accepted since.
    */
   public HealthHandler(Redis redis, LinktreeClient upstream, Supplier<KlaviyoSink> klaviyo, BooleanSupplier holdsCopies,
-                       SharedBreaker sharedBreaker, IntSupplier unconfirmedShards, IntSupplier refusingShards) {
+                       SharedBreaker sharedBreaker, IntSupplier unconfirmedShards, IntSupplier refusingShards,
+                       IntSupplier shardsWithoutReplica) {
+    this.shardsWithoutReplica = shardsWithoutReplica;
     this.refusingShards = refusingShards;
     this.redis = redis;
     this.upstream = upstream;
@@ -81,6 +84,11 @@ public final class HealthHandler {
       if (unconfirmed > 0) {
         // Reads are served, but deliveries to these shards get 503 not_replicated (a failover, until it settles).
         degrade(redisStatus.put("unconfirmedShards", unconfirmed));
+      }
+      int alone = shardsWithoutReplica.getAsInt();
+      if (alone > 0) {
+        // Served in full, but these shards' deliveries rest on one server until a replica is back: said, not degraded.
+        redisStatus.put("shardsWithoutReplica", alone);
       }
       int refusing = refusingShards.getAsInt();
       if (refusing > 0) {

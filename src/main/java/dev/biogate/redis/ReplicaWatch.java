@@ -63,6 +63,8 @@ public final class ReplicaWatch {
   /** Sentinel deployments only; null elsewhere. */
   private final SentinelGroup sentinels;
   private final AtomicIntegerArray replicated;
+  /** Per index: 1 once this instance has seen a replica behind its master. */
+  private final AtomicIntegerArray seenReplica;
   /** All shards of a Sentinel deployment sit on one server: one line for them, not one per shard. */
   private final ThrottledLog unconfirmed = new ThrottledLog();
   /** Shards whose recheck was asked for and not yet run. */
@@ -90,6 +92,7 @@ public final class ReplicaWatch {
     this.shards = shards;
     this.others = List.copyOf(others);
     this.replicated = new AtomicIntegerArray(shards + others.size());
+    this.seenReplica = new AtomicIntegerArray(shards + others.size());
   }
 
   /**
@@ -141,6 +144,22 @@ public final class ReplicaWatch {
     int n = 0;
     for (int shard = 0; shard < shards; shard++) {
       if (replicated.get(shard) == UNCONFIRMED) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * How many webhook shards sit on a master that had a replica (seen by this instance) and has none now: their
+   * deliveries are acknowledged once that master alone holds them (a promoted replica before the old master rejoins,
+   * a replica that died), so losing the master as well would lose them. Reported by /health and as a gauge; a
+   * deployment that never had replicas counts none.
+   */
+  public int shardsWithoutTheirReplica() {
+    int n = 0;
+    for (int shard = 0; shard < shards; shard++) {
+      if (replicated.get(shard) == ALONE && seenReplica.get(shard) == 1) {
         n++;
       }
     }
@@ -312,6 +331,9 @@ public final class ReplicaWatch {
 
   /** Records {@code now} as the shard's state; true when it differs from what was known (logged for other keys). */
   private boolean changed(int shard, int now) {
+    if (now == REPLICATED) {
+      seenReplica.set(shard, 1);
+    }
     int before = replicated.getAndSet(shard, now);
     if (before == now) {
       return false;
