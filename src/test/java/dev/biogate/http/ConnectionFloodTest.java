@@ -161,21 +161,27 @@ class ConnectionFloodTest extends HarnessTest {
   /** Held connections answered 408 (closed at a header deadline, or for a newcomer). */
   private final java.util.Set<NetSocket> timedOut = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+  /** A connection from {@code localAddress}, held (closed after the test) and watched for its close. */
+  private Future<NetSocket> open(Vertx vertx, int port, String localAddress) {
+    return vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress)).connect(port, "127.0.0.1").map(so -> {
+      held.add(so);
+      so.closeHandler(x -> closed.add(so));
+      return so;
+    });
+  }
+
   /** Opens {@code n} connections from {@code localAddress}, each sending {@code partial}: a head that never ends. */
   private Future<Void> holdPartial(Vertx vertx, int port, int n, String localAddress, String partial) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < n; i++) {
-      chain = chain.compose(v -> vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress))
-        .connect(port, "127.0.0.1").compose(so -> {
-          held.add(so);
-          so.closeHandler(x -> closed.add(so));
-          so.handler(b -> {
-            if (b.toString().startsWith("HTTP/1.1 408")) {
-              timedOut.add(so);
-            }
-          });
-          return so.write(partial);
-        }));
+      chain = chain.compose(v -> open(vertx, port, localAddress).compose(so -> {
+        so.handler(b -> {
+          if (b.toString().startsWith("HTTP/1.1 408")) {
+            timedOut.add(so);
+          }
+        });
+        return so.write(partial);
+      }));
     }
     return chain;
   }
@@ -213,25 +219,22 @@ class ConnectionFloodTest extends HarnessTest {
   private Future<Void> holdAnswered(Vertx vertx, int port, int n, String localAddress, String request, String status) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < n; i++) {
-      chain = chain.compose(v -> vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress))
-        .connect(port, "127.0.0.1").compose(so -> {
-          held.add(so);
-          so.closeHandler(x -> closed.add(so));
-          io.vertx.core.Promise<Void> answered = io.vertx.core.Promise.promise();
-          StringBuilder in = new StringBuilder();
-          so.handler(b -> {
-            in.append(b.toString());
-            if (in.indexOf("\r\n\r\n") > 0) {
-              if (in.indexOf(status) == 0) {
-                answered.tryComplete();
-              } else {
-                answered.tryFail("not " + status + ": " + in);
-              }
+      chain = chain.compose(v -> open(vertx, port, localAddress).compose(so -> {
+        io.vertx.core.Promise<Void> answered = io.vertx.core.Promise.promise();
+        StringBuilder in = new StringBuilder();
+        so.handler(b -> {
+          in.append(b.toString());
+          if (in.indexOf("\r\n\r\n") > 0) {
+            if (in.indexOf(status) == 0) {
+              answered.tryComplete();
+            } else {
+              answered.tryFail("not " + status + ": " + in);
             }
-          });
-          so.write(request);
-          return answered.future();
-        }));
+          }
+        });
+        so.write(request);
+        return answered.future();
+      }));
     }
     return chain;
   }

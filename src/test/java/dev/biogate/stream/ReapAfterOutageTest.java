@@ -61,15 +61,8 @@ class ReapAfterOutageTest extends RedisClientTest {
         return null;
       })
       // b is never heard from again: a, beating on, takes its entry over once it has beaten for a TTL itself.
-      .compose(v -> {
-        List<StreamGroup.Reaped> later = new ArrayList<>();
-        return Eventually.until(vertx, () -> a.beat().compose(x -> a.reap(10, 60_000)).map(r -> {
-          later.add(r);
-          return !r.claimed().isEmpty();
-        }), 10_000, "the dead instance's entry taken over", 50).map(later);
-      })
-      .onComplete(ctx.succeeding(later -> ctx.verify(() -> {
-        StreamGroup.Reaped last = later.get(later.size() - 1);
+      .compose(v -> takeOver(vertx, a, "the dead instance's entry taken over"))
+      .onComplete(ctx.succeeding(last -> ctx.verify(() -> {
         assertEquals(1, last.claimed().size());
         assertEquals("1", last.claimed().get(0).get("n"));
         assertEquals(1, last.removed(), "and its consumer removed");
@@ -169,17 +162,19 @@ class ReapAfterOutageTest extends RedisClientTest {
         return null;
       })
       // b falls silent: a takes its entry over once Redis has not heard from b for the TTL.
-      .compose(v -> {
-        List<StreamGroup.Reaped> later = new ArrayList<>();
-        return Eventually.until(vertx, () -> a.beat().compose(x -> a.reap(10, 60_000)).map(r -> {
-          later.add(r);
-          return !r.claimed().isEmpty();
-        }), 10_000, "the silent instance's entry taken over", 50).map(x -> {
-          StreamGroup.Reaped last = later.get(later.size() - 1);
-          assertEquals(entry[0], last.claimed().get(0).id());
-          return null;
-        });
+      .compose(v -> takeOver(vertx, a, "the silent instance's entry taken over")).map(last -> {
+        assertEquals(entry[0], last.claimed().get(0).id());
+        return null;
       });
+  }
+
+  /** {@code a} beats and reaps until a reap takes an entry over; that reap. */
+  private static Future<StreamGroup.Reaped> takeOver(Vertx vertx, StreamGroup a, String what) {
+    List<StreamGroup.Reaped> reaps = new ArrayList<>();
+    return Eventually.until(vertx, () -> a.beat().compose(x -> a.reap(10, 60_000)).map(r -> {
+      reaps.add(r);
+      return !r.claimed().isEmpty();
+    }), 10_000, what, 50).map(v -> reaps.get(reaps.size() - 1));
   }
 
   /** Both beat every TTL/4 for {@code ms}. */
