@@ -112,8 +112,11 @@ public final class ProfileService {
     Promise<Result> answer = Promise.promise();
     long timer = vertx.setTimer(staleIfSlowMs, t -> {
       CachedProfile copy = l1.get(username);
-      if (copy != null && copy.found() && freshness.of(copy, now()) != Freshness.State.EXPIRED) {
-        answer.tryComplete(new Result(copy, Outcome.STALE_IF_ERROR));
+      Freshness.State state = copy == null || !copy.found() ? Freshness.State.EXPIRED : freshness.of(copy, now());
+      if (state != Freshness.State.EXPIRED) {
+        // Usually the held copy, past stale-while-revalidate; a copy a peer's change has put there since may be fresher.
+        answer.tryComplete(new Result(copy, state == Freshness.State.FRESH ? Outcome.SHARED_HIT
+          : state == Freshness.State.STALE ? Outcome.SHARED_STALE : Outcome.STALE_IF_ERROR));
       }
     });
     resolution.onComplete(ar -> {
