@@ -30,7 +30,9 @@ public final class Main {
     "vertx.disableContextTimings", "true",
     "vertx.disableHttpHeadersValidation", "true",
     "vertx.cacheImmutableHttpResponseHeaders", "true",
-    "vertx.internCommonHttpRequestHeadersToLowerCase", "true");
+    "vertx.internCommonHttpRequestHeadersToLowerCase", "true",
+    // A TLS 1.2 client may not make the server repeat full handshakes on one connection (271 in 10 s in an attack).
+    "jdk.tls.rejectClientInitiatedRenegotiation", "true");
 
   static {
     JVM_DEFAULTS.forEach(Main::defaultProperty);

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -140,6 +141,52 @@ class OperatorBasicsTest extends HarnessTest {
         cert.delete();
         ctx.completeNow();
       })));
+  }
+
+  /**
+   * Found by an attack pass: one TLS 1.2 connection completed 271 client-initiated renegotiations in 10 s, each a full
+   * handshake the server paid for. They are refused now (the JVM switch the launcher sets, mirrored for the tests).
+   */
+  @Test
+  void aClientInitiatedRenegotiationIsRefused(Vertx vertx, VertxTestContext ctx) {
+    SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
+    JsonObject tls = new JsonObject().put("tls", new JsonObject().put("certFile", cert.certificatePath()).put("keyFile", cert.privateKeyPath()));
+    h.gateway(tls).compose(g -> vertx.executeBlocking(() -> {
+      javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLSv1.2");
+      context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+        public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) { }
+        public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) { }
+        public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
+      }}, null);
+      try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", g.port())) {
+        socket.setSoTimeout(10_000);
+        socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+        socket.startHandshake();
+        String first = exchange(socket);
+        String second;
+        try {
+          socket.startHandshake(); // a renegotiation: TLS 1.2 has them, 1.3 does not
+          second = exchange(socket);
+        } catch (java.io.IOException refused) {
+          second = "refused: " + refused;
+        }
+        return List.of(first, second);
+      }
+    })).onComplete(ctx.succeeding(seen -> ctx.verify(() -> {
+      assertTrue(seen.get(0).startsWith("HTTP/1.1 200"), "served before: " + seen.get(0));
+      assertFalse(seen.get(1).startsWith("HTTP/1.1"), "nothing served after a renegotiation: " + seen.get(1));
+      cert.delete();
+      ctx.completeNow();
+    })));
+  }
+
+  /** Sends a GET of /health/live on {@code socket} and returns the answer's status line, or what ended the read. */
+  private static String exchange(javax.net.ssl.SSLSocket socket) throws java.io.IOException {
+    socket.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+    String line = in.readLine();
+    return line == null ? "closed" : line;
   }
 
   @Test
