@@ -279,13 +279,15 @@ public final class Gateway {
       });
   }
 
-  /** The setting the Redis password comes from: its own, or the URL (or endpoints) carrying it. */
+  /**
+   * The setting the Redis password comes from: the URL (or endpoints) when they carry one, since the client sends a
+   * URL's password before its own setting's, else its own setting.
+   */
   private String passwordSetting() {
-    if (config.redis().password() != null) {
-      return "redis.password";
-    }
-    return config.source().getJsonObject("redis", new io.vertx.core.json.JsonObject()).getValue("url") != null
+    boolean inUrls = config.redis().endpoints().stream().anyMatch(e -> e.matches("^[a-z]+://[^@/]*:[^@/]+@.*"));
+    String urls = config.source().getJsonObject("redis", new io.vertx.core.json.JsonObject()).getValue("url") != null
       ? "redis.url" : "redis.endpoints";
+    return inUrls || config.redis().password() == null ? urls : "redis.password";
   }
 
   private Future<Void> deployOnConfirmedType() {

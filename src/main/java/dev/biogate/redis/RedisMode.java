@@ -41,27 +41,34 @@ public final class RedisMode {
    * node is the master the Sentinels name, asked with the credentials the data connections use. Never fails.
    */
   public static Future<String> refusedCredentials(Vertx vertx, RedisConfig config) {
-    return dataEndpoints(vertx, config).compose(endpoints -> first(endpoints, endpoint -> probe(vertx, config, endpoint).map(p -> {
-      if (p.refusal() == null) {
-        return null;
-      }
-      return redacted(endpoint) + (config.type() == RedisConfig.Type.SENTINEL ? " (the master the Sentinels name)" : "")
-        + (p.refusal().startsWith("NOAUTH")
-        ? " requires a password and none is configured: give it in the URL (redis://:password@host:port) or in REDIS_PASSWORD"
-        : " refused the configured credentials (" + p.refusal() + "): check the password in the URL or in REDIS_PASSWORD");
-    })));
+    return dataNodes(vertx, config).compose(nodes -> nodes.refusal() != null ? Future.succeededFuture(nodes.refusal())
+      : first(nodes.endpoints(), endpoint -> probe(vertx, config, endpoint).map(p -> p.refusal() == null ? null
+        : refused(endpoint, config.type() == RedisConfig.Type.SENTINEL ? " (the master the Sentinels name)" : "",
+          p.refusal()))));
+  }
+
+  /** An operator's sentence for {@code endpoint} ({@code what} it is) refusing the credentials with {@code refusal}. */
+  private static String refused(String endpoint, String what, String refusal) {
+    return redacted(endpoint) + what + (refusal.startsWith("NOAUTH")
+      ? " requires a password and none is configured: give it in the URL (redis://:password@host:port) or in REDIS_PASSWORD"
+      : " refused the configured credentials (" + refusal + "): check the password in the URL or in REDIS_PASSWORD");
   }
 
   /**
-   * The data nodes: the configured endpoints, or under Sentinel the master the first answering Sentinel names, as
-   * each Sentinel endpoint's URL with the master's address (its user information kept: the Sentinel client connects
-   * to the master with it). No Sentinel answering (or none knowing the master) means none. Never fails.
+   * The data nodes and, under Sentinel, a Sentinel's refusal of the credentials when none answered: the configured
+   * endpoints, or the master the first answering Sentinel names, as each Sentinel endpoint's URL with the master's
+   * address (its user information kept: the Sentinel client connects to the master with it, and with the same
+   * password as to the Sentinels). No Sentinel answering (or none knowing the master) means none. Never fails.
    */
-  private static Future<List<String>> dataEndpoints(Vertx vertx, RedisConfig config) {
+  private record DataNodes(List<String> endpoints, String refusal) {
+  }
+
+  private static Future<DataNodes> dataNodes(Vertx vertx, RedisConfig config) {
     if (config.type() != RedisConfig.Type.SENTINEL) {
-      return Future.succeededFuture(config.endpoints());
+      return Future.succeededFuture(new DataNodes(config.endpoints(), null));
     }
     List<Future<String>> masters = new ArrayList<>();
+    List<String> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
     for (String endpoint : config.endpoints()) {
       RedisOptions o = new RedisOptions().setType(RedisClientType.STANDALONE).addConnectionString(endpoint)
         .setMaxPoolSize(1).setPoolName(UUID.randomUUID().toString());
@@ -72,7 +79,14 @@ public final class RedisMode {
       masters.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("GET-MASTER-ADDR-BY-NAME").arg(config.masterName()))
         .timeout(config.commandTimeoutMs(), TimeUnit.MILLISECONDS)
         .map(r -> r == null || r.size() < 2 ? null : atAddress(endpoint, r.get(0).toString(), r.get(1).toInteger()))
-        .otherwise((String) null)
+        .otherwise(err -> {
+          String refusal = refusal(err);
+          if (refusal != null) {
+            refusals.add(refused(endpoint, " (a Sentinel)", refusal)
+              + " (the same password goes to the Sentinels and to the master)");
+          }
+          return null;
+        })
         .eventually(() -> {
           sentinel.close();
           return Future.succeededFuture();
@@ -81,10 +95,10 @@ public final class RedisMode {
     return Future.join(masters).transform(done -> {
       for (Future<String> m : masters) {
         if (m.succeeded() && m.result() != null) {
-          return Future.succeededFuture(List.of(m.result()));
+          return Future.succeededFuture(new DataNodes(List.of(m.result()), null));
         }
       }
-      return Future.succeededFuture(List.<String>of());
+      return Future.succeededFuture(new DataNodes(List.of(), refusals.isEmpty() ? null : refusals.get(0)));
     });
   }
 
@@ -105,7 +119,7 @@ public final class RedisMode {
    * for can mean the gateway is pointed at another, unprotected server. Never fails.
    */
   public static Future<String> unneededPassword(Vertx vertx, RedisConfig config) {
-    return dataEndpoints(vertx, config).compose(endpoints -> first(endpoints, endpoint -> {
+    return dataNodes(vertx, config).compose(nodes -> first(nodes.endpoints(), endpoint -> {
       String user = user(endpoint);
       if (!configuresPassword(config, endpoint) || (user != null && !user.isEmpty() && !"default".equals(user))) {
         return Future.succeededFuture(null);

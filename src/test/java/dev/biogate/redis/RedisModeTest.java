@@ -252,6 +252,54 @@ class RedisModeTest {
   }
 
   /**
+   * Sentinels that require a password themselves: one refusing the configured password (or given none) used to let
+   * the start go through ("did not answer"), degraded for good with Redis "unreachable". It now fails naming the
+   * password's setting and that a Sentinel refused; the right password, sent to the Sentinels and to the master
+   * alike, starts.
+   */
+  @Test
+  void aSentinelThatRefusesTheCredentialsFailsTheStart(Vertx vertx, VertxTestContext ctx) throws Exception {
+    EmbeddedRedis locked = TestRedis.dedicated();
+    dev.biogate.support.Resp.call(locked.port(), "CONFIG", "SET", "requirepass", "the-right-password");
+    dev.biogate.support.RedisProcess sentinel = dev.biogate.support.RedisProcess.start("guarded-sentinel",
+      List.of("sentinel monitor guarded 127.0.0.1 " + locked.port() + " 1", "sentinel auth-pass guarded the-right-password"),
+      true, false);
+    sentinel.call("ACL", "SETUSER", "default", "resetpass", ">the-right-password");
+    JsonObject base = new JsonObject().put("type", "sentinel").put("url", sentinel.url()).put("masterName", "guarded")
+      .put("commandTimeoutMs", 2_000);
+    List<JsonObject> configs = List.of(base.copy().put("password", "not-the-password"), base.copy(),
+      base.copy().put("password", "the-right-password"));
+    Harness h = new Harness(vertx);
+    List<Throwable> failures = new ArrayList<>();
+    Future<?> chain = h.start();
+    for (JsonObject redis : configs) {
+      chain = chain.compose(v -> h.gateway(new JsonObject().put("redis", redis)).transform(ar -> {
+        failures.add(ar.failed() ? ar.cause() : null);
+        return ar.succeeded() ? h.close(ar.result()) : Future.succeededFuture();
+      }));
+    }
+    chain.eventually(h::close)
+      .eventually(() -> vertx.executeBlocking(() -> {
+        sentinel.kill();
+        locked.close();
+        return null;
+      }))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        for (Throwable failure : failures.subList(0, 2)) {
+          assertTrue(failure instanceof ConfigException, "failed the start on a setting: " + failure);
+          String m = failure.getMessage();
+          assertTrue(m.contains("127.0.0.1:" + sentinel.port()) && m.contains("(a Sentinel)"), m);
+          assertTrue(!m.contains("not-the-password") && !m.contains("the-right-password"), "no password in: " + m);
+        }
+        assertTrue(failures.get(0).getMessage().contains("redis.password") && failures.get(0).getMessage().contains("refused"),
+          failures.get(0).getMessage());
+        assertTrue(failures.get(1).getMessage().contains("requires a password"), failures.get(1).getMessage());
+        assertNull(failures.get(2), "the right password starts");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
    * A password configured for a server that requires none starts, with a risky-setting warning naming the setting
    * and the server, never the password: the server takes any password silently, so a newcomer pointing the gateway at
    * another, unprotected server saw nothing. An ACL user of its own is not second-guessed.
