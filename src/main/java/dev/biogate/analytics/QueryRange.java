@@ -36,8 +36,12 @@ public record QueryRange(long fromMs, long toMs, Granularity granularity, long f
     if (from >= to) {
       throw bad("invalid_range", "from must be before to");
     }
-    long first = granularity.floor(from);
     long last = granularity.floor(to - 1);
+    if (fromGiven == null) {
+      // The default day, cut to the bucket cap: by minute it spans 1,441 buckets (the first one in part), one too many.
+      from = Math.max(from, last - (long) (maxBuckets - 1) * granularity.millis());
+    }
+    long first = granularity.floor(from);
     long buckets = (last - first) / granularity.millis() + 1;
     if (buckets > maxBuckets) {
       throw bad("range_too_large", "the range spans " + buckets + " " + granularity.name().toLowerCase()

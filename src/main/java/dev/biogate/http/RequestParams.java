@@ -29,14 +29,26 @@ public final class RequestParams {
     throw invalid;
   }
 
-  /** A Redis stream entry id, {@code <digits>-<digits>} with 1 to 20 digits on each side. */
+  /**
+   * A Redis stream entry id, {@code <digits>-<digits>} with 1 to 20 digits on each side, each at most 2^64 - 1 (Redis
+   * refuses a larger one as invalid, which read as Redis being unavailable).
+   */
   public static String streamId(String id) {
     int dash = id == null ? -1 : id.indexOf('-');
     if (dash < 1 || dash > 20 || id.length() - dash - 1 < 1 || id.length() - dash - 1 > 20 || !digits(id, 0, dash)
-      || !digits(id, dash + 1, id.length())) {
+      || !digits(id, dash + 1, id.length()) || !unsigned64(id.substring(0, dash)) || !unsigned64(id.substring(dash + 1))) {
       throw INVALID_STREAM_ID;
     }
     return id;
+  }
+
+  private static boolean unsigned64(String digits) {
+    try {
+      Long.parseUnsignedLong(digits);
+      return true;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   private static boolean digits(String s, int from, int to) {

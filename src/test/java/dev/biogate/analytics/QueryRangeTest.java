@@ -21,6 +21,20 @@ class QueryRangeTest {
     return QueryRange.parse(params, Instant.parse("2026-12-06T12:00:00Z").toEpochMilli(), 1440);
   }
 
+  /**
+   * Found by an attack pass: {@code granularity=minute} without {@code from} was always refused, the default day
+   * spanning 1,441 minute buckets (its first minute cut in two) for a cap of 1,440. The default range keeps to the cap.
+   */
+  @Test
+  void minutesWithoutARangeAreTheLastDayOfThem() {
+    long now = Instant.parse("2026-12-06T12:00:30Z").toEpochMilli();
+    QueryRange r = QueryRange.parse(MultiMap.caseInsensitiveMultiMap().add("granularity", "minute"), now, 1440);
+    assertEquals(1440, r.buckets());
+    assertEquals(Instant.parse("2026-12-06T12:00:00Z").toEpochMilli(), r.bucket(1439), "the current minute is the last");
+    QueryRange hours = QueryRange.parse(MultiMap.caseInsensitiveMultiMap(), now, 1440);
+    assertEquals(25, hours.buckets(), "hours keep the day they always had, both partial ends included");
+  }
+
   @Test
   void aDateAsToTakesItsWholeDay() {
     QueryRange week = parse("2026-12-01", "2026-12-06", "day");

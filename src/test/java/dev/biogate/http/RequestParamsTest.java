@@ -22,11 +22,14 @@ class RequestParamsTest {
 
   @Test
   void streamIdsAreDigitsDashDigitsOfAtMostTwentyEach() {
-    for (String ok : new String[] {"1700000000000-0", "0-0", "12345678901234567890-12345678901234567890"}) {
+    for (String ok : new String[] {"1700000000000-0", "0-0", "12345678901234567890-12345678901234567890",
+      "18446744073709551615-18446744073709551615"}) {
       assertEquals(ok, RequestParams.streamId(ok));
     }
     for (String bad : new String[] {null, "", "-", "1-", "-1", "1-2-3", "a-1", "1-a", "1700000000000", "+1-0", "١-٠",
-      "123456789012345678901-0", "0-123456789012345678901"}) {
+      "123456789012345678901-0", "0-123456789012345678901",
+      // Twenty digits past 2^64 - 1, which no Redis id holds: a replay of one was answered 503 "redis is unavailable".
+      "99999999999999999999-0", "0-18446744073709551616"}) {
       ApiException e = assertThrows(ApiException.class, () -> RequestParams.streamId(bad), String.valueOf(bad));
       assertEquals(400, e.status());
       assertEquals("invalid_id", e.code());
