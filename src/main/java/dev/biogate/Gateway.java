@@ -195,7 +195,8 @@ public final class Gateway {
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,
-      config.cache().lockTtlMs(), config.cache().lockWaitMs(), config.cache().lockPollMs(), config.cache().staleIfSlowMs());
+      config.cache().lockTtlMs(), config.cache().lockWaitMs(), config.cache().lockPollMs(),
+      config.cache().staleIfSlowMs());
     this.shards = new Shards(config.webhooks().shards());
     this.streams = new StreamGauges(vertx, redis, registry, shards.count(), config.webhooks().streamMaxLen(),
       config.analytics().streamMaxLen());

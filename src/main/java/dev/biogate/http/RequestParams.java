@@ -36,7 +36,8 @@ public final class RequestParams {
   public static String streamId(String id) {
     int dash = id == null ? -1 : id.indexOf('-');
     if (dash < 1 || dash > 20 || id.length() - dash - 1 < 1 || id.length() - dash - 1 > 20 || !digits(id, 0, dash)
-      || !digits(id, dash + 1, id.length()) || !unsigned64(id.substring(0, dash)) || !unsigned64(id.substring(dash + 1))) {
+      || !digits(id, dash + 1, id.length()) || !unsigned64(id.substring(0, dash))
+      || !unsigned64(id.substring(dash + 1))) {
       throw INVALID_STREAM_ID;
     }
     return id;

@@ -7,8 +7,8 @@ import io.vertx.core.net.PemKeyCertOptions;
 import java.util.Set;
 
 /**
- * TLS for a listener from the configured PEM files: TLS 1.2 and 1.3 only, HTTP/1.1 (no ALPN offered). Every listener (client,
- * management) builds its options through here, so they share one certificate and one protocol floor.
+ * TLS for a listener from the configured PEM files: TLS 1.2 and 1.3 only, HTTP/1.1 (no ALPN offered). Every listener
+ * (client, management) builds its options through here, so they share one certificate and one protocol floor.
  */
 public final class ServerTls {
 

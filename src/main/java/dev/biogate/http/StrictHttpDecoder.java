@@ -880,7 +880,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       byte[] out = new byte[answer.length - ID_PLACEHOLDER.length() + id.length];
       System.arraycopy(answer, 0, out, 0, at);
       System.arraycopy(id, 0, out, at, id.length);
-      System.arraycopy(answer, at + ID_PLACEHOLDER.length(), out, at + id.length, answer.length - at - ID_PLACEHOLDER.length());
+      int after = at + ID_PLACEHOLDER.length();
+      System.arraycopy(answer, after, out, at + id.length, answer.length - after);
       return Unpooled.wrappedBuffer(out);
     }
     byte[] copy = answer.clone();

@@ -123,8 +123,8 @@ final class LinkBatch {
       URI u = new URI(s);
       // And one the profile would serve: ProfileSanitizer drops what cannot be followed (a lone surrogate, a port
       // that cannot exist, invisible characters), which would otherwise be stored and applied changed or not at all.
-      if (("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null && u.getRawUserInfo() == null
-          && dev.biogate.profile.ProfileSanitizer.linkUrl(s) != null) {
+      boolean web = "http".equals(u.getScheme()) || "https".equals(u.getScheme());
+      if (web && u.getHost() != null && u.getRawUserInfo() == null && dev.biogate.profile.ProfileSanitizer.linkUrl(s) != null) {
         return s;
       }
     } catch (Exception e) {

@@ -41,7 +41,7 @@ public final class ProfileService {
   }
 
   private final Vertx vertx;
-  /** How long a reader holding a copy stale-if-error may serve waits for the resolution ({@code cache.staleIfSlowMs}). */
+  /** How long a reader holding a copy stale-if-error may serve waits for its resolution ({@code staleIfSlowMs}). */
   private final long staleIfSlowMs;
   private final ProfileCache l1;
   private final ProfileStore l2;
@@ -114,7 +114,7 @@ public final class ProfileService {
       CachedProfile copy = l1.get(username);
       Freshness.State state = copy == null || !copy.found() ? Freshness.State.EXPIRED : freshness.of(copy, now());
       if (state != Freshness.State.EXPIRED) {
-        // Usually the held copy, past stale-while-revalidate; a copy a peer's change has put there since may be fresher.
+        // Usually the held copy, past stale-while-revalidate; one a peer's change put there since may be fresher.
         answer.tryComplete(new Result(copy, state == Freshness.State.FRESH ? Outcome.SHARED_HIT
           : state == Freshness.State.STALE ? Outcome.SHARED_STALE : Outcome.STALE_IF_ERROR));
       }

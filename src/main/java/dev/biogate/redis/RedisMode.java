@@ -50,7 +50,8 @@ public final class RedisMode {
   /** An operator's sentence for {@code endpoint} ({@code what} it is) refusing the credentials with {@code refusal}. */
   private static String refused(String endpoint, String what, String refusal) {
     return redacted(endpoint) + what + (refusal.startsWith("NOAUTH")
-      ? " requires a password and none is configured: give it in the URL (redis://:password@host:port) or in REDIS_PASSWORD"
+      ? " requires a password and none is configured: give it in the URL (redis://:password@host:port) or in"
+        + " REDIS_PASSWORD"
       : " refused the configured credentials (" + refusal + "): check the password in the URL or in REDIS_PASSWORD");
   }
 
@@ -110,7 +111,8 @@ public final class RedisMode {
   }
 
   /** A Redis URL as scheme and user information (group 1), address (group 2), and path and query (group 3). */
-  private static final java.util.regex.Pattern ADDRESS = java.util.regex.Pattern.compile("^([a-z]+://(?:[^@/]*@)?)([^/?]*)(.*)$");
+  private static final java.util.regex.Pattern ADDRESS =
+    java.util.regex.Pattern.compile("^([a-z]+://(?:[^@/]*@)?)([^/?]*)(.*)$");
 
   /**
    * Completes with the first data node that answers without any credentials although a password is configured (for
@@ -130,7 +132,8 @@ public final class RedisMode {
       Redis bare = Redis.createClient(vertx, o);
       return bare.send(Request.cmd(Command.PING))
         .timeout(config.commandTimeoutMs(), TimeUnit.MILLISECONDS)
-        .map(r -> redacted(endpoint) + (config.type() == RedisConfig.Type.SENTINEL ? " (the master the Sentinels name)" : "")
+        .map(r -> redacted(endpoint)
+          + (config.type() == RedisConfig.Type.SENTINEL ? " (the master the Sentinels name)" : "")
           + " answers without a password, so the configured one is not used: check that"
           + " the Redis URL names the intended server (or set requirepass there)")
         .otherwise((String) null)
