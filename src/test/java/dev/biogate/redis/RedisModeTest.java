@@ -135,43 +135,7 @@ class RedisModeTest {
    */
   @Test
   void aSentinelsMasterThatRefusesTheCredentialsFailsTheStart(Vertx vertx, VertxTestContext ctx) throws Exception {
-    EmbeddedRedis locked = TestRedis.dedicated();
-    dev.biogate.support.Resp.call(locked.port(), "CONFIG", "SET", "requirepass", "the-right-password");
-    dev.biogate.support.RedisProcess sentinel = dev.biogate.support.RedisProcess.start("locked-sentinel",
-      List.of("sentinel monitor locked 127.0.0.1 " + locked.port() + " 1", "sentinel auth-pass locked the-right-password"),
-      true, false);
-    JsonObject base = new JsonObject().put("type", "sentinel").put("url", sentinel.url()).put("masterName", "locked")
-      .put("commandTimeoutMs", 2_000);
-    List<JsonObject> configs = List.of(base.copy().put("password", "not-the-password"), base.copy(),
-      base.copy().put("password", "the-right-password"));
-    Harness h = new Harness(vertx);
-    List<Throwable> failures = new ArrayList<>();
-    Future<?> chain = h.start();
-    for (JsonObject redis : configs) {
-      chain = chain.compose(v -> h.gateway(new JsonObject().put("redis", redis)).transform(ar -> {
-        failures.add(ar.failed() ? ar.cause() : null);
-        return ar.succeeded() ? h.close(ar.result()) : Future.succeededFuture();
-      }));
-    }
-    chain.eventually(h::close)
-      .eventually(() -> vertx.executeBlocking(() -> {
-        sentinel.kill();
-        locked.close();
-        return null;
-      }))
-      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
-        for (Throwable failure : failures.subList(0, 2)) {
-          assertTrue(failure instanceof ConfigException, "failed the start on a setting: " + failure);
-          String m = failure.getMessage();
-          assertTrue(m.contains("127.0.0.1:" + locked.port()) && m.contains("the master the Sentinels name"), m);
-          assertTrue(!m.contains("not-the-password") && !m.contains("the-right-password"), "no password in: " + m);
-        }
-        assertTrue(failures.get(0).getMessage().contains("redis.password") && failures.get(0).getMessage().contains("refused"),
-          failures.get(0).getMessage());
-        assertTrue(failures.get(1).getMessage().contains("requires a password"), failures.get(1).getMessage());
-        assertNull(failures.get(2), "the right password starts");
-        ctx.completeNow();
-      })));
+    sentinelStarts(vertx, ctx, false);
   }
 
   /**
@@ -259,13 +223,26 @@ class RedisModeTest {
    */
   @Test
   void aSentinelThatRefusesTheCredentialsFailsTheStart(Vertx vertx, VertxTestContext ctx) throws Exception {
+    sentinelStarts(vertx, ctx, true);
+  }
+
+  /**
+   * Starts gateways on a Sentinel of its own for a master requiring a password (the Sentinel too when
+   * {@code guardedSentinel}): with a wrong password and with none the start fails on the password's setting, naming
+   * the server that refused (the master, or the Sentinel) and never the password; with the right one it starts.
+   */
+  private static void sentinelStarts(Vertx vertx, VertxTestContext ctx, boolean guardedSentinel) throws Exception {
     EmbeddedRedis locked = TestRedis.dedicated();
     dev.biogate.support.Resp.call(locked.port(), "CONFIG", "SET", "requirepass", "the-right-password");
-    dev.biogate.support.RedisProcess sentinel = dev.biogate.support.RedisProcess.start("guarded-sentinel",
-      List.of("sentinel monitor guarded 127.0.0.1 " + locked.port() + " 1", "sentinel auth-pass guarded the-right-password"),
+    dev.biogate.support.RedisProcess sentinel = dev.biogate.support.RedisProcess.start("locked-sentinel",
+      List.of("sentinel monitor locked 127.0.0.1 " + locked.port() + " 1", "sentinel auth-pass locked the-right-password"),
       true, false);
-    sentinel.call("ACL", "SETUSER", "default", "resetpass", ">the-right-password");
-    JsonObject base = new JsonObject().put("type", "sentinel").put("url", sentinel.url()).put("masterName", "guarded")
+    if (guardedSentinel) {
+      sentinel.call("ACL", "SETUSER", "default", "resetpass", ">the-right-password");
+    }
+    String refuser = guardedSentinel ? "127.0.0.1:" + sentinel.port() : "127.0.0.1:" + locked.port();
+    String what = guardedSentinel ? "(a Sentinel)" : "the master the Sentinels name";
+    JsonObject base = new JsonObject().put("type", "sentinel").put("url", sentinel.url()).put("masterName", "locked")
       .put("commandTimeoutMs", 2_000);
     List<JsonObject> configs = List.of(base.copy().put("password", "not-the-password"), base.copy(),
       base.copy().put("password", "the-right-password"));
@@ -288,7 +265,7 @@ class RedisModeTest {
         for (Throwable failure : failures.subList(0, 2)) {
           assertTrue(failure instanceof ConfigException, "failed the start on a setting: " + failure);
           String m = failure.getMessage();
-          assertTrue(m.contains("127.0.0.1:" + sentinel.port()) && m.contains("(a Sentinel)"), m);
+          assertTrue(m.contains(refuser) && m.contains(what), m);
           assertTrue(!m.contains("not-the-password") && !m.contains("the-right-password"), "no password in: " + m);
         }
         assertTrue(failures.get(0).getMessage().contains("redis.password") && failures.get(0).getMessage().contains("refused"),
