@@ -239,7 +239,11 @@ class ConnectionFloodTest extends HarnessTest {
     return chain;
   }
 
-  /** Opens {@code n} connections from {@code localAddress} that send nothing. */
+  /**
+   * Opens {@code n} connections from {@code localAddress} that send nothing, and waits until the listener has admitted
+   * them all: a connection is established before the gateway's event loop counts it, so a probe sent at once could be
+   * counted first and one of these refused in its place; the probes after it then found a free place for good.
+   */
   private Future<Void> hold(Vertx vertx, int n, String localAddress) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < n; i++) {
@@ -249,7 +253,9 @@ class ConnectionFloodTest extends HarnessTest {
           return null;
         }));
     }
-    return chain;
+    return chain.compose(v -> Eventually.until(vertx, () -> h.get(g, "/metrics").map(r -> r.bodyAsString().lines()
+      .filter(l -> l.startsWith("biogate_http_connections_open "))
+      .anyMatch(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)) >= n)), 10_000, n + " connections admitted"));
   }
 
   /**
