@@ -285,7 +285,7 @@ public final class Gateway {
    * URL's password before its own setting's, else its own setting.
    */
   private String passwordSetting() {
-    boolean inUrls = config.redis().endpoints().stream().anyMatch(e -> e.matches("^[a-z]+://[^@/]*:[^@/]+@.*"));
+    boolean inUrls = config.redis().endpoints().stream().anyMatch(RedisMode::urlCarriesPassword);
     String urls = config.source().getJsonObject("redis", new io.vertx.core.json.JsonObject()).getValue("url") != null
       ? "redis.url" : "redis.endpoints";
     return inUrls || config.redis().password() == null ? urls : "redis.password";

@@ -71,12 +71,8 @@ public final class RedisMode {
     List<Future<String>> masters = new ArrayList<>();
     List<String> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
     for (String endpoint : config.endpoints()) {
-      RedisOptions o = new RedisOptions().setType(RedisClientType.STANDALONE).addConnectionString(endpoint)
-        .setMaxPoolSize(1).setPoolName(UUID.randomUUID().toString());
-      if (config.password() != null) {
-        o.setPassword(config.password().reveal()); // as the Sentinel client of the data connections does
-      }
-      Redis sentinel = Redis.createClient(vertx, o);
+      Redis sentinel = Redis.createClient(vertx, SentinelGroup.clientOptions(endpoint, config)
+        .setMaxPoolSize(1).setPoolName(UUID.randomUUID().toString()));
       masters.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("GET-MASTER-ADDR-BY-NAME").arg(config.masterName()))
         .timeout(config.commandTimeoutMs(), TimeUnit.MILLISECONDS)
         .map(r -> r == null || r.size() < 2 ? null : atAddress(endpoint, r.get(0).toString(), r.get(1).toInteger()))
@@ -146,11 +142,16 @@ public final class RedisMode {
 
   /** Whether a password is configured for {@code endpoint}: its own setting, or the URL's user information. */
   private static boolean configuresPassword(RedisConfig config, String endpoint) {
-    if (config.password() != null) {
-      return true;
-    }
+    return config.password() != null || urlCarriesPassword(endpoint);
+  }
+
+  /**
+   * Whether the Redis URL {@code endpoint} carries a password ({@code redis://[user]:password@host}), which the client
+   * sends before the password setting's; user information without a colon names a user only.
+   */
+  public static boolean urlCarriesPassword(String endpoint) {
     java.util.regex.Matcher m = USER_INFO.matcher(endpoint);
-    return m.find() && !m.group(2).isEmpty();
+    return m.find() && m.group(2).indexOf(':') >= 0 && m.group(2).indexOf(':') < m.group(2).length() - 1;
   }
 
   /** The user named in {@code endpoint}'s user information ({@code redis://user:pass@host}), or {@code null}. */

@@ -76,14 +76,23 @@ public final class SentinelGroup {
       if (sentinels.containsKey(endpoint)) {
         continue; // listed twice: one Sentinel, one vote
       }
-      RedisOptions o = new RedisOptions().setType(io.vertx.redis.client.RedisClientType.STANDALONE)
-        .addConnectionString(endpoint).setMaxPoolSize(2).setMaxPoolWaiting(64)
-        .setNetClientOptions(new NetClientOptions().setConnectTimeout((int) timeoutMs).setTcpNoDelay(true).setTcpKeepAlive(true));
-      if (config.password() != null) {
-        o.setPassword(config.password().reveal()); // as the Sentinel client of the data connections does
-      }
+      RedisOptions o = clientOptions(endpoint, config).setMaxPoolSize(2).setMaxPoolWaiting(64);
       sentinels.put(endpoint, Redis.createClient(vertx, o));
     }
+  }
+
+  /**
+   * Options of a client of the Sentinel at {@code endpoint}: the configured password, as the Sentinel client of the
+   * data connections sends it (a password in the endpoint's URL goes first), and the command timeout to connect.
+   */
+  static RedisOptions clientOptions(String endpoint, RedisConfig config) {
+    RedisOptions o = new RedisOptions().setType(io.vertx.redis.client.RedisClientType.STANDALONE)
+      .addConnectionString(endpoint).setNetClientOptions(new NetClientOptions()
+        .setConnectTimeout((int) config.commandTimeoutMs()).setTcpNoDelay(true).setTcpKeepAlive(true));
+    if (config.password() != null) {
+      o.setPassword(config.password().reveal());
+    }
+    return o;
   }
 
   /**
