@@ -1,16 +1,22 @@
 package dev.biogate.http;
 
 import dev.biogate.config.HttpOptions;
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AttributeKey;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.impl.ConnectionBase;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -36,6 +42,10 @@ import java.util.concurrent.atomic.LongAdder;
  * trickle: 2,560 connections sending a head byte a second kept every other client out but at the header deadlines).
  * Only when every sampled connection is in a request whose head has been read (or a head younger than that) is the
  * new one refused.
+ * <p>
+ * A TLS connection counts from the moment it is accepted ({@link #accept}, through {@link TlsAdmission}), not from the
+ * end of its handshake: connections that never began one used to be counted nowhere. One over a ceiling then is closed
+ * at once, and at the listener's ceiling a handshake unfinished for over a second goes after the idle connections.
  */
 public final class ConnectionLimits {
 
@@ -77,6 +87,13 @@ public final class ConnectionLimits {
   static final long SLOW_HEAD_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
   /** At most this many connections are tracked as eviction candidates (8 bytes of table each). */
   static final int MAX_SLOTS = 1 << 18;
+  /** The place of a TLS connection counted when it was accepted. */
+  private static final AttributeKey<Admitted> PLACE = AttributeKey.valueOf("biogate.connectionPlace");
+  /**
+   * TLS connections counted from their acceptance, oldest first; those whose handshake has ended leave from the head.
+   * A handshake ends within the listener's handshake timeout, so this holds at most the connections accepted in it.
+   */
+  private final ConcurrentLinkedQueue<Admitted> handshaking = new ConcurrentLinkedQueue<>();
 
   public ConnectionLimits(HttpOptions options) {
     this(options.maxConnections() > 0 ? options.maxConnections() : fromProcessLimits(), options.maxConnectionsPerClient(),
@@ -100,6 +117,15 @@ public final class ConnectionLimits {
     if (!(conn instanceof ConnectionBase)) {
       return;
     }
+    Admitted counted = ((ConnectionBase) conn).channel().attr(PLACE).get();
+    if (counted != null) {
+      // Counted when accepted (TLS); released when it closes, unless that has happened already.
+      counted.handshakeEnded();
+      if (decoder != null && !counted.released) {
+        counted.slot = take(decoder);
+      }
+      return;
+    }
     Admitted place = admit(conn.remoteAddress(), decoder);
     if (place == null) {
       if (decoder != null) {
@@ -110,6 +136,33 @@ public final class ConnectionLimits {
       return;
     }
     ((ConnectionBase) conn).channel().closeFuture().addListener(f -> release(place));
+  }
+
+  /**
+   * Counts {@code child}, a TLS connection just accepted (not yet registered, nothing read), against the ceilings;
+   * false when a ceiling refuses it and the caller is to close it. Its place is given back when it closes.
+   */
+  boolean accept(Channel child) {
+    if (!(child.remoteAddress() instanceof InetSocketAddress)) {
+      return true; // counted after its handshake, as a connection of no address would be
+    }
+    Admitted place = admit(SocketAddress.inetSocketAddress((InetSocketAddress) child.remoteAddress()), null);
+    if (place == null) {
+      return false;
+    }
+    place.channel = child;
+    place.handshakeSince.set(System.nanoTime());
+    child.attr(PLACE).set(place);
+    for (Admitted head; (head = handshaking.peek()) != null && head.handshakeSince.get() == 0; ) {
+      handshaking.remove(head);
+    }
+    handshaking.add(place);
+    child.pipeline().addFirst(new HandshakeWatch(place));
+    child.closeFuture().addListener(f -> {
+      place.handshakeEnded();
+      release(place);
+    });
+    return true;
   }
 
   ConnectionLimits(int max, int perClient, List<String> trustedProxies, boolean exemptLoopback) {
@@ -189,9 +242,9 @@ public final class ConnectionLimits {
   }
 
   /**
-   * Closes the connection idle longest among {@link #SAMPLE} slots sampled or, when none of them is idle, the one whose
-   * request head has been arriving longest, if for over {@link #SLOW_HEAD_NANOS} (answered 408); false when neither
-   * is found.
+   * Closes the connection idle longest among {@link #SAMPLE} slots sampled or, when none of them is idle, the TLS
+   * connection whose handshake has gone on longest or else the one whose request head has been arriving longest, if
+   * for over {@link #SLOW_HEAD_NANOS} (the latter answered 408); false when none is found.
    */
   private boolean evictIdle() {
     ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -218,13 +271,31 @@ public final class ConnectionLimits {
     }
     if (oldest != null) {
       oldest.closeIfIdle();
-    } else if (slowest != null && System.nanoTime() - slowestSince > SLOW_HEAD_NANOS) {
+    } else if (!closeSlowHandshake()) {
+      if (slowest == null || System.nanoTime() - slowestSince <= SLOW_HEAD_NANOS) {
+        return false;
+      }
       slowest.closeIfSlowHead(slowestSince);
-    } else {
-      return false;
     }
     evicted.increment();
     return true;
+  }
+
+  /** Closes the TLS connection whose handshake has gone on longest, if for over {@link #SLOW_HEAD_NANOS}. */
+  private boolean closeSlowHandshake() {
+    long now = System.nanoTime();
+    for (Admitted head; (head = handshaking.peek()) != null; ) {
+      long since = head.handshakeSince.get();
+      if (since != 0 && now - since <= SLOW_HEAD_NANOS) {
+        return false;
+      }
+      handshaking.remove(head);
+      if (since != 0 && head.handshakeSince.compareAndSet(since, 0)) {
+        head.channel.close();
+        return true;
+      }
+    }
+    return false;
   }
 
   private int take(StrictHttpDecoder decoder) {
@@ -241,6 +312,7 @@ public final class ConnectionLimits {
 
   /** Gives back the places an admitted connection held. */
   public void release(Admitted admitted) {
+    admitted.released = true;
     if (admitted.slot >= 0) {
       slots.set(admitted.slot, null);
       synchronized (free) {
@@ -301,14 +373,47 @@ public final class ConnectionLimits {
     return max;
   }
 
-  /** An admitted connection's place: the client key it counts under, if any. */
+  /**
+   * An admitted connection's place: the client key it counts under, if any, and its eviction slot. A TLS connection
+   * counted when accepted also has its channel and the time its handshake began (0 once it has ended); its slot is
+   * taken, and its place released, on its event loop.
+   */
   public static final class Admitted {
     private final String client;
-    private final int slot;
+    private int slot;
+    private boolean released;
+    private Channel channel;
+    private final AtomicLong handshakeSince = new AtomicLong();
 
     private Admitted(String client, int slot) {
       this.client = client;
       this.slot = slot;
+    }
+
+    void handshakeEnded() {
+      handshakeSince.set(0);
+    }
+  }
+
+  /**
+   * Ends a counted connection's handshake when its TLS handler says so, then leaves the pipeline. Added first to the
+   * accepted connection's pipeline, it is active once Vert.x has added the TLS handler behind it.
+   */
+  private static final class HandshakeWatch extends io.netty.channel.ChannelInboundHandlerAdapter {
+    private final Admitted place;
+
+    HandshakeWatch(Admitted place) {
+      this.place = place;
+    }
+
+    @Override
+    public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+      SslHandler tls = ctx.pipeline().get(SslHandler.class);
+      if (tls != null) {
+        tls.handshakeFuture().addListener(f -> place.handshakeEnded());
+      }
+      ctx.fireChannelActive();
+      ctx.pipeline().remove(this);
     }
   }
 }

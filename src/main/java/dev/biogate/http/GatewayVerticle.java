@@ -176,7 +176,12 @@ public final class GatewayVerticle extends VerticleBase {
           connections.admit(conn, decoder);
         }
       })
-      .listen().onSuccess(s -> boundPort.accept(s.actualPort()));
+      .listen().onSuccess(s -> {
+        if (options.isSsl() && connections != null) {
+          TlsAdmission.install(s, connections);
+        }
+        boundPort.accept(s.actualPort());
+      });
   }
 
   /**

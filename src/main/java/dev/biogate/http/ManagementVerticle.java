@@ -76,7 +76,12 @@ public final class ManagementVerticle extends VerticleBase {
         }
       })
       .listen()
-      .onSuccess(s -> boundPort.accept(s.actualPort()));
+      .onSuccess(s -> {
+        if (options.isSsl() && connections != null) {
+          TlsAdmission.install(s, connections);
+        }
+        boundPort.accept(s.actualPort());
+      });
   }
 
   @Override

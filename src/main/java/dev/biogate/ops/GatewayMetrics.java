@@ -85,9 +85,9 @@ public final class GatewayMetrics {
     Gauge.builder("biogate.http.connections.max", connections, ConnectionLimits::max)
       .description("Connections the client listener holds at most (http.maxConnections)").register(r);
     FunctionCounter.builder("biogate.http.connections.refused", connections, ConnectionLimits::refused)
-      .description("Connections answered 503 and closed because a connection ceiling was reached").register(r);
+      .description("Connections refused because a connection ceiling was reached (answered 503, or closed before a TLS handshake)").register(r);
     FunctionCounter.builder("biogate.http.connections.evicted", connections, ConnectionLimits::evicted)
-      .description("Idle connections closed to admit a new one at the client listener's ceiling").register(r);
+      .description("Idle or stalled connections closed to admit a new one at the client listener's ceiling").register(r);
   }
 
   /** Webhook deliveries by provider and result; the label values are a closed set. */
