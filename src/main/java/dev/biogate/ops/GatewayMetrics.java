@@ -47,7 +47,11 @@ public final class GatewayMetrics {
     Gauge.builder("biogate.upstream.budget.limit", budget, RedisBudget::limit)
       .description("Upstream calls allowed per budget window, cluster-wide").register(r);
     Gauge.builder("biogate.upstream.budget.used", budget, RedisBudget::used)
-      .description("Upstream calls made in the current budget window, cluster-wide").register(r);
+      .description("Upstream calls made in the current budget window, cluster-wide (NaN while the shared budget is unreachable)").register(r);
+    Gauge.builder("biogate.upstream.budget.local.limit", budget, RedisBudget::localLimit)
+      .description("Upstream calls per window this instance allows itself while the shared budget is unreachable (0 otherwise)").register(r);
+    Gauge.builder("biogate.upstream.budget.local.used", budget, RedisBudget::localUsed)
+      .description("Upstream calls this instance made in its local window while the shared budget is unreachable (0 otherwise)").register(r);
     Gauge.builder("biogate.upstream.budget.degraded", budget, b -> b.isDegraded() ? 1 : 0)
       .description("1 while Redis is unreachable and this instance limits itself to its local share").register(r);
     Gauge.builder("biogate.upstream.backoff.seconds", budget, b -> b.blockedForMs() / 1000.0)

@@ -563,10 +563,24 @@ public final class RedisBudget implements UpstreamBudget {
     return upstreamRemaining.get();
   }
 
-  /** Permits used in the current window, as last seen (shared log, or the local share while degraded). */
-  public int used() {
+  /**
+   * Calls made in the current window by every instance, as the shared budget last said; NaN while it is unreachable
+   * (unknown then: reporting this instance's local use instead read as an empty budget on a dashboard).
+   */
+  public double used() {
+    return degraded != null ? Double.NaN : sharedUsed.get();
+  }
+
+  /** The calls per window this instance allows itself while the shared budget is unreachable; 0 while it is not. */
+  public int localLimit() {
     Degraded local = degraded;
-    return local != null ? local.budget.used() : sharedUsed.get();
+    return local != null ? local.budget.limit() : 0;
+  }
+
+  /** The calls this instance has made in its local window while the shared budget is unreachable; 0 while it is not. */
+  public int localUsed() {
+    Degraded local = degraded;
+    return local != null ? local.budget.used() : 0;
   }
 
   public int limit() {

@@ -73,6 +73,7 @@ class BudgetFailoverTest {
     h = new Harness(vertx);
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicInteger served = new AtomicInteger();
+    String[] degradedMetrics = new String[1];
     h.start(ownRedis.url(), new JsonObject().put("rateLimitPerMin", LIMIT).put("rateWindowMs", PERIOD_MS))
       .compose(v -> {
         recorder = new UpstreamRecorder(vertx, h.sandboxPort());
@@ -109,7 +110,11 @@ class BudgetFailoverTest {
             int before = recorder.calls();
             return Eventually.until(vertx, () -> Future.succeededFuture(recorder.calls() > before), 15_000, "local grants reach the upstream");
           })
-          .compose(v -> vertx.timer(3_000)) // a full window of load on the local budgets: the scenario
+          .compose(v -> h.get(gs.get(0), "/metrics"))
+          .compose(m -> {
+            degradedMetrics[0] = m.bodyAsString();
+            return vertx.timer(3_000); // a full window of load on the local budgets: the scenario
+          })
           .compose(t -> blocking(vertx, () -> ownRedis.restart()))
           .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(gs.stream().noneMatch(g -> g.budget().isDegraded())), 10_000))
           .compose(v -> {
@@ -129,6 +134,13 @@ class BudgetFailoverTest {
           recorder.calls(), served.get(), PERIOD_MS, worst, LIMIT, stats.getInteger("rate_limited"));
         assertEquals(0, stats.getInteger("rate_limited"), "the upstream never saw more than the budget in a window: " + stats);
         assertTrue(worst <= LIMIT, "most calls in any rolling window: " + worst);
+        // While the shared budget is unreachable its use is unknown, not 0 (a dashboard read "budget empty" then), and
+        // the instance's local share and its use of it are what it goes by.
+        List<String> budgetLines = degradedMetrics[0].lines().filter(l -> l.startsWith("biogate_upstream_budget_")).toList();
+        assertTrue(budgetLines.contains("biogate_upstream_budget_used NaN"), budgetLines.toString());
+        assertTrue(budgetLines.contains("biogate_upstream_budget_degraded 1.0"), budgetLines.toString());
+        assertTrue(budgetLines.stream().anyMatch(l -> l.matches("biogate_upstream_budget_local_limit [1-9][0-9]*\\.0")), budgetLines.toString());
+        assertTrue(budgetLines.stream().anyMatch(l -> l.matches("biogate_upstream_budget_local_used [0-9]+\\.0")), budgetLines.toString());
         ctx.completeNow();
       })));
   }
