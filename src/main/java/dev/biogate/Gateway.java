@@ -271,24 +271,13 @@ public final class Gateway {
       ? RedisMode.refusedCredentials(vertx, config.redis())
       : Future.failedFuture(new ConfigException(config.settingName("redis.type"), mismatch)))
       .compose(refused -> refused == null ? RedisMode.unneededPassword(vertx, config.redis())
-        : Future.failedFuture(new ConfigException(config.settingName(passwordSetting()), refused)))
+        : Future.failedFuture(new ConfigException(RedisMode.passwordSetting(config), refused)))
       .compose(unneeded -> {
         if (unneeded != null) {
-          LOG.warn("risky setting: {}: {}", config.settingName(passwordSetting()), unneeded);
+          LOG.warn("risky setting: {}: {}", RedisMode.passwordSetting(config), unneeded);
         }
         return deployOnConfirmedType();
       });
-  }
-
-  /**
-   * The setting the Redis password comes from: the URL (or endpoints) when they carry one, since the client sends a
-   * URL's password before its own setting's, else its own setting.
-   */
-  private String passwordSetting() {
-    boolean inUrls = config.redis().endpoints().stream().anyMatch(RedisMode::urlCarriesPassword);
-    String urls = config.source().getJsonObject("redis", new io.vertx.core.json.JsonObject()).getValue("url") != null
-      ? "redis.url" : "redis.endpoints";
-    return inUrls || config.redis().password() == null ? urls : "redis.password";
   }
 
   private Future<Void> deployOnConfirmedType() {

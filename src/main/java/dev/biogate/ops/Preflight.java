@@ -110,7 +110,7 @@ public final class Preflight {
     }
     String unneeded = RedisMode.unneededPassword(vertx, config.redis()).await();
     if (unneeded != null) {
-      note("redis credentials: " + unneeded);
+      note("redis credentials: " + RedisMode.passwordSetting(config) + ": " + unneeded);
     }
     Redis client = Redis.createClient(vertx, RedisClients.options(config.redis()));
     try {

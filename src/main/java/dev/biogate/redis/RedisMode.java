@@ -1,5 +1,6 @@
 package dev.biogate.redis;
 
+import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.RedisConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -143,6 +144,17 @@ public final class RedisMode {
   /** Whether a password is configured for {@code endpoint}: its own setting, or the URL's user information. */
   private static boolean configuresPassword(RedisConfig config, String endpoint) {
     return config.password() != null || urlCarriesPassword(endpoint);
+  }
+
+  /**
+   * The setting the Redis password comes from, as {@code config} names it: the URL (or endpoints) when they carry one,
+   * since the client sends a URL's password before its own setting's, else its own setting.
+   */
+  public static String passwordSetting(BiogateConfig config) {
+    boolean inUrls = config.redis().endpoints().stream().anyMatch(RedisMode::urlCarriesPassword);
+    String urls = config.source().getJsonObject("redis", new io.vertx.core.json.JsonObject()).getValue("url") != null
+      ? "redis.url" : "redis.endpoints";
+    return config.settingName(inUrls || config.redis().password() == null ? urls : "redis.password");
   }
 
   /**

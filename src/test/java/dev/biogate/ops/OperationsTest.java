@@ -268,6 +268,7 @@ class OperationsTest {
       List<String> notes = text.lines().filter(l -> l.contains("[NOTE] redis credentials:")).toList();
       assertEquals(1, notes.size(), text);
       assertTrue(notes.get(0).contains(server) && notes.get(0).contains("answers without a password"), notes.get(0));
+      assertTrue(notes.get(0).contains("redis.url"), "the note names the setting, as the start's warning does: " + notes.get(0));
       assertFalse(text.contains("an-unneeded-password"), "the password is never printed: " + text);
 
       ByteArrayOutputStream none = new ByteArrayOutputStream();
