@@ -34,7 +34,7 @@ class ConnectionFloodTest extends HarnessTest {
   protected JsonObject gatewayOverrides() {
     // Loopback is held to the per-client ceiling here (the harness exempts it from per-client limits by default).
     return new JsonObject().put("http", new JsonObject().put("maxConnections", 12).put("maxConnectionsPerClient", 8)
-        .put("management", new JsonObject().put("maxConnections", 8))
+        .put("management", new JsonObject().put("port", 0).put("maxConnections", 8)) // replaces the harness's, free port included
         .put("inbound", new JsonObject().put("exemptLoopback", false)))
       .put("webhooks", new JsonObject().put("linktree", new JsonObject().put("secrets", "whsec_flood_test")));
   }

@@ -46,7 +46,7 @@ class TlsHandshakeFloodTest extends HarnessTest {
   @Override
   protected JsonObject gatewayOverrides() {
     return new JsonObject().put("http", new JsonObject().put("maxConnections", 12).put("maxConnectionsPerClient", 8)
-        .put("management", new JsonObject().put("maxConnections", 8))
+        .put("management", new JsonObject().put("port", 0).put("maxConnections", 8)) // replaces the harness's, free port included
         .put("inbound", new JsonObject().put("exemptLoopback", false)))
       .put("tls", new JsonObject().put("certFile", CERT.certificatePath()).put("keyFile", CERT.privateKeyPath()))
       .put("webhooks", new JsonObject().put("linktree", new JsonObject().put("secrets", "whsec_tls_flood_test")));
