@@ -11,15 +11,19 @@ import java.util.regex.Pattern;
 /**
  * TLS for the listeners, from PEM files ({@code BIOGATE_TLS_CERT_FILE}: the certificate chain,
  * {@code BIOGATE_TLS_KEY_FILE}: its private key). Both or neither: one without the other is an error.
+ * {@code handshakeTimeoutMs}: how long a connection may take to finish its handshake before it is closed.
  */
-public record TlsOptions(String certFile, String keyFile) {
+public record TlsOptions(String certFile, String keyFile, long handshakeTimeoutMs) {
+
+  public static final long DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
   public TlsOptions(JsonObject json) {
     this(Settings.of(json));
   }
 
   TlsOptions(Settings s) {
-    this(s.string("certFile", null), s.string("keyFile", null));
+    this(s.string("certFile", null), s.string("keyFile", null),
+      s.longIn("handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS, 100, 600_000));
     if ((certFile == null) != (keyFile == null)) {
       String missing = certFile == null ? "certFile" : "keyFile";
       String given = certFile == null ? "keyFile" : "certFile";
@@ -54,6 +58,6 @@ public record TlsOptions(String certFile, String keyFile) {
   public boolean enabled() { return certFile != null; }
 
   public JsonObject toJson() {
-    return new JsonObject().put("certFile", certFile).put("keyFile", keyFile);
+    return new JsonObject().put("certFile", certFile).put("keyFile", keyFile).put("handshakeTimeoutMs", handshakeTimeoutMs);
   }
 }

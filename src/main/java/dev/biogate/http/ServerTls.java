@@ -25,7 +25,8 @@ public final class ServerTls {
     }
     return options.setSsl(true)
       .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.certFile()).setKeyPath(tls.keyFile()))
-      .setEnabledSecureTransportProtocols(PROTOCOLS);
+      .setEnabledSecureTransportProtocols(PROTOCOLS)
+      .setSslHandshakeTimeout(tls.handshakeTimeoutMs()).setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** {@code https} or {@code http}, for the log line that states where a listener is. */
