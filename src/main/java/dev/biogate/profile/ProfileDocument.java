@@ -27,7 +27,8 @@ public final class ProfileDocument {
 
   public static JsonObject canonical(String username, JsonObject upstream) {
     JsonArray links = new JsonArray();
-    JsonArray raw = upstream.getJsonArray("links", new JsonArray());
+    Object rawLinks = upstream.getValue("links");
+    JsonArray raw = rawLinks instanceof JsonArray ? (JsonArray) rawLinks : new JsonArray();
     List<JsonObject> sorted = new ArrayList<>();
     for (int i = 0; i < raw.size(); i++) {
       Object o = raw.getValue(i);
@@ -41,7 +42,8 @@ public final class ProfileDocument {
       if (id == null) {
         continue;
       }
-      JsonObject link = link(id.toString(), string(l, "title"), string(l, "url"), position(l), string(l, "thumbnail_url"));
+      JsonObject link = link(id.toString(), string(l, "title"), string(l, "url"), Math.min(position(l), MAX_POSITION),
+        string(l, "thumbnail_url"));
       if (link == null) {
         ProfileSanitizer.countDropped();
         continue;
@@ -81,9 +83,16 @@ public final class ProfileDocument {
     return v instanceof String ? (String) v : v instanceof Number || v instanceof Boolean ? v.toString() : null;
   }
 
+  /**
+   * Positions are served within what a JavaScript number holds exactly (2^53 - 1): a link without a numeric position
+   * was served with its sort key, 9223372036854775807, which a browser reads as 9223372036854776000.
+   */
+  static final long MAX_POSITION = (1L << 53) - 1;
+
+  /** A link's sort key: its position within +-{@link #MAX_POSITION}; after every numbered link when it has none. */
   private static long position(JsonObject link) {
     Object p = link.getValue("position");
-    return p instanceof Number ? ((Number) p).longValue() : Long.MAX_VALUE;
+    return p instanceof Number ? Math.max(-MAX_POSITION, Math.min(MAX_POSITION, ((Number) p).longValue())) : Long.MAX_VALUE;
   }
 
   /** A servable copy of a found profile. */

@@ -155,8 +155,15 @@ public final class LinktreeClient {
           admission.notFound(client);
         }
       })
-      .compose(profile -> collectLinks(base, first, profile, profile.getJsonArray("links", new JsonArray()),
-        profile.getString("links_next_cursor"), new HashSet<>(), 1))
+      .compose(profile -> {
+        Object links = profile.getValue("links");
+        Object cursor = profile.getValue("links_next_cursor");
+        if (links != null && !(links instanceof JsonArray) || cursor != null && !(cursor instanceof String)) {
+          return Future.failedFuture(wrongShape("profile"));
+        }
+        return collectLinks(base, first, profile, links == null ? new JsonArray() : (JsonArray) links, (String) cursor,
+          new HashSet<>(), 1);
+      })
       .onSuccess(whole -> admission.markKnown(username))
       .onFailure(err -> {
         if (err == PAGES_EXCEEDED) {
@@ -184,13 +191,25 @@ public final class LinktreeClient {
     }
     String path = base + "/links?cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8);
     return get(path, lane, options.profileTimeoutMs(), 0).compose(page -> {
-      JsonArray data = page.getJsonArray("data");
+      Object data = page.getValue("data");
+      Object next = page.getValue("next_cursor");
       if (data == null) {
         return Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE, "links page without data"));
       }
-      links.addAll(data);
-      return collectLinks(base, lane, profile, links, page.getString("next_cursor"), seen, pages + 1);
+      if (!(data instanceof JsonArray) || next != null && !(next instanceof String)) {
+        return Future.failedFuture(wrongShape("links page"));
+      }
+      links.addAll((JsonArray) data);
+      return collectLinks(base, lane, profile, links, (String) next, seen, pages + 1);
     });
+  }
+
+  /**
+   * JSON whose links or cursor are not a list and a string: an upstream fault, like malformed JSON (read as they are,
+   * they threw a ClassCastException, answered 500 with a stack trace in the log). Other fields are dropped one by one.
+   */
+  private static UpstreamException wrongShape(String what) {
+    return UpstreamException.of(UpstreamException.Kind.UNAVAILABLE, "upstream sent a " + what + " of the wrong shape");
   }
 
   /** The token's own profile ({@code GET /me}); used by preflight. */

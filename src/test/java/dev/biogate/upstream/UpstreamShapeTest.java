@@ -1,0 +1,76 @@
+package dev.biogate.upstream;
+
+import dev.biogate.support.HarnessTest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * An upstream answer that is JSON of the wrong shape is an upstream fault, answered as one. Found with a hand-made
+ * upstream: a profile whose {@code links} was a string got {@code 500 internal_error} and a ClassCastException's stack
+ * trace in the log, where malformed JSON or an HTML page got {@code 503 upstream_unavailable} with {@code Retry-After}.
+ */
+class UpstreamShapeTest extends HarnessTest {
+
+  private static final JsonObject LINK = new JsonObject().put("id", "l1").put("title", "One").put("url", "https://example.com/1");
+  /** Profile answers by name; {@code paged} gets a second page of the wrong shape. */
+  private static final Map<String, JsonObject> PROFILES = Map.of(
+    "linksastext", new JsonObject().put("username", "linksastext").put("links", "nope"),
+    "cursorasnumber", new JsonObject().put("username", "cursorasnumber").put("links", new JsonArray().add(LINK)).put("links_next_cursor", 5),
+    "paged", new JsonObject().put("username", "paged").put("links", new JsonArray().add(LINK)).put("links_next_cursor", "p2"),
+    "oddfields", new JsonObject().put("username", 5).put("bio", new JsonArray().add("x"))
+      .put("links", new JsonArray().add(LINK).add(5).add("x").addNull().add(new JsonArray())));
+
+  private HttpServer upstream;
+
+  @AfterEach
+  void stopUpstream(VertxTestContext ctx) {
+    (upstream == null ? Future.succeededFuture() : upstream.close()).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void aProfileOfTheWrongShapeIsAnUpstreamFaultNotA500(Vertx vertx, VertxTestContext ctx) {
+    upstream = vertx.createHttpServer().requestHandler(req -> {
+      String[] parts = req.path().split("/");
+      String name = parts.length > 2 ? parts[2] : "";
+      JsonObject body = req.path().endsWith("/links")
+        ? new JsonObject().put("data", "not a list").put("next_cursor", 7)
+        : PROFILES.get(name);
+      if (body == null) {
+        req.response().setStatusCode(404).end();
+      } else {
+        req.response().putHeader("Content-Type", "application/json").end(body.encode());
+      }
+    });
+    upstream.listen(0, "127.0.0.1")
+      .compose(server -> h.gateway(new JsonObject().put("linktree", new JsonObject()
+        .put("apiBase", "http://127.0.0.1:" + server.actualPort()).put("maxRetries", 0).put("breakerMaxFailures", 100))))
+      .compose(g -> Future.all(List.of("linksastext", "cursorasnumber", "paged", "oddfields").stream()
+        .map(name -> h.get(g, "/v1/profiles/" + name)).toList()))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        for (int i = 0; i < 3; i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(503, r.statusCode(), i + ": " + r.bodyAsString());
+          assertEquals("upstream_unavailable", r.bodyAsJsonObject().getString("error"), r.bodyAsString());
+          assertNotNull(r.getHeader("Retry-After"), r.headers().toString());
+        }
+        HttpResponse<Buffer> odd = all.resultAt(3);
+        assertEquals(200, odd.statusCode(), "fields of odd types are dropped one by one: " + odd.bodyAsString());
+        assertEquals(1, odd.bodyAsJsonObject().getJsonArray("links").size(), odd.bodyAsString());
+        ctx.completeNow();
+      })));
+  }
+}
