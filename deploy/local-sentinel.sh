@@ -11,7 +11,10 @@ SBASE=${SBASE:-26379}
 DIR=$(mkdir -p "${DIR:-redis-sentinel-local}" && cd "${DIR:-redis-sentinel-local}" && pwd)
 CONF=$(cd "$(dirname "$0")/.." && pwd)/redis/redis.conf
 start() { # name, then redis-server arguments
-  mkdir -p "$DIR/$1" && (cd "$DIR/$1" && redis-server "$CONF" "${@:2}" --daemonize yes --logfile redis.log \
+  # Each server starts from its own copy: a failover rewrites the file a server was started from (replicaof, port, dir),
+  # which must not be the project's redis/redis.conf.
+  mkdir -p "$DIR/$1" && cp "$CONF" "$DIR/$1/redis.conf"
+  (cd "$DIR/$1" && redis-server "$DIR/$1/redis.conf" "${@:2}" --daemonize yes --logfile redis.log \
     --pidfile "$DIR/$1/redis.pid" --dir "$DIR/$1")
 }
 start master --port "$BASE"
