@@ -194,7 +194,8 @@ public final class Gateway {
     this.upstream = new LinktreeClient(vertx, lt, usage, registry, new MissAdmission(redis, lt.firstSight(), budget::isDegraded));
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
-    this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness), upstream, freshness, clock,
+    String invalidateChannel = RedisKeys.invalidateChannel(config.redis().database());
+    this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness, invalidateChannel), upstream, freshness, clock,
       config.cache().lockTtlMs(), config.cache().lockWaitMs(), config.cache().lockPollMs(),
       config.cache().staleIfSlowMs());
     this.shards = new Shards(config.webhooks().shards());
@@ -202,7 +203,7 @@ public final class Gateway {
       config.analytics().streamMaxLen());
 
     WebhookOptions w = config.webhooks();
-    this.invalidation = new CacheInvalidation(vertx, redis, profiles, instanceId);
+    this.invalidation = new CacheInvalidation(vertx, redis, profiles, invalidateChannel);
     this.sentinels = config.redis().type() == RedisConfig.Type.SENTINEL ? followSwitches(new SentinelGroup(vertx, config.redis(), sentinelOrder)) : null;
     this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels,
       // One key per slot outside the webhook shards: jobs, creator keys and Klaviyo dead letters share {bg}.

@@ -70,6 +70,17 @@ public record RedisConfig(Type type, List<String> endpoints, String masterName, 
     return List.copyOf(eps);
   }
 
+  /**
+   * The database the endpoints name ({@code redis://host:port/db}), 0 when none does; a Cluster has only database 0.
+   */
+  public int database() {
+    if (type == Type.CLUSTER || endpoints.isEmpty()) {
+      return 0;
+    }
+    String path = java.net.URI.create(endpoints.get(0)).getRawPath();
+    return path == null || path.length() < 2 ? 0 : Integer.parseInt(path.substring(1));
+  }
+
   /** True when no Redis is configured and the gateway must start its own. */
   public boolean embedded() {
     return endpoints.isEmpty();

@@ -37,15 +37,17 @@ public final class CacheInvalidation {
   private RedisConnection conn;
   private boolean stopped;
   private long backoffMs = 100;
+  private final String channel;
   private long timer = -1;
   /** Where the subscription is managed: its callbacks and a switch's resubscription run there, one at a time. */
   private volatile Context context;
 
-  /** {@code instanceId} is not needed any more (messages name their writer and version); kept for the wiring. */
-  public CacheInvalidation(Vertx vertx, Redis redis, ProfileService profiles, String instanceId) {
+  /** Listens on {@code channel} ({@link RedisKeys#invalidateChannel}) for the copies other instances replaced. */
+  public CacheInvalidation(Vertx vertx, Redis redis, ProfileService profiles, String channel) {
     this.vertx = vertx;
     this.redis = redis;
     this.profiles = profiles;
+    this.channel = channel;
   }
 
   /** Drops every copy of {@code username}: L2 (leaving a tombstone), and every instance's L1. */
@@ -100,7 +102,7 @@ public final class CacheInvalidation {
   private Future<Void> subscribe() {
     return redis.connect().compose(c -> {
       c.handler(this::onMessage);
-      return c.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.INVALIDATE_CHANNEL)).map(r -> {
+      return c.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).map(r -> {
         if (conn != null || stopped) {
           c.close();
         } else {

@@ -59,11 +59,14 @@ public final class ProfileStore {
   /** Names this instance's writes in invalidation messages. */
   private final String writer;
   private final long versionTtlMs;
+  private final String channel;
   private final LuaScript write = LuaScript.load("profile_write");
   private final LuaScript unlock = LuaScript.load("lock_release");
 
-  public ProfileStore(Redis redis, Freshness freshness) {
+  /** Writes through {@code redis}, telling other instances on {@code channel} ({@link RedisKeys#invalidateChannel}). */
+  public ProfileStore(Redis redis, Freshness freshness, String channel) {
     this.redis = redis;
+    this.channel = channel;
     this.freshness = freshness;
     this.writer = UUID.randomUUID().toString();
     this.versionTtlMs = freshness.retentionMs() + VERSION_MARGIN_MS;
@@ -119,7 +122,7 @@ public final class ProfileStore {
   private Future<Long> run(String username, List<Object> args, String writerWord) {
     List<Object> all = new ArrayList<>(args);
     all.add(Long.toString(versionTtlMs));
-    all.add(RedisKeys.INVALIDATE_CHANNEL);
+    all.add(channel);
     all.add(writerWord + " " + username);
     return write.run(redis, List.of(RedisKeys.profile(username), RedisKeys.profileVersion(username)), all)
       .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)

@@ -85,8 +85,14 @@ public final class RedisKeys {
     return "bg:clicks:" + Shards.tag(shard);
   }
 
-  /** Pub/sub channel: "{@code <instance id> <username>}" tells every other instance to drop its L1 copy. */
-  public static final String INVALIDATE_CHANNEL = "bg:invalidate";
+  /**
+   * Pub/sub channel of the deployment on {@code database}: "{@code <writer> <username> ...}" tells every other instance
+   * to drop its L1 copy. Pub/sub ignores the database, so a deployment on another database of the same server has a
+   * channel of its own (on one channel, each deployment's webhooks purged the other's copies).
+   */
+  public static String invalidateChannel(int database) {
+    return database == 0 ? "bg:invalidate" : "bg:invalidate:db" + database;
+  }
 
   /** A dedupe marker for one delivery in its shard, e.g. {@code webhookDedupe(7, "linktree", "id", deliveryId)}. */
   public static String webhookDedupe(int shard, String provider, String kind, String value) {

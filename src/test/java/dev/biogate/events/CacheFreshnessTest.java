@@ -140,6 +140,31 @@ class CacheFreshnessTest extends HarnessTest {
     });
   }
 
+  /**
+   * Two deployments on one Redis server in different databases ({@code redis://host:port/1}) keep their caches apart.
+   * Found with two gateways on databases 0 and 1: pub/sub ignores the database, so every profile webhook one received
+   * purged the name from the other's cache and cost it an upstream fetch.
+   */
+  @Test
+  void aDeploymentOnAnotherDatabaseOfTheServerKeepsItsCopies(VertxTestContext ctx) {
+    JsonObject partial = new JsonObject().put("username", "alice").put("bio", "only the bio");
+    JsonObject otherDatabase = Deliveries.config().put("redis", new JsonObject().put("url", dev.biogate.support.TestRedis.url() + "/1"));
+    h.gateway(Deliveries.config()).compose(a -> h.gateway(Deliveries.config()).compose(b -> h.gateway(otherDatabase).compose(c ->
+      h.get(a, "/v1/profiles/alice").compose(warm -> h.get(b, "/v1/profiles/alice"))
+        .compose(warm -> h.get(c, "/v1/profiles/alice")).compose(warm -> h.get(c, "/v1/profiles/alice"))
+        .compose(warm -> {
+          assertEquals("HIT", warm.getHeader("X-Cache"), "the other deployment holds its copy");
+          return send(a, "pd-1", "profile.updated", partial);
+        })
+        // b shares a's database: it drops its copy. c, on another database, must not have been told to.
+        .compose(v -> h.eventually(() -> h.get(b, "/v1/profiles/alice").map(r -> "MISS".equals(r.getHeader("X-Cache"))), 1_000))
+        .compose(v -> h.get(c, "/v1/profiles/alice"))
+        .map(r -> {
+          assertEquals("HIT", r.getHeader("X-Cache"), "the other deployment still serves its copy");
+          return null;
+        })))).onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   void anIncompletePayloadMakesTheNextReadFetchTheCurrentProfile(VertxTestContext ctx) {
     JsonObject partial = new JsonObject().put("username", "alice").put("bio", "only the bio");

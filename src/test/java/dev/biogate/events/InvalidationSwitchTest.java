@@ -50,7 +50,7 @@ class InvalidationSwitchTest extends UnstartedHarnessTest {
   }
 
   private static long subscribers(RedisProcess server) {
-    List<?> numsub = (List<?>) server.call("PUBSUB", "NUMSUB", RedisKeys.INVALIDATE_CHANNEL);
+    List<?> numsub = (List<?>) server.call("PUBSUB", "NUMSUB", RedisKeys.invalidateChannel(0));
     return Long.parseLong(numsub.get(1).toString());
   }
 

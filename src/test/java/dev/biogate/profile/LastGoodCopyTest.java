@@ -70,7 +70,7 @@ class LastGoodCopyTest extends DedicatedRedisTest {
         })
         .compose(v -> h.fault(DOWN))
         // Both instances listen for invalidations again, so the webhook's write reaches them.
-        .compose(v -> h.eventually(() -> h.redis(Request.cmd(Command.PUBSUB).arg("NUMSUB").arg(RedisKeys.INVALIDATE_CHANNEL))
+        .compose(v -> h.eventually(() -> h.redis(Request.cmd(Command.PUBSUB).arg("NUMSUB").arg(RedisKeys.invalidateChannel(0)))
           .map(r -> r.get(1).toInteger() == 2), 10_000))
         .compose(v -> h.putProfile("wiped", Profiles.withBio("post-wipe bio")))
         .compose(v -> deliver(g[1], "wiped-1", "profile.updated", new JsonObject().put("username", "wiped")
