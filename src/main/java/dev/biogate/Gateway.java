@@ -200,7 +200,7 @@ public final class Gateway {
       config.cache().staleIfSlowMs());
     this.shards = new Shards(config.webhooks().shards());
     this.streams = new StreamGauges(vertx, redis, registry, shards.count(), config.webhooks().streamMaxLen(),
-      config.analytics().streamMaxLen());
+      config.analytics().streamMaxLen(), config.destinations().streamMaxLen());
 
     WebhookOptions w = config.webhooks();
     this.invalidation = new CacheInvalidation(vertx, redis, profiles, invalidateChannel);

@@ -1,5 +1,6 @@
 package dev.biogate.ops;
 
+import dev.biogate.destination.OutboundKeys;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.upstream.LaneUsage;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -20,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code GET /admin/overview}: what the operator console shows at a glance, as JSON. Budget permits per lane and
  * minute over the last hour (cluster-wide, {@link LaneUsage}), the circuit breakers, this instance's profile cache
- * hit ratio, and the length of every stream (events backlog, dead letters, clicks, Klaviyo retry and dead letters).
- * Breakers and cache figures are read from this instance's meters, the same numbers {@code /metrics} exports.
+ * hit ratio, and the length of every stream (events backlog, dead letters, clicks, Klaviyo retry and dead letters, and
+ * the deliveries waiting for destinations). Breakers and cache figures are read from this instance's meters, the same
+ * numbers {@code /metrics} exports.
  */
 public final class ConsoleOverview {
 
@@ -51,11 +53,14 @@ public final class ConsoleOverview {
   }
 
   Future<JsonObject> overview() {
-    // Every stream is sharded (one hash tag per shard, so one slot per key on Cluster): lengths are summed.
+    // The ingest streams are sharded (one hash tag per shard, so one slot per key on Cluster): lengths are summed.
+    // The Klaviyo retry and outbound streams are single keys.
     Future<JsonObject> lengths = Future.all(List.of(total(RedisKeys::eventsShard), total(RedisKeys::deadLettersShard),
-        total(RedisKeys::clicksShard), total(s -> RedisKeys.KLAVIYO_RETRY, 1), total(RedisKeys::klaviyoDlqShard)))
+        total(RedisKeys::clicksShard), total(s -> RedisKeys.KLAVIYO_RETRY, 1), total(RedisKeys::klaviyoDlqShard),
+        total(s -> OutboundKeys.STREAM, 1)))
       .map(l -> new JsonObject().put("events_backlog", l.<Long>resultAt(0)).put("dead_letters", l.<Long>resultAt(1))
-        .put("clicks", l.<Long>resultAt(2)).put("klaviyo_retry", l.<Long>resultAt(3)).put("klaviyo_dead_letters", l.<Long>resultAt(4)));
+        .put("clicks", l.<Long>resultAt(2)).put("klaviyo_retry", l.<Long>resultAt(3)).put("klaviyo_dead_letters", l.<Long>resultAt(4))
+        .put("outbound_backlog", l.<Long>resultAt(5)));
     return Future.all(usage.history(MINUTES), lengths)
       .map(all -> {
         JsonObject streams = all.resultAt(1);

@@ -1,5 +1,6 @@
 package dev.biogate.ops;
 
+import dev.biogate.destination.OutboundKeys;
 import dev.biogate.redis.RedisKeys;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,13 +15,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Samples the event streams every few seconds (never per request): how many webhook events wait, how old the
- * oldest is (the processing lag), how many sit in the dead-letter stream, and the click stream's backlog. Entries
- * are deleted once handled, so the oldest entry left is the oldest unfinished one. Each stream's backlog is also
- * reported next to its ceiling ({@code biogate.stream.backlog} / {@code biogate.stream.ceiling}, tag {@code stream}),
- * where ingestion starts pushing back: webhooks answered 503, clicks journaled locally.
+ * oldest is (the processing lag), how many sit in the dead-letter stream, the click stream's backlog, and the same
+ * backlog and lag for the outbound stream (deliveries to destinations). Events and outbound entries are deleted once
+ * handled, so the oldest entry left is the oldest unfinished one. Each stream's backlog is also reported next to its
+ * ceiling ({@code biogate.stream.backlog} / {@code biogate.stream.ceiling}, tag {@code stream}), where ingestion starts
+ * pushing back: webhooks answered 503, clicks journaled locally, events held on the events stream instead of fanned
+ * out. The outbound stream is one key ({@code {out}} tag, one slot on Cluster): two commands per sample, as one shard
+ * of the events stream costs; a destination that cannot keep up used to queue there with no gauge showing it.
  */
 public final class StreamGauges {
 
@@ -32,22 +37,23 @@ public final class StreamGauges {
   private volatile double eventsLagSeconds;
   private volatile double deadLetters;
   private volatile double clicksBacklog;
+  private volatile double outboundBacklog;
+  private volatile double outboundLagSeconds;
   private final int shards;
   private long timer = -1;
 
-  /** Backlogs are summed over the {@code shards} streams of each kind; the ceilings are the deployment-wide ones. */
-  public StreamGauges(Vertx vertx, Redis redis, MeterRegistry registry, int shards, long eventsCeiling, long clicksCeiling) {
+  /**
+   * Backlogs are summed over the {@code shards} streams of each kind; the ceilings are the deployment-wide ones
+   * ({@code outboundCeiling}: {@code destinations.streamMaxLen}).
+   */
+  public StreamGauges(Vertx vertx, Redis redis, MeterRegistry registry, int shards, long eventsCeiling, long clicksCeiling,
+                      long outboundCeiling) {
     this.vertx = vertx;
     this.redis = redis;
     this.shards = shards;
-    Gauge.builder("biogate.stream.backlog", this, g -> g.eventsBacklog).tag("stream", "events")
-      .description("Entries in the stream not yet finished by every consumer group").register(registry);
-    Gauge.builder("biogate.stream.ceiling", () -> eventsCeiling).tag("stream", "events")
-      .description("Backlog at which ingestion pushes back instead of queueing").register(registry);
-    Gauge.builder("biogate.stream.backlog", this, g -> g.clicksBacklog).tag("stream", "clicks")
-      .description("Entries in the stream not yet finished by every consumer group").register(registry);
-    Gauge.builder("biogate.stream.ceiling", () -> clicksCeiling).tag("stream", "clicks")
-      .description("Backlog at which ingestion pushes back instead of queueing").register(registry);
+    backlog(registry, "events", g -> g.eventsBacklog, eventsCeiling);
+    backlog(registry, "clicks", g -> g.clicksBacklog, clicksCeiling);
+    backlog(registry, "outbound", g -> g.outboundBacklog, outboundCeiling);
     Gauge.builder("biogate.events.backlog", this, g -> g.eventsBacklog)
       .description("Webhook events queued or being handled").register(registry);
     Gauge.builder("biogate.events.lag.seconds", this, g -> g.eventsLagSeconds)
@@ -56,6 +62,15 @@ public final class StreamGauges {
       .description("Events in the dead-letter stream, waiting for replay").register(registry);
     Gauge.builder("biogate.clicks.stream.length", this, g -> g.clicksBacklog)
       .description("Click events in the click stream").register(registry);
+    Gauge.builder("biogate.outbound.lag.seconds", this, g -> g.outboundLagSeconds)
+      .description("Age of the oldest delivery to a destination not yet made").register(registry);
+  }
+
+  private void backlog(MeterRegistry registry, String stream, ToDoubleFunction<StreamGauges> value, long ceiling) {
+    Gauge.builder("biogate.stream.backlog", this, value).tag("stream", stream)
+      .description("Entries in the stream not yet finished by every consumer group").register(registry);
+    Gauge.builder("biogate.stream.ceiling", () -> ceiling).tag("stream", stream)
+      .description("Backlog at which ingestion pushes back instead of queueing").register(registry);
   }
 
   public void start() {
@@ -73,12 +88,19 @@ public final class StreamGauges {
     total(RedisKeys::eventsShard).onSuccess(n -> eventsBacklog = n);
     total(RedisKeys::deadLettersShard).onSuccess(n -> deadLetters = n);
     total(RedisKeys::clicksShard).onSuccess(n -> clicksBacklog = n);
-    List<Future<Response>> oldest = new ArrayList<>(shards);
-    for (int s = 0; s < shards; s++) {
-      oldest.add(redis.send(Request.cmd(Command.XRANGE).arg(RedisKeys.eventsShard(s)).arg("-").arg("+").arg("COUNT").arg(1))
+    len(OutboundKeys.STREAM).onSuccess(n -> outboundBacklog = n);
+    lagSeconds(RedisKeys::eventsShard, shards, now).onSuccess(s -> eventsLagSeconds = s);
+    lagSeconds(x -> OutboundKeys.STREAM, 1, now).onSuccess(s -> outboundLagSeconds = s);
+  }
+
+  /** The age of the oldest entry over {@code count} streams (0 when all are empty). */
+  private Future<Double> lagSeconds(IntFunction<String> key, int count, long now) {
+    List<Future<Response>> oldest = new ArrayList<>(count);
+    for (int s = 0; s < count; s++) {
+      oldest.add(redis.send(Request.cmd(Command.XRANGE).arg(key.apply(s)).arg("-").arg("+").arg("COUNT").arg(1))
         .timeout(2, TimeUnit.SECONDS));
     }
-    Future.all(oldest).onSuccess(all -> {
+    return Future.all(oldest).map(all -> {
       long lagMs = 0;
       for (Future<Response> f : oldest) {
         Response r = f.result();
@@ -86,7 +108,7 @@ public final class StreamGauges {
           lagMs = Math.max(lagMs, now - idMillis(r.get(0).get(0)));
         }
       }
-      eventsLagSeconds = lagMs / 1000.0;
+      return lagMs / 1000.0;
     });
   }
 
