@@ -116,7 +116,7 @@
     $('reads').textContent = Object.keys(reads).map(function (k) { return k + ' ' + reads[k]; }).join(' · ');
     var s = o.streams || {};
     fillList('streams', [['events backlog', s.events_backlog], ['dead letters', s.dead_letters], ['clicks', s.clicks],
-      ['klaviyo retry', s.klaviyo_retry], ['klaviyo dead letters', s.klaviyo_dead_letters]]);
+      ['destination backlog', s.outbound_backlog], ['klaviyo retry', s.klaviyo_retry], ['klaviyo dead letters', s.klaviyo_dead_letters]]);
   }
 
   // The events' dead letters (handling failed) and the destinations' (delivery failed): one table each, same shape.
