@@ -88,9 +88,11 @@ public final class EventRouter implements StreamHandler {
         }
         String fullType = safe(provider) + "." + safe(type);
         if (n > 0) {
+          // Forwarded, and the handler's skip (an older change) still recorded: it used to read as handled.
           String forwarded = "forwarded to " + n + " destination" + (n == 1 ? "" : "s");
           return Future.succeededFuture(noted(r.handler() == null ? "destinations" : r.handler(),
-            r.before() == null ? forwarded : r.before() + "; " + forwarded, null));
+            r.before() == null ? forwarded : r.before() + "; " + forwarded,
+            r.skip() == null || r.handler() == null ? null : r.handler() + ": " + r.skip()));
         }
         if (r.result() != null) {
           return Future.succeededFuture(noted(r.handler(), r.result(), null));
