@@ -5,6 +5,7 @@ import dev.biogate.config.RedisConfig;
 import dev.biogate.redis.RedisClients;
 import dev.biogate.redis.RedisMode;
 import dev.biogate.redis.RedisPersistence;
+import dev.biogate.redis.SentinelGroup;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -84,6 +85,8 @@ public final class Preflight {
       String remaining = me.getHeader("X-RateLimit-Remaining");
       if (remaining == null) {
         fail("rate-limit headroom: upstream sent no X-RateLimit-Remaining");
+      } else if (!remaining.trim().matches("[0-9]{1,9}")) {
+        fail("rate-limit headroom: upstream sent an X-RateLimit-Remaining that is not a whole number");
       } else if (Integer.parseInt(remaining.trim()) > MIN_HEADROOM) {
         pass("rate-limit headroom: " + remaining.trim() + " requests left in the window");
       } else {
@@ -111,6 +114,19 @@ public final class Preflight {
     String unneeded = RedisMode.unneededPassword(vertx, config.redis()).await();
     if (unneeded != null) {
       note("redis credentials: " + RedisMode.passwordSetting(config) + ": " + unneeded);
+    }
+    if (config.redis().type() == RedisConfig.Type.SENTINEL) {
+      SentinelGroup group = new SentinelGroup(vertx, config.redis());
+      try {
+        if (!group.knowsMaster().await()) {
+          // As the start says it: "unreachable" (the data client's failure) sent the operator after the network.
+          fail(config.settingName("redis.masterName") + ": no Sentinel of the configured endpoints knows a master named '"
+            + config.redis().masterName() + "'");
+          return;
+        }
+      } finally {
+        group.close();
+      }
     }
     Redis client = Redis.createClient(vertx, RedisClients.options(config.redis()));
     try {

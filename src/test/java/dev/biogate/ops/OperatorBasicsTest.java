@@ -213,4 +213,23 @@ class OperatorBasicsTest extends HarnessTest {
       .get(10, TimeUnit.SECONDS).statusCode();
     assertEquals(401, status);
   }
+
+  /** A rate-limit header that is not a number is a failed check, not the end of preflight ("failed to start" before). */
+  @Test
+  void preflightReportsARateLimitHeaderThatIsNotANumberAndGoesOn(Vertx vertx) throws Exception {
+    io.vertx.core.http.HttpServer upstream = vertx.createHttpServer().requestHandler(req -> req.response()
+      .putHeader("Content-Type", "application/json").putHeader("X-RateLimit-Remaining", "abc").end("{\"username\":\"me\"}"));
+    int port = upstream.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+    try {
+      JsonObject cfg = new JsonObject().put("linktree", new JsonObject().put("apiBase", "http://127.0.0.1:" + port).put("token", "t"));
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      int failures = new Preflight(vertx, h.config(cfg), new PrintStream(out, true, StandardCharsets.UTF_8)).run(null);
+      String text = out.toString(StandardCharsets.UTF_8);
+      assertTrue(failures > 0, text);
+      assertTrue(text.contains("[FAIL] rate-limit headroom: upstream sent an X-RateLimit-Remaining that is not a whole number"), text);
+      assertTrue(text.contains("redis answers PING"), "the checks after it still run: " + text);
+    } finally {
+      upstream.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
 }

@@ -72,6 +72,26 @@ class SentinelGroupTest {
       })));
   }
 
+  /** Preflight says the same as the start about a master name no Sentinel knows: it used to say "unreachable". */
+  @Test
+  void preflightNamesAMasterNameNoSentinelKnows(Vertx vertx) throws Exception {
+    TestSentinel group = TestSentinel.get();
+    dev.biogate.support.Harness h = new dev.biogate.support.Harness(vertx);
+    h.start(dev.biogate.support.Topology.SENTINEL).toCompletionStage().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+    try {
+      JsonObject unknown = new JsonObject().put("redis", group.redisConfig().put("masterName", "no-such-master"));
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      int failures = new dev.biogate.ops.Preflight(vertx, h.config(unknown),
+        new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8)).run(null);
+      String text = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+      assertTrue(failures > 0, text);
+      assertTrue(text.contains("redis.masterName): no Sentinel of the configured endpoints knows a master named 'no-such-master'"), text);
+      assertTrue(!text.contains("unreachable"), text);
+    } finally {
+      h.close().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
   /**
    * What one Sentinel's {@code SENTINEL MASTER} answer confirms. Right after a switch a Sentinel names the new master
    * by address only: it reads the run id at its next {@code INFO}, 5 to 10 s later in the drills, and webhooks were
