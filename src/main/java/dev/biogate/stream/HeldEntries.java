@@ -101,6 +101,11 @@ final class HeldEntries {
     return ids;
   }
 
+  /** Every entry held: to drop them all when the stream's group is gone (Redis came back empty). */
+  List<String> ids() {
+    return new ArrayList<>(held.keySet());
+  }
+
   /** Another consumer owns these now (it took over a kept entry, or this instance stalled past the TTL). */
   void notOurs(List<String> ids) {
     ids.forEach(id -> {
@@ -172,7 +177,10 @@ final class HeldEntries {
     if (h.lost) {
       return Future.succeededFuture(false);
     }
-    return group.own(h.entry.id()).map(owned -> {
+    // No group (Redis came back empty): the entry went with it, and is not ours to send. Read as "Redis unreachable"
+    // it was kept and tried again forever, holding its slot, so a full engine never read again to recreate the group.
+    return group.own(h.entry.id()).recover(err -> StreamGroup.isError(err, "NOGROUP") ? Future.succeededFuture(false)
+      : Future.failedFuture(err)).map(owned -> {
       if (!owned) {
         h.lost = true;
         stats.yielded.increment();

@@ -256,7 +256,16 @@ public final class StreamEngine extends VerticleBase {
     if (stopping || held.room() == policy.maxHeld()) {
       return;
     }
-    group.touch(held.touchList()).onSuccess(held::notOurs);
+    group.touch(held.touchList()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        held.notOurs(ar.result());
+      } else if (StreamGroup.isError(ar.cause(), "NOGROUP")) {
+        // Redis came back empty: the held entries are gone with the group. Let them go, and recreate the group at the
+        // next read, which a full engine would otherwise never make.
+        needGroup = true;
+        held.notOurs(held.ids());
+      }
+    });
   }
 
   private void trim() {

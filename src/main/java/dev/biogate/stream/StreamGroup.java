@@ -175,7 +175,13 @@ final class StreamGroup {
   }
 
   static boolean isError(Throwable err, String prefix) {
-    return err != null && err.getMessage() != null && err.getMessage().startsWith(prefix);
+    String m = err == null ? null : err.getMessage();
+    if (m == null) {
+      return false;
+    }
+    // Redis before 7 wraps an error raised inside a script: "ERR Error running script (call to f_...): @user_script:1:
+    // NOGROUP ...". Read as another error, a group lost in a script (Redis came back empty) was taken for an outage.
+    return m.startsWith(prefix) || m.startsWith("ERR Error running script") && m.contains(": " + prefix + " ");
   }
 
   private List<String> keys(StreamEntry e, String... fixed) {
