@@ -158,12 +158,14 @@
     });
   }
 
-  function lookup(id) {
+  // Ids are the providers' own: without a provider the first holding the id answers and lists the others.
+  function lookup(id, provider) {
     var out = $('delivery');
     out.replaceChildren(el('p', { 'class': 'muted' }, 'Looking up…'));
-    api('GET', '/admin/deliveries/' + encodeURIComponent(id)).then(function (d) {
+    api('GET', '/admin/deliveries/' + encodeURIComponent(id)
+      + (provider ? '?provider=' + encodeURIComponent(provider) : '')).then(function (d) {
       var table = el('table', { id: 'delivery-result' });
-      var order = ['delivery_id', 'provider', 'type', 'outcome', 'received', 'deliveries', 'attempts', 'last_attempt_at',
+      var order = ['delivery_id', 'provider', 'other_providers', 'type', 'outcome', 'received', 'deliveries', 'attempts', 'last_attempt_at',
         'last_error', 'handled_at', 'dead_letter_id', 'replays', 'replayed_at'];
       order.concat(Object.keys(d).filter(function (k) { return order.indexOf(k) < 0 && k !== 'received_ms'; }))
         .forEach(function (k) {
@@ -220,7 +222,7 @@
     });
     $('lookup-form').addEventListener('submit', function (ev) {
       ev.preventDefault();
-      lookup($('delivery-id').value.trim());
+      lookup($('delivery-id').value.trim(), $('delivery-provider').value);
     });
     $('refresh').addEventListener('click', refresh);
     $('signout').addEventListener('click', function () { signOut(''); });

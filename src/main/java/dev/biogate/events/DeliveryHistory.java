@@ -27,8 +27,6 @@ import java.util.Map;
  */
 public final class DeliveryHistory {
 
-  private static final String[] PROVIDERS = {"linktree", "linkme", "klaviyo"};
-
   private final Redis redis;
   private final int shards;
   /** The destinations' side of a lookup; {@code null} when this history only notes. */
@@ -51,30 +49,58 @@ public final class DeliveryHistory {
     return new DeliveryHistory(redis, shards, fanOut, outbound);
   }
 
+  /** The providers whose deliveries have a history, in the order an unscoped lookup reports them. */
+  public static final List<String> PROVIDERS = List.of("linktree", "linkme", "klaviyo");
+
   /**
-   * The history of a delivery id (a Linktree delivery id, a LinkMe envelope id or a Klaviyo event's external_id), or {@code null}. A delivery's
-   * shard follows its body, which the id does not tell: every shard is asked at once (an admin call, 2 × shards
-   * reads), and the first provider in order that has it answers, as before sharding.
+   * The history of a delivery id (a Linktree delivery id, a LinkMe envelope id or a Klaviyo event's external_id), or
+   * {@code null}. A delivery's shard follows its body, which the id does not tell: every shard is asked at once (an
+   * admin call, 2 × shards reads per provider). The ids are the providers' own, so two providers can hold the same
+   * one: the first provider in order that has it answers, as before, and {@code other_providers} names the others
+   * that hold a record under the id (absent when none does), each of which {@link #lookup(String, String)} shows.
    */
   public Future<JsonObject> lookup(String deliveryId) {
-    List<Future<Response>> reads = new ArrayList<>(PROVIDERS.length * shards);
-    for (String provider : PROVIDERS) {
+    return lookup(PROVIDERS, deliveryId);
+  }
+
+  /** The history of one provider's delivery id (one of {@link #PROVIDERS}), or {@code null}. */
+  public Future<JsonObject> lookup(String provider, String deliveryId) {
+    return lookup(List.of(provider), deliveryId);
+  }
+
+  private Future<JsonObject> lookup(List<String> providers, String deliveryId) {
+    List<Future<Response>> reads = new ArrayList<>(providers.size() * shards);
+    for (String provider : providers) {
       for (int s = 0; s < shards; s++) {
         reads.add(redis.send(Request.cmd(Command.HGETALL).arg(RedisKeys.webhookDelivery(s, provider, deliveryId))));
       }
     }
     return Future.all(reads).compose(all -> {
+      String first = null;
+      Map<String, String> found = null;
+      JsonArray others = new JsonArray();
       for (int i = 0; i < reads.size(); i++) {
         Map<String, String> f = StreamEntry.fields(reads.get(i).result());
-        if (!f.isEmpty()) {
-          String provider = PROVIDERS[i / shards];
-          return destinations(provider, f.get("type"), deliveryId).map(list -> {
-            JsonObject out = describe(provider, deliveryId, f);
-            return list == null ? out : out.put("destinations", list);
-          });
+        String provider = providers.get(i / shards);
+        if (f.isEmpty() || provider.equals(first) || others.contains(provider)) {
+          continue;
+        }
+        if (first == null) {
+          first = provider;
+          found = f;
+        } else {
+          others.add(provider);
         }
       }
-      return Future.succeededFuture(null);
+      if (first == null) {
+        return Future.succeededFuture(null);
+      }
+      String provider = first;
+      JsonObject out = describe(provider, deliveryId, found);
+      if (!others.isEmpty()) {
+        out.put("other_providers", others);
+      }
+      return destinations(provider, found.get("type"), deliveryId).map(list -> list == null ? out : out.put("destinations", list));
     });
   }
 

@@ -23,7 +23,9 @@ import java.util.function.Supplier;
  *   <li>{@code GET /admin/dead-letters?limit=N}: count and the oldest N dead letters (no payloads)</li>
  *   <li>{@code POST /admin/dead-letters/{id}/replay[?shard=N]}, {@code POST /admin/dead-letters/replay}: replay one
  *       (on the listed shard; without it, on the lowest shard holding that id) / all</li>
- *   <li>{@code GET /admin/deliveries/{deliveryId}}: a delivery's history (received, attempts, outcome)</li>
+ *   <li>{@code GET /admin/deliveries/{deliveryId}[?provider=P]}: a delivery's history (received, attempts, outcome);
+ *       ids are the providers' own, so {@code provider} picks one (without it, the first holding the id answers and
+ *       names the others in {@code other_providers})</li>
  *   <li>{@code POST /admin/cache/purge/{username}}: drop the shared copy and every instance's L1 copy</li>
  * </ul>
  */
@@ -54,8 +56,9 @@ public final class AdminHandler {
       ref -> (ref.shard() == null ? deadLetters.replay(ref.id()) : deadLetters.replay(ref.shard(), ref.id()))
         .compose(newId -> newId == null ? Future.failedFuture(notFound("no dead letter " + ref.id()))
           : Future.succeededFuture(new JsonObject().put("replayed", 1).put("id", ref.id()).put("stream_id", newId)))));
-    router.get("/admin/deliveries/:deliveryId").handler(ctx -> answer(ctx, () -> deliveryId(ctx.pathParam("deliveryId")),
-      id -> history.lookup(id).compose(h -> h == null ? Future.failedFuture(notFound("no delivery recorded under this id"))
+    router.get("/admin/deliveries/:deliveryId").handler(ctx -> answer(ctx, () -> new DeliveryRef(deliveryId(ctx.pathParam("deliveryId")),
+        provider(ctx.queryParams().get("provider"))),
+      ref -> (ref.provider() == null ? history.lookup(ref.id()) : history.lookup(ref.provider(), ref.id())).compose(h -> h == null ? Future.failedFuture(notFound("no delivery recorded under this id"))
         : Future.succeededFuture(h))));
     router.post("/admin/cache/purge/:username").handler(ctx -> answer(ctx, () -> Usernames.required(ctx.pathParam("username")),
       u -> invalidation.purge(u).map(v -> new JsonObject().put("purged", true).put("username", u))));
@@ -87,6 +90,17 @@ public final class AdminHandler {
       // fall through
     }
     throw new ApiException(400, "invalid_shard", "shard must be 0-" + (deadLetters.shards() - 1));
+  }
+
+  /** A delivery by id, of one provider ({@code ?provider=}) or of whichever holds it first. */
+  private record DeliveryRef(String id, String provider) {
+  }
+
+  private static String provider(String raw) {
+    if (raw == null || DeliveryHistory.PROVIDERS.contains(raw)) {
+      return raw;
+    }
+    throw new ApiException(400, "invalid_provider", "provider must be one of " + String.join(", ", DeliveryHistory.PROVIDERS));
   }
 
   private static String deliveryId(String id) {
