@@ -283,13 +283,40 @@ public final class Gateway {
 
   private Future<Void> deployOnConfirmedType() {
     if (sentinels == null) {
-      return deployInstance();
+      return agreeOnShards().compose(v -> deployInstance());
     }
     // A master name no Sentinel knows can never work; Sentinels that do not answer are an outage, started through.
     String name = config.redis().masterName();
-    return sentinels.knowsMaster().compose(known -> known ? deployInstance()
+    return sentinels.knowsMaster().compose(known -> known ? agreeOnShards().compose(v -> deployInstance())
       : Future.failedFuture(new ConfigException(config.settingName("redis.masterName"),
         "no Sentinel of the configured endpoints knows a master named '" + name + "'")));
+  }
+
+  /**
+   * Fails the start when the deployment on this Redis records another shard count than this instance's: an instance
+   * on 8 shards next to one on 16 started without a word and refused most redeliveries of the other's events with a
+   * 503 that blamed the queue. The first instance records its count; Redis not answering is an outage, started
+   * through with a warning (the count then goes unchecked). Changing the count: README, "One shard count per
+   * deployment".
+   */
+  private Future<Void> agreeOnShards() {
+    String setting = config.settingName("webhooks.shards");
+    String mine = Integer.toString(shards.count());
+    return shards.record(redis, config.redis().commandTimeoutMs()).compose(recorded -> {
+      if (recorded == null) {
+        LOG.warn("{}: Redis did not answer the check; the shard count ({}) is not checked against the deployment's",
+          setting, mine);
+        return Future.succeededFuture();
+      }
+      if (recorded.equals(mine)) {
+        return Future.succeededFuture();
+      }
+      return Future.failedFuture(new ConfigException(setting, "this instance has " + mine + " shards but the deployment"
+        + " on this Redis records " + recorded + " (key " + RedisKeys.WEBHOOK_SHARDS + "): every instance must use the"
+        + " same count, or deliveries land on shards the others do not dedupe or read; set " + recorded
+        + ", or change the count deliberately as the README says (\"One shard count per deployment\": every instance"
+        + " stopped, then DEL the key)"));
+    });
   }
 
   private Future<Void> deployInstance() {

@@ -1,8 +1,10 @@
 package dev.biogate;
 
 import dev.biogate.config.ConfigLoader;
+import dev.biogate.redis.EmbeddedRedis;
 import dev.biogate.support.LogCapture;
 import dev.biogate.support.TestRedis;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +30,26 @@ class StartupErrorsTest {
 
   @TempDir
   Path dir;
+
+  /**
+   * The Redis of the starts that get as far as Redis: one of this class's own. The shared test Redis holds what the
+   * tests before left (a shard count recorded by a gateway on one shard would stop these starts on that instead).
+   */
+  private static EmbeddedRedis redis;
+
+  private static synchronized String redisUrl() {
+    if (redis == null) {
+      redis = TestRedis.dedicated();
+    }
+    return redis.url();
+  }
+
+  @AfterAll
+  static void closeRedis() throws Exception {
+    if (redis != null) {
+      redis.close();
+    }
+  }
 
   private record Outcome(int status, String out, String err) {
   }
@@ -183,7 +205,7 @@ class StartupErrorsTest {
       Map<String, String> env = new HashMap<>(extra);
       env.put(setting, Integer.toString(busy.getLocalPort()));
       env.put("BIOGATE_HTTP_INSTANCES", "1");
-      env.put("REDIS_URL", TestRedis.url());
+      env.put("REDIS_URL", redisUrl());
       env.put("LINKTREE_API_BASE", "http://127.0.0.1:9");
       env.put("LINKTREE_API_TOKEN", "lt_token_value");
       env.put("BIOGATE_CLICK_JOURNAL", dir.resolve("clicks.journal").toString());
@@ -207,7 +229,7 @@ class StartupErrorsTest {
     env.put("BIOGATE_HTTP_PORT", "0");
     env.put("BIOGATE_MANAGEMENT_PORT", "0");
     env.put("BIOGATE_HTTP_INSTANCES", "1");
-    env.put("REDIS_URL", TestRedis.url());
+    env.put("REDIS_URL", redisUrl());
     env.put("LINKTREE_API_BASE", "http://127.0.0.1:9");
     env.put("LINKTREE_API_TOKEN", "lt_token_value");
     env.put("BIOGATE_CLICK_JOURNAL", dir.resolve("clicks.journal").toString());

@@ -112,6 +112,12 @@ public final class RedisKeys {
     return "bg:wh:" + Shards.tag(shard) + ":delivery:" + provider + ":" + deliveryId;
   }
 
+  /**
+   * String: the deployment's shard count ({@code webhooks.shards}), recorded by the first instance to start; an instance
+   * configured with another count refuses to start (see {@link Shards#record}). One key of the {@code {bg}} slot.
+   */
+  public static final String WEBHOOK_SHARDS = "bg:wh:{bg}:shards";
+
   /** Hash: Klaviyo system-webhook events handled, topic → count. */
   public static final String KLAVIYO_TOPICS = "bg:wh:{bg}:klaviyo:topics";
 

@@ -1,6 +1,12 @@
 package dev.biogate.redis;
 
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 
 /**
@@ -14,7 +20,8 @@ import java.util.zip.CRC32;
  *       counted in order by one shard's consumer;</li>
  *   <li>a link's owner entry: the link id.</li>
  * </ul>
- * The assignment depends on {@code count} only: every instance of a deployment must use the same count.
+ * The assignment depends on {@code count} only: every instance of a deployment must use the same count. The first
+ * instance records it in Redis ({@link #record}); one configured otherwise refuses to start.
  */
 public final class Shards {
 
@@ -100,6 +107,23 @@ public final class Shards {
   /** The shard of a click: by creator when known, else by link id. */
   public int ofClick(String username, String linkId) {
     return ofName(username != null ? username : linkId == null ? "" : linkId);
+  }
+
+  /**
+   * Records this count as the deployment's ({@link RedisKeys#WEBHOOK_SHARDS}) unless one is recorded already, and
+   * completes with the recorded count as stored: this one, or the one an earlier instance recorded. Instances with
+   * different counts put one delivery on different shards, so their dedupe misses each other's deliveries and a
+   * redelivery pinned to a shard the other does not have is refused (503) for good; the caller compares. Completes
+   * with {@code null} when Redis does not answer within {@code timeoutMs}: an outage tells nothing. Never fails.
+   */
+  public Future<String> record(Redis redis, long timeoutMs) {
+    String mine = Integer.toString(count);
+    return redis.send(Request.cmd(Command.SET).arg(RedisKeys.WEBHOOK_SHARDS).arg(mine).arg("NX"))
+      .timeout(timeoutMs, TimeUnit.MILLISECONDS)
+      .compose(set -> set != null ? Future.succeededFuture(mine)
+        : redis.send(Request.cmd(Command.GET).arg(RedisKeys.WEBHOOK_SHARDS)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
+          .map(r -> r == null ? null : r.toString()))
+      .otherwise((String) null);
   }
 
   /** Per-shard share of a deployment-wide backlog ceiling: the shards together never hold more than {@code total}. */
