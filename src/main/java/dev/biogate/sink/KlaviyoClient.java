@@ -46,6 +46,8 @@ final class KlaviyoClient {
   private final CircuitBreaker breaker;
   private final BreakerGate gate;
   private final String authorization;
+  /** Duration of the latest request, for {@code /health}: written by the event loop, read by probes. */
+  private volatile long lastLatencyMs;
 
   KlaviyoClient(Vertx vertx, KlaviyoOptions options) {
     this.options = options;
@@ -58,12 +60,21 @@ final class KlaviyoClient {
 
   /** {@code POST /api/events/}. Never fails: every outcome is a {@link Result}. */
   Future<Result> sendEvent(Buffer body) {
-    return breaker.<Result>execute(() -> headers(client.postAbs(options.apiBase() + "/api/events/"))
-        .putHeader("Content-Type", JSON_API)
-        .sendBuffer(body)
-        .compose(KlaviyoClient::classify))
+    return breaker.<Result>execute(() -> {
+        long start = System.nanoTime();
+        return headers(client.postAbs(options.apiBase() + "/api/events/"))
+          .putHeader("Content-Type", JSON_API)
+          .sendBuffer(body)
+          .onComplete(ar -> lastLatencyMs = (System.nanoTime() - start) / 1_000_000)
+          .compose(KlaviyoClient::classify);
+      })
       .recover(err -> Future.succeededFuture(err instanceof OpenCircuitException ? new Result(Kind.CIRCUIT_OPEN, 0, 0)
         : new Result(Kind.FAULT, err instanceof Fault ? ((Fault) err).status : 0, 0)));
+  }
+
+  /** How long the latest request to Klaviyo took (answered or not), in milliseconds; 0 before the first. */
+  long lastLatencyMs() {
+    return lastLatencyMs;
   }
 
   /** {@code GET /api/accounts/}: the status code, to check the key (health, preflight, resuming a paused sink). */

@@ -4,6 +4,7 @@ import dev.biogate.analytics.ClickEvent;
 import dev.biogate.config.KlaviyoOptions;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.stream.Outcome;
+import dev.biogate.stream.StreamHandler;
 import dev.biogate.upstream.Lane;
 import dev.biogate.upstream.UpstreamBudget;
 import dev.biogate.upstream.UpstreamException;
@@ -53,8 +54,11 @@ final class KlaviyoDelivery {
     this.control = control;
   }
 
-  /** Delivers a click, or the milestone {@code m} when it is not {@code null}. */
-  Future<Outcome> deliver(ClickEvent e, String username, Milestone m) {
+  /**
+   * Delivers a click, or the milestone {@code m} when it is not {@code null}, if {@code ownership} confirms the entry
+   * is still this instance's right before the send (Redis cannot tell: kept; another instance has it: not sent).
+   */
+  Future<Outcome> deliver(ClickEvent e, String username, Milestone m, StreamHandler.Ownership ownership) {
     return alreadySent(e.eventId()).compose(sent -> {
       if (sent) {
         stats.duplicates.increment();
@@ -75,7 +79,13 @@ final class KlaviyoDelivery {
           long wait = permit.cause() instanceof UpstreamException ? ((UpstreamException) permit.cause()).retryAfterMs() : 100;
           return Future.succeededFuture(Outcome.keep(Math.max(1, wait)));
         }
-        return client.sendEvent(body).onComplete(x -> permit.result().settle()).compose(r -> outcome(e, r));
+        return ownership.confirm().transform(owned -> {
+          if (owned.failed() || !owned.result()) {
+            permit.result().settle(); // spent: the new owner sends, or this one later
+            return Future.succeededFuture(owned.failed() ? Outcome.keep(1_000) : Outcome.keep());
+          }
+          return client.sendEvent(body).onComplete(x -> permit.result().settle()).compose(r -> outcome(e, r));
+        });
       });
       return made.onComplete(ar -> done.run());
     });

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -92,6 +93,30 @@ class KlaviyoSinkTest extends UnstartedHarnessTest {
       long first = recent.getJsonObject(0).getLong("at_ms");
       long last = recent.getJsonObject(recent.size() - 1).getLong("at_ms");
       assertTrue(last - first >= 1_000, "100 events at 40/s take more than two windows: " + (last - first) + " ms");
+      ctx.completeNow();
+    })));
+  }
+
+  /**
+   * An entry another instance has taken over is not sent: ownership is confirmed right before the send. Found in a
+   * fault drill: two instances holding one kept entry sent it at the same moment (Klaviyo dropped the second).
+   */
+  @Test
+  void anEntryAnotherInstanceTookOverIsNotSent(Vertx vertx, VertxTestContext ctx) {
+    start(vertx, SandboxKlaviyoOptions.defaults(), new JsonObject()).compose(g -> {
+      List<String> f = ClickEvent.redirect("demo", "lnk_demo_01", System.currentTimeMillis()).fields();
+      java.util.Map<String, String> fields = new java.util.HashMap<>();
+      for (int i = 0; i < f.size(); i += 2) {
+        fields.put(f.get(i), f.get(i + 1));
+      }
+      dev.biogate.stream.StreamEntry entry = new dev.biogate.stream.StreamEntry(System.currentTimeMillis() + "-0", fields);
+      return g.klaviyo().handle(entry, () -> Future.succeededFuture(false))
+        .compose(notOurs -> g.klaviyo().handle(entry, () -> Future.succeededFuture(true)).map(ours -> List.of(notOurs, ours)))
+        .compose(outcomes -> h.klaviyoStats().map(stats -> List.of(outcomes.get(0), outcomes.get(1), stats)));
+    }).onComplete(ctx.succeeding(seen -> ctx.verify(() -> {
+      assertEquals(dev.biogate.stream.Outcome.Kind.KEEP, ((dev.biogate.stream.Outcome) seen.get(0)).kind(), "not ours: not sent, let go");
+      assertEquals(dev.biogate.stream.Outcome.Kind.DONE, ((dev.biogate.stream.Outcome) seen.get(1)).kind(), "ours: sent");
+      assertEquals(1, ((JsonObject) seen.get(2)).getInteger("received"), "one request reached Klaviyo: " + seen.get(2));
       ctx.completeNow();
     })));
   }
