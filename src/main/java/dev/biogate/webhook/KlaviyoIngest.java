@@ -5,6 +5,7 @@ import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.ReplicaWatch;
+import dev.biogate.redis.Shards;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 
@@ -54,6 +55,15 @@ final class KlaviyoIngest {
   /** The shard every Klaviyo batch is queued on. */
   static final int SHARD = 0;
 
+  /**
+   * The backlog the Klaviyo shard may hold: its share of the deployment-wide {@code streamMaxLen}, as every shard's
+   * (the whole ceiling let it hold up to twice what the deployment allows), but at least one whole batch, which could
+   * otherwise never be queued.
+   */
+  static long ceiling(WebhookOptions options) {
+    return Math.max(KlaviyoBatch.MAX_EVENTS, new Shards(options.shards()).ceiling(options.streamMaxLen()));
+  }
+
   Future<Outcome> ingest(KlaviyoBatch batch) {
     if (batch.events.isEmpty()) {
       return Future.succeededFuture(new Outcome(0, batch.repeatsInBatch));
@@ -65,7 +75,7 @@ final class KlaviyoIngest {
     String stream = RedisKeys.eventsShard(SHARD);
     keys.add(stream);
     args.add(Long.toString(options.dedupeWindowS()));
-    args.add(Long.toString(options.streamMaxLen()));
+    args.add(Long.toString(ceiling(options)));
     args.add(KlaviyoBatch.PROVIDER);
     args.add(Long.toString(clock.getAsLong()));
     for (KlaviyoBatch.Event e : batch.events) {

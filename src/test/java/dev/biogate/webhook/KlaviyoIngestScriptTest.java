@@ -70,4 +70,17 @@ class KlaviyoIngestScriptTest {
       ctx.completeNow();
     })));
   }
+
+  /**
+   * The Klaviyo shard holds its share of the deployment-wide ceiling, as every shard does. Found in a fault drill:
+   * with a ceiling of 160 over 16 shards (10 each), a Klaviyo batch of 20 was queued, the whole ceiling applying to
+   * its shard. A shard always takes one whole batch, which could otherwise never be queued.
+   */
+  @Test
+  void theKlaviyoShardHoldsItsShareOfTheCeilingAndAtLeastOneBatch() {
+    io.vertx.core.json.JsonObject webhooks = new io.vertx.core.json.JsonObject().put("shards", 16);
+    assertEquals(62_500, KlaviyoIngest.ceiling(new dev.biogate.config.WebhookOptions(webhooks.copy().put("streamMaxLen", 1_000_000))));
+    assertEquals(KlaviyoBatch.MAX_EVENTS, KlaviyoIngest.ceiling(new dev.biogate.config.WebhookOptions(webhooks.copy().put("streamMaxLen", 160))));
+    assertEquals(1_000_000, KlaviyoIngest.ceiling(new dev.biogate.config.WebhookOptions(webhooks.copy().put("shards", 1).put("streamMaxLen", 1_000_000))));
+  }
 }
