@@ -133,6 +133,16 @@ class StartupErrorsTest {
     assertConfigError(run(Map.of("LINKTREE_API_BASE", "https://api.linktr.ee/v1")), "LINKTREE_API_TOKEN", "LINKTREE_API_BASE");
   }
 
+  /**
+   * An enabled Klaviyo sink without a key, where no sandbox plays Klaviyo (an upstream is configured), can never send:
+   * it used to start with an ERROR line and the sink off.
+   */
+  @Test
+  void anEnabledKlaviyoSinkWithoutAKeyNamesBoth() {
+    assertConfigError(run(Map.of("LINKTREE_API_BASE", "https://api.linktr.ee/v1", "LINKTREE_API_TOKEN", "lt_token_value",
+      "KLAVIYO_ENABLED", "true")), "KLAVIYO_PRIVATE_KEY", "KLAVIYO_ENABLED");
+  }
+
   @Test
   void budgetAboveLinktreesLimitNamesTheBudget() {
     assertConfigError(run(Map.of("LINKTREE_API_BASE", "https://api.linktr.ee/v1", "LINKTREE_API_TOKEN", "lt_token_value",

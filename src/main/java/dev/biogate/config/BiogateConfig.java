@@ -68,6 +68,13 @@ public final class BiogateConfig {
     if (linktree.apiBase() != null && linktree.token() == null) {
       throw lt.invalid("token", "is required when " + lt.name("apiBase") + " is set (set LINKTREE_API_TOKEN or LINKTREE_API_TOKEN_FILE)");
     }
+    if (klaviyo.enabled() && klaviyo.privateKey() == null && linktree.apiBase() != null) {
+      // Without the sandbox (which plays Klaviyo when no API base is set) an enabled sink has nowhere to send: it used
+      // to start with an ERROR line and stay off, what the operator asked for silently not done.
+      Settings k = root.section("klaviyo");
+      throw k.invalid("privateKey", "is required when " + k.name("enabled")
+        + " is true (set KLAVIYO_PRIVATE_KEY or KLAVIYO_PRIVATE_KEY_FILE, or turn the sink off)");
+    }
     double perMinute = linktree.rateLimitPerMin() * 60_000.0 / linktree.ratePeriodMs();
     if (perMinute > PROVIDER_LIMIT_PER_MIN && !loopback(linktree.apiBase())) {
       throw lt.invalid("rateLimitPerMin", "allows " + Math.round(perMinute) + " calls/min, above Linktree's limit of "
