@@ -99,7 +99,7 @@ public final class HealthHandler {
       JsonObject services = new JsonObject().put("redis", redisStatus).put("linktree", linktree);
       KlaviyoSink sink = klaviyo.get();
       if (sink != null) {
-        services.put("klaviyo", new JsonObject().put("status", sink.status()).put("latencyMs", 0)
+        services.put("klaviyo", new JsonObject().put("status", sink.status()).put("latencyMs", sink.lastLatencyMs())
           .put("breaker", sink.breakerState().name().toLowerCase()).put("keyRefused", sink.paused()));
       }
       String overall = "healthy";
@@ -196,7 +196,8 @@ public final class HealthHandler {
     boolean peerOpen = openSomewhere && breaker == CircuitBreakerState.CLOSED;
     String status = breaker == CircuitBreakerState.OPEN || refused || peerOpen ? "down"
       : breaker == CircuitBreakerState.HALF_OPEN || upstream.budget().blockedForMs() > 0 ? "degraded" : "healthy";
-    JsonObject linktree = new JsonObject().put("status", status).put("latencyMs", 0).put("breaker", breaker.name().toLowerCase())
+    JsonObject linktree = new JsonObject().put("status", status).put("latencyMs", upstream.lastLatencyMs())
+      .put("breaker", breaker.name().toLowerCase())
       .put("rateLimitedForMs", upstream.budget().blockedForMs());
     if (peerOpen) {
       linktree.put("peerBreakerOpen", true);

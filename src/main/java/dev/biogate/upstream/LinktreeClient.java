@@ -69,6 +69,8 @@ public final class LinktreeClient {
   private volatile boolean credentialsRefused;
   /** Told the status when the upstream starts refusing the credentials; a serving gateway warns its operator. */
   private volatile IntConsumer credentialsRefusedListener = LinktreeClient::warnCredentialsRefused;
+  /** Duration of the latest request, for {@code /health}: written by event loops, read by probes. */
+  private volatile long lastLatencyMs;
   /** {@link System#nanoTime()} until which the last 429's back-off runs: a 429 after it is logged again. */
   private volatile long rateLimitedUntilNanos = System.nanoTime();
 
@@ -278,7 +280,15 @@ public final class LinktreeClient {
 
   private Future<JsonObject> send(Call call, long timeoutMs) {
     long start = System.nanoTime();
-    return request(call, timeoutMs).onComplete(ar -> record(start, ar.failed() ? ar.cause() : null));
+    return request(call, timeoutMs).onComplete(ar -> {
+      lastLatencyMs = (System.nanoTime() - start) / 1_000_000;
+      record(start, ar.failed() ? ar.cause() : null);
+    });
+  }
+
+  /** How long the latest upstream request took (answered or not), in milliseconds; 0 before the first. */
+  public long lastLatencyMs() {
+    return lastLatencyMs;
   }
 
   /** Latency and outcome of every upstream request: {@code biogate_upstream_request_duration_seconds{outcome}}. */

@@ -152,6 +152,30 @@ class OperationsTest {
    * An upstream that refuses the gateway's token is down for every miss (503 "cannot authenticate"), yet /health
    * said "healthy": the breaker does not count credential refusals. Health now says down, and why.
    */
+  /**
+   * {@code latencyMs} of the upstream (and of Klaviyo) is the latest call's duration: it was a constant 0, whatever
+   * the upstream did.
+   */
+  @Test
+  void healthReportsHowLongTheLatestUpstreamCallTook(Vertx vertx, VertxTestContext ctx) {
+    Harness h = new Harness(vertx);
+    h.start().compose(v -> h.gateway(new JsonObject()))
+      .compose(g -> h.get(g, "/health").map(before -> {
+        assertEquals(0L, before.bodyAsJsonObject().getJsonObject("services").getJsonObject("linktree").getLong("latencyMs"),
+          "no call yet: " + before.bodyAsString());
+        return g;
+      }))
+      .compose(g -> h.fault(new JsonObject().put("mode", "slow").put("latency_ms", 150))
+        .compose(v -> h.get(g, "/v1/profiles/demo"))
+        .compose(read -> h.get(g, "/health")))
+      .eventually(h::close)
+      .onComplete(ctx.succeeding(health -> ctx.verify(() -> {
+        long latency = health.bodyAsJsonObject().getJsonObject("services").getJsonObject("linktree").getLong("latencyMs");
+        assertTrue(latency >= 150, "the slow call's duration: " + health.bodyAsString());
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void healthSaysTheUpstreamIsDownWhileItRefusesTheToken(Vertx vertx, VertxTestContext ctx) {
     Harness h = new Harness(vertx);
