@@ -17,6 +17,8 @@ import io.vertx.ext.web.RoutingContext;
 public final class AdminAuth implements Handler<RoutingContext> {
 
   static final ApiException UNAUTHORIZED = new ApiException(401, "unauthorized", "a valid admin bearer token is required");
+  static final ApiException DISABLED = new ApiException(401, "unauthorized",
+    "the admin API is disabled: no admin token is configured (BIOGATE_ADMIN_TOKEN)");
 
   private volatile Secret token;
   private final AdminGuessLimit guesses;
@@ -54,7 +56,8 @@ public final class AdminAuth implements Handler<RoutingContext> {
         guesses.failed(client);
       }
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      ErrorResponses.send(ctx.response(), UNAUTHORIZED);
+      // Said when no token is configured: every token was refused alike, and an operator could not tell why.
+      ErrorResponses.send(ctx.response(), token == null ? DISABLED : UNAUTHORIZED);
       return;
     }
     ctx.next();

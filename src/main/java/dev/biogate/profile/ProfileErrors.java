@@ -20,7 +20,7 @@ public final class ProfileErrors {
     String message;
     switch (f.kind()) {
       case CIRCUIT_OPEN: message = "the profile upstream is failing; no cached copy to serve"; break;
-      case RATE_LIMITED: message = "no upstream call may be spent now (the shared budget, or its share for names this gateway has not seen before, is used up, or cannot be checked while Redis is unreachable); no cached copy to serve"; break;
+      case RATE_LIMITED: message = "no upstream call may be spent now (the shared budget, or its share for names this gateway has not seen before, is used up, or cannot be checked while Redis is unreachable, or the upstream asked for a pause with a 429); no cached copy to serve"; break;
       case UPSTREAM_AUTH: message = "the gateway cannot authenticate to the profile upstream"; break;
       default: message = "the profile upstream is unavailable; no cached copy to serve";
     }

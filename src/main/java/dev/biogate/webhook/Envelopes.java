@@ -46,7 +46,7 @@ final class Envelopes {
   static final ApiException LINKTREE_FIELDS = new ApiException(400, "invalid_envelope",
     "a Linktree event needs a string 'type' and an object 'data'");
   static final ApiException LINKME_FIELDS = new ApiException(400, "invalid_envelope",
-    "a LinkMe envelope needs a non-empty 'id', a string 'event' and an object 'data'");
+    "a LinkMe envelope needs an 'id' of 1-200 characters, a string 'event' and an object 'data'");
 
   private Envelopes() {
   }

@@ -47,12 +47,12 @@ public final class WebhookRoutes {
     "linkme webhooks are not accepted: no signing secret is configured, or LinkMe ingestion is switched off", DISABLED_RETRY_AFTER_S);
   private static final ApiException KLAVIYO_DISABLED = new ApiException(503, "webhook_disabled",
     "klaviyo webhooks are not accepted: no signing secret is configured", DISABLED_RETRY_AFTER_S);
-  private static final ApiException MISSING = new ApiException(401, "missing_signature", "the delivery is not signed");
+  private static final ApiException MISSING = new ApiException(401, "missing_signature", "the delivery lacks its signature, its signed timestamp or its webhook id header");
   private static final ApiException INVALID = new ApiException(403, "invalid_signature", "the signature does not match");
   private static final ApiException NOT_UTF8 = new ApiException(400, "invalid_encoding",
     "webhook bodies must be UTF-8 (no overlong forms, surrogates, UTF-16 or NUL bytes)");
   private static final ApiException STALE = new ApiException(403, "stale_timestamp",
-    "the signed timestamp is outside the accepted window");
+    "the signed timestamp is not a time (Unix seconds) within the accepted window");
   private static final ApiException BUSY = new ApiException(503, "ingest_busy",
     "too many deliveries are being received at once; retry shortly", 1);
   /**

@@ -41,6 +41,8 @@ class AdminApiTest extends UnstartedHarnessTest {
           assertEquals(401, r.statusCode(), "request " + i);
           assertEquals("application/json", r.getHeader("Content-Type"));
           assertEquals("unauthorized", r.bodyAsJsonObject().getString("error"));
+          // Without a configured token the answer says the admin API is off: every token was refused alike before.
+          assertEquals(i == 4, r.bodyAsJsonObject().getString("message").contains("disabled"), r.bodyAsString());
         }
         HttpResponse<Buffer> ok = all.resultAt(5);
         assertEquals(200, ok.statusCode());
