@@ -15,7 +15,7 @@ for i in 0 1 2 3 4 5; do
   mkdir -p "$DIR/node$i" && cp "$CONF" "$DIR/node$i/redis.conf" # its own copy: a CONFIG REWRITE writes to it
   # A dead master fails only its own slots (the design relies on it: docs/scaling.md), not the whole Cluster.
   (cd "$DIR/node$i" && redis-server "$DIR/node$i/redis.conf" --port "$port" --cluster-enabled yes --cluster-config-file nodes.conf \
-    --cluster-node-timeout 5000 --cluster-require-full-coverage no --daemonize yes --logfile redis.log --pidfile "$DIR/node$i/redis.pid" --dir "$DIR/node$i")
+    --cluster-node-timeout 5000 --cluster-require-full-coverage no --bind 127.0.0.1 --daemonize yes --logfile redis.log --pidfile "$DIR/node$i/redis.pid" --dir "$DIR/node$i")
   nodes+=("127.0.0.1:$port")
 done
 for n in "${nodes[@]}"; do

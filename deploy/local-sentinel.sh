@@ -14,7 +14,7 @@ start() { # name, then redis-server arguments
   # Each server starts from its own copy: a failover rewrites the file a server was started from (replicaof, port, dir),
   # which must not be the project's redis/redis.conf.
   mkdir -p "$DIR/$1" && cp "$CONF" "$DIR/$1/redis.conf"
-  (cd "$DIR/$1" && redis-server "$DIR/$1/redis.conf" "${@:2}" --daemonize yes --logfile redis.log \
+  (cd "$DIR/$1" && redis-server "$DIR/$1/redis.conf" "${@:2}" --bind 127.0.0.1 --daemonize yes --logfile redis.log \
     --pidfile "$DIR/$1/redis.pid" --dir "$DIR/$1")
 }
 start master --port "$BASE"
@@ -23,7 +23,7 @@ for i in 0 1 2; do
   mkdir -p "$DIR/sentinel$i"
   printf 'port %s\nsentinel monitor mymaster 127.0.0.1 %s 2\nsentinel down-after-milliseconds mymaster 5000\nsentinel failover-timeout mymaster 30000\n' \
     $((SBASE + i)) "$BASE" > "$DIR/sentinel$i/sentinel.conf"
-  (cd "$DIR/sentinel$i" && redis-sentinel sentinel.conf --daemonize yes --logfile sentinel.log \
+  (cd "$DIR/sentinel$i" && redis-sentinel sentinel.conf --bind 127.0.0.1 --daemonize yes --logfile sentinel.log \
     --pidfile "$DIR/sentinel$i/sentinel.pid" --dir "$DIR/sentinel$i")
 done
 echo "master 127.0.0.1:$BASE, replica :$((BASE + 1)), Sentinels :$SBASE-$((SBASE + 2)) (mymaster); files in $DIR"

@@ -75,6 +75,17 @@ class WebhooksCommandTest extends HarnessTest {
     assertEquals(1, paths.getInteger("/webhooks/wh_1"));
   }
 
+  /** A plain http URL away from loopback is registered but said: Linktree delivers to https URLs only. */
+  @Test
+  void aPlainHttpUrlIsRegisteredWithANote() {
+    assertEquals(0, run("register", "--url", "http://gateway.example.com/webhooks/linktree", "--events", "link.created"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("plain http"), err.toString(StandardCharsets.UTF_8));
+    assertEquals(0, run("register", "--url", "http://127.0.0.1:8080/webhooks/linktree", "--events", "link.created"));
+    assertFalse(err.toString(StandardCharsets.UTF_8).contains("plain http"), "loopback, a local test: no note");
+    assertEquals(0, run("register", "--url", URL, "--events", "link.created"));
+    assertFalse(err.toString(StandardCharsets.UTF_8).contains("plain http"), err.toString(StandardCharsets.UTF_8));
+  }
+
   @Test
   void refusesBadUsageAndReportsUpstreamRefusalsWithoutPrintingTheToken() {
     assertEquals(2, run());
