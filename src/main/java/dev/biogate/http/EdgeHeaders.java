@@ -36,17 +36,18 @@ public final class EdgeHeaders {
     this.origins = Set.copyOf(corsOrigins);
   }
 
-  /** Adds the security headers alone (answers to requests the codec could not decode get no CORS). */
+  /** Adds {@code Date} and the security headers alone (answers to requests the codec could not decode get no CORS). */
   static void security(MultiMap h) {
+    h.add(HttpDate.NAME, HttpDate.now());
     h.add(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     h.add(X_FRAME_OPTIONS, DENY);
     h.add(REFERRER_POLICY, NO_REFERRER);
     h.add(CONTENT_SECURITY_POLICY, CSP);
   }
 
-  /** The security headers as raw header lines, for answers written below the HTTP encoder. */
+  /** {@code Date} and the security headers as raw header lines, for answers written below the HTTP encoder. */
   static String securityLines() {
-    return X_CONTENT_TYPE_OPTIONS + ": " + NOSNIFF + "\r\n" + X_FRAME_OPTIONS + ": " + DENY + "\r\n" + REFERRER_POLICY + ": "
+    return HttpDate.NAME + ": " + HttpDate.now() + "\r\n" + X_CONTENT_TYPE_OPTIONS + ": " + NOSNIFF + "\r\n" + X_FRAME_OPTIONS + ": " + DENY + "\r\n" + REFERRER_POLICY + ": "
       + NO_REFERRER + "\r\n" + CONTENT_SECURITY_POLICY + ": " + CSP + "\r\n";
   }
 

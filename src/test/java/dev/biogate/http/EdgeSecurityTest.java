@@ -10,6 +10,8 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -30,6 +32,30 @@ class EdgeSecurityTest extends HarnessTest {
           assertEquals("DENY", r.getHeader("X-Frame-Options"));
           assertEquals("no-referrer", r.getHeader("Referrer-Policy"));
           assertTrue(r.getHeader("Content-Security-Policy").contains("default-src 'none'"));
+        }
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * Every answer carries a {@code Date} (RFC 9110 6.6.1; caches read {@code Age} against it), hits, redirects, errors,
+   * the management port and answers written below the HTTP encoder included. None carried one.
+   */
+  @Test
+  void everyAnswerCarriesTheDate(VertxTestContext ctx) {
+    long before = System.currentTimeMillis() / 1000 * 1000;
+    h.gateway(new JsonObject()).compose(g -> h.get(g, "/v1/profiles/demo").compose(miss -> Future.all(List.of(
+        h.get(g, "/v1/profiles/demo"), h.get(g, "/nope"), raw().exchange(g.port(), "GET /r/demo/lnk_demo_01 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000).map(rs -> rs.get(0)), h.get(g, "/metrics"),
+        raw().exchange(g.port(), "GET /v1/profiles/demo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 5_000)
+          .map(rs -> rs.get(0))))))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        long after = System.currentTimeMillis() + 1000;
+        for (int i = 0; i < 5; i++) {
+          Object r = all.resultAt(i);
+          String date = r instanceof HttpResponse ? ((HttpResponse<?>) r).getHeader("Date") : ((dev.biogate.support.RawHttp.Response) r).header("Date");
+          assertTrue(date != null, i + ": no Date");
+          long at = java.time.ZonedDateTime.parse(date, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
+          assertTrue(at >= before && at <= after, i + ": " + date);
         }
         ctx.completeNow();
       })));
