@@ -157,6 +157,9 @@ public final class Gateway {
   private final LinkJobs jobs;
   private final LaneUsage usage;
   private final Shards shards;
+  /** How often a running instance records its shard count again, should Redis have lost it. */
+  static final long SHARDS_RECORD_MS = 2_000;
+  private long shardsTimer = -1;
   /** Webhook events an instance works on at once, over all shards. */
   private static final int EVENTS_HELD = 64;
   /** Readiness looks at no more cache entries than this for a copy it could serve (the rest may be remembered 404s). */
@@ -319,7 +322,27 @@ public final class Gateway {
     });
   }
 
+  /**
+   * Records this instance's shard count again every {@link #SHARDS_RECORD_MS} while it runs, if none is recorded:
+   * Redis back without its data (a restart without persistence, FLUSHALL) lost the record, and a start on another
+   * count then went through, recorded its own and handled 46 of 100 retries again in a drill. A running instance
+   * that finds another count recorded says so, once (it cannot stop).
+   */
+  private void keepShardsRecorded() {
+    String mine = Integer.toString(shards.count());
+    boolean[] said = {false};
+    shardsTimer = vertx.setPeriodic(SHARDS_RECORD_MS, t -> shards.record(redis, config.redis().commandTimeoutMs()).onSuccess(recorded -> {
+      if (recorded != null && !recorded.equals(mine) && !said[0]) {
+        said[0] = true;
+        LOG.error("{}: this instance has {} shards but the deployment on this Redis now records {} (key {}): deliveries"
+          + " land on shards the others do not dedupe; stop the instances on the wrong count", config.settingName("webhooks.shards"),
+          mine, recorded, RedisKeys.WEBHOOK_SHARDS);
+      }
+    }));
+  }
+
   private Future<Void> deployInstance() {
+    keepShardsRecorded();
     budget.start(config.linktree().heartbeatMs());
     RequestMetrics requests = config.http().requestMetrics() ? new RequestMetrics(registry) : RequestMetrics.OFF;
     ProfileHandler profileHandler = new ProfileHandler(profiles, config.cache(), requests);
@@ -627,6 +650,9 @@ public final class Gateway {
 
   /** Engines first (each finishes what it holds), then the recorder writes out every click it holds. */
   private Future<Void> stopBackground() {
+    if (shardsTimer >= 0) {
+      vertx.cancelTimer(shardsTimer);
+    }
     Future<Void> chain = Future.succeededFuture();
     for (int i = background.size() - 1; i >= 0; i--) {
       String id = background.get(i);
