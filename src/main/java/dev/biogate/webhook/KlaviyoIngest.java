@@ -33,6 +33,8 @@ final class KlaviyoIngest {
   static final ApiException BACKLOG_FULL = new ApiException(503, "backlog_full",
     "the webhook backlog is at its ceiling; retry later", 5);
 
+  /** The Klaviyo shard's backlog ceiling, as the ingest script takes it. */
+  private final String ceiling;
   private final Redis redis;
   private final WebhookOptions options;
   private final LongSupplier clock;
@@ -49,6 +51,7 @@ final class KlaviyoIngest {
     this.redis = redis;
     this.queued = queued;
     this.options = options;
+    this.ceiling = Long.toString(ceiling(options));
     this.clock = clock;
   }
 
@@ -75,7 +78,7 @@ final class KlaviyoIngest {
     String stream = RedisKeys.eventsShard(SHARD);
     keys.add(stream);
     args.add(Long.toString(options.dedupeWindowS()));
-    args.add(Long.toString(ceiling(options)));
+    args.add(ceiling);
     args.add(KlaviyoBatch.PROVIDER);
     args.add(Long.toString(clock.getAsLong()));
     for (KlaviyoBatch.Event e : batch.events) {
