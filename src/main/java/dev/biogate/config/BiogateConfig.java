@@ -130,7 +130,7 @@ public final class BiogateConfig {
   }
 
   /** True for an URL whose host is a loopback address ({@code null}, the in-process sandbox, counts as not loopback). */
-  static boolean loopback(String url) {
+  public static boolean loopback(String url) {
     if (url == null) {
       return false;
     }

@@ -47,10 +47,6 @@ public final class WebhooksCommand {
   private final PrintStream out;
   private final PrintStream err;
 
-  private static boolean loopback(String host) {
-    return host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1");
-  }
-
   public WebhooksCommand(Vertx vertx, BiogateConfig config, PrintStream out, PrintStream err) {
     this.vertx = vertx;
     this.config = config;
@@ -149,7 +145,7 @@ public final class WebhooksCommand {
     if (!"https".equals(u.getScheme()) && !"http".equals(u.getScheme()) || u.getHost() == null || u.getRawUserInfo() != null) {
       throw new IllegalArgumentException("--url must be an absolute http(s) URL without credentials");
     }
-    if ("http".equals(u.getScheme()) && !loopback(u.getHost())) {
+    if ("http".equals(u.getScheme()) && !BiogateConfig.loopback(url)) {
       // Linktree delivers to HTTPS endpoints: a plain http URL is registered (a test upstream may take it) but said.
       err.println("biogate: note: --url is plain http; Linktree delivers webhooks to https URLs only, and signed bodies"
         + " would cross the network in clear");

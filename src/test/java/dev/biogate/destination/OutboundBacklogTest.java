@@ -39,25 +39,26 @@ class OutboundBacklogTest {
   private static final int EVENTS = 10;
 
   private Harness h;
-  private Receiver receiver;
 
   @AfterEach
   void stop(VertxTestContext ctx) {
-    h.close().eventually(() -> receiver == null ? Future.succeededFuture() : receiver.close())
-      .onComplete(ctx.succeedingThenComplete());
+    h.close().onComplete(ctx.succeedingThenComplete()); // its receivers too
   }
 
   @Test
   @Timeout(value = 1, timeUnit = TimeUnit.MINUTES)
   void aDestinationThatCannotKeepUpShowsItsBacklogCeilingAndLag(Vertx vertx, VertxTestContext ctx) {
     h = new Harness(vertx);
-    receiver = new Receiver(vertx);
     // One token per 100 s: the first delivery goes at once, the others wait on the outbound stream.
-    receiver.start().compose(r -> h.start()).compose(x -> {
+    h.start().compose(x -> h.receiver(200)).compose(receiver -> {
       JsonObject destinations = receiver.destinations("capture", "*");
       destinations.put("streamMaxLen", CEILING).getJsonArray("endpoints").getJsonObject(0).put("ratePerSec", 0.01);
-      return h.gateway(Deliveries.config().put("destinations", destinations));
-    }).compose(g -> post(g, 0)
+      return h.gateway(Deliveries.config().put("destinations", destinations)).compose(g -> backlog(g, receiver));
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Void> backlog(Gateway g, Receiver receiver) {
+    return post(g, 0)
       .compose(v -> h.eventually(() -> Future.succeededFuture(receiver.deliveries() == 1), 10_000))
       .compose(v -> h.eventually(() -> xlen().map(n -> n == EVENTS - 1), 10_000))
       // Sampled every few seconds: the backlog, then an oldest entry a few seconds old.
@@ -74,8 +75,7 @@ class OutboundBacklogTest {
         JsonObject streams = overview.bodyAsJsonObject().getJsonObject("streams");
         assertEquals(EVENTS - 1, streams.getLong("outbound_backlog"), streams.encode());
         return null;
-      }))
-      .onComplete(ctx.succeedingThenComplete());
+      });
   }
 
   /** Deliveries {@code i..EVENTS-1}, one after another, each answered 200. */

@@ -163,7 +163,8 @@ class ConnectionFloodTest extends HarnessTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
-  private static double metric(String exposition, String name) {
+  /** A gauge's or counter's value in a Prometheus exposition; NaN when absent. */
+  static double metric(String exposition, String name) {
     return exposition.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
       .findFirst().orElse(Double.NaN);
   }

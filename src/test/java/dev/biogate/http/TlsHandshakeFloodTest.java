@@ -94,7 +94,7 @@ class TlsHandshakeFloodTest extends HarnessTest {
         .map(s -> s.startsWith("HTTP/1.1 200")), 10_000, "a newcomer served at the listener's ceiling", 200))
       // A scrape is shared for a second: the one before the newcomer may still be served.
       .compose(v -> Eventually.until(vertx, () -> vertx.executeBlocking(() -> get("127.0.0.1", g.managementPort(), "/metrics"))
-        .map(m -> metric(m, "biogate_http_connections_evicted_total") >= 1), 10_000, "the eviction counted", 200))
+        .map(m -> ConnectionFloodTest.metric(m, "biogate_http_connections_evicted_total") >= 1), 10_000, "the eviction counted", 200))
       .compose(v -> holdSilent(vertx, g.managementPort(), 9, "127.0.0.1"))
       .compose(v -> Eventually.until(vertx, () -> vertx.executeBlocking(() -> get("127.0.0.1", g.managementPort(), "/health/live"))
         .map(s -> s.startsWith("HTTP/1.1 200")), 10_000, "a probe served at the management listener's ceiling", 200))
@@ -165,13 +165,9 @@ class TlsHandshakeFloodTest extends HarnessTest {
   /** Waits until the client listener counts exactly {@code n} connections open. */
   private Future<Void> openConnections(Vertx vertx, int n) {
     return Eventually.until(vertx, () -> vertx.executeBlocking(() -> get("127.0.0.1", g.managementPort(), "/metrics"))
-      .map(m -> metric(m, "biogate_http_connections_open") == n), 10_000, n + " connections counted open", 100);
+      .map(m -> ConnectionFloodTest.metric(m, "biogate_http_connections_open") == n), 10_000, n + " connections counted open", 100);
   }
 
-  private static double metric(String exposition, String name) {
-    return exposition.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
-      .findFirst().orElse(Double.NaN);
-  }
 
   /** A GET of {@code path} on a TLS connection from {@code localAddress}: the whole answer, or what ended it. */
   private static String get(String localAddress, int port, String path) {
