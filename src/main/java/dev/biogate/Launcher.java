@@ -391,8 +391,9 @@ final class Launcher {
     int port = uri.getPort() > 0 ? uri.getPort() : "https".equals(uri.getScheme()) ? 443 : 80;
     long t1 = System.nanoTime();
     try {
-      vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) PROBE_MS)).connect(port, uri.getHost())
-        .compose(so -> so.close()).toCompletionStage().toCompletableFuture().get(PROBE_MS + 1000, TimeUnit.MILLISECONDS);
+      io.vertx.core.net.NetClient probe = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) PROBE_MS));
+      probe.connect(port, uri.getHost()).compose(so -> so.close()).eventually(probe::close)
+        .toCompletionStage().toCompletableFuture().get(PROBE_MS + 1000, TimeUnit.MILLISECONDS);
       LOG.info("upstream {}: accepted a connection in {} ms", base, (System.nanoTime() - t1) / 1_000_000);
     } catch (Exception e) {
       LOG.warn("upstream {}: did not accept a connection ({}); cached copies are served until it does", base, reason(e));

@@ -40,7 +40,9 @@ class ClientIpTest extends HarnessTest {
     for (String line : xffLines) {
       o.addHeader("X-Forwarded-For", line);
     }
-    return h.vertx.createHttpClient().request(o).compose(req -> req.send()).compose(resp -> resp.body().map(b -> resp.statusCode()));
+    io.vertx.core.http.HttpClient client = h.vertx.createHttpClient(); // closed at the end, never collected midway
+    return client.request(o).compose(req -> req.send()).compose(resp -> resp.body().map(b -> resp.statusCode()))
+      .eventually(client::close);
   }
 
   private Future<List<Integer>> sequence(Gateway g, int n, java.util.function.IntFunction<String[]> lines) {

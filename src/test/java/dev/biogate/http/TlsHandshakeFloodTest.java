@@ -5,6 +5,7 @@ import dev.biogate.support.HarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SelfSignedCertificate;
@@ -23,7 +24,9 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -41,6 +44,8 @@ class TlsHandshakeFloodTest extends HarnessTest {
 
   private static final SelfSignedCertificate CERT = SelfSignedCertificate.create("localhost");
   private final List<NetSocket> held = new ArrayList<>();
+  /** Kept until the test ends: Vert.x closes a client it finds unreachable after a collection, connections included. */
+  private final Map<String, NetClient> clients = new HashMap<>();
   private final List<SSLSocket> served = new ArrayList<>();
 
   @Override
@@ -56,6 +61,7 @@ class TlsHandshakeFloodTest extends HarnessTest {
   @AfterEach
   void closeHeld() {
     held.forEach(NetSocket::close);
+    clients.values().forEach(NetClient::close);
     served.forEach(s -> {
       try {
         s.close();
@@ -130,13 +136,13 @@ class TlsHandshakeFloodTest extends HarnessTest {
     // A connection to the gateway that allows 120 s, opened first, is still open when the one allowing 0.3 s closes.
     JsonObject quick = gatewayOverrides().put("tls", tls().put("handshakeTimeoutMs", 300));
     java.util.concurrent.atomic.AtomicBoolean slowClosed = new java.util.concurrent.atomic.AtomicBoolean();
-    vertx.createNetClient().connect(g.port(), "127.0.0.1")
+    client(vertx, "127.0.0.1").connect(g.port(), "127.0.0.1")
       .compose(slow -> {
         held.add(slow);
         slow.closeHandler(v -> slowClosed.set(true));
         return h.gateway(quick);
       })
-      .compose(quickGateway -> vertx.createNetClient().connect(quickGateway.port(), "127.0.0.1"))
+      .compose(quickGateway -> client(vertx, "127.0.0.1").connect(quickGateway.port(), "127.0.0.1"))
       .compose(so -> {
         held.add(so);
         io.vertx.core.Promise<Void> closed = io.vertx.core.Promise.promise();
@@ -149,15 +155,18 @@ class TlsHandshakeFloodTest extends HarnessTest {
       })));
   }
 
+  private NetClient client(Vertx vertx, String localAddress) {
+    return clients.computeIfAbsent(localAddress, a -> vertx.createNetClient(new NetClientOptions().setLocalAddress(a)));
+  }
+
   /** Opens {@code n} TCP connections from {@code localAddress} that never send a byte: a handshake never begun. */
   private Future<Void> holdSilent(Vertx vertx, int port, int n, String localAddress) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < n; i++) {
-      chain = chain.compose(v -> vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress))
-        .connect(port, "127.0.0.1").map(so -> {
-          held.add(so);
-          return null;
-        }));
+      chain = chain.compose(v -> client(vertx, localAddress).connect(port, "127.0.0.1").map(so -> {
+        held.add(so);
+        return null;
+      }));
     }
     return chain;
   }
