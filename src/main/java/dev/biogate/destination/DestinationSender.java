@@ -74,7 +74,7 @@ public final class DestinationSender implements StreamHandler {
     this.rate = new DestinationRate(redis);
     // As many connections per destination as deliveries the engine holds: Vert.x's default of 5 per host made
     // deliveries to one destination wait in the gateway for a connection (seconds, at tens a second).
-    this.client = WebClient.create(vertx, OutboundCalls.clientOptions(options.timeoutMs()).setFollowRedirects(false),
+    this.client = OutboundCalls.client(vertx, OutboundCalls.clientOptions(options.timeoutMs()),
       new PoolOptions().setHttp1MaxSize(HELD));
     for (DestinationOptions.Endpoint e : options.endpoints()) {
       targets.put(e.name(), new Target(e, OutboundCalls.breaker(vertx, "destination-" + e.name(), options.breakerMaxFailures(),
@@ -201,7 +201,7 @@ public final class DestinationSender implements StreamHandler {
   }
 
   private Future<Integer> send(Target t, String id, long ts, Buffer body) {
-    HttpRequest<Buffer> req = client.postAbs(t.endpoint().url()).timeout(options.timeoutMs())
+    HttpRequest<Buffer> req = client.postAbs(t.endpoint().url()).as(OutboundCalls.BOUNDED_BODY).timeout(options.timeoutMs())
       .putHeader("Content-Type", "application/json")
       .putHeader(StandardWebhooks.ID, id)
       .putHeader(StandardWebhooks.TIMESTAMP, Long.toString(ts));

@@ -2,6 +2,7 @@ package dev.biogate.ops;
 
 import dev.biogate.config.BiogateConfig;
 import dev.biogate.config.RedisConfig;
+import dev.biogate.http.OutboundCalls;
 import dev.biogate.redis.RedisClients;
 import dev.biogate.redis.RedisMode;
 import dev.biogate.redis.RedisPersistence;
@@ -13,7 +14,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -44,7 +44,7 @@ public final class Preflight {
     this.vertx = vertx;
     this.config = config;
     this.out = out;
-    this.http = WebClient.create(vertx, new WebClientOptions().setConnectTimeout((int) TIMEOUT_MS));
+    this.http = OutboundCalls.client(vertx, OutboundCalls.clientOptions(TIMEOUT_MS), new io.vertx.core.http.PoolOptions());
   }
 
   /** Runs every check (blocking the calling thread, which must not be an event loop); returns the failures. */
@@ -194,7 +194,7 @@ public final class Preflight {
     }
     String key = k.privateKey().reveal();
     String base = k.apiBase().replaceAll("/+$", "");
-    Future<HttpResponse<Buffer>> accounts = http.getAbs(base + "/api/accounts/")
+    Future<HttpResponse<Buffer>> accounts = http.getAbs(base + "/api/accounts/").as(OutboundCalls.BOUNDED_BODY)
       .putHeader("Authorization", "Klaviyo-API-Key " + key).putHeader("revision", k.revision())
       .putHeader("Accept", "application/vnd.api+json").timeout(TIMEOUT_MS).send();
     outcome(accounts, "Klaviyo key valid (GET /api/accounts/)", r -> r.statusCode() == 200,
@@ -202,7 +202,7 @@ public final class Preflight {
   }
 
   private void webhookEndpoint(String url) {
-    Future<HttpResponse<Buffer>> head = http.requestAbs(HttpMethod.HEAD, url).timeout(TIMEOUT_MS).send();
+    Future<HttpResponse<Buffer>> head = http.requestAbs(HttpMethod.HEAD, url).as(OutboundCalls.BOUNDED_BODY).timeout(TIMEOUT_MS).send();
     // The endpoint serves POST only: 405 (or an auth answer from a proxy in front) means the path exists, 404 not.
     outcome(head, "webhook endpoint reachable (HEAD " + url.replaceAll("\\?.*$", "") + ")",
       r -> r.statusCode() < 500 && r.statusCode() != 404,
@@ -210,7 +210,7 @@ public final class Preflight {
   }
 
   private Future<HttpResponse<Buffer>> get(String url, String authorization) {
-    var req = http.getAbs(url).putHeader("Accept", "application/json").timeout(TIMEOUT_MS);
+    var req = http.getAbs(url).as(OutboundCalls.BOUNDED_BODY).putHeader("Accept", "application/json").timeout(TIMEOUT_MS);
     if (authorization != null) {
       req.putHeader("Authorization", authorization);
     }

@@ -51,7 +51,7 @@ final class KlaviyoClient {
 
   KlaviyoClient(Vertx vertx, KlaviyoOptions options) {
     this.options = options;
-    this.client = WebClient.create(vertx, OutboundCalls.clientOptions(options.requestTimeoutMs()),
+    this.client = OutboundCalls.client(vertx, OutboundCalls.clientOptions(options.requestTimeoutMs()),
       new PoolOptions().setHttp1MaxSize(Math.max(4, options.concurrency())));
     this.authorization = "Klaviyo-API-Key " + (options.privateKey() == null ? "" : options.privateKey().reveal());
     this.breaker = OutboundCalls.breaker(vertx, "klaviyo", options.breakerMaxFailures(), options.breakerResetMs());
@@ -97,7 +97,7 @@ final class KlaviyoClient {
   }
 
   private HttpRequest<Buffer> headers(HttpRequest<Buffer> request) {
-    return request.putHeader("Authorization", authorization)
+    return request.as(OutboundCalls.BOUNDED_BODY).putHeader("Authorization", authorization)
       .putHeader("revision", options.revision())
       .putHeader("Accept", JSON_API)
       .timeout(options.requestTimeoutMs());

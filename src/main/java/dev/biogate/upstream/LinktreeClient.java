@@ -86,7 +86,7 @@ public final class LinktreeClient {
     this.registry = registry;
     this.options = options;
     this.budget = budget;
-    this.client = WebClient.create(vertx, OutboundCalls.clientOptions(options.profileTimeoutMs()),
+    this.client = OutboundCalls.client(vertx, OutboundCalls.clientOptions(options.profileTimeoutMs()),
       new PoolOptions().setHttp1MaxSize(32));
     this.retryPolicy = RetryPolicy.exponentialDelayWithJitter(options.retryBaseDelayMs(), options.retryMaxDelayMs());
     this.authorization = "Bearer " + (options.token() == null ? "" : options.token().reveal());
@@ -216,7 +216,7 @@ public final class LinktreeClient {
 
   /** The token's own profile ({@code GET /me}); used by preflight. */
   public Future<HttpResponse<Buffer>> rawGet(String path) {
-    return client.getAbs(options.apiBase() + path)
+    return client.getAbs(options.apiBase() + path).as(OutboundCalls.BOUNDED_BODY)
       .putHeader(HttpHeaders.AUTHORIZATION.toString(), authorization)
       .putHeader(HttpHeaders.ACCEPT.toString(), HttpHeaderValues.APPLICATION_JSON.toString())
       .timeout(options.profileTimeoutMs())
@@ -310,7 +310,7 @@ public final class LinktreeClient {
   }
 
   private Future<JsonObject> request(Call call, long timeoutMs) {
-    HttpRequest<Buffer> req = client.requestAbs(call.method(), options.apiBase() + call.path())
+    HttpRequest<Buffer> req = client.requestAbs(call.method(), options.apiBase() + call.path()).as(OutboundCalls.BOUNDED_BODY)
       .putHeader(HttpHeaders.AUTHORIZATION.toString(), authorization)
       .putHeader(HttpHeaders.ACCEPT.toString(), HttpHeaderValues.APPLICATION_JSON.toString())
       .timeout(timeoutMs);
