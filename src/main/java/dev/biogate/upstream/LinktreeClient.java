@@ -47,6 +47,8 @@ public final class LinktreeClient {
 
   /** How long a profile found to have more than {@code maxLinkPages} link pages is not fetched again. */
   static final Duration TOO_LARGE_MEMORY = Duration.ofMinutes(10);
+  /** A call whose every attempt has the whole timeout (writes, the health probe). */
+  private static final long NO_DEADLINE = Long.MIN_VALUE;
   private static final UpstreamException PAGES_EXCEEDED = new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
     "the profile has more link pages than maxLinkPages", TOO_LARGE_MEMORY.toMillis(), 0);
 
@@ -118,7 +120,8 @@ public final class LinktreeClient {
     if (breaker.state() == CircuitBreakerState.HALF_OPEN && !gate.refusing()) {
       // No retries: the outcome is the breaker's to judge, and a failure simply reopens it. A budget denial leaves it
       // half-open for the next reader.
-      call(new Call(HttpMethod.GET, "/health", null, null, true), Lane.BACKGROUND, options.profileTimeoutMs(), options.maxRetries());
+      call(new Call(HttpMethod.GET, "/health", null, null, true), Lane.BACKGROUND, options.profileTimeoutMs(), NO_DEADLINE,
+        options.maxRetries());
     }
   }
 
@@ -160,11 +163,12 @@ public final class LinktreeClient {
       .compose(profile -> {
         Object links = profile.getValue("links");
         Object cursor = profile.getValue("links_next_cursor");
-        if (links != null && !(links instanceof JsonArray) || cursor != null && !(cursor instanceof String)) {
+        Object name = profile.getValue("username");
+        if (!(links instanceof JsonArray) || cursor != null && !(cursor instanceof String)
+          || !(name instanceof String) || !((String) name).equalsIgnoreCase(username)) {
           return Future.failedFuture(wrongShape("profile"));
         }
-        return collectLinks(base, first, profile, links == null ? new JsonArray() : (JsonArray) links, (String) cursor,
-          new HashSet<>(), 1);
+        return collectLinks(base, first, profile, (JsonArray) links, (String) cursor, new HashSet<>(), 1);
       })
       .onSuccess(whole -> admission.markKnown(username))
       .onFailure(err -> {
@@ -207,8 +211,10 @@ public final class LinktreeClient {
   }
 
   /**
-   * JSON whose links or cursor are not a list and a string: an upstream fault, like malformed JSON (read as they are,
-   * they threw a ClassCastException, answered 500 with a stack trace in the log). Other fields are dropped one by one.
+   * JSON whose links or cursor are not a list and a string, or a profile without its links or its own name: an upstream
+   * fault, like malformed JSON. Read as they were, the first threw a ClassCastException (answered 500 with a stack
+   * trace in the log), and a {@code 200 {}} or {@code 200 {"error":"maintenance"}} became a blank profile, cached and
+   * served over the good copy it replaced. Other fields are dropped one by one.
    */
   private static UpstreamException wrongShape(String what) {
     return UpstreamException.of(UpstreamException.Kind.UNAVAILABLE, "upstream sent a " + what + " of the wrong shape");
@@ -232,7 +238,7 @@ public final class LinktreeClient {
    * @return the JSON answer, an empty object when the upstream sent no body
    */
   public Future<JsonObject> write(HttpMethod method, String path, JsonObject body, String idempotencyKey, Lane lane) {
-    return call(new Call(method, path, body, idempotencyKey, false), lane, options.profileTimeoutMs(), 0);
+    return call(new Call(method, path, body, idempotencyKey, false), lane, options.profileTimeoutMs(), NO_DEADLINE, 0);
   }
 
   /** A read ({@code GET}) with its JSON answer. */
@@ -244,8 +250,14 @@ public final class LinktreeClient {
   private record Call(HttpMethod method, String path, JsonObject body, String idempotencyKey, boolean statusOnly) {
   }
 
+  /**
+   * A read, retries included, ends within {@code timeoutMs}: a retry is made only while a quarter of it is left after
+   * the back-off, and gets what is left. Each attempt had the whole timeout, so an upstream slower than it held a first
+   * reader for three timeouts (30 s) and spent three permits on it.
+   */
   private Future<JsonObject> get(String path, Lane lane, long timeoutMs, int attempt) {
-    return call(new Call(HttpMethod.GET, path, null, null, false), lane, timeoutMs, attempt);
+    return call(new Call(HttpMethod.GET, path, null, null, false), lane, timeoutMs, System.nanoTime() + timeoutMs * 1_000_000L,
+      attempt);
   }
 
   /**
@@ -253,21 +265,25 @@ public final class LinktreeClient {
    * permit taken first was spent by every miss of an outage, and the probe that would have closed the breaker found
    * the budget used up.
    */
-  private Future<JsonObject> call(Call call, Lane lane, long timeoutMs, int attempt) {
+  private Future<JsonObject> call(Call call, Lane lane, long timeoutMs, long deadlineNanos, int attempt) {
     Runnable done = gate.pass();
     if (done == null) {
       return Future.failedFuture(circuitOpen());
     }
+    long attemptMs = deadlineNanos == NO_DEADLINE ? timeoutMs
+      : Math.max(1, Math.min(timeoutMs, (deadlineNanos - System.nanoTime()) / 1_000_000L));
     return budget.acquire(lane)
-      .compose(permit -> breaker.<JsonObject>execute(() -> send(call, timeoutMs)).onComplete(ar -> permit.settle()))
+      .compose(permit -> breaker.<JsonObject>execute(() -> send(call, attemptMs)).onComplete(ar -> permit.settle()))
       .onComplete(ar -> done.run())
       .recover(err -> {
         if (err instanceof OpenCircuitException) {
           return Future.failedFuture(circuitOpen());
         }
+        long backoff = backoffMs(attempt);
         if (err instanceof UpstreamException && ((UpstreamException) err).isUpstreamFault() && attempt < options.maxRetries()
-          && breaker.state() == CircuitBreakerState.CLOSED) {
-          return vertx.timer(backoffMs(attempt)).compose(t -> call(call, lane, timeoutMs, attempt + 1));
+          && breaker.state() == CircuitBreakerState.CLOSED
+          && (deadlineNanos == NO_DEADLINE || deadlineNanos - System.nanoTime() - backoff * 1_000_000L >= timeoutMs * 250_000L)) {
+          return vertx.timer(backoff).compose(t -> call(call, lane, timeoutMs, deadlineNanos, attempt + 1));
         }
         return Future.failedFuture(err);
       });

@@ -134,4 +134,46 @@ class UpstreamMisbehaviourTest extends HarnessTest {
         ctx.completeNow();
       })));
   }
+
+  /**
+   * A read, retries included, ends within the profile timeout. Found with a slow upstream: each of the three attempts
+   * had the whole 10 s, so a first reader waited 30 s for its 503 and the read spent three permits of the budget.
+   */
+  @Test
+  void aReadThatTimesOutIsNotRetriedPastItsTimeout(Vertx vertx, VertxTestContext ctx) {
+    AtomicInteger calls = new AtomicInteger();
+    serve(vertx, req -> calls.incrementAndGet()) // never answered
+      .compose(upstream -> h.gateway(new JsonObject().put("linktree", new JsonObject()
+        .put("apiBase", "http://127.0.0.1:" + upstream.actualPort()).put("profileTimeoutMs", 600)
+        .put("maxRetries", 2).put("retryBaseDelayMs", 1).put("retryMaxDelayMs", 1).put("breakerMaxFailures", 100))))
+      .compose(g -> read(g, "slow"))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertUnavailable(r);
+        assertEquals(1, calls.get(), "upstream calls for one read");
+        ctx.completeNow();
+      })));
+  }
+
+  /** An upstream fault answered at once is still retried within the timeout. */
+  @Test
+  void aQuickFaultIsRetriedWithinTheTimeout(Vertx vertx, VertxTestContext ctx) {
+    AtomicInteger calls = new AtomicInteger();
+    serve(vertx, req -> {
+      if (calls.incrementAndGet() < 3) {
+        req.response().setStatusCode(502).end();
+      } else {
+        req.response().putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("username", "flaky").put("links", new io.vertx.core.json.JsonArray()).encode());
+      }
+    })
+      .compose(upstream -> h.gateway(new JsonObject().put("linktree", new JsonObject()
+        .put("apiBase", "http://127.0.0.1:" + upstream.actualPort()).put("profileTimeoutMs", 10_000)
+        .put("maxRetries", 2).put("retryBaseDelayMs", 1).put("retryMaxDelayMs", 1).put("breakerMaxFailures", 100))))
+      .compose(g -> read(g, "flaky"))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(200, r.statusCode(), r.bodyAsString());
+        assertEquals(3, calls.get(), "upstream calls for one read");
+        ctx.completeNow();
+      })));
+  }
 }

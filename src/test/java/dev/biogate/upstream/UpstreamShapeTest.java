@@ -21,7 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 /**
  * An upstream answer that is JSON of the wrong shape is an upstream fault, answered as one. Found with a hand-made
  * upstream: a profile whose {@code links} was a string got {@code 500 internal_error} and a ClassCastException's stack
- * trace in the log, where malformed JSON or an HTML page got {@code 503 upstream_unavailable} with {@code Retry-After}.
+ * trace in the log, where malformed JSON or an HTML page got {@code 503 upstream_unavailable} with {@code Retry-After};
+ * and {@code 200 {}}, {@code 200 {"error":"maintenance"}} or a profile without {@code links} was served (and cached) as
+ * a blank profile.
  */
 class UpstreamShapeTest extends HarnessTest {
 
@@ -31,8 +33,17 @@ class UpstreamShapeTest extends HarnessTest {
     "linksastext", new JsonObject().put("username", "linksastext").put("links", "nope"),
     "cursorasnumber", new JsonObject().put("username", "cursorasnumber").put("links", new JsonArray().add(LINK)).put("links_next_cursor", 5),
     "paged", new JsonObject().put("username", "paged").put("links", new JsonArray().add(LINK)).put("links_next_cursor", "p2"),
-    "oddfields", new JsonObject().put("username", 5).put("bio", new JsonArray().add("x"))
+    "blank", new JsonObject(),
+    "maintenance", new JsonObject().put("error", "maintenance"),
+    "nolinks", new JsonObject().put("username", "nolinks").put("bio", "no links field"),
+    "othername", new JsonObject().put("username", "someone-else").put("links", new JsonArray().add(LINK)),
+    "numbername", new JsonObject().put("username", 5).put("links", new JsonArray().add(LINK)),
+    "oddfields", new JsonObject().put("username", "OddFields").put("bio", new JsonArray().add("x"))
       .put("links", new JsonArray().add(LINK).add(5).add("x").addNull().add(new JsonArray())));
+
+  /** Answers of the wrong shape: each an upstream fault. */
+  private static final List<String> FAULTS = List.of("linksastext", "cursorasnumber", "paged", "blank", "maintenance",
+    "nolinks", "othername", "numbername");
 
   private HttpServer upstream;
 
@@ -58,18 +69,56 @@ class UpstreamShapeTest extends HarnessTest {
     upstream.listen(0, "127.0.0.1")
       .compose(server -> h.gateway(new JsonObject().put("linktree", new JsonObject()
         .put("apiBase", "http://127.0.0.1:" + server.actualPort()).put("maxRetries", 0).put("breakerMaxFailures", 100))))
-      .compose(g -> Future.all(List.of("linksastext", "cursorasnumber", "paged", "oddfields").stream()
-        .map(name -> h.get(g, "/v1/profiles/" + name)).toList()))
+      .compose(g -> Future.all(FAULTS.stream().map(name -> h.get(g, "/v1/profiles/" + name)).toList())
+        .compose(faults -> h.get(g, "/v1/profiles/oddfields").map(odd -> {
+          List<HttpResponse<Buffer>> all = new java.util.ArrayList<>(faults.list());
+          all.add(odd);
+          return all;
+        })))
       .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
-        for (int i = 0; i < 3; i++) {
-          HttpResponse<Buffer> r = all.resultAt(i);
-          assertEquals(503, r.statusCode(), i + ": " + r.bodyAsString());
+        for (int i = 0; i < FAULTS.size(); i++) {
+          HttpResponse<Buffer> r = all.get(i);
+          assertEquals(503, r.statusCode(), FAULTS.get(i) + ": " + r.bodyAsString());
           assertEquals("upstream_unavailable", r.bodyAsJsonObject().getString("error"), r.bodyAsString());
           assertNotNull(r.getHeader("Retry-After"), r.headers().toString());
         }
-        HttpResponse<Buffer> odd = all.resultAt(3);
+        HttpResponse<Buffer> odd = all.get(FAULTS.size());
         assertEquals(200, odd.statusCode(), "fields of odd types are dropped one by one: " + odd.bodyAsString());
         assertEquals(1, odd.bodyAsJsonObject().getJsonArray("links").size(), odd.bodyAsString());
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * Found with a hand-made upstream: once it answered {@code 200 {}}, a background refresh replaced the good cached copy
+   * with a blank profile (empty bio, no links), cached for the whole stale-if-error window.
+   */
+  @Test
+  void aBlankAnswerNeverReplacesAGoodCopy(Vertx vertx, VertxTestContext ctx) {
+    java.util.concurrent.atomic.AtomicBoolean blank = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    upstream = vertx.createHttpServer().requestHandler(req -> {
+      calls.incrementAndGet();
+      JsonObject body = blank.get() ? new JsonObject()
+        : new JsonObject().put("username", "carol").put("bio", "Carol bio").put("links", new JsonArray().add(LINK));
+      req.response().putHeader("Content-Type", "application/json").end(body.encode());
+    });
+    upstream.listen(0, "127.0.0.1")
+      .compose(server -> h.gateway(new JsonObject()
+        .put("linktree", new JsonObject().put("apiBase", "http://127.0.0.1:" + server.actualPort()).put("maxRetries", 0)
+          .put("breakerMaxFailures", 100))
+        .put("cache", new JsonObject().put("freshTtlMs", 1).put("staleWhileRevalidateMs", 600_000))))
+      .compose(g -> h.get(g, "/v1/profiles/carol").compose(good -> {
+        blank.set(true);
+        int before = calls.get();
+        // Every read of the stale copy may start a refresh: wait until two of them got the blank answer.
+        return h.eventually(() -> h.get(g, "/v1/profiles/carol").map(r -> calls.get() >= before + 2), 10_000)
+          .compose(v -> h.get(g, "/v1/profiles/carol"));
+      }))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(200, r.statusCode(), r.bodyAsString());
+        assertEquals("Carol bio", r.bodyAsJsonObject().getString("bio"), r.bodyAsString());
+        assertEquals(1, r.bodyAsJsonObject().getJsonArray("links").size(), r.bodyAsString());
         ctx.completeNow();
       })));
   }
