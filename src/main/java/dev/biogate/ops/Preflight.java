@@ -175,6 +175,11 @@ public final class Preflight {
     } else {
       pass("LinkMe webhook secret present (" + config.webhooks().linkmeSecrets().size() + " configured)");
     }
+    if (config.webhooks().klaviyoSecrets().isEmpty()) {
+      note("KLAVIYO_WEBHOOK_SECRET is not set: /webhooks/klaviyo answers 503 (set it to receive Klaviyo system webhooks)");
+    } else {
+      pass("Klaviyo webhook secret present (" + config.webhooks().klaviyoSecrets().size() + " configured)");
+    }
     if (config.admin().token() == null) {
       pass("admin API disabled (no BIOGATE_ADMIN_TOKEN)");
     } else {

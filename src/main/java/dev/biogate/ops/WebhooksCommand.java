@@ -72,8 +72,7 @@ public final class WebhooksCommand {
       return 2;
     }
     try {
-      print(args.get(0), call.await());
-      return 0;
+      return print(args.get(0), call.await());
     } catch (UpstreamException e) {
       if (e.status() == 404 && (args.get(0).equals("delete") || args.get(0).equals("enable"))) {
         // The client's 404 text speaks of profiles; here it is the subscription that is unknown.
@@ -176,14 +175,27 @@ public final class WebhooksCommand {
     return id;
   }
 
-  private void print(String command, JsonObject answer) {
+  /**
+   * Prints {@code answer}; 1 when it is not what the command expects (a list without its {@code data} list, a
+   * registration without the subscription's id): {@code {}} was printed as "registered: {}" with exit 0.
+   */
+  private int print(String command, JsonObject answer) {
     if ("list".equals(command)) {
-      JsonArray data = answer.getJsonArray("data", new JsonArray());
-      if (data.isEmpty()) {
+      Object data = answer.getValue("data");
+      if (!(data instanceof JsonArray) || ((JsonArray) data).stream().anyMatch(w -> !(w instanceof JsonObject))) {
+        err.println("biogate: the upstream's answer is not a list of subscriptions (no \"data\" list of objects)");
+        return 1;
+      }
+      if (((JsonArray) data).isEmpty()) {
         out.println("no webhook subscriptions");
       }
-      data.forEach(w -> out.println(line((JsonObject) w)));
-      return;
+      ((JsonArray) data).forEach(w -> out.println(line((JsonObject) w)));
+      return 0;
+    }
+    if ("register".equals(command) && !(answer.getValue("id") instanceof String)) {
+      err.println("biogate: the upstream's answer carries no subscription id, so the registration is not confirmed"
+        + " (`webhooks list` shows what the upstream holds)");
+      return 1;
     }
     JsonObject shown = answer.copy();
     List<String> withheld = new ArrayList<>();
@@ -199,6 +211,7 @@ public final class WebhooksCommand {
       out.println("(the upstream also returned " + String.join(", ", withheld) + "; not printed: read it in the provider's"
         + " dashboard and set LINKTREE_WEBHOOK_SECRET)");
     }
+    return 0;
   }
 
   private static String line(JsonObject w) {

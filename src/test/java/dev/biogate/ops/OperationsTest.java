@@ -245,6 +245,14 @@ class OperationsTest {
     String text = out.toString(StandardCharsets.UTF_8);
     assertEquals(0, failures, text);
     assertTrue(text.contains("all checks passed"));
+    // An unset Klaviyo webhook secret is told (that endpoint answers 503) without failing the checklist; a set one passes.
+    assertTrue(text.contains("[NOTE] KLAVIYO_WEBHOOK_SECRET is not set"), text);
+    ByteArrayOutputStream withKlaviyo = new ByteArrayOutputStream();
+    JsonObject klaviyo = good.copy();
+    klaviyo.getJsonObject("webhooks").put("klaviyo", new JsonObject().put("secrets", "kl_preflight_secret"));
+    assertEquals(0, new Preflight(vertx, h.config(klaviyo), new PrintStream(withKlaviyo, true, StandardCharsets.UTF_8)).run(null));
+    assertTrue(withKlaviyo.toString(StandardCharsets.UTF_8).contains("[PASS] Klaviyo webhook secret present (1 configured)"),
+      withKlaviyo.toString(StandardCharsets.UTF_8));
 
     BiogateConfig wrong = h.config(good.copy().put("linktree", new JsonObject().put("token", "not-the-token")));
     ByteArrayOutputStream out2 = new ByteArrayOutputStream();

@@ -86,6 +86,25 @@ class WebhooksCommandTest extends HarnessTest {
     assertFalse(err.toString(StandardCharsets.UTF_8).contains("plain http"), err.toString(StandardCharsets.UTF_8));
   }
 
+  /** Found by a newcomer: an upstream answering {@code {}} was printed as "registered: {}" with exit 0. */
+  @Test
+  void anAnswerWithoutTheSubscriptionsIsAFailure() {
+    io.vertx.core.http.HttpServer upstream = h.vertx.createHttpServer()
+      .requestHandler(req -> req.response().putHeader("Content-Type", "application/json").end("{}"))
+      .listen(0, "127.0.0.1").await();
+    try {
+      JsonObject there = new JsonObject().put("linktree", new JsonObject()
+        .put("apiBase", "http://127.0.0.1:" + upstream.actualPort()).put("token", "a-test-token"));
+      assertEquals(1, run(there, "register", "--url", URL, "--events", "link.created"));
+      assertTrue(err.toString(StandardCharsets.UTF_8).contains("no subscription id"), err.toString(StandardCharsets.UTF_8));
+      assertFalse(out().contains("registered"), out());
+      assertEquals(1, run(there, "list"));
+      assertTrue(err.toString(StandardCharsets.UTF_8).contains("not a list of subscriptions"), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      upstream.close().await();
+    }
+  }
+
   @Test
   void refusesBadUsageAndReportsUpstreamRefusalsWithoutPrintingTheToken() {
     assertEquals(2, run());
