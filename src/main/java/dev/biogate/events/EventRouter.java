@@ -162,7 +162,7 @@ public final class EventRouter implements StreamHandler {
             ? Routed.done("linktree.links", change.result)
             : new Routed(Outcome.done(), "linktree.links", null, "older than a change already applied to this link", null));
         case "analytics.milestone":
-          return milestones.toKlaviyo(e, data(envelope)).map(queued -> queued
+          return milestones.toKlaviyo(e, data(envelope), madeAt(envelope, received(e))).map(queued -> queued
             ? Routed.done("linktree.milestone", "queued for Klaviyo")
             : new Routed(Outcome.done(), "linktree.milestone", null, null, null));
         default:

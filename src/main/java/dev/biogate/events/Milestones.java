@@ -28,9 +28,11 @@ public final class Milestones {
   /**
    * Queues the milestone for Klaviyo; completes with {@code true} when it did, {@code false} when there is nothing to
    * do (sink off, or no link or delivery id). Queueing twice on a retry is harmless: Klaviyo and the sink deduplicate
-   * on the delivery id.
+   * on the delivery id. The event's time is when the milestone was reached ({@code madeAtMs}, the envelope's
+   * {@code timestamp}), or when it was received when it has none: a delivery retried hours later was placed in Klaviyo
+   * at its retry.
    */
-  Future<Boolean> toKlaviyo(StreamEntry e, JsonObject data) {
+  Future<Boolean> toKlaviyo(StreamEntry e, JsonObject data, long madeAtMs) {
     String linkId = data.getValue("link_id") == null ? null : data.getValue("link_id").toString();
     String deliveryId = e.get("delivery_id");
     if (!toKlaviyo || linkId == null || deliveryId == null) {
@@ -39,7 +41,7 @@ public final class Milestones {
     String received = e.get("received");
     Request xadd = Request.cmd(Command.XADD).arg(RedisKeys.KLAVIYO_RETRY).arg("*")
       .arg("event_id").arg(deliveryId).arg("link_id").arg(linkId)
-      .arg("ts").arg(received == null ? "0" : received).arg("source").arg("linktree");
+      .arg("ts").arg(madeAtMs > 0 ? Long.toString(madeAtMs) : received == null ? "0" : received).arg("source").arg("linktree");
     Object username = data.getValue("username");
     if (username instanceof String) {
       xadd.arg("username").arg((String) username);

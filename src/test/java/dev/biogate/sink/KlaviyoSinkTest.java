@@ -394,6 +394,8 @@ class KlaviyoSinkTest extends UnstartedHarnessTest {
         assertEquals("lnk_demo_03", props.getString("link_id"));
         assertEquals("clicks", props.getString("metric"));
         assertEquals(1000L, props.getLong("threshold"));
+        // When the milestone was reached (its timestamp), not when the delivery came: a retry hours later was misplaced.
+        assertEquals("2026-11-22T10:00:00Z", attributes.getString("time"), attributes.encode());
         ctx.completeNow();
       })));
   }
