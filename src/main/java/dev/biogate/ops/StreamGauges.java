@@ -39,6 +39,11 @@ public final class StreamGauges {
   private volatile double clicksBacklog;
   private volatile double outboundBacklog;
   private volatile double outboundLagSeconds;
+  private volatile double eventsFullest;
+  private volatile double clicksFullest;
+  private final long eventsShardCeiling;
+  private final long clicksShardCeiling;
+  private final long outboundCeiling;
   private final int shards;
   private long timer = -1;
 
@@ -51,9 +56,12 @@ public final class StreamGauges {
     this.vertx = vertx;
     this.redis = redis;
     this.shards = shards;
-    backlog(registry, "events", g -> g.eventsBacklog, eventsCeiling);
-    backlog(registry, "clicks", g -> g.clicksBacklog, clicksCeiling);
-    backlog(registry, "outbound", g -> g.outboundBacklog, outboundCeiling);
+    this.eventsShardCeiling = Math.max(1, eventsCeiling / shards);
+    this.clicksShardCeiling = Math.max(1, clicksCeiling / shards);
+    this.outboundCeiling = Math.max(1, outboundCeiling);
+    backlog(registry, "events", g -> g.eventsBacklog, eventsCeiling, g -> g.eventsFullest);
+    backlog(registry, "clicks", g -> g.clicksBacklog, clicksCeiling, g -> g.clicksFullest);
+    backlog(registry, "outbound", g -> g.outboundBacklog, outboundCeiling, g -> g.outboundBacklog / g.outboundCeiling);
     Gauge.builder("biogate.events.backlog", this, g -> g.eventsBacklog)
       .description("Webhook events queued or being handled").register(registry);
     Gauge.builder("biogate.events.lag.seconds", this, g -> g.eventsLagSeconds)
@@ -66,11 +74,19 @@ public final class StreamGauges {
       .description("Age of the oldest delivery to a destination not yet made").register(registry);
   }
 
-  private void backlog(MeterRegistry registry, String stream, ToDoubleFunction<StreamGauges> value, long ceiling) {
+  /**
+   * A stream's backlog, its ceiling, and its fullest shard's fill: each shard refuses at its share of the ceiling, so
+   * one shard can push back while the whole stream is far below its ceiling (every Klaviyo batch lands on events shard
+   * 0: at 16 shards its senders got 503 backlog_full with the stream at 6 % of its ceiling, no gauge or alert showing it).
+   */
+  private void backlog(MeterRegistry registry, String stream, ToDoubleFunction<StreamGauges> value, long ceiling,
+                       ToDoubleFunction<StreamGauges> fullest) {
     Gauge.builder("biogate.stream.backlog", this, value).tag("stream", stream)
       .description("Entries in the stream not yet finished by every consumer group").register(registry);
     Gauge.builder("biogate.stream.ceiling", () -> ceiling).tag("stream", stream)
       .description("Backlog at which ingestion pushes back instead of queueing").register(registry);
+    Gauge.builder("biogate.stream.shard.fullness", this, fullest).tag("stream", stream)
+      .description("The fullest shard's backlog over its share of the ceiling: at 1 that shard pushes back").register(registry);
   }
 
   public void start() {
@@ -85,9 +101,15 @@ public final class StreamGauges {
 
   private void sample() {
     long now = System.currentTimeMillis();
-    total(RedisKeys::eventsShard).onSuccess(n -> eventsBacklog = n);
-    total(RedisKeys::deadLettersShard).onSuccess(n -> deadLetters = n);
-    total(RedisKeys::clicksShard).onSuccess(n -> clicksBacklog = n);
+    lengths(RedisKeys::eventsShard).onSuccess(lens -> {
+      eventsBacklog = sum(lens);
+      eventsFullest = max(lens) / (double) eventsShardCeiling;
+    });
+    lengths(RedisKeys::deadLettersShard).onSuccess(lens -> deadLetters = sum(lens));
+    lengths(RedisKeys::clicksShard).onSuccess(lens -> {
+      clicksBacklog = sum(lens);
+      clicksFullest = max(lens) / (double) clicksShardCeiling;
+    });
     len(OutboundKeys.STREAM).onSuccess(n -> outboundBacklog = n);
     lagSeconds(RedisKeys::eventsShard, shards, now).onSuccess(s -> eventsLagSeconds = s);
     lagSeconds(x -> OutboundKeys.STREAM, 1, now).onSuccess(s -> outboundLagSeconds = s);
@@ -112,12 +134,21 @@ public final class StreamGauges {
     });
   }
 
-  private Future<Long> total(IntFunction<String> key) {
+  /** The lengths of the {@code shards} streams of a kind. */
+  private Future<long[]> lengths(IntFunction<String> key) {
     List<Future<Long>> lens = new ArrayList<>(shards);
     for (int s = 0; s < shards; s++) {
       lens.add(len(key.apply(s)));
     }
-    return Future.all(lens).map(all -> lens.stream().mapToLong(Future::result).sum());
+    return Future.all(lens).map(all -> lens.stream().mapToLong(Future::result).toArray());
+  }
+
+  private static long sum(long[] lens) {
+    return java.util.Arrays.stream(lens).sum();
+  }
+
+  private static long max(long[] lens) {
+    return java.util.Arrays.stream(lens).max().orElse(0);
   }
 
   private Future<Long> len(String key) {
