@@ -33,8 +33,11 @@ import java.util.Map;
  * A 2xx answer is {@code DONE}; anything else (or a timeout, or no connection) is a {@code RETRY}, so the engine's
  * policy backs off with jitter and dead-letters after {@code maxAttempts}. Each destination has its own circuit
  * breaker (while open, its entries wait without spending attempts or rate tokens: {@code KEEP}) and its own pace ({@code ratePerSec}
- * for the whole deployment, {@link DestinationRate}). Ownership of the entry is confirmed right before each request, so
- * one instance at a time sends a delivery. Every attempt is appended to the delivery's attempt list.
+ * for the whole deployment, {@link DestinationRate}). Only answers that say the destination is down or overloaded
+ * (5xx, {@code 408}, {@code 429}, any other non-2xx that is not a 4xx, a timeout, no connection) count for the breaker;
+ * a {@link #rejects rejection} (any other 4xx) proves the destination up and is a failure of that event alone. Ownership
+ * of the entry is confirmed right before each request, so one instance at a time sends a delivery. Every attempt is
+ * appended to the delivery's attempt list.
  */
 public final class DestinationSender implements StreamHandler {
 
@@ -56,7 +59,7 @@ public final class DestinationSender implements StreamHandler {
     }
   }
 
-  /** A non-2xx answer: stackless, its message a short reason safe to store. */
+  /** A non-2xx answer that counts for the breaker (not a {@link #rejects rejection}): stackless, its message a short reason safe to store. */
   private static final class Refused extends VertxException {
     final int status;
 
@@ -179,6 +182,12 @@ public final class DestinationSender implements StreamHandler {
       .transform(ar -> {
         JsonObject attempt = new JsonObject().put("at", Instant.ofEpochMilli(startMs).toString())
           .put("duration_ms", (System.nanoTime() - startNs) / 1_000_000);
+        if (ar.succeeded() && rejects(ar.result())) {
+          // The destination is up and refuses this event: an attempt of this event, whatever the breaker's state.
+          // Counted for the breaker, rejections opened it, and the rejected entry was then its probe forever: a
+          // failed probe costs no attempt, so it was never dead-lettered and the destination stalled.
+          return record(id, attempt.put("status", ar.result())).map(Outcome.retry("destination answered " + ar.result()));
+        }
         if (ar.succeeded()) {
           return record(id, attempt.put("status", ar.result())).map(Outcome.done());
         }
@@ -209,8 +218,17 @@ public final class DestinationSender implements StreamHandler {
     if (sig != null) {
       req.putHeader(StandardWebhooks.SIGNATURE, sig);
     }
-    return req.sendBuffer(body).compose(r -> r.statusCode() / 100 == 2 ? Future.succeededFuture(r.statusCode())
-      : Future.failedFuture(new Refused(r.statusCode())));
+    return req.sendBuffer(body).compose(r -> r.statusCode() / 100 == 2 || rejects(r.statusCode())
+      ? Future.succeededFuture(r.statusCode()) : Future.failedFuture(new Refused(r.statusCode())));
+  }
+
+  /**
+   * An answer that proves the destination up but refuses this event: a 4xx other than {@code 408} (it timed out
+   * waiting for the request) and {@code 429} (it wants fewer requests), which say nothing about the event. The
+   * breaker's call succeeds with it (a rejected probe closes the breaker); the event spends an attempt.
+   */
+  static boolean rejects(int status) {
+    return status / 100 == 4 && status != 408 && status != 429;
   }
 
   /** {@code {"type","timestamp","data","source"}}: the same bytes on every attempt. */

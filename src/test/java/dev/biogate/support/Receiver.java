@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An outbound destination's receiving end for tests: a Vert.x server on an ephemeral port answering every delivery
- * with {@link #status} (after {@link #delayMs}, when set), and remembering what it got.
+ * with {@link #status} (after {@link #delayMs}, when set), or {@link #rejectStatus} for the deliveries it
+ * {@link #rejected}, and remembering what it got.
  */
 public final class Receiver {
 
@@ -25,6 +26,12 @@ public final class Receiver {
 
   /** What every delivery is answered with; a test changes it to make the destination fail or recover. */
   public final AtomicInteger status = new AtomicInteger(200);
+  /**
+   * Delivery ids the destination refuses for good: answered {@link #rejectStatus} while {@link #status} is a 2xx
+   * (a destination that is up but rejects those events, e.g. a schema it does not accept).
+   */
+  public final Set<String> rejected = ConcurrentHashMap.newKeySet();
+  public final AtomicInteger rejectStatus = new AtomicInteger(422);
   /** How long each answer waits (0: at once). */
   public final AtomicLong delayMs = new AtomicLong();
   public final List<Request> requests = new CopyOnWriteArrayList<>();
@@ -37,8 +44,9 @@ public final class Receiver {
 
   public Future<Receiver> start() {
     server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
-      int s = status.get();
       String deliveryId = new JsonObject(b).getJsonObject("source").getString("delivery_id");
+      int up = status.get();
+      int s = up / 100 == 2 && rejected.contains(deliveryId) ? rejectStatus.get() : up;
       requests.add(new Request(s, req.getHeader("webhook-id"), deliveryId, System.currentTimeMillis()));
       if (delayMs.get() > 0) {
         vertx.setTimer(delayMs.get(), t -> req.response().setStatusCode(s).end());
