@@ -21,7 +21,9 @@ import java.util.Set;
  *
  * @param maxAttempts failed attempts before a delivery is dead-lettered
  * @param timeoutMs one attempt's HTTP timeout
- * @param streamMaxLen the outbound stream's backlog ceiling: beyond it, events wait on the events stream (KEEP) instead
+ * @param streamMaxLen the outbound stream's backlog ceiling: beyond it, events wait on the events stream (KEEP) instead;
+ *                     also the ceiling of the outbound dead letters, which are never trimmed: at it, a delivery due
+ *                     for them stays on the outbound stream and is tried again later
  */
 public record DestinationOptions(int maxAttempts, long retryBaseMs, long retryMaxMs, long timeoutMs, int breakerMaxFailures,
                                  long breakerResetMs, long streamMaxLen, List<Endpoint> endpoints) {

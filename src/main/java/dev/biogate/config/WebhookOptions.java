@@ -20,7 +20,8 @@ import java.util.List;
  * @param claimIdleMs an event a live instance keeps without attempting it this long is taken over by another instance
  * @param streamMaxLen the events stream's backlog ceiling (entries): it holds only unfinished work, and at this many
  *                     entries new deliveries are answered 503 with Retry-After instead of queued. Nothing is ever
- *                     trimmed unhandled.
+ *                     trimmed unhandled. Also the ceiling of each shard's dead letters (the whole value, not a share),
+ *                     which are never trimmed: at it, an event due for them stays on its shard and is tried again later.
  * @param shards ingest shards (webhook and click streams, each with its own hash tag); the same on every instance
  * @param heartbeatTtlMs an instance whose stream heartbeat is older than this is dead: its events are claimed by
  *                       another instance

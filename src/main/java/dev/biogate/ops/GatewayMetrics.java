@@ -117,6 +117,7 @@ public final class GatewayMetrics {
     stream(r, stream, group, s, "handled", StreamStats::handled);
     stream(r, stream, group, s, "failed_attempt", StreamStats::failedAttempts);
     stream(r, stream, group, s, "dead_lettered", StreamStats::deadLettered);
+    stream(r, stream, group, s, "dead_letters_full", StreamStats::deadLettersFull);
     stream(r, stream, group, s, "kept", StreamStats::kept);
     stream(r, stream, group, s, "claimed", StreamStats::claimed);
     stream(r, stream, group, s, "trimmed", StreamStats::trimmed);

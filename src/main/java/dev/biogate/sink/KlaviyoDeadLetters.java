@@ -22,7 +22,10 @@ import java.util.concurrent.TimeUnit;
  */
 final class KlaviyoDeadLetters {
 
-  /** Dead letters kept at most (the oldest go first): a cap on a record of failures, never on work. */
+  /**
+   * The ceiling of each of the sink's dead-letter streams. Nothing is trimmed from them: at the ceiling an event due
+   * for them stays pending on its clicks (or retry) stream and is tried again later (counted and logged by the engine).
+   */
   static final long MAX_LEN = 100_000;
   private static final long TIMEOUT_MS = 5_000;
   static final ApiException NOT_REPLICATED = ApiException.notReplicated("the replay");

@@ -32,6 +32,8 @@ final class HeldEntries {
 
   /** Handlers that could not reach Redis: one line per interval while it lasts. */
   private final ThrottledLog redisTrouble = new ThrottledLog();
+  /** Entries held back because the dead letters are at their ceiling: one line per interval while it lasts. */
+  private final ThrottledLog deadLettersFull = new ThrottledLog();
   private final Vertx vertx;
   private final StreamGroup group;
   private final StreamPolicy policy;
@@ -229,6 +231,16 @@ final class HeldEntries {
       }
       StreamGroup.Failure f = ar.result();
       if (f.next() == StreamGroup.AfterFailure.RETRY) {
+        later(h, o.afterMs() >= 0 ? o.afterMs() : backoff.delay(null, f.attempts()));
+        return;
+      }
+      if (f.next() == StreamGroup.AfterFailure.DEAD_LETTERS_FULL) {
+        // Never dropped to make room: it stays pending here (unfinished, so the stream's backlog ceiling pushes back
+        // on senders) and is tried again after the backoff, dead-lettered once an operator has replayed some.
+        stats.deadLettersFull.increment();
+        deadLettersFull.warn(LOG, System.currentTimeMillis(), "entries", "{}/{}: dead letters {} at their ceiling ({});"
+          + " entry {} ({}) stays pending and is tried again later", policy.stream(), policy.group(), policy.deadLetters(),
+          policy.deadLetterCap(), h.entry.id(), o.reason());
         later(h, o.afterMs() >= 0 ? o.afterMs() : backoff.delay(null, f.attempts()));
         return;
       }

@@ -17,8 +17,11 @@ import java.util.concurrent.TimeUnit;
  */
 final class StreamGroup {
 
-  /** What a failed attempt led to. */
-  enum AfterFailure { RETRY, DEAD_LETTERED, GONE }
+  /**
+   * What a failed attempt led to: retry later; dead-lettered; gone (another consumer finished the entry); or due for
+   * the dead letters while they are at their ceiling (the entry stays pending, tried again later).
+   */
+  enum AfterFailure { RETRY, DEAD_LETTERED, GONE, DEAD_LETTERS_FULL }
 
   record Failure(AfterFailure next, int attempts) {
   }
@@ -93,7 +96,12 @@ final class StreamGroup {
         Long.toString(p.historyTtlS()), Long.toString(p.deadLetterCap()), p.soleReader() ? "1" : "0", dead ? "1" : "0"))
       .map(r -> {
         int code = r.get(0).toInteger();
-        AfterFailure next = code == 0 ? AfterFailure.RETRY : code == 1 ? AfterFailure.DEAD_LETTERED : AfterFailure.GONE;
+        AfterFailure next = switch (code) {
+          case 0 -> AfterFailure.RETRY;
+          case 1 -> AfterFailure.DEAD_LETTERED;
+          case 3 -> AfterFailure.DEAD_LETTERS_FULL;
+          default -> AfterFailure.GONE;
+        };
         return new Failure(next, r.get(1).toInteger());
       });
   }

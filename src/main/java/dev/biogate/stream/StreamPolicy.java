@@ -80,7 +80,11 @@ public final class StreamPolicy {
   public StreamPolicy durableConfirm(BooleanSupplier when, long waitMs, LongConsumer acked) {
     this.confirmWaits = when; this.confirmWaitMs = waitMs; this.confirmAcked = acked; return this;
   }
-  /** The dead-letter stream (must share the stream's hash tag) and its cap. */
+  /**
+   * The dead-letter stream (must share the stream's hash tag) and its ceiling. Dead letters are never trimmed: at the
+   * ceiling an entry due for them stays pending in its stream and is tried again after the backoff (counted and
+   * logged), so the stream's own backlog ceiling pushes back instead of anything accepted being dropped.
+   */
   public StreamPolicy deadLetters(String key, long cap) { this.deadLetters = key; this.deadLetterCap = cap; return this; }
   /** This group is the stream's only reader: finished entries are deleted at once, so the stream holds only work. */
   public StreamPolicy soleReader(boolean sole) { this.soleReader = sole; return this; }

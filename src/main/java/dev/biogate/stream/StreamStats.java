@@ -8,6 +8,7 @@ public final class StreamStats {
   final LongAdder handled = new LongAdder();
   final LongAdder failedAttempts = new LongAdder();
   final LongAdder deadLettered = new LongAdder();
+  final LongAdder deadLettersFull = new LongAdder();
   final LongAdder kept = new LongAdder();
   final LongAdder claimed = new LongAdder();
   final LongAdder lost = new LongAdder();
@@ -21,6 +22,11 @@ public final class StreamStats {
   public long failedAttempts() { return failedAttempts.sum(); }
   /** Entries this instance moved to the dead letters. */
   public long deadLettered() { return deadLettered.sum(); }
+  /**
+   * Times an entry due for the dead letters stayed pending instead, because they were at their ceiling (each time it
+   * is due again counts again).
+   */
+  public long deadLettersFull() { return deadLettersFull.sum(); }
   /** Offers answered KEEP (receiver paused). */
   public long kept() { return kept.sum(); }
   /** Entries taken over from consumers of dead instances. */
