@@ -352,6 +352,7 @@ public final class Gateway {
     GatewayMetrics.bindWebhooks(registry, deliveries);
     GatewayMetrics.bindEvents(registry, eventStats);
     GatewayMetrics.bindAnalytics(registry, recorder, counter, klaviyo);
+    GatewayMetrics.bindAnalyticsQueries(registry, analyticsApi);
     streams.start();
     LinksHandler links = new LinksHandler(profiles, config.http().cursorSecret());
     // The mark outlives the reset by a probe's length: half-open, the breaker is still the one a probe may reopen.

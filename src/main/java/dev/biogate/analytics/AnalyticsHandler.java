@@ -4,23 +4,31 @@ import dev.biogate.http.ApiException;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.HttpTokens;
 import dev.biogate.http.Usernames;
+import dev.biogate.redis.RedisErrors;
+import dev.biogate.redis.ThrottledLog;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
  * {@code GET /v1/analytics/{username}/clicks?from&to&granularity}: one creator's click counts, for that creator's own
  * API key only. No key or an unknown/revoked key → {@code 401}; another creator's key → {@code 403}; bad parameters →
  * {@code 400} (checked after the key, so they reveal nothing to strangers). The whole query has a time budget
- * ({@code queryTimeoutMs}, 30 s): past it, or with Redis unavailable, the answer is a {@code 503}.
+ * ({@code queryTimeoutMs}, 30 s): past it, or with Redis unavailable, the answer is a {@code 503}. Such refusals are
+ * counted ({@link #refusedTimeout}, {@link #refusedUnavailable}) and logged at most once per
+ * {@link ThrottledLog#INTERVAL_MS} with their cause: they used to leave no trace but the status count.
  */
 public final class AnalyticsHandler implements Handler<RoutingContext> {
 
+  private static final Logger LOG = LoggerFactory.getLogger(AnalyticsHandler.class);
   private static final ApiException NO_KEY = new ApiException(401, "unauthorized", "an analytics API key is required (Authorization: Bearer <key>)");
   private static final ApiException BAD_KEY = new ApiException(401, "unauthorized", "this API key is not valid");
   private static final ApiException FOREIGN = new ApiException(403, "forbidden", "this API key belongs to another creator");
@@ -32,6 +40,9 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
   private final long timeoutMs;
   private final int maxBuckets;
   private final LongSupplier clock;
+  private final LongAdder timeouts = new LongAdder();
+  private final LongAdder unavailable = new LongAdder();
+  private final ThrottledLog refusals = new ThrottledLog();
 
   public AnalyticsHandler(CreatorKeys keys, ClickQuery query, long timeoutMs, int maxBuckets, LongSupplier clock) {
     this.keys = keys;
@@ -70,8 +81,22 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
       } else if (ar.cause() instanceof ApiException) {
         ErrorResponses.send(ctx.response(), ar.cause());
       } else {
-        ErrorResponses.send(ctx.response(), ar.cause() instanceof TimeoutException ? TIMEOUT : UNAVAILABLE);
+        boolean late = ar.cause() instanceof TimeoutException;
+        (late ? timeouts : unavailable).increment();
+        refusals.warn(LOG, clock.getAsLong(), "refused queries", "analytics query for {} refused with 503 {}: {}",
+          username, late ? "timeout" : "unavailable", RedisErrors.describe(ar.cause()));
+        ErrorResponses.send(ctx.response(), late ? TIMEOUT : UNAVAILABLE);
       }
     });
+  }
+
+  /** Queries answered {@code 503 timeout}: past {@code queryTimeoutMs}. */
+  public long refusedTimeout() {
+    return timeouts.sum();
+  }
+
+  /** Queries answered {@code 503 unavailable}: Redis failed them. */
+  public long refusedUnavailable() {
+    return unavailable.sum();
   }
 }

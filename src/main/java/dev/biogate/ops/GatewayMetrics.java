@@ -1,5 +1,6 @@
 package dev.biogate.ops;
 
+import dev.biogate.analytics.AnalyticsHandler;
 import dev.biogate.analytics.ClickCounter;
 import dev.biogate.analytics.ClickRecorder;
 import dev.biogate.stream.StreamStats;
@@ -158,6 +159,14 @@ public final class GatewayMetrics {
       .description("1 while the sink is paused because the provider refused its key (401/403)").register(r);
     Gauge.builder("biogate.sink.circuit.state", sink, k -> state(k.breakerState())).tag("sink", "klaviyo")
       .description("Sink circuit breaker: 0 closed, 1 half-open, 2 open").register(r);
+  }
+
+  /** Analytics queries answered 503, by reason ({@code timeout}: past the query budget; {@code unavailable}: Redis failed). */
+  public static void bindAnalyticsQueries(MeterRegistry r, AnalyticsHandler queries) {
+    FunctionCounter.builder("biogate.analytics.queries.refused", queries, AnalyticsHandler::refusedTimeout).tag("reason", "timeout")
+      .description("Analytics queries answered 503, by reason").register(r);
+    FunctionCounter.builder("biogate.analytics.queries.refused", queries, AnalyticsHandler::refusedUnavailable).tag("reason", "unavailable")
+      .description("Analytics queries answered 503, by reason").register(r);
   }
 
   private static void counted(MeterRegistry r, ClickCounter c, String result, ToDoubleFunction<ClickCounter> f) {

@@ -1,6 +1,7 @@
 package dev.biogate.analytics;
 
 import dev.biogate.support.HarnessTest;
+import dev.biogate.support.LogCapture;
 import dev.biogate.support.Sharded;
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
@@ -227,10 +228,12 @@ class AnalyticsApiTest extends HarnessTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
+  /** The refusal is counted and logged with its reason: such 503s used to leave no trace but the status count. */
   @Test
   void answers503WhenTheQueryExceedsItsTimeBudget(VertxTestContext ctx) {
     JsonObject cfg = Clicks.config(dir.resolve("clicks.journal"));
     cfg.getJsonObject("analytics").put("queryTimeoutMs", 300);
+    LogCapture log = LogCapture.of(AnalyticsHandler.class, e -> e.getLevel() + " " + e.getFormattedMessage());
     h.gateway(cfg).compose(g -> Clicks.issueKey(h, g, "demo").compose(key ->
         // Redis stops answering (every client paused for 1.5 s): the query must give up after its 300 ms budget.
         g.redis().send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(1_500)).compose(v -> {
@@ -241,8 +244,15 @@ class AnalyticsApiTest extends HarnessTest {
             assertTrue(System.currentTimeMillis() - start < 1_400, "answered within the budget, not when Redis came back");
             return null;
           });
-        })))
-      .onComplete(ctx.succeedingThenComplete());
+        }).compose(v -> h.get(g, "/metrics"))))
+      .onComplete(ctx.succeeding(metrics -> ctx.verify(() -> {
+        log.close();
+        assertTrue(metrics.bodyAsString().lines().anyMatch(l -> l.startsWith("biogate_analytics_queries_refused_total{")
+          && l.contains("reason=\"timeout\"") && l.endsWith(" 1.0")), "counted by reason");
+        assertEquals(1, log.lines().stream().filter(l -> l.startsWith("WARN analytics query for demo refused with 503 timeout")).count(),
+          log.lines().toString());
+        ctx.completeNow();
+      })));
   }
 
   private static Future<Void> xadd(Gateway g, String eventId, String linkId, String ts) {
