@@ -13,8 +13,8 @@ import java.time.format.DateTimeParseException;
  * The time range of an analytics query: {@code from} (inclusive) to {@code to} (exclusive), ISO-8601 instants (with
  * {@code Z} or an offset) or dates (UTC midnight), counted in whole buckets of {@code granularity}: the first bucket
  * is the one holding {@code from}, the last the one holding the instant before {@code to}. Defaults: the 24 hours
- * before now, by hour. Every problem is a {@code 400}: unreadable dates, {@code from >= to}, an unknown granularity,
- * more than {@code maxBuckets} buckets.
+ * before now, by hour. Every problem is a {@code 400}: unreadable dates, instants outside years 0000 to 9999,
+ * {@code from >= to}, an unknown granularity, more than {@code maxBuckets} buckets.
  *
  * @param firstBucket start (epoch ms) of the first bucket
  * @param buckets how many buckets the range covers
@@ -22,6 +22,13 @@ import java.time.format.DateTimeParseException;
 public record QueryRange(long fromMs, long toMs, Granularity granularity, long firstBucket, int buckets) {
 
   static final long DEFAULT_SPAN_MS = 86_400_000L;
+  /**
+   * The instants accepted, 0000-01-01T00:00:00Z to 10000-01-01T00:00:00Z (the end of 9999, as an exclusive {@code to}):
+   * the years of an RFC 3339 timestamp. Bucket arithmetic over them cannot overflow a long; at the ends of the epoch-ms
+   * range it did, and answered 200 with {@code from} after {@code to}.
+   */
+  static final long EARLIEST_MS = Instant.parse("0000-01-01T00:00:00Z").toEpochMilli();
+  static final long LATEST_MS = Instant.parse("+10000-01-01T00:00:00Z").toEpochMilli();
 
   public static QueryRange parse(MultiMap params, long nowMs, int maxBuckets) {
     String g = params.get("granularity");
@@ -56,6 +63,14 @@ public record QueryRange(long fromMs, long toMs, Granularity granularity, long f
   }
 
   static long instant(String raw, String name) {
+    long ms = parsed(raw, name);
+    if (ms < EARLIEST_MS || ms > LATEST_MS) {
+      throw bad("invalid_" + name, name + " must be in the years 0000 to 9999");
+    }
+    return ms;
+  }
+
+  private static long parsed(String raw, String name) {
     // A '+' of an offset arrives as a space when the client did not percent-encode it.
     String s = raw.trim().replace(' ', '+');
     try {

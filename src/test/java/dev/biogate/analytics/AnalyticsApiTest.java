@@ -205,6 +205,41 @@ class AnalyticsApiTest extends HarnessTest {
       })));
   }
 
+  /**
+   * Found with raw sockets: instants at the ends of the epoch-millisecond range overflowed the bucket arithmetic and
+   * were answered 200 with {@code from} after {@code to}. Ends outside years 0000 to 9999 are refused, each naming the
+   * parameter; the ends of that span are still answered.
+   */
+  @Test
+  void instantsOutsideYearsZeroToNineThousandNineHundredNinetyNineAreRefused(VertxTestContext ctx) {
+    String base = "/v1/analytics/demo/clicks?granularity=minute&";
+    gateway().compose(g -> Clicks.issueKey(h, g, "demo").compose(key -> sequence(List.of(
+      () -> h.send(HttpMethod.GET, g, base + "from=-292275055-05-16T16:47:04.192Z&to=-292275055-05-16T16:48:04.193Z", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=%2B292278994-08-17T07:10:55.807Z&to=%2B292278994-08-17T07:12:55.807Z", key),
+      () -> h.send(HttpMethod.GET, g, base + "to=-292275055-05-16T16:48:04.193Z", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=2025-01-01T00:00:00Z&to=%2B10000-01-01T00:01:00Z", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=-0001-12-31T23:59:00Z&to=0000-01-01T00:01:00Z", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=9999-12-31T23:00:00Z&to=9999-12-31", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=0000-01-01T00:00:00Z&to=0000-01-01T01:00:00Z", key)))))
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        String[] codes = {"invalid_from", "invalid_from", "invalid_to", "invalid_to", "invalid_from"};
+        for (int i = 0; i < codes.length; i++) {
+          assertEquals(400, rs.get(i).statusCode(), i + ": " + rs.get(i).bodyAsString());
+          assertEquals(codes[i], rs.get(i).bodyAsJsonObject().getString("error"), i + ": " + rs.get(i).bodyAsString());
+        }
+        JsonObject last = rs.get(5).bodyAsJsonObject();
+        assertEquals(200, rs.get(5).statusCode(), rs.get(5).bodyAsString());
+        assertEquals("9999-12-31T23:00:00Z", last.getString("from"));
+        assertEquals("+10000-01-01T00:00:00Z", last.getString("to"), "the end of the last minute of 9999");
+        assertEquals(60, last.getJsonArray("series").size());
+        JsonObject first = rs.get(6).bodyAsJsonObject();
+        assertEquals(200, rs.get(6).statusCode(), rs.get(6).bodyAsString());
+        assertEquals("0000-01-01T00:00:00Z", first.getString("from"));
+        assertEquals(60, first.getJsonArray("series").size());
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void attributesLinkmeClicksThroughTheLinkIndexAndCountsUnknownLinksUnattributed(Vertx vertx, VertxTestContext ctx) {
     long now = System.currentTimeMillis();
