@@ -56,4 +56,9 @@ public final class Freshness {
   public long freshMs() {
     return freshMs;
   }
+
+  /** How long a remembered 404 is served ({@code cache.negativeTtlMs}). */
+  public long negativeMs() {
+    return negativeMs;
+  }
 }

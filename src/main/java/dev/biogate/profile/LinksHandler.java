@@ -73,7 +73,10 @@ public final class LinksHandler implements Handler<RoutingContext> {
       }
       CachedProfile p = ar.result();
       if (!p.found()) {
-        ctx.response().setStatusCode(404).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(p.json());
+        // The profile read's remembered 404, with its negative-cache headers: without them a cache could keep it for
+        // as long as it chose (a 404 is heuristically cacheable).
+        ctx.response().setStatusCode(404).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .putHeader(HttpHeaders.CACHE_CONTROL, "public, max-age=" + service.freshness().negativeMs() / 1000).end(p.json());
         return;
       }
       JsonArray all = p.document().getJsonArray("links");

@@ -527,6 +527,25 @@ class ProfileReadPathTest extends HarnessTest {
       })));
   }
 
+  /**
+   * The links of an unknown profile are the same remembered 404 as the profile read, and say so to caches the same
+   * way. Found with raw sockets: that 404 carried no Cache-Control at all, so a cache could keep it as long as it chose.
+   */
+  @Test
+  void theLinksOfAnUnknownProfileAreCachedLikeItsProfileRead(VertxTestContext ctx) {
+    h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/nobody/links")
+      .compose(links -> h.get(g, "/v1/profiles/nobody").map(profile -> List.of(links, profile))))
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        HttpResponse<Buffer> links = rs.get(0);
+        HttpResponse<Buffer> profile = rs.get(1);
+        assertEquals(404, links.statusCode());
+        assertEquals("profile_not_found", links.bodyAsJsonObject().getString("error"));
+        assertEquals("public, max-age=5", profile.getHeader("Cache-Control"), "the profile read's negative TTL");
+        assertEquals(profile.getHeader("Cache-Control"), links.getHeader("Cache-Control"));
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void pagesLinksWithOpaqueCursors(VertxTestContext ctx) {
     h.gateway(SHORT_WINDOWS, clock).compose(g -> collectPages(g, "/v1/profiles/demo/links?limit=10", new JsonArray(), 0)
