@@ -45,9 +45,12 @@ public final class EdgeHeaders {
     h.add(CONTENT_SECURITY_POLICY, CSP);
   }
 
-  /** {@code Date} and the security headers as raw header lines, for answers written below the HTTP encoder. */
-  static String securityLines() {
-    return HttpDate.NAME + ": " + HttpDate.now() + "\r\n" + X_CONTENT_TYPE_OPTIONS + ": " + NOSNIFF + "\r\n" + X_FRAME_OPTIONS + ": " + DENY + "\r\n" + REFERRER_POLICY + ": "
+  /**
+   * {@code Date} (given: answers written below the HTTP encoder are built once, and each copy sent is dated then) and
+   * the security headers as raw header lines.
+   */
+  static String securityLines(CharSequence date) {
+    return HttpDate.NAME + ": " + date + "\r\n" + X_CONTENT_TYPE_OPTIONS + ": " + NOSNIFF + "\r\n" + X_FRAME_OPTIONS + ": " + DENY + "\r\n" + REFERRER_POLICY + ": "
       + NO_REFERRER + "\r\n" + CONTENT_SECURITY_POLICY + ": " + CSP + "\r\n";
   }
 

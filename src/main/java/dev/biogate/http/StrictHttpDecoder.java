@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.http.HttpConnection;
@@ -198,7 +199,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     if (linger) {
       ctx.channel().closeFuture().addListener(f -> limits.lingered());
     }
-    closeAfter(ctx.writeAndFlush(withRequestId(TOO_MANY_CONNECTIONS, null)), linger);
+    closeAfter(ctx.writeAndFlush(stamped(TOO_MANY_CONNECTIONS, null)), linger);
   }
 
   /**
@@ -221,7 +222,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     }
     // The oldest unanswered request is the one being handled (pipelined ones wait behind it): answered here unless its
     // answer has begun, in which case the connection only closes. Requests pipelined behind it get no answer.
-    ByteBuf last = answering ? Unpooled.EMPTY_BUFFER : withRequestId(SHUTTING_DOWN, requestId(answers));
+    ByteBuf last = answering ? Unpooled.EMPTY_BUFFER : stamped(SHUTTING_DOWN, requestId(answers));
     closeAfter(ctx.writeAndFlush(last), inBody);
   }
 
@@ -596,7 +597,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     // while it reads at the end of the read, and a plain close would drop them.
     // The refused request's head was read when it is in its body: then its id is known.
     ByteBuf last = answers == before && !answering
-      ? withRequestId(answer, inBody ? requestId(before) : null) : Unpooled.EMPTY_BUFFER;
+      ? stamped(answer, inBody ? requestId(before) : null) : Unpooled.EMPTY_BUFFER;
     closeAfter(ctx.writeAndFlush(last), false);
   }
 
@@ -847,17 +848,19 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     "this instance is stopping and could not finish the request in time; retry");
 
   private static final String ID_PLACEHOLDER = "00000000000000000000000000000000"; // a constant: set before the answers above
+  /** An IMF-fixdate, as long as {@link HttpDate#now()} is (until the year 10000). A constant, like the id's. */
+  private static final String DATE_PLACEHOLDER = "Thu, 01 Jan 1970 00:00:00 GMT";
 
   /**
    * A JSON error answer with the security headers and {@code no-store} that closes the connection, as raw bytes;
-   * {@code extraHeaders} are whole header lines, each ending in CRLF. Its {@code X-Request-Id} is a placeholder,
-   * filled for each answer sent.
+   * {@code extraHeaders} are whole header lines, each ending in CRLF. Its {@code X-Request-Id} and {@code Date} are
+   * placeholders, filled for each answer sent ({@link #stamped}).
    */
   private static byte[] rawAnswer(String status, String extraHeaders, String code, String message) {
     byte[] body = ErrorResponses.body(code, message).getBytes(StandardCharsets.UTF_8);
     String head = "HTTP/1.1 " + status + "\r\n" + RequestTrace.REQUEST_ID + ": " + ID_PLACEHOLDER
       + "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
-      + extraHeaders + EdgeHeaders.securityLines() + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
+      + extraHeaders + EdgeHeaders.securityLines(DATE_PLACEHOLDER) + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
     byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
     byte[] all = new byte[h.length + body.length];
     System.arraycopy(h, 0, all, 0, h.length);
@@ -870,26 +873,42 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   }
 
   /**
-   * A copy of a raw answer carrying the request's id when it sent one the handlers would echo
-   * ({@link RequestTrace#saneId}), else a fresh one, as every answer carries one.
+   * A copy of a raw answer dated now, carrying the request's id when it sent one the handlers would echo
+   * ({@link RequestTrace#saneId}), else a fresh one, as every answer carries one. Dating each copy: the answers used
+   * to carry the Date of the moment this class was loaded.
    */
-  private static ByteBuf withRequestId(byte[] answer, CharSequence clientId) {
-    int at = indexOf(answer, ID_PLACEHOLDER.getBytes(StandardCharsets.ISO_8859_1));
+  private static ByteBuf stamped(byte[] answer, CharSequence clientId) {
+    int at = indexOf(answer, ID_PLACEHOLDER_BYTES);
+    byte[] out;
     if (clientId != null && RequestTrace.saneId(clientId.toString())) {
-      byte[] id = clientId.toString().getBytes(StandardCharsets.ISO_8859_1);
-      byte[] out = new byte[answer.length - ID_PLACEHOLDER.length() + id.length];
-      System.arraycopy(answer, 0, out, 0, at);
-      System.arraycopy(id, 0, out, at, id.length);
-      int after = at + ID_PLACEHOLDER.length();
-      System.arraycopy(answer, after, out, at + id.length, answer.length - after);
-      return Unpooled.wrappedBuffer(out);
+      out = replaced(answer, at, ID_PLACEHOLDER.length(), clientId.toString().getBytes(StandardCharsets.ISO_8859_1));
+    } else {
+      out = answer.clone();
+      ThreadLocalRandom random = ThreadLocalRandom.current();
+      for (int i = 0; i < 32; i++) {
+        out[at + i] = (byte) Character.forDigit(random.nextInt(16), 16);
+      }
     }
-    byte[] copy = answer.clone();
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    for (int i = 0; i < 32; i++) {
-      copy[at + i] = (byte) Character.forDigit(random.nextInt(16), 16);
+    AsciiString date = HttpDate.now();
+    int dateAt = indexOf(out, DATE_PLACEHOLDER_BYTES);
+    if (date.length() == DATE_PLACEHOLDER.length()) {
+      System.arraycopy(date.array(), date.arrayOffset(), out, dateAt, date.length());
+    } else {
+      out = replaced(out, dateAt, DATE_PLACEHOLDER.length(), date.toByteArray());
     }
-    return Unpooled.wrappedBuffer(copy);
+    return Unpooled.wrappedBuffer(out);
+  }
+
+  private static final byte[] ID_PLACEHOLDER_BYTES = ID_PLACEHOLDER.getBytes(StandardCharsets.ISO_8859_1);
+  private static final byte[] DATE_PLACEHOLDER_BYTES = DATE_PLACEHOLDER.getBytes(StandardCharsets.ISO_8859_1);
+
+  /** {@code in} with its {@code length} bytes from {@code at} replaced by {@code with}. */
+  private static byte[] replaced(byte[] in, int at, int length, byte[] with) {
+    byte[] out = new byte[in.length - length + with.length];
+    System.arraycopy(in, 0, out, 0, at);
+    System.arraycopy(with, 0, out, at, with.length);
+    System.arraycopy(in, at + length, out, at + with.length, in.length - at - length);
+    return out;
   }
 
   private static int indexOf(byte[] in, byte[] what) {
@@ -902,7 +921,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       }
       return i;
     }
-    throw new IllegalStateException("no request id placeholder");
+    throw new IllegalStateException("no placeholder in a raw answer");
   }
 
 

@@ -1,5 +1,6 @@
 package dev.biogate.http;
 
+import dev.biogate.support.Eventually;
 import dev.biogate.support.HarnessTest;
 import dev.biogate.support.RawHttp;
 import io.vertx.core.Future;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -71,6 +73,41 @@ class HttpFramingTest extends HarnessTest {
         assertEquals(403, rs.get(0).status(), "read as a request, refused for its signature: " + rs);
         ctx.completeNow();
       })));
+  }
+
+  /**
+   * Answers the decoder writes itself carry the time they are sent at. Found with raw sockets: they were built once,
+   * with the Date of the moment the decoder's class was loaded, and a 400 sent minutes later still said that time.
+   */
+  @Test
+  void answersTheDecoderWritesItselfCarryTheDateTheyAreSentAt(Vertx vertx, VertxTestContext ctx) {
+    String folded = "GET /health/live HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n";
+    AtomicLong served = new AtomicLong();
+    raw().exchange(g.port(), folded, 5_000).compose(first -> {
+      long firstDate = date(first.get(0).header("Date"));
+      // Two seconds on from the first such answer, seen in the Date of an answer written by the handlers.
+      return Eventually.until(vertx, () -> h.get(g, "/health/live").map(r -> {
+        served.set(date(r.getHeader("Date")));
+        return served.get() >= firstDate + 2_000;
+      }), 10_000, "an answer dated 2 s after the first decoder answer");
+    }).compose(v -> Future.all(raw().exchange(g.port(), folded, 5_000), raw().connect(g.port()).compose(so -> {
+      so.write(post("Content-Length: 100\r\n", "{\"a\":"));
+      return raw().untilClosed(so, 20_000);
+    }))).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+      long now = System.currentTimeMillis();
+      for (int i = 0; i < 2; i++) {
+        RawHttp.Response r = ((List<RawHttp.Response>) all.resultAt(i)).get(0);
+        assertEquals(i == 0 ? 400 : 408, r.status(), r.toString());
+        long at = date(r.header("Date"));
+        assertTrue(at >= served.get() && at <= now, r.status() + " dated " + r.header("Date") + ", after an answer dated "
+          + java.time.Instant.ofEpochMilli(served.get()));
+      }
+      ctx.completeNow();
+    })));
+  }
+
+  private static long date(String httpDate) {
+    return java.time.ZonedDateTime.parse(httpDate, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
   }
 
   /**
