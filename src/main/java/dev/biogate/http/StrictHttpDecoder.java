@@ -977,7 +977,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
           throw new FramingException(400, "bad_request", transferEncoding ? "Content-Length together with Transfer-Encoding"
             : "more than one Content-Length");
         }
-        if (!decimal(value)) {
+        if (!length(value)) {
           throw digits(value) ? new FramingException(413, "payload_too_large", "the declared body is larger than any accepted")
             : new FramingException(400, "bad_request", "Content-Length is not a decimal number");
         }
@@ -1153,6 +1153,18 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     /** 1*DIGIT within 18 digits: any such length is read without overflow. */
     private static boolean decimal(CharSequence v) {
       return v.length() <= 18 && digits(v);
+    }
+
+    /**
+     * A Content-Length read without overflow: 1*DIGIT (RFC 9110 8.6), leading zeros as many as sent, at most 18 digits
+     * after them. Counting every digit refused {@code 0000000000000000002} as a body larger than any accepted.
+     */
+    private static boolean length(CharSequence v) {
+      int zeros = 0;
+      while (zeros < v.length() - 1 && v.charAt(zeros) == '0') {
+        zeros++;
+      }
+      return v.length() - zeros <= 18 && digits(v);
     }
 
     private static boolean equalsIgnoreCase(CharSequence a, String b) {

@@ -76,6 +76,32 @@ class HttpFramingTest extends HarnessTest {
   }
 
   /**
+   * Leading zeros do not make a length larger: 19 or more digits of which few are significant are read (found with
+   * raw sockets: {@code 0000000000000000002} and nineteen zeros were answered 413 as a body larger than any accepted).
+   * A value too large to read stays a 413, leading zeros or not.
+   */
+  @Test
+  void aContentLengthOfManyDigitsWithLeadingZerosIsReadByItsValue(VertxTestContext ctx) {
+    String head = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE
+      + "Content-Type: application/json\r\nConnection: close\r\n";
+    Future<List<RawHttp.Response>> two = raw().exchange(g.port(), head + "Content-Length: " + "0".repeat(18) + "2\r\n\r\n{}", 5_000);
+    Future<List<RawHttp.Response>> longer = raw().exchange(g.port(), head + "Content-Length: " + "0".repeat(40) + "2\r\n\r\n{}", 5_000);
+    Future<List<RawHttp.Response>> zero = raw().exchange(g.port(), head + "Content-Length: " + "0".repeat(19) + "\r\n\r\n", 5_000);
+    Future<List<RawHttp.Response>> huge = raw().exchange(g.port(), head + "Content-Length: 000" + "9".repeat(19) + "\r\n\r\n{}", 5_000);
+    Future.all(two, longer, zero, huge).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+      for (int i = 0; i < 3; i++) {
+        List<RawHttp.Response> rs = all.resultAt(i);
+        assertEquals(1, rs.size(), i + ": " + rs);
+        assertEquals(403, rs.get(0).status(), i + ": read as a request, refused for its signature: " + rs);
+      }
+      List<RawHttp.Response> tooLarge = all.resultAt(3);
+      assertEquals(413, tooLarge.get(0).status(), tooLarge.toString());
+      assertErrorAnswer(tooLarge.get(0));
+      ctx.completeNow();
+    })));
+  }
+
+  /**
    * Answers the decoder writes itself carry the time they are sent at. Found with raw sockets: they were built once,
    * with the Date of the moment the decoder's class was loaded, and a 400 sent minutes later still said that time.
    */
