@@ -1,12 +1,17 @@
 -- The one write path of a profile's shared copy (L2): upstream fetches, webhook patches and purges all come here.
--- KEYS[1] = the copy (bg:profile:{u}), KEYS[2] = its version (bg:profile:{u}:version); one hash tag, one slot.
+-- KEYS[1] = the copy (bg:profile:{u}), KEYS[2] = its version (bg:profile:{u}:version), KEYS[3] = when the changes
+-- applied to it were made (bg:profile:{u}:changes, a hash: part -> epoch ms); one hash tag, one slot.
 -- ARGV[1] = fetch | patch | purge
 -- ARGV[2] = the version the writer read before it started (fetch: before calling the upstream; patch: with the
 --           copy it changed); ignored by purge
 -- ARGV[3] = the encoded copy (fetch, patch)        ARGV[4] = the copy's TTL, ms (fetch, patch)
 -- ARGV[5] = the version's TTL, ms (longer than any copy's and any fetch's lifetime)
 -- ARGV[6] = the invalidation channel              ARGV[7] = "<writer id> <username>"
--- Returns {1, new version} when written, {0, current version} when refused.
+-- ARGV[8] = the part of the profile a webhook change applies to ("profile", "link:<id>"), '' for none (fetches, an
+--           operator's purge, changes without a time)
+-- ARGV[9] = when that change was made, epoch ms  ARGV[10] = how long change times are kept, ms
+-- Returns {1, new version} when written, {0, current version} when refused, {2, current version} when the change is
+-- older than one already written to the same part (the caller skips it).
 --
 -- Why a fetch can never overwrite a newer change: every accepted write moves the version, and a fetch or patch is
 -- accepted only if the version is still the one it read before it began. A webhook that lands while a fetch is in
@@ -14,11 +19,25 @@
 -- tombstone), so the older fetch is refused and the next read fetches the current profile. The compare and the
 -- write run in one script: nothing can write between them.
 --
+-- Why an older change never overwrites a newer one: the version only says that nothing was written since the writer
+-- read; two changes handled at the same moment (on two instances, or one) both pass it in turn, the second reading
+-- the first one's copy. So the time of the newest change written to each part is kept next to the copy and checked
+-- in the same step as the write: an older change is refused for good, however it interleaved with the newer one,
+-- and a change made at the same time as the newest one is applied (a redelivery of it changes nothing). The times
+-- outlive the copy (a link deleted while nothing was cached must not come back with a late link.created).
+--
 -- Versions are max(current + 1, Redis time in microseconds): strictly increasing per profile, and never reused
 -- even if the version key expires (it lives longer than any copy, so that only happens to idle profiles).
 -- Every accepted write tells every instance (pub/sub) that L1 copies older than the new version are out of date.
 redis.replicate_commands()
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+local part = ARGV[8]
+if part ~= nil and part ~= '' then
+  local newest = tonumber(redis.call('HGET', KEYS[3], part) or '-1')
+  if tonumber(ARGV[9]) < newest then
+    return {2, string.format('%.0f', current)}
+  end
+end
 if ARGV[1] ~= 'purge' and current ~= tonumber(ARGV[2]) then
   return {0, string.format('%.0f', current)}
 end
@@ -30,5 +49,9 @@ else
   redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 end
 redis.call('SET', KEYS[2], version, 'PX', ARGV[5])
+if part ~= nil and part ~= '' then
+  redis.call('HSET', KEYS[3], part, ARGV[9])
+  redis.call('PEXPIRE', KEYS[3], ARGV[10])
+end
 redis.call('PUBLISH', ARGV[6], ARGV[7] .. ' ' .. version)
 return {1, version}

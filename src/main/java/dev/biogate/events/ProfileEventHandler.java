@@ -1,7 +1,9 @@
 package dev.biogate.events;
 
 import dev.biogate.http.Usernames;
+import dev.biogate.profile.ChangeTime;
 import dev.biogate.profile.ProfileService;
+import dev.biogate.profile.ProfileService.Patched;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
 import io.vertx.core.Future;
@@ -24,9 +26,14 @@ import java.util.function.Supplier;
  * them.
  * <p>
  * Changes to one profile are queued on this instance so they apply in stream order; across instances, the
- * versioned write makes a patch that raced another write read the copy again instead of overwriting it. Changes that
- * arrive late are ordered by when they were made: one older than a change already applied to the same link or profile
- * is skipped ({@code redis/event_order.lua}).
+ * versioned write makes a patch that raced another write read the copy again instead of overwriting it. Changes are
+ * ordered by when they were made, not by when they arrive: one older than a change already applied to the same link or
+ * profile is skipped. The write itself checks that, in the same step (the time of the newest change to each part is
+ * kept with the shared copy, {@code redis/profile_write.lua}), so an older and a newer change handled at the same
+ * moment, on two instances or one, end with the newer one on every instance ({@code ChangeOrderRaceTest}). Before
+ * that, {@code redis/event_order.lua} records the newest time per link and profile whoever owns it: a cheap early skip,
+ * and the only order kept for a link event whose creator is unknown (a late {@code link.created} naming its creator
+ * must still not bring back a link deleted while no cached profile held it).
  */
 final class ProfileEventHandler {
 
@@ -75,10 +82,11 @@ final class ProfileEventHandler {
       if (!newest) {
         return Future.succeededFuture(Change.OLDER);
       }
+      ChangeTime at = ChangeTime.profile(madeAtMs);
       if (!data.containsKey("bio") || !data.containsKey("avatar_url") || !data.containsKey("theme")) {
-        return serialized(username, () -> profiles.outdate(username)).map(Change.OUTDATED);
+        return outdate(username, at);
       }
-      return apply(username, doc -> doc.put("bio", data.getValue("bio")).put("avatar_url", data.getValue("avatar_url"))
+      return apply(username, at, doc -> doc.put("bio", data.getValue("bio")).put("avatar_url", data.getValue("avatar_url"))
         .put("theme", data.getValue("theme")));
     });
   }
@@ -102,10 +110,11 @@ final class ProfileEventHandler {
           LOG.debug("acknowledged a {} event whose creator is unknown", type);
           return Future.succeededFuture(Change.NO_CREATOR);
         }
+        ChangeTime at = linkId == null || linkId.length() > MAX_ORDERED_ID ? ChangeTime.NONE : ChangeTime.link(linkId, madeAtMs);
         if (!LinkChanges.complete(type, data)) {
-          return serialized(username, () -> profiles.outdate(username)).map(Change.OUTDATED);
+          return outdate(username, at);
         }
-        return apply(username, doc -> LinkChanges.apply(type, data, doc));
+        return apply(username, at, doc -> LinkChanges.apply(type, data, doc));
       });
     });
   }
@@ -122,8 +131,13 @@ final class ProfileEventHandler {
       .map(r -> r.toInteger() == 1);
   }
 
-  private Future<Change> apply(String username, java.util.function.UnaryOperator<JsonObject> change) {
-    return serialized(username, () -> profiles.patch(username, change)).map(patched -> patched ? Change.PATCHED : Change.NO_COPY);
+  private Future<Change> apply(String username, ChangeTime at, java.util.function.UnaryOperator<JsonObject> change) {
+    return serialized(username, () -> profiles.patch(username, at, change))
+      .map(p -> p == Patched.OLDER ? Change.OLDER : p == Patched.WRITTEN ? Change.PATCHED : Change.NO_COPY);
+  }
+
+  private Future<Change> outdate(String username, ChangeTime at) {
+    return serialized(username, () -> profiles.outdate(username, at)).map(p -> p == Patched.OLDER ? Change.OLDER : Change.OUTDATED);
   }
 
   /** Runs {@code work} after every earlier change to the same profile on this instance has finished. */

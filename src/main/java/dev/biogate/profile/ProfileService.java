@@ -168,30 +168,47 @@ public final class ProfileService {
     });
   }
 
-  /**
-   * Applies a change announced with a complete payload to the shared copy, without an upstream call: reads the copy
-   * with its version, changes it, and writes it back only if no other write happened in between (else reads again).
-   * With no shared copy (Redis lost it), the change is applied to this instance's L1 copy instead and shared as an
-   * outdated copy: the last good copy, served only if the upstream fails. With neither, leaves a tombstone. Either
-   * way a fetch already in flight cannot publish its older copy over the write, and every other instance keeps its
-   * older L1 copy only as an outdated one. Completes with whether a copy was changed.
-   */
-  public Future<Boolean> patch(String username, UnaryOperator<JsonObject> change) {
-    upstream.admission().markKnown(username);
-    return write(username, change, PATCH_ATTEMPTS);
+  /** What a webhook change did to the shared copy. */
+  public enum Patched {
+    /** Written (changed, or marked outdated). */
+    WRITTEN,
+    /** No copy to change: a tombstone was left, so the next read fetches the profile. */
+    NO_COPY,
+    /** Skipped: a newer change to the same part of the profile was written already. */
+    OLDER
   }
 
   /**
-   * A change was announced that cannot be applied (an incomplete payload): keeps the last good copy, shared or held,
-   * as an outdated one, so that the next read fetches the current profile and the copy is served only while the
-   * upstream fails. The write moves the version like a patch: a fetch already in flight cannot publish over it.
+   * Applies a change made at {@code at} and announced with a complete payload to the shared copy, without an
+   * upstream call: reads the copy with its version, changes it, and writes it back only if no other write happened in
+   * between (else reads again) and no newer change to the same part was written (else skips it for good: two changes
+   * handled at the same moment, on any instances, end with the newer one). With no shared copy (Redis lost it), the
+   * change is applied to this instance's L1 copy instead and shared as an outdated copy: the last good copy, served
+   * only if the upstream fails. With neither, leaves a tombstone. Either way a fetch already in flight cannot publish
+   * its older copy over the write, and every other instance keeps its older L1 copy only as an outdated one.
    */
+  public Future<Patched> patch(String username, ChangeTime at, UnaryOperator<JsonObject> change) {
+    upstream.admission().markKnown(username);
+    return write(username, at, change, PATCH_ATTEMPTS);
+  }
+
+  /**
+   * A change made at {@code at} was announced that cannot be applied (an incomplete payload): keeps the last good
+   * copy, shared or held, as an outdated one, so that the next read fetches the current profile and the copy is
+   * served only while the upstream fails. The write moves the version like a patch: a fetch already in flight cannot
+   * publish over it; and like a patch it is skipped if a newer change to the same part was written.
+   */
+  public Future<Patched> outdate(String username, ChangeTime at) {
+    return write(username, at, null, PATCH_ATTEMPTS);
+  }
+
+  /** {@link #outdate(String, ChangeTime)} for a change without a time (a finished link job): never skipped. */
   public Future<Void> outdate(String username) {
-    return write(username, null, PATCH_ATTEMPTS).mapEmpty();
+    return outdate(username, ChangeTime.NONE).mapEmpty();
   }
 
   /** {@code change} {@code null}: mark the copy outdated without changing it. */
-  private Future<Boolean> write(String username, UnaryOperator<JsonObject> change, int attempts) {
+  private Future<Patched> write(String username, ChangeTime at, UnaryOperator<JsonObject> change, int attempts) {
     return l2.get(username).compose(shared -> {
       CachedProfile base = shared.copy();
       boolean sharedBase = base != null && base.found();
@@ -200,7 +217,7 @@ public final class ProfileService {
         base = held != null && held.found() && freshness.of(held, now()) != Freshness.State.EXPIRED ? held : null;
       }
       if (base == null) {
-        return tombstone(username).map(false);
+        return tombstone(username, at);
       }
       CachedProfile next = change == null ? base.asOutdated()
         : ProfileDocument.found(username, ProfileDocument.canonical(username, change.apply(base.decode().copy())), now());
@@ -208,22 +225,29 @@ public final class ProfileService {
         // Built on a copy no current shared write vouches for: good enough to serve if the upstream fails, no more.
         next = next.asOutdated();
       }
-      return l2.put(ProfileStore.Write.PATCH, next, shared.version(), now()).compose(stored -> {
-        if (stored != null) {
-          l1.put(stored);
-          return Future.succeededFuture(change != null);
+      return l2.write(ProfileStore.Write.PATCH, next, shared.version(), now(), at).compose(written -> {
+        if (written.older()) {
+          return Future.succeededFuture(Patched.OLDER);
         }
-        return attempts > 1 ? write(username, change, attempts - 1)
+        if (written.stored() != null) {
+          l1.put(written.stored());
+          return Future.succeededFuture(Patched.WRITTEN);
+        }
+        // Another write came in between: read its copy and apply the change again, the order checked again too.
+        return attempts > 1 ? write(username, at, change, attempts - 1)
           : Future.failedFuture(new VertxException("the profile kept changing while it was patched", true));
       });
     });
   }
 
   /** Leaves a tombstone in L2; this and every other instance keep their older copy only as an outdated one. */
-  private Future<Void> tombstone(String username) {
-    return l2.tombstone(username).map(version -> {
+  private Future<Patched> tombstone(String username, ChangeTime at) {
+    return l2.tombstone(username, at).map(version -> {
+      if (version == ProfileStore.OLDER) {
+        return Patched.OLDER;
+      }
       l1.outdate(username, version);
-      return null;
+      return Patched.NO_COPY;
     });
   }
 

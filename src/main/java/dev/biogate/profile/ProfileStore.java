@@ -23,8 +23,9 @@ import java.util.concurrent.TimeUnit;
  * short per-profile fetch lock that makes one instance fetch while the others wait for its copy.
  * <p>
  * Every write goes through redis/profile_write.lua, which refuses a copy whose writer read an older version than
- * the current one and tells every instance to drop older L1 copies. The lock is an optimisation (one upstream call
- * per change, cluster-wide), never what keeps a copy correct. Every call fails after {@value #TIMEOUT_MS} ms.
+ * the current one, or a webhook change older than one already written to the same part of the profile, and tells
+ * every instance to drop older L1 copies. The lock is an optimisation (one upstream call per change, cluster-wide),
+ * never what keeps a copy correct. Every call fails after {@value #TIMEOUT_MS} ms.
  */
 public final class ProfileStore {
 
@@ -37,6 +38,13 @@ public final class ProfileStore {
 
   /** Returned by a write the script refused: a newer write happened since the writer read the version. */
   static final long REFUSED = -1;
+  /** Returned by a webhook write the script refused for good: a newer change to the same part was written already. */
+  static final long OLDER = -2;
+  /**
+   * How long the times of the changes written to a profile are kept: past Linktree's 72-hour retry horizon, so that
+   * no retry of an older change can outlive the memory of a newer one.
+   */
+  static final long CHANGE_MEMORY_MS = 96L * 3_600_000L;
 
   static final long TIMEOUT_MS = 1_000;
   private static final String DROP_PREFIX = "drop:";
@@ -88,10 +96,26 @@ public final class ProfileStore {
    * link (link webhooks name only the link; best effort: the copy is written either way).
    */
   public Future<CachedProfile> put(Write kind, CachedProfile copy, long readVersion, long nowMs) {
+    return write(kind, copy, readVersion, nowMs, ChangeTime.NONE).map(Written::stored);
+  }
+
+  /** What a write did: {@link #stored} the copy with its new version, else refused; {@link #older} says why. */
+  record Written(CachedProfile stored, boolean older) {
+    static final Written REFUSED = new Written(null, false);
+    static final Written OLDER = new Written(null, true);
+  }
+
+  /**
+   * Like {@link #put}, for a webhook change made at {@code at}: refused as {@link Written#OLDER} (for good, whatever
+   * the version) when a newer change to the same part of the profile was written already; else refused when the
+   * version moved since {@code readVersion} (read again and retry), or written, recording {@code at} with the copy.
+   */
+  Future<Written> write(Write kind, CachedProfile copy, long readVersion, long nowMs, ChangeTime at) {
     return run(copy.username(), List.of(kind.name().toLowerCase(Locale.ROOT), Long.toString(readVersion),
-      ProfileCodec.encode(copy), Long.toString(freshness.remainingMs(copy, nowMs))))
-      .compose(version -> version == REFUSED ? Future.succeededFuture(null)
-        : indexLinks(copy).otherwiseEmpty().map(copy.withVersion(version)));
+      ProfileCodec.encode(copy), Long.toString(freshness.remainingMs(copy, nowMs))), writer, at)
+      .compose(version -> version == OLDER ? Future.succeededFuture(Written.OLDER)
+        : version == REFUSED ? Future.succeededFuture(Written.REFUSED)
+        : indexLinks(copy).otherwiseEmpty().map(new Written(copy.withVersion(version), false)));
   }
 
   /**
@@ -99,12 +123,17 @@ public final class ProfileStore {
    * Other instances keep their older L1 copies as outdated ones, served only if the upstream fails.
    */
   public Future<Long> tombstone(String username) {
-    return run(username, List.of("purge", "0", "", "1"), writer);
+    return tombstone(username, ChangeTime.NONE);
+  }
+
+  /** {@link #tombstone} for a webhook change made at {@code at}: {@link #OLDER} (nothing written) if a newer one was. */
+  Future<Long> tombstone(String username, ChangeTime at) {
+    return run(username, List.of("purge", "0", "", "1"), writer, at);
   }
 
   /** Like {@link #tombstone}, and every instance drops its older L1 copy (an operator's purge). */
   public Future<Long> purge(String username) {
-    return run(username, List.of("purge", "0", "", "1"), DROP_PREFIX + writer);
+    return run(username, List.of("purge", "0", "", "1"), DROP_PREFIX + writer, ChangeTime.NONE);
   }
 
   /**
@@ -115,18 +144,20 @@ public final class ProfileStore {
     return writerWord.startsWith(DROP_PREFIX);
   }
 
-  private Future<Long> run(String username, List<Object> args) {
-    return run(username, args, writer);
-  }
-
-  private Future<Long> run(String username, List<Object> args, String writerWord) {
+  private Future<Long> run(String username, List<Object> args, String writerWord, ChangeTime at) {
     List<Object> all = new ArrayList<>(args);
     all.add(Long.toString(versionTtlMs));
     all.add(channel);
     all.add(writerWord + " " + username);
-    return write.run(redis, List.of(RedisKeys.profile(username), RedisKeys.profileVersion(username)), all)
+    all.add(at.part());
+    all.add(Long.toString(at.madeAtMs()));
+    all.add(Long.toString(CHANGE_MEMORY_MS));
+    return write.run(redis, List.of(RedisKeys.profile(username), RedisKeys.profileVersion(username), RedisKeys.profileChanges(username)), all)
       .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
-      .map(r -> r.get(0).toInteger() == 1 ? r.get(1).toLong() : REFUSED);
+      .map(r -> {
+        int status = r.get(0).toInteger();
+        return status == 1 ? r.get(1).toLong() : status == 2 ? OLDER : REFUSED;
+      });
   }
 
   private Future<Void> indexLinks(CachedProfile p) {

@@ -59,6 +59,14 @@ public final class RedisKeys {
     return "bg:profile:{" + username + "}:version";
   }
 
+  /**
+   * Hash: when the webhook changes written to the profile's shared copy were made, part ({@code profile},
+   * {@code link:<id>}) → epoch ms (see redis/profile_write.lua); same hash tag as the copy.
+   */
+  public static String profileChanges(String username) {
+    return "bg:profile:{" + username + "}:changes";
+  }
+
   public static String fetchLock(String username) {
     return "bg:lock:{" + username + "}";
   }

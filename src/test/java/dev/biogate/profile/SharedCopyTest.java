@@ -3,6 +3,7 @@ package dev.biogate.profile;
 import dev.biogate.Gateway;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.Harness;
+import dev.biogate.support.HoldingRedisProxy;
 import dev.biogate.support.ManualClock;
 import dev.biogate.support.TestRedis;
 import io.vertx.core.Future;

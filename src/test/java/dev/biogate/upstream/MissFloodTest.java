@@ -235,7 +235,7 @@ class MissFloodTest {
         return h.get(g, "/v1/profiles/alice");
       }).compose(listed -> {
         assertEquals(200, listed.statusCode(), "a listed name is known");
-        return g.profiles().patch("bob", json -> json);
+        return g.profiles().patch("bob", dev.biogate.profile.ChangeTime.NONE, json -> json);
       }).compose(applied -> Eventually.until(vertx, () -> h.redis(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.EXISTS)
         .arg("bg:known:{bob}")).map(r -> r.toInteger() == 1), 5_000))
         .compose(v -> h.get(g, "/v1/profiles/bob"))

@@ -1,4 +1,4 @@
-package dev.biogate.profile;
+package dev.biogate.support;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -18,7 +18,7 @@ import java.util.List;
  * until {@link #release()}. Lets a test put an exact interleaving between two instances' Redis calls, for example
  * "instance B has read L2 but its lock attempt reaches Redis only after A released the lock".
  */
-final class HoldingRedisProxy {
+public final class HoldingRedisProxy {
 
   private final Vertx vertx;
   private final int redisPort;
@@ -28,27 +28,27 @@ final class HoldingRedisProxy {
   private Relay holding;
   private Promise<Void> held = Promise.promise();
 
-  HoldingRedisProxy(Vertx vertx, int redisPort) {
+  public HoldingRedisProxy(Vertx vertx, int redisPort) {
     this.vertx = vertx;
     this.redisPort = redisPort;
   }
 
   /** Listens on an ephemeral port; completes with {@code redis://127.0.0.1:<port>}. */
-  Future<String> start() {
+  public Future<String> start() {
     client = vertx.createNetClient();
     server = vertx.createNetServer().connectHandler(this::relay);
     return server.listen(0, "127.0.0.1").map(s -> "redis://127.0.0.1:" + s.actualPort());
   }
 
   /** Holds the next command mentioning {@code text}; the returned future completes once one is held. */
-  synchronized Future<Void> holdNext(String text) {
+  public synchronized Future<Void> holdNext(String text) {
     needle = text;
     held = Promise.promise();
     return held.future();
   }
 
   /** Sends what was held, in order, and relays that connection normally again. */
-  synchronized void release() {
+  public synchronized void release() {
     Relay r = holding;
     holding = null;
     needle = null;
@@ -57,7 +57,7 @@ final class HoldingRedisProxy {
     }
   }
 
-  Future<Void> close() {
+  public Future<Void> close() {
     return server.close().eventually(() -> client.close());
   }
 
