@@ -102,12 +102,13 @@ public final class ProfileService {
    * Resolves a read L1 could not serve; {@code held} is L1's unusable copy, if any. A reader whose copy (or one the
    * resolution has since found in L2) may be served stale-if-error waits at most {@code cache.staleIfSlowMs} for the
    * resolution, then gets that copy; the resolution goes on and its copy is served next. A slow upstream (three
-   * attempts of 10 s) used to hold such readers for 30 s, only to serve them that same copy.
+   * attempts of 10 s) used to hold such readers for 30 s, only to serve them that same copy. A resolution that fails
+   * answers such a reader with that copy too, whoever started the resolution.
    */
   public Future<Result> resolve(String username, CachedProfile held) {
     Future<Result> resolution = resolveNow(username, held);
     if (staleIfSlowMs <= 0 || resolution.isComplete()) {
-      return resolution;
+      return resolution.recover(err -> lastGood(username, held, err));
     }
     Promise<Result> answer = Promise.promise();
     long timer = vertx.setTimer(staleIfSlowMs, t -> {
@@ -124,10 +125,27 @@ public final class ProfileService {
       if (ar.succeeded()) {
         answer.tryComplete(ar.result());
       } else {
-        answer.tryFail(ar.cause());
+        lastGood(username, held, ar.cause()).onComplete(answer);
       }
     });
     return answer.future();
+  }
+
+  /**
+   * A resolution failed: stale-if-error with the newest copy this reader may serve, its own or one L1 holds now, else
+   * the failure. The resolution fell back only to the copy of the reader that started it: a reader that joined it
+   * with a copy of its own (the first held nothing, and the instance got a copy since) used to get the failure, a 503
+   * for a profile the instance held ({@code JoinedReadFallbackTest}).
+   */
+  private Future<Result> lastGood(String username, CachedProfile held, Throwable err) {
+    CachedProfile best = null;
+    for (CachedProfile copy : new CachedProfile[] {held, l1.get(username)}) {
+      if (copy != null && copy.found() && freshness.of(copy, now()) != Freshness.State.EXPIRED
+        && (best == null || copy.newerThan(best))) {
+        best = copy;
+      }
+    }
+    return best == null ? Future.failedFuture(err) : Future.succeededFuture(new Result(best, Outcome.STALE_IF_ERROR));
   }
 
   private Future<Result> resolveNow(String username, CachedProfile held) {
