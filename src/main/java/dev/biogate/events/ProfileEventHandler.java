@@ -12,9 +12,9 @@ import io.vertx.redis.client.Redis;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -47,7 +47,8 @@ final class ProfileEventHandler {
   private final ProfileService profiles;
   private final Redis redis;
   private final LuaScript order = LuaScript.load("event_order");
-  private final Map<String, Future<?>> tails = new HashMap<>();
+  /** Per profile, the last change queued on this instance; shared by the events engines, one per event loop. */
+  private final Map<String, Future<?>> tails = new ConcurrentHashMap<>();
 
   ProfileEventHandler(ProfileService profiles, Redis redis) {
     this.profiles = profiles;
@@ -142,10 +143,15 @@ final class ProfileEventHandler {
 
   /** Runs {@code work} after every earlier change to the same profile on this instance has finished. */
   private <T> Future<T> serialized(String username, Supplier<Future<T>> work) {
-    Future<?> previous = tails.getOrDefault(username, Future.succeededFuture());
-    Future<T> next = previous.transform(ar -> work.get());
-    tails.put(username, next);
-    next.onComplete(ar -> tails.remove(username, next));
+    // Queued by one atomic swap: the engines of several shards (several event loops) share this handler, and a read of
+    // the tail followed by a put let two changes take the same place in the queue.
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    Future<?> previous = tails.put(username, done.future());
+    Future<T> next = (previous == null ? Future.succeededFuture() : previous).transform(ar -> work.get());
+    next.onComplete(ar -> {
+      tails.remove(username, done.future());
+      done.complete();
+    });
     return next;
   }
 }
