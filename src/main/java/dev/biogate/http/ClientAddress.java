@@ -81,6 +81,15 @@ public final class ClientAddress {
     return r.keyText;
   }
 
+  /**
+   * The key {@code peer} itself (no forwarded address) is counted by, as text: the IPv4 address, or the IPv6 /64 (one
+   * subscriber's allocation: counting each address let it rotate through them); {@code "unknown"} when it has none.
+   */
+  public static String peerKey(SocketAddress peer) {
+    byte[] ip = peer(peer);
+    return ip == null ? "unknown" : keyText(ip);
+  }
+
   /** The text of the key an address is counted by (see {@link #key}). */
   static String keyText(byte[] ip) {
     if (ip.length == 4) {

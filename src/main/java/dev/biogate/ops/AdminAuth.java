@@ -2,6 +2,7 @@ package dev.biogate.ops;
 
 import dev.biogate.config.Secret;
 import dev.biogate.http.ApiException;
+import dev.biogate.http.ClientAddress;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.HttpTokens;
 import io.vertx.core.Handler;
@@ -37,7 +38,8 @@ public final class AdminAuth implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     Secret token = this.token;
     SocketAddress peer = ctx.request().remoteAddress();
-    String client = peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
+    // By the peer's /64 for IPv6, as every per-client limit counts: one subscriber has the whole prefix to guess from.
+    String client = ClientAddress.peerKey(peer);
     long lockedMs = guesses.lockedForMs(client);
     if (lockedMs > 0) {
       ErrorResponses.send(ctx.response(), new ApiException(429, "too_many_auth_failures",

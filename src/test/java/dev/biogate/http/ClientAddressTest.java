@@ -54,4 +54,18 @@ class ClientAddressTest {
       assertNull(ClientAddress.parse(bad), bad);
     }
   }
+
+  /**
+   * The admin API's wrong-token lockout counts by this key. It counted each address, where every other per-client limit
+   * counts an IPv6 /64: one subscriber could rotate through its prefix for unlimited guesses.
+   */
+  @Test
+  void aPeersKeyIsItsIpv4AddressOrItsIpv6Prefix() {
+    org.junit.jupiter.api.Assertions.assertEquals(ClientAddress.peerKey(SocketAddress.inetSocketAddress(1, "2001:db8:1:2::1")),
+      ClientAddress.peerKey(SocketAddress.inetSocketAddress(2, "2001:db8:1:2:ffff::9")));
+    org.junit.jupiter.api.Assertions.assertEquals("2001:db8:1:2::/64",
+      ClientAddress.peerKey(SocketAddress.inetSocketAddress(1, "2001:db8:1:2::1")));
+    org.junit.jupiter.api.Assertions.assertEquals("192.0.2.7", ClientAddress.peerKey(SocketAddress.inetSocketAddress(1, "192.0.2.7")));
+    org.junit.jupiter.api.Assertions.assertEquals("unknown", ClientAddress.peerKey(null));
+  }
 }
