@@ -8,7 +8,8 @@
 -- Why a script: a query read each bucket with its own HGETALL, pipelined, so a day by minute put 1,440 commands at
 -- once on the event loop's shared connection, whose queue holds redis.maxWaiting (2,048) of them; three overlapping
 -- queries overflowed it and were refused while Redis was healthy. A call reads at most ClickQuery.KEYS_PER_CALL
--- hashes (read-only, a fraction of a millisecond of the server's time), and a query has one call in flight at a time.
+-- hashes (read-only, kept short since a script holds the server for its whole run), and a query has one call in
+-- flight at a time.
 
 local out = {}
 for i = 1, #KEYS do
