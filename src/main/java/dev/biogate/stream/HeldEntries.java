@@ -39,6 +39,8 @@ final class HeldEntries {
   private final StreamPolicy policy;
   private final StreamHandler handler;
   private final StreamStats stats;
+  /** Doublings of the back-off's base past which it is at its maximum for any base of a millisecond or more. */
+  private static final int MAX_DOUBLINGS = 30;
   private final RetryPolicy backoff;
   private final Map<String, Held> held = new HashMap<>();
   private int inFlight;
@@ -231,7 +233,7 @@ final class HeldEntries {
       }
       StreamGroup.Failure f = ar.result();
       if (f.next() == StreamGroup.AfterFailure.RETRY) {
-        later(h, o.afterMs() >= 0 ? o.afterMs() : backoff.delay(null, f.attempts()));
+        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()));
         return;
       }
       if (f.next() == StreamGroup.AfterFailure.DEAD_LETTERS_FULL) {
@@ -241,7 +243,7 @@ final class HeldEntries {
         deadLettersFull.warn(LOG, System.currentTimeMillis(), "entries", "{}/{}: dead letters {} at their ceiling ({});"
           + " entry {} ({}) stays pending and is tried again later", policy.stream(), policy.group(), policy.deadLetters(),
           policy.deadLetterCap(), h.entry.id(), o.reason());
-        later(h, o.afterMs() >= 0 ? o.afterMs() : backoff.delay(null, f.attempts()));
+        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()));
         return;
       }
       if (f.next() == StreamGroup.AfterFailure.DEAD_LETTERED) {
@@ -251,6 +253,15 @@ final class HeldEntries {
       }
       release(h);
     });
+  }
+
+  /**
+   * The back-off before attempt {@code attempts + 1}. The policy doubles its base per attempt in a long, which
+   * overflowed at the 62nd (an exception, "bound must be greater than origin", and the entry was never tried again):
+   * an entry kept at the dead letters' ceiling is retried past {@code maxAttempts} for as long as they stay full.
+   */
+  static long retryDelayMs(RetryPolicy backoff, int attempts) {
+    return backoff.delay(null, Math.min(attempts, MAX_DOUBLINGS));
   }
 
   /**
