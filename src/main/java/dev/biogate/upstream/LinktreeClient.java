@@ -33,6 +33,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 /**
@@ -120,7 +121,7 @@ public final class LinktreeClient {
     if (breaker.state() == CircuitBreakerState.HALF_OPEN && !gate.refusing()) {
       // No retries: the outcome is the breaker's to judge, and a failure simply reopens it. A budget denial leaves it
       // half-open for the next reader.
-      call(new Call(HttpMethod.GET, "/health", null, null, true), Lane.BACKGROUND, options.profileTimeoutMs(), NO_DEADLINE,
+      call(new Call(HttpMethod.GET, "/health", null, null, true, json -> null), Lane.BACKGROUND, options.profileTimeoutMs(), NO_DEADLINE,
         options.maxRetries());
     }
   }
@@ -153,23 +154,15 @@ public final class LinktreeClient {
     }
     String base = "/profiles/" + username;
     String client = MissAdmission.currentClient();
-    return admission.laneFor(username, lane).compose(first -> get(base, first, options.profileTimeoutMs(), 0)
+    return admission.laneFor(username, lane).compose(first -> get(base, first, options.profileTimeoutMs(), p -> profileShape(p, username))
       .onFailure(err -> {
         if (first == Lane.FIRST_SIGHT && err instanceof UpstreamException
           && ((UpstreamException) err).kind() == UpstreamException.Kind.NOT_FOUND) {
           admission.notFound(client);
         }
       })
-      .compose(profile -> {
-        Object links = profile.getValue("links");
-        Object cursor = profile.getValue("links_next_cursor");
-        Object name = profile.getValue("username");
-        if (!(links instanceof JsonArray) || cursor != null && !(cursor instanceof String)
-          || !(name instanceof String) || !((String) name).equalsIgnoreCase(username)) {
-          return Future.failedFuture(wrongShape("profile"));
-        }
-        return collectLinks(base, first, profile, (JsonArray) links, (String) cursor, new HashSet<>(), 1);
-      })
+      .compose(profile -> collectLinks(base, first, profile, (JsonArray) profile.getValue("links"),
+        (String) profile.getValue("links_next_cursor"), new HashSet<>(), 1))
       .onSuccess(whole -> admission.markKnown(username))
       .onFailure(err -> {
         if (err == PAGES_EXCEEDED) {
@@ -196,17 +189,9 @@ public final class LinktreeClient {
       return Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE, "link pagination did not terminate"));
     }
     String path = base + "/links?cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8);
-    return get(path, lane, options.profileTimeoutMs(), 0).compose(page -> {
-      Object data = page.getValue("data");
-      Object next = page.getValue("next_cursor");
-      if (data == null) {
-        return Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE, "links page without data"));
-      }
-      if (!(data instanceof JsonArray) || next != null && !(next instanceof String)) {
-        return Future.failedFuture(wrongShape("links page"));
-      }
-      links.addAll((JsonArray) data);
-      return collectLinks(base, lane, profile, links, (String) next, seen, pages + 1);
+    return get(path, lane, options.profileTimeoutMs(), LinktreeClient::pageShape).compose(page -> {
+      links.addAll((JsonArray) page.getValue("data"));
+      return collectLinks(base, lane, profile, links, (String) page.getValue("next_cursor"), seen, pages + 1);
     });
   }
 
@@ -216,6 +201,23 @@ public final class LinktreeClient {
    * trace in the log), and a {@code 200 {}} or {@code 200 {"error":"maintenance"}} became a blank profile, cached and
    * served over the good copy it replaced. Other fields are dropped one by one.
    */
+  private static UpstreamException profileShape(JsonObject profile, String username) {
+    Object links = profile.getValue("links");
+    Object cursor = profile.getValue("links_next_cursor");
+    Object name = profile.getValue("username");
+    return !(links instanceof JsonArray) || cursor != null && !(cursor instanceof String)
+      || !(name instanceof String) || !((String) name).equalsIgnoreCase(username) ? wrongShape("profile") : null;
+  }
+
+  private static UpstreamException pageShape(JsonObject page) {
+    Object data = page.getValue("data");
+    Object next = page.getValue("next_cursor");
+    if (data == null) {
+      return UpstreamException.of(UpstreamException.Kind.UNAVAILABLE, "links page without data");
+    }
+    return !(data instanceof JsonArray) || next != null && !(next instanceof String) ? wrongShape("links page") : null;
+  }
+
   private static UpstreamException wrongShape(String what) {
     return UpstreamException.of(UpstreamException.Kind.UNAVAILABLE, "upstream sent a " + what + " of the wrong shape");
   }
@@ -238,16 +240,22 @@ public final class LinktreeClient {
    * @return the JSON answer, an empty object when the upstream sent no body
    */
   public Future<JsonObject> write(HttpMethod method, String path, JsonObject body, String idempotencyKey, Lane lane) {
-    return call(new Call(method, path, body, idempotencyKey, false), lane, options.profileTimeoutMs(), NO_DEADLINE, 0);
+    return call(new Call(method, path, body, idempotencyKey, false, json -> null), lane, options.profileTimeoutMs(), NO_DEADLINE, 0);
   }
 
   /** A read ({@code GET}) with its JSON answer. */
   public Future<JsonObject> read(String path, Lane lane) {
-    return get(path, lane, options.profileTimeoutMs(), 0);
+    return get(path, lane, options.profileTimeoutMs(), json -> null);
   }
 
-  /** {@code statusOnly}: a 2xx is the whole answer, whatever its body (a health check may answer plain text). */
-  private record Call(HttpMethod method, String path, JsonObject body, String idempotencyKey, boolean statusOnly) {
+  /**
+   * {@code statusOnly}: a 2xx is the whole answer, whatever its body (a health check may answer plain text).
+   * {@code shape}: what is wrong with a 2xx answer's JSON, or {@code null}; checked inside the breaker, so an upstream
+   * answering 200 with what is not a profile counts as failing (it used to count as up, {@code /health} saying healthy
+   * while every uncached read was answered 503), and is retried like any upstream fault.
+   */
+  private record Call(HttpMethod method, String path, JsonObject body, String idempotencyKey, boolean statusOnly,
+                      Function<JsonObject, UpstreamException> shape) {
   }
 
   /**
@@ -255,9 +263,9 @@ public final class LinktreeClient {
    * the back-off, and gets what is left. Each attempt had the whole timeout, so an upstream slower than it held a first
    * reader for three timeouts (30 s) and spent three permits on it.
    */
-  private Future<JsonObject> get(String path, Lane lane, long timeoutMs, int attempt) {
-    return call(new Call(HttpMethod.GET, path, null, null, false), lane, timeoutMs, System.nanoTime() + timeoutMs * 1_000_000L,
-      attempt);
+  private Future<JsonObject> get(String path, Lane lane, long timeoutMs, Function<JsonObject, UpstreamException> shape) {
+    return call(new Call(HttpMethod.GET, path, null, null, false, shape), lane, timeoutMs,
+      System.nanoTime() + timeoutMs * 1_000_000L, 0);
   }
 
   /**
@@ -338,7 +346,11 @@ public final class LinktreeClient {
       .recover(err -> Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE,
         err instanceof java.util.concurrent.TimeoutException || String.valueOf(err.getMessage()).contains("timeout")
           ? "upstream timed out" : "upstream connection failed")))
-      .compose(resp -> interpret(resp, call.statusOnly()));
+      .compose(resp -> interpret(resp, call.statusOnly()))
+      .compose(json -> {
+        UpstreamException wrong = call.shape().apply(json);
+        return wrong == null ? Future.succeededFuture(json) : Future.failedFuture(wrong);
+      });
   }
 
   private Future<JsonObject> interpret(HttpResponse<Buffer> resp, boolean statusOnly) {

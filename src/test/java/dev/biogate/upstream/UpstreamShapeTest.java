@@ -122,4 +122,30 @@ class UpstreamShapeTest extends HarnessTest {
         ctx.completeNow();
       })));
   }
+
+  /**
+   * Found in a re-drill: answers that are not a profile counted as successful calls, so the breaker stayed closed and
+   * {@code /health} said the upstream was healthy while every uncached read was answered 503. They now count as
+   * failures: here the breaker opens after two, and the third read spends no call.
+   */
+  @Test
+  void answersThatAreNotAProfileOpenTheBreaker(Vertx vertx, VertxTestContext ctx) {
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    upstream = vertx.createHttpServer().requestHandler(req -> {
+      calls.incrementAndGet();
+      req.response().putHeader("Content-Type", "application/json").end("{}");
+    });
+    upstream.listen(0, "127.0.0.1")
+      .compose(server -> h.gateway(new JsonObject().put("linktree", new JsonObject()
+        .put("apiBase", "http://127.0.0.1:" + server.actualPort()).put("maxRetries", 0).put("breakerMaxFailures", 2))))
+      .compose(g -> h.get(g, "/v1/profiles/first").compose(a -> h.get(g, "/v1/profiles/second"))
+        .compose(b -> h.get(g, "/v1/profiles/third")).compose(third -> h.get(g, "/health").map(health -> List.of(third, health))))
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        assertEquals(503, rs.get(0).statusCode(), rs.get(0).bodyAsString());
+        assertEquals(2, calls.get(), "the third read found the breaker open");
+        assertEquals("down", rs.get(1).bodyAsJsonObject().getJsonObject("services").getJsonObject("linktree").getString("status"),
+          rs.get(1).bodyAsString());
+        ctx.completeNow();
+      })));
+  }
 }
