@@ -46,7 +46,7 @@ class DeadLetterCeilingTest extends HarnessTest {
     h.receiver(422).compose(crm -> {
       JsonObject cfg = crm.destinations("crm", "linktree.*").put("maxAttempts", 1).put("retryBaseMs", 20)
         .put("retryMaxMs", 100).put("streamMaxLen", CEILING);
-      return h.gateway(Deliveries.config().put("destinations", cfg)).compose(g -> sendAll(g, ids)
+      return h.gateway(Deliveries.config().put("destinations", cfg)).compose(g -> Deliveries.milestones(h, g, ids)
         // Full: CEILING dead letters, CEILING failed deliveries waiting on the outbound stream, the rest of the events
         // on the events stream (the outbound ceiling holds them back). Every one of them is somewhere.
         .compose(v -> Eventually.until(h.vertx, () -> streams(g).map(s -> s.getLong("dead") == CEILING
@@ -94,17 +94,4 @@ class DeadLetterCeilingTest extends HarnessTest {
       .functionCounters().stream().mapToDouble(FunctionCounter::count).sum();
   }
 
-  private Future<Void> sendAll(Gateway g, List<String> ids) {
-    Future<Void> sent = Future.succeededFuture();
-    for (String id : ids) {
-      sent = sent.compose(v -> send(g, id));
-    }
-    return sent;
-  }
-
-  private Future<Void> send(Gateway g, String id) {
-    Buffer body = Deliveries.milestone("lnk_demo_01", 1000);
-    return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body).compose(r -> r.statusCode() == 200
-      ? Future.succeededFuture() : Future.failedFuture(id + ": " + r.statusCode() + " " + r.bodyAsString()));
-  }
 }

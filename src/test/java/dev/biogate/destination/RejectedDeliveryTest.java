@@ -5,7 +5,6 @@ import dev.biogate.support.HarnessTest;
 import dev.biogate.support.Receiver;
 import dev.biogate.webhook.Deliveries;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -38,9 +37,9 @@ class RejectedDeliveryTest extends HarnessTest {
       crm.rejected.addAll(bad);
       // Three rejections would open the breaker if they counted for it; a minute before it let a probe through.
       JsonObject cfg = config(crm).put("breakerMaxFailures", 3).put("breakerResetMs", 60_000);
-      return h.gateway(Deliveries.config().put("destinations", cfg)).compose(g -> sendAll(g, bad)
+      return h.gateway(Deliveries.config().put("destinations", cfg)).compose(g -> Deliveries.milestones(h, g, bad)
         .compose(v -> h.eventually(() -> Future.succeededFuture(rejections(crm) >= bad.size()), 10_000))
-        .compose(v -> sendAll(g, good))
+        .compose(v -> Deliveries.milestones(h, g, good))
         .compose(v -> h.eventually(() -> deadLetters(g).map(d -> d.getLong("count") == bad.size()
           && crm.delivered().containsAll(good)), 15_000))
         .compose(v -> Future.all(deadLetters(g), breaker(g)))
@@ -72,13 +71,13 @@ class RejectedDeliveryTest extends HarnessTest {
     h.receiver(503).compose(crm -> {
       crm.rejected.add("probe-bad");
       JsonObject cfg = config(crm).put("breakerMaxFailures", 2).put("breakerResetMs", 300);
-      return h.gateway(Deliveries.config().put("destinations", cfg)).compose(g -> send(g, "probe-bad")
+      return h.gateway(Deliveries.config().put("destinations", cfg)).compose(g -> Deliveries.milestones(h, g, List.of("probe-bad"))
         .compose(v -> h.eventually(() -> breaker(g).map("OPEN"::equals), 10_000))
         .compose(v -> {
           crm.status.set(200);
           return h.eventually(() -> deadLetters(g).map(d -> d.getLong("count") == 1), 15_000);
         })
-        .compose(v -> send(g, "after-1"))
+        .compose(v -> Deliveries.milestones(h, g, List.of("after-1")))
         .compose(v -> h.eventually(() -> Future.succeededFuture(crm.delivered().contains("after-1")), 10_000))
         .compose(v -> Future.all(deadLetters(g), breaker(g)))
         .map(all -> {
@@ -98,7 +97,7 @@ class RejectedDeliveryTest extends HarnessTest {
   void aTooManyRequestsAnswerOpensTheBreakerAndCostsNoAttempt(VertxTestContext ctx) {
     h.receiver(429).compose(crm -> {
       JsonObject cfg = config(crm).put("breakerMaxFailures", 2).put("breakerResetMs", 200);
-      return h.gateway(Deliveries.config().put("destinations", cfg)).compose(g -> send(g, "busy-1")
+      return h.gateway(Deliveries.config().put("destinations", cfg)).compose(g -> Deliveries.milestones(h, g, List.of("busy-1"))
         .compose(v -> h.eventually(() -> breaker(g).map("OPEN"::equals), 10_000))
         // Probes, 200 ms apart: more answers than attempts allowed.
         .compose(v -> h.eventually(() -> Future.succeededFuture(crm.requests.size() > 5), 10_000))
@@ -116,20 +115,6 @@ class RejectedDeliveryTest extends HarnessTest {
 
   private static long rejections(Receiver crm) {
     return crm.requests.stream().filter(r -> r.answered() == 422).count();
-  }
-
-  private Future<Void> sendAll(Gateway g, List<String> ids) {
-    Future<Void> sent = Future.succeededFuture();
-    for (String id : ids) {
-      sent = sent.compose(v -> send(g, id));
-    }
-    return sent;
-  }
-
-  private Future<Void> send(Gateway g, String id) {
-    Buffer body = Deliveries.milestone("lnk_demo_01", 1000);
-    return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body).compose(r -> r.statusCode() == 200
-      ? Future.succeededFuture() : Future.failedFuture(id + ": " + r.statusCode() + " " + r.bodyAsString()));
   }
 
   private Future<JsonObject> deadLetters(Gateway g) {

@@ -72,6 +72,19 @@ public final class Deliveries {
       .put("value", clicks).put("threshold", clicks));
   }
 
+  /** Sends a milestone of {@code lnk_demo_01} under each delivery id, one after another; fails on any answer but 200. */
+  public static io.vertx.core.Future<Void> milestones(dev.biogate.support.Harness h, dev.biogate.Gateway g, java.util.List<String> ids) {
+    io.vertx.core.Future<Void> sent = io.vertx.core.Future.succeededFuture();
+    for (String id : ids) {
+      sent = sent.compose(v -> {
+        Buffer body = milestone("lnk_demo_01", 1000);
+        return h.post(g, "/webhooks/linktree", linktree(id, body), body).compose(r -> r.statusCode() == 200
+          ? io.vertx.core.Future.<Void>succeededFuture() : io.vertx.core.Future.failedFuture(id + ": " + r.statusCode() + " " + r.bodyAsString()));
+      });
+    }
+    return sent;
+  }
+
   public static Buffer linkmeEvent(String id, String event, JsonObject data) {
     return new JsonObject().put("id", id).put("event", event).put("ts", java.time.Instant.now().toString())
       .put("app_id", "app_test").put("data", data).toBuffer();
