@@ -2,6 +2,7 @@ package dev.biogate.http;
 
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.RetryPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -97,6 +98,15 @@ public final class OutboundCalls {
   public static WebClientOptions clientOptions(long connectTimeoutMs) {
     return new WebClientOptions().setUserAgent("biogate").setKeepAlive(true)
       .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectTimeoutMs));
+  }
+
+  /**
+   * The back-off before attempt {@code attempts + 1} under {@code policy} (exponential, full jitter): the policy
+   * doubles its base per attempt in a long, which overflows at the 62nd doubling (an exception, "bound must be greater
+   * than origin"), so the doublings stop at 30, past which any base of a millisecond or more is at its maximum.
+   */
+  public static long backoffMs(RetryPolicy policy, int attempts) {
+    return policy.delay(null, Math.min(attempts, 30));
   }
 
   /**

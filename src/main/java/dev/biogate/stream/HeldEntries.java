@@ -1,5 +1,6 @@
 package dev.biogate.stream;
 
+import dev.biogate.http.OutboundCalls;
 import dev.biogate.redis.RedisErrors;
 import dev.biogate.redis.ThrottledLog;
 import io.vertx.circuitbreaker.RetryPolicy;
@@ -39,8 +40,6 @@ final class HeldEntries {
   private final StreamPolicy policy;
   private final StreamHandler handler;
   private final StreamStats stats;
-  /** Doublings of the back-off's base past which it is at its maximum for any base of a millisecond or more. */
-  private static final int MAX_DOUBLINGS = 30;
   private final RetryPolicy backoff;
   private final Map<String, Held> held = new HashMap<>();
   private int inFlight;
@@ -261,7 +260,7 @@ final class HeldEntries {
    * an entry kept at the dead letters' ceiling is retried past {@code maxAttempts} for as long as they stay full.
    */
   static long retryDelayMs(RetryPolicy backoff, int attempts) {
-    return backoff.delay(null, Math.min(attempts, MAX_DOUBLINGS));
+    return OutboundCalls.backoffMs(backoff, attempts);
   }
 
   /**

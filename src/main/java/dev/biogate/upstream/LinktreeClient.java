@@ -299,7 +299,7 @@ public final class LinktreeClient {
 
   /** The project's one retry policy (exponential, full jitter): uniform in [0, min(max, base * 2^attempt)). */
   long backoffMs(int attempt) {
-    return 1 + retryPolicy.delay(null, Math.min(attempt, 20));
+    return 1 + OutboundCalls.backoffMs(retryPolicy, attempt);
   }
 
   private Future<JsonObject> send(Call call, long timeoutMs) {
