@@ -87,7 +87,7 @@ public final class DestinationSender implements StreamHandler {
 
   /** How the engine reads the outbound stream: this sender is its only reader. */
   public StreamPolicy policy() {
-    return new StreamPolicy(OutboundKeys.STREAM, OutboundKeys.GROUP).soleReader(true).maxHeld(HELD)
+    return new StreamPolicy(OutboundKeys.STREAM, OutboundKeys.GROUP).soleReader(true).maxHeld(HELD).maxWaiting(HELD / 2)
       .maxAttempts(options.maxAttempts()).retry(options.retryBaseMs(), options.retryMaxMs())
       .handlerTimeoutMs(options.timeoutMs() + 5_000).keepDelayMs(Math.min(1_000, options.breakerResetMs()))
       .deadLetters(OutboundKeys.DEAD, options.streamMaxLen())
@@ -118,17 +118,17 @@ public final class DestinationSender implements StreamHandler {
       return elsewhere(e.get("destination"));
     }
     if (!t.endpoint().enabled()) {
-      return Future.succeededFuture(Outcome.keep(options.breakerResetMs()));
+      return Future.succeededFuture(Outcome.keep(options.breakerResetMs()).onReceiver());
     }
     // The breaker before the pace: open, or half-open with its probe under way, the entry waits without a token.
     Runnable done = t.gate().pass();
     if (done == null) {
-      return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
+      return Future.succeededFuture(waitForBreaker());
     }
     // Redis unreachable: the pace cannot be checked, so the entry waits (it stays pending; no attempt is spent).
     return rate.take(t.endpoint().name(), t.endpoint().ratePerSec(), System.currentTimeMillis())
       .transform(ar -> ar.failed() ? Future.succeededFuture(Outcome.keep(1_000))
-        : ar.result() > 0 ? Future.succeededFuture(Outcome.keep(ar.result())) : owned(ownership, t, id, e))
+        : ar.result() > 0 ? Future.succeededFuture(Outcome.keep(ar.result()).onReceiver()) : owned(ownership, t, id, e))
       .onComplete(ar -> done.run());
   }
 
@@ -143,7 +143,7 @@ public final class DestinationSender implements StreamHandler {
       return Future.succeededFuture(Outcome.dead("destination not configured"));
     }
     return directory.liveElsewhere(destination).transform(ar -> Future.succeededFuture(
-      ar.failed() || ar.result() ? Outcome.keep(1_000) : Outcome.dead("destination not configured")));
+      ar.failed() ? Outcome.keep(1_000) : ar.result() ? Outcome.keep(1_000).onReceiver() : Outcome.dead("destination not configured")));
   }
 
   private Future<Outcome> owned(Ownership ownership, Target t, String id, StreamEntry e) {
@@ -186,13 +186,13 @@ public final class DestinationSender implements StreamHandler {
           // The destination is up and refuses this event: an attempt of this event, whatever the breaker's state.
           // Counted for the breaker, rejections opened it, and the rejected entry was then its probe forever: a
           // failed probe costs no attempt, so it was never dead-lettered and the destination stalled.
-          return record(id, attempt.put("status", ar.result())).map(Outcome.retry("destination answered " + ar.result()));
+          return record(id, attempt.put("status", ar.result())).map(Outcome.retry("destination answered " + ar.result()).onReceiver());
         }
         if (ar.succeeded()) {
           return record(id, attempt.put("status", ar.result())).map(Outcome.done());
         }
         if (ar.cause() instanceof OpenCircuitException) {
-          return Future.succeededFuture(Outcome.keep(Math.min(1_000, options.breakerResetMs())));
+          return Future.succeededFuture(waitForBreaker());
         }
         // A failure that opened the breaker, or a failed half-open probe: the destination is down, no fault of this
         // event. Recorded, and kept like the events the open breaker holds back, without spending an attempt: the
@@ -201,12 +201,17 @@ public final class DestinationSender implements StreamHandler {
         if (ar.cause() instanceof Refused) {
           Refused refused = (Refused) ar.cause();
           return record(id, attempt.put("status", refused.status))
-            .map(down ? Outcome.keep(Math.min(1_000, options.breakerResetMs())) : Outcome.retry(refused.getMessage()));
+            .map(down ? waitForBreaker() : Outcome.retry(refused.getMessage()).onReceiver());
         }
         String reason = "no answer (" + ar.cause().getClass().getSimpleName() + ")";
         return record(id, attempt.put("error", reason))
-          .map(down ? Outcome.keep(Math.min(1_000, options.breakerResetMs())) : Outcome.retry(reason));
+          .map(down ? waitForBreaker() : Outcome.retry(reason).onReceiver());
       });
+  }
+
+  /** The destination is down: the entry waits for its breaker, without spending an attempt. */
+  private Outcome waitForBreaker() {
+    return Outcome.keep(Math.min(1_000, options.breakerResetMs())).onReceiver();
   }
 
   private Future<Integer> send(Target t, String id, long ts, Buffer body) {

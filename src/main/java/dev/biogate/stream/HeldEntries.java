@@ -42,7 +42,11 @@ final class HeldEntries {
   private final StreamStats stats;
   private final RetryPolicy backoff;
   private final Map<String, Held> held = new HashMap<>();
+  /** Entries set aside: one line per interval while it lasts. */
+  private final ThrottledLog settingAside = new ThrottledLog();
   private int inFlight;
+  /** Held entries waiting on their receiver ({@link Outcome#waitsOnReceiver()}). */
+  private int waitingOnReceiver;
   private boolean stopping;
   /** Entries finished in this event-loop turn, acknowledged together at its end. */
   private List<Held> finished = new ArrayList<>();
@@ -209,7 +213,7 @@ final class HeldEntries {
         break;
       case KEEP:
         stats.kept.increment();
-        later(h, o.afterMs() >= 0 ? o.afterMs() : policy.keepDelayMs());
+        later(h, o.afterMs() >= 0 ? o.afterMs() : policy.keepDelayMs(), o.waitsOnReceiver());
         break;
       default:
         boolean dead = o.kind() == Outcome.Kind.DEAD;
@@ -232,7 +236,7 @@ final class HeldEntries {
       }
       StreamGroup.Failure f = ar.result();
       if (f.next() == StreamGroup.AfterFailure.RETRY) {
-        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()));
+        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()), o.waitsOnReceiver());
         return;
       }
       if (f.next() == StreamGroup.AfterFailure.DEAD_LETTERS_FULL) {
@@ -242,7 +246,7 @@ final class HeldEntries {
         deadLettersFull.warn(LOG, System.currentTimeMillis(), "entries", "{}/{}: dead letters {} at their ceiling ({});"
           + " entry {} ({}) stays pending and is tried again later", policy.stream(), policy.group(), policy.deadLetters(),
           policy.deadLetterCap(), h.entry.id(), o.reason());
-        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()));
+        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()), false);
         return;
       }
       if (f.next() == StreamGroup.AfterFailure.DEAD_LETTERED) {
@@ -297,15 +301,44 @@ final class HeldEntries {
     });
   }
 
-  private void later(Held h, long ms) {
+  /**
+   * Offers the entry again after {@code ms}. A wait on its receiver past {@link StreamPolicy#maxWaiting} such waits
+   * sets the entry aside instead: let go of here, it stays pending under this consumer and untouched, so another
+   * instance takes it over once idle for {@code idleClaimMs} and the reaper here takes it back after twice that. Its
+   * attempts are counted in Redis, so it is no nearer the dead letters for it, and its wait only grows.
+   */
+  private void later(Held h, long ms, boolean onReceiver) {
     if (stopping || h.lost) {
       release(h);
-    } else {
-      h.timer = vertx.setTimer(Math.max(1, ms), t -> attempt(h));
+      return;
+    }
+    if (onReceiver) {
+      if (waitingOnReceiver >= policy.maxWaiting()) {
+        stats.setAside.increment();
+        settingAside.info(LOG, System.currentTimeMillis(), "entries", "{}/{}: {} entries wait on their receivers; entry {}"
+          + " is set aside (pending, taken up again after {} ms idle) so the other slots stay free", policy.stream(),
+          policy.group(), waitingOnReceiver, h.entry.id(), policy.idleClaimMs());
+        release(h);
+        return;
+      }
+      h.waitingOnReceiver = true;
+      waitingOnReceiver++;
+    }
+    h.timer = vertx.setTimer(Math.max(1, ms), t -> {
+      unwait(h);
+      attempt(h);
+    });
+  }
+
+  private void unwait(Held h) {
+    if (h.waitingOnReceiver) {
+      h.waitingOnReceiver = false;
+      waitingOnReceiver--;
     }
   }
 
   private void release(Held h) {
+    unwait(h);
     if (held.remove(h.entry.id(), h) && room() == Math.max(1, policy.maxHeld() / 2)) {
       roomFreed.run();
     }
@@ -330,6 +363,7 @@ final class HeldEntries {
     final StreamEntry entry;
     long timer = -1;
     boolean keeping;
+    boolean waitingOnReceiver;
     boolean lost;
     /** What the handler did, for the history (set when it answered DONE). */
     List<String> notes = List.of();

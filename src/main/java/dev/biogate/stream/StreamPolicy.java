@@ -26,6 +26,7 @@ public final class StreamPolicy {
   private long keepDelayMs = 1_000;
   private long heartbeatTtlMs = 3_000;
   private long idleClaimMs = 30_000;
+  private int maxWaiting = -1;
   private long reapIntervalMs = -1;
   private long trimIntervalMs = 1_000;
   private long commandTimeoutMs = 5_000;
@@ -46,6 +47,14 @@ public final class StreamPolicy {
 
   /** Entries handled or waiting for a retry at once; reading pauses while this many are held. */
   public StreamPolicy maxHeld(int n) { this.maxHeld = Math.max(1, n); return this; }
+  /**
+   * Entries held while they wait on their receiver ({@link Outcome#onReceiver()}) at once; default {@code maxHeld}.
+   * Past it, such an entry is set aside: let go of here while it stays pending under this consumer, untouched, so that
+   * another instance takes it over once it has been idle for {@code idleClaimMs} and this one takes it back after
+   * twice that (the reaper). The other slots stay free for entries that can be worked on: without this, one
+   * destination that was down, paced or refusing filled every slot with its deliveries and no other was read.
+   */
+  public StreamPolicy maxWaiting(int n) { this.maxWaiting = Math.max(0, n); return this; }
   /** Pause between reads that found nothing. */
   public StreamPolicy pollMs(long ms) { this.pollMs = Math.max(1, ms); return this; }
   /**
@@ -103,6 +112,7 @@ public final class StreamPolicy {
   public long keepDelayMs() { return keepDelayMs; }
   public long heartbeatTtlMs() { return heartbeatTtlMs; }
   public long idleClaimMs() { return idleClaimMs; }
+  public int maxWaiting() { return maxWaiting < 0 ? maxHeld : Math.min(maxWaiting, maxHeld); }
   public long reapIntervalMs() { return reapIntervalMs > 0 ? reapIntervalMs : Math.max(50, heartbeatTtlMs / 4); }
   public long trimIntervalMs() { return trimIntervalMs; }
   public long commandTimeoutMs() { return commandTimeoutMs; }
