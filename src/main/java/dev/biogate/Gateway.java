@@ -224,7 +224,7 @@ public final class Gateway {
     CreatorKeys keys = new CreatorKeys(redis, replicas, w.replicaWaitMs());
     this.redirect = new RedirectHandler(profiles, recorder,
       new ClickGate(a.clicks(), config.http().trustedProxies(), config.http().exemptLoopback()), clock);
-    this.analyticsApi = new AnalyticsHandler(keys, new ClickQuery(redis), a.queryTimeoutMs(), a.maxBuckets(), clock);
+    this.analyticsApi = new AnalyticsHandler(keys, new ClickQuery(redis), a.queryTimeoutMs(), a.maxBuckets(), a.maxQueries(), clock);
     this.keysAdmin = new CreatorKeysAdmin(keys, clock);
     this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
 
@@ -598,6 +598,11 @@ public final class Gateway {
 
   public ClickCounter clickCounter() {
     return counter;
+  }
+
+  /** The analytics API's handler (its queries running, its refusals). */
+  public AnalyticsHandler analyticsQueries() {
+    return analyticsApi;
   }
 
   /** The Klaviyo sink, or {@code null} when it is disabled. */

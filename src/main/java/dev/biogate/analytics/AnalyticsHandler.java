@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -24,7 +25,10 @@ import java.util.function.LongSupplier;
  * {@code 400} (checked after the key, so they reveal nothing to strangers). The whole query has a time budget
  * ({@code queryTimeoutMs}, 30 s): past it, or with Redis unavailable, the answer is a {@code 503}. Such refusals are
  * counted ({@link #refusedTimeout}, {@link #refusedUnavailable}) and logged at most once per
- * {@link ThrottledLog#INTERVAL_MS} with their cause: they used to leave no trace but the status count.
+ * {@link ThrottledLog#INTERVAL_MS} with their cause: they used to leave no trace but the status count. At most
+ * {@code maxQueries} queries run at once on this instance (every event loop together); more are answered
+ * {@code 503 busy} at once ({@link #refusedBusy}), so analytics can never fill the Redis connections' queues that reads,
+ * webhooks and the upstream budget share.
  */
 public final class AnalyticsHandler implements Handler<RoutingContext> {
 
@@ -34,18 +38,23 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
   private static final ApiException FOREIGN = new ApiException(403, "forbidden", "this API key belongs to another creator");
   private static final ApiException TIMEOUT = new ApiException(503, "timeout", "the analytics query took too long; retry later", 5);
   private static final ApiException UNAVAILABLE = new ApiException(503, "unavailable", "analytics are unavailable; retry later", 5);
+  private static final ApiException BUSY = new ApiException(503, "busy", "too many analytics queries at once; retry later", 1);
 
   private final CreatorKeys keys;
   private final ClickQuery query;
   private final long timeoutMs;
   private final int maxBuckets;
+  private final int maxQueries;
+  private final AtomicInteger running = new AtomicInteger();
+  private final LongAdder busy = new LongAdder();
   private final LongSupplier clock;
   private final LongAdder timeouts = new LongAdder();
   private final LongAdder unavailable = new LongAdder();
   private final ThrottledLog refusals = new ThrottledLog();
 
-  public AnalyticsHandler(CreatorKeys keys, ClickQuery query, long timeoutMs, int maxBuckets, LongSupplier clock) {
+  public AnalyticsHandler(CreatorKeys keys, ClickQuery query, long timeoutMs, int maxBuckets, int maxQueries, LongSupplier clock) {
     this.keys = keys;
+    this.maxQueries = maxQueries;
     this.query = query;
     this.timeoutMs = timeoutMs;
     this.maxBuckets = maxBuckets;
@@ -65,6 +74,14 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
       return;
     }
     String username = Usernames.normalize(ctx.pathParam("username"));
+    if (running.incrementAndGet() > maxQueries) {
+      running.decrementAndGet();
+      busy.increment();
+      refusals.warn(LOG, clock.getAsLong(), "refused queries", "analytics query for {} refused with 503 busy: {} queries"
+        + " running (analytics.maxQueries)", username, maxQueries);
+      ErrorResponses.send(ctx.response(), BUSY);
+      return;
+    }
     keys.owner(presented).compose(owner -> {
       if (owner == null) {
         ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -75,6 +92,7 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
       }
       return query.clicks(username, QueryRange.parse(ctx.queryParams(), clock.getAsLong(), maxBuckets));
     }).timeout(timeoutMs, TimeUnit.MILLISECONDS).onComplete(ar -> {
+      running.decrementAndGet();
       if (ar.succeeded()) {
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
           .putHeader(HttpHeaders.CACHE_CONTROL, "private, no-store").end(ar.result().toBuffer());
@@ -93,6 +111,16 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
   /** Queries answered {@code 503 timeout}: past {@code queryTimeoutMs}. */
   public long refusedTimeout() {
     return timeouts.sum();
+  }
+
+  /** Queries answered {@code 503 busy}: {@code maxQueries} were running. */
+  public long refusedBusy() {
+    return busy.sum();
+  }
+
+  /** Queries running now. */
+  public int running() {
+    return running.get();
   }
 
   /** Queries answered {@code 503 unavailable}: Redis failed them. */

@@ -27,13 +27,14 @@ import io.vertx.core.json.JsonObject;
  * @param claimIdleMs a click entry a live instance keeps without attempting it this long is taken over by another
  *                    instance
  * @param claimIntervalMs how often dead consumers of the click streams (and idle kept entries) are looked for
+ * @param maxQueries analytics queries one instance answers at once; past it, {@code 503 busy} with {@code Retry-After}
  * @param clicks what counts as a click (see {@link ClickOptions})
  */
 public record AnalyticsOptions(String journalPath, long fsyncIntervalMs, long orphanScanMs, long redisTimeoutMs, long probeMs,
                                int batchSize, long streamMaxLen, long heartbeatTtlMs, int readCount, long pollMs,
                                long claimIdleMs, long claimIntervalMs, long dedupeTtlS, long minuteRetentionS,
                                long hourRetentionS, long dayRetentionS, long queryTimeoutMs, int maxBuckets,
-                               ClickOptions clicks) {
+                               int maxQueries, ClickOptions clicks) {
 
   public static final String DEFAULT_JOURNAL_PATH = "./data/clicks.journal";
   public static final long DEFAULT_FSYNC_INTERVAL_MS = 200;
@@ -53,6 +54,7 @@ public record AnalyticsOptions(String journalPath, long fsyncIntervalMs, long or
   public static final long DEFAULT_DAY_RETENTION_S = 5 * 366 * 86_400L;
   public static final long DEFAULT_QUERY_TIMEOUT_MS = 30_000;
   public static final int DEFAULT_MAX_BUCKETS = 1440;
+  public static final int DEFAULT_MAX_QUERIES = 64;
 
   public AnalyticsOptions(JsonObject json) {
     this(Settings.of(json));
@@ -77,6 +79,7 @@ public record AnalyticsOptions(String journalPath, long fsyncIntervalMs, long or
       s.longIn("dayRetentionS", DEFAULT_DAY_RETENTION_S, 86_400, 36_500 * 86_400L),
       s.longIn("queryTimeoutMs", DEFAULT_QUERY_TIMEOUT_MS, 1, 300_000),
       s.intIn("maxBuckets", DEFAULT_MAX_BUCKETS, 1, 100_000),
+      s.intIn("maxQueries", DEFAULT_MAX_QUERIES, 1, 10_000),
       new ClickOptions(s.section("clicks")));
     if (streamMaxLen < batchSize) {
       throw s.invalid("streamMaxLen", "must hold at least one batch (batchSize " + batchSize + ")");
@@ -91,6 +94,6 @@ public record AnalyticsOptions(String journalPath, long fsyncIntervalMs, long or
       .put("claimIdleMs", claimIdleMs).put("claimIntervalMs", claimIntervalMs).put("dedupeTtlS", dedupeTtlS)
       .put("heartbeatTtlMs", heartbeatTtlMs)
       .put("minuteRetentionS", minuteRetentionS).put("hourRetentionS", hourRetentionS).put("dayRetentionS", dayRetentionS)
-      .put("queryTimeoutMs", queryTimeoutMs).put("maxBuckets", maxBuckets).put("clicks", clicks.toJson());
+      .put("queryTimeoutMs", queryTimeoutMs).put("maxBuckets", maxBuckets).put("maxQueries", maxQueries).put("clicks", clicks.toJson());
   }
 }

@@ -162,12 +162,19 @@ public final class GatewayMetrics {
       .description("Sink circuit breaker: 0 closed, 1 half-open, 2 open").register(r);
   }
 
-  /** Analytics queries answered 503, by reason ({@code timeout}: past the query budget; {@code unavailable}: Redis failed). */
+  /**
+   * Analytics queries answered 503, by reason ({@code timeout}: past the query budget; {@code unavailable}: Redis failed;
+   * {@code busy}: {@code analytics.maxQueries} running), and those running.
+   */
   public static void bindAnalyticsQueries(MeterRegistry r, AnalyticsHandler queries) {
     FunctionCounter.builder("biogate.analytics.queries.refused", queries, AnalyticsHandler::refusedTimeout).tag("reason", "timeout")
       .description("Analytics queries answered 503, by reason").register(r);
     FunctionCounter.builder("biogate.analytics.queries.refused", queries, AnalyticsHandler::refusedUnavailable).tag("reason", "unavailable")
       .description("Analytics queries answered 503, by reason").register(r);
+    FunctionCounter.builder("biogate.analytics.queries.refused", queries, AnalyticsHandler::refusedBusy).tag("reason", "busy")
+      .description("Analytics queries answered 503, by reason").register(r);
+    Gauge.builder("biogate.analytics.queries.running", queries, AnalyticsHandler::running)
+      .description("Analytics queries running on this instance (at most analytics.maxQueries)").register(r);
   }
 
   private static void counted(MeterRegistry r, ClickCounter c, String result, ToDoubleFunction<ClickCounter> f) {

@@ -290,6 +290,37 @@ class AnalyticsApiTest extends HarnessTest {
       })));
   }
 
+  /**
+   * Queries past {@code analytics.maxQueries} running on the instance are refused at once, so that analytics can never
+   * fill the Redis connections' queues the other traffic shares: nothing capped them (an attack pass left the
+   * question open; each holds a place in the shared connection's queue).
+   */
+  @Test
+  void queriesPastMaxQueriesAreRefusedBusyWhileTheRunningOneIsAnswered(VertxTestContext ctx) {
+    JsonObject cfg = Clicks.config(dir.resolve("clicks.journal"));
+    cfg.getJsonObject("analytics").put("maxQueries", 1);
+    h.gateway(cfg).compose(g -> Clicks.issueKey(h, g, "demo").compose(key ->
+        // Redis stops answering for a while: the first query is held there, running.
+        g.redis().send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(600)).compose(v -> {
+          Future<HttpResponse<Buffer>> first = h.send(HttpMethod.GET, g, "/v1/analytics/demo/clicks", key);
+          return h.eventually(() -> Future.succeededFuture(g.analyticsQueries().running() == 1), 5_000)
+            .compose(x -> h.send(HttpMethod.GET, g, "/v1/analytics/demo/clicks", key))
+            .compose(second -> first.map(f -> List.of(f, second)));
+        }).compose(answers -> h.get(g, "/metrics").map(m -> {
+          HttpResponse<Buffer> first = answers.get(0);
+          HttpResponse<Buffer> second = answers.get(1);
+          assertEquals(503, second.statusCode(), second.bodyAsString());
+          assertEquals("busy", second.bodyAsJsonObject().getString("error"));
+          assertEquals("1", second.getHeader("Retry-After"));
+          assertEquals(200, first.statusCode(), first.bodyAsString());
+          assertEquals(0, g.analyticsQueries().running());
+          assertTrue(m.bodyAsString().lines().anyMatch(l -> l.startsWith("biogate_analytics_queries_refused_total{")
+            && l.contains("reason=\"busy\"") && l.endsWith(" 1.0")), "counted by reason");
+          return null;
+        }))))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   private static Future<Void> xadd(Gateway g, String eventId, String linkId, String ts) {
     return g.redis().send(Request.cmd(Command.XADD).arg(Sharded.clicksOf(null, linkId)).arg("*").arg("event_id").arg(eventId)
       .arg("link_id").arg(linkId).arg("ts").arg(ts).arg("source").arg("linkme")).mapEmpty();
