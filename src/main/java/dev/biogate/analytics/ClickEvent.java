@@ -100,8 +100,14 @@ public record ClickEvent(String eventId, String username, String linkId, long ts
     return j.put("link_id", linkId).put("ts", ts).put("source", source);
   }
 
+  /**
+   * A journal line: its {@code ts} was checked when the click was recorded, so it is its own reference (with 0 as the
+   * reference, every time read as "past it" and became 0: replayed clicks counted in the minute of the replay).
+   */
   public static ClickEvent fromJson(JsonObject j) {
-    return fromFields(Map.of(), j, 0);
+    Object ts = j.getValue("ts");
+    long own = readTs(ts == null ? null : ts.toString());
+    return fromFields(Map.of(), j, own == Long.MIN_VALUE ? System.currentTimeMillis() : own);
   }
 
   /**
