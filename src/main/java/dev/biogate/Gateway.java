@@ -440,7 +440,8 @@ public final class Gateway {
     // a master losing its writes in a switch let two instances send the same delivery (a drill: 69 and 76 repeats).
     int outboundMaster = replicas.indexOf(OutboundKeys.STREAM);
     StreamPolicy outbound = destinations.policy().idlePollMaxMs(IDLE_POLL_MAX_MS).heartbeatTtlMs(w.heartbeatTtlMs()).idleClaimMs(w.claimIdleMs())
-      .durableConfirm(() -> replicas.waitForReplica(outboundMaster), w.replicaWaitMs(), acked -> replicas.missed(outboundMaster, acked));
+      .durableConfirm(() -> replicas.replicasToWait(outboundMaster), w.replicaWaitMs(),
+        (acked, wanted) -> replicas.missed(outboundMaster, acked, wanted));
     GatewayMetrics.bindStream(registry, outbound.stream(), outbound.group(), outboundStats);
     engines.add(new StreamEngine(redis, livenessRedis, outbound, instanceId, destinations, outboundStats));
     if (klaviyo != null) {

@@ -124,11 +124,12 @@ public final class ClickStreamWriter {
     byShard.forEach((shard, args) -> {
       String stream = RedisKeys.clicksShard(shard);
       streams.add(stream);
-      if (replicas.waitForReplica(shard)) {
-        appends.add(APPEND.runAndWait(redis, List.of(stream), args, replicaWaitMs)
+      int wanted = replicas.replicasToWait(shard);
+      if (wanted > 0) {
+        appends.add(APPEND.runAndWait(redis, List.of(stream), args, wanted, replicaWaitMs)
           .timeout(timeoutMs + replicaWaitMs, TimeUnit.MILLISECONDS)
           .compose(r -> {
-            if (r.reply().toLong() >= 0 && replicas.missed(shard, r.replicas())) {
+            if (r.reply().toLong() >= 0 && replicas.missed(shard, r.replicas(), wanted)) {
               return Future.failedFuture(NOT_REPLICATED);
             }
             return Future.succeededFuture(r.reply().toLong());

@@ -71,11 +71,11 @@ public final class LuaScript {
   }
 
   /**
-   * Runs the script, then {@code WAIT 1 waitMs} in the same batch on one connection (WAIT covers that connection's
-   * writes): the reply, and whether a replica holds what the script wrote.
+   * Runs the script, then {@code WAIT replicas waitMs} in the same batch on one connection (WAIT covers that
+   * connection's writes): the reply, and how many replicas hold what the script wrote.
    */
-  public Future<Replicated> runAndWait(Redis redis, List<String> keys, List<?> args, long waitMs) {
-    Request wait = Request.cmd(Command.WAIT).arg(1).arg(waitMs);
+  public Future<Replicated> runAndWait(Redis redis, List<String> keys, List<?> args, int replicas, long waitMs) {
+    Request wait = Request.cmd(Command.WAIT).arg(Math.max(1, replicas)).arg(waitMs);
     return redis.batch(List.of(evalsha(keys, args), wait))
       .recover(err -> err.getMessage() != null && err.getMessage().contains("NOSCRIPT")
         ? redis.batch(List.of(eval(keys, args), wait))

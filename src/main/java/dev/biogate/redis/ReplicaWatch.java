@@ -39,6 +39,13 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * without a replica, keeps taking writes until Sentinel demotes it (up to 10 s later); its resync then discards them.
  * Until confirmed, writes to it are refused at once ({@link #refuses}): deliveries are answered 503 and retried, click
  * batches are journaled; none is lost.
+ * <p>
+ * A write waits for every replica the master had online when it was last sampled ({@link #replicasToWait}), not for
+ * one: with two replicas, a planned failover promotes one and the old master keeps the other for a second or so,
+ * which acknowledged writes that its resync with the new master then discarded (a drill lost 9 of 3,110 deliveries
+ * answered 200). The promoted replica leaves the old master at once, so a write waiting for both is refused, the
+ * master sampled again, and while any Sentinel that answers names another master or a failover under way
+ * ({@link SentinelGroup#deniesMaster}) its writes are refused at once, replicas or not.
  */
 public final class ReplicaWatch {
 
@@ -63,6 +70,8 @@ public final class ReplicaWatch {
   /** Sentinel deployments only; null elsewhere. */
   private final SentinelGroup sentinels;
   private final AtomicIntegerArray replicated;
+  /** Per index: the replicas online at the last sample. */
+  private final AtomicIntegerArray online;
   /** Per index: 1 once this instance has seen a replica behind its master. */
   private final AtomicIntegerArray seenReplica;
   /** All shards of a Sentinel deployment sit on one server: one line for them, not one per shard. */
@@ -92,6 +101,7 @@ public final class ReplicaWatch {
     this.shards = shards;
     this.others = List.copyOf(others);
     this.replicated = new AtomicIntegerArray(shards + others.size());
+    this.online = new AtomicIntegerArray(shards + others.size());
     this.seenReplica = new AtomicIntegerArray(shards + others.size());
   }
 
@@ -179,11 +189,12 @@ public final class ReplicaWatch {
   }
 
   /**
-   * Whether a write to {@code shard} that waited for a replica reached none ({@code acknowledged}: what {@code WAIT}
-   * answered); then the shard is sampled again, as after a failover its master may have no replica left.
+   * Whether a write to {@code shard} that waited for {@code wanted} replicas ({@link #replicasToWait}) reached fewer
+   * ({@code acknowledged}: what {@code WAIT} answered); then the shard is sampled again, as after a failover its master
+   * may have lost a replica to the promotion.
    */
-  public boolean missed(int shard, long acknowledged) {
-    if (acknowledged >= 1) {
+  public boolean missed(int shard, long acknowledged, int wanted) {
+    if (acknowledged >= Math.max(1, wanted)) {
       return false;
     }
     recheck(shard);
@@ -203,11 +214,12 @@ public final class ReplicaWatch {
     if (refuses(index)) {
       return Future.failedFuture(NOT_DURABLE);
     }
-    if (!waitForReplica(index)) {
+    int wanted = replicasToWait(index);
+    if (wanted == 0) {
       return script.run(redis, keys, args);
     }
-    return script.runAndWait(redis, keys, args, waitMs)
-      .compose(w -> missed(index, w.replicas()) ? Future.failedFuture(NOT_DURABLE) : Future.succeededFuture(w.reply()));
+    return script.runAndWait(redis, keys, args, wanted, waitMs)
+      .compose(w -> missed(index, w.replicas(), wanted) ? Future.failedFuture(NOT_DURABLE) : Future.succeededFuture(w.reply()));
   }
 
   /**
@@ -223,6 +235,14 @@ public final class ReplicaWatch {
   /** Whether writes to {@code shard} must wait for a replica before they are acknowledged. */
   public boolean waitForReplica(int shard) {
     return "on".equals(mode) || ("auto".equals(mode) && replicated.get(shard) != ALONE);
+  }
+
+  /**
+   * How many replicas a write to {@code shard} waits for: every one its master had online at the last sample (at
+   * least one), or 0 when writes there do not wait ({@link #waitForReplica}).
+   */
+  public int replicasToWait(int shard) {
+    return waitForReplica(shard) ? Math.max(1, online.get(shard)) : 0;
   }
 
   /** Samples now (completing once known, or after a short wait) and every few seconds. */
@@ -382,8 +402,12 @@ public final class ReplicaWatch {
     Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(keyOf(shard));
     return infoAndAddress(info).compose(r -> {
       String text = r[0];
-      if (onlineReplicas(text) > 0) {
-        return Future.succeededFuture(REPLICATED);
+      int replicas = onlineReplicas(text);
+      online.set(shard, replicas);
+      if (replicas > 0) {
+        // Replicas or not, a master the Sentinels are failing over is losing its writes.
+        return sentinels == null ? Future.succeededFuture(REPLICATED)
+          : sentinels.deniesMaster(RedisMode.field(text, "run_id"), r[1]).map(denied -> denied ? UNCONFIRMED : REPLICATED);
       }
       if (sentinels == null) {
         return Future.succeededFuture(ALONE);

@@ -59,7 +59,7 @@ public final class SentinelGroup {
   private String lastSwitch;
   private long lastSwitchNanos;
 
-  private record Confirmation(String runId, String address, long atNanos, Future<Boolean> answer) {
+  private record Confirmation(String runId, String address, long atNanos, Future<Verdict> answer) {
   }
 
   public SentinelGroup(Vertx vertx, RedisConfig config) {
@@ -193,8 +193,25 @@ public final class SentinelGroup {
    * {@code failover_in_progress}, ...). False when it cannot be told.
    */
   public Future<Boolean> confirmsMaster(String runId, String address) {
+    return verdict(runId, address).map(v -> v == Verdict.CONFIRMED);
+  }
+
+  /**
+   * Whether a Sentinel that answers says the server is not the master now (it names another, or sees it down or in a
+   * failover). Sentinels that do not answer deny nothing: a master whose replicas acknowledge its writes needs no
+   * Sentinel to vouch for it, only none to say a failover has started (in a planned failover the old master keeps a
+   * replica, the one not promoted, which acknowledges writes its resync with the new master then discards).
+   */
+  public Future<Boolean> deniesMaster(String runId, String address) {
+    return verdict(runId, address).map(v -> v == Verdict.DENIED);
+  }
+
+  /** What the Sentinels say of a server: a majority names it as the master, one does not, or neither. */
+  private enum Verdict { CONFIRMED, DENIED, UNKNOWN }
+
+  private Future<Verdict> verdict(String runId, String address) {
     if (runId == null || runId.isEmpty()) {
-      return Future.succeededFuture(false);
+      return Future.succeededFuture(Verdict.UNKNOWN);
     }
     long now = System.nanoTime();
     Confirmation recent = last;
@@ -202,12 +219,12 @@ public final class SentinelGroup {
       && now - recent.atNanos < SHARED_ANSWER_NANOS) {
       return recent.answer;
     }
-    Future<Boolean> answer = ask(runId, address);
+    Future<Verdict> answer = ask(runId, address);
     last = new Confirmation(runId, address, now, answer);
     return answer;
   }
 
-  private Future<Boolean> ask(String runId, String address) {
+  private Future<Verdict> ask(String runId, String address) {
     List<Future<Boolean>> answers = new ArrayList<>(sentinels.size());
     for (Redis sentinel : sentinels.values()) {
       answers.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("MASTER").arg(masterName))
@@ -220,11 +237,11 @@ public final class SentinelGroup {
         if (a.succeeded()) {
           answered++;
           if (!a.result()) {
-            return Future.succeededFuture(false);
+            return Future.succeededFuture(Verdict.DENIED);
           }
         }
       }
-      return Future.succeededFuture(answered > sentinels.size() / 2);
+      return Future.succeededFuture(answered > sentinels.size() / 2 ? Verdict.CONFIRMED : Verdict.UNKNOWN);
     });
   }
 

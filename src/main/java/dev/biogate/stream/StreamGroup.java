@@ -148,15 +148,16 @@ final class StreamGroup {
   Future<Boolean> own(String id) {
     List<String> keys = List.of(p.stream());
     List<String> args = List.of(p.group(), consumer, id);
-    if (!p.confirmWaits()) {
+    int wanted = p.confirmReplicas();
+    if (wanted == 0) {
       return run(TOUCH, keys, args).map(r -> r == null || r.size() == 0);
     }
-    return TOUCH.runAndWait(redis, keys, args, p.confirmWaitMs())
+    return TOUCH.runAndWait(redis, keys, args, wanted, p.confirmWaitMs())
       .timeout(p.commandTimeoutMs() + p.confirmWaitMs(), TimeUnit.MILLISECONDS)
       .compose(r -> {
-        p.confirmAcked(r.replicas());
+        boolean fellShort = p.confirmFellShort(r.replicas(), wanted);
         boolean owned = r.reply() == null || r.reply().size() == 0;
-        return owned && r.replicas() < 1 ? Future.failedFuture(new NoReplica()) : Future.succeededFuture(owned);
+        return owned && fellShort ? Future.failedFuture(new NoReplica()) : Future.succeededFuture(owned);
       });
   }
 

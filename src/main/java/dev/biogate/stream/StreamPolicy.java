@@ -1,9 +1,8 @@
 package dev.biogate.stream;
 
 import java.util.Objects;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
-import java.util.function.LongConsumer;
+import java.util.function.IntSupplier;
 
 /**
  * Everything an engine decides for one stream and consumer group: how much it holds, how it retries, when a
@@ -30,9 +29,9 @@ public final class StreamPolicy {
   private long reapIntervalMs = -1;
   private long trimIntervalMs = 1_000;
   private long commandTimeoutMs = 5_000;
-  private BooleanSupplier confirmWaits = () -> false;
+  private IntSupplier confirmReplicas = () -> 0;
   private long confirmWaitMs;
-  private LongConsumer confirmAcked = n -> { };
+  private Acked confirmAcked = (n, wanted) -> false;
   private String deadLetters;
   private long deadLetterCap = 1_000_000;
   private boolean soleReader;
@@ -81,13 +80,19 @@ public final class StreamPolicy {
   public StreamPolicy trimIntervalMs(long ms) { this.trimIntervalMs = Math.max(10, ms); return this; }
   public StreamPolicy commandTimeoutMs(long ms) { this.commandTimeoutMs = ms; return this; }
   /**
-   * Ownership confirmations wait for a replica ({@code WAIT 1 waitMs} after the check, on its connection) while
-   * {@code when} says so; {@code acked} hears how many replicas answered. A confirmation no replica acknowledged fails
-   * (the handler keeps the entry): the check was made on a master that may be losing its writes in a switch, where
-   * another instance, on the new master, can own the same entry.
+   * Ownership confirmations wait for {@code replicas} replicas ({@code WAIT n waitMs} after the check, on its
+   * connection; 0: no wait); {@code acked} hears how many answered of how many wanted, and says whether that fell
+   * short. A confirmation that fell short fails (the handler keeps the entry): the check was made on a master that may
+   * be losing its writes in a switch, where another instance, on the new master, can own the same entry.
    */
-  public StreamPolicy durableConfirm(BooleanSupplier when, long waitMs, LongConsumer acked) {
-    this.confirmWaits = when; this.confirmWaitMs = waitMs; this.confirmAcked = acked; return this;
+  public StreamPolicy durableConfirm(IntSupplier replicas, long waitMs, Acked acked) {
+    this.confirmReplicas = replicas; this.confirmWaitMs = waitMs; this.confirmAcked = acked; return this;
+  }
+
+  /** Hears how many replicas acknowledged an ownership check of how many wanted; true when that fell short. */
+  @FunctionalInterface
+  public interface Acked {
+    boolean fellShort(long acked, int wanted);
   }
   /**
    * The dead-letter stream (must share the stream's hash tag) and its ceiling. Dead letters are never trimmed: at the
@@ -116,9 +121,10 @@ public final class StreamPolicy {
   public long reapIntervalMs() { return reapIntervalMs > 0 ? reapIntervalMs : Math.max(50, heartbeatTtlMs / 4); }
   public long trimIntervalMs() { return trimIntervalMs; }
   public long commandTimeoutMs() { return commandTimeoutMs; }
-  public boolean confirmWaits() { return confirmWaits.getAsBoolean(); }
+  /** Replicas an ownership check waits for now; 0: none. */
+  public int confirmReplicas() { return confirmReplicas.getAsInt(); }
   public long confirmWaitMs() { return confirmWaitMs; }
-  public void confirmAcked(long replicas) { confirmAcked.accept(replicas); }
+  public boolean confirmFellShort(long acked, int wanted) { return confirmAcked.fellShort(acked, wanted); }
   public String deadLetters() { return deadLetters; }
   public long deadLetterCap() { return deadLetterCap; }
   public boolean soleReader() { return soleReader; }

@@ -141,8 +141,9 @@ final class WebhookIngest {
     }
     // Not ReplicaWatch.durably: the reply decides before the wait does (pinned elsewhere means nothing was written
     // and the delivery is retried on its shard; a full backlog is 503 backlog_full, not not_replicated).
-    boolean wait = replicas.waitForReplica(shard);
-    Future<Result> sent = wait ? runAndWait(keys, args)
+    int wanted = replicas.replicasToWait(shard);
+    boolean wait = wanted > 0;
+    Future<Result> sent = wait ? runAndWait(keys, args, wanted)
       : script.run(redis, keys, args).map(r -> new Result(r.get(0).toInteger(), r.get(1).toString(), -1));
     return sent
       .timeout(TIMEOUT_MS + (wait ? options.replicaWaitMs() : 0), TimeUnit.MILLISECONDS)
@@ -161,7 +162,7 @@ final class WebhookIngest {
           return Future.failedFuture(BACKLOG_FULL);
         }
         // A duplicate is checked too: its first copy may so far exist on this master alone.
-        if (wait && replicas.missed(shard, r.replicas())) {
+        if (wait && replicas.missed(shard, r.replicas(), wanted)) {
           unreplicated.warn(LOG, clock.getAsLong(), "deliveries", "no replica acknowledged delivery {} within {} ms; answering 503",
             d.id, options.replicaWaitMs());
           refusals.refused(shard);
@@ -184,8 +185,8 @@ final class WebhookIngest {
   private record Result(int code, String detail, long replicas) {
   }
 
-  private Future<Result> runAndWait(List<String> keys, List<?> args) {
-    return script.runAndWait(redis, keys, args, options.replicaWaitMs())
+  private Future<Result> runAndWait(List<String> keys, List<?> args, int wanted) {
+    return script.runAndWait(redis, keys, args, wanted, options.replicaWaitMs())
       .map(r -> new Result(r.reply().get(0).toInteger(), r.reply().get(1).toString(), r.replicas()));
   }
 }

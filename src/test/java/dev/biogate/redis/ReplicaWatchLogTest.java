@@ -43,7 +43,7 @@ class ReplicaWatchLogTest {
           .map(r -> r.toString().contains("role:master")), 10_000, "the replica promoted"))
         .compose(v -> Eventually.until(vertx, () -> {
           for (int shard = 0; shard < SHARDS; shard++) {
-            watch.missed(shard, 0);
+            watch.missed(shard, 0, 1);
           }
           return Future.succeededFuture(IntStream.range(0, SHARDS).noneMatch(watch::waitForReplica)
             && log.lines().stream().mapToInt(ReplicaWatchLogTest::shardsNamed).sum() >= SHARDS);

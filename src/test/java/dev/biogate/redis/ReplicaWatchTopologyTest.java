@@ -111,7 +111,7 @@ class ReplicaWatchTopologyTest {
     ReplicaWatch watch = new ReplicaWatch(vertx, redis, "auto", shards);
     seenReplicatedThenKill(vertx, watch, shards, replica)
       .compose(v -> Eventually.until(vertx, () -> {
-        watch.missed(missed, 0);
+        watch.missed(missed, 0, 1);
         return Future.succeededFuture(!watch.waitForReplica(missed));
       }, 15_000, "the missed shard no longer waits"))
       .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(lonelyShards.stream().noneMatch(watch::waitForReplica)),

@@ -69,7 +69,10 @@ class DurableConfirmTest {
       }
     };
     StreamPolicy policy = new StreamPolicy(STREAM, GROUP).soleReader(true).pollMs(50).idlePollMaxMs(100)
-      .heartbeatTtlMs(3_000).idleClaimMs(30_000).durableConfirm(() -> true, 300, n -> acked[0] = n);
+      .heartbeatTtlMs(3_000).idleClaimMs(30_000).durableConfirm(() -> 1, 300, (n, wanted) -> {
+        acked[0] = n;
+        return n < wanted;
+      });
     StreamEngine engine = new StreamEngine(redis, policy, "c1", checking, new StreamStats());
     redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("$").arg("MKSTREAM"))
       .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.INFO).arg("replication"))

@@ -8,16 +8,17 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * A real Sentinel group for the test JVM: one master, one replica and three Sentinels (quorum 2), all
- * {@code redis-server} processes from the bundled binary. Started lazily and shared; {@link #get()} waits until the
- * group is settled (every Sentinel agrees on the master, knows the replica and the other Sentinels, and the replica
- * is in sync), so a test that failed over leaves a usable group behind.
+ * A real Sentinel group for the test JVM: one master, one replica ({@link #get()}) or two ({@link #twoReplicas()}) and
+ * three Sentinels (quorum 2), all {@code redis-server} processes from the bundled binary. Started lazily and shared;
+ * both wait until the group is settled (every Sentinel agrees on the master, knows the replicas and the other
+ * Sentinels, and every replica is in sync), so a test that failed over leaves a usable group behind.
  */
 public final class TestSentinel {
 
   public static final String MASTER_NAME = "biogate";
   private static final long SETTLE_TIMEOUT_MS = 30_000;
   private static TestSentinel shared;
+  private static TestSentinel sharedTwoReplicas;
 
   private final List<RedisProcess> servers;
   private final List<RedisProcess> sentinels;
@@ -29,23 +30,37 @@ public final class TestSentinel {
 
   public static synchronized TestSentinel get() {
     if (shared == null) {
-      shared = form();
+      shared = form("sentinel", 1);
     }
     shared.settle();
     return shared;
   }
 
-  private static TestSentinel form() {
-    RedisProcess master = RedisProcess.start("sentinel-master", List.of(), false, false);
-    RedisProcess replica = RedisProcess.start("sentinel-replica", List.of("replicaof 127.0.0.1 " + master.port()), false, false);
-    RedisProcess.await("replica in sync", SETTLE_TIMEOUT_MS,
-      () -> "up".equals(Resp.info(replica.port(), "replication", "master_link_status")));
+  /** A second group, whose master has two replicas: in a failover one is promoted, the other follows later. */
+  public static synchronized TestSentinel twoReplicas() {
+    if (sharedTwoReplicas == null) {
+      sharedTwoReplicas = form("sentinel2", 2);
+    }
+    sharedTwoReplicas.settle();
+    return sharedTwoReplicas;
+  }
+
+  private static TestSentinel form(String name, int replicas) {
+    RedisProcess master = RedisProcess.start(name + "-master", List.of(), false, false);
+    List<RedisProcess> servers = new java.util.ArrayList<>(List.of(master));
+    for (int i = 0; i < replicas; i++) {
+      RedisProcess replica = RedisProcess.start(name + "-replica" + (i == 0 ? "" : "-" + i),
+        List.of("replicaof 127.0.0.1 " + master.port()), false, false);
+      RedisProcess.await("replica in sync", SETTLE_TIMEOUT_MS,
+        () -> "up".equals(Resp.info(replica.port(), "replication", "master_link_status")));
+      servers.add(replica);
+    }
     List<String> conf = List.of("sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 2",
       "sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
       "sentinel failover-timeout " + MASTER_NAME + " 5000");
     List<RedisProcess> sentinels = IntStream.range(0, 3).parallel()
-      .mapToObj(i -> RedisProcess.start("sentinel-" + i, conf, true, false)).collect(Collectors.toList());
-    return new TestSentinel(List.of(master, replica), sentinels);
+      .mapToObj(i -> RedisProcess.start(name + "-" + i, conf, true, false)).collect(Collectors.toList());
+    return new TestSentinel(List.copyOf(servers), sentinels);
   }
 
   /** Restarts killed processes and waits until the group is settled. */
@@ -64,17 +79,17 @@ public final class TestSentinel {
         return false;
       }
       List<Object> replicas = (List<Object>) s.call("SENTINEL", "REPLICAS", MASTER_NAME);
-      if (replicas.size() != 1 || !flags((List<Object>) replicas.get(0)).equals("slave")) {
+      if (replicas.size() != servers.size() - 1
+        || !replicas.stream().allMatch(r -> flags((List<Object>) r).equals("slave"))) {
         return false;
       }
       if (((List<Object>) s.call("SENTINEL", "SENTINELS", MASTER_NAME)).size() != sentinels.size() - 1) {
         return false;
       }
     }
-    RedisProcess replica = replica();
-    return "master".equals(Resp.info(master, "replication", "role"))
-      && "up".equals(Resp.info(replica.port(), "replication", "master_link_status"))
-      && String.valueOf(master).equals(Resp.info(replica.port(), "replication", "master_port"));
+    return "master".equals(Resp.info(master, "replication", "role")) && servers.stream().filter(r -> r.port() != master)
+      .allMatch(r -> "up".equals(Resp.info(r.port(), "replication", "master_link_status"))
+        && String.valueOf(master).equals(Resp.info(r.port(), "replication", "master_port")));
   }
 
   private static String flags(List<Object> fields) {
@@ -130,15 +145,18 @@ public final class TestSentinel {
    * announces the switch at once; the others learn it from its hello messages, up to two seconds later.
    */
   public RedisProcess failover(int via) {
-    RedisProcess next = replica();
+    int old = masterPort();
     sentinels.get(via).call("SENTINEL", "FAILOVER", MASTER_NAME);
-    RedisProcess.await("sentinels report " + next + " as master", SETTLE_TIMEOUT_MS, () -> sentinels.stream()
-      .allMatch(s -> {
+    RedisProcess.await("sentinels report a replica of " + old + " as master", SETTLE_TIMEOUT_MS, () -> {
+      java.util.Set<Integer> named = new java.util.HashSet<>();
+      for (RedisProcess s : sentinels) {
         @SuppressWarnings("unchecked")
         List<Object> addr = (List<Object>) s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME);
-        return Integer.parseInt(addr.get(1).toString()) == next.port();
-      }));
+        named.add(Integer.parseInt(addr.get(1).toString()));
+      }
+      return named.size() == 1 && !named.contains(old);
+    });
     settle();
-    return next;
+    return master();
   }
 }

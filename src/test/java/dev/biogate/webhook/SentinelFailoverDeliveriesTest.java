@@ -7,7 +7,6 @@ import dev.biogate.support.LogCapture;
 import dev.biogate.support.RedisProcess;
 import dev.biogate.support.Sharded;
 import dev.biogate.support.TestSentinel;
-import dev.biogate.support.Topology;
 import dev.biogate.support.UnstartedHarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -35,25 +34,40 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * group has settled, everything else was a retryable 503. Sentinel promotes the replica first and turns the old
  * master into a replica only when it next looks at it (up to 10 s later); in between the old master still takes
  * writes, which its resync with the new master then discards. A drill of a running gateway lost every delivery it
- * answered 200 in that window: the old master had no replica any more, so the ingest stopped waiting for one.
+ * answered 200 in that window: the old master had no replica any more, so the ingest stopped waiting for one. With two
+ * replicas the old master keeps one for a while (the other is promoted): a later drill lost 9 of 3,110 and 19 of
+ * 2,074 deliveries answered 200 that way, acknowledged by the replica that was not promoted and then resynced.
  */
-@Tag("drill")
 class SentinelFailoverDeliveriesTest extends UnstartedHarnessTest {
 
   private static final int SENDERS = 4;
   private static final long RETRY_PAUSE_MS = 50;
 
   @Test
+  @Tag("drill")
   @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
   void everyDeliveryAnswered200IsOnTheNewMaster(Vertx vertx, VertxTestContext ctx) {
-    TestSentinel group = TestSentinel.get();
+    run(TestSentinel.get(), vertx, ctx);
+  }
+
+  @Test
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  void withTwoReplicasEveryDeliveryAnswered200IsOnTheNewMaster(Vertx vertx, VertxTestContext ctx) {
+    run(TestSentinel.twoReplicas(), vertx, ctx);
+  }
+
+  private void run(TestSentinel group, Vertx vertx, VertxTestContext ctx) {
     Map<String, Buffer> accepted = new ConcurrentHashMap<>();
     AtomicInteger refused = new AtomicInteger();
     AtomicInteger other = new AtomicInteger();
     AtomicBoolean sending = new AtomicBoolean(true);
     LogCapture announced = LogCapture.of(SentinelGroup.class, e -> e.getFormattedMessage().startsWith("sentinel announced a new master")
       ? e.getFormattedMessage() : null);
-    h.start(Topology.SENTINEL)
+    vertx.executeBlocking(() -> {
+        group.flushAll();
+        return group.redisConfig();
+      })
+      .compose(redis -> h.startOn(redis))
       .compose(x -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500))))
       .compose(g -> h.eventually(() -> h.get(g, "/health/ready").map(r -> r.statusCode() == 200), 15_000)
         .compose(ready -> h.eventually(() -> post(g, "warm-" + System.nanoTime()).map(r -> r.statusCode() == 200), 15_000))
