@@ -215,7 +215,7 @@ public final class DestinationSender implements StreamHandler {
   }
 
   private Future<Integer> send(Target t, String id, long ts, Buffer body) {
-    HttpRequest<Buffer> req = client.postAbs(t.endpoint().url()).as(OutboundCalls.BOUNDED_BODY).timeout(options.timeoutMs())
+    HttpRequest<Buffer> req = client.postAbs(t.endpoint().url()).as(OutboundCalls.DISCARDED_BODY).timeout(options.timeoutMs())
       .putHeader("Content-Type", "application/json")
       .putHeader(StandardWebhooks.ID, id)
       .putHeader(StandardWebhooks.TIMESTAMP, Long.toString(ts));

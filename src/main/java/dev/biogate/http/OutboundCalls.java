@@ -33,7 +33,13 @@ public final class OutboundCalls {
    */
   public static final int MAX_ANSWER_BYTES = 4 * 1024 * 1024;
   /** Reads an answer into one buffer, up to {@link #MAX_ANSWER_BYTES}. Every request of a {@link #client} uses it. */
-  public static final BodyCodec<Buffer> BOUNDED_BODY = new BoundedBody(MAX_ANSWER_BYTES);
+  public static final BodyCodec<Buffer> BOUNDED_BODY = new BoundedBody(MAX_ANSWER_BYTES, true);
+  /**
+   * Reads an answer whose bytes nobody needs (a destination's, Klaviyo's: only the status counts) and keeps none of
+   * them: held at {@link #MAX_ANSWER_BYTES} each, 64 destination deliveries at once answered 4 MiB apiece ran a
+   * 160 MiB heap out of memory, and the deliveries, still pending, did it again after every restart.
+   */
+  public static final BodyCodec<Buffer> DISCARDED_BODY = new BoundedBody(Integer.MAX_VALUE, false);
   private static final String DEADLINE = "biogate.deadline";
   private static final String DEADLINE_TIMER = "biogate.deadlineTimer";
 
@@ -49,7 +55,8 @@ public final class OutboundCalls {
    *       request timeout restarts with every byte that arrives, so an answer trickled a byte every few seconds held a
    *       profile read for as long as it went on; at the deadline the request is reset (its connection closed) and
    *       the call fails with a {@link TimeoutException};</li>
-   *   <li>answers are read with {@link #BOUNDED_BODY}: a request set to read them any other way fails before it is sent.</li>
+   *   <li>answers are read with {@link #BOUNDED_BODY}, or dropped as they come with {@link #DISCARDED_BODY}: a request
+   *       set to read them any other way fails before it is sent.</li>
    * </ul>
    */
   public static WebClient client(Vertx vertx, WebClientOptions options, PoolOptions pool) {
@@ -61,8 +68,8 @@ public final class OutboundCalls {
   private static void bound(Vertx vertx, HttpContext<?> ctx) {
     switch (ctx.phase()) {
       case PREPARE_REQUEST:
-        if (ctx.request().bodyCodec() != BOUNDED_BODY) {
-          ctx.fail(new IllegalStateException("an outbound answer must be read with OutboundCalls.BOUNDED_BODY"));
+        if (ctx.request().bodyCodec() != BOUNDED_BODY && ctx.request().bodyCodec() != DISCARDED_BODY) {
+          ctx.fail(new IllegalStateException("an outbound answer must be read with OutboundCalls.BOUNDED_BODY or DISCARDED_BODY"));
           return;
         }
         long timeout = ctx.request().timeout();
@@ -123,13 +130,18 @@ public final class OutboundCalls {
       .setFailuresRollingWindow(Math.max(1000, resetMs * 10)));
   }
 
-  /** The answer's bytes in one buffer; more than {@code max} of them fail it (and, through the client, reset the request). */
+  /**
+   * The answer's bytes in one buffer ({@code keep}; else none, an empty buffer); more than {@code max} of them fail it
+   * (and, through the client, reset the request).
+   */
   private static final class BoundedBody implements BodyCodec<Buffer> {
 
     private final int max;
+    private final boolean keep;
 
-    BoundedBody(int max) {
+    BoundedBody(int max, boolean keep) {
       this.max = max;
+      this.keep = keep;
     }
 
     @Override
@@ -150,6 +162,9 @@ public final class OutboundCalls {
 
         @Override
         public Future<Void> write(Buffer data) {
+          if (!keep) {
+            return Future.succeededFuture();
+          }
           if (body.length() + (long) data.length() > max) {
             IllegalStateException tooLarge = new IllegalStateException("the answer is larger than " + max + " bytes");
             result.tryFail(tooLarge);

@@ -97,7 +97,7 @@ final class KlaviyoClient {
   }
 
   private HttpRequest<Buffer> headers(HttpRequest<Buffer> request) {
-    return request.as(OutboundCalls.BOUNDED_BODY).putHeader("Authorization", authorization)
+    return request.as(OutboundCalls.DISCARDED_BODY).putHeader("Authorization", authorization)
       .putHeader("revision", options.revision())
       .putHeader("Accept", JSON_API)
       .timeout(options.requestTimeoutMs());
