@@ -413,13 +413,20 @@ public final class LinktreeClient {
     return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "upstream answered " + status, 0, status));
   }
 
-  /** Retry-After in delta-seconds; absent or unparseable means one minute, the upstream's window. */
+  /** The longest wait one {@code 429} sets: two of the upstream's one-minute windows. */
+  static final long MAX_RETRY_AFTER_S = 120;
+
+  /**
+   * Retry-After in delta-seconds, at most {@value #MAX_RETRY_AFTER_S}; absent or unparseable means one minute, the
+   * upstream's window. The wait stops every instance's upstream calls: a bogus {@code Retry-After: 999999999} (a proxy's
+   * error page) stopped them for an hour.
+   */
   static long retryAfterMs(String header) {
     if (header != null) {
       try {
         long s = Long.parseLong(header.trim());
         if (s >= 0) {
-          return Math.min(s, 3600) * 1000L;
+          return Math.min(s, MAX_RETRY_AFTER_S) * 1000L;
         }
       } catch (NumberFormatException ignored) {
         // HTTP-date form is not used by this upstream; fall through to the default.
