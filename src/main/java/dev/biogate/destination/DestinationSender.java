@@ -118,17 +118,17 @@ public final class DestinationSender implements StreamHandler {
       return elsewhere(e.get("destination"));
     }
     if (!t.endpoint().enabled()) {
-      return Future.succeededFuture(Outcome.keep(options.breakerResetMs()).onReceiver());
+      return Future.succeededFuture(Outcome.keep(options.breakerResetMs()).onReceiver(t.endpoint().name()));
     }
     // The breaker before the pace: open, or half-open with its probe under way, the entry waits without a token.
     Runnable done = t.gate().pass();
     if (done == null) {
-      return Future.succeededFuture(waitForBreaker());
+      return Future.succeededFuture(waitForBreaker(t));
     }
     // Redis unreachable: the pace cannot be checked, so the entry waits (it stays pending; no attempt is spent).
     return rate.take(t.endpoint().name(), t.endpoint().ratePerSec(), System.currentTimeMillis())
       .transform(ar -> ar.failed() ? Future.succeededFuture(Outcome.keep(1_000))
-        : ar.result() > 0 ? Future.succeededFuture(Outcome.keep(ar.result()).onReceiver()) : owned(ownership, t, id, e))
+        : ar.result() > 0 ? Future.succeededFuture(paced(t, ar.result())) : owned(ownership, t, id, e))
       .onComplete(ar -> done.run());
   }
 
@@ -143,7 +143,7 @@ public final class DestinationSender implements StreamHandler {
       return Future.succeededFuture(Outcome.dead("destination not configured"));
     }
     return directory.liveElsewhere(destination).transform(ar -> Future.succeededFuture(
-      ar.failed() ? Outcome.keep(1_000) : ar.result() ? Outcome.keep(1_000).onReceiver() : Outcome.dead("destination not configured")));
+      ar.failed() ? Outcome.keep(1_000) : ar.result() ? Outcome.keep(1_000).onReceiver(destination) : Outcome.dead("destination not configured")));
   }
 
   private Future<Outcome> owned(Ownership ownership, Target t, String id, StreamEntry e) {
@@ -186,13 +186,13 @@ public final class DestinationSender implements StreamHandler {
           // The destination is up and refuses this event: an attempt of this event, whatever the breaker's state.
           // Counted for the breaker, rejections opened it, and the rejected entry was then its probe forever: a
           // failed probe costs no attempt, so it was never dead-lettered and the destination stalled.
-          return record(id, attempt.put("status", ar.result())).map(Outcome.retry("destination answered " + ar.result()).onReceiver());
+          return record(id, attempt.put("status", ar.result())).map(Outcome.retry("destination answered " + ar.result()).onReceiver(t.endpoint().name()));
         }
         if (ar.succeeded()) {
           return record(id, attempt.put("status", ar.result())).map(Outcome.done());
         }
         if (ar.cause() instanceof OpenCircuitException) {
-          return Future.succeededFuture(waitForBreaker());
+          return Future.succeededFuture(waitForBreaker(t));
         }
         // A failure that opened the breaker, or a failed half-open probe: the destination is down, no fault of this
         // event. Recorded, and kept like the events the open breaker holds back, without spending an attempt: the
@@ -201,17 +201,30 @@ public final class DestinationSender implements StreamHandler {
         if (ar.cause() instanceof Refused) {
           Refused refused = (Refused) ar.cause();
           return record(id, attempt.put("status", refused.status))
-            .map(down ? waitForBreaker() : Outcome.retry(refused.getMessage()).onReceiver());
+            .map(down ? waitForBreaker(t) : Outcome.retry(refused.getMessage()).onReceiver(t.endpoint().name()));
         }
         String reason = "no answer (" + ar.cause().getClass().getSimpleName() + ")";
         return record(id, attempt.put("error", reason))
-          .map(down ? waitForBreaker() : Outcome.retry(reason).onReceiver());
+          .map(down ? waitForBreaker(t) : Outcome.retry(reason).onReceiver(t.endpoint().name()));
       });
   }
 
+  /**
+   * The destination's pace says wait {@code ms}: a short wait keeps the entry's slot, as any attempt does (at the
+   * default pace, tens of milliseconds); a long one (a destination paced at a few a second or less) is a wait on the
+   * destination, which may set the entry aside rather than let one slow destination fill every slot.
+   */
+  private static Outcome paced(Target t, long ms) {
+    Outcome wait = Outcome.keep(ms);
+    return ms < LONG_PACE_MS ? wait : wait.onReceiver(t.endpoint().name());
+  }
+
+  /** A pace wait this long or longer is a wait on the destination ({@link #paced}). */
+  static final long LONG_PACE_MS = 250;
+
   /** The destination is down: the entry waits for its breaker, without spending an attempt. */
-  private Outcome waitForBreaker() {
-    return Outcome.keep(Math.min(1_000, options.breakerResetMs())).onReceiver();
+  private Outcome waitForBreaker(Target t) {
+    return Outcome.keep(Math.min(1_000, options.breakerResetMs())).onReceiver(t.endpoint().name());
   }
 
   private Future<Integer> send(Target t, String id, long ts, Buffer body) {

@@ -45,8 +45,9 @@ final class HeldEntries {
   /** Entries set aside: one line per interval while it lasts. */
   private final ThrottledLog settingAside = new ThrottledLog();
   private int inFlight;
-  /** Held entries waiting on their receiver ({@link Outcome#waitsOnReceiver()}). */
+  /** Held entries waiting on their receiver ({@link Outcome#receiver()}), in all and by receiver. */
   private int waitingOnReceiver;
+  private final Map<String, Integer> waitingBy = new HashMap<>();
   private boolean stopping;
   /** Entries finished in this event-loop turn, acknowledged together at its end. */
   private List<Held> finished = new ArrayList<>();
@@ -200,6 +201,9 @@ final class HeldEntries {
   }
 
   private void settle(Held h, Outcome o) {
+    if (o.receiver() == null) {
+      unwait(h);
+    }
     if (h.lost && o.kind() != Outcome.Kind.DONE) {
       release(h);
       return;
@@ -213,7 +217,7 @@ final class HeldEntries {
         break;
       case KEEP:
         stats.kept.increment();
-        later(h, o.afterMs() >= 0 ? o.afterMs() : policy.keepDelayMs(), o.waitsOnReceiver());
+        later(h, o.afterMs() >= 0 ? o.afterMs() : policy.keepDelayMs(), o.receiver());
         break;
       default:
         boolean dead = o.kind() == Outcome.Kind.DEAD;
@@ -236,7 +240,7 @@ final class HeldEntries {
       }
       StreamGroup.Failure f = ar.result();
       if (f.next() == StreamGroup.AfterFailure.RETRY) {
-        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()), o.waitsOnReceiver());
+        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()), o.receiver());
         return;
       }
       if (f.next() == StreamGroup.AfterFailure.DEAD_LETTERS_FULL) {
@@ -246,7 +250,7 @@ final class HeldEntries {
         deadLettersFull.warn(LOG, System.currentTimeMillis(), "entries", "{}/{}: dead letters {} at their ceiling ({});"
           + " entry {} ({}) stays pending and is tried again later", policy.stream(), policy.group(), policy.deadLetters(),
           policy.deadLetterCap(), h.entry.id(), o.reason());
-        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()), false);
+        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()), null);
         return;
       }
       if (f.next() == StreamGroup.AfterFailure.DEAD_LETTERED) {
@@ -307,13 +311,13 @@ final class HeldEntries {
    * instance takes it over once idle for {@code idleClaimMs} and the reaper here takes it back after twice that. Its
    * attempts are counted in Redis, so it is no nearer the dead letters for it, and its wait only grows.
    */
-  private void later(Held h, long ms, boolean onReceiver) {
+  private void later(Held h, long ms, String receiver) {
     if (stopping || h.lost) {
       release(h);
       return;
     }
-    if (onReceiver) {
-      if (waitingOnReceiver >= policy.maxWaiting()) {
+    if (receiver != null && h.waitingFor == null) {
+      if (waitingOnReceiver >= policy.maxWaiting() || waitingBy.getOrDefault(receiver, 0) >= perReceiver()) {
         stats.setAside.increment();
         settingAside.info(LOG, System.currentTimeMillis(), "entries", "{}/{}: {} entries wait on their receivers; entry {}"
           + " is set aside (pending, taken up again after {} ms idle) so the other slots stay free", policy.stream(),
@@ -321,20 +325,28 @@ final class HeldEntries {
         release(h);
         return;
       }
-      h.waitingOnReceiver = true;
+      h.waitingFor = receiver;
       waitingOnReceiver++;
+      waitingBy.merge(receiver, 1, Integer::sum);
     }
-    h.timer = vertx.setTimer(Math.max(1, ms), t -> {
-      unwait(h);
-      attempt(h);
-    });
+    // Its place in the share is kept through the attempt: released when an outcome does not wait on the receiver.
+    h.timer = vertx.setTimer(Math.max(1, ms), t -> attempt(h));
   }
 
   private void unwait(Held h) {
-    if (h.waitingOnReceiver) {
-      h.waitingOnReceiver = false;
+    if (h.waitingFor != null) {
       waitingOnReceiver--;
+      waitingBy.computeIfPresent(h.waitingFor, (r, n) -> n == 1 ? null : n - 1);
+      h.waitingFor = null;
     }
+  }
+
+  /**
+   * Entries one receiver may keep waiting: half the share, so that a receiver in trouble leaves room in it for the
+   * others' short waits (a healthy destination's pace): they were set aside behind a down one's, and came back late.
+   */
+  private int perReceiver() {
+    return Math.max(1, policy.maxWaiting() / 2);
   }
 
   private void release(Held h) {
@@ -363,7 +375,8 @@ final class HeldEntries {
     final StreamEntry entry;
     long timer = -1;
     boolean keeping;
-    boolean waitingOnReceiver;
+    /** The receiver this entry waits on, keeping its place in the share through its attempts; null: none. */
+    String waitingFor;
     boolean lost;
     /** What the handler did, for the history (set when it answered DONE). */
     List<String> notes = List.of();

@@ -12,7 +12,7 @@ import java.util.List;
  *   <li>{@code KEEP}: not attempted (the receiver is paused or over its rate); stays pending without counting an
  *       attempt and is offered again after {@code afterMs} (or the policy's keep delay).</li>
  * </ul>
- * A RETRY or KEEP whose wait is its receiver's own ({@link #onReceiver()}: one destination down, paced or refusing)
+ * A RETRY or KEEP whose wait is its receiver's own ({@link #onReceiver}: one destination down, paced or refusing)
  * may be set aside by the engine rather than hold one of its slots through the wait (see
  * {@link StreamPolicy#maxWaiting}).
  * Reasons and notes are short and safe to store: never a payload, a URL or a secret.
@@ -22,21 +22,21 @@ public final class Outcome {
   /** The four ends of an attempt. */
   public enum Kind { DONE, RETRY, DEAD, KEEP }
 
-  private static final Outcome DONE = new Outcome(Kind.DONE, -1, null, List.of(), false);
-  private static final Outcome KEEP = new Outcome(Kind.KEEP, -1, null, List.of(), false);
+  private static final Outcome DONE = new Outcome(Kind.DONE, -1, null, List.of(), null);
+  private static final Outcome KEEP = new Outcome(Kind.KEEP, -1, null, List.of(), null);
 
   private final Kind kind;
   private final long afterMs;
   private final String reason;
   private final List<String> notes;
-  private final boolean onReceiver;
+  private final String receiver;
 
-  private Outcome(Kind kind, long afterMs, String reason, List<String> notes, boolean onReceiver) {
+  private Outcome(Kind kind, long afterMs, String reason, List<String> notes, String receiver) {
     this.kind = kind;
     this.afterMs = afterMs;
     this.reason = reason;
     this.notes = notes;
-    this.onReceiver = onReceiver;
+    this.receiver = receiver;
   }
 
   public static Outcome done() {
@@ -52,21 +52,21 @@ public final class Outcome {
     if (notes.size() % 2 != 0) {
       throw new IllegalArgumentException("notes are field/value pairs");
     }
-    return notes.isEmpty() ? DONE : new Outcome(Kind.DONE, -1, null, List.copyOf(notes), false);
+    return notes.isEmpty() ? DONE : new Outcome(Kind.DONE, -1, null, List.copyOf(notes), null);
   }
 
   /** A failed attempt, retried after the engine's backoff. */
   public static Outcome retry(String reason) {
-    return new Outcome(Kind.RETRY, -1, reason, List.of(), false);
+    return new Outcome(Kind.RETRY, -1, reason, List.of(), null);
   }
 
   /** A failed attempt, retried after {@code afterMs} (the receiver said when). */
   public static Outcome retry(String reason, long afterMs) {
-    return new Outcome(Kind.RETRY, Math.max(0, afterMs), reason, List.of(), false);
+    return new Outcome(Kind.RETRY, Math.max(0, afterMs), reason, List.of(), null);
   }
 
   public static Outcome dead(String reason) {
-    return new Outcome(Kind.DEAD, -1, reason, List.of(), false);
+    return new Outcome(Kind.DEAD, -1, reason, List.of(), null);
   }
 
   public static Outcome keep() {
@@ -74,24 +74,25 @@ public final class Outcome {
   }
 
   public static Outcome keep(long afterMs) {
-    return new Outcome(Kind.KEEP, Math.max(0, afterMs), null, List.of(), false);
+    return new Outcome(Kind.KEEP, Math.max(0, afterMs), null, List.of(), null);
   }
 
   /**
-   * This RETRY or KEEP, its wait being the receiver's own (the one destination it goes to is down, paced or refused
-   * it), not Redis's nor the engine's: past {@link StreamPolicy#maxWaiting} such waits at once, the engine sets the
-   * entry aside instead of holding one of its slots, so one receiver's trouble cannot take every slot.
+   * This RETRY or KEEP, its wait being {@code receiver}'s own (the one destination it goes to is down, paced or refused
+   * it), not Redis's nor the engine's: past {@link StreamPolicy#maxWaiting} such waits at once, or half of them on one
+   * receiver, the engine sets the entry aside instead of holding one of its slots, so one receiver's trouble cannot
+   * take every slot.
    */
-  public Outcome onReceiver() {
+  public Outcome onReceiver(String receiver) {
     if (kind != Kind.RETRY && kind != Kind.KEEP) {
       throw new IllegalStateException("only a RETRY or a KEEP waits");
     }
-    return new Outcome(kind, afterMs, reason, notes, true);
+    return new Outcome(kind, afterMs, reason, notes, java.util.Objects.requireNonNull(receiver));
   }
 
-  /** Whether the wait after this outcome is its receiver's own ({@link #onReceiver()}). */
-  public boolean waitsOnReceiver() {
-    return onReceiver;
+  /** The receiver the wait after this outcome is on ({@link #onReceiver}); null when the wait is not a receiver's. */
+  public String receiver() {
+    return receiver;
   }
 
   public Kind kind() {

@@ -47,7 +47,8 @@ public final class StreamPolicy {
   /** Entries handled or waiting for a retry at once; reading pauses while this many are held. */
   public StreamPolicy maxHeld(int n) { this.maxHeld = Math.max(1, n); return this; }
   /**
-   * Entries held while they wait on their receiver ({@link Outcome#onReceiver()}) at once; default {@code maxHeld}.
+   * Entries held while they wait on their receivers ({@link Outcome#onReceiver}) at once, half of them at most on
+   * one receiver; default {@code maxHeld}.
    * Past it, such an entry is set aside: let go of here while it stays pending under this consumer, untouched, so that
    * another instance takes it over once it has been idle for {@code idleClaimMs} and this one takes it back after
    * twice that (the reaper). The other slots stay free for entries that can be worked on: without this, one
