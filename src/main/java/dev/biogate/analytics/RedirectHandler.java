@@ -128,7 +128,7 @@ public final class RedirectHandler implements Handler<RoutingContext> {
       ErrorResponses.send(req.response(), NO_PROFILE);
       return;
     }
-    String target = ar.result().memo(TARGETS).get(linkId);
+    String target = ar.result().memo(TARGETS, RedirectHandler::cost, profiles.cache()::reweigh).get(linkId);
     if (target == null) {
       ErrorResponses.send(req.response(), NO_LINK);
       return;
@@ -196,6 +196,15 @@ public final class RedirectHandler implements Handler<RoutingContext> {
    * costs one map lookup instead of a scan of the links and a URI parse.
    */
   private static final Function<CachedProfile, Map<String, String>> TARGETS = RedirectHandler::targets;
+
+  /** About the heap a map of targets holds: a node, two strings and a table slot per link. */
+  static int cost(Map<String, String> targets) {
+    long bytes = 64;
+    for (Map.Entry<String, String> e : targets.entrySet()) {
+      bytes += 112 + e.getKey().length() + (e.getValue() == null ? 0 : e.getValue().length());
+    }
+    return (int) Math.min(Integer.MAX_VALUE, bytes);
+  }
 
   static Map<String, String> targets(CachedProfile copy) {
     JsonArray links = copy.decode().getJsonArray("links");

@@ -66,16 +66,16 @@ class RedirectTargetsTest {
       runs.incrementAndGet();
       return new Object();
     };
-    Object first = copy.memo(derive);
-    assertSame(first, copy.memo(derive));
+    Object first = copy.memo(derive, v -> 0, c -> { });
+    assertSame(first, copy.memo(derive, v -> 0, c -> { }));
     assertEquals(1, runs.get(), "computed once");
     AtomicInteger other = new AtomicInteger();
     Function<CachedProfile, Object> second = c -> other.incrementAndGet();
-    copy.memo(second);
-    copy.memo(second);
+    copy.memo(second, v -> 0, c -> { });
+    copy.memo(second, v -> 0, c -> { });
     assertEquals(2, other.get(), "the slot is taken: another function is computed each time");
-    assertSame(first, copy.memo(derive), "and does not evict the first");
+    assertSame(first, copy.memo(derive, v -> 0, c -> { }), "and does not evict the first");
     CachedProfile other1 = copy(new JsonArray());
-    assertFalse(other1.memo(derive) == first, "each copy has its own");
+    assertFalse(other1.memo(derive, v -> 0, c -> { }) == first, "each copy has its own");
   }
 }
