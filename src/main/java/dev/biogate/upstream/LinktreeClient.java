@@ -30,6 +30,7 @@ import java.net.URLEncoder;
 import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -52,6 +53,14 @@ public final class LinktreeClient {
   private static final long NO_DEADLINE = Long.MIN_VALUE;
   private static final UpstreamException PAGES_EXCEEDED = new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
     "the profile has more link pages than maxLinkPages", TOO_LARGE_MEMORY.toMillis(), 0);
+  /**
+   * The most a profile's links may add up to ({@link #linkBytes}), all pages together: each page is bounded by the
+   * answer limit, and 50 pages of 3.3 MB each, assembled as JSON trees, ran a 160 MiB heap out of memory at the
+   * eighth. A Linktree profile's links are a few KiB.
+   */
+  static final long MAX_LINK_BYTES = OutboundCalls.MAX_ANSWER_BYTES;
+  private static final UpstreamException LINKS_TOO_LARGE = new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
+    "the profile's links are larger than " + MAX_LINK_BYTES + " bytes", TOO_LARGE_MEMORY.toMillis(), 0);
 
   private final Vertx vertx;
   private final LinktreeOptions options;
@@ -162,10 +171,10 @@ public final class LinktreeClient {
         }
       })
       .compose(profile -> collectLinks(base, first, profile, (JsonArray) profile.getValue("links"),
-        (String) profile.getValue("links_next_cursor"), new HashSet<>(), 1))
+        (String) profile.getValue("links_next_cursor"), new HashSet<>(), 1, linkBytes((JsonArray) profile.getValue("links"))))
       .onSuccess(whole -> admission.markKnown(username))
       .onFailure(err -> {
-        if (err == PAGES_EXCEEDED) {
+        if (err == PAGES_EXCEEDED || err == LINKS_TOO_LARGE) {
           tooLarge.put(username, System.currentTimeMillis() + TOO_LARGE_MEMORY.toMillis());
         }
       }));
@@ -177,7 +186,10 @@ public final class LinktreeClient {
   }
 
   private Future<JsonObject> collectLinks(String base, Lane lane, JsonObject profile, JsonArray links, String cursor,
-                                          Set<String> seen, int pages) {
+                                          Set<String> seen, int pages, long bytes) {
+    if (bytes > MAX_LINK_BYTES) {
+      return Future.failedFuture(LINKS_TOO_LARGE);
+    }
     if (cursor == null || cursor.isEmpty()) {
       profile.remove("links_next_cursor");
       return Future.succeededFuture(profile.put("links", links));
@@ -190,9 +202,35 @@ public final class LinktreeClient {
     }
     String path = base + "/links?cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8);
     return get(path, lane, options.profileTimeoutMs(), LinktreeClient::pageShape).compose(page -> {
-      links.addAll((JsonArray) page.getValue("data"));
-      return collectLinks(base, lane, profile, links, (String) page.getValue("next_cursor"), seen, pages + 1);
+      JsonArray data = (JsonArray) page.getValue("data");
+      links.addAll(data);
+      return collectLinks(base, lane, profile, links, (String) page.getValue("next_cursor"), seen, pages + 1,
+        bytes + linkBytes(data));
     });
+  }
+
+  /** About the JSON size of {@code links}: their text, and a few bytes for every other value and field. */
+  static long linkBytes(JsonArray links) {
+    return jsonBytes(links);
+  }
+
+  private static long jsonBytes(Object v) {
+    if (v instanceof String) {
+      return ((String) v).length() + 3;
+    }
+    long bytes = 2;
+    if (v instanceof JsonObject) {
+      for (Map.Entry<String, Object> f : (JsonObject) v) {
+        bytes += 4 + f.getKey().length() + jsonBytes(f.getValue());
+      }
+    } else if (v instanceof JsonArray) {
+      for (Object o : (JsonArray) v) {
+        bytes += 1 + jsonBytes(o);
+      }
+    } else {
+      bytes = 8;
+    }
+    return bytes;
   }
 
   /**

@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxTestContext;
@@ -90,6 +91,36 @@ class UpstreamMisbehaviourTest extends HarnessTest {
       .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
         assertUnavailable(r);
         assertTrue(written.get() < HUGE / 2, "the gateway stopped reading the answer: " + written.get() + " bytes were sent");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * Each answer within the cap, the profile's links together past it: an attack pass served 50 pages of 3.3 MB, and
+   * the links assembled as JSON trees ran a 160 MiB heap out of memory at the eighth page. The walk now stops once
+   * the links add up to more than an answer may hold (here after the fourth page of ten of 1 MiB), and the read is a 503.
+   */
+  @Test
+  void linksAddingUpToMoreThanAnAnswerMayHoldFailTheRead(Vertx vertx, VertxTestContext ctx) {
+    AtomicInteger pages = new AtomicInteger();
+    String title = "t".repeat(1024 * 1024);
+    serve(vertx, req -> {
+      boolean first = !req.path().endsWith("/links");
+      int page = first ? 0 : Integer.parseInt(req.getParam("cursor"));
+      pages.incrementAndGet();
+      JsonArray links = new JsonArray().add(new JsonObject().put("id", "lnk_" + page).put("title", title)
+        .put("url", "https://example.com/" + page).put("position", page));
+      String next = page < 9 ? Integer.toString(page + 1) : null;
+      JsonObject body = first
+        ? new JsonObject().put("username", "heavy").put("bio", "").put("links", links).put("links_next_cursor", next)
+        : new JsonObject().put("data", links).put("next_cursor", next);
+      req.response().putHeader("Content-Type", "application/json").end(body.toBuffer());
+    })
+      .compose(upstream -> gatewayOn(upstream, 10_000))
+      .compose(g -> read(g, "heavy"))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertUnavailable(r);
+        assertEquals(4, pages.get(), "the walk stopped past 4 MiB of links");
         ctx.completeNow();
       })));
   }
