@@ -70,7 +70,7 @@ class DocsExamplesTest {
   void theReadmesWebhookExampleRunsAsWritten() throws Exception {
     String block = readmeBlock("webhooks/linktree");
     ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of(), Map.of("LINKTREE_WEBHOOK_SECRET", "whsec_demo",
-      "LINKME_WEBHOOK_SECRET", "lm_demo", "BIOGATE_ADMIN_TOKEN", "admin-demo-token-123"));
+      "LINKME_WEBHOOK_SECRET", "lm_demo", "KLAVIYO_WEBHOOK_SECRET", "kl_demo", "BIOGATE_ADMIN_TOKEN", "admin-demo-token-123"));
     try {
       assertTrue(gateway.awaitLine("biogate listening on", 90, TimeUnit.SECONDS), "started: " + gateway.lines());
       String port = gateway.group(LISTENING);
