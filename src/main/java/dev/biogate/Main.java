@@ -97,6 +97,11 @@ public final class Main {
       case "serve":
       case "sandbox":
       case "preflight":
+        if (args.length > 1) {
+          err.println("biogate: '" + command + "' takes no arguments (got '" + args[1] + "')");
+          return 2;
+        }
+        break;
       case "webhooks":
         break;
       default:

@@ -70,6 +70,16 @@ class StartupErrorsTest {
     }
   }
 
+  /** A newcomer's typo after a command ran the command and ignored it: {@code preflight --bogus} ran the checklist. */
+  @Test
+  void argumentsACommandDoesNotTakeAreAUsageError() {
+    for (String command : new String[] {"preflight", "serve", "sandbox"}) {
+      Outcome o = run(Map.of(), command, "--bogus");
+      assertEquals(2, o.status(), command + ": " + o.err());
+      assertEquals("biogate: '" + command + "' takes no arguments (got '--bogus')", o.err().strip());
+    }
+  }
+
   @Test
   void redisUrlWithANonNumericDatabaseNamesRedisUrl() {
     Outcome o = run(Map.of("REDIS_URL", "redis://h:1/abc"));
