@@ -3,6 +3,7 @@ package dev.biogate.redis;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
+import io.vertx.core.VertxException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.Marker;
@@ -26,11 +27,19 @@ public final class RedisSocketErrors extends TurboFilter {
   @Override
   public FilterReply decide(Marker marker, ch.qos.logback.classic.Logger logger, Level level, String format, Object[] params,
                             Throwable t) {
-    if (level != Level.ERROR || !(t instanceof IOException) || !CLIENT_LOGGER.equals(logger.getName())) {
+    if (level != Level.ERROR || !socketError(t) || !CLIENT_LOGGER.equals(logger.getName())) {
       return FilterReply.NEUTRAL;
     }
     throttled.warn(LOG, System.currentTimeMillis(), "more", "a redis connection failed ({}); its pending commands fail to"
       + " their callers and the pool replaces it", t.toString());
     return FilterReply.DENY;
+  }
+
+  /**
+   * An I/O error of the socket, or the client's own "Connection was closed" (a connection closed under its pending
+   * commands, which fail to their callers: seen at ERROR with a stack on clean starts against a healthy Cluster).
+   */
+  static boolean socketError(Throwable t) {
+    return t instanceof IOException || t instanceof VertxException && "Connection was closed".equals(t.getMessage());
   }
 }
