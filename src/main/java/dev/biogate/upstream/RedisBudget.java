@@ -67,6 +67,8 @@ public final class RedisBudget implements UpstreamBudget {
   private final LaneShares shares;
   private final int maxInstances;
   private final long localGrantMs;
+  /** The budget's name in its keys and log lines: {@code linktree}, {@code klaviyo}. */
+  private final String name;
   private final String logKey;
   private final String blockedKey;
   private final String rosterKey;
@@ -134,6 +136,7 @@ public final class RedisBudget implements UpstreamBudget {
     this.maxInstances = Math.max(1, maxInstances);
     this.localGrantMs = localGrantMs;
     this.liveInstances = this.maxInstances;
+    this.name = name;
     this.logKey = RedisKeys.budgetLog(name);
     this.blockedKey = RedisKeys.budgetBlocked(name);
     this.rosterKey = RedisKeys.budgetInstances(name);
@@ -403,16 +406,16 @@ public final class RedisBudget implements UpstreamBudget {
     if (!reported) {
       // acquireLocally grants nothing before a first report: the Degraded state only drives the probes and restore.
       degraded = new Degraded(new LocalBudget(0, periodMs, shares), 0, 0);
-      LOG.warn("redis unreachable for the shared upstream budget ({}) before this instance first reported to it: no upstream"
-        + " calls for misses until it has (no share of the budget is reserved for it)", cause.getClass().getSimpleName());
+      LOG.warn("redis unreachable for the shared {} budget ({}) before this instance first reported to it: no {}"
+        + " calls until it has (no share of the budget is reserved for it)", name, cause.getClass().getSimpleName(), name);
       return;
     }
     int live = Math.max(1, liveInstances);
     int share = Math.min(reportedShare, attemptedShare);
     LocalBudget local = new LocalBudget(share, periodMs + maxRequestMs, shares);
     degraded = new Degraded(local, localGrantsFrom(lastReportAttemptNanos), lastReportSentNanos + localGrantMs * 1_000_000L);
-    LOG.warn("redis unreachable for the shared upstream budget ({}); limiting this instance to {} of {} calls per {} ms ({} instances),"
-      + " starting {} ms after its last report", cause.getClass().getSimpleName(), share, limit, periodMs, live,
+    LOG.warn("redis unreachable for the shared {} budget ({}); limiting this instance to {} of {} calls per {} ms ({} instances),"
+      + " starting {} ms after its last report", name, cause.getClass().getSimpleName(), share, limit, periodMs, live,
       silenceMs() + REDIS_TIMEOUT_MS + periodMs + maxRequestMs);
   }
 
@@ -460,7 +463,7 @@ public final class RedisBudget implements UpstreamBudget {
             reported(sent, ar.result().size() > 2 ? ar.result().get(2).toInteger() : share);
             if (degraded != null) {
               degraded = null;
-              LOG.info("redis reachable again; {} own permits restored to the shared upstream budget", mine.size());
+              LOG.info("redis reachable again; {} own permits restored to the shared {} budget", mine.size(), name);
             }
             return Future.succeededFuture();
           }
@@ -504,7 +507,7 @@ public final class RedisBudget implements UpstreamBudget {
       }
     }
     if (log) {
-      LOG.warn("redis refused the upstream budget's {} ({}); denying the call, staying on the shared budget", what,
+      LOG.warn("redis refused the {} budget's {} ({}); denying the call, staying on the shared budget", name, what,
         RedisErrors.describe(err));
     }
   }

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Stopping the budget while its first report is still unanswered (a gateway stopped, or refused, right after start)
@@ -56,6 +57,36 @@ class BudgetStopTest {
       List<String> warnings = lines.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
         .map(ILoggingEvent::getFormattedMessage).toList();
       assertEquals(List.of(), warnings);
+      ctx.completeNow();
+    })));
+  }
+
+  /**
+   * The Klaviyo sink's pace is a budget of the same kind: its trouble is logged under its own name. A Cluster drill saw
+   * "redis unreachable for the shared upstream budget" when the master holding the Klaviyo pace died, the Linktree
+   * budget's master alive.
+   */
+  @Test
+  void aBudgetNamesItselfWhenRedisIsUnreachable(Vertx vertx, VertxTestContext ctx) {
+    Logger logger = (Logger) LoggerFactory.getLogger(RedisBudget.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    // A port nothing listens on: the first report fails at once.
+    NetServer closed = vertx.createNetServer().connectHandler(socket -> { });
+    closed.listen(0, "127.0.0.1").compose(s -> closed.close().map(s.actualPort())).compose(port -> {
+      Redis unreachable = Redis.createClient(vertx, "redis://127.0.0.1:" + port);
+      RedisBudget budget = new RedisBudget(vertx, unreachable, "klaviyo", 75, 1_000, 1_000, new LaneShares(0, 0));
+      budget.start(60_000);
+      return dev.biogate.support.Eventually.until(vertx, () -> Future.succeededFuture(lines.list.stream()
+          .anyMatch(e -> e.getLevel() == Level.WARN)), 10_000, "a warning")
+        .compose(v -> budget.stop()).compose(v -> unreachable.close());
+    }).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+      logger.detachAppender(lines);
+      List<String> warnings = lines.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+        .map(ILoggingEvent::getFormattedMessage).toList();
+      assertTrue(warnings.get(0).startsWith("redis unreachable for the shared klaviyo budget"), warnings.toString());
+      assertTrue(warnings.stream().noneMatch(w -> w.contains("upstream")), warnings.toString());
       ctx.completeNow();
     })));
   }
