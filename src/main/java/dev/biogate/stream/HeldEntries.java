@@ -45,8 +45,7 @@ final class HeldEntries {
   /** Entries set aside: one line per interval while it lasts. */
   private final ThrottledLog settingAside = new ThrottledLog();
   private int inFlight;
-  /** Held entries waiting on their receiver ({@link Outcome#receiver()}), in all and by receiver. */
-  private int waitingOnReceiver;
+  /** Held entries waiting on their receiver ({@link Outcome#receiver()}), by receiver. */
   private final Map<String, Integer> waitingBy = new HashMap<>();
   private boolean stopping;
   /** Entries finished in this event-loop turn, acknowledged together at its end. */
@@ -317,16 +316,16 @@ final class HeldEntries {
       return;
     }
     if (receiver != null && h.waitingFor == null) {
-      if (waitingOnReceiver >= policy.maxWaiting() || waitingBy.getOrDefault(receiver, 0) >= perReceiver()) {
+      int waiting = waitingOnReceivers();
+      if (waiting >= policy.maxWaiting() || waitingBy.getOrDefault(receiver, 0) >= perReceiver()) {
         stats.setAside.increment();
         settingAside.info(LOG, System.currentTimeMillis(), "entries", "{}/{}: {} entries wait on their receivers; entry {}"
           + " is set aside (pending, taken up again after {} ms idle) so the other slots stay free", policy.stream(),
-          policy.group(), waitingOnReceiver, h.entry.id(), policy.idleClaimMs());
+          policy.group(), waiting, h.entry.id(), policy.idleClaimMs());
         release(h);
         return;
       }
       h.waitingFor = receiver;
-      waitingOnReceiver++;
       waitingBy.merge(receiver, 1, Integer::sum);
     }
     // Its place in the share is kept through the attempt: released when an outcome does not wait on the receiver.
@@ -335,10 +334,18 @@ final class HeldEntries {
 
   private void unwait(Held h) {
     if (h.waitingFor != null) {
-      waitingOnReceiver--;
       waitingBy.computeIfPresent(h.waitingFor, (r, n) -> n == 1 ? null : n - 1);
       h.waitingFor = null;
     }
+  }
+
+  /** Held entries waiting on their receivers, all receivers together (a few of them: one per destination). */
+  private int waitingOnReceivers() {
+    int n = 0;
+    for (int w : waitingBy.values()) {
+      n += w;
+    }
+    return n;
   }
 
   /**

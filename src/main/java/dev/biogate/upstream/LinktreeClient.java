@@ -54,7 +54,7 @@ public final class LinktreeClient {
   private static final UpstreamException PAGES_EXCEEDED = new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
     "the profile has more link pages than maxLinkPages", TOO_LARGE_MEMORY.toMillis(), 0);
   /**
-   * The most a profile's links may add up to ({@link #linkBytes}), all pages together: each page is bounded by the
+   * The most a profile's links may add up to ({@link #jsonBytes}), all pages together: each page is bounded by the
    * answer limit, and 50 pages of 3.3 MB each, assembled as JSON trees, ran a 160 MiB heap out of memory at the
    * eighth. A Linktree profile's links are a few KiB.
    */
@@ -171,7 +171,7 @@ public final class LinktreeClient {
         }
       })
       .compose(profile -> collectLinks(base, first, profile, (JsonArray) profile.getValue("links"),
-        (String) profile.getValue("links_next_cursor"), new HashSet<>(), 1, linkBytes((JsonArray) profile.getValue("links"))))
+        (String) profile.getValue("links_next_cursor"), new HashSet<>(), 1, jsonBytes(profile.getValue("links"))))
       .onSuccess(whole -> admission.markKnown(username))
       .onFailure(err -> {
         if (err == PAGES_EXCEEDED || err == LINKS_TOO_LARGE) {
@@ -205,16 +205,12 @@ public final class LinktreeClient {
       JsonArray data = (JsonArray) page.getValue("data");
       links.addAll(data);
       return collectLinks(base, lane, profile, links, (String) page.getValue("next_cursor"), seen, pages + 1,
-        bytes + linkBytes(data));
+        bytes + jsonBytes(data));
     });
   }
 
-  /** About the JSON size of {@code links}: their text, and a few bytes for every other value and field. */
-  static long linkBytes(JsonArray links) {
-    return jsonBytes(links);
-  }
-
-  private static long jsonBytes(Object v) {
+  /** About the JSON size of a value (the links): its text, and a few bytes for every other value and field. */
+  static long jsonBytes(Object v) {
     if (v instanceof String) {
       return ((String) v).length() + 3;
     }

@@ -35,9 +35,7 @@ class BudgetStopTest {
   @Test
   void aReportCutShortByStoppingIsNotReportedAsAnOutage(Vertx vertx, VertxTestContext ctx) {
     Logger logger = (Logger) LoggerFactory.getLogger(RedisBudget.class);
-    ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    logger.addAppender(lines);
+    ListAppender<ILoggingEvent> lines = capture(logger);
     // A server that takes the report and never answers: the report stays in flight until the client closes.
     Promise<Void> reportArrived = Promise.promise();
     NetServer silent = vertx.createNetServer().connectHandler(socket -> socket.handler(bytes -> reportArrived.tryComplete()));
@@ -69,9 +67,7 @@ class BudgetStopTest {
   @Test
   void aBudgetNamesItselfWhenRedisIsUnreachable(Vertx vertx, VertxTestContext ctx) {
     Logger logger = (Logger) LoggerFactory.getLogger(RedisBudget.class);
-    ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    logger.addAppender(lines);
+    ListAppender<ILoggingEvent> lines = capture(logger);
     // A port nothing listens on: the first report fails at once.
     NetServer closed = vertx.createNetServer().connectHandler(socket -> { });
     closed.listen(0, "127.0.0.1").compose(s -> closed.close().map(s.actualPort())).compose(port -> {
@@ -91,7 +87,15 @@ class BudgetStopTest {
     })));
   }
 
-  /** The client, keeping the future of every command sent through it. */
+  /** A started appender collecting what {@code logger} writes, until detached. */
+  private static ListAppender<ILoggingEvent> capture(Logger logger) {
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    return lines;
+  }
+
+    /** The client, keeping the future of every command sent through it. */
   private static final class Sent implements Redis {
     private final Redis real;
     final List<Future<Response>> sent = new CopyOnWriteArrayList<>();
