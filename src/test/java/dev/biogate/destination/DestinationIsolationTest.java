@@ -44,6 +44,50 @@ class DestinationIsolationTest extends HarnessTest {
     run(422, ctx);
   }
 
+  /**
+   * A destination that answers, slowly: each of its requests held an instance's slot until answered, so 100 events
+   * filled all 64 with its deliveries and the healthy destination waited for its answers (4 s each, 64 at a time). Each
+   * destination now has at most a quarter of the slots on the wire; the healthy one gets every event before the slow
+   * one has answered once.
+   */
+  @Test
+  @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
+  void aDestinationThatAnswersSlowlyDoesNotHoldBackTheOthers(VertxTestContext ctx) {
+    int events = 100;
+    long slowMs = 4_000;
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < events; i++) {
+      ids.add("slow-" + i);
+    }
+    Future.all(h.receiver(200), h.receiver(200)).compose(rs -> {
+      Receiver slow = rs.resultAt(0);
+      Receiver healthy = rs.resultAt(1);
+      slow.delayMs.set(slowMs);
+      JsonArray endpoints = new JsonArray()
+        .add(slow.destinations("slow", "linktree.*").getJsonArray("endpoints").getJsonObject(0).put("ratePerSec", 1_000))
+        .add(healthy.destinations("healthy", "linktree.*").getJsonArray("endpoints").getJsonObject(0).put("ratePerSec", 1_000));
+      JsonObject cfg = new JsonObject().put("endpoints", endpoints).put("timeoutMs", 20_000);
+      return h.gateway(Deliveries.config().put("destinations", cfg)).compose(g -> Deliveries.milestones(h, g, ids)
+        .compose(v -> h.eventually(() -> Future.succeededFuture(healthy.delivered().size() == events), 30_000)
+          .recover(err -> Future.failedFuture(new AssertionError("the healthy destination received "
+            + healthy.delivered().size() + " of " + events, err))))
+        .compose(v -> {
+          long firstAnswer = slow.requests.get(0).atMs() + slowMs;
+          assertTrue(System.currentTimeMillis() < firstAnswer, "the healthy destination got every event only "
+            + (System.currentTimeMillis() - firstAnswer) + " ms after the slow one's first answer");
+          slow.delayMs.set(0);
+          return h.eventually(() -> Future.succeededFuture(slow.delivered().size() == events), 40_000)
+            .recover(err -> Future.failedFuture(new AssertionError("the slow destination received "
+              + slow.delivered().size() + " of " + events, err)));
+        })
+        .map(v -> {
+          assertEquals(events, healthy.deliveries(), "each delivered once");
+          assertEquals(events, slow.deliveries(), "each delivered once");
+          return null;
+        }));
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
   private void run(int troubledAnswers, VertxTestContext ctx) {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < EVENTS; i++) {
