@@ -25,7 +25,7 @@ public final class Eventually {
     return until(vertx, condition, timeoutMs, what, POLL_MS);
   }
 
-  /** Like {@link #until(Vertx, Supplier, long, String)}, checking every {@code pollMs}. */
+  /** Like {@link #until(Vertx, Supplier, long, String)}, checking every {@code pollMs} (0: on the next event-loop turn). */
   public static Future<Void> until(Vertx vertx, Supplier<Future<Boolean>> condition, long timeoutMs, String what, long pollMs) {
     Promise<Void> done = Promise.promise();
     check(vertx, condition, System.currentTimeMillis() + timeoutMs, what, pollMs, done);
@@ -51,7 +51,11 @@ public final class Eventually {
       } else if (System.currentTimeMillis() > deadline) {
         done.fail(new AssertionError("timed out waiting for: " + what));
       } else {
-        vertx.setTimer(pollMs, t -> check(vertx, condition, deadline, what, pollMs, done));
+        if (pollMs > 0) {
+          vertx.setTimer(pollMs, t -> check(vertx, condition, deadline, what, pollMs, done));
+        } else {
+          vertx.runOnContext(v -> check(vertx, condition, deadline, what, pollMs, done));
+        }
       }
     });
   }
