@@ -1,5 +1,6 @@
 package dev.biogate.profile;
 
+import dev.biogate.redis.OutageLog;
 import dev.biogate.redis.RedisErrors;
 import dev.biogate.profile.ProfileService.Outcome;
 import dev.biogate.profile.ProfileService.Result;
@@ -12,7 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
@@ -43,7 +43,8 @@ final class SharedFetch {
   private final long lockWaitMs;
   private final long lockPollMs;
   private final String owner = UUID.randomUUID().toString();
-  private final AtomicBoolean redisDegraded = new AtomicBoolean();
+  /** Redis going away and coming back, one pair of lines per interval however often it flips (a failover). */
+  private final OutageLog redisOutages = new OutageLog(LOG);
 
   SharedFetch(Vertx vertx, ProfileCache l1, ProfileStore l2, LinktreeClient upstream, Freshness freshness,
               LongSupplier clock, long lockTtlMs, long lockWaitMs, long lockPollMs) {
@@ -239,16 +240,12 @@ final class SharedFetch {
   }
 
   private void reachable() {
-    if (redisDegraded.compareAndSet(true, false)) {
-      LOG.info("redis reachable again; shared profile cache restored");
-    }
+    redisOutages.up("redis reachable again; shared profile cache restored");
   }
 
   private void degraded(Throwable err) {
-    if (redisDegraded.compareAndSet(false, true)) {
-      LOG.warn("redis unavailable for the shared profile cache ({}); serving held copies, fetching only what nothing holds",
-        RedisErrors.describe(err));
-    }
+    redisOutages.down(System.currentTimeMillis(), "redis unavailable for the shared profile cache ({}); serving held"
+      + " copies, fetching only what nothing holds", RedisErrors.describe(err));
   }
 
   private long now() {

@@ -5,6 +5,7 @@ import dev.biogate.config.WebhookOptions;
 import dev.biogate.http.ApiException;
 import dev.biogate.redis.ClusterRedis;
 import dev.biogate.redis.LuaScript;
+import dev.biogate.redis.OutageLog;
 import dev.biogate.redis.RedisErrors;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -59,14 +59,12 @@ final class WebhookIngest {
   private final LuaScript route = LuaScript.load("webhook_route");
   private final Shards shards;
   private final long shardCeiling;
-  private final AtomicBoolean degraded = new AtomicBoolean();
   /**
    * Outages are reported at most once per {@link ThrottledLog#INTERVAL_MS}: right after a failover Redis can come
    * and go several times a second, and a line per flap buried the one that mattered. A recovery is reported only
    * when its outage was.
    */
-  private final ThrottledLog outages = new ThrottledLog();
-  private volatile boolean outageReported;
+  private final OutageLog outages = new OutageLog(LOG);
   /** Deliveries no replica acknowledged in time: one line per interval, however many there are. */
   private final ThrottledLog unreplicated = new ThrottledLog();
   /** One server holds every key (standalone, Sentinel): the route is read and pinned by the ingest script itself. */
@@ -107,10 +105,8 @@ final class WebhookIngest {
   }
 
   private ApiException unavailable(Throwable err) {
-    if (degraded.compareAndSet(false, true)) {
-      outageReported = outages.warn(LOG, clock.getAsLong(), "shorter outages",
-        "redis unavailable for webhook ingestion ({}); answering 503 so senders retry", RedisErrors.describe(err));
-    }
+    outages.down(clock.getAsLong(), "redis unavailable for webhook ingestion ({}); answering 503 so senders retry",
+      RedisErrors.describe(err));
     return UNAVAILABLE;
   }
 
@@ -171,8 +167,8 @@ final class WebhookIngest {
         refusals.accepted(shard);
         // Back only once no shard refuses: on a Cluster the other masters' shards take deliveries throughout a failover,
         // and a drill saw this line 12 s before the failed master's shards took any.
-        if (degraded.get() && refusals.count() == 0 && degraded.compareAndSet(true, false) && outageReported) {
-          LOG.info("redis reachable again; webhook deliveries are being queued on every shard");
+        if (refusals.count() == 0) {
+          outages.up("redis reachable again; webhook deliveries are being queued on every shard");
         }
         if (code == 1) {
           queued.accept(stream);
