@@ -47,6 +47,11 @@ public final class RedisKeys {
     return "bg:missq:{" + client + "}";
   }
 
+  /** String: one client's quota of misses for known names nothing holds (redis/miss_quota.lua); tagged by the client key. */
+  public static String knownMissQuota(String client) {
+    return "bg:knownq:{" + client + "}";
+  }
+
   private RedisKeys() {
   }
 

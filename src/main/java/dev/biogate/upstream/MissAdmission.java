@@ -28,8 +28,9 @@ import java.util.function.BooleanSupplier;
  * Decides which lane a reader's miss takes, so that nobody can spend the upstream budget by asking for names that
  * do not exist. A name the gateway has reason to know keeps {@link Lane#FOREGROUND} (and its reserve): it is on the
  * configured list, or it carries a known-name marker in Redis, set whenever a fetch found the profile or a verified
- * webhook named it (long TTL; a profile held in L2 was fetched, so it is marked too). Any other name takes
- * {@link Lane#FIRST_SIGHT}: a bounded share of the budget, and first a token from the requesting client's quota
+ * webhook named it (long TTL; a profile held in L2 was fetched, so it is marked too); a marked name's miss first takes
+ * a token from the client's quota of such misses, or one client reading known names nobody holds spends the budget.
+ * Any other name takes {@link Lane#FIRST_SIGHT}: a bounded share of the budget, and first a token from the requesting client's quota
  * (cluster-wide in Redis; a local bucket while Redis does not answer). Over quota: {@code 429 miss_quota_exceeded}.
  *
  * <p>Only misses get here (the marker is read after L1 and L2 missed, never on a cache hit). Names that turned out
@@ -47,6 +48,8 @@ public final class MissAdmission {
     ALLOW_LISTED,
     /** Carries the known-name marker (fetched before, or named by a verified webhook). */
     KNOWN,
+    /** Known, and the client's quota of misses for known names is spent: answered 429 {@code miss_quota_exceeded}. */
+    KNOWN_QUOTA_EXCEEDED,
     /** Never seen: took the first-sight lane after a token from the client's quota. */
     FIRST_SIGHT,
     /** Never seen and the client's miss quota is spent: answered 429 {@code miss_quota_exceeded}. */
@@ -124,13 +127,16 @@ public final class MissAdmission {
       .otherwise((Boolean) null)
       .compose(known -> {
         if (Boolean.TRUE.equals(known)) {
-          results[Result.KNOWN.ordinal()].increment();
-          return Future.succeededFuture(Lane.FOREGROUND);
+          // Nothing holds a copy, so this goes upstream: one client asking for many known names nobody read lately
+          // would spend the whole budget (its lane has no share), and other readers of uncached creators got 503s.
+          return take(client, RedisKeys.knownMissQuota(client), options.knownQuotaBurst(), options.knownQuotaPerMin(), false)
+            .onComplete(ar -> results[(ar.succeeded() ? Result.KNOWN : Result.KNOWN_QUOTA_EXCEEDED).ordinal()].increment())
+            .map(Lane.FOREGROUND);
         }
         // Unanswered while the budget is local (Redis unreachable): that small share cannot tell names apart either.
         // The reader keeps its lane; the client's quota is still charged, so no one client spends the share.
         Lane taken = known == null && budgetIsLocal.getAsBoolean() ? Lane.FOREGROUND : Lane.FIRST_SIGHT;
-        return takeQuota(client).onComplete(ar -> results[(ar.succeeded() ? Result.FIRST_SIGHT : Result.QUOTA_EXCEEDED)
+        return take(client, RedisKeys.missQuota(client), options.quotaBurst(), options.quotaPerMin(), true).onComplete(ar -> results[(ar.succeeded() ? Result.FIRST_SIGHT : Result.QUOTA_EXCEEDED)
           .ordinal()].increment()).map(taken);
       });
   }
@@ -147,7 +153,7 @@ public final class MissAdmission {
     quota.run(redis, List.of(RedisKeys.missQuota(client)), List.of(Integer.toString(options.quotaBurst()),
         Double.toString(options.quotaPerMin() / 60.0), Integer.toString(options.notFoundCost())))
       .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-      .onFailure(err -> fallback.get(client, k -> new LocalBucket(options.quotaBurst())).charge(options.notFoundCost()));
+      .onFailure(err -> fallback.get(RedisKeys.missQuota(client), k -> new LocalBucket(options.quotaBurst())).charge(options.notFoundCost()));
   }
 
   /** Marks the name as known for the configured time (fire and forget: a lost mark costs a first-sight permit). */
@@ -158,21 +164,27 @@ public final class MissAdmission {
     }
   }
 
-  private Future<Void> takeQuota(String client) {
-    if (client == null || options.quotaBurst() == 0) {
+  /** A token from {@code client}'s bucket {@code key} ({@code firstSight}: never-seen names, else known ones). */
+  private Future<Void> take(String client, String key, int burst, double perMin, boolean firstSight) {
+    if (client == null || burst == 0) {
       return Future.succeededFuture();
     }
-    return quota.run(redis, List.of(RedisKeys.missQuota(client)),
-        List.of(Integer.toString(options.quotaBurst()), Double.toString(options.quotaPerMin() / 60.0)))
+    return quota.run(redis, List.of(key), List.of(Integer.toString(burst), Double.toString(perMin / 60.0)))
       .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .map(r -> r.get(0).toInteger() == 1 ? 0L : Math.max(1, r.get(1).toLong() / 1000))
-      .otherwise(err -> fallback.get(client, k -> new LocalBucket(options.quotaBurst())).take(options.quotaBurst(),
-        options.quotaPerMin() / 60_000.0))
+      .otherwise(err -> fallback.get(key, k -> new LocalBucket(burst)).take(burst, perMin / 60_000.0))
       .compose(waitMs -> waitMs == 0 ? Future.succeededFuture()
-        : Future.failedFuture(refused(client, waitMs)));
+        : Future.failedFuture(firstSight ? refused(client, waitMs) : refusedKnown(waitMs)));
   }
 
-  /** The quota's 429; the first time a loopback client gets it, the log says how to exempt such a client. */
+  /** The known-name quota's 429. */
+  private ApiException refusedKnown(long waitMs) {
+    return new ApiException(429, "miss_quota_exceeded", "too many requests for profiles this gateway holds no copy of;"
+      + " retry later", ApiException.seconds(waitMs))
+      .limitedBy("known-miss", options.knownQuotaBurst(), windowSeconds(options.knownQuotaBurst(), options.knownQuotaPerMin()));
+  }
+
+  /** The first-sight quota's 429; the first time a loopback client gets it, the log says how to exempt such a client. */
   private ApiException refused(String client, long waitMs) {
     if ((client.startsWith("127.") || client.equals("::/64"))
         && loopbackHinted.compareAndSet(false, true)) {
@@ -182,12 +194,12 @@ public final class MissAdmission {
     }
     return new ApiException(429, "miss_quota_exceeded",
           "too many requests for profiles this gateway has not seen before; retry later", ApiException.seconds(waitMs))
-          .limitedBy("first-sight", options.quotaBurst(), quotaWindowSeconds());
+          .limitedBy("first-sight", options.quotaBurst(), windowSeconds(options.quotaBurst(), options.quotaPerMin()));
   }
 
   /** Seconds for an empty quota to fill again: its RateLimit window. */
-  private long quotaWindowSeconds() {
-    return options.quotaPerMin() <= 0 ? 0 : (long) Math.ceil(options.quotaBurst() * 60.0 / options.quotaPerMin());
+  private static long windowSeconds(int burst, double perMin) {
+    return perMin <= 0 ? 0 : (long) Math.ceil(burst * 60.0 / perMin);
   }
 
   /** The local stand-in for a client's bucket while Redis does not answer. */
