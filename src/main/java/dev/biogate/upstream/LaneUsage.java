@@ -109,8 +109,16 @@ public final class LaneUsage implements UpstreamBudget {
     return budget.blockedForMs();
   }
 
+  /**
+   * Asked instead of {@link #acquire} (a miss storm fails fast without a round trip), so a positive answer is counted
+   * as a refused permit: uncounted, the metric showed 1 denial while 400 reads had been refused.
+   */
   @Override
   public long deniedForMs(Lane lane) {
-    return budget.deniedForMs(lane);
+    long ms = budget.deniedForMs(lane);
+    if (ms > 0) {
+      denials[lane.ordinal()].increment();
+    }
+    return ms;
   }
 }

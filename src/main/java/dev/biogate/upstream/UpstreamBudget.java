@@ -24,7 +24,8 @@ public interface UpstreamBudget {
 
   /**
    * A local, round-trip-free answer to "would this lane be denied right now?": the time until the lane can expect a
-   * permit, as last learned from the budget, or 0 when it should ask. Lets a miss storm fail fast.
+   * permit, as last learned from the budget, or 0 when it should ask. Lets a miss storm fail fast; asked in place of
+   * {@link #acquire}, so a positive answer is a refused permit.
    */
   default long deniedForMs(Lane lane) {
     return blockedForMs();

@@ -10,6 +10,7 @@ import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -17,6 +18,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The console's "budget use per lane" read back from a real Redis, whichever protocol the client speaks. */
 @ExtendWith(VertxExtension.class)
@@ -48,6 +50,24 @@ class LaneUsageTest {
         redis.close();
         ctx.completeNow();
       })));
+  }
+
+  /**
+   * A miss that learns without a round trip that its lane would be denied does not ask for a permit; it was not
+   * counted as a refusal either, and the metric showed 1 denial while 400 reads had been refused.
+   */
+  @Test
+  void aRefusalKnownWithoutAskingCountsAsADenial() {
+    LocalBudget budget = new LocalBudget(10, 60_000, new LaneShares(0, 0));
+    LaneUsage usage = new LaneUsage(budget, null, "lane-usage-" + UUID.randomUUID(), () -> NOW);
+    assertEquals(0, usage.deniedForMs(Lane.FOREGROUND));
+    assertEquals(0, usage.permits(Lane.FOREGROUND, false), "not denied: nothing counted");
+    usage.backOff(30_000);
+    assertTrue(usage.deniedForMs(Lane.FOREGROUND) > 0);
+    assertTrue(usage.deniedForMs(Lane.REFRESH) > 0);
+    assertEquals(1, usage.permits(Lane.FOREGROUND, false));
+    assertEquals(1, usage.permits(Lane.REFRESH, false));
+    assertEquals(0, usage.permits(Lane.FOREGROUND, true));
   }
 
   private static long counts(JsonObject minute) {
