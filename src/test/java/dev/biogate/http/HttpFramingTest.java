@@ -621,6 +621,36 @@ class HttpFramingTest extends HarnessTest {
     return "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\n" + framing + "\r\n" + body + NEXT;
   }
 
+  /**
+   * A {@code GET} with a body: the profile, links and redirect routes read none, so they answer and close, leaving what
+   * follows unanswered; {@code /health} reads the body by its length, drops it, and answers the request behind it. Either
+   * way the request behind is never the body read as a request.
+   */
+  @Test
+  void aGetWithABodyClosesTheConnectionOnTheProfileRoutesAndIsReadAndDroppedOnHealth(VertxTestContext ctx) {
+    String last = "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    Future<Void> chain = h.get(g, "/v1/profiles/demo").mapEmpty();
+    for (String path : List.of("/v1/profiles/demo", "/v1/profiles/demo/links?limit=1", "/r/demo/lnk_demo_01", "/health")) {
+      String request = "GET " + path + " HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0\r\nContent-Length: 2\r\n\r\nhi" + last;
+      chain = chain.compose(v -> raw().exchange(g.port(), request, 5_000).compose(rs -> {
+        try {
+          if (path.equals("/health")) {
+            assertEquals(2, rs.size(), path + ": " + rs);
+            assertEquals(200, rs.get(1).status(), path + ": " + rs);
+          } else {
+            assertEquals(1, rs.size(), path + ": one answer, the request behind it unanswered: " + rs);
+            assertEquals("close", rs.get(0).header("Connection"), path + ": " + rs);
+          }
+          assertTrue(rs.get(0).status() == 200 || rs.get(0).status() == 302, path + ": " + rs);
+          return Future.succeededFuture();
+        } catch (AssertionError e) {
+          return Future.failedFuture(e);
+        }
+      }));
+    }
+    chain.onComplete(ctx.succeedingThenComplete());
+  }
+
   /** Each request gets exactly one answer, the expected error, and the connection is closed after it. */
   private void refusedAlone(VertxTestContext ctx, int status, String... requests) {
     Future<Void> chain = Future.succeededFuture();
