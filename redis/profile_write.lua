@@ -50,8 +50,23 @@ else
 end
 redis.call('SET', KEYS[2], version, 'PX', ARGV[5])
 if part ~= nil and part ~= '' then
-  redis.call('HSET', KEYS[3], part, ARGV[9])
+  local added = redis.call('HSET', KEYS[3], part, ARGV[9])
   redis.call('PEXPIRE', KEYS[3], ARGV[10])
+  -- The hash lives as long as changes keep coming, one field per part ever changed (each link id): past 256 parts,
+  -- at every 64th new one, the times older than their memory are dropped (no retry that old can arrive any more).
+  -- A profile with more recent parts than that keeps them all; the scan runs once per 64 new parts.
+  if added == 1 then
+    local n = redis.call('HLEN', KEYS[3])
+    if n > 256 and n % 64 == 0 then
+      local cutoff = tonumber(t[1]) * 1000 - tonumber(ARGV[10])
+      local all = redis.call('HGETALL', KEYS[3])
+      for i = 1, #all, 2 do
+        if tonumber(all[i + 1]) < cutoff then
+          redis.call('HDEL', KEYS[3], all[i])
+        end
+      end
+    end
+  end
 end
 redis.call('PUBLISH', ARGV[6], ARGV[7] .. ' ' .. version)
 return {1, version}
