@@ -123,6 +123,8 @@ public final class Gateway {
   private final RedisBudget budget;
   private final Redis budgetRedis;
   private final Redis livenessRedis;
+  /** Under Sentinel, the replicas, for shared copies while the master does not answer; null otherwise. */
+  private final Redis replicaReads;
   private final LinktreeClient upstream;
   private final ProfileService profiles;
   private final StreamGauges streams;
@@ -198,7 +200,8 @@ public final class Gateway {
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     String invalidateChannel = RedisKeys.invalidateChannel(config.redis().database());
-    this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, freshness, invalidateChannel), upstream, freshness, clock,
+    this.replicaReads = RedisClients.replicaReads(vertx, config.redis(), sentinelOrder);
+    this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, replicaReads, freshness, invalidateChannel), upstream, freshness, clock,
       config.cache().lockTtlMs(), config.cache().lockWaitMs(), config.cache().lockPollMs(),
       config.cache().staleIfSlowMs());
     this.shards = new Shards(config.webhooks().shards());
@@ -625,7 +628,9 @@ public final class Gateway {
       streams.stop();
       upstream.close();
       // Waited for, so that whoever closes Vert.x (or the private Redis) next finds every connection closed.
-      return Future.join(budgetRedis.close(), livenessRedis.close(), redis.close(), sentinelsClosed).<Void>mapEmpty().otherwiseEmpty();
+      Future<Void> replicasClosed = replicaReads == null ? Future.succeededFuture() : replicaReads.close();
+      return Future.join(budgetRedis.close(), livenessRedis.close(), redis.close(), sentinelsClosed, replicasClosed)
+        .<Void>mapEmpty().otherwiseEmpty();
     });
   }
 

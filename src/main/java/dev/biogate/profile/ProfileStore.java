@@ -1,6 +1,8 @@
 package dev.biogate.profile;
 
 import dev.biogate.redis.LuaScript;
+import dev.biogate.redis.RedisClients;
+import dev.biogate.redis.RedisErrors;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.redis.Shards;
 import io.vertx.core.Future;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * L2: copies shared by every instance through Redis, each with the version of the write that made it, plus the
@@ -68,12 +71,22 @@ public final class ProfileStore {
   private final String writer;
   private final long versionTtlMs;
   private final String channel;
+  private final Redis replicaReads;
   private final LuaScript write = LuaScript.load("profile_write");
   private final LuaScript unlock = LuaScript.load("lock_release");
 
   /** Writes through {@code redis}, telling other instances on {@code channel} ({@link RedisKeys#invalidateChannel}). */
   public ProfileStore(Redis redis, Freshness freshness, String channel) {
+    this(redis, null, freshness, channel);
+  }
+
+  /**
+   * Like {@link #ProfileStore(Redis, Freshness, String)}; shared copies are read from {@code replicaReads} (null: none)
+   * when {@code redis} cannot answer ({@link RedisClients#replicaReads}).
+   */
+  public ProfileStore(Redis redis, Redis replicaReads, Freshness freshness, String channel) {
     this.redis = redis;
+    this.replicaReads = replicaReads;
     this.channel = channel;
     this.freshness = freshness;
     this.writer = UUID.randomUUID().toString();
@@ -82,7 +95,11 @@ public final class ProfileStore {
 
   /** The shared copy and version, read together (both keys share the profile's slot). */
   public Future<Shared> get(String username) {
-    return send(Request.cmd(Command.MGET).arg(RedisKeys.profile(username)).arg(RedisKeys.profileVersion(username)))
+    return send(read(username))
+      .recover(err -> replicaReads == null || !RedisErrors.unavailable(err) && !(err instanceof TimeoutException)
+        ? Future.failedFuture(err)
+        // The master does not answer: a replica's copy (perhaps a little behind) rather than none.
+        : replicaReads.send(read(username)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).recover(e -> Future.failedFuture(err)))
       .map(r -> {
         long version = r.get(1) == null ? 0 : r.get(1).toLong();
         CachedProfile copy = r.get(0) == null ? null : ProfileCodec.decode(username, r.get(0).toBuffer());
@@ -193,6 +210,10 @@ public final class ProfileStore {
 
   public Future<Void> unlock(String username, String token) {
     return unlock.run(redis, List.of(RedisKeys.fetchLock(username)), List.of(token)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).mapEmpty();
+  }
+
+  private static Request read(String username) {
+    return Request.cmd(Command.MGET).arg(RedisKeys.profile(username)).arg(RedisKeys.profileVersion(username));
   }
 
   private Future<Response> send(Request request) {

@@ -26,7 +26,8 @@ public final class RedisClients {
       .setMaxPoolSize(config.poolSize())
       .setMaxPoolWaiting(config.maxWaiting())
       .setMaxWaitingHandlers(config.maxWaiting())
-      // Replicas are never read from: no lease, no READONLY, no stale reads after a write.
+      // This client never reads from replicas: no lease, no READONLY, no stale reads after a write (shared copies are
+      // read from one only while the master does not answer: replicaReads).
       .setUseReplicas(RedisReplicas.NEVER)
       // A node that does not answer must cost one timeout, not the operating system's connect timeout.
       .setNetClientOptions(new NetClientOptions().setConnectTimeout(timeout).setTcpNoDelay(true).setTcpKeepAlive(true));
@@ -45,6 +46,24 @@ public final class RedisClients {
         o.setType(RedisClientType.STANDALONE);
     }
     return o;
+  }
+
+  /** Connections to the replicas: a fallback for reads of shared copies, a few at a time. */
+  private static final int REPLICA_READ_POOL = 4;
+
+  /**
+   * Under Sentinel, a client of the master's replicas (one the Sentinels name, chosen per connection) for the reads that
+   * may be a little behind, made only when the master does not answer: an instance started while the master is down
+   * and not yet replaced holds no copy, and answered 503 for profiles whose copy a replica holds. {@code null} in the
+   * other modes (a standalone server has none; on a Cluster the slot's replica is promoted in seconds).
+   */
+  public static Redis replicaReads(Vertx vertx, RedisConfig config, SentinelEndpoints sentinels) {
+    if (config.type() != RedisConfig.Type.SENTINEL) {
+      return null;
+    }
+    RedisOptions o = options(config).setRole(RedisRole.REPLICA).setMaxPoolSize(REPLICA_READ_POOL)
+      .setPoolName("replica-reads-" + java.util.UUID.randomUUID());
+    return Redis.createSentinelClient(vertx, o, sentinels.connectOptions(o));
   }
 
   /** The client every component shares; see {@link MultiplexedRedis} and {@link ClusterRedis} for what they promise. */
