@@ -96,7 +96,7 @@ class ClusterDownHealthTest extends UnstartedHarnessTest {
           RedisProcess third = nodes.get(2);
           // Every key in one slot the third master serves ({a} hashes to 15495), so it keeps them when it restarts.
           assertEquals(15495L, ((Number) third.call("CLUSTER", "KEYSLOT", "{a}")).longValue());
-          third.call("DEBUG", "POPULATE", 20_000, "{a}", 1_000);
+          third.call("DEBUG", "POPULATE", 10_000, "{a}", 1_000);
           third.call("SAVE");
           third.kill();
           return null;
