@@ -78,7 +78,7 @@ class ClusterDownHealthTest extends UnstartedHarnessTest {
   /**
    * A master restarted on its saved data answers {@code INFO} and refuses {@code CLUSTER INFO} (and every command on
    * its slots) with {@code LOADING} until it has loaded: it counts as refusing. A drill saw {@code healthy} for 9 s
-   * while every master loaded. Here the third master is killed and started again on 20 MB saved uncompressed, in its
+   * while every master loaded. Here the third master is killed and started again on 10 MB saved uncompressed, in its
    * own slots, whose loading is slowed key by key; the Cluster does not require full coverage, so the other two stay in
    * state and only the loading master can be refusing.
    */
