@@ -46,6 +46,8 @@ const MAX_VUS = envInt('MAX_VUS', 1000);
 const P95_MS = envFloat('P95_MS', 250);
 const P99_MS = envFloat('P99_MS', 1000);
 const UPSTREAM_LATENCY_MS = envInt('SPIKE_UPSTREAM_LATENCY_MS', 300);
+// Planned reads allowed to go unsent for want of a free VU: a crowd that did not arrive has not shown coalescing.
+const MAX_DROPPED = envInt('MAX_DROPPED', 0);
 // by_path key to read; empty = "/profiles/<name>" (or a prefixed variant).
 const UPSTREAM_PATH = env('SPIKE_UPSTREAM_PATH', '');
 // 1 = PUT a fresh profile into the sandbox first (named SPIKE_PROFILE).
@@ -83,6 +85,7 @@ export const options = {
     'checks{scenario:spike}': ['rate>0.99'],
     upstream_fetch_mismatch: ['count==0'],
     spike_cold_miss: ['count>=1'],
+    dropped_iterations: ['count<=' + MAX_DROPPED],
   },
   summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
 };
