@@ -7,6 +7,7 @@ import dev.biogate.http.ApiException;
 import dev.biogate.http.JsonAnswers;
 import dev.biogate.http.RequestParams;
 import dev.biogate.http.Usernames;
+import dev.biogate.webhook.Envelopes;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -103,9 +104,10 @@ public final class AdminHandler {
     throw new ApiException(400, "invalid_provider", "provider must be one of " + String.join(", ", DeliveryHistory.PROVIDERS));
   }
 
+  /** An id a provider can have sent ({@link Envelopes#validId}); any other is malformed, not looked up. */
   private static String deliveryId(String id) {
-    if (id == null || id.isEmpty() || id.length() > 200) {
-      throw new ApiException(400, "invalid_id", "delivery ids are 1-200 characters");
+    if (!Envelopes.validId(id)) {
+      throw new ApiException(400, "invalid_id", "delivery ids are 1-200 visible ASCII characters");
     }
     return id;
   }

@@ -21,7 +21,7 @@ import java.util.List;
  * Reads the envelope of a delivery whose signature has already been verified: the JSON must parse and carry the
  * provider's required fields, else 400. Only called after verification, so nothing unsigned is ever parsed.
  */
-final class Envelopes {
+public final class Envelopes {
 
   static final String DELIVERY_ID_HEADER = "x-linktree-delivery-id";
   private static final int MAX_ID_LENGTH = 200;
@@ -151,7 +151,7 @@ final class Envelopes {
   }
 
   /** Ids become Redis key parts and admin URL segments: visible ASCII only, bounded. */
-  static boolean validId(String id) {
+  public static boolean validId(String id) {
     if (id == null || id.isEmpty() || id.length() > MAX_ID_LENGTH) {
       return false;
     }

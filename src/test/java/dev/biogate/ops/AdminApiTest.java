@@ -34,7 +34,10 @@ class AdminApiTest extends UnstartedHarnessTest {
         request(noToken, HttpMethod.GET, "/admin/dead-letters", Deliveries.ADMIN_TOKEN).send(),
         request(g, HttpMethod.GET, "/admin/dead-letters", Deliveries.ADMIN_TOKEN).send(),
         request(g, HttpMethod.GET, "/admin/deliveries/nope", Deliveries.ADMIN_TOKEN).send(),
-        request(g, HttpMethod.GET, "/admin/dead-letters?limit=0", Deliveries.ADMIN_TOKEN).send()))))
+        request(g, HttpMethod.GET, "/admin/dead-letters?limit=0", Deliveries.ADMIN_TOKEN).send(),
+        // An id no provider can send (a control character, a space): refused as malformed, not looked up.
+        request(g, HttpMethod.GET, "/admin/deliveries/%00", Deliveries.ADMIN_TOKEN).send(),
+        request(g, HttpMethod.GET, "/admin/deliveries/a%20b", Deliveries.ADMIN_TOKEN).send()))))
       .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
         for (int i = 0; i < 5; i++) {
           HttpResponse<Buffer> r = all.resultAt(i);
@@ -49,6 +52,11 @@ class AdminApiTest extends UnstartedHarnessTest {
         assertEquals(new JsonObject().put("count", 0).put("dead_letters", new io.vertx.core.json.JsonArray()), ok.bodyAsJsonObject());
         assertEquals(404, all.<HttpResponse<Buffer>>resultAt(6).statusCode());
         assertEquals(400, all.<HttpResponse<Buffer>>resultAt(7).statusCode());
+        for (int i = 8; i < 10; i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(400, r.statusCode(), "request " + i + ": " + r.bodyAsString());
+          assertEquals("invalid_id", r.bodyAsJsonObject().getString("error"), r.bodyAsString());
+        }
         ctx.completeNow();
       })));
   }
