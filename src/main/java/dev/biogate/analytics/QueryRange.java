@@ -72,7 +72,7 @@ public record QueryRange(long fromMs, long toMs, Granularity granularity, long f
 
   private static long parsed(String raw, String name) {
     // A '+' of an offset arrives as a space when the client did not percent-encode it.
-    String s = raw.trim().replace(' ', '+');
+    String s = raw.replace(' ', '+');
     try {
       if (s.length() == 10) {
         // A date names its whole day (UTC): from its first instant, to its end (the next midnight).

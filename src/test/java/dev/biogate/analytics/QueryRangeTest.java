@@ -51,6 +51,20 @@ class QueryRangeTest {
     assertEquals(5, r.buckets());
   }
 
+  /**
+   * Found by an attack pass: a control character or a space around a value ({@code from=2026-12-06%00}, {@code %0A},
+   * {@code %20}) was trimmed off and the value accepted. A value is read as sent; an unencoded {@code +} of an offset
+   * (a space inside the value) is still read as the offset.
+   */
+  @Test
+  void aValueIsReadAsSentNotTrimmed() {
+    for (String from : new String[] {"2026-12-06\u0000", "2026-12-06\n", "2026-12-06 ", " 2026-12-06", "\t2026-12-06T00:00:00Z"}) {
+      ApiException e = assertThrows(ApiException.class, () -> parse(from, "2026-12-06", "day"), from);
+      assertEquals("invalid_from", e.code());
+    }
+    assertEquals(Instant.parse("2026-12-06T11:00:00Z").toEpochMilli(), parse("2026-12-06T12:00:00 01:00", "2026-12-06", "hour").fromMs());
+  }
+
   @Test
   void theMessageOfAnUnreadableValueNamesBothForms() {
     ApiException e = assertThrows(ApiException.class, () -> parse("garbage", "2026-12-06", "day"));
