@@ -51,6 +51,11 @@ public final class DestinationSender implements StreamHandler {
   static final int BUSY_PER_DESTINATION = HELD / 4;
   /** How soon a delivery to a destination at {@link #BUSY_PER_DESTINATION} looks again. */
   private static final long BUSY_RECHECK_MS = 100;
+  /**
+   * Deliveries an instance keeps ready for a slow destination at {@link #BUSY_PER_DESTINATION} (the others are set
+   * aside): enough to take up its slots as its answers come, few enough that two slow destinations leave slots free.
+   */
+  static final int READY_PER_SLOW_DESTINATION = 4;
 
   private final Redis redis;
   private final DestinationOptions options;
@@ -174,12 +179,13 @@ public final class DestinationSender implements StreamHandler {
   /**
    * The destination's share of the slots is in use. While its deliveries finish (a busy destination, answering in
    * milliseconds), the wait is short and keeps its slot, as a short pace wait does; once none has finished for
-   * {@link #LONG_PACE_MS} (it answers slowly), it is a wait on the destination, like a down one's, which may set the
-   * entry aside.
+   * {@link #LONG_PACE_MS} (it answers slowly), it is a wait on the destination, like a down one's, and past
+   * {@link #READY_PER_SLOW_DESTINATION} such waits the entry is set aside.
    */
   private static Outcome busy(Target t) {
     Outcome wait = Outcome.keep(BUSY_RECHECK_MS);
-    return System.currentTimeMillis() - t.progressMs < LONG_PACE_MS ? wait : wait.onReceiver(t.endpoint().name());
+    return System.currentTimeMillis() - t.progressMs < LONG_PACE_MS ? wait
+      : wait.onReceiver(t.endpoint().name(), READY_PER_SLOW_DESTINATION);
   }
 
   /**
