@@ -193,6 +193,11 @@ public final class RedisKeys {
   /** Stream: dead letters put back for delivery (read by the sink like the clicks stream). */
   public static final String KLAVIYO_RETRY = "bg:sink:klaviyo:retry:{bg}";
 
+  /** String: a milestone with this delivery id was queued on {@link #KLAVIYO_RETRY} (same hash tag, one slot). */
+  public static String klaviyoQueued(String deliveryId) {
+    return "bg:sink:klaviyo:queued:{bg}:" + deliveryId;
+  }
+
   /** String: Klaviyo accepted this event id; a repeated stream entry is not sent again. Tagged per event. */
   public static String klaviyoSent(String eventId) {
     return "bg:sink:klaviyo:sent:{" + eventId + "}";

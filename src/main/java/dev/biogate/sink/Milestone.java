@@ -2,6 +2,7 @@ package dev.biogate.sink;
 
 import io.vertx.redis.client.Request;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,6 +24,17 @@ public record Milestone(String metric, String value, String threshold) {
 
   /** Adds this milestone's fields to an {@code XADD}, so a dead letter replays as the milestone it was. */
   public Request appendFields(Request xadd) {
-    return xadd.arg("kind").arg(KIND).arg("metric").arg(metric).arg("value").arg(value).arg("threshold").arg(threshold);
+    fields().forEach(xadd::arg);
+    return xadd;
+  }
+
+  /** Adds this milestone's field/value pairs to {@code args} (a script's arguments that end in an entry's fields). */
+  public List<String> appendFields(List<String> args) {
+    args.addAll(fields());
+    return args;
+  }
+
+  private List<String> fields() {
+    return List.of("kind", KIND, "metric", metric, "value", value, "threshold", threshold);
   }
 }
