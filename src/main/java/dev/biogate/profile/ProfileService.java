@@ -217,6 +217,8 @@ public final class ProfileService {
    * publish over it; and like a patch it is skipped if a newer change to the same part was written.
    */
   public Future<Patched> outdate(String username, ChangeTime at) {
+    // Named by a verified webhook (or an operator's job): the name exists, complete payload or not.
+    upstream.admission().markKnown(username);
     return write(username, at, null, PATCH_ATTEMPTS);
   }
 
