@@ -181,6 +181,14 @@ public final class Gateway {
   private String deploymentId;
   private String managementDeploymentId;
 
+  /**
+   * Replicas a webhook's change to a cached profile waits for: one where the webhook shards' master has any (a
+   * profile's master is not watched itself; a Cluster's masters have their replicas alike), else none.
+   */
+  private int changeReplicas() {
+    return Math.min(1, replicas.replicasToWait(0));
+  }
+
   private Gateway(Vertx vertx, BiogateConfig config, LongSupplier clock, PrometheusMeterRegistry registry) {
     this.vertx = vertx;
     this.config = config;
@@ -201,7 +209,10 @@ public final class Gateway {
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     String invalidateChannel = RedisKeys.invalidateChannel(config.redis().database());
     this.replicaReads = RedisClients.replicaReads(vertx, config.redis(), sentinelOrder);
-    this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, replicaReads, freshness, invalidateChannel), upstream, freshness, clock,
+    // Webhook changes wait for one replica where the webhook shards' master has one (ReplicaWatch, built below).
+    ProfileStore.Durability durability = new ProfileStore.Durability(this::changeReplicas, config.webhooks().replicaWaitMs());
+    this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, replicaReads, freshness, invalidateChannel, durability),
+      upstream, freshness, clock,
       config.cache().lockTtlMs(), config.cache().lockWaitMs(), config.cache().lockPollMs(),
       config.cache().staleIfSlowMs());
     this.shards = new Shards(config.webhooks().shards());

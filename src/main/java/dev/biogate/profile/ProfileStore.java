@@ -4,6 +4,7 @@ import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisClients;
 import dev.biogate.redis.RedisErrors;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.redis.Shards;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -72,6 +73,7 @@ public final class ProfileStore {
   private final long versionTtlMs;
   private final String channel;
   private final Redis replicaReads;
+  private final Durability durability;
   private final LuaScript write = LuaScript.load("profile_write");
   private final LuaScript unlock = LuaScript.load("lock_release");
 
@@ -85,7 +87,22 @@ public final class ProfileStore {
    * when {@code redis} cannot answer ({@link RedisClients#replicaReads}).
    */
   public ProfileStore(Redis redis, Redis replicaReads, Freshness freshness, String channel) {
+    this(redis, replicaReads, freshness, channel, Durability.NONE);
+  }
+
+  /**
+   * How webhook changes are made durable: {@code replicas} to wait for (0: none) and for how long. A change is
+   * written on one master and its event acknowledged on another (on a Cluster), so a change the failover of its master
+   * discards must not be acknowledged.
+   */
+  public record Durability(java.util.function.IntSupplier replicas, long waitMs) {
+    public static final Durability NONE = new Durability(() -> 0, 0);
+  }
+
+  /** Like {@link #ProfileStore(Redis, Redis, Freshness, String)}, webhook changes made durable as {@code durability} says. */
+  public ProfileStore(Redis redis, Redis replicaReads, Freshness freshness, String channel, Durability durability) {
     this.redis = redis;
+    this.durability = durability;
     this.replicaReads = replicaReads;
     this.channel = channel;
     this.freshness = freshness;
@@ -129,7 +146,7 @@ public final class ProfileStore {
    */
   Future<Written> write(Write kind, CachedProfile copy, long readVersion, long nowMs, ChangeTime at) {
     return run(copy.username(), List.of(kind.name().toLowerCase(Locale.ROOT), Long.toString(readVersion),
-      ProfileCodec.encode(copy), Long.toString(freshness.remainingMs(copy, nowMs))), writer, at)
+      ProfileCodec.encode(copy), Long.toString(freshness.remainingMs(copy, nowMs))), writer, at, kind == Write.PATCH)
       .compose(version -> version == OLDER ? Future.succeededFuture(Written.OLDER)
         : version == REFUSED ? Future.succeededFuture(Written.REFUSED)
         : indexLinks(copy).otherwiseEmpty().map(new Written(copy.withVersion(version), false)));
@@ -145,12 +162,12 @@ public final class ProfileStore {
 
   /** {@link #tombstone} for a webhook change made at {@code at}: {@link #OLDER} (nothing written) if a newer one was. */
   Future<Long> tombstone(String username, ChangeTime at) {
-    return run(username, List.of("purge", "0", "", "1"), writer, at);
+    return run(username, List.of("purge", "0", "", "1"), writer, at, true);
   }
 
   /** Like {@link #tombstone}, and every instance drops its older L1 copy (an operator's purge). */
   public Future<Long> purge(String username) {
-    return run(username, List.of("purge", "0", "", "1"), DROP_PREFIX + writer, ChangeTime.NONE);
+    return run(username, List.of("purge", "0", "", "1"), DROP_PREFIX + writer, ChangeTime.NONE, false);
   }
 
   /**
@@ -161,7 +178,14 @@ public final class ProfileStore {
     return writerWord.startsWith(DROP_PREFIX);
   }
 
-  private Future<Long> run(String username, List<Object> args, String writerWord, ChangeTime at) {
+  /**
+   * Webhook changes ({@code durable}) wait for a replica like the deliveries that carry them: the event is
+   * acknowledged once its change is written, and a change a failover discarded (the master gone before replicating it)
+   * was lost with its change time, so nothing applied it again (a deleted link came back on every instance). Not made
+   * durable, the write fails as Redis unavailable and the event is handled again (the change is applied again, or
+   * skipped as older). Fetches need no wait: a lost one is fetched again.
+   */
+  private Future<Long> run(String username, List<Object> args, String writerWord, ChangeTime at, boolean durable) {
     List<Object> all = new ArrayList<>(args);
     all.add(Long.toString(versionTtlMs));
     all.add(channel);
@@ -169,8 +193,12 @@ public final class ProfileStore {
     all.add(at.part());
     all.add(Long.toString(at.madeAtMs()));
     all.add(Long.toString(CHANGE_MEMORY_MS));
-    return write.run(redis, List.of(RedisKeys.profile(username), RedisKeys.profileVersion(username), RedisKeys.profileChanges(username)), all)
-      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    List<String> keys = List.of(RedisKeys.profile(username), RedisKeys.profileVersion(username), RedisKeys.profileChanges(username));
+    int replicas = durable ? durability.replicas().getAsInt() : 0;
+    Future<Response> written = replicas == 0 ? write.run(redis, keys, all).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+      : write.runAndWait(redis, keys, all, replicas, durability.waitMs()).timeout(TIMEOUT_MS + durability.waitMs(), TimeUnit.MILLISECONDS)
+        .compose(w -> w.replicas() < replicas ? Future.failedFuture(ReplicaWatch.NOT_DURABLE) : Future.succeededFuture(w.reply()));
+    return written
       .map(r -> {
         int status = r.get(0).toInteger();
         return status == 1 ? r.get(1).toLong() : status == 2 ? OLDER : REFUSED;
