@@ -79,15 +79,7 @@ public final class ProfileStore {
 
   /** Writes through {@code redis}, telling other instances on {@code channel} ({@link RedisKeys#invalidateChannel}). */
   public ProfileStore(Redis redis, Freshness freshness, String channel) {
-    this(redis, null, freshness, channel);
-  }
-
-  /**
-   * Like {@link #ProfileStore(Redis, Freshness, String)}; shared copies are read from {@code replicaReads} (null: none)
-   * when {@code redis} cannot answer ({@link RedisClients#replicaReads}).
-   */
-  public ProfileStore(Redis redis, Redis replicaReads, Freshness freshness, String channel) {
-    this(redis, replicaReads, freshness, channel, Durability.NONE);
+    this(redis, null, freshness, channel, Durability.NONE);
   }
 
   /**
@@ -99,7 +91,11 @@ public final class ProfileStore {
     public static final Durability NONE = new Durability(() -> 0, 0);
   }
 
-  /** Like {@link #ProfileStore(Redis, Redis, Freshness, String)}, webhook changes made durable as {@code durability} says. */
+  /**
+   * Like {@link #ProfileStore(Redis, Freshness, String)}; shared copies are read from {@code replicaReads} (null: none)
+   * when {@code redis} cannot answer ({@link RedisClients#replicaReads}), and webhook changes are made durable as
+   * {@code durability} says.
+   */
   public ProfileStore(Redis redis, Redis replicaReads, Freshness freshness, String channel, Durability durability) {
     this.redis = redis;
     this.durability = durability;
