@@ -44,18 +44,6 @@ public final class DestinationSender implements StreamHandler {
   private static final int MAX_ATTEMPTS_KEPT = 100;
   /** Deliveries one instance holds at once, and connections per destination. */
   private static final int HELD = 64;
-  /**
-   * Deliveries to one destination an instance works on at once (from its pace check to its answer): a destination
-   * that answers slowly kept every slot on the wire, and the others waited for its answers.
-   */
-  static final int BUSY_PER_DESTINATION = HELD / 4;
-  /** How soon a delivery to a destination at {@link #BUSY_PER_DESTINATION} looks again. */
-  private static final long BUSY_RECHECK_MS = 100;
-  /**
-   * Deliveries an instance keeps ready for a slow destination at {@link #BUSY_PER_DESTINATION} (the others are set
-   * aside): enough to take up its slots as its answers come, few enough that two slow destinations leave slots free.
-   */
-  static final int READY_PER_SLOW_DESTINATION = 4;
 
   private final Redis redis;
   private final DestinationOptions options;
@@ -65,31 +53,9 @@ public final class DestinationSender implements StreamHandler {
   private final DestinationRate rate;
   private final DestinationDirectory directory;
 
-  private static final class Target {
-    final DestinationOptions.Endpoint endpoint;
-    final CircuitBreaker breaker;
-    final BreakerGate gate;
-    /** Deliveries being worked on now ({@link #BUSY_PER_DESTINATION}); confined to the engine's context. */
-    int busy;
-    /** When one of them last finished, or the first of them started. */
-    long progressMs;
-
+  private record Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker, BreakerGate gate) {
     Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker) {
-      this.endpoint = endpoint;
-      this.breaker = breaker;
-      this.gate = new BreakerGate(breaker);
-    }
-
-    DestinationOptions.Endpoint endpoint() {
-      return endpoint;
-    }
-
-    CircuitBreaker breaker() {
-      return breaker;
-    }
-
-    BreakerGate gate() {
-      return gate;
+      this(endpoint, breaker, new BreakerGate(breaker));
     }
   }
 
@@ -154,38 +120,16 @@ public final class DestinationSender implements StreamHandler {
     if (!t.endpoint().enabled()) {
       return Future.succeededFuture(Outcome.keep(options.breakerResetMs()).onReceiver(t.endpoint().name()));
     }
-    if (t.busy >= BUSY_PER_DESTINATION) {
-      return Future.succeededFuture(busy(t));
-    }
     // The breaker before the pace: open, or half-open with its probe under way, the entry waits without a token.
     Runnable done = t.gate().pass();
     if (done == null) {
       return Future.succeededFuture(waitForBreaker(t));
     }
-    if (t.busy++ == 0) {
-      t.progressMs = System.currentTimeMillis();
-    }
     // Redis unreachable: the pace cannot be checked, so the entry waits (it stays pending; no attempt is spent).
     return rate.take(t.endpoint().name(), t.endpoint().ratePerSec(), System.currentTimeMillis())
       .transform(ar -> ar.failed() ? Future.succeededFuture(Outcome.keep(1_000))
         : ar.result() > 0 ? Future.succeededFuture(paced(t, ar.result())) : owned(ownership, t, id, e))
-      .onComplete(ar -> {
-        t.busy--;
-        t.progressMs = System.currentTimeMillis();
-        done.run();
-      });
-  }
-
-  /**
-   * The destination's share of the slots is in use. While its deliveries finish (a busy destination, answering in
-   * milliseconds), the wait is short and keeps its slot, as a short pace wait does; once none has finished for
-   * {@link #LONG_PACE_MS} (it answers slowly), it is a wait on the destination, like a down one's, and past
-   * {@link #READY_PER_SLOW_DESTINATION} such waits the entry is set aside.
-   */
-  private static Outcome busy(Target t) {
-    Outcome wait = Outcome.keep(BUSY_RECHECK_MS);
-    return System.currentTimeMillis() - t.progressMs < LONG_PACE_MS ? wait
-      : wait.onReceiver(t.endpoint().name(), READY_PER_SLOW_DESTINATION);
+      .onComplete(ar -> done.run());
   }
 
   /**

@@ -216,7 +216,7 @@ final class HeldEntries {
         break;
       case KEEP:
         stats.kept.increment();
-        later(h, o.afterMs() >= 0 ? o.afterMs() : policy.keepDelayMs(), o.receiver(), o.mostWaiting());
+        later(h, o.afterMs() >= 0 ? o.afterMs() : policy.keepDelayMs(), o.receiver());
         break;
       default:
         boolean dead = o.kind() == Outcome.Kind.DEAD;
@@ -239,7 +239,7 @@ final class HeldEntries {
       }
       StreamGroup.Failure f = ar.result();
       if (f.next() == StreamGroup.AfterFailure.RETRY) {
-        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()), o.receiver(), o.mostWaiting());
+        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()), o.receiver());
         return;
       }
       if (f.next() == StreamGroup.AfterFailure.DEAD_LETTERS_FULL) {
@@ -249,7 +249,7 @@ final class HeldEntries {
         deadLettersFull.warn(LOG, System.currentTimeMillis(), "entries", "{}/{}: dead letters {} at their ceiling ({});"
           + " entry {} ({}) stays pending and is tried again later", policy.stream(), policy.group(), policy.deadLetters(),
           policy.deadLetterCap(), h.entry.id(), o.reason());
-        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()), null, -1);
+        later(h, o.afterMs() >= 0 ? o.afterMs() : retryDelayMs(backoff, f.attempts()), null);
         return;
       }
       if (f.next() == StreamGroup.AfterFailure.DEAD_LETTERED) {
@@ -310,15 +310,14 @@ final class HeldEntries {
    * instance takes it over once idle for {@code idleClaimMs} and the reaper here takes it back after twice that. Its
    * attempts are counted in Redis, so it is no nearer the dead letters for it, and its wait only grows.
    */
-  private void later(Held h, long ms, String receiver, int mostWaiting) {
+  private void later(Held h, long ms, String receiver) {
     if (stopping || h.lost) {
       release(h);
       return;
     }
     if (receiver != null && h.waitingFor == null) {
       int waiting = waitingOnReceivers();
-      int share = mostWaiting >= 0 ? Math.min(mostWaiting, perReceiver()) : perReceiver();
-      if (waiting >= policy.maxWaiting() || waitingBy.getOrDefault(receiver, 0) >= share) {
+      if (waiting >= policy.maxWaiting() || waitingBy.getOrDefault(receiver, 0) >= perReceiver()) {
         stats.setAside.increment();
         settingAside.info(LOG, System.currentTimeMillis(), "entries", "{}/{}: {} entries wait on their receivers; entry {}"
           + " is set aside (pending, taken up again after {} ms idle) so the other slots stay free", policy.stream(),

@@ -22,23 +22,21 @@ public final class Outcome {
   /** The four ends of an attempt. */
   public enum Kind { DONE, RETRY, DEAD, KEEP }
 
-  private static final Outcome DONE = new Outcome(Kind.DONE, -1, null, List.of(), null, -1);
-  private static final Outcome KEEP = new Outcome(Kind.KEEP, -1, null, List.of(), null, -1);
+  private static final Outcome DONE = new Outcome(Kind.DONE, -1, null, List.of(), null);
+  private static final Outcome KEEP = new Outcome(Kind.KEEP, -1, null, List.of(), null);
 
   private final Kind kind;
   private final long afterMs;
   private final String reason;
   private final List<String> notes;
   private final String receiver;
-  private final int mostWaiting;
 
-  private Outcome(Kind kind, long afterMs, String reason, List<String> notes, String receiver, int mostWaiting) {
+  private Outcome(Kind kind, long afterMs, String reason, List<String> notes, String receiver) {
     this.kind = kind;
     this.afterMs = afterMs;
     this.reason = reason;
     this.notes = notes;
     this.receiver = receiver;
-    this.mostWaiting = mostWaiting;
   }
 
   public static Outcome done() {
@@ -54,21 +52,21 @@ public final class Outcome {
     if (notes.size() % 2 != 0) {
       throw new IllegalArgumentException("notes are field/value pairs");
     }
-    return notes.isEmpty() ? DONE : new Outcome(Kind.DONE, -1, null, List.copyOf(notes), null, -1);
+    return notes.isEmpty() ? DONE : new Outcome(Kind.DONE, -1, null, List.copyOf(notes), null);
   }
 
   /** A failed attempt, retried after the engine's backoff. */
   public static Outcome retry(String reason) {
-    return new Outcome(Kind.RETRY, -1, reason, List.of(), null, -1);
+    return new Outcome(Kind.RETRY, -1, reason, List.of(), null);
   }
 
   /** A failed attempt, retried after {@code afterMs} (the receiver said when). */
   public static Outcome retry(String reason, long afterMs) {
-    return new Outcome(Kind.RETRY, Math.max(0, afterMs), reason, List.of(), null, -1);
+    return new Outcome(Kind.RETRY, Math.max(0, afterMs), reason, List.of(), null);
   }
 
   public static Outcome dead(String reason) {
-    return new Outcome(Kind.DEAD, -1, reason, List.of(), null, -1);
+    return new Outcome(Kind.DEAD, -1, reason, List.of(), null);
   }
 
   public static Outcome keep() {
@@ -76,7 +74,7 @@ public final class Outcome {
   }
 
   public static Outcome keep(long afterMs) {
-    return new Outcome(Kind.KEEP, Math.max(0, afterMs), null, List.of(), null, -1);
+    return new Outcome(Kind.KEEP, Math.max(0, afterMs), null, List.of(), null);
   }
 
   /**
@@ -86,24 +84,10 @@ public final class Outcome {
    * take every slot.
    */
   public Outcome onReceiver(String receiver) {
-    return onReceiver(receiver, -1);
-  }
-
-  /**
-   * {@link #onReceiver(String)}, with at most {@code mostWaiting} entries held waiting on {@code receiver} (fewer than
-   * its share), this one included: a receiver that also holds slots with work under way (a slow destination's requests
-   * on the wire) keeps only a few entries ready for when they end, so that two such receivers cannot take every slot.
-   */
-  public Outcome onReceiver(String receiver, int mostWaiting) {
     if (kind != Kind.RETRY && kind != Kind.KEEP) {
       throw new IllegalStateException("only a RETRY or a KEEP waits");
     }
-    return new Outcome(kind, afterMs, reason, notes, java.util.Objects.requireNonNull(receiver), mostWaiting);
-  }
-
-  /** At most how many entries may wait on the receiver ({@link #onReceiver(String, int)}); -1: its whole share. */
-  public int mostWaiting() {
-    return mostWaiting;
+    return new Outcome(kind, afterMs, reason, notes, java.util.Objects.requireNonNull(receiver));
   }
 
   /** The receiver the wait after this outcome is on ({@link #onReceiver}); null when the wait is not a receiver's. */

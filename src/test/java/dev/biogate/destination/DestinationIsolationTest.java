@@ -44,69 +44,6 @@ class DestinationIsolationTest extends HarnessTest {
     run(422, ctx);
   }
 
-  /**
-   * A destination that answers, slowly: each of its requests held an instance's slot until answered, so 100 events
-   * filled all 64 with its deliveries and the healthy destination waited for its answers (4 s each, 64 at a time). Each
-   * destination now has at most a quarter of the slots on the wire; the healthy one gets every event before the slow
-   * one has answered once.
-   */
-  @Test
-  @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
-  void aDestinationThatAnswersSlowlyDoesNotHoldBackTheOthers(VertxTestContext ctx) {
-    slowly(1, ctx);
-  }
-
-  /** Two slow destinations at once still leave slots to the others. */
-  @Test
-  @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
-  void twoDestinationsThatAnswerSlowlyDoNotHoldBackTheOthers(VertxTestContext ctx) {
-    slowly(2, ctx);
-  }
-
-  private void slowly(int slowOnes, VertxTestContext ctx) {
-    int events = 100;
-    long slowMs = 4_000;
-    List<String> ids = new ArrayList<>();
-    for (int i = 0; i < events; i++) {
-      ids.add("slow-" + i);
-    }
-    List<Future<Receiver>> started = new ArrayList<>();
-    for (int i = 0; i <= slowOnes; i++) {
-      started.add(h.receiver(200));
-    }
-    Future.all(started).compose(rs -> {
-      Receiver healthy = rs.resultAt(slowOnes);
-      List<Receiver> slow = new ArrayList<>();
-      JsonArray endpoints = new JsonArray()
-        .add(healthy.destinations("healthy", "linktree.*").getJsonArray("endpoints").getJsonObject(0).put("ratePerSec", 1_000));
-      for (int i = 0; i < slowOnes; i++) {
-        Receiver r = rs.resultAt(i);
-        r.delayMs.set(slowMs);
-        slow.add(r);
-        endpoints.add(r.destinations("slow" + i, "linktree.*").getJsonArray("endpoints").getJsonObject(0).put("ratePerSec", 1_000));
-      }
-      JsonObject cfg = new JsonObject().put("endpoints", endpoints).put("timeoutMs", 20_000);
-      return h.gateway(Deliveries.config().put("destinations", cfg)).compose(g -> Deliveries.milestones(h, g, ids)
-        .compose(v -> h.eventually(() -> Future.succeededFuture(healthy.delivered().size() == events), 30_000)
-          .recover(err -> Future.failedFuture(new AssertionError("the healthy destination received "
-            + healthy.delivered().size() + " of " + events, err))))
-        .compose(v -> {
-          long firstAnswer = slow.stream().mapToLong(r -> r.requests.get(0).atMs()).min().orElseThrow() + slowMs;
-          assertTrue(System.currentTimeMillis() < firstAnswer, "the healthy destination got every event only "
-            + (System.currentTimeMillis() - firstAnswer) + " ms after a slow one's first answer");
-          slow.forEach(r -> r.delayMs.set(0));
-          return h.eventually(() -> Future.succeededFuture(slow.stream().allMatch(r -> r.delivered().size() == events)), 40_000)
-            .recover(err -> Future.failedFuture(new AssertionError("the slow destinations received "
-              + slow.stream().map(r -> r.delivered().size()).toList() + " of " + events, err)));
-        })
-        .map(v -> {
-          assertEquals(events, healthy.deliveries(), "each delivered once");
-          slow.forEach(r -> assertEquals(events, r.deliveries(), "each delivered once"));
-          return null;
-        }));
-    }).onComplete(ctx.succeedingThenComplete());
-  }
-
   private void run(int troubledAnswers, VertxTestContext ctx) {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < EVENTS; i++) {
