@@ -1,7 +1,5 @@
 package dev.biogate.sink;
 
-import io.vertx.redis.client.Request;
-
 import java.util.List;
 import java.util.Map;
 
@@ -22,19 +20,12 @@ public record Milestone(String metric, String value, String threshold) {
     return new Milestone(fields.getOrDefault("metric", ""), fields.getOrDefault("value", ""), fields.getOrDefault("threshold", ""));
   }
 
-  /** Adds this milestone's fields to an {@code XADD}, so a dead letter replays as the milestone it was. */
-  public Request appendFields(Request xadd) {
-    fields().forEach(xadd::arg);
-    return xadd;
-  }
-
-  /** Adds this milestone's field/value pairs to {@code args} (a script's arguments that end in an entry's fields). */
+  /**
+   * Adds this milestone's field/value pairs to {@code args} (a script's arguments that end in an entry's fields), so
+   * the entry, and a dead letter of it, replays as the milestone it was.
+   */
   public List<String> appendFields(List<String> args) {
-    args.addAll(fields());
+    args.addAll(List.of("kind", KIND, "metric", metric, "value", value, "threshold", threshold));
     return args;
-  }
-
-  private List<String> fields() {
-    return List.of("kind", KIND, "metric", metric, "value", value, "threshold", threshold);
   }
 }

@@ -30,8 +30,9 @@ import java.util.function.BooleanSupplier;
  * configured list, or it carries a known-name marker in Redis, set whenever a fetch found the profile or a verified
  * webhook named it (long TTL; a profile held in L2 was fetched, so it is marked too); a marked name's miss first takes
  * a token from the client's quota of such misses, or one client reading known names nobody holds spends the budget.
- * Any other name takes {@link Lane#FIRST_SIGHT}: a bounded share of the budget, and first a token from the requesting client's quota
- * (cluster-wide in Redis; a local bucket while Redis does not answer). Over quota: {@code 429 miss_quota_exceeded}.
+ * Any other name takes {@link Lane#FIRST_SIGHT}: a bounded share of the budget, and first a token from the requesting
+ * client's quota (cluster-wide in Redis; a local bucket while Redis does not answer). Over either quota:
+ * {@code 429 miss_quota_exceeded}.
  *
  * <p>Only misses get here (the marker is read after L1 and L2 missed, never on a cache hit). Names that turned out
  * not to exist are not marked: otherwise a client could launder random names into the known lane, one quota token
@@ -136,7 +137,8 @@ public final class MissAdmission {
         // Unanswered while the budget is local (Redis unreachable): that small share cannot tell names apart either.
         // The reader keeps its lane; the client's quota is still charged, so no one client spends the share.
         Lane taken = known == null && budgetIsLocal.getAsBoolean() ? Lane.FOREGROUND : Lane.FIRST_SIGHT;
-        return take(client, RedisKeys.missQuota(client), options.quotaBurst(), options.quotaPerMin(), true).onComplete(ar -> results[(ar.succeeded() ? Result.FIRST_SIGHT : Result.QUOTA_EXCEEDED)
+        return take(client, RedisKeys.missQuota(client), options.quotaBurst(), options.quotaPerMin(), true)
+          .onComplete(ar -> results[(ar.succeeded() ? Result.FIRST_SIGHT : Result.QUOTA_EXCEEDED)
           .ordinal()].increment()).map(taken);
       });
   }
