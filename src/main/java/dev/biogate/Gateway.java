@@ -224,7 +224,7 @@ public final class Gateway {
     this.sentinels = config.redis().type() == RedisConfig.Type.SENTINEL ? followSwitches(new SentinelGroup(vertx, config.redis(), sentinelOrder)) : null;
     this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels,
       // One key per slot outside the webhook shards: jobs, creator keys and Klaviyo dead letters share {bg}.
-      List.of(OutboundKeys.STREAM, RedisKeys.JOBS_ACTIVE));
+      List.of(OutboundKeys.STREAM, RedisKeys.JOBS_ACTIVE), w.replicaLossHoldMs());
     this.jobs = new LinkJobs(vertx, redis, upstream, config.jobs(), clock, replicas, w.replicaWaitMs(), profiles::outdate);
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake,
       ClientAddress.trusting(config.http().trustedProxies()), config.http().exemptLoopback());
@@ -374,10 +374,16 @@ public final class Gateway {
       config.linktree().breakerResetMs() + config.linktree().profileTimeoutMs());
     upstream.onBreakerChange(sharedBreaker::changed);
     HealthHandler health = new HealthHandler(redis, upstream, () -> klaviyo, () -> profiles.cache().holdsCopy(READY_SCAN_LIMIT),
-      sharedBreaker, replicas::unconfirmedShards, webhookRoutes::refusingShards, replicas::shardsWithoutTheirReplica);
+      sharedBreaker, replicas::unconfirmedShards, webhookRoutes::refusingShards, replicas::shardsWithoutTheirReplica,
+      replicas::awaitingReplicaShards);
     io.micrometer.core.instrument.Gauge.builder("biogate.redis.shards.without.replica", replicas,
         ReplicaWatch::shardsWithoutTheirReplica)
       .description("Webhook shards whose master had a replica and has none now (deliveries rest on one server)")
+      .register(registry);
+    io.micrometer.core.instrument.Gauge.builder("biogate.redis.shards.awaiting.replica", replicas,
+        ReplicaWatch::awaitingReplicaShards)
+      .description("Webhook shards whose master lost its replica: deliveries answered 503 until one is in sync, "
+        + "for at most webhooks.replicaLossHoldMs")
       .register(registry);
     InboundLimiter limiter = new InboundLimiter(config.http()).observeClients(MissAdmission::attribute);
     AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));

@@ -29,13 +29,17 @@ import java.util.List;
  *                    answering 200, {@code off} never, {@code auto} (default) whenever the Redis master reports a
  *                    connected replica
  * @param replicaWaitMs how long a delivery waits for a replica before it is answered 503 (the provider retries)
+ * @param replicaLossHoldMs under {@code auto}: how long deliveries to a master that had a replica and has none in sync
+ *                          (a replica lost or resyncing, a replica just promoted) are answered 503 before that master
+ *                          is trusted alone; 0 = at once
  * @param maxBufferedBytes webhook body bytes this instance holds in memory at once, counted by declared length (a
  *                         chunked body counts as {@code maxBodyBytes}); 0 = an eighth of the heap, at least 16 MiB
  */
 public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSecrets, boolean linkmeEnabled,
                              List<Secret> klaviyoSecrets, long pastToleranceS, long futureToleranceS, long dedupeWindowS,
                              int maxBodyBytes, int maxAttempts, long retryBaseMs, long claimIdleMs, long streamMaxLen,
-                             int shards, long heartbeatTtlMs, String replicaWait, long replicaWaitMs, long maxBufferedBytes) {
+                             int shards, long heartbeatTtlMs, String replicaWait, long replicaWaitMs, long replicaLossHoldMs,
+                             long maxBufferedBytes) {
 
   public static final long DEFAULT_PAST_TOLERANCE_S = 73 * 3600;
   public static final long DEFAULT_FUTURE_TOLERANCE_S = 300;
@@ -48,6 +52,7 @@ public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSe
   public static final long DEFAULT_HEARTBEAT_TTL_MS = 3_000;
   public static final String DEFAULT_REPLICA_WAIT = "auto";
   public static final long DEFAULT_REPLICA_WAIT_MS = 1_000;
+  public static final long DEFAULT_REPLICA_LOSS_HOLD_MS = 30_000;
   public static final int DEFAULT_SHARDS = 16;
 
   public WebhookOptions(JsonObject json) {
@@ -71,6 +76,7 @@ public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSe
       s.longIn("heartbeatTtlMs", DEFAULT_HEARTBEAT_TTL_MS, 100, 60_000),
       s.string("replicaWait", DEFAULT_REPLICA_WAIT),
       s.longIn("replicaWaitMs", DEFAULT_REPLICA_WAIT_MS, 1, 60_000),
+      s.longIn("replicaLossHoldMs", DEFAULT_REPLICA_LOSS_HOLD_MS, 0, 3_600_000),
       s.longIn("maxBufferedBytes", 0, 0, 1L << 40));
     if (s.has("alerts")) {
       throw s.invalid("alerts", "was removed: milestones go to outbound destinations; add an entry to destinations.endpoints "
@@ -96,6 +102,7 @@ public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSe
       .put("dedupeWindowS", dedupeWindowS).put("maxBodyBytes", maxBodyBytes).put("maxAttempts", maxAttempts)
       .put("retryBaseMs", retryBaseMs).put("claimIdleMs", claimIdleMs).put("streamMaxLen", streamMaxLen).put("shards", shards)
       .put("heartbeatTtlMs", heartbeatTtlMs).put("replicaWait", replicaWait).put("replicaWaitMs", replicaWaitMs)
+      .put("replicaLossHoldMs", replicaLossHoldMs)
       .put("maxBufferedBytes", maxBufferedBytes);
   }
 }

@@ -41,6 +41,7 @@ public final class HealthHandler {
   private final IntSupplier unconfirmedShards;
   private final IntSupplier shardsWithoutReplica;
   private final IntSupplier refusingShards;
+  private final IntSupplier awaitingReplicaShards;
   private final Recent<JsonObject> redisState = new Recent<>(FRESH_MS, System::currentTimeMillis, this::askRedis);
   private final Recent<Boolean> peerBreaker;
 
@@ -50,12 +51,14 @@ public final class HealthHandler {
    * {@code sharedBreaker} whether another instance's breaker to the upstream is open; {@code unconfirmedShards} how
    * many webhook shards refuse deliveries because no replica or Sentinel majority vouches for their master;
    * {@code refusingShards} how many refused their last delivery write (unreachable, loading, or no replica
-   * acknowledging in time, as in a Cluster failover) with none accepted since.
+   * acknowledging in time, as in a Cluster failover) with none accepted since; {@code awaitingReplicaShards} how many
+   * refuse deliveries because their master lost its replica and is held until one is in sync.
    */
   public HealthHandler(Redis redis, LinktreeClient upstream, Supplier<KlaviyoSink> klaviyo, BooleanSupplier holdsCopies,
                        SharedBreaker sharedBreaker, IntSupplier unconfirmedShards, IntSupplier refusingShards,
-                       IntSupplier shardsWithoutReplica) {
+                       IntSupplier shardsWithoutReplica, IntSupplier awaitingReplicaShards) {
     this.shardsWithoutReplica = shardsWithoutReplica;
+    this.awaitingReplicaShards = awaitingReplicaShards;
     this.refusingShards = refusingShards;
     this.redis = redis;
     this.upstream = upstream;
@@ -84,6 +87,11 @@ public final class HealthHandler {
       if (unconfirmed > 0) {
         // Reads are served, but deliveries to these shards get 503 not_replicated (a failover, until it settles).
         degrade(redisStatus.put("unconfirmedShards", unconfirmed));
+      }
+      int awaiting = awaitingReplicaShards.getAsInt();
+      if (awaiting > 0) {
+        // Deliveries to these shards get 503 not_replicated: their master lost its replica (webhooks.replicaLossHoldMs).
+        degrade(redisStatus.put("awaitingReplicaShards", awaiting));
       }
       int alone = shardsWithoutReplica.getAsInt();
       if (alone > 0) {

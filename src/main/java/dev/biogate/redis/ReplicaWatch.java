@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Whether writes that must survive a failover (webhook deliveries, click batches) wait for a replica before they are
@@ -46,6 +47,15 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * answered 200). The promoted replica leaves the old master at once, so a write waiting for both is refused, the
  * master sampled again, and while any Sentinel that answers names another master or a failover under way
  * ({@link SentinelGroup#deniesMaster}) its writes are refused at once, replicas or not.
+ * <p>
+ * A master that had a replica and has none in sync now (its replica died or is resyncing, or it is a replica just
+ * promoted, before the old master has resynced from it) is not trusted alone at once: its writes are refused for up
+ * to {@code holdMs} from the first sample that finds it so, and trusted alone only after that (a replica lost for good
+ * must not stop deliveries for good). A drill lost 238 of 839 deliveries answered 200 without this: two failovers
+ * 14 s apart and a kill of the master, each promoted master acknowledging alone while its only replica had not
+ * finished resyncing. "Had a replica": this instance saw one behind the shard's master, the master lists one still
+ * syncing, or (under Sentinel) the Sentinels know one, so an instance started after the loss holds as well. The hold
+ * starts again when another server becomes the shard's master.
  */
 public final class ReplicaWatch {
 
@@ -63,6 +73,9 @@ public final class ReplicaWatch {
   private static final int REPLICATED = 1;
   /** Per shard: no replica, and Sentinel does not confirm the server as the master (a failover in progress?). */
   private static final int UNCONFIRMED = 2;
+  /** Per shard: the master had a replica and has none in sync; writes are refused for up to {@code holdMs}. */
+  private static final int HELD = 3;
+  static final long DEFAULT_HOLD_MS = dev.biogate.config.WebhookOptions.DEFAULT_REPLICA_LOSS_HOLD_MS;
 
   private final Vertx vertx;
   private final Redis redis;
@@ -74,6 +87,9 @@ public final class ReplicaWatch {
   private final AtomicIntegerArray online;
   /** Per index: 1 once this instance has seen a replica behind its master. */
   private final AtomicIntegerArray seenReplica;
+  /** Per index: since when (and on which server) its master has been without a replica in sync, or null. */
+  private final AtomicReferenceArray<Alone> alone;
+  private final long holdMs;
   /** All shards of a Sentinel deployment sit on one server: one line for them, not one per shard. */
   private final ThrottledLog unconfirmed = new ThrottledLog();
   /** Shards whose recheck was asked for and not yet run. */
@@ -86,14 +102,20 @@ public final class ReplicaWatch {
   private long timer = -1;
 
   public ReplicaWatch(Vertx vertx, Redis redis, String mode, int shards) {
-    this(vertx, redis, mode, shards, null, List.of());
+    this(vertx, redis, mode, shards, null, List.of(), DEFAULT_HOLD_MS);
+  }
+
+  /** A master's run id and when this instance first found it without a replica in sync (ms, monotonic). */
+  private record Alone(String runId, long sinceMs) {
   }
 
   /**
    * {@code sentinels}: the deployment's Sentinels (Sentinel deployments), else null. {@code others}: keys outside the
-   * webhook shards whose master is watched too (index {@code shards + i}, see {@link #indexOf}).
+   * webhook shards whose master is watched too (index {@code shards + i}, see {@link #indexOf}). {@code holdMs}: how
+   * long writes to a master that lost its replica are refused before it is trusted alone ({@code auto}; 0: at once).
    */
-  public ReplicaWatch(Vertx vertx, Redis redis, String mode, int shards, SentinelGroup sentinels, List<String> others) {
+  public ReplicaWatch(Vertx vertx, Redis redis, String mode, int shards, SentinelGroup sentinels, List<String> others,
+                      long holdMs) {
     this.vertx = vertx;
     this.redis = redis;
     this.mode = mode;
@@ -103,6 +125,8 @@ public final class ReplicaWatch {
     this.replicated = new AtomicIntegerArray(shards + others.size());
     this.online = new AtomicIntegerArray(shards + others.size());
     this.seenReplica = new AtomicIntegerArray(shards + others.size());
+    this.alone = new AtomicReferenceArray<>(shards + others.size());
+    this.holdMs = holdMs;
   }
 
   /**
@@ -135,12 +159,22 @@ public final class ReplicaWatch {
 
   /**
    * Whether a write to {@code shard} cannot be made durable now: under Sentinel, its server has no replica online and
-   * the Sentinels do not confirm it as the master (a failover in progress, typically). Callers refuse at once (a
-   * retryable 503, a journaled click batch) rather than write where a replica wait can only fail and a failover may
-   * discard the write; each refusal asks for a fresh sample.
+   * the Sentinels do not confirm it as the master (a failover in progress, typically); or its master lost its replica
+   * and is held (see the class comment). Callers refuse at once (a retryable 503, a journaled click batch) rather
+   * than write where a replica wait can only fail and a failover may discard the write; each refusal asks for a fresh
+   * sample.
    */
   public boolean cannotMakeDurable(int shard) {
-    return !"off".equals(mode) && replicated.get(shard) == UNCONFIRMED;
+    int state = replicated.get(shard);
+    return !"off".equals(mode) && (state == UNCONFIRMED || state == HELD);
+  }
+
+  /**
+   * How many webhook shards sit on a master that lost its replica and is held ({@link #cannotMakeDurable}): their
+   * deliveries are answered 503 {@code not_replicated} until a replica is in sync again, for at most {@code holdMs}.
+   */
+  public int awaitingReplicaShards() {
+    return count(HELD);
   }
 
   /**
@@ -148,12 +182,16 @@ public final class ReplicaWatch {
    * (a failover in progress, typically) until a replica or the Sentinels vouch for their master.
    */
   public int unconfirmedShards() {
+    return count(UNCONFIRMED);
+  }
+
+  private int count(int state) {
     if ("off".equals(mode)) {
       return 0;
     }
     int n = 0;
     for (int shard = 0; shard < shards; shard++) {
-      if (replicated.get(shard) == UNCONFIRMED) {
+      if (replicated.get(shard) == state) {
         n++;
       }
     }
@@ -353,6 +391,7 @@ public final class ReplicaWatch {
   private boolean changed(int shard, int now) {
     if (now == REPLICATED) {
       seenReplica.set(shard, 1);
+      alone.set(shard, null);
     }
     int before = replicated.getAndSet(shard, now);
     if (before == now) {
@@ -361,8 +400,9 @@ public final class ReplicaWatch {
     if (shard >= shards) {
       // A watched key outside the shards (the outbound stream): its writes are not webhooks.
       LOG.info("the redis master of {} {}", name(shard), now == REPLICATED ? "has a replica: writes there wait for it"
-        : now == ALONE ? "has no replica: writes there do not wait" : "has no replica and the sentinels do not confirm it as the"
-          + " master (a failover?): writes there wait for a replica");
+        : now == ALONE ? "has no replica: writes there do not wait"
+        : now == HELD ? "lost its replica: writes there are refused until one is in sync, for at most " + holdMs + " ms"
+        : "has no replica and the sentinels do not confirm it as the master (a failover?): writes there wait for a replica");
     }
     return true;
   }
@@ -373,6 +413,9 @@ public final class ReplicaWatch {
       LOG.info("the redis master of {} has a replica: its webhooks are acknowledged once a replica holds them", which);
     } else if (now == ALONE) {
       LOG.info("the redis master of {} has no replica: its webhooks are acknowledged once the master holds them", which);
+    } else if (now == HELD) {
+      LOG.warn("the redis master of {} lost its replica: its webhooks are answered 503 until a replica is in sync again,"
+        + " for at most {} ms", which, holdMs);
     } else {
       unconfirmed.warn(LOG, System.currentTimeMillis(), "shards", "the redis server of {} has no replica and the"
         + " sentinels do not confirm it as the master (a failover?): its webhooks are answered 503 until a replica holds"
@@ -402,18 +445,39 @@ public final class ReplicaWatch {
     Request info = Request.cmd(Command.EVAL).arg(INFO_SCRIPT).arg(1).arg(keyOf(shard));
     return infoAndAddress(info).compose(r -> {
       String text = r[0];
+      String runId = RedisMode.field(text, "run_id");
       int replicas = onlineReplicas(text);
       online.set(shard, replicas);
       if (replicas > 0) {
         // Replicas or not, a master the Sentinels are failing over is losing its writes.
         return sentinels == null ? Future.succeededFuture(REPLICATED)
-          : sentinels.deniesMaster(RedisMode.field(text, "run_id"), r[1]).map(denied -> denied ? UNCONFIRMED : REPLICATED);
+          : sentinels.deniesMaster(runId, r[1]).map(denied -> denied ? UNCONFIRMED : REPLICATED);
       }
+      boolean hadReplica = seenReplica.get(shard) == 1 || attachedReplicas(text) > 0;
       if (sentinels == null) {
-        return Future.succeededFuture(ALONE);
+        return Future.succeededFuture(aloneOrHeld(shard, runId, hadReplica));
       }
-      return sentinels.confirmsMaster(RedisMode.field(text, "run_id"), r[1]).map(confirmed -> confirmed ? ALONE : UNCONFIRMED);
+      return sentinels.standing(runId, r[1])
+        .map(s -> s.confirmed() ? aloneOrHeld(shard, runId, hadReplica || s.knownReplicas() > 0) : UNCONFIRMED);
     });
+  }
+
+  /**
+   * The state of a master with no replica in sync that may be trusted alone: {@link #HELD} when it had one and has
+   * been without it less than {@code holdMs} (counted from the first sample that found this server so), else
+   * {@link #ALONE}.
+   */
+  private int aloneOrHeld(int shard, String runId, boolean hadReplica) {
+    if (holdMs <= 0 || !hadReplica || !"auto".equals(mode)) {
+      return ALONE;
+    }
+    long now = TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+    Alone since = alone.get(shard);
+    if (since == null || !java.util.Objects.equals(since.runId, runId)) {
+      since = new Alone(runId, now);
+      alone.set(shard, since);
+    }
+    return now - since.sinceMs < holdMs ? HELD : ALONE;
   }
 
   /**
@@ -428,6 +492,19 @@ public final class ReplicaWatch {
       }
     }
     return online;
+  }
+
+  /**
+   * Replicas in {@code INFO replication} in any state ({@code connected_slaves}): one still syncing counts here, as a
+   * replica the master is about to have again.
+   */
+  static int attachedReplicas(String info) {
+    String n = RedisMode.field(info, "connected_slaves");
+    try {
+      return n == null ? 0 : Integer.parseInt(n.trim());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   /**

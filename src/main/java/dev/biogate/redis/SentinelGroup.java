@@ -59,7 +59,7 @@ public final class SentinelGroup {
   private String lastSwitch;
   private long lastSwitchNanos;
 
-  private record Confirmation(String runId, String address, long atNanos, Future<Verdict> answer) {
+  private record Confirmation(String runId, String address, long atNanos, Future<Standing> answer) {
   }
 
   public SentinelGroup(Vertx vertx, RedisConfig config) {
@@ -193,7 +193,7 @@ public final class SentinelGroup {
    * {@code failover_in_progress}, ...). False when it cannot be told.
    */
   public Future<Boolean> confirmsMaster(String runId, String address) {
-    return verdict(runId, address).map(v -> v == Verdict.CONFIRMED);
+    return standing(runId, address).map(Standing::confirmed);
   }
 
   /**
@@ -203,15 +203,23 @@ public final class SentinelGroup {
    * replica, the one not promoted, which acknowledges writes its resync with the new master then discards).
    */
   public Future<Boolean> deniesMaster(String runId, String address) {
-    return verdict(runId, address).map(v -> v == Verdict.DENIED);
+    return standing(runId, address).map(Standing::denied);
   }
 
-  /** What the Sentinels say of a server: a majority names it as the master, one does not, or neither. */
-  private enum Verdict { CONFIRMED, DENIED, UNKNOWN }
+  /**
+   * What the Sentinels say of a server: a majority of them names it as the master ({@code confirmed}), one that answers
+   * does not ({@code denied}), or neither; and the most replicas any that answered knows of for the master
+   * ({@code num-slaves}: those down included, as a Sentinel keeps a replica it has seen until it is reset).
+   */
+  public record Standing(boolean confirmed, boolean denied, int knownReplicas) {
+    static final Standing UNKNOWN = new Standing(false, false, 0);
+    static final Standing DENIED = new Standing(false, true, 0);
+  }
 
-  private Future<Verdict> verdict(String runId, String address) {
+  /** {@link Standing} of the server with run id {@code runId} reached at {@code address} (see {@link #confirmsMaster}). */
+  public Future<Standing> standing(String runId, String address) {
     if (runId == null || runId.isEmpty()) {
-      return Future.succeededFuture(Verdict.UNKNOWN);
+      return Future.succeededFuture(Standing.UNKNOWN);
     }
     long now = System.nanoTime();
     Confirmation recent = last;
@@ -219,30 +227,40 @@ public final class SentinelGroup {
       && now - recent.atNanos < SHARED_ANSWER_NANOS) {
       return recent.answer;
     }
-    Future<Verdict> answer = ask(runId, address);
+    Future<Standing> answer = ask(runId, address);
     last = new Confirmation(runId, address, now, answer);
     return answer;
   }
 
-  private Future<Verdict> ask(String runId, String address) {
-    List<Future<Boolean>> answers = new ArrayList<>(sentinels.size());
+  private Future<Standing> ask(String runId, String address) {
+    List<Future<Response>> answers = new ArrayList<>(sentinels.size());
     for (Redis sentinel : sentinels.values()) {
       answers.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("MASTER").arg(masterName))
-        .timeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .map(r -> names(name -> field(r, name), runId, address)));
+        .timeout(timeoutMs, TimeUnit.MILLISECONDS));
     }
     return Future.join(answers).transform(ar -> {
       int answered = 0;
-      for (Future<Boolean> a : answers) {
+      int replicas = 0;
+      for (Future<Response> a : answers) {
         if (a.succeeded()) {
           answered++;
-          if (!a.result()) {
-            return Future.succeededFuture(Verdict.DENIED);
+          Response r = a.result();
+          if (!names(name -> field(r, name), runId, address)) {
+            return Future.succeededFuture(Standing.DENIED);
           }
+          replicas = Math.max(replicas, count(field(r, "num-slaves")));
         }
       }
-      return Future.succeededFuture(answered > sentinels.size() / 2 ? Verdict.CONFIRMED : Verdict.UNKNOWN);
+      return Future.succeededFuture(new Standing(answered > sentinels.size() / 2, false, replicas));
     });
+  }
+
+  private static int count(String value) {
+    try {
+      return value == null ? 0 : Math.max(0, Integer.parseInt(value));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   /**

@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The replica wait follows the master of each delivery's shard: a master that lost its replica (while shard 0's
- * master kept its own) stops being waited for, so its deliveries are answered 200 again instead of 503
- * {@code not_replicated} for as long as it has no replica.
+ * master kept its own) stops being waited for once {@code webhooks.replicaLossHoldMs} has passed (here 2 s), so its
+ * deliveries are answered 200 again instead of 503 {@code not_replicated} for as long as it has no replica.
  */
 @ExtendWith(VertxExtension.class)
 class ReplicaWaitPerShardTest {
@@ -61,7 +61,8 @@ class ReplicaWaitPerShardTest {
     Set<Integer> lonelyShards = IntStream.range(0, Sharded.SHARDS.count()).boxed()
       .filter(s -> cluster.masterOf(RedisKeys.eventsShard(s)).equals(lonely)).collect(Collectors.toSet());
     h = new Harness(vertx);
-    h.start(Topology.CLUSTER).compose(x -> h.gateway(Deliveries.config()))
+    h.start(Topology.CLUSTER)
+      .compose(x -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaLossHoldMs", 2_000))))
       .compose(g -> h.eventually(() -> h.get(g, "/health/ready").map(r -> r.statusCode() == 200), 15_000).map(g))
       .compose(g -> h.eventually(() -> deliverTo(g, lonelyShards).map(status -> status == 200), 15_000).map(g))
       .compose(g -> vertx.executeBlocking(() -> {

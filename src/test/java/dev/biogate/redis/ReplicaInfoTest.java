@@ -39,7 +39,7 @@ class ReplicaInfoTest {
     assertEquals("x{}y", ReplicaWatch.hashTag("x{}y"));
     assertEquals("x{y", ReplicaWatch.hashTag("x{y"));
     assertEquals("x}{y", ReplicaWatch.hashTag("x}{y"));
-    ReplicaWatch watch = new ReplicaWatch(null, null, "auto", 4, null, java.util.List.of("bg:out:{out}", RedisKeys.JOBS_ACTIVE));
+    ReplicaWatch watch = new ReplicaWatch(null, null, "auto", 4, null, java.util.List.of("bg:out:{out}", RedisKeys.JOBS_ACTIVE), 0);
     assertEquals(5, watch.indexOf(RedisKeys.CREATOR_KEY_INDEX));
     assertEquals(5, watch.indexOf(RedisKeys.KLAVIYO_DLQ));
     assertEquals(4, watch.indexOf("bg:out:{out}:dead"));

@@ -33,7 +33,7 @@ class ReplicaWatchLogTest {
     LogCapture log = LogCapture.of(ReplicaWatch.class, e -> e.getFormattedMessage().contains("has no replica") ? e.getFormattedMessage() : null);
     MasterReplica.start(vertx).compose(mr -> {
       Redis redis = Redis.createClient(vertx, mr.masterUrl());
-      ReplicaWatch watch = new ReplicaWatch(vertx, redis, "auto", SHARDS);
+      ReplicaWatch watch = new ReplicaWatch(vertx, redis, "auto", SHARDS, null, java.util.List.of(), 0);
       return watch.start()
         .compose(v -> Eventually.until(vertx, () -> watch.sample().map(x -> IntStream.range(0, SHARDS).allMatch(watch::waitForReplica)),
           10_000, "every shard seen with its replica"))

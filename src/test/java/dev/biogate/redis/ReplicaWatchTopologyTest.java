@@ -36,6 +36,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(VertxExtension.class)
 class ReplicaWatchTopologyTest {
 
+  /**
+   * The masters that lost their replica are trusted alone at once here, so that the test sees which shards stop
+   * waiting; the hold before that ({@code webhooks.replicaLossHoldMs}) is {@code ReplicaLossHoldTest}'s.
+   */
+  private static final long NO_HOLD = 0;
+
   @ParameterizedTest(name = "{0}")
   @EnumSource(value = Topology.class, names = {"CLUSTER", "SENTINEL"})
   void everySampleSeesTheReplicaOfTheEventsStreamsMaster(Topology topology, Vertx vertx, VertxTestContext ctx) throws Exception {
@@ -68,7 +74,7 @@ class ReplicaWatchTopologyTest {
       .filter(s -> cluster.masterOf(RedisKeys.eventsShard(s)).equals(lonely)).collect(Collectors.toSet());
     RedisProcess replica = cluster.replicaOf(RedisKeys.eventsShard(lonelyShards.iterator().next()));
     Redis redis = RedisClients.create(vertx, new RedisConfig(cluster.redisConfig()));
-    ReplicaWatch watch = new ReplicaWatch(vertx, redis, "auto", shards);
+    ReplicaWatch watch = new ReplicaWatch(vertx, redis, "auto", shards, null, List.of(), NO_HOLD);
     seenReplicatedThenKill(vertx, watch, shards, replica)
       .compose(v -> Eventually.until(vertx, () -> watch.sample().map(x -> lonelyShards.stream().noneMatch(watch::waitForReplica)),
         15_000, "the shards of the master without a replica no longer wait"))
@@ -108,7 +114,7 @@ class ReplicaWatchTopologyTest {
     int missed = lonelyShards.iterator().next();
     RedisProcess replica = cluster.replicaOf(RedisKeys.eventsShard(missed));
     Redis redis = RedisClients.create(vertx, new RedisConfig(cluster.redisConfig()));
-    ReplicaWatch watch = new ReplicaWatch(vertx, redis, "auto", shards);
+    ReplicaWatch watch = new ReplicaWatch(vertx, redis, "auto", shards, null, List.of(), NO_HOLD);
     seenReplicatedThenKill(vertx, watch, shards, replica)
       .compose(v -> Eventually.until(vertx, () -> {
         watch.missed(missed, 0, 1);

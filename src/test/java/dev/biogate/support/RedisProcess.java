@@ -116,6 +116,33 @@ public final class RedisProcess {
     }
   }
 
+  /**
+   * SIGSTOP: the server stops answering, replicating and being reconfigured, as a host that froze would, until
+   * {@link #resume}.
+   */
+  public synchronized void pause() {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #pause}. */
+  public synchronized void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Starts the process again on the same port and directory (a no-op when it is running). */
   public synchronized void restart() {
     if (isAlive()) {

@@ -145,8 +145,24 @@ public final class TestSentinel {
    * announces the switch at once; the others learn it from its hello messages, up to two seconds later.
    */
   public RedisProcess failover(int via) {
+    promote(via);
+    settle();
+    return master();
+  }
+
+  /**
+   * {@code SENTINEL FAILOVER} led by the Sentinel at {@code via}; returns the promoted server once every Sentinel names
+   * it, without waiting for the old master to follow it (it is still a master, or resyncing, for seconds after).
+   */
+  public RedisProcess promote(int via) {
     int old = masterPort();
     sentinels.get(via).call("SENTINEL", "FAILOVER", MASTER_NAME);
+    awaitAnotherMaster(old);
+    return master();
+  }
+
+  /** Waits until every Sentinel names a master other than the server on port {@code old}. */
+  public void awaitAnotherMaster(int old) {
     RedisProcess.await("sentinels report a replica of " + old + " as master", SETTLE_TIMEOUT_MS, () -> {
       java.util.Set<Integer> named = new java.util.HashSet<>();
       for (RedisProcess s : sentinels) {
@@ -156,7 +172,5 @@ public final class TestSentinel {
       }
       return named.size() == 1 && !named.contains(old);
     });
-    settle();
-    return master();
   }
 }

@@ -15,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A master that had a replica and has none now (a promoted replica before the old master rejoins, a replica that
- * died) still acknowledges deliveries once it alone holds them. Found in a Cluster drill: after a failover the
+ * died) acknowledges deliveries once it alone holds them, after {@code webhooks.replicaLossHoldMs} (here 1 s; see
+ * {@link ReplicaLossHoldTest}). Found in a Cluster drill: after a failover the
  * promoted master ran 53-64 s without a replica, deliveries answered 200 with one copy, while /health said healthy and
  * no metric showed it. /health now names the number of such shards and a gauge counts them; the status stays what it
  * is, since everything is still served.
@@ -27,7 +28,8 @@ class ShardsWithoutReplicaTest extends ReplicatedHarnessTest {
   @Test
   void shardsWhoseMasterLostItsReplicaAreReported(VertxTestContext ctx) {
     startReplicated()
-      .compose(v -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500))))
+      .compose(v -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500)
+        .put("replicaLossHoldMs", 1_000))))
       .compose(g -> h.eventually(() -> Future.succeededFuture(g.replicas().waitForReplica(0)), 10_000)
         .compose(v -> h.get(g, "/health"))
         .compose(before -> {

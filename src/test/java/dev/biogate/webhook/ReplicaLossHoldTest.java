@@ -1,0 +1,107 @@
+package dev.biogate.webhook;
+
+import dev.biogate.Gateway;
+import dev.biogate.redis.RedisKeys;
+import dev.biogate.support.ReplicatedHarnessTest;
+import dev.biogate.support.Sharded;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Under {@code replicaWait=auto}, a master that had a replica in sync and has none now (its replica died or is
+ * resyncing, or it is a replica just promoted) no longer acknowledges deliveries alone at once: they are answered
+ * {@code 503 not_replicated} (providers retry) until a replica is in sync again, or for at most
+ * {@code webhooks.replicaLossHoldMs}. Found in a Sentinel drill: two failovers 14 s apart and then a kill of the
+ * master lost 238 of 839 deliveries answered 200, each acknowledged by a promoted master whose only replica had not
+ * finished its resync, and lost with that master.
+ */
+class ReplicaLossHoldTest extends ReplicatedHarnessTest {
+
+  @Test
+  @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
+  void aMasterThatLostItsReplicaRefusesDeliveriesUntilOneIsInSyncAgain(VertxTestContext ctx) {
+    Buffer refusedBody = Deliveries.linktreeEvent("link.deleted", new JsonObject().put("link_id", "hold-1").put("username", "nobody"));
+    int shard = shard(refusedBody);
+    startReplicated()
+      .compose(v -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500))))
+      .compose(g -> h.eventually(() -> Future.succeededFuture(g.replicas().waitForReplica(shard)), 10_000)
+        .compose(v -> post(g, "hold-0", Deliveries.linktreeEvent("link.deleted",
+          new JsonObject().put("link_id", "hold-0").put("username", "nobody"))))
+        .compose(before -> {
+          assertEquals(200, before.statusCode(), before.bodyAsString());
+          return redis.replica().send(Request.cmd(Command.REPLICAOF).arg("NO").arg("ONE"));
+        })
+        // Until the gateway has sampled the master without its replica (every 2 s, or at once after a wait in vain).
+        .compose(v -> h.eventually(() -> Future.succeededFuture(!g.replicas().waitForReplica(shard)
+          || g.replicas().cannotMakeDurable(shard)), 15_000))
+        .compose(v -> post(g, "hold-1", refusedBody))
+        .compose(refused -> h.redis(Request.cmd(Command.EXISTS)
+            .arg(RedisKeys.webhookDedupe(shard, "linktree", "id", "hold-1")))
+          .map(written -> {
+            assertEquals(503, refused.statusCode(), refused.bodyAsString());
+            assertEquals("not_replicated", refused.bodyAsJsonObject().getString("error"));
+            assertTrue(refused.getHeader("Retry-After") != null, "Retry-After");
+            assertEquals(0, written.toInteger(), "nothing written on a master that cannot make it durable");
+            return null;
+          }))
+        .compose(v -> h.get(g, "/health"))
+        .compose(health -> {
+          JsonObject redisState = health.bodyAsJsonObject().getJsonObject("services").getJsonObject("redis");
+          assertEquals("degraded", redisState.getString("status"), redisState.encode());
+          assertEquals(Sharded.SHARDS.count(), redisState.getInteger("awaitingReplicaShards", 0), redisState.encode());
+          URI master = URI.create(redis.masterUrl());
+          return redis.replica().send(Request.cmd(Command.REPLICAOF).arg(master.getHost()).arg(master.getPort()));
+        })
+        // The provider's retry is accepted once the replica is in sync again: the hold (30 s by default) ends with it.
+        .compose(v -> h.eventually(() -> post(g, "hold-1", refusedBody).map(r -> r.statusCode() == 200), 25_000))
+        .map(v -> {
+          assertTrue(g.replicas().waitForReplica(shard) && !g.replicas().cannotMakeDurable(shard),
+            "accepted with a replica in sync, not alone");
+          return null;
+        }))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  void afterTheHoldTheMasterAcknowledgesAlone(VertxTestContext ctx) {
+    Buffer body = Deliveries.linktreeEvent("link.deleted", new JsonObject().put("link_id", "hold-2").put("username", "nobody"));
+    int shard = shard(body);
+    startReplicated()
+      .compose(v -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500)
+        .put("replicaLossHoldMs", 1_000))))
+      .compose(g -> h.eventually(() -> Future.succeededFuture(g.replicas().waitForReplica(shard)), 10_000)
+        .compose(v -> redis.replica().send(Request.cmd(Command.REPLICAOF).arg("NO").arg("ONE")))
+        // The replica stays away: after its second the master is trusted alone, as a deployment that lost a replica
+        // for good must go on taking deliveries (and /health says which shards stand on one copy).
+        .compose(v -> h.eventually(() -> post(g, "hold-2", body).map(r -> r.statusCode() == 200), 20_000))
+        // Each shard's hold ends at its own next sample (every 2 s): then all of them stand on the master alone.
+        .compose(v -> h.eventually(() -> h.get(g, "/health").map(health -> {
+          JsonObject redisState = health.bodyAsJsonObject().getJsonObject("services").getJsonObject("redis");
+          return redisState.getInteger("shardsWithoutReplica", 0) == Sharded.SHARDS.count()
+            && !redisState.containsKey("awaitingReplicaShards");
+        }), 15_000)))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static int shard(Buffer body) {
+    return Sharded.SHARDS.ofDigestHex(Envelopes.contentDigest("linktree", body));
+  }
+
+  private Future<HttpResponse<Buffer>> post(Gateway g, String id, Buffer body) {
+    return h.post(g, "/webhooks/linktree", Deliveries.linktree(id, body), body);
+  }
+}
