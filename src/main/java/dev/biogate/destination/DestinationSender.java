@@ -27,6 +27,9 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The outbound stream's handler: delivers one event to one destination per entry, signed per Standard Webhooks.
@@ -44,6 +47,8 @@ public final class DestinationSender implements StreamHandler {
   private static final int MAX_ATTEMPTS_KEPT = 100;
   /** Deliveries one instance holds at once, and connections per destination. */
   private static final int HELD = 64;
+  /** Deliveries parked on their destinations beyond the {@link #HELD} slots. */
+  static final int PARKED = HELD * 2;
 
   private final Redis redis;
   private final DestinationOptions options;
@@ -52,10 +57,14 @@ public final class DestinationSender implements StreamHandler {
   private final long ttlS;
   private final DestinationRate rate;
   private final DestinationDirectory directory;
+  private final List<Consumer<String>> freed = new CopyOnWriteArrayList<>();
+  /** Deliveries being worked on now, all destinations together ({@link #share}). */
+  private final AtomicInteger busy = new AtomicInteger();
 
-  private record Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker, BreakerGate gate) {
+  /** {@code busy}: deliveries to this destination being worked on now ({@link #share}). */
+  private record Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker, BreakerGate gate, AtomicInteger busy) {
     Target(DestinationOptions.Endpoint endpoint, CircuitBreaker breaker) {
-      this(endpoint, breaker, new BreakerGate(breaker));
+      this(endpoint, breaker, new BreakerGate(breaker), new AtomicInteger());
     }
   }
 
@@ -88,6 +97,7 @@ public final class DestinationSender implements StreamHandler {
   /** How the engine reads the outbound stream: this sender is its only reader. */
   public StreamPolicy policy() {
     return new StreamPolicy(OutboundKeys.STREAM, OutboundKeys.GROUP).soleReader(true).maxHeld(HELD).maxWaiting(HELD / 2)
+      .maxParked(PARKED)
       .maxAttempts(options.maxAttempts()).retry(options.retryBaseMs(), options.retryMaxMs())
       .handlerTimeoutMs(options.timeoutMs() + 5_000).keepDelayMs(Math.min(1_000, options.breakerResetMs()))
       .deadLetters(OutboundKeys.DEAD, options.streamMaxLen())
@@ -97,6 +107,11 @@ public final class DestinationSender implements StreamHandler {
   @Override
   public Future<Outcome> handle(StreamEntry e) {
     return handle(e, () -> Future.succeededFuture(true));
+  }
+
+  @Override
+  public void onReceiverFree(Consumer<String> listener) {
+    freed.add(listener);
   }
 
   /**
@@ -120,16 +135,39 @@ public final class DestinationSender implements StreamHandler {
     if (!t.endpoint().enabled()) {
       return Future.succeededFuture(Outcome.keep(options.breakerResetMs()).onReceiver(t.endpoint().name()));
     }
+    String name = t.endpoint().name();
+    if (t.busy().get() >= share(t)) {
+      return Future.succeededFuture(Outcome.park(name));
+    }
     // The breaker before the pace: open, or half-open with its probe under way, the entry waits without a token.
     Runnable done = t.gate().pass();
     if (done == null) {
       return Future.succeededFuture(waitForBreaker(t));
     }
+    t.busy().incrementAndGet();
+    busy.incrementAndGet();
     // Redis unreachable: the pace cannot be checked, so the entry waits (it stays pending; no attempt is spent).
-    return rate.take(t.endpoint().name(), t.endpoint().ratePerSec(), System.currentTimeMillis())
+    return rate.take(name, t.endpoint().ratePerSec(), System.currentTimeMillis())
       .transform(ar -> ar.failed() ? Future.succeededFuture(Outcome.keep(1_000))
         : ar.result() > 0 ? Future.succeededFuture(paced(t, ar.result())) : owned(ownership, t, id, e))
-      .onComplete(ar -> done.run());
+      .onComplete(ar -> {
+        done.run();
+        t.busy().decrementAndGet();
+        busy.decrementAndGet();
+        freed.forEach(l -> l.accept(name));
+      });
+  }
+
+  /**
+   * How many deliveries to {@code t} one instance works on at once (from its pace check to its recorded answer): half
+   * the slots the other destinations' deliveries leave, at least one; the next are parked ({@link Outcome#park})
+   * outside the engine's slots until one of these finishes. A destination answering in 9 s held every slot on the
+   * wire, and the others waited for its answers; with a share, one slow destination takes at most half the slots, a
+   * second a quarter, and some are always left.
+   */
+  private int share(Target t) {
+    int others = busy.get() - t.busy().get();
+    return Math.max(1, (HELD - others) / 2);
   }
 
   /**

@@ -121,6 +121,7 @@ public final class GatewayMetrics {
     stream(r, stream, group, s, "dead_letters_full", StreamStats::deadLettersFull);
     stream(r, stream, group, s, "kept", StreamStats::kept);
     stream(r, stream, group, s, "set_aside", StreamStats::setAside);
+    stream(r, stream, group, s, "parked", StreamStats::parked);
     stream(r, stream, group, s, "claimed", StreamStats::claimed);
     stream(r, stream, group, s, "trimmed", StreamStats::trimmed);
     stream(r, stream, group, s, "consumer_removed", StreamStats::retiredConsumers);

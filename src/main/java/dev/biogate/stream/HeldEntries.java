@@ -12,6 +12,7 @@ import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,11 +26,24 @@ import java.util.concurrent.TimeoutException;
  * {@link RetryPolicy}), dead-lettered after {@code maxAttempts}; DEAD → dead-lettered; KEEP → offered again later. An
  * entry stays held (pending under this consumer) until Redis has taken the outcome: a Redis blip delays, never
  * drops. Confined to the engine's context.
+ * <p>
+ * An entry {@link Outcome#park parked} on its receiver (a destination with as many requests under way as it may
+ * have) waits outside the slots ({@link StreamPolicy#maxParked}) and is offered again, oldest first, as soon as the
+ * handler says that receiver finished one ({@link StreamHandler#onReceiverFree}), or after
+ * {@value #PARKED_RECHECK_MS} ms should that word never come. Before parking, a destination that answered in seconds
+ * held one slot per request on the wire, and a backlog for it took every slot from the others.
  */
 final class HeldEntries {
 
   private static final Logger LOG = LoggerFactory.getLogger(HeldEntries.class);
   private static final long MAX_REDIS_RETRY_MS = 5_000;
+  /** A parked entry is offered again after this long if its receiver's word that it finished one never came. */
+  static final long PARKED_RECHECK_MS = 5_000;
+  /**
+   * A receiver that finished no attempt for this long is slow: past {@code maxParked}, its next parked entry is set
+   * aside; one that keeps finishing makes the engine stop reading instead, for the few milliseconds that takes.
+   */
+  static final long SLOW_RECEIVER_MS = 2_000;
 
   /** Handlers that could not reach Redis: one line per interval while it lasts. */
   private final ThrottledLog redisTrouble = new ThrottledLog();
@@ -47,6 +61,13 @@ final class HeldEntries {
   private int inFlight;
   /** Held entries waiting on their receiver ({@link Outcome#receiver()}), by receiver. */
   private final Map<String, Integer> waitingBy = new HashMap<>();
+  /** Entries parked on their receivers, oldest first, by receiver. */
+  private final Map<String, ArrayDeque<Held>> parked = new HashMap<>();
+  private int parkedCount;
+  /** When each receiver last finished an attempt (ms). */
+  private final Map<String, Long> lastFreedMs = new HashMap<>();
+  /** The engine's context, known from the first entry taken: where a receiver's word is acted on. */
+  private ContextInternal context;
   private boolean stopping;
   /** Entries finished in this event-loop turn, acknowledged together at its end. */
   private List<Held> finished = new ArrayList<>();
@@ -59,6 +80,9 @@ final class HeldEntries {
     this.handler = handler;
     this.stats = stats;
     this.backoff = RetryPolicy.exponentialDelayWithJitter(policy.retryBaseMs(), policy.retryMaxMs());
+    if (policy.maxParked() > 0) {
+      handler.onReceiverFree(this::freed);
+    }
   }
 
   /**
@@ -70,9 +94,18 @@ final class HeldEntries {
     this.roomFreed = r;
   }
 
-  /** How many more entries may be taken. */
+  /**
+   * How many more entries may be taken: up to {@code maxHeld} worked on or waiting, and parked ones beyond that, up to
+   * {@code maxParked} more in all.
+   */
   int room() {
-    return policy.maxHeld() - held.size();
+    int active = held.size() - parkedCount;
+    return Math.min(policy.maxHeld() - active, policy.maxHeld() + policy.maxParked() - held.size());
+  }
+
+  /** Whether no entry is held (nothing to touch). */
+  boolean isEmpty() {
+    return held.isEmpty();
   }
 
   /** Whether the entry with this id is held here (being handled, waiting for a retry, or kept). */
@@ -95,6 +128,9 @@ final class HeldEntries {
       // Logged and counted: now it may leave the pending list (it would hold back trimming forever).
       group.forget(e.id());
       return;
+    }
+    if (context == null) {
+      context = (ContextInternal) vertx.getOrCreateContext();
     }
     Held h = new Held(e);
     held.put(e.id(), h);
@@ -200,13 +236,20 @@ final class HeldEntries {
   }
 
   private void settle(Held h, Outcome o) {
-    if (o.receiver() == null) {
+    if (o.receiver() == null || o.parks()) {
       unwait(h);
     }
     if (h.lost && o.kind() != Outcome.Kind.DONE) {
       release(h);
       return;
     }
+    if (o.parks() && policy.maxParked() > 0) {
+      h.keeping = true;
+      stats.kept.increment();
+      park(h, o.receiver());
+      return;
+    }
+    h.resumed = false;
     h.keeping = o.kind() == Outcome.Kind.KEEP;
     switch (o.kind()) {
       case DONE:
@@ -305,6 +348,94 @@ final class HeldEntries {
   }
 
   /**
+   * Parks the entry on {@code receiver} ({@link Outcome#park}): left idle for others as a kept entry is, and offered
+   * again when the receiver finishes an attempt ({@link #resume}); an entry offered so that parks again goes back to
+   * the front. With {@code maxParked} entries parked, one whose receiver has finished nothing for
+   * {@value #SLOW_RECEIVER_MS} ms is set aside instead.
+   */
+  private void park(Held h, String receiver) {
+    if (stopping) {
+      release(h);
+      return;
+    }
+    if (parkedCount >= policy.maxParked() && slow(receiver)) {
+      setAside(h, parkedCount + " entries are parked on their receivers");
+      return;
+    }
+    stats.parked.increment();
+    h.parkedOn = receiver;
+    ArrayDeque<Held> queue = parked.computeIfAbsent(receiver, r -> new ArrayDeque<>());
+    if (h.resumed) {
+      queue.addFirst(h);
+    } else {
+      queue.addLast(h);
+    }
+    parkedCount++;
+    h.timer = vertx.setTimer(PARKED_RECHECK_MS, t -> {
+      h.timer = -1;
+      unpark(h);
+      h.resumed = true;
+      attempt(h);
+    });
+    // It no longer holds a slot: a read that waited for room may run.
+    if (room() >= Math.max(1, policy.maxHeld() / 2)) {
+      roomFreed.run();
+    }
+  }
+
+  private boolean slow(String receiver) {
+    Long last = lastFreedMs.get(receiver);
+    return last == null || System.currentTimeMillis() - last >= SLOW_RECEIVER_MS;
+  }
+
+  /** The handler's word, from any thread, that {@code receiver} finished an attempt. */
+  private void freed(String receiver) {
+    ContextInternal c = context;
+    if (c != null) {
+      c.runOnContext(v -> resume(receiver));
+    }
+  }
+
+  /**
+   * Offers the oldest entry parked on {@code receiver} again, or, with none parked there, one parked on another
+   * receiver (whose share may have grown with this one's finished attempt); one taken over meanwhile is let go of.
+   */
+  private void resume(String receiver) {
+    lastFreedMs.put(receiver, System.currentTimeMillis());
+    ArrayDeque<Held> queue = parked.get(receiver);
+    if (queue == null && !parked.isEmpty()) {
+      queue = parked.values().iterator().next();
+    }
+    while (!stopping && queue != null && !queue.isEmpty()) {
+      Held h = queue.peekFirst();
+      unpark(h);
+      if (h.lost) {
+        release(h);
+        continue;
+      }
+      h.resumed = true;
+      attempt(h);
+      return;
+    }
+  }
+
+  private void unpark(Held h) {
+    if (h.parkedOn == null) {
+      return;
+    }
+    ArrayDeque<Held> queue = parked.get(h.parkedOn);
+    if (queue != null && queue.remove(h) && queue.isEmpty()) {
+      parked.remove(h.parkedOn);
+    }
+    parkedCount--;
+    h.parkedOn = null;
+    if (h.timer >= 0) {
+      vertx.cancelTimer(h.timer);
+      h.timer = -1;
+    }
+  }
+
+  /**
    * Offers the entry again after {@code ms}. A wait on its receiver past {@link StreamPolicy#maxWaiting} such waits
    * sets the entry aside instead: let go of here, it stays pending under this consumer and untouched, so another
    * instance takes it over once idle for {@code idleClaimMs} and the reaper here takes it back after twice that. Its
@@ -318,11 +449,7 @@ final class HeldEntries {
     if (receiver != null && h.waitingFor == null) {
       int waiting = waitingOnReceivers();
       if (waiting >= policy.maxWaiting() || waitingBy.getOrDefault(receiver, 0) >= perReceiver()) {
-        stats.setAside.increment();
-        settingAside.info(LOG, System.currentTimeMillis(), "entries", "{}/{}: {} entries wait on their receivers; entry {}"
-          + " is set aside (pending, taken up again after {} ms idle) so the other slots stay free", policy.stream(),
-          policy.group(), waiting, h.entry.id(), policy.idleClaimMs());
-        release(h);
+        setAside(h, waiting + " entries wait on their receivers");
         return;
       }
       h.waitingFor = receiver;
@@ -330,6 +457,15 @@ final class HeldEntries {
     }
     // Its place in the share is kept through the attempt: released when an outcome does not wait on the receiver.
     h.timer = vertx.setTimer(Math.max(1, ms), t -> attempt(h));
+  }
+
+  /** Lets go of the entry, pending and untouched, so the slots stay free for others ({@link #later}). */
+  private void setAside(Held h, String why) {
+    stats.setAside.increment();
+    settingAside.info(LOG, System.currentTimeMillis(), "entries", "{}/{}: {}; entry {} is set aside (pending, taken up"
+      + " again after {} ms idle) so the other slots stay free", policy.stream(), policy.group(), why, h.entry.id(),
+      policy.idleClaimMs());
+    release(h);
   }
 
   private void unwait(Held h) {
@@ -358,7 +494,8 @@ final class HeldEntries {
 
   private void release(Held h) {
     unwait(h);
-    if (held.remove(h.entry.id(), h) && room() == Math.max(1, policy.maxHeld() / 2)) {
+    unpark(h);
+    if (held.remove(h.entry.id(), h) && room() >= Math.max(1, policy.maxHeld() / 2)) {
       roomFreed.run();
     }
   }
@@ -384,6 +521,10 @@ final class HeldEntries {
     boolean keeping;
     /** The receiver this entry waits on, keeping its place in the share through its attempts; null: none. */
     String waitingFor;
+    /** The receiver this entry is parked on; null: not parked. */
+    String parkedOn;
+    /** Offered again after parking: if it parks again, it goes back to the front. */
+    boolean resumed;
     boolean lost;
     /** What the handler did, for the history (set when it answered DONE). */
     List<String> notes = List.of();

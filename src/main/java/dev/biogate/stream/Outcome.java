@@ -14,7 +14,8 @@ import java.util.List;
  * </ul>
  * A RETRY or KEEP whose wait is its receiver's own ({@link #onReceiver}: one destination down, paced or refusing)
  * may be set aside by the engine rather than hold one of its slots through the wait (see
- * {@link StreamPolicy#maxWaiting}).
+ * {@link StreamPolicy#maxWaiting}). A KEEP that {@link #park parks} waits for its receiver to finish one of the
+ * attempts it has under way, outside the engine's slots.
  * Reasons and notes are short and safe to store: never a payload, a URL or a secret.
  */
 public final class Outcome {
@@ -30,13 +31,34 @@ public final class Outcome {
   private final String reason;
   private final List<String> notes;
   private final String receiver;
+  private final boolean parks;
 
   private Outcome(Kind kind, long afterMs, String reason, List<String> notes, String receiver) {
+    this(kind, afterMs, reason, notes, receiver, false);
+  }
+
+  private Outcome(Kind kind, long afterMs, String reason, List<String> notes, String receiver, boolean parks) {
     this.kind = kind;
     this.afterMs = afterMs;
     this.reason = reason;
     this.notes = notes;
     this.receiver = receiver;
+    this.parks = parks;
+  }
+
+  /**
+   * Not attempted: {@code receiver} has as many attempts under way as it may have at once. A KEEP that waits outside
+   * the engine's slots until the handler says the receiver finished one ({@link StreamHandler#onReceiverFree}), then
+   * offered again at once, first of that receiver's; it neither holds a slot through the wait nor is set aside while
+   * its receiver keeps finishing attempts (see {@link StreamPolicy#maxParked}).
+   */
+  public static Outcome park(String receiver) {
+    return new Outcome(Kind.KEEP, -1, null, List.of(), java.util.Objects.requireNonNull(receiver), true);
+  }
+
+  /** Whether this KEEP waits for its receiver to finish an attempt ({@link #park}). */
+  public boolean parks() {
+    return parks;
   }
 
   public static Outcome done() {

@@ -253,7 +253,7 @@ public final class StreamEngine extends VerticleBase {
   }
 
   private void touch() {
-    if (stopping || held.room() == policy.maxHeld()) {
+    if (stopping || held.isEmpty()) {
       return;
     }
     group.touch(held.touchList()).onComplete(ar -> {

@@ -21,6 +21,13 @@ public interface StreamHandler {
     return handle(entry);
   }
 
+  /**
+   * Called once by the engine with what to call, on any thread, whenever a receiver finished one of its attempts under
+   * way, so an entry that {@link Outcome#park parked} on it is offered again. A handler that never parks ignores it.
+   */
+  default void onReceiverFree(java.util.function.Consumer<String> listener) {
+  }
+
   /** The engine's answer to "is this entry still mine to work on?", for one attempt of one entry. */
   @FunctionalInterface
   interface Ownership {

@@ -26,6 +26,7 @@ public final class StreamPolicy {
   private long heartbeatTtlMs = 3_000;
   private long idleClaimMs = 30_000;
   private int maxWaiting = -1;
+  private int maxParked;
   private long reapIntervalMs = -1;
   private long trimIntervalMs = 1_000;
   private long commandTimeoutMs = 5_000;
@@ -55,6 +56,8 @@ public final class StreamPolicy {
    * destination that was down, paced or refusing filled every slot with its deliveries and no other was read.
    */
   public StreamPolicy maxWaiting(int n) { this.maxWaiting = Math.max(0, n); return this; }
+  /** Entries parked on their receivers beyond {@code maxHeld} ({@link #maxParked()}); default 0. */
+  public StreamPolicy maxParked(int n) { this.maxParked = Math.max(0, n); return this; }
   /** Pause between reads that found nothing. */
   public StreamPolicy pollMs(long ms) { this.pollMs = Math.max(1, ms); return this; }
   /**
@@ -119,6 +122,15 @@ public final class StreamPolicy {
   public long heartbeatTtlMs() { return heartbeatTtlMs; }
   public long idleClaimMs() { return idleClaimMs; }
   public int maxWaiting() { return maxWaiting < 0 ? maxHeld : Math.min(maxWaiting, maxHeld); }
+
+  /**
+   * Entries that may wait {@link Outcome#park parked} on their receivers beyond {@link #maxHeld}: they hold no slot,
+   * so the engine reads on past them; with this many parked, one more whose receiver has finished nothing for a
+   * while is set aside instead (as a wait on its receiver past {@link #maxWaiting} is), and while its receiver keeps
+   * finishing attempts the engine reads no more until some of them are done. 0 (default): none, a park is an
+   * ordinary wait on the receiver.
+   */
+  public int maxParked() { return maxParked; }
   public long reapIntervalMs() { return reapIntervalMs > 0 ? reapIntervalMs : Math.max(50, heartbeatTtlMs / 4); }
   public long trimIntervalMs() { return trimIntervalMs; }
   public long commandTimeoutMs() { return commandTimeoutMs; }

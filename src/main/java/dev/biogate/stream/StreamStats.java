@@ -11,6 +11,7 @@ public final class StreamStats {
   final LongAdder deadLettersFull = new LongAdder();
   final LongAdder kept = new LongAdder();
   final LongAdder setAside = new LongAdder();
+  final LongAdder parked = new LongAdder();
   final LongAdder claimed = new LongAdder();
   final LongAdder lost = new LongAdder();
   final LongAdder yielded = new LongAdder();
@@ -32,6 +33,8 @@ public final class StreamStats {
   public long kept() { return kept.sum(); }
   /** Entries set aside while they wait on their receiver, their slots given to others ({@link StreamPolicy#maxWaiting}). */
   public long setAside() { return setAside.sum(); }
+  /** Offers answered by parking the entry on its receiver ({@link Outcome#park}), each time. */
+  public long parked() { return parked.sum(); }
   /** Entries taken over from consumers of dead instances. */
   public long claimed() { return claimed.sum(); }
   /** Pending entries found deleted from the stream before anyone handled them (logged when found). */

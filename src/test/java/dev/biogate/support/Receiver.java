@@ -35,6 +35,9 @@ public final class Receiver {
   /** How long each answer waits (0: at once). */
   public final AtomicLong delayMs = new AtomicLong();
   public final List<Request> requests = new CopyOnWriteArrayList<>();
+  /** While set, requests are answered only at {@link #release()}; guarded by {@link #held}. */
+  private boolean holding;
+  private final List<Runnable> held = new java.util.ArrayList<>();
   private final Vertx vertx;
   private HttpServer server;
 
@@ -48,6 +51,9 @@ public final class Receiver {
       int up = status.get();
       int s = up / 100 == 2 && rejected.contains(deliveryId) ? rejectStatus.get() : up;
       requests.add(new Request(s, req.getHeader("webhook-id"), deliveryId, System.currentTimeMillis()));
+      if (held(() -> req.response().setStatusCode(s).end())) {
+        return;
+      }
       if (delayMs.get() > 0) {
         vertx.setTimer(delayMs.get(), t -> req.response().setStatusCode(s).end());
       } else {
@@ -55,6 +61,40 @@ public final class Receiver {
       }
     }));
     return server.listen(0, "127.0.0.1").map(this);
+  }
+
+  private boolean held(Runnable answer) {
+    synchronized (held) {
+      if (holding) {
+        held.add(answer);
+      }
+      return holding;
+    }
+  }
+
+  /** Answers nothing until {@link #release()}: a destination that takes as long as the test wants to answer. */
+  public void hold() {
+    synchronized (held) {
+      holding = true;
+    }
+  }
+
+  /** How many requests are held unanswered now. */
+  public int holdingNow() {
+    synchronized (held) {
+      return held.size();
+    }
+  }
+
+  /** Answers every held request and stops holding. */
+  public void release() {
+    List<Runnable> answers;
+    synchronized (held) {
+      holding = false;
+      answers = new java.util.ArrayList<>(held);
+      held.clear();
+    }
+    answers.forEach(Runnable::run);
   }
 
   public Future<Void> close() {
