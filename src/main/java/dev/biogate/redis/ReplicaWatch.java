@@ -54,8 +54,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * must not stop deliveries for good). A drill lost 238 of 839 deliveries answered 200 without this: two failovers
  * 14 s apart and a kill of the master, each promoted master acknowledging alone while its only replica had not
  * finished resyncing. "Had a replica": this instance saw one behind the shard's master, the master lists one still
- * syncing, or (under Sentinel) the Sentinels know one, so an instance started after the loss holds as well. The hold
- * starts again when another server becomes the shard's master.
+ * syncing, the master is a promoted replica ({@code second_repl_offset} set: the history it took over from its old
+ * master), or (under Sentinel) the Sentinels know one; so an instance started after the loss, which saw nothing,
+ * holds as well (a Cluster drill: a gateway started after a failover acknowledged deliveries alone on the promoted
+ * master at once, and a second fault lost 75 of 450). The hold starts again when another server becomes the shard's
+ * master.
  */
 public final class ReplicaWatch {
 
@@ -85,7 +88,10 @@ public final class ReplicaWatch {
   private final AtomicIntegerArray replicated;
   /** Per index: the replicas online at the last sample. */
   private final AtomicIntegerArray online;
-  /** Per index: 1 once this instance has seen a replica behind its master. */
+  /**
+   * Per index: 1 once this instance has seen a replica behind its master, or any sign that it had one (a replica
+   * syncing, a promoted master, one the Sentinels know).
+   */
   private final AtomicIntegerArray seenReplica;
   /** Per index: since when (and on which server) its master has been without a replica in sync, or null. */
   private final AtomicReferenceArray<Alone> alone;
@@ -453,7 +459,7 @@ public final class ReplicaWatch {
         return sentinels == null ? Future.succeededFuture(REPLICATED)
           : sentinels.deniesMaster(runId, r[1]).map(denied -> denied ? UNCONFIRMED : REPLICATED);
       }
-      boolean hadReplica = seenReplica.get(shard) == 1 || attachedReplicas(text) > 0;
+      boolean hadReplica = seenReplica.get(shard) == 1 || attachedReplicas(text) > 0 || promoted(text);
       if (sentinels == null) {
         return Future.succeededFuture(aloneOrHeld(shard, runId, hadReplica));
       }
@@ -468,6 +474,10 @@ public final class ReplicaWatch {
    * {@link #ALONE}.
    */
   private int aloneOrHeld(int shard, String runId, boolean hadReplica) {
+    if (hadReplica) {
+      // Reported as a shard without its replica once trusted alone (shardsWithoutTheirReplica).
+      seenReplica.set(shard, 1);
+    }
     if (holdMs <= 0 || !hadReplica || !"auto".equals(mode)) {
       return ALONE;
     }
@@ -492,6 +502,16 @@ public final class ReplicaWatch {
       }
     }
     return online;
+  }
+
+  /**
+   * Whether {@code INFO replication} shows a promoted replica: {@code second_repl_offset} other than -1, the offset up
+   * to which it shares its old master's history ({@code master_replid2}). A server that was never a replica, or was
+   * restarted since, has -1.
+   */
+  static boolean promoted(String info) {
+    String offset = RedisMode.field(info, "second_repl_offset");
+    return offset != null && !offset.isEmpty() && !"-1".equals(offset);
   }
 
   /**

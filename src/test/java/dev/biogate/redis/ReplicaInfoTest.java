@@ -31,6 +31,18 @@ class ReplicaInfoTest {
    * A key is watched through any watched key of its slot: keys sharing a hash tag sit on one master, as Redis Cluster
    * hashes only the text between the first braces when it is not empty.
    */
+  /** A promoted replica keeps its old master's history id and the offset it shares with it; others show -1. */
+  @Test
+  void tellsAPromotedReplicaAndAReplicaStillSyncing() {
+    String promoted = "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_replid:5f2a\r\n"
+      + "master_replid2:9c1e\r\nmaster_repl_offset:4200\r\nsecond_repl_offset:3901\r\n";
+    assertEquals(true, ReplicaWatch.promoted(promoted));
+    assertEquals(false, ReplicaWatch.promoted(promoted.replace("second_repl_offset:3901", "second_repl_offset:-1")));
+    assertEquals(false, ReplicaWatch.promoted(NONE));
+    assertEquals(2, ReplicaWatch.attachedReplicas(SYNCING));
+    assertEquals(0, ReplicaWatch.attachedReplicas(NONE));
+  }
+
   @Test
   void keysSharingAHashTagAreWatchedTogether() {
     assertEquals("bg", ReplicaWatch.hashTag(RedisKeys.KLAVIYO_DLQ));

@@ -20,12 +20,14 @@ public final class MasterReplica {
   private final RedisServer replica;
   private final java.nio.file.Path replicaDir;
   private final Redis replicaClient;
+  private final String replicaUrl;
 
   private MasterReplica(EmbeddedRedis master, RedisServer replica, java.nio.file.Path replicaDir, Redis replicaClient) {
     this.replicaDir = replicaDir;
     this.master = master;
     this.replica = replica;
     this.replicaClient = replicaClient;
+    this.replicaUrl = "redis://127.0.0.1:" + replica.ports().get(0);
   }
 
   public static Future<MasterReplica> start(Vertx vertx) {
@@ -45,6 +47,11 @@ public final class MasterReplica {
 
   public String masterUrl() {
     return master.url();
+  }
+
+  /** The replica's URL (a gateway pointed at it once it is promoted: {@code REPLICAOF NO ONE}). */
+  public String replicaUrl() {
+    return replicaUrl;
   }
 
   /** A client of the replica (reads, {@code DEBUG SLEEP}). */

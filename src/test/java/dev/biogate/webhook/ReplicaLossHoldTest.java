@@ -97,6 +97,41 @@ class ReplicaLossHoldTest extends ReplicatedHarnessTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * An instance started after the loss never saw the replica, and the promoted replica it is pointed at lists none:
+   * it held nothing, and its deliveries were acknowledged alone at once (a Cluster drill: a gateway started after a
+   * failover, then a second fault, lost 75 of 450 it had answered 200). A promoted replica says so itself
+   * ({@code second_repl_offset}); the instance holds, and once trusted alone reports the shards as without replica.
+   */
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  void anInstanceStartedOnAPromotedReplicaHoldsToo(VertxTestContext ctx) {
+    Buffer body = Deliveries.linktreeEvent("link.deleted", new JsonObject().put("link_id", "hold-3").put("username", "nobody"));
+    int shard = shard(body);
+    JsonObject promoted = new JsonObject();
+    startReplicated()
+      .compose(v -> redis.replica().send(Request.cmd(Command.REPLICAOF).arg("NO").arg("ONE")))
+      .compose(v -> {
+        promoted.put("type", "standalone").put("url", redis.replicaUrl());
+        return h.gateway(Deliveries.config().put("redis", promoted)
+          .put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500)));
+      })
+      .compose(g -> h.eventually(() -> Future.succeededFuture(!g.replicas().waitForReplica(shard)
+          || g.replicas().cannotMakeDurable(shard)), 15_000)
+        .compose(v -> post(g, "hold-3", body))
+        .map(r -> {
+          assertEquals(503, r.statusCode(), r.bodyAsString());
+          assertEquals("not_replicated", r.bodyAsJsonObject().getString("error"));
+          return null;
+        }))
+      // Another, whose hold is short: past it, /health names the shards that stand on one copy.
+      .compose(v -> h.gateway(Deliveries.config().put("redis", promoted)
+        .put("webhooks", Deliveries.webhooks().put("replicaLossHoldMs", 1_000))))
+      .compose(g -> h.eventually(() -> h.get(g, "/health").map(health -> health.bodyAsJsonObject().getJsonObject("services")
+        .getJsonObject("redis").getInteger("shardsWithoutReplica", 0) == Sharded.SHARDS.count()), 15_000))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   private static int shard(Buffer body) {
     return Sharded.SHARDS.ofDigestHex(Envelopes.contentDigest("linktree", body));
   }
