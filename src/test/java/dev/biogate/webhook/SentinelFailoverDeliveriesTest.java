@@ -73,48 +73,41 @@ class SentinelFailoverDeliveriesTest extends UnstartedHarnessTest {
     AtomicInteger other = new AtomicInteger();
     AtomicBoolean sending = new AtomicBoolean(true);
     RedisProcess[] old = new RedisProcess[1];
-    vertx.executeBlocking(() -> {
-        group.flushAll();
-        return group.redisConfig();
+    warmGateway(group, vertx)
+      .compose(g -> {
+        List<Future<Void>> senders = new ArrayList<>();
+        for (int s = 0; s < SENDERS; s++) {
+          senders.add(send(g, "d" + s + "-", 0, sending, accepted, refused, other));
+        }
+        return h.eventually(() -> Future.succeededFuture(accepted.size() >= 50), 15_000)
+          .compose(v -> vertx.executeBlocking(() -> {
+            old[0] = group.master();
+            RedisProcess promoted = group.promote(0);
+            // Frozen before it follows the promoted replica: it cannot resync, as a host that hangs cannot.
+            old[0].pause();
+            return promoted;
+          }))
+          // The gateway has sampled the promoted master (alone or held), and senders had answers from it since.
+          .compose(promoted -> h.eventually(() -> Future.succeededFuture(!g.replicas().waitForReplica(0)
+            || g.replicas().cannotMakeDurable(0) && g.replicas().unconfirmedShards() == 0), 15_000).map(promoted))
+          .compose(promoted -> {
+            int answered = accepted.size() + refused.get() + other.get();
+            return h.eventually(() -> Future.succeededFuture(accepted.size() + refused.get() + other.get() >= answered + 40),
+              15_000).map(promoted);
+          })
+          .compose(promoted -> vertx.executeBlocking(() -> {
+            promoted.kill();
+            old[0].resume();
+            group.awaitAnotherMaster(promoted.port());
+            group.settle();
+            return null;
+          }))
+          .compose(v -> h.eventually(() -> post(g, "after-" + System.nanoTime()).map(r -> r.statusCode() == 200), 45_000))
+          .compose(v -> {
+            sending.set(false);
+            return Future.join(senders);
+          });
       })
-      .compose(redis -> h.startOn(redis))
-      .compose(x -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500))))
-      .compose(g -> h.eventually(() -> h.get(g, "/health/ready").map(r -> r.statusCode() == 200), 15_000)
-        .compose(ready -> h.eventually(() -> post(g, "warm-" + System.nanoTime()).map(r -> r.statusCode() == 200), 15_000))
-        .compose(warm -> {
-          List<Future<Void>> senders = new ArrayList<>();
-          for (int s = 0; s < SENDERS; s++) {
-            senders.add(send(g, "d" + s + "-", 0, sending, accepted, refused, other));
-          }
-          return h.eventually(() -> Future.succeededFuture(accepted.size() >= 50), 15_000)
-            .compose(v -> vertx.executeBlocking(() -> {
-              old[0] = group.master();
-              RedisProcess promoted = group.promote(0);
-              // Frozen before it follows the promoted replica: it cannot resync, as a host that hangs cannot.
-              old[0].pause();
-              return promoted;
-            }))
-            // The gateway has sampled the promoted master (alone or held), and senders had answers from it since.
-            .compose(promoted -> h.eventually(() -> Future.succeededFuture(!g.replicas().waitForReplica(0)
-              || g.replicas().cannotMakeDurable(0) && g.replicas().unconfirmedShards() == 0), 15_000).map(promoted))
-            .compose(promoted -> {
-              int answered = accepted.size() + refused.get() + other.get();
-              return h.eventually(() -> Future.succeededFuture(accepted.size() + refused.get() + other.get() >= answered + 40),
-                15_000).map(promoted);
-            })
-            .compose(promoted -> vertx.executeBlocking(() -> {
-              promoted.kill();
-              old[0].resume();
-              group.awaitAnotherMaster(promoted.port());
-              group.settle();
-              return null;
-            }))
-            .compose(v -> h.eventually(() -> post(g, "after-" + System.nanoTime()).map(r -> r.statusCode() == 200), 45_000))
-            .compose(v -> {
-              sending.set(false);
-              return Future.join(senders);
-            });
-        }))
       .compose(v -> vertx.executeBlocking(() -> missing(group.master(), accepted)))
       .onComplete(ar -> {
         if (old[0] != null) {
@@ -129,6 +122,19 @@ class SentinelFailoverDeliveriesTest extends UnstartedHarnessTest {
           ctx.completeNow();
         });
       });
+  }
+
+  /** A gateway on the emptied group, ready and past its first accepted delivery. */
+  private Future<Gateway> warmGateway(TestSentinel group, Vertx vertx) {
+    return vertx.executeBlocking(() -> {
+        group.flushAll();
+        return group.redisConfig();
+      })
+      .compose(redis -> h.startOn(redis))
+      .compose(x -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500))))
+      .compose(g -> h.eventually(() -> h.get(g, "/health/ready").map(r -> r.statusCode() == 200), 15_000)
+        .compose(ready -> h.eventually(() -> post(g, "warm-" + System.nanoTime()).map(r -> r.statusCode() == 200), 15_000))
+        .map(g));
   }
 
   private static List<String> missing(RedisProcess master, Map<String, Buffer> accepted) {
@@ -150,15 +156,7 @@ class SentinelFailoverDeliveriesTest extends UnstartedHarnessTest {
     AtomicBoolean sending = new AtomicBoolean(true);
     LogCapture announced = LogCapture.of(SentinelGroup.class, e -> e.getFormattedMessage().startsWith("sentinel announced a new master")
       ? e.getFormattedMessage() : null);
-    vertx.executeBlocking(() -> {
-        group.flushAll();
-        return group.redisConfig();
-      })
-      .compose(redis -> h.startOn(redis))
-      .compose(x -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaWaitMs", 500))))
-      .compose(g -> h.eventually(() -> h.get(g, "/health/ready").map(r -> r.statusCode() == 200), 15_000)
-        .compose(ready -> h.eventually(() -> post(g, "warm-" + System.nanoTime()).map(r -> r.statusCode() == 200), 15_000))
-        .map(g))
+    warmGateway(group, vertx)
       .compose(g -> {
         List<Future<Void>> senders = new ArrayList<>();
         for (int s = 0; s < SENDERS; s++) {
