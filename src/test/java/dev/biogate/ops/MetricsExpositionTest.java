@@ -38,6 +38,10 @@ class MetricsExpositionTest {
     "days", "weeks", "millis", "kilobytes", "megabytes", "gigabytes", "bits", "percent");
   private static final Set<String> TYPE_WORDS = Set.of("counter", "gauge", "histogram", "summary");
 
+  /**
+   * ... and every metric the shipped alert rules name is exported (the Klaviyo sink enabled, as its rules need), so no
+   * rule watches a name that never exists.
+   */
   @Test
   void exportsAValidExpositionWithBaseUnitsAndEveryProfileAnswerTimed(VertxTestContext ctx) {
     PrometheusMeterRegistry registry = Metrics.newRegistry();
@@ -45,7 +49,9 @@ class MetricsExpositionTest {
     Harness h = new Harness(vertx);
     int reads = 40;
     h.start()
-      .compose(v -> Gateway.start(vertx, h.config(new JsonObject()), System::currentTimeMillis, registry))
+      .compose(v -> Gateway.start(vertx, h.config(new JsonObject().put("klaviyo", new JsonObject().put("enabled", true)
+        .put("apiBase", h.sandboxBase()).put("privateKey", dev.biogate.sandbox.SandboxKlaviyoOptions.DEFAULT_KEY))),
+        System::currentTimeMillis, registry))
       .compose(g -> {
         io.vertx.core.Future<?> chain = h.get(g, "/v1/profiles/demo");
         for (int i = 1; i < reads; i++) {
@@ -63,6 +69,8 @@ class MetricsExpositionTest {
         assertTrue(count.find(), "profile latency histogram exported");
         assertEquals(reads, Double.parseDouble(count.group(1)), "every 200 answer timed, hits included");
         assertTrue(r.bodyAsString().contains("biogate_profile_response_duration_seconds_bucket{status=\"404\",le=\"+Inf\"} 1"));
+        List<String> unknown = alertMetrics().stream().filter(name -> !exported(r.bodyAsString(), name)).toList();
+        assertEquals(List.of(), unknown, "metrics the alert rules (conf/prometheus/biogate-alerts.yml) name but /metrics lacks");
         ctx.completeNow();
       })));
   }
@@ -107,6 +115,27 @@ class MetricsExpositionTest {
         assertTrue(standard.containsAll(methods), "method labels: " + methods);
         ctx.completeNow();
       })));
+  }
+
+  /** Every {@code biogate_...} metric name the shipped alert rules use. */
+  private static Set<String> alertMetrics() {
+    try {
+      String rules = java.nio.file.Files.readString(java.nio.file.Path.of("conf/prometheus/biogate-alerts.yml"));
+      Set<String> names = new java.util.TreeSet<>();
+      Matcher m = Pattern.compile("biogate_[a-z_]+").matcher(rules);
+      while (m.find()) {
+        names.add(m.group());
+      }
+      return names;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Whether {@code name} (a family, or one of a histogram's series) is declared in the exposition. */
+  private static boolean exported(String exposition, String name) {
+    String family = name.replaceAll("_(bucket|count|sum)$", "");
+    return exposition.contains("# TYPE " + name + " ") || exposition.contains("# TYPE " + family + " histogram");
   }
 
   /** What {@code promtool check metrics} would report, one line per problem. */
