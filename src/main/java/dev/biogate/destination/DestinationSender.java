@@ -47,8 +47,12 @@ public final class DestinationSender implements StreamHandler {
   private static final int MAX_ATTEMPTS_KEPT = 100;
   /** Deliveries one instance holds at once, and connections per destination. */
   private static final int HELD = 64;
-  /** Deliveries parked on their destinations beyond the {@link #HELD} slots. */
-  static final int PARKED = HELD * 2;
+  /**
+   * Deliveries parked on their destinations beyond the {@link #HELD} slots, and their characters (8 Mi: 16 MiB of
+   * strings at most); past either, a further one is set aside and the engine reads on.
+   */
+  static final int PARKED = 1_024;
+  static final long PARKED_CHARS = 8L << 20;
 
   private final Redis redis;
   private final DestinationOptions options;
@@ -97,7 +101,7 @@ public final class DestinationSender implements StreamHandler {
   /** How the engine reads the outbound stream: this sender is its only reader. */
   public StreamPolicy policy() {
     return new StreamPolicy(OutboundKeys.STREAM, OutboundKeys.GROUP).soleReader(true).maxHeld(HELD).maxWaiting(HELD / 2)
-      .maxParked(PARKED)
+      .maxParked(PARKED).maxParkedChars(PARKED_CHARS)
       .maxAttempts(options.maxAttempts()).retry(options.retryBaseMs(), options.retryMaxMs())
       .handlerTimeoutMs(options.timeoutMs() + 5_000).keepDelayMs(Math.min(1_000, options.breakerResetMs()))
       .deadLetters(OutboundKeys.DEAD, options.streamMaxLen())

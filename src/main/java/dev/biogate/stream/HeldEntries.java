@@ -29,22 +29,19 @@ import java.util.concurrent.TimeoutException;
  * <p>
  * An entry {@link Outcome#park parked} on its receiver (a destination with as many requests under way as it may
  * have) waits outside the slots ({@link StreamPolicy#maxParked}) and is offered again, oldest first, as soon as the
- * handler says that receiver finished one ({@link StreamHandler#onReceiverFree}), or after
- * {@value #PARKED_RECHECK_MS} ms should that word never come. Before parking, a destination that answered in seconds
- * held one slot per request on the wire, and a backlog for it took every slot from the others.
+ * handler says that receiver finished one ({@link StreamHandler#onReceiverFree}); every {@value #PARKED_RECHECK_MS} ms
+ * each receiver with entries parked is offered one anyway, should that word have been missed. Past
+ * {@link StreamPolicy#maxParked} a further one is set aside, and the engine reads on: stopping the reads instead (for a
+ * receiver that kept answering) left a healthy destination 76 s behind a slow one that a steady flow outran. Before
+ * parking, a destination that answered in seconds held one slot per request on the wire, and a backlog for it took
+ * every slot from the others.
  */
 final class HeldEntries {
 
   private static final Logger LOG = LoggerFactory.getLogger(HeldEntries.class);
   private static final long MAX_REDIS_RETRY_MS = 5_000;
-  /** A parked entry is offered again after this long if its receiver's word that it finished one never came. */
+  /** How often each receiver with entries parked is offered one, should its word that it finished one be missed. */
   static final long PARKED_RECHECK_MS = 5_000;
-  /**
-   * A receiver with entries parked on it that finished no attempt for this long (since the last it finished, or since
-   * its first entry parked) is slow: past {@code maxParked}, its next parked entry is set aside; one that keeps
-   * finishing makes the engine stop reading instead, for the moments that takes.
-   */
-  static final long SLOW_RECEIVER_MS = 5_000;
 
   /** Handlers that could not reach Redis: one line per interval while it lasts. */
   private final ThrottledLog redisTrouble = new ThrottledLog();
@@ -65,12 +62,8 @@ final class HeldEntries {
   /** Entries parked on their receivers, oldest first, by receiver. */
   private final Map<String, ArrayDeque<Held>> parked = new HashMap<>();
   private int parkedCount;
-  /**
-   * Per receiver: when it last finished an attempt, or when its first entry parked after a time with none parked
-   * (ms). A burst's first wave parks before any answer has come back: counted from the last answer, an hour ago, a
-   * healthy destination answering in 0.7 s was slow, and 140 of 300 deliveries to it were set aside.
-   */
-  private final Map<String, Long> progressMs = new HashMap<>();
+  private long parkedChars;
+  private long recheckTimer = -1;
   /** The engine's context, known from the first entry taken: where a receiver's word is acted on. */
   private ContextInternal context;
   private boolean stopping;
@@ -136,6 +129,9 @@ final class HeldEntries {
     }
     if (context == null) {
       context = (ContextInternal) vertx.getOrCreateContext();
+      if (policy.maxParked() > 0) {
+        recheckTimer = vertx.setPeriodic(PARKED_RECHECK_MS, t -> List.copyOf(parked.keySet()).forEach(this::resume));
+      }
     }
     Held h = new Held(e);
     held.put(e.id(), h);
@@ -163,6 +159,8 @@ final class HeldEntries {
         if (h.timer >= 0) {
           vertx.cancelTimer(h.timer);
           release(h);
+        } else if (h.parkedOn != null) {
+          release(h);
         }
       }
     });
@@ -171,6 +169,9 @@ final class HeldEntries {
   /** No new attempts: entries waiting for one stay pending in Redis. */
   void stop() {
     stopping = true;
+    if (recheckTimer >= 0) {
+      vertx.cancelTimer(recheckTimer);
+    }
     held.values().forEach(h -> {
       if (h.timer >= 0) {
         vertx.cancelTimer(h.timer);
@@ -355,47 +356,33 @@ final class HeldEntries {
   /**
    * Parks the entry on {@code receiver} ({@link Outcome#park}): left idle for others as a kept entry is, and offered
    * again when the receiver finishes an attempt ({@link #resume}); an entry offered so that parks again goes back to
-   * the front. With {@code maxParked} entries parked, one whose receiver has finished nothing for
-   * {@value #SLOW_RECEIVER_MS} ms is set aside instead.
+   * the front. With {@code maxParked} entries (or {@code maxParkedChars}) parked, it is set aside instead.
    */
   private void park(Held h, String receiver) {
     if (stopping) {
       release(h);
       return;
     }
-    if (parkedCount >= policy.maxParked() && slow(receiver)) {
+    long chars = h.entry.chars();
+    if (parkedCount >= policy.maxParked() || parkedChars + chars > policy.maxParkedChars()) {
       setAside(h, parkedCount + " entries are parked on their receivers");
       return;
     }
     stats.parked.increment();
     h.parkedOn = receiver;
-    ArrayDeque<Held> queue = parked.get(receiver);
-    if (queue == null) {
-      queue = new ArrayDeque<>();
-      parked.put(receiver, queue);
-      progressMs.put(receiver, System.currentTimeMillis());
-    }
+    h.parkedChars = chars;
+    ArrayDeque<Held> queue = parked.computeIfAbsent(receiver, r -> new ArrayDeque<>());
     if (h.resumed) {
       queue.addFirst(h);
     } else {
       queue.addLast(h);
     }
     parkedCount++;
-    h.timer = vertx.setTimer(PARKED_RECHECK_MS, t -> {
-      h.timer = -1;
-      unpark(h);
-      h.resumed = true;
-      attempt(h);
-    });
+    parkedChars += chars;
     // It no longer holds a slot: a read that waited for room may run.
     if (room() >= Math.max(1, policy.maxHeld() / 2)) {
       roomFreed.run();
     }
-  }
-
-  private boolean slow(String receiver) {
-    Long last = progressMs.get(receiver);
-    return last == null || System.currentTimeMillis() - last >= SLOW_RECEIVER_MS;
   }
 
   /** The handler's word, from any thread, that {@code receiver} finished an attempt. */
@@ -411,7 +398,6 @@ final class HeldEntries {
    * receiver (whose share may have grown with this one's finished attempt); one taken over meanwhile is let go of.
    */
   private void resume(String receiver) {
-    progressMs.put(receiver, System.currentTimeMillis());
     ArrayDeque<Held> queue = parked.get(receiver);
     if (queue == null && !parked.isEmpty()) {
       queue = parked.values().iterator().next();
@@ -438,11 +424,8 @@ final class HeldEntries {
       parked.remove(h.parkedOn);
     }
     parkedCount--;
+    parkedChars -= h.parkedChars;
     h.parkedOn = null;
-    if (h.timer >= 0) {
-      vertx.cancelTimer(h.timer);
-      h.timer = -1;
-    }
   }
 
   /**
@@ -533,6 +516,8 @@ final class HeldEntries {
     String waitingFor;
     /** The receiver this entry is parked on; null: not parked. */
     String parkedOn;
+    /** Its {@link StreamEntry#chars} while parked. */
+    long parkedChars;
     /** Offered again after parking: if it parks again, it goes back to the front. */
     boolean resumed;
     boolean lost;

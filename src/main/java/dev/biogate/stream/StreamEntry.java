@@ -28,6 +28,17 @@ public record StreamEntry(String id, Map<String, String> fields) {
     return new JsonObject(text != null && text.startsWith("\uFEFF") ? text.substring(1) : text);
   }
 
+  /** The characters of its field names and values: what holding it costs, roughly (twice this in bytes). */
+  public long chars() {
+    long n = id.length();
+    if (fields != null) {
+      for (Map.Entry<String, String> f : fields.entrySet()) {
+        n += f.getKey().length() + (f.getValue() == null ? 0 : f.getValue().length());
+      }
+    }
+    return n;
+  }
+
   /** Deleted from the stream while it was pending: nothing is left to handle. */
   public boolean deleted() {
     return fields == null;

@@ -27,6 +27,7 @@ public final class StreamPolicy {
   private long idleClaimMs = 30_000;
   private int maxWaiting = -1;
   private int maxParked;
+  private long maxParkedChars = Long.MAX_VALUE;
   private long reapIntervalMs = -1;
   private long trimIntervalMs = 1_000;
   private long commandTimeoutMs = 5_000;
@@ -58,6 +59,8 @@ public final class StreamPolicy {
   public StreamPolicy maxWaiting(int n) { this.maxWaiting = Math.max(0, n); return this; }
   /** Entries parked on their receivers beyond {@code maxHeld} ({@link #maxParked()}); default 0. */
   public StreamPolicy maxParked(int n) { this.maxParked = Math.max(0, n); return this; }
+  /** The characters of the entries parked at once ({@link StreamEntry#chars}); default unbounded. */
+  public StreamPolicy maxParkedChars(long n) { this.maxParkedChars = Math.max(0, n); return this; }
   /** Pause between reads that found nothing. */
   public StreamPolicy pollMs(long ms) { this.pollMs = Math.max(1, ms); return this; }
   /**
@@ -125,12 +128,13 @@ public final class StreamPolicy {
 
   /**
    * Entries that may wait {@link Outcome#park parked} on their receivers beyond {@link #maxHeld}: they hold no slot,
-   * so the engine reads on past them; with this many parked, one more whose receiver has finished nothing for a
-   * while is set aside instead (as a wait on its receiver past {@link #maxWaiting} is), and while its receiver keeps
-   * finishing attempts the engine reads no more until some of them are done. 0 (default): none, a park is an
-   * ordinary wait on the receiver.
+   * so the engine reads on past them; with this many parked (or {@link #maxParkedChars} of them), one more is set
+   * aside instead (as a wait on its receiver past {@link #maxWaiting} is), and the engine still reads on. 0
+   * (default): none, a park is an ordinary wait on the receiver.
    */
   public int maxParked() { return maxParked; }
+
+  public long maxParkedChars() { return maxParkedChars; }
   public long reapIntervalMs() { return reapIntervalMs > 0 ? reapIntervalMs : Math.max(50, heartbeatTtlMs / 4); }
   public long trimIntervalMs() { return trimIntervalMs; }
   public long commandTimeoutMs() { return commandTimeoutMs; }

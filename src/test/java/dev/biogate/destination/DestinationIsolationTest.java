@@ -59,7 +59,7 @@ class DestinationIsolationTest extends HarnessTest {
 
   /**
    * Two slow destinations at once: the second takes half of what the first leaves, and some slots stay free. Their
-   * deliveries past the 128 parked may be set aside (they come back once idle), so that is not asserted here.
+   * deliveries past the parked ceiling may be set aside (they come back once idle), so that is not asserted here.
    */
   @Test
   @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
@@ -135,7 +135,7 @@ class DestinationIsolationTest extends HarnessTest {
           assertEquals(events, healthy.deliveries(), "each delivered once");
           slow.forEach(r -> assertEquals(events, r.deliveries(), "each delivered once"));
           if (slowOnes == 1) {
-            // 48 of the slow one's deliveries and 64 of the healthy one's parked at most: under the 128 kept parked.
+            // 48 of the slow one's deliveries and 64 of the healthy one's parked at most: under the 1,024 kept parked.
             assertEquals(0, g.outboundStats().setAside(), "parked, not set aside");
           }
           return null;

@@ -1,0 +1,102 @@
+package dev.biogate.stream;
+
+import dev.biogate.support.Eventually;
+import dev.biogate.support.RedisClientTest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Entries parked on a receiver that keeps answering but falls behind do not stop the reads. With its parked entries at
+ * the ceiling, the engine used to stop reading while that receiver kept finishing attempts (it was not "slow"), so
+ * every entry behind its backlog waited for the backlog: a drill saw a healthy destination fall 76 s behind one that
+ * answered in 3-9 s under a steady 10 events a second. Past the ceiling such an entry is set aside now, and the
+ * engine reads on.
+ */
+class ParkingTest extends RedisClientTest {
+
+  private static final String STREAM = "bg:test:{park}:s";
+  private static final String GROUP = "g";
+  private static final int BACKLOG = 200;
+
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  void aReceiverThatKeepsAnsweringButFallsBehindDoesNotStopTheReads(Vertx vertx, VertxTestContext ctx) {
+    Map<String, AtomicInteger> handledA = new ConcurrentHashMap<>();
+    List<String> handledB = new CopyOnWriteArrayList<>();
+    int[] aWhenBWasDone = {-1};
+    AtomicInteger busyA = new AtomicInteger();
+    List<Consumer<String>> freed = new CopyOnWriteArrayList<>();
+    StreamHandler handler = new StreamHandler() {
+      @Override
+      public Future<Outcome> handle(StreamEntry e) {
+        if ("B".equals(e.get("r"))) {
+          handledB.add(e.get("n"));
+          if (handledB.size() == 5) {
+            aWhenBWasDone[0] = handledA.size();
+          }
+          return Future.succeededFuture(Outcome.done());
+        }
+        // Receiver A works on two at once and answers each in 50 ms: always answering, never fast enough to keep up.
+        if (busyA.get() >= 2) {
+          return Future.succeededFuture(Outcome.park("A"));
+        }
+        busyA.incrementAndGet();
+        return vertx.timer(50, TimeUnit.MILLISECONDS).map(t -> {
+          handledA.computeIfAbsent(e.get("n"), n -> new AtomicInteger()).incrementAndGet();
+          busyA.decrementAndGet();
+          freed.forEach(l -> l.accept("A"));
+          return Outcome.done();
+        });
+      }
+
+      @Override
+      public void onReceiverFree(Consumer<String> listener) {
+        freed.add(listener);
+      }
+    };
+    StreamPolicy policy = new StreamPolicy(STREAM, GROUP).soleReader(true).maxHeld(4).maxWaiting(2).maxParked(8)
+      .pollMs(20).idlePollMaxMs(100).heartbeatTtlMs(3_000).idleClaimMs(1_000);
+    StreamStats stats = new StreamStats();
+    StreamEngine engine = new StreamEngine(redis, policy, "c1", handler, stats);
+    List<Request> adds = new ArrayList<>();
+    for (int i = 0; i < BACKLOG; i++) {
+      adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("r").arg("A").arg("n").arg(i));
+    }
+    for (int i = 0; i < 5; i++) {
+      adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("r").arg("B").arg("n").arg(i));
+    }
+    redis.send(Request.cmd(Command.DEL).arg(STREAM))
+      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("$").arg("MKSTREAM")))
+      .compose(v -> redis.batch(adds))
+      .compose(v -> vertx.deployVerticle(engine))
+      .compose(id -> Eventually.until(vertx, () -> Future.succeededFuture(handledB.size() == 5), 20_000, "B's entries handled"))
+      // The set-aside ones come back once idle (twice idleClaimMs here, on the same instance), each handled once.
+      .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(handledA.size() == BACKLOG), 40_000,
+        "every entry of A handled"))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertTrue(aWhenBWasDone[0] < BACKLOG / 2,
+          "B's entries waited for A's backlog: " + aWhenBWasDone[0] + " of A's " + BACKLOG + " were done first");
+        assertTrue(stats.setAside() > 0, "A's entries past the parked ceiling were set aside");
+        assertEquals(List.of(), handledA.entrySet().stream().filter(e -> e.getValue().get() != 1).map(Map.Entry::getKey).toList(),
+          "each of A's entries handled once");
+        ctx.completeNow();
+      })));
+  }
+}
