@@ -364,7 +364,9 @@ final class HeldEntries {
       return;
     }
     long chars = h.entry.chars();
-    if (parkedCount >= policy.maxParked() || parkedChars + chars > policy.maxParkedChars()) {
+    // One offered again from the front goes back there even at the ceiling: newer ones read meanwhile must not push
+    // it out (a few over, at most one per attempt under way).
+    if (!h.resumed && (parkedCount >= policy.maxParked() || parkedChars + chars > policy.maxParkedChars())) {
       setAside(h, parkedCount + " entries are parked on their receivers");
       return;
     }
