@@ -239,6 +239,15 @@ public final class RedisMode {
     return null;
   }
 
+  /** A count a server reports ({@code connected_slaves}, a Sentinel's {@code num-slaves}): 0 when absent or unreadable. */
+  static int count(String value) {
+    try {
+      return value == null ? 0 : Math.max(0, Integer.parseInt(value.trim()));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
   /** What is wrong with naming a server of {@code mode} as {@code type}, or {@code null} when nothing is. */
   static String problem(RedisConfig.Type type, String endpoint, String mode) {
     if (mode == null || mode.equalsIgnoreCase(type.name())) {

@@ -519,12 +519,7 @@ public final class ReplicaWatch {
    * replica the master is about to have again.
    */
   static int attachedReplicas(String info) {
-    String n = RedisMode.field(info, "connected_slaves");
-    try {
-      return n == null ? 0 : Integer.parseInt(n.trim());
-    } catch (NumberFormatException e) {
-      return 0;
-    }
+    return RedisMode.count(RedisMode.field(info, "connected_slaves"));
   }
 
   /**

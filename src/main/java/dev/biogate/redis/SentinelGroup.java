@@ -248,19 +248,11 @@ public final class SentinelGroup {
           if (!names(name -> field(r, name), runId, address)) {
             return Future.succeededFuture(Standing.DENIED);
           }
-          replicas = Math.max(replicas, count(field(r, "num-slaves")));
+          replicas = Math.max(replicas, RedisMode.count(field(r, "num-slaves")));
         }
       }
       return Future.succeededFuture(new Standing(answered > sentinels.size() / 2, false, replicas));
     });
-  }
-
-  private static int count(String value) {
-    try {
-      return value == null ? 0 : Math.max(0, Integer.parseInt(value));
-    } catch (NumberFormatException e) {
-      return 0;
-    }
   }
 
   /**
