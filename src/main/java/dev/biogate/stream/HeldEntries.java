@@ -31,7 +31,8 @@ import java.util.concurrent.TimeoutException;
  * have) waits outside the slots ({@link StreamPolicy#maxParked}) and is offered again, oldest first, as soon as the
  * handler says that receiver finished one ({@link StreamHandler#onReceiverFree}); every {@value #PARKED_RECHECK_MS} ms
  * each receiver with entries parked is offered one anyway, should that word have been missed. Past
- * {@link StreamPolicy#maxParked} a further one is set aside, and the engine reads on: stopping the reads instead (for a
+ * {@link StreamPolicy#maxParked} the newest on the receiver with the most parked is set aside (the receiver that fell
+ * behind pays, not the next entry's), and the engine reads on: stopping the reads instead (for a
  * receiver that kept answering) left a healthy destination 76 s behind a slow one that a steady flow outran. Before
  * parking, a destination that answered in seconds held one slot per request on the wire, and a backlog for it took
  * every slot from the others.
@@ -356,7 +357,8 @@ final class HeldEntries {
   /**
    * Parks the entry on {@code receiver} ({@link Outcome#park}): left idle for others as a kept entry is, and offered
    * again when the receiver finishes an attempt ({@link #resume}); an entry offered so that parks again goes back to
-   * the front. With {@code maxParked} entries (or {@code maxParkedChars}) parked, it is set aside instead.
+   * the front. With {@code maxParked} entries (or {@code maxParkedChars}) parked, the newest on the receiver with the
+   * most parked is set aside to make room ({@link #newestOfTheMostParked}), or this one if its receiver has as many.
    */
   private void park(Held h, String receiver) {
     if (stopping) {
@@ -366,9 +368,13 @@ final class HeldEntries {
     long chars = h.entry.chars();
     // One offered again from the front goes back there even at the ceiling: newer ones read meanwhile must not push
     // it out (a few over, at most one per attempt under way).
-    if (!h.resumed && (parkedCount >= policy.maxParked() || parkedChars + chars > policy.maxParkedChars())) {
-      setAside(h, parkedCount + " entries are parked on their receivers");
-      return;
+    while (!h.resumed && (parkedCount >= policy.maxParked() || parkedChars + chars > policy.maxParkedChars())) {
+      Held newest = newestOfTheMostParked(receiver);
+      if (newest == null) {
+        setAside(h, parkedCount + " entries are parked on their receivers");
+        return;
+      }
+      setAside(newest, parkedCount + " entries are parked on their receivers, most on " + newest.parkedOn);
     }
     stats.parked.increment();
     h.parkedOn = receiver;
@@ -385,6 +391,23 @@ final class HeldEntries {
     if (room() >= Math.max(1, policy.maxHeld() / 2)) {
       roomFreed.run();
     }
+  }
+
+  /**
+   * Past the ceiling, the entry that gives way: the newest parked on the receiver with the most parked, if that is
+   * another receiver with more than {@code receiver} has; null: the entry for {@code receiver} gives way itself. So the
+   * receiver that fell behind pays for its backlog: whichever entry came next was set aside before, and a healthy
+   * destination's deliveries, parked for a moment past its pace, came back 77-87 s late behind a slow one's.
+   */
+  private Held newestOfTheMostParked(String receiver) {
+    ArrayDeque<Held> own = parked.get(receiver);
+    ArrayDeque<Held> most = null;
+    for (ArrayDeque<Held> q : parked.values()) {
+      if (most == null || q.size() > most.size()) {
+        most = q;
+      }
+    }
+    return most == null || most == own || most.size() <= (own == null ? 0 : own.size()) ? null : most.peekLast();
   }
 
   /** The handler's word, from any thread, that {@code receiver} finished an attempt. */
