@@ -5,7 +5,9 @@
 -- ARGV[1] rate: tokens added per second (the destination's ratePerSec)
 -- ARGV[2] burst: the most tokens the bucket holds (at least 1)
 -- ARGV[3] now, epoch milliseconds (the caller's clock; a bucket never refills backwards when clocks disagree)
--- Returns {granted (1|0), wait_ms}: wait_ms is how long until the next token when none was granted.
+-- Returns {granted (1|0), wait_ms}: wait_ms is how long until the next token: the one this caller waits for when none
+-- was granted, the one after this caller's when one was (0: another is there now), so a caller with deliveries waiting
+-- knows when to ask again instead of asking every few milliseconds.
 --
 -- Atomicity: read, refill, take and write are one step, so two instances can never both take the last token; over
 -- any interval of t seconds at most burst + rate * t deliveries start, however many instances send.
@@ -24,7 +26,8 @@ local wait = 0
 if tokens >= 1 then
   tokens = tokens - 1
   granted = 1
-else
+end
+if tokens < 1 then
   wait = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))

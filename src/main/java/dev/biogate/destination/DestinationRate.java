@@ -29,11 +29,18 @@ final class DestinationRate {
     return Math.max(1, Math.ceil(ratePerSec));
   }
 
-  /** 0 when a token was taken (send now), else how many milliseconds until the next one. */
-  Future<Long> take(String destination, double ratePerSec, long nowMs) {
+  /**
+   * What the bucket said: {@code granted}, a token was taken (send now); {@code nextMs}, how long until the next token
+   * (the one to wait for when none was granted, at least 1; the one after this when one was, 0 if another is there).
+   */
+  record Token(boolean granted, long nextMs) {
+  }
+
+  Future<Token> take(String destination, double ratePerSec, long nowMs) {
     return script.run(redis, List.of(OutboundKeys.rate(destination)),
         List.of(Double.toString(ratePerSec), Double.toString(burst(ratePerSec)), Long.toString(nowMs)))
       .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
-      .map(r -> r.get(0).toInteger() == 1 ? 0L : Math.max(1, r.get(1).toLong()));
+      .map(r -> r.get(0).toInteger() == 1 ? new Token(true, Math.max(0, r.get(1).toLong()))
+        : new Token(false, Math.max(1, r.get(1).toLong())));
   }
 }

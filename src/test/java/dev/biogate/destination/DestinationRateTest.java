@@ -50,11 +50,12 @@ class DestinationRateTest {
     for (int step = 0; step <= 1_000; step++) {
       long now = 1_000_000 + step * 10L;
       for (DestinationRate instance : instances) {
-        run = run.compose(v -> instance.take(name, 4, now).map(wait -> {
-          if (wait == 0) {
+        run = run.compose(v -> instance.take(name, 4, now).map(token -> {
+          if (token.granted()) {
             granted.incrementAndGet();
+            assertTrue(token.nextMs() >= 0 && token.nextMs() <= 250, "the wait until the token after this: " + token.nextMs());
           } else {
-            assertTrue(wait >= 1 && wait <= 250, "the wait until the next token: " + wait);
+            assertTrue(token.nextMs() >= 1 && token.nextMs() <= 250, "the wait until the next token: " + token.nextMs());
           }
           return null;
         }));
@@ -82,8 +83,8 @@ class DestinationRateTest {
     }
     for (int step = 0; step < 100; step++) {
       long now = 5_000 + step * 10L;
-      run = run.compose(v -> behind.take(name, 2, now).map(wait -> {
-        if (wait == 0) {
+      run = run.compose(v -> behind.take(name, 2, now).map(token -> {
+        if (token.granted()) {
           granted.incrementAndGet();
         }
         return null;
