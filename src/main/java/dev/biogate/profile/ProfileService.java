@@ -266,6 +266,7 @@ public final class ProfileService {
       if (version == ProfileStore.OLDER) {
         return Patched.OLDER;
       }
+      overtaken(username);
       l1.outdate(username, version);
       return Patched.NO_COPY;
     });
@@ -276,6 +277,7 @@ public final class ProfileService {
    * can beat), this instance's L1 copy, and (by the write's invalidation) every other instance's.
    */
   public Future<Void> purge(String username) {
+    overtaken(username);
     l1.invalidate(username);
     return l2.purge(username).map(version -> {
       l1.invalidate(username, version);
@@ -289,6 +291,7 @@ public final class ProfileService {
    */
   public void invalidateLocal(String username, long version, boolean drop) {
     if (drop) {
+      overtaken(username);
       l1.invalidate(username, version);
       return;
     }
@@ -304,8 +307,20 @@ public final class ProfileService {
           peek.handle(ar);
         });
       }
+      overtaken(username);
     }
     l1.outdate(username, version);
+  }
+
+  /**
+   * A change was written while a resolution of {@code username} is in flight: the reads that joined it began before
+   * the change and get what it brings back (the newer shared copy if there is one, else the copy it fetched, which the
+   * change kept out of the caches); a read from now on starts a resolution of its own, which waits for the fetch lock
+   * and fetches again if the change left no copy. Joining the older one, a read made after a webhook was handled was
+   * answered the copy from before it (a drill: 1.2 s later, while another instance served the new one).
+   */
+  private void overtaken(String username) {
+    inflight.remove(username);
   }
 
   /** The username whose cached profile holds this link id, or {@code null} if no cached profile does. */

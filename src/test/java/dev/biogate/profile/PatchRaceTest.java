@@ -62,6 +62,35 @@ class PatchRaceTest extends HarnessTest {
     }));
   }
 
+  /**
+   * Case A, read again: a read on A made after the webhook was handled joins the fetch still in flight, and must get
+   * the new bio the webhook published, not the older copy the fetch brings back (a drill: the joined read was answered
+   * the old bio, 1.2 s later, while B served the new one).
+   */
+  @Test
+  void aReadThatJoinsTheFetchAfterTheWebhookWasHandledGetsTheNewBio(VertxTestContext ctx) {
+    twoGateways().compose(g -> repeat(i -> {
+      String user = "race-join-" + i;
+      return h.putProfile(user, Profiles.withBio("old bio"))
+        .compose(v -> h.fault(new JsonObject().put("mode", "slow").put("latency_ms", 1_500)))
+        .compose(v -> {
+          Future<HttpResponse<Buffer>> firstRead = h.get(g[0], "/v1/profiles/" + user);
+          return raceWebhook(g, user, "join-" + i, 1, true)
+            .compose(v2 -> {
+              if (firstRead.isComplete()) {
+                return Future.failedFuture("the first fetch ended before the webhook was handled: the race was not run");
+              }
+              return Profiles.bio(h, g[0], user);
+            })
+            .compose(joined -> firstRead.map(first -> "joined:" + joined));
+        })
+        .compose(joined -> h.fault(OK).map(joined));
+    })).onComplete(ctx.succeeding(outcomes -> {
+      ctx.verify(() -> report("A-joined", outcomes));
+      ctx.completeNow();
+    }));
+  }
+
   /** Case B: a stale copy on both instances, a background revalidation in flight, then the webhook. */
   @Test
   void aWebhookDuringABackgroundRevalidationLeavesTheNewBioOnEveryInstance(VertxTestContext ctx) {
