@@ -85,6 +85,11 @@ public final class RedisPersistence {
       });
     }
 
+    /** What the last look that learnt something said: the server keeps nothing across a restart; null: not known. */
+    public synchronized Boolean keepsNothingNow() {
+      return keptNothing;
+    }
+
     /** Looks completed so far (also those that learnt nothing). */
     public long checks() {
       return checks.get();

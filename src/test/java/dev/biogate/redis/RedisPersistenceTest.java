@@ -108,9 +108,14 @@ class RedisPersistenceTest {
       })
       .compose(v -> {
         assertEquals(0L, warnings.get(), "with AOF: not warned " + capture.lines());
+        assertEquals(Boolean.FALSE, watch[0].keepsNothingNow(), "with AOF: keeps its data");
         return setAof("no");
       })
       .compose(v -> Eventually.until(vertx, () -> io.vertx.core.Future.succeededFuture(warnings.get() == 1), 10_000, "warned"))
+      .map(v -> {
+        assertEquals(Boolean.TRUE, watch[0].keepsNothingNow(), "without AOF or save points: keeps nothing");
+        return v;
+      })
       .compose(v -> checks(vertx, watch[0], 5))
       .compose(v -> {
         assertEquals(1L, warnings.get(), "warned once for one change: " + capture.lines());
