@@ -58,16 +58,21 @@ export const options = {
 export function setup() {
   requireGateway();
   let res = null;
-  for (let i = 0; i < WARMUP_REQUESTS; i++) {
+  // A copy cached a while ago answers STALE while the gateway refreshes it in the background: a few more reads
+  // (up to 4 s) let the refresh land, so the measured reads start on a fresh copy.
+  for (let i = 0; i < WARMUP_REQUESTS + 20; i++) {
     res = http.get(URL, { tags: { name: 'setup: warm profile' } });
+    if (i >= WARMUP_REQUESTS - 1 && res.status === 200 && header(res, 'X-Cache') === 'HIT') {
+      break;
+    }
     sleep(0.2);
   }
   if (!res || res.status !== 200) {
     throw new Error('warm-up GET ' + URL + ' did not answer 200: ' + snippet(res));
   }
   const xCache = header(res, 'X-Cache');
-  if (xCache !== 'HIT') {
-    console.warn('after ' + WARMUP_REQUESTS + ' warm-up reads X-Cache is "' + xCache +
+  if (xCache !== 'HIT' && xCache !== 'STALE') {
+    console.warn('after the warm-up reads X-Cache is "' + xCache +
       '" (expected HIT); the cache_hit threshold will probably fail');
   }
   return { url: URL };
