@@ -103,6 +103,11 @@ public final class ClusterRedis implements Redis {
     });
   }
 
+  /** The master serving {@code key}'s slot in the topology known now ({@code host:port}), or null. */
+  public String masterOf(String key) {
+    return topology.master(ClusterTopology.slot(key));
+  }
+
   @Override
   public Future<Response> send(Request request) {
     Context caller = Vertx.currentContext();

@@ -101,6 +101,11 @@ final class ClusterTopology {
     return keys == null || keys.isEmpty() ? -1 : ZModem.generate(keys.get(0));
   }
 
+  /** The slot of {@code key} (hash tags honoured). */
+  static int slot(String key) {
+    return ZModem.generate(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   /** The slot of a pipeline: that of its first keyed command (the gateway's batches keep one hash tag); -1 if none. */
   static int slot(List<Request> requests) {
     for (Request r : requests) {

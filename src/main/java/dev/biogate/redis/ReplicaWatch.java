@@ -148,6 +148,28 @@ public final class ReplicaWatch {
     throw new IllegalArgumentException("not watched: " + key);
   }
 
+  /**
+   * The watched index whose master serves {@code key} too: on a Cluster, the first shard (or other key) on the master
+   * of {@code key}'s slot, -1 when none is watched there (or the topology is not known yet); on one server, shard 0.
+   * For a write whose key is not watched itself (a webhook's route pin) but must be as durable as the shards' writes.
+   */
+  public int indexOnMasterOf(String key) {
+    if (!(redis instanceof ClusterRedis)) {
+      return 0;
+    }
+    ClusterRedis cluster = (ClusterRedis) redis;
+    String master = cluster.masterOf(key);
+    if (master == null) {
+      return -1;
+    }
+    for (int i = 0; i < shards + others.size(); i++) {
+      if (master.equals(cluster.masterOf(keyOf(i)))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** What Redis Cluster hashes: the text between the first braces when non-empty, else the whole key. */
   static String hashTag(String key) {
     int open = key.indexOf('{');
