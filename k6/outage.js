@@ -32,8 +32,9 @@ const PROFILES = envList('OUTAGE_PROFILES', 'demo,alice,bob');
 const RATE = envInt('RATE', 50);
 const DURATION = env('DURATION', '40s');
 const OUTAGE_AT = env('OUTAGE_AT', '10s');
-const PRE_VUS = envInt('PRE_VUS', 10);
 const MAX_VUS = envInt('MAX_VUS', 100);
+// Half a second of arrivals started before the run (at least 25): VUs k6 adds mid-run come too late.
+const PRE_VUS = Math.min(MAX_VUS, envInt('PRE_VUS', Math.max(25, Math.ceil(RATE / 2))));
 const P99_MS = envFloat('P99_MS', 250);
 const CHECK_UNCACHED = env('CHECK_UNCACHED', '1') === '1';
 
