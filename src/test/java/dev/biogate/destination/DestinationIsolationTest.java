@@ -32,6 +32,12 @@ class DestinationIsolationTest extends HarnessTest {
 
   private static final int EVENTS = 120;
 
+  /**
+   * A destination that is down: the other one gets every event meanwhile, and once it is back it gets its whole backlog
+   * without any of it set aside. Its deliveries waited for its breaker held slots, and past 16 of them they were set
+   * aside: a re-drill saw 139 of 301 come back only with the idle claim, 30-61 s after the destination was back. They
+   * are parked on it now, and one is offered again each time its breaker may let a probe through.
+   */
   @Test
   @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
   void aDestinationThatIsDownDoesNotHoldBackTheOthers(VertxTestContext ctx) {
@@ -172,6 +178,9 @@ class DestinationIsolationTest extends HarnessTest {
         })
         .map(v -> {
           assertEquals(EVENTS, healthy.deliveries(), "each delivered once");
+          if (troubledAnswers == 503) {
+            assertEquals(0, g.outboundStats().setAside(), "the down destination's deliveries parked, not set aside");
+          }
           return null;
         }));
     }).onComplete(ctx.succeedingThenComplete());
