@@ -145,6 +145,11 @@ public final class DestinationSender implements StreamHandler {
     freed.add(listener);
   }
 
+  @Override
+  public String receiverOf(StreamEntry e) {
+    return e.get("destination");
+  }
+
   /**
    * The send is the one step that cannot be taken back, so ownership is confirmed right before it (after the breaker
    * and the rate said go): an entry kept while the breaker was open or the rate said wait was left idle, and another

@@ -28,6 +28,15 @@ public interface StreamHandler {
   default void onReceiverFree(java.util.function.Consumer<String> listener) {
   }
 
+  /**
+   * The receiver {@code entry} would be sent to, for a handler that parks entries on receivers: an entry read while
+   * older ones are parked on its receiver is parked behind them, without an attempt, so they go out oldest first.
+   * {@code null} (the default): not known, every entry read is attempted.
+   */
+  default String receiverOf(StreamEntry entry) {
+    return null;
+  }
+
   /** The engine's answer to "is this entry still mine to work on?", for one attempt of one entry. */
   @FunctionalInterface
   interface Ownership {

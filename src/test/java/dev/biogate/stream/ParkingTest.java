@@ -169,4 +169,76 @@ class ParkingTest extends RedisClientTest {
         ctx.completeNow();
       })));
   }
+
+  /**
+   * An entry read while older ones are parked on its receiver goes out after them: attempted at once, it took a place
+   * the receiver had just freed (a re-drill: 59 of 1,300 deliveries went out ahead of older ones parked on the same
+   * destination). Here the receiver's share grows while five entries are parked on it, and three more are read.
+   */
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  void anEntryReadWhileOlderOnesAreParkedGoesOutAfterThem(Vertx vertx, VertxTestContext ctx) {
+    List<Integer> started = new CopyOnWriteArrayList<>();
+    AtomicInteger busy = new AtomicInteger();
+    AtomicInteger limit = new AtomicInteger(1);
+    io.vertx.core.Promise<Void> first = io.vertx.core.Promise.promise();
+    List<Consumer<String>> freed = new CopyOnWriteArrayList<>();
+    StreamHandler handler = new StreamHandler() {
+      @Override
+      public Future<Outcome> handle(StreamEntry e) {
+        if (busy.get() >= limit.get()) {
+          return Future.succeededFuture(Outcome.park("A"));
+        }
+        busy.incrementAndGet();
+        int n = Integer.parseInt(e.get("n"));
+        started.add(n);
+        return (n == 0 ? first.future() : vertx.timer(5, TimeUnit.MILLISECONDS).<Void>mapEmpty()).map(v -> {
+          busy.decrementAndGet();
+          freed.forEach(l -> l.accept("A"));
+          return Outcome.done();
+        });
+      }
+
+      @Override
+      public void onReceiverFree(Consumer<String> listener) {
+        freed.add(listener);
+      }
+
+      @Override
+      public String receiverOf(StreamEntry e) {
+        return "A";
+      }
+    };
+    StreamPolicy policy = new StreamPolicy(STREAM, GROUP).soleReader(true).maxHeld(4).maxWaiting(2).maxParked(100)
+      .pollMs(10).idlePollMaxMs(20).heartbeatTtlMs(3_000).idleClaimMs(30_000);
+    StreamStats stats = new StreamStats();
+    StreamEngine engine = new StreamEngine(redis, policy, "c1", handler, stats);
+    redis.send(Request.cmd(Command.DEL).arg(STREAM))
+      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("$").arg("MKSTREAM")))
+      .compose(v -> redis.batch(adds(0, 6)))
+      .compose(v -> vertx.deployVerticle(engine))
+      .compose(id -> Eventually.until(vertx, () -> Future.succeededFuture(stats.parked() >= 5), 20_000, "five parked"))
+      .compose(v -> {
+        limit.set(10);
+        return redis.batch(adds(6, 9));
+      })
+      .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(stats.parked() >= 8 || started.size() > 1), 20_000,
+        "the later entries read"))
+      .compose(v -> {
+        first.complete();
+        return Eventually.until(vertx, () -> Future.succeededFuture(started.size() == 9), 20_000, "every entry started");
+      })
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8), started, "the order the entries went out in");
+        ctx.completeNow();
+      })));
+  }
+
+  private static List<Request> adds(int from, int to) {
+    List<Request> adds = new ArrayList<>();
+    for (int i = from; i < to; i++) {
+      adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("n").arg(i));
+    }
+    return adds;
+  }
 }
