@@ -104,7 +104,7 @@ class ParkingTest extends RedisClientTest {
    * Past the parked ceiling the entry set aside is the newest of the receiver with the most parked, not whichever came
    * next: a drill saw a destination that answered in 4 s fill the ceiling, and a healthy one's deliveries (parked for a
    * moment past its pace) were set aside with it and arrived 77-87 s late. Here a receiver answering in 10 ms, one
-   * entry at a time, comes after a 100-entry backlog for one that takes 100 ms, two at a time.
+   * entry at a time, comes after a 100-entry backlog for one that takes 50 ms, two at a time.
    */
   @Test
   @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
@@ -124,7 +124,7 @@ class ParkingTest extends RedisClientTest {
           return Future.succeededFuture(Outcome.park(r));
         }
         busy.get(r).incrementAndGet();
-        return vertx.timer(a ? 100 : 10, TimeUnit.MILLISECONDS).map(t -> {
+        return vertx.timer(a ? 50 : 10, TimeUnit.MILLISECONDS).map(t -> {
           handled.computeIfAbsent(r + e.get("n"), n -> new AtomicInteger()).incrementAndGet();
           busy.get(r).decrementAndGet();
           if (a) {
