@@ -71,21 +71,9 @@ class ParkingTest extends RedisClientTest {
         freed.add(listener);
       }
     };
-    StreamPolicy policy = new StreamPolicy(STREAM, GROUP).soleReader(true).maxHeld(4).maxWaiting(2).maxParked(8)
-      .pollMs(20).idlePollMaxMs(100).heartbeatTtlMs(3_000).idleClaimMs(1_000).reapIntervalMs(50);
     StreamStats stats = new StreamStats();
-    StreamEngine engine = new StreamEngine(redis, policy, "c1", handler, stats);
-    List<Request> adds = new ArrayList<>();
-    for (int i = 0; i < BACKLOG; i++) {
-      adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("r").arg("A").arg("n").arg(i));
-    }
-    for (int i = 0; i < 5; i++) {
-      adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("r").arg("B").arg("n").arg(i));
-    }
-    redis.send(Request.cmd(Command.DEL).arg(STREAM))
-      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("$").arg("MKSTREAM")))
-      .compose(v -> redis.batch(adds))
-      .compose(v -> vertx.deployVerticle(engine))
+    StreamEngine engine = new StreamEngine(redis, CEILING_OF_8, "c1", handler, stats);
+    start(vertx, engine, backlogThenFiveForB())
       .compose(id -> Eventually.until(vertx, () -> Future.succeededFuture(handledB.size() == 5), 20_000, "B's entries handled"))
       // The set-aside ones come back once idle (twice idleClaimMs here, on the same instance), each handled once.
       .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(handledA.size() == BACKLOG), 40_000,
@@ -142,21 +130,9 @@ class ParkingTest extends RedisClientTest {
         freed.add(listener);
       }
     };
-    StreamPolicy policy = new StreamPolicy(STREAM, GROUP).soleReader(true).maxHeld(4).maxWaiting(2).maxParked(8)
-      .pollMs(20).idlePollMaxMs(100).heartbeatTtlMs(3_000).idleClaimMs(1_000).reapIntervalMs(50);
     StreamStats stats = new StreamStats();
-    StreamEngine engine = new StreamEngine(redis, policy, "c1", handler, stats);
-    List<Request> adds = new ArrayList<>();
-    for (int i = 0; i < BACKLOG; i++) {
-      adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("r").arg("A").arg("n").arg(i));
-    }
-    for (int i = 0; i < 5; i++) {
-      adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("r").arg("B").arg("n").arg(i));
-    }
-    redis.send(Request.cmd(Command.DEL).arg(STREAM))
-      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("$").arg("MKSTREAM")))
-      .compose(v -> redis.batch(adds))
-      .compose(v -> vertx.deployVerticle(engine))
+    StreamEngine engine = new StreamEngine(redis, CEILING_OF_8, "c1", handler, stats);
+    start(vertx, engine, backlogThenFiveForB())
       .compose(id -> Eventually.until(vertx, () -> Future.succeededFuture(handled.size() == BACKLOG + 5), 40_000,
         "every entry handled"))
       .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
@@ -213,10 +189,7 @@ class ParkingTest extends RedisClientTest {
       .pollMs(10).idlePollMaxMs(20).heartbeatTtlMs(3_000).idleClaimMs(30_000);
     StreamStats stats = new StreamStats();
     StreamEngine engine = new StreamEngine(redis, policy, "c1", handler, stats);
-    redis.send(Request.cmd(Command.DEL).arg(STREAM))
-      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("$").arg("MKSTREAM")))
-      .compose(v -> redis.batch(adds(0, 6)))
-      .compose(v -> vertx.deployVerticle(engine))
+    start(vertx, engine, adds(0, 6))
       .compose(id -> Eventually.until(vertx, () -> Future.succeededFuture(stats.parked() >= 5), 20_000, "five parked"))
       .compose(v -> {
         limit.set(10);
@@ -232,6 +205,30 @@ class ParkingTest extends RedisClientTest {
         assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8), started, "the order the entries went out in");
         ctx.completeNow();
       })));
+  }
+
+  /** Where the parked ceiling is 8, past 4 held, and a set-aside entry comes back after 2 s idle. */
+  private static final StreamPolicy CEILING_OF_8 = new StreamPolicy(STREAM, GROUP).soleReader(true).maxHeld(4).maxWaiting(2)
+    .maxParked(8).pollMs(20).idlePollMaxMs(100).heartbeatTtlMs(3_000).idleClaimMs(1_000).reapIntervalMs(50);
+
+  /** A fresh stream and group holding {@code entries}, then {@code engine} deployed on it. */
+  private Future<String> start(Vertx vertx, StreamEngine engine, List<Request> entries) {
+    return redis.send(Request.cmd(Command.DEL).arg(STREAM))
+      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(STREAM).arg(GROUP).arg("$").arg("MKSTREAM")))
+      .compose(v -> redis.batch(entries))
+      .compose(v -> vertx.deployVerticle(engine));
+  }
+
+  /** {@value #BACKLOG} entries for receiver A, then 5 for B. */
+  private static List<Request> backlogThenFiveForB() {
+    List<Request> adds = new ArrayList<>();
+    for (int i = 0; i < BACKLOG; i++) {
+      adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("r").arg("A").arg("n").arg(i));
+    }
+    for (int i = 0; i < 5; i++) {
+      adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("r").arg("B").arg("n").arg(i));
+    }
+    return adds;
   }
 
   private static List<Request> adds(int from, int to) {
