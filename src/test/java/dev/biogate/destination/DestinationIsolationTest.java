@@ -162,7 +162,7 @@ class DestinationIsolationTest extends HarnessTest {
         .add(healthy.destinations("healthy", "linktree.*").getJsonArray("endpoints").getJsonObject(0));
       // Long waits for the troubled one: its breaker stays open, its rejected deliveries back off for seconds.
       JsonObject cfg = new JsonObject().put("endpoints", endpoints).put("breakerMaxFailures", 2)
-        .put("breakerResetMs", 2_000).put("maxAttempts", 8).put("retryBaseMs", 4_000).put("retryMaxMs", 8_000);
+        .put("breakerResetMs", 2_000).put("maxAttempts", 8).put("retryBaseMs", 2_000).put("retryMaxMs", 4_000);
       return h.gateway(Deliveries.config().put("destinations", cfg)).compose(g -> Deliveries.milestones(h, g, ids)
         .compose(v -> h.eventually(() -> Future.succeededFuture(healthy.delivered().size() == EVENTS), 20_000)
           .recover(err -> Future.failedFuture(new AssertionError("the healthy destination received "

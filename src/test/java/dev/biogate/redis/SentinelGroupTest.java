@@ -28,6 +28,7 @@ class SentinelGroupTest {
   @Test
   void confirmsOnlyTheServerTheSentinelsNameAsMaster(Vertx vertx, VertxTestContext ctx) throws Exception {
     TestSentinel group = TestSentinel.get();
+    group.awaitMasterRunIdKnown();
     String master = Resp.info(group.masterPort(), "server", "run_id");
     String replica = Resp.info(group.replica().port(), "server", "run_id");
     SentinelGroup sentinels = new SentinelGroup(vertx, new RedisConfig(group.redisConfig().put("commandTimeoutMs", 1000)));

@@ -162,10 +162,14 @@ class SentinelFailoverDeliveriesTest extends UnstartedHarnessTest {
         for (int s = 0; s < SENDERS; s++) {
           senders.add(send(g, "s" + s + "-", 0, sending, accepted, refused, other));
         }
-        // Traffic before, during and after the failover; failover() returns once the old master is a replica again.
+        // Traffic before, during and after the failover; failover() returns once the old master is a replica again,
+        // and deliveries go on until the new master has accepted some.
         return vertx.timer(500)
           .compose(t -> vertx.executeBlocking(group::failover))
-          .compose(master -> vertx.timer(1_000))
+          .compose(master -> {
+            int after = accepted.size() + 20;
+            return h.eventually(() -> Future.succeededFuture(accepted.size() > Math.max(after, 50)), 15_000);
+          })
           .compose(t -> {
             sending.set(false);
             return Future.join(senders);
