@@ -1,6 +1,7 @@
 package dev.biogate.destination;
 
 import dev.biogate.config.DestinationOptions;
+import dev.biogate.redis.RedisTimeoutException;
 import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Which destinations the live instances send to, shared through Redis ({@link OutboundKeys#DIRECTORY}: one field per
@@ -87,7 +87,7 @@ public final class DestinationDirectory {
       batch.add(hset);
     }
     batch.add(Request.cmd(Command.HGETALL).arg(OutboundKeys.DIRECTORY));
-    return redis.batch(batch).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    return RedisTimeoutException.within(redis.batch(batch), TIMEOUT_MS)
       .map(replies -> {
         read(replies.get(replies.size() - 1), now);
         return (Void) null;
@@ -121,7 +121,7 @@ public final class DestinationDirectory {
     if (!dead.isEmpty()) {
       Request hdel = Request.cmd(Command.HDEL).arg(OutboundKeys.DIRECTORY);
       dead.forEach(hdel::arg);
-      redis.send(hdel).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      RedisTimeoutException.within(redis.send(hdel), TIMEOUT_MS);
     }
   }
 
@@ -132,8 +132,8 @@ public final class DestinationDirectory {
 
   /** Whether a live instance announces {@code destination} now (asked of Redis, not the snapshot); fails without Redis. */
   Future<Boolean> liveElsewhere(String destination) {
-    return redis.send(Request.cmd(Command.HGET).arg(OutboundKeys.DIRECTORY).arg(destination))
-      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    return RedisTimeoutException.within(redis.send(Request.cmd(Command.HGET).arg(OutboundKeys.DIRECTORY).arg(destination)),
+        TIMEOUT_MS)
       .map(r -> {
         if (r == null) {
           return false;

@@ -1,11 +1,11 @@
 package dev.biogate.destination;
 
 import dev.biogate.redis.LuaScript;
+import dev.biogate.redis.RedisTimeoutException;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A destination's {@code ratePerSec}, held for the whole deployment: every instance takes a token from the
@@ -37,9 +37,8 @@ final class DestinationRate {
   }
 
   Future<Token> take(String destination, double ratePerSec, long nowMs) {
-    return script.run(redis, List.of(OutboundKeys.rate(destination)),
-        List.of(Double.toString(ratePerSec), Double.toString(burst(ratePerSec)), Long.toString(nowMs)))
-      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    return RedisTimeoutException.within(script.run(redis, List.of(OutboundKeys.rate(destination)),
+        List.of(Double.toString(ratePerSec), Double.toString(burst(ratePerSec)), Long.toString(nowMs))), TIMEOUT_MS)
       .map(r -> r.get(0).toInteger() == 1 ? new Token(true, Math.max(0, r.get(1).toLong()))
         : new Token(false, Math.max(1, r.get(1).toLong())));
   }

@@ -2,6 +2,7 @@ package dev.biogate.events;
 
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.RedisTimeoutException;
 import dev.biogate.sink.Milestone;
 import dev.biogate.stream.StreamEntry;
 import io.vertx.core.Future;
@@ -10,7 +11,6 @@ import io.vertx.redis.client.Redis;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The gateway's own handling of Linktree {@code analytics.milestone}: the built-in Klaviyo destination. Every other
@@ -57,8 +57,8 @@ public final class Milestones {
     }
     new Milestone(text(data, "metric"), text(data, "value"), text(data, "threshold")).appendFields(args);
     // Once per delivery id, whatever number of times its event is handled (see redis/klaviyo_queue_once.lua).
-    return queueOnce.run(redis, List.of(RedisKeys.KLAVIYO_RETRY, RedisKeys.klaviyoQueued(deliveryId)), args)
-      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).map(true);
+    return RedisTimeoutException.within(
+      queueOnce.run(redis, List.of(RedisKeys.KLAVIYO_RETRY, RedisKeys.klaviyoQueued(deliveryId)), args), TIMEOUT_MS).map(true);
   }
 
   private static String text(JsonObject data, String key) {

@@ -4,6 +4,7 @@ import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisClients;
 import dev.biogate.redis.RedisErrors;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.RedisTimeoutException;
 import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.redis.Shards;
 import io.vertx.core.Future;
@@ -19,7 +20,6 @@ import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -112,7 +112,7 @@ public final class ProfileStore {
       .recover(err -> replicaReads == null || !RedisErrors.unavailable(err) && !(err instanceof TimeoutException)
         ? Future.failedFuture(err)
         // The master does not answer: a replica's copy (perhaps a little behind) rather than none.
-        : replicaReads.send(read(username)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).recover(e -> Future.failedFuture(err)))
+        : RedisTimeoutException.within(replicaReads.send(read(username)), TIMEOUT_MS).recover(e -> Future.failedFuture(err)))
       .map(r -> {
         long version = r.get(1) == null ? 0 : r.get(1).toLong();
         CachedProfile copy = r.get(0) == null ? null : ProfileCodec.decode(username, r.get(0).toBuffer());
@@ -191,8 +191,8 @@ public final class ProfileStore {
     all.add(Long.toString(CHANGE_MEMORY_MS));
     List<String> keys = List.of(RedisKeys.profile(username), RedisKeys.profileVersion(username), RedisKeys.profileChanges(username));
     int replicas = durable ? durability.replicas().getAsInt() : 0;
-    Future<Response> written = replicas == 0 ? write.run(redis, keys, all).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
-      : write.runAndWait(redis, keys, all, replicas, durability.waitMs()).timeout(TIMEOUT_MS + durability.waitMs(), TimeUnit.MILLISECONDS)
+    Future<Response> written = replicas == 0 ? RedisTimeoutException.within(write.run(redis, keys, all), TIMEOUT_MS)
+      : RedisTimeoutException.within(write.runAndWait(redis, keys, all, replicas, durability.waitMs()), TIMEOUT_MS + durability.waitMs())
         .compose(w -> w.replicas() < replicas ? Future.failedFuture(ReplicaWatch.NOT_DURABLE) : Future.succeededFuture(w.reply()));
     return written
       .map(r -> {
@@ -233,7 +233,7 @@ public final class ProfileStore {
   }
 
   public Future<Void> unlock(String username, String token) {
-    return unlock.run(redis, List.of(RedisKeys.fetchLock(username)), List.of(token)).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).mapEmpty();
+    return RedisTimeoutException.within(unlock.run(redis, List.of(RedisKeys.fetchLock(username)), List.of(token)), TIMEOUT_MS).mapEmpty();
   }
 
   private static Request read(String username) {
@@ -241,6 +241,6 @@ public final class ProfileStore {
   }
 
   private Future<Response> send(Request request) {
-    return redis.send(request).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    return RedisTimeoutException.within(redis.send(request), TIMEOUT_MS);
   }
 }

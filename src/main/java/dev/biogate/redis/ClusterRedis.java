@@ -116,7 +116,7 @@ public final class ClusterRedis implements Redis {
     long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadline);
     Future<Response> sent = route(slot, n -> n.send(request), request, 0)
       .recover(err -> tryAgain(err, slot, n -> n.send(request), request, until, 0));
-    return MultiplexedRedis.onContext(caller, sent.timeout(deadline, TimeUnit.MILLISECONDS));
+    return MultiplexedRedis.onContext(caller, RedisTimeoutException.within(sent, deadline));
   }
 
   @Override
@@ -127,7 +127,7 @@ public final class ClusterRedis implements Redis {
     long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadline);
     Future<List<Response>> sent = route(slot, n -> n.batch(requests), null, 0)
       .recover(err -> redirectScriptAndWait(err, slot, requests, until, 0));
-    return MultiplexedRedis.onContext(caller, sent.timeout(deadline, TimeUnit.MILLISECONDS));
+    return MultiplexedRedis.onContext(caller, RedisTimeoutException.within(sent, deadline));
   }
 
   /**

@@ -310,7 +310,7 @@ public final class MultiplexedRedis implements Redis {
           return Future.failedFuture(err);
         });
       });
-      return onCallerContext(result.timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> {
+      return onCallerContext(RedisTimeoutException.within(result, timeoutMs).andThen(ar -> {
         if (ar.succeeded()) {
           lastSuccessNanos = System.nanoTime();
         } else if (conn.succeeded() && broken(ar.cause())) {
@@ -509,7 +509,7 @@ public final class MultiplexedRedis implements Redis {
     return onCallerContext(bounded(client.connect(), timeoutMs).compose(c -> {
       // A reset fails the call with its cause; left to the client, it would also be logged as an "Unhandled Error".
       c.exceptionHandler(err -> { });
-      return op.apply(c).timeout(deadline, TimeUnit.MILLISECONDS).eventually(c::close);
+      return RedisTimeoutException.within(op.apply(c), deadline).eventually(c::close);
     }));
   }
 
@@ -525,7 +525,7 @@ public final class MultiplexedRedis implements Redis {
 
   /** {@code connecting} within {@code ms}; a connection that arrives after the deadline is closed, not leaked. */
   private static Future<RedisConnection> bounded(Future<RedisConnection> connecting, long ms) {
-    Future<RedisConnection> attempt = connecting.timeout(ms, TimeUnit.MILLISECONDS);
+    Future<RedisConnection> attempt = RedisTimeoutException.within(connecting, ms);
     connecting.onSuccess(c -> {
       if (attempt.failed()) {
         c.close();

@@ -96,11 +96,12 @@ public final class RedisErrors {
    * Whether {@code err} (or a cause of it) says Redis could not be reached or cannot serve now: a refused or broken
    * connection, a connection not replaced yet after a failover, an error reply such as CLUSTERDOWN or LOADING, or a
    * write no replica acknowledged in time ({@link NotDurableException}: the seconds of a failover, as a drill saw LinkMe
-   * clicks spend attempts on). A timeout is not counted: it may as well be the work's own.
+   * clicks spend attempts on), or a Redis call unanswered past its deadline ({@link RedisTimeoutException}: a drill saw
+   * clicks dead-lettered after five of them in a failover). Any other timeout is not counted: it is the work's own.
    */
   public static boolean unavailable(Throwable err) {
     for (Throwable c = err; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof NotDurableException) {
+      if (c instanceof NotDurableException || c instanceof RedisTimeoutException) {
         return true;
       }
       String code = code(c);

@@ -3,6 +3,7 @@ package dev.biogate.sink;
 import dev.biogate.analytics.ClickEvent;
 import dev.biogate.config.KlaviyoOptions;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.RedisTimeoutException;
 import dev.biogate.stream.Outcome;
 import dev.biogate.stream.StreamHandler;
 import dev.biogate.upstream.Lane;
@@ -15,7 +16,6 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * One attempt to deliver one event to Klaviyo, ending in the stream engine's terms: already delivered (a repeated
@@ -120,14 +120,13 @@ final class KlaviyoDelivery {
   }
 
   private Future<Boolean> alreadySent(String eventId) {
-    return redis.send(Request.cmd(Command.EXISTS).arg(RedisKeys.klaviyoSent(eventId)))
-      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    return RedisTimeoutException.within(redis.send(Request.cmd(Command.EXISTS).arg(RedisKeys.klaviyoSent(eventId))), TIMEOUT_MS)
       .map(r -> r != null && r.toInteger() == 1)
       .otherwise(false);
   }
 
   private Future<Void> markSent(String eventId) {
-    return redis.send(Request.cmd(Command.SET).arg(RedisKeys.klaviyoSent(eventId)).arg("1").arg("EX").arg(options.sentTtlS()))
-      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
+    return RedisTimeoutException.within(redis.send(Request.cmd(Command.SET).arg(RedisKeys.klaviyoSent(eventId)).arg("1")
+      .arg("EX").arg(options.sentTtlS())), TIMEOUT_MS).<Void>mapEmpty().otherwiseEmpty();
   }
 }

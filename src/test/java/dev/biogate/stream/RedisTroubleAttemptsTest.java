@@ -1,12 +1,15 @@
 package dev.biogate.stream;
 
+import dev.biogate.redis.MultiplexedRedis;
 import dev.biogate.support.Eventually;
+import dev.biogate.support.RedisProcess;
 import dev.biogate.support.RedisClientTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
+import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.impl.types.ErrorType;
 import org.junit.jupiter.api.Test;
@@ -111,6 +114,75 @@ class RedisTroubleAttemptsTest extends RedisClientTest {
       }), 10_000, "the handler's BLPOP blocked in Redis")
       .compose(v -> redis.send(Request.cmd(Command.CLIENT).arg("KILL").arg("ID").arg(id[0])))
       .compose(v -> blocked);
+  }
+
+  /**
+   * A Redis call that gets no answer in time (a master frozen, or overloaded, in a failover) spends no attempt either: a
+   * drill saw LinkMe clicks and a Linktree {@code link.updated} dead-lettered after 5 attempts, each a "timeout", 20-28 s
+   * into a Cluster failover (the client's 2-s command timeout); the clicks were not counted until an operator replayed
+   * them. Here the handler's command goes, through the gateway's own client (200-ms command timeout), to a Redis frozen
+   * with SIGSTOP, as many times as attempts are allowed.
+   */
+  @Test
+  void aRedisCallThatTimesOutInAHandlerSpendsNoAttempt(Vertx vertx, VertxTestContext ctx) {
+    String stream = STREAM + ":frozen";
+    RedisProcess frozen = RedisProcess.start("frozen", List.of(), false, false);
+    MultiplexedRedis client = MultiplexedRedis.create(vertx, new RedisOptions().setConnectionString(frozen.url()), 200);
+    AtomicInteger calls = new AtomicInteger();
+    Throwable[] seen = new Throwable[1];
+    StreamHandler onAFrozenRedis = e -> calls.getAndIncrement() < 2
+      ? client.send(Request.cmd(Command.GET).arg("bg:test:frozen")).<Outcome>map(r -> Outcome.done()).andThen(ar -> seen[0] = ar.cause())
+      : Future.succeededFuture(Outcome.done());
+    StreamPolicy policy = new StreamPolicy(stream, GROUP).soleReader(true).pollMs(20).idlePollMaxMs(50).maxAttempts(2)
+      .retry(10, 20).keepDelayMs(10);
+    StreamEngine engine = new StreamEngine(redis, policy, "c1", onAFrozenRedis, new StreamStats());
+    client.send(Request.cmd(Command.PING))
+      .compose(v -> vertx.executeBlocking(() -> {
+        frozen.pause();
+        return null;
+      }))
+      .compose(v -> redis.send(Request.cmd(Command.DEL).arg(stream).arg(policy.deadLetters())))
+      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(GROUP).arg("$").arg("MKSTREAM")))
+      .compose(v -> vertx.deployVerticle(engine))
+      .compose(id -> redis.send(Request.cmd(Command.XADD).arg(stream).arg("*").arg("n").arg("1")))
+      .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.XPENDING).arg(stream).arg(GROUP))
+        .compose(p -> redis.send(Request.cmd(Command.XLEN).arg(policy.deadLetters()))
+          .map(dead -> p.get(0).toLong() == 0 && (calls.get() > 2 || dead.toLong() > 0))), 10_000, "handled or dead-lettered"))
+      .compose(v -> redis.send(Request.cmd(Command.XLEN).arg(policy.deadLetters())))
+      .eventually(() -> vertx.executeBlocking(() -> {
+        frozen.resume();
+        frozen.kill();
+        return null;
+      }).compose(v -> client.close()))
+      .onComplete(ctx.succeeding(deadLetters -> ctx.verify(() -> {
+        assertTrue(seen[0] instanceof java.util.concurrent.TimeoutException, "the handler's command timed out: " + seen[0]);
+        assertEquals(0, deadLetters.toLong(), "nothing dead-lettered; the command failed with: " + seen[0]);
+        assertEquals(3, calls.get(), "tried until Redis answered, then once more");
+        ctx.completeNow();
+      })));
+  }
+
+  /** A timeout of the handler's own (not a Redis call's) stays an attempt: work that never ends is dead-lettered. */
+  @Test
+  void aHandlersOwnTimeoutStillSpendsAttempts(Vertx vertx, VertxTestContext ctx) {
+    AtomicInteger calls = new AtomicInteger();
+    StreamHandler timingOut = e -> {
+      calls.incrementAndGet();
+      return Future.failedFuture(new java.util.concurrent.TimeoutException("the destination did not answer"));
+    };
+    String stream = STREAM + ":own-timeout";
+    StreamPolicy policy = new StreamPolicy(stream, GROUP).soleReader(true).pollMs(20).idlePollMaxMs(50).maxAttempts(2).retry(10, 20);
+    StreamEngine engine = new StreamEngine(redis, policy, "c1", timingOut, new StreamStats());
+    redis.send(Request.cmd(Command.DEL).arg(stream).arg(policy.deadLetters()))
+      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(GROUP).arg("$").arg("MKSTREAM")))
+      .compose(v -> vertx.deployVerticle(engine))
+      .compose(id -> redis.send(Request.cmd(Command.XADD).arg(stream).arg("*").arg("n").arg("1")))
+      .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.XLEN).arg(policy.deadLetters()))
+        .map(n -> n.toLong() == 1), 10_000, "dead-lettered after its attempts"))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertEquals(2, calls.get(), "two attempts, as allowed");
+        ctx.completeNow();
+      })));
   }
 
   @Test
