@@ -685,6 +685,7 @@ public final class Gateway {
     if (shardsTimer >= 0) {
       vertx.cancelTimer(shardsTimer);
     }
+    profiles.stop();
     Future<Void> chain = Future.succeededFuture();
     for (int i = background.size() - 1; i >= 0; i--) {
       String id = background.get(i);

@@ -66,6 +66,11 @@ public final class ProfileService {
     this.fetcher = new SharedFetch(vertx, l1, l2, upstream, freshness, clock, lockTtlMs, lockWaitMs, lockPollMs);
   }
 
+  /** Nothing more is written back to the shared cache in the background (the gateway is stopping). */
+  public void stop() {
+    fetcher.stop();
+  }
+
   public ProfileCache cache() {
     return l1;
   }

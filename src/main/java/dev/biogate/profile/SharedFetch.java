@@ -12,7 +12,13 @@ import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
@@ -25,7 +31,9 @@ import java.util.function.LongSupplier;
  * instance serves again from memory what it served from L2, should Redis fail next); without one, the resolution
  * fails with a {@link ProfileFailure}. A Redis error is never taken for the lock: while Redis is
  * unreachable the upstream budget cannot be coordinated, so held copies are served rather than fetched, and only
- * what nothing holds is fetched (once per instance, by the caller's single flight) and kept in L1 alone.
+ * what nothing holds is fetched (once per instance, by the caller's single flight) and kept in L1 alone; once Redis
+ * takes writes again, such copies are written to L2 if nothing was written there for the profile meanwhile
+ * ({@link #shareBack}), so that other instances read them instead of fetching them again.
  */
 final class SharedFetch {
 
@@ -45,6 +53,13 @@ final class SharedFetch {
   private final String owner = UUID.randomUUID().toString();
   /** Redis going away and coming back, one pair of lines per interval however often it flips (a failover). */
   private final OutageLog redisOutages = new OutageLog(LOG);
+  /** Profiles fetched while Redis could not take their copy (at most {@value #MAX_UNSHARED}): see {@link #shareBack}. */
+  private final Set<String> unshared = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean shareBackDue = new AtomicBoolean();
+  private volatile boolean stopped;
+  private static final int MAX_UNSHARED = 10_000;
+  private static final int SHARE_BACK_BATCH = 64;
+  private static final long SHARE_BACK_MS = 1_000;
 
   SharedFetch(Vertx vertx, ProfileCache l1, ProfileStore l2, LinktreeClient upstream, Freshness freshness,
               LongSupplier clock, long lockTtlMs, long lockWaitMs, long lockPollMs) {
@@ -181,12 +196,14 @@ final class SharedFetch {
   private Future<Result> publish(CachedProfile copy, long readVersion) {
     if (readVersion == UNKNOWN_VERSION) {
       l1.put(copy);
+      unshared(copy);
       return Future.succeededFuture(new Result(copy, Outcome.MISS));
     }
     return l2.put(ProfileStore.Write.FETCH, copy, readVersion, now()).transform(ar -> {
       if (ar.failed()) {
         degraded(ar.cause());
         l1.put(copy);
+        unshared(copy);
         return Future.succeededFuture(new Result(copy, Outcome.MISS));
       }
       if (ar.result() != null) {
@@ -201,6 +218,65 @@ final class SharedFetch {
         }
         return new Result(copy, Outcome.MISS);
       }).otherwise(new Result(copy, Outcome.MISS));
+    });
+  }
+
+  /** Remembers a found profile whose fetched copy L2 could not take, and has it written back once Redis can. */
+  private void unshared(CachedProfile copy) {
+    if (copy.found() && (unshared.size() < MAX_UNSHARED || unshared.contains(copy.username()))) {
+      unshared.add(copy.username());
+      scheduleShareBack();
+    }
+  }
+
+  void stop() {
+    stopped = true;
+  }
+
+  private void scheduleShareBack() {
+    if (!stopped && shareBackDue.compareAndSet(false, true)) {
+      vertx.setTimer(SHARE_BACK_MS, t -> shareBack());
+    }
+  }
+
+  /**
+   * Writes copies fetched while Redis could not take them to L2, {@value #SHARE_BACK_BATCH} at a time, each only if
+   * nothing was ever written there for its profile (the versioned write against version 0: a copy, a webhook's change
+   * or a tombstone written since wins). A copy L1 no longer holds, or holds outdated or past stale-while-revalidate, is
+   * forgotten; while Redis still fails, the rest waits for the next round a second later.
+   */
+  private void shareBack() {
+    if (stopped) {
+      return;
+    }
+    List<String> batch = new ArrayList<>(SHARE_BACK_BATCH);
+    for (Iterator<String> it = unshared.iterator(); it.hasNext() && batch.size() < SHARE_BACK_BATCH; ) {
+      batch.add(it.next());
+    }
+    List<Future<Boolean>> writes = new ArrayList<>(batch.size());
+    for (String username : batch) {
+      CachedProfile copy = l1.get(username);
+      if (copy == null || !copy.found() || copy.outdated() || copy.version() != 0 || !usable(copy)) {
+        unshared.remove(username);
+        continue;
+      }
+      writes.add(l2.put(ProfileStore.Write.FETCH, copy, 0, now()).map(stored -> {
+        unshared.remove(username);
+        if (stored != null) {
+          l1.put(stored);
+        }
+        return stored != null;
+      }));
+    }
+    Future.join(writes).onComplete(ar -> {
+      long written = writes.stream().filter(w -> w.succeeded() && w.result()).count();
+      if (written > 0) {
+        LOG.info("wrote {} profile copies fetched while redis was unreachable to the shared cache", written);
+      }
+      shareBackDue.set(false);
+      if (!unshared.isEmpty()) {
+        scheduleShareBack();
+      }
     });
   }
 

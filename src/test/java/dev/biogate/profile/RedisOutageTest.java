@@ -1,6 +1,7 @@
 package dev.biogate.profile;
 
 import dev.biogate.Gateway;
+import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.DedicatedRedisTest;
 import dev.biogate.support.Harness;
 import dev.biogate.support.ManualClock;
@@ -89,6 +90,40 @@ class RedisOutageTest extends DedicatedRedisTest {
       assertEquals(1, calls, "one fetch in this instance's single flight");
       ctx.completeNow();
     })));
+  }
+
+  /**
+   * A copy fetched while Redis was down is written to the shared cache once Redis is back (if nothing was written for
+   * the profile meanwhile): another instance then reads it there, without spending the upstream budget on it. It was
+   * kept in the fetching instance's memory alone, and a drill saw reads answered 503 by other instances, their budget
+   * spent, while one instance held the profile.
+   */
+  @Test
+  void aCopyFetchedWhileRedisWasDownIsSharedOnceItIsBack(VertxTestContext ctx) {
+    JsonObject config = CACHE.copy().put("linktree", new JsonObject().put("ratePeriodMs", 2_000).put("profileTimeoutMs", 1_000)
+      .put("heartbeatMs", 200));
+    h.gateway(config, clock).compose(a -> {
+      stopRedis();
+      return h.eventually(() -> h.get(a, "/v1/profiles/bob").map(r -> r.statusCode() == 200), 20_000);
+    }).compose(fetched -> {
+      try {
+        redis.restart();
+      } catch (IOException e) {
+        return Future.failedFuture(e);
+      }
+      return h.eventually(() -> Future.succeededFuture(
+        dev.biogate.support.Resp.call(redis.port(), "EXISTS", RedisKeys.profile("bob")) instanceof Number n && n.longValue() == 1), 10_000)
+        .recover(err -> Future.failedFuture(new AssertionError("the copy fetched while Redis was down is not in it", err)));
+    }).compose(shared -> h.gateway(config, clock))
+      .compose(b -> h.get(b, "/v1/profiles/bob"))
+      .compose(fromShared -> {
+        assertEquals(200, fromShared.statusCode(), fromShared.bodyAsString());
+        assertEquals("HIT", fromShared.getHeader("X-Cache"), "read from the shared cache");
+        return h.upstreamCalls("/profiles/bob");
+      }).onComplete(ctx.succeeding(calls -> ctx.verify(() -> {
+        assertEquals(1, calls, "fetched once, by the instance cut off from Redis");
+        ctx.completeNow();
+      })));
   }
 
   @Test
