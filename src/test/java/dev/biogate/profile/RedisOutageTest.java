@@ -32,6 +32,12 @@ class RedisOutageTest extends DedicatedRedisTest {
   private static final JsonObject CACHE = new JsonObject().put("cache", new JsonObject().put("freshTtlMs", FRESH_MS)
     .put("staleWhileRevalidateMs", SWR_MS).put("staleIfErrorMs", 600_000));
   private static final List<String> USERS = List.of("demo", "alice", "bob");
+  /**
+   * An instance cut off from Redis grants locally only a window (plus the longest request) after the shared log began
+   * counting its share (a few heartbeats): until then misses are refused. A short window keeps that short.
+   */
+  private static final JsonObject FETCHING_WITHOUT_REDIS = CACHE.copy().put("linktree", new JsonObject()
+    .put("ratePeriodMs", 2_000).put("profileTimeoutMs", 1_000).put("heartbeatMs", 200));
 
   private final ManualClock clock = new ManualClock();
 
@@ -66,11 +72,7 @@ class RedisOutageTest extends DedicatedRedisTest {
 
   @Test
   void fetchesAProfileNothingHoldsOncePerInstanceWhileRedisIsDown(VertxTestContext ctx) {
-    // An instance cut off from Redis grants locally only a window (plus the longest request) after the shared log
-    // began counting its share (a few heartbeats): until then misses are refused. A short window keeps that short.
-    JsonObject config = CACHE.copy().put("linktree", new JsonObject().put("ratePeriodMs", 2_000).put("profileTimeoutMs", 1_000)
-      .put("heartbeatMs", 200));
-    h.gateway(config, clock).compose(g -> {
+    h.gateway(FETCHING_WITHOUT_REDIS.copy(), clock).compose(g -> {
       stopRedis();
       // Wait until another profile can be fetched, then read.
       return h.eventually(() -> h.get(g, "/v1/profiles/bob").map(r -> r.statusCode() == 200), 20_000).map(g);
@@ -100,8 +102,7 @@ class RedisOutageTest extends DedicatedRedisTest {
    */
   @Test
   void aCopyFetchedWhileRedisWasDownIsSharedOnceItIsBack(VertxTestContext ctx) {
-    JsonObject config = CACHE.copy().put("linktree", new JsonObject().put("ratePeriodMs", 2_000).put("profileTimeoutMs", 1_000)
-      .put("heartbeatMs", 200));
+    JsonObject config = FETCHING_WITHOUT_REDIS.copy();
     h.gateway(config, clock).compose(a -> {
       stopRedis();
       return h.eventually(() -> h.get(a, "/v1/profiles/bob").map(r -> r.statusCode() == 200), 20_000);
