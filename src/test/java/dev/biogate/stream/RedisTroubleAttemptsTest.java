@@ -11,6 +11,7 @@ import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.types.ErrorType;
 import org.junit.jupiter.api.Test;
 
@@ -78,18 +79,10 @@ class RedisTroubleAttemptsTest extends RedisClientTest {
     StreamPolicy policy = new StreamPolicy(stream, GROUP).soleReader(true).pollMs(20).idlePollMaxMs(50).maxAttempts(2)
       .retry(10, 20).keepDelayMs(10);
     StreamEngine engine = new StreamEngine(redis, policy, "c1", losingItsConnection, new StreamStats());
-    redis.send(Request.cmd(Command.DEL).arg(stream).arg(policy.deadLetters()))
-      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(GROUP).arg("$").arg("MKSTREAM")))
-      .compose(v -> vertx.deployVerticle(engine))
-      .compose(id -> redis.send(Request.cmd(Command.XADD).arg(stream).arg("*").arg("n").arg("1")))
-      // Settled either way: handled and acknowledged, or (the failure under test) dead-lettered.
-      .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.XPENDING).arg(stream).arg(GROUP))
-        .compose(p -> redis.send(Request.cmd(Command.XLEN).arg(policy.deadLetters()))
-          .map(dead -> p.get(0).toLong() == 0 && (calls.get() > 2 || dead.toLong() > 0))), 10_000, "handled or dead-lettered"))
-      .compose(v -> redis.send(Request.cmd(Command.XLEN).arg(policy.deadLetters())))
+    deadLettersOnceSettled(vertx, engine, policy, calls)
       .onComplete(ctx.succeeding(deadLetters -> ctx.verify(() -> {
         assertTrue(lost[0] != null, "the handler's command failed with its connection");
-        assertEquals(0, deadLetters.toLong(), "nothing dead-lettered; the lost connection failed the command with: " + lost[0]);
+        assertEquals(0, deadLetters.longValue(), "nothing dead-lettered; the lost connection failed the command with: " + lost[0]);
         assertEquals(3, calls.get(), "tried until the connection was back, then once more");
         ctx.completeNow();
       })));
@@ -141,14 +134,7 @@ class RedisTroubleAttemptsTest extends RedisClientTest {
         frozen.pause();
         return null;
       }))
-      .compose(v -> redis.send(Request.cmd(Command.DEL).arg(stream).arg(policy.deadLetters())))
-      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(GROUP).arg("$").arg("MKSTREAM")))
-      .compose(v -> vertx.deployVerticle(engine))
-      .compose(id -> redis.send(Request.cmd(Command.XADD).arg(stream).arg("*").arg("n").arg("1")))
-      .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.XPENDING).arg(stream).arg(GROUP))
-        .compose(p -> redis.send(Request.cmd(Command.XLEN).arg(policy.deadLetters()))
-          .map(dead -> p.get(0).toLong() == 0 && (calls.get() > 2 || dead.toLong() > 0))), 10_000, "handled or dead-lettered"))
-      .compose(v -> redis.send(Request.cmd(Command.XLEN).arg(policy.deadLetters())))
+      .compose(v -> deadLettersOnceSettled(vertx, engine, policy, calls))
       .eventually(() -> vertx.executeBlocking(() -> {
         frozen.resume();
         frozen.kill();
@@ -156,7 +142,7 @@ class RedisTroubleAttemptsTest extends RedisClientTest {
       }).compose(v -> client.close()))
       .onComplete(ctx.succeeding(deadLetters -> ctx.verify(() -> {
         assertTrue(seen[0] instanceof java.util.concurrent.TimeoutException, "the handler's command timed out: " + seen[0]);
-        assertEquals(0, deadLetters.toLong(), "nothing dead-lettered; the command failed with: " + seen[0]);
+        assertEquals(0, deadLetters.longValue(), "nothing dead-lettered; the command failed with: " + seen[0]);
         assertEquals(3, calls.get(), "tried until Redis answered, then once more");
         ctx.completeNow();
       })));
@@ -194,5 +180,23 @@ class RedisTroubleAttemptsTest extends RedisClientTest {
         assertEquals(2, calls.get(), "two attempts, as allowed");
         ctx.completeNow();
       })));
+  }
+
+  /**
+   * Runs {@code engine} on a fresh stream holding one entry, whose handler fails twice (as many times as attempts are
+   * allowed) and then succeeds; completes with the number of dead letters once the entry is settled either way:
+   * handled and acknowledged, or (the failure under test) dead-lettered.
+   */
+  private Future<Long> deadLettersOnceSettled(Vertx vertx, StreamEngine engine, StreamPolicy policy, AtomicInteger calls) {
+    String stream = policy.stream();
+    return redis.send(Request.cmd(Command.DEL).arg(stream).arg(policy.deadLetters()))
+      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(GROUP).arg("$").arg("MKSTREAM")))
+      .compose(v -> vertx.deployVerticle(engine))
+      .compose(id -> redis.send(Request.cmd(Command.XADD).arg(stream).arg("*").arg("n").arg("1")))
+      .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.XPENDING).arg(stream).arg(GROUP))
+        .compose(p -> redis.send(Request.cmd(Command.XLEN).arg(policy.deadLetters()))
+          .map(dead -> p.get(0).toLong() == 0 && (calls.get() > 2 || dead.toLong() > 0))), 10_000, "handled or dead-lettered"))
+      .compose(v -> redis.send(Request.cmd(Command.XLEN).arg(policy.deadLetters())))
+      .map(Response::toLong);
   }
 }
