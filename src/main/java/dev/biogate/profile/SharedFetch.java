@@ -40,6 +40,10 @@ final class SharedFetch {
   private static final Logger LOG = LoggerFactory.getLogger(SharedFetch.class);
   /** The version a fetch publishes against when Redis could not be read: kept in L1 only, never written to L2. */
   private static final long UNKNOWN_VERSION = -1;
+  /** How many profiles fetched without Redis are remembered for {@link #shareBack}, how many go per round, how often. */
+  private static final int MAX_UNSHARED = 10_000;
+  private static final int SHARE_BACK_BATCH = 64;
+  private static final long SHARE_BACK_MS = 1_000;
 
   private final Vertx vertx;
   private final ProfileCache l1;
@@ -57,9 +61,6 @@ final class SharedFetch {
   private final Set<String> unshared = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean shareBackDue = new AtomicBoolean();
   private volatile boolean stopped;
-  private static final int MAX_UNSHARED = 10_000;
-  private static final int SHARE_BACK_BATCH = 64;
-  private static final long SHARE_BACK_MS = 1_000;
 
   SharedFetch(Vertx vertx, ProfileCache l1, ProfileStore l2, LinktreeClient upstream, Freshness freshness,
               LongSupplier clock, long lockTtlMs, long lockWaitMs, long lockPollMs) {
