@@ -1,22 +1,22 @@
 package dev.biogate.analytics;
 
+
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.RedisTimeoutException;
 import dev.biogate.redis.ReplicaWatch;
+import dev.biogate.redis.Shards;
 import io.vertx.core.Future;
 import io.vertx.core.VertxException;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 
-import dev.biogate.redis.Shards;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Writes click events to the clicks shards, each event to its creator's shard ({@link Shards#ofClick}), one atomic
@@ -100,8 +100,8 @@ public final class ClickStreamWriter {
     // free shards with copies). Only a shard filling up between the check and the append can still split a batch.
     long ceil = Long.parseLong(ceiling);
     List<Future<Boolean>> room = new ArrayList<>(byShard.size());
-    byShard.forEach((shard, args) -> room.add(redis.send(Request.cmd(Command.XLEN).arg(RedisKeys.clicksShard(shard)))
-      .timeout(timeoutMs, TimeUnit.MILLISECONDS).map(len -> len.toLong() + count(args) <= ceil)));
+    byShard.forEach((shard, args) -> room.add(RedisTimeoutException.within(
+      redis.send(Request.cmd(Command.XLEN).arg(RedisKeys.clicksShard(shard))), timeoutMs).map(len -> len.toLong() + count(args) <= ceil)));
     return Future.all(room).compose(all -> room.stream().allMatch(Future::result) ? append(byShard) : Future.failedFuture(FULL));
   }
 
@@ -126,8 +126,8 @@ public final class ClickStreamWriter {
       streams.add(stream);
       int wanted = replicas.replicasToWait(shard);
       if (wanted > 0) {
-        appends.add(APPEND.runAndWait(redis, List.of(stream), args, wanted, replicaWaitMs)
-          .timeout(timeoutMs + replicaWaitMs, TimeUnit.MILLISECONDS)
+        appends.add(RedisTimeoutException.within(APPEND.runAndWait(redis, List.of(stream), args, wanted, replicaWaitMs),
+            timeoutMs + replicaWaitMs)
           .compose(r -> {
             if (r.reply().toLong() >= 0 && replicas.missed(shard, r.replicas(), wanted)) {
               return Future.failedFuture(NOT_REPLICATED);
@@ -135,7 +135,7 @@ public final class ClickStreamWriter {
             return Future.succeededFuture(r.reply().toLong());
           }));
       } else {
-        appends.add(APPEND.run(redis, List.of(stream), args).timeout(timeoutMs, TimeUnit.MILLISECONDS).map(r -> r.toLong()));
+        appends.add(RedisTimeoutException.within(APPEND.run(redis, List.of(stream), args), timeoutMs).map(r -> r.toLong()));
       }
     });
     return Future.all(appends).compose(all -> {
@@ -162,6 +162,6 @@ public final class ClickStreamWriter {
 
   /** Whether Redis answers again. */
   Future<Void> ping() {
-    return redis.send(Request.cmd(Command.PING)).timeout(timeoutMs, TimeUnit.MILLISECONDS).mapEmpty();
+    return RedisTimeoutException.within(redis.send(Request.cmd(Command.PING)), timeoutMs).mapEmpty();
   }
 }

@@ -3,6 +3,7 @@ package dev.biogate.links;
 import dev.biogate.http.ApiException;
 import dev.biogate.redis.LuaScript;
 import dev.biogate.redis.RedisKeys;
+import dev.biogate.redis.RedisTimeoutException;
 import dev.biogate.redis.ReplicaWatch;
 import dev.biogate.redis.StreamReplies;
 import io.vertx.core.Future;
@@ -166,6 +167,6 @@ final class LinkJobStore {
   }
 
   private static Future<Response> timed(Future<Response> f) {
-    return f.timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    return RedisTimeoutException.within(f, TIMEOUT_MS);
   }
 }

@@ -1,6 +1,7 @@
 package dev.biogate.stream;
 
 import dev.biogate.redis.LuaScript;
+import dev.biogate.redis.RedisTimeoutException;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -9,7 +10,6 @@ import io.vertx.redis.client.Response;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The Redis side of one consumer in one group: every command the engine sends, each with a timeout. Multi-step
@@ -107,8 +107,8 @@ final class StreamGroup {
   }
 
   Future<Void> beat() {
-    return BEAT.run(liveness, List.of(p.consumersKey()), List.of(consumer, Long.toString(p.heartbeatTtlMs())))
-      .timeout(p.commandTimeoutMs(), TimeUnit.MILLISECONDS).mapEmpty();
+    return RedisTimeoutException.within(
+      BEAT.run(liveness, List.of(p.consumersKey()), List.of(consumer, Long.toString(p.heartbeatTtlMs()))), p.commandTimeoutMs()).mapEmpty();
   }
 
   /** {@code ownIdleMs}: this consumer's own pending entries idle this long are taken back (see stream_reap.lua). */
@@ -131,7 +131,7 @@ final class StreamGroup {
     args.add(p.group());
     args.add(consumer);
     args.addAll(ids);
-    return TOUCH.run(liveness, List.of(p.stream()), args).timeout(p.commandTimeoutMs(), TimeUnit.MILLISECONDS).map(r -> {
+    return RedisTimeoutException.within(TOUCH.run(liveness, List.of(p.stream()), args), p.commandTimeoutMs()).map(r -> {
       List<String> lost = new ArrayList<>();
       if (r != null) {
         r.forEach(id -> lost.add(id.toString()));
@@ -152,8 +152,8 @@ final class StreamGroup {
     if (wanted == 0) {
       return run(TOUCH, keys, args).map(r -> r == null || r.size() == 0);
     }
-    return TOUCH.runAndWait(redis, keys, args, wanted, p.confirmWaitMs())
-      .timeout(p.commandTimeoutMs() + p.confirmWaitMs(), TimeUnit.MILLISECONDS)
+    return RedisTimeoutException.within(TOUCH.runAndWait(redis, keys, args, wanted, p.confirmWaitMs()),
+        p.commandTimeoutMs() + p.confirmWaitMs())
       .compose(r -> {
         boolean fellShort = p.confirmFellShort(r.replicas(), wanted);
         boolean owned = r.reply() == null || r.reply().size() == 0;
@@ -203,10 +203,10 @@ final class StreamGroup {
   }
 
   private Future<Response> run(LuaScript script, List<String> keys, List<String> args) {
-    return script.run(redis, keys, args).timeout(p.commandTimeoutMs(), TimeUnit.MILLISECONDS);
+    return RedisTimeoutException.within(script.run(redis, keys, args), p.commandTimeoutMs());
   }
 
   private Future<Response> send(Request r) {
-    return redis.send(r).timeout(p.commandTimeoutMs(), TimeUnit.MILLISECONDS);
+    return RedisTimeoutException.within(redis.send(r), p.commandTimeoutMs());
   }
 }
