@@ -2,6 +2,7 @@ package dev.biogate.events;
 
 import dev.biogate.profile.ProfileService;
 import dev.biogate.profile.ProfileStore;
+import dev.biogate.redis.RedisErrors;
 import dev.biogate.redis.RedisKeys;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -23,13 +24,15 @@ import java.util.concurrent.TimeUnit;
  * (served if the upstream fails; an operator's purge drops it) and reads the new one from L2 on the next request
  * (the writer's own copy has that version and stays). Messages are delivered in well
  * under a second. The subscription is re-established with backoff after Redis restarts, and moved at once when a
- * Sentinel announces a new master; invalidations published while an instance was cut off are lost to it (its L1 copy
- * then ages out normally).
+ * Sentinel announces a new master; invalidations published while an instance was not subscribed are lost to it, so
+ * once subscribed again it checks every copy it holds against L2's version ({@link ProfileService#reconcile}).
  */
 public final class CacheInvalidation {
 
   private static final Logger LOG = LoggerFactory.getLogger(CacheInvalidation.class);
   private static final long MAX_BACKOFF_MS = 5_000;
+  private static final int RECONCILE_TRIES = 10;
+  private static final long RECONCILE_RETRY_MS = 1_000;
 
   private final Vertx vertx;
   private final Redis redis;
@@ -39,6 +42,8 @@ public final class CacheInvalidation {
   private long backoffMs = 100;
   private final String channel;
   private long timer = -1;
+  /** Messages may have been published while this instance was not subscribed: its copies are checked once it is. */
+  private volatile boolean missed;
   /** Where the subscription is managed: its callbacks and a switch's resubscription run there, one at a time. */
   private volatile Context context;
 
@@ -79,6 +84,7 @@ public final class CacheInvalidation {
       }
       RedisConnection old = conn;
       conn = null;
+      missed = true;
       subscribe().onComplete(ar -> {
         if (old != null) {
           old.close();
@@ -110,6 +116,10 @@ public final class CacheInvalidation {
           c.endHandler(v -> lost(c));
           c.exceptionHandler(err -> lost(c));
           backoffMs = 100;
+          if (missed) {
+            missed = false;
+            reconcile(c, RECONCILE_TRIES);
+          }
         }
         return (Void) null;
       }).onFailure(err -> c.close());
@@ -140,11 +150,32 @@ public final class CacheInvalidation {
       return;
     }
     conn = null;
+    missed = true;
     c.close();
     if (!stopped) {
       LOG.warn("cache invalidation subscription lost; resubscribing");
       retryLater();
     }
+  }
+
+  /**
+   * Checks the held copies against L2 (subscribed again on {@code c}, nothing is missed from now on). The data
+   * connections may still be failing for a moment after the subscription's own is back: tried again every second,
+   * {@value #RECONCILE_TRIES} times at most, while {@code c} is the subscription.
+   */
+  private void reconcile(RedisConnection c, int tries) {
+    profiles.reconcile().onFailure(err -> {
+      if (tries > 1) {
+        vertx.setTimer(RECONCILE_RETRY_MS, t -> {
+          if (conn == c && !stopped) {
+            reconcile(c, tries - 1);
+          }
+        });
+        return;
+      }
+      LOG.warn("could not check the held profile copies against redis ({}); a copy changed while the subscription was"
+        + " down is served until it is refreshed", RedisErrors.describe(err));
+    });
   }
 
   private void retryLater() {

@@ -119,6 +119,11 @@ public final class ProfileCache {
     return false;
   }
 
+  /** The usernames held now (a snapshot, in no order). */
+  public java.util.List<String> usernames() {
+    return new java.util.ArrayList<>(cache.asMap().keySet());
+  }
+
   public long size() {
     return cache.estimatedSize();
   }

@@ -8,6 +8,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -25,6 +27,8 @@ public final class ProfileService {
   private static final long REVALIDATE_BACKOFF_MS = 5_000;
   /** Patches retried at once when another write to the same profile slipped in between read and write. */
   private static final int PATCH_ATTEMPTS = 5;
+  /** Versions read at once when held copies are checked against L2 ({@link #reconcile}). */
+  private static final int RECONCILE_BATCH = 64;
 
   /** How a resolved copy reached the caller (fresh and stale L1 hits never get here: the handler serves them). */
   public enum Outcome { SHARED_HIT, SHARED_STALE, MISS, STALE_IF_ERROR }
@@ -315,6 +319,37 @@ public final class ProfileService {
       overtaken(username);
     }
     l1.outdate(username, version);
+  }
+
+  /**
+   * After invalidations may have been missed (the subscription was lost, or moved to a new master): the version of
+   * every copy L1 holds is compared with L2's, {@value #RECONCILE_BATCH} profiles at a time, and a copy older than L2's
+   * is outdated as the missed message would have done (the next read takes the newer copy from L2). Without this, an
+   * instance cut off from Redis while a webhook was handled kept serving the copy from before it as a hit, once back,
+   * until its freshness ran out (a drill: 54 s). Fails at the first Redis failure.
+   */
+  public Future<Void> reconcile() {
+    return reconcile(l1.usernames(), 0);
+  }
+
+  private Future<Void> reconcile(List<String> usernames, int from) {
+    if (from >= usernames.size()) {
+      return Future.succeededFuture();
+    }
+    int to = Math.min(usernames.size(), from + RECONCILE_BATCH);
+    List<Future<Void>> checks = new ArrayList<>(to - from);
+    for (String username : usernames.subList(from, to)) {
+      CachedProfile held = l1.get(username);
+      if (held != null) {
+        checks.add(l2.version(username).map(version -> {
+          if (version > held.version()) {
+            invalidateLocal(username, version, false);
+          }
+          return null;
+        }));
+      }
+    }
+    return Future.all(checks).compose(v -> reconcile(usernames, to));
   }
 
   /**

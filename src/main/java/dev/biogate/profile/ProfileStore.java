@@ -232,6 +232,11 @@ public final class ProfileStore {
       .map(r -> r != null && "OK".equals(r.toString()));
   }
 
+  /** The version of the profile's shared copy (0 if none was ever written, or it expired). */
+  public Future<Long> version(String username) {
+    return send(Request.cmd(Command.GET).arg(RedisKeys.profileVersion(username))).map(r -> r == null ? 0L : r.toLong());
+  }
+
   public Future<Void> unlock(String username, String token) {
     return RedisTimeoutException.within(unlock.run(redis, List.of(RedisKeys.fetchLock(username)), List.of(token)), TIMEOUT_MS).mapEmpty();
   }

@@ -70,6 +70,21 @@ public final class TcpProxy {
     return server.actualPort();
   }
 
+  /**
+   * Closes every connection through the proxy and closes each new one at once until {@link #heal}, still listening: the
+   * other side is cut off from the server for a while, as by a network partition.
+   */
+  public void sever() {
+    cut = true;
+    sockets.forEach(NetSocket::close);
+    sockets.clear();
+  }
+
+  /** Lets connections through again after {@link #sever}. */
+  public void heal() {
+    cut = false;
+  }
+
   /** Stops accepting and closes (or, {@link #startResetting resetting}, resets) every connection through the proxy. */
   public Future<Void> cut() {
     cut = true;
