@@ -4,6 +4,8 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -120,8 +122,8 @@ public final class ProfileCache {
   }
 
   /** The usernames held now (a snapshot, in no order). */
-  public java.util.List<String> usernames() {
-    return new java.util.ArrayList<>(cache.asMap().keySet());
+  public List<String> usernames() {
+    return new ArrayList<>(cache.asMap().keySet());
   }
 
   public long size() {

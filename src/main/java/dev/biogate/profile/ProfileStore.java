@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.TimeoutException;
 
 /**
  * L2: copies shared by every instance through Redis, each with the version of the write that made it, plus the
@@ -109,7 +108,7 @@ public final class ProfileStore {
   /** The shared copy and version, read together (both keys share the profile's slot). */
   public Future<Shared> get(String username) {
     return send(read(username))
-      .recover(err -> replicaReads == null || !RedisErrors.unavailable(err) && !(err instanceof TimeoutException)
+      .recover(err -> replicaReads == null || !RedisErrors.unavailable(err)
         ? Future.failedFuture(err)
         // The master does not answer: a replica's copy (perhaps a little behind) rather than none.
         : RedisTimeoutException.within(replicaReads.send(read(username)), TIMEOUT_MS).recover(e -> Future.failedFuture(err)))
