@@ -89,6 +89,9 @@ public final class RedisErrors {
   /** Replies that say Redis cannot serve the call now, not that the call is wrong: a failover, a load, a full memory. */
   private static final Set<String> UNAVAILABLE_CODES = Set.of("CLUSTERDOWN", "TRYAGAIN", "LOADING",
     "MASTERDOWN", "READONLY", "NOREPLICAS", "OOM", "BUSY",
+    // A redirection the cluster client did not follow to its end: the slots still moving (right after a failover), or
+    // a pipeline of several commands, which the client leaves to its caller.
+    "MOVED", "ASK",
     // Not Redis's: the Vert.x client fails a command in flight when its connection drops with this "error reply".
     "CONNECTION_CLOSED");
 

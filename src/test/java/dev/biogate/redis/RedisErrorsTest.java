@@ -43,4 +43,19 @@ class RedisErrorsTest {
       "the click writer's own");
     org.junit.jupiter.api.Assertions.assertFalse(RedisErrors.unavailable(new TimeoutException("timed out")));
   }
+
+  /**
+   * A redirection the cluster client could not follow to its end (the topology still moving right after a failover,
+   * or a pipeline of several commands, whose failure is its caller's) is Redis trouble: a drill saw LinkMe clicks spend
+   * a handler attempt on {@code MOVED} right after a {@code CLUSTER FAILOVER}, handled 1-3 s later.
+   */
+  @Test
+  void aRedirectionTheClientDidNotFollowIsRedisTrouble() {
+    org.junit.jupiter.api.Assertions.assertTrue(RedisErrors.unavailable(ErrorType.create("MOVED 3999 127.0.0.1:7001")));
+    org.junit.jupiter.api.Assertions.assertTrue(RedisErrors.unavailable(ErrorType.create("ASK 3999 127.0.0.1:7001")));
+    org.junit.jupiter.api.Assertions.assertTrue(RedisErrors.unavailable(
+      new io.vertx.core.VertxException("handler failed", ErrorType.create("MOVED 3999 127.0.0.1:7001"))), "also as a cause");
+    org.junit.jupiter.api.Assertions.assertFalse(RedisErrors.unavailable(ErrorType.create("WRONGTYPE Operation against a key")),
+      "a wrong call still spends its attempts");
+  }
 }
