@@ -7,11 +7,13 @@
 -- ARGV[3] = the encoded copy (fetch, patch)        ARGV[4] = the copy's TTL, ms (fetch, patch)
 -- ARGV[5] = the version's TTL, ms (longer than any copy's and any fetch's lifetime)
 -- ARGV[6] = the invalidation channel              ARGV[7] = "<writer id> <username>"
--- ARGV[8] = the part of the profile a webhook change applies to ("profile", "link:<id>"), '' for none (fetches, an
---           operator's purge, changes without a time)
--- ARGV[9] = when that change was made, epoch ms  ARGV[10] = how long change times are kept, ms
--- Returns {1, new version} when written, {0, current version} when refused, {2, current version} when the change is
--- older than one already written to the same part (the caller skips it).
+-- ARGV[8] = how long change times are kept, ms
+-- ARGV[9], ARGV[10], ... = the webhook changes the write carries, in pairs: the part of the profile a change applies
+--           to ("profile", "link:<id>") and when it was made, epoch ms; none for fetches, an operator's purge and
+--           changes without a time. Several changes queued for one profile are written together, in their order.
+-- Returns {1, new version} when written, {0, current version} when refused, {2, current version, i, ...} when change
+-- i (1-based pair number; one or more) is older than one already written to the same part: nothing is written, the
+-- caller skips those changes and writes the others again.
 --
 -- Why a fetch can never overwrite a newer change: every accepted write moves the version, and a fetch or patch is
 -- accepted only if the version is still the one it read before it began. A webhook that lands while a fetch is in
@@ -31,12 +33,15 @@
 -- Every accepted write tells every instance (pub/sub) that L1 copies older than the new version are out of date.
 redis.replicate_commands()
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
-local part = ARGV[8]
-if part ~= nil and part ~= '' then
-  local newest = tonumber(redis.call('HGET', KEYS[3], part) or '-1')
-  if tonumber(ARGV[9]) < newest then
-    return {2, string.format('%.0f', current)}
+local older = {2, string.format('%.0f', current)}
+for i = 9, #ARGV - 1, 2 do
+  local newest = tonumber(redis.call('HGET', KEYS[3], ARGV[i]) or '-1')
+  if tonumber(ARGV[i + 1]) < newest then
+    older[#older + 1] = (i - 7) / 2
   end
+end
+if #older > 2 then
+  return older
 end
 if ARGV[1] ~= 'purge' and current ~= tonumber(ARGV[2]) then
   return {0, string.format('%.0f', current)}
@@ -49,20 +54,22 @@ else
   redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 end
 redis.call('SET', KEYS[2], version, 'PX', ARGV[5])
-if part ~= nil and part ~= '' then
-  local added = redis.call('HSET', KEYS[3], part, ARGV[9])
-  redis.call('PEXPIRE', KEYS[3], ARGV[10])
+for i = 9, #ARGV - 1, 2 do
+  -- In order: a later change to the same part is never older than an earlier one in the same write (the caller
+  -- skips such a change before it writes), so the newest time is the one left.
+  local added = redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+  redis.call('PEXPIRE', KEYS[3], ARGV[8])
   -- The hash lives as long as changes keep coming, one field per part ever changed (each link id): past 256 parts,
   -- at every 64th new one, the times older than their memory are dropped (no retry that old can arrive any more).
   -- A profile with more recent parts than that keeps them all; the scan runs once per 64 new parts.
   if added == 1 then
     local n = redis.call('HLEN', KEYS[3])
     if n > 256 and n % 64 == 0 then
-      local cutoff = tonumber(t[1]) * 1000 - tonumber(ARGV[10])
+      local cutoff = tonumber(t[1]) * 1000 - tonumber(ARGV[8])
       local all = redis.call('HGETALL', KEYS[3])
-      for i = 1, #all, 2 do
-        if tonumber(all[i + 1]) < cutoff then
-          redis.call('HDEL', KEYS[3], all[i])
+      for j = 1, #all, 2 do
+        if tonumber(all[j + 1]) < cutoff then
+          redis.call('HDEL', KEYS[3], all[j])
         end
       end
     end

@@ -9,6 +9,7 @@ import io.vertx.core.VertxException;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -205,6 +206,10 @@ public final class ProfileService {
     OLDER
   }
 
+  /** One webhook change to a profile, made at {@code at}: {@code change} alters the document; {@code null} outdates it. */
+  public record Change(ChangeTime at, UnaryOperator<JsonObject> change) {
+  }
+
   /**
    * Applies a change made at {@code at} and announced with a complete payload to the shared copy, without an
    * upstream call: reads the copy with its version, changes it, and writes it back only if no other write happened in
@@ -215,8 +220,7 @@ public final class ProfileService {
    * its older copy over the write, and every other instance keeps its older L1 copy only as an outdated one.
    */
   public Future<Patched> patch(String username, ChangeTime at, UnaryOperator<JsonObject> change) {
-    upstream.admission().markKnown(username);
-    return write(username, at, change, PATCH_ATTEMPTS);
+    return apply(username, List.of(new Change(at, change))).get(0);
   }
 
   /**
@@ -226,9 +230,7 @@ public final class ProfileService {
    * publish over it; and like a patch it is skipped if a newer change to the same part was written.
    */
   public Future<Patched> outdate(String username, ChangeTime at) {
-    // Named by a verified webhook (or an operator's job): the name exists, complete payload or not.
-    upstream.admission().markKnown(username);
-    return write(username, at, null, PATCH_ATTEMPTS);
+    return apply(username, List.of(new Change(at, null))).get(0);
   }
 
   /** {@link #outdate(String, ChangeTime)} for a change without a time (a finished link job): never skipped. */
@@ -236,48 +238,168 @@ public final class ProfileService {
     return outdate(username, ChangeTime.NONE).mapEmpty();
   }
 
-  /** {@code change} {@code null}: mark the copy outdated without changing it. */
-  private Future<Patched> write(String username, ChangeTime at, UnaryOperator<JsonObject> change, int attempts) {
-    return l2.get(username).compose(shared -> {
+  /**
+   * Applies {@code changes} to one profile in their order, each as {@link #patch} or {@link #outdate} would, in one
+   * read and one write of the shared copy (more only when another write slipped in between, or when some of them are
+   * older than changes already written to the same part: those are skipped and the others written again). Changes
+   * queued behind one another for a hot profile cost a few round trips together instead of a few each. One result per
+   * change, in order; a change the document cannot take fails alone.
+   */
+  public List<Future<Patched>> apply(String username, List<Change> changes) {
+    // Named by a verified webhook (or an operator's job): the name exists, complete payload or not.
+    upstream.admission().markKnown(username);
+    Batch b = new Batch(username, changes);
+    write(b, PATCH_ATTEMPTS).onFailure(b::fail);
+    return b.results();
+  }
+
+  /** Changes to one profile being written together, and what became of each. */
+  private static final class Batch {
+    final String username;
+    final List<Change> changes;
+    final List<Promise<Patched>> results;
+    /** The changes not settled yet, by their place in {@link #changes}, in order. */
+    final List<Integer> live;
+
+    Batch(String username, List<Change> changes) {
+      this.username = username;
+      this.changes = changes;
+      this.results = new ArrayList<>(changes.size());
+      this.live = new ArrayList<>(changes.size());
+      // A change older than one before it to the same part would be refused by its write on its own: skipped here,
+      // so one write never records two times for a part out of order.
+      Map<String, Long> newest = new HashMap<>();
+      for (int i = 0; i < changes.size(); i++) {
+        results.add(Promise.promise());
+        ChangeTime at = changes.get(i).at();
+        if (at.ordered()) {
+          Long before = newest.get(at.part());
+          if (before != null && at.madeAtMs() < before) {
+            results.get(i).complete(Patched.OLDER);
+            continue;
+          }
+          newest.put(at.part(), at.madeAtMs());
+        }
+        live.add(i);
+      }
+    }
+
+    List<Future<Patched>> results() {
+      List<Future<Patched>> futures = new ArrayList<>(results.size());
+      results.forEach(p -> futures.add(p.future()));
+      return futures;
+    }
+
+    List<ChangeTime> times() {
+      List<ChangeTime> times = new ArrayList<>(live.size());
+      live.forEach(i -> times.add(changes.get(i).at()));
+      return times;
+    }
+
+    boolean outdatesOnly() {
+      return live.stream().allMatch(i -> changes.get(i).change() == null);
+    }
+
+    boolean outdates() {
+      return live.stream().anyMatch(i -> changes.get(i).change() == null);
+    }
+
+    JsonObject applyTo(JsonObject doc) {
+      for (int i : live) {
+        UnaryOperator<JsonObject> change = changes.get(i).change();
+        if (change != null) {
+          doc = change.apply(doc);
+        }
+      }
+      return doc;
+    }
+
+    /** The live changes at {@code places} (of {@link #times()}) were older than changes written already. */
+    void older(List<Integer> places) {
+      List<Integer> gone = new ArrayList<>(places.size());
+      places.forEach(p -> gone.add(live.get(p)));
+      gone.forEach(i -> results.get(i).complete(Patched.OLDER));
+      live.removeAll(gone);
+    }
+
+    void settle(Patched p) {
+      live.forEach(i -> results.get(i).tryComplete(p));
+      live.clear();
+    }
+
+    void fail(Throwable err) {
+      live.forEach(i -> results.get(i).tryFail(err));
+      live.clear();
+    }
+  }
+
+  private Future<Void> write(Batch b, int attempts) {
+    if (b.live.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return l2.get(b.username).compose(shared -> {
       CachedProfile base = shared.copy();
       boolean sharedBase = base != null && base.found();
       if (!sharedBase) {
-        CachedProfile held = l1.get(username);
+        CachedProfile held = l1.get(b.username);
         base = held != null && held.found() && freshness.of(held, now()) != Freshness.State.EXPIRED ? held : null;
       }
       if (base == null) {
-        return tombstone(username, at);
+        return tombstone(b, attempts);
       }
-      CachedProfile next = change == null ? base.asOutdated()
-        : ProfileDocument.found(username, ProfileDocument.canonical(username, change.apply(base.decode().copy())), now());
-      if (!sharedBase || base.outdated()) {
-        // Built on a copy no current shared write vouches for: good enough to serve if the upstream fails, no more.
+      CachedProfile next;
+      try {
+        next = b.outdatesOnly() ? base.asOutdated()
+          : ProfileDocument.found(b.username, ProfileDocument.canonical(b.username, b.applyTo(base.decode().copy())), now());
+      } catch (RuntimeException unusable) {
+        return b.live.size() == 1 ? Future.failedFuture(unusable) : oneByOne(b);
+      }
+      if (!sharedBase || base.outdated() || b.outdates()) {
+        // Built on a copy no current shared write vouches for (or announced incomplete): good enough to serve if the
+        // upstream fails, no more.
         next = next.asOutdated();
       }
-      return l2.write(ProfileStore.Write.PATCH, next, shared.version(), now(), at).compose(written -> {
-        if (written.older()) {
-          return Future.succeededFuture(Patched.OLDER);
+      return l2.write(ProfileStore.Write.PATCH, next, shared.version(), now(), b.times()).compose(written -> {
+        if (!written.older().isEmpty()) {
+          // Nothing was written: the others go again without them (each round settles at least one).
+          b.older(written.older());
+          return write(b, attempts);
         }
         if (written.stored() != null) {
           l1.put(written.stored());
-          return Future.succeededFuture(Patched.WRITTEN);
+          b.settle(Patched.WRITTEN);
+          return Future.succeededFuture();
         }
-        // Another write came in between: read its copy and apply the change again, the order checked again too.
-        return attempts > 1 ? write(username, at, change, attempts - 1)
+        // Another write came in between: read its copy and apply the changes again, the order checked again too.
+        return attempts > 1 ? write(b, attempts - 1)
           : Future.failedFuture(new VertxException("the profile kept changing while it was patched", true));
       });
     });
   }
 
+  /** {@code b}'s changes one at a time, in order: together they made a document one of them could not take. */
+  private Future<Void> oneByOne(Batch b) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i : List.copyOf(b.live)) {
+      Change change = b.changes.get(i);
+      Promise<Patched> result = b.results.get(i);
+      chain = chain.transform(v -> apply(b.username, List.of(change)).get(0).andThen(result).transform(done -> Future.succeededFuture()));
+    }
+    b.live.clear();
+    return chain;
+  }
+
   /** Leaves a tombstone in L2; this and every other instance keep their older copy only as an outdated one. */
-  private Future<Patched> tombstone(String username, ChangeTime at) {
-    return l2.tombstone(username, at).map(version -> {
-      if (version == ProfileStore.OLDER) {
-        return Patched.OLDER;
+  private Future<Void> tombstone(Batch b, int attempts) {
+    return l2.tombstone(b.username, b.times()).compose(r -> {
+      if (!r.older().isEmpty()) {
+        b.older(r.older());
+        return write(b, attempts);
       }
-      overtaken(username);
-      l1.outdate(username, version);
-      return Patched.NO_COPY;
+      overtaken(b.username);
+      l1.outdate(b.username, r.version());
+      b.settle(Patched.NO_COPY);
+      return Future.succeededFuture();
     });
   }
 

@@ -125,26 +125,29 @@ public final class ProfileStore {
    * link (link webhooks name only the link; best effort: the copy is written either way).
    */
   public Future<CachedProfile> put(Write kind, CachedProfile copy, long readVersion, long nowMs) {
-    return write(kind, copy, readVersion, nowMs, ChangeTime.NONE).map(Written::stored);
-  }
-
-  /** What a write did: {@link #stored} the copy with its new version, else refused; {@link #older} says why. */
-  record Written(CachedProfile stored, boolean older) {
-    static final Written REFUSED = new Written(null, false);
-    static final Written OLDER = new Written(null, true);
+    return write(kind, copy, readVersion, nowMs, List.of()).map(Written::stored);
   }
 
   /**
-   * Like {@link #put}, for a webhook change made at {@code at}: refused as {@link Written#OLDER} (for good, whatever
-   * the version) when a newer change to the same part of the profile was written already; else refused when the
-   * version moved since {@code readVersion} (read again and retry), or written, recording {@code at} with the copy.
+   * What a write did: {@link #stored} the copy with its new version, else refused; {@link #older} names the changes
+   * (their places in the list written) refused for good, nothing written: the others may be written again.
    */
-  Future<Written> write(Write kind, CachedProfile copy, long readVersion, long nowMs, ChangeTime at) {
+  record Written(CachedProfile stored, List<Integer> older) {
+    static final Written REFUSED = new Written(null, List.of());
+  }
+
+  /**
+   * Like {@link #put}, for webhook changes made at {@code at}, in order: refused (nothing written) when a newer change
+   * to the same part of the profile as any of them was written already, naming those in {@link Written#older} (for
+   * good, whatever the version); else refused when the version moved since {@code readVersion} (read again and retry),
+   * or written, recording each time with the copy.
+   */
+  Future<Written> write(Write kind, CachedProfile copy, long readVersion, long nowMs, List<ChangeTime> at) {
     return run(copy.username(), List.of(kind.name().toLowerCase(Locale.ROOT), Long.toString(readVersion),
       ProfileCodec.encode(copy), Long.toString(freshness.remainingMs(copy, nowMs))), writer, at, kind == Write.PATCH)
-      .compose(version -> version == OLDER ? Future.succeededFuture(Written.OLDER)
-        : version == REFUSED ? Future.succeededFuture(Written.REFUSED)
-        : indexLinks(copy).otherwiseEmpty().map(new Written(copy.withVersion(version), false)));
+      .compose(r -> !r.older().isEmpty() ? Future.succeededFuture(new Written(null, r.older()))
+        : r.version() == REFUSED ? Future.succeededFuture(Written.REFUSED)
+        : indexLinks(copy).otherwiseEmpty().map(new Written(copy.withVersion(r.version()), List.of())));
   }
 
   /**
@@ -157,12 +160,20 @@ public final class ProfileStore {
 
   /** {@link #tombstone} for a webhook change made at {@code at}: {@link #OLDER} (nothing written) if a newer one was. */
   Future<Long> tombstone(String username, ChangeTime at) {
+    return tombstone(username, List.of(at)).map(r -> r.older().isEmpty() ? r.version() : OLDER);
+  }
+
+  /**
+   * {@link #tombstone} for webhook changes made at {@code at}: nothing written when a newer change to the same part as
+   * any of them was, which {@link Ran#older} names.
+   */
+  Future<Ran> tombstone(String username, List<ChangeTime> at) {
     return run(username, List.of("purge", "0", "", "1"), writer, at, true);
   }
 
   /** Like {@link #tombstone}, and every instance drops its older L1 copy (an operator's purge). */
   public Future<Long> purge(String username) {
-    return run(username, List.of("purge", "0", "", "1"), DROP_PREFIX + writer, ChangeTime.NONE, false);
+    return run(username, List.of("purge", "0", "", "1"), DROP_PREFIX + writer, List.of(), false).map(Ran::version);
   }
 
   /**
@@ -180,14 +191,23 @@ public final class ProfileStore {
    * durable, the write fails as Redis unavailable and the event is handled again (the change is applied again, or
    * skipped as older). Fetches need no wait: a lost one is fetched again.
    */
-  private Future<Long> run(String username, List<Object> args, String writerWord, ChangeTime at, boolean durable) {
-    List<Object> all = new ArrayList<>(args);
+  private Future<Ran> run(String username, List<Object> args, String writerWord, List<ChangeTime> at, boolean durable) {
+    List<Object> all = new ArrayList<>(args.size() + 4 + 2 * at.size());
+    all.addAll(args);
     all.add(Long.toString(versionTtlMs));
     all.add(channel);
     all.add(writerWord + " " + username);
-    all.add(at.part());
-    all.add(Long.toString(at.madeAtMs()));
     all.add(Long.toString(CHANGE_MEMORY_MS));
+    // Only changes with a time are ordered; the script names the others' pairs by number, mapped back here.
+    int[] sent = new int[at.size()];
+    int pairs = 0;
+    for (int i = 0; i < at.size(); i++) {
+      if (at.get(i).ordered()) {
+        all.add(at.get(i).part());
+        all.add(Long.toString(at.get(i).madeAtMs()));
+        sent[pairs++] = i;
+      }
+    }
     List<String> keys = List.of(RedisKeys.profile(username), RedisKeys.profileVersion(username), RedisKeys.profileChanges(username));
     int replicas = durable ? durability.replicas().getAsInt() : 0;
     Future<Response> written = replicas == 0 ? RedisTimeoutException.within(write.run(redis, keys, all), TIMEOUT_MS)
@@ -196,8 +216,22 @@ public final class ProfileStore {
     return written
       .map(r -> {
         int status = r.get(0).toInteger();
-        return status == 1 ? r.get(1).toLong() : status == 2 ? OLDER : REFUSED;
+        if (status != 2) {
+          return new Ran(status == 1 ? r.get(1).toLong() : REFUSED, List.of());
+        }
+        List<Integer> older = new ArrayList<>(r.size() - 2);
+        for (int i = 2; i < r.size(); i++) {
+          older.add(sent[r.get(i).toInteger() - 1]);
+        }
+        return new Ran(OLDER, older);
       });
+  }
+
+  /**
+   * What the write script answered: the new version ({@link #REFUSED} when the version had moved, {@link #OLDER} when
+   * some of the changes were older than ones written already: {@code older}, their places in the list written).
+   */
+  record Ran(long version, List<Integer> older) {
   }
 
   private Future<Void> indexLinks(CachedProfile p) {
