@@ -50,8 +50,8 @@ public final class DestinationSender implements StreamHandler {
   private static final int HELD = 64;
   /**
    * Deliveries parked on their destinations beyond the {@link #HELD} slots, and their characters (8 Mi: 16 MiB of
-   * strings at most); past either, the newest parked on the destination with the most parked is set aside and the
-   * engine reads on.
+   * strings at most); past either, the newest parked on the destination whose oldest parked delivery has waited
+   * longest is set aside and the engine reads on.
    */
   static final int PARKED = 1_024;
   static final long PARKED_CHARS = 8L << 20;

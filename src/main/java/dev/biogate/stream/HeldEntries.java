@@ -31,8 +31,9 @@ import java.util.concurrent.TimeoutException;
  * have) waits outside the slots ({@link StreamPolicy#maxParked}) and is offered again, oldest first, as soon as the
  * handler says that receiver finished one ({@link StreamHandler#onReceiverFree}); every {@value #PARKED_RECHECK_MS} ms
  * each receiver with entries parked is offered one anyway, should that word have been missed. Past
- * {@link StreamPolicy#maxParked} the newest on the receiver with the most parked is set aside (the receiver that fell
- * behind pays, not the next entry's), and the engine reads on: stopping the reads instead (for a
+ * {@link StreamPolicy#maxParked} the newest on the receiver whose oldest parked entry has waited longest is set aside
+ * (the receiver that fell behind pays, not the next entry's, nor one with many parked that go out within moments), and
+ * the engine reads on: stopping the reads instead (for a
  * receiver that kept answering) left a healthy destination 76 s behind a slow one that a steady flow outran. Before
  * parking, a destination that answered in seconds held one slot per request on the wire, and a backlog for it took
  * every slot from the others.
@@ -64,6 +65,8 @@ final class HeldEntries {
   private final Map<String, ArrayDeque<Held>> parked = new HashMap<>();
   private int parkedCount;
   private long parkedChars;
+  /** Numbers the entries in the order they were first parked: the front of a receiver's queue parked first. */
+  private long parkings;
   private long recheckTimer = -1;
   /** The engine's context, known from the first entry taken: where a receiver's word is acted on. */
   private ContextInternal context;
@@ -366,8 +369,9 @@ final class HeldEntries {
   /**
    * Parks the entry on {@code receiver} ({@link Outcome#park}): left idle for others as a kept entry is, and offered
    * again when the receiver finishes an attempt ({@link #resume}); an entry offered so that parks again goes back to
-   * the front. With {@code maxParked} entries (or {@code maxParkedChars}) parked, the newest on the receiver with the
-   * most parked is set aside to make room ({@link #newestOfTheMostParked}), or this one if its receiver has as many.
+   * the front. With {@code maxParked} entries (or {@code maxParkedChars}) parked, the newest on the receiver whose
+   * oldest parked entry has waited longest is set aside to make room ({@link #newestOfTheLongestWaiting}), or this one if
+   * that is its own receiver.
    */
   private void park(Held h, String receiver) {
     if (stopping) {
@@ -378,14 +382,17 @@ final class HeldEntries {
     // One offered again from the front goes back there even at the ceiling: newer ones read meanwhile must not push
     // it out (a few over, at most one per attempt under way).
     while (!h.resumed && (parkedCount >= policy.maxParked() || parkedChars + chars > policy.maxParkedChars())) {
-      Held newest = newestOfTheMostParked(receiver);
+      Held newest = newestOfTheLongestWaiting(receiver);
       if (newest == null) {
         setAside(h, parkedCount + " entries are parked on their receivers");
         return;
       }
-      setAside(newest, parkedCount + " entries are parked on their receivers, most on " + newest.parkedOn);
+      setAside(newest, parkedCount + " entries are parked on their receivers, the longest waiting on " + newest.parkedOn);
     }
     stats.parked.increment();
+    if (h.parkedSince == 0) {
+      h.parkedSince = ++parkings;
+    }
     h.parkedOn = receiver;
     h.parkedChars = chars;
     ArrayDeque<Held> queue = parked.computeIfAbsent(receiver, r -> new ArrayDeque<>());
@@ -403,20 +410,22 @@ final class HeldEntries {
   }
 
   /**
-   * Past the ceiling, the entry that gives way: the newest parked on the receiver with the most parked, if that is
-   * another receiver with more than {@code receiver} has; null: the entry for {@code receiver} gives way itself. So the
-   * receiver that fell behind pays for its backlog: whichever entry came next was set aside before, and a healthy
-   * destination's deliveries, parked for a moment past its pace, came back 77-87 s late behind a slow one's.
+   * Past the ceiling, the entry that gives way: the newest parked on the receiver whose oldest parked entry was parked
+   * first, if that is another receiver than {@code receiver}; null: the entry for {@code receiver} gives way itself. So
+   * the receiver that fell behind pays for its backlog, by how long its deliveries wait rather than how many there are:
+   * whichever entry came next was set aside once, and then the newest of the receiver with the most parked, which made a
+   * healthy destination paced at 100 a second pay half of the ceiling beside one answering in 4 s (its parked ones went
+   * out within seconds; 229 of 1,300 set aside came back 70-87 s late).
    */
-  private Held newestOfTheMostParked(String receiver) {
+  private Held newestOfTheLongestWaiting(String receiver) {
     ArrayDeque<Held> own = parked.get(receiver);
-    ArrayDeque<Held> most = null;
+    ArrayDeque<Held> longest = null;
     for (ArrayDeque<Held> q : parked.values()) {
-      if (most == null || q.size() > most.size()) {
-        most = q;
+      if (longest == null || q.peekFirst().parkedSince < longest.peekFirst().parkedSince) {
+        longest = q;
       }
     }
-    return most == null || most == own || most.size() <= (own == null ? 0 : own.size()) ? null : most.peekLast();
+    return longest == null || longest == own ? null : longest.peekLast();
   }
 
   /** The handler's word, from any thread, that {@code receiver} finished an attempt. */
@@ -552,6 +561,8 @@ final class HeldEntries {
     String parkedOn;
     /** Its {@link StreamEntry#chars} while parked. */
     long parkedChars;
+    /** When it was first parked, in the engine's order of parkings ({@link #parkings}); 0: never. */
+    long parkedSince;
     /** Offered again after parking: if it parks again, it goes back to the front. */
     boolean resumed;
     boolean lost;

@@ -129,8 +129,9 @@ public final class StreamPolicy {
   /**
    * Entries that may wait {@link Outcome#park parked} on their receivers beyond {@link #maxHeld}: they hold no slot,
    * so the engine reads on past them; with this many parked (or {@link #maxParkedChars} of them), one more makes the
-   * newest entry of the receiver with the most parked give way (set aside, as a wait on its receiver past
-   * {@link #maxWaiting} is), or is set aside itself if its own receiver has as many, and the engine still reads on. 0
+   * newest entry of the receiver whose oldest parked entry has waited longest give way (set aside, as a wait on its
+   * receiver past {@link #maxWaiting} is), or is set aside itself if that is its own receiver, and the engine still
+   * reads on. 0
    * (default): none, a park is an ordinary wait on the receiver.
    */
   public int maxParked() { return maxParked; }

@@ -147,6 +147,73 @@ class ParkingTest extends RedisClientTest {
   }
 
   /**
+   * Past the ceiling the receiver that gives way is the one whose oldest parked entry has waited longest, not the one
+   * with the most parked: a re-drill sent 1,300 deliveries at 260 a second to a healthy destination paced at 100 a second
+   * beside one answering in 4 s; the slow one's newest were set aside until both had as many parked, and then the
+   * healthy one's too: 229 of its deliveries arrived 70-87 s late, though its parked ones went out within seconds. Here
+   * A (one at a time, 400 ms each) and B (one at a time, 30 ms each) get 10 and 14 entries, alternating: with both
+   * parked past the ceiling of 12, B has more parked than A but each of its entries waits a moment, A's for seconds.
+   */
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  void pastTheCeilingTheReceiverWhoseOldestWaitedLongestGivesWay(Vertx vertx, VertxTestContext ctx) {
+    Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
+    AtomicInteger doneA = new AtomicInteger();
+    AtomicInteger doneB = new AtomicInteger();
+    int[] aWhenBWasDone = {-1};
+    Map<String, AtomicInteger> busy = Map.of("A", new AtomicInteger(), "B", new AtomicInteger());
+    List<Consumer<String>> freed = new CopyOnWriteArrayList<>();
+    StreamHandler handler = new StreamHandler() {
+      @Override
+      public Future<Outcome> handle(StreamEntry e) {
+        String r = e.get("r");
+        boolean a = "A".equals(r);
+        if (busy.get(r).get() >= 1) {
+          return Future.succeededFuture(Outcome.park(r));
+        }
+        busy.get(r).incrementAndGet();
+        return vertx.timer(a ? 400 : 30, TimeUnit.MILLISECONDS).map(t -> {
+          handled.computeIfAbsent(r + e.get("n"), n -> new AtomicInteger()).incrementAndGet();
+          busy.get(r).decrementAndGet();
+          if (a) {
+            doneA.incrementAndGet();
+          } else if (doneB.incrementAndGet() == 14) {
+            aWhenBWasDone[0] = doneA.get();
+          }
+          freed.forEach(l -> l.accept(r));
+          return Outcome.done();
+        });
+      }
+
+      @Override
+      public void onReceiverFree(Consumer<String> listener) {
+        freed.add(listener);
+      }
+
+      @Override
+      public String receiverOf(StreamEntry e) {
+        return e.get("r");
+      }
+    };
+    StreamStats stats = new StreamStats();
+    StreamPolicy policy = new StreamPolicy(STREAM, GROUP).soleReader(true).maxHeld(4).maxWaiting(2).maxParked(12)
+      .pollMs(20).idlePollMaxMs(100).heartbeatTtlMs(3_000).idleClaimMs(1_500).reapIntervalMs(50);
+    StreamEngine engine = new StreamEngine(redis, policy, "c1", handler, stats);
+    start(vertx, engine, alternating(10, 14))
+      .compose(id -> Eventually.until(vertx, () -> Future.succeededFuture(handled.size() == 24), 40_000,
+        "every entry handled"))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        // B's 14 take about 0.5 s; one set aside came back only after the idle claim (3 s here, on this instance).
+        assertTrue(aWhenBWasDone[0] >= 0 && aWhenBWasDone[0] <= 3,
+          "B's entries were set aside with A's: " + aWhenBWasDone[0] + " of A's 10 were done first");
+        assertTrue(stats.setAside() > 0, "A's entries past the parked ceiling were set aside");
+        assertEquals(List.of(), handled.entrySet().stream().filter(e -> e.getValue().get() != 1).map(Map.Entry::getKey).toList(),
+          "each entry handled once");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
    * An entry read while older ones are parked on its receiver goes out after them: attempted at once, it took a place
    * the receiver had just freed (a re-drill: 59 of 1,300 deliveries went out ahead of older ones parked on the same
    * destination). Here the receiver's share grows while five entries are parked on it, and three more are read.
@@ -227,6 +294,20 @@ class ParkingTest extends RedisClientTest {
     }
     for (int i = 0; i < 5; i++) {
       adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("r").arg("B").arg("n").arg(i));
+    }
+    return adds;
+  }
+
+  /** {@code a} entries for A and {@code b} for B, alternating while both have some (deliveries fanned out to two). */
+  private static List<Request> alternating(int a, int b) {
+    List<Request> adds = new ArrayList<>();
+    for (int i = 0; i < Math.max(a, b); i++) {
+      if (i < a) {
+        adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("r").arg("A").arg("n").arg(i));
+      }
+      if (i < b) {
+        adds.add(Request.cmd(Command.XADD).arg(STREAM).arg("*").arg("r").arg("B").arg("n").arg(i));
+      }
     }
     return adds;
   }
