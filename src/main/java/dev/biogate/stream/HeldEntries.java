@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -213,14 +214,19 @@ final class HeldEntries {
     Promise<Outcome> onEngine = ((ContextInternal) vertx.getOrCreateContext()).promise();
     work.onComplete(onEngine);
     onEngine.future().timeout(policy.handlerTimeoutMs(), TimeUnit.MILLISECONDS)
+      .map(o -> {
+        h.redisTroubles = 0;
+        return o;
+      })
       .otherwise(err -> {
         if (RedisErrors.unavailable(err)) {
           // Redis could not serve the handler (on a Cluster, the shard its keys live on failing over while this
           // stream's is fine): held and tried again, no attempt spent, or a failover would dead-letter accepted work.
           redisTrouble.warn(LOG, System.currentTimeMillis(), "times", "{}/{}: a handler could not reach redis ({}); holding its"
             + " entries without spending attempts", policy.stream(), policy.group(), RedisErrors.describe(err));
-          return Outcome.keep(policy.retryBaseMs());
+          return Outcome.keep(redisTroubleDelayMs(++h.redisTroubles));
         }
+        h.redisTroubles = 0;
         return Outcome.retry(reasonOf(err));
       })
       .onComplete(ar -> {
@@ -536,6 +542,18 @@ final class HeldEntries {
     }
   }
 
+  /**
+   * How long an entry whose handler met Redis trouble {@code troubles} times in a row waits before it is tried again:
+   * the retry base, doubled each time up to {@value #MAX_REDIS_RETRY_MS} ms (or the retry ceiling if lower), plus up to
+   * a quarter more at random, so the entries held through one outage do not all try again in step. Every held entry
+   * used to be tried every retry base for as long as Redis failed.
+   */
+  private long redisTroubleDelayMs(int troubles) {
+    long cap = Math.max(policy.retryBaseMs(), Math.min(policy.retryMaxMs(), MAX_REDIS_RETRY_MS));
+    long delay = Math.min(cap, policy.retryBaseMs() << Math.min(troubles - 1, 20));
+    return delay + ThreadLocalRandom.current().nextLong(delay / 4 + 1);
+  }
+
   private static long redisRetryMs(int tries) {
     return Math.min(MAX_REDIS_RETRY_MS, 100L << Math.min(tries - 1, 10));
   }
@@ -563,6 +581,8 @@ final class HeldEntries {
     long parkedChars;
     /** When it was first parked, in the engine's order of parkings ({@link #parkings}); 0: never. */
     long parkedSince;
+    /** Attempts in a row its handler met Redis trouble in ({@link RedisErrors#unavailable}). */
+    int redisTroubles;
     /** Offered again after parking: if it parks again, it goes back to the front. */
     boolean resumed;
     boolean lost;

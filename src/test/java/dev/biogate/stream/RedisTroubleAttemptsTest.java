@@ -66,6 +66,37 @@ class RedisTroubleAttemptsTest extends RedisClientTest {
   }
 
   /**
+   * An entry held for Redis trouble is tried again less and less often while the trouble lasts: it was tried every
+   * retry base (1 s for the events streams) for as long as Redis failed, every held entry of every instance in step.
+   * Here the base is 100 ms and Redis fails five times: the fifth wait is at least 800 ms (100, 200, 400, 800).
+   */
+  @Test
+  void anEntryHeldForRedisTroubleIsTriedAgainLessAndLessOften(Vertx vertx, VertxTestContext ctx) {
+    String stream = STREAM + ":backoff";
+    List<Long> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    StreamHandler failingWhileRedisIsAway = e -> {
+      calls.add(System.nanoTime());
+      return calls.size() <= 5 ? Future.failedFuture(ErrorType.create("CLUSTERDOWN The cluster is down"))
+        : Future.succeededFuture(Outcome.done());
+    };
+    StreamPolicy policy = new StreamPolicy(stream, GROUP).soleReader(true).pollMs(20).idlePollMaxMs(50).maxAttempts(2)
+      .retry(100, 60_000).keepDelayMs(10);
+    StreamEngine engine = new StreamEngine(redis, policy, "c1", failingWhileRedisIsAway, new StreamStats());
+    redis.send(Request.cmd(Command.DEL).arg(stream).arg(policy.deadLetters()))
+      .compose(v -> redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(GROUP).arg("$").arg("MKSTREAM")))
+      .compose(v -> vertx.deployVerticle(engine))
+      .compose(id -> redis.send(Request.cmd(Command.XADD).arg(stream).arg("*").arg("n").arg("1")))
+      .compose(v -> Eventually.until(vertx, () -> redis.send(Request.cmd(Command.XPENDING).arg(stream).arg(GROUP))
+        .map(p -> calls.size() > 5 && p.get(0).toLong() == 0), 20_000, "handled and acknowledged"))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertEquals(6, calls.size(), "tried until Redis was back, then once more");
+        long lastWaitMs = (calls.get(5) - calls.get(4)) / 1_000_000;
+        assertTrue(lastWaitMs >= 800, "the fifth wait: " + lastWaitMs + " ms");
+        ctx.completeNow();
+      })));
+  }
+
+  /**
    * A lost connection, for real: twice (as many times as attempts are allowed) the handler's command is in flight on a
    * connection Redis drops, failed the way the handler's client (the production one) reports it.
    */
