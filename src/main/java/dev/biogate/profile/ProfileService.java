@@ -448,7 +448,8 @@ public final class ProfileService {
    * every copy L1 holds is compared with L2's, {@value #RECONCILE_BATCH} profiles at a time, and a copy older than L2's
    * is outdated as the missed message would have done (the next read takes the newer copy from L2). Without this, an
    * instance cut off from Redis while a webhook was handled kept serving the copy from before it as a hit, once back,
-   * until its freshness ran out (a drill: 54 s). Fails at the first Redis failure.
+   * until its freshness ran out (a drill: 54 s). A copy that came from L2 while L2 now has no version for its profile
+   * (Redis came back empty) is written back to it ({@link SharedFetch#shareLost}). Fails at the first Redis failure.
    */
   public Future<Void> reconcile() {
     return reconcile(l1.usernames(), 0);
@@ -466,6 +467,9 @@ public final class ProfileService {
         checks.add(l2.version(username).map(version -> {
           if (version > held.version()) {
             invalidateLocal(username, version, false);
+          } else if (version == 0) {
+            // L2 no longer knows a copy it gave this instance: Redis lost its data. Shared again from here.
+            fetcher.shareLost(held);
           }
           return null;
         }));

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,14 +33,15 @@ import java.util.function.LongSupplier;
  * unreachable the upstream budget cannot be coordinated, so held copies are served rather than fetched, and only
  * what nothing holds is fetched (once per instance, by the caller's single flight) and kept in L1 alone; once Redis
  * takes writes again, such copies are written to L2 if nothing was written there for the profile meanwhile
- * ({@link #shareBack}), so that other instances read them instead of fetching them again.
+ * ({@link #shareBack}), so that other instances read them instead of fetching them again; and so are the copies L2
+ * lost while this instance held them (Redis came back empty: {@link #shareLost}).
  */
 final class SharedFetch {
 
   private static final Logger LOG = LoggerFactory.getLogger(SharedFetch.class);
   /** The version a fetch publishes against when Redis could not be read: kept in L1 only, never written to L2. */
   private static final long UNKNOWN_VERSION = -1;
-  /** How many profiles fetched without Redis are remembered for {@link #shareBack}, how many go per round, how often. */
+  /** How many profiles L2 lacks are remembered for {@link #shareBack}, how many go per round, how often. */
   private static final int MAX_UNSHARED = 10_000;
   private static final int SHARE_BACK_BATCH = 64;
   private static final long SHARE_BACK_MS = 1_000;
@@ -57,8 +58,11 @@ final class SharedFetch {
   private final String owner = UUID.randomUUID().toString();
   /** Redis going away and coming back, one pair of lines per interval however often it flips (a failover). */
   private final OutageLog redisOutages = new OutageLog(LOG);
-  /** Profiles fetched while Redis could not take their copy (at most {@value #MAX_UNSHARED}): see {@link #shareBack}. */
-  private final Set<String> unshared = ConcurrentHashMap.newKeySet();
+  /**
+   * Profiles whose L1 copy L2 lacks (fetched while Redis could not take it, or lost with Redis's data), with that
+   * copy's version (at most {@value #MAX_UNSHARED}): see {@link #shareBack}.
+   */
+  private final Map<String, Long> unshared = new ConcurrentHashMap<>();
   private final AtomicBoolean shareBackDue = new AtomicBoolean();
   private volatile boolean stopped;
 
@@ -224,9 +228,20 @@ final class SharedFetch {
 
   /** Remembers a found profile whose fetched copy L2 could not take, and has it written back once Redis can. */
   private void unshared(CachedProfile copy) {
-    if (copy.found() && (unshared.size() < MAX_UNSHARED || unshared.contains(copy.username()))) {
-      unshared.add(copy.username());
+    if (copy.found() && (unshared.size() < MAX_UNSHARED || unshared.containsKey(copy.username()))) {
+      unshared.put(copy.username(), copy.version());
       scheduleShareBack();
+    }
+  }
+
+  /**
+   * L2 has no version for a profile whose copy, held here, came from it ({@code copy.version() > 0}): Redis lost its
+   * data (restarted empty, or flushed). The copy is written back like one fetched while Redis was down, unless
+   * something is written there first, so that other instances read it instead of fetching it again.
+   */
+  void shareLost(CachedProfile copy) {
+    if (copy.version() > 0 && !copy.outdated()) {
+      unshared(copy);
     }
   }
 
@@ -241,23 +256,25 @@ final class SharedFetch {
   }
 
   /**
-   * Writes copies fetched while Redis could not take them to L2, {@value #SHARE_BACK_BATCH} at a time, each only if
-   * nothing was ever written there for its profile (the versioned write against version 0: a copy, a webhook's change
-   * or a tombstone written since wins). A copy L1 no longer holds, or holds outdated or past stale-while-revalidate, is
-   * forgotten; while Redis still fails, the rest waits for the next round a second later.
+   * Writes the copies L2 lacks (fetched while Redis could not take them, or lost with its data) to L2,
+   * {@value #SHARE_BACK_BATCH} at a time, each only if nothing was written there for its profile since Redis had it
+   * last (the versioned write against version 0: a copy, a webhook's change or a tombstone written since wins). A copy
+   * L1 no longer holds, or holds outdated, replaced or past stale-while-revalidate, is forgotten; while Redis still
+   * fails, the rest waits for the next round a second later.
    */
   private void shareBack() {
     if (stopped) {
       return;
     }
     List<String> batch = new ArrayList<>(SHARE_BACK_BATCH);
-    for (Iterator<String> it = unshared.iterator(); it.hasNext() && batch.size() < SHARE_BACK_BATCH; ) {
+    for (Iterator<String> it = unshared.keySet().iterator(); it.hasNext() && batch.size() < SHARE_BACK_BATCH; ) {
       batch.add(it.next());
     }
     List<Future<Boolean>> writes = new ArrayList<>(batch.size());
     for (String username : batch) {
       CachedProfile copy = l1.get(username);
-      if (copy == null || !copy.found() || copy.outdated() || copy.version() != 0 || !usable(copy)) {
+      Long remembered = unshared.get(username);
+      if (copy == null || !copy.found() || copy.outdated() || remembered == null || copy.version() != remembered || !usable(copy)) {
         unshared.remove(username);
         continue;
       }
@@ -272,7 +289,8 @@ final class SharedFetch {
     Future.join(writes).onComplete(ar -> {
       long written = writes.stream().filter(w -> w.succeeded() && w.result()).count();
       if (written > 0) {
-        LOG.info("wrote {} profile copies fetched while redis was unreachable to the shared cache", written);
+        LOG.info("wrote {} profile copies the shared cache lacked (fetched while redis was unreachable, or lost with its"
+          + " data) to it", written);
       }
       shareBackDue.set(false);
       if (!unshared.isEmpty()) {
