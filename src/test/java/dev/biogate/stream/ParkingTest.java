@@ -97,39 +97,9 @@ class ParkingTest extends RedisClientTest {
   @Test
   @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   void pastTheCeilingTheReceiverWithTheMostParkedGivesWay(Vertx vertx, VertxTestContext ctx) {
-    Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
-    AtomicInteger doneA = new AtomicInteger();
-    AtomicInteger doneB = new AtomicInteger();
-    int[] aWhenBWasDone = {-1};
-    Map<String, AtomicInteger> busy = Map.of("A", new AtomicInteger(), "B", new AtomicInteger());
-    List<Consumer<String>> freed = new CopyOnWriteArrayList<>();
-    StreamHandler handler = new StreamHandler() {
-      @Override
-      public Future<Outcome> handle(StreamEntry e) {
-        String r = e.get("r");
-        boolean a = "A".equals(r);
-        if (busy.get(r).get() >= (a ? 2 : 1)) {
-          return Future.succeededFuture(Outcome.park(r));
-        }
-        busy.get(r).incrementAndGet();
-        return vertx.timer(a ? 50 : 10, TimeUnit.MILLISECONDS).map(t -> {
-          handled.computeIfAbsent(r + e.get("n"), n -> new AtomicInteger()).incrementAndGet();
-          busy.get(r).decrementAndGet();
-          if (a) {
-            doneA.incrementAndGet();
-          } else if (doneB.incrementAndGet() == 5) {
-            aWhenBWasDone[0] = doneA.get();
-          }
-          freed.forEach(l -> l.accept(r));
-          return Outcome.done();
-        });
-      }
-
-      @Override
-      public void onReceiverFree(Consumer<String> listener) {
-        freed.add(listener);
-      }
-    };
+    TwoReceivers handler = new TwoReceivers(vertx, 2, 50, 10, 5);
+    Map<String, AtomicInteger> handled = handler.handled;
+    int[] aWhenBWasDone = handler.aWhenBWasDone;
     StreamStats stats = new StreamStats();
     StreamEngine engine = new StreamEngine(redis, CEILING_OF_8, "c1", handler, stats);
     start(vertx, engine, backlogThenFiveForB())
@@ -157,44 +127,9 @@ class ParkingTest extends RedisClientTest {
   @Test
   @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   void pastTheCeilingTheReceiverWhoseOldestWaitedLongestGivesWay(Vertx vertx, VertxTestContext ctx) {
-    Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
-    AtomicInteger doneA = new AtomicInteger();
-    AtomicInteger doneB = new AtomicInteger();
-    int[] aWhenBWasDone = {-1};
-    Map<String, AtomicInteger> busy = Map.of("A", new AtomicInteger(), "B", new AtomicInteger());
-    List<Consumer<String>> freed = new CopyOnWriteArrayList<>();
-    StreamHandler handler = new StreamHandler() {
-      @Override
-      public Future<Outcome> handle(StreamEntry e) {
-        String r = e.get("r");
-        boolean a = "A".equals(r);
-        if (busy.get(r).get() >= 1) {
-          return Future.succeededFuture(Outcome.park(r));
-        }
-        busy.get(r).incrementAndGet();
-        return vertx.timer(a ? 400 : 30, TimeUnit.MILLISECONDS).map(t -> {
-          handled.computeIfAbsent(r + e.get("n"), n -> new AtomicInteger()).incrementAndGet();
-          busy.get(r).decrementAndGet();
-          if (a) {
-            doneA.incrementAndGet();
-          } else if (doneB.incrementAndGet() == 14) {
-            aWhenBWasDone[0] = doneA.get();
-          }
-          freed.forEach(l -> l.accept(r));
-          return Outcome.done();
-        });
-      }
-
-      @Override
-      public void onReceiverFree(Consumer<String> listener) {
-        freed.add(listener);
-      }
-
-      @Override
-      public String receiverOf(StreamEntry e) {
-        return e.get("r");
-      }
-    };
+    TwoReceivers handler = new TwoReceivers(vertx, 1, 400, 30, 14);
+    Map<String, AtomicInteger> handled = handler.handled;
+    int[] aWhenBWasDone = handler.aWhenBWasDone;
     StreamStats stats = new StreamStats();
     StreamPolicy policy = new StreamPolicy(STREAM, GROUP).soleReader(true).maxHeld(4).maxWaiting(2).maxParked(12)
       .pollMs(20).idlePollMaxMs(100).heartbeatTtlMs(3_000).idleClaimMs(1_500).reapIntervalMs(50);
@@ -272,6 +207,63 @@ class ParkingTest extends RedisClientTest {
         assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8), started, "the order the entries went out in");
         ctx.completeNow();
       })));
+  }
+
+  /**
+   * Receiver A works on {@code aAtOnce} entries at once, {@code aMs} each; B on one, {@code bMs} each; an entry for a
+   * busy receiver parks on it. Records each entry handled, and how many of A's were done when B's {@code bCount}th was.
+   */
+  private static final class TwoReceivers implements StreamHandler {
+    final Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
+    final int[] aWhenBWasDone = {-1};
+    private final Vertx vertx;
+    private final int aAtOnce;
+    private final long aMs;
+    private final long bMs;
+    private final int bCount;
+    private final AtomicInteger doneA = new AtomicInteger();
+    private final AtomicInteger doneB = new AtomicInteger();
+    private final Map<String, AtomicInteger> busy = Map.of("A", new AtomicInteger(), "B", new AtomicInteger());
+    private final List<Consumer<String>> freed = new CopyOnWriteArrayList<>();
+
+    TwoReceivers(Vertx vertx, int aAtOnce, long aMs, long bMs, int bCount) {
+      this.vertx = vertx;
+      this.aAtOnce = aAtOnce;
+      this.aMs = aMs;
+      this.bMs = bMs;
+      this.bCount = bCount;
+    }
+
+    @Override
+    public Future<Outcome> handle(StreamEntry e) {
+      String r = e.get("r");
+      boolean a = "A".equals(r);
+      if (busy.get(r).get() >= (a ? aAtOnce : 1)) {
+        return Future.succeededFuture(Outcome.park(r));
+      }
+      busy.get(r).incrementAndGet();
+      return vertx.timer(a ? aMs : bMs, TimeUnit.MILLISECONDS).map(t -> {
+        handled.computeIfAbsent(r + e.get("n"), n -> new AtomicInteger()).incrementAndGet();
+        busy.get(r).decrementAndGet();
+        if (a) {
+          doneA.incrementAndGet();
+        } else if (doneB.incrementAndGet() == bCount) {
+          aWhenBWasDone[0] = doneA.get();
+        }
+        freed.forEach(l -> l.accept(r));
+        return Outcome.done();
+      });
+    }
+
+    @Override
+    public void onReceiverFree(Consumer<String> listener) {
+      freed.add(listener);
+    }
+
+    @Override
+    public String receiverOf(StreamEntry e) {
+      return e.get("r");
+    }
   }
 
   /** Where the parked ceiling is 8, past 4 held, and a set-aside entry comes back after 2 s idle. */
