@@ -43,6 +43,11 @@ final class HeldEntries {
 
   private static final Logger LOG = LoggerFactory.getLogger(HeldEntries.class);
   private static final long MAX_REDIS_RETRY_MS = 5_000;
+  /**
+   * The longest wait between tries of an entry held for Redis trouble: short, since the entries wait for Redis and not
+   * for their own sake, and what they carry (a cache refresh) is expected within about a second of Redis's return.
+   */
+  private static final long MAX_REDIS_TROUBLE_MS = 2_000;
   /** How often each receiver with entries parked is offered one, should its word that it finished one be missed. */
   static final long PARKED_RECHECK_MS = 5_000;
 
@@ -544,12 +549,12 @@ final class HeldEntries {
 
   /**
    * How long an entry whose handler met Redis trouble {@code troubles} times in a row waits before it is tried again:
-   * the retry base, doubled each time up to {@value #MAX_REDIS_RETRY_MS} ms (or the retry ceiling if lower), plus up to
+   * the retry base, doubled each time up to {@value #MAX_REDIS_TROUBLE_MS} ms (or the retry ceiling if lower), plus up to
    * a quarter more at random, so the entries held through one outage do not all try again in step. Every held entry
    * used to be tried every retry base for as long as Redis failed.
    */
   private long redisTroubleDelayMs(int troubles) {
-    long cap = Math.max(policy.retryBaseMs(), Math.min(policy.retryMaxMs(), MAX_REDIS_RETRY_MS));
+    long cap = Math.max(policy.retryBaseMs(), Math.min(policy.retryMaxMs(), MAX_REDIS_TROUBLE_MS));
     long delay = Math.min(cap, policy.retryBaseMs() << Math.min(troubles - 1, 20));
     return delay + ThreadLocalRandom.current().nextLong(delay / 4 + 1);
   }
