@@ -284,12 +284,14 @@ public final class Gateway {
 
   private Future<Void> deploy() {
     // A type that does not match the server (a standalone server named as a Cluster) can never work either.
-    // So do credentials the server refuses.
+    // Nor can credentials the server refuses, or a database it does not have.
     return RedisMode.mismatch(vertx, config.redis()).compose(mismatch -> mismatch == null
       ? RedisMode.refusedCredentials(vertx, config.redis())
       : Future.failedFuture(new ConfigException(config.settingName("redis.type"), mismatch)))
-      .compose(refused -> refused == null ? RedisMode.unneededPassword(vertx, config.redis())
+      .compose(refused -> refused == null ? RedisMode.missingDatabase(vertx, config.redis())
         : Future.failedFuture(new ConfigException(RedisMode.passwordSetting(config), refused)))
+      .compose(missing -> missing == null ? RedisMode.unneededPassword(vertx, config.redis())
+        : Future.failedFuture(new ConfigException(RedisMode.databaseSetting(config), missing)))
       .compose(unneeded -> {
         if (unneeded != null) {
           LOG.warn("risky setting: {}: {}", RedisMode.passwordSetting(config), unneeded);

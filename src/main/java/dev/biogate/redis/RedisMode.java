@@ -199,8 +199,30 @@ public final class RedisMode {
     });
   }
 
-  /** What one endpoint said: its {@code redis_mode} ({@code null} when it did not say), or how it refused us. */
-  private record Probe(String mode, String refusal) {
+  /**
+   * What one endpoint said: its {@code redis_mode} ({@code null} when it did not say), how it refused us, and whether
+   * it has no database of the number configured.
+   */
+  private record Probe(String mode, String refusal, boolean noSuchDatabase) {
+  }
+
+  /**
+   * Completes with the first data node that has no database of the number the URLs name ({@code ERR DB index is out of
+   * range} when the client selects it), worded for an operator, or {@code null}. Such a start went through and stayed
+   * degraded for good (every stream, the budget and every fetch failing) while /health called Redis healthy (its probe
+   * does not select the database). Never fails.
+   */
+  public static Future<String> missingDatabase(Vertx vertx, RedisConfig config) {
+    return dataNodes(vertx, config).compose(nodes -> first(nodes.endpoints(), endpoint -> probe(vertx, config, endpoint)
+      .map(p -> !p.noSuchDatabase() ? null : redacted(endpoint) + " has no database " + config.database()
+        + " (ERR DB index is out of range): name a database the server has (its 'databases' setting, 16 by default,"
+        + " numbers them from 0)")));
+  }
+
+  /** The setting that names the database: the URL setting the endpoints come from. */
+  public static String databaseSetting(BiogateConfig config) {
+    return config.settingName(config.source().getJsonObject("redis", new io.vertx.core.json.JsonObject()).getValue("url") != null
+      ? "redis.url" : "redis.endpoints");
   }
 
   private static Future<Probe> probe(Vertx vertx, RedisConfig config, String endpoint) {
@@ -209,8 +231,8 @@ public final class RedisMode {
     Redis once = Redis.createClient(vertx, o);
     return once.send(Request.cmd(Command.INFO).arg("server"))
       .timeout(config.commandTimeoutMs(), TimeUnit.MILLISECONDS)
-      .map(r -> new Probe(r == null ? null : field(r.toString(), "redis_mode"), null))
-      .otherwise(err -> new Probe(null, refusal(err)))
+      .map(r -> new Probe(r == null ? null : field(r.toString(), "redis_mode"), null, false))
+      .otherwise(err -> new Probe(null, refusal(err), noSuchDatabase(err)))
       .eventually(() -> {
         once.close();
         return Future.succeededFuture();
@@ -227,6 +249,16 @@ public final class RedisMode {
       }
     }
     return null;
+  }
+
+  /** Whether the client's {@code SELECT} of the configured database was refused: the server has no such database. */
+  private static boolean noSuchDatabase(Throwable err) {
+    for (Throwable c = err; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (String.valueOf(c.getMessage()).contains("DB index is out of range")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** One {@code name:value} line of an {@code INFO} answer, or {@code null}. */

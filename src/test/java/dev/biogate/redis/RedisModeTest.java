@@ -187,6 +187,22 @@ class RedisModeTest {
     }
   }
 
+  /**
+   * A database the server does not have ({@code redis://host:port/99} against the usual 16) can never work either: the
+   * start went through, every stream, the budget and every fetch failed with {@code ERR DB index is out of range}, and
+   * /health called Redis healthy (a newcomer's first hour). It now stops the start with exit 2 naming the URL's setting.
+   */
+  @Test
+  void aDatabaseTheServerDoesNotHaveExitsWithStatus2NamingREDIS_URL(@TempDir Path dir) throws Exception {
+    Map<String, String> env = serveEnv(dir);
+    env.put("REDIS_URL", TestRedis.url() + "/99");
+    Exit exit = serve(env);
+    assertEquals(2, exit.status(), exit.err());
+    String line = exit.err().strip();
+    assertTrue(line.startsWith("biogate: invalid configuration: REDIS_URL"), "names REDIS_URL first: " + line);
+    assertTrue(line.contains("has no database 99"), line);
+  }
+
   private record Exit(int status, String err) {
   }
 
