@@ -94,6 +94,29 @@ class StartupErrorsTest {
     assertTrue(!o.err().contains("hunter2"), o.err());
   }
 
+  /**
+   * README: "each variable above sets the JSON path beside it, and the gateway's messages name both". A newcomer found
+   * most messages about a variable named the variable alone ({@code BIOGATE_HTTP_PORT: must be a whole number ...}).
+   */
+  @Test
+  void aBadVariableIsNamedWithTheJsonPathItSets() {
+    assertConfigError(run(Map.of("BIOGATE_HTTP_PORT", "abc")), "BIOGATE_HTTP_PORT (http.port): must be");
+    assertConfigError(run(Map.of("LINKTREE_RATE_LIMIT_PER_MIN", "abc")), "LINKTREE_RATE_LIMIT_PER_MIN (linktree.rateLimitPerMin)");
+  }
+
+  /**
+   * A dotted key in the file is named as the file writes it, also when the variable for the same path is set: a
+   * newcomer's {@code {"http.port":8081}} with {@code BIOGATE_HTTP_PORT} set was reported as a fault of the variable.
+   */
+  @Test
+  void aDottedKeyInTheFileIsNamedAsTheFileWritesItWhenItsVariableIsSetToo() throws IOException {
+    Path file = dir.resolve("biogate.json");
+    Files.writeString(file, "{\"http.port\":8081}");
+    Outcome o = run(Map.of("BIOGATE_CONFIG", file.toString(), "BIOGATE_HTTP_PORT", "0"));
+    assertConfigError(o, "http.port: a key with dots");
+    assertTrue(!o.err().contains("BIOGATE_HTTP_PORT"), o.err());
+  }
+
   @Test
   void unknownKeyInTheConfigFileNamesItsPath() throws IOException {
     Path file = dir.resolve("biogate.json");
@@ -286,8 +309,8 @@ class StartupErrorsTest {
   void riskySettingsAreWarnedAboutByName() throws IOException {
     var config = ConfigLoader.load(Map.of("LINKTREE_RATE_LIMIT_PER_MIN", "95", "BIOGATE_HTTP_HOST", "0.0.0.0"),
       Path.of("conf", "biogate.json"));
-    assertTrue(config.warnings().stream().anyMatch(w -> w.startsWith("LINKTREE_RATE_LIMIT_PER_MIN:")), config.warnings().toString());
-    assertTrue(config.warnings().stream().anyMatch(w -> w.startsWith("BIOGATE_HTTP_HOST:")), config.warnings().toString());
+    assertTrue(config.warnings().stream().anyMatch(w -> w.startsWith("LINKTREE_RATE_LIMIT_PER_MIN (linktree.rateLimitPerMin):")), config.warnings().toString());
+    assertTrue(config.warnings().stream().anyMatch(w -> w.startsWith("BIOGATE_HTTP_HOST (http.host):")), config.warnings().toString());
     var quiet = ConfigLoader.load(Map.of("BIOGATE_CURSOR_SECRET", "0123456789abcdef0123"), Path.of("conf", "biogate.json"));
     assertEquals(java.util.List.of(), quiet.warnings());
   }
@@ -313,7 +336,7 @@ class StartupErrorsTest {
     for (String host : new String[] {"::", "0.0.0.0", "2001:db8::1"}) {
       var config = ConfigLoader.load(Map.of("BIOGATE_CURSOR_SECRET", "0123456789abcdef0123", "BIOGATE_HTTP_HOST", host),
         Path.of("conf", "biogate.json"));
-      assertTrue(config.warnings().stream().anyMatch(w -> w.startsWith("BIOGATE_HTTP_HOST:")), host + ": " + config.warnings());
+      assertTrue(config.warnings().stream().anyMatch(w -> w.startsWith("BIOGATE_HTTP_HOST (http.host):")), host + ": " + config.warnings());
     }
   }
 }

@@ -201,11 +201,14 @@ public final class BiogateConfig {
   /** Secret variables given as {@code NAME_FILE}: variable name → file path (watched for rotation). */
   public Map<String, String> secretFiles() { return secretFiles; }
 
-  /** The operator-facing name of a JSON path: the environment variable it came from, else the path itself. */
+  /**
+   * The operator-facing name of a JSON path: the environment variable it came from with the path, the variable that
+   * would set it with the path when it is unset, else the path itself.
+   */
   public String settingName(String path) {
     String env = origins.get(path);
     if (env != null) {
-      return env;
+      return env + " (" + path + ")";
     }
     for (Map.Entry<String, String> e : ConfigLoader.ENV.entrySet()) {
       if (e.getValue().equals(path)) {

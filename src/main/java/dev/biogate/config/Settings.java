@@ -78,7 +78,8 @@ public final class Settings {
       }
       if (key.indexOf('.') >= 0) {
         // Read as a path it would pass this check while no option reads it: the setting would be silently ignored.
-        throw new ConfigException(origins.getOrDefault(p, p), "a key with dots is not a path: a JSON file nests each part, "
+        // Named as the file writes it: only a file has such keys, whatever variable sets the path they look like.
+        throw new ConfigException(p, "a key with dots is not a path: a JSON file nests each part, "
           + nested(p));
       }
       if (!known.contains(p)) {
@@ -283,7 +284,7 @@ public final class Settings {
     String p = path(key);
     String env = origins.get(p);
     if (env != null) {
-      return env;
+      return env + " (" + p + ")";
     }
     if (json.getValue(key) == null) {
       // Unset: name the variable the operator would set, and the JSON path.

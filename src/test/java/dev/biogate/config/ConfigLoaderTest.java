@@ -122,7 +122,7 @@ class ConfigLoaderTest {
     assertEquals(48, ConfigLoader.load(Map.of("BIOGATE_WEBHOOKS_SHARDS", "48"), base()).webhooks().shards());
     ConfigException e = assertThrows(ConfigException.class,
       () -> ConfigLoader.load(Map.of("BIOGATE_WEBHOOKS_SHARDS", "0"), base()));
-    assertEquals("BIOGATE_WEBHOOKS_SHARDS", e.setting());
+    assertEquals("BIOGATE_WEBHOOKS_SHARDS (webhooks.shards)", e.setting());
   }
 
   /**
@@ -156,7 +156,7 @@ class ConfigLoaderTest {
     for (String none : List.of(",", " , ", ",,")) {
       ConfigException e = assertThrows(ConfigException.class,
         () -> ConfigLoader.load(Map.of("LINKTREE_WEBHOOK_SECRET", none), base()), none);
-      assertEquals("LINKTREE_WEBHOOK_SECRET", e.setting());
+      assertEquals("LINKTREE_WEBHOOK_SECRET (webhooks.linktree.secrets)", e.setting());
       assertTrue(e.getMessage().contains("names no entry"), e.getMessage());
     }
     assertEquals(2, ConfigLoader.load(Map.of("LINKTREE_WEBHOOK_SECRET", "first-secret-0123456789,,second-secret-0123456789"), base())
@@ -193,14 +193,14 @@ class ConfigLoaderTest {
   @Test
   void namesTheEnvironmentVariableOfAnInvalidValue() throws IOException {
     ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("BIOGATE_HTTP_PORT", "eighty"), base()));
-    assertEquals("BIOGATE_HTTP_PORT", e.setting());
-    assertTrue(e.getMessage().startsWith("BIOGATE_HTTP_PORT:"));
+    assertEquals("BIOGATE_HTTP_PORT (http.port)", e.setting(), "the variable and the path it sets");
+    assertTrue(e.getMessage().startsWith("BIOGATE_HTTP_PORT (http.port):"));
     ConfigException range = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("LINKTREE_RATE_LIMIT_PER_MIN", "0"), base()));
-    assertEquals("LINKTREE_RATE_LIMIT_PER_MIN", range.setting());
+    assertEquals("LINKTREE_RATE_LIMIT_PER_MIN (linktree.rateLimitPerMin)", range.setting());
     ConfigException url = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("LINKTREE_API_BASE", "ftp://x"), base()));
-    assertEquals("LINKTREE_API_BASE", url.setting());
+    assertEquals("LINKTREE_API_BASE (linktree.apiBase)", url.setting());
     ConfigException cors = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("BIOGATE_CORS_ORIGINS", "*"), base()));
-    assertEquals("BIOGATE_CORS_ORIGINS", cors.setting());
+    assertEquals("BIOGATE_CORS_ORIGINS (http.corsOrigins)", cors.setting());
   }
 
   @Test
