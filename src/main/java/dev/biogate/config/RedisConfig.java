@@ -38,6 +38,11 @@ public record RedisConfig(Type type, List<String> endpoints, String masterName, 
     if (type != Type.STANDALONE && endpoints.isEmpty()) {
       throw s.invalid("endpoints", "is required for redis type " + type.name().toLowerCase());
     }
+    if (type == Type.STANDALONE && endpoints.size() > 1) {
+      // They ran as a standalone server, one of them, silently: a forgotten type.
+      throw s.invalid("endpoints", "names " + endpoints.size() + " servers, and a standalone Redis is one: set "
+        + s.name("type") + " to cluster or sentinel, or name one server");
+    }
   }
 
   private static Type type(Settings s) {

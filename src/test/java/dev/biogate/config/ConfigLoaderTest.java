@@ -190,6 +190,20 @@ class ConfigLoaderTest {
     assertFalse(c.toJson().encode().contains("lt_secret_value"));
   }
 
+  /**
+   * Several endpoints without a type ran as standalone on one of them, silently (a newcomer's forgotten
+   * {@code REDIS_TYPE}): a standalone Redis is one server, so that is refused, naming both settings.
+   */
+  @Test
+  void severalEndpointsWithoutATypeAreRefused() throws IOException {
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(
+      Map.of("REDIS_ENDPOINTS", "redis://127.0.0.1:7000,redis://127.0.0.1:7001"), base()));
+    assertTrue(e.getMessage().startsWith("REDIS_ENDPOINTS (redis.endpoints): names 2 servers"), e.getMessage());
+    assertTrue(e.getMessage().contains("REDIS_TYPE"), e.getMessage());
+    assertEquals(1, ConfigLoader.load(Map.of("REDIS_ENDPOINTS", "redis://127.0.0.1:7000"), base()).redis().endpoints().size(),
+      "one endpoint is a standalone server");
+  }
+
   @Test
   void namesTheEnvironmentVariableOfAnInvalidValue() throws IOException {
     ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of("BIOGATE_HTTP_PORT", "eighty"), base()));
