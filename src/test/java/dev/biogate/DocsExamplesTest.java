@@ -34,6 +34,31 @@ class DocsExamplesTest {
   Path dir;
 
   /** Every {@code sh}/{@code bash} block of every Markdown file outside {@code target/} parses ({@code bash -n}). */
+  /**
+   * README: "explain each dependency in one line". A newcomer found three of the pom's (two test libraries and the JUnit
+   * BOM) missing from the table: every dependency the pom declares, imported BOMs included, has a row naming it.
+   */
+  @Test
+  void everyDependencyOfThePomHasARowInTheReadmesTable() throws IOException {
+    String pom = Files.readString(Path.of("pom.xml"));
+    String readme = Files.readString(Path.of("README.md"));
+    int at = readme.indexOf("## Dependencies");
+    assertTrue(at >= 0, "the README has a Dependencies section");
+    int end = readme.indexOf("\n## ", at + 1);
+    String table = readme.substring(at, end < 0 ? readme.length() : end);
+    List<String> missing = new ArrayList<>();
+    Matcher dependency = Pattern.compile("<dependency>\\s*<groupId>[^<]*</groupId>\\s*<artifactId>([^<]+)</artifactId>").matcher(pom);
+    int found = 0;
+    while (dependency.find()) {
+      found++;
+      if (!table.contains(dependency.group(1))) {
+        missing.add(dependency.group(1));
+      }
+    }
+    assertTrue(found >= 15, "read the pom's dependencies: " + found);
+    assertEquals(List.of(), missing, "dependencies without a row in the README's table");
+  }
+
   @Test
   void everyShellBlockOfTheDocsParses() throws Exception {
     List<Path> docs;
