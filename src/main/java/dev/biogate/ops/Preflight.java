@@ -111,6 +111,11 @@ public final class Preflight {
       fail("redis credentials: " + refused);
       return;
     }
+    String missing = RedisMode.missingDatabase(vertx, config.redis()).await();
+    if (missing != null) {
+      fail("redis database: " + RedisMode.databaseSetting(config) + ": " + missing);
+      return;
+    }
     String unneeded = RedisMode.unneededPassword(vertx, config.redis()).await();
     if (unneeded != null) {
       note("redis credentials: " + RedisMode.passwordSetting(config) + ": " + unneeded);

@@ -312,6 +312,27 @@ class OperationsTest {
     }
   }
 
+  /** Preflight fails on a database the server does not have, as the start does (exit 2), naming the URL's setting. */
+  @Test
+  void preflightFailsOnADatabaseTheServerDoesNotHave(Vertx vertx) throws Exception {
+    Harness h = new Harness(vertx);
+    h.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    try {
+      JsonObject config = new JsonObject().put("webhooks", new JsonObject()
+          .put("linktree", new JsonObject().put("secrets", "whsec_preflight")).put("linkme", new JsonObject().put("secrets", "lm_preflight")))
+        .put("redis", new JsonObject().put("url", TestRedis.url() + "/99"));
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      int failures = new Preflight(vertx, h.config(config), new PrintStream(out, true, StandardCharsets.UTF_8)).run(null);
+      String text = out.toString(StandardCharsets.UTF_8);
+      assertEquals(1, failures, text);
+      List<String> failed = text.lines().filter(l -> l.contains("[FAIL] redis database:")).toList();
+      assertEquals(1, failed.size(), text);
+      assertTrue(failed.get(0).contains("redis.url") && failed.get(0).contains("has no database 99"), failed.get(0));
+    } finally {
+      h.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
   /**
    * Preflight fails on an upstream with 20 requests or fewer left in its window, and tells an unreachable upstream
    * (refused, timed out) from one that refuses the token.
