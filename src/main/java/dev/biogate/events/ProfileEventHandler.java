@@ -46,7 +46,7 @@ final class ProfileEventHandler {
   /** How long the time of the newest change to a link or profile is kept: past Linktree's 72-hour retry horizon. */
   static final long ORDER_MEMORY_MS = 96L * 3_600_000L;
   /** The most changes to one profile written together. */
-  static final int BATCH = 64;
+  private static final int BATCH = 64;
   /** Ids longer than this are not ordered (a key per id): no real link id comes near it. */
   private static final int MAX_ORDERED_ID = 256;
 

@@ -152,9 +152,13 @@ public final class RedisMode {
    */
   public static String passwordSetting(BiogateConfig config) {
     boolean inUrls = config.redis().endpoints().stream().anyMatch(RedisMode::urlCarriesPassword);
-    String urls = config.source().getJsonObject("redis", new io.vertx.core.json.JsonObject()).getValue("url") != null
+    return config.settingName(inUrls || config.redis().password() == null ? urlsPath(config) : "redis.password");
+  }
+
+  /** The JSON path the Redis URLs come from: {@code redis.url} when set, else {@code redis.endpoints}. */
+  private static String urlsPath(BiogateConfig config) {
+    return config.source().getJsonObject("redis", new io.vertx.core.json.JsonObject()).getValue("url") != null
       ? "redis.url" : "redis.endpoints";
-    return config.settingName(inUrls || config.redis().password() == null ? urls : "redis.password");
   }
 
   /**
@@ -221,8 +225,7 @@ public final class RedisMode {
 
   /** The setting that names the database: the URL setting the endpoints come from. */
   public static String databaseSetting(BiogateConfig config) {
-    return config.settingName(config.source().getJsonObject("redis", new io.vertx.core.json.JsonObject()).getValue("url") != null
-      ? "redis.url" : "redis.endpoints");
+    return config.settingName(urlsPath(config));
   }
 
   private static Future<Probe> probe(Vertx vertx, RedisConfig config, String endpoint) {
