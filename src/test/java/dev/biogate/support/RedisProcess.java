@@ -64,11 +64,12 @@ public final class RedisProcess {
     }
   }
 
-  private synchronized void launch() throws IOException {
+  private synchronized void launch(String... extra) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(binary().toString(), dir.resolve(sentinel ? "sentinel.conf" : "redis.conf").toString()));
     if (sentinel) {
       cmd.add("--sentinel");
     }
+    cmd.addAll(List.of(extra));
     process = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
       .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile())).start();
     long deadline = System.currentTimeMillis() + 10_000;
@@ -150,6 +151,22 @@ public final class RedisProcess {
     }
     try {
       launch();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Starts the process again as a replica of the server on {@code masterPort} (a no-op when it is running). A server
+   * without persistence that comes back as the master its file names comes back empty, and a replica still pointed at
+   * it would resync from it, emptied too: what a careful operator avoids.
+   */
+  public synchronized void restartAsReplicaOf(int masterPort) {
+    if (isAlive()) {
+      return;
+    }
+    try {
+      launch("--replicaof", "127.0.0.1", Integer.toString(masterPort));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -72,7 +72,17 @@ public final class TestSentinel {
    * master still takes writes after the switch.
    */
   public void settle() {
-    servers.forEach(RedisProcess::restart);
+    // A killed server comes back as a replica of the master the Sentinels name: restarted as the master its file names
+    // (none keeps data here), it came back empty, and a server told to follow it before it died resynced from it,
+    // emptied too (a run saw every delivery answered 200 gone from the master that remained).
+    Integer master = agreedMaster();
+    servers.forEach(s -> {
+      if (master != null && s.port() != master) {
+        s.restartAsReplicaOf(master);
+      } else {
+        s.restart();
+      }
+    });
     sentinels.forEach(RedisProcess::restart);
     long straysFollowFrom = System.currentTimeMillis() + STRAY_GRACE_MS;
     RedisProcess.await("sentinel group settled", SETTLE_TIMEOUT_MS, () -> {
@@ -84,6 +94,23 @@ public final class TestSentinel {
       }
       return false;
     });
+  }
+
+  /** The port of the master every running Sentinel names, if they agree and it is running; else null. */
+  @SuppressWarnings("unchecked")
+  private Integer agreedMaster() {
+    java.util.Set<Integer> named = new java.util.HashSet<>();
+    for (RedisProcess s : sentinels) {
+      if (s.isAlive()) {
+        List<Object> addr = (List<Object>) s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME);
+        named.add(addr == null ? -1 : Integer.parseInt(addr.get(1).toString()));
+      }
+    }
+    if (named.size() != 1 || named.contains(-1)) {
+      return null;
+    }
+    int port = named.iterator().next();
+    return servers.stream().anyMatch(s -> s.port() == port && s.isAlive()) ? port : null;
   }
 
   /** Points every server that does not follow the master all Sentinels agree on at it, as a Sentinel would. */
