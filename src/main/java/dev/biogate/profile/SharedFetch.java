@@ -279,7 +279,8 @@ final class SharedFetch {
         continue;
       }
       writes.add(l2.put(ProfileStore.Write.FETCH, copy, 0, now()).map(stored -> {
-        unshared.remove(username);
+        // Only the copy this round wrote: another remembered meanwhile (a newer fetch without Redis) waits its turn.
+        unshared.remove(username, remembered);
         if (stored != null) {
           l1.put(stored);
         }
