@@ -12,6 +12,7 @@ import io.vertx.redis.client.Redis;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The events stream's handler. Every verified delivery is first queued for each outbound destination whose filters
@@ -28,9 +29,13 @@ import java.util.List;
  * </ul>
  * Nothing is discarded silently: the delivery's history records which handler took it and what it did, or that it
  * was {@code skipped} and why (no handler and no destination wants the type, or the payload lacks what the handler
- * needs). A handler that fails makes the attempt a {@link Outcome#retry}.
+ * needs). A handler that fails makes the attempt a {@link Outcome#retry}; a profile change that kept losing the race
+ * to write its profile is a {@link Outcome#keep} instead ({@link ProfileService.Contended}).
  */
 public final class EventRouter implements StreamHandler {
+
+  /** The shortest wait before a contended change is tried again (the longest is twice this). */
+  private static final long CONTENDED_KEEP_MS = 250;
 
   private final ProfileEventHandler profiles;
   private final Milestones milestones;
@@ -82,7 +87,7 @@ public final class EventRouter implements StreamHandler {
       if (n == FanOut.FULL) {
         return Future.succeededFuture(Outcome.keep());
       }
-      return route(e, provider, type).compose(r -> {
+      return route(e, provider, type).recover(EventRouter::contended).compose(r -> {
         if (r.outcome().kind() != Outcome.Kind.DONE) {
           return Future.succeededFuture(r.outcome());
         }
@@ -102,6 +107,20 @@ public final class EventRouter implements StreamHandler {
         return Future.succeededFuture(noted(r.handler(), null, reason));
       });
     });
+  }
+
+  /**
+   * A profile change that lost the race to write a hot profile every time it tried (other instances' writes got in):
+   * kept and tried again a little later, without spending an attempt. Every lost race is another write that got in,
+   * so the profile is being written, not failing; counted as failures, a long burst of changes to one profile would
+   * dead-letter some. The pause is random so that the instances fall out of step.
+   */
+  private static Future<Routed> contended(Throwable err) {
+    if (!(err instanceof ProfileService.Contended)) {
+      return Future.failedFuture(err);
+    }
+    long afterMs = CONTENDED_KEEP_MS + ThreadLocalRandom.current().nextLong(CONTENDED_KEEP_MS);
+    return Future.succeededFuture(new Routed(Outcome.keep(afterMs), null, null, null, null));
   }
 
   /**

@@ -28,6 +28,8 @@ public final class ProfileService {
   private static final long REVALIDATE_BACKOFF_MS = 5_000;
   /** Patches retried at once when another write to the same profile slipped in between read and write. */
   private static final int PATCH_ATTEMPTS = 5;
+  /** The longest pause before the first write again after a lost race; it doubles with each one after. */
+  private static final long CONTENTION_PAUSE_MS = 4;
   /** Versions read at once when held copies are checked against L2 ({@link #reconcile}). */
   private static final int RECONCILE_BATCH = 64;
 
@@ -206,6 +208,17 @@ public final class ProfileService {
     OLDER
   }
 
+  /**
+   * The changes lost the race to write their profile {@link #PATCH_ATTEMPTS} times in a row: another write got in
+   * each time, so the profile is being written, not failing. Whoever applies them can try again later (the events
+   * stream does, without spending an attempt). Stackless: expected under contention.
+   */
+  public static final class Contended extends VertxException {
+    Contended() {
+      super("the profile kept changing while it was patched", true);
+    }
+  }
+
   /** One webhook change to a profile, made at {@code at}: {@code change} alters the document; {@code null} outdates it. */
   public record Change(ChangeTime at, UnaryOperator<JsonObject> change) {
   }
@@ -370,9 +383,14 @@ public final class ProfileService {
           b.settle(Patched.WRITTEN);
           return Future.succeededFuture();
         }
-        // Another write came in between: read its copy and apply the changes again, the order checked again too.
-        return attempts > 1 ? write(b, attempts - 1)
-          : Future.failedFuture(new VertxException("the profile kept changing while it was patched", true));
+        // Another write came in between: read its copy and apply the changes again, the order checked again too,
+        // after a short random pause, so that instances writing one hot profile fall out of step instead of
+        // colliding again.
+        if (attempts <= 1) {
+          return Future.failedFuture(new Contended());
+        }
+        long pauseMs = 1 + java.util.concurrent.ThreadLocalRandom.current().nextLong(CONTENTION_PAUSE_MS << (PATCH_ATTEMPTS - attempts));
+        return vertx.timer(pauseMs).compose(t -> write(b, attempts - 1));
       });
     });
   }
