@@ -7,14 +7,12 @@ import dev.biogate.profile.ProfileStore;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.HarnessTest;
 import dev.biogate.support.HoldingRedisProxy;
-import dev.biogate.support.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -35,18 +33,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class ChangeOrderRaceTest extends HarnessTest {
 
   /** The profile write of a webhook patch (redis/profile_write.lua, mode {@code patch}). */
-  private static final String PATCH_WRITE = "$5\r\npatch\r\n";
+  static final String PATCH_WRITE = "$5\r\npatch\r\n";
 
   private HoldingRedisProxy proxy;
 
   @AfterEach
   void closeProxy(VertxTestContext ctx) {
-    if (proxy == null) {
-      ctx.completeNow();
-      return;
-    }
-    proxy.release();
-    proxy.close().onComplete(ctx.succeedingThenComplete());
+    HoldingRedisProxy.closeAfter(proxy, ctx);
   }
 
   /** The older change read the copy first; its write reached Redis after the newer change had been written. */
@@ -114,7 +107,7 @@ class ChangeOrderRaceTest extends HarnessTest {
    */
   private Future<CachedProfile> race(String needle, Function<ProfileEventHandler, Future<Change>> older,
                                      Function<ProfileEventHandler, Future<Change>> newer) {
-    proxy = new HoldingRedisProxy(h.vertx, URI.create(TestRedis.url()).getPort());
+    proxy = HoldingRedisProxy.forTestRedis(h.vertx);
     return proxy.start().compose(viaProxy -> h.gateway(new JsonObject().put("redis", new JsonObject().put("url", viaProxy)))
       .compose(a -> h.gateway(new JsonObject()).compose(b -> h.get(a, "/v1/profiles/bob").compose(warm -> h.get(b, "/v1/profiles/bob"))
         .compose(warm -> {

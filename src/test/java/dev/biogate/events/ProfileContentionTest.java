@@ -8,7 +8,6 @@ import dev.biogate.stream.Outcome;
 import dev.biogate.stream.StreamEntry;
 import dev.biogate.support.HarnessTest;
 import dev.biogate.support.HoldingRedisProxy;
-import dev.biogate.support.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -16,7 +15,6 @@ import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -36,8 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ProfileContentionTest extends HarnessTest {
 
-  /** The profile write of a webhook patch (redis/profile_write.lua, mode {@code patch}). */
-  private static final String PATCH_WRITE = "$5\r\npatch\r\n";
+  /** The profile write of a webhook patch. */
+  private static final String PATCH_WRITE = ChangeOrderRaceTest.PATCH_WRITE;
   /** More lost races than any retry count inside one attempt would take. */
   private static final int MAX_RACES = 30;
 
@@ -45,19 +43,14 @@ class ProfileContentionTest extends HarnessTest {
 
   @AfterEach
   void closeProxy(VertxTestContext ctx) {
-    if (proxy == null) {
-      ctx.completeNow();
-      return;
-    }
-    proxy.release();
-    proxy.close().onComplete(ctx.succeedingThenComplete());
+    HoldingRedisProxy.closeAfter(proxy, ctx);
   }
 
   @Test
   void aChangeThatKeepsLosingTheRaceToWriteIsKeptNotFailed(VertxTestContext ctx) {
     long now = System.currentTimeMillis();
     AtomicInteger races = new AtomicInteger();
-    proxy = new HoldingRedisProxy(h.vertx, URI.create(TestRedis.url()).getPort());
+    proxy = HoldingRedisProxy.forTestRedis(h.vertx);
     proxy.start().compose(viaProxy -> h.gateway(new JsonObject().put("redis", new JsonObject().put("url", viaProxy)))
       .compose(a -> h.gateway(new JsonObject()).compose(b -> h.get(a, "/v1/profiles/bob").compose(warm -> h.get(b, "/v1/profiles/bob"))
         .compose(warm -> {

@@ -3,14 +3,12 @@ package dev.biogate.profile;
 import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.HarnessTest;
 import dev.biogate.support.HoldingRedisProxy;
-import dev.biogate.support.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,17 +30,12 @@ class JoinedReadFallbackTest extends HarnessTest {
 
   @AfterEach
   void closeProxy(VertxTestContext ctx) {
-    if (proxy == null) {
-      ctx.completeNow();
-      return;
-    }
-    proxy.release();
-    proxy.close().onComplete(ctx.succeedingThenComplete());
+    HoldingRedisProxy.closeAfter(proxy, ctx);
   }
 
   @Test
   void aReaderHoldingAServableCopyGetsItWhenTheResolutionItJoinedFails(VertxTestContext ctx) {
-    proxy = new HoldingRedisProxy(h.vertx, URI.create(TestRedis.url()).getPort());
+    proxy = HoldingRedisProxy.forTestRedis(h.vertx);
     JsonObject config = new JsonObject().put("cache", new JsonObject().put("staleIfSlowMs", 600_000))
       .put("linktree", new JsonObject().put("maxRetries", 0));
     proxy.start()

@@ -61,6 +61,21 @@ public final class HoldingRedisProxy {
     return server.close().eventually(() -> client.close());
   }
 
+  /** A proxy in front of the shared test Redis (not started yet). */
+  public static HoldingRedisProxy forTestRedis(Vertx vertx) {
+    return new HoldingRedisProxy(vertx, java.net.URI.create(TestRedis.url()).getPort());
+  }
+
+  /** For a test's {@code @AfterEach}: releases what {@code proxy} holds and closes it, if the test made one. */
+  public static void closeAfter(HoldingRedisProxy proxy, io.vertx.junit5.VertxTestContext ctx) {
+    if (proxy == null) {
+      ctx.completeNow();
+      return;
+    }
+    proxy.release();
+    proxy.close().onComplete(ctx.succeedingThenComplete());
+  }
+
   private void relay(NetSocket in) {
     in.pause();
     client.connect(redisPort, "127.0.0.1").onSuccess(out -> {
