@@ -40,8 +40,15 @@ import java.util.concurrent.atomic.LongAdder;
  * idle after one request, kept every other client out for as long as they sent a request every two minutes. When no
  * sampled connection is idle, the one whose request head has been arriving longest goes, if for over a second (a
  * trickle: 2,560 connections sending a head byte a second kept every other client out but at the header deadlines).
- * Only when every sampled connection is in a request whose head has been read (or a head younger than that) is the
- * new one refused.
+ * A newcomer never closes a connection of an address holding fewer of the listener's connections than its own
+ * (counting itself): a flood's newcomers take each other's places, not those of a client reading over one keep-alive
+ * connection. And a newcomer from an address holding few connections first takes the place of a connection of the
+ * sampled address holding the most (at least {@link #HEAVY} and twice the newcomer's), idle or with a head still
+ * arriving however young (answered 503): sixty addresses of fifty trickling connections each, opened again as soon as
+ * they were closed or refused, kept most places younger than a second; half the reads of a client opening a
+ * connection each time were refused, and a client reading over one keep-alive connection saw it closed again and again.
+ * Only when every sampled connection is in a request whose head has been read (or a head younger than a second, of an
+ * address not that much heavier) is the new one refused.
  * <p>
  * A TLS connection counts from the moment it is accepted ({@link #accept}, through {@link TlsAdmission}), not from the
  * end of its handshake: connections that never began one used to be counted nowhere. One over a ceiling then is closed
@@ -73,11 +80,15 @@ public final class ConnectionLimits {
   private final AtomicInteger lingering = new AtomicInteger();
   /** Connections that can be closed for a newcomer, by slot; {@code null} where free or not HTTP/1.x. */
   private final AtomicReferenceArray<StrictHttpDecoder> slots;
+  /** The per-client key of each slot's connection; {@code null} where not held to a per-client ceiling. */
+  private final AtomicReferenceArray<String> slotClients;
   /** Free slot indexes (a stack), guarded by itself. */
   private final int[] free;
   private int freeTop;
   private final LongAdder evicted = new LongAdder();
 
+  /** Connections looked for, in all, to make room for one newcomer when those found first stay open. */
+  static final int EVICTION_TRIES = 3;
   /** Connections sampled for the one idle longest when the listener is full. */
   static final int SAMPLE = 32;
   /**
@@ -85,7 +96,12 @@ public final class ConnectionLimits {
    * sends its head at once (one packet as a rule), and one that trickles it byte by byte holds a place doing nothing.
    */
   static final long SLOW_HEAD_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
-  /** At most this many connections are tracked as eviction candidates (8 bytes of table each). */
+  /**
+   * An address holding at least this many connections (and twice as many as a newcomer's) may lose a young head for
+   * the newcomer at the listener's ceiling.
+   */
+  static final int HEAVY = 4;
+  /** At most this many connections are tracked as eviction candidates (16 bytes of tables each). */
   static final int MAX_SLOTS = 1 << 18;
   /** The place of a TLS connection counted when it was accepted. */
   private static final AttributeKey<Admitted> PLACE = AttributeKey.valueOf("biogate.connectionPlace");
@@ -122,7 +138,7 @@ public final class ConnectionLimits {
       // Counted when accepted (TLS); released when it closes, unless that has happened already.
       counted.handshakeEnded();
       if (decoder != null && !counted.released) {
-        counted.slot = take(decoder);
+        counted.slot = take(decoder, counted.client);
       }
       return;
     }
@@ -174,6 +190,7 @@ public final class ConnectionLimits {
     // table is bounded (a configured ceiling may be millions); connections past it are not eviction candidates.
     int room = (int) Math.min(MAX_SLOTS, max + (long) overlap(max));
     this.slots = new AtomicReferenceArray<>(room);
+    this.slotClients = new AtomicReferenceArray<>(room);
     this.free = new int[room];
     for (int i = 0; i < room; i++) {
       free[i] = room - 1 - i;
@@ -230,7 +247,7 @@ public final class ConnectionLimits {
       return null;
     }
     int now = open.incrementAndGet();
-    if (now > max && (now > max + overlap(max) || !evictIdle())) {
+    if (now > max && (now > max + overlap(max) || !evictIdle(client, decoder, EVICTION_TRIES))) {
       open.decrementAndGet();
       if (client != null) {
         release(client);
@@ -238,47 +255,107 @@ public final class ConnectionLimits {
       refused.increment();
       return null;
     }
-    return new Admitted(client, decoder == null ? -1 : take(decoder));
+    return new Admitted(client, decoder == null ? -1 : take(decoder, client));
   }
 
   /**
-   * Closes the connection idle longest among {@link #SAMPLE} slots sampled or, when none of them is idle, the TLS
-   * connection whose handshake has gone on longest or else the one whose request head has been arriving longest, if
-   * for over {@link #SLOW_HEAD_NANOS} (the latter answered 408); false when none is found.
+   * Closes a connection for a newcomer ({@code itself}, read by that decoder if any) among {@link #SAMPLE} slots
+   * sampled, never one of an address holding fewer connections than {@code newcomer}'s (counting the newcomer). First
+   * a connection of a <em>heavy</em> address (holding at least {@link #HEAVY}, and twice as many as the newcomer's),
+   * of the heaviest one sampled: idle, or else its head still arriving, however young (answered 503). Else the one idle
+   * longest; else the TLS connection whose handshake has gone on longest, or the one whose request head has been
+   * arriving longest, if for over {@link #SLOW_HEAD_NANOS} (answered 408). False when none is found.
+   * <p>
+   * A connection that is no longer what it was sampled as when its event loop comes to close it (a request began, or
+   * its head was read whole) stays, and another is looked for, up to {@code tries} in all: else the newcomer admitted
+   * in its place would stay over the ceiling, and enough such misses (a flood of connections sending their first byte
+   * right after opening) used up the room for overlap, so that every newcomer was refused from then on.
    */
-  private boolean evictIdle() {
+  private boolean evictIdle(String newcomer, StrictHttpDecoder itself, int tries) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     int n = slots.length();
-    StrictHttpDecoder oldest = null;
-    long oldestSince = 0;
-    StrictHttpDecoder slowest = null;
-    long slowestSince = 0;
+    // Already counted with the newcomer; 0 when not held to a per-client ceiling (a trusted proxy carries many).
+    int mine = newcomer == null ? 0 : byClient.getOrDefault(newcomer, 0);
+    int heavy = Math.max(HEAVY, 2 * mine);
+    Candidate oldest = new Candidate();
+    Candidate slowest = new Candidate();
+    Candidate heaviest = new Candidate();
+    int heaviestHolds = 0;
     for (int i = 0; i < SAMPLE; i++) {
-      StrictHttpDecoder d = slots.get(random.nextInt(n));
-      if (d == null) {
-        continue;
+      int slot = random.nextInt(n);
+      StrictHttpDecoder d = slots.get(slot);
+      if (d == null || d == itself) {
+        continue; // a later try finds the newcomer in the table: never in its own place
       }
-      long since = d.idleSince();
-      if (since != 0 && (oldest == null || since - oldestSince < 0)) {
-        oldest = d;
-        oldestSince = since;
+      String client = slotClients.get(slot);
+      int holds = client == null ? Integer.MAX_VALUE : byClient.getOrDefault(client, 0);
+      if (holds < mine) {
+        continue; // never a lighter address's place
       }
+      long idle = d.idleSince();
       long head = d.headSince();
-      if (head != 0 && (slowest == null || head - slowestSince < 0)) {
-        slowest = d;
-        slowestSince = head;
+      oldest.consider(d, idle);
+      slowest.consider(d, head);
+      if (client != null && holds >= heavy && (idle != 0 || head != 0) && holds >= heaviestHolds) {
+        if (holds > heaviestHolds) {
+          heaviest.clear();
+          heaviestHolds = holds;
+        }
+        // Of the heaviest address: an idle connection before a head, the longest waiting of either.
+        heaviest.consider(d, idle != 0 ? idle : head, idle != 0);
       }
     }
-    if (oldest != null) {
-      oldest.closeIfIdle();
+    Runnable missed = () -> {
+      evicted.decrement();
+      if (tries > 1) {
+        evictIdle(newcomer, itself, tries - 1);
+      }
+    };
+    if (heaviest.d != null) {
+      if (heaviest.idle) {
+        heaviest.d.closeIfIdle(missed);
+      } else {
+        heaviest.d.closeIfHeadOfHeavyClient(heaviest.since, missed);
+      }
+    } else if (oldest.d != null) {
+      oldest.d.closeIfIdle(missed);
     } else if (!closeSlowHandshake()) {
-      if (slowest == null || System.nanoTime() - slowestSince <= SLOW_HEAD_NANOS) {
+      if (slowest.d == null || System.nanoTime() - slowest.since <= SLOW_HEAD_NANOS) {
         return false;
       }
-      slowest.closeIfSlowHead(slowestSince);
+      slowest.d.closeIfSlowHead(slowest.since, missed);
     }
     evicted.increment();
     return true;
+  }
+
+  /** The connection waiting since the earliest time ({@code System.nanoTime()}, 0 = not waiting) of those considered. */
+  private static final class Candidate {
+    StrictHttpDecoder d;
+    long since;
+    boolean idle;
+
+    void consider(StrictHttpDecoder c, long waitingSince) {
+      consider(c, waitingSince, false);
+    }
+
+    /** An idle connection goes before any that is not; among equals, the one waiting longest. */
+    void consider(StrictHttpDecoder c, long waitingSince, boolean isIdle) {
+      if (waitingSince == 0) {
+        return;
+      }
+      if (d == null || (isIdle && !idle) || (isIdle == idle && waitingSince - since < 0)) {
+        d = c;
+        since = waitingSince;
+        idle = isIdle;
+      }
+    }
+
+    void clear() {
+      d = null;
+      since = 0;
+      idle = false;
+    }
   }
 
   /** Closes the TLS connection whose handshake has gone on longest, if for over {@link #SLOW_HEAD_NANOS}. */
@@ -298,7 +375,7 @@ public final class ConnectionLimits {
     return false;
   }
 
-  private int take(StrictHttpDecoder decoder) {
+  private int take(StrictHttpDecoder decoder, String client) {
     int slot;
     synchronized (free) {
       if (freeTop == 0) {
@@ -306,6 +383,7 @@ public final class ConnectionLimits {
       }
       slot = free[--freeTop];
     }
+    slotClients.set(slot, client);
     slots.set(slot, decoder);
     return slot;
   }
@@ -315,6 +393,7 @@ public final class ConnectionLimits {
     admitted.released = true;
     if (admitted.slot >= 0) {
       slots.set(admitted.slot, null);
+      slotClients.set(admitted.slot, null);
       synchronized (free) {
         free[freeTop++] = admitted.slot;
       }

@@ -632,24 +632,45 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
    * Answers 408 and closes the connection if the head that has been arriving since {@code since} is still not read
    * whole (from any thread): room for a newcomer when the listener is full of connections that trickle their heads.
    */
-  void closeIfSlowHead(long since) {
+  void closeIfSlowHead(long since, Runnable missed) {
+    closeIfHead(since, TIMEOUT, missed);
+  }
+
+  /**
+   * Answers 503 {@code too_many_connections} and closes the connection if the head that has been arriving since
+   * {@code since} is still not read whole (from any thread): its address holds many of the listener's places, and a
+   * client holding few needs one.
+   */
+  void closeIfHeadOfHeavyClient(long since, Runnable missed) {
+    closeIfHead(since, TOO_MANY_CONNECTIONS, missed);
+  }
+
+  /** Runs {@code missed} (on the event loop) when the head was read whole meanwhile and the connection stays. */
+  private void closeIfHead(long since, byte[] answer, Runnable missed) {
     ChannelHandlerContext c = ctx;
     if (c == null) {
+      missed.run();
       return;
     }
     c.executor().execute(() -> {
       if (headSince == since && !inBody && !discarding && answers == requests && !answering) {
         HEAD_SINCE.setRelease(this, 0L);
         deadlineNanos = 0;
-        refuse(c, TIMEOUT);
+        refuse(c, answer);
+      } else {
+        missed.run();
       }
     });
   }
 
-  /** Closes the connection, without an answer, if it is still waiting for its next request (from any thread). */
-  void closeIfIdle() {
+  /**
+   * Closes the connection, without an answer, if it is still waiting for its next request (from any thread); else
+   * runs {@code missed} on its event loop (a request began arriving meanwhile).
+   */
+  void closeIfIdle(Runnable missed) {
     ChannelHandlerContext c = ctx;
     if (c == null) {
+      missed.run();
       return;
     }
     c.executor().execute(() -> {
@@ -657,6 +678,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         IDLE_SINCE.setRelease(this, 0L);
         discarding = true;
         c.close();
+      } else {
+        missed.run();
       }
     });
   }
