@@ -181,14 +181,6 @@ public final class Gateway {
   private String deploymentId;
   private String managementDeploymentId;
 
-  /**
-   * Replicas a webhook's change to a cached profile waits for: one where the webhook shards' master has any (a
-   * profile's master is not watched itself; a Cluster's masters have their replicas alike), else none.
-   */
-  private int changeReplicas() {
-    return Math.min(1, replicas.replicasToWait(0));
-  }
-
   private Gateway(Vertx vertx, BiogateConfig config, LongSupplier clock, PrometheusMeterRegistry registry) {
     this.vertx = vertx;
     this.config = config;
@@ -209,22 +201,21 @@ public final class Gateway {
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     String invalidateChannel = RedisKeys.invalidateChannel(config.redis().database());
     this.replicaReads = RedisClients.replicaReads(vertx, config.redis(), sentinelOrder);
-    // Webhook changes wait for one replica where the webhook shards' master has one (ReplicaWatch, built below).
-    ProfileStore.Durability durability = new ProfileStore.Durability(this::changeReplicas, config.webhooks().replicaWaitMs());
-    this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, replicaReads, freshness, invalidateChannel, durability),
-      upstream, freshness, clock,
-      config.cache().lockTtlMs(), config.cache().lockWaitMs(), config.cache().lockPollMs(),
-      config.cache().staleIfSlowMs());
     this.shards = new Shards(config.webhooks().shards());
     this.streams = new StreamGauges(vertx, redis, registry, shards.count(), config.webhooks().streamMaxLen(),
       config.analytics().streamMaxLen(), config.destinations().streamMaxLen());
-
     WebhookOptions w = config.webhooks();
-    this.invalidation = new CacheInvalidation(vertx, redis, profiles, invalidateChannel);
     this.sentinels = config.redis().type() == RedisConfig.Type.SENTINEL ? followSwitches(new SentinelGroup(vertx, config.redis(), sentinelOrder)) : null;
     this.replicas = new ReplicaWatch(vertx, redis, w.replicaWait(), shards.count(), sentinels,
       // One key per slot outside the webhook shards: jobs, creator keys and Klaviyo dead letters share {bg}.
       List.of(OutboundKeys.STREAM, RedisKeys.JOBS_ACTIVE), w.replicaLossHoldMs());
+    // Webhook changes are made durable as the watch says for the profile's own master.
+    ProfileStore.Durability durability = new ProfileStore.Durability(replicas, w.replicaWaitMs());
+    this.profiles = new ProfileService(vertx, l1, new ProfileStore(redis, replicaReads, freshness, invalidateChannel, durability),
+      upstream, freshness, clock,
+      config.cache().lockTtlMs(), config.cache().lockWaitMs(), config.cache().lockPollMs(),
+      config.cache().staleIfSlowMs());
+    this.invalidation = new CacheInvalidation(vertx, redis, profiles, invalidateChannel);
     this.jobs = new LinkJobs(vertx, redis, upstream, config.jobs(), clock, replicas, w.replicaWaitMs(), profiles::outdate);
     this.webhookRoutes = WebhookRoutes.create(w, redis, clock, deliveries, replicas, wakeups::wake,
       ClientAddress.trusting(config.http().trustedProxies()), config.http().exemptLoopback());

@@ -82,12 +82,16 @@ public final class ProfileStore {
   }
 
   /**
-   * How webhook changes are made durable: {@code replicas} to wait for (0: none) and for how long. A change is
-   * written on one master and its event acknowledged on another (on a Cluster), so a change the failover of its master
-   * discards must not be acknowledged.
+   * How webhook changes are made durable: as {@code watch} says for the master of the profile's key (refused while
+   * that master cannot make them durable, else waiting up to {@code waitMs} for its replicas, none once it is trusted
+   * alone: {@link ReplicaWatch#durably}); {@code null}: not waited for. A change is written on one master and its event
+   * acknowledged on another (on a Cluster), so a change the failover of its master discards must not be acknowledged.
+   * The profile's own master decides: decided by shard 0's, a change to a profile whose master had lost its replica
+   * waited for one for as long as it was gone (a Cluster drill: its events stayed pending until the replica returned),
+   * and one whose master kept its replica while shard 0's was alone would not have waited at all.
    */
-  public record Durability(java.util.function.IntSupplier replicas, long waitMs) {
-    public static final Durability NONE = new Durability(() -> 0, 0);
+  public record Durability(ReplicaWatch watch, long waitMs) {
+    public static final Durability NONE = new Durability(null, 0);
   }
 
   /**
@@ -209,10 +213,9 @@ public final class ProfileStore {
       }
     }
     List<String> keys = List.of(RedisKeys.profile(username), RedisKeys.profileVersion(username), RedisKeys.profileChanges(username));
-    int replicas = durable ? durability.replicas().getAsInt() : 0;
-    Future<Response> written = replicas == 0 ? RedisTimeoutException.within(write.run(redis, keys, all), TIMEOUT_MS)
-      : RedisTimeoutException.within(write.runAndWait(redis, keys, all, replicas, durability.waitMs()), TIMEOUT_MS + durability.waitMs())
-        .compose(w -> w.replicas() < replicas ? Future.failedFuture(ReplicaWatch.NOT_DURABLE) : Future.succeededFuture(w.reply()));
+    ReplicaWatch watch = durable ? durability.watch() : null;
+    Future<Response> written = watch == null ? RedisTimeoutException.within(write.run(redis, keys, all), TIMEOUT_MS)
+      : RedisTimeoutException.within(durably(watch, keys, all), TIMEOUT_MS + durability.waitMs());
     return written
       .map(r -> {
         int status = r.get(0).toInteger();
@@ -225,6 +228,22 @@ public final class ProfileStore {
         }
         return new Ran(OLDER, older);
       });
+  }
+
+  /**
+   * The write, made durable as the watch says for the master of the profile's key; where that master is not watched
+   * (a Cluster's topology not known yet, or a master holding no webhook shard), waiting for one replica if shard 0's
+   * master waits for any.
+   */
+  private Future<Response> durably(ReplicaWatch watch, List<String> keys, List<Object> args) {
+    int index = watch.indexOnMasterOf(keys.get(0));
+    if (index >= 0) {
+      return watch.durably(index, redis, write, keys, args, durability.waitMs());
+    }
+    int replicas = Math.min(1, watch.replicasToWait(0));
+    return replicas == 0 ? write.run(redis, keys, args)
+      : write.runAndWait(redis, keys, args, replicas, durability.waitMs())
+        .compose(w -> w.replicas() < replicas ? Future.failedFuture(ReplicaWatch.NOT_DURABLE) : Future.succeededFuture(w.reply()));
   }
 
   /**

@@ -81,6 +81,33 @@ class ReplicaWaitPerShardTest {
       })));
   }
 
+  /**
+   * A webhook's change to a profile waits for the replicas of the profile's own master, and stops waiting once that
+   * master has been without one for {@code webhooks.replicaLossHoldMs}. Found in a Cluster drill: the wait was decided
+   * by shard 0's master, so with the profile's master alone (and shard 0's replicated) every change to its profiles
+   * waited for a replica that was not there, failed as "not made durable", and its event stayed pending until the
+   * replica came back (8, then 439 events; the changes of profiles on healthy masters were slowed behind them).
+   */
+  @Test
+  void aProfileChangeOnAMasterThatLostItsReplicaIsWrittenOnceTheHoldHasPassed(Vertx vertx, VertxTestContext ctx) {
+    TestCluster cluster = TestCluster.get();
+    RedisProcess shard0Master = cluster.masterOf(RedisKeys.eventsShard(0));
+    String user = IntStream.range(0, 1_000).mapToObj(i -> "lonely-profile-" + i)
+      .filter(u -> !cluster.masterOf(RedisKeys.profile(u)).equals(shard0Master)).findFirst().orElseThrow();
+    RedisProcess replica = cluster.replicaOf(RedisKeys.profile(user));
+    h = new Harness(vertx);
+    h.start(Topology.CLUSTER)
+      .compose(x -> h.gateway(Deliveries.config().put("webhooks", Deliveries.webhooks().put("replicaLossHoldMs", 2_000))))
+      .compose(g -> h.eventually(() -> h.get(g, "/health/ready").map(r -> r.statusCode() == 200), 15_000).map(g))
+      .compose(g -> g.profiles().outdate(user).map(g))
+      .compose(g -> vertx.executeBlocking(() -> {
+        replica.kill();
+        return g;
+      }))
+      .compose(g -> h.eventually(() -> g.profiles().outdate(user).map(true).otherwise(false), 15_000))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   /** One fresh delivery to each of {@code shards}, in turn; their statuses. */
   private Future<java.util.List<Integer>> deliverToEach(Gateway g, Set<Integer> shards) {
     java.util.List<Integer> statuses = new java.util.ArrayList<>();

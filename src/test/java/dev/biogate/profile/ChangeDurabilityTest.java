@@ -39,7 +39,7 @@ class ChangeDurabilityTest {
     MasterReplica.start(vertx).compose(mr -> {
       Redis master = Redis.createClient(vertx, mr.masterUrl());
       ProfileStore store = new ProfileStore(master, null, new Freshness(new CacheOptions(new JsonObject())), "durable-" + UUID.randomUUID(),
-        new ProfileStore.Durability(() -> 1, 300));
+        new ProfileStore.Durability(new ReplicaWatch(vertx, master, "on", 1), 300));
       long now = System.currentTimeMillis();
       return store.tombstone(user, ChangeTime.link("a", now))
         .compose(v -> mr.replica().send(Request.cmd(Command.HEXISTS).arg(RedisKeys.profileChanges(user)).arg("link:a")))
