@@ -132,7 +132,7 @@ public final class HealthHandler {
     long start = System.nanoTime();
     if (redis instanceof ClusterRedis) {
       // Every master, not one: a surviving master answers PING while a dead one's slots refuse every write.
-      return ((ClusterRedis) redis).health().map(c -> {
+      return ((ClusterRedis) redis).health(PROBE_TIMEOUT_MS).map(c -> {
         int masters = c.getInteger("masters");
         int unreachable = c.getJsonArray("unreachable").size();
         // Masters that answer but refuse their slots (CLUSTERDOWN): after a whole-Cluster restart, until each rejoins.
