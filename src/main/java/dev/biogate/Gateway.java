@@ -61,6 +61,7 @@ import dev.biogate.profile.ProfileHandler;
 import dev.biogate.profile.ProfileService;
 import dev.biogate.profile.ProfileStore;
 import dev.biogate.redis.MultiplexedRedis;
+import dev.biogate.redis.ClusterRedis;
 import dev.biogate.redis.RedisClients;
 import dev.biogate.redis.RedisMode;
 import dev.biogate.redis.ReplicaWatch;
@@ -200,7 +201,8 @@ public final class Gateway {
     Freshness freshness = new Freshness(config.cache());
     ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
     String invalidateChannel = RedisKeys.invalidateChannel(config.redis().database());
-    this.replicaReads = RedisClients.replicaReads(vertx, config.redis(), sentinelOrder);
+    this.replicaReads = redis instanceof ClusterRedis ? ((ClusterRedis) redis).replicaReads()
+      : RedisClients.replicaReads(vertx, config.redis(), sentinelOrder);
     this.shards = new Shards(config.webhooks().shards());
     this.streams = new StreamGauges(vertx, redis, registry, shards.count(), config.webhooks().streamMaxLen(),
       config.analytics().streamMaxLen(), config.destinations().streamMaxLen());

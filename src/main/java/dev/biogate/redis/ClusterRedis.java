@@ -190,6 +190,50 @@ public final class ClusterRedis implements Redis {
     return state != null && !"ok".equals(state);
   }
 
+  /**
+   * A view of this client that reads from replicas: each command goes to a replica of its first key's slot (chosen at
+   * random among those listed), after {@code READONLY} on the same connection (a replica otherwise redirects every
+   * keyed command to its master), within the command timeout. For reads while a slot's master does not answer (frozen,
+   * or dead and not yet replaced): a copy perhaps a little behind rather than none. Fails when no replica is known.
+   * Closing the view closes nothing: the replicas' connections are this client's.
+   */
+  public Redis replicaReads() {
+    ClusterRedis cluster = this;
+    return new Redis() {
+      @Override
+      public Future<Response> send(Request request) {
+        return cluster.sendToReplica(request);
+      }
+
+      @Override
+      public Future<List<Response>> batch(List<Request> requests) {
+        return Future.failedFuture("replica reads are single commands");
+      }
+
+      @Override
+      public Future<RedisConnection> connect() {
+        return Future.failedFuture("replica reads have no dedicated connections");
+      }
+
+      @Override
+      public Future<Void> close() {
+        return Future.succeededFuture();
+      }
+    };
+  }
+
+  private Future<Response> sendToReplica(Request request) {
+    Context caller = Vertx.currentContext();
+    int slot = ClusterTopology.slot(request);
+    List<String> replicas = slot < 0 ? List.of() : topology.replicas(slot);
+    if (replicas.isEmpty()) {
+      return Future.failedFuture(VertxException.noStackTrace("no replica known for slot " + slot));
+    }
+    String replica = replicas.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(replicas.size()));
+    Future<Response> sent = node(replica).redis.batch(List.of(Request.cmd(Command.READONLY), request)).map(r -> r.get(1));
+    return MultiplexedRedis.onContext(caller, RedisTimeoutException.within(sent, timeoutMs));
+  }
+
   /** A dedicated connection (subscriptions): to a master that last answered. Channels are cluster-wide. */
   @Override
   public Future<RedisConnection> connect() {

@@ -12,19 +12,23 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Which master serves each of Redis Cluster's 16384 slots, as one node answered {@code CLUSTER SLOTS}: masters only
- * (replicas are never addressed), each as {@code host:port}. Immutable; a slot no master serves maps to {@code null}.
+ * Which master serves each of Redis Cluster's 16384 slots, as one node answered {@code CLUSTER SLOTS}, each as
+ * {@code host:port}, and that master's replicas as listed then (addressed only to read a key whose master does not
+ * answer). Immutable; a slot no master serves maps to {@code null}.
  */
 final class ClusterTopology {
 
   static final int SLOTS = 16384;
-  static final ClusterTopology EMPTY = new ClusterTopology(new String[SLOTS]);
+  static final ClusterTopology EMPTY = new ClusterTopology(new String[SLOTS], new List[SLOTS]);
 
   private final String[] owners;
+  /** Per slot, the replicas of its master in the reply (one list per range, shared); {@code null} when none. */
+  private final List<String>[] replicas;
   private final List<String> masters;
 
-  private ClusterTopology(String[] owners) {
+  private ClusterTopology(String[] owners, List<String>[] replicas) {
     this.owners = owners;
+    this.replicas = replicas;
     Set<String> distinct = new LinkedHashSet<>();
     for (String o : owners) {
       if (o != null) {
@@ -38,20 +42,40 @@ final class ClusterTopology {
    * Reads a {@code CLUSTER SLOTS} reply: {@code [[from, to, [host, port, id...], replicas...], ...]}. A node that does
    * not know its own address yet answers an empty host for itself: that is the host the reply came from.
    */
+  @SuppressWarnings("unchecked")
   static ClusterTopology parse(Response reply, String answeredBy) {
     String[] owners = new String[SLOTS];
+    List<String>[] replicas = new List[SLOTS];
     for (Response range : reply) {
-      int from = range.get(0).toInteger();
-      int to = range.get(1).toInteger();
-      Response master = range.get(2);
-      String host = master.get(0) == null ? "" : master.get(0).toString();
-      if (host.isEmpty() || "?".equals(host)) {
-        host = answeredBy;
+      int from = Math.max(0, range.get(0).toInteger());
+      int to = Math.min(SLOTS - 1, range.get(1).toInteger());
+      String address = address(range.get(2), answeredBy);
+      Arrays.fill(owners, from, to + 1, address);
+      List<String> behind = new ArrayList<>();
+      for (int i = 3; i < range.size(); i++) {
+        String replica = address(range.get(i), null);
+        if (replica != null) {
+          behind.add(replica);
+        }
       }
-      String address = host + ":" + master.get(1).toInteger();
-      Arrays.fill(owners, Math.max(0, from), Math.min(SLOTS - 1, to) + 1, address);
+      Arrays.fill(replicas, from, to + 1, behind.isEmpty() ? null : List.copyOf(behind));
     }
-    return new ClusterTopology(owners);
+    return new ClusterTopology(owners, replicas);
+  }
+
+  /** A node entry's {@code host:port}; an empty or unknown host is {@code answeredBy}'s ({@code null}: no address). */
+  private static String address(Response node, String answeredBy) {
+    String host = node.get(0) == null ? "" : node.get(0).toString();
+    if (host.isEmpty() || "?".equals(host)) {
+      host = answeredBy;
+    }
+    return host == null ? null : host + ":" + node.get(1).toInteger();
+  }
+
+  /** The replicas of {@code slot}'s master as listed, or none. */
+  List<String> replicas(int slot) {
+    List<String> r = replicas[slot];
+    return r == null ? List.of() : r;
   }
 
   /** The master serving {@code slot}, or {@code null}. */
@@ -83,7 +107,9 @@ final class ClusterTopology {
     }
     String[] copy = owners.clone();
     copy[slot] = address;
-    return new ClusterTopology(copy);
+    List<String>[] behind = replicas.clone();
+    behind[slot] = null; // not known for the new owner until the next refresh
+    return new ClusterTopology(copy, behind);
   }
 
   boolean sameAs(ClusterTopology other) {

@@ -1,17 +1,15 @@
 package dev.biogate.cluster;
 
 import dev.biogate.support.RedisProcess;
+import dev.biogate.support.ThreeMasters;
 import dev.biogate.support.UnstartedHarnessTest;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -169,23 +167,9 @@ class ClusterDownHealthTest extends UnstartedHarnessTest {
    * loads slowly (a restart on a large saved data set takes seconds), which matters only to a test that restarts.
    */
   private JsonObject formCluster(String requireFullCoverage) {
-    List<String> conf = List.of("cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
-      "cluster-require-full-coverage " + requireFullCoverage, "key-load-delay 300", "rdbcompression no");
-    for (int i = 0; i < 3; i++) {
-      nodes.add(RedisProcess.start("down-" + i, conf, false, true));
-    }
-    for (RedisProcess n : nodes.subList(1, 3)) {
-      nodes.get(0).call("CLUSTER", "MEET", "127.0.0.1", n.port());
-    }
-    int[][] ranges = {{0, 5460}, {5461, 10922}, {10923, 16383}};
-    for (int m = 0; m < 3; m++) {
-      List<Object> cmd = new ArrayList<>(List.of("CLUSTER", "ADDSLOTS"));
-      IntStream.rangeClosed(ranges[m][0], ranges[m][1]).forEach(cmd::add);
-      nodes.get(m).call(cmd.toArray());
-    }
-    RedisProcess.await("every node in cluster_state:ok", 15_000,
-      () -> nodes.stream().allMatch(n -> n.string("CLUSTER", "INFO").contains("cluster_state:ok")));
-    return new JsonObject().put("type", "cluster")
-      .put("endpoints", new JsonArray(nodes.stream().map(RedisProcess::url).collect(Collectors.toList())));
+    return ThreeMasters.form(nodes, "down", List.of("cluster-enabled yes", "cluster-config-file nodes.conf",
+      "cluster-node-timeout 1000", "cluster-require-full-coverage " + requireFullCoverage, "key-load-delay 300",
+      "rdbcompression no"));
   }
+
 }
