@@ -48,7 +48,9 @@ class SentinelSwitchTargetTest {
         .allMatch(s -> String.valueOf(s.call("CLIENT", "LIST")).contains(" sub=1 "))),
         10_000, "watching every sentinel"))
       // Led by the last Sentinel of the list: the first one learns of the switch only later.
-      .compose(v -> vertx.executeBlocking(() -> group.failover(group.sentinels().size() - 1)))
+      // Promoted only: the next test to ask for the group settles it (a settle here, which waits for the old master
+      // to follow, took this test past its time limit once, on a loaded host).
+      .compose(v -> vertx.executeBlocking(() -> group.promote(group.sentinels().size() - 1)))
       .compose(v -> firstAfterSwitch.future())
       .eventually(() -> Future.join(redis.close(), sentinels.close()))
       .onComplete(ctx.succeeding(port -> ctx.verify(() -> {
