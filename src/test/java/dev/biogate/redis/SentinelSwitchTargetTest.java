@@ -7,12 +7,15 @@ import dev.biogate.support.TestSentinel;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -26,7 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @ExtendWith(VertxExtension.class)
 class SentinelSwitchTargetTest {
 
+  /** Timed from before the group is settled for it, which after another test's failover takes seconds on its own. */
   @Test
+  @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
   void theConnectionsRenewedAtASwitchReachTheMasterItAnnounced(Vertx vertx, VertxTestContext ctx) {
     TestSentinel group = TestSentinel.get();
     RedisProcess next = group.replica();
