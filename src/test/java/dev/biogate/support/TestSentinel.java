@@ -17,6 +17,8 @@ public final class TestSentinel {
 
   public static final String MASTER_NAME = "biogate";
   private static final long SETTLE_TIMEOUT_MS = 30_000;
+  /** How long a {@code SENTINEL FAILOVER} is given to switch before it is asked for again. */
+  private static final long FAILOVER_TRY_MS = 8_000;
   private static final long STRAY_GRACE_MS = 3_000;
   private static TestSentinel shared;
   private static TestSentinel sharedTwoReplicas;
@@ -237,21 +239,52 @@ public final class TestSentinel {
    */
   public RedisProcess promote(int via) {
     int old = masterPort();
-    sentinels.get(via).call("SENTINEL", "FAILOVER", MASTER_NAME);
-    awaitAnotherMaster(old);
-    return master();
+    long deadline = System.currentTimeMillis() + SETTLE_TIMEOUT_MS;
+    while (true) {
+      try {
+        // Never asked again once any Sentinel names another master: that would fail the new master over in turn.
+        if (!anyNamesAnother(old)) {
+          sentinels.get(via).call("SENTINEL", "FAILOVER", MASTER_NAME);
+        }
+      } catch (Resp.Error inProgressOrNoCandidate) {
+        // INPROG: the last request is still under way; NOGOODSLAVE: asked again below, once the Sentinel looked again.
+      }
+      try {
+        // A failover a Sentinel accepted can still end without a switch (aborted when it finds no good replica after
+        // all): asked again, within the settle timeout.
+        RedisProcess.await("sentinels report a replica of " + old + " as master", FAILOVER_TRY_MS, () -> anotherMaster(old));
+        return master();
+      } catch (AssertionError notYet) {
+        if (System.currentTimeMillis() > deadline) {
+          throw notYet;
+        }
+      }
+    }
   }
 
   /** Waits until every Sentinel names a master other than the server on port {@code old}. */
   public void awaitAnotherMaster(int old) {
-    RedisProcess.await("sentinels report a replica of " + old + " as master", SETTLE_TIMEOUT_MS, () -> {
-      java.util.Set<Integer> named = new java.util.HashSet<>();
-      for (RedisProcess s : sentinels) {
-        @SuppressWarnings("unchecked")
-        List<Object> addr = (List<Object>) s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME);
-        named.add(Integer.parseInt(addr.get(1).toString()));
+    RedisProcess.await("sentinels report a replica of " + old + " as master", SETTLE_TIMEOUT_MS, () -> anotherMaster(old));
+  }
+
+  private boolean anyNamesAnother(int old) {
+    for (RedisProcess s : sentinels) {
+      @SuppressWarnings("unchecked")
+      List<Object> addr = (List<Object>) s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME);
+      if (addr != null && Integer.parseInt(addr.get(1).toString()) != old) {
+        return true;
       }
-      return named.size() == 1 && !named.contains(old);
-    });
+    }
+    return false;
+  }
+
+  private boolean anotherMaster(int old) {
+    java.util.Set<Integer> named = new java.util.HashSet<>();
+    for (RedisProcess s : sentinels) {
+      @SuppressWarnings("unchecked")
+      List<Object> addr = (List<Object>) s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME);
+      named.add(Integer.parseInt(addr.get(1).toString()));
+    }
+    return named.size() == 1 && !named.contains(old);
   }
 }
