@@ -58,6 +58,8 @@ final class ClusterTopology {
           behind.add(replica);
         }
       }
+      // Sorted: nodes may list a master's replicas in different orders, and that is no change of topology.
+      behind.sort(null);
       Arrays.fill(replicas, from, to + 1, behind.isEmpty() ? null : List.copyOf(behind));
     }
     return new ClusterTopology(owners, replicas);
@@ -113,7 +115,8 @@ final class ClusterTopology {
   }
 
   boolean sameAs(ClusterTopology other) {
-    return Arrays.equals(owners, other.owners);
+    // Replicas too: one added, moved or promoted under an unchanged owner must reach the replica reads.
+    return Arrays.equals(owners, other.owners) && Arrays.equals(replicas, other.replicas);
   }
 
   /** The slot of a command: that of its first key (hash tags honoured); -1 for a command without keys. */
