@@ -31,6 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class ConnectionFloodTest extends HarnessTest {
 
   private static final String LIVE = "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  /** A request head that never ends (its sender trickles it, or stalls). */
+  private static final String PARTIAL = "GET /health/live HTTP/1.1\r\nHo";
   private final List<NetSocket> held = new ArrayList<>();
   /**
    * The clients, one per local address, kept until the test ends: Vert.x closes a client it finds unreachable after a
@@ -154,19 +156,18 @@ class ConnectionFloodTest extends HarnessTest {
    */
   @Test
   void atTheListenersCeilingAHeadTrickledForOverASecondMakesRoomForANewClient(Vertx vertx, VertxTestContext ctx) {
-    String partial = "GET /health/live HTTP/1.1\r\nHo";
     // The ceiling of 12, three per address: none holds enough to give way while its heads are young (HEAVY).
     nothingOpen(vertx)
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.1", partial))
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.2", partial))
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.4", partial))
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.5", partial))
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.1", PARTIAL))
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.2", PARTIAL))
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.4", PARTIAL))
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.5", PARTIAL))
       .compose(v -> admitted(vertx, 12))
       .compose(v -> Eventually.until(vertx, () -> exchangeFrom(vertx, "127.0.0.3", g.port(), LIVE)
         .map(rs -> rs.size() == 1 && rs.get(0).status() == 200), 5_000, "a newcomer served while the heads trickle"))
       .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(timedOut.size() >= 1), 5_000,
         "a trickled head answered 408 and closed for it"))
-      .compose(v -> holdPartial(vertx, g.managementPort(), 9, "127.0.0.1", partial))
+      .compose(v -> holdPartial(vertx, g.managementPort(), 9, "127.0.0.1", PARTIAL))
       .compose(v -> Eventually.until(vertx, () -> exchangeFrom(vertx, "127.0.0.1", g.managementPort(),
           "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .map(rs -> rs.size() == 1 && rs.get(0).status() == 200), 5_000, "a probe served on the management port"))
@@ -182,10 +183,9 @@ class ConnectionFloodTest extends HarnessTest {
    */
   @Test
   void atTheListenersCeilingANewcomerTakesThePlaceOfTheHeaviestAddressesYoungHead(Vertx vertx, VertxTestContext ctx) {
-    String partial = "GET /health/live HTTP/1.1\r\nHo";
     nothingOpen(vertx)
-      .compose(v -> holdPartial(vertx, g.port(), 8, "127.0.0.1", partial))
-      .compose(v -> holdPartial(vertx, g.port(), 4, "127.0.0.2", partial))
+      .compose(v -> holdPartial(vertx, g.port(), 8, "127.0.0.1", PARTIAL))
+      .compose(v -> holdPartial(vertx, g.port(), 4, "127.0.0.2", PARTIAL))
       .compose(v -> admitted(vertx, 12))
       .compose(v -> exchangeFrom(vertx, "127.0.0.3", g.port(), LIVE))
       .compose(rs -> {
@@ -207,12 +207,11 @@ class ConnectionFloodTest extends HarnessTest {
    */
   @Test
   void aNewcomerNeverClosesTheConnectionOfALighterAddress(Vertx vertx, VertxTestContext ctx) {
-    String partial = "GET /health/live HTTP/1.1\r\nHo";
     String live = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
     nothingOpen(vertx)
       .compose(v -> holdAnswered(vertx, 1, "127.0.0.1", live, "HTTP/1.1 200"))
-      .compose(v -> holdPartial(vertx, g.port(), 8, "127.0.0.2", partial))
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.4", partial))
+      .compose(v -> holdPartial(vertx, g.port(), 8, "127.0.0.2", PARTIAL))
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.4", PARTIAL))
       .compose(v -> admitted(vertx, 12))
       .compose(v -> Eventually.until(vertx, () -> exchangeFrom(vertx, "127.0.0.4", g.port(), LIVE)
         .map(rs -> rs.size() == 1 && rs.get(0).status() == 200), 10_000, "the heavier address's newcomer served"))
