@@ -148,12 +148,15 @@ final class ClusterTopology {
 
   @Override
   public String toString() {
+    // Each range with its replicas: a refresh that changed only replicas is logged, and its line must say what changed.
     List<String> ranges = new ArrayList<>();
     int start = 0;
     for (int i = 1; i <= SLOTS; i++) {
-      if (i == SLOTS || !java.util.Objects.equals(owners[i], owners[start])) {
+      if (i == SLOTS || !java.util.Objects.equals(owners[i], owners[start])
+        || !java.util.Objects.equals(replicas[i], replicas[start])) {
         if (owners[start] != null) {
-          ranges.add(start + "-" + (i - 1) + "=" + owners[start]);
+          ranges.add(start + "-" + (i - 1) + "=" + owners[start]
+            + (replicas[start] == null ? "" : " (replicas " + String.join(", ", replicas[start]) + ")"));
         }
         start = i;
       }
