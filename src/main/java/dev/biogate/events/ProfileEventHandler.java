@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 /**
@@ -50,8 +51,20 @@ final class ProfileEventHandler {
   /** Ids longer than this are not ordered (a key per id): no real link id comes near it. */
   private static final int MAX_ORDERED_ID = 256;
 
+  /** How many of the profiles this instance reads most a {@code link.created} naming no creator marks outdated. */
+  static final int MOST_READ = 5;
+  /**
+   * At most one such marking per this period on this instance; those asked for within it are made once, at its end.
+   * Each marked profile costs an upstream call when next read: a stream of such events costs at most
+   * {@value #MOST_READ} calls per period, not a few per event.
+   */
+  static final long MOST_READ_PERIOD_MS = 10_000;
+
   private final ProfileService profiles;
   private final Redis redis;
+  /** When the profiles read most were last marked ({@code System.nanoTime()} ms), and whether a marking is due. */
+  private long mostReadAt = TimeUnit.NANOSECONDS.toMillis(System.nanoTime()) - MOST_READ_PERIOD_MS;
+  private boolean mostReadDue;
   private final LuaScript order = LuaScript.load("event_order");
   /**
    * Per profile, the changes waiting on this instance while one write of it is under way (a profile has an entry only
@@ -71,6 +84,10 @@ final class ProfileEventHandler {
     OUTDATED("cached copies marked outdated (the event was incomplete, or named a link URL that is not served): the"
       + " next read fetches the profile"),
     NO_CREATOR("no creator known for it: nothing cached to correct"),
+    MOST_READ("no creator known for it (a new link): the profiles this instance reads most were marked outdated, so the"
+      + " next read of each fetches it"),
+    MOST_READ_LATER("no creator known for it (a new link): the profiles this instance reads most are marked outdated at"
+      + " the end of the current " + MOST_READ_PERIOD_MS / 1000 + "-s period"),
     OLDER(null);
 
     final String result;
@@ -116,7 +133,12 @@ final class ProfileEventHandler {
         : linkId != null ? profiles.ownerOfLink(linkId) : Future.succeededFuture(null);
       return owner.compose(username -> {
         if (username == null) {
-          // Typically a link of a profile nobody has read through the gateway: nothing cached to correct.
+          if ("link.created".equals(type)) {
+            // A new link is in no cached profile, so its creator cannot be looked up (the documented payload does not
+            // name one): the profiles read most are fetched again on their next read, the creator's among them if read.
+            return outdateMostRead();
+          }
+          // A link in no cached profile: nothing cached to correct.
           LOG.debug("acknowledged a {} event whose creator is unknown", type);
           return Future.succeededFuture(Change.NO_CREATOR);
         }
@@ -127,6 +149,41 @@ final class ProfileEventHandler {
         return apply(username, at, doc -> LinkChanges.apply(type, data, doc));
       });
     });
+  }
+
+  /**
+   * Marks the profiles this instance reads most ({@value #MOST_READ}) outdated, at once or, within
+   * {@value #MOST_READ_PERIOD_MS} ms of the last marking, once at the end of that period (however many ask meanwhile).
+   */
+  private Future<Change> outdateMostRead() {
+    long now = TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+    synchronized (this) {
+      long wait = mostReadAt + MOST_READ_PERIOD_MS - now;
+      if (wait > 0) {
+        if (!mostReadDue) {
+          mostReadDue = true;
+          profiles.vertx().setTimer(wait, t -> {
+            synchronized (this) {
+              mostReadDue = false;
+              mostReadAt = TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+            }
+            markMostRead().onFailure(err -> LOG.warn("could not mark the profiles read most outdated for new links ({})",
+              err.toString()));
+          });
+        }
+        return Future.succeededFuture(Change.MOST_READ_LATER);
+      }
+      mostReadAt = now;
+    }
+    return markMostRead().map(Change.MOST_READ);
+  }
+
+  private Future<Void> markMostRead() {
+    List<Future<Patched>> marked = new ArrayList<>();
+    for (String username : profiles.cache().mostRead(MOST_READ)) {
+      marked.add(queued(username, new ProfileService.Change(ChangeTime.NONE, null)));
+    }
+    return Future.all(marked).mapEmpty();
   }
 
   /**

@@ -121,6 +121,20 @@ public final class ProfileCache {
     return false;
   }
 
+  /**
+   * Up to {@code limit} usernames of profiles held (not remembered 404s), those this instance reads most first, in the
+   * order Caffeine keeps for its own eviction: nothing is counted on a read for it.
+   */
+  public List<String> mostRead(int limit) {
+    List<String> names = new ArrayList<>(limit);
+    cache.policy().eviction().ifPresent(e -> e.hottest(limit).forEach((name, p) -> {
+      if (p.found()) {
+        names.add(name);
+      }
+    }));
+    return names;
+  }
+
   /** The usernames held now (a snapshot, in no order). */
   public List<String> usernames() {
     return new ArrayList<>(cache.asMap().keySet());

@@ -82,6 +82,10 @@ public final class ProfileService {
     return l1;
   }
 
+  public Vertx vertx() {
+    return vertx;
+  }
+
   public Freshness freshness() {
     return freshness;
   }

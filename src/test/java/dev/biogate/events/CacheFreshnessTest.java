@@ -77,6 +77,50 @@ class CacheFreshnessTest extends HarnessTest {
   }
 
   /**
+   * A {@code link.created} in the providers' documented form names no creator (link_id, title, url, position), and a
+   * new link is in no cached profile, so its creator cannot be looked up. Found by an audit: the sandbox's alice got a
+   * new link, the webhook announcing it was answered 200 and recorded "no creator known", and alice kept being served
+   * from the cache without it (5 s of HITs, same ETag). The profiles this instance reads most are now marked outdated,
+   * so the next read of each fetches it: within a second on both instances, a handful of upstream calls at most.
+   */
+  @Test
+  void aLinkCreatedWithoutItsCreatorReachesTheCreatorsCachedProfileWithinASecond(VertxTestContext ctx) {
+    JsonArray links = new JsonArray();
+    for (int i = 0; i < 3; i++) {
+      links.add(new JsonObject().put("id", "lnk_alice_0" + i).put("title", "Link " + i).put("url", "https://alice.example.com/" + i));
+    }
+    links.add(new JsonObject().put("id", "lnk_alice_new").put("title", "Brand new").put("url", "https://alice.example.com/new"));
+    JsonObject upstream = new JsonObject().put("bio", "Designer").put("avatar_url", "https://cdn.example.net/a.png")
+      .put("theme", "dusk").put("links", links);
+    JsonObject created = new JsonObject().put("link_id", "lnk_alice_new").put("title", "Brand new")
+      .put("url", "https://alice.example.com/new").put("position", 3);
+    Predicate<JsonObject> hasNewLink = p -> p.getJsonArray("links").stream()
+      .anyMatch(l -> "lnk_alice_new".equals(((JsonObject) l).getString("id")));
+    h.gateway(Deliveries.config()).compose(a -> h.gateway(Deliveries.config()).compose(b ->
+      h.get(a, "/v1/profiles/alice").compose(w -> h.get(b, "/v1/profiles/alice")).compose(w -> h.get(a, "/v1/profiles/demo"))
+        .compose(w -> h.get(b, "/v1/profiles/alice")).compose(warm -> {
+          assertEquals("HIT", warm.getHeader("X-Cache"));
+          return h.putProfile("alice", upstream);
+        })
+        .compose(v -> h.sandboxStats())
+        .compose(before -> send(a, "lc-1", "link.created", created).compose(sent -> {
+          long at = System.currentTimeMillis();
+          return servedBy(b, "alice", hasNewLink, 1_000).compose(p -> servedBy(a, "alice", hasNewLink, 1_000)).map(p -> {
+            assertTrue(System.currentTimeMillis() - at < 2_000, "served within a second on each instance");
+            return null;
+          });
+        }).compose(v -> h.sandboxStats()).compose(after -> {
+          int calls = after.getInteger("requests") - before.getInteger("requests");
+          assertTrue(calls >= 1 && calls <= 8, "a handful of upstream calls: " + calls);
+          return h.send(io.vertx.core.http.HttpMethod.GET, a, "/admin/deliveries/lc-1", Deliveries.ADMIN_TOKEN);
+        }).map(history -> {
+          assertTrue(history.bodyAsString().contains("the profiles this instance reads most were marked outdated"),
+            history.bodyAsString());
+          return null;
+        })))).onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
    * A signed body that starts with a UTF-8 byte-order mark: the ingest (reading bytes) skipped it and answered 200,
    * the handling (reading the stored text) did not, and the event was dead-lettered after its attempts: a delivery
    * answered 2xx and never applied. Both now read it alike.
