@@ -79,12 +79,18 @@ public record QueryRange(long fromMs, long toMs, Granularity granularity, long f
         LocalDate day = LocalDate.parse(s);
         return ("to".equals(name) ? day.plusDays(1) : day).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
       }
-      if (s.endsWith("Z") || s.endsWith("z")) {
-        return Instant.parse(s.toUpperCase()).toEpochMilli();
+      String upper = s.toUpperCase(java.util.Locale.ROOT);
+      if (upper.endsWith("Z")) {
+        try {
+          return Instant.parse(upper).toEpochMilli();
+        } catch (DateTimeParseException withoutSeconds) {
+          // ISO-8601 lets the seconds be left out (2025-01-31T12:00Z), which Instant.parse does not read.
+        }
       }
-      return OffsetDateTime.parse(s).toInstant().toEpochMilli();
+      return OffsetDateTime.parse(upper).toInstant().toEpochMilli();
     } catch (DateTimeParseException | ArithmeticException e) {
-      throw bad("invalid_" + name, name + " must be an ISO-8601 instant, e.g. 2025-01-31T12:00:00Z, or a date, 2025-01-31");
+      throw bad("invalid_" + name, name + " must be an ISO-8601 instant with Z or an offset, e.g. 2025-01-31T12:00:00Z,"
+        + " or a date, 2025-01-31");
     }
   }
 

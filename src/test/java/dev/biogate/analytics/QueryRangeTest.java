@@ -65,6 +65,20 @@ class QueryRangeTest {
     assertEquals(Instant.parse("2026-12-06T11:00:00Z").toEpochMilli(), parse("2026-12-06T12:00:00 01:00", "2026-12-06", "hour").fromMs());
   }
 
+  /**
+   * ISO-8601 lets an instant leave out its seconds. Found by a contract audit: {@code from=2026-12-07T14:00Z} was
+   * refused {@code 400 invalid_from} while {@code 2026-12-07T14:00:00Z} and {@code 2026-12-07T15:00+01:00} were read.
+   */
+  @Test
+  void anInstantWithoutSecondsIsRead() {
+    QueryRange r = parse("2026-12-06T10:00Z", "2026-12-06T11:30+01:00", "minute");
+    assertEquals(Instant.parse("2026-12-06T10:00:00Z").toEpochMilli(), r.fromMs());
+    assertEquals(Instant.parse("2026-12-06T10:30:00Z").toEpochMilli(), r.toMs());
+    assertEquals(Instant.parse("2026-12-06T10:00:00Z").toEpochMilli(), parse("2026-12-06t10:00z", "2026-12-06", "hour").fromMs());
+    ApiException local = assertThrows(ApiException.class, () -> parse("2026-12-06T10:00:00", "2026-12-06", "day"));
+    assertTrue(local.getMessage().contains("offset"), "a time without an offset names no instant: " + local.getMessage());
+  }
+
   @Test
   void theMessageOfAnUnreadableValueNamesBothForms() {
     ApiException e = assertThrows(ApiException.class, () -> parse("garbage", "2026-12-06", "day"));
