@@ -148,6 +148,7 @@ public final class Gateway {
   private final ClickCounter counter;
   private final KlaviyoSink klaviyo;
   private final RedirectHandler redirect;
+  private final ClickGate clickGate;
   private final AnalyticsHandler analyticsApi;
   private final CreatorKeysAdmin keysAdmin;
   private final KlaviyoAdmin klaviyoAdmin;
@@ -162,6 +163,8 @@ public final class Gateway {
   private final Shards shards;
   /** How often a running instance records its shard count again, should Redis have lost it. */
   static final long SHARDS_RECORD_MS = 2_000;
+  /** How often an instance looks again at the fingerprint secret shared through Redis (see {@link ClickGate}). */
+  static final long FINGERPRINT_SECRET_LOOK_MS = 30_000;
   private long shardsTimer = -1;
   /** Webhook events an instance works on at once, over all shards. */
   private static final int EVENTS_HELD = 64;
@@ -229,8 +232,8 @@ public final class Gateway {
     this.counter = new ClickCounter(redis, profiles, a);
     this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles, shards.count(), replicas, w.replicaWaitMs());
     CreatorKeys keys = new CreatorKeys(redis, replicas, w.replicaWaitMs());
-    this.redirect = new RedirectHandler(profiles, recorder,
-      new ClickGate(a.clicks(), config.http().trustedProxies(), config.http().exemptLoopback()), clock);
+    this.clickGate = new ClickGate(a.clicks(), config.http().trustedProxies(), config.http().exemptLoopback());
+    this.redirect = new RedirectHandler(profiles, recorder, clickGate, clock);
     this.analyticsApi = new AnalyticsHandler(keys, new ClickQuery(redis), a.queryTimeoutMs(), a.maxBuckets(), a.maxQueries(), clock);
     this.keysAdmin = new CreatorKeysAdmin(keys, clock);
     this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
@@ -352,6 +355,8 @@ public final class Gateway {
 
   private Future<Void> deployInstance() {
     keepShardsRecorded();
+    // Before the listener opens, so that the first clicks are keyed like every other instance's (Redis permitting).
+    Future<Void> sharedSecret = clickGate.shareSecret(vertx, redis, FINGERPRINT_SECRET_LOOK_MS);
     budget.start(config.linktree().heartbeatMs());
     RequestMetrics requests = config.http().requestMetrics() ? new RequestMetrics(registry) : RequestMetrics.OFF;
     ProfileHandler profileHandler = new ProfileHandler(profiles, config.cache(), requests);
@@ -395,7 +400,7 @@ public final class Gateway {
     // are sampled before the port opens: until then every shard counted as having none to wait for, and a restarted
     // instance acknowledged deliveries (and their route pins) on a promoted master alone, which a second fault lost
     // (a re-drill: 8 of 2,001 accepted again when re-sent).
-    return directory.start().compose(announced -> {
+    return sharedSecret.compose(v -> directory.start()).compose(announced -> {
         if (sentinels != null) {
           sentinels.start();
         }
@@ -680,6 +685,7 @@ public final class Gateway {
     if (shardsTimer >= 0) {
       vertx.cancelTimer(shardsTimer);
     }
+    clickGate.stopSharing(vertx);
     profiles.stop();
     Future<Void> chain = Future.succeededFuture();
     for (int i = background.size() - 1; i >= 0; i--) {

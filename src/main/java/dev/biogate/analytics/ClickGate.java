@@ -5,9 +5,14 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.biogate.config.ClickOptions;
 import dev.biogate.http.ClientAddress;
 import dev.biogate.http.InboundLimiter;
+import dev.biogate.redis.LuaScript;
+import dev.biogate.redis.RedisKeys;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.redis.client.Redis;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -25,7 +30,8 @@ import java.util.Locale;
  * User-Agents on the bot list or none at all, and a client's repeats of the same link within the window.
  *
  * <p>A client is a fingerprint: HMAC-SHA256 of its IP, User-Agent, creator and link under a key derived daily from
- * the configured secret (or a random one per process), cut to 128 bits. The IP and User-Agent are never stored;
+ * the configured secret, cut to 128 bits. Without one, every instance on the same Redis uses one random secret kept
+ * there ({@link #shareSecret}): with a secret of its own per process, one visitor counted once per instance. The IP and User-Agent are never stored;
  * the daily key means fingerprints cannot be linked across days. Repeats are caught twice: here, in a bounded
  * per-instance map (fingerprint -> last counted, {@code maxTracked} entries, expiring after the window), so a flood
  * never reaches Redis; and cluster-wide, because the click's event id is the fingerprint plus the window number, so
@@ -34,10 +40,14 @@ import java.util.Locale;
 public final class ClickGate {
 
   private static final HexFormat HEX = HexFormat.of();
+  private static final LuaScript SHARED = LuaScript.load("fingerprint_secret");
 
   private final long windowMs;
   private final List<String> bots;
-  private final byte[] secret;
+  /** The secret fingerprints are keyed with: configured, else shared through Redis (a random one until read). */
+  private volatile byte[] secret;
+  private final boolean configured;
+  private long shareTimer = -1;
   private final ClientAddress clients;
   private final InboundLimiter limiter;
   private final Cache<String, Long> counted;
@@ -47,7 +57,8 @@ public final class ClickGate {
   public ClickGate(ClickOptions o, List<String> trustedProxies, boolean exemptLoopback) {
     this.windowMs = o.windowS() * 1000;
     this.bots = o.botUserAgents();
-    this.secret = o.fingerprintSecret() != null ? o.fingerprintSecret().bytes() : randomSecret();
+    this.configured = o.fingerprintSecret() != null;
+    this.secret = configured ? o.fingerprintSecret().bytes() : randomSecret();
     this.clients = ClientAddress.trusting(trustedProxies);
     this.limiter = new InboundLimiter("redirect", o.ratePerSec(), o.burst(), trustedProxies, exemptLoopback);
     // Upkeep on the calling event loop, not a pool thread woken again and again (see ProfileCache).
@@ -110,14 +121,58 @@ public final class ClickGate {
     return HEX.formatHex(out, 0, 16);
   }
 
-  /** This thread's Mac under the day's key (derived from the secret once per thread and day). */
+  /** This thread's Mac under the day's key (derived from the secret once per thread, day and secret). */
   private Mac dayKey(long day) {
     DayMac m = macs.get();
-    if (m == null || m.day != day) {
-      m = new DayMac(day, mac(hmac(secret, ("biogate click fingerprint day " + day).getBytes(StandardCharsets.US_ASCII))));
+    byte[] s = secret;
+    if (m == null || m.day != day || m.secret != s) {
+      m = new DayMac(day, s, mac(hmac(s, ("biogate click fingerprint day " + day).getBytes(StandardCharsets.US_ASCII))));
       macs.set(m);
     }
     return m.mac;
+  }
+
+  /**
+   * Unless a secret is configured: keys fingerprints with the secret every instance on this Redis shares
+   * ({@code redis/fingerprint_secret.lua}: this instance's random one if none is there yet), now and every
+   * {@code everyMs} after (Redis that lost its data gets the secret back from the first instance to look, and the
+   * others take it: a new instance started meanwhile would otherwise key with one of its own). Until Redis first
+   * answers, this instance's random secret stands in. Completes once Redis has answered the first time, or failed
+   * to (then the periodic look tries again); {@link #stopSharing} ends the looks.
+   */
+  public Future<Void> shareSecret(Vertx vertx, Redis redis, long everyMs) {
+    if (configured) {
+      return Future.succeededFuture();
+    }
+    String mine = HEX.formatHex(secret);
+    java.util.function.Supplier<Future<Void>> sync = () -> SHARED.run(redis, List.of(RedisKeys.CLICK_FINGERPRINT_SECRET), List.of(mine))
+      .map(r -> {
+        byte[] shared = r == null ? null : parseHex(r.toString());
+        if (shared != null && !java.util.Arrays.equals(shared, secret)) {
+          secret = shared;
+        }
+        return (Void) null;
+      })
+      .recover(err -> Future.succeededFuture());
+    shareTimer = vertx.setPeriodic(everyMs, t -> sync.get());
+    return sync.get();
+  }
+
+  /** Ends the periodic looks of {@link #shareSecret}. */
+  public void stopSharing(Vertx vertx) {
+    if (shareTimer >= 0) {
+      vertx.cancelTimer(shareTimer);
+      shareTimer = -1;
+    }
+  }
+
+  private static byte[] parseHex(String hex) {
+    try {
+      byte[] b = HEX.parseHex(hex);
+      return b.length >= 16 ? b : null;
+    } catch (IllegalArgumentException e) {
+      return null; // not written by an instance: keep the secret held
+    }
   }
 
   private static byte[] hmac(byte[] key, byte[] data) {
@@ -140,6 +195,6 @@ public final class ClickGate {
     return b;
   }
 
-  private record DayMac(long day, Mac mac) {
+  private record DayMac(long day, byte[] secret, Mac mac) {
   }
 }

@@ -158,6 +158,8 @@ public final class RedisKeys {
 
   /** Hash: clicks no creator could be found for (LinkMe link ids no cached profile holds), link id → count. */
   public static final String CLICKS_UNATTRIBUTED = "bg:an:{bg}:unattributed";
+  /** The secret click fingerprints are keyed with when none is configured, shared by every instance (hex). */
+  public static final String CLICK_FINGERPRINT_SECRET = "bg:an:{bg}:fingerprint-secret";
 
   public static String clickCountedUnattributed(String eventId) {
     return "bg:an:{bg}:unattributed:seen:" + eventId;
