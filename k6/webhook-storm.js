@@ -54,16 +54,20 @@ import { linkClickEnvelope, linkmeHeaders, postLinkme } from './lib/linkme.js';
 import { KLAVIYO_WEBHOOK_ID, klaviyoBatchBody, klaviyoHeaders, postKlaviyo } from './lib/klaviyo.js';
 
 const PROVIDERS = envList('PROVIDERS', 'linktree,linkme');
-const RATE = envInt('WEBHOOK_RATE', 50);           // deliveries per second, per provider
-const DURATION = env('DURATION', '30s');
 const RETRY_503 = env('RETRY_503', '0') === '1';     // retry 503s as a provider would (failover drills)
-// A delivery waiting out a 503 holds its VU for seconds: a failover drill needs VUs for ~20 s of arrivals.
-const MAX_VUS = envInt('MAX_VUS', RETRY_503 ? Math.max(100, RATE * 20) : 100);
+// Deliveries per second, per provider. A failover drill holds a VU per delivery waiting out its 503s: 10/s by default.
+const RATE = envInt('WEBHOOK_RATE', RETRY_503 ? 10 : 50);
+const DURATION = env('DURATION', '30s');
+const RETRY_503_MAX_S = envInt('RETRY_503_MAX_S', 60);
+// A delivery waiting out a 503 holds its VU until it is accepted, for at most RETRY_503_MAX_S: with VUs for that long
+// of arrivals (and 5 s for the last answer) none is ever dropped, however long the 503 window. VUs for 20 s of arrivals
+// dropped 103-568 deliveries when a Cluster master was killed (about 40 s of 503s on its shards).
+const MAX_VUS = envInt('MAX_VUS', RETRY_503 ? Math.max(100, RATE * (RETRY_503_MAX_S + 5)) : 100);
 // Started before the run: a VU k6 adds mid-run comes too late for the arrivals due while it starts, which count as
-// dropped (10 pre-allocated VUs dropped 40 deliveries at 50/s with 23 in use). A failover drill keeps 12 s of
-// arrivals ready: every delivery of a switch's 503 window (10-12 s in drills) holds its VU until it is accepted, and
-// with 5 s ready a Sentinel drill dropped 130 of them; more are added up to MAX_VUS.
-const PRE_VUS = Math.min(MAX_VUS, envInt('PRE_VUS', RETRY_503 ? Math.max(100, RATE * 12) : MAX_VUS));
+// dropped (10 pre-allocated VUs dropped 40 deliveries at 50/s with 23 in use). A failover drill starts all of them:
+// every delivery of a 503 window holds its VU until it is accepted; with 5 s of arrivals ready a Sentinel drill
+// dropped 130 deliveries, and with 12 s ready (k6 adding the rest) a Cluster master's ~40-s window dropped 119.
+const PRE_VUS = Math.min(MAX_VUS, envInt('PRE_VUS', MAX_VUS));
 // Deliveries the arrival rate planned but no VU was free to send: none, or the run did not send what it claims.
 const MAX_DROPPED = envInt('MAX_DROPPED', 0);
 const DUP_PERCENT = envInt('DUP_PERCENT', 30);
@@ -72,8 +76,10 @@ const P99_MS = envFloat('P99_MS', 300);
 // A failover drill holds the accepted deliveries to a latency budget only when one is given.
 const LATENCY_GATED = !RETRY_503 || env('P95_MS', '') !== '' || env('P99_MS', '') !== '';
 const KEEP_IDS = 50;                               // per VU, per provider
+const WARM_KEPT = 20;                              // warm-up deliveries handed to every VU, per provider
+// Delivery ids start with the provider's prefix: lt-, lm-, kl- (the first two letters named Linktree and LinkMe alike).
+const ID_PREFIX = { linktree: 'lt', linkme: 'lm', klaviyo: 'kl' };
 const KLAVIYO_BATCH = envInt('KLAVIYO_BATCH', 10);   // events per Klaviyo delivery (at most 1000)
-const RETRY_503_MAX_S = envInt('RETRY_503_MAX_S', 60);
 // Deliveries per provider sent by setup() before the measured run, 10 at a time, answers not held to any budget: a
 // gateway started just before the run interprets its ingest code at first, and on a busy host its first 10 s of a
 // 50/s storm had a p95 of 80-200 ms against 2-5 ms once warm. 0 turns the warm-up off.
@@ -187,15 +193,25 @@ function remember(provider, entry) {
 }
 
 // Deterministic choice: about DUP_PERCENT of the iterations redeliver.
-function isRedelivery(provider, iter) {
-  if (delivered[provider].length === 0) {
+/**
+ * The deliveries this VU may send again: its own accepted ones, else those of the warm-up (setup() hands some to
+ * every VU). A VU of a failover drill runs an iteration or two (it has VUs for a minute of arrivals), so with only
+ * its own it had none to redeliver, and a drill on a Cluster sent no redelivery at all.
+ */
+function earlier(provider, data) {
+  const own = delivered[provider];
+  return own.length > 0 ? own : (data.warm && data.warm[provider]) || [];
+}
+
+function isRedelivery(provider, iter, data) {
+  if (earlier(provider, data).length === 0) {
     return false;
   }
   return ((iter * 37 + __VU * 11) % 100) < DUP_PERCENT;
 }
 
-function pickEarlier(provider, iter) {
-  const list = delivered[provider];
+function pickEarlier(provider, iter, data) {
+  const list = earlier(provider, data);
   return list[(iter * 7919 + __VU) % list.length];
 }
 
@@ -275,7 +291,7 @@ function recordDuplicate(provider, sent) {
  * stops the run here with what it answered, instead of a whole run of failed checks that never say why.
  */
 function probeProvider(provider, runId) {
-  const id = provider.substring(0, 2) + '-' + runId + '-probe';
+  const id = ID_PREFIX[provider] + '-' + runId + '-probe';
   const tags = { name: 'setup: ' + provider + ' delivery' };
   const post = provider === 'linktree'
     ? () => postLinktree(BASE_URL, LINKTREE_SECRET, id, linkUpdatedBody('lnk_probe', 0), tags)
@@ -300,11 +316,13 @@ function probeProvider(provider, runId) {
 
 /**
  * Sends WARMUP_DELIVERIES first deliveries of `provider`, 10 at a time, outside every scenario (their answers count
- * in no threshold). Each is a real delivery the gateway queues and handles like the storm's.
+ * in no threshold). Each is a real delivery the gateway queues and handles like the storm's. Returns up to
+ * WARM_KEPT of those accepted as new, for VUs without accepted deliveries of their own to send again.
  */
 function warmUp(provider, runId) {
   const tags = { name: 'setup: ' + provider + ' warm-up' };
-  const prefix = provider.substring(0, 2) + '-' + runId + '-warm-';
+  const prefix = ID_PREFIX[provider] + '-' + runId + '-warm-';
+  const kept = [];
   let refused = 0;
   for (let sent = 0; sent < WARMUP_DELIVERIES; sent += 10) {
     const batch = [];
@@ -326,11 +344,15 @@ function warmUp(provider, runId) {
     const answers = http.batch(batch);
     for (let i = 0; i < answers.length; i++) {
       refused += answers[i].status === 200 ? 0 : 1;
+      if (kept.length < WARM_KEPT && answered(answers[i], 'received')) {
+        kept.push({ id: prefix + (sent + i), body: batch[i].body });
+      }
     }
   }
   if (refused > 0) {
     console.warn(provider + ' warm-up: ' + refused + ' of ' + WARMUP_DELIVERIES + ' deliveries were not answered 200');
   }
+  return kept;
 }
 
 export function setup() {
@@ -341,22 +363,23 @@ export function setup() {
       probeProvider(PROVIDERS[i], runId);
     }
   }
+  const warm = {};
   for (let i = 0; i < PROVIDERS.length; i++) {
     if (enabled(PROVIDERS[i]) && WARMUP_DELIVERIES > 0) {
-      warmUp(PROVIDERS[i], runId);
+      warm[PROVIDERS[i]] = warmUp(PROVIDERS[i], runId);
     }
   }
   if (WARMUP_DELIVERIES > 0) {
     sleep(WARMUP_SETTLE_S);
   }
   console.log('webhook storm run id ' + runId + ', providers ' + PROVIDERS.join(','));
-  return { runId: runId };
+  return { runId: runId, warm: warm };
 }
 
 export function linktree(data) {
   const iter = __ITER;
-  if (isRedelivery('linktree', iter)) {
-    const earlier = pickEarlier('linktree', iter);
+  if (isRedelivery('linktree', iter, data)) {
+    const earlier = pickEarlier('linktree', iter, data);
     recordDuplicate('linktree', deliver(() => postLinktree(BASE_URL, LINKTREE_SECRET, earlier.id, earlier.body,
       { name: 'POST /webhooks/linktree', delivery: 'duplicate' })));
     return;
@@ -369,8 +392,8 @@ export function linktree(data) {
 
 export function linkme(data) {
   const iter = __ITER;
-  if (isRedelivery('linkme', iter)) {
-    const earlier = pickEarlier('linkme', iter);
+  if (isRedelivery('linkme', iter, data)) {
+    const earlier = pickEarlier('linkme', iter, data);
     recordDuplicate('linkme', deliver(() => postLinkme(BASE_URL, LINKME_SECRET, earlier.body,
       { name: 'POST /webhooks/linkme', delivery: 'duplicate' })));
     return;
@@ -383,8 +406,8 @@ export function linkme(data) {
 
 export function klaviyo(data) {
   const iter = __ITER;
-  if (isRedelivery('klaviyo', iter)) {
-    const earlier = pickEarlier('klaviyo', iter);
+  if (isRedelivery('klaviyo', iter, data)) {
+    const earlier = pickEarlier('klaviyo', iter, data);
     recordDuplicate('klaviyo', deliver(() => postKlaviyo(BASE_URL, KLAVIYO_SECRET, earlier.body,
       { name: 'POST /webhooks/klaviyo', delivery: 'duplicate' })));
     return;
