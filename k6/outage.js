@@ -23,7 +23,7 @@ import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { Counter } from 'k6/metrics';
 import {
-  BASE_URL, SANDBOX_URL, SANDBOX_TOKEN, env, envInt, envFloat, envList, header, jsonBody,
+  BASE_URL, BASE_URLS, SANDBOX_URL, SANDBOX_TOKEN, env, envInt, envFloat, envList, header, jsonBody,
   profileUrl, requireGateway, snippet,
 } from './lib/config.js';
 import { sandboxFaults, faultsAccepted } from './lib/sandbox.js';
@@ -83,8 +83,8 @@ export function setup() {
     throw new Error('POST ' + SANDBOX_URL + '/__sandbox/faults failed: ' + snippet(reset) +
       '. Is the sandbox running on SANDBOX_URL?');
   }
-  for (let p = 0; p < PROFILES.length; p++) {
-    const url = profileUrl(PROFILES[p]);
+  for (let w = 0; w < PROFILES.length * BASE_URLS.length; w++) {
+    const url = profileUrl(PROFILES[w % PROFILES.length], BASE_URLS[Math.floor(w / PROFILES.length)]);
     let res = null;
     for (let i = 0; i < 10; i++) {
       res = http.get(url, { tags: { name: 'setup: warm profile' } });

@@ -53,7 +53,6 @@ const UPSTREAM_PATH = env('SPIKE_UPSTREAM_PATH', '');
 // 1 = PUT a fresh profile into the sandbox first (named SPIKE_PROFILE).
 const CREATE_PROFILE = env('SPIKE_CREATE_PROFILE', '0') === '1';
 
-const URL = profileUrl(SPIKE_PROFILE);
 
 // Incremented (in teardown) when the sandbox did not see exactly one fetch.
 const upstreamFetchMismatch = new Counter('upstream_fetch_mismatch');
@@ -127,11 +126,11 @@ export function setup() {
   // The spike's fetches are counted from here (the check above is one of them already).
   const before = upstreamProfileFetches(sandboxStats(), SPIKE_PROFILE, UPSTREAM_PATH);
   upstreamFetchMismatch.add(0);
-  return { profile: SPIKE_PROFILE, url: URL, before: before === null ? 0 : before };
+  return { profile: SPIKE_PROFILE, before: before === null ? 0 : before };
 }
 
 export function spike(data) {
-  const res = http.get(data.url, { tags: { name: 'GET /v1/profiles/{username}' } });
+  const res = http.get(profileUrl(data.profile), { tags: { name: 'GET /v1/profiles/{username}' } });
   const cache = header(res, 'X-Cache');
   if (cache !== 'HIT') {
     spikeMisses.add(1);

@@ -47,7 +47,7 @@ import { check, sleep } from 'k6';
 import http from 'k6/http';
 import { Counter, Rate } from 'k6/metrics';
 import {
-  BASE_URL, env, envInt, envFloat, envList, firstSecret, jsonBody, requireGateway,
+  BASE_URL, BASE_URLS, env, envInt, envFloat, envList, firstSecret, gateway, jsonBody, requireGateway,
 } from './lib/config.js';
 import { linkUpdatedBody, linktreeHeaders, postLinktree } from './lib/linktree.js';
 import { linkClickEnvelope, linkmeHeaders, postLinkme } from './lib/linkme.js';
@@ -329,15 +329,15 @@ function warmUp(provider, runId) {
     for (let i = sent; i < Math.min(sent + 10, WARMUP_DELIVERIES); i++) {
       if (provider === 'linktree') {
         const body = linkUpdatedBody('lnk_warm_' + i, i % 20);
-        batch.push({ method: 'POST', url: BASE_URL + '/webhooks/linktree', body: body,
+        batch.push({ method: 'POST', url: BASE_URLS[i % BASE_URLS.length] + '/webhooks/linktree', body: body,
           params: { headers: linktreeHeaders(LINKTREE_SECRET, prefix + i, body), tags: tags } });
       } else if (provider === 'linkme') {
         const body = linkClickEnvelope(prefix + i, 'lnk_' + (i % 20));
-        batch.push({ method: 'POST', url: BASE_URL + '/webhooks/linkme', body: body,
+        batch.push({ method: 'POST', url: BASE_URLS[i % BASE_URLS.length] + '/webhooks/linkme', body: body,
           params: { headers: linkmeHeaders(LINKME_SECRET, body), tags: tags } });
       } else {
         const body = klaviyoBatchBody([prefix + i]);
-        batch.push({ method: 'POST', url: BASE_URL + '/webhooks/klaviyo', body: body,
+        batch.push({ method: 'POST', url: BASE_URLS[i % BASE_URLS.length] + '/webhooks/klaviyo', body: body,
           params: { headers: klaviyoHeaders(KLAVIYO_SECRET, KLAVIYO_WEBHOOK_ID, body), tags: tags } });
       }
     }
@@ -380,13 +380,13 @@ export function linktree(data) {
   const iter = __ITER;
   if (isRedelivery('linktree', iter, data)) {
     const earlier = pickEarlier('linktree', iter, data);
-    recordDuplicate('linktree', deliver(() => postLinktree(BASE_URL, LINKTREE_SECRET, earlier.id, earlier.body,
+    recordDuplicate('linktree', deliver(() => postLinktree(gateway(), LINKTREE_SECRET, earlier.id, earlier.body,
       { name: 'POST /webhooks/linktree', delivery: 'duplicate' })));
     return;
   }
   const id = 'lt-' + data.runId + '-' + __VU + '-' + iter;
   const body = linkUpdatedBody('lnk_' + __VU + '_' + iter, iter % 20);
-  recordFirst('linktree', deliver(() => postLinktree(BASE_URL, LINKTREE_SECRET, id, body,
+  recordFirst('linktree', deliver(() => postLinktree(gateway(), LINKTREE_SECRET, id, body,
     { name: 'POST /webhooks/linktree', delivery: 'first' })), { id: id, body: body });
 }
 
@@ -394,13 +394,13 @@ export function linkme(data) {
   const iter = __ITER;
   if (isRedelivery('linkme', iter, data)) {
     const earlier = pickEarlier('linkme', iter, data);
-    recordDuplicate('linkme', deliver(() => postLinkme(BASE_URL, LINKME_SECRET, earlier.body,
+    recordDuplicate('linkme', deliver(() => postLinkme(gateway(), LINKME_SECRET, earlier.body,
       { name: 'POST /webhooks/linkme', delivery: 'duplicate' })));
     return;
   }
   const id = 'lm-' + data.runId + '-' + __VU + '-' + iter;
   const body = linkClickEnvelope(id, 'lnk_' + (iter % 20));
-  recordFirst('linkme', deliver(() => postLinkme(BASE_URL, LINKME_SECRET, body,
+  recordFirst('linkme', deliver(() => postLinkme(gateway(), LINKME_SECRET, body,
     { name: 'POST /webhooks/linkme', delivery: 'first' })), { id: id, body: body });
 }
 
@@ -408,7 +408,7 @@ export function klaviyo(data) {
   const iter = __ITER;
   if (isRedelivery('klaviyo', iter, data)) {
     const earlier = pickEarlier('klaviyo', iter, data);
-    recordDuplicate('klaviyo', deliver(() => postKlaviyo(BASE_URL, KLAVIYO_SECRET, earlier.body,
+    recordDuplicate('klaviyo', deliver(() => postKlaviyo(gateway(), KLAVIYO_SECRET, earlier.body,
       { name: 'POST /webhooks/klaviyo', delivery: 'duplicate' })));
     return;
   }
@@ -417,7 +417,7 @@ export function klaviyo(data) {
     ids.push('kl-' + data.runId + '-' + __VU + '-' + iter + '-' + i);
   }
   const body = klaviyoBatchBody(ids);
-  recordFirst('klaviyo', deliver(() => postKlaviyo(BASE_URL, KLAVIYO_SECRET, body,
+  recordFirst('klaviyo', deliver(() => postKlaviyo(gateway(), KLAVIYO_SECRET, body,
     { name: 'POST /webhooks/klaviyo', delivery: 'first' })), { id: ids[0], body: body });
 }
 

@@ -58,8 +58,23 @@ export function firstSecret(name) {
   return list.length > 0 ? list[0] : '';
 }
 
-/** Gateway base URL (no trailing slash). */
-export const BASE_URL = stripTrailingSlash(env('BASE_URL', 'http://127.0.0.1:8080'));
+/**
+ * Gateway base URLs (no trailing slash): BASE_URL names one, or several instances of one deployment comma-separated,
+ * which the requests then take in turn (by VU and iteration), as a balancer in front would spread them. One k6 run
+ * over all the instances is what lets a script judge the deployment (one upstream fetch for a spike, whichever
+ * instances the readers reach); one run per instance measured each alone.
+ */
+export const BASE_URLS = envList('BASE_URL', 'http://127.0.0.1:8080').map(stripTrailingSlash);
+/** The first gateway of BASE_URL: setup checks and requests that need one instance. */
+export const BASE_URL = BASE_URLS[0];
+
+/** The gateway for this request: the instances of BASE_URL in turn, by VU and iteration. */
+export function gateway() {
+  if (BASE_URLS.length === 1) {
+    return BASE_URL;
+  }
+  return BASE_URLS[(__VU + __ITER) % BASE_URLS.length];
+}
 /** Sandbox upstream base URL (no trailing slash); /__sandbox/* lives here. */
 export const SANDBOX_URL = stripTrailingSlash(env('SANDBOX_URL', 'http://127.0.0.1:8090'));
 /** Profile read by the hot-path script. */
@@ -69,9 +84,9 @@ export const SANDBOX_TOKEN = env('SANDBOX_TOKEN', 'sandbox-token');
 // Run even when the gateway limits this client (most requests will be 429s).
 export const ALLOW_CLIENT_LIMIT = env('ALLOW_CLIENT_LIMIT', '') === '1';
 
-/** URL of GET /v1/profiles/{username} on the gateway. */
-export function profileUrl(username) {
-  return BASE_URL + '/v1/profiles/' + encodeURIComponent(username);
+/** URL of GET /v1/profiles/{username} on `base` (default: this request's {@link gateway}). */
+export function profileUrl(username, base) {
+  return (base || gateway()) + '/v1/profiles/' + encodeURIComponent(username);
 }
 
 /**
@@ -121,6 +136,12 @@ export function snippet(res) {
  * listening. /health/live answering 404 (older builds) still counts as up.
  */
 export function requireGateway() {
+  for (let i = 0; i < BASE_URLS.length; i++) {
+    requireOne(BASE_URLS[i]);
+  }
+}
+
+function requireOne(BASE_URL) {
   const res = http.get(BASE_URL + '/health/live', { tags: { name: 'setup: gateway liveness' } });
   if (res.status === 0) {
     throw new Error('biogate is not reachable at BASE_URL=' + BASE_URL +
