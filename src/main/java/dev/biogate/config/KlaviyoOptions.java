@@ -29,7 +29,12 @@ public record KlaviyoOptions(boolean enabled, Secret privateKey, String apiBase,
   public static final String DEFAULT_API_BASE = "https://a.klaviyo.com";
   public static final String DEFAULT_REVISION = "2024-10-15";
   public static final String DEFAULT_METRIC = "Link Clicked";
-  public static final int DEFAULT_RATE_PER_SEC = 75;
+  /**
+   * Under the 75 req/s cap, not at it: permits are counted when a request starts, the provider counts arrivals, and
+   * the time between varies. At 75 three instances' sinks sent the sandbox 76 in one of its 1-s windows under load,
+   * and 6 of 2,263 requests were answered 429 (retried, none lost).
+   */
+  public static final int DEFAULT_RATE_PER_SEC = 70;
   public static final int DEFAULT_MAX_ATTEMPTS = 5;
   public static final long DEFAULT_RETRY_BASE_MS = 500;
   public static final long DEFAULT_RETRY_MAX_MS = 30_000;
