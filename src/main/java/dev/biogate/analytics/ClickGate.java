@@ -144,8 +144,10 @@ public final class ClickGate {
     if (configured) {
       return Future.succeededFuture();
     }
-    String mine = HEX.formatHex(secret);
-    java.util.function.Supplier<Future<Void>> sync = () -> SHARED.run(redis, List.of(RedisKeys.CLICK_FINGERPRINT_SECRET), List.of(mine))
+    // Offers the secret held now: after Redis lost its data the first instance to look writes back the one they all
+    // share, not the one it started with.
+    java.util.function.Supplier<Future<Void>> sync = () -> SHARED.run(redis, List.of(RedisKeys.CLICK_FINGERPRINT_SECRET),
+        List.of(HEX.formatHex(secret)))
       .map(r -> {
         byte[] shared = r == null ? null : parseHex(r.toString());
         if (shared != null && !java.util.Arrays.equals(shared, secret)) {

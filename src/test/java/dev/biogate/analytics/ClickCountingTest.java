@@ -1,6 +1,8 @@
 package dev.biogate.analytics;
 
 import dev.biogate.Gateway;
+import dev.biogate.config.ClickOptions;
+import dev.biogate.redis.RedisKeys;
 import dev.biogate.support.HarnessTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -10,6 +12,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -125,6 +129,28 @@ class ClickCountingTest extends HarnessTest {
         assertEquals(1L, q.getJsonObject("links").getLong("lnk_demo_03"), "one visitor, one count, whichever instance: " + q);
         ctx.completeNow();
       })));
+  }
+
+  /**
+   * The shared fingerprint secret survives Redis losing it: an instance that looks again writes back the secret it
+   * holds (the shared one), not the random one it started with, so no instance's fingerprints change.
+   */
+  @Test
+  void theSharedFingerprintSecretIsWrittenBackAfterRedisLostIt(Vertx vertx, VertxTestContext ctx) {
+    Request get = Request.cmd(Command.GET).arg(RedisKeys.CLICK_FINGERPRINT_SECRET);
+    gateway(new JsonObject(), null).compose(g -> h.redis(get).compose(first -> {
+      assertNotNull(first, "the first instance wrote its secret");
+      ClickGate late = new ClickGate(new ClickOptions(new JsonObject()), List.of(), false);
+      return late.shareSecret(vertx, g.redis(), 50)
+        .compose(v -> h.redis(Request.cmd(Command.DEL).arg(RedisKeys.CLICK_FINGERPRINT_SECRET)))
+        .compose(v -> h.eventually(() -> h.redis(get).map(r -> r != null), 5_000))
+        .compose(v -> h.redis(get))
+        .map(back -> {
+          late.stopSharing(vertx);
+          assertEquals(first.toString(), back.toString(), "the shared secret, not the late instance's own");
+          return null;
+        });
+    })).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
