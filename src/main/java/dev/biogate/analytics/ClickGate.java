@@ -31,8 +31,8 @@ import java.util.Locale;
  *
  * <p>A client is a fingerprint: HMAC-SHA256 of its IP, User-Agent, creator and link under a key derived daily from
  * the configured secret, cut to 128 bits. Without one, every instance on the same Redis uses one random secret kept
- * there ({@link #shareSecret}): with a secret of its own per process, one visitor counted once per instance. The IP and User-Agent are never stored;
- * the daily key means fingerprints cannot be linked across days. Repeats are caught twice: here, in a bounded
+ * there ({@link #shareSecret}): with a secret of its own per process, one visitor counted once per instance. The IP
+ * and User-Agent are never stored; the daily key means fingerprints cannot be linked across days. Repeats are caught twice: here, in a bounded
  * per-instance map (fingerprint -> last counted, {@code maxTracked} entries, expiring after the window), so a flood
  * never reaches Redis; and cluster-wide, because the click's event id is the fingerprint plus the window number, so
  * the counter's counted-once marker ({@code click_count.lua}) drops a repeat that another instance let through.
@@ -135,9 +135,8 @@ public final class ClickGate {
   /**
    * Unless a secret is configured: keys fingerprints with the secret every instance on this Redis shares
    * ({@code redis/fingerprint_secret.lua}: this instance's random one if none is there yet), now and every
-   * {@code everyMs} after (Redis that lost its data gets the secret back from the first instance to look, and the
-   * others take it: a new instance started meanwhile would otherwise key with one of its own). Until Redis first
-   * answers, this instance's random secret stands in. Completes once Redis has answered the first time, or failed
+   * {@code everyMs} after: Redis that lost its data gets the shared secret back from the first instance to look, so a
+   * new instance started later keys with it too. Until Redis first answers, this instance's random secret stands in. Completes once Redis has answered the first time, or failed
    * to (then the periodic look tries again); {@link #stopSharing} ends the looks.
    */
   public Future<Void> shareSecret(Vertx vertx, Redis redis, long everyMs) {
