@@ -164,7 +164,7 @@ public final class Gateway {
   /** How often a running instance records its shard count again, should Redis have lost it. */
   static final long SHARDS_RECORD_MS = 2_000;
   /** How often an instance looks again at the fingerprint secret shared through Redis (see {@link ClickGate}). */
-  static final long FINGERPRINT_SECRET_LOOK_MS = 30_000;
+  static final long FINGERPRINT_SECRET_LOOK_MS = 5_000;
   private long shardsTimer = -1;
   /** Webhook events an instance works on at once, over all shards. */
   private static final int EVENTS_HELD = 64;

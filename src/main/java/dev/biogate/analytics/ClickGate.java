@@ -44,8 +44,11 @@ public final class ClickGate {
 
   private final long windowMs;
   private final List<String> bots;
-  /** The secret fingerprints are keyed with: configured, else shared through Redis (a random one until read). */
-  private volatile byte[] secret;
+  /**
+   * The secret fingerprints are keyed with: configured, else shared through Redis (a random one until read), with when
+   * it was first drawn (the oldest drawn wins in Redis).
+   */
+  private volatile SharedSecret secret;
   private final boolean configured;
   private long shareTimer = -1;
   private final ClientAddress clients;
@@ -58,7 +61,7 @@ public final class ClickGate {
     this.windowMs = o.windowS() * 1000;
     this.bots = o.botUserAgents();
     this.configured = o.fingerprintSecret() != null;
-    this.secret = configured ? o.fingerprintSecret().bytes() : randomSecret();
+    this.secret = new SharedSecret(System.currentTimeMillis(), configured ? o.fingerprintSecret().bytes() : randomSecret());
     this.clients = ClientAddress.trusting(trustedProxies);
     this.limiter = new InboundLimiter("redirect", o.ratePerSec(), o.burst(), trustedProxies, exemptLoopback);
     // Upkeep on the calling event loop, not a pool thread woken again and again (see ProfileCache).
@@ -124,7 +127,7 @@ public final class ClickGate {
   /** This thread's Mac under the day's key (derived from the secret once per thread, day and secret). */
   private Mac dayKey(long day) {
     DayMac m = macs.get();
-    byte[] s = secret;
+    byte[] s = secret.bytes();
     if (m == null || m.day != day || m.secret != s) {
       m = new DayMac(day, s, mac(hmac(s, ("biogate click fingerprint day " + day).getBytes(StandardCharsets.US_ASCII))));
       macs.set(m);
@@ -134,27 +137,27 @@ public final class ClickGate {
 
   /**
    * Unless a secret is configured: keys fingerprints with the secret every instance on this Redis shares
-   * ({@code redis/fingerprint_secret.lua}: this instance's random one if none is there yet), now and every
-   * {@code everyMs} after: Redis that lost its data gets the shared secret back from the first instance to look, so a
-   * new instance started later keys with it too. Until Redis first answers, this instance's random secret stands in. Completes once Redis has answered the first time, or failed
+   * ({@code redis/fingerprint_secret.lua}: of the one there and this instance's, the one drawn first), now and every
+   * {@code everyMs} after: Redis that lost its data gets the shared secret back from the running instances, even if a
+   * new instance wrote its own in between. Until Redis first answers, this instance's random secret stands in. Completes once Redis has answered the first time, or failed
    * to (then the periodic look tries again); {@link #stopSharing} ends the looks.
    */
   public Future<Void> shareSecret(Vertx vertx, Redis redis, long everyMs) {
     if (configured) {
       return Future.succeededFuture();
     }
-    // Offers the secret held now: after Redis lost its data the first instance to look writes back the one they all
-    // share, not the one it started with.
-    java.util.function.Supplier<Future<Void>> sync = () -> SHARED.run(redis, List.of(RedisKeys.CLICK_FINGERPRINT_SECRET),
-        List.of(HEX.formatHex(secret)))
-      .map(r -> {
-        byte[] shared = r == null ? null : parseHex(r.toString());
-        if (shared != null && !java.util.Arrays.equals(shared, secret)) {
-          secret = shared;
-        }
-        return (Void) null;
-      })
-      .recover(err -> Future.succeededFuture());
+    // Offers the secret held now, with when it was first drawn: the oldest wins, so after Redis lost its data the
+    // running instances put back the one they share, even if a new instance wrote its own first.
+    java.util.function.Supplier<Future<Void>> sync = () -> {
+      SharedSecret mine = secret;
+      return SHARED.run(redis, List.of(RedisKeys.CLICK_FINGERPRINT_SECRET),
+          List.of(Long.toString(mine.drawnMs()), HEX.formatHex(mine.bytes())))
+        .map(r -> {
+          adopt(r == null ? null : r.toString());
+          return (Void) null;
+        })
+        .recover(err -> Future.succeededFuture());
+    };
     shareTimer = vertx.setPeriodic(everyMs, t -> sync.get());
     return sync.get();
   }
@@ -167,12 +170,20 @@ public final class ClickGate {
     }
   }
 
-  private static byte[] parseHex(String hex) {
+  /** Keys fingerprints with the shared secret {@code held} ({@code <drawn ms>:<hex>}) if it is another one. */
+  private void adopt(String held) {
+    int colon = held == null ? -1 : held.indexOf(':');
+    if (colon <= 0) {
+      return; // not written by an instance: keep the secret held
+    }
     try {
-      byte[] b = HEX.parseHex(hex);
-      return b.length >= 16 ? b : null;
+      long drawn = Long.parseLong(held.substring(0, colon));
+      byte[] shared = HEX.parseHex(held.substring(colon + 1));
+      if (shared.length >= 16 && !java.util.Arrays.equals(shared, secret.bytes())) {
+        secret = new SharedSecret(drawn, shared);
+      }
     } catch (IllegalArgumentException e) {
-      return null; // not written by an instance: keep the secret held
+      // not written by an instance: keep the secret held
     }
   }
 
@@ -197,5 +208,9 @@ public final class ClickGate {
   }
 
   private record DayMac(long day, byte[] secret, Mac mac) {
+  }
+
+  /** A fingerprint secret and when it was first drawn (ms). */
+  private record SharedSecret(long drawnMs, byte[] bytes) {
   }
 }
