@@ -30,9 +30,10 @@ class RedisLoadingHealthTest extends UnstartedHarnessTest {
       .compose(x -> h.gateway(new JsonObject().put("redis", new JsonObject().put("url", server.url()))))
       .compose(g -> h.eventually(() -> redisHealth(g).map(r -> "healthy".equals(r.getString("status"))), 10_000)
         .compose(v -> vertx.executeBlocking(() -> {
-          // 10 MB saved uncompressed, then a crash: the restart loads it for about 3 s, answering LOADING between each
-          // 2 MB (the health probe is asked at most once a second).
-          server.call("DEBUG", "POPULATE", 10_000, "slow", 1_000);
+          // 20 MB saved uncompressed, then a crash: the restart loads it for about 6 s, answering LOADING between each
+          // 2 MB (the health probe is asked at most once a second; with 3 s of loading, a host at load average 66 saw
+          // no probe inside the window).
+          server.call("DEBUG", "POPULATE", 20_000, "slow", 1_000);
           server.call("SAVE");
           server.kill();
           return null;
