@@ -208,15 +208,23 @@ public final class ConnectionLimits {
   }
 
   /**
+   * An address holding at least this many connections (its newcomer included) may use only half the room for overlap:
+   * above a browser's six per host (with {@link #HEAVY}, three light addresses opening 4 at once under a flood got one
+   * refusal each).
+   */
+  static final int OVERLAP_HEAVY = 8;
+
+  /**
    * The room for overlap a newcomer of {@code client} may use (already counted with it): all of it for an address
-   * holding fewer than {@link #HEAVY} connections (or one not held to a per-client ceiling), half for a heavier one.
+   * holding fewer than {@link #OVERLAP_HEAVY} connections (or one not held to a per-client ceiling), half for a heavier
+   * one.
    * Under a flood the heavy addresses' newcomers replace each other faster than the connections they replace close;
    * sixty addresses of fifty trickling connections each, reopened as soon as closed, kept the whole overlap taken, and
    * every refusal of a client opening one connection per read (77 of 337 reads) was for that.
    */
   private int overlapFor(String client) {
     int room = overlap(max);
-    return client != null && byClient.getOrDefault(client, 0) >= HEAVY ? room / 2 : room;
+    return client != null && byClient.getOrDefault(client, 0) >= OVERLAP_HEAVY ? room / 2 : room;
   }
 
   /** The listener's ceiling when none is configured, from this process's descriptor limit and heap ({@link #ceiling}). */
