@@ -30,10 +30,10 @@ class RedisLoadingHealthTest extends UnstartedHarnessTest {
       .compose(x -> h.gateway(new JsonObject().put("redis", new JsonObject().put("url", server.url()))))
       .compose(g -> h.eventually(() -> redisHealth(g).map(r -> "healthy".equals(r.getString("status"))), 10_000)
         .compose(v -> vertx.executeBlocking(() -> {
-          // 20 MB saved uncompressed, then a crash: the restart loads it for about 6 s, answering LOADING between each
-          // 2 MB (the health probe is asked at most once a second; with 3 s of loading, a host at load average 66 saw
-          // no probe inside the window).
-          server.call("DEBUG", "POPULATE", 20_000, "slow", 1_000);
+          // 10 MB saved uncompressed, then a crash: the restart loads it for about 3 s, answering LOADING between each
+          // 2 MB (the health probe is asked at most once a second). Not longer: the restart waits at most 10 s for the
+          // load to end, and 20 MB took longer than that on a loaded host.
+          server.call("DEBUG", "POPULATE", 10_000, "slow", 1_000);
           server.call("SAVE");
           server.kill();
           return null;
