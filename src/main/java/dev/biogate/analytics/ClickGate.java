@@ -20,9 +20,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * Which redirects count as clicks. Not counted (but still redirected): {@code HEAD}, prefetches and prerenders
@@ -139,8 +141,9 @@ public final class ClickGate {
    * Unless a secret is configured: keys fingerprints with the secret every instance on this Redis shares
    * ({@code redis/fingerprint_secret.lua}: of the one there and this instance's, the one drawn first), now and every
    * {@code everyMs} after: Redis that lost its data gets the shared secret back from the running instances, even if a
-   * new instance wrote its own in between. Until Redis first answers, this instance's random secret stands in. Completes once Redis has answered the first time, or failed
-   * to (then the periodic look tries again); {@link #stopSharing} ends the looks.
+   * new instance wrote its own in between. Until Redis first answers, this instance's random secret stands in.
+   * Completes once Redis has answered the first time, or failed to (then the periodic look tries again);
+   * {@link #stopSharing} ends the looks.
    */
   public Future<Void> shareSecret(Vertx vertx, Redis redis, long everyMs) {
     if (configured) {
@@ -148,7 +151,7 @@ public final class ClickGate {
     }
     // Offers the secret held now, with when it was first drawn: the oldest wins, so after Redis lost its data the
     // running instances put back the one they share, even if a new instance wrote its own first.
-    java.util.function.Supplier<Future<Void>> sync = () -> {
+    Supplier<Future<Void>> sync = () -> {
       SharedSecret mine = secret;
       return SHARED.run(redis, List.of(RedisKeys.CLICK_FINGERPRINT_SECRET),
           List.of(Long.toString(mine.drawnMs()), HEX.formatHex(mine.bytes())))
@@ -179,7 +182,7 @@ public final class ClickGate {
     try {
       long drawn = Long.parseLong(held.substring(0, colon));
       byte[] shared = HEX.parseHex(held.substring(colon + 1));
-      if (shared.length >= 16 && !java.util.Arrays.equals(shared, secret.bytes())) {
+      if (shared.length >= 16 && !Arrays.equals(shared, secret.bytes())) {
         secret = new SharedSecret(drawn, shared);
       }
     } catch (IllegalArgumentException e) {

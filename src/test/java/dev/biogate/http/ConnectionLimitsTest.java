@@ -135,21 +135,12 @@ class ConnectionLimitsTest {
   @Test
   void newcomersOfAHeavyAddressLeaveRoomForOverlapToALightOne() {
     ConnectionLimits limits = new ConnectionLimits(4, 64, List.of(), false);
-    List<EmbeddedChannel> channels = new java.util.ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      channels.add(admitted(limits, "198.51.100.1"));
+      admitted(limits, "198.51.100.1");
     }
     int overlap = ConnectionLimits.overlap(4);
-    int heavyAdmitted = 0;
     // No event loop runs here: every close an admission asks for stays pending, as under a flood of newcomers.
-    for (int i = 0; i < overlap; i++) {
-      StrictHttpDecoder decoder = new StrictHttpDecoder(new io.vertx.core.http.HttpServerOptions(), 60_000, 60_000);
-      EmbeddedChannel channel = new EmbeddedChannel(decoder);
-      if (limits.admit(peer("198.51.100.1"), decoder) != null) {
-        heavyAdmitted++;
-        channels.add(channel);
-      }
-    }
+    int heavyAdmitted = offered(limits, "198.51.100.1", overlap);
     assertTrue(heavyAdmitted > 0 && heavyAdmitted < overlap, "the heavy address had part of the overlap: " + heavyAdmitted);
     EmbeddedChannel light = admitted(limits, "203.0.113.9");
     assertTrue(light.isOpen());
@@ -169,15 +160,22 @@ class ConnectionLimitsTest {
     }
     // The flood's newcomers take their half of the overlap (their closes never run here) and are refused past it.
     int overlap = ConnectionLimits.overlap(20);
-    for (int i = 0; i < overlap; i++) {
-      StrictHttpDecoder decoder = new StrictHttpDecoder(new io.vertx.core.http.HttpServerOptions(), 60_000, 60_000);
-      new EmbeddedChannel(decoder);
-      limits.admit(peer("198.51.100.1"), decoder);
-    }
+    offered(limits, "198.51.100.1", overlap);
     for (int i = 0; i < 6; i++) {
       admitted(limits, "203.0.113.9");
     }
     assertEquals(20 + overlap / 2 + 6, limits.open());
+  }
+
+  /** Offers {@code n} connections from {@code ip}, read by decoders on embedded channels; how many were admitted. */
+  private static int offered(ConnectionLimits limits, String ip, int n) {
+    int admitted = 0;
+    for (int i = 0; i < n; i++) {
+      StrictHttpDecoder decoder = new StrictHttpDecoder(new io.vertx.core.http.HttpServerOptions(), 60_000, 60_000);
+      new EmbeddedChannel(decoder);
+      admitted += limits.admit(peer(ip), decoder) != null ? 1 : 0;
+    }
+    return admitted;
   }
 
   /** A connection read by a {@link StrictHttpDecoder} on an embedded channel, admitted (asserted) from {@code ip}. */
