@@ -36,7 +36,11 @@ class ClientIpTest extends HarnessTest {
 
   /** {@code GET /v1/profiles/demo} with the given X-Forwarded-For lines, one header per line. */
   private Future<Integer> get(Gateway g, String... xffLines) {
-    RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(g.port()).setURI("/v1/profiles/demo");
+    return getPath(g, "/v1/profiles/demo", xffLines);
+  }
+
+  private Future<Integer> getPath(Gateway g, String uri, String... xffLines) {
+    RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(g.port()).setURI(uri);
     for (String line : xffLines) {
       o.addHeader("X-Forwarded-For", line);
     }
@@ -76,6 +80,32 @@ class ClientIpTest extends HarnessTest {
         assertEquals(List.of(200, 200, 429, 200), statuses);
         ctx.completeNow();
       })));
+  }
+
+  /**
+   * Health probes are never limited (a balancer probing through the same proxy as the traffic must not see an
+   * instance as down because its clients used their burst), and only they: {@code /healthz} is limited like any path
+   * (it used to pass on the prefix alone, an unlimited path for anyone).
+   */
+  @Test
+  void healthProbesAreNeverLimitedAndNoOtherPathIs(VertxTestContext ctx) {
+    String client = "203.0.113.50";
+    List<String> paths = List.of("/v1/profiles/demo", "/v1/profiles/demo", "/health/live", "/health/ready", "/health",
+      "/health/live", "/health/ready", "/health", "/healthz", "/health-check", "/v1/profiles/demo");
+    gateway(false).compose(g -> {
+      List<Integer> out = new ArrayList<>();
+      Future<Void> chain = Future.succeededFuture();
+      for (String p : paths) {
+        chain = chain.compose(v -> getPath(g, p, client).map(st -> {
+          out.add(st);
+          return null;
+        }));
+      }
+      return chain.map(out);
+    }).onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
+      assertEquals(List.of(200, 200, 200, 200, 200, 200, 200, 200, 429, 429, 429), statuses, String.valueOf(paths));
+      ctx.completeNow();
+    })));
   }
 
   @Test
