@@ -53,6 +53,11 @@ class ProductionRedisConfTest {
     assertEquals("100", setting("auto-aof-rewrite-percentage"), "then once it has doubled, as by default");
   }
 
+  @Test
+  void aClusterNodeKeepsServingItsSlotsWhenAnotherMasterDies() {
+    assertEquals("no", setting("cluster-require-full-coverage"));
+  }
+
   private static String setting(String name) {
     List<?> reply = (List<?>) redis.call("CONFIG", "GET", name);
     assertEquals(2, reply.size(), name + ": " + reply);
