@@ -513,7 +513,7 @@ public final class ProfileService {
 
   /** The username whose cached profile holds this link id, or {@code null} if no cached profile does. */
   public Future<String> ownerOfLink(String linkId) {
-    return l2.ownerOfLink(linkId);
+    return l2.ownerOfLink(linkId, now());
   }
 
   /** Whether this instance is resolving {@code username} now (a read's fetch is in flight). */

@@ -59,16 +59,21 @@ public final class ProfileStore {
    * no tuning (it is one small hash field per link).
    */
   private static final Shards LINK_SHARDS = new Shards(Shards.DEFAULT_COUNT);
-
-  /** The shard of the link-owner index holding {@code linkId}. */
-  public static int linkShard(String linkId) {
-    return LINK_SHARDS.ofName(linkId);
-  }
+  /**
+   * The link-owner index is written in periods (a copy's retention, at least this long): each period's hashes expire
+   * once the next period has ended, and a lookup reads the current and the previous one. An owner recorded at t is
+   * found until t + one period at least, longer than the copy written with it lives; every later write of that copy
+   * records it again. One hash per shard for all time used to keep every link id of every profile ever cached.
+   */
+  static final long MIN_OWNER_PERIOD_MS = 3_600_000L;
+  /** Past the end of the period after its own, so a lookup at that end still finds the hash. */
+  private static final long OWNER_EXPIRY_MARGIN_MS = 60_000L;
 
   private final Redis redis;
   private final Freshness freshness;
   /** Names this instance's writes in invalidation messages. */
   private final String writer;
+  private final long ownerPeriodMs;
   private final long versionTtlMs;
   private final String channel;
   private final Redis replicaReads;
@@ -107,6 +112,7 @@ public final class ProfileStore {
     this.freshness = freshness;
     this.writer = UUID.randomUUID().toString();
     this.versionTtlMs = freshness.retentionMs() + VERSION_MARGIN_MS;
+    this.ownerPeriodMs = Math.max(MIN_OWNER_PERIOD_MS, freshness.retentionMs());
   }
 
   /** The shared copy and version, read together (both keys share the profile's slot). */
@@ -151,7 +157,7 @@ public final class ProfileStore {
       ProfileCodec.encode(copy), Long.toString(freshness.remainingMs(copy, nowMs))), writer, at, kind == Write.PATCH)
       .compose(r -> !r.older().isEmpty() ? Future.succeededFuture(new Written(null, r.older()))
         : r.version() == REFUSED ? Future.succeededFuture(Written.REFUSED)
-        : indexLinks(copy).otherwiseEmpty().map(new Written(copy.withVersion(r.version()), List.of())));
+        : indexLinks(copy, nowMs).otherwiseEmpty().map(new Written(copy.withVersion(r.version()), List.of())));
   }
 
   /**
@@ -253,7 +259,7 @@ public final class ProfileStore {
   record Ran(long version, List<Integer> older) {
   }
 
-  private Future<Void> indexLinks(CachedProfile p) {
+  private Future<Void> indexLinks(CachedProfile p, long nowMs) {
     if (!p.found()) {
       return Future.succeededFuture();
     }
@@ -261,21 +267,34 @@ public final class ProfileStore {
     if (links == null || links.isEmpty()) {
       return Future.succeededFuture();
     }
-    // One hash per shard (tagged per link id): a profile's links spread over the shards, one HSET per shard touched.
+    // One hash per shard (tagged per link id) and period: a profile's links spread over the shards, one HSET per shard
+    // touched, and the expiry of that hash (the same instant from every writer of the period).
+    long period = Math.floorDiv(nowMs, ownerPeriodMs);
+    long expiresAt = (period + 2) * ownerPeriodMs + OWNER_EXPIRY_MARGIN_MS;
     Map<Integer, Request> byShard = new HashMap<>();
     for (int i = 0; i < links.size(); i++) {
       String linkId = links.getJsonObject(i).getString("id");
       int shard = LINK_SHARDS.ofName(linkId);
-      byShard.computeIfAbsent(shard, s -> Request.cmd(Command.HSET).arg(RedisKeys.linkOwners(s))).arg(linkId).arg(p.username());
+      byShard.computeIfAbsent(shard, s -> Request.cmd(Command.HSET).arg(RedisKeys.linkOwners(s, period))).arg(linkId).arg(p.username());
     }
-    List<Future<Response>> writes = new ArrayList<>(byShard.size());
-    byShard.values().forEach(r -> writes.add(send(r)));
+    List<Future<Response>> writes = new ArrayList<>(byShard.size() * 2);
+    byShard.forEach((shard, hset) -> {
+      writes.add(send(hset));
+      writes.add(send(Request.cmd(Command.PEXPIREAT).arg(RedisKeys.linkOwners(shard, period)).arg(expiresAt)));
+    });
     return Future.all(writes).mapEmpty();
   }
 
-  public Future<String> ownerOfLink(String linkId) {
-    return send(Request.cmd(Command.HGET).arg(RedisKeys.linkOwners(LINK_SHARDS.ofName(linkId))).arg(linkId))
-      .map(r -> r == null ? null : r.toString());
+  /** The username whose copy recorded this link id within the last period or two ({@code null}: none did). */
+  public Future<String> ownerOfLink(String linkId, long nowMs) {
+    int shard = LINK_SHARDS.ofName(linkId);
+    long period = Math.floorDiv(nowMs, ownerPeriodMs);
+    Future<Response> current = send(Request.cmd(Command.HGET).arg(RedisKeys.linkOwners(shard, period)).arg(linkId));
+    Future<Response> previous = send(Request.cmd(Command.HGET).arg(RedisKeys.linkOwners(shard, period - 1)).arg(linkId));
+    return Future.all(current, previous).map(both -> {
+      Response r = current.result() != null ? current.result() : previous.result();
+      return r == null ? null : r.toString();
+    });
   }
 
   /** {@code SET NX PX}: true when this caller now holds the fetch lock; fails (never "true") on a Redis error. */

@@ -7,9 +7,12 @@ package dev.biogate.redis;
  */
 public final class RedisKeys {
 
-  /** Hash: link id → username of the cached profile holding it, for the links of one shard ({@link Shards#ofName}). */
-  public static String linkOwners(int shard) {
-    return "bg:link-owners:" + Shards.tag(shard);
+  /**
+   * Hash: link id → username of the cached profile holding it, for the links of one shard ({@link Shards#ofName})
+   * written in one period (a copy's retention): each period's hash expires once the next one has ended.
+   */
+  public static String linkOwners(int shard, long period) {
+    return "bg:link-owners:" + Shards.tag(shard) + ":" + period;
   }
 
   /** Sorted set: the upstream budget's permit log (see redis/rate_limit.lua). */

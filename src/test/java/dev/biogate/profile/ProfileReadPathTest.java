@@ -132,8 +132,7 @@ class ProfileReadPathTest extends HarnessTest {
     // which would cost several kilobytes of heap per cached profile (measured: ~6 KiB at 8 links).
     h.gateway(SHORT_WINDOWS, clock).compose(g -> h.get(g, "/v1/profiles/demo").compose(first -> {
       assertEquals("MISS", first.getHeader("X-Cache"));
-      return h.eventually(() -> h.redis(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HGET)
-        .arg(dev.biogate.redis.RedisKeys.linkOwners(dev.biogate.profile.ProfileStore.linkShard("lnk_demo_25"))).arg("lnk_demo_25")).map(r -> r != null && "demo".equals(r.toString())), 5_000);
+      return h.eventually(() -> g.profiles().ownerOfLink("lnk_demo_25").map("demo"::equals), 5_000);
     }).map(v -> g.profiles().cache().get("demo"))).onComplete(ctx.succeeding(copy -> ctx.verify(() -> {
       assertNotNull(copy);
       assertTrue(!copy.documentHeld(), "the L1 copy holds a decoded document");
