@@ -120,7 +120,8 @@ public final class ClickGate {
     return lower.contains("prefetch") || lower.contains("prerender") || lower.contains("preview");
   }
 
-  private String fingerprint(String ip, String ua, String username, String linkId, long now) {
+  /** The visitor's fingerprint: 128 bits of HMAC over IP, User-Agent, creator and link, keyed by the day of {@code now}. */
+  String fingerprint(String ip, String ua, String username, String linkId, long now) {
     Mac mac = dayKey(now / 86_400_000L);
     byte[] out = mac.doFinal((ip + '\n' + ua + '\n' + username + '\n' + linkId).getBytes(StandardCharsets.UTF_8));
     return HEX.formatHex(out, 0, 16);
