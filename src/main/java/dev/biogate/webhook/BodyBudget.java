@@ -6,12 +6,12 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The memory this instance gives to webhook bodies being received, shared by every event loop.
  * <p>
- * A delivery's body buffer is allocated from its {@code Content-Length} as soon as its head is read (one array of the
- * right size instead of one grown by copies), and held until the body has arrived or the body deadline passed. A
- * sender that declares the largest body and then stalls therefore costs {@code maxBodyBytes} of heap for nothing:
- * 2,000 of them ran a 160 MB heap out of memory. Each delivery reserves its declared length here before its body is
- * read; one that does not fit is answered 503 with {@code Retry-After} (providers retry; nothing was taken in), and
- * the reservation is given back when the exchange ends, however it ends.
+ * Bodies are held until they have arrived whole or the body deadline passed: 2,000 senders declaring the largest body
+ * and stalling once ran a 160 MB heap out of memory, when a buffer of the declared size was allocated on the head. A
+ * delivery whose declared length does not fit what is held now is answered 503 with {@code Retry-After} on its head
+ * (providers retry; nothing was taken in); its body then takes its bytes here as they arrive (503 when a chunk does not
+ * fit), and gives them back when the exchange ends, however it ends. Declaring costs nothing: heads that declared the
+ * largest body and never sent it, 5 from each of 16 addresses, used to hold the whole budget.
  * <p>
  * One client may hold at most a share of it: {@link #CLIENT_SHARE} of the budget, and never less than one largest
  * body. Without that, one address declaring full-size bodies and never sending them (128 connections, reconnecting
@@ -50,6 +50,14 @@ final class BodyBudget {
   static BodyBudget of(long configured, long maxHeap, long largestBody) {
     return new BodyBudget(configured > 0 ? configured : Math.max(MIN_DEFAULT, maxHeap == Long.MAX_VALUE ? 1L << 30 : maxHeap / 8),
       largestBody);
+  }
+
+  /** Whether {@code bytes} more would fit {@code client}'s share (when it has one) and the budget now; takes nothing. */
+  boolean fits(String client, long bytes) {
+    if (used.get() + bytes > capacity) {
+      return false;
+    }
+    return client == null || byClient.getOrDefault(client, 0L) + bytes <= perClient;
   }
 
   /** Takes {@code bytes} of the budget, or nothing and false when they do not fit. */

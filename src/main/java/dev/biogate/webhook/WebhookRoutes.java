@@ -9,10 +9,11 @@ import dev.biogate.http.HttpTokens;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.LongSupplier;
@@ -55,6 +56,8 @@ public final class WebhookRoutes {
     "the signed timestamp is not a time (Unix seconds) within the accepted window");
   private static final ApiException BUSY = new ApiException(503, "ingest_busy",
     "too many deliveries are being received at once; retry shortly", 1);
+  private static final ApiException EXPECTATION = new ApiException(417, "expectation_failed",
+    "the only expectation accepted is 100-continue");
   /**
    * The fields each provider's delivery carries once (none is a list, RFC 9110 5.3): with two lines of one, the
    * gateway would verify and deduplicate on the first while anything reading the last saw another signature, time or
@@ -138,35 +141,18 @@ public final class WebhookRoutes {
   }
 
   private void mount(Router router, String path, String provider) {
-    // Two routes on one path: vert.x-web runs a body handler before any user handler of its route, and the
-    // checks that need no body (provider configured, declared size, content type) must come before reading it.
+    // The checks that need no body (provider configured, declared size, content type, signature headers) come first;
+    // the body is then read here, not by vert.x-web's body handler, so that only bytes that arrived hold the budget.
     router.post(path).handler(ctx -> precheck(ctx, verifier(provider), provider)).failureHandler(ctx -> refuse(ctx, provider));
-    router.post(path).handler(bodyHandler()).handler(ctx -> receive(ctx, verifier(provider), provider)).failureHandler(ctx -> refuse(ctx, provider));
   }
 
   /** Every refusal passes here: counted by the error code the sender gets, then answered as JSON. */
   private void refuse(RoutingContext ctx, String provider) {
     Throwable f = ctx.failure();
-    if (!(f instanceof ApiException) && ctx.statusCode() == 413) {
-      // The body handler's own 413: a streamed body that went past the limit.
-      stats.record(provider, "payload_too_large");
-      if (!ctx.response().closed()) {
-        ErrorResponses.send(ctx.response(), tooLarge);
-      }
-      return;
-    }
     String code = !(f instanceof ApiException) ? "other"
       : ((ApiException) f).status() == 400 ? "bad_request" : ((ApiException) f).code();
     stats.record(provider, code);
     ErrorResponses.handle(ctx);
-  }
-
-  private BodyHandler bodyHandler() {
-    // A body over the limit fails the route with 413 (also while streaming a chunked body); failureHandler makes it JSON.
-    // The body buffer is sized from Content-Length (bounded by the limit, which is checked first), so a delivery is
-    // read into one array of its own size instead of a 1 KiB one grown by copies.
-    return BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()).setMergeFormAttributes(false)
-      .setPreallocateBodyBuffer(true);
   }
 
   /** Everything that can be refused before reading the body. */
@@ -208,15 +194,79 @@ public final class WebhookRoutes {
       ctx.fail(Envelopes.NO_DELIVERY_ID);
       return;
     }
-    long reserved = length != null ? declared(length) : options.maxBodyBytes();
     byte[] ip = clients.of(req);
     String client = ip == null || (exemptLoopback && ClientAddress.loopback(ip)) ? null : clients.keyText(req);
-    if (!bodies.reserve(client, reserved)) {
+    // Refused now if the declared body could not fit what the client and everyone hold at this moment; nothing is
+    // taken until bytes arrive (a declared length used to be taken whole from the head on, so stalled heads from 16
+    // addresses held the budget with no secret).
+    if (!bodies.fits(client, length != null ? declared(length) : 0)) {
       ctx.fail(BUSY);
       return;
     }
-    ctx.addEndHandler(v -> bodies.release(client, reserved));
-    ctx.next();
+    String expect = req.getHeader(HttpHeaders.EXPECT);
+    if (expect != null) {
+      if (!"100-continue".equalsIgnoreCase(expect.trim())) {
+        ctx.fail(EXPECTATION);
+        return;
+      }
+      if (req.version() != HttpVersion.HTTP_1_0) {
+        req.response().writeContinue();
+      }
+    }
+    read(ctx, verifier, provider, client);
+  }
+
+  /**
+   * Reads the body, each chunk taken from the budget as it arrives (refused with {@code 503} when the client's share
+   * or the budget cannot take it, {@code 413} past the limit), then {@link #receive}s it. What was taken is given back
+   * when the exchange ends, however it ends.
+   */
+  private void read(RoutingContext ctx, WebhookVerifier verifier, String provider, String client) {
+    HttpServerRequest req = ctx.request();
+    Body body = new Body();
+    ctx.addEndHandler(v -> bodies.release(client, body.held));
+    req.exceptionHandler(err -> body.done = true);
+    req.handler(chunk -> {
+      if (body.done) {
+        return;
+      }
+      int n = chunk.length();
+      if (body.held + n > options.maxBodyBytes()) {
+        body.done = true;
+        ctx.fail(tooLarge);
+        return;
+      }
+      if (!bodies.reserve(client, n)) {
+        body.done = true;
+        ctx.fail(BUSY);
+        return;
+      }
+      body.held += n;
+      body.chunks.add(chunk);
+    });
+    req.endHandler(v -> {
+      if (!body.done) {
+        body.done = true;
+        receive(ctx, verifier, provider, body.joined());
+      }
+    });
+    req.resume();
+  }
+
+  /** One body being read: its chunks as they came (one, for a typical delivery) and the bytes they hold. */
+  private static final class Body {
+    final List<Buffer> chunks = new ArrayList<>(2);
+    long held;
+    boolean done;
+
+    Buffer joined() {
+      if (chunks.size() == 1) {
+        return chunks.get(0);
+      }
+      Buffer all = Buffer.buffer((int) held);
+      chunks.forEach(all::appendBuffer);
+      return all;
+    }
   }
 
   private static ApiException refusal(Verdict verdict) {
@@ -240,11 +290,7 @@ public final class WebhookRoutes {
     return false;
   }
 
-  private void receive(RoutingContext ctx, WebhookVerifier verifier, String provider) {
-    Buffer raw = ctx.body().buffer();
-    if (raw == null) {
-      raw = Buffer.buffer();
-    }
+  private void receive(RoutingContext ctx, WebhookVerifier verifier, String provider, Buffer raw) {
     long nowMs = clock.getAsLong();
     Verdict verdict = verifier.verify(ctx.request().headers(), raw, nowMs / 1000);
     if (!verdict.isValid()) {

@@ -9,15 +9,19 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * One client holds at most its share of the webhook body budget. Found with raw sockets: one address opened 128
- * connections, each declaring a 256 KiB body it never sent, and reconnected after each body deadline; every signed
- * delivery from every provider was answered {@code 503 ingest_busy} for as long as it went on. Here the budget is
- * 1 MiB, a client's share one largest body (256 KiB): a client past its share is refused, another is not.
+ * The webhook body budget is taken by bytes that have arrived, and one client holds at most its share of it. Found with
+ * raw sockets: one address opened 128 connections, each declaring a 256 KiB body it never sent, and reconnected after
+ * each body deadline; every signed delivery from every provider was answered {@code 503 ingest_busy} for as long as it
+ * went on. A share per client followed; a later attack spread the same stalls over 16 addresses (5 each) and did it
+ * again, with no secret: a declared length reserved its whole size from the head on. Now only bytes received count.
+ * Here the budget is 1 MiB, a client's share one largest body (256 KiB).
  */
 class BodyBudgetShareTest extends HarnessTest {
 
@@ -32,20 +36,50 @@ class BodyBudgetShareTest extends HarnessTest {
   }
 
   @Test
-  void aClientPastItsShareIsRefusedAndAnotherIsNot() throws Exception {
+  void aClientHoldingItsShareInBytesIsRefusedAndAnotherIsNot() throws Exception {
     InetAddress stalling = InetAddress.getByName("127.0.0.2");
     InetAddress other = InetAddress.getByName("127.0.0.3");
     try (Socket stalled = connect(stalling)) {
       OutputStream out = stalled.getOutputStream();
       out.write(head(DECLARED, false).getBytes(StandardCharsets.US_ASCII));
-      out.write('{');
+      out.write(("{" + " ".repeat(200 * 1024)).getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      // Once its head is read, the stalled delivery holds the client's whole share: a small one from it is refused.
-      assertTrue(until(() -> status(stalling, 10 * 1024) == 503, 10_000), "the client past its share refused");
+      // Once 200 KiB of it have arrived, a 100 KiB delivery from the same client is past its share: refused on its head.
+      assertTrue(until(() -> status(stalling, 100 * 1024) == 503, 10_000), "the client past its share refused");
       // Another client still gets past the budget (refused for its signature, not for memory).
       assertEquals(403, status(other, DECLARED));
     }
-    assertTrue(until(() -> status(stalling, 10 * 1024) == 403, 10_000), "the share given back when the sender left");
+    assertTrue(until(() -> status(stalling, 100 * 1024) == 403, 10_000), "the share given back when the sender left");
+  }
+
+  /**
+   * Declared lengths hold nothing: 8 addresses with a stalled delivery each, each declaring the largest body (8 x 256
+   * KiB: twice the budget), sent their heads, were asked for their bodies ({@code 100 Continue}: the head was read),
+   * and sent one byte. A delivery from another address, and one from a stalling address, still get past the budget.
+   */
+  @Test
+  void declaredBodiesThatDoNotArriveHoldNoBudget() throws Exception {
+    List<Socket> stalls = new ArrayList<>();
+    try {
+      for (int a = 2; a <= 9; a++) {
+        Socket s = connect(InetAddress.getByName("127.0.0." + (10 + a)));
+        stalls.add(s);
+        s.getOutputStream().write(head(DECLARED, false).replace("\r\n\r\n", "\r\nExpect: 100-continue\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        byte[] continued = new byte[25];
+        int n = s.getInputStream().readNBytes(continued, 0, continued.length);
+        assertEquals("HTTP/1.1 100 Continue\r\n\r\n", new String(continued, 0, n, StandardCharsets.US_ASCII), "stall " + a);
+        s.getOutputStream().write('{');
+        s.getOutputStream().flush();
+      }
+      assertEquals(403, status(InetAddress.getByName("127.0.0.20"), 10 * 1024), "another client gets past the budget");
+      assertEquals(403, status(InetAddress.getByName("127.0.0.12"), 10 * 1024), "so does a stalling one");
+    } finally {
+      for (Socket s : stalls) {
+        s.close();
+      }
+    }
   }
 
   private static String head(int length, boolean close) {

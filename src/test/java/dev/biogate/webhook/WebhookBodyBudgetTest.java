@@ -19,9 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Webhook bodies being received share one budget of memory per instance. Found with raw sockets: a request that
  * declared a 256 KiB body had a buffer of that size allocated at once (it is sized from {@code Content-Length}) and
  * kept while the body never came; 2,000 such connections, a few bytes each, ran a 160 MB heap out of memory and the
- * process exited. A delivery that would take the budget past {@code webhooks.maxBufferedBytes} is now answered 503
- * with {@code Retry-After} before its body is read (the sender retries, nothing is lost), and the budget is given back
- * when the exchange ends, however it ends.
+ * process exited. Bodies now take the budget as their bytes arrive (declaring a length takes nothing:
+ * {@link BodyBudgetShareTest}); a delivery whose declared body would take it past {@code webhooks.maxBufferedBytes}
+ * is answered 503 with {@code Retry-After} before its body is read (the sender retries, nothing is lost), and the
+ * budget is given back when the exchange ends, however it ends.
  */
 class WebhookBodyBudgetTest extends HarnessTest {
 
@@ -89,18 +90,18 @@ class WebhookBodyBudgetTest extends HarnessTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
-  /** {@code n} senders that declared a full-size body, sent one byte of it and stalled; each seen admitted. */
+  /** {@code n} senders that declared a full-size body, sent all of it but its last byte and stalled; each seen held. */
   private Future<Void> holdStalled(Vertx vertx, int n) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < n; i++) {
       chain = chain.compose(v -> raw().connect(g.port()).map(so -> {
-        so.write(head(DECLARED) + "{");
+        so.write(head(DECLARED) + "{" + " ".repeat(DECLARED - 2));
         held.add(so);
         return null;
       }));
     }
-    // The gateway reads the heads in no set order: wait until a 10 KiB delivery is refused for memory, which it is
-    // only once both stalled senders hold their share (8 KiB of the budget is left then).
+    // The gateway reads the bodies in no set order: wait until a 10 KiB delivery is refused for memory, which it is
+    // only once both stalled senders hold their bytes (8 KiB of the budget is left then).
     return chain.compose(v -> dev.biogate.support.Eventually.until(vertx,
       () -> raw().exchange(g.port(), probe(10 * 1024) + "{", 2_000).map(rs -> rs.size() == 1 && rs.get(0).status() == 503),
       15_000, "both stalled senders admitted"));
