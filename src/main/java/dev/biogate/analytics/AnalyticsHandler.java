@@ -15,7 +15,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -26,7 +25,8 @@ import java.util.function.LongSupplier;
  * ({@code queryTimeoutMs}, 30 s): past it, or with Redis unavailable, the answer is a {@code 503}. Such refusals are
  * counted ({@link #refusedTimeout}, {@link #refusedUnavailable}) and logged at most once per
  * {@link ThrottledLog#INTERVAL_MS} with their cause: they used to leave no trace but the status count. At most
- * {@code maxQueries} queries run at once on this instance (every event loop together); more are answered
+ * {@code maxQueries} queries run at once on this instance (every event loop together), at most an eighth of them for
+ * one creator ({@link QuerySlots}); more are answered
  * {@code 503 busy} at once ({@link #refusedBusy}), so analytics can never fill the Redis connections' queues that reads,
  * webhooks and the upstream budget share.
  */
@@ -45,7 +45,7 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
   private final long timeoutMs;
   private final int maxBuckets;
   private final int maxQueries;
-  private final AtomicInteger running = new AtomicInteger();
+  private final QuerySlots slots;
   private final LongAdder busy = new LongAdder();
   private final LongSupplier clock;
   private final LongAdder timeouts = new LongAdder();
@@ -55,6 +55,7 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
   public AnalyticsHandler(CreatorKeys keys, ClickQuery query, long timeoutMs, int maxBuckets, int maxQueries, LongSupplier clock) {
     this.keys = keys;
     this.maxQueries = maxQueries;
+    this.slots = new QuerySlots(maxQueries);
     this.query = query;
     this.timeoutMs = timeoutMs;
     this.maxBuckets = maxBuckets;
@@ -74,11 +75,12 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
       return;
     }
     String username = Usernames.normalize(ctx.pathParam("username"));
-    if (running.incrementAndGet() > maxQueries) {
-      running.decrementAndGet();
+    // A name that is not one (null) shares one slot count: its queries end at the key check.
+    String creator = username == null ? "" : username;
+    if (!slots.take(creator)) {
       busy.increment();
       refusals.warn(LOG, clock.getAsLong(), "refused queries", "analytics query for {} refused with 503 busy: {} queries"
-        + " running (analytics.maxQueries)", username, maxQueries);
+        + " running (analytics.maxQueries), at most {} per creator", username, maxQueries, slots.perCreator());
       ErrorResponses.send(ctx.response(), BUSY);
       return;
     }
@@ -92,7 +94,7 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
       }
       return query.clicks(username, QueryRange.parse(ctx.queryParams(), clock.getAsLong(), maxBuckets));
     }).timeout(timeoutMs, TimeUnit.MILLISECONDS).onComplete(ar -> {
-      running.decrementAndGet();
+      slots.release(creator);
       if (ar.succeeded()) {
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
           .putHeader(HttpHeaders.CACHE_CONTROL, "private, no-store").end(ar.result().toBuffer());
@@ -113,14 +115,14 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
     return timeouts.sum();
   }
 
-  /** Queries answered {@code 503 busy}: {@code maxQueries} were running. */
+  /** Queries answered {@code 503 busy}: {@code maxQueries} were running, or the creator's share of them. */
   public long refusedBusy() {
     return busy.sum();
   }
 
   /** Queries running now. */
   public int running() {
-    return running.get();
+    return slots.running();
   }
 
   /** Queries answered {@code 503 unavailable}: Redis failed them. */
