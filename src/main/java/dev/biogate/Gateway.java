@@ -386,7 +386,8 @@ public final class Gateway {
         + "for at most webhooks.replicaLossHoldMs")
       .register(registry);
     InboundLimiter limiter = new InboundLimiter(config.http()).observeClients(MissAdmission::attribute);
-    AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry));
+    AdminAuth adminAuth = new AdminAuth(config.admin().token(), new AdminGuessLimit(registry),
+      ClientAddress.trusting(config.http().trustedProxies()));
     secretFiles = new SecretFiles(vertx, config, rotated -> {
       adminAuth.tokenChanged(rotated.admin().token());
       webhookRoutes.secretsChanged(rotated.webhooks());

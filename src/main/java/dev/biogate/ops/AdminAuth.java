@@ -6,7 +6,6 @@ import dev.biogate.http.ClientAddress;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.HttpTokens;
 import io.vertx.core.Handler;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -23,10 +22,16 @@ public final class AdminAuth implements Handler<RoutingContext> {
 
   private volatile Secret token;
   private final AdminGuessLimit guesses;
+  private final ClientAddress clients;
 
-  public AdminAuth(Secret token, AdminGuessLimit guesses) {
+  /**
+   * {@code clients} tells who a request comes from (the peer, or the client a trusted proxy names), as for every
+   * per-client limit: counting the peer, anyone behind a trusted proxy locked every operator behind it out.
+   */
+  public AdminAuth(Secret token, AdminGuessLimit guesses, ClientAddress clients) {
     this.token = token;
     this.guesses = guesses;
+    this.clients = clients;
   }
 
   /** Accepts {@code rotated} from now on, and no longer the previous token (rotation without restart). */
@@ -37,9 +42,9 @@ public final class AdminAuth implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     Secret token = this.token;
-    SocketAddress peer = ctx.request().remoteAddress();
-    // By the peer's /64 for IPv6, as every per-client limit counts: one subscriber has the whole prefix to guess from.
-    String client = ClientAddress.peerKey(peer);
+    // By the /64 for IPv6, as every per-client limit counts: one subscriber has the whole prefix to guess from.
+    String key = clients.keyText(ctx.request());
+    String client = key != null ? key : ClientAddress.peerKey(ctx.request().remoteAddress());
     long lockedMs = guesses.lockedForMs(client);
     if (lockedMs > 0) {
       ErrorResponses.send(ctx.response(), new ApiException(429, "too_many_auth_failures",
