@@ -120,7 +120,14 @@ final class Launcher {
         SandboxServer sandbox = new SandboxServer(so, sandboxKlaviyo(config));
         await(vertx.deployVerticle(sandbox), config, "sandbox.port");
         String base = "http://" + so.host() + ":" + sandbox.actualPort();
-        LOG.info("no LINKTREE_API_BASE configured: started the sandbox upstream at {} with demo profiles (demo, alice, bob)", base);
+        if (config.linktree().token() != null) {
+          // A token says the operator meant Linktree: a deployment missing only the base served demo profiles, and
+          // 404 for every real creator, from pods that looked healthy.
+          LOG.warn("LINKTREE_API_TOKEN is set but LINKTREE_API_BASE is not: serving the sandbox upstream's demo profiles"
+            + " at {}, not Linktree (set LINKTREE_API_BASE, e.g. https://api.linktr.ee/v1)", base);
+        } else {
+          LOG.info("no LINKTREE_API_BASE configured: started the sandbox upstream at {} with demo profiles (demo, alice, bob)", base);
+        }
         // Its demo profiles are the creators this deployment serves: known names, not charged to a reader's miss quota.
         config = config.withLinktree(config.linktree().withUpstream(base, so.token()).withKnownNames(SandboxServer.DEMO_NAMES));
         if (config.klaviyo().enabled() && !config.klaviyo().apiBaseConfigured()) {

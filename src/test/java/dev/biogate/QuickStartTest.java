@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The README's quick start on a zero-config process, in its order. A newcomer following it asked for {@code nobody}
@@ -37,6 +39,24 @@ class QuickStartTest {
       // Other never-seen names still cost the quota: nobody's 11 tokens leave none for them.
       HttpResponse<String> stranger = ZeroConfigProcess.get(base + "/v1/profiles/someone-else");
       assertEquals(429, stranger.statusCode(), stranger.body());
+    } finally {
+      gateway.terminate(30);
+    }
+  }
+
+  /**
+   * A Linktree token without a base is a deployment that meant Linktree and forgot where it is: the Kubernetes
+   * manifests did, and their pods served the sandbox's demo profiles (404 for every real creator) with an INFO line
+   * for a trace. It is a WARN that names the missing setting.
+   */
+  @Test
+  void aLinktreeTokenWithoutABaseIsWarnedAbout() throws Exception {
+    ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of(), java.util.Map.of("LINKTREE_API_TOKEN", "lt-token-without-a-base"));
+    try {
+      gateway.baseUrl(90, TimeUnit.SECONDS);
+      String line = gateway.lines().stream().filter(l -> l.contains("LINKTREE_API_BASE is not")).findFirst().orElse("");
+      assertTrue(line.contains("\"level\":\"WARN\""), "a WARN line: " + gateway.lines());
+      assertFalse(line.contains("lt-token-without-a-base"), "the token is not in it: " + line);
     } finally {
       gateway.terminate(30);
     }
