@@ -237,7 +237,8 @@ start_sandbox() {
   printf '%s\n' "$1" >"$TMP_DIR/sandbox.json"
   local -a sopts=()
   if [[ -n "${SANDBOX_JAVA_OPTS:-}" ]]; then read -r -a sopts <<<"$SANDBOX_JAVA_OPTS"; fi
-  BIOGATE_CONFIG="$TMP_DIR/sandbox.json" "$JAVA_BIN" "${sopts[@]}" -jar "$BIOGATE_JAR" sandbox >"$TMP_DIR/sandbox.log" 2>&1 &
+  # BIOGATE_SANDBOX_PORT from the environment (meant for the gateway's own) would override the port the JSON names.
+  BIOGATE_SANDBOX_PORT="$SANDBOX_PORT" BIOGATE_CONFIG="$TMP_DIR/sandbox.json" "$JAVA_BIN" "${sopts[@]}" -jar "$BIOGATE_JAR" sandbox >"$TMP_DIR/sandbox.log" 2>&1 &
   EXTRA_PIDS+=("$!")
   local deadline=$((SECONDS + STARTUP_TIMEOUT))
   until [[ "$(http_code "http://127.0.0.1:$SANDBOX_PORT/health")" == 200 ]]; do

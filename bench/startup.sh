@@ -19,6 +19,7 @@ JAVAS="${JAVAS:-${JAVA_BIN:-java}}"            # java binaries to compare, space
 ROUNDS="${ROUNDS:-5}"
 BIOGATE_HTTP_PORT="${BIOGATE_HTTP_PORT:-18480}"
 BIOGATE_SANDBOX_PORT="${BIOGATE_SANDBOX_PORT:-18490}"
+BIOGATE_MANAGEMENT_PORT="${BIOGATE_MANAGEMENT_PORT:-$((BIOGATE_HTTP_PORT + 5))}"
 
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 need_tools curl
@@ -43,13 +44,14 @@ stop_gateway() {
 # launch JAVA ROUND: prints milliseconds from launch to the first 200
 launch() {
   local java="$1" round="$2" t0 t1 code deadline
-  for p in "$BIOGATE_HTTP_PORT" "$BIOGATE_SANDBOX_PORT"; do
-    port_free "$p" || die "port $p on 127.0.0.1 is in use"
+  for p in "$BIOGATE_HTTP_PORT" "$BIOGATE_SANDBOX_PORT" "$BIOGATE_MANAGEMENT_PORT"; do
+    port_free "$p" || die "port $p on 127.0.0.1 is in use (set BIOGATE_HTTP_PORT / BIOGATE_SANDBOX_PORT / BIOGATE_MANAGEMENT_PORT)"
   done
   local -a opts=()
   if [[ -n "$JAVA_OPTS" ]]; then read -r -a opts <<<"$JAVA_OPTS"; fi
   t0="$(date +%s%N)"
   BIOGATE_HTTP_HOST=127.0.0.1 BIOGATE_HTTP_PORT="$BIOGATE_HTTP_PORT" BIOGATE_SANDBOX_PORT="$BIOGATE_SANDBOX_PORT" \
+    BIOGATE_MANAGEMENT_HOST=127.0.0.1 BIOGATE_MANAGEMENT_PORT="$BIOGATE_MANAGEMENT_PORT" \
     "$java" "${opts[@]}" -jar "$BIOGATE_JAR" >"$TMP_DIR/biogate-$round.log" 2>&1 &
   BIOGATE_PID=$!
   deadline=$((SECONDS + STARTUP_TIMEOUT))

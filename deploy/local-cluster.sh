@@ -3,7 +3,7 @@
 # BASE..BASE+5 (7000), three masters with a replica each. Their Cluster bus ports are 10000 above (Redis's default), or
 # BUS_BASE..BUS_BASE+5 when BUS_BASE is set (Redis 7+: --cluster-port). Data, logs and pid files go under DIR
 # (./redis-cluster-local). Stop it with
-#   kill $(cat DIR/*/redis.pid)
+#   kill $(cat DIR/*/redis.pid)     (a node killed in a drill left its pid file: "No such process" for it)
 # Then: REDIS_TYPE=cluster REDIS_ENDPOINTS=redis://127.0.0.1:7000,redis://127.0.0.1:7001,redis://127.0.0.1:7002 \
 #       java -jar target/biogate.jar
 set -euo pipefail

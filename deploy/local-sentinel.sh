@@ -2,7 +2,7 @@
 # A local Sentinel group from the installed redis-server/redis-sentinel, for trying biogate's Sentinel mode without
 # Docker: a master on BASE (6379), its replica on BASE+1, three Sentinels on SBASE..SBASE+2 (26379) watching
 # "mymaster" (quorum 2). Data, logs and pid files go under DIR (./redis-sentinel-local). Stop it with
-#   kill $(cat DIR/*/*.pid)
+#   kill $(cat DIR/*/*.pid)     (a process killed in a drill left its pid file: "No such process" for it)
 # Then: REDIS_TYPE=sentinel REDIS_ENDPOINTS=redis://127.0.0.1:26379,redis://127.0.0.1:26380,redis://127.0.0.1:26381 \
 #       REDIS_MASTER_NAME=mymaster java -jar target/biogate.jar
 set -euo pipefail

@@ -162,6 +162,11 @@ function buildOptions() {
       maxVUs: MAX_VUS,
       exec: p,
     };
+    if (RETRY_503) {
+      // A delivery still waiting out 503s when the arrivals end finishes (accepted, or counted never accepted) rather
+      // than being cut off uncounted: k6's default 30 s interrupted 48 iterations of a Cluster drill that exited 0.
+      scenarios[p].gracefulStop = (RETRY_503_MAX_S + 60) + 's';
+    }
     thresholds['http_req_failed{scenario:' + p + '}'] = ['rate<0.01'];
     // In a failover drill the answers that ask for a retry (503 after waiting for a replica) are never held to the
     // latency budget; the deliveries accepted are when a budget is given.
