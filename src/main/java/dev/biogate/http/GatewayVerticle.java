@@ -150,7 +150,7 @@ public final class GatewayVerticle extends VerticleBase {
       if (direct != null && direct.serve(req, path)) {
         return;
       }
-      if (Methods.oddTarget(req)) {
+      if (Methods.oddTarget(req) || Listeners.healthAfterItsBody(req, path, router::handle)) {
         return;
       }
       router.handle(req);

@@ -64,7 +64,7 @@ public final class ManagementVerticle extends VerticleBase {
         if (accessLog != null) {
           accessLog.begin(req);
         }
-        if (!edge.apply(req) && !Methods.oddTarget(req)) {
+        if (!edge.apply(req) && !Methods.oddTarget(req) && !Listeners.healthAfterItsBody(req, req.path(), router::handle)) {
           router.handle(req);
         }
       })

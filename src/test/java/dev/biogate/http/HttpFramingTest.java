@@ -390,23 +390,28 @@ class HttpFramingTest extends HarnessTest {
   }
 
   /**
-   * Answered before its body was read (a GET the route serves at once, a method the route does not serve): that one
-   * answer still reaches the client when the malformed chunk behind it closes the connection. Both arrive in one
-   * read, and the connection used to be closed before Vert.x flushed the answer, so the client got nothing.
+   * Answered before its body was read (a GET the route serves at once from the cache, a method the route does not
+   * serve): that one answer still reaches the client when the malformed chunk behind it closes the connection. Both
+   * arrive in one read, and the connection used to be closed before Vert.x flushed the answer, so the client got
+   * nothing. A health probe reads its body before it is answered, so its malformed chunk is what it is answered.
    */
   @Test
   void anAnswerGivenBeforeAMalformedChunkStillArrives(VertxTestContext ctx) {
     String chunked = "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n";
-    Future.all(
-        raw().exchange(g.port(), "GET /health/live HTTP/1.1\r\nHost: x\r\n" + chunked + NEXT, 5_000),
-        raw().exchange(g.port(), "DELETE /v1/profiles/demo HTTP/1.1\r\nHost: x\r\n" + chunked + NEXT, 5_000))
+    h.get(g, "/v1/profiles/demo").compose(warm -> Future.all(
+        raw().exchange(g.port(), "GET /v1/profiles/demo HTTP/1.1\r\nHost: x\r\n" + chunked + NEXT, 5_000),
+        raw().exchange(g.port(), "DELETE /v1/profiles/demo HTTP/1.1\r\nHost: x\r\n" + chunked + NEXT, 5_000),
+        raw().exchange(g.port(), "GET /health/live HTTP/1.1\r\nHost: x\r\n" + chunked + NEXT, 5_000)))
       .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
-        List<RawHttp.Response> live = all.resultAt(0);
+        List<RawHttp.Response> hit = all.resultAt(0);
         List<RawHttp.Response> delete = all.resultAt(1);
-        assertEquals(1, live.size(), live.toString());
-        assertEquals(200, live.get(0).status(), live.toString());
+        List<RawHttp.Response> live = all.resultAt(2);
+        assertEquals(1, hit.size(), hit.toString());
+        assertEquals(200, hit.get(0).status(), hit.toString());
         assertEquals(1, delete.size(), delete.toString());
         assertEquals(405, delete.get(0).status(), delete.toString());
+        assertEquals(1, live.size(), live.toString());
+        assertEquals(400, live.get(0).status(), live.toString());
         ctx.completeNow();
       })));
   }
@@ -642,6 +647,32 @@ class HttpFramingTest extends HarnessTest {
             assertEquals("close", rs.get(0).header("Connection"), path + ": " + rs);
           }
           assertTrue(rs.get(0).status() == 200 || rs.get(0).status() == 302, path + ": " + rs);
+          return Future.succeededFuture();
+        } catch (AssertionError e) {
+          return Future.failedFuture(e);
+        }
+      }));
+    }
+    chain.onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * A health probe's body is read and dropped before it is answered, even when the probe is answered at once and its
+   * body and the next request came in the same packet: an attack saw the request behind it unanswered (the first
+   * answer closing the connection, as for an answer before the body) in 11 of 20 tries.
+   */
+  @Test
+  void aHealthProbesBodyIsReadBeforeTheAnswerEvenInOnePacketWithTheNextRequest(VertxTestContext ctx) {
+    String probe = "GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+      + "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < 20; i++) {
+      int k = i;
+      chain = chain.compose(v -> raw().exchange(g.port(), probe, 5_000).compose(rs -> {
+        try {
+          assertEquals(2, rs.size(), "try " + k + ": both answered: " + rs);
+          assertEquals(200, rs.get(0).status(), rs.toString());
+          assertEquals(200, rs.get(1).status(), rs.toString());
           return Future.succeededFuture();
         } catch (AssertionError e) {
           return Future.failedFuture(e);
