@@ -447,13 +447,14 @@ public final class ReplicaWatch {
   }
 
   private void log(int now, List<Integer> list) {
-    String which = list.size() == 1 ? "shard " + list.get(0) : "shards " + ranges(list);
+    // "each of": the shards may live on several masters (a Cluster), each judged on its own.
+    String which = list.size() == 1 ? "shard " + list.get(0) : "each of shards " + ranges(list);
     if (now == REPLICATED) {
-      LOG.info("the redis master(s) of {} have a replica: their webhooks are acknowledged once a replica holds them", which);
+      LOG.info("the redis master of {} has a replica: its webhooks are acknowledged once a replica holds them", which);
     } else if (now == ALONE) {
-      LOG.info("the redis master(s) of {} have no replica: their webhooks are acknowledged once the master holds them", which);
+      LOG.info("the redis master of {} has no replica: its webhooks are acknowledged once the master holds them", which);
     } else if (now == HELD) {
-      LOG.warn("the redis master(s) of {} lost their replica: their webhooks are answered 503 until a replica is in sync again,"
+      LOG.warn("the redis master of {} lost its replica: its webhooks are answered 503 until a replica is in sync again,"
         + " for at most {} ms", which, holdMs);
     } else {
       unconfirmed.warn(LOG, System.currentTimeMillis(), "shards", "the redis server of {} has no replica and the"
