@@ -55,4 +55,31 @@ class OrphanJournalTest extends HarnessTest {
         }));
     })).onComplete(ctx.succeedingThenComplete());
   }
+
+  /**
+   * An orphaned journal longer than its creator's clicks shard can take at once is replayed whole: a drill killed an
+   * instance holding 2,600 journaled clicks of one creator; the survivor sent the journal until the shard's ceiling
+   * refused a chunk, released it, started over from its first line at the next scan, and did so forever (1,600 of
+   * them never counted). The replay now waits at the refused chunk, holding the file, and goes on from there.
+   */
+  @Test
+  void anOrphanedJournalLongerThanItsShardsCeilingIsReplayedWhole(Vertx vertx, VertxTestContext ctx) throws Exception {
+    long now = System.currentTimeMillis();
+    JsonObject survivor = Clicks.config(dir.resolve("survivor.journal"));
+    // 50 entries per shard (800 over 16): one creator's 400 clicks take eight times its shard's room.
+    survivor.getJsonObject("analytics").put("streamMaxLen", 800).put("batchSize", 20)
+      .getJsonObject("journal").put("orphanScanMs", 200);
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 400; i++) {
+      lines.append(new ClickEvent("long-orphan-" + i, "dave", "lnk_dave_0" + (i % 3 + 1), now, ClickEvent.SOURCE_REDIRECT)
+        .toJson().encode()).append('\n');
+    }
+    Files.writeString(dir.resolve("killed-instance.journal"), lines.toString(), StandardCharsets.UTF_8);
+    h.gateway(survivor).compose(g -> Clicks.issueKey(h, g, "dave").compose(key -> Clicks.eventually(vertx,
+        () -> Clicks.query(h, g, key, "dave", now - 60_000, now + 60_000, "minute").map(a -> a.getLong("total") == 400),
+        20_000, "all 400 orphaned clicks counted"))
+      .compose(v -> Clicks.eventually(vertx, () -> Future.succeededFuture(!Files.exists(dir.resolve("killed-instance.journal"))),
+        10_000, "the replayed orphan removed")))
+      .onComplete(ctx.succeedingThenComplete());
+  }
 }
