@@ -49,11 +49,27 @@ class StartupSignalTest {
     String log = String.join("\n", lines);
     // The gateway waits for its server's exit before it exits itself; the bound only keeps a failure from hanging.
     assertFalse(outlives(redisPid), "the private redis-server " + redisPid + " outlived its gateway:\n" + log);
+    // The signal is sent once the step's line is read; on a loaded host start-up may finish before it lands (a CI run
+    // beside a flood read the sandbox line 0.8 s before "listening" and signalled after it): then this run says
+    // nothing about a stop during start-up, and is skipped rather than failed.
+    int listening = indexOf(lines, "biogate listening on");
+    int stopping = indexOf(lines, "\"message\":\"stopping");
+    org.junit.jupiter.api.Assumptions.assumeFalse(listening >= 0 && listening < stopping,
+      "start-up finished before the signal landed:\n" + log);
     assertTrue(log.contains("stopping during start-up"), "says it stops while starting:\n" + log);
     // A stop that comes while the gateway is starting lets it finish starting, then stops it as usual: it used to
     // close Vert.x under the starting gateway, with WARN lines from its consumers and an ERROR "Undeploy failed".
     assertTrue(lines.stream().noneMatch(l -> l.contains("\"level\":\"WARN\"") && !l.contains("risky setting")
       || l.contains("\"level\":\"ERROR\"")), "no WARN or ERROR at a stop during start-up:\n" + log);
+  }
+
+  private static int indexOf(List<String> lines, String text) {
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).contains(text)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /**
