@@ -72,7 +72,6 @@ import dev.biogate.redis.Shards;
 import dev.biogate.sink.KlaviyoAdmin;
 import dev.biogate.sink.KlaviyoSink;
 import dev.biogate.stream.StreamEngine;
-import dev.biogate.stream.StreamHandler;
 import dev.biogate.stream.StreamPolicy;
 import dev.biogate.stream.StreamStats;
 import dev.biogate.stream.StreamWakeups;
@@ -158,6 +157,8 @@ public final class Gateway {
   private final DestinationSender destinations;
   private final DestinationAdmin destinationAdmin;
   private final List<String> background = new ArrayList<>();
+  /** The events handler, told at the stop to make what it still owes ({@code null} until the engines are built). */
+  private EventRouter eventRouter;
   private final LinkJobs jobs;
   private final LaneUsage usage;
   private final Shards shards;
@@ -440,7 +441,8 @@ public final class Gateway {
     KlaviyoEvents klaviyoEvents = new KlaviyoEvents(redis);
     LinkmeAttributionOptions linkme = config.linkme();
     // One router for every shard: what it did rides on each entry's acknowledgement, on the entry's own shard.
-    StreamHandler events = EventRouter.create(profiles, redis, milestones, linkmeClicks, klaviyoEvents, linkme, fanOut);
+    EventRouter events = EventRouter.create(profiles, redis, milestones, linkmeClicks, klaviyoEvents, linkme, fanOut);
+    this.eventRouter = events;
     List<StreamEngine> engines = new ArrayList<>();
     StreamStats clickStats = new StreamStats();
     StreamStats sinkStats = new StreamStats();
@@ -694,7 +696,8 @@ public final class Gateway {
       chain = chain.eventually(() -> vertx.undeploy(id));
     }
     background.clear();
-    return chain.eventually(() -> {
+    // After the engines: no event can ask for another marking once it has been made.
+    return chain.eventually(() -> eventRouter == null ? Future.succeededFuture() : eventRouter.stop()).eventually(() -> {
       destinations.close();
       directory.stop();
       return klaviyo == null ? Future.succeededFuture() : klaviyo.stop();

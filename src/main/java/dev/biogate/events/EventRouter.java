@@ -77,6 +77,11 @@ public final class EventRouter implements StreamHandler {
       fanOut);
   }
 
+  /** What is still owed once the engines have stopped (a marking due at the end of its period); call at the stop. */
+  public Future<Void> stop() {
+    return profiles.flush();
+  }
+
   @Override
   public Future<Outcome> handle(StreamEntry e) {
     String provider = e.get("provider");

@@ -69,6 +69,7 @@ final class ProfileEventHandler {
   /** When the profiles read most were last marked ({@code System.nanoTime()} ms), and whether a marking is due. */
   private long mostReadAt = TimeUnit.NANOSECONDS.toMillis(System.nanoTime()) - MOST_READ_PERIOD_MS;
   private boolean mostReadDue;
+  private long mostReadTimer = -1;
   private final LuaScript order = LuaScript.load("event_order");
   /**
    * Per profile, the changes waiting on this instance while one write of it is under way (a profile has an entry only
@@ -166,9 +167,13 @@ final class ProfileEventHandler {
       if (wait > 0) {
         if (!mostReadDue) {
           mostReadDue = true;
-          profiles.vertx().setTimer(wait, t -> {
+          mostReadTimer = profiles.vertx().setTimer(wait, t -> {
             synchronized (this) {
+              if (!mostReadDue) {
+                return; // made by flush()
+              }
               mostReadDue = false;
+              mostReadTimer = -1;
               mostReadAt = TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
             }
             markMostRead().onFailure(err -> LOG.warn("could not mark the profiles read most outdated for new links ({})",
@@ -180,6 +185,25 @@ final class ProfileEventHandler {
       mostReadAt = now;
     }
     return markMostRead().map(Change.MOST_READ);
+  }
+
+  /**
+   * Makes now the marking still due at the end of the current period, if any: called when the instance stops, after
+   * its event engines have, so that a marking its timer would have made is not lost with it.
+   */
+  Future<Void> flush() {
+    synchronized (this) {
+      if (!mostReadDue) {
+        return Future.succeededFuture();
+      }
+      mostReadDue = false;
+      if (mostReadTimer >= 0) {
+        profiles.vertx().cancelTimer(mostReadTimer);
+        mostReadTimer = -1;
+      }
+    }
+    return markMostRead().onFailure(err -> LOG.warn("could not mark the profiles read most outdated for new links at the"
+      + " stop ({})", err.toString())).otherwiseEmpty();
   }
 
   private Future<Void> markMostRead() {

@@ -230,6 +230,47 @@ class CacheFreshnessTest extends HarnessTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * A second {@code link.created} without its creator within the marking period is applied at the period's end, by a
+   * timer of the instance that handled it: an instance stopped before that end lost it, and the creator's cached
+   * profile kept lacking the link on every other instance until its copy expired. A clean stop now makes the marking
+   * it still owes before it closes.
+   */
+  @Test
+  void aMarkingStillDueWhenTheInstanceStopsIsMadeBeforeItCloses(VertxTestContext ctx) {
+    JsonArray links = new JsonArray();
+    for (int i = 0; i < 3; i++) {
+      links.add(new JsonObject().put("id", "lnk_alice_0" + i).put("title", "Link " + i).put("url", "https://alice.example.com/" + i));
+    }
+    JsonObject first = new JsonObject().put("link_id", "lnk_alice_first").put("title", "First").put("url", "https://alice.example.com/f")
+      .put("position", 3);
+    JsonObject second = new JsonObject().put("link_id", "lnk_alice_second").put("title", "Second").put("url", "https://alice.example.com/s")
+      .put("position", 4);
+    JsonObject withFirst = new JsonObject().put("bio", "Designer").put("avatar_url", "https://cdn.example.net/a.png").put("theme", "dusk")
+      .put("links", links.copy().add(first.copy().put("id", "lnk_alice_first").put("position", null)));
+    JsonObject withBoth = withFirst.copy().put("links", withFirst.getJsonArray("links").copy()
+      .add(new JsonObject().put("id", "lnk_alice_second").put("title", "Second").put("url", "https://alice.example.com/s")));
+    Predicate<JsonObject> hasFirst = p -> p.getJsonArray("links").stream()
+      .anyMatch(l -> "lnk_alice_first".equals(((JsonObject) l).getString("id")));
+    Predicate<JsonObject> hasSecond = p -> p.getJsonArray("links").stream()
+      .anyMatch(l -> "lnk_alice_second".equals(((JsonObject) l).getString("id")));
+    h.gateway(Deliveries.config()).compose(a -> h.gateway(Deliveries.config()).compose(b ->
+      h.get(a, "/v1/profiles/alice").compose(w -> h.get(a, "/v1/profiles/alice")).compose(w -> h.get(b, "/v1/profiles/alice"))
+        .compose(w -> h.putProfile("alice", withFirst))
+        // The first is marked at once, opening the 10-s period.
+        .compose(v -> send(a, "lc-due-1", "link.created", first))
+        .compose(v -> servedBy(b, "alice", hasFirst, 3_000)).compose(p -> servedBy(a, "alice", hasFirst, 3_000))
+        .compose(p -> h.putProfile("alice", withBoth))
+        // The second is due at the period's end; the instance stops before it.
+        .compose(v -> send(a, "lc-due-2", "link.created", second))
+        .compose(v -> h.send(io.vertx.core.http.HttpMethod.GET, a, "/admin/deliveries/lc-due-2", Deliveries.ADMIN_TOKEN)
+          .compose(r -> h.eventually(() -> h.send(io.vertx.core.http.HttpMethod.GET, a, "/admin/deliveries/lc-due-2", Deliveries.ADMIN_TOKEN)
+            .map(d -> d.statusCode() == 200 && d.bodyAsString().contains("at the end of the current")), 5_000)))
+        .compose(v -> h.close(a))
+        .compose(v -> servedBy(b, "alice", hasSecond, 3_000))))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   /** Sends a Linktree event made at {@code at} and waits until its delivery's history says {@code outcome}. */
   private Future<Void> handled(Gateway g, String deliveryId, String type, JsonObject data, Instant at, String outcome) {
     Buffer body = new JsonObject().put("type", type).put("data", data).put("timestamp", at.toString()).toBuffer();
