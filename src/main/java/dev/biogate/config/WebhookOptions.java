@@ -32,8 +32,9 @@ import java.util.List;
  * @param replicaLossHoldMs under {@code auto}: how long deliveries to a master that had a replica and has none in sync
  *                          (a replica lost or resyncing, a replica just promoted) are answered 503 before that master
  *                          is trusted alone; 0 = at once
- * @param maxBufferedBytes webhook body bytes this instance holds in memory at once, counted by declared length (a
- *                         chunked body counts as {@code maxBodyBytes}); 0 = an eighth of the heap, at least 16 MiB
+ * @param maxBufferedBytes webhook body bytes this instance holds in memory at once, counted as they arrive (a body in
+ *                         several chunks by the array holding them, at most twice its bytes); 0 = an eighth of the
+ *                         heap, at least 16 MiB
  */
 public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSecrets, boolean linkmeEnabled,
                              List<Secret> klaviyoSecrets, long pastToleranceS, long futureToleranceS, long dedupeWindowS,

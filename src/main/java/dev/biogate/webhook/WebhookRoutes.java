@@ -13,7 +13,6 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.Router;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.LongSupplier;
@@ -223,50 +222,27 @@ public final class WebhookRoutes {
    */
   private void read(RoutingContext ctx, WebhookVerifier verifier, String provider, String client) {
     HttpServerRequest req = ctx.request();
-    Body body = new Body();
-    ctx.addEndHandler(v -> bodies.release(client, body.held));
-    req.exceptionHandler(err -> body.done = true);
+    IncomingBody body = new IncomingBody(bodies, client, options.maxBodyBytes());
+    boolean[] done = {false};
+    ctx.addEndHandler(v -> body.release());
+    req.exceptionHandler(err -> done[0] = true);
     req.handler(chunk -> {
-      if (body.done) {
+      if (done[0]) {
         return;
       }
-      int n = chunk.length();
-      if (body.held + n > options.maxBodyBytes()) {
-        body.done = true;
-        ctx.fail(tooLarge);
-        return;
+      IncomingBody.Taken taken = body.take(chunk);
+      if (taken != IncomingBody.Taken.TAKEN) {
+        done[0] = true;
+        ctx.fail(taken == IncomingBody.Taken.TOO_LARGE ? tooLarge : BUSY);
       }
-      if (!bodies.reserve(client, n)) {
-        body.done = true;
-        ctx.fail(BUSY);
-        return;
-      }
-      body.held += n;
-      body.chunks.add(chunk);
     });
     req.endHandler(v -> {
-      if (!body.done) {
-        body.done = true;
-        receive(ctx, verifier, provider, body.joined());
+      if (!done[0]) {
+        done[0] = true;
+        receive(ctx, verifier, provider, body.bytes());
       }
     });
     req.resume();
-  }
-
-  /** One body being read: its chunks as they came (one, for a typical delivery) and the bytes they hold. */
-  private static final class Body {
-    final List<Buffer> chunks = new ArrayList<>(2);
-    long held;
-    boolean done;
-
-    Buffer joined() {
-      if (chunks.size() == 1) {
-        return chunks.get(0);
-      }
-      Buffer all = Buffer.buffer((int) held);
-      chunks.forEach(all::appendBuffer);
-      return all;
-    }
   }
 
   private static ApiException refusal(Verdict verdict) {
