@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -46,6 +47,10 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
   private final int maxBuckets;
   private final int maxQueries;
   private final QuerySlots slots;
+  /** Keys being looked up now, at most {@code maxQueries}. */
+  private final AtomicInteger lookups = new AtomicInteger();
+  /** A refusal already answered (503 busy after the key lookup): nothing more to send. */
+  private static final ApiException ANSWERED = new ApiException(503, "busy", "answered", 1);
   private final LongAdder busy = new LongAdder();
   private final LongSupplier clock;
   private final LongAdder timeouts = new LongAdder();
@@ -75,16 +80,16 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
       return;
     }
     String username = Usernames.normalize(ctx.pathParam("username"));
-    // A name that is not one (null) shares one slot count: its queries end at the key check.
-    String creator = username == null ? "" : username;
-    if (!slots.take(creator)) {
-      busy.increment();
-      refusals.warn(LOG, clock.getAsLong(), "refused queries", "analytics query for {} refused with 503 busy: {} queries"
-        + " running (analytics.maxQueries), at most {} per creator", username, maxQueries, slots.perCreator());
-      ErrorResponses.send(ctx.response(), BUSY);
+    // Keys being looked up are bounded as queries are (each is a Redis call), but hold no creator's slot: only a key
+    // found to be the creator's takes one of that creator's slots (taken before the lookup, a made-up key aimed at a
+    // creator's URL held that creator's share).
+    if (lookups.incrementAndGet() > maxQueries) {
+      lookups.decrementAndGet();
+      refuseBusy(ctx, username);
       return;
     }
-    keys.owner(presented).compose(owner -> {
+    Slot slot = new Slot();
+    keys.owner(presented).andThen(ar -> lookups.decrementAndGet()).compose(owner -> {
       if (owner == null) {
         ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         return Future.failedFuture(BAD_KEY);
@@ -92,9 +97,19 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
       if (!owner.equals(username)) {
         return Future.failedFuture(FOREIGN);
       }
+      Boolean taken = slot.take(owner);
+      if (taken == null || !taken) {
+        if (taken != null) {
+          refuseBusy(ctx, username); // else the request timed out meanwhile and was answered
+        }
+        return Future.failedFuture(ANSWERED);
+      }
       return query.clicks(username, QueryRange.parse(ctx.queryParams(), clock.getAsLong(), maxBuckets));
     }).timeout(timeoutMs, TimeUnit.MILLISECONDS).onComplete(ar -> {
-      slots.release(creator);
+      slot.release();
+      if (ar.failed() && ar.cause() == ANSWERED) {
+        return;
+      }
       if (ar.succeeded()) {
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
           .putHeader(HttpHeaders.CACHE_CONTROL, "private, no-store").end(ar.result().toBuffer());
@@ -110,6 +125,43 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
     });
   }
 
+  private void refuseBusy(RoutingContext ctx, String username) {
+    busy.increment();
+    refusals.warn(LOG, clock.getAsLong(), "refused queries", "analytics query for {} refused with 503 busy: {} queries"
+      + " running or keys being looked up (analytics.maxQueries), at most {} queries per creator", username, maxQueries,
+      slots.perCreator());
+    ErrorResponses.send(ctx.response(), BUSY);
+  }
+
+  /**
+   * The query slot one request holds, once its key is found to be the creator's; given back when the request ends
+   * (a slot taken after the request timed out is given back at once: nothing would release it later).
+   */
+  private final class Slot {
+    private String creator;
+    private boolean ended;
+
+    /** True when taken, false when the creator's share or every slot is taken, {@code null} once the request ended. */
+    synchronized Boolean take(String owner) {
+      if (ended) {
+        return null;
+      }
+      if (!slots.take(owner)) {
+        return false;
+      }
+      creator = owner;
+      return true;
+    }
+
+    synchronized void release() {
+      ended = true;
+      if (creator != null) {
+        slots.release(creator);
+        creator = null;
+      }
+    }
+  }
+
   /** Queries answered {@code 503 timeout}: past {@code queryTimeoutMs}. */
   public long refusedTimeout() {
     return timeouts.sum();
@@ -118,6 +170,11 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
   /** Queries answered {@code 503 busy}: {@code maxQueries} were running, or the creator's share of them. */
   public long refusedBusy() {
     return busy.sum();
+  }
+
+  /** Requests being handled now: queries running, and keys being looked up. */
+  public int inFlight() {
+    return slots.running() + lookups.get();
   }
 
   /** Queries running now. */

@@ -303,7 +303,8 @@ class AnalyticsApiTest extends HarnessTest {
         // Redis stops answering for a while: the first query is held there, running.
         g.redis().send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(600)).compose(v -> {
           Future<HttpResponse<Buffer>> first = h.send(HttpMethod.GET, g, "/v1/analytics/demo/clicks", key);
-          return h.eventually(() -> Future.succeededFuture(g.analyticsQueries().running() == 1), 5_000)
+          // Held in its key lookup, which counts against maxQueries as a running query does.
+          return h.eventually(() -> Future.succeededFuture(g.analyticsQueries().inFlight() == 1), 5_000)
             .compose(x -> h.send(HttpMethod.GET, g, "/v1/analytics/demo/clicks", key))
             .compose(second -> first.map(f -> List.of(f, second)));
         }).compose(answers -> h.get(g, "/metrics").map(m -> {
@@ -318,6 +319,36 @@ class AnalyticsApiTest extends HarnessTest {
             && l.contains("reason=\"busy\"") && l.endsWith(" 1.0")), "counted by reason");
           return null;
         }))))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * A request for a creator's analytics takes one of that creator's query slots only once its key is found to be that
+   * creator's. Found by a re-drill: the slot was taken before the key lookup, so requests for alice's URL with a made-up
+   * key (or another creator's) held alice's share during their lookups, and 29-35 % of alice's own queries were `503
+   * busy`. Here alice has one slot (an eighth of 8) and Redis pauses: a made-up key's request waits in its lookup,
+   * and alice's query, arriving meanwhile, is answered once Redis is back instead of refused.
+   */
+  @Test
+  void aKeyThatIsNotTheCreatorsNeverTakesTheCreatorsSlot(VertxTestContext ctx) {
+    JsonObject cfg = Clicks.config(dir.resolve("clicks.journal"));
+    cfg.getJsonObject("analytics").put("maxQueries", 8);
+    h.gateway(cfg).compose(g -> Clicks.issueKey(h, g, "alice").compose(alice -> Clicks.issueKey(h, g, "demo").compose(demo ->
+        g.redis().send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(800)).compose(v -> {
+          Future<HttpResponse<Buffer>> madeUp = h.send(HttpMethod.GET, g, "/v1/analytics/alice/clicks", "bgk_" + "0".repeat(40));
+          return h.eventually(() -> Future.succeededFuture(g.analyticsQueries().inFlight() == 1), 5_000)
+            .compose(x -> {
+              Future<HttpResponse<Buffer>> foreign = h.send(HttpMethod.GET, g, "/v1/analytics/alice/clicks", demo);
+              return h.eventually(() -> Future.succeededFuture(g.analyticsQueries().inFlight() == 2), 5_000)
+                .compose(y -> h.send(HttpMethod.GET, g, "/v1/analytics/alice/clicks", alice))
+                .compose(own -> Future.all(madeUp, foreign).map(both -> List.of(own, madeUp.result(), foreign.result())));
+            });
+        }))).map(answers -> {
+          assertEquals(200, answers.get(0).statusCode(), "alice's own query: " + answers.get(0).bodyAsString());
+          assertEquals(401, answers.get(1).statusCode(), answers.get(1).bodyAsString());
+          assertEquals(403, answers.get(2).statusCode(), answers.get(2).bodyAsString());
+          return null;
+        }))
       .onComplete(ctx.succeedingThenComplete());
   }
 
