@@ -2,7 +2,7 @@
 --
 -- KEYS, for each event in order: its "counted" marker (e.g. bg:an:{alice}:seen:<event id>), then the counter hashes
 --            to bump: the creator's minute, hour and day buckets (e.g. bg:an:{alice}:m:28512345), or, for a click no
---            creator owns, the single unattributed hash bg:an:{bg}:unattributed
+--            creator owns, the unattributed hash of its day (bg:an:{bg}:unattributed:d:<day>)
 -- ARGV[1]    marker lifetime in seconds (longer than any redelivery or journal replay is expected to take)
 -- ARGV, then for each event in order: the hash field to increment (the link id), the number n of counter hashes it
 --            has in KEYS, then n expiry times, one per counter hash (epoch ms; bucket start + retention), 0 = never

@@ -135,9 +135,9 @@ public final class ClickCounter implements StreamHandler {
       args.add(e.linkId());
       if (username == null) {
         keys.add(RedisKeys.clickCountedUnattributed(e.eventId()));
-        keys.add(RedisKeys.CLICKS_UNATTRIBUTED);
+        keys.add(RedisKeys.clicksUnattributed(Granularity.DAY.index(e.ts())));
         args.add("1");
-        args.add("0");
+        args.add(Long.toString(Granularity.DAY.floor(e.ts()) + Granularity.DAY.retentionMs(options)));
       } else {
         keys.add(RedisKeys.clickCounted(username, e.eventId()));
         args.add(Integer.toString(SIZES.length));

@@ -160,7 +160,13 @@ public final class RedisKeys {
   }
 
   /** Hash: clicks no creator could be found for (LinkMe link ids no cached profile holds), link id → count. */
-  public static final String CLICKS_UNATTRIBUTED = "bg:an:{bg}:unattributed";
+  /**
+   * Hash: clicks no creator owns, per link id, for one UTC day ({@code dayIndex} = epoch ms / 86,400,000), kept as long
+   * as creators' day buckets. One hash for all time kept a field for every unknown link id ever clicked.
+   */
+  public static String clicksUnattributed(long dayIndex) {
+    return "bg:an:{bg}:unattributed:d:" + dayIndex;
+  }
   /** The secret click fingerprints are keyed with when none is configured, shared by every instance (hex). */
   public static final String CLICK_FINGERPRINT_SECRET = "bg:an:{bg}:fingerprint-secret";
 

@@ -251,7 +251,7 @@ class AnalyticsApiTest extends HarnessTest {
         && g.clickCounter().unattributed() == 1), 5_000, "LinkMe clicks handled"))
       .compose(v -> Clicks.issueKey(h, g, "demo"))
       .compose(key -> Clicks.query(h, g, key, "demo", now - HOUR, now + HOUR, "hour"))
-      .compose(demo -> g.redis().send(Request.cmd(Command.HGET).arg(RedisKeys.CLICKS_UNATTRIBUTED).arg("lnk_gone_99"))
+      .compose(demo -> g.redis().send(Request.cmd(Command.HGET).arg(RedisKeys.clicksUnattributed(now / 86_400_000L)).arg("lnk_gone_99"))
         .compose(un -> Sharded.pending(g.redis()::send, RedisKeys::clicksShard, RedisKeys.CLICKS_COUNTER_GROUP)
           .map(pending -> {
             assertEquals(1, demo.getLong("total"), "counted once for the link's owner");
