@@ -116,7 +116,7 @@ public final class GatewayVerticle extends VerticleBase {
       if (path == null) {
         path = "";
       }
-      if (limiter != null && !Listeners.health(path) && !limiter.admit(req)) {
+      if (limiter != null && !Listeners.probe(path) && !limiter.admit(req)) {
         return;
       }
       HttpMethod m = req.method();

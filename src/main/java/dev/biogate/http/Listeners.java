@@ -59,6 +59,11 @@ public final class Listeners {
     return p.equals("/health") || p.startsWith("/health/");
   }
 
+  /** The health probes themselves ({@code /health}, {@code /health/live}, {@code /health/ready}): never rate-limited. */
+  static boolean probe(String p) {
+    return p.equals("/health") || p.equals("/health/live") || p.equals("/health/ready");
+  }
+
   /**
    * Takes a health probe that carries a body and hands it to {@code route} once the body has been read and dropped;
    * false (nothing done) for any other request. A probe is answered at once, so its answer used to go out before its

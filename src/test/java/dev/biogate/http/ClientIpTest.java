@@ -84,14 +84,14 @@ class ClientIpTest extends HarnessTest {
 
   /**
    * Health probes are never limited (a balancer probing through the same proxy as the traffic must not see an
-   * instance as down because its clients used their burst), and only they: {@code /healthz} is limited like any path
-   * (it used to pass on the prefix alone, an unlimited path for anyone).
+   * instance as down because its clients used their burst), and only they: {@code /healthz} and {@code /health/foo}
+   * (a 404) are limited like any path (they used to pass on the prefix alone, unlimited paths for anyone).
    */
   @Test
   void healthProbesAreNeverLimitedAndNoOtherPathIs(VertxTestContext ctx) {
     String client = "203.0.113.50";
     List<String> paths = List.of("/v1/profiles/demo", "/v1/profiles/demo", "/health/live", "/health/ready", "/health",
-      "/health/live", "/health/ready", "/health", "/healthz", "/health-check", "/v1/profiles/demo");
+      "/health/live", "/health/ready", "/health", "/healthz", "/health-check", "/health/foo", "/v1/profiles/demo");
     gateway(false).compose(g -> {
       List<Integer> out = new ArrayList<>();
       Future<Void> chain = Future.succeededFuture();
@@ -103,7 +103,7 @@ class ClientIpTest extends HarnessTest {
       }
       return chain.map(out);
     }).onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
-      assertEquals(List.of(200, 200, 200, 200, 200, 200, 200, 200, 429, 429, 429), statuses, String.valueOf(paths));
+      assertEquals(List.of(200, 200, 200, 200, 200, 200, 200, 200, 429, 429, 429, 429), statuses, String.valueOf(paths));
       ctx.completeNow();
     })));
   }
