@@ -1,7 +1,6 @@
 package dev.biogate.analytics;
 
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
+import dev.biogate.http.KeyedCeiling;
 
 /**
  * How many analytics queries run at once on this instance: {@code max} in all, and one creator at most a
@@ -13,46 +12,27 @@ final class QuerySlots {
 
   static final int CREATOR_SHARE = 8;
 
-  private final int max;
-  private final int perCreator;
-  private final AtomicInteger running = new AtomicInteger();
-  /** Slots held per creator; an entry lives only while that creator has a query running. */
-  private final ConcurrentHashMap<String, Integer> byCreator = new ConcurrentHashMap<>();
+  private final KeyedCeiling slots;
 
   QuerySlots(int max) {
-    this.max = max;
-    this.perCreator = Math.max(1, max / CREATOR_SHARE);
+    this.slots = new KeyedCeiling(max, Math.max(1, max / CREATOR_SHARE));
   }
 
   /** Takes a slot for {@code creator}, or none and false when its share or every slot is taken. */
   boolean take(String creator) {
-    if (byCreator.merge(creator, 1, Integer::sum) > perCreator) {
-      giveBack(creator);
-      return false;
-    }
-    if (running.incrementAndGet() > max) {
-      running.decrementAndGet();
-      giveBack(creator);
-      return false;
-    }
-    return true;
+    return slots.reserve(creator, 1);
   }
 
   /** Gives back a slot {@link #take} gave {@code creator}. */
   void release(String creator) {
-    running.decrementAndGet();
-    giveBack(creator);
-  }
-
-  private void giveBack(String creator) {
-    byCreator.computeIfPresent(creator, (k, held) -> held <= 1 ? null : held - 1);
+    slots.release(creator, 1);
   }
 
   int perCreator() {
-    return perCreator;
+    return (int) slots.perKey();
   }
 
   int running() {
-    return running.get();
+    return (int) slots.used();
   }
 }

@@ -1,7 +1,6 @@
 package dev.biogate.webhook;
 
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import dev.biogate.http.KeyedCeiling;
 
 /**
  * The memory this instance gives to webhook bodies being received, shared by every event loop.
@@ -17,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * body. Without that, one address declaring full-size bodies and never sending them (128 connections, reconnecting
  * after each body deadline, no secret needed) kept every provider's deliveries answered 503 for as long as it went on.
  */
-final class BodyBudget {
+final class BodyBudget extends KeyedCeiling {
 
   /** The smallest default budget: 64 deliveries of the default 256 KiB, or thousands of typical ones. */
   static final long MIN_DEFAULT = 16L << 20;
@@ -25,20 +24,13 @@ final class BodyBudget {
   /** The part of the budget one client may hold: a sixteenth, so that it takes at least 16 addresses to fill it. */
   static final int CLIENT_SHARE = 16;
 
-  private final long capacity;
-  private final long perClient;
-  private final AtomicLong used = new AtomicLong();
-  /** Bytes held per client key; an entry lives only while that client has a reservation. */
-  private final ConcurrentHashMap<String, Long> byClient = new ConcurrentHashMap<>();
-
   BodyBudget(long capacity) {
     this(capacity, capacity);
   }
 
   /** {@code capacity} bytes in all, a client at most a {@link #CLIENT_SHARE}th of them but at least {@code largestBody}. */
   BodyBudget(long capacity, long largestBody) {
-    this.capacity = capacity;
-    this.perClient = Math.min(capacity, Math.max(largestBody, capacity / CLIENT_SHARE));
+    super(capacity, Math.min(capacity, Math.max(largestBody, capacity / CLIENT_SHARE)));
   }
 
   /** {@code configured} bytes, or when it is 0 an eighth of {@code maxHeap}, at least {@link #MIN_DEFAULT}. */
@@ -52,67 +44,13 @@ final class BodyBudget {
       largestBody);
   }
 
-  /** Whether {@code bytes} more would fit {@code client}'s share (when it has one) and the budget now; takes nothing. */
-  boolean fits(String client, long bytes) {
-    if (used.get() + bytes > capacity) {
-      return false;
-    }
-    return client == null || byClient.getOrDefault(client, 0L) + bytes <= perClient;
-  }
-
-  /** Takes {@code bytes} of the budget, or nothing and false when they do not fit. */
-  boolean reserve(long bytes) {
-    if (used.addAndGet(bytes) > capacity) {
-      used.addAndGet(-bytes);
-      return false;
-    }
-    return true;
-  }
-
-  void release(long bytes) {
-    used.addAndGet(-bytes);
-  }
-
-  /**
-   * Takes {@code bytes} for {@code client} (a client key; {@code null} for one held to no share), or nothing and
-   * false when they do not fit its share or the budget. Given back with {@link #release(String, long)}.
-   */
-  boolean reserve(String client, long bytes) {
-    if (client == null) {
-      return reserve(bytes);
-    }
-    if (byClient.merge(client, bytes, Long::sum) > perClient) {
-      releaseShare(client, bytes);
-      return false;
-    }
-    if (!reserve(bytes)) {
-      releaseShare(client, bytes);
-      return false;
-    }
-    return true;
-  }
-
-  void release(String client, long bytes) {
-    release(bytes);
-    if (client != null) {
-      releaseShare(client, bytes);
-    }
-  }
-
-  private void releaseShare(String client, long bytes) {
-    byClient.computeIfPresent(client, (k, held) -> held - bytes <= 0 ? null : held - bytes);
-  }
-
+  /** The bytes one client may hold. */
   long perClient() {
-    return perClient;
+    return perKey();
   }
 
   /** Clients holding a reservation now. */
   int clients() {
-    return byClient.size();
-  }
-
-  long capacity() {
-    return capacity;
+    return keys();
   }
 }

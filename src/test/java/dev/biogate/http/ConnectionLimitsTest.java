@@ -135,15 +135,7 @@ class ConnectionLimitsTest {
   @Test
   void newcomersOfAHeavyAddressLeaveRoomForOverlapToALightOne() {
     ConnectionLimits limits = new ConnectionLimits(4, 64, List.of(), false);
-    for (int i = 0; i < 4; i++) {
-      admitted(limits, "198.51.100.1");
-    }
-    int overlap = ConnectionLimits.overlap(4);
-    // No event loop runs here: every close an admission asks for stays pending, as under a flood of newcomers.
-    int heavyAdmitted = offered(limits, "198.51.100.1", overlap);
-    assertTrue(heavyAdmitted > 0 && heavyAdmitted < overlap, "the heavy address had part of the overlap: " + heavyAdmitted);
-    EmbeddedChannel light = admitted(limits, "203.0.113.9");
-    assertTrue(light.isOpen());
+    int heavyAdmitted = aHeavyAddressLeavesRoomForALightOne(limits);
     assertEquals(5 + heavyAdmitted, limits.open(), "counted while the ones they replace close");
   }
 
@@ -155,16 +147,25 @@ class ConnectionLimitsTest {
    */
   @Test
   void theManagementListenerLeavesRoomForOverlapToALightAddressToo() {
-    ConnectionLimits limits = ConnectionLimits.management(new dev.biogate.config.HttpOptions(new io.vertx.core.json.JsonObject()
-      .put("management", new io.vertx.core.json.JsonObject().put("maxConnections", 4))));
+    aHeavyAddressLeavesRoomForALightOne(ConnectionLimits.management(new dev.biogate.config.HttpOptions(
+      new io.vertx.core.json.JsonObject().put("management", new io.vertx.core.json.JsonObject().put("maxConnections", 4)))));
+  }
+
+  /**
+   * On a listener with a ceiling of 4, held by one address: that address's newcomers get part of the room for overlap
+   * and a light address's newcomer still gets in. Returns how many of the heavy address's newcomers were admitted.
+   */
+  private static int aHeavyAddressLeavesRoomForALightOne(ConnectionLimits limits) {
     for (int i = 0; i < 4; i++) {
       admitted(limits, "198.51.100.1");
     }
     int overlap = ConnectionLimits.overlap(4);
+    // No event loop runs here: every close an admission asks for stays pending, as under a flood of newcomers.
     int heavyAdmitted = offered(limits, "198.51.100.1", overlap);
     assertTrue(heavyAdmitted > 0 && heavyAdmitted < overlap, "the heavy address had part of the overlap: " + heavyAdmitted);
     EmbeddedChannel light = admitted(limits, "203.0.113.9");
     assertTrue(light.isOpen());
+    return heavyAdmitted;
   }
 
   /**
