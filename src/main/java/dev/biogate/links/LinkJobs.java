@@ -3,6 +3,7 @@ package dev.biogate.links;
 import dev.biogate.config.JobsOptions;
 import dev.biogate.crypto.Sha256;
 import dev.biogate.http.ApiException;
+import dev.biogate.http.JsonBodies;
 import dev.biogate.http.Usernames;
 import dev.biogate.ops.AdminHandler;
 import dev.biogate.redis.ReplicaWatch;
@@ -53,12 +54,24 @@ public final class LinkJobs {
   }
 
   public void mount(Router router) {
+    // Its own route, before the body's: vert.x-web lets no handler precede a BodyHandler on one route.
+    router.post("/admin/creators/:username/links/batch").handler(LinkJobs::jsonOnly);
     router.post("/admin/creators/:username/links/batch")
       .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
       .handler(this::submit);
     router.get("/admin/jobs/:id").handler(ctx -> AdminHandler.answer(ctx, () -> jobId(ctx.pathParam("id")),
       id -> store.describe(id).compose(v -> v == null
         ? Future.failedFuture(new ApiException(404, "not_found", "no job " + id)) : Future.succeededFuture(v))));
+  }
+
+  /** A batch is plain UTF-8 JSON: anything else is its {@code 415} before the body is read. */
+  private static void jsonOnly(RoutingContext ctx) {
+    ApiException refused = JsonBodies.refusal(ctx.request().headers(), "a link batch");
+    if (refused == null) {
+      ctx.next();
+    } else {
+      ctx.fail(refused);
+    }
   }
 
   private void submit(RoutingContext ctx) {

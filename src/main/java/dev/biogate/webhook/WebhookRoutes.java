@@ -6,6 +6,7 @@ import dev.biogate.http.ApiException;
 import dev.biogate.http.ClientAddress;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.HttpTokens;
+import dev.biogate.http.JsonBodies;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -14,7 +15,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.Router;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
@@ -173,11 +173,11 @@ public final class WebhookRoutes {
       ctx.fail(tooLarge);
       return;
     }
-    if (!isJson(req.getHeader(HttpHeaders.CONTENT_TYPE))) {
+    if (!JsonBodies.isJson(req.getHeader(HttpHeaders.CONTENT_TYPE))) {
       ctx.fail(NOT_JSON);
       return;
     }
-    if (encoded(req)) {
+    if (JsonBodies.encoded(req.headers())) {
       // The signature covers the bytes as sent and nothing is inflated here (no decompression bomb): a body in a
       // content coding is refused (RFC 9110 15.5.16) rather than verified and parsed as if it were plain JSON.
       ctx.fail(ENCODED);
@@ -247,23 +247,6 @@ public final class WebhookRoutes {
 
   private static ApiException refusal(Verdict verdict) {
     return verdict.outcome() == Verdict.Outcome.MISSING ? MISSING : verdict.outcome() == Verdict.Outcome.STALE ? STALE : INVALID;
-  }
-
-  /**
-   * Whether the body is declared in a content coding: any {@code Content-Encoding} line other than blank or
-   * {@code identity}. Lines of a list field are one list (RFC 9110 5.3): {@code identity} then {@code gzip} on two
-   * lines is gzip, which reading the first line alone let through.
-   */
-  static boolean encoded(HttpServerRequest req) {
-    if (!req.headers().contains(HttpHeaders.CONTENT_ENCODING)) {
-      return false;
-    }
-    for (String coding : req.headers().getAll(HttpHeaders.CONTENT_ENCODING)) {
-      if (!coding.isBlank() && !"identity".equalsIgnoreCase(coding.trim())) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private void receive(RoutingContext ctx, WebhookVerifier verifier, String provider, Buffer raw) {
@@ -400,26 +383,5 @@ public final class WebhookRoutes {
     } catch (NumberFormatException e) {
       return options.maxBodyBytes();
     }
-  }
-
-  /** {@code application/json}, optionally with {@code charset=utf-8}; any other charset is refused. */
-  static boolean isJson(String contentType) {
-    if (contentType == null) {
-      return false;
-    }
-    String[] parts = contentType.split(";");
-    if (!parts[0].trim().equalsIgnoreCase("application/json")) {
-      return false;
-    }
-    for (int i = 1; i < parts.length; i++) {
-      String p = parts[i].trim().toLowerCase(Locale.ROOT);
-      if (p.startsWith("charset=")) {
-        String cs = p.substring("charset=".length()).replace("\"", "");
-        if (!cs.equals("utf-8") && !cs.equals("utf8")) {
-          return false;
-        }
-      }
-    }
-    return true;
   }
 }

@@ -210,6 +210,44 @@ class LinkBatchJobTest extends HarnessTest {
   }
 
   /**
+   * A batch is a JSON body: one sent as another type, or with a content coding, is refused with {@code 415} and no job
+   * is created (a batch sent as {@code text/plain} was accepted, an attack pass).
+   */
+  @Test
+  void aBatchThatIsNotJsonIsRefusedWith415AndCreatesNoJob(VertxTestContext ctx) {
+    Buffer ops = new JsonArray().add(new JsonObject().put("op", "delete").put("link_id", "c-1")).toBuffer();
+    h.gateway(config()).compose(g -> Future.all(java.util.List.of(
+      typed(g, "text/plain", null, ops),
+      typed(g, null, null, ops),
+      typed(g, "application/json; charset=latin1", null, ops),
+      typed(g, "application/json", "gzip", ops),
+      typed(g, "application/x-www-form-urlencoded", null, ops)))
+      .compose(all -> h.redis(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.KEYS).arg("bg:job*"))
+        .map(keys -> java.util.Map.entry(all, keys))))
+      .onComplete(ctx.succeeding(res -> ctx.verify(() -> {
+        for (int i = 0; i < res.getKey().size(); i++) {
+          HttpResponse<Buffer> r = res.getKey().resultAt(i);
+          assertEquals(415, r.statusCode(), i + ": " + r.bodyAsString());
+          assertEquals("unsupported_media_type", r.bodyAsJsonObject().getString("error"), i + ": " + r.bodyAsString());
+        }
+        assertEquals(0, res.getValue().size(), "job keys: " + res.getValue());
+        ctx.completeNow();
+      })));
+  }
+
+  private Future<HttpResponse<Buffer>> typed(Gateway g, String contentType, String encoding, Buffer body) {
+    io.vertx.ext.web.client.HttpRequest<Buffer> post = h.http.post(g.managementPort(), "127.0.0.1",
+      "/admin/creators/campaign/links/batch").putHeader("Authorization", "Bearer " + Deliveries.ADMIN_TOKEN);
+    if (contentType != null) {
+      post.putHeader("Content-Type", contentType);
+    }
+    if (encoding != null) {
+      post.putHeader("Content-Encoding", encoding);
+    }
+    return post.sendBuffer(body);
+  }
+
+  /**
    * A URL the profile would not serve is refused with the batch, not stored: a lone surrogate (sent as a JSON escape)
    * was accepted and applied as {@code ?} in its place (an attack pass), and a port that cannot exist was taken.
    */
