@@ -13,6 +13,7 @@ import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -205,6 +206,41 @@ class LinkBatchJobTest extends HarnessTest {
         assertEquals(404, all.<HttpResponse<Buffer>>resultAt(11).statusCode());
         assertEquals(400, all.<HttpResponse<Buffer>>resultAt(12).statusCode());
         assertEquals(401, all.<HttpResponse<Buffer>>resultAt(13).statusCode());
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * At most 100 jobs are unfinished at once in a deployment: the 101st is {@code 503 too_many_jobs} with
+   * {@code Retry-After: 30}, nothing written, and a batch is taken again once one has left the active set. The
+   * active set is filled directly (no runner scans it meanwhile: {@code pollMs} is ten minutes).
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void theHundredAndFirstUnfinishedJobIs503UntilOneLeaves(VertxTestContext ctx) {
+    JsonObject slow = config().put("jobs", new JsonObject().put("pollMs", 600_000).put("leaseMs", 2_000));
+    io.vertx.redis.client.Request fill = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SADD)
+      .arg(dev.biogate.redis.RedisKeys.JOBS_ACTIVE);
+    for (int i = 0; i < 100; i++) {
+      fill.arg(String.format("%032x", i));
+    }
+    JsonArray ops = new JsonArray().add(new JsonObject().put("op", "delete").put("link_id", "c-1"));
+    h.gateway(slow).compose(g -> h.redis(fill)
+      .compose(v -> submit(g, "campaign", ops))
+      .compose(refused -> h.redis(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SCARD)
+          .arg(dev.biogate.redis.RedisKeys.JOBS_ACTIVE))
+        .compose(n -> h.redis(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SREM)
+          .arg(dev.biogate.redis.RedisKeys.JOBS_ACTIVE).arg(String.format("%032x", 0)))
+          .compose(v -> submit(g, "campaign", ops))
+          .map(accepted -> List.of(refused, n, accepted)))))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        HttpResponse<Buffer> refused = (HttpResponse<Buffer>) all.get(0);
+        assertEquals(503, refused.statusCode(), refused.bodyAsString());
+        assertEquals("too_many_jobs", refused.bodyAsJsonObject().getString("error"));
+        assertEquals("30", refused.getHeader("Retry-After"));
+        assertEquals(100, ((io.vertx.redis.client.Response) all.get(1)).toInteger(), "nothing written for the refused batch");
+        HttpResponse<Buffer> accepted = (HttpResponse<Buffer>) all.get(2);
+        assertEquals(202, accepted.statusCode(), accepted.bodyAsString());
         ctx.completeNow();
       })));
   }
