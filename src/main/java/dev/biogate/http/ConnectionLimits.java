@@ -38,17 +38,18 @@ import java.util.concurrent.atomic.LongAdder;
  * that has waited longest for its next request among {@link #SAMPLE} sampled ones, which is closed (as nginx and
  * HAProxy do with idle keep-alive connections under pressure). Four addresses, each holding its 1,024 connections
  * idle after one request, kept every other client out for as long as they sent a request every two minutes. When no
- * sampled connection is idle, the one whose request head has been arriving longest goes, if for over a second (a
- * trickle: 2,560 connections sending a head byte a second kept every other client out but at the header deadlines).
+ * sampled connection is idle, the one whose request (its head, then its body) has been arriving longest goes, if for
+ * over a second (a trickle: 2,560 connections sending a head byte a second kept every other client out but at the
+ * header deadlines; 2,850 heads declaring bodies that never came, from 3 addresses, did so for the body deadline).
  * A newcomer never closes a connection of an address holding fewer of the listener's connections than its own
  * (counting itself): a flood's newcomers take each other's places, not those of a client reading over one keep-alive
  * connection. And a newcomer from an address holding few connections first takes the place of a connection of the
- * sampled address holding the most (at least {@link #HEAVY} and twice the newcomer's), idle or with a head still
+ * sampled address holding the most (at least {@link #HEAVY} and twice the newcomer's), idle or with a request still
  * arriving however young (answered 503): sixty addresses of fifty trickling connections each, opened again as soon as
  * they were closed or refused, kept most places younger than a second; half the reads of a client opening a
  * connection each time were refused, and a client reading over one keep-alive connection saw it closed again and again.
- * Only when every sampled connection is in a request whose head has been read (or a head younger than a second, of an
- * address not that much heavier) is the new one refused.
+ * Only when every sampled connection is in a request read whole and not yet answered (or one arriving for less than
+ * a second, of an address not that much heavier) is the new one refused.
  * <p>
  * A TLS connection counts from the moment it is accepted ({@link #accept}, through {@link TlsAdmission}), not from the
  * end of its handshake: connections that never began one used to be counted nowhere. One over a ceiling then is closed
@@ -92,10 +93,11 @@ public final class ConnectionLimits {
   /** Connections sampled for the one idle longest when the listener is full. */
   static final int SAMPLE = 32;
   /**
-   * A request head still arriving after this long may be closed for a newcomer at the listener's ceiling: a client
-   * sends its head at once (one packet as a rule), and one that trickles it byte by byte holds a place doing nothing.
+   * A request still arriving after this long may be closed for a newcomer at the listener's ceiling: a client sends its
+   * head at once (one packet as a rule) and its body right after, and one that trickles either, or stalls, holds a place
+   * doing nothing.
    */
-  static final long SLOW_HEAD_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+  static final long SLOW_ARRIVAL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
   /**
    * An address holding at least this many connections (and twice as many as a newcomer's) may lose a young head for
    * the newcomer at the listener's ceiling.
@@ -285,12 +287,12 @@ public final class ConnectionLimits {
    * Closes a connection for a newcomer ({@code itself}, read by that decoder if any) among {@link #SAMPLE} slots
    * sampled, never one of an address holding fewer connections than {@code newcomer}'s (counting the newcomer). First
    * a connection of a <em>heavy</em> address (holding at least {@link #HEAVY}, and twice as many as the newcomer's),
-   * of the heaviest one sampled: idle, or else its head still arriving, however young (answered 503). Else the one idle
-   * longest; else the TLS connection whose handshake has gone on longest, or the one whose request head has been
-   * arriving longest, if for over {@link #SLOW_HEAD_NANOS} (answered 408). False when none is found.
+   * of the heaviest one sampled: idle, or else its request (head or body) still arriving, however young (answered 503).
+   * Else the one idle longest; else the TLS connection whose handshake has gone on longest, or the one whose request
+   * has been arriving longest, if for over {@link #SLOW_ARRIVAL_NANOS} (answered 408). False when none is found.
    * <p>
    * A connection that is no longer what it was sampled as when its event loop comes to close it (a request began, or
-   * its head was read whole) stays, and another is looked for, up to {@code tries} in all: else the newcomer admitted
+   * it was read whole) stays, and another is looked for, up to {@code tries} in all: else the newcomer admitted
    * in its place would stay over the ceiling, and enough such misses (a flood of connections sending their first byte
    * right after opening) used up the room for overlap, so that every newcomer was refused from then on.
    */
@@ -316,16 +318,16 @@ public final class ConnectionLimits {
         continue; // never a lighter address's place
       }
       long idle = d.idleSince();
-      long head = d.headSince();
+      long arriving = d.arrivingSince();
       oldest.consider(d, idle);
-      slowest.consider(d, head);
-      if (client != null && holds >= heavy && (idle != 0 || head != 0) && holds >= heaviestHolds) {
+      slowest.consider(d, arriving);
+      if (client != null && holds >= heavy && (idle != 0 || arriving != 0) && holds >= heaviestHolds) {
         if (holds > heaviestHolds) {
           heaviest.clear();
           heaviestHolds = holds;
         }
-        // Of the heaviest address: an idle connection before a head, the longest waiting of either.
-        heaviest.consider(d, idle != 0 ? idle : head, idle != 0);
+        // Of the heaviest address: an idle connection before a request arriving, the longest waiting of either.
+        heaviest.consider(d, idle != 0 ? idle : arriving, idle != 0);
       }
     }
     Runnable missed = () -> {
@@ -338,15 +340,15 @@ public final class ConnectionLimits {
       if (heaviest.idle) {
         heaviest.d.closeIfIdle(missed);
       } else {
-        heaviest.d.closeIfHeadOfHeavyClient(heaviest.since, missed);
+        heaviest.d.closeIfRequestOfHeavyClient(heaviest.since, missed);
       }
     } else if (oldest.d != null) {
       oldest.d.closeIfIdle(missed);
     } else if (!closeSlowHandshake()) {
-      if (slowest.d == null || System.nanoTime() - slowest.since <= SLOW_HEAD_NANOS) {
+      if (slowest.d == null || System.nanoTime() - slowest.since <= SLOW_ARRIVAL_NANOS) {
         return false;
       }
-      slowest.d.closeIfSlowHead(slowest.since, missed);
+      slowest.d.closeIfSlowRequest(slowest.since, missed);
     }
     evicted.increment();
     return true;
@@ -381,12 +383,12 @@ public final class ConnectionLimits {
     }
   }
 
-  /** Closes the TLS connection whose handshake has gone on longest, if for over {@link #SLOW_HEAD_NANOS}. */
+  /** Closes the TLS connection whose handshake has gone on longest, if for over {@link #SLOW_ARRIVAL_NANOS}. */
   private boolean closeSlowHandshake() {
     long now = System.nanoTime();
     for (Admitted head; (head = handshaking.peek()) != null; ) {
       long since = head.handshakeSince.get();
-      if (since != 0 && now - since <= SLOW_HEAD_NANOS) {
+      if (since != 0 && now - since <= SLOW_ARRIVAL_NANOS) {
         return false;
       }
       handshaking.remove(head);

@@ -125,16 +125,18 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   /** Release writes and acquire reads of {@link #idleSince}: no fence on the event loop's per-request writes. */
   private static final VarHandle IDLE_SINCE;
   /**
-   * Since when ({@code System.nanoTime()}) the head of a request that arrived on a waiting connection has been
-   * arriving, or 0 once it is read whole (or none is). Published like {@link #idleSince}, for {@link ConnectionLimits}:
-   * a head still arriving a second later is a trickle, and may be closed for a newcomer.
+   * Since when ({@code System.nanoTime()}) the request being read has been arriving, its head and then its body, or 0
+   * once it is read whole (or none is): from its first byte on a waiting connection, else from the first read that
+   * left it incomplete. Published like {@link #idleSince}, for {@link ConnectionLimits}: a request still arriving a
+   * second later is a trickle or a stall, and may be closed for a newcomer. A request read whole in one read (a GET
+   * in one packet) never sets it.
    */
-  private long headSince;
-  private static final VarHandle HEAD_SINCE;
+  private long arrivingSince;
+  private static final VarHandle ARRIVING_SINCE;
 
   static {
     try {
-      HEAD_SINCE = MethodHandles.lookup().findVarHandle(StrictHttpDecoder.class, "headSince", long.class);
+      ARRIVING_SINCE = MethodHandles.lookup().findVarHandle(StrictHttpDecoder.class, "arrivingSince", long.class);
       IDLE_SINCE = MethodHandles.lookup().findVarHandle(StrictHttpDecoder.class, "idleSince", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
@@ -349,7 +351,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         IDLE_SINCE.setRelease(this, 0L);
         if (!inBody) {
           long now = System.nanoTime();
-          HEAD_SINCE.setRelease(this, now == 0 ? 1 : now);
+          ARRIVING_SINCE.setRelease(this, now == 0 ? 1 : now);
         }
       }
     }
@@ -388,9 +390,6 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
           }
           requestIds[(int) (requests % requestIds.length)] = current.requestId;
         }
-        if (headSince != 0) {
-          HEAD_SINCE.setRelease(this, 0L);
-        }
         requests++;
         inBody = true;
         inHead = false;
@@ -413,10 +412,23 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         inBody = false;
         chunked = false;
         inTrailer = false;
+        arrived();
       }
+    }
+    if (inBody && arrivingSince == 0) {
+      // A body still to come: it has been arriving since now (a head on a waiting connection, since its first byte).
+      long now = System.nanoTime();
+      ARRIVING_SINCE.setRelease(this, now == 0 ? 1 : now);
     }
     if (!inBody && deadlineNanos == 0 && buffer.isReadable()) {
       deadline(ctx, headerTimeoutMs);
+    }
+  }
+
+  /** The request being read has arrived whole (or is refused): it no longer holds a place a newcomer may take. */
+  private void arrived() {
+    if (arrivingSince != 0) {
+      ARRIVING_SINCE.setRelease(this, 0L);
     }
   }
 
@@ -426,6 +438,7 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     refuse(ctx, answer);
     inBody = false;
     inTrailer = false;
+    arrived();
   }
 
   /**
@@ -623,38 +636,43 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     return (long) IDLE_SINCE.getAcquire(this);
   }
 
-  /** Since when the head being read has been arriving ({@link #headSince}), or 0 (from any thread). */
-  long headSince() {
-    return (long) HEAD_SINCE.getAcquire(this);
+  /** Since when the request being read has been arriving ({@link #arrivingSince}), or 0 (from any thread). */
+  long arrivingSince() {
+    return (long) ARRIVING_SINCE.getAcquire(this);
   }
 
   /**
-   * Answers 408 and closes the connection if the head that has been arriving since {@code since} is still not read
-   * whole (from any thread): room for a newcomer when the listener is full of connections that trickle their heads.
+   * Answers 408 and closes the connection if the request that has been arriving since {@code since} (its head or its
+   * body) is still not read whole (from any thread): room for a newcomer when the listener is full of connections
+   * that trickle their heads or stall their bodies.
    */
-  void closeIfSlowHead(long since, Runnable missed) {
-    closeIfHead(since, TIMEOUT, missed);
+  void closeIfSlowRequest(long since, Runnable missed) {
+    closeIfArriving(since, TIMEOUT, missed);
   }
 
   /**
-   * Answers 503 {@code too_many_connections} and closes the connection if the head that has been arriving since
+   * Answers 503 {@code too_many_connections} and closes the connection if the request that has been arriving since
    * {@code since} is still not read whole (from any thread): its address holds many of the listener's places, and a
    * client holding few needs one.
    */
-  void closeIfHeadOfHeavyClient(long since, Runnable missed) {
-    closeIfHead(since, TOO_MANY_CONNECTIONS, missed);
+  void closeIfRequestOfHeavyClient(long since, Runnable missed) {
+    closeIfArriving(since, TOO_MANY_CONNECTIONS, missed);
   }
 
-  /** Runs {@code missed} (on the event loop) when the head was read whole meanwhile and the connection stays. */
-  private void closeIfHead(long since, byte[] answer, Runnable missed) {
+  /**
+   * Runs {@code missed} (on the event loop) when the request was read whole meanwhile and the connection stays. A
+   * request in its body has been handed on: its handler learns of the close as of any connection lost mid-body (and
+   * gives back what it holds, such as its share of the webhook body budget).
+   */
+  private void closeIfArriving(long since, byte[] answer, Runnable missed) {
     ChannelHandlerContext c = ctx;
     if (c == null) {
       missed.run();
       return;
     }
     c.executor().execute(() -> {
-      if (headSince == since && !inBody && !discarding && answers == requests && !answering) {
-        HEAD_SINCE.setRelease(this, 0L);
+      if (arrivingSince == since && !discarding && (inBody || answers == requests && !answering)) {
+        ARRIVING_SINCE.setRelease(this, 0L);
         deadlineNanos = 0;
         refuse(c, answer);
       } else {

@@ -33,6 +33,9 @@ class ConnectionFloodTest extends HarnessTest {
   private static final String LIVE = "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   /** A request head that never ends (its sender trickles it, or stalls). */
   private static final String PARTIAL = "GET /health/live HTTP/1.1\r\nHo";
+  /** A webhook head (no secret needed to send one) declaring a body of which one byte comes. */
+  private static final String STALLED_BODY = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE
+    + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{";
   private final List<NetSocket> held = new ArrayList<>();
   /**
    * The clients, one per local address, kept until the test ends: Vert.x closes a client it finds unreachable after a
@@ -86,16 +89,11 @@ class ConnectionFloodTest extends HarnessTest {
 
   /**
    * The listener's ceiling counts every client; the management port has a budget of its own and stays reachable. The
-   * held connections are in a request (its body awaited: the gateway's 100 Continue says it has read the head); idle
-   * ones would be closed for the newcomer.
+   * held connections are in a request ({@link #holdInRequests}); idle ones would be closed for the newcomer.
    */
   @Test
   void theListenerCeilingKeepsTheManagementPortReachable(Vertx vertx, VertxTestContext ctx) {
-    String awaitingBody = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + dev.biogate.support.RawHttp.FORGED_LINKTREE_SIGNATURE
-      + "Content-Type: application/json\r\n"
-      + "Content-Length: 10\r\nExpect: 100-continue\r\n\r\n";
-    holdAnswered(vertx, 8, "127.0.0.1", awaitingBody, "HTTP/1.1 100")
-      .compose(v -> holdAnswered(vertx, 4, "127.0.0.2", awaitingBody, "HTTP/1.1 100"))
+    holdInRequests(vertx)
       .compose(v -> refused(vertx, "127.0.0.3", g.port()))
       .compose(r -> exchangeFrom(vertx, "127.0.0.1", g.managementPort(),
         "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
@@ -108,16 +106,12 @@ class ConnectionFloodTest extends HarnessTest {
   /**
    * README: a newcomer "over the listener's [ceiling] when every sampled connection is in a request, gets
    * 503 too_many_connections with Retry-After: 1 and is closed". The listener's 12 places are held by two addresses
-   * (8, the per-client ceiling, and 4), each connection in a request (its body awaited after a 100 Continue), so
-   * none can be evicted; a third address is refused on the listener's ceiling, not its own.
+   * ({@link #holdInRequests}), so none can be evicted; a third address is refused on the listener's ceiling, not its
+   * own.
    */
   @Test
   void aNewcomerOverTheListenersCeilingWhenEveryConnectionIsInARequestGets503(Vertx vertx, VertxTestContext ctx) {
-    String awaitingBody = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE
-      + "Content-Type: application/json\r\n"
-      + "Content-Length: 10\r\nExpect: 100-continue\r\n\r\n";
-    holdAnswered(vertx, 8, "127.0.0.1", awaitingBody, "HTTP/1.1 100")
-      .compose(v -> holdAnswered(vertx, 4, "127.0.0.2", awaitingBody, "HTTP/1.1 100"))
+    holdInRequests(vertx)
       .compose(v -> refused(vertx, "127.0.0.3", g.port()))
       .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
         assertEquals(503, r.status(), r.toString());
@@ -127,6 +121,20 @@ class ConnectionFloodTest extends HarnessTest {
         assertEquals(0, held.stream().filter(closed::contains).count(), "no connection in a request was closed for it");
         ctx.completeNow();
       })));
+  }
+
+  /**
+   * Fills the listener's 12 places from two addresses (8, the per-client ceiling, and 4) with connections in a
+   * request read whole and not answered yet: profile reads waiting on an upstream slowed to 9 s. A connection whose
+   * body is awaited no longer serves: it gives way to a newcomer ({@link #atTheListenersCeilingABodyThatDoesNotArriveMakesRoomForANewClient}).
+   */
+  private Future<Void> holdInRequests(Vertx vertx) {
+    String waiting = "GET /v1/profiles/demo HTTP/1.1\r\nHost: x\r\n\r\n";
+    return h.fault(new JsonObject().put("mode", "slow").put("latency_ms", 9_000))
+      .compose(v -> nothingOpen(vertx))
+      .compose(v -> holdPartial(vertx, g.port(), 8, "127.0.0.1", waiting))
+      .compose(v -> holdPartial(vertx, g.port(), 4, "127.0.0.2", waiting))
+      .compose(v -> admitted(vertx, 12));
   }
 
   /**
@@ -199,6 +207,84 @@ class ConnectionFloodTest extends HarnessTest {
   }
 
   /**
+   * At the listener's ceiling a connection whose request body does not arrive makes room for a newcomer as a head
+   * still arriving does: a heavy address's at once (503), however young. Found with raw sockets: 3 addresses holding
+   * 950 connections each, every one a webhook head (no secret needed) declaring a body that never came, kept 141 of
+   * 149 reads of another client refused with a 503, liveness probes too: a connection in its body was never closed for
+   * anyone, and held its place for the 30-s body deadline.
+   */
+  @Test
+  void atTheListenersCeilingABodyThatDoesNotArriveMakesRoomForANewClient(Vertx vertx, VertxTestContext ctx) {
+    nothingOpen(vertx)
+      .compose(v -> holdPartial(vertx, g.port(), 8, "127.0.0.1", STALLED_BODY))
+      .compose(v -> holdPartial(vertx, g.port(), 4, "127.0.0.2", STALLED_BODY))
+      .compose(v -> admitted(vertx, 12))
+      .compose(v -> exchangeFrom(vertx, "127.0.0.3", g.port(), LIVE))
+      .compose(rs -> {
+        ctx.verify(() -> assertEquals(200, rs.isEmpty() ? 0 : rs.get(0).status(), "the newcomer served at once: " + rs));
+        return Eventually.until(vertx, () -> Future.succeededFuture(!closed.isEmpty()), 5_000, "a stalled body closed for it");
+      })
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        closed.forEach(so -> assertEquals("127.0.0.1", from.get(so), "only the heaviest address gives way"));
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * At the listener's ceiling, when no address is heavy enough to give way, a body that has been awaited for over a
+   * second goes (408) as a trickled head does: four addresses of three stalled bodies each kept every newcomer out.
+   */
+  @Test
+  void atTheListenersCeilingABodyAwaitedForOverASecondMakesRoomForANewClient(Vertx vertx, VertxTestContext ctx) {
+    nothingOpen(vertx)
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.1", STALLED_BODY))
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.2", STALLED_BODY))
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.4", STALLED_BODY))
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.5", STALLED_BODY))
+      .compose(v -> admitted(vertx, 12))
+      .compose(v -> Eventually.until(vertx, () -> exchangeFrom(vertx, "127.0.0.3", g.port(), LIVE)
+        .map(rs -> rs.size() == 1 && rs.get(0).status() == 200), 5_000, "a newcomer served while the bodies stall"))
+      .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(timedOut.size() >= 1), 5_000,
+        "a stalled body answered 408 and closed for it"))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * One address cannot hold the management listener with health probes whose bodies never come: found with raw
+   * sockets, 300 connections of {@code GET /health} declaring a 1-GB body kept 167 of 169 probes refused (a probe's
+   * body is read before its answer, and a connection in its body was never closed for anyone). A probe declaring a
+   * body larger than a probe needs is answered at once and its connection closed, its body unread; one with a small
+   * body that stalls gives way to a newcomer at the ceiling.
+   */
+  @Test
+  void probesWhoseBodiesNeverComeDoNotHoldTheManagementListener(Vertx vertx, VertxTestContext ctx) {
+    String huge = "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n";
+    String small = "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{";
+    exchangeFrom(vertx, "127.0.0.1", g.managementPort(), huge)
+      .compose(rs -> {
+        ctx.verify(() -> {
+          assertEquals(1, rs.size(), rs.toString());
+          assertEquals(200, rs.get(0).status(), rs.toString());
+          assertEquals("close", rs.get(0).header("Connection"), "closed at once, its body unread: " + rs);
+        });
+        return exchangeFrom(vertx, "127.0.0.1", g.managementPort(),
+          "GET /health/live HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + "x".repeat(2048));
+      })
+      .compose(rs -> {
+        ctx.verify(() -> {
+          assertEquals(1, rs.size(), rs.toString());
+          assertEquals(200, rs.get(0).status(), rs.toString());
+          assertEquals("close", rs.get(0).header("Connection"), "a chunked body past 1 KiB is not read on: " + rs);
+        });
+        return holdPartial(vertx, g.managementPort(), 10, "127.0.0.1", small);
+      })
+      .compose(v -> Eventually.until(vertx, () -> exchangeFrom(vertx, "127.0.0.2", g.managementPort(),
+          "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .map(rs -> rs.size() == 1 && rs.get(0).status() == 200), 5_000, "a probe served on the management port"))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
    * A newcomer never closes a connection of an address holding fewer connections than its own: a client reading over
    * one keep-alive connection keeps it while a heavy address's newcomers take the places of that address's own
    * trickled heads. Found with raw sockets: during a flood of trickled heads the idle connections went first, so a
@@ -256,7 +342,10 @@ class ConnectionFloodTest extends HarnessTest {
     });
   }
 
-  /** Opens {@code n} connections from {@code localAddress}, each sending {@code partial}: a head that never ends. */
+  /**
+   * Opens {@code n} connections from {@code localAddress}, each sending {@code partial} (a head that never ends, a body
+   * that stalls, or a request left waiting on the upstream), each watched for a 408.
+   */
   private Future<Void> holdPartial(Vertx vertx, int port, int n, String localAddress, String partial) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < n; i++) {
