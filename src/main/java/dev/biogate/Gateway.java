@@ -365,6 +365,7 @@ public final class Gateway {
     GatewayMetrics.bindAdmission(registry, usage, upstream.admission());
     BuildInfo.bind(registry);
     GatewayMetrics.bindWebhooks(registry, deliveries);
+    GatewayMetrics.bindWebhookBodies(registry, webhookRoutes);
     GatewayMetrics.bindEvents(registry, eventStats);
     GatewayMetrics.bindAnalytics(registry, recorder, counter, klaviyo);
     GatewayMetrics.bindAnalyticsQueries(registry, analyticsApi);

@@ -76,6 +76,11 @@ public class KeyedCeiling {
     return capacity;
   }
 
+  /** What {@code key} holds now. */
+  public long held(String key) {
+    return byKey.getOrDefault(key, 0L);
+  }
+
   /** What one key may hold at most. */
   public long perKey() {
     return perKey;

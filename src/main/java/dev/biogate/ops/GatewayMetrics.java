@@ -7,6 +7,7 @@ import dev.biogate.stream.StreamStats;
 import dev.biogate.sink.KlaviyoSink;
 import dev.biogate.sink.SinkStats;
 import dev.biogate.profile.CacheStats;
+import dev.biogate.webhook.WebhookRoutes;
 import dev.biogate.webhook.WebhookStats;
 import dev.biogate.profile.ProfileCache;
 import dev.biogate.profile.ProfileSanitizer;
@@ -103,6 +104,16 @@ public final class GatewayMetrics {
           .tags("provider", provider, "result", result).description("Webhook deliveries by how they were answered").register(r);
       }
     }
+  }
+
+  /** The webhook body budget: bytes held by bodies arriving, the budget, and bodies taken back for others. */
+  public static void bindWebhookBodies(MeterRegistry r, WebhookRoutes routes) {
+    Gauge.builder("biogate.webhook.bodies.held", routes, WebhookRoutes::bodyBytesHeld).baseUnit("bytes")
+      .description("Bytes of webhook bodies held while they arrive").register(r);
+    Gauge.builder("biogate.webhook.bodies.budget", routes, WebhookRoutes::bodyBudget).baseUnit("bytes")
+      .description("Bytes of webhook bodies held at most at once (webhooks.maxBufferedBytes)").register(r);
+    FunctionCounter.builder("biogate.webhook.bodies.evicted", routes, WebhookRoutes::bodiesEvicted)
+      .description("Webhook bodies arriving for over a second refused (503) to make room for other deliveries").register(r);
   }
 
   /** Event handling on this instance. */

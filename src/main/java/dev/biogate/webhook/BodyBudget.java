@@ -2,6 +2,11 @@ package dev.biogate.webhook;
 
 import dev.biogate.http.KeyedCeiling;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
 /**
  * The memory this instance gives to webhook bodies being received, shared by every event loop.
  * <p>
@@ -15,6 +20,12 @@ import dev.biogate.http.KeyedCeiling;
  * One client may hold at most a share of it: {@link #CLIENT_SHARE} of the budget, and never less than one largest
  * body. Without that, one address declaring full-size bodies and never sending them (128 connections, reconnecting
  * after each body deadline, no secret needed) kept every provider's deliveries answered 503 for as long as it went on.
+ * <p>
+ * A body arriving for over {@link #SLOW_NANOS} gives way to a delivery that needs its room ({@link #makeRoom}): that
+ * of the client holding the most (never one holding less than the newcomer's client), the one arriving longest. A
+ * provider sends its body with its head, or right after; one still arriving a second later is a stall or a trickle.
+ * Without this, bodies were held until the body deadline whatever their progress: 24 addresses sending half a largest
+ * body each and stalling, again after every deadline, kept 86 of 115 signed deliveries refused, with no secret.
  */
 final class BodyBudget extends KeyedCeiling {
 
@@ -23,6 +34,17 @@ final class BodyBudget extends KeyedCeiling {
 
   /** The part of the budget one client may hold: a sixteenth, so that it takes at least 16 addresses to fill it. */
   static final int CLIENT_SHARE = 16;
+
+  /** A body arriving for longer may be taken back for a delivery that needs its room. */
+  static final long SLOW_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** Bodies taken back at most for one delivery: the room one largest body needs, several bodies' worth. */
+  static final int MAX_EVICTIONS = 8;
+  /** Bodies looked at, at most, for each one taken back (a scan of the bodies being received, bounded). */
+  static final int SCAN = 4096;
+
+  /** The bodies being received now, on every event loop. */
+  private final Set<IncomingBody> arriving = ConcurrentHashMap.newKeySet();
+  private final LongAdder evictions = new LongAdder();
 
   BodyBudget(long capacity) {
     this(capacity, capacity);
@@ -42,6 +64,61 @@ final class BodyBudget extends KeyedCeiling {
   static BodyBudget of(long configured, long maxHeap, long largestBody) {
     return new BodyBudget(configured > 0 ? configured : Math.max(MIN_DEFAULT, maxHeap == Long.MAX_VALUE ? 1L << 30 : maxHeap / 8),
       largestBody);
+  }
+
+  void track(IncomingBody body) {
+    arriving.add(body);
+  }
+
+  void untrack(IncomingBody body) {
+    arriving.remove(body);
+  }
+
+  /**
+   * Takes back bodies arriving for over {@link #SLOW_NANOS} until {@code needed} more fits for {@code client}: only
+   * when the budget, not the client's own share, stands in the way; a body of a client holding less than
+   * {@code client} never goes; {@code self} (the body asking, if any) never goes. True when it now fits.
+   */
+  boolean makeRoom(String client, long needed, IncomingBody self) {
+    long mine = client == null ? 0 : held(client);
+    if (mine + needed > perKey()) {
+      return false;
+    }
+    long now = System.nanoTime();
+    for (int taken = 0; taken < MAX_EVICTIONS && used() + needed > capacity(); taken++) {
+      IncomingBody victim = null;
+      long victimHolds = -1;
+      int seen = 0;
+      for (IncomingBody b : arriving) {
+        if (++seen > SCAN) {
+          break;
+        }
+        long charged = b.charged();
+        if (b == self || charged == 0 || now - b.since() <= SLOW_NANOS) {
+          continue;
+        }
+        long holds = b.client() == null ? charged : held(b.client());
+        if (holds < mine) {
+          continue;
+        }
+        if (holds > victimHolds || holds == victimHolds && b.since() - victim.since() < 0) {
+          victim = b;
+          victimHolds = holds;
+        }
+      }
+      if (victim == null) {
+        break;
+      }
+      if (victim.evict()) {
+        evictions.increment();
+      }
+    }
+    return fits(client, needed);
+  }
+
+  /** Bodies taken back for deliveries that needed their room, since start. */
+  long evictions() {
+    return evictions.sum();
   }
 
   /** The bytes one client may hold. */

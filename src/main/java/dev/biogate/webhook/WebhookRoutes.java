@@ -93,6 +93,21 @@ public final class WebhookRoutes {
       new KlaviyoIngest(redis, options, clock, replicas, queued, refusals), refusals, clock, stats, clients, exemptLoopback);
   }
 
+  /** Bytes of webhook bodies held now, while they arrive (the body budget's use). */
+  public long bodyBytesHeld() {
+    return bodies.used();
+  }
+
+  /** The body budget: bytes of webhook bodies held at most at once ({@code webhooks.maxBufferedBytes}). */
+  public long bodyBudget() {
+    return bodies.capacity();
+  }
+
+  /** Bodies arriving for over a second taken back for deliveries that needed their room, since start. */
+  public long bodiesEvicted() {
+    return bodies.evictions();
+  }
+
   /**
    * How many webhook shards refused their last write with none accepted since (see {@link ShardRefusals}): their
    * deliveries are being answered 503.
@@ -198,7 +213,8 @@ public final class WebhookRoutes {
     // Refused now if the declared body could not fit what the client and everyone hold at this moment; nothing is
     // taken until bytes arrive (a declared length used to be taken whole from the head on, so stalled heads from 16
     // addresses held the budget with no secret).
-    if (!bodies.fits(client, length != null ? declared(length) : 0)) {
+    long declared = length != null ? declared(length) : 0;
+    if (!bodies.fits(client, declared) && !bodies.makeRoom(client, declared, null)) {
       ctx.fail(BUSY);
       return;
     }
@@ -224,6 +240,14 @@ public final class WebhookRoutes {
     HttpServerRequest req = ctx.request();
     IncomingBody body = new IncomingBody(bodies, client, options.maxBodyBytes());
     boolean[] done = {false};
+    io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
+    // Taken back for a delivery that needed its room (from any event loop): refused as a body that found none.
+    body.onEvicted(() -> context.runOnContext(v -> {
+      if (!done[0]) {
+        done[0] = true;
+        ctx.fail(BUSY);
+      }
+    }));
     ctx.addEndHandler(v -> body.release());
     req.exceptionHandler(err -> done[0] = true);
     req.handler(chunk -> {

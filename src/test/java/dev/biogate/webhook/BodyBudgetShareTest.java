@@ -82,6 +82,49 @@ class BodyBudgetShareTest extends HarnessTest {
     }
   }
 
+  /**
+   * A body still arriving a second after its head gives way to a delivery that needs its room: with the budget held by
+   * such bodies, a new delivery is taken and the stalled body longest arriving of the client holding the most is
+   * refused ({@code 503 ingest_busy}) and its connection closed. Found with raw sockets: 24 addresses sending half of a
+   * largest body each and stalling, again after every body deadline, kept 86 of 115 signed deliveries refused; with a
+   * body's bytes held until the deadline whatever its progress, any 16 addresses sending their shares could.
+   */
+  @Test
+  void bodiesStalledForOverASecondGiveWayToADeliveryThatNeedsTheirRoom() throws Exception {
+    List<Socket> stalls = new ArrayList<>();
+    try {
+      for (int a = 0; a < 4; a++) {
+        Socket s = connect(InetAddress.getByName("127.0.0." + (30 + a)));
+        stalls.add(s);
+        OutputStream out = s.getOutputStream();
+        out.write(head(DECLARED, false).getBytes(StandardCharsets.US_ASCII));
+        out.write(("{" + " ".repeat(250 * 1024)).getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+      }
+      // 4 x 250 KiB of the 1-MiB budget held once they have arrived: a 100-KiB delivery is then taken only in place of
+      // one of them (refused while they are younger than a second).
+      assertTrue(until(() -> metric("biogate_webhook_bodies_held_bytes") >= 4 * 250 * 1024, 10_000), "the stalled bodies held");
+      assertTrue(until(() -> status(InetAddress.getByName("127.0.0.40"), 100 * 1024) == 403, 10_000),
+        "a delivery taken (refused for its signature, not for memory) in place of a stalled body");
+      int refused = 0;
+      for (Socket s : stalls) {
+        s.setSoTimeout(1000);
+        try {
+          String answer = new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+          refused += answer.startsWith("HTTP/1.1 503") ? 1 : 0;
+        } catch (java.net.SocketTimeoutException stillHeld) {
+          // a body that kept its place
+        }
+      }
+      assertTrue(refused >= 1, "a stalled body answered 503 and closed");
+      assertTrue(metric("biogate_webhook_bodies_evicted_total") >= 1, "counted");
+    } finally {
+      for (Socket s : stalls) {
+        s.close();
+      }
+    }
+  }
+
   private static String head(int length, boolean close) {
     return "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + dev.biogate.support.RawHttp.FORGED_LINKTREE_SIGNATURE + "Content-Type: application/json\r\nContent-Length: " + length
       + (close ? "\r\nConnection: close" : "") + "\r\n\r\n";
@@ -106,6 +149,13 @@ class BodyBudgetShareTest extends HarnessTest {
       // A refusal before the body closes the connection; the answer may have been read, or the write cut short.
       return -2;
     }
+  }
+
+  /** A metric's value on the gateway's {@code /metrics}. */
+  private double metric(String name) throws Exception {
+    String exposition = h.get(g, "/metrics").toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS).bodyAsString();
+    return exposition.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+      .findFirst().orElse(Double.NaN);
   }
 
   private interface Check {
