@@ -5,9 +5,8 @@
 -- KEYS[3..n] dedupe markers; the delivery is a duplicate if ANY of them exists. Linktree passes two: one keyed by
 --            the delivery id header (a provider retry reuses it) and one by a digest of the signature (the delivery
 --            id is not signed, so a captured body replayed under a new id must still be caught). LinkMe passes one,
---            keyed by the signed envelope id. Both also pass one keyed by a digest of the provider and the raw
---            body (the timestamp header is not part of it), so the same event re-signed later under a new delivery
---            id is still a duplicate.
+--            keyed by the signed envelope id. None is keyed by the body: a change back to an earlier state sends an
+--            earlier body under a new delivery id, and it is a new delivery.
 -- ARGV[1] dedupe window in seconds (markers and history live this long)
 -- ARGV[2] backlog ceiling: entries the stream may hold (it holds only unfinished work: handled entries are deleted)
 -- ARGV[3] provider, ARGV[4] delivery id, ARGV[5] event type, ARGV[6] received (epoch ms), ARGV[7] raw body

@@ -33,14 +33,16 @@ import java.util.List;
  *                          (a replica lost or resyncing, a replica just promoted) are answered 503 before that master
  *                          is trusted alone; 0 = at once
  * @param maxBufferedBytes webhook body bytes this instance holds in memory at once, counted as they arrive (a body in
- *                         several chunks by the array holding them, at most twice its bytes); 0 = an eighth of the
- *                         heap, at least 16 MiB
+ *                         several chunks by the array holding them, at most 1.5 times its bytes); 0 = an eighth
+ *                         of the heap, at least 16 MiB
+ * @param slowBodyMs a body still arriving this long after its head gives way, when the budget is full, to a delivery
+ *                   that needs its room (answered 503, the sender retries)
  */
 public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSecrets, boolean linkmeEnabled,
                              List<Secret> klaviyoSecrets, long pastToleranceS, long futureToleranceS, long dedupeWindowS,
                              int maxBodyBytes, int maxAttempts, long retryBaseMs, long claimIdleMs, long streamMaxLen,
                              int shards, long heartbeatTtlMs, String replicaWait, long replicaWaitMs, long replicaLossHoldMs,
-                             long maxBufferedBytes) {
+                             long maxBufferedBytes, long slowBodyMs) {
 
   public static final long DEFAULT_PAST_TOLERANCE_S = 73 * 3600;
   public static final long DEFAULT_FUTURE_TOLERANCE_S = 300;
@@ -55,6 +57,7 @@ public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSe
   public static final long DEFAULT_REPLICA_WAIT_MS = 1_000;
   public static final long DEFAULT_REPLICA_LOSS_HOLD_MS = 30_000;
   public static final int DEFAULT_SHARDS = 16;
+  public static final long DEFAULT_SLOW_BODY_MS = 1_000;
 
   public WebhookOptions(JsonObject json) {
     this(Settings.of(json));
@@ -78,7 +81,8 @@ public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSe
       s.string("replicaWait", DEFAULT_REPLICA_WAIT),
       s.longIn("replicaWaitMs", DEFAULT_REPLICA_WAIT_MS, 1, 60_000),
       s.longIn("replicaLossHoldMs", DEFAULT_REPLICA_LOSS_HOLD_MS, 0, 3_600_000),
-      s.longIn("maxBufferedBytes", 0, 0, 1L << 40));
+      s.longIn("maxBufferedBytes", 0, 0, 1L << 40),
+      s.longIn("slowBodyMs", DEFAULT_SLOW_BODY_MS, 100, 600_000));
     if (s.has("alerts")) {
       throw s.invalid("alerts", "was removed: milestones go to outbound destinations; add an entry to destinations.endpoints "
         + "with \"events\": [\"linktree.analytics.milestone\"] and its url and secret (see the README, Outbound destinations)");
@@ -104,6 +108,6 @@ public record WebhookOptions(List<Secret> linktreeSecrets, List<Secret> linkmeSe
       .put("retryBaseMs", retryBaseMs).put("claimIdleMs", claimIdleMs).put("streamMaxLen", streamMaxLen).put("shards", shards)
       .put("heartbeatTtlMs", heartbeatTtlMs).put("replicaWait", replicaWait).put("replicaWaitMs", replicaWaitMs)
       .put("replicaLossHoldMs", replicaLossHoldMs)
-      .put("maxBufferedBytes", maxBufferedBytes);
+      .put("maxBufferedBytes", maxBufferedBytes).put("slowBodyMs", slowBodyMs);
   }
 }

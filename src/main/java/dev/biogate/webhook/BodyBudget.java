@@ -1,5 +1,6 @@
 package dev.biogate.webhook;
 
+import dev.biogate.config.WebhookOptions;
 import dev.biogate.http.KeyedCeiling;
 
 import java.util.Set;
@@ -21,7 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
  * body. Without that, one address declaring full-size bodies and never sending them (128 connections, reconnecting
  * after each body deadline, no secret needed) kept every provider's deliveries answered 503 for as long as it went on.
  * <p>
- * A body arriving for over {@link #SLOW_NANOS} gives way to a delivery that needs its room ({@link #makeRoom}): that
+ * A body arriving for longer than {@code webhooks.slowBodyMs} (a second by default) gives way to a delivery that needs its room ({@link #makeRoom}): that
  * of the client holding the most (never one holding less than the newcomer's client), the one arriving longest. A
  * provider sends its body with its head, or right after; one still arriving a second later is a stall or a trickle.
  * Without this, bodies were held until the body deadline whatever their progress: 24 addresses sending half a largest
@@ -35,8 +36,6 @@ final class BodyBudget extends KeyedCeiling {
   /** The part of the budget one client may hold: a sixteenth, so that it takes at least 16 addresses to fill it. */
   static final int CLIENT_SHARE = 16;
 
-  /** A body arriving for longer may be taken back for a delivery that needs its room. */
-  static final long SLOW_NANOS = TimeUnit.SECONDS.toNanos(1);
   /** Bodies taken back at most for one delivery: the room one largest body needs, several bodies' worth. */
   static final int MAX_EVICTIONS = 8;
   /** Bodies looked at, at most, for each one taken back (a scan of the bodies being received, bounded). */
@@ -45,25 +44,42 @@ final class BodyBudget extends KeyedCeiling {
   /** The bodies being received now, on every event loop. */
   private final Set<IncomingBody> arriving = ConcurrentHashMap.newKeySet();
   private final LongAdder evictions = new LongAdder();
+  /** A body arriving for longer may be taken back for a delivery that needs its room. */
+  private final long slowNanos;
 
   BodyBudget(long capacity) {
-    this(capacity, capacity);
+    this(capacity, capacity, WebhookOptions.DEFAULT_SLOW_BODY_MS);
   }
 
-  /** {@code capacity} bytes in all, a client at most a {@link #CLIENT_SHARE}th of them but at least {@code largestBody}. */
   BodyBudget(long capacity, long largestBody) {
+    this(capacity, largestBody, WebhookOptions.DEFAULT_SLOW_BODY_MS);
+  }
+
+  /**
+   * {@code capacity} bytes in all, a client at most a {@link #CLIENT_SHARE}th of them but at least {@code largestBody};
+   * a body arriving for over {@code slowBodyMs} may be taken back.
+   */
+  BodyBudget(long capacity, long largestBody, long slowBodyMs) {
     super(capacity, Math.min(capacity, Math.max(largestBody, capacity / CLIENT_SHARE)));
+    this.slowNanos = TimeUnit.MILLISECONDS.toNanos(slowBodyMs);
   }
 
   /** {@code configured} bytes, or when it is 0 an eighth of {@code maxHeap}, at least {@link #MIN_DEFAULT}. */
   static BodyBudget of(long configured, long maxHeap) {
-    return of(configured, maxHeap, 0);
+    return of(configured, maxHeap, 0, WebhookOptions.DEFAULT_SLOW_BODY_MS);
   }
 
-  /** As {@link #of(long, long)}, a client holding at most its share and never less than {@code largestBody}. */
   static BodyBudget of(long configured, long maxHeap, long largestBody) {
+    return of(configured, maxHeap, largestBody, WebhookOptions.DEFAULT_SLOW_BODY_MS);
+  }
+
+  /**
+   * As {@link #of(long, long)}, a client holding at most its share and never less than {@code largestBody}, a body
+   * arriving for over {@code slowBodyMs} giving way.
+   */
+  static BodyBudget of(long configured, long maxHeap, long largestBody, long slowBodyMs) {
     return new BodyBudget(configured > 0 ? configured : Math.max(MIN_DEFAULT, maxHeap == Long.MAX_VALUE ? 1L << 30 : maxHeap / 8),
-      largestBody);
+      largestBody, slowBodyMs);
   }
 
   void track(IncomingBody body) {
@@ -75,7 +91,7 @@ final class BodyBudget extends KeyedCeiling {
   }
 
   /**
-   * Takes back bodies arriving for over {@link #SLOW_NANOS} until {@code needed} more fits for {@code client}: only
+   * Takes back bodies arriving for over {@code slowBodyMs} until {@code needed} more fits for {@code client}: only
    * when the budget, not the client's own share, stands in the way; a body of a client holding less than
    * {@code client} never goes; {@code self} (the body asking, if any) never goes. True when it now fits.
    */
@@ -94,7 +110,7 @@ final class BodyBudget extends KeyedCeiling {
           break;
         }
         long charged = b.charged();
-        if (b == self || charged == 0 || now - b.since() <= SLOW_NANOS) {
+        if (b == self || charged == 0 || now - b.since() <= slowNanos) {
           continue;
         }
         long holds = b.client() == null ? charged : held(b.client());

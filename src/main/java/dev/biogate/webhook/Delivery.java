@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * One verified delivery, ready to be deduplicated and queued: who sent it, its id, its event type, the dedupe
  * markers that identify it ({@code kind:value} pairs, e.g. {@code id:<delivery id>}), the SHA-256 (hex) of its
- * provider and raw body, and its body (the verified bytes, passed to Redis as they came: no decode and re-encode). The digest picks the delivery's shard, so
- * every marker and its history live in that shard's slot.
+ * provider and raw body, and its body (the verified bytes, passed to Redis as they came: no decode and re-encode). The
+ * digest picks the delivery's shard, so every marker and its history live in that shard's slot.
  */
 final class Delivery {
 
@@ -42,13 +42,15 @@ final class Delivery {
     return shards.ofDigestHex(digest);
   }
 
-  /** The markers in {@code shard}, the content marker last. */
+  /**
+   * The markers in {@code shard}. None is the body's: a change back to an earlier state sends an earlier body again
+   * under a new delivery id and timestamp, a new delivery (deduplicating on the body dropped it as a duplicate).
+   */
   List<String> dedupeKeys(int shard) {
-    List<String> keys = new ArrayList<>(markers.size() + 1);
+    List<String> keys = new ArrayList<>(markers.size());
     for (String m : markers) {
       keys.add(RedisKeys.webhookDedupe(shard, provider, m.substring(0, m.indexOf(':')), m.substring(m.indexOf(':') + 1)));
     }
-    keys.add(RedisKeys.webhookDedupe(shard, provider, "body", digest));
     return keys;
   }
 

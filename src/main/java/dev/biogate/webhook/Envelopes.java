@@ -92,10 +92,9 @@ public final class Envelopes {
   }
 
   /**
-   * The digest of a delivery's content (its dedupe marker and its shard): SHA-256 of the provider and the raw body bytes. Timestamps travel in
-   * headers (Linktree) or inside the signed body (LinkMe), so the same event re-signed later under a new delivery id
-   * has the same digest and is answered as a duplicate; two distinct events never share a body (each carries its own
-   * data and timestamp).
+   * The digest of a delivery's content, which picks its shard: SHA-256 of the provider and the raw body bytes, so a
+   * retry (re-signed under the same id, the body unchanged) lands where the first attempt did. It is no dedupe
+   * marker: two deliveries may share a body (a change back to an earlier state), and the second is a new one.
    */
   static String contentDigest(String provider, Buffer raw) {
     MessageDigest sha = Sha256.digest();

@@ -131,7 +131,8 @@ public final class WebhookRoutes {
     this.klaviyoIngest = klaviyoIngest;
     this.clients = clients;
     this.exemptLoopback = exemptLoopback;
-    this.bodies = BodyBudget.of(options.maxBufferedBytes(), Runtime.getRuntime().maxMemory(), options.maxBodyBytes());
+    this.bodies = BodyBudget.of(options.maxBufferedBytes(), Runtime.getRuntime().maxMemory(), options.maxBodyBytes(),
+      options.slowBodyMs());
     secretsChanged(options);
   }
 
