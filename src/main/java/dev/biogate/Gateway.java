@@ -127,6 +127,8 @@ public final class Gateway {
   private final Redis replicaReads;
   private final LinktreeClient upstream;
   private final ProfileService profiles;
+  /** Set when the instance is deployed. */
+  private volatile LinksHandler links;
   private final StreamGauges streams;
   private final String instanceId = UUID.randomUUID().toString();
   // Webhooks and events
@@ -370,7 +372,11 @@ public final class Gateway {
     GatewayMetrics.bindAnalytics(registry, recorder, counter, klaviyo);
     GatewayMetrics.bindAnalyticsQueries(registry, analyticsApi);
     streams.start();
-    LinksHandler links = new LinksHandler(profiles, config.http().cursorSecret());
+    LinksHandler links = new LinksHandler(profiles, config.http().cursorSecret(),
+      config.cache().linksTreeBytes(Runtime.getRuntime().maxMemory()));
+    this.links = links;
+    io.micrometer.core.instrument.Gauge.builder("biogate.cache.links.held", links, LinksHandler::treeBytesHeld).baseUnit("bytes")
+      .description("Heap held by the decoded links of cached copies the links route pages (cache.linksMaxBytes)").register(registry);
     // The mark outlives the reset by a probe's length: half-open, the breaker is still the one a probe may reopen.
     SharedBreaker sharedBreaker = new SharedBreaker(redis, "linktree",
       config.linktree().breakerResetMs() + config.linktree().profileTimeoutMs());
@@ -572,6 +578,11 @@ public final class Gateway {
   /** The port of the management listener ({@code /metrics}, {@code /admin/*}), resolved when configured as 0. */
   public int managementPort() {
     return managementPort;
+  }
+
+  /** The links route, with its bounded cache of decoded links. */
+  public LinksHandler links() {
+    return links;
   }
 
   public ProfileService profiles() {

@@ -367,7 +367,7 @@ public final class ProfileService {
       CachedProfile next;
       try {
         next = b.outdatesOnly() ? base.asOutdated()
-          : ProfileDocument.found(b.username, ProfileDocument.canonical(b.username, b.applyTo(base.decode().copy())), now());
+          : ProfileDocument.found(b.username, ProfileDocument.canonical(b.username, b.applyTo(base.decode())), now());
       } catch (RuntimeException unusable) {
         return b.live.size() == 1 ? Future.failedFuture(unusable) : oneByOne(b);
       }
