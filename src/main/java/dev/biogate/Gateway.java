@@ -424,6 +424,7 @@ public final class Gateway {
       .onSuccess(id -> deploymentId = id)
       .compose(id -> vertx.deployVerticle(new ManagementVerticle(config.http().managementHost(), config.http().managementPort(),
         managementRouterFactory, new EdgeHeaders(java.util.List.of()), p -> managementPort = p).tls(config.tls()).accessLog(accessLog)
+        .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs())
         .connectionLimits(ConnectionLimits.management(config.http())))
         // A bind failure here is the management port's, not the client port's: say which setting to change.
         .recover(err -> Future.failedFuture(Launcher.addressInUse(err)

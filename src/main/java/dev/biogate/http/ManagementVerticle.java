@@ -26,6 +26,9 @@ public final class ManagementVerticle extends VerticleBase {
   private AccessLog accessLog;
   private ConnectionLimits connections;
 
+  private long headerTimeoutMs = GatewayVerticle.DEFAULT_HEADER_MS;
+  private long bodyTimeoutMs = GatewayVerticle.DEFAULT_BODY_MS;
+
   public ManagementVerticle(String host, int port, Supplier<Router> routes, EdgeHeaders edge, IntConsumer boundPort) {
     this.host = host;
     this.port = port;
@@ -43,6 +46,13 @@ public final class ManagementVerticle extends VerticleBase {
   /** Log a sample of requests ({@code null}: no access log). */
   public ManagementVerticle accessLog(AccessLog accessLog) {
     this.accessLog = accessLog;
+    return this;
+  }
+
+  /** The request head and body deadlines ({@code http.requestHeaderTimeoutMs}, {@code requestBodyTimeoutMs}). */
+  public ManagementVerticle requestDeadlines(long headerMs, long bodyMs) {
+    this.headerTimeoutMs = headerMs;
+    this.bodyTimeoutMs = bodyMs;
     return this;
   }
 
@@ -70,7 +80,7 @@ public final class ManagementVerticle extends VerticleBase {
       })
       .invalidRequestHandler(GatewayVerticle::invalid)
       .connectionHandler(conn -> {
-        StrictHttpDecoder decoder = StrictHttpDecoder.install(conn, options, GatewayVerticle.DEFAULT_HEADER_MS, GatewayVerticle.DEFAULT_BODY_MS);
+        StrictHttpDecoder decoder = StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs);
         if (connections != null) {
           connections.admit(conn, decoder);
         }

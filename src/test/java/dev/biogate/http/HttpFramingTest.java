@@ -598,6 +598,31 @@ class HttpFramingTest extends HarnessTest {
     })));
   }
 
+  /**
+   * The management listener keeps the configured deadlines too (400 ms here): it kept the defaults, 10 s for a head
+   * and 30 s for a body, whatever {@code http.requestHeaderTimeoutMs} and {@code requestBodyTimeoutMs} said (an attack
+   * pass), so shortening them did not reach the port where one address could hold every place.
+   */
+  @Test
+  void theManagementListenerKeepsTheConfiguredDeadlines(VertxTestContext ctx) {
+    long start = System.nanoTime();
+    raw().connect(g.managementPort()).compose(so -> {
+      so.write("GET /health/live HTTP/1.1\r\nHo");
+      return raw().untilClosed(so, 5_000);
+    }).compose(head -> raw().connect(g.managementPort()).compose(so -> {
+      so.write("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{");
+      return raw().untilClosed(so, 5_000);
+    }).map(body -> List.of(head, body))).onComplete(ctx.succeeding(both -> ctx.verify(() -> {
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      for (List<RawHttp.Response> rs : both) {
+        assertEquals(1, rs.size(), rs.toString());
+        assertEquals(408, rs.get(0).status(), rs.toString());
+      }
+      assertTrue(ms < 4_000, "both cut off within " + ms + " ms: the deadlines are 400 ms");
+      ctx.completeNow();
+    })));
+  }
+
   /** Answered before its body (declared too large): the connection closes after that answer, with no second one. */
   @Test
   void aRequestAnsweredBeforeItsBodyIsClosedWithoutASecondAnswer(VertxTestContext ctx) {
