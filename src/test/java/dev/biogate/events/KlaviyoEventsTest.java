@@ -25,6 +25,31 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @ExtendWith(VertxExtension.class)
 class KlaviyoEventsTest {
 
+  /**
+   * The topics hash keeps at most {@link KlaviyoEvents#MAX_TOPICS} topics; events of any other are counted under
+   * {@code other}. Found by an attack pass: one signed batch of 1,000 events with made-up topics left 1,002 fields in a
+   * hash that never expires.
+   */
+  @Test
+  void topicsPastTheCeilingAreCountedAsOther(Vertx vertx, VertxTestContext ctx) {
+    Redis redis = TestRedis.client(vertx);
+    KlaviyoEvents events = new KlaviyoEvents(redis);
+    io.vertx.core.Future<Void> chain = redis.send(Request.cmd(Command.DEL).arg(RedisKeys.KLAVIYO_TOPICS)).mapEmpty();
+    for (int i = 0; i < KlaviyoEvents.MAX_TOPICS + 50; i++) {
+      StreamEntry e = new StreamEntry(i + "-0", Map.of("type", "event:made_up_" + i, "delivery_id", "kl-" + UUID.randomUUID()));
+      chain = chain.compose(v -> events.record(e));
+    }
+    chain.compose(v -> redis.send(Request.cmd(Command.HLEN).arg(RedisKeys.KLAVIYO_TOPICS)))
+      .compose(len -> redis.send(Request.cmd(Command.HGET).arg(RedisKeys.KLAVIYO_TOPICS).arg("other"))
+        .compose(other -> redis.send(Request.cmd(Command.DEL).arg(RedisKeys.KLAVIYO_TOPICS))
+          .map(v -> new long[] {len.toLong(), other == null ? 0 : other.toLong()})))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(KlaviyoEvents.MAX_TOPICS + 1, r[0], "the topics kept and other");
+        assertEquals(50, r[1], "the events past the ceiling");
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void anEventHandledTwiceIsCountedOnce(Vertx vertx, VertxTestContext ctx) {
     Redis redis = TestRedis.client(vertx);
