@@ -236,7 +236,8 @@ public final class Gateway {
     this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles, shards.count(), replicas, w.replicaWaitMs());
     CreatorKeys keys = new CreatorKeys(redis, replicas, w.replicaWaitMs());
     this.clickGate = new ClickGate(a.clicks(), config.http().trustedProxies(), config.http().exemptLoopback());
-    this.redirect = new RedirectHandler(profiles, recorder, clickGate, clock);
+    this.redirect = new RedirectHandler(profiles, recorder, clickGate, clock,
+      config.cache().derivedBytes(Runtime.getRuntime().maxMemory()) / 2);
     this.analyticsApi = new AnalyticsHandler(keys, new ClickQuery(redis), a.queryTimeoutMs(), a.maxBuckets(), a.maxQueries(), clock);
     this.keysAdmin = new CreatorKeysAdmin(keys, clock);
     this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
@@ -373,10 +374,12 @@ public final class Gateway {
     GatewayMetrics.bindAnalyticsQueries(registry, analyticsApi);
     streams.start();
     LinksHandler links = new LinksHandler(profiles, config.http().cursorSecret(),
-      config.cache().linksTreeBytes(Runtime.getRuntime().maxMemory()));
+      config.cache().derivedBytes(Runtime.getRuntime().maxMemory()) / 2);
     this.links = links;
     io.micrometer.core.instrument.Gauge.builder("biogate.cache.links.held", links, LinksHandler::treeBytesHeld).baseUnit("bytes")
-      .description("Heap held by the decoded links of cached copies the links route pages (cache.linksMaxBytes)").register(registry);
+      .description("Heap held by the decoded links of cached copies the links route pages (half of cache.derivedMaxBytes)").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("biogate.cache.redirects.held", redirect, RedirectHandler::targetBytesHeld).baseUnit("bytes")
+      .description("Heap held by the redirect targets of cached copies (half of cache.derivedMaxBytes)").register(registry);
     // The mark outlives the reset by a probe's length: half-open, the breaker is still the one a probe may reopen.
     SharedBreaker sharedBreaker = new SharedBreaker(redis, "linktree",
       config.linktree().breakerResetMs() + config.linktree().profileTimeoutMs());

@@ -7,6 +7,7 @@ import dev.biogate.http.RequestMetrics;
 import dev.biogate.http.Usernames;
 import dev.biogate.profile.CachedProfile;
 import dev.biogate.profile.ProfileErrors;
+import dev.biogate.profile.Derived;
 import dev.biogate.profile.ProfileService;
 import dev.biogate.profile.ProfileSanitizer;
 import io.vertx.core.AsyncResult;
@@ -53,12 +54,21 @@ public final class RedirectHandler implements Handler<RoutingContext> {
   private final ClickRecorder recorder;
   private final ClickGate gate;
   private final LongSupplier clock;
+  /** Each copy's map of targets, built on its first redirect, within a bound of heap. */
+  private final Derived<Map<String, String>> targets;
 
-  public RedirectHandler(ProfileService profiles, ClickRecorder recorder, ClickGate gate, LongSupplier clock) {
+  /** {@code maxTargetBytes}: heap the redirect targets of cached copies may take ({@link #targets}). */
+  public RedirectHandler(ProfileService profiles, ClickRecorder recorder, ClickGate gate, LongSupplier clock, long maxTargetBytes) {
     this.profiles = profiles;
     this.recorder = recorder;
     this.gate = gate;
     this.clock = clock;
+    this.targets = new Derived<>(maxTargetBytes, (copy, map) -> cost(map));
+  }
+
+  /** Heap held now by the redirect targets of cached copies (estimated as weighed). */
+  public long targetBytesHeld() {
+    return targets.bytesHeld();
   }
 
   /**
@@ -128,7 +138,7 @@ public final class RedirectHandler implements Handler<RoutingContext> {
       ErrorResponses.send(req.response(), NO_PROFILE);
       return;
     }
-    String target = ar.result().memo(TARGETS, RedirectHandler::cost, profiles.cache()::reweigh).get(linkId);
+    String target = targets.get(ar.result(), TARGETS).get(linkId);
     if (target == null) {
       ErrorResponses.send(req.response(), NO_LINK);
       return;

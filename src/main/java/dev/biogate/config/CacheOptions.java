@@ -10,7 +10,7 @@ import io.vertx.core.json.JsonObject;
  */
 public record CacheOptions(long freshTtlMs, long staleWhileRevalidateMs, long staleIfErrorMs, long negativeTtlMs,
                            long l1MaxBytes, long lockTtlMs, long lockWaitMs, long lockPollMs, long staleIfSlowMs,
-                           long linksMaxBytes) {
+                           long derivedMaxBytes) {
 
   public static final long DEFAULT_FRESH_TTL_MS = 60_000;
   public static final long DEFAULT_STALE_WHILE_REVALIDATE_MS = 300_000;
@@ -28,9 +28,12 @@ public record CacheOptions(long freshTtlMs, long staleWhileRevalidateMs, long st
    */
   public static final long DEFAULT_STALE_IF_SLOW_MS = 1_000;
 
-  /** Heap the links route may keep in decoded links of cached copies; 0 = a sixteenth of the heap, at least 4 MiB. */
-  public long linksTreeBytes(long maxHeap) {
-    return linksMaxBytes > 0 ? linksMaxBytes : Math.max(4L << 20, maxHeap == Long.MAX_VALUE ? 64L << 20 : maxHeap / 16);
+  /**
+   * Heap kept in what the colder paths derive from cached copies (redirect targets and decoded links, half each);
+   * 0 = an eighth of the heap, at least 8 MiB.
+   */
+  public long derivedBytes(long maxHeap) {
+    return derivedMaxBytes > 0 ? derivedMaxBytes : Math.max(8L << 20, maxHeap == Long.MAX_VALUE ? 128L << 20 : maxHeap / 8);
   }
 
   public CacheOptions(JsonObject json) {
@@ -47,7 +50,7 @@ public record CacheOptions(long freshTtlMs, long staleWhileRevalidateMs, long st
       s.longIn("lockWaitMs", DEFAULT_LOCK_WAIT_MS, 0, 600_000),
       s.longIn("lockPollMs", DEFAULT_LOCK_POLL_MS, 1, 10_000),
       s.longIn("staleIfSlowMs", DEFAULT_STALE_IF_SLOW_MS, 0, 600_000),
-      s.longIn("linksMaxBytes", 0, 0, 64L * 1024 * 1024 * 1024));
+      s.longIn("derivedMaxBytes", 0, 0, 64L * 1024 * 1024 * 1024));
   }
 
   /** How long a good copy is kept at all: past this it can no longer be served, even on error. */
@@ -59,6 +62,6 @@ public record CacheOptions(long freshTtlMs, long staleWhileRevalidateMs, long st
     return new JsonObject().put("freshTtlMs", freshTtlMs).put("staleWhileRevalidateMs", staleWhileRevalidateMs)
       .put("staleIfErrorMs", staleIfErrorMs).put("negativeTtlMs", negativeTtlMs).put("l1MaxBytes", l1MaxBytes)
       .put("lockTtlMs", lockTtlMs).put("lockWaitMs", lockWaitMs).put("lockPollMs", lockPollMs)
-      .put("staleIfSlowMs", staleIfSlowMs).put("linksMaxBytes", linksMaxBytes);
+      .put("staleIfSlowMs", staleIfSlowMs).put("derivedMaxBytes", derivedMaxBytes);
   }
 }

@@ -8,9 +8,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.ByteBuffer;
-import java.util.function.Consumer;
-import java.util.function.Function;
-import java.util.function.ToIntFunction;
 
 /**
  * One cached answer for a username, stored ready to write: the encoded JSON, its gzip form and its ETag are
@@ -30,8 +27,6 @@ public final class CachedProfile {
   private final Buffer gzip;
   private final AsciiString etag;
   private final AsciiString gzipEtag;
-  /** {@link #memo}'s slot: the function and what it derived from this copy. */
-  private volatile Object[] memo;
 
   CachedProfile(String username, boolean found, long fetchedAtMs, Buffer json, Buffer gzip, String etag) {
     this.username = username;
@@ -57,7 +52,6 @@ public final class CachedProfile {
     this.gzip = p.gzip;
     this.etag = p.etag;
     this.gzipEtag = p.gzipEtag;
-    this.memo = p.memo;
     this.version = version;
     this.outdated = outdated;
   }
@@ -128,38 +122,14 @@ public final class CachedProfile {
    * The profile decoded, afresh on each call: a copy keeps no tree of its own. One kept for the copy's life by the
    * links route (uncounted by the byte bound) let one links read of each of 20,000 cached profiles take a 160 MiB heap
    * from 41 MB live to 153 MB, and more ran it out of memory; {@link LinksHandler} keeps the links it decodes in a
-   * bounded cache of its own. Callers may modify the result.
+   * bounded cache of its own ({@link Derived}). Callers may modify the result.
    */
   public JsonObject decode() {
     return new JsonObject(json);
   }
 
-  /**
-   * What {@code derive} makes of this copy, computed on first use and kept with it: a copy never changes, so neither
-   * does the value, and it leaves with the copy. One slot, taken by the first function to ask; any other is
-   * computed on each call and not kept. {@code derive} must not modify the copy's document. A kept value's
-   * {@code cost} (its approximate heap bytes) joins the copy's {@link #weight()}, and {@code kept} is told, so the
-   * cache holding the copy weighs it again: uncounted, the redirect maps of 26 copies of 3 MB ran a 160 MiB heap out
-   * of memory under a byte bound they did not count against.
-   */
-  @SuppressWarnings("unchecked")
-  public <T> T memo(Function<CachedProfile, T> derive, ToIntFunction<T> cost, Consumer<CachedProfile> kept) {
-    Object[] m = memo;
-    if (m != null && m[0] == derive) {
-      return (T) m[1];
-    }
-    T value = derive.apply(this);
-    if (m == null) {
-      memo = new Object[] {derive, value, cost.applyAsInt(value)};
-      kept.accept(this);
-    }
-    return value;
-  }
-
   /** Approximate heap cost, for the L1 byte bound. */
   int weight() {
-    Object[] m = memo;
-    return 128 + username.length() * 2 + json.length() + (gzip == null ? 0 : gzip.length()) + (etag == null ? 0 : etag.length())
-      + (m == null ? 0 : (Integer) m[2]);
+    return 128 + username.length() * 2 + json.length() + (gzip == null ? 0 : gzip.length()) + (etag == null ? 0 : etag.length());
   }
 }

@@ -1,7 +1,5 @@
 package dev.biogate.profile;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.ErrorResponses;
 import dev.biogate.http.RequestParams;
@@ -44,11 +42,8 @@ public final class LinksHandler implements Handler<RoutingContext> {
   private final ProfileService service;
   private final Secret key;
   private final HmacSha256 hmac;
-  /**
-   * The links decoded for the copies paged most, by copy (identity; an entry leaves with its copy), within
-   * {@code cache.linksMaxBytes} of heap: a copy's links are decoded once while it is paged, not on each page.
-   */
-  private final Cache<CachedProfile, JsonArray> links;
+  /** The links decoded for the copies paged most: a copy's links are decoded once while it is paged. */
+  private final Derived<JsonArray> links;
 
   /**
    * @param key the cursor signing key; {@code null} = a random key for this process
@@ -58,15 +53,12 @@ public final class LinksHandler implements Handler<RoutingContext> {
     this.service = service;
     this.key = key != null ? key : randomKey();
     this.hmac = new HmacSha256(List.of(this.key));
-    // Upkeep on the calling event loop, as for the profile cache: no pool thread woken by reads.
-    this.links = Caffeine.newBuilder().executor(Runnable::run).weakKeys().maximumWeight(maxTreeBytes)
-      .weigher((CachedProfile p, JsonArray l) -> 64 + TREE_BYTES_PER_JSON_BYTE * p.json().length()).build();
+    this.links = new Derived<>(maxTreeBytes, (p, l) -> 64 + TREE_BYTES_PER_JSON_BYTE * p.json().length());
   }
 
-  /** Heap held now by decoded links (estimated as weighed), for the bound's test and metrics. */
+  /** Heap held now by decoded links (estimated as weighed). */
   public long treeBytesHeld() {
-    links.cleanUp();
-    return links.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+    return links.bytesHeld();
   }
 
   private static Secret randomKey() {

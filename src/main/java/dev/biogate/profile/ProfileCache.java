@@ -75,14 +75,6 @@ public final class ProfileCache {
     cache.asMap().merge(p.username(), p, (held, offered) -> held.newerThan(offered) ? held : offered);
   }
 
-  /**
-   * Weighs {@code p} again if it is the copy held (what it derived and keeps has grown it, {@link CachedProfile#memo}),
-   * evicting others if the byte bound is passed.
-   */
-  public void reweigh(CachedProfile p) {
-    cache.asMap().replace(p.username(), p, p);
-  }
-
   /** Drops the held copy if it is older than {@code version}, and refuses such copies for a while. */
   public void invalidate(String username, long version) {
     floors.asMap().merge(username, version, Math::max);

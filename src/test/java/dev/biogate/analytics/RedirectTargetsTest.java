@@ -7,13 +7,9 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -56,26 +52,5 @@ class RedirectTargetsTest {
     Map<String, String> targets = RedirectHandler.targets(copy(links));
     assertNull(targets.get("bad"));
     assertEquals("https://example.com/good", targets.get("good"));
-  }
-
-  @Test
-  void aCopyKeepsWhatItsFirstFunctionDerivedAndEachCopyHasItsOwn() {
-    CachedProfile copy = copy(new JsonArray().add(new JsonObject().put("id", "a").put("url", "https://a.example/")));
-    AtomicInteger runs = new AtomicInteger();
-    Function<CachedProfile, Object> derive = c -> {
-      runs.incrementAndGet();
-      return new Object();
-    };
-    Object first = copy.memo(derive, v -> 0, c -> { });
-    assertSame(first, copy.memo(derive, v -> 0, c -> { }));
-    assertEquals(1, runs.get(), "computed once");
-    AtomicInteger other = new AtomicInteger();
-    Function<CachedProfile, Object> second = c -> other.incrementAndGet();
-    copy.memo(second, v -> 0, c -> { });
-    copy.memo(second, v -> 0, c -> { });
-    assertEquals(2, other.get(), "the slot is taken: another function is computed each time");
-    assertSame(first, copy.memo(derive, v -> 0, c -> { }), "and does not evict the first");
-    CachedProfile other1 = copy(new JsonArray());
-    assertFalse(other1.memo(derive, v -> 0, c -> { }) == first, "each copy has its own");
   }
 }

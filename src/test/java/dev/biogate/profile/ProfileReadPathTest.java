@@ -141,7 +141,7 @@ class ProfileReadPathTest extends HarnessTest {
   }
 
   /**
-   * The links the links route decodes and keeps stay within {@code cache.linksMaxBytes}: an attack pass found the
+   * The links the links route decodes and keeps stay within their half of {@code cache.derivedMaxBytes}: an attack pass found the
    * decoded tree kept with each copy for its life, uncounted by any bound: one {@code /links?limit=1} read of each of
    * 20,000 cached 8-link profiles took the live heap from 41 MB to 153 MB of 160, and 1,600 more ran the process out
    * of memory. Here the bound holds the links of two copies; the links of five are read, every page still right.
@@ -165,7 +165,8 @@ class ProfileReadPathTest extends HarnessTest {
       .compose(probe -> h.get(probe, "/v1/profiles/tree0").map(r -> probe.profiles().cache().get("tree0").json().length()))
       .compose(jsonBytes -> {
         bound[0] = 2L * (64 + 4L * jsonBytes) + 100;
-        return h.gateway(known.copy().put("cache", new JsonObject().put("linksMaxBytes", bound[0])));
+        // Half of cache.derivedMaxBytes is the links route's.
+        return h.gateway(known.copy().put("cache", new JsonObject().put("derivedMaxBytes", 2 * bound[0])));
       })
       .compose(g -> {
         Future<Void> pages = Future.succeededFuture();
