@@ -217,7 +217,7 @@ if [[ "$SCRIPT_BENCH" == 1 ]]; then
   [[ -n "$script_rps" ]] || { cat "$TMP_DIR/script.csv" >&2; die "could not parse redis-benchmark output"; }
   {
     echo
-    echo "redis-benchmark -c$CONNECTIONS --csv EVALSHA <redis/webhook_ingest.lua> 6 <keys> <args> (same Redis, before wrk)"
+    echo "redis-benchmark -c$CONNECTIONS --csv EVALSHA <redis/webhook_ingest.lua> 5 <keys> <args> (same Redis, before wrk)"
     printf '%-28s %s\n' "script requests/s" "$script_rps"
     printf '%-28s %s ms\n' "script latency p99" "$script_p99"
     echo
