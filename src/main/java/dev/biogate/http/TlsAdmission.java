@@ -20,7 +20,7 @@ import java.lang.reflect.Field;
  * the per-client ceiling of 1,024, and three addresses opening 7,000 each took every descriptor of the process. This
  * handler sits first in the listening socket's pipeline and sees each accepted connection before anything is read
  * from it: one over a ceiling is closed at once (nothing can be answered before a handshake), the others are counted
- * from then on ({@link ConnectionLimits#accept}).
+ * from then on ({@link ConnectionLimits#accept}) and first read by {@link PlainHttpOnTls}.
  * <p>
  * Vert.x has no public hook there; the listening channel is read from the server's fields (Vert.x 5.0, checked by
  * {@code TlsHandshakeFloodTest}). Should they change, connections are counted after their handshake as before, with a
@@ -62,6 +62,10 @@ final class TlsAdmission extends ChannelInboundHandlerAdapter {
     if (msg instanceof Channel && !limits.accept((Channel) msg)) {
       ((Channel) msg).unsafe().closeForcibly(); // not registered yet: as Netty closes a child it cannot take
       return;
+    }
+    if (msg instanceof Channel) {
+      // Before the handlers the listener adds next (its TLS handler among them): they go after it.
+      ((Channel) msg).pipeline().addFirst(PlainHttpOnTls.NAME, PlainHttpOnTls.INSTANCE);
     }
     ctx.fireChannelRead(msg);
   }

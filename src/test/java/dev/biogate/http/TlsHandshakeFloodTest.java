@@ -80,6 +80,31 @@ class TlsHandshakeFloodTest extends HarnessTest {
     CERT.delete();
   }
 
+  /**
+   * Plain HTTP sent to a TLS listener gets a plain-text {@code 400} saying so, as nginx answers, on both listeners: the
+   * connection used to be closed without a word (an attack pass), which a client cannot tell from a crash.
+   */
+  @Test
+  void plainHttpToATlsListenerGetsA400SayingSo(Vertx vertx, VertxTestContext ctx) {
+    vertx.executeBlocking(() -> List.of(plain(g.port()), plain(g.managementPort())))
+      .onComplete(ctx.succeeding(answers -> ctx.verify(() -> {
+        for (String answer : answers) {
+          assertTrue(answer.startsWith("HTTP/1.1 400 "), answer);
+          assertTrue(answer.contains("Connection: close"), answer);
+          assertTrue(answer.contains("\"error\":\"tls_required\""), answer);
+        }
+        ctx.completeNow();
+      })));
+  }
+
+  private static String plain(int port) throws IOException {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.setSoTimeout(5_000);
+      s.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+    }
+  }
+
   @Test
   void connectionsInTheirHandshakeCountAgainstTheClientsCeiling(Vertx vertx, VertxTestContext ctx) {
     holdSilent(vertx, g.port(), 8, "127.0.0.1")
