@@ -261,6 +261,7 @@ public final class LinktreeClient {
     return client.getAbs(options.apiBase() + path).as(OutboundCalls.BOUNDED_BODY)
       .putHeader(HttpHeaders.AUTHORIZATION.toString(), authorization)
       .putHeader(HttpHeaders.ACCEPT.toString(), HttpHeaderValues.APPLICATION_JSON.toString())
+      .putHeader(HttpHeaders.CONTENT_TYPE.toString(), HttpHeaderValues.APPLICATION_JSON.toString())
       .timeout(options.profileTimeoutMs())
       .send();
   }
@@ -371,6 +372,8 @@ public final class LinktreeClient {
     HttpRequest<Buffer> req = client.requestAbs(call.method(), options.apiBase() + call.path()).as(OutboundCalls.BOUNDED_BODY)
       .putHeader(HttpHeaders.AUTHORIZATION.toString(), authorization)
       .putHeader(HttpHeaders.ACCEPT.toString(), HttpHeaderValues.APPLICATION_JSON.toString())
+      // On every request, reads too, as the integration checklist asks (harmless without a body).
+      .putHeader(HttpHeaders.CONTENT_TYPE.toString(), HttpHeaderValues.APPLICATION_JSON.toString())
       .timeout(timeoutMs);
     dev.biogate.http.RequestTrace.propagate(req.headers());
     if (call.idempotencyKey() != null) {

@@ -212,4 +212,31 @@ class UpstreamMisbehaviourTest extends HarnessTest {
         ctx.completeNow();
       })));
   }
+
+  /**
+   * Every upstream request carries the bearer token in {@code Authorization} (never in the query),
+   * {@code Accept: application/json} and {@code Content-Type: application/json}, as the integration checklist asks of
+   * every request; reads carried no {@code Content-Type} (a conformance client's observation).
+   */
+  @Test
+  void everyUpstreamRequestCarriesTheTokenAcceptAndContentType(Vertx vertx, VertxTestContext ctx) {
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    serve(vertx, req -> {
+      seen.add(req.method() + " " + req.uri() + " | " + req.getHeader("Authorization") + " | " + req.getHeader("Accept")
+        + " | " + req.getHeader("Content-Type"));
+      req.response().putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("username", "plain").put("links", new io.vertx.core.json.JsonArray()).encode());
+    })
+      .compose(upstream -> gatewayOn(upstream, 10_000))
+      .compose(g -> read(g, "plain"))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(200, r.statusCode(), r.bodyAsString());
+        assertTrue(!seen.isEmpty(), "the upstream was called");
+        for (String call : seen) {
+          assertEquals("Bearer upstream-secret-token | application/json | application/json", call.substring(call.indexOf(" | ") + 3), call);
+          assertTrue(!call.substring(0, call.indexOf(" | ")).contains("upstream-secret-token"), "no token in the URL: " + call);
+        }
+        ctx.completeNow();
+      })));
+  }
 }
