@@ -120,6 +120,14 @@ final class IncomingBody {
     return true;
   }
 
+  /**
+   * The body has arrived whole: it is no longer one the budget may take back (its charge stays until {@link #release},
+   * while the delivery is verified and queued).
+   */
+  void arrived() {
+    budget.untrack(this);
+  }
+
   /** The body received: the chunk as it came, or the joined bytes. */
   Buffer bytes() {
     return joined != null ? BufferInternal.buffer(joined) : single != null ? single : Buffer.buffer();

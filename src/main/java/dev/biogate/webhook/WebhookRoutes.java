@@ -264,6 +264,7 @@ public final class WebhookRoutes {
     req.endHandler(v -> {
       if (!done[0]) {
         done[0] = true;
+        body.arrived();
         receive(ctx, verifier, provider, body.bytes());
       }
     });
