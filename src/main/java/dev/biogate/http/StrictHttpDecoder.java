@@ -126,8 +126,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private static final VarHandle IDLE_SINCE;
   /**
    * Since when ({@code System.nanoTime()}) the request being read has been arriving, its head and then its body, or 0
-   * once it is read whole (or none is): from its first byte on a waiting connection, else from the first read that
-   * left it incomplete. Published like {@link #idleSince}, for {@link ConnectionLimits}: a request still arriving a
+   * once it is read whole (or none is): a fresh connection's first request from its acceptance, a later one from its
+   * first byte on a waiting connection, else from the first read that left it incomplete. Published like {@link #idleSince}, for {@link ConnectionLimits}: a request still arriving a
    * second later is a trickle or a stall, and may be closed for a newcomer. A request read whole in one read (a GET
    * in one packet) never sets it.
    */
@@ -184,7 +184,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
     super.handlerAdded(ctx);
     this.ctx = ctx;
-    idle();
+    // Its first request is arriving from now on, as its header deadline counts: a fresh connection is no idle one for
+    // a newcomer to take (it was: under a flood of one-connection addresses, readers' fresh connections were closed
+    // for others before they could send their request).
+    long now = System.nanoTime();
+    ARRIVING_SINCE.setRelease(this, now == 0 ? 1 : now);
     if (ctx.channel().isActive()) {
       deadline(ctx, headerTimeoutMs); // the first request's head must arrive in time, counted from the connection
     }
@@ -674,6 +678,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
       if (arrivingSince == since && !discarding && (inBody || answers == requests && !answering)) {
         ARRIVING_SINCE.setRelease(this, 0L);
         deadlineNanos = 0;
+        if (silent) {
+          discarding = true; // nothing was asked: nothing to answer, as at the header deadline
+          c.close();
+          return;
+        }
         refuse(c, answer);
       } else {
         missed.run();

@@ -227,6 +227,46 @@ class ConnectionFloodTest extends HarnessTest {
   }
 
   /**
+   * A connection just accepted, its first request not yet read, is not an idle one for a newcomer to take: it is a
+   * request arriving, young. Found with raw sockets: 3,000 addresses holding one stalled webhook head each, reopened
+   * as soon as closed, had readers' fresh connections closed without an answer before they could send their request
+   * (61 of 216 reads served), since a fresh connection counted as idle and idle ones went first.
+   */
+  @Test
+  void aFreshConnectionIsNotTakenForAnIdleOneAtTheCeiling(Vertx vertx, VertxTestContext ctx) {
+    Future<Void> fill = nothingOpen(vertx);
+    for (int i = 0; i < 12; i++) {
+      String address = "127.0.0." + (50 + i);
+      fill = fill.compose(v -> holdPartial(vertx, g.port(), 1, address, STALLED_BODY));
+    }
+    fill.compose(v -> admitted(vertx, 12))
+      // Once a stalled request is over a second old, a newcomer is served in its place.
+      .compose(v -> Eventually.until(vertx, () -> exchangeFrom(vertx, "127.0.0.40", g.port(), LIVE)
+        .map(rs -> rs.size() == 1 && rs.get(0).status() == 200), 5_000, "a newcomer served in place of a stalled request"))
+      .compose(v -> open(vertx, g.port(), "127.0.0.30"))
+      .compose(fresh -> {
+        // Newcomers of other light addresses, while the fresh connection has sent nothing yet.
+        Future<Void> others = Future.succeededFuture();
+        for (int i = 0; i < 4; i++) {
+          String address = "127.0.0." + (31 + i);
+          others = others.compose(v -> exchangeFrom(vertx, address, g.port(), LIVE).mapEmpty());
+        }
+        return others.map(fresh);
+      })
+      .compose(fresh -> {
+        ctx.verify(() -> assertEquals(false, closed.contains(fresh), "the fresh connection kept its place"));
+        RawHttp raw = new RawHttp(vertx);
+        fresh.write(LIVE);
+        return raw.untilClosed(fresh, 5_000);
+      })
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        assertEquals(1, rs.size(), rs.toString());
+        assertEquals(200, rs.get(0).status(), "its request served: " + rs);
+        ctx.completeNow();
+      })));
+  }
+
+  /**
    * At the listener's ceiling, when no address is heavy enough to give way, a body that has been awaited for over a
    * second goes (408) as a trickled head does: four addresses of three stalled bodies each kept every newcomer out.
    */

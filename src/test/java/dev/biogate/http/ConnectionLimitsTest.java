@@ -157,7 +157,7 @@ class ConnectionLimitsTest {
    */
   private static int aHeavyAddressLeavesRoomForALightOne(ConnectionLimits limits) {
     for (int i = 0; i < 4; i++) {
-      admitted(limits, "198.51.100.1");
+      served(limits, "198.51.100.1");
     }
     int overlap = ConnectionLimits.overlap(4);
     // No event loop runs here: every close an admission asks for stays pending, as under a flood of newcomers.
@@ -177,7 +177,7 @@ class ConnectionLimitsTest {
   void anAddressHoldingABrowsersConnectionsKeepsTheWholeOverlap() {
     ConnectionLimits limits = new ConnectionLimits(20, 64, List.of(), false);
     for (int i = 0; i < 20; i++) {
-      admitted(limits, "198.51.100.1");
+      served(limits, "198.51.100.1");
     }
     // The flood's newcomers take their half of the overlap (their closes never run here) and are refused past it.
     int overlap = ConnectionLimits.overlap(20);
@@ -197,6 +197,27 @@ class ConnectionLimitsTest {
       admitted += limits.admit(peer(ip), decoder) != null ? 1 : 0;
     }
     return admitted;
+  }
+
+  /**
+   * A connection from {@code ip}, admitted (asserted), that has had one request answered and waits for its next: an
+   * idle one, which a newcomer at the ceiling may take (a fresh connection is a request arriving, young).
+   */
+  private static EmbeddedChannel served(ConnectionLimits limits, String ip) {
+    StrictHttpDecoder decoder = new StrictHttpDecoder(new io.vertx.core.http.HttpServerOptions(), 60_000, 60_000);
+    EmbeddedChannel channel = new EmbeddedChannel(decoder, decoder.new AnswerWatch());
+    ConnectionLimits.Admitted place = limits.admit(peer(ip), decoder);
+    assertNotNull(place, "admitted: " + ip);
+    channel.closeFuture().addListener(f -> limits.release(place));
+    channel.writeInbound(io.netty.buffer.Unpooled.copiedBuffer("GET / HTTP/1.1\r\nHost: x\r\n\r\n", java.nio.charset.StandardCharsets.US_ASCII));
+    channel.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpResponse(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+      io.netty.handler.codec.http.HttpResponseStatus.OK));
+    channel.inboundMessages().forEach(io.netty.util.ReferenceCountUtil::release);
+    channel.inboundMessages().clear();
+    channel.outboundMessages().forEach(io.netty.util.ReferenceCountUtil::release);
+    channel.outboundMessages().clear();
+    assertTrue(decoder.idleSince() != 0, "waiting for its next request");
+    return channel;
   }
 
   /** A connection read by a {@link StrictHttpDecoder} on an embedded channel, admitted (asserted) from {@code ip}. */
