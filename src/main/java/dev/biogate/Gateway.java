@@ -205,7 +205,10 @@ public final class Gateway {
     this.usage = new LaneUsage(budget, redis, "linktree", clock);
     this.upstream = new LinktreeClient(vertx, lt, usage, registry, new MissAdmission(redis, lt.firstSight(), budget::isDegraded));
     Freshness freshness = new Freshness(config.cache());
-    ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), freshness, clock);
+    // The copies' objects take at most five eighths of the heap (100 MiB, ~100,000 copies, at -Xmx160m).
+    long heap = Runtime.getRuntime().maxMemory();
+    ProfileCache l1 = new ProfileCache(config.cache().l1MaxBytes(), heap == Long.MAX_VALUE ? Long.MAX_VALUE : heap / 8 * 5,
+      freshness, clock);
     String invalidateChannel = RedisKeys.invalidateChannel(config.redis().database());
     this.replicaReads = redis instanceof ClusterRedis ? ((ClusterRedis) redis).replicaReads()
       : RedisClients.replicaReads(vertx, config.redis(), sentinelOrder);

@@ -30,10 +30,10 @@ public record CacheOptions(long freshTtlMs, long staleWhileRevalidateMs, long st
 
   /**
    * Heap kept in what the colder paths derive from cached copies (redirect targets and decoded links, half each);
-   * 0 = an eighth of the heap, at least 8 MiB.
+   * 0 = a sixteenth of the heap, at least 8 MiB.
    */
   public long derivedBytes(long maxHeap) {
-    return derivedMaxBytes > 0 ? derivedMaxBytes : Math.max(8L << 20, maxHeap == Long.MAX_VALUE ? 128L << 20 : maxHeap / 8);
+    return derivedMaxBytes > 0 ? derivedMaxBytes : Math.max(8L << 20, maxHeap == Long.MAX_VALUE ? 128L << 20 : maxHeap / 16);
   }
 
   public CacheOptions(JsonObject json) {
