@@ -127,8 +127,7 @@ public final class Gateway {
   private final Redis replicaReads;
   private final LinktreeClient upstream;
   private final ProfileService profiles;
-  /** Set when the instance is deployed. */
-  private volatile LinksHandler links;
+  private final LinksHandler links;
   private final StreamGauges streams;
   private final String instanceId = UUID.randomUUID().toString();
   // Webhooks and events
@@ -239,8 +238,10 @@ public final class Gateway {
     this.klaviyo = klaviyo(vertx, config.klaviyo(), redis, profiles, shards.count(), replicas, w.replicaWaitMs());
     CreatorKeys keys = new CreatorKeys(redis, replicas, w.replicaWaitMs());
     this.clickGate = new ClickGate(a.clicks(), config.http().trustedProxies(), config.http().exemptLoopback());
-    this.redirect = new RedirectHandler(profiles, recorder, clickGate, clock,
-      config.cache().derivedBytes(Runtime.getRuntime().maxMemory()) / 2);
+    // Redirect targets and decoded link lists: half of cache.derivedMaxBytes each.
+    long derivedHalf = config.cache().derivedBytes(Runtime.getRuntime().maxMemory()) / 2;
+    this.redirect = new RedirectHandler(profiles, recorder, clickGate, clock, derivedHalf);
+    this.links = new LinksHandler(profiles, config.http().cursorSecret(), derivedHalf);
     this.analyticsApi = new AnalyticsHandler(keys, new ClickQuery(redis), a.queryTimeoutMs(), a.maxBuckets(), a.maxQueries(), clock);
     this.keysAdmin = new CreatorKeysAdmin(keys, clock);
     this.klaviyoAdmin = new KlaviyoAdmin(klaviyo);
@@ -376,13 +377,7 @@ public final class Gateway {
     GatewayMetrics.bindAnalytics(registry, recorder, counter, klaviyo);
     GatewayMetrics.bindAnalyticsQueries(registry, analyticsApi);
     streams.start();
-    LinksHandler links = new LinksHandler(profiles, config.http().cursorSecret(),
-      config.cache().derivedBytes(Runtime.getRuntime().maxMemory()) / 2);
-    this.links = links;
-    io.micrometer.core.instrument.Gauge.builder("biogate.cache.links.held", links, LinksHandler::treeBytesHeld).baseUnit("bytes")
-      .description("Heap held by the decoded links of cached copies the links route pages (half of cache.derivedMaxBytes)").register(registry);
-    io.micrometer.core.instrument.Gauge.builder("biogate.cache.redirects.held", redirect, RedirectHandler::targetBytesHeld).baseUnit("bytes")
-      .description("Heap held by the redirect targets of cached copies (half of cache.derivedMaxBytes)").register(registry);
+    GatewayMetrics.bindDerived(registry, links, redirect);
     // The mark outlives the reset by a probe's length: half-open, the breaker is still the one a probe may reopen.
     SharedBreaker sharedBreaker = new SharedBreaker(redis, "linktree",
       config.linktree().breakerResetMs() + config.linktree().profileTimeoutMs());

@@ -7,15 +7,27 @@ import java.util.Locale;
 /**
  * What a request must say of its body before biogate reads it as JSON: {@code Content-Type: application/json} (UTF-8,
  * the only charset JSON has, RFC 8259 8.1) and no content coding, since nothing is inflated here (no decompression
- * bomb) and a signature covers the bytes as sent.
+ * bomb) and a signature covers the bytes as sent. One instance per kind of body, its two refusals made once.
  */
 public final class JsonBodies {
 
-  private JsonBodies() {
+  private final ApiException notJson;
+  private final ApiException encoded;
+
+  /** The refusals for {@code bodies} (a plural noun, e.g. "webhook bodies"), both {@code 415 unsupported_media_type}. */
+  public JsonBodies(String bodies) {
+    this.notJson = new ApiException(415, "unsupported_media_type", bodies + " must be application/json (UTF-8)");
+    this.encoded = new ApiException(415, "unsupported_media_type",
+      bodies + " are accepted without a content coding (Content-Encoding: identity or none)");
+  }
+
+  /** The {@code 415} for a body that is not plain UTF-8 JSON, or {@code null} when it is. */
+  public ApiException refusal(MultiMap headers) {
+    return !isJson(headers.get(HttpHeaders.CONTENT_TYPE)) ? notJson : encoded(headers) ? encoded : null;
   }
 
   /** {@code application/json}, optionally with {@code charset=utf-8}; any other charset is refused. */
-  public static boolean isJson(String contentType) {
+  static boolean isJson(String contentType) {
     if (contentType == null) {
       return false;
     }
@@ -40,7 +52,7 @@ public final class JsonBodies {
    * {@code identity}. Lines of a list field are one list (RFC 9110 5.3): {@code identity} then {@code gzip} on two
    * lines is gzip, which reading the first line alone let through.
    */
-  public static boolean encoded(MultiMap headers) {
+  static boolean encoded(MultiMap headers) {
     if (!headers.contains(HttpHeaders.CONTENT_ENCODING)) {
       return false;
     }
@@ -50,20 +62,5 @@ public final class JsonBodies {
       }
     }
     return false;
-  }
-
-  /**
-   * The {@code 415} for a body that is not plain UTF-8 JSON ({@code what} names it, e.g. "a link batch"), or
-   * {@code null} when it is.
-   */
-  public static ApiException refusal(MultiMap headers, String what) {
-    if (!isJson(headers.get(HttpHeaders.CONTENT_TYPE))) {
-      return new ApiException(415, "unsupported_media_type", what + " must be sent as application/json (UTF-8)");
-    }
-    if (encoded(headers)) {
-      return new ApiException(415, "unsupported_media_type",
-        what + " is accepted without a content coding (Content-Encoding: identity or none)");
-    }
-    return null;
   }
 }

@@ -66,7 +66,7 @@ public final class LinkJobs {
 
   /** A batch is plain UTF-8 JSON: anything else is its {@code 415} before the body is read. */
   private static void jsonOnly(RoutingContext ctx) {
-    ApiException refused = JsonBodies.refusal(ctx.request().headers(), "a link batch");
+    ApiException refused = JSON.refusal(ctx.request().headers());
     if (refused == null) {
       ctx.next();
     } else {
@@ -96,6 +96,8 @@ public final class LinkJobs {
       });
     });
   }
+
+  private static final JsonBodies JSON = new JsonBodies("link batches");
 
   static final ApiException INVALID_KEY = new ApiException(400, "invalid_idempotency_key",
     "Idempotency-Key must be 1-128 visible ASCII characters");

@@ -7,6 +7,8 @@ import dev.biogate.stream.StreamStats;
 import dev.biogate.sink.KlaviyoSink;
 import dev.biogate.sink.SinkStats;
 import dev.biogate.profile.CacheStats;
+import dev.biogate.analytics.RedirectHandler;
+import dev.biogate.profile.LinksHandler;
 import dev.biogate.webhook.WebhookRoutes;
 import dev.biogate.webhook.WebhookStats;
 import dev.biogate.profile.ProfileCache;
@@ -114,6 +116,14 @@ public final class GatewayMetrics {
       .description("Bytes of webhook bodies held at most at once (webhooks.maxBufferedBytes)").register(r);
     FunctionCounter.builder("biogate.webhook.bodies.evicted", routes, WebhookRoutes::bodiesEvicted)
       .description("Webhook bodies arriving for over a second refused (503) to make room for other deliveries").register(r);
+  }
+
+  /** What the colder paths keep of cached copies, each half of {@code cache.derivedMaxBytes}. */
+  public static void bindDerived(MeterRegistry r, LinksHandler links, RedirectHandler redirect) {
+    Gauge.builder("biogate.cache.links.held", links, LinksHandler::treeBytesHeld).baseUnit("bytes")
+      .description("Heap held by the decoded links of cached copies the links route pages (half of cache.derivedMaxBytes)").register(r);
+    Gauge.builder("biogate.cache.redirects.held", redirect, RedirectHandler::targetBytesHeld).baseUnit("bytes")
+      .description("Heap held by the redirect targets of cached copies (half of cache.derivedMaxBytes)").register(r);
   }
 
   /** Event handling on this instance. */

@@ -69,10 +69,6 @@ final class BodyBudget extends KeyedCeiling {
     return of(configured, maxHeap, 0, WebhookOptions.DEFAULT_SLOW_BODY_MS);
   }
 
-  static BodyBudget of(long configured, long maxHeap, long largestBody) {
-    return of(configured, maxHeap, largestBody, WebhookOptions.DEFAULT_SLOW_BODY_MS);
-  }
-
   /**
    * As {@link #of(long, long)}, a client holding at most its share and never less than {@code largestBody}, a body
    * arriving for over {@code slowBodyMs} giving way.

@@ -32,10 +32,7 @@ public final class WebhookRoutes {
 
   private static final Buffer RECEIVED = Buffer.buffer("{\"received\":true}");
   private static final Buffer DUPLICATE = Buffer.buffer("{\"duplicate\":true}");
-  private static final ApiException NOT_JSON = new ApiException(415, "unsupported_media_type",
-    "webhook bodies must be application/json (UTF-8)");
-  private static final ApiException ENCODED = new ApiException(415, "unsupported_media_type",
-    "webhook bodies are accepted without a content coding (Content-Encoding: identity or none)");
+  private static final JsonBodies JSON = new JsonBodies("webhook bodies");
   /**
    * A provider not configured here is an operator's fix, not a moment's: the 503 asks the provider (which keeps and
    * retries the delivery) to come back in a few minutes rather than at its own next attempt.
@@ -189,14 +186,11 @@ public final class WebhookRoutes {
       ctx.fail(tooLarge);
       return;
     }
-    if (!JsonBodies.isJson(req.getHeader(HttpHeaders.CONTENT_TYPE))) {
-      ctx.fail(NOT_JSON);
-      return;
-    }
-    if (JsonBodies.encoded(req.headers())) {
-      // The signature covers the bytes as sent and nothing is inflated here (no decompression bomb): a body in a
-      // content coding is refused (RFC 9110 15.5.16) rather than verified and parsed as if it were plain JSON.
-      ctx.fail(ENCODED);
+    // The signature covers the bytes as sent and nothing is inflated here (no decompression bomb): a body in a
+    // content coding is refused (RFC 9110 15.5.16) rather than verified and parsed as if it were plain JSON.
+    ApiException notPlainJson = JSON.refusal(req.headers());
+    if (notPlainJson != null) {
+      ctx.fail(notPlainJson);
       return;
     }
     // What the head alone decides is answered now: no 100 Continue, no body read, no share of the body budget.

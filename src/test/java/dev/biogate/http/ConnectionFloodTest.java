@@ -164,17 +164,7 @@ class ConnectionFloodTest extends HarnessTest {
    */
   @Test
   void atTheListenersCeilingAHeadTrickledForOverASecondMakesRoomForANewClient(Vertx vertx, VertxTestContext ctx) {
-    // The ceiling of 12, three per address: none holds enough to give way while its heads are young (HEAVY).
-    nothingOpen(vertx)
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.1", PARTIAL))
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.2", PARTIAL))
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.4", PARTIAL))
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.5", PARTIAL))
-      .compose(v -> admitted(vertx, 12))
-      .compose(v -> Eventually.until(vertx, () -> exchangeFrom(vertx, "127.0.0.3", g.port(), LIVE)
-        .map(rs -> rs.size() == 1 && rs.get(0).status() == 200), 5_000, "a newcomer served while the heads trickle"))
-      .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(timedOut.size() >= 1), 5_000,
-        "a trickled head answered 408 and closed for it"))
+    aSlowRequestGivesWay(vertx, PARTIAL)
       .compose(v -> holdPartial(vertx, g.managementPort(), 9, "127.0.0.1", PARTIAL))
       .compose(v -> Eventually.until(vertx, () -> exchangeFrom(vertx, "127.0.0.1", g.managementPort(),
           "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -272,17 +262,25 @@ class ConnectionFloodTest extends HarnessTest {
    */
   @Test
   void atTheListenersCeilingABodyAwaitedForOverASecondMakesRoomForANewClient(Vertx vertx, VertxTestContext ctx) {
-    nothingOpen(vertx)
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.1", STALLED_BODY))
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.2", STALLED_BODY))
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.4", STALLED_BODY))
-      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.5", STALLED_BODY))
+    aSlowRequestGivesWay(vertx, STALLED_BODY).onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * Fills the listener's 12 places, three per address (none holds enough to give way while its requests are young:
+   * HEAVY), with connections each sending {@code held}; a fourth address's newcomer is served once one of them has
+   * been arriving for over a second, and that one is answered 408 and closed.
+   */
+  private Future<Void> aSlowRequestGivesWay(Vertx vertx, String held) {
+    return nothingOpen(vertx)
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.1", held))
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.2", held))
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.4", held))
+      .compose(v -> holdPartial(vertx, g.port(), 3, "127.0.0.5", held))
       .compose(v -> admitted(vertx, 12))
       .compose(v -> Eventually.until(vertx, () -> exchangeFrom(vertx, "127.0.0.3", g.port(), LIVE)
-        .map(rs -> rs.size() == 1 && rs.get(0).status() == 200), 5_000, "a newcomer served while the bodies stall"))
+        .map(rs -> rs.size() == 1 && rs.get(0).status() == 200), 5_000, "a newcomer served while the requests arrive"))
       .compose(v -> Eventually.until(vertx, () -> Future.succeededFuture(timedOut.size() >= 1), 5_000,
-        "a stalled body answered 408 and closed for it"))
-      .onComplete(ctx.succeedingThenComplete());
+        "a slow request answered 408 and closed for it"));
   }
 
   /**

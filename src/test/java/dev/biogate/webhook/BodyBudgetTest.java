@@ -30,9 +30,9 @@ class BodyBudgetTest {
 
   @Test
   void aClientHoldsASixteenthButAlwaysOneLargestBodyAndItsRefusalTakesNothing() {
-    assertEquals((20L << 20) / 16, BodyBudget.of(0, 160L << 20, 256 * 1024).perClient(), "a sixteenth of 20 MiB");
-    assertEquals(256 * 1024, BodyBudget.of(1 << 20, 160L << 20, 256 * 1024).perClient(), "at least one largest body");
-    assertEquals(100, BodyBudget.of(100, 160L << 20, 256 * 1024).perClient(), "never more than the budget");
+    assertEquals((20L << 20) / 16, BodyBudget.of(0, 160L << 20, 256 * 1024, 1_000).perClient(), "a sixteenth of 20 MiB");
+    assertEquals(256 * 1024, BodyBudget.of(1 << 20, 160L << 20, 256 * 1024, 1_000).perClient(), "at least one largest body");
+    assertEquals(100, BodyBudget.of(100, 160L << 20, 256 * 1024, 1_000).perClient(), "never more than the budget");
     BodyBudget budget = new BodyBudget(1600, 50);
     assertTrue(budget.reserve("a", 100));
     assertFalse(budget.reserve("a", 1), "past a's share");
