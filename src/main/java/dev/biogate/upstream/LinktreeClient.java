@@ -59,12 +59,26 @@ public final class LinktreeClient {
    * eighth. A Linktree profile's links are a few KiB.
    */
   static final long MAX_LINK_BYTES = OutboundCalls.MAX_ANSWER_BYTES;
+  /** How long a stopped walk of link pages is kept for the next fetch of its name to go on with. */
+  static final Duration WALK_MEMORY = Duration.ofMinutes(5);
+  /** The links of stopped walks held at most, all names together: two walks of the largest profile assembled. */
+  static final long WALKS_MAX_BYTES = 2 * OutboundCalls.MAX_ANSWER_BYTES;
   private static final UpstreamException LINKS_TOO_LARGE = new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
     "the profile's links are larger than " + MAX_LINK_BYTES + " bytes", TOO_LARGE_MEMORY.toMillis(), 0);
 
   private final Vertx vertx;
   private final LinktreeOptions options;
   private final Cache<String, Long> tooLarge = Caffeine.newBuilder().executor(Runnable::run).maximumSize(10_000).expireAfterWrite(TOO_LARGE_MEMORY).build();
+  /**
+   * Walks of a profile's link pages stopped by something that passes (no permit left in the budget or its share, a
+   * 429, an upstream fault), by name: the next fetch of the name goes on from the page that was not fetched instead of
+   * starting again. A never-seen creator with more pages than the first-sight share allows in a window was otherwise
+   * never served, every try spending the whole share. Kept {@link #WALK_MEMORY}, within {@link #WALKS_MAX_BYTES} of
+   * links ({@link #jsonBytes}).
+   */
+  private final Cache<String, Walk> walks = Caffeine.newBuilder().executor(Runnable::run)
+    .maximumWeight(WALKS_MAX_BYTES / 1024).<String, Walk>weigher((name, w) -> (int) Math.min(Integer.MAX_VALUE, 1 + w.bytes / 1024))
+    .expireAfterWrite(WALK_MEMORY).build();
   private final UpstreamBudget budget;
   private final MissAdmission admission;
   private final WebClient client;
@@ -147,8 +161,9 @@ public final class LinktreeClient {
   /**
    * A whole profile: the profile fields plus {@code links} holding every page, in upstream order. A foreground miss
    * first goes through the miss admission: a never-seen name takes the first-sight lane and the client's quota, for
-   * every page, so a stranger's profile with thousands of links costs at most the first-sight share. The name is known
-   * once the whole profile is assembled. A profile with more than {@code maxLinkPages} pages fails, and is not walked
+   * every page, so a stranger's profile with thousands of links costs at most the first-sight share; a walk of its pages
+   * stopped for want of a permit (or by a 429 or an upstream fault) goes on at the name's next fetch, from the page it
+   * did not get. The name is known once the whole profile is assembled. A profile with more than {@code maxLinkPages} pages fails, and is not walked
    * again for {@link #TOO_LARGE_MEMORY} (each walk would spend the same permits and fail the same way).
    */
   public Future<JsonObject> fetchProfile(String username, Lane lane) {
@@ -163,21 +178,67 @@ public final class LinktreeClient {
     }
     String base = "/profiles/" + username;
     String client = MissAdmission.currentClient();
-    return admission.laneFor(username, lane).compose(first -> get(base, first, options.profileTimeoutMs(), p -> profileShape(p, username))
-      .onFailure(err -> {
-        if (first == Lane.FIRST_SIGHT && err instanceof UpstreamException
-          && ((UpstreamException) err).kind() == UpstreamException.Kind.NOT_FOUND) {
-          admission.notFound(client);
-        }
-      })
-      .compose(profile -> collectLinks(base, first, profile, (JsonArray) profile.getValue("links"),
-        (String) profile.getValue("links_next_cursor"), new HashSet<>(), 1, jsonBytes(profile.getValue("links"))))
-      .onSuccess(whole -> admission.markKnown(username))
-      .onFailure(err -> {
-        if (err == PAGES_EXCEEDED || err == LINKS_TOO_LARGE) {
-          tooLarge.put(username, System.currentTimeMillis() + TOO_LARGE_MEMORY.toMillis());
-        }
-      }));
+    return admission.laneFor(username, lane).compose(first -> {
+      // Taken, not read: a fetch of the same name running beside this one (a refresh, another reader) starts afresh.
+      Walk stopped = walks.asMap().remove(username);
+      Future<Walk> walked = stopped != null ? collectLinks(username, first, stopped)
+        : get(base, first, options.profileTimeoutMs(), p -> profileShape(p, username))
+          .onFailure(err -> {
+            if (first == Lane.FIRST_SIGHT && err instanceof UpstreamException
+              && ((UpstreamException) err).kind() == UpstreamException.Kind.NOT_FOUND) {
+              admission.notFound(client);
+            }
+          })
+          .compose(profile -> collectLinks(username, first, new Walk(profile, (JsonArray) profile.getValue("links"),
+            (String) profile.getValue("links_next_cursor"), new HashSet<>(), 1, jsonBytes(profile.getValue("links")))));
+      return walked.map(Walk::whole)
+        .onSuccess(whole -> admission.markKnown(username))
+        .onFailure(err -> {
+          if (err == PAGES_EXCEEDED || err == LINKS_TOO_LARGE) {
+            tooLarge.put(username, System.currentTimeMillis() + TOO_LARGE_MEMORY.toMillis());
+          }
+        });
+    });
+  }
+
+  /**
+   * A walk of a profile's link pages: the profile as its first page came, the links gathered so far, the cursor of
+   * the next page ({@code null}: none), the cursors followed, the pages fetched and the links' size.
+   */
+  private static final class Walk {
+    final JsonObject profile;
+    final JsonArray links;
+    String cursor;
+    final Set<String> seen;
+    int pages;
+    long bytes;
+
+    Walk(JsonObject profile, JsonArray links, String cursor, Set<String> seen, int pages, long bytes) {
+      this.profile = profile;
+      this.links = links;
+      this.cursor = cursor;
+      this.seen = seen;
+      this.pages = pages;
+      this.bytes = bytes;
+    }
+
+    JsonObject whole() {
+      profile.remove("links_next_cursor");
+      return profile.put("links", links);
+    }
+  }
+
+  /**
+   * Whether a walk stopped by {@code err} is worth going on with later: stopped by what passes (the budget, a 429,
+   * the breaker, an upstream fault), not by what the profile is (too many pages, too large, gone).
+   */
+  private static boolean resumable(Throwable err) {
+    if (err == PAGES_EXCEEDED || err == LINKS_TOO_LARGE || !(err instanceof UpstreamException)) {
+      return false;
+    }
+    UpstreamException.Kind kind = ((UpstreamException) err).kind();
+    return kind == UpstreamException.Kind.BUDGET_EXHAUSTED || kind == UpstreamException.Kind.RATE_LIMITED
+      || kind == UpstreamException.Kind.CIRCUIT_OPEN || kind == UpstreamException.Kind.UNAVAILABLE;
   }
 
   /** Which misses may spend the budget (see {@link MissAdmission}); webhooks mark the names they carry. */
@@ -185,28 +246,40 @@ public final class LinktreeClient {
     return admission;
   }
 
-  private Future<JsonObject> collectLinks(String base, Lane lane, JsonObject profile, JsonArray links, String cursor,
-                                          Set<String> seen, int pages, long bytes) {
-    if (bytes > MAX_LINK_BYTES) {
+  /**
+   * Fetches the walk's remaining pages; a walk stopped by something that passes is kept for the name's next fetch,
+   * which goes on from the page that failed.
+   */
+  private Future<Walk> collectLinks(String username, Lane lane, Walk walk) {
+    if (walk.bytes > MAX_LINK_BYTES) {
       return Future.failedFuture(LINKS_TOO_LARGE);
     }
-    if (cursor == null || cursor.isEmpty()) {
-      profile.remove("links_next_cursor");
-      return Future.succeededFuture(profile.put("links", links));
+    if (walk.cursor == null || walk.cursor.isEmpty()) {
+      return Future.succeededFuture(walk);
     }
-    if (pages >= options.maxLinkPages()) {
+    if (walk.pages >= options.maxLinkPages()) {
       return Future.failedFuture(PAGES_EXCEEDED);
     }
-    if (!seen.add(cursor)) {
+    if (walk.seen.contains(walk.cursor)) {
       return Future.failedFuture(UpstreamException.of(UpstreamException.Kind.UNAVAILABLE, "link pagination did not terminate"));
     }
-    String path = base + "/links?cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8);
-    return get(path, lane, options.profileTimeoutMs(), LinktreeClient::pageShape).compose(page -> {
-      JsonArray data = (JsonArray) page.getValue("data");
-      links.addAll(data);
-      return collectLinks(base, lane, profile, links, (String) page.getValue("next_cursor"), seen, pages + 1,
-        bytes + jsonBytes(data));
-    });
+    String path = "/profiles/" + username + "/links?cursor=" + URLEncoder.encode(walk.cursor, StandardCharsets.UTF_8);
+    return get(path, lane, options.profileTimeoutMs(), LinktreeClient::pageShape)
+      .recover(err -> {
+        if (resumable(err)) {
+          walks.put(username, walk);
+        }
+        return Future.failedFuture(err);
+      })
+      .compose(page -> {
+        JsonArray data = (JsonArray) page.getValue("data");
+        walk.seen.add(walk.cursor);
+        walk.links.addAll(data);
+        walk.cursor = (String) page.getValue("next_cursor");
+        walk.pages++;
+        walk.bytes += jsonBytes(data);
+        return collectLinks(username, lane, walk);
+      });
   }
 
   /** About the JSON size of a value (the links): its text, and a few bytes for every other value and field. */

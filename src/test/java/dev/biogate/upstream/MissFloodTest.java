@@ -332,6 +332,49 @@ class MissFloodTest {
       })));
   }
 
+  /**
+   * A stranger's profile with more link pages than the first-sight share allows in one window is served all the same,
+   * a window or so later: the pages fetched so far are kept and the next reader's walk goes on from where the last
+   * one stopped. Each walk used to start again from the profile, so a never-seen creator with more than 18 link pages
+   * (the share of the default budget) could never be read, and every try spent the whole share.
+   */
+  @Test
+  void aStrangersProfileWithMorePagesThanTheShareIsAssembledAcrossWindows(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject cfg = config();
+    cfg.getJsonObject("linktree").put("ratePeriodMs", 2_000).put("maxLinkPages", 50);
+    JsonArray many = new JsonArray();
+    for (int i = 0; i < 115; i++) {
+      many.add(new JsonObject().put("id", "lnk_" + i).put("title", "link " + i).put("url", "https://example.com/" + i).put("position", i));
+    }
+    JsonObject big = new JsonObject().put("bio", "many pages").put("theme", "light").put("links", many);
+    int[] attempts = {0};
+    h.start(dev.biogate.support.TestRedis.url(), new JsonObject().put("pageSize", 10))
+      .compose(v -> h.putProfile("paged", big))
+      .compose(v -> h.gateway(cfg))
+      .compose(g -> readUntilServed(vertx, g, attempts, 40))
+      .compose(served -> {
+        ctx.verify(() -> {
+          assertEquals(200, served.statusCode(), "served after " + attempts[0] + " reads: " + served.bodyAsString());
+          assertEquals(115, served.bodyAsJsonObject().getJsonArray("links").size(), "every link, none twice");
+          assertTrue(attempts[0] > 1, "the walk needed more than one window: " + attempts[0]);
+        });
+        return h.sandboxStats();
+      })
+      .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+        assertEquals(12, callsUnder(stats, "/profiles/paged"), "the profile and its 11 further link pages, each fetched once: " + stats);
+        ctx.completeNow();
+      })));
+  }
+
+  /** Reads {@code /v1/profiles/paged}, each time as a new client, every 300 ms until a 200 or {@code max} reads. */
+  private Future<HttpResponse<Buffer>> readUntilServed(Vertx vertx, Gateway g, int[] attempts, int max) {
+    attempts[0]++;
+    return as(g, "/v1/profiles/paged", "198.51.100." + attempts[0]).compose(r -> r.statusCode() == 200 || attempts[0] >= max
+      ? Future.succeededFuture(r)
+      : vertx.timer(300).compose(t -> readUntilServed(vertx, g, attempts, max)));
+  }
+
   private static int callsUnder(JsonObject sandboxStats, String prefix) {
     int calls = 0;
     for (Map.Entry<String, Object> e : sandboxStats.getJsonObject("by_path")) {
