@@ -13,7 +13,7 @@ import java.time.format.DateTimeParseException;
  * The time range of an analytics query: {@code from} (inclusive) to {@code to} (exclusive), ISO-8601 instants (with
  * {@code Z} or an offset) or dates (UTC midnight), counted in whole buckets of {@code granularity}: the first bucket
  * is the one holding {@code from}, the last the one holding the instant before {@code to}. Defaults: the 24 hours
- * before now, by hour. Every problem is a {@code 400}: unreadable dates, instants outside years 0000 to 9999,
+ * before now, by hour. Every problem is a {@code 400}: unreadable dates, instants outside 0000-01-01 to 9999-12-31,
  * {@code from >= to}, an unknown granularity, more than {@code maxBuckets} buckets.
  *
  * @param firstBucket start (epoch ms) of the first bucket
@@ -23,12 +23,13 @@ public record QueryRange(long fromMs, long toMs, Granularity granularity, long f
 
   static final long DEFAULT_SPAN_MS = 86_400_000L;
   /**
-   * The instants accepted, 0000-01-01T00:00:00Z to 10000-01-01T00:00:00Z (the end of 9999, as an exclusive {@code to}):
-   * the years of an RFC 3339 timestamp. Bucket arithmetic over them cannot overflow a long; at the ends of the epoch-ms
-   * range it did, and answered 200 with {@code from} after {@code to}.
+   * The instants accepted, 0000-01-01T00:00:00Z to 9999-12-31T00:00:00Z: within the years of an RFC 3339 timestamp,
+   * and so is every bucket bound answered (the last day of 9999 would end at 10000-01-01, which RFC 3339 cannot write).
+   * Bucket arithmetic over them cannot overflow a long; at the ends of the epoch-ms range it did, and answered 200
+   * with {@code from} after {@code to}.
    */
   static final long EARLIEST_MS = Instant.parse("0000-01-01T00:00:00Z").toEpochMilli();
-  static final long LATEST_MS = Instant.parse("+10000-01-01T00:00:00Z").toEpochMilli();
+  static final long LATEST_MS = Instant.parse("9999-12-31T00:00:00Z").toEpochMilli();
 
   public static QueryRange parse(MultiMap params, long nowMs, int maxBuckets) {
     String g = params.get("granularity");
@@ -39,7 +40,7 @@ public record QueryRange(long fromMs, long toMs, Granularity granularity, long f
     // from is read first: with both unreadable, the answer names from, the first the client wrote.
     Long fromGiven = params.get("from") == null ? null : instant(params.get("from"), "from");
     long to = params.get("to") == null ? nowMs : instant(params.get("to"), "to");
-    long from = fromGiven == null ? to - DEFAULT_SPAN_MS : fromGiven;
+    long from = fromGiven == null ? Math.max(EARLIEST_MS, to - DEFAULT_SPAN_MS) : fromGiven;
     if (from >= to) {
       throw bad("invalid_range", "from must be before to");
     }
@@ -64,8 +65,9 @@ public record QueryRange(long fromMs, long toMs, Granularity granularity, long f
 
   static long instant(String raw, String name) {
     long ms = parsed(raw, name);
-    if (ms < EARLIEST_MS || ms > LATEST_MS) {
-      throw bad("invalid_" + name, name + " must be in the years 0000 to 9999");
+    // from is inclusive: at the latest instant it could only start an empty range.
+    if (ms < EARLIEST_MS || ms > LATEST_MS || ms == LATEST_MS && "from".equals(name)) {
+      throw bad("invalid_" + name, name + " must be from 0000-01-01T00:00:00Z to 9999-12-31T00:00:00Z");
     }
     return ms;
   }

@@ -208,7 +208,10 @@ class AnalyticsApiTest extends HarnessTest {
   /**
    * Found with raw sockets: instants at the ends of the epoch-millisecond range overflowed the bucket arithmetic and
    * were answered 200 with {@code from} after {@code to}. Ends outside years 0000 to 9999 are refused, each naming the
-   * parameter; the ends of that span are still answered.
+   * parameter; the ends of that span are still answered. Every instant answered is an RFC 3339 timestamp: a range
+   * ending in the last day of 9999 was echoed with {@code "to":"+10000-01-01T00:00:00Z"}, and a default {@code from} a
+   * day before a {@code to} early in year 0 as {@code "-0001-12-31T00:00:00Z"}; a {@code from} of
+   * {@code +10000-01-01T00:00:00Z} was {@code invalid_range}, not {@code invalid_from}.
    */
   @Test
   void instantsOutsideYearsZeroToNineThousandNineHundredNinetyNineAreRefused(VertxTestContext ctx) {
@@ -219,18 +222,32 @@ class AnalyticsApiTest extends HarnessTest {
       () -> h.send(HttpMethod.GET, g, base + "to=-292275055-05-16T16:48:04.193Z", key),
       () -> h.send(HttpMethod.GET, g, base + "from=2025-01-01T00:00:00Z&to=%2B10000-01-01T00:01:00Z", key),
       () -> h.send(HttpMethod.GET, g, base + "from=-0001-12-31T23:59:00Z&to=0000-01-01T00:01:00Z", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=9999-12-30T23:00:00Z&to=9999-12-31T00:00:00Z", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=0000-01-01T00:00:00Z&to=0000-01-01T01:00:00Z", key),
+      () -> h.send(HttpMethod.GET, g, base + "from=%2B10000-01-01T00:00:00Z", key),
       () -> h.send(HttpMethod.GET, g, base + "from=9999-12-31T23:00:00Z&to=9999-12-31", key),
-      () -> h.send(HttpMethod.GET, g, base + "from=0000-01-01T00:00:00Z&to=0000-01-01T01:00:00Z", key)))))
+      () -> h.send(HttpMethod.GET, g, "/v1/analytics/demo/clicks?granularity=day&to=9999-12-31T23:59:59Z", key),
+      () -> h.send(HttpMethod.GET, g, "/v1/analytics/demo/clicks?to=0000-01-01T00:30:00Z", key)))))
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         String[] codes = {"invalid_from", "invalid_from", "invalid_to", "invalid_to", "invalid_from"};
+        String[] later = {"invalid_from", "invalid_from", "invalid_to"};
+        for (int i = 0; i < later.length; i++) {
+          HttpResponse<Buffer> r = rs.get(7 + i);
+          assertEquals(400, r.statusCode(), (7 + i) + ": " + r.bodyAsString());
+          assertEquals(later[i], r.bodyAsJsonObject().getString("error"), (7 + i) + ": " + r.bodyAsString());
+        }
+        JsonObject early = rs.get(10).bodyAsJsonObject();
+        assertEquals(200, rs.get(10).statusCode(), rs.get(10).bodyAsString());
+        assertEquals("0000-01-01T00:00:00Z", early.getString("from"), "the default day, cut at the start of year 0");
+        assertEquals("0000-01-01T01:00:00Z", early.getString("to"));
         for (int i = 0; i < codes.length; i++) {
           assertEquals(400, rs.get(i).statusCode(), i + ": " + rs.get(i).bodyAsString());
           assertEquals(codes[i], rs.get(i).bodyAsJsonObject().getString("error"), i + ": " + rs.get(i).bodyAsString());
         }
         JsonObject last = rs.get(5).bodyAsJsonObject();
         assertEquals(200, rs.get(5).statusCode(), rs.get(5).bodyAsString());
-        assertEquals("9999-12-31T23:00:00Z", last.getString("from"));
-        assertEquals("+10000-01-01T00:00:00Z", last.getString("to"), "the end of the last minute of 9999");
+        assertEquals("9999-12-30T23:00:00Z", last.getString("from"));
+        assertEquals("9999-12-31T00:00:00Z", last.getString("to"), "the latest end answered");
         assertEquals(60, last.getJsonArray("series").size());
         JsonObject first = rs.get(6).bodyAsJsonObject();
         assertEquals(200, rs.get(6).statusCode(), rs.get(6).bodyAsString());
