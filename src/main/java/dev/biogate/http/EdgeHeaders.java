@@ -26,6 +26,8 @@ public final class EdgeHeaders {
   private static final AsciiString CONTENT_SECURITY_POLICY = AsciiString.cached("Content-Security-Policy");
   private static final AsciiString ORIGIN = AsciiString.cached("Origin");
   private static final AsciiString ALLOW_METHODS = AsciiString.cached("GET, HEAD, OPTIONS");
+  private static final ApiException METHOD_REFUSED = new ApiException(403, "method_not_allowed",
+    "pages may only read from this API (GET, HEAD)");
   private static final AsciiString ALLOW_HEADERS = AsciiString.cached("Authorization, If-None-Match, Content-Type");
   private static final AsciiString EXPOSE_HEADERS = AsciiString.cached("ETag, Age, X-Cache, Cache-Status, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id");
   private static final AsciiString PREFLIGHT_MAX_AGE = AsciiString.cached("600");
@@ -54,6 +56,12 @@ public final class EdgeHeaders {
       + NO_REFERRER + "\r\n" + CONTENT_SECURITY_POLICY + ": " + CSP + "\r\n";
   }
 
+  /** Whether a preflight's requested method is one the API serves to pages (methods are case-sensitive). */
+  private static boolean pageMethod(String method) {
+    String m = method.trim();
+    return "GET".equals(m) || "HEAD".equals(m) || "OPTIONS".equals(m);
+  }
+
   /**
    * Adds the edge headers to the response. Returns {@code true} when the request was a CORS preflight and has been
    * answered.
@@ -72,7 +80,10 @@ public final class EdgeHeaders {
       h.add(HttpHeaders.ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE_HEADERS);
     }
     if (req.method() == HttpMethod.OPTIONS && req.headers().contains(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD)) {
-      if (allowed) {
+      if (allowed && !pageMethod(req.headers().get(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD))) {
+        // The API serves pages reads only; a 204 for another method told the browser nothing it could use.
+        ErrorResponses.send(req.response(), METHOD_REFUSED);
+      } else if (allowed) {
         h.add(HttpHeaders.ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS);
         h.add(HttpHeaders.ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS);
         h.add(HttpHeaders.ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE);

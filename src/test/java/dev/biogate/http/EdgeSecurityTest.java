@@ -95,6 +95,32 @@ class EdgeSecurityTest extends HarnessTest {
       })));
   }
 
+  /**
+   * A preflight for a method the API does not serve to pages is refused: {@code DELETE} on a profile or {@code POST} on
+   * a webhook from an allowed origin were answered {@code 204} with the allowed methods, which did not name them.
+   */
+  @Test
+  void aPreflightForAMethodPagesCannotUseIsRefused(VertxTestContext ctx) {
+    h.gateway(CORS).compose(g -> Future.all(
+        h.http.request(HttpMethod.OPTIONS, g.port(), "127.0.0.1", "/v1/profiles/demo").putHeader("Origin", "https://bio.example.com")
+          .putHeader("Access-Control-Request-Method", "DELETE").send(),
+        h.http.request(HttpMethod.OPTIONS, g.port(), "127.0.0.1", "/webhooks/linktree").putHeader("Origin", "https://bio.example.com")
+          .putHeader("Access-Control-Request-Method", "POST").send(),
+        h.http.request(HttpMethod.OPTIONS, g.port(), "127.0.0.1", "/r/demo/lnk_1").putHeader("Origin", "https://bio.example.com")
+          .putHeader("Access-Control-Request-Method", "HEAD").send()))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        for (int i = 0; i < 2; i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(403, r.statusCode(), i + ": " + r.bodyAsString());
+          assertEquals("method_not_allowed", r.bodyAsJsonObject().getString("error"), i + ": " + r.bodyAsString());
+          assertNull(r.getHeader("Access-Control-Allow-Methods"), i + ": nothing allowed");
+        }
+        HttpResponse<Buffer> head = all.resultAt(2);
+        assertEquals(204, head.statusCode(), "HEAD is served to pages: " + head.bodyAsString());
+        ctx.completeNow();
+      })));
+  }
+
   @Test
   void unsafeLinksAndMarkupNeverReachAClient(VertxTestContext ctx) {
     JsonObject hostile = new JsonObject().put("username", "mallory").put("bio", "<script>alert(1)</script>Hi\u0007 there")
