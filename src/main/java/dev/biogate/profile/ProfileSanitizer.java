@@ -146,6 +146,11 @@ public final class ProfileSanitizer {
         return null;
       }
       boolean web = scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https");
+      if (web && uri.getHost() == null && uri.getRawAuthority() != null && !ascii(uri.getRawAuthority())) {
+        // An internationalised domain name: java.net.URI reads no host from its letters. Checked again in ASCII form.
+        String asciiHost = asciiHost(url, scheme.length());
+        return asciiHost == null ? null : url(asciiHost, schemes);
+      }
       if (web && (uri.getHost() == null || uri.getHost().isEmpty() || uri.getRawUserInfo() != null)) {
         return null; // credentials in a link are how "https://bank.example@evil.example/" passes for the bank
       }
@@ -157,6 +162,43 @@ public final class ProfileSanitizer {
       }
       return url;
     } catch (URISyntaxException e) {
+      return null;
+    }
+  }
+
+  private static boolean ascii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * {@code url} ({@code scheme://authority...}) with its authority's host in ASCII form (IDNA, punycode), or
+   * {@code null} when the authority holds credentials or its host is no host name.
+   */
+  private static String asciiHost(String url, int schemeLength) {
+    int start = schemeLength + 3;
+    if (!url.startsWith("://", schemeLength)) {
+      return null;
+    }
+    int end = start;
+    while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+      end++;
+    }
+    String authority = url.substring(start, end);
+    if (authority.indexOf('@') >= 0) {
+      return null;
+    }
+    int colon = authority.lastIndexOf(':');
+    String host = colon < 0 ? authority : authority.substring(0, colon);
+    try {
+      String asciiHost = java.net.IDN.toASCII(host, java.net.IDN.USE_STD3_ASCII_RULES);
+      return asciiHost.isEmpty() || !ascii(asciiHost) ? null
+        : url.substring(0, start) + asciiHost + authority.substring(host.length()) + url.substring(end);
+    } catch (IllegalArgumentException e) {
       return null;
     }
   }

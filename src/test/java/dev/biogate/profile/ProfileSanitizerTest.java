@@ -40,6 +40,22 @@ class ProfileSanitizerTest {
   }
 
   /** Found by an attack pass: a lone surrogate was served back ({@code \uD800}), and a link to port 99999 followed. */
+  /**
+   * A link to an internationalised domain name is kept, its host in its ASCII (punycode) form: it was dropped as a link
+   * without a host, since {@code java.net.URI} reads no host from non-ASCII letters. What makes a link unsafe still
+   * drops it, whatever its letters.
+   */
+  @Test
+  void linksToInternationalisedDomainNamesAreKeptInTheirAsciiForm() {
+    assertEquals("https://xn--exmple-cua.com/\u00fc", ProfileSanitizer.linkUrl("https://ex\u00e4mple.com/\u00fc"));
+    assertEquals("https://xn--bcher-kva.example:8443/a?q=1#f", ProfileSanitizer.linkUrl("https://b\u00fccher.example:8443/a?q=1#f"));
+    assertEquals("http://xn--r8jz45g.xn--zckzah", ProfileSanitizer.linkUrl("http://\u4f8b\u3048.\u30c6\u30b9\u30c8"));
+    assertNull(ProfileSanitizer.linkUrl("https://b\u00fccher.example@evil.example/"), "credentials, whatever the letters");
+    assertNull(ProfileSanitizer.linkUrl("https://b\u00fccher.example:99999/"));
+    assertNull(ProfileSanitizer.linkUrl("https://b\u00fccher_example.com/"), "not a host name once in ASCII");
+    assertNull(ProfileSanitizer.linkUrl("javascript://b\u00fccher.example/%0aalert(1)"));
+  }
+
   @Test
   void dropsUnpairedSurrogatesAndLinksToPortsThatCannotExist() {
     assertEquals("AB", ProfileSanitizer.text("A\uD800B", 100));
