@@ -440,7 +440,8 @@ public final class ReplicaWatch {
       // A watched key outside the shards (the outbound stream): its writes are not webhooks.
       LOG.info("the redis master of {} {}", name(shard), now == REPLICATED ? "has a replica: writes there wait for it"
         : now == ALONE ? "has no replica: writes there do not wait"
-        : now == HELD ? "lost its replica: writes there are refused until one is in sync, for at most " + holdMs + " ms"
+        : now == HELD ? "has no replica in sync (lost, or still taking its first copy): writes there are refused until"
+          + " one is in sync, for at most " + holdMs + " ms"
         : "has no replica and the sentinels do not confirm it as the master (a failover?): writes there wait for a replica");
     }
     return true;
@@ -454,8 +455,9 @@ public final class ReplicaWatch {
     } else if (now == ALONE) {
       LOG.info("the redis master of {} has no replica: its webhooks are acknowledged once the master holds them", which);
     } else if (now == HELD) {
-      LOG.warn("the redis master of {} lost its replica: its webhooks are answered 503 until a replica is in sync again,"
-        + " for at most {} ms", which, holdMs);
+      // Also seen at a start next to replicas still taking their first copy: "lost" read as a fault there.
+      LOG.warn("the redis master of {} has no replica in sync (lost, or still taking its first copy): its webhooks are"
+        + " answered 503 until one is in sync, for at most {} ms", which, holdMs);
     } else {
       unconfirmed.warn(LOG, System.currentTimeMillis(), "shards", "the redis server of {} has no replica and the"
         + " sentinels do not confirm it as the master (a failover?): its webhooks are answered 503 until a replica holds"
