@@ -10,7 +10,7 @@ public final class Usernames {
   public static final int MAX_LENGTH = 64;
 
   /** The answer to a username outside the grammar: {@code 400 invalid_username}. */
-  public static final ApiException INVALID = new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-]");
+  public static final ApiException INVALID = new ApiException(400, "invalid_username", "usernames are 1-64 of [A-Za-z0-9._-], not dots alone");
 
   private Usernames() {
   }

@@ -20,6 +20,10 @@ class HttpTokensTest {
     assertFalse(HttpTokens.acceptsGzip("gzip;q=0"));
     assertFalse(HttpTokens.acceptsGzip("gzip;q=0.000, br"));
     assertFalse(HttpTokens.acceptsGzip("x-gzip2"));
+    // RFC 9110 8.4.1.3: x-gzip is gzip.
+    assertTrue(HttpTokens.acceptsGzip("x-gzip"));
+    assertTrue(HttpTokens.acceptsGzip("identity, X-GZIP;q=0.5"));
+    assertFalse(HttpTokens.acceptsGzip("x-gzip;q=0"));
     // RFC 9110 12.5.3: "*" stands only for codings not listed, so a refused gzip stays refused.
     assertFalse(HttpTokens.acceptsGzip("gzip;q=0, *"));
     assertFalse(HttpTokens.acceptsGzip("*, gzip;q=0"));
@@ -52,6 +56,9 @@ class HttpTokensTest {
     assertEquals("alice", Usernames.normalize("Alice"));
     assertEquals("a.b_c-1", Usernames.normalize("a.b_c-1"));
     assertNull(Usernames.normalize(".."));
+    assertNull(Usernames.normalize("..."));
+    // The refusal says why "..." is not a username although each of its characters may be in one.
+    assertTrue(Usernames.INVALID.getMessage().contains("not dots alone"), Usernames.INVALID.getMessage());
     assertNull(Usernames.normalize(""));
     assertNull(Usernames.normalize("a%2fb"));
     assertNull(Usernames.normalize("x".repeat(65)));
