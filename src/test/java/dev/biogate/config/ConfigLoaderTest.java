@@ -46,6 +46,19 @@ class ConfigLoaderTest {
    * with nothing behind it used to give every instance its own private Redis, a {@code LINKTREE_API_BASE=} the demo
    * sandbox, and a {@code BIOGATE_HTTP_PORT=} hid the file's invalid port. It is named among the risky settings.
    */
+  /**
+   * Unset, the HTTP verticles are two per core, as many as Vert.x's event loops: on two cores, one per core left
+   * the cached read at 0.91 of the rate and 1.4 times the c64 p99 of four, and webhook ingest at 0.72 of the rate, with
+   * wrk and Redis on the same cores (BENCHMARKS.md). A configured count is kept as it is.
+   */
+  @Test
+  void theHttpVerticlesAreTwoPerCoreUnlessConfigured() throws IOException {
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertEquals(2 * cores, ConfigLoader.load(Map.of(), base()).http().instances());
+    assertEquals(io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, ConfigLoader.load(Map.of(), base()).http().instances());
+    assertEquals(3, ConfigLoader.load(Map.of("BIOGATE_HTTP_INSTANCES", "3"), base()).http().instances());
+  }
+
   @Test
   void anEmptyVariableIsIgnoredAsIfUnsetAndNamed() throws IOException {
     Path file = dir.resolve("shared.json");
