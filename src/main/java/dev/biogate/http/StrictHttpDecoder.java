@@ -80,6 +80,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   /** Whether the body is chunked, and whether its last chunk was read: what follows is its trailer section. */
   private boolean chunked;
   private boolean inTrailer;
+  /** Chunks of the body being read that were smaller than {@link #TINY_CHUNK_BYTES}. */
+  private int tinyChunks;
   /** The request line is read and its headers are not complete yet. */
   private boolean inHead;
   /** Requests decoded on this connection, and answers written in full (interim 1xx answers are not counted). */
@@ -398,7 +400,18 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
         inBody = true;
         inHead = false;
         chunked = current != null && current.transferEncoding; // its only coding accepted is chunked
+        tinyChunks = 0;
         deadline(ctx, bodyTimeoutMs);
+      }
+      if (chunked && msg instanceof HttpContent content && !(msg instanceof HttpRequest)
+        && content.content().readableBytes() < TINY_CHUNK_BYTES && ++tinyChunks > MAX_TINY_CHUNKS) {
+        // Each chunk is a message through the codec, the connection and the route: a body of single bytes cost an
+        // event loop about a hundred times the work per byte of a plain one.
+        while (out.size() > i + 1) {
+          ReferenceCountUtil.release(out.remove(out.size() - 1));
+        }
+        refuseBody(ctx, out, i, TINY_CHUNKS);
+        return;
       }
       if (msg instanceof HttpContent && !(msg instanceof HttpRequest) && !((HttpContent) msg).decoderResult().isSuccess()) {
         // The codec gave up on the body and discards everything after it. Vert.x would close the connection without
@@ -889,6 +902,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     "folded trailer lines (obs-fold) are not accepted");
   private static final byte[] BAD_TRAILER = rawAnswer("400 Bad Request", "", "bad_request",
     "a trailer field has a name outside the token set or a control character in its value");
+  /** A chunk smaller than this is tiny; a body may hold at most {@link #MAX_TINY_CHUNKS} of them. */
+  static final int TINY_CHUNK_BYTES = 64;
+  static final int MAX_TINY_CHUNKS = 1_024;
+  private static final byte[] TINY_CHUNKS = rawAnswer("400 Bad Request", "", "body_in_tiny_chunks",
+    "the request body came in more than " + MAX_TINY_CHUNKS + " chunks of under " + TINY_CHUNK_BYTES + " bytes; send larger chunks");
   private static final byte[] MALFORMED_BODY = rawAnswer("400 Bad Request", "", "bad_request",
     "the request body is not valid chunked coding");
   private static final byte[] TOO_MANY_CONNECTIONS = rawAnswer("503 Service Unavailable", "Retry-After: 1\r\n",

@@ -278,6 +278,44 @@ class HttpFramingTest extends HarnessTest {
       post("Transfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\nX-T : ab\r\n\r\n"));
   }
 
+  /**
+   * A chunked body sent in tiny chunks is refused once it has had more than a thousand of them: each chunk is a message
+   * through the codec, the connection and the route, about a hundred times the work per byte of a plain body (an
+   * attack pass measured it), so a body of single-byte chunks made an event loop work that much harder for the same
+   * bandwidth. Bodies of a few hundred tiny chunks, or of any number of chunks of a normal size, are read as before.
+   */
+  @Test
+  void aBodyInMoreThanAThousandTinyChunksIsRefused(VertxTestContext ctx) {
+    StringBuilder tiny = new StringBuilder();
+    StringBuilder few = new StringBuilder();
+    String json = "{\"a\":\"" + "x".repeat(1_500) + "\"}";
+    for (int i = 0; i < json.length(); i++) {
+      tiny.append("1\r\n").append(json.charAt(i)).append("\r\n");
+      if (i < 300) {
+        few.append("1\r\n").append(json.charAt(i)).append("\r\n");
+      }
+    }
+    String rest = json.substring(300);
+    few.append(Integer.toHexString(rest.length())).append("\r\n").append(rest).append("\r\n");
+    raw().exchange(g.port(), post("Transfer-Encoding: chunked\r\n", tiny + "0\r\n\r\n"), 5_000)
+      .compose(refused -> raw().exchange(g.port(), "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + RawHttp.FORGED_LINKTREE_SIGNATURE
+          + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + few + "0\r\n\r\n"
+          + "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000)
+        .map(read -> List.of(refused, read)))
+      .onComplete(ctx.succeeding(both -> ctx.verify(() -> {
+        List<RawHttp.Response> refused = both.get(0);
+        assertEquals(1, refused.size(), refused.toString());
+        assertEquals(400, refused.get(0).status(), refused.toString());
+        assertErrorAnswer(refused.get(0));
+        assertEquals("body_in_tiny_chunks", new JsonObject(refused.get(0).body()).getString("error"), refused.toString());
+        List<RawHttp.Response> read = both.get(1);
+        assertEquals(2, read.size(), read.toString());
+        assertEquals(403, read.get(0).status(), "read whole, refused for its forged signature only: " + read);
+        assertEquals(200, read.get(1).status(), read.toString());
+        ctx.completeNow();
+      })));
+  }
+
   /** A folded trailer line is refused like a folded header line (an attack pass found it joined to the field above). */
   @Test
   void foldedTrailerLinesAreRefused(VertxTestContext ctx) {
