@@ -194,10 +194,19 @@ public final class ProfileSanitizer {
     }
     int colon = authority.lastIndexOf(':');
     String host = colon < 0 ? authority : authority.substring(0, colon);
+    String port = authority.substring(host.length());
+    if (!ascii(port)) {
+      return null; // the host alone is converted: anything else left non-ASCII stays no host (and was checked forever)
+    }
     try {
       String asciiHost = java.net.IDN.toASCII(host, java.net.IDN.USE_STD3_ASCII_RULES);
-      return asciiHost.isEmpty() || !ascii(asciiHost) ? null
-        : url.substring(0, start) + asciiHost + authority.substring(host.length()) + url.substring(end);
+      // Only a name the conversion writes as it is: the 2003 rules java.net.IDN follows map some letters (sharp s to
+      // "ss", final sigma to sigma) where browsers keep them, and the two names can belong to different registrants.
+      String unmapped = java.text.Normalizer.normalize(host.toLowerCase(Locale.ROOT), java.text.Normalizer.Form.NFC);
+      if (asciiHost.isEmpty() || !ascii(asciiHost) || !java.net.IDN.toUnicode(asciiHost).equals(unmapped)) {
+        return null;
+      }
+      return url.substring(0, start) + asciiHost + port + url.substring(end);
     } catch (IllegalArgumentException e) {
       return null;
     }

@@ -54,6 +54,17 @@ class ProfileSanitizerTest {
     assertNull(ProfileSanitizer.linkUrl("https://b\u00fccher.example:99999/"));
     assertNull(ProfileSanitizer.linkUrl("https://b\u00fccher_example.com/"), "not a host name once in ASCII");
     assertNull(ProfileSanitizer.linkUrl("javascript://b\u00fccher.example/%0aalert(1)"));
+    // A port that is not ASCII digits: the authority stayed non-ASCII and the check recursed until the stack ran out.
+    for (String url : new String[] {"https://a.example:1\u00fc/", "https://\u00fc.com:\uff11\uff12/", "https://\u00fc.com:\u0663/",
+      "https://\u00fc.com:8080\u00fc/"}) {
+      assertNull(ProfileSanitizer.linkUrl(url), url);
+      assertNull(ProfileSanitizer.imageUrl(url), url);
+    }
+    // Names the 2003 rules map to another name than browsers' rules do (sharp s, final sigma): another registrant's
+    // domain. Dropped rather than sent there.
+    assertNull(ProfileSanitizer.linkUrl("https://fa\u00df.de/"));
+    assertNull(ProfileSanitizer.linkUrl("https://\u03b2\u03cc\u03bb\u03bf\u03c2.com/"));
+    assertEquals("https://xn--bcher-kva.example/", ProfileSanitizer.linkUrl("https://B\u00fccher.example/"), "letter case is no mapping");
   }
 
   @Test
