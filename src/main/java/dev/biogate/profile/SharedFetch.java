@@ -190,7 +190,9 @@ final class SharedFetch {
    * shared copy if there is one, else the fetched copy (their reads began before the change).
    */
   private Future<Result> fetch(String username, CachedProfile best, Lane lane, long readVersion) {
-    return upstream.fetchProfile(username, lane)
+    // The version read before the call: a walk of the link pages kept from an earlier fetch is resumed only while the
+    // shared copy is still that version (no change written since).
+    return upstream.fetchProfile(username, lane, readVersion == UNKNOWN_VERSION ? LinktreeClient.NO_VERSION : readVersion)
       .map(json -> ProfileDocument.found(username, ProfileDocument.canonical(username, json), now()))
       .recover(err -> err instanceof UpstreamException && ((UpstreamException) err).kind() == UpstreamException.Kind.NOT_FOUND
         ? Future.succeededFuture(ProfileDocument.notFound(username, now()))

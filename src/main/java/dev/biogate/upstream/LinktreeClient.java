@@ -59,26 +59,25 @@ public final class LinktreeClient {
    * eighth. A Linktree profile's links are a few KiB.
    */
   static final long MAX_LINK_BYTES = OutboundCalls.MAX_ANSWER_BYTES;
-  /** How long a stopped walk of link pages is kept for the next fetch of its name to go on with. */
+  /**
+   * How long a walk of link pages has from its first page to be finished across fetches of its name: at the default
+   * budget's first-sight share (18 calls a minute) the largest walk allowed ({@code maxLinkPages}, 50) takes three.
+   */
   static final Duration WALK_MEMORY = Duration.ofMinutes(5);
-  /** The links of stopped walks held at most, all names together: two walks of the largest profile assembled. */
-  static final long WALKS_MAX_BYTES = 2 * OutboundCalls.MAX_ANSWER_BYTES;
+  /** The heap stopped walks may take, all names together: a sixteenth of the heap, at least 8 MiB. */
+  static final long WALKS_MAX_HEAP_BYTES = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 16);
+  /** What a fetch passes for {@code asOf} when it does not know the shared copy's version: no walk is kept or resumed. */
+  public static final long NO_VERSION = Long.MIN_VALUE;
+  private static final UpstreamException LINKS_MOVED = UpstreamException.of(UpstreamException.Kind.UNAVAILABLE,
+    "the profile's links moved while their pages were read across fetches; read again");
   private static final UpstreamException LINKS_TOO_LARGE = new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
     "the profile's links are larger than " + MAX_LINK_BYTES + " bytes", TOO_LARGE_MEMORY.toMillis(), 0);
 
   private final Vertx vertx;
   private final LinktreeOptions options;
   private final Cache<String, Long> tooLarge = Caffeine.newBuilder().executor(Runnable::run).maximumSize(10_000).expireAfterWrite(TOO_LARGE_MEMORY).build();
-  /**
-   * Walks of a profile's link pages stopped by something that passes (no permit left in the budget or its share, a
-   * 429, an upstream fault), by name: the next fetch of the name goes on from the page that was not fetched instead of
-   * starting again. A never-seen creator with more pages than the first-sight share allows in a window was otherwise
-   * never served, every try spending the whole share. Kept {@link #WALK_MEMORY}, within {@link #WALKS_MAX_BYTES} of
-   * links ({@link #jsonBytes}).
-   */
-  private final Cache<String, Walk> walks = Caffeine.newBuilder().executor(Runnable::run)
-    .maximumWeight(WALKS_MAX_BYTES / 1024).<String, Walk>weigher((name, w) -> (int) Math.min(Integer.MAX_VALUE, 1 + w.bytes / 1024))
-    .expireAfterWrite(WALK_MEMORY).build();
+  /** Walks of link pages stopped by something that passes, for the name's next fetch to go on with. */
+  private final StoppedWalks walks = new StoppedWalks(WALKS_MAX_HEAP_BYTES, WALK_MEMORY.toMillis(), System::currentTimeMillis);
   private final UpstreamBudget budget;
   private final MissAdmission admission;
   private final WebClient client;
@@ -167,6 +166,16 @@ public final class LinktreeClient {
    * again for {@link #TOO_LARGE_MEMORY} (each walk would spend the same permits and fail the same way).
    */
   public Future<JsonObject> fetchProfile(String username, Lane lane) {
+    return fetchProfile(username, lane, NO_VERSION);
+  }
+
+  /**
+   * {@link #fetchProfile(String, Lane)} for a fetch that read the shared copy's version {@code asOf} first: a walk of
+   * the link pages that stops for want of a permit (or by a {@code 429} or an upstream fault) is kept, and the name's
+   * next fetch from the same version goes on from the page it did not get. A change written since (a webhook, a
+   * purge) changes the version, and the walk starts again: its pages were of a profile that is no more.
+   */
+  public Future<JsonObject> fetchProfile(String username, Lane lane, long asOf) {
     Long tooLargeUntil = tooLarge.getIfPresent(username);
     if (tooLargeUntil != null && tooLargeUntil - System.currentTimeMillis() > 0) {
       return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
@@ -180,8 +189,8 @@ public final class LinktreeClient {
     String client = MissAdmission.currentClient();
     return admission.laneFor(username, lane).compose(first -> {
       // Taken, not read: a fetch of the same name running beside this one (a refresh, another reader) starts afresh.
-      Walk stopped = walks.asMap().remove(username);
-      Future<Walk> walked = stopped != null ? collectLinks(username, first, stopped)
+      Walk stopped = asOf == NO_VERSION ? null : walks.take(username, asOf);
+      Future<Walk> walked = stopped != null ? collectLinks(username, first, stopped, asOf)
         : get(base, first, options.profileTimeoutMs(), p -> profileShape(p, username))
           .onFailure(err -> {
             if (first == Lane.FIRST_SIGHT && err instanceof UpstreamException
@@ -190,7 +199,8 @@ public final class LinktreeClient {
             }
           })
           .compose(profile -> collectLinks(username, first, new Walk(profile, (JsonArray) profile.getValue("links"),
-            (String) profile.getValue("links_next_cursor"), new HashSet<>(), 1, jsonBytes(profile.getValue("links")))));
+            (String) profile.getValue("links_next_cursor"), new HashSet<>(), 1, jsonBytes(profile.getValue("links")),
+            System.currentTimeMillis()), asOf));
       return walked.map(Walk::whole)
         .onSuccess(whole -> admission.markKnown(username))
         .onFailure(err -> {
@@ -205,26 +215,45 @@ public final class LinktreeClient {
    * A walk of a profile's link pages: the profile as its first page came, the links gathered so far, the cursor of
    * the next page ({@code null}: none), the cursors followed, the pages fetched and the links' size.
    */
-  private static final class Walk {
+  static final class Walk {
     final JsonObject profile;
     final JsonArray links;
     String cursor;
     final Set<String> seen;
     int pages;
     long bytes;
+    /** When its first page came (epoch ms). */
+    final long startedMs;
+    /** It was kept and taken up again by a later fetch: its pages span that time. */
+    boolean resumed;
 
-    Walk(JsonObject profile, JsonArray links, String cursor, Set<String> seen, int pages, long bytes) {
+    Walk(JsonObject profile, JsonArray links, String cursor, Set<String> seen, int pages, long bytes, long startedMs) {
       this.profile = profile;
       this.links = links;
       this.cursor = cursor;
       this.seen = seen;
       this.pages = pages;
       this.bytes = bytes;
+      this.startedMs = startedMs;
     }
 
     JsonObject whole() {
       profile.remove("links_next_cursor");
       return profile.put("links", links);
+    }
+
+    /**
+     * Whether a link id appears twice: the list moved under a walk that spanned fetches (links added in front shift
+     * the pages a cursor points into), and the links gathered are not one list.
+     */
+    boolean repeatsALink() {
+      Set<Object> ids = new HashSet<>();
+      for (Object link : links) {
+        if (link instanceof JsonObject && !ids.add(((JsonObject) link).getValue("id"))) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 
@@ -250,12 +279,12 @@ public final class LinktreeClient {
    * Fetches the walk's remaining pages; a walk stopped by something that passes is kept for the name's next fetch,
    * which goes on from the page that failed.
    */
-  private Future<Walk> collectLinks(String username, Lane lane, Walk walk) {
+  private Future<Walk> collectLinks(String username, Lane lane, Walk walk, long asOf) {
     if (walk.bytes > MAX_LINK_BYTES) {
       return Future.failedFuture(LINKS_TOO_LARGE);
     }
     if (walk.cursor == null || walk.cursor.isEmpty()) {
-      return Future.succeededFuture(walk);
+      return walk.resumed && walk.repeatsALink() ? Future.failedFuture(LINKS_MOVED) : Future.succeededFuture(walk);
     }
     if (walk.pages >= options.maxLinkPages()) {
       return Future.failedFuture(PAGES_EXCEEDED);
@@ -266,8 +295,8 @@ public final class LinktreeClient {
     String path = "/profiles/" + username + "/links?cursor=" + URLEncoder.encode(walk.cursor, StandardCharsets.UTF_8);
     return get(path, lane, options.profileTimeoutMs(), LinktreeClient::pageShape)
       .recover(err -> {
-        if (resumable(err)) {
-          walks.put(username, walk);
+        if (asOf != NO_VERSION && resumable(err) && walks.keep(username, walk, asOf)) {
+          walk.resumed = true;
         }
         return Future.failedFuture(err);
       })
@@ -278,7 +307,7 @@ public final class LinktreeClient {
         walk.cursor = (String) page.getValue("next_cursor");
         walk.pages++;
         walk.bytes += jsonBytes(data);
-        return collectLinks(username, lane, walk);
+        return collectLinks(username, lane, walk, asOf);
       });
   }
 

@@ -367,6 +367,90 @@ class MissFloodTest {
       })));
   }
 
+  /**
+   * A walk stopped before a webhook changed the profile is not taken up again: its pages are of the profile before the
+   * change. A resumed walk served the bio its first page had, over a {@code profile.updated} answered 200 in between
+   * (a re-drill), until the next refresh.
+   */
+  @Test
+  void aStoppedWalkIsNotResumedOnceAWebhookChangedTheProfile(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject cfg = config();
+    cfg.getJsonObject("linktree").put("ratePeriodMs", 2_000).put("maxLinkPages", 50);
+    cfg.put("webhooks", dev.biogate.webhook.Deliveries.webhooks()).put("admin", new JsonObject().put("token", dev.biogate.webhook.Deliveries.ADMIN_TOKEN));
+    JsonArray many = new JsonArray();
+    for (int i = 0; i < 115; i++) {
+      many.add(new JsonObject().put("id", "lnk_" + i).put("title", "link " + i).put("url", "https://example.com/" + i).put("position", i));
+    }
+    Buffer update = new JsonObject().put("type", "profile.updated").put("data", new JsonObject().put("username", "paged")
+      .put("bio", "the new bio").put("theme", "dark")).toBuffer();
+    int[] attempts = {0};
+    h.start(dev.biogate.support.TestRedis.url(), new JsonObject().put("pageSize", 10))
+      .compose(v -> h.putProfile("paged", new JsonObject().put("bio", "the old bio").put("theme", "light").put("links", many)))
+      .compose(v -> h.gateway(cfg))
+      .compose(g -> as(g, "/v1/profiles/paged", "198.51.100.200")
+        .compose(first -> {
+          ctx.verify(() -> assertEquals(503, first.statusCode(), "the walk stops within the share: " + first.bodyAsString()));
+          return h.putProfile("paged", new JsonObject().put("bio", "the new bio").put("theme", "dark").put("links", many));
+        })
+        .compose(v -> h.post(g, "/webhooks/linktree", dev.biogate.webhook.Deliveries.linktree("dlv-walk", update), update))
+        .compose(answer -> {
+          ctx.verify(() -> assertEquals(200, answer.statusCode(), answer.bodyAsString()));
+          // Handled (the change written) before the next read: the delivery's history says so.
+          return h.eventually(() -> h.send(io.vertx.core.http.HttpMethod.GET, g, "/admin/deliveries/dlv-walk?provider=linktree",
+              dev.biogate.webhook.Deliveries.ADMIN_TOKEN)
+            .map(r -> r.statusCode() == 200 && "handled".equals(r.bodyAsJsonObject().getString("outcome"))), 10_000);
+        })
+        .compose(v -> readUntilServed(vertx, g, attempts, 60)))
+      .onComplete(ctx.succeeding(served -> ctx.verify(() -> {
+        assertEquals(200, served.statusCode(), served.bodyAsString());
+        assertEquals("the new bio", served.bodyAsJsonObject().getString("bio"), "not the first page fetched before the change");
+        assertEquals(115, served.bodyAsJsonObject().getJsonArray("links").size());
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * Links added in front of a list while its walk was stopped (no webhook told of it) shift the pages its cursor
+   * points into: the walk taken up again gathered some links twice and missed the new ones (a re-drill: 260 links
+   * served, 240 of them distinct). Such a walk is read again from the start, and the list served is one list.
+   */
+  @Test
+  void aWalkWhoseListMovedMeanwhileIsReadAgainFromTheStart(Vertx vertx, VertxTestContext ctx) {
+    h = new Harness(vertx);
+    JsonObject cfg = config();
+    cfg.getJsonObject("linktree").put("ratePeriodMs", 2_000).put("maxLinkPages", 50);
+    JsonArray before = new JsonArray();
+    for (int i = 0; i < 115; i++) {
+      before.add(new JsonObject().put("id", "lnk_" + i).put("title", "link " + i).put("url", "https://example.com/" + i).put("position", i));
+    }
+    JsonArray after = new JsonArray();
+    for (int i = 0; i < 20; i++) {
+      after.add(new JsonObject().put("id", "new_" + i).put("title", "new " + i).put("url", "https://example.com/new/" + i).put("position", i));
+    }
+    after.addAll(before);
+    int[] attempts = {0};
+    h.start(dev.biogate.support.TestRedis.url(), new JsonObject().put("pageSize", 10))
+      .compose(v -> h.putProfile("paged", new JsonObject().put("bio", "b").put("theme", "light").put("links", before)))
+      .compose(v -> h.gateway(cfg))
+      .compose(g -> as(g, "/v1/profiles/paged", "198.51.100.201")
+        .compose(first -> {
+          ctx.verify(() -> assertEquals(503, first.statusCode(), "the walk stops within the share: " + first.bodyAsString()));
+          return h.putProfile("paged", new JsonObject().put("bio", "b").put("theme", "light").put("links", after));
+        })
+        .compose(v -> readUntilServed(vertx, g, attempts, 60)))
+      .onComplete(ctx.succeeding(served -> ctx.verify(() -> {
+        assertEquals(200, served.statusCode(), served.bodyAsString());
+        JsonArray links = served.bodyAsJsonObject().getJsonArray("links");
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (int i = 0; i < links.size(); i++) {
+          assertTrue(ids.add(links.getJsonObject(i).getString("id")), "served twice: " + links.getJsonObject(i));
+        }
+        assertEquals(135, ids.size(), "the new links too");
+        ctx.completeNow();
+      })));
+  }
+
   /** Reads {@code /v1/profiles/paged}, each time as a new client, every 300 ms until a 200 or {@code max} reads. */
   private Future<HttpResponse<Buffer>> readUntilServed(Vertx vertx, Gateway g, int[] attempts, int max) {
     attempts[0]++;
