@@ -67,7 +67,8 @@ public record QueryRange(long fromMs, long toMs, Granularity granularity, long f
     long ms = parsed(raw, name);
     // from is inclusive: at the latest instant it could only start an empty range.
     if (ms < EARLIEST_MS || ms > LATEST_MS || ms == LATEST_MS && "from".equals(name)) {
-      throw bad("invalid_" + name, name + " must be from 0000-01-01T00:00:00Z to 9999-12-31T00:00:00Z");
+      throw bad("invalid_" + name, "from".equals(name) ? "from must be at or after 0000-01-01T00:00:00Z and before 9999-12-31T00:00:00Z"
+        : "to must be after 0000-01-01T00:00:00Z and at or before 9999-12-31T00:00:00Z");
     }
     return ms;
   }

@@ -231,6 +231,8 @@ class AnalyticsApiTest extends HarnessTest {
       .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
         String[] codes = {"invalid_from", "invalid_from", "invalid_to", "invalid_to", "invalid_from"};
         String[] later = {"invalid_from", "invalid_from", "invalid_to"};
+        assertTrue(rs.get(7).bodyAsJsonObject().getString("message").contains("before 9999-12-31T00:00:00Z"),
+          "the message names the bound as the check applies it: " + rs.get(7).bodyAsString());
         for (int i = 0; i < later.length; i++) {
           HttpResponse<Buffer> r = rs.get(7 + i);
           assertEquals(400, r.statusCode(), (7 + i) + ": " + r.bodyAsString());
