@@ -341,12 +341,8 @@ class MissFloodTest {
   @Test
   void aStrangersProfileWithMorePagesThanTheShareIsAssembledAcrossWindows(Vertx vertx, VertxTestContext ctx) {
     h = new Harness(vertx);
-    JsonObject cfg = config();
-    cfg.getJsonObject("linktree").put("ratePeriodMs", 2_000).put("maxLinkPages", 50);
-    JsonArray many = new JsonArray();
-    for (int i = 0; i < 115; i++) {
-      many.add(new JsonObject().put("id", "lnk_" + i).put("title", "link " + i).put("url", "https://example.com/" + i).put("position", i));
-    }
+    JsonObject cfg = pagedConfig();
+    JsonArray many = links("lnk_", 115);
     JsonObject big = new JsonObject().put("bio", "many pages").put("theme", "light").put("links", many);
     int[] attempts = {0};
     h.start(dev.biogate.support.TestRedis.url(), new JsonObject().put("pageSize", 10))
@@ -375,13 +371,9 @@ class MissFloodTest {
   @Test
   void aStoppedWalkIsNotResumedOnceAWebhookChangedTheProfile(Vertx vertx, VertxTestContext ctx) {
     h = new Harness(vertx);
-    JsonObject cfg = config();
-    cfg.getJsonObject("linktree").put("ratePeriodMs", 2_000).put("maxLinkPages", 50);
+    JsonObject cfg = pagedConfig();
     cfg.put("webhooks", dev.biogate.webhook.Deliveries.webhooks()).put("admin", new JsonObject().put("token", dev.biogate.webhook.Deliveries.ADMIN_TOKEN));
-    JsonArray many = new JsonArray();
-    for (int i = 0; i < 115; i++) {
-      many.add(new JsonObject().put("id", "lnk_" + i).put("title", "link " + i).put("url", "https://example.com/" + i).put("position", i));
-    }
+    JsonArray many = links("lnk_", 115);
     Buffer update = new JsonObject().put("type", "profile.updated").put("data", new JsonObject().put("username", "paged")
       .put("bio", "the new bio").put("theme", "dark")).toBuffer();
     int[] attempts = {0};
@@ -418,17 +410,9 @@ class MissFloodTest {
   @Test
   void aWalkWhoseListMovedMeanwhileIsReadAgainFromTheStart(Vertx vertx, VertxTestContext ctx) {
     h = new Harness(vertx);
-    JsonObject cfg = config();
-    cfg.getJsonObject("linktree").put("ratePeriodMs", 2_000).put("maxLinkPages", 50);
-    JsonArray before = new JsonArray();
-    for (int i = 0; i < 115; i++) {
-      before.add(new JsonObject().put("id", "lnk_" + i).put("title", "link " + i).put("url", "https://example.com/" + i).put("position", i));
-    }
-    JsonArray after = new JsonArray();
-    for (int i = 0; i < 20; i++) {
-      after.add(new JsonObject().put("id", "new_" + i).put("title", "new " + i).put("url", "https://example.com/new/" + i).put("position", i));
-    }
-    after.addAll(before);
+    JsonObject cfg = pagedConfig();
+    JsonArray before = links("lnk_", 115);
+    JsonArray after = links("new_", 20).addAll(before);
     int[] attempts = {0};
     h.start(dev.biogate.support.TestRedis.url(), new JsonObject().put("pageSize", 10))
       .compose(v -> h.putProfile("paged", new JsonObject().put("bio", "b").put("theme", "light").put("links", before)))
@@ -449,6 +433,23 @@ class MissFloodTest {
         assertEquals(135, ids.size(), "the new links too");
         ctx.completeNow();
       })));
+  }
+
+  /** The budget's window cut to 2 s (a first-sight share of 6 calls per window), up to 50 link pages. */
+  private static JsonObject pagedConfig() {
+    JsonObject cfg = config();
+    cfg.getJsonObject("linktree").put("ratePeriodMs", 2_000).put("maxLinkPages", 50);
+    return cfg;
+  }
+
+  /** {@code n} links with ids {@code <prefix>0..}, in that order. */
+  private static JsonArray links(String prefix, int n) {
+    JsonArray links = new JsonArray();
+    for (int i = 0; i < n; i++) {
+      links.add(new JsonObject().put("id", prefix + i).put("title", prefix + " " + i).put("url", "https://example.com/" + prefix + i)
+        .put("position", i));
+    }
+    return links;
   }
 
   /** Reads {@code /v1/profiles/paged}, each time as a new client, every 300 ms until a 200 or {@code max} reads. */
