@@ -203,7 +203,7 @@ public final class ProfileSanitizer {
       // Only a name the conversion writes as it is: the 2003 rules java.net.IDN follows map some letters (sharp s to
       // "ss", final sigma to sigma) where browsers keep them, and the two names can belong to different registrants.
       String unmapped = java.text.Normalizer.normalize(host.toLowerCase(Locale.ROOT), java.text.Normalizer.Form.NFC);
-      if (asciiHost.isEmpty() || !ascii(asciiHost) || !java.net.IDN.toUnicode(asciiHost).equals(unmapped)) {
+      if (asciiHost.isEmpty() || !java.net.IDN.toUnicode(asciiHost).equals(unmapped)) {
         return null;
       }
       return url.substring(0, start) + asciiHost + port + url.substring(end);

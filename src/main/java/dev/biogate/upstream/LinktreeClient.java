@@ -258,11 +258,11 @@ public final class LinktreeClient {
   }
 
   /**
-   * Whether a walk stopped by {@code err} is worth going on with later: stopped by what passes (the budget, a 429,
-   * the breaker, an upstream fault), not by what the profile is (too many pages, too large, gone).
+   * Whether a walk whose page request failed with {@code err} is worth going on with later: stopped by what passes
+   * (the budget, a 429, the breaker, an upstream fault), not by the profile being gone or the token refused.
    */
   private static boolean resumable(Throwable err) {
-    if (err == PAGES_EXCEEDED || err == LINKS_TOO_LARGE || !(err instanceof UpstreamException)) {
+    if (!(err instanceof UpstreamException)) {
       return false;
     }
     UpstreamException.Kind kind = ((UpstreamException) err).kind();

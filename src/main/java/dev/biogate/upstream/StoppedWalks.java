@@ -28,7 +28,7 @@ final class StoppedWalks {
   private final Map<String, Kept> byName = new HashMap<>();
   private long heldBytes;
 
-  private record Kept(LinktreeClient.Walk walk, long asOf, long startedMs, long bytes) {
+  private record Kept(LinktreeClient.Walk walk, long asOf, long bytes) {
   }
 
   StoppedWalks(long maxHeapBytes, long memoryMs, LongSupplier clock) {
@@ -46,7 +46,7 @@ final class StoppedWalks {
     }
     for (Iterator<Kept> it = byName.values().iterator(); it.hasNext(); ) {
       Kept k = it.next();
-      if (now - k.startedMs >= memoryMs) {
+      if (now - k.walk.startedMs >= memoryMs) {
         it.remove();
         heldBytes -= k.bytes;
       }
@@ -55,7 +55,7 @@ final class StoppedWalks {
     if (heldBytes + bytes > maxHeapBytes) {
       return false;
     }
-    byName.put(name, new Kept(walk, asOf, walk.startedMs, bytes));
+    byName.put(name, new Kept(walk, asOf, bytes));
     heldBytes += bytes;
     return true;
   }
@@ -64,7 +64,7 @@ final class StoppedWalks {
   synchronized LinktreeClient.Walk take(String name, long asOf) {
     Kept k = byName.remove(name);
     drop(k);
-    return k == null || k.asOf != asOf || clock.getAsLong() - k.startedMs >= memoryMs ? null : k.walk;
+    return k == null || k.asOf != asOf || clock.getAsLong() - k.walk.startedMs >= memoryMs ? null : k.walk;
   }
 
   /** Heap the kept walks are estimated to take. */
