@@ -56,9 +56,15 @@ public final class EdgeHeaders {
       + NO_REFERRER + "\r\n" + CONTENT_SECURITY_POLICY + ": " + CSP + "\r\n";
   }
 
-  /** Whether a preflight's requested method is one the API serves to pages (methods are case-sensitive). */
-  private static boolean pageMethod(String method) {
-    String m = method.trim();
+  /**
+   * Whether a preflight requests one method, and one the API serves to pages (methods are case-sensitive). A
+   * preflight names a single method; of two, a browser would be told about one and the other let through unchecked.
+   */
+  private static boolean pageMethod(List<String> requested) {
+    if (requested.size() != 1) {
+      return false;
+    }
+    String m = requested.get(0).trim();
     return "GET".equals(m) || "HEAD".equals(m) || "OPTIONS".equals(m);
   }
 
@@ -80,7 +86,7 @@ public final class EdgeHeaders {
       h.add(HttpHeaders.ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE_HEADERS);
     }
     if (req.method() == HttpMethod.OPTIONS && req.headers().contains(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD)) {
-      if (allowed && !pageMethod(req.headers().get(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD))) {
+      if (allowed && !pageMethod(req.headers().getAll(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD))) {
         // The API serves pages reads only; a 204 for another method told the browser nothing it could use.
         ErrorResponses.send(req.response(), METHOD_REFUSED);
       } else if (allowed) {

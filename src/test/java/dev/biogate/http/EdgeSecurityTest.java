@@ -122,6 +122,28 @@ class EdgeSecurityTest extends HarnessTest {
   }
 
   @Test
+  void aPreflightNamingNoMethodOrTwoIsRefused(VertxTestContext ctx) {
+    h.gateway(CORS).compose(g -> Future.all(
+        h.http.request(HttpMethod.OPTIONS, g.port(), "127.0.0.1", "/v1/profiles/demo").putHeader("Origin", "https://bio.example.com")
+          .putHeader("Access-Control-Request-Method", "").send(),
+        h.http.request(HttpMethod.OPTIONS, g.port(), "127.0.0.1", "/v1/profiles/demo").putHeader("Origin", "https://bio.example.com")
+          .putHeader("Access-Control-Request-Method", List.of("GET", "DELETE")).send(),
+        h.http.request(HttpMethod.OPTIONS, g.port(), "127.0.0.1", "/v1/profiles/demo").putHeader("Origin", "https://bio.example.com")
+          .putHeader("Access-Control-Request-Method", "GET").send()))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        for (int i = 0; i < 2; i++) {
+          HttpResponse<Buffer> r = all.resultAt(i);
+          assertEquals(403, r.statusCode(), i + ": " + r.bodyAsString());
+          assertEquals("method_not_allowed", r.bodyAsJsonObject().getString("error"), i + ": " + r.bodyAsString());
+          assertNull(r.getHeader("Access-Control-Allow-Methods"), i + ": nothing allowed");
+        }
+        HttpResponse<Buffer> get = all.resultAt(2);
+        assertEquals(204, get.statusCode(), "GET is served to pages: " + get.bodyAsString());
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
   void unsafeLinksAndMarkupNeverReachAClient(VertxTestContext ctx) {
     JsonObject hostile = new JsonObject().put("username", "mallory").put("bio", "<script>alert(1)</script>Hi\u0007 there")
       .put("avatar_url", "javascript:alert(1)").put("theme", "dark")
