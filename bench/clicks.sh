@@ -63,9 +63,9 @@ sample() {
 
 SAMPLES="$TMP_DIR/samples.txt"
 : >"$SAMPLES"
-log "offering about $RATE redirects/s for $DURATION ($CONNECTIONS connections, ${DELAY_MS} ms pause each)"
+log "offering about $RATE redirects/s for $DURATION ($CONNECTIONS connections, each pausing ${DELAY_MS} ms at first, then steered to the rate)"
 timeout "$((DURATION_S + 30))" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency \
-  -s "$SCRIPT_DIR/clicks.lua" "$BASE" -- "$DELAY_MS" 25 >"$TMP_DIR/wrk.txt" 2>&1 &
+  -s "$SCRIPT_DIR/clicks.lua" "$BASE" -- "$DELAY_MS" 25 0 "$(( RATE / WRK_THREADS ))" >"$TMP_DIR/wrk.txt" 2>&1 &
 WRK_PID=$!
 start_ns="$(date +%s%N)"
 # CPU per redirect over the load: the gateway's, and its private redis-server's when it runs one (a child process).
@@ -129,7 +129,7 @@ awk -v goal="$LAG_GOAL_S" -v load_s="$DURATION_S" '
   }' "$SAMPLES" >"$TMP_DIR/curve.txt"
 {
   echo "biogate click lag, $(date -u +%FT%TZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION -s clicks.lua (pause ${DELAY_MS} ms per connection, offered ~$RATE/s) against /r/demo/lnk_demo_NN"
+  echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION -s clicks.lua (pause per connection steered from ${DELAY_MS} ms towards $RATE/s offered) against /r/demo/lnk_demo_NN"
   awk '/Requests\/sec|Latency|99%|Non-2xx|Socket errors/' "$TMP_DIR/wrk.txt"
   answered="$(awk '/requests in/ {print $1}' "$TMP_DIR/wrk.txt")"
   awk -v g="${gw_ticks:-0}" -v r="${redis_ticks:-0}" -v n="${answered:-0}" -v hz="$(getconf CLK_TCK)" -v own="$REDIS_PID" 'BEGIN {
