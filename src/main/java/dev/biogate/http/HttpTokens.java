@@ -33,7 +33,7 @@ public final class HttpTokens {
   /**
    * Whether {@code Accept-Encoding} admits gzip (RFC 9110 section 12.5.3): {@code gzip} (or {@code x-gzip}, the same
    * coding, section 8.4.1.3) listed with a q-value above
-   * zero, or, when gzip is not listed, {@code *} with one. A q-value that is not one (outside 0 to 1, more than three
+   * zero (and nowhere with zero), or, when gzip is not listed, {@code *} with one. A q-value that is not one (outside 0 to 1, more than three
    * decimals, not a number) makes its element unusable.
    */
   public static boolean acceptsGzip(String header) {
@@ -55,7 +55,9 @@ public final class HttpTokens {
       int e = trimEnd(header, s, tokenEnd);
       if (e - s == 4 && header.regionMatches(true, s, "gzip", 0, 4)
         || e - s == 6 && header.regionMatches(true, s, "x-gzip", 0, 6)) {
-        gzipQ = Math.max(gzipQ, qThousandths(header, tokenEnd, end));
+        // One coding under two names (or listed twice): a refusal under either is a refusal.
+        int q = qThousandths(header, tokenEnd, end);
+        gzipQ = gzipQ < 0 ? q : Math.min(gzipQ, q);
       } else if (e - s == 1 && header.charAt(s) == '*') {
         anyQ = Math.max(anyQ, qThousandths(header, tokenEnd, end));
       }

@@ -24,6 +24,10 @@ class HttpTokensTest {
     assertTrue(HttpTokens.acceptsGzip("x-gzip"));
     assertTrue(HttpTokens.acceptsGzip("identity, X-GZIP;q=0.5"));
     assertFalse(HttpTokens.acceptsGzip("x-gzip;q=0"));
+    // One coding under two names: a refusal under either is a refusal.
+    assertFalse(HttpTokens.acceptsGzip("gzip;q=0, x-gzip"));
+    assertFalse(HttpTokens.acceptsGzip("x-gzip, gzip;q=0"));
+    assertTrue(HttpTokens.acceptsGzip("gzip;q=0.5, x-gzip"));
     // RFC 9110 12.5.3: "*" stands only for codings not listed, so a refused gzip stays refused.
     assertFalse(HttpTokens.acceptsGzip("gzip;q=0, *"));
     assertFalse(HttpTokens.acceptsGzip("*, gzip;q=0"));
