@@ -87,7 +87,8 @@ class OperatorBasicsTest extends HarnessTest {
       assertEquals(List.of(), lines, "off by default");
       return r;
     })).compose(r -> h.gateway(on)).compose(g -> h.http.get(g.port(), "127.0.0.1", "/v1/profiles/demo/links?limit=3&cursor=abc")
-        .putHeader("X-Request-Id", "access-log-1").send())
+        .putHeader("X-Request-Id", "access-log-1")
+        .putHeader("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").send())
       .compose(r -> h.eventually(() -> Future.succeededFuture(!lines.isEmpty()), 5_000))
       .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
         root.detachAppender(capture);
@@ -96,6 +97,7 @@ class OperatorBasicsTest extends HarnessTest {
         assertTrue(!line.contains("cursor") && !line.contains("limit=3"), "no query string: " + line);
         assertTrue(line.contains("client 127.0.x.x"), "address without its host part: " + line);
         assertTrue(line.contains("\"request_id\":\"access-log-1\""), "log lines name the request: " + line);
+        assertTrue(line.contains("\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\""), "and the client's trace: " + line);
         ctx.completeNow();
       })));
   }

@@ -73,4 +73,19 @@ class KlaviyoVerifierTest {
     assertEquals(Verdict.STALE, verify(headers(VECTOR, TS, "wh-1"), BODY, 1764763200L + 3601));
     assertEquals(Verdict.STALE, verify(headers(VECTOR, TS, "wh-1"), BODY, 1764763200L - 301));
   }
+  /** A 13-digit timestamp is milliseconds: signed as sent, its window read in seconds. */
+  @Test
+  void aMillisecondTimestampIsReadAsSeconds() {
+    String ms = "1764763200500";
+    String signature = KlaviyoVerifier.sign(SECRET, ms, BODY);
+    assertEquals(Verdict.valid(0), verify(headers(signature, ms, "wh-1"), BODY, 1764763200L));
+    assertEquals(Verdict.valid(0), verify(headers(signature, ms, "wh-1"), BODY, 1764763200L + 3600));
+    assertEquals(Verdict.STALE, verify(headers(signature, ms, "wh-1"), BODY, 1764763200L + 3601));
+    assertEquals(Verdict.STALE, verify(headers(signature, ms, "wh-1"), BODY, 1764763200L - 301));
+    // The signature covers the digits as sent: the same instant in seconds is another signed text.
+    assertEquals(Verdict.INVALID, verify(headers(signature, TS, "wh-1"), BODY, 1764763200L));
+    // Fourteen digits are neither seconds nor milliseconds.
+    String tooLong = "17647632005000";
+    assertEquals(Verdict.STALE, verify(headers(KlaviyoVerifier.sign(SECRET, tooLong, BODY), tooLong, "wh-1"), BODY, 1764763200L));
+  }
 }

@@ -73,6 +73,54 @@ class WebhookHeadRefusalTest extends HarnessTest {
     chain.onComplete(ctx.succeedingThenComplete());
   }
 
+  /** Only {@code 100-continue} is an expectation the gateway meets (RFC 9110 10.1.1): any other is 417, on the head. */
+  @Test
+  void anExpectationOtherThanContinueIsRefused(VertxTestContext ctx) {
+    String request = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n"
+      + "Expect: 200-ok\r\nx-linktree-signature: " + HEX64 + "\r\n" + TS + ID + "\r\n";
+    raw().exchange(g.port(), request, 5_000).onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+      assertEquals(1, rs.size(), "one answer, no 100 before it: " + rs);
+      assertEquals(417, rs.get(0).status(), rs.toString());
+      assertEquals("expectation_failed", new JsonObject(rs.get(0).body()).getString("error"), rs.toString());
+      ctx.completeNow();
+    })));
+  }
+
+  /**
+   * A head with several faults gets the refusal that comes first in the documented order: duplicate header, 413, 415,
+   * 401, 403, missing delivery id, 417. Each case below carries its own fault and every later one.
+   */
+  @Test
+  void aHeadWithSeveralFaultsGetsTheFirstRefusalInOrder(VertxTestContext ctx) {
+    String later = "Expect: 200-ok\r\n";
+    List<Object[]> cases = List.of(
+      new Object[]{"Content-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: 999999999\r\n" + later,
+        400, "duplicate_header"},
+      new Object[]{"Content-Type: text/plain\r\nContent-Length: 999999999\r\n" + later, 413, null},
+      new Object[]{"Content-Type: text/plain\r\nContent-Length: 10\r\n" + later, 415, null},
+      new Object[]{"Content-Type: application/json\r\nContent-Length: 10\r\n" + later + TS, 401, "missing_signature"},
+      new Object[]{"Content-Type: application/json\r\nContent-Length: 10\r\n" + later + TS + "x-linktree-signature: zz\r\n",
+        403, "invalid_signature"},
+      new Object[]{"Content-Type: application/json\r\nContent-Length: 10\r\n" + later + TS + "x-linktree-signature: " + HEX64 + "\r\n",
+        400, "missing_delivery_id"},
+      new Object[]{"Content-Type: application/json\r\nContent-Length: 10\r\n" + later + TS + ID + "x-linktree-signature: " + HEX64 + "\r\n",
+        417, "expectation_failed"});
+    Future<Void> chain = Future.succeededFuture();
+    for (Object[] c : cases) {
+      String request = "POST /webhooks/linktree HTTP/1.1\r\nHost: x\r\n" + c[0] + "\r\n";
+      chain = chain.compose(v -> raw().exchange(g.port(), request, 5_000).map(rs -> {
+        ctx.verify(() -> {
+          assertEquals((int) c[1], rs.get(0).status(), rs + " for " + request);
+          if (c[2] != null) {
+            assertEquals(c[2], new JsonObject(rs.get(0).body()).getString("error"), rs + " for " + request);
+          }
+        });
+        return null;
+      }));
+    }
+    chain.onComplete(ctx.succeedingThenComplete());
+  }
+
   /** A well-formed signature is judged on the body: the sender is asked for it, then refused on what it signed. */
   @Test
   void aWellFormedSignatureStillGetsA100AndIsJudgedOnTheBody(Vertx vertx, VertxTestContext ctx) {
