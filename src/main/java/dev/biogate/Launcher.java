@@ -82,7 +82,7 @@ final class Launcher {
     checkJournal(config);
     // The stop hook is in place before anything is started: a SIGTERM at any moment of start-up stops what has
     // started so far (it once left the private redis-server running, orphaned, when it came before the end).
-    Stop stop = new Stop(config.http().shutdownGraceMs() + 5_000);
+    Stop stop = new Stop(config.http().stopDeadlineMs());
     try {
       Runtime.getRuntime().addShutdownHook(new Thread(stop, "biogate-shutdown"));
     } catch (IllegalStateException shuttingDown) {

@@ -137,6 +137,12 @@ public record HttpOptions(String host, int port, int instances, List<String> cor
   @Override
   public int instances() { return instances == 0 ? Math.max(1, 2 * Runtime.getRuntime().availableProcessors()) : instances; }
 
+  /**
+   * How long a stop may take before what is left is closed at once: the drain ({@code shutdownGraceMs}) and 5 s for
+   * the rest (the consumers' and Redis's close, the private Redis); the JVM exits shortly after.
+   */
+  public long stopDeadlineMs() { return shutdownGraceMs + 5_000; }
+
   public JsonObject toJson() {
     return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs).put("requestMetrics", requestMetrics)
       .put("management", new JsonObject().put("host", managementHost).put("port", managementPort)
