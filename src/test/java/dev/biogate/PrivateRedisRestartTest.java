@@ -69,6 +69,37 @@ class PrivateRedisRestartTest {
   }
 
   /**
+   * A private Redis that keeps dying soon after each start is started again after a pause that doubles (0.5 s, 1 s,
+   * 2 s, ... up to 30 s), not in a tight loop.
+   */
+  @Test
+  void aPrivateRedisDyingAgainAndAgainIsStartedAfterLongerAndLongerPauses() throws Exception {
+    ZeroConfigProcess gateway = ZeroConfigProcess.start(dir, List.of());
+    try {
+      gateway.baseUrl(90, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      long pid = gateway.privateRedis().pid();
+      int starts = 1;
+      for (long pauseMs : new long[] {500, 1_000, 2_000}) {
+        ProcessHandle redis = ProcessHandle.of(pid).orElseThrow();
+        redis.destroyForcibly();
+        redis.onExit().get(10, TimeUnit.SECONDS);
+        assertTrue(gateway.awaitLine("starting it again in " + pauseMs + " ms", 30, TimeUnit.SECONDS),
+          "a pause of " + pauseMs + " ms: " + gateway.lines());
+        long dead = pid;
+        pid = pollUntil(deadline, () -> gateway.privateRedisPid().orElse(dead), p -> p != dead);
+        assertNotEquals(dead, pid, "started again: " + gateway.lines());
+        // Killed once it is up, not while the gateway still waits for it to answer (a failed start, another line).
+        int started = ++starts;
+        assertEquals(started, (long) pollUntil(deadline, () -> gateway.lines().stream().filter(l -> l.contains("started private redis-server")).count(),
+          n -> n >= started), "up again: " + gateway.lines());
+      }
+    } finally {
+      assertTrue(gateway.terminate(30), "stopped");
+    }
+  }
+
+  /**
    * Whether an append-only file of {@code redis} holds {@code text}: any {@code *.aof} under its working directory,
    * which the gateway starts it in (its {@code --dir}; Redis rewrites its command line, so that is read from
    * {@code /proc}). The bundled server may be a version keeping one file or a directory of them.
