@@ -158,6 +158,42 @@ class ClusterDownHealthTest extends UnstartedHarnessTest {
       .onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * On a Cluster every master is asked {@code INFO memory} and the fullest is reported: here the third, at its
+   * {@code maxmemory} under {@code noeviction}, while the first two (the gateway's first endpoints) have room.
+   */
+  @Test
+  void theFullestMasterIsReportedWhenOneIsAtItsMaxmemory(Vertx vertx, VertxTestContext ctx) {
+    h.closeLast(() -> vertx.executeBlocking(() -> {
+      nodes.forEach(RedisProcess::kill);
+      return null;
+    }));
+    vertx.executeBlocking(() -> formCluster("yes"))
+      .compose(redis -> h.startOn(redis))
+      .compose(x -> h.gateway(new JsonObject()))
+      .compose(g -> h.eventually(() -> redisHealth(g).map(r -> "healthy".equals(r.getString("status"))), 15_000)
+        .compose(v -> vertx.executeBlocking(() -> {
+          nodes.get(2).call("CONFIG", "SET", "maxmemory-policy", "noeviction");
+          nodes.get(2).call("CONFIG", "SET", "maxmemory", "1");
+          return null;
+        }))
+        .compose(v -> h.eventually(() -> redisHealth(g).map(r -> r.containsKey("maxmemoryUsedPercent")), 10_000))
+        .compose(v -> redisHealth(g).map(r -> {
+          ctx.verify(() -> {
+            assertEquals(100, r.getInteger("maxmemoryUsedPercent"), r.encode());
+            assertEquals("degraded", r.getString("status"), r.encode());
+          });
+          return null;
+        }))
+        .compose(v -> vertx.executeBlocking(() -> {
+          nodes.get(2).call("CONFIG", "SET", "maxmemory", "0");
+          return null;
+        }))
+        .compose(v -> h.eventually(() -> redisHealth(g).map(r -> "healthy".equals(r.getString("status"))
+          && !r.containsKey("maxmemoryUsedPercent")), 10_000)))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
   private io.vertx.core.Future<JsonObject> redisHealth(dev.biogate.Gateway g) {
     return h.get(g, "/health").map(r -> r.bodyAsJsonObject().getJsonObject("services").getJsonObject("redis"));
   }
