@@ -93,10 +93,18 @@ public final class CreatorKeys {
 
   /** The creator a presented key belongs to, or {@code null} when it is no (longer a) valid key. */
   public Future<String> owner(String presented) {
-    if (presented == null || !presented.startsWith(PREFIX) || presented.length() > MAX_KEY_LENGTH) {
-      return Future.succeededFuture(null);
-    }
-    return redis.send(Request.cmd(Command.HGET).arg(RedisKeys.CREATOR_KEY_INDEX).arg(sha256(presented))).map(r -> {
+    String hash = hash(presented);
+    return hash == null ? Future.succeededFuture(null) : ownerOf(hash);
+  }
+
+  /** The hash a presented key is stored and looked up by, or {@code null} when it cannot be a key (no lookup needed). */
+  static String hash(String presented) {
+    return presented == null || !presented.startsWith(PREFIX) || presented.length() > MAX_KEY_LENGTH ? null : sha256(presented);
+  }
+
+  /** The creator of the key whose {@link #hash} this is, or {@code null} when it is no (longer a) valid key. */
+  Future<String> ownerOf(String hash) {
+    return redis.send(Request.cmd(Command.HGET).arg(RedisKeys.CREATOR_KEY_INDEX).arg(hash)).map(r -> {
       if (r == null) {
         return null;
       }
