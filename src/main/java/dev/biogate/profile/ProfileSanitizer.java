@@ -80,11 +80,12 @@ public final class ProfileSanitizer {
 
   /**
    * Whether a link with this id may be served: one its redirect takes, 1-{@value #MAX_LINK_ID} characters, not blank,
-   * no control character (a line feed included). Links with other ids are dropped, on every path that writes a
-   * profile, so every link a profile serves can be followed.
+   * no control character (a line feed included), not a dot segment ({@code .} or {@code ..}, which a request path's
+   * normalisation removes, escaped or not). Links with other ids are dropped, on every path that writes a profile, so
+   * every link a profile serves can be followed.
    */
   public static boolean followableLinkId(String id) {
-    return linkId(id, MAX_LINK_ID);
+    return linkId(id, MAX_LINK_ID) && !".".equals(id) && !"..".equals(id);
   }
 
   /**

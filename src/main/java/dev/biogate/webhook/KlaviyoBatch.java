@@ -46,6 +46,11 @@ final class KlaviyoBatch {
     this.repeatsInBatch = repeatsInBatch;
   }
 
+  /** Characters (code points) in {@code s}, which Java counts in UTF-16 units: an emoji is one, not two. */
+  private static int characters(String s) {
+    return s.codePointCount(0, s.length());
+  }
+
   static KlaviyoBatch parse(MultiMap headers, Buffer raw) {
     JsonObject json;
     try {
@@ -82,7 +87,7 @@ final class KlaviyoBatch {
       JsonObject e = (JsonObject) item;
       String id = Envelopes.idText(e.getValue("external_id"));
       Object topic = e.getValue("topic");
-      if (!Envelopes.validId(id) || !(topic instanceof String) || ((String) topic).isEmpty() || ((String) topic).length() > 100
+      if (!Envelopes.validId(id) || !(topic instanceof String) || ((String) topic).isEmpty() || characters((String) topic) > 100
         || !(e.getValue("payload") instanceof JsonObject)) {
         throw FIELDS;
       }

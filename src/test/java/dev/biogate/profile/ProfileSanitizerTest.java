@@ -89,4 +89,15 @@ class ProfileSanitizerTest {
     assertFalse(ProfileSanitizer.followableLinkId("\uDC00"));
     assertTrue(ProfileSanitizer.followableLinkId("smile\uD83D\uDE00"));
   }
+  /**
+   * An attack pass: links whose id is {@code .} or {@code ..} were served, but no path names them (a redirect's path is
+   * normalised, {@code %2e%2e} included, and the segment is gone): every click on them was a 404, never counted.
+   */
+  @Test
+  void dotSegmentLinkIdsAreNotServed() {
+    assertFalse(ProfileSanitizer.followableLinkId("."));
+    assertFalse(ProfileSanitizer.followableLinkId(".."));
+    assertTrue(ProfileSanitizer.followableLinkId("..."), "three dots are a plain segment");
+    assertTrue(ProfileSanitizer.followableLinkId(".a"));
+  }
 }
