@@ -93,8 +93,11 @@ final class LinkBatch {
     if (v == null && !required) {
       return null;
     }
-    if (!(v instanceof String) || ((String) v).isBlank() || ((String) v).length() > max) {
-      throw invalid("invalid_operation", where + "." + key + " must be a non-empty string of at most " + max + " characters");
+    // A lone surrogate (a JSON escape can send one) would reach the upstream as "?" in its place.
+    if (!(v instanceof String) || ((String) v).isBlank() || ((String) v).length() > max
+      || dev.biogate.profile.ProfileSanitizer.loneSurrogate((String) v)) {
+      throw invalid("invalid_operation", where + "." + key + " must be a non-empty string of at most " + max
+        + " characters (no unpaired surrogate)");
     }
     return (String) v;
   }

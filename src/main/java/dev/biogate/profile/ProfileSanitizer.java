@@ -105,7 +105,7 @@ public final class ProfileSanitizer {
   }
 
   /** Whether {@code s} holds a UTF-16 surrogate that is not half of a pair. */
-  static boolean loneSurrogate(String s) {
+  public static boolean loneSurrogate(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
