@@ -420,12 +420,14 @@ public final class Gateway {
           routerFactory, limiter, new EdgeHeaders(config.http().corsOrigins()), p -> port = p)
           .shutdownGrace(config.http().shutdownGraceMs())
           .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs())
+          .closeLinger(config.http().closeLingerMs())
           .tls(config.tls()).accessLog(accessLog).direct(redirect.direct(requests)).connectionLimits(connections),
         new DeploymentOptions().setInstances(config.http().instances())))
       .onSuccess(id -> deploymentId = id)
       .compose(id -> vertx.deployVerticle(new ManagementVerticle(config.http().managementHost(), config.http().managementPort(),
         managementRouterFactory, new EdgeHeaders(java.util.List.of()), p -> managementPort = p).tls(config.tls()).accessLog(accessLog)
         .requestDeadlines(config.http().requestHeaderTimeoutMs(), config.http().requestBodyTimeoutMs())
+          .closeLinger(config.http().closeLingerMs())
         .connectionLimits(ConnectionLimits.management(config.http())))
         // A bind failure here is the management port's, not the client port's: say which setting to change.
         .recover(err -> Future.failedFuture(Launcher.addressInUse(err)

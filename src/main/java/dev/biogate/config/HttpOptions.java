@@ -18,15 +18,18 @@ import java.util.List;
  * @param maxConnectionsPerClient open connections one client address holds at most (0 = no limit); trusted proxies,
  *                                and loopback when {@code exemptLoopback}, are not limited
  * @param managementMaxConnections open connections the management listener holds at most (idle ones make room)
+ * @param closeLingerMs how long a connection closing after an answer, its sending side shut, waits at most for the
+ *                      client's close before it closes (a client still sending draws a reset that can discard the answer)
  */
 public record HttpOptions(String host, int port, int instances, List<String> corsOrigins, double inboundRatePerSec,
                           int inboundBurst, List<String> trustedProxies, boolean exemptLoopback, long shutdownGraceMs,
                           boolean requestMetrics, String managementHost, int managementPort, long requestHeaderTimeoutMs,
                           long requestBodyTimeoutMs, Secret cursorSecret, int maxConnections, int maxConnectionsPerClient,
-                          int managementMaxConnections) {
+                          int managementMaxConnections, long closeLingerMs) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
+  public static final long DEFAULT_CLOSE_LINGER_MS = 1_000;
   /** The management listener ({@code /metrics}, {@code /admin/*}, {@code /health*}): private by default. */
   public static final String DEFAULT_MANAGEMENT_HOST = "127.0.0.1";
   public static final int DEFAULT_MANAGEMENT_PORT = 9090;
@@ -68,7 +71,8 @@ public record HttpOptions(String host, int port, int instances, List<String> cor
       Secret.of(s.string("cursorSecret", null)),
       s.intIn("maxConnections", 0, 0, 10_000_000),
       s.intIn("maxConnectionsPerClient", DEFAULT_MAX_CONNECTIONS_PER_CLIENT, 0, 10_000_000),
-      s.section("management").intIn("maxConnections", DEFAULT_MANAGEMENT_MAX_CONNECTIONS, 1, 100_000));
+      s.section("management").intIn("maxConnections", DEFAULT_MANAGEMENT_MAX_CONNECTIONS, 1, 100_000),
+      s.longIn("closeLingerMs", DEFAULT_CLOSE_LINGER_MS, 0, 60_000));
     checkHost(s, "host", host);
     checkHost(s.section("management"), "host", managementHost);
     if (cursorSecret != null && cursorSecret.reveal().length() < 16) {
@@ -144,7 +148,7 @@ public record HttpOptions(String host, int port, int instances, List<String> cor
   public long stopDeadlineMs() { return shutdownGraceMs + 5_000; }
 
   public JsonObject toJson() {
-    return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs).put("requestMetrics", requestMetrics)
+    return new JsonObject().put("host", host).put("port", port).put("instances", instances).put("shutdownGraceMs", shutdownGraceMs).put("closeLingerMs", closeLingerMs).put("requestMetrics", requestMetrics)
       .put("management", new JsonObject().put("host", managementHost).put("port", managementPort)
         .put("maxConnections", managementMaxConnections))
       .put("requestHeaderTimeoutMs", requestHeaderTimeoutMs).put("requestBodyTimeoutMs", requestBodyTimeoutMs)

@@ -38,6 +38,7 @@ public final class GatewayVerticle extends VerticleBase {
   static final long DEFAULT_BODY_MS = dev.biogate.config.HttpOptions.DEFAULT_REQUEST_BODY_TIMEOUT_MS;
   private long headerTimeoutMs = DEFAULT_HEADER_MS;
   private long bodyTimeoutMs = DEFAULT_BODY_MS;
+  private long lingerMs = dev.biogate.config.HttpOptions.DEFAULT_CLOSE_LINGER_MS;
   private TlsOptions tls;
   private AccessLog accessLog;
   private DirectRoute direct;
@@ -64,6 +65,12 @@ public final class GatewayVerticle extends VerticleBase {
   public GatewayVerticle requestDeadlines(long headerMs, long bodyMs) {
     this.headerTimeoutMs = headerMs;
     this.bodyTimeoutMs = bodyMs;
+    return this;
+  }
+
+  /** How long a connection closing after an answer waits at most for the client's close ({@code http.closeLingerMs}). */
+  public GatewayVerticle closeLinger(long ms) {
+    this.lingerMs = ms;
     return this;
   }
 
@@ -167,7 +174,7 @@ public final class GatewayVerticle extends VerticleBase {
     };
     return server.requestHandler(front).invalidRequestHandler(GatewayVerticle::invalid)
       .connectionHandler(conn -> {
-        StrictHttpDecoder decoder = StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs);
+        StrictHttpDecoder decoder = StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs, lingerMs);
         if (decoder != null) {
           long grace = shutdownGraceMs;
           conn.shutdownHandler(v -> decoder.stopping(grace));

@@ -28,6 +28,7 @@ public final class ManagementVerticle extends VerticleBase {
 
   private long headerTimeoutMs = GatewayVerticle.DEFAULT_HEADER_MS;
   private long bodyTimeoutMs = GatewayVerticle.DEFAULT_BODY_MS;
+  private long lingerMs = dev.biogate.config.HttpOptions.DEFAULT_CLOSE_LINGER_MS;
 
   public ManagementVerticle(String host, int port, Supplier<Router> routes, EdgeHeaders edge, IntConsumer boundPort) {
     this.host = host;
@@ -56,6 +57,12 @@ public final class ManagementVerticle extends VerticleBase {
     return this;
   }
 
+  /** How long a connection closing after an answer waits at most for the client's close ({@code http.closeLingerMs}). */
+  public ManagementVerticle closeLinger(long ms) {
+    this.lingerMs = ms;
+    return this;
+  }
+
   /** The listener's connection ceiling ({@code null}: none). */
   public ManagementVerticle connectionLimits(ConnectionLimits connections) {
     this.connections = connections;
@@ -80,7 +87,7 @@ public final class ManagementVerticle extends VerticleBase {
       })
       .invalidRequestHandler(GatewayVerticle::invalid)
       .connectionHandler(conn -> {
-        StrictHttpDecoder decoder = StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs);
+        StrictHttpDecoder decoder = StrictHttpDecoder.install(conn, options, headerTimeoutMs, bodyTimeoutMs, lingerMs);
         if (connections != null) {
           connections.admit(conn, decoder);
         }

@@ -69,6 +69,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   static final long STOP_MARGIN_MS = 250;
   private final long headerTimeoutMs;
   private final long bodyTimeoutMs;
+  /** How long a closing connection, its sending side shut, waits at most for the client's close. */
+  private final long lingerMs;
   private ChannelHandlerContext ctx;
   private FramingRules current;
   /**
@@ -96,6 +98,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private CharSequence[] requestIds;
   /** Nothing has arrived on this connection yet. */
   private boolean silent = true;
+  /** Its answer sent and its sending side shut ({@link #closeAfter}), it waits for the client's close. */
+  private boolean lingering;
   /** The connection is closing ({@link #closeAfter}): whatever arrives is discarded. */
   private boolean discarding;
   /** The answer being written closes the connection (its request's body had not arrived). */
@@ -154,21 +158,23 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   private ScheduledFuture<?> timer;
   private long timerAtNanos;
 
-  StrictHttpDecoder(HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs) {
+  StrictHttpDecoder(HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs, long lingerMs) {
     super(options);
     this.headerTimeoutMs = headerTimeoutMs;
     this.bodyTimeoutMs = bodyTimeoutMs;
+    this.lingerMs = lingerMs;
   }
 
   /**
    * Replaces the decoder of a fresh HTTP/1.x connection (called from the server's connection handler, on the
    * connection's event loop); returns it, or {@code null} when the connection is not HTTP/1.x.
    */
-  static StrictHttpDecoder install(HttpConnection conn, HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs) {
+  static StrictHttpDecoder install(HttpConnection conn, HttpServerOptions options, long headerTimeoutMs, long bodyTimeoutMs,
+                                   long lingerMs) {
     if (conn instanceof ConnectionBase) {
       ChannelPipeline pipeline = ((ConnectionBase) conn).channel().pipeline();
       if (pipeline.get("httpDecoder") instanceof VertxHttpRequestDecoder && pipeline.get("httpEncoder") != null) {
-        StrictHttpDecoder decoder = new StrictHttpDecoder(options, headerTimeoutMs, bodyTimeoutMs);
+        StrictHttpDecoder decoder = new StrictHttpDecoder(options, headerTimeoutMs, bodyTimeoutMs, lingerMs);
         if (pipeline.get(SslHandler.class) == null) {
           // A client that half-closes after its requests still reads their answers (see userEventTriggered); without
           // this, the read EOF closes the connection under requests still being answered.
@@ -236,8 +242,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
 
   /**
    * Closes the connection once {@code written} is out, reading nothing more into requests. With {@code linger} it
-   * first closes only its sending side and discards what still arrives, for at most a second or until the client
-   * closes: a client still sending (a body, a request) to a closed socket draws a reset, which can discard the
+   * first closes only its sending side and discards what still arrives, for at most {@code http.closeLingerMs} (a
+   * second) or until the client closes: a client still sending (a body, a request) to a closed socket draws a reset, which can discard the
    * answer before the client reads it.
    */
   private void closeAfter(ChannelFuture written, boolean linger) {
@@ -245,9 +251,10 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     cancel();
     ChannelHandlerContext c = ctx;
     written.addListener(f -> {
-      if (linger && f.isSuccess() && c.channel() instanceof DuplexChannel) {
+      if (linger && !inputShut && f.isSuccess() && c.channel() instanceof DuplexChannel) {
+        lingering = true;
         ((DuplexChannel) c.channel()).shutdownOutput();
-        c.executor().schedule(() -> c.close(), 1, TimeUnit.SECONDS);
+        c.executor().schedule(() -> c.close(), lingerMs, TimeUnit.MILLISECONDS);
       } else {
         c.close();
       }
@@ -748,7 +755,11 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
     super.userEventTriggered(ctx, evt);
     if (evt instanceof ChannelInputShutdownEvent && !inputShut) {
       inputShut = true;
-      if (!discarding && (inBody || answers == requests && !answering)) {
+      if (lingering) {
+        // The client has closed too: nothing more can arrive to reset the answer, and the connection's place is
+        // given back now (each used to be held for the whole linger after its client had gone).
+        ctx.close();
+      } else if (!discarding && (inBody || answers == requests && !answering)) {
         closeAfter(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER), false);
       }
     }

@@ -192,7 +192,7 @@ class ConnectionLimitsTest {
   private static int offered(ConnectionLimits limits, String ip, int n) {
     int admitted = 0;
     for (int i = 0; i < n; i++) {
-      StrictHttpDecoder decoder = new StrictHttpDecoder(new io.vertx.core.http.HttpServerOptions(), 60_000, 60_000);
+      StrictHttpDecoder decoder = new StrictHttpDecoder(new io.vertx.core.http.HttpServerOptions(), 60_000, 60_000, 1_000);
       new EmbeddedChannel(decoder);
       admitted += limits.admit(peer(ip), decoder) != null ? 1 : 0;
     }
@@ -204,7 +204,7 @@ class ConnectionLimitsTest {
    * idle one, which a newcomer at the ceiling may take (a fresh connection is a request arriving, young).
    */
   private static EmbeddedChannel served(ConnectionLimits limits, String ip) {
-    StrictHttpDecoder decoder = new StrictHttpDecoder(new io.vertx.core.http.HttpServerOptions(), 60_000, 60_000);
+    StrictHttpDecoder decoder = new StrictHttpDecoder(new io.vertx.core.http.HttpServerOptions(), 60_000, 60_000, 1_000);
     EmbeddedChannel channel = new EmbeddedChannel(decoder, decoder.new AnswerWatch());
     ConnectionLimits.Admitted place = limits.admit(peer(ip), decoder);
     assertNotNull(place, "admitted: " + ip);
@@ -222,7 +222,7 @@ class ConnectionLimitsTest {
 
   /** A connection read by a {@link StrictHttpDecoder} on an embedded channel, admitted (asserted) from {@code ip}. */
   private static EmbeddedChannel admitted(ConnectionLimits limits, String ip) {
-    StrictHttpDecoder decoder = new StrictHttpDecoder(new io.vertx.core.http.HttpServerOptions(), 60_000, 60_000);
+    StrictHttpDecoder decoder = new StrictHttpDecoder(new io.vertx.core.http.HttpServerOptions(), 60_000, 60_000, 1_000);
     EmbeddedChannel channel = new EmbeddedChannel(decoder);
     ConnectionLimits.Admitted place = limits.admit(peer(ip), decoder);
     assertNotNull(place, "admitted: " + ip);

@@ -61,7 +61,7 @@ class PipelineDepthTest {
     final List<String> decoded = new ArrayList<>();
 
     Pipe(boolean halfClose) {
-      StrictHttpDecoder decoder = new StrictHttpDecoder(new HttpServerOptions(), 60_000, 60_000);
+      StrictHttpDecoder decoder = new StrictHttpDecoder(new HttpServerOptions(), 60_000, 60_000, 1_000);
       channel = new EmbeddedChannel(decoder, decoder.new AnswerWatch());
       StringBuilder requests = new StringBuilder();
       for (int i = 0; i < SENT; i++) {

@@ -70,7 +70,7 @@ class StrictHttpDecoderTrailerTest {
   private record Fed(String answer, boolean last, int requests, boolean open) {}
 
   private static Fed feed(String request, boolean byteByByte) {
-    EmbeddedChannel channel = new EmbeddedChannel(new StrictHttpDecoder(new HttpServerOptions(), 10_000, 10_000));
+    EmbeddedChannel channel = new EmbeddedChannel(new StrictHttpDecoder(new HttpServerOptions(), 10_000, 10_000, 1_000));
     byte[] bytes = request.getBytes(StandardCharsets.ISO_8859_1);
     if (byteByByte) {
       for (byte b : bytes) {
