@@ -87,9 +87,9 @@ public final class MultiplexedRedis implements Redis {
 
   private final Vertx vertx;
   /** Where the shared connections come from: a pool of their own, so that replacing one never waits for a slot. */
-  private final Redis lineClient;
+  private final RenewingClient lineClient;
   /** Dedicated connections: blocking commands, subscriptions, {@link #connect()}. */
-  private final Redis client;
+  private final RenewingClient client;
   private final long timeoutMs;
   /** How many shared connections at most: {@link #MAX_LINES}, and never more than half the blocking commands' pool. */
   private final int maxLines;
@@ -108,7 +108,7 @@ public final class MultiplexedRedis implements Redis {
    */
   private static final ThrottledLog REPLACED = new ThrottledLog();
 
-  private MultiplexedRedis(Vertx vertx, Redis lineClient, Redis client, long commandTimeoutMs, int maxLines) {
+  private MultiplexedRedis(Vertx vertx, RenewingClient lineClient, RenewingClient client, long commandTimeoutMs, int maxLines) {
     this.vertx = vertx;
     this.lineClient = lineClient;
     this.client = client;
@@ -140,7 +140,8 @@ public final class MultiplexedRedis implements Redis {
     RedisOptions lines = new RedisOptions(options).setMaxPoolSize(LINE_POOL_PER_LINE * maxLines)
       .setPoolName("lines-" + UUID.randomUUID()).setTopologyCacheTTL(1);
     RedisOptions dedicated = new RedisOptions(options).setPoolName(UUID.randomUUID().toString());
-    return new MultiplexedRedis(vertx, clients.apply(lines), clients.apply(dedicated), commandTimeoutMs, maxLines);
+    return new MultiplexedRedis(vertx, new RenewingClient(vertx, () -> clients.apply(lines)),
+      new RenewingClient(vertx, () -> clients.apply(dedicated)), commandTimeoutMs, maxLines);
   }
 
   /**

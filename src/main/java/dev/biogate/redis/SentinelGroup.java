@@ -50,7 +50,7 @@ public final class SentinelGroup {
   private final String masterName;
   private final long timeoutMs;
   /** A client for each Sentinel, by its endpoint. */
-  private final Map<String, Redis> sentinels = new LinkedHashMap<>();
+  private final Map<String, RenewingClient> sentinels = new LinkedHashMap<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final List<RedisConnection> subscriptions = new CopyOnWriteArrayList<>();
   private final ThrottledLog lostSubscription = new ThrottledLog();
@@ -77,7 +77,7 @@ public final class SentinelGroup {
         continue; // listed twice: one Sentinel, one vote
       }
       RedisOptions o = clientOptions(endpoint, config).setMaxPoolSize(2).setMaxPoolWaiting(64);
-      sentinels.put(endpoint, Redis.createClient(vertx, o));
+      sentinels.put(endpoint, new RenewingClient(vertx, () -> Redis.createClient(vertx, o)));
     }
   }
 
@@ -102,7 +102,7 @@ public final class SentinelGroup {
    */
   public Future<Boolean> knowsMaster() {
     List<Future<Boolean>> answers = new ArrayList<>();
-    for (Redis sentinel : sentinels.values()) {
+    for (RenewingClient sentinel : sentinels.values()) {
       answers.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("GET-MASTER-ADDR-BY-NAME").arg(masterName))
         .timeout(timeoutMs, TimeUnit.MILLISECONDS)
         .map(r -> r != null && r.size() > 0));
@@ -234,7 +234,7 @@ public final class SentinelGroup {
 
   private Future<Standing> ask(String runId, String address) {
     List<Future<Response>> answers = new ArrayList<>(sentinels.size());
-    for (Redis sentinel : sentinels.values()) {
+    for (RenewingClient sentinel : sentinels.values()) {
       answers.add(sentinel.send(Request.cmd(Command.SENTINEL).arg("MASTER").arg(masterName))
         .timeout(timeoutMs, TimeUnit.MILLISECONDS));
     }

@@ -3,6 +3,7 @@ package dev.biogate.cluster;
 import dev.biogate.support.RedisProcess;
 import dev.biogate.support.ThreeMasters;
 import dev.biogate.support.UnstartedHarnessTest;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxTestContext;
@@ -30,15 +31,8 @@ class ClusterDownHealthTest extends UnstartedHarnessTest {
 
   @Test
   void aMasterRefusingItsSlotsMakesHealthDegradedAndAllOfThemDown(Vertx vertx, VertxTestContext ctx) {
-    // The nodes are stopped once the gateway is.
-    h.closeLast(() -> vertx.executeBlocking(() -> {
-      nodes.forEach(RedisProcess::kill);
-      return null;
-    }));
-    vertx.executeBlocking(() -> formCluster("yes"))
-      .compose(redis -> h.startOn(redis))
-      .compose(x -> h.gateway(new JsonObject()))
-      .compose(g -> h.eventually(() -> redisHealth(g).map(r -> "healthy".equals(r.getString("status"))), 15_000)
+    healthyGateway(vertx, () -> formCluster("yes"))
+      .compose(g -> Future.<Void>succeededFuture()
         // The third master loses sight of the second: it answers INFO and PING, and refuses its slots.
         .compose(v -> vertx.executeBlocking(() -> {
           nodes.get(2).call("CLUSTER", "FORGET", nodes.get(1).string("CLUSTER", "MYID"));
@@ -82,14 +76,8 @@ class ClusterDownHealthTest extends UnstartedHarnessTest {
    */
   @Test
   void aMasterLoadingItsDataCountsAsRefusingUntilItHasLoaded(Vertx vertx, VertxTestContext ctx) {
-    h.closeLast(() -> vertx.executeBlocking(() -> {
-      nodes.forEach(RedisProcess::kill);
-      return null;
-    }));
-    vertx.executeBlocking(() -> formCluster("no"))
-      .compose(redis -> h.startOn(redis))
-      .compose(x -> h.gateway(new JsonObject()))
-      .compose(g -> h.eventually(() -> redisHealth(g).map(r -> "healthy".equals(r.getString("status"))), 15_000)
+    healthyGateway(vertx, () -> formCluster("no"))
+      .compose(g -> Future.<Void>succeededFuture()
         .compose(v -> vertx.executeBlocking(() -> {
           RedisProcess third = nodes.get(2);
           // Every key in one slot the third master serves ({a} hashes to 15495), so it keeps them when it restarts.
@@ -135,14 +123,8 @@ class ClusterDownHealthTest extends UnstartedHarnessTest {
    */
   @Test
   void aFrozenMasterIsReportedWithinTheProbesSecondNotTheCommandTimeout(Vertx vertx, VertxTestContext ctx) {
-    h.closeLast(() -> vertx.executeBlocking(() -> {
-      nodes.forEach(RedisProcess::kill);
-      return null;
-    }));
-    vertx.executeBlocking(() -> formCluster("no").put("commandTimeoutMs", 20_000))
-      .compose(redis -> h.startOn(redis))
-      .compose(x -> h.gateway(new JsonObject()))
-      .compose(g -> h.eventually(() -> redisHealth(g).map(r -> "healthy".equals(r.getString("status"))), 15_000)
+    healthyGateway(vertx, () -> formCluster("no").put("commandTimeoutMs", 20_000))
+      .compose(g -> Future.<Void>succeededFuture()
         .compose(v -> vertx.executeBlocking(() -> {
           nodes.get(2).pause();
           return null;
@@ -164,14 +146,8 @@ class ClusterDownHealthTest extends UnstartedHarnessTest {
    */
   @Test
   void theFullestMasterIsReportedWhenOneIsAtItsMaxmemory(Vertx vertx, VertxTestContext ctx) {
-    h.closeLast(() -> vertx.executeBlocking(() -> {
-      nodes.forEach(RedisProcess::kill);
-      return null;
-    }));
-    vertx.executeBlocking(() -> formCluster("yes"))
-      .compose(redis -> h.startOn(redis))
-      .compose(x -> h.gateway(new JsonObject()))
-      .compose(g -> h.eventually(() -> redisHealth(g).map(r -> "healthy".equals(r.getString("status"))), 15_000)
+    healthyGateway(vertx, () -> formCluster("yes"))
+      .compose(g -> Future.<Void>succeededFuture()
         .compose(v -> vertx.executeBlocking(() -> {
           nodes.get(2).call("CONFIG", "SET", "maxmemory-policy", "noeviction");
           nodes.get(2).call("CONFIG", "SET", "maxmemory", "1");
@@ -192,6 +168,21 @@ class ClusterDownHealthTest extends UnstartedHarnessTest {
         .compose(v -> h.eventually(() -> redisHealth(g).map(r -> "healthy".equals(r.getString("status"))
           && !r.containsKey("maxmemoryUsedPercent")), 10_000)))
       .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * A gateway on the Cluster {@code form} starts (its nodes stopped once the gateway is), once {@code /health} says
+   * Redis is healthy.
+   */
+  private Future<dev.biogate.Gateway> healthyGateway(Vertx vertx, java.util.concurrent.Callable<JsonObject> form) {
+    h.closeLast(() -> vertx.executeBlocking(() -> {
+      nodes.forEach(RedisProcess::kill);
+      return null;
+    }));
+    return vertx.executeBlocking(form)
+      .compose(redis -> h.startOn(redis))
+      .compose(x -> h.gateway(new JsonObject()))
+      .compose(g -> h.eventually(() -> redisHealth(g).map(r -> "healthy".equals(r.getString("status"))), 15_000).map(g));
   }
 
   private io.vertx.core.Future<JsonObject> redisHealth(dev.biogate.Gateway g) {

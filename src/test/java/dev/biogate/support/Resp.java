@@ -45,6 +45,23 @@ public final class Resp {
     }
   }
 
+  /** One command after {@code AUTH password} on a fresh connection (a server with {@code requirepass}). */
+  public static Object callAs(String password, int port, Object... args) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
+      s.setSoTimeout(TIMEOUT_MS);
+      OutputStream out = s.getOutputStream();
+      out.write(encode(new Object[] {"AUTH", password}));
+      out.write(encode(args));
+      out.flush();
+      BufferedInputStream in = new BufferedInputStream(s.getInputStream());
+      read(in);
+      return read(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException("redis at port " + port + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Like {@link #call}, the reply as a string ({@code null} on a nil reply). */
   public static String string(int port, Object... args) {
     Object r = call(port, args);
