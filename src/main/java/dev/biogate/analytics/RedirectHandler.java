@@ -3,6 +3,7 @@ package dev.biogate.analytics;
 import dev.biogate.http.ApiException;
 import dev.biogate.http.DirectRoute;
 import dev.biogate.http.ErrorResponses;
+import dev.biogate.http.PeerClose;
 import dev.biogate.http.RequestMetrics;
 import dev.biogate.http.Usernames;
 import dev.biogate.profile.CachedProfile;
@@ -143,10 +144,15 @@ public final class RedirectHandler implements Handler<RoutingContext> {
       ErrorResponses.send(req.response(), NO_LINK);
       return;
     }
+    // A client that has already closed its side gave up waiting: it is answered, but no one follows the link.
+    boolean abandoned = PeerClose.closed(req);
     req.response().setStatusCode(302)
       .putHeader(HttpHeaders.LOCATION, target)
       .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
       .end();
+    if (abandoned) {
+      return;
+    }
     long now = clock.getAsLong();
     String eventId = gate.countable(req, username, linkId, now);
     if (eventId != null) {

@@ -92,6 +92,52 @@ class ClickRedirectTest extends UnstartedHarnessTest {
       })));
   }
 
+  /**
+   * A redirect whose client has already closed its side (it gave up waiting) is answered and not counted. Found by a
+   * fault drill: requests abandoned by their clients while an instance was stopped (SIGSTOP) were all answered once it
+   * ran again, and counted: 10 clicks for 10 redirects nobody received, forwarded to Klaviyo too. Here the upstream
+   * takes half a second, and the client closes its side right after sending.
+   */
+  @Test
+  void aRedirectWhoseClientHasGoneIsNotCounted(VertxTestContext ctx) {
+    // On the native transport, as the gateway runs (the kernel's view of the connection is read there).
+    Vertx vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setPreferNativeTransport(true));
+    dev.biogate.support.Harness hn = new dev.biogate.support.Harness(vertx);
+    long from = System.currentTimeMillis() - 60_000;
+    hn.start().compose(x -> hn.gateway(Clicks.config(dir.resolve("clicks.journal"))))
+      .compose(g -> Clicks.issueKey(hn, g, "alice").compose(key -> hn.fault(new JsonObject().put("mode", "slow").put("latency_ms", 500))
+        .compose(v -> vertx.executeBlocking(() -> {
+          try (java.net.Socket so = new java.net.Socket("127.0.0.1", g.port())) {
+            so.setSoTimeout(10_000);
+            so.getOutputStream().write(("GET /r/alice/lnk_alice_01 HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0 (gone)\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            so.shutdownOutput();
+            return new String(so.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+          }
+        }))
+        .compose(abandoned -> {
+          assertTrue(vertx.isNativeTransportEnabled(), "the native transport");
+          assertTrue(abandoned.startsWith("HTTP/1.1 302 "), "still answered: " + abandoned);
+          return hn.fault(new JsonObject().put("mode", "ok"));
+        })
+        .compose(v -> hn.send(HttpMethod.GET, g, "/r/alice/lnk_alice_02", null))
+        .compose(followed -> {
+          assertEquals(302, followed.statusCode());
+          return Clicks.eventually(vertx, () -> Clicks.query(hn, g, key, "alice", from, from + 600_000, "minute")
+            .map(a -> a.getLong("total") >= 1), 5_000, "the followed redirect is counted");
+        })
+        .compose(v -> Clicks.query(hn, g, key, "alice", from, from + 600_000, "minute"))))
+      .eventually(hn::close)
+      .onComplete(ar -> {
+        vertx.close();
+        ctx.verify(() -> {
+          assertTrue(ar.succeeded(), () -> String.valueOf(ar.cause()));
+          assertEquals(new JsonObject().put("lnk_alice_02", 1), ar.result().getJsonObject("links"), ar.result().encode());
+        });
+        ctx.completeNow();
+      });
+  }
+
   @Test
   void everyLinkIdTheProfileServesCanBeFollowedAndCounted(Vertx vertx, VertxTestContext ctx) {
     // Upstream ids are free text: the profile serves them (sanitised, at most 128 characters), so /r must follow them.
