@@ -147,6 +147,13 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
       } else if (ar.cause() instanceof ApiException) {
         ErrorResponses.send(ctx.response(), ar.cause());
       } else {
+        // Redis failed (the key may not even have been checked): a query that can never be answered is a 400, not a
+        // 503 asking for a retry that would fail the same way.
+        ApiException malformed = malformed(ctx);
+        if (malformed != null) {
+          ErrorResponses.send(ctx.response(), malformed);
+          return;
+        }
         boolean late = ar.cause() instanceof TimeoutException;
         (late ? timeouts : unavailable).increment();
         refusals.warn(LOG, clock.getAsLong(), "refused queries", "analytics query for {} refused with 503 {}: {}",
@@ -154,6 +161,16 @@ public final class AnalyticsHandler implements Handler<RoutingContext> {
         ErrorResponses.send(ctx.response(), late ? TIMEOUT : UNAVAILABLE);
       }
     });
+  }
+
+  /** The refusal of the query's parameters, or {@code null} when they make a query. */
+  private ApiException malformed(RoutingContext ctx) {
+    try {
+      QueryRange.parse(ctx.queryParams(), clock.getAsLong(), maxBuckets);
+      return null;
+    } catch (ApiException e) {
+      return e;
+    }
   }
 
   private static void refuseKey(RoutingContext ctx) {
