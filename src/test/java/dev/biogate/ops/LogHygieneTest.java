@@ -59,6 +59,8 @@ class LogHygieneTest {
     ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(capture);
   }
 
+  private static final String CREATOR_KEY = "bgk_0123456789abcdef_" + "Zx9-_".repeat(8) + "abc";
+
   @Test
   void logsCarryNoSecretNoRawIpAndNoEmail(Vertx vertx, VertxTestContext ctx) {
     Harness h = new Harness(vertx);
@@ -78,12 +80,15 @@ class LogHygieneTest {
         // Code paths that do mention visitors, as a handler might: masked on the way out.
         LoggerFactory.getLogger("dev.biogate.test").warn("suspicious client 203.0.113.77 (2001:db8:85a3:8d3:1319:8a2e:370:7348) "
           + "wrote from jane.doe@example.com with Authorization: Bearer {} to a listener on 0.0.0.0", UPSTREAM_TOKEN);
+        // A creator key pasted where it does not belong (an attack pass found one in a request path, logged whole).
+        LoggerFactory.getLogger("dev.biogate.test").warn("GET /v1/profiles/{} 404", CREATOR_KEY);
         String log;
         synchronized (captured) {
           log = captured.toString();
         }
         assertTrue(log.contains("suspicious client"), "the capture sees production-encoded lines");
-        for (String secret : new String[] {UPSTREAM_TOKEN, WEBHOOK_SECRET, ADMIN_TOKEN}) {
+        assertTrue(log.contains("GET /v1/profiles/bgk_0123456789abcdef_**** 404"), "a creator key keeps its id alone: " + log);
+        for (String secret : new String[] {UPSTREAM_TOKEN, WEBHOOK_SECRET, ADMIN_TOKEN, CREATOR_KEY}) {
           assertFalse(log.contains(secret), "secret in logs: " + secret);
         }
         assertFalse(log.contains("203.0.113.77"), "raw IPv4 in logs");
