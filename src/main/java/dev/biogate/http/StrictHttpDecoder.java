@@ -243,8 +243,8 @@ public final class StrictHttpDecoder extends VertxHttpRequestDecoder {
   /**
    * Closes the connection once {@code written} is out, reading nothing more into requests. With {@code linger} it
    * first closes only its sending side and discards what still arrives, for at most {@code http.closeLingerMs} (a
-   * second) or until the client closes: a client still sending (a body, a request) to a closed socket draws a reset, which can discard the
-   * answer before the client reads it.
+   * second) or until the client closes: a client still sending (a body, a request) to a closed socket draws a reset,
+   * which can discard the answer before the client reads it.
    */
   private void closeAfter(ChannelFuture written, boolean linger) {
     discarding = true;
