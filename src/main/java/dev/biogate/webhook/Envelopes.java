@@ -43,6 +43,8 @@ public final class Envelopes {
   }
   static final ApiException NO_DELIVERY_ID = new ApiException(400, "missing_delivery_id",
     "x-linktree-delivery-id is required: 1-200 visible ASCII characters");
+  static final ApiException INVALID_DELIVERY_ID = new ApiException(400, "invalid_delivery_id",
+    "x-linktree-delivery-id must be 1-200 visible ASCII characters");
   static final ApiException LINKTREE_FIELDS = new ApiException(400, "invalid_envelope",
     "a Linktree event needs a string 'type' and an object 'data'");
   static final ApiException LINKME_FIELDS = new ApiException(400, "invalid_envelope",

@@ -199,8 +199,9 @@ public final class WebhookRoutes {
       ctx.fail(refusal(onHead));
       return;
     }
-    if (Delivery.LINKTREE.equals(provider) && !Envelopes.validId(req.getHeader(Envelopes.DELIVERY_ID_HEADER))) {
-      ctx.fail(Envelopes.NO_DELIVERY_ID);
+    String deliveryId = req.getHeader(Envelopes.DELIVERY_ID_HEADER);
+    if (Delivery.LINKTREE.equals(provider) && !Envelopes.validId(deliveryId)) {
+      ctx.fail(deliveryId == null || deliveryId.isEmpty() ? Envelopes.NO_DELIVERY_ID : Envelopes.INVALID_DELIVERY_ID);
       return;
     }
     byte[] ip = clients.of(req);

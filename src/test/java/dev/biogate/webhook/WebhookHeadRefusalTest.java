@@ -54,6 +54,9 @@ class WebhookHeadRefusalTest extends HarnessTest {
       new Object[]{linktree("x-linktree-signature: " + HEX64 + "\r\n" + ID), 401, "missing_signature"},
       new Object[]{linktree("x-linktree-signature: zz\r\n" + TS + ID), 403, "invalid_signature"},
       new Object[]{linktree("x-linktree-signature: " + HEX64 + "\r\n" + TS), 400, "missing_delivery_id"},
+      // Present but not an id (an attack pass: it was called missing).
+      new Object[]{linktree("x-linktree-signature: " + HEX64 + "\r\n" + TS + "x-linktree-delivery-id: a b\r\n"), 400,
+        "invalid_delivery_id"},
       new Object[]{head("/webhooks/linkme", ""), 401, "missing_signature"},
       new Object[]{head("/webhooks/linkme", "X-LinkMe-Signature: sha256=00\r\n"), 403, "invalid_signature"},
       new Object[]{head("/webhooks/klaviyo", "Klaviyo-Signature: " + HEX64 + "\r\nKlaviyo-Timestamp: 1\r\n"), 401,
