@@ -144,8 +144,8 @@ public final class RedirectHandler implements Handler<RoutingContext> {
       ErrorResponses.send(req.response(), NO_LINK);
       return;
     }
-    // A client that has already closed its side gave up waiting: it is answered, but no one follows the link.
-    boolean abandoned = PeerClose.closed(req);
+    // A client that closed its side well after sending gave up waiting: it is answered, but no one follows the link.
+    boolean abandoned = PeerClose.gaveUp(req);
     req.response().setStatusCode(302)
       .putHeader(HttpHeaders.LOCATION, target)
       .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")

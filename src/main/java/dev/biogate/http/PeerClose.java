@@ -8,14 +8,18 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
 
 /**
- * Whether a request's client has already closed its side of the connection, as the kernel sees it now (TCP
- * {@code CLOSE_WAIT} or later, read with {@code TCP_INFO} on the native epoll transport; never on others). A client
- * that gave up waiting (its timeout, a tab closed) while the gateway was stalled (a GC pause, a frozen VM) leaves its
- * request and its close queued together: the request is still read and answered, but no one is there to follow it.
- * Browsers do not half-close a connection they still read from.
+ * Whether a request's client gave up on it before it was answered, as the kernel sees the connection now (read with
+ * {@code TCP_INFO} on the native epoll transport; never on others): the client closed its side (TCP
+ * {@code CLOSE_WAIT} or later) at least {@value #GAVE_UP_AFTER_MS} ms after its request arrived. A client that timed
+ * out (a tab closed, a script's deadline) while the gateway was stalled (a GC pause, a frozen VM) leaves its request
+ * and its close queued together: the request is still read and answered, but no one is there to follow it. A client
+ * that half-closes right after sending its request (a TCP half-close, which the gateway supports) still reads its
+ * answer: its close comes with the request, not a second later.
  */
 public final class PeerClose {
 
+  /** A close this long after the request's last byte is a client that stopped waiting, not a half-close. */
+  static final int GAVE_UP_AFTER_MS = 1_000;
   private static final int TCP_CLOSE = 7;
   private static final int TCP_CLOSE_WAIT = 8;
   private static final int TCP_LAST_ACK = 9;
@@ -24,16 +28,25 @@ public final class PeerClose {
   private PeerClose() {
   }
 
-  public static boolean closed(HttpServerRequest req) {
+  public static boolean gaveUp(HttpServerRequest req) {
     HttpConnection conn = req.connection();
     if (!(conn instanceof ConnectionBase)) {
       return false;
     }
     Channel ch = ((ConnectionBase) conn).channel();
-    if (!(ch instanceof EpollSocketChannel) || !ch.isOpen()) {
-      return !ch.isOpen();
+    if (!ch.isOpen()) {
+      return true; // reset by the client
     }
-    int state = ((EpollSocketChannel) ch).tcpInfo(new EpollTcpInfo()).state();
-    return state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK || state == TCP_CLOSING || state == TCP_CLOSE;
+    if (!(ch instanceof EpollSocketChannel)) {
+      return false;
+    }
+    EpollTcpInfo info = ((EpollSocketChannel) ch).tcpInfo(new EpollTcpInfo());
+    int state = info.state();
+    if (state != TCP_CLOSE_WAIT && state != TCP_LAST_ACK && state != TCP_CLOSING && state != TCP_CLOSE) {
+      return false;
+    }
+    // Milliseconds since the request's last byte, and since the last segment acknowledging anything: the client's
+    // close, once it has closed (its earlier acknowledgements came before the request).
+    return info.lastDataRecv() - info.lastAckRecv() >= GAVE_UP_AFTER_MS;
   }
 }
