@@ -27,6 +27,8 @@ final class RenewingClient {
 
   /** How long a replaced client is kept before it is closed with every connection it still has. */
   static final long RETIRE_MS = 10_000;
+  /** How vertx-redis-client 5.0.x begins the failure of a Sentinel client that reached no Sentinel. */
+  private static final String NO_SENTINEL = "Cannot connect to any of the provided endpoints";
 
   private final Vertx vertx;
   private final Supplier<Redis> clients;
@@ -45,7 +47,7 @@ final class RenewingClient {
   Future<RedisConnection> connect() {
     Redis client = current;
     return client.connect().onFailure(err -> {
-      if (err instanceof ErrorType) {
+      if (err instanceof ErrorType || handshakeRefused(err)) {
         replace(client);
       }
     });
@@ -64,14 +66,19 @@ final class RenewingClient {
     });
   }
 
-  /** Whether {@code err} is a server refusing a connection's credentials or database, not a command. */
+  /**
+   * Whether {@code err} is a server refusing a connection's credentials or database, not a command: an error reply
+   * that says so, or the Sentinel client's failure to reach any Sentinel, which lists each Sentinel's reply in its
+   * message (every refused handshake behind it left a connection open: one per Sentinel per topology refresh).
+   */
   static boolean handshakeRefused(Throwable err) {
-    if (!(err instanceof ErrorType)) {
-      return false;
+    String m = err.getMessage() == null ? "" : err.getMessage();
+    if (err instanceof ErrorType) {
+      ErrorType e = (ErrorType) err;
+      return e.is("WRONGPASS") || e.is("NOAUTH") || m.contains("DB index");
     }
-    ErrorType e = (ErrorType) err;
-    String m = e.getMessage() == null ? "" : e.getMessage();
-    return e.is("WRONGPASS") || e.is("NOAUTH") || m.contains("DB index");
+    // The Sentinel client's "Cannot connect to any of the provided endpoints" (not public), each reply on a line.
+    return m.startsWith(NO_SENTINEL) && (m.contains("WRONGPASS") || m.contains("NOAUTH") || m.contains("DB index"));
   }
 
   private void replace(Redis refused) {
