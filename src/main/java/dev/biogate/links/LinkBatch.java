@@ -94,7 +94,7 @@ final class LinkBatch {
       return null;
     }
     // A lone surrogate (a JSON escape can send one) would reach the upstream as "?" in its place.
-    if (!(v instanceof String) || ((String) v).isBlank() || ((String) v).length() > max
+    if (!(v instanceof String) || ((String) v).isBlank() || ((String) v).codePointCount(0, ((String) v).length()) > max
       || dev.biogate.profile.ProfileSanitizer.loneSurrogate((String) v)) {
       throw invalid("invalid_operation", where + "." + key + " must be a non-empty string of at most " + max
         + " characters (no unpaired surrogate)");

@@ -88,6 +88,7 @@ final class KlaviyoBatch {
       String id = Envelopes.idText(e.getValue("external_id"));
       Object topic = e.getValue("topic");
       if (!Envelopes.validId(id) || !(topic instanceof String) || ((String) topic).isEmpty() || characters((String) topic) > 100
+        || dev.biogate.profile.ProfileSanitizer.loneSurrogate((String) topic)
         || !(e.getValue("payload") instanceof JsonObject)) {
         throw FIELDS;
       }

@@ -33,5 +33,7 @@ class KlaviyoBatchTest {
     assertEquals("invalid_envelope", assertThrows(ApiException.class, () -> parse(emoji.repeat(101))).code());
     assertEquals("invalid_envelope", assertThrows(ApiException.class, () -> parse("a".repeat(101))).code());
     assertEquals("invalid_envelope", assertThrows(ApiException.class, () -> parse("")).code());
+    // An unpaired surrogate (a JSON escape can send one) was stored as "?": another topic than the one sent.
+    assertEquals("invalid_envelope", assertThrows(ApiException.class, () -> parse("a\uD800b")).code());
   }
 }
