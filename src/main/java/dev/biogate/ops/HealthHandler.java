@@ -161,10 +161,7 @@ public final class HealthHandler {
       .timeout(PROBE_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
       .map(r -> withMemory(new JsonObject().put("status", "healthy").put("latencyMs", elapsedMs(start)),
         RedisMemory.usedPercent(r.toString())))
-      .otherwise(err -> RedisErrors.refusedConnection(err)
-        // It refuses this client's password or database: nothing it is asked can be answered.
-        ? new JsonObject().put("status", "down").put("latencyMs", elapsedMs(start)).put("error", "refused")
-        : RedisErrors.code(err) != null
+      .otherwise(err -> RedisErrors.code(err) != null
         // It answered, refusing INFO (some managed services do): up, fullness unknown.
         ? new JsonObject().put("status", "healthy").put("latencyMs", elapsedMs(start))
         : new JsonObject().put("status", "down").put("latencyMs", elapsedMs(start))

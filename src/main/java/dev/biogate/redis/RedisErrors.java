@@ -53,14 +53,6 @@ public final class RedisErrors {
   }
 
   /**
-   * Whether {@code err} is the server refusing a connection's credentials or database ({@code WRONGPASS},
-   * {@code NOAUTH}, a refused {@code SELECT}): an error reply, but no command of this client can be answered.
-   */
-  public static boolean refusedConnection(Throwable err) {
-    return RenewingClient.handshakeRefused(err);
-  }
-
-  /**
    * Whether Redis refused a call because it is still loading its data set (after a restart, or a replica's full
    * sync): it answers {@code INFO} meanwhile, and refuses every data command.
    */

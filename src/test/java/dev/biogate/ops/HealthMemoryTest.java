@@ -76,55 +76,6 @@ class HealthMemoryTest {
       })));
   }
 
-  /**
-   * A server that refuses the gateway's password is down for the probe, not healthy. Found by a re-drill: the probe's
-   * command failed with the refused handshake's error reply, which it took for a server that answered and refused
-   * INFO, so {@code /health} said healthy half the time (and {@code /health/ready} ready) while every call failed.
-   */
-  @Test
-  void aServerRefusingTheGatewaysPasswordIsDown(Vertx vertx, VertxTestContext ctx) throws Exception {
-    EmbeddedRedis server = TestRedis.dedicated();
-    Harness h = new Harness(vertx);
-    h.start(server.url(), new JsonObject())
-      .compose(x -> h.gateway(new JsonObject()))
-      .compose(g -> h.eventually(() -> h.get(g, "/health").map(r -> "healthy".equals(redis(r.bodyAsJsonObject()).getString("status"))), 10_000)
-        .compose(v -> vertx.executeBlocking(() -> {
-          dev.biogate.support.Resp.call(server.port(), "CONFIG", "SET", "requirepass", "a-new-password");
-          dev.biogate.support.Resp.callAs("a-new-password", server.port(), "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
-          return null;
-        }))
-        .compose(v -> h.eventually(() -> h.get(g, "/health").map(r -> "refused".equals(redis(r.bodyAsJsonObject()).getString("error"))), 10_000))
-        // Once refused, never called healthy while the password stays wrong.
-        .compose(v -> sample(h, g, 10))
-        .compose(statuses -> vertx.executeBlocking(() -> {
-          dev.biogate.support.Resp.callAs("a-new-password", server.port(), "CONFIG", "SET", "requirepass", "");
-          return statuses;
-        }))
-        .compose(statuses -> h.eventually(() -> h.get(g, "/health").map(r -> "healthy".equals(redis(r.bodyAsJsonObject()).getString("status"))), 20_000)
-          .map(statuses)))
-      .eventually(h::close)
-      .eventually(() -> vertx.executeBlocking(() -> {
-        server.close();
-        return null;
-      }))
-      .onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
-        assertEquals(java.util.Collections.nCopies(10, "down"), statuses, "while the password is refused");
-        ctx.completeNow();
-      })));
-  }
-
-  /** Redis's status in {@code n} probes, one after another (each may be as of up to a second ago). */
-  private static Future<java.util.List<String>> sample(Harness h, dev.biogate.Gateway g, int n) {
-    Future<java.util.List<String>> all = Future.succeededFuture(new java.util.ArrayList<>());
-    for (int i = 0; i < n; i++) {
-      all = all.compose(list -> h.get(g, "/health").map(r -> {
-        list.add(redis(r.bodyAsJsonObject()).getString("status"));
-        return list;
-      }));
-    }
-    return all;
-  }
-
   private static JsonObject redis(JsonObject health) {
     return health.getJsonObject("services").getJsonObject("redis");
   }
