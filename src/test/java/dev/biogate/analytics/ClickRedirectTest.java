@@ -109,8 +109,8 @@ class ClickRedirectTest extends UnstartedHarnessTest {
     hn.start().compose(x -> hn.gateway(Clicks.config(dir.resolve("clicks.journal"))))
       .compose(g -> Clicks.issueKey(hn, g, "alice").compose(key -> hn.fault(new JsonObject().put("mode", "slow").put("latency_ms", 2_500))
         .compose(v -> Future.all(
-          vertx.executeBlocking(() -> halfClosing(g.port(), "lnk_alice_01", 1_200)),
-          vertx.executeBlocking(() -> halfClosing(g.port(), "lnk_alice_02", 0))))
+          vertx.executeBlocking(() -> halfClosing(vertx, g.port(), "lnk_alice_01", 1_200)),
+          vertx.executeBlocking(() -> halfClosing(vertx, g.port(), "lnk_alice_02", 0))))
         .compose(both -> {
           assertTrue(vertx.isNativeTransportEnabled(), "the native transport");
           for (int i = 0; i < 2; i++) {
@@ -138,17 +138,29 @@ class ClickRedirectTest extends UnstartedHarnessTest {
       });
   }
 
-  /** A redirect sent on a socket whose sending side closes {@code closeAfterMs} after the request; the answer read. */
-  private static String halfClosing(int port, String linkId, long closeAfterMs) throws Exception {
+  /**
+   * A redirect sent on a socket whose sending side closes {@code closeAfterMs} after the request (the client's own
+   * deadline, on a timer, while it reads); the answer read.
+   */
+  private static String halfClosing(Vertx vertx, int port, String linkId, long closeAfterMs) throws Exception {
     try (java.net.Socket so = new java.net.Socket("127.0.0.1", port)) {
       so.setSoTimeout(10_000);
       so.getOutputStream().write(("GET /r/alice/" + linkId + " HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0 (" + linkId + ")\r\n\r\n")
         .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
       if (closeAfterMs > 0) {
-        Thread.sleep(closeAfterMs); // the client's own deadline: the scenario, not a wait for the gateway
+        vertx.setTimer(closeAfterMs, t -> shutdownOutput(so));
+      } else {
+        so.shutdownOutput();
       }
-      so.shutdownOutput();
       return new String(so.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  private static void shutdownOutput(java.net.Socket so) {
+    try {
+      so.shutdownOutput();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
